@@ -1,0 +1,9 @@
+//! `gaitc`: the compiler of the `.gaitpol` policy language.
+//!
+//! Phases: [`syntax`] (lex, parse) → [`resolve`] (modules, names) →
+//! [`check`] (types, literals, lints). Every phase returns data and
+//! [`diag::Diagnostic`]s; nothing prints but the command-line front end.
+
+pub mod diag;
+pub mod suggest;
+pub mod syntax;

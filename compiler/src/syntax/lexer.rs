@@ -1,0 +1,573 @@
+//! The `.gaitpol` lexer: logos tokens with byte spans.
+//!
+//! Whitespace is dropped; comments are kept as trivia beside the token stream so
+//! that the formatter can put them back. Lexical errors never stop lexing: they
+//! become diagnostics and the offending bytes are skipped, so the parser still
+//! sees every later token and the checker can report every independent error.
+
+use crate::diag::{codes, Diagnostic};
+use crate::syntax::ast::Span;
+use logos::Logos;
+
+/// A token of the language. Value-carrying tokens own their (decoded) text.
+#[derive(Logos, Debug, Clone, PartialEq, Eq)]
+#[logos(skip r"[ \t\r\n\f]+")]
+pub enum Token {
+    // Keywords (reserved words of language.md §2, plus `contain`).
+    #[token("policy")]
+    Policy,
+    #[token("version")]
+    Version,
+    #[token("revision")]
+    Revision,
+    #[token("default")]
+    Default,
+    #[token("fail_closed")]
+    FailClosed,
+    #[token("risk")]
+    Risk,
+    #[token("require")]
+    Require,
+    #[token("import")]
+    Import,
+    #[token("as")]
+    As,
+    #[token("let")]
+    Let,
+    #[token("map")]
+    Map,
+    #[token("tool")]
+    Tool,
+    #[token("trust")]
+    Trust,
+    #[token("publisher")]
+    Publisher,
+    #[token("key")]
+    Key,
+    #[token("pin")]
+    Pin,
+    #[token("skill")]
+    Skill,
+    #[token("digest")]
+    Digest,
+    #[token("rule")]
+    Rule,
+    #[token("priority")]
+    Priority,
+    #[token("when")]
+    When,
+    #[token("then")]
+    Then,
+    #[token("reason")]
+    Reason,
+    #[token("violation")]
+    Violation,
+    #[token("explain")]
+    Explain,
+    #[token("approvals")]
+    Approvals,
+    #[token("and")]
+    And,
+    #[token("or")]
+    Or,
+    #[token("not")]
+    Not,
+    #[token("in")]
+    In,
+    #[token("any")]
+    Any,
+    #[token("all")]
+    All,
+    #[token("test")]
+    Test,
+    #[token("intent")]
+    Intent,
+    #[token("expect")]
+    Expect,
+    #[token("args")]
+    Args,
+    #[token("contain")]
+    Contain,
+    #[token("target")]
+    Target,
+    #[token("op")]
+    Op,
+    #[token("provenance")]
+    Provenance,
+    #[token("identity")]
+    Identity,
+    #[token("workspace")]
+    Workspace,
+    #[token("true")]
+    True,
+    #[token("false")]
+    False,
+    #[token("allow")]
+    Allow,
+    #[token("block")]
+    Block,
+    #[token("require_approval")]
+    RequireApproval,
+    #[token("dry_run")]
+    DryRun,
+
+    // Punctuation.
+    #[token("{")]
+    LBrace,
+    #[token("}")]
+    RBrace,
+    #[token("[")]
+    LBracket,
+    #[token("]")]
+    RBracket,
+    #[token("(")]
+    LParen,
+    #[token(")")]
+    RParen,
+    #[token(",")]
+    Comma,
+    #[token(":")]
+    Colon,
+    #[token("=")]
+    Assign,
+    #[token("+")]
+    Plus,
+    #[token("==")]
+    EqEq,
+    #[token("!=")]
+    NotEq,
+
+    /// A plain identifier.
+    #[regex(r"[A-Za-z_][A-Za-z0-9_]*", |lex| lex.slice().to_owned())]
+    Ident(String),
+    /// Identifiers joined by `.` without spaces (`fs.read`, `skill.name`, `fs.*`).
+    #[regex(r"[A-Za-z_][A-Za-z0-9_]*(\.([A-Za-z_][A-Za-z0-9_]*|\*))+", |lex| lex.slice().to_owned())]
+    Dotted(String),
+    /// An argument path: `args` followed by `.name`, `["key"]` or `[*]` steps.
+    #[regex(r#"args(\.[A-Za-z_][A-Za-z0-9_]*|\[\*\]|\["([^"\\\n]|\\[^\n])*"\])+"#, |lex| lex.slice().to_owned(), priority = 20)]
+    ArgPath(String),
+    /// A number as written (validated where an integer is expected).
+    #[regex(r"-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?", |lex| lex.slice().to_owned())]
+    Number(String),
+    /// A string literal; the lexer decodes its escapes after matching.
+    #[regex(r#""([^"\\\n]|\\[^\n])*""#, |lex| lex.slice().to_owned())]
+    Str(String),
+    /// A string literal missing its closing quote (reported, then treated as a string).
+    #[regex(r#""([^"\\\n]|\\[^\n])*"#, |lex| lex.slice().to_owned())]
+    UnterminatedStr(String),
+    /// A comment, kept as trivia (never reaches the parser).
+    #[regex(r"#[^\n]*", |lex| lex.slice().to_owned(), allow_greedy = true)]
+    Comment(String),
+}
+
+/// A comment and where it sits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Comment {
+    pub span: Span,
+    /// The text after `#`, as written.
+    pub text: String,
+}
+
+/// The result of lexing one file.
+#[derive(Debug, Default)]
+pub struct Lexed {
+    pub tokens: Vec<(usize, Token, usize)>,
+    pub comments: Vec<Comment>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Unicode bidirectional controls used in "Trojan Source" attacks.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+}
+
+/// Lexes a whole file.
+pub fn lex(src: &str) -> Lexed {
+    let mut out = Lexed::default();
+    let mut lexer = Token::lexer(src);
+    while let Some(result) = lexer.next() {
+        let range = lexer.span();
+        let span = Span::new(range.start, range.end);
+        match result {
+            Ok(Token::Comment(text)) => {
+                report_bidi(&text, range.start, "comment", &mut out.diagnostics);
+                out.comments.push(Comment {
+                    span,
+                    text: text[1..].to_owned(),
+                });
+            }
+            Ok(Token::Str(raw)) => {
+                let value = decode_string(
+                    &raw[1..raw.len() - 1],
+                    range.start + 1,
+                    &mut out.diagnostics,
+                );
+                out.tokens.push((range.start, Token::Str(value), range.end));
+            }
+            Ok(Token::UnterminatedStr(raw)) => {
+                out.diagnostics.push(
+                    Diagnostic::error(
+                        codes::E0003,
+                        "unterminated string: it needs a closing `\"` on the same line",
+                    )
+                    .with_primary(span, "this string is never closed")
+                    .with_help("strings cannot span lines; write a line break as `\\n`"),
+                );
+                let value = decode_string(&raw[1..], range.start + 1, &mut out.diagnostics);
+                out.tokens.push((range.start, Token::Str(value), range.end));
+            }
+            Ok(Token::ArgPath(text)) => {
+                report_bidi(&text, range.start, "argument path", &mut out.diagnostics);
+                out.tokens
+                    .push((range.start, Token::ArgPath(text), range.end));
+            }
+            Ok(tok) => out.tokens.push((range.start, tok, range.end)),
+            Err(()) => {
+                let bad = &src[range.clone()];
+                let c = bad.chars().next().unwrap_or('\u{FFFD}');
+                let diag = if is_bidi_control(c) {
+                    bidi_diag(span, "source text")
+                } else {
+                    Diagnostic::error(
+                        codes::E0002,
+                        format!("unexpected character `{}`", c.escape_debug()),
+                    )
+                    .with_primary(span, "not part of any token")
+                    .with_help(unexpected_char_help(c))
+                };
+                out.diagnostics.push(diag);
+            }
+        }
+    }
+    out
+}
+
+fn unexpected_char_help(c: char) -> &'static str {
+    match c {
+        '\'' => "strings use double quotes: \"...\"",
+        '/' => "comments start with `#`; paths and globs are written as strings",
+        '*' => "globs are written inside strings, e.g. \"/workspace/**\"",
+        ';' => "statements are separated by newlines or spaces, not `;`",
+        '&' | '|' => "write boolean operators as `and` / `or`",
+        '!' => "write negation as `not` (and inequality as `!=`)",
+        _ => "remove it, or put it inside a string literal",
+    }
+}
+
+fn bidi_diag(span: Span, place: &str) -> Diagnostic {
+    Diagnostic::error(codes::E0005, format!("bidirectional control character in {place}"))
+        .with_primary(span, "invisible character that reorders how the text is displayed")
+        .with_help("remove it: bidi controls can make source display differently from what is compiled (Trojan Source)")
+}
+
+fn report_bidi(text: &str, base: usize, place: &str, diags: &mut Vec<Diagnostic>) {
+    for (i, c) in text.char_indices() {
+        if is_bidi_control(c) {
+            diags.push(bidi_diag(
+                Span::new(base + i, base + i + c.len_utf8()),
+                place,
+            ));
+        }
+    }
+}
+
+/// Decodes the escapes of a string body starting at byte `base`.
+/// Reports bad escapes and bidi controls; always returns a best-effort value.
+fn decode_string(body: &str, base: usize, diags: &mut Vec<Diagnostic>) -> String {
+    let mut out = String::with_capacity(body.len());
+    let mut chars = body.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if is_bidi_control(c) {
+            diags.push(bidi_diag(
+                Span::new(base + i, base + i + c.len_utf8()),
+                "string literal",
+            ));
+            continue;
+        }
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        let Some((_, esc)) = chars.next() else { break };
+        match esc {
+            '"' => out.push('"'),
+            '\\' => out.push('\\'),
+            'n' => out.push('\n'),
+            't' => out.push('\t'),
+            'r' => out.push('\r'),
+            '/' => out.push('/'),
+            'u' => {
+                let start = i;
+                let mut digits = String::new();
+                let braced = chars.peek().map(|&(_, c)| c) == Some('{');
+                let mut end = i + 2;
+                if braced {
+                    chars.next();
+                    end += 1;
+                    let mut closed = false;
+                    for (j, d) in chars.by_ref() {
+                        end = j + d.len_utf8();
+                        if d == '}' {
+                            closed = true;
+                            break;
+                        }
+                        digits.push(d);
+                    }
+                    if !closed {
+                        digits.push('!');
+                    }
+                } else {
+                    for _ in 0..4 {
+                        match chars.peek() {
+                            Some(&(j, d)) if d.is_ascii_hexdigit() => {
+                                digits.push(d);
+                                end = j + 1;
+                                chars.next();
+                            }
+                            _ => break,
+                        }
+                    }
+                    if digits.len() != 4 {
+                        digits.push('!');
+                    }
+                }
+                let span = Span::new(base + start, base + end);
+                match u32::from_str_radix(&digits, 16)
+                    .ok()
+                    .filter(|_| (1..=6).contains(&digits.len()))
+                    .and_then(char::from_u32)
+                {
+                    Some(ch) if is_bidi_control(ch) => {
+                        diags.push(bidi_diag(span, "string literal"))
+                    }
+                    Some(ch) => out.push(ch),
+                    None => diags.push(
+                        Diagnostic::error(codes::E0004, "invalid unicode escape")
+                            .with_primary(span, "not a Unicode scalar value")
+                            .with_help("write `\\u{HEX}` with 1 to 6 hex digits, e.g. `\\u{e9}`"),
+                    ),
+                }
+            }
+            other => {
+                let span = Span::new(base + i, base + i + 1 + other.len_utf8());
+                diags.push(
+                    Diagnostic::error(codes::E0004, format!("unknown escape sequence `\\{}`", other.escape_debug()))
+                        .with_primary(span, "not a valid escape")
+                        .with_help("valid escapes are \\\" \\\\ \\n \\t \\r \\/ and \\u{HEX}; write a literal backslash as \\\\"),
+                );
+                out.push(other);
+            }
+        }
+    }
+    out
+}
+
+impl Token {
+    /// How the token is named in messages.
+    pub fn describe(&self) -> String {
+        match self {
+            Token::Ident(s) => format!("name `{s}`"),
+            Token::Dotted(s) => format!("name `{s}`"),
+            Token::ArgPath(s) => format!("argument path `{s}`"),
+            Token::Number(s) => format!("number `{s}`"),
+            Token::Str(s) | Token::UnterminatedStr(s) => format!("string {:?}", s),
+            Token::Comment(_) => "comment".to_owned(),
+            other => format!("`{}`", other.keyword_text()),
+        }
+    }
+
+    /// The source text of a keyword or punctuation token.
+    pub fn keyword_text(&self) -> &'static str {
+        match self {
+            Token::Policy => "policy",
+            Token::Version => "version",
+            Token::Revision => "revision",
+            Token::Default => "default",
+            Token::FailClosed => "fail_closed",
+            Token::Risk => "risk",
+            Token::Require => "require",
+            Token::Import => "import",
+            Token::As => "as",
+            Token::Let => "let",
+            Token::Map => "map",
+            Token::Tool => "tool",
+            Token::Trust => "trust",
+            Token::Publisher => "publisher",
+            Token::Key => "key",
+            Token::Pin => "pin",
+            Token::Skill => "skill",
+            Token::Digest => "digest",
+            Token::Rule => "rule",
+            Token::Priority => "priority",
+            Token::When => "when",
+            Token::Then => "then",
+            Token::Reason => "reason",
+            Token::Violation => "violation",
+            Token::Explain => "explain",
+            Token::Approvals => "approvals",
+            Token::And => "and",
+            Token::Or => "or",
+            Token::Not => "not",
+            Token::In => "in",
+            Token::Any => "any",
+            Token::All => "all",
+            Token::Test => "test",
+            Token::Intent => "intent",
+            Token::Expect => "expect",
+            Token::Args => "args",
+            Token::Contain => "contain",
+            Token::Target => "target",
+            Token::Op => "op",
+            Token::Provenance => "provenance",
+            Token::Identity => "identity",
+            Token::Workspace => "workspace",
+            Token::True => "true",
+            Token::False => "false",
+            Token::Allow => "allow",
+            Token::Block => "block",
+            Token::RequireApproval => "require_approval",
+            Token::DryRun => "dry_run",
+            Token::LBrace => "{",
+            Token::RBrace => "}",
+            Token::LBracket => "[",
+            Token::RBracket => "]",
+            Token::LParen => "(",
+            Token::RParen => ")",
+            Token::Comma => ",",
+            Token::Colon => ":",
+            Token::Assign => "=",
+            Token::Plus => "+",
+            Token::EqEq => "==",
+            Token::NotEq => "!=",
+            Token::Ident(_)
+            | Token::Dotted(_)
+            | Token::ArgPath(_)
+            | Token::Number(_)
+            | Token::Str(_)
+            | Token::UnterminatedStr(_)
+            | Token::Comment(_) => "",
+        }
+    }
+
+    /// Whether this is a reserved word.
+    pub fn is_keyword(&self) -> bool {
+        let text = self.keyword_text();
+        !text.is_empty() && text.chars().all(|c| c.is_ascii_alphabetic() || c == '_')
+    }
+}
+
+/// Every reserved word.
+pub const KEYWORDS: &[&str] = &[
+    "policy",
+    "version",
+    "revision",
+    "default",
+    "fail_closed",
+    "risk",
+    "require",
+    "import",
+    "as",
+    "let",
+    "map",
+    "tool",
+    "trust",
+    "publisher",
+    "key",
+    "pin",
+    "skill",
+    "digest",
+    "rule",
+    "priority",
+    "when",
+    "then",
+    "reason",
+    "violation",
+    "explain",
+    "approvals",
+    "and",
+    "or",
+    "not",
+    "in",
+    "any",
+    "all",
+    "test",
+    "intent",
+    "expect",
+    "args",
+    "contain",
+    "target",
+    "op",
+    "provenance",
+    "identity",
+    "workspace",
+    "true",
+    "false",
+    "allow",
+    "block",
+    "require_approval",
+    "dry_run",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(src: &str) -> Vec<Token> {
+        lex(src).tokens.into_iter().map(|(_, t, _)| t).collect()
+    }
+
+    #[test]
+    fn dotted_names_and_arg_paths() {
+        assert_eq!(
+            kinds(r#"skill.verified fs.* args.path args["a b"][*].x args"#),
+            vec![
+                Token::Dotted("skill.verified".into()),
+                Token::Dotted("fs.*".into()),
+                Token::ArgPath("args.path".into()),
+                Token::ArgPath(r#"args["a b"][*].x"#.into()),
+                Token::Args,
+            ]
+        );
+    }
+
+    #[test]
+    fn comments_are_trivia_with_spans() {
+        let l = lex("default block # why\n# own line\n");
+        assert_eq!(l.tokens.len(), 2);
+        assert_eq!(l.comments.len(), 2);
+        assert_eq!(l.comments[0].text, " why");
+        assert_eq!(l.comments[0].span, Span::new(14, 19));
+    }
+
+    #[test]
+    fn strings_decode_escapes() {
+        assert_eq!(
+            kinds(r#""a\"b\\c\n\u{e9}\u00e9""#),
+            vec![Token::Str("a\"b\\c\né\u{e9}".into())]
+        );
+    }
+
+    #[test]
+    fn bad_escape_and_bidi_are_reported() {
+        let l = lex("\"\\q\" \"a\u{202E}b\" # \u{2066}");
+        let codes: Vec<_> = l.diagnostics.iter().map(|d| d.code.as_str()).collect();
+        assert_eq!(codes, vec!["E0004", "E0005", "E0005"]);
+    }
+
+    #[test]
+    fn unexpected_characters_do_not_stop_lexing() {
+        let l = lex("default ; block");
+        assert_eq!(l.tokens.len(), 2);
+        assert_eq!(l.diagnostics.len(), 1);
+    }
+
+    #[test]
+    fn keyword_table_matches_lexer() {
+        for kw in KEYWORDS {
+            let toks = kinds(kw);
+            assert_eq!(toks.len(), 1, "{kw}");
+            assert!(toks[0].is_keyword(), "{kw}");
+            assert_eq!(toks[0].keyword_text(), *kw);
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! Lexing, parsing and the syntax tree.
+
+pub mod ast;
+pub mod lexer;
+pub mod parser;
