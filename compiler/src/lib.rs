@@ -4,6 +4,11 @@
 //! [`check`] (types, literals, lints). Every phase returns data and
 //! [`diag::Diagnostic`]s; nothing prints but the command-line front end.
 
+pub mod check;
+pub mod cli;
 pub mod diag;
+pub mod fmt;
+pub mod source;
+pub mod stdlib;
 pub mod suggest;
 pub mod syntax;

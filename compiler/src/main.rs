@@ -1,1 +1,97 @@
-fn main() {}
+//! The `gaitc` command line.
+
+use clap::{Parser, Subcommand};
+use gaitc::cli::{self, exit};
+use gaitc::diag::render::Format;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+/// The compiler of the .gaitpol policy language.
+///
+/// A policy decides, for each tool call an agent is about to make, one verdict:
+/// allow, block, require_approval or dry_run. `gaitc` checks policies, formats
+/// them, and explains its diagnostics.
+///
+/// Exit codes: 0 ok, 1 internal error (or `fmt --check` found changes),
+/// 2 verification failed, 5 tests failed, 6 invalid input.
+#[derive(Parser, Debug)]
+#[command(name = "gaitc", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Parse, resolve, type-check and lint policies.
+    ///
+    /// PATH may be files or directories (searched recursively for *.gaitpol).
+    /// Every independent error is reported in one run. Exit 0 when there are no
+    /// errors (warnings allowed), 6 otherwise.
+    ///
+    /// Examples:
+    ///   gaitc check examples/
+    ///   gaitc check policy.gaitpol --format json
+    ///   gaitc check . --format sarif > gaitc.sarif
+    Check {
+        /// Files or directories to check.
+        #[arg(default_value = ".")]
+        paths: Vec<PathBuf>,
+        /// Output format: human (snippets, colour on a terminal unless NO_COLOR),
+        /// plain (no colour, ASCII only), json, or sarif (2.1.0).
+        #[arg(long, value_enum, default_value = "human")]
+        format: Format,
+        /// Treat warnings as errors (exit 6 when there are any).
+        #[arg(long)]
+        deny_warnings: bool,
+    },
+    /// Rewrite policies in the canonical layout (comments are kept).
+    ///
+    /// With --check nothing is written: exit 1 when some file would change.
+    /// `gaitc fmt -` formats standard input to standard output.
+    Fmt {
+        /// Only report files that are not formatted.
+        #[arg(long)]
+        check: bool,
+        /// Files or directories (default: the current directory), or `-`.
+        #[arg(default_value = ".")]
+        paths: Vec<PathBuf>,
+    },
+    /// Print the long explanation of a diagnostic code, with an example.
+    ///
+    /// Without CODE, list every code.
+    Explain {
+        /// A code such as E0031 or W0005.
+        code: Option<String>,
+    },
+}
+
+fn main() {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    exit::OK
+                }
+                _ => exit::INVALID,
+            };
+            let _ = e.print();
+            std::process::exit(code);
+        }
+    };
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut err = std::io::stderr();
+    let color = cli::use_color(std::io::stdout().is_terminal());
+    let code = match cli.command {
+        Command::Check {
+            paths,
+            format,
+            deny_warnings,
+        } => cli::check(&paths, format, deny_warnings, color, &mut out, &mut err),
+        Command::Fmt { check, paths } => cli::fmt(&paths, check, color, &mut out, &mut err),
+        Command::Explain { code } => cli::explain(code.as_deref(), &mut out, &mut err),
+    };
+    std::process::exit(code);
+}

@@ -23,7 +23,7 @@ macro_rules! codes {
                 code: stringify!($name),
                 severity: Severity::$sev,
                 title: $title,
-                explanation: "", // TEMP-EXPLAIN
+                explanation: include_str!(concat!("explain/", stringify!($name), ".md")),
             },)+
         ];
     };
@@ -50,6 +50,7 @@ codes! {
     E0021, Error, "duplicate name";
     E0022, Error, "import not found";
     E0023, Error, "import cycle";
+    E0024, Error, "set defined in terms of itself";
     // Types.
     E0030, Error, "type mismatch between attribute and set";
     E0031, Error, "missing quantifier on a multi-valued attribute";

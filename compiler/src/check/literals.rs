@@ -1,0 +1,654 @@
+//! Validation and canonicalization of literals (language.md §5).
+//!
+//! Each validator returns the canonical form the runtime will compare against,
+//! or a [`LitError`] carrying a message, help and (where a fix is obvious) the
+//! replacement text for a fix-it.
+
+use base64::Engine as _;
+use unicode_security::confusable_detection::skeleton;
+use unicode_security::MixedScript;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LitError {
+    pub message: String,
+    pub help: String,
+    /// A corrected literal value, for a fix-it.
+    pub fix: Option<String>,
+}
+
+fn err(message: impl Into<String>, help: impl Into<String>) -> LitError {
+    LitError {
+        message: message.into(),
+        help: help.into(),
+        fix: None,
+    }
+}
+
+fn err_fix(message: impl Into<String>, help: impl Into<String>, fix: String) -> LitError {
+    LitError {
+        message: message.into(),
+        help: help.into(),
+        fix: Some(fix),
+    }
+}
+
+fn has_control(s: &str) -> bool {
+    s.chars().any(|c| c.is_control())
+}
+
+/// Path globs: absolute (`/…` or `**/…`), segment-wise `*`, `?`, `**`, `[…]`.
+pub fn path_glob(s: &str) -> Result<String, LitError> {
+    if s.is_empty() {
+        return Err(err(
+            "empty path glob",
+            "write an absolute pattern such as \"/workspace/**\"",
+        ));
+    }
+    if has_control(s) {
+        return Err(err(
+            "path glob contains a control character",
+            "remove control characters (NUL, newline, ...)",
+        ));
+    }
+    if s.contains('\\') {
+        return Err(err_fix(
+            "path glob contains `\\`",
+            "paths are normalized to `/` separators before matching; write `/`",
+            s.replace('\\', "/"),
+        ));
+    }
+    if !(s.starts_with('/') || s.starts_with("**/") || s == "**") {
+        let fixed = if s.starts_with("~/") {
+            format!("**/{}", &s[2..])
+        } else {
+            format!("/{s}")
+        };
+        return Err(err_fix(
+            format!("path glob `{s}` is not absolute"),
+            "patterns match normalized absolute paths: start with `/` (or `**/` for any directory)",
+            fixed,
+        ));
+    }
+    if s.contains("//") {
+        return Err(err_fix(
+            "path glob contains `//`",
+            "repeated `/` never occur in normalized paths",
+            collapse_slashes(s),
+        ));
+    }
+    if s.len() > 1 && s.ends_with('/') {
+        return Err(err_fix(
+            "path glob ends with `/`",
+            "normalized paths never end with `/`; use `/dir/**` for a directory and everything under it",
+            s.trim_end_matches('/').to_owned(),
+        ));
+    }
+    for seg in s.split('/') {
+        if seg == "." || seg == ".." {
+            return Err(err(
+                format!("path glob contains a `{seg}` segment"),
+                "paths are normalized before matching (`..` and `.` are resolved), so such a pattern never matches; write the resolved path",
+            ));
+        }
+        if seg.contains("**") && seg != "**" {
+            return Err(err(
+                format!("`**` must be a whole segment, found `{seg}`"),
+                "use `**` alone between slashes for any number of segments, or `*` for a run of characters inside a segment",
+            ));
+        }
+        check_classes(seg)?;
+    }
+    Ok(s.to_owned())
+}
+
+fn collapse_slashes(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c == '/' && out.ends_with('/') {
+            continue;
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn check_classes(seg: &str) -> Result<(), LitError> {
+    let mut chars = seg.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '[' => {
+                if matches!(chars.peek(), Some('!') | Some('^')) {
+                    chars.next();
+                }
+                let mut n = 0;
+                let mut closed = false;
+                for d in chars.by_ref() {
+                    if d == ']' && n > 0 {
+                        closed = true;
+                        break;
+                    }
+                    n += 1;
+                }
+                if !closed {
+                    return Err(err(
+                        format!("unclosed or empty character class in `{seg}`"),
+                        "a class is `[abc]`, `[a-z]` or `[!abc]` with at least one character",
+                    ));
+                }
+            }
+            ']' => {
+                return Err(err(
+                    format!("stray `]` in `{seg}`"),
+                    "classes are written `[abc]`",
+                ))
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Domain patterns: an exact host, or `*.suffix` (strictly below the suffix).
+/// Returns the canonical form: lower-case, punycode, canonical IP, no trailing dot.
+pub fn domain_pattern(s: &str) -> Result<String, LitError> {
+    if s.is_empty() {
+        return Err(err(
+            "empty domain pattern",
+            "write a host such as \"api.github.com\" or \"*.github.com\"",
+        ));
+    }
+    if has_control(s) || s.chars().any(char::is_whitespace) {
+        return Err(err(
+            "domain pattern contains whitespace or a control character",
+            "write just the host name",
+        ));
+    }
+    if let Some(idx) = s.find("://") {
+        let rest = &s[idx + 3..];
+        let host = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+        return Err(err_fix(
+            format!("domain pattern `{s}` has a scheme"),
+            "domain patterns are host names only; the scheme, port and path are not part of the domain",
+            strip_port(host.rsplit('@').next().unwrap_or(host)).to_owned(),
+        ));
+    }
+    if let Some(at) = s.rfind('@') {
+        return Err(err_fix(
+            format!("domain pattern `{s}` contains `@`"),
+            "userinfo is never part of the domain: `https://api.github.com@evil.io/` is host `evil.io`",
+            s[at + 1..].to_owned(),
+        ));
+    }
+    if let Some(slash) = s.find('/') {
+        return Err(err_fix(
+            format!("domain pattern `{s}` contains a path"),
+            "domain patterns are host names only",
+            s[..slash].to_owned(),
+        ));
+    }
+    // Bare or bracketed IPv6.
+    let unbracketed = s
+        .strip_prefix('[')
+        .and_then(|x| x.strip_suffix(']'))
+        .unwrap_or(s);
+    if unbracketed.contains(':') {
+        if let Ok(v6) = unbracketed.parse::<std::net::Ipv6Addr>() {
+            return Ok(canonical_v6(v6));
+        }
+        return Err(err_fix(
+            format!("domain pattern `{s}` has a port"),
+            "the port is dropped before matching; write the host alone",
+            strip_port(s).to_owned(),
+        ));
+    }
+    let body = s.strip_suffix('.').unwrap_or(s);
+    if let Some(rest) = body.strip_prefix("*.") {
+        if rest.contains('*') {
+            return Err(err(
+                format!("`*` may only be the whole first label, found `{s}`"),
+                "write `*.example.com`",
+            ));
+        }
+        let suffix = canonical_host(rest)?;
+        if suffix.parse::<std::net::Ipv4Addr>().is_ok() {
+            return Err(err(
+                "`*.` cannot precede an IP address",
+                "list IP addresses exactly",
+            ));
+        }
+        return Ok(format!("*.{suffix}"));
+    }
+    if body.contains('*') {
+        let fix = body
+            .rfind('*')
+            .map(|i| format!("*.{}", body[i + 1..].trim_start_matches('.')));
+        return Err(LitError {
+            message: format!("invalid wildcard in domain pattern `{s}`"),
+            help: "`*` is only allowed as the whole first label: `*.example.com` matches hosts strictly below example.com".to_owned(),
+            fix: fix.filter(|f| f.len() > 2),
+        });
+    }
+    canonical_host(body)
+}
+
+fn strip_port(host: &str) -> &str {
+    match host.rfind(':') {
+        Some(i) if host[i + 1..].chars().all(|c| c.is_ascii_digit()) => &host[..i],
+        _ => host,
+    }
+}
+
+fn canonical_v6(v6: std::net::Ipv6Addr) -> String {
+    match v6.to_ipv4_mapped() {
+        Some(v4) => v4.to_string(),
+        None => v6.to_string(),
+    }
+}
+
+/// Canonicalizes a host with the WHATWG host parser, exactly as the runtime does.
+fn canonical_host(host: &str) -> Result<String, LitError> {
+    if host.split('.').any(str::is_empty) {
+        return Err(err(
+            format!("domain `{host}` has an empty label"),
+            "remove the extra `.`",
+        ));
+    }
+    match url::Host::parse(host) {
+        Ok(url::Host::Domain(d)) => {
+            if d.len() > 253 || d.split('.').any(|l| l.len() > 63) {
+                return Err(err(
+                    format!("domain `{host}` is too long"),
+                    "labels are at most 63 bytes, names at most 253",
+                ));
+            }
+            Ok(d)
+        }
+        Ok(url::Host::Ipv4(v4)) => Ok(v4.to_string()),
+        Ok(url::Host::Ipv6(v6)) => Ok(canonical_v6(v6)),
+        Err(e) => Err(err(
+            format!("`{host}` is not a valid host name ({e})"),
+            "use letters, digits, `-` and `.`",
+        )),
+    }
+}
+
+/// Tool globs: `*` only; stored lower-cased.
+pub fn tool_glob(s: &str) -> Result<String, LitError> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Err(err(
+            "empty tool name",
+            "write the tool's name, e.g. \"read_file\", or a glob such as \"mcp__*\"",
+        ));
+    }
+    if t != s || has_control(s) || s.chars().any(char::is_whitespace) {
+        return Err(err_fix(
+            "tool name contains whitespace",
+            "tool names are trimmed by the runtime",
+            t.to_owned(),
+        ));
+    }
+    if let Some(c) = s.chars().find(|c| matches!(c, '?' | '[' | ']' | '{' | '}')) {
+        return Err(err(
+            format!("`{c}` is not supported in tool globs"),
+            "tool globs support only `*`, matching any run of characters",
+        ));
+    }
+    Ok(s.to_lowercase())
+}
+
+/// Command patterns: a program basename, `*` allowed.
+pub fn command_pattern(s: &str) -> Result<String, LitError> {
+    if s.is_empty() {
+        return Err(err(
+            "empty command pattern",
+            "write a program name such as \"rm\" or \"mkfs*\"",
+        ));
+    }
+    if has_control(s) {
+        return Err(err(
+            "command pattern contains a control character",
+            "write just the program name",
+        ));
+    }
+    if let Some(first) = s
+        .split_whitespace()
+        .next()
+        .filter(|_| s.contains(char::is_whitespace))
+    {
+        let base = first.rsplit('/').next().unwrap_or(first).to_owned();
+        return Err(err_fix(
+            format!("command pattern `{s}` contains arguments"),
+            "patterns match program basenames only; arguments are not matched",
+            base,
+        ));
+    }
+    if s.contains('/') {
+        let base = s.rsplit('/').next().unwrap_or(s).to_owned();
+        return Err(err_fix(
+            format!("command pattern `{s}` is a path"),
+            "commands are matched on the program's basename (`/bin/rm` runs `rm`)",
+            base,
+        ));
+    }
+    if let Some(c) = s.chars().find(|c| matches!(c, '?' | '[' | ']')) {
+        return Err(err(
+            format!("`{c}` is not supported in command patterns"),
+            "only `*` is supported",
+        ));
+    }
+    Ok(s.to_owned())
+}
+
+/// `sha256:` + 64 lowercase hex.
+pub fn digest(s: &str) -> Result<String, LitError> {
+    let Some(hex) = s.strip_prefix("sha256:") else {
+        let fix = (s.len() == 64 && s.chars().all(|c| c.is_ascii_hexdigit()))
+            .then(|| format!("sha256:{}", s.to_lowercase()));
+        return Err(LitError {
+            message: format!("digest `{s}` does not start with `sha256:`"),
+            help: "digests are written `sha256:` followed by 64 lowercase hex digits".to_owned(),
+            fix,
+        });
+    };
+    if hex.len() != 64 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(err(
+            format!(
+                "digest has {} characters after `sha256:`, expected 64 hex digits",
+                hex.chars().count()
+            ),
+            "a SHA-256 digest is 64 hex digits",
+        ));
+    }
+    if hex.chars().any(|c| c.is_ascii_uppercase()) {
+        return Err(err_fix(
+            "digest must be lowercase hex",
+            "write the hex digits in lowercase",
+            format!("sha256:{}", hex.to_lowercase()),
+        ));
+    }
+    Ok(s.to_owned())
+}
+
+/// `ed25519:` + standard base64 of exactly 32 bytes. Returns the key bytes.
+pub fn key(s: &str) -> Result<[u8; 32], LitError> {
+    let Some(b64) = s.strip_prefix("ed25519:") else {
+        return Err(err(
+            format!("key `{s}` does not start with `ed25519:`"),
+            "keys are written `ed25519:` followed by the base64 of the 32-byte public key",
+        ));
+    };
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .map_err(|e| {
+            err(
+                format!("key is not valid base64 ({e})"),
+                "use standard base64 (A-Z a-z 0-9 + /, `=` padding), as written by `gaitc keygen`",
+            )
+        })?;
+    <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| {
+        err(
+            format!("key decodes to {} bytes, expected 32", bytes.len()),
+            "an Ed25519 public key is exactly 32 bytes (44 base64 characters)",
+        )
+    })
+}
+
+/// Semantic versions `MAJOR.MINOR.PATCH[-pre][+build]`.
+pub fn semver(s: &str) -> Result<String, LitError> {
+    let core_end = s.find(['-', '+']).unwrap_or(s.len());
+    let (core, rest) = s.split_at(core_end);
+    let parts: Vec<&str> = core.split('.').collect();
+    let numeric_ok = parts.len() == 3
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.chars().all(|c| c.is_ascii_digit())
+                && (p.len() == 1 || !p.starts_with('0'))
+        });
+    let rest_ok = rest.is_empty()
+        || rest[1..]
+            .split(['.', '+'])
+            .all(|id| !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+    if numeric_ok && rest_ok {
+        return Ok(s.to_owned());
+    }
+    let fix = match parts.as_slice() {
+        [a] if a.chars().all(|c| c.is_ascii_digit()) && !a.is_empty() => Some(format!("{a}.0.0")),
+        [a, b]
+            if [a, b]
+                .iter()
+                .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit())) =>
+        {
+            Some(format!("{a}.{b}.0"))
+        }
+        _ => s
+            .strip_prefix('v')
+            .filter(|x| semver(x).is_ok())
+            .map(str::to_owned),
+    };
+    Err(LitError {
+        message: format!("`{s}` is not a semantic version"),
+        help: "write MAJOR.MINOR.PATCH, e.g. \"1.4.0\" (optionally with -prerelease or +build)"
+            .to_owned(),
+        fix,
+    })
+}
+
+/// Reason and violation codes: ASCII letters, digits and `_ . : -`.
+pub fn code(s: &str) -> Result<String, LitError> {
+    if s.is_empty() {
+        return Err(err(
+            "empty code",
+            "reason and violation codes are stable identifiers such as \"secret_path_access\"",
+        ));
+    }
+    if !s
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | ':' | '-'))
+    {
+        let fixed: String = s
+            .trim()
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        return Err(err_fix(
+            format!(
+                "code `{s}` contains characters other than letters, digits, `_`, `.`, `:` and `-`"
+            ),
+            "codes are machine-readable identifiers; use snake_case",
+            fixed,
+        ));
+    }
+    Ok(s.to_owned())
+}
+
+/// A plain non-empty name (identities, publishers, sources, skills, markers).
+pub fn non_empty(s: &str, what: &str) -> Result<String, LitError> {
+    if s.is_empty() {
+        return Err(err(
+            format!("empty {what}"),
+            format!("remove the empty string or write the {what}"),
+        ));
+    }
+    if has_control(s) {
+        return Err(err(
+            format!("{what} contains a control character"),
+            "remove it",
+        ));
+    }
+    Ok(s.to_owned())
+}
+
+/// Findings of the Unicode lints for one domain or path literal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScriptFinding {
+    /// A label or segment mixes scripts (e.g. Latin with Cyrillic).
+    Mixed { part: String },
+    /// A label or segment is written in another script but looks like ASCII.
+    Confusable { part: String, looks_like: String },
+}
+
+/// Checks each `.`- or `/`-separated part of a literal for mixed scripts and
+/// for whole-script confusables with ASCII.
+pub fn script_findings(s: &str) -> Vec<ScriptFinding> {
+    let mut out = Vec::new();
+    for part in s.split(['.', '/']) {
+        if part.is_ascii() {
+            continue;
+        }
+        if !part.is_single_script() {
+            out.push(ScriptFinding::Mixed {
+                part: part.to_owned(),
+            });
+            continue;
+        }
+        let sk: String = skeleton(part).collect();
+        if sk.is_ascii() && sk != part {
+            out.push(ScriptFinding::Confusable {
+                part: part.to_owned(),
+                looks_like: sk,
+            });
+        }
+    }
+    out
+}
+
+/// `*`-glob match (tool globs): `*` matches any run of characters.
+pub fn star_match(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    let (mut pi, mut ti) = (0, 0);
+    let (mut star, mut mark) = (None, 0);
+    while ti < t.len() {
+        if pi < p.len() && p[pi] != '*' && p[pi] == t[ti] {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ti;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    while pi < p.len() && p[pi] == '*' {
+        pi += 1;
+    }
+    pi == p.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_globs() {
+        assert!(path_glob("/workspace/**").is_ok());
+        assert!(path_glob("**/.ssh/id_*").is_ok());
+        assert!(path_glob("/a/[a-z]?/b").is_ok());
+        assert_eq!(
+            path_glob("workspace/**").unwrap_err().fix.as_deref(),
+            Some("/workspace/**")
+        );
+        assert!(path_glob("/a/../b").is_err());
+        assert!(path_glob("/a/./b").is_err());
+        assert_eq!(path_glob("/a//b").unwrap_err().fix.as_deref(), Some("/a/b"));
+        assert!(path_glob("/a**").is_err());
+        assert!(path_glob("/a/[ab").is_err());
+        assert!(path_glob("/a/").is_err());
+        assert!(path_glob("").is_err());
+    }
+
+    #[test]
+    fn domains() {
+        assert_eq!(domain_pattern("API.GitHub.com").unwrap(), "api.github.com");
+        assert_eq!(domain_pattern("*.stripe.com").unwrap(), "*.stripe.com");
+        assert_eq!(domain_pattern("example.com.").unwrap(), "example.com");
+        assert_eq!(
+            domain_pattern("0xA9.254.169.254").unwrap(),
+            "169.254.169.254"
+        );
+        assert_eq!(
+            domain_pattern("[::ffff:169.254.169.254]").unwrap(),
+            "169.254.169.254"
+        );
+        assert_eq!(domain_pattern("bücher.de").unwrap(), "xn--bcher-kva.de");
+        assert_eq!(
+            domain_pattern("https://api.github.com/x")
+                .unwrap_err()
+                .fix
+                .as_deref(),
+            Some("api.github.com")
+        );
+        assert_eq!(
+            domain_pattern("api.github.com:443")
+                .unwrap_err()
+                .fix
+                .as_deref(),
+            Some("api.github.com")
+        );
+        assert!(domain_pattern("api.*.com").is_err());
+        assert!(domain_pattern("*github.com").is_err());
+        assert!(domain_pattern("a@b.com").is_err());
+        assert!(domain_pattern("a..b").is_err());
+    }
+
+    #[test]
+    fn digests_keys_versions() {
+        let hex = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+        assert!(digest(&format!("sha256:{hex}")).is_ok());
+        assert!(digest(hex).unwrap_err().fix.is_some());
+        assert!(digest(&format!("sha256:{}", hex.to_uppercase())).is_err());
+        assert!(key("ed25519:11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=").is_ok());
+        assert!(key("ed25519:3q2+7w==").is_err());
+        assert!(semver("1.4.0").is_ok());
+        assert!(semver("1.4.0-rc.1+b5").is_ok());
+        assert_eq!(semver("1.4").unwrap_err().fix.as_deref(), Some("1.4.0"));
+        assert!(semver("01.2.3").is_err());
+    }
+
+    #[test]
+    fn commands_and_tools() {
+        assert!(command_pattern("mkfs*").is_ok());
+        assert_eq!(
+            command_pattern("/bin/rm").unwrap_err().fix.as_deref(),
+            Some("rm")
+        );
+        assert_eq!(
+            command_pattern("rm -rf").unwrap_err().fix.as_deref(),
+            Some("rm")
+        );
+        assert_eq!(tool_glob("Read_File").unwrap(), "read_file");
+        assert!(tool_glob("read?").is_err());
+        assert!(star_match("mcp__*", "mcp__fs_read"));
+        assert!(star_match("*", ""));
+        assert!(!star_match("a*b", "acx"));
+    }
+
+    #[test]
+    fn scripts() {
+        assert_eq!(
+            script_findings("p\u{0430}ypal.com"),
+            vec![ScriptFinding::Mixed {
+                part: "p\u{0430}ypal".into()
+            }]
+        );
+        let conf = script_findings("\u{0440}\u{0430}\u{0443}\u{0440}\u{0430}\u{04CF}.com");
+        assert!(
+            matches!(conf.as_slice(), [ScriptFinding::Confusable { .. }]),
+            "{conf:?}"
+        );
+        assert!(script_findings("bücher.de").is_empty());
+        assert!(script_findings("/home/dev/документы").is_empty());
+    }
+}

@@ -1,0 +1,176 @@
+//! The checked policy: names resolved, sets flattened and canonicalized,
+//! conditions typed. This is what the reference evaluator and the table
+//! lowering consume; it no longer refers to source syntax except for spans
+//! kept for diagnostics.
+
+use super::attrs::{Attr, EnumKind, Flag, SetType};
+use crate::diag::FileId;
+use crate::syntax::ast::{Quant, Span};
+use gait_run::vocab::{EndpointClass, Risk, TargetKind, Verdict};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Policy {
+    pub name: String,
+    pub version: String,
+    pub revision: u32,
+    pub default: Verdict,
+    pub fail_closed: FailClosedSpec,
+    pub mappings: Vec<ToolMapping>,
+    pub trust: Vec<Trust>,
+    pub pins: Vec<Pin>,
+    pub rules: Vec<Rule>,
+    pub tests: Vec<TestCase>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FailClosedSpec {
+    /// Whether the policy wrote a `fail_closed` item.
+    pub explicit: bool,
+    pub risk: Vec<Risk>,
+    /// Required fields, canonical names from `gait_run::vocab::FAIL_CLOSED_FIELDS`.
+    pub require: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ToolMapping {
+    /// Lower-cased tool globs.
+    pub tools: Vec<String>,
+    pub entries: Vec<MappingEntry>,
+    #[serde(skip)]
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MappingEntry {
+    pub kind: TargetKind,
+    pub path: Vec<PathStep>,
+    pub class: EndpointClass,
+}
+
+/// One step of an argument path after `args`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PathStep {
+    Key(String),
+    Each,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Trust {
+    /// Lower-cased publisher name.
+    pub publisher: String,
+    /// Public keys, as written (`ed25519:BASE64`).
+    pub keys: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Pin {
+    /// Lower-cased skill name.
+    pub skill: String,
+    pub version: String,
+    pub digest: String,
+}
+
+/// Where a construct was written.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Origin {
+    pub file: FileId,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Rule {
+    pub name: String,
+    pub priority: u32,
+    pub verdict: Verdict,
+    pub reasons: Vec<String>,
+    pub violations: Vec<String>,
+    pub explain: Option<String>,
+    /// Required approvals (only on `require_approval` rules).
+    pub approvals: Option<u32>,
+    /// `None`: no `when` — the rule always matches.
+    pub cond: Option<Cond>,
+    #[serde(skip)]
+    pub origin: Origin,
+    #[serde(skip)]
+    pub name_span: Span,
+}
+
+/// A typed condition.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cond {
+    And(Vec<Cond>),
+    Or(Vec<Cond>),
+    Not(Box<Cond>),
+    Atom(Atom),
+}
+
+/// A typed atom. `in`/`not in`/`==`/`!=` are all reduced to membership with a
+/// `negated` flag (`!=` is `not in [v]`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Atom {
+    /// A single-valued attribute in (or not in) a set.
+    Scalar {
+        attr: Attr,
+        negated: bool,
+        values: Values,
+    },
+    /// A multi-valued attribute: `any`/`all` of its values in (or not in) a set.
+    Multi {
+        attr: Attr,
+        quant: Quant,
+        negated: bool,
+        values: Values,
+    },
+    Flag(Flag),
+    /// Some string in `args` contains one of the markers.
+    ArgsContain(Vec<String>),
+}
+
+/// The right-hand side of a membership test.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Values {
+    /// Canonical patterns or names of a set type.
+    Patterns { ty: SetType, items: Vec<String> },
+    /// Enum values as a bit mask over `EnumKind` value indices.
+    Enum { kind: EnumKind, mask: u32 },
+}
+
+impl Values {
+    pub fn is_empty(&self) -> bool {
+        match self {
+            Values::Patterns { items, .. } => items.is_empty(),
+            Values::Enum { mask, .. } => *mask == 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TestCase {
+    pub name: String,
+    pub intent: TestIntent,
+    pub expect: Expectation,
+    #[serde(skip)]
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TestIntent {
+    /// An inline intent, already as Gait `IntentRequest` JSON.
+    Inline(serde_json::Value),
+    /// `intent file "..."`, resolved relative to the policy file.
+    File(String),
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Expectation {
+    pub verdict: Verdict,
+    pub reasons: Vec<String>,
+    pub violations: Vec<String>,
+    pub rule: Option<String>,
+}
