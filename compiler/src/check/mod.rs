@@ -429,6 +429,13 @@ impl Session {
         }
         let item = self.let_item(id, name)?;
         let file = self.modules[id].file;
+        if item.value.terms.is_empty() {
+            // A set whose syntax error was already reported: known but unusable.
+            if let Some(s) = self.modules[id].sets.get_mut(name) {
+                s.state = SetState::Done;
+            }
+            return None;
+        }
         let ty = match SetType::parse(&item.ty.node) {
             Some(t) => Some(t),
             None => {
