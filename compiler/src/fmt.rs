@@ -87,6 +87,13 @@ fn has_blank_line(between: &str) -> bool {
             .any(|l| l.trim().is_empty())
 }
 
+/// Whether the source has an empty line between `pos` and the previous non-blank text.
+fn blank_before(src: &str, pos: usize) -> bool {
+    let before = &src[..pos.min(src.len())];
+    let trimmed = before.trim_end_matches([' ', '\t', '\r', '\n']);
+    !trimmed.is_empty() && before[trimmed.len()..].matches('\n').count() >= 2
+}
+
 fn kind_changes(a: &Item, b: &Item) -> bool {
     std::mem::discriminant(a) != std::mem::discriminant(b)
 }
@@ -114,6 +121,9 @@ impl Printer<'_> {
         while let Some(c) = self.comments.get(self.next) {
             if c.span.start >= pos {
                 break;
+            }
+            if !self.out.is_empty() && !self.out.ends_with("\n\n") && !self.out.ends_with("{\n") && blank_before(self.src, c.span.start()) {
+                self.out.push('\n');
             }
             self.indent(level);
             self.out.push('#');

@@ -11,7 +11,7 @@ use super::literals::star_match;
 use super::model::{Atom, Cond, Policy, Rule, Values};
 use crate::diag::{codes, Diagnostic, FileId};
 use crate::syntax::ast::Quant;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// Largest DNF (number of conjunctions) the lints will build.
 const MAX_DNF: usize = 256;
@@ -274,51 +274,69 @@ fn admits_tool(conj: &[Lit], name: &str) -> bool {
 pub fn lint_policy(policy: &Policy, file: FileId) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let forms: Vec<Option<Vec<Conj>>> = policy.rules.iter().map(|r| dnf(r.cond.as_ref())).collect();
-    let mut live: Vec<bool> = Vec::with_capacity(policy.rules.len());
+    let sat: Vec<Option<Vec<&Conj>>> =
+        forms.iter().map(|f| f.as_ref().map(|f| f.iter().filter(|c| !unsatisfiable(c)).collect())).collect();
 
-    for (i, rule) in policy.rules.iter().enumerate() {
-        let Some(form) = &forms[i] else {
-            live.push(true);
-            continue;
-        };
-        let sat: Vec<&Conj> = form.iter().filter(|c| !unsatisfiable(c)).collect();
-        if sat.is_empty() {
+    // Rules in tier order. Conjunctions of strictly earlier tiers are indexed
+    // by their first literal (a conjunction implied by `c` has all its
+    // literals in `c`, so it is found under one of `c`'s literals); empty
+    // conjunctions (rules without `when`) match everything.
+    let mut order: Vec<usize> = (0..policy.rules.len()).collect();
+    order.sort_by_key(|&i| (policy.rules[i].priority, i));
+    let mut by_first: HashMap<&Lit, Vec<(usize, &Conj)>> = HashMap::new();
+    let mut always: Vec<usize> = Vec::new();
+    let mut pending: Vec<usize> = Vec::new();
+    let mut current_tier: Option<u32> = None;
+
+    for &i in &order {
+        let rule = &policy.rules[i];
+        if current_tier != Some(rule.priority) {
+            // Entering a new tier: everything seen so far is an earlier tier.
+            for j in pending.drain(..) {
+                if let Some(conjs) = &sat[j] {
+                    for c in conjs {
+                        match c.first() {
+                            None => always.push(j),
+                            Some(first) => by_first.entry(first).or_default().push((j, c)),
+                        }
+                    }
+                }
+            }
+            current_tier = Some(rule.priority);
+        }
+        pending.push(i);
+        let Some(conjs) = &sat[i] else { continue };
+        if conjs.is_empty() {
             out.push(
                 Diagnostic::warning(codes::W0003, format!("rule `{}` can never match", rule.name))
                     .with_primary(rule.name_span, "its condition is contradictory")
                     .with_help("no intent satisfies this condition (e.g. a value required to be in two disjoint sets, an empty set, or a test together with its negation); fix or remove the rule")
                     .in_file(rule.origin.file),
             );
-            live.push(false);
             continue;
         }
-        live.push(true);
-        // Shadowing: every satisfiable conjunction implies some conjunction of
-        // one rule in a strictly earlier tier.
-        let mut shadower: Option<&Rule> = None;
-        let all_covered = sat.iter().all(|c| {
-            policy.rules.iter().enumerate().any(|(j, other)| {
-                if other.priority >= rule.priority || !live.get(j).copied().unwrap_or(false) {
-                    return false;
+        // Shadowing: every satisfiable conjunction implies a conjunction of
+        // some rule in a strictly earlier tier.
+        let mut shadower: Option<usize> = always.first().copied();
+        let all_covered = always.first().is_some()
+            || conjs.iter().all(|c| {
+                let hit = c.iter().find_map(|lit| {
+                    by_first.get(lit).and_then(|cands| cands.iter().find(|(_, oc)| implies(c, oc)).map(|(j, _)| *j))
+                });
+                if shadower.is_none() {
+                    shadower = hit;
                 }
-                let Some(of) = &forms[j] else { return false };
-                let hit = of.iter().any(|oc| implies(c, oc));
-                if hit && shadower.is_none() {
-                    shadower = Some(other);
-                }
-                hit
-            })
-        });
-        if all_covered {
-            if let Some(other) = shadower {
-                out.push(
-                    Diagnostic::warning(codes::W0004, format!("rule `{}` is shadowed by an earlier tier", rule.name))
-                        .with_primary(rule.name_span, format!("priority {}: never decides", rule.priority))
-                        .with_secondary_in(other.origin.file, other.name_span, format!("priority {} matches first, whenever this rule would", other.priority))
-                        .with_help("the first priority level with a matching rule decides; give this rule a lower priority number, or narrow the earlier rule")
-                        .in_file(rule.origin.file),
-                );
-            }
+                hit.is_some()
+            });
+        if let (true, Some(j)) = (all_covered, shadower) {
+            let other = &policy.rules[j];
+            out.push(
+                Diagnostic::warning(codes::W0004, format!("rule `{}` is shadowed by an earlier tier", rule.name))
+                    .with_primary(rule.name_span, format!("priority {}: never decides", rule.priority))
+                    .with_secondary_in(other.origin.file, other.name_span, format!("priority {} matches first, whenever this rule would", other.priority))
+                    .with_help("the first priority level with a matching rule decides; give this rule a lower priority number, or narrow the earlier rule")
+                    .in_file(rule.origin.file),
+            );
         }
     }
 
@@ -328,9 +346,9 @@ pub fn lint_policy(policy: &Policy, file: FileId) -> Vec<Diagnostic> {
             if tool.contains('*') {
                 continue;
             }
-            let seen = policy.rules.iter().zip(&forms).any(|(_, form)| match form {
+            let seen = sat.iter().any(|form| match form {
                 None => true,
-                Some(f) => f.iter().any(|c| !unsatisfiable(c) && admits_tool(c, tool)),
+                Some(f) => f.iter().any(|c| admits_tool(c, tool)),
             });
             if !seen {
                 out.push(
