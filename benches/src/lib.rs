@@ -56,7 +56,12 @@ pub fn rules(n: usize, k: usize, seed: u64) -> Vec<RuleSpec> {
                     domains.push(d);
                 }
             }
-            RuleSpec { tool: format!("tool_{i}"), class, prefix: format!("/ws/p{i}"), domains }
+            RuleSpec {
+                tool: format!("tool_{i}"),
+                class,
+                prefix: format!("/ws/p{i}"),
+                domains,
+            }
         })
         .collect()
 }
@@ -66,7 +71,12 @@ pub fn rules(n: usize, k: usize, seed: u64) -> Vec<RuleSpec> {
 pub fn gaitpol(n: usize, k: usize, seed: u64) -> String {
     let mut s = format!("policy \"bench-{n}-{k}\" version \"1.0.0\"\n\ndefault block\n");
     for (i, r) in rules(n, k, seed).iter().enumerate() {
-        let domains = r.domains.iter().map(|d| format!("\"{d}\"")).collect::<Vec<_>>().join(", ");
+        let domains = r
+            .domains
+            .iter()
+            .map(|d| format!("\"{d}\""))
+            .collect::<Vec<_>>()
+            .join(", ");
         s.push_str(&format!(
             "\nrule r{i} {{\n  when tool == \"{}\" and all path in [\"{}/**\"] and all domain in [{domains}]\n  then allow\n  reason \"r{i}\"\n}}\n",
             r.tool, r.prefix

@@ -87,6 +87,12 @@ fn has_blank_line(between: &str) -> bool {
             .any(|l| l.trim().is_empty())
 }
 
+/// The first non-whitespace byte at or after `pos`.
+fn next_token_start(src: &str, pos: usize) -> usize {
+    let rest = &src[pos.min(src.len())..];
+    pos + (rest.len() - rest.trim_start().len())
+}
+
 /// Whether the source has an empty line between `pos` and the previous non-blank text.
 fn blank_before(src: &str, pos: usize) -> bool {
     let before = &src[..pos.min(src.len())];
@@ -122,7 +128,11 @@ impl Printer<'_> {
             if c.span.start >= pos {
                 break;
             }
-            if !self.out.is_empty() && !self.out.ends_with("\n\n") && !self.out.ends_with("{\n") && blank_before(self.src, c.span.start()) {
+            if !self.out.is_empty()
+                && !self.out.ends_with("\n\n")
+                && !self.out.ends_with("{\n")
+                && blank_before(self.src, c.span.start())
+            {
                 self.out.push('\n');
             }
             self.indent(level);
@@ -130,6 +140,9 @@ impl Printer<'_> {
             self.out.push_str(c.text.trim_end());
             self.out.push('\n');
             self.next += 1;
+            if level == 0 && blank_before(self.src, next_token_start(self.src, c.span.end())) {
+                self.out.push('\n');
+            }
         }
     }
 
@@ -283,7 +296,26 @@ impl Printer<'_> {
                         TestClause::Intent(lit) => {
                             self.open(1, lit.span, "intent");
                             for f in &lit.fields {
-                                self.line(2, f.span(), &intent_field(f));
+                                match f {
+                                    IntentField::Skill(fields, span)
+                                        if intent_field(f).len() + 4 > MAX_WIDTH =>
+                                    {
+                                        self.open(2, *span, "skill");
+                                        for sf in fields {
+                                            self.line(
+                                                3,
+                                                sf.span,
+                                                &format!(
+                                                    "{} {}",
+                                                    sf.key.node,
+                                                    quote(&sf.value.node)
+                                                ),
+                                            );
+                                        }
+                                        self.close(2, *span);
+                                    }
+                                    _ => self.line(2, f.span(), &intent_field(f)),
+                                }
                             }
                             self.close(1, lit.span);
                         }

@@ -1,10 +1,20 @@
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test setup fails loudly"
+)]
 //! The `gaitc` binary: exit codes, output formats, determinism.
 
 use std::path::Path;
 use std::process::{Command, Output};
 
 fn gaitc(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gaitc")).args(args).current_dir(dir).env("NO_COLOR", "1").output().expect("gaitc runs")
+    Command::new(env!("CARGO_BIN_EXE_gaitc"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("gaitc runs")
 }
 
 fn write(dir: &Path, name: &str, text: &str) {
@@ -12,7 +22,8 @@ fn write(dir: &Path, name: &str, text: &str) {
 }
 
 const CLEAN: &str = "policy \"p\" version \"1.0.0\"\n\ndefault block\n\nrule r {\n  when any path in [\"/etc/**\"]\n  then block\n}\n";
-const WARNS: &str = "policy \"p\" version \"1.0.0\"\n\ndefault block\n\nlet unused: paths = [\"/x\"]\n";
+const WARNS: &str =
+    "policy \"p\" version \"1.0.0\"\n\ndefault block\n\nlet unused: paths = [\"/x\"]\n";
 const BROKEN: &str = "policy \"p\" version \"1.0.0\"\ndefault block\nrule a { then nope }\nrule b { when path in [\"/x\"] then block }\n";
 
 #[test]
@@ -20,19 +31,45 @@ fn check_exit_codes() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "clean.gaitpol", CLEAN);
     write(dir.path(), "warns.gaitpol", WARNS);
-    assert_eq!(gaitc(&["check", "clean.gaitpol"], dir.path()).status.code(), Some(0));
-    assert_eq!(gaitc(&["check", "warns.gaitpol"], dir.path()).status.code(), Some(0), "warnings alone pass");
-    assert_eq!(gaitc(&["check", "--deny-warnings", "warns.gaitpol"], dir.path()).status.code(), Some(6));
+    assert_eq!(
+        gaitc(&["check", "clean.gaitpol"], dir.path()).status.code(),
+        Some(0)
+    );
+    assert_eq!(
+        gaitc(&["check", "warns.gaitpol"], dir.path()).status.code(),
+        Some(0),
+        "warnings alone pass"
+    );
+    assert_eq!(
+        gaitc(&["check", "--deny-warnings", "warns.gaitpol"], dir.path())
+            .status
+            .code(),
+        Some(6)
+    );
     write(dir.path(), "broken.gaitpol", BROKEN);
     let out = gaitc(&["check", "broken.gaitpol"], dir.path());
     assert_eq!(out.status.code(), Some(6));
     let text = String::from_utf8(out.stdout).unwrap();
     // Both independent errors, in one run, in words.
-    assert!(text.contains("expected a verdict: allow, block, require_approval or dry_run"), "{text}");
+    assert!(
+        text.contains("expected a verdict: allow, block, require_approval or dry_run"),
+        "{text}"
+    );
     assert!(text.contains("E0031"), "{text}");
     assert!(text.contains("2 errors"), "{text}");
-    assert_eq!(gaitc(&["check", "no/such/file.gaitpol"], dir.path()).status.code(), Some(6));
-    assert_eq!(gaitc(&["check", "--format", "yaml"], dir.path()).status.code(), Some(6), "usage errors exit 6");
+    assert_eq!(
+        gaitc(&["check", "no/such/file.gaitpol"], dir.path())
+            .status
+            .code(),
+        Some(6)
+    );
+    assert_eq!(
+        gaitc(&["check", "--format", "yaml"], dir.path())
+            .status
+            .code(),
+        Some(6),
+        "usage errors exit 6"
+    );
     assert_eq!(gaitc(&["frobnicate"], dir.path()).status.code(), Some(6));
     assert_eq!(gaitc(&["--help"], dir.path()).status.code(), Some(0));
 }
@@ -48,7 +85,11 @@ fn check_walks_directories_recursively() {
     assert_eq!(out.status.code(), Some(6));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["errors"], 2);
-    assert!(v["diagnostics"].as_array().unwrap().iter().all(|d| d["file"].as_str().unwrap().ends_with("deep.gaitpol")));
+    assert!(v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|d| d["file"].as_str().unwrap().ends_with("deep.gaitpol")));
 }
 
 #[test]
@@ -60,13 +101,27 @@ fn json_has_the_documented_shape() {
     assert_eq!(v["errors"], 2);
     assert_eq!(v["warnings"], 0);
     let d = &v["diagnostics"][0];
-    for key in ["code", "severity", "message", "file", "line", "column", "end_line", "end_column", "labels", "help"] {
+    for key in [
+        "code",
+        "severity",
+        "message",
+        "file",
+        "line",
+        "column",
+        "end_line",
+        "end_column",
+        "labels",
+        "help",
+    ] {
         assert!(d.get(key).is_some(), "missing {key}: {d}");
     }
     assert_eq!(d["code"], "E0001");
     assert_eq!(d["severity"], "error");
     assert_eq!(d["file"], "broken.gaitpol");
-    assert_eq!((d["line"].as_u64(), d["column"].as_u64()), (Some(3), Some(15)));
+    assert_eq!(
+        (d["line"].as_u64(), d["column"].as_u64()),
+        (Some(3), Some(15))
+    );
     assert_eq!(v["diagnostics"][1]["line"], 4);
 }
 
@@ -74,7 +129,10 @@ fn json_has_the_documented_shape() {
 fn sarif_is_2_1_0_with_rules_and_results() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "broken.gaitpol", BROKEN);
-    let out = gaitc(&["check", "--format", "sarif", "broken.gaitpol"], dir.path());
+    let out = gaitc(
+        &["check", "--format", "sarif", "broken.gaitpol"],
+        dir.path(),
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["version"], "2.1.0");
     let run = &v["runs"][0];
@@ -85,10 +143,24 @@ fn sarif_is_2_1_0_with_rules_and_results() {
     assert_eq!(results.len(), 2);
     let r = &results[1];
     assert_eq!(r["ruleId"], "E0031");
-    assert_eq!(rules[r["ruleIndex"].as_u64().unwrap() as usize]["id"], "E0031");
-    assert_eq!(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "broken.gaitpol");
-    assert_eq!(r["locations"][0]["physicalLocation"]["region"]["startLine"], 4);
-    assert!(r["fixes"][0]["artifactChanges"][0]["replacements"][0]["insertedContent"]["text"].as_str().unwrap().starts_with("any"));
+    assert_eq!(
+        rules[r["ruleIndex"].as_u64().unwrap() as usize]["id"],
+        "E0031"
+    );
+    assert_eq!(
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "broken.gaitpol"
+    );
+    assert_eq!(
+        r["locations"][0]["physicalLocation"]["region"]["startLine"],
+        4
+    );
+    assert!(
+        r["fixes"][0]["artifactChanges"][0]["replacements"][0]["insertedContent"]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("any")
+    );
 }
 
 #[test]
@@ -96,9 +168,19 @@ fn plain_and_no_color_output_have_no_escapes_or_box_drawing() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "broken.gaitpol", BROKEN);
     let human = String::from_utf8(gaitc(&["check", "broken.gaitpol"], dir.path()).stdout).unwrap();
-    assert!(!human.contains('\u{1b}'), "NO_COLOR output has ANSI escapes");
+    assert!(
+        !human.contains('\u{1b}'),
+        "NO_COLOR output has ANSI escapes"
+    );
     assert!(human.contains('│'), "human output draws boxes");
-    let plain = String::from_utf8(gaitc(&["check", "--format", "plain", "broken.gaitpol"], dir.path()).stdout).unwrap();
+    let plain = String::from_utf8(
+        gaitc(
+            &["check", "--format", "plain", "broken.gaitpol"],
+            dir.path(),
+        )
+        .stdout,
+    )
+    .unwrap();
     assert!(plain.is_ascii(), "plain output is ASCII only:\n{plain}");
     assert!(plain.contains("error[E0001]"));
 }
@@ -108,24 +190,55 @@ fn output_is_deterministic() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "broken.gaitpol", BROKEN);
     write(dir.path(), "warns.gaitpol", WARNS);
-    let runs: Vec<Vec<u8>> = (0..3).map(|_| gaitc(&["check", "--format", "json", "."], dir.path()).stdout).collect();
+    let runs: Vec<Vec<u8>> = (0..3)
+        .map(|_| gaitc(&["check", "--format", "json", "."], dir.path()).stdout)
+        .collect();
     assert!(runs.windows(2).all(|w| w[0] == w[1]));
-    let sarif: Vec<Vec<u8>> = (0..2).map(|_| gaitc(&["check", "--format", "sarif", "."], dir.path()).stdout).collect();
+    let sarif: Vec<Vec<u8>> = (0..2)
+        .map(|_| gaitc(&["check", "--format", "sarif", "."], dir.path()).stdout)
+        .collect();
     assert_eq!(sarif[0], sarif[1]);
 }
 
 #[test]
 fn fmt_check_and_rewrite() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "p.gaitpol", "policy \"p\"   version \"1.0.0\" # keep me\ndefault   block\n");
-    assert_eq!(gaitc(&["fmt", "--check", "p.gaitpol"], dir.path()).status.code(), Some(1));
-    assert_eq!(gaitc(&["fmt", "p.gaitpol"], dir.path()).status.code(), Some(0));
+    write(
+        dir.path(),
+        "p.gaitpol",
+        "policy \"p\"   version \"1.0.0\" # keep me\ndefault   block\n",
+    );
+    assert_eq!(
+        gaitc(&["fmt", "--check", "p.gaitpol"], dir.path())
+            .status
+            .code(),
+        Some(1)
+    );
+    assert_eq!(
+        gaitc(&["fmt", "p.gaitpol"], dir.path()).status.code(),
+        Some(0)
+    );
     let text = std::fs::read_to_string(dir.path().join("p.gaitpol")).unwrap();
-    assert_eq!(text, "policy \"p\" version \"1.0.0\" # keep me\n\ndefault block\n");
-    assert_eq!(gaitc(&["fmt", "--check", "p.gaitpol"], dir.path()).status.code(), Some(0));
+    assert_eq!(
+        text,
+        "policy \"p\" version \"1.0.0\" # keep me\n\ndefault block\n"
+    );
+    assert_eq!(
+        gaitc(&["fmt", "--check", "p.gaitpol"], dir.path())
+            .status
+            .code(),
+        Some(0)
+    );
     write(dir.path(), "bad.gaitpol", "rule { then");
-    assert_eq!(gaitc(&["fmt", "bad.gaitpol"], dir.path()).status.code(), Some(6));
-    assert_eq!(std::fs::read_to_string(dir.path().join("bad.gaitpol")).unwrap(), "rule { then", "a file with syntax errors is never rewritten");
+    assert_eq!(
+        gaitc(&["fmt", "bad.gaitpol"], dir.path()).status.code(),
+        Some(6)
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("bad.gaitpol")).unwrap(),
+        "rule { then",
+        "a file with syntax errors is never rewritten"
+    );
 }
 
 #[test]

@@ -1,3 +1,8 @@
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test setup fails loudly"
+)]
 //! The diagnostics corpus:
 //! - `tests/invalid/*.gaitpol`: each file declares `# expect: CODE line N`, and
 //!   checking it must produce exactly those diagnostics;
@@ -24,15 +29,25 @@ fn check_file(path: &Path) -> (Session, Vec<Diagnostic>) {
 #[test]
 fn invalid_corpus_reports_the_intended_errors_on_the_intended_lines() {
     let dir = repo().join("tests/invalid");
-    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     files.sort();
-    assert!(files.len() >= 40, "the corpus must hold at least 40 invalid policies, found {}", files.len());
+    assert!(
+        files.len() >= 40,
+        "the corpus must hold at least 40 invalid policies, found {}",
+        files.len()
+    );
     let re_expect = |src: &str| -> Vec<(String, usize)> {
         src.lines()
             .filter_map(|l| l.strip_prefix("# expect: "))
             .map(|rest| {
                 let (code, line) = rest.split_once(" line ").expect("`# expect: CODE line N`");
-                (code.trim().to_owned(), line.trim().parse().expect("line number"))
+                (
+                    code.trim().to_owned(),
+                    line.trim().parse().expect("line number"),
+                )
             })
             .collect()
     };
@@ -40,11 +55,23 @@ fn invalid_corpus_reports_the_intended_errors_on_the_intended_lines() {
     for f in &files {
         let src = std::fs::read_to_string(f).unwrap();
         let expected = re_expect(&src);
-        assert!(!expected.is_empty(), "{} declares no expectation", f.display());
+        assert!(
+            !expected.is_empty(),
+            "{} declares no expectation",
+            f.display()
+        );
         let (session, diags) = check_file(f);
         let got: Vec<(String, usize)> = diags
             .iter()
-            .map(|d| (d.code.clone(), session.sources.line_col(d.primary.file.unwrap_or(d.file), d.primary.span.start()).0))
+            .map(|d| {
+                (
+                    d.code.clone(),
+                    session
+                        .sources
+                        .line_col(d.primary.file.unwrap_or(d.file), d.primary.span.start())
+                        .0,
+                )
+            })
             .collect();
         let mut want = expected.clone();
         want.sort();
@@ -52,7 +79,10 @@ fn invalid_corpus_reports_the_intended_errors_on_the_intended_lines() {
         have.sort();
         have.dedup();
         if want != have {
-            failures.push(format!("{}: expected {want:?}, got {have:?}", f.file_name().unwrap().to_string_lossy()));
+            failures.push(format!(
+                "{}: expected {want:?}, got {have:?}",
+                f.file_name().unwrap().to_string_lossy()
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -68,15 +98,26 @@ fn corpus_covers_most_codes() {
             seen.insert(l.split_whitespace().next().unwrap().to_owned());
         }
     }
-    let missing: Vec<_> = codes::ALL.iter().map(|i| i.code).filter(|c| !seen.contains(*c)).collect();
+    let missing: Vec<_> = codes::ALL
+        .iter()
+        .map(|i| i.code)
+        .filter(|c| !seen.contains(*c))
+        .collect();
     // Multi-file situations (module rules, cycles) are covered by the explain examples.
-    assert!(missing.len() <= 4, "codes without an invalid-corpus case: {missing:?}");
+    assert!(
+        missing.len() <= 4,
+        "codes without an invalid-corpus case: {missing:?}"
+    );
 }
 
 /// Writes an explanation's example blocks (before or after "Fixed:") to a
 /// fresh directory; returns it and the file to check (the last block).
 fn materialize(md: &str, fixed: bool) -> (tempfile::TempDir, PathBuf) {
-    let part = if fixed { md.split_once("Fixed:").map(|x| x.1).unwrap_or("") } else { md.split("Fixed:").next().unwrap_or("") };
+    let part = if fixed {
+        md.split_once("Fixed:").map(|x| x.1).unwrap_or("")
+    } else {
+        md.split("Fixed:").next().unwrap_or("")
+    };
     let dir = tempfile::tempdir().unwrap();
     let mut last = None;
     let mut rest = part;
@@ -84,7 +125,11 @@ fn materialize(md: &str, fixed: bool) -> (tempfile::TempDir, PathBuf) {
         let after = &rest[start + "```gaitpol".len()..];
         let (info, body) = after.split_once('\n').unwrap();
         let end = body.find("```").expect("closed fence");
-        let name = if info.trim().is_empty() { "policy.gaitpol" } else { info.trim() };
+        let name = if info.trim().is_empty() {
+            "policy.gaitpol"
+        } else {
+            info.trim()
+        };
         std::fs::write(dir.path().join(name), &body[..end]).unwrap();
         last = Some(dir.path().join(name));
         rest = &body[end + 3..];
@@ -97,16 +142,31 @@ fn materialize(md: &str, fixed: bool) -> (tempfile::TempDir, PathBuf) {
 fn every_explanation_example_triggers_its_code_and_its_fix_is_clean() {
     let mut failures = Vec::new();
     for info in codes::ALL {
-        assert!(info.explanation.starts_with(&format!("# {}", info.code)), "{} explanation title", info.code);
+        assert!(
+            info.explanation.starts_with(&format!("# {}", info.code)),
+            "{} explanation title",
+            info.code
+        );
         let (_dir, file) = materialize(info.explanation, false);
         let (_, diags) = check_file(&file);
         if !diags.iter().any(|d| d.code == info.code) {
-            failures.push(format!("{}: example gives {:?}", info.code, diags.iter().map(|d| &d.code).collect::<Vec<_>>()));
+            failures.push(format!(
+                "{}: example gives {:?}",
+                info.code,
+                diags.iter().map(|d| &d.code).collect::<Vec<_>>()
+            ));
         }
         let (_dir2, fixed) = materialize(info.explanation, true);
         let (_, diags) = check_file(&fixed);
         if !diags.is_empty() {
-            failures.push(format!("{}: fixed example gives {:?}", info.code, diags.iter().map(|d| (&d.code, &d.message)).collect::<Vec<_>>()));
+            failures.push(format!(
+                "{}: fixed example gives {:?}",
+                info.code,
+                diags
+                    .iter()
+                    .map(|d| (&d.code, &d.message))
+                    .collect::<Vec<_>>()
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -119,7 +179,9 @@ fn every_code_has_human_and_json_snapshots() {
         let (session, diags) = check_file(&file);
         let prefix = format!("{}/", dir.path().display());
         let human = render::text(&diags, &session.sources, false, false).replace(&prefix, "");
-        let json = serde_json::to_string_pretty(&render::json(&diags, &session.sources)).unwrap().replace(&prefix, "");
+        let json = serde_json::to_string_pretty(&render::json(&diags, &session.sources))
+            .unwrap()
+            .replace(&prefix, "");
         insta::with_settings!({snapshot_path => "snapshots/diagnostics", prepend_module_to_snapshot => false}, {
             insta::assert_snapshot!(format!("{}_human", info.code), human);
             insta::assert_snapshot!(format!("{}_json", info.code), json);

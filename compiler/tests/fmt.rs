@@ -1,3 +1,8 @@
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test setup fails loudly"
+)]
 //! `gaitc fmt`: idempotent, comment-preserving, AST-preserving.
 
 use gaitc::fmt::format_source;
@@ -8,27 +13,50 @@ use std::path::Path;
 
 fn all_policy_files() -> Vec<std::path::PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let mut files = gaitc::cli::collect_files(&[root.join("examples"), root.join("stdlib")]).unwrap();
+    let mut files =
+        gaitc::cli::collect_files(&[root.join("examples"), root.join("stdlib")]).unwrap();
     files.retain(|f| !f.to_string_lossy().contains("/invalid/"));
     files
 }
 
 fn comment_texts(src: &str) -> Vec<String> {
-    lex(src).comments.into_iter().map(|c| c.text.trim_end().to_owned()).collect()
+    lex(src)
+        .comments
+        .into_iter()
+        .map(|c| c.text.trim_end().to_owned())
+        .collect()
 }
 
 #[test]
 fn examples_and_stdlib_are_formatted_and_formatting_is_idempotent() {
     let files = all_policy_files();
-    assert!(files.len() >= 3, "expected the stdlib and examples, found {files:?}");
+    assert!(
+        files.len() >= 3,
+        "expected the stdlib and examples, found {files:?}"
+    );
     for f in files {
         let src = std::fs::read_to_string(&f).unwrap();
         let once = format_source(&src).unwrap_or_else(|e| panic!("{}: {e:?}", f.display()));
         let twice = format_source(&once).unwrap();
         assert_eq!(once, twice, "not idempotent: {}", f.display());
-        assert_eq!(comment_texts(&src), comment_texts(&once), "comments changed in {}", f.display());
-        assert_eq!(parse(&src).file, parse(&once).file, "AST changed in {}", f.display());
-        assert_eq!(src, once, "{} is not in canonical layout (run `gaitc fmt`)", f.display());
+        assert_eq!(
+            comment_texts(&src),
+            comment_texts(&once),
+            "comments changed in {}",
+            f.display()
+        );
+        assert_eq!(
+            parse(&src).file,
+            parse(&once).file,
+            "AST changed in {}",
+            f.display()
+        );
+        assert_eq!(
+            src,
+            once,
+            "{} is not in canonical layout (run `gaitc fmt`)",
+            f.display()
+        );
     }
 }
 
@@ -44,24 +72,68 @@ fn comments_survive_in_every_position() {
 // ------------------------------------------------------------ generated policies
 
 fn ident() -> impl Strategy<Value = String> {
-    prop::sample::select(vec!["ws", "hosts", "bins", "tools_a", "ids", "secrets", "x1", "workspace"]).prop_map(str::to_owned)
+    prop::sample::select(vec![
+        "ws",
+        "hosts",
+        "bins",
+        "tools_a",
+        "ids",
+        "secrets",
+        "x1",
+        "workspace",
+    ])
+    .prop_map(str::to_owned)
 }
 
 fn string_lit() -> impl Strategy<Value = String> {
-    prop::sample::select(vec!["/workspace/**", "/etc/*", "api.github.com", "*.stripe.com", "rm", "read_file", "a \\\"quoted\\\" \\\\ x", "ünï\\u{e9}", ""])
-        .prop_map(|s| format!("\"{s}\""))
+    prop::sample::select(vec![
+        "/workspace/**",
+        "/etc/*",
+        "api.github.com",
+        "*.stripe.com",
+        "rm",
+        "read_file",
+        "a \\\"quoted\\\" \\\\ x",
+        "ünï\\u{e9}",
+        "",
+    ])
+    .prop_map(|s| format!("\"{s}\""))
 }
 
 fn ws() -> impl Strategy<Value = String> {
-    prop::sample::select(vec![" ", "  ", "\n", " \n  ", " # c\n", "\n# own line\n", "\t"]).prop_map(str::to_owned)
+    prop::sample::select(vec![
+        " ",
+        "  ",
+        "\n",
+        " \n  ",
+        " # c\n",
+        "\n# own line\n",
+        "\t",
+    ])
+    .prop_map(str::to_owned)
 }
 
 fn atom() -> impl Strategy<Value = String> {
     prop_oneof![
-        prop::sample::select(vec!["destructive", "skill", "skill.signed", "skill.verified"]).prop_map(str::to_owned),
-        (prop::sample::select(vec!["any", "all"]), prop::sample::select(vec!["path", "domain", "endpoint", "command"]), prop::sample::select(vec!["in", "not in"]), set_expr())
+        prop::sample::select(vec![
+            "destructive",
+            "skill",
+            "skill.signed",
+            "skill.verified"
+        ])
+        .prop_map(str::to_owned),
+        (
+            prop::sample::select(vec!["any", "all"]),
+            prop::sample::select(vec!["path", "domain", "endpoint", "command"]),
+            prop::sample::select(vec!["in", "not in"]),
+            set_expr()
+        )
             .prop_map(|(q, a, op, s)| format!("{q} {a} {op} {s}")),
-        (prop::sample::select(vec!["tool", "identity", "risk"]), prop::sample::select(vec!["==", "!="]), prop_oneof![string_lit(), Just("high".to_owned())])
+        (
+            prop::sample::select(vec!["tool", "identity", "risk"]),
+            prop::sample::select(vec!["==", "!="]),
+            prop_oneof![string_lit(), Just("high".to_owned())]
+        )
             .prop_map(|(a, op, v)| format!("{a} {op} {v}")),
         set_expr().prop_map(|s| format!("args contain {s}")),
     ]
@@ -71,8 +143,15 @@ fn set_expr() -> impl Strategy<Value = String> {
     let term = prop_oneof![
         ident(),
         Just("secrets.credentials".to_owned()),
-        prop::collection::vec(prop_oneof![string_lit(), Just("fs.read".to_owned()), Just("net.*".to_owned())], 0..4)
-            .prop_map(|v| format!("[{}]", v.join(", "))),
+        prop::collection::vec(
+            prop_oneof![
+                string_lit(),
+                Just("fs.read".to_owned()),
+                Just("net.*".to_owned())
+            ],
+            0..4
+        )
+        .prop_map(|v| format!("[{}]", v.join(", "))),
     ];
     prop::collection::vec(term, 1..3).prop_map(|v| v.join(" + "))
 }
@@ -89,7 +168,14 @@ fn cond() -> impl Strategy<Value = String> {
 }
 
 fn rule() -> impl Strategy<Value = String> {
-    (ident(), prop::option::of(0u32..50), prop::option::of(cond()), prop::sample::select(vec!["allow", "block", "require_approval", "dry_run"]), ws(), prop::option::of(string_lit()))
+    (
+        ident(),
+        prop::option::of(0u32..50),
+        prop::option::of(cond()),
+        prop::sample::select(vec!["allow", "block", "require_approval", "dry_run"]),
+        ws(),
+        prop::option::of(string_lit()),
+    )
         .prop_map(|(n, p, c, v, w, r)| {
             let mut s = format!("rule {n}");
             if let Some(p) = p {
@@ -128,7 +214,8 @@ fn item() -> impl Strategy<Value = String> {
 
 fn policy() -> impl Strategy<Value = String> {
     (prop::collection::vec((item(), ws()), 0..8), ws()).prop_map(|(items, w)| {
-        let mut s = format!("# generated\npolicy \"p\" version \"1.0.0\" revision 1{w}default block\n");
+        let mut s =
+            format!("# generated\npolicy \"p\" version \"1.0.0\" revision 1{w}default block\n");
         for (i, w) in items {
             s.push_str(&i);
             s.push_str(&w);

@@ -8,7 +8,7 @@
 
 use super::attrs::{Attr, EnumKind, Flag};
 use super::literals::star_match;
-use super::model::{Atom, Cond, Policy, Rule, Values};
+use super::model::{Atom, Cond, Policy, Values};
 use crate::diag::{codes, Diagnostic, FileId};
 use crate::syntax::ast::Quant;
 use std::collections::{BTreeMap, HashMap};
@@ -274,8 +274,13 @@ fn admits_tool(conj: &[Lit], name: &str) -> bool {
 pub fn lint_policy(policy: &Policy, file: FileId) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let forms: Vec<Option<Vec<Conj>>> = policy.rules.iter().map(|r| dnf(r.cond.as_ref())).collect();
-    let sat: Vec<Option<Vec<&Conj>>> =
-        forms.iter().map(|f| f.as_ref().map(|f| f.iter().filter(|c| !unsatisfiable(c)).collect())).collect();
+    let sat: Vec<Option<Vec<&Conj>>> = forms
+        .iter()
+        .map(|f| {
+            f.as_ref()
+                .map(|f| f.iter().filter(|c| !unsatisfiable(c)).collect())
+        })
+        .collect();
 
     // Rules in tier order. Conjunctions of strictly earlier tiers are indexed
     // by their first literal (a conjunction implied by `c` has all its
@@ -318,10 +323,12 @@ pub fn lint_policy(policy: &Policy, file: FileId) -> Vec<Diagnostic> {
         // Shadowing: every satisfiable conjunction implies a conjunction of
         // some rule in a strictly earlier tier.
         let mut shadower: Option<usize> = always.first().copied();
-        let all_covered = always.first().is_some()
+        let all_covered = !always.is_empty()
             || conjs.iter().all(|c| {
                 let hit = c.iter().find_map(|lit| {
-                    by_first.get(lit).and_then(|cands| cands.iter().find(|(_, oc)| implies(c, oc)).map(|(j, _)| *j))
+                    by_first.get(lit).and_then(|cands| {
+                        cands.iter().find(|(_, oc)| implies(c, oc)).map(|(j, _)| *j)
+                    })
                 });
                 if shadower.is_none() {
                     shadower = hit;

@@ -58,10 +58,9 @@ pub fn path_glob(s: &str) -> Result<String, LitError> {
         ));
     }
     if !(s.starts_with('/') || s.starts_with("**/") || s == "**") {
-        let fixed = if s.starts_with("~/") {
-            format!("**/{}", &s[2..])
-        } else {
-            format!("/{s}")
+        let fixed = match s.strip_prefix("~/") {
+            Some(rest) => format!("**/{rest}"),
+            None => format!("/{s}"),
         };
         return Err(err_fix(
             format!("path glob `{s}` is not absolute"),
@@ -120,14 +119,12 @@ fn check_classes(seg: &str) -> Result<(), LitError> {
                 if matches!(chars.peek(), Some('!') | Some('^')) {
                     chars.next();
                 }
-                let mut n = 0;
                 let mut closed = false;
-                for d in chars.by_ref() {
+                for (n, d) in chars.by_ref().enumerate() {
                     if d == ']' && n > 0 {
                         closed = true;
                         break;
                     }
-                    n += 1;
                 }
                 if !closed {
                     return Err(err(

@@ -350,29 +350,22 @@ impl Session {
             match item {
                 Item::Import(imp) => {
                     let target = self.modules[id].imports.get(&index).copied().flatten();
-                    match imp.alias_name() {
-                        Some(alias) => {
-                            if declare(self, alias, imp.alias_span(), "import") {
-                                self.modules[id]
-                                    .aliases
-                                    .insert(alias.to_owned(), (target, imp.alias_span()));
-                            }
+                    if let Some(alias) = imp.alias_name() {
+                        if declare(self, alias, imp.alias_span(), "import") {
+                            self.modules[id]
+                                .aliases
+                                .insert(alias.to_owned(), (target, imp.alias_span()));
                         }
-                        None => {}
                     }
                 }
-                Item::Let(l) => {
-                    if declare(self, &l.name.node, l.name.span, "set") {
-                        self.modules[id].sets.insert(
-                            l.name.node.clone(),
-                            SetDef {
-                                ty: None,
-                                items: None,
-                                span: l.name.span,
-                                state: SetState::Pending,
-                            },
-                        );
-                    }
+                Item::Let(l) if declare(self, &l.name.node, l.name.span, "set") => {
+                    let def = SetDef {
+                        ty: None,
+                        items: None,
+                        span: l.name.span,
+                        state: SetState::Pending,
+                    };
+                    self.modules[id].sets.insert(l.name.node.clone(), def);
                 }
                 Item::Rule(r) => {
                     declare(self, &r.name.node, r.name.span, "rule");
@@ -2176,7 +2169,10 @@ impl Session {
             .collect();
         for (alias, target, span) in aliases {
             let used = self.modules[id].used_aliases.contains(&alias);
-            let contributes = target.is_some_and(|t| self.provides_tables(t));
+            // Importing a policy is already an error (E0016); don't also call it unused.
+            let contributes = target.is_some_and(|t| {
+                self.provides_tables(t) || self.modules[t].kind == FileKind::Policy
+            });
             if !used && !contributes && target.is_some() {
                 found.push(
                     Diagnostic::warning(codes::W0002, format!("import `{alias}` is never used"))

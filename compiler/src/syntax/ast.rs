@@ -8,7 +8,7 @@ use gait_run::vocab::Verdict;
 use std::fmt;
 
 /// A byte range `[start, end)` in one source file.
-#[derive(Clone, Copy, Default, Hash)]
+#[derive(Clone, Copy, Default)]
 pub struct Span {
     pub start: u32,
     pub end: u32,

@@ -329,6 +329,11 @@ fn decode_string(body: &str, base: usize, diags: &mut Vec<Diagnostic>) -> String
                     }
                     if digits.len() != 4 {
                         digits.push('!');
+                    } else if let Some(combined) =
+                        low_surrogate_after(&digits, &mut chars, &mut end)
+                    {
+                        // JSON-style surrogate pair: `\uD83D\uDE00`.
+                        digits = combined;
                     }
                 }
                 let span = Span::new(base + start, base + end);
@@ -360,6 +365,41 @@ fn decode_string(body: &str, base: usize, diags: &mut Vec<Diagnostic>) -> String
         }
     }
     out
+}
+
+/// If `high` (4 hex digits) is a high surrogate and the input continues with
+/// `\uXXXX` holding a low surrogate, consumes it and returns the combined
+/// code point in hex.
+fn low_surrogate_after(
+    high: &str,
+    chars: &mut std::iter::Peekable<std::str::CharIndices<'_>>,
+    end: &mut usize,
+) -> Option<String> {
+    let hi = u32::from_str_radix(high, 16)
+        .ok()
+        .filter(|h| (0xD800..0xDC00).contains(h))?;
+    let mut ahead = chars.clone();
+    let (_, backslash) = ahead.next()?;
+    let (_, u) = ahead.next()?;
+    if backslash != '\\' || u != 'u' {
+        return None;
+    }
+    let mut low = String::new();
+    let mut last = 0;
+    for _ in 0..4 {
+        let (j, d) = ahead.next()?;
+        low.push(d);
+        last = j;
+    }
+    let lo = u32::from_str_radix(&low, 16)
+        .ok()
+        .filter(|l| (0xDC00..0xE000).contains(l))?;
+    *chars = ahead;
+    *end = last + 1;
+    Some(format!(
+        "{:x}",
+        0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
+    ))
 }
 
 impl Token {
@@ -544,6 +584,19 @@ mod tests {
         assert_eq!(
             kinds(r#""a\"b\\c\n\u{e9}\u00e9""#),
             vec![Token::Str("a\"b\\c\né\u{e9}".into())]
+        );
+    }
+
+    #[test]
+    fn json_surrogate_pairs_combine() {
+        assert_eq!(
+            kinds(r#""\uD83D\uDE00""#),
+            vec![Token::Str("\u{1F600}".into())]
+        );
+        assert_eq!(
+            lex(r#""\uD83D""#).diagnostics.len(),
+            1,
+            "a lone surrogate is not a character"
         );
     }
 
