@@ -4,10 +4,13 @@
 //! [`check`] (types, literals, lints). Every phase returns data and
 //! [`diag::Diagnostic`]s; nothing prints but the command-line front end.
 
+pub mod bundle;
 pub mod check;
 pub mod cli;
 pub mod diag;
+pub mod eval;
 pub mod fmt;
+pub mod lower;
 pub mod source;
 pub mod stdlib;
 pub mod suggest;

@@ -57,6 +57,49 @@ enum Command {
         #[arg(default_value = ".")]
         paths: Vec<PathBuf>,
     },
+    /// Create an Ed25519 signing key pair for bundles (and skills).
+    ///
+    /// Writes PREFIX.key (private, mode 0600) and PREFIX.pub, and prints the
+    /// key id (hex SHA-256 of the public key). Never overwrites without --force.
+    Keygen {
+        /// Output prefix, e.g. `keys/release`.
+        #[arg(long)]
+        out: PathBuf,
+        /// Overwrite existing key files.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Compile a policy into a signed, digest-pinned bundle.
+    ///
+    /// The policy must check without errors. Prints `policy_digest=sha256:...`;
+    /// pin that digest in `gait-run --pin` to accept exactly this bundle.
+    ///
+    /// Example:
+    ///   gaitc build examples/payments-agent.gaitpol -o payments.gaitb --key release.key
+    Build {
+        /// The policy file.
+        policy: PathBuf,
+        /// Where to write the bundle.
+        #[arg(short = 'o', long = "output")]
+        output: PathBuf,
+        /// Private key file(s) to sign with (repeat for several signatures).
+        #[arg(long = "key", required = true)]
+        keys: Vec<PathBuf>,
+        /// Expiry (RFC 3339); the runtime rejects the bundle afterwards.
+        #[arg(long)]
+        not_after: Option<String>,
+    },
+    /// Show a bundle's manifest, digests, signatures, rules and table sizes.
+    ///
+    /// Checks structure and payload digest (exit 2 when they fail); it does not
+    /// check signatures: use `gait-run verify --trust KEY.pub` for that.
+    Inspect {
+        /// The bundle file.
+        bundle: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the long explanation of a diagnostic code, with an example.
     ///
     /// Without CODE, list every code.
@@ -92,6 +135,25 @@ fn main() {
         } => cli::check(&paths, format, deny_warnings, color, &mut out, &mut err),
         Command::Fmt { check, paths } => cli::fmt(&paths, check, color, &mut out, &mut err),
         Command::Explain { code } => cli::explain(code.as_deref(), &mut out, &mut err),
+        Command::Keygen { out: prefix, force } => cli::keygen(&prefix, force, &mut out, &mut err),
+        Command::Build {
+            policy,
+            output,
+            keys,
+            not_after,
+        } => {
+            let color = cli::use_color(std::io::stderr().is_terminal());
+            cli::build(
+                &policy,
+                &output,
+                &keys,
+                not_after.as_deref(),
+                color,
+                &mut out,
+                &mut err,
+            )
+        }
+        Command::Inspect { bundle, json } => cli::inspect(&bundle, json, &mut out, &mut err),
     };
     std::process::exit(code);
 }

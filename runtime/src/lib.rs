@@ -1,8 +1,34 @@
 //! `gait-run`: the minimal runtime of the Gait policy toolchain.
 //!
-//! This crate holds what both the compiler and the runtime must agree on — the
-//! vocabulary of the language — and (as the back-end issues land) the bundle
-//! format, intent normalization and table evaluation. It has no parser, no
-//! parser generator and no command-line parser in its library.
+//! It holds what the compiler and the runtime must agree on — the vocabulary,
+//! the bundle format and the decision tables — and evaluates intents with the
+//! tables of a verified bundle. The library has no parser, no parser
+//! generator and no command-line parser (`clap` is only in the `cli`
+//! feature's binary).
 
+pub mod bundle;
+pub mod decision;
+pub mod intent;
+pub mod jcs;
+pub mod keys;
+pub mod tables;
+pub mod time;
 pub mod vocab;
+
+use sha2::{Digest, Sha256};
+
+/// SHA-256 of bytes.
+pub fn sha256(bytes: &[u8]) -> [u8; 32] {
+    Sha256::digest(bytes).into()
+}
+
+/// Lowercase hex.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(DIGITS[(b >> 4) as usize] as char);
+        s.push(DIGITS[(b & 15) as usize] as char);
+    }
+    s
+}

@@ -2332,3 +2332,58 @@ fn read_source(path: &Path) -> std::io::Result<String> {
         ))
     })
 }
+
+impl Session {
+    /// Every source a policy is built from — the file itself and every module
+    /// it imports, transitively — as `(path, sha256 hex)` sorted by path.
+    /// Paths are relative to the policy file's directory (`/`-separated);
+    /// stdlib modules are `std/NAME.gaitpol`.
+    pub fn source_digests(&self, id: ModuleId) -> Vec<(String, String)> {
+        let mut order = Vec::new();
+        let mut seen = HashSet::new();
+        self.postorder(id, &mut seen, &mut order);
+        let root_dir = self
+            .sources
+            .get(self.modules[id].file)
+            .and_then(|f| f.path.as_ref())
+            .and_then(|p| p.parent().map(Path::to_path_buf));
+        let mut out: Vec<(String, String)> = order
+            .into_iter()
+            .map(|m| {
+                let file = self.modules[m].file;
+                let text = self.sources.text(file);
+                let name = self.sources.name(file);
+                let path = match (
+                    self.sources.get(file).and_then(|f| f.path.as_ref()),
+                    &root_dir,
+                ) {
+                    (Some(p), Some(root)) => relative_path(root, p),
+                    _ => match name.strip_prefix("<std>/") {
+                        Some(std_name) => format!("std/{std_name}"),
+                        None => Path::new(name)
+                            .file_name()
+                            .map(|f| f.to_string_lossy().into_owned())
+                            .unwrap_or_else(|| name.to_owned()),
+                    },
+                };
+                (path, gait_run::hex(&gait_run::sha256(text.as_bytes())))
+            })
+            .collect();
+        out.sort();
+        out
+    }
+}
+
+/// `to` relative to directory `from` (both absolute), with `/` separators.
+fn relative_path(from: &Path, to: &Path) -> String {
+    let a: Vec<_> = from.components().collect();
+    let b: Vec<_> = to.components().collect();
+    let common = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let mut parts: Vec<String> = std::iter::repeat_n("..".to_owned(), a.len() - common).collect();
+    parts.extend(
+        b[common..]
+            .iter()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+    );
+    parts.join("/")
+}

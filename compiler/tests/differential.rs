@@ -1,0 +1,410 @@
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test setup fails loudly"
+)]
+//! Differential testing: the decision tables (lowered, encoded, decoded and
+//! loaded exactly as a bundle's payload is) must give exactly what the
+//! reference evaluator gives, for generated policies and intents.
+//!
+//! Values and patterns are drawn from small shared vocabularies so that
+//! matches, near-misses (`/workspaceevil`, apex vs `*.`), negations and
+//! quantifier edge cases (no values, mixed values) occur often.
+
+use gait_run::decision::Decision;
+use gait_run::intent::{Intent, Skill, Target};
+use gait_run::tables::{Scratch, TableData, Tables};
+use gait_run::vocab::{EndpointClass, HostClass, ProvenanceSource, Risk, TargetKind, Verdict};
+use gaitc::check::attrs::{Attr, EnumKind, Flag, SetType};
+use gaitc::check::model::{self, Atom, Cond, Policy, Values};
+use gaitc::syntax::ast::Quant;
+use proptest::prelude::*;
+
+const TOOLS: &[&str] = &[
+    "read_file",
+    "write_file",
+    "exec",
+    "web_fetch",
+    "mcp__fs_read",
+    "",
+];
+const TOOL_GLOBS: &[&str] = &[
+    "read_file",
+    "write_file",
+    "exec",
+    "mcp__*",
+    "*_file",
+    "*",
+    "web_*",
+];
+const PATHS: &[&str] = &[
+    "/",
+    "/workspace",
+    "/workspace/a.txt",
+    "/workspace/.ssh/id_rsa",
+    "/home/dev/.ssh/id_ed25519",
+    "/etc/passwd",
+    "/workspaceevil/x",
+    "/tmp/agent/x/y",
+    "/a/b]c",
+    "/a/bz",
+    "/é/ü",
+];
+const PATH_GLOBS: &[&str] = &[
+    "/workspace/**",
+    "/workspace/*",
+    "**/.ssh/id_*",
+    "/etc/*",
+    "/**",
+    "/",
+    "/tmp/agent/**",
+    "/a/[a-c]*",
+    "**/*.txt",
+    "/home/*/.ssh/**",
+    "/*/[!a]*",
+    "/a/b[]]c",
+    "/é/?",
+    "/a/**/y",
+];
+const DOMAINS: &[&str] = &[
+    "api.github.com",
+    "github.com",
+    "evil.io",
+    "a.b.stripe.com",
+    "169.254.169.254",
+    "localhost",
+    "xgithub.com",
+];
+const DOMAIN_PATS: &[&str] = &[
+    "api.github.com",
+    "*.github.com",
+    "*.stripe.com",
+    "evil.io",
+    "169.254.169.254",
+    "github.com",
+];
+const COMMANDS: &[&str] = &["rm", "ls", "curl", "mkfs.ext4", "sh", "bash"];
+const COMMAND_PATS: &[&str] = &["rm", "mkfs*", "curl", "*sh", "ls"];
+const IDENTITIES: &[&str] = &["ci-bot", "alice", "bob"];
+const PUBLISHERS: &[&str] = &["acme", "evil"];
+const SOURCES: &[&str] = &["registry", "local"];
+const SKILLS: &[&str] = &["web-search", "fs"];
+const MARKERS: &[&str] = &["AKIA", "-----BEGIN", "ghp_", "é"];
+const ARG_STRINGS: &[&str] = &[
+    "hello",
+    "xAKIAy",
+    "ghp_123",
+    "-----BEGIN RSA",
+    "",
+    "AKI",
+    "café",
+];
+const KEY: &str = "ed25519:11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=";
+const DIGEST: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+
+fn key_id() -> String {
+    gait_run::keys::key_id(&gaitc::check::literals::key(KEY).unwrap())
+}
+
+fn pick(items: &'static [&'static str]) -> impl Strategy<Value = String> {
+    prop::sample::select(items).prop_map(str::to_owned)
+}
+
+fn subset(items: &'static [&'static str]) -> impl Strategy<Value = Vec<String>> {
+    prop::sample::subsequence(items, 0..=3.min(items.len()))
+        .prop_map(|v| v.into_iter().map(str::to_owned).collect())
+}
+
+fn mask(n: usize) -> impl Strategy<Value = u32> {
+    0u32..(1 << n)
+}
+
+fn pattern_atom() -> impl Strategy<Value = Atom> {
+    let scalar = |attr: Attr, ty: SetType, items: &'static [&'static str]| {
+        (any::<bool>(), subset(items)).prop_map(move |(negated, items)| Atom::Scalar {
+            attr,
+            negated,
+            values: Values::Patterns { ty, items },
+        })
+    };
+    let multi = |attr: Attr, ty: SetType, items: &'static [&'static str]| {
+        (any::<bool>(), any::<bool>(), subset(items)).prop_map(move |(all, negated, items)| {
+            Atom::Multi {
+                attr,
+                quant: if all { Quant::All } else { Quant::Any },
+                negated,
+                values: Values::Patterns { ty, items },
+            }
+        })
+    };
+    let enum_multi = |attr: Attr, kind: EnumKind| {
+        (any::<bool>(), any::<bool>(), mask(kind.cardinality())).prop_map(
+            move |(all, negated, mask)| Atom::Multi {
+                attr,
+                quant: if all { Quant::All } else { Quant::Any },
+                negated,
+                values: Values::Enum { kind, mask },
+            },
+        )
+    };
+    prop_oneof![
+        scalar(Attr::Tool, SetType::Tools, TOOL_GLOBS),
+        scalar(Attr::Identity, SetType::Identities, IDENTITIES),
+        scalar(Attr::Workspace, SetType::Paths, PATH_GLOBS),
+        scalar(Attr::SkillName, SetType::Skills, SKILLS),
+        scalar(Attr::SkillPublisher, SetType::Publishers, PUBLISHERS),
+        scalar(Attr::SkillSource, SetType::Sources, SOURCES),
+        (any::<bool>(), mask(4)).prop_map(|(negated, mask)| Atom::Scalar {
+            attr: Attr::Risk,
+            negated,
+            values: Values::Enum {
+                kind: EnumKind::Risk,
+                mask
+            }
+        }),
+        multi(Attr::Path, SetType::Paths, PATH_GLOBS),
+        multi(Attr::Domain, SetType::Domains, DOMAIN_PATS),
+        multi(Attr::Command, SetType::Commands, COMMAND_PATS),
+        enum_multi(Attr::Endpoint, EnumKind::Endpoint),
+        enum_multi(Attr::HostClass, EnumKind::HostClass),
+        enum_multi(Attr::Target, EnumKind::TargetKind),
+        enum_multi(Attr::Provenance, EnumKind::Provenance),
+        prop::sample::select(vec![
+            Flag::Destructive,
+            Flag::Skill,
+            Flag::SkillSigned,
+            Flag::SkillPinned,
+            Flag::SkillVerified
+        ])
+        .prop_map(Atom::Flag),
+        subset(MARKERS).prop_map(Atom::ArgsContain),
+    ]
+}
+
+fn cond() -> impl Strategy<Value = Cond> {
+    pattern_atom()
+        .prop_map(Cond::Atom)
+        .prop_recursive(3, 16, 3, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 1..4).prop_map(Cond::And),
+                prop::collection::vec(inner.clone(), 1..4).prop_map(Cond::Or),
+                inner.prop_map(|c| Cond::Not(Box::new(c))),
+            ]
+        })
+}
+
+fn verdict() -> impl Strategy<Value = Verdict> {
+    prop::sample::select(Verdict::ALL.to_vec())
+}
+
+fn rule(i: usize) -> impl Strategy<Value = model::Rule> {
+    (
+        0u32..4,
+        verdict(),
+        subset(&["r_a", "r_b", "r_c"]),
+        subset(&["v_x", "v_y"]),
+        prop::option::of(cond()),
+        1u32..4,
+    )
+        .prop_map(
+            move |(priority, verdict, reasons, violations, cond, approvals)| model::Rule {
+                name: format!("rule_{i}"),
+                priority,
+                verdict,
+                reasons,
+                violations,
+                explain: None,
+                approvals: (verdict == Verdict::RequireApproval && approvals > 1)
+                    .then_some(approvals),
+                cond,
+                origin: model::Origin::default(),
+                name_span: Default::default(),
+            },
+        )
+}
+
+fn policy() -> impl Strategy<Value = Policy> {
+    let rules = (0usize..9).prop_flat_map(|n| (0..n).map(rule).collect::<Vec<_>>());
+    (
+        rules,
+        verdict(),
+        mask(4),
+        prop::sample::subsequence(gait_run::vocab::FAIL_CLOSED_FIELDS, 0..=2),
+    )
+        .prop_map(|(rules, default, risk_mask, require)| Policy {
+            name: "gen".into(),
+            version: "1.0.0".into(),
+            revision: 0,
+            default,
+            fail_closed: model::FailClosedSpec {
+                explicit: true,
+                risk: Risk::ALL
+                    .iter()
+                    .copied()
+                    .filter(|r| risk_mask >> r.index() & 1 == 1)
+                    .collect(),
+                require: require.into_iter().map(str::to_owned).collect(),
+            },
+            mappings: Vec::new(),
+            trust: vec![model::Trust {
+                publisher: "acme".into(),
+                keys: vec![KEY.into()],
+            }],
+            pins: vec![model::Pin {
+                skill: "web-search".into(),
+                version: "1.0.0".into(),
+                digest: format!("sha256:{DIGEST}"),
+            }],
+            rules,
+            tests: Vec::new(),
+        })
+}
+
+fn target() -> impl Strategy<Value = Target> {
+    (
+        prop::sample::select(TargetKind::ALL.to_vec()),
+        prop::sample::select(EndpointClass::ALL.to_vec()),
+        any::<bool>(),
+        prop::option::of(pick(PATHS)),
+        prop::option::of((pick(DOMAINS), prop::sample::select(HostClass::ALL.to_vec()))),
+        subset(COMMANDS),
+    )
+        .prop_map(|(kind, class, destructive, path, host, programs)| Target {
+            kind,
+            value: String::new(),
+            operation: None,
+            class,
+            destructive,
+            path,
+            host,
+            programs,
+        })
+}
+
+fn skill() -> impl Strategy<Value = Skill> {
+    (
+        pick(SKILLS),
+        pick(PUBLISHERS),
+        pick(SOURCES),
+        prop::option::of(pick(&["1.0.0", "2.0.0"])),
+        prop::option::of(pick(&[DIGEST, "00"])),
+        any::<u8>(),
+    )
+        .prop_map(|(name, publisher, source, version, digest, k)| Skill {
+            name,
+            publisher,
+            source,
+            version,
+            digest,
+            key_id: match k % 3 {
+                0 => None,
+                1 => Some(key_id()),
+                _ => Some("ab".repeat(32)),
+            },
+        })
+}
+
+fn intent() -> impl Strategy<Value = Intent> {
+    (
+        pick(TOOLS),
+        prop::sample::select(Risk::ALL.to_vec()),
+        prop::option::of(pick(IDENTITIES)),
+        prop::option::of(pick(PATHS)),
+        prop::collection::vec(target(), 0..4),
+        prop::collection::vec(prop::sample::select(ProvenanceSource::ALL.to_vec()), 0..3),
+        prop::option::of(skill()),
+        subset(ARG_STRINGS),
+    )
+        .prop_map(
+            |(tool, risk, identity, workspace, targets, provenance, skill, arg_strings)| Intent {
+                tool,
+                risk,
+                identity,
+                workspace,
+                targets,
+                provenance,
+                skill,
+                arg_strings,
+            },
+        )
+}
+
+fn tables_for(policy: &Policy) -> Tables {
+    let data = gaitc::lower::lower(policy).expect("lowers");
+    let bytes = data.encode();
+    let decoded = TableData::decode(&bytes).expect("decodes");
+    assert_eq!(decoded, data, "encode/decode round trip");
+    Tables::load(decoded).expect("loads")
+}
+
+fn agree(
+    policy: &Policy,
+    tables: &Tables,
+    intent: &Intent,
+    scratch: &mut Scratch,
+) -> Result<(), TestCaseError> {
+    let want: Decision = gaitc::eval::evaluate(policy, intent);
+    let got = tables.decide(intent, scratch);
+    prop_assert_eq!(
+        &got,
+        &want,
+        "tables disagree with the reference\npolicy: {:#?}\nintent: {:#?}",
+        policy,
+        intent
+    );
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 384, ..ProptestConfig::default() })]
+
+    #[test]
+    fn tables_agree_with_the_reference(policy in policy(), intents in prop::collection::vec(intent(), 16)) {
+        let tables = tables_for(&policy);
+        let mut scratch = Scratch::default();
+        for intent in &intents {
+            agree(&policy, &tables, intent, &mut scratch)?;
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 20_000, ..ProptestConfig::default() })]
+
+    /// The long run: `cargo test -p gaitc --release --test differential -- --ignored`.
+    #[test]
+    #[ignore]
+    fn tables_agree_with_the_reference_long(policy in policy(), intents in prop::collection::vec(intent(), 32)) {
+        let tables = tables_for(&policy);
+        let mut scratch = Scratch::default();
+        for intent in &intents {
+            agree(&policy, &tables, intent, &mut scratch)?;
+        }
+    }
+}
+
+/// The generators must exercise every decision path, or agreement means little.
+#[test]
+fn generated_cases_cover_rules_defaults_and_fail_closed() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::{Config, TestRng, TestRunner};
+    let mut runner = TestRunner::new_with_rng(
+        Config::default(),
+        TestRng::deterministic_rng(proptest::test_runner::RngAlgorithm::ChaCha),
+    );
+    let (mut rule, mut default, mut fail_closed, mut multi_matched) = (0, 0, 0, 0);
+    for _ in 0..200 {
+        let p = policy().new_tree(&mut runner).unwrap().current();
+        let i = intent().new_tree(&mut runner).unwrap().current();
+        let d = gaitc::eval::evaluate(&p, &i);
+        match d.kind {
+            gait_run::decision::DecisionKind::Rule => rule += 1,
+            gait_run::decision::DecisionKind::Default => default += 1,
+            gait_run::decision::DecisionKind::FailClosed => fail_closed += 1,
+        }
+        if d.matched_rules.len() > 1 {
+            multi_matched += 1;
+        }
+    }
+    assert!(rule >= 30 && default >= 10 && fail_closed >= 20 && multi_matched >= 5, "rule {rule}, default {default}, fail_closed {fail_closed}, several matched {multi_matched}");
+}

@@ -1,0 +1,438 @@
+//! The signed, digest-pinned bundle (runtime.md §6).
+//!
+//! Layout: magic `GAITB\0`, format version (u16 LE, 1), manifest length
+//! (u32 LE), manifest (RFC 8785 canonical JSON), signature block length (u32
+//! LE), signature block (canonical JSON list of `{alg, key_id, sig}`), payload.
+//! The policy digest is `sha256:` + hex SHA-256 of the manifest bytes; each
+//! signature is Ed25519 over the raw 32 bytes of that digest. The manifest
+//! pins the payload by size and SHA-256.
+//!
+//! Every check happens before any evaluation; a bundle that fails one is
+//! rejected with a stable code and never evaluated.
+
+use crate::jcs;
+use crate::keys::{b64_decode, b64_encode, KeyPair, PublicKey};
+use crate::tables::{TableData, Tables, FORMAT};
+use serde_json::{json, Value};
+
+pub const MAGIC: &[u8; 6] = b"GAITB\0";
+pub const FORMAT_VERSION: u16 = 1;
+pub const SCHEMA_ID: &str = "gait.policy.bundle";
+pub const SCHEMA_VERSION: &str = "1.0.0";
+/// Largest bundle accepted (bounds memory on hostile input).
+pub const MAX_BUNDLE_BYTES: usize = 256 * 1024 * 1024;
+
+/// Why a bundle was rejected. The codes are stable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RejectCode {
+    Malformed,
+    FormatUnsupported,
+    PayloadDigestMismatch,
+    Unsigned,
+    KeyUntrusted,
+    SignatureInvalid,
+    PinMismatch,
+    Expired,
+    RevisionRollback,
+}
+
+impl RejectCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RejectCode::Malformed => "bundle_malformed",
+            RejectCode::FormatUnsupported => "bundle_format_unsupported",
+            RejectCode::PayloadDigestMismatch => "bundle_payload_digest_mismatch",
+            RejectCode::Unsigned => "bundle_unsigned",
+            RejectCode::KeyUntrusted => "bundle_key_untrusted",
+            RejectCode::SignatureInvalid => "bundle_signature_invalid",
+            RejectCode::PinMismatch => "bundle_pin_mismatch",
+            RejectCode::Expired => "bundle_expired",
+            RejectCode::RevisionRollback => "bundle_revision_rollback",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    pub code: RejectCode,
+    pub message: String,
+}
+
+impl std::fmt::Display for Rejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code.as_str(), self.message)
+    }
+}
+
+fn reject(code: RejectCode, message: impl Into<String>) -> Rejection {
+    Rejection {
+        code,
+        message: message.into(),
+    }
+}
+
+fn malformed(message: impl Into<String>) -> Rejection {
+    reject(RejectCode::Malformed, message)
+}
+
+/// One entry of the signature block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignatureEntry {
+    pub alg: String,
+    pub key_id: String,
+    pub sig: String,
+}
+
+/// The facts of a manifest the runtime uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManifestInfo {
+    pub name: String,
+    pub version: String,
+    pub revision: u32,
+    pub rules: u64,
+    pub payload_size: u64,
+    pub payload_sha256: String,
+    pub not_after: Option<String>,
+}
+
+/// A bundle split into its parts, structure checked, payload digest checked,
+/// signatures not yet checked.
+#[derive(Debug, Clone)]
+pub struct Unverified<'a> {
+    pub manifest_bytes: &'a [u8],
+    pub manifest: Value,
+    pub info: ManifestInfo,
+    pub signatures: Vec<SignatureEntry>,
+    pub payload: &'a [u8],
+    /// `sha256:` + hex of the manifest bytes.
+    pub policy_digest: String,
+    digest_bytes: [u8; 32],
+}
+
+/// Options for [`verify`].
+#[derive(Debug, Clone, Default)]
+pub struct VerifyOptions {
+    /// Trusted public keys (several for rotation).
+    pub trust: Vec<PublicKey>,
+    /// Expected policy digest (`sha256:…`).
+    pub pin: Option<String>,
+    /// Lowest acceptable revision (anti-rollback).
+    pub min_revision: Option<u32>,
+    /// Current time (Unix seconds) for `not_after`.
+    pub now: i64,
+    /// Skip signature checks (`--insecure-skip-verify`): the result says so.
+    pub insecure_skip_verify: bool,
+}
+
+/// A verified, loaded bundle.
+#[derive(Debug)]
+pub struct Verified {
+    pub info: ManifestInfo,
+    pub policy_digest: String,
+    /// Key ids of the trusted keys whose signatures verified.
+    pub signed_by: Vec<String>,
+    /// False only with `insecure_skip_verify`.
+    pub signature_verified: bool,
+    pub tables: Tables,
+}
+
+/// Writes a bundle: canonical manifest, signatures by every key (sorted by
+/// key id), payload. Deterministic.
+pub fn assemble(manifest: &Value, payload: &[u8], keys: &[&KeyPair]) -> Vec<u8> {
+    let manifest_bytes = jcs::to_string(manifest).into_bytes();
+    let digest = crate::sha256(&manifest_bytes);
+    let mut sigs: Vec<Value> = keys
+        .iter()
+        .map(|k| json!({"alg": "ed25519", "key_id": k.public().id(), "sig": b64_encode(&k.sign(&digest))}))
+        .collect();
+    sigs.sort_by(|a, b| a["key_id"].as_str().cmp(&b["key_id"].as_str()));
+    sigs.dedup();
+    let sig_bytes = jcs::to_string(&Value::Array(sigs)).into_bytes();
+    let mut out = Vec::with_capacity(16 + manifest_bytes.len() + sig_bytes.len() + payload.len());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&(manifest_bytes.len() as u32).to_le_bytes());
+    out.extend_from_slice(&manifest_bytes);
+    out.extend_from_slice(&(sig_bytes.len() as u32).to_le_bytes());
+    out.extend_from_slice(&sig_bytes);
+    out.extend_from_slice(payload);
+    out
+}
+
+/// What a manifest says about a payload.
+#[derive(Debug, Clone)]
+pub struct ManifestSpec<'a> {
+    pub name: &'a str,
+    pub version: &'a str,
+    pub revision: u32,
+    pub compiler_version: &'a str,
+    /// `(path relative to the main file, sha256 hex)`, sorted.
+    pub sources: &'a [(String, String)],
+    pub rules: usize,
+    /// RFC 3339, UTC.
+    pub not_after: Option<&'a str>,
+}
+
+/// The manifest of a payload.
+pub fn manifest(spec: &ManifestSpec<'_>, payload: &[u8]) -> Value {
+    let mut m = json!({
+        "schema_id": SCHEMA_ID,
+        "schema_version": SCHEMA_VERSION,
+        "policy": {"name": spec.name, "version": spec.version, "revision": spec.revision},
+        "compiler": {"name": "gaitc", "version": spec.compiler_version},
+        "sources": spec.sources.iter().map(|(p, h)| json!({"path": p, "sha256": h})).collect::<Vec<_>>(),
+        "payload": {"format": FORMAT, "size": payload.len(), "sha256": crate::hex(&crate::sha256(payload))},
+        "rules": spec.rules,
+    });
+    if let (Some(na), Some(obj)) = (spec.not_after, m.as_object_mut()) {
+        obj.insert("not_after".into(), json!(na));
+    }
+    m
+}
+
+fn read_u32(bytes: &[u8], at: usize) -> Option<u32> {
+    bytes
+        .get(at..at + 4)
+        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+}
+
+/// Splits and checks a bundle's structure and payload digest.
+pub fn parse(bytes: &[u8]) -> Result<Unverified<'_>, Rejection> {
+    if bytes.is_empty() {
+        return Err(malformed("the bundle is empty"));
+    }
+    if bytes.len() > MAX_BUNDLE_BYTES {
+        return Err(malformed(format!(
+            "the bundle is larger than {} MiB",
+            MAX_BUNDLE_BYTES >> 20
+        )));
+    }
+    if bytes.len() < 8 || &bytes[..6] != MAGIC {
+        return Err(malformed("not a gait bundle (bad magic)"));
+    }
+    let version = u16::from_le_bytes([bytes[6], bytes[7]]);
+    if version != FORMAT_VERSION {
+        return Err(reject(
+            RejectCode::FormatUnsupported,
+            format!("bundle format version {version} (this runtime reads {FORMAT_VERSION})"),
+        ));
+    }
+    let mlen = read_u32(bytes, 8)
+        .ok_or_else(|| malformed("truncated before the manifest length"))? as usize;
+    let manifest_bytes = bytes
+        .get(12..12 + mlen)
+        .ok_or_else(|| malformed("truncated manifest"))?;
+    let slen_at = 12 + mlen;
+    let slen = read_u32(bytes, slen_at)
+        .ok_or_else(|| malformed("truncated before the signature block"))? as usize;
+    let sig_bytes = bytes
+        .get(slen_at + 4..slen_at + 4 + slen)
+        .ok_or_else(|| malformed("truncated signature block"))?;
+    let payload = &bytes[slen_at + 4 + slen..];
+
+    let manifest: Value = serde_json::from_slice(manifest_bytes)
+        .map_err(|e| malformed(format!("manifest is not JSON: {e}")))?;
+    if jcs::to_string(&manifest).as_bytes() != manifest_bytes {
+        return Err(malformed("manifest is not in canonical form"));
+    }
+    let info = manifest_info(&manifest)?;
+    let sig_json: Value = serde_json::from_slice(sig_bytes)
+        .map_err(|e| malformed(format!("signature block is not JSON: {e}")))?;
+    if jcs::to_string(&sig_json).as_bytes() != sig_bytes {
+        return Err(malformed("signature block is not in canonical form"));
+    }
+    let signatures = sig_json
+        .as_array()
+        .ok_or_else(|| malformed("signature block is not a list"))?
+        .iter()
+        .map(|s| {
+            let field = |k: &str| {
+                s.get(k)
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+                    .ok_or_else(|| malformed(format!("signature entry without `{k}`")))
+            };
+            Ok(SignatureEntry {
+                alg: field("alg")?,
+                key_id: field("key_id")?,
+                sig: field("sig")?,
+            })
+        })
+        .collect::<Result<Vec<_>, Rejection>>()?;
+    if payload.len() as u64 != info.payload_size
+        || crate::hex(&crate::sha256(payload)) != info.payload_sha256
+    {
+        return Err(reject(
+            RejectCode::PayloadDigestMismatch,
+            "the payload does not match the digest in the manifest",
+        ));
+    }
+    let digest_bytes = crate::sha256(manifest_bytes);
+    Ok(Unverified {
+        manifest_bytes,
+        policy_digest: format!("sha256:{}", crate::hex(&digest_bytes)),
+        manifest,
+        info,
+        signatures,
+        payload,
+        digest_bytes,
+    })
+}
+
+fn manifest_info(m: &Value) -> Result<ManifestInfo, Rejection> {
+    let s = |v: &Value| v.as_str().map(str::to_owned);
+    if m.get("schema_id").and_then(Value::as_str) != Some(SCHEMA_ID) {
+        return Err(malformed("manifest schema_id is not gait.policy.bundle"));
+    }
+    let policy = m
+        .get("policy")
+        .ok_or_else(|| malformed("manifest has no policy"))?;
+    let payload = m
+        .get("payload")
+        .ok_or_else(|| malformed("manifest has no payload"))?;
+    if payload.get("format").and_then(Value::as_str) != Some(FORMAT) {
+        return Err(reject(
+            RejectCode::FormatUnsupported,
+            "payload format is not gait.tables/1",
+        ));
+    }
+    let sha = payload
+        .get("sha256")
+        .and_then(s)
+        .filter(|h| h.len() == 64 && h.bytes().all(|c| c.is_ascii_hexdigit()));
+    let not_after = match m.get("not_after") {
+        None => None,
+        Some(v) => {
+            let text = s(v).ok_or_else(|| malformed("not_after is not a string"))?;
+            crate::time::parse_rfc3339(&text).map_err(malformed)?;
+            Some(text)
+        }
+    };
+    Ok(ManifestInfo {
+        name: policy
+            .get("name")
+            .and_then(s)
+            .ok_or_else(|| malformed("manifest policy has no name"))?,
+        version: policy
+            .get("version")
+            .and_then(s)
+            .ok_or_else(|| malformed("manifest policy has no version"))?,
+        revision: policy
+            .get("revision")
+            .and_then(Value::as_u64)
+            .and_then(|r| u32::try_from(r).ok())
+            .ok_or_else(|| malformed("manifest policy has no revision"))?,
+        rules: m
+            .get("rules")
+            .and_then(Value::as_u64)
+            .ok_or_else(|| malformed("manifest has no rule count"))?,
+        payload_size: payload
+            .get("size")
+            .and_then(Value::as_u64)
+            .ok_or_else(|| malformed("manifest payload has no size"))?,
+        payload_sha256: sha.ok_or_else(|| malformed("manifest payload has no sha256"))?,
+        not_after,
+    })
+}
+
+impl Unverified<'_> {
+    /// Checks signatures against the trusted keys. Returns the key ids that
+    /// verified.
+    pub fn check_signatures(&self, trust: &[PublicKey]) -> Result<Vec<String>, Rejection> {
+        if self.signatures.is_empty() {
+            return Err(reject(RejectCode::Unsigned, "the bundle has no signature"));
+        }
+        let mut verified = Vec::new();
+        let mut trusted_but_bad = false;
+        for entry in &self.signatures {
+            let Some(key) = trust.iter().find(|k| k.id() == entry.key_id) else {
+                continue;
+            };
+            let ok = entry.alg == "ed25519"
+                && b64_decode(&entry.sig).is_some_and(|sig| key.verify(&self.digest_bytes, &sig));
+            if ok {
+                verified.push(entry.key_id.clone());
+            } else {
+                trusted_but_bad = true;
+            }
+        }
+        if !verified.is_empty() {
+            verified.sort();
+            verified.dedup();
+            return Ok(verified);
+        }
+        if trusted_but_bad {
+            Err(reject(
+                RejectCode::SignatureInvalid,
+                "a signature by a trusted key does not verify",
+            ))
+        } else {
+            let ids: Vec<&str> = self.signatures.iter().map(|s| s.key_id.as_str()).collect();
+            Err(reject(
+                RejectCode::KeyUntrusted,
+                format!(
+                    "no signature by a trusted key (signed by: {})",
+                    ids.join(", ")
+                ),
+            ))
+        }
+    }
+}
+
+/// Verifies a bundle completely and loads its tables.
+///
+/// Order: structure and format, payload digest, signatures (unsigned,
+/// untrusted, invalid), pin, expiry, revision; then the tables are decoded.
+pub fn verify(bytes: &[u8], opts: &VerifyOptions) -> Result<Verified, Rejection> {
+    let parsed = parse(bytes)?;
+    let (signed_by, signature_verified) = if opts.insecure_skip_verify && opts.trust.is_empty() {
+        (Vec::new(), false)
+    } else {
+        (parsed.check_signatures(&opts.trust)?, true)
+    };
+    if let Some(pin) = &opts.pin {
+        if !pin.eq_ignore_ascii_case(&parsed.policy_digest) {
+            return Err(reject(
+                RejectCode::PinMismatch,
+                format!(
+                    "policy digest {} is not the pinned {pin}",
+                    parsed.policy_digest
+                ),
+            ));
+        }
+    }
+    if let Some(na) = &parsed.info.not_after {
+        let limit = crate::time::parse_rfc3339(na).map_err(malformed)?;
+        if opts.now > limit {
+            return Err(reject(
+                RejectCode::Expired,
+                format!("the bundle expired at {na}"),
+            ));
+        }
+    }
+    if let Some(min) = opts.min_revision {
+        if parsed.info.revision < min {
+            return Err(reject(
+                RejectCode::RevisionRollback,
+                format!(
+                    "revision {} is below the minimum {min}",
+                    parsed.info.revision
+                ),
+            ));
+        }
+    }
+    let data = TableData::decode(parsed.payload).map_err(|e| malformed(format!("payload: {e}")))?;
+    let tables = Tables::load(data).map_err(|e| malformed(format!("payload: {e}")))?;
+    if tables.rule_count() as u64 != parsed.info.rules {
+        return Err(malformed(
+            "the manifest's rule count differs from the payload",
+        ));
+    }
+    Ok(Verified {
+        info: parsed.info,
+        policy_digest: parsed.policy_digest,
+        signed_by,
+        signature_verified,
+        tables,
+    })
+}

@@ -1,0 +1,177 @@
+//! RFC 8785 JSON Canonicalization Scheme: keys sorted by UTF-16 code units,
+//! no insignificant whitespace, minimal string escapes, ECMAScript numbers.
+//! Used for the bundle manifest, the signature block, traces and the intent
+//! digest: anything that is hashed or signed.
+
+use serde_json::Value;
+use std::fmt::Write;
+
+/// The canonical text of a JSON value.
+pub fn to_string(v: &Value) -> String {
+    let mut out = String::new();
+    write_value(&mut out, v);
+    out
+}
+
+/// SHA-256 of the canonical text, as lowercase hex.
+pub fn sha256_hex(v: &Value) -> String {
+    crate::hex(&crate::sha256(to_string(v).as_bytes()))
+}
+
+fn write_value(out: &mut String, v: &Value) {
+    match v {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => write_number(out, n),
+        Value::String(s) => write_string(out, s),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_value(out, item);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort_by(|a, b| a.encode_utf16().cmp(b.encode_utf16()));
+            out.push('{');
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_string(out, k);
+                out.push(':');
+                if let Some(v) = map.get(k) {
+                    write_value(out, v);
+                }
+            }
+            out.push('}');
+        }
+    }
+}
+
+fn write_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// ECMAScript `Number.prototype.toString` for finite doubles; integers that
+/// fit in i64/u64 are written exactly.
+fn write_number(out: &mut String, n: &serde_json::Number) {
+    if let Some(i) = n.as_i64() {
+        let _ = write!(out, "{i}");
+        return;
+    }
+    if let Some(u) = n.as_u64() {
+        let _ = write!(out, "{u}");
+        return;
+    }
+    let f = n.as_f64().unwrap_or(0.0);
+    out.push_str(&es_number(f));
+}
+
+/// Formats a finite double the way ECMAScript does (shortest round-trip digits).
+pub fn es_number(f: f64) -> String {
+    if f == 0.0 {
+        return "0".to_owned();
+    }
+    if !f.is_finite() {
+        return "null".to_owned();
+    }
+    let sign = if f < 0.0 { "-" } else { "" };
+    // Shortest round-trip digits and exponent from Rust's `{:e}` formatting.
+    let sci = format!("{:e}", f.abs());
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let digits: String = mantissa.chars().filter(|c| c.is_ascii_digit()).collect();
+    let e: i32 = exp.parse().unwrap_or(0);
+    let k = digits.len() as i32;
+    let n = e + 1; // position of the decimal point relative to the digits
+    let body = if k <= n && n <= 21 {
+        format!("{digits}{}", "0".repeat((n - k) as usize))
+    } else if 0 < n && n <= 21 {
+        format!("{}.{}", &digits[..n as usize], &digits[n as usize..])
+    } else if -6 < n && n <= 0 {
+        format!("0.{}{digits}", "0".repeat((-n) as usize))
+    } else {
+        let exp_sign = if n > 0 { "+" } else { "-" };
+        let m = if k == 1 {
+            digits.clone()
+        } else {
+            format!("{}.{}", &digits[..1], &digits[1..])
+        };
+        format!("{m}e{exp_sign}{}", (n - 1).abs())
+    };
+    format!("{sign}{body}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn sorts_keys_and_strips_whitespace() {
+        let v: Value = serde_json::from_str(
+            r#"{ "b": 1, "a": [true, null, "x"], "\u00e9": 2, "aa": {"z": 0, "y": -1} }"#,
+        )
+        .unwrap();
+        assert_eq!(
+            to_string(&v),
+            r#"{"a":[true,null,"x"],"aa":{"y":-1,"z":0},"b":1,"é":2}"#
+        );
+    }
+
+    #[test]
+    fn utf16_key_order() {
+        // U+1F600 (surrogates D83D DE00) sorts before U+E000 in UTF-16,
+        // although its UTF-8 bytes sort after.
+        let v = json!({"\u{E000}": 2, "\u{1F600}": 1});
+        assert_eq!(to_string(&v), "{\"\u{1F600}\":1,\"\u{E000}\":2}");
+    }
+
+    #[test]
+    fn string_escapes() {
+        assert_eq!(
+            to_string(&json!("a\"b\\c\n\u{1}\u{7f}é")),
+            "\"a\\\"b\\\\c\\n\\u0001\u{7f}é\""
+        );
+    }
+
+    #[test]
+    fn numbers_follow_ecmascript() {
+        for (f, s) in [
+            (1.5, "1.5"),
+            (1e21, "1e+21"),
+            (1e20, "100000000000000000000"),
+            (0.000001, "0.000001"),
+            (1e-7, "1e-7"),
+            (-2.5e-10, "-2.5e-10"),
+            (123456789.125, "123456789.125"),
+            (4.35, "4.35"),
+        ] {
+            assert_eq!(es_number(f), s, "{f}");
+        }
+        assert_eq!(
+            to_string(&json!(18446744073709551615u64)),
+            "18446744073709551615"
+        );
+    }
+}
