@@ -13,7 +13,8 @@ use crate::check::attrs::{Attr, EnumKind, Flag};
 use crate::check::model::{Atom, Cond, Policy, Values};
 use crate::syntax::ast::Quant;
 use gait_run::tables::{
-    atom, enums, flags, matcher, node, DfaData, MatcherData, TableData, NONE, RULE_STRIDE,
+    atom, enums, flags, matcher, node, DfaData, HashTable, MatcherData, TableData, NONE,
+    RULE_STRIDE,
 };
 use gait_run::vocab::{Risk, FAIL_CLOSED_FIELDS};
 use regex_automata::dfa::dense;
@@ -584,31 +585,104 @@ fn build_dfa(anchored: bool, regexes: &[String]) -> Result<Vec<u8>, LowerError> 
     Ok(bytes[pad..].to_vec())
 }
 
-/// The DFAs of one matcher.
-fn build_matcher(m: usize, patterns: &[String]) -> Result<Vec<DfaData>, LowerError> {
-    let mut groups: BTreeMap<Class, (Vec<u32>, Vec<String>)> = BTreeMap::new();
-    for (id, p) in patterns.iter().enumerate() {
-        let (class, re) = event_for(m, p);
-        let g = groups.entry(class).or_default();
-        g.0.push(id as u32);
-        g.1.push(re);
-    }
-    let mut out = Vec::new();
-    for (class, (ids, regexes)) in groups {
-        let chunk = if class == Class::Complex {
-            COMPLEX_GROUP.max(ids.len().div_ceil(60))
-        } else {
-            ids.len().max(1)
-        };
-        for (ids, regexes) in ids.chunks(chunk).zip(regexes.chunks(chunk)) {
-            out.push(DfaData {
-                anchored: class != Class::Unanchored,
-                ids: ids.to_vec(),
-                bytes: build_dfa(class != Class::Unanchored, regexes)?,
-            });
+/// Which hash table a literal pattern goes to (its key), if any.
+enum Table {
+    Exact(String),
+    Prefix(String),
+    Suffix(String),
+}
+
+fn table_for(m: usize, p: &str) -> Option<Table> {
+    let wild = |s: &str| s.contains(['*', '?', '[', ']']);
+    match m {
+        matcher::IDENTITY
+        | matcher::SKILL_NAME
+        | matcher::SKILL_PUBLISHER
+        | matcher::SKILL_SOURCE => Some(Table::Exact(p.to_owned())),
+        matcher::TOOL | matcher::COMMAND | matcher::MAPPING_TOOLS if !p.contains('*') => {
+            Some(Table::Exact(p.to_owned()))
         }
+        matcher::DOMAIN => Some(match p.strip_prefix("*.") {
+            Some(suffix) => Table::Suffix(suffix.to_owned()),
+            None => Table::Exact(p.to_owned()),
+        }),
+        matcher::PATH | matcher::WORKSPACE => {
+            if p == "/" {
+                // The root's path key is "".
+                return Some(Table::Exact(String::new()));
+            }
+            if p == "**" || p == "/**" {
+                return Some(Table::Prefix(String::new()));
+            }
+            let stem = p.strip_suffix("/**").unwrap_or(p);
+            if !stem.starts_with('/') || wild(stem) || stem.split('/').any(|seg| seg == "**") {
+                return None;
+            }
+            Some(if stem.len() == p.len() {
+                Table::Exact(p.to_owned())
+            } else {
+                Table::Prefix(stem.to_owned())
+            })
+        }
+        _ => None,
     }
-    Ok(out)
+}
+
+impl Builder {
+    /// The hash tables and DFAs of one matcher.
+    fn build_matcher(&mut self, m: usize, postings: Vec<u32>) -> Result<MatcherData, LowerError> {
+        let patterns = self.patterns[m].clone();
+        let mut exact = Vec::new();
+        let mut prefix = Vec::new();
+        let mut suffix = Vec::new();
+        let mut groups: BTreeMap<Class, (Vec<u32>, Vec<String>)> = BTreeMap::new();
+        for (id, p) in patterns.iter().enumerate() {
+            let id = id as u32;
+            match table_for(m, p) {
+                Some(Table::Exact(k)) => exact.push((self.string(&k), k, id)),
+                Some(Table::Prefix(k)) => prefix.push((self.string(&k), k, id)),
+                Some(Table::Suffix(k)) => suffix.push((self.string(&k), k, id)),
+                None => {
+                    let (class, re) = event_for(m, p);
+                    let g = groups.entry(class).or_default();
+                    g.0.push(id);
+                    g.1.push(re);
+                }
+            }
+        }
+        let table = |entries: &[(u32, String, u32)]| {
+            HashTable::build(
+                &entries
+                    .iter()
+                    .map(|(sid, k, pid)| (k.as_str(), *sid, *pid))
+                    .collect::<Vec<_>>(),
+            )
+        };
+        let mut dfas = Vec::new();
+        for (class, (ids, regexes)) in groups {
+            let chunk = if class == Class::Complex {
+                COMPLEX_GROUP.max(ids.len().div_ceil(60))
+            } else {
+                ids.len().max(1)
+            };
+            for (ids, regexes) in ids.chunks(chunk).zip(regexes.chunks(chunk)) {
+                let anchored = class != Class::Unanchored;
+                dfas.push(DfaData {
+                    anchored,
+                    ids: ids.to_vec(),
+                    bytes: build_dfa(anchored, regexes)?,
+                });
+            }
+        }
+        Ok(MatcherData {
+            patterns: patterns.len() as u32,
+            exact: table(&exact),
+            prefix: table(&prefix),
+            suffix: table(&suffix),
+            dfas,
+            postings,
+        })
+    }
 }
 
 // ------------------------------------------------------------------ lowering
@@ -753,11 +827,7 @@ pub fn lower(policy: &Policy) -> Result<TableData, LowerError> {
 
     let mut matchers = Vec::with_capacity(matcher::COUNT);
     for (m, posts) in pattern_postings.into_iter().enumerate() {
-        matchers.push(MatcherData {
-            patterns: b.patterns[m].len() as u32,
-            dfas: build_matcher(m, &b.patterns[m])?,
-            postings: posts,
-        });
+        matchers.push(b.build_matcher(m, posts)?);
     }
 
     let fail_closed_risk = policy

@@ -157,13 +157,71 @@ pub struct TableData {
     pub pins: Vec<u32>,
 }
 
-/// One attribute's matcher: its patterns are spread over a few DFAs.
+/// One attribute's matcher. Literal patterns are looked up in hash tables
+/// built at compile time; the others are spread over a few DFAs.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MatcherData {
     pub patterns: u32,
+    /// Values equal to the key.
+    pub exact: HashTable,
+    /// Paths equal to the key or below it (`/key/**`); the key `""` matches every path.
+    pub prefix: HashTable,
+    /// Hosts strictly below the key (`*.key`).
+    pub suffix: HashTable,
     pub dfas: Vec<DfaData>,
     /// `(start, len)` of rule postings (or mapping ids) per pattern.
     pub postings: Vec<u32>,
+}
+
+/// An open-addressing hash table (FNV-1a, linear probing) from string keys to
+/// pattern ids, built at compile time and used as loaded.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HashTable {
+    /// A power-of-two number of slots, each an entry index or `NONE`.
+    pub slots: Vec<u32>,
+    /// `[key string id, pattern id]` pairs.
+    pub entries: Vec<u32>,
+}
+
+/// FNV-1a, 64 bits: the hash of [`HashTable`] keys (part of the format).
+pub fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+impl HashTable {
+    /// Builds a table for `(key, key string id, pattern id)` entries (keys may repeat).
+    pub fn build(entries: &[(&str, u32, u32)]) -> HashTable {
+        if entries.is_empty() {
+            return HashTable::default();
+        }
+        let size = (entries.len() * 2).next_power_of_two();
+        let mut slots = vec![NONE; size];
+        let mut flat = Vec::with_capacity(entries.len() * 2);
+        for (i, (key, sid, pid)) in entries.iter().enumerate() {
+            flat.extend([*sid, *pid]);
+            let mut h = fnv1a(key.as_bytes()) as usize & (size - 1);
+            while slots[h] != NONE {
+                h = (h + 1) & (size - 1);
+            }
+            slots[h] = i as u32;
+        }
+        HashTable {
+            slots,
+            entries: flat,
+        }
+    }
+
+    fn encode(&self, out: &mut Vec<u32>) {
+        out.push(self.slots.len() as u32);
+        out.extend(&self.slots);
+        out.push((self.entries.len() / 2) as u32);
+        out.extend(&self.entries);
+    }
 }
 
 /// One DFA of a matcher. A value matches pattern `ids[k]` exactly when the
@@ -280,6 +338,9 @@ impl TableData {
                 head.push(d.ids.len() as u32);
                 head.extend(&d.ids);
             }
+            for t in [&m.exact, &m.prefix, &m.suffix] {
+                t.encode(&mut head);
+            }
             head.extend(&m.postings);
             put_section(&mut out, tag::MATCHER + i as u32, &u32_bytes(&head));
             for (k, d) in m.dfas.iter().enumerate() {
@@ -377,6 +438,16 @@ impl TableData {
                             bytes: Vec::new(),
                         });
                     }
+                    for t in [&mut m.exact, &mut m.prefix, &mut m.suffix] {
+                        let n = next()? as usize;
+                        t.slots = (0..n.min(w.len()))
+                            .map(|_| next())
+                            .collect::<Result<Vec<_>, _>>()?;
+                        let n = next()? as usize;
+                        t.entries = (0..(2 * n).min(w.len()))
+                            .map(|_| next())
+                            .collect::<Result<Vec<_>, _>>()?;
+                    }
                     m.postings = it.collect();
                 }
                 t if (tag::MATCHER_DFA
@@ -433,12 +504,15 @@ struct Scanner {
 
 struct Matcher {
     dfas: Vec<Scanner>,
+    exact: HashTable,
+    prefix: HashTable,
+    suffix: HashTable,
     patterns: u32,
     postings: Vec<u32>,
 }
 
 impl Matcher {
-    fn load(m: &MatcherData) -> Result<Matcher, TableError> {
+    fn load(m: &MatcherData, strings: usize) -> Result<Matcher, TableError> {
         if m.postings.len() != 2 * m.patterns as usize {
             return Err(bad("matcher postings do not match its pattern count"));
         }
@@ -474,19 +548,89 @@ impl Matcher {
                 ids: d.ids.clone(),
             });
         }
+        for t in [&m.exact, &m.prefix, &m.suffix] {
+            if !(t.slots.is_empty() || t.slots.len().is_power_of_two())
+                || t.slots.len() < t.entries.len()
+            {
+                return Err(bad("bad hash table size"));
+            }
+            let n_entries = (t.entries.len() / 2) as u32;
+            if t.slots.iter().any(|&s| s != NONE && s >= n_entries)
+                || (!t.slots.is_empty() && t.slots.iter().all(|&s| s != NONE))
+            {
+                return Err(bad("bad hash table slot"));
+            }
+            for e in t.entries.chunks_exact(2) {
+                match covered.get_mut(e[1] as usize) {
+                    Some(c) if !*c => *c = true,
+                    _ => return Err(bad("hash table pattern id out of range or repeated")),
+                }
+                if e[0] as usize >= strings {
+                    return Err(bad("hash table key out of range"));
+                }
+            }
+        }
         if covered.iter().any(|c| !c) {
             return Err(bad("a pattern has no automaton"));
         }
         Ok(Matcher {
             dfas,
+            exact: m.exact.clone(),
+            prefix: m.prefix.clone(),
+            suffix: m.suffix.clone(),
             patterns: m.patterns,
             postings: m.postings.clone(),
         })
     }
 
-    /// Appends, sorted and unique, the ids of every pattern `hay` matches.
-    fn matches(&self, hay: &[u8], out: &mut Vec<u32>) {
+    /// Appends the pattern ids of every entry of `table` whose key is `key`.
+    fn lookup(table: &HashTable, strings: &[String], key: &str, out: &mut Vec<u32>) {
+        if table.slots.is_empty() {
+            return;
+        }
+        let mask = table.slots.len() - 1;
+        let mut h = fnv1a(key.as_bytes()) as usize & mask;
+        // Some slot is always empty (checked on load), so probing ends.
+        while let Some(&slot) = table.slots.get(h) {
+            if slot == NONE {
+                return;
+            }
+            let e = slot as usize * 2;
+            if let (Some(&sid), Some(&pid)) = (table.entries.get(e), table.entries.get(e + 1)) {
+                if strings.get(sid as usize).is_some_and(|s| s == key) {
+                    out.push(pid);
+                }
+            }
+            h = (h + 1) & mask;
+        }
+    }
+
+    /// Appends, sorted and unique, the ids of every pattern `value` matches.
+    fn matches(&self, value: &str, strings: &[String], out: &mut Vec<u32>) {
         let first = out.len();
+        let hay = value.as_bytes();
+        Self::lookup(&self.exact, strings, value, out);
+        if !self.prefix.slots.is_empty() {
+            // `/a/**` matches `/a` and everything below it: look up every
+            // segment-boundary prefix (the key "" matches every path).
+            Self::lookup(&self.prefix, strings, "", out);
+            for (i, &b) in hay.iter().enumerate() {
+                if b == b'/' && i > 0 {
+                    Self::lookup(&self.prefix, strings, &value[..i], out);
+                }
+            }
+            if !value.is_empty() {
+                Self::lookup(&self.prefix, strings, value, out);
+            }
+        }
+        if !self.suffix.slots.is_empty() {
+            // `*.s` matches hosts strictly below `s`.
+            for (i, &b) in hay.iter().enumerate() {
+                if b == b'.' && i > 0 {
+                    Self::lookup(&self.suffix, strings, &value[i + 1..], out);
+                }
+            }
+        }
         for a in &self.dfas {
             let dfa = &a.dfa;
             let report = |s: StateID, out: &mut Vec<u32>| {
@@ -599,7 +743,7 @@ impl Tables {
         let matchers = data
             .matchers
             .iter()
-            .map(Matcher::load)
+            .map(|m| Matcher::load(m, data.strings.len()))
             .collect::<Result<Vec<_>, _>>()?;
         let t = Tables {
             data,
@@ -841,7 +985,7 @@ impl Tables {
     pub fn mappings_for(&self, tool: &str) -> Vec<Vec<MappingEntry<'_>>> {
         let m = &self.matchers[matcher::MAPPING_TOOLS];
         let mut pids = Vec::new();
-        m.matches(tool.as_bytes(), &mut pids);
+        m.matches(tool, &self.data.strings, &mut pids);
         let mut ids: Vec<u32> = Vec::new();
         for p in pids {
             let (a, n) = m.posting(p);
@@ -927,7 +1071,7 @@ impl Tables {
         }
         let run = |sc: &mut Scratch, m: usize, value: &str| {
             let start = sc.pids.len() as u32;
-            self.matchers[m].matches(value.as_bytes(), &mut sc.pids);
+            self.matchers[m].matches(value, &self.data.strings, &mut sc.pids);
             let len = sc.pids.len() as u32 - start;
             sc.spans[m].push((start, len));
         };
@@ -955,7 +1099,7 @@ impl Tables {
         sc.markers.clear();
         if self.matchers[matcher::MARKERS].patterns > 0 {
             for s in &intent.arg_strings {
-                self.matchers[matcher::MARKERS].matches(s.as_bytes(), &mut sc.markers);
+                self.matchers[matcher::MARKERS].matches(s, &self.data.strings, &mut sc.markers);
             }
             sc.markers.sort_unstable();
             sc.markers.dedup();

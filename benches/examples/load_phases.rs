@@ -1,0 +1,27 @@
+//! Times the phases of loading a 10,000-rule bundle (a diagnostic, not a benchmark).
+use std::time::Instant;
+fn main() {
+    let key = gait_run::keys::KeyPair::from_seed(&[1; 32]);
+    let src = gait_benches::gaitpol(10_000, 4, 42);
+    let mut s = gaitc::check::Session::new();
+    let id = s.load_source("b.gaitpol", &src, std::path::Path::new("."));
+    let policy = s.check(id).policy.expect("checks");
+    let bytes = gaitc::bundle::build(&s, id, &policy, &[&key], None)
+        .expect("builds")
+        .0;
+    println!("bundle bytes: {}", bytes.len());
+    for _ in 0..3 {
+        let t = Instant::now();
+        let parsed = gait_run::bundle::parse(&bytes).expect("parses");
+        let t1 = t.elapsed();
+        parsed
+            .check_signatures(std::slice::from_ref(key.public()))
+            .expect("signed");
+        let t2 = t.elapsed();
+        let data = gait_run::tables::TableData::decode(parsed.payload).expect("decodes");
+        let t3 = t.elapsed();
+        let tables = gait_run::tables::Tables::load(data).expect("loads");
+        let t4 = t.elapsed();
+        println!("parse+digest {:?}  signature {:?}  decode {:?}  load+validate {:?}  total {:?}  ({} rules)", t1, t2 - t1, t3 - t2, t4 - t3, t4, tables.rule_count());
+    }
+}
