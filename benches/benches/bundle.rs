@@ -1,4 +1,8 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, reason = "benchmark setup fails loudly")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "benchmark setup fails loudly"
+)]
 //! Bundle load + verify, and decision latency from the loaded tables, for
 //! generated policies of 10 to 10,000 rules.
 //! Run: `cargo bench -p gait-benches --bench bundle`.

@@ -1,4 +1,8 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, reason = "benchmark setup fails loudly")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "benchmark setup fails loudly"
+)]
 //! `gaitc check` on generated policies: parse, resolve, type-check and lint.
 //! Run: `cargo bench -p gait-benches --bench check`.
 

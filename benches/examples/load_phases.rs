@@ -1,4 +1,8 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, reason = "benchmark setup fails loudly")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "benchmark setup fails loudly"
+)]
 //! Times the phases of loading a 10,000-rule bundle (a diagnostic, not a benchmark).
 use std::time::Instant;
 fn main() {

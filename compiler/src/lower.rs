@@ -674,7 +674,9 @@ impl Builder {
                 });
             }
         }
+        let sources = patterns.iter().map(|p| self.string(p)).collect();
         Ok(MatcherData {
+            sources,
             patterns: patterns.len() as u32,
             exact: table(&exact),
             prefix: table(&prefix),

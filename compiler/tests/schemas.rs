@@ -1,17 +1,27 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test setup fails loudly")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test setup fails loudly"
+)]
 //! Real outputs validate against the JSON Schemas in `schemas/v1/`.
 
 use std::path::Path;
 use std::process::Command;
 
 fn schema(name: &str) -> jsonschema::Validator {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas/v1").join(name);
-    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../schemas/v1")
+        .join(name);
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     jsonschema::validator_for(&v).unwrap()
 }
 
 fn assert_valid(validator: &jsonschema::Validator, instance: &serde_json::Value) {
-    let errors: Vec<String> = validator.iter_errors(instance).map(|e| format!("{e} at {}", e.instance_path())).collect();
+    let errors: Vec<String> = validator
+        .iter_errors(instance)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
     assert!(errors.is_empty(), "{errors:#?}\n{instance:#}");
 }
 
@@ -24,14 +34,31 @@ fn check_json_output_matches_its_schema() {
         "policy \"p\" version \"1.0\"\ndefault block\nlet x: paths = [\"/a\", \"/a\"]\nrule r { when path in x then block }\nrule r { then nope }\n",
     )
     .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_gaitc")).args(["check", "--format", "json", "."]).current_dir(dir.path()).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_gaitc"))
+        .args(["check", "--format", "json", "."])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(json["diagnostics"].as_array().unwrap().len() >= 4, "{json:#}");
-    assert!(json["diagnostics"].as_array().unwrap().iter().any(|d| !d["labels"].as_array().unwrap().is_empty()));
-    assert!(json["diagnostics"].as_array().unwrap().iter().any(|d| !d["fix"].is_null()));
+    assert!(
+        json["diagnostics"].as_array().unwrap().len() >= 4,
+        "{json:#}"
+    );
+    assert!(json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|d| !d["labels"].as_array().unwrap().is_empty()));
+    assert!(json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|d| !d["fix"].is_null()));
     assert_valid(&v, &json);
     // And a shape the schema must reject, so the test can fail.
-    assert!(!v.is_valid(&serde_json::json!({"diagnostics": [{"code": "X1"}], "errors": 0, "warnings": 0})));
+    assert!(!v.is_valid(
+        &serde_json::json!({"diagnostics": [{"code": "X1"}], "errors": 0, "warnings": 0})
+    ));
 }
 
 #[test]
@@ -41,11 +68,24 @@ fn bundle_manifest_and_verify_report_match_their_schemas() {
     let key = gait_run::keys::KeyPair::from_seed(&[2; 32]);
     std::fs::write(dir.path().join("k.key"), key.to_file_text()).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_gaitc"))
-        .args(["build", "p.gaitpol", "-o", "p.gaitb", "--key", "k.key", "--not-after", "2099-01-01T00:00:00Z"])
+        .args([
+            "build",
+            "p.gaitpol",
+            "-o",
+            "p.gaitb",
+            "--key",
+            "k.key",
+            "--not-after",
+            "2099-01-01T00:00:00Z",
+        ])
         .current_dir(dir.path())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let bytes = std::fs::read(dir.path().join("p.gaitb")).unwrap();
     let parsed = gait_run::bundle::parse(&bytes).unwrap();
     assert_valid(&schema("bundle_manifest.schema.json"), &parsed.manifest);

@@ -7,10 +7,13 @@
 //! feature's binary).
 
 pub mod bundle;
+pub mod command;
 pub mod decision;
+pub mod gate;
 pub mod intent;
 pub mod jcs;
 pub mod keys;
+pub mod normalize;
 pub mod tables;
 pub mod time;
 pub mod vocab;

@@ -2,7 +2,10 @@
 
 use clap::{Parser, Subcommand};
 use gait_run::bundle::{self, VerifyOptions};
-use gait_run::keys::PublicKey;
+use gait_run::gate;
+use gait_run::keys::{KeyPair, PublicKey};
+use gait_run::normalize::IntentError;
+use gait_run::tables::Scratch;
 use serde_json::json;
 use std::path::PathBuf;
 
@@ -64,6 +67,56 @@ enum Command {
         #[command(flatten)]
         trust: TrustArgs,
     },
+    /// Decide one intent: verify the bundle, normalize the intent, evaluate.
+    ///
+    /// Prints the result JSON (gait.gate.result) on stdout. Exit codes: 0 allow
+    /// or dry_run, 3 block, 4 require_approval, 2 bundle rejected, 6 invalid
+    /// intent or usage, 1 internal error. Every failure answers `block`.
+    ///
+    /// Examples:
+    ///   gait-run eval --bundle p.gaitb --trust release.pub --intent intent.json
+    ///   cat intent.json | gait-run eval --bundle p.gaitb --trust release.pub --explain
+    Eval {
+        /// The bundle file.
+        #[arg(long)]
+        bundle: PathBuf,
+        #[command(flatten)]
+        trust: TrustArgs,
+        /// The intent (Gait IntentRequest JSON); `-` or absent reads stdin.
+        #[arg(long, default_value = "-")]
+        intent: PathBuf,
+        /// Non-enforcing: block/require_approval become allow (with
+        /// simulated_verdict and would_have_blocked); exit 0.
+        #[arg(long)]
+        simulate: bool,
+        /// Add the normalized targets and, for the first two tiers, which
+        /// atoms of each rule held.
+        #[arg(long)]
+        explain: bool,
+        /// Write a signed trace (trace_<id>.json) into this directory.
+        #[arg(long, requires = "trace_key")]
+        trace_dir: Option<PathBuf>,
+        /// Private key signing the trace.
+        #[arg(long, requires = "trace_dir")]
+        trace_key: Option<PathBuf>,
+    },
+    /// Signed decision traces.
+    Trace {
+        #[command(subcommand)]
+        command: TraceCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum TraceCommand {
+    /// Verify a trace's signature against trusted keys (exit 0 or 2).
+    Verify {
+        /// The trace file.
+        file: PathBuf,
+        /// Trusted public key file (repeatable).
+        #[arg(long = "trust", value_name = "PUBFILE", required = true)]
+        trust: Vec<PathBuf>,
+    },
 }
 
 fn main() {
@@ -76,14 +129,170 @@ fn main() {
                 }
                 _ => exit::INVALID,
             };
+            // A caller of `eval` reads stdout: even a usage error answers block.
+            if code != exit::OK && std::env::args().nth(1).as_deref() == Some("eval") {
+                let err = IntentError {
+                    field: "arguments".into(),
+                    message: e.kind().to_string(),
+                };
+                print_result(&gate::invalid_intent(&err, None).result);
+            }
             let _ = e.print();
             std::process::exit(code);
         }
     };
     let code = match cli.command {
         Command::Verify { bundle, trust } => verify(&bundle, &trust),
+        Command::Eval {
+            bundle,
+            trust,
+            intent,
+            simulate,
+            explain,
+            trace_dir,
+            trace_key,
+        } => eval(
+            &bundle, &trust, &intent, simulate, explain, trace_dir, trace_key,
+        ),
+        Command::Trace {
+            command: TraceCommand::Verify { file, trust },
+        } => trace_verify(&file, &trust),
     };
     std::process::exit(code);
+}
+
+fn print_result(v: &serde_json::Value) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(v).unwrap_or_else(|_| "{\"verdict\": \"block\"}".to_owned())
+    );
+}
+
+#[allow(clippy::too_many_arguments)]
+fn eval(
+    bundle_path: &PathBuf,
+    t: &TrustArgs,
+    intent: &PathBuf,
+    simulate: bool,
+    explain: bool,
+    trace_dir: Option<PathBuf>,
+    trace_key: Option<PathBuf>,
+) -> i32 {
+    let usage = |msg: String| {
+        let o = gate::invalid_intent(
+            &IntentError {
+                field: "arguments".into(),
+                message: msg.clone(),
+            },
+            None,
+        );
+        print_result(&o.result);
+        eprintln!("error: {msg}");
+        exit::INVALID
+    };
+    let opts = match options(t) {
+        Ok(o) => o,
+        Err(e) => return usage(e),
+    };
+    let trace = match (trace_dir, trace_key) {
+        (Some(dir), Some(key)) => match KeyPair::read(&key) {
+            Ok(k) => Some((dir, k)),
+            Err(e) => return usage(format!("--trace-key: {e}")),
+        },
+        _ => None,
+    };
+    let reject = |rej: bundle::Rejection| {
+        let o = gate::rejected(&rej);
+        print_result(&o.result);
+        eprintln!("error: {rej}");
+        o.exit
+    };
+    let bytes = match std::fs::read(bundle_path) {
+        Ok(b) => b,
+        Err(e) => {
+            return reject(bundle::Rejection {
+                code: bundle::RejectCode::Malformed,
+                message: format!("cannot read {}: {e}", bundle_path.display()),
+            })
+        }
+    };
+    let verified = match bundle::verify(&bytes, &opts) {
+        Ok(v) => v,
+        Err(rej) => return reject(rej),
+    };
+    let text = if intent.as_os_str() == "-" {
+        let mut buf = Vec::new();
+        let limit = gait_run::normalize::MAX_INTENT_BYTES as u64 + 1;
+        match std::io::Read::read_to_end(
+            &mut std::io::Read::take(std::io::stdin(), limit),
+            &mut buf,
+        ) {
+            Ok(_) => Ok(buf),
+            Err(e) => Err(format!("cannot read standard input: {e}")),
+        }
+    } else {
+        std::fs::read(intent).map_err(|e| format!("cannot read {}: {e}", intent.display()))
+    };
+    let outcome = match text {
+        Ok(text) => {
+            let eval_opts = gate::EvalOptions {
+                simulate,
+                explain,
+                trace,
+            };
+            gate::eval_text(&verified, &text, &eval_opts, &mut Scratch::default())
+        }
+        Err(e) => gate::invalid_intent(
+            &IntentError {
+                field: "intent".into(),
+                message: e,
+            },
+            Some(&verified),
+        ),
+    };
+    if let Some(err) = outcome.result.get("error").and_then(|e| e.as_str()) {
+        eprintln!("error: {err}");
+    }
+    print_result(&outcome.result);
+    // --simulate is non-enforcing: a decided intent exits 0 (errors keep their codes).
+    if simulate && matches!(outcome.exit, gate::exit::BLOCK | gate::exit::APPROVAL) {
+        return exit::OK;
+    }
+    outcome.exit
+}
+
+fn trace_verify(file: &PathBuf, trust_files: &[PathBuf]) -> i32 {
+    let mut trust = Vec::new();
+    for p in trust_files {
+        match PublicKey::read(p) {
+            Ok(k) => trust.push(k),
+            Err(e) => return fail("invalid_input", &e.to_string(), exit::INVALID),
+        }
+    }
+    let text = match std::fs::read(file) {
+        Ok(t) => t,
+        Err(e) => {
+            return fail(
+                "trace_malformed",
+                &format!("cannot read {}: {e}", file.display()),
+                exit::VERIFY,
+            )
+        }
+    };
+    let trace: serde_json::Value = match serde_json::from_slice(&text) {
+        Ok(v) => v,
+        Err(e) => return fail("trace_malformed", &format!("not JSON: {e}"), exit::VERIFY),
+    };
+    match gate::verify_trace(&trace, &trust) {
+        Ok(key_id) => {
+            println!(
+                "{}",
+                json!({"ok": true, "trace_id": trace["trace_id"], "verdict": trace["verdict"], "key_id": key_id})
+            );
+            exit::OK
+        }
+        Err(e) => fail(e.code, &e.message, exit::VERIFY),
+    }
 }
 
 fn fail(code: &str, error: &str, exit_code: i32) -> i32 {

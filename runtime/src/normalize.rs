@@ -1,0 +1,753 @@
+//! Intent input and normalization (runtime.md §2–3): the security boundary.
+//!
+//! Gait's `IntentRequest` JSON is read as is (unknown fields ignored); every
+//! value a policy can test is normalized before evaluation, so that raw-string
+//! tricks (traversal, encodings, userinfo, IP notations, wrappers) cannot
+//! change a decision. Anything that cannot be normalized makes the intent
+//! invalid: it is never evaluated.
+
+use crate::intent::{Intent, Skill, Target};
+use crate::tables::Tables;
+use crate::vocab::{EndpointClass, HostClass, ProvenanceSource, Risk, TargetKind};
+use serde_json::{json, Map, Value};
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+/// Largest intent accepted, in bytes.
+pub const MAX_INTENT_BYTES: usize = 1024 * 1024;
+/// Most targets (explicit and mapped) one intent may carry.
+pub const MAX_TARGETS: usize = 4096;
+
+/// Why an intent is invalid: the field and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IntentError {
+    pub field: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for IntentError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+fn invalid(field: impl Into<String>, message: impl Into<String>) -> IntentError {
+    IntentError {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+/// A normalized intent with its digest and the warnings normalization raised.
+#[derive(Debug, Clone)]
+pub struct Normalized {
+    pub intent: Intent,
+    /// `sha256:` + hex of the RFC 8785 canonical JSON of [`Normalized::canonical`].
+    pub digest: String,
+    /// The normalized intent as JSON (what the digest covers).
+    pub canonical: Value,
+    pub warnings: Vec<String>,
+    /// The raw skill provenance (copied into traces).
+    pub skill_provenance: Option<Value>,
+}
+
+/// Parses intent text (a JSON object).
+pub fn parse(bytes: &[u8]) -> Result<Value, IntentError> {
+    if bytes.len() > MAX_INTENT_BYTES {
+        return Err(invalid(
+            "intent",
+            format!("larger than {} bytes", MAX_INTENT_BYTES),
+        ));
+    }
+    let v: Value =
+        serde_json::from_slice(bytes).map_err(|e| invalid("intent", format!("not JSON: {e}")))?;
+    if !v.is_object() {
+        return Err(invalid("intent", "not a JSON object"));
+    }
+    Ok(v)
+}
+
+const READ_OPS: &[&str] = &[
+    "read", "get", "list", "open", "stat", "cat", "head", "download",
+];
+const WRITE_OPS: &[&str] = &[
+    "write", "append", "put", "create", "update", "save", "copy", "move", "rename", "mkdir",
+];
+const DELETE_OPS: &[&str] = &[
+    "delete", "remove", "rm", "unlink", "rmdir", "drop", "truncate",
+];
+const DNS_OPS: &[&str] = &["dns", "resolve", "lookup"];
+const EXEC_OPS: &[&str] = &["exec", "spawn", "run", "shell", "command"];
+
+fn str_field<'a>(
+    obj: &'a Map<String, Value>,
+    key: &str,
+    field: &str,
+) -> Result<Option<&'a str>, IntentError> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.as_str())),
+        Some(_) => Err(invalid(field, "must be a string")),
+    }
+}
+
+/// Normalizes an intent. `tables` supplies the bundle's tool mappings.
+pub fn normalize(raw: &Value, tables: Option<&Tables>) -> Result<Normalized, IntentError> {
+    let obj = raw
+        .as_object()
+        .ok_or_else(|| invalid("intent", "not a JSON object"))?;
+    let mut warnings = Vec::new();
+
+    let tool = str_field(obj, "tool_name", "tool_name")?
+        .map(|s| s.trim().to_lowercase())
+        .unwrap_or_default();
+    if tool.is_empty() {
+        return Err(invalid("tool_name", "is required and must not be empty"));
+    }
+
+    let args = match obj.get("args") {
+        None | Some(Value::Null) => Value::Object(Map::new()),
+        Some(v @ Value::Object(_)) => v.clone(),
+        Some(_) => return Err(invalid("args", "must be a JSON object")),
+    };
+    let mut arg_strings = Vec::new();
+    collect_strings(&args, &mut arg_strings);
+
+    // Context.
+    let empty = Map::new();
+    let context = match obj.get("context") {
+        None | Some(Value::Null) => &empty,
+        Some(Value::Object(m)) => m,
+        Some(_) => return Err(invalid("context", "must be a JSON object")),
+    };
+    let identity = str_field(context, "identity", "context.identity")?
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned);
+    let workspace = match str_field(context, "workspace", "context.workspace")?
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        None => None,
+        Some(w) => Some(normalize_path(w, None).map_err(|m| invalid("context.workspace", m))?),
+    };
+    let risk_text =
+        str_field(context, "risk_class", "context.risk_class")?.map(|s| s.trim().to_lowercase());
+    let risk = match risk_text.as_deref().and_then(Risk::parse) {
+        Some(r) => r,
+        None => {
+            warnings.push("risk_class_unknown".to_owned());
+            Risk::Critical
+        }
+    };
+
+    // Explicit targets.
+    let mut targets = Vec::new();
+    let mut explicit_json = Vec::new();
+    match obj.get("targets") {
+        None | Some(Value::Null) => {}
+        Some(Value::Array(items)) => {
+            if items.len() > MAX_TARGETS {
+                return Err(invalid(
+                    "targets",
+                    format!("more than {MAX_TARGETS} targets"),
+                ));
+            }
+            for (i, t) in items.iter().enumerate() {
+                let field = format!("targets[{i}]");
+                let t = t
+                    .as_object()
+                    .ok_or_else(|| invalid(&field, "must be a JSON object"))?;
+                let kind_text = str_field(t, "kind", &format!("{field}.kind"))?
+                    .map(|s| s.trim().to_lowercase())
+                    .unwrap_or_default();
+                let kind = TargetKind::parse(&kind_text).ok_or_else(|| {
+                    invalid(
+                        format!("{field}.kind"),
+                        format!("unknown target kind `{kind_text}`"),
+                    )
+                })?;
+                let value = str_field(t, "value", &format!("{field}.value"))?
+                    .map(str::trim)
+                    .unwrap_or_default();
+                if value.is_empty() {
+                    return Err(invalid(
+                        format!("{field}.value"),
+                        "is required and must not be empty",
+                    ));
+                }
+                let operation = str_field(t, "operation", &format!("{field}.operation"))?
+                    .map(|s| s.trim().to_lowercase())
+                    .filter(|s| !s.is_empty());
+                let explicit_class =
+                    str_field(t, "endpoint_class", &format!("{field}.endpoint_class"))?
+                        .map(|s| s.trim().to_lowercase());
+                let flag = |key: &str| -> Result<bool, IntentError> {
+                    match t.get(key) {
+                        None | Some(Value::Null) => Ok(false),
+                        Some(Value::Bool(b)) => Ok(*b),
+                        Some(_) => Err(invalid(format!("{field}.{key}"), "must be true or false")),
+                    }
+                };
+                let destructive = flag("destructive")? || flag("destructive_hint")?;
+                let class = explicit_class.as_deref().and_then(EndpointClass::parse);
+                let target = build_target(
+                    kind,
+                    value,
+                    operation,
+                    class,
+                    destructive,
+                    &tool,
+                    workspace.as_deref(),
+                )
+                .map_err(|m| invalid(format!("{field}.value"), m))?;
+                explicit_json.push(target_json(&target));
+                targets.push(target);
+            }
+        }
+        Some(_) => return Err(invalid("targets", "must be a list")),
+    }
+
+    // Mapped targets: derived from `args` by the bundle's tool mappings, kept
+    // together with the explicit ones (an adapter cannot hide a mapped target).
+    if let Some(tables) = tables {
+        for mapping in tables.mappings_for(&tool) {
+            for entry in mapping {
+                let mut values = Vec::new();
+                let path = arg_path_text(&entry.steps);
+                select(&args, &entry.steps, &path, &mut values)?;
+                for v in values {
+                    let target = build_target(
+                        entry.kind,
+                        v.trim(),
+                        None,
+                        Some(entry.class),
+                        false,
+                        &tool,
+                        workspace.as_deref(),
+                    )
+                    .map_err(|m| invalid(path.clone(), m))?;
+                    targets.push(target);
+                }
+            }
+        }
+    }
+    if targets.len() > MAX_TARGETS {
+        return Err(invalid(
+            "targets",
+            format!("more than {MAX_TARGETS} targets"),
+        ));
+    }
+    targets.sort();
+    targets.dedup();
+
+    // Provenance.
+    let mut provenance = Vec::new();
+    let mut provenance_json = Vec::new();
+    match obj.get("arg_provenance") {
+        None | Some(Value::Null) => {}
+        Some(Value::Array(items)) => {
+            for (i, p) in items.iter().enumerate() {
+                let field = format!("arg_provenance[{i}]");
+                let p = p
+                    .as_object()
+                    .ok_or_else(|| invalid(&field, "must be a JSON object"))?;
+                let source_text = str_field(p, "source", &format!("{field}.source"))?
+                    .map(|s| s.trim().to_lowercase())
+                    .unwrap_or_default();
+                let source = ProvenanceSource::parse(&source_text).ok_or_else(|| {
+                    invalid(
+                        format!("{field}.source"),
+                        format!("unknown provenance source `{source_text}`"),
+                    )
+                })?;
+                let arg_path = str_field(p, "arg_path", &format!("{field}.arg_path"))?
+                    .map(str::trim)
+                    .unwrap_or("");
+                provenance.push(source);
+                provenance_json.push(json!({"arg_path": arg_path, "source": source.as_str()}));
+            }
+        }
+        Some(_) => return Err(invalid("arg_provenance", "must be a list")),
+    }
+    provenance_json.sort_by_key(crate::jcs::to_string);
+    provenance_json.dedup();
+
+    // Skill provenance.
+    let (skill, skill_json, skill_raw) = match obj.get("skill_provenance") {
+        None | Some(Value::Null) => (None, Value::Null, None),
+        Some(Value::Object(s)) => {
+            let req = |key: &str| -> Result<String, IntentError> {
+                let v = str_field(s, key, &format!("skill_provenance.{key}"))?
+                    .map(str::trim)
+                    .unwrap_or("");
+                if v.is_empty() {
+                    return Err(invalid(format!("skill_provenance.{key}"), "is required"));
+                }
+                Ok(v.to_owned())
+            };
+            let name = req("skill_name")?.to_lowercase();
+            let publisher = req("publisher")?.to_lowercase();
+            let source = req("source")?.to_lowercase();
+            let version = str_field(s, "skill_version", "skill_provenance.skill_version")?
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned);
+            let digest = match str_field(s, "digest", "skill_provenance.digest")?
+                .map(|d| d.trim().to_lowercase())
+            {
+                None => None,
+                Some(d) if d.is_empty() => None,
+                Some(d) => {
+                    let hex = d.strip_prefix("sha256:").unwrap_or(&d).to_owned();
+                    if hex.len() != 64 || !hex.bytes().all(|c| c.is_ascii_hexdigit()) {
+                        return Err(invalid(
+                            "skill_provenance.digest",
+                            "must be 64 hex digits (optionally prefixed sha256:)",
+                        ));
+                    }
+                    Some(hex)
+                }
+            };
+            let key_id = str_field(s, "signature_key_id", "skill_provenance.signature_key_id")?
+                .map(|k| k.trim().to_lowercase())
+                .filter(|k| !k.is_empty());
+            let skill = Skill {
+                name,
+                version,
+                publisher,
+                source,
+                digest,
+                key_id,
+            };
+            let j = json!({"skill_name": skill.name, "skill_version": skill.version, "publisher": skill.publisher,
+                           "source": skill.source, "digest": skill.digest, "signature_key_id": skill.key_id});
+            (Some(skill), j, Some(Value::Object(s.clone())))
+        }
+        Some(_) => return Err(invalid("skill_provenance", "must be a JSON object")),
+    };
+
+    explicit_json.sort_by_key(crate::jcs::to_string);
+    explicit_json.dedup();
+    let canonical = json!({
+        "tool_name": tool,
+        "args": args,
+        "targets": explicit_json,
+        "arg_provenance": provenance_json,
+        "skill_provenance": skill_json,
+        "context": {"identity": identity, "workspace": workspace, "risk_class": risk.as_str()},
+    });
+    let digest = format!("sha256:{}", crate::jcs::sha256_hex(&canonical));
+    Ok(Normalized {
+        intent: Intent {
+            tool,
+            risk,
+            identity,
+            workspace,
+            targets,
+            provenance,
+            skill,
+            arg_strings,
+        },
+        digest,
+        canonical,
+        warnings,
+        skill_provenance: skill_raw,
+    })
+}
+
+fn collect_strings(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::String(s) => out.push(s.clone()),
+        Value::Array(items) => items.iter().for_each(|i| collect_strings(i, out)),
+        Value::Object(m) => {
+            for (k, v) in m {
+                out.push(k.clone());
+                collect_strings(v, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn arg_path_text(steps: &[Option<&str>]) -> String {
+    let mut s = String::from("args");
+    for step in steps {
+        match step {
+            Some(k)
+                if k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !k.is_empty() =>
+            {
+                s.push('.');
+                s.push_str(k);
+            }
+            Some(k) => s.push_str(&format!("[{k:?}]")),
+            None => s.push_str("[*]"),
+        }
+    }
+    s
+}
+
+/// The strings an argument path selects. A missing field selects nothing; a
+/// present value of the wrong shape makes the intent invalid.
+fn select<'a>(
+    v: &'a Value,
+    steps: &[Option<&str>],
+    path: &str,
+    out: &mut Vec<&'a str>,
+) -> Result<(), IntentError> {
+    match steps.split_first() {
+        None => match v {
+            Value::String(s) => {
+                out.push(s);
+                Ok(())
+            }
+            Value::Null => Ok(()),
+            _ => Err(invalid(path, "a mapped argument must be a string")),
+        },
+        Some((Some(key), rest)) => match v {
+            Value::Object(m) => match m.get(*key) {
+                Some(inner) => select(inner, rest, path, out),
+                None => Ok(()),
+            },
+            Value::Null => Ok(()),
+            _ => Err(invalid(
+                path,
+                "the argument does not have the mapped shape (expected an object)",
+            )),
+        },
+        Some((None, rest)) => match v {
+            Value::Array(items) => items.iter().try_for_each(|i| select(i, rest, path, out)),
+            Value::Null => Ok(()),
+            _ => Err(invalid(
+                path,
+                "the argument does not have the mapped shape (expected a list)",
+            )),
+        },
+    }
+}
+
+fn target_json(t: &Target) -> Value {
+    json!({"kind": t.kind.as_str(), "value": t.value, "operation": t.operation, "endpoint_class": t.class.as_str(), "destructive": t.destructive})
+}
+
+/// Infers an endpoint class from a list of words (an operation, or the tool
+/// name's words). The most consequential class wins when several words match.
+fn class_from_words(kind: TargetKind, words: &[&str]) -> Option<EndpointClass> {
+    let has = |set: &[&str]| words.iter().any(|w| set.contains(w));
+    match kind {
+        TargetKind::Path => {
+            if has(DELETE_OPS) {
+                Some(EndpointClass::FsDelete)
+            } else if has(WRITE_OPS) {
+                Some(EndpointClass::FsWrite)
+            } else if has(READ_OPS) {
+                Some(EndpointClass::FsRead)
+            } else {
+                None
+            }
+        }
+        TargetKind::Url | TargetKind::Host => Some(if has(DNS_OPS) {
+            EndpointClass::NetDns
+        } else {
+            EndpointClass::NetHttp
+        }),
+        TargetKind::Command => Some(EndpointClass::ProcExec),
+        TargetKind::Other if has(EXEC_OPS) => Some(EndpointClass::ProcExec),
+        _ => None,
+    }
+}
+
+fn tool_words(tool: &str) -> Vec<&str> {
+    tool.split(['.', '_', '-', '/'])
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+/// Normalizes one target and infers its class, destructiveness, path, host and programs.
+fn build_target(
+    kind: TargetKind,
+    raw: &str,
+    operation: Option<String>,
+    explicit_class: Option<EndpointClass>,
+    destructive_flag: bool,
+    tool: &str,
+    workspace: Option<&str>,
+) -> Result<Target, String> {
+    if raw.is_empty() {
+        return Err("must not be empty".to_owned());
+    }
+    let op_words: Vec<&str> = operation.as_deref().map(|o| vec![o]).unwrap_or_default();
+    let class = explicit_class
+        .or_else(|| {
+            // The operation decides when it is recognised; else the tool's words.
+            let by_op = class_from_words(kind, &op_words);
+            let op_known = operation.as_deref().is_some_and(|o| {
+                [READ_OPS, WRITE_OPS, DELETE_OPS, DNS_OPS, EXEC_OPS]
+                    .iter()
+                    .any(|set| set.contains(&o))
+            });
+            if op_known || matches!(kind, TargetKind::Command) {
+                by_op
+            } else {
+                match kind {
+                    TargetKind::Url | TargetKind::Host => class_from_words(kind, &tool_words(tool)),
+                    _ => class_from_words(kind, &tool_words(tool)),
+                }
+            }
+        })
+        .unwrap_or(EndpointClass::Other);
+    let delete_op = operation
+        .as_deref()
+        .is_some_and(|o| DELETE_OPS.contains(&o));
+    let destructive = destructive_flag
+        || delete_op
+        || matches!(class, EndpointClass::FsDelete | EndpointClass::ProcExec);
+
+    let mut t = Target {
+        kind,
+        value: raw.to_owned(),
+        operation,
+        class,
+        destructive,
+        path: None,
+        host: None,
+        programs: Vec::new(),
+    };
+    match kind {
+        TargetKind::Path => {
+            let p = normalize_path(raw, workspace)?;
+            t.value = p.clone();
+            t.path = Some(p);
+        }
+        TargetKind::Url => {
+            let (canonical, host) = normalize_url(raw)?;
+            t.value = canonical;
+            t.host = Some(host);
+        }
+        TargetKind::Host => {
+            let (_, host) = normalize_url(&format!("http://{raw}"))
+                .map_err(|_| format!("`{raw}` is not a valid host"))?;
+            t.value = host.0.clone();
+            t.host = Some(host);
+        }
+        _ => {}
+    }
+    if kind == TargetKind::Command || class == EndpointClass::ProcExec {
+        if raw.contains('\0') {
+            return Err("a command must not contain NUL".to_owned());
+        }
+        t.programs = crate::command::programs(raw);
+    }
+    Ok(t)
+}
+
+/// Paths: `\` → `/`; relative paths join the (absolute) workspace; repeated
+/// `/` collapse; `.` drops; `..` removes the previous segment and never climbs
+/// above `/`; a trailing `/` is dropped. `~` and control characters are invalid.
+pub fn normalize_path(raw: &str, workspace: Option<&str>) -> Result<String, String> {
+    if raw.chars().any(|c| c.is_control()) {
+        return Err("a path must not contain NUL or control characters".to_owned());
+    }
+    let p = raw.replace('\\', "/");
+    if p.starts_with('~') {
+        return Err(
+            "a path must not start with `~` (the runtime does not expand home directories)"
+                .to_owned(),
+        );
+    }
+    let joined = if p.starts_with('/') {
+        p
+    } else {
+        match workspace {
+            Some(ws) if ws.starts_with('/') => format!("{ws}/{p}"),
+            _ => return Err(format!("relative path `{raw}` with no absolute workspace")),
+        }
+    };
+    let mut segs: Vec<&str> = Vec::new();
+    for seg in joined.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                segs.pop();
+            }
+            s => segs.push(s),
+        }
+    }
+    Ok(format!("/{}", segs.join("/")))
+}
+
+/// URLs are parsed as WHATWG URLs (a value without `://` gets `https://`).
+/// Returns the canonical URL and the normalized host with its class.
+pub fn normalize_url(raw: &str) -> Result<(String, (String, HostClass)), String> {
+    if raw.chars().any(|c| c.is_control() && c != '\t') {
+        return Err("a URL must not contain control characters".to_owned());
+    }
+    let text = if raw.contains("://") {
+        raw.to_owned()
+    } else {
+        format!("https://{raw}")
+    };
+    let url = url::Url::parse(&text).map_err(|e| format!("`{raw}` is not a valid URL ({e})"))?;
+    let host_str = url
+        .host_str()
+        .filter(|h| !h.is_empty())
+        .ok_or_else(|| format!("`{raw}` has no host"))?;
+    // Re-parse the host with the special-scheme host parser: lower-case,
+    // IDNA to punycode, every IPv4 notation to dotted decimal.
+    let host = url::Host::parse(host_str.trim_start_matches('[').trim_end_matches(']'))
+        .or_else(|_| url::Host::parse(host_str))
+        .map_err(|e| format!("`{raw}` has an invalid host ({e})"))?;
+    let normalized = match host {
+        url::Host::Domain(d) => {
+            let d = d.strip_suffix('.').unwrap_or(&d).to_owned();
+            if d.is_empty() {
+                return Err(format!("`{raw}` has no host"));
+            }
+            let class = domain_class(&d);
+            (d, class)
+        }
+        url::Host::Ipv4(v4) => (v4.to_string(), ipv4_class(v4)),
+        url::Host::Ipv6(v6) => match embedded_ipv4(v6) {
+            Some(v4) => (v4.to_string(), ipv4_class(v4)),
+            None => (v6.to_string(), ipv6_class(v6)),
+        },
+    };
+    Ok((url.as_str().to_owned(), normalized))
+}
+
+fn domain_class(d: &str) -> HostClass {
+    if d == "localhost" || d.ends_with(".localhost") {
+        HostClass::Loopback
+    } else if d == "metadata.google.internal" || d == "metadata.goog" {
+        HostClass::Metadata
+    } else {
+        HostClass::Public
+    }
+}
+
+/// IPv4-mapped (`::ffff:a.b.c.d`) and NAT64 (`64:ff9b::a.b.c.d`) addresses
+/// reach an IPv4 host: they are judged as that host.
+fn embedded_ipv4(v6: Ipv6Addr) -> Option<Ipv4Addr> {
+    if let Some(v4) = v6.to_ipv4_mapped() {
+        return Some(v4);
+    }
+    let s = v6.segments();
+    if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+        let o = v6.octets();
+        return Some(Ipv4Addr::new(o[12], o[13], o[14], o[15]));
+    }
+    None
+}
+
+pub fn ipv4_class(ip: Ipv4Addr) -> HostClass {
+    let o = ip.octets();
+    match o {
+        [169, 254, 169, 254] => HostClass::Metadata,
+        // 0.0.0.0/8 reaches the local host on common systems.
+        [127, ..] | [0, ..] => HostClass::Loopback,
+        [169, 254, ..] => HostClass::LinkLocal,
+        [10, ..] | [192, 168, ..] => HostClass::Private,
+        [172, b, ..] if (16..32).contains(&b) => HostClass::Private,
+        [100, b, ..] if (64..128).contains(&b) => HostClass::Private,
+        _ => HostClass::Public,
+    }
+}
+
+pub fn ipv6_class(ip: Ipv6Addr) -> HostClass {
+    let s = ip.segments();
+    if ip.is_loopback() || ip.is_unspecified() {
+        HostClass::Loopback
+    } else if s == [0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254] {
+        HostClass::Metadata
+    } else if s[0] & 0xffc0 == 0xfe80 {
+        HostClass::LinkLocal
+    } else if s[0] & 0xfe00 == 0xfc00 {
+        HostClass::Private
+    } else {
+        HostClass::Public
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths() {
+        assert_eq!(
+            normalize_path("/workspace/../etc/passwd", None).unwrap(),
+            "/etc/passwd"
+        );
+        assert_eq!(
+            normalize_path("/../../etc//shadow/", None).unwrap(),
+            "/etc/shadow"
+        );
+        assert_eq!(
+            normalize_path("a/./b/../c", Some("/workspace")).unwrap(),
+            "/workspace/a/c"
+        );
+        assert_eq!(
+            normalize_path("../../../etc/passwd", Some("/workspace")).unwrap(),
+            "/etc/passwd"
+        );
+        assert_eq!(
+            normalize_path("C:\\x\\..\\y", Some("/ws")).unwrap(),
+            "/ws/C:/y"
+        );
+        assert_eq!(normalize_path("/", None).unwrap(), "/");
+        assert!(normalize_path("~/.ssh/id_rsa", Some("/ws")).is_err());
+        assert!(normalize_path("/a\0b", None).is_err());
+        assert!(normalize_path("rel", None).is_err());
+    }
+
+    #[test]
+    fn urls_and_hosts() {
+        let host = |u: &str| normalize_url(u).map(|x| x.1);
+        assert_eq!(
+            host("https://api.github.com@evil.io/").unwrap(),
+            ("evil.io".into(), HostClass::Public)
+        );
+        assert_eq!(
+            host("HTTPS://API.GitHub.COM.:443/x").unwrap().0,
+            "api.github.com"
+        );
+        assert_eq!(host("api.github.com/x").unwrap().0, "api.github.com");
+        for metadata in [
+            "http://2852039166/",
+            "http://0xA9.254.169.254/",
+            "http://0251.0376.0251.0376/",
+            "http://[::ffff:169.254.169.254]/",
+            "http://169.254.169.254",
+            "http://metadata.google.internal./",
+        ] {
+            assert_eq!(host(metadata).unwrap().1, HostClass::Metadata, "{metadata}");
+        }
+        assert_eq!(
+            host("http://[fd00:ec2::254]/").unwrap(),
+            ("fd00:ec2::254".into(), HostClass::Metadata)
+        );
+        assert_eq!(
+            host("http://127.1/").unwrap(),
+            ("127.0.0.1".into(), HostClass::Loopback)
+        );
+        assert_eq!(
+            host("http://foo.localhost/").unwrap().1,
+            HostClass::Loopback
+        );
+        assert_eq!(host("http://[::1]:8080/").unwrap().1, HostClass::Loopback);
+        assert_eq!(host("http://0.0.0.0:22/").unwrap().1, HostClass::Loopback);
+        assert_eq!(host("http://10.1.2.3/").unwrap().1, HostClass::Private);
+        assert_eq!(host("http://172.31.0.1/").unwrap().1, HostClass::Private);
+        assert_eq!(host("http://172.32.0.1/").unwrap().1, HostClass::Public);
+        assert_eq!(host("http://100.64.0.1/").unwrap().1, HostClass::Private);
+        assert_eq!(host("http://169.254.1.1/").unwrap().1, HostClass::LinkLocal);
+        assert_eq!(host("http://[fe80::1]/").unwrap().1, HostClass::LinkLocal);
+        assert_eq!(host("http://[fc00::1]/").unwrap().1, HostClass::Private);
+        assert_eq!(
+            host("http://[64:ff9b::a9fe:a9fe]/").unwrap().1,
+            HostClass::Metadata
+        );
+        assert_eq!(host("https://bücher.de/").unwrap().0, "xn--bcher-kva.de");
+        assert!(host("http://").is_err());
+        assert!(host("https://exa mple.com/").is_err());
+    }
+}
