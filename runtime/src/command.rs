@@ -289,7 +289,7 @@ fn analyze(words: &[String], depth: usize, out: &mut Vec<String>) {
             i += 1;
             let mut duration_pending = name == "timeout";
             while let Some(w) = words.get(i) {
-                if name == "env" && w == "-S" || name == "env" && w.starts_with("--split-string") {
+                if name == "env" && (w == "-S" || w.starts_with("--split-string")) {
                     let s = if w.contains('=') {
                         w.split_once('=')
                             .map(|x| x.1.to_owned())
