@@ -1,0 +1,32 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test setup fails loudly")]
+//! Every example policy's inline tests pass, through the compiled tables, and
+//! the tables agree with the reference evaluator on each of them.
+
+use std::path::Path;
+
+#[test]
+fn example_inline_tests_pass() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    let files = gaitc::cli::collect_files(&[root]).unwrap();
+    let mut total = 0;
+    let mut failures = Vec::new();
+    for f in &files {
+        let mut s = gaitc::check::Session::new();
+        let id = s.load_path(f).unwrap();
+        let Some(policy) = s.check(id).policy else {
+            if s.modules[id].kind == gaitc::check::FileKind::Policy {
+                failures.push(format!("{}: does not check: {:?}", f.display(), s.diagnostics()));
+            }
+            continue;
+        };
+        let tables = gaitc::testing::tables_for(&policy).unwrap();
+        for o in gaitc::testing::run_tests(&policy, &tables) {
+            total += 1;
+            if !o.passed {
+                failures.push(format!("{} :: {}: {}", f.display(), o.name, o.failures.join("; ")));
+            }
+        }
+    }
+    assert!(total >= 50, "only {total} inline tests found");
+    assert!(failures.is_empty(), "{} of {total} failed:\n{}", failures.len(), failures.join("\n"));
+}
