@@ -27,11 +27,20 @@ pub fn tables_for(policy: &Policy) -> Result<Tables, String> {
 /// Runs every inline test of a checked policy.
 pub fn run_tests(policy: &Policy, tables: &Tables) -> Vec<TestOutcome> {
     let mut scratch = Scratch::default();
-    policy.tests.iter().map(|t| run_one(policy, tables, t, &mut scratch)).collect()
+    policy
+        .tests
+        .iter()
+        .map(|t| run_one(policy, tables, t, &mut scratch))
+        .collect()
 }
 
 fn run_one(policy: &Policy, tables: &Tables, t: &TestCase, scratch: &mut Scratch) -> TestOutcome {
-    let fail = |msg: String| TestOutcome { name: t.name.clone(), passed: false, failures: vec![msg], decision: None };
+    let fail = |msg: String| TestOutcome {
+        name: t.name.clone(),
+        passed: false,
+        failures: vec![msg],
+        decision: None,
+    };
     let raw = match &t.intent {
         TestIntent::Inline(v) => v.clone(),
         TestIntent::File(path) => match std::fs::read(path) {
@@ -89,8 +98,16 @@ fn compare(t: &TestCase, d: Decision) -> TestOutcome {
     }
     if let Some(rule) = &e.rule {
         if !d.matched_rules.contains(rule) {
-            failures.push(format!("expected rule {rule} to match, matched {:?}", d.matched_rules));
+            failures.push(format!(
+                "expected rule {rule} to match, matched {:?}",
+                d.matched_rules
+            ));
         }
     }
-    TestOutcome { name: t.name.clone(), passed: failures.is_empty(), failures, decision: Some(d) }
+    TestOutcome {
+        name: t.name.clone(),
+        passed: failures.is_empty(),
+        failures,
+        decision: Some(d),
+    }
 }

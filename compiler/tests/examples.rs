@@ -1,4 +1,8 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test setup fails loudly")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test setup fails loudly"
+)]
 //! Every example policy's inline tests pass, through the compiled tables, and
 //! the tables agree with the reference evaluator on each of them.
 
@@ -15,7 +19,11 @@ fn example_inline_tests_pass() {
         let id = s.load_path(f).unwrap();
         let Some(policy) = s.check(id).policy else {
             if s.modules[id].kind == gaitc::check::FileKind::Policy {
-                failures.push(format!("{}: does not check: {:?}", f.display(), s.diagnostics()));
+                failures.push(format!(
+                    "{}: does not check: {:?}",
+                    f.display(),
+                    s.diagnostics()
+                ));
             }
             continue;
         };
@@ -23,10 +31,20 @@ fn example_inline_tests_pass() {
         for o in gaitc::testing::run_tests(&policy, &tables) {
             total += 1;
             if !o.passed {
-                failures.push(format!("{} :: {}: {}", f.display(), o.name, o.failures.join("; ")));
+                failures.push(format!(
+                    "{} :: {}: {}",
+                    f.display(),
+                    o.name,
+                    o.failures.join("; ")
+                ));
             }
         }
     }
     assert!(total >= 50, "only {total} inline tests found");
-    assert!(failures.is_empty(), "{} of {total} failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {total} failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
