@@ -100,3 +100,47 @@ fn bundle_manifest_and_verify_report_match_their_schemas() {
     });
     assert_valid(&schema("verify_report.schema.json"), &report);
 }
+
+/// Results (allow, block, fail-closed, invalid, rejected, simulated,
+/// explained) and traces from real evaluations validate against their schemas.
+#[test]
+fn results_and_traces_match_their_schemas() {
+    use gait_run::gate::{self, EvalOptions};
+    use gait_run::tables::Scratch;
+    let result_schema = schema("result.schema.json");
+    let trace_schema = schema("trace.schema.json");
+    let intent_schema = schema("intent.schema.json");
+    let key = gait_run::keys::KeyPair::from_seed(&[3; 32]);
+    let src = "policy \"p\" version \"1.0.0\"\n\ndefault block\n\nmap tool \"read_file\" { path args.path as fs.read }\n\nrule ws {\n  when all path in [\"/workspace/**\"]\n  then allow\n}\n\nrule secrets priority 0 {\n  when any path in [\"**/.ssh/**\"]\n  then block\n  reason \"secret\"\n}\n";
+    let mut s = gaitc::check::Session::new();
+    let id = s.load_source("p.gaitpol", src, Path::new("."));
+    let policy = s.check(id).policy.unwrap();
+    let bytes = gaitc::bundle::build(&s, id, &policy, &[&key], None).unwrap().0;
+    let opts = gait_run::bundle::VerifyOptions { trust: vec![key.public().clone()], ..Default::default() };
+    let bundle = gait_run::bundle::verify(&bytes, &opts).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let intents = [
+        r#"{"tool_name": "read_file", "args": {"path": "/workspace/a"}, "context": {"risk_class": "low"}}"#,
+        r#"{"tool_name": "read_file", "args": {"path": "/home/u/.ssh/id_rsa"}, "context": {"risk_class": "low"}, "skill_provenance": {"skill_name": "s", "publisher": "p", "source": "r"}}"#,
+        r#"{"tool_name": "other", "context": {"risk_class": "high"}}"#,
+        r#"{"tool_name": "x", "targets": [{"kind": "path", "value": "/a"}], "context": {"risk_class": "nope"}}"#,
+    ];
+    let mut checked = 0;
+    for (i, text) in intents.iter().enumerate() {
+        assert_valid(&intent_schema, &serde_json::from_str(text).unwrap());
+        for (simulate, explain) in [(false, false), (true, true)] {
+            let trace = Some((dir.path().join(format!("t{i}")), gait_run::keys::KeyPair::from_seed(&[3; 32])));
+            let o = gate::eval_text(&bundle, text.as_bytes(), &EvalOptions { simulate, explain, trace }, &mut Scratch::default());
+            assert_valid(&result_schema, &o.result);
+            let trace: serde_json::Value = serde_json::from_slice(&std::fs::read(o.result["trace_path"].as_str().unwrap()).unwrap()).unwrap();
+            assert_valid(&trace_schema, &trace);
+            checked += 1;
+        }
+    }
+    let invalid = gate::eval_text(&bundle, b"[1]", &EvalOptions::default(), &mut Scratch::default());
+    assert_valid(&result_schema, &invalid.result);
+    let rejected = gate::rejected(&gait_run::bundle::verify(b"", &opts).unwrap_err());
+    assert_valid(&result_schema, &rejected.result);
+    assert!(!result_schema.is_valid(&serde_json::json!({"ok": false, "verdict": "allow"})), "the schema must be able to fail");
+    assert_eq!(checked, 8);
+}
