@@ -1,4 +1,8 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, reason = "benchmark setup fails loudly")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "benchmark setup fails loudly"
+)]
 //! A typical decision, end to end in process: intent JSON text in, result
 //! JSON out (parse, normalize with the bundle's tool mappings, decide, build
 //! the result). Run: `cargo bench -p gait-benches --bench eval`.
@@ -13,12 +17,30 @@ use std::path::Path;
 
 fn bench(c: &mut Criterion) {
     let key = KeyPair::from_seed(&[1; 32]);
-    let src = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/payments-agent.gaitpol")).unwrap();
+    let src = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/payments-agent.gaitpol"),
+    )
+    .unwrap();
     let mut s = gaitc::check::Session::new();
-    let id = s.load_source("payments-agent.gaitpol", &src, Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples").as_path());
+    let id = s.load_source(
+        "payments-agent.gaitpol",
+        &src,
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../examples")
+            .as_path(),
+    );
     let policy = s.check(id).policy.expect("example checks");
-    let bytes = gaitc::bundle::build(&s, id, &policy, &[&key], None).unwrap().0;
-    let bundle = verify(&bytes, &VerifyOptions { trust: vec![key.public().clone()], ..Default::default() }).unwrap();
+    let bytes = gaitc::bundle::build(&s, id, &policy, &[&key], None)
+        .unwrap()
+        .0;
+    let bundle = verify(
+        &bytes,
+        &VerifyOptions {
+            trust: vec![key.public().clone()],
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let typical = br#"{"schema_id":"gait.gate.intent_request","schema_version":"1.0.0","tool_name":"write_file",
         "args":{"path":"/workspace/out/report.txt","content":"quarterly numbers"},
         "arg_provenance":[{"arg_path":"$.path","source":"user"}],
@@ -27,10 +49,14 @@ fn bench(c: &mut Criterion) {
     let mut scratch = Scratch::default();
     let check = eval_text(&bundle, typical, &opts, &mut scratch);
     assert_eq!(check.result["verdict"], "allow", "{:#}", check.result);
-    c.bench_function("eval_text/typical_write", |b| b.iter(|| black_box(eval_text(&bundle, black_box(typical), &opts, &mut scratch))));
+    c.bench_function("eval_text/typical_write", |b| {
+        b.iter(|| black_box(eval_text(&bundle, black_box(typical), &opts, &mut scratch)))
+    });
     let egress = br#"{"tool_name":"web_fetch","args":{"url":"https://api.github.com/repos"},
         "arg_provenance":[{"arg_path":"$.url","source":"user"}],"context":{"identity":"a","workspace":"/workspace","risk_class":"low"}}"#;
-    c.bench_function("eval_text/egress", |b| b.iter(|| black_box(eval_text(&bundle, black_box(egress), &opts, &mut scratch))));
+    c.bench_function("eval_text/egress", |b| {
+        b.iter(|| black_box(eval_text(&bundle, black_box(egress), &opts, &mut scratch)))
+    });
 }
 
 criterion_group!(benches, bench);

@@ -1,4 +1,8 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test setup fails loudly")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test setup fails loudly"
+)]
 //! The conformance corpus (`tests/conformance/*/`): each directory holds a
 //! `policy.gaitpol` and `cases.json` (intent, expected verdict, exact reasons,
 //! exit code, optionally exact violations and decision kind). Every case is
@@ -14,31 +18,60 @@ use std::path::Path;
 #[test]
 fn conformance_corpus() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/conformance");
-    let mut dirs: Vec<_> = std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
+    let mut dirs: Vec<_> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
     dirs.sort();
     // Gait's own published intent format evaluates unchanged.
     dirs.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/compat"));
     let key = gait_run::keys::KeyPair::from_seed(&[7; 32]);
-    let opts = VerifyOptions { trust: vec![key.public().clone()], ..Default::default() };
+    let opts = VerifyOptions {
+        trust: vec![key.public().clone()],
+        ..Default::default()
+    };
     let (mut total, mut failures) = (0, Vec::new());
     for dir in &dirs {
         let mut s = gaitc::check::Session::new();
         let id = s.load_path(&dir.join("policy.gaitpol")).unwrap();
-        let policy = s.check(id).policy.unwrap_or_else(|| panic!("{}: {:?}", dir.display(), s.diagnostics()));
-        let bytes = gaitc::bundle::build(&s, id, &policy, &[&key], None).unwrap().0;
+        let policy = s
+            .check(id)
+            .policy
+            .unwrap_or_else(|| panic!("{}: {:?}", dir.display(), s.diagnostics()));
+        let bytes = gaitc::bundle::build(&s, id, &policy, &[&key], None)
+            .unwrap()
+            .0;
         let bundle = verify(&bytes, &opts).unwrap();
-        let cases: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(dir.join("cases.json")).unwrap()).unwrap();
+        let cases: Vec<Value> =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("cases.json")).unwrap())
+                .unwrap();
         for case in &cases {
             total += 1;
-            let name = format!("{}/{}", dir.file_name().unwrap().to_string_lossy(), case["name"].as_str().unwrap_or("?"));
-            let out = eval_value(&bundle, &case["intent"], &EvalOptions::default(), &mut Scratch::default());
+            let name = format!(
+                "{}/{}",
+                dir.file_name().unwrap().to_string_lossy(),
+                case["name"].as_str().unwrap_or("?")
+            );
+            let out = eval_value(
+                &bundle,
+                &case["intent"],
+                &EvalOptions::default(),
+                &mut Scratch::default(),
+            );
             let r = &out.result;
             let mut problems = Vec::new();
             if r["verdict"] != case["verdict"] {
-                problems.push(format!("verdict {} (want {})", r["verdict"], case["verdict"]));
+                problems.push(format!(
+                    "verdict {} (want {})",
+                    r["verdict"], case["verdict"]
+                ));
             }
             if r["reason_codes"] != case["reasons"] {
-                problems.push(format!("reasons {} (want {})", r["reason_codes"], case["reasons"]));
+                problems.push(format!(
+                    "reasons {} (want {})",
+                    r["reason_codes"], case["reasons"]
+                ));
             }
             if out.exit as i64 != case["exit"].as_i64().unwrap() {
                 problems.push(format!("exit {} (want {})", out.exit, case["exit"]));
@@ -64,5 +97,10 @@ fn conformance_corpus() {
         }
     }
     assert!(total >= 100, "the corpus has only {total} cases");
-    assert!(failures.is_empty(), "{} of {total} cases failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {total} cases failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

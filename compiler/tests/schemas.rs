@@ -115,8 +115,13 @@ fn results_and_traces_match_their_schemas() {
     let mut s = gaitc::check::Session::new();
     let id = s.load_source("p.gaitpol", src, Path::new("."));
     let policy = s.check(id).policy.unwrap();
-    let bytes = gaitc::bundle::build(&s, id, &policy, &[&key], None).unwrap().0;
-    let opts = gait_run::bundle::VerifyOptions { trust: vec![key.public().clone()], ..Default::default() };
+    let bytes = gaitc::bundle::build(&s, id, &policy, &[&key], None)
+        .unwrap()
+        .0;
+    let opts = gait_run::bundle::VerifyOptions {
+        trust: vec![key.public().clone()],
+        ..Default::default()
+    };
     let bundle = gait_run::bundle::verify(&bytes, &opts).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let intents = [
@@ -129,18 +134,41 @@ fn results_and_traces_match_their_schemas() {
     for (i, text) in intents.iter().enumerate() {
         assert_valid(&intent_schema, &serde_json::from_str(text).unwrap());
         for (simulate, explain) in [(false, false), (true, true)] {
-            let trace = Some((dir.path().join(format!("t{i}")), gait_run::keys::KeyPair::from_seed(&[3; 32])));
-            let o = gate::eval_text(&bundle, text.as_bytes(), &EvalOptions { simulate, explain, trace }, &mut Scratch::default());
+            let trace = Some((
+                dir.path().join(format!("t{i}")),
+                gait_run::keys::KeyPair::from_seed(&[3; 32]),
+            ));
+            let o = gate::eval_text(
+                &bundle,
+                text.as_bytes(),
+                &EvalOptions {
+                    simulate,
+                    explain,
+                    trace,
+                },
+                &mut Scratch::default(),
+            );
             assert_valid(&result_schema, &o.result);
-            let trace: serde_json::Value = serde_json::from_slice(&std::fs::read(o.result["trace_path"].as_str().unwrap()).unwrap()).unwrap();
+            let trace: serde_json::Value = serde_json::from_slice(
+                &std::fs::read(o.result["trace_path"].as_str().unwrap()).unwrap(),
+            )
+            .unwrap();
             assert_valid(&trace_schema, &trace);
             checked += 1;
         }
     }
-    let invalid = gate::eval_text(&bundle, b"[1]", &EvalOptions::default(), &mut Scratch::default());
+    let invalid = gate::eval_text(
+        &bundle,
+        b"[1]",
+        &EvalOptions::default(),
+        &mut Scratch::default(),
+    );
     assert_valid(&result_schema, &invalid.result);
     let rejected = gate::rejected(&gait_run::bundle::verify(b"", &opts).unwrap_err());
     assert_valid(&result_schema, &rejected.result);
-    assert!(!result_schema.is_valid(&serde_json::json!({"ok": false, "verdict": "allow"})), "the schema must be able to fail");
+    assert!(
+        !result_schema.is_valid(&serde_json::json!({"ok": false, "verdict": "allow"})),
+        "the schema must be able to fail"
+    );
     assert_eq!(checked, 8);
 }
