@@ -33,7 +33,8 @@ fn runtime_fixture_bundles_are_current() {
             }
         }
     }
-    for policy in ["matrix.gaitpol"] {
+    {
+        let policy = "matrix.gaitpol";
         let src = dir.join(policy);
         let mut s = gaitc::check::Session::new();
         let id = s.load_path(&src).unwrap();
