@@ -76,35 +76,39 @@ enum Command {
     /// Examples:
     ///   gait-run eval --bundle p.gaitb --trust release.pub --intent intent.json
     ///   cat intent.json | gait-run eval --bundle p.gaitb --trust release.pub --explain
-    Eval {
-        /// The bundle file.
-        #[arg(long)]
-        bundle: PathBuf,
-        #[command(flatten)]
-        trust: TrustArgs,
-        /// The intent (Gait IntentRequest JSON); `-` or absent reads stdin.
-        #[arg(long, default_value = "-")]
-        intent: PathBuf,
-        /// Non-enforcing: block/require_approval become allow (with
-        /// simulated_verdict and would_have_blocked); exit 0.
-        #[arg(long)]
-        simulate: bool,
-        /// Add the normalized targets and, for the first two tiers, which
-        /// atoms of each rule held.
-        #[arg(long)]
-        explain: bool,
-        /// Write a signed trace (trace_<id>.json) into this directory.
-        #[arg(long, requires = "trace_key")]
-        trace_dir: Option<PathBuf>,
-        /// Private key signing the trace.
-        #[arg(long, requires = "trace_dir")]
-        trace_key: Option<PathBuf>,
-    },
+    Eval(EvalArgs),
     /// Signed decision traces.
     Trace {
         #[command(subcommand)]
         command: TraceCommand,
     },
+}
+
+/// Arguments of `gait-run eval`.
+#[derive(Args, Debug)]
+struct EvalArgs {
+    /// The bundle file.
+    #[arg(long)]
+    bundle: PathBuf,
+    #[command(flatten)]
+    trust: TrustArgs,
+    /// The intent (Gait IntentRequest JSON); `-` or absent reads stdin.
+    #[arg(long, default_value = "-")]
+    intent: PathBuf,
+    /// Non-enforcing: block/require_approval become allow (with
+    /// simulated_verdict and would_have_blocked); exit 0.
+    #[arg(long)]
+    simulate: bool,
+    /// Add the normalized targets and, for the first two tiers, which
+    /// atoms of each rule held.
+    #[arg(long)]
+    explain: bool,
+    /// Write a signed trace (trace_<id>.json) into this directory.
+    #[arg(long, requires = "trace_key")]
+    trace_dir: Option<PathBuf>,
+    /// Private key signing the trace.
+    #[arg(long, requires = "trace_dir")]
+    trace_key: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -143,17 +147,7 @@ fn main() {
     };
     let code = match cli.command {
         Command::Verify { bundle, trust } => verify(&bundle, &trust),
-        Command::Eval {
-            bundle,
-            trust,
-            intent,
-            simulate,
-            explain,
-            trace_dir,
-            trace_key,
-        } => eval(
-            &bundle, &trust, &intent, simulate, explain, trace_dir, trace_key,
-        ),
+        Command::Eval(args) => eval(args),
         Command::Trace {
             command: TraceCommand::Verify { file, trust },
         } => trace_verify(&file, &trust),
@@ -168,16 +162,17 @@ fn print_result(v: &serde_json::Value) {
     );
 }
 
-#[allow(clippy::too_many_arguments)]
-fn eval(
-    bundle_path: &PathBuf,
-    t: &TrustArgs,
-    intent: &PathBuf,
-    simulate: bool,
-    explain: bool,
-    trace_dir: Option<PathBuf>,
-    trace_key: Option<PathBuf>,
-) -> i32 {
+fn eval(args: EvalArgs) -> i32 {
+    let EvalArgs {
+        bundle: bundle_path,
+        trust,
+        intent,
+        simulate,
+        explain,
+        trace_dir,
+        trace_key,
+    } = args;
+    let t = &trust;
     let usage = |msg: String| {
         let o = gate::invalid_intent(
             &IntentError {
@@ -207,7 +202,7 @@ fn eval(
         eprintln!("error: {rej}");
         o.exit
     };
-    let bytes = match std::fs::read(bundle_path) {
+    let bytes = match std::fs::read(&bundle_path) {
         Ok(b) => b,
         Err(e) => {
             return reject(bundle::Rejection {
@@ -231,7 +226,7 @@ fn eval(
             Err(e) => Err(format!("cannot read standard input: {e}")),
         }
     } else {
-        std::fs::read(intent).map_err(|e| format!("cannot read {}: {e}", intent.display()))
+        std::fs::read(&intent).map_err(|e| format!("cannot read {}: {e}", intent.display()))
     };
     let outcome = match text {
         Ok(text) => {
