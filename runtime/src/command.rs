@@ -18,8 +18,8 @@ const WRAPPERS: &[&str] = &[
 const SHELLS_WITH_C: &[&str] = &["sh", "bash", "zsh", "dash", "ksh", "ash", "mksh"];
 /// Reserved words that may precede a command.
 const KEYWORDS: &[&str] = &[
-    "!", "{", "}", "if", "then", "else", "elif", "fi", "do", "done", "while", "until", "function",
-    "[[", "]]",
+    "!", "{", "}", "if", "then", "else", "elif", "fi", "do", "done", "while", "until", "[[", "]]",
+    "coproc",
 ];
 /// Constructs whose first words are not commands (`for NAME in ...`).
 const NON_COMMAND: &[&str] = &["for", "select", "case", "esac", "in"];
@@ -54,6 +54,7 @@ fn option_takes_arg(wrapper: &str, opt: &str) -> bool {
         ),
         "timeout" => matches!(opt, "-s" | "-k" | "--signal" | "--kill-after"),
         "stdbuf" => matches!(opt, "-i" | "-o" | "-e"),
+        "exec" => matches!(opt, "-a"),
         "xargs" => matches!(
             opt,
             "-I" | "-L"
@@ -172,6 +173,20 @@ fn simple_commands(line: &str, depth: usize) -> Vec<Vec<String>> {
                 i += 1;
                 continue;
             }
+            '$' if chars.get(i + 1) == Some(&'\'') => {
+                // ANSI-C quoting: `$'rm'` is the word `rm`.
+                in_word = true;
+                i += 2;
+                while i < chars.len() && chars[i] != '\'' {
+                    if chars[i] == '\\' && i + 1 < chars.len() {
+                        i += 1;
+                    }
+                    word.push(chars[i]);
+                    i += 1;
+                }
+                i += 1;
+                continue;
+            }
             ' ' | '\t' | '\r' => finish_word(&mut word, &mut in_word, &mut words),
             ';' | '&' | '|' | '\n' | '(' | ')' | '`' => {
                 finish_word(&mut word, &mut in_word, &mut words);
@@ -279,6 +294,11 @@ fn analyze(words: &[String], depth: usize, out: &mut Vec<String>) {
         {
             i += 1;
         }
+        if words.get(i).is_some_and(|w| w == "function") {
+            // `function NAME { body }`: the name is not a program; the body is.
+            i += 2;
+            continue;
+        }
         let Some(word) = words.get(i) else { return };
         let name = basename(word);
         if name.is_empty() {
@@ -305,7 +325,18 @@ fn analyze(words: &[String], depth: usize, out: &mut Vec<String>) {
                     break;
                 }
                 if w.starts_with('-') && w.len() > 1 {
-                    i += if option_takes_arg(name, w) { 2 } else { 1 };
+                    // A cluster of short options (`-iu root`) takes an argument
+                    // when its last option does.
+                    let last = if !w.starts_with("--") && w.len() > 2 {
+                        format!("-{}", &w[w.len() - 1..])
+                    } else {
+                        w.clone()
+                    };
+                    i += if option_takes_arg(name, w) || option_takes_arg(name, &last) {
+                        2
+                    } else {
+                        1
+                    };
                     continue;
                 }
                 if name == "env" && is_assignment(w) {
@@ -340,11 +371,16 @@ fn analyze(words: &[String], depth: usize, out: &mut Vec<String>) {
             while let Some(w) = words.get(j) {
                 if w.starts_with("--") {
                     j += 1;
-                } else if w.starts_with('-') && w.len() > 1 {
-                    if w[1..].contains('c') {
+                } else if (w.starts_with('-') || w.starts_with('+')) && w.len() > 1 {
+                    if w.starts_with('-') && w[1..].contains('c') {
                         has_c = true;
                     }
-                    j += 1;
+                    // `-o OPTION` / `-O SHOPT` take an argument.
+                    j += if w.ends_with('o') || w.ends_with('O') {
+                        2
+                    } else {
+                        1
+                    };
                 } else {
                     break;
                 }
@@ -384,6 +420,8 @@ mod tests {
             ["dd"]
         );
         assert_eq!(p("sudo -i"), ["sudo"]);
+        assert_eq!(p("sudo -iu root rm -rf /"), ["rm"]);
+        assert_eq!(p("exec -a worker rm -rf /"), ["rm"]);
         assert_eq!(p("echo a\nrm b"), ["echo", "rm"]);
     }
 
@@ -397,6 +435,8 @@ mod tests {
         );
         assert_eq!(p("env -S 'rm -rf /'"), ["rm"]);
         assert_eq!(p("eval rm -rf /"), ["eval", "rm"]);
+        assert_eq!(p("bash -o pipefail -c 'rm -rf /'"), ["bash", "rm"]);
+        assert_eq!(p("bash +o history -c 'rm x'"), ["bash", "rm"]);
     }
 
     #[test]
@@ -413,6 +453,7 @@ mod tests {
         assert_eq!(p("diff <(curl a) b"), ["curl", "diff"]);
         assert_eq!(p("'/bin/rm' -rf /"), ["rm"]);
         assert_eq!(p("r\\m x"), ["rm"]);
+        assert_eq!(p("$'rm' -rf /"), ["rm"]);
     }
 
     #[test]
@@ -421,6 +462,8 @@ mod tests {
         assert_eq!(p("for f in *; do rm $f; done"), ["rm"]);
         assert_eq!(p("ls > out.txt 2>&1; cat < in"), ["cat", "ls"]);
         assert_eq!(p("! curl x"), ["curl"]);
+        assert_eq!(p("function f { rm x; }; f"), ["f", "rm"]);
+        assert_eq!(p("coproc rm x"), ["rm"]);
     }
 
     #[test]

@@ -578,10 +578,11 @@ pub fn normalize_path(raw: &str, workspace: Option<&str>) -> Result<String, Stri
 /// URLs are parsed as WHATWG URLs (a value without `://` gets `https://`).
 /// Returns the canonical URL and the normalized host with its class.
 pub fn normalize_url(raw: &str) -> Result<(String, (String, HostClass)), String> {
-    if raw.chars().any(|c| c.is_control() && c != '\t') {
-        return Err("a URL must not contain control characters".to_owned());
-    }
-    let text = if raw.contains("://") {
+    // A value with a special scheme (`http:/x`, `http:\\x`, `https:x` included)
+    // is parsed as it is, exactly as a browser would; anything without a
+    // scheme gets `https://`. (Prefixing every value that lacks `://` would
+    // turn `http:/169.254.169.254/` into a URL whose host is `http`.)
+    let text = if raw.contains("://") || has_special_scheme(raw) {
         raw.to_owned()
     } else {
         format!("https://{raw}")
@@ -612,6 +613,22 @@ pub fn normalize_url(raw: &str) -> Result<(String, (String, HostClass)), String>
         },
     };
     Ok((url.as_str().to_owned(), normalized))
+}
+
+/// Whether a value starts with a WHATWG special scheme and `:`.
+fn has_special_scheme(raw: &str) -> bool {
+    let trimmed = raw.trim_start_matches(|c: char| c <= ' ');
+    let Some((scheme, _)) = trimmed.split_once(':') else {
+        return false;
+    };
+    let scheme: String = scheme
+        .chars()
+        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+        .collect();
+    matches!(
+        scheme.to_ascii_lowercase().as_str(),
+        "http" | "https" | "ws" | "wss" | "ftp" | "file"
+    )
 }
 
 fn domain_class(d: &str) -> HostClass {
@@ -748,6 +765,19 @@ mod tests {
         );
         assert_eq!(host("https://bücher.de/").unwrap().0, "xn--bcher-kva.de");
         assert!(host("http://").is_err());
+        for sneaky in [
+            "http:/169.254.169.254/latest",
+            "http:\\\\169.254.169.254\\latest",
+            "http:169.254.169.254/x",
+            "HTTP:/169.254.169.254",
+        ] {
+            assert_eq!(host(sneaky).unwrap().1, HostClass::Metadata, "{sneaky}");
+        }
+        assert_eq!(
+            host("https://ev\nil.io/").unwrap().0,
+            "evil.io",
+            "WHATWG strips tab and newline"
+        );
         assert!(host("https://exa mple.com/").is_err());
     }
 }
