@@ -765,19 +765,20 @@ pub fn lower(policy: &Policy) -> Result<TableData, LowerError> {
         mappings.extend([start, m.entries.len() as u32]);
     }
 
-    // Trust (publisher, key id) and pins (name, version, digest hex), sorted.
-    let mut trust: Vec<(String, String)> = Vec::new();
+    // Trust (publisher, key id, key) and pins (name, version, digest hex), sorted.
+    let mut trust: Vec<(String, String, String)> = Vec::new();
     for t in &policy.trust {
         for k in &t.keys {
             let bytes = crate::check::literals::key(k).map_err(|e| LowerError(e.message))?;
-            trust.push((t.publisher.clone(), gait_run::keys::key_id(&bytes)));
+            let b64 = k.trim_start_matches("ed25519:").to_owned();
+            trust.push((t.publisher.clone(), gait_run::keys::key_id(&bytes), b64));
         }
     }
     trust.sort();
     trust.dedup();
     let trust: Vec<u32> = trust
         .iter()
-        .flat_map(|(p, k)| [b.string(p), b.string(k)])
+        .flat_map(|(p, k, key)| [b.string(p), b.string(k), b.string(key)])
         .collect();
     let mut pins: Vec<(String, String, String)> = policy
         .pins

