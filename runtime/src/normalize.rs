@@ -717,6 +717,23 @@ mod tests {
     }
 
     #[test]
+    fn intent_digest_is_stable_under_order_and_whitespace() {
+        let a = br#"{"tool_name": "Write_File", "args": {"path": "/w/a", "content": {"x": 1, "y": [1, 2]}},
+            "targets": [{"kind": "path", "value": "/w/a", "operation": "write"}, {"kind": "url", "value": "https://API.example.com/x"}],
+            "arg_provenance": [{"arg_path": "$.path", "source": "user"}, {"arg_path": "$.content", "source": "external"}],
+            "context": {"identity": "bot", "workspace": "/w", "risk_class": "high"}}"#;
+        let b = br#"{"context":{"risk_class":"HIGH","workspace":"/w/","identity":"bot"},
+            "arg_provenance":[{"source":"EXTERNAL","arg_path":"$.content"},{"source":"user","arg_path":"$.path"},{"source":"user","arg_path":"$.path"}],
+            "targets":[{"value":"https://api.example.com/x","kind":"url"},{"operation":"write","value":"/w//a/","kind":"path"}],
+            "args":{"content":{"y":[1,2],"x":1},"path":"/w/a"},"tool_name":"  write_file "}"#;
+        let d = |t: &[u8]| normalize(&parse(t).unwrap(), None).unwrap().digest;
+        assert_eq!(d(a), d(b));
+        let c = String::from_utf8_lossy(a).replace("\"x\": 1", "\"x\": 2");
+        assert_ne!(d(a), d(c.as_bytes()), "different args, different digest");
+        assert!(d(a).starts_with("sha256:") && d(a).len() == 71);
+    }
+
+    #[test]
     fn urls_and_hosts() {
         let host = |u: &str| normalize_url(u).map(|x| x.1);
         assert_eq!(
