@@ -607,8 +607,9 @@ pub fn skill_sign(a: &SkillSignArgs<'_>, out: &mut dyn Write, err: &mut dyn Writ
             exit::OK
         }
         Err(e) => {
+            // The directory cannot be signed as it is (symlinks, special files).
             let _ = writeln!(err, "error: {e}");
-            exit::INVALID
+            exit::VERIFY
         }
     }
 }
@@ -636,9 +637,13 @@ pub fn skill_verify(a: &SkillVerifyArgs<'_>, out: &mut dyn Write, err: &mut dyn 
     } = *a;
     let store = match crate::skill::trust_store(policy, bundle, trust) {
         Ok(s) => s,
-        Err(e) => {
+        Err(crate::skill::StoreError::Invalid(e)) => {
             let _ = writeln!(err, "error: {e}");
             return exit::INVALID;
+        }
+        Err(crate::skill::StoreError::BundleRejected(e)) => {
+            let _ = writeln!(err, "error: the bundle was rejected: {e}");
+            return exit::VERIFY;
         }
     };
     let report = crate::skill::verify(dir, &store);

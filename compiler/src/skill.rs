@@ -44,12 +44,31 @@ pub struct FileEntry {
 /// and signature excluded). Symlinks and special files are errors.
 pub fn list_files(dir: &Path) -> Result<Vec<FileEntry>, String> {
     let mut out = Vec::new();
-    walk(dir, dir, &mut out)?;
+    let mut refused = Vec::new();
+    walk(dir, dir, &mut out, &mut refused)?;
+    if let Some(first) = refused.into_iter().next() {
+        return Err(first);
+    }
     out.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(out)
 }
 
-fn walk(root: &Path, dir: &Path, out: &mut Vec<FileEntry>) -> Result<(), String> {
+/// Like [`list_files`], but symlinks and special files are returned as
+/// refusals beside the regular files instead of stopping the listing.
+fn list_files_lenient(dir: &Path) -> Result<(Vec<FileEntry>, Vec<String>), String> {
+    let mut out = Vec::new();
+    let mut refused = Vec::new();
+    walk(dir, dir, &mut out, &mut refused)?;
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok((out, refused))
+}
+
+fn walk(
+    root: &Path,
+    dir: &Path,
+    out: &mut Vec<FileEntry>,
+    refused: &mut Vec<String>,
+) -> Result<(), String> {
     let entries =
         std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
     for entry in entries {
@@ -65,10 +84,11 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<FileEntry>) -> Result<(), String>
             .collect::<Vec<_>>()
             .join("/");
         if meta.file_type().is_symlink() {
-            return Err(format!("{rel} is a symbolic link: skills may contain only regular files inside their directory"));
+            refused.push(format!("{rel} is a symbolic link: skills may contain only regular files inside their directory"));
+            continue;
         }
         if meta.is_dir() {
-            walk(root, &path, out)?;
+            walk(root, &path, out, refused)?;
         } else if meta.is_file() {
             if rel == MANIFEST || rel == SIGNATURE {
                 continue;
@@ -80,7 +100,7 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<FileEntry>) -> Result<(), String>
                 sha256: gait_run::hex(&gait_run::sha256(&bytes)),
             });
         } else {
-            return Err(format!("{rel} is not a regular file"));
+            refused.push(format!("{rel} is not a regular file"));
         }
     }
     Ok(())
@@ -310,22 +330,23 @@ pub fn verify(dir: &Path, trust: &TrustStore) -> Report {
         report.source = Some(source.clone());
         report.digest = digest.map(|d| format!("sha256:{}", gait_run::hex(&d)));
         // Files: every listed file present and matching; nothing extra.
-        match list_files(dir) {
-            Ok(actual) => {
+        match list_files_lenient(dir) {
+            Ok((actual, refused)) => {
                 for l in listed {
                     if !actual.iter().any(|a| a == l) {
                         codes_found.push(codes::FILE_DIGEST_MISMATCH);
                     }
                 }
-                if actual
-                    .iter()
-                    .any(|a| !listed.iter().any(|l| l.path == a.path))
+                // A symlink or special file can never be listed.
+                if !refused.is_empty()
+                    || actual
+                        .iter()
+                        .any(|a| !listed.iter().any(|l| l.path == a.path))
                 {
                     codes_found.push(codes::FILE_UNLISTED);
                 }
             }
-            // A symlink or special file can never be listed.
-            Err(_) => codes_found.push(codes::FILE_UNLISTED),
+            Err(_) => codes_found.push(codes::FILE_DIGEST_MISMATCH),
         }
     } else {
         codes_found.push(codes::MANIFEST_INVALID);
@@ -397,6 +418,29 @@ pub fn verify(dir: &Path, trust: &TrustStore) -> Report {
 
 /// Resolves `--policy` or `--bundle/--trust` into a trust store.
 pub fn trust_store(
+    policy: Option<&Path>,
+    bundle: Option<&Path>,
+    trust: &[PathBuf],
+) -> Result<TrustStore, StoreError> {
+    trust_store_inner(policy, bundle, trust).map_err(|e| {
+        if e.starts_with("bundle_") {
+            StoreError::BundleRejected(e)
+        } else {
+            StoreError::Invalid(e)
+        }
+    })
+}
+
+/// Why a trust store could not be built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreError {
+    /// Bad arguments or an unreadable/invalid policy or key (exit 6).
+    Invalid(String),
+    /// The bundle failed verification (exit 2).
+    BundleRejected(String),
+}
+
+fn trust_store_inner(
     policy: Option<&Path>,
     bundle: Option<&Path>,
     trust: &[PathBuf],

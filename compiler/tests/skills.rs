@@ -301,3 +301,16 @@ fn cli_verify_with_a_policy_and_with_a_bundle() {
         "a bundle needs --trust"
     );
 }
+
+#[test]
+fn a_symlink_does_not_hide_other_tampering() {
+    let dir = tempfile::tempdir().unwrap();
+    make_skill(dir.path());
+    let digest = signed(dir.path(), &publisher(), "acme");
+    std::os::unix::fs::symlink("/etc/passwd", dir.path().join("passwd")).unwrap();
+    std::fs::write(dir.path().join("SKILL.md"), "changed").unwrap();
+    assert_eq!(
+        codes(dir.path(), &store(&digest)),
+        ["skill_file_digest_mismatch", "skill_file_unlisted"]
+    );
+}

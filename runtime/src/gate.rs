@@ -263,6 +263,9 @@ pub fn signed_trace(
         "skill_provenance": n.skill_provenance,
         "bundle_verified": bundle.signature_verified,
         "observed_at": observed_at,
+        // The normalized intent, so that an incident can be replayed as a
+        // regression test (`gaitc test add --from-trace`).
+        "intent": n.canonical,
     });
     if let Some(sv) = result.get("simulated_verdict") {
         trace["simulated_verdict"] = sv.clone();

@@ -424,7 +424,10 @@ fn traces_are_signed_and_verifiable() {
 #[test]
 fn a_pinned_digest_with_another_publishers_key_is_not_signed() {
     let bytes = std::fs::read(fixtures().join("matrix.gaitb")).unwrap();
-    let opts = gait_run::bundle::VerifyOptions { insecure_skip_verify: true, ..Default::default() };
+    let opts = gait_run::bundle::VerifyOptions {
+        insecure_skip_verify: true,
+        ..Default::default()
+    };
     let tables = gait_run::bundle::verify(&bytes, &opts).unwrap().tables;
     let skill = |publisher: &str| gait_run::intent::Skill {
         name: "web-search".into(),
@@ -434,10 +437,21 @@ fn a_pinned_digest_with_another_publishers_key_is_not_signed() {
         digest: Some("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08".into()),
         key_id: Some(trusted_key_id()),
     };
-    let facts = |s| tables.skill_facts(&gait_run::intent::Intent { skill: Some(s), ..Default::default() });
+    let facts = |s| {
+        tables.skill_facts(&gait_run::intent::Intent {
+            skill: Some(s),
+            ..Default::default()
+        })
+    };
     let acme = facts(skill("acme"));
     assert!(acme.signed && acme.pinned && acme.verified());
     let evil = facts(skill("evil"));
-    assert!(!evil.signed, "acme's key does not sign for another publisher");
-    assert!(evil.pinned && !evil.verified(), "the digest is pinned, but the skill is not verified");
+    assert!(
+        !evil.signed,
+        "acme's key does not sign for another publisher"
+    );
+    assert!(
+        evil.pinned && !evil.verified(),
+        "the digest is pinned, but the skill is not verified"
+    );
 }

@@ -1,0 +1,1 @@
+{"alg":"ed25519","key_id":"930f5f661b02203c8ce996e4420ee711bdb392fa24dfe1ec9fd277cb2845ad8c","sig":"ocfCNWgC/HAYgBuBr7petq/idGfqwlz8kWDgnltYJjZ8ND9KI2N6T4YlopbIInAo98+qq1jFi+btBFYZM/39AA==","skill_digest":"sha256:3137abaac85ba383343b7b61ec27cd09a4fbf1eebc7f9ebfe9976b870316787f"}
