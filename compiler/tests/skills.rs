@@ -98,7 +98,9 @@ fn signing_is_deterministic_and_a_clean_skill_passes() {
 
 #[test]
 fn each_tampering_case_has_its_codes() {
-    let cases: Vec<(&str, Box<dyn Fn(&Path) -> TrustStore>, Vec<&str>)> = vec![
+    /// Tampers with a freshly made skill and returns the trust to verify against.
+    type Setup = Box<dyn Fn(&Path) -> TrustStore>;
+    let cases: Vec<(&str, Setup, Vec<&str>)> = vec![
         (
             "edited file",
             Box::new(|d: &Path| {
