@@ -100,6 +100,34 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run policy tests: inline `test` blocks and `*.test.json` fixtures.
+    ///
+    /// Each intent is decided by the compiled tables (and cross-checked with
+    /// the reference evaluator). Prints one line per test and `N passed, M
+    /// failed`; failures show expected vs actual and which atoms of the deciding
+    /// rules held. Exit 0 all pass, 5 failures or coverage below
+    /// --min-coverage, 6 source errors.
+    ///
+    /// Examples:
+    ///   gaitc test examples/ --coverage
+    ///   gaitc test policies/ --junit junit.xml --min-coverage 100
+    ///   gaitc test add --from-trace trace_ab12.json --to policies/tests/incident.test.json --trust ops.pub --policy policies/main.gaitpol
+    #[command(args_conflicts_with_subcommands = true)]
+    Test {
+        #[command(subcommand)]
+        action: Option<TestAction>,
+        /// Files or directories (default: the current directory).
+        paths: Vec<PathBuf>,
+        /// Write JUnit XML here.
+        #[arg(long)]
+        junit: Option<PathBuf>,
+        /// Report which rules and tool mappings no test exercised.
+        #[arg(long)]
+        coverage: bool,
+        /// Fail when rule coverage is below PCT (0-100).
+        #[arg(long, value_name = "PCT")]
+        min_coverage: Option<f64>,
+    },
     /// Sign and verify skills (the skill supply chain).
     Skill {
         #[command(subcommand)]
@@ -111,6 +139,25 @@ enum Command {
     Explain {
         /// A code such as E0031 or W0005.
         code: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum TestAction {
+    /// Turn a recorded decision (a signed trace) into a regression fixture.
+    Add {
+        /// The trace (trace_<id>.json from `gait-run eval --trace-dir`).
+        #[arg(long = "from-trace")]
+        from_trace: PathBuf,
+        /// The fixture to write (`*.test.json`).
+        #[arg(long)]
+        to: PathBuf,
+        /// Public key(s) that signed the trace.
+        #[arg(long = "trust", value_name = "PUBFILE", required = true)]
+        trust: Vec<PathBuf>,
+        /// The policy the fixture tests.
+        #[arg(long)]
+        policy: PathBuf,
     },
 }
 
@@ -193,6 +240,38 @@ fn main() {
         } => cli::check(&paths, format, deny_warnings, color, &mut out, &mut err),
         Command::Fmt { check, paths } => cli::fmt(&paths, check, color, &mut out, &mut err),
         Command::Explain { code } => cli::explain(code.as_deref(), &mut out, &mut err),
+        Command::Test {
+            action:
+                Some(TestAction::Add {
+                    from_trace,
+                    to,
+                    trust,
+                    policy,
+                }),
+            ..
+        } => cli::test_add(&from_trace, &to, &trust, &policy, &mut out, &mut err),
+        Command::Test {
+            action: None,
+            paths,
+            junit,
+            coverage,
+            min_coverage,
+        } => {
+            if min_coverage.is_some_and(|m| !(0.0..=100.0).contains(&m)) {
+                let _ = std::io::Write::write_all(
+                    &mut err,
+                    b"error: --min-coverage is a percentage between 0 and 100\n",
+                );
+                std::process::exit(exit::INVALID);
+            }
+            let args = cli::TestArgs {
+                paths,
+                junit,
+                coverage,
+                min_coverage,
+            };
+            cli::test(&args, color, &mut out, &mut err)
+        }
         Command::Keygen { out: prefix, force } => cli::keygen(&prefix, force, &mut out, &mut err),
         Command::Build {
             policy,

@@ -2375,7 +2375,7 @@ impl Session {
 }
 
 /// `to` relative to directory `from` (both absolute), with `/` separators.
-fn relative_path(from: &Path, to: &Path) -> String {
+pub fn relative_path(from: &Path, to: &Path) -> String {
     let a: Vec<_> = from.components().collect();
     let b: Vec<_> = to.components().collect();
     let common = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
