@@ -28,7 +28,12 @@ fn example_inline_tests_pass() {
             continue;
         };
         let tables = gaitc::testing::tables_for(&policy).unwrap();
-        for o in gaitc::testing::run_tests(&policy, &tables) {
+        let outcomes = gaitc::testing::run_tests(&policy, &tables);
+        let c = gaitc::testing::coverage(&policy, &outcomes);
+        if !c.uncovered_rules.is_empty() {
+            failures.push(format!("{}: inline tests do not exercise {:?}", f.display(), c.uncovered_rules));
+        }
+        for o in outcomes {
             total += 1;
             if !o.passed {
                 failures.push(format!(
