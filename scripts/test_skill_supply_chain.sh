@@ -11,10 +11,9 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-bin="$root/target/release"
-if [[ ! -x "$bin/gaitc" || ! -x "$bin/gait-run" ]]; then
-  cargo build --release --quiet -p gaitc -p gait-run
-fi
+# Always build: a no-op when up to date, and never a stale binary.
+cargo build --release --quiet -p gaitc -p gait-run
+bin="${CARGO_TARGET_DIR:-$root/target}/release"
 gaitc="$bin/gaitc"
 gaitrun="$bin/gait-run"
 command -v python3 >/dev/null || { echo "python3 is required" >&2; exit 1; }
