@@ -31,7 +31,11 @@ fn example_inline_tests_pass() {
         let outcomes = gaitc::testing::run_tests(&policy, &tables);
         let c = gaitc::testing::coverage(&policy, &outcomes);
         if !c.uncovered_rules.is_empty() {
-            failures.push(format!("{}: inline tests do not exercise {:?}", f.display(), c.uncovered_rules));
+            failures.push(format!(
+                "{}: inline tests do not exercise {:?}",
+                f.display(),
+                c.uncovered_rules
+            ));
         }
         for o in outcomes {
             total += 1;

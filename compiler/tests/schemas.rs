@@ -172,3 +172,17 @@ fn results_and_traces_match_their_schemas() {
     );
     assert_eq!(checked, 8);
 }
+
+#[test]
+fn bench_report_matches_its_schema() {
+    let f = Path::new(env!("CARGO_MANIFEST_DIR")).join("../runtime/tests/fixtures");
+    let bytes = std::fs::read(f.join("matrix.gaitb")).unwrap();
+    let opts = gait_run::bundle::VerifyOptions {
+        insecure_skip_verify: true,
+        ..Default::default()
+    };
+    let bundle = gait_run::bundle::verify(&bytes, &opts).unwrap();
+    let report = gait_run::bench::run(&bundle, &gait_run::bench::builtin_intents(), 5);
+    assert_valid(&schema("perf_eval_report.schema.json"), &report);
+    assert_eq!(report["classes"].as_object().unwrap().len(), 6);
+}

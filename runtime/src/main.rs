@@ -77,6 +77,30 @@ enum Command {
     ///   gait-run eval --bundle p.gaitb --trust release.pub --intent intent.json
     ///   cat intent.json | gait-run eval --bundle p.gaitb --trust release.pub --explain
     Eval(EvalArgs),
+    /// In-process decision latency per endpoint class (intent JSON text in,
+    /// result out), after warm-up; prints a gait.perf.eval_report JSON.
+    ///
+    /// Without --intents, representative built-in intents (one per endpoint
+    /// class) are used.
+    ///
+    /// Example:
+    ///   gait-run bench --bundle p.gaitb --trust release.pub --iterations 20000 --report perf.json
+    Bench {
+        /// The bundle file.
+        #[arg(long)]
+        bundle: PathBuf,
+        #[command(flatten)]
+        trust: TrustArgs,
+        /// A directory of intent JSON files to time (default: built-in intents).
+        #[arg(long)]
+        intents: Option<PathBuf>,
+        /// Timed decisions per intent.
+        #[arg(long, default_value_t = 10_000)]
+        iterations: usize,
+        /// Also write the report to this file.
+        #[arg(long)]
+        report: Option<PathBuf>,
+    },
     /// Signed decision traces.
     Trace {
         #[command(subcommand)]
@@ -148,6 +172,19 @@ fn main() {
     let code = match cli.command {
         Command::Verify { bundle, trust } => verify(&bundle, &trust),
         Command::Eval(args) => eval(args),
+        Command::Bench {
+            bundle,
+            trust,
+            intents,
+            iterations,
+            report,
+        } => bench(
+            &bundle,
+            &trust,
+            intents.as_deref(),
+            iterations,
+            report.as_deref(),
+        ),
         Command::Trace {
             command: TraceCommand::Verify { file, trust },
         } => trace_verify(&file, &trust),
@@ -354,4 +391,87 @@ fn verify(path: &PathBuf, t: &TrustArgs) -> i32 {
         }
         Err(rej) => fail(rej.code.as_str(), &rej.message, exit::VERIFY),
     }
+}
+
+fn bench(
+    bundle_path: &std::path::Path,
+    t: &TrustArgs,
+    intents: Option<&std::path::Path>,
+    iterations: usize,
+    report: Option<&std::path::Path>,
+) -> i32 {
+    let opts = match options(t) {
+        Ok(o) => o,
+        Err(e) => return fail("invalid_input", &e, exit::INVALID),
+    };
+    if iterations == 0 {
+        return fail(
+            "invalid_input",
+            "--iterations must be at least 1",
+            exit::INVALID,
+        );
+    }
+    let bytes = match std::fs::read(bundle_path) {
+        Ok(b) => b,
+        Err(e) => {
+            return fail(
+                "bundle_malformed",
+                &format!("cannot read {}: {e}", bundle_path.display()),
+                exit::VERIFY,
+            )
+        }
+    };
+    let verified = match bundle::verify(&bytes, &opts) {
+        Ok(v) => v,
+        Err(rej) => return fail(rej.code.as_str(), &rej.message, exit::VERIFY),
+    };
+    let set = match intents {
+        None => gait_run::bench::builtin_intents(),
+        Some(dir) => {
+            let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
+                Ok(rd) => rd
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.extension().is_some_and(|x| x == "json"))
+                    .collect(),
+                Err(e) => {
+                    return fail(
+                        "invalid_input",
+                        &format!("cannot read {}: {e}", dir.display()),
+                        exit::INVALID,
+                    )
+                }
+            };
+            files.sort();
+            let mut set = Vec::new();
+            for f in files {
+                match std::fs::read(&f) {
+                    Ok(b) => set.push((f.display().to_string(), b)),
+                    Err(e) => {
+                        return fail(
+                            "invalid_input",
+                            &format!("cannot read {}: {e}", f.display()),
+                            exit::INVALID,
+                        )
+                    }
+                }
+            }
+            if set.is_empty() {
+                return fail(
+                    "invalid_input",
+                    &format!("no *.json intents in {}", dir.display()),
+                    exit::INVALID,
+                );
+            }
+            set
+        }
+    };
+    let out = gait_run::bench::run(&verified, &set, iterations);
+    let text = serde_json::to_string_pretty(&out).unwrap_or_default();
+    if let Some(p) = report {
+        if let Err(e) = std::fs::write(p, format!("{text}\n")) {
+            return fail("internal", &format!("cannot write {}: {e}", p.display()), 1);
+        }
+    }
+    println!("{text}");
+    exit::OK
 }
