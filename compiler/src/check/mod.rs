@@ -436,14 +436,11 @@ impl Session {
                 let mut d =
                     Diagnostic::error(codes::E0035, format!("unknown set type `{}`", item.ty.node))
                         .with_primary(item.ty.span, "not a set type");
-                d = match best_match(&item.ty.node, names.iter().copied()) {
-                    Some(s) => d.with_help(format!("did you mean `{s}`?")).with_fix(
-                        item.ty.span,
-                        s,
-                        format!("use `{s}`"),
-                    ),
-                    None => d.with_help(format!("set types are: {}", names.join(", "))),
-                };
+                d = d.with_suggestion(
+                    item.ty.span,
+                    best_match(&item.ty.node, names.iter().copied()),
+                    format!("set types are: {}", names.join(", ")),
+                );
                 self.report(file, d);
                 None
             }
@@ -738,18 +735,15 @@ impl Session {
                 .with_primary(span, format!("unknown {}", kind.what()))
         };
         if d.help.is_none() {
-            d = match best_match(word, spellings.iter().copied()) {
-                Some(s) => d.with_help(format!("did you mean `{s}`?")).with_fix(
-                    span,
-                    s,
-                    format!("use `{s}`"),
-                ),
-                None => d.with_help(format!(
+            d = d.with_suggestion(
+                span,
+                best_match(word, spellings.iter().copied()),
+                format!(
                     "{}es are: {}",
                     kind.what().trim_end_matches('s'),
                     spellings.join(", ")
-                )),
-            };
+                ),
+            );
         }
         self.report(file, d);
     }
@@ -1654,14 +1648,11 @@ impl Session {
         let words = attrs::condition_words();
         let mut d = Diagnostic::error(codes::E0033, format!("unknown attribute `{}`", name.node))
             .with_primary(name.span, "not an attribute or flag");
-        d = match best_match(&name.node, words.iter().copied()) {
-            Some(s) => d.with_help(format!("did you mean `{s}`?")).with_fix(
-                name.span,
-                s,
-                format!("use `{s}`"),
-            ),
-            None => d.with_help(format!("attributes and flags are: {}", words.join(", "))),
-        };
+        d = d.with_suggestion(
+            name.span,
+            best_match(&name.node, words.iter().copied()),
+            format!("attributes and flags are: {}", words.join(", ")),
+        );
         self.report(file, d);
     }
 
@@ -1881,10 +1872,7 @@ impl Session {
                                     format!("unknown skill field `{other}`"),
                                 )
                                 .with_primary(f.key.span, "unknown field");
-                                d = match best_match(other, ["name", "publisher", "source", "version", "digest", "key"]) {
-                                    Some(s) => d.with_help(format!("did you mean `{s}`?")).with_fix(f.key.span, s, format!("use `{s}`")),
-                                    None => d.with_help("skill fields are name, publisher, source, version, digest and key"),
-                                };
+                                d = d.with_suggestion(f.key.span, best_match(other, ["name", "publisher", "source", "version", "digest", "key"]), "skill fields are name, publisher, source, version, digest and key");
                                 self.report(file, d);
                                 ok = false;
                                 continue;
@@ -1961,18 +1949,15 @@ impl Session {
             format!("`{}` is not a {}", word.node, kind.what()),
         )
         .with_primary(word.span, format!("unknown {}", kind.what()));
-        d = match best_match(&word.node, spellings.iter().copied()) {
-            Some(s) => d.with_help(format!("did you mean `{s}`?")).with_fix(
-                word.span,
-                s,
-                format!("use `{s}`"),
-            ),
-            None => d.with_help(format!(
+        d = d.with_suggestion(
+            word.span,
+            best_match(&word.node, spellings.iter().copied()),
+            format!(
                 "{}es are: {}",
                 kind.what().trim_end_matches('s'),
                 spellings.join(", ")
-            )),
-        };
+            ),
+        );
         self.report(file, d);
     }
 

@@ -127,6 +127,24 @@ impl Diagnostic {
         self
     }
 
+    /// "Did you mean `s`?" with a fix-it replacing `span`, when a close
+    /// candidate exists; otherwise the given help.
+    pub fn with_suggestion(
+        self,
+        span: Span,
+        suggestion: Option<&str>,
+        otherwise: impl Into<String>,
+    ) -> Self {
+        match suggestion {
+            Some(s) => self.with_help(format!("did you mean `{s}`?")).with_fix(
+                span,
+                s,
+                format!("use `{s}`"),
+            ),
+            None => self.with_help(otherwise),
+        }
+    }
+
     /// Sets the file of the diagnostic (labels without a file follow it).
     pub fn in_file(mut self, file: FileId) -> Self {
         self.file = file;
