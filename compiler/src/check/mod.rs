@@ -970,16 +970,7 @@ impl Session {
         let items = self.modules[id].ast.items.clone();
 
         // Header: exactly once, first.
-        let headers: Vec<&ast::Header> = items
-            .iter()
-            .filter_map(|i| {
-                if let Item::Header(h) = i {
-                    Some(h)
-                } else {
-                    None
-                }
-            })
-            .collect();
+        let headers: Vec<&ast::Header> = items_of!(items, Item::Header).collect();
         let first_item = items.iter().find(|i| !matches!(i, Item::Error(_)));
         let mut header_info = None;
         match headers.first() {
@@ -1019,16 +1010,7 @@ impl Session {
         }
 
         // Default: exactly once.
-        let defaults: Vec<&ast::DefaultItem> = items
-            .iter()
-            .filter_map(|i| {
-                if let Item::Default(d) = i {
-                    Some(d)
-                } else {
-                    None
-                }
-            })
-            .collect();
+        let defaults: Vec<&ast::DefaultItem> = items_of!(items, Item::Default).collect();
         let default = match defaults.first() {
             None => {
                 let span = headers
@@ -1057,34 +1039,17 @@ impl Session {
         let fail_closed = self.check_fail_closed(file, &items);
 
         // Rules.
-        let mut rules = Vec::new();
-        for item in &items {
-            if let Item::Rule(r) = item {
-                if let Some(rule) = self.check_rule(id, r) {
-                    rules.push(rule);
-                }
-            }
-        }
-        let rule_names: Vec<String> = items
-            .iter()
-            .filter_map(|i| {
-                if let Item::Rule(r) = i {
-                    Some(r.name.node.clone())
-                } else {
-                    None
-                }
-            })
+        let rules: Vec<model::Rule> = items_of!(items, Item::Rule)
+            .filter_map(|r| self.check_rule(id, r))
+            .collect();
+        let rule_names: Vec<String> = items_of!(items, Item::Rule)
+            .map(|r| r.name.node.clone())
             .collect();
 
         // Tests.
-        let mut tests = Vec::new();
-        for item in &items {
-            if let Item::Test(t) = item {
-                if let Some(tc) = self.check_test(id, t, &rule_names) {
-                    tests.push(tc);
-                }
-            }
-        }
+        let tests: Vec<model::TestCase> = items_of!(items, Item::Test)
+            .filter_map(|t| self.check_test(id, t, &rule_names))
+            .collect();
 
         // Mappings, trust, pins: this file's and its imports' (transitively).
         let (mappings, trust, pins) = self.collect_tables(id);
@@ -1162,16 +1127,7 @@ impl Session {
     }
 
     fn check_fail_closed(&mut self, file: FileId, items: &[Item]) -> model::FailClosedSpec {
-        let blocks: Vec<&ast::FailClosed> = items
-            .iter()
-            .filter_map(|i| {
-                if let Item::FailClosed(f) = i {
-                    Some(f)
-                } else {
-                    None
-                }
-            })
-            .collect();
+        let blocks: Vec<&ast::FailClosed> = items_of!(items, Item::FailClosed).collect();
         let mut spec = model::FailClosedSpec {
             explicit: !blocks.is_empty(),
             risk: vec![Risk::High, Risk::Critical],
@@ -2173,6 +2129,17 @@ impl Session {
         }
     }
 }
+
+/// The items of one kind: `items_of!(items, Item::Rule)` yields `&ast::Rule`s.
+macro_rules! items_of {
+    ($items:expr, $variant:path) => {
+        $items.iter().filter_map(|i| match i {
+            $variant(x) => Some(x),
+            _ => None,
+        })
+    };
+}
+use items_of;
 
 /// Marker pattern for clauses that may appear only once in a rule.
 macro_rules! RuleClauseOnce {
