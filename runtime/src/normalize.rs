@@ -50,7 +50,9 @@ pub struct Normalized {
     pub skill_provenance: Option<Value>,
 }
 
-/// Parses intent text (a JSON object).
+/// Parses intent text (a JSON object). A key repeated in any object makes
+/// the intent invalid: parsers disagree on which copy wins (first or last),
+/// and an adapter that checked one copy must not have the gate decide the other.
 pub fn parse(bytes: &[u8]) -> Result<Value, IntentError> {
     if bytes.len() > MAX_INTENT_BYTES {
         return Err(invalid(
@@ -58,12 +60,72 @@ pub fn parse(bytes: &[u8]) -> Result<Value, IntentError> {
             format!("larger than {} bytes", MAX_INTENT_BYTES),
         ));
     }
-    let v: Value =
-        serde_json::from_slice(bytes).map_err(|e| invalid("intent", format!("not JSON: {e}")))?;
+    let Strict(v) = serde_json::from_slice(bytes)
+        .map_err(|e| invalid("intent", format!("not valid JSON: {e}")))?;
     if !v.is_object() {
         return Err(invalid("intent", "not a JSON object"));
     }
     Ok(v)
+}
+
+/// A JSON value whose objects have no repeated keys.
+struct Strict(Value);
+
+impl<'de> serde::Deserialize<'de> for Strict {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Strict, D::Error> {
+        d.deserialize_any(StrictVisitor).map(Strict)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> serde::de::Visitor<'de> for StrictVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(Strict(v)) = seq.next_element()? {
+            out.push(v);
+        }
+        Ok(Value::Array(out))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if out.contains_key(&key) {
+                return Err(serde::de::Error::custom(format!(
+                    "the key `{key}` appears twice in one object"
+                )));
+            }
+            let Strict(v) = map.next_value()?;
+            out.insert(key, v);
+        }
+        Ok(Value::Object(out))
+    }
 }
 
 const READ_OPS: &[&str] = &[
@@ -687,6 +749,27 @@ pub fn ipv6_class(ip: Ipv6Addr) -> HostClass {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn repeated_keys_are_invalid_at_any_depth() {
+        assert!(parse(br#"{"tool_name": "read_file", "tool_name": "exec"}"#).is_err());
+        assert!(
+            parse(br#"{"tool_name": "x", "args": {"path": "/ok", "path": "/etc/shadow"}}"#)
+                .is_err()
+        );
+        assert!(parse(
+            br#"{"tool_name": "x", "targets": [{"kind": "path", "value": "/a", "value": "/b"}]}"#
+        )
+        .is_err());
+        let v = parse(
+            br#"{"tool_name": "x", "args": {"n": [1, -2, 2.5, true, null, {"a": "b"}], "m": {}}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"tool_name": "x", "args": {"n": [1, -2, 2.5, true, null, {"a": "b"}], "m": {}}})
+        );
+    }
 
     #[test]
     fn paths() {

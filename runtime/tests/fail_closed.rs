@@ -114,6 +114,8 @@ fn invalid_intents_block_with_exit_6() {
         ("malformed digest", br#"{"tool_name": "x", "skill_provenance": {"skill_name": "s", "publisher": "p", "source": "r", "digest": "abc"}}"#),
         ("mapped argument not a string", br#"{"tool_name": "read_file", "args": {"path": 5}}"#),
         ("args not an object", br#"{"tool_name": "x", "args": "rm -rf /"}"#),
+        ("a repeated key", br#"{"tool_name": "read_file", "args": {"path": "/workspace/a"}, "tool_name": "exec"}"#),
+        ("a repeated nested key", br#"{"tool_name": "read_file", "args": {"path": "/workspace/a", "path": "/etc/shadow"}}"#),
     ] {
         let r = eval_with(&refs, text);
         assert_eq!(r.json["verdict"], "block", "{what}: {:#}", r.json);
