@@ -519,13 +519,15 @@ struct Matcher {
 }
 
 impl Matcher {
-    fn load(m: &MatcherData, strings: usize) -> Result<Matcher, TableError> {
+    /// Takes the matcher's data as it is (moved, not copied); DFAs are
+    /// validated and then owned.
+    fn load(m: MatcherData, strings: usize) -> Result<Matcher, TableError> {
         if m.postings.len() != 2 * m.patterns as usize {
             return Err(bad("matcher postings do not match its pattern count"));
         }
         let mut covered = vec![false; m.patterns as usize];
         let mut dfas = Vec::with_capacity(m.dfas.len());
-        for d in &m.dfas {
+        for d in m.dfas {
             // `from_bytes` needs 4-byte alignment: copy into an aligned spot.
             let mut buf = vec![0u8; d.bytes.len() + 8];
             let off = buf.as_ptr().align_offset(4);
@@ -549,10 +551,11 @@ impl Matcher {
             let start = dfa
                 .start_state(&start::Config::new().anchored(anchored))
                 .map_err(|e| bad(format!("automaton has no usable start state: {e}")))?;
+            let dfa = dfa.to_owned();
             dfas.push(Scanner {
-                dfa: dfa.to_owned(),
+                dfa,
                 start,
-                ids: d.ids.clone(),
+                ids: d.ids,
             });
         }
         for t in [&m.exact, &m.prefix, &m.suffix] {
@@ -587,12 +590,12 @@ impl Matcher {
         }
         Ok(Matcher {
             dfas,
-            exact: m.exact.clone(),
-            prefix: m.prefix.clone(),
-            suffix: m.suffix.clone(),
+            exact: m.exact,
+            prefix: m.prefix,
+            suffix: m.suffix,
             patterns: m.patterns,
-            postings: m.postings.clone(),
-            sources: m.sources.clone(),
+            postings: m.postings,
+            sources: m.sources,
         })
     }
 
@@ -753,10 +756,11 @@ impl Tables {
         if data.matchers.len() != matcher::COUNT {
             return Err(bad("wrong number of matchers"));
         }
-        let matchers = data
-            .matchers
-            .iter()
-            .map(|m| Matcher::load(m, data.strings.len()))
+        let strings = data.strings.len();
+        let mut data = data;
+        let matchers = std::mem::take(&mut data.matchers)
+            .into_iter()
+            .map(|m| Matcher::load(m, strings))
             .collect::<Result<Vec<_>, _>>()?;
         let t = Tables {
             data,
@@ -934,10 +938,6 @@ impl Tables {
 
     pub fn rule_count(&self) -> usize {
         self.data.rules.len() / RULE_STRIDE
-    }
-
-    pub fn data(&self) -> &TableData {
-        &self.data
     }
 
     pub fn default_verdict(&self) -> Verdict {
