@@ -286,10 +286,7 @@ fn eval(args: EvalArgs) -> i32 {
         eprintln!("error: {err}");
     }
     print_result(&outcome.result);
-    // --simulate is non-enforcing: a decided intent exits 0 (errors keep their codes).
-    if simulate && matches!(outcome.exit, gate::exit::BLOCK | gate::exit::APPROVAL) {
-        return exit::OK;
-    }
+    // (Under --simulate the gate already answers allow, and so exit 0.)
     outcome.exit
 }
 
