@@ -4,7 +4,7 @@
 //! reference evaluator, and compared with the expectation.
 
 use crate::check::model::{Expectation, Policy, TestIntent};
-use gait_run::decision::{Decision, DecisionKind};
+use gait_run::decision::Decision;
 use gait_run::tables::{Scratch, TableData, Tables};
 use gait_run::vocab::Verdict;
 use serde_json::Value;
@@ -154,14 +154,7 @@ pub fn run_case(
         Ok(n) => n,
         Err(e) => {
             // An invalid intent is blocked with `intent_invalid`.
-            let d = Decision {
-                verdict: Verdict::Block,
-                reason_codes: vec!["intent_invalid".to_owned()],
-                violations: vec!["intent_invalid".to_owned()],
-                matched_rules: Vec::new(),
-                kind: DecisionKind::FailClosed,
-                required_approvals: 0,
-            };
+            let d = gait_run::decision::intent_invalid();
             let mut o = compare(name, expect, d, None);
             if !o.passed {
                 o.failures.push(format!("the intent is invalid: {e}"));

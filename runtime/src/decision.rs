@@ -149,6 +149,18 @@ pub fn reduce_tier<'a>(matched: impl IntoIterator<Item = Matched<'a>>) -> Option
     })
 }
 
+/// The decision for an intent that cannot be normalized: never evaluated, blocked.
+pub fn intent_invalid() -> Decision {
+    Decision {
+        verdict: Verdict::Block,
+        reason_codes: vec!["intent_invalid".to_owned()],
+        violations: vec!["intent_invalid".to_owned()],
+        matched_rules: Vec::new(),
+        kind: DecisionKind::FailClosed,
+        required_approvals: 0,
+    }
+}
+
 /// The decision when no rule matched.
 pub fn default_decision(verdict: Verdict) -> Decision {
     Decision {
