@@ -408,3 +408,72 @@ fn generated_cases_cover_rules_defaults_and_fail_closed() {
     }
     assert!(rule >= 30 && default >= 10 && fail_closed >= 20 && multi_matched >= 5, "rule {rule}, default {default}, fail_closed {fail_closed}, several matched {multi_matched}");
 }
+
+/// Values far longer than any pattern (many segments, many labels) still
+/// match exactly as the reference says: the lookups skip only parts that no
+/// key is long enough to match.
+#[test]
+fn very_long_values_match_like_the_reference() {
+    let src = "policy \"p\" version \"1.0.0\"\n\ndefault block\n\nrule ws {\n  when all path in [\"/workspace/**\", \"/a/b/c/d/e/f/g/h/**\"] and all domain in [\"*.example.com\", \"x.y\"]\n  then allow\n}\n";
+    let mut s = gaitc::check::Session::new();
+    let id = s.load_source("p.gaitpol", src, std::path::Path::new("."));
+    let policy = s.check(id).policy.unwrap();
+    let tables = tables_for(&policy);
+    let long_path = format!("/workspace{}", "/seg".repeat(50_000));
+    let deep_host = format!("{}example.com", "a.".repeat(20_000));
+    let mut scratch = Scratch::default();
+    for (path, host, want_allow) in [
+        (long_path.clone(), deep_host.clone(), true),
+        (
+            format!("/a/b/c/d/e/f/g/h{}", "/x".repeat(1000)),
+            "x.y".to_owned(),
+            true,
+        ),
+        (
+            format!("/a/b/c/d/e/f/g{}", "/x".repeat(1000)),
+            "x.y".to_owned(),
+            false,
+        ),
+        (
+            long_path.replacen("/workspace", "/workspacex", 1),
+            deep_host.clone(),
+            false,
+        ),
+        (
+            long_path,
+            format!("{}example.org", "a.".repeat(20_000)),
+            false,
+        ),
+    ] {
+        let intent = Intent {
+            tool: "t".into(),
+            risk: Risk::Low,
+            targets: vec![
+                Target {
+                    kind: TargetKind::Path,
+                    value: path.clone(),
+                    operation: None,
+                    class: EndpointClass::FsRead,
+                    destructive: false,
+                    path: Some(path),
+                    host: None,
+                    programs: vec![],
+                },
+                Target {
+                    kind: TargetKind::Host,
+                    value: host.clone(),
+                    operation: None,
+                    class: EndpointClass::NetHttp,
+                    destructive: false,
+                    path: None,
+                    host: Some((host, HostClass::Public)),
+                    programs: vec![],
+                },
+            ],
+            ..Intent::default()
+        };
+        let got = tables.decide(&intent, &mut scratch);
+        assert_eq!(got, gaitc::eval::evaluate(&policy, &intent));
+        assert_eq!(got.verdict == Verdict::Allow, want_allow, "{got:?}");
+    }
+}

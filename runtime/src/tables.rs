@@ -513,6 +513,11 @@ struct Matcher {
     exact: HashTable,
     prefix: HashTable,
     suffix: HashTable,
+    /// Longest key of the prefix / suffix table: longer parts of a value
+    /// cannot match, so they are never hashed (this keeps a value with many
+    /// segments or labels linear to scan, whatever an attacker sends).
+    longest_prefix: usize,
+    longest_suffix: usize,
     patterns: u32,
     postings: Vec<u32>,
     sources: Vec<u32>,
@@ -521,7 +526,8 @@ struct Matcher {
 impl Matcher {
     /// Takes the matcher's data as it is (moved, not copied); DFAs are
     /// validated and then owned.
-    fn load(m: MatcherData, strings: usize) -> Result<Matcher, TableError> {
+    fn load(m: MatcherData, string_lens: &[usize]) -> Result<Matcher, TableError> {
+        let strings = string_lens.len();
         if m.postings.len() != 2 * m.patterns as usize {
             return Err(bad("matcher postings do not match its pattern count"));
         }
@@ -588,7 +594,17 @@ impl Matcher {
         {
             return Err(bad("pattern sources do not match the patterns"));
         }
+        let longest = |t: &HashTable| {
+            t.entries
+                .chunks_exact(2)
+                .map(|e| string_lens.get(e[0] as usize).copied().unwrap_or(0))
+                .max()
+                .unwrap_or(0)
+        };
+        let (longest_prefix, longest_suffix) = (longest(&m.prefix), longest(&m.suffix));
         Ok(Matcher {
+            longest_prefix,
+            longest_suffix,
             dfas,
             exact: m.exact,
             prefix: m.prefix,
@@ -630,19 +646,20 @@ impl Matcher {
             // `/a/**` matches `/a` and everything below it: look up every
             // segment-boundary prefix (the key "" matches every path).
             Self::lookup(&self.prefix, strings, "", out);
-            for (i, &b) in hay.iter().enumerate() {
+            for (i, &b) in hay.iter().enumerate().take(self.longest_prefix + 1) {
                 if b == b'/' && i > 0 {
                     Self::lookup(&self.prefix, strings, &value[..i], out);
                 }
             }
-            if !value.is_empty() {
+            if !value.is_empty() && value.len() <= self.longest_prefix {
                 Self::lookup(&self.prefix, strings, value, out);
             }
         }
         if !self.suffix.slots.is_empty() {
             // `*.s` matches hosts strictly below `s`.
-            for (i, &b) in hay.iter().enumerate() {
-                if b == b'.' && i > 0 {
+            let first = hay.len().saturating_sub(self.longest_suffix + 1);
+            for (i, &b) in hay.iter().enumerate().skip(first.max(1)) {
+                if b == b'.' {
                     Self::lookup(&self.suffix, strings, &value[i + 1..], out);
                 }
             }
@@ -756,11 +773,11 @@ impl Tables {
         if data.matchers.len() != matcher::COUNT {
             return Err(bad("wrong number of matchers"));
         }
-        let strings = data.strings.len();
+        let string_lens: Vec<usize> = data.strings.iter().map(String::len).collect();
         let mut data = data;
         let matchers = std::mem::take(&mut data.matchers)
             .into_iter()
-            .map(|m| Matcher::load(m, strings))
+            .map(|m| Matcher::load(m, &string_lens))
             .collect::<Result<Vec<_>, _>>()?;
         let t = Tables {
             data,
