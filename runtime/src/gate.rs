@@ -4,6 +4,7 @@
 
 use crate::bundle::{Rejection, Verified};
 use crate::decision::Decision;
+use crate::json::{write_str, write_str_list, write_u64};
 use crate::keys::{b64_decode, b64_encode, KeyPair, PublicKey};
 use crate::normalize::{self, IntentError, Normalized};
 use crate::tables::Scratch;
@@ -115,11 +116,52 @@ pub fn eval_text(
     opts: &EvalOptions,
     scratch: &mut Scratch,
 ) -> Outcome {
-    let raw = match normalize::parse(text) {
+    let raw = match normalize::parse_json(text) {
         Ok(v) => v,
         Err(e) => return invalid_intent(&e, Some(bundle)),
     };
-    eval_value(bundle, &raw, opts, scratch)
+    eval_json(bundle, &raw, opts, scratch)
+}
+
+/// The fast path of one decision: intent text in, the result JSON (compact,
+/// one line, no newline) appended to `out`, the exit code returned. The bytes
+/// are exactly `serde_json::to_vec(&eval_text(…).result)`. With `--explain`
+/// or a trace the result is built as a value first (those paths do more work
+/// than the decision anyway).
+pub fn eval_into(
+    bundle: &Verified,
+    text: &[u8],
+    opts: &EvalOptions,
+    scratch: &mut Scratch,
+    out: &mut Vec<u8>,
+) -> i32 {
+    if opts.explain || opts.trace.is_some() {
+        let o = eval_text(bundle, text, opts, scratch);
+        return write_value(out, &o);
+    }
+    let n = match normalize::parse_json(text)
+        .and_then(|raw| normalize::normalize_json(&raw, Some(&bundle.tables)))
+    {
+        Ok(n) => n,
+        Err(e) => return write_value(out, &invalid_intent(&e, Some(bundle))),
+    };
+    let decision = bundle.tables.decide(&n.intent, scratch);
+    write_result(out, bundle, &n, &decision, opts.simulate);
+    exit_for(shown_verdict(&decision, opts.simulate))
+}
+
+/// Appends an outcome's result; a result that cannot be serialized (never
+/// expected) becomes a block.
+fn write_value(out: &mut Vec<u8>, o: &Outcome) -> i32 {
+    let start = out.len();
+    if serde_json::to_writer(&mut *out, &o.result).is_err() {
+        out.truncate(start);
+        out.extend_from_slice(
+            br#"{"ok":false,"verdict":"block","reason_codes":["internal_error"]}"#,
+        );
+        return exit::INTERNAL;
+    }
+    o.exit
 }
 
 /// Evaluates a parsed intent against a verified bundle.
@@ -129,12 +171,26 @@ pub fn eval_value(
     opts: &EvalOptions,
     scratch: &mut Scratch,
 ) -> Outcome {
-    let n = match normalize::normalize(raw, Some(&bundle.tables)) {
+    eval_json(bundle, &crate::json::Json::from_value(raw), opts, scratch)
+}
+
+fn eval_json(
+    bundle: &Verified,
+    raw: &crate::json::Json<'_>,
+    opts: &EvalOptions,
+    scratch: &mut Scratch,
+) -> Outcome {
+    let n = match normalize::normalize_json(raw, Some(&bundle.tables)) {
         Ok(n) => n,
         Err(e) => return invalid_intent(&e, Some(bundle)),
     };
     let decision = bundle.tables.decide(&n.intent, scratch);
-    let mut out = result_json(bundle, &n, &decision, opts.simulate);
+    let mut bytes = Vec::with_capacity(512);
+    write_result(&mut bytes, bundle, &n, &decision, opts.simulate);
+    let mut out: Value = match serde_json::from_slice(&bytes) {
+        Ok(v) => v,
+        Err(e) => return internal(format!("result serialization: {e}"), Some(bundle)),
+    };
     if opts.explain {
         let explained = bundle.tables.explain(&n.intent, 2, scratch);
         let rules: Vec<Value> = explained
@@ -162,10 +218,7 @@ pub fn eval_value(
             );
         }
     }
-    let verdict = out["verdict"]
-        .as_str()
-        .and_then(Verdict::parse)
-        .unwrap_or(Verdict::Block);
+    let verdict = shown_verdict(&decision, opts.simulate);
     if let Some((dir, key)) = &opts.trace {
         match write_trace(dir, key, bundle, &n, &out) {
             Ok(path) => {
@@ -182,49 +235,100 @@ pub fn eval_value(
     }
 }
 
-fn result_json(bundle: &Verified, n: &Normalized, d: &Decision, simulate: bool) -> Value {
+/// The verdict the result shows: `--simulate` turns block and
+/// require_approval into allow.
+fn shown_verdict(d: &Decision, simulate: bool) -> Verdict {
+    if simulate && would_block(d) {
+        Verdict::Allow
+    } else {
+        d.verdict
+    }
+}
+
+fn would_block(d: &Decision) -> bool {
+    matches!(d.verdict, Verdict::Block | Verdict::RequireApproval)
+}
+
+/// Writes the result JSON of runtime.md §7 (compact, fields in a fixed order).
+fn write_result(
+    out: &mut Vec<u8>,
+    bundle: &Verified,
+    n: &Normalized,
+    d: &Decision,
+    simulate: bool,
+) {
+    let blocked = simulate && would_block(d);
+    out.extend_from_slice(
+        br#"{"schema_id":"gait.gate.result","schema_version":"1.0.0","ok":true,"verdict":"#,
+    );
+    write_str(out, shown_verdict(d, simulate).as_str());
+    out.extend_from_slice(br#","reason_codes":"#);
+    if simulate {
+        let mut reasons: Vec<&str> = d.reason_codes.iter().map(String::as_str).collect();
+        reasons.push("simulate_mode_non_enforcing");
+        let simulated = format!("simulated_{}", d.verdict);
+        if blocked {
+            reasons.push(&simulated);
+        }
+        reasons.sort_unstable();
+        reasons.dedup();
+        write_str_list(out, reasons);
+    } else {
+        write_str_list(out, d.reason_codes.iter().map(String::as_str));
+    }
+    out.extend_from_slice(br#","violations":"#);
+    if blocked {
+        out.extend_from_slice(b"[]");
+    } else {
+        write_str_list(out, d.violations.iter().map(String::as_str));
+    }
+    out.extend_from_slice(br#","matched_rules":"#);
+    write_str_list(out, d.matched_rules.iter().map(String::as_str));
+    out.extend_from_slice(br#","decision":"#);
+    write_str(out, d.kind.as_str());
+    out.extend_from_slice(br#","policy":{"name":"#);
+    write_str(out, &bundle.info.name);
+    out.extend_from_slice(br#","version":"#);
+    write_str(out, &bundle.info.version);
+    out.extend_from_slice(br#","revision":"#);
+    write_u64(out, u64::from(bundle.info.revision));
+    out.extend_from_slice(br#","digest":"#);
+    write_str(out, &bundle.policy_digest);
+    out.extend_from_slice(br#"},"intent_digest":"#);
+    write_str(out, &n.digest);
+    out.extend_from_slice(br#","endpoint_classes":"#);
     let mut classes: Vec<&str> = n.intent.targets.iter().map(|t| t.class.as_str()).collect();
     classes.sort_unstable();
     classes.dedup();
-    let mut result = json!({
-        "schema_id": RESULT_SCHEMA_ID,
-        "schema_version": "1.0.0",
-        "ok": true,
-        "verdict": d.verdict.as_str(),
-        "reason_codes": d.reason_codes,
-        "violations": d.violations,
-        "matched_rules": d.matched_rules,
-        "decision": d.kind.as_str(),
-        "policy": policy_json(bundle),
-        "intent_digest": n.digest,
-        "endpoint_classes": classes,
-        "bundle_verified": bundle.signature_verified,
-        "required_approvals": d.required_approvals,
-        "warnings": n.warnings,
-        "trace_path": null,
+    write_str_list(out, classes);
+    out.extend_from_slice(if bundle.signature_verified {
+        br#","bundle_verified":true,"required_approvals":"#
+    } else {
+        br#","bundle_verified":false,"required_approvals":"#
     });
+    write_u64(
+        out,
+        if blocked {
+            0
+        } else {
+            u64::from(d.required_approvals)
+        },
+    );
+    out.extend_from_slice(br#","warnings":"#);
+    write_str_list(out, n.warnings.iter().copied());
+    out.extend_from_slice(br#","trace_path":null"#);
     if simulate {
-        let would_block = matches!(d.verdict, Verdict::Block | Verdict::RequireApproval);
-        let mut reasons = d.reason_codes.clone();
-        reasons.push("simulate_mode_non_enforcing".to_owned());
-        if would_block {
-            reasons.push(format!("simulated_{}", d.verdict));
-        }
-        reasons.sort();
-        reasons.dedup();
-        if let Some(obj) = result.as_object_mut() {
-            obj.insert("simulated_verdict".into(), json!(d.verdict.as_str()));
-            obj.insert("simulated_reason_codes".into(), json!(d.reason_codes));
-            obj.insert("would_have_blocked".into(), json!(would_block));
-            obj.insert("reason_codes".into(), json!(reasons));
-            if would_block {
-                obj.insert("verdict".into(), json!("allow"));
-                obj.insert("violations".into(), json!([]));
-                obj.insert("required_approvals".into(), json!(0));
-            }
-        }
+        out.extend_from_slice(br#","simulated_verdict":"#);
+        write_str(out, d.verdict.as_str());
+        out.extend_from_slice(br#","simulated_reason_codes":"#);
+        write_str_list(out, d.reason_codes.iter().map(String::as_str));
+        out.extend_from_slice(if would_block(d) {
+            br#","would_have_blocked":true"#
+        } else {
+            br#","would_have_blocked":false"#
+        });
     }
-    result
+    out.push(b'}');
 }
 
 /// `trace_id` = first 24 hex of SHA-256 of `policy_digest:intent_digest:verdict`.
@@ -265,7 +369,7 @@ pub fn signed_trace(
         "observed_at": observed_at,
         // The normalized intent, so that an incident can be replayed as a
         // regression test (`gaitc test add --from-trace`).
-        "intent": n.canonical,
+        "intent": n.canonical_value(),
     });
     if let Some(sv) = result.get("simulated_verdict") {
         trace["simulated_verdict"] = sv.clone();

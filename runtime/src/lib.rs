@@ -13,6 +13,7 @@ pub mod decision;
 pub mod gate;
 pub mod intent;
 pub mod jcs;
+pub mod json;
 pub mod keys;
 pub mod normalize;
 pub mod tables;
@@ -28,11 +29,16 @@ pub fn sha256(bytes: &[u8]) -> [u8; 32] {
 
 /// Lowercase hex.
 pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
+    push_hex(&mut s, bytes);
+    s
+}
+
+/// Appends lowercase hex.
+pub fn push_hex(s: &mut String, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     for b in bytes {
         s.push(DIGITS[(b >> 4) as usize] as char);
         s.push(DIGITS[(b & 15) as usize] as char);
     }
-    s
 }

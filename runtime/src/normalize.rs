@@ -7,9 +7,11 @@
 //! invalid: it is never evaluated.
 
 use crate::intent::{Intent, Skill, Target};
+use crate::json::{write_opt_str, write_str, Json};
 use crate::tables::Tables;
 use crate::vocab::{EndpointClass, HostClass, ProvenanceSource, Risk, TargetKind};
-use serde_json::{json, Map, Value};
+use serde_json::Value;
+use std::borrow::Cow;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// Largest intent accepted, in bytes.
@@ -41,91 +43,50 @@ fn invalid(field: impl Into<String>, message: impl Into<String>) -> IntentError 
 #[derive(Debug, Clone)]
 pub struct Normalized {
     pub intent: Intent,
-    /// `sha256:` + hex of the RFC 8785 canonical JSON of [`Normalized::canonical`].
+    /// `sha256:` + hex SHA-256 of [`Normalized::canonical`].
     pub digest: String,
-    /// The normalized intent as JSON (what the digest covers).
-    pub canonical: Value,
-    pub warnings: Vec<String>,
+    /// The RFC 8785 canonical JSON text of the normalized intent (what the
+    /// digest covers): tool, args, explicit targets and provenance sorted and
+    /// deduplicated, skill provenance, context.
+    pub canonical: Vec<u8>,
+    pub warnings: Vec<&'static str>,
     /// The raw skill provenance (copied into traces).
     pub skill_provenance: Option<Value>,
 }
 
-/// Parses intent text (a JSON object). A key repeated in any object makes
-/// the intent invalid: parsers disagree on which copy wins (first or last),
-/// and an adapter that checked one copy must not have the gate decide the other.
-pub fn parse(bytes: &[u8]) -> Result<Value, IntentError> {
+impl Normalized {
+    /// The canonical normalized intent as a JSON value (for traces).
+    pub fn canonical_value(&self) -> Value {
+        serde_json::from_slice(&self.canonical).unwrap_or(Value::Null)
+    }
+}
+
+fn check_size(bytes: &[u8]) -> Result<(), IntentError> {
     if bytes.len() > MAX_INTENT_BYTES {
         return Err(invalid(
             "intent",
             format!("larger than {} bytes", MAX_INTENT_BYTES),
         ));
     }
-    let Strict(v) = serde_json::from_slice(bytes)
-        .map_err(|e| invalid("intent", format!("not valid JSON: {e}")))?;
-    if !v.is_object() {
+    Ok(())
+}
+
+/// Parses intent text (a JSON object) into a borrowed tree. A key repeated
+/// in any object makes the intent invalid: parsers disagree on which copy
+/// wins (first or last), and an adapter that checked one copy must not have
+/// the gate decide the other.
+pub fn parse_json(bytes: &[u8]) -> Result<Json<'_>, IntentError> {
+    check_size(bytes)?;
+    let v = Json::parse(bytes).map_err(|e| invalid("intent", format!("not valid JSON: {e}")))?;
+    if !matches!(v, Json::Obj(_)) {
         return Err(invalid("intent", "not a JSON object"));
     }
     Ok(v)
 }
 
-/// A JSON value whose objects have no repeated keys.
-struct Strict(Value);
-
-impl<'de> serde::Deserialize<'de> for Strict {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Strict, D::Error> {
-        d.deserialize_any(StrictVisitor).map(Strict)
-    }
-}
-
-struct StrictVisitor;
-
-impl<'de> serde::de::Visitor<'de> for StrictVisitor {
-    type Value = Value;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a JSON value")
-    }
-    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
-        Ok(Value::Bool(v))
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::String(v.to_owned()))
-    }
-    fn visit_string<E>(self, v: String) -> Result<Value, E> {
-        Ok(Value::String(v))
-    }
-    fn visit_unit<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let mut out = Vec::new();
-        while let Some(Strict(v)) = seq.next_element()? {
-            out.push(v);
-        }
-        Ok(Value::Array(out))
-    }
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut out = Map::new();
-        while let Some(key) = map.next_key::<String>()? {
-            if out.contains_key(&key) {
-                return Err(serde::de::Error::custom(format!(
-                    "the key `{key}` appears twice in one object"
-                )));
-            }
-            let Strict(v) = map.next_value()?;
-            out.insert(key, v);
-        }
-        Ok(Value::Object(out))
-    }
+/// [`parse_json`], as an owned `serde_json::Value` (same checks).
+pub fn parse(bytes: &[u8]) -> Result<Value, IntentError> {
+    parse_json(bytes).map(|j| j.to_value())
 }
 
 const READ_OPS: &[&str] = &[
@@ -140,52 +101,80 @@ const DELETE_OPS: &[&str] = &[
 const DNS_OPS: &[&str] = &["dns", "resolve", "lookup"];
 const EXEC_OPS: &[&str] = &["exec", "spawn", "run", "shell", "command"];
 
-fn str_field<'a>(
-    obj: &'a Map<String, Value>,
-    key: &str,
-    field: &str,
-) -> Result<Option<&'a str>, IntentError> {
-    match obj.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.as_str())),
-        Some(_) => Err(invalid(field, "must be a string")),
+/// Members of a JSON object (`None` for null or missing; an error otherwise).
+fn object<'j, 'a>(
+    v: Option<&'j Json<'a>>,
+    field: impl FnOnce() -> String,
+) -> Result<&'j [(Cow<'a, str>, Json<'a>)], IntentError> {
+    match v {
+        None | Some(Json::Null) => Ok(&[]),
+        Some(Json::Obj(m)) => Ok(m),
+        Some(_) => Err(invalid(field(), "must be a JSON object")),
     }
 }
 
-/// Normalizes an intent. `tables` supplies the bundle's tool mappings.
+fn member<'j, 'a>(obj: &'j [(Cow<'a, str>, Json<'a>)], key: &str) -> Option<&'j Json<'a>> {
+    obj.iter().find(|(k, _)| k.as_ref() == key).map(|(_, v)| v)
+}
+
+fn str_field<'j>(
+    obj: &'j [(Cow<'_, str>, Json<'_>)],
+    key: &str,
+    field: impl FnOnce() -> String,
+) -> Result<Option<&'j str>, IntentError> {
+    match member(obj, key) {
+        None | Some(Json::Null) => Ok(None),
+        Some(Json::Str(s)) => Ok(Some(s)),
+        Some(_) => Err(invalid(field(), "must be a string")),
+    }
+}
+
+/// Lower-cases without allocating a new string when already lower-case ASCII.
+fn lower(s: &str) -> String {
+    if s.bytes().any(|b| b.is_ascii_uppercase()) || !s.is_ascii() {
+        s.to_lowercase()
+    } else {
+        s.to_owned()
+    }
+}
+
+/// Normalizes an intent given as a `serde_json::Value`.
 pub fn normalize(raw: &Value, tables: Option<&Tables>) -> Result<Normalized, IntentError> {
-    let obj = raw
-        .as_object()
-        .ok_or_else(|| invalid("intent", "not a JSON object"))?;
+    normalize_json(&Json::from_value(raw), tables)
+}
+
+/// Normalizes an intent. `tables` supplies the bundle's tool mappings.
+pub fn normalize_json(raw: &Json<'_>, tables: Option<&Tables>) -> Result<Normalized, IntentError> {
+    let Json::Obj(obj) = raw else {
+        return Err(invalid("intent", "not a JSON object"));
+    };
     let mut warnings = Vec::new();
 
-    let tool = str_field(obj, "tool_name", "tool_name")?
-        .map(|s| s.trim().to_lowercase())
-        .unwrap_or_default();
+    let tool = lower(
+        str_field(obj, "tool_name", || "tool_name".into())?
+            .unwrap_or_default()
+            .trim(),
+    );
     if tool.is_empty() {
         return Err(invalid("tool_name", "is required and must not be empty"));
     }
 
-    let args = match obj.get("args") {
-        None | Some(Value::Null) => Value::Object(Map::new()),
-        Some(v @ Value::Object(_)) => v.clone(),
+    let empty_args = Json::Obj(Vec::new());
+    let args = match member(obj, "args") {
+        None | Some(Json::Null) => &empty_args,
+        Some(v @ Json::Obj(_)) => v,
         Some(_) => return Err(invalid("args", "must be a JSON object")),
     };
     let mut arg_strings = Vec::new();
-    collect_strings(&args, &mut arg_strings);
+    collect_strings(args, &mut arg_strings);
 
     // Context.
-    let empty = Map::new();
-    let context = match obj.get("context") {
-        None | Some(Value::Null) => &empty,
-        Some(Value::Object(m)) => m,
-        Some(_) => return Err(invalid("context", "must be a JSON object")),
-    };
-    let identity = str_field(context, "identity", "context.identity")?
+    let context = object(member(obj, "context"), || "context".into())?;
+    let identity = str_field(context, "identity", || "context.identity".into())?
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(str::to_owned);
-    let workspace = match str_field(context, "workspace", "context.workspace")?
+    let workspace = match str_field(context, "workspace", || "context.workspace".into())?
         .map(str::trim)
         .filter(|s| !s.is_empty())
     {
@@ -193,21 +182,21 @@ pub fn normalize(raw: &Value, tables: Option<&Tables>) -> Result<Normalized, Int
         Some(w) => Some(normalize_path(w, None).map_err(|m| invalid("context.workspace", m))?),
     };
     let risk_text =
-        str_field(context, "risk_class", "context.risk_class")?.map(|s| s.trim().to_lowercase());
+        str_field(context, "risk_class", || "context.risk_class".into())?.map(|s| lower(s.trim()));
     let risk = match risk_text.as_deref().and_then(Risk::parse) {
         Some(r) => r,
         None => {
-            warnings.push("risk_class_unknown".to_owned());
+            warnings.push("risk_class_unknown");
             Risk::Critical
         }
     };
 
-    // Explicit targets.
+    // Explicit targets, and their canonical texts (the digest covers them).
     let mut targets = Vec::new();
-    let mut explicit_json = Vec::new();
-    match obj.get("targets") {
-        None | Some(Value::Null) => {}
-        Some(Value::Array(items)) => {
+    let mut explicit_json: Vec<Vec<u8>> = Vec::new();
+    match member(obj, "targets") {
+        None | Some(Json::Null) => {}
+        Some(Json::Arr(items)) => {
             if items.len() > MAX_TARGETS {
                 return Err(invalid(
                     "targets",
@@ -215,39 +204,37 @@ pub fn normalize(raw: &Value, tables: Option<&Tables>) -> Result<Normalized, Int
                 ));
             }
             for (i, t) in items.iter().enumerate() {
-                let field = format!("targets[{i}]");
-                let t = t
-                    .as_object()
-                    .ok_or_else(|| invalid(&field, "must be a JSON object"))?;
-                let kind_text = str_field(t, "kind", &format!("{field}.kind"))?
-                    .map(|s| s.trim().to_lowercase())
-                    .unwrap_or_default();
+                let field = |key: &str| format!("targets[{i}]{key}");
+                let Json::Obj(t) = t else {
+                    return Err(invalid(field(""), "must be a JSON object"));
+                };
+                let kind_text = lower(
+                    str_field(t, "kind", || field(".kind"))?
+                        .unwrap_or_default()
+                        .trim(),
+                );
                 let kind = TargetKind::parse(&kind_text).ok_or_else(|| {
-                    invalid(
-                        format!("{field}.kind"),
-                        format!("unknown target kind `{kind_text}`"),
-                    )
+                    invalid(field(".kind"), format!("unknown target kind `{kind_text}`"))
                 })?;
-                let value = str_field(t, "value", &format!("{field}.value"))?
+                let value = str_field(t, "value", || field(".value"))?
                     .map(str::trim)
                     .unwrap_or_default();
                 if value.is_empty() {
                     return Err(invalid(
-                        format!("{field}.value"),
+                        field(".value"),
                         "is required and must not be empty",
                     ));
                 }
-                let operation = str_field(t, "operation", &format!("{field}.operation"))?
-                    .map(|s| s.trim().to_lowercase())
+                let operation = str_field(t, "operation", || field(".operation"))?
+                    .map(|s| lower(s.trim()))
                     .filter(|s| !s.is_empty());
-                let explicit_class =
-                    str_field(t, "endpoint_class", &format!("{field}.endpoint_class"))?
-                        .map(|s| s.trim().to_lowercase());
+                let explicit_class = str_field(t, "endpoint_class", || field(".endpoint_class"))?
+                    .map(|s| lower(s.trim()));
                 let flag = |key: &str| -> Result<bool, IntentError> {
-                    match t.get(key) {
-                        None | Some(Value::Null) => Ok(false),
-                        Some(Value::Bool(b)) => Ok(*b),
-                        Some(_) => Err(invalid(format!("{field}.{key}"), "must be true or false")),
+                    match member(t, key) {
+                        None | Some(Json::Null) => Ok(false),
+                        Some(Json::Bool(b)) => Ok(*b),
+                        Some(_) => Err(invalid(field(&format!(".{key}")), "must be true or false")),
                     }
                 };
                 let destructive = flag("destructive")? || flag("destructive_hint")?;
@@ -261,7 +248,7 @@ pub fn normalize(raw: &Value, tables: Option<&Tables>) -> Result<Normalized, Int
                     &tool,
                     workspace.as_deref(),
                 )
-                .map_err(|m| invalid(format!("{field}.value"), m))?;
+                .map_err(|m| invalid(field(".value"), m))?;
                 explicit_json.push(target_json(&target));
                 targets.push(target);
             }
@@ -272,12 +259,12 @@ pub fn normalize(raw: &Value, tables: Option<&Tables>) -> Result<Normalized, Int
     // Mapped targets: derived from `args` by the bundle's tool mappings, kept
     // together with the explicit ones (an adapter cannot hide a mapped target).
     if let Some(tables) = tables {
+        let mut values = Vec::new();
         for mapping in tables.mappings_for(&tool) {
             for entry in mapping {
-                let mut values = Vec::new();
-                let path = arg_path_text(&entry.steps);
-                select(&args, &entry.steps, &path, &mut values)?;
-                for v in values {
+                values.clear();
+                select(args, &entry.steps, &entry.steps, &mut values)?;
+                for v in &values {
                     let target = build_target(
                         entry.kind,
                         v.trim(),
@@ -287,7 +274,7 @@ pub fn normalize(raw: &Value, tables: Option<&Tables>) -> Result<Normalized, Int
                         &tool,
                         workspace.as_deref(),
                     )
-                    .map_err(|m| invalid(path.clone(), m))?;
+                    .map_err(|m| invalid(arg_path_text(&entry.steps), m))?;
                     targets.push(target);
                 }
             }
@@ -304,58 +291,66 @@ pub fn normalize(raw: &Value, tables: Option<&Tables>) -> Result<Normalized, Int
 
     // Provenance.
     let mut provenance = Vec::new();
-    let mut provenance_json = Vec::new();
-    match obj.get("arg_provenance") {
-        None | Some(Value::Null) => {}
-        Some(Value::Array(items)) => {
+    let mut provenance_json: Vec<Vec<u8>> = Vec::new();
+    match member(obj, "arg_provenance") {
+        None | Some(Json::Null) => {}
+        Some(Json::Arr(items)) => {
             for (i, p) in items.iter().enumerate() {
-                let field = format!("arg_provenance[{i}]");
-                let p = p
-                    .as_object()
-                    .ok_or_else(|| invalid(&field, "must be a JSON object"))?;
-                let source_text = str_field(p, "source", &format!("{field}.source"))?
-                    .map(|s| s.trim().to_lowercase())
-                    .unwrap_or_default();
+                let field = |key: &str| format!("arg_provenance[{i}]{key}");
+                let Json::Obj(p) = p else {
+                    return Err(invalid(field(""), "must be a JSON object"));
+                };
+                let source_text = lower(
+                    str_field(p, "source", || field(".source"))?
+                        .unwrap_or_default()
+                        .trim(),
+                );
                 let source = ProvenanceSource::parse(&source_text).ok_or_else(|| {
                     invalid(
-                        format!("{field}.source"),
+                        field(".source"),
                         format!("unknown provenance source `{source_text}`"),
                     )
                 })?;
-                let arg_path = str_field(p, "arg_path", &format!("{field}.arg_path"))?
+                let arg_path = str_field(p, "arg_path", || field(".arg_path"))?
                     .map(str::trim)
                     .unwrap_or("");
                 provenance.push(source);
-                provenance_json.push(json!({"arg_path": arg_path, "source": source.as_str()}));
+                let mut j = Vec::with_capacity(arg_path.len() + 40);
+                j.extend_from_slice(b"{\"arg_path\":");
+                write_str(&mut j, arg_path);
+                j.extend_from_slice(b",\"source\":");
+                write_str(&mut j, source.as_str());
+                j.push(b'}');
+                provenance_json.push(j);
             }
         }
         Some(_) => return Err(invalid("arg_provenance", "must be a list")),
     }
-    provenance_json.sort_by_key(crate::jcs::to_string);
-    provenance_json.dedup();
 
     // Skill provenance.
-    let (skill, skill_json, skill_raw) = match obj.get("skill_provenance") {
-        None | Some(Value::Null) => (None, Value::Null, None),
-        Some(Value::Object(s)) => {
-            let req = |key: &str| -> Result<String, IntentError> {
-                let v = str_field(s, key, &format!("skill_provenance.{key}"))?
+    let (skill, skill_raw) = match member(obj, "skill_provenance") {
+        None | Some(Json::Null) => (None, None),
+        Some(raw @ Json::Obj(s)) => {
+            let req = |key: &str| -> Result<&str, IntentError> {
+                let v = str_field(s, key, || format!("skill_provenance.{key}"))?
                     .map(str::trim)
                     .unwrap_or("");
                 if v.is_empty() {
                     return Err(invalid(format!("skill_provenance.{key}"), "is required"));
                 }
-                Ok(v.to_owned())
+                Ok(v)
             };
-            let name = req("skill_name")?.to_lowercase();
-            let publisher = req("publisher")?.to_lowercase();
-            let source = req("source")?.to_lowercase();
-            let version = str_field(s, "skill_version", "skill_provenance.skill_version")?
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-                .map(str::to_owned);
-            let digest = match str_field(s, "digest", "skill_provenance.digest")?
-                .map(|d| d.trim().to_lowercase())
+            let name = lower(req("skill_name")?);
+            let publisher = lower(req("publisher")?);
+            let source = lower(req("source")?);
+            let version = str_field(s, "skill_version", || {
+                "skill_provenance.skill_version".into()
+            })?
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned);
+            let digest = match str_field(s, "digest", || "skill_provenance.digest".into())?
+                .map(|d| lower(d.trim()))
             {
                 None => None,
                 Some(d) if d.is_empty() => None,
@@ -370,9 +365,11 @@ pub fn normalize(raw: &Value, tables: Option<&Tables>) -> Result<Normalized, Int
                     Some(hex)
                 }
             };
-            let key_id = str_field(s, "signature_key_id", "skill_provenance.signature_key_id")?
-                .map(|k| k.trim().to_lowercase())
-                .filter(|k| !k.is_empty());
+            let key_id = str_field(s, "signature_key_id", || {
+                "skill_provenance.signature_key_id".into()
+            })?
+            .map(|k| lower(k.trim()))
+            .filter(|k| !k.is_empty());
             let skill = Skill {
                 name,
                 version,
@@ -381,24 +378,54 @@ pub fn normalize(raw: &Value, tables: Option<&Tables>) -> Result<Normalized, Int
                 digest,
                 key_id,
             };
-            let j = json!({"skill_name": skill.name, "skill_version": skill.version, "publisher": skill.publisher,
-                           "source": skill.source, "digest": skill.digest, "signature_key_id": skill.key_id});
-            (Some(skill), j, Some(Value::Object(s.clone())))
+            (Some(skill), Some(raw.to_value()))
         }
         Some(_) => return Err(invalid("skill_provenance", "must be a JSON object")),
     };
 
-    explicit_json.sort_by_key(crate::jcs::to_string);
+    // The canonical text, written directly in RFC 8785 order (keys sorted).
+    explicit_json.sort_unstable();
     explicit_json.dedup();
-    let canonical = json!({
-        "tool_name": tool,
-        "args": args,
-        "targets": explicit_json,
-        "arg_provenance": provenance_json,
-        "skill_provenance": skill_json,
-        "context": {"identity": identity, "workspace": workspace, "risk_class": risk.as_str()},
-    });
-    let digest = format!("sha256:{}", crate::jcs::sha256_hex(&canonical));
+    provenance_json.sort_unstable();
+    provenance_json.dedup();
+    let mut c = Vec::with_capacity(256);
+    c.extend_from_slice(b"{\"arg_provenance\":");
+    write_joined(&mut c, &provenance_json);
+    c.extend_from_slice(b",\"args\":");
+    args.write_canonical(&mut c);
+    c.extend_from_slice(b",\"context\":{\"identity\":");
+    write_opt_str(&mut c, identity.as_deref());
+    c.extend_from_slice(b",\"risk_class\":");
+    write_str(&mut c, risk.as_str());
+    c.extend_from_slice(b",\"workspace\":");
+    write_opt_str(&mut c, workspace.as_deref());
+    c.extend_from_slice(b"},\"skill_provenance\":");
+    match &skill {
+        None => c.extend_from_slice(b"null"),
+        Some(s) => {
+            c.extend_from_slice(b"{\"digest\":");
+            write_opt_str(&mut c, s.digest.as_deref());
+            c.extend_from_slice(b",\"publisher\":");
+            write_str(&mut c, &s.publisher);
+            c.extend_from_slice(b",\"signature_key_id\":");
+            write_opt_str(&mut c, s.key_id.as_deref());
+            c.extend_from_slice(b",\"skill_name\":");
+            write_str(&mut c, &s.name);
+            c.extend_from_slice(b",\"skill_version\":");
+            write_opt_str(&mut c, s.version.as_deref());
+            c.extend_from_slice(b",\"source\":");
+            write_str(&mut c, &s.source);
+            c.push(b'}');
+        }
+    }
+    c.extend_from_slice(b",\"targets\":");
+    write_joined(&mut c, &explicit_json);
+    c.extend_from_slice(b",\"tool_name\":");
+    write_str(&mut c, &tool);
+    c.push(b'}');
+    let mut digest = String::with_capacity(71);
+    digest.push_str("sha256:");
+    crate::push_hex(&mut digest, &crate::sha256(&c));
     Ok(Normalized {
         intent: Intent {
             tool,
@@ -411,19 +438,31 @@ pub fn normalize(raw: &Value, tables: Option<&Tables>) -> Result<Normalized, Int
             arg_strings,
         },
         digest,
-        canonical,
+        canonical: c,
         warnings,
         skill_provenance: skill_raw,
     })
 }
 
-fn collect_strings(v: &Value, out: &mut Vec<String>) {
+/// Appends `[a,b,…]` from already-canonical item texts.
+fn write_joined(out: &mut Vec<u8>, items: &[Vec<u8>]) {
+    out.push(b'[');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(item);
+    }
+    out.push(b']');
+}
+
+fn collect_strings(v: &Json<'_>, out: &mut Vec<String>) {
     match v {
-        Value::String(s) => out.push(s.clone()),
-        Value::Array(items) => items.iter().for_each(|i| collect_strings(i, out)),
-        Value::Object(m) => {
+        Json::Str(s) => out.push(s.as_ref().to_owned()),
+        Json::Arr(items) => items.iter().for_each(|i| collect_strings(i, out)),
+        Json::Obj(m) => {
             for (k, v) in m {
-                out.push(k.clone());
+                out.push(k.as_ref().to_owned());
                 collect_strings(v, out);
             }
         }
@@ -449,52 +488,75 @@ fn arg_path_text(steps: &[Option<&str>]) -> String {
 }
 
 /// The strings an argument path selects. A missing field selects nothing; a
-/// present value of the wrong shape makes the intent invalid.
-fn select<'a>(
-    v: &'a Value,
+/// present value of the wrong shape makes the intent invalid. `all` is the
+/// whole path (named in the error).
+fn select<'j>(
+    v: &'j Json<'_>,
     steps: &[Option<&str>],
-    path: &str,
-    out: &mut Vec<&'a str>,
+    all: &[Option<&str>],
+    out: &mut Vec<&'j str>,
 ) -> Result<(), IntentError> {
     match steps.split_first() {
         None => match v {
-            Value::String(s) => {
+            Json::Str(s) => {
                 out.push(s);
                 Ok(())
             }
-            Value::Null => Ok(()),
-            _ => Err(invalid(path, "a mapped argument must be a string")),
+            Json::Null => Ok(()),
+            _ => Err(invalid(
+                arg_path_text(all),
+                "a mapped argument must be a string",
+            )),
         },
         Some((Some(key), rest)) => match v {
-            Value::Object(m) => match m.get(*key) {
-                Some(inner) => select(inner, rest, path, out),
+            Json::Obj(m) => match member(m, key) {
+                Some(inner) => select(inner, rest, all, out),
                 None => Ok(()),
             },
-            Value::Null => Ok(()),
+            Json::Null => Ok(()),
             _ => Err(invalid(
-                path,
+                arg_path_text(all),
                 "the argument does not have the mapped shape (expected an object)",
             )),
         },
         Some((None, rest)) => match v {
-            Value::Array(items) => items.iter().try_for_each(|i| select(i, rest, path, out)),
-            Value::Null => Ok(()),
+            Json::Arr(items) => items.iter().try_for_each(|i| select(i, rest, all, out)),
+            Json::Null => Ok(()),
             _ => Err(invalid(
-                path,
+                arg_path_text(all),
                 "the argument does not have the mapped shape (expected a list)",
             )),
         },
     }
 }
 
-fn target_json(t: &Target) -> Value {
-    json!({"kind": t.kind.as_str(), "value": t.value, "operation": t.operation, "endpoint_class": t.class.as_str(), "destructive": t.destructive})
+/// The canonical text of an explicit target (keys in RFC 8785 order).
+fn target_json(t: &Target) -> Vec<u8> {
+    let mut j = Vec::with_capacity(t.value.len() + 96);
+    j.extend_from_slice(if t.destructive {
+        b"{\"destructive\":true"
+    } else {
+        b"{\"destructive\":false"
+    });
+    j.extend_from_slice(b",\"endpoint_class\":");
+    write_str(&mut j, t.class.as_str());
+    j.extend_from_slice(b",\"kind\":");
+    write_str(&mut j, t.kind.as_str());
+    j.extend_from_slice(b",\"operation\":");
+    write_opt_str(&mut j, t.operation.as_deref());
+    j.extend_from_slice(b",\"value\":");
+    write_str(&mut j, &t.value);
+    j.push(b'}');
+    j
 }
 
 /// Infers an endpoint class from a list of words (an operation, or the tool
 /// name's words). The most consequential class wins when several words match.
-fn class_from_words(kind: TargetKind, words: &[&str]) -> Option<EndpointClass> {
-    let has = |set: &[&str]| words.iter().any(|w| set.contains(w));
+fn class_from_words<'w>(
+    kind: TargetKind,
+    words: impl Iterator<Item = &'w str> + Clone,
+) -> Option<EndpointClass> {
+    let has = |set: &[&str]| words.clone().any(|w| set.contains(&w));
     match kind {
         TargetKind::Path => {
             if has(DELETE_OPS) {
@@ -518,10 +580,8 @@ fn class_from_words(kind: TargetKind, words: &[&str]) -> Option<EndpointClass> {
     }
 }
 
-fn tool_words(tool: &str) -> Vec<&str> {
-    tool.split(['.', '_', '-', '/'])
-        .filter(|w| !w.is_empty())
-        .collect()
+fn tool_words(tool: &str) -> impl Iterator<Item = &str> + Clone {
+    tool.split(['.', '_', '-', '/']).filter(|w| !w.is_empty())
 }
 
 /// Normalizes one target and infers its class, destructiveness, path, host and programs.
@@ -537,23 +597,18 @@ fn build_target(
     if raw.is_empty() {
         return Err("must not be empty".to_owned());
     }
-    let op_words: Vec<&str> = operation.as_deref().map(|o| vec![o]).unwrap_or_default();
     let class = explicit_class
         .or_else(|| {
             // The operation decides when it is recognised; else the tool's words.
-            let by_op = class_from_words(kind, &op_words);
             let op_known = operation.as_deref().is_some_and(|o| {
                 [READ_OPS, WRITE_OPS, DELETE_OPS, DNS_OPS, EXEC_OPS]
                     .iter()
                     .any(|set| set.contains(&o))
             });
             if op_known || matches!(kind, TargetKind::Command) {
-                by_op
+                class_from_words(kind, operation.as_deref().into_iter())
             } else {
-                match kind {
-                    TargetKind::Url | TargetKind::Host => class_from_words(kind, &tool_words(tool)),
-                    _ => class_from_words(kind, &tool_words(tool)),
-                }
+                class_from_words(kind, tool_words(tool))
             }
         })
         .unwrap_or(EndpointClass::Other);
@@ -609,32 +664,41 @@ pub fn normalize_path(raw: &str, workspace: Option<&str>) -> Result<String, Stri
     if raw.chars().any(|c| c.is_control()) {
         return Err("a path must not contain NUL or control characters".to_owned());
     }
-    let p = raw.replace('\\', "/");
-    if p.starts_with('~') {
+    if raw.starts_with('~') {
         return Err(
             "a path must not start with `~` (the runtime does not expand home directories)"
                 .to_owned(),
         );
     }
-    let joined = if p.starts_with('/') {
-        p
+    let absolute = raw.starts_with(['/', '\\']);
+    let base = if absolute {
+        ""
     } else {
         match workspace {
-            Some(ws) if ws.starts_with('/') => format!("{ws}/{p}"),
+            Some(ws) if ws.starts_with('/') => ws,
             _ => return Err(format!("relative path `{raw}` with no absolute workspace")),
         }
     };
-    let mut segs: Vec<&str> = Vec::new();
-    for seg in joined.split('/') {
+    // One pass over the segments of `base` then `raw` (split on `/` and `\`),
+    // writing into the output; `..` truncates it to the previous `/`.
+    let mut out = String::with_capacity(base.len() + raw.len() + 1);
+    for seg in base.split('/').chain(raw.split(['/', '\\'])) {
         match seg {
             "" | "." => {}
             ".." => {
-                segs.pop();
+                let cut = out.rfind('/').unwrap_or(0);
+                out.truncate(cut);
             }
-            s => segs.push(s),
+            s => {
+                out.push('/');
+                out.push_str(s);
+            }
         }
     }
-    Ok(format!("/{}", segs.join("/")))
+    if out.is_empty() {
+        out.push('/');
+    }
+    Ok(out)
 }
 
 /// URLs are parsed as WHATWG URLs (a value without `://` gets `https://`).

@@ -1,0 +1,209 @@
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test setup fails loudly"
+)]
+//! The serving path (`gate::eval_into`: intent text → result bytes) against
+//! the value path (`gate::eval_text`), and the intent digest against known
+//! answers. The digests below were produced by the value-based
+//! canonicalization this path replaced; they must never change, because
+//! traces and fixtures pin them.
+
+use gait_run::bundle::{verify, Verified, VerifyOptions};
+use gait_run::gate::{eval_into, eval_text, EvalOptions};
+use gait_run::keys::PublicKey;
+use gait_run::tables::Scratch;
+use proptest::prelude::*;
+use std::path::Path;
+
+fn bundle() -> Verified {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let bytes = std::fs::read(dir.join("matrix.gaitb")).unwrap();
+    let key = PublicKey::read(&dir.join("test.pub")).unwrap();
+    verify(
+        &bytes,
+        &VerifyOptions {
+            trust: vec![key],
+            ..Default::default()
+        },
+    )
+    .unwrap()
+}
+
+/// The two paths give the same bytes and the same exit code.
+fn same(bundle: &Verified, text: &[u8], opts: &EvalOptions) -> serde_json::Value {
+    let mut scratch = Scratch::default();
+    let mut out = b"prefix kept:".to_vec();
+    let exit = eval_into(bundle, text, opts, &mut scratch, &mut out);
+    let o = eval_text(bundle, text, opts, &mut scratch);
+    assert_eq!(exit, o.exit, "{}", String::from_utf8_lossy(text));
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        format!("prefix kept:{}", serde_json::to_string(&o.result).unwrap()),
+        "{}",
+        String::from_utf8_lossy(text)
+    );
+    o.result
+}
+
+#[test]
+fn known_intent_digests() {
+    let b = bundle();
+    let opts = EvalOptions::default();
+    let cases: [(&str, &str, &str); 3] = [
+        (
+            r#"{"tool_name": "Write_File", "args": {"path": "/w/a", "content": {"x": 1.5, "y": [1, -2, 1e21], "\u00e9": "q\"\n", "\ue000": null, "\ud83d\ude00": true}},
+                "targets": [{"kind": "path", "value": "/w/a", "operation": "write"}, {"kind": "url", "value": "https://API.example.com/x", "destructive": true}],
+                "arg_provenance": [{"arg_path": "$.path", "source": "user"}, {"arg_path": "$.content", "source": "EXTERNAL"}],
+                "skill_provenance": {"skill_name": "Web-Search", "skill_version": "1.2.0", "source": "Registry", "publisher": "ACME", "digest": "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "signature_key_id": "ABC"},
+                "context": {"identity": "bot", "workspace": "/w/", "risk_class": "HIGH"}}"#,
+            "sha256:56da817e2873ea4b8d2fa4cf46b2037ce9ec0b2f05080cf2d27e47c6e524a11d",
+            "require_approval",
+        ),
+        (
+            r#"{"tool_name": "exec", "args": {"command": "ls; sudo rm -rf /"}}"#,
+            "sha256:5ce589dec0884a06ff40e26b7c6920d35a9ff7ca70f6fae0e9c9b8479a5043c6",
+            "block",
+        ),
+        (
+            r#"{"tool_name": "read_file", "args": {"path": "../etc/passwd"}, "context": {"workspace": "/workspace"}}"#,
+            "sha256:c7f15f3479eb76f97e2b5a4b142aaf22034d3c673a309d0b25b15c518f09049b",
+            "block",
+        ),
+    ];
+    for (text, digest, verdict) in cases {
+        let r = same(&b, text.as_bytes(), &opts);
+        assert_eq!(r["intent_digest"], digest, "{text}");
+        assert_eq!(r["verdict"], verdict, "{text}");
+    }
+}
+
+#[test]
+fn canonical_text_is_rfc8785() {
+    let b = bundle();
+    for (_, text) in gait_run::bench::builtin_intents() {
+        let raw = gait_run::normalize::parse_json(&text).unwrap();
+        let n = gait_run::normalize::normalize_json(&raw, Some(&b.tables)).unwrap();
+        let v = n.canonical_value();
+        assert!(v.is_object());
+        assert_eq!(gait_run::jcs::to_string(&v).as_bytes(), n.canonical);
+        assert_eq!(
+            n.digest,
+            format!("sha256:{}", gait_run::hex(&gait_run::sha256(&n.canonical)))
+        );
+    }
+}
+
+#[test]
+fn every_kind_of_result_is_the_same_on_both_paths() {
+    let b = bundle();
+    let plain = EvalOptions::default();
+    let simulate = EvalOptions {
+        simulate: true,
+        ..Default::default()
+    };
+    let explain = EvalOptions {
+        explain: true,
+        ..Default::default()
+    };
+    let mut texts: Vec<Vec<u8>> = gait_run::bench::builtin_intents()
+        .into_iter()
+        .map(|(_, t)| t)
+        .collect();
+    for t in [
+        &b"not json"[..],
+        b"[]",
+        br#"{"tool_name": ""}"#,
+        br#"{"tool_name": "read_file", "tool_name": "exec"}"#,
+        br#"{"tool_name": "read_file", "args": {"path": "~/.ssh/id_rsa"}}"#,
+        br#"{"tool_name": "web_fetch", "args": {"url": "http://[::ffff:169.254.169.254]/"}, "context": {"risk_class": "low"}}"#,
+        br#"{"tool_name": "x", "context": {"risk_class": "weird"}}"#,
+    ] {
+        texts.push(t.to_vec());
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for t in &texts {
+        for opts in [&plain, &simulate, &explain] {
+            let r = same(&b, t, opts);
+            seen.insert((
+                r["verdict"].as_str().unwrap().to_owned(),
+                r.get("explain").is_some(),
+                r.get("simulated_verdict").is_some(),
+            ));
+        }
+    }
+    // The corpus reaches allow, block and require_approval, each with and
+    // without simulation, and explain.
+    for v in ["allow", "block"] {
+        assert!(seen.contains(&(v.to_owned(), false, false)), "{seen:?}");
+        assert!(seen.contains(&(v.to_owned(), true, false)), "{seen:?}");
+    }
+    assert!(seen.iter().any(|s| s.2), "{seen:?}");
+}
+
+fn arb_str() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("/workspace/a.txt".to_owned()),
+        Just("../../etc/passwd".to_owned()),
+        Just("https://API.github.com@evil.io/x".to_owned()),
+        Just("ls; sudo rm -rf /".to_owned()),
+        Just("q\"\\\n\u{1}é😀".to_owned()),
+        "[a-z/._~\\\\]{0,12}",
+    ]
+}
+
+fn arb_json(depth: u32) -> BoxedStrategy<serde_json::Value> {
+    let leaf = prop_oneof![
+        Just(serde_json::Value::Null),
+        any::<bool>().prop_map(serde_json::Value::from),
+        any::<i64>().prop_map(serde_json::Value::from),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(serde_json::Value::from),
+        arb_str().prop_map(serde_json::Value::from),
+    ];
+    if depth == 0 {
+        return leaf.boxed();
+    }
+    prop_oneof![
+        leaf,
+        prop::collection::vec(arb_json(depth - 1), 0..3).prop_map(serde_json::Value::from),
+        prop::collection::btree_map("[a-z\u{e9}\u{e000}]{1,3}", arb_json(depth - 1), 0..3)
+            .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+    ]
+    .boxed()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Generated intents (tool names the fixture maps, arbitrary args,
+    /// targets, provenance, context): both paths agree byte for byte, and
+    /// whitespace and key order do not change the digest.
+    #[test]
+    fn paths_agree_on_generated_intents(
+        tool in prop_oneof![Just("read_file"), Just("write_file"), Just("exec"), Just("web_fetch"), Just("Delete-File"), Just("x")],
+        args in prop::collection::btree_map(prop_oneof![Just("path".to_owned()), Just("url".to_owned()), Just("command".to_owned()), "[a-z]{1,4}".prop_map(|s| s)], arb_json(2), 0..4),
+        target in prop::option::of((prop_oneof![Just("path"), Just("url"), Just("host"), Just("command"), Just("other")], arb_str(), prop::option::of(prop_oneof![Just("read"), Just("write"), Just("delete"), Just("resolve"), Just("exec")]))),
+        source in prop::option::of(prop_oneof![Just("user"), Just("External"), Just("bogus")]),
+        risk in prop::option::of(prop_oneof![Just("low"), Just("HIGH"), Just("critical"), Just("odd")]),
+        simulate in any::<bool>(),
+    ) {
+        let b = bundle();
+        let mut intent = serde_json::json!({"tool_name": tool, "args": args,
+            "context": {"identity": "p", "workspace": "/workspace", "risk_class": risk}});
+        if let Some((kind, value, op)) = target {
+            intent["targets"] = serde_json::json!([{"kind": kind, "value": value, "operation": op}]);
+        }
+        if let Some(s) = source {
+            intent["arg_provenance"] = serde_json::json!([{"arg_path": "$.path", "source": s}]);
+        }
+        let opts = EvalOptions { simulate, ..Default::default() };
+        let compact = serde_json::to_vec(&intent).unwrap();
+        let r = same(&b, &compact, &opts);
+        let pretty = serde_json::to_vec_pretty(&intent).unwrap();
+        let r2 = same(&b, &pretty, &opts);
+        prop_assert_eq!(&r["intent_digest"], &r2["intent_digest"]);
+        prop_assert_eq!(&r["verdict"], &r2["verdict"]);
+    }
+}
