@@ -186,3 +186,25 @@ fn bench_report_matches_its_schema() {
     assert_valid(&schema("perf_eval_report.schema.json"), &report);
     assert_eq!(report["classes"].as_object().unwrap().len(), 6);
 }
+
+#[test]
+fn runtime_slo_budgets_match_their_schema_and_name_real_intents() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let budgets: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root.join("perf/runtime_slo_budgets.json")).unwrap(),
+    )
+    .unwrap();
+    let v = schema("runtime_slo_budgets.schema.json");
+    assert_valid(&v, &budgets);
+    // Every class with a budget has an intent file that exists, in both scopes.
+    for scope in ["in_process", "process"] {
+        let key = if scope == "in_process" { "budgets_ns" } else { "budgets_ms" };
+        for class in budgets[scope][key].as_object().unwrap().keys() {
+            let file = budgets["intents"][class]["file"].as_str().unwrap();
+            assert!(root.join(file).is_file(), "{class}: {file}");
+        }
+    }
+    let mut broken = budgets.clone();
+    broken["in_process"]["budgets_ns"]["fs.read"]["p50"] = serde_json::json!(-1);
+    assert!(!v.is_valid(&broken));
+}

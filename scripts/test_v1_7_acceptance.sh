@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Gait v1.7 acceptance (endpoint action model, skill supply chain, runtime SLO
+# proof), through the real release binaries:
+#
+#   1. endpoint policy fixtures: every intent of examples/policy/endpoint/intents
+#      through a signed bundle of its policy (fs, net, proc), verdict and exit
+#      code from the fixture's name (FAMILY_VERDICT_*.json); every family must
+#      show allow, block and require_approval;
+#   2. the skill supply-chain suite (scripts/test_skill_supply_chain.sh);
+#   3. the fail-closed matrix (runtime/tests/fail_closed.rs: invalid intents,
+#      missing required fields at high risk, unknown endpoint class, skill
+#      verification failures, every bundle rejection);
+#   4. policy tests with coverage (gaitc test examples/ --min-coverage 100);
+#   5. the runtime SLO check (scripts/check_runtime_slo.sh), whose fail-closed
+#      probes are the error budget.
+#
+# Runs every step, prints PASS/FAIL per step and a summary; exits 1 if any
+# step failed. Reports land in target/acceptance/.
+set -uo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+out="${CARGO_TARGET_DIR:-$root/target}/acceptance"
+mkdir -p "$out"
+if ! cargo build --release --quiet -p gaitc -p gait-run; then
+  echo "FAIL  build" >&2
+  exit 1
+fi
+bin="${CARGO_TARGET_DIR:-$root/target}/release"
+gaitc="$bin/gaitc"
+gaitrun="$bin/gait-run"
+command -v python3 >/dev/null || { echo "python3 is required" >&2; exit 1; }
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+steps_passed=0
+steps_failed=0
+failed_steps=()
+step() { # step NAME COMMAND...: runs it, logs to $out/NAME.log
+  local name=$1
+  shift
+  echo "== $name"
+  if "$@" >"$out/$name.log" 2>&1; then
+    tail -n 3 "$out/$name.log" | sed 's/^/   /'
+    echo "PASS  $name"
+    steps_passed=$((steps_passed + 1))
+  else
+    tail -n 25 "$out/$name.log" | sed 's/^/   /'
+    echo "FAIL  $name (log: $out/$name.log)"
+    steps_failed=$((steps_failed + 1))
+    failed_steps+=("$name")
+  fi
+}
+
+# ------------------------------------------------ 1. endpoint policy fixtures
+endpoint_fixtures() {
+  "$gaitc" keygen --out "$work/acc" >/dev/null || return 1
+  local fam policy file base verdict want_exit got got_exit n=0 bad=0
+  declare -A seen=()
+  for fam in fs net proc; do
+    policy="examples/policy/endpoint/$fam.gaitpol"
+    "$gaitc" build "$policy" -o "$work/$fam.gaitb" --key "$work/acc.key" >/dev/null || return 1
+    for file in examples/policy/endpoint/intents/"$fam"_*.json; do
+      base=$(basename "$file" .json)
+      case "$base" in
+        "${fam}"_allow_*) verdict=allow want_exit=0 ;;
+        "${fam}"_block_*) verdict=block want_exit=3 ;;
+        "${fam}"_require_approval_*) verdict=require_approval want_exit=4 ;;
+        *) echo "fixture $file: name must be FAMILY_(allow|block|require_approval)_*.json"; return 1 ;;
+      esac
+      got=$("$gaitrun" eval --bundle "$work/$fam.gaitb" --trust "$work/acc.pub" --intent "$file" |
+        python3 -c 'import json,sys; r=json.load(sys.stdin); print(r["verdict"], ",".join(r["endpoint_classes"]))')
+      got_exit=${PIPESTATUS[0]}
+      n=$((n + 1))
+      if [[ "${got%% *}" == "$verdict" && "$got_exit" == "$want_exit" ]]; then
+        echo "ok    $base: $got (exit $got_exit)"
+        seen["$fam/$verdict"]=1
+      else
+        echo "FAIL  $base: got '$got' exit $got_exit, want $verdict exit $want_exit"
+        bad=$((bad + 1))
+      fi
+    done
+    for verdict in allow block require_approval; do
+      if [[ -z "${seen[$fam/$verdict]:-}" ]]; then
+        echo "FAIL  family $fam has no passing $verdict fixture"
+        bad=$((bad + 1))
+      fi
+    done
+  done
+  echo "$n endpoint fixtures, $bad failure(s)"
+  [[ $bad -eq 0 && $n -gt 0 ]]
+}
+
+step endpoint-fixtures endpoint_fixtures
+step skill-supply-chain bash scripts/test_skill_supply_chain.sh
+step fail-closed-matrix cargo test --quiet -p gait-run --test fail_closed
+step policy-tests "$gaitc" test examples/ --coverage --min-coverage 100 --junit "$out/policy-tests.junit.xml"
+step runtime-slo bash scripts/check_runtime_slo.sh --report "$out/runtime_slo_report.json"
+
+# The checker can fail: with a 1 ns in-process p50 budget for fs.write it must
+# exit 5 and name the class, the percentile and how far over it is.
+slo_checker_fails_on_breach() {
+  python3 - "$root/perf/runtime_slo_budgets.json" "$work/tight.json" <<'PY'
+import json, sys
+b = json.load(open(sys.argv[1]))
+b["in_process"]["iterations"] = 2000
+b["process"]["runs"] = 3
+b["in_process"]["budgets_ns"]["fs.write"]["p50"] = 1
+json.dump(b, open(sys.argv[2], "w"))
+PY
+  local code=0
+  python3 scripts/check_runtime_slo.py --budgets "$work/tight.json" --report "$work/tight_report.json" 2>"$work/tight.err" || code=$?
+  cat "$work/tight.err"
+  [[ $code -eq 5 ]] || { echo "want exit 5, got $code"; return 1; }
+  grep -q 'in-process fs.write: p50 .* > budget 0.00 µs (+[0-9]*%); reproduce: gait-run bench' "$work/tight.err" ||
+    { echo "the message does not name class, percentile and excess"; return 1; }
+  python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["status"]=="fail" and r["in_process"]["fs.write"]["over"], r' "$work/tight_report.json"
+}
+step slo-checker-fails-on-breach slo_checker_fails_on_breach
+
+echo
+echo "v1.7 acceptance: $steps_passed passed, $steps_failed failed"
+if [[ $steps_failed -gt 0 ]]; then
+  echo "failed: ${failed_steps[*]}" >&2
+  exit 1
+fi
