@@ -198,7 +198,11 @@ fn runtime_slo_budgets_match_their_schema_and_name_real_intents() {
     assert_valid(&v, &budgets);
     // Every class with a budget has an intent file that exists, in both scopes.
     for scope in ["in_process", "process"] {
-        let key = if scope == "in_process" { "budgets_ns" } else { "budgets_ms" };
+        let key = if scope == "in_process" {
+            "budgets_ns"
+        } else {
+            "budgets_ms"
+        };
         for class in budgets[scope][key].as_object().unwrap().keys() {
             let file = budgets["intents"][class]["file"].as_str().unwrap();
             assert!(root.join(file).is_file(), "{class}: {file}");
