@@ -49,7 +49,8 @@ pub struct Intent {
     pub targets: Vec<Target>,
     pub provenance: Vec<ProvenanceSource>,
     pub skill: Option<Skill>,
-    /// Every string in `args` (values and object keys), for `args contain`.
+    /// Every string in `args` (values and object keys), for `args contain`
+    /// (empty when normalized for tables whose rules never test it).
     pub arg_strings: Vec<String>,
 }
 

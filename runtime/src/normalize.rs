@@ -165,8 +165,12 @@ pub fn normalize_json(raw: &Json<'_>, tables: Option<&Tables>) -> Result<Normali
         Some(v @ Json::Obj(_)) => v,
         Some(_) => return Err(invalid("args", "must be a JSON object")),
     };
+    // Every string of `args`, for `args contain`: skipped when the bundle's
+    // rules never read them.
     let mut arg_strings = Vec::new();
-    collect_strings(args, &mut arg_strings);
+    if tables.is_none_or(Tables::uses_arg_strings) {
+        collect_strings(args, &mut arg_strings);
+    }
 
     // Context.
     let context = object(member(obj, "context"), || "context".into())?;

@@ -953,6 +953,12 @@ impl Tables {
         Ok(())
     }
 
+    /// Whether any rule tests `args contain` (only then does a decision
+    /// read [`Intent::arg_strings`]).
+    pub fn uses_arg_strings(&self) -> bool {
+        self.matchers[matcher::MARKERS].patterns > 0
+    }
+
     pub fn rule_count(&self) -> usize {
         self.data.rules.len() / RULE_STRIDE
     }
