@@ -158,8 +158,18 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
     out.reserve(s.len() + 2);
     out.push(b'"');
     let bytes = s.as_bytes();
+    // Most strings need no escape: skip clean 8-byte words at once.
+    let mut clean = 0;
+    while let Some(word) = bytes.get(clean..clean + 8) {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(word);
+        if word_needs_escape(u64::from_le_bytes(w)) {
+            break;
+        }
+        clean += 8;
+    }
     let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
+    for (i, &b) in bytes.iter().enumerate().skip(clean) {
         if !NEEDS_ESCAPE[usize::from(b)] {
             continue;
         }
@@ -182,6 +192,18 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
     }
     out.extend_from_slice(&bytes[start..]);
     out.push(b'"');
+}
+
+/// Whether any byte of the word is a control, `"` or `\` (SWAR: a byte below
+/// 0x20, or equal to 0x22 or 0x5c, sets its high bit in the mask).
+fn word_needs_escape(w: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    let below_space = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
+    let quote = zero_byte(w ^ (ONES * u64::from(b'"')));
+    let backslash = zero_byte(w ^ (ONES * u64::from(b'\\')));
+    below_space | quote | backslash != 0
 }
 
 /// Bytes a JSON string must escape: controls, `"` and `\`.
@@ -385,13 +407,30 @@ mod tests {
 
     #[test]
     fn string_writer_matches_serde_json() {
-        for s in [
+        let mut cases: Vec<String> = [
             "",
             "plain",
             "q\"b\\s",
             "\u{0}\u{1f}\u{7f}\t\n\r\u{8}\u{c}",
             "é😀",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+        // Bytes that need an escape and their neighbours, at every position
+        // of a word and across the word boundary.
+        for special in [
+            '\u{0}', '\u{1f}', ' ', '!', '"', '#', '[', '\\', ']', '\u{7f}', 'é',
         ] {
+            for at in 0..18 {
+                let mut t: String = "abcdefghijklmnopq".chars().take(at).collect();
+                t.push(special);
+                t.push_str("tail-of-the-string");
+                cases.push(t);
+            }
+        }
+        for s in &cases {
+            let s = s.as_str();
             let mut out = Vec::new();
             write_str(&mut out, s);
             assert_eq!(out, serde_json::to_vec(s).unwrap(), "{s:?}");
