@@ -699,3 +699,36 @@ fn bad_requests_get_errors_and_the_server_goes_on() {
     assert_eq!(far, Value::Null);
     assert_eq!(c.shutdown(), 0);
 }
+
+#[test]
+fn a_module_changed_on_disk_rechecks_its_open_importers() {
+    let f = Fixture::new();
+    let mut c = f.start();
+    let policy = f.uri("policy.gaitpol");
+    let fixed = POLICY
+        .replace(
+            "when path in [\"/etc//shadow\"]",
+            "when any path in [\"/etc/shadow\"]",
+        )
+        .replace("workspce", "workspace")
+        .replace("fs.raed", "fs.read");
+    assert_eq!(c.open(&policy, &fixed), Vec::<Value>::new());
+    std::fs::write(f.path("shared.gaitpol"), SHARED.replace("hosts", "hostz")).unwrap();
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": f.uri("shared.gaitpol"), "type": 2}]}),
+    );
+    assert_eq!(codes(&c.diagnostics(&policy, Some(1))), ["E0020"]);
+}
+
+#[test]
+fn published_diagnostics_snapshot() {
+    let f = Fixture::new();
+    let mut c = f.start();
+    let uri = f.uri("policy.gaitpol");
+    let diags = c.open(&uri, POLICY);
+    let text = serde_json::to_string_pretty(&diags)
+        .unwrap()
+        .replace(&uri, "file:///WORKSPACE/policy.gaitpol");
+    insta::assert_snapshot!(text);
+}

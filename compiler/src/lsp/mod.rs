@@ -380,6 +380,19 @@ impl Server {
                 self.touch_importers(&key(&p.text_document.uri), now);
                 Vec::new()
             }
+            "workspace/didChangeWatchedFiles" => {
+                let Ok(p) = serde_json::from_value::<lt::DidChangeWatchedFilesParams>(n.params)
+                else {
+                    return Vec::new();
+                };
+                let paths: Vec<PathBuf> = p
+                    .changes
+                    .iter()
+                    .filter_map(|c| uri_to_path(&c.uri))
+                    .collect();
+                self.recheck_readers(&paths, None, now);
+                Vec::new()
+            }
             "textDocument/didClose" => {
                 let Ok(p) = serde_json::from_value::<lt::DidCloseTextDocumentParams>(n.params)
                 else {
@@ -401,13 +414,19 @@ impl Server {
         let Some(path) = self.docs.get(k).and_then(|d| d.path.clone()) else {
             return;
         };
+        self.recheck_readers(&[path], Some(k), now);
+    }
+
+    /// Re-checks (after the debounce) the open documents, other than `except`,
+    /// whose last check read one of `paths`.
+    fn recheck_readers(&mut self, paths: &[PathBuf], except: Option<&str>, now: Instant) {
         let due = now + self.debounce;
         let importers: Vec<String> = self
             .docs
             .iter_mut()
-            .filter(|(other, _)| other.as_str() != k)
+            .filter(|(other, _)| Some(other.as_str()) != except)
             .filter(|(_, d)| match &d.analysis {
-                Some(Ok(a)) => a.deps.contains(&path),
+                Some(Ok(a)) => paths.iter().any(|p| a.deps.contains(p)),
                 // Not analyzed yet (it will read the new text) or failed: re-check.
                 _ => true,
             })
