@@ -87,7 +87,9 @@ impl Server {
 
 fn run() -> Result<(), String> {
     let mut args = std::env::args().skip(1);
-    let gaitc = args.next().unwrap_or_else(|| "target/release/gaitc".to_owned());
+    let gaitc = args
+        .next()
+        .unwrap_or_else(|| "target/release/gaitc".to_owned());
     let changes: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(100);
     let debounce: Option<u64> = args.next().and_then(|a| a.parse().ok());
 
@@ -166,19 +168,28 @@ fn run() -> Result<(), String> {
         // Every other change breaks rule r{k} (`then allw`), the next one restores it.
         let k = n / 2 % 100;
         let edited = if n % 2 == 0 {
-            text.replacen(&format!("reason \"r{k}\""), &format!("reason \"r{k}\"\n  then allw"), 1)
+            text.replacen(
+                &format!("reason \"r{k}\""),
+                &format!("reason \"r{k}\"\n  then allw"),
+                1,
+            )
         } else {
             text.clone()
         };
         let sent = Instant::now();
-        s.send(&json!({"jsonrpc": "2.0", "method": "textDocument/didChange",
+        s.send(
+            &json!({"jsonrpc": "2.0", "method": "textDocument/didChange",
                        "params": {"textDocument": {"uri": uri, "version": version},
-                                  "contentChanges": [{"text": edited}]}}))?;
+                                  "contentChanges": [{"text": edited}]}}),
+        )?;
         let m = s.wait("diagnostics after a change", |m| {
             m["method"] == "textDocument/publishDiagnostics" && m["params"]["version"] == version
         })?;
         times.push(sent.elapsed().as_secs_f64() * 1e3);
-        let got = m["params"]["diagnostics"].as_array().map(Vec::len).unwrap_or(0);
+        let got = m["params"]["diagnostics"]
+            .as_array()
+            .map(Vec::len)
+            .unwrap_or(0);
         if n % 2 == 0 && got == 0 {
             return Err(format!("change {version}: the error was not reported"));
         }
