@@ -578,8 +578,9 @@ pub fn completion(a: Option<&Analysis>, text: &str, offset: usize) -> Vec<lt::Co
     }
     // At the start of a line: keywords of the enclosing block.
     let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
-    let line_before: String = before[line_start..].chars().collect();
-    let typed_word = line_before
+    let typed_word = before
+        .get(line_start..)
+        .unwrap_or("")
         .trim_start()
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.');
