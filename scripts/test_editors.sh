@@ -13,7 +13,9 @@ echo "== VS Code extension: client syntax check and TextMate grammar tests"
 
 echo "== Neovim end-to-end: diagnostic, code action, fix applied, diagnostics cleared"
 cargo build --quiet -p gaitc
-gaitc="$root/${CARGO_TARGET_DIR:-target}/debug/gaitc"
+target_dir=${CARGO_TARGET_DIR:-target}
+[[ "$target_dir" = /* ]] || target_dir="$root/$target_dir"
+gaitc="$target_dir/debug/gaitc"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cat > "$work/policy.gaitpol" <<'POLICY'
