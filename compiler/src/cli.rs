@@ -252,6 +252,20 @@ pub fn explain(code: Option<&str>, out: &mut dyn Write, err: &mut dyn Write) -> 
     }
 }
 
+/// `gaitc lsp`: the language server on standard input/output. Exit 0 after
+/// `shutdown` + `exit`, 1 when the client exits without `shutdown` or the
+/// connection fails.
+pub fn lsp(err: &mut dyn Write) -> i32 {
+    match crate::lsp::run_stdio() {
+        Ok(true) => exit::OK,
+        Ok(false) => exit::INTERNAL,
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            exit::INTERNAL
+        }
+    }
+}
+
 /// `gaitc keygen --out PREFIX`: writes `PREFIX.key` (0600) and `PREFIX.pub`.
 pub fn keygen(prefix: &Path, force: bool, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     let key_path = with_suffix(prefix, "key");

@@ -11,6 +11,7 @@ pub mod diag;
 pub mod eval;
 pub mod fmt;
 pub mod lower;
+pub mod lsp;
 pub mod skill;
 pub mod source;
 pub mod stdlib;

@@ -140,6 +140,12 @@ enum Command {
         /// A code such as E0031 or W0005.
         code: Option<String>,
     },
+    /// Run the language server (LSP over standard input/output) for editors.
+    ///
+    /// Diagnostics come from the same checker as `gaitc check`; also hover,
+    /// go to definition, document symbols, completion, formatting and quick
+    /// fixes. See docs/editors.md for VS Code, Neovim and Helix.
+    Lsp,
 }
 
 #[derive(Subcommand, Debug)]
@@ -240,6 +246,10 @@ fn main() {
         } => cli::check(&paths, format, deny_warnings, color, &mut out, &mut err),
         Command::Fmt { check, paths } => cli::fmt(&paths, check, color, &mut out, &mut err),
         Command::Explain { code } => cli::explain(code.as_deref(), &mut out, &mut err),
+        Command::Lsp => {
+            drop(out);
+            cli::lsp(&mut err)
+        }
         Command::Test {
             action:
                 Some(TestAction::Add {

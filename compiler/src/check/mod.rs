@@ -79,6 +79,8 @@ pub struct Session {
     by_key: HashMap<String, ModuleId>,
     loading: Vec<ModuleId>,
     diagnostics: Vec<Diagnostic>,
+    /// Texts that replace files on disk (by canonical path), e.g. documents open in an editor.
+    overlay: HashMap<PathBuf, String>,
 }
 
 /// The outcome of checking one policy file.
@@ -109,16 +111,38 @@ impl Session {
         self.diagnostics.push(d.in_file(file));
     }
 
+    /// Makes `load_path` (and file imports) read `text` instead of the file at
+    /// `path` (an absolute, canonical path; it need not exist on disk). Used by
+    /// the language server for documents open in the editor.
+    pub fn set_overlay(&mut self, path: PathBuf, text: String) {
+        self.overlay.insert(path, text);
+    }
+
     /// Loads a file from disk (display name as given). Errors reading it are
     /// returned as text; nothing is recorded.
     pub fn load_path(&mut self, path: &Path) -> Result<ModuleId, String> {
-        let key = std::fs::canonicalize(path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let key = match std::fs::canonicalize(path) {
+            Ok(key) => key,
+            Err(_) if self.overlay.contains_key(path) => path.to_path_buf(),
+            Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+        };
         let key_str = key.to_string_lossy().into_owned();
         if let Some(&id) = self.by_key.get(&key_str) {
             return Ok(id);
         }
-        let text = read_source(&key).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let text = match self.overlay.get(&key) {
+            Some(text) if text.len() > MAX_SOURCE_BYTES => {
+                return Err(format!(
+                    "cannot read {}: file is larger than {} MiB",
+                    path.display(),
+                    MAX_SOURCE_BYTES / (1024 * 1024)
+                ))
+            }
+            Some(text) => text.clone(),
+            None => {
+                read_source(&key).map_err(|e| format!("cannot read {}: {e}", path.display()))?
+            }
+        };
         let dir = key.parent().map(Path::to_path_buf).unwrap_or_default();
         Ok(self.add_module(key_str, path.display().to_string(), Some(key), dir, text))
     }
@@ -304,6 +328,28 @@ impl Session {
             .with_help("modules cannot import each other in a cycle; move the shared sets into a third module");
         self.report(self.modules[from].file, d);
         false
+    }
+
+    /// The module an import item (by its index in the module's items) resolved to.
+    pub fn import_target(&self, id: ModuleId, item_index: usize) -> Option<ModuleId> {
+        self.modules
+            .get(id)?
+            .imports
+            .get(&item_index)
+            .copied()
+            .flatten()
+    }
+
+    /// The module a name (`alias`, or the last segment of `std.NAME`) refers to in module `id`.
+    pub fn alias_target(&self, id: ModuleId, alias: &str) -> Option<ModuleId> {
+        self.modules.get(id)?.aliases.get(alias)?.0
+    }
+
+    /// The type and canonical items of a set defined in module `id`, when it
+    /// was resolved without errors (after [`Session::check`]).
+    pub fn set_values(&self, id: ModuleId, name: &str) -> Option<(SetType, &[String])> {
+        let def = self.modules.get(id)?.sets.get(name)?;
+        Some((def.ty?, def.items.as_deref()?))
     }
 
     // ------------------------------------------------------------ modules
