@@ -7,8 +7,9 @@
 //! (N ∈ {10, 100, 1,000, 10,000} rules, k ∈ {4, 16} domains per allowlist).
 //!
 //! First, before anything is timed, every engine decides the shared corpus
-//! of 10,000 intents of every (N, k) (`gait_benches::peers::agreement`); one
-//! disagreement ends the bench with exit 1. Then criterion times, per engine
+//! of 10,000 intents of every (N, k) (`gait_benches::peers::agreement`;
+//! 1,000 of them at N = 10,000 unless `GAIT_BENCH_FULL_AGREEMENT=1`, see
+//! [`corpus_size`]); one disagreement ends the bench with exit 1. Then criterion times, per engine
 //! and N: compile (source text to the engine's runnable form), load (where
 //! the engine has a separate step) and one decision (cycling through a
 //! first-rule hit, a middle hit, a last hit and a miss).
@@ -41,10 +42,22 @@ fn rule_counts() -> Vec<usize> {
     }
 }
 
+/// Intents of the agreement check before timing: the full corpus up to
+/// 1,000 rules; at 10,000 rules a tenth of it (every kind, 100 each) unless
+/// `GAIT_BENCH_FULL_AGREEMENT=1`: the full corpus there costs Cedar and
+/// regorus about 13 CPU-minutes per k (`--example agreement 10000` runs it).
+fn corpus_size(n: usize) -> usize {
+    if n < 10_000 || std::env::var_os("GAIT_BENCH_FULL_AGREEMENT").is_some_and(|v| v == "1") {
+        CORPUS_SIZE
+    } else {
+        CORPUS_SIZE / 10
+    }
+}
+
 /// The agreement check of one (N, k), its corpus split over two threads
 /// (each with its own engines).
 fn agree(n: usize, k: usize) -> Result<Agreement, String> {
-    let cases = corpus(&rules(n, k, SEED), CORPUS_SIZE, SEED);
+    let cases = corpus(&rules(n, k, SEED), corpus_size(n), SEED);
     let (a, b) = cases.split_at(cases.len() / 2);
     let check = |part: &[gait_benches::corpus::Case]| {
         Engines::build(n, k, SEED).and_then(|mut engines| agreement(&mut engines, part))

@@ -59,10 +59,12 @@ impl Cedar {
                 "path".to_owned(),
                 RestrictedExpression::new_string(one.clone()),
             )),
-            more => return Err(format!(
+            more => {
+                return Err(format!(
                 "{} paths: the Cedar mapping takes at most one (Cedar has no `like` over a set)",
                 more.len()
-            )),
+            ))
+            }
         }
         pairs.push((
             "domains".to_owned(),
