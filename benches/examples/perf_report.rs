@@ -74,6 +74,14 @@ fn human(ns: f64) -> String {
     }
 }
 
+fn ratio(r: f64) -> String {
+    if r >= 10.0 {
+        format!("{r:.0}×")
+    } else {
+        format!("{r:.2}×")
+    }
+}
+
 fn table(out: &mut String, r: &Results, group: &str, ids: &[&str]) -> Result<()> {
     let _ = writeln!(out, "| N | {} |", ids.join(" | "));
     let _ = writeln!(out, "|---:|{}", "---:|".repeat(ids.len()));
@@ -93,11 +101,11 @@ fn slope(t_small: f64, t_large: f64, n_small: usize, n_large: usize) -> f64 {
 
 fn growth(t: &[f64]) -> &'static str {
     let s = slope(t[2], t[3], 1_000, 10_000);
-    if s < 0.15 {
+    if s < 0.25 {
         "flat"
-    } else if s < 0.7 {
+    } else if s < 0.75 {
         "sublinear"
-    } else if s < 1.3 {
+    } else if s < 1.25 {
         "linear"
     } else {
         "superlinear"
@@ -178,7 +186,8 @@ fn markdown(r: &Results, root: &Path) -> Result<String> {
     let _ = writeln!(
         out,
         "\n#### Growth with N\n\n`10k ÷ 10` is the decision latency at 10,000 rules over that at 10; \
-         `slope` is d log t / d log N from 1,000 to 10,000 rules (0 = flat, 1 = linear).\n"
+         `slope` is d log t / d log N from 1,000 to 10,000 rules (0 = flat, 1 = linear; \
+         growth: flat below 0.25, sublinear below 0.75, linear below 1.25).\n"
     );
     let _ = writeln!(
         out,
@@ -193,7 +202,7 @@ fn markdown(r: &Results, root: &Path) -> Result<String> {
                 .iter()
                 .map(|&n| r.median(&format!("decision_k{k}"), id, n))
                 .collect::<Result<_>>()?;
-            cells.push(format!("{:.2}×", t[3] / t[0]));
+            cells.push(ratio(t[3] / t[0]));
             cells.push(format!("{:.2}", slope(t[2], t[3], 1_000, 10_000)));
             kinds.push(growth(&t));
         }
