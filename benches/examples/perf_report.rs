@@ -332,3 +332,35 @@ fn main() -> ExitCode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splice_replaces_only_between_the_markers() {
+        let doc = format!("head\n{BEGIN}\nold table\n{END}\ntail\n");
+        assert_eq!(
+            splice(&doc, "new table\n"),
+            Ok(format!("head\n{BEGIN}\nnew table\n{END}\ntail\n"))
+        );
+        let again = splice(&doc, "new table\n").unwrap_or_default();
+        assert_eq!(splice(&again, "new table\n"), Ok(again.clone()));
+        assert!(splice("no markers", "x").is_err());
+        assert!(splice(&format!("{BEGIN} but no end"), "x").is_err());
+    }
+
+    #[test]
+    fn slope_and_growth() {
+        assert!((slope(1.0, 10.0, 1_000, 10_000) - 1.0).abs() < 1e-9);
+        assert!(slope(5.0, 5.0, 1_000, 10_000).abs() < 1e-9);
+        assert_eq!(growth(&[1.0, 1.0, 1.0, 1.1]), "flat");
+        assert_eq!(growth(&[1.0, 1.0, 1.0, 10.0]), "linear");
+        assert_eq!(growth(&[1.0, 1.0, 1.0, 100.0]), "superlinear");
+        assert_eq!(human(305.0), "305 ns");
+        assert_eq!(human(19_900.0), "19.9 µs");
+        assert_eq!(human(1_234_000_000.0), "1.23 s");
+        assert_eq!(ratio(3227.4), "3227×");
+        assert_eq!(ratio(1.9), "1.90×");
+    }
+}
