@@ -8,22 +8,16 @@
 //! Run: `cargo bench -p gait-benches --bench bundle`.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use gait_run::bundle::{self, VerifyOptions};
+use gait_benches::gait;
+use gait_run::bundle;
 use gait_run::intent::{Intent, Target};
 use gait_run::keys::KeyPair;
 use gait_run::tables::Scratch;
 use gait_run::vocab::{EndpointClass, HostClass, Risk, TargetKind};
 use std::hint::black_box;
-use std::path::Path;
 
 fn build(n: usize, key: &KeyPair) -> Vec<u8> {
-    let src = gait_benches::gaitpol(n, 4, 42);
-    let mut s = gaitc::check::Session::new();
-    let id = s.load_source("bench.gaitpol", &src, Path::new("."));
-    let policy = s.check(id).policy.expect("generated policy checks");
-    gaitc::bundle::build(&s, id, &policy, &[key], None)
-        .expect("builds")
-        .0
+    gait::compile(&gait_benches::gaitpol(n, 4, 42), key).expect("generated policy builds")
 }
 
 /// An intent that hits rule `i` of the standard workload (path and url target).
@@ -59,12 +53,8 @@ fn hit(n: usize, i: usize) -> Intent {
 }
 
 fn benches(c: &mut Criterion) {
-    let key = KeyPair::from_seed(&[1; 32]);
-    let opts = VerifyOptions {
-        trust: vec![key.public().clone()],
-        now: 0,
-        ..VerifyOptions::default()
-    };
+    let key = gait::key();
+    let opts = gait::verify_options();
     let mut load = c.benchmark_group("load_verify");
     load.sample_size(20);
     let mut bundles = Vec::new();

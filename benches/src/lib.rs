@@ -3,6 +3,27 @@
 //! The standard workload (issue "performance proof"): N rules, each = a tool
 //! name + a path glob + a domain allowlist of k domains, mixing fs.read,
 //! fs.write and net.http tools.
+//!
+//! [`corpus`] builds the shared intent corpus, [`translate`] writes the same
+//! workload for Cedar and Rego, [`gait`] drives the Gait toolchain through
+//! its public API, and [`peers`] (feature `peers`) drives `cedar-policy` and
+//! `regorus` and checks that every engine agrees before anything is timed.
+
+pub mod corpus;
+pub mod gait;
+#[cfg(feature = "peers")]
+pub mod peers;
+pub mod translate;
+
+/// Errors of the bench tooling: a message with its context.
+pub type Result<T> = std::result::Result<T, String>;
+
+/// The rule counts of the comparison.
+pub const RULE_COUNTS: [usize; 4] = [10, 100, 1_000, 10_000];
+/// The allowlist sizes of the comparison.
+pub const DOMAIN_COUNTS: [usize; 2] = [4, 16];
+/// The seed of every generated workload and corpus of the comparison.
+pub const SEED: u64 = 42;
 
 /// A small deterministic PRNG (xorshift64*), so workloads are reproducible
 /// from a seed without pulling in a crate.
