@@ -5,11 +5,13 @@
 )]
 //! A typical decision, end to end in process: intent JSON text in, result
 //! JSON out (parse, normalize with the bundle's tool mappings, decide, build
-//! the result). Run: `cargo bench -p gait-benches --bench eval`.
+//! the result) — through the serving path `eval_into` (result bytes) and
+//! through `eval_text` (result value). Run:
+//! `cargo bench -p gait-benches --bench eval`.
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use gait_run::bundle::{verify, VerifyOptions};
-use gait_run::gate::{eval_text, EvalOptions};
+use gait_run::gate::{eval_into, eval_text, EvalOptions};
 use gait_run::keys::KeyPair;
 use gait_run::tables::Scratch;
 use std::hint::black_box;
@@ -49,13 +51,35 @@ fn bench(c: &mut Criterion) {
     let mut scratch = Scratch::default();
     let check = eval_text(&bundle, typical, &opts, &mut scratch);
     assert_eq!(check.result["verdict"], "allow", "{:#}", check.result);
+    let mut out = Vec::with_capacity(1024);
+    c.bench_function("eval_into/typical_write", |b| {
+        b.iter(|| {
+            out.clear();
+            black_box(eval_into(
+                &bundle,
+                black_box(typical),
+                &opts,
+                &mut scratch,
+                &mut out,
+            ))
+        })
+    });
     c.bench_function("eval_text/typical_write", |b| {
         b.iter(|| black_box(eval_text(&bundle, black_box(typical), &opts, &mut scratch)))
     });
     let egress = br#"{"tool_name":"web_fetch","args":{"url":"https://api.github.com/repos"},
         "arg_provenance":[{"arg_path":"$.url","source":"user"}],"context":{"identity":"a","workspace":"/workspace","risk_class":"low"}}"#;
-    c.bench_function("eval_text/egress", |b| {
-        b.iter(|| black_box(eval_text(&bundle, black_box(egress), &opts, &mut scratch)))
+    c.bench_function("eval_into/egress", |b| {
+        b.iter(|| {
+            out.clear();
+            black_box(eval_into(
+                &bundle,
+                black_box(egress),
+                &opts,
+                &mut scratch,
+                &mut out,
+            ))
+        })
     });
 }
 

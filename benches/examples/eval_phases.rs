@@ -29,23 +29,28 @@ fn main() {
         .next()
         .unwrap();
     let n = 50_000;
-    let raw = gait_run::normalize::parse(&text).unwrap();
-    let norm = gait_run::normalize::normalize(&raw, Some(&bundle.tables)).unwrap();
+    let raw = gait_run::normalize::parse_json(&text).unwrap();
+    let norm = gait_run::normalize::normalize_json(&raw, Some(&bundle.tables)).unwrap();
     let mut scratch = gait_run::tables::Scratch::default();
-    time("parse (serde_json::Value)", n, || {
-        gait_run::normalize::parse(&text).unwrap()
+    time("parse (borrowed JSON tree)", n, || {
+        gait_run::normalize::parse_json(&text).unwrap()
     });
     time("normalize (incl. digest)", n, || {
-        gait_run::normalize::normalize(&raw, Some(&bundle.tables)).unwrap()
+        gait_run::normalize::normalize_json(&raw, Some(&bundle.tables)).unwrap()
     });
-    time("  digest only (JCS+SHA-256)", n, || {
-        gait_run::jcs::sha256_hex(&norm.canonical)
+    time("  digest only (SHA-256)", n, || {
+        gait_run::sha256(&norm.canonical)
     });
     time("decide", n, || {
         bundle.tables.decide(&norm.intent, &mut scratch)
     });
     let eo = gait_run::gate::EvalOptions::default();
-    time("eval_text (all)", n, || {
+    let mut out = Vec::with_capacity(1024);
+    time("eval_into (all, bytes)", n, || {
+        out.clear();
+        gait_run::gate::eval_into(&bundle, &text, &eo, &mut scratch, &mut out)
+    });
+    time("eval_text (all, Value)", n, || {
         gait_run::gate::eval_text(&bundle, &text, &eo, &mut scratch)
     });
 }

@@ -50,6 +50,7 @@ pub struct Gait {
     pub bundle: Verified,
     scratch: Scratch,
     opts: EvalOptions,
+    out: Vec<u8>,
 }
 
 impl Gait {
@@ -58,6 +59,7 @@ impl Gait {
             bundle,
             scratch: Scratch::default(),
             opts: EvalOptions::default(),
+            out: Vec::with_capacity(1024),
         }
     }
 
@@ -82,10 +84,17 @@ impl Gait {
         self.bundle.tables.decide(intent, &mut self.scratch).verdict == Verdict::Allow
     }
 
-    /// The whole in-process path, intent JSON text to result
-    /// (`gait_run::gate::eval_text`): allowed or not.
+    /// The whole in-process path, intent JSON text to result bytes
+    /// (`gait_run::gate::eval_into`, the serving path): allowed or not.
     pub fn decide_json(&mut self, intent_json: &str) -> bool {
-        self.eval_json(intent_json).exit == gate::exit::ALLOW
+        self.out.clear();
+        gate::eval_into(
+            &self.bundle,
+            intent_json.as_bytes(),
+            &self.opts,
+            &mut self.scratch,
+            &mut self.out,
+        ) == gate::exit::ALLOW
     }
 
     /// The result of [`gait_run::gate::eval_text`].
