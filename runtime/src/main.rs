@@ -336,7 +336,7 @@ fn fail(code: &str, error: &str, exit_code: i32) -> i32 {
     exit_code
 }
 
-fn verify(path: &PathBuf, t: &TrustArgs) -> i32 {
+fn verify(path: &std::path::Path, t: &TrustArgs) -> i32 {
     let opts = match options(t) {
         Ok(o) => o,
         Err(e) => return fail("invalid_input", &e, exit::INVALID),

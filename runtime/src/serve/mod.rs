@@ -230,6 +230,18 @@ async fn serve(state: Arc<State>, args: &ServeArgs) -> i32 {
         (Ok(t), Ok(i)) => (t, i),
         _ => return startup_error("internal", "cannot install signal handlers", EXIT_INTERNAL),
     };
+    // Installed before the address is announced: a SIGHUP sent as soon as the
+    // server is up must reload, not kill it.
+    let hup = match signal(SignalKind::hangup()) {
+        Ok(h) => Some(h),
+        Err(e) => {
+            state.log.event(
+                "reload",
+                fields(json!({"result": "failure", "trigger": "startup", "error": format!("cannot handle SIGHUP: {e}")})),
+            );
+            None
+        }
+    };
     let local = listener.local_addr().map_or(args.listen, |a| a);
     {
         let b = state.bundle.load();
@@ -241,6 +253,7 @@ async fn serve(state: Arc<State>, args: &ServeArgs) -> i32 {
     println!("{}", json!({"listening": local.to_string()}));
     tokio::spawn(reload_loop(
         state.clone(),
+        hup,
         (args.watch_interval_ms > 0).then(|| Duration::from_millis(args.watch_interval_ms)),
     ));
     let mut http = hyper::server::conn::http1::Builder::new();
@@ -523,17 +536,11 @@ fn file_stamp(path: &std::path::Path) -> Option<(u64, i64, i64, u64)> {
         .map(|m| (m.len(), m.mtime(), m.mtime_nsec(), m.ino()))
 }
 
-async fn reload_loop(st: Arc<State>, watch: Option<Duration>) {
-    let mut hup = match signal(SignalKind::hangup()) {
-        Ok(h) => Some(h),
-        Err(e) => {
-            st.log.event(
-                "reload",
-                fields(json!({"result": "failure", "trigger": "startup", "error": format!("cannot handle SIGHUP: {e}")})),
-            );
-            None
-        }
-    };
+async fn reload_loop(
+    st: Arc<State>,
+    mut hup: Option<tokio::signal::unix::Signal>,
+    watch: Option<Duration>,
+) {
     let mut last = file_stamp(&st.bundle_path);
     let mut tick = tokio::time::interval(watch.unwrap_or(Duration::from_secs(3600)));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
