@@ -119,11 +119,17 @@ impl Server {
         })
     }
 
+    /// The log's lines, each checked against schemas/v1/serve_log.schema.json.
     fn log_lines(&self) -> Vec<Value> {
+        let schema = schema("serve_log.schema.json");
         std::fs::read_to_string(&self.log)
             .unwrap_or_default()
             .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
+            .map(|l| {
+                let v: Value = serde_json::from_str(l).unwrap();
+                assert_valid(&schema, &v);
+                v
+            })
             .collect()
     }
 
@@ -147,6 +153,22 @@ impl Drop for Server {
     }
 }
 
+fn schema(name: &str) -> jsonschema::Validator {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../schemas/v1")
+        .join(name);
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    jsonschema::validator_for(&v).unwrap()
+}
+
+fn assert_valid(validator: &jsonschema::Validator, instance: &Value) {
+    let errors: Vec<String> = validator
+        .iter_errors(instance)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}\n{instance:#}");
+}
+
 fn parse_metrics(text: &str) -> BTreeMap<String, f64> {
     text.lines()
         .filter(|l| !l.starts_with('#') && !l.is_empty())
@@ -164,9 +186,15 @@ struct Resp {
 }
 
 impl Resp {
+    /// The body as JSON; a gate result (it has a `verdict`) is checked
+    /// against schemas/v1/result.schema.json.
     fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&self.body)))
+        let v: Value = serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&self.body)));
+        if v.get("verdict").is_some() {
+            assert_valid(&schema("result.schema.json"), &v);
+        }
+        v
     }
     fn text(&self) -> String {
         String::from_utf8(self.body.clone()).unwrap()

@@ -553,9 +553,12 @@ async fn reload_loop(
                 "file_change"
             }
         };
+        // The stamp is taken before the file is read: a file replaced while
+        // it is being verified has another stamp, so it is reloaded at the
+        // next tick instead of being taken for the version just read.
+        last = file_stamp(&st.bundle_path);
         let st2 = st.clone();
         let _ = tokio::task::spawn_blocking(move || reload(&st2, trigger)).await;
-        last = file_stamp(&st.bundle_path);
     }
 }
 
