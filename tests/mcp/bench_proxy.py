@@ -14,6 +14,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 WS = "/tmp/gait-mcp-ws"
@@ -63,8 +64,9 @@ def main():
     os.makedirs(WS)
     with open(WS + "/hello.txt", "w") as f:
         f.write("hello\n")
+    log = os.path.join(tempfile.mkdtemp(), "proxy.log")
     proxied = [gait, "mcp-proxy", "--bundle", bundle, "--trust", trust, "--risk", "low",
-               "--workspace", WS, "--", server, WS]
+               "--workspace", WS, "--log", log, "--", server, WS]
     out = {"calls": n}
     # Alternate the two a few times so that drift of the machine hits both alike.
     rounds = {"direct": [], "proxy": []}
@@ -76,6 +78,9 @@ def main():
     out["added_p50_us"] = round(out["proxy"]["p50_us"] - out["direct"]["p50_us"], 1)
     out["added_p99_us"] = round(out["proxy"]["p99_us"] - out["direct"]["p99_us"], 1)
     out["added_mean_us"] = round(out["proxy"]["mean_us"] - out["direct"]["mean_us"], 1)
+    # The gate's own part of it, from the proxy's decision log.
+    decided = sorted(json.loads(l)["latency_us"] for l in open(log) if '"decision"' in l)
+    out["decision_us"] = {"p50": percentile(decided, 50), "p99": percentile(decided, 99), "samples": len(decided)}
     print(json.dumps(out, indent=2))
 
 
