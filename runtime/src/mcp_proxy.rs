@@ -90,7 +90,7 @@ struct Gate {
     context: Map<String, Value>,
     opts: EvalOptions,
     scratch: Scratch,
-    log: Option<Logger>,
+    log: Option<Arc<Logger>>,
 }
 
 pub fn run(args: McpProxyArgs) -> i32 {
@@ -116,7 +116,7 @@ pub fn run(args: McpProxyArgs) -> i32 {
     };
     let log = match args.log.as_deref().map(|p| Logger::open(Some(p))) {
         None => None,
-        Some(Ok(l)) => Some(l),
+        Some(Ok(l)) => Some(Arc::new(l)),
         Some(Err(e)) => return fail(format!("--log: cannot open: {e}"), EXIT_INVALID),
     };
     let mut context = Map::new();
@@ -162,7 +162,7 @@ pub fn run(args: McpProxyArgs) -> i32 {
     // Server → client; when the server's stdout ends, the proxy ends with the
     // server's exit status.
     let server_thread = {
-        let (child, out) = (child.clone(), out.clone());
+        let (child, out, log) = (child.clone(), out.clone(), gate.log.clone());
         std::thread::spawn(move || {
             let mut reader = BufReader::with_capacity(64 * 1024, server_out);
             let mut line = Vec::new();
@@ -180,13 +180,13 @@ pub fn run(args: McpProxyArgs) -> i32 {
             if let Ok(mut o) = out.lock() {
                 let _ = o.flush();
             }
+            if let Some(l) = log {
+                l.close();
+            }
             std::process::exit(code);
         })
     };
     client_to_server(&mut gate, server_in, &out);
-    if let Some(l) = gate.log.as_mut() {
-        l.close();
-    }
     // stdin ended and the server's stdin is closed: the server thread exits
     // the process once the server has exited.
     let _ = server_thread.join();

@@ -331,3 +331,60 @@ fn usage_errors_exit_6() {
         .unwrap();
     assert_eq!(out.status.code(), Some(6), "no server command");
 }
+
+#[test]
+fn the_decision_log_has_one_line_per_call() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("proxy.log");
+    let f = fixtures();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gait-run"))
+        .arg("mcp-proxy")
+        .arg("--bundle")
+        .arg(f.join("matrix.gaitb"))
+        .arg("--trust")
+        .arg(f.join("test.pub"))
+        .args(["--risk", "low", "--log"])
+        .arg(&log)
+        .args(["--", "cat"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(stdin, "{}", call(json!(1), "/workspace/a")).unwrap();
+    writeln!(stdin, "{}", call(json!(2), "/etc/passwd")).unwrap();
+    writeln!(stdin, r#"{{"jsonrpc":"2.0","id":3,"method":"ping"}}"#).unwrap();
+    drop(stdin);
+    let out = child.stdout.take().unwrap();
+    let _ = std::io::read_to_string(out).unwrap();
+    assert_eq!(wait(&mut child), 0);
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas/v1/serve_log.schema.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let lines: Vec<Value> = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .map(parse)
+        .collect();
+    assert_eq!(lines.len(), 2, "one line per tools/call, none for ping");
+    for l in &lines {
+        assert!(validator.is_valid(l), "{l}");
+        assert_eq!(l["event"], "decision");
+        assert_eq!(l["tool_name"], "read_file");
+        assert_eq!(l["endpoint_classes"], json!(["fs.read"]));
+    }
+    assert_eq!(
+        (&lines[0]["verdict"], &lines[0]["forwarded"]),
+        (&json!("allow"), &json!(true))
+    );
+    assert_eq!(
+        (&lines[1]["verdict"], &lines[1]["forwarded"]),
+        (&json!("block"), &json!(false))
+    );
+    assert_eq!(lines[1]["reason_codes"], json!(["default_block"]));
+}

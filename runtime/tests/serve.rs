@@ -657,7 +657,7 @@ fn non_loopback_listening_requires_a_token() {
 
 #[test]
 fn file_change_reload_good_tampered_and_lower_revision() {
-    let s = Server::start(&["--watch-interval-ms", "50"]);
+    let mut s = Server::start(&["--watch-interval-ms", "50"]);
     let original = digest_of(&std::fs::read(s.bundle_path()).unwrap());
     assert_eq!(s.digest(), original);
 
@@ -708,6 +708,9 @@ fn file_change_reload_good_tampered_and_lower_revision() {
         (s.digest() == same_rev_digest).then_some(())
     });
 
+    // The log is written in batches: stop the server to have all of it.
+    s.signal("-TERM");
+    assert_eq!(s.wait(), 0);
     let reloads: Vec<Value> = s
         .log_lines()
         .into_iter()
@@ -744,7 +747,7 @@ fn file_change_reload_good_tampered_and_lower_revision() {
 
 #[test]
 fn sighup_reloads_and_min_revision_is_honoured() {
-    let s = Server::start(&["--watch-interval-ms", "0", "--min-revision", "3"]);
+    let mut s = Server::start(&["--watch-interval-ms", "0", "--min-revision", "3"]);
     let original = s.digest();
     let rev6 = resigned(6);
     s.replace_bundle(&rev6);
@@ -769,6 +772,8 @@ fn sighup_reloads_and_min_revision_is_honoured() {
         (s.metrics()["gait_bundle_reloads_total{result=\"failure\"}"] == 1.0).then_some(())
     });
     assert_eq!(s.digest(), rev6_digest);
+    s.signal("-TERM");
+    assert_eq!(s.wait(), 0);
     let codes: Vec<Value> = s
         .log_lines()
         .into_iter()

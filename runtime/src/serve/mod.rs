@@ -206,9 +206,7 @@ pub fn run(args: ServeArgs) -> i32 {
     };
     let code = rt.block_on(serve(state.clone(), &args));
     drop(rt);
-    if let Some(mut st) = Arc::into_inner(state) {
-        st.log.close();
-    }
+    state.log.close();
     code
 }
 
