@@ -16,7 +16,7 @@ const BUCKETS: [f64; 14] = [
     0.25, 1.0,
 ];
 /// HTTP statuses the sidecar answers with (anything else counts as `other`).
-const STATUSES: [u16; 10] = [200, 400, 401, 404, 405, 408, 413, 415, 500, 503];
+const STATUSES: [u16; 9] = [200, 400, 401, 404, 405, 408, 413, 415, 500];
 
 fn class_count() -> usize {
     EndpointClass::ALL.len() + 1 // + "none": a decision with no target
