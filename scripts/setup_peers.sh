@@ -41,7 +41,8 @@ setup_venv() {
 
 setup_wrk() {
   local dir="$LOCAL/wrk"
-  if [ -x "$dir/bin/wrk" ] && "$dir/bin/wrk" --version 2>&1 | grep -q '^wrk'; then
+  # `wrk --version` exits 1 after printing its version.
+  if [ -x "$dir/bin/wrk" ] && case "$("$dir/bin/wrk" --version 2>&1 || true)" in wrk\ *) true ;; *) false ;; esac; then
     echo "setup_peers: wrk up to date"; return
   fi
   command -v apt-get >/dev/null || { echo "setup_peers: apt-get not found (wrk comes from Debian's packages)" >&2; exit 1; }
@@ -62,7 +63,10 @@ LD_LIBRARY_PATH="$dir/${lib#"$dir.tmp/"}\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}"
 WRAP
   chmod +x "$dir.tmp/bin/wrk"
   rm -rf "$dir" && mv "$dir.tmp" "$dir"
-  "$dir/bin/wrk" --version 2>&1 | head -n1 || true
+  case "$("$dir/bin/wrk" --version 2>&1 || true)" in
+    wrk\ *) echo "setup_peers: installed $("$dir/bin/wrk" --version 2>&1 | head -n1 || true)" ;;
+    *) echo "setup_peers: wrk does not run after installing it" >&2; exit 1 ;;
+  esac
 }
 
 targets=("$@")
