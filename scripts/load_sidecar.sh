@@ -9,14 +9,14 @@
 # percentiles and peak RSS as JSON (also written to target/load_sidecar.json).
 #
 #   scripts/load_sidecar.sh [DURATION_S] [CONNECTIONS] [WRK_THREADS] [SERVER_WORKERS]
-# Defaults: 10 s, 32 connections, 1 wrk thread, 1 sidecar worker (2 cores:
+# Defaults: 10 s, 16 connections, 1 wrk thread, 1 sidecar worker (2 cores:
 # one for the load generator, one for the sidecar).
 # Environment: BUNDLE, TRUST (default: the runtime's test fixture policy).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 DURATION="${1:-10}"
-CONNS="${2:-32}"
+CONNS="${2:-16}"
 WRK_THREADS="${3:-1}"
 WORKERS="${4:-1}"
 BUNDLE="${BUNDLE:-$ROOT/runtime/tests/fixtures/matrix.gaitb}"

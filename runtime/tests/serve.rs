@@ -192,7 +192,8 @@ impl Resp {
         let v: Value = serde_json::from_slice(&self.body)
             .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&self.body)));
         if v.get("verdict").is_some() {
-            assert_valid(&schema("result.schema.json"), &v);
+            static RESULT: std::sync::OnceLock<jsonschema::Validator> = std::sync::OnceLock::new();
+            assert_valid(RESULT.get_or_init(|| schema("result.schema.json")), &v);
         }
         v
     }
