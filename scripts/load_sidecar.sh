@@ -49,9 +49,15 @@ ALLOWED_DIGESTS="$(for p in /workspace/src/main.rs docs/readme.md; do
 done | sort -u)"
 [ "$(echo "$ALLOWED_DIGESTS" | wc -l)" = 2 ] || fail "cannot compute the allowed intents' digests"
 
+# CPU time (user + system, clock ticks) the sidecar has used so far.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$PID/stat"; }
+CPU0="$(cpu_ticks)"
 echo "load_sidecar: wrk -t$WRK_THREADS -c$CONNS -d${DURATION}s against $ADDR (sidecar workers: $WORKERS)" >&2
 .local/wrk/bin/wrk -t"$WRK_THREADS" -c"$CONNS" -d"${DURATION}s" --timeout 5s --latency \
   -s scripts/load_sidecar.lua "http://$ADDR/v1/eval" > "$WORK/wrk.out"
+CPU1="$(cpu_ticks)"
+TICKS="$(getconf CLK_TCK)"
+LOADAVG="$(cut -d' ' -f1 /proc/loadavg)"
 grep -E 'Requests/sec|Latency|Socket errors|Non-2xx' "$WORK/wrk.out" >&2 || true
 LOADJSON="$(sed -n 's/^LOADJSON //p' "$WORK/wrk.out")"
 [ -n "$LOADJSON" ] || fail "no summary from wrk: $(cat "$WORK/wrk.out")"
@@ -97,9 +103,10 @@ kill -TERM "$PID"
 wait "$PID" || fail "the sidecar exited with $? after SIGTERM"
 PID=""
 
-python3 - "$WORK/decisions.log" "$LOADJSON" "$RSS_KB" "$ALLOWED_DIGESTS" "$DURATION" "$CONNS" "$WRK_THREADS" "$WORKERS" <<'PY' > "$WORK/result.json" || fail "checks failed (see above)"
+python3 - "$WORK/decisions.log" "$LOADJSON" "$RSS_KB" "$ALLOWED_DIGESTS" "$DURATION" "$CONNS" "$WRK_THREADS" "$WORKERS" \
+  "$((CPU1 - CPU0))" "$TICKS" "$LOADAVG" <<'PY' > "$WORK/result.json" || fail "checks failed (see above)"
 import json, sys
-log, load, rss_kb, allowed, duration, conns, wthreads, workers = sys.argv[1:]
+log, load, rss_kb, allowed, duration, conns, wthreads, workers, cpu_ticks, clk_tck, loadavg = sys.argv[1:]
 load = json.loads(load)
 allowed = set(allowed.split())
 decisions, by_status, bad = 0, {}, []
@@ -123,6 +130,10 @@ out = {
     "decisions_logged": decisions, "logged_by_status_and_verdict": by_status,
     "invalid_requests_allowed": len(bad) + load["allow_with_non_200"],
     "peak_rss_kib": int(rss_kb),
+    # CPU the sidecar spent per request (user + system, from /proc): what one
+    # core can serve when nothing else competes for it.
+    "sidecar_cpu_us_per_request": round(int(cpu_ticks) / int(clk_tck) * 1e6 / max(1, load["requests"]), 1),
+    "load_average_1m_at_end": float(loadavg),
 }
 print(json.dumps(out, indent=2))
 problems = []
