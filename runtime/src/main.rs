@@ -87,9 +87,11 @@ enum Command {
         #[arg(long)]
         report: Option<PathBuf>,
     },
-    /// HTTP sidecar: POST /v1/eval (intent in, result out), GET /healthz,
-    /// GET /metrics (Prometheus). Reloads the bundle on SIGHUP and when the
-    /// file changes (verified first; a rejected one keeps the old serving).
+    /// HTTP sidecar: POST /v1/eval, GET /healthz, GET /metrics.
+    ///
+    /// POST /v1/eval takes an intent and answers the result; /metrics is in
+    /// Prometheus text format. The bundle is reloaded on SIGHUP and when its
+    /// file changes, verified first: a rejected one keeps the old serving.
     ///
     /// HTTP 200 for every verdict, 400 invalid intent, 413 body over the cap,
     /// 415 not application/json, 401 without the bearer token (when one is
