@@ -113,8 +113,7 @@ enum Command {
     /// with the server's exit status (2 bundle rejected, 6 usage).
     ///
     /// Example:
-    ///   gait-run mcp-proxy --bundle p.gaitb --trust release.pub --risk low \
-    ///     --workspace /ws -- mcp-server-filesystem /ws
+    ///   gait-run mcp-proxy --bundle p.gaitb --trust release.pub --risk low --workspace /ws -- mcp-server-filesystem /ws
     McpProxy(mcp_proxy::McpProxyArgs),
     /// Signed decision traces.
     Trace {
