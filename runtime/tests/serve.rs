@@ -858,3 +858,20 @@ fn traces_are_written_and_verify() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["verdict"], "block");
 }
+
+#[test]
+fn sigint_also_shuts_down_gracefully() {
+    let mut s = Server::start(&[]);
+    assert_eq!(s.conn().eval(&allow_intent()).status, 200);
+    s.signal("-INT");
+    assert_eq!(s.wait(), 0);
+    let events: Vec<Value> = s
+        .log_lines()
+        .into_iter()
+        .map(|l| l["event"].clone())
+        .collect();
+    assert_eq!(
+        events,
+        [json!("listening"), json!("decision"), json!("shutdown")]
+    );
+}
