@@ -38,6 +38,12 @@ struct Shared {
     drained: Condvar,
 }
 
+/// The current time as a log line's `ts` (RFC 3339, UTC, nanoseconds).
+pub fn now() -> String {
+    let (secs, nanos) = gait_run::time::now();
+    gait_run::time::format_rfc3339_nanos(secs, nanos)
+}
+
 pub struct Logger {
     shared: Arc<Shared>,
     worker: Mutex<Option<JoinHandle<()>>>,
@@ -105,16 +111,23 @@ impl Logger {
     pub fn event(&self, event: &str, fields: Map<String, Value>) {
         let mut line = Map::with_capacity(fields.len() + 3);
         line.insert("schema_id".into(), Value::from(SCHEMA_ID));
-        let (secs, nanos) = gait_run::time::now();
-        line.insert(
-            "ts".into(),
-            Value::from(gait_run::time::format_rfc3339_nanos(secs, nanos)),
-        );
+        line.insert("ts".into(), Value::from(now()));
         line.insert("event".into(), Value::from(event));
         line.extend(fields);
         let mut text = Value::Object(line).to_string();
         text.push('\n');
         self.append(text.as_bytes());
+    }
+
+    /// Writes one line that a caller built as a struct (the hot path: no
+    /// intermediate JSON values). It must carry `schema_id`, `ts` ([`now`])
+    /// and `event` like [`Logger::event`]'s lines.
+    pub fn line<T: serde::Serialize>(&self, line: &T) {
+        let mut text = serde_json::to_vec(line).unwrap_or_default();
+        if !text.is_empty() {
+            text.push(b'\n');
+            self.append(&text);
+        }
     }
 
     fn append(&self, bytes: &[u8]) {

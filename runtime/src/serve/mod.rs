@@ -511,19 +511,36 @@ fn record(st: &State, bundle: &Verified, result: &Value, status: StatusCode, lat
     let trace_id = result["intent_digest"]
         .as_str()
         .map(|d| gate::trace_id(&bundle.policy_digest, d, verdict));
-    st.log.event(
-        "decision",
-        fields(json!({
-            "trace_id": trace_id,
-            "status": status.as_u16(),
-            "verdict": verdict,
-            "reason_codes": result["reason_codes"],
-            "endpoint_classes": classes,
-            "latency_us": u64::try_from(latency.as_micros()).unwrap_or(u64::MAX),
-            "policy_digest": bundle.policy_digest,
-            "intent_digest": result["intent_digest"],
-        })),
-    );
+    st.log.line(&DecisionLine {
+        schema_id: log::SCHEMA_ID,
+        ts: log::now(),
+        event: "decision",
+        trace_id,
+        status: status.as_u16(),
+        verdict,
+        reason_codes: &result["reason_codes"],
+        endpoint_classes: &classes,
+        latency_us: u64::try_from(latency.as_micros()).unwrap_or(u64::MAX),
+        policy_digest: &bundle.policy_digest,
+        intent_digest: &result["intent_digest"],
+    });
+}
+
+/// A `decision` log line (schemas/v1/serve_log.schema.json), serialized
+/// directly: the per-request path builds no JSON values for it.
+#[derive(serde::Serialize)]
+struct DecisionLine<'a> {
+    schema_id: &'static str,
+    ts: String,
+    event: &'static str,
+    trace_id: Option<String>,
+    status: u16,
+    verdict: &'a str,
+    reason_codes: &'a Value,
+    endpoint_classes: &'a [&'a str],
+    latency_us: u64,
+    policy_digest: &'a str,
+    intent_digest: &'a Value,
 }
 
 /// Identity of the bundle file's current version, as far as metadata tells.
