@@ -18,6 +18,11 @@ pub const MODULES: &[(&str, &str, &str)] = &[
         "network.gaitpol",
         include_str!("../../stdlib/network.gaitpol"),
     ),
+    (
+        "std.mcp.filesystem",
+        "mcp/filesystem.gaitpol",
+        include_str!("../../stdlib/mcp/filesystem.gaitpol"),
+    ),
 ];
 
 /// The source of a stdlib module by import name (`std.secrets`).

@@ -1,7 +1,12 @@
 //! The `gait-run` command line.
 
-use clap::{Parser, Subcommand};
-use gait_run::bundle::{self, VerifyOptions};
+mod cli_args;
+mod mcp_proxy;
+mod serve;
+
+use clap::{Args, Parser, Subcommand};
+use cli_args::{options, read_verified, TrustArgs};
+use gait_run::bundle;
 use gait_run::gate;
 use gait_run::keys::{KeyPair, PublicKey};
 use gait_run::normalize::IntentError;
@@ -27,25 +32,6 @@ struct Cli {
     #[command(subcommand)]
     command: Command,
 }
-
-#[derive(Args, Debug, Clone)]
-struct TrustArgs {
-    /// Trusted public key file (repeat for key rotation).
-    #[arg(long = "trust", value_name = "PUBFILE")]
-    trust: Vec<PathBuf>,
-    /// Accept only the bundle with this policy digest (`sha256:...`).
-    #[arg(long, value_name = "sha256:HEX")]
-    pin: Option<String>,
-    /// Reject bundles whose revision is lower (anti-rollback).
-    #[arg(long, value_name = "N")]
-    min_revision: Option<u32>,
-    /// Skip signature checks when no --trust is given (results say
-    /// "bundle_verified": false). Never use in production.
-    #[arg(long)]
-    insecure_skip_verify: bool,
-}
-
-use clap::Args;
 
 #[derive(Subcommand, Debug)]
 enum Command {
@@ -101,6 +87,34 @@ enum Command {
         #[arg(long)]
         report: Option<PathBuf>,
     },
+    /// HTTP sidecar: POST /v1/eval, GET /healthz, GET /metrics.
+    ///
+    /// POST /v1/eval takes an intent and answers the result; /metrics is in
+    /// Prometheus text format. The bundle is reloaded on SIGHUP and when its
+    /// file changes, verified first: a rejected one keeps the old serving.
+    ///
+    /// HTTP 200 for every verdict, 400 invalid intent, 413 body over the cap,
+    /// 415 not application/json, 401 without the bearer token (when one is
+    /// set), 404/405 other routes/methods. One JSON log line per decision.
+    /// Exit: 0 after a graceful shutdown (SIGTERM/SIGINT), 2 bundle rejected
+    /// at start, 6 usage (e.g. a non-loopback --listen without
+    /// --auth-token-env), 1 internal.
+    ///
+    /// Example:
+    ///   gait-run serve --bundle p.gaitb --trust release.pub --listen 127.0.0.1:8787
+    Serve(serve::ServeArgs),
+    /// MCP stdio proxy: spawns the server and gates every tools/call.
+    ///
+    /// Newline-delimited JSON-RPC 2.0 between the client (this process's
+    /// stdin/stdout) and the server. A tools/call the policy allows is
+    /// forwarded unchanged; any other verdict is answered to the client as a
+    /// tool result with isError: true and never reaches the server.
+    /// Everything else passes through unchanged, in order, both ways. Exits
+    /// with the server's exit status (2 bundle rejected, 6 usage).
+    ///
+    /// Example:
+    ///   gait-run mcp-proxy --bundle p.gaitb --trust release.pub --risk low --workspace /ws -- mcp-server-filesystem /ws
+    McpProxy(mcp_proxy::McpProxyArgs),
     /// Signed decision traces.
     Trace {
         #[command(subcommand)]
@@ -172,6 +186,8 @@ fn main() {
     let code = match cli.command {
         Command::Verify { bundle, trust } => verify(&bundle, &trust),
         Command::Eval(args) => eval(args),
+        Command::Serve(args) => serve::run(args),
+        Command::McpProxy(args) => mcp_proxy::run(args),
         Command::Bench {
             bundle,
             trust,
@@ -239,16 +255,7 @@ fn eval(args: EvalArgs) -> i32 {
         eprintln!("error: {rej}");
         o.exit
     };
-    let bytes = match std::fs::read(&bundle_path) {
-        Ok(b) => b,
-        Err(e) => {
-            return reject(bundle::Rejection {
-                code: bundle::RejectCode::Malformed,
-                message: format!("cannot read {}: {e}", bundle_path.display()),
-            })
-        }
-    };
-    let verified = match bundle::verify(&bytes, &opts) {
+    let verified = match read_verified(&bundle_path, &opts) {
         Ok(v) => v,
         Err(rej) => return reject(rej),
     };
@@ -330,47 +337,12 @@ fn fail(code: &str, error: &str, exit_code: i32) -> i32 {
     exit_code
 }
 
-fn options(t: &TrustArgs) -> Result<VerifyOptions, String> {
-    let mut trust = Vec::new();
-    for p in &t.trust {
-        trust.push(PublicKey::read(p).map_err(|e| e.to_string())?);
-    }
-    if trust.is_empty() && !t.insecure_skip_verify {
-        return Err("no --trust key given: refusing to accept an unverified bundle (add --trust PUBFILE, or --insecure-skip-verify for tests)".into());
-    }
-    if let Some(pin) = &t.pin {
-        let hex = pin.strip_prefix("sha256:").unwrap_or("");
-        if hex.len() != 64 || !hex.bytes().all(|c| c.is_ascii_hexdigit()) {
-            return Err(format!(
-                "--pin must be sha256: followed by 64 hex digits, got `{pin}`"
-            ));
-        }
-    }
-    Ok(VerifyOptions {
-        trust,
-        pin: t.pin.clone(),
-        min_revision: t.min_revision,
-        now: gait_run::time::now().0,
-        insecure_skip_verify: t.insecure_skip_verify,
-    })
-}
-
-fn verify(path: &PathBuf, t: &TrustArgs) -> i32 {
+fn verify(path: &std::path::Path, t: &TrustArgs) -> i32 {
     let opts = match options(t) {
         Ok(o) => o,
         Err(e) => return fail("invalid_input", &e, exit::INVALID),
     };
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) => {
-            return fail(
-                "bundle_malformed",
-                &format!("cannot read {}: {e}", path.display()),
-                exit::VERIFY,
-            )
-        }
-    };
-    match bundle::verify(&bytes, &opts) {
+    match read_verified(path, &opts) {
         Ok(v) => {
             println!(
                 "{}",
@@ -408,17 +380,7 @@ fn bench(
             exit::INVALID,
         );
     }
-    let bytes = match std::fs::read(bundle_path) {
-        Ok(b) => b,
-        Err(e) => {
-            return fail(
-                "bundle_malformed",
-                &format!("cannot read {}: {e}", bundle_path.display()),
-                exit::VERIFY,
-            )
-        }
-    };
-    let verified = match bundle::verify(&bytes, &opts) {
+    let verified = match read_verified(bundle_path, &opts) {
         Ok(v) => v,
         Err(rej) => return fail(rej.code.as_str(), &rej.message, exit::VERIFY),
     };

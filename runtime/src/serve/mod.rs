@@ -1,0 +1,607 @@
+//! `gait-run serve`: the HTTP sidecar (runtime.md §8, docs/integration/sidecar.md).
+//!
+//! hyper 1.x HTTP/1.1 on a multi-threaded tokio runtime. `POST /v1/eval`
+//! answers a gate result (200 for every verdict, 400 invalid intent, 413 over
+//! the body cap, 415 not JSON, 408 body too slow; every one of them a `block`
+//! result except the 200s), `GET /healthz`, `GET /metrics`. The bundle is held
+//! in an `ArcSwap`: a request takes one `Arc<Verified>` and decides with it
+//! from start to end, and a reload swaps in a completely verified bundle, so
+//! no request ever sees a half-loaded one.
+
+pub mod log;
+mod metrics;
+
+use crate::cli_args::{options, read_verified, TrustArgs};
+use arc_swap::ArcSwap;
+use bytes::Bytes;
+use clap::Args;
+use gait_run::bundle::{Verified, VerifyOptions};
+use gait_run::gate::{self, EvalOptions, Outcome};
+use gait_run::keys::KeyPair;
+use gait_run::normalize::IntentError;
+use gait_run::tables::Scratch;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{self, HeaderValue};
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use log::Logger;
+use metrics::Metrics;
+use serde_json::{json, Map, Value};
+use std::cell::RefCell;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use subtle::ConstantTimeEq;
+use tokio::signal::unix::{signal, SignalKind};
+
+/// Arguments of `gait-run serve`.
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// The bundle file (watched for changes and re-read on SIGHUP).
+    #[arg(long)]
+    bundle: PathBuf,
+    #[command(flatten)]
+    trust: TrustArgs,
+    /// Address to listen on (`127.0.0.1:0` picks a free port; the bound address
+    /// is printed on stdout as `{"listening": "ADDR"}`).
+    #[arg(long, default_value = "127.0.0.1:8787", value_name = "ADDR:PORT")]
+    listen: SocketAddr,
+    /// Environment variable holding the bearer token that /v1/eval and /metrics
+    /// require (`Authorization: Bearer TOKEN`). Required when --listen is not a
+    /// loopback address.
+    #[arg(long, value_name = "VAR")]
+    auth_token_env: Option<String>,
+    /// Largest request body accepted; larger ones are answered 413.
+    #[arg(long, default_value_t = 1024 * 1024, value_name = "BYTES")]
+    max_body_bytes: usize,
+    /// Time allowed to read a request's headers (then the connection is closed).
+    #[arg(long, default_value_t = 5_000, value_name = "MS")]
+    header_timeout_ms: u64,
+    /// Time allowed to read a request's body (then 408).
+    #[arg(long, default_value_t = 10_000, value_name = "MS")]
+    request_timeout_ms: u64,
+    /// How often the bundle file is checked for a change (size, mtime, inode);
+    /// 0 turns watching off (SIGHUP still reloads).
+    #[arg(long, default_value_t = 500, value_name = "MS")]
+    watch_interval_ms: u64,
+    /// On SIGTERM/SIGINT, how long in-flight requests may take to finish.
+    #[arg(long, default_value_t = 30_000, value_name = "MS")]
+    shutdown_timeout_ms: u64,
+    /// Write the JSON log lines (one per decision) to this file instead of stderr.
+    #[arg(long, value_name = "FILE")]
+    log: Option<PathBuf>,
+    /// Worker threads (default: the number of CPUs).
+    #[arg(long, value_name = "N")]
+    workers: Option<usize>,
+    /// Non-enforcing: block/require_approval become allow (as `eval --simulate`).
+    #[arg(long)]
+    simulate: bool,
+    /// Write a signed trace (trace_<id>.json) of every decision into this directory.
+    #[arg(long, requires = "trace_key")]
+    trace_dir: Option<PathBuf>,
+    /// Private key signing the traces.
+    #[arg(long, requires = "trace_dir")]
+    trace_key: Option<PathBuf>,
+}
+
+/// Exit codes (runtime.md §1).
+const EXIT_OK: i32 = 0;
+const EXIT_INTERNAL: i32 = 1;
+const EXIT_INVALID: i32 = 6;
+
+struct State {
+    bundle: ArcSwap<Verified>,
+    bundle_path: PathBuf,
+    verify: VerifyOptions,
+    eval: EvalOptions,
+    /// SHA-256 of the bearer token (compared in constant time).
+    token_sha256: Option<[u8; 32]>,
+    max_body: usize,
+    request_timeout: Duration,
+    metrics: Metrics,
+    log: Logger,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+fn startup_error(code: &str, message: &str, exit: i32) -> i32 {
+    println!("{}", json!({"ok": false, "code": code, "error": message}));
+    eprintln!("error: {code}: {message}");
+    exit
+}
+
+/// Runs the sidecar until SIGTERM/SIGINT; returns the exit code.
+pub fn run(args: ServeArgs) -> i32 {
+    let verify = match options(&args.trust) {
+        Ok(o) => o,
+        Err(e) => return startup_error("invalid_input", &e, EXIT_INVALID),
+    };
+    let token_sha256 = match &args.auth_token_env {
+        Some(var) => match std::env::var(var) {
+            Ok(t) if !t.trim().is_empty() => Some(gait_run::sha256(t.trim().as_bytes())),
+            _ => {
+                return startup_error(
+                    "invalid_input",
+                    &format!("--auth-token-env {var}: the variable is unset or empty"),
+                    EXIT_INVALID,
+                )
+            }
+        },
+        None if !args.listen.ip().is_loopback() => {
+            return startup_error(
+                "invalid_input",
+                &format!(
+                    "--listen {} is not a loopback address: give a bearer token with --auth-token-env VAR",
+                    args.listen
+                ),
+                EXIT_INVALID,
+            )
+        }
+        None => None,
+    };
+    if args.max_body_bytes == 0 {
+        return startup_error(
+            "invalid_input",
+            "--max-body-bytes must be at least 1",
+            EXIT_INVALID,
+        );
+    }
+    let trace = match (&args.trace_dir, &args.trace_key) {
+        (Some(dir), Some(key)) => match KeyPair::read(key) {
+            Ok(k) => Some((dir.clone(), k)),
+            Err(e) => {
+                return startup_error("invalid_input", &format!("--trace-key: {e}"), EXIT_INVALID)
+            }
+        },
+        _ => None,
+    };
+    let verified = match read_verified(&args.bundle, &verify) {
+        Ok(v) => v,
+        Err(rej) => return startup_error(rej.code.as_str(), &rej.message, gate::exit::VERIFY),
+    };
+    let log = match Logger::open(args.log.as_deref()) {
+        Ok(l) => l,
+        Err(e) => {
+            return startup_error(
+                "invalid_input",
+                &format!("--log: cannot open: {e}"),
+                EXIT_INVALID,
+            )
+        }
+    };
+    let state = Arc::new(State {
+        bundle: ArcSwap::from_pointee(verified),
+        bundle_path: args.bundle.clone(),
+        verify,
+        eval: EvalOptions {
+            simulate: args.simulate,
+            explain: false,
+            trace,
+        },
+        token_sha256,
+        max_body: args.max_body_bytes,
+        request_timeout: Duration::from_millis(args.request_timeout_ms),
+        metrics: Metrics::default(),
+        log,
+    });
+    let mut rt = tokio::runtime::Builder::new_multi_thread();
+    rt.enable_all();
+    if let Some(n) = args.workers {
+        rt.worker_threads(n.max(1));
+    }
+    let rt = match rt.build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            return startup_error(
+                "internal",
+                &format!("cannot start the runtime: {e}"),
+                EXIT_INTERNAL,
+            )
+        }
+    };
+    let code = rt.block_on(serve(state.clone(), &args));
+    drop(rt);
+    state.log.close();
+    code
+}
+
+async fn serve(state: Arc<State>, args: &ServeArgs) -> i32 {
+    let listener = match tokio::net::TcpListener::bind(args.listen).await {
+        Ok(l) => l,
+        Err(e) => {
+            return startup_error(
+                "internal",
+                &format!("cannot listen on {}: {e}", args.listen),
+                EXIT_INTERNAL,
+            )
+        }
+    };
+    let (mut term, mut int) = match (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) {
+        (Ok(t), Ok(i)) => (t, i),
+        _ => return startup_error("internal", "cannot install signal handlers", EXIT_INTERNAL),
+    };
+    // Installed before the address is announced: a SIGHUP sent as soon as the
+    // server is up must reload, not kill it.
+    let hup = match signal(SignalKind::hangup()) {
+        Ok(h) => Some(h),
+        Err(e) => {
+            state.log.event(
+                "reload",
+                fields(json!({"result": "failure", "trigger": "startup", "error": format!("cannot handle SIGHUP: {e}")})),
+            );
+            None
+        }
+    };
+    let local = listener.local_addr().map_or(args.listen, |a| a);
+    {
+        let b = state.bundle.load();
+        state.log.event(
+            "listening",
+            fields(json!({"addr": local.to_string(), "policy_digest": b.policy_digest, "revision": b.info.revision})),
+        );
+    }
+    println!("{}", json!({"listening": local.to_string()}));
+    tokio::spawn(reload_loop(
+        state.clone(),
+        hup,
+        (args.watch_interval_ms > 0).then(|| Duration::from_millis(args.watch_interval_ms)),
+    ));
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_millis(args.header_timeout_ms))
+        .keep_alive(true);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, _) = match accepted {
+                    Ok(s) => s,
+                    // Out of descriptors and the like: wait a little, keep serving.
+                    Err(_) => { tokio::time::sleep(Duration::from_millis(10)).await; continue; }
+                };
+                let _ = stream.set_nodelay(true);
+                let st = state.clone();
+                let service = hyper::service::service_fn(move |req| handle(req, st.clone()));
+                let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+                tokio::spawn(async move { let _ = conn.await; });
+            }
+            _ = term.recv() => break,
+            _ = int.recv() => break,
+        }
+    }
+    drop(listener);
+    let finished = tokio::time::timeout(
+        Duration::from_millis(args.shutdown_timeout_ms),
+        graceful.shutdown(),
+    )
+    .await
+    .is_ok();
+    state
+        .log
+        .event("shutdown", fields(json!({"in_flight_finished": finished})));
+    if finished {
+        EXIT_OK
+    } else {
+        EXIT_INTERNAL
+    }
+}
+
+fn fields(v: Value) -> Map<String, Value> {
+    match v {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    }
+}
+
+type Resp = Response<Full<Bytes>>;
+
+fn respond(status: StatusCode, content_type: &'static str, body: Vec<u8>) -> Resp {
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    *r.status_mut() = status;
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    r
+}
+
+fn json_response(status: StatusCode, v: &Value) -> Resp {
+    let body = serde_json::to_vec(v).unwrap_or_else(|_| b"{\"verdict\":\"block\"}".to_vec());
+    respond(status, "application/json", body)
+}
+
+async fn handle(req: Request<Incoming>, st: Arc<State>) -> Result<Resp, Infallible> {
+    let started = Instant::now();
+    let resp = route(req, &st, started).await;
+    st.metrics.http(resp.status().as_u16());
+    Ok(resp)
+}
+
+fn method_not_allowed(allow: &'static str) -> Resp {
+    let mut r = json_response(
+        StatusCode::METHOD_NOT_ALLOWED,
+        &json!({"error": "method not allowed"}),
+    );
+    r.headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static(allow));
+    r
+}
+
+async fn route(req: Request<Incoming>, st: &State, started: Instant) -> Resp {
+    match req.uri().path() {
+        "/healthz" => {
+            if req.method() != Method::GET && req.method() != Method::HEAD {
+                return method_not_allowed("GET, HEAD");
+            }
+            let b = st.bundle.load();
+            json_response(
+                StatusCode::OK,
+                &json!({"status": "ok", "policy": {"name": b.info.name, "version": b.info.version, "revision": b.info.revision, "digest": b.policy_digest}}),
+            )
+        }
+        "/metrics" => {
+            if req.method() != Method::GET {
+                return method_not_allowed("GET");
+            }
+            if let Some(r) = unauthorized(&req, st) {
+                return r;
+            }
+            let b = st.bundle.load_full();
+            respond(
+                StatusCode::OK,
+                "text/plain; version=0.0.4; charset=utf-8",
+                st.metrics.render(&b).into_bytes(),
+            )
+        }
+        "/v1/eval" => {
+            if req.method() != Method::POST {
+                return method_not_allowed("POST");
+            }
+            if let Some(r) = unauthorized(&req, st) {
+                return r;
+            }
+            eval(req, st, started).await
+        }
+        _ => json_response(StatusCode::NOT_FOUND, &json!({"error": "not found"})),
+    }
+}
+
+/// 401 unless the request carries the bearer token (when one is configured).
+fn unauthorized(req: &Request<Incoming>, st: &State) -> Option<Resp> {
+    let want = st.token_sha256.as_ref()?;
+    let given = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, token) = v.trim().split_once(' ')?;
+            scheme
+                .eq_ignore_ascii_case("bearer")
+                .then(|| token.trim().to_owned())
+        });
+    // Hashing first makes the comparison independent of the token's length too.
+    let ok =
+        given.is_some_and(|t| bool::from(gait_run::sha256(t.as_bytes()).ct_eq(want.as_slice())));
+    if ok {
+        return None;
+    }
+    let mut r = json_response(
+        StatusCode::UNAUTHORIZED,
+        &json!({"error": "a valid bearer token is required"}),
+    );
+    r.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Bearer realm=\"gait\""),
+    );
+    Some(r)
+}
+
+fn is_json(req: &Request<Incoming>) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// A `block` result for a request that is not a readable intent.
+fn refused(bundle: &Verified, field: &str, message: String) -> Outcome {
+    gate::invalid_intent(
+        &IntentError {
+            field: field.into(),
+            message,
+        },
+        Some(bundle),
+    )
+}
+
+async fn eval(req: Request<Incoming>, st: &State, started: Instant) -> Resp {
+    let bundle = st.bundle.load_full();
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let (status, outcome) = if !is_json(&req) {
+        (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            refused(
+                &bundle,
+                "content-type",
+                "the request's Content-Type must be application/json".into(),
+            ),
+        )
+    } else if declared.is_some_and(|n| n > st.max_body as u64) {
+        (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            refused(
+                &bundle,
+                "intent",
+                format!("the body is larger than {} bytes", st.max_body),
+            ),
+        )
+    } else {
+        // Never buffers more than the cap, whatever Content-Length said (or
+        // with chunked transfer encoding).
+        let body = Limited::new(req.into_body(), st.max_body);
+        match tokio::time::timeout(st.request_timeout, body.collect()).await {
+            Err(_) => (
+                StatusCode::REQUEST_TIMEOUT,
+                refused(
+                    &bundle,
+                    "intent",
+                    "the body was not received in time".into(),
+                ),
+            ),
+            Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                refused(
+                    &bundle,
+                    "intent",
+                    format!("the body is larger than {} bytes", st.max_body),
+                ),
+            ),
+            Ok(Err(e)) => (
+                StatusCode::BAD_REQUEST,
+                refused(&bundle, "intent", format!("cannot read the body: {e}")),
+            ),
+            Ok(Ok(collected)) => {
+                let text = collected.to_bytes();
+                let outcome = if st.eval.trace.is_some() {
+                    // Writing a trace does file I/O (and an fsync).
+                    tokio::task::block_in_place(|| decide(&bundle, &text, &st.eval))
+                } else {
+                    decide(&bundle, &text, &st.eval)
+                };
+                let status = match outcome.exit {
+                    gate::exit::INVALID => StatusCode::BAD_REQUEST,
+                    gate::exit::INTERNAL => StatusCode::INTERNAL_SERVER_ERROR,
+                    _ => StatusCode::OK,
+                };
+                (status, outcome)
+            }
+        }
+    };
+    let latency = started.elapsed();
+    record(st, &bundle, &outcome.result, status, latency);
+    json_response(status, &outcome.result)
+}
+
+fn decide(bundle: &Verified, text: &[u8], opts: &EvalOptions) -> Outcome {
+    SCRATCH.with(|s| match s.try_borrow_mut() {
+        Ok(mut scratch) => gate::eval_text(bundle, text, opts, &mut scratch),
+        Err(_) => gate::eval_text(bundle, text, opts, &mut Scratch::default()),
+    })
+}
+
+/// Counts a decision and writes its log line.
+fn record(st: &State, bundle: &Verified, result: &Value, status: StatusCode, latency: Duration) {
+    let verdict = result["verdict"].as_str().unwrap_or("block");
+    let classes: Vec<&str> = result["endpoint_classes"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    st.metrics.decision(verdict, &classes, latency);
+    let trace_id = result["intent_digest"]
+        .as_str()
+        .map(|d| gate::trace_id(&bundle.policy_digest, d, verdict));
+    st.log.line(&DecisionLine {
+        schema_id: log::SCHEMA_ID,
+        ts: log::now(),
+        event: "decision",
+        trace_id,
+        status: status.as_u16(),
+        verdict,
+        reason_codes: &result["reason_codes"],
+        endpoint_classes: &classes,
+        latency_us: u64::try_from(latency.as_micros()).unwrap_or(u64::MAX),
+        policy_digest: &bundle.policy_digest,
+        intent_digest: &result["intent_digest"],
+    });
+}
+
+/// A `decision` log line (schemas/v1/serve_log.schema.json), serialized
+/// directly: the per-request path builds no JSON values for it.
+#[derive(serde::Serialize)]
+struct DecisionLine<'a> {
+    schema_id: &'static str,
+    ts: String,
+    event: &'static str,
+    trace_id: Option<String>,
+    status: u16,
+    verdict: &'a str,
+    reason_codes: &'a Value,
+    endpoint_classes: &'a [&'a str],
+    latency_us: u64,
+    policy_digest: &'a str,
+    intent_digest: &'a Value,
+}
+
+/// Identity of the bundle file's current version, as far as metadata tells.
+fn file_stamp(path: &std::path::Path) -> Option<(u64, i64, i64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path)
+        .ok()
+        .map(|m| (m.len(), m.mtime(), m.mtime_nsec(), m.ino()))
+}
+
+async fn reload_loop(
+    st: Arc<State>,
+    mut hup: Option<tokio::signal::unix::Signal>,
+    watch: Option<Duration>,
+) {
+    let mut last = file_stamp(&st.bundle_path);
+    let mut tick = tokio::time::interval(watch.unwrap_or(Duration::from_secs(3600)));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let trigger = tokio::select! {
+            Some(()) = async { match hup.as_mut() { Some(h) => h.recv().await, None => std::future::pending().await } } => "sighup",
+            _ = tick.tick() => {
+                if watch.is_none() { continue; }
+                if file_stamp(&st.bundle_path) == last { continue; }
+                "file_change"
+            }
+        };
+        // The stamp is taken before the file is read: a file replaced while
+        // it is being verified has another stamp, so it is reloaded at the
+        // next tick instead of being taken for the version just read.
+        last = file_stamp(&st.bundle_path);
+        let st2 = st.clone();
+        let _ = tokio::task::spawn_blocking(move || reload(&st2, trigger)).await;
+    }
+}
+
+/// Verifies the bundle file again (same trust and pin; never a lower revision
+/// than the one serving) and swaps it in; a rejected one keeps the old.
+fn reload(st: &State, trigger: &str) {
+    let current = st.bundle.load_full();
+    let mut opts = st.verify.clone();
+    opts.now = gait_run::time::now().0;
+    opts.min_revision = Some(opts.min_revision.unwrap_or(0).max(current.info.revision));
+    match read_verified(&st.bundle_path, &opts) {
+        Ok(v) => {
+            let (digest, revision) = (v.policy_digest.clone(), v.info.revision);
+            st.bundle.store(Arc::new(v));
+            st.metrics.reload(true);
+            st.log.event(
+                "reload",
+                fields(json!({"result": "success", "trigger": trigger, "policy_digest": digest, "revision": revision,
+                              "previous_digest": current.policy_digest, "previous_revision": current.info.revision})),
+            );
+        }
+        Err(rej) => {
+            st.metrics.reload(false);
+            st.log.event(
+                "reload",
+                fields(json!({"result": "failure", "trigger": trigger, "code": rej.code.as_str(), "error": rej.message,
+                              "policy_digest": current.policy_digest, "revision": current.info.revision})),
+            );
+        }
+    }
+}
