@@ -8,7 +8,7 @@ use crate::json::{write_str, write_str_list, write_u64};
 use crate::keys::{b64_decode, b64_encode, KeyPair, PublicKey};
 use crate::normalize::{self, IntentError, Normalized};
 use crate::tables::Scratch;
-use crate::vocab::Verdict;
+use crate::vocab::{EndpointClass, Verdict};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 
@@ -123,6 +123,49 @@ pub fn eval_text(
     eval_json(bundle, &raw, opts, scratch)
 }
 
+/// What a serving mode needs to know about a result it wrote as bytes (for
+/// its status code, metrics and log), without reading the bytes back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    /// The process exit code the result implies (`exit::*`).
+    pub exit: i32,
+    /// The verdict the result shows.
+    pub verdict: Verdict,
+    pub reason_codes: Vec<String>,
+    /// Sorted, unique.
+    pub endpoint_classes: Vec<&'static str>,
+    /// `None` when the intent was never normalized (invalid intent, rejected bundle).
+    pub intent_digest: Option<String>,
+}
+
+impl Summary {
+    fn of_value(o: &Outcome) -> Summary {
+        let strings = |key: &str| -> Vec<String> {
+            o.result[key]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        Summary {
+            exit: o.exit,
+            verdict: o.result["verdict"]
+                .as_str()
+                .and_then(Verdict::parse)
+                .unwrap_or(Verdict::Block),
+            reason_codes: strings("reason_codes"),
+            endpoint_classes: strings("endpoint_classes")
+                .iter()
+                .filter_map(|c| EndpointClass::parse(c).map(EndpointClass::as_str))
+                .collect(),
+            intent_digest: o.result["intent_digest"].as_str().map(str::to_owned),
+        }
+    }
+}
+
 /// The fast path of one decision: intent text in, the result JSON (compact,
 /// one line, no newline) appended to `out`, the exit code returned. The bytes
 /// are exactly `serde_json::to_vec(&eval_text(…).result)`. With `--explain`
@@ -135,33 +178,60 @@ pub fn eval_into(
     scratch: &mut Scratch,
     out: &mut Vec<u8>,
 ) -> i32 {
+    eval_summarized(bundle, text, opts, scratch, out).exit
+}
+
+/// [`eval_into`], also returning a [`Summary`] of the result.
+pub fn eval_summarized(
+    bundle: &Verified,
+    text: &[u8],
+    opts: &EvalOptions,
+    scratch: &mut Scratch,
+    out: &mut Vec<u8>,
+) -> Summary {
     if opts.explain || opts.trace.is_some() {
-        let o = eval_text(bundle, text, opts, scratch);
-        return write_value(out, &o);
+        return write_outcome(out, eval_text(bundle, text, opts, scratch));
     }
     let n = match normalize::parse_json(text)
         .and_then(|raw| normalize::normalize_json(&raw, Some(&bundle.tables)))
     {
         Ok(n) => n,
-        Err(e) => return write_value(out, &invalid_intent(&e, Some(bundle))),
+        Err(e) => return write_outcome(out, invalid_intent(&e, Some(bundle))),
     };
     let decision = bundle.tables.decide(&n.intent, scratch);
     write_result(out, bundle, &n, &decision, opts.simulate);
-    exit_for(shown_verdict(&decision, opts.simulate))
+    let verdict = shown_verdict(&decision, opts.simulate);
+    let reason_codes = shown_reasons(&decision, opts.simulate).into_owned();
+    Summary {
+        exit: exit_for(verdict),
+        verdict,
+        reason_codes,
+        endpoint_classes: endpoint_classes(&n),
+        intent_digest: Some(n.digest),
+    }
 }
 
-/// Appends an outcome's result; a result that cannot be serialized (never
-/// expected) becomes a block.
-fn write_value(out: &mut Vec<u8>, o: &Outcome) -> i32 {
+/// Appends an outcome's result (compact) and summarizes it; a result that
+/// cannot be serialized (never expected) becomes a block.
+pub fn write_outcome(out: &mut Vec<u8>, o: Outcome) -> Summary {
     let start = out.len();
     if serde_json::to_writer(&mut *out, &o.result).is_err() {
         out.truncate(start);
+        let o = internal("the result cannot be serialized".into(), None);
         out.extend_from_slice(
             br#"{"ok":false,"verdict":"block","reason_codes":["internal_error"]}"#,
         );
-        return exit::INTERNAL;
+        return Summary::of_value(&o);
     }
-    o.exit
+    Summary::of_value(&o)
+}
+
+fn endpoint_classes(n: &Normalized) -> Vec<&'static str> {
+    let mut classes: Vec<&'static str> =
+        n.intent.targets.iter().map(|t| t.class.as_str()).collect();
+    classes.sort_unstable();
+    classes.dedup();
+    classes
 }
 
 /// Evaluates a parsed intent against a verified bundle.
@@ -245,6 +315,23 @@ fn shown_verdict(d: &Decision, simulate: bool) -> Verdict {
     }
 }
 
+/// The reason codes the result shows: `--simulate` adds
+/// `simulate_mode_non_enforcing` and, when it turned a verdict into allow,
+/// `simulated_<verdict>`.
+fn shown_reasons(d: &Decision, simulate: bool) -> std::borrow::Cow<'_, [String]> {
+    if !simulate {
+        return std::borrow::Cow::Borrowed(&d.reason_codes);
+    }
+    let mut reasons = d.reason_codes.clone();
+    reasons.push("simulate_mode_non_enforcing".to_owned());
+    if would_block(d) {
+        reasons.push(format!("simulated_{}", d.verdict));
+    }
+    reasons.sort_unstable();
+    reasons.dedup();
+    std::borrow::Cow::Owned(reasons)
+}
+
 fn would_block(d: &Decision) -> bool {
     matches!(d.verdict, Verdict::Block | Verdict::RequireApproval)
 }
@@ -263,19 +350,7 @@ fn write_result(
     );
     write_str(out, shown_verdict(d, simulate).as_str());
     out.extend_from_slice(br#","reason_codes":"#);
-    if simulate {
-        let mut reasons: Vec<&str> = d.reason_codes.iter().map(String::as_str).collect();
-        reasons.push("simulate_mode_non_enforcing");
-        let simulated = format!("simulated_{}", d.verdict);
-        if blocked {
-            reasons.push(&simulated);
-        }
-        reasons.sort_unstable();
-        reasons.dedup();
-        write_str_list(out, reasons);
-    } else {
-        write_str_list(out, d.reason_codes.iter().map(String::as_str));
-    }
+    write_str_list(out, shown_reasons(d, simulate).iter().map(String::as_str));
     out.extend_from_slice(br#","violations":"#);
     if blocked {
         out.extend_from_slice(b"[]");
@@ -297,10 +372,7 @@ fn write_result(
     out.extend_from_slice(br#"},"intent_digest":"#);
     write_str(out, &n.digest);
     out.extend_from_slice(br#","endpoint_classes":"#);
-    let mut classes: Vec<&str> = n.intent.targets.iter().map(|t| t.class.as_str()).collect();
-    classes.sort_unstable();
-    classes.dedup();
-    write_str_list(out, classes);
+    write_str_list(out, endpoint_classes(n));
     out.extend_from_slice(if bundle.signature_verified {
         br#","bundle_verified":true,"required_approvals":"#
     } else {

@@ -10,7 +10,7 @@
 //! traces and fixtures pin them.
 
 use gait_run::bundle::{verify, Verified, VerifyOptions};
-use gait_run::gate::{eval_into, eval_text, EvalOptions};
+use gait_run::gate::{eval_into, eval_summarized, eval_text, EvalOptions};
 use gait_run::keys::PublicKey;
 use gait_run::tables::Scratch;
 use proptest::prelude::*;
@@ -42,6 +42,22 @@ fn same(bundle: &Verified, text: &[u8], opts: &EvalOptions) -> serde_json::Value
         format!("prefix kept:{}", serde_json::to_string(&o.result).unwrap()),
         "{}",
         String::from_utf8_lossy(text)
+    );
+    // The summary a serving mode reads instead of the bytes says the same.
+    let summary = eval_summarized(bundle, text, opts, &mut scratch, &mut Vec::new());
+    assert_eq!(summary.exit, o.exit);
+    assert_eq!(summary.verdict.as_str(), o.result["verdict"]);
+    assert_eq!(
+        serde_json::json!(summary.reason_codes),
+        o.result["reason_codes"]
+    );
+    assert_eq!(
+        serde_json::json!(summary.endpoint_classes),
+        o.result["endpoint_classes"]
+    );
+    assert_eq!(
+        serde_json::json!(summary.intent_digest),
+        o.result["intent_digest"]
     );
     o.result
 }

@@ -16,7 +16,7 @@ use arc_swap::ArcSwap;
 use bytes::Bytes;
 use clap::Args;
 use gait_run::bundle::{Verified, VerifyOptions};
-use gait_run::gate::{self, EvalOptions, Outcome};
+use gait_run::gate::{self, EvalOptions, Summary};
 use gait_run::keys::KeyPair;
 use gait_run::normalize::IntentError;
 use gait_run::tables::Scratch;
@@ -410,14 +410,18 @@ fn is_json(req: &Request<Incoming>) -> bool {
         .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
 }
 
-/// A `block` result for a request that is not a readable intent.
-fn refused(bundle: &Verified, field: &str, message: String) -> Outcome {
-    gate::invalid_intent(
-        &IntentError {
-            field: field.into(),
-            message,
-        },
-        Some(bundle),
+/// A `block` result for a request that is not a readable intent, written
+/// into `out`.
+fn refused(out: &mut Vec<u8>, bundle: &Verified, field: &str, message: String) -> Summary {
+    gate::write_outcome(
+        out,
+        gate::invalid_intent(
+            &IntentError {
+                field: field.into(),
+                message,
+            },
+            Some(bundle),
+        ),
     )
 }
 
@@ -428,10 +432,12 @@ async fn eval(req: Request<Incoming>, st: &State, started: Instant) -> Resp {
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
-    let (status, outcome) = if !is_json(&req) {
+    let mut out = Vec::with_capacity(1024);
+    let (status, summary) = if !is_json(&req) {
         (
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             refused(
+                &mut out,
                 &bundle,
                 "content-type",
                 "the request's Content-Type must be application/json".into(),
@@ -441,6 +447,7 @@ async fn eval(req: Request<Incoming>, st: &State, started: Instant) -> Resp {
         (
             StatusCode::PAYLOAD_TOO_LARGE,
             refused(
+                &mut out,
                 &bundle,
                 "intent",
                 format!("the body is larger than {} bytes", st.max_body),
@@ -454,6 +461,7 @@ async fn eval(req: Request<Incoming>, st: &State, started: Instant) -> Resp {
             Err(_) => (
                 StatusCode::REQUEST_TIMEOUT,
                 refused(
+                    &mut out,
                     &bundle,
                     "intent",
                     "the body was not received in time".into(),
@@ -462,6 +470,7 @@ async fn eval(req: Request<Incoming>, st: &State, started: Instant) -> Resp {
             Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 refused(
+                    &mut out,
                     &bundle,
                     "intent",
                     format!("the body is larger than {} bytes", st.max_body),
@@ -469,47 +478,52 @@ async fn eval(req: Request<Incoming>, st: &State, started: Instant) -> Resp {
             ),
             Ok(Err(e)) => (
                 StatusCode::BAD_REQUEST,
-                refused(&bundle, "intent", format!("cannot read the body: {e}")),
+                refused(
+                    &mut out,
+                    &bundle,
+                    "intent",
+                    format!("cannot read the body: {e}"),
+                ),
             ),
             Ok(Ok(collected)) => {
                 let text = collected.to_bytes();
-                let outcome = if st.eval.trace.is_some() {
+                let summary = if st.eval.trace.is_some() {
                     // Writing a trace does file I/O (and an fsync).
-                    tokio::task::block_in_place(|| decide(&bundle, &text, &st.eval))
+                    tokio::task::block_in_place(|| decide(&bundle, &text, &st.eval, &mut out))
                 } else {
-                    decide(&bundle, &text, &st.eval)
+                    decide(&bundle, &text, &st.eval, &mut out)
                 };
-                let status = match outcome.exit {
+                let status = match summary.exit {
                     gate::exit::INVALID => StatusCode::BAD_REQUEST,
                     gate::exit::INTERNAL => StatusCode::INTERNAL_SERVER_ERROR,
                     _ => StatusCode::OK,
                 };
-                (status, outcome)
+                (status, summary)
             }
         }
     };
     let latency = started.elapsed();
-    record(st, &bundle, &outcome.result, status, latency);
-    json_response(status, &outcome.result)
+    record(st, &bundle, &summary, status, latency);
+    respond(status, "application/json", out)
 }
 
-fn decide(bundle: &Verified, text: &[u8], opts: &EvalOptions) -> Outcome {
+/// One decision on the serving path: the result is written as bytes into
+/// `out` (no JSON value is built).
+fn decide(bundle: &Verified, text: &[u8], opts: &EvalOptions, out: &mut Vec<u8>) -> Summary {
     SCRATCH.with(|s| match s.try_borrow_mut() {
-        Ok(mut scratch) => gate::eval_text(bundle, text, opts, &mut scratch),
-        Err(_) => gate::eval_text(bundle, text, opts, &mut Scratch::default()),
+        Ok(mut scratch) => gate::eval_summarized(bundle, text, opts, &mut scratch, out),
+        Err(_) => gate::eval_summarized(bundle, text, opts, &mut Scratch::default(), out),
     })
 }
 
 /// Counts a decision and writes its log line.
-fn record(st: &State, bundle: &Verified, result: &Value, status: StatusCode, latency: Duration) {
-    let verdict = result["verdict"].as_str().unwrap_or("block");
-    let classes: Vec<&str> = result["endpoint_classes"]
-        .as_array()
-        .map(|a| a.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
-    st.metrics.decision(verdict, &classes, latency);
-    let trace_id = result["intent_digest"]
-        .as_str()
+fn record(st: &State, bundle: &Verified, summary: &Summary, status: StatusCode, latency: Duration) {
+    let verdict = summary.verdict.as_str();
+    st.metrics
+        .decision(verdict, &summary.endpoint_classes, latency);
+    let trace_id = summary
+        .intent_digest
+        .as_deref()
         .map(|d| gate::trace_id(&bundle.policy_digest, d, verdict));
     st.log.line(&DecisionLine {
         schema_id: log::SCHEMA_ID,
@@ -518,11 +532,11 @@ fn record(st: &State, bundle: &Verified, result: &Value, status: StatusCode, lat
         trace_id,
         status: status.as_u16(),
         verdict,
-        reason_codes: &result["reason_codes"],
-        endpoint_classes: &classes,
+        reason_codes: &summary.reason_codes,
+        endpoint_classes: &summary.endpoint_classes,
         latency_us: u64::try_from(latency.as_micros()).unwrap_or(u64::MAX),
         policy_digest: &bundle.policy_digest,
-        intent_digest: &result["intent_digest"],
+        intent_digest: summary.intent_digest.as_deref(),
     });
 }
 
@@ -536,11 +550,11 @@ struct DecisionLine<'a> {
     trace_id: Option<String>,
     status: u16,
     verdict: &'a str,
-    reason_codes: &'a Value,
+    reason_codes: &'a [String],
     endpoint_classes: &'a [&'a str],
     latency_us: u64,
     policy_digest: &'a str,
-    intent_digest: &'a Value,
+    intent_digest: Option<&'a str>,
 }
 
 /// Identity of the bundle file's current version, as far as metadata tells.
