@@ -268,7 +268,17 @@ fn an_incident_trace_becomes_a_regression_fixture() {
 #[test]
 fn workflow_files_are_valid_yaml_with_the_expected_jobs() {
     for (file, jobs) in [
-        (".github/workflows/ci.yml", vec!["test"]),
+        (
+            ".github/workflows/ci.yml",
+            vec![
+                "test",
+                "v1-7-acceptance",
+                "mcp-proxy",
+                "editors",
+                "bench-peers",
+                "ci-run",
+            ],
+        ),
         (".github/workflows/adoption-template.yml", vec![]),
     ] {
         let path = repo().join(file);

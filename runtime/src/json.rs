@@ -393,7 +393,10 @@ mod tests {
     #[test]
     fn repeated_keys_are_rejected_in_small_and_large_objects() {
         assert!(Json::parse(br#"{"a": 1, "b": {"c": 1, "c": 2}}"#).is_err());
-        assert!(Json::parse(br#"[{"x": {"m": 1, "m": 1}}]"#).is_err(), "inside a list");
+        assert!(
+            Json::parse(br#"[{"x": {"m": 1, "m": 1}}]"#).is_err(),
+            "inside a list"
+        );
         assert!(
             Json::parse(br#"{"a": 1, "\u0061": 2}"#).is_err(),
             "escaped spelling"

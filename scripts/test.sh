@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The whole test suite, as README.md's second command and .ci/run run it.
+# Test peers (npm, PyPI, Debian packages) are installed into project-local
+# folders (.local/, editors/vscode/node_modules) by the scripts below, once;
+# later runs reuse them.
+#
+#   1. cargo test                         unit, snapshot, conformance, differential,
+#                                         bundle, CLI, fail-closed, sidecar (real HTTP),
+#                                         mcp-proxy (stand-in servers), LSP (stdio)
+#   2. v1.7 acceptance                    endpoint fixtures, skill supply chain,
+#                                         fail-closed matrix, policy tests with coverage,
+#                                         runtime SLO check
+#   3. mcp-proxy against real peers       npm filesystem server + mcp Python SDK
+#   4. sidecar load and fault smoke       wrk mix of valid/invalid/oversize requests:
+#                                         no allow for a bad request, no crash
+#   5. editors                            VS Code grammar tests, headless Neovim e2e
+#   6. benchmark peers                    Cedar and regorus agree with Gait on the
+#                                         shared corpus (clippy-clean with the feature)
+# Stops at the first failing step.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { echo; echo "== $*"; }
+
+step "cargo test"
+cargo test
+
+step "v1.7 acceptance (endpoint fixtures, skill suite, fail-closed matrix, policy tests, runtime SLO)"
+bash scripts/test_v1_7_acceptance.sh
+
+step "mcp-proxy against the real MCP filesystem server (npm), driven by the mcp Python SDK (PyPI)"
+bash scripts/test_mcp_proxy.sh
+
+step "sidecar load and fault smoke (wrk, 3 s)"
+bash scripts/load_sidecar.sh 3 >/dev/null
+echo "load_sidecar: no bad request allowed, every request answered, the sidecar survived"
+
+step "editors: VS Code grammar tests, Neovim end to end with gaitc lsp"
+bash scripts/test_editors.sh
+
+step "benchmark peers: clippy and agreement tests (cedar-policy, regorus)"
+cargo clippy --quiet -p gait-benches --all-targets --features peers -- -D warnings
+cargo test -p gait-benches --features peers
+
+echo
+echo "test.sh: every step passed"
