@@ -133,7 +133,7 @@ fn machine(root: &Path) -> String {
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     let lock = std::fs::read_to_string(root.join("Cargo.lock")).unwrap_or_default();
     format!(
-        "{cpu}, {cores} cores (shared with other builds while measuring); cedar-policy {}, regorus {}, criterion {}",
+        "{cpu}, {cores} cores; cedar-policy {}, regorus {}, criterion {}",
         lock_version(&lock, "cedar-policy"),
         lock_version(&lock, "regorus"),
         lock_version(&lock, "criterion"),
