@@ -120,9 +120,10 @@ fn decision(c: &mut Criterion, counts: &[usize]) {
                 .map(|c| e.cedar.request(&c.probe).unwrap())
                 .collect();
             let inputs: Vec<_> = peers.iter().map(|p| Rego::input(p).unwrap()).collect();
+            let cycle = mix.len();
             let mut i = 0;
             let mut next = move || {
-                i = (i + 1) % 4;
+                i = (i + 1) % cycle;
                 i
             };
 
@@ -131,7 +132,7 @@ fn decision(c: &mut Criterion, counts: &[usize]) {
                 b.iter(|| black_box(e.gait.decide(black_box(&prepared[next()]))))
             });
             group.bench_function(BenchmarkId::new("gait_json", n), |b| {
-                b.iter(|| black_box(e.gait.eval_json(black_box(&texts[next()]))))
+                b.iter(|| black_box(e.gait.decide_json(black_box(&texts[next()]))))
             });
             settings(&mut group, n >= 1_000);
             group.bench_function(BenchmarkId::new("cedar", n), |b| {

@@ -29,10 +29,16 @@ fn check(counts: &[usize], k: usize) -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
-    let args: Vec<usize> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse().ok())
-        .collect();
+    let mut args: Vec<usize> = Vec::new();
+    for a in std::env::args().skip(1) {
+        match a.parse() {
+            Ok(n) if n > 0 => args.push(n),
+            _ => {
+                eprintln!("agreement: `{a}` is not a rule count (usage: agreement [N...])");
+                return ExitCode::from(6);
+            }
+        }
+    }
     let counts = if args.is_empty() {
         RULE_COUNTS.to_vec()
     } else {

@@ -96,14 +96,4 @@ impl Gait {
             &mut self.out,
         ) == gate::exit::ALLOW
     }
-
-    /// The result of [`gait_run::gate::eval_text`].
-    pub fn eval_json(&mut self, intent_json: &str) -> gate::Outcome {
-        gate::eval_text(
-            &self.bundle,
-            intent_json.as_bytes(),
-            &self.opts,
-            &mut self.scratch,
-        )
-    }
 }

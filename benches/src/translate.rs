@@ -1,7 +1,9 @@
 //! The standard workload written for the peer engines: a Cedar policy set
 //! and Rego in two forms. Only the common semantics are translated; anything
-//! else is an error, never an approximation (docs/performance.md,
-//! "Equivalent workloads").
+//! else is an error. One difference is known and kept out of the corpus
+//! instead: Gait's `P/**` matches `P` itself, the peers' `P/*` does not
+//! (tested in `tests/agreement.rs`; docs/performance.md, "Where the
+//! semantics differ").
 //!
 //! Every rule `r{i}` of [`crate::gaitpol`] is
 //! `tool == T and all path in ["P/**"] and all domain in [D...] then allow`,

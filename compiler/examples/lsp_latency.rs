@@ -14,7 +14,7 @@
 //! server's 20 ms) plus one full check.
 
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Write};
 use std::process::{ChildStdin, Command, Stdio};
 use std::sync::mpsc::{channel, Receiver};
 use std::time::{Duration, Instant};
@@ -111,28 +111,11 @@ fn run() -> Result<(), String> {
     let stdout = child.stdout.take().ok_or("no stdout")?;
     let stdin = child.stdin.take().ok_or("no stdin")?;
     let (tx, rx) = channel();
+    // The framing (Content-Length headers) is lsp-server's own reader.
     std::thread::spawn(move || {
         let mut r = BufReader::new(stdout);
-        loop {
-            let mut len = 0usize;
-            loop {
-                let mut line = String::new();
-                if r.read_line(&mut line).unwrap_or(0) == 0 {
-                    return;
-                }
-                let line = line.trim_end();
-                if line.is_empty() {
-                    break;
-                }
-                if let Some(v) = line.strip_prefix("Content-Length: ") {
-                    len = v.parse().unwrap_or(0);
-                }
-            }
-            let mut body = vec![0; len];
-            if r.read_exact(&mut body).is_err() {
-                return;
-            }
-            let Ok(v) = serde_json::from_slice::<Value>(&body) else {
+        while let Ok(Some(msg)) = lsp_server::Message::read(&mut r) {
+            let Ok(v) = serde_json::to_value(&msg) else {
                 return;
             };
             if tx.send(v).is_err() {

@@ -631,10 +631,11 @@ fn code_actions_apply_the_checkers_fixes() {
     let f = Fixture::new();
     let mut c = f.start();
     let uri = f.uri("policy.gaitpol");
-    let diags = c.open(&uri, POLICY);
+    let mut diags = c.open(&uri, POLICY);
     let mut text = POLICY.to_owned();
     let mut version = 1;
     // Missing quantifier, literal fix, did-you-mean (set), did-you-mean (enum value).
+    // Each fix is requested with the ranges of the latest published diagnostics.
     for (code, title) in [
         ("E0031", "Insert `any`"),
         ("E0040", "Replace with \"/etc/shadow\""),
@@ -669,8 +670,7 @@ fn code_actions_apply_the_checkers_fixes() {
             !codes(&after).contains(&code.to_owned()),
             "{code} still there: {after:?}"
         );
-        // Later diagnostics' ranges are unchanged on other lines; refresh them.
-        let _ = after;
+        diags = after;
     }
     assert!(text.contains("when any path in [\"/etc/shadow\"]"));
     assert!(text.contains("when all path in workspace and all endpoint in [fs.read]"));
@@ -682,6 +682,8 @@ fn bad_requests_get_errors_and_the_server_goes_on() {
     let mut c = f.start();
     let unknown = c.request_raw("textDocument/rename", json!({}));
     assert_eq!(unknown["error"]["code"], -32601);
+    let again = c.request_raw("initialize", json!({"capabilities": {}}));
+    assert_eq!(again["error"]["code"], -32600, "InvalidRequest: {again}");
     let bad = c.request_raw("textDocument/hover", json!({"nope": 1}));
     assert_eq!(bad["error"]["code"], -32602);
     let closed = c.request_raw(
@@ -731,4 +733,31 @@ fn published_diagnostics_snapshot() {
         .unwrap()
         .replace(&uri, "file:///WORKSPACE/policy.gaitpol");
     insta::assert_snapshot!(text);
+}
+
+#[test]
+fn every_line_end_gives_the_same_positions() {
+    // `\n`, `\r\n` and lone `\r` documents get the same diagnostic ranges:
+    // a line end is never a column, and `\r` alone ends a line.
+    let f = Fixture::new();
+    let mut c = f.start();
+    let ranges = |c: &mut lsp_support::Client, name: &str, text: &str| -> Vec<(String, Value)> {
+        let mut v: Vec<(String, Value)> = c
+            .open(&f.uri(name), text)
+            .iter()
+            .map(|d| (d["code"].as_str().unwrap().to_owned(), d["range"].clone()))
+            .collect();
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v
+    };
+    let lf = ranges(&mut c, "lf.gaitpol", POLICY);
+    assert!(!lf.is_empty());
+    assert_eq!(
+        ranges(&mut c, "crlf.gaitpol", &POLICY.replace('\n', "\r\n")),
+        lf
+    );
+    assert_eq!(
+        ranges(&mut c, "cr.gaitpol", &POLICY.replace('\n', "\r")),
+        lf
+    );
 }

@@ -121,9 +121,11 @@ fn apply(text: &str, e: &Edit) -> String {
     t
 }
 
-/// UTF-16 length of every line.
+/// UTF-16 length of every line; lines end at `\r\n`, `\n` or a lone `\r`
+/// (the LSP specification), and a line end is not part of its line.
 fn line_lengths(text: &str) -> Vec<usize> {
-    text.split('\n')
+    text.replace("\r\n", "\n")
+        .split(['\n', '\r'])
         .map(|l| l.chars().map(char::len_utf16).sum())
         .collect()
 }

@@ -115,7 +115,10 @@ impl Session {
     /// `path` (an absolute, canonical path; it need not exist on disk). Used by
     /// the language server for documents open in the editor.
     pub fn set_overlay(&mut self, path: PathBuf, text: String) {
-        self.overlay.insert(path, text);
+        // Keyed by the canonical path when the file exists (a path given
+        // through a symlinked directory finds it), else as given.
+        let key = std::fs::canonicalize(&path).unwrap_or(path);
+        self.overlay.insert(key, text);
     }
 
     /// Loads a file from disk (display name as given). Errors reading it are

@@ -59,19 +59,19 @@ pub struct Input<'a> {
 impl Analysis {
     /// Checks a document. `Err` carries a message when the checker panicked
     /// (a bug: the checker is fuzzed never to); the server keeps running.
+    /// A document that cannot be loaded (larger than the checker's limit)
+    /// is an `Err` too, published as a diagnostic, as `gaitc check` reports it.
     pub fn run(input: &Input<'_>) -> Result<Analysis, String> {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Analysis::run_inner(input)))
-            .map_err(|panic| {
-                let what = panic
-                    .downcast_ref::<&str>()
-                    .map(|s| (*s).to_owned())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "unknown panic".to_owned());
-                format!("internal error in the checker: {what}")
+            .unwrap_or_else(|panic| {
+                Err(format!(
+                    "internal error in the checker: {}",
+                    super::panic_message(&*panic)
+                ))
             })
     }
 
-    fn run_inner(input: &Input<'_>) -> Analysis {
+    fn run_inner(input: &Input<'_>) -> Result<Analysis, String> {
         let mut session = Session::new();
         for (path, text) in &input.open {
             session.set_overlay(path.clone(), text.clone());
@@ -79,10 +79,7 @@ impl Analysis {
         let module = match input.path {
             Some(path) => {
                 session.set_overlay(path.to_path_buf(), input.text.to_owned());
-                match session.load_path(path) {
-                    Ok(id) => id,
-                    Err(_) => session.load_source(input.name, input.text, parent(path)),
-                }
+                session.load_path(path)?
             }
             None => {
                 let cwd = std::env::current_dir().unwrap_or_default();
@@ -100,14 +97,14 @@ impl Analysis {
             .filter_map(|f| session.sources.get(f)?.path.clone())
             .collect();
         let refs = index(&session.modules[module].ast);
-        Analysis {
+        Ok(Analysis {
             session,
             module,
             file,
             diagnostics,
             deps,
             refs,
-        }
+        })
     }
 
     pub fn text(&self) -> &str {
@@ -159,10 +156,6 @@ impl Analysis {
         self.let_item(target, member)?;
         Some((target, member.to_owned()))
     }
-}
-
-fn parent(path: &Path) -> &Path {
-    path.parent().unwrap_or(Path::new("."))
 }
 
 /// Every name in a file's syntax tree.
@@ -266,5 +259,36 @@ fn elem_ref(e: &ast::Spanned<Elem>, enum_attr: Option<&str>, out: &mut Vec<(Span
                 value: w.clone(),
             },
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_document_over_the_size_limit_is_an_error_not_checked() {
+        let dir = std::env::temp_dir().join(format!("gaitc-lsp-size-{}", std::process::id()));
+        let path = dir.join("big.gaitpol");
+        let text = format!(
+            "policy \"p\" version \"1\"\ndefault block\n#{}\n",
+            "x".repeat(17 * 1024 * 1024)
+        );
+        let input = Input {
+            path: Some(&path),
+            name: "big.gaitpol",
+            text: &text,
+            open: Vec::new(),
+        };
+        match Analysis::run(&input) {
+            Err(e) => assert!(e.contains("larger than 16 MiB"), "{e}"),
+            Ok(_) => panic!("a 17 MiB document was checked"),
+        }
+        let small = Input {
+            text: "policy \"p\" version \"1\"\ndefault block\n",
+            ..input
+        };
+        let a = Analysis::run(&small).map_err(|e| e.to_string());
+        assert_eq!(a.map(|a| a.text().len()), Ok(small.text.len()));
     }
 }

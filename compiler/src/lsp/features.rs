@@ -21,6 +21,8 @@ pub struct Ctx<'a> {
     pub version: Option<i32>,
     pub index: &'a LineIndex,
     pub locator: &'a Locator,
+    /// Line indexes of the other files this request has pointed into.
+    pub others: std::cell::RefCell<std::collections::HashMap<usize, LineIndex>>,
 }
 
 impl Ctx<'_> {
@@ -35,7 +37,11 @@ impl Ctx<'_> {
             self.range(a, span)
         } else {
             let text = a.session.sources.text(file);
-            LineIndex::new(text).range(text, span)
+            self.others
+                .borrow_mut()
+                .entry(file)
+                .or_insert_with(|| LineIndex::new(text))
+                .range(text, span)
         };
         Some(lt::Location { uri, range })
     }

@@ -158,7 +158,28 @@ impl Server {
 
     fn request(&mut self, req: Request) -> Response {
         let id = req.id.clone();
-        let result = match req.method.as_str() {
+        let method = req.method.clone();
+        // A handler that panics (a bug) answers an internal error; the server
+        // keeps serving the other documents.
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.dispatch(req)))
+            .unwrap_or_else(|panic| {
+                Err((
+                    ErrorCode::InternalError,
+                    format!("internal error in `{method}`: {}", panic_message(&*panic)),
+                ))
+            });
+        match result {
+            Ok(v) => Response::new_ok(id, v),
+            Err((code, message)) => Response::new_err(id, code as i32, message),
+        }
+    }
+
+    fn dispatch(&mut self, req: Request) -> Result<Value, ReqError> {
+        match req.method.as_str() {
+            "initialize" => Err((
+                ErrorCode::InvalidRequest,
+                "the server is already initialized".to_owned(),
+            )),
             "shutdown" => {
                 self.shutdown = true;
                 Ok(Value::Null)
@@ -195,10 +216,6 @@ impl Server {
                 ErrorCode::MethodNotFound,
                 format!("gaitc lsp does not implement `{other}`"),
             )),
-        };
-        match result {
-            Ok(v) => Response::new_ok(id, v),
-            Err((code, message)) => Response::new_err(id, code as i32, message),
         }
     }
 
@@ -244,6 +261,7 @@ impl Server {
             version: Some(doc.version),
             index: &doc.index,
             locator: &self.locator,
+            others: Default::default(),
         }
     }
 
@@ -551,4 +569,13 @@ pub fn request(id: i32, method: &str, params: Value) -> Message {
 /// A notification for [`Server::handle`] callers.
 pub fn notification(method: &str, params: Value) -> Message {
     Message::Notification(Notification::new(method.to_owned(), params))
+}
+
+/// The message of a caught panic.
+pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_owned())
 }

@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 use std::collections::VecDeque;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Write};
 use std::path::Path;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{channel, Receiver};
@@ -35,28 +35,13 @@ impl Client {
         let stdout = child.stdout.take().expect("stdout");
         let stdin = child.stdin.take();
         let (tx, rx) = channel();
+        // The framing (Content-Length headers) is lsp-server's own reader.
         std::thread::spawn(move || {
             let mut r = BufReader::new(stdout);
-            loop {
-                let mut len = None;
-                loop {
-                    let mut line = String::new();
-                    if r.read_line(&mut line).unwrap_or(0) == 0 {
-                        return;
-                    }
-                    let line = line.trim_end();
-                    if line.is_empty() {
-                        break;
-                    }
-                    if let Some(v) = line.strip_prefix("Content-Length: ") {
-                        len = v.parse::<usize>().ok();
-                    }
-                }
-                let mut body = vec![0; len.expect("Content-Length header")];
-                if r.read_exact(&mut body).is_err() {
+            while let Ok(Some(msg)) = lsp_server::Message::read(&mut r) {
+                let Ok(v) = serde_json::to_value(&msg) else {
                     return;
-                }
-                let v: Value = serde_json::from_slice(&body).expect("JSON body");
+                };
                 if tx.send(v).is_err() {
                     return;
                 }
