@@ -876,3 +876,51 @@ fn sigint_also_shuts_down_gracefully() {
         [json!("listening"), json!("decision"), json!("shutdown")]
     );
 }
+
+#[test]
+fn connections_beyond_the_limit_wait_for_a_free_slot() {
+    let server = Server::start(&["--max-connections", "1"]);
+    // The one slot is taken by a connection that has been served and stays open.
+    let mut first = server.conn();
+    assert_eq!(first.get("/healthz").status, 200);
+    // A second connection is not accepted while the first is open: its
+    // request gets no answer (the client stops waiting after 300 ms) ...
+    let mut second = server.conn();
+    second
+        .reader
+        .get_ref()
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    second.send_raw(b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n");
+    let mut byte = [0u8; 1];
+    let waited = second.reader.get_mut().read(&mut byte);
+    assert!(
+        matches!(&waited, Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut)),
+        "served beyond the limit: {waited:?}"
+    );
+    // ... and is served as soon as the first closes.
+    drop(first);
+    second
+        .reader
+        .get_ref()
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    assert_eq!(second.read_response().status, 200);
+}
+
+#[test]
+fn max_connections_must_be_positive() {
+    let out = Command::new(env!("CARGO_BIN_EXE_gait-run"))
+        .args([
+            "serve",
+            "--bundle",
+            "x.gaitb",
+            "--trust",
+            "x.pub",
+            "--max-connections",
+            "0",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(6), "{out:?}");
+}

@@ -73,6 +73,11 @@ pub struct ServeArgs {
     /// Write the JSON log lines (one per decision) to this file instead of stderr.
     #[arg(long, value_name = "FILE")]
     log: Option<PathBuf>,
+    /// Most connections served at once; further ones wait in the listen
+    /// backlog until one closes (idle keep-alive connections are closed after
+    /// --header-timeout-ms).
+    #[arg(long, default_value_t = 1024, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    max_connections: u32,
     /// Worker threads (default: the number of CPUs).
     #[arg(long, value_name = "N")]
     workers: Option<usize>,
@@ -259,7 +264,19 @@ async fn serve(state: Arc<State>, args: &ServeArgs) -> i32 {
         .header_read_timeout(Duration::from_millis(args.header_timeout_ms))
         .keep_alive(true);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    // One permit per open connection: at the limit, nothing more is accepted
+    // until a connection closes (a flood of idle connections cannot exhaust
+    // the process's descriptors or memory).
+    let slots = Arc::new(tokio::sync::Semaphore::new(args.max_connections as usize));
     loop {
+        let permit = tokio::select! {
+            permit = slots.clone().acquire_owned() => match permit {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            _ = term.recv() => break,
+            _ = int.recv() => break,
+        };
         tokio::select! {
             accepted = listener.accept() => {
                 let (stream, _) = match accepted {
@@ -271,7 +288,10 @@ async fn serve(state: Arc<State>, args: &ServeArgs) -> i32 {
                 let st = state.clone();
                 let service = hyper::service::service_fn(move |req| handle(req, st.clone()));
                 let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
-                tokio::spawn(async move { let _ = conn.await; });
+                tokio::spawn(async move {
+                    let _ = conn.await;
+                    drop(permit);
+                });
             }
             _ = term.recv() => break,
             _ = int.recv() => break,
