@@ -327,10 +327,9 @@ fn analyze(words: &[String], depth: usize, out: &mut Vec<String>) {
                 if w.starts_with('-') && w.len() > 1 {
                     // A cluster of short options (`-iu root`) takes an argument
                     // when its last option does.
-                    let last = if !w.starts_with("--") && w.len() > 2 {
-                        format!("-{}", &w[w.len() - 1..])
-                    } else {
-                        w.clone()
+                    let last = match w.chars().last() {
+                        Some(c) if !w.starts_with("--") && w.len() > 2 => format!("-{c}"),
+                        _ => w.clone(),
                     };
                     i += if option_takes_arg(name, w) || option_takes_arg(name, &last) {
                         2
@@ -423,6 +422,25 @@ mod tests {
         assert_eq!(p("sudo -iu root rm -rf /"), ["rm"]);
         assert_eq!(p("exec -a worker rm -rf /"), ["rm"]);
         assert_eq!(p("echo a\nrm b"), ["echo", "rm"]);
+    }
+
+    #[test]
+    fn option_clusters_ending_in_a_wide_character_do_not_panic() {
+        // The cluster's last option was cut at a byte offset (a panic on
+        // `-é`); wrappers still look through it.
+        assert_eq!(p("sudo -é ls"), ["ls"]);
+        assert_eq!(p("sudo -ié rm -rf /"), ["rm"]);
+        assert_eq!(p("timeout -é😀 5 curl x"), ["curl"]);
+        assert_eq!(p("env -Sé rm x"), ["rm"]);
+    }
+
+    proptest::proptest! {
+        /// Any text (wrappers, option clusters, quotes, non-ASCII) gives a
+        /// list of programs, never a panic.
+        #[test]
+        fn any_command_line_is_analysed(line in "((sudo|env|timeout|nice|xargs|sh -c|bash -c|-[a-zé😀]{1,3}|--[a-z]+|[a-z]+|'|\"|;|&&|\\$\\(|`|é| ){0,12})") {
+            let _ = programs(&line);
+        }
     }
 
     #[test]

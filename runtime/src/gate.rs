@@ -189,6 +189,34 @@ pub fn eval_summarized(
     scratch: &mut Scratch,
     out: &mut Vec<u8>,
 ) -> Summary {
+    let start = out.len();
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        summarized(bundle, text, opts, scratch, out)
+    })) {
+        Ok(summary) => summary,
+        Err(_) => {
+            out.truncate(start);
+            write_outcome(out, panicked(bundle))
+        }
+    }
+}
+
+/// A panic inside a decision (a bug) answers block, exit 1, like any
+/// internal error — never a missing or partial result.
+fn panicked(bundle: &Verified) -> Outcome {
+    internal(
+        "internal error: the evaluation panicked".to_owned(),
+        Some(bundle),
+    )
+}
+
+fn summarized(
+    bundle: &Verified,
+    text: &[u8],
+    opts: &EvalOptions,
+    scratch: &mut Scratch,
+    out: &mut Vec<u8>,
+) -> Summary {
     if opts.explain || opts.trace.is_some() {
         return write_outcome(out, eval_text(bundle, text, opts, scratch));
     }
@@ -245,6 +273,18 @@ pub fn eval_value(
 }
 
 fn eval_json(
+    bundle: &Verified,
+    raw: &crate::json::Json<'_>,
+    opts: &EvalOptions,
+    scratch: &mut Scratch,
+) -> Outcome {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        outcome(bundle, raw, opts, scratch)
+    }))
+    .unwrap_or_else(|_| panicked(bundle))
+}
+
+fn outcome(
     bundle: &Verified,
     raw: &crate::json::Json<'_>,
     opts: &EvalOptions,
