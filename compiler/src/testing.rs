@@ -37,8 +37,11 @@ pub struct Fixture {
 pub fn load_fixture(path: &Path) -> Result<Fixture, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let v: Value =
-        serde_json::from_str(&text).map_err(|e| format!("{}: not JSON: {e}", path.display()))?;
+    // The runtime's strict reader: a key repeated anywhere (in the intent
+    // above all) is an error here as it is at the gate, never last-one-wins.
+    let v: Value = gait_run::json::Json::parse(text.as_bytes())
+        .map(|j| j.to_value())
+        .map_err(|e| format!("{}: not JSON: {e}", path.display()))?;
     let field = |k: &str| {
         v.get(k)
             .ok_or_else(|| format!("{}: missing `{k}`", path.display()))
@@ -117,16 +120,34 @@ pub fn run_tests(policy: &Policy, tables: &Tables) -> Vec<TestOutcome> {
         .map(|t| {
             let raw = match &t.intent {
                 TestIntent::Inline(v) => Ok(v.clone()),
-                TestIntent::File(path) => std::fs::read(path)
-                    .map_err(|e| format!("cannot read intent file {path}: {e}"))
-                    .and_then(|b| {
-                        gait_run::normalize::parse(&b)
-                            .map_err(|e| format!("intent file {path}: {e}"))
-                    }),
+                TestIntent::File(path) => {
+                    match std::fs::read(path) {
+                        Err(e) => Err(format!("cannot read intent file {path}: {e}")),
+                        // An intent the gate cannot read is decided as the
+                        // gate decides it: block, `intent_invalid`.
+                        Ok(b) => match gait_run::normalize::parse(&b) {
+                            Ok(v) => Ok(v),
+                            Err(e) => return invalid_case(&t.name, &t.expect, &e),
+                        },
+                    }
+                }
             };
             run_case(policy, tables, &t.name, raw, &t.expect, &mut scratch)
         })
         .collect()
+}
+
+/// An invalid intent is blocked with `intent_invalid`, as at the gate.
+fn invalid_case(
+    name: &str,
+    expect: &Expectation,
+    e: &gait_run::normalize::IntentError,
+) -> TestOutcome {
+    let mut o = compare(name, expect, gait_run::decision::intent_invalid(), None);
+    if !o.passed {
+        o.failures.push(format!("the intent is invalid: {e}"));
+    }
+    o
 }
 
 /// Runs one case: an intent (or the error reading it) against an expectation.
@@ -152,15 +173,7 @@ pub fn run_case(
     };
     let n = match gait_run::normalize::normalize(&raw, Some(tables)) {
         Ok(n) => n,
-        Err(e) => {
-            // An invalid intent is blocked with `intent_invalid`.
-            let d = gait_run::decision::intent_invalid();
-            let mut o = compare(name, expect, d, None);
-            if !o.passed {
-                o.failures.push(format!("the intent is invalid: {e}"));
-            }
-            return o;
-        }
+        Err(e) => return invalid_case(name, expect, &e),
     };
     let decision = tables.decide(&n.intent, scratch);
     let reference = crate::eval::evaluate(policy, &n.intent);

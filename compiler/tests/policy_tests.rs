@@ -308,3 +308,37 @@ fn workflow_files_are_valid_yaml_with_the_expected_jobs() {
         }
     }
 }
+
+#[test]
+fn intents_are_read_as_strictly_as_the_gate_reads_them() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("p.gaitpol"),
+        "policy \"p\" version \"1.0.0\"\ndefault block\nrule reads priority 10 {\n  when tool == \"read_file\"\n  then allow\n  reason \"r\"\n}\n\
+         test \"garbled intent file is blocked\" {\n  intent file \"garbled.json\"\n  expect block reason \"intent_invalid\"\n}\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("garbled.json"), "{\"tool_name\": ").unwrap();
+    let out = gaitc(&["test", "p.gaitpol"], dir.path());
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "an unreadable intent is decided as the gate decides it: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // A repeated key: the gate refuses the intent, so a fixture cannot pass
+    // with the last copy winning.
+    std::fs::write(
+        dir.path().join("dup.test.json"),
+        r#"{"policy": "p.gaitpol", "intent": {"tool_name": "exec", "tool_name": "read_file"}, "expect": {"verdict": "allow"}}"#,
+    )
+    .unwrap();
+    let out = gaitc(&["test", "."], dir.path());
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_ne!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("`tool_name` appears twice"), "{text}");
+}
