@@ -329,6 +329,16 @@ impl Gate {
                     }
                 }
             }
+            // JSON-RPC 2.0: a batch is a non-empty list of request objects.
+            // Anything else (a nested list above all, which could hide a
+            // tools/call from the check below) is refused, not forwarded.
+            Value::Array(items) if items.is_empty() || items.iter().any(|m| !m.is_object()) => {
+                Action::Reply(
+                    json!({"jsonrpc": "2.0", "id": null, "error": {"code": -32600,
+                        "message": "Invalid Request: a batch is a non-empty list of request objects"}})
+                    .to_string(),
+                )
+            }
             Value::Array(items) if items.iter().any(is_tools_call) => {
                 // Every call of the batch is decided (and logged); the batch
                 // goes through only when all are allowed. Otherwise nothing of

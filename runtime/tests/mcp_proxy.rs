@@ -252,6 +252,27 @@ fn batches_go_through_only_when_every_call_is_allowed() {
 }
 
 #[test]
+fn malformed_batches_are_refused_never_forwarded() {
+    // A nested list would carry a tools/call past a one-level check; an empty
+    // list or a scalar member is not a JSON-RPC batch either. With `cat` as
+    // the server, anything forwarded would come back verbatim.
+    let nested = format!("[[{}]]", call(json!(1), "/etc/passwd"));
+    let mixed = format!("[{}, 7]", call(json!(2), "/workspace/a"));
+    let (code, lines) = session(&["cat"], &[&nested, &mixed, "[]"]);
+    assert_eq!(code, 0);
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    for line in &lines {
+        assert!(
+            !line.contains("tools/call") && line != "[]",
+            "forwarded: {line}"
+        );
+        let v = parse(line);
+        assert_eq!(v["error"]["code"], -32600, "{v}");
+        assert_eq!(v["id"], Value::Null);
+    }
+}
+
+#[test]
 fn server_to_client_requests_pass_through_unchanged() {
     let request = r#"{"jsonrpc":"2.0","id":"s1","method":"roots/list" }"#;
     let script = format!("printf '%s\\n' '{request}'; cat");
