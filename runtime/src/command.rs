@@ -46,7 +46,11 @@ fn option_takes_arg(wrapper: &str, opt: &str) -> bool {
                 | "--prompt"
         ),
         "doas" => matches!(opt, "-u" | "-C"),
-        "env" => matches!(opt, "-u" | "-C" | "--unset" | "--chdir"),
+        "env" => matches!(
+            opt,
+            "-u" | "-C" | "-a" | "-P" | "--unset" | "--chdir" | "--argv0"
+        ),
+        "time" => matches!(opt, "-f" | "-o" | "--format" | "--output"),
         "nice" => matches!(opt, "-n" | "--adjustment"),
         "ionice" => matches!(
             opt,
@@ -73,19 +77,32 @@ fn option_takes_arg(wrapper: &str, opt: &str) -> bool {
     }
 }
 
-/// Every program the command line runs: sorted, unique.
-pub fn programs(line: &str) -> Vec<String> {
+/// Stands for a command nested deeper than [`MAX_DEPTH`]. It contains a NUL,
+/// which no analysed command line can (the normalizer refuses them first).
+const TOO_DEEP: &str = "\u{0}too-deep";
+
+/// A command line nested deeper than the analysis follows: what it runs is
+/// unknown, so the intent cannot be judged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TooDeep;
+
+/// Every program the command line runs: sorted, unique. A line nested deeper
+/// than the analysis follows (`eval eval … rm`) is an error, never a partial
+/// list a block list could miss.
+pub fn programs(line: &str) -> Result<Vec<String>, TooDeep> {
     let mut out = Vec::new();
     collect(line, 0, &mut out);
+    if out.iter().any(|p| p == TOO_DEEP) {
+        return Err(TooDeep);
+    }
     out.sort();
     out.dedup();
-    out
+    Ok(out)
 }
 
 fn collect(line: &str, depth: usize, out: &mut Vec<String>) {
     if depth > MAX_DEPTH {
-        // Too deep to follow: report the shell itself so policies still see it.
-        out.push("sh".to_owned());
+        out.push(TOO_DEEP.to_owned());
         return;
     }
     for words in simple_commands(line, depth) {
@@ -238,8 +255,7 @@ fn simple_commands(line: &str, depth: usize) -> Vec<Vec<String>> {
 /// Commands found inside a substitution become simple commands of their own.
 fn collect_into(inner: &str, depth: usize, commands: &mut Vec<Vec<String>>) {
     if depth >= MAX_DEPTH {
-        // Too deep to follow: report a shell so that policies still see one.
-        commands.push(vec!["sh".to_owned()]);
+        commands.push(vec![TOO_DEEP.to_owned()]);
         return;
     }
     commands.extend(simple_commands(inner, depth + 1));
@@ -309,7 +325,7 @@ fn analyze(words: &[String], depth: usize, out: &mut Vec<String>) {
             i += 1;
             let mut duration_pending = name == "timeout";
             while let Some(w) = words.get(i) {
-                if name == "env" && (w == "-S" || w.starts_with("--split-string")) {
+                if name == "env" && w.starts_with("--split-string") {
                     let s = if w.contains('=') {
                         w.split_once('=')
                             .map(|x| x.1.to_owned())
@@ -324,18 +340,37 @@ fn analyze(words: &[String], depth: usize, out: &mut Vec<String>) {
                     i += 1;
                     break;
                 }
+                if w.starts_with("--") {
+                    // `--opt=value` carries its value; `--opt value` takes the next word.
+                    i += if option_takes_arg(name, w) { 2 } else { 1 };
+                    continue;
+                }
                 if w.starts_with('-') && w.len() > 1 {
-                    // A cluster of short options (`-iu root`) takes an argument
-                    // when its last option does.
-                    let last = match w.chars().last() {
-                        Some(c) if !w.starts_with("--") && w.len() > 2 => format!("-{c}"),
-                        _ => w.clone(),
-                    };
-                    i += if option_takes_arg(name, w) || option_takes_arg(name, &last) {
-                        2
-                    } else {
-                        1
-                    };
+                    // A cluster of short options, read as getopt reads it: the
+                    // first option that takes an argument takes the rest of the
+                    // cluster (`-uroot`, `env -S'rm x'`) or else the next word
+                    // (`-iu root`, `env -iS 'rm x'`).
+                    let opts: Vec<char> = w.chars().skip(1).collect();
+                    let mut consumed = 1;
+                    for (k, c) in opts.iter().enumerate() {
+                        let rest: String = opts[k + 1..].iter().collect();
+                        if name == "env" && *c == 'S' {
+                            let script = if rest.is_empty() {
+                                words.get(i + 1).cloned().unwrap_or_default()
+                            } else {
+                                rest
+                            };
+                            collect(&script, depth + 1, out);
+                            return;
+                        }
+                        if option_takes_arg(name, &format!("-{c}")) {
+                            if rest.is_empty() {
+                                consumed = 2;
+                            }
+                            break;
+                        }
+                    }
+                    i += consumed;
                     continue;
                 }
                 if name == "env" && is_assignment(w) {
@@ -396,10 +431,10 @@ fn analyze(words: &[String], depth: usize, out: &mut Vec<String>) {
 
 #[cfg(test)]
 mod tests {
-    use super::programs;
+    use super::{programs, TooDeep, MAX_DEPTH};
 
     fn p(line: &str) -> Vec<String> {
-        programs(line)
+        programs(line).unwrap()
     }
 
     #[test]
@@ -431,7 +466,28 @@ mod tests {
         assert_eq!(p("sudo -é ls"), ["ls"]);
         assert_eq!(p("sudo -ié rm -rf /"), ["rm"]);
         assert_eq!(p("timeout -é😀 5 curl x"), ["curl"]);
-        assert_eq!(p("env -Sé rm x"), ["rm"]);
+        // `-S` takes the rest of the cluster: env runs `é` (with `rm x` as its arguments).
+        assert_eq!(p("env -Sé rm x"), ["é"]);
+    }
+
+    #[test]
+    fn wrapper_options_are_read_as_getopt_reads_them() {
+        // `env -S` with the script attached or at the end of a cluster.
+        assert_eq!(p("env -S'rm -rf /'"), ["rm"]);
+        assert_eq!(p("env -Srm x"), ["rm"]);
+        assert_eq!(p("env -iS 'rm x'"), ["rm"]);
+        assert_eq!(p("env --split-string='rm x'"), ["rm"]);
+        // Options whose argument is not the program.
+        assert_eq!(p("env -a x rm"), ["rm"]);
+        assert_eq!(p("env --argv0 x rm"), ["rm"]);
+        assert_eq!(p("env -P /bin rm"), ["rm"]);
+        assert_eq!(p("time -f %e rm x"), ["rm"]);
+        assert_eq!(p("time -o out rm x"), ["rm"]);
+        assert_eq!(p("time --output=out rm x"), ["rm"]);
+        // The first option taking an argument takes the rest of the cluster.
+        assert_eq!(p("sudo -uroot rm x"), ["rm"]);
+        assert_eq!(p("sudo -iuroot rm x"), ["rm"]);
+        assert_eq!(p("sudo -ui rm x"), ["rm"]);
     }
 
     proptest::proptest! {
@@ -439,6 +495,7 @@ mod tests {
         /// list of programs, never a panic.
         #[test]
         fn any_command_line_is_analysed(line in "((sudo|env|timeout|nice|xargs|sh -c|bash -c|-[a-zé😀]{1,3}|--[a-z]+|[a-z]+|'|\"|;|&&|\\$\\(|`|é| ){0,12})") {
+            // Either a list of programs or "too deep"; never a panic.
             let _ = programs(&line);
         }
     }
@@ -486,10 +543,15 @@ mod tests {
 
     #[test]
     fn hostile_nesting_is_bounded() {
-        // Deeper than the recursion bound: the shell is reported, nothing hangs.
+        // Deeper than the recursion bound: unanalysable (the intent is then
+        // invalid), never a partial list that misses the `rm`; nothing hangs.
         let line = format!("{}rm x", "eval ".repeat(40));
-        assert!(p(&line).contains(&"sh".to_owned()));
+        assert_eq!(programs(&line), Err(TooDeep));
+        assert_eq!(
+            programs(&format!("{}rm x", "eval ".repeat(MAX_DEPTH))),
+            Ok(vec!["eval".to_owned(), "rm".to_owned()])
+        );
         assert!(p(&"$(".repeat(10_000)).is_empty());
-        assert_eq!(p(&"\"$(".repeat(2_000)), ["sh"]);
+        assert_eq!(programs(&"\"$(".repeat(2_000)), Err(TooDeep));
     }
 }

@@ -656,7 +656,8 @@ fn build_target(
         if raw.contains('\0') {
             return Err("a command must not contain NUL".to_owned());
         }
-        t.programs = crate::command::programs(raw);
+        t.programs = crate::command::programs(raw)
+            .map_err(|_| "the command is nested too deeply to analyse".to_owned())?;
     }
     Ok(t)
 }

@@ -98,7 +98,12 @@ fn allowed_baseline() {
 fn invalid_intents_block_with_exit_6() {
     let args = bundle_args();
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let too_deep = format!(
+        r#"{{"tool_name": "x", "targets": [{{"kind": "command", "value": "{}rm -rf /"}}]}}"#,
+        "eval ".repeat(40)
+    );
     for (what, text) in [
+        ("a command nested too deeply to analyse", too_deep.as_bytes()),
         ("not JSON", &b"{not json"[..]),
         ("empty input", b""),
         ("a list", b"[]"),
