@@ -422,13 +422,46 @@ pub fn trust_store(
     bundle: Option<&Path>,
     trust: &[PathBuf],
 ) -> Result<TrustStore, StoreError> {
-    trust_store_inner(policy, bundle, trust).map_err(|e| {
-        if e.starts_with("bundle_") {
-            StoreError::BundleRejected(e)
-        } else {
-            StoreError::Invalid(e)
+    let invalid = StoreError::Invalid;
+    match (policy, bundle) {
+        (Some(p), None) => {
+            let mut s = crate::check::Session::new();
+            let id = s.load_path(p).map_err(invalid)?;
+            let checked = s.check(id);
+            let policy = checked.policy.ok_or_else(|| {
+                invalid(format!(
+                    "{} does not check cleanly (run `gaitc check`)",
+                    p.display()
+                ))
+            })?;
+            TrustStore::from_policy(&policy).map_err(invalid)
         }
-    })
+        (None, Some(b)) => {
+            if trust.is_empty() {
+                return Err(invalid(
+                    "--bundle needs --trust PUBFILE to verify the bundle first".to_owned(),
+                ));
+            }
+            let keys = trust
+                .iter()
+                .map(|t| PublicKey::read(t).map_err(|e| invalid(e.to_string())))
+                .collect::<Result<Vec<_>, _>>()?;
+            let bytes = std::fs::read(b)
+                .map_err(|e| invalid(format!("cannot read {}: {e}", b.display())))?;
+            let opts = gait_run::bundle::VerifyOptions {
+                trust: keys,
+                now: gait_run::time::now().0,
+                ..Default::default()
+            };
+            // Only a verification failure is a rejected bundle (exit 2).
+            let verified = gait_run::bundle::verify(&bytes, &opts)
+                .map_err(|r| StoreError::BundleRejected(r.to_string()))?;
+            TrustStore::from_tables(&verified.tables).map_err(invalid)
+        }
+        _ => Err(invalid(
+            "give either --policy POLICY or --bundle BUNDLE --trust PUBFILE".to_owned(),
+        )),
+    }
 }
 
 /// Why a trust store could not be built.
@@ -438,41 +471,4 @@ pub enum StoreError {
     Invalid(String),
     /// The bundle failed verification (exit 2).
     BundleRejected(String),
-}
-
-fn trust_store_inner(
-    policy: Option<&Path>,
-    bundle: Option<&Path>,
-    trust: &[PathBuf],
-) -> Result<TrustStore, String> {
-    match (policy, bundle) {
-        (Some(p), None) => {
-            let mut s = crate::check::Session::new();
-            let id = s.load_path(p)?;
-            let checked = s.check(id);
-            let policy = checked.policy.ok_or_else(|| {
-                format!("{} does not check cleanly (run `gaitc check`)", p.display())
-            })?;
-            TrustStore::from_policy(&policy)
-        }
-        (None, Some(b)) => {
-            if trust.is_empty() {
-                return Err("--bundle needs --trust PUBFILE to verify the bundle first".to_owned());
-            }
-            let keys = trust
-                .iter()
-                .map(|t| PublicKey::read(t).map_err(|e| e.to_string()))
-                .collect::<Result<Vec<_>, _>>()?;
-            let bytes =
-                std::fs::read(b).map_err(|e| format!("cannot read {}: {e}", b.display()))?;
-            let opts = gait_run::bundle::VerifyOptions {
-                trust: keys,
-                now: gait_run::time::now().0,
-                ..Default::default()
-            };
-            let verified = gait_run::bundle::verify(&bytes, &opts).map_err(|r| r.to_string())?;
-            TrustStore::from_tables(&verified.tables)
-        }
-        _ => Err("give either --policy POLICY or --bundle BUNDLE --trust PUBFILE".to_owned()),
-    }
 }

@@ -316,3 +316,28 @@ fn a_symlink_does_not_hide_other_tampering() {
         ["skill_file_digest_mismatch", "skill_file_unlisted"]
     );
 }
+
+#[test]
+fn a_policy_that_does_not_check_is_invalid_input_whatever_its_name() {
+    // The exit code comes from what failed, not from the file's name: a
+    // policy named `bundle_…` with errors is exit 6, not a rejected bundle.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("skill")).unwrap();
+    for name in ["policy.gaitpol", "bundle_x.gaitpol"] {
+        std::fs::write(dir.path().join(name), "policy \"p\" version \"1\"\n").unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_gaitc"))
+            .args(["skill", "verify", "skill", "--policy", name])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(6),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("does not check cleanly"), "{name}: {err}");
+        assert!(!err.contains("rejected"), "{name}: {err}");
+    }
+}
