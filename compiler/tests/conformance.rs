@@ -61,6 +61,22 @@ fn conformance_corpus() {
             );
             let r = &out.result;
             let mut problems = Vec::new();
+            // The serving path, from the intent's text, answers the same bytes.
+            let text = serde_json::to_vec(&case["intent"]).unwrap();
+            let mut bytes = Vec::new();
+            let exit = gait_run::gate::eval_into(
+                &bundle,
+                &text,
+                &EvalOptions::default(),
+                &mut Scratch::default(),
+                &mut bytes,
+            );
+            if bytes != serde_json::to_vec(r).unwrap() || exit != out.exit {
+                problems.push(format!(
+                    "the serving path answered {} (exit {exit})",
+                    String::from_utf8_lossy(&bytes)
+                ));
+            }
             if r["verdict"] != case["verdict"] {
                 problems.push(format!(
                     "verdict {} (want {})",

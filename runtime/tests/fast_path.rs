@@ -148,8 +148,8 @@ fn every_kind_of_result_is_the_same_on_both_paths() {
             ));
         }
     }
-    // The corpus reaches allow, block and require_approval, each with and
-    // without simulation, and explain.
+    // The corpus reaches allow and block, each with and without explain, and
+    // a simulated result.
     for v in ["allow", "block"] {
         assert!(seen.contains(&(v.to_owned(), false, false)), "{seen:?}");
         assert!(seen.contains(&(v.to_owned(), true, false)), "{seen:?}");
@@ -217,9 +217,25 @@ proptest! {
         let opts = EvalOptions { simulate, ..Default::default() };
         let compact = serde_json::to_vec(&intent).unwrap();
         let r = same(&b, &compact, &opts);
-        let pretty = serde_json::to_vec_pretty(&intent).unwrap();
+        // The same intent with every object's keys in reverse order, pretty-printed.
+        let pretty = serde_json::to_vec_pretty(&reversed(&intent)).unwrap();
+        prop_assert_ne!(&compact, &serde_json::to_vec(&reversed(&intent)).unwrap());
         let r2 = same(&b, &pretty, &opts);
         prop_assert_eq!(&r["intent_digest"], &r2["intent_digest"]);
         prop_assert_eq!(&r["verdict"], &r2["verdict"]);
+    }
+}
+
+/// Every object's keys in reverse order (serde_json keeps insertion order here).
+fn reversed(v: &serde_json::Value) -> serde_json::Value {
+    match v {
+        serde_json::Value::Object(m) => serde_json::Value::Object(
+            m.iter()
+                .rev()
+                .map(|(k, v)| (k.clone(), reversed(v)))
+                .collect(),
+        ),
+        serde_json::Value::Array(items) => items.iter().map(reversed).collect(),
+        other => other.clone(),
     }
 }
