@@ -856,10 +856,13 @@ impl Tables {
                 atom::MULTI_SET if (matcher::PATH..=matcher::COMMAND).contains(&attr) => {
                     vs_patterns_ok(attr)?
                 }
-                atom::ARGS_CONTAIN => vs_patterns_ok(matcher::MARKERS)?,
+                // Flags and markers have no quantifier, and their evaluation
+                // has no negated form (`not` is a node): a set bit would be
+                // silently ignored, so it is refused.
+                atom::ARGS_CONTAIN if quant == 0 && neg == 0 => vs_patterns_ok(matcher::MARKERS)?,
                 atom::SCALAR_ENUM if attr == enums::RISK => {}
                 atom::MULTI_ENUM if (enums::ENDPOINT..enums::COUNT).contains(&attr) => {}
-                atom::FLAG if (arg as usize) < flags::COUNT => {}
+                atom::FLAG if (arg as usize) < flags::COUNT && quant == 0 && neg == 0 => {}
                 _ => return Err(bad("bad atom")),
             }
             if matches!(kind, atom::SCALAR_ENUM | atom::MULTI_ENUM)

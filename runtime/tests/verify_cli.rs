@@ -7,7 +7,7 @@
 
 use gait_run::bundle;
 use gait_run::keys::KeyPair;
-use gait_run::tables::{enums, flags, matcher, MatcherData, TableData};
+use gait_run::tables::{atom, enums, flags, matcher, MatcherData, TableData};
 use std::process::{Command, Output};
 
 fn spec<'a>(
@@ -178,7 +178,33 @@ fn hostile_payloads_are_rejected_not_evaluated() {
         bundle::verify(&bytes, &opts).unwrap_err().code,
         bundle::RejectCode::Malformed
     );
+    // A flag atom whose negation bit is set: `not` is a node, the atom's
+    // evaluation has no negated form, so the bit would be silently ignored
+    // (`not skill.verified` tested as `skill.verified`). The same atom
+    // without the bit loads.
     data.rules.clear();
+    for (atom, want) in [
+        ([atom::FLAG, 0, 0, 0, flags::SIGNED], None),
+        (
+            [atom::FLAG, 0, 0, 1, flags::SIGNED],
+            Some(bundle::RejectCode::Malformed),
+        ),
+        (
+            [atom::FLAG, 0, 1, 0, flags::SIGNED],
+            Some(bundle::RejectCode::Malformed),
+        ),
+    ] {
+        data.atoms = atom.to_vec();
+        let payload = data.encode();
+        let manifest = bundle::manifest(&spec("flag", 0, 0, &[]), &payload);
+        let bytes = bundle::assemble(&manifest, &payload, &[&k]);
+        assert_eq!(
+            bundle::verify(&bytes, &opts).err().map(|r| r.code),
+            want,
+            "{atom:?}"
+        );
+    }
+    data.atoms.clear();
     data.unanchored = vec![7];
     let payload = data.encode();
     let manifest = bundle::manifest(&spec("bad", 0, 0, &[]), &payload);
