@@ -227,16 +227,7 @@ fn summarized(
         Err(e) => return write_outcome(out, invalid_intent(&e, Some(bundle))),
     };
     let decision = bundle.tables.decide(&n.intent, scratch);
-    write_result(out, bundle, &n, &decision, opts.simulate);
-    let verdict = shown_verdict(&decision, opts.simulate);
-    let reason_codes = shown_reasons(&decision, opts.simulate).into_owned();
-    Summary {
-        exit: exit_for(verdict),
-        verdict,
-        reason_codes,
-        endpoint_classes: endpoint_classes(&n),
-        intent_digest: Some(n.digest),
-    }
+    write_result(out, bundle, &n, &decision, opts.simulate)
 }
 
 /// Appends an outcome's result (compact) and summarizes it; a result that
@@ -376,21 +367,25 @@ fn would_block(d: &Decision) -> bool {
     matches!(d.verdict, Verdict::Block | Verdict::RequireApproval)
 }
 
-/// Writes the result JSON of runtime.md §7 (compact, fields in a fixed order).
+/// Writes the result JSON of runtime.md §7 (compact, fields in a fixed order)
+/// and returns its summary (what is shown is worked out once, for both).
 fn write_result(
     out: &mut Vec<u8>,
     bundle: &Verified,
     n: &Normalized,
     d: &Decision,
     simulate: bool,
-) {
+) -> Summary {
     let blocked = simulate && would_block(d);
+    let verdict = shown_verdict(d, simulate);
+    let reasons = shown_reasons(d, simulate);
+    let classes = endpoint_classes(n);
     out.extend_from_slice(
         br#"{"schema_id":"gait.gate.result","schema_version":"1.0.0","ok":true,"verdict":"#,
     );
-    write_str(out, shown_verdict(d, simulate).as_str());
+    write_str(out, verdict.as_str());
     out.extend_from_slice(br#","reason_codes":"#);
-    write_str_list(out, shown_reasons(d, simulate).iter().map(String::as_str));
+    write_str_list(out, reasons.iter().map(String::as_str));
     out.extend_from_slice(br#","violations":"#);
     if blocked {
         out.extend_from_slice(b"[]");
@@ -412,7 +407,7 @@ fn write_result(
     out.extend_from_slice(br#"},"intent_digest":"#);
     write_str(out, &n.digest);
     out.extend_from_slice(br#","endpoint_classes":"#);
-    write_str_list(out, endpoint_classes(n));
+    write_str_list(out, classes.iter().copied());
     out.extend_from_slice(if bundle.signature_verified {
         br#","bundle_verified":true,"required_approvals":"#
     } else {
@@ -441,6 +436,13 @@ fn write_result(
         });
     }
     out.push(b'}');
+    Summary {
+        exit: exit_for(verdict),
+        verdict,
+        reason_codes: reasons.into_owned(),
+        endpoint_classes: classes,
+        intent_digest: Some(n.digest.clone()),
+    }
 }
 
 /// `trace_id` = first 24 hex of SHA-256 of `policy_digest:intent_digest:verdict`.
