@@ -4,88 +4,18 @@
 //! digest: anything that is hashed or signed.
 
 use serde_json::Value;
-use std::fmt::Write;
 
-/// The canonical text of a JSON value.
+/// The canonical text of a JSON value (written by [`Json::write_canonical`],
+/// the one canonical writer: intent digests, manifests, signature blocks and
+/// traces all go through it).
+///
+/// [`Json::write_canonical`]: crate::json::Json::write_canonical
 pub fn to_string(v: &Value) -> String {
-    let mut out = String::new();
-    write_value(&mut out, v);
-    out
-}
-
-/// SHA-256 of the canonical text, as lowercase hex.
-pub fn sha256_hex(v: &Value) -> String {
-    crate::hex(&crate::sha256(to_string(v).as_bytes()))
-}
-
-fn write_value(out: &mut String, v: &Value) {
-    match v {
-        Value::Null => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => write_number(out, n),
-        Value::String(s) => write_string(out, s),
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_value(out, item);
-            }
-            out.push(']');
-        }
-        Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort_by(|a, b| a.encode_utf16().cmp(b.encode_utf16()));
-            out.push('{');
-            for (i, k) in keys.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_string(out, k);
-                out.push(':');
-                if let Some(v) = map.get(k) {
-                    write_value(out, v);
-                }
-            }
-            out.push('}');
-        }
-    }
-}
-
-fn write_string(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
-
-/// ECMAScript `Number.prototype.toString` for finite doubles; integers that
-/// fit in i64/u64 are written exactly.
-fn write_number(out: &mut String, n: &serde_json::Number) {
-    if let Some(i) = n.as_i64() {
-        let _ = write!(out, "{i}");
-        return;
-    }
-    if let Some(u) = n.as_u64() {
-        let _ = write!(out, "{u}");
-        return;
-    }
-    let f = n.as_f64().unwrap_or(0.0);
-    out.push_str(&es_number(f));
+    let mut out = Vec::new();
+    crate::json::Json::from_value(v).write_canonical(&mut out);
+    // Always valid UTF-8: escapes are ASCII and everything else is copied
+    // from `str`s.
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Formats a finite double the way ECMAScript does (shortest round-trip digits).
