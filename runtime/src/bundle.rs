@@ -93,6 +93,24 @@ pub struct ManifestInfo {
     pub payload_size: u64,
     pub payload_sha256: String,
     pub not_after: Option<String>,
+    /// `not_after` in Unix seconds (parsed once, at load).
+    pub not_after_secs: Option<i64>,
+}
+
+impl ManifestInfo {
+    /// The rejection of a bundle past its `not_after` at `now` (Unix
+    /// seconds): checked at load, and by the long-running modes before every
+    /// decision, so an expired bundle never keeps deciding.
+    pub fn expired_at(&self, now: i64) -> Option<Rejection> {
+        let limit = self.not_after_secs?;
+        (now > limit).then(|| Rejection {
+            code: RejectCode::Expired,
+            message: format!(
+                "the bundle expired at {}",
+                self.not_after.as_deref().unwrap_or("?")
+            ),
+        })
+    }
 }
 
 /// A bundle split into its parts, structure checked, payload digest checked,
@@ -300,12 +318,12 @@ fn manifest_info(m: &Value) -> Result<ManifestInfo, Rejection> {
         .get("sha256")
         .and_then(s)
         .filter(|h| h.len() == 64 && h.bytes().all(|c| c.is_ascii_hexdigit()));
-    let not_after = match m.get("not_after") {
-        None => None,
+    let (not_after, not_after_secs) = match m.get("not_after") {
+        None => (None, None),
         Some(v) => {
             let text = s(v).ok_or_else(|| malformed("not_after is not a string"))?;
-            crate::time::parse_rfc3339(&text).map_err(malformed)?;
-            Some(text)
+            let secs = crate::time::parse_rfc3339(&text).map_err(malformed)?;
+            (Some(text), Some(secs))
         }
     };
     Ok(ManifestInfo {
@@ -332,6 +350,7 @@ fn manifest_info(m: &Value) -> Result<ManifestInfo, Rejection> {
             .ok_or_else(|| malformed("manifest payload has no size"))?,
         payload_sha256: sha.ok_or_else(|| malformed("manifest payload has no sha256"))?,
         not_after,
+        not_after_secs,
     })
 }
 
@@ -401,14 +420,8 @@ pub fn verify(bytes: &[u8], opts: &VerifyOptions) -> Result<Verified, Rejection>
             ));
         }
     }
-    if let Some(na) = &parsed.info.not_after {
-        let limit = crate::time::parse_rfc3339(na).map_err(malformed)?;
-        if opts.now > limit {
-            return Err(reject(
-                RejectCode::Expired,
-                format!("the bundle expired at {na}"),
-            ));
-        }
+    if let Some(rej) = parsed.info.expired_at(opts.now) {
+        return Err(rej);
     }
     if let Some(min) = opts.min_revision {
         if parsed.info.revision < min {

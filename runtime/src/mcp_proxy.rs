@@ -386,12 +386,16 @@ impl Gate {
         };
         intent.insert("args".into(), args);
         intent.insert("context".into(), Value::Object(self.context.clone()));
-        let outcome = gate::eval_value(
-            &self.bundle,
-            &Value::Object(intent),
-            &self.opts,
-            &mut self.scratch,
-        );
+        // A bundle past its not_after decides nothing more: block.
+        let outcome = match self.bundle.info.expired_at(gait_run::time::now().0) {
+            Some(rej) => gate::rejected(&rej),
+            None => gate::eval_value(
+                &self.bundle,
+                &Value::Object(intent),
+                &self.opts,
+                &mut self.scratch,
+            ),
+        };
         if let Some(log) = &self.log {
             let verdict = outcome.result["verdict"].as_str().unwrap_or("block");
             let trace_id = outcome.result["intent_digest"]

@@ -924,3 +924,28 @@ fn max_connections_must_be_positive() {
         .unwrap();
     assert_eq!(out.status.code(), Some(6), "{out:?}");
 }
+
+#[test]
+fn a_bundle_that_expires_while_serving_blocks_every_decision() {
+    // Valid at start-up, expiring three seconds later; no reload happens.
+    let bytes = std::fs::read(fixtures().join("matrix.gaitb")).unwrap();
+    let parsed = bundle::parse(&bytes).unwrap();
+    let mut manifest = parsed.manifest.clone();
+    manifest["not_after"] = json!(gait_run::time::format_rfc3339(gait_run::time::now().0 + 3));
+    let key = KeyPair::read(&fixtures().join("test.key")).unwrap();
+    let expiring = bundle::assemble(&manifest, parsed.payload, &[&key]);
+    let server = Server::start_with(&expiring, &["--watch-interval-ms", "0"], &[]);
+    let first = server.conn().eval(&allow_intent());
+    assert_eq!(
+        (first.status, first.json()["verdict"].clone()),
+        (200, json!("allow"))
+    );
+    let expired = eventually("the bundle to expire", || {
+        let r = server.conn().eval(&allow_intent());
+        (r.status != 200).then_some(r)
+    });
+    assert_eq!(expired.status, 503);
+    let v = expired.json();
+    assert_eq!(v["verdict"], "block");
+    assert_eq!(v["reason_codes"], json!(["bundle_expired"]));
+}

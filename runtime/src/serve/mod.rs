@@ -453,7 +453,14 @@ async fn eval(req: Request<Incoming>, st: &State, started: Instant) -> Resp {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
     let mut out = Vec::with_capacity(1024);
-    let (status, summary) = if !is_json(&req) {
+    let (status, summary) = if let Some(rej) = bundle.info.expired_at(gait_run::time::now().0) {
+        // Past its not_after while serving: every decision is a block until a
+        // valid bundle is reloaded.
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            gate::write_outcome(&mut out, gate::rejected(&rej)),
+        )
+    } else if !is_json(&req) {
         (
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             refused(
