@@ -472,7 +472,7 @@ pub fn inspect(path: &Path, json_out: bool, out: &mut dyn Write, err: &mut dyn W
         .enumerate()
         .filter(|(_, m)| m.patterns > 0)
         .map(|(i, m)| {
-            serde_json::json!({"attribute": crate::lower::matcher_name(i), "patterns": m.patterns, "automata": m.dfas.len(),
+            serde_json::json!({"attribute": gait_run::tables::matcher::NAMES.get(i).copied().unwrap_or("?"), "patterns": m.patterns, "automata": m.dfas.len(),
                                "dfa_bytes": m.dfas.iter().map(|d| d.bytes.len()).sum::<usize>()})
         })
         .collect();

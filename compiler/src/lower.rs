@@ -865,23 +865,6 @@ pub fn lower(policy: &Policy) -> Result<TableData, LowerError> {
     })
 }
 
-/// The set type behind a matcher (for documentation and inspection).
-pub fn matcher_name(m: usize) -> &'static str {
-    match m {
-        matcher::TOOL => "tool",
-        matcher::IDENTITY => "identity",
-        matcher::WORKSPACE => "workspace",
-        matcher::SKILL_NAME => "skill.name",
-        matcher::SKILL_PUBLISHER => "skill.publisher",
-        matcher::SKILL_SOURCE => "skill.source",
-        matcher::PATH => "path",
-        matcher::DOMAIN => "domain",
-        matcher::COMMAND => "command",
-        matcher::MARKERS => "args contain",
-        _ => "mapping tools",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

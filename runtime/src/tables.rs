@@ -54,6 +54,20 @@ pub mod matcher {
     /// Tool-name globs of the tool mappings (postings are mapping ids).
     pub const MAPPING_TOOLS: usize = 10;
     pub const COUNT: usize = 11;
+    /// What each matcher matches, by index (explain texts, `gaitc inspect`).
+    pub const NAMES: [&str; COUNT] = [
+        "tool",
+        "identity",
+        "workspace",
+        "skill.name",
+        "skill.publisher",
+        "skill.source",
+        "path",
+        "domain",
+        "command",
+        "args contain",
+        "tool mapping",
+    ];
 }
 
 /// Enum attributes, by index, with their base in the enum postings.
@@ -1350,19 +1364,6 @@ pub struct ExplainedRule {
     pub atoms: Vec<(String, bool)>,
 }
 
-const ATTR_NAMES: [&str; matcher::COUNT] = [
-    "tool",
-    "identity",
-    "workspace",
-    "skill.name",
-    "skill.publisher",
-    "skill.source",
-    "path",
-    "domain",
-    "command",
-    "args contain",
-    "tool mapping",
-];
 const ENUM_NAMES: [&str; enums::COUNT] = ["risk", "endpoint", "host_class", "target", "provenance"];
 const FLAG_NAMES: [&str; flags::COUNT] = [
     "destructive",
@@ -1477,12 +1478,12 @@ impl Tables {
         match kind {
             atom::SCALAR_SET => format!(
                 "{} {op} {}",
-                ATTR_NAMES[attr],
+                matcher::NAMES[attr],
                 self.valueset_text(attr, arg)
             ),
             atom::MULTI_SET => format!(
                 "{q} {} {op} {}",
-                ATTR_NAMES[attr],
+                matcher::NAMES[attr],
                 self.valueset_text(attr, arg)
             ),
             atom::SCALAR_ENUM => format!("risk {op} {}", enum_values(enums::RISK)),
