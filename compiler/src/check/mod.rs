@@ -281,14 +281,14 @@ impl Session {
                     format!("no standard library module `{}`", name.node),
                 )
                 .with_primary(name.span, "not found");
-                let suggestion = best_match(&name.node, stdlib::names());
-                d = match suggestion {
-                    Some(s) => d.with_help(format!("did you mean `{s}`?")).with_fix(name.span, s, format!("use `{s}`")),
-                    None => d.with_help(format!(
+                d = d.with_suggestion(
+                    name.span,
+                    best_match(&name.node, stdlib::names()),
+                    format!(
                         "the standard library has: {}; files are imported with `import \"path.gaitpol\" as NAME`",
                         stdlib::names().collect::<Vec<_>>().join(", ")
-                    )),
-                };
+                    ),
+                );
                 self.report(file, d);
                 None
             }
@@ -532,17 +532,13 @@ impl Session {
                     format!("module `{alias}` has no set `{member}`"),
                 )
                 .with_primary(name.span, "unknown set");
-                d = match best_match(member, candidates.iter().map(String::as_str)) {
-                    Some(s) => {
-                        let fixed = format!("{alias}.{s}");
-                        d.with_help(format!("did you mean `{fixed}`?")).with_fix(
-                            name.span,
-                            fixed.clone(),
-                            format!("use `{fixed}`"),
-                        )
-                    }
-                    None => d.with_help(format!("`{alias}` defines: {}", candidates.join(", "))),
-                };
+                let fixed = best_match(member, candidates.iter().map(String::as_str))
+                    .map(|s| format!("{alias}.{s}"));
+                d = d.with_suggestion(
+                    name.span,
+                    fixed.as_deref(),
+                    format!("`{alias}` defines: {}", candidates.join(", ")),
+                );
                 self.report(file, d);
                 return None;
             }
@@ -577,19 +573,16 @@ impl Session {
         candidates.sort();
         let mut d = Diagnostic::error(codes::E0020, format!("unknown set `{}`", name.node))
             .with_primary(name.span, "not defined");
-        d = match best_match(&name.node, candidates.iter().map(String::as_str)) {
-            Some(s) => d.with_help(format!("did you mean `{s}`?")).with_fix(
-                name.span,
-                s,
-                format!("use `{s}`"),
-            ),
-            None if name.node.contains('.') => {
-                d.with_help("import the module first, e.g. `import std.secrets`")
-            }
-            None => {
-                d.with_help("define it with `let NAME: TYPE = [...]` or import a module that does")
-            }
+        let otherwise = if name.node.contains('.') {
+            "import the module first, e.g. `import std.secrets`"
+        } else {
+            "define it with `let NAME: TYPE = [...]` or import a module that does"
         };
+        d = d.with_suggestion(
+            name.span,
+            best_match(&name.node, candidates.iter().map(String::as_str)),
+            otherwise,
+        );
         self.report(file, d);
         None
     }
