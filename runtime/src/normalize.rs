@@ -129,12 +129,13 @@ fn str_field<'j>(
     }
 }
 
-/// Lower-cases without allocating a new string when already lower-case ASCII.
-fn lower(s: &str) -> String {
+/// Lower-cases, borrowing when the text is already lower-case ASCII (the
+/// usual case: kinds, risks, sources are only compared, never stored).
+fn lower(s: &str) -> Cow<'_, str> {
     if s.bytes().any(|b| b.is_ascii_uppercase()) || !s.is_ascii() {
-        s.to_lowercase()
+        Cow::Owned(s.to_lowercase())
     } else {
-        s.to_owned()
+        Cow::Borrowed(s)
     }
 }
 
@@ -154,7 +155,8 @@ pub fn normalize_json(raw: &Json<'_>, tables: Option<&Tables>) -> Result<Normali
         str_field(obj, "tool_name", || "tool_name".into())?
             .unwrap_or_default()
             .trim(),
-    );
+    )
+    .into_owned();
     if tool.is_empty() {
         return Err(invalid("tool_name", "is required and must not be empty"));
     }
@@ -230,7 +232,7 @@ pub fn normalize_json(raw: &Json<'_>, tables: Option<&Tables>) -> Result<Normali
                     ));
                 }
                 let operation = str_field(t, "operation", || field(".operation"))?
-                    .map(|s| lower(s.trim()))
+                    .map(|s| lower(s.trim()).into_owned())
                     .filter(|s| !s.is_empty());
                 let explicit_class = str_field(t, "endpoint_class", || field(".endpoint_class"))?
                     .map(|s| lower(s.trim()));
@@ -268,6 +270,14 @@ pub fn normalize_json(raw: &Json<'_>, tables: Option<&Tables>) -> Result<Normali
             for entry in mapping {
                 values.clear();
                 select(args, &entry.steps, &entry.steps, &mut values)?;
+                // Counted before any is built: a hostile list of mapped
+                // values costs nothing past the limit.
+                if targets.len() + values.len() > MAX_TARGETS {
+                    return Err(invalid(
+                        "targets",
+                        format!("more than {MAX_TARGETS} targets"),
+                    ));
+                }
                 for v in &values {
                     let target = build_target(
                         entry.kind,
@@ -283,12 +293,6 @@ pub fn normalize_json(raw: &Json<'_>, tables: Option<&Tables>) -> Result<Normali
                 }
             }
         }
-    }
-    if targets.len() > MAX_TARGETS {
-        return Err(invalid(
-            "targets",
-            format!("more than {MAX_TARGETS} targets"),
-        ));
     }
     targets.sort();
     targets.dedup();
@@ -344,9 +348,9 @@ pub fn normalize_json(raw: &Json<'_>, tables: Option<&Tables>) -> Result<Normali
                 }
                 Ok(v)
             };
-            let name = lower(req("skill_name")?);
-            let publisher = lower(req("publisher")?);
-            let source = lower(req("source")?);
+            let name = lower(req("skill_name")?).into_owned();
+            let publisher = lower(req("publisher")?).into_owned();
+            let source = lower(req("source")?).into_owned();
             let version = str_field(s, "skill_version", || {
                 "skill_provenance.skill_version".into()
             })?
@@ -372,7 +376,7 @@ pub fn normalize_json(raw: &Json<'_>, tables: Option<&Tables>) -> Result<Normali
             let key_id = str_field(s, "signature_key_id", || {
                 "skill_provenance.signature_key_id".into()
             })?
-            .map(|k| lower(k.trim()))
+            .map(|k| lower(k.trim()).into_owned())
             .filter(|k| !k.is_empty());
             let skill = Skill {
                 name,

@@ -239,3 +239,35 @@ fn reversed(v: &serde_json::Value) -> serde_json::Value {
         other => other.clone(),
     }
 }
+
+#[test]
+fn explicit_and_mapped_targets_count_together_against_the_limit() {
+    let b = bundle();
+    let max = gait_run::normalize::MAX_TARGETS;
+    let intent = |explicit: usize, mapped: bool| {
+        let targets: Vec<serde_json::Value> = (0..explicit)
+            .map(|i| serde_json::json!({"kind": "path", "value": format!("/workspace/f{i}"), "operation": "read"}))
+            .collect();
+        let mut v = serde_json::json!({"tool_name": "read_file", "targets": targets,
+            "context": {"risk_class": "low", "workspace": "/workspace"}});
+        if mapped {
+            v["args"] = serde_json::json!({"path": "/workspace/mapped"});
+        }
+        serde_json::to_vec(&v).unwrap()
+    };
+    let opts = EvalOptions::default();
+    for (explicit, mapped, invalid) in [
+        (max, false, false),
+        (max - 1, true, false),
+        (max, true, true),
+        (max + 1, false, true),
+    ] {
+        let r = same(&b, &intent(explicit, mapped), &opts);
+        assert_eq!(
+            r["reason_codes"] == serde_json::json!(["intent_invalid"]),
+            invalid,
+            "{explicit} explicit, mapped {mapped}: {}",
+            r["error"]
+        );
+    }
+}
