@@ -317,9 +317,10 @@ impl Gate {
             Ok(v) => v.to_value(),
             Err(e) => return Action::Reply(parse_error(&format!("not JSON: {e}"))),
         };
+        let oversize = text.len() > gait_run::normalize::MAX_INTENT_BYTES;
         match &msg {
             Value::Object(_) if is_tools_call(&msg) => {
-                let outcome = self.decide(&msg);
+                let outcome = self.decide(&msg, oversize);
                 if allowed(&outcome) {
                     Action::Forward
                 } else {
@@ -345,7 +346,7 @@ impl Gate {
                 // it is forwarded and the proxy answers each request in it.
                 let outcomes: Vec<Option<Outcome>> = items
                     .iter()
-                    .map(|m| is_tools_call(m).then(|| self.decide(m)))
+                    .map(|m| is_tools_call(m).then(|| self.decide(m, oversize)))
                     .collect();
                 if outcomes.iter().flatten().all(allowed) {
                     return Action::Forward;
@@ -373,7 +374,10 @@ impl Gate {
     }
 
     /// Decides one `tools/call` message.
-    fn decide(&mut self, msg: &Value) -> Outcome {
+    /// `oversize`: the line is larger than an intent may be
+    /// (`normalize::MAX_INTENT_BYTES`); its calls are invalid intents, as at
+    /// the other gates, and are not evaluated.
+    fn decide(&mut self, msg: &Value, oversize: bool) -> Outcome {
         let started = Instant::now();
         let params = msg.get("params");
         let mut intent = Map::new();
@@ -389,6 +393,16 @@ impl Gate {
         // A bundle past its not_after decides nothing more: block.
         let outcome = match self.bundle.info.expired_at(gait_run::time::now().0) {
             Some(rej) => gate::rejected(&rej),
+            None if oversize => gate::invalid_intent(
+                &gait_run::normalize::IntentError {
+                    field: "intent".into(),
+                    message: format!(
+                        "larger than {} bytes",
+                        gait_run::normalize::MAX_INTENT_BYTES
+                    ),
+                },
+                Some(&self.bundle),
+            ),
             None => gate::eval_value(
                 &self.bundle,
                 &Value::Object(intent),

@@ -273,6 +273,21 @@ fn malformed_batches_are_refused_never_forwarded() {
 }
 
 #[test]
+fn a_call_larger_than_an_intent_may_be_is_invalid_not_forwarded() {
+    // Over 1 MiB (the gate's intent limit), though under the proxy's line
+    // limit: refused as an invalid intent, like eval and serve refuse it.
+    let big = "a".repeat(gait_run::normalize::MAX_INTENT_BYTES);
+    let line = json!({"jsonrpc": "2.0", "id": 9, "method": "tools/call",
+        "params": {"name": "read_file", "arguments": {"path": "/workspace/a", "pad": big}}})
+    .to_string();
+    let (code, lines) = session(&["cat"], &[&line]);
+    assert_eq!(code, 0);
+    assert_eq!(lines.len(), 1);
+    assert!(lines[0].len() < 10_000, "forwarded, not answered");
+    assert_blocked(&parse(&lines[0]), json!(9), "intent_invalid");
+}
+
+#[test]
 fn server_to_client_requests_pass_through_unchanged() {
     let request = r#"{"jsonrpc":"2.0","id":"s1","method":"roots/list" }"#;
     let script = format!("printf '%s\\n' '{request}'; cat");
