@@ -172,3 +172,180 @@ pub fn default_decision(verdict: Verdict) -> Decision {
         required_approvals: u32::from(verdict == Verdict::RequireApproval),
     }
 }
+
+/// Hand-computed answers of language.md §6.1–3: the reference evaluator
+/// shares these functions with the tables, so differential tests cannot
+/// catch a mistake in them; these can.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::intent::{Intent, Target};
+    use crate::vocab::{EndpointClass, ProvenanceSource, Risk, TargetKind};
+
+    fn m<'a>(
+        name: &'a str,
+        verdict: Verdict,
+        reasons: &[&'a str],
+        approvals: Option<u32>,
+    ) -> Matched<'a> {
+        Matched {
+            name,
+            verdict,
+            reasons: reasons.to_vec(),
+            violations: reasons.iter().map(|_| "v").chain([name]).collect(),
+            approvals,
+        }
+    }
+
+    #[test]
+    fn the_most_restrictive_verdict_of_the_tier_wins() {
+        let d = reduce_tier([
+            m("a", Verdict::Allow, &["ok"], None),
+            m("d", Verdict::DryRun, &["try"], None),
+            m("r", Verdict::RequireApproval, &["ask"], Some(2)),
+            m("b", Verdict::Block, &["no", "never"], None),
+            m("b2", Verdict::Block, &[], None),
+        ])
+        .unwrap();
+        assert_eq!(d.verdict, Verdict::Block);
+        // Reasons and violations of the block rules only; a rule without a
+        // reason contributes `matched_rule_NAME`.
+        assert_eq!(d.reason_codes, ["matched_rule_b2", "never", "no"]);
+        assert_eq!(d.violations, ["b", "b2", "v"]);
+        // Every matching rule of the tier, sorted.
+        assert_eq!(d.matched_rules, ["a", "b", "b2", "d", "r"]);
+        assert_eq!(d.required_approvals, 0);
+        assert_eq!(d.kind, DecisionKind::Rule);
+        assert_eq!(reduce_tier(Vec::new()), None);
+    }
+
+    #[test]
+    fn approvals_are_the_maximum_over_the_approval_rules_default_one() {
+        let d = reduce_tier([
+            m("r1", Verdict::RequireApproval, &["x"], None),
+            m("r3", Verdict::RequireApproval, &["y"], Some(3)),
+            m("r2", Verdict::RequireApproval, &["x"], Some(2)),
+            m("a", Verdict::DryRun, &["z"], None),
+        ])
+        .unwrap();
+        assert_eq!(d.verdict, Verdict::RequireApproval);
+        assert_eq!(d.required_approvals, 3);
+        assert_eq!(d.reason_codes, ["x", "y"]);
+        let one = reduce_tier([m("r", Verdict::RequireApproval, &["x"], None)]).unwrap();
+        assert_eq!(one.required_approvals, 1);
+        assert_eq!(
+            reduce_tier([
+                m("d", Verdict::DryRun, &[], None),
+                m("a", Verdict::Allow, &[], None)
+            ])
+            .unwrap()
+            .reason_codes,
+            ["matched_rule_d"]
+        );
+    }
+
+    fn target(class: EndpointClass) -> Target {
+        Target {
+            kind: TargetKind::Other,
+            value: "x".into(),
+            operation: None,
+            class,
+            destructive: false,
+            path: None,
+            host: None,
+            programs: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn fail_closed_names_every_missing_field_at_a_listed_risk() {
+        let all = [
+            "targets",
+            "arg_provenance",
+            "endpoint_class",
+            "skill_provenance",
+            "identity",
+        ];
+        let bare = Intent {
+            risk: Risk::High,
+            ..Intent::default()
+        };
+        let d = fail_closed(&bare, &[Risk::High, Risk::Critical], &all).unwrap();
+        assert_eq!(d.verdict, Verdict::Block);
+        assert_eq!(d.kind, DecisionKind::FailClosed);
+        assert_eq!(
+            d.reason_codes,
+            [
+                "fail_closed_endpoint_class_unknown",
+                "fail_closed_missing_arg_provenance",
+                "fail_closed_missing_identity",
+                "fail_closed_missing_skill_provenance",
+                "fail_closed_missing_targets",
+            ]
+        );
+        // Not at a listed risk: nothing.
+        let low = Intent {
+            risk: Risk::Low,
+            ..Intent::default()
+        };
+        assert_eq!(fail_closed(&low, &[Risk::High], &all), None);
+        // Everything present and classified: nothing, even at a listed risk.
+        let complete = Intent {
+            risk: Risk::High,
+            identity: Some("bot".into()),
+            targets: vec![target(EndpointClass::FsRead)],
+            provenance: vec![ProvenanceSource::User],
+            skill: Some(Default::default()),
+            ..Intent::default()
+        };
+        assert_eq!(fail_closed(&complete, &[Risk::High], &all), None);
+        // One target of class `other` is an unknown endpoint class, required or not.
+        let other = Intent {
+            targets: vec![target(EndpointClass::FsRead), target(EndpointClass::Other)],
+            ..complete.clone()
+        };
+        let d = fail_closed(&other, &[Risk::High], &["targets"]).unwrap();
+        assert_eq!(d.reason_codes, ["fail_closed_endpoint_class_unknown"]);
+        assert_eq!(d.violations, ["endpoint_class_unknown"]);
+        let d = fail_closed(&other, &[Risk::High], &["endpoint_class"]).unwrap();
+        assert_eq!(
+            d.reason_codes,
+            [
+                "fail_closed_endpoint_class_unknown",
+                "fail_closed_missing_endpoint_class"
+            ]
+        );
+        // An empty identity is missing.
+        let empty_identity = Intent {
+            identity: Some(String::new()),
+            ..complete
+        };
+        assert_eq!(
+            fail_closed(&empty_identity, &[Risk::High], &["identity"])
+                .unwrap()
+                .reason_codes,
+            ["fail_closed_missing_identity"]
+        );
+    }
+
+    #[test]
+    fn defaults_and_invalid_intents() {
+        let d = default_decision(Verdict::Block);
+        assert_eq!(d.reason_codes, ["default_block"]);
+        assert_eq!((d.kind, d.required_approvals), (DecisionKind::Default, 0));
+        assert_eq!(
+            default_decision(Verdict::RequireApproval).required_approvals,
+            1
+        );
+        assert_eq!(
+            default_decision(Verdict::Allow).reason_codes,
+            ["default_allow"]
+        );
+        let i = intent_invalid();
+        assert_eq!(
+            (i.verdict, i.kind),
+            (Verdict::Block, DecisionKind::FailClosed)
+        );
+        assert_eq!(i.reason_codes, ["intent_invalid"]);
+    }
+}
