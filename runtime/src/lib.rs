@@ -9,6 +9,7 @@
 pub mod bench;
 pub mod bundle;
 pub mod command;
+pub mod deadline;
 pub mod decision;
 pub mod gate;
 pub mod intent;
