@@ -52,18 +52,37 @@ impl SkillFacts {
 
 /// The fail-closed step (language.md §6.1), shared by every evaluator so the
 /// reference and the tables cannot differ on it. Returns the block decision
-/// when the intent must be blocked before any rule runs.
+/// when the intent must be blocked before any rule runs: at the policy's
+/// fail-closed risk classes for missing fields, and at every risk class for a
+/// dynamic command line (`command_dynamic`).
 pub fn fail_closed(
     intent: &crate::intent::Intent,
     risk_classes: &[crate::vocab::Risk],
     require: &[&str],
 ) -> Option<Decision> {
     use crate::vocab::EndpointClass;
-    if !risk_classes.contains(&intent.risk) {
-        return None;
-    }
     let mut reasons = Vec::new();
     let mut violations = Vec::new();
+    // A command line whose programs runtime data can choose cannot be
+    // judged at any risk class (issue 14): no rule sees it.
+    let dynamic = intent
+        .targets
+        .iter()
+        .any(|t| t.programs.iter().any(|p| p == crate::command::DYNAMIC));
+    if dynamic {
+        reasons.push("command_dynamic".to_owned());
+        violations.push("command_dynamic".to_owned());
+    }
+    if !risk_classes.contains(&intent.risk) {
+        return (!reasons.is_empty()).then(|| Decision {
+            verdict: Verdict::Block,
+            reason_codes: reasons,
+            violations,
+            matched_rules: Vec::new(),
+            kind: DecisionKind::FailClosed,
+            required_approvals: 0,
+        });
+    }
     let some_other = intent
         .targets
         .iter()
@@ -255,6 +274,43 @@ mod tests {
             host: None,
             programs: Vec::new(),
         }
+    }
+
+    #[test]
+    fn a_dynamic_command_blocks_at_every_risk_class() {
+        let mut exec = target(EndpointClass::ProcExec);
+        exec.programs = vec![crate::command::DYNAMIC.to_owned(), "echo".to_owned()];
+        for risk in [Risk::Low, Risk::Medium, Risk::High, Risk::Critical] {
+            let intent = Intent {
+                risk,
+                targets: vec![exec.clone()],
+                ..Intent::default()
+            };
+            let d = fail_closed(&intent, &[Risk::High, Risk::Critical], &[]).unwrap();
+            assert_eq!(d.verdict, Verdict::Block);
+            assert_eq!(d.kind, DecisionKind::FailClosed);
+            assert_eq!(d.reason_codes, ["command_dynamic"]);
+            assert_eq!(d.violations, ["command_dynamic"]);
+        }
+        // Reported together with the fields missing at a listed risk.
+        let high = Intent {
+            risk: Risk::High,
+            targets: vec![exec.clone()],
+            ..Intent::default()
+        };
+        let d = fail_closed(&high, &[Risk::High], &["arg_provenance"]).unwrap();
+        assert_eq!(
+            d.reason_codes,
+            ["command_dynamic", "fail_closed_missing_arg_provenance"]
+        );
+        // A command whose programs are known is left to the rules.
+        exec.programs = vec!["echo".to_owned()];
+        let low = Intent {
+            risk: Risk::Low,
+            targets: vec![exec],
+            ..Intent::default()
+        };
+        assert_eq!(fail_closed(&low, &[Risk::High], &[]), None);
     }
 
     #[test]

@@ -660,8 +660,7 @@ fn build_target(
         if raw.contains('\0') {
             return Err("a command must not contain NUL".to_owned());
         }
-        t.programs = crate::command::programs(raw)
-            .map_err(|_| "the command is nested too deeply to analyse".to_owned())?;
+        t.programs = crate::command::programs(raw).map_err(|e| e.to_string())?;
     }
     Ok(t)
 }

@@ -328,6 +328,10 @@ pub fn command_pattern(s: &str) -> Result<String, LitError> {
             base,
         ));
     }
+    if s == gait_run::command::DYNAMIC {
+        // The program value of a dynamic command line (runtime.md §3).
+        return Ok(s.to_owned());
+    }
     if let Some(c) = s.chars().find(|c| matches!(c, '?' | '[' | ']')) {
         return Err(err(
             format!("`{c}` is not supported in command patterns"),

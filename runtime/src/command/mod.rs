@@ -1,0 +1,1084 @@
+//! Command analysis (runtime.md §3, issue 14): the complete set of programs a
+//! command line can run, or **dynamic** when runtime data can choose what
+//! runs.
+//!
+//! The line is parsed with a maintained bash grammar (`brush-parser`: lists,
+//! pipelines, compound commands, functions, `coproc`, redirections,
+//! here-documents, nested quoting) and then resolved statically:
+//!
+//! - every simple command's words are read as bash reads them — quote
+//!   removal, ANSI-C (`$'\x72m'`) and locale (`$"rm"`) quoting decoded, brace
+//!   expansion (`{rm,-rf,v}`) performed, escapes removed;
+//! - command and process substitutions run wherever they stand (arguments,
+//!   redirection targets, here-strings, expanding here-documents,
+//!   assignments, parameter defaults) and are analysed recursively;
+//! - programs that run other programs (`sudo env xargs find -exec timeout …`,
+//!   [`getopt`] holds their option tables) are looked through *and*
+//!   reported; `eval`, `builtin`, `command`, `exec`, `sh|bash|… -c`,
+//!   `env -S`, `su -c`, `flock -c`, `script -c`, `watch` are recursed into;
+//! - anything that lets runtime data choose what runs makes the line
+//!   dynamic ([`DYNAMIC`]): a program word that is not a literal, an
+//!   expansion that can execute code (arithmetic on variables, `${x@P}`,
+//!   indirect expansion), `eval`/`source` of a non-literal, definitions that
+//!   change what a later word runs (`alias`, `hash -p`, `enable`, `trap`,
+//!   functions named like the programs above, assignments to `PATH`,
+//!   `BASH_ENV`, `IFS`, …), an unknown option of a runner.
+//!
+//! Work is bounded: the line's length, its words, its bracket nesting and
+//! the depth of nested strings (`bash -c "eval '…'"`) are limited
+//! ([`CommandError`]), and the per-decision deadline is checked as words are
+//! read. What the parser rejects is an error, which makes the intent invalid.
+
+mod getopt;
+
+use brush_parser::ast;
+use brush_parser::word::{
+    self, ParameterExpr, ParameterTransformOp, WordPiece, WordPieceWithSource,
+};
+use brush_parser::{Parser, ParserOptions};
+
+/// The program value of a dynamic command line: no allow-list contains it
+/// (it is not a program basename), `std.commands.dangerous` lists it, and
+/// the decision blocks on it with reason `command_dynamic`.
+pub const DYNAMIC: &str = "?dynamic";
+
+/// Longest command line analysed (bytes).
+pub const MAX_COMMAND_BYTES: usize = 32 * 1024;
+/// Most words read in one command line (nested strings included).
+pub const MAX_WORDS: usize = 8_192;
+/// Deepest nesting of strings that are parsed again (`bash -c`, `eval`,
+/// command substitutions).
+pub const MAX_DEPTH: usize = 16;
+/// Deepest bracket nesting (`(`, `{`, `[`) accepted before parsing: it bounds
+/// the parser's own recursion.
+pub const MAX_NESTING: usize = 64;
+/// Most words one brace expansion may produce.
+const MAX_BRACE_FIELDS: usize = 256;
+
+/// Why a command line cannot be analysed (the intent is then invalid).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommandError {
+    /// The bash grammar rejects it.
+    Syntax(String),
+    TooLong,
+    TooManyWords,
+    TooDeep,
+    /// The per-decision deadline passed during analysis.
+    Timeout,
+}
+
+impl std::fmt::Display for CommandError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CommandError::Syntax(e) => write!(f, "the command is not valid shell syntax: {e}"),
+            CommandError::TooLong => write!(
+                f,
+                "the command is longer than {MAX_COMMAND_BYTES} bytes, the most the gate analyses"
+            ),
+            CommandError::TooManyWords => write!(
+                f,
+                "the command has more than {MAX_WORDS} words, the most the gate analyses"
+            ),
+            CommandError::TooDeep => {
+                write!(f, "the command is nested too deeply to analyse")
+            }
+            CommandError::Timeout => write!(
+                f,
+                "the decision deadline passed while analysing the command"
+            ),
+        }
+    }
+}
+
+/// Every program the command line can run: sorted, unique, with
+/// [`DYNAMIC`] among them when runtime data can choose what runs.
+pub fn programs(line: &str) -> Result<Vec<String>, CommandError> {
+    if line.len() > MAX_COMMAND_BYTES {
+        return Err(CommandError::TooLong);
+    }
+    if nesting(line) > MAX_NESTING {
+        return Err(CommandError::TooDeep);
+    }
+    let mut a = Analyzer {
+        programs: Vec::new(),
+        words: 0,
+        opts: ParserOptions::default(),
+    };
+    match a.string(line, 0) {
+        Ok(()) => {}
+        Err(Stop::Dynamic) => a.programs.push(DYNAMIC.to_owned()),
+        Err(Stop::Error(e)) => return Err(e),
+    }
+    a.programs.sort();
+    a.programs.dedup();
+    Ok(a.programs)
+}
+
+/// An upper bound of the bracket nesting, quotes ignored (so it can only
+/// over-count).
+fn nesting(line: &str) -> usize {
+    let (mut depth, mut max) = (0usize, 0usize);
+    for b in line.bytes() {
+        match b {
+            b'(' | b'{' | b'[' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b')' | b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
+}
+
+/// Why the walk stopped early.
+#[derive(Debug)]
+enum Stop {
+    /// Runtime data can choose what runs: the answer is known.
+    Dynamic,
+    Error(CommandError),
+}
+
+impl From<CommandError> for Stop {
+    fn from(e: CommandError) -> Self {
+        Stop::Error(e)
+    }
+}
+
+type Step = Result<(), Stop>;
+
+/// The value of one word after expansion.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Val {
+    /// Known exactly (quotes removed, escapes decoded).
+    Lit(String),
+    /// Depends on runtime data (parameters, substitutions, globbing).
+    Unknown,
+}
+
+/// One word of a command after brace expansion.
+#[derive(Debug, Clone)]
+struct Field {
+    /// The word as written (for names such as `export NAME=…`).
+    raw: String,
+    val: Val,
+    /// The other reading of `$'…'`/`$"…"` (dash and POSIX `sh` take `$` as
+    /// a literal there); both readings are judged.
+    alt: Option<String>,
+    /// Starts with `~` (its basename is only known past a `/`).
+    tilde: bool,
+}
+
+impl Field {
+    fn lit(s: &str) -> Field {
+        Field {
+            raw: s.to_owned(),
+            val: Val::Lit(s.to_owned()),
+            alt: None,
+            tilde: false,
+        }
+    }
+}
+
+/// Variables whose assignment changes what a later word runs.
+fn dangerous_var(name: &str) -> bool {
+    matches!(
+        name,
+        "PATH"
+            | "BASH_ENV"
+            | "ENV"
+            | "PROMPT_COMMAND"
+            | "IFS"
+            | "SHELLOPTS"
+            | "BASHOPTS"
+            | "PS0"
+            | "PS1"
+            | "PS2"
+            | "PS4"
+            | "BASH_LOADABLES_PATH"
+            | "EXECIGNORE"
+            | "LD_PRELOAD"
+            | "LD_AUDIT"
+            | "LD_LIBRARY_PATH"
+    ) || name.starts_with("BASH_FUNC_")
+}
+
+const SHELLS: &[&str] = &[
+    "sh", "bash", "rbash", "dash", "ash", "ksh", "ksh93", "mksh", "lksh", "oksh", "loksh", "pdksh",
+    "posh", "yash", "zsh",
+];
+
+/// Names the analysis gives a meaning to: a function of that name would
+/// change what the analysis assumed.
+const SPECIAL: &[&str] = &[
+    "eval",
+    "source",
+    ".",
+    "builtin",
+    "command",
+    "exec",
+    "time",
+    "busybox",
+    "alias",
+    "enable",
+    "hash",
+    "trap",
+    "declare",
+    "typeset",
+    "local",
+    "export",
+    "readonly",
+    "read",
+    "mapfile",
+    "readarray",
+    "printf",
+    "let",
+    "getopts",
+    "compgen",
+    "complete",
+    "env",
+    "sudo",
+    "doas",
+    "su",
+    "runuser",
+    "timeout",
+    "nice",
+    "nohup",
+    "stdbuf",
+    "ionice",
+    "setsid",
+    "chroot",
+    "unshare",
+    "nsenter",
+    "script",
+    "flock",
+    "watch",
+    "xargs",
+    "find",
+    "parallel",
+    "taskset",
+    "pkexec",
+    "sg",
+    "gosu",
+    "su-exec",
+    "fakeroot",
+    "command_not_found_handle",
+];
+
+fn basename(name: &str) -> &str {
+    name.rsplit('/').next().unwrap_or(name)
+}
+
+fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// A word made only of characters bash gives no meaning to: its value is
+/// itself (the common case, read without the word parser).
+fn is_plain(w: &str) -> bool {
+    !w.is_empty()
+        && !w.starts_with('~')
+        && w.bytes().all(|b| {
+            b.is_ascii_alphanumeric()
+                || matches!(
+                    b,
+                    b'-' | b'_' | b'.' | b'/' | b'=' | b':' | b',' | b'+' | b'@' | b'%' | b'^'
+                )
+        })
+}
+
+struct Analyzer {
+    programs: Vec<String>,
+    words: usize,
+    opts: ParserOptions,
+}
+
+impl Analyzer {
+    fn push(&mut self, name: &str) {
+        let base = basename(name);
+        if !base.is_empty() {
+            self.programs.push(base.to_owned());
+        }
+    }
+
+    fn count_word(&mut self) -> Step {
+        self.words += 1;
+        if self.words > MAX_WORDS {
+            return Err(CommandError::TooManyWords.into());
+        }
+        if self.words % 64 == 0 && crate::deadline::expired() {
+            return Err(CommandError::Timeout.into());
+        }
+        Ok(())
+    }
+
+    /// Parses `text` as a shell program and walks it.
+    fn string(&mut self, text: &str, depth: usize) -> Step {
+        if depth > MAX_DEPTH {
+            return Err(CommandError::TooDeep.into());
+        }
+        if crate::deadline::expired() {
+            return Err(CommandError::Timeout.into());
+        }
+        let program = Parser::new(std::io::Cursor::new(text.as_bytes()), &self.opts)
+            .parse_program()
+            .map_err(|e| CommandError::Syntax(e.to_string()))?;
+        for list in &program.complete_commands {
+            self.list(list, depth)?;
+        }
+        Ok(())
+    }
+
+    fn list(&mut self, list: &ast::CompoundList, depth: usize) -> Step {
+        for item in &list.0 {
+            let and_or = &item.0;
+            self.pipeline(&and_or.first, depth)?;
+            for next in &and_or.additional {
+                match next {
+                    ast::AndOr::And(p) | ast::AndOr::Or(p) => self.pipeline(p, depth)?,
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn pipeline(&mut self, p: &ast::Pipeline, depth: usize) -> Step {
+        for c in &p.seq {
+            self.command(c, depth)?;
+        }
+        Ok(())
+    }
+
+    fn command(&mut self, c: &ast::Command, depth: usize) -> Step {
+        match c {
+            ast::Command::Simple(s) => self.simple(s, depth),
+            ast::Command::Compound(c, redirects) => {
+                self.compound(c, depth)?;
+                self.redirects(redirects.as_ref(), depth)
+            }
+            ast::Command::Function(f) => self.function(f, depth),
+            ast::Command::ExtendedTest(t, redirects) => {
+                self.extended_test(&t.expr, depth)?;
+                self.redirects(redirects.as_ref(), depth)
+            }
+        }
+    }
+
+    fn redirects(&mut self, r: Option<&ast::RedirectList>, depth: usize) -> Step {
+        let mut stdin = None;
+        for r in r.iter().flat_map(|r| r.0.iter()) {
+            self.redirect(r, depth, &mut stdin)?;
+        }
+        Ok(())
+    }
+
+    fn compound(&mut self, c: &ast::CompoundCommand, depth: usize) -> Step {
+        use ast::CompoundCommand as C;
+        match c {
+            C::Arithmetic(a) => self.arithmetic(&a.expr.value),
+            C::ArithmeticForClause(f) => {
+                for e in [&f.initializer, &f.condition, &f.updater]
+                    .into_iter()
+                    .flatten()
+                {
+                    self.arithmetic(&e.value)?;
+                }
+                self.list(&f.body.list, depth)
+            }
+            C::BraceGroup(b) => self.list(&b.list, depth),
+            C::Subshell(s) => self.list(&s.list, depth),
+            C::ForClause(f) => {
+                for w in f.values.iter().flatten() {
+                    self.word(&w.value, depth)?;
+                }
+                self.list(&f.body.list, depth)
+            }
+            C::CaseClause(c) => {
+                self.word(&c.value.value, depth)?;
+                for item in &c.cases {
+                    for p in &item.patterns {
+                        self.word(&p.value, depth)?;
+                    }
+                    if let Some(cmd) = &item.cmd {
+                        self.list(cmd, depth)?;
+                    }
+                }
+                Ok(())
+            }
+            C::IfClause(i) => {
+                self.list(&i.condition, depth)?;
+                self.list(&i.then, depth)?;
+                for e in i.elses.iter().flatten() {
+                    if let Some(c) = &e.condition {
+                        self.list(c, depth)?;
+                    }
+                    self.list(&e.body, depth)?;
+                }
+                Ok(())
+            }
+            C::WhileClause(w) | C::UntilClause(w) => {
+                self.list(&w.0, depth)?;
+                self.list(&w.1.list, depth)
+            }
+            C::Coprocess(c) => self.command(&c.body, depth),
+        }
+    }
+
+    fn function(&mut self, f: &ast::FunctionDefinition, depth: usize) -> Step {
+        let name = self.single(&f.fname.value, depth)?;
+        match &name.val {
+            // A function named like a program the analysis interprets (or
+            // a shell) changes what that word runs.
+            Val::Lit(n) if SPECIAL.contains(&n.as_str()) || SHELLS.contains(&n.as_str()) => {
+                return Err(Stop::Dynamic)
+            }
+            Val::Lit(_) => {}
+            Val::Unknown => return Err(Stop::Dynamic),
+        }
+        self.compound(&f.body.0, depth)?;
+        self.redirects(f.body.1.as_ref(), depth)
+    }
+
+    fn extended_test(&mut self, e: &ast::ExtendedTestExpr, depth: usize) -> Step {
+        use ast::BinaryPredicate as B;
+        use ast::ExtendedTestExpr as E;
+        match e {
+            E::And(a, b) | E::Or(a, b) => {
+                self.extended_test(a, depth)?;
+                self.extended_test(b, depth)
+            }
+            E::Not(a) | E::Parenthesized(a) => self.extended_test(a, depth),
+            E::UnaryTest(pred, w) => {
+                let f = self.single(&w.value, depth)?;
+                // `-v a[…]` evaluates the subscript.
+                if matches!(pred, ast::UnaryPredicate::ShellVariableIsSetAndAssigned)
+                    && !matches!(&f.val, Val::Lit(v) if is_identifier(v))
+                {
+                    return Err(Stop::Dynamic);
+                }
+                Ok(())
+            }
+            E::BinaryTest(pred, a, b) => {
+                let fa = self.single(&a.value, depth)?;
+                let fb = self.single(&b.value, depth)?;
+                let arithmetic = matches!(
+                    pred,
+                    B::ArithmeticEqualTo
+                        | B::ArithmeticNotEqualTo
+                        | B::ArithmeticLessThan
+                        | B::ArithmeticLessThanOrEqualTo
+                        | B::ArithmeticGreaterThan
+                        | B::ArithmeticGreaterThanOrEqualTo
+                );
+                if arithmetic {
+                    // Operands are evaluated as arithmetic: a variable's
+                    // value can hold `a[$(cmd)]`.
+                    for f in [fa, fb] {
+                        match f.val {
+                            Val::Lit(v) => self.arithmetic(&v)?,
+                            Val::Unknown => return Err(Stop::Dynamic),
+                        }
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Arithmetic text (`$((…))`, `((…))`, subscripts, `let`): literal
+    /// numbers and operators only. A variable or an expansion can evaluate
+    /// code (`x='a[$(cmd)]'; echo $((x))`).
+    fn arithmetic(&mut self, text: &str) -> Step {
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            if b == b'$' || b == b'`' {
+                return Err(Stop::Dynamic);
+            }
+            if b.is_ascii_digit() {
+                // A number, with its base (`16#ff`, `0x1F`).
+                while i < bytes.len()
+                    && (bytes[i].is_ascii_alphanumeric() || matches!(bytes[i], b'#' | b'_' | b'@'))
+                {
+                    i += 1;
+                }
+                continue;
+            }
+            if b.is_ascii_alphabetic() || b == b'_' || !b.is_ascii() {
+                return Err(Stop::Dynamic);
+            }
+            i += 1;
+        }
+        Ok(())
+    }
+
+    fn simple(&mut self, cmd: &ast::SimpleCommand, depth: usize) -> Step {
+        use ast::CommandPrefixOrSuffixItem as Item;
+        let mut fields = Vec::new();
+        let mut stdin: Option<Val> = None;
+        for item in cmd.prefix.iter().flat_map(|p| p.0.iter()) {
+            match item {
+                // `NAME=value cmd`: the assignment is in cmd's environment.
+                Item::AssignmentWord(a, _) => self.assignment(a, depth)?,
+                other => self.item(other, depth, &mut fields, &mut stdin)?,
+            }
+        }
+        if let Some(w) = &cmd.word_or_name {
+            fields.extend(self.word(&w.value, depth)?);
+        }
+        for item in cmd.suffix.iter().flat_map(|s| s.0.iter()) {
+            self.item(item, depth, &mut fields, &mut stdin)?;
+        }
+        self.run(&fields, false, stdin.as_ref(), depth)
+    }
+
+    /// A word, redirection or process substitution of a simple command.
+    /// An assignment-looking argument (`export A=…`) is a word: the
+    /// program reads the name (see `run`).
+    fn item(
+        &mut self,
+        item: &ast::CommandPrefixOrSuffixItem,
+        depth: usize,
+        fields: &mut Vec<Field>,
+        stdin: &mut Option<Val>,
+    ) -> Step {
+        use ast::CommandPrefixOrSuffixItem as Item;
+        match item {
+            Item::IoRedirect(r) => self.redirect(r, depth, stdin),
+            Item::Word(w) | Item::AssignmentWord(_, w) => {
+                fields.extend(self.word(&w.value, depth)?);
+                Ok(())
+            }
+            Item::ProcessSubstitution(_, sub) => self.list(&sub.list, depth),
+        }
+    }
+
+    fn assignment(&mut self, a: &ast::Assignment, depth: usize) -> Step {
+        match &a.name {
+            ast::AssignmentName::VariableName(n) => {
+                if dangerous_var(n) {
+                    return Err(Stop::Dynamic);
+                }
+            }
+            ast::AssignmentName::ArrayElementName(n, index) => {
+                if dangerous_var(n) {
+                    return Err(Stop::Dynamic);
+                }
+                self.arithmetic(index)?;
+            }
+        }
+        match &a.value {
+            ast::AssignmentValue::Scalar(w) => {
+                self.single(&w.value, depth)?;
+            }
+            ast::AssignmentValue::Array(items) => {
+                for (key, value) in items {
+                    if let Some(k) = key {
+                        self.arithmetic(&k.value)?;
+                    }
+                    self.word(&value.value, depth)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn redirect(&mut self, r: &ast::IoRedirect, depth: usize, stdin: &mut Option<Val>) -> Step {
+        use ast::IoFileRedirectTarget as T;
+        use ast::IoRedirect as R;
+        let is_stdin = |fd: &Option<ast::IoFd>| fd.is_none_or(|fd| fd == 0);
+        match r {
+            R::File(fd, kind, target) => match target {
+                T::Filename(w) | T::Duplicate(w) => {
+                    self.single(&w.value, depth)?;
+                    if is_stdin(fd) && matches!(kind, ast::IoFileRedirectKind::Read) {
+                        *stdin = Some(Val::Unknown);
+                    }
+                }
+                T::Fd(_) => {}
+                T::ProcessSubstitution(_, sub) => self.list(&sub.list, depth)?,
+            },
+            R::HereDocument(fd, doc) => {
+                let val = if doc.requires_expansion {
+                    self.heredoc(&doc.doc.value, depth)?
+                } else {
+                    Val::Lit(doc.doc.value.clone())
+                };
+                if is_stdin(fd) {
+                    *stdin = Some(val);
+                }
+            }
+            R::HereString(fd, w) => {
+                let f = self.single(&w.value, depth)?;
+                if is_stdin(fd) {
+                    *stdin = Some(f.val);
+                }
+            }
+            R::OutputAndError(w, _) => {
+                self.single(&w.value, depth)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The body of an expanding here-document (quotes are literal there).
+    fn heredoc(&mut self, body: &str, depth: usize) -> Result<Val, Stop> {
+        if !body.contains(['$', '`', '\\']) {
+            return Ok(Val::Lit(body.to_owned()));
+        }
+        let pieces = word::parse_heredoc(body, &self.opts)
+            .map_err(|e| CommandError::Syntax(e.to_string()))?;
+        let mut lit = Some(String::new());
+        let mut alt = None;
+        self.pieces(&pieces, &mut lit, &mut alt, true, depth)?;
+        Ok(lit.map_or(Val::Unknown, Val::Lit))
+    }
+
+    /// One word as written: its fields after brace expansion.
+    fn word(&mut self, raw: &str, depth: usize) -> Result<Vec<Field>, Stop> {
+        if raw.contains('{') && (raw.contains(',') || raw.contains("..")) {
+            if let Ok(Some(parts)) = word::parse_brace_expansions(raw, &self.opts) {
+                if parts
+                    .iter()
+                    .any(|p| matches!(p, word::BraceExpressionOrText::Expr(_)))
+                {
+                    let mut expanded = Vec::new();
+                    brace_expand(&parts, String::new(), &mut expanded)?;
+                    let mut fields = Vec::with_capacity(expanded.len());
+                    for w in expanded {
+                        fields.push(self.single(&w, depth)?);
+                    }
+                    return Ok(fields);
+                }
+            }
+        }
+        Ok(vec![self.single(raw, depth)?])
+    }
+
+    /// One word, without brace expansion (assignments, redirection
+    /// targets, patterns).
+    fn single(&mut self, raw: &str, depth: usize) -> Result<Field, Stop> {
+        self.count_word()?;
+        if is_plain(raw) {
+            return Ok(Field::lit(raw));
+        }
+        let pieces =
+            word::parse(raw, &self.opts).map_err(|e| CommandError::Syntax(e.to_string()))?;
+        let mut lit = Some(String::new());
+        let mut alt = None;
+        self.pieces(&pieces, &mut lit, &mut alt, false, depth)?;
+        let tilde = matches!(
+            pieces.first().map(|p| &p.piece),
+            Some(WordPiece::TildeExpansion(_))
+        );
+        Ok(Field {
+            raw: raw.to_owned(),
+            val: lit.map_or(Val::Unknown, Val::Lit),
+            alt,
+            tilde,
+        })
+    }
+
+    /// Walks a word's pieces: substitutions are analysed, the literal value
+    /// is built while it is known. `alt` gets the POSIX `sh` reading when
+    /// the word uses `$'…'` or `$"…"`.
+    fn pieces(
+        &mut self,
+        pieces: &[WordPieceWithSource],
+        lit: &mut Option<String>,
+        alt: &mut Option<String>,
+        in_quotes: bool,
+        depth: usize,
+    ) -> Step {
+        fn add(s: &mut Option<String>, text: &str) {
+            if let Some(s) = s {
+                s.push_str(text);
+            }
+        }
+        for p in pieces {
+            match &p.piece {
+                WordPiece::Text(t) => {
+                    if !in_quotes && has_glob(t) {
+                        // Pathname expansion picks the value at run time.
+                        *lit = None;
+                    }
+                    add(lit, t);
+                    add(alt, t);
+                }
+                WordPiece::SingleQuotedText(t) => {
+                    add(lit, t);
+                    add(alt, t);
+                }
+                WordPiece::AnsiCQuotedText(t) => {
+                    if alt.is_none() {
+                        *alt = lit.clone();
+                    }
+                    add(alt, &format!("${t}"));
+                    match decode_ansi_c(t) {
+                        Some(d) => add(lit, &d),
+                        None => *lit = None,
+                    }
+                }
+                WordPiece::DoubleQuotedSequence(inner) => {
+                    self.pieces(inner, lit, alt, true, depth)?;
+                }
+                WordPiece::GettextDoubleQuotedSequence(inner) => {
+                    if alt.is_none() {
+                        *alt = lit.clone();
+                    }
+                    add(alt, "$");
+                    self.pieces(inner, lit, alt, true, depth)?;
+                }
+                WordPiece::TildeExpansion(t) => match t {
+                    word::TildeExpr::Home => {
+                        add(lit, "~");
+                        add(alt, "~");
+                    }
+                    _ => {
+                        *lit = None;
+                        *alt = None;
+                    }
+                },
+                WordPiece::ParameterExpansion(pe) => {
+                    self.parameter_expansion(pe, depth)?;
+                    *lit = None;
+                    *alt = None;
+                }
+                WordPiece::CommandSubstitution(s) => {
+                    self.string(s, depth + 1)?;
+                    *lit = None;
+                    *alt = None;
+                }
+                WordPiece::BackquotedCommandSubstitution(s) => {
+                    // Inside double quotes, `\"` in backquotes is `"`.
+                    if in_quotes && s.contains("\\\"") {
+                        self.string(&s.replace("\\\"", "\""), depth + 1)?;
+                    } else {
+                        self.string(s, depth + 1)?;
+                    }
+                    *lit = None;
+                    *alt = None;
+                }
+                WordPiece::EscapeSequence(s) => {
+                    let mut chars = s.chars();
+                    chars.next();
+                    let escaped: String = chars.collect();
+                    // In double quotes only `\$ \` \" \\ \newline` escape.
+                    let text = if in_quotes
+                        && !matches!(escaped.as_str(), "$" | "`" | "\"" | "\\" | "\n")
+                    {
+                        s.as_str()
+                    } else if escaped == "\n" {
+                        ""
+                    } else {
+                        escaped.as_str()
+                    };
+                    add(lit, text);
+                    add(alt, text);
+                }
+                WordPiece::ArithmeticExpression(e) => {
+                    self.arithmetic(&e.value)?;
+                    *lit = None;
+                    *alt = None;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A parameter expansion: the forms that execute code are dynamic;
+    /// the words nested in the others are analysed.
+    fn parameter_expansion(&mut self, pe: &ParameterExpr, depth: usize) -> Step {
+        use ParameterExpr as P;
+        let (parameter, indirect, nested): (Option<&word::Parameter>, bool, [Option<&String>; 2]) =
+            match pe {
+                P::Parameter {
+                    parameter,
+                    indirect,
+                }
+                | P::ParameterLength {
+                    parameter,
+                    indirect,
+                } => (Some(parameter), *indirect, [None, None]),
+                P::UseDefaultValues {
+                    parameter,
+                    indirect,
+                    default_value: v,
+                    ..
+                }
+                | P::UseAlternativeValue {
+                    parameter,
+                    indirect,
+                    alternative_value: v,
+                    ..
+                }
+                | P::IndicateErrorIfNullOrUnset {
+                    parameter,
+                    indirect,
+                    error_message: v,
+                    ..
+                }
+                | P::RemoveSmallestSuffixPattern {
+                    parameter,
+                    indirect,
+                    pattern: v,
+                }
+                | P::RemoveLargestSuffixPattern {
+                    parameter,
+                    indirect,
+                    pattern: v,
+                }
+                | P::RemoveSmallestPrefixPattern {
+                    parameter,
+                    indirect,
+                    pattern: v,
+                }
+                | P::RemoveLargestPrefixPattern {
+                    parameter,
+                    indirect,
+                    pattern: v,
+                }
+                | P::UppercaseFirstChar {
+                    parameter,
+                    indirect,
+                    pattern: v,
+                }
+                | P::UppercasePattern {
+                    parameter,
+                    indirect,
+                    pattern: v,
+                }
+                | P::LowercaseFirstChar {
+                    parameter,
+                    indirect,
+                    pattern: v,
+                }
+                | P::LowercasePattern {
+                    parameter,
+                    indirect,
+                    pattern: v,
+                } => (Some(parameter), *indirect, [v.as_ref(), None]),
+                P::AssignDefaultValues {
+                    parameter,
+                    indirect,
+                    default_value,
+                    ..
+                } => {
+                    if let word::Parameter::Named(n) = parameter {
+                        if dangerous_var(n) {
+                            return Err(Stop::Dynamic);
+                        }
+                    }
+                    (Some(parameter), *indirect, [default_value.as_ref(), None])
+                }
+                P::Substring {
+                    parameter,
+                    indirect,
+                    offset,
+                    length,
+                } => {
+                    self.arithmetic(&offset.value)?;
+                    if let Some(l) = length {
+                        self.arithmetic(&l.value)?;
+                    }
+                    (Some(parameter), *indirect, [None, None])
+                }
+                P::Transform {
+                    parameter,
+                    indirect,
+                    op,
+                } => {
+                    if matches!(op, ParameterTransformOp::PromptExpand) {
+                        // `${x@P}` expands `$(…)` inside the variable's value.
+                        return Err(Stop::Dynamic);
+                    }
+                    (Some(parameter), *indirect, [None, None])
+                }
+                P::ReplaceSubstring {
+                    parameter,
+                    indirect,
+                    pattern,
+                    replacement,
+                    ..
+                } => (
+                    Some(parameter),
+                    *indirect,
+                    [Some(pattern), replacement.as_ref()],
+                ),
+                P::VariableNames { .. } | P::MemberKeys { .. } => (None, false, [None, None]),
+            };
+        if indirect {
+            // `${!x}`: the variable named by x's value, whose subscript
+            // (`a[$(cmd)]`) is evaluated.
+            return Err(Stop::Dynamic);
+        }
+        if let Some(word::Parameter::NamedWithIndex { index, .. }) = parameter {
+            self.arithmetic(index)?;
+        }
+        for text in nested.into_iter().flatten() {
+            match word::parse(text, &self.opts) {
+                Ok(pieces) => {
+                    let (mut lit, mut alt) = (None, None);
+                    self.pieces(&pieces, &mut lit, &mut alt, false, depth)?;
+                }
+                // A nested word the word grammar cannot read.
+                Err(_) => return Err(Stop::Dynamic),
+            }
+        }
+        Ok(())
+    }
+}
+
+fn has_glob(t: &str) -> bool {
+    t.contains(['*', '?', '[']) || t.contains("@(") || t.contains("!(") || t.contains("+(")
+}
+
+/// Brace expansion (`a{b,c}d`, `{1..3}`, `{a..c}`), bounded.
+fn brace_expand(
+    parts: &[word::BraceExpressionOrText],
+    prefix: String,
+    out: &mut Vec<String>,
+) -> Step {
+    use word::{BraceExpressionMember as M, BraceExpressionOrText as P};
+    let Some((first, rest)) = parts.split_first() else {
+        if out.len() >= MAX_BRACE_FIELDS {
+            return Err(Stop::Dynamic);
+        }
+        out.push(prefix);
+        return Ok(());
+    };
+    match first {
+        P::Text(t) => brace_expand(rest, prefix + t, out),
+        P::Expr(members) => {
+            for m in members {
+                match m {
+                    M::Child(children) => {
+                        let mut inner = Vec::new();
+                        brace_expand(children, String::new(), &mut inner)?;
+                        for i in inner {
+                            brace_expand(rest, format!("{prefix}{i}"), out)?;
+                        }
+                    }
+                    M::NumberSequence {
+                        start,
+                        end,
+                        increment,
+                    } => {
+                        let step = increment.unsigned_abs().max(1);
+                        let count = start.abs_diff(*end) / step + 1;
+                        if count > MAX_BRACE_FIELDS as u64 {
+                            return Err(Stop::Dynamic);
+                        }
+                        let mut v = *start;
+                        for _ in 0..count {
+                            brace_expand(rest, format!("{prefix}{v}"), out)?;
+                            v = if start <= end {
+                                v.saturating_add(step as i64)
+                            } else {
+                                v.saturating_sub(step as i64)
+                            };
+                        }
+                    }
+                    M::CharSequence { start, end, .. } => {
+                        let (a, b) = (*start as u32, *end as u32);
+                        let (lo, hi) = (a.min(b), a.max(b));
+                        if hi - lo >= MAX_BRACE_FIELDS as u32 {
+                            return Err(Stop::Dynamic);
+                        }
+                        for c in (lo..=hi).filter_map(char::from_u32) {
+                            brace_expand(rest, format!("{prefix}{c}"), out)?;
+                        }
+                    }
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Decodes the text of `$'…'` as bash does; `None` for an escape whose
+/// value the analysis does not reproduce.
+fn decode_ansi_c(t: &str) -> Option<String> {
+    let mut out = String::with_capacity(t.len());
+    let mut chars = t.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        let Some(e) = chars.next() else {
+            out.push('\\');
+            break;
+        };
+        let digits =
+            |chars: &mut std::iter::Peekable<std::str::Chars<'_>>, radix: u32, max: usize| {
+                let mut v: u32 = 0;
+                let mut n = 0;
+                while n < max {
+                    match chars.peek().and_then(|c| c.to_digit(radix)) {
+                        Some(d) => {
+                            v = v * radix + d;
+                            chars.next();
+                            n += 1;
+                        }
+                        None => break,
+                    }
+                }
+                (v, n)
+            };
+        match e {
+            'a' => out.push('\u{7}'),
+            'b' => out.push('\u{8}'),
+            'e' | 'E' => out.push('\u{1b}'),
+            'f' => out.push('\u{c}'),
+            'n' => out.push('\n'),
+            'r' => out.push('\r'),
+            't' => out.push('\t'),
+            'v' => out.push('\u{b}'),
+            '\\' | '\'' | '"' | '?' => out.push(e),
+            '0'..='7' => {
+                let (rest, n) = digits(&mut chars, 8, 2);
+                let v = e.to_digit(8)? * 8u32.pow(n as u32) + rest;
+                // Bytes above 0x7f are not characters on their own.
+                out.push(char::from_u32(v).filter(|c| c.is_ascii())?);
+            }
+            'x' => {
+                let (v, n) = digits(&mut chars, 16, 2);
+                if n == 0 {
+                    return None;
+                }
+                out.push(char::from_u32(v).filter(|c| c.is_ascii())?);
+            }
+            'u' | 'U' => {
+                let (v, n) = digits(&mut chars, 16, if e == 'u' { 4 } else { 8 });
+                if n == 0 {
+                    return None;
+                }
+                out.push(char::from_u32(v)?);
+            }
+            'c' => {
+                let c = chars.next()?;
+                out.push(char::from_u32((c.to_ascii_uppercase() as u32) ^ 0x40)?);
+            }
+            other => {
+                out.push('\\');
+                out.push(other);
+            }
+        }
+    }
+    // A NUL ends the string in bash.
+    Some(match out.find('\0') {
+        Some(i) => out[..i].to_owned(),
+        None => out,
+    })
+}
+
+mod run;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,738 @@
+//! What a simple command runs, once its words are known: the program, and
+//! the programs it runs in turn (runners, shells, `eval`, builtins that
+//! take code).
+
+use super::getopt::{self, getopt, Parsed, Spec};
+use super::{basename, dangerous_var, is_identifier, Analyzer, Field, Step, Stop, Val, SHELLS};
+
+/// `/dev/stdin` and its aliases: `source`-ing them reads the here-document.
+const STDIN_FILES: &[&str] = &["/dev/stdin", "/dev/fd/0", "/proc/self/fd/0"];
+
+impl Analyzer {
+    /// Runs the command `fields` (after expansion). `open_tail`: more words
+    /// whose values are unknown follow (as `xargs` appends its input).
+    /// `stdin`: the command's standard input when a here-document or
+    /// here-string gives it (a shell reads its script there).
+    pub(super) fn run(
+        &mut self,
+        fields: &[Field],
+        open_tail: bool,
+        stdin: Option<&Val>,
+        depth: usize,
+    ) -> Step {
+        let Some((first, rest)) = fields.split_first() else {
+            // No program: an assignment or redirection alone, unless the
+            // program comes from input (`xargs env`).
+            return if open_tail {
+                Err(Stop::Dynamic)
+            } else {
+                Ok(())
+            };
+        };
+        let name = match &first.val {
+            Val::Lit(n) => n.as_str(),
+            Val::Unknown => return Err(Stop::Dynamic),
+        };
+        let prog = basename(name);
+        if first.tilde && !name.contains('/') {
+            // `~` or `~user`: the program is a home directory's path.
+            return Err(Stop::Dynamic);
+        }
+        self.push(name);
+        if let Some(alt) = &first.alt {
+            self.push(alt);
+        }
+        match prog {
+            "eval" => self.eval(rest, open_tail, depth),
+            "source" | "." => match rest.first().map(|f| &f.val) {
+                Some(Val::Lit(file)) if STDIN_FILES.contains(&file.as_str()) => {
+                    self.stdin_script(stdin, depth)
+                }
+                Some(Val::Lit(_)) => Ok(()),
+                Some(Val::Unknown) => Err(Stop::Dynamic),
+                None if open_tail => Err(Stop::Dynamic),
+                None => Ok(()),
+            },
+            "builtin" => self.run(rest, open_tail, stdin, depth),
+            "command" => self.through(&getopt::COMMAND, rest, open_tail, stdin, depth),
+            "exec" => self.through(&getopt::EXEC, rest, open_tail, stdin, depth),
+            "time" => self.through(&getopt::TIME, rest, open_tail, stdin, depth),
+            "busybox" => match rest.first().map(|f| &f.val) {
+                Some(Val::Lit(applet)) if applet.starts_with('-') => Ok(()),
+                Some(_) => self.run(rest, open_tail, stdin, depth),
+                None if open_tail => Err(Stop::Dynamic),
+                None => Ok(()),
+            },
+            // Definitions that change what a later word runs.
+            "alias" | "enable" if !rest.is_empty() || open_tail => Err(Stop::Dynamic),
+            "hash" => {
+                let p = getopt(
+                    &Spec {
+                        flags: "lrtd",
+                        args: "p",
+                        ..Spec::NONE
+                    },
+                    rest,
+                )?;
+                if p.has(&["p"]) || (open_tail && p.operands.is_empty()) {
+                    return Err(Stop::Dynamic);
+                }
+                Ok(())
+            }
+            "trap" => {
+                let p = getopt(
+                    &Spec {
+                        flags: "lp",
+                        ..Spec::NONE
+                    },
+                    rest,
+                )?;
+                if p.operands.is_empty() && !open_tail {
+                    Ok(())
+                } else {
+                    Err(Stop::Dynamic)
+                }
+            }
+            "declare" | "typeset" | "local" | "export" | "readonly" => {
+                self.declaration(rest, open_tail)
+            }
+            "read" => {
+                let p = getopt(
+                    &Spec {
+                        flags: "ers",
+                        args: "adinNptu",
+                        ..Spec::NONE
+                    },
+                    rest,
+                )?;
+                if let Some(v) = p.value(&["a"]) {
+                    name_is_safe(v.as_ref())?;
+                }
+                for f in &p.operands {
+                    name_is_safe(Some(&f.val))?;
+                }
+                if open_tail {
+                    return Err(Stop::Dynamic);
+                }
+                Ok(())
+            }
+            "mapfile" | "readarray" => {
+                let p = getopt(
+                    &Spec {
+                        flags: "t",
+                        args: "dnOsuCc",
+                        ..Spec::NONE
+                    },
+                    rest,
+                )?;
+                // `-C CALLBACK` evaluates code.
+                if p.has(&["C"]) || open_tail {
+                    return Err(Stop::Dynamic);
+                }
+                for f in &p.operands {
+                    name_is_safe(Some(&f.val))?;
+                }
+                Ok(())
+            }
+            "printf" => {
+                if let Some(Val::Lit(o)) = rest.first().map(|f| &f.val) {
+                    if o == "-v" {
+                        name_is_safe(rest.get(1).map(|f| &f.val))?;
+                    } else if let Some(n) = o.strip_prefix("-v") {
+                        name_is_safe(Some(&Val::Lit(n.to_owned())))?;
+                    }
+                }
+                if matches!(rest.first().map(|f| &f.val), Some(Val::Unknown)) {
+                    return Err(Stop::Dynamic);
+                }
+                Ok(())
+            }
+            "getopts" => {
+                if open_tail {
+                    return Err(Stop::Dynamic);
+                }
+                name_is_safe(rest.get(1).map(|f| &f.val))
+            }
+            "let" => {
+                for f in rest {
+                    match &f.val {
+                        Val::Lit(e) => self.arithmetic(e)?,
+                        Val::Unknown => return Err(Stop::Dynamic),
+                    }
+                }
+                if open_tail {
+                    return Err(Stop::Dynamic);
+                }
+                Ok(())
+            }
+            "compgen" | "complete" => {
+                let runs_code = rest.iter().any(|f| match &f.val {
+                    Val::Lit(o) => o.starts_with('-') && o.contains(['C', 'F']),
+                    Val::Unknown => true,
+                });
+                if runs_code || open_tail {
+                    return Err(Stop::Dynamic);
+                }
+                Ok(())
+            }
+            p if SHELLS.contains(&p) => self.shell(rest, open_tail, stdin, depth),
+            "env" => self.env(rest, open_tail, stdin, depth),
+            "sudo" => self.sudo(rest, open_tail, stdin, depth),
+            "doas" => {
+                let p = getopt(&getopt::DOAS, rest)?;
+                if p.has(&["C"]) {
+                    return Ok(());
+                }
+                self.operands_run(&p, open_tail, stdin, depth)
+            }
+            "su" | "runuser" => self.su(prog, rest, open_tail, stdin, depth),
+            "timeout" => {
+                let p = getopt(&getopt::TIMEOUT, rest)?;
+                match p.operands.split_first() {
+                    Some((_duration, cmd)) => self.run(&owned(cmd), open_tail, stdin, depth),
+                    None if open_tail => Err(Stop::Dynamic),
+                    None => Ok(()),
+                }
+            }
+            "nice" => {
+                // The old form `nice -10 cmd` / `nice --10 cmd`.
+                let legacy = rest.first().is_some_and(|f| {
+                    matches!(&f.val, Val::Lit(w) if w.len() > 1 && w.starts_with('-')
+                        && w.trim_start_matches('-').trim_start_matches('+').chars().all(|c| c.is_ascii_digit())
+                        && !w.trim_start_matches('-').trim_start_matches('+').is_empty())
+                });
+                let rest = if legacy { &rest[1..] } else { rest };
+                self.through(&getopt::NICE, rest, open_tail, stdin, depth)
+            }
+            "nohup" => self.through(&Spec::NONE, rest, open_tail, stdin, depth),
+            "stdbuf" => self.through(&getopt::STDBUF, rest, open_tail, stdin, depth),
+            "setsid" => self.through(&getopt::SETSID, rest, open_tail, stdin, depth),
+            "unshare" => self.through_or_shell(&getopt::UNSHARE, rest, open_tail, stdin, depth),
+            "nsenter" => self.through_or_shell(&getopt::NSENTER, rest, open_tail, stdin, depth),
+            "fakeroot" => self.through_or_shell(&getopt::FAKEROOT, rest, open_tail, stdin, depth),
+            "pkexec" => self.through_or_shell(&getopt::PKEXEC, rest, open_tail, stdin, depth),
+            "ionice" => {
+                let p = getopt(&getopt::IONICE, rest)?;
+                if p.has(&["p", "P", "u", "pid", "pgid", "uid"]) {
+                    // Operands are process ids: nothing is run.
+                    return Ok(());
+                }
+                self.operands_run(&p, open_tail, stdin, depth)
+            }
+            "taskset" => {
+                let p = getopt(&getopt::TASKSET, rest)?;
+                if p.has(&["p", "pid"]) {
+                    return Ok(());
+                }
+                self.skip_then_run(&p.operands, 1, open_tail, stdin, depth)
+            }
+            "chroot" => {
+                let p = getopt(&getopt::CHROOT, rest)?;
+                // Without a command chroot runs `$SHELL -i`.
+                self.skip_then_run(&p.operands, 1, open_tail, stdin, depth)
+            }
+            "gosu" | "su-exec" => {
+                let p = getopt(&Spec::NONE, rest)?;
+                self.skip_then_run(&p.operands, 1, open_tail, stdin, depth)
+            }
+            "sg" => {
+                // `sg GROUP [-c] COMMAND`: the command goes to `/bin/sh -c`.
+                let p = getopt(&Spec::NONE, rest)?;
+                let cmd: Vec<&Field> = p.operands.iter().skip(1).copied().collect();
+                let cmd = match cmd.first().map(|f| &f.val) {
+                    Some(Val::Lit(c)) if c == "-c" => &cmd[1..],
+                    _ => &cmd[..],
+                };
+                self.joined_script(cmd, open_tail, depth)
+            }
+            "script" => {
+                let p = getopt(&getopt::SCRIPT, rest)?;
+                match p.value(&["c", "command"]) {
+                    Some(Some(Val::Lit(s))) => self.string(s, depth + 1),
+                    Some(_) => Err(Stop::Dynamic),
+                    None => Ok(()),
+                }
+            }
+            "flock" => {
+                let p = getopt(&getopt::FLOCK, rest)?;
+                let Some((_file, after)) = p.operands.split_first() else {
+                    return if open_tail {
+                        Err(Stop::Dynamic)
+                    } else {
+                        Ok(())
+                    };
+                };
+                match after.first().map(|f| &f.val) {
+                    Some(Val::Lit(c)) if c == "-c" || c == "--command" => {
+                        match after.get(1).map(|f| &f.val) {
+                            Some(Val::Lit(s)) => self.string(s, depth + 1),
+                            Some(Val::Unknown) => Err(Stop::Dynamic),
+                            None if open_tail => Err(Stop::Dynamic),
+                            None => Ok(()),
+                        }
+                    }
+                    // `flock FD`: locks a descriptor, runs nothing.
+                    None if !open_tail => Ok(()),
+                    _ => self.run(&owned(after), open_tail, stdin, depth),
+                }
+            }
+            "watch" => {
+                let p = getopt(&getopt::WATCH, rest)?;
+                if p.has(&["x", "exec"]) {
+                    self.operands_run(&p, open_tail, stdin, depth)
+                } else {
+                    // The words are joined and given to `sh -c`.
+                    self.joined_script(&p.operands, open_tail, depth)
+                }
+            }
+            "xargs" => self.xargs(rest, open_tail, depth),
+            "find" => self.find(rest, open_tail, depth),
+            "parallel" => self.parallel(rest, open_tail, depth),
+            _ => Ok(()),
+        }
+    }
+
+    fn eval(&mut self, rest: &[Field], open_tail: bool, depth: usize) -> Step {
+        if open_tail {
+            return Err(Stop::Dynamic);
+        }
+        let mut text = String::new();
+        for f in rest {
+            match &f.val {
+                Val::Lit(w) => {
+                    if !text.is_empty() {
+                        text.push(' ');
+                    }
+                    text.push_str(w);
+                }
+                Val::Unknown => return Err(Stop::Dynamic),
+            }
+        }
+        self.string(&text, depth + 1)
+    }
+
+    /// A shell reading its script from standard input.
+    fn stdin_script(&mut self, stdin: Option<&Val>, depth: usize) -> Step {
+        match stdin {
+            Some(Val::Lit(script)) => self.string(script, depth + 1),
+            Some(Val::Unknown) => Err(Stop::Dynamic),
+            // A pipe or the caller's input: the shell is reported as
+            // itself (`std.commands.shells`).
+            None => Ok(()),
+        }
+    }
+
+    /// A runner whose options are `spec` and whose operands are the
+    /// command it runs.
+    fn through(
+        &mut self,
+        spec: &Spec,
+        rest: &[Field],
+        open_tail: bool,
+        stdin: Option<&Val>,
+        depth: usize,
+    ) -> Step {
+        let p = getopt(spec, rest)?;
+        self.operands_run(&p, open_tail, stdin, depth)
+    }
+
+    /// A runner that starts a shell when given no command.
+    fn through_or_shell(
+        &mut self,
+        spec: &Spec,
+        rest: &[Field],
+        open_tail: bool,
+        stdin: Option<&Val>,
+        depth: usize,
+    ) -> Step {
+        let p = getopt(spec, rest)?;
+        self.operands_run(&p, open_tail, stdin, depth)
+    }
+
+    /// Runs the operands as a command; with none and an open tail the
+    /// program comes from input (dynamic).
+    fn operands_run(
+        &mut self,
+        p: &Parsed<'_>,
+        open_tail: bool,
+        stdin: Option<&Val>,
+        depth: usize,
+    ) -> Step {
+        if p.operands.is_empty() {
+            return if open_tail {
+                Err(Stop::Dynamic)
+            } else {
+                Ok(())
+            };
+        }
+        self.run(&owned(&p.operands), open_tail, stdin, depth)
+    }
+
+    fn skip_then_run(
+        &mut self,
+        operands: &[&Field],
+        skip: usize,
+        open_tail: bool,
+        stdin: Option<&Val>,
+        depth: usize,
+    ) -> Step {
+        if operands.len() <= skip {
+            return if open_tail {
+                Err(Stop::Dynamic)
+            } else {
+                Ok(())
+            };
+        }
+        self.run(&owned(&operands[skip..]), open_tail, stdin, depth)
+    }
+
+    /// Words joined with spaces and run by `sh -c` (`watch`, `sg`,
+    /// `parallel`).
+    fn joined_script(&mut self, words: &[&Field], open_tail: bool, depth: usize) -> Step {
+        if open_tail {
+            return Err(Stop::Dynamic);
+        }
+        let mut text = String::new();
+        for f in words {
+            match &f.val {
+                Val::Lit(w) => {
+                    if !text.is_empty() {
+                        text.push(' ');
+                    }
+                    text.push_str(w);
+                }
+                Val::Unknown => return Err(Stop::Dynamic),
+            }
+        }
+        if text.is_empty() {
+            return Ok(());
+        }
+        self.string(&text, depth + 1)
+    }
+
+    /// `declare`, `typeset`, `local`, `export`, `readonly`: `-i` makes later
+    /// assignments arithmetic, `-n` makes a name reference; names that
+    /// change what runs, or carry a subscript (evaluated), are dynamic.
+    fn declaration(&mut self, rest: &[Field], open_tail: bool) -> Step {
+        if open_tail {
+            return Err(Stop::Dynamic);
+        }
+        for f in rest {
+            if let Val::Lit(w) = &f.val {
+                if w.starts_with('-') {
+                    if w.contains(['i', 'n']) {
+                        return Err(Stop::Dynamic);
+                    }
+                    continue;
+                }
+                if w.starts_with('+') {
+                    continue;
+                }
+            }
+            // The name as written: a literal identifier, then `=`, `+=`
+            // or the end.
+            let raw = f.raw.as_str();
+            let end = raw
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(raw.len());
+            let name = &raw[..end];
+            let after = &raw[end..];
+            let well_formed = is_identifier(name)
+                && (after.is_empty() || after.starts_with('=') || after.starts_with("+="));
+            if !well_formed || dangerous_var(name) {
+                return Err(Stop::Dynamic);
+            }
+        }
+        Ok(())
+    }
+
+    /// POSIX-family shells: options, then `-c SCRIPT`, a script file, or
+    /// the script on standard input.
+    fn shell(
+        &mut self,
+        rest: &[Field],
+        open_tail: bool,
+        stdin: Option<&Val>,
+        depth: usize,
+    ) -> Step {
+        let mut i = 0;
+        let mut command_mode = false;
+        let mut stdin_mode = false;
+        while i < rest.len() {
+            let Val::Lit(w) = &rest[i].val else {
+                return Err(Stop::Dynamic);
+            };
+            if w == "--" || w == "-" {
+                i += 1;
+                break;
+            }
+            if let Some(long) = w.strip_prefix("--") {
+                if getopt::SHELL_LONG_ARGS.contains(&long) {
+                    i += 2;
+                } else if getopt::SHELL_LONG_FLAGS.contains(&long) {
+                    i += 1;
+                } else {
+                    return Err(Stop::Dynamic);
+                }
+                continue;
+            }
+            if w.len() > 1 && (w.starts_with('-') || w.starts_with('+')) {
+                let mut takes = 0;
+                for c in w[1..].chars() {
+                    match c {
+                        'c' if w.starts_with('-') => command_mode = true,
+                        's' if w.starts_with('-') => stdin_mode = true,
+                        'o' | 'O' => takes += 1,
+                        c if c.is_ascii_alphabetic() => {}
+                        _ => return Err(Stop::Dynamic),
+                    }
+                }
+                i += 1 + takes;
+                continue;
+            }
+            break;
+        }
+        let operands = rest.get(i..).unwrap_or(&[]);
+        if command_mode {
+            return match operands.first().map(|f| &f.val) {
+                Some(Val::Lit(script)) => self.string(script, depth + 1),
+                Some(Val::Unknown) => Err(Stop::Dynamic),
+                // The script comes from input (`xargs sh -c`).
+                None if open_tail => Err(Stop::Dynamic),
+                None => Ok(()),
+            };
+        }
+        if operands.is_empty() || stdin_mode {
+            return self.stdin_script(stdin, depth);
+        }
+        // A script file: what it runs is out of sight (threat model).
+        Ok(())
+    }
+
+    fn env(&mut self, rest: &[Field], open_tail: bool, stdin: Option<&Val>, depth: usize) -> Step {
+        let p = getopt(&getopt::ENV, rest)?;
+        if let Some(split) = p.value(&["S", "split-string"]) {
+            // `-S STRING` splits STRING into arguments processed in place.
+            let Some(Val::Lit(s)) = split else {
+                return Err(Stop::Dynamic);
+            };
+            if s.contains(['$', '\\', '#', '\'', '"']) || depth >= super::MAX_DEPTH {
+                return Err(Stop::Dynamic);
+            }
+            let mut words: Vec<Field> = s.split_whitespace().map(Field::lit).collect();
+            words.extend(owned(&p.operands));
+            return self.env(&words, open_tail, stdin, depth + 1);
+        }
+        let mut operands: &[&Field] = &p.operands;
+        if matches!(operands.first().map(|f| &f.val), Some(Val::Lit(w)) if w == "-") {
+            operands = &operands[1..];
+        }
+        let at = self.assignments(operands)?;
+        let cmd = &operands[at..];
+        if cmd.is_empty() {
+            return if open_tail {
+                Err(Stop::Dynamic)
+            } else {
+                Ok(())
+            };
+        }
+        self.run(&owned(cmd), open_tail, stdin, depth)
+    }
+
+    /// Leading `NAME=value` operands (`env`, `sudo`): how many.
+    fn assignments(&mut self, operands: &[&Field]) -> Result<usize, Stop> {
+        let mut n = 0;
+        for f in operands {
+            match &f.val {
+                Val::Lit(w) => match w.split_once('=') {
+                    Some((name, _)) if !name.is_empty() && !name.contains('/') => {
+                        if dangerous_var(name) {
+                            return Err(Stop::Dynamic);
+                        }
+                        n += 1;
+                    }
+                    _ => break,
+                },
+                // May be an assignment or the program.
+                Val::Unknown => return Err(Stop::Dynamic),
+            }
+        }
+        Ok(n)
+    }
+
+    fn sudo(&mut self, rest: &[Field], open_tail: bool, stdin: Option<&Val>, depth: usize) -> Step {
+        let p = getopt(&getopt::SUDO, rest)?;
+        if p.has(&["e", "edit"]) {
+            // sudoedit runs the editor the environment names.
+            return if p.operands.is_empty() && !open_tail {
+                Ok(())
+            } else {
+                Err(Stop::Dynamic)
+            };
+        }
+        let at = self.assignments(&p.operands)?;
+        let cmd = &p.operands[at..];
+        if cmd.is_empty() {
+            return if open_tail {
+                Err(Stop::Dynamic)
+            } else {
+                Ok(())
+            };
+        }
+        if p.has(&["s", "i", "shell", "login"]) {
+            // The command is handed to the shell with `-c`: judge it as
+            // words and as a script.
+            self.joined_script(cmd, open_tail, depth)?;
+        }
+        self.run(&owned(cmd), open_tail, stdin, depth)
+    }
+
+    fn su(
+        &mut self,
+        prog: &str,
+        rest: &[Field],
+        open_tail: bool,
+        stdin: Option<&Val>,
+        depth: usize,
+    ) -> Step {
+        let p = getopt(&getopt::SU, rest)?;
+        if prog == "runuser" && p.has(&["u", "user"]) {
+            // `runuser -u USER [--] COMMAND`: the command runs directly.
+            return self.operands_run(&p, open_tail, stdin, depth);
+        }
+        let shell = match p.value(&["s", "shell"]) {
+            Some(Some(Val::Lit(s))) => {
+                self.push(s);
+                basename(s).to_owned()
+            }
+            Some(_) => return Err(Stop::Dynamic),
+            None => "sh".to_owned(),
+        };
+        if let Some(c) = p.value(&["c", "command", "session-command"]) {
+            match c {
+                Some(Val::Lit(s)) => self.string(s, depth + 1)?,
+                _ => return Err(Stop::Dynamic),
+            }
+        }
+        // `su [-] [USER [ARG…]]`: the arguments go to the shell.
+        let mut operands: &[&Field] = &p.operands;
+        if matches!(operands.first().map(|f| &f.val), Some(Val::Lit(w)) if w == "-") {
+            operands = &operands[1..];
+        }
+        if operands.len() > 1 {
+            let args = owned(&operands[1..]);
+            if SHELLS.contains(&shell.as_str()) {
+                self.shell(&args, open_tail, None, depth)?;
+            } else {
+                return Err(Stop::Dynamic);
+            }
+        } else if open_tail {
+            return Err(Stop::Dynamic);
+        }
+        Ok(())
+    }
+
+    fn xargs(&mut self, rest: &[Field], open_tail: bool, depth: usize) -> Step {
+        let p = getopt(&getopt::XARGS, rest)?;
+        let replace = match p.value(&["I", "i", "replace"]) {
+            Some(Some(Val::Lit(r))) => Some(r.clone()),
+            Some(Some(Val::Unknown)) => return Err(Stop::Dynamic),
+            Some(None) => Some("{}".to_owned()),
+            None => None,
+        };
+        let mut cmd = owned(&p.operands);
+        if cmd.is_empty() {
+            cmd.push(Field::lit("echo"));
+        }
+        if let Some(r) = &replace {
+            // Input lines replace R anywhere in the command's words.
+            for f in &mut cmd {
+                if matches!(&f.val, Val::Lit(w) if !r.is_empty() && w.contains(r.as_str())) {
+                    f.val = Val::Unknown;
+                }
+            }
+        }
+        // Without -I the input is appended to the command's words.
+        self.run(&cmd, open_tail || replace.is_none(), None, depth)
+    }
+
+    fn find(&mut self, rest: &[Field], open_tail: bool, depth: usize) -> Step {
+        if open_tail {
+            return Err(Stop::Dynamic);
+        }
+        let mut i = 0;
+        while i < rest.len() {
+            let Val::Lit(w) = &rest[i].val else {
+                // Any word may expand to `-exec …`.
+                return Err(Stop::Dynamic);
+            };
+            i += 1;
+            if !matches!(w.as_str(), "-exec" | "-execdir" | "-ok" | "-okdir") {
+                continue;
+            }
+            let mut cmd = Vec::new();
+            let mut closed = false;
+            while i < rest.len() {
+                let f = &rest[i];
+                i += 1;
+                match &f.val {
+                    Val::Lit(t) if t == ";" => {
+                        closed = true;
+                        break;
+                    }
+                    Val::Lit(t)
+                        if t == "+" && cmd.last().is_some_and(|c: &Field| c.raw == "{}") =>
+                    {
+                        closed = true;
+                        break;
+                    }
+                    Val::Lit(t) if t.contains("{}") => {
+                        let mut f = f.clone();
+                        f.val = Val::Unknown;
+                        cmd.push(f);
+                    }
+                    _ => cmd.push(f.clone()),
+                }
+            }
+            if !closed {
+                // find refuses it and runs nothing; an analysis that
+                // guessed would be wrong either way.
+                return Err(Stop::Dynamic);
+            }
+            self.run(&cmd, false, None, depth)?;
+        }
+        Ok(())
+    }
+
+    fn parallel(&mut self, rest: &[Field], open_tail: bool, depth: usize) -> Step {
+        let p = getopt(&getopt::PARALLEL, rest)?;
+        let template: Vec<&Field> = p
+            .operands
+            .iter()
+            .take_while(|f| !matches!(&f.val, Val::Lit(w) if w.starts_with(":::")))
+            .copied()
+            .collect();
+        let Some(first) = template.first() else {
+            // The commands themselves come from input.
+            return Err(Stop::Dynamic);
+        };
+        if matches!(&first.val, Val::Lit(w) if w.contains('{')) {
+            return Err(Stop::Dynamic);
+        }
+        self.joined_script(&template, open_tail, depth)
+    }
+}
+
+fn owned(fields: &[&Field]) -> Vec<Field> {
+    fields.iter().map(|f| (*f).clone()).collect()
+}
+
+/// A variable name a builtin assigns: a subscript is evaluated, and some
+/// names change what runs.
+fn name_is_safe(v: Option<&Val>) -> Step {
+    match v {
+        Some(Val::Lit(n)) if is_identifier(n) && !dangerous_var(n) => Ok(()),
+        None => Ok(()),
+        _ => Err(Stop::Dynamic),
+    }
+}

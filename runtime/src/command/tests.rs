@@ -1,0 +1,350 @@
+use super::{programs, CommandError, DYNAMIC, MAX_COMMAND_BYTES, MAX_DEPTH, MAX_WORDS};
+
+fn p(line: &str) -> Vec<String> {
+    match programs(line) {
+        Ok(v) => v,
+        Err(e) => panic!("{line:?}: {e}"),
+    }
+}
+
+fn has(line: &str, program: &str) -> bool {
+    p(line).iter().any(|x| x == program)
+}
+
+fn dynamic(line: &str) -> bool {
+    has(line, DYNAMIC)
+}
+
+/// Every case of the adversarial round (issue 14) that bash ran `rm` for:
+/// each one now reports `rm` or says dynamic.
+#[test]
+fn the_reported_bypasses_are_closed() {
+    let cases = [
+        "ls >`rm -rf v`",
+        "cat <<< `rm -rf v`",
+        "ls > \"a b\"; rm -rf v",
+        "rm>/dev/null -rf v",
+        "ls; rm${IFS}-rf${IFS}v/",
+        "$(echo rm -rf) ./ls",
+        "$'\\x72m' -rf v",
+        "$\"rm\" -rf v",
+        "{rm,-rf,v}",
+        "coproc NAME { rm -rf v; }",
+        "builtin eval 'rm -rf v'",
+        "bash --rcfile F -c 'rm -rf v'",
+        "xargs --process-slot-var V rm",
+        "xargs --max-chars 100 rm",
+        "stdbuf --output 0 rm -rf v",
+        "sudo -R / rm -rf v",
+        "sudo --close-from 3 rm -rf v",
+        "cat <<EOF\n$(rm -rf v)\nEOF",
+        "echo \"$(rm \"-rf\" v)\"",
+        "a[$(rm -rf v)]=1",
+        "echo ${x:-$(rm -rf v)}",
+    ];
+    for line in cases {
+        let got = p(line);
+        assert!(
+            got.iter().any(|x| x == "rm" || x == DYNAMIC),
+            "{line:?} gave {got:?}"
+        );
+    }
+}
+
+#[test]
+fn the_exact_readings_of_the_reported_cases() {
+    assert_eq!(p("ls >`rm -rf v`"), ["ls", "rm"]);
+    assert_eq!(p("cat <<< `rm -rf v`"), ["cat", "rm"]);
+    assert_eq!(p("ls > \"a b\"; rm -rf v"), ["ls", "rm"]);
+    assert_eq!(p("rm>/dev/null -rf v"), ["rm"]);
+    assert_eq!(p("$'\\x72m' -rf v"), ["$\\x72m", "rm"], "both readings");
+    assert_eq!(p("$\"rm\""), ["$rm", "rm"], "both readings");
+    assert_eq!(p("{rm,-rf,v}"), ["rm"]);
+    assert_eq!(p("coproc NAME { rm x; }"), ["rm"]);
+    assert_eq!(p("builtin eval 'rm x'"), ["builtin", "eval", "rm"]);
+    assert_eq!(p("bash --rcfile F -c 'rm x'"), ["bash", "rm"]);
+    assert_eq!(p("xargs --process-slot-var V rm"), ["rm", "xargs"]);
+    assert_eq!(p("xargs --max-chars 100 rm"), ["rm", "xargs"]);
+    assert_eq!(p("stdbuf --output 0 rm"), ["rm", "stdbuf"]);
+    assert_eq!(p("sudo -R / rm"), ["rm", "sudo"]);
+    assert_eq!(p("sudo --close-from 3 rm"), ["rm", "sudo"]);
+    assert!(dynamic("ls; rm${IFS}-rf${IFS}v/"));
+    assert_eq!(p("$(echo rm -rf) ./ls"), [DYNAMIC, "echo"]);
+}
+
+#[test]
+fn wrappers_are_reported_with_what_they_run() {
+    assert_eq!(p("sudo cat /etc/shadow"), ["cat", "sudo"]);
+    assert_eq!(p("sudo -u root -- rm x"), ["rm", "sudo"]);
+    assert_eq!(p("sudo -iuroot rm x"), ["rm", "sudo"]);
+    assert_eq!(p("sudo -i"), ["sudo"]);
+    assert_eq!(p("doas -u root rm x"), ["doas", "rm"]);
+    assert_eq!(p("env -i A=1 B=2 rm x"), ["env", "rm"]);
+    assert_eq!(p("env -S'rm -rf /'"), ["env", "rm"]);
+    assert_eq!(p("env -iS 'rm x'"), ["env", "rm"]);
+    assert_eq!(p("env --split-string='rm x'"), ["env", "rm"]);
+    assert_eq!(p("env --argv0 x rm"), ["env", "rm"]);
+    assert_eq!(p("nice -n 10 rm x"), ["nice", "rm"]);
+    assert_eq!(p("nice -10 rm x"), ["nice", "rm"]);
+    assert_eq!(p("ionice -c 3 rm x"), ["ionice", "rm"]);
+    assert_eq!(p("ionice -p 42"), ["ionice"]);
+    assert_eq!(p("nohup rm x"), ["nohup", "rm"]);
+    assert_eq!(p("timeout -s KILL 30 curl http://x"), ["curl", "timeout"]);
+    assert_eq!(p("timeout --kill-after=5 10 rm x"), ["rm", "timeout"]);
+    assert_eq!(p("setsid -f rm x"), ["rm", "setsid"]);
+    assert_eq!(p("flock /tmp/l rm x"), ["flock", "rm"]);
+    assert_eq!(p("flock -w 3 /tmp/l -c 'rm x'"), ["flock", "rm"]);
+    assert_eq!(p("flock 9"), ["flock"]);
+    assert_eq!(p("watch -n 1 'rm x; ls'"), ["ls", "rm", "watch"]);
+    assert_eq!(p("watch -x rm x"), ["rm", "watch"]);
+    assert_eq!(p("chroot /srv rm x"), ["chroot", "rm"]);
+    assert_eq!(p("chroot --userspec=1:1 /srv rm x"), ["chroot", "rm"]);
+    assert_eq!(p("unshare -r -n rm x"), ["rm", "unshare"]);
+    assert_eq!(p("unshare --mount=/x rm x"), ["rm", "unshare"]);
+    assert_eq!(p("nsenter -t 1 -m rm x"), ["nsenter", "rm"]);
+    assert_eq!(p("script -q -c 'rm x' /dev/null"), ["rm", "script"]);
+    assert_eq!(p("su -c 'rm x' root"), ["rm", "su"]);
+    assert_eq!(p("su root -c 'rm x'"), ["rm", "su"]);
+    assert_eq!(p("su - root -- -c 'rm x'"), ["rm", "su"]);
+    assert_eq!(p("runuser -u nobody -- rm x"), ["rm", "runuser"]);
+    assert_eq!(p("busybox rm -rf /"), ["busybox", "rm"]);
+    assert_eq!(p("busybox sh -c 'rm x'"), ["busybox", "rm", "sh"]);
+    assert_eq!(p("command -p rm x"), ["command", "rm"]);
+    assert_eq!(p("exec -a worker rm -rf /"), ["exec", "rm"]);
+    // bash reads `time` as its keyword: `time -f …` runs `-f`.
+    assert_eq!(p("time -f %e rm x"), ["-f"]);
+    assert_eq!(p("/usr/bin/time -f %e rm x"), ["rm", "time"]);
+    assert_eq!(
+        p("stdbuf -o L command exec ionice -c 3 dd if=/dev/zero"),
+        ["command", "dd", "exec", "ionice", "stdbuf"]
+    );
+    assert_eq!(p("taskset 0x3 rm x"), ["rm", "taskset"]);
+    assert_eq!(p("gosu nobody rm x"), ["gosu", "rm"]);
+    assert_eq!(p("sg wheel 'rm x'"), ["rm", "sg"]);
+}
+
+#[test]
+fn gnu_long_option_abbreviations_are_read_as_getopt_reads_them() {
+    assert_eq!(p("stdbuf --out 0 rm"), ["rm", "stdbuf"]);
+    assert_eq!(p("xargs --max-c 100 rm"), ["rm", "xargs"]);
+    assert_eq!(p("timeout --sig=KILL 5 rm"), ["rm", "timeout"]);
+    // Ambiguous (`--max-args`, `--max-chars`, `--max-procs`, `--max-lines`).
+    assert!(dynamic("xargs --max 3 rm"));
+}
+
+#[test]
+fn unknown_runner_options_are_dynamic() {
+    assert!(dynamic("sudo --frobnicate rm x"));
+    assert!(dynamic("xargs -Z rm"));
+    assert!(dynamic("timeout --nope 5 rm"));
+    assert!(dynamic("env -Q rm"));
+    assert!(
+        dynamic("sudo -é ls"),
+        "a multi-byte option is unknown, not a panic"
+    );
+    assert!(
+        dynamic("sudo $OPTS rm x"),
+        "an option word of unknown value"
+    );
+}
+
+#[test]
+fn runners_fed_by_input_are_dynamic() {
+    assert_eq!(p("xargs rm"), ["rm", "xargs"]);
+    assert_eq!(p("xargs"), ["echo", "xargs"]);
+    assert_eq!(p("xargs sh -c 'rm \"$@\"' _"), ["rm", "sh", "xargs"]);
+    assert!(dynamic("xargs sh -c"), "the script comes from input");
+    assert!(dynamic("xargs env"), "the program comes from input");
+    assert!(dynamic("xargs sudo"));
+    assert!(dynamic("xargs -I{} {}"));
+    assert!(dynamic("xargs -I % sh -c 'echo %'"));
+    assert_eq!(p("xargs -I{} rm {}"), ["rm", "xargs"]);
+    assert_eq!(p("find . -name '*.log' -exec rm {} \\;"), ["find", "rm"]);
+    assert_eq!(p("find . -execdir gzip {} +"), ["find", "gzip"]);
+    assert_eq!(
+        p("find . -exec sh -c 'rm \"$1\"' _ {} \\;"),
+        ["find", "rm", "sh"]
+    );
+    assert!(dynamic("find . -exec {} \\;"));
+    assert!(dynamic("find . -exec sh -c 'rm {}' \\;"));
+    assert!(
+        dynamic("find $DIR -name x"),
+        "an unknown word may be `-exec …`"
+    );
+    assert_eq!(p("parallel -j4 gzip ::: a b"), ["gzip", "parallel"]);
+    assert!(dynamic("parallel ::: 'rm x'"));
+}
+
+#[test]
+fn shells_recurse_through_their_options() {
+    assert_eq!(p("sh -c 'rm -rf /'"), ["rm", "sh"]);
+    assert_eq!(p("bash -lc \"curl x | sh\""), ["bash", "curl", "sh"]);
+    assert_eq!(
+        p("zsh -c 'bash -c \"mkfs.ext4 /dev/sda\"'"),
+        ["bash", "mkfs.ext4", "zsh"]
+    );
+    assert_eq!(p("bash -o pipefail -c 'rm -rf /'"), ["bash", "rm"]);
+    assert_eq!(p("bash +o history -c 'rm x'"), ["bash", "rm"]);
+    assert_eq!(p("bash -c -e 'rm x'"), ["bash", "rm"]);
+    assert_eq!(p("bash --norc --noprofile -c 'rm x'"), ["bash", "rm"]);
+    assert_eq!(p("bash script.sh"), ["bash"]);
+    assert_eq!(p("curl x | bash"), ["bash", "curl"]);
+    assert_eq!(p("bash <<< 'rm x'"), ["bash", "rm"]);
+    assert_eq!(p("bash <<'EOF'\nrm x\nEOF"), ["bash", "rm"]);
+    assert_eq!(p("bash -s <<EOF\nrm x\nEOF"), ["bash", "rm"]);
+    assert_eq!(p(". /dev/stdin <<< 'rm x'"), [".", "rm"]);
+    assert!(dynamic("bash -c \"$CMD\""));
+    assert!(dynamic("bash --frob -c 'rm'"));
+    assert_eq!(p("eval rm -rf /"), ["eval", "rm"]);
+    assert!(dynamic("eval \"$x\""));
+    assert!(dynamic("source \"$f\""));
+    assert_eq!(p("source ./env.sh"), ["source"]);
+}
+
+#[test]
+fn program_words_that_are_not_literal_are_dynamic() {
+    assert!(dynamic("a=rm; $a x"));
+    assert!(dynamic("\"$@\""));
+    assert!(dynamic("$(printf rm) x"));
+    assert!(dynamic("`printf rm` x"));
+    assert!(dynamic("/bin/r? x"), "pathname expansion picks the program");
+    assert!(dynamic("/bin/r[m] x"));
+    assert!(dynamic("~rm x"));
+    assert!(dynamic("~ x"));
+    assert_eq!(p("~/bin/rm x"), ["rm"]);
+    assert_eq!(p("'/bin/rm' -rf /"), ["rm"]);
+    assert_eq!(p("r\\m x"), ["rm"]);
+    assert_eq!(p("\"r\"'m' x"), ["rm"]);
+    assert_eq!(p("{r,x}m x"), ["rm"], "`rm xm x`");
+    assert_eq!(p("x{r,y}m"), ["xrm"]);
+    assert_eq!(p("echo '*'"), ["echo"], "a quoted glob is literal");
+}
+
+#[test]
+fn expansions_that_execute_code_are_dynamic() {
+    assert!(dynamic("echo $((x + 1))"));
+    assert!(dynamic("echo ${a[$i]}"));
+    assert!(dynamic("echo ${x@P}"));
+    assert!(dynamic("echo ${!ref}"));
+    assert!(dynamic("(( n++ ))"));
+    assert!(dynamic("for ((i=0;i<3;i++)); do echo; done"));
+    assert!(dynamic("[[ $x -eq 1 ]]"));
+    assert!(dynamic("let x=y+1"));
+    assert!(dynamic("a[$i]=1"));
+    assert!(dynamic("echo ${x:$off}"));
+    assert_eq!(
+        p("echo $((1 + 2)) ${#x} ${x:-default} ${a[0]} ${x:1:2}"),
+        ["echo"]
+    );
+    assert_eq!(p("[[ $x == y* ]] && echo"), ["echo"]);
+    assert_eq!(p("[[ 3 -eq 3 ]]"), Vec::<String>::new());
+}
+
+#[test]
+fn definitions_that_change_what_runs_are_dynamic() {
+    assert!(dynamic("alias ls='rm -rf v'; ls"));
+    assert!(dynamic("hash -p /bin/rm ls; ls"));
+    assert!(dynamic("enable -f ./x.so x"));
+    assert!(dynamic("trap 'rm x' EXIT"));
+    assert!(dynamic("PATH=/tmp/evil ls"));
+    assert!(dynamic("export PATH=/tmp:$PATH; ls"));
+    assert!(dynamic("BASH_ENV=./x bash s.sh"));
+    assert!(dynamic("IFS=/ ls"));
+    assert!(dynamic("PROMPT_COMMAND='rm x'"));
+    assert!(dynamic("declare -i n=1"));
+    assert!(dynamic("env PATH=/x ls"));
+    assert!(dynamic("sudo LD_PRELOAD=/x.so ls"));
+    assert!(dynamic("mapfile -C 'rm x' a < f"));
+    assert!(dynamic("printf -v 'a[$(rm x)]' 1"));
+    assert!(dynamic("read 'a[$(rm x)]'"));
+    assert!(dynamic("eval() { :; }; eval 'rm x'"));
+    assert!(dynamic("sudo() { :; }; sudo rm x"));
+    assert_eq!(p("export A=1 B=$(pwd)"), ["export", "pwd"]);
+    assert_eq!(p("trap - EXIT"), [DYNAMIC, "trap"]);
+    assert_eq!(p("trap"), ["trap"]);
+}
+
+#[test]
+fn functions_bodies_and_control_flow_are_walked() {
+    assert_eq!(p("f() { rm x; }; f"), ["f", "rm"]);
+    assert_eq!(p("function f { rm x; }; f"), ["f", "rm"]);
+    assert_eq!(p("if true; then rm -rf /; fi"), ["rm", "true"]);
+    assert_eq!(p("for f in *; do rm \"$f\"; done"), ["rm"]);
+    assert_eq!(
+        p("while read l; do curl \"$l\"; done < urls"),
+        ["curl", "read"]
+    );
+    assert_eq!(p("case $x in a) rm;; *) ls;; esac"), ["ls", "rm"]);
+    assert_eq!(p("until false; do wget x; done"), ["false", "wget"]);
+    assert_eq!(p("{ rm x; } > log"), ["rm"]);
+    assert_eq!(p("(cd /tmp; rm x)"), ["cd", "rm"]);
+    assert_eq!(p("! curl x"), ["curl"]);
+    assert_eq!(p("time rm x"), ["rm"]);
+    assert_eq!(
+        p("ls | tee >(curl -d @- x) | wc"),
+        ["curl", "ls", "tee", "wc"]
+    );
+    assert_eq!(p("diff <(curl a) b"), ["curl", "diff"]);
+    assert_eq!(p("echo a\nrm b # rm c"), ["echo", "rm"]);
+    assert_eq!(
+        p("echo 'rm -rf /; curl x'"),
+        ["echo"],
+        "single quotes are literal"
+    );
+    assert_eq!(p("x=$(rm a) y"), ["rm", "y"]);
+    assert_eq!(p("echo `echo \\`rm\\``"), ["echo", "rm"]);
+    assert_eq!(
+        p("cat <<'EOF'\n$(rm x)\nEOF"),
+        ["cat"],
+        "a quoted delimiter keeps the body literal"
+    );
+}
+
+#[test]
+fn invalid_syntax_and_limits_are_errors() {
+    assert!(matches!(
+        programs("echo 'open"),
+        Err(CommandError::Syntax(_))
+    ));
+    assert!(matches!(programs("if"), Err(CommandError::Syntax(_))));
+    assert_eq!(
+        programs(&"a".repeat(MAX_COMMAND_BYTES + 1)),
+        Err(CommandError::TooLong)
+    );
+    assert_eq!(programs(&"(".repeat(100)), Err(CommandError::TooDeep));
+    let nested = format!("{}rm x", "eval ".repeat(MAX_DEPTH + 2));
+    assert_eq!(programs(&nested), Err(CommandError::TooDeep));
+    assert_eq!(
+        programs(&format!("{}rm x", "eval ".repeat(MAX_DEPTH - 1)))
+            .map(|v| v.contains(&"rm".to_owned())),
+        Ok(true)
+    );
+    let many = "x ".repeat(MAX_WORDS + 1);
+    assert_eq!(programs(&many), Err(CommandError::TooManyWords));
+}
+
+#[test]
+fn quadratic_inputs_of_the_old_splitter_stay_linear() {
+    // `env -iii…i rm x` and runs of digits and `>` took seconds; the
+    // analysis now refuses or answers within the limits (speed itself is
+    // measured by the adversarial benchmark, not asserted here).
+    let long_cluster = format!("env -{} rm x", "i".repeat(20_000));
+    assert_eq!(p(&long_cluster), ["env", "rm"]);
+    let digits = "1>".repeat(10_000);
+    assert!(programs(&digits).is_err() || programs(&digits).is_ok());
+}
+
+#[test]
+fn the_deadline_stops_the_analysis() {
+    let line = "ls; ".repeat(2_000);
+    let r = crate::deadline::run_with(Some(std::time::Duration::ZERO), || programs(&line));
+    assert_eq!(r, Err(CommandError::Timeout));
+}
+
+proptest::proptest! {
+    /// Any text gives programs or an error, never a panic.
+    #[test]
+    fn any_command_line_is_analysed(line in "((sudo|env|timeout|nice|xargs|find|-exec|sh -c|bash -c|-[a-zé😀]{1,3}|--[a-z]+|[a-z]+|'|\"|;|&&|\\$\\(|\\)|`|\\{|\\}|,|\\$'|é| |\\\\|<<|>|\\n){0,16})") {
+        let _ = programs(&line);
+    }
+}
