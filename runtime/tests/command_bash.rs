@@ -1,0 +1,512 @@
+//! Differential test of the command analysis against bash itself (issue 14).
+//!
+//! A grammar-based generator (proptest strategies, fixed seed) writes command
+//! lines that combine quoting (single, double, ANSI-C, locale, backslashes),
+//! comments, here-documents and here-strings, expansions and substitutions
+//! in every position, compound commands, functions, and runners with their
+//! options. Every line the gate resolves (neither dynamic nor invalid) is then
+//! run by bash in a scratch directory whose `PATH` holds only stubs that log
+//! their name — leaves (`rm`, `curl`, …) only log; runners (`env`, `xargs`,
+//! `timeout`, `find`, `flock`, `bash`, …) log and then exec the real program,
+//! so what *they* run is observed too — and `command_not_found_handle` logs
+//! every other name bash tries to run. Nothing real is touched: the stubs
+//! for destructive programs do nothing.
+//!
+//! The assertion: every program bash (or a runner) executes is in the gate's
+//! program set. `GAIT_DIFF_LINES` sets the number of generated lines
+//! (default 100,000; `scripts/test.sh` runs the default).
+
+use gait_run::command::{programs, DYNAMIC};
+use proptest::prelude::*;
+use proptest::strategy::ValueTree;
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Command;
+
+/// Leaf programs: stubs that only log.
+const LEAVES: &[&str] = &[
+    "rm", "ls", "cat", "curl", "touch", "mkdir", "dd", "chmod", "python3", "awk", "sed", "grep",
+    "id", "wc", "tee", "head", "echo", "printf", "true",
+];
+/// Runners: stubs that log, then exec the real program.
+const RUNNERS: &[(&str, &str)] = &[
+    ("env", "/usr/bin/env"),
+    ("nice", "/usr/bin/nice"),
+    ("nohup", "/usr/bin/nohup"),
+    ("timeout", "/usr/bin/timeout"),
+    ("stdbuf", "/usr/bin/stdbuf"),
+    ("xargs", "/usr/bin/xargs"),
+    ("find", "/usr/bin/find"),
+    ("setsid", "/usr/bin/setsid"),
+    ("flock", "/usr/bin/flock"),
+    ("bash", "/usr/bin/bash"),
+    ("sh", "/usr/bin/bash"),
+];
+
+/// The adversarial round's cases (issue 14) and the runners' option forms,
+/// before the generated lines.
+const FIXED: &[&str] = &[
+    "ls >`rm -rf v`",
+    "cat <<< `rm -rf v`",
+    "ls > \"a b\"; rm -rf v",
+    "rm>/dev/null -rf v",
+    "ls; rm${IFS}-rf${IFS}v/",
+    "$(echo rm -rf) ./ls",
+    "$'\\x72m' -rf v",
+    "$\"rm\" -rf v",
+    "{rm,-rf,v}",
+    "coproc NAME { rm -rf v; }",
+    "builtin eval 'rm -rf v'",
+    "bash --rcfile F -c 'rm -rf v'",
+    "xargs --process-slot-var V rm",
+    "xargs --max-chars 100 rm",
+    "stdbuf --output 0 rm",
+    "stdbuf --out 0 rm",
+    "env -S'rm -rf v'",
+    "env -iS 'rm -rf v'",
+    "env --split-string='rm v' x",
+    "env -a x rm v",
+    "timeout -k1 -sKILL 5 rm v",
+    "timeout --kill=1 5 rm v",
+    "nice -n5 rm v",
+    "nice --adjustment=5 rm v",
+    "setsid -fw rm v",
+    "flock -n -E 0 lk rm v",
+    "flock -n lk -c 'rm v'",
+    "find . -maxdepth 0 -exec rm v \\;",
+    "find . -maxdepth 0 -exec sh -c 'rm \"$1\"' _ {} \\;",
+    "xargs -0 -r rm",
+    "xargs -I{} rm {}",
+    "bash <<< 'rm v'",
+    "bash <<'EOF'\nrm v\nEOF\n",
+    "sh -c 'cat <<EOF\n$(rm v)\nEOF'",
+    "cat <<EOF\n$(rm -rf v)\nEOF\n",
+    "a[$(rm -rf v)]=1",
+    "echo ${x:-$(rm -rf v)}",
+    "echo \"`rm \\\"v\\\"`\"",
+];
+
+fn squote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+fn dquote(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        if matches!(c, '"' | '\\' | '$' | '`') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
+
+fn ansi_hex(s: &str) -> String {
+    let mut out = String::from("$'");
+    for b in s.bytes() {
+        out.push_str(&format!("\\x{b:02x}"));
+    }
+    out.push('\'');
+    out
+}
+
+fn ansi_octal(s: &str) -> String {
+    let mut out = String::from("$'");
+    for b in s.bytes() {
+        out.push_str(&format!("\\{b:03o}"));
+    }
+    out.push('\'');
+    out
+}
+
+/// A program name as bash may be given it.
+fn program_word() -> impl Strategy<Value = String> {
+    let leaf = proptest::sample::select(LEAVES);
+    (leaf, 0u8..12).prop_map(|(n, how)| {
+        let n = n.to_owned();
+        match how {
+            0 => squote(&n),
+            1 => dquote(&n),
+            2 => ansi_hex(&n),
+            3 => ansi_octal(&n),
+            4 => format!("$\"{n}\""),
+            5 => {
+                let (a, b) = n.split_at(1);
+                format!("{a}'{b}'")
+            }
+            6 => {
+                let (a, b) = n.split_at(1);
+                format!("{a}\\{b}")
+            }
+            7 => format!("./bin/{n}"),
+            8 => {
+                let (a, b) = n.split_at(1);
+                format!("{{{a},zz}}{b}")
+            }
+            _ => n,
+        }
+    })
+}
+
+fn plain_arg() -> impl Strategy<Value = String> {
+    proptest::sample::select(
+        &[
+            "v", "x", "-rf", "-n", "--", "'a b'", "\"q r\"", "$x", "${x:-d}", "$((1+2))", "a\\ b",
+            "-", "'#'", "{a,b}", "'*'", "$'\\t'", "\"$x\"", "~/v",
+        ][..],
+    )
+    .prop_map(str::to_owned)
+}
+
+fn simple_leaf() -> impl Strategy<Value = String> {
+    (program_word(), proptest::collection::vec(plain_arg(), 0..3)).prop_map(|(p, args)| {
+        let mut s = p;
+        for a in args {
+            s.push(' ');
+            s.push_str(&a);
+        }
+        s
+    })
+}
+
+/// A simple command whose arguments may hold substitutions of `inner`.
+fn simple(inner: BoxedStrategy<String>) -> impl Strategy<Value = String> {
+    let arg = prop_oneof![
+        4 => plain_arg(),
+        1 => inner.clone().prop_map(|l| format!("$({l})")),
+        1 => simple_leaf().prop_map(|l| format!("`{l}`")),
+        1 => inner.clone().prop_map(|l| format!("\"$({l})\"")),
+        1 => inner.clone().prop_map(|l| format!("<({l})")),
+        1 => inner.clone().prop_map(|l| format!("${{x:-$({l})}}")),
+    ];
+    let redirect = prop_oneof![
+        3 => Just(String::new()),
+        1 => Just(" >out".to_owned()),
+        1 => Just(" 2>&1".to_owned()),
+        1 => Just(" > \"o u\"".to_owned()),
+        1 => Just(" </dev/null".to_owned()),
+        1 => simple_leaf().prop_map(|l| format!(" >`{l}`")),
+        1 => inner.clone().prop_map(|l| format!(" >$({l})")),
+        1 => simple_leaf().prop_map(|l| format!(" <<< `{l}`")),
+        1 => inner.clone().prop_map(|l| format!(" <<< \"$({l})\"")),
+    ];
+    let assign = prop_oneof![
+        4 => Just(String::new()),
+        1 => Just("A=1 ".to_owned()),
+        1 => inner.clone().prop_map(|l| format!("A=$({l}) ")),
+    ];
+    (
+        assign,
+        program_word(),
+        proptest::collection::vec(arg, 0..3),
+        redirect,
+    )
+        .prop_map(|(a, p, args, r)| {
+            let mut s = a;
+            s.push_str(&p);
+            for x in args {
+                s.push(' ');
+                s.push_str(&x);
+            }
+            s.push_str(&r);
+            s
+        })
+}
+
+/// A runner with options, around a simple command.
+fn runner(inner: BoxedStrategy<String>) -> impl Strategy<Value = String> {
+    let leaf = simple_leaf().boxed();
+    prop_oneof![
+        leaf.clone().prop_map(|s| format!("nice -n 5 {s}")),
+        leaf.clone().prop_map(|s| format!("nice -5 {s}")),
+        leaf.clone().prop_map(|s| format!("timeout 5 {s}")),
+        leaf.clone()
+            .prop_map(|s| format!("timeout -s KILL -k 1 5 {s}")),
+        leaf.clone()
+            .prop_map(|s| format!("timeout --sig=TERM 5 {s}")),
+        leaf.clone().prop_map(|s| format!("env A=1 {s}")),
+        leaf.clone().prop_map(|s| format!("env -- {s}")),
+        leaf.clone().prop_map(|s| format!("env -C . {s}")),
+        leaf.clone().prop_map(|s| format!("env -S{} ", squote(&s))),
+        leaf.clone().prop_map(|s| format!("nohup {s}")),
+        leaf.clone().prop_map(|s| format!("stdbuf -o0 {s}")),
+        leaf.clone()
+            .prop_map(|s| format!("stdbuf --output 0 --err=L {s}")),
+        leaf.clone().prop_map(|s| format!("setsid -w {s}")),
+        leaf.clone().prop_map(|s| format!("flock -n lk {s}")),
+        inner
+            .clone()
+            .prop_map(|l| format!("flock -n -E 0 lk -c {}", squote(&l))),
+        leaf.clone().prop_map(|s| format!("xargs {s}")),
+        leaf.clone().prop_map(|s| format!("xargs -r -n 1 {s}")),
+        leaf.clone()
+            .prop_map(|s| format!("xargs --max-args 1 --process-slot-var V {s}")),
+        leaf.clone()
+            .prop_map(|s| format!("find . -maxdepth 0 -exec {s} \\;")),
+        leaf.clone()
+            .prop_map(|s| format!("find . -maxdepth 0 -execdir {s} {{}} +")),
+        inner.clone().prop_map(|l| format!("eval {}", squote(&l))),
+        inner
+            .clone()
+            .prop_map(|l| format!("builtin eval {}", squote(&l))),
+        leaf.clone().prop_map(|s| format!("command {s}")),
+        leaf.clone().prop_map(|s| format!("(exec {s})")),
+        inner
+            .clone()
+            .prop_map(|l| format!("bash -c {}", squote(&l))),
+        inner.clone().prop_map(|l| format!("sh -c {}", dquote(&l))),
+        inner
+            .clone()
+            .prop_map(|l| format!("bash -o pipefail --norc -c {}", squote(&l))),
+        inner
+            .clone()
+            .prop_map(|l| format!("bash -ec {} arg0", squote(&l))),
+        inner
+            .clone()
+            .prop_map(|l| format!("bash <<< {}", squote(&l))),
+        inner
+            .clone()
+            .prop_map(|l| format!("bash <<'EOF'\n{l}\nEOF\n")),
+        inner
+            .clone()
+            .prop_map(|l| format!("cat <<EOF\n$({l})\nEOF\n")),
+        leaf.clone()
+            .prop_map(|s| format!("env nice -n 1 timeout 5 {s}")),
+    ]
+}
+
+fn line() -> impl Strategy<Value = String> {
+    let leaf = simple_leaf();
+    leaf.prop_recursive(4, 24, 3, |inner| {
+        let inner = inner.boxed();
+        let cmd = prop_oneof![
+            4 => simple(inner.clone()),
+            3 => runner(inner.clone()),
+            1 => inner.clone().prop_map(|l| format!("( {l} )")),
+            1 => inner.clone().prop_map(|l| format!("{{ {l}; }}")),
+            1 => (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("if {a}; then {b}; fi")),
+            1 => inner.clone().prop_map(|l| format!("for i in a b; do {l}; done")),
+            1 => inner.clone().prop_map(|l| format!("while false; do {l}; done; {l}")),
+            1 => inner.clone().prop_map(|l| format!("case x in x) {l};; esac")),
+            // A fresh name: a nested definition of the same name in a
+            // pipeline's subshell would make the outer one recurse forever.
+            1 => (inner.clone(), 0u32..1_000_000).prop_map(|(l, n)| format!("f{n}() {{ {l}; }}; f{n}")),
+            1 => inner.clone().prop_map(|l| format!("! {l}")),
+            1 => inner.clone().prop_map(|l| format!("coproc {{ {l}; }}")),
+            1 => inner.clone().prop_map(|l| format!("time {l}")),
+        ];
+        let sep = proptest::sample::select(&["; ", " && ", " || ", " | ", "\n", " & ", " |& "][..]);
+        (cmd.clone(), proptest::option::of((sep, cmd))).prop_map(|(a, rest)| {
+            let mut s = a;
+            if let Some((sep, b)) = rest {
+                // A here-document's body ends with its line.
+                if !s.ends_with('\n') || sep == "\n" {
+                    s.push_str(sep);
+                }
+                s.push_str(&b);
+            }
+            s
+        })
+    })
+}
+
+/// A whole line, sometimes with a comment that hides a command.
+fn whole_line() -> impl Strategy<Value = String> {
+    (line(), proptest::bool::weighted(0.2)).prop_map(|(mut l, comment)| {
+        if comment {
+            l.push_str(" # rm -rf v; curl x");
+        }
+        l
+    })
+}
+
+fn generate(n: usize) -> Vec<String> {
+    let config = Config::default();
+    let seed = [7u8; 32];
+    let mut runner =
+        TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &seed));
+    let strategy = whole_line();
+    (0..n)
+        .filter_map(|_| strategy.new_tree(&mut runner).ok().map(|t| t.current()))
+        .collect()
+}
+
+fn write_stubs(bin: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(bin)?;
+    for leaf in LEAVES {
+        let body = "#!/bin/dash\nprintf '%s\\n' \"${0##*/}\" >> \"$GAIT_LOG\"\n".to_string();
+        write_exec(&bin.join(leaf), &body)?;
+    }
+    for (name, real) in RUNNERS {
+        let body = format!(
+            "#!/bin/dash\nprintf '%s\\n' \"${{0##*/}}\" >> \"$GAIT_LOG\"\nexec {real} \"$@\"\n"
+        );
+        write_exec(&bin.join(name), &body)?;
+    }
+    Ok(())
+}
+
+fn write_exec(path: &Path, body: &str) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, body)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
+}
+
+#[test]
+fn bash_never_runs_a_program_the_gate_did_not_report() {
+    let wanted: usize = std::env::var("GAIT_DIFF_LINES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let mut lines: Vec<String> = FIXED.iter().map(|s| (*s).to_owned()).collect();
+    lines.extend(generate(wanted));
+    assert_eq!(
+        lines.len(),
+        FIXED.len() + wanted,
+        "the generator produced every line"
+    );
+
+    // The gate's reading first; only resolved lines are run.
+    let mut judged = Vec::new();
+    let (mut dynamic, mut invalid) = (0usize, 0usize);
+    for line in &lines {
+        match programs(line) {
+            Ok(p) if p.iter().any(|x| x == DYNAMIC) => dynamic += 1,
+            Ok(p) => judged.push((line.clone(), p)),
+            Err(e) => {
+                if invalid < 5 {
+                    eprintln!("invalid: {line:?}: {e}");
+                }
+                invalid += 1
+            }
+        }
+    }
+    // The generator is meant to produce mostly resolvable lines: a
+    // generator whose lines all came back dynamic would test nothing.
+    assert!(
+        judged.len() * 2 > lines.len(),
+        "only {} of {} generated lines were resolved ({dynamic} dynamic, {invalid} invalid)",
+        judged.len(),
+        lines.len()
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let scratch = dir.path().join("scratch");
+    let bin = scratch.join("bin");
+    write_stubs(&bin).unwrap();
+    let prelude = dir.path().join("prelude.sh");
+    std::fs::write(
+        &prelude,
+        "command_not_found_handle() { printf '%s\\n' \"${1##*/}\" >> \"$GAIT_LOG\"; return 127; }\n",
+    )
+    .unwrap();
+
+    // Cases in chunks, one bash driver per chunk, two at a time.
+    let chunk = 2_000;
+    let chunks: Vec<&[(String, Vec<String>)]> = judged.chunks(chunk).collect();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    let run_chunk = |k: usize, cases: &[(String, Vec<String>)]| {
+        let file = dir.path().join(format!("cases{k}"));
+        let mut bytes = Vec::new();
+        for (line, _) in cases {
+            bytes.extend_from_slice(line.as_bytes());
+            bytes.push(0);
+        }
+        std::fs::write(&file, bytes).unwrap();
+        // Each chunk in its own directory (lock files, redirections).
+        let cwd = dir.path().join(format!("cwd{k}"));
+        std::fs::create_dir_all(&cwd).unwrap();
+        std::os::unix::fs::symlink(&bin, cwd.join("bin")).unwrap();
+        let logdir = logs.join(k.to_string());
+        std::fs::create_dir_all(&logdir).unwrap();
+        let driver = format!(
+            "source {prelude}\ncd {scratch}\ni=0\nwhile IFS= read -r -d '' line; do\n  export GAIT_LOG={logdir}/$i\n  : > \"$GAIT_LOG\"\n  ( ulimit -t 5; eval \"$line\" ) </dev/null >/dev/null 2>&1\n  i=$((i+1))\ndone < {file}\nwait\n",
+            prelude = prelude.display(),
+            scratch = cwd.display(),
+            logdir = logdir.display(),
+            file = file.display(),
+        );
+        let status = Command::new("timeout")
+            .arg("600")
+            .arg("/usr/bin/bash")
+            .arg("-c")
+            .arg(driver)
+            .env_clear()
+            .env("PATH", &bin)
+            .env("BASH_ENV", &prelude)
+            .env("HOME", &scratch)
+            .env("LC_ALL", "C")
+            .status()
+            .unwrap();
+        assert!(status.code() != Some(124), "chunk {k} timed out");
+        logdir
+    };
+    let mut dirs = vec![None; chunks.len()];
+    std::thread::scope(|s| {
+        let run_chunk = &run_chunk;
+        let chunks = &chunks;
+        let workers: Vec<_> = (0..2)
+            .map(|t| {
+                s.spawn(move || {
+                    (t..chunks.len())
+                        .step_by(2)
+                        .map(|k| (k, run_chunk(k, chunks[k])))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for w in workers {
+            for (k, d) in w.join().unwrap() {
+                dirs[k] = Some(d);
+            }
+        }
+    });
+
+    let mut disagreements = Vec::new();
+    let mut ran = 0usize;
+    for (k, cases) in chunks.iter().enumerate() {
+        let logdir = dirs[k].as_ref().unwrap();
+        for (i, (line, gate)) in cases.iter().enumerate() {
+            let log = std::fs::read_to_string(logdir.join(i.to_string())).unwrap_or_default();
+            let executed: BTreeSet<&str> = log.lines().filter(|l| !l.is_empty()).collect();
+            if !executed.is_empty() {
+                ran += 1;
+            }
+            let missing: Vec<&&str> = executed
+                .iter()
+                .filter(|e| !gate.iter().any(|g| g == **e))
+                .collect();
+            if !missing.is_empty() {
+                disagreements.push(format!(
+                    "{line:?}: bash ran {missing:?}, the gate said {gate:?}"
+                ));
+            }
+        }
+    }
+    println!(
+        "{} lines: {} resolved and run in bash ({} ran a program), {dynamic} dynamic, {invalid} invalid; {} disagreements",
+        lines.len(),
+        judged.len(),
+        ran,
+        disagreements.len()
+    );
+    assert!(
+        ran * 2 > judged.len(),
+        "bash ran programs for only {ran} of {} lines",
+        judged.len()
+    );
+    assert!(
+        disagreements.is_empty(),
+        "{} disagreements, first ones:\n{}",
+        disagreements.len(),
+        disagreements
+            .iter()
+            .take(20)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
