@@ -43,9 +43,9 @@ use brush_parser::{Parser, ParserOptions};
 pub const DYNAMIC: &str = "?dynamic";
 
 /// Longest command line analysed (bytes).
-pub const MAX_COMMAND_BYTES: usize = 32 * 1024;
+pub const MAX_COMMAND_BYTES: usize = 16 * 1024;
 /// Most words read in one command line (nested strings included).
-pub const MAX_WORDS: usize = 8_192;
+pub const MAX_WORDS: usize = 4_096;
 /// Deepest nesting of strings that are parsed again (`bash -c`, `eval`,
 /// command substitutions).
 pub const MAX_DEPTH: usize = 16;
@@ -99,6 +99,9 @@ pub fn programs(line: &str) -> Result<Vec<String>, CommandError> {
     if nesting(line) > MAX_NESTING {
         return Err(CommandError::TooDeep);
     }
+    if let Some(simple) = plain_line(line) {
+        return Ok(simple);
+    }
     let mut a = Analyzer {
         programs: Vec::new(),
         words: 0,
@@ -114,11 +117,110 @@ pub fn programs(line: &str) -> Result<Vec<String>, CommandError> {
     Ok(a.programs)
 }
 
-/// An upper bound of the bracket nesting, quotes ignored (so it can only
-/// over-count).
+/// The programs of a line in the plainest subset of the shell language, or
+/// `None` to let the grammar read it. The subset is regular and its reading
+/// is not in doubt: words of characters bash gives no meaning to ([`is_plain`]
+/// without `=`), blanks, and the control operators `&&`, `||`, `|`, `;`
+/// between non-empty commands whose first word is neither a reserved word nor
+/// a program the analysis interprets. Nothing else — quotes, `$`, globs,
+/// braces, redirections, `&`, newlines, comments — is accepted. It exists for
+/// speed (`git status && make test | tee log` skips the parser), and a
+/// property test holds it equal to the grammar's reading on every line it
+/// accepts.
+fn plain_line(line: &str) -> Option<Vec<String>> {
+    let mut programs: Vec<String> = Vec::new();
+    let mut words = 0usize;
+    let mut expect_program = true;
+    let mut rest = line;
+    loop {
+        rest = rest.trim_start_matches([' ', '\t']);
+        if rest.is_empty() {
+            break;
+        }
+        let op_len = rest
+            .bytes()
+            .take_while(|b| matches!(b, b'&' | b'|' | b';'))
+            .count();
+        if op_len > 0 {
+            let op = &rest[..op_len];
+            if expect_program || !matches!(op, "&&" | "||" | "|" | ";") {
+                return None;
+            }
+            rest = &rest[op_len..];
+            expect_program = true;
+            continue;
+        }
+        let len = rest
+            .bytes()
+            .take_while(|b| !matches!(b, b' ' | b'\t' | b'&' | b'|' | b';'))
+            .count();
+        let word = &rest[..len];
+        if !is_plain(word) {
+            return None;
+        }
+        words += 1;
+        if words > MAX_WORDS {
+            return None;
+        }
+        if expect_program {
+            if word.contains('=') || RESERVED.contains(&word) {
+                return None;
+            }
+            let name = basename(word);
+            if SPECIAL.contains(&name) || SHELLS.contains(&name) {
+                return None;
+            }
+            if !name.is_empty() {
+                programs.push(name.to_owned());
+            }
+            expect_program = false;
+        }
+        rest = &rest[len..];
+    }
+    // A line ending in an operator other than `;` is incomplete.
+    if expect_program && !line.trim_end_matches([' ', '\t']).ends_with(';') && !programs.is_empty()
+    {
+        return None;
+    }
+    if programs.is_empty() && words == 0 {
+        return None;
+    }
+    programs.sort();
+    programs.dedup();
+    Some(programs)
+}
+
+/// Bash's reserved words (recognised where a command starts).
+const RESERVED: &[&str] = &[
+    "!", "{", "}", "[[", "]]", "case", "coproc", "do", "done", "elif", "else", "esac", "fi", "for",
+    "function", "if", "in", "select", "then", "time", "until", "while",
+];
+
+/// An upper bound of the nesting of brackets (`(`, `{`, `[`) and compound
+/// commands (`if`…`fi`, `case`…`esac`, `for|while|until|select`…`done`),
+/// quotes ignored — so it can only over-count. It bounds the parser's
+/// recursion, which would otherwise exhaust the stack on `if if if …`.
 fn nesting(line: &str) -> usize {
     let (mut depth, mut max) = (0usize, 0usize);
-    for b in line.bytes() {
+    let bytes = line.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b.is_ascii_alphabetic() {
+            let start = i;
+            while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                i += 1;
+            }
+            match &line[start..i] {
+                "if" | "case" | "for" | "while" | "until" | "select" => {
+                    depth += 1;
+                    max = max.max(depth);
+                }
+                "fi" | "esac" | "done" => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+            continue;
+        }
         match b {
             b'(' | b'{' | b'[' => {
                 depth += 1;
@@ -127,6 +229,7 @@ fn nesting(line: &str) -> usize {
             b')' | b'}' | b']' => depth = depth.saturating_sub(1),
             _ => {}
         }
+        i += 1;
     }
     max
 }
@@ -647,8 +750,7 @@ impl Analyzer {
                     .iter()
                     .any(|p| matches!(p, word::BraceExpressionOrText::Expr(_)))
                 {
-                    let mut expanded = Vec::new();
-                    brace_expand(&parts, String::new(), &mut expanded)?;
+                    let expanded = brace_expand(&parts)?;
                     let mut fields = Vec::with_capacity(expanded.len());
                     for w in expanded {
                         fields.push(self.single(&w, depth)?);
@@ -938,67 +1040,69 @@ fn has_glob(t: &str) -> bool {
     t.contains(['*', '?', '[']) || t.contains("@(") || t.contains("!(") || t.contains("+(")
 }
 
-/// Brace expansion (`a{b,c}d`, `{1..3}`, `{a..c}`), bounded.
-fn brace_expand(
-    parts: &[word::BraceExpressionOrText],
-    prefix: String,
-    out: &mut Vec<String>,
-) -> Step {
+/// Brace expansion (`a{b,c}d`, `{1..3}`, `{a..c}`), bounded: more than
+/// [`MAX_BRACE_FIELDS`] words is dynamic. Iterative over a word's parts
+/// (recursive only into nested braces, which the nesting bound limits).
+fn brace_expand(parts: &[word::BraceExpressionOrText]) -> Result<Vec<String>, Stop> {
     use word::{BraceExpressionMember as M, BraceExpressionOrText as P};
-    let Some((first, rest)) = parts.split_first() else {
-        if out.len() >= MAX_BRACE_FIELDS {
-            return Err(Stop::Dynamic);
-        }
-        out.push(prefix);
-        return Ok(());
-    };
-    match first {
-        P::Text(t) => brace_expand(rest, prefix + t, out),
-        P::Expr(members) => {
-            for m in members {
-                match m {
-                    M::Child(children) => {
-                        let mut inner = Vec::new();
-                        brace_expand(children, String::new(), &mut inner)?;
-                        for i in inner {
-                            brace_expand(rest, format!("{prefix}{i}"), out)?;
-                        }
-                    }
-                    M::NumberSequence {
-                        start,
-                        end,
-                        increment,
-                    } => {
-                        let step = increment.unsigned_abs().max(1);
-                        let count = start.abs_diff(*end) / step + 1;
-                        if count > MAX_BRACE_FIELDS as u64 {
-                            return Err(Stop::Dynamic);
-                        }
-                        let mut v = *start;
-                        for _ in 0..count {
-                            brace_expand(rest, format!("{prefix}{v}"), out)?;
-                            v = if start <= end {
-                                v.saturating_add(step as i64)
-                            } else {
-                                v.saturating_sub(step as i64)
-                            };
-                        }
-                    }
-                    M::CharSequence { start, end, .. } => {
-                        let (a, b) = (*start as u32, *end as u32);
-                        let (lo, hi) = (a.min(b), a.max(b));
-                        if hi - lo >= MAX_BRACE_FIELDS as u32 {
-                            return Err(Stop::Dynamic);
-                        }
-                        for c in (lo..=hi).filter_map(char::from_u32) {
-                            brace_expand(rest, format!("{prefix}{c}"), out)?;
-                        }
-                    }
+    let mut words = vec![String::new()];
+    for part in parts {
+        match part {
+            P::Text(t) => {
+                for w in &mut words {
+                    w.push_str(t);
                 }
             }
-            Ok(())
+            P::Expr(members) => {
+                let mut alternatives = Vec::new();
+                for m in members {
+                    match m {
+                        M::Child(children) => alternatives.extend(brace_expand(children)?),
+                        M::NumberSequence {
+                            start,
+                            end,
+                            increment,
+                        } => {
+                            let step = increment.unsigned_abs().max(1);
+                            let count = start.abs_diff(*end) / step + 1;
+                            if count > MAX_BRACE_FIELDS as u64 {
+                                return Err(Stop::Dynamic);
+                            }
+                            let mut v = *start;
+                            for _ in 0..count {
+                                alternatives.push(v.to_string());
+                                v = if start <= end {
+                                    v.saturating_add_unsigned(step)
+                                } else {
+                                    v.saturating_sub_unsigned(step)
+                                };
+                            }
+                        }
+                        M::CharSequence { start, end, .. } => {
+                            let (a, b) = (*start as u32, *end as u32);
+                            let (lo, hi) = (a.min(b), a.max(b));
+                            if hi - lo >= MAX_BRACE_FIELDS as u32 {
+                                return Err(Stop::Dynamic);
+                            }
+                            alternatives
+                                .extend((lo..=hi).filter_map(char::from_u32).map(String::from));
+                        }
+                    }
+                    if alternatives.len() > MAX_BRACE_FIELDS {
+                        return Err(Stop::Dynamic);
+                    }
+                }
+                if words.len().saturating_mul(alternatives.len()) > MAX_BRACE_FIELDS {
+                    return Err(Stop::Dynamic);
+                }
+                words = words
+                    .iter()
+                    .flat_map(|w| alternatives.iter().map(move |a| format!("{w}{a}")))
+                    .collect();
+            }
         }
     }
+    Ok(words)
 }
 
 /// Decodes the text of `$'…'` as bash does; `None` for an escape whose

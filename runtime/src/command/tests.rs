@@ -319,7 +319,7 @@ fn invalid_syntax_and_limits_are_errors() {
             .map(|v| v.contains(&"rm".to_owned())),
         Ok(true)
     );
-    let many = "x ".repeat(MAX_WORDS + 1);
+    let many = format!("eval '{}'", "x ".repeat(MAX_WORDS + 1));
     assert_eq!(programs(&many), Err(CommandError::TooManyWords));
 }
 
@@ -328,7 +328,7 @@ fn quadratic_inputs_of_the_old_splitter_stay_linear() {
     // `env -iii…i rm x` and runs of digits and `>` took seconds; the
     // analysis now refuses or answers within the limits (speed itself is
     // measured by the adversarial benchmark, not asserted here).
-    let long_cluster = format!("env -{} rm x", "i".repeat(20_000));
+    let long_cluster = format!("env -{} rm x", "i".repeat(MAX_COMMAND_BYTES - 12));
     assert_eq!(p(&long_cluster), ["env", "rm"]);
     let digits = "1>".repeat(10_000);
     assert!(programs(&digits).is_err() || programs(&digits).is_ok());
@@ -336,7 +336,7 @@ fn quadratic_inputs_of_the_old_splitter_stay_linear() {
 
 #[test]
 fn the_deadline_stops_the_analysis() {
-    let line = "ls; ".repeat(2_000);
+    let line = "ls 'a'; ".repeat(1_000);
     let r = crate::deadline::run_with(Some(std::time::Duration::ZERO), || programs(&line));
     assert_eq!(r, Err(CommandError::Timeout));
 }
@@ -347,4 +347,97 @@ proptest::proptest! {
     fn any_command_line_is_analysed(line in "((sudo|env|timeout|nice|xargs|find|-exec|sh -c|bash -c|-[a-zé😀]{1,3}|--[a-z]+|[a-z]+|'|\"|;|&&|\\$\\(|\\)|`|\\{|\\}|,|\\$'|é| |\\\\|<<|>|\\n){0,16})") {
         let _ = programs(&line);
     }
+}
+
+#[test]
+fn the_plain_subset_is_read_without_the_parser_and_the_same() {
+    assert_eq!(super::plain_line("ls -la"), Some(vec!["ls".to_owned()]));
+    assert_eq!(
+        super::plain_line("cd /workspace && make test | tee log.txt"),
+        Some(vec!["cd".to_owned(), "make".to_owned(), "tee".to_owned()])
+    );
+    // Everything else goes to the grammar.
+    for line in [
+        "sudo rm x",
+        "a=1 ls",
+        "ls &",
+        "ls 'x'",
+        "ls $x",
+        "if x",
+        "ls >f",
+        "ls\nrm",
+        "ls #c",
+        "ls &&",
+        "; ls",
+        "ls ;; rm",
+        "bash -c x",
+        "time ls",
+        "ls |& rm",
+        "{ls,rm}",
+    ] {
+        assert_eq!(super::plain_line(line), None, "{line:?}");
+    }
+}
+
+proptest::proptest! {
+    /// Wherever the plain subset answers, the grammar gives the same answer.
+    #[test]
+    fn the_plain_subset_agrees_with_the_grammar(line in "((ls|rm|/bin/rm|x/|-la|a=b|a-b=c|sudo|env|if|time|then|fi|true|\\.|\\.\\.|&&|\\|\\||\\||;|&| |\\t|x:y|%|\\^|@|,|\\+){0,12})") {
+        if let Some(fast) = super::plain_line(&line) {
+            let mut a = super::Analyzer { programs: Vec::new(), words: 0, opts: brush_parser::ParserOptions::default() };
+            let full = a.string(&line, 0).map(|()| { a.programs.sort(); a.programs.dedup(); a.programs });
+            proptest::prop_assert!(matches!(&full, Ok(v) if *v == fast), "{line:?}: fast {fast:?}, grammar {full:?}");
+        }
+    }
+}
+
+#[test]
+fn brace_expansion_is_bounded() {
+    assert_eq!(p("echo {1..3}; {r,x}m"), ["echo", "rm"]);
+    assert_eq!(p("{x..z}"), ["x"]);
+    assert_eq!(p(&format!("echo {}", "{a,b}".repeat(8))), ["echo"]);
+    assert!(dynamic(&format!("echo {}", "{a,b}".repeat(9))), "512 words");
+    assert!(dynamic("echo {1..100000}"));
+    // Thousands of parts in one word: no recursion per part.
+    let long = format!("echo {}", "a{b}".repeat(3_000));
+    assert_eq!(p(&long), ["echo"]);
+}
+
+#[test]
+fn the_deepest_accepted_nesting_fits_a_small_thread_stack() {
+    // The parser recurses per nesting level; the bound keeps it within a
+    // 2 MiB stack (tokio's blocking threads) even in a debug build, and a
+    // deeper line is refused before parsing instead of overflowing.
+    let n = super::MAX_NESTING;
+    let lines = vec![
+        format!("{}ls 'x'{}", "if true; then ".repeat(n), "; fi".repeat(n)),
+        format!(
+            "{}ls 'x'{}",
+            "while true; do ".repeat(n),
+            "; done".repeat(n)
+        ),
+        format!("{}ls 'x'{}", "{ ".repeat(n), "; }".repeat(n)),
+        format!("{}ls 'x'{}", "(".repeat(n), ")".repeat(n)),
+        format!("{}ls 'x'{}", "f() { ".repeat(n), "; }".repeat(n)),
+        format!("{}ls{}", "$(".repeat(MAX_DEPTH), ")".repeat(MAX_DEPTH)),
+        format!("{}ls", "! ".repeat(2_000)),
+    ];
+    let h = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(move || {
+            lines
+                .iter()
+                .map(|l| programs(l).is_ok())
+                .collect::<Vec<_>>()
+        })
+        .unwrap();
+    assert!(h.join().unwrap().iter().all(|ok| *ok));
+    assert_eq!(
+        programs(&format!(
+            "{}ls{}",
+            "if true; then ".repeat(n + 1),
+            "; fi".repeat(n + 1)
+        )),
+        Err(CommandError::TooDeep)
+    );
 }
