@@ -409,7 +409,7 @@ fn the_deepest_accepted_nesting_fits_a_small_thread_stack() {
     // 2 MiB stack (tokio's blocking threads) even in a debug build, and a
     // deeper line is refused before parsing instead of overflowing.
     let n = super::MAX_NESTING;
-    let lines = vec![
+    let lines = [
         format!("{}ls 'x'{}", "if true; then ".repeat(n), "; fi".repeat(n)),
         format!(
             "{}ls 'x'{}",
