@@ -131,6 +131,7 @@ fn plain_line(line: &str) -> Option<Vec<String>> {
     let mut programs: Vec<String> = Vec::new();
     let mut words = 0usize;
     let mut expect_program = true;
+    let mut last_op = "";
     let mut rest = line;
     loop {
         rest = rest.trim_start_matches([' ', '\t']);
@@ -146,6 +147,7 @@ fn plain_line(line: &str) -> Option<Vec<String>> {
             if expect_program || !matches!(op, "&&" | "||" | "|" | ";") {
                 return None;
             }
+            last_op = op;
             rest = &rest[op_len..];
             expect_program = true;
             continue;
@@ -177,12 +179,9 @@ fn plain_line(line: &str) -> Option<Vec<String>> {
         }
         rest = &rest[len..];
     }
-    // A line ending in an operator other than `;` is incomplete.
-    if expect_program && !line.trim_end_matches([' ', '\t']).ends_with(';') && !programs.is_empty()
-    {
-        return None;
-    }
-    if programs.is_empty() && words == 0 {
+    // An empty line, or one ending in an operator other than `;`, is for
+    // the grammar to judge.
+    if words == 0 || (expect_program && last_op != ";") {
         return None;
     }
     programs.sort();
