@@ -152,23 +152,17 @@ fn plain_line(line: &str) -> Option<Vec<String>> {
             expect_program = true;
             continue;
         }
-        let len = rest
-            .bytes()
-            .take_while(|b| !matches!(b, b' ' | b'\t' | b'&' | b'|' | b';'))
-            .count();
-        let word = &rest[..len];
-        if !is_plain(word) {
-            return None;
-        }
+        let (len, value) = plain_word(rest)?;
+        let raw = &rest[..len];
         words += 1;
         if words > MAX_WORDS {
             return None;
         }
         if expect_program {
-            if word.contains('=') || RESERVED.contains(&word) {
+            if raw.contains('=') || RESERVED.contains(&raw) {
                 return None;
             }
-            let name = basename(word);
+            let name = basename(&value);
             if SPECIAL.contains(&name) || SHELLS.contains(&name) {
                 return None;
             }
@@ -187,6 +181,36 @@ fn plain_line(line: &str) -> Option<Vec<String>> {
     programs.sort();
     programs.dedup();
     Some(programs)
+}
+
+/// One word of the plain subset at the start of `rest`: its length and its
+/// value after quote removal. Unquoted characters are those of
+/// [`is_plain`]; `'…'` holds anything but `'`; `"…"` anything but the
+/// characters that still act inside double quotes (`$`, `` ` ``, `\`, `!`).
+fn plain_word(rest: &str) -> Option<(usize, String)> {
+    let mut value = String::new();
+    let mut chars = rest.char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            ' ' | '\t' | '&' | '|' | ';' => return (i > 0).then_some((i, value)),
+            '\'' => loop {
+                match chars.next()? {
+                    (_, '\'') => break,
+                    (_, c) => value.push(c),
+                }
+            },
+            '"' => loop {
+                match chars.next()? {
+                    (_, '"') => break,
+                    (_, '$' | '`' | '\\' | '!') => return None,
+                    (_, c) => value.push(c),
+                }
+            },
+            c if c.is_ascii() && is_plain(c.encode_utf8(&mut [0; 4])) => value.push(c),
+            _ => return None,
+        }
+    }
+    (!rest.is_empty()).then_some((rest.len(), value))
 }
 
 /// Bash's reserved words (recognised where a command starts).
