@@ -122,6 +122,25 @@ pub fn fail_closed(
     })
 }
 
+/// Of two decisions on readings of one intent, the most restrictive
+/// (`allow < dry_run < require_approval < block`); on a tie, the more
+/// explicit (fail-closed, then a rule, then the default), then the first.
+pub fn most_restrictive(first: Decision, second: Decision) -> Decision {
+    let rank = |d: &Decision| {
+        let kind = match d.kind {
+            DecisionKind::Default => 0,
+            DecisionKind::Rule => 1,
+            DecisionKind::FailClosed => 2,
+        };
+        (d.verdict, kind)
+    };
+    if rank(&second) > rank(&first) {
+        second
+    } else {
+        first
+    }
+}
+
 /// One matching rule of the deciding tier, as the tier reduction sees it.
 pub struct Matched<'a> {
     pub name: &'a str,

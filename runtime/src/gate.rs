@@ -94,6 +94,13 @@ pub fn invalid_intent(err: &IntentError, bundle: Option<&Verified>) -> Outcome {
     );
     if let Some(obj) = o.result.as_object_mut() {
         obj.insert("error_field".into(), json!(err.field));
+        if let Some(code) = err.code {
+            // The specific code beside `intent_invalid` (sorted).
+            let mut codes = vec!["intent_invalid", code];
+            codes.sort_unstable();
+            obj.insert("reason_codes".into(), json!(codes));
+            obj.insert("violations".into(), json!(codes));
+        }
     }
     o
 }
@@ -226,7 +233,7 @@ fn summarized(
         Ok(n) => n,
         Err(e) => return write_outcome(out, invalid_intent(&e, Some(bundle))),
     };
-    let decision = bundle.tables.decide(&n.intent, scratch);
+    let decision = n.decide(|i| bundle.tables.decide(i, scratch));
     write_result(out, bundle, &n, &decision, opts.simulate)
 }
 
@@ -285,7 +292,7 @@ fn outcome(
         Ok(n) => n,
         Err(e) => return invalid_intent(&e, Some(bundle)),
     };
-    let decision = bundle.tables.decide(&n.intent, scratch);
+    let decision = n.decide(|i| bundle.tables.decide(i, scratch));
     let mut bytes = Vec::with_capacity(512);
     write_result(&mut bytes, bundle, &n, &decision, opts.simulate);
     let mut out: Value = match serde_json::from_slice(&bytes) {

@@ -176,6 +176,7 @@ fn main() {
                 let err = IntentError {
                     field: "arguments".into(),
                     message: e.kind().to_string(),
+                    code: None,
                 };
                 print_result(&gate::invalid_intent(&err, None).result);
             }
@@ -231,6 +232,7 @@ fn eval(args: EvalArgs) -> i32 {
             &IntentError {
                 field: "arguments".into(),
                 message: msg.clone(),
+                code: None,
             },
             None,
         );
@@ -285,6 +287,7 @@ fn eval(args: EvalArgs) -> i32 {
             &IntentError {
                 field: "intent".into(),
                 message: e,
+                code: None,
             },
             Some(&verified),
         ),

@@ -47,9 +47,16 @@ pub struct McpProxyArgs {
     /// without it the gate evaluates as critical).
     #[arg(long)]
     risk: Option<String>,
-    /// `context.workspace`: relative paths in arguments are joined to it.
+    /// `context.workspace`: relative paths in arguments are joined to it. It
+    /// is the server's working directory (the server resolves relative paths
+    /// there): by default the proxy's own, or `--server-cwd`; given, the
+    /// server is started in it.
     #[arg(long)]
     workspace: Option<String>,
+    /// The MCP server's working directory (default: `--workspace`, else the
+    /// proxy's own). It must equal `--workspace` when both are given.
+    #[arg(long, value_name = "DIR")]
+    server_cwd: Option<PathBuf>,
     /// Non-enforcing: block/require_approval become allow and are forwarded.
     #[arg(long)]
     simulate: bool,
@@ -65,6 +72,42 @@ pub struct McpProxyArgs {
     /// The MCP server to spawn, after `--`: `-- npx @modelcontextprotocol/server-filesystem /ws`.
     #[arg(last = true, required = true, value_name = "SERVER_CMD")]
     server: Vec<String>,
+}
+
+/// The server's working directory, absolute: `--server-cwd`, else
+/// `--workspace`, else the proxy's own; the two flags must agree.
+fn server_cwd(args: &McpProxyArgs) -> Result<PathBuf, String> {
+    let absolute = |p: &std::path::Path, flag: &str| -> Result<PathBuf, String> {
+        if p.is_absolute() {
+            Ok(p.to_path_buf())
+        } else {
+            Err(format!(
+                "{flag} must be an absolute directory, got `{}`",
+                p.display()
+            ))
+        }
+    };
+    let workspace = args
+        .workspace
+        .as_deref()
+        .map(|w| absolute(std::path::Path::new(w), "--workspace"))
+        .transpose()?;
+    let cwd = args
+        .server_cwd
+        .as_deref()
+        .map(|c| absolute(c, "--server-cwd"))
+        .transpose()?;
+    match (workspace, cwd) {
+        (Some(w), Some(c)) if w != c => Err(format!(
+            "--workspace {} and --server-cwd {} differ: relative paths would be judged in one directory and opened in the other",
+            w.display(),
+            c.display()
+        )),
+        (Some(w), _) => Ok(w),
+        (None, Some(c)) => Ok(c),
+        (None, None) => std::env::current_dir()
+            .map_err(|e| format!("cannot read the working directory: {e}")),
+    }
 }
 
 /// Longest client line read (a longer one is answered with a parse error and skipped).
@@ -119,11 +162,18 @@ pub fn run(args: McpProxyArgs) -> i32 {
         Some(Ok(l)) => Some(Arc::new(l)),
         Some(Err(e)) => return fail(format!("--log: cannot open: {e}"), EXIT_INVALID),
     };
+    // Relative paths are judged where the server resolves them: its
+    // working directory is the intent's workspace.
+    let server_cwd = match server_cwd(&args) {
+        Ok(dir) => dir,
+        Err(e) => return fail(e, EXIT_INVALID),
+    };
+    let workspace = Some(server_cwd.to_string_lossy().into_owned());
     let mut context = Map::new();
     for (k, v) in [
         ("identity", &args.identity),
         ("risk_class", &args.risk),
-        ("workspace", &args.workspace),
+        ("workspace", &workspace),
     ] {
         if let Some(v) = v {
             context.insert(k.into(), Value::from(v.as_str()));
@@ -145,6 +195,7 @@ pub fn run(args: McpProxyArgs) -> i32 {
     };
     let mut child = match Command::new(program)
         .args(rest)
+        .current_dir(&server_cwd)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -400,6 +451,7 @@ impl Gate {
                         "larger than {} bytes",
                         gait_run::normalize::MAX_INTENT_BYTES
                     ),
+                    code: None,
                 },
                 Some(&self.bundle),
             ),

@@ -6,6 +6,7 @@
 //! change a decision. Anything that cannot be normalized makes the intent
 //! invalid: it is never evaluated.
 
+use crate::decision::Decision;
 use crate::intent::{Intent, Skill, Target};
 use crate::json::{write_opt_str, write_str, Json};
 use crate::tables::Tables;
@@ -24,7 +25,13 @@ pub const MAX_TARGETS: usize = 4096;
 pub struct IntentError {
     pub field: String,
     pub message: String,
+    /// A reason code more specific than `intent_invalid`, reported beside
+    /// it (`url_ambiguous`).
+    pub code: Option<&'static str>,
 }
+
+/// The reason code of a URL that readers disagree on (issue 14).
+pub const URL_AMBIGUOUS: &str = "url_ambiguous";
 
 impl std::fmt::Display for IntentError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -33,10 +40,21 @@ impl std::fmt::Display for IntentError {
 }
 
 fn invalid(field: impl Into<String>, message: impl Into<String>) -> IntentError {
+    let message = message.into();
+    // The URL reader marks an ambiguous URL by its code (see `ambiguous`).
+    let code = message
+        .strip_prefix(URL_AMBIGUOUS)
+        .is_some_and(|rest| rest.starts_with(':'))
+        .then_some(URL_AMBIGUOUS);
     IntentError {
         field: field.into(),
-        message: message.into(),
+        message,
+        code,
     }
+}
+
+fn ambiguous(raw: &str, why: &str) -> String {
+    format!("{URL_AMBIGUOUS}: `{raw}` {why}: HTTP clients (curl, urllib, Go) and the WHATWG reading would not agree on its host")
 }
 
 /// A normalized intent with its digest and the warnings normalization raised.
@@ -52,9 +70,21 @@ pub struct Normalized {
     pub warnings: Vec<&'static str>,
     /// The raw skill provenance (copied into traces).
     pub skill_provenance: Option<Value>,
+    /// The intent with `\` in paths read as `/`, when a path holds `\`.
+    pub backslash_reading: Option<Intent>,
 }
 
 impl Normalized {
+    /// Decides every reading of the intent with `decide` and keeps the most
+    /// restrictive verdict (on a tie, the POSIX reading's decision).
+    pub fn decide(&self, mut decide: impl FnMut(&Intent) -> Decision) -> Decision {
+        let posix = decide(&self.intent);
+        match &self.backslash_reading {
+            Some(other) => crate::decision::most_restrictive(posix, decide(other)),
+            None => posix,
+        }
+    }
+
     /// The canonical normalized intent as a JSON value (for traces).
     pub fn canonical_value(&self) -> Value {
         serde_json::from_slice(&self.canonical).unwrap_or(Value::Null)
@@ -144,8 +174,29 @@ pub fn normalize(raw: &Value, tables: Option<&Tables>) -> Result<Normalized, Int
     normalize_json(&Json::from_value(raw), tables)
 }
 
-/// Normalizes an intent. `tables` supplies the bundle's tool mappings.
+/// Normalizes an intent. `tables` supplies the bundle's tool mappings. A
+/// path holding `\` is read both ways ([`PathReading`]): the POSIX reading is
+/// the intent, the other is kept in [`Normalized::backslash_reading`].
 pub fn normalize_json(raw: &Json<'_>, tables: Option<&Tables>) -> Result<Normalized, IntentError> {
+    let mut n = normalize_as(raw, tables, PathReading::Posix)?;
+    let backslash = n
+        .intent
+        .targets
+        .iter()
+        .filter_map(|t| t.path.as_deref())
+        .chain(n.intent.workspace.as_deref())
+        .any(|p| p.contains('\\'));
+    if backslash {
+        n.backslash_reading = Some(normalize_as(raw, tables, PathReading::Backslash)?.intent);
+    }
+    Ok(n)
+}
+
+fn normalize_as(
+    raw: &Json<'_>,
+    tables: Option<&Tables>,
+    reading: PathReading,
+) -> Result<Normalized, IntentError> {
     let Json::Obj(obj) = raw else {
         return Err(invalid("intent", "not a JSON object"));
     };
@@ -159,6 +210,14 @@ pub fn normalize_json(raw: &Json<'_>, tables: Option<&Tables>) -> Result<Normali
     .into_owned();
     if tool.is_empty() {
         return Err(invalid("tool_name", "is required and must not be empty"));
+    }
+    if tool.chars().any(char::is_control) {
+        // As for paths and commands: a NUL or control character makes the
+        // name read differently by whoever dispatches the call.
+        return Err(invalid(
+            "tool_name",
+            "must not contain NUL or control characters",
+        ));
     }
 
     let empty_args = Json::Obj(Vec::new());
@@ -185,7 +244,9 @@ pub fn normalize_json(raw: &Json<'_>, tables: Option<&Tables>) -> Result<Normali
         .filter(|s| !s.is_empty())
     {
         None => None,
-        Some(w) => Some(normalize_path(w, None).map_err(|m| invalid("context.workspace", m))?),
+        Some(w) => {
+            Some(normalize_path_as(w, None, reading).map_err(|m| invalid("context.workspace", m))?)
+        }
     };
     let risk_text =
         str_field(context, "risk_class", || "context.risk_class".into())?.map(|s| lower(s.trim()));
@@ -252,7 +313,7 @@ pub fn normalize_json(raw: &Json<'_>, tables: Option<&Tables>) -> Result<Normali
                     class,
                     destructive,
                     &tool,
-                    workspace.as_deref(),
+                    (workspace.as_deref(), reading),
                 )
                 .map_err(|m| invalid(field(".value"), m))?;
                 explicit_json.push(target_json(&target));
@@ -286,7 +347,7 @@ pub fn normalize_json(raw: &Json<'_>, tables: Option<&Tables>) -> Result<Normali
                         Some(entry.class),
                         false,
                         &tool,
-                        workspace.as_deref(),
+                        (workspace.as_deref(), reading),
                     )
                     .map_err(|m| invalid(arg_path_text(&entry.steps), m))?;
                     targets.push(target);
@@ -449,6 +510,7 @@ pub fn normalize_json(raw: &Json<'_>, tables: Option<&Tables>) -> Result<Normali
         canonical: c,
         warnings,
         skill_provenance: skill_raw,
+        backslash_reading: None,
     })
 }
 
@@ -600,8 +662,9 @@ fn build_target(
     explicit_class: Option<EndpointClass>,
     destructive_flag: bool,
     tool: &str,
-    workspace: Option<&str>,
+    base: (Option<&str>, PathReading),
 ) -> Result<Target, String> {
+    let (workspace, reading) = base;
     if raw.is_empty() {
         return Err("must not be empty".to_owned());
     }
@@ -639,7 +702,7 @@ fn build_target(
     };
     match kind {
         TargetKind::Path => {
-            let p = normalize_path(raw, workspace)?;
+            let p = normalize_path_as(raw, workspace, reading)?;
             t.value = p.clone();
             t.path = Some(p);
         }
@@ -649,8 +712,13 @@ fn build_target(
             t.host = Some(host);
         }
         TargetKind::Host => {
-            let (_, host) = normalize_url(&format!("http://{raw}"))
-                .map_err(|_| format!("`{raw}` is not a valid host"))?;
+            let (_, host) = normalize_url(&format!("http://{raw}")).map_err(|e| {
+                if e.starts_with(URL_AMBIGUOUS) {
+                    e
+                } else {
+                    format!("`{raw}` is not a valid host")
+                }
+            })?;
             t.value = host.0.clone();
             t.host = Some(host);
         }
@@ -665,10 +733,32 @@ fn build_target(
     Ok(t)
 }
 
-/// Paths: `\` → `/`; relative paths join the (absolute) workspace; repeated
-/// `/` collapse; `.` drops; `..` removes the previous segment and never climbs
-/// above `/`; a trailing `/` is dropped. `~` and control characters are invalid.
+/// How a `\` in a path is read. Linux reads it as an ordinary byte of a
+/// name (POSIX); a Windows-minded tool, a server or a later normalization
+/// may read it as `/`. A path holding `\` is judged under both readings and
+/// the most restrictive verdict wins ([`Normalized::decide`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathReading {
+    /// `\` is part of a name, as the kernel reads it.
+    Posix,
+    /// `\` separates segments, like `/`.
+    Backslash,
+}
+
+/// Paths under the POSIX reading ([`normalize_path_as`]).
 pub fn normalize_path(raw: &str, workspace: Option<&str>) -> Result<String, String> {
+    normalize_path_as(raw, workspace, PathReading::Posix)
+}
+
+/// Paths: relative paths join the (absolute) workspace; repeated `/`
+/// collapse; `.` drops; `..` removes the previous segment and never climbs
+/// above `/`; a trailing `/` is dropped. `~` and control characters are
+/// invalid. `\` is a byte of a name or a separator, as `reading` says.
+pub fn normalize_path_as(
+    raw: &str,
+    workspace: Option<&str>,
+    reading: PathReading,
+) -> Result<String, String> {
     if raw.chars().any(|c| c.is_control()) {
         return Err("a path must not contain NUL or control characters".to_owned());
     }
@@ -678,7 +768,11 @@ pub fn normalize_path(raw: &str, workspace: Option<&str>) -> Result<String, Stri
                 .to_owned(),
         );
     }
-    let absolute = raw.starts_with(['/', '\\']);
+    let separators: &[char] = match reading {
+        PathReading::Posix => &['/'],
+        PathReading::Backslash => &['/', '\\'],
+    };
+    let absolute = raw.starts_with(separators);
     let base = if absolute {
         ""
     } else {
@@ -687,10 +781,10 @@ pub fn normalize_path(raw: &str, workspace: Option<&str>) -> Result<String, Stri
             _ => return Err(format!("relative path `{raw}` with no absolute workspace")),
         }
     };
-    // One pass over the segments of `base` then `raw` (split on `/` and `\`),
-    // writing into the output; `..` truncates it to the previous `/`.
+    // One pass over the segments of `base` then `raw`, writing into the
+    // output; `..` truncates it to the previous `/`.
     let mut out = String::with_capacity(base.len() + raw.len() + 1);
-    for seg in base.split('/').chain(raw.split(['/', '\\'])) {
+    for seg in base.split('/').chain(raw.split(separators)) {
         match seg {
             "" | "." => {}
             ".." => {
@@ -709,18 +803,21 @@ pub fn normalize_path(raw: &str, workspace: Option<&str>) -> Result<String, Stri
     Ok(out)
 }
 
-/// URLs are parsed as WHATWG URLs (a value without `://` gets `https://`).
-/// Returns the canonical URL and the normalized host with its class.
+/// URLs are read twice — as WHATWG URLs (the `url` crate) and as RFC 3986
+/// URIs are read by curl, Python's urllib and Go — and accepted only when both
+/// readings agree on scheme, host and port (issue 14): a value without a
+/// scheme gets `https://`; a backslash, `{`, `}`, whitespace or a control
+/// character anywhere before the path, `[`/`]` outside an IPv6 literal, more
+/// than one `@`, a `%` in the host, or a special scheme not followed by `//`
+/// is ambiguous (`url_ambiguous`). Returns the canonical URL and the
+/// normalized host with its class.
 pub fn normalize_url(raw: &str) -> Result<(String, (String, HostClass)), String> {
-    // A value with a special scheme (`http:/x`, `http:\\x`, `https:x` included)
-    // is parsed as it is, exactly as a browser would; anything without a
-    // scheme gets `https://`. (Prefixing every value that lacks `://` would
-    // turn `http:/169.254.169.254/` into a URL whose host is `http`.)
     let text = if raw.contains("://") || has_special_scheme(raw) {
         raw.to_owned()
     } else {
         format!("https://{raw}")
     };
+    let rfc = rfc3986_authority(raw, &text)?;
     let url = url::Url::parse(&text).map_err(|e| format!("`{raw}` is not a valid URL ({e})"))?;
     let host_str = url
         .host_str()
@@ -731,11 +828,27 @@ pub fn normalize_url(raw: &str) -> Result<(String, (String, HostClass)), String>
     let host = url::Host::parse(host_str.trim_start_matches('[').trim_end_matches(']'))
         .or_else(|_| url::Host::parse(host_str))
         .map_err(|e| format!("`{raw}` has an invalid host ({e})"))?;
+    // The RFC 3986 reading's host, canonicalized the same way (IPv4
+    // notations and IDNA are the resolver's business, not a disagreement).
+    let rfc_host = url::Host::parse(&rfc.host)
+        .map_err(|_| ambiguous(raw, "has a host only one reading accepts"))?;
+    if rfc.scheme != url.scheme()
+        || rfc_host != host
+        || rfc.port.or_else(|| default_port(&rfc.scheme)) != url.port_or_known_default()
+    {
+        return Err(ambiguous(raw, "is read differently by the two readings"));
+    }
     let normalized = match host {
         url::Host::Domain(d) => {
+            // One trailing dot is the root (`example.com.`); an empty label
+            // (`localhost..`, `a..b`, `.a`) is a name resolvers refuse and
+            // the WHATWG reading accepts.
             let d = d.strip_suffix('.').unwrap_or(&d).to_owned();
             if d.is_empty() {
                 return Err(format!("`{raw}` has no host"));
+            }
+            if d.split('.').any(str::is_empty) {
+                return Err(ambiguous(raw, "has an empty label in its host"));
             }
             let class = domain_class(&d);
             (d, class)
@@ -747,6 +860,96 @@ pub fn normalize_url(raw: &str) -> Result<(String, (String, HostClass)), String>
         },
     };
     Ok((url.as_str().to_owned(), normalized))
+}
+
+/// Scheme, host and port as an RFC 3986 reader finds them.
+struct Rfc3986 {
+    scheme: String,
+    host: String,
+    port: Option<u16>,
+}
+
+fn default_port(scheme: &str) -> Option<u16> {
+    match scheme {
+        "http" | "ws" => Some(80),
+        "https" | "wss" => Some(443),
+        "ftp" => Some(21),
+        _ => None,
+    }
+}
+
+/// Reads `text` (the value, with `https://` added when it had no scheme) as
+/// RFC 3986 does, refusing every character on which readers are known to
+/// part ways before the path.
+fn rfc3986_authority(raw: &str, text: &str) -> Result<Rfc3986, String> {
+    let Some((scheme, rest)) = text.split_once(':') else {
+        return Err(ambiguous(raw, "has no scheme"));
+    };
+    let scheme_ok = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    if !scheme_ok {
+        return Err(ambiguous(
+            raw,
+            "has a scheme with characters outside RFC 3986",
+        ));
+    }
+    let Some(after) = rest.strip_prefix("//") else {
+        // `http:/host` and `http:host`: WHATWG finds a host, RFC 3986 a path.
+        return Err(ambiguous(raw, "has no `//` after its scheme"));
+    };
+    let end = after.find(['/', '?', '#']).unwrap_or(after.len());
+    let authority = &after[..end];
+    if let Some(c) = authority
+        .chars()
+        .find(|c| matches!(c, '\\' | '{' | '}') || c.is_whitespace() || c.is_control())
+    {
+        return Err(ambiguous(raw, &format!("has {c:?} before its path")));
+    }
+    if authority.matches('@').count() > 1 {
+        return Err(ambiguous(raw, "has more than one `@` before its path"));
+    }
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let (host, port) = if let Some(v6) = host_port.strip_prefix('[') {
+        let Some((inside, after)) = v6.split_once(']') else {
+            return Err(ambiguous(raw, "has an unclosed `[`"));
+        };
+        let port = match after {
+            "" => None,
+            p => Some(
+                p.strip_prefix(':')
+                    .ok_or_else(|| ambiguous(raw, "has text after its IPv6 literal"))?,
+            ),
+        };
+        (format!("[{inside}]"), port)
+    } else {
+        match host_port.rsplit_once(':') {
+            Some((h, p)) => (h.to_owned(), Some(p)),
+            None => (host_port.to_owned(), None),
+        }
+    };
+    if host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .contains(['[', ']', '%'])
+        || authority.contains(['[', ']']) && !host.starts_with('[')
+    {
+        return Err(ambiguous(raw, "has `[`, `]` or `%` in its host"));
+    }
+    let port = match port {
+        None | Some("") => None,
+        Some(p) if p.bytes().all(|b| b.is_ascii_digit()) => Some(
+            p.parse::<u16>()
+                .map_err(|_| format!("`{raw}` has a port out of range"))?,
+        ),
+        Some(_) => return Err(ambiguous(raw, "has a port that is not a number")),
+    };
+    Ok(Rfc3986 {
+        scheme: scheme.to_ascii_lowercase(),
+        host,
+        port,
+    })
 }
 
 /// Whether a value starts with a WHATWG special scheme and `:`.
@@ -765,11 +968,17 @@ fn has_special_scheme(raw: &str) -> bool {
     )
 }
 
+/// The class of a domain (without trailing dots): `localhost` and
+/// `*.localhost` loopback, the metadata servers' names metadata, and any
+/// other single-label name internal — it resolves through `/etc/hosts` or a
+/// search domain (`http://metadata/` is GCE's metadata server).
 fn domain_class(d: &str) -> HostClass {
     if d == "localhost" || d.ends_with(".localhost") {
         HostClass::Loopback
     } else if d == "metadata.google.internal" || d == "metadata.goog" {
         HostClass::Metadata
+    } else if !d.contains('.') {
+        HostClass::Internal
     } else {
         HostClass::Public
     }
@@ -861,9 +1070,27 @@ mod tests {
             normalize_path("../../../etc/passwd", Some("/workspace")).unwrap(),
             "/etc/passwd"
         );
+        // `\` is a byte of a name to the kernel, a separator to the other reading.
         assert_eq!(
             normalize_path("C:\\x\\..\\y", Some("/ws")).unwrap(),
+            "/ws/C:\\x\\..\\y"
+        );
+        assert_eq!(
+            normalize_path_as("C:\\x\\..\\y", Some("/ws"), PathReading::Backslash).unwrap(),
             "/ws/C:/y"
+        );
+        let trick = "/tmp/rt/q\\..\\..\\..\\..\\..\\..\\workspace/evil.sh";
+        assert_eq!(
+            normalize_path(trick, None).unwrap(),
+            "/tmp/rt/q\\..\\..\\..\\..\\..\\..\\workspace/evil.sh"
+        );
+        assert_eq!(
+            normalize_path_as(trick, None, PathReading::Backslash).unwrap(),
+            "/workspace/evil.sh"
+        );
+        assert!(
+            normalize_path("\\etc\\passwd", None).is_err(),
+            "relative to the kernel"
         );
         assert_eq!(normalize_path("/", None).unwrap(), "/");
         assert!(normalize_path("~/.ssh/id_rsa", Some("/ws")).is_err());
@@ -937,19 +1164,67 @@ mod tests {
         );
         assert_eq!(host("https://bücher.de/").unwrap().0, "xn--bcher-kva.de");
         assert!(host("http://").is_err());
-        for sneaky in [
+        // One reading or none: each of these is read with another host by
+        // curl, urllib or Go than by the WHATWG parser.
+        for ambiguous in [
             "http:/169.254.169.254/latest",
             "http:\\\\169.254.169.254\\latest",
             "http:169.254.169.254/x",
             "HTTP:/169.254.169.254",
+            "https://api.allowed.com\\@evil.com/",
+            "https://api.allowed.com\\.evil.com/",
+            "http://{example.com,169.254.169.254}/",
+            "http://example.com{,.evil.com}/",
+            "http://ex[a]mple.com/",
+            "https://ev\nil.io/",
+            "https://ev\til.io/",
+            " https://example.com/",
+            "https://a@b@evil.com/",
+            "https://%65vil.com/",
+            "https://example.com:80x/",
+            "example.com\\@evil.com/x",
+            "https://evil.com\u{7f}/",
         ] {
-            assert_eq!(host(sneaky).unwrap().1, HostClass::Metadata, "{sneaky}");
+            let e = host(ambiguous).unwrap_err();
+            assert!(e.starts_with("url_ambiguous: "), "{ambiguous:?}: {e}");
+        }
+        assert!(
+            host("http://[example.com]/").is_err(),
+            "not an IPv6 literal to anyone"
+        );
+        // Agreeing readings stay accepted: path, query and fragment may
+        // hold what the authority may not.
+        assert_eq!(
+            host("https://example.com/a\\b{c}[d] e").unwrap().0,
+            "example.com"
+        );
+        assert_eq!(host("https://example.com?q={x}").unwrap().0, "example.com");
+        assert_eq!(
+            host("https://user:pw@example.com:8443/").unwrap().0,
+            "example.com"
+        );
+        // Single-label names resolve inside the network; trailing dots go.
+        for internal in [
+            "http://metadata/computeMetadata/v1/",
+            "http://db:5432/",
+            "http://intranet./",
+        ] {
+            assert_eq!(host(internal).unwrap().1, HostClass::Internal, "{internal}");
         }
         assert_eq!(
-            host("https://ev\nil.io/").unwrap().0,
-            "evil.io",
-            "WHATWG strips tab and newline"
+            host("http://localhost./").unwrap(),
+            ("localhost".into(), HostClass::Loopback)
         );
+        for empty_label in [
+            "http://localhost../",
+            "http://a.localhost.../",
+            "http://metadata.google.internal../",
+            "http://evil.com../",
+            "http://a..b.com/",
+        ] {
+            let e = host(empty_label).unwrap_err();
+            assert!(e.starts_with("url_ambiguous: "), "{empty_label}: {e}");
+        }
         assert!(host("https://exa mple.com/").is_err());
     }
 }

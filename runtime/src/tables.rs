@@ -18,7 +18,7 @@
 //! postings of what actually matched (plus the few rules without anchors),
 //! evaluates only those, in tier order, and stops after the deciding tier.
 //!
-//! # Format (`gait.tables/1`)
+//! # Format (`gait.tables/2`)
 //!
 //! `"GTBL"`, `u32` version, then sections `[u32 tag][u32 length][bytes]`, each
 //! 8-byte aligned. Numbers are little-endian `u32` arrays; strings are a blob
@@ -34,7 +34,7 @@ use regex_automata::util::primitives::StateID;
 use regex_automata::util::start;
 use regex_automata::Anchored;
 
-pub const FORMAT: &str = "gait.tables/1";
+pub const FORMAT: &str = "gait.tables/2";
 const MAGIC: &[u8; 4] = b"GTBL";
 const VERSION: u32 = 1;
 
@@ -79,7 +79,13 @@ pub mod enums {
     pub const PROVENANCE: usize = 4;
     pub const COUNT: usize = 5;
     /// Number of values of each enum attribute.
-    pub const SIZES: [usize; COUNT] = [4, 10, 5, 10, 4];
+    pub const SIZES: [usize; COUNT] = [
+        crate::vocab::Risk::ALL.len(),
+        crate::vocab::EndpointClass::ALL.len(),
+        crate::vocab::HostClass::ALL.len(),
+        crate::vocab::TargetKind::ALL.len(),
+        crate::vocab::ProvenanceSource::ALL.len(),
+    ];
 
     pub fn base(e: usize) -> usize {
         SIZES[..e].iter().sum()

@@ -149,6 +149,9 @@ vocab_enum!(
         LinkLocal => "link_local",
         Metadata => "metadata",
         Public => "public",
+        // A single-label name (`metadata`, `db`): it resolves through
+        // `/etc/hosts` or a search domain, inside the network.
+        Internal => "internal",
     }
 );
 

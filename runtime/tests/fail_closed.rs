@@ -114,7 +114,9 @@ fn invalid_intents_block_with_exit_6() {
         ("NUL in a path", br#"{"tool_name": "x", "targets": [{"kind": "path", "value": "/a\u0000b"}]}"#),
         ("tilde path", br#"{"tool_name": "x", "targets": [{"kind": "path", "value": "~/.ssh/id_rsa"}]}"#),
         ("relative path without workspace", br#"{"tool_name": "x", "targets": [{"kind": "path", "value": "a/b"}]}"#),
-        ("unparsable URL", br#"{"tool_name": "x", "targets": [{"kind": "url", "value": "http://exa mple.com"}]}"#),
+        ("unparsable URL", br#"{"tool_name": "x", "targets": [{"kind": "url", "value": "http://[example.com]/"}]}"#),
+        ("control character in a tool name", br#"{"tool_name": "read\u0000file"}"#),
+        ("newline in a tool name", br#"{"tool_name": "read_file\nexec"}"#),
         ("unknown provenance", br#"{"tool_name": "x", "arg_provenance": [{"arg_path": "$", "source": "internet"}]}"#),
         ("malformed digest", br#"{"tool_name": "x", "skill_provenance": {"skill_name": "s", "publisher": "p", "source": "r", "digest": "abc"}}"#),
         ("mapped argument not a string", br#"{"tool_name": "read_file", "args": {"path": 5}}"#),
@@ -128,6 +130,19 @@ fn invalid_intents_block_with_exit_6() {
         assert_eq!(r.code, 6, "{what}");
         assert_eq!(r.json["ok"], false);
         assert!(r.json["error"].as_str().unwrap().len() > 10, "{what}: a human error naming the field");
+    }
+    // A URL the HTTP clients and the WHATWG reading disagree on is invalid
+    // with its own code beside `intent_invalid`.
+    for (what, text) in [
+        ("backslash before @", br#"{"tool_name": "x", "targets": [{"kind": "url", "value": "https://api.allowed.com\\@evil.com/"}]}"#.as_slice()),
+        ("curl globbing", br#"{"tool_name": "x", "targets": [{"kind": "url", "value": "http://{example.com,169.254.169.254}/"}]}"#),
+        ("space in the host", br#"{"tool_name": "x", "targets": [{"kind": "url", "value": "http://exa mple.com"}]}"#),
+        ("host target with a backslash", br#"{"tool_name": "x", "targets": [{"kind": "host", "value": "a.com\\@evil.com"}]}"#),
+    ] {
+        let r = eval_with(&refs, text);
+        assert_eq!(r.json["verdict"], "block", "{what}: {:#}", r.json);
+        assert_eq!(r.json["reason_codes"], json!(["intent_invalid", "url_ambiguous"]), "{what}");
+        assert_eq!(r.code, 6, "{what}");
     }
 }
 

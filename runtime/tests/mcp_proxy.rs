@@ -19,6 +19,14 @@ fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
 
+/// The workspace the proxy judges relative paths in, and starts the server
+/// in: a real directory.
+fn workspace() -> PathBuf {
+    let dir = std::env::temp_dir().join("gait-mcp-proxy-tests-ws");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 fn proxy(trust: &str, server: &[&str]) -> Child {
     let f = fixtures();
     Command::new(env!("CARGO_BIN_EXE_gait-run"))
@@ -27,14 +35,8 @@ fn proxy(trust: &str, server: &[&str]) -> Child {
         .arg(f.join("matrix.gaitb"))
         .arg("--trust")
         .arg(f.join(trust))
-        .args([
-            "--risk",
-            "low",
-            "--workspace",
-            "/workspace",
-            "--identity",
-            "t",
-        ])
+        .args(["--risk", "low", "--identity", "t", "--workspace"])
+        .arg(workspace())
         .arg("--")
         .args(server)
         .stdin(Stdio::piped())
@@ -105,6 +107,8 @@ fn messages_pass_through_byte_for_byte_and_in_order_and_only_allowed_calls_reach
     let notification = r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#;
     let list = r#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#;
     let allowed = call(json!(3), "/workspace/a.txt");
+    // Judged where the server opens it: in its working directory (the
+    // proxy's --workspace, a temp directory the policy does not allow).
     let relative = call(json!("r"), "notes/b.txt");
     let blocked = call(json!(4), "/etc/passwd");
     let traversal = call(json!(5), "/workspace/../etc/shadow");
@@ -130,7 +134,6 @@ fn messages_pass_through_byte_for_byte_and_in_order_and_only_allowed_calls_reach
         notification,
         list,
         &allowed,
-        &relative,
         response_to_server,
         plain_batch,
         last,
@@ -146,11 +149,12 @@ fn messages_pass_through_byte_for_byte_and_in_order_and_only_allowed_calls_reach
         .filter(|l| l.contains("gait: blocked"))
         .map(|l| parse(l))
         .collect();
-    assert_eq!(replies.len(), 2);
-    assert_blocked(&replies[0], json!(4), "default_block");
-    assert_blocked(&replies[1], json!(5), "default_block");
+    assert_eq!(replies.len(), 3);
+    assert_blocked(&replies[0], json!("r"), "default_block");
+    assert_blocked(&replies[1], json!(4), "default_block");
+    assert_blocked(&replies[2], json!(5), "default_block");
     assert_eq!(
-        replies[1]["result"]["structuredContent"]["endpoint_classes"],
+        replies[2]["result"]["structuredContent"]["endpoint_classes"],
         json!(["fs.read"])
     );
 }
@@ -423,4 +427,38 @@ fn the_decision_log_has_one_line_per_call() {
         (&json!("block"), &json!(false))
     );
     assert_eq!(lines[1]["reason_codes"], json!(["default_block"]));
+}
+
+#[test]
+fn relative_paths_are_judged_in_the_servers_working_directory() {
+    // The server (`pwd` before echoing) runs in the workspace the proxy
+    // judges relative paths against.
+    let ws = workspace();
+    let (code, lines) = session(
+        &["sh", "-c", "pwd; cat"],
+        &[r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#],
+    );
+    assert_eq!(code, 0);
+    assert_eq!(lines[0], ws.to_string_lossy());
+    // Two different directories for judging and opening are refused.
+    let f = fixtures();
+    let out = Command::new(env!("CARGO_BIN_EXE_gait-run"))
+        .arg("mcp-proxy")
+        .arg("--bundle")
+        .arg(f.join("matrix.gaitb"))
+        .arg("--trust")
+        .arg(f.join("test.pub"))
+        .args([
+            "--workspace",
+            "/workspace",
+            "--server-cwd",
+            "/tmp",
+            "--",
+            "cat",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(6));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("differ"));
 }

@@ -439,6 +439,7 @@ fn refused(out: &mut Vec<u8>, bundle: &Verified, field: &str, message: String) -
             &IntentError {
                 field: field.into(),
                 message,
+                code: None,
             },
             Some(bundle),
         ),
