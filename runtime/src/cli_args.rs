@@ -24,6 +24,23 @@ pub struct TrustArgs {
     pub insecure_skip_verify: bool,
 }
 
+/// The per-decision deadline flag (`eval`, `serve`, `mcp-proxy`).
+#[derive(Args, Debug, Clone)]
+pub struct DeadlineArgs {
+    /// Abandon a decision that runs longer than this many milliseconds: it
+    /// answers block with reason `decision_timeout` (exit 1). Default 50;
+    /// at least 1 (a decision without a deadline is not offered).
+    #[arg(long = "decision-timeout-ms", value_name = "MS", value_parser = clap::value_parser!(u64).range(1..=60_000))]
+    pub decision_timeout_ms: Option<u64>,
+}
+
+impl DeadlineArgs {
+    pub fn limit(&self) -> Option<std::time::Duration> {
+        self.decision_timeout_ms
+            .map(std::time::Duration::from_millis)
+    }
+}
+
 /// The verification options the trust flags ask for (keys read, pin checked
 /// for form); an error is a usage error (exit 6).
 pub fn options(t: &TrustArgs) -> Result<VerifyOptions, String> {

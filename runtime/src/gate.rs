@@ -25,6 +25,9 @@ pub mod exit {
 pub const RESULT_SCHEMA_ID: &str = "gait.gate.result";
 pub const TRACE_SCHEMA_ID: &str = "gait.gate.trace";
 
+/// The per-decision deadline when none is given (`decision_timeout`).
+pub const DEFAULT_DECISION_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(50);
+
 /// Options of one evaluation.
 #[derive(Debug, Default)]
 pub struct EvalOptions {
@@ -32,6 +35,30 @@ pub struct EvalOptions {
     pub explain: bool,
     /// Write a signed trace into this directory with this key.
     pub trace: Option<(PathBuf, KeyPair)>,
+    /// The per-decision deadline (default [`DEFAULT_DECISION_TIMEOUT`]): a
+    /// decision still running past it is abandoned and answers `block`,
+    /// `decision_timeout`, exit 1 — never a late `allow`.
+    pub decision_timeout: Option<std::time::Duration>,
+}
+
+impl EvalOptions {
+    fn deadline(&self) -> Option<std::time::Duration> {
+        Some(self.decision_timeout.unwrap_or(DEFAULT_DECISION_TIMEOUT))
+    }
+}
+
+/// The result of a decision abandoned at its deadline: block, exit 1.
+pub fn timed_out(bundle: Option<&Verified>, limit: std::time::Duration) -> Outcome {
+    blocked(
+        "decision_timeout",
+        format!(
+            "the decision did not finish within its deadline of {} ms",
+            limit.as_millis()
+        ),
+        bundle.map(policy_json).unwrap_or(Value::Null),
+        bundle.is_some_and(|b| b.signature_verified),
+        exit::INTERNAL,
+    )
 }
 
 /// A result and the process exit code it implies.
@@ -123,11 +150,13 @@ pub fn eval_text(
     opts: &EvalOptions,
     scratch: &mut Scratch,
 ) -> Outcome {
-    let raw = match normalize::parse_json(text) {
-        Ok(v) => v,
-        Err(e) => return invalid_intent(&e, Some(bundle)),
-    };
-    eval_json(bundle, &raw, opts, scratch)
+    crate::deadline::run_with(opts.deadline(), || {
+        let raw = match normalize::parse_json(text) {
+            Ok(v) => v,
+            Err(e) => return invalid_intent(&e, Some(bundle)),
+        };
+        eval_json(bundle, &raw, opts, scratch)
+    })
 }
 
 /// What a serving mode needs to know about a result it wrote as bytes (for
@@ -197,9 +226,20 @@ pub fn eval_summarized(
     out: &mut Vec<u8>,
 ) -> Summary {
     let start = out.len();
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        summarized(bundle, text, opts, scratch, out)
-    })) {
+    let (result, late) = crate::deadline::run_with(opts.deadline(), || {
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            summarized(bundle, text, opts, scratch, out)
+        }));
+        (r, crate::deadline::expired())
+    });
+    match result {
+        _ if late => {
+            out.truncate(start);
+            write_outcome(
+                out,
+                timed_out(Some(bundle), opts.deadline().unwrap_or_default()),
+            )
+        }
         Ok(summary) => summary,
         Err(_) => {
             out.truncate(start);
@@ -276,10 +316,17 @@ fn eval_json(
     opts: &EvalOptions,
     scratch: &mut Scratch,
 ) -> Outcome {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        outcome(bundle, raw, opts, scratch)
-    }))
-    .unwrap_or_else(|_| panicked(bundle))
+    crate::deadline::run_with(opts.deadline(), || {
+        let o = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            outcome(bundle, raw, opts, scratch)
+        }))
+        .unwrap_or_else(|_| panicked(bundle));
+        if crate::deadline::expired() {
+            timed_out(Some(bundle), opts.deadline().unwrap_or_default())
+        } else {
+            o
+        }
+    })
 }
 
 fn outcome(
@@ -327,6 +374,10 @@ fn outcome(
         }
     }
     let verdict = shown_verdict(&decision, opts.simulate);
+    if crate::deadline::expired() {
+        // No trace for a decision that will be answered as timed out.
+        return timed_out(Some(bundle), opts.deadline().unwrap_or_default());
+    }
     if let Some((dir, key)) = &opts.trace {
         match write_trace(dir, key, bundle, &n, &out) {
             Ok(path) => {

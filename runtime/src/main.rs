@@ -5,7 +5,7 @@ mod mcp_proxy;
 mod serve;
 
 use clap::{Args, Parser, Subcommand};
-use cli_args::{options, read_verified, TrustArgs};
+use cli_args::{options, read_verified, DeadlineArgs, TrustArgs};
 use gait_run::bundle;
 use gait_run::gate;
 use gait_run::keys::{KeyPair, PublicKey};
@@ -130,6 +130,8 @@ struct EvalArgs {
     bundle: PathBuf,
     #[command(flatten)]
     trust: TrustArgs,
+    #[command(flatten)]
+    deadline: DeadlineArgs,
     /// The intent (Gait IntentRequest JSON); `-` or absent reads stdin.
     #[arg(long, default_value = "-")]
     intent: PathBuf,
@@ -220,6 +222,7 @@ fn eval(args: EvalArgs) -> i32 {
     let EvalArgs {
         bundle: bundle_path,
         trust,
+        deadline,
         intent,
         simulate,
         explain,
@@ -280,6 +283,7 @@ fn eval(args: EvalArgs) -> i32 {
                 simulate,
                 explain,
                 trace,
+                decision_timeout: deadline.limit(),
             };
             gate::eval_text(&verified, &text, &eval_opts, &mut Scratch::default())
         }

@@ -18,7 +18,7 @@
 //! proxy exits with the server's exit status; the client closing stdin closes
 //! the server's stdin, and the proxy then waits for the server.
 
-use crate::cli_args::{options, read_verified, TrustArgs};
+use crate::cli_args::{options, read_verified, DeadlineArgs, TrustArgs};
 use crate::serve::log::Logger;
 use clap::Args;
 use gait_run::bundle::Verified;
@@ -40,6 +40,8 @@ pub struct McpProxyArgs {
     bundle: PathBuf,
     #[command(flatten)]
     trust: TrustArgs,
+    #[command(flatten)]
+    deadline: DeadlineArgs,
     /// `context.identity` of every intent (who the agent acts as).
     #[arg(long)]
     identity: Option<String>,
@@ -186,6 +188,7 @@ pub fn run(args: McpProxyArgs) -> i32 {
             simulate: args.simulate,
             explain: false,
             trace,
+            decision_timeout: args.deadline.limit(),
         },
         scratch: Scratch::default(),
         log,

@@ -477,3 +477,88 @@ fn a_pinned_digest_with_another_publishers_key_is_not_signed() {
         "the digest is pinned, but the skill is not verified"
     );
 }
+
+#[test]
+fn a_decision_past_its_deadline_blocks_and_leaves_no_trace() {
+    use gait_run::bundle::{verify, VerifyOptions};
+    use gait_run::gate::{eval_summarized, eval_text, EvalOptions};
+    use gait_run::tables::Scratch;
+    let bytes = std::fs::read(fixtures().join("matrix.gaitb")).unwrap();
+    let key = gait_run::keys::PublicKey::read(&fixtures().join("test.pub")).unwrap();
+    let bundle = verify(
+        &bytes,
+        &VerifyOptions {
+            trust: vec![key],
+            ..VerifyOptions::default()
+        },
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let trace_key = gait_run::keys::KeyPair::read(&fixtures().join("test.key")).unwrap();
+    // An intent the policy allows, under a deadline that has passed
+    // before the decision starts.
+    let intent = read("/workspace/a.txt", "low").to_string();
+    let opts = EvalOptions {
+        decision_timeout: Some(std::time::Duration::ZERO),
+        trace: Some((dir.path().to_path_buf(), trace_key)),
+        ..EvalOptions::default()
+    };
+    let o = eval_text(&bundle, intent.as_bytes(), &opts, &mut Scratch::default());
+    assert_eq!(o.exit, 1);
+    assert_eq!(o.result["verdict"], "block");
+    assert_eq!(o.result["reason_codes"], json!(["decision_timeout"]));
+    assert_eq!(o.result["decision"], "fail_closed");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "no trace"
+    );
+    let fast = EvalOptions {
+        decision_timeout: Some(std::time::Duration::ZERO),
+        ..EvalOptions::default()
+    };
+    let mut out = Vec::new();
+    let summary = eval_summarized(
+        &bundle,
+        intent.as_bytes(),
+        &fast,
+        &mut Scratch::default(),
+        &mut out,
+    );
+    assert_eq!(summary.exit, 1);
+    assert_eq!(summary.reason_codes, ["decision_timeout"]);
+    let written: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(written["verdict"], "block");
+    // The default deadline lets the same intent through.
+    let o = eval_text(
+        &bundle,
+        intent.as_bytes(),
+        &EvalOptions::default(),
+        &mut Scratch::default(),
+    );
+    assert_eq!((o.exit, o.result["verdict"].as_str()), (0, Some("allow")));
+}
+
+#[test]
+fn the_deadline_flag_bounds_a_slow_command_analysis() {
+    // A command line at the size limit, each part needing the grammar: in
+    // this (debug) binary its analysis takes far longer than 1 ms.
+    let line = "ls \"$a\"; ".repeat(gait_run::command::MAX_COMMAND_BYTES / 10);
+    let intent = json!({"tool_name": "exec", "targets": [{"kind": "command", "value": line}],
+                        "context": {"identity": "dev", "workspace": "/workspace", "risk_class": "low"}});
+    let mut args = bundle_args();
+    args.extend(["--decision-timeout-ms".into(), "1".into()]);
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let r = eval_with(&refs, intent.to_string().as_bytes());
+    assert_block(&r, 1, "decision_timeout");
+    // No deadline at all is not offered.
+    let mut args = bundle_args();
+    args.extend(["--decision-timeout-ms".into(), "0".into()]);
+    let out = Command::new(env!("CARGO_BIN_EXE_gait-run"))
+        .arg("eval")
+        .args(&args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(6));
+}

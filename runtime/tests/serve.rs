@@ -949,3 +949,56 @@ fn a_bundle_that_expires_while_serving_blocks_every_decision() {
     assert_eq!(v["verdict"], "block");
     assert_eq!(v["reason_codes"], json!(["bundle_expired"]));
 }
+
+#[test]
+fn healthz_and_small_requests_are_answered_while_worst_case_input_is_decided() {
+    // Two worker threads: before the heavy lane, two worst-case intents
+    // deciding on them left /healthz and small requests waiting behind.
+    let s = Server::start(&["--decision-timeout-ms", "2000"]);
+    // Worst-case input: a command line at the analysis limit whose every
+    // part needs the grammar (slow in this debug build), in a body over the
+    // heavy-lane threshold.
+    let line = "ls \"$a\"; ".repeat(gait_run::command::MAX_COMMAND_BYTES / 10);
+    let heavy = json!({"tool_name": "exec", "targets": [{"kind": "command", "value": line}],
+                       "context": {"risk_class": "low"}})
+    .to_string()
+    .into_bytes();
+    let started = Instant::now();
+    let senders: Vec<_> = (0..40)
+        .map(|_| {
+            let (addr, body) = (s.addr.clone(), heavy.clone());
+            std::thread::spawn(move || {
+                let r = Conn::open(&addr).eval(&body);
+                // Answered, and never allowed: the policy has no exec rule.
+                assert_eq!(r.json()["verdict"], "block");
+                Instant::now()
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(50));
+    let mut slowest = Duration::ZERO;
+    let mut c = Conn::open(&s.addr);
+    for _ in 0..10 {
+        let t = Instant::now();
+        assert_eq!(c.get("/healthz").status, 200);
+        assert_eq!(c.eval(&allow_intent()).json()["verdict"], "allow");
+        slowest = slowest.max(t.elapsed());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let heavy_done = senders
+        .into_iter()
+        .map(|h| h.join().unwrap())
+        .max()
+        .unwrap();
+    let heavy_span = heavy_done - started;
+    // The check is meaningful only if the heavy decisions kept the server
+    // busy for much longer than the small requests took.
+    assert!(
+        heavy_span > slowest * 4,
+        "heavy work {heavy_span:?}, slowest small round trip {slowest:?}"
+    );
+    assert!(
+        slowest < Duration::from_millis(500),
+        "a small round trip took {slowest:?} while heavy input was decided"
+    );
+}

@@ -11,7 +11,7 @@
 pub mod log;
 mod metrics;
 
-use crate::cli_args::{options, read_verified, TrustArgs};
+use crate::cli_args::{options, read_verified, DeadlineArgs, TrustArgs};
 use arc_swap::ArcSwap;
 use bytes::Bytes;
 use clap::Args;
@@ -45,6 +45,8 @@ pub struct ServeArgs {
     bundle: PathBuf,
     #[command(flatten)]
     trust: TrustArgs,
+    #[command(flatten)]
+    deadline: DeadlineArgs,
     /// Address to listen on (`127.0.0.1:0` picks a free port; the bound address
     /// is printed on stdout as `{"listening": "ADDR"}`).
     #[arg(long, default_value = "127.0.0.1:8787", value_name = "ADDR:PORT")]
@@ -108,7 +110,17 @@ struct State {
     request_timeout: Duration,
     metrics: Metrics,
     log: Logger,
+    /// The heavy lane: one decision at a time on a blocking thread, for
+    /// bodies over [`HEAVY_BODY_BYTES`], so that worst-case input never
+    /// occupies the workers that answer `/healthz` and small requests.
+    heavy: tokio::sync::Semaphore,
 }
+
+/// Bodies larger than this are decided on the heavy lane. A decision's cost
+/// grows with its input (the command analysis is linear, about 0.3 µs a
+/// byte at worst): below this size it stays around a millisecond even for
+/// hostile input, so it runs on the worker that read it.
+const HEAVY_BODY_BYTES: usize = 8 * 1024;
 
 thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
@@ -187,12 +199,14 @@ pub fn run(args: ServeArgs) -> i32 {
             simulate: args.simulate,
             explain: false,
             trace,
+            decision_timeout: args.deadline.limit(),
         },
         token_sha256,
         max_body: args.max_body_bytes,
         request_timeout: Duration::from_millis(args.request_timeout_ms),
         metrics: Metrics::default(),
         log,
+        heavy: tokio::sync::Semaphore::new(1),
     });
     let mut rt = tokio::runtime::Builder::new_multi_thread();
     rt.enable_all();
@@ -353,7 +367,7 @@ fn method_not_allowed(allow: &'static str) -> Resp {
     r
 }
 
-async fn route(req: Request<Incoming>, st: &State, started: Instant) -> Resp {
+async fn route(req: Request<Incoming>, st: &Arc<State>, started: Instant) -> Resp {
     match req.uri().path() {
         "/healthz" => {
             if req.method() != Method::GET && req.method() != Method::HEAD {
@@ -446,7 +460,7 @@ fn refused(out: &mut Vec<u8>, bundle: &Verified, field: &str, message: String) -
     )
 }
 
-async fn eval(req: Request<Incoming>, st: &State, started: Instant) -> Resp {
+async fn eval(req: Request<Incoming>, st: &Arc<State>, started: Instant) -> Resp {
     let bundle = st.bundle.load_full();
     let declared = req
         .headers()
@@ -515,7 +529,9 @@ async fn eval(req: Request<Incoming>, st: &State, started: Instant) -> Resp {
             ),
             Ok(Ok(collected)) => {
                 let text = collected.to_bytes();
-                let summary = if st.eval.trace.is_some() {
+                let summary = if text.len() > HEAVY_BODY_BYTES {
+                    decide_heavy(st, Arc::clone(&bundle), text, &mut out).await
+                } else if st.eval.trace.is_some() {
                     // Writing a trace does file I/O (and an fsync).
                     tokio::task::block_in_place(|| decide(&bundle, &text, &st.eval, &mut out))
                 } else {
@@ -533,6 +549,39 @@ async fn eval(req: Request<Incoming>, st: &State, started: Instant) -> Resp {
     let latency = started.elapsed();
     record(st, &bundle, &summary, status, latency);
     respond(status, "application/json", out)
+}
+
+/// A decision on the heavy lane: queued (without holding a worker) until
+/// the lane is free, then run on a blocking thread.
+async fn decide_heavy(
+    st: &Arc<State>,
+    bundle: Arc<Verified>,
+    text: Bytes,
+    out: &mut Vec<u8>,
+) -> Summary {
+    let Ok(_permit) = st.heavy.acquire().await else {
+        return gate::write_outcome(
+            out,
+            gate::internal("the heavy lane is closed".into(), Some(&bundle)),
+        );
+    };
+    let (st2, b2) = (Arc::clone(st), Arc::clone(&bundle));
+    match tokio::task::spawn_blocking(move || {
+        let mut o = Vec::with_capacity(1024);
+        let s = decide(&b2, &text, &st2.eval, &mut o);
+        (s, o)
+    })
+    .await
+    {
+        Ok((summary, bytes)) => {
+            out.extend_from_slice(&bytes);
+            summary
+        }
+        Err(_) => gate::write_outcome(
+            out,
+            gate::internal("the decision task failed".into(), Some(&bundle)),
+        ),
+    }
 }
 
 /// One decision on the serving path: the result is written as bytes into
