@@ -10,6 +10,8 @@
 #   2. v1.7 acceptance                    endpoint fixtures, skill supply chain,
 #                                         fail-closed matrix, policy tests with coverage,
 #                                         runtime SLO check
+#   2b. adversarial latency               hostile intents (command lines, paths, URLs, targets)
+#                                         decided within 10 ms or refused; none times out
 #   3. mcp-proxy against real peers       npm filesystem server + mcp Python SDK
 #   4. sidecar load and fault smoke       wrk mix of valid/invalid/oversize requests:
 #                                         no allow for a bad request, no crash
@@ -27,6 +29,9 @@ cargo test
 
 step "v1.7 acceptance (endpoint fixtures, skill suite, fail-closed matrix, policy tests, runtime SLO)"
 bash scripts/test_v1_7_acceptance.sh
+
+step "adversarial decision latency (hostile intents through the gate: accepted ones within 10 ms, none timing out)"
+bash scripts/check_adversarial.sh
 
 step "mcp-proxy against the real MCP filesystem server (npm), driven by the mcp Python SDK (PyPI)"
 bash scripts/test_mcp_proxy.sh

@@ -30,6 +30,9 @@ pub struct IntentError {
     pub code: Option<&'static str>,
 }
 
+/// The longest path the Linux kernel accepts (`PATH_MAX`, with its NUL).
+pub const PATH_MAX: usize = 4096;
+
 /// The reason code of a URL that readers disagree on (issue 14).
 pub const URL_AMBIGUOUS: &str = "url_ambiguous";
 
@@ -768,6 +771,13 @@ pub fn normalize_path_as(
                 .to_owned(),
         );
     }
+    if raw.len() > PATH_MAX {
+        // Linux refuses a longer path (ENAMETOOLONG) whatever it resolves
+        // to; judging it would only cost time.
+        return Err(format!(
+            "a path must not be longer than {PATH_MAX} bytes (the kernel's PATH_MAX)"
+        ));
+    }
     let separators: &[char] = match reading {
         PathReading::Posix => &['/'],
         PathReading::Backslash => &['/', '\\'],
@@ -1096,6 +1106,8 @@ mod tests {
         assert!(normalize_path("~/.ssh/id_rsa", Some("/ws")).is_err());
         assert!(normalize_path("/a\0b", None).is_err());
         assert!(normalize_path("rel", None).is_err());
+        assert!(normalize_path(&format!("/{}", "a".repeat(PATH_MAX)), None).is_err());
+        assert!(normalize_path(&format!("/{}", "a".repeat(PATH_MAX - 1)), None).is_ok());
     }
 
     #[test]

@@ -1,0 +1,149 @@
+//! Adversarial decision latency (issue 14): hostile intents built to be slow
+//! — long option clusters, runs of digits and redirections, deep nesting,
+//! many words, substitutions, long quoted strings, brace expansion, many
+//! targets, long paths full of `..` and backslashes, long URLs — at sizes up
+//! to the limits, decided through the real gate entry (`eval_summarized`,
+//! the path `eval`, `serve` and `mcp-proxy` take) with the default deadline.
+//!
+//! Prints the slowest decision per generator and exits 5 when an intent the
+//! gate accepted (anything but an invalid intent or a timeout) took longer
+//! than the budget (10 ms, or the first argument in milliseconds), or when a
+//! decision timed out. Run in release: `scripts/check_adversarial.sh`.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "diagnostic tool")]
+use gait_run::command::MAX_COMMAND_BYTES;
+use gait_run::gate::{eval_summarized, exit, EvalOptions};
+use gait_run::tables::Scratch;
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+fn exec(command: &str) -> Vec<u8> {
+    json!({"tool_name": "exec", "targets": [{"kind": "command", "value": command}],
+           "context": {"identity": "adv", "workspace": "/workspace", "risk_class": "low"}})
+    .to_string()
+    .into_bytes()
+}
+
+fn generators() -> Vec<(&'static str, Vec<u8>)> {
+    let max = MAX_COMMAND_BYTES;
+    let nested = |open: &str, close: &str, n: usize| {
+        format!("{}ls \"$a\"{}", open.repeat(n), close.repeat(n))
+    };
+    vec![
+        ("env -iii…i", exec(&format!("env -{} rm x", "i".repeat(max - 12)))),
+        ("digits and >", exec(&"1>".repeat(max / 2 - 1))),
+        ("digits, >, words", exec(&"9>a ".repeat(max / 4 - 1))),
+        ("ls; run (plain)", exec(&"ls;".repeat(max / 3 - 1))),
+        ("ls \"$a\"; run", exec(&"ls \"$a\"; ".repeat(max / 10 - 1))),
+        ("words", exec(&"x ".repeat(2_000))),
+        ("substitutions", exec(&"$(ls) ".repeat(max / 7))),
+        ("backquotes", exec(&"`ls` ".repeat(max / 6))),
+        ("substitutions in quotes", exec(&format!("echo \"{}\"", "$(ls)".repeat(max / 6 - 2)))),
+        ("nested if", exec(&nested("if true; then ", "; fi", 64))),
+        ("nested while", exec(&nested("while true; do ", "; done", 64))),
+        ("nested subshells", exec(&nested("(", ")", 64))),
+        ("nested substitutions", exec(&nested("$(", ")", 16))),
+        ("nested bash -c", exec(&{
+            let mut s = "ls".to_owned();
+            for _ in 0..12 {
+                s = format!("bash -c '{}'", s.replace('\'', "'\\''"));
+            }
+            s
+        })),
+        ("eval chain", exec(&format!("{}ls", "eval ".repeat(16)))),
+        ("long single quote", exec(&format!("echo '{}'", "a b ".repeat(max / 4 - 3)))),
+        ("here-document", exec(&format!("cat <<EOF\n{}\nEOF", "line $x `y`\n".repeat(max / 13 - 2)))),
+        ("brace expansion", exec(&format!("echo {}", "{a,b}".repeat(max / 5 - 2)))),
+        ("assignments", exec(&"a=b ".repeat(max / 4 - 1))),
+        ("functions", exec(&"f() { ls; }; ".repeat(max / 13 - 1))),
+        ("sudo options", exec(&format!("sudo {}rm x", "-u root ".repeat(max / 9 - 2)))),
+        ("xargs long options", exec(&format!("xargs {}rm", "--max-args=1 ".repeat(max / 14 - 1)))),
+        (
+            "many targets",
+            json!({"tool_name": "read_file",
+                   "targets": (0..4_000).map(|i| json!({"kind": "path", "value": format!("/workspace/{i}/../a\\..\\b")})).collect::<Vec<_>>(),
+                   "context": {"risk_class": "low"}})
+            .to_string()
+            .into_bytes(),
+        ),
+        (
+            "long path of .. (PATH_MAX)",
+            json!({"tool_name": "read_file", "targets": [{"kind": "path", "value": format!("/workspace/{}x", "a\\..\\../".repeat(400))}],
+                   "context": {"risk_class": "low"}})
+            .to_string()
+            .into_bytes(),
+        ),
+        (
+            "long path of ..",
+            json!({"tool_name": "read_file", "targets": [{"kind": "path", "value": format!("/workspace/{}x", "a\\..\\../".repeat(80_000))}],
+                   "context": {"risk_class": "low"}})
+            .to_string()
+            .into_bytes(),
+        ),
+        (
+            "long url",
+            json!({"tool_name": "fetch", "targets": [{"kind": "url", "value": format!("https://{}example.com/{}", "a.".repeat(100), "x/".repeat(200_000))}],
+                   "context": {"risk_class": "low"}})
+            .to_string()
+            .into_bytes(),
+        ),
+        (
+            "long host",
+            json!({"tool_name": "fetch", "targets": [{"kind": "url", "value": format!("https://{}com/", "a.".repeat(200_000))}],
+                   "context": {"risk_class": "low"}})
+            .to_string()
+            .into_bytes(),
+        ),
+    ]
+}
+
+fn main() {
+    let budget = Duration::from_millis(
+        std::env::args()
+            .nth(1)
+            .and_then(|a| a.parse().ok())
+            .unwrap_or(10),
+    );
+    let bytes = std::fs::read("runtime/tests/fixtures/matrix.gaitb").unwrap();
+    let opts = gait_run::bundle::VerifyOptions {
+        insecure_skip_verify: true,
+        ..Default::default()
+    };
+    let bundle = gait_run::bundle::verify(&bytes, &opts).unwrap();
+    let eval = EvalOptions::default();
+    let mut scratch = Scratch::default();
+    let mut failures = Vec::new();
+    println!(
+        "{:<26} {:>9} {:>11}  outcome",
+        "generator", "bytes", "slowest"
+    );
+    for (name, intent) in generators() {
+        let mut slowest = Duration::ZERO;
+        let mut last = None;
+        for _ in 0..5 {
+            let mut out = Vec::new();
+            let t = Instant::now();
+            let s = eval_summarized(&bundle, &intent, &eval, &mut scratch, &mut out);
+            slowest = slowest.max(t.elapsed());
+            last = Some(s);
+        }
+        let s = last.unwrap();
+        let outcome = format!("{} {:?}", s.verdict.as_str(), s.reason_codes);
+        println!(
+            "{name:<26} {:>9} {:>11.3?}  {outcome}",
+            intent.len(),
+            slowest
+        );
+        let accepted = s.exit != exit::INVALID;
+        if s.reason_codes.iter().any(|r| r == "decision_timeout") {
+            failures.push(format!("{name}: timed out"));
+        } else if accepted && slowest > budget {
+            failures.push(format!("{name}: {slowest:?} > {budget:?}"));
+        }
+    }
+    if failures.is_empty() {
+        println!("adversarial: every accepted intent decided within {budget:?}");
+    } else {
+        eprintln!("adversarial: FAILED\n  {}", failures.join("\n  "));
+        std::process::exit(5);
+    }
+}
