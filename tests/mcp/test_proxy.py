@@ -95,7 +95,8 @@ class ProxyWithRealPeers(unittest.IsolatedAsyncioTestCase):
         self.assertEqual(text_of(result), HELLO)
 
     async def test_relative_read_is_joined_to_the_workspace(self):
-        # The gate joins it to --workspace; the server resolves it against its root.
+        # The gate joins it to --workspace, and the proxy starts the server in
+        # that directory: both read it as the same file.
         result = await self.call(proxied(), "read_text_file", {"path": "hello.txt"})
         self.assertFalse(result.isError, text_of(result))
         self.assertEqual(text_of(result), HELLO)
@@ -121,6 +122,17 @@ class ProxyWithRealPeers(unittest.IsolatedAsyncioTestCase):
         self.assertEqual(result.structuredContent["verdict"], "block")
         self.assertEqual(result.structuredContent["reason_codes"], ["path_outside_workspace"])
         self.assertNotIn("not for agents", text_of(result))
+
+    async def test_backslashes_are_judged_where_the_kernel_creates(self):
+        # To Linux `\` is a byte of a name: this is a directory under /tmp/rt,
+        # outside the workspace, although `\` read as `/` lands inside it.
+        path = "/tmp/rt/q\\..\\..\\..\\tmp\\gait-mcp-ws\\evil"
+        shutil.rmtree("/tmp/rt", ignore_errors=True)
+        result = await self.call(proxied(), "create_directory", {"path": path})
+        self.assertTrue(result.isError)
+        self.assertEqual(result.structuredContent["verdict"], "block")
+        self.assertFalse(os.path.exists("/tmp/rt"))
+        self.assertFalse(os.path.exists(os.path.join(WS, "evil")))
 
     async def test_write_inside_the_workspace_reaches_the_server(self):
         target = os.path.join(WS, "out.txt")
