@@ -60,7 +60,6 @@ pub fn fail_closed(
     risk_classes: &[crate::vocab::Risk],
     require: &[&str],
 ) -> Option<Decision> {
-    use crate::vocab::EndpointClass;
     let mut reasons = Vec::new();
     let mut violations = Vec::new();
     // A command line whose programs runtime data can choose cannot be
@@ -73,16 +72,35 @@ pub fn fail_closed(
         reasons.push("command_dynamic".to_owned());
         violations.push("command_dynamic".to_owned());
     }
-    if !risk_classes.contains(&intent.risk) {
-        return (!reasons.is_empty()).then(|| Decision {
-            verdict: Verdict::Block,
-            reason_codes: reasons,
-            violations,
-            matched_rules: Vec::new(),
-            kind: DecisionKind::FailClosed,
-            required_approvals: 0,
-        });
+    if risk_classes.contains(&intent.risk) {
+        missing_fields(intent, require, &mut reasons, &mut violations);
     }
+    if reasons.is_empty() {
+        return None;
+    }
+    reasons.sort();
+    reasons.dedup();
+    violations.sort();
+    violations.dedup();
+    Some(Decision {
+        verdict: Verdict::Block,
+        reason_codes: reasons,
+        violations,
+        matched_rules: Vec::new(),
+        kind: DecisionKind::FailClosed,
+        required_approvals: 0,
+    })
+}
+
+/// The fields a fail-closed risk class requires that the intent lacks, and
+/// an unknown endpoint class (language.md §6.1).
+fn missing_fields(
+    intent: &crate::intent::Intent,
+    require: &[&str],
+    reasons: &mut Vec<String>,
+    violations: &mut Vec<String>,
+) {
+    use crate::vocab::EndpointClass;
     let some_other = intent
         .targets
         .iter()
@@ -105,21 +123,6 @@ pub fn fail_closed(
         reasons.push("fail_closed_endpoint_class_unknown".to_owned());
         violations.push("endpoint_class_unknown".to_owned());
     }
-    if reasons.is_empty() {
-        return None;
-    }
-    reasons.sort();
-    reasons.dedup();
-    violations.sort();
-    violations.dedup();
-    Some(Decision {
-        verdict: Verdict::Block,
-        reason_codes: reasons,
-        violations,
-        matched_rules: Vec::new(),
-        kind: DecisionKind::FailClosed,
-        required_approvals: 0,
-    })
 }
 
 /// Of two decisions on readings of one intent, the most restrictive

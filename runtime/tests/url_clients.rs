@@ -1,3 +1,8 @@
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test setup fails loudly"
+)]
 //! Differential test of the URL reading against real HTTP clients (issue 14).
 //!
 //! For every URL the gate accepts — the adversarial round's cases and

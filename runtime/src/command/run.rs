@@ -207,10 +207,10 @@ impl Analyzer {
             "nohup" => self.through(&Spec::NONE, rest, open_tail, stdin, depth),
             "stdbuf" => self.through(&getopt::STDBUF, rest, open_tail, stdin, depth),
             "setsid" => self.through(&getopt::SETSID, rest, open_tail, stdin, depth),
-            "unshare" => self.through_or_shell(&getopt::UNSHARE, rest, open_tail, stdin, depth),
-            "nsenter" => self.through_or_shell(&getopt::NSENTER, rest, open_tail, stdin, depth),
-            "fakeroot" => self.through_or_shell(&getopt::FAKEROOT, rest, open_tail, stdin, depth),
-            "pkexec" => self.through_or_shell(&getopt::PKEXEC, rest, open_tail, stdin, depth),
+            "unshare" => self.through(&getopt::UNSHARE, rest, open_tail, stdin, depth),
+            "nsenter" => self.through(&getopt::NSENTER, rest, open_tail, stdin, depth),
+            "fakeroot" => self.through(&getopt::FAKEROOT, rest, open_tail, stdin, depth),
+            "pkexec" => self.through(&getopt::PKEXEC, rest, open_tail, stdin, depth),
             "ionice" => {
                 let p = getopt(&getopt::IONICE, rest)?;
                 if p.has(&["p", "P", "u", "pid", "pgid", "uid"]) {
@@ -296,18 +296,7 @@ impl Analyzer {
         if open_tail {
             return Err(Stop::Dynamic);
         }
-        let mut text = String::new();
-        for f in rest {
-            match &f.val {
-                Val::Lit(w) => {
-                    if !text.is_empty() {
-                        text.push(' ');
-                    }
-                    text.push_str(w);
-                }
-                Val::Unknown => return Err(Stop::Dynamic),
-            }
-        }
+        let text = joined(rest.iter())?;
         self.string(&text, depth + 1)
     }
 
@@ -323,21 +312,9 @@ impl Analyzer {
     }
 
     /// A runner whose options are `spec` and whose operands are the
-    /// command it runs.
+    /// command it runs (with none, it runs nothing the line names, or the
+    /// user's shell: `unshare`, `nsenter`, `pkexec`).
     fn through(
-        &mut self,
-        spec: &Spec,
-        rest: &[Field],
-        open_tail: bool,
-        stdin: Option<&Val>,
-        depth: usize,
-    ) -> Step {
-        let p = getopt(spec, rest)?;
-        self.operands_run(&p, open_tail, stdin, depth)
-    }
-
-    /// A runner that starts a shell when given no command.
-    fn through_or_shell(
         &mut self,
         spec: &Spec,
         rest: &[Field],
@@ -392,18 +369,7 @@ impl Analyzer {
         if open_tail {
             return Err(Stop::Dynamic);
         }
-        let mut text = String::new();
-        for f in words {
-            match &f.val {
-                Val::Lit(w) => {
-                    if !text.is_empty() {
-                        text.push(' ');
-                    }
-                    text.push_str(w);
-                }
-                Val::Unknown => return Err(Stop::Dynamic),
-            }
-        }
+        let text = joined(words.iter().copied())?;
         if text.is_empty() {
             return Ok(());
         }
@@ -721,6 +687,24 @@ impl Analyzer {
         }
         self.joined_script(&template, open_tail, depth)
     }
+}
+
+/// Words joined with spaces, as `eval` and `sh -c "$*"` join them; a word
+/// of unknown value makes the text unknown (dynamic).
+fn joined<'f>(words: impl Iterator<Item = &'f Field>) -> Result<String, Stop> {
+    let mut text = String::new();
+    for f in words {
+        match &f.val {
+            Val::Lit(w) => {
+                if !text.is_empty() {
+                    text.push(' ');
+                }
+                text.push_str(w);
+            }
+            Val::Unknown => return Err(Stop::Dynamic),
+        }
+    }
+    Ok(text)
 }
 
 fn owned(fields: &[&Field]) -> Vec<Field> {

@@ -15,34 +15,14 @@ fn dynamic(line: &str) -> bool {
     has(line, DYNAMIC)
 }
 
-/// Every case of the adversarial round (issue 14) that bash ran `rm` for:
-/// each one now reports `rm` or says dynamic.
+/// Every case of the adversarial round (issue 14) that bash ran `rm` for
+/// (and the runners' option forms around `rm`): each one now reports `rm`
+/// or says dynamic. The same list starts the bash differential test.
 #[test]
 fn the_reported_bypasses_are_closed() {
-    let cases = [
-        "ls >`rm -rf v`",
-        "cat <<< `rm -rf v`",
-        "ls > \"a b\"; rm -rf v",
-        "rm>/dev/null -rf v",
-        "ls; rm${IFS}-rf${IFS}v/",
-        "$(echo rm -rf) ./ls",
-        "$'\\x72m' -rf v",
-        "$\"rm\" -rf v",
-        "{rm,-rf,v}",
-        "coproc NAME { rm -rf v; }",
-        "builtin eval 'rm -rf v'",
-        "bash --rcfile F -c 'rm -rf v'",
-        "xargs --process-slot-var V rm",
-        "xargs --max-chars 100 rm",
-        "stdbuf --output 0 rm -rf v",
-        "sudo -R / rm -rf v",
-        "sudo --close-from 3 rm -rf v",
-        "cat <<EOF\n$(rm -rf v)\nEOF",
-        "echo \"$(rm \"-rf\" v)\"",
-        "a[$(rm -rf v)]=1",
-        "echo ${x:-$(rm -rf v)}",
-    ];
-    for line in cases {
+    let cases: Vec<String> =
+        serde_json::from_str(include_str!("../../tests/fixtures/command_bypasses.json")).unwrap();
+    for line in &cases {
         let got = p(line);
         assert!(
             got.iter().any(|x| x == "rm" || x == DYNAMIC),
