@@ -145,6 +145,7 @@ fn results_and_traces_match_their_schemas() {
                     simulate,
                     explain,
                     trace,
+                    ..EvalOptions::default()
                 },
                 &mut Scratch::default(),
             );
