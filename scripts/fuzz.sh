@@ -15,7 +15,20 @@ if [ ! -x "$FUZZ" ]; then
   cargo install cargo-fuzz --version 0.13.2 --locked --root "$ROOT/.local/cargo-fuzz"
 fi
 cd "$ROOT/fuzz"
+failed=()
 for t in "${TARGETS[@]}"; do
   echo "== fuzz $t (${SECONDS_EACH}s, 1 s per input at most)"
-  RUSTC_BOOTSTRAP=1 "$FUZZ" run "$t" -- -max_total_time="$SECONDS_EACH" -timeout=1 -rss_limit_mb=2048 -print_final_stats=1 2>&1 | tail -n 12
+  log="$ROOT/fuzz/artifacts/$t.log"
+  mkdir -p "$(dirname "$log")"
+  if RUSTC_BOOTSTRAP=1 "$FUZZ" run "$t" -- -max_total_time="$SECONDS_EACH" -timeout=1 -rss_limit_mb=2048 -print_final_stats=1 >"$log" 2>&1; then
+    grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb|Done)" "$log" || true
+  else
+    failed+=("$t")
+    grep -E "SUMMARY|Failing input|artifacts/|timeout|panicked" "$log" | head -n 8
+  fi
 done
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "fuzz: FAILED: ${failed[*]} (logs in fuzz/artifacts/)" >&2
+  exit 1
+fi
+echo "fuzz: every target ran ${SECONDS_EACH}s without a crash or a slow input"

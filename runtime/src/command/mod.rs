@@ -450,9 +450,11 @@ impl Analyzer {
         if crate::deadline::expired() {
             return Err(CommandError::Timeout.into());
         }
-        let program = Parser::new(std::io::Cursor::new(text.as_bytes()), &self.opts)
-            .parse_program()
-            .map_err(|e| CommandError::Syntax(e.to_string()))?;
+        let opts = &self.opts;
+        let program = grammar(text, || {
+            Parser::new(std::io::Cursor::new(text.as_bytes()), opts).parse_program()
+        })?
+        .map_err(|e| CommandError::Syntax(e.to_string()))?;
         for list in &program.complete_commands {
             self.list(list, depth)?;
         }
@@ -757,7 +759,7 @@ impl Analyzer {
         if !body.contains(['$', '`', '\\']) {
             return Ok(Val::Lit(body.to_owned()));
         }
-        let pieces = word::parse_heredoc(body, &self.opts)
+        let pieces = grammar(body, || word::parse_heredoc(body, &self.opts))?
             .map_err(|e| CommandError::Syntax(e.to_string()))?;
         let mut lit = Some(String::new());
         let mut alt = None;
@@ -768,7 +770,8 @@ impl Analyzer {
     /// One word as written: its fields after brace expansion.
     fn word(&mut self, raw: &str, depth: usize) -> Result<Vec<Field>, Stop> {
         if raw.contains('{') && (raw.contains(',') || raw.contains("..")) {
-            if let Ok(Some(parts)) = word::parse_brace_expansions(raw, &self.opts) {
+            if let Ok(Some(parts)) = grammar(raw, || word::parse_brace_expansions(raw, &self.opts))?
+            {
                 if parts
                     .iter()
                     .any(|p| matches!(p, word::BraceExpressionOrText::Expr(_)))
@@ -792,8 +795,8 @@ impl Analyzer {
         if is_plain(raw) {
             return Ok(Field::lit(raw));
         }
-        let pieces =
-            word::parse(raw, &self.opts).map_err(|e| CommandError::Syntax(e.to_string()))?;
+        let pieces = grammar(raw, || word::parse(raw, &self.opts))?
+            .map_err(|e| CommandError::Syntax(e.to_string()))?;
         let mut lit = Some(String::new());
         let mut alt = None;
         self.pieces(&pieces, &mut lit, &mut alt, false, depth)?;
@@ -1046,7 +1049,7 @@ impl Analyzer {
             self.arithmetic(index)?;
         }
         for text in nested.into_iter().flatten() {
-            match word::parse(text, &self.opts) {
+            match grammar(text, || word::parse(text, &self.opts))? {
                 Ok(pieces) => {
                     let (mut lit, mut alt) = (None, None);
                     self.pieces(&pieces, &mut lit, &mut alt, false, depth)?;
@@ -1057,6 +1060,39 @@ impl Analyzer {
         }
         Ok(())
     }
+}
+
+/// Runs one of brush-parser's readers on `text`. The parser unwraps a few
+/// numbers it reads (a file descriptor before `<`/`>` as `i32`, brace
+/// sequence bounds as `i64`, `~N` as `usize`) and panics when they
+/// overflow: such text is refused before it reaches the parser, and any
+/// other panic inside the parser is caught; both are syntax errors (an
+/// invalid intent), never a crashed decision.
+fn grammar<T>(text: &str, parse: impl FnOnce() -> T) -> Result<T, CommandError> {
+    let refused = || CommandError::Syntax("a number too large for the shell grammar".to_owned());
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if !bytes[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && bytes[i].is_ascii_digit() {
+            i += 1;
+        }
+        let len = i - start;
+        let before = start.checked_sub(1).map(|b| bytes[b]);
+        let after = bytes.get(i).copied();
+        if len >= 10 && matches!(after, Some(b'<' | b'>')) {
+            return Err(refused());
+        }
+        if len >= 19 && matches!(before, Some(b'{' | b'.' | b'~' | b'+' | b'-')) {
+            return Err(refused());
+        }
+    }
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(parse))
+        .map_err(|_| CommandError::Syntax("the shell grammar could not read it".to_owned()))
 }
 
 fn has_glob(t: &str) -> bool {

@@ -428,3 +428,25 @@ fn the_deepest_accepted_nesting_fits_a_small_thread_stack() {
         Err(CommandError::TooDeep)
     );
 }
+
+#[test]
+fn numbers_the_parser_cannot_hold_are_syntax_errors_not_panics() {
+    // brush-parser unwraps these (found by the `command` fuzz target).
+    for line in [
+        "777777777777777>><>",
+        "ls 99999999999>x",
+        "echo {1..99999999999999999999}",
+        "echo {-99999999999999999999..1}",
+        "cd ~99999999999999999999",
+        "cd ~+99999999999999999999",
+        "eval $'99999999999\\x3ex'",
+    ] {
+        assert!(
+            matches!(programs(line), Err(CommandError::Syntax(_))),
+            "{line:?}: {:?}",
+            programs(line)
+        );
+    }
+    // Ordinary numbers are untouched.
+    assert_eq!(p("echo 123456789012345678901234567890 2>/dev/null"), ["echo"]);
+}
