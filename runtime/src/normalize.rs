@@ -840,6 +840,14 @@ pub fn normalize_url(raw: &str) -> Result<(String, (String, HostClass)), String>
         .map_err(|e| format!("`{raw}` has an invalid host ({e})"))?;
     // The RFC 3986 reading's host, canonicalized the same way (IPv4
     // notations and IDNA are the resolver's business, not a disagreement).
+    if !url.is_special() && !rfc.host.is_ascii() {
+        // An opaque host: WHATWG percent-encodes it, a resolver would
+        // convert it with IDNA.
+        return Err(ambiguous(
+            raw,
+            "has a non-ASCII host under a scheme without a host grammar",
+        ));
+    }
     let rfc_host = url::Host::parse(&rfc.host)
         .map_err(|_| ambiguous(raw, "has a host only one reading accepts"))?;
     if rfc.scheme != url.scheme()

@@ -52,6 +52,8 @@ pub const MAX_DEPTH: usize = 16;
 /// Deepest bracket nesting (`(`, `{`, `[`) accepted before parsing: it bounds
 /// the parser's own recursion.
 pub const MAX_NESTING: usize = 64;
+/// Most `{` in one word whose brace expansion is read (see `word`).
+const MAX_WORD_BRACES: usize = 6;
 /// Most words one brace expansion may produce.
 const MAX_BRACE_FIELDS: usize = 256;
 
@@ -296,6 +298,15 @@ struct Field {
 }
 
 impl Field {
+    fn unknown(raw: &str) -> Field {
+        Field {
+            raw: raw.to_owned(),
+            val: Val::Unknown,
+            alt: None,
+            tilde: false,
+        }
+    }
+
     fn lit(s: &str) -> Field {
         Field {
             raw: s.to_owned(),
@@ -770,13 +781,25 @@ impl Analyzer {
     /// One word as written: its fields after brace expansion.
     fn word(&mut self, raw: &str, depth: usize) -> Result<Vec<Field>, Stop> {
         if raw.contains('{') && (raw.contains(',') || raw.contains("..")) {
+            // brush-parser's brace reader backtracks exponentially in the
+            // number of `{` of a word (twelve take milliseconds, twenty
+            // seconds): past a few, the expansion is not read and the word's
+            // value is unknown (dynamic where it matters).
+            if raw.matches('{').count() > MAX_WORD_BRACES {
+                self.count_word()?;
+                return Ok(vec![Field::unknown(raw)]);
+            }
             if let Ok(Some(parts)) = grammar(raw, || word::parse_brace_expansions(raw, &self.opts))?
             {
                 if parts
                     .iter()
                     .any(|p| matches!(p, word::BraceExpressionOrText::Expr(_)))
                 {
-                    let expanded = brace_expand(&parts)?;
+                    let Ok(expanded) = brace_expand(&parts) else {
+                        // More words than the bound: their values are unknown.
+                        self.count_word()?;
+                        return Ok(vec![Field::unknown(raw)]);
+                    };
                     let mut fields = Vec::with_capacity(expanded.len());
                     for w in expanded {
                         fields.push(self.single(&w, depth)?);
