@@ -52,6 +52,9 @@ pub const MAX_DEPTH: usize = 16;
 /// Deepest bracket nesting (`(`, `{`, `[`) accepted before parsing: it bounds
 /// the parser's own recursion.
 pub const MAX_NESTING: usize = 64;
+/// Most `(` left open at the end of a line given to the parser (see
+/// `nesting`).
+pub const MAX_UNCLOSED_PARENS: usize = 8;
 /// Most `{` in one word whose brace expansion is read (see `word`).
 const MAX_WORD_BRACES: usize = 6;
 /// Most words one brace expansion may produce.
@@ -98,7 +101,8 @@ pub fn programs(line: &str) -> Result<Vec<String>, CommandError> {
     if line.len() > MAX_COMMAND_BYTES {
         return Err(CommandError::TooLong);
     }
-    if nesting(line) > MAX_NESTING {
+    let (depth, unclosed) = nesting(line);
+    if depth > MAX_NESTING || unclosed > MAX_UNCLOSED_PARENS {
         return Err(CommandError::TooDeep);
     }
     if let Some(simple) = plain_line(line) {
@@ -225,8 +229,12 @@ const RESERVED: &[&str] = &[
 /// commands (`if`…`fi`, `case`…`esac`, `for|while|until|select`…`done`),
 /// quotes ignored — so it can only over-count. It bounds the parser's
 /// recursion, which would otherwise exhaust the stack on `if if if …`.
-fn nesting(line: &str) -> usize {
+/// Also returns how many `(` are left open at the end: brush-parser
+/// backtracks exponentially over unclosed `(` (twenty take 15 ms, and `((`
+/// four times that), which bash refuses anyway.
+fn nesting(line: &str) -> (usize, usize) {
     let (mut depth, mut max) = (0usize, 0usize);
+    let mut parens = 0usize;
     let bytes = line.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
@@ -254,9 +262,14 @@ fn nesting(line: &str) -> usize {
             b')' | b'}' | b']' => depth = depth.saturating_sub(1),
             _ => {}
         }
+        match b {
+            b'(' => parens += 1,
+            b')' => parens = parens.saturating_sub(1),
+            _ => {}
+        }
         i += 1;
     }
-    max
+    (max, parens)
 }
 
 /// Why the walk stopped early.

@@ -474,3 +474,30 @@ fn words_with_many_braces_are_not_given_to_the_brace_reader() {
     // A few braces are still expanded.
     assert_eq!(p("{r,x}m{a,b} x"), ["rma"]);
 }
+
+#[test]
+fn unclosed_parentheses_are_refused_before_the_parser_backtracks() {
+    // Found by the `command` fuzz target: 24 `(` took over a second.
+    for line in [
+        "(".repeat(24),
+        "((".repeat(12),
+        format!("{}ls", "(".repeat(9)),
+    ] {
+        assert_eq!(programs(&line), Err(CommandError::TooDeep), "{line:?}");
+    }
+    // Closed ones, however many, and a few open ones (a syntax error) are read.
+    assert_eq!(
+        p(&format!("{}ls{}", "(ls; ".repeat(40), ")".repeat(40))),
+        ["ls"]
+    );
+    // `((ls))` is arithmetic; brush-parser also reads `( (ls) )` so (bash
+    // reads two subshells): dynamic either way, never a missed program.
+    assert!(dynamic(&format!("{}ls{}", "(".repeat(40), ")".repeat(40))));
+    assert!(dynamic("( (rm x) )"));
+    assert!(matches!(programs("((((ls"), Err(CommandError::Syntax(_))));
+    assert_eq!(
+        p("case x in a) ls;; esac"),
+        ["ls"],
+        "a `)` alone is not unclosed"
+    );
+}
