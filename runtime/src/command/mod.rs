@@ -105,6 +105,14 @@ pub fn programs(line: &str) -> Result<Vec<String>, CommandError> {
     if depth > MAX_NESTING || unclosed > MAX_UNCLOSED_PARENS {
         return Err(CommandError::TooDeep);
     }
+    if unclosed > 0 && line.contains("<<") {
+        // A here-document with an unclosed `(` (an unterminated `$(`): bash
+        // refuses it, and brush-parser's tokenizer can loop forever on it
+        // (`\<<\T<<$( ;&.<TAB>`, found by the fuzz target).
+        return Err(CommandError::Syntax(
+            "a here-document with an unterminated `(` or `$(`".to_owned(),
+        ));
+    }
     if let Some(simple) = plain_line(line) {
         return Ok(simple);
     }

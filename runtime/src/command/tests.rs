@@ -501,3 +501,11 @@ fn unclosed_parentheses_are_refused_before_the_parser_backtracks() {
         "a `)` alone is not unclosed"
     );
 }
+
+#[test]
+fn a_here_document_with_an_unterminated_substitution_is_refused() {
+    // brush-parser's tokenizer loops forever on this one (fuzz target).
+    let hang = "\\<<\\T<<$( ;&.\t";
+    assert!(matches!(programs(hang), Err(CommandError::Syntax(_))));
+    assert_eq!(p("cat <<EOF\n$(ls)\nEOF"), ["cat", "ls"]);
+}
