@@ -795,7 +795,7 @@ impl Analyzer {
             .map_err(|e| CommandError::Syntax(e.to_string()))?;
         let mut lit = Some(String::new());
         let mut alt = None;
-        self.pieces(&pieces, &mut lit, &mut alt, true, depth)?;
+        self.pieces(body, &pieces, &mut lit, &mut alt, true, depth)?;
         Ok(lit.map_or(Val::Unknown, Val::Lit))
     }
 
@@ -843,7 +843,7 @@ impl Analyzer {
             .map_err(|e| CommandError::Syntax(e.to_string()))?;
         let mut lit = Some(String::new());
         let mut alt = None;
-        self.pieces(&pieces, &mut lit, &mut alt, false, depth)?;
+        self.pieces(raw, &pieces, &mut lit, &mut alt, false, depth)?;
         let tilde = matches!(
             pieces.first().map(|p| &p.piece),
             Some(WordPiece::TildeExpansion(_))
@@ -861,6 +861,7 @@ impl Analyzer {
     /// the word uses `$'…'` or `$"…"`.
     fn pieces(
         &mut self,
+        src: &str,
         pieces: &[WordPieceWithSource],
         lit: &mut Option<String>,
         alt: &mut Option<String>,
@@ -875,6 +876,11 @@ impl Analyzer {
         for p in pieces {
             match &p.piece {
                 WordPiece::Text(t) => {
+                    if t.contains("$(") || t.contains('`') || (!in_quotes && runs_code(t)) {
+                        // A substitution the word grammar did not recognise
+                        // as one (it happens with nested braces): bash runs it.
+                        return Err(Stop::Dynamic);
+                    }
                     if !in_quotes && has_glob(t) {
                         // Pathname expansion picks the value at run time.
                         *lit = None;
@@ -897,14 +903,14 @@ impl Analyzer {
                     }
                 }
                 WordPiece::DoubleQuotedSequence(inner) => {
-                    self.pieces(inner, lit, alt, true, depth)?;
+                    self.pieces(src, inner, lit, alt, true, depth)?;
                 }
                 WordPiece::GettextDoubleQuotedSequence(inner) => {
                     if alt.is_none() {
                         *alt = lit.clone();
                     }
                     add(alt, "$");
-                    self.pieces(inner, lit, alt, true, depth)?;
+                    self.pieces(src, inner, lit, alt, true, depth)?;
                 }
                 WordPiece::TildeExpansion(t) => match t {
                     word::TildeExpr::Home => {
@@ -917,6 +923,14 @@ impl Analyzer {
                     }
                 },
                 WordPiece::ParameterExpansion(pe) => {
+                    // The word grammar reads `${x:-…}` holding a
+                    // substitution with braces of its own (`$(f() { …; })`)
+                    // wrongly: any substitution inside a parameter
+                    // expansion makes the line dynamic.
+                    let text = src.get(p.start_index..p.end_index).unwrap_or(src);
+                    if runs_code(text) {
+                        return Err(Stop::Dynamic);
+                    }
                     self.parameter_expansion(pe, depth)?;
                     *lit = None;
                     *alt = None;
@@ -1096,7 +1110,7 @@ impl Analyzer {
             match grammar(text, || word::parse(text, &self.opts))? {
                 Ok(pieces) => {
                     let (mut lit, mut alt) = (None, None);
-                    self.pieces(&pieces, &mut lit, &mut alt, false, depth)?;
+                    self.pieces(text, &pieces, &mut lit, &mut alt, false, depth)?;
                 }
                 // A nested word the word grammar cannot read.
                 Err(_) => return Err(Stop::Dynamic),
@@ -1137,6 +1151,12 @@ fn grammar<T>(text: &str, parse: impl FnOnce() -> T) -> Result<T, CommandError> 
     }
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(parse))
         .map_err(|_| CommandError::Syntax("the shell grammar could not read it".to_owned()))
+}
+
+/// Text that would run code if it stood unquoted: a command or process
+/// substitution.
+fn runs_code(t: &str) -> bool {
+    t.contains("$(") || t.contains('`') || t.contains("<(") || t.contains(">(")
 }
 
 fn has_glob(t: &str) -> bool {

@@ -42,6 +42,24 @@ impl Analyzer {
         if let Some(alt) = &first.alt {
             self.push(alt);
         }
+        if first.raw == "time" || first.raw == "!" {
+            // Reserved words where a command starts. The grammar sometimes
+            // leaves them as words (`! time ! cmd`, `time time cmd`); bash
+            // reads them as keywords and runs what follows, assignments
+            // included (`time A=1 ls`). Reported as well, in case they were
+            // programs (`A=1 time ls` runs GNU time).
+            let mut rest = rest;
+            while let Some(f) = rest.first() {
+                match (f.raw.as_str(), assignment_name(&f.raw)) {
+                    ("-p" | "--", _) if first.raw == "time" => {}
+                    (_, Some(var)) if dangerous_var(var) => return Err(Stop::Dynamic),
+                    (_, Some(_)) => {}
+                    _ => break,
+                }
+                rest = &rest[1..];
+            }
+            return self.run(rest, open_tail, stdin, depth);
+        }
         match prog {
             "eval" => self.eval(rest, open_tail, depth),
             "source" | "." => match rest.first().map(|f| &f.val) {
@@ -705,6 +723,17 @@ fn joined<'f>(words: impl Iterator<Item = &'f Field>) -> Result<String, Stop> {
         }
     }
     Ok(text)
+}
+
+/// The variable a word assigns when it stands where a command starts
+/// (`NAME=…`, `NAME+=…`, `NAME[…]=…`).
+fn assignment_name(raw: &str) -> Option<&str> {
+    let end = raw
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(raw.len());
+    let (name, after) = raw.split_at(end);
+    let assigns = after.starts_with('=') || after.starts_with("+=") || after.starts_with('[');
+    (is_identifier(name) && assigns).then_some(name)
 }
 
 fn owned(fields: &[&Field]) -> Vec<Field> {

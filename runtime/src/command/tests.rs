@@ -509,3 +509,15 @@ fn a_here_document_with_an_unterminated_substitution_is_refused() {
     assert!(matches!(programs(hang), Err(CommandError::Syntax(_))));
     assert_eq!(p("cat <<EOF\n$(ls)\nEOF"), ["cat", "ls"]);
 }
+
+#[test]
+fn what_the_grammar_misreads_is_read_as_bash_does_or_dynamic() {
+    // Found by the bash differential test at 100,000 lines.
+    assert!(has("! time ! $\"id\" -", "id"));
+    assert!(has("! time A=1 ls </dev/null", "ls"));
+    assert!(has("time time ! grep x", "grep"));
+    assert!(dynamic("! time PATH=/x ls"));
+    assert!(dynamic("touch ${x:-$(f() { cat; }; f)}"));
+    assert!(dynamic("echo ${x:-`id`}"));
+    assert_eq!(p("A=1 time ls"), ["ls", "time"]);
+}
