@@ -807,8 +807,7 @@ impl Analyzer {
             // seconds): past a few, the expansion is not read and the word's
             // value is unknown (dynamic where it matters).
             if raw.matches('{').count() > MAX_WORD_BRACES {
-                self.count_word()?;
-                return Ok(vec![Field::unknown(raw)]);
+                return self.unexpanded(raw);
             }
             if let Ok(Some(parts)) = grammar(raw, || word::parse_brace_expansions(raw, &self.opts))?
             {
@@ -817,9 +816,8 @@ impl Analyzer {
                     .any(|p| matches!(p, word::BraceExpressionOrText::Expr(_)))
                 {
                     let Ok(expanded) = brace_expand(&parts) else {
-                        // More words than the bound: their values are unknown.
-                        self.count_word()?;
-                        return Ok(vec![Field::unknown(raw)]);
+                        // More words than the bound.
+                        return self.unexpanded(raw);
                     };
                     let mut fields = Vec::with_capacity(expanded.len());
                     for w in expanded {
@@ -830,6 +828,17 @@ impl Analyzer {
             }
         }
         Ok(vec![self.single(raw, depth)?])
+    }
+
+    /// A word whose brace expansion is not read: its value is unknown, and
+    /// if it holds a substitution, what runs is too (the expansion may
+    /// multiply the substitution's text into other commands).
+    fn unexpanded(&mut self, raw: &str) -> Result<Vec<Field>, Stop> {
+        if runs_code(raw) {
+            return Err(Stop::Dynamic);
+        }
+        self.count_word()?;
+        Ok(vec![Field::unknown(raw)])
     }
 
     /// One word, without brace expansion (assignments, redirection

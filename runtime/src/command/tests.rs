@@ -520,4 +520,9 @@ fn what_the_grammar_misreads_is_read_as_bash_does_or_dynamic() {
     assert!(dynamic("touch ${x:-$(f() { cat; }; f)}"));
     assert!(dynamic("echo ${x:-`id`}"));
     assert_eq!(p("A=1 time ls"), ["ls", "time"]);
+    // A word whose braces are not expanded hides no substitution.
+    assert!(dynamic(
+        "touch ${x:-$({c,zz}at; {t,zz}rue $(coproc { a '*'; } |& f() { m; }; f) \"$({i,zz}d)\")}"
+    ));
+    assert!(dynamic(&format!("echo $(ls {})", "{a,b}".repeat(7))));
 }
