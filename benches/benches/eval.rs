@@ -11,7 +11,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use gait_run::bundle::{verify, VerifyOptions};
-use gait_run::gate::{eval_into, eval_text, EvalOptions};
+use gait_run::gate::{evaluate, EvalOptions};
 use gait_run::keys::KeyPair;
 use gait_run::tables::Scratch;
 use std::hint::black_box;
@@ -49,13 +49,13 @@ fn bench(c: &mut Criterion) {
         "context":{"identity":"payments-agent","workspace":"/workspace","risk_class":"high"}}"#;
     let opts = EvalOptions::default();
     let mut scratch = Scratch::default();
-    let check = eval_text(&bundle, typical, &opts, &mut scratch);
-    assert_eq!(check.result["verdict"], "allow", "{:#}", check.result);
     let mut out = Vec::with_capacity(1024);
-    c.bench_function("eval_into/typical_write", |b| {
+    let check = evaluate(&bundle, typical, &opts, &mut scratch, &mut out);
+    assert!(check.allowed(), "{}", String::from_utf8_lossy(&out));
+    c.bench_function("evaluate/typical_write", |b| {
         b.iter(|| {
             out.clear();
-            black_box(eval_into(
+            black_box(evaluate(
                 &bundle,
                 black_box(typical),
                 &opts,
@@ -64,15 +64,12 @@ fn bench(c: &mut Criterion) {
             ))
         })
     });
-    c.bench_function("eval_text/typical_write", |b| {
-        b.iter(|| black_box(eval_text(&bundle, black_box(typical), &opts, &mut scratch)))
-    });
     let egress = br#"{"tool_name":"web_fetch","args":{"url":"https://api.github.com/repos"},
         "arg_provenance":[{"arg_path":"$.url","source":"user"}],"context":{"identity":"a","workspace":"/workspace","risk_class":"low"}}"#;
-    c.bench_function("eval_into/egress", |b| {
+    c.bench_function("evaluate/egress", |b| {
         b.iter(|| {
             out.clear();
-            black_box(eval_into(
+            black_box(evaluate(
                 &bundle,
                 black_box(egress),
                 &opts,

@@ -2,7 +2,7 @@
 //! — long option clusters, runs of digits and redirections, deep nesting,
 //! many words, substitutions, long quoted strings, brace expansion, many
 //! targets, long paths full of `..` and backslashes, long URLs — at sizes up
-//! to the limits, decided through the real gate entry (`eval_summarized`,
+//! to the limits, decided through the real gate entry (`gate::evaluate`,
 //! the path `eval`, `serve` and `mcp-proxy` take) with the default deadline.
 //!
 //! Prints the slowest decision per generator and exits 5 when an intent the
@@ -11,7 +11,8 @@
 //! decision timed out. Run in release: `scripts/check_adversarial.sh`.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "diagnostic tool")]
 use gait_run::command::MAX_COMMAND_BYTES;
-use gait_run::gate::{eval_summarized, exit, EvalOptions};
+use gait_run::exit;
+use gait_run::gate::{evaluate, EvalOptions};
 use gait_run::tables::Scratch;
 use serde_json::json;
 use std::time::{Duration, Instant};
@@ -122,7 +123,7 @@ fn main() {
         for _ in 0..5 {
             let mut out = Vec::new();
             let t = Instant::now();
-            let s = eval_summarized(&bundle, &intent, &eval, &mut scratch, &mut out);
+            let s = evaluate(&bundle, &intent, &eval, &mut scratch, &mut out);
             slowest = slowest.max(t.elapsed());
             last = Some(s);
         }

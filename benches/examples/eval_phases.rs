@@ -46,11 +46,8 @@ fn main() {
     });
     let eo = gait_run::gate::EvalOptions::default();
     let mut out = Vec::with_capacity(1024);
-    time("eval_into (all, bytes)", n, || {
+    time("evaluate (all, bytes)", n, || {
         out.clear();
-        gait_run::gate::eval_into(&bundle, &text, &eo, &mut scratch, &mut out)
-    });
-    time("eval_text (all, Value)", n, || {
-        gait_run::gate::eval_text(&bundle, &text, &eo, &mut scratch)
+        gait_run::gate::evaluate(&bundle, &text, &eo, &mut scratch, &mut out)
     });
 }

@@ -72,9 +72,9 @@ impl Gait {
     /// Parses and normalizes intent JSON text with this bundle's tool
     /// mappings: the prepared input of [`Gait::decide`].
     pub fn prepare(&self, intent_json: &str) -> Result<Intent> {
-        let raw = gait_run::normalize::parse(intent_json.as_bytes())
+        let raw = gait_run::normalize::parse_json(intent_json.as_bytes())
             .map_err(|e| format!("intent: {e:?}"))?;
-        gait_run::normalize::normalize(&raw, Some(&self.bundle.tables))
+        gait_run::normalize::normalize_json(&raw, Some(&self.bundle.tables))
             .map(|n| n.intent)
             .map_err(|e| format!("intent: {e:?}"))
     }
@@ -85,15 +85,16 @@ impl Gait {
     }
 
     /// The whole in-process path, intent JSON text to result bytes
-    /// (`gait_run::gate::eval_into`, the serving path): allowed or not.
+    /// (`gait_run::gate::evaluate`, the one gate entry): allowed or not.
     pub fn decide_json(&mut self, intent_json: &str) -> bool {
         self.out.clear();
-        gate::eval_into(
+        gate::evaluate(
             &self.bundle,
             intent_json.as_bytes(),
             &self.opts,
             &mut self.scratch,
             &mut self.out,
-        ) == gate::exit::ALLOW
+        )
+        .allowed()
     }
 }

@@ -183,14 +183,17 @@ fn an_incident_trace_becomes_a_regression_fixture() {
         )),
         ..Default::default()
     };
-    let o = gait_run::gate::eval_text(
+    let mut out = Vec::new();
+    gait_run::gate::evaluate(
         &bundle,
         intent,
         &opts,
         &mut gait_run::tables::Scratch::default(),
+        &mut out,
     );
-    assert_eq!(o.result["verdict"], "block");
-    let trace = o.result["trace_path"].as_str().unwrap().to_owned();
+    let result: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(result["verdict"], "block");
+    let trace = result["trace_path"].as_str().unwrap().to_owned();
     std::fs::create_dir_all(dir.path().join("tests")).unwrap();
     let add = gaitc(
         &[

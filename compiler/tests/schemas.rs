@@ -138,7 +138,8 @@ fn results_and_traces_match_their_schemas() {
                 dir.path().join(format!("t{i}")),
                 gait_run::keys::KeyPair::from_seed(&[3; 32]),
             ));
-            let o = gate::eval_text(
+            let mut out = Vec::new();
+            gate::evaluate(
                 &bundle,
                 text.as_bytes(),
                 &EvalOptions {
@@ -148,25 +149,31 @@ fn results_and_traces_match_their_schemas() {
                     ..EvalOptions::default()
                 },
                 &mut Scratch::default(),
+                &mut out,
             );
-            assert_valid(&result_schema, &o.result);
+            let result: serde_json::Value = serde_json::from_slice(&out).unwrap();
+            assert_valid(&result_schema, &result);
             let trace: serde_json::Value = serde_json::from_slice(
-                &std::fs::read(o.result["trace_path"].as_str().unwrap()).unwrap(),
+                &std::fs::read(result["trace_path"].as_str().unwrap()).unwrap(),
             )
             .unwrap();
             assert_valid(&trace_schema, &trace);
             checked += 1;
         }
     }
-    let invalid = gate::eval_text(
+    let mut invalid = Vec::new();
+    gate::evaluate(
         &bundle,
         b"[1]",
         &EvalOptions::default(),
         &mut Scratch::default(),
+        &mut invalid,
     );
-    assert_valid(&result_schema, &invalid.result);
-    let rejected = gate::rejected(&gait_run::bundle::verify(b"", &opts).unwrap_err());
-    assert_valid(&result_schema, &rejected.result);
+    assert_valid(&result_schema, &serde_json::from_slice(&invalid).unwrap());
+    let mut rejected = Vec::new();
+    let rej = gait_run::bundle::verify(b"", &opts).unwrap_err();
+    gate::refuse(&mut rejected, gate::Refusal::Rejected(&rej), None);
+    assert_valid(&result_schema, &serde_json::from_slice(&rejected).unwrap());
     assert!(
         !result_schema.is_valid(&serde_json::json!({"ok": false, "verdict": "allow"})),
         "the schema must be able to fail"

@@ -1,9 +1,10 @@
 //! The intent reader and normalizer on arbitrary bytes, evaluated against a
-//! real bundle: never panics, an intent that is invalid is never allowed, and
-//! the serving path (`eval_into`) writes exactly the value path's result.
+//! real bundle through the one gate entry: never panics, the result is one
+//! JSON document whose summary says what it says, and an intent that is
+//! invalid is never allowed.
 #![no_main]
 use gait_run::bundle::{verify, VerifyOptions};
-use gait_run::gate::{eval_into, eval_text, EvalOptions};
+use gait_run::gate::{evaluate, EvalOptions};
 use gait_run::tables::Scratch;
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
@@ -16,13 +17,13 @@ fuzz_target!(|data: &[u8]| {
         let opts = VerifyOptions { insecure_skip_verify: true, ..VerifyOptions::default() };
         verify(bytes, &opts).expect("fixture bundle loads")
     });
-    let out = eval_text(bundle, data, &EvalOptions::default(), &mut Scratch::default());
-    if out.result["ok"] == false {
-        assert_eq!(out.result["verdict"], "block");
-        assert_ne!(out.exit, 0);
-    }
     let mut bytes = Vec::new();
-    let exit = eval_into(bundle, data, &EvalOptions::default(), &mut Scratch::default(), &mut bytes);
-    assert_eq!(exit, out.exit);
-    assert_eq!(bytes, serde_json::to_vec(&out.result).expect("result serializes"));
+    let summary = evaluate(bundle, data, &EvalOptions::default(), &mut Scratch::default(), &mut bytes);
+    let result: serde_json::Value = serde_json::from_slice(&bytes).expect("the result is JSON");
+    assert_eq!(result["verdict"], summary.verdict.as_str());
+    assert_eq!(result["reason_codes"], serde_json::json!(summary.reason_codes));
+    if result["ok"] == false {
+        assert_eq!(result["verdict"], "block");
+        assert_ne!(summary.exit, 0);
+    }
 });

@@ -3,7 +3,7 @@
 //! it times do not.
 
 use crate::bundle::Verified;
-use crate::gate::{eval_into, eval_text, EvalOptions};
+use crate::gate::{evaluate, EvalOptions};
 use crate::tables::Scratch;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -55,32 +55,22 @@ pub fn run(bundle: &Verified, intents: &[(String, Vec<u8>)], iterations: usize) 
     let mut verdicts: BTreeMap<String, usize> = BTreeMap::new();
     let mut out = Vec::with_capacity(1024);
     for (_, text) in intents {
-        let first = eval_text(bundle, text, &opts, &mut scratch);
-        let classes: Vec<&str> = first.result["endpoint_classes"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
-        let class = match classes.as_slice() {
-            [] if first.result["ok"] == false => "invalid".to_owned(),
+        out.clear();
+        let first = evaluate(bundle, text, &opts, &mut scratch, &mut out);
+        let class = match first.endpoint_classes.as_slice() {
+            [] if first.intent_digest.is_none() => "invalid".to_owned(),
             [] => "none".to_owned(),
             [one] => (*one).to_owned(),
             many => many.join("+"),
         };
         *verdicts
-            .entry(
-                first.result["verdict"]
-                    .as_str()
-                    .unwrap_or("block")
-                    .to_owned(),
-            )
+            .entry(first.verdict.as_str().to_owned())
             .or_default() += 1;
         // The timed path is the serving path: text in, result bytes out
         // into a reused buffer.
         for _ in 0..iterations.min(1_000) {
             out.clear();
-            std::hint::black_box(eval_into(
+            std::hint::black_box(evaluate(
                 bundle,
                 std::hint::black_box(text),
                 &opts,
@@ -92,7 +82,7 @@ pub fn run(bundle: &Verified, intents: &[(String, Vec<u8>)], iterations: usize) 
         for _ in 0..iterations {
             out.clear();
             let t = Instant::now();
-            std::hint::black_box(eval_into(
+            std::hint::black_box(evaluate(
                 bundle,
                 std::hint::black_box(text),
                 &opts,

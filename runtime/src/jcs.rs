@@ -18,43 +18,10 @@ pub fn to_string(v: &Value) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Formats a finite double the way ECMAScript does (shortest round-trip digits).
-pub fn es_number(f: f64) -> String {
-    if f == 0.0 {
-        return "0".to_owned();
-    }
-    if !f.is_finite() {
-        return "null".to_owned();
-    }
-    let sign = if f < 0.0 { "-" } else { "" };
-    // Shortest round-trip digits and exponent from Rust's `{:e}` formatting.
-    let sci = format!("{:e}", f.abs());
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let digits: String = mantissa.chars().filter(|c| c.is_ascii_digit()).collect();
-    let e: i32 = exp.parse().unwrap_or(0);
-    let k = digits.len() as i32;
-    let n = e + 1; // position of the decimal point relative to the digits
-    let body = if k <= n && n <= 21 {
-        format!("{digits}{}", "0".repeat((n - k) as usize))
-    } else if 0 < n && n <= 21 {
-        format!("{}.{}", &digits[..n as usize], &digits[n as usize..])
-    } else if -6 < n && n <= 0 {
-        format!("0.{}{digits}", "0".repeat((-n) as usize))
-    } else {
-        let exp_sign = if n > 0 { "+" } else { "-" };
-        let m = if k == 1 {
-            digits.clone()
-        } else {
-            format!("{}.{}", &digits[..1], &digits[1..])
-        };
-        format!("{m}e{exp_sign}{}", (n - 1).abs())
-    };
-    format!("{sign}{body}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::json::es_number;
     use serde_json::json;
 
     #[test]

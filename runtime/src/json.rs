@@ -115,7 +115,7 @@ impl<'a> Json<'a> {
                 }
                 write_u64(out, i.unsigned_abs());
             }
-            Json::F64(f) => out.extend_from_slice(crate::jcs::es_number(*f).as_bytes()),
+            Json::F64(f) => out.extend_from_slice(es_number(*f).as_bytes()),
             Json::Str(s) => write_str(out, s),
             Json::Arr(items) => {
                 out.push(b'[');
@@ -218,6 +218,40 @@ const NEEDS_ESCAPE: [bool; 256] = {
     t[b'\\' as usize] = true;
     t
 };
+
+/// Formats a finite double the way ECMAScript does (RFC 8785 §3.2.2.3) (shortest round-trip digits).
+pub fn es_number(f: f64) -> String {
+    if f == 0.0 {
+        return "0".to_owned();
+    }
+    if !f.is_finite() {
+        return "null".to_owned();
+    }
+    let sign = if f < 0.0 { "-" } else { "" };
+    // Shortest round-trip digits and exponent from Rust's `{:e}` formatting.
+    let sci = format!("{:e}", f.abs());
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let digits: String = mantissa.chars().filter(|c| c.is_ascii_digit()).collect();
+    let e: i32 = exp.parse().unwrap_or(0);
+    let k = digits.len() as i32;
+    let n = e + 1; // position of the decimal point relative to the digits
+    let body = if k <= n && n <= 21 {
+        format!("{digits}{}", "0".repeat((n - k) as usize))
+    } else if 0 < n && n <= 21 {
+        format!("{}.{}", &digits[..n as usize], &digits[n as usize..])
+    } else if -6 < n && n <= 0 {
+        format!("0.{}{digits}", "0".repeat((-n) as usize))
+    } else {
+        let exp_sign = if n > 0 { "+" } else { "-" };
+        let m = if k == 1 {
+            digits.clone()
+        } else {
+            format!("{}.{}", &digits[..1], &digits[1..])
+        };
+        format!("{m}e{exp_sign}{}", (n - 1).abs())
+    };
+    format!("{sign}{body}")
+}
 
 /// Appends a JSON list of strings.
 pub fn write_str_list<'s>(out: &mut Vec<u8>, items: impl IntoIterator<Item = &'s str>) {
@@ -384,7 +418,9 @@ mod tests {
         ] {
             assert_eq!(canonical(text), want, "{text}");
             let v: Value = serde_json::from_str(text).unwrap();
-            assert_eq!(crate::jcs::to_string(&v), want, "{text}");
+            let mut from_value = Vec::new();
+            Json::from_value(&v).write_canonical(&mut from_value);
+            assert_eq!(String::from_utf8(from_value).unwrap(), want, "{text}");
         }
     }
 

@@ -11,6 +11,7 @@ pub mod bundle;
 pub mod command;
 pub mod deadline;
 pub mod decision;
+pub mod exit;
 pub mod gate;
 pub mod intent;
 pub mod jcs;

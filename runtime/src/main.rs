@@ -6,20 +6,13 @@ mod serve;
 
 use clap::{Args, Parser, Subcommand};
 use cli_args::{options, read_verified, DeadlineArgs, TrustArgs};
-use gait_run::bundle;
-use gait_run::gate;
+use gait_run::exit;
+use gait_run::gate::{self, Refusal};
 use gait_run::keys::{KeyPair, PublicKey};
 use gait_run::normalize::IntentError;
 use gait_run::tables::Scratch;
 use serde_json::json;
 use std::path::PathBuf;
-
-/// Exit codes (runtime.md §1).
-mod exit {
-    pub const OK: i32 = 0;
-    pub const VERIFY: i32 = 2;
-    pub const INVALID: i32 = 6;
-}
 
 /// The runtime of the Gait policy toolchain: verifies signed policy bundles
 /// and decides agents' tool calls with them.
@@ -180,7 +173,9 @@ fn main() {
                     message: e.kind().to_string(),
                     code: None,
                 };
-                print_result(&gate::invalid_intent(&err, None).result);
+                let mut out = Vec::new();
+                gate::refuse(&mut out, Refusal::Invalid(&err), None);
+                print_result(&out);
             }
             let _ = e.print();
             std::process::exit(code);
@@ -211,11 +206,17 @@ fn main() {
     std::process::exit(code);
 }
 
-fn print_result(v: &serde_json::Value) {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(v).unwrap_or_else(|_| "{\"verdict\": \"block\"}".to_owned())
-    );
+/// Prints a result (the gate's compact bytes) indented for people. The
+/// bytes are the gate's own; a result that does not read back (never
+/// expected) is printed as it is.
+fn print_result(result: &[u8]) {
+    match serde_json::from_slice::<serde_json::Value>(result)
+        .ok()
+        .and_then(|v| serde_json::to_string_pretty(&v).ok())
+    {
+        Some(text) => println!("{text}"),
+        None => println!("{}", String::from_utf8_lossy(result)),
+    }
 }
 
 fn eval(args: EvalArgs) -> i32 {
@@ -229,40 +230,47 @@ fn eval(args: EvalArgs) -> i32 {
         trace_dir,
         trace_key,
     } = args;
-    let t = &trust;
-    let usage = |msg: String| {
-        let o = gate::invalid_intent(
-            &IntentError {
-                field: "arguments".into(),
-                message: msg.clone(),
-                code: None,
-            },
-            None,
-        );
-        print_result(&o.result);
-        eprintln!("error: {msg}");
-        exit::INVALID
+    let mut out = Vec::with_capacity(1024);
+    // Prints the result, its error on stderr, and answers its exit code.
+    let answer = |summary: gate::Summary, out: &[u8]| {
+        if let Some(err) = &summary.error {
+            eprintln!("error: {err}");
+        }
+        print_result(out);
+        // (Under --simulate the gate already answers allow, and so exit 0.)
+        summary.exit
     };
-    let opts = match options(t) {
+    let usage = |msg: String, out: &mut Vec<u8>| {
+        let err = IntentError {
+            field: "arguments".into(),
+            message: msg,
+            code: None,
+        };
+        gate::refuse(out, Refusal::Invalid(&err), None)
+    };
+    let opts = match options(&trust) {
         Ok(o) => o,
-        Err(e) => return usage(e),
+        Err(e) => {
+            let s = usage(e, &mut out);
+            return answer(s, &out);
+        }
     };
     let trace = match (trace_dir, trace_key) {
         (Some(dir), Some(key)) => match KeyPair::read(&key) {
             Ok(k) => Some((dir, k)),
-            Err(e) => return usage(format!("--trace-key: {e}")),
+            Err(e) => {
+                let s = usage(format!("--trace-key: {e}"), &mut out);
+                return answer(s, &out);
+            }
         },
         _ => None,
     };
-    let reject = |rej: bundle::Rejection| {
-        let o = gate::rejected(&rej);
-        print_result(&o.result);
-        eprintln!("error: {rej}");
-        o.exit
-    };
     let verified = match read_verified(&bundle_path, &opts) {
         Ok(v) => v,
-        Err(rej) => return reject(rej),
+        Err(rej) => {
+            let s = gate::refuse(&mut out, Refusal::Rejected(&rej), None);
+            return answer(s, &out);
+        }
     };
     let text = if intent.as_os_str() == "-" {
         let mut buf = Vec::new();
@@ -277,7 +285,7 @@ fn eval(args: EvalArgs) -> i32 {
     } else {
         std::fs::read(&intent).map_err(|e| format!("cannot read {}: {e}", intent.display()))
     };
-    let outcome = match text {
+    let summary = match text {
         Ok(text) => {
             let eval_opts = gate::EvalOptions {
                 simulate,
@@ -285,23 +293,24 @@ fn eval(args: EvalArgs) -> i32 {
                 trace,
                 decision_timeout: deadline.limit(),
             };
-            gate::eval_text(&verified, &text, &eval_opts, &mut Scratch::default())
+            gate::evaluate(
+                &verified,
+                &text,
+                &eval_opts,
+                &mut Scratch::default(),
+                &mut out,
+            )
         }
-        Err(e) => gate::invalid_intent(
-            &IntentError {
+        Err(e) => {
+            let err = IntentError {
                 field: "intent".into(),
                 message: e,
                 code: None,
-            },
-            Some(&verified),
-        ),
+            };
+            gate::refuse(&mut out, Refusal::Invalid(&err), Some(&verified))
+        }
     };
-    if let Some(err) = outcome.result.get("error").and_then(|e| e.as_str()) {
-        eprintln!("error: {err}");
-    }
-    print_result(&outcome.result);
-    // (Under --simulate the gate already answers allow, and so exit 0.)
-    outcome.exit
+    answer(summary, &out)
 }
 
 fn trace_verify(file: &PathBuf, trust_files: &[PathBuf]) -> i32 {
@@ -435,7 +444,11 @@ fn bench(
     let text = serde_json::to_string_pretty(&out).unwrap_or_default();
     if let Some(p) = report {
         if let Err(e) = std::fs::write(p, format!("{text}\n")) {
-            return fail("internal", &format!("cannot write {}: {e}", p.display()), 1);
+            return fail(
+                "internal",
+                &format!("cannot write {}: {e}", p.display()),
+                exit::INTERNAL,
+            );
         }
     }
     println!("{text}");

@@ -22,7 +22,8 @@ use crate::cli_args::{options, read_verified, DeadlineArgs, TrustArgs};
 use crate::serve::log::Logger;
 use clap::Args;
 use gait_run::bundle::Verified;
-use gait_run::gate::{self, EvalOptions, Outcome};
+use gait_run::exit;
+use gait_run::gate::{self, EvalOptions, Refusal, Summary};
 use gait_run::keys::KeyPair;
 use gait_run::tables::Scratch;
 use serde_json::{json, Map, Value};
@@ -115,9 +116,6 @@ fn server_cwd(args: &McpProxyArgs) -> Result<PathBuf, String> {
 /// Longest client line read (a longer one is answered with a parse error and skipped).
 const MAX_LINE: usize = 64 * 1024 * 1024;
 
-const EXIT_INTERNAL: i32 = 1;
-const EXIT_INVALID: i32 = 6;
-
 /// What the client → server thread does with one line.
 #[derive(Debug, PartialEq, Eq)]
 enum Action {
@@ -146,29 +144,29 @@ pub fn run(args: McpProxyArgs) -> i32 {
     };
     let opts = match options(&args.trust) {
         Ok(o) => o,
-        Err(e) => return fail(e, EXIT_INVALID),
+        Err(e) => return fail(e, exit::INVALID),
     };
     let bundle = match read_verified(&args.bundle, &opts) {
         Ok(b) => b,
-        Err(rej) => return fail(rej.to_string(), gate::exit::VERIFY),
+        Err(rej) => return fail(rej.to_string(), exit::VERIFY),
     };
     let trace = match (&args.trace_dir, &args.trace_key) {
         (Some(dir), Some(key)) => match KeyPair::read(key) {
             Ok(k) => Some((dir.clone(), k)),
-            Err(e) => return fail(format!("--trace-key: {e}"), EXIT_INVALID),
+            Err(e) => return fail(format!("--trace-key: {e}"), exit::INVALID),
         },
         _ => None,
     };
     let log = match args.log.as_deref().map(|p| Logger::open(Some(p))) {
         None => None,
         Some(Ok(l)) => Some(Arc::new(l)),
-        Some(Err(e)) => return fail(format!("--log: cannot open: {e}"), EXIT_INVALID),
+        Some(Err(e)) => return fail(format!("--log: cannot open: {e}"), exit::INVALID),
     };
     // Relative paths are judged where the server resolves them: its
     // working directory is the intent's workspace.
     let server_cwd = match server_cwd(&args) {
         Ok(dir) => dir,
-        Err(e) => return fail(e, EXIT_INVALID),
+        Err(e) => return fail(e, exit::INVALID),
     };
     let workspace = Some(server_cwd.to_string_lossy().into_owned());
     let mut context = Map::new();
@@ -194,7 +192,7 @@ pub fn run(args: McpProxyArgs) -> i32 {
         log,
     };
     let Some((program, rest)) = args.server.split_first() else {
-        return fail("no server command after `--`".into(), EXIT_INVALID);
+        return fail("no server command after `--`".into(), exit::INVALID);
     };
     let mut child = match Command::new(program)
         .args(rest)
@@ -205,11 +203,11 @@ pub fn run(args: McpProxyArgs) -> i32 {
         .spawn()
     {
         Ok(c) => c,
-        Err(e) => return fail(format!("cannot start `{program}`: {e}"), EXIT_INTERNAL),
+        Err(e) => return fail(format!("cannot start `{program}`: {e}"), exit::INTERNAL),
     };
     let (Some(server_in), Some(server_out)) = (child.stdin.take(), child.stdout.take()) else {
         let _ = child.kill();
-        return fail("the server's stdio is not piped".into(), EXIT_INTERNAL);
+        return fail("the server's stdio is not piped".into(), exit::INTERNAL);
     };
     let child = Arc::new(Mutex::new(child));
     let out = Arc::new(Mutex::new(std::io::stdout()));
@@ -229,7 +227,7 @@ pub fn run(args: McpProxyArgs) -> i32 {
             }
             let code = match child.lock() {
                 Ok(mut c) => wait_code(&mut c),
-                Err(_) => EXIT_INTERNAL,
+                Err(_) => exit::INTERNAL,
             };
             if let Ok(mut o) = out.lock() {
                 let _ = o.flush();
@@ -244,7 +242,7 @@ pub fn run(args: McpProxyArgs) -> i32 {
     // stdin ended and the server's stdin is closed: the server thread exits
     // the process once the server has exited.
     let _ = server_thread.join();
-    EXIT_INTERNAL
+    exit::INTERNAL
 }
 
 fn wait_code(child: &mut Child) -> i32 {
@@ -253,8 +251,8 @@ fn wait_code(child: &mut Child) -> i32 {
         Ok(s) => s
             .code()
             .or_else(|| s.signal().map(|sig| 128 + sig))
-            .unwrap_or(EXIT_INTERNAL),
-        Err(_) => EXIT_INTERNAL,
+            .unwrap_or(exit::INTERNAL),
+        Err(_) => exit::INTERNAL,
     }
 }
 
@@ -398,7 +396,7 @@ impl Gate {
                 // Every call of the batch is decided (and logged); the batch
                 // goes through only when all are allowed. Otherwise nothing of
                 // it is forwarded and the proxy answers each request in it.
-                let outcomes: Vec<Option<Outcome>> = items
+                let outcomes: Vec<Option<Decided>> = items
                     .iter()
                     .map(|m| is_tools_call(m).then(|| self.decide(m, oversize)))
                     .collect();
@@ -431,7 +429,7 @@ impl Gate {
     /// `oversize`: the line is larger than an intent may be
     /// (`normalize::MAX_INTENT_BYTES`); its calls are invalid intents, as at
     /// the other gates, and are not evaluated.
-    fn decide(&mut self, msg: &Value, oversize: bool) -> Outcome {
+    fn decide(&mut self, msg: &Value, oversize: bool) -> Decided {
         let started = Instant::now();
         let params = msg.get("params");
         let mut intent = Map::new();
@@ -444,31 +442,41 @@ impl Gate {
         };
         intent.insert("args".into(), args);
         intent.insert("context".into(), Value::Object(self.context.clone()));
+        let mut result = Vec::with_capacity(1024);
         // A bundle past its not_after decides nothing more: block.
-        let outcome = match self.bundle.info.expired_at(gait_run::time::now().0) {
-            Some(rej) => gate::rejected(&rej),
-            None if oversize => gate::invalid_intent(
-                &gait_run::normalize::IntentError {
+        let summary = match self.bundle.info.expired_at(gait_run::time::now().0) {
+            Some(rej) => gate::refuse(&mut result, Refusal::Rejected(&rej), Some(&self.bundle)),
+            None if oversize => {
+                let err = gait_run::normalize::IntentError {
                     field: "intent".into(),
                     message: format!(
                         "larger than {} bytes",
                         gait_run::normalize::MAX_INTENT_BYTES
                     ),
                     code: None,
-                },
-                Some(&self.bundle),
-            ),
-            None => gate::eval_value(
-                &self.bundle,
-                &Value::Object(intent),
-                &self.opts,
-                &mut self.scratch,
-            ),
+                };
+                gate::refuse(&mut result, Refusal::Invalid(&err), Some(&self.bundle))
+            }
+            // The intent's text, decided by the one gate entry like any other.
+            None => match serde_json::to_vec(&Value::Object(intent)) {
+                Ok(text) => gate::evaluate(
+                    &self.bundle,
+                    &text,
+                    &self.opts,
+                    &mut self.scratch,
+                    &mut result,
+                ),
+                Err(e) => {
+                    let msg = format!("cannot write the intent: {e}");
+                    gate::refuse(&mut result, Refusal::Internal(&msg), Some(&self.bundle))
+                }
+            },
         };
         if let Some(log) = &self.log {
-            let verdict = outcome.result["verdict"].as_str().unwrap_or("block");
-            let trace_id = outcome.result["intent_digest"]
-                .as_str()
+            let verdict = summary.verdict.as_str();
+            let trace_id = summary
+                .intent_digest
+                .as_deref()
                 .map(|d| gate::trace_id(&self.bundle.policy_digest, d, verdict));
             let mut f = Map::new();
             f.insert("trace_id".into(), json!(trace_id));
@@ -480,66 +488,62 @@ impl Gate {
                     .unwrap_or(Value::Null),
             );
             f.insert("verdict".into(), json!(verdict));
-            f.insert("forwarded".into(), json!(allowed(&outcome)));
-            f.insert(
-                "reason_codes".into(),
-                outcome.result["reason_codes"].clone(),
-            );
-            f.insert(
-                "endpoint_classes".into(),
-                outcome.result["endpoint_classes"].clone(),
-            );
+            f.insert("forwarded".into(), json!(summary.allowed()));
+            f.insert("reason_codes".into(), json!(summary.reason_codes));
+            f.insert("endpoint_classes".into(), json!(summary.endpoint_classes));
             f.insert(
                 "latency_us".into(),
                 json!(u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX)),
             );
             f.insert("policy_digest".into(), json!(self.bundle.policy_digest));
-            f.insert(
-                "intent_digest".into(),
-                outcome.result["intent_digest"].clone(),
-            );
+            f.insert("intent_digest".into(), json!(summary.intent_digest));
             log.event("decision", f);
         }
-        outcome
+        Decided { summary, result }
     }
 }
 
-fn allowed(o: &Outcome) -> bool {
+/// A `tools/call` decided: the gate's summary and its result bytes.
+struct Decided {
+    summary: Summary,
+    result: Vec<u8>,
+}
+
+fn allowed(o: &Decided) -> bool {
     // `dry_run` is not `allow`: the call is not executed.
-    o.result["verdict"].as_str() == Some("allow")
+    o.summary.allowed()
 }
 
 /// The tool result answering a call that was not allowed.
-fn blocked_reply(id: &Value, msg: &Value, o: &Outcome) -> Value {
-    let r = &o.result;
-    let verdict = r["verdict"].as_str().unwrap_or("block");
-    let reasons: Vec<&str> = r["reason_codes"]
-        .as_array()
-        .map(|a| a.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
+fn blocked_reply(id: &Value, msg: &Value, o: &Decided) -> Value {
+    let s = &o.summary;
     let tool = msg
         .get("params")
         .and_then(|p| p.get("name"))
         .and_then(Value::as_str)
         .unwrap_or("?");
     let mut text = format!(
-        "gait: blocked tools/call `{tool}`: verdict {verdict}; reasons: {}",
-        if reasons.is_empty() {
+        "gait: blocked tools/call `{tool}`: verdict {}; reasons: {}",
+        s.verdict,
+        if s.reason_codes.is_empty() {
             "none".to_owned()
         } else {
-            reasons.join(", ")
+            s.reason_codes.join(", ")
         }
     );
-    if let Some(n) = r["required_approvals"].as_u64().filter(|n| *n > 0) {
-        text.push_str(&format!("; approvals required: {n}"));
+    if s.required_approvals > 0 {
+        text.push_str(&format!("; approvals required: {}", s.required_approvals));
     }
-    if let Some(e) = r["error"].as_str() {
+    if let Some(e) = &s.error {
         text.push_str(&format!("; error: {e}"));
     }
+    // The result document as the client sees it from `gait-run eval`
+    // (read back from the gate's bytes: a refusal is not the hot path).
+    let structured: Value = serde_json::from_slice(&o.result).unwrap_or(Value::Null);
     json!({"jsonrpc": "2.0", "id": id, "result": {
         "content": [{"type": "text", "text": text}],
         "isError": true,
-        "structuredContent": r,
+        "structuredContent": structured,
     }})
 }
 

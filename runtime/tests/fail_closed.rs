@@ -481,7 +481,7 @@ fn a_pinned_digest_with_another_publishers_key_is_not_signed() {
 #[test]
 fn a_decision_past_its_deadline_blocks_and_leaves_no_trace() {
     use gait_run::bundle::{verify, VerifyOptions};
-    use gait_run::gate::{eval_summarized, eval_text, EvalOptions};
+    use gait_run::gate::{evaluate, EvalOptions};
     use gait_run::tables::Scratch;
     let bytes = std::fs::read(fixtures().join("matrix.gaitb")).unwrap();
     let key = gait_run::keys::PublicKey::read(&fixtures().join("test.pub")).unwrap();
@@ -503,11 +503,19 @@ fn a_decision_past_its_deadline_blocks_and_leaves_no_trace() {
         trace: Some((dir.path().to_path_buf(), trace_key)),
         ..EvalOptions::default()
     };
-    let o = eval_text(&bundle, intent.as_bytes(), &opts, &mut Scratch::default());
-    assert_eq!(o.exit, 1);
-    assert_eq!(o.result["verdict"], "block");
-    assert_eq!(o.result["reason_codes"], json!(["decision_timeout"]));
-    assert_eq!(o.result["decision"], "fail_closed");
+    let mut out = Vec::new();
+    let s = evaluate(
+        &bundle,
+        intent.as_bytes(),
+        &opts,
+        &mut Scratch::default(),
+        &mut out,
+    );
+    let r: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(s.exit, 1);
+    assert_eq!(r["verdict"], "block");
+    assert_eq!(r["reason_codes"], json!(["decision_timeout"]));
+    assert_eq!(r["decision"], "fail_closed");
     assert_eq!(
         std::fs::read_dir(dir.path()).unwrap().count(),
         0,
@@ -518,7 +526,7 @@ fn a_decision_past_its_deadline_blocks_and_leaves_no_trace() {
         ..EvalOptions::default()
     };
     let mut out = Vec::new();
-    let summary = eval_summarized(
+    let summary = evaluate(
         &bundle,
         intent.as_bytes(),
         &fast,
@@ -530,13 +538,15 @@ fn a_decision_past_its_deadline_blocks_and_leaves_no_trace() {
     let written: Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(written["verdict"], "block");
     // The default deadline lets the same intent through.
-    let o = eval_text(
+    let mut out = Vec::new();
+    let s = evaluate(
         &bundle,
         intent.as_bytes(),
         &EvalOptions::default(),
         &mut Scratch::default(),
+        &mut out,
     );
-    assert_eq!((o.exit, o.result["verdict"].as_str()), (0, Some("allow")));
+    assert_eq!((s.exit, s.verdict.as_str()), (0, "allow"));
 }
 
 #[test]

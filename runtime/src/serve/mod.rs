@@ -16,7 +16,8 @@ use arc_swap::ArcSwap;
 use bytes::Bytes;
 use clap::Args;
 use gait_run::bundle::{Verified, VerifyOptions};
-use gait_run::gate::{self, EvalOptions, Summary};
+use gait_run::exit;
+use gait_run::gate::{self, EvalOptions, Refusal, Summary};
 use gait_run::keys::KeyPair;
 use gait_run::normalize::IntentError;
 use gait_run::tables::Scratch;
@@ -94,11 +95,6 @@ pub struct ServeArgs {
     trace_key: Option<PathBuf>,
 }
 
-/// Exit codes (runtime.md §1).
-const EXIT_OK: i32 = 0;
-const EXIT_INTERNAL: i32 = 1;
-const EXIT_INVALID: i32 = 6;
-
 struct State {
     bundle: ArcSwap<Verified>,
     bundle_path: PathBuf,
@@ -136,7 +132,7 @@ fn startup_error(code: &str, message: &str, exit: i32) -> i32 {
 pub fn run(args: ServeArgs) -> i32 {
     let verify = match options(&args.trust) {
         Ok(o) => o,
-        Err(e) => return startup_error("invalid_input", &e, EXIT_INVALID),
+        Err(e) => return startup_error("invalid_input", &e, exit::INVALID),
     };
     let token_sha256 = match &args.auth_token_env {
         Some(var) => match std::env::var(var) {
@@ -145,7 +141,7 @@ pub fn run(args: ServeArgs) -> i32 {
                 return startup_error(
                     "invalid_input",
                     &format!("--auth-token-env {var}: the variable is unset or empty"),
-                    EXIT_INVALID,
+                    exit::INVALID,
                 )
             }
         },
@@ -156,7 +152,7 @@ pub fn run(args: ServeArgs) -> i32 {
                     "--listen {} is not a loopback address: give a bearer token with --auth-token-env VAR",
                     args.listen
                 ),
-                EXIT_INVALID,
+                exit::INVALID,
             )
         }
         None => None,
@@ -165,21 +161,21 @@ pub fn run(args: ServeArgs) -> i32 {
         return startup_error(
             "invalid_input",
             "--max-body-bytes must be at least 1",
-            EXIT_INVALID,
+            exit::INVALID,
         );
     }
     let trace = match (&args.trace_dir, &args.trace_key) {
         (Some(dir), Some(key)) => match KeyPair::read(key) {
             Ok(k) => Some((dir.clone(), k)),
             Err(e) => {
-                return startup_error("invalid_input", &format!("--trace-key: {e}"), EXIT_INVALID)
+                return startup_error("invalid_input", &format!("--trace-key: {e}"), exit::INVALID)
             }
         },
         _ => None,
     };
     let verified = match read_verified(&args.bundle, &verify) {
         Ok(v) => v,
-        Err(rej) => return startup_error(rej.code.as_str(), &rej.message, gate::exit::VERIFY),
+        Err(rej) => return startup_error(rej.code.as_str(), &rej.message, exit::VERIFY),
     };
     let log = match Logger::open(args.log.as_deref()) {
         Ok(l) => l,
@@ -187,7 +183,7 @@ pub fn run(args: ServeArgs) -> i32 {
             return startup_error(
                 "invalid_input",
                 &format!("--log: cannot open: {e}"),
-                EXIT_INVALID,
+                exit::INVALID,
             )
         }
     };
@@ -219,7 +215,7 @@ pub fn run(args: ServeArgs) -> i32 {
             return startup_error(
                 "internal",
                 &format!("cannot start the runtime: {e}"),
-                EXIT_INTERNAL,
+                exit::INTERNAL,
             )
         }
     };
@@ -236,7 +232,7 @@ async fn serve(state: Arc<State>, args: &ServeArgs) -> i32 {
             return startup_error(
                 "internal",
                 &format!("cannot listen on {}: {e}", args.listen),
-                EXIT_INTERNAL,
+                exit::INTERNAL,
             )
         }
     };
@@ -245,7 +241,7 @@ async fn serve(state: Arc<State>, args: &ServeArgs) -> i32 {
         signal(SignalKind::interrupt()),
     ) {
         (Ok(t), Ok(i)) => (t, i),
-        _ => return startup_error("internal", "cannot install signal handlers", EXIT_INTERNAL),
+        _ => return startup_error("internal", "cannot install signal handlers", exit::INTERNAL),
     };
     // Installed before the address is announced: a SIGHUP sent as soon as the
     // server is up must reload, not kill it.
@@ -322,9 +318,9 @@ async fn serve(state: Arc<State>, args: &ServeArgs) -> i32 {
         .log
         .event("shutdown", fields(json!({"in_flight_finished": finished})));
     if finished {
-        EXIT_OK
+        exit::OK
     } else {
-        EXIT_INTERNAL
+        exit::INTERNAL
     }
 }
 
@@ -447,17 +443,12 @@ fn is_json(req: &Request<Incoming>) -> bool {
 /// A `block` result for a request that is not a readable intent, written
 /// into `out`.
 fn refused(out: &mut Vec<u8>, bundle: &Verified, field: &str, message: String) -> Summary {
-    gate::write_outcome(
-        out,
-        gate::invalid_intent(
-            &IntentError {
-                field: field.into(),
-                message,
-                code: None,
-            },
-            Some(bundle),
-        ),
-    )
+    let err = IntentError {
+        field: field.into(),
+        message,
+        code: None,
+    };
+    gate::refuse(out, Refusal::Invalid(&err), Some(bundle))
 }
 
 async fn eval(req: Request<Incoming>, st: &Arc<State>, started: Instant) -> Resp {
@@ -473,7 +464,7 @@ async fn eval(req: Request<Incoming>, st: &Arc<State>, started: Instant) -> Resp
         // valid bundle is reloaded.
         (
             StatusCode::SERVICE_UNAVAILABLE,
-            gate::write_outcome(&mut out, gate::rejected(&rej)),
+            gate::refuse(&mut out, Refusal::Rejected(&rej), Some(&bundle)),
         )
     } else if !is_json(&req) {
         (
@@ -538,8 +529,8 @@ async fn eval(req: Request<Incoming>, st: &Arc<State>, started: Instant) -> Resp
                     decide(&bundle, &text, &st.eval, &mut out)
                 };
                 let status = match summary.exit {
-                    gate::exit::INVALID => StatusCode::BAD_REQUEST,
-                    gate::exit::INTERNAL => StatusCode::INTERNAL_SERVER_ERROR,
+                    exit::INVALID => StatusCode::BAD_REQUEST,
+                    exit::INTERNAL => StatusCode::INTERNAL_SERVER_ERROR,
                     _ => StatusCode::OK,
                 };
                 (status, summary)
@@ -560,9 +551,10 @@ async fn decide_heavy(
     out: &mut Vec<u8>,
 ) -> Summary {
     let Ok(_permit) = st.heavy.acquire().await else {
-        return gate::write_outcome(
+        return gate::refuse(
             out,
-            gate::internal("the heavy lane is closed".into(), Some(&bundle)),
+            Refusal::Internal("the heavy lane is closed"),
+            Some(&bundle),
         );
     };
     let (st2, b2) = (Arc::clone(st), Arc::clone(&bundle));
@@ -577,9 +569,10 @@ async fn decide_heavy(
             out.extend_from_slice(&bytes);
             summary
         }
-        Err(_) => gate::write_outcome(
+        Err(_) => gate::refuse(
             out,
-            gate::internal("the decision task failed".into(), Some(&bundle)),
+            Refusal::Internal("the decision task failed"),
+            Some(&bundle),
         ),
     }
 }
@@ -588,8 +581,8 @@ async fn decide_heavy(
 /// `out` (no JSON value is built).
 fn decide(bundle: &Verified, text: &[u8], opts: &EvalOptions, out: &mut Vec<u8>) -> Summary {
     SCRATCH.with(|s| match s.try_borrow_mut() {
-        Ok(mut scratch) => gate::eval_summarized(bundle, text, opts, &mut scratch, out),
-        Err(_) => gate::eval_summarized(bundle, text, opts, &mut Scratch::default(), out),
+        Ok(mut scratch) => gate::evaluate(bundle, text, opts, &mut scratch, out),
+        Err(_) => gate::evaluate(bundle, text, opts, &mut Scratch::default(), out),
     })
 }
 

@@ -1,0 +1,183 @@
+//! The gate: the one way an intent is decided. [`evaluate`] takes the
+//! intent's bytes and a verified bundle and appends the result JSON of
+//! runtime.md §7 to a buffer, returning a [`Summary`] of it — failing closed
+//! on every error. `gait-run eval`, `serve`, `mcp-proxy` and `bench`, and the
+//! language bindings, all decide through it; [`refuse`] writes the result
+//! for a request that never reached a decision (a rejected bundle, a body
+//! that cannot be read).
+
+mod result;
+mod trace;
+
+use crate::bundle::{Rejection, Verified};
+use crate::exit;
+use crate::keys::KeyPair;
+use crate::normalize::{self, IntentError};
+use crate::tables::Scratch;
+use crate::vocab::Verdict;
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub use trace::{trace_id, verify_trace, TraceError};
+
+pub const RESULT_SCHEMA_ID: &str = "gait.gate.result";
+pub const TRACE_SCHEMA_ID: &str = "gait.gate.trace";
+
+/// The per-decision deadline when none is given (`decision_timeout`).
+pub const DEFAULT_DECISION_TIMEOUT: Duration = Duration::from_millis(50);
+
+/// Options of one evaluation.
+#[derive(Debug, Default)]
+pub struct EvalOptions {
+    pub simulate: bool,
+    pub explain: bool,
+    /// Write a signed trace into this directory with this key.
+    pub trace: Option<(PathBuf, KeyPair)>,
+    /// The per-decision deadline (default [`DEFAULT_DECISION_TIMEOUT`]): a
+    /// decision still running past it is abandoned and answers `block`,
+    /// `decision_timeout`, exit 1 — never a late `allow`.
+    pub decision_timeout: Option<Duration>,
+}
+
+impl EvalOptions {
+    fn deadline(&self) -> Duration {
+        self.decision_timeout.unwrap_or(DEFAULT_DECISION_TIMEOUT)
+    }
+}
+
+/// What a caller needs to know about a result it holds as bytes (its exit
+/// code, status, metrics, log line), without reading the bytes back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    /// The process exit code the result implies ([`crate::exit`]).
+    pub exit: i32,
+    /// The verdict the result shows.
+    pub verdict: Verdict,
+    /// The result's `reason_codes`.
+    pub reason_codes: Vec<String>,
+    /// The result's `endpoint_classes` (sorted, unique).
+    pub endpoint_classes: Vec<&'static str>,
+    /// `None` when the intent was never normalized (invalid intent, rejected
+    /// bundle).
+    pub intent_digest: Option<String>,
+    /// The result's `required_approvals`.
+    pub required_approvals: u32,
+    /// The result's `error`: why the gate refused to decide.
+    pub error: Option<String>,
+}
+
+impl Summary {
+    /// Whether the call may run: the verdict shown is `allow` (`dry_run` is
+    /// not: the call is not executed).
+    pub fn allowed(&self) -> bool {
+        self.verdict == Verdict::Allow
+    }
+}
+
+/// Why the gate answers `block` without a decision.
+#[derive(Debug, Clone, Copy)]
+pub enum Refusal<'a> {
+    /// The bundle failed verification (exit 2; its stable code).
+    Rejected(&'a Rejection),
+    /// The intent cannot be evaluated (exit 6, `intent_invalid`).
+    Invalid(&'a IntentError),
+    /// A failure inside the runtime (exit 1, `internal_error`).
+    Internal(&'a str),
+    /// The decision did not finish within its deadline (exit 1,
+    /// `decision_timeout`).
+    TimedOut(Duration),
+}
+
+/// Decides one intent: its bytes in (JSON text, read strictly), the result
+/// JSON (compact, one line, no newline) appended to `out`, its summary
+/// returned. Every failure — an invalid intent, a panic, the deadline, a
+/// trace that cannot be written — is a `block` result, never a missing or
+/// partial one and never `allow`.
+pub fn evaluate(
+    bundle: &Verified,
+    intent: &[u8],
+    opts: &EvalOptions,
+    scratch: &mut Scratch,
+    out: &mut Vec<u8>,
+) -> Summary {
+    let start = out.len();
+    let limit = opts.deadline();
+    let (decided, late) = crate::deadline::run_with(Some(limit), || {
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            decide(bundle, intent, opts, scratch, out)
+        }));
+        (r, crate::deadline::expired())
+    });
+    match decided {
+        Ok(summary) if !late => summary,
+        Ok(_) => {
+            out.truncate(start);
+            refuse(out, Refusal::TimedOut(limit), Some(bundle))
+        }
+        Err(_) => {
+            out.truncate(start);
+            refuse(
+                out,
+                Refusal::Internal("internal error: the evaluation panicked"),
+                Some(bundle),
+            )
+        }
+    }
+}
+
+/// Appends the `block` result of a request that never reached a decision
+/// and returns its summary.
+pub fn refuse(out: &mut Vec<u8>, why: Refusal<'_>, bundle: Option<&Verified>) -> Summary {
+    result::write_refusal(out, why, bundle)
+}
+
+fn decide(
+    bundle: &Verified,
+    text: &[u8],
+    opts: &EvalOptions,
+    scratch: &mut Scratch,
+    out: &mut Vec<u8>,
+) -> Summary {
+    let n = match normalize::parse_json(text)
+        .and_then(|raw| normalize::normalize_json(&raw, Some(&bundle.tables)))
+    {
+        Ok(n) => n,
+        Err(e) => return refuse(out, Refusal::Invalid(&e), Some(bundle)),
+    };
+    let decision = n.decide(|i| bundle.tables.decide(i, scratch));
+    let shown = result::Shown::of(&decision, opts.simulate);
+    let explain = opts
+        .explain
+        .then(|| result::explain(bundle, &n.intent, scratch));
+    let mut trace_path = None;
+    if let Some((dir, key)) = &opts.trace {
+        if crate::deadline::expired() {
+            // No trace for a decision that will be answered as timed out
+            // (`evaluate` replaces this result).
+            return refuse(out, Refusal::TimedOut(opts.deadline()), Some(bundle));
+        }
+        match trace::write(dir, key, bundle, &n, &shown) {
+            Ok(path) => trace_path = Some(path.display().to_string()),
+            Err(e) => {
+                let msg = format!("cannot write the trace: {e}");
+                return refuse(out, Refusal::Internal(&msg), Some(bundle));
+            }
+        }
+    }
+    result::write_decision(
+        out,
+        bundle,
+        &n,
+        &shown,
+        trace_path.as_deref(),
+        explain.as_deref(),
+    )
+}
+
+fn exit_for(v: Verdict) -> i32 {
+    match v {
+        Verdict::Allow | Verdict::DryRun => exit::ALLOW,
+        Verdict::Block => exit::BLOCK,
+        Verdict::RequireApproval => exit::APPROVAL,
+    }
+}

@@ -1,0 +1,328 @@
+//! The result JSON of runtime.md §7, written as bytes in one fixed field
+//! order: for a decision ([`write_decision`]) and for a refusal
+//! ([`write_refusal`]). No JSON value is built.
+
+use super::{exit_for, Refusal, Summary, RESULT_SCHEMA_ID};
+use crate::bundle::Verified;
+use crate::decision::Decision;
+use crate::exit;
+use crate::intent::Intent;
+use crate::json::{write_opt_str, write_str, write_str_list, write_u64};
+use crate::normalize::Normalized;
+use crate::tables::Scratch;
+use crate::vocab::Verdict;
+use std::borrow::Cow;
+
+/// What the result shows of a decision: `--simulate` turns `block` and
+/// `require_approval` into `allow`, adds `simulate_mode_non_enforcing` (and
+/// `simulated_<verdict>` when it turned a verdict), and shows no violations
+/// or approvals for a verdict it turned.
+pub(super) struct Shown<'d> {
+    pub decision: &'d Decision,
+    pub simulate: bool,
+    /// `--simulate` turned the verdict into `allow`.
+    pub turned: bool,
+    pub verdict: Verdict,
+    pub reasons: Cow<'d, [String]>,
+}
+
+impl<'d> Shown<'d> {
+    pub fn of(d: &'d Decision, simulate: bool) -> Shown<'d> {
+        let turned = simulate && matches!(d.verdict, Verdict::Block | Verdict::RequireApproval);
+        let reasons = if simulate {
+            let mut r = d.reason_codes.clone();
+            r.push("simulate_mode_non_enforcing".to_owned());
+            if turned {
+                r.push(format!("simulated_{}", d.verdict));
+            }
+            r.sort_unstable();
+            r.dedup();
+            Cow::Owned(r)
+        } else {
+            Cow::Borrowed(d.reason_codes.as_slice())
+        };
+        Shown {
+            decision: d,
+            simulate,
+            turned,
+            verdict: if turned { Verdict::Allow } else { d.verdict },
+            reasons,
+        }
+    }
+
+    pub fn violations(&self) -> &[String] {
+        if self.turned {
+            &[]
+        } else {
+            &self.decision.violations
+        }
+    }
+
+    pub fn required_approvals(&self) -> u32 {
+        if self.turned {
+            0
+        } else {
+            self.decision.required_approvals
+        }
+    }
+}
+
+/// The endpoint classes of the intent's targets, sorted and unique.
+pub(super) fn endpoint_classes(intent: &Intent) -> Vec<&'static str> {
+    let mut classes: Vec<&'static str> = intent.targets.iter().map(|t| t.class.as_str()).collect();
+    classes.sort_unstable();
+    classes.dedup();
+    classes
+}
+
+fn write_policy(out: &mut Vec<u8>, bundle: &Verified) {
+    out.extend_from_slice(br#"{"name":"#);
+    write_str(out, &bundle.info.name);
+    out.extend_from_slice(br#","version":"#);
+    write_str(out, &bundle.info.version);
+    out.extend_from_slice(br#","revision":"#);
+    write_u64(out, u64::from(bundle.info.revision));
+    out.extend_from_slice(br#","digest":"#);
+    write_str(out, &bundle.policy_digest);
+    out.push(b'}');
+}
+
+fn write_bool(out: &mut Vec<u8>, b: bool) {
+    out.extend_from_slice(if b { b"true" } else { b"false" });
+}
+
+/// Appends the result of a decision and returns its summary. `trace_path`
+/// and `explain` (an object's JSON text) are shown when given.
+pub(super) fn write_decision(
+    out: &mut Vec<u8>,
+    bundle: &Verified,
+    n: &Normalized,
+    s: &Shown<'_>,
+    trace_path: Option<&str>,
+    explain: Option<&[u8]>,
+) -> Summary {
+    let d = s.decision;
+    let classes = endpoint_classes(&n.intent);
+    out.extend_from_slice(br#"{"schema_id":""#);
+    out.extend_from_slice(RESULT_SCHEMA_ID.as_bytes());
+    out.extend_from_slice(br#"","schema_version":"1.0.0","ok":true,"verdict":"#);
+    write_str(out, s.verdict.as_str());
+    out.extend_from_slice(br#","reason_codes":"#);
+    write_str_list(out, s.reasons.iter().map(String::as_str));
+    out.extend_from_slice(br#","violations":"#);
+    write_str_list(out, s.violations().iter().map(String::as_str));
+    out.extend_from_slice(br#","matched_rules":"#);
+    write_str_list(out, d.matched_rules.iter().map(String::as_str));
+    out.extend_from_slice(br#","decision":"#);
+    write_str(out, d.kind.as_str());
+    out.extend_from_slice(br#","policy":"#);
+    write_policy(out, bundle);
+    out.extend_from_slice(br#","intent_digest":"#);
+    write_str(out, &n.digest);
+    out.extend_from_slice(br#","endpoint_classes":"#);
+    write_str_list(out, classes.iter().copied());
+    out.extend_from_slice(br#","bundle_verified":"#);
+    write_bool(out, bundle.signature_verified);
+    out.extend_from_slice(br#","required_approvals":"#);
+    write_u64(out, u64::from(s.required_approvals()));
+    out.extend_from_slice(br#","warnings":"#);
+    write_str_list(out, n.warnings.iter().copied());
+    out.extend_from_slice(br#","trace_path":"#);
+    write_opt_str(out, trace_path);
+    if s.simulate {
+        out.extend_from_slice(br#","simulated_verdict":"#);
+        write_str(out, d.verdict.as_str());
+        out.extend_from_slice(br#","simulated_reason_codes":"#);
+        write_str_list(out, d.reason_codes.iter().map(String::as_str));
+        out.extend_from_slice(br#","would_have_blocked":"#);
+        write_bool(
+            out,
+            matches!(d.verdict, Verdict::Block | Verdict::RequireApproval),
+        );
+    }
+    if let Some(explain) = explain {
+        out.extend_from_slice(br#","explain":"#);
+        out.extend_from_slice(explain);
+    }
+    out.push(b'}');
+    Summary {
+        exit: exit_for(s.verdict),
+        verdict: s.verdict,
+        reason_codes: s.reasons.to_vec(),
+        endpoint_classes: classes,
+        intent_digest: Some(n.digest.clone()),
+        required_approvals: s.required_approvals(),
+        error: None,
+    }
+}
+
+/// Appends the `block` result of a refusal and returns its summary.
+pub(super) fn write_refusal(
+    out: &mut Vec<u8>,
+    why: Refusal<'_>,
+    bundle: Option<&Verified>,
+) -> Summary {
+    let timed_out;
+    let (code, error, exit_code, field, extra): (
+        &str,
+        Cow<'_, str>,
+        i32,
+        Option<&str>,
+        Option<&str>,
+    ) = match why {
+        Refusal::Rejected(rej) => (
+            rej.code.as_str(),
+            Cow::Owned(rej.to_string()),
+            exit::VERIFY,
+            None,
+            None,
+        ),
+        Refusal::Invalid(e) => (
+            "intent_invalid",
+            Cow::Owned(format!("invalid intent: {e}")),
+            exit::INVALID,
+            Some(e.field.as_str()),
+            e.code,
+        ),
+        Refusal::Internal(msg) => (
+            "internal_error",
+            Cow::Borrowed(msg),
+            exit::INTERNAL,
+            None,
+            None,
+        ),
+        Refusal::TimedOut(limit) => {
+            timed_out = format!(
+                "the decision did not finish within its deadline of {} ms",
+                limit.as_millis()
+            );
+            (
+                "decision_timeout",
+                Cow::Borrowed(timed_out.as_str()),
+                exit::INTERNAL,
+                None,
+                None,
+            )
+        }
+    };
+    // A rejected bundle shows no policy: nothing of it is trusted.
+    let bundle = match why {
+        Refusal::Rejected(_) => None,
+        _ => bundle,
+    };
+    // The specific code beside `intent_invalid`, sorted.
+    let mut codes = vec![code];
+    if let Some(extra) = extra {
+        codes.push(extra);
+        codes.sort_unstable();
+    }
+    out.extend_from_slice(br#"{"schema_id":""#);
+    out.extend_from_slice(RESULT_SCHEMA_ID.as_bytes());
+    out.extend_from_slice(
+        br#"","schema_version":"1.0.0","ok":false,"verdict":"block","reason_codes":"#,
+    );
+    write_str_list(out, codes.iter().copied());
+    out.extend_from_slice(br#","violations":"#);
+    write_str_list(out, codes.iter().copied());
+    out.extend_from_slice(br#","matched_rules":[],"decision":"fail_closed","policy":"#);
+    match bundle {
+        Some(b) => write_policy(out, b),
+        None => out.extend_from_slice(b"null"),
+    }
+    out.extend_from_slice(br#","intent_digest":null,"endpoint_classes":[],"bundle_verified":"#);
+    write_bool(out, bundle.is_some_and(|b| b.signature_verified));
+    out.extend_from_slice(br#","required_approvals":0,"warnings":[],"trace_path":null,"error":"#);
+    write_str(out, &error);
+    if let Some(field) = field {
+        out.extend_from_slice(br#","error_field":"#);
+        write_str(out, field);
+    }
+    out.push(b'}');
+    Summary {
+        exit: exit_code,
+        verdict: Verdict::Block,
+        reason_codes: codes.iter().map(|c| (*c).to_owned()).collect(),
+        endpoint_classes: Vec::new(),
+        intent_digest: None,
+        required_approvals: 0,
+        error: Some(error.into_owned()),
+    }
+}
+
+/// The `explain` object of `--explain`: the normalized intent as the rules
+/// see it, and each rule of the first two tiers with each atom of its
+/// condition and whether it held.
+pub(super) fn explain(bundle: &Verified, intent: &Intent, scratch: &mut Scratch) -> Vec<u8> {
+    let mut out = Vec::with_capacity(1024);
+    let rules = bundle.tables.explain(intent, 2, scratch);
+    out.extend_from_slice(br#"{"tool":"#);
+    write_str(&mut out, &intent.tool);
+    out.extend_from_slice(br#","risk":"#);
+    write_str(&mut out, intent.risk.as_str());
+    out.extend_from_slice(br#","targets":["#);
+    for (i, t) in intent.targets.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(br#"{"kind":"#);
+        write_str(&mut out, t.kind.as_str());
+        out.extend_from_slice(br#","value":"#);
+        write_str(&mut out, &t.value);
+        out.extend_from_slice(br#","operation":"#);
+        write_opt_str(&mut out, t.operation.as_deref());
+        out.extend_from_slice(br#","endpoint_class":"#);
+        write_str(&mut out, t.class.as_str());
+        out.extend_from_slice(br#","destructive":"#);
+        write_bool(&mut out, t.destructive);
+        out.extend_from_slice(br#","path":"#);
+        write_opt_str(&mut out, t.path.as_deref());
+        out.extend_from_slice(br#","domain":"#);
+        write_opt_str(&mut out, t.host.as_ref().map(|h| h.0.as_str()));
+        out.extend_from_slice(br#","host_class":"#);
+        write_opt_str(&mut out, t.host.as_ref().map(|h| h.1.as_str()));
+        out.extend_from_slice(br#","programs":"#);
+        write_str_list(&mut out, t.programs.iter().map(String::as_str));
+        out.push(b'}');
+    }
+    out.extend_from_slice(br#"],"rules":["#);
+    for (i, r) in rules.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(br#"{"rule":"#);
+        write_str(&mut out, &r.name);
+        out.extend_from_slice(br#","priority":"#);
+        write_u64(&mut out, u64::from(r.priority));
+        out.extend_from_slice(br#","verdict":"#);
+        write_str(&mut out, r.verdict.as_str());
+        out.extend_from_slice(br#","matched":"#);
+        write_bool(&mut out, r.matched);
+        out.extend_from_slice(br#","atoms":["#);
+        for (j, (atom, held)) in r.atoms.iter().enumerate() {
+            if j > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(br#"{"atom":"#);
+            write_str(&mut out, atom);
+            out.extend_from_slice(br#","held":"#);
+            write_bool(&mut out, *held);
+            out.push(b'}');
+        }
+        out.extend_from_slice(b"]}");
+    }
+    out.extend_from_slice(br#"],"skill":"#);
+    if intent.skill.is_some() {
+        let f = bundle.tables.skill_facts(intent);
+        out.extend_from_slice(br#"{"signed":"#);
+        write_bool(&mut out, f.signed);
+        out.extend_from_slice(br#","pinned":"#);
+        write_bool(&mut out, f.pinned);
+        out.extend_from_slice(br#","verified":"#);
+        write_bool(&mut out, f.verified());
+        out.push(b'}');
+    } else {
+        out.extend_from_slice(b"null");
+    }
+    out.push(b'}');
+    out
+}
