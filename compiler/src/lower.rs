@@ -556,18 +556,47 @@ fn event_for(m: usize, p: &str) -> (Class, String) {
 /// Full-match patterns per DFA: small groups bound the subset explosion.
 const COMPLEX_GROUP: usize = 4;
 
-fn build_dfa(anchored: bool, regexes: &[String]) -> Result<Vec<u8>, LowerError> {
+/// Dense DFAs larger than this are stored sparse: a few times smaller (the
+/// bundle stays a few KB), one short transition scan per byte instead of a
+/// table lookup (the lookup stays one pass over the value).
+const SPARSE_ABOVE: usize = 16 * 1024;
+
+/// Builds the DFA of a group of patterns; returns its serialization and
+/// whether it is sparse.
+fn build_dfa(anchored: bool, regexes: &[String]) -> Result<(Vec<u8>, bool), LowerError> {
+    let dfa = dense_dfa(anchored, regexes, false)?;
+    let (bytes, pad) = dfa.to_bytes_little_endian();
+    if bytes.len() - pad <= SPARSE_ABOVE {
+        return Ok((bytes[pad..].to_vec(), false));
+    }
+    // Large: minimized (fewer states), then stored sparse.
+    let sparse = dense_dfa(anchored, regexes, true)?
+        .to_sparse()
+        .map_err(|e| {
+            LowerError(format!(
+                "cannot build a sparse automaton for {} patterns: {e}",
+                regexes.len()
+            ))
+        })?;
+    Ok((sparse.to_bytes_little_endian(), true))
+}
+
+fn dense_dfa(
+    anchored: bool,
+    regexes: &[String],
+    minimize: bool,
+) -> Result<dense::DFA<Vec<u32>>, LowerError> {
     let start = if anchored {
         StartKind::Anchored
     } else {
         StartKind::Unanchored
     };
-    let dfa = dense::Builder::new()
+    dense::Builder::new()
         .configure(
             dense::Config::new()
                 .match_kind(MatchKind::All)
                 .start_kind(start)
-                .minimize(false)
+                .minimize(minimize)
                 .dfa_size_limit(Some(DFA_SIZE_LIMIT))
                 .determinize_size_limit(Some(DFA_SIZE_LIMIT)),
         )
@@ -580,9 +609,7 @@ fn build_dfa(anchored: bool, regexes: &[String]) -> Result<Vec<u8>, LowerError> 
                 "cannot build an automaton for {} patterns: {e}",
                 regexes.len()
             ))
-        })?;
-    let (bytes, pad) = dfa.to_bytes_little_endian();
-    Ok(bytes[pad..].to_vec())
+        })
 }
 
 /// Which hash table a literal pattern goes to (its key), if any.
@@ -613,6 +640,14 @@ fn table_for(m: usize, p: &str) -> Option<Table> {
             }
             if p == "**" || p == "/**" {
                 return Some(Table::Prefix(String::new()));
+            }
+            // `**/a/b` (and `/**/a/b`): the path's last segments are `a/b` —
+            // looked up at every segment boundary of the path, key `/a/b`.
+            if let Some(rest) = p.strip_prefix('/').unwrap_or(p).strip_prefix("**/") {
+                if !rest.is_empty() && !wild(rest) && !rest.split('/').any(str::is_empty) {
+                    return Some(Table::Suffix(format!("/{rest}")));
+                }
+                return None;
             }
             let stem = p.strip_suffix("/**").unwrap_or(p);
             if !stem.starts_with('/') || wild(stem) || stem.split('/').any(|seg| seg == "**") {
@@ -667,10 +702,12 @@ impl Builder {
             };
             for (ids, regexes) in ids.chunks(chunk).zip(regexes.chunks(chunk)) {
                 let anchored = class != Class::Unanchored;
+                let (bytes, sparse) = build_dfa(anchored, regexes)?;
                 dfas.push(DfaData {
                     anchored,
+                    sparse,
                     ids: ids.to_vec(),
-                    bytes: build_dfa(anchored, regexes)?,
+                    bytes,
                 });
             }
         }

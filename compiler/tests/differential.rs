@@ -49,6 +49,17 @@ const PATHS: &[&str] = &[
     "/a/b]c",
     "/a/bz",
     "/é/ü",
+    "/.ssh/config",
+    "/home/u/.ssh/config",
+    "/home/u/x.ssh/config",
+    "/x/.aws/sso/cache",
+    "/x/.aws/sso/cache/y",
+    "/x/.aws/sso/cachey",
+    "/k/a.pem",
+    "/k/.pem",
+    "/k/.env.local",
+    "/config",
+    "/a/config/x",
 ];
 const PATH_GLOBS: &[&str] = &[
     "/workspace/**",
@@ -65,6 +76,12 @@ const PATH_GLOBS: &[&str] = &[
     "/a/b[]]c",
     "/é/?",
     "/a/**/y",
+    "**/.ssh/config",
+    "/**/config",
+    "**/.aws/sso/cache/**",
+    "**/*.pem",
+    "**/.env.*",
+    "**/y",
 ];
 const DOMAINS: &[&str] = &[
     "api.github.com",
@@ -475,5 +492,172 @@ fn very_long_values_match_like_the_reference() {
         let got = tables.decide(&intent, &mut scratch);
         assert_eq!(got, gaitc::eval::evaluate(&policy, &intent));
         assert_eq!(got.verdict == Verdict::Allow, want_allow, "{got:?}");
+    }
+}
+
+/// Large pattern sets take the compact storage forms — `**/a/b` globs in
+/// the segment-suffix table, big automata stored sparse beside small dense
+/// ones — and still decide every path and command exactly as the reference
+/// does.
+#[test]
+fn compact_matchers_decide_like_the_reference() {
+    // Many suffix globs with a wildcard segment: one big group.
+    let exts = [
+        "pem", "key", "p8", "ppk", "p12", "pfx", "jks", "keystore", "ovpn", "kdbx", "crt", "der",
+        "asc", "gpg", "kube", "tfstate", "sqlite", "bak", "swp", "env",
+    ];
+    let mut globs: Vec<String> = exts.iter().map(|e| format!("**/*.{e}")).collect();
+    globs.extend(exts.iter().map(|e| format!("**/.{e}.*")));
+    globs.extend(
+        [
+            "**/.ssh/config",
+            "/**/.aws/credentials",
+            "**/id_rsa",
+            "**/.aws/sso/cache/**",
+        ]
+        .map(String::from),
+    );
+    // Command globs: a small dense automaton.
+    let cmds: Vec<String> = ["sh", "fs", "ctl", "adm", "admin", "exec", "run", "ssh"]
+        .iter()
+        .map(|c| format!("*{c}"))
+        .collect();
+    let list = |v: &[String]| {
+        v.iter()
+            .map(|g| format!("{g:?}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let src = format!(
+        "policy \"p\" version \"1.0.0\"\n\ndefault allow\n\nrule secrets {{\n  when any path in [{}]\n  then block\n}}\n\nrule tools {{\n  when any command in [{}]\n  then block\n}}\n",
+        list(&globs),
+        list(&cmds)
+    );
+    let mut s = gaitc::check::Session::new();
+    let id = s.load_source("p.gaitpol", &src, std::path::Path::new("."));
+    let policy = s
+        .check(id)
+        .policy
+        .unwrap_or_else(|| panic!("{:?}", s.diagnostics()));
+    let data = gaitc::lower::lower(&policy).expect("lowers");
+    let dfas: Vec<&gait_run::tables::DfaData> =
+        data.matchers.iter().flat_map(|m| &m.dfas).collect();
+    assert!(
+        dfas.iter().any(|d| d.sparse),
+        "a large automaton is stored sparse"
+    );
+    assert!(dfas.iter().any(|d| !d.sparse), "a small one stays dense");
+    assert!(
+        data.matchers[gait_run::tables::matcher::PATH]
+            .suffix
+            .entries
+            .len()
+            >= 2 * 3,
+        "`**/a/b` globs are in the segment-suffix table"
+    );
+    let tables = tables_for(&policy);
+    let mut scratch = Scratch::default();
+    let mut paths: Vec<String> = Vec::new();
+    for e in exts {
+        for p in [
+            format!("/w/a.{e}"),
+            format!("/w/.{e}"),
+            format!("/w/.{e}.local"),
+            format!("/w/.{e}."),
+            format!("/w/a.{e}x"),
+            format!("/w/a.{e}/x"),
+            format!("/a.{e}"),
+            format!("/x/y.{}", &e[1..]),
+        ] {
+            paths.push(p);
+        }
+    }
+    paths.extend(
+        [
+            "/.ssh/config",
+            "/h/.ssh/config",
+            "/h/x.ssh/config",
+            "/h/.ssh/config/x",
+            "/.aws/credentials",
+            "/h/.aws/credentials",
+            "/h/aws/credentials",
+            "/id_rsa",
+            "/h/id_rsa",
+            "/h/id_rsa.pub",
+            "/h/xid_rsa",
+            "/h/.aws/sso/cache",
+            "/h/.aws/sso/cache/t",
+            "/h/.aws/sso/cachet",
+            "/",
+        ]
+        .map(String::from),
+    );
+    // Far longer than any key: the suffix lookups skip what cannot match.
+    paths.push(format!("{}/.ssh/config", "/seg".repeat(5_000)));
+    paths.push(format!("/.ssh/config{}", "/seg".repeat(5_000)));
+    let mut blocked = 0;
+    for p in &paths {
+        let intent = Intent {
+            tool: "t".into(),
+            risk: Risk::Low,
+            targets: vec![Target {
+                kind: TargetKind::Path,
+                value: p.clone(),
+                operation: None,
+                class: EndpointClass::FsRead,
+                destructive: false,
+                path: Some(p.clone()),
+                host: None,
+                programs: vec![],
+            }],
+            ..Intent::default()
+        };
+        let want = gaitc::eval::evaluate(&policy, &intent);
+        assert_eq!(tables.decide(&intent, &mut scratch), want, "{p}");
+        blocked += usize::from(want.verdict == gait_run::vocab::Verdict::Block);
+    }
+    assert!(
+        blocked > paths.len() / 3 && blocked < paths.len(),
+        "{blocked} of {}",
+        paths.len()
+    );
+    for c in [
+        "bash",
+        "sh",
+        "zsh",
+        "ssh",
+        "systemctl",
+        "ctl",
+        "kubectl",
+        "ls",
+        "shx",
+        "useradmin",
+        "admi",
+        "exec",
+        "execx",
+        "run",
+        "rerun",
+        "runx",
+    ] {
+        let intent = Intent {
+            tool: "t".into(),
+            risk: Risk::Low,
+            targets: vec![Target {
+                kind: TargetKind::Command,
+                value: c.into(),
+                operation: None,
+                class: EndpointClass::ProcExec,
+                destructive: false,
+                path: None,
+                host: None,
+                programs: vec![c.into()],
+            }],
+            ..Intent::default()
+        };
+        assert_eq!(
+            tables.decide(&intent, &mut scratch),
+            gaitc::eval::evaluate(&policy, &intent),
+            "{c}"
+        );
     }
 }

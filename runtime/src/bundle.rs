@@ -311,7 +311,7 @@ fn manifest_info(m: &Value) -> Result<ManifestInfo, Rejection> {
     if payload.get("format").and_then(Value::as_str) != Some(FORMAT) {
         return Err(reject(
             RejectCode::FormatUnsupported,
-            "payload format is not gait.tables/2",
+            format!("payload format is not {FORMAT}"),
         ));
     }
     let sha = payload
