@@ -203,8 +203,71 @@ fn normalize_as(
     let Json::Obj(obj) = raw else {
         return Err(invalid("intent", "not a JSON object"));
     };
-    let mut warnings = Vec::new();
+    let tool = tool_name(obj)?;
+    let empty_args = Json::Obj(Vec::new());
+    let args = match member(obj, "args") {
+        None | Some(Json::Null) => &empty_args,
+        Some(v @ Json::Obj(_)) => v,
+        Some(_) => return Err(invalid("args", "must be a JSON object")),
+    };
+    // Every string of `args`, for `args contain`: skipped when the bundle's
+    // rules never read them.
+    let mut arg_strings = Vec::new();
+    if tables.is_none_or(Tables::uses_arg_strings) {
+        collect_strings(args, &mut arg_strings);
+    }
+    let ctx = context(obj, reading)?;
+    let ws = (ctx.workspace.as_deref(), reading);
+    let (mut targets, mut explicit_json) = explicit_targets(obj, &tool, ws)?;
+    if let Some(tables) = tables {
+        mapped_targets(tables, args, &tool, ws, &mut targets)?;
+    }
+    targets.sort();
+    targets.dedup();
+    let (provenance, mut provenance_json) = arg_provenance(obj)?;
+    let (skill, skill_raw) = skill_provenance(obj)?;
+    explicit_json.sort_unstable();
+    explicit_json.dedup();
+    provenance_json.sort_unstable();
+    provenance_json.dedup();
+    let canonical = canonical_text(
+        &tool,
+        args,
+        &ctx,
+        skill.as_ref(),
+        &explicit_json,
+        &provenance_json,
+    );
+    Ok(Normalized {
+        digest: digest_of(&canonical),
+        intent: Intent {
+            tool,
+            risk: ctx.risk,
+            identity: ctx.identity,
+            workspace: ctx.workspace,
+            targets,
+            provenance,
+            skill,
+            arg_strings,
+        },
+        canonical,
+        warnings: ctx.warnings,
+        skill_provenance: skill_raw,
+        backslash_reading: None,
+    })
+}
 
+/// `sha256:` + the hex SHA-256 of an intent's canonical text: the intent
+/// digest.
+pub fn digest_of(canonical: &[u8]) -> String {
+    let mut digest = String::with_capacity(71);
+    digest.push_str("sha256:");
+    crate::push_hex(&mut digest, &crate::sha256(canonical));
+    digest
+}
+
+/// `tool_name`: trimmed, lower-cased, not empty, no control characters.
+fn tool_name(obj: &[(Cow<'_, str>, Json<'_>)]) -> Result<String, IntentError> {
     let tool = lower(
         str_field(obj, "tool_name", || "tool_name".into())?
             .unwrap_or_default()
@@ -222,21 +285,19 @@ fn normalize_as(
             "must not contain NUL or control characters",
         ));
     }
+    Ok(tool)
+}
 
-    let empty_args = Json::Obj(Vec::new());
-    let args = match member(obj, "args") {
-        None | Some(Json::Null) => &empty_args,
-        Some(v @ Json::Obj(_)) => v,
-        Some(_) => return Err(invalid("args", "must be a JSON object")),
-    };
-    // Every string of `args`, for `args contain`: skipped when the bundle's
-    // rules never read them.
-    let mut arg_strings = Vec::new();
-    if tables.is_none_or(Tables::uses_arg_strings) {
-        collect_strings(args, &mut arg_strings);
-    }
+/// The intent's `context`, normalized.
+struct Context {
+    identity: Option<String>,
+    workspace: Option<String>,
+    risk: Risk,
+    warnings: Vec<&'static str>,
+}
 
-    // Context.
+fn context(obj: &[(Cow<'_, str>, Json<'_>)], reading: PathReading) -> Result<Context, IntentError> {
+    let mut warnings = Vec::new();
     let context = object(member(obj, "context"), || "context".into())?;
     let identity = str_field(context, "identity", || "context.identity".into())?
         .map(str::trim)
@@ -260,219 +321,242 @@ fn normalize_as(
             Risk::Critical
         }
     };
+    Ok(Context {
+        identity,
+        workspace,
+        risk,
+        warnings,
+    })
+}
 
-    // Explicit targets, and their canonical texts (the digest covers them).
+/// The explicit `targets`, and their canonical texts (the digest covers
+/// them; mapped targets are derived from `args`, which it covers already).
+fn explicit_targets(
+    obj: &[(Cow<'_, str>, Json<'_>)],
+    tool: &str,
+    ws: (Option<&str>, PathReading),
+) -> Result<(Vec<Target>, Vec<Vec<u8>>), IntentError> {
     let mut targets = Vec::new();
     let mut explicit_json: Vec<Vec<u8>> = Vec::new();
-    match member(obj, "targets") {
-        None | Some(Json::Null) => {}
-        Some(Json::Arr(items)) => {
-            if items.len() > MAX_TARGETS {
+    let items = match member(obj, "targets") {
+        None | Some(Json::Null) => return Ok((targets, explicit_json)),
+        Some(Json::Arr(items)) => items,
+        Some(_) => return Err(invalid("targets", "must be a list")),
+    };
+    if items.len() > MAX_TARGETS {
+        return Err(invalid(
+            "targets",
+            format!("more than {MAX_TARGETS} targets"),
+        ));
+    }
+    for (i, t) in items.iter().enumerate() {
+        let field = |key: &str| format!("targets[{i}]{key}");
+        let Json::Obj(t) = t else {
+            return Err(invalid(field(""), "must be a JSON object"));
+        };
+        let kind_text = lower(
+            str_field(t, "kind", || field(".kind"))?
+                .unwrap_or_default()
+                .trim(),
+        );
+        let kind = TargetKind::parse(&kind_text)
+            .ok_or_else(|| invalid(field(".kind"), format!("unknown target kind `{kind_text}`")))?;
+        let value = str_field(t, "value", || field(".value"))?
+            .map(str::trim)
+            .unwrap_or_default();
+        if value.is_empty() {
+            return Err(invalid(
+                field(".value"),
+                "is required and must not be empty",
+            ));
+        }
+        let operation = str_field(t, "operation", || field(".operation"))?
+            .map(|s| lower(s.trim()).into_owned())
+            .filter(|s| !s.is_empty());
+        let explicit_class =
+            str_field(t, "endpoint_class", || field(".endpoint_class"))?.map(|s| lower(s.trim()));
+        let flag = |key: &str| -> Result<bool, IntentError> {
+            match member(t, key) {
+                None | Some(Json::Null) => Ok(false),
+                Some(Json::Bool(b)) => Ok(*b),
+                Some(_) => Err(invalid(field(&format!(".{key}")), "must be true or false")),
+            }
+        };
+        let destructive = flag("destructive")? || flag("destructive_hint")?;
+        let class = explicit_class.as_deref().and_then(EndpointClass::parse);
+        let target = build_target(kind, value, operation, class, destructive, tool, ws)
+            .map_err(|m| invalid(field(".value"), m))?;
+        explicit_json.push(target_json(&target));
+        targets.push(target);
+    }
+    Ok((targets, explicit_json))
+}
+
+/// Mapped targets: derived from `args` by the bundle's tool mappings, kept
+/// together with the explicit ones (an adapter cannot hide a mapped target).
+fn mapped_targets(
+    tables: &Tables,
+    args: &Json<'_>,
+    tool: &str,
+    ws: (Option<&str>, PathReading),
+    targets: &mut Vec<Target>,
+) -> Result<(), IntentError> {
+    let mut values = Vec::new();
+    for mapping in tables.mappings_for(tool) {
+        for entry in mapping {
+            values.clear();
+            select(args, &entry.steps, &entry.steps, &mut values)?;
+            // Counted before any is built: a hostile list of mapped
+            // values costs nothing past the limit.
+            if targets.len() + values.len() > MAX_TARGETS {
                 return Err(invalid(
                     "targets",
                     format!("more than {MAX_TARGETS} targets"),
                 ));
             }
-            for (i, t) in items.iter().enumerate() {
-                let field = |key: &str| format!("targets[{i}]{key}");
-                let Json::Obj(t) = t else {
-                    return Err(invalid(field(""), "must be a JSON object"));
-                };
-                let kind_text = lower(
-                    str_field(t, "kind", || field(".kind"))?
-                        .unwrap_or_default()
-                        .trim(),
-                );
-                let kind = TargetKind::parse(&kind_text).ok_or_else(|| {
-                    invalid(field(".kind"), format!("unknown target kind `{kind_text}`"))
-                })?;
-                let value = str_field(t, "value", || field(".value"))?
-                    .map(str::trim)
-                    .unwrap_or_default();
-                if value.is_empty() {
-                    return Err(invalid(
-                        field(".value"),
-                        "is required and must not be empty",
-                    ));
-                }
-                let operation = str_field(t, "operation", || field(".operation"))?
-                    .map(|s| lower(s.trim()).into_owned())
-                    .filter(|s| !s.is_empty());
-                let explicit_class = str_field(t, "endpoint_class", || field(".endpoint_class"))?
-                    .map(|s| lower(s.trim()));
-                let flag = |key: &str| -> Result<bool, IntentError> {
-                    match member(t, key) {
-                        None | Some(Json::Null) => Ok(false),
-                        Some(Json::Bool(b)) => Ok(*b),
-                        Some(_) => Err(invalid(field(&format!(".{key}")), "must be true or false")),
-                    }
-                };
-                let destructive = flag("destructive")? || flag("destructive_hint")?;
-                let class = explicit_class.as_deref().and_then(EndpointClass::parse);
+            for v in &values {
                 let target = build_target(
-                    kind,
-                    value,
-                    operation,
-                    class,
-                    destructive,
-                    &tool,
-                    (workspace.as_deref(), reading),
+                    entry.kind,
+                    v.trim(),
+                    None,
+                    Some(entry.class),
+                    false,
+                    tool,
+                    ws,
                 )
-                .map_err(|m| invalid(field(".value"), m))?;
-                explicit_json.push(target_json(&target));
+                .map_err(|m| invalid(arg_path_text(&entry.steps), m))?;
                 targets.push(target);
             }
         }
-        Some(_) => return Err(invalid("targets", "must be a list")),
     }
+    Ok(())
+}
 
-    // Mapped targets: derived from `args` by the bundle's tool mappings, kept
-    // together with the explicit ones (an adapter cannot hide a mapped target).
-    if let Some(tables) = tables {
-        let mut values = Vec::new();
-        for mapping in tables.mappings_for(&tool) {
-            for entry in mapping {
-                values.clear();
-                select(args, &entry.steps, &entry.steps, &mut values)?;
-                // Counted before any is built: a hostile list of mapped
-                // values costs nothing past the limit.
-                if targets.len() + values.len() > MAX_TARGETS {
-                    return Err(invalid(
-                        "targets",
-                        format!("more than {MAX_TARGETS} targets"),
-                    ));
-                }
-                for v in &values {
-                    let target = build_target(
-                        entry.kind,
-                        v.trim(),
-                        None,
-                        Some(entry.class),
-                        false,
-                        &tool,
-                        (workspace.as_deref(), reading),
-                    )
-                    .map_err(|m| invalid(arg_path_text(&entry.steps), m))?;
-                    targets.push(target);
-                }
-            }
-        }
-    }
-    targets.sort();
-    targets.dedup();
-
-    // Provenance.
+/// `arg_provenance`: the sources, and each entry's canonical text.
+fn arg_provenance(
+    obj: &[(Cow<'_, str>, Json<'_>)],
+) -> Result<(Vec<ProvenanceSource>, Vec<Vec<u8>>), IntentError> {
     let mut provenance = Vec::new();
     let mut provenance_json: Vec<Vec<u8>> = Vec::new();
-    match member(obj, "arg_provenance") {
-        None | Some(Json::Null) => {}
-        Some(Json::Arr(items)) => {
-            for (i, p) in items.iter().enumerate() {
-                let field = |key: &str| format!("arg_provenance[{i}]{key}");
-                let Json::Obj(p) = p else {
-                    return Err(invalid(field(""), "must be a JSON object"));
-                };
-                let source_text = lower(
-                    str_field(p, "source", || field(".source"))?
-                        .unwrap_or_default()
-                        .trim(),
-                );
-                let source = ProvenanceSource::parse(&source_text).ok_or_else(|| {
-                    invalid(
-                        field(".source"),
-                        format!("unknown provenance source `{source_text}`"),
-                    )
-                })?;
-                let arg_path = str_field(p, "arg_path", || field(".arg_path"))?
-                    .map(str::trim)
-                    .unwrap_or("");
-                provenance.push(source);
-                let mut j = Vec::with_capacity(arg_path.len() + 40);
-                j.extend_from_slice(b"{\"arg_path\":");
-                write_str(&mut j, arg_path);
-                j.extend_from_slice(b",\"source\":");
-                write_str(&mut j, source.as_str());
-                j.push(b'}');
-                provenance_json.push(j);
-            }
-        }
+    let items = match member(obj, "arg_provenance") {
+        None | Some(Json::Null) => return Ok((provenance, provenance_json)),
+        Some(Json::Arr(items)) => items,
         Some(_) => return Err(invalid("arg_provenance", "must be a list")),
-    }
-
-    // Skill provenance.
-    let (skill, skill_raw) = match member(obj, "skill_provenance") {
-        None | Some(Json::Null) => (None, None),
-        Some(raw @ Json::Obj(s)) => {
-            let req = |key: &str| -> Result<&str, IntentError> {
-                let v = str_field(s, key, || format!("skill_provenance.{key}"))?
-                    .map(str::trim)
-                    .unwrap_or("");
-                if v.is_empty() {
-                    return Err(invalid(format!("skill_provenance.{key}"), "is required"));
-                }
-                Ok(v)
-            };
-            let name = lower(req("skill_name")?).into_owned();
-            let publisher = lower(req("publisher")?).into_owned();
-            let source = lower(req("source")?).into_owned();
-            let version = str_field(s, "skill_version", || {
-                "skill_provenance.skill_version".into()
-            })?
+    };
+    for (i, p) in items.iter().enumerate() {
+        let field = |key: &str| format!("arg_provenance[{i}]{key}");
+        let Json::Obj(p) = p else {
+            return Err(invalid(field(""), "must be a JSON object"));
+        };
+        let source_text = lower(
+            str_field(p, "source", || field(".source"))?
+                .unwrap_or_default()
+                .trim(),
+        );
+        let source = ProvenanceSource::parse(&source_text).ok_or_else(|| {
+            invalid(
+                field(".source"),
+                format!("unknown provenance source `{source_text}`"),
+            )
+        })?;
+        let arg_path = str_field(p, "arg_path", || field(".arg_path"))?
             .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned);
-            let digest = match str_field(s, "digest", || "skill_provenance.digest".into())?
-                .map(|d| lower(d.trim()))
-            {
-                None => None,
-                Some(d) if d.is_empty() => None,
-                Some(d) => {
-                    let hex = d.strip_prefix("sha256:").unwrap_or(&d).to_owned();
-                    if hex.len() != 64 || !hex.bytes().all(|c| c.is_ascii_hexdigit()) {
-                        return Err(invalid(
-                            "skill_provenance.digest",
-                            "must be 64 hex digits (optionally prefixed sha256:)",
-                        ));
-                    }
-                    Some(hex)
-                }
-            };
-            let key_id = str_field(s, "signature_key_id", || {
-                "skill_provenance.signature_key_id".into()
-            })?
-            .map(|k| lower(k.trim()).into_owned())
-            .filter(|k| !k.is_empty());
-            let skill = Skill {
-                name,
-                version,
-                publisher,
-                source,
-                digest,
-                key_id,
-            };
-            (Some(skill), Some(raw.to_value()))
-        }
+            .unwrap_or("");
+        provenance.push(source);
+        let mut j = Vec::with_capacity(arg_path.len() + 40);
+        j.extend_from_slice(b"{\"arg_path\":");
+        write_str(&mut j, arg_path);
+        j.extend_from_slice(b",\"source\":");
+        write_str(&mut j, source.as_str());
+        j.push(b'}');
+        provenance_json.push(j);
+    }
+    Ok((provenance, provenance_json))
+}
+
+/// `skill_provenance`, normalized, and as given (copied into traces).
+fn skill_provenance(
+    obj: &[(Cow<'_, str>, Json<'_>)],
+) -> Result<(Option<Skill>, Option<Value>), IntentError> {
+    let (raw, s) = match member(obj, "skill_provenance") {
+        None | Some(Json::Null) => return Ok((None, None)),
+        Some(raw @ Json::Obj(s)) => (raw, s),
         Some(_) => return Err(invalid("skill_provenance", "must be a JSON object")),
     };
+    let req = |key: &str| -> Result<&str, IntentError> {
+        let v = str_field(s, key, || format!("skill_provenance.{key}"))?
+            .map(str::trim)
+            .unwrap_or("");
+        if v.is_empty() {
+            return Err(invalid(format!("skill_provenance.{key}"), "is required"));
+        }
+        Ok(v)
+    };
+    let name = lower(req("skill_name")?).into_owned();
+    let publisher = lower(req("publisher")?).into_owned();
+    let source = lower(req("source")?).into_owned();
+    let version = str_field(s, "skill_version", || {
+        "skill_provenance.skill_version".into()
+    })?
+    .map(str::trim)
+    .filter(|v| !v.is_empty())
+    .map(str::to_owned);
+    let digest = match str_field(s, "digest", || "skill_provenance.digest".into())?
+        .map(|d| lower(d.trim()))
+    {
+        None => None,
+        Some(d) if d.is_empty() => None,
+        Some(d) => {
+            let hex = d.strip_prefix("sha256:").unwrap_or(&d).to_owned();
+            if hex.len() != 64 || !hex.bytes().all(|c| c.is_ascii_hexdigit()) {
+                return Err(invalid(
+                    "skill_provenance.digest",
+                    "must be 64 hex digits (optionally prefixed sha256:)",
+                ));
+            }
+            Some(hex)
+        }
+    };
+    let key_id = str_field(s, "signature_key_id", || {
+        "skill_provenance.signature_key_id".into()
+    })?
+    .map(|k| lower(k.trim()).into_owned())
+    .filter(|k| !k.is_empty());
+    let skill = Skill {
+        name,
+        version,
+        publisher,
+        source,
+        digest,
+        key_id,
+    };
+    Ok((Some(skill), Some(raw.to_value())))
+}
 
-    // The canonical text, written directly in RFC 8785 order (keys sorted).
-    explicit_json.sort_unstable();
-    explicit_json.dedup();
-    provenance_json.sort_unstable();
-    provenance_json.dedup();
+/// The canonical text (RFC 8785) of the normalized intent, written directly
+/// in key order: tool, args, explicit targets and provenance (sorted and
+/// deduplicated), skill provenance, context.
+fn canonical_text(
+    tool: &str,
+    args: &Json<'_>,
+    ctx: &Context,
+    skill: Option<&Skill>,
+    explicit_json: &[Vec<u8>],
+    provenance_json: &[Vec<u8>],
+) -> Vec<u8> {
     let mut c = Vec::with_capacity(256);
     c.extend_from_slice(b"{\"arg_provenance\":");
-    write_joined(&mut c, &provenance_json);
+    write_joined(&mut c, provenance_json);
     c.extend_from_slice(b",\"args\":");
     args.write_canonical(&mut c);
     c.extend_from_slice(b",\"context\":{\"identity\":");
-    write_opt_str(&mut c, identity.as_deref());
+    write_opt_str(&mut c, ctx.identity.as_deref());
     c.extend_from_slice(b",\"risk_class\":");
-    write_str(&mut c, risk.as_str());
+    write_str(&mut c, ctx.risk.as_str());
     c.extend_from_slice(b",\"workspace\":");
-    write_opt_str(&mut c, workspace.as_deref());
+    write_opt_str(&mut c, ctx.workspace.as_deref());
     c.extend_from_slice(b"},\"skill_provenance\":");
-    match &skill {
+    match skill {
         None => c.extend_from_slice(b"null"),
         Some(s) => {
             c.extend_from_slice(b"{\"digest\":");
@@ -491,30 +575,11 @@ fn normalize_as(
         }
     }
     c.extend_from_slice(b",\"targets\":");
-    write_joined(&mut c, &explicit_json);
+    write_joined(&mut c, explicit_json);
     c.extend_from_slice(b",\"tool_name\":");
-    write_str(&mut c, &tool);
+    write_str(&mut c, tool);
     c.push(b'}');
-    let mut digest = String::with_capacity(71);
-    digest.push_str("sha256:");
-    crate::push_hex(&mut digest, &crate::sha256(&c));
-    Ok(Normalized {
-        intent: Intent {
-            tool,
-            risk,
-            identity,
-            workspace,
-            targets,
-            provenance,
-            skill,
-            arg_strings,
-        },
-        digest,
-        canonical: c,
-        warnings,
-        skill_provenance: skill_raw,
-        backslash_reading: None,
-    })
+    c
 }
 
 /// Appends `[a,b,…]` from already-canonical item texts.
