@@ -1,0 +1,156 @@
+"""Shared fixtures: real bundles built and signed by `gaitc` at test time with
+a throw-away key, `gait-run` for the CLI comparison and the sidecar.
+
+The binaries come from $GAITC / $GAIT_RUN, else the workspace's
+target/debug (scripts/test_python.sh builds them first)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any, Dict, Iterator, Tuple
+
+import pytest
+
+import gait
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[2]
+FIXTURES = HERE / "fixtures"
+TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+GAITC = os.environ.get("GAITC", str(TARGET / "debug" / "gaitc"))
+GAIT_RUN = os.environ.get("GAIT_RUN", str(TARGET / "debug" / "gait-run"))
+
+LOW = gait.Context(identity="test-agent", workspace="/workspace", risk_class="low", session_id="sess-1")
+
+
+def run(*cmd: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(list(cmd), input=stdin, capture_output=True, timeout=60, check=False)
+
+
+def build_bundle(policy: Path, out: Path, key: Path) -> Path:
+    p = run(GAITC, "build", str(policy), "-o", str(out), "--key", str(key))
+    assert p.returncode == 0, p.stderr.decode()
+    return out
+
+
+def cli_eval(bundle: Path, trust: Path, intent: Any) -> Tuple[int, Dict[str, Any]]:
+    """`gait-run eval` on an intent (the reference every transport must match)."""
+    text = intent if isinstance(intent, bytes) else (intent.encode() if isinstance(intent, str) else json.dumps(intent).encode())
+    p = run(GAIT_RUN, "eval", "--bundle", str(bundle), "--trust", str(trust), "--intent", "-", stdin=text)
+    return p.returncode, json.loads(p.stdout)
+
+
+@pytest.fixture(scope="session")
+def keys(tmp_path_factory: pytest.TempPathFactory) -> Tuple[Path, Path]:
+    """(private key, public key) made by `gaitc keygen`."""
+    d = tmp_path_factory.mktemp("keys")
+    p = run(GAITC, "keygen", "--out", str(d / "test"))
+    assert p.returncode == 0, p.stderr.decode()
+    return d / "test.key", d / "test.pub"
+
+
+@pytest.fixture(scope="session")
+def bundle(keys: Tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("bundle")
+    return build_bundle(FIXTURES / "agent.gaitpol", d / "agent.gaitb", keys[0])
+
+
+@pytest.fixture(scope="session")
+def trust(keys: Tuple[Path, Path]) -> Path:
+    return keys[1]
+
+
+@pytest.fixture(scope="session")
+def gate(bundle: Path, trust: Path) -> gait.Gate:
+    return gait.Gate.load(bundle, trust=[trust])
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Sidecar:
+    """A `gait-run serve` on a loopback port, stopped at the end."""
+
+    def __init__(self, bundle: Path, trust: Path, token: str | None = None) -> None:
+        env = dict(os.environ)
+        cmd = [GAIT_RUN, "serve", "--bundle", str(bundle), "--trust", str(trust), "--listen", "127.0.0.1:0"]
+        if token:
+            env["GAIT_TEST_TOKEN"] = token
+            cmd += ["--auth-token-env", "GAIT_TEST_TOKEN"]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        self.url = "http://" + json.loads(line)["listening"]
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                with urllib.request.urlopen(self.url + "/healthz", timeout=1) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@pytest.fixture(scope="session")
+def sidecar(bundle: Path, trust: Path) -> Iterator[Sidecar]:
+    s = Sidecar(bundle, trust)
+    yield s
+    s.stop()
+
+
+@pytest.fixture()
+def unavailable_gate() -> gait.Gate:
+    """A gate that cannot decide: a sidecar address where nothing listens."""
+    return gait.Gate.sidecar(f"http://127.0.0.1:{free_port()}", timeout=2.0)
+
+
+class SideEffects:
+    """What the tools really did (each call appends its arguments)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    def count(self, tool: str) -> int:
+        return sum(1 for name, _ in self.calls if name == tool)
+
+
+@pytest.fixture()
+def effects() -> SideEffects:
+    return SideEffects()
+
+
+def assert_same_as_cli(bundle: Path, trust: Path, intent: Any, decision: gait.Decision) -> None:
+    """The decision equals `gait-run eval` on the same intent: verdict, reason
+    codes, intent digest (and the whole result)."""
+    code, result = cli_eval(bundle, trust, intent)
+    assert decision.verdict == result["verdict"]
+    assert decision.reason_codes == result["reason_codes"]
+    assert decision.intent_digest == result["intent_digest"]
+    assert decision.exit_code == code
+    assert decision.result == result
+
+
+def read_records(trace_dir: Path, framework: str) -> list[dict[str, Any]]:
+    folder = trace_dir / framework
+    if not folder.exists():
+        return []
+    return [json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))]
