@@ -200,3 +200,32 @@ def test_guard_never_calls_the_function_on_a_non_allow(gate: gait.Gate, tool: st
         return
     assert out == "ran" and len(calls) == 1
     assert expected.verdict == "allow"
+
+
+def test_arguments_bind_as_python_binds_them(gate: gait.Gate, tmp_path: Path) -> None:
+    calls: List[Any] = []
+
+    @gate.guard("write_file", context=LOW, trace_dir=tmp_path)
+    def write_file(path: str, content: str = "d", *, mode: str = "w") -> None:
+        calls.append((path, content, mode))
+
+    write_file("/workspace/a")
+    write_file("/workspace/b", "c")
+    write_file(path="/workspace/c", mode="x")
+    write_file("/workspace/d", content="e")
+    got = sorted(json.dumps(r["intent"]["args"], sort_keys=True) for r in read_records(tmp_path, "wrapper"))
+    want = sorted(
+        json.dumps(a, sort_keys=True)
+        for a in [
+            {"path": "/workspace/a", "content": "d", "mode": "w"},
+            {"path": "/workspace/b", "content": "c", "mode": "w"},
+            {"path": "/workspace/c", "content": "d", "mode": "x"},
+            {"path": "/workspace/d", "content": "e", "mode": "w"},
+        ]
+    )
+    assert got == want and len(calls) == 4
+    # Calls Python itself would refuse are refused the same way, before the gate.
+    for bad_args, bad_kwargs in [((), {}), (("/workspace/a",), {"path": "/workspace/b"}), (("/workspace/a",), {"bogus": 1}), (("/workspace/a", "c", "x"), {})]:
+        with pytest.raises(TypeError):
+            write_file(*bad_args, **bad_kwargs)
+    assert len(calls) == 4 and len(read_records(tmp_path, "wrapper")) == 4

@@ -170,12 +170,42 @@ class Gate:
             params = list(sig.parameters.values())
             skip = params[0].name if params and params[0].name in ("self", "cls") else None
             var_kw = next((p.name for p in params if p.kind is inspect.Parameter.VAR_KEYWORD), None)
+            # Fast path for the common signature (no positional-only, no
+            # *args/**kwargs): the arguments by name without sig.bind.
+            P = inspect.Parameter
+            plain = all(p.kind in (P.POSITIONAL_OR_KEYWORD, P.KEYWORD_ONLY) for p in params)
+            positional = len([p for p in params if p.kind is P.POSITIONAL_OR_KEYWORD])
+            names = [p.name for p in params]
+            defaults = [p.default for p in params]
+            empty = P.empty
 
-            def build(args: Any, kwargs: Any) -> Dict[str, Any]:
+            def bind(args: Any, kwargs: Any) -> Dict[str, Any]:
+                if plain and len(args) <= positional:
+                    out: Dict[str, Any] = {}
+                    n = len(args)
+                    used = 0
+                    for i, name in enumerate(names):
+                        if i < n:
+                            if name in kwargs:
+                                break  # given twice: let sig.bind raise
+                            out[name] = args[i]
+                        elif name in kwargs:
+                            out[name] = kwargs[name]
+                            used += 1
+                        elif defaults[i] is not empty:
+                            out[name] = defaults[i]
+                        else:
+                            break  # missing: let sig.bind raise
+                    else:
+                        if used == len(kwargs):
+                            return out
                 bound = sig.bind(*args, **kwargs)
                 bound.apply_defaults()
+                return dict(bound.arguments)
+
+            def build(args: Any, kwargs: Any) -> Dict[str, Any]:
                 call_args: Dict[str, Any] = {}
-                for name, value in bound.arguments.items():
+                for name, value in bind(args, kwargs).items():
                     if name == skip:
                         continue
                     if name == var_kw:
@@ -203,47 +233,45 @@ class Gate:
                 except (TypeError, ValueError):
                     return intent, intent
 
-            def record(call_id: str, intent: Any, decision: Optional[Decision], executed: bool, error: Optional[str] = None) -> None:
+            def record(intent: Any, decision: Optional[Decision], executed: bool, error: Optional[str] = None) -> None:
                 if trace_dir is not None:
-                    write_record(trace_dir, "wrapper", call_id, intent, decision, executed, error)
+                    write_record(trace_dir, "wrapper", uuid.uuid4().hex, intent, decision, executed, error)
 
             if inspect.iscoroutinefunction(fn):
 
                 @functools.wraps(fn)
                 async def awrapper(*args: Any, **kwargs: Any) -> Any:
-                    call_id = uuid.uuid4().hex
                     intent, payload = prepare(args, kwargs)
                     try:
                         decision = await gate.aevaluate(payload)
                     except GateUnavailable as e:
-                        record(call_id, intent, None, False, str(e))
+                        record(intent, None, False, str(e))
                         raise
                     if decision.verdict != "allow":
-                        record(call_id, intent, decision, False)
+                        record(intent, decision, False)
                         raise refusal(decision, tool_name)
                     try:
                         return await fn(*args, **kwargs)
                     finally:
-                        record(call_id, intent, decision, True)
+                        record(intent, decision, True)
 
                 return cast(F, awrapper)
 
             @functools.wraps(fn)
             def wrapper(*args: Any, **kwargs: Any) -> Any:
-                call_id = uuid.uuid4().hex
                 intent, payload = prepare(args, kwargs)
                 try:
                     decision = gate.evaluate(payload)
                 except GateUnavailable as e:
-                    record(call_id, intent, None, False, str(e))
+                    record(intent, None, False, str(e))
                     raise
                 if decision.verdict != "allow":
-                    record(call_id, intent, decision, False)
+                    record(intent, decision, False)
                     raise refusal(decision, tool_name)
                 try:
                     return fn(*args, **kwargs)
                 finally:
-                    record(call_id, intent, decision, True)
+                    record(intent, decision, True)
 
             return cast(F, wrapper)
 
