@@ -1,10 +1,12 @@
 """Shared by the examples: builds and signs agent.gaitpol with a throw-away
-key (gaitc from $GAITC, else PATH, else the checkout's target/debug) and
-returns (bundle, public key). In production you ship a bundle built by your
-release pipeline and the release public key instead."""
+key (gaitc from $GAITC, else PATH, else the checkout's target/debug or
+target/release) and returns (bundle, public key), in a temporary folder
+removed when the example exits. In production you ship a bundle built by
+your release pipeline and the release public key instead."""
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import subprocess
@@ -19,14 +21,17 @@ def gaitc() -> str:
     found = os.environ.get("GAITC") or shutil.which("gaitc")
     if found:
         return found
-    local = HERE.parents[1] / "target" / "debug" / "gaitc"
-    if local.exists():
-        return str(local)
+    target = Path(os.environ.get("CARGO_TARGET_DIR") or HERE.parents[1] / "target")
+    for profile in ("debug", "release"):
+        local = target / profile / "gaitc"
+        if local.exists():
+            return str(local)
     raise SystemExit("gaitc not found: set GAITC or put it on PATH (cargo build -p gaitc)")
 
 
 def build() -> Tuple[Path, Path]:
     work = Path(tempfile.mkdtemp(prefix="gait-example-"))
+    atexit.register(shutil.rmtree, work, True)
     subprocess.run([gaitc(), "keygen", "--out", str(work / "release")], check=True, capture_output=True)
     bundle = work / "agent.gaitb"
     subprocess.run(

@@ -2,11 +2,12 @@
 //!
 //! This module decides nothing itself. A bundle is loaded and verified by
 //! `gait_run::bundle` exactly as `gait-run verify` / `eval` load it (the same
-//! `verify_options` and `read_verified`), and every decision is
-//! `gait_run::gate::eval_summarized`: intent bytes in, the result JSON bytes
-//! (identical to `gait-run eval`'s result) and its summary out. The GIL is
-//! released while the runtime decides, so decisions run in parallel on
-//! several threads.
+//! `verify_options` and `read_verified`), and every decision is the
+//! runtime's gate entry: intent bytes in, the result JSON bytes (identical to
+//! `gait-run eval`'s result) and its summary out. Every call into
+//! `gait_run::gate` is in one private function, [`run_gate`], so the module
+//! follows that entry wherever it moves. The GIL is released while the
+//! runtime decides, so decisions run in parallel on several threads.
 //!
 //! What the module adds is the Python side of the boundary: turning a Python
 //! value into the intent's JSON text (strict: only what JSON can hold, depth
@@ -16,7 +17,6 @@
 //! decision that the long-running sidecar does too.
 
 use gait_run::bundle::{self, Rejection, Verified, VerifyOptions};
-use gait_run::gate::{self, EvalOptions, Outcome, Summary};
 use gait_run::normalize::{IntentError, MAX_INTENT_BYTES};
 use gait_run::tables::Scratch;
 use pyo3::exceptions::{PyException, PyTypeError, PyValueError};
@@ -52,13 +52,78 @@ type Answer<'py> = (
     Option<String>,
 );
 
-fn answer<'py>(py: Python<'py>, out: &[u8], s: Summary) -> Answer<'py> {
+/// What is put to the runtime's gate.
+enum GateInput<'a> {
+    /// Intent JSON text, decided against a verified bundle.
+    Intent {
+        bundle: &'a Verified,
+        text: &'a [u8],
+        decision_timeout: Option<Duration>,
+    },
+    /// A Python value that cannot be written as JSON: the runtime's
+    /// invalid-intent result (field `intent`, this message, no policy).
+    Unencodable(&'a str),
+}
+
+/// What the runtime's gate answered: the result JSON bytes and the part of
+/// its summary Python needs.
+struct Decided {
+    result: Vec<u8>,
+    exit: i32,
+    verdict: &'static str,
+    reason_codes: Vec<String>,
+    intent_digest: Option<String>,
+}
+
+/// The one place this module calls into `gait_run::gate`. A decision never
+/// fails here: every error inside the runtime is a `block` result.
+fn run_gate(input: GateInput<'_>) -> Decided {
+    use gait_run::gate;
+    let mut out = Vec::with_capacity(768);
+    let s = match input {
+        GateInput::Intent {
+            bundle,
+            text,
+            decision_timeout,
+        } => {
+            let opts = gate::EvalOptions {
+                decision_timeout,
+                ..Default::default()
+            };
+            SCRATCH.with(|s| match s.try_borrow_mut() {
+                Ok(mut scratch) => {
+                    gate::eval_summarized(bundle, text, &opts, &mut scratch, &mut out)
+                }
+                Err(_) => {
+                    gate::eval_summarized(bundle, text, &opts, &mut Scratch::default(), &mut out)
+                }
+            })
+        }
+        GateInput::Unencodable(message) => {
+            let err = IntentError {
+                field: "intent".into(),
+                message: message.to_owned(),
+                code: None,
+            };
+            gate::write_outcome(&mut out, gate::invalid_intent(&err, None))
+        }
+    };
+    Decided {
+        result: out,
+        exit: s.exit,
+        verdict: s.verdict.as_str(),
+        reason_codes: s.reason_codes,
+        intent_digest: s.intent_digest,
+    }
+}
+
+fn answer(py: Python<'_>, d: Decided) -> Answer<'_> {
     (
-        PyBytes::new(py, out),
-        s.exit,
-        s.verdict.as_str(),
-        s.reason_codes,
-        s.intent_digest,
+        PyBytes::new(py, &d.result),
+        d.exit,
+        d.verdict,
+        d.reason_codes,
+        d.intent_digest,
     )
 }
 
@@ -84,28 +149,20 @@ impl NativeGate {
         }
     }
 
-    fn opts(&self) -> EvalOptions {
-        EvalOptions {
-            decision_timeout: self.decision_timeout,
-            ..Default::default()
-        }
-    }
-
     /// One decision on intent text, without the GIL.
-    fn decide(&self, py: Python<'_>, text: &[u8]) -> Result<(Vec<u8>, Summary), Rejection> {
+    fn decide(&self, py: Python<'_>, text: &[u8]) -> Result<Decided, Rejection> {
         let b = self.bundle();
-        let opts = self.opts();
+        let decision_timeout = self.decision_timeout;
         py.detach(|| {
             // Past its not_after the bundle decides nothing (as in `serve`).
             if let Some(rej) = b.info.expired_at(gait_run::time::now().0) {
                 return Err(rej);
             }
-            let mut out = Vec::with_capacity(768);
-            let s = SCRATCH.with(|s| match s.try_borrow_mut() {
-                Ok(mut scratch) => gate::eval_summarized(&b, text, &opts, &mut scratch, &mut out),
-                Err(_) => gate::eval_summarized(&b, text, &opts, &mut Scratch::default(), &mut out),
-            });
-            Ok((out, s))
+            Ok(run_gate(GateInput::Intent {
+                bundle: &b,
+                text,
+                decision_timeout,
+            }))
         })
     }
 }
@@ -191,7 +248,7 @@ impl NativeGate {
             }
         };
         match decided {
-            Ok((out, s)) => Ok(answer(py, &out, s)),
+            Ok(d) => Ok(answer(py, d)),
             Err(rej) => Err(rejected_err(&rej)),
         }
     }
@@ -209,17 +266,7 @@ fn policy_dict<'py>(py: Python<'py>, b: &Verified) -> PyResult<Bound<'py, PyDict
 }
 
 fn invalid<'py>(py: Python<'py>, message: &str) -> Answer<'py> {
-    let o: Outcome = gate::invalid_intent(
-        &IntentError {
-            field: "intent".into(),
-            message: message.to_owned(),
-            code: None,
-        },
-        None,
-    );
-    let mut out = Vec::new();
-    let s = gate::write_outcome(&mut out, o);
-    answer(py, &out, s)
+    answer(py, run_gate(GateInput::Unencodable(message)))
 }
 
 /// The runtime's result for an intent that cannot be written as JSON

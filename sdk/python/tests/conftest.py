@@ -18,6 +18,7 @@ from typing import Any, Dict, Iterator, Tuple
 import pytest
 
 import gait
+from gait._trace import record_name
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
@@ -80,9 +81,9 @@ def free_port() -> int:
 class Sidecar:
     """A `gait-run serve` on a loopback port, stopped at the end."""
 
-    def __init__(self, bundle: Path, trust: Path, token: str | None = None) -> None:
+    def __init__(self, bundle: Path, trust: Path, token: str | None = None, port: int = 0) -> None:
         env = dict(os.environ)
-        cmd = [GAIT_RUN, "serve", "--bundle", str(bundle), "--trust", str(trust), "--listen", "127.0.0.1:0"]
+        cmd = [GAIT_RUN, "serve", "--bundle", str(bundle), "--trust", str(trust), "--listen", f"127.0.0.1:{port}"]
         if token:
             env["GAIT_TEST_TOKEN"] = token
             cmd += ["--auth-token-env", "GAIT_TEST_TOKEN"]
@@ -90,6 +91,7 @@ class Sidecar:
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
         self.url = "http://" + json.loads(line)["listening"]
+        self.port = int(self.url.rsplit(":", 1)[1])
         deadline = time.monotonic() + 10
         while True:
             try:
@@ -149,8 +151,30 @@ def assert_same_as_cli(bundle: Path, trust: Path, intent: Any, decision: gait.De
     assert decision.result == result
 
 
+RECORD_FIELDS = {"framework", "tool_call_id", "intent", "result", "executed"}
+
+
 def read_records(trace_dir: Path, framework: str) -> list[dict[str, Any]]:
+    """The decision records of `<trace_dir>/<framework>/`, each checked: it
+    is named after its tool call id, holds exactly the record's fields (and
+    `error` only when the gate was unavailable: no result), names this
+    framework, and holds the result as `gait-run eval` prints it."""
     folder = trace_dir / framework
     if not folder.exists():
         return []
-    return [json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))]
+    records = []
+    for p in sorted(folder.iterdir()):
+        assert p.suffix == ".json" and not p.name.startswith("."), f"stray file {p}"
+        rec = json.loads(p.read_text())
+        extra = {"error"} if rec.get("result") is None else set()
+        assert set(rec) == RECORD_FIELDS | extra, (p, sorted(rec))
+        assert rec["framework"] == framework
+        assert p.name == record_name(rec["tool_call_id"])
+        assert isinstance(rec["executed"], bool)
+        assert isinstance(rec["intent"], dict) and isinstance(rec["intent"].get("tool_name"), str)
+        if rec["result"] is not None:
+            assert rec["result"]["schema_id"] == "gait.gate.result"
+        else:
+            assert rec["executed"] is False and isinstance(rec["error"], str)
+        records.append(rec)
+    return records

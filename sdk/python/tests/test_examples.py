@@ -18,13 +18,15 @@ FRAMEWORK_DIR = {"wrapper": "wrapper", "langchain": "langchain", "openai_agents"
 
 @pytest.mark.parametrize("name", sorted(FRAMEWORK_DIR))
 def test_example_runs(name: str, tmp_path: Path) -> None:
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
     p = subprocess.run(
         [sys.executable, str(EXAMPLES / name / "example.py")],
         cwd=tmp_path,
         capture_output=True,
         text=True,
         timeout=120,
-        env={"GAITC": GAITC, "PATH": "/usr/bin:/bin"},
+        env={"GAITC": GAITC, "PATH": "/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE": "1", "TMPDIR": str(tmp)},
         check=False,
     )
     assert p.returncode == 0, p.stderr
@@ -36,3 +38,7 @@ def test_example_runs(name: str, tmp_path: Path) -> None:
         ("block", False),
         ("require_approval", False),
     ]
+    # The throw-away key and bundle are removed at exit; nothing is written
+    # into the examples' folder.
+    assert list(tmp.iterdir()) == []
+    assert not list(EXAMPLES.rglob("__pycache__"))

@@ -390,15 +390,24 @@ def test_sidecar_token_is_sent_and_required(bundle: Path, trust: Path) -> None:
 
 
 def test_sidecar_keeps_deciding_after_a_restart_on_the_same_port(bundle: Path, trust: Path) -> None:
-    """A kept-alive connection the server closed is replaced, not an error."""
+    """A kept-alive connection the server closed is replaced, not an error;
+    while nothing listens the gate is unavailable (never an allow)."""
     s = Sidecar(bundle, trust)
     g = gait.Gate.sidecar(s.url)
     try:
         assert g.evaluate(WRITE_OK).verdict == "allow"
     finally:
         s.stop()
-    with pytest.raises(gait.GateUnavailable):
+    # Restarted on the same port: the kept-alive connection is dead.
+    again = Sidecar(bundle, trust, port=s.port)
+    try:
+        assert g.evaluate(WRITE_OK).verdict == "allow"
+        assert g.evaluate(WRITE_ETC).reason_codes == ["secret_path_access"]
+    finally:
+        again.stop()
+    with pytest.raises(gait.GateUnavailable) as e:
         g.evaluate(WRITE_OK)
+    assert e.value.code == "sidecar_unreachable"
 
 
 def test_encode_intent_matches_json_and_refuses_what_json_cannot_hold() -> None:
