@@ -16,4 +16,4 @@ export GAIT_RUN="$TARGET/debug/gait-run"
 export PYTHONDONTWRITEBYTECODE=1
 cd sdk/python
 # -p no:cacheprovider: nothing written into the source tree.
-timeout 1200 "$TARGET/adapters/venv/bin/python" -m pytest -q -p no:cacheprovider tests/ "$@"
+timeout 600 "$TARGET/adapters/venv/bin/python" -m pytest -q -p no:cacheprovider tests/ "$@"
