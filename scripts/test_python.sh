@@ -14,6 +14,8 @@ TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 export GAITC="$TARGET/debug/gaitc"
 export GAIT_RUN="$TARGET/debug/gait-run"
 export PYTHONDONTWRITEBYTECODE=1
+# Hypothesis's own cache (not an example database: conftest.py turns that off).
+export HYPOTHESIS_STORAGE_DIRECTORY="$TARGET/adapters/hypothesis"
 cd sdk/python
 # -p no:cacheprovider: nothing written into the source tree.
 timeout 600 "$TARGET/adapters/venv/bin/python" -m pytest -q -p no:cacheprovider tests/ "$@"

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, Tuple
 
 import pytest
+from hypothesis import settings
 
 import gait
 from gait._trace import record_name
@@ -26,6 +27,10 @@ FIXTURES = HERE / "fixtures"
 TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
 GAITC = os.environ.get("GAITC", str(TARGET / "debug" / "gaitc"))
 GAIT_RUN = os.environ.get("GAIT_RUN", str(TARGET / "debug" / "gait-run"))
+
+# No example database: the tests write nothing into the source tree.
+settings.register_profile("gait", database=None)
+settings.load_profile("gait")
 
 LOW = gait.Context(identity="test-agent", workspace="/workspace", risk_class="low", session_id="sess-1")
 

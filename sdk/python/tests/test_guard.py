@@ -185,21 +185,29 @@ def test_guard_never_calls_the_function_on_a_non_allow(gate: gait.Gate, tool: st
         calls.append(path)
         return "ran"
 
+    @gate.guard(tool, context=context)
+    async def afn(path: Any, extra: Any = None) -> str:
+        calls.append(path)
+        return "ran"
+
     # The gate's own answer on the same intent, built independently.
     intent = gait.intent_for(tool, {"path": path, "extra": extra}, context)
     intent["args"] = jsonable(intent["args"])
     expected = gate.evaluate(intent)
     event(f"verdict {expected.verdict}")
-    try:
-        out = fn(path, extra=extra)
-    except gait.NotAllowed as e:
-        assert calls == []
-        assert e.decision.verdict != "allow"
-        assert e.decision.verdict == expected.verdict
-        assert isinstance(e, gait.ApprovalRequired) == (e.decision.verdict == "require_approval")
-        return
-    assert out == "ran" and len(calls) == 1
-    assert expected.verdict == "allow"
+    for call in (lambda: fn(path, extra=extra), lambda: asyncio.run(afn(path, extra=extra))):
+        calls.clear()
+        try:
+            out = call()
+        except gait.NotAllowed as e:
+            assert calls == []
+            assert e.decision.verdict != "allow"
+            assert e.decision.verdict == expected.verdict
+            assert e.decision.reason_codes == expected.reason_codes
+            assert isinstance(e, gait.ApprovalRequired) == (e.decision.verdict == "require_approval")
+            continue
+        assert out == "ran" and len(calls) == 1
+        assert expected.verdict == "allow"
 
 
 def test_arguments_bind_as_python_binds_them(gate: gait.Gate, tmp_path: Path) -> None:
