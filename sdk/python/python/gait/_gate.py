@@ -49,7 +49,7 @@ def _encode(intent: Any) -> Union[bytes, Decision]:
     """The intent's text, or the runtime's invalid-intent decision for a
     value that JSON cannot hold (the same in every transport)."""
     try:
-        return cast(bytes, _native.encode_intent(intent))
+        return _native.encode_intent(intent)
     except (TypeError, ValueError, UnicodeError) as e:
         return Decision._native(_native.invalid_intent(str(e)))
 
@@ -290,7 +290,7 @@ class _InProcessGate(Gate):
         decision_timeout_ms: Optional[int],
     ) -> None:
         if isinstance(trust, (str, bytes, os.PathLike)):
-            trust = [trust]  # type: ignore[list-item]
+            trust = [trust]
         try:
             self._gate = _native.NativeGate(
                 os.fspath(bundle), [os.fspath(t) for t in trust], pin, min_revision, decision_timeout_ms
@@ -322,14 +322,14 @@ class _InProcessGate(Gate):
 
     def reload(self) -> Dict[str, Any]:
         try:
-            return cast(Dict[str, Any], self._gate.reload())
+            return self._gate.reload()
         except _native.BundleRejected as e:
             code, message = e.args
             raise GateUnavailable(message, code) from None
 
     @property
     def policy(self) -> Dict[str, Any]:
-        return cast(Dict[str, Any], self._gate.policy())
+        return self._gate.policy()
 
 
 class _SidecarGate(Gate):
@@ -453,7 +453,7 @@ class _SubprocessGate(Gate):
         decision_timeout_ms: Optional[int],
     ) -> None:
         if isinstance(trust, (str, bytes, os.PathLike)):
-            trust = [trust]  # type: ignore[list-item]
+            trust = [trust]
         common: List[str] = ["--bundle", os.fspath(bundle)]
         for t in trust:
             common += ["--trust", os.fspath(t)]

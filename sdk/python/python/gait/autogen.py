@@ -51,7 +51,7 @@ def _refusal(decision: Optional[Decision], error: Optional[GateUnavailable]) -> 
     return f"gait: the tool call was not run: verdict={decision.verdict} reasons={reasons}"
 
 
-class GatedWorkbench(StaticStreamWorkbench):  # type: ignore[misc]
+class GatedWorkbench(StaticStreamWorkbench):  # type: ignore[misc,unused-ignore]
     """A ``StaticWorkbench`` that asks the gate before every tool call."""
 
     def __init__(
@@ -129,7 +129,7 @@ class GatedWorkbench(StaticStreamWorkbench):  # type: ignore[misc]
             self._ran(record_id, intent, decision)
 
 
-class GaitInterventionHandler(DefaultInterventionHandler):  # type: ignore[misc]
+class GaitInterventionHandler(DefaultInterventionHandler):  # type: ignore[misc,unused-ignore]
     """Drops every ``FunctionCall`` message the gate does not allow."""
 
     def __init__(self, gate: Gate, context: Optional[Context] = None, trace_dir: Optional[PathLike] = None) -> None:

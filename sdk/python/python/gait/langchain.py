@@ -58,7 +58,7 @@ def refusal_text(decision: Optional[Decision], error: Optional[GateUnavailable] 
     return f"gait: the tool call was not run: verdict={decision.verdict} reasons={reasons}"
 
 
-class GaitMiddleware(AgentMiddleware):  # type: ignore[misc]
+class GaitMiddleware(AgentMiddleware):  # type: ignore[misc,unused-ignore]
     """Gates every tool call of a LangChain v1 agent."""
 
     def __init__(
