@@ -3,7 +3,7 @@
 # are tested against into one project-local venv, pinned:
 #
 #   target/adapters/venv     (under $CARGO_TARGET_DIR if set)
-#     maturin, pytest, hypothesis                 sdk/python/requirements/adapters.txt
+#     maturin, pytest, hypothesis, mypy           sdk/python/requirements/adapters.txt
 #     langchain, openai-agents, autogen-*         (every dependency pinned by adapters.lock)
 #     gait (sdk/python, built by maturin --release over the runtime crate)
 #
