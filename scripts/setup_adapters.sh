@@ -3,8 +3,9 @@
 # are tested against into one project-local venv, pinned:
 #
 #   target/adapters/venv     (under $CARGO_TARGET_DIR if set)
-#     maturin, pytest, hypothesis, mypy           sdk/python/requirements/adapters.txt
-#     langchain, openai-agents, autogen-*         (every dependency pinned by adapters.lock)
+#     maturin, pytest, hypothesis, mypy, jsonschema,
+#     langchain, openai-agents, autogen-*         sdk/python/requirements/adapters.txt
+#                                                 (every dependency pinned by adapters.lock)
 #     gait (sdk/python, built by maturin --release over the runtime crate)
 #
 # Idempotent: the requirements are installed again only when the pin files or

@@ -17,6 +17,8 @@ from typing import Any, Dict, Iterator, Tuple
 
 import pytest
 from hypothesis import settings
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
 
 import gait
 from gait._trace import record_name
@@ -157,13 +159,28 @@ def assert_same_as_cli(bundle: Path, trust: Path, intent: Any, decision: gait.De
 
 
 RECORD_FIELDS = {"framework", "tool_call_id", "intent", "result", "executed"}
+SCHEMAS = ROOT / "schemas" / "v1"
+
+
+def _validator(name: str) -> Draft202012Validator:
+    """A validator for schemas/v1/NAME, with the other schemas resolvable
+    by their $id."""
+    schemas = [json.loads(p.read_text()) for p in sorted(SCHEMAS.glob("*.schema.json"))]
+    registry: Registry = Registry().with_resources((s["$id"], Resource.from_contents(s)) for s in schemas)
+    schema = json.loads((SCHEMAS / name).read_text())
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema, registry=registry)
+
+
+RECORD_SCHEMA = _validator("decision_record.schema.json")
 
 
 def read_records(trace_dir: Path, framework: str) -> list[dict[str, Any]]:
     """The decision records of `<trace_dir>/<framework>/`, each checked: it
     is named after its tool call id, holds exactly the record's fields (and
     `error` only when the gate was unavailable: no result), names this
-    framework, and holds the result as `gait-run eval` prints it."""
+    framework, holds the result as `gait-run eval` prints it, and validates
+    against schemas/v1/decision_record.schema.json."""
     folder = trace_dir / framework
     if not folder.exists():
         return []
@@ -171,6 +188,8 @@ def read_records(trace_dir: Path, framework: str) -> list[dict[str, Any]]:
     for p in sorted(folder.iterdir()):
         assert p.suffix == ".json" and not p.name.startswith("."), f"stray file {p}"
         rec = json.loads(p.read_text())
+        errors = [f"{e.message} at {list(e.absolute_path)}" for e in RECORD_SCHEMA.iter_errors(rec)]
+        assert errors == [], (p, errors)
         extra = {"error"} if rec.get("result") is None else set()
         assert set(rec) == RECORD_FIELDS | extra, (p, sorted(rec))
         assert rec["framework"] == framework

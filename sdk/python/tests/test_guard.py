@@ -237,3 +237,29 @@ def test_arguments_bind_as_python_binds_them(gate: gait.Gate, tmp_path: Path) ->
         with pytest.raises(TypeError):
             write_file(*bad_args, **bad_kwargs)
     assert len(calls) == 4 and len(read_records(tmp_path, "wrapper")) == 4
+
+
+def test_the_record_schema_accepts_real_records_and_rejects_wrong_ones(gate: gait.Gate, tmp_path: Path) -> None:
+    """schemas/v1/decision_record.schema.json, which read_records applies to
+    every record the tests read, can fail."""
+    from conftest import RECORD_SCHEMA
+
+    calls: List[Any] = []
+    tools = make_tools(gate, calls, tmp_path)
+    tools["write_file"]("/workspace/a.txt")
+    with pytest.raises(gait.Blocked):
+        tools["write_file"]("/etc/passwd")
+    allowed, blocked = sorted(read_records(tmp_path, "wrapper"), key=lambda r: r["result"]["verdict"])
+    assert allowed["executed"] is True and blocked["executed"] is False
+    wrong = [
+        {**blocked, "executed": True},  # a refused call that ran
+        {**allowed, "result": None},  # no result and no error
+        {**allowed, "error": "x"},  # an error beside a result
+        {**allowed, "framework": "crewai"},
+        {**allowed, "extra": 1},
+        {**allowed, "result": {**allowed["result"], "verdict": "maybe"}},
+        {k: v for k, v in allowed.items() if k != "tool_call_id"},
+    ]
+    for rec in wrong:
+        assert not RECORD_SCHEMA.is_valid(rec), rec
+    assert RECORD_SCHEMA.is_valid({**blocked, "result": None, "error": "gate unavailable"})
