@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as README.md's second command and .ci/run run it.
 # Test peers (npm, PyPI, Debian packages) are installed into project-local
-# folders (.local/, editors/vscode/node_modules) by the scripts below, once;
-# later runs reuse them.
+# folders (.local/, editors/vscode/node_modules, target/adapters/venv) by the
+# scripts below, once; later runs reuse them.
 #
 #   1. cargo test                         unit, snapshot, conformance, differential,
 #                                         bundle, CLI, fail-closed, sidecar (real HTTP),
@@ -13,6 +13,9 @@
 #   2b. adversarial latency               hostile intents (command lines, paths, URLs, targets)
 #                                         decided within 10 ms or refused; none times out
 #   3. mcp-proxy against real peers       npm filesystem server + mcp Python SDK
+#   3b. the gait Python package           scripts/setup_adapters.sh (venv in target/adapters,
+#                                         pinned: maturin build, LangChain, OpenAI Agents,
+#                                         AutoGen), then pytest over sdk/python/tests
 #   4. sidecar load and fault smoke       wrk mix of valid/invalid/oversize requests:
 #                                         no allow for a bad request, no crash
 #   5. editors                            VS Code grammar tests, headless Neovim e2e
@@ -35,6 +38,9 @@ bash scripts/check_adversarial.sh
 
 step "mcp-proxy against the real MCP filesystem server (npm), driven by the mcp Python SDK (PyPI)"
 bash scripts/test_mcp_proxy.sh
+
+step "the gait Python package: transports over the conformance corpus, guard, LangChain / OpenAI Agents / AutoGen with their offline fake models, examples"
+bash scripts/test_python.sh
 
 step "sidecar load and fault smoke (wrk, 3 s)"
 bash scripts/load_sidecar.sh 3 >/dev/null

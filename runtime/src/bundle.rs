@@ -398,6 +398,51 @@ impl Unverified<'_> {
     }
 }
 
+/// The verification options that `--trust FILE…`, `--pin` and
+/// `--min-revision` ask for (key files read, the pin checked for form), as
+/// `gait-run verify` and every other front end (the `gait` Python package
+/// too) builds them. An error names the bad input. With no trusted key the
+/// bundle is refused unless `insecure_skip_verify` (tests only).
+pub fn verify_options(
+    trust: &[std::path::PathBuf],
+    pin: Option<&str>,
+    min_revision: Option<u32>,
+    insecure_skip_verify: bool,
+) -> Result<VerifyOptions, String> {
+    let mut keys = Vec::new();
+    for p in trust {
+        keys.push(PublicKey::read(p).map_err(|e| e.to_string())?);
+    }
+    if keys.is_empty() && !insecure_skip_verify {
+        return Err("no --trust key given: refusing to accept an unverified bundle (add --trust PUBFILE, or --insecure-skip-verify for tests)".into());
+    }
+    if let Some(pin) = pin {
+        let hex = pin.strip_prefix("sha256:").unwrap_or("");
+        if hex.len() != 64 || !hex.bytes().all(|c| c.is_ascii_hexdigit()) {
+            return Err(format!(
+                "--pin must be sha256: followed by 64 hex digits, got `{pin}`"
+            ));
+        }
+    }
+    Ok(VerifyOptions {
+        trust: keys,
+        pin: pin.map(str::to_owned),
+        min_revision,
+        now: crate::time::now().0,
+        insecure_skip_verify,
+    })
+}
+
+/// Reads a bundle file and verifies it completely ([`verify`]); an
+/// unreadable file is `bundle_malformed`.
+pub fn read_verified(path: &std::path::Path, opts: &VerifyOptions) -> Result<Verified, Rejection> {
+    let bytes = std::fs::read(path).map_err(|e| Rejection {
+        code: RejectCode::Malformed,
+        message: format!("cannot read {}: {e}", path.display()),
+    })?;
+    verify(&bytes, opts)
+}
+
 /// Verifies a bundle completely and loads its tables.
 ///
 /// Order: structure and format, payload digest, signatures (unsigned,

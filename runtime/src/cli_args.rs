@@ -3,8 +3,7 @@
 //! verification options they make, and reading + verifying a bundle file.
 
 use clap::Args;
-use gait_run::bundle::{self, RejectCode, Rejection, Verified, VerifyOptions};
-use gait_run::keys::PublicKey;
+use gait_run::bundle::{self, Rejection, Verified, VerifyOptions};
 use std::path::{Path, PathBuf};
 
 #[derive(Args, Debug, Clone)]
@@ -44,36 +43,16 @@ impl DeadlineArgs {
 /// The verification options the trust flags ask for (keys read, pin checked
 /// for form); an error is a usage error (exit 6).
 pub fn options(t: &TrustArgs) -> Result<VerifyOptions, String> {
-    let mut trust = Vec::new();
-    for p in &t.trust {
-        trust.push(PublicKey::read(p).map_err(|e| e.to_string())?);
-    }
-    if trust.is_empty() && !t.insecure_skip_verify {
-        return Err("no --trust key given: refusing to accept an unverified bundle (add --trust PUBFILE, or --insecure-skip-verify for tests)".into());
-    }
-    if let Some(pin) = &t.pin {
-        let hex = pin.strip_prefix("sha256:").unwrap_or("");
-        if hex.len() != 64 || !hex.bytes().all(|c| c.is_ascii_hexdigit()) {
-            return Err(format!(
-                "--pin must be sha256: followed by 64 hex digits, got `{pin}`"
-            ));
-        }
-    }
-    Ok(VerifyOptions {
-        trust,
-        pin: t.pin.clone(),
-        min_revision: t.min_revision,
-        now: gait_run::time::now().0,
-        insecure_skip_verify: t.insecure_skip_verify,
-    })
+    bundle::verify_options(
+        &t.trust,
+        t.pin.as_deref(),
+        t.min_revision,
+        t.insecure_skip_verify,
+    )
 }
 
 /// Reads a bundle file and verifies it completely; an unreadable file is
 /// `bundle_malformed`.
 pub fn read_verified(path: &Path, opts: &VerifyOptions) -> Result<Verified, Rejection> {
-    let bytes = std::fs::read(path).map_err(|e| Rejection {
-        code: RejectCode::Malformed,
-        message: format!("cannot read {}: {e}", path.display()),
-    })?;
-    bundle::verify(&bytes, opts)
+    bundle::read_verified(path, opts)
 }

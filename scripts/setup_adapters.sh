@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Installs the `gait` Python package and the agent frameworks its adapters
+# are tested against into one project-local venv, pinned:
+#
+#   target/adapters/venv     (under $CARGO_TARGET_DIR if set)
+#     maturin, pytest, hypothesis, mypy, jsonschema,
+#     langchain, openai-agents, autogen-*         sdk/python/requirements/adapters.txt
+#                                                 (every dependency pinned by adapters.lock)
+#     gait (sdk/python, built by maturin --release over the runtime crate)
+#
+# Idempotent: the requirements are installed again only when the pin files or
+# the Python change, the package is rebuilt only when its sources (sdk/python,
+# runtime/, Cargo.lock) change; a second run installs nothing new.
+# Needs Python >= 3.11 (langchain 1.x) with venv, and cargo. Set PYTHON to
+# choose the interpreter.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
+BASE="$TARGET/adapters"
+VENV="$BASE/venv"
+PY="${PYTHON:-python3}"
+REQ="sdk/python/requirements/adapters.txt"
+LOCK="sdk/python/requirements/adapters.lock"
+
+if ! "$PY" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)'; then
+  echo "setup_adapters: needs Python >= 3.11 (found $("$PY" --version 2>&1))" >&2
+  exit 1
+fi
+installed=()
+
+if [ ! -x "$VENV/bin/python" ]; then
+  mkdir -p "$BASE"
+  "$PY" -m venv "$VENV"
+  installed+=("venv")
+fi
+
+# 1. The pinned requirements.
+req_stamp="$( (cat "$REQ" "$LOCK"; "$VENV/bin/python" --version) | sha256sum | cut -d' ' -f1)"
+if [ "$(cat "$VENV/.gait-requirements" 2>/dev/null || true)" != "$req_stamp" ]; then
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REQ" -c "$LOCK"
+  echo "$req_stamp" > "$VENV/.gait-requirements"
+  installed+=("requirements ($(grep -cvE '^(#|$)' "$REQ") pinned, $(grep -cvE '^(#|$)' "$LOCK") in the lock)")
+fi
+
+# 2. The package, built from this checkout.
+pkg_stamp="$( (find sdk/python/src sdk/python/python runtime/src -type f -print0 | sort -z | xargs -0 sha256sum;
+               sha256sum sdk/python/Cargo.toml sdk/python/pyproject.toml runtime/Cargo.toml Cargo.toml Cargo.lock) \
+             | sha256sum | cut -d' ' -f1)"
+if [ "$(cat "$VENV/.gait-package" 2>/dev/null || true)" != "$pkg_stamp" ] \
+   || ! "$VENV/bin/python" -c 'import gait._native' 2>/dev/null; then
+  WHEELS="$BASE/wheels"
+  rm -rf "$WHEELS"
+  "$VENV/bin/maturin" build --quiet --release --manifest-path sdk/python/Cargo.toml \
+    --interpreter "$VENV/bin/python" --out "$WHEELS" >&2
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps --force-reinstall "$WHEELS"/gait-*.whl
+  echo "$pkg_stamp" > "$VENV/.gait-package"
+  installed+=("gait (built from sdk/python)")
+fi
+
+if [ "${#installed[@]}" -eq 0 ]; then
+  echo "setup_adapters: $VENV is up to date (nothing installed)"
+else
+  echo "setup_adapters: installed into $VENV: ${installed[*]}"
+fi

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The `gait` Python package and its LangChain, OpenAI Agents and AutoGen
+# adapters: installs them (scripts/setup_adapters.sh, idempotent: a venv in
+# target/adapters/venv), builds gaitc and gait-run (the tests build and sign
+# their bundles with gaitc and compare every decision with `gait-run eval`),
+# type-checks the package (mypy --strict), then runs pytest over
+# sdk/python/tests. Exits non-zero on any failure;
+# pytest's summary line is the last line of its output.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+bash scripts/setup_adapters.sh
+cargo build --quiet -p gaitc -p gait-run
+TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
+export GAITC="$TARGET/debug/gaitc"
+export GAIT_RUN="$TARGET/debug/gait-run"
+export PYTHONDONTWRITEBYTECODE=1
+# Hypothesis's own cache (not an example database: conftest.py turns that off).
+export HYPOTHESIS_STORAGE_DIRECTORY="$TARGET/adapters/hypothesis"
+cd sdk/python
+# The package is typed (py.typed, stubs of the native module): checked
+# against the frameworks it adapts.
+"$TARGET/adapters/venv/bin/python" -m mypy --strict --no-error-summary \
+  --cache-dir "$TARGET/adapters/mypy-cache" python/gait
+echo "mypy --strict: the gait package type-checks"
+# -p no:cacheprovider: nothing written into the source tree.
+timeout 600 "$TARGET/adapters/venv/bin/python" -m pytest -q -p no:cacheprovider tests/ "$@"

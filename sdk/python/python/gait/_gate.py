@@ -1,0 +1,548 @@
+"""The gate: three transports, one API, one verdict.
+
+* :meth:`Gate.load` decides in this process with the runtime itself (the
+  ``gait._native`` module: the bundle verified as ``gait-run verify`` does,
+  every decision made by the runtime's gate entry with the GIL released).
+* :meth:`Gate.sidecar` asks a ``gait-run serve`` over keep-alive HTTP.
+* :meth:`Gate.subprocess` runs ``gait-run eval`` once per decision.
+
+All three give the same :class:`Decision` for the same intent. Whatever
+cannot be decided raises :class:`GateUnavailable`; it never answers allow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import http.client
+import inspect
+import json
+import os
+import subprocess as _subprocess
+import threading
+import urllib.parse
+import uuid
+from typing import Any, Callable, Dict, List, Optional, Sequence, TypeVar, Union, cast
+
+from . import _native
+from ._context import Context
+from ._convert import jsonable
+from ._decision import Decision, exit_for_verdict, from_result
+from ._errors import ApprovalRequired, Blocked, GateUnavailable, NotAllowed
+from ._trace import write_record
+
+PathLike = Union[str, "os.PathLike[str]"]
+Intent = Union[Dict[str, Any], str, bytes]
+F = TypeVar("F", bound=Callable[..., Any])
+
+# An intent up to this size is decided on the event loop's thread by
+# `aevaluate` (microseconds); a larger one on a worker thread.
+_INLINE_BYTES = 8192
+
+try:  # PyO3's panic exception derives from BaseException, not Exception.
+    from pyo3_runtime import PanicException as _Panic  # type: ignore[import-not-found]
+except ImportError:  # pragma: no cover - the module exists once _native loaded
+    _Panic = Exception
+
+
+def _encode(intent: Any) -> Union[bytes, Decision]:
+    """The intent's text, or the runtime's invalid-intent decision for a
+    value that JSON cannot hold (the same in every transport)."""
+    try:
+        return _native.encode_intent(intent)
+    except (TypeError, ValueError, UnicodeError) as e:
+        return Decision._native(_native.invalid_intent(str(e)))
+
+
+def refusal(decision: Decision, tool_name: Optional[str] = None) -> NotAllowed:
+    """The exception for a decision that is not ``allow``."""
+    if decision.verdict == "require_approval":
+        return ApprovalRequired(decision, tool_name)
+    return Blocked(decision, tool_name)
+
+
+class Gate:
+    """A policy gate. Build one with :meth:`load`, :meth:`sidecar` or
+    :meth:`subprocess`; all are thread-safe and usable from asyncio."""
+
+    transport: str = "?"
+
+    # -- constructors -----------------------------------------------------
+
+    @staticmethod
+    def load(
+        bundle: PathLike,
+        trust: Sequence[PathLike],
+        pin: Optional[str] = None,
+        min_revision: Optional[int] = None,
+        decision_timeout_ms: Optional[int] = None,
+    ) -> "Gate":
+        """The in-process gate. ``trust`` are public key files (several for
+        rotation); ``pin`` a policy digest (``sha256:…``); ``min_revision``
+        refuses older bundles. Raises :class:`GateUnavailable` (with the
+        stable code, e.g. ``bundle_signature_invalid``) for a rejected
+        bundle."""
+        return _InProcessGate(bundle, trust, pin, min_revision, decision_timeout_ms)
+
+    @staticmethod
+    def sidecar(url: str, token: Optional[str] = None, timeout: float = 5.0) -> "Gate":
+        """A gate that asks ``gait-run serve`` at ``url`` (``http://host:port``)
+        over keep-alive HTTP, with a bearer ``token`` if the sidecar wants
+        one. ``timeout`` (seconds) bounds each request."""
+        return _SidecarGate(url, token, timeout)
+
+    @staticmethod
+    def subprocess(
+        bundle: PathLike,
+        trust: Sequence[PathLike],
+        gait_run: str = "gait-run",
+        timeout: float = 10.0,
+        pin: Optional[str] = None,
+        min_revision: Optional[int] = None,
+        decision_timeout_ms: Optional[int] = None,
+    ) -> "Gate":
+        """A gate that runs ``gait-run eval`` for each decision (the bundle is
+        verified at construction with ``gait-run verify``, and by every
+        ``eval`` again). ``timeout`` (seconds) bounds each run."""
+        return _SubprocessGate(bundle, trust, gait_run, timeout, pin, min_revision, decision_timeout_ms)
+
+    # -- decisions --------------------------------------------------------
+
+    def evaluate(self, intent: Intent) -> Decision:
+        """Decides one intent: a dict (JSON values only), JSON ``str`` or
+        ``bytes``. An invalid intent is a ``block`` decision (reason
+        ``intent_invalid``), never an exception; a gate that cannot decide
+        raises :class:`GateUnavailable`."""
+        raise NotImplementedError
+
+    async def aevaluate(self, intent: Intent) -> Decision:
+        """:meth:`evaluate` for asyncio."""
+        raise NotImplementedError
+
+    def reload(self) -> Dict[str, Any]:
+        """Re-reads the policy (in-process: verifies the bundle file again,
+        never accepting a lower revision, and keeps the old one if the new is
+        rejected — raising :class:`GateUnavailable`). Returns the policy now
+        deciding."""
+        raise NotImplementedError
+
+    @property
+    def policy(self) -> Dict[str, Any]:
+        """The policy deciding now (name, version, revision, digest)."""
+        raise NotImplementedError
+
+    def check(self, decision: Decision, tool_name: Optional[str] = None) -> Decision:
+        """Returns the decision if it allows, else raises :class:`Blocked` or
+        :class:`ApprovalRequired`."""
+        if decision.verdict == "allow":
+            return decision
+        raise refusal(decision, tool_name)
+
+    # -- wrapper mode -----------------------------------------------------
+
+    def guard(
+        self,
+        tool_name: str,
+        context: Optional[Context] = None,
+        *,
+        trace_dir: Optional[PathLike] = None,
+    ) -> Callable[[F], F]:
+        """Decorates a function (sync or async) as the tool ``tool_name``.
+
+        Each call builds the intent ``{"tool_name", "args": <the call's
+        arguments by parameter name, defaults applied>, "context",
+        "skill_provenance"}`` — the policy's ``map tool`` mappings turn the
+        arguments into targets —, asks the gate, and runs the function once,
+        only on ``allow``. Otherwise it raises :class:`Blocked` /
+        :class:`ApprovalRequired` (both :class:`NotAllowed`, carrying the
+        decision) or :class:`GateUnavailable`, without running it. A
+        parameter named ``self`` or ``cls`` in first place is left out of
+        ``args``. With ``trace_dir``, one record per decision is written to
+        ``<trace_dir>/wrapper/<id>.json``."""
+        if not isinstance(tool_name, str) or not tool_name.strip():
+            raise ValueError("guard needs a non-empty tool name")
+        ctx_json = context.context_json() if context is not None else None
+        skill_json = context.skill_json() if context is not None else None
+        gate = self
+
+        def decorate(fn: F) -> F:
+            sig = inspect.signature(fn)
+            params = list(sig.parameters.values())
+            skip = params[0].name if params and params[0].name in ("self", "cls") else None
+            var_kw = next((p.name for p in params if p.kind is inspect.Parameter.VAR_KEYWORD), None)
+            # Fast path for the common signature (no positional-only, no
+            # *args/**kwargs): the arguments by name without sig.bind.
+            P = inspect.Parameter
+            plain = all(p.kind in (P.POSITIONAL_OR_KEYWORD, P.KEYWORD_ONLY) for p in params)
+            positional = len([p for p in params if p.kind is P.POSITIONAL_OR_KEYWORD])
+            names = [p.name for p in params]
+            defaults = [p.default for p in params]
+            empty = P.empty
+
+            def bind(args: Any, kwargs: Any) -> Dict[str, Any]:
+                if plain and len(args) <= positional:
+                    out: Dict[str, Any] = {}
+                    n = len(args)
+                    used = 0
+                    for i, name in enumerate(names):
+                        if i < n:
+                            if name in kwargs:
+                                break  # given twice: let sig.bind raise
+                            out[name] = args[i]
+                        elif name in kwargs:
+                            out[name] = kwargs[name]
+                            used += 1
+                        elif defaults[i] is not empty:
+                            out[name] = defaults[i]
+                        else:
+                            break  # missing: let sig.bind raise
+                    else:
+                        if used == len(kwargs):
+                            return out
+                bound = sig.bind(*args, **kwargs)
+                bound.apply_defaults()
+                return dict(bound.arguments)
+
+            def build(args: Any, kwargs: Any) -> Dict[str, Any]:
+                call_args: Dict[str, Any] = {}
+                for name, value in bind(args, kwargs).items():
+                    if name == skip:
+                        continue
+                    if name == var_kw:
+                        call_args.update(value)
+                    else:
+                        call_args[name] = value
+                intent: Dict[str, Any] = {"tool_name": tool_name, "args": call_args}
+                if ctx_json is not None:
+                    intent["context"] = ctx_json
+                if skill_json is not None:
+                    intent["skill_provenance"] = skill_json
+                return intent
+
+            def prepare(args: Any, kwargs: Any) -> "tuple[Dict[str, Any], Any]":
+                """The intent, and what to send: its JSON text, or (if it
+                still is not JSON after the lossless conversions) the intent
+                itself, which the gate then judges invalid."""
+                intent = build(args, kwargs)
+                try:
+                    return intent, _native.encode_intent(intent)
+                except (TypeError, ValueError):
+                    intent["args"] = jsonable(intent["args"])
+                try:
+                    return intent, _native.encode_intent(intent)
+                except (TypeError, ValueError):
+                    return intent, intent
+
+            def record(intent: Any, decision: Optional[Decision], executed: bool, error: Optional[str] = None) -> None:
+                if trace_dir is not None:
+                    write_record(trace_dir, "wrapper", uuid.uuid4().hex, intent, decision, executed, error)
+
+            if inspect.iscoroutinefunction(fn):
+
+                @functools.wraps(fn)
+                async def awrapper(*args: Any, **kwargs: Any) -> Any:
+                    intent, payload = prepare(args, kwargs)
+                    try:
+                        decision = await gate.aevaluate(payload)
+                    except GateUnavailable as e:
+                        record(intent, None, False, str(e))
+                        raise
+                    if decision.verdict != "allow":
+                        record(intent, decision, False)
+                        raise refusal(decision, tool_name)
+                    try:
+                        return await fn(*args, **kwargs)
+                    finally:
+                        record(intent, decision, True)
+
+                return cast(F, awrapper)
+
+            @functools.wraps(fn)
+            def wrapper(*args: Any, **kwargs: Any) -> Any:
+                intent, payload = prepare(args, kwargs)
+                try:
+                    decision = gate.evaluate(payload)
+                except GateUnavailable as e:
+                    record(intent, None, False, str(e))
+                    raise
+                if decision.verdict != "allow":
+                    record(intent, decision, False)
+                    raise refusal(decision, tool_name)
+                try:
+                    return fn(*args, **kwargs)
+                finally:
+                    record(intent, decision, True)
+
+            return cast(F, wrapper)
+
+        return decorate
+
+
+class _InProcessGate(Gate):
+    transport = "in_process"
+
+    def __init__(
+        self,
+        bundle: PathLike,
+        trust: Sequence[PathLike],
+        pin: Optional[str],
+        min_revision: Optional[int],
+        decision_timeout_ms: Optional[int],
+    ) -> None:
+        if isinstance(trust, (str, bytes, os.PathLike)):
+            trust = [trust]
+        try:
+            self._gate = _native.NativeGate(
+                os.fspath(bundle), [os.fspath(t) for t in trust], pin, min_revision, decision_timeout_ms
+            )
+        except _native.BundleRejected as e:
+            code, message = e.args
+            raise GateUnavailable(message, code) from None
+        except (ValueError, TypeError, OSError) as e:
+            raise GateUnavailable(str(e), "invalid_input") from None
+        self._eval = self._gate.evaluate
+
+    def evaluate(self, intent: Intent) -> Decision:
+        try:
+            t = self._eval(intent)
+        except _native.BundleRejected as e:
+            code, message = e.args
+            raise GateUnavailable(message, code) from None
+        except (Exception, _Panic) as e:  # a bug: fail closed, loudly
+            raise GateUnavailable(f"{type(e).__name__}: {e}", "internal_error") from None
+        return Decision(t[0], t[1], t[2], t[3], t[4])
+
+    async def aevaluate(self, intent: Intent) -> Decision:
+        encoded = _encode(intent)
+        if isinstance(encoded, Decision):
+            return encoded
+        if len(encoded) <= _INLINE_BYTES:
+            return self.evaluate(encoded)
+        return await asyncio.to_thread(self.evaluate, encoded)
+
+    def reload(self) -> Dict[str, Any]:
+        try:
+            return self._gate.reload()
+        except _native.BundleRejected as e:
+            code, message = e.args
+            raise GateUnavailable(message, code) from None
+
+    @property
+    def policy(self) -> Dict[str, Any]:
+        return self._gate.policy()
+
+
+class _SidecarGate(Gate):
+    transport = "sidecar"
+
+    def __init__(self, url: str, token: Optional[str], timeout: float) -> None:
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise GateUnavailable(f"not an http(s) URL: {url!r}", "invalid_input")
+        self._https = parts.scheme == "https"
+        self._host = parts.hostname
+        self._port = parts.port or (443 if self._https else 80)
+        self._base = parts.path.rstrip("/")
+        self._timeout = timeout
+        self._headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        if token:
+            self._headers["Authorization"] = f"Bearer {token}"
+        self._local = threading.local()
+
+    def _conn(self) -> http.client.HTTPConnection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            cls = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
+            conn = cls(self._host, self._port, timeout=self._timeout)
+            self._local.conn = conn
+        return conn
+
+    def _drop(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        self._local.conn = None
+        if conn is not None:
+            conn.close()
+
+    def _request(self, method: str, path: str, body: Optional[bytes]) -> "tuple[int, bytes]":
+        last: Optional[BaseException] = None
+        # A kept-alive connection the server closed fails at once: one retry
+        # on a fresh connection.
+        for _ in range(2):
+            conn = self._conn()
+            try:
+                conn.request(method, self._base + path, body=body, headers=self._headers)
+                resp = conn.getresponse()
+                data = resp.read()
+                if resp.will_close:
+                    self._drop()
+                return resp.status, data
+            except (OSError, http.client.HTTPException) as e:
+                self._drop()
+                last = e
+                if isinstance(e, TimeoutError):
+                    break
+        raise GateUnavailable(f"{type(last).__name__}: {last}", "sidecar_unreachable")
+
+    def _decision(self, status: int, data: bytes) -> Decision:
+        try:
+            result = json.loads(data)
+        except ValueError:
+            result = None
+        if status in (200, 400, 408, 413, 415, 500) and isinstance(result, dict) and result.get("schema_id") == "gait.gate.result":
+            verdict = result.get("verdict")
+            if status == 200:
+                exit_code = exit_for_verdict(verdict) if isinstance(verdict, str) else 1
+            elif status == 500:
+                exit_code = 1
+            else:
+                exit_code = 6
+            try:
+                decision = from_result(data, result, exit_code)
+            except ValueError as e:
+                raise GateUnavailable(str(e), "bad_output") from None
+            if decision.verdict == "allow" and status != 200:
+                raise GateUnavailable(f"HTTP {status} with verdict allow", "bad_output")
+            return decision
+        if isinstance(result, dict):
+            codes = result.get("reason_codes")
+            code = codes[0] if isinstance(codes, list) and codes and isinstance(codes[0], str) else f"http_{status}"
+            message = result.get("error") or f"HTTP {status}"
+            raise GateUnavailable(str(message), code)
+        raise GateUnavailable(f"HTTP {status}: not a gate result", "bad_output")
+
+    def evaluate(self, intent: Intent) -> Decision:
+        encoded = _encode(intent)
+        if isinstance(encoded, Decision):
+            return encoded
+        status, data = self._request("POST", "/v1/eval", encoded)
+        return self._decision(status, data)
+
+    async def aevaluate(self, intent: Intent) -> Decision:
+        # Blocking HTTP on a worker thread (each thread keeps its own
+        # keep-alive connection).
+        return await asyncio.to_thread(self.evaluate, intent)
+
+    def reload(self) -> Dict[str, Any]:
+        # The sidecar reloads itself (SIGHUP or file change); report what it
+        # decides with now.
+        return self.policy
+
+    @property
+    def policy(self) -> Dict[str, Any]:
+        status, data = self._request("GET", "/healthz", None)
+        try:
+            body = json.loads(data)
+        except ValueError:
+            body = None
+        if status != 200 or not isinstance(body, dict) or not isinstance(body.get("policy"), dict):
+            raise GateUnavailable(f"/healthz answered HTTP {status}", "sidecar_unhealthy")
+        return cast(Dict[str, Any], body["policy"])
+
+
+class _SubprocessGate(Gate):
+    transport = "subprocess"
+
+    def __init__(
+        self,
+        bundle: PathLike,
+        trust: Sequence[PathLike],
+        gait_run: str,
+        timeout: float,
+        pin: Optional[str],
+        min_revision: Optional[int],
+        decision_timeout_ms: Optional[int],
+    ) -> None:
+        if isinstance(trust, (str, bytes, os.PathLike)):
+            trust = [trust]
+        common: List[str] = ["--bundle", os.fspath(bundle)]
+        for t in trust:
+            common += ["--trust", os.fspath(t)]
+        if pin is not None:
+            common += ["--pin", pin]
+        if min_revision is not None:
+            common += ["--min-revision", str(min_revision)]
+        self._gait_run = gait_run
+        self._timeout = timeout
+        self._eval_cmd = [gait_run, "eval", *common]
+        if decision_timeout_ms is not None:
+            self._eval_cmd += ["--decision-timeout-ms", str(decision_timeout_ms)]
+        self._eval_cmd += ["--intent", "-"]
+        # `verify` takes the bundle as a positional argument.
+        verify_common = [a for a in common if a not in ("--bundle", os.fspath(bundle))]
+        self._verify_cmd = [gait_run, "verify", os.fspath(bundle), *verify_common]
+        self._policy = self.reload()
+
+    def _run(self, cmd: List[str], stdin: bytes) -> "tuple[int, bytes]":
+        try:
+            p = _subprocess.run(cmd, input=stdin, capture_output=True, timeout=self._timeout, check=False)
+        except _subprocess.TimeoutExpired:
+            raise GateUnavailable(f"{cmd[0]} {cmd[1]} ran longer than {self._timeout} s", "timeout") from None
+        except OSError as e:
+            raise GateUnavailable(f"cannot run {cmd[0]}: {e}", "gait_run_missing") from None
+        return p.returncode, p.stdout
+
+    def _decision(self, code: int, out: bytes) -> Decision:
+        try:
+            result = json.loads(out)
+        except ValueError:
+            raise GateUnavailable(f"gait-run eval exited {code} without a result", "bad_output") from None
+        if code == 2 and isinstance(result, dict):
+            codes = result.get("reason_codes") or ["bundle_rejected"]
+            raise GateUnavailable(str(result.get("error") or "bundle rejected"), str(codes[0]))
+        if code not in (0, 1, 3, 4, 6):
+            raise GateUnavailable(f"gait-run eval exited {code}", "bad_output")
+        try:
+            decision = from_result(out, result, code)
+        except ValueError as e:
+            raise GateUnavailable(str(e), "bad_output") from None
+        if decision.verdict == "allow" and code != 0:
+            raise GateUnavailable(f"exit {code} with verdict allow", "bad_output")
+        return decision
+
+    def evaluate(self, intent: Intent) -> Decision:
+        encoded = _encode(intent)
+        if isinstance(encoded, Decision):
+            return encoded
+        return self._decision(*self._run(self._eval_cmd, encoded))
+
+    async def aevaluate(self, intent: Intent) -> Decision:
+        encoded = _encode(intent)
+        if isinstance(encoded, Decision):
+            return encoded
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                *self._eval_cmd,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.DEVNULL,
+            )
+        except OSError as e:
+            raise GateUnavailable(f"cannot run {self._gait_run}: {e}", "gait_run_missing") from None
+        try:
+            out, _ = await asyncio.wait_for(proc.communicate(encoded), self._timeout)
+        except asyncio.TimeoutError:
+            proc.kill()
+            await proc.wait()
+            raise GateUnavailable(f"gait-run eval ran longer than {self._timeout} s", "timeout") from None
+        return self._decision(proc.returncode if proc.returncode is not None else -1, out)
+
+    def reload(self) -> Dict[str, Any]:
+        code, out = self._run(self._verify_cmd, b"")
+        try:
+            body = json.loads(out)
+        except ValueError:
+            body = None
+        if code != 0 or not isinstance(body, dict) or body.get("ok") is not True:
+            if isinstance(body, dict):
+                raise GateUnavailable(str(body.get("error") or f"gait-run verify exited {code}"), str(body.get("code") or "bundle_rejected"))
+            raise GateUnavailable(f"gait-run verify exited {code}", "bad_output")
+        policy = dict(body.get("policy") or {})
+        policy["digest"] = body.get("policy_digest")
+        policy["signed_by"] = body.get("signed_by")
+        policy["not_after"] = body.get("not_after")
+        self._policy = policy
+        return policy
+
+    @property
+    def policy(self) -> Dict[str, Any]:
+        return self._policy

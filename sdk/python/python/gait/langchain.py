@@ -1,0 +1,146 @@
+"""LangChain v1 middleware: every tool call of an agent goes through the gate.
+
+    from langchain.agents import create_agent
+    from gait.langchain import GaitMiddleware
+
+    agent = create_agent(model, tools=[...], middleware=[..., GaitMiddleware(gate, context=ctx)])
+
+``wrap_tool_call`` / ``awrap_tool_call`` build the intent from the tool call
+(``name`` → ``tool_name``, ``args`` → ``args``: the policy's ``map tool``
+mappings give the targets), ask the gate, and call the tool (``handler``)
+once, only on ``allow``. Otherwise the tool is not called and, with
+``on_deny="message"`` (the default), the model receives a ``ToolMessage``
+with ``status="error"`` naming the verdict and reasons; with
+``on_deny="raise"`` the middleware raises :class:`gait.Blocked` /
+:class:`gait.ApprovalRequired` / :class:`gait.GateUnavailable`.
+
+Put it **last** in ``middleware``: middleware compose outermost first, so one
+listed after it could change the call after the gate decided.
+
+The context: the ``context`` given here, with ``identity``, ``workspace``,
+``risk_class`` and ``session_id`` taken from the run's context
+(``agent.invoke(..., context=...)``, a dict or object) where present, and
+the session from the run's ``thread_id`` otherwise.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Awaitable, Callable, Dict, Literal, Optional
+
+from langchain.agents.middleware import AgentMiddleware
+from langchain_core.messages import ToolMessage
+
+from ._context import Context, intent_for
+from ._convert import jsonable
+from ._decision import Decision
+from ._errors import GateUnavailable
+from ._gate import Gate, PathLike, refusal
+from ._trace import write_record
+
+__all__ = ["GaitMiddleware"]
+
+_CONTEXT_FIELDS = ("identity", "workspace", "risk_class", "session_id")
+
+
+def _field(obj: Any, name: str) -> Any:
+    if obj is None:
+        return None
+    if isinstance(obj, dict):
+        return obj.get(name)
+    return getattr(obj, name, None)
+
+
+def refusal_text(decision: Optional[Decision], error: Optional[GateUnavailable] = None) -> str:
+    """What the model is told when a call is refused."""
+    if decision is None:
+        return f"gait: the tool call was not run: gate unavailable ({error.code if error else 'gate_unavailable'})"
+    reasons = ", ".join(decision.reason_codes) or "none"
+    return f"gait: the tool call was not run: verdict={decision.verdict} reasons={reasons}"
+
+
+class GaitMiddleware(AgentMiddleware):  # type: ignore[misc,unused-ignore]
+    """Gates every tool call of a LangChain v1 agent."""
+
+    def __init__(
+        self,
+        gate: Gate,
+        context: Optional[Context] = None,
+        on_deny: Literal["message", "raise"] = "message",
+        trace_dir: Optional[PathLike] = None,
+    ) -> None:
+        super().__init__()
+        if on_deny not in ("message", "raise"):
+            raise ValueError("on_deny must be 'message' or 'raise'")
+        self.gate = gate
+        self.context = context if context is not None else Context()
+        self.on_deny = on_deny
+        self.trace_dir = trace_dir
+
+    def _context_for(self, request: Any) -> Context:
+        runtime = getattr(request, "runtime", None)
+        run_ctx = _field(runtime, "context")
+        fields = {k: _field(run_ctx, k) for k in _CONTEXT_FIELDS}
+        if fields["session_id"] is None and self.context.session_id is None:
+            config = _field(runtime, "config") or {}
+            configurable = config.get("configurable") if isinstance(config, dict) else None
+            if isinstance(configurable, dict) and isinstance(configurable.get("thread_id"), str):
+                fields["session_id"] = configurable["thread_id"]
+        return self.context.merged(**fields)
+
+    def _intent(self, request: Any) -> "tuple[str, str, Dict[str, Any]]":
+        call = request.tool_call
+        name = str(call.get("name") or "")
+        call_id = str(call.get("id") or "")
+        return name, call_id, intent_for(name, jsonable(call.get("args")), self._context_for(request))
+
+    def _denied(
+        self,
+        name: str,
+        call_id: str,
+        intent: Dict[str, Any],
+        decision: Optional[Decision],
+        error: Optional[GateUnavailable] = None,
+    ) -> ToolMessage:
+        if self.trace_dir is not None:
+            write_record(self.trace_dir, "langchain", call_id, intent, decision, False, str(error) if error else None)
+        if self.on_deny == "raise":
+            if decision is not None:
+                raise refusal(decision, name)
+            raise error if error is not None else GateUnavailable("no decision")
+        return ToolMessage(
+            content=refusal_text(decision, error),
+            tool_call_id=call_id,
+            name=name,
+            status="error",
+        )
+
+    def _allowed(self, call_id: str, intent: Dict[str, Any], decision: Decision) -> None:
+        if self.trace_dir is not None:
+            write_record(self.trace_dir, "langchain", call_id, intent, decision, True)
+
+    def wrap_tool_call(self, request: Any, handler: Callable[[Any], Any]) -> Any:
+        name, call_id, intent = self._intent(request)
+        try:
+            decision = self.gate.evaluate(intent)
+        except GateUnavailable as e:
+            return self._denied(name, call_id, intent, None, e)
+        if decision.verdict != "allow":
+            return self._denied(name, call_id, intent, decision)
+        try:
+            return handler(request)
+        finally:
+            self._allowed(call_id, intent, decision)
+
+    async def awrap_tool_call(self, request: Any, handler: Callable[[Any], Awaitable[Any]]) -> Any:
+        name, call_id, intent = self._intent(request)
+        try:
+            decision = await self.gate.aevaluate(intent)
+        except GateUnavailable as e:
+            return self._denied(name, call_id, intent, None, e)
+        if decision.verdict != "allow":
+            return self._denied(name, call_id, intent, decision)
+        try:
+            return await handler(request)
+        finally:
+            self._allowed(call_id, intent, decision)
+

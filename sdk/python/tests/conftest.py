@@ -1,0 +1,204 @@
+"""Shared fixtures: real bundles built and signed by `gaitc` at test time with
+a throw-away key, `gait-run` for the CLI comparison and the sidecar.
+
+The binaries come from $GAITC / $GAIT_RUN, else the workspace's
+target/debug (scripts/test_python.sh builds them first)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any, Dict, Iterator, Tuple
+
+import pytest
+from hypothesis import settings
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+
+import gait
+from gait._trace import record_name
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[2]
+FIXTURES = HERE / "fixtures"
+TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+GAITC = os.environ.get("GAITC", str(TARGET / "debug" / "gaitc"))
+GAIT_RUN = os.environ.get("GAIT_RUN", str(TARGET / "debug" / "gait-run"))
+
+# No example database: the tests write nothing into the source tree.
+settings.register_profile("gait", database=None)
+settings.load_profile("gait")
+
+LOW = gait.Context(identity="test-agent", workspace="/workspace", risk_class="low", session_id="sess-1")
+
+
+def run(*cmd: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(list(cmd), input=stdin, capture_output=True, timeout=60, check=False)
+
+
+def build_bundle(policy: Path, out: Path, key: Path) -> Path:
+    p = run(GAITC, "build", str(policy), "-o", str(out), "--key", str(key))
+    assert p.returncode == 0, p.stderr.decode()
+    return out
+
+
+def cli_eval(bundle: Path, trust: Path, intent: Any) -> Tuple[int, Dict[str, Any]]:
+    """`gait-run eval` on an intent (the reference every transport must match)."""
+    text = intent if isinstance(intent, bytes) else (intent.encode() if isinstance(intent, str) else json.dumps(intent).encode())
+    p = run(GAIT_RUN, "eval", "--bundle", str(bundle), "--trust", str(trust), "--intent", "-", stdin=text)
+    return p.returncode, json.loads(p.stdout)
+
+
+@pytest.fixture(scope="session")
+def keys(tmp_path_factory: pytest.TempPathFactory) -> Tuple[Path, Path]:
+    """(private key, public key) made by `gaitc keygen`."""
+    d = tmp_path_factory.mktemp("keys")
+    p = run(GAITC, "keygen", "--out", str(d / "test"))
+    assert p.returncode == 0, p.stderr.decode()
+    return d / "test.key", d / "test.pub"
+
+
+@pytest.fixture(scope="session")
+def bundle(keys: Tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("bundle")
+    return build_bundle(FIXTURES / "agent.gaitpol", d / "agent.gaitb", keys[0])
+
+
+@pytest.fixture(scope="session")
+def trust(keys: Tuple[Path, Path]) -> Path:
+    return keys[1]
+
+
+@pytest.fixture(scope="session")
+def gate(bundle: Path, trust: Path) -> gait.Gate:
+    return gait.Gate.load(bundle, trust=[trust])
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Sidecar:
+    """A `gait-run serve` on a loopback port, stopped at the end."""
+
+    def __init__(self, bundle: Path, trust: Path, token: str | None = None, port: int = 0) -> None:
+        env = dict(os.environ)
+        cmd = [GAIT_RUN, "serve", "--bundle", str(bundle), "--trust", str(trust), "--listen", f"127.0.0.1:{port}"]
+        if token:
+            env["GAIT_TEST_TOKEN"] = token
+            cmd += ["--auth-token-env", "GAIT_TEST_TOKEN"]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        self.url = "http://" + json.loads(line)["listening"]
+        self.port = int(self.url.rsplit(":", 1)[1])
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                with urllib.request.urlopen(self.url + "/healthz", timeout=1) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@pytest.fixture(scope="session")
+def sidecar(bundle: Path, trust: Path) -> Iterator[Sidecar]:
+    s = Sidecar(bundle, trust)
+    yield s
+    s.stop()
+
+
+@pytest.fixture()
+def unavailable_gate() -> gait.Gate:
+    """A gate that cannot decide: a sidecar address where nothing listens."""
+    return gait.Gate.sidecar(f"http://127.0.0.1:{free_port()}", timeout=2.0)
+
+
+class SideEffects:
+    """What the tools really did (each call appends its arguments)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    def count(self, tool: str) -> int:
+        return sum(1 for name, _ in self.calls if name == tool)
+
+
+@pytest.fixture()
+def effects() -> SideEffects:
+    return SideEffects()
+
+
+def assert_same_as_cli(bundle: Path, trust: Path, intent: Any, decision: gait.Decision) -> None:
+    """The decision equals `gait-run eval` on the same intent: verdict, reason
+    codes, intent digest (and the whole result)."""
+    code, result = cli_eval(bundle, trust, intent)
+    assert decision.verdict == result["verdict"]
+    assert decision.reason_codes == result["reason_codes"]
+    assert decision.intent_digest == result["intent_digest"]
+    assert decision.exit_code == code
+    assert decision.result == result
+
+
+RECORD_FIELDS = {"framework", "tool_call_id", "intent", "result", "executed"}
+SCHEMAS = ROOT / "schemas" / "v1"
+
+
+def _validator(name: str) -> Draft202012Validator:
+    """A validator for schemas/v1/NAME, with the other schemas resolvable
+    by their $id."""
+    schemas = [json.loads(p.read_text()) for p in sorted(SCHEMAS.glob("*.schema.json"))]
+    registry: Registry = Registry().with_resources((s["$id"], Resource.from_contents(s)) for s in schemas)
+    schema = json.loads((SCHEMAS / name).read_text())
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema, registry=registry)
+
+
+RECORD_SCHEMA = _validator("decision_record.schema.json")
+
+
+def read_records(trace_dir: Path, framework: str) -> list[dict[str, Any]]:
+    """The decision records of `<trace_dir>/<framework>/`, each checked: it
+    is named after its tool call id, holds exactly the record's fields (and
+    `error` only when the gate was unavailable: no result), names this
+    framework, holds the result as `gait-run eval` prints it, and validates
+    against schemas/v1/decision_record.schema.json."""
+    folder = trace_dir / framework
+    if not folder.exists():
+        return []
+    records = []
+    for p in sorted(folder.iterdir()):
+        assert p.suffix == ".json" and not p.name.startswith("."), f"stray file {p}"
+        rec = json.loads(p.read_text())
+        errors = [f"{e.message} at {list(e.absolute_path)}" for e in RECORD_SCHEMA.iter_errors(rec)]
+        assert errors == [], (p, errors)
+        extra = {"error"} if rec.get("result") is None else set()
+        assert set(rec) == RECORD_FIELDS | extra, (p, sorted(rec))
+        assert rec["framework"] == framework
+        assert p.name == record_name(rec["tool_call_id"])
+        assert isinstance(rec["executed"], bool)
+        assert isinstance(rec["intent"], dict) and isinstance(rec["intent"].get("tool_name"), str)
+        if rec["result"] is not None:
+            assert rec["result"]["schema_id"] == "gait.gate.result"
+        else:
+            assert rec["executed"] is False and isinstance(rec["error"], str)
+        records.append(rec)
+    return records

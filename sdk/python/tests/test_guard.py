@@ -1,0 +1,265 @@
+"""Wrapper mode: `@gate.guard` runs the function once and only on allow."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import string
+from pathlib import Path, PurePosixPath
+from typing import Any, Dict, List
+
+import pytest
+from conftest import LOW, assert_same_as_cli, read_records
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+import gait
+from gait._convert import jsonable
+
+
+def make_tools(gate: gait.Gate, calls: List[Any], trace_dir: Path | None = None, context: gait.Context = LOW) -> Dict[str, Any]:
+    @gate.guard("write_file", context=context, trace_dir=trace_dir)
+    def write_file(path: str, content: str = "") -> str:
+        calls.append(("write_file", path, content))
+        return f"wrote {path}"
+
+    @gate.guard("delete_file", context=context, trace_dir=trace_dir)
+    async def delete_file(path: str) -> str:
+        calls.append(("delete_file", path))
+        return f"deleted {path}"
+
+    return {"write_file": write_file, "delete_file": delete_file}
+
+
+def test_allow_runs_the_function_once_and_returns_its_value(gate: gait.Gate, tmp_path: Path) -> None:
+    calls: List[Any] = []
+    tools = make_tools(gate, calls, tmp_path)
+    assert tools["write_file"]("/workspace/a.txt", content="hi") == "wrote /workspace/a.txt"
+    assert calls == [("write_file", "/workspace/a.txt", "hi")]
+    (rec,) = read_records(tmp_path, "wrapper")
+    assert rec["framework"] == "wrapper" and rec["executed"] is True
+    assert rec["intent"] == {"tool_name": "write_file", "args": {"path": "/workspace/a.txt", "content": "hi"}, "context": LOW.context_json()}
+    assert rec["result"]["verdict"] == "allow"
+
+
+def test_block_raises_blocked_and_never_runs(gate: gait.Gate, bundle: Path, trust: Path, tmp_path: Path) -> None:
+    calls: List[Any] = []
+    tools = make_tools(gate, calls, tmp_path)
+    with pytest.raises(gait.Blocked) as e:
+        tools["write_file"]("/workspace/../etc/shadow")
+    assert calls == []
+    assert isinstance(e.value, gait.NotAllowed)
+    assert e.value.decision.reason_codes == ["secret_path_access"]
+    (rec,) = read_records(tmp_path, "wrapper")
+    assert rec["executed"] is False and rec["result"] == e.value.decision.result
+    # The decision is gait-run eval's on the recorded intent.
+    assert_same_as_cli(bundle, trust, rec["intent"], e.value.decision)
+
+
+def test_approval_raises_approval_required_and_never_runs(gate: gait.Gate) -> None:
+    calls: List[Any] = []
+    tools = make_tools(gate, calls)
+    with pytest.raises(gait.ApprovalRequired) as e:
+        asyncio.run(tools["delete_file"]("/workspace/a.txt"))
+    assert calls == []
+    assert e.value.decision.approval_request is not None
+    assert e.value.decision.approval_request["required_approvals"] == 2
+
+
+def test_async_allow_runs_once(gate: gait.Gate) -> None:
+    calls: List[Any] = []
+
+    @gate.guard("read_file", context=LOW)
+    async def read_file(path: str) -> str:
+        calls.append(path)
+        return "content"
+
+    assert asyncio.run(read_file(path="/workspace/r.txt")) == "content"
+    assert calls == ["/workspace/r.txt"]
+
+
+def test_unavailable_gate_never_runs_the_function(unavailable_gate: gait.Gate, tmp_path: Path) -> None:
+    calls: List[Any] = []
+    tools = make_tools(unavailable_gate, calls, tmp_path)
+    with pytest.raises(gait.GateUnavailable):
+        tools["write_file"]("/workspace/a.txt")
+    with pytest.raises(gait.GateUnavailable):
+        asyncio.run(tools["delete_file"]("/workspace/a.txt"))
+    assert calls == []
+    recs = read_records(tmp_path, "wrapper")
+    assert len(recs) == 2 and all(r["executed"] is False and r["result"] is None and "error" in r for r in recs)
+
+
+def test_arguments_become_args_by_parameter_name(gate: gait.Gate, tmp_path: Path) -> None:
+    seen: List[Any] = []
+
+    class Files:
+        @gate.guard("write_file", context=LOW, trace_dir=tmp_path)
+        def write(self, path: Path, *, mode: str = "w", **extra: Any) -> None:
+            seen.append((path, mode, extra))
+
+    Files().write(Path("/workspace/p.txt"), tag="t")
+    (rec,) = read_records(tmp_path, "wrapper")
+    # self left out, defaults applied, **kwargs merged, Path made a string.
+    assert rec["intent"]["args"] == {"path": "/workspace/p.txt", "mode": "w", "tag": "t"}
+    assert seen == [(Path("/workspace/p.txt"), "w", {"tag": "t"})]
+
+
+def test_arguments_json_cannot_hold_are_blocked_as_invalid(gate: gait.Gate) -> None:
+    calls: List[Any] = []
+
+    @gate.guard("write_file", context=LOW)
+    def write_file(path: Any) -> None:
+        calls.append(path)
+
+    with pytest.raises(gait.Blocked) as e:
+        write_file(object())
+    assert "intent_invalid" in e.value.decision.reason_codes
+    with pytest.raises(gait.Blocked):
+        write_file({"/workspace/a"})
+    assert calls == []
+
+
+def test_an_exception_in_the_function_is_recorded_as_executed(gate: gait.Gate, tmp_path: Path) -> None:
+    @gate.guard("write_file", context=LOW, trace_dir=tmp_path)
+    def write_file(path: str) -> None:
+        raise OSError("disk full")
+
+    with pytest.raises(OSError):
+        write_file("/workspace/a")
+    (rec,) = read_records(tmp_path, "wrapper")
+    assert rec["executed"] is True
+
+
+def test_guard_works_on_every_transport(gate: gait.Gate, sidecar: Any, bundle: Path, trust: Path) -> None:
+    from conftest import GAIT_RUN
+
+    for g in (gate, gait.Gate.sidecar(sidecar.url), gait.Gate.subprocess(bundle, [trust], gait_run=GAIT_RUN)):
+        calls: List[Any] = []
+        tools = make_tools(g, calls)
+        tools["write_file"]("/workspace/ok")
+        with pytest.raises(gait.Blocked):
+            tools["write_file"]("/etc/passwd")
+        with pytest.raises(gait.ApprovalRequired):
+            asyncio.run(tools["delete_file"]("/workspace/x"))
+        assert calls == [("write_file", "/workspace/ok", "")], g.transport
+
+
+def test_record_names_are_safe(tmp_path: Path) -> None:
+    d = gait.Decision(b"{}", 0, "allow", [], None, {})
+    p = gait.write_record(tmp_path, "wrapper", "../../etc/x y", {"tool_name": "t"}, d, True)
+    # One plain file name in <trace_dir>/wrapper: no separator, not hidden.
+    assert p.parent == tmp_path / "wrapper" and p.name == "_.._.._etc_x_y.json"
+    assert json.loads(p.read_text())["tool_call_id"] == "../../etc/x y"
+
+
+# -- the property: never called on a non-allow ------------------------------
+
+workspace_paths = st.builds(lambda parts: "/workspace/" + "/".join(parts), st.lists(st.sampled_from(["a", "b.txt", "..", ".", "src", ".ssh", "x y"]), max_size=4))
+paths = st.one_of(
+    workspace_paths,
+    workspace_paths,
+    st.sampled_from(["/workspace/a", "/workspace/../etc/passwd", "/etc/shadow", "notes.txt", "../x", "/workspace/.ssh/k", "~/x", "", "/workspace"]),
+    st.builds(lambda parts: "/" + "/".join(parts), st.lists(st.sampled_from(["workspace", "..", ".", "etc", "a", ".ssh", "b\\c", "%2e%2e"]), max_size=5)),
+    st.text(max_size=20),
+)
+json_leaf = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), st.text(max_size=8))
+odd = st.one_of(st.sets(st.integers(), max_size=2), st.binary(max_size=4), st.builds(object), st.builds(PurePosixPath, st.text(string.ascii_letters, max_size=5)))
+values = st.recursive(st.one_of(json_leaf, odd), lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=5), inner, max_size=3)), max_leaves=6)
+tools = st.sampled_from(["write_file", "read_file", "delete_file", "write_file", "read_file", "delete_file", "run_command", "unknown_tool", "WRITE_FILE", " write_file "])
+contexts = st.builds(
+    gait.Context,
+    identity=st.one_of(st.none(), st.text(max_size=6)),
+    workspace=st.one_of(st.none(), st.sampled_from(["/workspace", "/", "relative", "/workspace/../etc"])),
+    risk_class=st.one_of(st.just("low"), st.none(), st.sampled_from(["low", "medium", "high", "critical", "LOW", "bogus"])),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tool=tools, path=st.one_of(paths, paths, values), extra=st.one_of(json_leaf, values), context=contexts)
+def test_guard_never_calls_the_function_on_a_non_allow(gate: gait.Gate, tool: str, path: Any, extra: Any, context: gait.Context) -> None:
+    calls: List[Any] = []
+
+    @gate.guard(tool, context=context)
+    def fn(path: Any, extra: Any = None) -> str:
+        calls.append(path)
+        return "ran"
+
+    @gate.guard(tool, context=context)
+    async def afn(path: Any, extra: Any = None) -> str:
+        calls.append(path)
+        return "ran"
+
+    # The gate's own answer on the same intent, built independently.
+    intent = gait.intent_for(tool, {"path": path, "extra": extra}, context)
+    intent["args"] = jsonable(intent["args"])
+    expected = gate.evaluate(intent)
+    event(f"verdict {expected.verdict}")
+    for call in (lambda: fn(path, extra=extra), lambda: asyncio.run(afn(path, extra=extra))):
+        calls.clear()
+        try:
+            out = call()
+        except gait.NotAllowed as e:
+            assert calls == []
+            assert e.decision.verdict != "allow"
+            assert e.decision.verdict == expected.verdict
+            assert e.decision.reason_codes == expected.reason_codes
+            assert isinstance(e, gait.ApprovalRequired) == (e.decision.verdict == "require_approval")
+            continue
+        assert out == "ran" and len(calls) == 1
+        assert expected.verdict == "allow"
+
+
+def test_arguments_bind_as_python_binds_them(gate: gait.Gate, tmp_path: Path) -> None:
+    calls: List[Any] = []
+
+    @gate.guard("write_file", context=LOW, trace_dir=tmp_path)
+    def write_file(path: str, content: str = "d", *, mode: str = "w") -> None:
+        calls.append((path, content, mode))
+
+    write_file("/workspace/a")
+    write_file("/workspace/b", "c")
+    write_file(path="/workspace/c", mode="x")
+    write_file("/workspace/d", content="e")
+    got = sorted(json.dumps(r["intent"]["args"], sort_keys=True) for r in read_records(tmp_path, "wrapper"))
+    want = sorted(
+        json.dumps(a, sort_keys=True)
+        for a in [
+            {"path": "/workspace/a", "content": "d", "mode": "w"},
+            {"path": "/workspace/b", "content": "c", "mode": "w"},
+            {"path": "/workspace/c", "content": "d", "mode": "x"},
+            {"path": "/workspace/d", "content": "e", "mode": "w"},
+        ]
+    )
+    assert got == want and len(calls) == 4
+    # Calls Python itself would refuse are refused the same way, before the gate.
+    for bad_args, bad_kwargs in [((), {}), (("/workspace/a",), {"path": "/workspace/b"}), (("/workspace/a",), {"bogus": 1}), (("/workspace/a", "c", "x"), {})]:
+        with pytest.raises(TypeError):
+            write_file(*bad_args, **bad_kwargs)
+    assert len(calls) == 4 and len(read_records(tmp_path, "wrapper")) == 4
+
+
+def test_the_record_schema_accepts_real_records_and_rejects_wrong_ones(gate: gait.Gate, tmp_path: Path) -> None:
+    """schemas/v1/decision_record.schema.json, which read_records applies to
+    every record the tests read, can fail."""
+    from conftest import RECORD_SCHEMA
+
+    calls: List[Any] = []
+    tools = make_tools(gate, calls, tmp_path)
+    tools["write_file"]("/workspace/a.txt")
+    with pytest.raises(gait.Blocked):
+        tools["write_file"]("/etc/passwd")
+    allowed, blocked = sorted(read_records(tmp_path, "wrapper"), key=lambda r: r["result"]["verdict"])
+    assert allowed["executed"] is True and blocked["executed"] is False
+    wrong = [
+        {**blocked, "executed": True},  # a refused call that ran
+        {**allowed, "result": None},  # no result and no error
+        {**allowed, "error": "x"},  # an error beside a result
+        {**allowed, "framework": "crewai"},
+        {**allowed, "extra": 1},
+        {**allowed, "result": {**allowed["result"], "verdict": "maybe"}},
+        {k: v for k, v in allowed.items() if k != "tool_call_id"},
+    ]
+    for rec in wrong:
+        assert not RECORD_SCHEMA.is_valid(rec), rec
+    assert RECORD_SCHEMA.is_valid({**blocked, "result": None, "error": "gate unavailable"})
