@@ -91,12 +91,8 @@ fn run_gate(input: GateInput<'_>) -> Decided {
                 ..Default::default()
             };
             SCRATCH.with(|s| match s.try_borrow_mut() {
-                Ok(mut scratch) => {
-                    gate::eval_summarized(bundle, text, &opts, &mut scratch, &mut out)
-                }
-                Err(_) => {
-                    gate::eval_summarized(bundle, text, &opts, &mut Scratch::default(), &mut out)
-                }
+                Ok(mut scratch) => gate::evaluate(bundle, text, &opts, &mut scratch, &mut out),
+                Err(_) => gate::evaluate(bundle, text, &opts, &mut Scratch::default(), &mut out),
             })
         }
         GateInput::Unencodable(message) => {
@@ -105,7 +101,7 @@ fn run_gate(input: GateInput<'_>) -> Decided {
                 message: message.to_owned(),
                 code: None,
             };
-            gate::write_outcome(&mut out, gate::invalid_intent(&err, None))
+            gate::refuse(&mut out, gate::Refusal::Invalid(&err), None)
         }
     };
     Decided {
