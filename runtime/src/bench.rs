@@ -3,7 +3,7 @@
 //! it times do not.
 
 use crate::bundle::Verified;
-use crate::gate::{evaluate, EvalOptions};
+use crate::gate::{evaluate, stage_times, EvalOptions, STAGES};
 use crate::tables::Scratch;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -54,6 +54,7 @@ pub fn run(bundle: &Verified, intents: &[(String, Vec<u8>)], iterations: usize) 
     let mut overall = Vec::with_capacity(intents.len() * iterations);
     let mut verdicts: BTreeMap<String, usize> = BTreeMap::new();
     let mut out = Vec::with_capacity(1024);
+    let mut stages: BTreeMap<String, [Vec<u64>; 5]> = BTreeMap::new();
     for (_, text) in intents {
         out.clear();
         let first = evaluate(bundle, text, &opts, &mut scratch, &mut out);
@@ -78,6 +79,21 @@ pub fn run(bundle: &Verified, intents: &[(String, Vec<u8>)], iterations: usize) 
                 &mut out,
             ));
         }
+        // Where the time goes: each stage timed on its own, as many times.
+        if let Some(per) = stage_times(bundle, text, &mut scratch, &mut out) {
+            let entry = stages.entry(class.clone()).or_default();
+            for (v, t) in entry.iter_mut().zip(per) {
+                v.push(t);
+            }
+            for _ in 1..iterations {
+                out.clear();
+                if let Some(per) = stage_times(bundle, text, &mut scratch, &mut out) {
+                    for (v, t) in entry.iter_mut().zip(per) {
+                        v.push(t);
+                    }
+                }
+            }
+        }
         let samples = by_class.entry(class).or_default();
         for _ in 0..iterations {
             out.clear();
@@ -98,6 +114,17 @@ pub fn run(bundle: &Verified, intents: &[(String, Vec<u8>)], iterations: usize) 
         .into_iter()
         .map(|(k, mut v)| (k, stats(&mut v)))
         .collect();
+    let stages: serde_json::Map<String, Value> = stages
+        .into_iter()
+        .map(|(class, mut per)| {
+            let m: serde_json::Map<String, Value> = STAGES
+                .iter()
+                .zip(per.iter_mut())
+                .map(|(name, v)| ((*name).to_owned(), stats(v)))
+                .collect();
+            (class, Value::Object(m))
+        })
+        .collect();
     json!({
         "schema_id": "gait.perf.eval_report",
         "schema_version": "1.0.0",
@@ -107,6 +134,7 @@ pub fn run(bundle: &Verified, intents: &[(String, Vec<u8>)], iterations: usize) 
         "intents": intents.len(),
         "verdicts": verdicts,
         "classes": classes,
+        "stages": stages,
         "overall": stats(&mut overall),
     })
 }

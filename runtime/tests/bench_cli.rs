@@ -3,7 +3,8 @@
     clippy::expect_used,
     reason = "test setup fails loudly"
 )]
-//! `gait-run bench`: a report per endpoint class, with ordered percentiles.
+//! `gait-run bench`: a report per endpoint class and per stage, with ordered
+//! percentiles.
 //! (No timing thresholds here: budgets belong to the SLO harness.)
 
 use std::path::Path;
@@ -54,6 +55,16 @@ fn bench_reports_percentiles_per_endpoint_class() {
         );
     }
     assert_eq!(r["overall"]["samples"], 300);
+    // Each class's stages, each timed as many times, in order.
+    for class in ["fs.read", "proc.exec", "net.http"] {
+        let stages = r["stages"][class].as_object().unwrap();
+        let names: Vec<&str> = stages.keys().map(String::as_str).collect();
+        assert_eq!(names, ["read", "normalize", "digest", "decide", "write"]);
+        for (name, s) in stages {
+            assert_eq!(s["samples"], 50, "{class} {name}");
+            assert!(s["p50_ns"].as_u64().unwrap() <= s["max_ns"].as_u64().unwrap());
+        }
+    }
     // The report is validated against schemas/v1/perf_eval_report.schema.json in compiler/tests/schemas.rs.
     // Bad inputs.
     let bad = Command::new(env!("CARGO_BIN_EXE_gait-run"))

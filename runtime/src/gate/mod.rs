@@ -174,6 +174,42 @@ fn decide(
     )
 }
 
+/// The stages of a decision, as `gait-run bench` reports them.
+pub const STAGES: [&str; 5] = ["read", "normalize", "digest", "decide", "write"];
+
+/// Times the stages of one decision (plain options: no explain, trace or
+/// simulation), in nanoseconds, in [`STAGES`] order: reading the intent
+/// text, normalizing it (without the digest), the intent digest (RFC 8785
+/// text and SHA-256, timed by computing it again over the same text),
+/// deciding, writing the result into `out`. `None` for an intent the gate
+/// refuses (there are no later stages). Clock reads only: a bench tool, not
+/// the decision path.
+pub fn stage_times(
+    bundle: &Verified,
+    intent: &[u8],
+    scratch: &mut Scratch,
+    out: &mut Vec<u8>,
+) -> Option<[u64; 5]> {
+    let ns = |t: std::time::Instant| u64::try_from(t.elapsed().as_nanos()).unwrap_or(u64::MAX);
+    let t = std::time::Instant::now();
+    let raw = normalize::parse_json(intent).ok()?;
+    let read = ns(t);
+    let t = std::time::Instant::now();
+    let n = normalize::normalize_json(&raw, Some(&bundle.tables)).ok()?;
+    let normalize_all = ns(t);
+    let t = std::time::Instant::now();
+    std::hint::black_box(normalize::digest_of(std::hint::black_box(&n.canonical)));
+    let digest = ns(t);
+    let t = std::time::Instant::now();
+    let decision = n.decide(|i| bundle.tables.decide(i, scratch));
+    let decide = ns(t);
+    let t = std::time::Instant::now();
+    let shown = result::Shown::of(&decision, false);
+    result::write_decision(out, bundle, &n, &shown, None, None);
+    let write = ns(t);
+    Some([read, normalize_all.saturating_sub(digest), digest, decide, write])
+}
+
 fn exit_for(v: Verdict) -> i32 {
     match v {
         Verdict::Allow | Verdict::DryRun => exit::ALLOW,
