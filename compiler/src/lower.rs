@@ -456,7 +456,15 @@ enum Class {
     Unanchored,
     /// A full-match regex (events only at the end) in a small DFA of its own group.
     Complex,
+    /// `**/s1/…/sk` with a wildcard in some segment: the path's last `k`
+    /// segments match `/s1/…/sk`. An anchored DFA per `k`, run from the
+    /// `k`-th last `/` of the path: small (no unanchored prefix loop, so no
+    /// Aho-Corasick blow-up) and it reads only those segments.
+    Segments(u32),
 }
+
+/// `Class::Segments` up to this many segments (the format's field holds 8 bits).
+const MAX_SEGMENTS: usize = 255;
 
 /// A path glob as an anchored full-match regex over the path key (the root is "").
 pub fn path_regex(glob: &str) -> String {
@@ -507,7 +515,9 @@ fn path_event(glob: &str) -> (Class, String) {
         re.push_str(&segment_regex(seg));
     }
     re.push_str(if trailing { r"(?:/|\z)" } else { r"\z" });
-    if leading {
+    if leading && !trailing && core.len() <= MAX_SEGMENTS {
+        (Class::Segments(core.len() as u32), format!(r"\A{re}"))
+    } else if leading {
         (Class::Unanchored, re)
     } else {
         (Class::Anchored, format!(r"\A{re}"))
@@ -706,6 +716,10 @@ impl Builder {
                 dfas.push(DfaData {
                     anchored,
                     sparse,
+                    segments: match class {
+                        Class::Segments(k) => k,
+                        _ => 0,
+                    },
                     ids: ids.to_vec(),
                     bytes,
                 });
@@ -914,7 +928,11 @@ mod tests {
         );
         assert_eq!(
             path_event("**/.ssh/id_*"),
-            (Class::Unanchored, r"/\.ssh/id_(?-u:[^/])*\z".to_owned())
+            (Class::Segments(2), r"\A/\.ssh/id_(?-u:[^/])*\z".to_owned())
+        );
+        assert_eq!(
+            path_event("**/*.pem"),
+            (Class::Segments(1), r"\A/(?-u:[^/])*\.pem\z".to_owned())
         );
         assert_eq!(
             path_event("**/.config/gcloud/**"),

@@ -517,6 +517,9 @@ fn compact_matchers_decide_like_the_reference() {
         ]
         .map(String::from),
     );
+    // Wildcards in the last 2 and 3 segments: anchored automata over those
+    // segments only.
+    globs.extend(["**/.ssh/id_*", "**/a/*/b*", "/**/k/?"].map(String::from));
     // Command globs: a small dense automaton.
     let cmds: Vec<String> = ["sh", "fs", "ctl", "adm", "admin", "exec", "run", "ssh"]
         .iter()
@@ -547,6 +550,12 @@ fn compact_matchers_decide_like_the_reference() {
         "a large automaton is stored sparse"
     );
     assert!(dfas.iter().any(|d| !d.sparse), "a small one stays dense");
+    for k in [1, 2, 3] {
+        assert!(
+            dfas.iter().any(|d| d.segments == k),
+            "an automaton over the last {k} segments"
+        );
+    }
     assert!(
         data.matchers[gait_run::tables::matcher::PATH]
             .suffix
@@ -589,6 +598,26 @@ fn compact_matchers_decide_like_the_reference() {
             "/h/.aws/sso/cache/t",
             "/h/.aws/sso/cachet",
             "/",
+        ]
+        .map(String::from),
+    );
+    paths.extend(
+        [
+            "/id_rsa",
+            "/.ssh/id_rsa",
+            "/x/.ssh/id_rsa",
+            "/x/.ssh/id_rsa/y",
+            "/ssh/id_rsa",
+            "/a/q/bz",
+            "/z/a/q/bz",
+            "/a/bz",
+            "/a/q/r/bz",
+            "/a/q/b",
+            "/a//b",
+            "/k/x",
+            "/m/k/x",
+            "/k/xy",
+            "/k",
         ]
         .map(String::from),
     );

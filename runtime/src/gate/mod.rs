@@ -207,7 +207,13 @@ pub fn stage_times(
     let shown = result::Shown::of(&decision, false);
     result::write_decision(out, bundle, &n, &shown, None, None);
     let write = ns(t);
-    Some([read, normalize_all.saturating_sub(digest), digest, decide, write])
+    Some([
+        read,
+        normalize_all.saturating_sub(digest),
+        digest,
+        decide,
+        write,
+    ])
 }
 
 fn exit_for(v: Verdict) -> i32 {

@@ -20,7 +20,8 @@ mod tag {
     pub const TRUST: u32 = 13;
     pub const PINS: u32 = 14;
     /// `MATCHER + i`: `[patterns, n_dfas, (flags, n_ids, ids...)*, postings...]`;
-    /// a DFA's flags: bit 0 anchored, bit 1 sparse.
+    /// a DFA's flags: bit 0 anchored, bit 1 sparse, bits 8–15 the number
+    /// of trailing segments it reads (0: the whole value).
     pub const MATCHER: u32 = 100;
     /// `MATCHER_DFA + i * DFAS_PER_MATCHER + k`: bytes of DFA `k` of matcher `i`.
     pub const MATCHER_DFA: u32 = 1000;
@@ -85,7 +86,7 @@ impl TableData {
         for (i, m) in self.matchers.iter().enumerate() {
             let mut head = vec![m.patterns, m.dfas.len() as u32];
             for d in &m.dfas {
-                head.push(u32::from(d.anchored) | u32::from(d.sparse) << 1);
+                head.push(u32::from(d.anchored) | u32::from(d.sparse) << 1 | d.segments << 8);
                 head.push(d.ids.len() as u32);
                 head.extend(&d.ids);
             }
@@ -180,7 +181,8 @@ impl TableData {
                     }
                     for _ in 0..n_dfas {
                         let flags = next()?;
-                        if flags > 3 {
+                        let segments = (flags >> 8) & 0xff;
+                        if flags & !0xff03 != 0 || (segments > 0 && flags & 1 == 0) {
                             return Err(bad("unknown automaton flags"));
                         }
                         let n = next()? as usize;
@@ -190,6 +192,7 @@ impl TableData {
                         m.dfas.push(DfaData {
                             anchored: flags & 1 != 0,
                             sparse: flags & 2 != 0,
+                            segments,
                             ids,
                             bytes: Vec::new(),
                         });

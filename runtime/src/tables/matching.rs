@@ -20,6 +20,22 @@ pub(super) struct Scanner {
     dfa: Dfa,
     start: StateID,
     ids: Vec<u32>,
+    /// See [`DfaData::segments`].
+    segments: u32,
+}
+
+/// Where the value's last `k` segments start: its `k`-th last `/`.
+fn last_segments(hay: &[u8], k: u32) -> Option<usize> {
+    let mut left = k;
+    for (i, &b) in hay.iter().enumerate().rev() {
+        if b == b'/' {
+            left -= 1;
+            if left == 0 {
+                return Some(i);
+            }
+        }
+    }
+    None
 }
 
 /// Validates a serialized DFA against its table entry; returns it (owned)
@@ -120,6 +136,7 @@ impl Matcher {
                 dfa,
                 start,
                 ids: d.ids,
+                segments: d.segments,
             });
         }
         for t in [&m.exact, &m.prefix, &m.suffix] {
@@ -235,9 +252,16 @@ impl Matcher {
             }
         }
         for a in &self.dfas {
+            let from = match a.segments {
+                0 => 0,
+                k => match last_segments(hay, k) {
+                    Some(i) => i,
+                    None => continue,
+                },
+            };
             match &a.dfa {
-                Dfa::Dense(dfa) => scan(dfa, a.start, &a.ids, hay, out),
-                Dfa::Sparse(dfa) => scan(dfa, a.start, &a.ids, hay, out),
+                Dfa::Dense(dfa) => scan(dfa, a.start, &a.ids, &hay[from..], out),
+                Dfa::Sparse(dfa) => scan(dfa, a.start, &a.ids, &hay[from..], out),
             }
         }
         out[first..].sort_unstable();

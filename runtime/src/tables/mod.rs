@@ -263,6 +263,10 @@ pub struct DfaData {
     pub anchored: bool,
     /// Stored as a sparse DFA (else dense).
     pub sparse: bool,
+    /// `k > 0`: run (anchored) over the value's last `k` segments only,
+    /// from its `k`-th last `/` (a value with fewer never matches); `0`: over
+    /// the whole value.
+    pub segments: u32,
     /// Global pattern id of each of the DFA's patterns.
     pub ids: Vec<u32>,
     /// `regex-automata` dense or sparse DFA, little-endian serialization.
