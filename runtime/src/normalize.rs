@@ -9,7 +9,7 @@
 use crate::decision::Decision;
 use crate::intent::{Intent, Skill, Target};
 use crate::json::{write_opt_str, write_str, Json};
-use crate::tables::Tables;
+use crate::tables::{Steps, Tables};
 use crate::vocab::{EndpointClass, HostClass, ProvenanceSource, Risk, TargetKind};
 use serde_json::Value;
 use std::borrow::Cow;
@@ -401,20 +401,28 @@ fn mapped_targets(
     ws: (Option<&str>, PathReading),
     targets: &mut Vec<Target>,
 ) -> Result<(), IntentError> {
-    let mut values = Vec::new();
-    for mapping in tables.mappings_for(tool) {
-        for entry in mapping {
-            values.clear();
-            select(args, &entry.steps, &entry.steps, &mut values)?;
-            // Counted before any is built: a hostile list of mapped
-            // values costs nothing past the limit.
-            if targets.len() + values.len() > MAX_TARGETS {
+    MAPPING_IDS.with(|buf| {
+        let mut fresh = Vec::new();
+        let mut borrowed = buf.try_borrow_mut();
+        let buf = match borrowed.as_deref_mut() {
+            Ok(b) => b,
+            Err(_) => &mut fresh,
+        };
+        tables.for_each_mapping_entry(tool, buf, |entry| {
+            // Counted before any is built: a hostile list of mapped values
+            // costs nothing past the limit.
+            let mut count = 0;
+            select(args, entry.steps, entry.steps, &mut |_| {
+                count += 1;
+                Ok(())
+            })?;
+            if targets.len() + count > MAX_TARGETS {
                 return Err(invalid(
                     "targets",
                     format!("more than {MAX_TARGETS} targets"),
                 ));
             }
-            for v in &values {
+            select(args, entry.steps, entry.steps, &mut |v| {
                 let target = build_target(
                     entry.kind,
                     v.trim(),
@@ -424,12 +432,18 @@ fn mapped_targets(
                     tool,
                     ws,
                 )
-                .map_err(|m| invalid(arg_path_text(&entry.steps), m))?;
+                .map_err(|m| invalid(arg_path_text(entry.steps), m))?;
                 targets.push(target);
-            }
-        }
-    }
-    Ok(())
+                Ok(())
+            })
+        })
+    })
+}
+
+thread_local! {
+    /// Scratch space of the mapping lookup (reused: no allocation per
+    /// decision once warm).
+    static MAPPING_IDS: std::cell::RefCell<Vec<u32>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// `arg_provenance`: the sources, and each entry's canonical text.
@@ -608,9 +622,9 @@ fn collect_strings(v: &Json<'_>, out: &mut Vec<String>) {
     }
 }
 
-fn arg_path_text(steps: &[Option<&str>]) -> String {
+fn arg_path_text(steps: Steps<'_>) -> String {
     let mut s = String::from("args");
-    for step in steps {
+    for step in steps.iter() {
         match step {
             Some(k)
                 if k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !k.is_empty() =>
@@ -630,16 +644,13 @@ fn arg_path_text(steps: &[Option<&str>]) -> String {
 /// whole path (named in the error).
 fn select<'j>(
     v: &'j Json<'_>,
-    steps: &[Option<&str>],
-    all: &[Option<&str>],
-    out: &mut Vec<&'j str>,
+    steps: Steps<'_>,
+    all: Steps<'_>,
+    f: &mut impl FnMut(&'j str) -> Result<(), IntentError>,
 ) -> Result<(), IntentError> {
     match steps.split_first() {
         None => match v {
-            Json::Str(s) => {
-                out.push(s);
-                Ok(())
-            }
+            Json::Str(s) => f(s),
             Json::Null => Ok(()),
             _ => Err(invalid(
                 arg_path_text(all),
@@ -648,7 +659,7 @@ fn select<'j>(
         },
         Some((Some(key), rest)) => match v {
             Json::Obj(m) => match member(m, key) {
-                Some(inner) => select(inner, rest, all, out),
+                Some(inner) => select(inner, rest, all, f),
                 None => Ok(()),
             },
             Json::Null => Ok(()),
@@ -658,7 +669,7 @@ fn select<'j>(
             )),
         },
         Some((None, rest)) => match v {
-            Json::Arr(items) => items.iter().try_for_each(|i| select(i, rest, all, out)),
+            Json::Arr(items) => items.iter().try_for_each(|i| select(i, rest, all, f)),
             Json::Null => Ok(()),
             _ => Err(invalid(
                 arg_path_text(all),
@@ -692,9 +703,9 @@ fn target_json(t: &Target) -> Vec<u8> {
 /// name's words). The most consequential class wins when several words match.
 fn class_from_words<'w>(
     kind: TargetKind,
-    words: impl Iterator<Item = &'w str> + Clone,
+    words: impl Iterator<Item = &'w [u8]> + Clone,
 ) -> Option<EndpointClass> {
-    let has = |set: &[&str]| words.clone().any(|w| set.contains(&w));
+    let has = |set: &[&str]| words.clone().any(|w| set.iter().any(|s| s.as_bytes() == w));
     match kind {
         TargetKind::Path => {
             if has(DELETE_OPS) {
@@ -718,8 +729,12 @@ fn class_from_words<'w>(
     }
 }
 
-fn tool_words(tool: &str) -> impl Iterator<Item = &str> + Clone {
-    tool.split(['.', '_', '-', '/']).filter(|w| !w.is_empty())
+fn tool_words(tool: &str) -> impl Iterator<Item = &[u8]> + Clone {
+    // Split as bytes: the separators are ASCII, and the words are only
+    // compared with ASCII operation names.
+    tool.as_bytes()
+        .split(|b| matches!(b, b'.' | b'_' | b'-' | b'/'))
+        .filter(|w| !w.is_empty())
 }
 
 /// Normalizes one target and infers its class, destructiveness, path, host and programs.
@@ -745,7 +760,7 @@ fn build_target(
                     .any(|set| set.contains(&o))
             });
             if op_known || matches!(kind, TargetKind::Command) {
-                class_from_words(kind, operation.as_deref().into_iter())
+                class_from_words(kind, operation.as_deref().map(str::as_bytes).into_iter())
             } else {
                 class_from_words(kind, tool_words(tool))
             }

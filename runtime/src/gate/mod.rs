@@ -145,7 +145,7 @@ fn decide(
         Err(e) => return refuse(out, Refusal::Invalid(&e), Some(bundle)),
     };
     let decision = n.decide(|i| bundle.tables.decide(i, scratch));
-    let shown = result::Shown::of(&decision, opts.simulate);
+    let shown = result::Shown::of(decision, opts.simulate);
     let explain = opts
         .explain
         .then(|| result::explain(bundle, &n.intent, scratch));
@@ -167,8 +167,8 @@ fn decide(
     result::write_decision(
         out,
         bundle,
-        &n,
-        &shown,
+        n,
+        shown,
         trace_path.as_deref(),
         explain.as_deref(),
     )
@@ -204,8 +204,8 @@ pub fn stage_times(
     let decision = n.decide(|i| bundle.tables.decide(i, scratch));
     let decide = ns(t);
     let t = std::time::Instant::now();
-    let shown = result::Shown::of(&decision, false);
-    result::write_decision(out, bundle, &n, &shown, None, None);
+    let shown = result::Shown::of(decision, false);
+    result::write_decision(out, bundle, n, shown, None, None);
     let write = ns(t);
     Some([
         read,

@@ -17,19 +17,20 @@ use std::borrow::Cow;
 /// `require_approval` into `allow`, adds `simulate_mode_non_enforcing` (and
 /// `simulated_<verdict>` when it turned a verdict), and shows no violations
 /// or approvals for a verdict it turned.
-pub(super) struct Shown<'d> {
-    pub decision: &'d Decision,
+pub(super) struct Shown {
+    pub decision: Decision,
     pub simulate: bool,
     /// `--simulate` turned the verdict into `allow`.
     pub turned: bool,
     pub verdict: Verdict,
-    pub reasons: Cow<'d, [String]>,
+    /// The reasons `--simulate` shows (else the decision's own).
+    simulated_reasons: Option<Vec<String>>,
 }
 
-impl<'d> Shown<'d> {
-    pub fn of(d: &'d Decision, simulate: bool) -> Shown<'d> {
+impl Shown {
+    pub fn of(d: Decision, simulate: bool) -> Shown {
         let turned = simulate && matches!(d.verdict, Verdict::Block | Verdict::RequireApproval);
-        let reasons = if simulate {
+        let simulated_reasons = simulate.then(|| {
             let mut r = d.reason_codes.clone();
             r.push("simulate_mode_non_enforcing".to_owned());
             if turned {
@@ -37,17 +38,21 @@ impl<'d> Shown<'d> {
             }
             r.sort_unstable();
             r.dedup();
-            Cow::Owned(r)
-        } else {
-            Cow::Borrowed(d.reason_codes.as_slice())
-        };
+            r
+        });
         Shown {
+            verdict: if turned { Verdict::Allow } else { d.verdict },
             decision: d,
             simulate,
             turned,
-            verdict: if turned { Verdict::Allow } else { d.verdict },
-            reasons,
+            simulated_reasons,
         }
+    }
+
+    pub fn reasons(&self) -> &[String] {
+        self.simulated_reasons
+            .as_deref()
+            .unwrap_or(&self.decision.reason_codes)
     }
 
     pub fn violations(&self) -> &[String] {
@@ -91,24 +96,25 @@ fn write_bool(out: &mut Vec<u8>, b: bool) {
     out.extend_from_slice(if b { b"true" } else { b"false" });
 }
 
-/// Appends the result of a decision and returns its summary. `trace_path`
+/// Appends the result of a decision and returns its summary (which takes
+/// the decision's reasons and the digest: nothing is copied). `trace_path`
 /// and `explain` (an object's JSON text) are shown when given.
 pub(super) fn write_decision(
     out: &mut Vec<u8>,
     bundle: &Verified,
-    n: &Normalized,
-    s: &Shown<'_>,
+    n: Normalized,
+    s: Shown,
     trace_path: Option<&str>,
     explain: Option<&[u8]>,
 ) -> Summary {
-    let d = s.decision;
+    let d = &s.decision;
     let classes = endpoint_classes(&n.intent);
     out.extend_from_slice(br#"{"schema_id":""#);
     out.extend_from_slice(RESULT_SCHEMA_ID.as_bytes());
     out.extend_from_slice(br#"","schema_version":"1.0.0","ok":true,"verdict":"#);
     write_str(out, s.verdict.as_str());
     out.extend_from_slice(br#","reason_codes":"#);
-    write_str_list(out, s.reasons.iter().map(String::as_str));
+    write_str_list(out, s.reasons().iter().map(String::as_str));
     out.extend_from_slice(br#","violations":"#);
     write_str_list(out, s.violations().iter().map(String::as_str));
     out.extend_from_slice(br#","matched_rules":"#);
@@ -145,13 +151,18 @@ pub(super) fn write_decision(
         out.extend_from_slice(explain);
     }
     out.push(b'}');
+    let (exit, verdict, required_approvals) =
+        (exit_for(s.verdict), s.verdict, s.required_approvals());
     Summary {
-        exit: exit_for(s.verdict),
-        verdict: s.verdict,
-        reason_codes: s.reasons.to_vec(),
+        exit,
+        verdict,
+        reason_codes: match s.simulated_reasons {
+            Some(r) => r,
+            None => s.decision.reason_codes,
+        },
         endpoint_classes: classes,
-        intent_digest: Some(n.digest.clone()),
-        required_approvals: s.required_approvals(),
+        intent_digest: Some(n.digest),
+        required_approvals,
         error: None,
     }
 }

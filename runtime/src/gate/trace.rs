@@ -23,7 +23,7 @@ pub(super) fn signed(
     key: &KeyPair,
     bundle: &Verified,
     n: &Normalized,
-    s: &Shown<'_>,
+    s: &Shown,
     observed_at: &str,
 ) -> Value {
     let verdict = s.verdict.as_str();
@@ -37,7 +37,7 @@ pub(super) fn signed(
         "policy": {"name": bundle.info.name, "version": bundle.info.version, "revision": bundle.info.revision},
         "verdict": verdict,
         "decision": s.decision.kind.as_str(),
-        "reason_codes": s.reasons,
+        "reason_codes": s.reasons(),
         "violations": s.violations(),
         "matched_rules": s.decision.matched_rules,
         "endpoint_classes": endpoint_classes(&n.intent),
@@ -73,7 +73,7 @@ pub(super) fn write(
     key: &KeyPair,
     bundle: &Verified,
     n: &Normalized,
-    s: &Shown<'_>,
+    s: &Shown,
 ) -> std::io::Result<PathBuf> {
     let (secs, nanos) = crate::time::now();
     let trace = signed(

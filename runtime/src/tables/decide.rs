@@ -28,46 +28,53 @@ impl Tables {
         SkillFacts { signed, pinned }
     }
 
-    /// Tool mappings that apply to a (normalized) tool name, each as its entries.
-    pub fn mappings_for(&self, tool: &str) -> Vec<Vec<MappingEntry<'_>>> {
+    /// Calls `f` with every entry of every tool mapping that applies to
+    /// `tool`, mapping by mapping in id order, until `f` fails. `buf` is
+    /// reused scratch space (nothing else is allocated).
+    pub fn for_each_mapping_entry<E>(
+        &self,
+        tool: &str,
+        buf: &mut Vec<u32>,
+        mut f: impl FnMut(MappingEntry<'_>) -> Result<(), E>,
+    ) -> Result<(), E> {
         let m = &self.matchers[matcher::MAPPING_TOOLS];
-        let mut pids = Vec::new();
-        m.matches(tool, &self.data.strings, &mut pids);
-        let mut ids: Vec<u32> = Vec::new();
-        for p in pids {
-            let (a, n) = m.posting(p);
-            ids.extend(self.list(a as u32, n as u32));
+        buf.clear();
+        m.matches(tool, &self.data.strings, buf);
+        // The matched patterns' mapping ids, after them in the same buffer.
+        let patterns = buf.len();
+        for i in 0..patterns {
+            let (a, n) = m.posting(buf[i]);
+            let ids = self.list(a as u32, n as u32);
+            buf.extend_from_slice(ids);
         }
-        ids.sort_unstable();
-        ids.dedup();
-        ids.into_iter()
-            .map(|id| {
-                let rec = self
+        buf.drain(..patterns);
+        buf.sort_unstable();
+        buf.dedup();
+        for &id in buf.iter() {
+            let rec = self
+                .data
+                .mappings
+                .get(id as usize * 2..id as usize * 2 + 2)
+                .unwrap_or(&[0, 0]);
+            for e in rec[0]..rec[0] + rec[1] {
+                let Some(e) = self
                     .data
-                    .mappings
-                    .get(id as usize * 2..id as usize * 2 + 2)
-                    .unwrap_or(&[0, 0]);
-                (rec[0]..rec[0] + rec[1])
-                    .filter_map(|e| {
-                        self.data
-                            .mapping_entries
-                            .get(e as usize * 4..e as usize * 4 + 4)
-                    })
-                    .map(|e| {
-                        let steps = self
-                            .list(e[2], e[3])
-                            .iter()
-                            .map(|&s| (s != NONE).then(|| self.s(s)))
-                            .collect();
-                        MappingEntry {
-                            kind: TargetKind::ALL[e[0] as usize],
-                            class: EndpointClass::ALL[e[1] as usize],
-                            steps,
-                        }
-                    })
-                    .collect()
-            })
-            .collect()
+                    .mapping_entries
+                    .get(e as usize * 4..e as usize * 4 + 4)
+                else {
+                    continue;
+                };
+                f(MappingEntry {
+                    kind: TargetKind::ALL[e[0] as usize],
+                    class: EndpointClass::ALL[e[1] as usize],
+                    steps: Steps {
+                        ids: self.list(e[2], e[3]),
+                        tables: self,
+                    },
+                })?;
+            }
+        }
+        Ok(())
     }
 
     /// Evaluates one normalized intent. No I/O, no clock; the result depends on

@@ -287,12 +287,43 @@ fn bad(msg: impl Into<String>) -> TableError {
 }
 
 /// One entry of a tool mapping: where in `args` to find a target, of which
-/// kind and class. A step is an object key, or `None` for every element (`[*]`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// kind and class.
+#[derive(Debug, Clone, Copy)]
 pub struct MappingEntry<'a> {
     pub kind: TargetKind,
     pub class: EndpointClass,
-    pub steps: Vec<Option<&'a str>>,
+    pub steps: Steps<'a>,
+}
+
+/// The steps of an argument path, read from the tables without copying: a
+/// step is an object key, or `None` for every element (`[*]`).
+#[derive(Debug, Clone, Copy)]
+pub struct Steps<'a> {
+    ids: &'a [u32],
+    tables: &'a Tables,
+}
+
+impl<'a> Steps<'a> {
+    /// The first step and the rest.
+    pub fn split_first(self) -> Option<(Option<&'a str>, Steps<'a>)> {
+        let (&first, rest) = self.ids.split_first()?;
+        let step = (first != NONE).then(|| self.tables.s(first));
+        Some((
+            step,
+            Steps {
+                ids: rest,
+                tables: self.tables,
+            },
+        ))
+    }
+
+    /// Every step, in order.
+    pub fn iter(self) -> impl Iterator<Item = Option<&'a str>> {
+        let tables = self.tables;
+        self.ids
+            .iter()
+            .map(move |&s| (s != NONE).then(|| tables.s(s)))
+    }
 }
 
 /// Loaded, validated decision tables.
