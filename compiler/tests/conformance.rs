@@ -59,7 +59,12 @@ fn conformance_corpus() {
             let summary = evaluate(
                 &bundle,
                 &text,
-                &EvalOptions::default(),
+                // About the decisions, not the deadline (a debug build on a
+                // busy machine can be descheduled past the default 50 ms).
+                &EvalOptions {
+                    decision_timeout: Some(std::time::Duration::from_secs(60)),
+                    ..EvalOptions::default()
+                },
                 &mut Scratch::default(),
                 &mut bytes,
             );

@@ -36,6 +36,17 @@ fn bundle() -> Verified {
 /// evaluation with a used scratch gives the same bytes, and the summary
 /// agrees with the result's fields. Returns the result.
 fn same(bundle: &Verified, text: &[u8], opts: &EvalOptions) -> serde_json::Value {
+    // These tests are about the result, not the deadline: a debug build on a
+    // busy machine may be descheduled past the default 50 ms.
+    let opts = &EvalOptions {
+        simulate: opts.simulate,
+        explain: opts.explain,
+        trace: None,
+        decision_timeout: Some(
+            opts.decision_timeout
+                .unwrap_or(std::time::Duration::from_secs(120)),
+        ),
+    };
     let mut scratch = Scratch::default();
     let mut out = b"prefix kept:".to_vec();
     let summary = evaluate(bundle, text, opts, &mut scratch, &mut out);
@@ -272,12 +283,7 @@ fn explicit_and_mapped_targets_count_together_against_the_limit() {
         }
         serde_json::to_vec(&v).unwrap()
     };
-    // About the target limit, not the deadline: 4,096 targets in a debug
-    // build on a busy machine may take longer than the default 50 ms.
-    let opts = EvalOptions {
-        decision_timeout: Some(std::time::Duration::from_secs(120)),
-        ..EvalOptions::default()
-    };
+    let opts = EvalOptions::default();
     for (explicit, mapped, invalid) in [
         (max, false, false),
         (max - 1, true, false),
