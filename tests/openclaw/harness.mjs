@@ -22,7 +22,7 @@ export const PLUGIN_DIR = path.join(ROOT, "sdk/openclaw");
  * @param {object} [o.extraConfig]  merged into openclaw.json at the top level
  * @returns {Promise<{code, stdout, stderr, json, requests, home}>}
  */
-export async function runAgent({ toolCalls, pluginConfig, workspace, home, extraConfig, message = "go", timeoutMs = 240000 }) {
+export async function runAgent({ toolCalls, pluginConfig, workspace, home, extraConfig, pluginDir = PLUGIN_DIR, message = "go", timeoutMs = 240000 }) {
   home ??= fs.mkdtempSync(path.join(os.tmpdir(), "gait-openclaw-home-"));
   fs.mkdirSync(path.join(home, ".openclaw"), { recursive: true });
   const log = path.join(home, "model-requests.jsonl");
@@ -54,7 +54,7 @@ export async function runAgent({ toolCalls, pluginConfig, workspace, home, extra
   };
   if (pluginConfig !== undefined) {
     config.plugins = {
-      load: { paths: [PLUGIN_DIR] },
+      load: { paths: [pluginDir] },
       entries: { "gait-gate": { enabled: true, config: pluginConfig } },
     };
   }
