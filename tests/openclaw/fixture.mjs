@@ -44,8 +44,14 @@ export function makeFixture() {
   fs.writeFileSync(tampered, bytes);
 
   /** `gait-run eval` on an intent: {code, result}. */
+  // The intent goes in a file: with a rejected bundle gait-run answers
+  // without reading its input.
+  let k = 0;
   function evalCli(intent, bundlePath = bundle) {
-    const r = run(GAIT_RUN, ["eval", "--bundle", bundlePath, "--trust", trust, "--intent", "-"], JSON.stringify(intent));
+    const file = path.join(root, `intent-${(k += 1)}.json`);
+    fs.writeFileSync(file, JSON.stringify(intent));
+    const r = run(GAIT_RUN, ["eval", "--bundle", bundlePath, "--trust", trust, "--intent", file]);
+    fs.rmSync(file);
     return { code: r.status, result: JSON.parse(r.stdout) };
   }
   return {

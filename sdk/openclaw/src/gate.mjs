@@ -190,7 +190,8 @@ export function spawnSidecar(cfg, logger) {
         resolve(sidecarGate(`http://${addr}`, { timeoutMs: cfg.timeoutMs, child }));
       } catch {}
     });
-    child.on("exit", (code) => {
+    // `close`, not `exit`: only then has everything it printed been read.
+    child.on("close", (code) => {
       process.removeListener("exit", kill);
       if (settled) {
         logger?.error?.(`gait-gate: the spawned sidecar exited (code ${code}); every tool call is blocked from now on`);
