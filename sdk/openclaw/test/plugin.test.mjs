@@ -215,3 +215,35 @@ test("record names: safe file names for any tool call id", () => {
   assert.equal(recordName(""), "_.json");
   assert.equal(recordName("a/b c"), "a_b_c.json");
 });
+
+test("std.openclaw: each built-in tool's parameters give the documented endpoint classes", async () => {
+  const traceDir = fs.mkdtempSync(path.join(fx.root, "trace-mappings-"));
+  const hook = createHook({ bundle: fx.bundle, trust: fx.trust, workspace: fx.ws, riskClass: "low", traceDir, transport: "native" });
+  const ws = fx.ws;
+  const table = [
+    ["read", { path: "allowed/a.md" }, ["fs.read"]],
+    ["ls", { path: ws }, ["fs.read"]],
+    ["ls", {}, []],
+    ["memory_get", { path: "MEMORY.md" }, ["fs.read"]],
+    ["write", { path: `${ws}/a`, content: "" }, ["fs.write"]],
+    ["edit", { path: `${ws}/a`, edits: [] }, ["fs.write"]],
+    ["exec", { command: "ls -la", workdir: ws }, ["proc.exec"]],
+    ["process", { action: "write", sessionId: "s", data: "rm -rf /\n" }, ["proc.exec"]],
+    ["process", { action: "list" }, []],
+    ["terminal", { action: "write", sessionId: "t", data: "id\n" }, ["proc.exec"]],
+    ["web_fetch", { url: "https://docs.example.com/a" }, ["net.http"]],
+    ["browser", { action: "open", targetUrl: "https://example.com" }, ["net.http"]],
+    ["browser", { action: "upload", paths: [`${ws}/a`, `${ws}/b`] }, ["fs.read"]],
+    ["canvas", { action: "navigate", url: "https://example.com" }, ["net.http"]],
+    ["file_fetch", { node: "n1", path: "/etc/hosts" }, ["fs.read"]],
+    ["dir_list", { node: "n1", path: "/srv" }, ["fs.read"]],
+    ["file_write", { node: "n1", path: "/srv/x", contentBase64: "" }, ["fs.write"]],
+    ["apply_patch", { input: "*** Begin Patch\n*** End Patch" }, []],
+  ];
+  let i = 0;
+  for (const [toolName, params] of table) await hook({ toolName, params, toolCallId: `m${i++}` }, {});
+  const recs = readRecords(traceDir);
+  table.forEach(([toolName, params, classes], j) => {
+    assert.deepEqual(recs[`m${j}`].result.endpoint_classes, classes, `${toolName} ${JSON.stringify(params)}`);
+  });
+});
