@@ -222,22 +222,30 @@ export function openGate(cfg, logger) {
       logger?.warn?.(`gait-gate: ${e.message}; deciding through a spawned gait-run serve instead`);
     }
   }
-  const starting = spawnSidecar(cfg, logger);
-  starting.catch(() => {});
-  let gate = null;
+  // Spawned at the first decision, not at registration: OpenClaw may
+  // register a plugin more than once per process (inspection, runtime), and
+  // only the registration that decides calls needs a sidecar.
+  let starting = null;
+  const start = () => {
+    if (!starting) {
+      starting = spawnSidecar(cfg, logger);
+      starting.catch((e) => logger?.error?.(`gait-gate: ${e.message}; every tool call is blocked`));
+    }
+    return starting;
+  };
   return {
     transport: "sidecar",
     ok: true,
     rejection: null,
-    ready: starting.then((g) => {
-      gate = g;
-    }),
+    get ready() {
+      return start().then(() => undefined);
+    },
     async decide(text) {
-      await this.ready;
+      const gate = await start();
       return gate.decide(text);
     },
     close() {
-      starting.then((g) => g.close(), () => {});
+      starting?.then((g) => g.close(), () => {});
     },
   };
 }

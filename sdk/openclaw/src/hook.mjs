@@ -89,7 +89,6 @@ export function createHook(rawConfig, { logger } = {}) {
     return blockingHook(why);
   }
   if (!gate.ok) logger?.error?.(`gait-gate: the bundle was rejected (${gate.rejection}); every tool call is blocked`);
-  gate.ready.catch((e) => logger?.error?.(`gait-gate: ${errorText(e)}; every tool call is blocked`));
 
   const handler = async (event, ctx) => {
     const toolCallId = event?.toolCallId ?? ctx?.toolCallId ?? `no-tool-call-id-${randomUUID()}`;
