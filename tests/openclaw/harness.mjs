@@ -18,11 +18,12 @@ export const PLUGIN_DIR = path.join(ROOT, "sdk/openclaw");
  * @param {Array<{id,name,arguments}>} o.toolCalls  the model's tool calls
  * @param {object|undefined} o.pluginConfig  plugins.entries["gait-gate"].config (undefined: plugin not loaded)
  * @param {string} o.workspace  the agent's workspace
- * @param {string} [o.home]  HOME for the run (default: a fresh temporary folder)
+ * @param {string} [o.home]  HOME for the run (default: a fresh temporary folder, removed afterwards)
  * @param {object} [o.extraConfig]  merged into openclaw.json at the top level
  * @returns {Promise<{code, stdout, stderr, json, requests, home}>}
  */
 export async function runAgent({ toolCalls, pluginConfig, workspace, home, extraConfig, pluginDir = PLUGIN_DIR, message = "go", timeoutMs = 240000 }) {
+  const ownHome = home === undefined;
   home ??= fs.mkdtempSync(path.join(os.tmpdir(), "gait-openclaw-home-"));
   fs.mkdirSync(path.join(home, ".openclaw"), { recursive: true });
   const log = path.join(home, "model-requests.jsonl");
@@ -96,6 +97,8 @@ export async function runAgent({ toolCalls, pluginConfig, workspace, home, extra
     return { code, stdout, stderr, json, requests, home };
   } finally {
     await mock.close();
+    // A HOME made here holds only OpenClaw's state of this run.
+    if (ownHome) fs.rmSync(home, { recursive: true, force: true });
   }
 }
 
