@@ -23,6 +23,11 @@ pub const MODULES: &[(&str, &str, &str)] = &[
         "mcp/filesystem.gaitpol",
         include_str!("../../stdlib/mcp/filesystem.gaitpol"),
     ),
+    (
+        "std.openclaw",
+        "openclaw.gaitpol",
+        include_str!("../../stdlib/openclaw.gaitpol"),
+    ),
 ];
 
 /// The source of a stdlib module by import name (`std.secrets`).

@@ -1,0 +1,54 @@
+// OpenClaw plugin `gait-gate`: every tool call is decided by a Gait policy
+// before it runs (`before_tool_call`). `allow` lets the call run; `block`,
+// `require_approval` (until approvals are defined), `dry_run` and every
+// failure — bad configuration, a bundle that fails verification, a gate that
+// does not answer, an answer that cannot be read, this plugin's own code
+// failing to load — block the call with a reason naming the verdict.
+//
+// This file is kept minimal on purpose: the hook is registered before any of
+// the plugin's own code is loaded, so that nothing after the OpenClaw SDK
+// import can make the plugin register no hook (which would leave tools
+// running ungated). The gate code is loaded once, at registration, and a
+// failure to load it becomes a block of every call.
+import { definePluginEntry } from "openclaw/plugin-sdk/plugin-entry";
+
+const ID = "gait-gate";
+// The host's own deadline for this hook: past it OpenClaw blocks the call
+// itself ("before_tool_call" is fail-closed in OpenClaw). The gate's deadline
+// (`timeoutMs`, default 2000) is shorter, so that the plugin answers first
+// with its own reason and trace record.
+const HOST_MARGIN_MS = 3000;
+const DEFAULT_TIMEOUT_MS = 2000;
+
+function blockAll(reason) {
+  return async () => ({ block: true, blockReason: `Gait gate: blocked: ${reason}` });
+}
+
+export default definePluginEntry({
+  id: ID,
+  name: "Gait gate",
+  description: "Decides every tool call with a signed Gait policy bundle before it runs (fail closed).",
+  register(api) {
+    const config = api.pluginConfig;
+    const timeoutMs =
+      Number.isInteger(config?.timeoutMs) && config.timeoutMs > 0 ? config.timeoutMs : DEFAULT_TIMEOUT_MS;
+    const ready = import("./src/hook.mjs")
+      .then((m) => m.createHook(config, { logger: api.logger }))
+      .catch((e) => {
+        api.logger?.error?.(`${ID}: the gate could not be loaded; blocking every tool call: ${e?.stack ?? e}`);
+        return blockAll(`plugin_load_failed: the gate could not be loaded (${e?.message ?? e})`);
+      });
+    api.on(
+      "before_tool_call",
+      async (event, ctx) => {
+        try {
+          const hook = await ready;
+          return await hook(event, ctx);
+        } catch (e) {
+          return { block: true, blockReason: `Gait gate: blocked: internal_error (${e?.message ?? e})` };
+        }
+      },
+      { priority: 1000, timeoutMs: timeoutMs + HOST_MARGIN_MS },
+    );
+  },
+});

@@ -1,0 +1,181 @@
+// The plugin's configuration (`plugins.entries["gait-gate"].config`, given
+// as `api.pluginConfig`), checked completely: any problem is reported, and
+// the plugin then blocks every tool call with that report as the reason.
+import path from "node:path";
+
+export class ConfigError extends Error {
+  constructor(problems) {
+    super(problems.join("; "));
+    this.problems = problems;
+  }
+}
+
+const KNOWN = new Set([
+  "bundle",
+  "trust",
+  "pin",
+  "minRevision",
+  "sidecarUrl",
+  "sidecarTokenEnv",
+  "transport",
+  "gaitRun",
+  "nativeAddon",
+  "identity",
+  "workspace",
+  "riskClass",
+  "skills",
+  "traceDir",
+  "timeoutMs",
+  "decisionTimeoutMs",
+]);
+
+const SKILL_FIELDS = new Set([
+  "skill_name",
+  "skill_version",
+  "source",
+  "publisher",
+  "digest",
+  "signature_key_id",
+]);
+
+function isObject(v) {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+/** Returns the normalized configuration or throws a ConfigError. */
+export function parseConfig(raw) {
+  const problems = [];
+  if (raw === undefined || raw === null) {
+    throw new ConfigError([
+      'no configuration: set plugins.entries["gait-gate"].config with `bundle` and `trust`, or `sidecarUrl`',
+    ]);
+  }
+  if (!isObject(raw)) throw new ConfigError(["the configuration must be an object"]);
+  for (const k of Object.keys(raw)) {
+    if (!KNOWN.has(k)) problems.push(`unknown setting \`${k}\``);
+  }
+  const str = (k, { required = false } = {}) => {
+    const v = raw[k];
+    if (v === undefined) {
+      if (required) problems.push(`\`${k}\` is required`);
+      return undefined;
+    }
+    if (typeof v !== "string" || v.trim() === "") {
+      problems.push(`\`${k}\` must be a non-empty string`);
+      return undefined;
+    }
+    return v;
+  };
+  const int = (k, min) => {
+    const v = raw[k];
+    if (v === undefined) return undefined;
+    if (!Number.isInteger(v) || v < min) {
+      problems.push(`\`${k}\` must be an integer >= ${min}`);
+      return undefined;
+    }
+    return v;
+  };
+  const file = (k) => {
+    const v = str(k);
+    return v === undefined ? undefined : path.resolve(v);
+  };
+
+  const cfg = {
+    bundle: file("bundle"),
+    trust: [],
+    pin: str("pin"),
+    minRevision: int("minRevision", 0),
+    sidecarUrl: str("sidecarUrl"),
+    sidecarTokenEnv: str("sidecarTokenEnv"),
+    transport: str("transport") ?? "auto",
+    gaitRun: str("gaitRun") ?? "gait-run",
+    nativeAddon: file("nativeAddon"),
+    identity: str("identity"),
+    workspace: str("workspace"),
+    riskClass: str("riskClass"),
+    skills: [],
+    traceDir: file("traceDir"),
+    timeoutMs: int("timeoutMs", 1) ?? 2000,
+    decisionTimeoutMs: int("decisionTimeoutMs", 1),
+  };
+
+  if (raw.trust !== undefined) {
+    const list = typeof raw.trust === "string" ? [raw.trust] : raw.trust;
+    if (!Array.isArray(list) || list.length === 0 || list.some((t) => typeof t !== "string" || t.trim() === "")) {
+      problems.push("`trust` must be a key file or a non-empty list of key files");
+    } else {
+      cfg.trust = list.map((t) => path.resolve(t));
+    }
+  }
+  if (!["auto", "native", "sidecar"].includes(cfg.transport)) {
+    problems.push("`transport` must be auto, native or sidecar");
+  }
+  if (cfg.bundle && cfg.sidecarUrl) {
+    problems.push("give either `bundle` (with `trust`) or `sidecarUrl`, not both");
+  } else if (!cfg.bundle && !cfg.sidecarUrl) {
+    problems.push("no gate: give `bundle` with `trust`, or `sidecarUrl`");
+  }
+  if (cfg.bundle && cfg.trust.length === 0 && raw.trust === undefined) {
+    problems.push("`bundle` needs `trust` (the public key file(s) of its signers): an unverified bundle is refused");
+  }
+  if (cfg.sidecarUrl) {
+    let u;
+    try {
+      u = new URL(cfg.sidecarUrl);
+    } catch {
+      problems.push("`sidecarUrl` is not a URL");
+    }
+    if (u && u.protocol !== "http:" && u.protocol !== "https:") {
+      problems.push("`sidecarUrl` must be an http or https URL");
+    }
+    for (const k of ["trust", "pin", "minRevision", "nativeAddon"]) {
+      if (raw[k] !== undefined) problems.push(`\`${k}\` applies to \`bundle\`, not to \`sidecarUrl\` (the sidecar verifies its own bundle)`);
+    }
+    if (raw.transport !== undefined && raw.transport !== "sidecar") {
+      problems.push("`sidecarUrl` is a sidecar: `transport` must be sidecar or absent");
+    }
+  }
+  if (cfg.sidecarTokenEnv) {
+    const token = process.env[cfg.sidecarTokenEnv];
+    if (!token) problems.push(`\`sidecarTokenEnv\`: the environment variable ${cfg.sidecarTokenEnv} is unset or empty`);
+    else cfg.sidecarToken = token;
+  }
+  if (cfg.workspace !== undefined && !path.isAbsolute(cfg.workspace)) {
+    problems.push("`workspace` must be an absolute path");
+  }
+  if (raw.skills !== undefined) {
+    if (!isObject(raw.skills)) {
+      problems.push("`skills` must be an object: tool name (or * glob) -> skill provenance");
+    } else {
+      for (const [pattern, prov] of Object.entries(raw.skills)) {
+        if (!isObject(prov)) {
+          problems.push(`\`skills["${pattern}"]\` must be an object`);
+          continue;
+        }
+        for (const k of Object.keys(prov)) {
+          if (!SKILL_FIELDS.has(k)) problems.push(`\`skills["${pattern}"]\`: unknown field \`${k}\``);
+        }
+        cfg.skills.push({ pattern, match: globMatcher(pattern), provenance: prov });
+      }
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return cfg;
+}
+
+/** A matcher of tool names for a pattern: exact, or `*` for any run of
+ * characters; case-insensitive (the runtime lower-cases tool names). */
+export function globMatcher(pattern) {
+  const p = pattern.toLowerCase();
+  if (!p.includes("*")) return (name) => name.toLowerCase() === p;
+  const re = new RegExp(
+    "^" +
+      p
+        .split("*")
+        .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+        .join(".*") +
+      "$",
+    "s",
+  );
+  return (name) => re.test(name.toLowerCase());
+}

@@ -1,0 +1,251 @@
+// Gate transports. Every one answers `decide(intentText)` with
+// `{result, error}`: `result` is the gate's result JSON (runtime.md §7) when
+// the gate gave one, `error` a stable code and message when it did not (or
+// when what it gave cannot be trusted). Only `result.verdict === "allow"`
+// with no `error` lets a call run.
+//
+// - native:  the runtime in process, through the Node binding (sdk/node,
+//            napi-rs): no process or socket per call.
+// - sidecar: `gait-run serve` over keep-alive HTTP, at `sidecarUrl` or
+//            spawned by the plugin on a loopback port for `bundle`.
+// Error codes: gate_unavailable, gate_timeout, gate_answer_unreadable,
+// native_unavailable, bundle_* (the runtime's rejection codes), config_invalid.
+import { createRequire } from "node:module";
+import { spawn } from "node:child_process";
+import http from "node:http";
+import https from "node:https";
+import os from "node:os";
+
+const require = createRequire(import.meta.url);
+const MAX_ANSWER_BYTES = 1 << 20;
+
+export class GateError extends Error {
+  constructor(code, message) {
+    super(`${code}: ${message}`);
+    this.code = code;
+  }
+}
+
+function readResult(text, where) {
+  let result;
+  try {
+    result = JSON.parse(text);
+  } catch {
+    throw new GateError("gate_answer_unreadable", `${where} answered something that is not JSON`);
+  }
+  if (result === null || typeof result !== "object" || typeof result.verdict !== "string") {
+    throw new GateError("gate_answer_unreadable", `${where} answered JSON without a verdict`);
+  }
+  return result;
+}
+
+/** The default location of the Node binding, beside this package. */
+export const DEFAULT_ADDON = new URL("../native/gait_node.node", import.meta.url).pathname;
+
+/** In process. Throws GateError("native_unavailable") when the binding
+ * cannot be loaded, and a plain error on a usage error (unreadable key). */
+export function nativeGate(cfg) {
+  let addon;
+  const file = cfg.nativeAddon ?? DEFAULT_ADDON;
+  try {
+    addon = require(file);
+  } catch (e) {
+    throw new GateError("native_unavailable", `cannot load the Node binding ${file}: ${e.message}`);
+  }
+  const g = addon.Gate.open({
+    bundle: cfg.bundle,
+    trust: cfg.trust,
+    pin: cfg.pin,
+    minRevision: cfg.minRevision,
+    decisionTimeoutMs: cfg.decisionTimeoutMs,
+  });
+  return {
+    transport: "native",
+    ok: g.ok,
+    // A rejected bundle still answers: the runtime's own block result with
+    // the rejection code, exactly as `gait-run eval` prints it.
+    rejection: g.ok ? null : `${g.rejectionCode}: ${g.rejectionMessage}`,
+    ready: Promise.resolve(),
+    async decide(text) {
+      return { result: readResult(g.evaluate(text), "the gate"), error: null };
+    },
+    decideSync(text) {
+      return readResult(g.evaluate(text), "the gate");
+    },
+    close() {},
+  };
+}
+
+/** A `gait-run serve` at `base` (http[s]://host:port), over keep-alive. */
+export function sidecarGate(base, { token, timeoutMs, child } = {}) {
+  const url = new URL("/v1/eval", base);
+  const mod = url.protocol === "https:" ? https : http;
+  const agent = new mod.Agent({ keepAlive: true, maxSockets: 8 });
+  const headers = { "content-type": "application/json" };
+  if (token) headers.authorization = `Bearer ${token}`;
+  function post(text) {
+    return new Promise((resolve, reject) => {
+      const body = Buffer.from(text, "utf8");
+      const req = mod.request(url, {
+        method: "POST",
+        agent,
+        headers: { ...headers, "content-length": body.length },
+        timeout: timeoutMs,
+      });
+      req.on("timeout", () => req.destroy(new GateError("gate_timeout", `the sidecar at ${base} did not answer within ${timeoutMs} ms`)));
+      req.on("error", (e) =>
+        reject(e instanceof GateError ? e : new GateError("gate_unavailable", `the sidecar at ${base} is unreachable: ${e.message}`)),
+      );
+      req.on("response", (res) => {
+        const parts = [];
+        let size = 0;
+        res.on("data", (d) => {
+          size += d.length;
+          if (size > MAX_ANSWER_BYTES) {
+            req.destroy(new GateError("gate_answer_unreadable", "the sidecar's answer is too large"));
+          } else parts.push(d);
+        });
+        res.on("error", (e) => reject(new GateError("gate_unavailable", `the sidecar's answer broke off: ${e.message}`)));
+        res.on("end", () => {
+          const text = Buffer.concat(parts).toString("utf8");
+          try {
+            // Every status other than 200 carries a block result (or, for
+            // 401, none: unreadable). Either way only `allow` runs the call.
+            resolve({ status: res.statusCode, result: readResult(text, `the sidecar (HTTP ${res.statusCode})`) });
+          } catch (e) {
+            reject(e);
+          }
+        });
+      });
+      req.end(body);
+    });
+  }
+  return {
+    transport: "sidecar",
+    ok: true,
+    rejection: null,
+    ready: Promise.resolve(),
+    async decide(text) {
+      if (child && child.exitCode !== null) {
+        throw new GateError("gate_unavailable", `the spawned sidecar exited (code ${child.exitCode})`);
+      }
+      const { result } = await post(text);
+      return { result, error: null };
+    },
+    close() {
+      agent.destroy();
+      if (child && child.exitCode === null) child.kill();
+    },
+  };
+}
+
+/** Spawns `gait-run serve` for the bundle on a free loopback port; resolves
+ * to a sidecar gate once it listens, rejects with the bundle's rejection
+ * code (or gate_unavailable) when it does not start. */
+export function spawnSidecar(cfg, logger) {
+  const args = ["serve", "--bundle", cfg.bundle];
+  for (const t of cfg.trust) args.push("--trust", t);
+  if (cfg.pin) args.push("--pin", cfg.pin);
+  if (cfg.minRevision !== undefined) args.push("--min-revision", String(cfg.minRevision));
+  if (cfg.decisionTimeoutMs !== undefined) args.push("--decision-timeout-ms", String(cfg.decisionTimeoutMs));
+  args.push("--listen", "127.0.0.1:0", "--workers", "1", "--log", os.devNull);
+  return new Promise((resolve, reject) => {
+    let child;
+    try {
+      child = spawn(cfg.gaitRun, args, { stdio: ["ignore", "pipe", "pipe"] });
+    } catch (e) {
+      reject(new GateError("gate_unavailable", `cannot start ${cfg.gaitRun}: ${e.message}`));
+      return;
+    }
+    let out = "";
+    let err = "";
+    let settled = false;
+    const kill = () => {
+      if (child.exitCode === null) child.kill();
+    };
+    process.once("exit", kill);
+    child.on("error", (e) => {
+      if (!settled) {
+        settled = true;
+        reject(new GateError("gate_unavailable", `cannot start ${cfg.gaitRun}: ${e.message}`));
+      }
+    });
+    child.stderr.setEncoding("utf8");
+    child.stderr.on("data", (d) => {
+      if (err.length < 4096) err += d;
+    });
+    child.stdout.setEncoding("utf8");
+    child.stdout.on("data", (d) => {
+      out += d;
+      if (settled) return;
+      const line = out.split("\n").find((l) => l.includes('"listening"'));
+      if (!line) return;
+      try {
+        const addr = JSON.parse(line).listening;
+        settled = true;
+        // The sidecar must not keep OpenClaw alive, nor die with a full pipe.
+        child.unref();
+        child.stdout.unref?.();
+        child.stderr.unref?.();
+        resolve(sidecarGate(`http://${addr}`, { timeoutMs: cfg.timeoutMs, child }));
+      } catch {}
+    });
+    // `close`, not `exit`: only then has everything it printed been read.
+    child.on("close", (code) => {
+      process.removeListener("exit", kill);
+      if (settled) {
+        logger?.error?.(`gait-gate: the spawned sidecar exited (code ${code}); every tool call is blocked from now on`);
+        return;
+      }
+      settled = true;
+      let why;
+      try {
+        why = JSON.parse(out.trim().split("\n")[0]);
+      } catch {}
+      if (why && typeof why.code === "string") reject(new GateError(why.code, why.error ?? `gait-run serve exited ${code}`));
+      else reject(new GateError("gate_unavailable", `gait-run serve exited ${code} before listening: ${err.trim()}`));
+    });
+  });
+}
+
+/** The gate a configuration asks for. `ready` settles when it can decide;
+ * a gate that cannot be had decides every call as an error. */
+export function openGate(cfg, logger) {
+  if (cfg.sidecarUrl) {
+    return sidecarGate(cfg.sidecarUrl, { token: cfg.sidecarToken, timeoutMs: cfg.timeoutMs });
+  }
+  if (cfg.transport !== "sidecar") {
+    try {
+      return nativeGate(cfg);
+    } catch (e) {
+      if (!(e instanceof GateError) || cfg.transport === "native") throw e;
+      logger?.warn?.(`gait-gate: ${e.message}; deciding through a spawned gait-run serve instead`);
+    }
+  }
+  // Spawned at the first decision, not at registration: OpenClaw may
+  // register a plugin more than once per process (inspection, runtime), and
+  // only the registration that decides calls needs a sidecar.
+  let starting = null;
+  const start = () => {
+    if (!starting) {
+      starting = spawnSidecar(cfg, logger);
+      starting.catch((e) => logger?.error?.(`gait-gate: ${e.message}; every tool call is blocked`));
+    }
+    return starting;
+  };
+  return {
+    transport: "sidecar",
+    ok: true,
+    rejection: null,
+    get ready() {
+      return start().then(() => undefined);
+    },
+    async decide(text) {
+      const gate = await start();
+      return gate.decide(text);
+    },
+    close() {
+      starting?.then((g) => g.close(), () => {});
+    },
+  };
+}

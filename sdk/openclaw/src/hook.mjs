@@ -1,0 +1,124 @@
+// The `before_tool_call` handler: intent → gate → OpenClaw's answer, and a
+// decision record when `traceDir` is set.
+import { randomUUID } from "node:crypto";
+import { ConfigError, parseConfig } from "./config.mjs";
+import { GateError, openGate } from "./gate.mjs";
+import { buildIntent } from "./intent.mjs";
+import { writeRecord } from "./trace.mjs";
+
+// `require_approval`: OpenClaw's own approval prompt only where the policy
+// allows interactive approval — the approvals issue defines that; until
+// then it is blocked. To prompt instead, set this to true (nothing else
+// changes: `answer()` already builds OpenClaw's `requireApproval` request).
+export const PROMPT_FOR_APPROVAL = false;
+
+const PREFIX = "Gait gate";
+
+function reasons(result) {
+  return Array.isArray(result?.reason_codes) && result.reason_codes.length > 0
+    ? result.reason_codes.join(", ")
+    : "none";
+}
+
+function policyName(result) {
+  const p = result?.policy;
+  return p && typeof p.name === "string" ? ` by policy ${p.name} ${p.version ?? ""} (revision ${p.revision ?? "?"})` : "";
+}
+
+/** OpenClaw's answer to a decision: undefined lets the call run. */
+export function answer(result, error) {
+  if (error) {
+    const shown = result ? ` (verdict ${result.verdict}; reasons: ${reasons(result)})` : "";
+    return { block: true, blockReason: `${PREFIX}: blocked: ${error}${shown}` };
+  }
+  const verdict = result.verdict;
+  if (verdict === "allow") return undefined;
+  const text = `verdict ${verdict}${policyName(result)}; reasons: ${reasons(result)}${
+    result.error ? `; error: ${result.error}` : ""
+  }`;
+  if (verdict === "require_approval" && PROMPT_FOR_APPROVAL) {
+    return {
+      requireApproval: {
+        title: "Gait policy: approval required",
+        description: text,
+        severity: "warning",
+      },
+    };
+  }
+  return { block: true, blockReason: `${PREFIX}: blocked: ${text}` };
+}
+
+function withDeadline(promise, ms) {
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new GateError("gate_timeout", `no decision within ${ms} ms`)), ms);
+    timer.unref?.();
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+function errorText(e) {
+  if (e instanceof GateError) return e.message;
+  return `internal_error: ${e?.message ?? String(e)}`;
+}
+
+/** A handler that blocks everything with one reason (bad configuration, a
+ * gate that cannot be opened). */
+function blockingHook(reason) {
+  return async () => ({ block: true, blockReason: `${PREFIX}: blocked: ${reason}` });
+}
+
+/** Builds the handler for a raw plugin configuration. Never throws: a
+ * configuration or gate that cannot be used gives a handler that blocks
+ * every call, saying why. */
+export function createHook(rawConfig, { logger } = {}) {
+  let cfg;
+  try {
+    cfg = parseConfig(rawConfig);
+  } catch (e) {
+    const why = e instanceof ConfigError ? `config_invalid: ${e.message}` : `config_invalid: ${e?.message ?? e}`;
+    logger?.error?.(`gait-gate: ${why}; every tool call is blocked`);
+    return blockingHook(why);
+  }
+  let gate;
+  try {
+    gate = openGate(cfg, logger);
+  } catch (e) {
+    const why = e instanceof GateError ? e.message : `config_invalid: ${e?.message ?? e}`;
+    logger?.error?.(`gait-gate: ${why}; every tool call is blocked`);
+    return blockingHook(why);
+  }
+  if (!gate.ok) logger?.error?.(`gait-gate: the bundle was rejected (${gate.rejection}); every tool call is blocked`);
+
+  const handler = async (event, ctx) => {
+    const toolCallId = event?.toolCallId ?? ctx?.toolCallId ?? `no-tool-call-id-${randomUUID()}`;
+    let intent = null;
+    let result = null;
+    let error = null;
+    try {
+      intent = buildIntent(cfg, event);
+      const decided = await withDeadline(gate.decide(JSON.stringify(intent)), cfg.timeoutMs);
+      result = decided.result;
+      error = decided.error;
+    } catch (e) {
+      error = errorText(e);
+    }
+    let reply = answer(result, error);
+    const executed = reply === undefined;
+    if (cfg.traceDir) {
+      try {
+        writeRecord(cfg.traceDir, toolCallId, intent, result, executed, error);
+      } catch (e) {
+        // No evidence, no execution.
+        if (executed) {
+          reply = { block: true, blockReason: `${PREFIX}: blocked: trace_write_failed: ${e.message}` };
+        }
+        logger?.error?.(`gait-gate: cannot write the decision record of ${toolCallId}: ${e.message}`);
+      }
+    }
+    return reply;
+  };
+  handler.gate = gate;
+  handler.config = cfg;
+  return handler;
+}

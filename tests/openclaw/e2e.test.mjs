@@ -1,0 +1,168 @@
+// The gait-gate plugin inside the real OpenClaw (npm `openclaw`, pinned by
+// tests/openclaw/adapter): each test is one `openclaw agent --local` run,
+// offline, whose model (tests/openclaw/mock_openai.mjs) asks for tool calls;
+// the plugin is loaded from sdk/openclaw by path. What is checked: a call the
+// policy allows runs (its file exists), a call it refuses does not (no file)
+// and the model receives the refusal, every decision equals `gait-run eval`
+// on the same intent, and a gate that is unavailable blocks.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import { runAgent, toolResults } from "./harness.mjs";
+import { makeFixture, readRecords, startSidecar, closedPort, GAIT_RUN } from "./fixture.mjs";
+
+let fx;
+before(() => {
+  fx = makeFixture();
+});
+after(() => fx?.cleanup());
+
+let n = 0;
+/** A fresh folder of the workspace for one run, and its files' paths. */
+function scene() {
+  n += 1;
+  const dir = `run${n}`;
+  fs.mkdirSync(path.join(fx.ws, "allowed", dir), { recursive: true });
+  fs.mkdirSync(path.join(fx.ws, "denied", dir), { recursive: true });
+  return {
+    ok: (f) => path.join(fx.ws, "allowed", dir, f),
+    no: (f) => path.join(fx.ws, "denied", dir, f),
+    traceDir: path.join(fx.root, `trace-${n}`),
+  };
+}
+
+// OpenClaw sends tool call ids back to the model without `_` (call_w1 -> callw1).
+const seen = (results, id) => results[id.replaceAll("_", "")] ?? results[id];
+
+function assertParity(records, bundle = fx.bundle) {
+  for (const rec of Object.values(records)) {
+    const cli = fx.evalCli(rec.intent, bundle);
+    assert.deepEqual(rec.result, cli.result, `${rec.tool_call_id}: the plugin's decision is gait-run eval's`);
+    assert.equal(rec.result.verdict, cli.result.verdict);
+    assert.deepEqual(rec.result.reason_codes, cli.result.reason_codes);
+    assert.equal(rec.result.intent_digest, cli.result.intent_digest);
+  }
+}
+
+async function allowAndBlock(gateConfig) {
+  const s = scene();
+  const run = await runAgent({
+    workspace: fx.ws,
+    pluginConfig: { ...gateConfig, identity: "e2e", workspace: fx.ws, riskClass: "medium", traceDir: s.traceDir },
+    toolCalls: [
+      { id: "call_write_ok", name: "write", arguments: { path: s.ok("w.txt"), content: "allowed" } },
+      { id: "call_exec_ok", name: "exec", arguments: { command: `touch ${s.ok("e.txt")}` } },
+      { id: "call_write_no", name: "write", arguments: { path: s.no("w.txt"), content: "refused" } },
+      { id: "call_exec_no", name: "exec", arguments: { command: `touch ${s.ok("x.txt")} && rm -f ${s.ok("w.txt")}` } },
+      { id: "call_exec_approval", name: "exec", arguments: { command: `curl -o ${s.ok("c.txt")} https://example.com/` } },
+    ],
+  });
+  assert.equal(run.code, 0, run.stderr.slice(-3000));
+  const results = toolResults(run.requests);
+  // Allowed: ran.
+  assert.equal(fs.readFileSync(s.ok("w.txt"), "utf8"), "allowed");
+  assert.ok(fs.existsSync(s.ok("e.txt")), "the allowed exec ran");
+  // Refused: no side effect, and the model was told why.
+  assert.ok(!fs.existsSync(s.no("w.txt")), "the blocked write left no file");
+  assert.ok(!fs.existsSync(s.ok("x.txt")), "the blocked exec did not run");
+  assert.ok(!fs.existsSync(s.ok("c.txt")), "the exec that needs approval did not run");
+  assert.match(seen(results, "call_write_no"), /Gait gate: blocked: verdict block by policy openclaw-e2e .*reasons: default_block/);
+  assert.match(seen(results, "call_exec_no"), /Gait gate: blocked: verdict block .*reasons: destructive_command/);
+  assert.match(seen(results, "call_exec_approval"), /Gait gate: blocked: verdict require_approval .*reasons: network_command/);
+  assert.doesNotMatch(seen(results, "call_write_ok"), /Gait gate/);
+  // One record per call, executed iff allowed, each decision gait-run eval's.
+  const records = readRecords(s.traceDir);
+  assert.deepEqual(Object.keys(records).sort(), ["call_exec_approval", "call_exec_no", "call_exec_ok", "call_write_no", "call_write_ok"]);
+  for (const [id, rec] of Object.entries(records)) {
+    assert.equal(rec.executed, id.endsWith("_ok"), id);
+    assert.equal(rec.framework, "openclaw");
+    assert.deepEqual(rec.intent.context, { identity: "e2e", risk_class: "medium", workspace: fx.ws });
+  }
+  assert.deepEqual(records.call_exec_ok.intent.args, { command: `touch ${s.ok("e.txt")}` });
+  assertParity(records);
+  return { run, records };
+}
+
+test("in process (Node binding): allowed write and exec run; blocked ones leave nothing; the model gets the refusal", async () => {
+  await allowAndBlock({ bundle: fx.bundle, trust: fx.trust, transport: "native" });
+});
+
+test("sidecar (gait-run serve at sidecarUrl): the same decisions", async () => {
+  const sidecar = await startSidecar(fx.bundle, fx.trust);
+  try {
+    await allowAndBlock({ sidecarUrl: sidecar.url });
+  } finally {
+    await sidecar.stop();
+  }
+});
+
+test("spawned sidecar (transport sidecar): the plugin starts gait-run serve itself", async () => {
+  await allowAndBlock({ bundle: fx.bundle, trust: fx.trust, transport: "sidecar", gaitRun: GAIT_RUN });
+});
+
+// One allowed-by-policy write under a gate that cannot decide: nothing runs.
+async function unavailable(gateConfig) {
+  const s = scene();
+  const run = await runAgent({
+    workspace: fx.ws,
+    pluginConfig: gateConfig === undefined ? undefined : { ...gateConfig, workspace: fx.ws, riskClass: "medium", traceDir: s.traceDir },
+    toolCalls: [{ id: "call_write", name: "write", arguments: { path: s.ok("w.txt"), content: "x" } }],
+  });
+  return { s, run, said: seen(toolResults(run.requests), "call_write"), written: fs.existsSync(s.ok("w.txt")), records: readRecords(s.traceDir) };
+}
+
+test("control: without the plugin the same write runs (so the blocks below are the gate's doing)", async () => {
+  const { run, written } = await unavailable(undefined);
+  assert.equal(run.code, 0, run.stderr.slice(-2000));
+  assert.equal(written, true);
+});
+
+test("tampered bundle (in process): blocked with the runtime's rejection, as gait-run eval answers", async () => {
+  const { run, said, written, records } = await unavailable({ bundle: fx.tampered, trust: fx.trust, transport: "native" });
+  assert.equal(run.code, 0, run.stderr.slice(-2000));
+  assert.equal(written, false);
+  assert.match(said, /Gait gate: blocked: verdict block.*reasons: bundle_payload_digest_mismatch/);
+  assert.equal(records.call_write.executed, false);
+  assert.equal(fx.evalCli(records.call_write.intent, fx.tampered).code, 2);
+  assertParity(records, fx.tampered);
+});
+
+test("tampered bundle (spawned sidecar): blocked, bundle_payload_digest_mismatch", async () => {
+  const { said, written, records } = await unavailable({ bundle: fx.tampered, trust: fx.trust, transport: "sidecar", gaitRun: GAIT_RUN });
+  assert.equal(written, false);
+  assert.match(said, /Gait gate: blocked: bundle_payload_digest_mismatch/);
+  assert.equal(records.call_write.executed, false);
+});
+
+test("sidecar down: blocked, gate_unavailable", async () => {
+  const port = await closedPort();
+  const { said, written, records } = await unavailable({ sidecarUrl: `http://127.0.0.1:${port}` });
+  assert.equal(written, false);
+  assert.match(said, /Gait gate: blocked: gate_unavailable/);
+  assert.equal(records.call_write.executed, false);
+  assert.equal(records.call_write.result, null);
+});
+
+test("bad plugin configuration: every call blocked, config_invalid", async () => {
+  const { said, written } = await unavailable({ bundle: fx.bundle });
+  assert.equal(written, false);
+  assert.match(said, /Gait gate: blocked: config_invalid: .*needs `trust`/);
+});
+
+test("a plugin that fails to load: OpenClaw refuses to run the agent at all", async () => {
+  const s = scene();
+  const broken = path.join(fx.root, "broken-plugin");
+  fs.cpSync(path.resolve(import.meta.dirname, "../../sdk/openclaw"), broken, { recursive: true, filter: (p) => !p.endsWith(".node") });
+  fs.writeFileSync(path.join(broken, "index.mjs"), 'throw new Error("the entry cannot load");\n' + fs.readFileSync(path.join(broken, "index.mjs"), "utf8"));
+  const run = await runAgent({
+    workspace: fx.ws,
+    pluginDir: broken,
+    pluginConfig: { bundle: fx.bundle, trust: fx.trust, workspace: fx.ws },
+    toolCalls: [{ id: "call_write", name: "write", arguments: { path: s.ok("w.txt"), content: "x" } }],
+  });
+  assert.notEqual(run.code, 0);
+  assert.match(run.stdout + run.stderr, /plugin load failed: gait-gate/);
+  assert.equal(run.requests.length, 0, "the model was never called");
+  assert.equal(fs.existsSync(s.ok("w.txt")), false);
+});

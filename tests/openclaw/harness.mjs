@@ -1,0 +1,116 @@
+// Runs the real `openclaw agent --local` once, offline: its own HOME (fresh
+// state, a fresh session id), the loopback mock model scripting the tool
+// calls, and the gait-gate plugin loaded from sdk/openclaw by path.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { startMock } from "./mock_openai.mjs";
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const ADAPTERS = process.env.GAIT_ADAPTERS ?? path.join(ROOT, "target/adapters");
+export const OPENCLAW = path.join(ADAPTERS, "bin/openclaw");
+export const PLUGIN_DIR = path.join(ROOT, "sdk/openclaw");
+
+/**
+ * @param {object} o
+ * @param {Array<{id,name,arguments}>} o.toolCalls  the model's tool calls
+ * @param {object|undefined} o.pluginConfig  plugins.entries["gait-gate"].config (undefined: plugin not loaded)
+ * @param {string} o.workspace  the agent's workspace
+ * @param {string} [o.home]  HOME for the run (default: a fresh temporary folder, removed afterwards)
+ * @param {object} [o.extraConfig]  merged into openclaw.json at the top level
+ * @returns {Promise<{code, stdout, stderr, json, requests, home}>}
+ */
+export async function runAgent({ toolCalls, pluginConfig, workspace, home, extraConfig, pluginDir = PLUGIN_DIR, message = "go", timeoutMs = 240000 }) {
+  const ownHome = home === undefined;
+  home ??= fs.mkdtempSync(path.join(os.tmpdir(), "gait-openclaw-home-"));
+  fs.mkdirSync(path.join(home, ".openclaw"), { recursive: true });
+  const log = path.join(home, "model-requests.jsonl");
+  const mock = await startMock({ script: { tool_calls: toolCalls }, log });
+  const config = {
+    models: {
+      mode: "merge",
+      providers: {
+        mock: {
+          baseUrl: mock.url,
+          apiKey: "offline",
+          api: "openai-completions",
+          models: [
+            {
+              id: "m1",
+              name: "scripted",
+              reasoning: false,
+              input: ["text"],
+              contextWindow: 128000,
+              maxTokens: 4096,
+              cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 },
+            },
+          ],
+        },
+      },
+    },
+    agents: { defaults: { model: { primary: "mock/m1" }, workspace } },
+    ...(extraConfig ?? {}),
+  };
+  if (pluginConfig !== undefined) {
+    config.plugins = {
+      load: { paths: [pluginDir] },
+      entries: { "gait-gate": { enabled: true, config: pluginConfig } },
+    };
+  }
+  fs.writeFileSync(path.join(home, ".openclaw/openclaw.json"), JSON.stringify(config, null, 2));
+  const sessionId = `s-${process.pid}-${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
+  const args = ["agent", "--local", "--agent", "main", "--session-id", sessionId, "--message", message, "--json"];
+  const env = { ...process.env, HOME: home, NO_COLOR: "1", OPENCLAW_HOME: undefined };
+  delete env.OPENCLAW_HOME;
+  try {
+    const { code, stdout, stderr } = await new Promise((resolve, reject) => {
+      const child = spawn(OPENCLAW, args, { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d) => (stdout += d));
+      child.stderr.on("data", (d) => (stderr += d));
+      const timer = setTimeout(() => {
+        try {
+          process.kill(-child.pid, "SIGKILL");
+        } catch {}
+        reject(new Error(`openclaw agent did not finish within ${timeoutMs} ms\n${stderr.slice(-4000)}`));
+      }, timeoutMs);
+      child.on("error", reject);
+      child.on("close", (code) => {
+        clearTimeout(timer);
+        // The agent may leave helpers (its worker) behind: end its group.
+        try {
+          process.kill(-child.pid, "SIGKILL");
+        } catch {}
+        resolve({ code, stdout, stderr });
+      });
+    });
+    let json = null;
+    try {
+      json = JSON.parse(stdout);
+    } catch {}
+    const requests = fs.existsSync(log)
+      ? fs.readFileSync(log, "utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l))
+      : [];
+    return { code, stdout, stderr, json, requests, home };
+  } finally {
+    await mock.close();
+    // A HOME made here holds only OpenClaw's state of this run.
+    if (ownHome) fs.rmSync(home, { recursive: true, force: true });
+  }
+}
+
+/** The tool messages the model received, by tool call id (OpenClaw may
+ * rewrite ids: `call_1` is sent back as `call1`). */
+export function toolResults(requests) {
+  const last = requests[requests.length - 1];
+  const out = {};
+  for (const m of last?.messages ?? []) {
+    if (m.role !== "tool") continue;
+    const text = typeof m.content === "string" ? m.content : (m.content ?? []).map((p) => p.text ?? "").join("");
+    out[m.tool_call_id] = text;
+  }
+  return out;
+}
