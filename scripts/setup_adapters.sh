@@ -7,6 +7,8 @@
 #     langchain, openai-agents, autogen-*         sdk/python/requirements/adapters.txt
 #                                                 (every dependency pinned by adapters.lock)
 #     gait (sdk/python, built by maturin --release over the runtime crate)
+#   target/adapters/node, target/adapters/openclaw, target/adapters/bin/{node,openclaw}
+#     Node 24 and OpenClaw for the gait-gate plugin      scripts/setup_openclaw.sh
 #
 # Idempotent: the requirements are installed again only when the pin files or
 # the Python change, the package is rebuilt only when its sources (sdk/python,
@@ -57,6 +59,10 @@ if [ "$(cat "$VENV/.gait-package" 2>/dev/null || true)" != "$pkg_stamp" ] \
   echo "$pkg_stamp" > "$VENV/.gait-package"
   installed+=("gait (built from sdk/python)")
 fi
+
+# 3. Node 24 and OpenClaw (target/adapters/node, target/adapters/openclaw,
+#    entry points target/adapters/bin/{node,openclaw}), for sdk/openclaw.
+bash scripts/setup_openclaw.sh >&2
 
 if [ "${#installed[@]}" -eq 0 ]; then
   echo "setup_adapters: $VENV is up to date (nothing installed)"

@@ -16,6 +16,9 @@
 #   3b. the gait Python package           scripts/setup_adapters.sh (venv in target/adapters,
 #                                         pinned: maturin build, LangChain, OpenAI Agents,
 #                                         AutoGen), then pytest over sdk/python/tests
+#   3c. the OpenClaw plugin             scripts/setup_openclaw.sh (Node 24 + openclaw under
+#                                         target/adapters, pinned), the Node binding, the
+#                                         plugin's tests and real `openclaw agent --local` runs
 #   4. sidecar load and fault smoke       wrk mix of valid/invalid/oversize requests:
 #                                         no allow for a bad request, no crash
 #   5. editors                            VS Code grammar tests, headless Neovim e2e
@@ -41,6 +44,9 @@ bash scripts/test_mcp_proxy.sh
 
 step "the gait Python package: transports over the conformance corpus, guard, LangChain / OpenAI Agents / AutoGen with their offline fake models, examples"
 bash scripts/test_python.sh
+
+step "the OpenClaw plugin (gait-gate) inside the real openclaw (Node 24): every transport decides as gait-run eval, every failure blocks, openclaw agent --local runs"
+bash scripts/test_openclaw.sh
 
 step "sidecar load and fault smoke (wrk, 3 s)"
 bash scripts/load_sidecar.sh 3 >/dev/null
