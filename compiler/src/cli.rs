@@ -5,20 +5,10 @@ use crate::check::Session;
 use crate::diag::codes;
 use crate::diag::render::{self, Format};
 use crate::fmt::format_source;
+use crate::plumbing::{exit, write_atomic};
 use crate::source::SourceMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-
-/// Exit codes shared by every command (runtime.md §1).
-pub mod exit {
-    pub const OK: i32 = 0;
-    pub const INTERNAL: i32 = 1;
-    pub const VERIFY: i32 = 2;
-    pub const TEST_FAILED: i32 = 5;
-    pub const INVALID: i32 = 6;
-    /// `gaitc fmt --check` when a file would change.
-    pub const WOULD_CHANGE: i32 = 1;
-}
 
 /// Directories never searched when a directory is given.
 const SKIP_DIRS: &[&str] = &[".git", "target", "node_modules", ".local"];
@@ -329,23 +319,6 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     // `mode` applies only when the file is created: tighten an existing one too.
     std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
     f.write_all(bytes)
-}
-
-/// Writes a file atomically (temporary file in the same directory, then rename).
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "out".to_owned());
-    let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
-    })
 }
 
 /// `gaitc build POLICY -o OUT --key KEY... [--not-after T]`.

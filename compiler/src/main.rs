@@ -1,8 +1,9 @@
 //! The `gaitc` command line.
 
 use clap::{Parser, Subcommand};
-use gaitc::cli::{self, exit};
+use gaitc::cli;
 use gaitc::diag::render::Format;
+use gaitc::plumbing::exit;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 

@@ -161,7 +161,7 @@ pub fn sign(
         "sig": b64_encode(&key.sign(&digest)),
     });
     let write = |file: &str, v: &Value| {
-        crate::cli::write_atomic(
+        crate::plumbing::write_atomic(
             &canonical_dir.join(file),
             format!("{}\n", gait_run::jcs::to_string(v)).as_bytes(),
         )

@@ -9,7 +9,8 @@
 use super::attrs::{Attr, EnumKind, Flag};
 use super::literals::star_match;
 use super::model::{Atom, Cond, Policy, Values};
-use crate::diag::{codes, Diagnostic, FileId};
+use crate::diag::{codes, Diagnostic};
+use crate::span::FileId;
 use crate::syntax::ast::Quant;
 use std::collections::{BTreeMap, HashMap};
 

@@ -12,11 +12,12 @@ pub mod lints;
 pub mod literals;
 pub mod model;
 
-use crate::diag::{codes, sort_and_dedup, Diagnostic, FileId};
+use crate::diag::{codes, sort_and_dedup, Diagnostic};
 use crate::source::{SourceMap, MAX_SOURCE_BYTES};
+use crate::span::{FileId, Span};
 use crate::stdlib;
 use crate::suggest::best_match;
-use crate::syntax::ast::{self, Elem, Item, Quant, Span, Spanned};
+use crate::syntax::ast::{self, Elem, Item, Quant, Spanned};
 use crate::syntax::lexer::Comment;
 use crate::syntax::parser::parse;
 use attrs::{AttrType, EnumKind, SetType};

@@ -4,8 +4,8 @@
 //! kept for diagnostics.
 
 use super::attrs::{Attr, EnumKind, Flag, SetType};
-use crate::diag::FileId;
-use crate::syntax::ast::{Quant, Span};
+use crate::span::{FileId, Span};
+use crate::syntax::ast::Quant;
 use gait_run::vocab::{EndpointClass, Risk, TargetKind, Verdict};
 use serde::Serialize;
 

@@ -17,7 +17,7 @@ pub mod features;
 pub mod locate;
 pub mod text;
 
-use analysis::{Analysis, Input};
+use analysis::{panic_message, Analysis, Input};
 use features::Ctx;
 use locate::{uri_to_path, Locator};
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, RequestId, Response};
@@ -569,13 +569,4 @@ pub fn request(id: i32, method: &str, params: Value) -> Message {
 /// A notification for [`Server::handle`] callers.
 pub fn notification(method: &str, params: Value) -> Message {
     Message::Notification(Notification::new(method.to_owned(), params))
-}
-
-/// The message of a caught panic.
-pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    panic
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic".to_owned())
 }

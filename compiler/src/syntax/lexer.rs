@@ -6,7 +6,7 @@
 //! sees every later token and the checker can report every independent error.
 
 use crate::diag::{codes, Diagnostic};
-use crate::syntax::ast::Span;
+use crate::span::Span;
 use logos::Logos;
 
 /// A token of the language. Value-carrying tokens own their (decoded) text.

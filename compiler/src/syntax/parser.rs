@@ -2,7 +2,8 @@
 //! that name the expected construct in words instead of a raw token list.
 
 use crate::diag::{codes, Diagnostic};
-use crate::syntax::ast::{File, Span};
+use crate::span::Span;
+use crate::syntax::ast::File;
 use crate::syntax::lexer::{lex, Comment, Token};
 use lalrpop_util::{ErrorRecovery, ParseError};
 

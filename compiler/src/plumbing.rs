@@ -1,0 +1,33 @@
+//! Command-line plumbing shared by the commands ([`crate::cli`]), the language
+//! server and skill signing: exit codes, output formats and atomic writes.
+//! It uses nothing else of the crate, so everything may use it.
+
+use std::path::Path;
+
+/// Exit codes shared by every command (runtime.md §1).
+pub mod exit {
+    pub const OK: i32 = 0;
+    pub const INTERNAL: i32 = 1;
+    pub const VERIFY: i32 = 2;
+    pub const TEST_FAILED: i32 = 5;
+    pub const INVALID: i32 = 6;
+    /// `gaitc fmt --check` when a file would change.
+    pub const WOULD_CHANGE: i32 = 1;
+}
+
+/// Writes a file atomically (temporary file in the same directory, then rename).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".to_owned());
+    let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
+}
