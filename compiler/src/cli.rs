@@ -3,9 +3,9 @@
 
 use crate::check::Session;
 use crate::diag::codes;
-use crate::diag::render::{self, Format};
+use crate::diag::render;
 use crate::fmt::format_source;
-use crate::plumbing::{exit, write_atomic};
+use crate::plumbing::{exit, write_atomic, Format};
 use crate::source::SourceMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};

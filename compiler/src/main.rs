@@ -1,9 +1,8 @@
 //! The `gaitc` command line.
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use gaitc::cli;
-use gaitc::diag::render::Format;
-use gaitc::plumbing::exit;
+use gaitc::plumbing::{exit, Format};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
@@ -41,7 +40,7 @@ enum Command {
         /// Output format: human (snippets, colour on a terminal unless NO_COLOR),
         /// plain (no colour, ASCII only), json, or sarif (2.1.0).
         #[arg(long, value_enum, default_value = "human")]
-        format: Format,
+        format: FormatArg,
         /// Treat warnings as errors (exit 6 when there are any).
         #[arg(long)]
         deny_warnings: bool,
@@ -149,6 +148,26 @@ enum Command {
     Lsp,
 }
 
+/// `--format`: the command line's spelling of [`Format`].
+#[derive(ValueEnum, Clone, Copy, Debug)]
+enum FormatArg {
+    Human,
+    Plain,
+    Json,
+    Sarif,
+}
+
+impl From<FormatArg> for Format {
+    fn from(f: FormatArg) -> Format {
+        match f {
+            FormatArg::Human => Format::Human,
+            FormatArg::Plain => Format::Plain,
+            FormatArg::Json => Format::Json,
+            FormatArg::Sarif => Format::Sarif,
+        }
+    }
+}
+
 #[derive(Subcommand, Debug)]
 enum TestAction {
     /// Turn a recorded decision (a signed trace) into a regression fixture.
@@ -244,7 +263,14 @@ fn main() {
             paths,
             format,
             deny_warnings,
-        } => cli::check(&paths, format, deny_warnings, color, &mut out, &mut err),
+        } => cli::check(
+            &paths,
+            format.into(),
+            deny_warnings,
+            color,
+            &mut out,
+            &mut err,
+        ),
         Command::Fmt { check, paths } => cli::fmt(&paths, check, color, &mut out, &mut err),
         Command::Explain { code } => cli::explain(code.as_deref(), &mut out, &mut err),
         Command::Lsp => {

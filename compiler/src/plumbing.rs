@@ -1,5 +1,6 @@
 //! Command-line plumbing shared by the commands ([`crate::cli`]), the language
 //! server and skill signing: exit codes, output formats and atomic writes.
+//! The command-line parser's view of these lives in `main.rs`.
 //! It uses nothing else of the crate, so everything may use it.
 
 use std::path::Path;
@@ -13,6 +14,15 @@ pub mod exit {
     pub const INVALID: i32 = 6;
     /// `gaitc fmt --check` when a file would change.
     pub const WOULD_CHANGE: i32 = 1;
+}
+
+/// Output formats of `gaitc check` (the renderers are in [`crate::diag::render`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Human,
+    Plain,
+    Json,
+    Sarif,
 }
 
 /// Writes a file atomically (temporary file in the same directory, then rename).
