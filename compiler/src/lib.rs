@@ -6,11 +6,13 @@
 
 pub mod bundle;
 pub mod check;
+#[cfg(feature = "cli")]
 pub mod cli;
 pub mod diag;
 pub mod eval;
 pub mod fmt;
 pub mod lower;
+#[cfg(feature = "cli")]
 pub mod lsp;
 pub mod plumbing;
 pub mod skill;

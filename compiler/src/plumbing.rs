@@ -1,4 +1,4 @@
-//! Command-line plumbing shared by the commands ([`crate::cli`]), the language
+//! Command-line plumbing shared by the commands (`cli`), the language
 //! server and skill signing: exit codes, output formats and atomic writes.
 //! The command-line parser's view of these lives in `main.rs`.
 //! It uses nothing else of the crate, so everything may use it.
