@@ -1,8 +1,9 @@
 //! `gaitc`: the compiler of the `.gaitpol` policy language.
 //!
-//! Phases: [`syntax`] (lex, parse) → [`resolve`] (modules, names) →
-//! [`check`] (types, literals, lints). Every phase returns data and
-//! [`diag::Diagnostic`]s; nothing prints but the command-line front end.
+//! Phases: [`syntax`] (lex, parse) → [`resolve`] (files, imports) →
+//! [`check`] (names, types, literals, lints) → [`lower`] → [`bundle`]. Every
+//! phase returns data and [`diag::Diagnostic`]s; nothing prints but the
+//! command-line front end (`cli`, `lsp` and the binary: the `cli` feature).
 
 pub mod bundle;
 pub mod check;
@@ -15,6 +16,7 @@ pub mod lower;
 #[cfg(feature = "cli")]
 pub mod lsp;
 pub mod plumbing;
+pub mod resolve;
 pub mod skill;
 pub mod source;
 pub mod span;

@@ -1,40 +1,42 @@
-//! Name resolution, type checking and lints: from parsed files to a checked
+//! Checking: from the module graph ([`crate::resolve`]) to a checked
 //! [`model::Policy`] plus every diagnostic.
 //!
-//! A [`Session`] loads files (and, transitively, their imports) once, checks
-//! each module's own items once, and then assembles and lints each policy
-//! that was asked for. The checker never stops at the first error: a failed
-//! name or literal is reported and then treated as "unknown", which silences
-//! the follow-up errors it would otherwise cause.
+//! A [`Session`] loads files through its [`Graph`], checks each module's own
+//! items once (names, sets, mappings, trust, pins), and then assembles and
+//! lints each policy that was asked for (header, default, fail_closed, rules
+//! and their conditions, test blocks; [`lints`]). The checker never stops at
+//! the first error: a failed name or literal is reported and then treated as
+//! "unknown", which silences the follow-up errors it would otherwise cause.
+
+/// The items of one kind: `items_of!(items, Item::Rule)` yields `&ast::Rule`s.
+macro_rules! items_of {
+    ($items:expr, $variant:path) => {
+        $items.iter().filter_map(|i| match i {
+            $variant(x) => Some(x),
+            _ => None,
+        })
+    };
+}
 
 pub mod attrs;
 pub mod lints;
 pub mod literals;
 pub mod model;
+mod report;
+
+pub use crate::resolve::{relative_path, FileKind, ModuleId};
 
 use crate::diag::{codes, sort_and_dedup, Diagnostic};
-use crate::source::{SourceMap, MAX_SOURCE_BYTES};
+use crate::resolve::Graph;
 use crate::span::{FileId, Span};
-use crate::stdlib;
 use crate::suggest::best_match;
 use crate::syntax::ast::{self, Elem, Item, Quant, Spanned};
-use crate::syntax::lexer::Comment;
-use crate::syntax::parser::parse;
 use attrs::{AttrType, EnumKind, SetType};
 use gait_run::vocab::{ProvenanceSource, Risk, TargetKind, Verdict, FAIL_CLOSED_FIELDS};
 use literals::LitError;
 use model::{Origin, Values};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
-
-pub type ModuleId = usize;
-
-/// Whether a file is a policy (it decides) or a module (it is imported).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FileKind {
-    Policy,
-    Module,
-}
 
 /// A resolved set, exported by its module.
 #[derive(Debug, Clone)]
@@ -52,16 +54,10 @@ enum SetState {
     Done,
 }
 
-#[derive(Debug)]
-pub struct Module {
-    pub file: FileId,
-    pub ast: ast::File,
-    pub comments: Vec<Comment>,
-    pub kind: FileKind,
-    /// Directory used to resolve relative imports.
-    dir: PathBuf,
-    /// For each item index holding an import: the module it resolved to.
-    imports: BTreeMap<usize, Option<ModuleId>>,
+/// What checking knows of one module: its names, which of them are used, and
+/// its checked tables.
+#[derive(Debug, Default)]
+struct Scope {
     aliases: HashMap<String, (Option<ModuleId>, Span)>,
     sets: BTreeMap<String, SetDef>,
     used_sets: HashSet<String>,
@@ -73,15 +69,24 @@ pub struct Module {
 }
 
 /// Loads, checks and lints policies; owns every source and diagnostic.
+///
+/// A session reads as its module graph (`session.sources`,
+/// `session.modules[id]`, `session.source_digests(id)`): it is the graph plus
+/// what checking found.
 #[derive(Debug, Default)]
 pub struct Session {
-    pub sources: SourceMap,
-    pub modules: Vec<Module>,
-    by_key: HashMap<String, ModuleId>,
-    loading: Vec<ModuleId>,
+    graph: Graph,
+    /// One per module of the graph (grown as modules are loaded).
+    scopes: Vec<Scope>,
     diagnostics: Vec<Diagnostic>,
-    /// Texts that replace files on disk (by canonical path), e.g. documents open in an editor.
-    overlay: HashMap<PathBuf, String>,
+}
+
+impl std::ops::Deref for Session {
+    type Target = Graph;
+
+    fn deref(&self) -> &Graph {
+        &self.graph
+    }
 }
 
 /// The outcome of checking one policy file.
@@ -97,9 +102,10 @@ impl Session {
         Self::default()
     }
 
-    /// Every diagnostic so far, sorted and de-duplicated.
+    /// Every diagnostic so far (loading and checking), sorted and de-duplicated.
     pub fn diagnostics(&self) -> Vec<Diagnostic> {
-        let mut d = self.diagnostics.clone();
+        let mut d = self.graph.diagnostics().to_vec();
+        d.extend(self.diagnostics.iter().cloned());
         sort_and_dedup(&mut d);
         d
     }
@@ -108,275 +114,113 @@ impl Session {
         self.diagnostics().iter().filter(|d| d.is_error()).count()
     }
 
-    fn report(&mut self, file: FileId, d: Diagnostic) {
-        self.diagnostics.push(d.in_file(file));
-    }
-
     /// Makes `load_path` (and file imports) read `text` instead of the file at
     /// `path` (an absolute, canonical path; it need not exist on disk). Used by
     /// the language server for documents open in the editor.
     pub fn set_overlay(&mut self, path: PathBuf, text: String) {
-        // Keyed by the canonical path when the file exists (a path given
-        // through a symlinked directory finds it), else as given.
-        let key = std::fs::canonicalize(&path).unwrap_or(path);
-        self.overlay.insert(key, text);
+        self.graph.set_overlay(path, text);
     }
 
     /// Loads a file from disk (display name as given). Errors reading it are
     /// returned as text; nothing is recorded.
     pub fn load_path(&mut self, path: &Path) -> Result<ModuleId, String> {
-        let key = match std::fs::canonicalize(path) {
-            Ok(key) => key,
-            Err(_) if self.overlay.contains_key(path) => path.to_path_buf(),
-            Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
-        };
-        let key_str = key.to_string_lossy().into_owned();
-        if let Some(&id) = self.by_key.get(&key_str) {
-            return Ok(id);
-        }
-        let text = match self.overlay.get(&key) {
-            Some(text) if text.len() > MAX_SOURCE_BYTES => {
-                return Err(format!(
-                    "cannot read {}: file is larger than {} MiB",
-                    path.display(),
-                    MAX_SOURCE_BYTES / (1024 * 1024)
-                ))
-            }
-            Some(text) => text.clone(),
-            None => {
-                read_source(&key).map_err(|e| format!("cannot read {}: {e}", path.display()))?
-            }
-        };
-        let dir = key.parent().map(Path::to_path_buf).unwrap_or_default();
-        Ok(self.add_module(key_str, path.display().to_string(), Some(key), dir, text))
+        self.graph.load_path(path)
     }
 
     /// Adds an in-memory source (imports resolve relative to `dir`).
     pub fn load_source(&mut self, name: &str, text: &str, dir: &Path) -> ModuleId {
-        let key = format!("<memory>/{}/{}", self.modules.len(), name);
-        self.add_module(
-            key,
-            name.to_owned(),
-            None,
-            dir.to_path_buf(),
-            text.to_owned(),
-        )
-    }
-
-    fn add_module(
-        &mut self,
-        key: String,
-        name: String,
-        path: Option<PathBuf>,
-        dir: PathBuf,
-        text: String,
-    ) -> ModuleId {
-        let parsed = parse(&text);
-        let file = self.sources.add(name, path, text);
-        for d in parsed.diagnostics {
-            self.report(file, d);
-        }
-        let kind = if parsed.file.items.iter().any(|i| {
-            matches!(
-                i,
-                Item::Header(_)
-                    | Item::Default(_)
-                    | Item::FailClosed(_)
-                    | Item::Rule(_)
-                    | Item::Test(_)
-            )
-        }) {
-            FileKind::Policy
-        } else {
-            FileKind::Module
-        };
-        let id = self.modules.len();
-        self.modules.push(Module {
-            file,
-            ast: parsed.file,
-            comments: parsed.comments,
-            kind,
-            dir,
-            imports: BTreeMap::new(),
-            aliases: HashMap::new(),
-            sets: BTreeMap::new(),
-            used_sets: HashSet::new(),
-            used_aliases: HashSet::new(),
-            checked: false,
-            mappings: Vec::new(),
-            trust: Vec::new(),
-            pins: Vec::new(),
-        });
-        self.by_key.insert(key, id);
-        self.loading.push(id);
-        self.load_imports(id);
-        self.loading.pop();
-        id
-    }
-
-    fn load_imports(&mut self, id: ModuleId) {
-        let file = self.modules[id].file;
-        let dir = self.modules[id].dir.clone();
-        let imports: Vec<(usize, ast::Import)> = self.modules[id]
-            .ast
-            .items
-            .iter()
-            .enumerate()
-            .filter_map(|(i, it)| match it {
-                Item::Import(imp) => Some((i, imp.clone())),
-                _ => None,
-            })
-            .collect();
-        for (index, imp) in imports {
-            let resolved = match &imp.target {
-                ast::ImportTarget::Std(name) => self.load_std(file, name),
-                ast::ImportTarget::File(path) => self.load_relative(file, &dir, path),
-            };
-            let resolved =
-                resolved.and_then(|target| self.check_cycle(id, target, &imp).then_some(target));
-            if let Some(target) = resolved {
-                if self.modules[target].kind == FileKind::Policy {
-                    let first = self.modules[target].ast.items.iter().find(|i| {
-                        matches!(
-                            i,
-                            Item::Header(_)
-                                | Item::Default(_)
-                                | Item::FailClosed(_)
-                                | Item::Rule(_)
-                                | Item::Test(_)
-                        )
-                    });
-                    let mut d = Diagnostic::error(codes::E0016, "this file is a policy, not a module, and cannot be imported")
-                        .with_primary(imp.span, "imported here")
-                        .with_help("a module may only contain `let`, `map tool`, `trust`, `pin` and `import` items; move the shared items into their own file");
-                    if let Some(item) = first {
-                        d = d.with_secondary_in(
-                            self.modules[target].file,
-                            item.span(),
-                            format!("{} not allowed in a module", item.describe()),
-                        );
-                    }
-                    self.report(file, d);
-                }
-            }
-            self.modules[id].imports.insert(index, resolved);
-        }
-    }
-
-    fn load_std(&mut self, file: FileId, name: &Spanned<String>) -> Option<ModuleId> {
-        let key = format!("<std>/{}", name.node);
-        if let Some(&id) = self.by_key.get(&key) {
-            return Some(id);
-        }
-        match stdlib::module(&name.node) {
-            Some((file_name, src)) => Some(self.add_module(
-                key,
-                format!("<std>/{file_name}"),
-                None,
-                PathBuf::new(),
-                src.to_owned(),
-            )),
-            None => {
-                let mut d = Diagnostic::error(
-                    codes::E0022,
-                    format!("no standard library module `{}`", name.node),
-                )
-                .with_primary(name.span, "not found");
-                d = d.with_suggestion(
-                    name.span,
-                    best_match(&name.node, stdlib::names()),
-                    format!(
-                        "the standard library has: {}; files are imported with `import \"path.gaitpol\" as NAME`",
-                        stdlib::names().collect::<Vec<_>>().join(", ")
-                    ),
-                );
-                self.report(file, d);
-                None
-            }
-        }
-    }
-
-    fn load_relative(
-        &mut self,
-        file: FileId,
-        dir: &Path,
-        path: &Spanned<String>,
-    ) -> Option<ModuleId> {
-        let full = dir.join(&path.node);
-        match self.load_path(&full) {
-            Ok(id) => Some(id),
-            Err(e) => {
-                let d = Diagnostic::error(codes::E0022, format!("cannot import `{}`", path.node))
-                    .with_primary(path.span, "file not found or unreadable")
-                    .with_help(format!(
-                        "{e}; import paths are relative to the importing file"
-                    ));
-                self.report(file, d);
-                None
-            }
-        }
-    }
-
-    /// Reports and refuses an import that closes a cycle.
-    fn check_cycle(&mut self, from: ModuleId, target: ModuleId, imp: &ast::Import) -> bool {
-        let Some(pos) = self.loading.iter().position(|&m| m == target) else {
-            return true;
-        };
-        let chain: Vec<String> = self.loading[pos..]
-            .iter()
-            .chain(std::iter::once(&target))
-            .map(|&m| self.sources.name(self.modules[m].file).to_owned())
-            .collect();
-        let d = Diagnostic::error(codes::E0023, format!("import cycle: {}", chain.join(" → ")))
-            .with_primary(imp.span, "this import closes the cycle")
-            .with_help("modules cannot import each other in a cycle; move the shared sets into a third module");
-        self.report(self.modules[from].file, d);
-        false
-    }
-
-    /// The module an import item (by its index in the module's items) resolved to.
-    pub fn import_target(&self, id: ModuleId, item_index: usize) -> Option<ModuleId> {
-        self.modules
-            .get(id)?
-            .imports
-            .get(&item_index)
-            .copied()
-            .flatten()
+        self.graph.load_source(name, text, dir)
     }
 
     /// The module a name (`alias`, or the last segment of `std.NAME`) refers to in module `id`.
     pub fn alias_target(&self, id: ModuleId, alias: &str) -> Option<ModuleId> {
-        self.modules.get(id)?.aliases.get(alias)?.0
+        self.scopes.get(id)?.aliases.get(alias)?.0
     }
 
     /// The type and canonical items of a set defined in module `id`, when it
     /// was resolved without errors (after [`Session::check`]).
     pub fn set_values(&self, id: ModuleId, name: &str) -> Option<(SetType, &[String])> {
-        let def = self.modules.get(id)?.sets.get(name)?;
+        let def = self.scopes.get(id)?.sets.get(name)?;
         Some((def.ty?, def.items.as_deref()?))
+    }
+
+    /// The source file of module `id`.
+    fn file(&self, id: ModuleId) -> FileId {
+        self.graph.modules[id].file
+    }
+
+    /// Checks a loaded file. For a policy, assembles and lints it; for a
+    /// module, checks its items (and reports nothing module-specific).
+    pub fn check(&mut self, id: ModuleId) -> Checked {
+        let loaded = self.graph.modules.len();
+        if self.scopes.len() < loaded {
+            self.scopes.resize_with(loaded, Scope::default);
+        }
+        self.check_module(id);
+        if self.graph.modules[id].kind == FileKind::Module {
+            return Checked {
+                module: id,
+                policy: None,
+            };
+        }
+        let errors_before = self.error_count();
+        let policy = self.check_policy(id);
+        let clean = self.error_count() == errors_before && !self.has_errors_in(id);
+        Checked {
+            module: id,
+            policy: if clean { policy } else { None },
+        }
+    }
+
+    /// Whether a file of the policy, or of anything it imports, has an error.
+    fn has_errors_in(&self, id: ModuleId) -> bool {
+        let files: Vec<FileId> = self
+            .graph
+            .postorder(id)
+            .into_iter()
+            .map(|m| self.file(m))
+            .collect();
+        self.graph
+            .diagnostics()
+            .iter()
+            .chain(&self.diagnostics)
+            .any(|d| d.is_error() && files.contains(&d.file))
     }
 
     // ------------------------------------------------------------ modules
 
     /// Checks a module's own items once: names, sets, mappings, trust, pins.
     fn check_module(&mut self, id: ModuleId) {
-        if self.modules[id].checked {
+        if self.scopes[id].checked {
             return;
         }
-        self.modules[id].checked = true;
-        let deps: Vec<ModuleId> = self.modules[id]
-            .imports
-            .values()
-            .flatten()
-            .copied()
-            .collect();
+        self.scopes[id].checked = true;
+        let deps: Vec<ModuleId> = self.graph.imports(id).collect();
         for dep in deps {
             self.check_module(dep);
         }
-        let file = self.modules[id].file;
-        let items = self.modules[id].ast.items.clone();
+        let items = self.graph.modules[id].ast.items.clone();
+        self.declare_names(id, &items);
 
-        // Aliases and unique names.
+        // Sets (in declaration order; references resolve on demand).
+        let set_names: Vec<String> = self.scopes[id].sets.keys().cloned().collect();
+        for name in set_names {
+            self.resolve_local_set(id, &name);
+        }
+
+        for item in &items {
+            match item {
+                Item::Map(m) => self.check_mapping(id, m),
+                Item::Trust(t) => self.check_trust(id, t),
+                Item::Pin(p) => self.check_pin(id, p),
+                _ => {}
+            }
+        }
+    }
+
+    /// Import aliases, sets and rules: names are unique per file (E0021).
+    fn declare_names(&mut self, id: ModuleId, items: &[Item]) {
+        let file = self.file(id);
         let mut names: HashMap<String, (Span, &'static str)> = HashMap::new();
         let mut declare = |s: &mut Session, name: &str, span: Span, what: &'static str| {
             if let Some((first, first_what)) = names.get(name) {
@@ -399,10 +243,10 @@ impl Session {
         for (index, item) in items.iter().enumerate() {
             match item {
                 Item::Import(imp) => {
-                    let target = self.modules[id].imports.get(&index).copied().flatten();
+                    let target = self.graph.import_target(id, index);
                     if let Some(alias) = imp.alias_name() {
                         if declare(self, alias, imp.alias_span(), "import") {
-                            self.modules[id]
+                            self.scopes[id]
                                 .aliases
                                 .insert(alias.to_owned(), (target, imp.alias_span()));
                         }
@@ -415,7 +259,7 @@ impl Session {
                         span: l.name.span,
                         state: SetState::Pending,
                     };
-                    self.modules[id].sets.insert(l.name.node.clone(), def);
+                    self.scopes[id].sets.insert(l.name.node.clone(), def);
                 }
                 Item::Rule(r) => {
                     declare(self, &r.name.node, r.name.span, "rule");
@@ -423,37 +267,134 @@ impl Session {
                 _ => {}
             }
         }
+    }
 
-        // Sets (in declaration order; references resolve on demand).
-        let set_names: Vec<String> = self.modules[id].sets.keys().cloned().collect();
-        for name in set_names {
-            self.resolve_local_set(id, &name);
+    // ------------------------------------------------------------ policies
+
+    fn check_policy(&mut self, id: ModuleId) -> Option<model::Policy> {
+        let file = self.file(id);
+        let items = self.graph.modules[id].ast.items.clone();
+
+        let header = self.check_header(file, &items);
+        let default = self.check_default(file, &items);
+        let fail_closed = self.check_fail_closed(file, &items);
+
+        // Rules.
+        let rules: Vec<model::Rule> = items_of!(items, Item::Rule)
+            .filter_map(|r| self.check_rule(id, r))
+            .collect();
+        let rule_names: Vec<String> = items_of!(items, Item::Rule)
+            .map(|r| r.name.node.clone())
+            .collect();
+
+        // Tests.
+        let tests: Vec<model::TestCase> = items_of!(items, Item::Test)
+            .filter_map(|t| self.check_test(id, t, &rule_names))
+            .collect();
+
+        // Mappings, trust, pins: this file's and its imports' (transitively).
+        let (mappings, trust, pins) = self.collect_tables(id);
+
+        self.unused_lints(id);
+        let (name, version, revision) = header?;
+        let policy = model::Policy {
+            name,
+            version,
+            revision,
+            default: default?,
+            fail_closed,
+            mappings,
+            trust,
+            pins,
+            rules,
+            tests,
+        };
+        let lint_diags = lints::policy::lint_policy(&policy, file);
+        self.diagnostics.extend(lint_diags);
+        Some(policy)
+    }
+
+    /// Mappings, trust and pins of a module and everything it imports (each
+    /// module once, in a deterministic order).
+    fn collect_tables(
+        &self,
+        id: ModuleId,
+    ) -> (Vec<model::ToolMapping>, Vec<model::Trust>, Vec<model::Pin>) {
+        let mut mappings = Vec::new();
+        let mut trust = Vec::new();
+        let mut pins = Vec::new();
+        for m in self.graph.postorder(id) {
+            mappings.extend(self.scopes[m].mappings.iter().cloned());
+            trust.extend(self.scopes[m].trust.iter().cloned());
+            pins.extend(self.scopes[m].pins.iter().cloned());
         }
+        (mappings, trust, pins)
+    }
 
-        for item in &items {
-            match item {
-                Item::Map(m) => self.check_mapping(id, m),
-                Item::Trust(t) => self.check_trust(id, t),
-                Item::Pin(p) => self.check_pin(id, p),
-                _ => {}
-            }
+    /// W0001 and W0002: sets and imports of module `id` nothing uses.
+    fn unused_lints(&mut self, id: ModuleId) {
+        let scope = &self.scopes[id];
+        let mut found = lints::unused::sets(
+            scope
+                .sets
+                .iter()
+                .map(|(name, def)| (name.as_str(), def.span)),
+            &scope.used_sets,
+        );
+        let imports: Vec<lints::unused::Import> = scope
+            .aliases
+            .iter()
+            .filter_map(|(alias, (target, span))| {
+                let target = (*target)?;
+                Some(lints::unused::Import {
+                    alias: alias.clone(),
+                    span: *span,
+                    used: scope.used_aliases.contains(alias),
+                    // Importing a policy is already an error (E0016); don't also call it unused.
+                    contributes: self.provides_tables(target)
+                        || self.graph.modules[target].kind == FileKind::Policy,
+                })
+            })
+            .collect();
+        found.extend(lints::unused::imports(&imports));
+        let file = self.file(id);
+        for d in found {
+            self.report(file, d);
         }
     }
 
+    /// Whether a module, or anything it imports, has mappings, trust or pins.
+    fn provides_tables(&self, id: ModuleId) -> bool {
+        let (m, t, p) = self.collect_tables(id);
+        !(m.is_empty() && t.is_empty() && p.is_empty())
+    }
+}
+
+/// One evaluated list element: a canonical literal or enum bits.
+enum ElemValue {
+    Item(String),
+    Mask(u32),
+}
+
+impl Session {
     fn let_item(&self, id: ModuleId, name: &str) -> Option<ast::LetItem> {
-        self.modules[id].ast.items.iter().find_map(|i| match i {
-            Item::Let(l) if l.name.node == name => Some(l.clone()),
-            _ => None,
-        })
+        self.graph.modules[id]
+            .ast
+            .items
+            .iter()
+            .find_map(|i| match i {
+                Item::Let(l) if l.name.node == name => Some(l.clone()),
+                _ => None,
+            })
     }
 
     /// Resolves a local set: its type and canonical items (memoized, cycle-safe).
     fn resolve_local_set(&mut self, id: ModuleId, name: &str) -> Option<(SetType, Vec<String>)> {
-        let def = self.modules[id].sets.get(name)?.clone();
+        let def = self.scopes[id].sets.get(name)?.clone();
         match def.state {
             SetState::Done => return def.ty.zip(def.items),
             SetState::InProgress => {
-                let file = self.modules[id].file;
+                let file = self.file(id);
                 let d = Diagnostic::error(
                     codes::E0024,
                     format!("set `{name}` is defined in terms of itself"),
@@ -467,14 +408,14 @@ impl Session {
             }
             SetState::Pending => {}
         }
-        if let Some(s) = self.modules[id].sets.get_mut(name) {
+        if let Some(s) = self.scopes[id].sets.get_mut(name) {
             s.state = SetState::InProgress;
         }
         let item = self.let_item(id, name)?;
-        let file = self.modules[id].file;
+        let file = self.file(id);
         if item.value.terms.is_empty() {
             // A set whose syntax error was already reported: known but unusable.
-            if let Some(s) = self.modules[id].sets.get_mut(name) {
+            if let Some(s) = self.scopes[id].sets.get_mut(name) {
                 s.state = SetState::Done;
             }
             return None;
@@ -504,7 +445,7 @@ impl Session {
             }
             None => None,
         };
-        if let Some(s) = self.modules[id].sets.get_mut(name) {
+        if let Some(s) = self.scopes[id].sets.get_mut(name) {
             s.state = SetState::Done;
             s.ty = ty;
             s.items = items.clone();
@@ -519,15 +460,15 @@ impl Session {
         id: ModuleId,
         name: &Spanned<String>,
     ) -> Option<(SetType, Vec<String>)> {
-        let file = self.modules[id].file;
+        let file = self.file(id);
         if let Some((alias, member)) = name.node.split_once('.') {
-            let Some((target, _)) = self.modules[id].aliases.get(alias).cloned() else {
+            let Some((target, _)) = self.scopes[id].aliases.get(alias).cloned() else {
                 return self.unknown_name(id, name);
             };
-            self.modules[id].used_aliases.insert(alias.to_owned());
+            self.scopes[id].used_aliases.insert(alias.to_owned());
             let target = target?; // import failed: already reported
-            if !self.modules[target].sets.contains_key(member) {
-                let candidates: Vec<String> = self.modules[target].sets.keys().cloned().collect();
+            if !self.scopes[target].sets.contains_key(member) {
+                let candidates: Vec<String> = self.scopes[target].sets.keys().cloned().collect();
                 let mut d = Diagnostic::error(
                     codes::E0020,
                     format!("module `{alias}` has no set `{member}`"),
@@ -545,12 +486,12 @@ impl Session {
             }
             return self.resolve_local_set(target, member);
         }
-        if self.modules[id].sets.contains_key(&name.node) {
-            self.modules[id].used_sets.insert(name.node.clone());
+        if self.scopes[id].sets.contains_key(&name.node) {
+            self.scopes[id].used_sets.insert(name.node.clone());
             return self.resolve_local_set(id, &name.node);
         }
-        if self.modules[id].aliases.contains_key(&name.node) {
-            self.modules[id].used_aliases.insert(name.node.clone());
+        if self.scopes[id].aliases.contains_key(&name.node) {
+            self.scopes[id].used_aliases.insert(name.node.clone());
             let d = Diagnostic::error(
                 codes::E0020,
                 format!("`{}` is a module, not a set", name.node),
@@ -564,11 +505,11 @@ impl Session {
     }
 
     fn unknown_name<T>(&mut self, id: ModuleId, name: &Spanned<String>) -> Option<T> {
-        let file = self.modules[id].file;
-        let mut candidates: Vec<String> = self.modules[id].sets.keys().cloned().collect();
-        for (alias, (target, _)) in &self.modules[id].aliases {
+        let file = self.file(id);
+        let mut candidates: Vec<String> = self.scopes[id].sets.keys().cloned().collect();
+        for (alias, (target, _)) in &self.scopes[id].aliases {
             if let Some(t) = target {
-                candidates.extend(self.modules[*t].sets.keys().map(|s| format!("{alias}.{s}")));
+                candidates.extend(self.scopes[*t].sets.keys().map(|s| format!("{alias}.{s}")));
             }
         }
         candidates.sort();
@@ -596,7 +537,7 @@ impl Session {
         expected: AttrType,
         what: &str,
     ) -> Option<Values> {
-        let file = self.modules[id].file;
+        let file = self.file(id);
         let mut ok = true;
         let mut items: Vec<String> = Vec::new();
         let mut mask: u32 = 0;
@@ -640,18 +581,7 @@ impl Session {
                         match self.eval_elem(id, elem, expected, what) {
                             Some(ElemValue::Item(v)) => {
                                 if let Some(first) = seen_literals.get(&v) {
-                                    let d = Diagnostic::warning(
-                                        codes::W0010,
-                                        format!("`{v}` appears more than once"),
-                                    )
-                                    .with_primary(elem.span, "duplicate")
-                                    .with_secondary(*first, "first here")
-                                    .with_help("remove the duplicate")
-                                    .with_fix(
-                                        elem.span,
-                                        "",
-                                        "remove the duplicate",
-                                    );
+                                    let d = lints::duplicates::value(&v, elem.span, *first);
                                     self.report(file, d);
                                 } else {
                                     seen_literals.insert(v.clone(), elem.span);
@@ -660,13 +590,7 @@ impl Session {
                             }
                             Some(ElemValue::Mask(m)) => {
                                 if mask & m == m {
-                                    let d = Diagnostic::warning(
-                                        codes::W0010,
-                                        "value appears more than once",
-                                    )
-                                    .with_primary(elem.span, "already in this list")
-                                    .with_help("remove the duplicate");
-                                    self.report(file, d);
+                                    self.report(file, lints::duplicates::enum_value(elem.span));
                                 }
                                 mask |= m;
                             }
@@ -696,31 +620,24 @@ impl Session {
         expected: AttrType,
         what: &str,
     ) -> Option<ElemValue> {
-        let file = self.modules[id].file;
+        let file = self.file(id);
         match (expected, &elem.node) {
-            (AttrType::Set(ty), Elem::Str(s)) => match validate_literal(ty, s) {
-                Ok(v) => {
-                    if matches!(ty, SetType::Paths | SetType::Domains) {
-                        self.script_lints(file, elem.span, s);
+            (AttrType::Set(ty), Elem::Str(s)) => {
+                let label = format!("invalid {} literal", ty_singular(ty));
+                let v = self.literal(
+                    file,
+                    validate_literal(ty, s),
+                    literal_code(ty),
+                    elem.span,
+                    &label,
+                )?;
+                if matches!(ty, SetType::Paths | SetType::Domains) {
+                    for d in lints::unicode::check(elem.span, s) {
+                        self.report(file, d);
                     }
-                    Some(ElemValue::Item(v))
                 }
-                Err(e) => {
-                    let code = literal_code(ty);
-                    let mut d = Diagnostic::error(code, e.message)
-                        .with_primary(elem.span, format!("invalid {} literal", ty_singular(ty)))
-                        .with_help(e.help);
-                    if let Some(fix) = e.fix {
-                        d = d.with_fix(
-                            elem.span,
-                            format!("{fix:?}"),
-                            format!("replace with {fix:?}"),
-                        );
-                    }
-                    self.report(file, d);
-                    None
-                }
-            },
+                Some(ElemValue::Item(v))
+            }
             (AttrType::Set(ty), other) => {
                 let shown = elem_text(other);
                 let mut d = Diagnostic::error(
@@ -731,7 +648,7 @@ impl Session {
                     ),
                 )
                 .with_primary(elem.span, format!("`{shown}` is not a string"));
-                d = if matches!(other, Elem::Word(w) if self.modules[id].sets.contains_key(w) || w.contains('.'))
+                d = if matches!(other, Elem::Word(w) if self.scopes[id].sets.contains_key(w) || w.contains('.'))
                 {
                     d.with_help(format!("to include the set `{shown}`, write it outside the brackets: `[...] + {shown}`"))
                 } else {
@@ -762,62 +679,63 @@ impl Session {
             }
         }
     }
+}
 
-    fn bad_enum(&mut self, file: FileId, span: Span, kind: EnumKind, word: &str, quoted: bool) {
-        let spellings = kind.spellings();
-        let mut d = if quoted && kind.parse(word).is_some() {
-            Diagnostic::error(
-                codes::E0034,
-                format!("{} values are bare words, not strings", kind.what()),
-            )
-            .with_primary(span, "written as a string")
-            .with_help(format!("write `{word}` without quotes"))
-            .with_fix(span, word, "remove the quotes")
-        } else {
-            Diagnostic::error(codes::E0034, format!("`{word}` is not a {}", kind.what()))
-                .with_primary(span, format!("unknown {}", kind.what()))
-        };
-        if d.help.is_none() {
-            d = d.with_suggestion(
-                span,
-                best_match(word, spellings.iter().copied()),
-                format!(
-                    "{}es are: {}",
-                    kind.what().trim_end_matches('s'),
-                    spellings.join(", ")
-                ),
-            );
-        }
-        self.report(file, d);
+fn elem_text(e: &Elem) -> String {
+    match e {
+        Elem::Str(s) | Elem::Word(s) | Elem::Number(s) => s.clone(),
+        Elem::Bool(b) => b.to_string(),
     }
+}
 
-    fn script_lints(&mut self, file: FileId, span: Span, literal: &str) {
-        for finding in literals::script_findings(literal) {
-            let d = match finding {
-                literals::ScriptFinding::Mixed { part } => Diagnostic::warning(codes::W0007, format!("`{part}` mixes characters of different scripts"))
-                    .with_primary(span, "mixed-script literal")
-                    .with_help("homoglyphs from another script can make a name look like a trusted one; write it in a single script (or in punycode if intended)"),
-                literals::ScriptFinding::Confusable { part, looks_like } => {
-                    Diagnostic::warning(codes::W0008, format!("`{part}` is written in a non-Latin script but looks like `{looks_like}`"))
-                        .with_primary(span, "confusable literal")
-                        .with_help(format!("if you meant `{looks_like}`, retype it in ASCII; if the non-Latin name is intended, write its punycode form"))
-                }
-            };
-            self.report(file, d);
-        }
+fn ty_singular(ty: SetType) -> &'static str {
+    match ty {
+        SetType::Tools => "tool",
+        SetType::Paths => "path",
+        SetType::Domains => "domain",
+        SetType::Commands => "command",
+        SetType::Identities => "identity",
+        SetType::Publishers => "publisher",
+        SetType::Sources => "source",
+        SetType::Skills => "skill",
+        SetType::Markers => "marker",
     }
+}
 
+fn literal_code(ty: SetType) -> &'static str {
+    match ty {
+        SetType::Paths => codes::E0040,
+        SetType::Domains => codes::E0041,
+        SetType::Tools => codes::E0042,
+        SetType::Commands => codes::E0043,
+        _ => codes::E0047,
+    }
+}
+
+fn validate_literal(ty: SetType, s: &str) -> Result<String, LitError> {
+    match ty {
+        SetType::Paths => literals::path_glob(s),
+        SetType::Domains => literals::domain_pattern(s),
+        SetType::Tools => literals::tool_glob(s),
+        SetType::Commands => literals::command_pattern(s),
+        SetType::Markers => literals::non_empty(s, "marker"),
+        SetType::Identities => literals::non_empty(s, "identity"),
+        SetType::Publishers => literals::non_empty(s, "publisher").map(|v| v.to_lowercase()),
+        SetType::Sources => literals::non_empty(s, "source").map(|v| v.to_lowercase()),
+        SetType::Skills => literals::non_empty(s, "skill name").map(|v| v.to_lowercase()),
+    }
+}
+
+impl Session {
     fn check_mapping(&mut self, id: ModuleId, m: &ast::MapItem) {
-        let file = self.modules[id].file;
+        let file = self.file(id);
         let mut tools = Vec::new();
         let mut ok = true;
         for t in &m.tools {
-            match literals::tool_glob(&t.node) {
-                Ok(v) => tools.push(v),
-                Err(e) => {
-                    self.report(file, lit_diag(codes::E0042, e, t.span, "invalid tool name"));
-                    ok = false;
-                }
+            let glob = literals::tool_glob(&t.node);
+            match self.literal(file, glob, codes::E0042, t.span, "invalid tool name") {
+                Some(v) => tools.push(v),
+                None => ok = false,
             }
         }
         let mut entries = Vec::new();
@@ -902,7 +820,7 @@ impl Session {
             }
         }
         if ok {
-            self.modules[id].mappings.push(model::ToolMapping {
+            self.scopes[id].mappings.push(model::ToolMapping {
                 tools,
                 entries,
                 origin: Origin { file, span: m.span },
@@ -911,27 +829,32 @@ impl Session {
     }
 
     fn check_trust(&mut self, id: ModuleId, t: &ast::TrustItem) {
-        let file = self.modules[id].file;
-        let mut ok = true;
-        if let Err(e) = literals::non_empty(&t.publisher.node, "publisher name") {
-            self.report(
+        let file = self.file(id);
+        let publisher = literals::non_empty(&t.publisher.node, "publisher name");
+        let mut ok = self
+            .literal(
                 file,
-                lit_diag(codes::E0047, e, t.publisher.span, "invalid publisher"),
-            );
-            ok = false;
-        }
+                publisher,
+                codes::E0047,
+                t.publisher.span,
+                "invalid publisher",
+            )
+            .is_some();
         let mut keys = Vec::new();
         for k in &t.keys {
-            match literals::key(&k.node) {
-                Ok(_) => keys.push(k.node.clone()),
-                Err(e) => {
-                    self.report(file, lit_diag(codes::E0045, e, k.span, "invalid key"));
-                    ok = false;
-                }
+            match self.literal(
+                file,
+                literals::key(&k.node),
+                codes::E0045,
+                k.span,
+                "invalid key",
+            ) {
+                Some(_) => keys.push(k.node.clone()),
+                None => ok = false,
             }
         }
         if ok {
-            self.modules[id].trust.push(model::Trust {
+            self.scopes[id].trust.push(model::Trust {
                 publisher: t.publisher.node.to_lowercase(),
                 keys,
             });
@@ -939,83 +862,97 @@ impl Session {
     }
 
     fn check_pin(&mut self, id: ModuleId, p: &ast::PinItem) {
-        let file = self.modules[id].file;
-        let mut ok = true;
-        if let Err(e) = literals::non_empty(&p.skill.node, "skill name") {
-            self.report(
-                file,
-                lit_diag(codes::E0047, e, p.skill.span, "invalid skill name"),
-            );
-            ok = false;
-        }
-        if let Err(e) = literals::non_empty(&p.version.node, "version") {
-            self.report(
-                file,
-                lit_diag(codes::E0046, e, p.version.span, "invalid version"),
-            );
-            ok = false;
-        }
-        if let Err(e) = literals::digest(&p.digest.node) {
-            self.report(
-                file,
-                lit_diag(codes::E0044, e, p.digest.span, "invalid digest"),
-            );
-            ok = false;
-        }
-        if ok {
-            self.modules[id].pins.push(model::Pin {
+        let file = self.file(id);
+        let skill = literals::non_empty(&p.skill.node, "skill name");
+        let skill = self.literal(
+            file,
+            skill,
+            codes::E0047,
+            p.skill.span,
+            "invalid skill name",
+        );
+        let version = literals::non_empty(&p.version.node, "version");
+        let version = self.literal(
+            file,
+            version,
+            codes::E0046,
+            p.version.span,
+            "invalid version",
+        );
+        let digest = literals::digest(&p.digest.node);
+        let digest = self.literal(file, digest, codes::E0044, p.digest.span, "invalid digest");
+        if skill.is_some() && version.is_some() && digest.is_some() {
+            self.scopes[id].pins.push(model::Pin {
                 skill: p.skill.node.to_lowercase(),
                 version: p.version.node.clone(),
                 digest: p.digest.node.clone(),
             });
         }
     }
+}
 
-    // ------------------------------------------------------------ policies
-
-    /// Checks a loaded file. For a policy, assembles and lints it; for a
-    /// module, checks its items (and reports nothing module-specific).
-    pub fn check(&mut self, id: ModuleId) -> Checked {
-        self.check_module(id);
-        if self.modules[id].kind == FileKind::Module {
-            return Checked {
-                module: id,
-                policy: None,
-            };
-        }
-        let errors_before = self.error_count();
-        let policy = self.check_policy(id);
-        let clean = self.error_count() == errors_before && !self.has_errors_in(id);
-        Checked {
-            module: id,
-            policy: if clean { policy } else { None },
-        }
-    }
-
-    fn has_errors_in(&self, id: ModuleId) -> bool {
-        let mut files = vec![self.modules[id].file];
-        let mut stack = vec![id];
-        let mut seen = HashSet::new();
-        while let Some(m) = stack.pop() {
-            if !seen.insert(m) {
-                continue;
+/// Parses `args.a["b"][*]` into steps.
+fn parse_arg_path(text: &str) -> Result<Vec<model::PathStep>, String> {
+    let Some(mut rest) = text.strip_prefix("args") else {
+        return Err(format!("argument path `{text}` must start with `args`"));
+    };
+    let mut steps = Vec::new();
+    while !rest.is_empty() {
+        if let Some(r) = rest.strip_prefix('.') {
+            let end = r.find(['.', '[']).unwrap_or(r.len());
+            steps.push(model::PathStep::Key(r[..end].to_owned()));
+            rest = &r[end..];
+        } else if let Some(r) = rest.strip_prefix("[*]") {
+            steps.push(model::PathStep::Each);
+            rest = r;
+        } else if let Some(r) = rest.strip_prefix("[\"") {
+            let mut key = String::new();
+            let mut chars = r.char_indices();
+            let mut end = None;
+            while let Some((i, c)) = chars.next() {
+                match c {
+                    '\\' => {
+                        if let Some((_, e)) = chars.next() {
+                            key.push(match e {
+                                'n' => '\n',
+                                't' => '\t',
+                                other => other,
+                            });
+                        }
+                    }
+                    '"' => {
+                        end = Some(i);
+                        break;
+                    }
+                    other => key.push(other),
+                }
             }
-            files.push(self.modules[m].file);
-            stack.extend(self.modules[m].imports.values().flatten());
+            let end = end.ok_or_else(|| "unterminated key in argument path".to_owned())?;
+            rest = r[end + 1..]
+                .strip_prefix(']')
+                .ok_or_else(|| "expected `]` after the key".to_owned())?;
+            steps.push(model::PathStep::Key(key));
+        } else {
+            return Err(format!("cannot read argument path step `{rest}`"));
         }
-        self.diagnostics
-            .iter()
-            .any(|d| d.is_error() && files.contains(&d.file))
     }
+    if steps.is_empty() {
+        return Err(
+            "`args` alone is not an argument path: select a field, e.g. `args.path`".to_owned(),
+        );
+    }
+    if !steps.iter().any(|s| matches!(s, model::PathStep::Key(_))) {
+        return Err("an argument path must name at least one field".to_owned());
+    }
+    Ok(steps)
+}
 
-    fn check_policy(&mut self, id: ModuleId) -> Option<model::Policy> {
-        let file = self.modules[id].file;
-        let items = self.modules[id].ast.items.clone();
-
-        // Header: exactly once, first.
+impl Session {
+    /// The header: exactly once, first (E0010, E0011); its name, version and
+    /// revision when they are valid.
+    fn check_header(&mut self, file: FileId, items: &[Item]) -> Option<(String, String, u32)> {
         let headers: Vec<&ast::Header> = items_of!(items, Item::Header).collect();
         let first_item = items.iter().find(|i| !matches!(i, Item::Error(_)));
-        let mut header_info = None;
         match headers.first() {
             None => {
                 let span = first_item.map(|i| i.span().head()).unwrap_or_default();
@@ -1024,6 +961,7 @@ impl Session {
                     .with_help("a policy file starts with its header, e.g. `policy \"my-agent\" version \"1.0.0\"`; a file without rules, default or tests is a module instead")
                     .with_fix(span, "policy \"NAME\" version \"1.0.0\"\n\n", "insert a header");
                 self.report(file, d);
+                None
             }
             Some(h) => {
                 if let Some(first) = first_item {
@@ -1048,13 +986,42 @@ impl Session {
                         .with_help("a policy has exactly one header; remove this one");
                     self.report(file, d);
                 }
-                header_info = self.check_header(file, h);
+                self.header_values(file, h)
             }
         }
+    }
 
-        // Default: exactly once.
+    /// The header's name, version and revision, when each is valid.
+    fn header_values(&mut self, file: FileId, h: &ast::Header) -> Option<(String, String, u32)> {
+        let mut ok = true;
+        if h.name.node.trim().is_empty() {
+            let d = Diagnostic::error(codes::E0047, "empty policy name")
+                .with_primary(h.name.span, "empty")
+                .with_help("name the policy, e.g. \"payments-agent\"");
+            self.report(file, d);
+            ok = false;
+        }
+        let version = literals::semver(&h.version.node);
+        let label = "not a semantic version";
+        ok &= self
+            .literal(file, version, codes::E0046, h.version.span, label)
+            .is_some();
+        let revision = match &h.revision {
+            Some(n) => self.integer(file, n, "revision"),
+            None => Some(0),
+        };
+        if !ok {
+            return None;
+        }
+        Some((h.name.node.clone(), h.version.node.clone(), revision?))
+    }
+
+    /// The default verdict: exactly once (E0012, E0013).
+    fn check_default(&mut self, file: FileId, items: &[Item]) -> Option<Verdict> {
+        let headers: Vec<&ast::Header> = items_of!(items, Item::Header).collect();
+        let first_item = items.iter().find(|i| !matches!(i, Item::Error(_)));
         let defaults: Vec<&ast::DefaultItem> = items_of!(items, Item::Default).collect();
-        let default = match defaults.first() {
+        match defaults.first() {
             None => {
                 let span = headers
                     .first()
@@ -1077,96 +1044,7 @@ impl Session {
                 }
                 Some(first.verdict.node)
             }
-        };
-
-        let fail_closed = self.check_fail_closed(file, &items);
-
-        // Rules.
-        let rules: Vec<model::Rule> = items_of!(items, Item::Rule)
-            .filter_map(|r| self.check_rule(id, r))
-            .collect();
-        let rule_names: Vec<String> = items_of!(items, Item::Rule)
-            .map(|r| r.name.node.clone())
-            .collect();
-
-        // Tests.
-        let tests: Vec<model::TestCase> = items_of!(items, Item::Test)
-            .filter_map(|t| self.check_test(id, t, &rule_names))
-            .collect();
-
-        // Mappings, trust, pins: this file's and its imports' (transitively).
-        let (mappings, trust, pins) = self.collect_tables(id);
-
-        self.unused_lints(id);
-        let (name, version, revision) = header_info?;
-        let policy = model::Policy {
-            name,
-            version,
-            revision,
-            default: default?,
-            fail_closed,
-            mappings,
-            trust,
-            pins,
-            rules,
-            tests,
-        };
-        let lint_diags = lints::lint_policy(&policy, file);
-        self.diagnostics.extend(lint_diags);
-        Some(policy)
-    }
-
-    fn check_header(&mut self, file: FileId, h: &ast::Header) -> Option<(String, String, u32)> {
-        let mut ok = true;
-        if h.name.node.trim().is_empty() {
-            let d = Diagnostic::error(codes::E0047, "empty policy name")
-                .with_primary(h.name.span, "empty")
-                .with_help("name the policy, e.g. \"payments-agent\"");
-            self.report(file, d);
-            ok = false;
         }
-        if let Err(e) = literals::semver(&h.version.node) {
-            self.report(
-                file,
-                lit_diag(codes::E0046, e, h.version.span, "not a semantic version"),
-            );
-            ok = false;
-        }
-        let revision = match &h.revision {
-            Some(n) => self.integer(file, n, "revision"),
-            None => Some(0),
-        };
-        (ok && revision.is_some()).then(|| {
-            (
-                h.name.node.clone(),
-                h.version.node.clone(),
-                revision.unwrap_or(0),
-            )
-        })
-    }
-
-    fn integer(&mut self, file: FileId, n: &Spanned<String>, what: &str) -> Option<u32> {
-        if let Ok(v) = n.node.parse::<u32>() {
-            if !(n.node.len() > 1 && n.node.starts_with('0')) {
-                return Some(v);
-            }
-        }
-        let reason = if n.node.starts_with('-') {
-            "must not be negative"
-        } else if n.node.contains(['.', 'e', 'E']) {
-            "must be a whole number"
-        } else if n.node.len() > 1 && n.node.starts_with('0') {
-            "must not have leading zeros"
-        } else {
-            "is larger than 4294967295"
-        };
-        let d = Diagnostic::error(codes::E0006, format!("{what} {reason}: `{}`", n.node))
-            .with_primary(n.span, "invalid integer")
-            .with_help(format!(
-                "{what} is a non-negative whole number that fits in 32 bits"
-            ));
-        self.report(file, d);
-        None
     }
 
     fn check_fail_closed(&mut self, file: FileId, items: &[Item]) -> model::FailClosedSpec {
@@ -1259,17 +1137,21 @@ impl Session {
         spec.require.sort();
         spec
     }
+}
 
-    fn duplicate_clause(&mut self, file: FileId, what: &str, span: Span, first: Span) {
-        let d = Diagnostic::error(codes::E0061, format!("duplicate `{what}`"))
-            .with_primary(span, format!("second `{what}`"))
-            .with_secondary(first, format!("first `{what}`"))
-            .with_help(format!("write `{what}` once"));
-        self.report(file, d);
-    }
+/// Marker pattern for clauses that may appear only once in a rule.
+macro_rules! RuleClauseOnce {
+    () => {
+        ast::RuleClause::When(..)
+            | ast::RuleClause::Then(..)
+            | ast::RuleClause::Explain(..)
+            | ast::RuleClause::Approvals(..)
+    };
+}
 
+impl Session {
     fn check_rule(&mut self, id: ModuleId, r: &ast::Rule) -> Option<model::Rule> {
-        let file = self.modules[id].file;
+        let file = self.file(id);
         let mut ok = true;
         let priority = match &r.priority {
             Some(n) => self.integer(file, n, "priority"),
@@ -1298,8 +1180,9 @@ impl Session {
                 ast::RuleClause::Then(v, _) => then = Some(v.node),
                 ast::RuleClause::Reason(list, _) | ast::RuleClause::Violation(list, _) => {
                     for s in list {
-                        match literals::code(&s.node) {
-                            Ok(v) => {
+                        let code = literals::code(&s.node);
+                        match self.literal(file, code, codes::E0047, s.span, "invalid code") {
+                            Some(v) => {
                                 let target = if kw == "reason" {
                                     &mut reasons
                                 } else {
@@ -1309,13 +1192,7 @@ impl Session {
                                     target.push(v);
                                 }
                             }
-                            Err(e) => {
-                                self.report(
-                                    file,
-                                    lit_diag(codes::E0047, e, s.span, "invalid code"),
-                                );
-                                ok = false;
-                            }
+                            None => ok = false,
                         }
                     }
                 }
@@ -1446,7 +1323,7 @@ impl Session {
         verdict: Option<Verdict>,
         negated: bool,
     ) -> Option<model::Atom> {
-        let file = self.modules[id].file;
+        let file = self.file(id);
         match &a.kind {
             ast::AtomKind::Flag(name) => {
                 if let Some(f) = attrs::flag(&name.node) {
@@ -1553,7 +1430,9 @@ impl Session {
                         (Quant::Any, false) | (Quant::All, true) => Quant::Any,
                         _ => Quant::All,
                     };
-                    self.quantifier_lint(file, q, info.name, effective, v);
+                    if let Some(d) = lints::quantifier::check(q, info.name, effective, v) {
+                        self.report(file, d);
+                    }
                 }
                 let values = match rhs {
                     ast::Rhs::Set(set) => {
@@ -1621,28 +1500,6 @@ impl Session {
         }
     }
 
-    fn quantifier_lint(
-        &mut self,
-        file: FileId,
-        q: &Spanned<Quant>,
-        attr: &str,
-        effective: Quant,
-        verdict: Verdict,
-    ) {
-        let d = match (verdict, effective) {
-            (Verdict::Allow, Quant::Any) => Diagnostic::warning(codes::W0005, format!("`any {attr}` in an allow rule"))
-                .with_primary(q.span, "one matching target is enough to allow")
-                .with_help(format!("an intent with several targets would be allowed as soon as one of them matches; use `all {attr}` so that every target must match")),
-            (Verdict::Block | Verdict::RequireApproval, Quant::All) => {
-                Diagnostic::warning(codes::W0006, format!("`all {attr}` in a {verdict} rule"))
-                    .with_primary(q.span, "every target must match for the rule to fire")
-                    .with_help(format!("adding one harmless target escapes this rule; use `any {attr}` so that one matching target is enough"))
-            }
-            _ => return,
-        };
-        self.report(file, d);
-    }
-
     fn unknown_attribute(&mut self, file: FileId, name: &Spanned<String>) {
         let words = attrs::condition_words();
         let mut d = Diagnostic::error(codes::E0033, format!("unknown attribute `{}`", name.node))
@@ -1654,14 +1511,16 @@ impl Session {
         );
         self.report(file, d);
     }
+}
 
+impl Session {
     fn check_test(
         &mut self,
         id: ModuleId,
         t: &ast::Test,
         rule_names: &[String],
     ) -> Option<model::TestCase> {
-        let file = self.modules[id].file;
+        let file = self.file(id);
         let mut ok = true;
         let mut intent: Option<model::TestIntent> = None;
         let mut expect: Option<model::Expectation> = None;
@@ -1739,7 +1598,7 @@ impl Session {
         word: &Spanned<String>,
         path: &Spanned<String>,
     ) -> Option<model::TestIntent> {
-        let file = self.modules[id].file;
+        let file = self.file(id);
         if word.node != "file" {
             let d = Diagnostic::error(
                 codes::E0001,
@@ -1753,7 +1612,7 @@ impl Session {
             self.report(file, d);
             return None;
         }
-        let full = self.modules[id].dir.join(&path.node);
+        let full = self.graph.dir(id).join(&path.node);
         if !full.is_file() {
             let d = Diagnostic::error(
                 codes::E0070,
@@ -1879,15 +1738,11 @@ impl Session {
                         };
                         let mut value = f.value.node.clone();
                         if key == "digest" {
-                            match literals::digest(&value) {
-                                Ok(v) => value = v.trim_start_matches("sha256:").to_owned(),
-                                Err(e) => {
-                                    self.report(
-                                        file,
-                                        lit_diag(codes::E0044, e, f.value.span, "invalid digest"),
-                                    );
-                                    ok = false;
-                                }
+                            let digest = literals::digest(&value);
+                            let span = f.value.span;
+                            match self.literal(file, digest, codes::E0044, span, "invalid digest") {
+                                Some(v) => value = v.trim_start_matches("sha256:").to_owned(),
+                                None => ok = false,
                             }
                         }
                         m.insert(key.into(), json!(value));
@@ -2045,20 +1900,15 @@ impl Session {
                 ast::ExpectTail::Reason(list, _) | ast::ExpectTail::Violation(list, _) => {
                     let is_reason = matches!(tail, ast::ExpectTail::Reason(..));
                     for s in list {
-                        match literals::code(&s.node) {
-                            Ok(v) => (if is_reason {
+                        let code = literals::code(&s.node);
+                        match self.literal(file, code, codes::E0047, s.span, "invalid code") {
+                            Some(v) => (if is_reason {
                                 &mut reasons
                             } else {
                                 &mut violations
                             })
                             .push(v),
-                            Err(err) => {
-                                self.report(
-                                    file,
-                                    lit_diag(codes::E0047, err, s.span, "invalid code"),
-                                );
-                                ok = false;
-                            }
+                            None => ok = false,
                         }
                     }
                 }
@@ -2095,290 +1945,4 @@ impl Session {
             rule,
         })
     }
-
-    /// Mappings, trust and pins of a module and everything it imports (each
-    /// module once, in a deterministic order).
-    fn collect_tables(
-        &self,
-        id: ModuleId,
-    ) -> (Vec<model::ToolMapping>, Vec<model::Trust>, Vec<model::Pin>) {
-        let mut order = Vec::new();
-        let mut seen = HashSet::new();
-        self.postorder(id, &mut seen, &mut order);
-        let mut mappings = Vec::new();
-        let mut trust = Vec::new();
-        let mut pins = Vec::new();
-        for m in order {
-            mappings.extend(self.modules[m].mappings.iter().cloned());
-            trust.extend(self.modules[m].trust.iter().cloned());
-            pins.extend(self.modules[m].pins.iter().cloned());
-        }
-        (mappings, trust, pins)
-    }
-
-    fn postorder(&self, id: ModuleId, seen: &mut HashSet<ModuleId>, out: &mut Vec<ModuleId>) {
-        if !seen.insert(id) {
-            return;
-        }
-        for dep in self.modules[id].imports.values().flatten() {
-            self.postorder(*dep, seen, out);
-        }
-        out.push(id);
-    }
-
-    fn provides_tables(&self, id: ModuleId) -> bool {
-        let (m, t, p) = self.collect_tables(id);
-        !(m.is_empty() && t.is_empty() && p.is_empty())
-    }
-
-    fn unused_lints(&mut self, id: ModuleId) {
-        let file = self.modules[id].file;
-        let module = &self.modules[id];
-        let mut found = Vec::new();
-        for (name, def) in &module.sets {
-            if !module.used_sets.contains(name) {
-                found.push(
-                    Diagnostic::warning(codes::W0001, format!("set `{name}` is never used"))
-                        .with_primary(def.span, "unused set")
-                        .with_help(
-                            "use it in a rule, or remove it; a prefix `_` does not silence this",
-                        ),
-                );
-            }
-        }
-        let aliases: Vec<(String, Option<ModuleId>, Span)> = module
-            .aliases
-            .iter()
-            .map(|(a, (t, s))| (a.clone(), *t, *s))
-            .collect();
-        for (alias, target, span) in aliases {
-            let used = self.modules[id].used_aliases.contains(&alias);
-            // Importing a policy is already an error (E0016); don't also call it unused.
-            let contributes = target.is_some_and(|t| {
-                self.provides_tables(t) || self.modules[t].kind == FileKind::Policy
-            });
-            if !used && !contributes && target.is_some() {
-                found.push(
-                    Diagnostic::warning(codes::W0002, format!("import `{alias}` is never used"))
-                        .with_primary(span, "unused import")
-                        .with_help(
-                            "refer to one of its sets as `ALIAS.NAME`, or remove the import",
-                        ),
-                );
-            }
-        }
-        for d in found {
-            self.report(file, d);
-        }
-    }
-}
-
-/// The items of one kind: `items_of!(items, Item::Rule)` yields `&ast::Rule`s.
-macro_rules! items_of {
-    ($items:expr, $variant:path) => {
-        $items.iter().filter_map(|i| match i {
-            $variant(x) => Some(x),
-            _ => None,
-        })
-    };
-}
-use items_of;
-
-/// Marker pattern for clauses that may appear only once in a rule.
-macro_rules! RuleClauseOnce {
-    () => {
-        ast::RuleClause::When(..)
-            | ast::RuleClause::Then(..)
-            | ast::RuleClause::Explain(..)
-            | ast::RuleClause::Approvals(..)
-    };
-}
-use RuleClauseOnce;
-
-enum ElemValue {
-    Item(String),
-    Mask(u32),
-}
-
-fn elem_text(e: &Elem) -> String {
-    match e {
-        Elem::Str(s) | Elem::Word(s) | Elem::Number(s) => s.clone(),
-        Elem::Bool(b) => b.to_string(),
-    }
-}
-
-fn ty_singular(ty: SetType) -> &'static str {
-    match ty {
-        SetType::Tools => "tool",
-        SetType::Paths => "path",
-        SetType::Domains => "domain",
-        SetType::Commands => "command",
-        SetType::Identities => "identity",
-        SetType::Publishers => "publisher",
-        SetType::Sources => "source",
-        SetType::Skills => "skill",
-        SetType::Markers => "marker",
-    }
-}
-
-fn literal_code(ty: SetType) -> &'static str {
-    match ty {
-        SetType::Paths => codes::E0040,
-        SetType::Domains => codes::E0041,
-        SetType::Tools => codes::E0042,
-        SetType::Commands => codes::E0043,
-        _ => codes::E0047,
-    }
-}
-
-fn validate_literal(ty: SetType, s: &str) -> Result<String, LitError> {
-    match ty {
-        SetType::Paths => literals::path_glob(s),
-        SetType::Domains => literals::domain_pattern(s),
-        SetType::Tools => literals::tool_glob(s),
-        SetType::Commands => literals::command_pattern(s),
-        SetType::Markers => literals::non_empty(s, "marker"),
-        SetType::Identities => literals::non_empty(s, "identity"),
-        SetType::Publishers => literals::non_empty(s, "publisher").map(|v| v.to_lowercase()),
-        SetType::Sources => literals::non_empty(s, "source").map(|v| v.to_lowercase()),
-        SetType::Skills => literals::non_empty(s, "skill name").map(|v| v.to_lowercase()),
-    }
-}
-
-fn lit_diag(code: &str, e: LitError, span: Span, label: &str) -> Diagnostic {
-    let mut d = Diagnostic::error(code, e.message)
-        .with_primary(span, label)
-        .with_help(e.help);
-    if let Some(fix) = e.fix {
-        d = d.with_fix(span, format!("{fix:?}"), format!("replace with {fix:?}"));
-    }
-    d
-}
-
-/// Parses `args.a["b"][*]` into steps.
-pub fn parse_arg_path(text: &str) -> Result<Vec<model::PathStep>, String> {
-    let Some(mut rest) = text.strip_prefix("args") else {
-        return Err(format!("argument path `{text}` must start with `args`"));
-    };
-    let mut steps = Vec::new();
-    while !rest.is_empty() {
-        if let Some(r) = rest.strip_prefix('.') {
-            let end = r.find(['.', '[']).unwrap_or(r.len());
-            steps.push(model::PathStep::Key(r[..end].to_owned()));
-            rest = &r[end..];
-        } else if let Some(r) = rest.strip_prefix("[*]") {
-            steps.push(model::PathStep::Each);
-            rest = r;
-        } else if let Some(r) = rest.strip_prefix("[\"") {
-            let mut key = String::new();
-            let mut chars = r.char_indices();
-            let mut end = None;
-            while let Some((i, c)) = chars.next() {
-                match c {
-                    '\\' => {
-                        if let Some((_, e)) = chars.next() {
-                            key.push(match e {
-                                'n' => '\n',
-                                't' => '\t',
-                                other => other,
-                            });
-                        }
-                    }
-                    '"' => {
-                        end = Some(i);
-                        break;
-                    }
-                    other => key.push(other),
-                }
-            }
-            let end = end.ok_or_else(|| "unterminated key in argument path".to_owned())?;
-            rest = r[end + 1..]
-                .strip_prefix(']')
-                .ok_or_else(|| "expected `]` after the key".to_owned())?;
-            steps.push(model::PathStep::Key(key));
-        } else {
-            return Err(format!("cannot read argument path step `{rest}`"));
-        }
-    }
-    if steps.is_empty() {
-        return Err(
-            "`args` alone is not an argument path: select a field, e.g. `args.path`".to_owned(),
-        );
-    }
-    if !steps.iter().any(|s| matches!(s, model::PathStep::Key(_))) {
-        return Err("an argument path must name at least one field".to_owned());
-    }
-    Ok(steps)
-}
-
-fn read_source(path: &Path) -> std::io::Result<String> {
-    let meta = std::fs::metadata(path)?;
-    if meta.len() > MAX_SOURCE_BYTES as u64 {
-        return Err(std::io::Error::other(format!(
-            "file is larger than {} MiB",
-            MAX_SOURCE_BYTES / (1024 * 1024)
-        )));
-    }
-    let bytes = std::fs::read(path)?;
-    String::from_utf8(bytes).map_err(|e| {
-        std::io::Error::other(format!(
-            "not valid UTF-8 (at byte {})",
-            e.utf8_error().valid_up_to()
-        ))
-    })
-}
-
-impl Session {
-    /// Every source a policy is built from — the file itself and every module
-    /// it imports, transitively — as `(path, sha256 hex)` sorted by path.
-    /// Paths are relative to the policy file's directory (`/`-separated);
-    /// stdlib modules are `std/NAME.gaitpol`.
-    pub fn source_digests(&self, id: ModuleId) -> Vec<(String, String)> {
-        let mut order = Vec::new();
-        let mut seen = HashSet::new();
-        self.postorder(id, &mut seen, &mut order);
-        let root_dir = self
-            .sources
-            .get(self.modules[id].file)
-            .and_then(|f| f.path.as_ref())
-            .and_then(|p| p.parent().map(Path::to_path_buf));
-        let mut out: Vec<(String, String)> = order
-            .into_iter()
-            .map(|m| {
-                let file = self.modules[m].file;
-                let text = self.sources.text(file);
-                let name = self.sources.name(file);
-                let path = match (
-                    self.sources.get(file).and_then(|f| f.path.as_ref()),
-                    &root_dir,
-                ) {
-                    (Some(p), Some(root)) => relative_path(root, p),
-                    _ => match name.strip_prefix("<std>/") {
-                        Some(std_name) => format!("std/{std_name}"),
-                        None => Path::new(name)
-                            .file_name()
-                            .map(|f| f.to_string_lossy().into_owned())
-                            .unwrap_or_else(|| name.to_owned()),
-                    },
-                };
-                (path, gait_run::hex(&gait_run::sha256(text.as_bytes())))
-            })
-            .collect();
-        out.sort();
-        out
-    }
-}
-
-/// `to` relative to directory `from` (both absolute), with `/` separators.
-pub fn relative_path(from: &Path, to: &Path) -> String {
-    let a: Vec<_> = from.components().collect();
-    let b: Vec<_> = to.components().collect();
-    let common = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
-    let mut parts: Vec<String> = std::iter::repeat_n("..".to_owned(), a.len() - common).collect();
-    parts.extend(
-        b[common..]
-            .iter()
-            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
-    );
-    parts.join("/")
 }
