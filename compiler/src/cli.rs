@@ -382,7 +382,8 @@ pub fn build(
         return exit::INVALID;
     };
     let refs: Vec<&gait_run::keys::KeyPair> = pairs.iter().collect();
-    let (bytes, digest) = match crate::bundle::build(&session, id, &policy, &refs, not_after) {
+    let sources = session.source_digests(id);
+    let (bytes, digest) = match crate::bundle::emit(&policy, &sources, &refs, not_after) {
         Ok(x) => x,
         Err(e) => {
             let _ = writeln!(err, "error: {e}");

@@ -55,21 +55,16 @@ pub fn skill_facts(policy: &Policy, intent: &Intent) -> SkillFacts {
         return SkillFacts::default();
     };
     let signed = skill.key_id.as_deref().is_some_and(|kid| {
-        policy.trust.iter().any(|t| {
-            t.publisher == skill.publisher
-                && t.keys.iter().any(|k| {
-                    crate::check::literals::key(k)
-                        .map(|bytes| gait_run::keys::key_id(&bytes) == kid)
-                        .unwrap_or(false)
-                })
-        })
+        policy
+            .trust
+            .iter()
+            .any(|t| t.publisher == skill.publisher && t.keys.iter().any(|k| k.id == kid))
     });
     let pinned = match (&skill.version, &skill.digest) {
-        (Some(v), Some(d)) => policy.pins.iter().any(|p| {
-            p.skill == skill.name
-                && &p.version == v
-                && p.digest.strip_prefix("sha256:") == Some(d.as_str())
-        }),
+        (Some(v), Some(d)) => policy
+            .pins
+            .iter()
+            .any(|p| p.skill == skill.name && &p.version == v && p.digest_hex() == d),
         _ => false,
     };
     SkillFacts { signed, pinned }

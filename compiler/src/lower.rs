@@ -10,7 +10,7 @@
 //!   that evaluation only looks at plausible rules.
 
 use crate::check::attrs::{Attr, EnumKind, Flag};
-use crate::check::model::{Atom, Cond, Policy, Values};
+use crate::check::model::{Atom, Cond, Pin, Policy, Values};
 use crate::syntax::ast::Quant;
 use gait_run::tables::{
     atom, enums, flags, matcher, node, DfaData, HashTable, MatcherData, TableData, NONE,
@@ -769,9 +769,7 @@ pub fn lower(policy: &Policy) -> Result<TableData, LowerError> {
     let mut trust: Vec<(String, String, String)> = Vec::new();
     for t in &policy.trust {
         for k in &t.keys {
-            let bytes = crate::check::literals::key(k).map_err(|e| LowerError(e.message))?;
-            let b64 = k.trim_start_matches("ed25519:").to_owned();
-            trust.push((t.publisher.clone(), gait_run::keys::key_id(&bytes), b64));
+            trust.push((t.publisher.clone(), k.id.clone(), k.base64.clone()));
         }
     }
     trust.sort();
@@ -780,17 +778,7 @@ pub fn lower(policy: &Policy) -> Result<TableData, LowerError> {
         .iter()
         .flat_map(|(p, k, key)| [b.string(p), b.string(k), b.string(key)])
         .collect();
-    let mut pins: Vec<(String, String, String)> = policy
-        .pins
-        .iter()
-        .map(|p| {
-            (
-                p.skill.clone(),
-                p.version.clone(),
-                p.digest.trim_start_matches("sha256:").to_owned(),
-            )
-        })
-        .collect();
+    let mut pins: Vec<(String, String, String)> = policy.pins.iter().map(Pin::row).collect();
     pins.sort();
     pins.dedup();
     let pins: Vec<u32> = pins

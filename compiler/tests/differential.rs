@@ -248,7 +248,7 @@ fn policy() -> impl Strategy<Value = Policy> {
             mappings: Vec::new(),
             trust: vec![model::Trust {
                 publisher: "acme".into(),
-                keys: vec![KEY.into()],
+                keys: vec![model::TrustKey::parse(KEY).unwrap()],
             }],
             pins: vec![model::Pin {
                 skill: "web-search".into(),

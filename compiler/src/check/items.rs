@@ -127,14 +127,9 @@ impl Session {
             .is_some();
         let mut keys = Vec::new();
         for k in &t.keys {
-            match self.literal(
-                file,
-                literals::key(&k.node),
-                codes::E0045,
-                k.span,
-                "invalid key",
-            ) {
-                Some(_) => keys.push(k.node.clone()),
+            let key = model::TrustKey::parse(&k.node);
+            match self.literal(file, key, codes::E0045, k.span, "invalid key") {
+                Some(key) => keys.push(key),
                 None => ok = false,
             }
         }
