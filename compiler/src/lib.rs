@@ -5,6 +5,10 @@
 //! phase returns data and [`diag::Diagnostic`]s; nothing prints but the
 //! command-line front end (`cli`, `lsp` and the binary: the `cli` feature).
 
+// A clone whose original is never used again. Meant for the workspace's lint
+// table (Cargo.toml), once the runtime passes it too.
+#![deny(clippy::redundant_clone)]
+
 pub mod bundle;
 pub mod check;
 #[cfg(feature = "cli")]

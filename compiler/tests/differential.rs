@@ -436,7 +436,7 @@ fn very_long_values_match_like_the_reference() {
         ),
         (
             long_path.replacen("/workspace", "/workspacex", 1),
-            deep_host.clone(),
+            deep_host,
             false,
         ),
         (

@@ -298,7 +298,7 @@ mod tests {
             text: "policy \"p\" version \"1\"\ndefault block\n",
             ..input
         };
-        let a = Analysis::run(&small).map_err(|e| e.to_string());
+        let a = Analysis::run(&small);
         assert_eq!(a.map(|a| a.text().len()), Ok(small.text.len()));
     }
 }
