@@ -6,7 +6,7 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 use gaitc::cli;
-use gaitc::plumbing::{exit, Format};
+use gaitc::plumbing::{self, exit, Format};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
@@ -261,7 +261,7 @@ fn main() {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let mut err = std::io::stderr();
-    let color = cli::use_color(std::io::stdout().is_terminal());
+    let color = plumbing::use_color(std::io::stdout().is_terminal());
     let code = match cli.command {
         Command::Check {
             paths,
@@ -320,7 +320,7 @@ fn main() {
             keys,
             not_after,
         } => {
-            let color = cli::use_color(std::io::stderr().is_terminal());
+            let color = plumbing::use_color(std::io::stderr().is_terminal());
             cli::build(
                 &policy,
                 &output,

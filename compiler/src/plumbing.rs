@@ -1,5 +1,6 @@
 //! Command-line plumbing shared by the commands (`cli`), the language
-//! server and skill signing: exit codes, output formats and atomic writes.
+//! server and skill signing: exit codes, output formats (and colour), JSON
+//! text and atomic writes.
 //! The command-line parser's view of these lives in `main.rs`.
 //! It uses nothing else of the crate, so everything may use it.
 
@@ -23,6 +24,16 @@ pub enum Format {
     Plain,
     Json,
     Sarif,
+}
+
+/// Whether human output should be coloured: only on a terminal, never with `NO_COLOR`.
+pub fn use_color(is_terminal: bool) -> bool {
+    is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// JSON as the commands print it: pretty, two-space indented.
+pub fn pretty_json(v: &serde_json::Value) -> String {
+    serde_json::to_string_pretty(v).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
 }
 
 /// Writes a file atomically (temporary file in the same directory, then rename).
