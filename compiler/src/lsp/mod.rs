@@ -13,6 +13,7 @@
 //! without a process. [`run_stdio`] drives it over stdin/stdout.
 
 pub mod analysis;
+pub mod completion;
 pub mod features;
 pub mod locate;
 pub mod text;
@@ -194,7 +195,7 @@ impl Server {
             }),
             "textDocument/completion" => self.with_position(req, |s, k, off| {
                 let (doc, a) = s.analyzed_or_text(&k)?;
-                to_value(features::completion(a, &doc.text, off))
+                to_value(completion::completion(a, &doc.text, off))
             }),
             "textDocument/documentSymbol" => {
                 self.with_params(req, |s, p: lt::DocumentSymbolParams| {
