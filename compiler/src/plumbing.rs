@@ -36,6 +36,12 @@ pub fn pretty_json(v: &serde_json::Value) -> String {
     serde_json::to_string_pretty(v).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
 }
 
+/// Writes `error: MESSAGE` to `err` and returns `code`: a command stopping there.
+pub fn fail(err: &mut dyn std::io::Write, message: impl std::fmt::Display, code: i32) -> i32 {
+    let _ = writeln!(err, "error: {message}");
+    code
+}
+
 /// Writes a file atomically (temporary file in the same directory, then rename).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path

@@ -143,13 +143,9 @@ impl Session {
         let mut skill: Option<Map<String, Value>> = None;
         for field in &lit.fields {
             let kw = field.keyword();
-            if kw != "target" {
-                if let Some(first) = seen.get(kw) {
-                    self.duplicate_clause(file, kw, field.span(), *first);
-                    ok = false;
-                    continue;
-                }
-                seen.insert(kw, field.span());
+            if kw != "target" && !self.first(file, &mut seen, kw, field.span()) {
+                ok = false;
+                continue;
             }
             match field {
                 ast::IntentField::Tool(s, _) => {

@@ -143,25 +143,31 @@ impl Session {
 
     pub(super) fn check_pin(&mut self, id: ModuleId, p: &ast::PinItem) {
         let file = self.file(id);
-        let skill = literals::non_empty(&p.skill.node, "skill name");
-        let skill = self.literal(
-            file,
-            skill,
-            codes::E0047,
-            p.skill.span,
-            "invalid skill name",
-        );
-        let version = literals::non_empty(&p.version.node, "version");
-        let version = self.literal(
-            file,
-            version,
-            codes::E0046,
-            p.version.span,
-            "invalid version",
-        );
-        let digest = literals::digest(&p.digest.node);
-        let digest = self.literal(file, digest, codes::E0044, p.digest.span, "invalid digest");
-        if skill.is_some() && version.is_some() && digest.is_some() {
+        let fields = [
+            (
+                literals::non_empty(&p.skill.node, "skill name"),
+                codes::E0047,
+                p.skill.span,
+                "invalid skill name",
+            ),
+            (
+                literals::non_empty(&p.version.node, "version"),
+                codes::E0046,
+                p.version.span,
+                "invalid version",
+            ),
+            (
+                literals::digest(&p.digest.node),
+                codes::E0044,
+                p.digest.span,
+                "invalid digest",
+            ),
+        ];
+        let mut ok = true;
+        for (checked, code, span, label) in fields {
+            ok &= self.literal(file, checked, code, span, label).is_some();
+        }
+        if ok {
             self.scopes[id].pins.push(model::Pin {
                 skill: p.skill.node.to_lowercase(),
                 version: p.version.node.clone(),

@@ -8,6 +8,7 @@ use crate::diag::{codes, Diagnostic};
 use crate::span::{FileId, Span};
 use crate::suggest::best_match;
 use crate::syntax::ast::Spanned;
+use std::collections::HashMap;
 
 impl Session {
     pub(super) fn report(&mut self, file: FileId, d: Diagnostic) {
@@ -56,6 +57,23 @@ impl Session {
             ));
         self.report(file, d);
         None
+    }
+
+    /// Whether clause `kw` at `span` is the first of its kind (`seen` holds
+    /// the first of each); a repeat is reported as a duplicate (E0061).
+    pub(super) fn first(
+        &mut self,
+        file: FileId,
+        seen: &mut HashMap<&'static str, Span>,
+        kw: &'static str,
+        span: Span,
+    ) -> bool {
+        if let Some(first) = seen.get(kw) {
+            self.duplicate_clause(file, kw, span, *first);
+            return false;
+        }
+        seen.insert(kw, span);
+        true
     }
 
     /// A clause written twice where it may appear once (E0061).

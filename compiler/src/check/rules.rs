@@ -43,13 +43,11 @@ impl Session {
         let mut approvals: Option<(Option<u32>, Span)> = None;
         for clause in &r.clauses {
             let kw = clause.keyword();
-            if matches!(clause, RuleClauseOnce!()) {
-                if let Some(first) = seen.get(kw) {
-                    self.duplicate_clause(file, kw, clause.span(), *first);
-                    ok = false;
-                    continue;
-                }
-                seen.insert(kw, clause.span());
+            if matches!(clause, RuleClauseOnce!())
+                && !self.first(file, &mut seen, kw, clause.span())
+            {
+                ok = false;
+                continue;
             }
             match clause {
                 ast::RuleClause::When(c, _) => when = Some(c.clone()),

@@ -3,7 +3,7 @@
 
 use crate::check::Session;
 use crate::diag::render;
-use crate::plumbing::{exit, pretty_json, write_atomic};
+use crate::plumbing::{exit, fail, pretty_json, write_atomic};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -14,28 +14,39 @@ pub fn keygen(prefix: &Path, force: bool, out: &mut dyn Write, err: &mut dyn Wri
     if !force {
         for p in [&key_path, &pub_path] {
             if p.exists() {
-                let _ = writeln!(
+                return fail(
                     err,
-                    "error: {} exists; refusing to overwrite a key (use --force)",
-                    p.display()
+                    format_args!(
+                        "{} exists; refusing to overwrite a key (use --force)",
+                        p.display()
+                    ),
+                    exit::INVALID,
                 );
-                return exit::INVALID;
             }
         }
     }
     let mut seed = [0u8; 32];
     if let Err(e) = getrandom::fill(&mut seed) {
-        let _ = writeln!(err, "error: no randomness available: {e}");
-        return exit::INTERNAL;
+        return fail(
+            err,
+            format_args!("no randomness available: {e}"),
+            exit::INTERNAL,
+        );
     }
     let kp = gait_run::keys::KeyPair::from_seed(&seed);
     if let Err(e) = write_private(&key_path, kp.to_file_text().as_bytes()) {
-        let _ = writeln!(err, "error: cannot write {}: {e}", key_path.display());
-        return exit::INTERNAL;
+        return fail(
+            err,
+            format_args!("cannot write {}: {e}", key_path.display()),
+            exit::INTERNAL,
+        );
     }
     if let Err(e) = std::fs::write(&pub_path, format!("{}\n", kp.public().to_base64())) {
-        let _ = writeln!(err, "error: cannot write {}: {e}", pub_path.display());
-        return exit::INTERNAL;
+        return fail(
+            err,
+            format_args!("cannot write {}: {e}", pub_path.display()),
+            exit::INTERNAL,
+        );
     }
     let _ = writeln!(out, "key_id={}", kp.public().id());
     let _ = writeln!(
@@ -83,32 +94,25 @@ pub fn build(
     err: &mut dyn Write,
 ) -> i32 {
     if keys.is_empty() {
-        let _ = writeln!(err, "error: a bundle must be signed: give --key KEYFILE (create one with `gaitc keygen --out NAME`)");
-        return exit::INVALID;
+        return fail(err, "a bundle must be signed: give --key KEYFILE (create one with `gaitc keygen --out NAME`)", exit::INVALID);
     }
-    let mut pairs = Vec::new();
-    for k in keys {
-        match gait_run::keys::KeyPair::read(k) {
-            Ok(kp) => pairs.push(kp),
-            Err(e) => {
-                let _ = writeln!(err, "error: {e}");
-                return exit::INVALID;
-            }
-        }
-    }
+    let read: Result<Vec<_>, _> = keys
+        .iter()
+        .map(|k| gait_run::keys::KeyPair::read(k))
+        .collect();
+    let pairs = match read {
+        Ok(pairs) => pairs,
+        Err(e) => return fail(err, e, exit::INVALID),
+    };
     if let Some(t) = not_after {
         if let Err(e) = gait_run::time::parse_rfc3339(t) {
-            let _ = writeln!(err, "error: --not-after: {e}");
-            return exit::INVALID;
+            return fail(err, format_args!("--not-after: {e}"), exit::INVALID);
         }
     }
     let mut session = Session::new();
     let id = match session.load_path(policy_path) {
         Ok(id) => id,
-        Err(e) => {
-            let _ = writeln!(err, "error: {e}");
-            return exit::INVALID;
-        }
+        Err(e) => return fail(err, e, exit::INVALID),
     };
     let checked = session.check(id);
     let diags = session.diagnostics();
@@ -125,25 +129,24 @@ pub fn build(
         } else {
             "it has errors"
         };
-        let _ = writeln!(
+        return fail(
             err,
-            "error: {} was not built: {what}",
-            policy_path.display()
+            format_args!("{} was not built: {what}", policy_path.display()),
+            exit::INVALID,
         );
-        return exit::INVALID;
     };
     let refs: Vec<&gait_run::keys::KeyPair> = pairs.iter().collect();
     let sources = session.source_digests(id);
     let (bytes, digest) = match crate::bundle::emit(&policy, &sources, &refs, not_after) {
         Ok(x) => x,
-        Err(e) => {
-            let _ = writeln!(err, "error: {e}");
-            return exit::INVALID;
-        }
+        Err(e) => return fail(err, e, exit::INVALID),
     };
     if let Err(e) = write_atomic(output, &bytes) {
-        let _ = writeln!(err, "error: cannot write {}: {e}", output.display());
-        return exit::INTERNAL;
+        return fail(
+            err,
+            format_args!("cannot write {}: {e}", output.display()),
+            exit::INTERNAL,
+        );
     }
     let _ = writeln!(out, "policy_digest={digest}");
     let _ = writeln!(
@@ -166,8 +169,11 @@ pub fn inspect(path: &Path, json_out: bool, out: &mut dyn Write, err: &mut dyn W
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) => {
-            let _ = writeln!(err, "error: cannot read {}: {e}", path.display());
-            return exit::INVALID;
+            return fail(
+                err,
+                format_args!("cannot read {}: {e}", path.display()),
+                exit::INVALID,
+            )
         }
     };
     let parsed = match gait_run::bundle::parse(&bytes) {
@@ -180,15 +186,17 @@ pub fn inspect(path: &Path, json_out: bool, out: &mut dyn Write, err: &mut dyn W
                     serde_json::json!({"ok": false, "code": rej.code.as_str(), "error": rej.message})
                 );
             }
-            let _ = writeln!(err, "error: {rej}");
-            return exit::VERIFY;
+            return fail(err, format_args!("{rej}"), exit::VERIFY);
         }
     };
     let data = match gait_run::tables::TableData::decode(parsed.payload) {
         Ok(d) => d,
         Err(e) => {
-            let _ = writeln!(err, "error: bundle_malformed: payload: {e}");
-            return exit::VERIFY;
+            return fail(
+                err,
+                format_args!("bundle_malformed: payload: {e}"),
+                exit::VERIFY,
+            )
         }
     };
     let matchers: Vec<serde_json::Value> = data

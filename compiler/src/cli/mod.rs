@@ -13,7 +13,7 @@ pub use policy_tests::{junit_xml, test, test_add, TestArgs};
 pub use skills::{skill_sign, skill_verify, SkillSignArgs, SkillVerifyArgs};
 pub use sources::{check, explain, fmt};
 
-use crate::plumbing::exit;
+use crate::plumbing::{exit, fail};
 use std::io::Write;
 
 /// `gaitc lsp`: the language server on standard input/output. Exit 0 after
@@ -23,9 +23,6 @@ pub fn lsp(err: &mut dyn Write) -> i32 {
     match crate::lsp::run_stdio() {
         Ok(true) => exit::OK,
         Ok(false) => exit::INTERNAL,
-        Err(e) => {
-            let _ = writeln!(err, "error: {e}");
-            exit::INTERNAL
-        }
+        Err(e) => fail(err, e, exit::INTERNAL),
     }
 }

@@ -4,7 +4,7 @@
 use super::paths::{collect_files, collect_fixtures};
 use crate::check::Session;
 use crate::diag::render;
-use crate::plumbing::{exit, pretty_json, write_atomic};
+use crate::plumbing::{exit, fail, pretty_json, write_atomic};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -79,10 +79,7 @@ pub fn test(args: &TestArgs, color: bool, out: &mut dyn Write, err: &mut dyn Wri
     };
     let (policies, fixtures) = match (collect_files(&paths), collect_fixtures(&paths)) {
         (Ok(p), Ok(f)) => (p, f),
-        (Err(e), _) | (_, Err(e)) => {
-            let _ = writeln!(err, "error: {e}");
-            return exit::INVALID;
-        }
+        (Err(e), _) | (_, Err(e)) => return fail(err, e, exit::INVALID),
     };
     let mut source_errors = false;
     // Fixtures grouped by the policy they test.
@@ -237,8 +234,11 @@ pub fn test(args: &TestArgs, color: bool, out: &mut dyn Write, err: &mut dyn Wri
             .map(|s| (s.file.clone(), s.outcomes.clone()))
             .collect();
         if let Err(e) = write_atomic(path, junit_xml(&pairs).as_bytes()) {
-            let _ = writeln!(err, "error: cannot write {}: {e}", path.display());
-            return exit::INTERNAL;
+            return fail(
+                err,
+                format_args!("cannot write {}: {e}", path.display()),
+                exit::INTERNAL,
+            );
         }
     }
     let _ = writeln!(out, "{passed} passed, {failed} failed");
@@ -247,11 +247,11 @@ pub fn test(args: &TestArgs, color: bool, out: &mut dyn Write, err: &mut dyn Wri
     }
     if let Some(min) = args.min_coverage {
         if percent + 1e-9 < min {
-            let _ = writeln!(
+            return fail(
                 err,
-                "error: rule coverage {percent:.1}% is below --min-coverage {min}"
+                format_args!("rule coverage {percent:.1}% is below --min-coverage {min}"),
+                exit::TEST_FAILED,
             );
-            return exit::TEST_FAILED;
         }
     }
     if failed > 0 {
@@ -272,40 +272,36 @@ pub fn test_add(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> i32 {
-    let mut keys = Vec::new();
-    for t in trust {
-        match gait_run::keys::PublicKey::read(t) {
-            Ok(k) => keys.push(k),
-            Err(e) => {
-                let _ = writeln!(err, "error: {e}");
-                return exit::INVALID;
-            }
-        }
-    }
+    let read: Result<Vec<_>, _> = trust
+        .iter()
+        .map(|t| gait_run::keys::PublicKey::read(t))
+        .collect();
+    let keys = match read {
+        Ok(keys) => keys,
+        Err(e) => return fail(err, e, exit::INVALID),
+    };
     let trace: serde_json::Value = match std::fs::read(trace_path)
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())
     {
         Some(v) => v,
         None => {
-            let _ = writeln!(
+            return fail(
                 err,
-                "error: {} is not a readable JSON trace",
-                trace_path.display()
-            );
-            return exit::INVALID;
+                format_args!("{} is not a readable JSON trace", trace_path.display()),
+                exit::INVALID,
+            )
         }
     };
     if let Err(e) = gait_run::gate::verify_trace(&trace, &keys) {
-        let _ = writeln!(err, "error: {}: {}", e.code, e.message);
-        return exit::VERIFY;
+        return fail(err, format_args!("{}: {}", e.code, e.message), exit::VERIFY);
     }
     let Some(intent) = trace.get("intent").filter(|i| i.is_object()) else {
-        let _ = writeln!(
+        return fail(
             err,
-            "error: the trace carries no intent (it was written by an older gait-run)"
+            "the trace carries no intent (it was written by an older gait-run)",
+            exit::INVALID,
         );
-        return exit::INVALID;
     };
     // A simulated decision pins what would have happened.
     let verdict = trace
@@ -332,13 +328,15 @@ pub fn test_add(
     ) {
         (Ok(d), Ok(p)) => crate::check::relative_path(&d, &p),
         _ => {
-            let _ = writeln!(
+            return fail(
                 err,
-                "error: {} or the directory of {} does not exist",
-                policy.display(),
-                to.display()
-            );
-            return exit::INVALID;
+                format_args!(
+                    "{} or the directory of {} does not exist",
+                    policy.display(),
+                    to.display()
+                ),
+                exit::INVALID,
+            )
         }
     };
     let fixture = serde_json::json!({
@@ -348,8 +346,11 @@ pub fn test_add(
         "expect": {"verdict": verdict, "reasons": reasons, "violations": trace["violations"]},
     });
     if let Err(e) = write_atomic(to, format!("{}\n", pretty_json(&fixture)).as_bytes()) {
-        let _ = writeln!(err, "error: cannot write {}: {e}", to.display());
-        return exit::INTERNAL;
+        return fail(
+            err,
+            format_args!("cannot write {}: {e}", to.display()),
+            exit::INTERNAL,
+        );
     }
     let _ = writeln!(out, "wrote {} (expect {verdict})", to.display());
     exit::OK

@@ -1,6 +1,6 @@
 //! `gaitc skill sign` and `gaitc skill verify`.
 
-use crate::plumbing::{exit, pretty_json, write_atomic};
+use crate::plumbing::{exit, fail, pretty_json, write_atomic};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -17,22 +17,12 @@ pub struct SkillSignArgs<'a> {
 
 /// `gaitc skill sign DIR --key K --publisher P --source S [--name N --version V]`.
 pub fn skill_sign(a: &SkillSignArgs<'_>, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
-    let SkillSignArgs {
-        dir,
-        key,
-        publisher,
-        source,
-        name,
-        version,
-    } = *a;
-    let kp = match gait_run::keys::KeyPair::read(key) {
+    let (dir, publisher) = (a.dir, a.publisher);
+    let kp = match gait_run::keys::KeyPair::read(a.key) {
         Ok(k) => k,
-        Err(e) => {
-            let _ = writeln!(err, "error: {e}");
-            return exit::INVALID;
-        }
+        Err(e) => return fail(err, e, exit::INVALID),
     };
-    match crate::skill::sign(dir, &kp, publisher, source, name, version) {
+    match crate::skill::sign(dir, &kp, publisher, a.source, a.name, a.version) {
         Ok(signed) => {
             let _ = writeln!(out, "skill_digest={}", signed.digest);
             let files = signed.manifest["files"]
@@ -56,8 +46,7 @@ pub fn skill_sign(a: &SkillSignArgs<'_>, out: &mut dyn Write, err: &mut dyn Writ
         }
         Err(e) => {
             // The directory cannot be signed as it is (symlinks, special files).
-            let _ = writeln!(err, "error: {e}");
-            exit::VERIFY
+            fail(err, e, exit::VERIFY)
         }
     }
 }
@@ -85,21 +74,24 @@ pub fn skill_verify(a: &SkillVerifyArgs<'_>, out: &mut dyn Write, err: &mut dyn 
     } = *a;
     let store = match crate::skill::trust_store(policy, bundle, trust) {
         Ok(s) => s,
-        Err(crate::skill::StoreError::Invalid(e)) => {
-            let _ = writeln!(err, "error: {e}");
-            return exit::INVALID;
-        }
+        Err(crate::skill::StoreError::Invalid(e)) => return fail(err, e, exit::INVALID),
         Err(crate::skill::StoreError::BundleRejected(e)) => {
-            let _ = writeln!(err, "error: the bundle was rejected: {e}");
-            return exit::VERIFY;
+            return fail(
+                err,
+                format_args!("the bundle was rejected: {e}"),
+                exit::VERIFY,
+            )
         }
     };
     let report = crate::skill::verify(dir, &store);
     let text = pretty_json(&report.to_json());
     if let Some(p) = report_path {
         if let Err(e) = write_atomic(p, format!("{text}\n").as_bytes()) {
-            let _ = writeln!(err, "error: cannot write {}: {e}", p.display());
-            return exit::INTERNAL;
+            return fail(
+                err,
+                format_args!("cannot write {}: {e}", p.display()),
+                exit::INTERNAL,
+            );
         }
     }
     if json_out {

@@ -6,7 +6,7 @@ use crate::check::Session;
 use crate::diag::codes;
 use crate::diag::render;
 use crate::fmt::format_source;
-use crate::plumbing::{exit, pretty_json, Format};
+use crate::plumbing::{exit, fail, pretty_json, Format};
 use crate::source::SourceMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -22,10 +22,7 @@ pub fn check(
 ) -> i32 {
     let files = match collect_files(paths) {
         Ok(f) => f,
-        Err(e) => {
-            let _ = writeln!(err, "error: {e}");
-            return exit::INVALID;
-        }
+        Err(e) => return fail(err, e, exit::INVALID),
     };
     let mut session = Session::new();
     let mut unreadable = false;
@@ -80,8 +77,7 @@ pub fn fmt(
     if paths.len() == 1 && paths[0] == Path::new("-") {
         let mut src = String::new();
         if std::io::Read::read_to_string(&mut std::io::stdin(), &mut src).is_err() {
-            let _ = writeln!(err, "error: standard input is not valid UTF-8");
-            return exit::INVALID;
+            return fail(err, "standard input is not valid UTF-8", exit::INVALID);
         }
         return match format_source(&src) {
             Ok(text) => {
@@ -109,10 +105,7 @@ pub fn fmt(
     }
     let files = match collect_files(paths) {
         Ok(f) => f,
-        Err(e) => {
-            let _ = writeln!(err, "error: {e}");
-            return exit::INVALID;
-        }
+        Err(e) => return fail(err, e, exit::INVALID),
     };
     let mut invalid = false;
     let mut changed = 0usize;

@@ -66,6 +66,15 @@ impl Builder {
         }
     }
 
+    /// Rows of three strings, sorted and de-duplicated, as interned string ids.
+    fn rows(&mut self, mut rows: Vec<(String, String, String)>) -> Vec<u32> {
+        rows.sort();
+        rows.dedup();
+        rows.iter()
+            .flat_map(|(a, b, c)| [self.string(a), self.string(b), self.string(c)])
+            .collect()
+    }
+
     fn string(&mut self, s: &str) -> u32 {
         if let Some(&id) = self.string_ids.get(s) {
             return id;
@@ -513,25 +522,17 @@ pub fn lower(policy: &Policy) -> Result<TableData, LowerError> {
     }
 
     // Trust (publisher, key id, key) and pins (name, version, digest hex), sorted.
-    let mut trust: Vec<(String, String, String)> = Vec::new();
-    for t in &policy.trust {
-        for k in &t.keys {
-            trust.push((t.publisher.clone(), k.id.clone(), k.base64.clone()));
-        }
-    }
-    trust.sort();
-    trust.dedup();
-    let trust: Vec<u32> = trust
+    let trust = policy
+        .trust
         .iter()
-        .flat_map(|(p, k, key)| [b.string(p), b.string(k), b.string(key)])
+        .flat_map(|t| {
+            t.keys
+                .iter()
+                .map(|k| (t.publisher.clone(), k.id.clone(), k.base64.clone()))
+        })
         .collect();
-    let mut pins: Vec<(String, String, String)> = policy.pins.iter().map(Pin::row).collect();
-    pins.sort();
-    pins.dedup();
-    let pins: Vec<u32> = pins
-        .iter()
-        .flat_map(|(n, v, d)| [b.string(n), b.string(v), b.string(d)])
-        .collect();
+    let trust = b.rows(trust);
+    let pins = b.rows(policy.pins.iter().map(Pin::row).collect());
 
     // Posting lists into the shared pool.
     let mut enum_postings = vec![0u32; 2 * enums::total()];

@@ -269,32 +269,35 @@ mod tests {
 
     #[test]
     fn event_forms() {
-        assert_eq!(
-            path_event("/workspace/**"),
-            (Class::Anchored, r"\A/workspace(?:/|\z)".to_owned())
-        );
-        assert_eq!(
-            path_event("**/.ssh/id_*"),
-            (Class::Unanchored, r"/\.ssh/id_(?-u:[^/])*\z".to_owned())
-        );
-        assert_eq!(
-            path_event("**/.config/gcloud/**"),
-            (Class::Unanchored, r"/\.config/gcloud(?:/|\z)".to_owned())
-        );
-        assert_eq!(
-            path_event("/**"),
-            (Class::Anchored, r"\A(?:/|\z)".to_owned())
-        );
+        type Event = fn(&str) -> (Class, String);
+        let cases: &[(Event, &str, Class, &str)] = &[
+            (
+                path_event,
+                "/workspace/**",
+                Class::Anchored,
+                r"\A/workspace(?:/|\z)",
+            ),
+            (
+                path_event,
+                "**/.ssh/id_*",
+                Class::Unanchored,
+                r"/\.ssh/id_(?-u:[^/])*\z",
+            ),
+            (
+                path_event,
+                "**/.config/gcloud/**",
+                Class::Unanchored,
+                r"/\.config/gcloud(?:/|\z)",
+            ),
+            (path_event, "/**", Class::Anchored, r"\A(?:/|\z)"),
+            (star_event, "mcp__*", Class::Anchored, r"\Amcp__"),
+            (star_event, "*_file", Class::Unanchored, r"_file\z"),
+            (star_event, "*", Class::Anchored, r"\A"),
+        ];
+        for (event, glob, class, regex) in cases {
+            assert_eq!(event(glob), (*class, (*regex).to_owned()), "{glob}");
+        }
         assert_eq!(path_event("/a/**/b").0, Class::Complex);
-        assert_eq!(
-            star_event("mcp__*"),
-            (Class::Anchored, r"\Amcp__".to_owned())
-        );
-        assert_eq!(
-            star_event("*_file"),
-            (Class::Unanchored, r"_file\z".to_owned())
-        );
-        assert_eq!(star_event("*"), (Class::Anchored, r"\A".to_owned()));
         assert_eq!(star_event("a*b").0, Class::Complex);
     }
 

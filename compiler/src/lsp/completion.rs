@@ -276,39 +276,38 @@ fn condition_starts(with_quantifiers: bool) -> Vec<lt::CompletionItem> {
     out
 }
 
-fn verdicts() -> Vec<lt::CompletionItem> {
-    Verdict::ALL
-        .iter()
-        .map(|v| lt::CompletionItem {
-            label: v.as_str().to_owned(),
-            kind: Some(lt::CompletionItemKind::ENUM_MEMBER),
-            detail: Some("verdict".to_owned()),
+/// One item per label, all of one kind and detail.
+fn items<'a>(
+    labels: impl Iterator<Item = &'a str>,
+    kind: lt::CompletionItemKind,
+    detail: &str,
+) -> Vec<lt::CompletionItem> {
+    labels
+        .map(|label| lt::CompletionItem {
+            label: label.to_owned(),
+            kind: Some(kind),
+            detail: Some(detail.to_owned()),
             ..Default::default()
         })
         .collect()
+}
+
+fn verdicts() -> Vec<lt::CompletionItem> {
+    let labels = Verdict::ALL.iter().map(|v| v.as_str());
+    items(labels, lt::CompletionItemKind::ENUM_MEMBER, "verdict")
 }
 
 fn std_modules() -> Vec<lt::CompletionItem> {
-    stdlib::names()
-        .map(|n| lt::CompletionItem {
-            label: n.to_owned(),
-            kind: Some(lt::CompletionItemKind::MODULE),
-            detail: Some("standard library module".to_owned()),
-            ..Default::default()
-        })
-        .collect()
+    items(
+        stdlib::names(),
+        lt::CompletionItemKind::MODULE,
+        "standard library module",
+    )
 }
 
 fn set_types() -> Vec<lt::CompletionItem> {
-    crate::check::attrs::SetType::ALL
-        .iter()
-        .map(|t| lt::CompletionItem {
-            label: t.as_str().to_owned(),
-            kind: Some(lt::CompletionItemKind::TYPE_PARAMETER),
-            detail: Some("set type".to_owned()),
-            ..Default::default()
-        })
-        .collect()
+    let labels = crate::check::attrs::SetType::ALL.iter().map(|t| t.as_str());
+    items(labels, lt::CompletionItemKind::TYPE_PARAMETER, "set type")
 }
 
 /// Enum values of an enum attribute, or the sets whose type fits a set attribute.

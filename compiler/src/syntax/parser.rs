@@ -4,7 +4,9 @@
 use crate::diag::{codes, Diagnostic};
 use crate::span::Span;
 use crate::syntax::ast::File;
-use crate::syntax::lexer::{lex, Comment, Token};
+use crate::syntax::lexer::{
+    lex, Comment, Token, ATTRIBUTE_KEYWORDS, ITEM_KEYWORDS, RULE_CLAUSES, VERDICTS,
+};
 use lalrpop_util::{ErrorRecovery, ParseError};
 
 #[allow(
@@ -90,37 +92,6 @@ fn syntax_diagnostic(err: ParseError<usize, Token, ()>, eof: usize) -> Diagnosti
         ParseError::User { .. } => Diagnostic::error(codes::E0001, "syntax error"),
     }
 }
-
-const VERDICTS: &[&str] = &["allow", "block", "require_approval", "dry_run"];
-const ITEM_KEYWORDS: &[&str] = &[
-    "policy",
-    "default",
-    "fail_closed",
-    "import",
-    "let",
-    "map",
-    "trust",
-    "pin",
-    "rule",
-    "test",
-];
-const RULE_CLAUSES: &[&str] = &[
-    "when",
-    "then",
-    "reason",
-    "violation",
-    "explain",
-    "approvals",
-];
-const ATTRIBUTES_KW: &[&str] = &[
-    "tool",
-    "risk",
-    "identity",
-    "workspace",
-    "provenance",
-    "target",
-    "skill",
-];
 
 /// Turns LALRPOP's expected terminals into the construct they form, in words.
 pub fn describe_expected(expected: &[String]) -> String {
@@ -236,7 +207,8 @@ fn token_hint(tok: &Token, expected: &[String]) -> (String, Option<String>) {
             ("not the start of an item".to_owned(), help)
         }
         Token::Str(_)
-            if names.iter().any(|n| ATTRIBUTES_KW.contains(n)) && names.contains(&"IdentTok") =>
+            if names.iter().any(|n| ATTRIBUTE_KEYWORDS.contains(n))
+                && names.contains(&"IdentTok") =>
         {
             (
                 "unexpected string".to_owned(),
