@@ -2,9 +2,9 @@
 //! [`model::Policy`] plus every diagnostic.
 //!
 //! A [`Session`] loads files through its [`Graph`], checks each module's own
-//! items once (names, [`sets`], [`items`]: mappings, trust, pins), and then
-//! assembles and lints each policy that was asked for ([`structure`]: header,
-//! default, fail_closed; [`rules`] and their conditions; [`intents`]: test
+//! items once (names, `sets`, `items`: mappings, trust, pins), and then
+//! assembles and lints each policy that was asked for (`structure`: header,
+//! default, fail_closed; `rules` and their conditions; `intents`: test
 //! blocks; [`lints`]). This file only orchestrates. The checker never stops at
 //! the first error: a failed name or literal is reported and then treated as
 //! "unknown", which silences the follow-up errors it would otherwise cause.

@@ -9,7 +9,7 @@
 //!   posting lists map patterns, enum values and flags to anchored rules, so
 //!   that evaluation only looks at plausible rules.
 //!
-//! [`patterns`] turns each pattern into a hash-table key or a regex.
+//! `patterns` turns each pattern into a hash-table key or a regex.
 
 mod patterns;
 
