@@ -10,7 +10,55 @@ use crate::suggest::best_match;
 use crate::syntax::ast::{self, Item};
 use gait_run::vocab::{Risk, Verdict, FAIL_CLOSED_FIELDS};
 
+/// How an item written more than once is reported: the code, the message,
+/// the labels of the repeat and of the first, and the help.
+struct Repeated {
+    code: &'static str,
+    message: &'static str,
+    second: &'static str,
+    first: &'static str,
+    help: &'static str,
+}
+
+const HEADER: Repeated = Repeated {
+    code: codes::E0011,
+    message: "duplicate policy header",
+    second: "second header",
+    first: "first header",
+    help: "a policy has exactly one header; remove this one",
+};
+
+const DEFAULT: Repeated = Repeated {
+    code: codes::E0013,
+    message: "duplicate `default`",
+    second: "second default",
+    first: "first default",
+    help: "a policy has exactly one default verdict; remove one",
+};
+
+const FAIL_CLOSED: Repeated = Repeated {
+    code: codes::E0014,
+    message: "duplicate `fail_closed` block",
+    second: "second block",
+    first: "first block",
+    help: "merge the two blocks into one",
+};
+
 impl Session {
+    /// Every item of `spans` after the first, as a repeat of it.
+    fn repeated(&mut self, file: FileId, spans: &[Span], how: &Repeated) {
+        let Some((first, rest)) = spans.split_first() else {
+            return;
+        };
+        for span in rest {
+            let d = Diagnostic::error(how.code, how.message)
+                .with_primary(*span, how.second)
+                .with_secondary(*first, how.first)
+                .with_help(how.help);
+            self.report(file, d);
+        }
+    }
+
     /// The header: exactly once, first (E0010, E0011); its name, version and
     /// revision when they are valid.
     pub(super) fn check_header(
@@ -46,13 +94,8 @@ impl Session {
                         self.report(file, d);
                     }
                 }
-                for dup in &headers[1..] {
-                    let d = Diagnostic::error(codes::E0011, "duplicate policy header")
-                        .with_primary(dup.span, "second header")
-                        .with_secondary(h.span, "first header")
-                        .with_help("a policy has exactly one header; remove this one");
-                    self.report(file, d);
-                }
+                let spans: Vec<Span> = headers.iter().map(|h| h.span).collect();
+                self.repeated(file, &spans, &HEADER);
                 self.header_values(file, h)
             }
         }
@@ -102,13 +145,8 @@ impl Session {
                 None
             }
             Some(first) => {
-                for dup in &defaults[1..] {
-                    let d = Diagnostic::error(codes::E0013, "duplicate `default`")
-                        .with_primary(dup.span, "second default")
-                        .with_secondary(first.span, "first default")
-                        .with_help("a policy has exactly one default verdict; remove one");
-                    self.report(file, d);
-                }
+                let spans: Vec<Span> = defaults.iter().map(|d| d.span).collect();
+                self.repeated(file, &spans, &DEFAULT);
                 Some(first.verdict.node)
             }
         }
@@ -125,13 +163,8 @@ impl Session {
             risk: vec![Risk::High, Risk::Critical],
             require: Vec::new(),
         };
-        for dup in blocks.iter().skip(1) {
-            let d = Diagnostic::error(codes::E0014, "duplicate `fail_closed` block")
-                .with_primary(dup.span, "second block")
-                .with_secondary(blocks[0].span, "first block")
-                .with_help("merge the two blocks into one");
-            self.report(file, d);
-        }
+        let spans: Vec<Span> = blocks.iter().map(|b| b.span).collect();
+        self.repeated(file, &spans, &FAIL_CLOSED);
         let Some(block) = blocks.first() else {
             return spec;
         };

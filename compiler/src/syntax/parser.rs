@@ -92,6 +92,61 @@ fn syntax_diagnostic(err: ParseError<usize, Token, ()>, eof: usize) -> Diagnosti
     }
 }
 
+/// What the expected terminals form when they include every one of the first
+/// list and none of the second; the first row that fits names it.
+const CONSTRUCTS: &[(&[&str], &[&str], &str)] = &[
+    (
+        &["policy", "rule", "let"],
+        &[],
+        "an item: `policy`, `default`, `fail_closed`, `import`, `let`, `map tool`, `trust`, `pin`, `rule` or `test`",
+    ),
+    (
+        &["when", "then", "}"],
+        &[],
+        "a rule clause (`when`, `then`, `reason`, `violation`, `explain`, `approvals`) or `}` to close the rule",
+    ),
+    (
+        &["intent", "expect"],
+        &[],
+        "a test clause (`intent { ... }` or `expect VERDICT`) or `}` to close the test",
+    ),
+    (
+        &["any", "not", "("],
+        &[],
+        "a condition: an attribute test (`any path in SET`, `tool == \"x\"`), a flag (`destructive`), `not` or `(`",
+    ),
+    (
+        &["in", "=="],
+        &[],
+        "a comparison: `in`, `not in`, `==` or `!=`",
+    ),
+    (
+        &["IdentTok", "DottedTok", "tool"],
+        &["["],
+        "an attribute name, such as `path`, `endpoint`, `domain`, `tool` or `skill.publisher`",
+    ),
+    (
+        &["[", "IdentTok", "DottedTok"],
+        &[],
+        "a set: a list such as `[\"a\", \"b\"]`, a set name, or a union `a + b`",
+    ),
+    (
+        &["tool", "args", "target", "}"],
+        &[],
+        "an intent field (`tool`, `args`, `target`, `risk`, `identity`, `workspace`, `provenance`, `skill`) or `}`",
+    ),
+    (
+        &["reason", "violation", "rule"],
+        &["when"],
+        "an expectation (`reason \"CODE\"`, `violation \"CODE\"`, `rule NAME`) or the end of the test clause",
+    ),
+    (
+        &["risk", "require", "}"],
+        &[],
+        "a `fail_closed` line (`risk [high, critical]` or `require targets, ...`) or `}`",
+    ),
+];
+
 /// Turns LALRPOP's expected terminals into the construct they form, in words.
 pub fn describe_expected(expected: &[String]) -> String {
     let names: Vec<&str> = expected.iter().map(|s| s.trim_matches('"')).collect();
@@ -101,42 +156,11 @@ pub fn describe_expected(expected: &[String]) -> String {
     if only(VERDICTS) {
         return "a verdict: allow, block, require_approval or dry_run".to_owned();
     }
-    if has("policy") && has("rule") && has("let") {
-        return "an item: `policy`, `default`, `fail_closed`, `import`, `let`, `map tool`, `trust`, `pin`, `rule` or `test`"
-            .to_owned();
-    }
-    if has("when") && has("then") && has("}") {
-        return "a rule clause (`when`, `then`, `reason`, `violation`, `explain`, `approvals`) or `}` to close the rule"
-            .to_owned();
-    }
-    if has("intent") && has("expect") {
-        return "a test clause (`intent { ... }` or `expect VERDICT`) or `}` to close the test"
-            .to_owned();
-    }
-    if has("any") && has("not") && has("(") {
-        return "a condition: an attribute test (`any path in SET`, `tool == \"x\"`), a flag (`destructive`), `not` or `(`"
-            .to_owned();
-    }
-    if has("in") && has("==") {
-        return "a comparison: `in`, `not in`, `==` or `!=`".to_owned();
-    }
-    if has("IdentTok") && has("DottedTok") && has("tool") && !has("[") {
-        return "an attribute name, such as `path`, `endpoint`, `domain`, `tool` or `skill.publisher`".to_owned();
-    }
-    if has("[") && has("IdentTok") && has("DottedTok") {
-        return "a set: a list such as `[\"a\", \"b\"]`, a set name, or a union `a + b`".to_owned();
-    }
-    if has("tool") && has("args") && has("target") && has("}") {
-        return "an intent field (`tool`, `args`, `target`, `risk`, `identity`, `workspace`, `provenance`, `skill`) or `}`"
-            .to_owned();
-    }
-    if has("reason") && has("violation") && has("rule") && !has("when") {
-        return "an expectation (`reason \"CODE\"`, `violation \"CODE\"`, `rule NAME`) or the end of the test clause"
-            .to_owned();
-    }
-    if has("risk") && has("require") && has("}") {
-        return "a `fail_closed` line (`risk [high, critical]` or `require targets, ...`) or `}`"
-            .to_owned();
+    let fits = |needs: &[&str], lacks: &[&str]| {
+        needs.iter().all(|t| has(t)) && !lacks.iter().any(|t| has(t))
+    };
+    if let Some((_, _, construct)) = CONSTRUCTS.iter().find(|(n, l, _)| fits(n, l)) {
+        return (*construct).to_owned();
     }
     if has("ArgPathTok") || has("args") && names.len() <= 2 {
         return "an argument path such as `args.path` or `args[\"file name\"]`".to_owned();
