@@ -17,5 +17,10 @@ scripts/build_node_addon.sh
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 export GAITC="$TARGET/debug/gaitc" GAIT_RUN="$TARGET/debug/gait-run"
 "$GAITC" check --deny-warnings stdlib/openclaw.gaitpol
+# The example's policy is a template (its workspace is filled in by demo.mjs):
+# checked with a stand-in workspace.
+example_policy="$(mktemp -d)/policy.gaitpol"
+sed 's|@WS@|/tmp/gait-openclaw-example/ws|g' examples/integrations/openclaw/policy.gaitpol.in > "$example_policy"
+"$GAITC" check --deny-warnings "$example_policy"
 NODE="$ROOT/target/adapters/bin/node"
 "$NODE" --test --test-concurrency=1 sdk/openclaw/test/plugin.test.mjs tests/openclaw/e2e.test.mjs

@@ -1,14 +1,17 @@
-//! Building a signed bundle from a checked policy.
+//! Emission: a checked policy and the digests of its sources become a signed
+//! bundle. Nothing here sees the checker or its session.
 
-use crate::check::{model::Policy, ModuleId, Session};
+use crate::check::model::Policy;
+use crate::resolve::{Graph, ModuleId};
 use gait_run::bundle;
 use gait_run::keys::KeyPair;
 
-/// Compiles, lowers and signs. Returns the bundle bytes and the policy digest.
-pub fn build(
-    session: &Session,
-    module: ModuleId,
+/// Lowers, encodes and signs `policy`. `sources` are the `(path, sha256 hex)`
+/// of every source it was built from (the manifest lists them; see
+/// [`Graph::source_digests`]). Returns the bundle bytes and the policy digest.
+pub fn emit(
     policy: &Policy,
+    sources: &[(String, String)],
     keys: &[&KeyPair],
     not_after: Option<&str>,
 ) -> Result<(Vec<u8>, String), String> {
@@ -21,13 +24,12 @@ pub fn build(
             Some(gait_run::time::format_rfc3339(secs))
         }
     };
-    let sources = session.source_digests(module);
     let spec = bundle::ManifestSpec {
         name: &policy.name,
         version: &policy.version,
         revision: policy.revision,
         compiler_version: env!("CARGO_PKG_VERSION"),
-        sources: &sources,
+        sources,
         rules: policy.rules.len(),
         not_after: not_after.as_deref(),
     };
@@ -40,4 +42,16 @@ pub fn build(
         ))
     );
     Ok((bytes, digest))
+}
+
+/// [`emit`] with the sources of `module` in `graph` (a
+/// [`crate::check::Session`] reads as its graph: `build(&session, id, ...)`).
+pub fn build(
+    graph: &Graph,
+    module: ModuleId,
+    policy: &Policy,
+    keys: &[&KeyPair],
+    not_after: Option<&str>,
+) -> Result<(Vec<u8>, String), String> {
+    emit(policy, &graph.source_digests(module), keys, not_after)
 }

@@ -55,21 +55,16 @@ pub fn skill_facts(policy: &Policy, intent: &Intent) -> SkillFacts {
         return SkillFacts::default();
     };
     let signed = skill.key_id.as_deref().is_some_and(|kid| {
-        policy.trust.iter().any(|t| {
-            t.publisher == skill.publisher
-                && t.keys.iter().any(|k| {
-                    crate::check::literals::key(k)
-                        .map(|bytes| gait_run::keys::key_id(&bytes) == kid)
-                        .unwrap_or(false)
-                })
-        })
+        policy
+            .trust
+            .iter()
+            .any(|t| t.publisher == skill.publisher && t.keys.iter().any(|k| k.id == kid))
     });
     let pinned = match (&skill.version, &skill.digest) {
-        (Some(v), Some(d)) => policy.pins.iter().any(|p| {
-            p.skill == skill.name
-                && &p.version == v
-                && p.digest.strip_prefix("sha256:") == Some(d.as_str())
-        }),
+        (Some(v), Some(d)) => policy
+            .pins
+            .iter()
+            .any(|p| p.skill == skill.name && &p.version == v && p.digest_hex() == d),
         _ => false,
     };
     SkillFacts { signed, pinned }
@@ -291,34 +286,51 @@ fn class_match(p: &[char], c: Option<char>) -> Option<(usize, bool)> {
 mod tests {
     use super::*;
 
+    /// `(pattern, value, whether it matches)` through `matches`.
+    fn table(matches: fn(&str, &str) -> bool, cases: &[(&str, &str, bool)]) {
+        for (pattern, value, want) in cases {
+            assert_eq!(matches(pattern, value), *want, "{pattern} ~ {value}");
+        }
+    }
+
     #[test]
     fn path_globs_follow_segments() {
-        assert!(path_glob_match("/workspace/**", "/workspace"));
-        assert!(path_glob_match("/workspace/**", "/workspace/a/b"));
-        assert!(!path_glob_match("/workspace/**", "/workspaceevil"));
-        assert!(!path_glob_match("/workspace/**", "/workspaceevil/x"));
-        assert!(path_glob_match("/workspace/*", "/workspace/a"));
-        assert!(!path_glob_match("/workspace/*", "/workspace/a/b"));
-        assert!(!path_glob_match("/workspace/*", "/workspace"));
-        assert!(path_glob_match("**/.ssh/id_*", "/home/dev/.ssh/id_ed25519"));
-        assert!(path_glob_match("**/.ssh/id_*", "/.ssh/id_rsa"));
-        assert!(path_glob_match("/**", "/"));
-        assert!(path_glob_match("/", "/"));
-        assert!(!path_glob_match("/", "/a"));
-        assert!(path_glob_match("/a/[a-c]?/x", "/a/bz/x"));
-        assert!(!path_glob_match("/a/[!a-c]?/x", "/a/bz/x"));
-        assert!(path_glob_match("/a/[]x]", "/a/]"));
-        assert!(path_glob_match("/a/**/b", "/a/b"));
-        assert!(path_glob_match("/a/**/b", "/a/x/y/b"));
-        assert!(path_glob_match("/é/?", "/é/ü"));
+        table(
+            path_glob_match,
+            &[
+                ("/workspace/**", "/workspace", true),
+                ("/workspace/**", "/workspace/a/b", true),
+                ("/workspace/**", "/workspaceevil", false),
+                ("/workspace/**", "/workspaceevil/x", false),
+                ("/workspace/*", "/workspace/a", true),
+                ("/workspace/*", "/workspace/a/b", false),
+                ("/workspace/*", "/workspace", false),
+                ("**/.ssh/id_*", "/home/dev/.ssh/id_ed25519", true),
+                ("**/.ssh/id_*", "/.ssh/id_rsa", true),
+                ("/**", "/", true),
+                ("/", "/", true),
+                ("/", "/a", false),
+                ("/a/[a-c]?/x", "/a/bz/x", true),
+                ("/a/[!a-c]?/x", "/a/bz/x", false),
+                ("/a/[]x]", "/a/]", true),
+                ("/a/**/b", "/a/b", true),
+                ("/a/**/b", "/a/x/y/b", true),
+                ("/é/?", "/é/ü", true),
+            ],
+        );
     }
 
     #[test]
     fn domains_apex_is_not_a_subdomain() {
-        assert!(domain_match("*.github.com", "api.github.com"));
-        assert!(domain_match("*.github.com", "a.b.github.com"));
-        assert!(!domain_match("*.github.com", "github.com"));
-        assert!(!domain_match("*.github.com", "evilgithub.com"));
-        assert!(domain_match("api.github.com", "api.github.com"));
+        table(
+            domain_match,
+            &[
+                ("*.github.com", "api.github.com", true),
+                ("*.github.com", "a.b.github.com", true),
+                ("*.github.com", "github.com", false),
+                ("*.github.com", "evilgithub.com", false),
+                ("api.github.com", "api.github.com", true),
+            ],
+        );
     }
 }

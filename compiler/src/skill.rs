@@ -161,7 +161,7 @@ pub fn sign(
         "sig": b64_encode(&key.sign(&digest)),
     });
     let write = |file: &str, v: &Value| {
-        crate::cli::write_atomic(
+        crate::plumbing::write_atomic(
             &canonical_dir.join(file),
             format!("{}\n", gait_run::jcs::to_string(v)).as_bytes(),
         )
@@ -190,22 +190,12 @@ impl TrustStore {
         let mut keys = Vec::new();
         for t in &p.trust {
             for k in &t.keys {
-                let key = PublicKey::parse(k.trim_start_matches("ed25519:"))
+                let key = PublicKey::from_bytes(&k.bytes)
                     .map_err(|e| format!("trust {}: {e}", t.publisher))?;
                 keys.push((t.publisher.clone(), key));
             }
         }
-        let pins = p
-            .pins
-            .iter()
-            .map(|pin| {
-                (
-                    pin.skill.clone(),
-                    pin.version.clone(),
-                    pin.digest.trim_start_matches("sha256:").to_owned(),
-                )
-            })
-            .collect();
+        let pins = p.pins.iter().map(crate::check::model::Pin::row).collect();
         Ok(TrustStore { keys, pins })
     }
 

@@ -1,7 +1,7 @@
 //! Source files: names, texts and line tables, shared by every phase and by
 //! the renderers (it implements codespan-reporting's `Files`).
 
-use crate::diag::FileId;
+use crate::span::FileId;
 use codespan_reporting::files::{self, Files, SimpleFile};
 use std::path::PathBuf;
 

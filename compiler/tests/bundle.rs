@@ -173,7 +173,7 @@ fn a_good_bundle_verifies_and_loads() {
     assert!(v.signature_verified);
     assert_eq!(v.tables.rule_count(), 3);
     let pin = VerifyOptions {
-        pin: Some(v.policy_digest.clone()),
+        pin: Some(v.policy_digest),
         min_revision: Some(5),
         ..opts(&[&k1])
     };

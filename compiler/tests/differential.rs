@@ -265,7 +265,7 @@ fn policy() -> impl Strategy<Value = Policy> {
             mappings: Vec::new(),
             trust: vec![model::Trust {
                 publisher: "acme".into(),
-                keys: vec![KEY.into()],
+                keys: vec![model::TrustKey::parse(KEY).unwrap()],
             }],
             pins: vec![model::Pin {
                 skill: "web-search".into(),
@@ -453,7 +453,7 @@ fn very_long_values_match_like_the_reference() {
         ),
         (
             long_path.replacen("/workspace", "/workspacex", 1),
-            deep_host.clone(),
+            deep_host,
             false,
         ),
         (

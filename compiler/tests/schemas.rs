@@ -216,7 +216,7 @@ fn runtime_slo_budgets_match_their_schema_and_name_real_intents() {
             assert!(root.join(file).is_file(), "{class}: {file}");
         }
     }
-    let mut broken = budgets.clone();
+    let mut broken = budgets;
     broken["in_process"]["budgets_ns"]["fs.read"]["p50"] = serde_json::json!(-1);
     assert!(!v.is_valid(&broken));
 }

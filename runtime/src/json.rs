@@ -244,7 +244,7 @@ pub fn es_number(f: f64) -> String {
     } else {
         let exp_sign = if n > 0 { "+" } else { "-" };
         let m = if k == 1 {
-            digits.clone()
+            digits
         } else {
             format!("{}.{}", &digits[..1], &digits[1..])
         };

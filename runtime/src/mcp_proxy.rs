@@ -214,7 +214,7 @@ pub fn run(args: McpProxyArgs) -> i32 {
     // Server → client; when the server's stdout ends, the proxy ends with the
     // server's exit status.
     let server_thread = {
-        let (child, out, log) = (child.clone(), out.clone(), gate.log.clone());
+        let (child, out, log) = (child, out.clone(), gate.log.clone());
         std::thread::spawn(move || {
             let mut reader = BufReader::with_capacity(64 * 1024, server_out);
             let mut line = Vec::new();

@@ -158,7 +158,7 @@ fn simple(inner: BoxedStrategy<String>) -> impl Strategy<Value = String> {
     let assign = prop_oneof![
         4 => Just(String::new()),
         1 => Just("A=1 ".to_owned()),
-        1 => inner.clone().prop_map(|l| format!("A=$({l}) ")),
+        1 => inner.prop_map(|l| format!("A=$({l}) ")),
     ];
     (
         assign,
@@ -232,11 +232,8 @@ fn runner(inner: BoxedStrategy<String>) -> impl Strategy<Value = String> {
         inner
             .clone()
             .prop_map(|l| format!("bash <<'EOF'\n{l}\nEOF\n")),
-        inner
-            .clone()
-            .prop_map(|l| format!("cat <<EOF\n$({l})\nEOF\n")),
-        leaf.clone()
-            .prop_map(|s| format!("env nice -n 1 timeout 5 {s}")),
+        inner.prop_map(|l| format!("cat <<EOF\n$({l})\nEOF\n")),
+        leaf.prop_map(|s| format!("env nice -n 1 timeout 5 {s}")),
     ]
 }
 
@@ -258,7 +255,7 @@ fn line() -> impl Strategy<Value = String> {
             1 => (inner.clone(), 0u32..1_000_000).prop_map(|(l, n)| format!("f{n}() {{ {l}; }}; f{n}")),
             1 => inner.clone().prop_map(|l| format!("! {l}")),
             1 => inner.clone().prop_map(|l| format!("coproc {{ {l}; }}")),
-            1 => inner.clone().prop_map(|l| format!("time {l}")),
+            1 => inner.prop_map(|l| format!("time {l}")),
         ];
         let sep = proptest::sample::select(&["; ", " && ", " || ", " | ", "\n", " & ", " |& "][..]);
         (cmd.clone(), proptest::option::of((sep, cmd))).prop_map(|(a, rest)| {

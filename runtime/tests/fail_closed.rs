@@ -212,7 +212,7 @@ fn unknown_endpoint_class_and_unknown_risk() {
         .remove("risk_class");
     assert_eq!(eval(&unknown).json["decision"], "fail_closed");
     // At low risk there is no fail-closed step: the default decides.
-    let mut low = other.clone();
+    let mut low = other;
     low["context"]["risk_class"] = json!("low");
     let r = eval(&low);
     assert_eq!((r.json["decision"].as_str(), r.code), (Some("default"), 3));
@@ -272,7 +272,7 @@ fn rejected_bundles_block_with_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let f = fixtures();
     let bundle = std::fs::read(f.join("matrix.gaitb")).unwrap();
-    let mut flipped = bundle.clone();
+    let mut flipped = bundle;
     let mid = flipped.len() / 2;
     flipped[mid] ^= 0x40;
     std::fs::write(dir.path().join("flipped.gaitb"), &flipped).unwrap();
@@ -426,7 +426,7 @@ fn traces_are_signed_and_verifiable() {
             .code()
     };
     assert_eq!(verify(&path, &fixtures().join("test.pub")), Some(0));
-    let mut tampered = trace.clone();
+    let mut tampered = trace;
     tampered["verdict"] = json!("allow");
     tampered["reason_codes"] = json!(["workspace_read_everything"]);
     let tp = dir.path().join("tampered.json");

@@ -703,7 +703,7 @@ fn file_change_reload_good_tampered_and_lower_revision() {
     assert_eq!(s.digest(), rev4_digest);
 
     // Same revision, signed again (another digest): accepted.
-    let mut manifest = bundle::parse(&rev4).unwrap().manifest.clone();
+    let mut manifest = bundle::parse(&rev4).unwrap().manifest;
     manifest["policy"]["version"] = json!("1.0.1");
     let key = KeyPair::read(&fixtures().join("test.key")).unwrap();
     let same_rev = bundle::assemble(&manifest, bundle::parse(&rev4).unwrap().payload, &[&key]);

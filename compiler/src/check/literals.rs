@@ -36,20 +36,33 @@ fn has_control(s: &str) -> bool {
     s.chars().any(|c| c.is_control())
 }
 
-/// Path globs: absolute (`/…` or `**/…`), segment-wise `*`, `?`, `**`, `[…]`.
-pub fn path_glob(s: &str) -> Result<String, LitError> {
+/// What most literals are first checked for: not empty, no control characters.
+fn filled(
+    s: &str,
+    what: &str,
+    empty_help: impl Into<String>,
+    control_help: &str,
+) -> Result<(), LitError> {
     if s.is_empty() {
-        return Err(err(
-            "empty path glob",
-            "write an absolute pattern such as \"/workspace/**\"",
-        ));
+        return Err(err(format!("empty {what}"), empty_help));
     }
     if has_control(s) {
         return Err(err(
-            "path glob contains a control character",
-            "remove control characters (NUL, newline, ...)",
+            format!("{what} contains a control character"),
+            control_help,
         ));
     }
+    Ok(())
+}
+
+/// Path globs: absolute (`/…` or `**/…`), segment-wise `*`, `?`, `**`, `[…]`.
+pub fn path_glob(s: &str) -> Result<String, LitError> {
+    filled(
+        s,
+        "path glob",
+        "write an absolute pattern such as \"/workspace/**\"",
+        "remove control characters (NUL, newline, ...)",
+    )?;
     if s.contains('\\') {
         return Err(err_fix(
             "path glob contains `\\`",
@@ -296,18 +309,12 @@ pub fn tool_glob(s: &str) -> Result<String, LitError> {
 
 /// Command patterns: a program basename, `*` allowed.
 pub fn command_pattern(s: &str) -> Result<String, LitError> {
-    if s.is_empty() {
-        return Err(err(
-            "empty command pattern",
-            "write a program name such as \"rm\" or \"mkfs*\"",
-        ));
-    }
-    if has_control(s) {
-        return Err(err(
-            "command pattern contains a control character",
-            "write just the program name",
-        ));
-    }
+    filled(
+        s,
+        "command pattern",
+        "write a program name such as \"rm\" or \"mkfs*\"",
+        "write just the program name",
+    )?;
     if let Some(first) = s
         .split_whitespace()
         .next()
@@ -471,18 +478,12 @@ pub fn code(s: &str) -> Result<String, LitError> {
 
 /// A plain non-empty name (identities, publishers, sources, skills, markers).
 pub fn non_empty(s: &str, what: &str) -> Result<String, LitError> {
-    if s.is_empty() {
-        return Err(err(
-            format!("empty {what}"),
-            format!("remove the empty string or write the {what}"),
-        ));
-    }
-    if has_control(s) {
-        return Err(err(
-            format!("{what} contains a control character"),
-            "remove it",
-        ));
-    }
+    filled(
+        s,
+        what,
+        format!("remove the empty string or write the {what}"),
+        "remove it",
+    )?;
     Ok(s.to_owned())
 }
 

@@ -4,8 +4,9 @@
 //! kept for diagnostics.
 
 use super::attrs::{Attr, EnumKind, Flag, SetType};
-use crate::diag::FileId;
-use crate::syntax::ast::{Quant, Span};
+use super::literals::{self, LitError};
+use crate::span::{FileId, Span};
+use crate::syntax::ast::Quant;
 use gait_run::vocab::{EndpointClass, Risk, TargetKind, Verdict};
 use serde::Serialize;
 
@@ -60,8 +61,36 @@ pub enum PathStep {
 pub struct Trust {
     /// Lower-cased publisher name.
     pub publisher: String,
-    /// Public keys, as written (`ed25519:BASE64`).
-    pub keys: Vec<String>,
+    pub keys: Vec<TrustKey>,
+}
+
+/// A trusted Ed25519 public key, decoded once by the checker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrustKey {
+    pub bytes: [u8; 32],
+    /// The key id (hex SHA-256 of the key), as signatures name their key.
+    pub id: String,
+    /// The base64 text as written after `ed25519:` (what a bundle carries).
+    pub base64: String,
+}
+
+impl TrustKey {
+    /// Reads `ed25519:BASE64` (a 32-byte key in standard base64).
+    pub fn parse(text: &str) -> Result<TrustKey, LitError> {
+        let bytes = literals::key(text)?;
+        Ok(TrustKey {
+            bytes,
+            id: gait_run::keys::key_id(&bytes),
+            base64: text.strip_prefix("ed25519:").unwrap_or(text).to_owned(),
+        })
+    }
+}
+
+/// As written: `ed25519:BASE64`.
+impl Serialize for TrustKey {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format!("ed25519:{}", self.base64))
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -69,7 +98,24 @@ pub struct Pin {
     /// Lower-cased skill name.
     pub skill: String,
     pub version: String,
+    /// As written: `sha256:` and 64 lowercase hex digits.
     pub digest: String,
+}
+
+impl Pin {
+    /// The digest's 64 hex digits (without `sha256:`), as skills report theirs.
+    pub fn digest_hex(&self) -> &str {
+        self.digest.strip_prefix("sha256:").unwrap_or(&self.digest)
+    }
+
+    /// `(skill, version, digest hex)`: a row of a bundle's (or a trust store's) pin table.
+    pub fn row(&self) -> (String, String, String) {
+        (
+            self.skill.clone(),
+            self.version.clone(),
+            self.digest_hex().to_owned(),
+        )
+    }
 }
 
 /// Where a construct was written.

@@ -5,11 +5,8 @@
 pub mod codes;
 pub mod render;
 
-use crate::syntax::ast::Span;
+use crate::span::{FileId, Span};
 use serde::Serialize;
-
-/// Identifies a source file in a [`crate::source::SourceMap`].
-pub type FileId = usize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -8,15 +8,6 @@ use codespan_reporting::diagnostic as cs;
 use codespan_reporting::term::{self, termcolor, Chars, Config, Styles, StylesWriter};
 use serde_json::{json, Value};
 
-/// Output formats of `gaitc check`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    Human,
-    Plain,
-    Json,
-    Sarif,
-}
-
 fn to_codespan(d: &Diagnostic) -> cs::Diagnostic<usize> {
     let severity = match d.severity {
         Severity::Error => cs::Severity::Error,

@@ -3,8 +3,9 @@
 
 use crate::check::attrs::{attr_info, AttrType};
 use crate::check::{ModuleId, Session};
-use crate::diag::{Diagnostic, FileId};
-use crate::syntax::ast::{self, Cond, Elem, Item, Rhs, SetExpr, SetTerm, Span};
+use crate::diag::Diagnostic;
+use crate::span::{FileId, Span};
+use crate::syntax::ast::{self, Cond, Elem, Item, Rhs, SetExpr, SetTerm};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -66,7 +67,7 @@ impl Analysis {
             .unwrap_or_else(|panic| {
                 Err(format!(
                     "internal error in the checker: {}",
-                    super::panic_message(&*panic)
+                    panic_message(&*panic)
                 ))
             })
     }
@@ -156,6 +157,15 @@ impl Analysis {
         self.let_item(target, member)?;
         Some((target, member.to_owned()))
     }
+}
+
+/// The message of a caught panic.
+pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_owned())
 }
 
 /// Every name in a file's syntax tree.
@@ -288,7 +298,7 @@ mod tests {
             text: "policy \"p\" version \"1\"\ndefault block\n",
             ..input
         };
-        let a = Analysis::run(&small).map_err(|e| e.to_string());
+        let a = Analysis::run(&small);
         assert_eq!(a.map(|a| a.text().len()), Ok(small.text.len()));
     }
 }

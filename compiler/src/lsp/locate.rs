@@ -6,8 +6,8 @@
 //! so any editor can open them without a custom URI scheme, and two versions
 //! of `gaitc` never share a directory.
 
-use crate::diag::FileId;
 use crate::source::SourceMap;
+use crate::span::FileId;
 use crate::stdlib;
 use lsp_types::Uri;
 use sha2::{Digest, Sha256};
@@ -83,7 +83,7 @@ impl Locator {
         }
         std::fs::create_dir_all(&self.stdlib_dir).ok()?;
         // A read-only copy left by an interrupted run is replaced atomically.
-        crate::cli::write_atomic(&path, src.as_bytes()).ok()?;
+        crate::plumbing::write_atomic(&path, src.as_bytes()).ok()?;
         if let Ok(meta) = std::fs::metadata(&path) {
             let mut perms = meta.permissions();
             perms.set_readonly(true);

@@ -13,11 +13,12 @@
 //! without a process. [`run_stdio`] drives it over stdin/stdout.
 
 pub mod analysis;
+pub mod completion;
 pub mod features;
 pub mod locate;
 pub mod text;
 
-use analysis::{Analysis, Input};
+use analysis::{panic_message, Analysis, Input};
 use features::Ctx;
 use locate::{uri_to_path, Locator};
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, RequestId, Response};
@@ -194,7 +195,7 @@ impl Server {
             }),
             "textDocument/completion" => self.with_position(req, |s, k, off| {
                 let (doc, a) = s.analyzed_or_text(&k)?;
-                to_value(features::completion(a, &doc.text, off))
+                to_value(completion::completion(a, &doc.text, off))
             }),
             "textDocument/documentSymbol" => {
                 self.with_params(req, |s, p: lt::DocumentSymbolParams| {
@@ -569,13 +570,4 @@ pub fn request(id: i32, method: &str, params: Value) -> Message {
 /// A notification for [`Server::handle`] callers.
 pub fn notification(method: &str, params: Value) -> Message {
     Message::Notification(Notification::new(method.to_owned(), params))
-}
-
-/// The message of a caught panic.
-pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    panic
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic".to_owned())
 }

@@ -5,7 +5,7 @@
 //! over the line's non-ASCII characters (ASCII lines need none), so
 //! publishing thousands of diagnostics on one long line stays linear.
 
-use crate::syntax::ast::Span;
+use crate::span::Span;
 use lsp_types::{Position, Range};
 
 /// One non-ASCII character of a line: its byte offset in the text, and how

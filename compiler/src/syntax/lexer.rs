@@ -6,7 +6,7 @@
 //! sees every later token and the checker can report every independent error.
 
 use crate::diag::{codes, Diagnostic};
-use crate::syntax::ast::Span;
+use crate::span::Span;
 use logos::Logos;
 
 /// A token of the language. Value-carrying tokens own their (decoded) text.
@@ -496,57 +496,82 @@ impl Token {
     }
 }
 
-/// Every reserved word.
-pub const KEYWORDS: &[&str] = &[
+/// The words that start an item.
+pub const ITEM_KEYWORDS: &[&str] = &[
     "policy",
-    "version",
-    "revision",
     "default",
     "fail_closed",
-    "risk",
-    "require",
     "import",
-    "as",
     "let",
     "map",
-    "tool",
     "trust",
-    "publisher",
-    "key",
     "pin",
-    "skill",
-    "digest",
     "rule",
-    "priority",
+    "test",
+];
+
+/// The clauses of a rule.
+pub const RULE_CLAUSES: &[&str] = &[
     "when",
     "then",
     "reason",
     "violation",
     "explain",
     "approvals",
+];
+
+/// The verdicts.
+pub const VERDICTS: &[&str] = &["allow", "block", "require_approval", "dry_run"];
+
+/// The attribute names that are reserved words (the others lex as names).
+pub const ATTRIBUTE_KEYWORDS: &[&str] = &[
+    "tool",
+    "risk",
+    "identity",
+    "workspace",
+    "provenance",
+    "target",
+    "skill",
+];
+
+/// Every other reserved word.
+const OTHER_KEYWORDS: &[&str] = &[
+    "version",
+    "revision",
+    "require",
+    "as",
+    "publisher",
+    "key",
+    "digest",
+    "priority",
     "and",
     "or",
     "not",
     "in",
     "any",
     "all",
-    "test",
     "intent",
     "expect",
     "args",
     "contain",
-    "target",
     "op",
-    "provenance",
-    "identity",
-    "workspace",
     "true",
     "false",
-    "allow",
-    "block",
-    "require_approval",
-    "dry_run",
 ];
+
+/// Every reserved word.
+pub fn keywords() -> impl Iterator<Item = &'static str> {
+    [
+        ITEM_KEYWORDS,
+        RULE_CLAUSES,
+        VERDICTS,
+        ATTRIBUTE_KEYWORDS,
+        OTHER_KEYWORDS,
+    ]
+    .into_iter()
+    .flatten()
+    .copied()
+}
 
 #[cfg(test)]
 mod tests {
@@ -616,11 +641,11 @@ mod tests {
 
     #[test]
     fn keyword_table_matches_lexer() {
-        for kw in KEYWORDS {
+        for kw in keywords() {
             let toks = kinds(kw);
             assert_eq!(toks.len(), 1, "{kw}");
             assert!(toks[0].is_keyword(), "{kw}");
-            assert_eq!(toks[0].keyword_text(), *kw);
+            assert_eq!(toks[0].keyword_text(), kw);
         }
     }
 }

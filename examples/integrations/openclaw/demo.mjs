@@ -14,7 +14,7 @@ fs.mkdirSync(ws, { recursive: true });
 const here = path.dirname(new URL(import.meta.url).pathname);
 
 // The policy, built and signed with a key made for this run.
-const src = fs.readFileSync(path.join(here, "policy.gaitpol"), "utf8").replaceAll("@WS@", ws);
+const src = fs.readFileSync(path.join(here, "policy.gaitpol.in"), "utf8").replaceAll("@WS@", ws);
 fs.writeFileSync(path.join(work, "policy.gaitpol"), src);
 execFileSync(gaitc, ["keygen", "--out", path.join(work, "release")], { stdio: "ignore" });
 execFileSync(gaitc, ["build", path.join(work, "policy.gaitpol"), "-o", path.join(work, "policy.gaitb"), "--key", path.join(work, "release.key")], { stdio: "ignore" });

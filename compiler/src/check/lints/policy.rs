@@ -6,10 +6,11 @@
 //! unsatisfiability. Every check is sound: a warning means what it says,
 //! although not every never-matching rule is detected.
 
-use super::attrs::{Attr, EnumKind, Flag};
-use super::literals::star_match;
-use super::model::{Atom, Cond, Policy, Values};
-use crate::diag::{codes, Diagnostic, FileId};
+use crate::check::attrs::{Attr, EnumKind, Flag};
+use crate::check::literals::star_match;
+use crate::check::model::{Atom, Cond, Policy, Values};
+use crate::diag::{codes, Diagnostic};
+use crate::span::FileId;
 use crate::syntax::ast::Quant;
 use std::collections::{BTreeMap, HashMap};
 
