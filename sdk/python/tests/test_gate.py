@@ -9,6 +9,7 @@ import json
 import math
 import shutil
 import threading
+import time
 from pathlib import Path
 from typing import Any, List, Tuple
 
@@ -326,6 +327,59 @@ def test_threads_keep_deciding_whole_answers_across_reloads(keys: Tuple[Path, Pa
         w.join()
     assert errors == []
     assert len(answers) == 5 and seen and set(seen) <= answers
+
+
+def test_overlapping_reloads_never_swap_in_a_lower_revision(keys: Tuple[Path, Path], tmp_path: Path) -> None:
+    """Several threads reload while the file is replaced by ever newer
+    revisions: the revision deciding never goes down (an overlapping reload
+    that verified an older file must not swap it in after a newer one)."""
+    src = (FIXTURES / "agent.gaitpol").read_text()
+    revisions = range(2, 26)
+    built = []
+    for rev in revisions:
+        p = tmp_path / f"r{rev}.gaitpol"
+        p.write_text(src.replace("revision 1", f"revision {rev}"))
+        built.append(build_bundle(p, tmp_path / f"r{rev}.gaitb", keys[0]))
+    live = tmp_path / "live.gaitb"
+    build_bundle(FIXTURES / "agent.gaitpol", live, keys[0])
+    g = gait.Gate.load(live, [keys[1]])
+    stop = threading.Event()
+    errors: List[str] = []
+
+    def reloader() -> None:
+        while not stop.is_set():
+            try:
+                g.reload()
+            except gait.GateUnavailable as e:
+                if e.code != "bundle_revision_rollback":
+                    errors.append(f"reload: {e}")
+
+    def watcher() -> None:
+        last = 0
+        while not stop.is_set():
+            rev = g.policy["revision"]
+            if rev < last:
+                errors.append(f"revision went down from {last} to {rev}")
+            last = max(last, rev)
+
+    threads = [threading.Thread(target=reloader) for _ in range(6)] + [threading.Thread(target=watcher)]
+    for t in threads:
+        t.start()
+    try:
+        for b in built:
+            for _ in range(3):
+                # The same revision copied again: a reload in flight may
+                # read either copy, never an older revision than deciding.
+                nxt = tmp_path / "next.gaitb"
+                shutil.copy(b, nxt)
+                nxt.replace(live)
+                time.sleep(0.003)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    assert errors == []
+    assert g.reload()["revision"] == revisions[-1] and g.policy["revision"] == revisions[-1]
 
 
 def test_asyncio_gathers_many_decisions(gate: gait.Gate, sidecar: Sidecar) -> None:
