@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import string
 from pathlib import Path, PurePosixPath
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 
 import gait
 from gait._convert import jsonable
+from gait._trace import record_name
 
 
 def make_tools(gate: gait.Gate, calls: List[Any], trace_dir: Path | None = None, context: gait.Context = LOW) -> Dict[str, Any]:
@@ -148,9 +150,43 @@ def test_guard_works_on_every_transport(gate: gait.Gate, sidecar: Any, bundle: P
 def test_record_names_are_safe(tmp_path: Path) -> None:
     d = gait.Decision(b"{}", 0, "allow", [], None, {})
     p = gait.write_record(tmp_path, "wrapper", "../../etc/x y", {"tool_name": "t"}, d, True)
-    # One plain file name in <trace_dir>/wrapper: no separator, not hidden.
-    assert p.parent == tmp_path / "wrapper" and p.name == "_.._.._etc_x_y.json"
+    # One plain file name in <trace_dir>/wrapper: no separator, not hidden;
+    # the id had to be changed, so its SHA-256 is in the name.
+    digest = hashlib.sha256(b"../../etc/x y").hexdigest()[:16]
+    assert p.parent == tmp_path / "wrapper" and p.name == f"_.._.._etc_x_y~{digest}.json"
     assert json.loads(p.read_text())["tool_call_id"] == "../../etc/x y"
+    # An ordinary id is the file name itself.
+    assert gait.write_record(tmp_path, "wrapper", "call_1", {"tool_name": "t"}, d, True).name == "call_1.json"
+
+
+def test_record_names_never_collide(gate: gait.Gate, tmp_path: Path) -> None:
+    """Ids that the old scheme mapped to one name ("a/b" and "a_b", the
+    empty id and "_", long ids sharing their first 200 characters) get
+    different names; a record is never overwritten."""
+    groups = [["a/b", "a_b", "a b", "a\\b"], ["", "_", ".", "_."], ["x" * 200 + "1", "x" * 200 + "2", "x" * 200], ["é", "_", "\ud800"]]
+    for ids in groups:
+        names = [record_name(i) for i in ids]
+        assert len(set(names)) == len(names), names
+        assert all("/" not in n and not n.startswith(".") and len(n) <= 200 + 5 for n in names), names
+    assert record_name("a_b") == "a_b.json" and record_name("") != "_.json"
+
+    d = gait.Decision(b"{}", 0, "allow", [], None, {})
+    ids = ["a/b", "a_b", "", "_", "x" * 250 + "1", "x" * 250 + "2", "\ud800"]
+    paths = [gait.write_record(tmp_path, "wrapper", i, {"tool_name": "t", "n": n}, d, False) for n, i in enumerate(ids)]
+    assert len(set(paths)) == len(ids)
+    for n, (i, p) in enumerate(zip(ids, paths)):
+        rec = json.loads(p.read_text())
+        assert rec["tool_call_id"] == i and rec["intent"]["n"] == n
+
+    # The same id decided again: a new record beside the first
+    # (`<name>+1.json`, `+2`, ...), the first one unchanged.
+    intents = [{"tool_name": "write_file", "args": {"path": f"/workspace/{k}"}, "context": LOW.context_json()} for k in range(3)]
+    first = gait.write_record(tmp_path, "langchain", "call_x", intents[0], gate.evaluate(intents[0]), False)
+    again = [gait.write_record(tmp_path, "langchain", "call_x", intents[k], gate.evaluate(intents[k]), False) for k in (1, 2)]
+    assert first.name == "call_x.json" and [p.name for p in again] == ["call_x+1.json", "call_x+2.json"]
+    assert [json.loads(p.read_text())["intent"] for p in [first, *again]] == intents
+    assert sorted(p.name for p in (tmp_path / "langchain").iterdir()) == ["call_x+1.json", "call_x+2.json", "call_x.json"]
+    assert len(read_records(tmp_path, "langchain")) == 3
 
 
 # -- the property: never called on a non-allow ------------------------------
