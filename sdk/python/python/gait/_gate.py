@@ -16,10 +16,15 @@ import asyncio
 import functools
 import http.client
 import inspect
+import io
 import json
+import logging
+import math
 import os
+import socket
 import subprocess as _subprocess
 import threading
+import time
 import urllib.parse
 import uuid
 from typing import Any, Callable, Dict, List, Optional, Sequence, TypeVar, Union, cast
@@ -34,6 +39,7 @@ from ._trace import write_record
 PathLike = Union[str, "os.PathLike[str]"]
 Intent = Union[Dict[str, Any], str, bytes]
 F = TypeVar("F", bound=Callable[..., Any])
+log = logging.getLogger("gait")
 
 # An intent up to this size is decided on the event loop's thread by
 # `aevaluate` (microseconds); a larger one on a worker thread.
@@ -47,11 +53,15 @@ except ImportError:  # pragma: no cover - the module exists once _native loaded
 
 def _encode(intent: Any) -> Union[bytes, Decision]:
     """The intent's text, or the runtime's invalid-intent decision for a
-    value that JSON cannot hold (the same in every transport)."""
+    value that JSON cannot hold (the same in every transport). Any other
+    failure is :class:`GateUnavailable` (``internal_error``), as in the
+    in-process ``evaluate``: never an exception of another kind."""
     try:
         return _native.encode_intent(intent)
     except (TypeError, ValueError, UnicodeError) as e:
         return Decision._native(_native.invalid_intent(str(e)))
+    except (Exception, _Panic) as e:  # a bug: fail closed, loudly
+        raise GateUnavailable(f"{type(e).__name__}: {e}", "internal_error") from None
 
 
 def refusal(decision: Decision, tool_name: Optional[str] = None) -> NotAllowed:
@@ -278,6 +288,20 @@ class Gate:
         return decorate
 
 
+def _check_numbers(min_revision: Any, decision_timeout_ms: Any) -> None:
+    """``min_revision`` (0 … 2**32-1) and ``decision_timeout_ms``
+    (1 … 60000) as the runtime takes them, else GateUnavailable
+    (``invalid_input``)."""
+    for name, value, low, high in (
+        ("min_revision", min_revision, 0, 2**32 - 1),
+        ("decision_timeout_ms", decision_timeout_ms, 1, 60_000),
+    ):
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise GateUnavailable(f"{name} must be an integer in {low}..={high}, got {value!r}", "invalid_input")
+
+
 class _InProcessGate(Gate):
     transport = "in_process"
 
@@ -291,6 +315,7 @@ class _InProcessGate(Gate):
     ) -> None:
         if isinstance(trust, (str, bytes, os.PathLike)):
             trust = [trust]
+        _check_numbers(min_revision, decision_timeout_ms)
         try:
             self._gate = _native.NativeGate(
                 os.fspath(bundle), [os.fspath(t) for t in trust], pin, min_revision, decision_timeout_ms
@@ -298,8 +323,10 @@ class _InProcessGate(Gate):
         except _native.BundleRejected as e:
             code, message = e.args
             raise GateUnavailable(message, code) from None
-        except (ValueError, TypeError, OSError) as e:
-            raise GateUnavailable(str(e), "invalid_input") from None
+        except (ValueError, TypeError, OverflowError, OSError) as e:
+            # OverflowError: a negative or too large min_revision /
+            # decision_timeout_ms (not a u32 / u64).
+            raise GateUnavailable(f"{type(e).__name__}: {e}", "invalid_input") from None
         self._eval = self._gate.evaluate
 
     def evaluate(self, intent: Intent) -> Decision:
@@ -332,6 +359,51 @@ class _InProcessGate(Gate):
         return self._gate.policy()
 
 
+# The largest sidecar response read (a gate result is about 1 KiB); a
+# larger one is GateUnavailable (`response_too_large`).
+_MAX_RESPONSE_BYTES = 1024 * 1024
+
+
+def _timeout_seconds(timeout: Any) -> float:
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not math.isfinite(timeout) or timeout <= 0:
+        raise GateUnavailable(f"timeout must be a positive number of seconds, got {timeout!r}", "invalid_input")
+    return float(timeout)
+
+
+class _DeadlineReader(io.RawIOBase):
+    """The socket as a raw stream whose every read waits at most until the
+    request's deadline: the timeout bounds the whole response (status,
+    headers and body), not each read — a server that sends one byte at a
+    time cannot hold the caller past it."""
+
+    def __init__(self, sock: socket.socket, deadline: float) -> None:
+        super().__init__()
+        self._sock = sock
+        self._deadline = deadline
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        remaining = self._deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("the sidecar did not answer within the timeout")
+        self._sock.settimeout(remaining)
+        return self._sock.recv_into(b)
+
+    def fileno(self) -> int:
+        return self._sock.fileno()
+
+
+class _DeadlineResponse(http.client.HTTPResponse):
+    """An ``HTTPResponse`` read through a :class:`_DeadlineReader`."""
+
+    def __init__(self, sock: Any, debuglevel: int = 0, method: Optional[str] = None, url: Optional[str] = None, *, deadline: float) -> None:
+        super().__init__(sock, debuglevel, method, url)
+        self.fp.close()  # the plain reader made by HTTPResponse: not used
+        self.fp = io.BufferedReader(_DeadlineReader(sock, deadline))
+
+
 class _SidecarGate(Gate):
     transport = "sidecar"
 
@@ -343,7 +415,7 @@ class _SidecarGate(Gate):
         self._host = parts.hostname
         self._port = parts.port or (443 if self._https else 80)
         self._base = parts.path.rstrip("/")
-        self._timeout = timeout
+        self._timeout = _timeout_seconds(timeout)
         self._headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if token:
             self._headers["Authorization"] = f"Bearer {token}"
@@ -363,24 +435,59 @@ class _SidecarGate(Gate):
         if conn is not None:
             conn.close()
 
+    def _exchange(self, conn: http.client.HTTPConnection, method: str, path: str, body: Optional[bytes], deadline: float) -> "tuple[int, bytes]":
+        """One request and its response, all of it before ``deadline``."""
+
+        def remaining() -> float:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("the sidecar did not answer within the timeout")
+            return left
+
+        if conn.sock is None:
+            conn.timeout = remaining()
+            conn.connect()
+        sock = conn.sock
+        if sock is not None:
+            # sendall's timeout bounds the whole send (Python >= 3.5).
+            sock.settimeout(remaining())
+        conn.response_class = cast(Any, functools.partial(_DeadlineResponse, deadline=deadline))
+        conn.request(method, self._base + path, body=body, headers=self._headers)
+        resp = conn.getresponse()
+        length = resp.getheader("Content-Length")
+        if length is not None and length.strip().isdigit() and int(length) > _MAX_RESPONSE_BYTES:
+            self._drop()
+            raise GateUnavailable(f"the sidecar answered {int(length)} bytes (at most {_MAX_RESPONSE_BYTES} are read)", "response_too_large")
+        data = resp.read(_MAX_RESPONSE_BYTES + 1)
+        if len(data) > _MAX_RESPONSE_BYTES:
+            self._drop()
+            raise GateUnavailable(f"the sidecar answered more than {_MAX_RESPONSE_BYTES} bytes", "response_too_large")
+        if resp.will_close or not resp.isclosed():
+            # Not read to its end (or the server closes): not reusable.
+            self._drop()
+        return resp.status, data
+
     def _request(self, method: str, path: str, body: Optional[bytes]) -> "tuple[int, bytes]":
+        """The status and body of one request. ``timeout`` bounds all of it:
+        connecting, sending, the status line, the headers and the body
+        (``timeout`` code past it); the body is at most 1 MiB
+        (``response_too_large``)."""
+        deadline = time.monotonic() + self._timeout
         last: Optional[BaseException] = None
         # A kept-alive connection the server closed fails at once: one retry
-        # on a fresh connection.
+        # on a fresh connection (within the same deadline).
         for _ in range(2):
             conn = self._conn()
             try:
-                conn.request(method, self._base + path, body=body, headers=self._headers)
-                resp = conn.getresponse()
-                data = resp.read()
-                if resp.will_close:
-                    self._drop()
-                return resp.status, data
+                return self._exchange(conn, method, path, body, deadline)
             except (OSError, http.client.HTTPException) as e:
                 self._drop()
                 last = e
-                if isinstance(e, TimeoutError):
-                    break
+                if isinstance(e, TimeoutError) or time.monotonic() >= deadline:
+                    raise GateUnavailable(f"no answer within {self._timeout} s ({type(e).__name__}: {e})", "timeout") from None
+            except BaseException:
+                self._drop()
+                raise
         raise GateUnavailable(f"{type(last).__name__}: {last}", "sidecar_unreachable")
 
     def _decision(self, status: int, data: bytes) -> Decision:
@@ -403,7 +510,8 @@ class _SidecarGate(Gate):
             if decision.verdict == "allow" and status != 200:
                 raise GateUnavailable(f"HTTP {status} with verdict allow", "bad_output")
             return decision
-        if isinstance(result, dict):
+        if status >= 400 and isinstance(result, dict):
+            # The sidecar's error answer (401 without the token, ...).
             codes = result.get("reason_codes")
             code = codes[0] if isinstance(codes, list) and codes and isinstance(codes[0], str) else f"http_{status}"
             message = result.get("error") or f"HTTP {status}"
@@ -454,23 +562,49 @@ class _SubprocessGate(Gate):
     ) -> None:
         if isinstance(trust, (str, bytes, os.PathLike)):
             trust = [trust]
-        common: List[str] = ["--bundle", os.fspath(bundle)]
-        for t in trust:
-            common += ["--trust", os.fspath(t)]
+        _check_numbers(min_revision, decision_timeout_ms)
+        # Every option as `--name=value` and the positional bundle after
+        # `--`: a path starting with `-` is never taken for an option.
+        opts: List[str] = [f"--trust={os.fsdecode(t)}" for t in trust]
         if pin is not None:
-            common += ["--pin", pin]
-        if min_revision is not None:
-            common += ["--min-revision", str(min_revision)]
+            opts.append(f"--pin={pin}")
+        self._bundle = os.fsdecode(bundle)
+        self._opts = opts
         self._gait_run = gait_run
-        self._timeout = timeout
-        self._eval_cmd = [gait_run, "eval", *common]
-        if decision_timeout_ms is not None:
-            self._eval_cmd += ["--decision-timeout-ms", str(decision_timeout_ms)]
-        self._eval_cmd += ["--intent", "-"]
-        # `verify` takes the bundle as a positional argument.
-        verify_common = [a for a in common if a not in ("--bundle", os.fspath(bundle))]
-        self._verify_cmd = [gait_run, "verify", os.fspath(bundle), *verify_common]
+        self._timeout = _timeout_seconds(timeout)
+        self._deadline_opts = [f"--decision-timeout-ms={decision_timeout_ms}"] if decision_timeout_ms is not None else []
+        # The rollback floor: the highest revision this gate has verified
+        # (by `verify` or in an `eval` result), never below `min_revision`;
+        # every `verify` and `eval` is run with `--min-revision=<floor>`,
+        # so an older (validly signed) bundle copied over the file later is
+        # refused (`bundle_revision_rollback`), as `Gate.load` refuses it.
+        self._floor = min_revision or 0
+        self._floor_lock = threading.Lock()
         self._policy = self.reload()
+
+    @property
+    def _eval_cmd(self) -> List[str]:
+        return [
+            self._gait_run,
+            "eval",
+            f"--bundle={self._bundle}",
+            *self._opts,
+            f"--min-revision={self._floor}",
+            *self._deadline_opts,
+            "--intent=-",
+        ]
+
+    @property
+    def _verify_cmd(self) -> List[str]:
+        return [self._gait_run, "verify", *self._opts, f"--min-revision={self._floor}", "--", self._bundle]
+
+    def _seen(self, policy: Any) -> None:
+        """Raises the floor to the revision of a verified policy."""
+        revision = policy.get("revision") if isinstance(policy, dict) else None
+        if isinstance(revision, int) and not isinstance(revision, bool):
+            with self._floor_lock:
+                if revision > self._floor:
+                    self._floor = revision
 
     def _run(self, cmd: List[str], stdin: bytes) -> "tuple[int, bytes]":
         try:
@@ -497,6 +631,7 @@ class _SubprocessGate(Gate):
             raise GateUnavailable(str(e), "bad_output") from None
         if decision.verdict == "allow" and code != 0:
             raise GateUnavailable(f"exit {code} with verdict allow", "bad_output")
+        self._seen(result.get("policy"))
         return decision
 
     def evaluate(self, intent: Intent) -> Decision:
@@ -537,6 +672,7 @@ class _SubprocessGate(Gate):
                 raise GateUnavailable(str(body.get("error") or f"gait-run verify exited {code}"), str(body.get("code") or "bundle_rejected"))
             raise GateUnavailable(f"gait-run verify exited {code}", "bad_output")
         policy = dict(body.get("policy") or {})
+        self._seen(policy)
         policy["digest"] = body.get("policy_digest")
         policy["signed_by"] = body.get("signed_by")
         policy["not_after"] = body.get("not_after")
