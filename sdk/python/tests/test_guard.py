@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import collections
+import dataclasses
+import datetime
+import enum
 import hashlib
 import json
+import logging
+import shutil
 import string
+import uuid
 from pathlib import Path, PurePosixPath
 from typing import Any, Dict, List
 
@@ -15,7 +22,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import gait
-from gait._convert import jsonable
+from gait._convert import NotExactJSON, exact_json
 from gait._trace import record_name
 
 
@@ -122,6 +129,154 @@ def test_arguments_json_cannot_hold_are_blocked_as_invalid(gate: gait.Gate) -> N
     assert calls == []
 
 
+class Sneaky(str):
+    """A str that is not what it says."""
+
+    def __str__(self) -> str:
+        return "/etc/passwd"
+
+    def __fspath__(self) -> str:
+        return "/etc/passwd"
+
+
+class SneakyPath(PurePosixPath):
+    def __fspath__(self) -> str:
+        return "/etc/passwd"
+
+
+class Where(enum.Enum):
+    WORKSPACE = "/workspace/a"
+
+
+@dataclasses.dataclass
+class Target:
+    path: str
+
+
+def test_the_function_runs_only_with_the_values_decided_on(gate: gait.Gate) -> None:
+    """guard decides on exact JSON types (and exact pathlib paths, as
+    str(path)); any other argument — a str subclass, an enum, a dataclass,
+    a date, a UUID, an OrderedDict, a path subclass — is refused as an
+    invalid intent before the gate is asked, and the function never runs
+    with a value other than the one decided on."""
+    calls: List[Any] = []
+
+    @gate.guard("write_file", context=LOW)
+    def write_file(path: Any, content: Any = "") -> None:
+        calls.append(str(path))
+
+    @gate.guard("write_file", context=LOW)
+    async def awrite_file(path: Any, content: Any = "") -> None:
+        calls.append(str(path))
+
+    untrusted = [
+        (Sneaky("/workspace/a"), ""),
+        (SneakyPath("/workspace/a"), ""),
+        (Where.WORKSPACE, ""),
+        (Target("/workspace/a"), ""),
+        ("/workspace/a", datetime.date(2024, 1, 1)),
+        ("/workspace/a", uuid.UUID(int=1)),
+        ("/workspace/a", collections.OrderedDict(a=1)),
+        ("/workspace/a", {"nested": [Sneaky("x")]}),
+        ("/workspace/a", {Sneaky("k"): 1}),
+    ]
+    for path, content in untrusted:
+        for call in (lambda: write_file(path, content), lambda: asyncio.run(awrite_file(path, content))):
+            with pytest.raises(gait.Blocked) as e:
+                call()
+            assert e.value.decision.reason_codes == ["intent_invalid"], (path, content)
+            assert e.value.decision.exit_code == 6
+    assert calls == []
+    # Exact JSON types, tuples and exact paths are decided on as they are
+    # (a path as str(path)) and the function runs with them.
+    write_file(Path("/workspace/p.txt"), ("a", 1, 2.5, None, True, {"k": ["v"]}))
+    asyncio.run(awrite_file(PurePosixPath("/workspace/q.txt"), 7))
+    assert calls == ["/workspace/p.txt", "/workspace/q.txt"]
+
+
+def test_a_record_that_cannot_be_written_before_the_run_refuses_the_call(gate: gait.Gate, tmp_path: Path) -> None:
+    """On allow the record (executed: false) is written before the function
+    runs; if it cannot be, the function does not run."""
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("")
+    calls: List[Any] = []
+    tools = make_tools(gate, calls, not_a_dir)
+    with pytest.raises(gait.GateUnavailable) as e:
+        tools["write_file"]("/workspace/a")
+    assert e.value.code == "record_write_failed"
+
+    @gate.guard("read_file", context=LOW, trace_dir=not_a_dir)
+    async def read_file(path: str) -> str:
+        calls.append(path)
+        return "content"
+
+    with pytest.raises(gait.GateUnavailable):
+        asyncio.run(read_file("/workspace/a"))
+    assert calls == []
+    # A refused call is refused as it would be (the record failure logged).
+    with pytest.raises(gait.Blocked):
+        tools["write_file"]("/etc/passwd")
+    with pytest.raises(gait.ApprovalRequired):
+        asyncio.run(tools["delete_file"]("/workspace/a"))
+
+
+def test_the_record_says_executed_only_once_the_function_ran(gate: gait.Gate, tmp_path: Path) -> None:
+    seen_while_running: List[Any] = []
+
+    def current() -> List[Any]:
+        return [r["executed"] for r in read_records(tmp_path, "wrapper")]
+
+    @gate.guard("write_file", context=LOW, trace_dir=tmp_path)
+    def write_file(path: str) -> str:
+        seen_while_running.append(current())
+        return "ok"
+
+    @gate.guard("read_file", context=LOW, trace_dir=tmp_path)
+    async def read_file(path: str) -> str:
+        seen_while_running.append(current())
+        return "ok"
+
+    assert write_file("/workspace/a") == "ok"
+    assert seen_while_running == [[False]] and current() == [True]
+    assert asyncio.run(read_file("/workspace/a")) == "ok"
+    # (records are read in file-name order: the fresh ids are random)
+    assert sorted(seen_while_running[1]) == [False, True]
+    assert current() == [True, True]
+
+
+def test_a_record_failure_after_the_run_never_replaces_the_result(gate: gait.Gate, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """The function ran: its result (or its exception) reaches the caller
+    even when the record cannot be updated afterwards (a framework that
+    retries on an error would run it twice); the failure is logged."""
+    calls: List[Any] = []
+
+    def break_the_trace_dir() -> None:
+        folder = tmp_path / "wrapper"
+        shutil.rmtree(folder)
+        folder.write_text("not a folder any more")
+
+    @gate.guard("write_file", context=LOW, trace_dir=tmp_path)
+    def write_file(path: str) -> str:
+        calls.append(path)
+        break_the_trace_dir()
+        return f"wrote {path}"
+
+    @gate.guard("read_file", context=LOW, trace_dir=tmp_path)
+    async def read_file(path: str) -> str:
+        calls.append(path)
+        break_the_trace_dir()
+        raise KeyError("the tool's own error")
+
+    with caplog.at_level(logging.WARNING, logger="gait"):
+        assert write_file("/workspace/a") == "wrote /workspace/a"
+        (tmp_path / "wrapper").unlink()
+        with pytest.raises(KeyError):
+            asyncio.run(read_file("/workspace/b"))
+    assert calls == ["/workspace/a", "/workspace/b"]
+    warnings = [r for r in caplog.records if r.name == "gait" and r.levelno == logging.WARNING]
+    assert len(warnings) == 2 and all("could not be updated" in r.getMessage() for r in warnings)
+
+
 def test_an_exception_in_the_function_is_recorded_as_executed(gate: gait.Gate, tmp_path: Path) -> None:
     @gate.guard("write_file", context=LOW, trace_dir=tmp_path)
     def write_file(path: str) -> None:
@@ -200,7 +355,15 @@ paths = st.one_of(
     st.text(max_size=20),
 )
 json_leaf = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), st.text(max_size=8))
-odd = st.one_of(st.sets(st.integers(), max_size=2), st.binary(max_size=4), st.builds(object), st.builds(PurePosixPath, st.text(string.ascii_letters, max_size=5)))
+odd = st.one_of(
+    st.sets(st.integers(), max_size=2),
+    st.binary(max_size=4),
+    st.builds(object),
+    st.builds(PurePosixPath, st.text(string.ascii_letters, max_size=5)),
+    st.builds(Sneaky, st.sampled_from(["/workspace/a", "a.txt"])),
+    st.just(Where.WORKSPACE),
+    st.builds(Target, st.just("/workspace/a")),
+)
 values = st.recursive(st.one_of(json_leaf, odd), lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=5), inner, max_size=3)), max_leaves=6)
 tools = st.sampled_from(["write_file", "read_file", "delete_file", "write_file", "read_file", "delete_file", "run_command", "unknown_tool", "WRITE_FILE", " write_file "])
 contexts = st.builds(
@@ -226,10 +389,15 @@ def test_guard_never_calls_the_function_on_a_non_allow(gate: gait.Gate, tool: st
         calls.append(path)
         return "ran"
 
-    # The gate's own answer on the same intent, built independently.
+    # The gate's own answer on the same intent, built independently: an
+    # argument that is not of an exact JSON type (or an exact path) is an
+    # invalid intent.
     intent = gait.intent_for(tool, {"path": path, "extra": extra}, context)
-    intent["args"] = jsonable(intent["args"])
-    expected = gate.evaluate(intent)
+    try:
+        intent["args"] = exact_json(intent["args"])
+        expected = gate.evaluate(intent)
+    except NotExactJSON:
+        expected = gate.evaluate("not an intent")
     event(f"verdict {expected.verdict}")
     for call in (lambda: fn(path, extra=extra), lambda: asyncio.run(afn(path, extra=extra))):
         calls.clear()

@@ -27,14 +27,15 @@ import threading
 import time
 import urllib.parse
 import uuid
+from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, TypeVar, Union, cast
 
 from . import _native
 from ._context import Context
-from ._convert import jsonable
+from ._convert import NotExactJSON, exact_json
 from ._decision import Decision, exit_for_verdict, from_result
 from ._errors import ApprovalRequired, Blocked, GateUnavailable, NotAllowed
-from ._trace import write_record
+from ._trace import mark_executed, write_record
 
 PathLike = Union[str, "os.PathLike[str]"]
 Intent = Union[Dict[str, Any], str, bytes]
@@ -167,8 +168,27 @@ class Gate:
         :class:`ApprovalRequired` (both :class:`NotAllowed`, carrying the
         decision) or :class:`GateUnavailable`, without running it. A
         parameter named ``self`` or ``cls`` in first place is left out of
-        ``args``. With ``trace_dir``, one record per decision is written to
-        ``<trace_dir>/wrapper/<id>.json``."""
+        ``args``.
+
+        The function runs with exactly the values that were decided on:
+        arguments must be of the exact JSON types (``dict`` with ``str``
+        keys, ``list``, ``tuple``, ``str``, ``int``, ``float``, ``bool``,
+        ``None`` — not subclasses) or exact ``pathlib`` paths (decided as
+        ``str(path)``). Any other argument (an enum, a dataclass, a
+        ``str`` subclass, a set, ...) makes the intent invalid: the call is
+        blocked (:class:`Blocked`, reason ``intent_invalid``) without asking
+        the gate or running the function.
+
+        With ``trace_dir``, one record per decision is written to
+        ``<trace_dir>/wrapper/<id>.json`` (a fresh random id per call). On
+        ``allow`` the record is written, with ``executed: false``, before
+        the function runs — if it cannot be written the function is not run
+        and :class:`GateUnavailable` (code ``record_write_failed``) is
+        raised — and rewritten with ``executed: true`` once the function
+        has run (returned or raised); a failure of that rewrite is logged
+        (logger ``gait``) and never replaces the function's result. A
+        record of a refused call that cannot be written is logged too; the
+        refusal is raised as it would be."""
         if not isinstance(tool_name, str) or not tool_name.strip():
             raise ValueError("guard needs a non-empty tool name")
         ctx_json = context.context_json() if context is not None else None
@@ -229,59 +249,80 @@ class Gate:
                     intent["skill_provenance"] = skill_json
                 return intent
 
-            def prepare(args: Any, kwargs: Any) -> "tuple[Dict[str, Any], Any]":
-                """The intent, and what to send: its JSON text, or (if it
-                still is not JSON after the lossless conversions) the intent
-                itself, which the gate then judges invalid."""
+            def prepare(args: Any, kwargs: Any) -> "tuple[Dict[str, Any], Union[bytes, Decision]]":
+                """The intent, and what to decide: its JSON text, or — for
+                arguments that are not exact JSON types, or that JSON cannot
+                hold — the runtime's invalid-intent decision."""
                 intent = build(args, kwargs)
                 try:
-                    return intent, _native.encode_intent(intent)
-                except (TypeError, ValueError):
-                    intent["args"] = jsonable(intent["args"])
-                try:
-                    return intent, _native.encode_intent(intent)
-                except (TypeError, ValueError):
-                    return intent, intent
+                    intent["args"] = exact_json(intent["args"])
+                except NotExactJSON as e:
+                    return intent, Decision._native(_native.invalid_intent(f"args: {e}"))
+                return intent, _encode(intent)
 
-            def record(intent: Any, decision: Optional[Decision], executed: bool, error: Optional[str] = None) -> None:
+            def refused(intent: Any, decision: Optional[Decision], error: Optional[str] = None) -> None:
                 if trace_dir is not None:
-                    write_record(trace_dir, "wrapper", uuid.uuid4().hex, intent, decision, executed, error)
+                    try:
+                        write_record(trace_dir, "wrapper", uuid.uuid4().hex, intent, decision, False, error)
+                    except Exception as e:  # noqa: BLE001 - the call is refused either way
+                        log.warning("gait: the decision record of a refused call could not be written: %s", e)
+
+            def before_run(intent: Any, decision: Decision) -> "Optional[tuple[Path, str]]":
+                if trace_dir is None:
+                    return None
+                call_id = uuid.uuid4().hex
+                try:
+                    return write_record(trace_dir, "wrapper", call_id, intent, decision, False), call_id
+                except Exception as e:  # noqa: BLE001 - refuse: never run unrecorded
+                    raise GateUnavailable(f"the decision record could not be written: {e}", "record_write_failed") from None
+
+            def after_run(pending: "Optional[tuple[Path, str]]", intent: Any, decision: Decision) -> None:
+                if pending is not None:
+                    mark_executed(pending[0], "wrapper", pending[1], intent, decision)
 
             if inspect.iscoroutinefunction(fn):
 
                 @functools.wraps(fn)
                 async def awrapper(*args: Any, **kwargs: Any) -> Any:
                     intent, payload = prepare(args, kwargs)
-                    try:
-                        decision = await gate.aevaluate(payload)
-                    except GateUnavailable as e:
-                        record(intent, None, False, str(e))
-                        raise
+                    if isinstance(payload, Decision):
+                        decision = payload
+                    else:
+                        try:
+                            decision = await gate.aevaluate(payload)
+                        except GateUnavailable as e:
+                            refused(intent, None, str(e))
+                            raise
                     if decision.verdict != "allow":
-                        record(intent, decision, False)
+                        refused(intent, decision)
                         raise refusal(decision, tool_name)
+                    pending = before_run(intent, decision)
                     try:
                         return await fn(*args, **kwargs)
                     finally:
-                        record(intent, decision, True)
+                        after_run(pending, intent, decision)
 
                 return cast(F, awrapper)
 
             @functools.wraps(fn)
             def wrapper(*args: Any, **kwargs: Any) -> Any:
                 intent, payload = prepare(args, kwargs)
-                try:
-                    decision = gate.evaluate(payload)
-                except GateUnavailable as e:
-                    record(intent, None, False, str(e))
-                    raise
+                if isinstance(payload, Decision):
+                    decision = payload
+                else:
+                    try:
+                        decision = gate.evaluate(payload)
+                    except GateUnavailable as e:
+                        refused(intent, None, str(e))
+                        raise
                 if decision.verdict != "allow":
-                    record(intent, decision, False)
+                    refused(intent, decision)
                     raise refusal(decision, tool_name)
+                pending = before_run(intent, decision)
                 try:
                     return fn(*args, **kwargs)
                 finally:
-                    record(intent, decision, True)
+                    after_run(pending, intent, decision)
 
             return cast(F, wrapper)
 
