@@ -75,6 +75,29 @@ def test_approval_raises_approval_required_and_never_runs(gate: gait.Gate) -> No
     assert e.value.decision.approval_request["required_approvals"] == 2
 
 
+def test_dry_run_never_runs_the_function(gate: gait.Gate, bundle: Path, trust: Path, tmp_path: Path) -> None:
+    """The fixture policy answers dry_run for writes under
+    /workspace/dry-run: a dry run is not an allow, the function never runs."""
+    calls: List[Any] = []
+    tools = make_tools(gate, calls, tmp_path)
+
+    @gate.guard("write_file", context=LOW, trace_dir=tmp_path)
+    async def awrite_file(path: str) -> None:
+        calls.append(path)
+
+    with pytest.raises(gait.Blocked) as e:
+        tools["write_file"]("/workspace/dry-run/plan.txt", "x")
+    assert e.value.decision.verdict == "dry_run" and e.value.decision.reason_codes == ["dry_run_only"]
+    assert e.value.decision.exit_code == 0 and not e.value.decision.allowed
+    with pytest.raises(gait.Blocked):
+        asyncio.run(awrite_file("/workspace/dry-run/plan.txt"))
+    assert calls == []
+    records = read_records(tmp_path, "wrapper")
+    assert len(records) == 2 and all(r["result"]["verdict"] == "dry_run" and r["executed"] is False for r in records)
+    (sync_record,) = [r for r in records if "content" in r["intent"]["args"]]
+    assert_same_as_cli(bundle, trust, sync_record["intent"], e.value.decision)
+
+
 def test_async_allow_runs_once(gate: gait.Gate) -> None:
     calls: List[Any] = []
 

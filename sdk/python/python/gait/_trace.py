@@ -177,3 +177,40 @@ def mark_executed(path: Optional[Path], framework: str, tool_call_id: str, inten
         rewrite_record(path, framework, tool_call_id, intent, decision, True)
     except Exception as e:  # noqa: BLE001 - logged, never raised after the side effect
         log.warning("gait: the tool %r ran but its decision record %s could not be updated: %s", tool_call_id, path, e)
+
+
+def record_refused(
+    trace_dir: Optional[Union[str, "os.PathLike[str]"]],
+    framework: str,
+    tool_call_id: str,
+    intent: Any,
+    decision: Optional[Decision],
+    error: Optional[str] = None,
+) -> None:
+    """The record of a call that is not run. Never raises: the call is
+    refused either way; a failure is logged (logger ``gait``, WARNING)."""
+    if trace_dir is None:
+        return
+    try:
+        write_record(trace_dir, framework, tool_call_id, intent, decision, False, error)
+    except Exception as e:  # noqa: BLE001 - logged; the refusal stands
+        log.warning("gait: the decision record of the refused call %r could not be written: %s", tool_call_id, e)
+
+
+def record_before_run(
+    trace_dir: Optional[Union[str, "os.PathLike[str]"]],
+    framework: str,
+    tool_call_id: str,
+    intent: Any,
+    decision: Decision,
+) -> Optional[Path]:
+    """The record of an allowed call, written before the tool runs (with
+    ``executed: false``; :func:`mark_executed` turns it true after). Raises
+    ``OSError`` (or another exception) when it cannot be written: the
+    caller must then not run the tool."""
+    if trace_dir is None:
+        return None
+    return write_record(trace_dir, framework, tool_call_id, intent, decision, False)
+
+
+RECORD_FAILED = "gait: the tool call was not run: its decision record could not be written"
