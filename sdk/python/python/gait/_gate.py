@@ -92,14 +92,18 @@ class Gate:
         rotation); ``pin`` a policy digest (``sha256:…``); ``min_revision``
         refuses older bundles. Raises :class:`GateUnavailable` (with the
         stable code, e.g. ``bundle_signature_invalid``) for a rejected
-        bundle."""
+        bundle, and (``invalid_input``) for unusable arguments — no trusted
+        key, a malformed pin, ``min_revision`` outside 0 … 2**32-1,
+        ``decision_timeout_ms`` outside 1 … 60000."""
         return _InProcessGate(bundle, trust, pin, min_revision, decision_timeout_ms)
 
     @staticmethod
     def sidecar(url: str, token: Optional[str] = None, timeout: float = 5.0) -> "Gate":
         """A gate that asks ``gait-run serve`` at ``url`` (``http://host:port``)
         over keep-alive HTTP, with a bearer ``token`` if the sidecar wants
-        one. ``timeout`` (seconds) bounds each request."""
+        one. ``timeout`` (seconds) bounds each whole request — connecting,
+        sending, and the entire answer —, and at most 1 MiB of an answer is
+        read (``GateUnavailable``: ``timeout``, ``response_too_large``)."""
         return _SidecarGate(url, token, timeout)
 
     @staticmethod
@@ -114,7 +118,10 @@ class Gate:
     ) -> "Gate":
         """A gate that runs ``gait-run eval`` for each decision (the bundle is
         verified at construction with ``gait-run verify``, and by every
-        ``eval`` again). ``timeout`` (seconds) bounds each run."""
+        ``eval`` again). ``timeout`` (seconds) bounds each run. Like
+        :meth:`load`, it never goes back to a lower revision: every
+        ``verify`` and ``eval`` is given ``--min-revision`` = the highest
+        revision it has verified so far (at least ``min_revision``)."""
         return _SubprocessGate(bundle, trust, gait_run, timeout, pin, min_revision, decision_timeout_ms)
 
     # -- decisions --------------------------------------------------------
