@@ -13,7 +13,8 @@
 //! value into the intent's JSON text (strict: only what JSON can hold, depth
 //! and size bounded — anything else is an invalid intent, decided by the
 //! runtime's own `invalid_intent`), a bundle held behind a lock so `reload()`
-//! swaps in a completely verified one, and the expiry check before each
+//! swaps in a completely verified one (reloads serialized: never a lower
+//! revision, even when two overlap), and the expiry check before each
 //! decision that the long-running sidecar does too.
 
 use gait_run::bundle::{self, Rejection, Verified, VerifyOptions};
@@ -24,7 +25,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use std::cell::RefCell;
 use std::path::PathBuf;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 pyo3::create_exception!(
@@ -134,6 +135,8 @@ struct NativeGate {
     verify: VerifyOptions,
     decision_timeout: Option<Duration>,
     current: RwLock<Arc<Verified>>,
+    /// Held by a reload from reading `current` to swapping it.
+    reloading: Mutex<()>,
 }
 
 impl NativeGate {
@@ -143,6 +146,38 @@ impl NativeGate {
             // A panic while swapping leaves the old (verified) bundle.
             Err(poisoned) => Arc::clone(&poisoned.into_inner()),
         }
+    }
+
+    /// `reload` without the GIL: verify and swap under the reload lock.
+    fn reload_serialized(&self) -> PyResult<Arc<Verified>> {
+        let _one_at_a_time = match self.reloading.lock() {
+            Ok(g) => g,
+            // A panic in an earlier reload changed nothing: go on.
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let current = self.bundle();
+        let mut opts = self.verify.clone();
+        opts.now = gait_run::time::now().0;
+        opts.min_revision = Some(opts.min_revision.unwrap_or(0).max(current.info.revision));
+        let loaded =
+            Arc::new(bundle::read_verified(&self.path, &opts).map_err(|r| rejected_err(&r))?);
+        let mut g = match self.current.write() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        // Only reloads write `current` and they hold the reload lock, so
+        // this holds; checked again where the swap happens all the same.
+        if loaded.info.revision < g.info.revision {
+            return Err(BundleRejected::new_err((
+                "bundle_revision_rollback",
+                format!(
+                    "revision {} is lower than the deciding revision {}",
+                    loaded.info.revision, g.info.revision
+                ),
+            )));
+        }
+        *g = Arc::clone(&loaded);
+        Ok(loaded)
     }
 
     /// One decision on intent text, without the GIL.
@@ -197,27 +232,22 @@ impl NativeGate {
             verify,
             decision_timeout,
             current: RwLock::new(Arc::new(loaded)),
+            reloading: Mutex::new(()),
         })
     }
 
     /// Verifies the bundle file again (same trust and pin, never a lower
     /// revision than the one deciding now) and swaps it in. A rejected one
     /// keeps the old bundle and raises `BundleRejected`. Returns the policy.
+    ///
+    /// Reloads are serialized (one at a time, waiting without the GIL), so
+    /// two overlapping reloads cannot swap in an older revision after a
+    /// newer one: each verifies against the revision deciding when it
+    /// starts, and swaps only a revision at least as high as the one
+    /// deciding when it swaps.
     fn reload<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let current = self.bundle();
-        let mut opts = self.verify.clone();
-        opts.now = gait_run::time::now().0;
-        opts.min_revision = Some(opts.min_revision.unwrap_or(0).max(current.info.revision));
-        let path = self.path.clone();
-        let loaded = py
-            .detach(|| bundle::read_verified(&path, &opts))
-            .map_err(|r| rejected_err(&r))?;
-        let loaded = Arc::new(loaded);
-        match self.current.write() {
-            Ok(mut g) => *g = Arc::clone(&loaded),
-            Err(poisoned) => *poisoned.into_inner() = Arc::clone(&loaded),
-        }
-        policy_dict(py, &loaded)
+        let swapped = py.detach(|| self.reload_serialized())?;
+        policy_dict(py, &swapped)
     }
 
     /// The policy deciding now: name, version, revision, digest, signed_by.

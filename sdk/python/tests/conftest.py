@@ -7,13 +7,16 @@ target/debug (scripts/test_python.sh builds them first)."""
 from __future__ import annotations
 
 import json
+import logging
 import os
+import re
+import shutil
 import socket
 import subprocess
 import time
 import urllib.request
 from pathlib import Path
-from typing import Any, Dict, Iterator, Tuple
+from typing import Any, Callable, Dict, Iterator, Tuple
 
 import pytest
 from hypothesis import settings
@@ -133,13 +136,41 @@ def unavailable_gate() -> gait.Gate:
 
 
 class SideEffects:
-    """What the tools really did (each call appends its arguments)."""
+    """What the tools really did (each call appends its arguments, then
+    runs `during`, if set, while the tool is still running)."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.during: Callable[[], None] | None = None
+
+    def ran(self, tool: str, args: dict[str, Any]) -> None:
+        self.calls.append((tool, args))
+        if self.during is not None:
+            self.during()
 
     def count(self, tool: str) -> int:
         return sum(1 for name, _ in self.calls if name == tool)
+
+
+def executed_flags(trace_dir: Path, framework: str) -> dict[str, bool]:
+    """`executed` of every record in <trace_dir>/<framework>/, by tool call
+    id (records only: while tools run, another call's record may be a
+    temporary file still being written)."""
+    folder = trace_dir / framework
+    records = [json.loads(p.read_text()) for p in sorted(folder.glob("*.json")) if not p.name.startswith(".")] if folder.is_dir() else []
+    return {r["tool_call_id"]: r["executed"] for r in records}
+
+
+def break_trace_dir(trace_dir: Path, framework: str) -> None:
+    """Makes <trace_dir>/<framework> a file: no record can be written or
+    rewritten there any more (even as root)."""
+    folder = trace_dir / framework
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.write_text("not a folder any more")
+
+
+def record_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "gait" and r.levelno == logging.WARNING]
 
 
 @pytest.fixture()
@@ -193,7 +224,10 @@ def read_records(trace_dir: Path, framework: str) -> list[dict[str, Any]]:
         extra = {"error"} if rec.get("result") is None else set()
         assert set(rec) == RECORD_FIELDS | extra, (p, sorted(rec))
         assert rec["framework"] == framework
-        assert p.name == record_name(rec["tool_call_id"])
+        # <name>.json, or <name>+N.json for the same id decided again.
+        assert p.name == record_name(rec["tool_call_id"]) or re.fullmatch(
+            re.escape(record_name(rec["tool_call_id"])[: -len(".json")]) + r"\+[1-9][0-9]*\.json", p.name
+        ), (p.name, rec["tool_call_id"])
         assert isinstance(rec["executed"], bool)
         assert isinstance(rec["intent"], dict) and isinstance(rec["intent"].get("tool_name"), str)
         if rec["result"] is not None:

@@ -5,30 +5,28 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from pathlib import Path
 from typing import Any, List, Sequence
 
 import pytest
-from conftest import LOW, SideEffects, assert_same_as_cli, read_records
+from autogen_agentchat.agents import AssistantAgent
+from autogen_core import AgentId, FunctionCall, SingleThreadedAgentRuntime, TopicId, TypeSubscription
+from autogen_core.exceptions import MessageDroppedException
+from autogen_core.models import CreateResult, FunctionExecutionResultMessage, LLMMessage, ModelInfo, RequestUsage
+from autogen_core.tool_agent import ToolAgent
+from autogen_core.tools import FunctionTool, StaticStreamWorkbench, ToolResult, Workbench
+from autogen_ext.models.replay import ReplayChatCompletionClient
+from conftest import LOW, SideEffects, assert_same_as_cli, break_trace_dir, executed_flags, read_records, record_warnings
 
 import gait
-
-pytest.importorskip("autogen_agentchat")
-
-from autogen_agentchat.agents import AssistantAgent  # noqa: E402
-from autogen_core import AgentId, FunctionCall, SingleThreadedAgentRuntime  # noqa: E402
-from autogen_core.exceptions import MessageDroppedException  # noqa: E402
-from autogen_core.models import CreateResult, FunctionExecutionResultMessage, LLMMessage, ModelInfo, RequestUsage  # noqa: E402
-from autogen_core.tool_agent import ToolAgent  # noqa: E402
-from autogen_core.tools import FunctionTool, ToolResult  # noqa: E402
-from autogen_ext.models.replay import ReplayChatCompletionClient  # noqa: E402
-
-from gait.autogen import GaitInterventionHandler, GatedWorkbench  # noqa: E402
+from gait.autogen import GaitInterventionHandler, GatedWorkbench
 
 CALLS = [
     FunctionCall(id="call_allow", name="write_file", arguments=json.dumps({"path": "/workspace/report.txt", "content": "ok"})),
     FunctionCall(id="call_block", name="write_file", arguments=json.dumps({"path": "/workspace/../etc/passwd", "content": "x"})),
     FunctionCall(id="call_approval", name="delete_file", arguments=json.dumps({"path": "report.txt"})),
+    FunctionCall(id="call_dry", name="write_file", arguments=json.dumps({"path": "/workspace/dry-run/plan.txt", "content": "x"})),
 ]
 INFO = ModelInfo(vision=False, function_calling=True, json_output=False, family="unknown", structured_output=False)
 
@@ -54,11 +52,11 @@ def client() -> RecordingReplay:
 
 def make_tools(effects: SideEffects) -> List[FunctionTool]:
     async def write_file(path: str, content: str) -> str:
-        effects.calls.append(("write_file", {"path": path, "content": content}))
+        effects.ran("write_file", {"path": path, "content": content})
         return f"wrote {path}"
 
     async def delete_file(path: str) -> str:
-        effects.calls.append(("delete_file", {"path": path}))
+        effects.ran("delete_file", {"path": path})
         return f"deleted {path}"
 
     return [FunctionTool(write_file, description="Write a file."), FunctionTool(delete_file, description="Delete a file.")]
@@ -94,8 +92,9 @@ def test_allowed_runs_once_refusals_reach_the_model(gate: gait.Gate, bundle: Pat
     assert sent["call_allow"] == ("wrote /workspace/report.txt", False)
     assert sent["call_block"][1] and "verdict=block" in sent["call_block"][0] and "secret_path_access" in sent["call_block"][0]
     assert sent["call_approval"][1] and "verdict=require_approval" in sent["call_approval"][0]
+    assert sent["call_dry"][1] and "verdict=dry_run" in sent["call_dry"][0] and "dry_run_only" in sent["call_dry"][0]
     records = {r["tool_call_id"]: r for r in read_records(tmp_path, "autogen")}
-    assert set(records) == {"call_allow", "call_block", "call_approval"}
+    assert set(records) == {"call_allow", "call_block", "call_approval", "call_dry"}
     for call_id, rec in records.items():
         assert rec["executed"] is (call_id == "call_allow")
         decision = gate.evaluate(rec["intent"])
@@ -107,7 +106,9 @@ def test_unavailable_gate_runs_nothing(unavailable_gate: gait.Gate, effects: Sid
     model = run_agent(unavailable_gate, effects, tmp_path)
     assert effects.calls == []
     sent = results_sent(model)
-    assert len(sent) == 3 and all(is_error and "gate unavailable" in text for text, is_error in sent.values())
+    assert len(sent) == 4 and all(is_error and "gate unavailable" in text for text, is_error in sent.values())
+    records = read_records(tmp_path, "autogen")
+    assert len(records) == 4 and all(r["executed"] is False and r["result"] is None for r in records)
 
 
 def test_call_tool_and_call_tool_stream_are_both_gated(gate: gait.Gate, effects: SideEffects) -> None:
@@ -148,6 +149,108 @@ def test_tool_agent_behind_the_intervention_handler(gate: gait.Gate, bundle: Pat
     assert effects.calls == [("write_file", {"path": "/workspace/report.txt", "content": "ok"})]
     assert handler.decisions["call_block"] is not None and handler.decisions["call_block"].verdict == "block"
     assert handler.decisions["call_approval"] is not None and handler.decisions["call_approval"].verdict == "require_approval"
-    for rec in read_records(tmp_path, "autogen"):
+    assert handler.decisions["call_dry"] is not None and handler.decisions["call_dry"].verdict == "dry_run"
+    records = read_records(tmp_path, "autogen")
+    assert len(records) == 4
+    for rec in records:
         assert rec["executed"] is (rec["tool_call_id"] == "call_allow")
         assert_same_as_cli(bundle, trust, rec["intent"], gate.evaluate(rec["intent"]))
+
+
+def test_published_function_calls_are_gated_too(gate: gait.Gate, effects: SideEffects, tmp_path: Path) -> None:
+    """A ToolAgent subscribed to a topic runs the FunctionCalls published to
+    it: the handler decides those (on_publish) as it decides sent ones."""
+    handler = GaitInterventionHandler(gate, context=LOW, trace_dir=tmp_path)
+
+    async def main() -> None:
+        runtime = SingleThreadedAgentRuntime(intervention_handlers=[handler])
+        await ToolAgent.register(runtime, "tools", lambda: ToolAgent("file tools", make_tools(effects)))
+        await runtime.add_subscription(TypeSubscription(topic_type="tool_calls", agent_type="tools"))
+        runtime.start()
+        topic = TopicId("tool_calls", "default")
+        # The refused ones first, the allowed one last: once it has run, the
+        # others have long been through the handler.
+        for call in [*CALLS[1:], CALLS[0]]:
+            await runtime.publish_message(call, topic)
+        for _ in range(200):
+            if effects.calls:
+                break
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.2)
+        await runtime.stop()
+
+    asyncio.run(asyncio.wait_for(main(), 30))
+    assert effects.calls == [("write_file", {"path": "/workspace/report.txt", "content": "ok"})]
+    assert {k: (d.verdict if d is not None else None) for k, d in handler.decisions.items()} == {
+        "call_allow": "allow",
+        "call_block": "block",
+        "call_approval": "require_approval",
+        "call_dry": "dry_run",
+    }
+    # A published call has no response: its record cannot learn that it ran.
+    assert executed_flags(tmp_path, "autogen") == {"call_allow": False, "call_block": False, "call_approval": False, "call_dry": False}
+
+
+def test_a_gated_workbench_cannot_be_serialized(gate: gait.Gate, effects: SideEffects) -> None:
+    """Dumping an agent would otherwise give a config that loads back as a
+    plain, ungated StaticStreamWorkbench."""
+    tools = make_tools(effects)
+    # The plain workbench dumps (and loads back): the path this refuses.
+    plain = StaticStreamWorkbench(tools).dump_component()
+    with pytest.warns(UserWarning, match="SECURITY WARNING"):  # autogen's own, on loading tools
+        assert isinstance(Workbench.load_component(plain), StaticStreamWorkbench)
+
+    wb = GatedWorkbench(tools, gate, context=LOW)
+    with pytest.raises(TypeError, match="cannot be serialized"):
+        wb.dump_component()
+    agent = AssistantAgent("ops", model_client=client(), workbench=wb)
+    with pytest.raises(TypeError, match="cannot be serialized"):
+        agent.dump_component()
+    # A config naming the gated workbench does not load either.
+    forged = plain.model_copy(update={"provider": "gait.autogen.GatedWorkbench"})
+    with pytest.raises(TypeError, match="cannot be serialized"):
+        Workbench.load_component(forged)
+
+
+def test_workbench_records_are_written_before_the_tool_runs(gate: gait.Gate, effects: SideEffects, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    wb = GatedWorkbench(make_tools(effects), gate, context=LOW, trace_dir=tmp_path)
+    seen: List[dict[str, bool]] = []
+    effects.during = lambda: seen.append(executed_flags(tmp_path, "autogen"))
+
+    async def main() -> None:
+        ok = await wb.call_tool("write_file", {"path": "/workspace/a", "content": ""}, call_id="a")
+        assert not ok.is_error
+        streamed = [item async for item in wb.call_tool_stream("write_file", {"path": "/workspace/b", "content": ""}, call_id="b")]
+        assert not streamed[-1].is_error
+
+    asyncio.run(main())
+    assert seen == [{"a": False}, {"a": True, "b": False}]
+    assert executed_flags(tmp_path, "autogen") == {"a": True, "b": True}
+
+    # A record that cannot be written before: the tool does not run.
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("")
+    effects.calls.clear()
+    effects.during = None
+    broken = GatedWorkbench(make_tools(effects), gate, context=LOW, trace_dir=not_a_dir)
+
+    async def refused() -> None:
+        r = await broken.call_tool("write_file", {"path": "/workspace/a", "content": ""}, call_id="c")
+        assert r.is_error and "decision record could not be written" in r.result[0].content
+        streamed = [item async for item in broken.call_tool_stream("write_file", {"path": "/workspace/a", "content": ""}, call_id="d")]
+        assert len(streamed) == 1 and streamed[0].is_error
+
+    asyncio.run(refused())
+    assert effects.calls == []
+
+    # A record that cannot be updated after: the tool's result stands.
+    effects.during = lambda: break_trace_dir(tmp_path, "autogen")
+
+    async def after() -> None:
+        r = await wb.call_tool("write_file", {"path": "/workspace/e", "content": ""}, call_id="e")
+        assert not r.is_error and r.result[0].content == "wrote /workspace/e"
+
+    with caplog.at_level(logging.WARNING, logger="gait"):
+        asyncio.run(after())
+    assert effects.count("write_file") == 1
+    assert any("could not be updated" in w for w in record_warnings(caplog))

@@ -8,7 +8,9 @@ import asyncio
 import json
 import math
 import shutil
+import socket
 import threading
+import time
 from pathlib import Path
 from typing import Any, List, Tuple
 
@@ -328,6 +330,59 @@ def test_threads_keep_deciding_whole_answers_across_reloads(keys: Tuple[Path, Pa
     assert len(answers) == 5 and seen and set(seen) <= answers
 
 
+def test_overlapping_reloads_never_swap_in_a_lower_revision(keys: Tuple[Path, Path], tmp_path: Path) -> None:
+    """Several threads reload while the file is replaced by ever newer
+    revisions: the revision deciding never goes down (an overlapping reload
+    that verified an older file must not swap it in after a newer one)."""
+    src = (FIXTURES / "agent.gaitpol").read_text()
+    revisions = range(2, 26)
+    built = []
+    for rev in revisions:
+        p = tmp_path / f"r{rev}.gaitpol"
+        p.write_text(src.replace("revision 1", f"revision {rev}"))
+        built.append(build_bundle(p, tmp_path / f"r{rev}.gaitb", keys[0]))
+    live = tmp_path / "live.gaitb"
+    build_bundle(FIXTURES / "agent.gaitpol", live, keys[0])
+    g = gait.Gate.load(live, [keys[1]])
+    stop = threading.Event()
+    errors: List[str] = []
+
+    def reloader() -> None:
+        while not stop.is_set():
+            try:
+                g.reload()
+            except gait.GateUnavailable as e:
+                if e.code != "bundle_revision_rollback":
+                    errors.append(f"reload: {e}")
+
+    def watcher() -> None:
+        last = 0
+        while not stop.is_set():
+            rev = g.policy["revision"]
+            if rev < last:
+                errors.append(f"revision went down from {last} to {rev}")
+            last = max(last, rev)
+
+    threads = [threading.Thread(target=reloader) for _ in range(6)] + [threading.Thread(target=watcher)]
+    for t in threads:
+        t.start()
+    try:
+        for b in built:
+            for _ in range(3):
+                # The same revision copied again: a reload in flight may
+                # read either copy, never an older revision than deciding.
+                nxt = tmp_path / "next.gaitb"
+                shutil.copy(b, nxt)
+                nxt.replace(live)
+                time.sleep(0.003)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    assert errors == []
+    assert g.reload()["revision"] == revisions[-1] and g.policy["revision"] == revisions[-1]
+
+
 def test_asyncio_gathers_many_decisions(gate: gait.Gate, sidecar: Sidecar) -> None:
     over_http = gait.Gate.sidecar(sidecar.url)
     expected = [gate.evaluate(i).result for i in MIX]
@@ -428,3 +483,290 @@ def test_context_and_skill_reach_the_intent(gate: gait.Gate, bundle: Path, trust
     d = gate.evaluate(intent)
     assert d.verdict == "allow"  # the relative path is judged in the workspace
     assert_same_as_cli(bundle, trust, intent, d)
+
+
+# -- hostile answers --------------------------------------------------------
+
+
+class Scripted:
+    """A loopback server that answers every request with the bytes (or
+    the generator of bytes) its `respond` gives: what a compromised or
+    broken sidecar could send."""
+
+    def __init__(self, respond: Any) -> None:
+        self.respond = respond
+        self.stop = threading.Event()
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        self.sock.settimeout(0.2)
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
+
+    def _handle(self, conn: socket.socket) -> None:
+        with conn:
+            try:
+                conn.settimeout(5)
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        return
+                    data += chunk
+                head, _, body = data.partition(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n")[1:]:
+                    name, _, value = line.partition(b":")
+                    if name.strip().lower() == b"content-length":
+                        length = int(value)
+                while len(body) < length:
+                    body += conn.recv(65536)
+                out = self.respond()
+                for part in [out] if isinstance(out, bytes) else out:
+                    if self.stop.is_set():
+                        return
+                    conn.sendall(part)
+            except OSError:
+                return
+
+    def close(self) -> None:
+        self.stop.set()
+        self.sock.close()
+        self.thread.join()
+
+
+def http_response(status: str, body: bytes, headers: str = "") -> bytes:
+    return f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n{headers}\r\n".encode() + body
+
+
+def _with_result(gate: gait.Gate, intent: Any, **changes: Any) -> bytes:
+    result = gate.evaluate(intent).result
+    result = {**result, **changes}
+    for key in [k for k, v in changes.items() if v is _DROP]:
+        del result[key]
+    return json.dumps(result).encode()
+
+
+_DROP = object()
+
+
+def test_sidecar_hostile_answers_are_never_an_allow(gate: gait.Gate) -> None:
+    allow = gate.evaluate(WRITE_OK).raw
+    cases: List[Tuple[str, bytes, str]] = [
+        ("200, a body that is not a gate result", http_response("200 OK", b'{"verdict": "allow", "allowed": true}'), "bad_output"),
+        ("200, a body that is not JSON", http_response("200 OK", b"allow"), "bad_output"),
+        ("200, no body", http_response("200 OK", b""), "bad_output"),
+        ("500 with an allow result", http_response("500 Internal Server Error", allow), "bad_output"),
+        ("400 with an allow result", http_response("400 Bad Request", allow), "bad_output"),
+        ("302 to elsewhere", http_response("302 Found", b"", "Location: http://127.0.0.1:1/v1/eval\r\n"), "bad_output"),
+        ("307 with an allow result", http_response("307 Temporary Redirect", allow, "Location: /v1/eval\r\n"), "bad_output"),
+        ("reason_codes a string", http_response("200 OK", _with_result(gate, WRITE_OK, reason_codes="workspace_io")), "bad_output"),
+        ("reason_codes empty", http_response("200 OK", _with_result(gate, WRITE_OK, reason_codes=[])), "bad_output"),
+        ("approval without a number of approvals", http_response("200 OK", _with_result(gate, DELETE, required_approvals=_DROP)), "bad_output"),
+        ("approval with zero approvals", http_response("200 OK", _with_result(gate, DELETE, required_approvals=0)), "bad_output"),
+        ("an unknown verdict", http_response("200 OK", _with_result(gate, WRITE_OK, verdict="maybe")), "bad_output"),
+    ]
+    for name, response, code in cases:
+        server = Scripted(lambda response=response: response)
+        try:
+            g = gait.Gate.sidecar(server.url, timeout=5)
+            with pytest.raises(gait.GateUnavailable) as e:
+                g.evaluate(WRITE_OK)
+            assert e.value.code == code, (name, e.value)
+            with pytest.raises(gait.GateUnavailable):
+                asyncio.run(g.aevaluate(WRITE_OK))
+        finally:
+            server.close()
+    # The same server with a true answer is believed.
+    server = Scripted(lambda: http_response("200 OK", allow))
+    try:
+        assert gait.Gate.sidecar(server.url).evaluate(WRITE_OK).verdict == "allow"
+    finally:
+        server.close()
+
+
+def _bounded(fn: Any, limit: float) -> Tuple[float, Any]:
+    """Runs fn on a thread; (seconds taken, what it raised or returned)."""
+    out: List[Any] = []
+    start = time.monotonic()
+
+    def run_it() -> None:
+        try:
+            out.append(fn())
+        except BaseException as e:  # noqa: BLE001 - returned
+            out.append(e)
+
+    t = threading.Thread(target=run_it, daemon=True)
+    t.start()
+    t.join(limit)
+    assert out, f"still running after {limit} s"
+    return time.monotonic() - start, out[0]
+
+
+def test_sidecar_timeout_bounds_the_whole_request() -> None:
+    """A sidecar that sends its answer one byte at a time (each byte well
+    within the timeout) cannot hold the caller past the timeout: not in
+    the headers, not in the body."""
+
+    def drip(prefix: bytes) -> Any:
+        def respond() -> Any:
+            yield prefix
+            for _ in range(400):
+                time.sleep(0.05)
+                yield b"x"
+
+        return respond
+
+    for name, respond in [
+        ("headers", drip(b"HTTP/1.1 200 OK\r\nX-Slow: ")),
+        ("body", drip(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n")),
+    ]:
+        server = Scripted(respond)
+        try:
+            g = gait.Gate.sidecar(server.url, timeout=0.5)
+            took, raised = _bounded(lambda: g.evaluate(WRITE_OK), 15)
+            assert isinstance(raised, gait.GateUnavailable) and raised.code == "timeout", (name, raised)
+            assert took < 2.5, (name, took)
+            took, raised = _bounded(lambda: asyncio.run(g.aevaluate(WRITE_OK)), 15)
+            assert isinstance(raised, gait.GateUnavailable) and raised.code == "timeout", (name, raised)
+            assert took < 2.5, (name, took)
+        finally:
+            server.close()
+
+
+def test_sidecar_response_body_is_capped() -> None:
+    """At most 1 MiB of an answer is read: a larger one (declared, or sent
+    chunked without end) is GateUnavailable at once."""
+    big = b"[" + b"0," * (1024 * 1024) + b"0]"
+
+    def endless_chunks() -> Any:
+        yield b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+        chunk = b"x" * 65536
+        for _ in range(1000):
+            yield b"%x\r\n%s\r\n" % (len(chunk), chunk)
+
+    for name, respond in [("declared", lambda: http_response("200 OK", big)), ("chunked", endless_chunks)]:
+        server = Scripted(respond)
+        try:
+            took, raised = _bounded(lambda: gait.Gate.sidecar(server.url, timeout=30).evaluate(WRITE_OK), 40)
+            assert isinstance(raised, gait.GateUnavailable) and raised.code == "response_too_large", (name, raised)
+            assert took < 10, (name, took)
+        finally:
+            server.close()
+
+
+def test_gate_arguments_out_of_range_are_gate_unavailable(bundle: Path, trust: Path) -> None:
+    bad: List[dict[str, Any]] = [
+        {"min_revision": -1},
+        {"min_revision": 2**40},
+        {"min_revision": "1"},
+        {"decision_timeout_ms": -5},
+        {"decision_timeout_ms": 0},
+        {"decision_timeout_ms": 2**70},
+        {"decision_timeout_ms": True},
+    ]
+    for kwargs in bad:
+        with pytest.raises(gait.GateUnavailable) as e:
+            gait.Gate.load(bundle, [trust], **kwargs)
+        assert e.value.code == "invalid_input", kwargs
+        with pytest.raises(gait.GateUnavailable) as e:
+            gait.Gate.subprocess(bundle, [trust], gait_run=GAIT_RUN, **kwargs)
+        assert e.value.code == "invalid_input", kwargs
+    for timeout in (0, -1.0, math.nan, math.inf):
+        with pytest.raises(gait.GateUnavailable):
+            gait.Gate.sidecar("http://127.0.0.1:1", timeout=timeout)
+        with pytest.raises(gait.GateUnavailable):
+            gait.Gate.subprocess(bundle, [trust], gait_run=GAIT_RUN, timeout=timeout)
+
+
+def test_a_failure_to_encode_is_gate_unavailable_sync_and_async(gate: gait.Gate, sidecar: Sidecar, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever goes wrong while writing the intent (here: the encoder
+    raising RuntimeError) is GateUnavailable on every path, as in the
+    in-process evaluate — never another exception."""
+
+    def broken(intent: Any) -> bytes:
+        raise RuntimeError("encoder broke")
+
+    monkeypatch.setattr(_native, "encode_intent", broken)
+    over_http = gait.Gate.sidecar(sidecar.url)
+    for call in (lambda: asyncio.run(gate.aevaluate(WRITE_OK)), lambda: over_http.evaluate(WRITE_OK), lambda: asyncio.run(over_http.aevaluate(WRITE_OK))):
+        with pytest.raises(gait.GateUnavailable) as e:
+            call()
+        assert e.value.code == "internal_error"
+
+
+# -- the subprocess transport ------------------------------------------------
+
+
+def test_subprocess_allow_with_a_nonzero_exit_is_not_believed(gate: gait.Gate, bundle: Path, trust: Path, tmp_path: Path) -> None:
+    allow = tmp_path / "allow.json"
+    allow.write_bytes(gate.evaluate(WRITE_OK).raw)
+    approval = tmp_path / "approval.json"
+    approval.write_bytes(_with_result(gate, DELETE, required_approvals=_DROP))
+    for exit_code, body in [(3, allow), (1, allow), (4, allow), (6, allow), (4, approval)]:
+        fake = tmp_path / f"fake-{exit_code}-{body.stem}"
+        fake.write_text(
+            "#!/bin/sh\n"
+            'if [ "$1" = verify ]; then echo \'{"ok": true, "policy": {"revision": 1}}\'; exit 0; fi\n'
+            f"cat {body}\nexit {exit_code}\n"
+        )
+        fake.chmod(0o755)
+        g = gait.Gate.subprocess(bundle, [trust], gait_run=str(fake))
+        with pytest.raises(gait.GateUnavailable) as e:
+            g.evaluate(WRITE_OK)
+        assert e.value.code == "bad_output", (exit_code, body)
+        with pytest.raises(gait.GateUnavailable):
+            asyncio.run(g.aevaluate(WRITE_OK))
+
+
+def test_subprocess_refuses_an_older_bundle_after_a_newer_one(keys: Tuple[Path, Path], tmp_path: Path) -> None:
+    """The subprocess transport keeps a rollback floor: the highest revision
+    it has verified. An older, validly signed bundle copied over the file
+    afterwards is refused by every eval and by reload()."""
+    src = (FIXTURES / "agent.gaitpol").read_text()
+    v1 = build_bundle(FIXTURES / "agent.gaitpol", tmp_path / "v1.gaitb", keys[0])
+    rev2 = tmp_path / "rev2.gaitpol"
+    rev2.write_text(src.replace("revision 1", "revision 2"))
+    v2 = build_bundle(rev2, tmp_path / "v2.gaitb", keys[0])
+    live = tmp_path / "live.gaitb"
+
+    # Seen at construction (verify).
+    shutil.copy(v2, live)
+    g = gait.Gate.subprocess(live, [keys[1]], gait_run=GAIT_RUN)
+    assert g.evaluate(WRITE_OK).verdict == "allow"
+    shutil.copy(v1, live)
+    for call in (lambda: g.evaluate(WRITE_OK), lambda: asyncio.run(g.aevaluate(WRITE_OK)), g.reload):
+        with pytest.raises(gait.GateUnavailable) as e:
+            call()
+        assert e.value.code == "bundle_revision_rollback"
+
+    # Seen in an eval result only.
+    shutil.copy(v1, live)
+    g = gait.Gate.subprocess(live, [keys[1]], gait_run=GAIT_RUN)
+    shutil.copy(v2, live)
+    assert g.evaluate(WRITE_OK).result["policy"]["revision"] == 2
+    shutil.copy(v1, live)
+    with pytest.raises(gait.GateUnavailable) as e:
+        g.evaluate(WRITE_OK)
+    assert e.value.code == "bundle_revision_rollback"
+    # The newer one back: decides again.
+    shutil.copy(v2, live)
+    assert g.evaluate(WRITE_OK).verdict == "allow" and g.reload()["revision"] == 2
+
+
+def test_subprocess_takes_a_bundle_path_starting_with_a_dash(bundle: Path, trust: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(bundle, tmp_path / "-agent.gaitb")
+    g = gait.Gate.subprocess("-agent.gaitb", [trust], gait_run=GAIT_RUN)
+    assert g.policy["revision"] == 1
+    assert g.evaluate(WRITE_OK).verdict == "allow"

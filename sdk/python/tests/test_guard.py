@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import collections
+import dataclasses
+import datetime
+import enum
+import hashlib
 import json
+import logging
+import shutil
 import string
+import uuid
 from pathlib import Path, PurePosixPath
 from typing import Any, Dict, List
 
@@ -14,7 +22,8 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import gait
-from gait._convert import jsonable
+from gait._convert import NotExactJSON, exact_json
+from gait._trace import record_name
 
 
 def make_tools(gate: gait.Gate, calls: List[Any], trace_dir: Path | None = None, context: gait.Context = LOW) -> Dict[str, Any]:
@@ -64,6 +73,29 @@ def test_approval_raises_approval_required_and_never_runs(gate: gait.Gate) -> No
     assert calls == []
     assert e.value.decision.approval_request is not None
     assert e.value.decision.approval_request["required_approvals"] == 2
+
+
+def test_dry_run_never_runs_the_function(gate: gait.Gate, bundle: Path, trust: Path, tmp_path: Path) -> None:
+    """The fixture policy answers dry_run for writes under
+    /workspace/dry-run: a dry run is not an allow, the function never runs."""
+    calls: List[Any] = []
+    tools = make_tools(gate, calls, tmp_path)
+
+    @gate.guard("write_file", context=LOW, trace_dir=tmp_path)
+    async def awrite_file(path: str) -> None:
+        calls.append(path)
+
+    with pytest.raises(gait.Blocked) as e:
+        tools["write_file"]("/workspace/dry-run/plan.txt", "x")
+    assert e.value.decision.verdict == "dry_run" and e.value.decision.reason_codes == ["dry_run_only"]
+    assert e.value.decision.exit_code == 0 and not e.value.decision.allowed
+    with pytest.raises(gait.Blocked):
+        asyncio.run(awrite_file("/workspace/dry-run/plan.txt"))
+    assert calls == []
+    records = read_records(tmp_path, "wrapper")
+    assert len(records) == 2 and all(r["result"]["verdict"] == "dry_run" and r["executed"] is False for r in records)
+    (sync_record,) = [r for r in records if "content" in r["intent"]["args"]]
+    assert_same_as_cli(bundle, trust, sync_record["intent"], e.value.decision)
 
 
 def test_async_allow_runs_once(gate: gait.Gate) -> None:
@@ -120,6 +152,154 @@ def test_arguments_json_cannot_hold_are_blocked_as_invalid(gate: gait.Gate) -> N
     assert calls == []
 
 
+class Sneaky(str):
+    """A str that is not what it says."""
+
+    def __str__(self) -> str:
+        return "/etc/passwd"
+
+    def __fspath__(self) -> str:
+        return "/etc/passwd"
+
+
+class SneakyPath(PurePosixPath):
+    def __fspath__(self) -> str:
+        return "/etc/passwd"
+
+
+class Where(enum.Enum):
+    WORKSPACE = "/workspace/a"
+
+
+@dataclasses.dataclass
+class Target:
+    path: str
+
+
+def test_the_function_runs_only_with_the_values_decided_on(gate: gait.Gate) -> None:
+    """guard decides on exact JSON types (and exact pathlib paths, as
+    str(path)); any other argument — a str subclass, an enum, a dataclass,
+    a date, a UUID, an OrderedDict, a path subclass — is refused as an
+    invalid intent before the gate is asked, and the function never runs
+    with a value other than the one decided on."""
+    calls: List[Any] = []
+
+    @gate.guard("write_file", context=LOW)
+    def write_file(path: Any, content: Any = "") -> None:
+        calls.append(str(path))
+
+    @gate.guard("write_file", context=LOW)
+    async def awrite_file(path: Any, content: Any = "") -> None:
+        calls.append(str(path))
+
+    untrusted = [
+        (Sneaky("/workspace/a"), ""),
+        (SneakyPath("/workspace/a"), ""),
+        (Where.WORKSPACE, ""),
+        (Target("/workspace/a"), ""),
+        ("/workspace/a", datetime.date(2024, 1, 1)),
+        ("/workspace/a", uuid.UUID(int=1)),
+        ("/workspace/a", collections.OrderedDict(a=1)),
+        ("/workspace/a", {"nested": [Sneaky("x")]}),
+        ("/workspace/a", {Sneaky("k"): 1}),
+    ]
+    for path, content in untrusted:
+        for call in (lambda: write_file(path, content), lambda: asyncio.run(awrite_file(path, content))):
+            with pytest.raises(gait.Blocked) as e:
+                call()
+            assert e.value.decision.reason_codes == ["intent_invalid"], (path, content)
+            assert e.value.decision.exit_code == 6
+    assert calls == []
+    # Exact JSON types, tuples and exact paths are decided on as they are
+    # (a path as str(path)) and the function runs with them.
+    write_file(Path("/workspace/p.txt"), ("a", 1, 2.5, None, True, {"k": ["v"]}))
+    asyncio.run(awrite_file(PurePosixPath("/workspace/q.txt"), 7))
+    assert calls == ["/workspace/p.txt", "/workspace/q.txt"]
+
+
+def test_a_record_that_cannot_be_written_before_the_run_refuses_the_call(gate: gait.Gate, tmp_path: Path) -> None:
+    """On allow the record (executed: false) is written before the function
+    runs; if it cannot be, the function does not run."""
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("")
+    calls: List[Any] = []
+    tools = make_tools(gate, calls, not_a_dir)
+    with pytest.raises(gait.GateUnavailable) as e:
+        tools["write_file"]("/workspace/a")
+    assert e.value.code == "record_write_failed"
+
+    @gate.guard("read_file", context=LOW, trace_dir=not_a_dir)
+    async def read_file(path: str) -> str:
+        calls.append(path)
+        return "content"
+
+    with pytest.raises(gait.GateUnavailable):
+        asyncio.run(read_file("/workspace/a"))
+    assert calls == []
+    # A refused call is refused as it would be (the record failure logged).
+    with pytest.raises(gait.Blocked):
+        tools["write_file"]("/etc/passwd")
+    with pytest.raises(gait.ApprovalRequired):
+        asyncio.run(tools["delete_file"]("/workspace/a"))
+
+
+def test_the_record_says_executed_only_once_the_function_ran(gate: gait.Gate, tmp_path: Path) -> None:
+    seen_while_running: List[Any] = []
+
+    def current() -> List[Any]:
+        return [r["executed"] for r in read_records(tmp_path, "wrapper")]
+
+    @gate.guard("write_file", context=LOW, trace_dir=tmp_path)
+    def write_file(path: str) -> str:
+        seen_while_running.append(current())
+        return "ok"
+
+    @gate.guard("read_file", context=LOW, trace_dir=tmp_path)
+    async def read_file(path: str) -> str:
+        seen_while_running.append(current())
+        return "ok"
+
+    assert write_file("/workspace/a") == "ok"
+    assert seen_while_running == [[False]] and current() == [True]
+    assert asyncio.run(read_file("/workspace/a")) == "ok"
+    # (records are read in file-name order: the fresh ids are random)
+    assert sorted(seen_while_running[1]) == [False, True]
+    assert current() == [True, True]
+
+
+def test_a_record_failure_after_the_run_never_replaces_the_result(gate: gait.Gate, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """The function ran: its result (or its exception) reaches the caller
+    even when the record cannot be updated afterwards (a framework that
+    retries on an error would run it twice); the failure is logged."""
+    calls: List[Any] = []
+
+    def break_the_trace_dir() -> None:
+        folder = tmp_path / "wrapper"
+        shutil.rmtree(folder)
+        folder.write_text("not a folder any more")
+
+    @gate.guard("write_file", context=LOW, trace_dir=tmp_path)
+    def write_file(path: str) -> str:
+        calls.append(path)
+        break_the_trace_dir()
+        return f"wrote {path}"
+
+    @gate.guard("read_file", context=LOW, trace_dir=tmp_path)
+    async def read_file(path: str) -> str:
+        calls.append(path)
+        break_the_trace_dir()
+        raise KeyError("the tool's own error")
+
+    with caplog.at_level(logging.WARNING, logger="gait"):
+        assert write_file("/workspace/a") == "wrote /workspace/a"
+        (tmp_path / "wrapper").unlink()
+        with pytest.raises(KeyError):
+            asyncio.run(read_file("/workspace/b"))
+    assert calls == ["/workspace/a", "/workspace/b"]
+    warnings = [r for r in caplog.records if r.name == "gait" and r.levelno == logging.WARNING]
+    assert len(warnings) == 2 and all("could not be updated" in r.getMessage() for r in warnings)
+
+
 def test_an_exception_in_the_function_is_recorded_as_executed(gate: gait.Gate, tmp_path: Path) -> None:
     @gate.guard("write_file", context=LOW, trace_dir=tmp_path)
     def write_file(path: str) -> None:
@@ -148,9 +328,43 @@ def test_guard_works_on_every_transport(gate: gait.Gate, sidecar: Any, bundle: P
 def test_record_names_are_safe(tmp_path: Path) -> None:
     d = gait.Decision(b"{}", 0, "allow", [], None, {})
     p = gait.write_record(tmp_path, "wrapper", "../../etc/x y", {"tool_name": "t"}, d, True)
-    # One plain file name in <trace_dir>/wrapper: no separator, not hidden.
-    assert p.parent == tmp_path / "wrapper" and p.name == "_.._.._etc_x_y.json"
+    # One plain file name in <trace_dir>/wrapper: no separator, not hidden;
+    # the id had to be changed, so its SHA-256 is in the name.
+    digest = hashlib.sha256(b"../../etc/x y").hexdigest()[:16]
+    assert p.parent == tmp_path / "wrapper" and p.name == f"_.._.._etc_x_y~{digest}.json"
     assert json.loads(p.read_text())["tool_call_id"] == "../../etc/x y"
+    # An ordinary id is the file name itself.
+    assert gait.write_record(tmp_path, "wrapper", "call_1", {"tool_name": "t"}, d, True).name == "call_1.json"
+
+
+def test_record_names_never_collide(gate: gait.Gate, tmp_path: Path) -> None:
+    """Ids that the old scheme mapped to one name ("a/b" and "a_b", the
+    empty id and "_", long ids sharing their first 200 characters) get
+    different names; a record is never overwritten."""
+    groups = [["a/b", "a_b", "a b", "a\\b"], ["", "_", ".", "_."], ["x" * 200 + "1", "x" * 200 + "2", "x" * 200], ["é", "_", "\ud800"]]
+    for ids in groups:
+        names = [record_name(i) for i in ids]
+        assert len(set(names)) == len(names), names
+        assert all("/" not in n and not n.startswith(".") and len(n) <= 200 + 5 for n in names), names
+    assert record_name("a_b") == "a_b.json" and record_name("") != "_.json"
+
+    d = gait.Decision(b"{}", 0, "allow", [], None, {})
+    ids = ["a/b", "a_b", "", "_", "x" * 250 + "1", "x" * 250 + "2", "\ud800"]
+    paths = [gait.write_record(tmp_path, "wrapper", i, {"tool_name": "t", "n": n}, d, False) for n, i in enumerate(ids)]
+    assert len(set(paths)) == len(ids)
+    for n, (i, p) in enumerate(zip(ids, paths)):
+        rec = json.loads(p.read_text())
+        assert rec["tool_call_id"] == i and rec["intent"]["n"] == n
+
+    # The same id decided again: a new record beside the first
+    # (`<name>+1.json`, `+2`, ...), the first one unchanged.
+    intents = [{"tool_name": "write_file", "args": {"path": f"/workspace/{k}"}, "context": LOW.context_json()} for k in range(3)]
+    first = gait.write_record(tmp_path, "langchain", "call_x", intents[0], gate.evaluate(intents[0]), False)
+    again = [gait.write_record(tmp_path, "langchain", "call_x", intents[k], gate.evaluate(intents[k]), False) for k in (1, 2)]
+    assert first.name == "call_x.json" and [p.name for p in again] == ["call_x+1.json", "call_x+2.json"]
+    assert [json.loads(p.read_text())["intent"] for p in [first, *again]] == intents
+    assert sorted(p.name for p in (tmp_path / "langchain").iterdir()) == ["call_x+1.json", "call_x+2.json", "call_x.json"]
+    assert len(read_records(tmp_path, "langchain")) == 3
 
 
 # -- the property: never called on a non-allow ------------------------------
@@ -164,7 +378,15 @@ paths = st.one_of(
     st.text(max_size=20),
 )
 json_leaf = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), st.text(max_size=8))
-odd = st.one_of(st.sets(st.integers(), max_size=2), st.binary(max_size=4), st.builds(object), st.builds(PurePosixPath, st.text(string.ascii_letters, max_size=5)))
+odd = st.one_of(
+    st.sets(st.integers(), max_size=2),
+    st.binary(max_size=4),
+    st.builds(object),
+    st.builds(PurePosixPath, st.text(string.ascii_letters, max_size=5)),
+    st.builds(Sneaky, st.sampled_from(["/workspace/a", "a.txt"])),
+    st.just(Where.WORKSPACE),
+    st.builds(Target, st.just("/workspace/a")),
+)
 values = st.recursive(st.one_of(json_leaf, odd), lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=5), inner, max_size=3)), max_leaves=6)
 tools = st.sampled_from(["write_file", "read_file", "delete_file", "write_file", "read_file", "delete_file", "run_command", "unknown_tool", "WRITE_FILE", " write_file "])
 contexts = st.builds(
@@ -190,10 +412,15 @@ def test_guard_never_calls_the_function_on_a_non_allow(gate: gait.Gate, tool: st
         calls.append(path)
         return "ran"
 
-    # The gate's own answer on the same intent, built independently.
+    # The gate's own answer on the same intent, built independently: an
+    # argument that is not of an exact JSON type (or an exact path) is an
+    # invalid intent.
     intent = gait.intent_for(tool, {"path": path, "extra": extra}, context)
-    intent["args"] = jsonable(intent["args"])
-    expected = gate.evaluate(intent)
+    try:
+        intent["args"] = exact_json(intent["args"])
+        expected = gate.evaluate(intent)
+    except NotExactJSON:
+        expected = gate.evaluate("not an intent")
     event(f"verdict {expected.verdict}")
     for call in (lambda: fn(path, extra=extra), lambda: asyncio.run(afn(path, extra=extra))):
         calls.clear()

@@ -4,22 +4,19 @@ with `GaitMiddleware` gating its tool calls."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 from typing import Any, Iterator, List
 
 import pytest
-from conftest import LOW, SideEffects, assert_same_as_cli, read_records
+from conftest import LOW, SideEffects, assert_same_as_cli, break_trace_dir, executed_flags, read_records, record_warnings
+from langchain.agents import create_agent
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
+from langchain_core.tools import tool
 
 import gait
-
-langchain = pytest.importorskip("langchain")
-
-from langchain.agents import create_agent  # noqa: E402
-from langchain_core.language_models.fake_chat_models import GenericFakeChatModel  # noqa: E402
-from langchain_core.messages import AIMessage, BaseMessage, ToolMessage  # noqa: E402
-from langchain_core.tools import tool  # noqa: E402
-
-from gait.langchain import GaitMiddleware  # noqa: E402
+from gait.langchain import GaitMiddleware
 
 
 class ScriptedModel(GenericFakeChatModel):
@@ -40,31 +37,34 @@ CALLS = [
     {"name": "write_file", "args": {"path": "/workspace/report.txt", "content": "ok"}, "id": "call_allow"},
     {"name": "write_file", "args": {"path": "/workspace/../etc/passwd", "content": "x"}, "id": "call_block"},
     {"name": "delete_file", "args": {"path": "report.txt"}, "id": "call_approval"},
+    {"name": "write_file", "args": {"path": "/workspace/dry-run/plan.txt", "content": "x"}, "id": "call_dry"},
 ]
 
 
-def script() -> Iterator[AIMessage]:
-    return iter([AIMessage(content="", tool_calls=CALLS), AIMessage(content="done")])
+def script(calls: Any = None) -> Iterator[AIMessage]:
+    return iter([AIMessage(content="", tool_calls=CALLS if calls is None else calls), AIMessage(content="done")])
 
 
 def make_tools(effects: SideEffects) -> List[Any]:
     @tool
     def write_file(path: str, content: str) -> str:
         """Write a file."""
-        effects.calls.append(("write_file", {"path": path, "content": content}))
+        effects.ran("write_file", {"path": path, "content": content})
         return f"wrote {path}"
 
     @tool
     def delete_file(path: str) -> str:
         """Delete a file."""
-        effects.calls.append(("delete_file", {"path": path}))
+        effects.ran("delete_file", {"path": path})
         return f"deleted {path}"
 
     return [write_file, delete_file]
 
 
-def run_agent(gate: gait.Gate, effects: SideEffects, trace_dir: Path, use_async: bool = False, **kw: Any) -> tuple[ScriptedModel, dict[str, Any]]:
-    model = ScriptedModel(messages=script())
+def run_agent(
+    gate: gait.Gate, effects: SideEffects, trace_dir: Path, use_async: bool = False, calls: Any = None, **kw: Any
+) -> tuple[ScriptedModel, dict[str, Any]]:
+    model = ScriptedModel(messages=script(calls))
     model.seen = []
     agent = create_agent(model, tools=make_tools(effects), middleware=[GaitMiddleware(gate, context=LOW, trace_dir=trace_dir, **kw)])
     request = {"messages": [{"role": "user", "content": "tidy the workspace"}]}
@@ -89,15 +89,23 @@ def test_allowed_runs_once_refusals_reach_the_model(gate: gait.Gate, bundle: Pat
     assert msgs["call_block"].status == "error" and "verdict=block" in msgs["call_block"].content
     assert "secret_path_access" in msgs["call_block"].content
     assert msgs["call_approval"].status == "error" and "verdict=require_approval" in msgs["call_approval"].content
+    # dry_run never executes.
+    assert msgs["call_dry"].status == "error" and "verdict=dry_run" in msgs["call_dry"].content
     # The model's second turn was sent the refusals.
     assert len(model.seen) == 2
     sent = {m.tool_call_id: m.content for m in model.seen[1] if isinstance(m, ToolMessage)}
     assert "verdict=block" in sent["call_block"] and "verdict=require_approval" in sent["call_approval"]
+    assert "verdict=dry_run" in sent["call_dry"] and "dry_run_only" in sent["call_dry"]
     assert out["messages"][-1].content == "done"
     # Each decision equals gait-run eval on the same intent.
     records = {r["tool_call_id"]: r for r in read_records(tmp_path, "langchain")}
-    assert set(records) == {"call_allow", "call_block", "call_approval"}
-    expected = {"call_allow": ("allow", True), "call_block": ("block", False), "call_approval": ("require_approval", False)}
+    assert set(records) == {"call_allow", "call_block", "call_approval", "call_dry"}
+    expected = {
+        "call_allow": ("allow", True),
+        "call_block": ("block", False),
+        "call_approval": ("require_approval", False),
+        "call_dry": ("dry_run", False),
+    }
     for call_id, rec in records.items():
         assert (rec["result"]["verdict"], rec["executed"]) == expected[call_id]
         assert rec["intent"]["context"]["workspace"] == "/workspace"
@@ -111,8 +119,10 @@ def test_unavailable_gate_runs_nothing(unavailable_gate: gait.Gate, effects: Sid
     assert effects.calls == []
     msgs = tool_messages(out)
     assert all(m.status == "error" and "gate unavailable" in m.content for m in msgs.values())
-    assert len(msgs) == 3
-    assert all(r["executed"] is False and r["result"] is None for r in read_records(tmp_path, "langchain"))
+    assert len(msgs) == 4
+    records = read_records(tmp_path, "langchain")
+    assert len(records) == 4
+    assert all(r["executed"] is False and r["result"] is None for r in records)
 
 
 def test_on_deny_raise_stops_the_run(gate: gait.Gate, effects: SideEffects, tmp_path: Path) -> None:
@@ -131,3 +141,46 @@ def test_run_context_fills_the_intent_context(gate: gait.Gate, effects: SideEffe
     (rec,) = read_records(tmp_path, "langchain")
     assert rec["intent"]["context"]["identity"] == "alice" and rec["intent"]["context"]["workspace"] == "/home/alice"
     assert rec["result"]["verdict"] == "block" and effects.calls == []
+
+
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+def test_records_are_written_before_the_tool_runs(gate: gait.Gate, effects: SideEffects, tmp_path: Path, use_async: bool) -> None:
+    """While the allowed tool runs its record already exists with
+    executed: false; after it ran, true."""
+    seen: List[dict[str, bool]] = []
+    effects.during = lambda: seen.append(executed_flags(tmp_path, "langchain"))
+    run_agent(gate, effects, tmp_path, use_async)
+    # (the agent runs the four calls concurrently: the refused ones' records
+    # may or may not be there yet)
+    assert len(effects.calls) == 1 and len(seen) == 1 and seen[0]["call_allow"] is False
+    assert executed_flags(tmp_path, "langchain") == {"call_allow": True, "call_block": False, "call_approval": False, "call_dry": False}
+
+
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+def test_a_record_that_cannot_be_written_refuses_the_call(gate: gait.Gate, effects: SideEffects, tmp_path: Path, use_async: bool) -> None:
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("")
+    _, out = run_agent(gate, effects, not_a_dir, use_async)
+    assert effects.calls == []
+    msgs = tool_messages(out)
+    assert msgs["call_allow"].status == "error" and "decision record could not be written" in msgs["call_allow"].content
+    assert "verdict=block" in msgs["call_block"].content and "verdict=dry_run" in msgs["call_dry"].content
+    with pytest.raises(gait.GateUnavailable) as e:
+        run_agent(gate, effects, not_a_dir, use_async, calls=CALLS[:1], on_deny="raise")
+    assert e.value.code == "record_write_failed" and effects.calls == []
+
+
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+def test_a_record_failure_after_the_run_keeps_the_tools_result(
+    gate: gait.Gate, effects: SideEffects, tmp_path: Path, caplog: pytest.LogCaptureFixture, use_async: bool
+) -> None:
+    """The tool ran: its result reaches the model even though its record
+    cannot be updated afterwards; the failure is logged."""
+    effects.during = lambda: break_trace_dir(tmp_path, "langchain")
+    with caplog.at_level(logging.WARNING, logger="gait"):
+        _, out = run_agent(gate, effects, tmp_path, use_async, calls=CALLS[:1])
+    assert len(effects.calls) == 1
+    msgs = tool_messages(out)
+    assert msgs["call_allow"].status == "success" and msgs["call_allow"].content == "wrote /workspace/report.txt"
+    assert out["messages"][-1].content == "done"
+    assert any("could not be updated" in w for w in record_warnings(caplog))

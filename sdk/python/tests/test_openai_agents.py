@@ -4,24 +4,30 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import json
 from pathlib import Path
 from typing import Any, List
 
 import pytest
-from conftest import LOW, SideEffects, assert_same_as_cli, read_records
+from agents import (
+    Agent,
+    FunctionTool,
+    Runner,
+    ToolGuardrailFunctionOutput,
+    WebSearchTool,
+    function_tool,
+    set_tracing_disabled,
+    tool_input_guardrail,
+)
+from agents.items import ModelResponse
+from agents.models.interface import Model
+from agents.usage import Usage
+from conftest import LOW, SideEffects, assert_same_as_cli, break_trace_dir, executed_flags, read_records, record_warnings
+from openai.types.responses import ResponseFunctionToolCall, ResponseOutputMessage, ResponseOutputText
 
 import gait
-
-agents = pytest.importorskip("agents")
-
-from agents import Agent, FunctionTool, Runner, WebSearchTool, function_tool, set_tracing_disabled  # noqa: E402
-from agents.items import ModelResponse  # noqa: E402
-from agents.models.interface import Model  # noqa: E402
-from agents.usage import Usage  # noqa: E402
-from openai.types.responses import ResponseFunctionToolCall, ResponseOutputMessage, ResponseOutputText  # noqa: E402
-
-from gait.openai_agents import GUARDRAIL_NAME, gait_guardrail, guard_tools  # noqa: E402
+from gait.openai_agents import GUARDRAIL_NAME, gait_guardrail, guard_tools
 
 set_tracing_disabled(True)
 
@@ -29,6 +35,7 @@ CALLS = [
     ("call_allow", "write_file", {"path": "/workspace/report.txt", "content": "ok"}),
     ("call_block", "write_file", {"path": "/workspace/../etc/passwd", "content": "x"}),
     ("call_approval", "delete_file", {"path": "report.txt"}),
+    ("call_dry", "write_file", {"path": "/workspace/dry-run/plan.txt", "content": "x"}),
 ]
 
 
@@ -36,15 +43,24 @@ class ScriptedModel(Model):
     """Turn 1: the three tool calls; turn 2: a final message. Records the
     input of every turn."""
 
-    def __init__(self) -> None:
+    def __init__(self, calls: Any = None) -> None:
         self.inputs: List[Any] = []
+        # (call id, tool name, arguments: a dict sent as JSON, or raw text)
+        self.calls = CALLS if calls is None else calls
 
     async def get_response(self, system_instructions: Any, input: Any, *args: Any, **kwargs: Any) -> ModelResponse:
         self.inputs.append(input)
         if len(self.inputs) == 1:
             output: List[Any] = [
-                ResponseFunctionToolCall(type="function_call", call_id=cid, name=name, arguments=json.dumps(args), id=f"fc_{cid}", status="completed")
-                for cid, name, args in CALLS
+                ResponseFunctionToolCall(
+                    type="function_call",
+                    call_id=cid,
+                    name=name,
+                    arguments=args if isinstance(args, str) else json.dumps(args),
+                    id=f"fc_{cid}",
+                    status="completed",
+                )
+                for cid, name, args in self.calls
             ]
         else:
             output = [
@@ -66,21 +82,23 @@ def make_tools(effects: SideEffects) -> List[Any]:
     @function_tool
     def write_file(path: str, content: str) -> str:
         """Write a file."""
-        effects.calls.append(("write_file", {"path": path, "content": content}))
+        effects.ran("write_file", {"path": path, "content": content})
         return f"wrote {path}"
 
     @function_tool
     def delete_file(path: str) -> str:
         """Delete a file."""
-        effects.calls.append(("delete_file", {"path": path}))
+        effects.ran("delete_file", {"path": path})
         return f"deleted {path}"
 
     return [write_file, delete_file]
 
 
-def run(gate: gait.Gate, effects: SideEffects, trace_dir: Path) -> ScriptedModel:
-    model = ScriptedModel()
-    agent = Agent(name="ops", instructions="tidy", model=model, tools=guard_tools(make_tools(effects), gate, context=LOW, trace_dir=trace_dir))
+def run(gate: gait.Gate, effects: SideEffects, trace_dir: Path, tools: Any = None, calls: Any = None) -> ScriptedModel:
+    model = ScriptedModel(calls)
+    if tools is None:
+        tools = guard_tools(make_tools(effects), gate, context=LOW, trace_dir=trace_dir)
+    agent = Agent(name="ops", instructions="tidy", model=model, tools=tools)
     result = asyncio.run(Runner.run(agent, "tidy the workspace"))
     assert result.final_output == "done"
     return model
@@ -99,8 +117,9 @@ def test_allowed_runs_once_refusals_reach_the_model(gate: gait.Gate, bundle: Pat
     assert sent["call_allow"] == "wrote /workspace/report.txt"
     assert "verdict=block" in sent["call_block"] and "secret_path_access" in sent["call_block"]
     assert "verdict=require_approval" in sent["call_approval"] and "delete_needs_review" in sent["call_approval"]
+    assert "verdict=dry_run" in sent["call_dry"] and "dry_run_only" in sent["call_dry"]
     records = {r["tool_call_id"]: r for r in read_records(tmp_path, "openai_agents")}
-    assert set(records) == {"call_allow", "call_block", "call_approval"}
+    assert set(records) == {"call_allow", "call_block", "call_approval", "call_dry"}
     for call_id, rec in records.items():
         assert rec["executed"] is (call_id == "call_allow")
         decision = gate.evaluate(rec["intent"])
@@ -112,33 +131,89 @@ def test_unavailable_gate_runs_nothing(unavailable_gate: gait.Gate, effects: Sid
     model = run(unavailable_gate, effects, tmp_path)
     assert effects.calls == []
     sent = outputs_sent(model)
-    assert len(sent) == 3 and all("gate unavailable" in v for v in sent.values())
+    assert len(sent) == 4 and all("gate unavailable" in v for v in sent.values())
+    records = read_records(tmp_path, "openai_agents")
+    assert len(records) == 4 and all(r["executed"] is False and r["result"] is None for r in records)
 
 
 def test_guard_tools_covers_function_tools_only(gate: gait.Gate, effects: SideEffects) -> None:
     tools = make_tools(effects)
+    invokers = [t.on_invoke_tool for t in tools]
     guarded = guard_tools(tools, gate)
     assert all(isinstance(t, FunctionTool) and t.tool_input_guardrails[0].name == GUARDRAIL_NAME for t in guarded)
-    # Attaching twice keeps one gait guardrail.
-    guard_tools(tools, gate)
-    assert [g.name for g in tools[0].tool_input_guardrails].count(GUARDRAIL_NAME) == 1
+    # The caller's tools are not changed: guard_tools returns copies.
+    assert all(g is not t for g, t in zip(guarded, tools))
+    assert [t.tool_input_guardrails for t in tools] == [None, None]
+    assert [t.on_invoke_tool for t in tools] == invokers
+    # Guarding the guarded copies again keeps one gait guardrail and one
+    # recording wrapper.
+    again = guard_tools(guarded, gate)
+    assert [g.name for g in again[0].tool_input_guardrails].count(GUARDRAIL_NAME) == 1
+    wrapper = again[0].on_invoke_tool
+    assert type(wrapper) is type(guarded[0].on_invoke_tool) and not isinstance(wrapper.inner, type(wrapper))
     with pytest.raises(TypeError):
         guard_tools([*tools, WebSearchTool()], gate)
     assert len(guard_tools([*tools, WebSearchTool()], gate, allow_unguarded=True)) == 3
 
 
-def test_arguments_that_are_not_json_are_refused(gate: gait.Gate) -> None:
-    guardrail = gait_guardrail(gate, context=LOW)
+def test_arguments_that_are_not_json_are_refused(gate: gait.Gate, effects: SideEffects, tmp_path: Path) -> None:
+    """A model that sends arguments that are not JSON: the intent is
+    invalid (args must be an object), the tool does not run."""
+    model = run(gate, effects, tmp_path, calls=[("call_bad", "write_file", "{not json")])
+    assert effects.calls == []
+    sent = outputs_sent(model)
+    assert "verdict=block" in sent["call_bad"] and "intent_invalid" in sent["call_bad"]
+    (rec,) = read_records(tmp_path, "openai_agents")
+    assert rec["executed"] is False and rec["intent"]["args"] == "{not json"
 
-    class Ctx:
-        tool_name = "write_file"
-        tool_call_id = "c1"
-        tool_arguments = "{not json"
-        context = None
 
-    class Data:
-        context = Ctx()
-        agent = None
+def test_executed_is_recorded_only_once_the_tool_ran(gate: gait.Gate, effects: SideEffects, tmp_path: Path) -> None:
+    """The gait guardrail allows; the tool has not run yet (a later guardrail
+    may still reject it): the record says executed false until the tool
+    has run."""
+    seen: List[dict[str, bool]] = []
+    effects.during = lambda: seen.append(executed_flags(tmp_path, "openai_agents"))
+    run(gate, effects, tmp_path, calls=CALLS[:1])
+    assert seen == [{"call_allow": False}] and executed_flags(tmp_path, "openai_agents") == {"call_allow": True}
 
-    out = asyncio.run(guardrail.guardrail_function(Data()))
-    assert out.behavior["type"] == "reject_content" and "intent_invalid" in out.behavior["message"]
+    # A later guardrail rejects the call the gate allowed: it never runs,
+    # and its record says so.
+    @tool_input_guardrail
+    def second_opinion(data: Any) -> ToolGuardrailFunctionOutput:
+        return ToolGuardrailFunctionOutput.reject_content("no, not today")
+
+    effects.calls.clear()
+    trace = tmp_path / "second"
+    tools = make_tools(effects)
+    for t in tools:
+        t.tool_input_guardrails = [second_opinion]
+    model = run(gate, effects, trace, tools=guard_tools(tools, gate, context=LOW, trace_dir=trace), calls=CALLS[:1])
+    assert effects.calls == [] and outputs_sent(model)["call_allow"] == "no, not today"
+    (rec,) = read_records(trace, "openai_agents")
+    assert rec["result"]["verdict"] == "allow" and rec["executed"] is False
+
+    # The guardrail alone cannot see the run: executed stays false.
+    effects.calls.clear()
+    alone = tmp_path / "alone"
+    tools = make_tools(effects)
+    for t in tools:
+        t.tool_input_guardrails = [gait_guardrail(gate, context=LOW, trace_dir=alone)]
+    run(gate, effects, alone, tools=tools, calls=CALLS[:1])
+    assert len(effects.calls) == 1 and executed_flags(alone, "openai_agents") == {"call_allow": False}
+
+
+def test_record_failures_before_and_after_the_run(gate: gait.Gate, effects: SideEffects, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # Before: the record cannot be written, the allowed call is rejected.
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("")
+    model = run(gate, effects, not_a_dir)
+    assert effects.calls == []
+    sent = outputs_sent(model)
+    assert "decision record could not be written" in sent["call_allow"] and "verdict=block" in sent["call_block"]
+
+    # After: the tool ran; its output reaches the model, the failure is logged.
+    effects.during = lambda: break_trace_dir(tmp_path, "openai_agents")
+    with caplog.at_level(logging.WARNING, logger="gait"):
+        model = run(gate, effects, tmp_path, calls=CALLS[:1])
+    assert len(effects.calls) == 1 and outputs_sent(model)["call_allow"] == "wrote /workspace/report.txt"
+    assert any("could not be updated" in w for w in record_warnings(caplog))

@@ -1,9 +1,14 @@
-"""Arguments of a framework's tool call, made into JSON values.
+"""Arguments of a tool call, made into JSON values.
 
-Only lossless conversions: paths and UUIDs become strings, dates ISO 8601,
-enums their value, pydantic models and dataclasses their fields. Anything
-else (a set, bytes, an arbitrary object) is left as it is, and the runtime
-then judges the intent invalid — a block, never a guess."""
+:func:`jsonable` (the framework adapters, whose arguments come from the
+model as JSON): only lossless conversions — paths and UUIDs become strings,
+dates ISO 8601, enums their value, pydantic models and dataclasses their
+fields. Anything else (a set, bytes, an arbitrary object) is left as it is,
+and the runtime then judges the intent invalid — a block, never a guess.
+
+:func:`exact_json` (``guard``, which runs the function with the very
+objects it decided on): exact JSON types only, and exact ``pathlib`` paths
+as ``str(path)``; anything else is refused."""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ import dataclasses
 import datetime
 import enum
 import os
+import pathlib
 import uuid
 from typing import Any
 
@@ -44,3 +50,62 @@ def jsonable(value: Any, _depth: int = 0) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return jsonable(dataclasses.asdict(value), _depth + 1)
     return value
+
+
+class NotExactJSON(TypeError):
+    """A value ``guard`` does not decide on (see :func:`exact_json`)."""
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+_PATHS = frozenset(
+    {
+        pathlib.PurePath,
+        pathlib.PurePosixPath,
+        pathlib.PureWindowsPath,
+        pathlib.Path,
+        pathlib.PosixPath,
+        pathlib.WindowsPath,
+    }
+)
+
+
+def exact_json(value: Any, _depth: int = 0) -> Any:
+    """The value ``guard`` decides on, which is the value the function then
+    runs with: only the exact types ``dict`` (``str`` keys), ``list``,
+    ``tuple`` (sent as a JSON array), ``str``, ``int``, ``float``, ``bool``
+    and ``None`` — no subclass, whose methods could make the function see
+    something other than what was decided —, and the exact ``pathlib`` path
+    classes, sent as ``str(path)`` (what ``os.fspath`` gives for them).
+    Anything else raises :class:`NotExactJSON`. Returns the value itself
+    when it holds no path, else a copy with the paths as strings."""
+    t = type(value)
+    if t in _SCALARS:
+        return value
+    if _depth > _MAX_DEPTH * 2:
+        raise NotExactJSON(f"nested deeper than {_MAX_DEPTH * 2} levels")
+    if t is dict:
+        out: Any = None
+        for k, v in value.items():
+            if type(k) is not str:
+                raise NotExactJSON(f"an object key of type {type(k).__name__} (keys must be exactly str)")
+            c = exact_json(v, _depth + 1)
+            if c is not v and out is None:
+                out = dict(value)
+            if out is not None:
+                out[k] = c
+        return value if out is None else out
+    if t is list or t is tuple:
+        items: Any = None
+        for i, v in enumerate(value):
+            c = exact_json(v, _depth + 1)
+            if c is not v and items is None:
+                items = list(value)
+            if items is not None:
+                items[i] = c
+        return value if items is None else items
+    if t in _PATHS:
+        return str(value)
+    raise NotExactJSON(
+        f"an argument of type {t.__module__}.{t.__qualname__}: guard decides only on exact JSON types "
+        "(dict, list, tuple, str, int, float, bool, None) and pathlib paths"
+    )

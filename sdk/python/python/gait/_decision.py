@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 VERDICTS = ("allow", "block", "require_approval", "dry_run")
 
@@ -83,7 +83,9 @@ class Decision:
             "intent_digest": self.intent_digest,
             "policy_digest": self.policy_digest,
             "policy": r.get("policy"),
-            "required_approvals": r.get("required_approvals", 1),
+            # As the result says (every gate result carries it; a result
+            # from another transport without it is refused by from_result).
+            "required_approvals": r.get("required_approvals"),
             "reason_codes": list(self.reason_codes),
             "matched_rules": self.matched_rules,
         }
@@ -114,8 +116,12 @@ def from_result(raw: bytes, result: Any, exit_code: int) -> Decision:
     verdict = result.get("verdict")
     if verdict not in VERDICTS:
         raise ValueError(f"the answer has no known verdict: {verdict!r}")
-    codes: Sequence[Any] = result.get("reason_codes") or []
-    if not all(isinstance(c, str) for c in codes):
-        raise ValueError("reason_codes are not strings")
+    codes = result.get("reason_codes")
+    if not isinstance(codes, list) or not codes or not all(isinstance(c, str) and c for c in codes):
+        raise ValueError("the answer's reason_codes are not a non-empty list of strings")
+    if verdict == "require_approval":
+        approvals = result.get("required_approvals")
+        if not isinstance(approvals, int) or isinstance(approvals, bool) or approvals < 1:
+            raise ValueError(f"the answer requires approval without a number of approvals: {approvals!r}")
     digest = result.get("intent_digest")
     return Decision(raw, exit_code, verdict, list(codes), digest if isinstance(digest, str) else None, result)

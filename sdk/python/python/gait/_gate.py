@@ -16,24 +16,31 @@ import asyncio
 import functools
 import http.client
 import inspect
+import io
 import json
+import logging
+import math
 import os
+import socket
 import subprocess as _subprocess
 import threading
+import time
 import urllib.parse
 import uuid
+from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, TypeVar, Union, cast
 
 from . import _native
 from ._context import Context
-from ._convert import jsonable
+from ._convert import NotExactJSON, exact_json
 from ._decision import Decision, exit_for_verdict, from_result
 from ._errors import ApprovalRequired, Blocked, GateUnavailable, NotAllowed
-from ._trace import write_record
+from ._trace import mark_executed, write_record
 
 PathLike = Union[str, "os.PathLike[str]"]
 Intent = Union[Dict[str, Any], str, bytes]
 F = TypeVar("F", bound=Callable[..., Any])
+log = logging.getLogger("gait")
 
 # An intent up to this size is decided on the event loop's thread by
 # `aevaluate` (microseconds); a larger one on a worker thread.
@@ -47,11 +54,15 @@ except ImportError:  # pragma: no cover - the module exists once _native loaded
 
 def _encode(intent: Any) -> Union[bytes, Decision]:
     """The intent's text, or the runtime's invalid-intent decision for a
-    value that JSON cannot hold (the same in every transport)."""
+    value that JSON cannot hold (the same in every transport). Any other
+    failure is :class:`GateUnavailable` (``internal_error``), as in the
+    in-process ``evaluate``: never an exception of another kind."""
     try:
         return _native.encode_intent(intent)
     except (TypeError, ValueError, UnicodeError) as e:
         return Decision._native(_native.invalid_intent(str(e)))
+    except (Exception, _Panic) as e:  # a bug: fail closed, loudly
+        raise GateUnavailable(f"{type(e).__name__}: {e}", "internal_error") from None
 
 
 def refusal(decision: Decision, tool_name: Optional[str] = None) -> NotAllowed:
@@ -81,14 +92,18 @@ class Gate:
         rotation); ``pin`` a policy digest (``sha256:…``); ``min_revision``
         refuses older bundles. Raises :class:`GateUnavailable` (with the
         stable code, e.g. ``bundle_signature_invalid``) for a rejected
-        bundle."""
+        bundle, and (``invalid_input``) for unusable arguments — no trusted
+        key, a malformed pin, ``min_revision`` outside 0 … 2**32-1,
+        ``decision_timeout_ms`` outside 1 … 60000."""
         return _InProcessGate(bundle, trust, pin, min_revision, decision_timeout_ms)
 
     @staticmethod
     def sidecar(url: str, token: Optional[str] = None, timeout: float = 5.0) -> "Gate":
         """A gate that asks ``gait-run serve`` at ``url`` (``http://host:port``)
         over keep-alive HTTP, with a bearer ``token`` if the sidecar wants
-        one. ``timeout`` (seconds) bounds each request."""
+        one. ``timeout`` (seconds) bounds each whole request — connecting,
+        sending, and the entire answer —, and at most 1 MiB of an answer is
+        read (``GateUnavailable``: ``timeout``, ``response_too_large``)."""
         return _SidecarGate(url, token, timeout)
 
     @staticmethod
@@ -103,7 +118,10 @@ class Gate:
     ) -> "Gate":
         """A gate that runs ``gait-run eval`` for each decision (the bundle is
         verified at construction with ``gait-run verify``, and by every
-        ``eval`` again). ``timeout`` (seconds) bounds each run."""
+        ``eval`` again). ``timeout`` (seconds) bounds each run. Like
+        :meth:`load`, it never goes back to a lower revision: every
+        ``verify`` and ``eval`` is given ``--min-revision`` = the highest
+        revision it has verified so far (at least ``min_revision``)."""
         return _SubprocessGate(bundle, trust, gait_run, timeout, pin, min_revision, decision_timeout_ms)
 
     # -- decisions --------------------------------------------------------
@@ -157,8 +175,27 @@ class Gate:
         :class:`ApprovalRequired` (both :class:`NotAllowed`, carrying the
         decision) or :class:`GateUnavailable`, without running it. A
         parameter named ``self`` or ``cls`` in first place is left out of
-        ``args``. With ``trace_dir``, one record per decision is written to
-        ``<trace_dir>/wrapper/<id>.json``."""
+        ``args``.
+
+        The function runs with exactly the values that were decided on:
+        arguments must be of the exact JSON types (``dict`` with ``str``
+        keys, ``list``, ``tuple``, ``str``, ``int``, ``float``, ``bool``,
+        ``None`` — not subclasses) or exact ``pathlib`` paths (decided as
+        ``str(path)``). Any other argument (an enum, a dataclass, a
+        ``str`` subclass, a set, ...) makes the intent invalid: the call is
+        blocked (:class:`Blocked`, reason ``intent_invalid``) without asking
+        the gate or running the function.
+
+        With ``trace_dir``, one record per decision is written to
+        ``<trace_dir>/wrapper/<id>.json`` (a fresh random id per call). On
+        ``allow`` the record is written, with ``executed: false``, before
+        the function runs — if it cannot be written the function is not run
+        and :class:`GateUnavailable` (code ``record_write_failed``) is
+        raised — and rewritten with ``executed: true`` once the function
+        has run (returned or raised); a failure of that rewrite is logged
+        (logger ``gait``) and never replaces the function's result. A
+        record of a refused call that cannot be written is logged too; the
+        refusal is raised as it would be."""
         if not isinstance(tool_name, str) or not tool_name.strip():
             raise ValueError("guard needs a non-empty tool name")
         ctx_json = context.context_json() if context is not None else None
@@ -219,63 +256,98 @@ class Gate:
                     intent["skill_provenance"] = skill_json
                 return intent
 
-            def prepare(args: Any, kwargs: Any) -> "tuple[Dict[str, Any], Any]":
-                """The intent, and what to send: its JSON text, or (if it
-                still is not JSON after the lossless conversions) the intent
-                itself, which the gate then judges invalid."""
+            def prepare(args: Any, kwargs: Any) -> "tuple[Dict[str, Any], Union[bytes, Decision]]":
+                """The intent, and what to decide: its JSON text, or — for
+                arguments that are not exact JSON types, or that JSON cannot
+                hold — the runtime's invalid-intent decision."""
                 intent = build(args, kwargs)
                 try:
-                    return intent, _native.encode_intent(intent)
-                except (TypeError, ValueError):
-                    intent["args"] = jsonable(intent["args"])
-                try:
-                    return intent, _native.encode_intent(intent)
-                except (TypeError, ValueError):
-                    return intent, intent
+                    intent["args"] = exact_json(intent["args"])
+                except NotExactJSON as e:
+                    return intent, Decision._native(_native.invalid_intent(f"args: {e}"))
+                return intent, _encode(intent)
 
-            def record(intent: Any, decision: Optional[Decision], executed: bool, error: Optional[str] = None) -> None:
+            def refused(intent: Any, decision: Optional[Decision], error: Optional[str] = None) -> None:
                 if trace_dir is not None:
-                    write_record(trace_dir, "wrapper", uuid.uuid4().hex, intent, decision, executed, error)
+                    try:
+                        write_record(trace_dir, "wrapper", uuid.uuid4().hex, intent, decision, False, error)
+                    except Exception as e:  # noqa: BLE001 - the call is refused either way
+                        log.warning("gait: the decision record of a refused call could not be written: %s", e)
+
+            def before_run(intent: Any, decision: Decision) -> "Optional[tuple[Path, str]]":
+                if trace_dir is None:
+                    return None
+                call_id = uuid.uuid4().hex
+                try:
+                    return write_record(trace_dir, "wrapper", call_id, intent, decision, False), call_id
+                except Exception as e:  # noqa: BLE001 - refuse: never run unrecorded
+                    raise GateUnavailable(f"the decision record could not be written: {e}", "record_write_failed") from None
+
+            def after_run(pending: "Optional[tuple[Path, str]]", intent: Any, decision: Decision) -> None:
+                if pending is not None:
+                    mark_executed(pending[0], "wrapper", pending[1], intent, decision)
 
             if inspect.iscoroutinefunction(fn):
 
                 @functools.wraps(fn)
                 async def awrapper(*args: Any, **kwargs: Any) -> Any:
                     intent, payload = prepare(args, kwargs)
-                    try:
-                        decision = await gate.aevaluate(payload)
-                    except GateUnavailable as e:
-                        record(intent, None, False, str(e))
-                        raise
+                    if isinstance(payload, Decision):
+                        decision = payload
+                    else:
+                        try:
+                            decision = await gate.aevaluate(payload)
+                        except GateUnavailable as e:
+                            refused(intent, None, str(e))
+                            raise
                     if decision.verdict != "allow":
-                        record(intent, decision, False)
+                        refused(intent, decision)
                         raise refusal(decision, tool_name)
+                    pending = before_run(intent, decision)
                     try:
                         return await fn(*args, **kwargs)
                     finally:
-                        record(intent, decision, True)
+                        after_run(pending, intent, decision)
 
                 return cast(F, awrapper)
 
             @functools.wraps(fn)
             def wrapper(*args: Any, **kwargs: Any) -> Any:
                 intent, payload = prepare(args, kwargs)
-                try:
-                    decision = gate.evaluate(payload)
-                except GateUnavailable as e:
-                    record(intent, None, False, str(e))
-                    raise
+                if isinstance(payload, Decision):
+                    decision = payload
+                else:
+                    try:
+                        decision = gate.evaluate(payload)
+                    except GateUnavailable as e:
+                        refused(intent, None, str(e))
+                        raise
                 if decision.verdict != "allow":
-                    record(intent, decision, False)
+                    refused(intent, decision)
                     raise refusal(decision, tool_name)
+                pending = before_run(intent, decision)
                 try:
                     return fn(*args, **kwargs)
                 finally:
-                    record(intent, decision, True)
+                    after_run(pending, intent, decision)
 
             return cast(F, wrapper)
 
         return decorate
+
+
+def _check_numbers(min_revision: Any, decision_timeout_ms: Any) -> None:
+    """``min_revision`` (0 … 2**32-1) and ``decision_timeout_ms``
+    (1 … 60000) as the runtime takes them, else GateUnavailable
+    (``invalid_input``)."""
+    for name, value, low, high in (
+        ("min_revision", min_revision, 0, 2**32 - 1),
+        ("decision_timeout_ms", decision_timeout_ms, 1, 60_000),
+    ):
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise GateUnavailable(f"{name} must be an integer in {low}..={high}, got {value!r}", "invalid_input")
 
 
 class _InProcessGate(Gate):
@@ -291,6 +363,7 @@ class _InProcessGate(Gate):
     ) -> None:
         if isinstance(trust, (str, bytes, os.PathLike)):
             trust = [trust]
+        _check_numbers(min_revision, decision_timeout_ms)
         try:
             self._gate = _native.NativeGate(
                 os.fspath(bundle), [os.fspath(t) for t in trust], pin, min_revision, decision_timeout_ms
@@ -298,8 +371,10 @@ class _InProcessGate(Gate):
         except _native.BundleRejected as e:
             code, message = e.args
             raise GateUnavailable(message, code) from None
-        except (ValueError, TypeError, OSError) as e:
-            raise GateUnavailable(str(e), "invalid_input") from None
+        except (ValueError, TypeError, OverflowError, OSError) as e:
+            # OverflowError: a negative or too large min_revision /
+            # decision_timeout_ms (not a u32 / u64).
+            raise GateUnavailable(f"{type(e).__name__}: {e}", "invalid_input") from None
         self._eval = self._gate.evaluate
 
     def evaluate(self, intent: Intent) -> Decision:
@@ -332,6 +407,51 @@ class _InProcessGate(Gate):
         return self._gate.policy()
 
 
+# The largest sidecar response read (a gate result is about 1 KiB); a
+# larger one is GateUnavailable (`response_too_large`).
+_MAX_RESPONSE_BYTES = 1024 * 1024
+
+
+def _timeout_seconds(timeout: Any) -> float:
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not math.isfinite(timeout) or timeout <= 0:
+        raise GateUnavailable(f"timeout must be a positive number of seconds, got {timeout!r}", "invalid_input")
+    return float(timeout)
+
+
+class _DeadlineReader(io.RawIOBase):
+    """The socket as a raw stream whose every read waits at most until the
+    request's deadline: the timeout bounds the whole response (status,
+    headers and body), not each read — a server that sends one byte at a
+    time cannot hold the caller past it."""
+
+    def __init__(self, sock: socket.socket, deadline: float) -> None:
+        super().__init__()
+        self._sock = sock
+        self._deadline = deadline
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        remaining = self._deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("the sidecar did not answer within the timeout")
+        self._sock.settimeout(remaining)
+        return self._sock.recv_into(b)
+
+    def fileno(self) -> int:
+        return self._sock.fileno()
+
+
+class _DeadlineResponse(http.client.HTTPResponse):
+    """An ``HTTPResponse`` read through a :class:`_DeadlineReader`."""
+
+    def __init__(self, sock: Any, debuglevel: int = 0, method: Optional[str] = None, url: Optional[str] = None, *, deadline: float) -> None:
+        super().__init__(sock, debuglevel, method, url)
+        self.fp.close()  # the plain reader made by HTTPResponse: not used
+        self.fp = io.BufferedReader(_DeadlineReader(sock, deadline))
+
+
 class _SidecarGate(Gate):
     transport = "sidecar"
 
@@ -343,7 +463,7 @@ class _SidecarGate(Gate):
         self._host = parts.hostname
         self._port = parts.port or (443 if self._https else 80)
         self._base = parts.path.rstrip("/")
-        self._timeout = timeout
+        self._timeout = _timeout_seconds(timeout)
         self._headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if token:
             self._headers["Authorization"] = f"Bearer {token}"
@@ -363,24 +483,59 @@ class _SidecarGate(Gate):
         if conn is not None:
             conn.close()
 
+    def _exchange(self, conn: http.client.HTTPConnection, method: str, path: str, body: Optional[bytes], deadline: float) -> "tuple[int, bytes]":
+        """One request and its response, all of it before ``deadline``."""
+
+        def remaining() -> float:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("the sidecar did not answer within the timeout")
+            return left
+
+        if conn.sock is None:
+            conn.timeout = remaining()
+            conn.connect()
+        sock = conn.sock
+        if sock is not None:
+            # sendall's timeout bounds the whole send (Python >= 3.5).
+            sock.settimeout(remaining())
+        conn.response_class = cast(Any, functools.partial(_DeadlineResponse, deadline=deadline))
+        conn.request(method, self._base + path, body=body, headers=self._headers)
+        resp = conn.getresponse()
+        length = resp.getheader("Content-Length")
+        if length is not None and length.strip().isdigit() and int(length) > _MAX_RESPONSE_BYTES:
+            self._drop()
+            raise GateUnavailable(f"the sidecar answered {int(length)} bytes (at most {_MAX_RESPONSE_BYTES} are read)", "response_too_large")
+        data = resp.read(_MAX_RESPONSE_BYTES + 1)
+        if len(data) > _MAX_RESPONSE_BYTES:
+            self._drop()
+            raise GateUnavailable(f"the sidecar answered more than {_MAX_RESPONSE_BYTES} bytes", "response_too_large")
+        if resp.will_close or not resp.isclosed():
+            # Not read to its end (or the server closes): not reusable.
+            self._drop()
+        return resp.status, data
+
     def _request(self, method: str, path: str, body: Optional[bytes]) -> "tuple[int, bytes]":
+        """The status and body of one request. ``timeout`` bounds all of it:
+        connecting, sending, the status line, the headers and the body
+        (``timeout`` code past it); the body is at most 1 MiB
+        (``response_too_large``)."""
+        deadline = time.monotonic() + self._timeout
         last: Optional[BaseException] = None
         # A kept-alive connection the server closed fails at once: one retry
-        # on a fresh connection.
+        # on a fresh connection (within the same deadline).
         for _ in range(2):
             conn = self._conn()
             try:
-                conn.request(method, self._base + path, body=body, headers=self._headers)
-                resp = conn.getresponse()
-                data = resp.read()
-                if resp.will_close:
-                    self._drop()
-                return resp.status, data
+                return self._exchange(conn, method, path, body, deadline)
             except (OSError, http.client.HTTPException) as e:
                 self._drop()
                 last = e
-                if isinstance(e, TimeoutError):
-                    break
+                if isinstance(e, TimeoutError) or time.monotonic() >= deadline:
+                    raise GateUnavailable(f"no answer within {self._timeout} s ({type(e).__name__}: {e})", "timeout") from None
+            except BaseException:
+                self._drop()
+                raise
         raise GateUnavailable(f"{type(last).__name__}: {last}", "sidecar_unreachable")
 
     def _decision(self, status: int, data: bytes) -> Decision:
@@ -403,7 +558,8 @@ class _SidecarGate(Gate):
             if decision.verdict == "allow" and status != 200:
                 raise GateUnavailable(f"HTTP {status} with verdict allow", "bad_output")
             return decision
-        if isinstance(result, dict):
+        if status >= 400 and isinstance(result, dict):
+            # The sidecar's error answer (401 without the token, ...).
             codes = result.get("reason_codes")
             code = codes[0] if isinstance(codes, list) and codes and isinstance(codes[0], str) else f"http_{status}"
             message = result.get("error") or f"HTTP {status}"
@@ -454,23 +610,49 @@ class _SubprocessGate(Gate):
     ) -> None:
         if isinstance(trust, (str, bytes, os.PathLike)):
             trust = [trust]
-        common: List[str] = ["--bundle", os.fspath(bundle)]
-        for t in trust:
-            common += ["--trust", os.fspath(t)]
+        _check_numbers(min_revision, decision_timeout_ms)
+        # Every option as `--name=value` and the positional bundle after
+        # `--`: a path starting with `-` is never taken for an option.
+        opts: List[str] = [f"--trust={os.fsdecode(t)}" for t in trust]
         if pin is not None:
-            common += ["--pin", pin]
-        if min_revision is not None:
-            common += ["--min-revision", str(min_revision)]
+            opts.append(f"--pin={pin}")
+        self._bundle = os.fsdecode(bundle)
+        self._opts = opts
         self._gait_run = gait_run
-        self._timeout = timeout
-        self._eval_cmd = [gait_run, "eval", *common]
-        if decision_timeout_ms is not None:
-            self._eval_cmd += ["--decision-timeout-ms", str(decision_timeout_ms)]
-        self._eval_cmd += ["--intent", "-"]
-        # `verify` takes the bundle as a positional argument.
-        verify_common = [a for a in common if a not in ("--bundle", os.fspath(bundle))]
-        self._verify_cmd = [gait_run, "verify", os.fspath(bundle), *verify_common]
+        self._timeout = _timeout_seconds(timeout)
+        self._deadline_opts = [f"--decision-timeout-ms={decision_timeout_ms}"] if decision_timeout_ms is not None else []
+        # The rollback floor: the highest revision this gate has verified
+        # (by `verify` or in an `eval` result), never below `min_revision`;
+        # every `verify` and `eval` is run with `--min-revision=<floor>`,
+        # so an older (validly signed) bundle copied over the file later is
+        # refused (`bundle_revision_rollback`), as `Gate.load` refuses it.
+        self._floor = min_revision or 0
+        self._floor_lock = threading.Lock()
         self._policy = self.reload()
+
+    @property
+    def _eval_cmd(self) -> List[str]:
+        return [
+            self._gait_run,
+            "eval",
+            f"--bundle={self._bundle}",
+            *self._opts,
+            f"--min-revision={self._floor}",
+            *self._deadline_opts,
+            "--intent=-",
+        ]
+
+    @property
+    def _verify_cmd(self) -> List[str]:
+        return [self._gait_run, "verify", *self._opts, f"--min-revision={self._floor}", "--", self._bundle]
+
+    def _seen(self, policy: Any) -> None:
+        """Raises the floor to the revision of a verified policy."""
+        revision = policy.get("revision") if isinstance(policy, dict) else None
+        if isinstance(revision, int) and not isinstance(revision, bool):
+            with self._floor_lock:
+                if revision > self._floor:
+                    self._floor = revision
 
     def _run(self, cmd: List[str], stdin: bytes) -> "tuple[int, bytes]":
         try:
@@ -497,6 +679,7 @@ class _SubprocessGate(Gate):
             raise GateUnavailable(str(e), "bad_output") from None
         if decision.verdict == "allow" and code != 0:
             raise GateUnavailable(f"exit {code} with verdict allow", "bad_output")
+        self._seen(result.get("policy"))
         return decision
 
     def evaluate(self, intent: Intent) -> Decision:
@@ -537,6 +720,7 @@ class _SubprocessGate(Gate):
                 raise GateUnavailable(str(body.get("error") or f"gait-run verify exited {code}"), str(body.get("code") or "bundle_rejected"))
             raise GateUnavailable(f"gait-run verify exited {code}", "bad_output")
         policy = dict(body.get("policy") or {})
+        self._seen(policy)
         policy["digest"] = body.get("policy_digest")
         policy["signed_by"] = body.get("signed_by")
         policy["not_after"] = body.get("not_after")

@@ -15,11 +15,19 @@ targets), ask the gate, and run the tool once, only on ``allow``. Otherwise
 the tool does not run and the result is a ``ToolResult`` with
 ``is_error=True`` whose text names the verdict and reasons (the model reads
 it). Give the agent ``workbench=``, not ``tools=`` (``tools=`` builds its own
-ungated workbench).
+ungated workbench). A ``GatedWorkbench`` cannot be serialized
+(``dump_component()`` raises ``TypeError``): a config would load back
+without the gate.
+
+Records (``trace_dir``): an allowed call's record is written with
+``executed: false`` before the tool runs — if it cannot be written the tool
+is not run (an ``is_error`` result) — and rewritten with ``executed: true``
+once it has run; a failure of that rewrite is logged (logger ``gait``) and
+never replaces the tool's result.
 
 At the core level (``ToolAgent`` with ``tool_agent_caller_loop``),
-:class:`GaitInterventionHandler` decides every ``FunctionCall`` sent through
-the runtime and drops the refused ones (the caller gets
+:class:`GaitInterventionHandler` decides every ``FunctionCall`` sent or
+published through the runtime and drops the refused ones (the caller gets
 ``MessageDroppedException``; ``handler.decisions[call_id]`` tells why).
 With autogen-core 0.7.5, after a dropped message ``stop_when_idle()`` never
 returns (the runtime does not mark a dropped message done): stop the runtime
@@ -29,9 +37,12 @@ with ``stop()``.
 from __future__ import annotations
 
 import json
-from typing import Any, AsyncGenerator, Dict, List, Mapping, Optional
+import logging
+from pathlib import Path
+from typing import Any, AsyncGenerator, Dict, List, Mapping, NoReturn, Optional
 
 from autogen_core import CancellationToken, DefaultInterventionHandler, DropMessage, FunctionCall
+from autogen_core.models import FunctionExecutionResult
 from autogen_core.tools import BaseTool, StaticStreamWorkbench, TextResultContent, ToolResult
 
 from ._context import Context, intent_for
@@ -39,9 +50,17 @@ from ._convert import jsonable
 from ._decision import Decision
 from ._errors import GateUnavailable
 from ._gate import Gate, PathLike
-from ._trace import write_record
+from ._trace import RECORD_FAILED, mark_executed, record_before_run, record_refused
 
 __all__ = ["GatedWorkbench", "GaitInterventionHandler"]
+
+log = logging.getLogger("gait")
+# Allowed calls whose result has not come back yet, remembered at most.
+_MAX_PENDING = 4096
+_NOT_SERIALIZABLE = (
+    "a gait GatedWorkbench cannot be serialized: its gate is not configuration, and a dumped "
+    "workbench would load back ungated; build the agent again with a new GatedWorkbench"
+)
 
 
 def _refusal(decision: Optional[Decision], error: Optional[GateUnavailable]) -> str:
@@ -52,7 +71,18 @@ def _refusal(decision: Optional[Decision], error: Optional[GateUnavailable]) -> 
 
 
 class GatedWorkbench(StaticStreamWorkbench):  # type: ignore[misc,unused-ignore]
-    """A ``StaticWorkbench`` that asks the gate before every tool call."""
+    """A ``StaticWorkbench`` that asks the gate before every tool call.
+
+    It cannot be serialized: ``dump_component()`` (and so
+    ``AssistantAgent.dump_component()`` of an agent using it) raises
+    ``TypeError``. The gate — a verified bundle, a sidecar connection — is
+    not configuration, and the ``StaticStreamWorkbench`` config it would
+    otherwise inherit loads back as a plain, ungated workbench. Build the
+    agent again with a new ``GatedWorkbench`` instead."""
+
+    # Not the parent's provider: a dumped config must never name a
+    # workbench that would load back without the gate.
+    component_provider_override = "gait.autogen.GatedWorkbench"
 
     def __init__(
         self,
@@ -67,10 +97,19 @@ class GatedWorkbench(StaticStreamWorkbench):  # type: ignore[misc,unused-ignore]
         self.context = context
         self.trace_dir = trace_dir
 
+    def _to_config(self) -> NoReturn:
+        raise TypeError(_NOT_SERIALIZABLE)
+
+    @classmethod
+    def _from_config(cls, config: Any) -> NoReturn:
+        raise TypeError(_NOT_SERIALIZABLE)
+
     async def _decide(
         self, name: str, arguments: Optional[Mapping[str, Any]], call_id: Optional[str]
-    ) -> "tuple[Optional[ToolResult], Dict[str, Any], Optional[Decision], str]":
-        """(the refusal or None, the intent, the decision, the record id)."""
+    ) -> "tuple[Optional[ToolResult], Dict[str, Any], Optional[Decision], str, Optional[Path]]":
+        """(the refusal or None, the intent, the decision, the record id, the
+        record's path). On allow the record (executed: false) is written
+        before the tool runs; if it cannot be, the call is refused."""
         # The policy names the real tool, not a display override.
         original = getattr(self, "_override_name_to_original", {}).get(name, name)
         intent = intent_for(original, jsonable(dict(arguments) if arguments is not None else {}), self.context)
@@ -78,23 +117,22 @@ class GatedWorkbench(StaticStreamWorkbench):  # type: ignore[misc,unused-ignore]
         try:
             decision = await self.gate.aevaluate(intent)
         except GateUnavailable as e:
-            if self.trace_dir is not None:
-                write_record(self.trace_dir, "autogen", record_id, intent, None, False, str(e))
-            return ToolResult(name=name, result=[TextResultContent(content=_refusal(None, e))], is_error=True), intent, None, record_id
+            record_refused(self.trace_dir, "autogen", record_id, intent, None, str(e))
+            return ToolResult(name=name, result=[TextResultContent(content=_refusal(None, e))], is_error=True), intent, None, record_id, None
         if decision.verdict != "allow":
-            if self.trace_dir is not None:
-                write_record(self.trace_dir, "autogen", record_id, intent, decision, False)
+            record_refused(self.trace_dir, "autogen", record_id, intent, decision)
             return (
                 ToolResult(name=name, result=[TextResultContent(content=_refusal(decision, None))], is_error=True),
                 intent,
                 decision,
                 record_id,
+                None,
             )
-        return None, intent, decision, record_id
-
-    def _ran(self, record_id: str, intent: Dict[str, Any], decision: Optional[Decision]) -> None:
-        if self.trace_dir is not None:
-            write_record(self.trace_dir, "autogen", record_id, intent, decision, True)
+        try:
+            path = record_before_run(self.trace_dir, "autogen", record_id, intent, decision)
+        except Exception:  # noqa: BLE001 - refuse: never run unrecorded
+            return ToolResult(name=name, result=[TextResultContent(content=RECORD_FAILED)], is_error=True), intent, decision, record_id, None
+        return None, intent, decision, record_id, path
 
     async def call_tool(
         self,
@@ -103,13 +141,13 @@ class GatedWorkbench(StaticStreamWorkbench):  # type: ignore[misc,unused-ignore]
         cancellation_token: Optional[CancellationToken] = None,
         call_id: Optional[str] = None,
     ) -> ToolResult:
-        refused, intent, decision, record_id = await self._decide(name, arguments, call_id)
+        refused, intent, decision, record_id, path = await self._decide(name, arguments, call_id)
         if refused is not None:
             return refused
         try:
             return await super().call_tool(name, arguments, cancellation_token, call_id)
         finally:
-            self._ran(record_id, intent, decision)
+            mark_executed(path, "autogen", record_id, intent, decision)
 
     async def call_tool_stream(
         self,
@@ -118,7 +156,7 @@ class GatedWorkbench(StaticStreamWorkbench):  # type: ignore[misc,unused-ignore]
         cancellation_token: Optional[CancellationToken] = None,
         call_id: Optional[str] = None,
     ) -> AsyncGenerator[Any, None]:
-        refused, intent, decision, record_id = await self._decide(name, arguments, call_id)
+        refused, intent, decision, record_id, path = await self._decide(name, arguments, call_id)
         if refused is not None:
             yield refused
             return
@@ -126,19 +164,30 @@ class GatedWorkbench(StaticStreamWorkbench):  # type: ignore[misc,unused-ignore]
             async for item in super().call_tool_stream(name, arguments, cancellation_token, call_id):
                 yield item
         finally:
-            self._ran(record_id, intent, decision)
+            mark_executed(path, "autogen", record_id, intent, decision)
 
 
 class GaitInterventionHandler(DefaultInterventionHandler):  # type: ignore[misc,unused-ignore]
-    """Drops every ``FunctionCall`` message the gate does not allow."""
+    """Drops every ``FunctionCall`` message — sent (``on_send``) or
+    published (``on_publish``) — the gate does not allow.
+
+    Records (``trace_dir``): an allowed call's record is written with
+    ``executed: false`` before the message is let through (if it cannot be
+    written, the message is dropped), and rewritten with ``executed: true``
+    when the ``FunctionExecutionResult`` with its call id comes back
+    (``on_response``). A published call has no response, and a tool that
+    raises answers none: their records keep ``executed: false`` (the handler
+    cannot see whether the tool ran)."""
 
     def __init__(self, gate: Gate, context: Optional[Context] = None, trace_dir: Optional[PathLike] = None) -> None:
         self.gate = gate
         self.context = context
         self.trace_dir = trace_dir
         self.decisions: Dict[str, Optional[Decision]] = {}
+        # call id -> (record path, intent, decision) until its result passes.
+        self._pending: Dict[str, "tuple[Path, Dict[str, Any], Decision]"] = {}
 
-    async def on_send(self, message: Any, *, message_context: Any, recipient: Any) -> Any:
+    async def _check(self, message: Any) -> Any:
         if not isinstance(message, FunctionCall):
             return message
         try:
@@ -152,7 +201,29 @@ class GaitInterventionHandler(DefaultInterventionHandler):  # type: ignore[misc,
         except GateUnavailable as e:
             decision, error = None, str(e)
         self.decisions[message.id] = decision
-        allowed = decision is not None and decision.verdict == "allow"
-        if self.trace_dir is not None:
-            write_record(self.trace_dir, "autogen", message.id, intent, decision, allowed, error)
-        return message if allowed else DropMessage
+        if decision is None or decision.verdict != "allow":
+            record_refused(self.trace_dir, "autogen", message.id, intent, decision, error)
+            return DropMessage
+        try:
+            path = record_before_run(self.trace_dir, "autogen", message.id, intent, decision)
+        except Exception as e:  # noqa: BLE001 - refuse: never run unrecorded
+            log.warning("gait: dropped the allowed call %r: its decision record could not be written: %s", message.id, e)
+            return DropMessage
+        if path is not None:
+            if len(self._pending) >= _MAX_PENDING:
+                self._pending.pop(next(iter(self._pending)))
+            self._pending[message.id] = (path, intent, decision)
+        return message
+
+    async def on_send(self, message: Any, *, message_context: Any, recipient: Any) -> Any:
+        return await self._check(message)
+
+    async def on_publish(self, message: Any, *, message_context: Any) -> Any:
+        return await self._check(message)
+
+    async def on_response(self, message: Any, *, sender: Any, recipient: Any) -> Any:
+        if isinstance(message, FunctionExecutionResult):
+            pending = self._pending.pop(message.call_id, None)
+            if pending is not None:
+                mark_executed(pending[0], "autogen", message.call_id, pending[1], pending[2])
+        return message

@@ -21,10 +21,18 @@ The context: the ``context`` given here, with ``identity``, ``workspace``,
 ``risk_class`` and ``session_id`` taken from the run's context
 (``agent.invoke(..., context=...)``, a dict or object) where present, and
 the session from the run's ``thread_id`` otherwise.
+
+Records (``trace_dir``): an allowed call's record is written with
+``executed: false`` before the tool is called — if it cannot be written the
+tool is not called (the model gets a refusal; with ``on_deny="raise"``,
+:class:`gait.GateUnavailable` with code ``record_write_failed``) — and
+rewritten with ``executed: true`` once the tool has run; a failure of that
+rewrite is logged (logger ``gait``) and never replaces the tool's result.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, Literal, Optional
 
 from langchain.agents.middleware import AgentMiddleware
@@ -35,7 +43,7 @@ from ._convert import jsonable
 from ._decision import Decision
 from ._errors import GateUnavailable
 from ._gate import Gate, PathLike, refusal
-from ._trace import write_record
+from ._trace import RECORD_FAILED, mark_executed, record_before_run, record_refused
 
 __all__ = ["GaitMiddleware"]
 
@@ -101,8 +109,7 @@ class GaitMiddleware(AgentMiddleware):  # type: ignore[misc,unused-ignore]
         decision: Optional[Decision],
         error: Optional[GateUnavailable] = None,
     ) -> ToolMessage:
-        if self.trace_dir is not None:
-            write_record(self.trace_dir, "langchain", call_id, intent, decision, False, str(error) if error else None)
+        record_refused(self.trace_dir, "langchain", call_id, intent, decision, str(error) if error else None)
         if self.on_deny == "raise":
             if decision is not None:
                 raise refusal(decision, name)
@@ -114,9 +121,16 @@ class GaitMiddleware(AgentMiddleware):  # type: ignore[misc,unused-ignore]
             status="error",
         )
 
-    def _allowed(self, call_id: str, intent: Dict[str, Any], decision: Decision) -> None:
-        if self.trace_dir is not None:
-            write_record(self.trace_dir, "langchain", call_id, intent, decision, True)
+    def _before_run(self, name: str, call_id: str, intent: Dict[str, Any], decision: Decision) -> "tuple[Optional[Path], Optional[ToolMessage]]":
+        """(the record's path, None), or (None, the refusal) when the record
+        cannot be written: the tool is then not run."""
+        try:
+            return record_before_run(self.trace_dir, "langchain", call_id, intent, decision), None
+        except Exception as e:  # noqa: BLE001 - refuse: never run unrecorded
+            error = GateUnavailable(f"the decision record could not be written: {e}", "record_write_failed")
+            if self.on_deny == "raise":
+                raise error from None
+            return None, ToolMessage(content=RECORD_FAILED, tool_call_id=call_id, name=name, status="error")
 
     def wrap_tool_call(self, request: Any, handler: Callable[[Any], Any]) -> Any:
         name, call_id, intent = self._intent(request)
@@ -126,10 +140,13 @@ class GaitMiddleware(AgentMiddleware):  # type: ignore[misc,unused-ignore]
             return self._denied(name, call_id, intent, None, e)
         if decision.verdict != "allow":
             return self._denied(name, call_id, intent, decision)
+        path, refused = self._before_run(name, call_id, intent, decision)
+        if refused is not None:
+            return refused
         try:
             return handler(request)
         finally:
-            self._allowed(call_id, intent, decision)
+            mark_executed(path, "langchain", call_id, intent, decision)
 
     async def awrap_tool_call(self, request: Any, handler: Callable[[Any], Awaitable[Any]]) -> Any:
         name, call_id, intent = self._intent(request)
@@ -139,8 +156,10 @@ class GaitMiddleware(AgentMiddleware):  # type: ignore[misc,unused-ignore]
             return self._denied(name, call_id, intent, None, e)
         if decision.verdict != "allow":
             return self._denied(name, call_id, intent, decision)
+        path, refused = self._before_run(name, call_id, intent, decision)
+        if refused is not None:
+            return refused
         try:
             return await handler(request)
         finally:
-            self._allowed(call_id, intent, decision)
-
+            mark_executed(path, "langchain", call_id, intent, decision)

@@ -24,23 +24,46 @@ unless ``allow_unguarded=True`` is given (then they are returned unchanged).
 The context: the ``context`` given here, with ``identity``, ``workspace``,
 ``risk_class`` and ``session_id`` taken from the run context
 (``Runner.run(..., context=...)``, a dict or object) where present.
+
+Records (``trace_dir``), precisely: the guardrail writes each decision's
+record when it decides, with ``executed: false`` — for an allowed call too,
+before the tool runs; if that record cannot be written the call is rejected
+(the tool never runs unrecorded). A guardrail cannot see whether the tool
+then ran (a later guardrail may reject the call), so with
+:func:`gait_guardrail` attached by hand the records stay ``executed:
+false``. :func:`guard_tools` also wraps each tool's ``on_invoke_tool``:
+once the tool has run (returned or raised) the record of that call is
+rewritten with ``executed: true``; a failure of that rewrite is logged
+(logger ``gait``) and never replaces the tool's output. ``guard_tools``
+returns copies: the tool objects given to it are not changed.
 """
 
 from __future__ import annotations
 
+import copy
 import json
-from typing import Any, Dict, List, Optional, Sequence
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence
 
+import agents.tool as _agents_tool
 from agents import FunctionTool, ToolGuardrailFunctionOutput, ToolInputGuardrail, tool_input_guardrail
+from agents.tool_context import ToolContext
 
 from ._context import Context, intent_for
 from ._errors import GateUnavailable
 from ._gate import Gate, PathLike
-from ._trace import write_record
+from ._decision import Decision
+from ._trace import RECORD_FAILED, mark_executed, record_before_run, record_refused
 
 __all__ = ["gait_guardrail", "guard_tools", "GUARDRAIL_NAME"]
 
 GUARDRAIL_NAME = "gait_gate"
+# The SDK's mark of a sync function tool (checked against timeout_seconds).
+_SYNC_MARKER = getattr(_agents_tool, "_SYNC_FUNCTION_TOOL_MARKER", "__agents_sync_function_tool__")
+_MAX_PENDING = 4096
 _CONTEXT_FIELDS = ("identity", "workspace", "risk_class", "session_id")
 
 
@@ -64,12 +87,31 @@ def _arguments(raw: Any) -> Any:
         return raw
 
 
-def gait_guardrail(
-    gate: Gate,
-    context: Optional[Context] = None,
-    trace_dir: Optional[PathLike] = None,
-) -> ToolInputGuardrail[Any]:
-    """A tool input guardrail deciding each call with ``gate``."""
+class _Pending:
+    """Records of allowed calls, by tool call id, from the guardrail's
+    decision until the tool has run (at most ``_MAX_PENDING``: a call that
+    never runs — rejected by a later guardrail, a run cancelled — is
+    forgotten eventually)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._records: "OrderedDict[str, tuple[Path, Dict[str, Any], Decision]]" = OrderedDict()
+
+    def put(self, call_id: str, path: Path, intent: Dict[str, Any], decision: Decision) -> None:
+        with self._lock:
+            self._records.pop(call_id, None)
+            self._records[call_id] = (path, intent, decision)
+            while len(self._records) > _MAX_PENDING:
+                self._records.popitem(last=False)
+
+    def pop(self, call_id: Any) -> "Optional[tuple[Path, Dict[str, Any], Decision]]":
+        if not isinstance(call_id, str):
+            return None
+        with self._lock:
+            return self._records.pop(call_id, None)
+
+
+def _make_guardrail(gate: Gate, context: Optional[Context], trace_dir: Optional[PathLike], pending: Optional[_Pending]) -> ToolInputGuardrail[Any]:
     base = context if context is not None else Context()
 
     async def gait_gate(data: Any) -> ToolGuardrailFunctionOutput:
@@ -82,30 +124,88 @@ def gait_guardrail(
         try:
             decision = await gate.aevaluate(intent)
         except GateUnavailable as e:
-            if trace_dir is not None:
-                write_record(trace_dir, "openai_agents", call_id, intent, None, False, str(e))
+            record_refused(trace_dir, "openai_agents", call_id, intent, None, str(e))
             return ToolGuardrailFunctionOutput.reject_content(
                 f"gait: the tool call was not run: gate unavailable ({e.code})",
                 output_info={"verdict": None, "error": str(e)},
             )
-        allowed = decision.verdict == "allow"
-        if trace_dir is not None:
-            # The guardrail lets the tool run on allow: that is "executed".
-            write_record(trace_dir, "openai_agents", call_id, intent, decision, allowed)
         info = {
             "verdict": decision.verdict,
             "reason_codes": decision.reason_codes,
             "intent_digest": decision.intent_digest,
         }
-        if allowed:
-            return ToolGuardrailFunctionOutput.allow(output_info=info)
-        reasons = ", ".join(decision.reason_codes) or "none"
-        return ToolGuardrailFunctionOutput.reject_content(
-            f"gait: the tool call was not run: verdict={decision.verdict} reasons={reasons}",
-            output_info=info,
-        )
+        if decision.verdict != "allow":
+            record_refused(trace_dir, "openai_agents", call_id, intent, decision)
+            reasons = ", ".join(decision.reason_codes) or "none"
+            return ToolGuardrailFunctionOutput.reject_content(
+                f"gait: the tool call was not run: verdict={decision.verdict} reasons={reasons}",
+                output_info=info,
+            )
+        # Allowed: the record (executed: false) before the tool may run.
+        try:
+            path = record_before_run(trace_dir, "openai_agents", call_id, intent, decision)
+        except Exception as e:  # noqa: BLE001 - refuse: never run unrecorded
+            return ToolGuardrailFunctionOutput.reject_content(RECORD_FAILED, output_info={**info, "error": str(e)})
+        if path is not None and pending is not None:
+            pending.put(call_id, path, intent, decision)
+        return ToolGuardrailFunctionOutput.allow(output_info=info)
 
     return tool_input_guardrail(name=GUARDRAIL_NAME)(gait_gate)
+
+
+def gait_guardrail(
+    gate: Gate,
+    context: Optional[Context] = None,
+    trace_dir: Optional[PathLike] = None,
+) -> ToolInputGuardrail[Any]:
+    """A tool input guardrail deciding each call with ``gate``.
+
+    Its records say ``executed: false`` for every call, allowed ones too: a
+    guardrail answers before the tool runs and never learns whether it did
+    (a later guardrail may still reject the call). :func:`guard_tools`
+    attaches it *and* wraps each tool so that the record of an allowed call
+    is turned to ``executed: true`` once the tool has run."""
+    return _make_guardrail(gate, context, trace_dir, None)
+
+
+class _RecordingInvoker:
+    """The ``on_invoke_tool`` of a tool :func:`guard_tools` returns: the
+    tool's own invoker, then — once it has run (returned or raised) — the
+    record of the call (written by the guardrail) marked executed. Never
+    raises for the record: a failure is logged."""
+
+    def __init__(self, inner: Callable[..., Awaitable[Any]], pending: _Pending) -> None:
+        self.inner = inner
+        self.pending = pending
+        if getattr(inner, _SYNC_MARKER, False):
+            setattr(self, _SYNC_MARKER, True)
+
+    async def __call__(self, ctx: ToolContext[Any], input: str) -> Any:
+        call_id = getattr(ctx, "tool_call_id", None)
+        try:
+            return await self.inner(_inner_context(self.inner, ctx), input)
+        finally:
+            entry = self.pending.pop(call_id)
+            if entry is not None:
+                mark_executed(entry[0], "openai_agents", str(call_id), entry[1], entry[2])
+
+    def __agents_bind_function_tool__(self, function_tool: FunctionTool) -> "_RecordingInvoker":
+        # FunctionTool copies bind their invoker to themselves: pass it on.
+        bind = getattr(self.inner, "__agents_bind_function_tool__", None)
+        inner = bind(function_tool) if callable(bind) else self.inner
+        return self if inner is self.inner else _RecordingInvoker(inner, self.pending)
+
+
+def _inner_context(inner: Any, ctx: Any) -> Any:
+    """The context the SDK itself would pass to ``inner`` (it narrows a
+    ``ToolContext`` for an invoker declared to take a ``RunContextWrapper``)."""
+    choose = getattr(_agents_tool, "_get_function_tool_invoke_context", None)
+    if choose is None:
+        return ctx
+    try:
+        return choose(SimpleNamespace(on_invoke_tool=inner), ctx)
+    except Exception:  # noqa: BLE001 - the SDK's private helper changed: the full context
+        return ctx
 
 
 def guard_tools(
@@ -115,19 +215,32 @@ def guard_tools(
     trace_dir: Optional[PathLike] = None,
     allow_unguarded: bool = False,
 ) -> List[Any]:
-    """Attaches :func:`gait_guardrail` (first) to every ``FunctionTool`` and
-    returns the tools. A tool that is not a ``FunctionTool`` cannot be gated
-    and raises ``TypeError`` unless ``allow_unguarded``."""
-    guardrail = gait_guardrail(gate, context, trace_dir)
+    """Returns guarded **copies** of the tools (the given tool objects are
+    not changed): each ``FunctionTool`` copy has the gait guardrail first in
+    its ``tool_input_guardrails`` (once, even when guarded again) and its
+    ``on_invoke_tool`` wrapped so that the decision record says
+    ``executed: true`` only once the tool has actually run. A tool that is
+    not a ``FunctionTool`` cannot be gated and raises ``TypeError`` unless
+    ``allow_unguarded`` (then it is returned as it is). The copies have no
+    ``__wrapped__`` (the SDK gives it only to its own invokers)."""
+    pending = _Pending()
+    guardrail = _make_guardrail(gate, context, trace_dir, pending)
     out: List[Any] = []
     for tool in tools:
         if isinstance(tool, FunctionTool):
-            existing = [g for g in (tool.tool_input_guardrails or []) if getattr(g, "name", None) != GUARDRAIL_NAME]
-            tool.tool_input_guardrails = [guardrail, *existing]
+            guarded = copy.copy(tool)  # FunctionTool.__copy__ rebinds its invoker to the copy
+            existing = [g for g in (guarded.tool_input_guardrails or []) if getattr(g, "name", None) != GUARDRAIL_NAME]
+            guarded.tool_input_guardrails = [guardrail, *existing]
+            inner = guarded.on_invoke_tool
+            while isinstance(inner, _RecordingInvoker):  # guarded before: one wrapper
+                inner = inner.inner
+            guarded.on_invoke_tool = _RecordingInvoker(inner, pending)
+            out.append(guarded)
         elif not allow_unguarded:
             raise TypeError(
                 f"gait cannot gate {type(tool).__name__} {getattr(tool, 'name', '')!r}: only function tools "
                 "run input guardrails (pass allow_unguarded=True to use it ungated)"
             )
-        out.append(tool)
+        else:
+            out.append(tool)
     return out
