@@ -32,6 +32,7 @@ forge pins ``openai<2``).
 
 from __future__ import annotations
 
+import importlib
 import inspect
 from pathlib import PurePosixPath
 from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
@@ -43,12 +44,14 @@ from ._errors import GateUnavailable
 from ._gate import Gate, PathLike, refusal
 from ._trace import write_record
 
+# forge is imported by name at run time (it is not installed where mypy and
+# the other adapters run); without it only intent_from_command works.
 _ActionRegister: Any
+_FORGE_IMPORT_ERROR: Optional[ImportError]
 try:
-    from forge.actions.registry import ActionRegister as _ActionRegister
-except ImportError as _e:  # forge is not installed: only intent_from_command works
-    _ActionRegister = object
-    _FORGE_IMPORT_ERROR: Optional[ImportError] = _e
+    _ActionRegister = importlib.import_module("forge.actions.registry").ActionRegister
+except ImportError as _e:
+    _ActionRegister, _FORGE_IMPORT_ERROR = object, _e
 else:
     _FORGE_IMPORT_ERROR = None
 
