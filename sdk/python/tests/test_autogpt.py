@@ -350,3 +350,31 @@ def test_abilities_of_the_replaced_register_are_kept_and_gated(forge_gate: gait.
     assert not (tmp_path / "outside.txt").exists()
     records = {r["tool_call_id"]: r for r in read_records(tmp_path / "trace", "autogpt")}
     assert records["task-c-2"]["intent"]["args"] == {"source": "notes.txt", "destination": "copy.txt"}
+
+
+@needs_forge
+def test_the_autogpt_example_runs(tmp_path: Path) -> None:
+    """examples/integrations/autogpt/example.py, as documented: a forge task's
+    scripted steps; only the allowed write and read run."""
+    from conftest import GAITC
+
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    p = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "integrations" / "autogpt" / "example.py")],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
+        env={"GAITC": GAITC, "PATH": "/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE": "1", "TMPDIR": str(tmp)},
+    )
+    assert p.returncode == 0, p.stderr
+    out = p.stdout.splitlines()
+    assert out[0].endswith("ran")
+    assert out[1].endswith("not run: verdict=block reasons=secret_path_access")
+    assert out[2].endswith("not run: verdict=require_approval reasons=deploy_needs_review")
+    assert out[3].endswith("not run: verdict=block reasons=skill_publisher_untrusted")
+    assert out[4].endswith("ran: b'weekly report'")
+    assert out[5] == "files written: ['report.md']"
+    records = read_records(tmp_path / "gait-out", "autogpt")
+    assert [(r["result"]["verdict"], r["executed"]) for r in sorted(records, key=lambda r: int(r["tool_call_id"].rsplit("-", 1)[1]))] == [
+        ("allow", True), ("block", False), ("require_approval", False), ("block", False), ("allow", True),
+    ]
+    assert list(tmp.iterdir()) == []
