@@ -44,16 +44,16 @@ steps_passed=0
 steps_failed=0
 failed_steps=()
 step() { # step NAME COMMAND...: runs it, logs to $out/NAME.log
-  local name=$1
+  local name=$1 started=$SECONDS
   shift
   echo "== $name"
   if "$@" >"$out/$name.log" 2>&1; then
     tail -n 3 "$out/$name.log" | sed 's/^/   /'
-    echo "PASS  $name"
+    echo "PASS  $name ($((SECONDS - started)) s)"
     steps_passed=$((steps_passed + 1))
   else
     tail -n 25 "$out/$name.log" | sed 's/^/   /'
-    echo "FAIL  $name (log: $out/$name.log)"
+    echo "FAIL  $name ($((SECONDS - started)) s; log: $out/$name.log)"
     steps_failed=$((steps_failed + 1))
     failed_steps+=("$name")
   fi
