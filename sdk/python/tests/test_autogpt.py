@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
 import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 from conftest import GAIT_RUN, ROOT, assert_same_as_cli, build_bundle, read_records, run
 
 import gait
@@ -378,3 +380,50 @@ def test_the_autogpt_example_runs(tmp_path: Path) -> None:
         ("allow", True), ("block", False), ("require_approval", False), ("block", False), ("allow", True),
     ]
     assert list(tmp.iterdir()) == []
+
+
+# A path as an AutoGPT model might send it: plain, nested, rooted, escaping,
+# secret, review-needing, odd characters.
+SEGMENT = st.one_of(
+    st.sampled_from(["report.txt", "notes", ".ssh", "deploy", "..", ".", "task-other", "gait-parity-ws", "a b", "ü.txt", ".env"]),
+    st.text(alphabet="abcxyz._-", min_size=1, max_size=6),
+)
+PATHS = st.builds(lambda lead, parts: lead + "/".join(parts), st.sampled_from(["", "/", "./", "../"]), st.lists(SEGMENT, min_size=1, max_size=4))
+
+
+@needs_forge
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(path=PATHS, data=st.text(max_size=20))
+def test_forge_writes_exactly_what_the_gate_allowed(forge_gate: gait.Gate, tmp_path: Path, path: str, data: str) -> None:
+    """Whatever path the model sends: the ability runs once iff the gate
+    allows the intent, and then forge writes exactly the path the gate
+    judged (the task's workspace joined with the path, one leading "/"
+    dropped, `..` resolved); a refused call writes nothing."""
+    import os
+    import uuid
+
+    root = tmp_path / uuid.uuid4().hex
+    root.mkdir()
+    f = Forge(root)
+    register = f.gated(forge_gate, root / "trace")
+    intent = register.intent("task-p", "write_file", file_path=path, data=data)
+    decision = forge_gate.evaluate(intent)
+    event(decision.verdict)
+    try:
+        asyncio.run(register.run_action("task-p", "write_file", file_path=path, data=data))
+        ran = True
+    except gait.NotAllowed as e:
+        assert e.decision == decision
+        ran = False
+    except (ValueError, OSError):
+        # forge's own refusal (its traversal check) or the file system's,
+        # after the gate allowed: the gate let it run.
+        ran = True
+    assert ran is decision.allowed
+    written = [p for p in f.base.parent.rglob("*") if p.is_file() and p.suffix != ".db" and "trace" not in p.parts]
+    if not decision.allowed:
+        assert written == [] and f.writes == []
+        return
+    judged = os.path.normpath(f.base / "task-p" / (path[1:] if path.startswith("/") else path))
+    assert [str(p) for p in written] in ([judged], [])
+    assert len(f.writes) == 1
