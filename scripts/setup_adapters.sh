@@ -1,18 +1,27 @@
 #!/usr/bin/env bash
 # Installs the `gait` Python package and the agent frameworks its adapters
-# are tested against into one project-local venv, pinned:
+# are tested against into project-local venvs, pinned:
 #
 #   target/adapters/venv     (under $CARGO_TARGET_DIR if set)
 #     maturin, pytest, hypothesis, mypy, jsonschema,
 #     langchain, openai-agents, autogen-*         sdk/python/requirements/adapters.txt
 #                                                 (every dependency pinned by adapters.lock)
-#     gait (sdk/python, built by maturin --release over the runtime crate)
+#     gait (sdk/python, built by maturin --release over the runtime crate
+#           into target/adapters/wheels)
+#   target/adapters/venv-forge  (AutoGPT Forge pins openai<2, which conflicts
+#                                with openai-agents: its own venv)
+#     autogpt-forge, pytest, hypothesis, jsonschema
+#                                                 sdk/python/requirements/forge.txt
+#                                                 (every dependency pinned by forge.lock)
+#     gait (the same wheel from target/adapters/wheels)
 #   target/adapters/node, target/adapters/openclaw, target/adapters/bin/{node,openclaw}
 #     Node 24 and OpenClaw for the gait-gate plugin      scripts/setup_openclaw.sh
 #
 # Idempotent: the requirements are installed again only when the pin files or
 # the Python change, the package is rebuilt only when its sources (sdk/python,
 # runtime/, Cargo.lock) change; a second run installs nothing new.
+# GAIT_SKIP_FORGE=1 leaves the forge venv out (the adapter parity harness and
+# the AutoGPT tests need it).
 # Needs Python >= 3.11 (langchain 1.x) with venv, and cargo. Set PYTHON to
 # choose the interpreter.
 set -euo pipefail
@@ -49,9 +58,10 @@ fi
 pkg_stamp="$( (find sdk/python/src sdk/python/python runtime/src -type f -print0 | sort -z | xargs -0 sha256sum;
                sha256sum sdk/python/Cargo.toml sdk/python/pyproject.toml runtime/Cargo.toml Cargo.toml Cargo.lock) \
              | sha256sum | cut -d' ' -f1)"
+WHEELS="$BASE/wheels"
 if [ "$(cat "$VENV/.gait-package" 2>/dev/null || true)" != "$pkg_stamp" ] \
-   || ! "$VENV/bin/python" -c 'import gait._native' 2>/dev/null; then
-  WHEELS="$BASE/wheels"
+   || ! "$VENV/bin/python" -c 'import gait._native' 2>/dev/null \
+   || ! ls "$WHEELS"/gait-*.whl >/dev/null 2>&1; then
   rm -rf "$WHEELS"
   "$VENV/bin/maturin" build --quiet --release --manifest-path sdk/python/Cargo.toml \
     --interpreter "$VENV/bin/python" --out "$WHEELS" >&2
@@ -60,7 +70,31 @@ if [ "$(cat "$VENV/.gait-package" 2>/dev/null || true)" != "$pkg_stamp" ] \
   installed+=("gait (built from sdk/python)")
 fi
 
-# 3. Node 24 and OpenClaw (target/adapters/node, target/adapters/openclaw,
+# 3. The forge venv: its pinned requirements, then the same wheel.
+FORGE_VENV="$BASE/venv-forge"
+FORGE_REQ="sdk/python/requirements/forge.txt"
+FORGE_LOCK="sdk/python/requirements/forge.lock"
+forge_installed=()
+if [ "${GAIT_SKIP_FORGE:-}" != "1" ]; then
+  if [ ! -x "$FORGE_VENV/bin/python" ]; then
+    "$PY" -m venv "$FORGE_VENV"
+    forge_installed+=("venv")
+  fi
+  forge_stamp="$( (cat "$FORGE_REQ" "$FORGE_LOCK"; "$FORGE_VENV/bin/python" --version) | sha256sum | cut -d' ' -f1)"
+  if [ "$(cat "$FORGE_VENV/.gait-requirements" 2>/dev/null || true)" != "$forge_stamp" ]; then
+    "$FORGE_VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$FORGE_REQ" -c "$FORGE_LOCK"
+    echo "$forge_stamp" > "$FORGE_VENV/.gait-requirements"
+    forge_installed+=("requirements ($(grep -cvE '^(#|$)' "$FORGE_REQ") pinned, $(grep -cvE '^(#|$)' "$FORGE_LOCK") in the lock)")
+  fi
+  if [ "$(cat "$FORGE_VENV/.gait-package" 2>/dev/null || true)" != "$pkg_stamp" ] \
+     || ! "$FORGE_VENV/bin/python" -c 'import gait._native' 2>/dev/null; then
+    "$FORGE_VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps --force-reinstall "$WHEELS"/gait-*.whl
+    echo "$pkg_stamp" > "$FORGE_VENV/.gait-package"
+    forge_installed+=("gait (from $WHEELS)")
+  fi
+fi
+
+# 4. Node 24 and OpenClaw (target/adapters/node, target/adapters/openclaw,
 #    entry points target/adapters/bin/{node,openclaw}), for sdk/openclaw.
 bash scripts/setup_openclaw.sh >&2
 
@@ -68,4 +102,11 @@ if [ "${#installed[@]}" -eq 0 ]; then
   echo "setup_adapters: $VENV is up to date (nothing installed)"
 else
   echo "setup_adapters: installed into $VENV: ${installed[*]}"
+fi
+if [ "${GAIT_SKIP_FORGE:-}" = "1" ]; then
+  echo "setup_adapters: $FORGE_VENV left out (GAIT_SKIP_FORGE=1)"
+elif [ "${#forge_installed[@]}" -eq 0 ]; then
+  echo "setup_adapters: $FORGE_VENV is up to date (nothing installed)"
+else
+  echo "setup_adapters: installed into $FORGE_VENV: ${forge_installed[*]}"
 fi

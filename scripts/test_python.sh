@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# The `gait` Python package and its LangChain, OpenAI Agents and AutoGen
-# adapters: installs them (scripts/setup_adapters.sh, idempotent: a venv in
-# target/adapters/venv), builds gaitc and gait-run (the tests build and sign
-# their bundles with gaitc and compare every decision with `gait-run eval`),
-# type-checks the package (mypy --strict), then runs pytest over
-# sdk/python/tests. Exits non-zero on any failure;
-# pytest's summary line is the last line of its output.
+# The `gait` Python package and its LangChain, OpenAI Agents, AutoGen and
+# AutoGPT Forge adapters: installs them (scripts/setup_adapters.sh,
+# idempotent: venvs in target/adapters/venv and target/adapters/venv-forge),
+# builds gaitc and gait-run (the tests build and sign their bundles with gaitc
+# and compare every decision with `gait-run eval`), type-checks the package
+# (mypy --strict), then runs pytest over sdk/python/tests in the main venv
+# (where the forge tests skip) and sdk/python/tests/test_autogpt.py in the
+# forge venv. Exits non-zero on any failure; pytest's summary line is the
+# last line of its output.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -25,3 +27,6 @@ cd sdk/python
 echo "mypy --strict: the gait package type-checks"
 # -p no:cacheprovider: nothing written into the source tree.
 timeout 600 "$TARGET/adapters/venv/bin/python" -m pytest -q -p no:cacheprovider tests/ "$@"
+# AutoGPT Forge 0.1.4 (gait.autogpt) in its own venv: forge pins openai<2.
+echo "AutoGPT Forge (target/adapters/venv-forge):"
+timeout 300 "$TARGET/adapters/venv-forge/bin/python" -m pytest -q -p no:cacheprovider tests/test_autogpt.py

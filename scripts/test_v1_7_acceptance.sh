@@ -12,7 +12,13 @@
 #      verification failures, every bundle rejection);
 #   4. policy tests with coverage (gaitc test examples/ --min-coverage 100);
 #   5. the runtime SLO check (scripts/check_runtime_slo.sh), whose fail-closed
-#      probes are the error budget.
+#      probes are the error budget;
+#   6. the adoption smoke: every integration example under examples/integrations/
+#      runs offline with its one documented command against these release
+#      binaries (the sidecar one with the system python3 and nothing else; the
+#      framework ones in the venvs of scripts/setup_adapters.sh, which it runs:
+#      idempotent), exits 0, refuses something and leaves its decision evidence
+#      in ./gait-out/.
 #
 # Runs every step, prints PASS/FAIL per step and a summary; exits 1 if any
 # step failed. Reports land in target/acceptance/.
@@ -38,16 +44,16 @@ steps_passed=0
 steps_failed=0
 failed_steps=()
 step() { # step NAME COMMAND...: runs it, logs to $out/NAME.log
-  local name=$1
+  local name=$1 started=$SECONDS
   shift
   echo "== $name"
   if "$@" >"$out/$name.log" 2>&1; then
     tail -n 3 "$out/$name.log" | sed 's/^/   /'
-    echo "PASS  $name"
+    echo "PASS  $name ($((SECONDS - started)) s)"
     steps_passed=$((steps_passed + 1))
   else
     tail -n 25 "$out/$name.log" | sed 's/^/   /'
-    echo "FAIL  $name (log: $out/$name.log)"
+    echo "FAIL  $name ($((SECONDS - started)) s; log: $out/$name.log)"
     steps_failed=$((steps_failed + 1))
     failed_steps+=("$name")
   fi
@@ -118,6 +124,47 @@ PY
   python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["status"]=="fail" and r["in_process"]["fs.write"]["over"], r' "$work/tight_report.json"
 }
 step slo-checker-fails-on-breach slo_checker_fails_on_breach
+
+# ------------------------------------------------ 6. adoption smoke
+# One documented command per example: examples/integrations/NAME/example.py
+# with the interpreter below, or NAME/run.sh for an example that is not Python.
+adoption_smoke() {
+  local target="${CARGO_TARGET_DIR:-$root/target}"
+  bash scripts/setup_adapters.sh || return 1
+  local dir name cmd out bad=0 n=0
+  for dir in examples/integrations/*/; do
+    name=$(basename "$dir")
+    if [[ -f "$dir/example.py" ]]; then
+      case "$name" in
+        sidecar) cmd=(python3 "$root/$dir/example.py") ;;
+        autogpt) cmd=("$target/adapters/venv-forge/bin/python" "$root/$dir/example.py") ;;
+        *) cmd=("$target/adapters/venv/bin/python" "$root/$dir/example.py") ;;
+      esac
+    elif [[ -f "$dir/run.sh" ]]; then
+      cmd=(bash "$root/$dir/run.sh")
+    else
+      echo "FAIL  $name: no example.py or run.sh (the example's one command)"
+      bad=$((bad + 1))
+      continue
+    fi
+    n=$((n + 1))
+    rm -rf "$work/adopt-$name" && mkdir -p "$work/adopt-$name"
+    if ! out=$(cd "$work/adopt-$name" && GAITC="$gaitc" GAIT_RUN="$gaitrun" PYTHONDONTWRITEBYTECODE=1 timeout 180 "${cmd[@]}" 2>&1); then
+      echo "FAIL  $name: ${cmd[*]} failed:"
+      echo "$out" | tail -n 15
+      bad=$((bad + 1))
+    elif ! grep -qE 'block|not run|is_error=True' <<<"$out" || [[ -z "$(find "$work/adopt-$name/gait-out" -type f 2>/dev/null)" ]]; then
+      echo "FAIL  $name: no refusal in its output, or no evidence in gait-out/"
+      echo "$out" | tail -n 15
+      bad=$((bad + 1))
+    else
+      echo "ok    $name: $(grep -cE 'block|not run|is_error=True' <<<"$out") refusal line(s), $(find "$work/adopt-$name/gait-out" -type f | wc -l) evidence file(s)"
+    fi
+  done
+  echo "$n integration examples, $bad failure(s)"
+  [[ $bad -eq 0 && $n -gt 0 ]]
+}
+step adoption-smoke adoption_smoke
 
 echo
 echo "v1.7 acceptance: $steps_passed passed, $steps_failed failed"
