@@ -5,13 +5,13 @@
 )]
 //! Real outputs validate against the JSON Schemas in `schemas/v1/`.
 
+mod support;
+
 use std::path::Path;
-use std::process::Command;
+use support::{dir_with, gaitc, gaitc_ok, repo};
 
 fn schema(name: &str) -> jsonschema::Validator {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../schemas/v1")
-        .join(name);
+    let path = repo().join("schemas/v1").join(name);
     let v: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     jsonschema::validator_for(&v).unwrap()
@@ -28,17 +28,9 @@ fn assert_valid(validator: &jsonschema::Validator, instance: &serde_json::Value)
 #[test]
 fn check_json_output_matches_its_schema() {
     let v = schema("diagnostics.schema.json");
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("p.gaitpol"),
-        "policy \"p\" version \"1.0\"\ndefault block\nlet x: paths = [\"/a\", \"/a\"]\nrule r { when path in x then block }\nrule r { then nope }\n",
-    )
-    .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_gaitc"))
-        .args(["check", "--format", "json", "."])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
+    let policy = "policy \"p\" version \"1.0\"\ndefault block\nlet x: paths = [\"/a\", \"/a\"]\nrule r { when path in x then block }\nrule r { then nope }\n";
+    let dir = dir_with(&[("p.gaitpol", policy)]);
+    let out = gaitc(&["check", "--format", "json", "."], dir.path());
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(
         json["diagnostics"].as_array().unwrap().len() >= 4,
@@ -63,12 +55,11 @@ fn check_json_output_matches_its_schema() {
 
 #[test]
 fn bundle_manifest_and_verify_report_match_their_schemas() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("p.gaitpol"), "policy \"p\" version \"1.0.0\"\n\ndefault block\n\nimport std.secrets\n\nrule r {\n  when any path in secrets.ssh\n  then block\n}\n").unwrap();
+    let policy = "policy \"p\" version \"1.0.0\"\n\ndefault block\n\nimport std.secrets\n\nrule r {\n  when any path in secrets.ssh\n  then block\n}\n";
     let key = gait_run::keys::KeyPair::from_seed(&[2; 32]);
-    std::fs::write(dir.path().join("k.key"), key.to_file_text()).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_gaitc"))
-        .args([
+    let dir = dir_with(&[("p.gaitpol", policy), ("k.key", &key.to_file_text())]);
+    gaitc_ok(
+        &[
             "build",
             "p.gaitpol",
             "-o",
@@ -77,14 +68,8 @@ fn bundle_manifest_and_verify_report_match_their_schemas() {
             "k.key",
             "--not-after",
             "2099-01-01T00:00:00Z",
-        ])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        ],
+        dir.path(),
     );
     let bytes = std::fs::read(dir.path().join("p.gaitb")).unwrap();
     let parsed = gait_run::bundle::parse(&bytes).unwrap();
@@ -183,7 +168,7 @@ fn results_and_traces_match_their_schemas() {
 
 #[test]
 fn bench_report_matches_its_schema() {
-    let f = Path::new(env!("CARGO_MANIFEST_DIR")).join("../runtime/tests/fixtures");
+    let f = repo().join("runtime/tests/fixtures");
     let bytes = std::fs::read(f.join("matrix.gaitb")).unwrap();
     let opts = gait_run::bundle::VerifyOptions {
         insecure_skip_verify: true,
@@ -197,7 +182,7 @@ fn bench_report_matches_its_schema() {
 
 #[test]
 fn runtime_slo_budgets_match_their_schema_and_name_real_intents() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let root = repo();
     let budgets: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(root.join("perf/runtime_slo_budgets.json")).unwrap(),
     )

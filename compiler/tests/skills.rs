@@ -6,9 +6,12 @@
 //! The skill supply chain: signing is deterministic, a clean skill passes,
 //! and each tampering case fails with exactly its codes.
 
+mod support;
+
 use gait_run::keys::KeyPair;
 use gaitc::skill::{self, TrustStore};
 use std::path::Path;
+use support::{gaitc, gaitc_ok};
 
 fn publisher() -> KeyPair {
     KeyPair::from_seed(&[11; 32])
@@ -222,9 +225,8 @@ fn cli_verify_with_a_policy_and_with_a_bundle() {
     make_skill(&skill_dir);
     let k = publisher();
     std::fs::write(dir.path().join("acme.key"), k.to_file_text()).unwrap();
-    let gaitc = env!("CARGO_BIN_EXE_gaitc");
-    let out = std::process::Command::new(gaitc)
-        .args([
+    let out = gaitc_ok(
+        &[
             "skill",
             "sign",
             "web-search",
@@ -236,14 +238,8 @@ fn cli_verify_with_a_policy_and_with_a_bundle() {
             "registry",
             "--version",
             "1.2.0",
-        ])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        ],
+        dir.path(),
     );
     let digest = String::from_utf8(out.stdout)
         .unwrap()
@@ -257,12 +253,10 @@ fn cli_verify_with_a_policy_and_with_a_bundle() {
     );
     std::fs::write(dir.path().join("p.gaitpol"), policy).unwrap();
     let verify = |args: &[&str]| {
-        std::process::Command::new(gaitc)
-            .args(["skill", "verify", "web-search"])
-            .args(args)
-            .current_dir(dir.path())
-            .output()
-            .unwrap()
+        gaitc(
+            &[&["skill", "verify", "web-search"], args].concat(),
+            dir.path(),
+        )
     };
     let ok = verify(&["--policy", "p.gaitpol", "--json", "--report", "report.json"]);
     assert_eq!(
@@ -277,12 +271,10 @@ fn cli_verify_with_a_policy_and_with_a_bundle() {
     assert_eq!(report["digest"], digest);
     // The same check against the compiled bundle's trust and pin tables.
     std::fs::write(dir.path().join("acme.pub"), k.public().to_base64()).unwrap();
-    let build = std::process::Command::new(gaitc)
-        .args(["build", "p.gaitpol", "-o", "p.gaitb", "--key", "acme.key"])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    assert!(build.status.success());
+    gaitc_ok(
+        &["build", "p.gaitpol", "-o", "p.gaitb", "--key", "acme.key"],
+        dir.path(),
+    );
     assert_eq!(
         verify(&["--bundle", "p.gaitb", "--trust", "acme.pub"])
             .status
@@ -325,11 +317,7 @@ fn a_policy_that_does_not_check_is_invalid_input_whatever_its_name() {
     std::fs::create_dir(dir.path().join("skill")).unwrap();
     for name in ["policy.gaitpol", "bundle_x.gaitpol"] {
         std::fs::write(dir.path().join(name), "policy \"p\" version \"1\"\n").unwrap();
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_gaitc"))
-            .args(["skill", "verify", "skill", "--policy", name])
-            .current_dir(dir.path())
-            .output()
-            .unwrap();
+        let out = gaitc(&["skill", "verify", "skill", "--policy", name], dir.path());
         assert_eq!(
             out.status.code(),
             Some(6),
