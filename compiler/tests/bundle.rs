@@ -10,7 +10,7 @@ mod support;
 use gait_run::bundle::{self, RejectCode, VerifyOptions};
 use gait_run::keys::{KeyPair, PublicKey};
 use std::path::{Path, PathBuf};
-use support::{dir_with, gaitc, gaitc_ok};
+use support::{dir_with, gaitc, gaitc_ok, key};
 
 const POLICY: &str = r#"policy "bundle-test" version "1.2.3" revision 5
 
@@ -40,10 +40,6 @@ rule egress priority 20 {
 "#;
 
 const LIB: &str = "let api: domains = [\"api.github.com\", \"*.stripe.com\"]\n";
-
-fn key(seed: u8) -> KeyPair {
-    KeyPair::from_seed(&[seed; 32])
-}
 
 fn write_policy(dir: &Path) -> PathBuf {
     std::fs::create_dir_all(dir.join("lib")).unwrap();

@@ -21,7 +21,7 @@ fn conformance_corpus() {
     let mut dirs = support::conformance_dirs();
     // Gait's own published intent format evaluates unchanged.
     dirs.push(support::repo().join("examples/compat"));
-    let key = gait_run::keys::KeyPair::from_seed(&[7; 32]);
+    let key = support::key(7);
     let opts = VerifyOptions {
         trust: vec![key.public().clone()],
         ..Default::default()
@@ -109,10 +109,5 @@ fn conformance_corpus() {
         }
     }
     assert!(total >= 100, "the corpus has only {total} cases");
-    assert!(
-        failures.is_empty(),
-        "{} of {total} cases failed:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    support::assert_no_failures(&failures, total);
 }

@@ -50,10 +50,5 @@ fn example_inline_tests_pass() {
         }
     }
     assert!(total >= 50, "only {total} inline tests found");
-    assert!(
-        failures.is_empty(),
-        "{} of {total} failed:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    support::assert_no_failures(&failures, total);
 }

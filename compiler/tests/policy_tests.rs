@@ -136,7 +136,7 @@ fn coverage_below_the_minimum_fails() {
 fn an_incident_trace_becomes_a_regression_fixture() {
     let policy = "policy \"p\" version \"1.0.0\"\n\ndefault allow\n\nmap tool \"read_file\" { path args.path as fs.read }\n\nrule secrets {\n  when any path in [\"**/.ssh/**\"]\n  then block\n  reason \"secret\"\n}\n";
     let dir = dir_with(&[("p.gaitpol", policy)]);
-    let key = gait_run::keys::KeyPair::from_seed(&[4; 32]);
+    let key = support::key(4);
     std::fs::write(dir.path().join("ops.pub"), key.public().to_base64()).unwrap();
     // Record a decision with a signed trace.
     let mut s = gaitc::check::Session::new();
@@ -153,10 +153,7 @@ fn an_incident_trace_becomes_a_regression_fixture() {
     .unwrap();
     let intent = br#"{"tool_name": "read_file", "args": {"path": "/home/dev/.ssh/id_rsa"}, "context": {"risk_class": "low"}}"#;
     let opts = gait_run::gate::EvalOptions {
-        trace: Some((
-            dir.path().join("traces"),
-            gait_run::keys::KeyPair::from_seed(&[4; 32]),
-        )),
+        trace: Some((dir.path().join("traces"), support::key(4))),
         ..Default::default()
     };
     let mut out = Vec::new();

@@ -8,14 +8,7 @@
 mod support;
 
 use std::path::Path;
-use support::{dir_with, gaitc, gaitc_ok, repo};
-
-fn schema(name: &str) -> jsonschema::Validator {
-    let path = repo().join("schemas/v1").join(name);
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    jsonschema::validator_for(&v).unwrap()
-}
+use support::{dir_with, gaitc, gaitc_ok, repo, schema};
 
 fn assert_valid(validator: &jsonschema::Validator, instance: &serde_json::Value) {
     let errors: Vec<String> = validator
@@ -56,7 +49,7 @@ fn check_json_output_matches_its_schema() {
 #[test]
 fn bundle_manifest_and_verify_report_match_their_schemas() {
     let policy = "policy \"p\" version \"1.0.0\"\n\ndefault block\n\nimport std.secrets\n\nrule r {\n  when any path in secrets.ssh\n  then block\n}\n";
-    let key = gait_run::keys::KeyPair::from_seed(&[2; 32]);
+    let key = support::key(2);
     let dir = dir_with(&[("p.gaitpol", policy), ("k.key", &key.to_file_text())]);
     gaitc_ok(
         &[
@@ -95,7 +88,7 @@ fn results_and_traces_match_their_schemas() {
     let result_schema = schema("result.schema.json");
     let trace_schema = schema("trace.schema.json");
     let intent_schema = schema("intent.schema.json");
-    let key = gait_run::keys::KeyPair::from_seed(&[3; 32]);
+    let key = support::key(3);
     let src = "policy \"p\" version \"1.0.0\"\n\ndefault block\n\nmap tool \"read_file\" { path args.path as fs.read }\n\nrule ws {\n  when all path in [\"/workspace/**\"]\n  then allow\n}\n\nrule secrets priority 0 {\n  when any path in [\"**/.ssh/**\"]\n  then block\n  reason \"secret\"\n}\n";
     let mut s = gaitc::check::Session::new();
     let id = s.load_source("p.gaitpol", src, Path::new("."));
@@ -119,10 +112,7 @@ fn results_and_traces_match_their_schemas() {
     for (i, text) in intents.iter().enumerate() {
         assert_valid(&intent_schema, &serde_json::from_str(text).unwrap());
         for (simulate, explain) in [(false, false), (true, true)] {
-            let trace = Some((
-                dir.path().join(format!("t{i}")),
-                gait_run::keys::KeyPair::from_seed(&[3; 32]),
-            ));
+            let trace = Some((dir.path().join(format!("t{i}")), support::key(3)));
             let mut out = Vec::new();
             gate::evaluate(
                 &bundle,

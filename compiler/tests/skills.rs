@@ -11,10 +11,10 @@ mod support;
 use gait_run::keys::KeyPair;
 use gaitc::skill::{self, TrustStore};
 use std::path::Path;
-use support::{gaitc, gaitc_ok};
+use support::{gaitc, gaitc_ok, key, schema};
 
 fn publisher() -> KeyPair {
-    KeyPair::from_seed(&[11; 32])
+    key(11)
 }
 
 fn make_skill(dir: &Path) {
@@ -73,27 +73,10 @@ fn signing_is_deterministic_and_a_clean_skill_passes() {
     assert_eq!(report.key_id.as_deref(), Some(publisher().public().id()));
     let json = report.to_json();
     assert_eq!(json["status"], "pass");
-    let schema: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("../schemas/v1/skill_verification_report.schema.json"),
-        )
-        .unwrap(),
-    )
-    .unwrap();
-    let v = jsonschema::validator_for(&schema).unwrap();
+    let v = schema("skill_verification_report.schema.json");
     assert!(v.is_valid(&json));
-    let manifest_schema: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas/v1/skill_manifest.schema.json"),
-        )
-        .unwrap(),
-    )
-    .unwrap();
     let manifest: serde_json::Value = serde_json::from_slice(&m1).unwrap();
-    assert!(jsonschema::validator_for(&manifest_schema)
-        .unwrap()
-        .is_valid(&manifest));
+    assert!(schema("skill_manifest.schema.json").is_valid(&manifest));
     // The failing report validates too.
     std::fs::write(a.path().join("extra.txt"), "x").unwrap();
     assert!(v.is_valid(&skill::verify(a.path(), &store(&d1)).to_json()));
@@ -147,7 +130,7 @@ fn each_tampering_case_has_its_codes() {
         (
             "other key",
             Box::new(|d: &Path| {
-                let digest = signed(d, &KeyPair::from_seed(&[99; 32]), "acme");
+                let digest = signed(d, &key(99), "acme");
                 store(&digest)
             }),
             vec!["skill_key_untrusted"],

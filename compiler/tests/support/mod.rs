@@ -1,8 +1,9 @@
 //! What the integration tests share: where the repository and its corpora
-//! are, scratch directories with files in them, and running the `gaitc`
-//! binary.
+//! are, test keys, scratch directories with files in them, and running the
+//! `gaitc` binary.
 #![allow(dead_code, reason = "each test uses some of the helpers")]
 
+use gait_run::keys::KeyPair;
 use std::path::{Path, PathBuf};
 #[cfg(feature = "cli")]
 use std::process::{Command, Output};
@@ -10,6 +11,14 @@ use std::process::{Command, Output};
 /// The repository's root (the compiler's parent directory).
 pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The validator of a JSON Schema in `schemas/v1/`.
+pub fn schema(name: &str) -> jsonschema::Validator {
+    let path = repo().join("schemas/v1").join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let v: serde_json::Value = serde_json::from_str(&text).expect("a schema is JSON");
+    jsonschema::validator_for(&v).expect("a valid schema")
 }
 
 /// The conformance corpus: the directories `tests/conformance/*/`, sorted.
@@ -22,6 +31,21 @@ pub fn conformance_dirs() -> Vec<PathBuf> {
         .collect();
     dirs.sort();
     dirs
+}
+
+/// A signing key from a fixed seed: the same key on every run, never a real one.
+pub fn key(seed: u8) -> KeyPair {
+    KeyPair::from_seed(&[seed; 32])
+}
+
+/// Fails, listing them, when there are `failures` among `total` checks.
+pub fn assert_no_failures(failures: &[String], total: usize) {
+    assert!(
+        failures.is_empty(),
+        "{} of {total} failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 /// A scratch directory holding `files`: `(relative path, text)`.
