@@ -9,6 +9,7 @@
 use crate::syntax::ast::*;
 use crate::syntax::lexer::Comment;
 use crate::syntax::parser::parse;
+use std::borrow::Borrow;
 
 /// Widest single-line set literal before it is laid out one element per line.
 const MAX_WIDTH: usize = 100;
@@ -226,12 +227,7 @@ impl Printer<'_> {
             }
             Item::Let(l) => self.let_item(l),
             Item::Map(m) => {
-                let tools = m
-                    .tools
-                    .iter()
-                    .map(|t| quote(&t.node))
-                    .collect::<Vec<_>>()
-                    .join(", ");
+                let tools = join_strs(&m.tools);
                 if m.entries.len() == 1 {
                     self.line(
                         0,
@@ -247,12 +243,7 @@ impl Printer<'_> {
                 }
             }
             Item::Trust(t) => {
-                let keys = t
-                    .keys
-                    .iter()
-                    .map(|k| format!("key {}", quote(&k.node)))
-                    .collect::<Vec<_>>()
-                    .join(", ");
+                let keys = comma_list(&t.keys, |k| format!("key {}", quote(&k.node)));
                 self.line(
                     0,
                     t.span,
@@ -402,19 +393,17 @@ impl Printer<'_> {
     }
 }
 
+/// `items`, each written as `text` writes it, separated by `, `.
+fn comma_list<'a, T, S: Borrow<str>>(items: &'a [T], text: impl FnMut(&'a T) -> S) -> String {
+    items.iter().map(text).collect::<Vec<S>>().join(", ")
+}
+
 fn join_names(names: &[Name]) -> String {
-    names
-        .iter()
-        .map(|n| n.node.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
+    comma_list(names, |n| n.node.as_str())
 }
 
 fn join_strs(list: &[Str]) -> String {
-    list.iter()
-        .map(|s| quote(&s.node))
-        .collect::<Vec<_>>()
-        .join(", ")
+    comma_list(list, |s| quote(&s.node))
 }
 
 fn map_entry(e: &MapEntry) -> String {
@@ -495,14 +484,7 @@ pub fn set_expr_text(s: &SetExpr) -> String {
         .iter()
         .map(|t| match t {
             SetTerm::Ref(n) => n.node.clone(),
-            SetTerm::List(elems, _) => format!(
-                "[{}]",
-                elems
-                    .iter()
-                    .map(|e| elem_text(&e.node))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+            SetTerm::List(elems, _) => format!("[{}]", comma_list(elems, |e| elem_text(&e.node))),
         })
         .collect::<Vec<_>>()
         .join(" + ")
@@ -522,23 +504,14 @@ fn json_text(j: &Json) -> String {
         Json::Bool(b) => b.to_string(),
         Json::Number(n) | Json::Word(n) => n.clone(),
         Json::Str(s) => quote(s),
-        Json::Array(items) => format!(
-            "[{}]",
-            items
-                .iter()
-                .map(|i| json_text(&i.node))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+        Json::Array(items) => format!("[{}]", comma_list(items, |i| json_text(&i.node))),
         Json::Object(members) if members.is_empty() => "{}".to_owned(),
-        Json::Object(members) => format!(
-            "{{ {} }}",
-            members
-                .iter()
-                .map(|(k, v)| format!("{}: {}", quote(&k.node), json_text(&v.node)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+        Json::Object(members) => {
+            let member = |(k, v): &(Str, Spanned<Json>)| {
+                format!("{}: {}", quote(&k.node), json_text(&v.node))
+            };
+            format!("{{ {} }}", comma_list(members, member))
+        }
     }
 }
 
@@ -579,39 +552,36 @@ test "t" { intent { tool "x" args {"a": [1, true, null], "b": {}} risk high } ex
 # final comment
 "#;
 
+    /// `src` formatted, after checking that formatting kept its syntax tree.
+    fn formatted(src: &str) -> String {
+        let out = format_source(src).unwrap();
+        assert_eq!(parse(src).file, parse(&out).file);
+        out
+    }
+
     #[test]
     fn formats_canonically_and_idempotently() {
-        let once = format_source(MESSY).unwrap();
-        let twice = format_source(&once).unwrap();
-        assert_eq!(once, twice);
+        let once = formatted(MESSY);
+        assert_eq!(format_source(&once).unwrap(), once);
         for needle in [
             "# top comment",
             "# trailing",
             "# inside the list",
             "# final comment",
+            "  when all path in ws and (risk == high or risk == critical)\n",
+            "  when not (destructive or skill)\n",
         ] {
-            assert!(once.contains(needle), "lost {needle}:\n{once}");
+            assert!(once.contains(needle), "missing {needle:?}:\n{once}");
         }
-        assert!(
-            once.contains("  when all path in ws and (risk == high or risk == critical)\n"),
-            "{once}"
-        );
-        assert!(
-            once.contains("  when not (destructive or skill)\n"),
-            "{once}"
-        );
-        assert_eq!(parse(MESSY).file, parse(&once).file);
     }
 
     #[test]
     fn right_nested_operators_keep_their_grouping() {
-        let src = "policy \"p\" version \"1.0.0\"\ndefault block\nrule r { when destructive or (skill or skill.signed) then block }\n";
-        let out = format_source(src).unwrap();
+        let out = formatted("policy \"p\" version \"1.0.0\"\ndefault block\nrule r { when destructive or (skill or skill.signed) then block }\n");
         assert!(
             out.contains("destructive or (skill or skill.signed)"),
             "{out}"
         );
-        assert_eq!(parse(src).file, parse(&out).file);
     }
 
     #[test]

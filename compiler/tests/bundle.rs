@@ -5,10 +5,12 @@
 )]
 //! Bundles: deterministic bytes, and every rejection path of runtime.md §6.
 
+mod support;
+
 use gait_run::bundle::{self, RejectCode, VerifyOptions};
 use gait_run::keys::{KeyPair, PublicKey};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use support::{dir_with, gaitc, gaitc_ok, key};
 
 const POLICY: &str = r#"policy "bundle-test" version "1.2.3" revision 5
 
@@ -38,10 +40,6 @@ rule egress priority 20 {
 "#;
 
 const LIB: &str = "let api: domains = [\"api.github.com\", \"*.stripe.com\"]\n";
-
-fn key(seed: u8) -> KeyPair {
-    KeyPair::from_seed(&[seed; 32])
-}
 
 fn write_policy(dir: &Path) -> PathBuf {
     std::fs::create_dir_all(dir.join("lib")).unwrap();
@@ -90,38 +88,29 @@ fn same_sources_same_bytes_from_any_directory() {
         "the bundle must not depend on where the sources are"
     );
     // And through the CLI, from different working directories.
-    let gaitc = env!("CARGO_BIN_EXE_gaitc");
     std::fs::write(a.path().join("k.key"), k.to_file_text()).unwrap();
-    let out1 = Command::new(gaitc)
-        .args([
+    let out1 = gaitc_ok(
+        &[
             "build",
             "policy.gaitpol",
             "-o",
             "out.gaitb",
             "--key",
             "k.key",
-        ])
-        .current_dir(a.path())
-        .output()
-        .unwrap();
-    assert!(
-        out1.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out1.stderr)
+        ],
+        a.path(),
     );
-    let out2 = Command::new(gaitc)
-        .args([
+    gaitc_ok(
+        &[
             "build",
             a.path().join("policy.gaitpol").to_str().unwrap(),
             "-o",
             b.path().join("out.gaitb").to_str().unwrap(),
             "--key",
             a.path().join("k.key").to_str().unwrap(),
-        ])
-        .current_dir("/")
-        .output()
-        .unwrap();
-    assert!(out2.status.success());
+        ],
+        Path::new("/"),
+    );
     let cli_a = std::fs::read(a.path().join("out.gaitb")).unwrap();
     let cli_b = std::fs::read(b.path().join("out.gaitb")).unwrap();
     assert_eq!(cli_a, cli_b);
@@ -291,13 +280,7 @@ fn a_flipped_byte_anywhere_is_rejected() {
 fn keygen_writes_private_key_0600_and_refuses_to_overwrite() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
-    let gaitc = env!("CARGO_BIN_EXE_gaitc");
-    let out = Command::new(gaitc)
-        .args(["keygen", "--out", "k"])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+    let out = gaitc_ok(&["keygen", "--out", "k"], dir.path());
     let mode = std::fs::metadata(dir.path().join("k.key"))
         .unwrap()
         .permissions()
@@ -311,11 +294,7 @@ fn keygen_writes_private_key_0600_and_refuses_to_overwrite() {
         String::from_utf8(out.stdout).unwrap().trim(),
         format!("key_id={}", pk.id())
     );
-    let again = Command::new(gaitc)
-        .args(["keygen", "--out", "k"])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
+    let again = gaitc(&["keygen", "--out", "k"], dir.path());
     assert_eq!(again.status.code(), Some(6));
     assert_eq!(
         PublicKey::read(&dir.path().join("k.pub")).unwrap(),
@@ -326,27 +305,16 @@ fn keygen_writes_private_key_0600_and_refuses_to_overwrite() {
 
 #[test]
 fn build_refuses_policies_with_errors_and_unsigned_builds() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("bad.gaitpol"),
-        "policy \"p\" version \"1.0.0\"\nrule r { then allow }\n",
-    )
-    .unwrap();
-    std::fs::write(dir.path().join("k.key"), key(1).to_file_text()).unwrap();
-    let gaitc = env!("CARGO_BIN_EXE_gaitc");
-    let out = Command::new(gaitc)
-        .args(["build", "bad.gaitpol", "-o", "b.gaitb", "--key", "k.key"])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
+    let bad = "policy \"p\" version \"1.0.0\"\nrule r { then allow }\n";
+    let dir = dir_with(&[("bad.gaitpol", bad), ("k.key", &key(1).to_file_text())]);
+    let out = gaitc(
+        &["build", "bad.gaitpol", "-o", "b.gaitb", "--key", "k.key"],
+        dir.path(),
+    );
     assert_eq!(out.status.code(), Some(6));
     assert!(String::from_utf8_lossy(&out.stderr).contains("E0012"));
     assert!(!dir.path().join("b.gaitb").exists());
-    let out = Command::new(gaitc)
-        .args(["build", "bad.gaitpol", "-o", "b.gaitb"])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
+    let out = gaitc(&["build", "bad.gaitpol", "-o", "b.gaitb"], dir.path());
     assert_eq!(
         out.status.code(),
         Some(6),

@@ -5,17 +5,10 @@
 )]
 //! The `gaitc` binary: exit codes, output formats, determinism.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod support;
 
-fn gaitc(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gaitc"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("gaitc runs")
-}
+use std::path::Path;
+use support::{dir_with, exit_code, gaitc};
 
 fn write(dir: &Path, name: &str, text: &str) {
     std::fs::write(dir.join(name), text).unwrap();
@@ -28,22 +21,15 @@ const BROKEN: &str = "policy \"p\" version \"1.0.0\"\ndefault block\nrule a { th
 
 #[test]
 fn check_exit_codes() {
-    let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "clean.gaitpol", CLEAN);
-    write(dir.path(), "warns.gaitpol", WARNS);
+    let dir = dir_with(&[("clean.gaitpol", CLEAN), ("warns.gaitpol", WARNS)]);
+    assert_eq!(exit_code(&["check", "clean.gaitpol"], dir.path()), Some(0));
     assert_eq!(
-        gaitc(&["check", "clean.gaitpol"], dir.path()).status.code(),
-        Some(0)
-    );
-    assert_eq!(
-        gaitc(&["check", "warns.gaitpol"], dir.path()).status.code(),
+        exit_code(&["check", "warns.gaitpol"], dir.path()),
         Some(0),
         "warnings alone pass"
     );
     assert_eq!(
-        gaitc(&["check", "--deny-warnings", "warns.gaitpol"], dir.path())
-            .status
-            .code(),
+        exit_code(&["check", "--deny-warnings", "warns.gaitpol"], dir.path()),
         Some(6)
     );
     write(dir.path(), "broken.gaitpol", BROKEN);
@@ -58,20 +44,16 @@ fn check_exit_codes() {
     assert!(text.contains("E0031"), "{text}");
     assert!(text.contains("2 errors"), "{text}");
     assert_eq!(
-        gaitc(&["check", "no/such/file.gaitpol"], dir.path())
-            .status
-            .code(),
+        exit_code(&["check", "no/such/file.gaitpol"], dir.path()),
         Some(6)
     );
     assert_eq!(
-        gaitc(&["check", "--format", "yaml"], dir.path())
-            .status
-            .code(),
+        exit_code(&["check", "--format", "yaml"], dir.path()),
         Some(6),
         "usage errors exit 6"
     );
-    assert_eq!(gaitc(&["frobnicate"], dir.path()).status.code(), Some(6));
-    assert_eq!(gaitc(&["--help"], dir.path()).status.code(), Some(0));
+    assert_eq!(exit_code(&["frobnicate"], dir.path()), Some(6));
+    assert_eq!(exit_code(&["--help"], dir.path()), Some(0));
 }
 
 #[test]
@@ -94,8 +76,7 @@ fn check_walks_directories_recursively() {
 
 #[test]
 fn json_has_the_documented_shape() {
-    let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "broken.gaitpol", BROKEN);
+    let dir = dir_with(&[("broken.gaitpol", BROKEN)]);
     let out = gaitc(&["check", "--format", "json", "broken.gaitpol"], dir.path());
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["errors"], 2);
@@ -127,8 +108,7 @@ fn json_has_the_documented_shape() {
 
 #[test]
 fn sarif_is_2_1_0_with_rules_and_results() {
-    let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "broken.gaitpol", BROKEN);
+    let dir = dir_with(&[("broken.gaitpol", BROKEN)]);
     let out = gaitc(
         &["check", "--format", "sarif", "broken.gaitpol"],
         dir.path(),
@@ -165,8 +145,7 @@ fn sarif_is_2_1_0_with_rules_and_results() {
 
 #[test]
 fn plain_and_no_color_output_have_no_escapes_or_box_drawing() {
-    let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "broken.gaitpol", BROKEN);
+    let dir = dir_with(&[("broken.gaitpol", BROKEN)]);
     let human = String::from_utf8(gaitc(&["check", "broken.gaitpol"], dir.path()).stdout).unwrap();
     assert!(
         !human.contains('\u{1b}'),
@@ -187,9 +166,7 @@ fn plain_and_no_color_output_have_no_escapes_or_box_drawing() {
 
 #[test]
 fn output_is_deterministic() {
-    let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "broken.gaitpol", BROKEN);
-    write(dir.path(), "warns.gaitpol", WARNS);
+    let dir = dir_with(&[("broken.gaitpol", BROKEN), ("warns.gaitpol", WARNS)]);
     let runs: Vec<Vec<u8>> = (0..3)
         .map(|_| gaitc(&["check", "--format", "json", "."], dir.path()).stdout)
         .collect();
@@ -209,31 +186,21 @@ fn fmt_check_and_rewrite() {
         "policy \"p\"   version \"1.0.0\" # keep me\ndefault   block\n",
     );
     assert_eq!(
-        gaitc(&["fmt", "--check", "p.gaitpol"], dir.path())
-            .status
-            .code(),
+        exit_code(&["fmt", "--check", "p.gaitpol"], dir.path()),
         Some(1)
     );
-    assert_eq!(
-        gaitc(&["fmt", "p.gaitpol"], dir.path()).status.code(),
-        Some(0)
-    );
+    assert_eq!(exit_code(&["fmt", "p.gaitpol"], dir.path()), Some(0));
     let text = std::fs::read_to_string(dir.path().join("p.gaitpol")).unwrap();
     assert_eq!(
         text,
         "policy \"p\" version \"1.0.0\" # keep me\n\ndefault block\n"
     );
     assert_eq!(
-        gaitc(&["fmt", "--check", "p.gaitpol"], dir.path())
-            .status
-            .code(),
+        exit_code(&["fmt", "--check", "p.gaitpol"], dir.path()),
         Some(0)
     );
     write(dir.path(), "bad.gaitpol", "rule { then");
-    assert_eq!(
-        gaitc(&["fmt", "bad.gaitpol"], dir.path()).status.code(),
-        Some(6)
-    );
+    assert_eq!(exit_code(&["fmt", "bad.gaitpol"], dir.path()), Some(6));
     assert_eq!(
         std::fs::read_to_string(dir.path().join("bad.gaitpol")).unwrap(),
         "rule { then",

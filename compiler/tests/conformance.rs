@@ -9,24 +9,19 @@
 //! decided through a real signed bundle by the same code `gait-run eval` runs,
 //! and the tables are cross-checked against the reference evaluator.
 
+mod support;
+
 use gait_run::bundle::{verify, VerifyOptions};
 use gait_run::gate::{evaluate, EvalOptions};
 use gait_run::tables::Scratch;
 use serde_json::{json, Value};
-use std::path::Path;
 
 #[test]
 fn conformance_corpus() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/conformance");
-    let mut dirs: Vec<_> = std::fs::read_dir(&root)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir())
-        .collect();
-    dirs.sort();
+    let mut dirs = support::conformance_dirs();
     // Gait's own published intent format evaluates unchanged.
-    dirs.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/compat"));
-    let key = gait_run::keys::KeyPair::from_seed(&[7; 32]);
+    dirs.push(support::repo().join("examples/compat"));
+    let key = support::key(7);
     let opts = VerifyOptions {
         trust: vec![key.public().clone()],
         ..Default::default()
@@ -114,10 +109,5 @@ fn conformance_corpus() {
         }
     }
     assert!(total >= 100, "the corpus has only {total} cases");
-    assert!(
-        failures.is_empty(),
-        "{} of {total} cases failed:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    support::assert_no_failures(&failures, total);
 }

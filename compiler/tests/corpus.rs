@@ -10,13 +10,12 @@
 //!   version is clean;
 //! - every code has insta snapshots (human and JSON) of its example.
 
+mod support;
+
 use gaitc::check::Session;
 use gaitc::diag::{codes, render, Diagnostic};
 use std::path::{Path, PathBuf};
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+use support::repo;
 
 fn check_file(path: &Path) -> (Session, Vec<Diagnostic>) {
     let mut s = Session::new();

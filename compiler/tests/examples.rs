@@ -6,11 +6,11 @@
 //! Every example policy's inline tests pass, through the compiled tables, and
 //! the tables agree with the reference evaluator on each of them.
 
-use std::path::Path;
+mod support;
 
 #[test]
 fn example_inline_tests_pass() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    let root = support::repo().join("examples");
     let files = gaitc::cli::collect_files(&[root]).unwrap();
     let mut total = 0;
     let mut failures = Vec::new();
@@ -50,10 +50,5 @@ fn example_inline_tests_pass() {
         }
     }
     assert!(total >= 50, "only {total} inline tests found");
-    assert!(
-        failures.is_empty(),
-        "{} of {total} failed:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    support::assert_no_failures(&failures, total);
 }

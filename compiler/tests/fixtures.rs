@@ -8,18 +8,15 @@
 //! deterministic, so "stale" means "the format or compiler changed").
 //! Regenerate with `GAIT_UPDATE_FIXTURES=1 cargo test -p gaitc --test fixtures`.
 
-use gait_run::keys::KeyPair;
-use std::path::Path;
+mod support;
 
-/// The fixtures' signing key: a fixed test seed, never a real key.
-fn test_key() -> KeyPair {
-    KeyPair::from_seed(&[0x5e; 32])
-}
+/// The seed of the fixtures' signing key.
+const KEY_SEED: u8 = 0x5e;
 
 #[test]
 fn runtime_fixture_bundles_are_current() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../runtime/tests/fixtures");
-    let key = test_key();
+    let dir = support::repo().join("runtime/tests/fixtures");
+    let key = support::key(KEY_SEED);
     let update = std::env::var_os("GAIT_UPDATE_FIXTURES").is_some();
     let expected_key = format!("{}\n", key.public().to_base64());
     let mut stale = Vec::new();

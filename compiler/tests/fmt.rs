@@ -5,14 +5,15 @@
 )]
 //! `gaitc fmt`: idempotent, comment-preserving, AST-preserving.
 
+mod support;
+
 use gaitc::fmt::format_source;
 use gaitc::syntax::lexer::lex;
 use gaitc::syntax::parser::parse;
 use proptest::prelude::*;
-use std::path::Path;
 
 fn all_policy_files() -> Vec<std::path::PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let root = support::repo();
     let mut files =
         gaitc::cli::collect_files(&[root.join("examples"), root.join("stdlib")]).unwrap();
     files.retain(|f| !f.to_string_lossy().contains("/invalid/"));

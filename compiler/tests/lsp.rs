@@ -50,6 +50,17 @@ const SHARED: &str = r#"let hosts: domains = ["api.github.com", "*.stripe.com"]
 let scratch: paths = ["/tmp/**"]
 "#;
 
+/// `POLICY` with its errors corrected: it checks clean.
+fn fixed_policy() -> String {
+    POLICY
+        .replace(
+            "when path in [\"/etc//shadow\"]",
+            "when any path in [\"/etc/shadow\"]",
+        )
+        .replace("workspce", "workspace")
+        .replace("fs.raed", "fs.read")
+}
+
 struct Fixture {
     dir: tempfile::TempDir,
     cache: tempfile::TempDir,
@@ -227,13 +238,7 @@ fn change_republishes_and_close_clears() {
     let mut c = f.start();
     let uri = f.uri("policy.gaitpol");
     assert_eq!(c.open(&uri, POLICY).len(), 5);
-    let fixed = POLICY
-        .replace(
-            "when path in [\"/etc//shadow\"]",
-            "when any path in [\"/etc/shadow\"]",
-        )
-        .replace("workspce", "workspace")
-        .replace("fs.raed", "fs.read");
+    let fixed = fixed_policy();
     assert_eq!(codes(&c.change(&uri, 2, &fixed)), Vec::<String>::new());
     // Several quick changes: the last one is what gets published.
     c.notify(
@@ -243,10 +248,7 @@ fn change_republishes_and_close_clears() {
     let again = fixed.replace("then allow", "then allw");
     let diags = c.change(&uri, 4, &again);
     assert_eq!(codes(&diags), ["E0001"]);
-    c.notify(
-        "textDocument/didClose",
-        json!({"textDocument": {"uri": uri}}),
-    );
+    c.close(&uri);
     assert_eq!(c.diagnostics(&uri, None), Vec::<Value>::new());
     assert_eq!(c.shutdown(), 0);
 }
@@ -399,13 +401,7 @@ fn an_open_module_replaces_its_file_and_changes_recheck_importers() {
     let mut c = f.start();
     let policy = f.uri("policy.gaitpol");
     let shared = f.uri("shared.gaitpol");
-    let fixed = POLICY
-        .replace(
-            "when path in [\"/etc//shadow\"]",
-            "when any path in [\"/etc/shadow\"]",
-        )
-        .replace("workspce", "workspace")
-        .replace("fs.raed", "fs.read");
+    let fixed = fixed_policy();
     assert_eq!(c.open(&policy, &fixed), Vec::<Value>::new());
     // The module is opened and `hosts` renamed without saving: the importer
     // is re-checked against the editor's text.
@@ -419,10 +415,7 @@ fn an_open_module_replaces_its_file_and_changes_recheck_importers() {
         "module `shared` has no set `hosts` (unknown set)\nhelp: did you mean `shared.hostz`?"
     );
     // Closed unsaved: the file on disk counts again.
-    c.notify(
-        "textDocument/didClose",
-        json!({"textDocument": {"uri": shared}}),
-    );
+    c.close(&shared);
     assert_eq!(c.diagnostics(&shared, None), Vec::<Value>::new());
     assert_eq!(c.diagnostics(&policy, Some(1)), Vec::<Value>::new());
 }
@@ -588,25 +581,22 @@ fn formatting_equals_gaitc_fmt() {
     let uri = f.uri("messy.gaitpol");
     let messy = "policy \"t\"   version \"1.0.0\"\ndefault    block\nrule r priority 1 { when any path in [\"/a/**\",\"/b/**\"]   then block reason \"x\" }\n";
     c.open(&uri, messy);
-    let edits = c.request(
-        "textDocument/formatting",
-        json!({"textDocument": {"uri": uri}, "options": {"tabSize": 2, "insertSpaces": true}}),
-    );
+    let format = |c: &mut Client| {
+        c.request(
+            "textDocument/formatting",
+            json!({"textDocument": {"uri": uri}, "options": {"tabSize": 2, "insertSpaces": true}}),
+        )
+    };
+    let edits = format(&mut c);
     let formatted = apply_edits(messy, edits.as_array().unwrap());
     assert_eq!(formatted, gaitc(&["fmt", "-"], f.dir.path(), Some(messy)));
     assert_ne!(formatted, messy);
     // Formatted text: no edits. Syntax errors: null (never rewritten).
     c.change(&uri, 2, &formatted);
-    let none = c.request(
-        "textDocument/formatting",
-        json!({"textDocument": {"uri": uri}, "options": {"tabSize": 2, "insertSpaces": true}}),
-    );
+    let none = format(&mut c);
     assert_eq!(none, json!([]));
     c.change(&uri, 3, "rule {");
-    let broken = c.request(
-        "textDocument/formatting",
-        json!({"textDocument": {"uri": uri}, "options": {"tabSize": 2, "insertSpaces": true}}),
-    );
+    let broken = format(&mut c);
     assert_eq!(broken, Value::Null);
 }
 
@@ -691,13 +681,7 @@ fn a_module_changed_on_disk_rechecks_its_open_importers() {
     let f = Fixture::new();
     let mut c = f.start();
     let policy = f.uri("policy.gaitpol");
-    let fixed = POLICY
-        .replace(
-            "when path in [\"/etc//shadow\"]",
-            "when any path in [\"/etc/shadow\"]",
-        )
-        .replace("workspce", "workspace")
-        .replace("fs.raed", "fs.read");
+    let fixed = fixed_policy();
     assert_eq!(c.open(&policy, &fixed), Vec::<Value>::new());
     std::fs::write(f.path("shared.gaitpol"), SHARED.replace("hosts", "hostz")).unwrap();
     c.notify(

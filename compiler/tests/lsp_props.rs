@@ -9,8 +9,15 @@
 //! the server's handlers, and after every edit each request must answer
 //! without an error, with every range inside the document.
 
+#[allow(
+    dead_code,
+    reason = "the text helpers are shared; the client is for tests/lsp.rs"
+)]
+mod lsp_support;
+
 use gaitc::lsp::{notification, request, Options, Server};
 use lsp_server::Message;
+use lsp_support::position;
 use proptest::prelude::*;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -166,16 +173,7 @@ fn run_requests(server: &mut Server, uri: &str, text: &str, probes: &[(f64, f64)
         assert_eq!(n.method, "textDocument/publishDiagnostics");
         check_ranges(&n.params, uri, &lines, "diagnostics");
     }
-    let pos = |frac: f64| {
-        let off = boundary(text, frac);
-        let before = &text[..off];
-        let line = before.matches('\n').count();
-        let col: usize = before[before.rfind('\n').map(|i| i + 1).unwrap_or(0)..]
-            .chars()
-            .map(char::len_utf16)
-            .sum();
-        json!({"line": line, "character": col})
-    };
+    let pos = |frac: f64| position(text, boundary(text, frac));
     let doc = json!({"uri": uri});
     for &(a, b) in probes {
         let (p, q) = (pos(a.min(b)), pos(a.max(b)));

@@ -8,18 +8,12 @@
 //! beside it, as insta snapshots (`tests/snapshots/parser/`). A grammar or
 //! lexer change that moves a node or a span shows up here.
 
-use std::path::Path;
+mod support;
 
 #[test]
 fn conformance_policies_parse_to_their_snapshots() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/conformance");
-    let mut dirs: Vec<_> = std::fs::read_dir(&root)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.join("policy.gaitpol").is_file())
-        .collect();
-    dirs.sort();
-    assert!(!dirs.is_empty(), "no policies under {}", root.display());
+    let dirs = support::conformance_dirs();
+    assert!(!dirs.is_empty(), "no policies in the conformance corpus");
     for dir in &dirs {
         let src = std::fs::read_to_string(dir.join("policy.gaitpol")).unwrap();
         let parsed = gaitc::syntax::parser::parse(&src);

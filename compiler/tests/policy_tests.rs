@@ -7,21 +7,9 @@
 //! readable diff and exit 5; JUnit has the common shape; a signed trace
 //! becomes a fixture that pins today's verdict.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod support;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn gaitc(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gaitc"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
-}
+use support::{dir_with, exit_code, gaitc, repo};
 
 #[test]
 fn examples_pass_with_full_coverage() {
@@ -45,7 +33,6 @@ fn examples_pass_with_full_coverage() {
 
 #[test]
 fn a_broken_rule_fails_with_a_readable_diff_and_exit_5() {
-    let dir = tempfile::tempdir().unwrap();
     let src = std::fs::read_to_string(repo().join("examples/payments-agent.gaitpol")).unwrap();
     let broken = src.replacen(
         "then block\n  reason \"secret_path_access\"",
@@ -53,7 +40,7 @@ fn a_broken_rule_fails_with_a_readable_diff_and_exit_5() {
         1,
     );
     assert_ne!(broken, src, "the example changed: update this test");
-    std::fs::write(dir.path().join("p.gaitpol"), broken).unwrap();
+    let dir = dir_with(&[("p.gaitpol", broken.as_str())]);
     let out = gaitc(&["test", "p.gaitpol", "--junit", "junit.xml"], dir.path());
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(out.status.code(), Some(5), "{text}");
@@ -116,29 +103,21 @@ fn a_broken_rule_fails_with_a_readable_diff_and_exit_5() {
 
 #[test]
 fn source_errors_exit_6() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("bad.gaitpol"),
+    let dir = dir_with(&[(
+        "bad.gaitpol",
         "policy \"p\" version \"1.0.0\"\nrule r { then allow }\n",
-    )
-    .unwrap();
-    assert_eq!(gaitc(&["test", "."], dir.path()).status.code(), Some(6));
+    )]);
+    assert_eq!(exit_code(&["test", "."], dir.path()), Some(6));
     assert_eq!(
-        gaitc(&["test", ".", "--min-coverage", "150"], dir.path())
-            .status
-            .code(),
+        exit_code(&["test", ".", "--min-coverage", "150"], dir.path()),
         Some(6)
     );
 }
 
 #[test]
 fn coverage_below_the_minimum_fails() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("p.gaitpol"),
-        "policy \"p\" version \"1.0.0\"\n\ndefault block\n\nrule a {\n  when any path in [\"/etc/**\"]\n  then block\n}\n\nrule b {\n  when any path in [\"/root/**\"]\n  then block\n}\n\ntest \"a\" {\n  intent {\n    tool \"read\"\n    target path \"/etc/x\" op read\n  }\n  expect block rule a\n}\n",
-    )
-    .unwrap();
+    let policy = "policy \"p\" version \"1.0.0\"\n\ndefault block\n\nrule a {\n  when any path in [\"/etc/**\"]\n  then block\n}\n\nrule b {\n  when any path in [\"/root/**\"]\n  then block\n}\n\ntest \"a\" {\n  intent {\n    tool \"read\"\n    target path \"/etc/x\" op read\n  }\n  expect block rule a\n}\n";
+    let dir = dir_with(&[("p.gaitpol", policy)]);
     let out = gaitc(
         &["test", ".", "--coverage", "--min-coverage", "75"],
         dir.path(),
@@ -148,19 +127,16 @@ fn coverage_below_the_minimum_fails() {
         .unwrap()
         .contains("not exercised: rule b"));
     assert_eq!(
-        gaitc(&["test", ".", "--min-coverage", "50"], dir.path())
-            .status
-            .code(),
+        exit_code(&["test", ".", "--min-coverage", "50"], dir.path()),
         Some(0)
     );
 }
 
 #[test]
 fn an_incident_trace_becomes_a_regression_fixture() {
-    let dir = tempfile::tempdir().unwrap();
     let policy = "policy \"p\" version \"1.0.0\"\n\ndefault allow\n\nmap tool \"read_file\" { path args.path as fs.read }\n\nrule secrets {\n  when any path in [\"**/.ssh/**\"]\n  then block\n  reason \"secret\"\n}\n";
-    std::fs::write(dir.path().join("p.gaitpol"), policy).unwrap();
-    let key = gait_run::keys::KeyPair::from_seed(&[4; 32]);
+    let dir = dir_with(&[("p.gaitpol", policy)]);
+    let key = support::key(4);
     std::fs::write(dir.path().join("ops.pub"), key.public().to_base64()).unwrap();
     // Record a decision with a signed trace.
     let mut s = gaitc::check::Session::new();
@@ -177,10 +153,7 @@ fn an_incident_trace_becomes_a_regression_fixture() {
     .unwrap();
     let intent = br#"{"tool_name": "read_file", "args": {"path": "/home/dev/.ssh/id_rsa"}, "context": {"risk_class": "low"}}"#;
     let opts = gait_run::gate::EvalOptions {
-        trace: Some((
-            dir.path().join("traces"),
-            gait_run::keys::KeyPair::from_seed(&[4; 32]),
-        )),
+        trace: Some((dir.path().join("traces"), support::key(4))),
         ..Default::default()
     };
     let mut out = Vec::new();
@@ -314,14 +287,9 @@ fn workflow_files_are_valid_yaml_with_the_expected_jobs() {
 
 #[test]
 fn intents_are_read_as_strictly_as_the_gate_reads_them() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("p.gaitpol"),
-        "policy \"p\" version \"1.0.0\"\ndefault block\nrule reads priority 10 {\n  when tool == \"read_file\"\n  then allow\n  reason \"r\"\n}\n\
-         test \"garbled intent file is blocked\" {\n  intent file \"garbled.json\"\n  expect block reason \"intent_invalid\"\n}\n",
-    )
-    .unwrap();
-    std::fs::write(dir.path().join("garbled.json"), "{\"tool_name\": ").unwrap();
+    let policy = "policy \"p\" version \"1.0.0\"\ndefault block\nrule reads priority 10 {\n  when tool == \"read_file\"\n  then allow\n  reason \"r\"\n}\n\
+         test \"garbled intent file is blocked\" {\n  intent file \"garbled.json\"\n  expect block reason \"intent_invalid\"\n}\n";
+    let dir = dir_with(&[("p.gaitpol", policy), ("garbled.json", "{\"tool_name\": ")]);
     let out = gaitc(&["test", "p.gaitpol"], dir.path());
     assert_eq!(
         out.status.code(),

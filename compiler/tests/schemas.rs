@@ -5,17 +5,10 @@
 )]
 //! Real outputs validate against the JSON Schemas in `schemas/v1/`.
 
-use std::path::Path;
-use std::process::Command;
+mod support;
 
-fn schema(name: &str) -> jsonschema::Validator {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../schemas/v1")
-        .join(name);
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    jsonschema::validator_for(&v).unwrap()
-}
+use std::path::Path;
+use support::{dir_with, gaitc, gaitc_ok, repo, schema};
 
 fn assert_valid(validator: &jsonschema::Validator, instance: &serde_json::Value) {
     let errors: Vec<String> = validator
@@ -28,17 +21,9 @@ fn assert_valid(validator: &jsonschema::Validator, instance: &serde_json::Value)
 #[test]
 fn check_json_output_matches_its_schema() {
     let v = schema("diagnostics.schema.json");
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("p.gaitpol"),
-        "policy \"p\" version \"1.0\"\ndefault block\nlet x: paths = [\"/a\", \"/a\"]\nrule r { when path in x then block }\nrule r { then nope }\n",
-    )
-    .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_gaitc"))
-        .args(["check", "--format", "json", "."])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
+    let policy = "policy \"p\" version \"1.0\"\ndefault block\nlet x: paths = [\"/a\", \"/a\"]\nrule r { when path in x then block }\nrule r { then nope }\n";
+    let dir = dir_with(&[("p.gaitpol", policy)]);
+    let out = gaitc(&["check", "--format", "json", "."], dir.path());
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(
         json["diagnostics"].as_array().unwrap().len() >= 4,
@@ -63,12 +48,11 @@ fn check_json_output_matches_its_schema() {
 
 #[test]
 fn bundle_manifest_and_verify_report_match_their_schemas() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("p.gaitpol"), "policy \"p\" version \"1.0.0\"\n\ndefault block\n\nimport std.secrets\n\nrule r {\n  when any path in secrets.ssh\n  then block\n}\n").unwrap();
-    let key = gait_run::keys::KeyPair::from_seed(&[2; 32]);
-    std::fs::write(dir.path().join("k.key"), key.to_file_text()).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_gaitc"))
-        .args([
+    let policy = "policy \"p\" version \"1.0.0\"\n\ndefault block\n\nimport std.secrets\n\nrule r {\n  when any path in secrets.ssh\n  then block\n}\n";
+    let key = support::key(2);
+    let dir = dir_with(&[("p.gaitpol", policy), ("k.key", &key.to_file_text())]);
+    gaitc_ok(
+        &[
             "build",
             "p.gaitpol",
             "-o",
@@ -77,14 +61,8 @@ fn bundle_manifest_and_verify_report_match_their_schemas() {
             "k.key",
             "--not-after",
             "2099-01-01T00:00:00Z",
-        ])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        ],
+        dir.path(),
     );
     let bytes = std::fs::read(dir.path().join("p.gaitb")).unwrap();
     let parsed = gait_run::bundle::parse(&bytes).unwrap();
@@ -110,7 +88,7 @@ fn results_and_traces_match_their_schemas() {
     let result_schema = schema("result.schema.json");
     let trace_schema = schema("trace.schema.json");
     let intent_schema = schema("intent.schema.json");
-    let key = gait_run::keys::KeyPair::from_seed(&[3; 32]);
+    let key = support::key(3);
     let src = "policy \"p\" version \"1.0.0\"\n\ndefault block\n\nmap tool \"read_file\" { path args.path as fs.read }\n\nrule ws {\n  when all path in [\"/workspace/**\"]\n  then allow\n}\n\nrule secrets priority 0 {\n  when any path in [\"**/.ssh/**\"]\n  then block\n  reason \"secret\"\n}\n";
     let mut s = gaitc::check::Session::new();
     let id = s.load_source("p.gaitpol", src, Path::new("."));
@@ -134,10 +112,7 @@ fn results_and_traces_match_their_schemas() {
     for (i, text) in intents.iter().enumerate() {
         assert_valid(&intent_schema, &serde_json::from_str(text).unwrap());
         for (simulate, explain) in [(false, false), (true, true)] {
-            let trace = Some((
-                dir.path().join(format!("t{i}")),
-                gait_run::keys::KeyPair::from_seed(&[3; 32]),
-            ));
+            let trace = Some((dir.path().join(format!("t{i}")), support::key(3)));
             let mut out = Vec::new();
             gate::evaluate(
                 &bundle,
@@ -183,7 +158,7 @@ fn results_and_traces_match_their_schemas() {
 
 #[test]
 fn bench_report_matches_its_schema() {
-    let f = Path::new(env!("CARGO_MANIFEST_DIR")).join("../runtime/tests/fixtures");
+    let f = repo().join("runtime/tests/fixtures");
     let bytes = std::fs::read(f.join("matrix.gaitb")).unwrap();
     let opts = gait_run::bundle::VerifyOptions {
         insecure_skip_verify: true,
@@ -197,7 +172,7 @@ fn bench_report_matches_its_schema() {
 
 #[test]
 fn runtime_slo_budgets_match_their_schema_and_name_real_intents() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let root = repo();
     let budgets: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(root.join("perf/runtime_slo_budgets.json")).unwrap(),
     )

@@ -6,12 +6,15 @@
 //! The skill supply chain: signing is deterministic, a clean skill passes,
 //! and each tampering case fails with exactly its codes.
 
+mod support;
+
 use gait_run::keys::KeyPair;
 use gaitc::skill::{self, TrustStore};
 use std::path::Path;
+use support::{gaitc, gaitc_ok, key, schema};
 
 fn publisher() -> KeyPair {
-    KeyPair::from_seed(&[11; 32])
+    key(11)
 }
 
 fn make_skill(dir: &Path) {
@@ -70,27 +73,10 @@ fn signing_is_deterministic_and_a_clean_skill_passes() {
     assert_eq!(report.key_id.as_deref(), Some(publisher().public().id()));
     let json = report.to_json();
     assert_eq!(json["status"], "pass");
-    let schema: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("../schemas/v1/skill_verification_report.schema.json"),
-        )
-        .unwrap(),
-    )
-    .unwrap();
-    let v = jsonschema::validator_for(&schema).unwrap();
+    let v = schema("skill_verification_report.schema.json");
     assert!(v.is_valid(&json));
-    let manifest_schema: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas/v1/skill_manifest.schema.json"),
-        )
-        .unwrap(),
-    )
-    .unwrap();
     let manifest: serde_json::Value = serde_json::from_slice(&m1).unwrap();
-    assert!(jsonschema::validator_for(&manifest_schema)
-        .unwrap()
-        .is_valid(&manifest));
+    assert!(schema("skill_manifest.schema.json").is_valid(&manifest));
     // The failing report validates too.
     std::fs::write(a.path().join("extra.txt"), "x").unwrap();
     assert!(v.is_valid(&skill::verify(a.path(), &store(&d1)).to_json()));
@@ -144,7 +130,7 @@ fn each_tampering_case_has_its_codes() {
         (
             "other key",
             Box::new(|d: &Path| {
-                let digest = signed(d, &KeyPair::from_seed(&[99; 32]), "acme");
+                let digest = signed(d, &key(99), "acme");
                 store(&digest)
             }),
             vec!["skill_key_untrusted"],
@@ -222,9 +208,8 @@ fn cli_verify_with_a_policy_and_with_a_bundle() {
     make_skill(&skill_dir);
     let k = publisher();
     std::fs::write(dir.path().join("acme.key"), k.to_file_text()).unwrap();
-    let gaitc = env!("CARGO_BIN_EXE_gaitc");
-    let out = std::process::Command::new(gaitc)
-        .args([
+    let out = gaitc_ok(
+        &[
             "skill",
             "sign",
             "web-search",
@@ -236,14 +221,8 @@ fn cli_verify_with_a_policy_and_with_a_bundle() {
             "registry",
             "--version",
             "1.2.0",
-        ])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        ],
+        dir.path(),
     );
     let digest = String::from_utf8(out.stdout)
         .unwrap()
@@ -257,12 +236,10 @@ fn cli_verify_with_a_policy_and_with_a_bundle() {
     );
     std::fs::write(dir.path().join("p.gaitpol"), policy).unwrap();
     let verify = |args: &[&str]| {
-        std::process::Command::new(gaitc)
-            .args(["skill", "verify", "web-search"])
-            .args(args)
-            .current_dir(dir.path())
-            .output()
-            .unwrap()
+        gaitc(
+            &[&["skill", "verify", "web-search"], args].concat(),
+            dir.path(),
+        )
     };
     let ok = verify(&["--policy", "p.gaitpol", "--json", "--report", "report.json"]);
     assert_eq!(
@@ -277,12 +254,10 @@ fn cli_verify_with_a_policy_and_with_a_bundle() {
     assert_eq!(report["digest"], digest);
     // The same check against the compiled bundle's trust and pin tables.
     std::fs::write(dir.path().join("acme.pub"), k.public().to_base64()).unwrap();
-    let build = std::process::Command::new(gaitc)
-        .args(["build", "p.gaitpol", "-o", "p.gaitb", "--key", "acme.key"])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    assert!(build.status.success());
+    gaitc_ok(
+        &["build", "p.gaitpol", "-o", "p.gaitb", "--key", "acme.key"],
+        dir.path(),
+    );
     assert_eq!(
         verify(&["--bundle", "p.gaitb", "--trust", "acme.pub"])
             .status
@@ -325,11 +300,7 @@ fn a_policy_that_does_not_check_is_invalid_input_whatever_its_name() {
     std::fs::create_dir(dir.path().join("skill")).unwrap();
     for name in ["policy.gaitpol", "bundle_x.gaitpol"] {
         std::fs::write(dir.path().join(name), "policy \"p\" version \"1\"\n").unwrap();
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_gaitc"))
-            .args(["skill", "verify", "skill", "--policy", name])
-            .current_dir(dir.path())
-            .output()
-            .unwrap();
+        let out = gaitc(&["skill", "verify", "skill", "--policy", name], dir.path());
         assert_eq!(
             out.status.code(),
             Some(6),

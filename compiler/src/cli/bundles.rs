@@ -1,6 +1,7 @@
 //! The commands about bundles: `gaitc keygen` (signing keys), `gaitc build`
 //! (a checked policy to a signed bundle) and `gaitc inspect`.
 
+use super::paths::read_keys;
 use crate::check::Session;
 use crate::diag::render;
 use crate::plumbing::{exit, fail, pretty_json, write_atomic};
@@ -96,11 +97,7 @@ pub fn build(
     if keys.is_empty() {
         return fail(err, "a bundle must be signed: give --key KEYFILE (create one with `gaitc keygen --out NAME`)", exit::INVALID);
     }
-    let read: Result<Vec<_>, _> = keys
-        .iter()
-        .map(|k| gait_run::keys::KeyPair::read(k))
-        .collect();
-    let pairs = match read {
+    let pairs = match read_keys(keys, gait_run::keys::KeyPair::read) {
         Ok(pairs) => pairs,
         Err(e) => return fail(err, e, exit::INVALID),
     };

@@ -1,6 +1,7 @@
 //! Which files a command works on: PATH arguments expanded, directories
-//! walked recursively in sorted order.
+//! walked recursively in sorted order; key files read.
 
+use gait_run::keys::KeyError;
 use std::fs::FileType;
 use std::path::{Path, PathBuf};
 
@@ -38,6 +39,15 @@ pub(super) fn collect_fixtures(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String
         }
     }
     Ok(out)
+}
+
+/// The keys in the files given to `--key` or `--trust`, each read by `read`;
+/// the first file that cannot be read is the error.
+pub(super) fn read_keys<K>(
+    paths: &[PathBuf],
+    read: fn(&Path) -> Result<K, KeyError>,
+) -> Result<Vec<K>, KeyError> {
+    paths.iter().map(|p| read(p)).collect()
 }
 
 /// Every entry below `dir` (sorted, skipping [`SKIP_DIRS`]) that is not a

@@ -1,7 +1,7 @@
 //! `gaitc test` (inline tests and `*.test.json` fixtures, coverage, JUnit
 //! XML) and `gaitc test add` (a recorded decision becomes a fixture).
 
-use super::paths::{collect_files, collect_fixtures};
+use super::paths::{collect_files, collect_fixtures, read_keys};
 use crate::check::Session;
 use crate::diag::render;
 use crate::plumbing::{exit, fail, pretty_json, write_atomic};
@@ -272,11 +272,7 @@ pub fn test_add(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> i32 {
-    let read: Result<Vec<_>, _> = trust
-        .iter()
-        .map(|t| gait_run::keys::PublicKey::read(t))
-        .collect();
-    let keys = match read {
+    let keys = match read_keys(trust, gait_run::keys::PublicKey::read) {
         Ok(keys) => keys,
         Err(e) => return fail(err, e, exit::INVALID),
     };

@@ -139,6 +139,13 @@ impl Client {
         self.diagnostics(uri, Some(version))
     }
 
+    pub fn close(&mut self, uri: &str) {
+        self.notify(
+            "textDocument/didClose",
+            json!({"textDocument": {"uri": uri}}),
+        );
+    }
+
     /// `shutdown` + `exit`; returns the exit code.
     pub fn shutdown(mut self) -> i32 {
         let r = self.request("shutdown", Value::Null);
