@@ -100,6 +100,9 @@ async function runScenario(s) {
       // the model calls write_file itself, as in the other frameworks.
       tools: { toolSearch: false },
       plugins: {
+        // Only these two plugins (and no memory plugin): the run starts faster.
+        allow: ["gait-gate", "parity-tools"],
+        slots: { memory: "none" },
         load: { paths: [GATE_PLUGIN, TOOLS_PLUGIN] },
         entries: {
           "gait-gate": { enabled: true, config: gateCfg },
