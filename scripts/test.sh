@@ -18,8 +18,8 @@
 #                                         AutoGen; AutoGPT Forge in venv-forge), then pytest
 #                                         over sdk/python/tests
 #   3c. adapter parity                    tests/adapters/scenarios.json through every adapter
-#                                         and gait-run eval, twice (target/adapter-parity/);
-#                                         OpenClaw's runner is tolerated as missing until it lands
+#                                         (OpenClaw: real `openclaw agent --local` runs)
+#                                         and gait-run eval, twice (target/adapter-parity/)
 #   3d. the OpenClaw plugin               scripts/setup_openclaw.sh (Node 24 + openclaw under
 #                                         target/adapters, pinned), the Node binding, the
 #                                         plugin's tests and real `openclaw agent --local` runs
@@ -52,11 +52,8 @@ bash scripts/test_python.sh
 step "the OpenClaw plugin (gait-gate) inside the real openclaw (Node 24): every transport decides as gait-run eval, every failure blocks, openclaw agent --local runs"
 bash scripts/test_openclaw.sh
 
-step "adapter parity: one scenario table through openai_agents, langchain, autogen, AutoGPT Forge and gait-run eval, twice"
-# OpenClaw's runner (sdk/openclaw) is built on another branch: until it is
-# here, its absence is tolerated — and reported as "missing_tolerated" in
-# target/adapter-parity/report.json. Once it exists it runs regardless.
-GAIT_PARITY_SKIP_OPENCLAW="${GAIT_PARITY_SKIP_OPENCLAW:-1}" bash scripts/test_adapter_parity.sh
+step "adapter parity: one scenario table through openai_agents, langchain, autogen, AutoGPT Forge, OpenClaw and gait-run eval, twice"
+bash scripts/test_adapter_parity.sh
 
 step "sidecar load and fault smoke (wrk, 3 s)"
 bash scripts/load_sidecar.sh 3 >/dev/null

@@ -21,7 +21,7 @@ const HOST_MARGIN_MS = 3000;
 const DEFAULT_TIMEOUT_MS = 2000;
 
 function blockAll(reason) {
-  return async () => ({ block: true, blockReason: `Gait gate: blocked: ${reason}` });
+  return async () => ({ block: true, blockReason: `Gait gate: blocked: ${reason}; the tool call was not run` });
 }
 
 export default definePluginEntry({
@@ -45,7 +45,7 @@ export default definePluginEntry({
           const hook = await ready;
           return await hook(event, ctx);
         } catch (e) {
-          return { block: true, blockReason: `Gait gate: blocked: internal_error (${e?.message ?? e})` };
+          return { block: true, blockReason: `Gait gate: blocked: internal_error (${e?.message ?? e}); the tool call was not run` };
         }
       },
       { priority: 1000, timeoutMs: timeoutMs + HOST_MARGIN_MS },

@@ -83,7 +83,7 @@ FRAMEWORKS = [
     Framework(
         "openclaw",
         [str(NODE), str(HERE / "run_openclaw.mjs")],
-        [NODE, HERE / "run_openclaw.mjs", ROOT / "sdk" / "openclaw" / "openclaw.plugin.json"],
+        [NODE, HERE / "run_openclaw.mjs", ROOT / "sdk" / "openclaw" / "openclaw.plugin.json", HERE / "openclaw_tools" / "openclaw.plugin.json"],
         "sdk/openclaw + tests/adapters/run_openclaw.mjs + scripts/setup_adapters.sh (target/adapters/bin/node)",
     ),
 ]

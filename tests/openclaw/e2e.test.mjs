@@ -118,28 +118,30 @@ test("control: without the plugin the same write runs (so the blocks below are t
   assert.equal(written, true);
 });
 
-test("tampered bundle (in process): blocked with the runtime's rejection, as gait-run eval answers", async () => {
+test("tampered bundle (in process): blocked with the bundle's rejection code, as gait-run eval answers", async () => {
   const { run, said, written, records } = await unavailable({ bundle: fx.tampered, trust: fx.trust, transport: "native" });
   assert.equal(run.code, 0, run.stderr.slice(-2000));
   assert.equal(written, false);
-  assert.match(said, /Gait gate: blocked: verdict block.*reasons: bundle_payload_digest_mismatch/);
+  assert.match(said, /Gait gate: blocked: gate unavailable \(bundle_payload_digest_mismatch\).*the tool call was not run/);
   assert.equal(records.call_write.executed, false);
-  assert.equal(fx.evalCli(records.call_write.intent, fx.tampered).code, 2);
-  assertParity(records, fx.tampered);
+  assert.equal(records.call_write.result, null);
+  const cli = fx.evalCli(records.call_write.intent, fx.tampered);
+  assert.equal(cli.code, 2);
+  assert.deepEqual(cli.result.reason_codes, ["bundle_payload_digest_mismatch"]);
 });
 
 test("tampered bundle (spawned sidecar): blocked, bundle_payload_digest_mismatch", async () => {
   const { said, written, records } = await unavailable({ bundle: fx.tampered, trust: fx.trust, transport: "sidecar", gaitRun: GAIT_RUN });
   assert.equal(written, false);
-  assert.match(said, /Gait gate: blocked: bundle_payload_digest_mismatch/);
+  assert.match(said, /Gait gate: blocked: gate unavailable \(bundle_payload_digest_mismatch\)/);
   assert.equal(records.call_write.executed, false);
 });
 
-test("sidecar down: blocked, gate_unavailable", async () => {
+test("sidecar down: blocked, sidecar_unreachable", async () => {
   const port = await closedPort();
   const { said, written, records } = await unavailable({ sidecarUrl: `http://127.0.0.1:${port}` });
   assert.equal(written, false);
-  assert.match(said, /Gait gate: blocked: gate_unavailable/);
+  assert.match(said, /Gait gate: blocked: gate unavailable \(sidecar_unreachable\)/);
   assert.equal(records.call_write.executed, false);
   assert.equal(records.call_write.result, null);
 });

@@ -8,8 +8,12 @@
 //            napi-rs): no process or socket per call.
 // - sidecar: `gait-run serve` over keep-alive HTTP, at `sidecarUrl` or
 //            spawned by the plugin on a loopback port for `bundle`.
-// Error codes: gate_unavailable, gate_timeout, gate_answer_unreadable,
-// native_unavailable, bundle_* (the runtime's rejection codes), config_invalid.
+// Error codes (as the Python package's GateUnavailable codes where they
+// overlap): sidecar_unreachable (the sidecar cannot be reached), timeout (it
+// does not answer within `timeoutMs`), gate_unavailable (a spawned sidecar that could
+// not start or exited), gate_timeout, gate_answer_unreadable,
+// native_unavailable, bundle_* (the runtime's rejection codes: a rejected
+// bundle decides nothing), config_invalid.
 import { createRequire } from "node:module";
 import { spawn } from "node:child_process";
 import http from "node:http";
@@ -23,6 +27,7 @@ export class GateError extends Error {
   constructor(code, message) {
     super(`${code}: ${message}`);
     this.code = code;
+    this.detail = message;
   }
 }
 
@@ -66,7 +71,11 @@ export function nativeGate(cfg) {
     // the rejection code, exactly as `gait-run eval` prints it.
     rejection: g.ok ? null : `${g.rejectionCode}: ${g.rejectionMessage}`,
     ready: Promise.resolve(),
+    // A rejected bundle decides nothing: every call is refused with the
+    // bundle's rejection code (the code `gait-run eval` answers for it), as
+    // the Python package's Gate.load refuses it — no result is recorded.
     async decide(text) {
+      if (!g.ok) throw new GateError(g.rejectionCode, g.rejectionMessage);
       return { result: readResult(g.evaluate(text), "the gate"), error: null };
     },
     decideSync(text) {
@@ -90,11 +99,16 @@ export function sidecarGate(base, { token, timeoutMs, child } = {}) {
         method: "POST",
         agent,
         headers: { ...headers, "content-length": body.length },
-        timeout: timeoutMs,
       });
-      req.on("timeout", () => req.destroy(new GateError("gate_timeout", `the sidecar at ${base} did not answer within ${timeoutMs} ms`)));
+      // The whole request (connecting, sending, the answer) within timeoutMs.
+      const timer = setTimeout(
+        () => req.destroy(new GateError("timeout", `the sidecar at ${base} did not answer within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      timer.unref?.();
+      req.on("close", () => clearTimeout(timer));
       req.on("error", (e) =>
-        reject(e instanceof GateError ? e : new GateError("gate_unavailable", `the sidecar at ${base} is unreachable: ${e.message}`)),
+        reject(e instanceof GateError ? e : new GateError("sidecar_unreachable", `the sidecar at ${base} is unreachable: ${e.message}`)),
       );
       req.on("response", (res) => {
         const parts = [];

@@ -13,6 +13,13 @@ import { writeRecord } from "./trace.mjs";
 export const PROMPT_FOR_APPROVAL = false;
 
 const PREFIX = "Gait gate";
+const DEADLINE_MARGIN_MS = 250;
+
+/** OpenClaw's block answer: the reason, saying the call did not run (as
+ * the Python adapters' refusals do). */
+function refuse(text) {
+  return { block: true, blockReason: `${PREFIX}: blocked: ${text}; the tool call was not run` };
+}
 
 function reasons(result) {
   return Array.isArray(result?.reason_codes) && result.reason_codes.length > 0
@@ -29,7 +36,7 @@ function policyName(result) {
 export function answer(result, error) {
   if (error) {
     const shown = result ? ` (verdict ${result.verdict}; reasons: ${reasons(result)})` : "";
-    return { block: true, blockReason: `${PREFIX}: blocked: ${error}${shown}` };
+    return refuse(`${error}${shown}`);
   }
   const verdict = result.verdict;
   if (verdict === "allow") return undefined;
@@ -45,7 +52,7 @@ export function answer(result, error) {
       },
     };
   }
-  return { block: true, blockReason: `${PREFIX}: blocked: ${text}` };
+  return refuse(text);
 }
 
 function withDeadline(promise, ms) {
@@ -57,15 +64,17 @@ function withDeadline(promise, ms) {
   return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
+/** A failure as the Python adapters record it (GateUnavailable's text):
+ * `gate unavailable (<code>): <message>`. */
 function errorText(e) {
-  if (e instanceof GateError) return e.message;
-  return `internal_error: ${e?.message ?? String(e)}`;
+  if (e instanceof GateError) return `gate unavailable (${e.code}): ${e.detail}`;
+  return `gate unavailable (internal_error): ${e?.message ?? String(e)}`;
 }
 
 /** A handler that blocks everything with one reason (bad configuration, a
  * gate that cannot be opened). */
 function blockingHook(reason) {
-  return async () => ({ block: true, blockReason: `${PREFIX}: blocked: ${reason}` });
+  return async () => refuse(reason);
 }
 
 /** Builds the handler for a raw plugin configuration. Never throws: a
@@ -97,7 +106,10 @@ export function createHook(rawConfig, { logger } = {}) {
     let error = null;
     try {
       intent = buildIntent(cfg, event);
-      const decided = await withDeadline(gate.decide(JSON.stringify(intent)), cfg.timeoutMs);
+      // A backstop: the sidecar transport bounds each request by timeoutMs
+      // itself (sidecar_unreachable); this deadline, a little later, catches
+      // anything else that hangs (gate_timeout).
+      const decided = await withDeadline(gate.decide(JSON.stringify(intent)), cfg.timeoutMs + DEADLINE_MARGIN_MS);
       result = decided.result;
       error = decided.error;
     } catch (e) {
@@ -111,7 +123,7 @@ export function createHook(rawConfig, { logger } = {}) {
       } catch (e) {
         // No evidence, no execution.
         if (executed) {
-          reply = { block: true, blockReason: `${PREFIX}: blocked: trace_write_failed: ${e.message}` };
+          reply = refuse(`trace_write_failed: ${e.message}`);
         }
         logger?.error?.(`gait-gate: cannot write the decision record of ${toolCallId}: ${e.message}`);
       }

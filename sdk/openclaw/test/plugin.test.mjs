@@ -96,17 +96,21 @@ test("require_approval blocks (until the approvals issue), and says so", () => {
   assert.equal(answer({ verdict: "allow", reason_codes: [] }, "gate_timeout: late").block, true);
 });
 
-test("a tampered bundle (native): every call blocked with the runtime's own rejection result", async () => {
+test("a tampered bundle (native): every call blocked with the bundle's rejection code, as gait-run eval's; no result recorded", async () => {
   const traceDir = fs.mkdtempSync(path.join(fx.root, "trace-tampered-"));
   const hook = createHook({ bundle: fx.tampered, trust: fx.trust, workspace: fx.ws, transport: "native", traceDir });
   assert.equal(hook.gate.ok, false);
   const reply = await hook({ toolName: "write", params: { path: `${fx.ws}/allowed/t.txt`, content: "x" }, toolCallId: "t1" }, {});
   assert.equal(reply.block, true);
   assert.match(reply.blockReason, /bundle_payload_digest_mismatch/);
+  assert.match(reply.blockReason, /the tool call was not run$/);
   const rec = readRecords(traceDir).t1;
   const cli = fx.evalCli(rec.intent, fx.tampered);
   assert.equal(cli.code, 2);
-  assert.deepEqual(rec.result, cli.result);
+  assert.deepEqual(cli.result.reason_codes, ["bundle_payload_digest_mismatch"]);
+  // As the Python adapters record a GateUnavailable: no result, the code in the error.
+  assert.equal(rec.result, null);
+  assert.match(rec.error, /^gate unavailable \(bundle_payload_digest_mismatch\): /);
   assert.equal(rec.executed, false);
 });
 
@@ -119,19 +123,19 @@ test("a tampered bundle (spawned sidecar): every call blocked with the rejection
   const rec = readRecords(traceDir).t2;
   assert.equal(rec.executed, false);
   assert.equal(rec.result, null);
-  assert.match(rec.error, /^bundle_payload_digest_mismatch: /);
+  assert.match(rec.error, /^gate unavailable \(bundle_payload_digest_mismatch\): /);
 });
 
-test("the sidecar is down: blocked, gate_unavailable", async () => {
+test("the sidecar is down: blocked, sidecar_unreachable", async () => {
   const port = await closedPort();
   const hook = createHook({ sidecarUrl: `http://127.0.0.1:${port}`, workspace: fx.ws });
   const reply = await hook({ toolName: "read", params: { path: `${fx.ws}/allowed/x` }, toolCallId: "d1" }, {});
   assert.equal(reply.block, true);
-  assert.match(reply.blockReason, /gate_unavailable/);
+  assert.match(reply.blockReason, /gate unavailable \(sidecar_unreachable\)/);
   hook.gate.close();
 });
 
-test("a sidecar that does not answer: blocked, gate_timeout; one that answers nonsense: gate_answer_unreadable", async () => {
+test("a sidecar that does not answer: blocked, timeout; one that answers nonsense: gate_answer_unreadable", async () => {
   const sockets = new Set();
   const silent = http.createServer(() => {});
   silent.on("connection", (s) => sockets.add(s));
@@ -142,7 +146,7 @@ test("a sidecar that does not answer: blocked, gate_timeout; one that answers no
     const slow = createHook({ sidecarUrl: `http://127.0.0.1:${p1}`, timeoutMs: 200 });
     const r1 = await slow({ toolName: "read", params: { path: "/x" }, toolCallId: "s1" }, {});
     assert.equal(r1.block, true);
-    assert.match(r1.blockReason, /gate_timeout/);
+    assert.match(r1.blockReason, /gate unavailable \(timeout\): .*did not answer within 200 ms/);
     slow.gate.close();
     const bad = createHook({ sidecarUrl: `http://127.0.0.1:${p2}` });
     const r2 = await bad({ toolName: "read", params: { path: "/x" }, toolCallId: "s2" }, {});
@@ -198,6 +202,19 @@ test("skill provenance per tool: matched by name or glob, passed as skill_proven
   assert.deepEqual(recs.k1.intent.skill_provenance, prov);
   assert.equal(recs.k2.intent.skill_provenance, undefined);
   assert.deepEqual(recs.k1.result, fx.evalCli(recs.k1.intent).result);
+});
+
+test("context: identity, workspace, riskClass and sessionId become the intent's context (session_id only when set)", async () => {
+  const traceDir = fs.mkdtempSync(path.join(fx.root, "trace-context-"));
+  const base = { bundle: fx.bundle, trust: fx.trust, workspace: fx.ws, identity: "i1", riskClass: "low", traceDir };
+  await createHook({ ...base, sessionId: "sess-42" })({ toolName: "read", params: { path: `${fx.ws}/allowed/x` }, toolCallId: "x1" }, {});
+  await createHook(base)({ toolName: "read", params: { path: `${fx.ws}/allowed/x` }, toolCallId: "x2" }, {});
+  const recs = readRecords(traceDir);
+  assert.deepEqual(recs.x1.intent.context, { identity: "i1", workspace: fx.ws, risk_class: "low", session_id: "sess-42" });
+  assert.deepEqual(recs.x2.intent.context, { identity: "i1", workspace: fx.ws, risk_class: "low" });
+  assert.deepEqual(recs.x1.result, fx.evalCli(recs.x1.intent).result);
+  const bad = await createHook({ ...base, sessionId: 7 })({ toolName: "read", params: {}, toolCallId: "x3" }, {});
+  assert.match(bad.blockReason, /config_invalid: `sessionId` must be a non-empty string/);
 });
 
 test("a record that cannot be written blocks an allowed call (no evidence, no execution)", async () => {
