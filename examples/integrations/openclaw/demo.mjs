@@ -7,7 +7,10 @@ import path from "node:path";
 import { execFileSync } from "node:child_process";
 import { runAgent, toolResults } from "../../../tests/openclaw/harness.mjs";
 
-const [work, gaitc] = process.argv.slice(2);
+const [work, gaitc, outArg] = process.argv.slice(2);
+// Decision records: <out>/openclaw/<toolCallId>.json (run.sh passes ./gait-out).
+const out = path.resolve(outArg ?? path.join(work, "trace"));
+fs.rmSync(path.join(out, "openclaw"), { recursive: true, force: true });
 const ws = path.join(work, "workspace");
 fs.rmSync(work, { recursive: true, force: true });
 fs.mkdirSync(ws, { recursive: true });
@@ -29,7 +32,7 @@ const pluginConfig = {
   skills: {
     web_fetch: { skill_name: "web-helper", skill_version: "0.3.1", source: "registry", publisher: "shady-tools" },
   },
-  traceDir: path.join(work, "trace"),
+  traceDir: out,
 };
 fs.writeFileSync(path.join(work, "plugin-config.json"), JSON.stringify(pluginConfig, null, 2));
 
@@ -52,8 +55,8 @@ if (run.code !== 0) {
 }
 const said = toolResults(run.requests);
 const records = Object.fromEntries(
-  fs.readdirSync(path.join(work, "trace/openclaw")).map((f) => {
-    const r = JSON.parse(fs.readFileSync(path.join(work, "trace/openclaw", f), "utf8"));
+  fs.readdirSync(path.join(out, "openclaw")).map((f) => {
+    const r = JSON.parse(fs.readFileSync(path.join(out, "openclaw", f), "utf8"));
     return [r.tool_call_id, r];
   }),
 );
@@ -76,7 +79,7 @@ for (const c of calls) {
 }
 const files = fs.readdirSync(ws).filter((f) => !/^[A-Z]+\.md$/.test(f)).sort();
 console.log(`\nworkspace now holds: ${files.join(", ")} (and OpenClaw's own *.md files)`);
-console.log(`decision records: ${work}/trace/openclaw/<toolCallId>.json`);
+console.log(`decision records: ${out}/openclaw/<toolCallId>.json`);
 const ok =
   records.call_1.executed &&
   records.call_2.executed &&
