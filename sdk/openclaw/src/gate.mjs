@@ -15,6 +15,7 @@ import { spawn } from "node:child_process";
 import http from "node:http";
 import https from "node:https";
 import os from "node:os";
+import path from "node:path";
 
 const require = createRequire(import.meta.url);
 const MAX_ANSWER_BYTES = 1 << 20;
@@ -37,6 +38,23 @@ function readResult(text, where) {
     throw new GateError("gate_answer_unreadable", `${where} answered JSON without a verdict`);
   }
   return result;
+}
+
+const SCHEMA_ID = "gait.gate.result";
+
+/** The error that keeps a sidecar's answer from letting a call run, or null
+ * when it may: HTTP 200, a `gait.gate.result` with `ok: true`,
+ * `bundle_verified: true`, verdict `allow` and, when `pin` is set, that
+ * policy digest. An answer that is not an allow needs no check: it blocks. */
+export function untrusted(status, result, pin) {
+  if (result?.verdict !== "allow") return null;
+  const why = [];
+  if (status !== 200) why.push(`HTTP status ${status}`);
+  if (result.schema_id !== SCHEMA_ID) why.push(`schema_id is not ${SCHEMA_ID}`);
+  if (result.ok !== true) why.push("ok is not true");
+  if (result.bundle_verified !== true) why.push("bundle_verified is not true");
+  if (pin !== undefined && result.policy?.digest !== pin) why.push(`policy digest is not the pinned ${pin}`);
+  return why.length === 0 ? null : `gate_answer_untrusted: an allow the gate cannot vouch for (${why.join(", ")})`;
 }
 
 /** The default location of the Node binding, beside this package. */
@@ -77,7 +95,7 @@ export function nativeGate(cfg) {
 }
 
 /** A `gait-run serve` at `base` (http[s]://host:port), over keep-alive. */
-export function sidecarGate(base, { token, timeoutMs, child } = {}) {
+export function sidecarGate(base, { token, timeoutMs, child, pin } = {}) {
   const url = new URL("/v1/eval", base);
   const mod = url.protocol === "https:" ? https : http;
   const agent = new mod.Agent({ keepAlive: true, maxSockets: 8 });
@@ -129,8 +147,8 @@ export function sidecarGate(base, { token, timeoutMs, child } = {}) {
       if (child && child.exitCode !== null) {
         throw new GateError("gate_unavailable", `the spawned sidecar exited (code ${child.exitCode})`);
       }
-      const { result } = await post(text);
-      return { result, error: null };
+      const { status, result } = await post(text);
+      return { result, error: untrusted(status, result, pin) };
     },
     close() {
       agent.destroy();
@@ -187,7 +205,7 @@ export function spawnSidecar(cfg, logger) {
         child.unref();
         child.stdout.unref?.();
         child.stderr.unref?.();
-        resolve(sidecarGate(`http://${addr}`, { timeoutMs: cfg.timeoutMs, child }));
+        resolve(sidecarGate(`http://${addr}`, { timeoutMs: cfg.timeoutMs, child, pin: cfg.pin }));
       } catch {}
     });
     // `close`, not `exit`: only then has everything it printed been read.
@@ -212,13 +230,20 @@ export function spawnSidecar(cfg, logger) {
  * a gate that cannot be had decides every call as an error. */
 export function openGate(cfg, logger) {
   if (cfg.sidecarUrl) {
-    return sidecarGate(cfg.sidecarUrl, { token: cfg.sidecarToken, timeoutMs: cfg.timeoutMs });
+    return sidecarGate(cfg.sidecarUrl, { token: cfg.sidecarToken, timeoutMs: cfg.timeoutMs, pin: cfg.pin });
   }
   if (cfg.transport !== "sidecar") {
     try {
       return nativeGate(cfg);
     } catch (e) {
       if (!(e instanceof GateError) || cfg.transport === "native") throw e;
+      // Not whatever `gait-run` comes first on PATH: only the one named.
+      if (!cfg.gaitRunExplicit || !path.isAbsolute(cfg.gaitRun)) {
+        throw new GateError(
+          "native_unavailable",
+          `${e.message.replace(/^native_unavailable: /, "")}; set \`gaitRun\` to the absolute path of gait-run to decide through a spawned sidecar instead`,
+        );
+      }
       logger?.warn?.(`gait-gate: ${e.message}; deciding through a spawned gait-run serve instead`);
     }
   }

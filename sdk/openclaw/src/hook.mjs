@@ -3,7 +3,7 @@
 import { randomUUID } from "node:crypto";
 import { ConfigError, parseConfig } from "./config.mjs";
 import { GateError, openGate } from "./gate.mjs";
-import { buildIntent } from "./intent.mjs";
+import { buildIntent, IntentRefusal } from "./intent.mjs";
 import { writeRecord } from "./trace.mjs";
 
 // `require_approval`: OpenClaw's own approval prompt only where the policy
@@ -58,7 +58,7 @@ function withDeadline(promise, ms) {
 }
 
 function errorText(e) {
-  if (e instanceof GateError) return e.message;
+  if (e instanceof GateError || e instanceof IntentRefusal) return e.message;
   return `internal_error: ${e?.message ?? String(e)}`;
 }
 
@@ -116,7 +116,13 @@ export function createHook(rawConfig, { logger } = {}) {
         logger?.error?.(`gait-gate: cannot write the decision record of ${toolCallId}: ${e.message}`);
       }
     }
-    return reply;
+    if (reply !== undefined) return reply;
+    // Allowed: the parameters decided, returned so that OpenClaw runs exactly
+    // them. This hook runs last (index.mjs), and OpenClaw keeps the last
+    // `params` a handler returns: another plugin's rewrite cannot reach the
+    // tool undecided.
+    const params = event.params !== null && typeof event.params === "object" && !Array.isArray(event.params) ? event.params : {};
+    return { params: structuredClone(params) };
   };
   handler.gate = gate;
   handler.config = cfg;
