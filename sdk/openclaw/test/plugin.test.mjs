@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
+import { createHash } from "node:crypto";
 import { createHook, answer } from "../src/hook.mjs";
 import { recordName } from "../src/trace.mjs";
 import { makeFixture, readRecords, startSidecar, closedPort, GAIT_RUN } from "../../../tests/openclaw/fixture.mjs";
@@ -213,11 +214,26 @@ test("a record that cannot be written blocks an allowed call (no evidence, no ex
   assert.match(reply.blockReason, /trace_write_failed/);
 });
 
-test("record names: safe file names for any tool call id", () => {
+test("record names: as the Python package's; a changed id gets ~ and 16 hex of its SHA-256; never overwritten", async () => {
   assert.equal(recordName("call_1"), "call_1.json");
-  assert.equal(recordName("../../etc/passwd"), "_.._.._etc_passwd.json");
-  assert.equal(recordName(""), "_.json");
-  assert.equal(recordName("a/b c"), "a_b_c.json");
+  assert.equal(recordName("a/b"), `a_b~${createHash("sha256").update("a/b").digest("hex").slice(0, 16)}.json`);
+  assert.notEqual(recordName("a/b"), recordName("a_b"));
+  assert.notEqual(recordName("a/b"), recordName("a b"));
+  assert.match(recordName(""), /^_~[0-9a-f]{16}\.json$/);
+  assert.match(recordName("../../etc/passwd"), /^_\.\._\.\._etc_passwd~[0-9a-f]{16}\.json$/);
+  assert.match(recordName("x".repeat(300)), new RegExp(`^${"x".repeat(150)}~[0-9a-f]{16}\\.json$`));
+  // A repeated id: +1, +2; the first record is kept.
+  const traceDir = fs.mkdtempSync(path.join(fx.root, "trace-repeat-"));
+  const hook = createHook({ bundle: fx.bundle, trust: fx.trust, workspace: fx.ws, traceDir, transport: "native" });
+  await hook({ toolName: "write", params: { path: `${fx.ws}/allowed/r`, content: "" }, toolCallId: "same" }, {});
+  await hook({ toolName: "write", params: { path: `${fx.ws}/denied/r`, content: "" }, toolCallId: "same" }, {});
+  await hook({ toolName: "read", params: { path: `${fx.ws}/denied/r` }, toolCallId: "same" }, {});
+  const dir = path.join(traceDir, "openclaw");
+  assert.deepEqual(fs.readdirSync(dir).sort(), ["same+1.json", "same+2.json", "same.json"]);
+  const read = (f) => JSON.parse(fs.readFileSync(path.join(dir, f), "utf8"));
+  assert.equal(read("same.json").executed, true);
+  assert.equal(read("same+1.json").executed, false);
+  assert.equal(read("same+2.json").intent.tool_name, "read");
 });
 
 test("std.openclaw: each built-in tool's parameters give the documented endpoint classes", async () => {
