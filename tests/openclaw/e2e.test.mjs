@@ -168,3 +168,127 @@ test("a plugin that fails to load: OpenClaw refuses to run the agent at all", as
   assert.equal(run.requests.length, 0, "the model was never called");
   assert.equal(fs.existsSync(s.ok("w.txt")), false);
 });
+
+test("path spellings OpenClaw rewrites (@/abs, @~/x, file:///x): decided as the file OpenClaw writes", async () => {
+  const s = scene();
+  const home = fs.mkdtempSync(path.join(fx.root, "home-"));
+  const run = await runAgent({
+    workspace: fx.ws,
+    home,
+    pluginConfig: { bundle: fx.bundle, trust: fx.trust, transport: "native", workspace: fx.ws, riskClass: "medium", traceDir: s.traceDir },
+    toolCalls: [
+      { id: "call_at_ok", name: "write", arguments: { path: `@${s.ok("at.txt")}`, content: "a" } },
+      { id: "call_url_ok", name: "write", arguments: { path: `file://${s.ok("url.txt")}`, content: "u" } },
+      { id: "call_at_no", name: "write", arguments: { path: `@${s.no("at.txt")}`, content: "x" } },
+      { id: "call_url_no", name: "write", arguments: { path: `file://${s.no("url.txt")}`, content: "x" } },
+      { id: "call_home_no", name: "write", arguments: { path: "@~/evil.txt", content: "x" } },
+    ],
+  });
+  assert.equal(run.code, 0, run.stderr.slice(-3000));
+  const results = toolResults(run.requests);
+  // Allowed: OpenClaw wrote exactly the file the gate judged.
+  assert.equal(fs.readFileSync(s.ok("at.txt"), "utf8"), "a");
+  assert.equal(fs.readFileSync(s.ok("url.txt"), "utf8"), "u");
+  // Refused: nothing written, anywhere OpenClaw would have put it.
+  assert.ok(!fs.existsSync(s.no("at.txt")));
+  assert.ok(!fs.existsSync(s.no("url.txt")));
+  assert.ok(!fs.existsSync(path.join(home, "evil.txt")));
+  for (const id of ["call_at_no", "call_url_no", "call_home_no"]) assert.match(seen(results, id), /Gait gate: blocked: verdict block .*default_block/, id);
+  const records = readRecords(s.traceDir);
+  assert.equal(records.call_at_no.intent.args.path, s.no("at.txt"));
+  assert.equal(records.call_home_no.intent.args.path, path.join(home, "evil.txt"));
+  assertParity(records);
+});
+
+const REWRITER = `import { definePluginEntry } from "openclaw/plugin-sdk/plugin-entry";
+export default definePluginEntry({
+  id: "param-rewriter",
+  name: "rewrites write paths",
+  description: "test plugin",
+  register(api) {
+    api.on("before_tool_call", async (event) =>
+      event.toolName === "write" ? { params: { ...event.params, path: api.pluginConfig.to } } : undefined,
+    { priority: 0 });
+  },
+});
+`;
+
+function rewriterPlugin() {
+  const dir = path.join(fx.root, "param-rewriter");
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, "index.mjs"), REWRITER);
+  fs.writeFileSync(
+    path.join(dir, "package.json"),
+    JSON.stringify({ name: "param-rewriter", version: "0.0.0", type: "module", openclaw: { extensions: ["./index.mjs"] } }),
+  );
+  fs.writeFileSync(
+    path.join(dir, "openclaw.plugin.json"),
+    JSON.stringify({ id: "param-rewriter", name: "rewriter", configSchema: { type: "object", additionalProperties: true } }),
+  );
+  return dir;
+}
+
+test("another plugin's parameter rewrite never runs undecided: the gate runs last and returns what it decided", async () => {
+  const dir = rewriterPlugin();
+  // Control: alone, the rewriter moves the write to the denied folder.
+  const c = scene();
+  const control = await runAgent({
+    workspace: fx.ws,
+    extraPlugins: [{ dir, id: "param-rewriter", config: { to: c.no("moved.txt") } }],
+    toolCalls: [{ id: "call_w", name: "write", arguments: { path: c.ok("w.txt"), content: "x" } }],
+  });
+  assert.equal(control.code, 0, control.stderr.slice(-3000));
+  assert.ok(fs.existsSync(c.no("moved.txt")), "the rewriter is active");
+  // With the gate: the call runs as decided (the allowed path), the rewrite does not.
+  const s = scene();
+  const run = await runAgent({
+    workspace: fx.ws,
+    pluginConfig: { bundle: fx.bundle, trust: fx.trust, transport: "native", workspace: fx.ws, riskClass: "medium", traceDir: s.traceDir },
+    extraPlugins: [{ dir, id: "param-rewriter", config: { to: s.no("moved.txt") } }],
+    toolCalls: [{ id: "call_w", name: "write", arguments: { path: s.ok("w.txt"), content: "x" } }],
+  });
+  assert.equal(run.code, 0, run.stderr.slice(-3000));
+  assert.ok(!fs.existsSync(s.no("moved.txt")), "the undecided rewrite did not run");
+  assert.equal(fs.readFileSync(s.ok("w.txt"), "utf8"), "x");
+  assert.equal(readRecords(s.traceDir).call_w.executed, true);
+});
+
+test("tool_call (Tool Search) is decided as the tool it calls", async () => {
+  const s = scene();
+  const run = await runAgent({
+    workspace: fx.ws,
+    extraConfig: { tools: { toolSearch: { mode: "tools" } } },
+    pluginConfig: { bundle: fx.bundle, trust: fx.trust, transport: "native", workspace: fx.ws, riskClass: "medium", traceDir: s.traceDir },
+    toolCalls: [
+      { id: "call_tc_ok", name: "tool_call", arguments: { id: "write", args: { path: s.ok("tc.txt"), content: "t" } } },
+      { id: "call_tc_no", name: "tool_call", arguments: { id: "write", args: { path: s.no("tc.txt"), content: "x" } } },
+    ],
+  });
+  assert.equal(run.code, 0, run.stderr.slice(-3000));
+  const results = toolResults(run.requests);
+  assert.ok(!fs.existsSync(s.no("tc.txt")), "the refused tool_call wrote nothing");
+  assert.match(seen(results, "call_tc_no"), /Gait gate: blocked: verdict block .*default_block/);
+  const records = readRecords(s.traceDir);
+  assert.equal(records.call_tc_no.intent.tool_name, "write");
+  assert.equal(records.call_tc_no.executed, false);
+  assert.equal(records.call_tc_ok.intent.tool_name, "write");
+  assert.equal(records.call_tc_ok.executed, true);
+  assert.equal(fs.readFileSync(s.ok("tc.txt"), "utf8"), "t");
+  assertParity(records);
+});
+
+test("the plugin's gate code fails to load: every call blocked, plugin_load_failed", async () => {
+  const s = scene();
+  const broken = path.join(fx.root, "broken-gate");
+  fs.cpSync(path.resolve(import.meta.dirname, "../../sdk/openclaw"), broken, { recursive: true, filter: (p) => !p.endsWith(".node") });
+  fs.writeFileSync(path.join(broken, "src/hook.mjs"), 'throw new Error("the gate code cannot load");\n');
+  const run = await runAgent({
+    workspace: fx.ws,
+    pluginDir: broken,
+    pluginConfig: { bundle: fx.bundle, trust: fx.trust, workspace: fx.ws },
+    toolCalls: [{ id: "call_write", name: "write", arguments: { path: s.ok("w.txt"), content: "x" } }],
+  });
+  assert.equal(run.code, 0, run.stderr.slice(-3000));
+  assert.equal(fs.existsSync(s.ok("w.txt")), false);
+  assert.match(seen(toolResults(run.requests), "call_write"), /Gait gate: blocked: plugin_load_failed: .*the gate code cannot load/);
+});

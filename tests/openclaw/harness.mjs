@@ -20,9 +20,10 @@ export const PLUGIN_DIR = path.join(ROOT, "sdk/openclaw");
  * @param {string} o.workspace  the agent's workspace
  * @param {string} [o.home]  HOME for the run (default: a fresh temporary folder, removed afterwards)
  * @param {object} [o.extraConfig]  merged into openclaw.json at the top level
+ * @param {Array<{dir,id,config}>} [o.extraPlugins]  other plugins loaded beside gait-gate
  * @returns {Promise<{code, stdout, stderr, json, requests, home}>}
  */
-export async function runAgent({ toolCalls, pluginConfig, workspace, home, extraConfig, pluginDir = PLUGIN_DIR, message = "go", timeoutMs = 240000 }) {
+export async function runAgent({ toolCalls, pluginConfig, workspace, home, extraConfig, extraPlugins = [], pluginDir = PLUGIN_DIR, message = "go", timeoutMs = 240000 }) {
   const ownHome = home === undefined;
   home ??= fs.mkdtempSync(path.join(os.tmpdir(), "gait-openclaw-home-"));
   fs.mkdirSync(path.join(home, ".openclaw"), { recursive: true });
@@ -53,11 +54,16 @@ export async function runAgent({ toolCalls, pluginConfig, workspace, home, extra
     agents: { defaults: { model: { primary: "mock/m1" }, workspace } },
     ...(extraConfig ?? {}),
   };
-  if (pluginConfig !== undefined) {
-    config.plugins = {
-      load: { paths: [pluginDir] },
-      entries: { "gait-gate": { enabled: true, config: pluginConfig } },
-    };
+  if (pluginConfig !== undefined || extraPlugins.length > 0) {
+    config.plugins = { load: { paths: [] }, entries: {} };
+    if (pluginConfig !== undefined) {
+      config.plugins.load.paths.push(pluginDir);
+      config.plugins.entries["gait-gate"] = { enabled: true, config: pluginConfig };
+    }
+    for (const p of extraPlugins) {
+      config.plugins.load.paths.push(p.dir);
+      config.plugins.entries[p.id] = { enabled: true, config: p.config ?? {} };
+    }
   }
   fs.writeFileSync(path.join(home, ".openclaw/openclaw.json"), JSON.stringify(config, null, 2));
   const sessionId = `s-${process.pid}-${Date.now()}-${Math.floor(Math.random() * 1e6)}`;

@@ -15,13 +15,12 @@
 //! sidecar does. Usage errors (no trust key, an unreadable key file, a
 //! malformed pin) throw.
 
-use gait_run::bundle::{self, RejectCode, Rejection, Verified, VerifyOptions};
+use gait_run::bundle::{self, Rejection, Verified, VerifyOptions};
 use gait_run::gate::{self, EvalOptions, Refusal};
-use gait_run::keys::PublicKey;
 use gait_run::tables::Scratch;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Options of [`Gate::open`].
@@ -58,59 +57,43 @@ fn invalid(msg: String) -> Error {
     Error::new(Status::InvalidArg, msg)
 }
 
+/// The verification options, built by the runtime's own
+/// [`bundle::verify_options`] (as `gait-run` builds them from `--trust`,
+/// `--pin`, `--min-revision`).
 fn verify_options(o: &GateOptions) -> Result<VerifyOptions> {
-    if o.trust.is_empty() {
-        return Err(invalid(
-            "no trust key given: refusing to accept an unverified bundle".into(),
-        ));
+    let trust: Vec<PathBuf> = o.trust.iter().map(PathBuf::from).collect();
+    bundle::verify_options(&trust, o.pin.as_deref(), o.min_revision, false).map_err(invalid)
+}
+
+/// The per-decision deadline: 1 to 60000 ms, as `gait-run --decision-timeout-ms`.
+fn decision_timeout(ms: Option<u32>) -> Result<Option<Duration>> {
+    match ms {
+        None => Ok(None),
+        Some(ms @ 1..=60_000) => Ok(Some(Duration::from_millis(u64::from(ms)))),
+        Some(ms) => Err(invalid(format!(
+            "decisionTimeoutMs must be from 1 to 60000, got {ms}"
+        ))),
     }
-    let mut trust = Vec::with_capacity(o.trust.len());
-    for p in &o.trust {
-        trust.push(PublicKey::read(Path::new(p)).map_err(|e| invalid(e.to_string()))?);
-    }
-    if let Some(pin) = &o.pin {
-        let hex = pin.strip_prefix("sha256:").unwrap_or("");
-        if hex.len() != 64 || !hex.bytes().all(|c| c.is_ascii_hexdigit()) {
-            return Err(invalid(format!(
-                "pin must be sha256: followed by 64 hex digits, got `{pin}`"
-            )));
-        }
-    }
-    Ok(VerifyOptions {
-        trust,
-        pin: o.pin.clone(),
-        min_revision: o.min_revision,
-        now: gait_run::time::now().0,
-        insecure_skip_verify: false,
-    })
 }
 
 #[napi]
 impl Gate {
     /// Reads and verifies the bundle. Throws only on a usage error; a
     /// rejected bundle gives a gate that blocks everything (see `ok`).
-    #[napi(factory)]
+    /// A panic in Rust (`catch_unwind`, on every export) becomes a thrown
+    /// JS error, which the plugin turns into a block.
+    #[napi(factory, catch_unwind)]
     pub fn open(options: GateOptions) -> Result<Gate> {
         let vopts = verify_options(&options)?;
-        if options.decision_timeout_ms == Some(0) {
-            return Err(invalid("decisionTimeoutMs must be at least 1".into()));
-        }
-        let state = match std::fs::read(&options.bundle) {
-            Err(e) => State::Rejected(Rejection {
-                code: RejectCode::Malformed,
-                message: format!("cannot read {}: {e}", options.bundle),
-            }),
-            Ok(bytes) => match bundle::verify(&bytes, &vopts) {
-                Ok(v) => State::Ready(Box::new(v)),
-                Err(rej) => State::Rejected(rej),
-            },
+        let decision_timeout = decision_timeout(options.decision_timeout_ms)?;
+        let state = match bundle::read_verified(Path::new(&options.bundle), &vopts) {
+            Ok(v) => State::Ready(Box::new(v)),
+            Err(rej) => State::Rejected(rej),
         };
         Ok(Gate {
             state,
             opts: EvalOptions {
-                decision_timeout: options
-                    .decision_timeout_ms
-                    .map(|ms| Duration::from_millis(u64::from(ms))),
+                decision_timeout,
                 ..EvalOptions::default()
             },
             scratch: Scratch::default(),
@@ -120,13 +103,13 @@ impl Gate {
 
     /// Whether the bundle verified: false means every decision is `block`
     /// with the rejection code.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn ok(&self) -> bool {
         matches!(self.state, State::Ready(_))
     }
 
     /// The stable rejection code (`bundle_signature_invalid`, …), if rejected.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn rejection_code(&self) -> Option<String> {
         match &self.state {
             State::Rejected(r) => Some(r.code.as_str().to_string()),
@@ -135,7 +118,7 @@ impl Gate {
     }
 
     /// The rejection's message, if rejected.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn rejection_message(&self) -> Option<String> {
         match &self.state {
             State::Rejected(r) => Some(r.message.clone()),
@@ -144,7 +127,7 @@ impl Gate {
     }
 
     /// The verified bundle's policy digest (`sha256:…`).
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn policy_digest(&self) -> Option<String> {
         match &self.state {
             State::Ready(v) => Some(v.policy_digest.clone()),
@@ -153,8 +136,9 @@ impl Gate {
     }
 
     /// Decides one intent (JSON text) and returns the result JSON text.
-    /// Never throws: every failure is a `block` result.
-    #[napi]
+    /// Every failure of the decision is a `block` result; only a panic in
+    /// Rust throws (a JS error: the plugin blocks the call).
+    #[napi(catch_unwind)]
     pub fn evaluate(&mut self, intent: String) -> String {
         self.out.clear();
         match &self.state {

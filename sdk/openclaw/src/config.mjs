@@ -67,11 +67,11 @@ export function parseConfig(raw) {
     }
     return v;
   };
-  const int = (k, min) => {
+  const int = (k, min, max = Number.MAX_SAFE_INTEGER) => {
     const v = raw[k];
     if (v === undefined) return undefined;
-    if (!Number.isInteger(v) || v < min) {
-      problems.push(`\`${k}\` must be an integer >= ${min}`);
+    if (!Number.isInteger(v) || v < min || v > max) {
+      problems.push(max === Number.MAX_SAFE_INTEGER ? `\`${k}\` must be an integer >= ${min}` : `\`${k}\` must be an integer from ${min} to ${max}`);
       return undefined;
     }
     return v;
@@ -90,6 +90,7 @@ export function parseConfig(raw) {
     sidecarTokenEnv: str("sidecarTokenEnv"),
     transport: str("transport") ?? "auto",
     gaitRun: str("gaitRun") ?? "gait-run",
+    gaitRunExplicit: raw.gaitRun !== undefined,
     nativeAddon: file("nativeAddon"),
     identity: str("identity"),
     sessionId: str("sessionId"),
@@ -98,7 +99,8 @@ export function parseConfig(raw) {
     skills: [],
     traceDir: file("traceDir"),
     timeoutMs: int("timeoutMs", 1) ?? 2000,
-    decisionTimeoutMs: int("decisionTimeoutMs", 1),
+    // As `gait-run --decision-timeout-ms`: 1 to 60000.
+    decisionTimeoutMs: int("decisionTimeoutMs", 1, 60000),
   };
 
   if (raw.trust !== undefined) {
@@ -130,12 +132,15 @@ export function parseConfig(raw) {
     if (u && u.protocol !== "http:" && u.protocol !== "https:") {
       problems.push("`sidecarUrl` must be an http or https URL");
     }
-    for (const k of ["trust", "pin", "minRevision", "nativeAddon"]) {
+    for (const k of ["trust", "minRevision", "nativeAddon"]) {
       if (raw[k] !== undefined) problems.push(`\`${k}\` applies to \`bundle\`, not to \`sidecarUrl\` (the sidecar verifies its own bundle)`);
     }
     if (raw.transport !== undefined && raw.transport !== "sidecar") {
       problems.push("`sidecarUrl` is a sidecar: `transport` must be sidecar or absent");
     }
+  }
+  if (cfg.pin !== undefined && !/^sha256:[0-9a-f]{64}$/.test(cfg.pin)) {
+    problems.push("`pin` must be sha256: followed by 64 lower-case hex digits");
   }
   if (cfg.sidecarTokenEnv) {
     const token = process.env[cfg.sidecarTokenEnv];

@@ -12,13 +12,15 @@
 // overlap): sidecar_unreachable (the sidecar cannot be reached), timeout (it
 // does not answer within `timeoutMs`), gate_unavailable (a spawned sidecar that could
 // not start or exited), gate_timeout, gate_answer_unreadable,
-// native_unavailable, bundle_* (the runtime's rejection codes: a rejected
+// gate_answer_untrusted (a sidecar's allow that is not verified, see
+// `untrusted`), native_unavailable, bundle_* (the runtime's rejection codes: a rejected
 // bundle decides nothing), config_invalid.
 import { createRequire } from "node:module";
 import { spawn } from "node:child_process";
 import http from "node:http";
 import https from "node:https";
 import os from "node:os";
+import path from "node:path";
 
 const require = createRequire(import.meta.url);
 const MAX_ANSWER_BYTES = 1 << 20;
@@ -42,6 +44,26 @@ function readResult(text, where) {
     throw new GateError("gate_answer_unreadable", `${where} answered JSON without a verdict`);
   }
   return result;
+}
+
+const SCHEMA_ID = "gait.gate.result";
+
+/** Why a sidecar's answer must not let a call run, or null when it may:
+ * HTTP 200, a `gait.gate.result` with `ok: true`, `bundle_verified: true`,
+ * verdict `allow` and, when `pin` is set, that policy digest. An answer that
+ * is not an allow needs no check: it blocks. An allow that fails the check is
+ * no decision (GateError `gate_answer_untrusted`, as the Python package
+ * raises GateUnavailable for an allow it cannot trust): no result is
+ * recorded. */
+export function untrusted(status, result, pin) {
+  if (result?.verdict !== "allow") return null;
+  const why = [];
+  if (status !== 200) why.push(`HTTP status ${status}`);
+  if (result.schema_id !== SCHEMA_ID) why.push(`schema_id is not ${SCHEMA_ID}`);
+  if (result.ok !== true) why.push("ok is not true");
+  if (result.bundle_verified !== true) why.push("bundle_verified is not true");
+  if (pin !== undefined && result.policy?.digest !== pin) why.push(`policy digest is not the pinned ${pin}`);
+  return why.length === 0 ? null : `an allow the gate cannot vouch for (${why.join(", ")})`;
 }
 
 /** The default location of the Node binding, beside this package. */
@@ -86,7 +108,7 @@ export function nativeGate(cfg) {
 }
 
 /** A `gait-run serve` at `base` (http[s]://host:port), over keep-alive. */
-export function sidecarGate(base, { token, timeoutMs, child } = {}) {
+export function sidecarGate(base, { token, timeoutMs, child, pin } = {}) {
   const url = new URL("/v1/eval", base);
   const mod = url.protocol === "https:" ? https : http;
   const agent = new mod.Agent({ keepAlive: true, maxSockets: 8 });
@@ -143,7 +165,9 @@ export function sidecarGate(base, { token, timeoutMs, child } = {}) {
       if (child && child.exitCode !== null) {
         throw new GateError("gate_unavailable", `the spawned sidecar exited (code ${child.exitCode})`);
       }
-      const { result } = await post(text);
+      const { status, result } = await post(text);
+      const why = untrusted(status, result, pin);
+      if (why !== null) throw new GateError("gate_answer_untrusted", why);
       return { result, error: null };
     },
     close() {
@@ -201,7 +225,7 @@ export function spawnSidecar(cfg, logger) {
         child.unref();
         child.stdout.unref?.();
         child.stderr.unref?.();
-        resolve(sidecarGate(`http://${addr}`, { timeoutMs: cfg.timeoutMs, child }));
+        resolve(sidecarGate(`http://${addr}`, { timeoutMs: cfg.timeoutMs, child, pin: cfg.pin }));
       } catch {}
     });
     // `close`, not `exit`: only then has everything it printed been read.
@@ -226,13 +250,20 @@ export function spawnSidecar(cfg, logger) {
  * a gate that cannot be had decides every call as an error. */
 export function openGate(cfg, logger) {
   if (cfg.sidecarUrl) {
-    return sidecarGate(cfg.sidecarUrl, { token: cfg.sidecarToken, timeoutMs: cfg.timeoutMs });
+    return sidecarGate(cfg.sidecarUrl, { token: cfg.sidecarToken, timeoutMs: cfg.timeoutMs, pin: cfg.pin });
   }
   if (cfg.transport !== "sidecar") {
     try {
       return nativeGate(cfg);
     } catch (e) {
       if (!(e instanceof GateError) || cfg.transport === "native") throw e;
+      // Not whatever `gait-run` comes first on PATH: only the one named.
+      if (!cfg.gaitRunExplicit || !path.isAbsolute(cfg.gaitRun)) {
+        throw new GateError(
+          "native_unavailable",
+          `${e.message.replace(/^native_unavailable: /, "")}; set \`gaitRun\` to the absolute path of gait-run to decide through a spawned sidecar instead`,
+        );
+      }
       logger?.warn?.(`gait-gate: ${e.message}; deciding through a spawned gait-run serve instead`);
     }
   }

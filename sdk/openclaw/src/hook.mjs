@@ -3,7 +3,7 @@
 import { randomUUID } from "node:crypto";
 import { ConfigError, parseConfig } from "./config.mjs";
 import { GateError, openGate } from "./gate.mjs";
-import { buildIntent } from "./intent.mjs";
+import { buildIntent, IntentRefusal } from "./intent.mjs";
 import { writeRecord } from "./trace.mjs";
 
 // `require_approval`: OpenClaw's own approval prompt only where the policy
@@ -68,6 +68,10 @@ function withDeadline(promise, ms) {
  * `gate unavailable (<code>): <message>`. */
 function errorText(e) {
   if (e instanceof GateError) return `gate unavailable (${e.code}): ${e.detail}`;
+  // The plugin's own refusal of a call it cannot put to the gate as
+  // OpenClaw would run it (intent.mjs): not a gate failure, so not
+  // `gate unavailable`; no result either.
+  if (e instanceof IntentRefusal) return e.message;
   return `gate unavailable (internal_error): ${e?.message ?? String(e)}`;
 }
 
@@ -128,7 +132,13 @@ export function createHook(rawConfig, { logger } = {}) {
         logger?.error?.(`gait-gate: cannot write the decision record of ${toolCallId}: ${e.message}`);
       }
     }
-    return reply;
+    if (reply !== undefined) return reply;
+    // Allowed: the parameters decided, returned so that OpenClaw runs exactly
+    // them. This hook runs last (index.mjs), and OpenClaw keeps the last
+    // `params` a handler returns: another plugin's rewrite cannot reach the
+    // tool undecided.
+    const params = event.params !== null && typeof event.params === "object" && !Array.isArray(event.params) ? event.params : {};
+    return { params: structuredClone(params) };
   };
   handler.gate = gate;
   handler.config = cfg;

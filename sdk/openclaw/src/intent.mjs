@@ -1,26 +1,183 @@
 // An OpenClaw tool call as a Gait intent (runtime.md §2):
-//   {tool_name, args, context: {identity, workspace, risk_class, session_id}, skill_provenance?}
-// The tool's parameters are passed unchanged as `args`; the policy's tool
-// mappings (`import std.openclaw`) derive the targets from them. Nothing is
-// dropped or renamed, so an adapter bug cannot hide an argument from the gate.
+//   {tool_name, args, context: {identity, workspace, risk_class, session_id?}, skill_provenance?}
+// The tool's parameters are passed as `args`; the policy's tool mappings
+// (`import std.openclaw`) derive the targets from them. Nothing is dropped or
+// renamed, so an adapter bug cannot hide an argument from the gate. What is
+// changed, so that the gate judges what OpenClaw will really act on:
+//
+// - path spellings OpenClaw's file tools rewrite (`@/abs`, `@~/x`, `~/x`,
+//   `file:///x`: OpenClaw's path-utils `expandPath`) are resolved exactly as
+//   OpenClaw resolves them; a spelling whose target depends on the file
+//   system (`@name`: OpenClaw keeps the `@` when `./@name` exists) or that
+//   cannot be resolved is refused;
+// - `tool_call` (Tool Search) is decided as the tool it calls;
+// - `apply_patch` gets OpenClaw's own resolved targets (`event.derivedPaths`)
+//   as `gait_derived_paths`, `pdf` its paths and URLs apart
+//   (`gait_pdf_paths`, `gait_pdf_urls`);
+// - calls that cannot be read as the gate needs (code-mode `exec`, process
+//   input given as hex bytes) are refused.
+// A refusal is an IntentRefusal: the call is blocked with its code and reason.
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export class IntentRefusal extends Error {
+  constructor(code, message) {
+    super(`${code}: ${message}`);
+    this.code = code;
+  }
+}
+
+function isPlain(v) {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+function normalizeHome(v) {
+  const t = typeof v === "string" ? v.trim() : "";
+  return t === "" || t === "undefined" || t === "null" ? undefined : t;
+}
+
+/** The home OpenClaw expands `~` with; refused when its two resolutions
+ * (path-utils: HOME, USERPROFILE, os.homedir(); sandbox paths:
+ * os.homedir()) disagree or neither is known. */
+function home() {
+  const env = process.env;
+  let own;
+  try {
+    own = os.homedir();
+  } catch {}
+  const a = normalizeHome(env.HOME) ?? normalizeHome(env.USERPROFILE) ?? normalizeHome(own);
+  const b = normalizeHome(own);
+  if (!a || !b || path.resolve(a) !== path.resolve(b)) {
+    throw new IntentRefusal("path_unresolvable", "`~` cannot be resolved to one home folder");
+  }
+  return path.resolve(a);
+}
+
+/** A path parameter as OpenClaw's file tools resolve it (before joining a
+ * relative path to the working directory, which the gate does with the
+ * workspace). Non-strings are returned unchanged (the gate refuses them). */
+export function resolveToolPath(p) {
+  if (typeof p !== "string") return p;
+  let s = p;
+  if (s.startsWith("@")) {
+    const rest = s.slice(1);
+    if (rest.startsWith("@")) return `./${rest}`;
+    const expandable =
+      rest === "~" || rest.startsWith("~/") || /^file:\/\//i.test(rest) || path.posix.isAbsolute(rest) || path.win32.isAbsolute(rest);
+    if (!expandable) {
+      // OpenClaw reads `./@name` when it exists, else `name`: decided by the
+      // file system at run time, not by the call.
+      throw new IntentRefusal(
+        "path_reference_ambiguous",
+        `the path ${JSON.stringify(p)} names \`./${p}\` or \`${rest}\` depending on which exists; give the path without \`@\``,
+      );
+    }
+    s = rest;
+  }
+  if (s.startsWith("file://")) {
+    try {
+      return fileURLToPath(s);
+    } catch (e) {
+      throw new IntentRefusal("path_unresolvable", `the file URL ${JSON.stringify(p)} cannot be resolved (${e.message})`);
+    }
+  }
+  if (s === "~" || s.startsWith("~/")) return home() + s.slice(1);
+  return s;
+}
+
+// Parameters that OpenClaw resolves as local paths, per tool.
+const PATH_PARAMS = {
+  read: ["path"],
+  ls: ["path"],
+  memory_get: ["path"],
+  write: ["path"],
+  edit: ["path"],
+};
+
+const RESERVED = ["gait_derived_paths", "gait_pdf_paths", "gait_pdf_urls"];
+
+const PATCH_TARGET = /^\*\*\* (?:Add File|Update File|Delete File|Move to):/m;
+
+/** Tool Search's `tool_call` as the call it makes: {name, params}. Only the
+ * canonical form is read (`id` with the arguments nested under `args`);
+ * anything else is refused rather than guessed. */
+function unwrapToolCall(params) {
+  const keys = Object.keys(params);
+  const extra = keys.filter((k) => k !== "id" && k !== "args");
+  if (typeof params.id !== "string" || params.id.trim() === "" || extra.length > 0 || (params.args !== undefined && !isPlain(params.args))) {
+    throw new IntentRefusal(
+      "tool_call_unreadable",
+      "a tool_call is decided as the tool it calls: give the tool's `id` and nest its arguments under `args` (nothing else)",
+    );
+  }
+  const id = params.id.trim();
+  // Catalog ids are `<source>:<source name>:<tool>`; OpenClaw's own tools
+  // are decided by their name, any other source by the whole id.
+  const parts = id.split(":");
+  const name = parts.length === 3 && parts[0] === "openclaw" ? parts[2] : id;
+  if (name === "tool_call") throw new IntentRefusal("tool_call_unreadable", "a tool_call cannot call tool_call");
+  return { name, params: params.args ?? {} };
+}
 
 /** The intent of one `before_tool_call` event under a parsed configuration. */
 export function buildIntent(cfg, event) {
   if (typeof event?.toolName !== "string") {
     throw new TypeError("the tool call has no tool name");
   }
-  const params = event.params;
-  const intent = {
-    tool_name: event.toolName,
-    args: params !== null && typeof params === "object" && !Array.isArray(params) ? params : {},
-  };
+  if (event.toolKind === "code_mode_exec") {
+    throw new IntentRefusal(
+      "code_mode_unsupported",
+      "a code-mode exec runs a program, not a shell command line, and cannot be decided; turn code mode off to use the gate",
+    );
+  }
+  let toolName = event.toolName;
+  let params = isPlain(event.params) ? event.params : {};
+  if (toolName === "tool_call") ({ name: toolName, params } = unwrapToolCall(params));
+  for (const k of RESERVED) {
+    if (Object.hasOwn(params, k)) throw new IntentRefusal("intent_reserved_argument", `the argument \`${k}\` is reserved for the gate`);
+  }
+  let args = params;
+  const paths = PATH_PARAMS[toolName];
+  if (paths) {
+    args = { ...params };
+    for (const k of paths) if (Object.hasOwn(args, k)) args[k] = resolveToolPath(args[k]);
+  }
+  if (toolName === "browser" && Array.isArray(params.paths)) {
+    args = { ...params, paths: params.paths.map(resolveToolPath) };
+  }
+  if (toolName === "process" && params.hex !== undefined && !(Array.isArray(params.hex) && params.hex.length === 0)) {
+    throw new IntentRefusal("process_hex_unsupported", "input given as hex bytes cannot be read as a command line; use `keys`, `literal` or `data`");
+  }
+  if (toolName === "pdf") {
+    const all = [];
+    if (params.pdf !== undefined) all.push(params.pdf);
+    if (Array.isArray(params.pdfs)) all.push(...params.pdfs);
+    else if (params.pdfs !== undefined) all.push(params.pdfs);
+    const urls = [];
+    const files = [];
+    for (const p of all) {
+      if (typeof p === "string" && /^https?:\/\//i.test(p.trim())) urls.push(p.trim());
+      else files.push(resolveToolPath(p));
+    }
+    args = { ...params, gait_pdf_paths: files, gait_pdf_urls: urls };
+  }
+  if (toolName === "apply_patch") {
+    const derived = Array.isArray(event.derivedPaths) ? [...event.derivedPaths] : [];
+    const text = typeof params.input === "string" ? params.input : "";
+    if (derived.length === 0 && PATCH_TARGET.test(text)) {
+      throw new IntentRefusal("apply_patch_targets_unknown", "OpenClaw gave no resolved target paths for a patch that names files");
+    }
+    args = { ...params, gait_derived_paths: derived };
+  }
+  const intent = { tool_name: toolName, args };
   const context = {};
   if (cfg.identity !== undefined) context.identity = cfg.identity;
   if (cfg.workspace !== undefined) context.workspace = cfg.workspace;
   if (cfg.riskClass !== undefined) context.risk_class = cfg.riskClass;
   if (cfg.sessionId !== undefined) context.session_id = cfg.sessionId;
   if (Object.keys(context).length > 0) intent.context = context;
-  const skill = cfg.skills.find((s) => s.match(event.toolName));
+  const skill = cfg.skills.find((s) => s.match(toolName));
   if (skill) intent.skill_provenance = skill.provenance;
   return intent;
 }

@@ -4,19 +4,31 @@
 // `tool_call_id`, `intent`, `result` (the gate's result JSON, or null when the
 // gate gave none), `executed` (true only when the call was let run) and, when
 // the gate failed, `error`. Keys sorted, two-space indent, written to a
-// temporary file and renamed into place.
+// temporary file and linked to its name (atomic and exclusive).
+//
+// File names as the Python package makes them: an ordinary id (letters,
+// digits, `.`, `_`, `-`, not starting with `.`, at most 200) is the name
+// itself; any other id is made safe (`_` for the rest, at most 150) and
+// gets `~` + 16 hex digits of its SHA-256, so two ids never share a name.
+// Never overwritten: a taken name (the same id decided twice) is written as
+// `<name>+1.json`, `+2`, … (the first free one).
 import fs from "node:fs";
 import path from "node:path";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 
 export const FRAMEWORK = "openclaw";
 
-/** A file name for a tool call id: anything but letters, digits, `.`, `_`
- * and `-` becomes `_`; never hidden, never `..`; at most 200 characters. */
+const ORDINARY = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}$/;
+const MAX_SUFFIX = 10000;
+
+/** The file name of the record of a tool call id (see above). */
 export function recordName(toolCallId) {
-  let name = String(toolCallId).replace(/[^A-Za-z0-9._-]/g, "_").slice(0, 200);
+  const id = String(toolCallId);
+  if (ORDINARY.test(id)) return id + ".json";
+  const digest = createHash("sha256").update(id, "utf8").digest("hex").slice(0, 16);
+  let name = id.replace(/[^A-Za-z0-9._-]/g, "_").slice(0, 150);
   if (name === "" || name.startsWith(".")) name = "_" + name;
-  return name + ".json";
+  return `${name}~${digest}.json`;
 }
 
 function sorted(v) {
@@ -41,16 +53,32 @@ export function writeRecord(traceDir, toolCallId, intent, result, executed, erro
     executed: executed === true,
   };
   if (error) record.error = error;
-  const file = path.join(folder, recordName(toolCallId));
+  const base = recordName(toolCallId).slice(0, -".json".length);
+  const data = JSON.stringify(sorted(record), null, 2) + "\n";
   const tmp = path.join(folder, `.record-${randomBytes(6).toString("hex")}.tmp`);
+  fs.writeFileSync(tmp, data, { flag: "wx" });
   try {
-    fs.writeFileSync(tmp, JSON.stringify(sorted(record), null, 2) + "\n", { flag: "wx" });
-    fs.renameSync(tmp, file);
-  } catch (e) {
+    for (let n = 0; n < MAX_SUFFIX; n++) {
+      const file = path.join(folder, n === 0 ? `${base}.json` : `${base}+${n}.json`);
+      try {
+        fs.linkSync(tmp, file);
+        return file;
+      } catch (e) {
+        if (e.code === "EEXIST") continue;
+        // A file system without hard links: create exclusively.
+        try {
+          fs.writeFileSync(file, data, { flag: "wx" });
+          return file;
+        } catch (e2) {
+          if (e2.code === "EEXIST") continue;
+          throw e2;
+        }
+      }
+    }
+    throw new Error(`${folder}: no free record name for ${JSON.stringify(String(toolCallId))}`);
+  } finally {
     try {
       fs.unlinkSync(tmp);
     } catch {}
-    throw e;
   }
-  return file;
 }

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
+import { createHash } from "node:crypto";
 import { createHook, answer } from "../src/hook.mjs";
 import { recordName } from "../src/trace.mjs";
 import { makeFixture, readRecords, startSidecar, closedPort, GAIT_RUN } from "../../../tests/openclaw/fixture.mjs";
@@ -72,7 +73,9 @@ for (const transport of ["native", "sidecar-url", "sidecar-spawned"]) {
         assert.equal(rec.result.verdict, c.verdict, c.id);
         assert.equal(rec.executed, c.verdict === "allow", c.id);
         if (c.verdict === "allow") {
-          assert.equal(reply, undefined, `${c.id} runs`);
+          // Runs, with exactly the parameters decided (a rewrite by another
+          // plugin's handler is replaced by them).
+          assert.deepEqual(reply, { params: c.params }, `${c.id} runs`);
         } else {
           assert.equal(reply.block, true, `${c.id} is blocked`);
           assert.match(reply.blockReason, new RegExp(`verdict ${c.verdict}`));
@@ -182,10 +185,12 @@ test("bad configuration blocks every call, naming the problem", async () => {
 });
 
 test("auto: without the Node binding the plugin decides through a spawned gait-run serve", async () => {
-  const hook = createHook({ bundle: fx.bundle, trust: fx.trust, workspace: fx.ws, nativeAddon: "/nonexistent.node", gaitRun: GAIT_RUN });
+  const hook = createHook({ bundle: fx.bundle, trust: fx.trust, workspace: fx.ws, nativeAddon: "/nonexistent.node", gaitRun: path.resolve(GAIT_RUN) });
   try {
     assert.equal(hook.gate.transport, "sidecar");
-    assert.equal(await hook({ toolName: "write", params: { path: `${fx.ws}/allowed/a`, content: "" }, toolCallId: "a1" }, {}), undefined);
+    assert.deepEqual(await hook({ toolName: "write", params: { path: `${fx.ws}/allowed/a`, content: "" }, toolCallId: "a1" }, {}), {
+      params: { path: `${fx.ws}/allowed/a`, content: "" },
+    });
     assert.equal((await hook({ toolName: "write", params: { path: `${fx.ws}/denied/a`, content: "" }, toolCallId: "a2" }, {})).block, true);
   } finally {
     hook.gate.close();
@@ -226,11 +231,26 @@ test("a record that cannot be written blocks an allowed call (no evidence, no ex
   assert.match(reply.blockReason, /trace_write_failed/);
 });
 
-test("record names: safe file names for any tool call id", () => {
+test("record names: as the Python package's; a changed id gets ~ and 16 hex of its SHA-256; never overwritten", async () => {
   assert.equal(recordName("call_1"), "call_1.json");
-  assert.equal(recordName("../../etc/passwd"), "_.._.._etc_passwd.json");
-  assert.equal(recordName(""), "_.json");
-  assert.equal(recordName("a/b c"), "a_b_c.json");
+  assert.equal(recordName("a/b"), `a_b~${createHash("sha256").update("a/b").digest("hex").slice(0, 16)}.json`);
+  assert.notEqual(recordName("a/b"), recordName("a_b"));
+  assert.notEqual(recordName("a/b"), recordName("a b"));
+  assert.match(recordName(""), /^_~[0-9a-f]{16}\.json$/);
+  assert.match(recordName("../../etc/passwd"), /^_\.\._\.\._etc_passwd~[0-9a-f]{16}\.json$/);
+  assert.match(recordName("x".repeat(300)), new RegExp(`^${"x".repeat(150)}~[0-9a-f]{16}\\.json$`));
+  // A repeated id: +1, +2; the first record is kept.
+  const traceDir = fs.mkdtempSync(path.join(fx.root, "trace-repeat-"));
+  const hook = createHook({ bundle: fx.bundle, trust: fx.trust, workspace: fx.ws, traceDir, transport: "native" });
+  await hook({ toolName: "write", params: { path: `${fx.ws}/allowed/r`, content: "" }, toolCallId: "same" }, {});
+  await hook({ toolName: "write", params: { path: `${fx.ws}/denied/r`, content: "" }, toolCallId: "same" }, {});
+  await hook({ toolName: "read", params: { path: `${fx.ws}/denied/r` }, toolCallId: "same" }, {});
+  const dir = path.join(traceDir, "openclaw");
+  assert.deepEqual(fs.readdirSync(dir).sort(), ["same+1.json", "same+2.json", "same.json"]);
+  const read = (f) => JSON.parse(fs.readFileSync(path.join(dir, f), "utf8"));
+  assert.equal(read("same.json").executed, true);
+  assert.equal(read("same+1.json").executed, false);
+  assert.equal(read("same+2.json").intent.tool_name, "read");
 });
 
 test("std.openclaw: each built-in tool's parameters give the documented endpoint classes", async () => {
@@ -256,11 +276,143 @@ test("std.openclaw: each built-in tool's parameters give the documented endpoint
     ["dir_list", { node: "n1", path: "/srv" }, ["fs.read"]],
     ["file_write", { node: "n1", path: "/srv/x", contentBase64: "" }, ["fs.write"]],
     ["apply_patch", { input: "*** Begin Patch\n*** End Patch" }, []],
+    ["apply_patch", { input: "*** Begin Patch\n*** Add File: a.txt\n+x\n*** End Patch" }, ["fs.write"], { derivedPaths: [`${ws}/a.txt`] }],
+    ["process", { action: "send-keys", sessionId: "s", keys: ["rm -rf /", "Enter"] }, ["proc.exec"]],
+    ["browser", { action: "act", request: { kind: "navigate", url: "https://example.com" } }, ["net.http"]],
+    ["browser", { action: "act", request: { kind: "batch", actions: [{ kind: "navigate", url: "https://example.com" }] } }, ["net.http"]],
+    ["browser", { action: "act", actions: [{ kind: "navigate", url: "https://example.com" }] }, ["net.http"]],
+    ["pdf", { pdf: `${ws}/a.pdf` }, ["fs.read"]],
+    ["pdf", { pdfs: ["https://example.com/a.pdf", `${ws}/b.pdf`] }, ["fs.read", "net.http"]],
   ];
   let i = 0;
-  for (const [toolName, params] of table) await hook({ toolName, params, toolCallId: `m${i++}` }, {});
+  for (const [toolName, params, , extra] of table) await hook({ toolName, params, toolCallId: `m${i++}`, ...extra }, {});
   const recs = readRecords(traceDir);
   table.forEach(([toolName, params, classes], j) => {
     assert.deepEqual(recs[`m${j}`].result.endpoint_classes, classes, `${toolName} ${JSON.stringify(params)}`);
   });
+  // apply_patch: OpenClaw's resolved targets, not the patch text, are decided.
+  const patch = recs[`m${table.findIndex((t) => t[3])}`];
+  assert.deepEqual(patch.intent.args.gait_derived_paths, [`${ws}/a.txt`]);
+});
+
+// One call, decided by the native gate, with a trace: {reply, rec}.
+async function decideOne(toolName, params, extra = {}, cfgExtra = {}) {
+  const traceDir = fs.mkdtempSync(path.join(fx.root, "trace-one-"));
+  const hook = createHook({ bundle: fx.bundle, trust: fx.trust, workspace: fx.ws, riskClass: "low", traceDir, transport: "native", ...cfgExtra });
+  const reply = await hook({ toolName, params, toolCallId: "one", ...extra }, {});
+  return { reply, rec: readRecords(traceDir).one };
+}
+
+test("path spellings OpenClaw rewrites (@/abs, @~/x, ~/x, file:///x) are decided as the files they name", async () => {
+  const ok = `${fx.ws}/allowed/p.txt`;
+  const home = process.env.HOME;
+  for (const [spelling, resolved] of [
+    [`@${ok}`, ok],
+    [`file://${ok}`, ok],
+    [`@file://${ok}`, ok],
+    ["@/etc/cron.d/evil", "/etc/cron.d/evil"],
+    ["file:///etc/cron.d/evil", "/etc/cron.d/evil"],
+    ["~/evil", `${home}/evil`],
+    ["@~/evil", `${home}/evil`],
+    ["@@x", "./@x"],
+  ]) {
+    const { reply, rec } = await decideOne("write", { path: spelling, content: "x" });
+    assert.equal(rec.intent.args.path, resolved, spelling);
+    assert.deepEqual(rec.result, fx.evalCli(rec.intent).result, spelling);
+    const allowed = resolved === ok;
+    assert.equal(reply.block === true, !allowed, `${spelling}: ${reply.blockReason}`);
+  }
+  // Depends on the file system at run time: refused, saying why.
+  const { reply, rec } = await decideOne("read", { path: "@allowed/p.txt" });
+  assert.equal(reply.block, true);
+  assert.match(reply.blockReason, /^Gait gate: blocked: path_reference_ambiguous: .*; the tool call was not run$/);
+  assert.equal(rec.result, null);
+  // The plugin's own refusal, not a gate failure: `CODE: …`, not `gate unavailable (CODE)`.
+  assert.match(rec.error, /^path_reference_ambiguous: /);
+  assert.equal(rec.executed, false);
+  const bad = await decideOne("read", { path: "file://remote-host/etc/passwd" });
+  assert.match(bad.reply.blockReason, /path_unresolvable/);
+});
+
+test("tool_call is decided as the tool it calls; unreadable forms are refused", async () => {
+  const a = await decideOne("tool_call", { id: "write", args: { path: `${fx.ws}/allowed/t.txt`, content: "x" } });
+  assert.equal(a.rec.intent.tool_name, "write");
+  assert.deepEqual(a.reply, { params: { id: "write", args: { path: `${fx.ws}/allowed/t.txt`, content: "x" } } });
+  const b = await decideOne("tool_call", { id: "openclaw:core:write", args: { path: `${fx.ws}/denied/t.txt`, content: "x" } });
+  assert.equal(b.rec.intent.tool_name, "write");
+  assert.equal(b.reply.block, true);
+  assert.match(b.reply.blockReason, /default_block/);
+  const c = await decideOne("tool_call", { id: "exec", command: "rm -rf /" });
+  assert.match(c.reply.blockReason, /tool_call_unreadable/);
+});
+
+test("code-mode exec, process hex input, reserved arguments, an apply_patch without resolved targets: blocked", async () => {
+  const a = await decideOne("exec", { command: "touch x", code: "touch x" }, { toolKind: "code_mode_exec" });
+  assert.match(a.reply.blockReason, /code_mode_unsupported/);
+  const b = await decideOne("process", { action: "send-keys", sessionId: "s", hex: ["72", "6d"] });
+  assert.match(b.reply.blockReason, /process_hex_unsupported/);
+  const c = await decideOne("write", { path: `${fx.ws}/allowed/r`, content: "", gait_derived_paths: [] });
+  assert.match(c.reply.blockReason, /intent_reserved_argument/);
+  const d = await decideOne("apply_patch", { input: "*** Begin Patch\n*** Add File: /etc/x\n+x\n*** End Patch" });
+  assert.match(d.reply.blockReason, /apply_patch_targets_unknown/);
+});
+
+test("a sidecar's allow is trusted only when it is a verified gait.gate.result with HTTP 200 (and the pinned policy)", async () => {
+  const good = fx.evalCli({ tool_name: "write", args: { path: `${fx.ws}/allowed/a`, content: "" }, context: { workspace: fx.ws } }).result;
+  assert.equal(good.verdict, "allow");
+  const cases = [
+    [403, good, /HTTP status 403/],
+    [500, good, /HTTP status 500/],
+    [200, { verdict: "allow" }, /schema_id/],
+    [200, { ...good, bundle_verified: false }, /bundle_verified/],
+    [200, { ...good, ok: false }, /ok is not true/],
+    [200, good, /pinned/, { pin: `sha256:${"0".repeat(64)}` }],
+    [200, good, null, { pin: good.policy.digest }],
+  ];
+  for (const [status, body, why, extra] of cases) {
+    const server = http.createServer((_req, res) => {
+      res.writeHead(status, { "content-type": "application/json" });
+      res.end(JSON.stringify(body));
+    });
+    const port = await new Promise((r) => server.listen(0, "127.0.0.1", () => r(server.address().port)));
+    try {
+      const traceDir = fs.mkdtempSync(path.join(fx.root, "trace-untrusted-"));
+      const hook = createHook({ sidecarUrl: `http://127.0.0.1:${port}`, traceDir, ...extra });
+      const reply = await hook({ toolName: "read", params: { path: "/x" }, toolCallId: "u" }, {});
+      const rec = readRecords(traceDir).u;
+      if (why === null) {
+        assert.deepEqual(reply, { params: { path: "/x" } });
+        assert.equal(rec.executed, true);
+      } else {
+        assert.equal(reply.block, true, `${status} ${JSON.stringify(body).slice(0, 60)}`);
+        assert.match(reply.blockReason, /gate unavailable \(gate_answer_untrusted\): /);
+        assert.match(reply.blockReason, why);
+        assert.match(reply.blockReason, /the tool call was not run$/);
+        // No decision: recorded as the Python adapters record a GateUnavailable.
+        assert.equal(rec.result, null);
+        assert.match(rec.error, /^gate unavailable \(gate_answer_untrusted\): /);
+        assert.equal(rec.executed, false);
+      }
+      hook.gate.close();
+    } finally {
+      server.close();
+    }
+  }
+});
+
+test("auto without the Node binding does not run whatever gait-run is on PATH", async () => {
+  const hook = createHook({ bundle: fx.bundle, trust: fx.trust, nativeAddon: "/nonexistent.node" });
+  const reply = await hook({ toolName: "read", params: { path: "/x" }, toolCallId: "p" }, {});
+  assert.equal(reply.block, true);
+  assert.match(reply.blockReason, /native_unavailable: .*absolute path of gait-run/s);
+});
+
+test("decisionTimeoutMs: 1 to 60000, as gait-run", async () => {
+  for (const v of [0, 60001]) {
+    const hook = createHook({ bundle: fx.bundle, trust: fx.trust, decisionTimeoutMs: v });
+    const reply = await hook({ toolName: "read", params: { path: "/x" }, toolCallId: "t" }, {});
+    assert.match(reply.blockReason, /config_invalid: `decisionTimeoutMs` must be an integer from 1 to 60000/);
+  }
+  const ok = createHook({ bundle: fx.bundle, trust: fx.trust, decisionTimeoutMs: 60000, transport: "native" });
+  assert.equal(ok.gate.ok, true);
 });
