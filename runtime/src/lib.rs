@@ -6,6 +6,7 @@
 //! generator and no command-line parser (`clap` is only in the `cli`
 //! feature's binary).
 
+pub mod approval;
 pub mod bench;
 pub mod bundle;
 pub mod command;

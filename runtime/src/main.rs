@@ -292,6 +292,7 @@ fn eval(args: EvalArgs) -> i32 {
                 explain,
                 trace,
                 decision_timeout: deadline.limit(),
+                approvals: Default::default(),
             };
             gate::evaluate(
                 &verified,

@@ -131,7 +131,7 @@ enum Action {
 struct Gate {
     bundle: Verified,
     context: Map<String, Value>,
-    opts: EvalOptions,
+    opts: EvalOptions<'static>,
     scratch: Scratch,
     log: Option<Arc<Logger>>,
 }
@@ -187,6 +187,7 @@ pub fn run(args: McpProxyArgs) -> i32 {
             explain: false,
             trace,
             decision_timeout: args.deadline.limit(),
+            approvals: Default::default(),
         },
         scratch: Scratch::default(),
         log,

@@ -17,10 +17,10 @@ use crate::check::attrs::{Attr, EnumKind, Flag};
 use crate::check::model::{Atom, Cond, Pin, Policy, Values};
 use crate::syntax::ast::Quant;
 use gait_run::tables::{
-    atom, enums, flags, matcher, node, DfaData, HashTable, MatcherData, TableData, NONE,
-    RULE_STRIDE,
+    atom, enums, flags, matcher, node, DfaData, HashTable, MatcherData, TableData,
+    DEFAULT_APPROVAL_TTL_SECS, NONE, RULE_STRIDE,
 };
-use gait_run::vocab::{Risk, FAIL_CLOSED_FIELDS};
+use gait_run::vocab::{Risk, Verdict, FAIL_CLOSED_FIELDS};
 use patterns::{build_dfa, event_for, table_for, Class, Table, COMPLEX_GROUP};
 use std::collections::{BTreeMap, HashMap};
 
@@ -540,6 +540,20 @@ pub fn lower(policy: &Policy) -> Result<TableData, LowerError> {
     let trust = b.rows(trust);
     let pins = b.rows(policy.pins.iter().map(Pin::row).collect());
 
+    // Approval terms of every `require_approval` rule, sorted by name: any
+    // declared approver, not interactive.
+    let mut approval_names: Vec<&str> = policy
+        .rules
+        .iter()
+        .filter(|r| r.verdict == Verdict::RequireApproval)
+        .map(|r| r.name.as_str())
+        .collect();
+    approval_names.sort_unstable();
+    let approval_rules = approval_names
+        .iter()
+        .flat_map(|n| [b.string(n), NONE, 0, 0])
+        .collect();
+
     // Posting lists into the shared pool.
     let mut enum_postings = vec![0u32; 2 * enums::total()];
     let mut flag_postings = vec![0u32; 2 * flags::COUNT];
@@ -604,5 +618,8 @@ pub fn lower(policy: &Policy) -> Result<TableData, LowerError> {
         mapping_entries,
         trust,
         pins,
+        approval_ttl_secs: DEFAULT_APPROVAL_TTL_SECS,
+        approvers: Vec::new(),
+        approval_rules,
     })
 }

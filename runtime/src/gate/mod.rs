@@ -28,7 +28,7 @@ pub const DEFAULT_DECISION_TIMEOUT: Duration = Duration::from_millis(50);
 
 /// Options of one evaluation.
 #[derive(Debug, Default)]
-pub struct EvalOptions {
+pub struct EvalOptions<'a> {
     pub simulate: bool,
     pub explain: bool,
     /// Write a signed trace into this directory with this key.
@@ -37,9 +37,12 @@ pub struct EvalOptions {
     /// decision still running past it is abandoned and answers `block`,
     /// `decision_timeout`, exit 1 — never a late `allow`.
     pub decision_timeout: Option<Duration>,
+    /// Approval tokens (and the replay store, or an interactive approval)
+    /// that may turn `require_approval` into `allow`.
+    pub approvals: crate::approval::Approvals<'a>,
 }
 
-impl EvalOptions {
+impl EvalOptions<'_> {
     fn deadline(&self) -> Duration {
         self.decision_timeout.unwrap_or(DEFAULT_DECISION_TIMEOUT)
     }

@@ -99,7 +99,7 @@ struct State {
     bundle: ArcSwap<Verified>,
     bundle_path: PathBuf,
     verify: VerifyOptions,
-    eval: EvalOptions,
+    eval: EvalOptions<'static>,
     /// SHA-256 of the bearer token (compared in constant time).
     token_sha256: Option<[u8; 32]>,
     max_body: usize,
@@ -196,6 +196,7 @@ pub fn run(args: ServeArgs) -> i32 {
             explain: false,
             trace,
             decision_timeout: args.deadline.limit(),
+            approvals: Default::default(),
         },
         token_sha256,
         max_body: args.max_body_bytes,

@@ -19,6 +19,8 @@ mod tag {
     pub const MAPPING_ENTRIES: u32 = 12;
     pub const TRUST: u32 = 13;
     pub const PINS: u32 = 14;
+    pub const APPROVERS: u32 = 15;
+    pub const APPROVAL_RULES: u32 = 16;
     /// `MATCHER + i`: `[patterns, n_dfas, (flags, n_ids, ids...)*, postings...]`;
     /// a DFA's flags: bit 0 anchored, bit 1 sparse, bits 8–15 the number
     /// of trailing segments it reads (0: the whole value).
@@ -54,6 +56,7 @@ impl TableData {
                 self.default_verdict,
                 self.fail_closed_risk,
                 self.fail_closed_require,
+                self.approval_ttl_secs,
             ]),
         );
         let mut offsets = Vec::with_capacity(self.strings.len() + 1);
@@ -80,6 +83,8 @@ impl TableData {
             (tag::MAPPING_ENTRIES, &self.mapping_entries),
             (tag::TRUST, &self.trust),
             (tag::PINS, &self.pins),
+            (tag::APPROVERS, &self.approvers),
+            (tag::APPROVAL_RULES, &self.approval_rules),
         ] {
             put_section(&mut out, t, &u32_bytes(v));
         }
@@ -147,14 +152,15 @@ impl TableData {
             match t {
                 tag::META => {
                     let w = words()?;
-                    let [d, r, q] = w.as_slice() else {
+                    let [d, r, q, ttl] = w.as_slice() else {
                         return Err(bad("bad meta section"));
                     };
                     (
                         data.default_verdict,
                         data.fail_closed_risk,
                         data.fail_closed_require,
-                    ) = (*d, *r, *q);
+                        data.approval_ttl_secs,
+                    ) = (*d, *r, *q, *ttl);
                 }
                 tag::STRINGS => data.strings = decode_strings(body)?,
                 tag::LISTS => data.lists = words()?,
@@ -169,6 +175,8 @@ impl TableData {
                 tag::MAPPING_ENTRIES => data.mapping_entries = words()?,
                 tag::TRUST => data.trust = words()?,
                 tag::PINS => data.pins = words()?,
+                tag::APPROVERS => data.approvers = words()?,
+                tag::APPROVAL_RULES => data.approval_rules = words()?,
                 t if (tag::MATCHER..tag::MATCHER + matcher::COUNT as u32).contains(&t) => {
                     let w = words()?;
                     let m = &mut data.matchers[(t - tag::MATCHER) as usize];

@@ -74,6 +74,8 @@ impl Tables {
             ("mapping entries", &d.mapping_entries, 4),
             ("trust", &d.trust, 3),
             ("pins", &d.pins, 3),
+            ("approvers", &d.approvers, 3),
+            ("approval rules", &d.approval_rules, 4),
         ] {
             if v.len() % stride != 0 {
                 return Err(bad(format!("{name} table has a partial record")));
@@ -210,6 +212,64 @@ impl Tables {
         }
         if d.trust.iter().chain(&d.pins).any(|&s| !str_ok(s)) {
             return Err(bad("trust or pin string out of range"));
+        }
+        self.validate_approvals()
+    }
+
+    /// The approval tables: strings in range, approvers and rules sorted by
+    /// text (lookups are binary searches), sets of declared approvers only,
+    /// a TTL within the hard cap.
+    fn validate_approvals(&self) -> Result<(), TableError> {
+        let d = &self.data;
+        let n_strings = d.strings.len() as u32;
+        if d.approval_ttl_secs == 0 || d.approval_ttl_secs > MAX_APPROVAL_TTL_SECS {
+            return Err(bad("approval TTL out of range"));
+        }
+        if d.approvers.iter().any(|&s| s >= n_strings) {
+            return Err(bad("approver string out of range"));
+        }
+        let keyed: Vec<(&str, &str)> = d
+            .approvers
+            .chunks_exact(3)
+            .map(|a| (self.s(a[0]), self.s(a[1])))
+            .collect();
+        if keyed.windows(2).any(|w| w[0] >= w[1]) {
+            return Err(bad("approver table is not sorted"));
+        }
+        let mut last: Option<&str> = None;
+        for r in d.approval_rules.chunks_exact(4) {
+            if r[0] >= n_strings || r[3] & !approval_flag::INTERACTIVE != 0 {
+                return Err(bad("bad approval rule"));
+            }
+            let name = self.s(r[0]);
+            if last.is_some_and(|l| l >= name) {
+                return Err(bad("approval rules are not sorted"));
+            }
+            last = Some(name);
+            if r[1] == NONE {
+                continue;
+            }
+            let in_range = (r[1] as usize)
+                .checked_add(r[2] as usize)
+                .is_some_and(|e| e <= d.lists.len());
+            if !in_range {
+                return Err(bad("list range out of bounds"));
+            }
+            let set = self.list(r[1], r[2]);
+            let mut prev: Option<&str> = None;
+            for &s in set {
+                if s >= n_strings {
+                    return Err(bad("approver set string out of range"));
+                }
+                let member = self.s(s);
+                if prev.is_some_and(|p| p >= member) {
+                    return Err(bad("approver set is not sorted"));
+                }
+                if !keyed.iter().any(|(a, _)| *a == member) {
+                    return Err(bad("approver set names an undeclared approver"));
+                }
+                prev = Some(member);
+            }
         }
         Ok(())
     }

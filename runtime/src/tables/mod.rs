@@ -18,7 +18,7 @@
 //! postings of what actually matched (plus the few rules without anchors),
 //! evaluates only those, in tier order, and stops after the deciding tier.
 //!
-//! # Format (`gait.tables/3`)
+//! # Format (`gait.tables/4`)
 //!
 //! `"GTBL"`, `u32` version, then sections `[u32 tag][u32 length][bytes]`, each
 //! 8-byte aligned. Numbers are little-endian `u32` arrays; strings are a blob
@@ -40,7 +40,7 @@ use crate::intent::Intent;
 use crate::vocab::{EndpointClass, Risk, TargetKind, Verdict};
 use matching::Matcher;
 
-pub const FORMAT: &str = "gait.tables/3";
+pub const FORMAT: &str = "gait.tables/4";
 const MAGIC: &[u8; 4] = b"GTBL";
 const VERSION: u32 = 1;
 
@@ -181,7 +181,31 @@ pub struct TableData {
     pub trust: Vec<u32>,
     /// `[skill name, version, digest hex]` string ids, sorted.
     pub pins: Vec<u32>,
+    /// The longest validity an approval token may claim, in seconds
+    /// (`approval_ttl`; the compiler writes the default when none is given).
+    pub approval_ttl_secs: u32,
+    /// `[approver, key id, public key (base64)]` string ids, sorted by
+    /// approver name, then key id (`trust approver`).
+    pub approvers: Vec<u32>,
+    /// One record per `require_approval` rule: `[rule name, set_start,
+    /// set_len, flags]`, sorted by the rule name's text. `set_start` is
+    /// [`NONE`] when any declared approver may approve; otherwise the
+    /// allowed approvers' name string ids, sorted by text, are
+    /// `lists[set_start..set_start + set_len]`. Flags: bit 0, interactive
+    /// approval (MCP elicitation) is allowed for the rule.
+    pub approval_rules: Vec<u32>,
 }
+
+/// Flags of an [`TableData::approval_rules`] record.
+pub mod approval_flag {
+    /// The rule may be approved interactively (MCP elicitation).
+    pub const INTERACTIVE: u32 = 1;
+}
+
+/// The hard cap of `approval_ttl` (24 hours), in seconds.
+pub const MAX_APPROVAL_TTL_SECS: u32 = 24 * 60 * 60;
+/// `approval_ttl` when the policy sets none (15 minutes), in seconds.
+pub const DEFAULT_APPROVAL_TTL_SECS: u32 = 15 * 60;
 
 /// One attribute's matcher. Literal patterns are looked up in hash tables
 /// built at compile time; the others are spread over a few DFAs.
@@ -418,4 +442,97 @@ impl Tables {
             .chunks_exact(3)
             .map(|p| (self.s(p[0]), self.s(p[1]), self.s(p[2])))
     }
+
+    /// The longest validity an approval token may claim, in seconds.
+    pub fn approval_ttl_secs(&self) -> u32 {
+        self.data.approval_ttl_secs
+    }
+
+    /// The approver table: `(approver, key id, public key base64)`, sorted
+    /// by approver, then key id.
+    pub fn approver_keys(&self) -> impl Iterator<Item = (&str, &str, &str)> {
+        self.data
+            .approvers
+            .chunks_exact(3)
+            .map(|a| (self.s(a[0]), self.s(a[1]), self.s(a[2])))
+    }
+
+    /// The keys of one declared approver: `(key id, public key base64)`
+    /// (none when the name is not a declared approver).
+    pub fn keys_of_approver<'a>(
+        &'a self,
+        name: &'a str,
+    ) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
+        let recs = &self.data.approvers;
+        let n = recs.len() / 3;
+        let first = partition_point(n, |i| self.s(recs[i * 3]) < name);
+        (first..n)
+            .take_while(move |&i| self.s(recs[i * 3]) == name)
+            .map(move |i| (self.s(recs[i * 3 + 1]), self.s(recs[i * 3 + 2])))
+    }
+
+    /// Whether any approver is declared.
+    pub fn has_approvers(&self) -> bool {
+        !self.data.approvers.is_empty()
+    }
+
+    /// The approval terms of a `require_approval` rule, by name: `None` for
+    /// a name that is not a `require_approval` rule of the policy.
+    pub fn approval_rule(&self, rule: &str) -> Option<ApprovalRule<'_>> {
+        let recs = &self.data.approval_rules;
+        let n = recs.len() / 4;
+        let i = partition_point(n, |i| self.s(recs[i * 4]) < rule);
+        let r = recs.get(i * 4..i * 4 + 4)?;
+        (self.s(r[0]) == rule).then(|| ApprovalRule {
+            approvers: (r[1] != NONE).then(|| ApproverSet {
+                tables: self,
+                ids: self.list(r[1], r[2]),
+            }),
+            interactive: r[3] & approval_flag::INTERACTIVE != 0,
+        })
+    }
+}
+
+/// The approval terms of one `require_approval` rule.
+#[derive(Clone, Copy)]
+pub struct ApprovalRule<'a> {
+    /// The approvers allowed to approve it; `None`: any declared approver.
+    pub approvers: Option<ApproverSet<'a>>,
+    /// Whether it may be approved interactively (MCP elicitation).
+    pub interactive: bool,
+}
+
+/// A set of approver names, sorted by text.
+#[derive(Clone, Copy)]
+pub struct ApproverSet<'a> {
+    tables: &'a Tables,
+    ids: &'a [u32],
+}
+
+impl<'a> ApproverSet<'a> {
+    /// The approvers' names, sorted.
+    pub fn names(&self) -> impl Iterator<Item = &'a str> + 'a {
+        let t = self.tables;
+        self.ids.iter().map(move |&s| t.s(s))
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        let t = self.tables;
+        self.ids.binary_search_by(|&s| t.s(s).cmp(name)).is_ok()
+    }
+}
+
+/// The first index in `0..n` for which `before` is false (`before` holds
+/// for a prefix of the range).
+fn partition_point(n: usize, before: impl Fn(usize) -> bool) -> usize {
+    let (mut lo, mut hi) = (0, n);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if before(mid) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
 }
