@@ -65,6 +65,9 @@ pub struct Summary {
     pub intent_digest: Option<String>,
     /// The result's `required_approvals`.
     pub required_approvals: u32,
+    /// The verdict is `require_approval` and every contributing rule allows
+    /// interactive approval (the MCP proxy may ask the client).
+    pub interactive_approval: bool,
     /// The result's `error`: why the gate refused to decide.
     pub error: Option<String>,
 }

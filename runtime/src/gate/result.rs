@@ -153,6 +153,14 @@ pub(super) fn write_decision(
     out.push(b'}');
     let (exit, verdict, required_approvals) =
         (exit_for(s.verdict), s.verdict, s.required_approvals());
+    let interactive_approval = verdict == Verdict::RequireApproval && {
+        let mut terms = d
+            .matched_rules
+            .iter()
+            .filter_map(|r| bundle.tables.approval_rule(r))
+            .peekable();
+        terms.peek().is_some() && terms.all(|t| t.interactive)
+    };
     Summary {
         exit,
         verdict,
@@ -163,6 +171,7 @@ pub(super) fn write_decision(
         endpoint_classes: classes,
         intent_digest: Some(n.digest),
         required_approvals,
+        interactive_approval,
         error: None,
     }
 }
@@ -256,6 +265,7 @@ pub(super) fn write_refusal(
         endpoint_classes: Vec::new(),
         intent_digest: None,
         required_approvals: 0,
+        interactive_approval: false,
         error: Some(error.into_owned()),
     }
 }

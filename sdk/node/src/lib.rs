@@ -48,7 +48,7 @@ enum State {
 #[napi]
 pub struct Gate {
     state: State,
-    opts: EvalOptions,
+    opts: EvalOptions<'static>,
     scratch: Scratch,
     out: Vec<u8>,
 }
