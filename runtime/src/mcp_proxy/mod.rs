@@ -237,13 +237,11 @@ pub fn run(args: McpProxyArgs) -> i32 {
     // Held calls whose question was not answered in time.
     {
         let (pending, out, log) = (session.pending(), out.clone(), log.clone());
-        std::thread::spawn(move || loop {
-            let expired = pending.wait_expired();
-            if expired.is_empty() {
-                break;
+        std::thread::spawn(move || {
+            while let Some(expired) = pending.wait_expired() {
+                let outs = session::timed_out(expired, Instant::now());
+                emit(outs, None, &out, log.as_deref());
             }
-            let outs = session::timed_out(expired, Instant::now());
-            emit(outs, None, &out, log.as_deref());
         });
     }
     client_to_server(&mut session, server_in, &out, log.as_deref());

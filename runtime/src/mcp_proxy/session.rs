@@ -102,18 +102,12 @@ impl Pending {
     }
 
     /// Removes the calls whose deadline is `now` or earlier.
+    #[cfg(test)]
     pub fn take_expired(&self, now: Instant) -> Vec<(String, Waiting)> {
-        let Ok(mut t) = self.table.lock() else {
-            return Vec::new();
-        };
-        let due: Vec<String> = t
-            .iter()
-            .filter(|(_, w)| w.deadline <= now)
-            .map(|(k, _)| k.clone())
-            .collect();
-        due.into_iter()
-            .filter_map(|k| t.remove(&k).map(|w| (k, w)))
-            .collect()
+        match self.table.lock() {
+            Ok(mut t) => expired(&mut t, now),
+            Err(_) => Vec::new(),
+        }
     }
 
     /// Removes every call.
@@ -125,30 +119,38 @@ impl Pending {
     }
 
     /// Blocks until some call is past its deadline and removes those
-    /// (empty: the table cannot be used any more).
-    pub fn wait_expired(&self) -> Vec<(String, Waiting)> {
-        let Ok(mut t) = self.table.lock() else {
-            return Vec::new();
-        };
+    /// (`None`: the table cannot be used any more).
+    pub fn wait_expired(&self) -> Option<Vec<(String, Waiting)>> {
+        let mut t = self.table.lock().ok()?;
         loop {
             let now = Instant::now();
-            if t.values().any(|w| w.deadline <= now) {
-                drop(t);
-                return self.take_expired(now);
+            let due = expired(&mut t, now);
+            if !due.is_empty() {
+                return Some(due);
             }
-            let next = t.values().map(|w| w.deadline).min();
-            t = match next {
-                Some(d) => match self.wake.wait_timeout(t, d.saturating_duration_since(now)) {
-                    Ok((t, _)) => t,
-                    Err(_) => return Vec::new(),
-                },
-                None => match self.wake.wait(t) {
-                    Ok(t) => t,
-                    Err(_) => return Vec::new(),
-                },
+            t = match t.values().map(|w| w.deadline).min() {
+                Some(d) => {
+                    self.wake
+                        .wait_timeout(t, d.saturating_duration_since(now))
+                        .ok()?
+                        .0
+                }
+                None => self.wake.wait(t).ok()?,
             };
         }
     }
+}
+
+/// Removes the calls of `t` whose deadline is `now` or earlier.
+fn expired(t: &mut HashMap<String, Waiting>, now: Instant) -> Vec<(String, Waiting)> {
+    let due: Vec<String> = t
+        .iter()
+        .filter(|(_, w)| w.deadline <= now)
+        .map(|(k, _)| k.clone())
+        .collect();
+    due.into_iter()
+        .filter_map(|k| t.remove(&k).map(|w| (k, w)))
+        .collect()
 }
 
 /// The client side of one proxy run.
