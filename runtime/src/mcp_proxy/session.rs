@@ -186,6 +186,12 @@ impl<D: Decide> Session<D> {
         }
     }
 
+    /// Whether a message answers a question of the proxy (a response whose
+    /// id is in the proxy's space).
+    fn is_answer(&self, m: &Value) -> bool {
+        is_response(m) && m.get("id").is_some_and(|id| self.ids.owns(id))
+    }
+
     /// The table of waiting calls (for the timeout thread).
     pub fn pending(&self) -> Arc<Pending> {
         self.pending.clone()
@@ -208,11 +214,7 @@ impl<D: Decide> Session<D> {
         let forward = || vec![Out::Server(line.to_vec())];
         match &msg {
             // The answer to the proxy's own question: never the server's.
-            Value::Object(_)
-                if is_response(&msg) && msg.get("id").is_some_and(|id| self.ids.owns(id)) =>
-            {
-                self.answered(&msg, now)
-            }
+            Value::Object(_) if self.is_answer(&msg) => self.answered(&msg, now),
             Value::Object(_) if is_tools_call(&msg) => self.call(&msg, line, oversize, now),
             Value::Object(_) if msg.get("method").and_then(Value::as_str) == Some("initialize") => {
                 self.client = Some(ClientInfo::from_initialize(&msg));
@@ -241,6 +243,23 @@ impl<D: Decide> Session<D> {
                     json!({"jsonrpc": "2.0", "id": null, "error": {"code": -32600,
                         "message": "Invalid Request: a batch is a non-empty list of request objects"}}),
                 )]
+            }
+            // Answers to the proxy's questions inside a batch (JSON-RPC 2.0
+            // clients may batch responses) are the proxy's too: taken out,
+            // and the rest handled as its own batch. Forwarded, they would
+            // show the server the proxy's ids.
+            Value::Array(items) if items.iter().any(|m| self.is_answer(m)) => {
+                let (mine, rest): (Vec<&Value>, Vec<&Value>) =
+                    items.iter().partition(|m| self.is_answer(m));
+                let mut outs: Vec<Out> = mine
+                    .into_iter()
+                    .flat_map(|m| self.answered(m, now))
+                    .collect();
+                if !rest.is_empty() {
+                    let text = json!(rest).to_string();
+                    outs.extend(self.handle(text.as_bytes(), now));
+                }
+                outs
             }
             Value::Array(items) if items.iter().any(is_tools_call) => {
                 self.batch(items, line, oversize)

@@ -438,3 +438,34 @@ fn batches_and_notifications_are_not_asked_about() {
     assert!(to_client(&outs).is_empty());
     assert!(!outs.iter().any(|o| matches!(o, Out::Server(_))));
 }
+
+#[test]
+fn answers_inside_a_batch_are_taken_out_and_the_rest_forwarded() {
+    let (mut s, now) = asking();
+    let eid = ask(&mut s, now);
+    let mine = json!({"jsonrpc": "2.0", "id": eid, "result": {"action": "decline"}});
+    let theirs = json!({"jsonrpc": "2.0", "id": "srv-2", "result": {"roots": []}});
+    let batch = json!([mine, theirs]).to_string();
+    let outs = s.handle(batch.as_bytes(), now);
+    assert_refused(
+        &to_client(&outs)[0],
+        json!(7),
+        "write",
+        "writes_need_approval",
+    );
+    // Only the server's answer reaches it; the proxy's id never does.
+    assert_eq!(
+        outs.last(),
+        Some(&Out::Server(json!([theirs]).to_string().into_bytes()))
+    );
+    assert!(!outs.iter().any(
+        |o| matches!(o, Out::Server(b) if String::from_utf8_lossy(b).contains("gait-elicit"))
+    ));
+    assert_eq!(log(&outs)[0]["elicitation"], "decline");
+    // A batch of nothing but the proxy's answers sends the server nothing.
+    let eid = ask(&mut s, now);
+    let only = json!([{"jsonrpc": "2.0", "id": eid, "result": {"action": "cancel"}}]).to_string();
+    let outs = s.handle(only.as_bytes(), now);
+    assert!(!outs.iter().any(|o| matches!(o, Out::Server(_))));
+    assert_eq!(log(&outs)[0]["elicitation"], "cancel");
+}
