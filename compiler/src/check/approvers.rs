@@ -60,7 +60,7 @@ impl Session {
 
     /// The approvers declared in module `id` and everything it imports,
     /// sorted and de-duplicated.
-    fn visible_approvers(&self, id: ModuleId) -> Vec<String> {
+    pub(super) fn visible_approvers(&self, id: ModuleId) -> Vec<String> {
         let mut names: Vec<String> = self
             .graph
             .postorder(id)
@@ -85,14 +85,15 @@ impl Session {
             format!("declared approvers: {}", declared.join(", "))
         };
         let d = Diagnostic::error(codes::E0080, format!("`{name}` is not a declared approver"))
-            .with_primary(span, "unknown approver")
-            .with_suggestion(
+            .with_primary(span, "unknown approver");
+        let d = match best_match(name, declared.iter().map(String::as_str)) {
+            Some(s) => d.with_help(format!("did you mean `{s}`?")).with_fix(
                 span,
-                best_match(name, declared.iter().map(String::as_str))
-                    .map(|s| format!("{s:?}"))
-                    .as_deref(),
-                otherwise,
-            );
+                format!("{s:?}"),
+                format!("use `{s}`"),
+            ),
+            None => d.with_help(otherwise),
+        };
         let file = self.file(id);
         self.report(file, d);
         false
@@ -151,7 +152,7 @@ impl Session {
         )
         .with_primary(a.count.span, format!("{n} distinct approvers"))
         .with_help(format!(
-            "{who}; lower the count, or add approvers{}",
+            "{who}: lower the count to at most {available}, or add approvers{}",
             if set.is_some() {
                 " to the set"
             } else {

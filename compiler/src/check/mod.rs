@@ -326,9 +326,12 @@ impl Session {
         };
         let lint_diags = lints::policy::lint_policy(&policy, file);
         self.diagnostics.extend(lint_diags);
-        let default_span = items_of!(items, Item::Default).next().map(|d| d.span);
-        for d in lints::approvals::nobody_can_approve(&policy, default_span) {
-            self.report(file, d);
+        // An approver whose declaration has an error still counts as declared.
+        if self.visible_approvers(id).is_empty() {
+            let default_span = items_of!(items, Item::Default).next().map(|d| d.span);
+            for d in lints::approvals::nobody_can_approve(&policy, default_span) {
+                self.report(file, d);
+            }
         }
         Some(policy)
     }

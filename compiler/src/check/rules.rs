@@ -123,6 +123,11 @@ impl Session {
                 }
             },
             (Some((_, a, span)), Some(v)) => {
+                if let Some(from) = &a.from {
+                    // Checked all the same: its names, and its sets count as used.
+                    let expected = AttrType::Set(SetType::Approvers);
+                    self.eval_set(id, from, expected, "`approvals … from`");
+                }
                 let help = if a.from.is_some() || a.interactive.is_some() {
                     "`from` and `interactive` say who may approve and how; remove the clause, or change the verdict to `require_approval`"
                 } else {

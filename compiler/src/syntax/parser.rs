@@ -196,6 +196,7 @@ fn terminal_word(name: &str) -> String {
         "DottedTok" => "a dotted name".to_owned(),
         "ArgPathTok" => "an argument path (`args.NAME`)".to_owned(),
         "NumLit" => "a number".to_owned(),
+        "DurationTok" => "a duration such as `15m`, `90s` or `2h`".to_owned(),
         "StrLit" => "a string in double quotes".to_owned(),
         "{" => "`{`".to_owned(),
         "}" => "`}`".to_owned(),
@@ -221,6 +222,14 @@ fn token_hint(tok: &Token, expected: &[String]) -> (String, Option<String>) {
                 guess.map(|g| format!("did you mean `{g}`?")),
             )
         }
+        Token::Interactive | Token::From if names.contains(&"when") && names.contains(&"then") => (
+            format!("`{}` is part of the `approvals` clause", tok.keyword_text()),
+            Some("write it after the count: `approvals 1 from oncall interactive`".to_owned()),
+        ),
+        Token::Number(n) if names == ["DurationTok"] => (
+            "a number without a unit".to_owned(),
+            Some(format!("add a unit: `{n}s`, `{n}m` or `{n}h`")),
+        ),
         Token::Ident(word) if names.contains(&"when") && names.contains(&"then") => {
             let help = strsim_best(word, RULE_CLAUSES).map(|g| format!("did you mean `{g}`?"));
             ("not a rule clause".to_owned(), help)
@@ -296,6 +305,8 @@ mod tests {
             "map tool \"x\" { path",
             "rule r { when any }",
             "test \"t\" { intent { tool 3 } }",
+            "approval_ttl 900",
+            "approval_ttl",
         ] {
             for d in parse(src).diagnostics {
                 for raw in [
