@@ -618,6 +618,22 @@ mod tests {
     }
 
     #[test]
+    fn durations_are_digits_and_a_unit() {
+        assert_eq!(
+            kinds("15m 90s 2h 1e5 7 15min"),
+            vec![
+                Token::Duration("15m".into()),
+                Token::Duration("90s".into()),
+                Token::Duration("2h".into()),
+                Token::Number("1e5".into()),
+                Token::Number("7".into()),
+                // Validated (and rejected) where a duration is expected.
+                Token::Duration("15min".into()),
+            ]
+        );
+    }
+
+    #[test]
     fn comments_are_trivia_with_spans() {
         let l = lex("default block # why\n# own line\n");
         assert_eq!(l.tokens.len(), 2);
