@@ -58,7 +58,8 @@ pub fn keygen(prefix: &Path, force: bool, out: &mut dyn Write, err: &mut dyn Wri
     );
     let _ = writeln!(
         err,
-        "trust it in a policy with: trust publisher \"NAME\" key \"ed25519:{}\"",
+        "trust it in a policy with: trust publisher \"NAME\" key \"ed25519:{0}\"\n\
+         (an approver's key: trust approver \"NAME\" key \"ed25519:{0}\")",
         kp.public().to_base64()
     );
     exit::OK

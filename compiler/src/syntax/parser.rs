@@ -98,7 +98,7 @@ const CONSTRUCTS: &[(&[&str], &[&str], &str)] = &[
     (
         &["policy", "rule", "let"],
         &[],
-        "an item: `policy`, `default`, `fail_closed`, `import`, `let`, `map tool`, `trust`, `pin`, `rule` or `test`",
+        "an item: `policy`, `default`, `fail_closed`, `approval_ttl`, `import`, `let`, `map tool`, `trust`, `pin`, `rule` or `test`",
     ),
     (
         &["when", "then", "}"],
