@@ -175,7 +175,8 @@ fn member(values: &Values, v: &str) -> bool {
             | SetType::Publishers
             | SetType::Sources
             | SetType::Skills
-            | SetType::Markers => p == v,
+            | SetType::Markers
+            | SetType::Approvers => p == v,
         }),
     }
 }

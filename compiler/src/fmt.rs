@@ -250,6 +250,17 @@ impl Printer<'_> {
                     &format!("trust publisher {} {keys}", quote(&t.publisher.node)),
                 );
             }
+            Item::Approver(a) => {
+                let keys = comma_list(&a.keys, |k| format!("key {}", quote(&k.node)));
+                self.line(
+                    0,
+                    a.span,
+                    &format!("trust approver {} {keys}", quote(&a.name.node)),
+                );
+            }
+            Item::ApprovalTtl(t) => {
+                self.line(0, t.span, &format!("approval_ttl {}", t.duration.node))
+            }
             Item::Pin(p) => self.line(
                 0,
                 p.span,
@@ -273,7 +284,7 @@ impl Printer<'_> {
                         RuleClause::Reason(list, _) => format!("reason {}", join_strs(list)),
                         RuleClause::Violation(list, _) => format!("violation {}", join_strs(list)),
                         RuleClause::Explain(s, _) => format!("explain {}", quote(&s.node)),
-                        RuleClause::Approvals(n, _) => format!("approvals {}", n.node),
+                        RuleClause::Approvals(a, _) => approvals_text(a),
                         RuleClause::Error(_) => continue,
                     };
                     self.line(1, c.span(), &text);
@@ -404,6 +415,18 @@ fn join_names(names: &[Name]) -> String {
 
 fn join_strs(list: &[Str]) -> String {
     comma_list(list, |s| quote(&s.node))
+}
+
+/// `approvals N [from SET] [interactive]`.
+fn approvals_text(a: &Approvals) -> String {
+    let mut s = format!("approvals {}", a.count.node);
+    if let Some(from) = &a.from {
+        s.push_str(&format!(" from {}", set_expr_text(from)));
+    }
+    if a.interactive.is_some() {
+        s.push_str(" interactive");
+    }
+    s
 }
 
 fn map_entry(e: &MapEntry) -> String {

@@ -63,7 +63,8 @@ test "a workspace file is read" {
 }
 "#;
 
-/// A policy to build: trust, a pin and approvals reach the bundle's tables.
+/// A policy to build: trust, a pin, approvers, an approval set and the
+/// approval TTL reach the bundle's tables.
 const RELEASE: &str = r#"policy "release" version "2.1.0" revision 3
 
 default block
@@ -75,10 +76,16 @@ trust publisher "acme" key "ed25519:11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=
 
 pin skill "web-search" version "1.2.0" digest "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 
+approval_ttl 1h
+
+# Example-only approver keys (examples/approvals/).
+trust approver "alice" key "ed25519:39lyMPTOAWJma2U5s5lqL3KiMQiU8tPo7S6rYnqM2Wk="
+trust approver "bob" key "ed25519:gpYBo2M7hMAOfGBKIwLYJE59+xCjTl+x3R5S070OAdE="
+
 rule unverified_skill priority 5 {
   when skill and not skill.verified
   then require_approval
-  approvals 2
+  approvals 2 from ["alice", "bob"] interactive
 }
 
 rule workspace_reads priority 10 {

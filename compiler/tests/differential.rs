@@ -233,6 +233,8 @@ fn rule(i: usize) -> impl Strategy<Value = model::Rule> {
                 explain: None,
                 approvals: (verdict == Verdict::RequireApproval && approvals > 1)
                     .then_some(approvals),
+                approvers: None,
+                interactive: false,
                 cond,
                 origin: model::Origin::default(),
                 name_span: Default::default(),
@@ -267,6 +269,8 @@ fn policy() -> impl Strategy<Value = Policy> {
                 publisher: "acme".into(),
                 keys: vec![model::TrustKey::parse(KEY).unwrap()],
             }],
+            approvers: Vec::new(),
+            approval_ttl_secs: gait_run::tables::DEFAULT_APPROVAL_TTL_SECS,
             pins: vec![model::Pin {
                 skill: "web-search".into(),
                 version: "1.0.0".into(),

@@ -72,6 +72,18 @@ fn comments_survive_in_every_position() {
 
 // ------------------------------------------------------------ generated policies
 
+#[test]
+fn approvals_are_laid_out_canonically() {
+    let src = "policy \"p\" version \"1.0.0\"\ndefault block\napproval_ttl   2h\ntrust approver \"alice\"   key \"ed25519:AAAA\" ,key \"ed25519:BBBB\"\n\
+               let oncall:approvers=[\"alice\",\"bob\"]\n\
+               rule deploys { then require_approval approvals 2\n  from oncall+[ \"carol\" ]   interactive # who\n }\n\
+               rule deletes { then require_approval\n approvals 1 interactive }\n";
+    let once = format_source(src).unwrap();
+    assert_eq!(parse(&once).file, parse(src).file, "the AST is kept");
+    assert_eq!(format_source(&once).unwrap(), once, "idempotent");
+    insta::assert_snapshot!(once);
+}
+
 fn ident() -> impl Strategy<Value = String> {
     prop::sample::select(vec![
         "ws",
@@ -176,8 +188,9 @@ fn rule() -> impl Strategy<Value = String> {
         prop::sample::select(vec!["allow", "block", "require_approval", "dry_run"]),
         ws(),
         prop::option::of(string_lit()),
+        prop::option::of((1u32..4, prop::option::of(set_expr()), any::<bool>())),
     )
-        .prop_map(|(n, p, c, v, w, r)| {
+        .prop_map(|(n, p, c, v, w, r, a)| {
             let mut s = format!("rule {n}");
             if let Some(p) = p {
                 s.push_str(&format!(" priority {p}"));
@@ -190,6 +203,15 @@ fn rule() -> impl Strategy<Value = String> {
             s.push_str(&format!("then {v}"));
             if let Some(r) = r {
                 s.push_str(&format!("{w}reason {r}, \"x\""));
+            }
+            if let Some((count, from, interactive)) = a {
+                s.push_str(&format!("{w}approvals {count}"));
+                if let Some(from) = from {
+                    s.push_str(&format!("{w}from {from}"));
+                }
+                if interactive {
+                    s.push_str(&format!("{w}interactive"));
+                }
             }
             s.push_str(" }");
             s
@@ -206,6 +228,8 @@ fn item() -> impl Strategy<Value = String> {
         Just("map tool \"c\" { command args.cmd as proc.exec }".to_owned()),
         Just("fail_closed { risk [high] require targets, identity }".to_owned()),
         Just("trust publisher \"acme\" key \"ed25519:AAAA\", key \"ed25519:BBBB\"".to_owned()),
+        Just("trust approver \"alice\" key \"ed25519:AAAA\", key \"ed25519:BBBB\"".to_owned()),
+        Just("approval_ttl 15m".to_owned()),
         Just("pin skill \"s\" version \"1.0.0\" digest \"sha256:00\"".to_owned()),
         (string_lit(), prop::sample::select(vec!["block", "allow"])).prop_map(|(n, v)| format!(
             "test {n} {{ intent {{ tool \"x\" args {{\"a\": [1, -2.5e3, true, null, {{}}], \"b\": \"c\"}} target path \"/x\" op write target url \"u\" op \"get\" risk high provenance user, external skill {{ name \"n\" publisher \"p\" source \"s\" }} }} expect {v} reason \"r\" \"s\" violation \"v\" rule r }}"

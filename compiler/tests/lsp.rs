@@ -396,6 +396,20 @@ fn definition_of_sets_rules_imports_and_stdlib_names() {
 }
 
 #[test]
+fn definition_of_an_approvers_set_used_in_from() {
+    let f = Fixture::new();
+    let mut c = f.start();
+    let uri = f.uri("policy.gaitpol");
+    let text = "policy \"p\" version \"1.0.0\"\n\ndefault block\n\n\
+                trust approver \"alice\" key \"ed25519:39lyMPTOAWJma2U5s5lqL3KiMQiU8tPo7S6rYnqM2Wk=\"\n\n\
+                let oncall: approvers = [\"alice\"]\n\n\
+                rule r {\n  then require_approval\n  approvals 1 from oncall\n}\n";
+    c.open(&uri, text);
+    let def = definition(&mut c, &uri, pos_of(text, "from oncall", 0, 6));
+    assert_eq!(def, json!({"uri": uri, "range": range((6, 4), (6, 10))}));
+}
+
+#[test]
 fn an_open_module_replaces_its_file_and_changes_recheck_importers() {
     let f = Fixture::new();
     let mut c = f.start();

@@ -18,6 +18,8 @@ pub enum SetType {
     Sources,
     Skills,
     Markers,
+    /// Declared approvers' names (`approvals N from SET`); no attribute takes them.
+    Approvers,
 }
 
 impl SetType {
@@ -31,6 +33,7 @@ impl SetType {
         SetType::Sources,
         SetType::Skills,
         SetType::Markers,
+        SetType::Approvers,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -44,6 +47,7 @@ impl SetType {
             SetType::Sources => "sources",
             SetType::Skills => "skills",
             SetType::Markers => "markers",
+            SetType::Approvers => "approvers",
         }
     }
 

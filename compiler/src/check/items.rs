@@ -1,5 +1,6 @@
 //! The module-level items: tool mappings (`map tool`), trusted publishers'
-//! keys (`trust`) and skill pins (`pin`). A module's checked items join every
+//! keys (`trust publisher`; approvers' keys are read the same way, in
+//! `approvers.rs`) and skill pins (`pin`). A module's checked items join every
 //! policy that imports it.
 
 use super::attrs::EnumKind;
@@ -7,6 +8,7 @@ use super::literals;
 use super::model::{self, Origin};
 use super::{ModuleId, Session};
 use crate::diag::{codes, Diagnostic};
+use crate::span::FileId;
 use crate::suggest::best_match;
 use crate::syntax::ast;
 use gait_run::vocab::TargetKind;
@@ -116,29 +118,39 @@ impl Session {
     pub(super) fn check_trust(&mut self, id: ModuleId, t: &ast::TrustItem) {
         let file = self.file(id);
         let publisher = literals::non_empty(&t.publisher.node, "publisher name");
-        let mut ok = self
-            .literal(
-                file,
-                publisher,
-                codes::E0047,
-                t.publisher.span,
-                "invalid publisher",
-            )
-            .is_some();
+        let publisher = self.literal(
+            file,
+            publisher,
+            codes::E0047,
+            t.publisher.span,
+            "invalid publisher",
+        );
+        let keys = self.trust_keys(file, &t.keys);
+        if let (Some(_), Some(keys)) = (publisher, keys) {
+            self.scopes[id].trust.push(model::Trust {
+                publisher: t.publisher.node.to_lowercase(),
+                keys,
+            });
+        }
+    }
+
+    /// The keys of a `trust publisher` or `trust approver` item, decoded;
+    /// `None` when one is invalid (each reported, E0045).
+    pub(super) fn trust_keys(
+        &mut self,
+        file: FileId,
+        written: &[ast::Str],
+    ) -> Option<Vec<model::TrustKey>> {
         let mut keys = Vec::new();
-        for k in &t.keys {
+        let mut ok = true;
+        for k in written {
             let key = model::TrustKey::parse(&k.node);
             match self.literal(file, key, codes::E0045, k.span, "invalid key") {
                 Some(key) => keys.push(key),
                 None => ok = false,
             }
         }
-        if ok {
-            self.scopes[id].trust.push(model::Trust {
-                publisher: t.publisher.node.to_lowercase(),
-                keys,
-            });
-        }
+        ok.then_some(keys)
     }
 
     pub(super) fn check_pin(&mut self, id: ModuleId, p: &ast::PinItem) {

@@ -476,6 +476,62 @@ pub fn code(s: &str) -> Result<String, LitError> {
     Ok(s.to_owned())
 }
 
+/// Approver names: ASCII letters, digits and `_ . @ -` (so `alice` or
+/// `alice@example.com`; never a `:`, which the runtime keeps for approvers it
+/// names itself, such as `interactive:CLIENT`). Case-sensitive.
+pub fn approver_name(s: &str) -> Result<String, LitError> {
+    if s.is_empty() {
+        return Err(err(
+            "empty approver name",
+            "name the approver, e.g. \"alice\" or \"alice@example.com\"",
+        ));
+    }
+    if !s
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '@' | '-'))
+    {
+        return Err(err(
+            format!(
+                "approver name `{s}` contains characters other than letters, digits, `_`, `.`, `@` and `-`"
+            ),
+            "approver names are identifiers such as \"alice\" or \"alice@example.com\" (`:` is reserved for approvers the runtime names itself, such as `interactive:CLIENT`)",
+        ));
+    }
+    Ok(s.to_owned())
+}
+
+/// A duration as written: decimal digits and a unit, `s`, `m` or `h`
+/// (`90s`, `15m`, `2h`). The value in seconds (no range check).
+pub fn duration(s: &str) -> Result<u64, LitError> {
+    let unit_at = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (digits, unit) = s.split_at(unit_at);
+    let per_unit: u64 = match unit {
+        _ if digits.is_empty() || digits.len() > 1 && digits.starts_with('0') => {
+            return Err(err(
+                format!("`{s}` is not a duration"),
+                "write a number without leading zeros and a unit, e.g. `15m`",
+            ))
+        }
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        _ => return Err(err(
+            format!("`{s}` is not a duration"),
+            "write a number and a unit: `s` (seconds), `m` (minutes) or `h` (hours), e.g. `15m`",
+        )),
+    };
+    digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(per_unit))
+        .ok_or_else(|| {
+            err(
+                format!("duration `{s}` is too large"),
+                "write at most a few hours, e.g. `2h`",
+            )
+        })
+}
+
 /// A plain non-empty name (identities, publishers, sources, skills, markers).
 pub fn non_empty(s: &str, what: &str) -> Result<String, LitError> {
     filled(
@@ -556,6 +612,22 @@ mod tests {
     /// The fix-it offered for a rejected literal (`None` when it is accepted).
     fn fix<T>(checked: Result<T, LitError>) -> Option<String> {
         checked.err().and_then(|e| e.fix)
+    }
+
+    #[test]
+    fn durations_and_approver_names() {
+        assert_eq!(duration("90s").ok(), Some(90));
+        assert_eq!(duration("15m").ok(), Some(900));
+        assert_eq!(duration("2h").ok(), Some(7200));
+        for bad in ["15", "15d", "15ms", "m", "015m", "99999999999999999999h"] {
+            assert!(duration(bad).is_err(), "{bad}");
+        }
+        for good in ["alice", "alice@example.com", "on-call_2.b"] {
+            assert_eq!(approver_name(good).ok().as_deref(), Some(good));
+        }
+        for bad in ["", "interactive:claude", "a b", "ålice"] {
+            assert!(approver_name(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -19,6 +19,7 @@ macro_rules! items_of {
     };
 }
 
+mod approvers;
 pub mod attrs;
 mod intents;
 mod items;
@@ -68,6 +69,10 @@ struct Scope {
     mappings: Vec<model::ToolMapping>,
     trust: Vec<model::Trust>,
     pins: Vec<model::Pin>,
+    /// Approvers declared in this file (names, also when a key is invalid).
+    approver_names: Vec<(String, Span)>,
+    /// Approvers declared in this file whose declaration checks.
+    approvers: Vec<model::Approver>,
 }
 
 /// Loads, checks and lints policies; owns every source and diagnostic.
@@ -203,6 +208,10 @@ impl Session {
         }
         let items = self.graph.modules[id].ast.items.clone();
         self.declare_names(id, &items);
+        // Approvers first: sets of approvers name them.
+        for a in items_of!(items, Item::Approver) {
+            self.check_approver(id, a);
+        }
 
         // Sets (in declaration order; references resolve on demand).
         let set_names: Vec<String> = self.scopes[id].sets.keys().cloned().collect();
@@ -280,6 +289,8 @@ impl Session {
         let header = self.check_header(file, &items);
         let default = self.check_default(file, &items);
         let fail_closed = self.check_fail_closed(file, &items);
+        let approval_ttl_secs = self.check_approval_ttl(file, &items);
+        let approvers = self.collect_approvers(id);
 
         // Rules.
         let rules: Vec<model::Rule> = items_of!(items, Item::Rule)
@@ -307,12 +318,21 @@ impl Session {
             fail_closed,
             mappings,
             trust,
+            approvers,
+            approval_ttl_secs: approval_ttl_secs?,
             pins,
             rules,
             tests,
         };
         let lint_diags = lints::policy::lint_policy(&policy, file);
         self.diagnostics.extend(lint_diags);
+        // An approver whose declaration has an error still counts as declared.
+        if self.visible_approvers(id).is_empty() {
+            let default_span = items_of!(items, Item::Default).next().map(|d| d.span);
+            for d in lints::approvals::nobody_can_approve(&policy, default_span) {
+                self.report(file, d);
+            }
+        }
         Some(policy)
     }
 
@@ -365,9 +385,15 @@ impl Session {
         }
     }
 
-    /// Whether a module, or anything it imports, has mappings, trust or pins.
+    /// Whether a module, or anything it imports, has mappings, trust, pins
+    /// or approvers.
     fn provides_tables(&self, id: ModuleId) -> bool {
         let (m, t, p) = self.collect_tables(id);
-        !(m.is_empty() && t.is_empty() && p.is_empty())
+        let approvers = self
+            .graph
+            .postorder(id)
+            .into_iter()
+            .any(|m| !self.scopes[m].approver_names.is_empty());
+        !(m.is_empty() && t.is_empty() && p.is_empty()) || approvers
     }
 }

@@ -19,6 +19,11 @@ pub struct Policy {
     pub fail_closed: FailClosedSpec,
     pub mappings: Vec<ToolMapping>,
     pub trust: Vec<Trust>,
+    /// Declared approvers (`trust approver`), in declaration order.
+    pub approvers: Vec<Approver>,
+    /// The longest validity an approval token may claim (`approval_ttl`, or
+    /// the default), in seconds.
+    pub approval_ttl_secs: u32,
     pub pins: Vec<Pin>,
     pub rules: Vec<Rule>,
     pub tests: Vec<TestCase>,
@@ -93,6 +98,16 @@ impl Serialize for TrustKey {
     }
 }
 
+/// A declared approver and the keys its approval tokens may be signed with.
+#[derive(Debug, Clone, Serialize)]
+pub struct Approver {
+    /// As written (approver names are case-sensitive).
+    pub name: String,
+    pub keys: Vec<TrustKey>,
+    #[serde(skip)]
+    pub origin: Origin,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Pin {
     /// Lower-cased skill name.
@@ -135,6 +150,11 @@ pub struct Rule {
     pub explain: Option<String>,
     /// Required approvals (only on `require_approval` rules).
     pub approvals: Option<u32>,
+    /// The approvers allowed to approve, sorted and de-duplicated (`approvals
+    /// N from SET`); `None`: any declared approver.
+    pub approvers: Option<Vec<String>>,
+    /// Whether the rule may be approved interactively (MCP elicitation).
+    pub interactive: bool,
     /// `None`: no `when` — the rule always matches.
     pub cond: Option<Cond>,
     #[serde(skip)]

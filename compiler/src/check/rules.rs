@@ -40,7 +40,7 @@ impl Session {
         let mut reasons = Vec::new();
         let mut violations = Vec::new();
         let mut explain = None;
-        let mut approvals: Option<(Option<u32>, Span)> = None;
+        let mut approvals: Option<(Option<u32>, &ast::Approvals, Span)> = None;
         for clause in &r.clauses {
             let kw = clause.keyword();
             if matches!(clause, RuleClauseOnce!())
@@ -71,8 +71,8 @@ impl Session {
                     }
                 }
                 ast::RuleClause::Explain(s, _) => explain = Some(s.node.clone()),
-                ast::RuleClause::Approvals(n, span) => {
-                    approvals = Some((self.integer(file, n, "approvals"), *span))
+                ast::RuleClause::Approvals(a, span) => {
+                    approvals = Some((self.integer(file, &a.count, "approvals"), a, *span))
                 }
                 ast::RuleClause::Error(_) => ok = false,
             }
@@ -95,9 +95,11 @@ impl Session {
                 None
             }
         };
+        let mut approvers = None;
+        let mut interactive = false;
         let approvals = match (approvals, verdict) {
             (None, _) => None,
-            (Some((n, span)), Some(Verdict::RequireApproval)) => match n {
+            (Some((n, a, span)), Some(Verdict::RequireApproval)) => match n {
                 Some(0) => {
                     let d =
                         Diagnostic::error(codes::E0062, "`approvals 0` would require no approval")
@@ -107,19 +109,36 @@ impl Session {
                     ok = false;
                     None
                 }
-                Some(n) => Some(n),
+                Some(n) => {
+                    interactive = a.interactive.is_some();
+                    match self.approval_terms(id, n, a) {
+                        Some(set) => approvers = set,
+                        None => ok = false,
+                    }
+                    Some(n)
+                }
                 None => {
                     ok = false;
                     None
                 }
             },
-            (Some((_, span)), Some(v)) => {
+            (Some((_, a, span)), Some(v)) => {
+                if let Some(from) = &a.from {
+                    // Checked all the same: its names, and its sets count as used.
+                    let expected = AttrType::Set(SetType::Approvers);
+                    self.eval_set(id, from, expected, "`approvals … from`");
+                }
+                let help = if a.from.is_some() || a.interactive.is_some() {
+                    "`from` and `interactive` say who may approve and how; remove the clause, or change the verdict to `require_approval`"
+                } else {
+                    "remove `approvals`, or change the verdict to `require_approval`"
+                };
                 let d = Diagnostic::error(
                     codes::E0062,
                     format!("`approvals` on a rule whose verdict is `{v}`"),
                 )
                 .with_primary(span, "only meaningful with `then require_approval`")
-                .with_help("remove `approvals`, or change the verdict to `require_approval`")
+                .with_help(help)
                 .with_fix(span, "", "remove `approvals`");
                 self.report(file, d);
                 ok = false;
@@ -146,6 +165,8 @@ impl Session {
             violations,
             explain,
             approvals,
+            approvers,
+            interactive,
             cond,
             origin: Origin { file, span: r.span },
             name_span: r.name.span,

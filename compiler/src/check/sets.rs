@@ -283,6 +283,9 @@ impl Session {
                         self.report(file, d);
                     }
                 }
+                if ty == SetType::Approvers && !self.approver_declared(id, &v, elem.span) {
+                    return None;
+                }
                 Some(ElemValue::Item(v))
             }
             (AttrType::Set(ty), other) => {
@@ -346,6 +349,7 @@ fn ty_singular(ty: SetType) -> &'static str {
         SetType::Sources => "source",
         SetType::Skills => "skill",
         SetType::Markers => "marker",
+        SetType::Approvers => "approver",
     }
 }
 
@@ -370,5 +374,6 @@ fn validate_literal(ty: SetType, s: &str) -> Result<String, LitError> {
         SetType::Publishers => literals::non_empty(s, "publisher").map(|v| v.to_lowercase()),
         SetType::Sources => literals::non_empty(s, "source").map(|v| v.to_lowercase()),
         SetType::Skills => literals::non_empty(s, "skill name").map(|v| v.to_lowercase()),
+        SetType::Approvers => literals::approver_name(s),
     }
 }

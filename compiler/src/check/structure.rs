@@ -1,5 +1,6 @@
-//! The structure of a policy file: its header, its default verdict and its
-//! `fail_closed` block — each at most once, the first two exactly once.
+//! The structure of a policy file: its header, its default verdict, its
+//! `fail_closed` block and its `approval_ttl` — each at most once, the first
+//! two exactly once.
 
 use super::literals;
 use super::model;
@@ -8,6 +9,7 @@ use crate::diag::{codes, Diagnostic};
 use crate::span::{FileId, Span};
 use crate::suggest::best_match;
 use crate::syntax::ast::{self, Item};
+use gait_run::tables::{DEFAULT_APPROVAL_TTL_SECS, MAX_APPROVAL_TTL_SECS};
 use gait_run::vocab::{Risk, Verdict, FAIL_CLOSED_FIELDS};
 
 /// How an item written more than once is reported: the code, the message,
@@ -42,6 +44,14 @@ const FAIL_CLOSED: Repeated = Repeated {
     second: "second block",
     first: "first block",
     help: "merge the two blocks into one",
+};
+
+const APPROVAL_TTL: Repeated = Repeated {
+    code: codes::E0084,
+    message: "duplicate `approval_ttl`",
+    second: "second `approval_ttl`",
+    first: "first `approval_ttl`",
+    help: "a policy has at most one approval TTL; remove one",
 };
 
 impl Session {
@@ -240,5 +250,35 @@ impl Session {
         }
         spec.require.sort();
         spec
+    }
+
+    /// `approval_ttl`: at most once (E0084), more than zero and at most 24
+    /// hours (E0083); the default when absent. `None` after reporting.
+    pub(super) fn check_approval_ttl(&mut self, file: FileId, items: &[Item]) -> Option<u32> {
+        let ttls: Vec<&ast::ApprovalTtl> = items_of!(items, Item::ApprovalTtl).collect();
+        let spans: Vec<Span> = ttls.iter().map(|t| t.span).collect();
+        self.repeated(file, &spans, &APPROVAL_TTL);
+        let Some(ttl) = ttls.first() else {
+            return Some(DEFAULT_APPROVAL_TTL_SECS);
+        };
+        let span = ttl.duration.span;
+        let secs = literals::duration(&ttl.duration.node);
+        let secs = self.literal(file, secs, codes::E0083, span, "invalid duration")?;
+        match u32::try_from(secs) {
+            Ok(s) if s > 0 && s <= MAX_APPROVAL_TTL_SECS => Some(s),
+            _ => {
+                let d = Diagnostic::error(
+                    codes::E0083,
+                    format!(
+                        "`approval_ttl {}` is out of range: it must be more than 0 and at most 24h",
+                        ttl.duration.node
+                    ),
+                )
+                .with_primary(span, if secs == 0 { "zero" } else { "longer than 24h" })
+                .with_help("an approval token is valid for at most 24 hours; the default is 15m");
+                self.report(file, d);
+                None
+            }
+        }
     }
 }

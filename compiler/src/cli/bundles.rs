@@ -58,7 +58,8 @@ pub fn keygen(prefix: &Path, force: bool, out: &mut dyn Write, err: &mut dyn Wri
     );
     let _ = writeln!(
         err,
-        "trust it in a policy with: trust publisher \"NAME\" key \"ed25519:{}\"",
+        "trust it in a policy with: trust publisher \"NAME\" key \"ed25519:{0}\"\n\
+         (an approver's key: trust approver \"NAME\" key \"ed25519:{0}\")",
         kp.public().to_base64()
     );
     exit::OK
@@ -206,17 +207,48 @@ pub fn inspect(path: &Path, json_out: bool, out: &mut dyn Write, err: &mut dyn W
                                "dfa_bytes": m.dfas.iter().map(|d| d.bytes.len()).sum::<usize>()})
         })
         .collect();
+    let s = |i: u32| data.strings.get(i as usize).cloned().unwrap_or_default();
+    // Approval terms by rule name: the allowed approvers (`None`: any
+    // declared approver) and whether interactive approval is allowed.
+    let approval_terms: std::collections::HashMap<String, serde_json::Value> = data
+        .approval_rules
+        .chunks_exact(4)
+        .map(|a| {
+            let approvers = (a[1] != gait_run::tables::NONE).then(|| {
+                let start = a[1] as usize;
+                let ids = data
+                    .lists
+                    .get(start..start.saturating_add(a[2] as usize))
+                    .unwrap_or_default();
+                ids.iter().map(|&i| s(i)).collect::<Vec<_>>()
+            });
+            let interactive = a[3] & gait_run::tables::approval_flag::INTERACTIVE != 0;
+            let terms = serde_json::json!({"approvers": approvers, "interactive": interactive});
+            (s(a[0]), terms)
+        })
+        .collect();
     let rules: Vec<serde_json::Value> = data
         .rules
         .chunks_exact(gait_run::tables::RULE_STRIDE)
         .map(|r| {
-            let s = |i: u32| data.strings.get(i as usize).cloned().unwrap_or_default();
-            serde_json::json!({
+            let mut rule = serde_json::json!({
                 "name": s(r[3]),
                 "priority": r[0],
                 "verdict": gait_run::vocab::Verdict::ALL.get(r[1] as usize).map(|v| v.as_str()),
-            })
+            });
+            if let Some(terms) = approval_terms.get(&s(r[3])) {
+                let mut terms = terms.clone();
+                // 0 in the rule record: no `approvals` clause, one approval.
+                terms["required"] = r[2].max(1).into();
+                rule["approval"] = terms;
+            }
+            rule
         })
+        .collect();
+    let approvers: Vec<serde_json::Value> = data
+        .approvers
+        .chunks_exact(3)
+        .map(|a| serde_json::json!({"name": s(a[0]), "key_id": s(a[1])}))
         .collect();
     let report = serde_json::json!({
         "ok": true,
@@ -236,6 +268,8 @@ pub fn inspect(path: &Path, json_out: bool, out: &mut dyn Write, err: &mut dyn W
             "matchers": matchers,
             "payload_bytes": parsed.payload.len(),
         },
+        "approval_ttl_secs": data.approval_ttl_secs,
+        "approvers": approvers,
         "rules": rules,
     });
     if json_out {
@@ -288,14 +322,50 @@ pub fn inspect(path: &Path, json_out: bool, out: &mut dyn Write, err: &mut dyn W
             m["dfa_bytes"]
         );
     }
-    for r in report["rules"].as_array().into_iter().flatten() {
+    let _ = writeln!(
+        out,
+        "approval ttl {}",
+        duration_text(data.approval_ttl_secs)
+    );
+    for a in &approvers {
         let _ = writeln!(
             out,
-            "rule         {:<24} priority {:<4} {}",
+            "approver     {:<24} key {}",
+            a["name"].as_str().unwrap_or(""),
+            a["key_id"].as_str().unwrap_or("")
+        );
+    }
+    for r in report["rules"].as_array().into_iter().flatten() {
+        let mut terms = String::new();
+        if let Some(a) = r.get("approval") {
+            let from = match a["approvers"].as_array() {
+                Some(names) => {
+                    let names: Vec<&str> = names.iter().filter_map(|n| n.as_str()).collect();
+                    names.join(", ")
+                }
+                None => "any approver".to_owned(),
+            };
+            terms = format!(", approvals {} from {from}", a["required"]);
+            if a["interactive"] == true {
+                terms.push_str(", interactive");
+            }
+        }
+        let _ = writeln!(
+            out,
+            "rule         {:<24} priority {:<4} {}{terms}",
             r["name"].as_str().unwrap_or(""),
             r["priority"],
             r["verdict"].as_str().unwrap_or("")
         );
     }
     exit::OK
+}
+
+/// Seconds as the policy would write them: `15m`, `2h`, `90s`.
+fn duration_text(secs: u32) -> String {
+    match secs {
+        s if s > 0 && s % 3600 == 0 => format!("{}h", s / 3600),
+        s if s > 0 && s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
 }

@@ -78,6 +78,12 @@ codes! {
     E0062, Error, "`approvals` on a rule that does not require approval";
     // Tests.
     E0070, Error, "invalid test";
+    // Approvals.
+    E0080, Error, "unknown approver";
+    E0081, Error, "duplicate approver";
+    E0082, Error, "more approvals than approvers";
+    E0083, Error, "invalid approval TTL";
+    E0084, Error, "duplicate approval_ttl";
     // Warnings.
     W0001, Warning, "unused set";
     W0002, Warning, "unused import";
@@ -89,6 +95,7 @@ codes! {
     W0008, Warning, "confusable literal";
     W0009, Warning, "tool mapping for a tool no rule can see";
     W0010, Warning, "duplicate set element";
+    W0011, Warning, "approval required but no approver declared";
 }
 
 /// Looks a code up (case-insensitive).

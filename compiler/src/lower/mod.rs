@@ -17,8 +17,8 @@ use crate::check::attrs::{Attr, EnumKind, Flag};
 use crate::check::model::{Atom, Cond, Pin, Policy, Values};
 use crate::syntax::ast::Quant;
 use gait_run::tables::{
-    atom, enums, flags, matcher, node, DfaData, HashTable, MatcherData, TableData,
-    DEFAULT_APPROVAL_TTL_SECS, NONE, RULE_STRIDE,
+    approval_flag, atom, enums, flags, matcher, node, DfaData, HashTable, MatcherData, TableData,
+    NONE, RULE_STRIDE,
 };
 use gait_run::vocab::{Risk, Verdict, FAIL_CLOSED_FIELDS};
 use patterns::{build_dfa, event_for, table_for, Class, Table, COMPLEX_GROUP};
@@ -540,19 +540,44 @@ pub fn lower(policy: &Policy) -> Result<TableData, LowerError> {
     let trust = b.rows(trust);
     let pins = b.rows(policy.pins.iter().map(Pin::row).collect());
 
-    // Approval terms of every `require_approval` rule, sorted by name: any
-    // declared approver, not interactive.
-    let mut approval_names: Vec<&str> = policy
+    // Approvers (name, key id, key), sorted; the approval terms of every
+    // `require_approval` rule, sorted by name: its approver set (`NONE`: any
+    // declared approver) and flags.
+    let approvers = policy
+        .approvers
+        .iter()
+        .flat_map(|a| {
+            a.keys
+                .iter()
+                .map(|k| (a.name.clone(), k.id.clone(), k.base64.clone()))
+        })
+        .collect();
+    let approvers = b.rows(approvers);
+    let mut approval: Vec<&crate::check::model::Rule> = policy
         .rules
         .iter()
         .filter(|r| r.verdict == Verdict::RequireApproval)
-        .map(|r| r.name.as_str())
         .collect();
-    approval_names.sort_unstable();
-    let approval_rules = approval_names
-        .iter()
-        .flat_map(|n| [b.string(n), NONE, 0, 0])
-        .collect();
+    approval.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+    let mut approval_rules = Vec::with_capacity(approval.len() * 4);
+    for r in approval {
+        let (start, len) = match &r.approvers {
+            None => (NONE, 0),
+            Some(names) => {
+                let mut names: Vec<&str> = names.iter().map(String::as_str).collect();
+                names.sort_unstable();
+                names.dedup();
+                let ids: Vec<u32> = names.iter().map(|n| b.string(n)).collect();
+                b.list(&ids)
+            }
+        };
+        let flags = if r.interactive {
+            approval_flag::INTERACTIVE
+        } else {
+            0
+        };
+        approval_rules.extend([b.string(&r.name), start, len, flags]);
+    }
 
     // Posting lists into the shared pool.
     let mut enum_postings = vec![0u32; 2 * enums::total()];
@@ -618,8 +643,8 @@ pub fn lower(policy: &Policy) -> Result<TableData, LowerError> {
         mapping_entries,
         trust,
         pins,
-        approval_ttl_secs: DEFAULT_APPROVAL_TTL_SECS,
-        approvers: Vec::new(),
+        approval_ttl_secs: policy.approval_ttl_secs,
+        approvers,
         approval_rules,
     })
 }

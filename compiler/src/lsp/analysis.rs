@@ -196,6 +196,11 @@ pub fn index(file: &ast::File) -> Vec<(Span, Ref)> {
                         ast::RuleClause::Then(v, _) => {
                             out.push((v.span, Ref::Verdict(verdict(&v.node))))
                         }
+                        ast::RuleClause::Approvals(a, _) => {
+                            if let Some(from) = &a.from {
+                                set_refs(from, None, &mut out);
+                            }
+                        }
                         _ => {}
                     }
                 }

@@ -141,7 +141,14 @@ const ITEM_KEYWORDS: &[(&str, &str)] = &[
         "map",
         "`map tool \"NAME\" { KIND args.PATH as CLASS }`: targets of a tool's arguments",
     ),
-    ("trust", "`trust publisher \"P\" key \"ed25519:...\"`"),
+    (
+        "trust",
+        "`trust publisher \"P\" key \"ed25519:...\"` or `trust approver \"NAME\" key \"ed25519:...\"`",
+    ),
+    (
+        "approval_ttl",
+        "`approval_ttl DURATION`: the longest validity of an approval token (`15m` by default, at most `24h`)",
+    ),
     (
         "pin",
         "`pin skill \"S\" version \"V\" digest \"sha256:...\"`",
@@ -167,7 +174,7 @@ const RULE_CLAUSES: &[(&str, &str)] = &[
     ("explain", "`explain \"text\"`: a human explanation"),
     (
         "approvals",
-        "`approvals N`: approvals a `require_approval` rule needs",
+        "`approvals N [from SET] [interactive]`: how many distinct approvers a `require_approval` rule needs, which ones, and whether it may be approved interactively",
     ),
 ];
 

@@ -16,7 +16,12 @@ use std::path::{Path, PathBuf};
 fn decides(item: &Item) -> bool {
     matches!(
         item,
-        Item::Header(_) | Item::Default(_) | Item::FailClosed(_) | Item::Rule(_) | Item::Test(_)
+        Item::Header(_)
+            | Item::Default(_)
+            | Item::FailClosed(_)
+            | Item::ApprovalTtl(_)
+            | Item::Rule(_)
+            | Item::Test(_)
     )
 }
 

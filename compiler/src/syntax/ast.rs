@@ -39,6 +39,8 @@ pub enum Item {
     Let(LetItem),
     Map(MapItem),
     Trust(TrustItem),
+    Approver(ApproverItem),
+    ApprovalTtl(ApprovalTtl),
     Pin(PinItem),
     Rule(Rule),
     Test(Test),
@@ -56,6 +58,8 @@ impl Item {
             Item::Let(x) => x.span,
             Item::Map(x) => x.span,
             Item::Trust(x) => x.span,
+            Item::Approver(x) => x.span,
+            Item::ApprovalTtl(x) => x.span,
             Item::Pin(x) => x.span,
             Item::Rule(x) => x.span,
             Item::Test(x) => x.span,
@@ -73,6 +77,8 @@ impl Item {
             Item::Let(_) => "set",
             Item::Map(_) => "tool mapping",
             Item::Trust(_) => "trust item",
+            Item::Approver(_) => "approver",
+            Item::ApprovalTtl(_) => "`approval_ttl`",
             Item::Pin(_) => "pin item",
             Item::Rule(_) => "rule",
             Item::Test(_) => "test",
@@ -207,6 +213,21 @@ pub struct TrustItem {
     pub span: Span,
 }
 
+/// `trust approver "NAME" key "ed25519:…" [, key "…"]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApproverItem {
+    pub name: Str,
+    pub keys: Vec<Str>,
+    pub span: Span,
+}
+
+/// `approval_ttl DURATION` (the duration as written, e.g. `15m`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApprovalTtl {
+    pub duration: Spanned<String>,
+    pub span: Span,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PinItem {
     pub skill: Str,
@@ -230,7 +251,7 @@ pub enum RuleClause {
     Reason(Vec<Str>, Span),
     Violation(Vec<Str>, Span),
     Explain(Str, Span),
-    Approvals(Num, Span),
+    Approvals(Approvals, Span),
     /// A clause the parser could not read (already reported).
     Error(Span),
 }
@@ -258,6 +279,16 @@ impl RuleClause {
             RuleClause::Error(_) => "",
         }
     }
+}
+
+/// `approvals N [from SET] [interactive]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Approvals {
+    pub count: Num,
+    /// The approvers allowed to approve (`None`: any declared approver).
+    pub from: Option<SetExpr>,
+    /// Where `interactive` is written, when it is.
+    pub interactive: Option<Span>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -42,6 +42,8 @@ pub enum Token {
     Trust,
     #[token("publisher")]
     Publisher,
+    #[token("approver")]
+    Approver,
     #[token("key")]
     Key,
     #[token("pin")]
@@ -66,6 +68,12 @@ pub enum Token {
     Explain,
     #[token("approvals")]
     Approvals,
+    #[token("from")]
+    From,
+    #[token("interactive")]
+    Interactive,
+    #[token("approval_ttl")]
+    ApprovalTtl,
     #[token("and")]
     And,
     #[token("or")]
@@ -149,6 +157,10 @@ pub enum Token {
     /// A number as written (validated where an integer is expected).
     #[regex(r"-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?", |lex| lex.slice().to_owned())]
     Number(String),
+    /// A duration as written: digits and a unit (`90s`, `15m`, `2h`; the
+    /// unit is validated where a duration is expected).
+    #[regex(r"[0-9]+[A-Za-z]+", |lex| lex.slice().to_owned())]
+    Duration(String),
     /// A string literal; the lexer decodes its escapes after matching.
     #[regex(r#""([^"\\\n]|\\[^\n])*""#, |lex| lex.slice().to_owned())]
     Str(String),
@@ -410,6 +422,7 @@ impl Token {
             Token::Dotted(s) => format!("name `{s}`"),
             Token::ArgPath(s) => format!("argument path `{s}`"),
             Token::Number(s) => format!("number `{s}`"),
+            Token::Duration(s) => format!("duration `{s}`"),
             Token::Str(s) | Token::UnterminatedStr(s) => format!("string {:?}", s),
             Token::Comment(_) => "comment".to_owned(),
             other => format!("`{}`", other.keyword_text()),
@@ -433,6 +446,7 @@ impl Token {
             Token::Tool => "tool",
             Token::Trust => "trust",
             Token::Publisher => "publisher",
+            Token::Approver => "approver",
             Token::Key => "key",
             Token::Pin => "pin",
             Token::Skill => "skill",
@@ -445,6 +459,9 @@ impl Token {
             Token::Violation => "violation",
             Token::Explain => "explain",
             Token::Approvals => "approvals",
+            Token::From => "from",
+            Token::Interactive => "interactive",
+            Token::ApprovalTtl => "approval_ttl",
             Token::And => "and",
             Token::Or => "or",
             Token::Not => "not",
@@ -483,6 +500,7 @@ impl Token {
             | Token::Dotted(_)
             | Token::ArgPath(_)
             | Token::Number(_)
+            | Token::Duration(_)
             | Token::Str(_)
             | Token::UnterminatedStr(_)
             | Token::Comment(_) => "",
@@ -508,6 +526,7 @@ pub const ITEM_KEYWORDS: &[&str] = &[
     "pin",
     "rule",
     "test",
+    "approval_ttl",
 ];
 
 /// The clauses of a rule.
@@ -541,6 +560,7 @@ const OTHER_KEYWORDS: &[&str] = &[
     "require",
     "as",
     "publisher",
+    "approver",
     "key",
     "digest",
     "priority",
@@ -554,6 +574,8 @@ const OTHER_KEYWORDS: &[&str] = &[
     "expect",
     "args",
     "contain",
+    "from",
+    "interactive",
     "op",
     "true",
     "false",
@@ -591,6 +613,22 @@ mod tests {
                 Token::ArgPath("args.path".into()),
                 Token::ArgPath(r#"args["a b"][*].x"#.into()),
                 Token::Args,
+            ]
+        );
+    }
+
+    #[test]
+    fn durations_are_digits_and_a_unit() {
+        assert_eq!(
+            kinds("15m 90s 2h 1e5 7 15min"),
+            vec![
+                Token::Duration("15m".into()),
+                Token::Duration("90s".into()),
+                Token::Duration("2h".into()),
+                Token::Number("1e5".into()),
+                Token::Number("7".into()),
+                // Validated (and rejected) where a duration is expected.
+                Token::Duration("15min".into()),
             ]
         );
     }

@@ -98,7 +98,7 @@ const CONSTRUCTS: &[(&[&str], &[&str], &str)] = &[
     (
         &["policy", "rule", "let"],
         &[],
-        "an item: `policy`, `default`, `fail_closed`, `import`, `let`, `map tool`, `trust`, `pin`, `rule` or `test`",
+        "an item: `policy`, `default`, `fail_closed`, `approval_ttl`, `import`, `let`, `map tool`, `trust`, `pin`, `rule` or `test`",
     ),
     (
         &["when", "then", "}"],
@@ -196,6 +196,7 @@ fn terminal_word(name: &str) -> String {
         "DottedTok" => "a dotted name".to_owned(),
         "ArgPathTok" => "an argument path (`args.NAME`)".to_owned(),
         "NumLit" => "a number".to_owned(),
+        "DurationTok" => "a duration such as `15m`, `90s` or `2h`".to_owned(),
         "StrLit" => "a string in double quotes".to_owned(),
         "{" => "`{`".to_owned(),
         "}" => "`}`".to_owned(),
@@ -221,6 +222,14 @@ fn token_hint(tok: &Token, expected: &[String]) -> (String, Option<String>) {
                 guess.map(|g| format!("did you mean `{g}`?")),
             )
         }
+        Token::Interactive | Token::From if names.contains(&"when") && names.contains(&"then") => (
+            format!("`{}` is part of the `approvals` clause", tok.keyword_text()),
+            Some("write it after the count: `approvals 1 from oncall interactive`".to_owned()),
+        ),
+        Token::Number(n) if names == ["DurationTok"] => (
+            "a number without a unit".to_owned(),
+            Some(format!("add a unit: `{n}s`, `{n}m` or `{n}h`")),
+        ),
         Token::Ident(word) if names.contains(&"when") && names.contains(&"then") => {
             let help = strsim_best(word, RULE_CLAUSES).map(|g| format!("did you mean `{g}`?"));
             ("not a rule clause".to_owned(), help)
@@ -274,6 +283,45 @@ mod tests {
     }
 
     #[test]
+    fn approvals_clause_takes_a_set_and_interactive() {
+        use crate::syntax::ast::{Item, RuleClause, SetTerm};
+        let p = parse(
+            "rule r { then require_approval approvals 2 from oncall + [\"carol\"] interactive }",
+        );
+        assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+        let Some(Item::Rule(r)) = p.file.items.first() else {
+            panic!("a rule: {:?}", p.file.items);
+        };
+        let Some(RuleClause::Approvals(a, _)) = r.clauses.get(1) else {
+            panic!("an approvals clause: {:?}", r.clauses);
+        };
+        assert_eq!(a.count.node, "2");
+        let from = a.from.as_ref().map(|f| f.terms.as_slice());
+        assert!(matches!(from, Some([SetTerm::Ref(n), SetTerm::List(..)]) if n.node == "oncall"));
+        assert!(a.interactive.is_some());
+    }
+
+    #[test]
+    fn interactive_outside_approvals_is_explained() {
+        let p = parse("rule r { then require_approval interactive }");
+        assert_eq!(p.diagnostics.len(), 1, "{:?}", p.diagnostics);
+        let help = p.diagnostics[0].help.as_deref().unwrap_or("");
+        assert!(
+            help.contains("approvals 1 from oncall interactive"),
+            "{help}"
+        );
+        let p = parse("approval_ttl 900");
+        assert_eq!(
+            p.diagnostics[0].message,
+            "expected a duration such as `15m`, `90s` or `2h`, found number `900`"
+        );
+        assert_eq!(
+            p.diagnostics[0].help.as_deref(),
+            Some("add a unit: `900s`, `900m` or `900h`")
+        );
+    }
+
+    #[test]
     fn recovery_reports_independent_errors() {
         let src = "policy \"p\" version \"1.0.0\"\ndefault block\nrule a { then nope }\nrule b { when ( then allow }\nlet x: paths = [\"/a\"]\n";
         let p = parse(src);
@@ -296,6 +344,8 @@ mod tests {
             "map tool \"x\" { path",
             "rule r { when any }",
             "test \"t\" { intent { tool 3 } }",
+            "approval_ttl 900",
+            "approval_ttl",
         ] {
             for d in parse(src).diagnostics {
                 for raw in [

@@ -7,8 +7,10 @@
 //! - [`quantifier`]: `any`/`all` unsafe for the rule's verdict (W0005, W0006);
 //! - [`unicode`]: mixed-script and confusable literals (W0007, W0008);
 //! - [`unused`]: sets and imports nothing uses (W0001, W0002);
-//! - [`duplicates`]: a value written twice in one list (W0010).
+//! - [`duplicates`]: a value written twice in one list (W0010);
+//! - [`approvals`]: approval required where no approver is declared (W0011).
 
+pub mod approvals;
 pub mod duplicates;
 pub mod policy;
 pub mod quantifier;

@@ -1,0 +1,239 @@
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test setup fails loudly"
+)]
+//! Approvals from source to bundle: `trust approver`, `approvers` sets,
+//! `approvals N from SET interactive` and `approval_ttl` compile into tables
+//! that the runtime answers as written here by hand; and the scoping of
+//! approver names across imported modules.
+
+mod support;
+
+use gait_run::tables::Tables;
+use support::{dir_with, key};
+
+// Example-only keys (`gaitc keygen`), with their key ids (hex SHA-256).
+const ALICE: &str = "39lyMPTOAWJma2U5s5lqL3KiMQiU8tPo7S6rYnqM2Wk=";
+const ALICE_ID: &str = "2ad9d0551a34ae736ce6c5d8c4fb5e5ba984b8d32a5dac7d5f558720d6f0873b";
+const BOB: &str = "gpYBo2M7hMAOfGBKIwLYJE59+xCjTl+x3R5S070OAdE=";
+const BOB_ID: &str = "bbe831085b229c17efba6d90ed16ee104bd2b94d785658d9b8f51fab4207e366";
+const CAROL_OLD: &str = "pHNjc2h4PjKBNRUT+FE7ktaRR51BnVpPJCisHlKljk0=";
+const CAROL_OLD_ID: &str = "d86194fec12aa334a5ebe561eec9a1d0ba24d013ebc25e7c56e0da0647468918";
+const CAROL_NEW: &str = "lUEY+FNujtftb0x+6RJSCDwIMEH+uNuHK5nEuAUm34w=";
+const CAROL_NEW_ID: &str = "1934f2a080aa02a7504bd21e0e6d441b4468b52792752f69cd791e691f6209bd";
+
+/// Checks `policy.gaitpol` in `dir`: the session and the checked policy, if any.
+fn check(
+    dir: &std::path::Path,
+) -> (
+    gaitc::check::Session,
+    usize,
+    Option<gaitc::check::model::Policy>,
+) {
+    let mut s = gaitc::check::Session::new();
+    let id = s.load_path(&dir.join("policy.gaitpol")).unwrap();
+    let policy = s.check(id).policy;
+    (s, id, policy)
+}
+
+/// Builds, signs, verifies and loads the bundle of `policy.gaitpol` in `dir`.
+fn tables(dir: &std::path::Path) -> Tables {
+    let (s, id, policy) = check(dir);
+    let policy = policy.unwrap_or_else(|| panic!("{:?}", s.diagnostics()));
+    let k = key(7);
+    let bytes = gaitc::bundle::build(&s, id, &policy, &[&k], None)
+        .unwrap()
+        .0;
+    let opts = gait_run::bundle::VerifyOptions {
+        trust: vec![k.public().clone()],
+        now: gait_run::time::now().0,
+        ..gait_run::bundle::VerifyOptions::default()
+    };
+    gait_run::bundle::verify(&bytes, &opts).unwrap().tables
+}
+
+#[test]
+fn approvers_sets_interactive_and_ttl_reach_the_tables() {
+    let policy = format!(
+        r#"policy "approvals-test" version "1.0.0"
+
+default block
+
+import "team.gaitpol" as team
+
+approval_ttl 2h
+
+trust approver "carol" key "ed25519:{CAROL_OLD}", key "ed25519:{CAROL_NEW}"
+trust approver "alice" key "ed25519:{ALICE}"
+
+let leads: approvers = ["carol"]
+
+rule deploys priority 10 {{
+  when any command in ["kubectl"]
+  then require_approval
+  approvals 2 from team.oncall + leads + ["alice", "bob"] interactive
+}}
+
+rule deletes priority 10 {{
+  when destructive
+  then require_approval
+  approvals 1 from ["carol"]
+}}
+
+rule writes priority 20 {{
+  when any endpoint in [fs.write]
+  then require_approval
+  approvals 3
+}}
+
+rule reads priority 30 {{
+  when all endpoint in [fs.read]
+  then allow
+}}
+"#
+    );
+    let team = format!(
+        "trust approver \"bob\" key \"ed25519:{BOB}\"\n\nlet oncall: approvers = [\"bob\"]\n"
+    );
+    let dir = dir_with(&[("policy.gaitpol", &policy), ("team.gaitpol", &team)]);
+    let (s, _, _) = check(dir.path());
+    assert!(s.diagnostics().is_empty(), "{:?}", s.diagnostics());
+    let t = tables(dir.path());
+
+    assert_eq!(t.approval_ttl_secs(), 7200);
+    assert!(t.has_approvers());
+    // Sorted by approver, then key id; the module's approver included.
+    assert_eq!(
+        t.approver_keys().collect::<Vec<_>>(),
+        vec![
+            ("alice", ALICE_ID, ALICE),
+            ("bob", BOB_ID, BOB),
+            ("carol", CAROL_NEW_ID, CAROL_NEW),
+            ("carol", CAROL_OLD_ID, CAROL_OLD),
+        ]
+    );
+    assert_eq!(
+        t.keys_of_approver("carol").collect::<Vec<_>>(),
+        vec![(CAROL_NEW_ID, CAROL_NEW), (CAROL_OLD_ID, CAROL_OLD)]
+    );
+    assert_eq!(
+        t.keys_of_approver("bob").collect::<Vec<_>>(),
+        vec![(BOB_ID, BOB)]
+    );
+    assert_eq!(t.keys_of_approver("mallory").count(), 0);
+
+    // A union of a module's set, a local set and a list: sorted, each once.
+    let deploys = t
+        .approval_rule("deploys")
+        .expect("deploys requires approval");
+    let set = deploys.approvers.expect("a `from` set");
+    assert_eq!(set.names().collect::<Vec<_>>(), ["alice", "bob", "carol"]);
+    assert!(set.contains("bob") && !set.contains("mallory"));
+    assert!(deploys.interactive);
+
+    let deletes = t
+        .approval_rule("deletes")
+        .expect("deletes requires approval");
+    let set = deletes.approvers.expect("a `from` set");
+    assert_eq!(set.names().collect::<Vec<_>>(), ["carol"]);
+    assert!(!deletes.interactive);
+
+    // No `from`: any declared approver; not interactive unless written.
+    let writes = t.approval_rule("writes").expect("writes requires approval");
+    assert!(writes.approvers.is_none());
+    assert!(!writes.interactive);
+
+    assert!(
+        t.approval_rule("reads").is_none(),
+        "an allow rule has no approval terms"
+    );
+    assert!(t.approval_rule("nonexistent").is_none());
+}
+
+#[test]
+fn without_approval_items_the_defaults_apply() {
+    let dir = dir_with(&[(
+        "policy.gaitpol",
+        "policy \"p\" version \"1.0.0\"\n\ndefault block\n\nrule r {\n  then require_approval\n}\n",
+    )]);
+    let t = tables(dir.path());
+    assert_eq!(t.approval_ttl_secs(), 15 * 60);
+    assert!(!t.has_approvers());
+    assert_eq!(t.approver_keys().count(), 0);
+    let r = t.approval_rule("r").expect("r requires approval");
+    assert!(r.approvers.is_none() && !r.interactive);
+}
+
+/// The codes of the diagnostics, each with the file name it is reported in.
+fn codes_in(s: &gaitc::check::Session) -> Vec<(String, String)> {
+    s.diagnostics()
+        .iter()
+        .map(|d| {
+            let name = s
+                .sources
+                .name(d.file)
+                .rsplit('/')
+                .next()
+                .unwrap_or("")
+                .to_owned();
+            (d.code.clone(), name)
+        })
+        .collect()
+}
+
+#[test]
+fn an_approver_declared_in_a_policy_and_in_its_module_is_a_duplicate() {
+    let policy = format!(
+        "policy \"p\" version \"1.0.0\"\n\ndefault block\n\nimport \"team.gaitpol\" as team\n\n\
+         trust approver \"bob\" key \"ed25519:{ALICE}\"\n\nrule r {{\n  then require_approval\n}}\n"
+    );
+    let team = format!("trust approver \"bob\" key \"ed25519:{BOB}\"\n");
+    let dir = dir_with(&[("policy.gaitpol", &policy), ("team.gaitpol", &team)]);
+    let (s, _, checked) = check(dir.path());
+    assert!(checked.is_none());
+    assert_eq!(
+        codes_in(&s),
+        [("E0081".to_owned(), "policy.gaitpol".to_owned())]
+    );
+    let d = &s.diagnostics()[0];
+    let first = d.secondary[0]
+        .file
+        .expect("the first declaration is in another file");
+    assert!(s.sources.name(first).ends_with("team.gaitpol"));
+}
+
+#[test]
+fn a_module_names_only_the_approvers_it_can_see() {
+    // `alice` is declared by the importing policy, not by the module or its
+    // imports: the module's set cannot name her.
+    let policy = format!(
+        "policy \"p\" version \"1.0.0\"\n\ndefault block\n\nimport \"team.gaitpol\" as team\n\n\
+         trust approver \"alice\" key \"ed25519:{ALICE}\"\n\n\
+         rule r {{\n  then require_approval\n  approvals 1 from team.oncall\n}}\n"
+    );
+    let team = "let oncall: approvers = [\"alice\"]\n";
+    let dir = dir_with(&[("policy.gaitpol", &policy), ("team.gaitpol", team)]);
+    let (s, _, checked) = check(dir.path());
+    assert!(checked.is_none());
+    assert_eq!(
+        codes_in(&s),
+        [("E0080".to_owned(), "team.gaitpol".to_owned())]
+    );
+}
+
+#[test]
+fn approver_sets_are_typed() {
+    let policy = format!(
+        "policy \"p\" version \"1.0.0\"\n\ndefault block\n\n\
+         trust approver \"alice\" key \"ed25519:{ALICE}\"\n\n\
+         let oncall: approvers = [\"alice\"]\nlet pubs: publishers = [\"acme\"]\n\n\
+         rule r {{\n  when tool in oncall\n  then require_approval\n  approvals 1 from pubs\n}}\n"
+    );
+    let dir = dir_with(&[("policy.gaitpol", &policy)]);
+    let (s, _, checked) = check(dir.path());
+    assert!(checked.is_none());
+    // `tool in oncall` and `from pubs`: each a type mismatch.
+    let codes: Vec<String> = s.diagnostics().iter().map(|d| d.code.clone()).collect();
+    assert_eq!(codes, ["E0030", "E0030"]);
+}
