@@ -167,7 +167,7 @@ impl ReplayStore for RedisStore {
                     } else if e.is_connection_refusal() || e.is_connection_dropped() {
                         "unreachable".to_string()
                     } else {
-                        "the consume script failed".to_string()
+                        "failed".to_string()
                     }
                 )));
             }
