@@ -4,6 +4,8 @@
 # folders (.local/, editors/vscode/node_modules, target/adapters/venv) by the
 # scripts below, once; later runs reuse them.
 #
+#   0. scripts/setup_redis.sh             Debian's redis-server (pinned) under target/adapters/redis,
+#                                         for the approval replay store's tests in cargo test
 #   1. cargo test                         unit, snapshot, conformance, differential,
 #                                         bundle, CLI, fail-closed, sidecar (real HTTP),
 #                                         mcp-proxy (stand-in servers), LSP (stdio)
@@ -33,6 +35,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 step() { echo; echo "== $*"; }
+
+step "redis-server for the approval replay store tests (scripts/setup_redis.sh: Debian's package, pinned, under target/adapters/redis)"
+GAIT_REDIS_SERVER="$(bash scripts/setup_redis.sh | tail -n 1)"
+export GAIT_REDIS_SERVER
 
 step "cargo test"
 cargo test

@@ -1,0 +1,270 @@
+//! The approval replay stores (issue 18): where granted approval token ids
+//! are consumed, so that each token is used once. The library checks tokens;
+//! these stores (binary side: SQLite and Redis stay out of the library)
+//! implement [`ReplayStore`] for `eval`, `serve` and `mcp-proxy`.
+//!
+//! - [`open`]`("redis://HOST:PORT[/DB]")`: a Redis server shared by a fleet
+//!   of gates ([`redis::RedisStore`]).
+//! - [`open`]`(PATH)`: an embedded SQLite file shared by the processes of one
+//!   host ([`sqlite::SqliteStore`]); [`default_path`] is where it lives when
+//!   no `--approval-store` is given.
+//!
+//! Both answer [`ReplayStore::consume`] all or nothing, atomically across
+//! threads and processes. Conventions common to both:
+//!
+//! - A token id given twice in one call counts as a replay of its later
+//!   occurrences (`Replayed` with their indices; nothing is recorded): one
+//!   token is one use.
+//! - An empty list is vacuously `Recorded` (nothing to record).
+//! - Each id is kept until its `not_after` plus [`RETENTION_MARGIN_SECS`]
+//!   (and at least that margin past now): a gate whose clock lags the
+//!   store's (or another gate's) must not see a still-valid token forgotten.
+//!   Kept longer is always safe; forgotten early never is.
+//! - Any failure (unreachable, corrupt, locked too long) is a [`StoreError`]
+//!   naming the store: the decision answers `approval_store_unavailable`,
+//!   never `allow`. A `StoreError` may follow a write that did happen (a
+//!   Redis reply lost on the way back): the ids are then spent without a
+//!   grant, which fails closed.
+
+pub mod redis;
+pub mod sqlite;
+
+use gait_run::approval::{ReplayStore, StoreError, TokenUse};
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+/// How long past its `not_after` a token id is remembered (seconds): covers
+/// clock differences between the gates and the store.
+pub const RETENTION_MARGIN_SECS: i64 = 3600;
+
+/// The file name of the embedded store in the state directory.
+pub const DEFAULT_FILE_NAME: &str = "approvals.db";
+
+/// Opens the replay store named by `spec` (the `--approval-store` value):
+///
+/// - `redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]`: the Redis store (port
+///   6379 by default, database 0). Connects lazily, on the first use, so a
+///   gate starts while Redis is down and answers `approval_store_unavailable`
+///   until it is back.
+/// - any other URL scheme (`rediss://`, `unix://`, `file:`…): refused.
+/// - anything else: the path of the embedded SQLite file, created (with its
+///   parent folders, mode 0600/0700) and opened now, so that an unwritable
+///   path or a corrupt file is an error at start-up.
+pub fn open(spec: &str) -> Result<Box<dyn ReplayStore>, StoreError> {
+    match classify(spec)? {
+        Spec::Redis => Ok(Box::new(redis::RedisStore::open(spec)?)),
+        Spec::File(path) => Ok(Box::new(sqlite::SqliteStore::open(&path)?)),
+    }
+}
+
+/// Where the embedded store lives when no `--approval-store` is given:
+/// `$GAIT_STATE_DIR/approvals.db` when `GAIT_STATE_DIR` is set, else
+/// `$XDG_STATE_HOME/gait/approvals.db` (when `XDG_STATE_HOME` is an absolute
+/// path, as the XDG base directory specification requires), else
+/// `$HOME/.local/state/gait/approvals.db`. Empty variables count as unset.
+/// Nothing is created here; [`open`] creates the folders.
+pub fn default_path() -> Result<PathBuf, StoreError> {
+    default_path_from(|name| std::env::var_os(name))
+}
+
+fn default_path_from(var: impl Fn(&str) -> Option<OsString>) -> Result<PathBuf, StoreError> {
+    let set = |name: &str| var(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+    if let Some(dir) = set("GAIT_STATE_DIR") {
+        return Ok(dir.join(DEFAULT_FILE_NAME));
+    }
+    if let Some(dir) = set("XDG_STATE_HOME").filter(|d| d.is_absolute()) {
+        return Ok(dir.join("gait").join(DEFAULT_FILE_NAME));
+    }
+    match set("HOME") {
+        Some(home) => Ok(home
+            .join(".local")
+            .join("state")
+            .join("gait")
+            .join(DEFAULT_FILE_NAME)),
+        None => Err(StoreError(
+            "approval store: no default location (none of GAIT_STATE_DIR, XDG_STATE_HOME, HOME \
+             is set); give --approval-store PATH"
+                .to_string(),
+        )),
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Spec {
+    Redis,
+    File(PathBuf),
+}
+
+fn classify(spec: &str) -> Result<Spec, StoreError> {
+    if spec.trim().is_empty() {
+        return Err(StoreError(
+            "approval store: empty spec (expected redis://HOST:PORT[/DB] or a file path)"
+                .to_string(),
+        ));
+    }
+    if let Some((scheme, _)) = spec.split_once("://") {
+        let is_scheme = scheme
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic())
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+        if is_scheme {
+            if scheme.eq_ignore_ascii_case("redis") {
+                return Ok(Spec::Redis);
+            }
+            return Err(StoreError(format!(
+                "approval store: unsupported URL scheme '{scheme}://' (expected \
+                 redis://HOST:PORT[/DB] or a file path{})",
+                if scheme.eq_ignore_ascii_case("rediss") {
+                    "; TLS to Redis is not built in"
+                } else {
+                    ""
+                }
+            )));
+        }
+    }
+    if spec.starts_with("file:") {
+        return Err(StoreError(format!(
+            "approval store: '{spec}': give the file's path itself, without 'file:'"
+        )));
+    }
+    Ok(Spec::File(PathBuf::from(spec)))
+}
+
+/// The ids whose earlier occurrence in the same call makes them a replay.
+fn duplicates(ids: &[TokenUse<'_>]) -> Vec<usize> {
+    let mut seen = std::collections::HashSet::with_capacity(ids.len());
+    ids.iter()
+        .enumerate()
+        .filter(|(_, id)| !seen.insert(id.token_id))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// When a record of `id` may be forgotten (unix seconds), given the time now.
+fn expires_at(id: &TokenUse<'_>, now: i64) -> i64 {
+    id.not_after
+        .max(now)
+        .saturating_add(RETENTION_MARGIN_SECS)
+        // Year 9999: both stores take it (Redis refuses expiries whose
+        // milliseconds overflow).
+        .min(253_402_300_799)
+}
+
+/// The host's clock in unix seconds (a clock before 1970 answers 0).
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<OsString> {
+        let pairs: Vec<(String, OsString)> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), OsString::from(v)))
+            .collect();
+        move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        }
+    }
+
+    #[test]
+    fn default_path_order() {
+        let p = |pairs| default_path_from(env(pairs));
+        assert_eq!(
+            p(&[
+                ("GAIT_STATE_DIR", "/s"),
+                ("XDG_STATE_HOME", "/x"),
+                ("HOME", "/h")
+            ]),
+            Ok(PathBuf::from("/s/approvals.db"))
+        );
+        assert_eq!(
+            p(&[("XDG_STATE_HOME", "/x"), ("HOME", "/h")]),
+            Ok(PathBuf::from("/x/gait/approvals.db"))
+        );
+        // Empty counts as unset; a relative XDG_STATE_HOME is ignored.
+        assert_eq!(
+            p(&[
+                ("GAIT_STATE_DIR", ""),
+                ("XDG_STATE_HOME", "rel"),
+                ("HOME", "/h")
+            ]),
+            Ok(PathBuf::from("/h/.local/state/gait/approvals.db"))
+        );
+        let err = p(&[("HOME", "")]).unwrap_err();
+        assert!(err.0.contains("--approval-store"), "{err}");
+    }
+
+    #[test]
+    fn default_path_reads_the_environment() {
+        // Whatever this environment is, the answer ends in the file name.
+        if let Ok(path) = default_path() {
+            assert!(path.ends_with(DEFAULT_FILE_NAME));
+        }
+    }
+
+    #[test]
+    fn specs() {
+        assert_eq!(classify("redis://127.0.0.1:6379"), Ok(Spec::Redis));
+        assert_eq!(classify("REDIS://h:1/2"), Ok(Spec::Redis));
+        assert_eq!(
+            classify("/var/lib/gait/a.db"),
+            Ok(Spec::File(PathBuf::from("/var/lib/gait/a.db")))
+        );
+        assert_eq!(
+            classify("rel/a.db"),
+            Ok(Spec::File(PathBuf::from("rel/a.db")))
+        );
+        for (bad, says) in [
+            ("", "empty"),
+            ("  ", "empty"),
+            ("rediss://h:1", "TLS"),
+            ("unix:///run/redis.sock", "'unix://'"),
+            ("http://h/", "'http://'"),
+            ("file:///tmp/a.db", "'file://'"),
+            ("file:/tmp/a.db", "without 'file:'"),
+        ] {
+            let err = classify(bad).unwrap_err();
+            assert!(err.0.contains(says), "{bad}: {err}");
+        }
+        assert!(open("").is_err());
+        assert!(open("memcached://h:1").is_err());
+    }
+
+    #[test]
+    fn duplicates_and_expiry() {
+        let ids = [
+            TokenUse {
+                token_id: "a",
+                not_after: 10,
+            },
+            TokenUse {
+                token_id: "b",
+                not_after: 10,
+            },
+            TokenUse {
+                token_id: "a",
+                not_after: 10,
+            },
+        ];
+        assert_eq!(duplicates(&ids), vec![2]);
+        assert_eq!(duplicates(&ids[..2]), Vec::<usize>::new());
+        assert_eq!(expires_at(&ids[0], 100), 100 + RETENTION_MARGIN_SECS);
+        assert_eq!(expires_at(&ids[0], 5), 10 + RETENTION_MARGIN_SECS);
+        let far = TokenUse {
+            token_id: "c",
+            not_after: i64::MAX,
+        };
+        assert_eq!(expires_at(&far, 0), 253_402_300_799);
+    }
+}

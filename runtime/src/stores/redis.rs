@@ -1,0 +1,498 @@
+//! The fleet replay store: one Redis server (6.2 or later: `SET … EXAT`)
+//! shared by every gate, on the `redis` crate's synchronous connection.
+//!
+//! - All or nothing in one Lua script (`EVALSHA`, loaded on first use): if
+//!   any key exists it answers which and writes nothing, else it `SET`s every
+//!   key with `EXAT` = the id's expiry. Redis runs a script atomically, so two
+//!   gates given the same ids at once cannot both record them.
+//! - Keys: `gait:approval:<token id>`, value `1`.
+//! - Connect, read and write time out after [`TIMEOUT`]: an unreachable or
+//!   hung Redis is a [`StoreError`] within about that time (name resolution
+//!   of a host name is not bounded by it: use an address in production).
+//! - After any error the connection is dropped; the next call connects anew.
+//! - A single server (or a primary): a Redis Cluster would refuse the
+//!   script's keys across slots, and an asynchronous replica promoted after a
+//!   failover may have lost the latest ids.
+
+use super::{duplicates, expires_at, unix_now};
+use gait_run::approval::{Consumed, ReplayStore, StoreError, TokenUse};
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// Connect, read and write timeout of every call.
+pub const TIMEOUT: Duration = Duration::from_millis(500);
+
+/// The prefix of every key this store writes.
+pub const KEY_PREFIX: &str = "gait:approval:";
+
+/// KEYS: the ids' keys (distinct). ARGV[1]: `record` or `check` (only say
+/// which are used); ARGV[1 + i]: KEYS[i]'s expiry, unix seconds. Answers the
+/// 0-based indices of the used keys: none means recorded (in `record` mode).
+const SCRIPT: &str = r"
+local used = {}
+for i, key in ipairs(KEYS) do
+  if redis.call('EXISTS', key) == 1 then
+    used[#used + 1] = i - 1
+  end
+end
+if #used > 0 or ARGV[1] ~= 'record' then
+  return used
+end
+for i, key in ipairs(KEYS) do
+  redis.call('SET', key, '1', 'EXAT', ARGV[i + 1])
+end
+return used
+";
+
+/// The Redis store.
+pub struct RedisStore {
+    client: redis::Client,
+    conn: Mutex<Option<redis::Connection>>,
+    script: redis::Script,
+    timeout: Duration,
+    describe: String,
+}
+
+impl RedisStore {
+    /// Checks `url` (`redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]`); connects
+    /// on the first [`ReplayStore::consume`].
+    pub fn open(url: &str) -> Result<Self, StoreError> {
+        Self::open_with_timeout(url, TIMEOUT)
+    }
+
+    /// [`RedisStore::open`] with another timeout.
+    pub fn open_with_timeout(url: &str, timeout: Duration) -> Result<Self, StoreError> {
+        let client = redis::Client::open(url).map_err(|e| {
+            // The URL may hold a password: never repeat it (the crate's
+            // messages do not either; the test checks).
+            StoreError(format!(
+                "approval store: not a redis://HOST:PORT[/DB] URL ({e})"
+            ))
+        })?;
+        let info = client.get_connection_info();
+        let describe = match info.addr() {
+            redis::ConnectionAddr::Tcp(host, port) => {
+                format!("redis://{host}:{port}/{}", info.redis_settings().db())
+            }
+            _ => {
+                return Err(StoreError(
+                    "approval store: only redis://HOST:PORT[/DB] (plain TCP) is supported"
+                        .to_string(),
+                ))
+            }
+        };
+        Ok(RedisStore {
+            client,
+            conn: Mutex::new(None),
+            script: redis::Script::new(SCRIPT),
+            timeout,
+            describe,
+        })
+    }
+
+    fn connect(&self) -> redis::RedisResult<redis::Connection> {
+        let conn = self.client.get_connection_with_timeout(self.timeout)?;
+        conn.set_read_timeout(Some(self.timeout))?;
+        conn.set_write_timeout(Some(self.timeout))?;
+        Ok(conn)
+    }
+
+    /// Runs the script on `conn` (a new connection when `None`); the
+    /// connection is kept only after a success.
+    fn run(
+        &self,
+        slot: &mut Option<redis::Connection>,
+        keys: &[String],
+        record: bool,
+        expiries: &[i64],
+    ) -> redis::RedisResult<Vec<usize>> {
+        let mut conn = match slot.take() {
+            Some(conn) => conn,
+            None => self.connect()?,
+        };
+        let mut call = self.script.prepare_invoke();
+        for key in keys {
+            call.key(key);
+        }
+        call.arg(if record { "record" } else { "check" });
+        for expiry in expiries {
+            call.arg(*expiry);
+        }
+        // After an error the connection may be broken or hold an unread
+        // reply: it is dropped, the next call connects anew.
+        let used = call.invoke(&mut conn)?;
+        *slot = Some(conn);
+        Ok(used)
+    }
+}
+
+impl ReplayStore for RedisStore {
+    fn consume(&self, ids: &[TokenUse<'_>]) -> Result<Consumed, StoreError> {
+        if ids.is_empty() {
+            return Ok(Consumed::Recorded);
+        }
+        let now = unix_now();
+        // Distinct keys; a repeated id is a replay of itself (see the module).
+        let repeated = duplicates(ids);
+        let mut keys: Vec<String> = Vec::with_capacity(ids.len());
+        let mut expiries: Vec<i64> = Vec::with_capacity(ids.len());
+        let mut key_of: Vec<usize> = Vec::with_capacity(ids.len());
+        for id in ids {
+            let key = format!("{KEY_PREFIX}{}", id.token_id);
+            let at = match keys.iter().position(|k| *k == key) {
+                Some(at) => {
+                    expiries[at] = expiries[at].max(expires_at(id, now));
+                    at
+                }
+                None => {
+                    keys.push(key);
+                    expiries.push(expires_at(id, now));
+                    keys.len() - 1
+                }
+            };
+            key_of.push(at);
+        }
+        let mut slot = self
+            .conn
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let used = match self.run(&mut slot, &keys, repeated.is_empty(), &expiries) {
+            Ok(used) => used,
+            Err(e) => {
+                return Err(StoreError(format!(
+                    "approval store {}: {}: {e}",
+                    self.describe,
+                    if e.is_timeout() {
+                        format!("no answer within {} ms", self.timeout.as_millis())
+                    } else if e.is_connection_refusal() || e.is_connection_dropped() {
+                        "unreachable".to_string()
+                    } else {
+                        "failed".to_string()
+                    }
+                )));
+            }
+        };
+        drop(slot);
+        let mut replayed: Vec<usize> = key_of
+            .iter()
+            .enumerate()
+            .filter(|(_, k)| used.contains(k))
+            .map(|(i, _)| i)
+            .chain(repeated)
+            .collect();
+        if replayed.is_empty() {
+            return Ok(Consumed::Recorded);
+        }
+        replayed.sort_unstable();
+        replayed.dedup();
+        Ok(Consumed::Replayed(replayed))
+    }
+
+    fn describe(&self) -> String {
+        self.describe.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+    use std::path::PathBuf;
+    use std::process::{Child, Command, Stdio};
+    use std::sync::{Arc, Barrier};
+    use std::time::Instant;
+
+    const PASSWORD: &str = "s3cret-test-only";
+
+    fn id(token_id: &str) -> TokenUse<'_> {
+        TokenUse {
+            token_id,
+            not_after: unix_now() + 900,
+        }
+    }
+
+    /// `$GAIT_REDIS_SERVER`, else what `scripts/setup_redis.sh` installs
+    /// (`<target>/adapters/redis/bin/redis-server`, the target folder being
+    /// this test binary's), else `redis-server` on PATH.
+    fn find_server() -> Option<PathBuf> {
+        if let Some(p) = std::env::var_os("GAIT_REDIS_SERVER").filter(|p| !p.is_empty()) {
+            return Some(PathBuf::from(p));
+        }
+        let exe = std::env::current_exe().ok()?;
+        // <target>/<profile>/deps/<test binary>
+        if let Some(target) = exe.ancestors().nth(3) {
+            let local = target.join("adapters/redis/bin/redis-server");
+            if local.is_file() {
+                return Some(local);
+            }
+        }
+        std::env::var_os("PATH").and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|d| d.join("redis-server"))
+                .find(|p| p.is_file())
+        })
+    }
+
+    /// The server, or `None` (skip) when there is none and CI is not set.
+    fn server_or_skip(test: &str) -> Option<PathBuf> {
+        if let Some(p) = find_server() {
+            return Some(p);
+        }
+        let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
+        let msg = "no redis-server: run scripts/setup_redis.sh (or set GAIT_REDIS_SERVER)";
+        assert!(!ci, "{test}: {msg} (CI is set: this test must run)");
+        // Straight to the process's stderr: libtest does not capture it, so
+        // the skip shows even when the test passes.
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "\n!!!!! SKIPPED {test}: {msg} !!!!!");
+        None
+    }
+
+    /// A redis-server on a free loopback port, killed on drop.
+    struct Server {
+        child: Child,
+        port: u16,
+        _dir: tempfile::TempDir,
+    }
+
+    impl Server {
+        fn start(bin: &std::path::Path) -> Server {
+            Self::start_on(bin, None)
+        }
+
+        fn start_on(bin: &std::path::Path, port: Option<u16>) -> Server {
+            for _attempt in 0..5 {
+                let port = port.unwrap_or_else(|| {
+                    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+                    l.local_addr().unwrap().port()
+                });
+                let dir = tempfile::tempdir().unwrap();
+                let mut child = Command::new(bin)
+                    .args(["--bind", "127.0.0.1", "--port"])
+                    .arg(port.to_string())
+                    .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
+                    .args(["--requirepass", PASSWORD, "--loglevel", "warning"])
+                    .arg("--dir")
+                    .arg(dir.path())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .unwrap();
+                let deadline = Instant::now() + Duration::from_secs(10);
+                while Instant::now() < deadline {
+                    if child.try_wait().unwrap().is_some() {
+                        break; // the port was taken meanwhile: another one
+                    }
+                    let url = format!("redis://:{PASSWORD}@127.0.0.1:{port}/0");
+                    let ping = redis::Client::open(url.as_str())
+                        .and_then(|c| c.get_connection_with_timeout(Duration::from_millis(200)))
+                        .and_then(|mut c| redis::cmd("PING").query::<String>(&mut c));
+                    if ping.is_ok() {
+                        return Server {
+                            child,
+                            port,
+                            _dir: dir,
+                        };
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+            panic!("redis-server {} did not start", bin.display());
+        }
+
+        fn url(&self, db: u8) -> String {
+            format!("redis://:{PASSWORD}@127.0.0.1:{}/{db}", self.port)
+        }
+
+        fn raw(&self, db: u8) -> redis::Connection {
+            redis::Client::open(self.url(db).as_str())
+                .unwrap()
+                .get_connection()
+                .unwrap()
+        }
+
+        fn kill(&mut self) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+
+    impl Drop for Server {
+        fn drop(&mut self) {
+            self.kill();
+        }
+    }
+
+    #[test]
+    fn urls_and_describe_without_credentials() {
+        let store = super::super::open("redis://user:pw@127.0.0.1:7000/2").unwrap();
+        assert_eq!(store.describe(), "redis://127.0.0.1:7000/2");
+        assert!(!store.describe().contains("pw"));
+        let store = RedisStore::open("redis://localhost").unwrap();
+        assert_eq!(store.describe(), "redis://localhost:6379/0");
+        for bad in ["redis://", "redis://h:notaport", "redis://h:1/notadb"] {
+            let err = RedisStore::open(bad).err().map(|e| e.0);
+            assert!(
+                err.as_deref()
+                    .is_some_and(|e| e.contains("not a redis://HOST:PORT[/DB] URL")),
+                "{bad}: {err:?}"
+            );
+        }
+        let err = RedisStore::open("redis://:topsecret@h:1/notadb")
+            .err()
+            .unwrap();
+        assert!(!err.0.contains("topsecret"), "{err}");
+    }
+
+    #[test]
+    fn hung_server_answers_an_error_within_the_timeout() {
+        // A listener that never answers: the connection is accepted by the
+        // kernel, the handshake's reply never comes.
+        let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = silent.local_addr().unwrap().port();
+        let store = RedisStore::open(&format!("redis://127.0.0.1:{port}")).unwrap();
+        for _ in 0..2 {
+            let start = Instant::now();
+            let err = store.consume(&[id("h")]).unwrap_err();
+            assert!(
+                err.0.contains(&format!("redis://127.0.0.1:{port}/0")),
+                "{err}"
+            );
+            assert!(start.elapsed() < TIMEOUT * 4, "{:?}", start.elapsed());
+        }
+    }
+
+    #[test]
+    fn redis_record_replay_all_or_nothing_and_expiry() {
+        let Some(bin) = server_or_skip("redis_record_replay_all_or_nothing_and_expiry") else {
+            return;
+        };
+        let server = Server::start(&bin);
+        let store = super::super::open(&server.url(3)).unwrap();
+        assert_eq!(
+            store.describe(),
+            format!("redis://127.0.0.1:{}/3", server.port)
+        );
+        assert_eq!(store.consume(&[]), Ok(Consumed::Recorded));
+        assert_eq!(store.consume(&[id("t1"), id("t2")]), Ok(Consumed::Recorded));
+        assert_eq!(store.consume(&[id("t1")]), Ok(Consumed::Replayed(vec![0])));
+        assert_eq!(
+            store.consume(&[id("t3"), id("t2"), id("t4")]),
+            Ok(Consumed::Replayed(vec![1]))
+        );
+        // Nothing of the refused batch was recorded.
+        assert_eq!(store.consume(&[id("t3"), id("t4")]), Ok(Consumed::Recorded));
+        // Repeated within one call: a replay, nothing recorded, and the
+        // stored ones are still named.
+        assert_eq!(
+            store.consume(&[id("t5"), id("t1"), id("t5")]),
+            Ok(Consumed::Replayed(vec![1, 2]))
+        );
+        assert_eq!(store.consume(&[id("t5")]), Ok(Consumed::Recorded));
+
+        // The keys, in database 3, expire at not_after + margin.
+        let mut raw = server.raw(3);
+        let not_after = unix_now() + 600;
+        let t6 = TokenUse {
+            token_id: "t6",
+            not_after,
+        };
+        assert_eq!(store.consume(&[t6]), Ok(Consumed::Recorded));
+        let ttl: i64 = redis::cmd("TTL")
+            .arg("gait:approval:t6")
+            .query(&mut raw)
+            .unwrap();
+        let want = not_after + super::super::RETENTION_MARGIN_SECS - unix_now();
+        assert!((want - 3..=want).contains(&ttl), "ttl {ttl}, want ~{want}");
+        let in_db0: bool = redis::cmd("EXISTS")
+            .arg("gait:approval:t6")
+            .query(&mut server.raw(0))
+            .unwrap();
+        assert!(!in_db0, "written in the URL's database only");
+        // Once Redis let a key expire, the id may be used again.
+        let _: () = redis::cmd("PEXPIRE")
+            .arg("gait:approval:t6")
+            .arg(1)
+            .query(&mut raw)
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+        assert_eq!(store.consume(&[t6]), Ok(Consumed::Recorded));
+    }
+
+    #[test]
+    fn redis_racers_on_separate_connections_record_once() {
+        let Some(bin) = server_or_skip("redis_racers_on_separate_connections_record_once") else {
+            return;
+        };
+        let server = Server::start(&bin);
+        let n = 4;
+        let stores: Vec<Arc<RedisStore>> = (0..n)
+            .map(|_| Arc::new(RedisStore::open(&server.url(0)).unwrap()))
+            .collect();
+        for round in 0..100 {
+            let barrier = Arc::new(Barrier::new(n));
+            let handles: Vec<_> = stores
+                .iter()
+                .enumerate()
+                .map(|(t, store)| {
+                    let store = Arc::clone(store);
+                    let barrier = Arc::clone(&barrier);
+                    std::thread::spawn(move || {
+                        let a = format!("r{round}-a");
+                        let b = format!("r{round}-b");
+                        let own = format!("r{round}-own{t}");
+                        // Overlapping batches: each holds `a` or `b`, and
+                        // the `b` ones also `a`.
+                        let batch = if t % 2 == 0 {
+                            vec![id(&own), id(&a)]
+                        } else {
+                            vec![id(&b), id(&own), id(&a)]
+                        };
+                        barrier.wait();
+                        store.consume(&batch).unwrap()
+                    })
+                })
+                .collect();
+            let results: Vec<Consumed> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+            let recorded = results.iter().filter(|r| **r == Consumed::Recorded).count();
+            assert_eq!(recorded, 1, "round {round}: {results:?}");
+        }
+    }
+
+    #[test]
+    fn redis_stopped_is_an_error_fast_and_reconnects() {
+        let Some(bin) = server_or_skip("redis_stopped_is_an_error_fast_and_reconnects") else {
+            return;
+        };
+        let mut server = Server::start(&bin);
+        let port = server.port;
+        let store = RedisStore::open(&server.url(0)).unwrap();
+        assert_eq!(store.consume(&[id("k1")]), Ok(Consumed::Recorded));
+        server.kill();
+        for attempt in 0..3 {
+            let start = Instant::now();
+            let got = store.consume(&[id("k2")]);
+            let took = start.elapsed();
+            let err = got.expect_err("redis is down: never Recorded");
+            assert!(
+                err.0
+                    .starts_with(&format!("approval store redis://127.0.0.1:{port}/0: ")),
+                "{err}"
+            );
+            assert!(!err.0.contains(PASSWORD), "{err}");
+            assert!(took < TIMEOUT * 3, "attempt {attempt} took {took:?}");
+        }
+        // A wrong password is an error, not a grant.
+        let restarted = Server::start_on(&bin, Some(port));
+        let wrong = RedisStore::open(&format!("redis://:wrong@127.0.0.1:{port}/0")).unwrap();
+        let err = wrong.consume(&[id("k3")]).unwrap_err();
+        assert!(!err.0.contains("wrong@"), "{err}");
+        // Back up (empty: this server kept nothing): the same store connects
+        // again on its next call.
+        assert_eq!(store.consume(&[id("k2")]), Ok(Consumed::Recorded));
+        assert_eq!(store.consume(&[id("k2")]), Ok(Consumed::Replayed(vec![0])));
+        drop(restarted);
+    }
+}

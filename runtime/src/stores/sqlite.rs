@@ -1,0 +1,565 @@
+//! The embedded replay store: one SQLite file (compiled in: `rusqlite`'s
+//! bundled SQLite), shared safely by the threads and processes of one host.
+//!
+//! - WAL journal, `synchronous = FULL`: a consumed id survives a crash or a
+//!   power loss once `consume` answered (a forgotten id could be replayed).
+//! - Each `consume` is one `BEGIN IMMEDIATE` transaction (the write lock is
+//!   taken before anything is read): purge the expired rows, look every id
+//!   up, insert all or none. Two processes given the same ids serialize on
+//!   the lock; exactly one records them.
+//! - A busy lock is waited for up to [`BUSY_TIMEOUT`], then answered as a
+//!   [`StoreError`] (never as `Recorded`).
+//! - The file is created with mode 0600, missing parent folders with 0700
+//!   (SQLite gives its `-wal` and `-shm` files the database file's mode).
+//!
+//! Schema (`PRAGMA user_version = 1`): `used_tokens(token_id TEXT PRIMARY
+//! KEY, expires_at INTEGER)`, indexed on `expires_at`.
+
+use super::{duplicates, expires_at, unix_now};
+use gait_run::approval::{Consumed, ReplayStore, StoreError, TokenUse};
+use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// How long a `consume` waits for another process's transaction.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(2);
+
+const SCHEMA_VERSION: i64 = 1;
+
+/// The file store. One connection, behind a mutex (threads of one process
+/// take turns; processes take turns on SQLite's lock).
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+    path: PathBuf,
+    busy_timeout: Duration,
+}
+
+impl SqliteStore {
+    /// Opens (creating when missing) the store at `path`.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        Self::open_with_timeout(path, BUSY_TIMEOUT)
+    }
+
+    /// [`SqliteStore::open`] with another lock wait.
+    pub fn open_with_timeout(path: &Path, busy_timeout: Duration) -> Result<Self, StoreError> {
+        let path = std::path::absolute(path).map_err(|e| {
+            StoreError(format!(
+                "approval store file:{}: cannot resolve the path: {e}",
+                path.display()
+            ))
+        })?;
+        let ctx = |what: &str, e: &dyn std::fmt::Display| {
+            StoreError(format!(
+                "approval store file:{}: {what}: {e}",
+                path.display()
+            ))
+        };
+        create_file(&path).map_err(|e| ctx("cannot create the file", &e))?;
+        let conn = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| ctx("cannot open", &e))?;
+        conn.busy_timeout(busy_timeout)
+            .map_err(|e| ctx("cannot set the lock timeout", &e))?;
+        let mode: String = conn
+            .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
+            .map_err(|e| ctx(&explain(&e, busy_timeout, "cannot enable WAL"), &e))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(ctx(
+                "cannot enable WAL",
+                &format!("the journal mode stays '{mode}'"),
+            ));
+        }
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(|e| ctx("cannot set synchronous = FULL", &e))?;
+        let mut store = SqliteStore {
+            conn: Mutex::new(conn),
+            path,
+            busy_timeout,
+        };
+        store.init_schema()?;
+        Ok(store)
+    }
+
+    fn init_schema(&mut self) -> Result<(), StoreError> {
+        let describe = self.describe();
+        let busy_timeout = self.busy_timeout;
+        let ctx = |what: &str, e: &rusqlite::Error| {
+            StoreError(format!(
+                "approval store {describe}: {}: {e}",
+                explain(e, busy_timeout, what)
+            ))
+        };
+        let conn = self
+            .conn
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| ctx("cannot start the schema transaction", &e))?;
+        let version: i64 = tx
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .map_err(|e| ctx("cannot read the schema version", &e))?;
+        match version {
+            0 => {
+                tx.execute_batch(
+                    "CREATE TABLE IF NOT EXISTS used_tokens (
+                         token_id TEXT PRIMARY KEY NOT NULL,
+                         expires_at INTEGER NOT NULL
+                     ) WITHOUT ROWID;
+                     CREATE INDEX IF NOT EXISTS used_tokens_expiry ON used_tokens (expires_at);
+                     PRAGMA user_version = 1;",
+                )
+                .map_err(|e| ctx("cannot create the schema", &e))?;
+                tx.commit()
+                    .map_err(|e| ctx("cannot commit the schema", &e))?;
+            }
+            SCHEMA_VERSION => {}
+            other => {
+                return Err(StoreError(format!(
+                    "approval store {describe}: schema version {other} is not {SCHEMA_VERSION} \
+                     (a newer gait-run's file, or not an approval store)"
+                )))
+            }
+        }
+        Ok(())
+    }
+
+    fn consume_locked(
+        conn: &mut Connection,
+        ids: &[TokenUse<'_>],
+        now: i64,
+    ) -> Result<Consumed, (&'static str, rusqlite::Error)> {
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| ("cannot take the write lock", e))?;
+        tx.execute("DELETE FROM used_tokens WHERE expires_at < ?1", [now])
+            .map_err(|e| ("cannot purge expired ids", e))?;
+        let mut replayed = duplicates(ids);
+        {
+            let mut lookup = tx
+                .prepare("SELECT 1 FROM used_tokens WHERE token_id = ?1")
+                .map_err(|e| ("cannot look ids up", e))?;
+            for (i, id) in ids.iter().enumerate() {
+                if lookup
+                    .exists([id.token_id])
+                    .map_err(|e| ("cannot look ids up", e))?
+                {
+                    replayed.push(i);
+                }
+            }
+        }
+        if !replayed.is_empty() {
+            replayed.sort_unstable();
+            replayed.dedup();
+            // Dropping the transaction rolls it back: nothing recorded.
+            return Ok(Consumed::Replayed(replayed));
+        }
+        {
+            let mut insert = tx
+                .prepare("INSERT INTO used_tokens (token_id, expires_at) VALUES (?1, ?2)")
+                .map_err(|e| ("cannot record ids", e))?;
+            for id in ids {
+                insert
+                    .execute(rusqlite::params![id.token_id, expires_at(id, now)])
+                    .map_err(|e| ("cannot record ids", e))?;
+            }
+        }
+        tx.commit().map_err(|e| ("cannot commit", e))?;
+        Ok(Consumed::Recorded)
+    }
+}
+
+impl ReplayStore for SqliteStore {
+    fn consume(&self, ids: &[TokenUse<'_>]) -> Result<Consumed, StoreError> {
+        if ids.is_empty() {
+            return Ok(Consumed::Recorded);
+        }
+        // A panic while holding the lock dropped (rolled back) its
+        // transaction: the connection is usable.
+        let mut conn = self
+            .conn
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let busy_timeout = self.busy_timeout;
+        Self::consume_locked(&mut conn, ids, unix_now()).map_err(|(what, e)| {
+            StoreError(format!(
+                "approval store {}: {}: {e}",
+                self.describe(),
+                explain(&e, busy_timeout, what)
+            ))
+        })
+    }
+
+    fn describe(&self) -> String {
+        format!("file:{}", self.path.display())
+    }
+}
+
+/// `what`, with the cause spelled out for the errors an operator can act on.
+fn explain(e: &rusqlite::Error, busy_timeout: Duration, what: &str) -> String {
+    match e.sqlite_error_code() {
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => format!(
+            "{what} (locked by another process for more than {} ms)",
+            busy_timeout.as_millis()
+        ),
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => {
+            format!("{what} (the file is not an intact SQLite database)")
+        }
+        Some(ErrorCode::ReadOnly | ErrorCode::PermissionDenied | ErrorCode::CannotOpen) => {
+            format!("{what} (not writable)")
+        }
+        _ => what.to_string(),
+    }
+}
+
+/// Creates the missing parent folders (0700) and the file (0600), keeping an
+/// existing file as it is.
+fn create_file(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(parent)?;
+    }
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)
+        .map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+    use std::sync::{Arc, Barrier};
+
+    fn id(token_id: &str) -> TokenUse<'_> {
+        TokenUse {
+            token_id,
+            not_after: unix_now() + 900,
+        }
+    }
+
+    fn fresh() -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state").join("approvals.db");
+        (dir, path)
+    }
+
+    #[test]
+    fn record_then_replay_all_or_nothing() {
+        let (_dir, path) = fresh();
+        let store = SqliteStore::open(&path).unwrap();
+        assert_eq!(
+            store.describe(),
+            format!("file:{}", path.display()),
+            "describe names the file"
+        );
+        assert_eq!(store.consume(&[]), Ok(Consumed::Recorded));
+        assert_eq!(store.consume(&[id("t1"), id("t2")]), Ok(Consumed::Recorded));
+        assert_eq!(store.consume(&[id("t1")]), Ok(Consumed::Replayed(vec![0])));
+        // One used id among new ones: which one is said, and the new ones are
+        // not recorded.
+        assert_eq!(
+            store.consume(&[id("t3"), id("t2"), id("t4")]),
+            Ok(Consumed::Replayed(vec![1]))
+        );
+        assert_eq!(store.consume(&[id("t3"), id("t4")]), Ok(Consumed::Recorded));
+        // The same id twice in one call: its second use is a replay.
+        assert_eq!(
+            store.consume(&[id("t5"), id("t5")]),
+            Ok(Consumed::Replayed(vec![1]))
+        );
+        assert_eq!(store.consume(&[id("t5")]), Ok(Consumed::Recorded));
+        drop(store);
+        // Kept across processes' lifetimes: a new open sees them.
+        let again = SqliteStore::open(&path).unwrap();
+        assert_eq!(
+            again.consume(&[id("t4"), id("t9"), id("t1")]),
+            Ok(Consumed::Replayed(vec![0, 2]))
+        );
+    }
+
+    #[test]
+    fn file_and_folder_modes() {
+        use std::os::unix::fs::PermissionsExt;
+        let (_dir, path) = fresh();
+        let store = SqliteStore::open(&path).unwrap();
+        store.consume(&[id("m")]).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(mode(path.parent().unwrap()), 0o700);
+        let wal = path.with_file_name("approvals.db-wal");
+        assert_eq!(mode(&wal), 0o600, "the WAL file takes the file's mode");
+    }
+
+    #[test]
+    fn expired_ids_may_be_forgotten() {
+        let (_dir, path) = fresh();
+        let store = SqliteStore::open(&path).unwrap();
+        let now = unix_now();
+        let long_gone = TokenUse {
+            token_id: "old",
+            not_after: now - super::super::RETENTION_MARGIN_SECS - 10,
+        };
+        let just_expired = TokenUse {
+            token_id: "recent",
+            not_after: now - 10,
+        };
+        // Recorded now, each kept until max(not_after, now) + margin…
+        assert_eq!(
+            store.consume(&[long_gone, just_expired]),
+            Ok(Consumed::Recorded)
+        );
+        // …which is in the future for both: still replays.
+        assert_eq!(store.consume(&[long_gone]), Ok(Consumed::Replayed(vec![0])));
+        // A row whose time has passed is purged by the next consume.
+        {
+            let conn = store.conn.lock().unwrap();
+            conn.execute(
+                "UPDATE used_tokens SET expires_at = ?1 WHERE token_id = 'old'",
+                [now - 1],
+            )
+            .unwrap();
+        }
+        assert_eq!(
+            store.consume(&[id("other")]),
+            Ok(Consumed::Recorded),
+            "purges"
+        );
+        let left: Vec<String> = {
+            let conn = store.conn.lock().unwrap();
+            let mut st = conn
+                .prepare("SELECT token_id FROM used_tokens ORDER BY token_id")
+                .unwrap();
+            st.query_map([], |r| r.get(0))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect()
+        };
+        assert_eq!(left, ["other", "recent"]);
+        assert_eq!(store.consume(&[long_gone]), Ok(Consumed::Recorded));
+        // The expiry written is not_after + margin for a future not_after.
+        let future = id("future");
+        store.consume(&[future]).unwrap();
+        let exp: i64 = store
+            .conn
+            .lock()
+            .unwrap()
+            .query_row(
+                "SELECT expires_at FROM used_tokens WHERE token_id = 'future'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(exp, future.not_after + super::super::RETENTION_MARGIN_SECS);
+    }
+
+    #[test]
+    fn threads_racing_the_same_ids_record_once() {
+        let (_dir, path) = fresh();
+        let shared = Arc::new(SqliteStore::open(&path).unwrap());
+        for round in 0..20 {
+            let n = 8;
+            let barrier = Arc::new(Barrier::new(n));
+            let handles: Vec<_> = (0..n)
+                .map(|t| {
+                    let barrier = Arc::clone(&barrier);
+                    let shared = Arc::clone(&shared);
+                    let path = path.clone();
+                    std::thread::spawn(move || {
+                        // Half share one store (its mutex), half have their
+                        // own connection (SQLite's lock).
+                        let own = (t % 2 == 1).then(|| SqliteStore::open(&path).unwrap());
+                        let store: &dyn ReplayStore = match &own {
+                            Some(s) => s,
+                            None => &*shared,
+                        };
+                        let a = format!("r{round}-a");
+                        let b = format!("r{round}-b");
+                        let c = format!("r{round}-c{t}");
+                        // Overlapping batches: every one holds `a` or `b`.
+                        let batch = if t % 3 == 0 {
+                            vec![id(&a), id(&c)]
+                        } else {
+                            vec![id(&c), id(&b), id(&a)]
+                        };
+                        barrier.wait();
+                        store.consume(&batch).unwrap()
+                    })
+                })
+                .collect();
+            let results: Vec<Consumed> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+            let recorded = results.iter().filter(|r| **r == Consumed::Recorded).count();
+            assert_eq!(recorded, 1, "round {round}: {results:?}");
+        }
+    }
+
+    /// Env var that turns [`child_racer`] on, with the database path.
+    const CHILD_DB: &str = "GAIT_TEST_STORE_CHILD_DB";
+    const CHILD_SIDE: &str = "GAIT_TEST_STORE_CHILD_SIDE";
+    const CHILD_START: &str = "GAIT_TEST_STORE_CHILD_START";
+    const ROUNDS: usize = 100;
+    const SLOT: Duration = Duration::from_millis(5);
+
+    /// Not a test by itself: the child process of
+    /// `two_processes_racing_on_one_file_record_once` (run by it with
+    /// `--ignored --exact`). Opens the file (both children create it at
+    /// once) and consumes overlapping batches; prints each round it won.
+    #[test]
+    #[ignore = "a child process of two_processes_racing_on_one_file_record_once"]
+    fn child_racer() {
+        let (Some(db), Some(side)) = (std::env::var_os(CHILD_DB), std::env::var_os(CHILD_SIDE))
+        else {
+            return;
+        };
+        let side = side.to_string_lossy().into_owned();
+        let store = SqliteStore::open(Path::new(&db)).unwrap();
+        // Both run round k at start + k × SLOT (libtest printed `test … `
+        // without a newline before this output).
+        let start: u64 = std::env::var(CHILD_START).unwrap().parse().unwrap();
+        let start = std::time::UNIX_EPOCH + Duration::from_millis(start);
+        println!();
+        for round in 0..ROUNDS {
+            let at = start + SLOT * u32::try_from(round).unwrap();
+            while std::time::SystemTime::now() < at {
+                std::hint::spin_loop();
+            }
+            // Side A consumes [k-a, k-b], side B [k-b, k-c]: they share k-b,
+            // so exactly one of the two batches may be recorded.
+            let (x, y) = if side == "A" { ("a", "b") } else { ("b", "c") };
+            let first = format!("{round}-{x}");
+            let second = format!("{round}-{y}");
+            if store.consume(&[id(&first), id(&second)]).unwrap() == Consumed::Recorded {
+                println!("WON {round}");
+            }
+        }
+        println!("CHILD DONE");
+    }
+
+    #[test]
+    fn two_processes_racing_on_one_file_record_once() {
+        let (_dir, path) = fresh();
+        let exe = std::env::current_exe().unwrap();
+        let start = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis()
+            + 1000;
+        let spawn = |side: &str| {
+            std::process::Command::new(&exe)
+                .args([
+                    "--ignored",
+                    "--exact",
+                    "stores::sqlite::tests::child_racer",
+                    "--nocapture",
+                    "--test-threads=1",
+                ])
+                .env(CHILD_DB, &path)
+                .env(CHILD_SIDE, side)
+                .env(CHILD_START, start.to_string())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        };
+        let (a, b) = (spawn("A"), spawn("B"));
+        let won = |child: std::process::Child| {
+            let out = child.wait_with_output().unwrap();
+            let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+            assert!(
+                out.status.success() && stdout.contains("CHILD DONE"),
+                "child failed: {}\n{stdout}\n{}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            );
+            stdout
+                .lines()
+                .filter_map(|l| l.strip_prefix("WON "))
+                .map(|n| n.trim().parse::<usize>().unwrap())
+                .collect::<BTreeSet<usize>>()
+        };
+        let (won_a, won_b) = (won(a), won(b));
+        eprintln!(
+            "two processes: A won {}, B won {}",
+            won_a.len(),
+            won_b.len()
+        );
+        assert!(
+            won_a.is_disjoint(&won_b),
+            "both processes recorded rounds {:?}",
+            won_a.intersection(&won_b).collect::<Vec<_>>()
+        );
+        assert_eq!(
+            won_a.len() + won_b.len(),
+            ROUNDS,
+            "every round recorded by one process (A won {}, B won {})",
+            won_a.len(),
+            won_b.len()
+        );
+    }
+
+    #[test]
+    fn unwritable_path_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        // A regular file where a folder should be (refused even to root).
+        let file = dir.path().join("plain");
+        std::fs::write(&file, b"x").unwrap();
+        let err = SqliteStore::open(&file.join("approvals.db")).err().unwrap();
+        assert!(
+            err.0.contains("approval store file:") && err.0.contains("cannot create the file"),
+            "{err}"
+        );
+        // A folder where the file should be.
+        let err = SqliteStore::open(dir.path()).err().unwrap();
+        assert!(err.0.contains("cannot create the file"), "{err}");
+        // Through the module's entry point too.
+        assert!(super::super::open(&file.join("x").to_string_lossy()).is_err());
+    }
+
+    #[test]
+    fn corrupt_file_is_an_error() {
+        let (_dir, path) = fresh();
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, vec![0x5a; 8192]).unwrap();
+        let err = SqliteStore::open(&path).err().unwrap();
+        assert!(err.0.contains("not an intact SQLite database"), "{err}");
+        // Another application's SQLite file (another schema version).
+        let (_dir2, other) = fresh();
+        std::fs::create_dir_all(other.parent().unwrap()).unwrap();
+        Connection::open(&other)
+            .unwrap()
+            .execute_batch("PRAGMA user_version = 7")
+            .unwrap();
+        let err = SqliteStore::open(&other).err().unwrap();
+        assert!(err.0.contains("schema version 7"), "{err}");
+    }
+
+    #[test]
+    fn lock_held_too_long_is_an_error_not_a_grant() {
+        let (_dir, path) = fresh();
+        let wait = Duration::from_millis(300);
+        let store = SqliteStore::open_with_timeout(&path, wait).unwrap();
+        let holder = Connection::open(&path).unwrap();
+        holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let start = std::time::Instant::now();
+        let err = store.consume(&[id("l")]).unwrap_err();
+        assert!(
+            err.0
+                .contains("locked by another process for more than 300 ms"),
+            "{err}"
+        );
+        let waited = start.elapsed();
+        assert!(waited >= wait && waited < wait * 10, "{waited:?}");
+        holder.execute_batch("ROLLBACK").unwrap();
+        assert_eq!(store.consume(&[id("l")]), Ok(Consumed::Recorded));
+    }
+}
