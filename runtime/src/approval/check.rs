@@ -199,53 +199,62 @@ impl Outcome {
     }
 }
 
-/// The first check a token fails, or the token.
+/// The token as read (`None` when unreadable) and the first check it
+/// fails ([`code::VALID`] when none).
 fn judge(
     tables: &Tables,
     b: &Binding<'_>,
     req: &Request<'_>,
     now: i64,
     bytes: &[u8],
-) -> Result<Token, (&'static str, Option<Token>)> {
-    let t = token::read(bytes).map_err(|_| (code::INVALID, None))?;
+) -> (Option<Token>, &'static str) {
+    let Ok(t) = token::read(bytes) else {
+        return (None, code::INVALID);
+    };
+    let verdict = first_failure(tables, b, req, now, &t);
+    (Some(t), verdict)
+}
+
+fn first_failure(
+    tables: &Tables,
+    b: &Binding<'_>,
+    req: &Request<'_>,
+    now: i64,
+    t: &Token,
+) -> &'static str {
     let c = &t.claims;
-    let fail = |code: &'static str, t: Token| Err((code, Some(t)));
     if c.not_after_secs - c.issued_at_secs > i64::from(tables.approval_ttl_secs()) {
-        return fail(code::INVALID, t);
+        return code::INVALID;
     }
     let key = tables
         .keys_of_approver(&c.approver)
         .find(|(id, _)| *id == c.key_id)
         .and_then(|(_, b64)| PublicKey::parse(b64).ok());
     let Some(key) = key else {
-        return fail(code::UNTRUSTED_APPROVER, t);
+        return code::UNTRUSTED_APPROVER;
     };
     if !t.verify(&key) {
-        return fail(code::SIGNATURE_INVALID, t);
+        return code::SIGNATURE_INVALID;
     }
     if c.intent_digest != b.intent_digest {
-        return fail(code::INTENT_MISMATCH, t);
+        return code::INTENT_MISMATCH;
     }
     if c.policy_digest != b.policy_digest
         || c.policy_revision != b.policy_revision
-        || !c
-            .rules
-            .iter()
-            .map(String::as_str)
-            .eq(req.rules.iter().copied())
+        || !c.rules.iter().map(String::as_str).eq(req.rules.iter().copied())
     {
-        return fail(code::POLICY_MISMATCH, t);
+        return code::POLICY_MISMATCH;
     }
     if !req.allows(&c.approver) {
-        return fail(code::UNTRUSTED_APPROVER, t);
+        return code::UNTRUSTED_APPROVER;
     }
     if now >= c.not_after_secs {
-        return fail(code::EXPIRED, t);
+        return code::EXPIRED;
     }
     if c.issued_at_secs > now.saturating_add(CLOCK_SKEW_SECS) {
-        return fail(code::NOT_YET_VALID, t);
+        return code::NOT_YET_VALID;
     }
-    Ok(t)
+    code::VALID
 }
 
 /// Judges the tokens (and an interactive approval) given for a
@@ -267,23 +276,20 @@ pub fn check(
     let mut counted: Vec<(usize, Token)> = Vec::new();
     let mut duplicates = 0usize;
     for (i, bytes) in approvals.tokens.iter().enumerate() {
-        let judged = if i < MAX_TOKENS {
+        let (token, mut code) = if i < MAX_TOKENS {
             judge(tables, b, req, now, bytes)
         } else {
-            Err((code::INVALID, None))
+            (None, code::INVALID)
         };
-        let (code, token) = match judged {
-            Ok(t)
-                if counted
-                    .iter()
-                    .any(|(_, c)| c.claims.approver == t.claims.approver) =>
-            {
-                duplicates += 1;
-                (code::DUPLICATE_APPROVER, Some(t))
-            }
-            Ok(t) => (code::VALID, Some(t)),
-            Err((code, t)) => (code, t),
+        let repeated = |t: &Token| {
+            counted
+                .iter()
+                .any(|(_, c)| c.claims.approver == t.claims.approver)
         };
+        if code == code::VALID && token.as_ref().is_some_and(repeated) {
+            duplicates += 1;
+            code = code::DUPLICATE_APPROVER;
+        }
         results.push(TokenResult {
             token_id: token.as_ref().map(|t| t.claims.token_id.clone()),
             approver: token.as_ref().map(|t| t.claims.approver.clone()),

@@ -284,7 +284,7 @@ fn one_valid_token_grants_once() {
     let (s, r) = run(
         &b,
         &intent("/workspace/a"),
-        &[t.clone()],
+        std::slice::from_ref(&t),
         Some(&store),
         None,
     );

@@ -356,7 +356,8 @@ mod tests {
             read(v.to_string().as_bytes())
         };
         assert!(mutate(&|_| {}).is_ok());
-        let cases: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+        type Edit = Box<dyn Fn(&mut Value)>;
+        let cases: Vec<(&str, Edit)> = vec![
             ("unknown field", Box::new(|v| v["extra"] = json!(1))),
             (
                 "unknown signature field",
