@@ -99,7 +99,9 @@ enum Command {
     },
     /// HTTP sidecar: POST /v1/eval, GET /healthz, GET /metrics.
     ///
-    /// POST /v1/eval takes an intent and answers the result; /metrics is in
+    /// POST /v1/eval takes an intent and answers the result — or
+    /// {"intent": {...}, "approval_tokens": [TOKEN, ...]} to have approval
+    /// tokens judged with the shared --approval-store; /metrics is in
     /// Prometheus text format. The bundle is reloaded on SIGHUP and when its
     /// file changes, verified first: a rejected one keeps the old serving.
     ///

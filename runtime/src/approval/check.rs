@@ -241,7 +241,11 @@ fn first_failure(
     }
     if c.policy_digest != b.policy_digest
         || c.policy_revision != b.policy_revision
-        || !c.rules.iter().map(String::as_str).eq(req.rules.iter().copied())
+        || !c
+            .rules
+            .iter()
+            .map(String::as_str)
+            .eq(req.rules.iter().copied())
     {
         return code::POLICY_MISMATCH;
     }
