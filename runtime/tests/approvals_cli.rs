@@ -155,6 +155,20 @@ impl Env {
     }
 }
 
+/// Validates a document against schemas/v1/NAME.
+fn assert_schema(name: &str, doc: &Value) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../schemas/v1")
+        .join(name);
+    let schema: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    let v = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = v
+        .iter_errors(doc)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{name}: {errors:?}\n{doc}");
+}
+
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
@@ -169,6 +183,7 @@ fn approve_then_eval_grants_once_and_binds_to_the_intent() {
         json!(["alice", "bob"])
     );
     assert_eq!(req["approval_request"]["approval_ttl_seconds"], 900);
+    assert_schema("result.schema.json", &req);
 
     let o = e.approve(&[
         "--request",
@@ -190,6 +205,7 @@ fn approve_then_eval_grants_once_and_binds_to_the_intent() {
     assert_eq!(tok["intent_digest"], req["intent_digest"]);
     assert_eq!(tok["rules"], json!(["unverified_skill"]));
     assert_eq!(tok["token_id"].as_str().unwrap().len(), 32);
+    assert_schema("approval_token.schema.json", &tok);
     let ttl = gait_run::time::parse_rfc3339(tok["not_after"].as_str().unwrap()).unwrap()
         - gait_run::time::parse_rfc3339(tok["issued_at"].as_str().unwrap()).unwrap();
     assert_eq!(ttl, 600);
