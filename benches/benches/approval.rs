@@ -143,6 +143,20 @@ fn bench(c: &mut Criterion) {
     run("approval/require_approval_no_tokens", intent, &plain);
     run("approval/two_valid_tokens_granted", intent, &with_tokens);
     run("approval/allow_no_tokens", allowed, &plain);
+    // What the approval step's cost is made of: one strict Ed25519
+    // verification of a token's signed text, one approver key decoded.
+    let token = gait_run::approval::token::read(&tokens[0]).unwrap();
+    let pk = key(1).public().clone();
+    let b64 = pk.to_base64();
+    c.bench_function("approval/token_read", |bn| {
+        bn.iter(|| black_box(gait_run::approval::token::read(black_box(&tokens[0]))))
+    });
+    c.bench_function("approval/ed25519_verify_strict", |bn| {
+        bn.iter(|| black_box(token.verify(black_box(&pk))))
+    });
+    c.bench_function("approval/public_key_parse", |bn| {
+        bn.iter(|| black_box(gait_run::keys::PublicKey::parse(black_box(&b64))))
+    });
 }
 
 criterion_group!(benches, bench);
