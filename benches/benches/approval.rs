@@ -57,8 +57,16 @@ fn fixture() -> Verified {
             d.approvers.push((d.strings.len() - 1) as u32);
         }
     }
-    let rule = d.strings.iter().position(|s| s == "unverified_skill").unwrap() as u32;
-    let r = d.rules.chunks(RULE_STRIDE).position(|r| r[3] == rule).unwrap();
+    let rule = d
+        .strings
+        .iter()
+        .position(|s| s == "unverified_skill")
+        .unwrap() as u32;
+    let r = d
+        .rules
+        .chunks(RULE_STRIDE)
+        .position(|r| r[3] == rule)
+        .unwrap();
     d.rules[r * RULE_STRIDE + 2] = 2;
     let payload = d.encode();
     let sources = [("matrix.gaitpol".to_owned(), "00".repeat(32))];
@@ -128,7 +136,12 @@ fn bench(c: &mut Criterion) {
     };
     out.clear();
     let s = evaluate(&b, intent, &with_tokens, &mut scratch, &mut out);
-    assert_eq!(s.verdict, Verdict::Allow, "{}", String::from_utf8_lossy(&out));
+    assert_eq!(
+        s.verdict,
+        Verdict::Allow,
+        "{}",
+        String::from_utf8_lossy(&out)
+    );
     out.clear();
     assert!(evaluate(&b, allowed, &plain, &mut scratch, &mut out).allowed());
 
