@@ -17,21 +17,30 @@
 //! different calls). Server → client lines pass through unchanged. The
 //! proxy exits with the server's exit status; the client closing stdin closes
 //! the server's stdin, and the proxy then waits for the server.
+//!
+//! Interactive approval ([`session`], [`elicit`]): a `require_approval` call
+//! that the policy lets be approved interactively is held while the proxy
+//! asks the client (MCP `elicitation/create`); other traffic keeps flowing
+//! both ways meanwhile, and a third thread answers the held calls whose
+//! question was not answered in time.
+
+mod decider;
+mod elicit;
+mod session;
 
 use crate::cli_args::{options, read_verified, DeadlineArgs, TrustArgs};
 use crate::serve::log::Logger;
 use clap::Args;
-use gait_run::bundle::Verified;
 use gait_run::exit;
-use gait_run::gate::{self, EvalOptions, Refusal, Summary};
 use gait_run::keys::KeyPair;
 use gait_run::tables::Scratch;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
+use session::{Out, Session};
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Arguments of `gait-run mcp-proxy`.
 #[derive(Args, Debug)]
@@ -72,6 +81,11 @@ pub struct McpProxyArgs {
     /// Write one JSON line per decision to this file (schema gait.serve.log).
     #[arg(long, value_name = "FILE")]
     log: Option<PathBuf>,
+    /// How long an interactive approval (MCP elicitation) may take before
+    /// the call is refused as not approved (seconds, 1 to 3600).
+    #[arg(long, value_name = "SECS", default_value_t = 120,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    elicitation_timeout_secs: u64,
     /// The MCP server to spawn, after `--`: `-- npx @modelcontextprotocol/server-filesystem /ws`.
     #[arg(last = true, required = true, value_name = "SERVER_CMD")]
     server: Vec<String>,
@@ -116,26 +130,6 @@ fn server_cwd(args: &McpProxyArgs) -> Result<PathBuf, String> {
 /// Longest client line read (a longer one is answered with a parse error and skipped).
 const MAX_LINE: usize = 64 * 1024 * 1024;
 
-/// What the client → server thread does with one line.
-#[derive(Debug, PartialEq, Eq)]
-enum Action {
-    /// Write the line, unchanged, to the server.
-    Forward,
-    /// Answer the client with this JSON text; the server sees nothing.
-    Reply(String),
-    /// Neither (a blank line, or a notification that was not allowed).
-    Drop,
-}
-
-/// The decision side of the proxy: bundle, context and options.
-struct Gate {
-    bundle: Verified,
-    context: Map<String, Value>,
-    opts: EvalOptions<'static>,
-    scratch: Scratch,
-    log: Option<Arc<Logger>>,
-}
-
 pub fn run(args: McpProxyArgs) -> i32 {
     // stdout is the client's channel: errors go to stderr only.
     let fail = |msg: String, code: i32| {
@@ -179,19 +173,20 @@ pub fn run(args: McpProxyArgs) -> i32 {
             context.insert(k.into(), Value::from(v.as_str()));
         }
     }
-    let mut gate = Gate {
+    let gate = decider::Gate {
         bundle,
         context,
-        opts: EvalOptions {
-            simulate: args.simulate,
-            explain: false,
-            trace,
-            decision_timeout: args.deadline.limit(),
-            approvals: Default::default(),
-        },
+        simulate: args.simulate,
+        trace,
+        decision_timeout: args.deadline.limit(),
         scratch: Scratch::default(),
-        log,
+        logging: log.is_some(),
     };
+    let mut session = Session::new(
+        gate,
+        elicit::IdSpace::new(),
+        Duration::from_secs(args.elicitation_timeout_secs),
+    );
     let Some((program, rest)) = args.server.split_first() else {
         return fail("no server command after `--`".into(), exit::INVALID);
     };
@@ -215,7 +210,7 @@ pub fn run(args: McpProxyArgs) -> i32 {
     // Server → client; when the server's stdout ends, the proxy ends with the
     // server's exit status.
     let server_thread = {
-        let (child, out, log) = (child, out.clone(), gate.log.clone());
+        let (child, out, log) = (child, out.clone(), log.clone());
         std::thread::spawn(move || {
             let mut reader = BufReader::with_capacity(64 * 1024, server_out);
             let mut line = Vec::new();
@@ -239,7 +234,17 @@ pub fn run(args: McpProxyArgs) -> i32 {
             std::process::exit(code);
         })
     };
-    client_to_server(&mut gate, server_in, &out);
+    // Held calls whose question was not answered in time.
+    {
+        let (pending, out, log) = (session.pending(), out.clone(), log.clone());
+        std::thread::spawn(move || {
+            while let Some(expired) = pending.wait_expired() {
+                let outs = session::timed_out(expired, Instant::now());
+                emit(outs, None, &out, log.as_deref());
+            }
+        });
+    }
+    client_to_server(&mut session, server_in, &out, log.as_deref());
     // stdin ended and the server's stdin is closed: the server thread exits
     // the process once the server has exited.
     let _ = server_thread.join();
@@ -264,38 +269,63 @@ fn write_line(out: &Mutex<std::io::Stdout>, bytes: &[u8]) {
     }
 }
 
-fn client_to_server(gate: &mut Gate, server_in: ChildStdin, out: &Mutex<std::io::Stdout>) {
+/// Writes what the session asked for: to the server (`None` once it is
+/// gone), the client, the log.
+fn emit(
+    outs: Vec<Out>,
+    mut server_in: Option<&mut Option<std::io::BufWriter<ChildStdin>>>,
+    out: &Mutex<std::io::Stdout>,
+    log: Option<&Logger>,
+) {
+    for o in outs {
+        match o {
+            Out::Server(line) => {
+                if let Some(slot) = server_in.as_deref_mut() {
+                    let ok = slot
+                        .as_mut()
+                        .is_some_and(|w| w.write_all(&line).and_then(|()| w.flush()).is_ok());
+                    if !ok {
+                        // The server is gone; its thread ends the proxy.
+                        *slot = None;
+                    }
+                }
+            }
+            Out::Client(msg) => {
+                let mut bytes = msg.to_string().into_bytes();
+                bytes.push(b'\n');
+                write_line(out, &bytes);
+            }
+            Out::Log(fields) => {
+                if let Some(l) = log {
+                    l.event("decision", fields);
+                }
+            }
+        }
+    }
+}
+
+fn client_to_server<D: session::Decide>(
+    session: &mut Session<D>,
+    server_in: ChildStdin,
+    out: &Mutex<std::io::Stdout>,
+    log: Option<&Logger>,
+) {
     let mut server_in = Some(std::io::BufWriter::new(server_in));
     let stdin = std::io::stdin();
     let mut reader = stdin.lock();
     let mut line = Vec::new();
     loop {
         line.clear();
-        let action = match read_line_bounded(&mut reader, &mut line, MAX_LINE) {
+        let outs = match read_line_bounded(&mut reader, &mut line, MAX_LINE) {
             Ok(Line::Eof) | Err(_) => break,
-            Ok(Line::TooLong) => Action::Reply(parse_error(&format!(
+            Ok(Line::TooLong) => vec![Out::Client(session::parse_error(&format!(
                 "the line is longer than {MAX_LINE} bytes"
-            ))),
-            Ok(Line::Complete) => gate.handle(&line),
+            )))],
+            Ok(Line::Complete) => session.handle(&line, Instant::now()),
         };
-        match action {
-            Action::Forward => {
-                let ok = server_in
-                    .as_mut()
-                    .is_some_and(|w| w.write_all(&line).and_then(|()| w.flush()).is_ok());
-                if !ok {
-                    // The server is gone; its thread ends the proxy.
-                    server_in = None;
-                }
-            }
-            Action::Reply(text) => {
-                let mut bytes = text.into_bytes();
-                bytes.push(b'\n');
-                write_line(out, &bytes);
-            }
-            Action::Drop => {}
-        }
+        emit(outs, Some(&mut server_in), out, log);
     }
+    emit(session.close(Instant::now()), None, out, log);
     // Dropping the writer closes the server's stdin.
     drop(server_in);
 }
@@ -346,206 +376,6 @@ fn read_line_bounded(r: &mut impl BufRead, buf: &mut Vec<u8>, max: usize) -> std
             });
         }
     }
-}
-
-fn parse_error(message: &str) -> String {
-    json!({"jsonrpc": "2.0", "id": null, "error": {"code": -32700, "message": "Parse error", "data": message}})
-        .to_string()
-}
-
-fn is_tools_call(v: &Value) -> bool {
-    v.get("method").and_then(Value::as_str) == Some("tools/call")
-}
-
-impl Gate {
-    fn handle(&mut self, line: &[u8]) -> Action {
-        let text = line.strip_suffix(b"\n").unwrap_or(line);
-        let text = text.strip_suffix(b"\r").unwrap_or(text);
-        if text.iter().all(u8::is_ascii_whitespace) {
-            return Action::Drop;
-        }
-        // One strict parse: a repeated key in any object is a parse error
-        // (the server and the gate might read different copies).
-        let msg: Value = match gait_run::json::Json::parse(text) {
-            Ok(v) => v.to_value(),
-            Err(e) => return Action::Reply(parse_error(&format!("not JSON: {e}"))),
-        };
-        let oversize = text.len() > gait_run::normalize::MAX_INTENT_BYTES;
-        match &msg {
-            Value::Object(_) if is_tools_call(&msg) => {
-                let outcome = self.decide(&msg, oversize);
-                if allowed(&outcome) {
-                    Action::Forward
-                } else {
-                    match msg.get("id") {
-                        Some(id) => Action::Reply(blocked_reply(id, &msg, &outcome).to_string()),
-                        None => Action::Drop,
-                    }
-                }
-            }
-            // JSON-RPC 2.0: a batch is a non-empty list of request objects.
-            // Anything else (a nested list above all, which could hide a
-            // tools/call from the check below) is refused, not forwarded.
-            Value::Array(items) if items.is_empty() || items.iter().any(|m| !m.is_object()) => {
-                Action::Reply(
-                    json!({"jsonrpc": "2.0", "id": null, "error": {"code": -32600,
-                        "message": "Invalid Request: a batch is a non-empty list of request objects"}})
-                    .to_string(),
-                )
-            }
-            Value::Array(items) if items.iter().any(is_tools_call) => {
-                // Every call of the batch is decided (and logged); the batch
-                // goes through only when all are allowed. Otherwise nothing of
-                // it is forwarded and the proxy answers each request in it.
-                let outcomes: Vec<Option<Decided>> = items
-                    .iter()
-                    .map(|m| is_tools_call(m).then(|| self.decide(m, oversize)))
-                    .collect();
-                if outcomes.iter().flatten().all(allowed) {
-                    return Action::Forward;
-                }
-                let replies: Vec<Value> = items
-                    .iter()
-                    .zip(&outcomes)
-                    .filter_map(|(m, o)| {
-                        let id = m.get("id")?;
-                        Some(match o {
-                            Some(o) if !allowed(o) => blocked_reply(id, m, o),
-                            _ => json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32600,
-                                "message": "not forwarded: this batch holds a tools/call that the policy did not allow"}}),
-                        })
-                    })
-                    .collect();
-                if replies.is_empty() {
-                    Action::Drop
-                } else {
-                    Action::Reply(Value::Array(replies).to_string())
-                }
-            }
-            _ => Action::Forward,
-        }
-    }
-
-    /// Decides one `tools/call` message.
-    /// `oversize`: the line is larger than an intent may be
-    /// (`normalize::MAX_INTENT_BYTES`); its calls are invalid intents, as at
-    /// the other gates, and are not evaluated.
-    fn decide(&mut self, msg: &Value, oversize: bool) -> Decided {
-        let started = Instant::now();
-        let params = msg.get("params");
-        let mut intent = Map::new();
-        if let Some(name) = params.and_then(|p| p.get("name")) {
-            intent.insert("tool_name".into(), name.clone());
-        }
-        let args = match params.and_then(|p| p.get("arguments")) {
-            None | Some(Value::Null) => Value::Object(Map::new()),
-            Some(a) => a.clone(),
-        };
-        intent.insert("args".into(), args);
-        intent.insert("context".into(), Value::Object(self.context.clone()));
-        let mut result = Vec::with_capacity(1024);
-        // A bundle past its not_after decides nothing more: block.
-        let summary = match self.bundle.info.expired_at(gait_run::time::now().0) {
-            Some(rej) => gate::refuse(&mut result, Refusal::Rejected(&rej), Some(&self.bundle)),
-            None if oversize => {
-                let err = gait_run::normalize::IntentError {
-                    field: "intent".into(),
-                    message: format!(
-                        "larger than {} bytes",
-                        gait_run::normalize::MAX_INTENT_BYTES
-                    ),
-                    code: None,
-                };
-                gate::refuse(&mut result, Refusal::Invalid(&err), Some(&self.bundle))
-            }
-            // The intent's text, decided by the one gate entry like any other.
-            None => match serde_json::to_vec(&Value::Object(intent)) {
-                Ok(text) => gate::evaluate(
-                    &self.bundle,
-                    &text,
-                    &self.opts,
-                    &mut self.scratch,
-                    &mut result,
-                ),
-                Err(e) => {
-                    let msg = format!("cannot write the intent: {e}");
-                    gate::refuse(&mut result, Refusal::Internal(&msg), Some(&self.bundle))
-                }
-            },
-        };
-        if let Some(log) = &self.log {
-            let verdict = summary.verdict.as_str();
-            let trace_id = summary
-                .intent_digest
-                .as_deref()
-                .map(|d| gate::trace_id(&self.bundle.policy_digest, d, verdict));
-            let mut f = Map::new();
-            f.insert("trace_id".into(), json!(trace_id));
-            f.insert(
-                "tool_name".into(),
-                params
-                    .and_then(|p| p.get("name"))
-                    .cloned()
-                    .unwrap_or(Value::Null),
-            );
-            f.insert("verdict".into(), json!(verdict));
-            f.insert("forwarded".into(), json!(summary.allowed()));
-            f.insert("reason_codes".into(), json!(summary.reason_codes));
-            f.insert("endpoint_classes".into(), json!(summary.endpoint_classes));
-            f.insert(
-                "latency_us".into(),
-                json!(u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX)),
-            );
-            f.insert("policy_digest".into(), json!(self.bundle.policy_digest));
-            f.insert("intent_digest".into(), json!(summary.intent_digest));
-            log.event("decision", f);
-        }
-        Decided { summary, result }
-    }
-}
-
-/// A `tools/call` decided: the gate's summary and its result bytes.
-struct Decided {
-    summary: Summary,
-    result: Vec<u8>,
-}
-
-fn allowed(o: &Decided) -> bool {
-    // `dry_run` is not `allow`: the call is not executed.
-    o.summary.allowed()
-}
-
-/// The tool result answering a call that was not allowed.
-fn blocked_reply(id: &Value, msg: &Value, o: &Decided) -> Value {
-    let s = &o.summary;
-    let tool = msg
-        .get("params")
-        .and_then(|p| p.get("name"))
-        .and_then(Value::as_str)
-        .unwrap_or("?");
-    let mut text = format!(
-        "gait: blocked tools/call `{tool}`: verdict {}; reasons: {}",
-        s.verdict,
-        if s.reason_codes.is_empty() {
-            "none".to_owned()
-        } else {
-            s.reason_codes.join(", ")
-        }
-    );
-    if s.required_approvals > 0 {
-        text.push_str(&format!("; approvals required: {}", s.required_approvals));
-    }
-    if let Some(e) = &s.error {
-        text.push_str(&format!("; error: {e}"));
-    }
-    // The result document as the client sees it from `gait-run eval`
-    // (read back from the gate's bytes: a refusal is not the hot path).
-    let structured: Value = serde_json::from_slice(&o.result).unwrap_or(Value::Null);
-    json!({"jsonrpc": "2.0", "id": id, "result": {
-        "content": [{"type": "text", "text": text}],
-        "isError": true,
-        "structuredContent": structured,
-    }})
 }
 
 #[cfg(test)]

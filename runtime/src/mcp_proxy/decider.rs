@@ -1,0 +1,124 @@
+//! The proxy's gate: the bundle, the intent context from the flags, and the
+//! evaluation options; a `tools/call` in, the gate's decision out.
+
+use super::session::{Decide, Decided};
+use gait_run::approval::Approvals;
+use gait_run::bundle::Verified;
+use gait_run::gate::{self, EvalOptions, Refusal};
+use gait_run::keys::KeyPair;
+use gait_run::tables::Scratch;
+use serde_json::{json, Map, Value};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+pub(super) struct Gate {
+    pub bundle: Verified,
+    pub context: Map<String, Value>,
+    pub simulate: bool,
+    pub trace: Option<(PathBuf, KeyPair)>,
+    pub decision_timeout: Option<Duration>,
+    pub scratch: Scratch,
+    /// Whether decisions are logged (`--log`): their log fields are made.
+    pub logging: bool,
+}
+
+impl Gate {
+    /// The gate's decision on an intent's text.
+    fn evaluate(
+        &mut self,
+        text: &[u8],
+        interactive: Option<&str>,
+        out: &mut Vec<u8>,
+    ) -> gate::Summary {
+        let opts = EvalOptions {
+            simulate: self.simulate,
+            // Lent to this one evaluation, given back below.
+            trace: self.trace.take(),
+            decision_timeout: self.decision_timeout,
+            approvals: Approvals {
+                interactive,
+                ..Approvals::default()
+            },
+            ..EvalOptions::default()
+        };
+        let summary = gate::evaluate(&self.bundle, text, &opts, &mut self.scratch, out);
+        self.trace = opts.trace;
+        summary
+    }
+}
+
+impl Decide for Gate {
+    /// Decides one `tools/call` message.
+    /// `oversize`: the line is larger than an intent may be
+    /// (`normalize::MAX_INTENT_BYTES`); its calls are invalid intents, as at
+    /// the other gates, and are not evaluated.
+    fn decide(&mut self, msg: &Value, oversize: bool, interactive: Option<&str>) -> Decided {
+        let started = Instant::now();
+        let params = msg.get("params");
+        let mut intent = Map::new();
+        if let Some(name) = params.and_then(|p| p.get("name")) {
+            intent.insert("tool_name".into(), name.clone());
+        }
+        let args = match params.and_then(|p| p.get("arguments")) {
+            None | Some(Value::Null) => Value::Object(Map::new()),
+            Some(a) => a.clone(),
+        };
+        intent.insert("args".into(), args);
+        intent.insert("context".into(), Value::Object(self.context.clone()));
+        let mut result = Vec::with_capacity(1024);
+        // A bundle past its not_after decides nothing more: block.
+        let summary = match self.bundle.info.expired_at(gait_run::time::now().0) {
+            Some(rej) => gate::refuse(&mut result, Refusal::Rejected(&rej), Some(&self.bundle)),
+            None if oversize => {
+                let err = gait_run::normalize::IntentError {
+                    field: "intent".into(),
+                    message: format!(
+                        "larger than {} bytes",
+                        gait_run::normalize::MAX_INTENT_BYTES
+                    ),
+                    code: None,
+                };
+                gate::refuse(&mut result, Refusal::Invalid(&err), Some(&self.bundle))
+            }
+            // The intent's text, decided by the one gate entry like any other.
+            None => match serde_json::to_vec(&Value::Object(intent)) {
+                Ok(text) => self.evaluate(&text, interactive, &mut result),
+                Err(e) => {
+                    let msg = format!("cannot write the intent: {e}");
+                    gate::refuse(&mut result, Refusal::Internal(&msg), Some(&self.bundle))
+                }
+            },
+        };
+        let log = self.logging.then(|| {
+            let verdict = summary.verdict.as_str();
+            let trace_id = summary
+                .intent_digest
+                .as_deref()
+                .map(|d| gate::trace_id(&self.bundle.policy_digest, d, verdict));
+            let mut f = Map::new();
+            f.insert("trace_id".into(), json!(trace_id));
+            f.insert(
+                "tool_name".into(),
+                params
+                    .and_then(|p| p.get("name"))
+                    .cloned()
+                    .unwrap_or(Value::Null),
+            );
+            f.insert("verdict".into(), json!(verdict));
+            f.insert("reason_codes".into(), json!(summary.reason_codes));
+            f.insert("endpoint_classes".into(), json!(summary.endpoint_classes));
+            f.insert(
+                "latency_us".into(),
+                json!(u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX)),
+            );
+            f.insert("policy_digest".into(), json!(self.bundle.policy_digest));
+            f.insert("intent_digest".into(), json!(summary.intent_digest));
+            f
+        });
+        Decided {
+            summary,
+            result,
+            log,
+        }
+    }
+}

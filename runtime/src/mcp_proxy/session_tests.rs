@@ -1,0 +1,471 @@
+//! The session's message handling against a stand-in gate whose answers are
+//! written out here: `read` is allowed; `write` needs an approval that may
+//! be given interactively (and is `allow` once given); `delete` needs one
+//! that may not; `two` may be approved interactively but needs more than
+//! one approval (still `require_approval` after an accept).
+
+use super::*;
+use gait_run::vocab::Verdict;
+
+#[derive(Default)]
+struct FakeGate {
+    /// The `interactive` argument of every decision, in order.
+    seen: Vec<Option<String>>,
+}
+
+impl Decide for FakeGate {
+    fn decide(&mut self, msg: &Value, _oversize: bool, interactive: Option<&str>) -> Decided {
+        self.seen.push(interactive.map(str::to_owned));
+        let tool = msg["params"]["name"].as_str().unwrap_or("");
+        let (verdict, reason, interactive_ok, required) = match (tool, interactive) {
+            ("read", _) => (Verdict::Allow, "reads", false, 0),
+            ("write", Some(_)) => (Verdict::Allow, "approval_granted", false, 0),
+            ("write", None) => (Verdict::RequireApproval, "writes_need_approval", true, 1),
+            ("two", _) => (Verdict::RequireApproval, "two_approvals", true, 2),
+            _ => (Verdict::RequireApproval, "deletes_need_approval", false, 1),
+        };
+        let result = json!({"verdict": verdict.as_str(), "reason_codes": [reason],
+            "matched_rules": [format!("{tool}_rule")], "endpoint_classes": ["fs.write"],
+            "policy": {"name": "p", "revision": 2, "digest": "sha256:00"}});
+        let mut log = Map::new();
+        log.insert("verdict".into(), json!(verdict.as_str()));
+        Decided {
+            summary: Summary {
+                exit: 0,
+                verdict,
+                reason_codes: vec![reason.to_owned()],
+                endpoint_classes: vec!["fs.write"],
+                intent_digest: Some("sha256:11".into()),
+                required_approvals: required,
+                interactive_approval: interactive_ok,
+                error: None,
+            },
+            result: result.to_string().into_bytes(),
+            log: Some(log),
+        }
+    }
+}
+
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+fn session() -> Session<FakeGate> {
+    Session::new(FakeGate::default(), IdSpace::with_nonce("test"), TIMEOUT)
+}
+
+fn init(name: &str, caps: Value) -> String {
+    json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": caps,
+        "clientInfo": {"name": name, "version": "1"}}})
+    .to_string()
+}
+
+/// An initialized session of client `desk` with the elicitation capability.
+fn asking() -> (Session<FakeGate>, Instant) {
+    let mut s = session();
+    let now = Instant::now();
+    let line = init("desk", json!({"elicitation": {}}));
+    assert_eq!(
+        s.handle(line.as_bytes(), now),
+        [Out::Server(line.into_bytes())]
+    );
+    (s, now)
+}
+
+fn call(id: Value, tool: &str) -> String {
+    // Odd spacing: a forwarded call must be the client's bytes.
+    format!(
+        r#"{{"jsonrpc":"2.0", "id":{id},"method":"tools/call","params":{{"name":"{tool}","arguments":{{"path":"/ws/a"}}}}}}"#
+    ) + "\n"
+}
+
+fn answer(id: &str, result: Value) -> String {
+    json!({"jsonrpc": "2.0", "id": id, "result": result}).to_string()
+}
+
+fn log(outs: &[Out]) -> Vec<Map<String, Value>> {
+    outs.iter()
+        .filter_map(|o| match o {
+            Out::Log(f) => Some(f.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn to_client(outs: &[Out]) -> Vec<Value> {
+    outs.iter()
+        .filter_map(|o| match o {
+            Out::Client(v) => Some(v.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn assert_refused(reply: &Value, id: Value, tool: &str, reason: &str) {
+    assert_eq!(reply["id"], id);
+    assert_eq!(reply["result"]["isError"], true);
+    let text = reply["result"]["content"][0]["text"].as_str().unwrap();
+    assert!(
+        text.starts_with(&format!(
+            "gait: blocked tools/call `{tool}`: verdict require_approval; reasons: {reason}"
+        )),
+        "{text}"
+    );
+    assert_eq!(
+        reply["result"]["structuredContent"]["verdict"],
+        "require_approval"
+    );
+}
+
+/// Sends `write` as call 7 and returns the elicitation id asked.
+fn ask(s: &mut Session<FakeGate>, now: Instant) -> String {
+    let outs = s.handle(call(json!(7), "write").as_bytes(), now);
+    let sent = to_client(&outs);
+    assert_eq!(sent.len(), 1, "{outs:?}");
+    assert_eq!(sent[0]["method"], "elicitation/create");
+    assert_eq!(log(&outs)[0]["elicitation"], "requested");
+    assert_eq!(log(&outs)[0]["forwarded"], false);
+    assert!(!outs.iter().any(|o| matches!(o, Out::Server(_))));
+    sent[0]["id"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn an_allowed_call_is_forwarded_byte_for_byte() {
+    let (mut s, now) = asking();
+    let line = call(json!(1), "read");
+    let outs = s.handle(line.as_bytes(), now);
+    assert_eq!(outs[0], Out::Server(line.into_bytes()));
+    assert_eq!(log(&outs)[0]["forwarded"], true);
+    assert_eq!(s.decider.seen, [None]);
+}
+
+#[test]
+fn the_question_names_the_call_and_has_its_own_id() {
+    let (mut s, now) = asking();
+    let outs = s.handle(call(json!(7), "write").as_bytes(), now);
+    let req = &to_client(&outs)[0];
+    assert_eq!(req["jsonrpc"], "2.0");
+    assert_eq!(req["id"], "gait-elicit-test-1");
+    assert_eq!(req["method"], "elicitation/create");
+    assert_eq!(
+        req["params"]["message"],
+        "gait: the policy requires an approval for tools/call `write`.\n\
+         Arguments: {\"path\":\"/ws/a\"}\n\
+         Targets (endpoint classes): fs.write\n\
+         Rules: write_rule\n\
+         Reasons: writes_need_approval\n\
+         Skill provenance: none (no skill named)\n\
+         Policy: p revision 2 (sha256:00)\n\
+         Approve to run this one call once; decline to refuse it."
+    );
+    assert_eq!(
+        req["params"]["requestedSchema"]["required"],
+        json!(["approve"])
+    );
+    assert_eq!(
+        req["params"]["requestedSchema"]["properties"]["approve"]["type"],
+        "boolean"
+    );
+    assert_eq!(log(&outs)[0]["elicitation_id"], "gait-elicit-test-1");
+    // The next question gets the next id.
+    let outs = s.handle(call(json!(8), "write").as_bytes(), now);
+    assert_eq!(to_client(&outs)[0]["id"], "gait-elicit-test-2");
+}
+
+#[test]
+fn accept_re_decides_as_the_client_and_forwards_the_original_line() {
+    let (mut s, now) = asking();
+    let eid = ask(&mut s, now);
+    let later = now + Duration::from_millis(1500);
+    let reply = answer(
+        &eid,
+        json!({"action": "accept", "content": {"approve": true}}),
+    );
+    let outs = s.handle(reply.as_bytes(), later);
+    assert_eq!(outs[0], Out::Server(call(json!(7), "write").into_bytes()));
+    assert_eq!(outs.len(), 2);
+    let l = &log(&outs)[0];
+    assert_eq!(l["verdict"], "allow");
+    assert_eq!(l["forwarded"], true);
+    assert_eq!(l["elicitation"], "accept");
+    assert_eq!(l["elicitation_id"], json!(eid));
+    assert_eq!(l["elicitation_ms"], 1500);
+    assert_eq!(l["approver"], "interactive:desk");
+    assert_eq!(s.decider.seen, [None, Some("interactive:desk".to_owned())]);
+    // Answered once: the same answer again is dropped, never forwarded.
+    assert_eq!(s.handle(reply.as_bytes(), later), []);
+}
+
+#[test]
+fn an_accept_the_gate_does_not_turn_into_allow_is_refused() {
+    let (mut s, now) = asking();
+    let outs = s.handle(call(json!("c"), "two").as_bytes(), now);
+    let eid = to_client(&outs)[0]["id"].as_str().unwrap().to_owned();
+    let reply = answer(
+        &eid,
+        json!({"action": "accept", "content": {"approve": true}}),
+    );
+    let outs = s.handle(reply.as_bytes(), now);
+    assert!(!outs.iter().any(|o| matches!(o, Out::Server(_))));
+    assert_refused(&to_client(&outs)[0], json!("c"), "two", "two_approvals");
+    assert_eq!(log(&outs)[0]["elicitation"], "accept");
+    assert_eq!(log(&outs)[0]["forwarded"], false);
+}
+
+#[test]
+fn decline_cancel_error_and_a_false_approve_answer_as_before() {
+    let cases = [
+        (json!({"result": {"action": "decline"}}), "decline"),
+        (json!({"result": {"action": "cancel"}}), "cancel"),
+        (
+            json!({"result": {"action": "accept", "content": {"approve": false}}}),
+            "decline",
+        ),
+        (
+            json!({"result": {"action": "accept", "content": {}}}),
+            "decline",
+        ),
+        (
+            json!({"error": {"code": -32601, "message": "Method not found"}}),
+            "error",
+        ),
+        (json!({"result": {"content": {"approve": true}}}), "error"),
+    ];
+    for (body, action) in cases {
+        let (mut s, now) = asking();
+        let eid = ask(&mut s, now);
+        let mut msg = body.clone();
+        msg["jsonrpc"] = json!("2.0");
+        msg["id"] = json!(eid);
+        let outs = s.handle(msg.to_string().as_bytes(), now);
+        assert!(!outs.iter().any(|o| matches!(o, Out::Server(_))), "{body}");
+        let sent = to_client(&outs);
+        assert_eq!(sent.len(), 1, "{body}");
+        assert_refused(&sent[0], json!(7), "write", "writes_need_approval");
+        // The answer a client without elicitation gets, byte for byte.
+        let mut plain = session();
+        let before = plain.handle(call(json!(7), "write").as_bytes(), now);
+        assert_eq!(to_client(&before), sent, "{body}");
+        let l = &log(&outs)[0];
+        assert_eq!(l["elicitation"], action, "{body}");
+        assert_eq!(l["approver"], Value::Null);
+        assert_eq!(l["forwarded"], false);
+        assert_eq!(l["verdict"], "require_approval");
+        assert_eq!(
+            s.decider.seen,
+            [None],
+            "{body}: decided once, never as approved"
+        );
+    }
+}
+
+#[test]
+fn no_answer_in_time_is_refused_and_the_question_withdrawn() {
+    let (mut s, now) = asking();
+    let eid = ask(&mut s, now);
+    let pending = s.pending();
+    assert!(pending
+        .take_expired(now + TIMEOUT - Duration::from_millis(1))
+        .is_empty());
+    let outs = timed_out(pending.take_expired(now + TIMEOUT), now + TIMEOUT);
+    let sent = to_client(&outs);
+    assert_eq!(
+        sent[0],
+        json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {
+            "requestId": eid, "reason": "gait: no answer in time; the call was refused"}})
+    );
+    assert_refused(&sent[1], json!(7), "write", "writes_need_approval");
+    assert_eq!(log(&outs)[0]["elicitation"], "timeout");
+    assert_eq!(log(&outs)[0]["elicitation_ms"], 30_000);
+    // A late accept changes nothing and reaches nobody.
+    let late = answer(
+        &eid,
+        json!({"action": "accept", "content": {"approve": true}}),
+    );
+    assert_eq!(s.handle(late.as_bytes(), now + TIMEOUT), []);
+    assert_eq!(s.decider.seen, [None]);
+}
+
+#[test]
+fn without_the_capability_the_call_is_refused_as_before() {
+    for caps in [
+        json!({}),
+        json!({"elicitation": {"url": {}}}),
+        json!({"sampling": {}}),
+    ] {
+        let mut s = session();
+        let now = Instant::now();
+        s.handle(init("desk", caps.clone()).as_bytes(), now);
+        let outs = s.handle(call(json!(7), "write").as_bytes(), now);
+        let sent = to_client(&outs);
+        assert_eq!(sent.len(), 1, "{caps}");
+        assert_refused(&sent[0], json!(7), "write", "writes_need_approval");
+        assert_eq!(log(&outs)[0]["elicitation"], "no_capability");
+    }
+    // Before any initialize, too.
+    let mut s = session();
+    let outs = s.handle(call(json!(7), "write").as_bytes(), Instant::now());
+    assert_refused(
+        &to_client(&outs)[0],
+        json!(7),
+        "write",
+        "writes_need_approval",
+    );
+}
+
+#[test]
+fn a_rule_without_interactive_is_never_asked_about() {
+    let (mut s, now) = asking();
+    let outs = s.handle(call(json!(3), "delete").as_bytes(), now);
+    let sent = to_client(&outs);
+    assert_eq!(sent.len(), 1);
+    assert_refused(&sent[0], json!(3), "delete", "deletes_need_approval");
+    assert!(!log(&outs)[0].contains_key("elicitation"));
+}
+
+#[test]
+fn the_client_name_is_sanitized_into_the_approver() {
+    let mut s = session();
+    let now = Instant::now();
+    let name = format!("ev\u{202e}il\n{}", "x".repeat(100));
+    s.handle(
+        init(&name, json!({"elicitation": {"form": {}}})).as_bytes(),
+        now,
+    );
+    let eid = ask(&mut s, now);
+    let reply = answer(
+        &eid,
+        json!({"action": "accept", "content": {"approve": true}}),
+    );
+    let outs = s.handle(reply.as_bytes(), now);
+    let label = format!("interactive:ev?il?{}", "x".repeat(58));
+    assert_eq!(log(&outs)[0]["approver"], json!(label));
+    assert_eq!(s.decider.seen[1].as_deref(), Some(label.as_str()));
+}
+
+#[test]
+fn other_traffic_flows_while_a_call_is_held() {
+    let (mut s, now) = asking();
+    let eid = ask(&mut s, now);
+    // The client's requests, and its answers to the server's requests
+    // (whatever their ids), go to the server.
+    for line in [
+        r#"{"jsonrpc":"2.0","id":9,"method":"ping"}"#.to_owned(),
+        r#"{"jsonrpc":"2.0","id":"srv-1","result":{"roots":[]}}"#.to_owned(),
+        r#"{"jsonrpc":"2.0","id":5,"result":{"action":"accept","content":{"approve":true}}}"#
+            .to_owned(),
+        answer("gait-elicit-other-1", json!({"action": "accept"})),
+        call(json!(10), "read"),
+        // A request from the client that reuses the proxy's id space is a
+        // request, not an answer: the server's business.
+        json!({"jsonrpc": "2.0", "id": eid, "method": "ping"}).to_string(),
+    ] {
+        let outs = s.handle(line.as_bytes(), now);
+        assert_eq!(outs[0], Out::Server(line.clone().into_bytes()), "{line}");
+    }
+    // The held call is still held: its answer still counts.
+    let reply = answer(
+        &eid,
+        json!({"action": "accept", "content": {"approve": true}}),
+    );
+    let outs = s.handle(reply.as_bytes(), now);
+    assert_eq!(outs[0], Out::Server(call(json!(7), "write").into_bytes()));
+    // An answer in the proxy's space for nothing pending is dropped.
+    assert_eq!(
+        s.handle(
+            answer("gait-elicit-test-99", json!({"action": "decline"})).as_bytes(),
+            now
+        ),
+        []
+    );
+}
+
+#[test]
+fn a_call_the_client_cancels_is_dropped_and_its_question_withdrawn() {
+    let (mut s, now) = asking();
+    let eid = ask(&mut s, now);
+    let cancel = r#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":7}}"#;
+    let outs = s.handle(cancel.as_bytes(), now);
+    assert_eq!(
+        to_client(&outs),
+        [
+            json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {
+            "requestId": eid, "reason": "gait: the call was given up"}})
+        ]
+    );
+    assert_eq!(log(&outs)[0]["elicitation"], "abandoned");
+    let late = answer(
+        &eid,
+        json!({"action": "accept", "content": {"approve": true}}),
+    );
+    assert_eq!(s.handle(late.as_bytes(), now), []);
+    // A cancellation of anything else is the server's.
+    let other = r#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":8}}"#;
+    assert_eq!(
+        s.handle(other.as_bytes(), now),
+        [Out::Server(other.as_bytes().to_vec())]
+    );
+}
+
+#[test]
+fn held_calls_are_bounded() {
+    let (mut s, now) = asking();
+    for i in 0..MAX_PENDING {
+        let outs = s.handle(call(json!(i), "write").as_bytes(), now);
+        assert_eq!(to_client(&outs)[0]["method"], "elicitation/create");
+    }
+    let outs = s.handle(call(json!("over"), "write").as_bytes(), now);
+    let sent = to_client(&outs);
+    assert_eq!(sent.len(), 1);
+    assert_refused(&sent[0], json!("over"), "write", "writes_need_approval");
+    assert_eq!(log(&outs)[0]["elicitation"], "limit");
+    // Closing the input gives up every held call (logged, nothing sent).
+    let outs = s.close(now);
+    assert_eq!(outs.len(), MAX_PENDING);
+    assert!(log(&outs).iter().all(|l| l["elicitation"] == "abandoned"));
+}
+
+#[test]
+fn batches_and_notifications_are_not_asked_about() {
+    let (mut s, now) = asking();
+    let batch = format!("[{}]", call(json!(4), "write").trim_end());
+    let outs = s.handle(batch.as_bytes(), now);
+    let sent = to_client(&outs);
+    assert_eq!(sent.len(), 1);
+    assert_refused(&sent[0][0], json!(4), "write", "writes_need_approval");
+    let note =
+        r#"{"jsonrpc":"2.0","method":"tools/call","params":{"name":"write","arguments":{}}}"#;
+    let outs = s.handle(note.as_bytes(), now);
+    assert!(to_client(&outs).is_empty());
+    assert!(!outs.iter().any(|o| matches!(o, Out::Server(_))));
+}
+
+#[test]
+fn answers_inside_a_batch_are_taken_out_and_the_rest_forwarded() {
+    let (mut s, now) = asking();
+    let eid = ask(&mut s, now);
+    let mine = json!({"jsonrpc": "2.0", "id": eid, "result": {"action": "decline"}});
+    let theirs = json!({"jsonrpc": "2.0", "id": "srv-2", "result": {"roots": []}});
+    let batch = json!([mine, theirs]).to_string();
+    let outs = s.handle(batch.as_bytes(), now);
+    assert_refused(
+        &to_client(&outs)[0],
+        json!(7),
+        "write",
+        "writes_need_approval",
+    );
+    // Only the server's answer reaches it; the proxy's id never does.
+    assert_eq!(
+        outs.last(),
+        Some(&Out::Server(json!([theirs]).to_string().into_bytes()))
+    );
+    assert!(!outs.iter().any(
+        |o| matches!(o, Out::Server(b) if String::from_utf8_lossy(b).contains("gait-elicit"))
+    ));
+    assert_eq!(log(&outs)[0]["elicitation"], "decline");
+    // A batch of nothing but the proxy's answers sends the server nothing.
+    let eid = ask(&mut s, now);
+    let only = json!([{"jsonrpc": "2.0", "id": eid, "result": {"action": "cancel"}}]).to_string();
+    let outs = s.handle(only.as_bytes(), now);
+    assert!(!outs.iter().any(|o| matches!(o, Out::Server(_))));
+    assert_eq!(log(&outs)[0]["elicitation"], "cancel");
+}
