@@ -170,8 +170,9 @@ struct EvalArgs {
     approval_token: Vec<PathBuf>,
     /// Where used token ids are recorded (single use): a file path, or
     /// redis://HOST:PORT for a fleet. Default: approvals.db in the user's
-    /// state directory ($XDG_STATE_HOME/gait, else ~/.local/state/gait).
-    /// Opened only when tokens are given; unusable → approval_store_unavailable.
+    /// state directory ($GAIT_STATE_DIR, else $XDG_STATE_HOME/gait, else
+    /// ~/.local/state/gait). Opened only when tokens are given; unusable →
+    /// approval_store_unavailable.
     #[arg(long, value_name = "SPEC", requires = "approval_token")]
     approval_store: Option<String>,
 }
