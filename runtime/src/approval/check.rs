@@ -285,10 +285,13 @@ pub fn check(
         } else {
             (None, code::INVALID)
         };
+        // An approver counts once, and an interactive approval's label is
+        // one approver already.
         let repeated = |t: &Token| {
-            counted
-                .iter()
-                .any(|(_, c)| c.claims.approver == t.claims.approver)
+            interactive == Some(t.claims.approver.as_str())
+                || counted
+                    .iter()
+                    .any(|(_, c)| c.claims.approver == t.claims.approver)
         };
         if code == code::VALID && token.as_ref().is_some_and(repeated) {
             duplicates += 1;

@@ -629,6 +629,58 @@ fn an_interactive_approval_counts_only_where_every_rule_allows_it() {
 }
 
 #[test]
+fn the_trace_records_the_approval() {
+    let b = fixture(None, 1, false, false);
+    let dir = tempfile::tempdir().unwrap();
+    let t = tok(&b, "alice");
+    let store = MemStore::default();
+    let opts = EvalOptions {
+        trace: Some((dir.path().to_path_buf(), KeyPair::from_seed(&[6; 32]))),
+        approvals: Approvals {
+            tokens: std::slice::from_ref(&t),
+            store: Some(&store),
+            interactive: None,
+            now: Some(NOW),
+        },
+        ..EvalOptions::default()
+    };
+    let mut out = Vec::new();
+    let s = gate::evaluate(
+        &b,
+        &intent("/workspace/a"),
+        &opts,
+        &mut Scratch::default(),
+        &mut out,
+    );
+    assert_eq!(s.verdict, Verdict::Allow);
+    let r: Value = serde_json::from_slice(&out).unwrap();
+    let trace: Value =
+        serde_json::from_slice(&std::fs::read(r["trace_path"].as_str().unwrap()).unwrap()).unwrap();
+    assert_eq!(trace["verdict"], "allow");
+    assert_eq!(trace["approval"], r["approval"]);
+    assert_eq!(trace["approval"]["tokens"][0]["approver"], "alice");
+    let signer = KeyPair::from_seed(&[6; 32]).public().clone();
+    assert!(gate::verify_trace(&trace, &[signer]).is_ok());
+}
+
+#[test]
+fn an_interactive_label_is_not_a_second_approver_by_name() {
+    // A token whose approver is named like the interactive approval's label
+    // does not count twice.
+    let b = fixture(None, 2, true, false);
+    let a = intent("/workspace/a");
+    let (s, r) = run(
+        &b,
+        &a,
+        &[tok(&b, "alice")],
+        Some(&MemStore::default()),
+        Some("alice"),
+    );
+    assert_eq!(s.verdict, Verdict::RequireApproval);
+    assert_eq!(codes(&r), ["approval_token_duplicate_approver"]);
+}
+
+#[test]
 fn tokens_past_the_limit_are_invalid() {
     let b = fixture(None, 1, false, false);
     let mut tokens = vec![b"x".to_vec(); super::check::MAX_TOKENS];
