@@ -132,6 +132,9 @@ impl Env {
             "release.pub",
             "--intent",
             intent,
+            // Signature checks in a debug build on a busy machine.
+            "--decision-timeout-ms",
+            "60000",
         ];
         args.extend_from_slice(extra);
         let o = self.run(&args);
@@ -460,7 +463,14 @@ fn the_sidecar_takes_tokens_beside_the_intent() {
             "--workers",
             "1",
         ])
-        .args(["--approval-store", "s.db", "--log", "serve.log"])
+        .args([
+            "--approval-store",
+            "s.db",
+            "--log",
+            "serve.log",
+            "--decision-timeout-ms",
+            "60000",
+        ])
         .current_dir(&e.dir)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

@@ -182,6 +182,9 @@ pub(crate) fn run(
             interactive,
             now: Some(NOW),
         },
+        // Signature checks in an unoptimized build on a busy machine: not
+        // what these tests are about.
+        decision_timeout: Some(std::time::Duration::from_secs(120)),
         ..EvalOptions::default()
     };
     let mut out = Vec::new();
@@ -554,6 +557,7 @@ fn a_block_is_never_turned() {
             interactive: None,
             now: Some(NOW),
         },
+        decision_timeout: Some(std::time::Duration::from_secs(120)),
         ..EvalOptions::default()
     };
     let mut out = Vec::new();
@@ -642,6 +646,7 @@ fn the_trace_records_the_approval() {
             interactive: None,
             now: Some(NOW),
         },
+        decision_timeout: Some(std::time::Duration::from_secs(120)),
         ..EvalOptions::default()
     };
     let mut out = Vec::new();
