@@ -148,9 +148,10 @@ fn approve(args: &ApproveArgs) -> Result<i32, String> {
         not_after_secs: now + ttl,
     };
     let summary = format!(
-        "approved by {} (key {}): intent {}, rules [{}], skill {}, token {} valid until {}",
+        "approved by {} (key {}): tool {}, intent {}, rules [{}], skill {}, token {} valid until {}",
         claims.approver,
         &claims.key_id[..16],
+        req.get("tool_name").and_then(Value::as_str).unwrap_or("?"),
         claims.intent_digest,
         claims.rules.join(", "),
         req.get("skill_provenance")

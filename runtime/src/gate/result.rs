@@ -194,6 +194,8 @@ fn write_approval_request(out: &mut Vec<u8>, bundle: &Verified, n: &Normalized, 
     };
     out.extend_from_slice(br#","approval_request":{"intent_digest":"#);
     write_str(out, &n.digest);
+    out.extend_from_slice(br#","tool_name":"#);
+    write_str(out, &n.intent.tool);
     out.extend_from_slice(br#","policy_digest":"#);
     write_str(out, &bundle.policy_digest);
     out.extend_from_slice(br#","policy_revision":"#);
