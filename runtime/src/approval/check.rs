@@ -30,7 +30,8 @@
 //! and otherwise it is valid: `approval_token_duplicate_approver` when an
 //! earlier valid token has the same approver (it does not count again),
 //! else it counts. When the counting approvers (plus an interactive
-//! approval, see below) reach `N`, the first `N` counting tokens are
+//! approval, see below) reach `N`, every counting token (one per distinct
+//! approver: a valid approval given with a grant does not linger) is
 //! consumed in one all-or-nothing store call: recorded → `allow`, the
 //! tokens `approval_token_accepted`, decision code `approval_granted`;
 //! some already used → those `approval_token_replayed`, `approval_insufficient`;
@@ -70,8 +71,8 @@ pub mod code {
     pub const DUPLICATE_APPROVER: &str = "approval_token_duplicate_approver";
     /// Valid, consumed: the decision is `allow`.
     pub const ACCEPTED: &str = "approval_token_accepted";
-    /// Valid, not consumed: the approval fell short, the store could not
-    /// answer, or more tokens than needed were given.
+    /// Valid, not consumed: the approval fell short or the store could not
+    /// answer.
     pub const VALID: &str = "approval_token_valid";
     pub const GRANTED: &str = "approval_granted";
     pub const INSUFFICIENT: &str = "approval_insufficient";
@@ -310,8 +311,7 @@ pub fn check(
     let have = counted.len() + usize::from(interactive.is_some());
     let mut approvers: Vec<String> = interactive.map(str::to_owned).into_iter().collect();
     let code = if have >= required {
-        let take = required - usize::from(interactive.is_some());
-        let uses: Vec<TokenUse<'_>> = counted[..take]
+        let uses: Vec<TokenUse<'_>> = counted
             .iter()
             .map(|(_, t)| TokenUse {
                 token_id: &t.claims.token_id,
@@ -328,7 +328,7 @@ pub fn check(
         };
         match consumed {
             Ok(Consumed::Recorded) => {
-                for (i, t) in &counted[..take] {
+                for (i, t) in &counted {
                     results[*i].code = code::ACCEPTED;
                     approvers.push(t.claims.approver.clone());
                 }
@@ -342,7 +342,7 @@ pub fn check(
             }
             Ok(Consumed::Replayed(used)) if !used.is_empty() => {
                 for u in used {
-                    if let Some((i, _)) = counted[..take].get(u) {
+                    if let Some((i, _)) = counted.get(u) {
                         results[*i].code = code::REPLAYED;
                     }
                 }

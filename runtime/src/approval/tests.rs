@@ -489,18 +489,20 @@ fn n_distinct_approvers() {
         None,
     );
     assert_eq!(s.verdict, Verdict::Allow);
-    assert_eq!(r["approval"]["approvers"], json!(["alice", "bob"]));
-    // The first N distinct approvers are used; the rest stay unused.
+    // Every distinct approver's token is used (a valid approval does not
+    // linger); a second token of the same approver is not.
+    assert_eq!(r["approval"]["approvers"], json!(["alice", "bob", "carol"]));
     assert_eq!(
         codes(&r),
         [
             "approval_token_accepted",
             "approval_token_accepted",
             "approval_token_duplicate_approver",
-            "approval_token_valid"
+            "approval_token_accepted"
         ]
     );
-    // Carol's unused token and a fresh one of alice's can grant again; bob's cannot.
+    // Used tokens never grant again; alice's unused one with a fresh one of
+    // bob's does.
     let (s, r) = run(
         &b,
         &a,
@@ -511,8 +513,11 @@ fn n_distinct_approvers() {
     assert_eq!(s.verdict, Verdict::RequireApproval);
     assert_eq!(
         codes(&r),
-        ["approval_token_replayed", "approval_token_valid"]
+        ["approval_token_replayed", "approval_token_replayed"]
     );
+    let fresh_bob = token_for(&b, &a, "bob", &key("bob"), -3, 600);
+    let (s, r) = run(&b, &a, &[tok(&b, "alice"), fresh_bob], Some(&store), None);
+    assert_eq!(s.verdict, Verdict::Allow, "{r}");
 }
 
 #[test]
