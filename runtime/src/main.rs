@@ -72,6 +72,7 @@ enum Command {
     ///   gait-run eval --bundle p.gaitb --trust release.pub --intent i.json > result.json   # exit 4
     ///   gait-run approve --request result.json --key alice.key --approver alice --ttl 10m -o alice.token.json
     ///   gait-run eval --bundle p.gaitb --trust release.pub --intent i.json --approval-token alice.token.json
+    #[command(verbatim_doc_comment)]
     Approve(approve::ApproveArgs),
     /// In-process decision latency per endpoint class (intent JSON text in,
     /// result out), after warm-up; prints a gait.perf.eval_report JSON.
