@@ -523,6 +523,22 @@ fn the_sidecar_takes_tokens_beside_the_intent() {
         r#"{{"intent": {intent}, "approval_tokens": [], "x": 1}}"#
     ));
     assert_eq!((status, r["verdict"].as_str()), (400, Some("block")));
+    let mut m = std::net::TcpStream::connect(&addr).unwrap();
+    write!(
+        m,
+        "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut metrics = String::new();
+    m.read_to_string(&mut metrics).unwrap();
+    assert!(
+        metrics.contains("gait_approvals_total{outcome=\"approval_granted\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("gait_approvals_total{outcome=\"approval_insufficient\"} 1"),
+        "{metrics}"
+    );
     let _ = Command::new("sh")
         .args(["-c", &format!("kill -TERM {}", child.id())])
         .status();

@@ -668,6 +668,9 @@ fn record(st: &State, bundle: &Verified, summary: &Summary, status: StatusCode, 
     let verdict = summary.verdict.as_str();
     st.metrics
         .decision(verdict, &summary.endpoint_classes, latency);
+    if let Some(a) = &summary.approval {
+        st.metrics.approval(a.code);
+    }
     let trace_id = summary
         .intent_digest
         .as_deref()
