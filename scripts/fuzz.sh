@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs cargo-fuzz targets for a bounded time each, with a per-input time
 # limit so that a slow input is a failure, not a stall:
-#   scripts/fuzz.sh [SECONDS] [TARGET...]   (default: 60 s; command url intent bundle)
+#   scripts/fuzz.sh [SECONDS] [TARGET...]   (default: 60 s; command url intent bundle approval_token)
 # cargo-fuzz is installed into .local/cargo-fuzz (pinned) when missing; the
 # toolchain's stable compiler is used with RUSTC_BOOTSTRAP for the sanitizer flags.
 set -euo pipefail
@@ -9,7 +9,7 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 SECONDS_EACH="${1:-60}"
 shift || true
 TARGETS=("$@")
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(command url intent bundle)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(command url intent bundle approval_token)
 FUZZ="$ROOT/.local/cargo-fuzz/bin/cargo-fuzz"
 if [ ! -x "$FUZZ" ]; then
   cargo install cargo-fuzz --version 0.13.2 --locked --root "$ROOT/.local/cargo-fuzz"

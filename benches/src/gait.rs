@@ -49,7 +49,7 @@ pub fn load(bytes: &[u8], opts: &VerifyOptions) -> Result<Verified> {
 pub struct Gait {
     pub bundle: Verified,
     scratch: Scratch,
-    opts: EvalOptions,
+    opts: EvalOptions<'static>,
     out: Vec<u8>,
 }
 

@@ -1,18 +1,9 @@
 //! The `gait-run` command line.
 
+mod approve;
 mod cli_args;
 mod mcp_proxy;
 mod serve;
-// The approval replay stores (issue 18). Their callers (eval, serve,
-// mcp-proxy) come with the gate/CLI branch: drop this `expect` at that merge
-// (it then warns as unfulfilled).
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "callers arrive with the approvals gate/CLI branch"
-    )
-)]
 mod stores;
 
 use clap::{Args, Parser, Subcommand};
@@ -67,6 +58,22 @@ enum Command {
     ///   gait-run eval --bundle p.gaitb --trust release.pub --intent intent.json
     ///   cat intent.json | gait-run eval --bundle p.gaitb --trust release.pub --explain
     Eval(EvalArgs),
+    /// Sign an approval token for a require_approval result (approvers only).
+    ///
+    /// Reads the result's approval_request (intent digest, policy digest and
+    /// revision, contributing rules, allowed approvers, the policy's
+    /// approval_ttl) and writes a gait.approval_token signed with KEY: bound
+    /// to that one intent and policy, valid for --ttl, usable once. Hand it to
+    /// `gait-run eval --approval-token FILE` or the sidecar's approval_tokens.
+    /// Refuses (exit 6) a result whose verdict is not require_approval, an
+    /// approver not allowed by the request, and a --ttl over the policy's.
+    ///
+    /// Example:
+    ///   gait-run eval --bundle p.gaitb --trust release.pub --intent i.json > result.json   # exit 4
+    ///   gait-run approve --request result.json --key alice.key --approver alice --ttl 10m -o alice.token.json
+    ///   gait-run eval --bundle p.gaitb --trust release.pub --intent i.json --approval-token alice.token.json
+    #[command(verbatim_doc_comment)]
+    Approve(approve::ApproveArgs),
     /// In-process decision latency per endpoint class (intent JSON text in,
     /// result out), after warm-up; prints a gait.perf.eval_report JSON.
     ///
@@ -93,7 +100,9 @@ enum Command {
     },
     /// HTTP sidecar: POST /v1/eval, GET /healthz, GET /metrics.
     ///
-    /// POST /v1/eval takes an intent and answers the result; /metrics is in
+    /// POST /v1/eval takes an intent and answers the result — or
+    /// {"intent": {...}, "approval_tokens": [TOKEN, ...]} to have approval
+    /// tokens judged with the shared --approval-store; /metrics is in
     /// Prometheus text format. The bundle is reloaded on SIGHUP and when its
     /// file changes, verified first: a rejected one keeps the old serving.
     ///
@@ -153,6 +162,20 @@ struct EvalArgs {
     /// Private key signing the trace.
     #[arg(long, requires = "trace_dir")]
     trace_key: Option<PathBuf>,
+    /// An approval token file (`gait-run approve`; repeat for several
+    /// approvers). Enough valid tokens from distinct allowed approvers turn
+    /// require_approval into allow (reason approval_granted) and are used
+    /// up; otherwise each token's code is in the result's `approval`. Never
+    /// turns a block.
+    #[arg(long = "approval-token", value_name = "FILE")]
+    approval_token: Vec<PathBuf>,
+    /// Where used token ids are recorded (single use): a file path, or
+    /// redis://HOST:PORT for a fleet. Default: approvals.db in the user's
+    /// state directory ($GAIT_STATE_DIR, else $XDG_STATE_HOME/gait, else
+    /// ~/.local/state/gait). Opened only when tokens are given; unusable →
+    /// approval_store_unavailable.
+    #[arg(long, value_name = "SPEC", requires = "approval_token")]
+    approval_store: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -195,6 +218,7 @@ fn main() {
     let code = match cli.command {
         Command::Verify { bundle, trust } => verify(&bundle, &trust),
         Command::Eval(args) => eval(args),
+        Command::Approve(args) => approve::run(args),
         Command::Serve(args) => serve::run(args),
         Command::McpProxy(args) => mcp_proxy::run(args),
         Command::Bench {
@@ -240,6 +264,8 @@ fn eval(args: EvalArgs) -> i32 {
         explain,
         trace_dir,
         trace_key,
+        approval_token,
+        approval_store,
     } = args;
     let mut out = Vec::with_capacity(1024);
     // Prints the result, its error on stderr, and answers its exit code.
@@ -276,11 +302,37 @@ fn eval(args: EvalArgs) -> i32 {
         },
         _ => None,
     };
+    let mut tokens = Vec::with_capacity(approval_token.len());
+    for f in &approval_token {
+        match read_token_file(f) {
+            Ok(t) => tokens.push(t),
+            Err(e) => {
+                let s = usage(e, &mut out);
+                return answer(s, &out);
+            }
+        }
+    }
     let verified = match read_verified(&bundle_path, &opts) {
         Ok(v) => v,
         Err(rej) => {
             let s = gate::refuse(&mut out, Refusal::Rejected(&rej), None);
             return answer(s, &out);
+        }
+    };
+    // The store is opened only when there are tokens to judge.
+    let store = if tokens.is_empty() {
+        None
+    } else {
+        let spec = match approval_store {
+            Some(s) => Ok(s),
+            None => stores::default_path().map(|p| p.display().to_string()),
+        };
+        match spec.and_then(|s| stores::open(&s)) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                eprintln!("warning: the approval store cannot be opened ({e}): no token can be used (approval_store_unavailable)");
+                None
+            }
         }
     };
     let text = if intent.as_os_str() == "-" {
@@ -303,7 +355,12 @@ fn eval(args: EvalArgs) -> i32 {
                 explain,
                 trace,
                 decision_timeout: deadline.limit(),
-                approvals: Default::default(),
+                approvals: gait_run::approval::Approvals {
+                    tokens: &tokens,
+                    store: store.as_deref(),
+                    interactive: None,
+                    now: None,
+                },
             };
             gate::evaluate(
                 &verified,
@@ -323,6 +380,18 @@ fn eval(args: EvalArgs) -> i32 {
         }
     };
     answer(summary, &out)
+}
+
+/// Reads a token file (at most one byte over the token size limit: the
+/// gate's reader refuses larger ones as `approval_token_invalid`).
+fn read_token_file(path: &std::path::Path) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let limit = gait_run::approval::token::MAX_TOKEN_BYTES as u64 + 1;
+    let mut buf = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(limit).read_to_end(&mut buf))
+        .map_err(|e| format!("--approval-token: cannot read {}: {e}", path.display()))?;
+    Ok(buf)
 }
 
 fn trace_verify(file: &PathBuf, trust_files: &[PathBuf]) -> i32 {

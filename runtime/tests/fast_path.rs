@@ -46,6 +46,7 @@ fn same(bundle: &Verified, text: &[u8], opts: &EvalOptions) -> serde_json::Value
             opts.decision_timeout
                 .unwrap_or(std::time::Duration::from_secs(120)),
         ),
+        approvals: opts.approvals,
     };
     let mut scratch = Scratch::default();
     let mut out = b"prefix kept:".to_vec();

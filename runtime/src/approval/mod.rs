@@ -8,6 +8,9 @@
 //! ([`crate::gate::EvalOptions::approvals`]), `gait-run approve`, `eval`,
 //! `serve` and `mcp-proxy`.
 
+pub mod check;
+pub mod token;
+
 /// Schema id of an approval token.
 pub const TOKEN_SCHEMA_ID: &str = "gait.approval_token";
 
@@ -82,3 +85,6 @@ pub trait ReplayStore: Send + Sync {
     /// without credentials.
     fn describe(&self) -> String;
 }
+
+#[cfg(test)]
+mod tests;

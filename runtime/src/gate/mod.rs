@@ -9,6 +9,8 @@
 mod result;
 mod trace;
 
+use crate::approval::check::{check, code, Binding, Outcome, Request};
+use crate::approval::Approvals;
 use crate::bundle::{Rejection, Verified};
 use crate::exit;
 use crate::keys::KeyPair;
@@ -68,6 +70,9 @@ pub struct Summary {
     /// The verdict is `require_approval` and every contributing rule allows
     /// interactive approval (the MCP proxy may ask the client).
     pub interactive_approval: bool,
+    /// The approval step, when tokens (or an interactive approval) were
+    /// judged: the result's `approval` object.
+    pub approval: Option<Box<Outcome>>,
     /// The result's `error`: why the gate refused to decide.
     pub error: Option<String>,
 }
@@ -106,11 +111,24 @@ pub fn evaluate(
     scratch: &mut Scratch,
     out: &mut Vec<u8>,
 ) -> Summary {
+    evaluate_with(bundle, intent, opts, &opts.approvals, scratch, out)
+}
+
+/// [`evaluate`] with the approvals of this one request (the sidecar's
+/// `approval_tokens`) in place of `opts.approvals`.
+pub fn evaluate_with(
+    bundle: &Verified,
+    intent: &[u8],
+    opts: &EvalOptions,
+    approvals: &Approvals<'_>,
+    scratch: &mut Scratch,
+    out: &mut Vec<u8>,
+) -> Summary {
     let start = out.len();
     let limit = opts.deadline();
     let (decided, late) = crate::deadline::run_with(Some(limit), || {
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            decide(bundle, intent, opts, scratch, out)
+            decide(bundle, intent, opts, approvals, scratch, out)
         }));
         (r, crate::deadline::expired())
     });
@@ -141,6 +159,7 @@ fn decide(
     bundle: &Verified,
     text: &[u8],
     opts: &EvalOptions,
+    approvals: &Approvals<'_>,
     scratch: &mut Scratch,
     out: &mut Vec<u8>,
 ) -> Summary {
@@ -150,7 +169,17 @@ fn decide(
         Ok(n) => n,
         Err(e) => return refuse(out, Refusal::Invalid(&e), Some(bundle)),
     };
-    let decision = n.decide(|i| bundle.tables.decide(i, scratch));
+    let mut decision = n.decide(|i| bundle.tables.decide(i, scratch));
+    // The approval step: only for a `require_approval` decision given
+    // something to judge, never under --simulate (which consumes nothing).
+    let approval = if decision.verdict == Verdict::RequireApproval
+        && !opts.simulate
+        && (!approvals.tokens.is_empty() || approvals.interactive.is_some())
+    {
+        approve(bundle, &n.digest, &mut decision, approvals)
+    } else {
+        None
+    };
     let shown = result::Shown::of(decision, opts.simulate);
     let explain = opts
         .explain
@@ -162,7 +191,7 @@ fn decide(
             // (`evaluate` replaces this result).
             return refuse(out, Refusal::TimedOut(opts.deadline()), Some(bundle));
         }
-        match trace::write(dir, key, bundle, &n, &shown) {
+        match trace::write(dir, key, bundle, &n, &shown, approval.as_deref()) {
             Ok(path) => trace_path = Some(path.display().to_string()),
             Err(e) => {
                 let msg = format!("cannot write the trace: {e}");
@@ -177,7 +206,42 @@ fn decide(
         shown,
         trace_path.as_deref(),
         explain.as_deref(),
+        approval,
     )
+}
+
+/// Judges the approvals of a `require_approval` decision and applies the
+/// outcome: granted, the verdict becomes `allow` (the rules' reasons and
+/// `approval_granted`; no violations, no approvals required); otherwise it
+/// stays and gains the failure codes.
+fn approve(
+    bundle: &Verified,
+    intent_digest: &str,
+    decision: &mut crate::decision::Decision,
+    approvals: &Approvals<'_>,
+) -> Option<Box<Outcome>> {
+    let binding = Binding {
+        intent_digest,
+        policy_digest: &bundle.policy_digest,
+        policy_revision: bundle.info.revision,
+    };
+    let outcome = {
+        let req = Request::of(&bundle.tables, decision)?;
+        check(&bundle.tables, &binding, &req, approvals)?
+    };
+    if outcome.granted {
+        decision.verdict = Verdict::Allow;
+        decision.reason_codes.push(code::GRANTED.to_owned());
+        decision.violations.clear();
+        decision.required_approvals = 0;
+    } else {
+        decision
+            .reason_codes
+            .extend(outcome.failure_codes().into_iter().map(str::to_owned));
+    }
+    decision.reason_codes.sort_unstable();
+    decision.reason_codes.dedup();
+    Some(Box::new(outcome))
 }
 
 /// The stages of a decision, as `gait-run bench` reports them.
@@ -211,7 +275,7 @@ pub fn stage_times(
     let decide = ns(t);
     let t = std::time::Instant::now();
     let shown = result::Shown::of(decision, false);
-    result::write_decision(out, bundle, n, shown, None, None);
+    result::write_decision(out, bundle, n, shown, None, None, None);
     let write = ns(t);
     Some([
         read,

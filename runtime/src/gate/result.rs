@@ -3,6 +3,7 @@
 //! ([`write_refusal`]). No JSON value is built.
 
 use super::{exit_for, Refusal, Summary, RESULT_SCHEMA_ID};
+use crate::approval::check::{Outcome, Request};
 use crate::bundle::Verified;
 use crate::decision::Decision;
 use crate::exit;
@@ -106,6 +107,7 @@ pub(super) fn write_decision(
     s: Shown,
     trace_path: Option<&str>,
     explain: Option<&[u8]>,
+    approval: Option<Box<Outcome>>,
 ) -> Summary {
     let d = &s.decision;
     let classes = endpoint_classes(&n.intent);
@@ -135,6 +137,13 @@ pub(super) fn write_decision(
     write_str_list(out, n.warnings.iter().copied());
     out.extend_from_slice(br#","trace_path":"#);
     write_opt_str(out, trace_path);
+    if s.verdict == Verdict::RequireApproval {
+        write_approval_request(out, bundle, &n, d);
+    }
+    if let Some(a) = &approval {
+        out.extend_from_slice(br#","approval":"#);
+        write_outcome(out, a);
+    }
     if s.simulate {
         out.extend_from_slice(br#","simulated_verdict":"#);
         write_str(out, d.verdict.as_str());
@@ -172,8 +181,80 @@ pub(super) fn write_decision(
         intent_digest: Some(n.digest),
         required_approvals,
         interactive_approval,
+        approval,
         error: None,
     }
+}
+
+/// `,"approval_request":{…}`: what an approver signs for (`gait-run
+/// approve` reads it back).
+fn write_approval_request(out: &mut Vec<u8>, bundle: &Verified, n: &Normalized, d: &Decision) {
+    let Some(req) = Request::of(&bundle.tables, d) else {
+        return;
+    };
+    out.extend_from_slice(br#","approval_request":{"intent_digest":"#);
+    write_str(out, &n.digest);
+    out.extend_from_slice(br#","tool_name":"#);
+    write_str(out, &n.intent.tool);
+    out.extend_from_slice(br#","policy_digest":"#);
+    write_str(out, &bundle.policy_digest);
+    out.extend_from_slice(br#","policy_revision":"#);
+    write_u64(out, u64::from(bundle.info.revision));
+    out.extend_from_slice(br#","rules":"#);
+    write_str_list(out, req.rules.iter().copied());
+    out.extend_from_slice(br#","approvals_required":"#);
+    write_u64(out, u64::from(req.required));
+    out.extend_from_slice(br#","approvers":"#);
+    write_str_list(out, req.approvers(&bundle.tables));
+    out.extend_from_slice(br#","interactive":"#);
+    write_bool(out, req.interactive);
+    out.extend_from_slice(br#","approval_ttl_seconds":"#);
+    write_u64(out, u64::from(bundle.tables.approval_ttl_secs()));
+    out.extend_from_slice(br#","skill_provenance":"#);
+    match &n.intent.skill {
+        None => out.extend_from_slice(b"null"),
+        Some(k) => {
+            out.extend_from_slice(br#"{"skill_name":"#);
+            write_str(out, &k.name);
+            out.extend_from_slice(br#","skill_version":"#);
+            write_opt_str(out, k.version.as_deref());
+            out.extend_from_slice(br#","publisher":"#);
+            write_str(out, &k.publisher);
+            out.extend_from_slice(br#","source":"#);
+            write_str(out, &k.source);
+            out.extend_from_slice(br#","digest":"#);
+            write_opt_str(out, k.digest.as_deref());
+            out.extend_from_slice(br#","signature_key_id":"#);
+            write_opt_str(out, k.key_id.as_deref());
+            out.push(b'}');
+        }
+    }
+    out.push(b'}');
+}
+
+/// The `approval` object: `{"granted", "code", "approvers", "tokens":
+/// [{"token_id", "approver", "code"}]}`.
+pub(super) fn write_outcome(out: &mut Vec<u8>, a: &Outcome) {
+    out.extend_from_slice(br#"{"granted":"#);
+    write_bool(out, a.granted);
+    out.extend_from_slice(br#","code":"#);
+    write_str(out, a.code);
+    out.extend_from_slice(br#","approvers":"#);
+    write_str_list(out, a.approvers.iter().map(String::as_str));
+    out.extend_from_slice(br#","tokens":["#);
+    for (i, t) in a.tokens.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(br#"{"token_id":"#);
+        write_opt_str(out, t.token_id.as_deref());
+        out.extend_from_slice(br#","approver":"#);
+        write_opt_str(out, t.approver.as_deref());
+        out.extend_from_slice(br#","code":"#);
+        write_str(out, t.code);
+        out.push(b'}');
+    }
+    out.extend_from_slice(b"]}");
 }
 
 /// Appends the `block` result of a refusal and returns its summary.
@@ -266,6 +347,7 @@ pub(super) fn write_refusal(
         intent_digest: None,
         required_approvals: 0,
         interactive_approval: false,
+        approval: None,
         error: Some(error.into_owned()),
     }
 }

@@ -4,6 +4,7 @@
 
 use super::result::{endpoint_classes, Shown};
 use super::TRACE_SCHEMA_ID;
+use crate::approval::check::Outcome;
 use crate::bundle::Verified;
 use crate::keys::{b64_decode, b64_encode, KeyPair, PublicKey};
 use crate::normalize::Normalized;
@@ -24,6 +25,7 @@ pub(super) fn signed(
     bundle: &Verified,
     n: &Normalized,
     s: &Shown,
+    approval: Option<&Outcome>,
     observed_at: &str,
 ) -> Value {
     let verdict = s.verdict.as_str();
@@ -49,6 +51,10 @@ pub(super) fn signed(
         // regression test (`gaitc test add --from-trace`).
         "intent": n.canonical_value(),
     });
+    if let Some(a) = approval {
+        // Token ids, approvers and each token's code.
+        trace["approval"] = serde_json::to_value(a).unwrap_or(Value::Null);
+    }
     if s.simulate {
         trace["simulated_verdict"] = json!(s.decision.verdict.as_str());
     }
@@ -74,6 +80,7 @@ pub(super) fn write(
     bundle: &Verified,
     n: &Normalized,
     s: &Shown,
+    approval: Option<&Outcome>,
 ) -> std::io::Result<PathBuf> {
     let (secs, nanos) = crate::time::now();
     let trace = signed(
@@ -81,6 +88,7 @@ pub(super) fn write(
         bundle,
         n,
         s,
+        approval,
         &crate::time::format_rfc3339_nanos(secs, nanos),
     );
     std::fs::create_dir_all(dir)?;

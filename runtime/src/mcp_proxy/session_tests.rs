@@ -38,6 +38,7 @@ impl Decide for FakeGate {
                 intent_digest: Some("sha256:11".into()),
                 required_approvals: required,
                 interactive_approval: interactive_ok,
+                approval: None,
                 error: None,
             },
             result: result.to_string().into_bytes(),

@@ -15,6 +15,13 @@ const BUCKETS: [f64; 14] = [
     0.000_025, 0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1,
     0.25, 1.0,
 ];
+/// The approval step's outcomes (`approval.code` of a result).
+const APPROVALS: [&str; 4] = [
+    "approval_granted",
+    "approval_insufficient",
+    "approval_distinct_approvers_required",
+    "approval_store_unavailable",
+];
 /// HTTP statuses the sidecar answers with (anything else counts as `other`).
 const STATUSES: [u16; 9] = [200, 400, 401, 404, 405, 408, 413, 415, 500];
 
@@ -36,6 +43,7 @@ pub struct Metrics {
     reload_success: AtomicU64,
     reload_failure: AtomicU64,
     http: [AtomicU64; STATUSES.len() + 1],
+    approvals: [AtomicU64; APPROVALS.len()],
 }
 
 impl Default for Metrics {
@@ -50,6 +58,7 @@ impl Default for Metrics {
             reload_success: AtomicU64::new(0),
             reload_failure: AtomicU64::new(0),
             http: std::array::from_fn(|_| AtomicU64::new(0)),
+            approvals: std::array::from_fn(|_| AtomicU64::new(0)),
         }
     }
 }
@@ -85,6 +94,13 @@ impl Metrics {
             self.reload_success.fetch_add(1, Relaxed);
         } else {
             self.reload_failure.fetch_add(1, Relaxed);
+        }
+    }
+
+    /// Counts a decision's approval step by its outcome.
+    pub fn approval(&self, code: &str) {
+        if let Some(i) = APPROVALS.iter().position(|c| *c == code) {
+            self.approvals[i].fetch_add(1, Relaxed);
         }
     }
 
@@ -161,6 +177,14 @@ impl Metrics {
             "gait_http_responses_total{{code=\"other\"}} {}",
             self.http[STATUSES.len()].load(Relaxed)
         );
+        out.push_str("# HELP gait_approvals_total Decisions that judged approval tokens, by outcome (approval_granted turned require_approval into allow).\n# TYPE gait_approvals_total counter\n");
+        for (i, code) in APPROVALS.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "gait_approvals_total{{outcome=\"{code}\"}} {}",
+                self.approvals[i].load(Relaxed)
+            );
+        }
         out
     }
 }

@@ -8,6 +8,7 @@
 //! from start to end, and a reload swaps in a completely verified bundle, so
 //! no request ever sees a half-loaded one.
 
+mod body;
 pub mod log;
 mod metrics;
 
@@ -15,6 +16,8 @@ use crate::cli_args::{options, read_verified, DeadlineArgs, TrustArgs};
 use arc_swap::ArcSwap;
 use bytes::Bytes;
 use clap::Args;
+use gait_run::approval::check::Outcome;
+use gait_run::approval::{Approvals, ReplayStore};
 use gait_run::bundle::{Verified, VerifyOptions};
 use gait_run::exit;
 use gait_run::gate::{self, EvalOptions, Refusal, Summary};
@@ -93,6 +96,40 @@ pub struct ServeArgs {
     /// Private key signing the traces.
     #[arg(long, requires = "trace_dir")]
     trace_key: Option<PathBuf>,
+    /// The replay store of approval tokens (single use), shared by every
+    /// request: a file path (one host, several processes), or
+    /// redis://HOST:PORT (a fleet of sidecars). Opened at start (exit 6 when
+    /// it cannot be). Default: approvals.db in the user's state directory,
+    /// opened at the first request carrying tokens.
+    #[arg(long, value_name = "SPEC")]
+    approval_store: Option<String>,
+}
+
+/// The replay store: opened once, shared by every request.
+struct StoreSlot {
+    /// Opened at start (`--approval-store`), or at first use (the default).
+    store: std::sync::OnceLock<Option<Arc<dyn ReplayStore>>>,
+}
+
+impl StoreSlot {
+    fn get(&self, log: &Logger) -> Option<&dyn ReplayStore> {
+        self.store
+            .get_or_init(|| {
+                let opened = crate::stores::default_path()
+                    .and_then(|p| crate::stores::open(&p.display().to_string()));
+                match opened {
+                    Ok(s) => Some(Arc::from(s)),
+                    Err(e) => {
+                        log.event(
+                            "approval_store",
+                            fields(json!({"result": "failure", "error": e.to_string()})),
+                        );
+                        None
+                    }
+                }
+            })
+            .as_deref()
+    }
 }
 
 struct State {
@@ -100,6 +137,7 @@ struct State {
     bundle_path: PathBuf,
     verify: VerifyOptions,
     eval: EvalOptions<'static>,
+    store: StoreSlot,
     /// SHA-256 of the bearer token (compared in constant time).
     token_sha256: Option<[u8; 32]>,
     max_body: usize,
@@ -177,6 +215,23 @@ pub fn run(args: ServeArgs) -> i32 {
         Ok(v) => v,
         Err(rej) => return startup_error(rej.code.as_str(), &rej.message, exit::VERIFY),
     };
+    let store = StoreSlot {
+        store: std::sync::OnceLock::new(),
+    };
+    if let Some(spec) = &args.approval_store {
+        match crate::stores::open(spec) {
+            Ok(s) => {
+                let _ = store.store.set(Some(Arc::from(s)));
+            }
+            Err(e) => {
+                return startup_error(
+                    "approval_store_unavailable",
+                    &format!("--approval-store {spec}: {e}"),
+                    exit::INVALID,
+                )
+            }
+        }
+    }
     let log = match Logger::open(args.log.as_deref()) {
         Ok(l) => l,
         Err(e) => {
@@ -198,6 +253,7 @@ pub fn run(args: ServeArgs) -> i32 {
             decision_timeout: args.deadline.limit(),
             approvals: Default::default(),
         },
+        store,
         token_sha256,
         max_body: args.max_body_bytes,
         request_timeout: Duration::from_millis(args.request_timeout_ms),
@@ -523,11 +579,12 @@ async fn eval(req: Request<Incoming>, st: &Arc<State>, started: Instant) -> Resp
                 let text = collected.to_bytes();
                 let summary = if text.len() > HEAVY_BODY_BYTES {
                     decide_heavy(st, Arc::clone(&bundle), text, &mut out).await
-                } else if st.eval.trace.is_some() {
-                    // Writing a trace does file I/O (and an fsync).
-                    tokio::task::block_in_place(|| decide(&bundle, &text, &st.eval, &mut out))
+                } else if st.eval.trace.is_some() || body::looks_like_envelope(&text) {
+                    // Writing a trace does file I/O (and an fsync); so may
+                    // the replay store.
+                    tokio::task::block_in_place(|| decide(st, &bundle, &text, &mut out))
                 } else {
-                    decide(&bundle, &text, &st.eval, &mut out)
+                    decide(st, &bundle, &text, &mut out)
                 };
                 let status = match summary.exit {
                     exit::INVALID => StatusCode::BAD_REQUEST,
@@ -561,7 +618,7 @@ async fn decide_heavy(
     let (st2, b2) = (Arc::clone(st), Arc::clone(&bundle));
     match tokio::task::spawn_blocking(move || {
         let mut o = Vec::with_capacity(1024);
-        let s = decide(&b2, &text, &st2.eval, &mut o);
+        let s = decide(&st2, &b2, &text, &mut o);
         (s, o)
     })
     .await
@@ -579,11 +636,30 @@ async fn decide_heavy(
 }
 
 /// One decision on the serving path: the result is written as bytes into
-/// `out` (no JSON value is built).
-fn decide(bundle: &Verified, text: &[u8], opts: &EvalOptions, out: &mut Vec<u8>) -> Summary {
+/// `out` (no JSON value is built). A body with approval tokens (see
+/// [`body`]) is judged with the shared replay store.
+fn decide(st: &State, bundle: &Verified, text: &[u8], out: &mut Vec<u8>) -> Summary {
+    let (intent, tokens) = body::split(text);
+    let approvals = Approvals {
+        store: if tokens.is_empty() {
+            None
+        } else {
+            st.store.get(&st.log)
+        },
+        tokens: &tokens,
+        ..st.eval.approvals
+    };
+    let opts = &st.eval;
     SCRATCH.with(|s| match s.try_borrow_mut() {
-        Ok(mut scratch) => gate::evaluate(bundle, text, opts, &mut scratch, out),
-        Err(_) => gate::evaluate(bundle, text, opts, &mut Scratch::default(), out),
+        Ok(mut scratch) => gate::evaluate_with(bundle, intent, opts, &approvals, &mut scratch, out),
+        Err(_) => gate::evaluate_with(
+            bundle,
+            intent,
+            opts,
+            &approvals,
+            &mut Scratch::default(),
+            out,
+        ),
     })
 }
 
@@ -592,6 +668,9 @@ fn record(st: &State, bundle: &Verified, summary: &Summary, status: StatusCode, 
     let verdict = summary.verdict.as_str();
     st.metrics
         .decision(verdict, &summary.endpoint_classes, latency);
+    if let Some(a) = &summary.approval {
+        st.metrics.approval(a.code);
+    }
     let trace_id = summary
         .intent_digest
         .as_deref()
@@ -608,6 +687,7 @@ fn record(st: &State, bundle: &Verified, summary: &Summary, status: StatusCode, 
         latency_us: u64::try_from(latency.as_micros()).unwrap_or(u64::MAX),
         policy_digest: &bundle.policy_digest,
         intent_digest: summary.intent_digest.as_deref(),
+        approval: summary.approval.as_deref(),
     });
 }
 
@@ -626,6 +706,9 @@ struct DecisionLine<'a> {
     latency_us: u64,
     policy_digest: &'a str,
     intent_digest: Option<&'a str>,
+    /// The approval step (token ids, approvers, codes), when tokens were given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    approval: Option<&'a Outcome>,
 }
 
 /// Identity of the bundle file's current version, as far as metadata tells.

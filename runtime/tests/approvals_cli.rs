@@ -1,0 +1,592 @@
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test setup fails loudly"
+)]
+//! Approvals through the binary: `gait-run approve`, `eval --approval-token`,
+//! and the sidecar's `{"intent", "approval_tokens"}` body.
+
+use gait_run::bundle;
+use gait_run::keys::KeyPair;
+use gait_run::tables::{TableData, NONE, RULE_STRIDE};
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn key(seed: u8) -> KeyPair {
+    KeyPair::from_seed(&[seed; 32])
+}
+
+/// The fail-closed matrix fixture with approvers alice (seed 1) and bob
+/// (seed 3); rule `unverified_skill` (require_approval) allows alice and
+/// bob and needs `n` of them; signed by seed 9.
+fn bundle_bytes(n: u32) -> Vec<u8> {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/matrix.gaitb");
+    let bytes = std::fs::read(fixture).unwrap();
+    let u = bundle::parse(&bytes).unwrap();
+    let mut d = TableData::decode(u.payload).unwrap();
+    let string = |d: &mut TableData, s: &str| -> u32 {
+        d.strings.push(s.to_owned());
+        (d.strings.len() - 1) as u32
+    };
+    for (name, seed) in [("alice", 1), ("bob", 3)] {
+        let p = key(seed).public().clone();
+        let r = [
+            string(&mut d, name),
+            string(&mut d, p.id()),
+            string(&mut d, &p.to_base64()),
+        ];
+        d.approvers.extend(r);
+    }
+    let rule = d
+        .strings
+        .iter()
+        .position(|s| s == "unverified_skill")
+        .unwrap() as u32;
+    let at = d
+        .approval_rules
+        .chunks(4)
+        .position(|r| r[0] == rule)
+        .unwrap()
+        * 4;
+    let start = d.lists.len() as u32;
+    let set = [string(&mut d, "alice"), string(&mut d, "bob")];
+    d.lists.extend(set);
+    d.approval_rules[at + 1] = start;
+    d.approval_rules[at + 2] = 2;
+    assert_ne!(d.approval_rules[at + 1], NONE);
+    let r = d
+        .rules
+        .chunks(RULE_STRIDE)
+        .position(|r| r[3] == rule)
+        .unwrap();
+    d.rules[r * RULE_STRIDE + 2] = n;
+    let payload = d.encode();
+    let sources = [("matrix.gaitpol".to_owned(), "00".repeat(32))];
+    let manifest = bundle::manifest(
+        &bundle::ManifestSpec {
+            name: &u.info.name,
+            version: &u.info.version,
+            revision: u.info.revision,
+            compiler_version: "test",
+            sources: &sources,
+            rules: u.info.rules as usize,
+            not_after: None,
+        },
+        &payload,
+    );
+    bundle::assemble(&manifest, &payload, &[&key(9)])
+}
+
+struct Env {
+    _tmp: tempfile::TempDir,
+    dir: PathBuf,
+}
+
+impl Env {
+    fn new(n: u32) -> Env {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().to_path_buf();
+        std::fs::write(dir.join("p.gaitb"), bundle_bytes(n)).unwrap();
+        std::fs::write(
+            dir.join("release.pub"),
+            format!("{}\n", key(9).public().to_base64()),
+        )
+        .unwrap();
+        for (name, seed) in [("alice", 1), ("bob", 3), ("carol", 4)] {
+            std::fs::write(dir.join(format!("{name}.key")), key(seed).to_file_text()).unwrap();
+        }
+        let intent = |path: &str| {
+            json!({"tool_name": "read_file", "args": {"path": path},
+                   "skill_provenance": {"skill_name": "web-search", "source": "registry", "publisher": "acme"},
+                   "context": {"risk_class": "low"}})
+            .to_string()
+        };
+        std::fs::write(dir.join("a.json"), intent("/workspace/a")).unwrap();
+        std::fs::write(dir.join("b.json"), intent("/workspace/b")).unwrap();
+        std::fs::write(
+            dir.join("block.json"),
+            r#"{"tool_name":"delete_file","targets":[{"kind":"path","value":"/workspace/x","operation":"delete"}],"context":{"risk_class":"low"}}"#,
+        )
+        .unwrap();
+        Env { _tmp: tmp, dir }
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_gait-run"))
+            .args(args)
+            .current_dir(&self.dir)
+            .env("XDG_STATE_HOME", self.dir.join("state"))
+            .output()
+            .unwrap()
+    }
+
+    /// `eval` of an intent file, with extra arguments; (exit, result).
+    fn eval(&self, intent: &str, extra: &[&str]) -> (i32, Value) {
+        let mut args = vec![
+            "eval",
+            "--bundle",
+            "p.gaitb",
+            "--trust",
+            "release.pub",
+            "--intent",
+            intent,
+            // Signature checks in a debug build on a busy machine.
+            "--decision-timeout-ms",
+            "60000",
+        ];
+        args.extend_from_slice(extra);
+        let o = self.run(&args);
+        let v = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+            panic!("{e}: {}", String::from_utf8_lossy(&o.stderr));
+        });
+        (o.status.code().unwrap(), v)
+    }
+
+    /// Saves the result of `intent` as `name` (for `approve --request`).
+    fn request(&self, intent: &str, name: &str) -> Value {
+        let (_, v) = self.eval(intent, &[]);
+        std::fs::write(self.dir.join(name), v.to_string()).unwrap();
+        v
+    }
+
+    fn approve(&self, args: &[&str]) -> Output {
+        let mut all = vec!["approve"];
+        all.extend_from_slice(args);
+        self.run(&all)
+    }
+}
+
+/// Validates a document against schemas/v1/NAME.
+fn assert_schema(name: &str, doc: &Value) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../schemas/v1")
+        .join(name);
+    let schema: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    let v = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = v
+        .iter_errors(doc)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{name}: {errors:?}\n{doc}");
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn approve_then_eval_grants_once_and_binds_to_the_intent() {
+    let e = Env::new(1);
+    let req = e.request("a.json", "ra.json");
+    assert_eq!(req["verdict"], "require_approval");
+    assert_eq!(
+        req["approval_request"]["approvers"],
+        json!(["alice", "bob"])
+    );
+    assert_eq!(req["approval_request"]["approval_ttl_seconds"], 900);
+    assert_schema("result.schema.json", &req);
+
+    let o = e.approve(&[
+        "--request",
+        "ra.json",
+        "--key",
+        "alice.key",
+        "--approver",
+        "alice",
+        "--ttl",
+        "10m",
+        "-o",
+        "alice.tok",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let tok: Value =
+        serde_json::from_slice(&std::fs::read(e.dir.join("alice.tok")).unwrap()).unwrap();
+    assert_eq!(tok["schema_id"], "gait.approval_token");
+    assert_eq!(tok["approver"], "alice");
+    assert_eq!(tok["intent_digest"], req["intent_digest"]);
+    assert_eq!(tok["rules"], json!(["unverified_skill"]));
+    assert_eq!(tok["token_id"].as_str().unwrap().len(), 32);
+    assert_schema("approval_token.schema.json", &tok);
+    let ttl = gait_run::time::parse_rfc3339(tok["not_after"].as_str().unwrap()).unwrap()
+        - gait_run::time::parse_rfc3339(tok["issued_at"].as_str().unwrap()).unwrap();
+    assert_eq!(ttl, 600);
+
+    // The token for intent A says nothing about intent B.
+    let (code, r) = e.eval(
+        "b.json",
+        &["--approval-token", "alice.tok", "--approval-store", "s.db"],
+    );
+    assert_eq!((code, r["verdict"].as_str()), (4, Some("require_approval")));
+    assert_eq!(
+        r["approval"]["tokens"][0]["code"],
+        "approval_token_intent_mismatch"
+    );
+
+    let (code, r) = e.eval(
+        "a.json",
+        &["--approval-token", "alice.tok", "--approval-store", "s.db"],
+    );
+    assert_eq!((code, r["verdict"].as_str()), (0, Some("allow")), "{r}");
+    assert_eq!(
+        r["reason_codes"],
+        json!(["approval_granted", "skill_unverified"])
+    );
+    assert_eq!(r["approval"]["approvers"], json!(["alice"]));
+    assert_eq!(r["approval"]["tokens"][0]["token_id"], tok["token_id"]);
+    assert_eq!(
+        r["approval"]["tokens"][0]["code"],
+        "approval_token_accepted"
+    );
+
+    // A block is never turned, whatever tokens come with it.
+    let (code, r) = e.eval(
+        "block.json",
+        &["--approval-token", "alice.tok", "--approval-store", "s.db"],
+    );
+    assert_eq!((code, r["verdict"].as_str()), (3, Some("block")));
+    assert!(r.get("approval").is_none());
+}
+
+/// Two `eval` processes given the same token at once, on one store file:
+/// exactly one is allowed; the other sees the token replayed. Then a third,
+/// later, is refused too.
+#[test]
+fn a_token_is_used_once_across_processes() {
+    let e = Env::new(1);
+    e.request("a.json", "ra.json");
+    let o = e.approve(&[
+        "--request",
+        "ra.json",
+        "--key",
+        "bob.key",
+        "--approver",
+        "bob",
+        "-o",
+        "bob.tok",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let args = ["--approval-token", "bob.tok", "--approval-store", "s.db"];
+    let (first, second) = std::thread::scope(|s| {
+        let a = s.spawn(|| e.eval("a.json", &args));
+        let b = s.spawn(|| e.eval("a.json", &args));
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    let mut codes = [first.0, second.0];
+    codes.sort_unstable();
+    assert_eq!(codes, [0, 4], "one allow, one require_approval");
+    let refused = if first.0 == 4 { &first.1 } else { &second.1 };
+    assert_eq!(
+        refused["approval"]["tokens"][0]["code"],
+        "approval_token_replayed"
+    );
+    let (code, r) = e.eval("a.json", &args);
+    assert_eq!(code, 4);
+    assert_eq!(r["verdict"], "require_approval");
+    assert_eq!(
+        r["approval"]["tokens"][0]["code"],
+        "approval_token_replayed"
+    );
+}
+
+#[test]
+fn approve_refuses_what_it_must_not_sign() {
+    let e = Env::new(1);
+    e.request("a.json", "ra.json");
+    let blocked = e.request("block.json", "rb.json");
+    assert_eq!(blocked["verdict"], "block");
+    let refuse = |args: &[&str], says: &str| {
+        let o = e.approve(args);
+        assert_eq!(o.status.code(), Some(6), "{args:?}");
+        assert!(stderr(&o).contains(says), "{args:?}: {}", stderr(&o));
+        assert!(o.stdout.is_empty(), "{args:?}");
+    };
+    refuse(
+        &[
+            "--request",
+            "rb.json",
+            "--key",
+            "alice.key",
+            "--approver",
+            "alice",
+        ],
+        "not `require_approval`",
+    );
+    refuse(
+        &[
+            "--request",
+            "ra.json",
+            "--key",
+            "carol.key",
+            "--approver",
+            "carol",
+        ],
+        "its approvers are: alice, bob",
+    );
+    refuse(
+        &[
+            "--request",
+            "ra.json",
+            "--key",
+            "alice.key",
+            "--approver",
+            "alice",
+            "--ttl",
+            "16m",
+        ],
+        "approval_ttl of 900 s",
+    );
+    refuse(
+        &[
+            "--request",
+            "ra.json",
+            "--key",
+            "alice.key",
+            "--approver",
+            "alice",
+            "--ttl",
+            "soon",
+        ],
+        "expected a duration",
+    );
+    refuse(
+        &[
+            "--request",
+            "missing.json",
+            "--key",
+            "alice.key",
+            "--approver",
+            "alice",
+        ],
+        "cannot read",
+    );
+    // Default TTL = the policy's; the token goes to stdout.
+    let o = e.approve(&[
+        "--request",
+        "ra.json",
+        "--key",
+        "alice.key",
+        "--approver",
+        "alice",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let tok: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        gait_run::time::parse_rfc3339(tok["not_after"].as_str().unwrap()).unwrap()
+            - gait_run::time::parse_rfc3339(tok["issued_at"].as_str().unwrap()).unwrap(),
+        900
+    );
+}
+
+#[test]
+fn eval_needs_distinct_approvers_and_reports_each_token() {
+    let e = Env::new(2);
+    e.request("a.json", "ra.json");
+    for (who, k) in [("alice", "alice.key"), ("bob", "bob.key")] {
+        let o = e.approve(&[
+            "--request",
+            "ra.json",
+            "--key",
+            k,
+            "--approver",
+            who,
+            "-o",
+            &format!("{who}.tok"),
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    }
+    let (code, r) = e.eval(
+        "a.json",
+        &["--approval-token", "alice.tok", "--approval-store", "s.db"],
+    );
+    assert_eq!(code, 4);
+    assert_eq!(r["approval"]["code"], "approval_insufficient");
+    // A token signed with carol's key under alice's name.
+    let o = e.approve(&[
+        "--request",
+        "ra.json",
+        "--key",
+        "carol.key",
+        "--approver",
+        "alice",
+        "-o",
+        "fake.tok",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    let (code, r) = e.eval(
+        "a.json",
+        &[
+            "--approval-token",
+            "alice.tok",
+            "--approval-token",
+            "fake.tok",
+            "--approval-store",
+            "s.db",
+        ],
+    );
+    assert_eq!(code, 4);
+    assert_eq!(
+        r["approval"]["tokens"][1]["code"],
+        "approval_token_untrusted_approver"
+    );
+    let (code, r) = e.eval(
+        "a.json",
+        &[
+            "--approval-token",
+            "alice.tok",
+            "--approval-token",
+            "bob.tok",
+            "--approval-store",
+            "s.db",
+        ],
+    );
+    assert_eq!(code, 0, "{r}");
+    assert_eq!(r["approval"]["approvers"], json!(["alice", "bob"]));
+
+    // Usage: an unreadable token file, a store without tokens.
+    let (code, r) = e.eval("a.json", &["--approval-token", "nope.tok"]);
+    assert_eq!((code, r["verdict"].as_str()), (6, Some("block")));
+    assert_eq!(e.eval("a.json", &["--approval-store", "s.db"]).0, 6);
+}
+
+#[test]
+fn the_sidecar_takes_tokens_beside_the_intent() {
+    let e = Env::new(1);
+    e.request("a.json", "ra.json");
+    let o = e.approve(&[
+        "--request",
+        "ra.json",
+        "--key",
+        "alice.key",
+        "--approver",
+        "alice",
+        "-o",
+        "alice.tok",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gait-run"))
+        .args([
+            "serve",
+            "--bundle",
+            "p.gaitb",
+            "--trust",
+            "release.pub",
+            "--listen",
+            "127.0.0.1:0",
+            "--workers",
+            "1",
+        ])
+        .args([
+            "--approval-store",
+            "s.db",
+            "--log",
+            "serve.log",
+            "--decision-timeout-ms",
+            "60000",
+        ])
+        .current_dir(&e.dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let addr = serde_json::from_str::<Value>(&first).unwrap()["listening"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let post = |body: &str| -> (u16, Value) {
+        let mut s = std::net::TcpStream::connect(&addr).unwrap();
+        write!(
+            s,
+            "POST /v1/eval HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut resp = String::new();
+        s.read_to_string(&mut resp).unwrap();
+        let status = resp[9..12].parse().unwrap();
+        let (_, b) = resp.split_once("\r\n\r\n").unwrap();
+        (status, serde_json::from_str(b).unwrap())
+    };
+    let intent = std::fs::read_to_string(e.dir.join("a.json")).unwrap();
+    let tok = std::fs::read_to_string(e.dir.join("alice.tok")).unwrap();
+    // A bare intent keeps working.
+    let (status, r) = post(&intent);
+    assert_eq!(
+        (status, r["verdict"].as_str()),
+        (200, Some("require_approval"))
+    );
+    let envelope = format!(r#"{{"intent": {intent}, "approval_tokens": [{tok}]}}"#);
+    let (status, r) = post(&envelope);
+    assert_eq!((status, r["verdict"].as_str()), (200, Some("allow")), "{r}");
+    assert_eq!(r["approval"]["approvers"], json!(["alice"]));
+    // Used once: the store is shared by the process's requests.
+    let (_, r) = post(&envelope);
+    assert_eq!(r["verdict"], "require_approval");
+    assert_eq!(
+        r["approval"]["tokens"][0]["code"],
+        "approval_token_replayed"
+    );
+    // An envelope with anything else in it is not an intent.
+    let (status, r) = post(&format!(
+        r#"{{"intent": {intent}, "approval_tokens": [], "x": 1}}"#
+    ));
+    assert_eq!((status, r["verdict"].as_str()), (400, Some("block")));
+    let mut m = std::net::TcpStream::connect(&addr).unwrap();
+    write!(
+        m,
+        "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut metrics = String::new();
+    m.read_to_string(&mut metrics).unwrap();
+    assert!(
+        metrics.contains("gait_approvals_total{outcome=\"approval_granted\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("gait_approvals_total{outcome=\"approval_insufficient\"} 1"),
+        "{metrics}"
+    );
+    let _ = Command::new("sh")
+        .args(["-c", &format!("kill -TERM {}", child.id())])
+        .status();
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    let log = std::fs::read_to_string(e.dir.join("serve.log")).unwrap();
+    let lines: Vec<Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let granted = lines
+        .iter()
+        .find(|l| l["approval"]["granted"] == true)
+        .expect("a decision line with the approval");
+    assert_eq!(
+        granted["approval"]["tokens"][0]["token_id"],
+        json!(serde_json::from_str::<Value>(&tok).unwrap()["token_id"])
+    );
+}
+
+#[test]
+fn help_teaches_the_approval_path() {
+    let e = Env::new(1);
+    let help = |cmd: &str| String::from_utf8_lossy(&e.run(&[cmd, "--help"]).stdout).into_owned();
+    let approve = help("approve");
+    for s in [
+        "--request",
+        "--approver",
+        "--ttl",
+        "require_approval",
+        "gait-run eval",
+    ] {
+        assert!(approve.contains(s), "approve --help lacks {s}");
+    }
+    let eval = help("eval");
+    assert!(eval.contains("--approval-token") && eval.contains("--approval-store"));
+    assert!(help("serve").contains("approval_tokens"));
+}
