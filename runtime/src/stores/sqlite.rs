@@ -63,9 +63,13 @@ impl SqliteStore {
         .map_err(|e| ctx("cannot open", &e))?;
         conn.busy_timeout(busy_timeout)
             .map_err(|e| ctx("cannot set the lock timeout", &e))?;
-        let mode: String = conn
-            .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
-            .map_err(|e| ctx(&explain(&e, busy_timeout, "cannot enable WAL"), &e))?;
+        // Switching a fresh file to WAL while another process opens it too
+        // answers SQLITE_BUSY at once (SQLite skips the busy handler there
+        // to avoid a deadlock): retry within the lock wait.
+        let mode: String = retry_busy(busy_timeout, || {
+            conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
+        })
+        .map_err(|e| ctx(&explain(&e, busy_timeout, "cannot enable WAL"), &e))?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(ctx(
                 "cannot enable WAL",
@@ -79,18 +83,33 @@ impl SqliteStore {
             path,
             busy_timeout,
         };
-        store.init_schema()?;
-        Ok(store)
+        let started = std::time::Instant::now();
+        loop {
+            match store.init_schema() {
+                Err(Busy::Yes(_)) if started.elapsed() < busy_timeout => {
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+                Err(Busy::Yes(e) | Busy::No(e)) => return Err(e),
+                Ok(()) => return Ok(store),
+            }
+        }
     }
 
-    fn init_schema(&mut self) -> Result<(), StoreError> {
+    /// Creates the schema in a fresh file (or checks its version); a
+    /// [`Busy::Yes`] error may be retried.
+    fn init_schema(&mut self) -> Result<(), Busy> {
         let describe = self.describe();
         let busy_timeout = self.busy_timeout;
         let ctx = |what: &str, e: &rusqlite::Error| {
-            StoreError(format!(
+            let err = StoreError(format!(
                 "approval store {describe}: {}: {e}",
                 explain(e, busy_timeout, what)
-            ))
+            ));
+            if is_busy(e) {
+                Busy::Yes(err)
+            } else {
+                Busy::No(err)
+            }
         };
         let conn = self
             .conn
@@ -118,10 +137,10 @@ impl SqliteStore {
             }
             SCHEMA_VERSION => {}
             other => {
-                return Err(StoreError(format!(
+                return Err(Busy::No(StoreError(format!(
                     "approval store {describe}: schema version {other} is not {SCHEMA_VERSION} \
                      (a newer gait-run's file, or not an approval store)"
-                )))
+                ))))
             }
         }
         Ok(())
@@ -199,6 +218,35 @@ impl ReplayStore for SqliteStore {
 }
 
 /// `what`, with the cause spelled out for the errors an operator can act on.
+/// An error that may go away when retried (the file is locked) or not.
+enum Busy {
+    Yes(StoreError),
+    No(StoreError),
+}
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
+    )
+}
+
+/// Runs `f` again while it answers SQLITE_BUSY, for up to `wait`.
+fn retry_busy<T>(
+    wait: Duration,
+    mut f: impl FnMut() -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    let started = std::time::Instant::now();
+    loop {
+        match f() {
+            Err(e) if is_busy(&e) && started.elapsed() < wait => {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            other => return other,
+        }
+    }
+}
+
 fn explain(e: &rusqlite::Error, busy_timeout: Duration, what: &str) -> String {
     match e.sqlite_error_code() {
         Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => format!(
