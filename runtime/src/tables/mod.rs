@@ -147,8 +147,10 @@ pub const RULE_STRIDE: usize = 10;
 /// "No value" in a `u32` field.
 pub const NONE: u32 = u32::MAX;
 
-/// The payload before encoding / after decoding: plain arrays.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// The payload before encoding / after decoding: plain arrays. The default
+/// is an empty policy (default verdict `allow`, no rules) with the default
+/// approval TTL.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableData {
     /// Default verdict (index in `Verdict::ALL`).
     pub default_verdict: u32,
@@ -196,7 +198,34 @@ pub struct TableData {
     pub approval_rules: Vec<u32>,
 }
 
-/// Flags of an [`TableData::approval_rules`] record.
+impl Default for TableData {
+    fn default() -> TableData {
+        TableData {
+            default_verdict: 0,
+            fail_closed_risk: 0,
+            fail_closed_require: 0,
+            strings: Vec::new(),
+            lists: Vec::new(),
+            rules: Vec::new(),
+            nodes: Vec::new(),
+            atoms: Vec::new(),
+            valuesets: Vec::new(),
+            matchers: Vec::new(),
+            enum_postings: Vec::new(),
+            flag_postings: Vec::new(),
+            unanchored: Vec::new(),
+            mappings: Vec::new(),
+            mapping_entries: Vec::new(),
+            trust: Vec::new(),
+            pins: Vec::new(),
+            approval_ttl_secs: DEFAULT_APPROVAL_TTL_SECS,
+            approvers: Vec::new(),
+            approval_rules: Vec::new(),
+        }
+    }
+}
+
+/// Flags of a [`TableData::approval_rules`] record.
 pub mod approval_flag {
     /// The rule may be approved interactively (MCP elicitation).
     pub const INTERACTIVE: u32 = 1;
