@@ -611,8 +611,12 @@ fn an_interactive_approval_counts_only_where_every_rule_allows_it() {
         r["approval"],
         json!({"granted": true, "code": "approval_granted", "approvers": ["interactive:claude"], "tokens": []})
     );
-    // With N = 2 it is one of them.
+    // With N = 2 it is one of them (and the proxy is not told to ask: one
+    // answer cannot be enough).
     let b2 = fixture(None, 2, true, false);
+    let (s, r) = run(&b2, &a, &[], None, None);
+    assert!(!s.interactive_approval);
+    assert_eq!(r["approval_request"]["interactive"], true);
     let (s, _) = run(&b2, &a, &[], None, Some("interactive:claude"));
     assert_eq!(s.verdict, Verdict::RequireApproval);
     let (s, r) = run(

@@ -67,8 +67,9 @@ pub struct Summary {
     pub intent_digest: Option<String>,
     /// The result's `required_approvals`.
     pub required_approvals: u32,
-    /// The verdict is `require_approval` and every contributing rule allows
-    /// interactive approval (the MCP proxy may ask the client).
+    /// The verdict is `require_approval`, one approval is enough and every
+    /// contributing rule allows interactive approval (the MCP proxy may ask
+    /// the client).
     pub interactive_approval: bool,
     /// The approval step, when tokens (or an interactive approval) were
     /// judged: the result's `approval` object.

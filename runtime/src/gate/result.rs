@@ -162,7 +162,9 @@ pub(super) fn write_decision(
     out.push(b'}');
     let (exit, verdict, required_approvals) =
         (exit_for(s.verdict), s.verdict, s.required_approvals());
-    let interactive_approval = verdict == Verdict::RequireApproval && {
+    // One interactive answer is one approver: asking makes sense only where
+    // one approval is enough.
+    let interactive_approval = verdict == Verdict::RequireApproval && required_approvals <= 1 && {
         let mut terms = d
             .matched_rules
             .iter()
