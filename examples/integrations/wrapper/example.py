@@ -42,7 +42,7 @@ for name, call in [
     try:
         print(f"{name}: allow: {call()}")
     except gait.ApprovalRequired as e:
-        print(f"{name}: require_approval {e.decision.reason_codes} (needs {e.decision.approval_request['required_approvals']} approval)")
+        print(f"{name}: require_approval {e.decision.reason_codes} (needs {e.decision.approval_request['approvals_required']} approval)")
     except gait.Blocked as e:
         print(f"{name}: block {e.decision.reason_codes}")
 print(f"files written: {sorted(files)}")

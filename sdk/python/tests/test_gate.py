@@ -116,8 +116,9 @@ def test_decision_fields(gate: gait.Gate) -> None:
     assert not approval.allowed and approval.verdict == "require_approval" and approval.exit_code == 4
     req = approval.approval_request
     assert req is not None
-    assert req["required_approvals"] == 2 and req["reason_codes"] == ["delete_needs_review"]
+    assert req["approvals_required"] == 2 and req["rules"] == approval.matched_rules
     assert req["intent_digest"] == approval.intent_digest and req["policy_digest"] == gate.policy["digest"]
+    assert req == approval.result["approval_request"]
 
     with pytest.raises(gait.ApprovalRequired) as e:
         gate.check(approval, "delete_file")

@@ -72,7 +72,7 @@ def test_approval_raises_approval_required_and_never_runs(gate: gait.Gate) -> No
         asyncio.run(tools["delete_file"]("/workspace/a.txt"))
     assert calls == []
     assert e.value.decision.approval_request is not None
-    assert e.value.decision.approval_request["required_approvals"] == 2
+    assert e.value.decision.approval_request["approvals_required"] == 2
 
 
 def test_dry_run_never_runs_the_function(gate: gait.Gate, bundle: Path, trust: Path, tmp_path: Path) -> None:

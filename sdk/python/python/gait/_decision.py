@@ -73,22 +73,16 @@ class Decision:
 
     @property
     def approval_request(self) -> Optional[Dict[str, Any]]:
-        """For ``require_approval``: what an approver needs to see (the
-        digests that identify the intent and the policy, how many approvals,
-        and why); ``None`` for any other verdict."""
+        """For ``require_approval``: the gate's ``approval_request`` object,
+        as the result carries it — what an approver must see and sign for
+        (``intent_digest``, ``policy_digest``, ``policy_revision``, ``rules``,
+        ``approvals_required``, allowed ``approvers``, ``interactive``,
+        ``approval_ttl_seconds``, ``skill_provenance``; see
+        docs/approval_runbook.md). ``None`` for any other verdict."""
         if self.verdict != "require_approval":
             return None
-        r = self.result
-        return {
-            "intent_digest": self.intent_digest,
-            "policy_digest": self.policy_digest,
-            "policy": r.get("policy"),
-            # As the result says (every gate result carries it; a result
-            # from another transport without it is refused by from_result).
-            "required_approvals": r.get("required_approvals"),
-            "reason_codes": list(self.reason_codes),
-            "matched_rules": self.matched_rules,
-        }
+        req = self.result.get("approval_request")
+        return dict(req) if isinstance(req, dict) else None
 
     def __repr__(self) -> str:
         return (
