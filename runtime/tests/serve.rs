@@ -9,15 +9,18 @@
 //! metrics, the per-decision log, auth, hot reload (good, tampered, lower
 //! revision, SIGHUP) and graceful shutdown with a request in flight.
 
+mod support;
+
 use gait_run::bundle;
 use gait_run::keys::KeyPair;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Read};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use support::http::{assert_valid, parse_metrics, schema, Conn};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
@@ -151,134 +154,6 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-    }
-}
-
-fn schema(name: &str) -> jsonschema::Validator {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../schemas/v1")
-        .join(name);
-    let v: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    jsonschema::validator_for(&v).unwrap()
-}
-
-fn assert_valid(validator: &jsonschema::Validator, instance: &Value) {
-    let errors: Vec<String> = validator
-        .iter_errors(instance)
-        .map(|e| format!("{e} at {}", e.instance_path()))
-        .collect();
-    assert!(errors.is_empty(), "{errors:#?}\n{instance:#}");
-}
-
-fn parse_metrics(text: &str) -> BTreeMap<String, f64> {
-    text.lines()
-        .filter(|l| !l.starts_with('#') && !l.is_empty())
-        .map(|l| {
-            let (k, v) = l.rsplit_once(' ').unwrap();
-            (k.to_owned(), v.parse().unwrap())
-        })
-        .collect()
-}
-
-struct Resp {
-    status: u16,
-    headers: BTreeMap<String, String>,
-    body: Vec<u8>,
-}
-
-impl Resp {
-    /// The body as JSON; a gate result (it has a `verdict`) is checked
-    /// against schemas/v1/result.schema.json.
-    fn json(&self) -> Value {
-        let v: Value = serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&self.body)));
-        if v.get("verdict").is_some() {
-            static RESULT: std::sync::OnceLock<jsonschema::Validator> = std::sync::OnceLock::new();
-            assert_valid(RESULT.get_or_init(|| schema("result.schema.json")), &v);
-        }
-        v
-    }
-    fn text(&self) -> String {
-        String::from_utf8(self.body.clone()).unwrap()
-    }
-}
-
-/// One HTTP/1.1 connection (kept alive across requests).
-struct Conn {
-    reader: BufReader<TcpStream>,
-}
-
-impl Conn {
-    fn open(addr: &str) -> Conn {
-        let s = TcpStream::connect(addr).unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-        Conn {
-            reader: BufReader::new(s),
-        }
-    }
-
-    fn send_raw(&mut self, bytes: &[u8]) {
-        self.reader.get_mut().write_all(bytes).unwrap();
-    }
-
-    fn request(&mut self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Resp {
-        let mut head = format!("{method} {path} HTTP/1.1\r\nHost: test\r\n");
-        for (k, v) in headers {
-            head.push_str(&format!("{k}: {v}\r\n"));
-        }
-        if !body.is_empty() || method == "POST" {
-            head.push_str(&format!("Content-Length: {}\r\n", body.len()));
-        }
-        head.push_str("\r\n");
-        let mut all = head.into_bytes();
-        all.extend_from_slice(body);
-        self.send_raw(&all);
-        self.read_response()
-    }
-
-    fn get(&mut self, path: &str) -> Resp {
-        self.request("GET", path, &[], b"")
-    }
-
-    fn eval(&mut self, intent: &[u8]) -> Resp {
-        self.request(
-            "POST",
-            "/v1/eval",
-            &[("Content-Type", "application/json")],
-            intent,
-        )
-    }
-
-    fn read_response(&mut self) -> Resp {
-        let mut line = String::new();
-        self.reader.read_line(&mut line).unwrap();
-        assert!(line.starts_with("HTTP/1.1 "), "status line: {line:?}");
-        let status: u16 = line[9..12].parse().unwrap();
-        let mut headers = BTreeMap::new();
-        loop {
-            let mut h = String::new();
-            self.reader.read_line(&mut h).unwrap();
-            let h = h.trim_end();
-            if h.is_empty() {
-                break;
-            }
-            let (k, v) = h.split_once(':').unwrap();
-            headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_owned());
-        }
-        let len: usize = headers["content-length"].parse().unwrap();
-        let mut body = vec![0; len];
-        self.reader.read_exact(&mut body).unwrap();
-        Resp {
-            status,
-            headers,
-            body,
-        }
-    }
-
-    /// True when the server closed the connection.
-    fn closed(&mut self) -> bool {
-        let mut b = [0u8; 1];
-        matches!(self.reader.read(&mut b), Ok(0) | Err(_))
     }
 }
 
