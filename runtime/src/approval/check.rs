@@ -47,7 +47,6 @@
 use super::token::{self, Token};
 use super::{Approvals, Consumed, TokenUse};
 use crate::decision::Decision;
-use crate::keys::PublicKey;
 use crate::tables::Tables;
 use crate::vocab::Verdict;
 use serde::Serialize;
@@ -227,14 +226,10 @@ fn first_failure(
     if c.not_after_secs - c.issued_at_secs > i64::from(tables.approval_ttl_secs()) {
         return code::INVALID;
     }
-    let key = tables
-        .keys_of_approver(&c.approver)
-        .find(|(id, _)| *id == c.key_id)
-        .and_then(|(_, b64)| PublicKey::parse(b64).ok());
-    let Some(key) = key else {
+    let Some(key) = tables.approver_public_key(&c.approver, &c.key_id) else {
         return code::UNTRUSTED_APPROVER;
     };
-    if !t.verify(&key) {
+    if !t.verify(key) {
         return code::SIGNATURE_INVALID;
     }
     if c.intent_digest != b.intent_digest {

@@ -13,7 +13,7 @@ use super::{Approvals, Consumed, ReplayStore, StoreError, TokenUse};
 use crate::bundle::{self, Verified, VerifyOptions};
 use crate::gate::{self, EvalOptions, Summary};
 use crate::keys::KeyPair;
-use crate::tables::{Scratch, TableData, NONE, RULE_STRIDE};
+use crate::tables::{Scratch, TableData, Tables, NONE, RULE_STRIDE};
 use crate::vocab::Verdict;
 use serde_json::{json, Value};
 use std::collections::HashSet;
@@ -762,4 +762,34 @@ mod props {
         static B: std::sync::OnceLock<Verified> = std::sync::OnceLock::new();
         B.get_or_init(|| fixture(None, 2, false, false))
     }
+}
+
+/// Approver keys are decoded when the bundle loads: a key that is not an
+/// Ed25519 key, or a record whose key id is not its key's, rejects it.
+#[test]
+fn a_bundle_with_a_bad_approver_key_does_not_load() {
+    let bytes = include_bytes!("../../tests/fixtures/matrix.gaitb");
+    let u = bundle::parse(bytes).unwrap();
+    let base = TableData::decode(u.payload).unwrap();
+    let with = |name: &str, id: &str, b64: &str| {
+        let mut d = base.clone();
+        for s in [name, id, b64] {
+            d.strings.push(s.to_owned());
+            d.approvers.push((d.strings.len() - 1) as u32);
+        }
+        Tables::load(d)
+    };
+    let alice = key("alice").public().clone();
+    let bob = key("bob").public().clone();
+    let good = with("alice", alice.id(), &alice.to_base64()).unwrap();
+    assert_eq!(
+        good.approver_public_key("alice", alice.id()),
+        Some(&alice)
+    );
+    assert_eq!(good.approver_public_key("alice", bob.id()), None);
+    assert_eq!(good.approver_public_key("bob", alice.id()), None);
+    let err = with("alice", bob.id(), &alice.to_base64()).unwrap_err();
+    assert!(err.to_string().contains("is not the key's"), "{err}");
+    let err = with("alice", alice.id(), "AAAA").unwrap_err();
+    assert!(err.to_string().contains("approver alice"), "{err}");
 }

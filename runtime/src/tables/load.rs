@@ -37,14 +37,16 @@ impl Tables {
                 )
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let t = Tables {
+        let mut t = Tables {
             data,
             matchers,
             default_verdict,
             fail_closed_risk,
             fail_closed_require,
+            approver_public_keys: Vec::new(),
         };
         t.validate()?;
+        t.approver_public_keys = t.decode_approver_keys()?;
         Ok(t)
     }
 
@@ -214,6 +216,24 @@ impl Tables {
             return Err(bad("trust or pin string out of range"));
         }
         self.validate_approvals()
+    }
+
+    /// Decodes every approver key (after [`Tables::validate`]); a key that
+    /// is not a valid Ed25519 public key, or whose id is not its own,
+    /// rejects the bundle.
+    fn decode_approver_keys(&self) -> Result<Vec<crate::keys::PublicKey>, TableError> {
+        self.approver_keys()
+            .map(|(name, id, b64)| {
+                let key = crate::keys::PublicKey::parse(b64)
+                    .map_err(|e| bad(format!("approver {name}: {e}")))?;
+                if key.id() != id {
+                    return Err(bad(format!(
+                        "approver {name}: key id {id} is not the key's"
+                    )));
+                }
+                Ok(key)
+            })
+            .collect()
     }
 
     /// The approval tables: strings in range, approvers and rules sorted by

@@ -386,6 +386,9 @@ pub struct Tables {
     default_verdict: Verdict,
     fail_closed_risk: Vec<Risk>,
     fail_closed_require: Vec<&'static str>,
+    /// The approvers' public keys, decoded at load, in `data.approvers`
+    /// order (a token check verifies against them without decoding).
+    approver_public_keys: Vec<crate::keys::PublicKey>,
 }
 
 impl std::fmt::Debug for Tables {
@@ -498,6 +501,20 @@ impl Tables {
         (first..n)
             .take_while(move |&i| self.s(recs[i * 3]) == name)
             .map(move |i| (self.s(recs[i * 3 + 1]), self.s(recs[i * 3 + 2])))
+    }
+
+    /// The decoded public key `key_id` of approver `name`, if the policy
+    /// declares it.
+    pub fn approver_public_key(&self, name: &str, key_id: &str) -> Option<&crate::keys::PublicKey> {
+        let recs = &self.data.approvers;
+        let n = recs.len() / 3;
+        let i = partition_point(n, |i| {
+            (self.s(recs[i * 3]), self.s(recs[i * 3 + 1])) < (name, key_id)
+        });
+        let r = recs.get(i * 3..i * 3 + 3)?;
+        (self.s(r[0]) == name && self.s(r[1]) == key_id)
+            .then(|| self.approver_public_keys.get(i))
+            .flatten()
     }
 
     /// Whether any approver is declared.
