@@ -19,6 +19,12 @@
 #      framework ones in the venvs of scripts/setup_adapters.sh, which it runs:
 #      idempotent), exits 0, refuses something and leaves its decision evidence
 #      in ./gait-out/.
+#   7. the approval path (scripts/test_approvals.sh, issue 18): on
+#      examples/approvals/, require_approval -> `gait-run approve` -> allow
+#      once; replay, intent mismatch, a block stays a block, `approve` refuses
+#      a blocked result, two approvers, two eval processes racing one token on
+#      one store file (one allow), and an unverified skill's call that is
+#      approved and then runs (that script builds and uses the debug binaries).
 #
 # Runs every step, prints PASS/FAIL per step and a summary; exits 1 if any
 # step failed. Reports land in target/acceptance/.
@@ -168,6 +174,9 @@ adoption_smoke() {
   [[ $bad -eq 0 && $n -gt 0 ]]
 }
 step adoption-smoke adoption_smoke
+
+# ------------------------------------------------ 7. approval path
+step approval-path bash scripts/test_approvals.sh
 
 echo
 echo "v1.7 acceptance: $steps_passed passed, $steps_failed failed"
