@@ -14,7 +14,7 @@
 mod patterns;
 
 use crate::check::attrs::{Attr, EnumKind, Flag};
-use crate::check::model::{Atom, Cond, Pin, Policy, Values};
+use crate::check::model::{Atom, Cond, Pin, Policy, TrustKey, Values};
 use crate::syntax::ast::Quant;
 use gait_run::tables::{
     approval_flag, atom, enums, flags, matcher, node, DfaData, HashTable, MatcherData, TableData,
@@ -55,6 +55,19 @@ enum Key {
     Pattern(usize, u32),
     Enum(usize, usize),
     Flag(u32),
+}
+
+/// `(holder, key id, key)`: a row per key of each holder (a trusted publisher
+/// or an approver).
+fn key_rows<'a>(
+    holders: impl Iterator<Item = (&'a String, &'a Vec<TrustKey>)>,
+) -> Vec<(String, String, String)> {
+    holders
+        .flat_map(|(who, keys)| {
+            keys.iter()
+                .map(move |k| (who.clone(), k.id.clone(), k.base64.clone()))
+        })
+        .collect()
 }
 
 impl Builder {
@@ -175,44 +188,41 @@ impl Builder {
                 attr,
                 negated,
                 values,
-            } => match values {
-                Values::Enum { mask, .. } => [
-                    atom::SCALAR_ENUM,
-                    enums::RISK as u32,
-                    0,
-                    u32::from(*negated),
-                    *mask,
-                ],
-                Values::Patterns { items, .. } => {
-                    let m = matcher_of(*attr);
-                    let vs = self.valueset(m, items);
-                    [atom::SCALAR_SET, m as u32, 0, u32::from(*negated), vs]
-                }
-            },
+            } => self.membership(*attr, None, *negated, values),
             Atom::Multi {
                 attr,
                 quant,
                 negated,
                 values,
-            } => {
-                let q = u32::from(*quant == Quant::All);
-                match values {
-                    Values::Enum { kind, mask } => [
-                        atom::MULTI_ENUM,
-                        enum_of(*kind) as u32,
-                        q,
-                        u32::from(*negated),
-                        *mask,
-                    ],
-                    Values::Patterns { items, .. } => {
-                        let m = matcher_of(*attr);
-                        let vs = self.valueset(m, items);
-                        [atom::MULTI_SET, m as u32, q, u32::from(*negated), vs]
-                    }
-                }
-            }
+            } => self.membership(*attr, Some(*quant), *negated, values),
         };
         self.atom(rec)
+    }
+
+    /// The record of a membership test: `[kind, enum or matcher, all?,
+    /// negated, mask or value set]`; `quant` is `None` for a single-valued
+    /// attribute.
+    fn membership(
+        &mut self,
+        attr: Attr,
+        quant: Option<Quant>,
+        negated: bool,
+        values: &Values,
+    ) -> [u32; 5] {
+        let q = u32::from(quant == Some(Quant::All));
+        let negated = u32::from(negated);
+        let (enum_code, set_code) = match quant {
+            Some(_) => (atom::MULTI_ENUM, atom::MULTI_SET),
+            None => (atom::SCALAR_ENUM, atom::SCALAR_SET),
+        };
+        match values {
+            Values::Enum { kind, mask } => [enum_code, enum_of(*kind) as u32, q, negated, *mask],
+            Values::Patterns { items, .. } => {
+                let m = matcher_of(attr);
+                let vs = self.valueset(m, items);
+                [set_code, m as u32, q, negated, vs]
+            }
+        }
     }
 
     fn vs_patterns(&self, vs: u32) -> &[u32] {
@@ -528,31 +538,17 @@ pub fn lower(policy: &Policy) -> Result<TableData, LowerError> {
     }
 
     // Trust (publisher, key id, key) and pins (name, version, digest hex), sorted.
-    let trust = policy
-        .trust
-        .iter()
-        .flat_map(|t| {
-            t.keys
-                .iter()
-                .map(|k| (t.publisher.clone(), k.id.clone(), k.base64.clone()))
-        })
-        .collect();
-    let trust = b.rows(trust);
+    let trust = b.rows(key_rows(
+        policy.trust.iter().map(|t| (&t.publisher, &t.keys)),
+    ));
     let pins = b.rows(policy.pins.iter().map(Pin::row).collect());
 
     // Approvers (name, key id, key), sorted; the approval terms of every
     // `require_approval` rule, sorted by name: its approver set (`NONE`: any
     // declared approver) and flags.
-    let approvers = policy
-        .approvers
-        .iter()
-        .flat_map(|a| {
-            a.keys
-                .iter()
-                .map(|k| (a.name.clone(), k.id.clone(), k.base64.clone()))
-        })
-        .collect();
-    let approvers = b.rows(approvers);
+    let approvers = b.rows(key_rows(
+        policy.approvers.iter().map(|a| (&a.name, &a.keys)),
+    ));
     let mut approval: Vec<&crate::check::model::Rule> = policy
         .rules
         .iter()
