@@ -442,62 +442,77 @@ pub fn semver(s: &str) -> Result<String, LitError> {
     })
 }
 
-/// Reason and violation codes: ASCII letters, digits and `_ . : -`.
-pub fn code(s: &str) -> Result<String, LitError> {
+/// Identifiers (codes, approver names): not empty, and nothing but ASCII
+/// letters, digits and the four characters of `allowed`. `helps`: for an
+/// empty one, and for one with another character (which `fix` may repair).
+fn identifier(
+    s: &str,
+    what: &str,
+    allowed: [char; 4],
+    helps: [&str; 2],
+    fix: impl FnOnce() -> Option<String>,
+) -> Result<String, LitError> {
+    let [empty_help, help] = helps;
     if s.is_empty() {
-        return Err(err(
-            "empty code",
-            "reason and violation codes are stable identifiers such as \"secret_path_access\"",
-        ));
+        return Err(err(format!("empty {what}"), empty_help));
     }
     if !s
         .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | ':' | '-'))
+        .all(|c| c.is_ascii_alphanumeric() || allowed.contains(&c))
     {
-        let fixed: String = s
-            .trim()
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() {
-                    c.to_ascii_lowercase()
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        return Err(err_fix(
-            format!(
-                "code `{s}` contains characters other than letters, digits, `_`, `.`, `:` and `-`"
+        let [a, b, c, d] = allowed;
+        return Err(LitError {
+            message: format!(
+                "{what} `{s}` contains characters other than letters, digits, `{a}`, `{b}`, `{c}` and `{d}`"
             ),
-            "codes are machine-readable identifiers; use snake_case",
-            fixed,
-        ));
+            help: help.to_owned(),
+            fix: fix(),
+        });
     }
     Ok(s.to_owned())
+}
+
+/// Reason and violation codes: ASCII letters, digits and `_ . : -`.
+pub fn code(s: &str) -> Result<String, LitError> {
+    identifier(
+        s,
+        "code",
+        ['_', '.', ':', '-'],
+        [
+            "reason and violation codes are stable identifiers such as \"secret_path_access\"",
+            "codes are machine-readable identifiers; use snake_case",
+        ],
+        || {
+            let snake_case = s
+                .trim()
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() {
+                        c.to_ascii_lowercase()
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            Some(snake_case)
+        },
+    )
 }
 
 /// Approver names: ASCII letters, digits and `_ . @ -` (so `alice` or
 /// `alice@example.com`; never a `:`, which the runtime keeps for approvers it
 /// names itself, such as `interactive:CLIENT`). Case-sensitive.
 pub fn approver_name(s: &str) -> Result<String, LitError> {
-    if s.is_empty() {
-        return Err(err(
-            "empty approver name",
+    identifier(
+        s,
+        "approver name",
+        ['_', '.', '@', '-'],
+        [
             "name the approver, e.g. \"alice\" or \"alice@example.com\"",
-        ));
-    }
-    if !s
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '@' | '-'))
-    {
-        return Err(err(
-            format!(
-                "approver name `{s}` contains characters other than letters, digits, `_`, `.`, `@` and `-`"
-            ),
             "approver names are identifiers such as \"alice\" or \"alice@example.com\" (`:` is reserved for approvers the runtime names itself, such as `interactive:CLIENT`)",
-        ));
-    }
-    Ok(s.to_owned())
+        ],
+        || None,
+    )
 }
 
 /// A duration as written: decimal digits and a unit, `s`, `m` or `h`

@@ -25,6 +25,16 @@ macro_rules! RuleClauseOnce {
     };
 }
 
+/// What a condition is checked under: its module, the rule's verdict (the
+/// quantifier hints depend on it) and its polarity (`negated` under an odd
+/// number of `not`s, for the quantifier lints).
+#[derive(Clone, Copy)]
+struct CondContext {
+    id: ModuleId,
+    verdict: Option<Verdict>,
+    negated: bool,
+}
+
 impl Session {
     pub(super) fn check_rule(&mut self, id: ModuleId, r: &ast::Rule) -> Option<model::Rule> {
         let file = self.file(id);
@@ -148,7 +158,12 @@ impl Session {
         };
         let cond = match &when {
             Some(c) => {
-                let checked = self.check_cond(id, c, verdict, false);
+                let at = CondContext {
+                    id,
+                    verdict,
+                    negated: false,
+                };
+                let checked = self.check_cond(c, at);
                 ok &= checked.is_some();
                 checked
             }
@@ -173,18 +188,12 @@ impl Session {
         })
     }
 
-    /// Types a condition. `negated` tracks polarity for the quantifier lints.
-    fn check_cond(
-        &mut self,
-        id: ModuleId,
-        c: &ast::Cond,
-        verdict: Option<Verdict>,
-        negated: bool,
-    ) -> Option<model::Cond> {
+    /// Types a condition.
+    fn check_cond(&mut self, c: &ast::Cond, at: CondContext) -> Option<model::Cond> {
         match c {
             ast::Cond::Or(a, b) | ast::Cond::And(a, b) => {
-                let l = self.check_cond(id, a, verdict, negated);
-                let r = self.check_cond(id, b, verdict, negated);
+                let l = self.check_cond(a, at);
+                let r = self.check_cond(b, at);
                 let (l, r) = (l?, r?);
                 let is_and = matches!(c, ast::Cond::And(..));
                 let mut parts = Vec::new();
@@ -202,22 +211,23 @@ impl Session {
                     model::Cond::Or(parts)
                 })
             }
-            ast::Cond::Not(inner, _) => Some(model::Cond::Not(Box::new(
-                self.check_cond(id, inner, verdict, !negated)?,
-            ))),
-            ast::Cond::Atom(a) => self
-                .check_atom(id, a, verdict, negated)
-                .map(model::Cond::Atom),
+            ast::Cond::Not(inner, _) => Some(model::Cond::Not(Box::new(self.check_cond(
+                inner,
+                CondContext {
+                    negated: !at.negated,
+                    ..at
+                },
+            )?))),
+            ast::Cond::Atom(a) => self.check_atom(a, at).map(model::Cond::Atom),
         }
     }
 
-    fn check_atom(
-        &mut self,
-        id: ModuleId,
-        a: &ast::Atom,
-        verdict: Option<Verdict>,
-        negated: bool,
-    ) -> Option<model::Atom> {
+    fn check_atom(&mut self, a: &ast::Atom, at: CondContext) -> Option<model::Atom> {
+        let CondContext {
+            id,
+            verdict,
+            negated,
+        } = at;
         let file = self.file(id);
         match &a.kind {
             ast::AtomKind::Flag(name) => {
