@@ -2,9 +2,10 @@
 # The mcp-proxy against real peers: installs them (scripts/setup_peers.sh: the
 # real MCP filesystem server from npm, the `mcp` Python SDK from PyPI), builds
 # gaitc and gait-run, builds and signs tests/mcp/policy.gaitpol (which imports
-# std.mcp.filesystem) and tests/mcp/approval.gaitpol (interactive approval)
-# with a throw-away key, and runs tests/mcp/test_proxy.py and
-# tests/mcp/test_elicitation.py. Fails loudly: any failed step exits non-zero.
+# std.mcp.filesystem) and tests/mcp/approval.gaitpol (interactive approval:
+# `trust approver`, `approvals N [interactive]`) with a throw-away key, and
+# runs tests/mcp/test_proxy.py and tests/mcp/test_elicitation.py. Fails
+# loudly: any failed step exits non-zero.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -13,22 +14,14 @@ cargo build --quiet -p gaitc -p gait-run
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
+# Both policies are clean: no error and no warning (W0011 would say a
+# require_approval rule has nobody to approve it).
+"$TARGET/debug/gaitc" check --deny-warnings tests/mcp/policy.gaitpol tests/mcp/approval.gaitpol
 "$TARGET/debug/gaitc" test tests/mcp/policy.gaitpol
 "$TARGET/debug/gaitc" keygen --out "$WORK/test" >/dev/null
 "$TARGET/debug/gaitc" build tests/mcp/policy.gaitpol -o "$WORK/policy.gaitb" --key "$WORK/test.key" >/dev/null
-# The interactive-approval policy uses `trust approver` and `approvals 1
-# interactive` (issue 18). Until gaitc knows them, the same policy without
-# them is built and its rule's interactive flag set in the bundle's tables
-# (tests/mcp/interactive_bundle.py, re-signed with the same key).
-if "$TARGET/debug/gaitc" build tests/mcp/approval.gaitpol -o "$WORK/approval.gaitb" --key "$WORK/test.key" >/dev/null 2>"$WORK/approval.err"; then
-  "$TARGET/debug/gaitc" test tests/mcp/approval.gaitpol
-else
-  echo "test_mcp_proxy: gaitc does not build approval.gaitpol ($(head -n1 "$WORK/approval.err")); patching the interactive flag instead" >&2
-  sed -e '/^trust approver /d' -e 's/approvals 1 interactive$/approvals 1/' tests/mcp/approval.gaitpol > "$WORK/approval.gaitpol"
-  "$TARGET/debug/gaitc" test "$WORK/approval.gaitpol"
-  "$TARGET/debug/gaitc" build "$WORK/approval.gaitpol" -o "$WORK/approval.plain.gaitb" --key "$WORK/test.key" >/dev/null
-  .local/venv/bin/python tests/mcp/interactive_bundle.py "$WORK/approval.plain.gaitb" "$WORK/approval.gaitb" "$WORK/test.key" workspace_writes
-fi
+"$TARGET/debug/gaitc" test tests/mcp/approval.gaitpol
+"$TARGET/debug/gaitc" build tests/mcp/approval.gaitpol -o "$WORK/approval.gaitb" --key "$WORK/test.key" >/dev/null
 export GAIT_RUN="$TARGET/debug/gait-run"
 export GAIT_BUNDLE="$WORK/policy.gaitb"
 export GAIT_APPROVAL_BUNDLE="$WORK/approval.gaitb"

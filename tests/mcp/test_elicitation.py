@@ -2,7 +2,9 @@
 SDK as the client (with and without an elicitation callback), the real
 `@modelcontextprotocol/server-filesystem` as the server, `gait-run mcp-proxy`
 between them, gated by tests/mcp/approval.gaitpol (writes inside the
-workspace need one approval, which may be given interactively).
+workspace need one approval, which may be given interactively; moves need
+two, which one interactive answer cannot give). Every decision line of the
+proxy's log is checked against schemas/v1/serve_log.schema.json.
 
 Run by scripts/test_mcp_proxy.sh, which builds the bundle; it passes the
 locations in the environment: GAIT_RUN, GAIT_APPROVAL_BUNDLE, GAIT_TRUST,
@@ -17,12 +19,16 @@ import sys
 import tempfile
 import unittest
 
+import jsonschema
 from mcp import ClientSession, StdioServerParameters, types
 from mcp.client.stdio import stdio_client
 
 WS = "/tmp/gait-mcp-ws"
 OUTSIDE = "/tmp/gait-mcp-outside.txt"
 CLIENT = "gait-elicitation-test"
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+with open(os.path.join(ROOT, "schemas", "v1", "serve_log.schema.json")) as f:
+    LOG_SCHEMA = jsonschema.Draft202012Validator(json.load(f))
 
 
 def env(name):
@@ -84,15 +90,20 @@ class InteractiveApproval(unittest.IsolatedAsyncioTestCase):
                 return await session.call_tool(tool, args)
 
     def decisions(self):
-        # The proxy has exited: its log is complete.
+        # The proxy has exited: its log is complete. Every line of it is a
+        # valid gait.serve.log line.
         with open(self.log) as f:
-            return [json.loads(line) for line in f if '"decision"' in line]
+            lines = [json.loads(line) for line in f]
+        for line in lines:
+            errors = [e.message for e in LOG_SCHEMA.iter_errors(line)]
+            self.assertEqual(errors, [], line)
+        return [line for line in lines if line["event"] == "decision"]
 
-    def assert_not_run(self, result, path):
+    def assert_not_run(self, result, path, tool="write_file", reason="write_needs_approval"):
         self.assertTrue(result.isError, text_of(result))
-        self.assertIn("gait: blocked tools/call `write_file`: verdict require_approval", text_of(result))
+        self.assertIn(f"gait: blocked tools/call `{tool}`: verdict require_approval", text_of(result))
         self.assertEqual(result.structuredContent["verdict"], "require_approval")
-        self.assertEqual(result.structuredContent["reason_codes"], ["write_needs_approval"])
+        self.assertEqual(result.structuredContent["reason_codes"], [reason])
         # The server never saw the call: it would have written the file.
         self.assertFalse(os.path.exists(path))
 
@@ -119,8 +130,18 @@ class InteractiveApproval(unittest.IsolatedAsyncioTestCase):
         self.assertEqual((final["verdict"], final["elicitation"], final["forwarded"]),
                          ("allow", "accept", True))
         self.assertEqual(final["approver"], f"interactive:{CLIENT}")
-        self.assertIn("approval_granted", final["reason_codes"])
+        self.assertEqual(final["reason_codes"], ["approval_granted", "write_needs_approval"])
+        self.assertEqual(first["reason_codes"], ["write_needs_approval"])
         self.assertEqual(final["elicitation_id"], first["elicitation_id"])
+        self.assertRegex(first["elicitation_id"], r"^gait-elicit-[0-9a-f]{32}-1$")
+        self.assertNotIn("elicitation_ms", first)
+        self.assertIsInstance(final["elicitation_ms"], int)
+        # The gate's approval step, as in the sidecar's log: granted by the
+        # one interactive approver, no token.
+        self.assertEqual(final["approval"], {
+            "granted": True, "code": "approval_granted",
+            "approvers": [f"interactive:{CLIENT}"], "tokens": []})
+        self.assertNotIn("approval", first)
 
     async def test_decline_answers_is_error_and_the_server_never_sees_the_call(self):
         target = os.path.join(WS, "declined.txt")
@@ -156,6 +177,31 @@ class InteractiveApproval(unittest.IsolatedAsyncioTestCase):
         result = await self.call("write_file", {"path": target, "content": "x"})
         self.assert_not_run(result, target)
         self.assertEqual(self.decisions()[-1]["elicitation"], "no_capability")
+
+    async def test_a_rule_needing_two_approvals_is_never_asked_about(self):
+        # workspace_moves is `approvals 2 interactive`: one interactive
+        # answer is one approver and cannot grant, so the proxy does not ask
+        # and answers the isError it answers without interactive approval.
+        source = os.path.join(WS, "hello.txt")
+        target = os.path.join(WS, "moved.txt")
+        accept = types.ElicitResult(action="accept", content={"approve": True})
+        result = await self.call("move_file", {"source": source, "destination": target},
+                                 self.answering(accept))
+        self.assert_not_run(result, target, "move_file", "move_needs_two_approvals")
+        self.assertIn("approvals required: 2", text_of(result))
+        self.assertEqual(result.structuredContent["required_approvals"], 2)
+        self.assertTrue(os.path.exists(source))
+        self.assertEqual(self.asked, [])
+        (only,) = self.decisions()
+        self.assertEqual((only["tool_name"], only["verdict"], only["forwarded"]),
+                         ("move_file", "require_approval", False))
+        self.assertEqual(only["reason_codes"], ["move_needs_two_approvals"])
+        for field in ("elicitation", "elicitation_id", "elicitation_ms", "approver"):
+            self.assertNotIn(field, only)
+        # The same answer a client without the capability gets.
+        plain = await self.call("move_file", {"source": source, "destination": target})
+        self.assertEqual(text_of(plain), text_of(result))
+        self.assertEqual(plain.structuredContent, result.structuredContent)
 
     async def test_allowed_and_blocked_calls_are_never_asked_about(self):
         accept = types.ElicitResult(action="accept", content={"approve": True})

@@ -113,6 +113,11 @@ impl Decide for Gate {
             );
             f.insert("policy_digest".into(), json!(self.bundle.policy_digest));
             f.insert("intent_digest".into(), json!(summary.intent_digest));
+            // The gate's approval step (an interactive approval after an
+            // accept), as in the sidecar's log.
+            if let Some(a) = &summary.approval {
+                f.insert("approval".into(), json!(a));
+            }
             f
         });
         Decided {

@@ -1,8 +1,11 @@
 //! The session's message handling against a stand-in gate whose answers are
 //! written out here: `read` is allowed; `write` needs an approval that may
 //! be given interactively (and is `allow` once given); `delete` needs one
-//! that may not; `two` may be approved interactively but needs more than
-//! one approval (still `require_approval` after an accept).
+//! that may not; `two`'s rule allows interactive approval but needs two
+//! approvals, so the gate does not offer one (`interactive_approval` is
+//! false: one answer cannot grant); `expiring` may be approved
+//! interactively, but by the time the answer comes the bundle has expired
+//! (`block` after an accept).
 
 use super::*;
 use gait_run::vocab::Verdict;
@@ -21,7 +24,9 @@ impl Decide for FakeGate {
             ("read", _) => (Verdict::Allow, "reads", false, 0),
             ("write", Some(_)) => (Verdict::Allow, "approval_granted", false, 0),
             ("write", None) => (Verdict::RequireApproval, "writes_need_approval", true, 1),
-            ("two", _) => (Verdict::RequireApproval, "two_approvals", true, 2),
+            ("two", _) => (Verdict::RequireApproval, "two_approvals", false, 2),
+            ("expiring", Some(_)) => (Verdict::Block, "bundle_expired", false, 0),
+            ("expiring", None) => (Verdict::RequireApproval, "expiring_needs_approval", true, 1),
             _ => (Verdict::RequireApproval, "deletes_need_approval", false, 1),
         };
         let result = json!({"verdict": verdict.as_str(), "reason_codes": [reason],
@@ -199,7 +204,8 @@ fn accept_re_decides_as_the_client_and_forwards_the_original_line() {
 #[test]
 fn an_accept_the_gate_does_not_turn_into_allow_is_refused() {
     let (mut s, now) = asking();
-    let outs = s.handle(call(json!("c"), "two").as_bytes(), now);
+    let outs = s.handle(call(json!("c"), "expiring").as_bytes(), now);
+    assert_eq!(to_client(&outs)[0]["method"], "elicitation/create");
     let eid = to_client(&outs)[0]["id"].as_str().unwrap().to_owned();
     let reply = answer(
         &eid,
@@ -207,9 +213,44 @@ fn an_accept_the_gate_does_not_turn_into_allow_is_refused() {
     );
     let outs = s.handle(reply.as_bytes(), now);
     assert!(!outs.iter().any(|o| matches!(o, Out::Server(_))));
-    assert_refused(&to_client(&outs)[0], json!("c"), "two", "two_approvals");
-    assert_eq!(log(&outs)[0]["elicitation"], "accept");
-    assert_eq!(log(&outs)[0]["forwarded"], false);
+    // The client gets the gate's second decision.
+    let sent = to_client(&outs);
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0]["id"], "c");
+    assert_eq!(sent[0]["result"]["isError"], true);
+    assert_eq!(
+        sent[0]["result"]["content"][0]["text"],
+        "gait: blocked tools/call `expiring`: verdict block; reasons: bundle_expired"
+    );
+    assert_eq!(sent[0]["result"]["structuredContent"]["verdict"], "block");
+    let l = &log(&outs)[0];
+    assert_eq!(l["verdict"], "block");
+    assert_eq!(l["elicitation"], "accept");
+    assert_eq!(l["approver"], "interactive:desk");
+    assert_eq!(l["forwarded"], false);
+    assert_eq!(s.decider.seen, [None, Some("interactive:desk".to_owned())]);
+}
+
+#[test]
+fn a_rule_needing_two_approvals_is_never_asked_about() {
+    let (mut s, now) = asking();
+    let outs = s.handle(call(json!(4), "two").as_bytes(), now);
+    let sent = to_client(&outs);
+    assert_eq!(sent.len(), 1, "{outs:?}");
+    assert_refused(&sent[0], json!(4), "two", "two_approvals");
+    assert_eq!(
+        sent[0]["result"]["content"][0]["text"],
+        "gait: blocked tools/call `two`: verdict require_approval; reasons: two_approvals; approvals required: 2"
+    );
+    let l = &log(&outs)[0];
+    assert_eq!(l["forwarded"], false);
+    assert!(!l.contains_key("elicitation"));
+    assert!(!outs.iter().any(|o| matches!(o, Out::Server(_))));
+    // Exactly the answer of a client without the capability.
+    let mut plain = session();
+    let before = plain.handle(call(json!(4), "two").as_bytes(), now);
+    assert_eq!(to_client(&before), sent);
+    assert_eq!(s.decider.seen, [None]);
 }
 
 #[test]
@@ -469,4 +510,108 @@ fn answers_inside_a_batch_are_taken_out_and_the_rest_forwarded() {
     let outs = s.handle(only.as_bytes(), now);
     assert!(!outs.iter().any(|o| matches!(o, Out::Server(_))));
     assert_eq!(log(&outs)[0]["elicitation"], "cancel");
+}
+
+/// Every kind of decision line the session writes, completed with the
+/// fields the gate and the logger add, is a valid
+/// schemas/v1/serve_log.schema.json line; and the schema refuses the
+/// combinations the session never writes.
+#[test]
+fn the_log_lines_follow_the_log_schema() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../schemas/v1/serve_log.schema.json");
+    let schema: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let line = |fields: &Map<String, Value>| {
+        let mut v = json!({"schema_id": "gait.serve.log", "ts": "2026-12-04T09:00:00.5Z",
+            "event": "decision", "trace_id": "0123456789abcdef01234567", "tool_name": "write",
+            "reason_codes": ["writes_need_approval"], "endpoint_classes": ["fs.write"],
+            "latency_us": 12, "policy_digest": format!("sha256:{}", "a".repeat(64)),
+            "intent_digest": format!("sha256:{}", "b".repeat(64))});
+        for (k, x) in fields {
+            v[k] = x.clone();
+        }
+        v
+    };
+    let nonce = "0123456789abcdef0123456789abcdef";
+    let mut s = Session::new(FakeGate::default(), IdSpace::with_nonce(nonce), TIMEOUT);
+    let now = Instant::now();
+    s.handle(init("desk", json!({"elicitation": {}})).as_bytes(), now);
+    let mut lines = Vec::new();
+    let ask = |s: &mut Session<FakeGate>, lines: &mut Vec<Map<String, Value>>| {
+        let outs = s.handle(call(json!(7), "write").as_bytes(), now);
+        lines.extend(log(&outs));
+        // The question's id (none once the calls held are at the limit).
+        to_client(&outs)[0]["id"].as_str().map(str::to_owned)
+    };
+    for body in [
+        json!({"result": {"action": "accept", "content": {"approve": true}}}),
+        json!({"result": {"action": "decline"}}),
+        json!({"result": {"action": "cancel"}}),
+        json!({"error": {"code": -32601, "message": "Method not found"}}),
+    ] {
+        let eid = ask(&mut s, &mut lines).unwrap();
+        let mut msg = body;
+        msg["jsonrpc"] = json!("2.0");
+        msg["id"] = json!(eid);
+        lines.extend(log(&s.handle(msg.to_string().as_bytes(), now)));
+    }
+    ask(&mut s, &mut lines);
+    let pending = s.pending();
+    lines.extend(log(&timed_out(
+        pending.take_expired(now + TIMEOUT),
+        now + TIMEOUT,
+    )));
+    for _ in 0..=MAX_PENDING {
+        ask(&mut s, &mut lines);
+    }
+    lines.extend(log(&s.close(now)));
+    lines.extend(log(&s.handle(call(json!(1), "read").as_bytes(), now)));
+    lines.extend(log(&s.handle(call(json!(2), "two").as_bytes(), now)));
+    let mut plain = session();
+    lines.extend(log(&plain.handle(call(json!(3), "write").as_bytes(), now)));
+    let mut kinds: Vec<&str> = lines
+        .iter()
+        .map(|l| l.get("elicitation").and_then(Value::as_str).unwrap_or("-"))
+        .collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    assert_eq!(
+        kinds,
+        [
+            "-",
+            "abandoned",
+            "accept",
+            "cancel",
+            "decline",
+            "error",
+            "limit",
+            "no_capability",
+            "requested",
+            "timeout"
+        ]
+    );
+    for l in &lines {
+        let v = line(l);
+        let errors: Vec<String> = validator.iter_errors(&v).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{v}: {errors:?}");
+    }
+    // What the session never writes, the schema refuses: an approver on a
+    // decline, a requested line forwarded, an error without its text.
+    let eid = format!("gait-elicit-{nonce}-1");
+    for bad in [
+        json!({"forwarded": false, "elicitation": "decline", "elicitation_id": eid,
+               "elicitation_ms": 1, "approver": "interactive:desk"}),
+        json!({"forwarded": true, "elicitation": "requested", "elicitation_id": eid}),
+        json!({"forwarded": false, "elicitation": "error", "elicitation_id": eid,
+               "elicitation_ms": 1, "approver": null}),
+        json!({"forwarded": false, "elicitation": "timeout", "elicitation_id": eid}),
+        json!({"forwarded": false, "elicitation": "requested", "elicitation_id": "gait-elicit-test-1"}),
+    ] {
+        let Value::Object(fields) = bad else {
+            unreachable!()
+        };
+        let v = line(&fields);
+        assert!(!validator.is_valid(&v), "{v}");
+    }
 }
