@@ -25,17 +25,14 @@ impl Session {
         let mut ok = true;
         let mut intent: Option<model::TestIntent> = None;
         let mut expect: Option<model::Expectation> = None;
-        let mut first_intent: Option<Span> = None;
-        let mut first_expect: Option<Span> = None;
+        let mut seen: HashMap<&'static str, Span> = HashMap::new();
         for clause in &t.clauses {
             match clause {
                 ast::TestClause::Intent(_) | ast::TestClause::IntentFile { .. } => {
-                    if let Some(first) = first_intent {
-                        self.duplicate_clause(file, "intent", clause.span(), first);
+                    if !self.first(file, &mut seen, "intent", clause.span()) {
                         ok = false;
                         continue;
                     }
-                    first_intent = Some(clause.span());
                     intent = match clause {
                         ast::TestClause::Intent(lit) => {
                             self.check_intent(file, lit).map(model::TestIntent::Inline)
@@ -48,19 +45,17 @@ impl Session {
                     ok &= intent.is_some();
                 }
                 ast::TestClause::Expect(e) => {
-                    if let Some(first) = first_expect {
-                        self.duplicate_clause(file, "expect", e.span, first);
+                    if !self.first(file, &mut seen, "expect", e.span) {
                         ok = false;
                         continue;
                     }
-                    first_expect = Some(e.span);
                     expect = self.check_expect(file, e, rule_names);
                     ok &= expect.is_some();
                 }
                 ast::TestClause::Error(_) => ok = false,
             }
         }
-        if first_intent.is_none() {
+        if !seen.contains_key("intent") {
             let d = Diagnostic::error(
                 codes::E0070,
                 format!("test {:?} has no `intent`", t.name.node),
@@ -72,7 +67,7 @@ impl Session {
             self.report(file, d);
             ok = false;
         }
-        if first_expect.is_none() {
+        if !seen.contains_key("expect") {
             let d = Diagnostic::error(
                 codes::E0070,
                 format!("test {:?} has no `expect`", t.name.node),

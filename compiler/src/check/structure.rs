@@ -11,6 +11,7 @@ use crate::suggest::best_match;
 use crate::syntax::ast::{self, Item};
 use gait_run::tables::{DEFAULT_APPROVAL_TTL_SECS, MAX_APPROVAL_TTL_SECS};
 use gait_run::vocab::{Risk, Verdict, FAIL_CLOSED_FIELDS};
+use std::collections::HashMap;
 
 /// How an item written more than once is reported: the code, the message,
 /// the labels of the repeat and of the first, and the help.
@@ -178,16 +179,13 @@ impl Session {
         let Some(block) = blocks.first() else {
             return spec;
         };
-        let mut seen_risk: Option<Span> = None;
-        let mut seen_require: Option<Span> = None;
+        let mut seen: HashMap<&'static str, Span> = HashMap::new();
         for line in &block.lines {
             match line {
                 ast::FailClosedLine::Risk(names, span) => {
-                    if let Some(first) = seen_risk {
-                        self.duplicate_clause(file, "risk", *span, first);
+                    if !self.first(file, &mut seen, "risk", *span) {
                         continue;
                     }
-                    seen_risk = Some(*span);
                     let mut risks = Vec::new();
                     for n in names {
                         match Risk::parse(&n.node) {
@@ -216,11 +214,9 @@ impl Session {
                     spec.risk = risks;
                 }
                 ast::FailClosedLine::Require(names, span) => {
-                    if let Some(first) = seen_require {
-                        self.duplicate_clause(file, "require", *span, first);
+                    if !self.first(file, &mut seen, "require", *span) {
                         continue;
                     }
-                    seen_require = Some(*span);
                     for n in names {
                         if FAIL_CLOSED_FIELDS.contains(&n.node.as_str()) {
                             if !spec.require.contains(&n.node) {

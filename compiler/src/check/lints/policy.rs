@@ -81,6 +81,16 @@ fn full_mask(kind: EnumKind) -> u32 {
     (1u32 << kind.cardinality()) - 1
 }
 
+/// The values of `kind` a membership test in `mask` admits: `mask`, or its
+/// complement when the test is negated.
+fn admitted(kind: EnumKind, mask: u32, negated: bool) -> u32 {
+    if negated {
+        full_mask(kind) & !mask
+    } else {
+        mask
+    }
+}
+
 /// Whether a conjunction can certainly never hold.
 pub fn unsatisfiable(conj: &[Lit]) -> bool {
     // An atom with its own negation.
@@ -104,6 +114,9 @@ pub fn unsatisfiable(conj: &[Lit]) -> bool {
     let mut flags: BTreeMap<Flag, bool> = BTreeMap::new();
 
     for lit in conj {
+        if let Atom::Scalar { attr, .. } = &lit.atom {
+            skill_needed |= is_skill_attr(*attr) && lit.positive;
+        }
         match (&lit.atom, lit.positive) {
             (
                 Atom::Scalar {
@@ -113,14 +126,9 @@ pub fn unsatisfiable(conj: &[Lit]) -> bool {
                 },
                 pos,
             ) => {
-                let full = full_mask(*kind);
-                let entry = scalar_enum.entry(*attr).or_insert(full);
                 // Holds iff value ∈ S (xor negations).
-                let inside = pos != *negated;
-                *entry &= if inside { *mask } else { full & !*mask };
-                if is_skill_attr(*attr) && pos {
-                    skill_needed = true;
-                }
+                let entry = scalar_enum.entry(*attr).or_insert(full_mask(*kind));
+                *entry &= admitted(*kind, *mask, pos == *negated);
             }
             (
                 Atom::Scalar {
@@ -130,9 +138,6 @@ pub fn unsatisfiable(conj: &[Lit]) -> bool {
                 },
                 pos,
             ) => {
-                if is_skill_attr(*attr) && pos {
-                    skill_needed = true;
-                }
                 if pos && !*negated {
                     if items.is_empty() {
                         return true;
@@ -156,7 +161,7 @@ pub fn unsatisfiable(conj: &[Lit]) -> bool {
                 pos,
             ) => {
                 let full = full_mask(*kind);
-                let set = if *negated { full & !*mask } else { *mask };
+                let set = admitted(*kind, *mask, *negated);
                 match (quant, pos) {
                     (Quant::All, true) => {
                         *multi_allowed.entry(*attr).or_insert(full) &= set;
