@@ -13,10 +13,13 @@
 //! time, so each measurement includes one debounce (DEBOUNCE_MS, default the
 //! server's 20 ms) plus one full check.
 
+#[path = "../tests/lsp_support/reader.rs"]
+mod reader;
+
 use serde_json::{json, Value};
-use std::io::{BufReader, Write};
+use std::io::Write;
 use std::process::{ChildStdin, Command, Stdio};
-use std::sync::mpsc::{channel, Receiver};
+use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
 fn main() {
@@ -110,19 +113,7 @@ fn run() -> Result<(), String> {
         .map_err(|e| format!("cannot start {gaitc} lsp: {e}"))?;
     let stdout = child.stdout.take().ok_or("no stdout")?;
     let stdin = child.stdin.take().ok_or("no stdin")?;
-    let (tx, rx) = channel();
-    // The framing (Content-Length headers) is lsp-server's own reader.
-    std::thread::spawn(move || {
-        let mut r = BufReader::new(stdout);
-        while let Ok(Some(msg)) = lsp_server::Message::read(&mut r) {
-            let Ok(v) = serde_json::to_value(&msg) else {
-                return;
-            };
-            if tx.send(v).is_err() {
-                return;
-            }
-        }
-    });
+    let rx = reader::spawn_reader(stdout);
     let mut s = Server { stdin, rx };
     let mut init = json!({"cacheDir": dir.join("cache")});
     if let Some(ms) = debounce {

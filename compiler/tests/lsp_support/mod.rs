@@ -2,12 +2,14 @@
 //! with Content-Length framing over its stdio, and waits (with timeouts) for
 //! responses and diagnostics.
 
+mod reader;
+
 use serde_json::{json, Value};
 use std::collections::VecDeque;
-use std::io::{BufReader, Write};
+use std::io::Write;
 use std::path::Path;
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::{channel, Receiver};
+use std::sync::mpsc::Receiver;
 use std::time::Duration;
 
 /// Longest wait for any one message (generous: debug builds on a busy machine).
@@ -34,19 +36,7 @@ impl Client {
             .expect("spawn gaitc lsp");
         let stdout = child.stdout.take().expect("stdout");
         let stdin = child.stdin.take();
-        let (tx, rx) = channel();
-        // The framing (Content-Length headers) is lsp-server's own reader.
-        std::thread::spawn(move || {
-            let mut r = BufReader::new(stdout);
-            while let Ok(Some(msg)) = lsp_server::Message::read(&mut r) {
-                let Ok(v) = serde_json::to_value(&msg) else {
-                    return;
-                };
-                if tx.send(v).is_err() {
-                    return;
-                }
-            }
-        });
+        let rx = reader::spawn_reader(stdout);
         let mut c = Client {
             child,
             stdin,
