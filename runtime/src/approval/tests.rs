@@ -782,10 +782,7 @@ fn a_bundle_with_a_bad_approver_key_does_not_load() {
     let alice = key("alice").public().clone();
     let bob = key("bob").public().clone();
     let good = with("alice", alice.id(), &alice.to_base64()).unwrap();
-    assert_eq!(
-        good.approver_public_key("alice", alice.id()),
-        Some(&alice)
-    );
+    assert_eq!(good.approver_public_key("alice", alice.id()), Some(&alice));
     assert_eq!(good.approver_public_key("alice", bob.id()), None);
     assert_eq!(good.approver_public_key("bob", alice.id()), None);
     let err = with("alice", bob.id(), &alice.to_base64()).unwrap_err();
