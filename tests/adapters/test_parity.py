@@ -45,6 +45,18 @@ def result_for(s: parity.Scenario) -> Dict[str, Any]:
         "required_approvals": 1 if verdict == "require_approval" else 0,
         "warnings": [],
         "trace_path": None,
+        **({"approval_request": {
+            "intent_digest": "sha256:" + "2" * 64,
+            "tool_name": "write_file",
+            "policy_digest": "sha256:" + "1" * 64,
+            "policy_revision": 1,
+            "rules": [],
+            "approvals_required": 1,
+            "approvers": ["alice"],
+            "interactive": False,
+            "approval_ttl_seconds": 900,
+            "skill_provenance": None,
+        }} if verdict == "require_approval" else {}),
     }
 
 
