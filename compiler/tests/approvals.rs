@@ -237,3 +237,47 @@ fn approver_sets_are_typed() {
     let codes: Vec<String> = s.diagnostics().iter().map(|d| d.code.clone()).collect();
     assert_eq!(codes, ["E0030", "E0030"]);
 }
+
+#[test]
+fn one_key_under_two_approver_names_is_refused() {
+    // Approvals count distinct approvers: one key declared for two names
+    // would let its holder approve twice. In one file, and across an import.
+    let one_file = format!(
+        "policy \"p\" version \"1.0.0\"\n\ndefault block\n\n\
+         trust approver \"alice\" key \"ed25519:{ALICE}\"\n\
+         trust approver \"alice2\" key \"ed25519:{BOB}\", key \"ed25519:{ALICE}\"\n\n\
+         rule r {{\n  then require_approval\n  approvals 2\n}}\n"
+    );
+    let dir = dir_with(&[("policy.gaitpol", &one_file)]);
+    let (s, _, checked) = check(dir.path());
+    assert!(checked.is_none());
+    assert_eq!(
+        codes_in(&s),
+        [("E0081".to_owned(), "policy.gaitpol".to_owned())]
+    );
+    let d = &s.diagnostics()[0];
+    assert_eq!(
+        d.message,
+        format!(
+            "approver `alice2` is declared with the key of approver `alice` (key id {ALICE_ID})"
+        )
+    );
+    assert_eq!(d.secondary[0].message, "the key's holder, declared here");
+
+    let policy = format!(
+        "policy \"p\" version \"1.0.0\"\n\ndefault block\n\nimport \"team.gaitpol\" as team\n\n\
+         trust approver \"bob\" key \"ed25519:{ALICE}\"\n\nrule r {{\n  then require_approval\n}}\n"
+    );
+    let team = format!("trust approver \"alice\" key \"ed25519:{ALICE}\"\n");
+    let dir = dir_with(&[("policy.gaitpol", &policy), ("team.gaitpol", &team)]);
+    let (s, _, checked) = check(dir.path());
+    assert!(checked.is_none());
+    assert_eq!(
+        codes_in(&s),
+        [("E0081".to_owned(), "policy.gaitpol".to_owned())]
+    );
+    let first = s.diagnostics()[0].secondary[0]
+        .file
+        .expect("the holder is in another file");
+    assert!(s.sources.name(first).ends_with("team.gaitpol"));
+}

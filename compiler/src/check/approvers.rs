@@ -169,28 +169,51 @@ impl Session {
     }
 
     /// The approvers of a policy and everything it imports. An approver
-    /// declared in two files is reported at the later one (E0081).
+    /// declared in two files is reported at the later one (E0081), and so is
+    /// an approver holding a key another approver holds: approvals count
+    /// distinct approvers, so one key under two names would let its holder
+    /// count twice.
     pub(super) fn collect_approvers(&mut self, id: ModuleId) -> Vec<model::Approver> {
         let mut out: Vec<model::Approver> = Vec::new();
         let mut first: HashMap<String, Origin> = HashMap::new();
+        // Key id → the approver holding it (its name and where declared).
+        let mut holders: HashMap<String, (String, Origin)> = HashMap::new();
         let mut found = Vec::new();
         for m in self.graph.postorder(id) {
             for a in &self.scopes[m].approvers {
-                match first.get(&a.name) {
-                    Some(o) => found.push((a.name.clone(), a.origin, *o)),
-                    None => {
-                        first.insert(a.name.clone(), a.origin);
-                        out.push(a.clone());
-                    }
+                if let Some(o) = first.get(&a.name) {
+                    found.push((
+                        duplicate(&a.name, a.origin.span),
+                        a.origin,
+                        *o,
+                        "first declared here",
+                    ));
+                    continue;
                 }
+                let shared = a.keys.iter().find_map(|k| {
+                    holders
+                        .get(&k.id)
+                        .filter(|(holder, _)| *holder != a.name)
+                        .map(|(holder, o)| (k, holder, *o))
+                });
+                if let Some((key, holder, o)) = shared {
+                    found.push((
+                        shared_key(&a.name, key, holder, a.origin.span),
+                        a.origin,
+                        o,
+                        "the key's holder, declared here",
+                    ));
+                    continue;
+                }
+                first.insert(a.name.clone(), a.origin);
+                for k in &a.keys {
+                    holders.insert(k.id.clone(), (a.name.clone(), a.origin));
+                }
+                out.push(a.clone());
             }
         }
-        for (name, at, earlier) in found {
-            let d = duplicate(&name, at.span).with_secondary_in(
-                earlier.file,
-                earlier.span,
-                "first declared here",
-            );
+        for (d, at, earlier, label) in found {
+            let d = d.with_secondary_in(earlier.file, earlier.span, label);
             self.report(at.file, d);
         }
         out
@@ -201,6 +224,21 @@ fn duplicate(name: &str, span: Span) -> Diagnostic {
     Diagnostic::error(codes::E0081, format!("approver `{name}` is declared more than once"))
         .with_primary(span, "declared again here")
         .with_help("declare each approver once, with all of its keys: `trust approver \"NAME\" key \"…\", key \"…\"`")
+}
+
+/// E0081 for approver `name` declared with a key approver `holder` holds.
+fn shared_key(name: &str, key: &model::TrustKey, holder: &str, span: Span) -> Diagnostic {
+    Diagnostic::error(
+        codes::E0081,
+        format!(
+            "approver `{name}` is declared with the key of approver `{holder}` (key id {})",
+            key.id
+        ),
+    )
+    .with_primary(span, "declared again here, under another name")
+    .with_help(format!(
+        "distinct approvers hold distinct keys: with one key under two names, its holder counts as two approvers; give `{name}` its own key, or merge it into `{holder}`"
+    ))
 }
 
 fn plural(n: usize) -> &'static str {
