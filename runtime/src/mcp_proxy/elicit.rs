@@ -4,7 +4,6 @@
 //! the reading of the client's answer. Pure: no I/O, no clock of its own.
 
 use serde_json::{json, Value};
-use std::hash::{BuildHasher, Hash, Hasher};
 
 /// Longest client name kept in an approver label (characters).
 pub(super) const MAX_CLIENT_NAME: usize = 64;
@@ -95,9 +94,9 @@ pub(super) fn sanitize_client_name(raw: &str) -> String {
 /// back from it; the server's ids go to the client and its answers come back
 /// through the proxy — only answers carrying an id of this space (and of a
 /// request still pending) are taken by the proxy. The random part is
-/// unguessable (a keyed SipHash of the process's random hash keys), so a
-/// server cannot send the client a request under an id the proxy will read
-/// as the answer to its own question.
+/// unguessable (128 bits from the system's random source, as an approval
+/// token id), so a server cannot send the client a request under an id the
+/// proxy will read as the answer to its own question.
 #[derive(Debug)]
 pub(super) struct IdSpace {
     prefix: String,
@@ -106,15 +105,10 @@ pub(super) struct IdSpace {
 
 impl IdSpace {
     /// A fresh space with a random prefix.
-    pub fn new() -> IdSpace {
-        let state = std::collections::hash_map::RandomState::new();
-        let word = |salt: &str| {
-            let mut h = state.build_hasher();
-            salt.hash(&mut h);
-            std::process::id().hash(&mut h);
-            h.finish()
-        };
-        IdSpace::with_nonce(&format!("{:016x}{:016x}", word("a"), word("b")))
+    pub fn new() -> Result<IdSpace, String> {
+        let mut nonce = [0u8; 16];
+        getrandom::fill(&mut nonce).map_err(|e| format!("no random elicitation ids: {e}"))?;
+        Ok(IdSpace::with_nonce(&gait_run::hex(&nonce)))
     }
 
     /// A space with this nonce (tests).
@@ -391,7 +385,7 @@ mod tests {
         assert!(!ids.owns(&json!(null)));
         assert!(!ids.owns(&json!("1")));
         // Two spaces of two proxies (or two runs) do not share a prefix.
-        let (mut a, mut b) = (IdSpace::new(), IdSpace::new());
+        let (mut a, mut b) = (IdSpace::new().unwrap(), IdSpace::new().unwrap());
         let id = a.next_id();
         assert!(a.owns(&json!(id)));
         assert!(!b.owns(&json!(id)), "{id} vs {}", b.next_id());

@@ -182,9 +182,13 @@ pub fn run(args: McpProxyArgs) -> i32 {
         scratch: Scratch::default(),
         logging: log.is_some(),
     };
+    let ids = match elicit::IdSpace::new() {
+        Ok(ids) => ids,
+        Err(e) => return fail(e, exit::INTERNAL),
+    };
     let mut session = Session::new(
         gate,
-        elicit::IdSpace::new(),
+        ids,
         Duration::from_secs(args.elicitation_timeout_secs),
     );
     let Some((program, rest)) = args.server.split_first() else {
