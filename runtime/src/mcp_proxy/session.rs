@@ -171,6 +171,12 @@ fn is_response(v: &Value) -> bool {
     v.get("method").is_none() && v.get("id").is_some()
 }
 
+/// The answer to a client message under the proxy's own id space.
+fn proxy_id_error(id: &Value) -> Value {
+    json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32600,
+        "message": "Invalid Request: ids starting with the proxy's elicitation prefix are the proxy's own"}})
+}
+
 pub(super) fn parse_error(message: &str) -> Value {
     json!({"jsonrpc": "2.0", "id": null, "error": {"code": -32700, "message": "Parse error", "data": message}})
 }
@@ -190,6 +196,20 @@ impl<D: Decide> Session<D> {
     /// id is in the proxy's space).
     fn is_answer(&self, m: &Value) -> bool {
         is_response(m) && m.get("id").is_some_and(|id| self.ids.owns(id))
+    }
+
+    /// Whether a message that is not an answer still carries an id of the
+    /// proxy's space (as its `id`, or as the `requestId` it cancels).
+    /// Never forwarded: a server that saw one would know the proxy's ids and
+    /// could ask the client a question of its own under the id of a pending
+    /// one, whose answer the proxy would read as the approval.
+    fn claims_proxy_id(&self, m: &Value) -> bool {
+        let cancelled = m.get("params").and_then(|p| p.get("requestId"));
+        !self.is_answer(m)
+            && [m.get("id"), cancelled]
+                .into_iter()
+                .flatten()
+                .any(|id| self.ids.owns(id))
     }
 
     /// The table of waiting calls (for the timeout thread).
@@ -215,6 +235,12 @@ impl<D: Decide> Session<D> {
         match &msg {
             // The answer to the proxy's own question: never the server's.
             Value::Object(_) if self.is_answer(&msg) => self.answered(&msg, now),
+            // A request under the proxy's id, or a cancellation of one of its
+            // questions: the client's mistake, kept from the server.
+            Value::Object(_) if self.claims_proxy_id(&msg) => match msg.get("id") {
+                Some(id) => vec![Out::Client(proxy_id_error(id))],
+                None => Vec::new(),
+            },
             Value::Object(_) if is_tools_call(&msg) => self.call(&msg, line, oversize, now),
             Value::Object(_) if msg.get("method").and_then(Value::as_str) == Some("initialize") => {
                 self.client = Some(ClientInfo::from_initialize(&msg));
@@ -260,6 +286,9 @@ impl<D: Decide> Session<D> {
                     outs.extend(self.handle(text.as_bytes(), now));
                 }
                 outs
+            }
+            Value::Array(items) if items.iter().any(|m| self.claims_proxy_id(m)) => {
+                vec![Out::Client(proxy_id_error(&Value::Null))]
             }
             Value::Array(items) if items.iter().any(is_tools_call) => {
                 self.batch(items, line, oversize)

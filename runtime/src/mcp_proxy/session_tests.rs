@@ -397,13 +397,35 @@ fn other_traffic_flows_while_a_call_is_held() {
             .to_owned(),
         answer("gait-elicit-other-1", json!({"action": "accept"})),
         call(json!(10), "read"),
-        // A request from the client that reuses the proxy's id space is a
-        // request, not an answer: the server's business.
-        json!({"jsonrpc": "2.0", "id": eid, "method": "ping"}).to_string(),
     ] {
         let outs = s.handle(line.as_bytes(), now);
         assert_eq!(outs[0], Out::Server(line.clone().into_bytes()), "{line}");
     }
+    // A request from the client that reuses the proxy's id space is not an
+    // answer, and is not forwarded either: the server never learns the
+    // proxy's ids (with them it could ask the client a look-alike question
+    // under a pending id, and the answer would be read as the approval).
+    let reused = json!({"jsonrpc": "2.0", "id": eid, "method": "ping"}).to_string();
+    let outs = s.handle(reused.as_bytes(), now);
+    assert_eq!(
+        outs,
+        [Out::Client(
+            json!({"jsonrpc": "2.0", "id": eid, "error": {"code": -32600,
+            "message": "Invalid Request: ids starting with the proxy's elicitation prefix are the proxy's own"}})
+        )]
+    );
+    // Nor a cancellation of the proxy's question, alone or in a batch.
+    let cancel = json!({"jsonrpc": "2.0", "method": "notifications/cancelled",
+        "params": {"requestId": eid}});
+    assert_eq!(s.handle(cancel.to_string().as_bytes(), now), []);
+    let batch = json!([{"jsonrpc": "2.0", "id": 11, "method": "ping"}, cancel]).to_string();
+    let outs = s.handle(batch.as_bytes(), now);
+    assert!(
+        !outs.iter().any(|o| matches!(o, Out::Server(_))),
+        "{outs:?}"
+    );
+    assert_eq!(to_client(&outs)[0]["error"]["code"], -32600);
+    assert_eq!(s.decider.seen, [None, None]);
     // The held call is still held: its answer still counts.
     let reply = answer(
         &eid,
@@ -614,4 +636,71 @@ fn the_log_lines_follow_the_log_schema() {
         let v = line(&fields);
         assert!(!validator.is_valid(&v), "{v}");
     }
+}
+
+#[test]
+fn an_answer_with_a_repeated_key_is_no_answer() {
+    // serde_json keeps the last copy (`accept`), other readers the first:
+    // the proxy reads neither and the call stays held.
+    let (mut s, now) = asking();
+    let eid = ask(&mut s, now);
+    let forged = format!(
+        r#"{{"jsonrpc":"2.0","id":"{eid}","result":{{"action":"decline","action":"accept","content":{{"approve":true}}}}}}"#
+    );
+    let outs = s.handle(forged.as_bytes(), now);
+    assert_eq!(outs.len(), 1, "{outs:?}");
+    assert_eq!(to_client(&outs)[0]["error"]["code"], -32700);
+    assert_eq!(s.decider.seen, [None]);
+    // A repeated id is no answer either.
+    let two_ids = format!(
+        r#"{{"jsonrpc":"2.0","id":"gait-elicit-test-99","id":"{eid}","result":{{"action":"accept","content":{{"approve":true}}}}}}"#
+    );
+    assert_eq!(
+        to_client(&s.handle(two_ids.as_bytes(), now))[0]["error"]["code"],
+        -32700
+    );
+    assert_eq!(s.decider.seen, [None]);
+    // The question is still open: a decline answers it as before.
+    let outs = s.handle(answer(&eid, json!({"action": "decline"})).as_bytes(), now);
+    assert_refused(
+        &to_client(&outs)[0],
+        json!(7),
+        "write",
+        "writes_need_approval",
+    );
+}
+
+#[test]
+fn an_answer_approves_only_the_call_it_was_asked_about() {
+    let (mut s, now) = asking();
+    let first = ask(&mut s, now);
+    let outs = s.handle(call(json!(8), "write").as_bytes(), now);
+    let second = to_client(&outs)[0]["id"].as_str().unwrap().to_owned();
+    assert_ne!(first, second);
+    let accept = json!({"action": "accept", "content": {"approve": true}});
+    // The id as a number, or the counter alone, is not the question's.
+    for id in [json!(2), json!("2")] {
+        let line = json!({"jsonrpc": "2.0", "id": id, "result": accept}).to_string();
+        assert_eq!(
+            s.handle(line.as_bytes(), now),
+            [Out::Server(line.clone().into_bytes())]
+        );
+    }
+    assert_eq!(s.decider.seen, [None, None]);
+    // Accepting the second question forwards call 8, and only it.
+    let outs = s.handle(answer(&second, accept.clone()).as_bytes(), now);
+    assert_eq!(outs[0], Out::Server(call(json!(8), "write").into_bytes()));
+    assert_eq!(
+        outs.iter().filter(|o| matches!(o, Out::Server(_))).count(),
+        1
+    );
+    // Call 7 is still held, and a second use of the second answer is dropped.
+    assert_eq!(s.handle(answer(&second, accept).as_bytes(), now), []);
+    let outs = s.handle(answer(&first, json!({"action": "cancel"})).as_bytes(), now);
+    assert_refused(
+        &to_client(&outs)[0],
+        json!(7),
+        "write",
+        "writes_need_approval",
+    );
 }
