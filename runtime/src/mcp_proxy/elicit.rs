@@ -152,14 +152,15 @@ impl Prompt {
     /// Reads what to show from the call and the gate's result document.
     pub fn new(msg: &Value, result: &Value, reasons: &[String]) -> Prompt {
         let params = msg.get("params");
+        // The call's own text is the agent's: shown so that it cannot be
+        // laid out to read as something else ([`shown`]).
         let tool = params
             .and_then(|p| p.get("name"))
             .and_then(Value::as_str)
-            .unwrap_or("?")
-            .to_owned();
+            .map_or_else(|| "?".to_owned(), |t| cut(&shown(t), MAX_ARGS_SHOWN));
         let arguments = match params.and_then(|p| p.get("arguments")) {
             None | Some(Value::Null) => "{}".to_owned(),
-            Some(a) => cut(&a.to_string(), MAX_ARGS_SHOWN),
+            Some(a) => cut(&shown(&a.to_string()), MAX_ARGS_SHOWN),
         };
         let strings = |v: Option<&Value>| -> Vec<String> {
             v.and_then(Value::as_array)
@@ -179,7 +180,7 @@ impl Prompt {
         let skill = request
             .and_then(|r| r.get("skill_provenance"))
             .filter(|s| !s.is_null())
-            .map(|s| cut(&s.to_string(), MAX_ARGS_SHOWN));
+            .map(|s| cut(&shown(&s.to_string()), MAX_ARGS_SHOWN));
         let policy = result.get("policy");
         let field = |k: &str| policy.and_then(|p| p.get(k));
         let policy = format!(
@@ -227,6 +228,27 @@ impl Prompt {
             self.policy,
         )
     }
+}
+
+/// Text of the call as the approver sees it: control characters (a line
+/// break in a tool name would start a forged `Arguments:` line) and the
+/// invisible formatting characters (bidirectional overrides and isolates,
+/// which reorder what is displayed; zero-width characters) written as
+/// `\u{…}` escapes. JSON text escapes the controls but not the others.
+fn shown(s: &str) -> String {
+    let invisible = |c: char| {
+        matches!(c, '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+    };
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_control() || invisible(c) {
+            out.push_str(&format!("\\u{{{:04x}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// `s` cut to at most `max` characters (`…` marks a cut).
@@ -439,6 +461,33 @@ mod tests {
         assert!(p.arguments.ends_with('…'));
         assert!(p.message().contains("Reasons: none\n"));
         assert!(p.message().contains("Policy: ? revision 0 (?)"));
+    }
+
+    #[test]
+    fn the_call_cannot_forge_or_reorder_what_the_approver_reads() {
+        let call = json!({"method": "tools/call", "params": {
+            "name": "write_file`.\nArguments: {}\nRules: none",
+            "arguments": {"path": "/ws/\u{202e}txt.hsab", "z": "a\u{200b}b\u{2066}"}}});
+        let p = Prompt::new(&call, &json!({}), &[]);
+        assert_eq!(
+            p.tool,
+            "write_file`.\\u{000a}Arguments: {}\\u{000a}Rules: none"
+        );
+        assert_eq!(
+            p.arguments,
+            r#"{"path":"/ws/\u{202e}txt.hsab","z":"a\u{200b}b\u{2066}"}"#
+        );
+        let message = p.message();
+        assert_eq!(
+            message
+                .lines()
+                .filter(|l| l.starts_with("Arguments:"))
+                .count(),
+            1
+        );
+        assert!(!message.contains('\u{202e}') && !message.contains('\u{200b}'));
+        // Ordinary text, é included, is shown as it is.
+        assert_eq!(shown("/ws/café {\"a\":1}"), "/ws/café {\"a\":1}");
     }
 
     #[test]
