@@ -281,3 +281,42 @@ fn one_key_under_two_approver_names_is_refused() {
         .expect("the holder is in another file");
     assert!(s.sources.name(first).ends_with("team.gaitpol"));
 }
+
+#[test]
+fn an_approval_ttl_of_zero_or_past_32_bits_is_out_of_range() {
+    // Zero: no token could be valid. Past u32 seconds (the bundle's width):
+    // refused, never wrapped around to a short TTL (2^32 + 1 s would be 1 s).
+    for (ttl, label) in [
+        ("0s", "zero"),
+        ("0h", "zero"),
+        ("4294967297s", "longer than 24h"),
+        ("99999999999h", "longer than 24h"),
+        ("86401s", "longer than 24h"),
+    ] {
+        let policy = format!(
+            "policy \"p\" version \"1.0.0\"\n\ndefault block\n\napproval_ttl {ttl}\n\n\
+             trust approver \"alice\" key \"ed25519:{ALICE}\"\n\nrule r {{\n  then require_approval\n}}\n"
+        );
+        let dir = dir_with(&[("policy.gaitpol", &policy)]);
+        let (s, _, checked) = check(dir.path());
+        assert!(checked.is_none(), "{ttl}");
+        assert_eq!(
+            codes_in(&s),
+            [("E0083".to_owned(), "policy.gaitpol".to_owned())],
+            "{ttl}"
+        );
+        let d = &s.diagnostics()[0];
+        assert_eq!(
+            d.message,
+            format!("`approval_ttl {ttl}` is out of range: it must be more than 0 and at most 24h")
+        );
+        assert_eq!(d.primary.message, label, "{ttl}");
+    }
+    // The cap itself is accepted.
+    let policy = format!(
+        "policy \"p\" version \"1.0.0\"\n\ndefault block\n\napproval_ttl 24h\n\n\
+         trust approver \"alice\" key \"ed25519:{ALICE}\"\n\nrule r {{\n  then require_approval\n}}\n"
+    );
+    let dir = dir_with(&[("policy.gaitpol", &policy)]);
+    assert_eq!(tables(dir.path()).approval_ttl_secs(), 24 * 3600);
+}
