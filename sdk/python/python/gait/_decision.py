@@ -75,9 +75,10 @@ class Decision:
     def approval_request(self) -> Optional[Dict[str, Any]]:
         """For ``require_approval``: the gate's ``approval_request`` object,
         as the result carries it — what an approver must see and sign for
-        (``intent_digest``, ``policy_digest``, ``policy_revision``, ``rules``,
-        ``approvals_required``, allowed ``approvers``, ``interactive``,
-        ``approval_ttl_seconds``, ``skill_provenance``; see
+        (``intent_digest``, ``tool_name``, ``policy_digest``,
+        ``policy_revision``, ``rules``, ``approvals_required``, allowed
+        ``approvers``, ``interactive``, ``approval_ttl_seconds``,
+        ``skill_provenance``; see
         docs/approval_runbook.md). ``None`` for any other verdict."""
         if self.verdict != "require_approval":
             return None
