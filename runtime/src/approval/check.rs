@@ -139,6 +139,13 @@ impl<'t> Request<'t> {
         }
     }
 
+    /// Whether the MCP proxy may ask its client for this approval: the
+    /// rules allow interactive approval and one approval is enough (one
+    /// interactive answer is one approver, so it cannot grant more).
+    pub fn asks_interactively(&self) -> bool {
+        self.interactive && self.required <= 1
+    }
+
     fn allows(&self, approver: &str) -> bool {
         self.allowed
             .as_ref()

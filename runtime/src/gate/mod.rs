@@ -69,7 +69,7 @@ pub struct Summary {
     pub required_approvals: u32,
     /// The verdict is `require_approval`, one approval is enough and every
     /// contributing rule allows interactive approval (the MCP proxy may ask
-    /// the client).
+    /// the client): [`Request::asks_interactively`].
     pub interactive_approval: bool,
     /// The approval step, when tokens (or an interactive approval) were
     /// judged: the result's `approval` object.

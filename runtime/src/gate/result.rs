@@ -137,9 +137,15 @@ pub(super) fn write_decision(
     write_str_list(out, n.warnings.iter().copied());
     out.extend_from_slice(br#","trace_path":"#);
     write_opt_str(out, trace_path);
-    if s.verdict == Verdict::RequireApproval {
-        write_approval_request(out, bundle, &n, d);
+    // The one place the request is worked out: its object, and whether the
+    // MCP proxy may ask for it.
+    let request = (s.verdict == Verdict::RequireApproval)
+        .then(|| Request::of(&bundle.tables, d))
+        .flatten();
+    if let Some(req) = &request {
+        write_approval_request(out, bundle, &n, req);
     }
+    let interactive_approval = request.is_some_and(|r| r.asks_interactively());
     if let Some(a) = &approval {
         out.extend_from_slice(br#","approval":"#);
         write_outcome(out, a);
@@ -162,16 +168,6 @@ pub(super) fn write_decision(
     out.push(b'}');
     let (exit, verdict, required_approvals) =
         (exit_for(s.verdict), s.verdict, s.required_approvals());
-    // One interactive answer is one approver: asking makes sense only where
-    // one approval is enough.
-    let interactive_approval = verdict == Verdict::RequireApproval && required_approvals <= 1 && {
-        let mut terms = d
-            .matched_rules
-            .iter()
-            .filter_map(|r| bundle.tables.approval_rule(r))
-            .peekable();
-        terms.peek().is_some() && terms.all(|t| t.interactive)
-    };
     Summary {
         exit,
         verdict,
@@ -190,10 +186,7 @@ pub(super) fn write_decision(
 
 /// `,"approval_request":{…}`: what an approver signs for (`gait-run
 /// approve` reads it back).
-fn write_approval_request(out: &mut Vec<u8>, bundle: &Verified, n: &Normalized, d: &Decision) {
-    let Some(req) = Request::of(&bundle.tables, d) else {
-        return;
-    };
+fn write_approval_request(out: &mut Vec<u8>, bundle: &Verified, n: &Normalized, req: &Request) {
     out.extend_from_slice(br#","approval_request":{"intent_digest":"#);
     write_str(out, &n.digest);
     out.extend_from_slice(br#","tool_name":"#);
