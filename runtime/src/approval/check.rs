@@ -29,7 +29,9 @@
 //!
 //! and otherwise it is valid: `approval_token_duplicate_approver` when an
 //! earlier valid token has the same approver (it does not count again),
-//! else it counts. When the counting approvers (plus an interactive
+//! `approval_token_replayed` when a counted token has the same token id
+//! (another approver's token reusing an id is no second approval), else it
+//! counts. When the counting approvers (plus an interactive
 //! approval, see below) reach `N`, every counting token (one per distinct
 //! approver: a valid approval given with a grant does not linger) is
 //! consumed in one all-or-nothing store call: recorded → `allow`, the
@@ -296,9 +298,19 @@ pub fn check(
                     .iter()
                     .any(|(_, c)| c.claims.approver == t.claims.approver)
         };
+        // A token id is used once: a second valid token carrying an id
+        // already counted here is a replay, whatever its approver (so the
+        // store is never handed one id twice).
+        let reused = |t: &Token| {
+            counted
+                .iter()
+                .any(|(_, c)| c.claims.token_id == t.claims.token_id)
+        };
         if code == code::VALID && token.as_ref().is_some_and(repeated) {
             duplicates += 1;
             code = code::DUPLICATE_APPROVER;
+        } else if code == code::VALID && token.as_ref().is_some_and(reused) {
+            code = code::REPLAYED;
         }
         results.push(TokenResult {
             token_id: token.as_ref().map(|t| t.claims.token_id.clone()),

@@ -521,6 +521,42 @@ fn n_distinct_approvers() {
 }
 
 #[test]
+fn a_token_id_reused_by_another_approver_is_a_replay() {
+    // bob signs a token carrying alice's token id: two valid signatures,
+    // two distinct approvers, one id. The id is used once: bob's is a
+    // replay, and N = 2 is not reached — judged by the gate, the same with
+    // every store (this one would record a repeated id twice).
+    let b = fixture(None, 2, false, false);
+    let a = intent("/workspace/a");
+    let alice = tok(&b, "alice");
+    let alice_id = serde_json::from_slice::<Value>(&alice).unwrap()["token_id"].clone();
+    let mut bob: Value = serde_json::from_slice(&tok(&b, "bob")).unwrap();
+    bob["token_id"] = alice_id;
+    let bob = resign(&bob, &key("bob"));
+    let store = MemStore::default();
+    let (s, r) = run(&b, &a, &[alice.clone(), bob], Some(&store), None);
+    assert_eq!(s.verdict, Verdict::RequireApproval);
+    assert_eq!(
+        codes(&r),
+        ["approval_token_valid", "approval_token_replayed"]
+    );
+    assert_eq!(r["approval"]["code"], "approval_insufficient");
+    assert_eq!(r["approval"]["approvers"], json!(["alice"]));
+    assert_eq!(
+        r["reason_codes"],
+        json!([
+            "approval_insufficient",
+            "approval_token_replayed",
+            "skill_unverified"
+        ])
+    );
+    // Nothing was consumed: alice's token still grants with a real second
+    // approval.
+    let (s, r) = run(&b, &a, &[alice, tok(&b, "bob")], Some(&store), None);
+    assert_eq!(s.verdict, Verdict::Allow, "{r}");
+}
+
+#[test]
 fn no_store_or_a_failing_store_never_allows() {
     let b = fixture(None, 1, false, false);
     let a = intent("/workspace/a");
