@@ -332,17 +332,15 @@ fn every_token_code() {
     let mut forged: Value = serde_json::from_slice(&at("alice", "mallory", -10, 600)).unwrap();
     forged["key_id"] = json!(key("alice").public().id());
     forged["signature"]["key_id"] = json!(key("alice").public().id());
-    let wrong_rules = {
+    // Alice's good token with one claim changed and re-signed: the claim
+    // differs, the signature holds.
+    let edited = |claim: &str, value: Value| {
         let mut v: Value = serde_json::from_slice(&at("alice", "alice", -10, 600)).unwrap();
-        v["rules"] = json!(["other"]);
-        // Re-signed: the rules differ, the signature holds.
+        v[claim] = value;
         resign(&v, &key("alice"))
     };
-    let other_revision = {
-        let mut v: Value = serde_json::from_slice(&at("alice", "alice", -10, 600)).unwrap();
-        v["policy_revision"] = json!(4);
-        resign(&v, &key("alice"))
-    };
+    let wrong_rules = edited("rules", json!(["other"]));
+    let other_revision = edited("policy_revision", json!(4));
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
         ("garbage", b"not json".to_vec(), "approval_token_invalid"),
         (
@@ -401,6 +399,22 @@ fn every_token_code() {
                 600,
             ),
             "approval_token_intent_mismatch",
+        ),
+        (
+            "not_after far beyond the TTL",
+            edited("not_after", json!("9999-12-31T23:59:59Z")),
+            "approval_token_invalid",
+        ),
+        (
+            // Cyrillic `а`: another name, whatever it looks like.
+            "confusable approver name",
+            edited("approver", json!("\u{430}lice")),
+            "approval_token_untrusted_approver",
+        ),
+        (
+            "an interactive label as a token's approver",
+            edited("approver", json!("interactive:alice")),
+            "approval_token_untrusted_approver",
         ),
         ("other rules", wrong_rules, "approval_token_policy_mismatch"),
         (
