@@ -129,16 +129,18 @@ impl<'t> Request<'t> {
     }
 
     /// The approvers who may approve, sorted: the allowed set, or every
-    /// declared approver.
-    pub fn approvers(&self, tables: &'t Tables) -> Vec<&'t str> {
-        match &self.allowed {
-            Some(v) => v.clone(),
-            None => {
-                let mut v: Vec<&str> = tables.approver_keys().map(|(a, _, _)| a).collect();
-                v.dedup();
-                v
-            }
-        }
+    /// declared approver (the approver table is sorted by name: each name
+    /// once). Nothing is collected.
+    pub fn approvers<'s>(&'s self, tables: &'t Tables) -> impl Iterator<Item = &'t str> + 's {
+        let mut prev = None;
+        let declared = self
+            .allowed
+            .is_none()
+            .then(|| tables.approver_keys().map(|(a, _, _)| a))
+            .into_iter()
+            .flatten()
+            .filter(move |a| prev.replace(*a) != Some(*a));
+        self.allowed.iter().flatten().copied().chain(declared)
     }
 
     /// Whether the MCP proxy may ask its client for this approval: the
