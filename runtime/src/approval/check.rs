@@ -81,7 +81,8 @@ pub mod code {
     pub const STORE_UNAVAILABLE: &str = "approval_store_unavailable";
 }
 
-/// What a `require_approval` decision asks of its approvers.
+/// What a `require_approval` decision asks of its approvers (its texts are
+/// the bundle's: it outlives changes to the decision).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request<'t> {
     /// The contributing rules, sorted.
@@ -97,7 +98,7 @@ pub struct Request<'t> {
 impl<'t> Request<'t> {
     /// The request of a decision; `None` unless its verdict is
     /// `require_approval`.
-    pub fn of(tables: &'t Tables, d: &'t Decision) -> Option<Request<'t>> {
+    pub fn of(tables: &'t Tables, d: &Decision) -> Option<Request<'t>> {
         if d.verdict != Verdict::RequireApproval {
             return None;
         }
@@ -108,7 +109,7 @@ impl<'t> Request<'t> {
             let Some(term) = tables.approval_rule(r) else {
                 continue;
             };
-            rules.push(r.as_str());
+            rules.push(term.name);
             interactive &= term.interactive;
             if let Some(set) = term.approvers {
                 allowed = Some(match allowed {

@@ -18,8 +18,11 @@ use std::borrow::Cow;
 /// `require_approval` into `allow`, adds `simulate_mode_non_enforcing` (and
 /// `simulated_<verdict>` when it turned a verdict), and shows no violations
 /// or approvals for a verdict it turned.
-pub(super) struct Shown {
+pub(super) struct Shown<'t> {
     pub decision: Decision,
+    /// What the decision asks of approvers, while the verdict shown is
+    /// `require_approval` (worked out once, before any approval step).
+    pub request: Option<Request<'t>>,
     pub simulate: bool,
     /// `--simulate` turned the verdict into `allow`.
     pub turned: bool,
@@ -28,8 +31,8 @@ pub(super) struct Shown {
     simulated_reasons: Option<Vec<String>>,
 }
 
-impl Shown {
-    pub fn of(d: Decision, simulate: bool) -> Shown {
+impl<'t> Shown<'t> {
+    pub fn of(d: Decision, request: Option<Request<'t>>, simulate: bool) -> Shown<'t> {
         let turned = simulate && matches!(d.verdict, Verdict::Block | Verdict::RequireApproval);
         let simulated_reasons = simulate.then(|| {
             let mut r = d.reason_codes.clone();
@@ -41,8 +44,10 @@ impl Shown {
             r.dedup();
             r
         });
+        let verdict = if turned { Verdict::Allow } else { d.verdict };
         Shown {
-            verdict: if turned { Verdict::Allow } else { d.verdict },
+            request: request.filter(|_| verdict == Verdict::RequireApproval),
+            verdict,
             decision: d,
             simulate,
             turned,
@@ -104,7 +109,7 @@ pub(super) fn write_decision(
     out: &mut Vec<u8>,
     bundle: &Verified,
     n: Normalized,
-    s: Shown,
+    s: Shown<'_>,
     trace_path: Option<&str>,
     explain: Option<&[u8]>,
     approval: Option<Box<Outcome>>,
@@ -137,15 +142,11 @@ pub(super) fn write_decision(
     write_str_list(out, n.warnings.iter().copied());
     out.extend_from_slice(br#","trace_path":"#);
     write_opt_str(out, trace_path);
-    // The one place the request is worked out: its object, and whether the
-    // MCP proxy may ask for it.
-    let request = (s.verdict == Verdict::RequireApproval)
-        .then(|| Request::of(&bundle.tables, d))
-        .flatten();
-    if let Some(req) = &request {
+    // The request: its object, and whether the MCP proxy may ask for it.
+    if let Some(req) = &s.request {
         write_approval_request(out, bundle, &n, req);
     }
-    let interactive_approval = request.is_some_and(|r| r.asks_interactively());
+    let interactive_approval = s.request.as_ref().is_some_and(Request::asks_interactively);
     if let Some(a) = &approval {
         out.extend_from_slice(br#","approval":"#);
         write_outcome(out, a);
