@@ -16,7 +16,7 @@ use gait_run::approval::{Approvals, Consumed, ReplayStore, StoreError, TokenUse}
 use gait_run::bundle::{self, Verified, VerifyOptions};
 use gait_run::gate::{evaluate, EvalOptions};
 use gait_run::keys::KeyPair;
-use gait_run::tables::{Scratch, TableData, RULE_STRIDE};
+use gait_run::tables::Scratch;
 use gait_run::vocab::Verdict;
 use std::hint::black_box;
 use std::path::Path;
@@ -36,54 +36,33 @@ fn key(seed: u8) -> KeyPair {
     KeyPair::from_seed(&[seed; 32])
 }
 
-/// The fail-closed matrix fixture with approvers alice and bob; its
-/// `unverified_skill` rule needs both.
+/// The fail-closed matrix policy (`runtime/tests/fixtures/matrix.gaitpol`,
+/// the source of `matrix.gaitb`) with approvers alice (seed 1) and bob
+/// (seed 3) declared and `approvals 2` on its `unverified_skill` rule,
+/// compiled by gaitc ([`gait_benches::gait::compile`]).
 fn fixture() -> Verified {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../runtime/tests/fixtures/matrix.gaitb");
-    let bytes = std::fs::read(path).unwrap();
-    let u = bundle::parse(&bytes).unwrap();
-    let mut d = TableData::decode(u.payload).unwrap();
-    let mut recs: Vec<(String, String, String)> = [("alice", 1), ("bob", 3)]
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../runtime/tests/fixtures/matrix.gaitpol");
+    let src = std::fs::read_to_string(path).unwrap();
+    let approvers: String = [("alice", 1), ("bob", 3)]
         .iter()
         .map(|(n, s)| {
-            let p = key(*s).public().clone();
-            ((*n).to_owned(), p.id().to_owned(), p.to_base64())
+            format!(
+                "trust approver \"{n}\" key \"ed25519:{}\"\n",
+                key(*s).public().to_base64()
+            )
         })
         .collect();
-    recs.sort();
-    for (a, id, b64) in recs {
-        for s in [a, id, b64] {
-            d.strings.push(s);
-            d.approvers.push((d.strings.len() - 1) as u32);
-        }
-    }
-    let rule = d
-        .strings
-        .iter()
-        .position(|s| s == "unverified_skill")
-        .unwrap() as u32;
-    let r = d
-        .rules
-        .chunks(RULE_STRIDE)
-        .position(|r| r[3] == rule)
-        .unwrap();
-    d.rules[r * RULE_STRIDE + 2] = 2;
-    let payload = d.encode();
-    let sources = [("matrix.gaitpol".to_owned(), "00".repeat(32))];
-    let manifest = bundle::manifest(
-        &bundle::ManifestSpec {
-            name: &u.info.name,
-            version: &u.info.version,
-            revision: u.info.revision,
-            compiler_version: "bench",
-            sources: &sources,
-            rules: u.info.rules as usize,
-            not_after: None,
-        },
-        &payload,
+    let (default, rule) = ("default block\n", "reason \"skill_unverified\"\n");
+    assert!(
+        src.contains(default) && src.contains(rule),
+        "matrix.gaitpol changed"
     );
+    let src = src
+        .replacen(default, &format!("{default}\n{approvers}"), 1)
+        .replacen(rule, &format!("{rule}  approvals 2\n"), 1);
     let signer = key(9);
-    let bytes = bundle::assemble(&manifest, &payload, &[&signer]);
+    let bytes = gait_benches::gait::compile(&src, &signer).unwrap();
     bundle::verify(
         &bytes,
         &VerifyOptions {

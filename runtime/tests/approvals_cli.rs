@@ -9,10 +9,10 @@
 mod support;
 
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use support::approvals::{bundle_bytes, key};
+use support::http::{assert_valid, parse_metrics, schema, spawn_serve, Conn};
 
 struct Env {
     _tmp: tempfile::TempDir,
@@ -86,25 +86,33 @@ impl Env {
         v
     }
 
-    fn approve(&self, args: &[&str]) -> Output {
-        let mut all = vec!["approve"];
-        all.extend_from_slice(args);
+    /// `approve --request REQUEST --key KEY --approver WHO`, with extra
+    /// arguments.
+    fn approve(&self, request: &str, key: &str, who: &str, extra: &[&str]) -> Output {
+        let mut all = vec![
+            "approve",
+            "--request",
+            request,
+            "--key",
+            key,
+            "--approver",
+            who,
+        ];
+        all.extend_from_slice(extra);
         self.run(&all)
+    }
+
+    /// Signs `WHO.tok` for the request `ra.json` with `KEY` (succeeding).
+    fn token(&self, who: &str, key: &str) {
+        let out = format!("{who}.tok");
+        let o = self.approve("ra.json", key, who, &["-o", &out]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     }
 }
 
 /// Validates a document against schemas/v1/NAME.
 fn assert_schema(name: &str, doc: &Value) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../schemas/v1")
-        .join(name);
-    let schema: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
-    let v = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = v
-        .iter_errors(doc)
-        .map(|e| format!("{e} at {}", e.instance_path()))
-        .collect();
-    assert!(errors.is_empty(), "{name}: {errors:?}\n{doc}");
+    assert_valid(&schema(name), doc);
 }
 
 fn stderr(o: &Output) -> String {
@@ -123,18 +131,12 @@ fn approve_then_eval_grants_once_and_binds_to_the_intent() {
     assert_eq!(req["approval_request"]["approval_ttl_seconds"], 900);
     assert_schema("result.schema.json", &req);
 
-    let o = e.approve(&[
-        "--request",
+    let o = e.approve(
         "ra.json",
-        "--key",
         "alice.key",
-        "--approver",
         "alice",
-        "--ttl",
-        "10m",
-        "-o",
-        "alice.tok",
-    ]);
+        &["--ttl", "10m", "-o", "alice.tok"],
+    );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let tok: Value =
         serde_json::from_slice(&std::fs::read(e.dir.join("alice.tok")).unwrap()).unwrap();
@@ -191,17 +193,7 @@ fn approve_then_eval_grants_once_and_binds_to_the_intent() {
 fn a_token_is_used_once_across_processes() {
     let e = Env::new(1);
     e.request("a.json", "ra.json");
-    let o = e.approve(&[
-        "--request",
-        "ra.json",
-        "--key",
-        "bob.key",
-        "--approver",
-        "bob",
-        "-o",
-        "bob.tok",
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    e.token("bob", "bob.key");
     let args = ["--approval-token", "bob.tok", "--approval-store", "s.db"];
     let (first, second) = std::thread::scope(|s| {
         let a = s.spawn(|| e.eval("a.json", &args));
@@ -231,80 +223,40 @@ fn approve_refuses_what_it_must_not_sign() {
     e.request("a.json", "ra.json");
     let blocked = e.request("block.json", "rb.json");
     assert_eq!(blocked["verdict"], "block");
-    let refuse = |args: &[&str], says: &str| {
-        let o = e.approve(args);
-        assert_eq!(o.status.code(), Some(6), "{args:?}");
-        assert!(stderr(&o).contains(says), "{args:?}: {}", stderr(&o));
-        assert!(o.stdout.is_empty(), "{args:?}");
+    let refuse = |request: &str, key: &str, who: &str, extra: &[&str], says: &str| {
+        let o = e.approve(request, key, who, extra);
+        let what = (request, who, extra);
+        assert_eq!(o.status.code(), Some(6), "{what:?}");
+        assert!(stderr(&o).contains(says), "{what:?}: {}", stderr(&o));
+        assert!(o.stdout.is_empty(), "{what:?}");
     };
     refuse(
-        &[
-            "--request",
-            "rb.json",
-            "--key",
-            "alice.key",
-            "--approver",
-            "alice",
-        ],
+        "rb.json",
+        "alice.key",
+        "alice",
+        &[],
         "not `require_approval`",
     );
     refuse(
-        &[
-            "--request",
-            "ra.json",
-            "--key",
-            "carol.key",
-            "--approver",
-            "carol",
-        ],
+        "ra.json",
+        "carol.key",
+        "carol",
+        &[],
         "its approvers are: alice, bob",
     );
+    let ttl = ["--ttl", "16m"];
     refuse(
-        &[
-            "--request",
-            "ra.json",
-            "--key",
-            "alice.key",
-            "--approver",
-            "alice",
-            "--ttl",
-            "16m",
-        ],
+        "ra.json",
+        "alice.key",
+        "alice",
+        &ttl,
         "approval_ttl of 900 s",
     );
-    refuse(
-        &[
-            "--request",
-            "ra.json",
-            "--key",
-            "alice.key",
-            "--approver",
-            "alice",
-            "--ttl",
-            "soon",
-        ],
-        "expected a duration",
-    );
-    refuse(
-        &[
-            "--request",
-            "missing.json",
-            "--key",
-            "alice.key",
-            "--approver",
-            "alice",
-        ],
-        "cannot read",
-    );
+    let ttl = ["--ttl", "soon"];
+    refuse("ra.json", "alice.key", "alice", &ttl, "expected a duration");
+    refuse("missing.json", "alice.key", "alice", &[], "cannot read");
     // Default TTL = the policy's; the token goes to stdout.
-    let o = e.approve(&[
-        "--request",
-        "ra.json",
-        "--key",
-        "alice.key",
-        "--approver",
-        "alice",
-    ]);
+    let o = e.approve("ra.json", "alice.key", "alice", &[]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let tok: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(
@@ -318,19 +270,8 @@ fn approve_refuses_what_it_must_not_sign() {
 fn eval_needs_distinct_approvers_and_reports_each_token() {
     let e = Env::new(2);
     e.request("a.json", "ra.json");
-    for (who, k) in [("alice", "alice.key"), ("bob", "bob.key")] {
-        let o = e.approve(&[
-            "--request",
-            "ra.json",
-            "--key",
-            k,
-            "--approver",
-            who,
-            "-o",
-            &format!("{who}.tok"),
-        ]);
-        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    }
+    e.token("alice", "alice.key");
+    e.token("bob", "bob.key");
     let (code, r) = e.eval(
         "a.json",
         &["--approval-token", "alice.tok", "--approval-store", "s.db"],
@@ -338,16 +279,7 @@ fn eval_needs_distinct_approvers_and_reports_each_token() {
     assert_eq!(code, 4);
     assert_eq!(r["approval"]["code"], "approval_insufficient");
     // A token signed with carol's key under alice's name.
-    let o = e.approve(&[
-        "--request",
-        "ra.json",
-        "--key",
-        "carol.key",
-        "--approver",
-        "alice",
-        "-o",
-        "fake.tok",
-    ]);
+    let o = e.approve("ra.json", "carol.key", "alice", &["-o", "fake.tok"]);
     assert_eq!(o.status.code(), Some(0));
     let (code, r) = e.eval(
         "a.json",
@@ -389,64 +321,36 @@ fn eval_needs_distinct_approvers_and_reports_each_token() {
 fn the_sidecar_takes_tokens_beside_the_intent() {
     let e = Env::new(1);
     e.request("a.json", "ra.json");
-    let o = e.approve(&[
-        "--request",
-        "ra.json",
-        "--key",
-        "alice.key",
-        "--approver",
-        "alice",
-        "-o",
-        "alice.tok",
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gait-run"))
-        .args([
-            "serve",
-            "--bundle",
-            "p.gaitb",
-            "--trust",
-            "release.pub",
-            "--listen",
-            "127.0.0.1:0",
-            "--workers",
-            "1",
-        ])
-        .args([
-            "--approval-store",
-            "s.db",
-            "--log",
-            "serve.log",
-            "--decision-timeout-ms",
-            "60000",
-        ])
-        .current_dir(&e.dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    let addr = serde_json::from_str::<Value>(&first).unwrap()["listening"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    e.token("alice", "alice.key");
+    let (mut child, addr) = spawn_serve(
+        Command::new(env!("CARGO_BIN_EXE_gait-run"))
+            .args([
+                "serve",
+                "--bundle",
+                "p.gaitb",
+                "--trust",
+                "release.pub",
+                "--listen",
+                "127.0.0.1:0",
+                "--workers",
+                "1",
+            ])
+            .args([
+                "--approval-store",
+                "s.db",
+                "--log",
+                "serve.log",
+                "--decision-timeout-ms",
+                "60000",
+            ])
+            .current_dir(&e.dir)
+            .stdin(Stdio::null())
+            .stderr(Stdio::null()),
+    );
+    // Each answer that is a result is checked against result.schema.json.
     let post = |body: &str| -> (u16, Value) {
-        let mut s = std::net::TcpStream::connect(&addr).unwrap();
-        write!(
-            s,
-            "POST /v1/eval HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        )
-        .unwrap();
-        let mut resp = String::new();
-        s.read_to_string(&mut resp).unwrap();
-        let status = resp[9..12].parse().unwrap();
-        let (_, b) = resp.split_once("\r\n\r\n").unwrap();
-        (status, serde_json::from_str(b).unwrap())
+        let r = Conn::open(&addr).eval(body.as_bytes());
+        (r.status, r.json())
     };
     let intent = std::fs::read_to_string(e.dir.join("a.json")).unwrap();
     let tok = std::fs::read_to_string(e.dir.join("alice.tok")).unwrap();
@@ -472,31 +376,27 @@ fn the_sidecar_takes_tokens_beside_the_intent() {
         r#"{{"intent": {intent}, "approval_tokens": [], "x": 1}}"#
     ));
     assert_eq!((status, r["verdict"].as_str()), (400, Some("block")));
-    let mut m = std::net::TcpStream::connect(&addr).unwrap();
-    write!(
-        m,
-        "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut metrics = String::new();
-    m.read_to_string(&mut metrics).unwrap();
-    assert!(
-        metrics.contains("gait_approvals_total{outcome=\"approval_granted\"} 1"),
-        "{metrics}"
-    );
-    assert!(
-        metrics.contains("gait_approvals_total{outcome=\"approval_insufficient\"} 1"),
-        "{metrics}"
-    );
+    let metrics = parse_metrics(&Conn::open(&addr).get("/metrics").text());
+    for (outcome, n) in [("approval_granted", 1.0), ("approval_insufficient", 1.0)] {
+        assert_eq!(
+            metrics.get(&format!("gait_approvals_total{{outcome=\"{outcome}\"}}")),
+            Some(&n),
+            "{metrics:?}"
+        );
+    }
     let _ = Command::new("sh")
         .args(["-c", &format!("kill -TERM {}", child.id())])
         .status();
     assert_eq!(child.wait().unwrap().code(), Some(0));
     let log = std::fs::read_to_string(e.dir.join("serve.log")).unwrap();
+    let log_schema = schema("serve_log.schema.json");
     let lines: Vec<Value> = log
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
+    for l in &lines {
+        assert_valid(&log_schema, l);
+    }
     let granted = lines
         .iter()
         .find(|l| l["approval"]["granted"] == true)

@@ -15,12 +15,12 @@ use gait_run::bundle;
 use gait_run::keys::KeyPair;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use support::http::{assert_valid, parse_metrics, schema, Conn};
+use support::http::{assert_valid, parse_metrics, schema, spawn_serve, Conn};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
@@ -61,29 +61,21 @@ impl Server {
         let path = dir.path().to_path_buf();
         std::fs::write(path.join("policy.gaitb"), bundle_bytes).unwrap();
         let log = path.join("serve.log");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_gait-run"))
-            .arg("serve")
-            .arg("--bundle")
-            .arg(path.join("policy.gaitb"))
-            .arg("--trust")
-            .arg(fixtures().join("test.pub"))
-            .args(["--listen", "127.0.0.1:0", "--workers", "2"])
-            .arg("--log")
-            .arg(&log)
-            .args(extra)
-            .envs(env.iter().copied())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut first = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut first)
-            .unwrap();
-        let v: Value = serde_json::from_str(&first)
-            .unwrap_or_else(|e| panic!("no listening line ({e}): {first:?}"));
-        let addr = v["listening"].as_str().unwrap().to_owned();
+        let (child, addr) = spawn_serve(
+            Command::new(env!("CARGO_BIN_EXE_gait-run"))
+                .arg("serve")
+                .arg("--bundle")
+                .arg(path.join("policy.gaitb"))
+                .arg("--trust")
+                .arg(fixtures().join("test.pub"))
+                .args(["--listen", "127.0.0.1:0", "--workers", "2"])
+                .arg("--log")
+                .arg(&log)
+                .args(extra)
+                .envs(env.iter().copied())
+                .stdin(Stdio::null())
+                .stderr(Stdio::piped()),
+        );
         Server {
             child,
             addr,

@@ -29,7 +29,9 @@
 //!
 //! and otherwise it is valid: `approval_token_duplicate_approver` when an
 //! earlier valid token has the same approver (it does not count again),
-//! else it counts. When the counting approvers (plus an interactive
+//! `approval_token_replayed` when a counted token has the same token id
+//! (another approver's token reusing an id is no second approval), else it
+//! counts. When the counting approvers (plus an interactive
 //! approval, see below) reach `N`, every counting token (one per distinct
 //! approver: a valid approval given with a grant does not linger) is
 //! consumed in one all-or-nothing store call: recorded → `allow`, the
@@ -79,7 +81,8 @@ pub mod code {
     pub const STORE_UNAVAILABLE: &str = "approval_store_unavailable";
 }
 
-/// What a `require_approval` decision asks of its approvers.
+/// What a `require_approval` decision asks of its approvers (its texts are
+/// the bundle's: it outlives changes to the decision).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request<'t> {
     /// The contributing rules, sorted.
@@ -95,7 +98,7 @@ pub struct Request<'t> {
 impl<'t> Request<'t> {
     /// The request of a decision; `None` unless its verdict is
     /// `require_approval`.
-    pub fn of(tables: &'t Tables, d: &'t Decision) -> Option<Request<'t>> {
+    pub fn of(tables: &'t Tables, d: &Decision) -> Option<Request<'t>> {
         if d.verdict != Verdict::RequireApproval {
             return None;
         }
@@ -106,7 +109,7 @@ impl<'t> Request<'t> {
             let Some(term) = tables.approval_rule(r) else {
                 continue;
             };
-            rules.push(r.as_str());
+            rules.push(term.name);
             interactive &= term.interactive;
             if let Some(set) = term.approvers {
                 allowed = Some(match allowed {
@@ -127,16 +130,25 @@ impl<'t> Request<'t> {
     }
 
     /// The approvers who may approve, sorted: the allowed set, or every
-    /// declared approver.
-    pub fn approvers(&self, tables: &'t Tables) -> Vec<&'t str> {
-        match &self.allowed {
-            Some(v) => v.clone(),
-            None => {
-                let mut v: Vec<&str> = tables.approver_keys().map(|(a, _, _)| a).collect();
-                v.dedup();
-                v
-            }
-        }
+    /// declared approver (the approver table is sorted by name: each name
+    /// once). Nothing is collected.
+    pub fn approvers<'s>(&'s self, tables: &'t Tables) -> impl Iterator<Item = &'t str> + 's {
+        let mut prev = None;
+        let declared = self
+            .allowed
+            .is_none()
+            .then(|| tables.approver_keys().map(|(a, _, _)| a))
+            .into_iter()
+            .flatten()
+            .filter(move |a| prev.replace(*a) != Some(*a));
+        self.allowed.iter().flatten().copied().chain(declared)
+    }
+
+    /// Whether the MCP proxy may ask its client for this approval: the
+    /// rules allow interactive approval and one approval is enough (one
+    /// interactive answer is one approver, so it cannot grant more).
+    pub fn asks_interactively(&self) -> bool {
+        self.interactive && self.required <= 1
     }
 
     fn allows(&self, approver: &str) -> bool {
@@ -289,9 +301,19 @@ pub fn check(
                     .iter()
                     .any(|(_, c)| c.claims.approver == t.claims.approver)
         };
+        // A token id is used once: a second valid token carrying an id
+        // already counted here is a replay, whatever its approver (so the
+        // store is never handed one id twice).
+        let reused = |t: &Token| {
+            counted
+                .iter()
+                .any(|(_, c)| c.claims.token_id == t.claims.token_id)
+        };
         if code == code::VALID && token.as_ref().is_some_and(repeated) {
             duplicates += 1;
             code = code::DUPLICATE_APPROVER;
+        } else if code == code::VALID && token.as_ref().is_some_and(reused) {
+            code = code::REPLAYED;
         }
         results.push(TokenResult {
             token_id: token.as_ref().map(|t| t.claims.token_id.clone()),

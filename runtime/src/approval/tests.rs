@@ -332,17 +332,15 @@ fn every_token_code() {
     let mut forged: Value = serde_json::from_slice(&at("alice", "mallory", -10, 600)).unwrap();
     forged["key_id"] = json!(key("alice").public().id());
     forged["signature"]["key_id"] = json!(key("alice").public().id());
-    let wrong_rules = {
+    // Alice's good token with one claim changed and re-signed: the claim
+    // differs, the signature holds.
+    let edited = |claim: &str, value: Value| {
         let mut v: Value = serde_json::from_slice(&at("alice", "alice", -10, 600)).unwrap();
-        v["rules"] = json!(["other"]);
-        // Re-signed: the rules differ, the signature holds.
+        v[claim] = value;
         resign(&v, &key("alice"))
     };
-    let other_revision = {
-        let mut v: Value = serde_json::from_slice(&at("alice", "alice", -10, 600)).unwrap();
-        v["policy_revision"] = json!(4);
-        resign(&v, &key("alice"))
-    };
+    let wrong_rules = edited("rules", json!(["other"]));
+    let other_revision = edited("policy_revision", json!(4));
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
         ("garbage", b"not json".to_vec(), "approval_token_invalid"),
         (
@@ -401,6 +399,22 @@ fn every_token_code() {
                 600,
             ),
             "approval_token_intent_mismatch",
+        ),
+        (
+            "not_after far beyond the TTL",
+            edited("not_after", json!("9999-12-31T23:59:59Z")),
+            "approval_token_invalid",
+        ),
+        (
+            // Cyrillic `а`: another name, whatever it looks like.
+            "confusable approver name",
+            edited("approver", json!("\u{430}lice")),
+            "approval_token_untrusted_approver",
+        ),
+        (
+            "an interactive label as a token's approver",
+            edited("approver", json!("interactive:alice")),
+            "approval_token_untrusted_approver",
         ),
         ("other rules", wrong_rules, "approval_token_policy_mismatch"),
         (
@@ -517,6 +531,42 @@ fn n_distinct_approvers() {
     );
     let fresh_bob = token_for(&b, &a, "bob", &key("bob"), -3, 600);
     let (s, r) = run(&b, &a, &[tok(&b, "alice"), fresh_bob], Some(&store), None);
+    assert_eq!(s.verdict, Verdict::Allow, "{r}");
+}
+
+#[test]
+fn a_token_id_reused_by_another_approver_is_a_replay() {
+    // bob signs a token carrying alice's token id: two valid signatures,
+    // two distinct approvers, one id. The id is used once: bob's is a
+    // replay, and N = 2 is not reached — judged by the gate, the same with
+    // every store (this one would record a repeated id twice).
+    let b = fixture(None, 2, false, false);
+    let a = intent("/workspace/a");
+    let alice = tok(&b, "alice");
+    let alice_id = serde_json::from_slice::<Value>(&alice).unwrap()["token_id"].clone();
+    let mut bob: Value = serde_json::from_slice(&tok(&b, "bob")).unwrap();
+    bob["token_id"] = alice_id;
+    let bob = resign(&bob, &key("bob"));
+    let store = MemStore::default();
+    let (s, r) = run(&b, &a, &[alice.clone(), bob], Some(&store), None);
+    assert_eq!(s.verdict, Verdict::RequireApproval);
+    assert_eq!(
+        codes(&r),
+        ["approval_token_valid", "approval_token_replayed"]
+    );
+    assert_eq!(r["approval"]["code"], "approval_insufficient");
+    assert_eq!(r["approval"]["approvers"], json!(["alice"]));
+    assert_eq!(
+        r["reason_codes"],
+        json!([
+            "approval_insufficient",
+            "approval_token_replayed",
+            "skill_unverified"
+        ])
+    );
+    // Nothing was consumed: alice's token still grants with a real second
+    // approval.
+    let (s, r) = run(&b, &a, &[alice, tok(&b, "bob")], Some(&store), None);
     assert_eq!(s.verdict, Verdict::Allow, "{r}");
 }
 

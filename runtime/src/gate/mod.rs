@@ -69,7 +69,7 @@ pub struct Summary {
     pub required_approvals: u32,
     /// The verdict is `require_approval`, one approval is enough and every
     /// contributing rule allows interactive approval (the MCP proxy may ask
-    /// the client).
+    /// the client): [`Request::asks_interactively`].
     pub interactive_approval: bool,
     /// The approval step, when tokens (or an interactive approval) were
     /// judged: the result's `approval` object.
@@ -171,17 +171,21 @@ fn decide(
         Err(e) => return refuse(out, Refusal::Invalid(&e), Some(bundle)),
     };
     let mut decision = n.decide(|i| bundle.tables.decide(i, scratch));
+    // What a `require_approval` decision asks, worked out once: judged
+    // against here, written into the result there.
+    let request = Request::of(&bundle.tables, &decision);
     // The approval step: only for a `require_approval` decision given
     // something to judge, never under --simulate (which consumes nothing).
-    let approval = if decision.verdict == Verdict::RequireApproval
-        && !opts.simulate
-        && (!approvals.tokens.is_empty() || approvals.interactive.is_some())
-    {
-        approve(bundle, &n.digest, &mut decision, approvals)
-    } else {
-        None
+    let approval = match &request {
+        Some(req)
+            if !opts.simulate
+                && (!approvals.tokens.is_empty() || approvals.interactive.is_some()) =>
+        {
+            approve(bundle, &n.digest, &mut decision, req, approvals)
+        }
+        _ => None,
     };
-    let shown = result::Shown::of(decision, opts.simulate);
+    let shown = result::Shown::of(decision, request, opts.simulate);
     let explain = opts
         .explain
         .then(|| result::explain(bundle, &n.intent, scratch));
@@ -219,6 +223,7 @@ fn approve(
     bundle: &Verified,
     intent_digest: &str,
     decision: &mut crate::decision::Decision,
+    req: &Request<'_>,
     approvals: &Approvals<'_>,
 ) -> Option<Box<Outcome>> {
     let binding = Binding {
@@ -226,10 +231,7 @@ fn approve(
         policy_digest: &bundle.policy_digest,
         policy_revision: bundle.info.revision,
     };
-    let outcome = {
-        let req = Request::of(&bundle.tables, decision)?;
-        check(&bundle.tables, &binding, &req, approvals)?
-    };
+    let outcome = check(&bundle.tables, &binding, req, approvals)?;
     if outcome.granted {
         decision.verdict = Verdict::Allow;
         decision.reason_codes.push(code::GRANTED.to_owned());
@@ -275,7 +277,8 @@ pub fn stage_times(
     let decision = n.decide(|i| bundle.tables.decide(i, scratch));
     let decide = ns(t);
     let t = std::time::Instant::now();
-    let shown = result::Shown::of(decision, false);
+    let request = Request::of(&bundle.tables, &decision);
+    let shown = result::Shown::of(decision, request, false);
     result::write_decision(out, bundle, n, shown, None, None, None);
     let write = ns(t);
     Some([

@@ -18,8 +18,11 @@ use std::borrow::Cow;
 /// `require_approval` into `allow`, adds `simulate_mode_non_enforcing` (and
 /// `simulated_<verdict>` when it turned a verdict), and shows no violations
 /// or approvals for a verdict it turned.
-pub(super) struct Shown {
+pub(super) struct Shown<'t> {
     pub decision: Decision,
+    /// What the decision asks of approvers, while the verdict shown is
+    /// `require_approval` (worked out once, before any approval step).
+    pub request: Option<Request<'t>>,
     pub simulate: bool,
     /// `--simulate` turned the verdict into `allow`.
     pub turned: bool,
@@ -28,8 +31,8 @@ pub(super) struct Shown {
     simulated_reasons: Option<Vec<String>>,
 }
 
-impl Shown {
-    pub fn of(d: Decision, simulate: bool) -> Shown {
+impl<'t> Shown<'t> {
+    pub fn of(d: Decision, request: Option<Request<'t>>, simulate: bool) -> Shown<'t> {
         let turned = simulate && matches!(d.verdict, Verdict::Block | Verdict::RequireApproval);
         let simulated_reasons = simulate.then(|| {
             let mut r = d.reason_codes.clone();
@@ -41,8 +44,10 @@ impl Shown {
             r.dedup();
             r
         });
+        let verdict = if turned { Verdict::Allow } else { d.verdict };
         Shown {
-            verdict: if turned { Verdict::Allow } else { d.verdict },
+            request: request.filter(|_| verdict == Verdict::RequireApproval),
+            verdict,
             decision: d,
             simulate,
             turned,
@@ -104,7 +109,7 @@ pub(super) fn write_decision(
     out: &mut Vec<u8>,
     bundle: &Verified,
     n: Normalized,
-    s: Shown,
+    s: Shown<'_>,
     trace_path: Option<&str>,
     explain: Option<&[u8]>,
     approval: Option<Box<Outcome>>,
@@ -137,9 +142,11 @@ pub(super) fn write_decision(
     write_str_list(out, n.warnings.iter().copied());
     out.extend_from_slice(br#","trace_path":"#);
     write_opt_str(out, trace_path);
-    if s.verdict == Verdict::RequireApproval {
-        write_approval_request(out, bundle, &n, d);
+    // The request: its object, and whether the MCP proxy may ask for it.
+    if let Some(req) = &s.request {
+        write_approval_request(out, bundle, &n, req);
     }
+    let interactive_approval = s.request.as_ref().is_some_and(Request::asks_interactively);
     if let Some(a) = &approval {
         out.extend_from_slice(br#","approval":"#);
         write_outcome(out, a);
@@ -162,16 +169,6 @@ pub(super) fn write_decision(
     out.push(b'}');
     let (exit, verdict, required_approvals) =
         (exit_for(s.verdict), s.verdict, s.required_approvals());
-    // One interactive answer is one approver: asking makes sense only where
-    // one approval is enough.
-    let interactive_approval = verdict == Verdict::RequireApproval && required_approvals <= 1 && {
-        let mut terms = d
-            .matched_rules
-            .iter()
-            .filter_map(|r| bundle.tables.approval_rule(r))
-            .peekable();
-        terms.peek().is_some() && terms.all(|t| t.interactive)
-    };
     Summary {
         exit,
         verdict,
@@ -190,10 +187,7 @@ pub(super) fn write_decision(
 
 /// `,"approval_request":{…}`: what an approver signs for (`gait-run
 /// approve` reads it back).
-fn write_approval_request(out: &mut Vec<u8>, bundle: &Verified, n: &Normalized, d: &Decision) {
-    let Some(req) = Request::of(&bundle.tables, d) else {
-        return;
-    };
+fn write_approval_request(out: &mut Vec<u8>, bundle: &Verified, n: &Normalized, req: &Request) {
     out.extend_from_slice(br#","approval_request":{"intent_digest":"#);
     write_str(out, &n.digest);
     out.extend_from_slice(br#","tool_name":"#);

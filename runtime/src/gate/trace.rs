@@ -24,7 +24,7 @@ pub(super) fn signed(
     key: &KeyPair,
     bundle: &Verified,
     n: &Normalized,
-    s: &Shown,
+    s: &Shown<'_>,
     approval: Option<&Outcome>,
     observed_at: &str,
 ) -> Value {
@@ -79,7 +79,7 @@ pub(super) fn write(
     key: &KeyPair,
     bundle: &Verified,
     n: &Normalized,
-    s: &Shown,
+    s: &Shown<'_>,
     approval: Option<&Outcome>,
 ) -> std::io::Result<PathBuf> {
     let (secs, nanos) = crate::time::now();

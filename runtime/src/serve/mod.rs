@@ -639,7 +639,10 @@ async fn decide_heavy(
 /// `out` (no JSON value is built). A body with approval tokens (see
 /// [`body`]) is judged with the shared replay store.
 fn decide(st: &State, bundle: &Verified, text: &[u8], out: &mut Vec<u8>) -> Summary {
-    let (intent, tokens) = body::split(text);
+    let (intent, tokens) = match body::split(text) {
+        Ok(parts) => parts,
+        Err(why) => return refused(out, bundle, "body", why),
+    };
     let approvals = Approvals {
         store: if tokens.is_empty() {
             None

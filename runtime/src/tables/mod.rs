@@ -529,7 +529,9 @@ impl Tables {
         let n = recs.len() / 4;
         let i = partition_point(n, |i| self.s(recs[i * 4]) < rule);
         let r = recs.get(i * 4..i * 4 + 4)?;
-        (self.s(r[0]) == rule).then(|| ApprovalRule {
+        let name = self.s(r[0]);
+        (name == rule).then(|| ApprovalRule {
+            name,
             approvers: (r[1] != NONE).then(|| ApproverSet {
                 tables: self,
                 ids: self.list(r[1], r[2]),
@@ -542,6 +544,8 @@ impl Tables {
 /// The approval terms of one `require_approval` rule.
 #[derive(Clone, Copy)]
 pub struct ApprovalRule<'a> {
+    /// The rule's name (the bundle's text).
+    pub name: &'a str,
     /// The approvers allowed to approve it; `None`: any declared approver.
     pub approvers: Option<ApproverSet<'a>>,
     /// Whether it may be approved interactively (MCP elicitation).

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 /// The validator of `schemas/v1/NAME`.
@@ -24,6 +25,21 @@ pub fn assert_valid(validator: &jsonschema::Validator, instance: &Value) {
         .map(|e| format!("{e} at {}", e.instance_path()))
         .collect();
     assert!(errors.is_empty(), "{errors:#?}\n{instance:#}");
+}
+
+/// Spawns a prepared `gait-run serve` command (listening on port 0) with
+/// its standard output piped, and reads its first line: the child and the
+/// address it listens on.
+pub fn spawn_serve(cmd: &mut Command) -> (Child, String) {
+    let mut child = cmd.stdout(Stdio::piped()).spawn().unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let v: Value = serde_json::from_str(&first)
+        .unwrap_or_else(|e| panic!("no listening line ({e}): {first:?}"));
+    let addr = v["listening"].as_str().unwrap().to_owned();
+    (child, addr)
 }
 
 /// Prometheus text (`GET /metrics`): `name{labels}` → value.
