@@ -320,3 +320,28 @@ fn an_approval_ttl_of_zero_or_past_32_bits_is_out_of_range() {
     let dir = dir_with(&[("policy.gaitpol", &policy)]);
     assert_eq!(tables(dir.path()).approval_ttl_secs(), 24 * 3600);
 }
+
+#[test]
+fn an_approver_name_longer_than_a_token_can_carry_is_refused() {
+    // Tokens name their approver in at most MAX_APPROVER_LEN bytes: a longer
+    // declared name could never approve.
+    let max = gait_run::approval::token::MAX_APPROVER_LEN;
+    let check_name = |name: &str| {
+        let policy = format!(
+            "policy \"p\" version \"1.0.0\"\n\ndefault block\n\n\
+             trust approver \"{name}\" key \"ed25519:{ALICE}\"\n\nrule r {{\n  then require_approval\n}}\n"
+        );
+        let dir = dir_with(&[("policy.gaitpol", &policy)]);
+        let (s, _, checked) = check(dir.path());
+        (s, checked.is_some())
+    };
+    let (s, ok) = check_name(&"a".repeat(max));
+    assert!(ok, "{:?}", codes_in(&s));
+    let (s, ok) = check_name(&"a".repeat(max + 1));
+    assert!(!ok);
+    let d = &s.diagnostics()[0];
+    assert_eq!(
+        d.message,
+        format!("approver name is {} bytes long, more than {max}", max + 1)
+    );
+}

@@ -503,6 +503,15 @@ pub fn code(s: &str) -> Result<String, LitError> {
 /// `alice@example.com`; never a `:`, which the runtime keeps for approvers it
 /// names itself, such as `interactive:CLIENT`). Case-sensitive.
 pub fn approver_name(s: &str) -> Result<String, LitError> {
+    // A token's approver is read with this limit: a longer name could never
+    // approve anything.
+    let max = gait_run::approval::token::MAX_APPROVER_LEN;
+    if s.len() > max {
+        return Err(err(
+            format!("approver name is {} bytes long, more than {max}", s.len()),
+            "approval tokens carry the approver's name and are refused when it is longer; use a shorter name",
+        ));
+    }
     identifier(
         s,
         "approver name",
