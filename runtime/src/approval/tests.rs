@@ -839,4 +839,20 @@ fn a_bundle_with_a_bad_approver_key_does_not_load() {
     assert!(err.to_string().contains("is not the key's"), "{err}");
     let err = with("alice", alice.id(), "AAAA").unwrap_err();
     assert!(err.to_string().contains("approver alice"), "{err}");
+    // One key under two names: its holder would count as two approvers.
+    let mut d = base.clone();
+    for name in ["alice", "alice2"] {
+        for s in [name, alice.id(), &alice.to_base64()] {
+            d.strings.push(s.to_owned());
+            d.approvers.push((d.strings.len() - 1) as u32);
+        }
+    }
+    let err = Tables::load(d).unwrap_err();
+    assert!(
+        err.to_string().contains(&format!(
+            "approvers alice and alice2 share the key {}",
+            alice.id()
+        )),
+        "{err}"
+    );
 }

@@ -221,7 +221,19 @@ impl Tables {
     /// Decodes every approver key (after [`Tables::validate`]); a key that
     /// is not a valid Ed25519 public key, or whose id is not its own,
     /// rejects the bundle.
+    ///
+    /// One key under two approver names also rejects it: approvers are
+    /// counted by name, so its holder would count twice (gaitc refuses such
+    /// a policy, E0081; this is the loader's own check).
     fn decode_approver_keys(&self) -> Result<Vec<crate::keys::PublicKey>, TableError> {
+        let mut holders: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
+        for (name, id, _) in self.approver_keys() {
+            if let Some(other) = holders.insert(id, name).filter(|o| *o != name) {
+                return Err(bad(format!(
+                    "approvers {other} and {name} share the key {id}"
+                )));
+            }
+        }
         self.approver_keys()
             .map(|(name, id, b64)| {
                 let key = crate::keys::PublicKey::parse(b64)
