@@ -24,8 +24,8 @@ pub struct ApproveArgs {
     /// request's `approval_request.approvers`.
     #[arg(long, value_name = "NAME")]
     approver: String,
-    /// How long the token is valid: `90s`, `10m`, `1h` (a bare number is
-    /// seconds). Default and maximum: the policy's approval_ttl
+    /// How long the token is valid: `90s`, `10m`, `1h` (digits and a unit,
+    /// as in a policy's approval_ttl). Default and maximum: the policy's approval_ttl
     /// (`approval_request.approval_ttl_seconds`).
     #[arg(long, value_name = "DURATION")]
     ttl: Option<String>,
@@ -34,22 +34,11 @@ pub struct ApproveArgs {
     out: Option<PathBuf>,
 }
 
-/// A duration: digits and an optional unit `s`, `m` or `h`.
+/// `--ttl`: read as a policy's `approval_ttl` is ([`gait_run::time::parse_duration`]).
 fn parse_duration(s: &str) -> Result<u64, String> {
-    let bad = || format!("--ttl `{s}`: expected a duration such as 90s, 10m or 1h");
-    let t = s.trim();
-    let (digits, unit) = match t.find(|c: char| !c.is_ascii_digit()) {
-        Some(i) => t.split_at(i),
-        None => (t, "s"),
-    };
-    let n: u64 = digits.parse().map_err(|_| bad())?;
-    let mult = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        _ => return Err(bad()),
-    };
-    n.checked_mul(mult).ok_or_else(bad)
+    gait_run::time::parse_duration(s).map_err(|_| {
+        format!("--ttl `{s}`: expected a duration such as 90s, 10m or 1h (digits and a unit)")
+    })
 }
 
 fn refuse(msg: &str) -> i32 {
@@ -190,12 +179,22 @@ mod tests {
     use super::parse_duration;
 
     #[test]
-    fn durations() {
-        assert_eq!(parse_duration("90"), Ok(90));
+    fn durations_read_as_in_a_policy() {
         assert_eq!(parse_duration("90s"), Ok(90));
         assert_eq!(parse_duration("10m"), Ok(600));
         assert_eq!(parse_duration("1h"), Ok(3600));
-        for bad in ["", "m", "1d", "-1s", "1.5h", "99999999999999999999h"] {
+        // A bare number and a leading zero are refused, as gaitc refuses
+        // them in `approval_ttl`.
+        for bad in [
+            "",
+            "90",
+            "010m",
+            "m",
+            "1d",
+            "-1s",
+            "1.5h",
+            "99999999999999999999h",
+        ] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
     }

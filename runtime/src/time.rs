@@ -1,4 +1,5 @@
-//! RFC 3339 timestamps ↔ Unix seconds (UTC), for `not_after` and traces.
+//! RFC 3339 timestamps ↔ Unix seconds (UTC), for `not_after` and traces;
+//! durations as policies and `gait-run approve --ttl` write them.
 
 /// Days from 1970-01-01 to a civil date (proleptic Gregorian).
 fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
@@ -177,5 +178,71 @@ mod tests {
         ] {
             assert!(parse_rfc3339(s).is_err(), "{s}");
         }
+    }
+}
+
+/// Why a duration is not one ([`parse_duration`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DurationError {
+    /// No digits, or a leading zero (`""`, `"m"`, `"015m"`).
+    Malformed,
+    /// No unit, or not `s`, `m` or `h` (`"90"`, `"15d"`).
+    Unit,
+    /// More seconds than a `u64` holds.
+    TooLarge,
+}
+
+/// A duration as written in a policy (`approval_ttl 15m`) and on the
+/// command line (`--ttl 90s`): decimal digits without a leading zero and a
+/// unit, `s`, `m` or `h`. The value in seconds (no range check). One reading
+/// for the compiler and the runtime.
+pub fn parse_duration(s: &str) -> Result<u64, DurationError> {
+    let unit_at = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (digits, unit) = s.split_at(unit_at);
+    if digits.is_empty() || digits.len() > 1 && digits.starts_with('0') {
+        return Err(DurationError::Malformed);
+    }
+    let per_unit: u64 = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        _ => return Err(DurationError::Unit),
+    };
+    digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(per_unit))
+        .ok_or(DurationError::TooLarge)
+}
+
+#[cfg(test)]
+mod duration_tests {
+    use super::{parse_duration, DurationError};
+
+    #[test]
+    fn durations_read_one_way() {
+        assert_eq!(parse_duration("90s"), Ok(90));
+        assert_eq!(parse_duration("15m"), Ok(900));
+        assert_eq!(parse_duration("2h"), Ok(7200));
+        assert_eq!(parse_duration("0s"), Ok(0));
+        for bad in ["", "m", "015m", "00s"] {
+            assert_eq!(parse_duration(bad), Err(DurationError::Malformed), "{bad}");
+        }
+        for bad in ["90", "15d", "1h30m", "15 m", "15M", "-5m"] {
+            let want = if bad.starts_with('-') {
+                DurationError::Malformed
+            } else {
+                DurationError::Unit
+            };
+            assert_eq!(parse_duration(bad), Err(want), "{bad}");
+        }
+        assert_eq!(
+            parse_duration("99999999999999999999h"),
+            Err(DurationError::TooLarge)
+        );
+        assert_eq!(
+            parse_duration("5124095576030432h"),
+            Err(DurationError::TooLarge)
+        );
     }
 }

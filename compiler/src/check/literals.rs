@@ -527,33 +527,21 @@ pub fn approver_name(s: &str) -> Result<String, LitError> {
 /// A duration as written: decimal digits and a unit, `s`, `m` or `h`
 /// (`90s`, `15m`, `2h`). The value in seconds (no range check).
 pub fn duration(s: &str) -> Result<u64, LitError> {
-    let unit_at = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    let (digits, unit) = s.split_at(unit_at);
-    let per_unit: u64 = match unit {
-        _ if digits.is_empty() || digits.len() > 1 && digits.starts_with('0') => {
-            return Err(err(
-                format!("`{s}` is not a duration"),
-                "write a number without leading zeros and a unit, e.g. `15m`",
-            ))
-        }
-        "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        _ => return Err(err(
+    use gait_run::time::{parse_duration, DurationError};
+    parse_duration(s).map_err(|e| match e {
+        DurationError::Malformed => err(
+            format!("`{s}` is not a duration"),
+            "write a number without leading zeros and a unit, e.g. `15m`",
+        ),
+        DurationError::Unit => err(
             format!("`{s}` is not a duration"),
             "write a number and a unit: `s` (seconds), `m` (minutes) or `h` (hours), e.g. `15m`",
-        )),
-    };
-    digits
-        .parse::<u64>()
-        .ok()
-        .and_then(|n| n.checked_mul(per_unit))
-        .ok_or_else(|| {
-            err(
-                format!("duration `{s}` is too large"),
-                "write at most a few hours, e.g. `2h`",
-            )
-        })
+        ),
+        DurationError::TooLarge => err(
+            format!("duration `{s}` is too large"),
+            "write at most a few hours, e.g. `2h`",
+        ),
+    })
 }
 
 /// A plain non-empty name (identities, publishers, sources, skills, markers).
