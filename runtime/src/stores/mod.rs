@@ -153,13 +153,6 @@ fn expires_at(id: &TokenUse<'_>, now: i64) -> i64 {
         .min(253_402_300_799)
 }
 
-/// The host's clock in unix seconds (a clock before 1970 answers 0).
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,7 +14,7 @@
 //!   script's keys across slots, and an asynchronous replica promoted after a
 //!   failover may have lost the latest ids.
 
-use super::{duplicates, expires_at, unix_now};
+use super::{duplicates, expires_at};
 use gait_run::approval::{Consumed, ReplayStore, StoreError, TokenUse};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -131,7 +131,7 @@ impl ReplayStore for RedisStore {
         if ids.is_empty() {
             return Ok(Consumed::Recorded);
         }
-        let now = unix_now();
+        let now = gait_run::time::now().0;
         // Distinct keys; a repeated id is a replay of itself (see the module).
         let repeated = duplicates(ids);
         let mut keys: Vec<String> = Vec::with_capacity(ids.len());
@@ -207,7 +207,7 @@ mod tests {
     fn id(token_id: &str) -> TokenUse<'_> {
         TokenUse {
             token_id,
-            not_after: unix_now() + 900,
+            not_after: gait_run::time::now().0 + 900,
         }
     }
 
@@ -394,7 +394,7 @@ mod tests {
 
         // The keys, in database 3, expire at not_after + margin.
         let mut raw = server.raw(3);
-        let not_after = unix_now() + 600;
+        let not_after = gait_run::time::now().0 + 600;
         let t6 = TokenUse {
             token_id: "t6",
             not_after,
@@ -404,7 +404,7 @@ mod tests {
             .arg("gait:approval:t6")
             .query(&mut raw)
             .unwrap();
-        let want = not_after + super::super::RETENTION_MARGIN_SECS - unix_now();
+        let want = not_after + super::super::RETENTION_MARGIN_SECS - gait_run::time::now().0;
         assert!((want - 3..=want).contains(&ttl), "ttl {ttl}, want ~{want}");
         let in_db0: bool = redis::cmd("EXISTS")
             .arg("gait:approval:t6")

@@ -15,7 +15,7 @@
 //! Schema (`PRAGMA user_version = 1`): `used_tokens(token_id TEXT PRIMARY
 //! KEY, expires_at INTEGER)`, indexed on `expires_at`.
 
-use super::{duplicates, expires_at, unix_now};
+use super::{duplicates, expires_at};
 use gait_run::approval::{Consumed, ReplayStore, StoreError, TokenUse};
 use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
 use std::path::{Path, PathBuf};
@@ -203,7 +203,7 @@ impl ReplayStore for SqliteStore {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let busy_timeout = self.busy_timeout;
-        Self::consume_locked(&mut conn, ids, unix_now()).map_err(|(what, e)| {
+        Self::consume_locked(&mut conn, ids, gait_run::time::now().0).map_err(|(what, e)| {
             StoreError(format!(
                 "approval store {}: {}: {e}",
                 self.describe(),
@@ -292,7 +292,7 @@ mod tests {
     fn id(token_id: &str) -> TokenUse<'_> {
         TokenUse {
             token_id,
-            not_after: unix_now() + 900,
+            not_after: gait_run::time::now().0 + 900,
         }
     }
 
@@ -353,7 +353,7 @@ mod tests {
     fn expired_ids_may_be_forgotten() {
         let (_dir, path) = fresh();
         let store = SqliteStore::open(&path).unwrap();
-        let now = unix_now();
+        let now = gait_run::time::now().0;
         let long_gone = TokenUse {
             token_id: "old",
             not_after: now - super::super::RETENTION_MARGIN_SECS - 10,
