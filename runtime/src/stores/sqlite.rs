@@ -56,20 +56,24 @@ impl SqliteStore {
             ))
         };
         create_file(&path).map_err(|e| ctx("cannot create the file", &e))?;
-        let conn = Connection::open_with_flags(
+        let mut conn = Connection::open_with_flags(
             &path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(|e| ctx("cannot open", &e))?;
         conn.busy_timeout(busy_timeout)
             .map_err(|e| ctx("cannot set the lock timeout", &e))?;
-        // Switching a fresh file to WAL while another process opens it too
-        // answers SQLITE_BUSY at once (SQLite skips the busy handler there
-        // to avoid a deadlock): retry within the lock wait.
-        let mode: String = retry_busy(busy_timeout, || {
-            conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
+        // Switching a fresh file to WAL, or creating its schema, while another
+        // process opens it too may answer SQLITE_BUSY at once (SQLite skips
+        // the busy handler there to avoid a deadlock): both steps are retried
+        // together, within the lock wait (switching to WAL again is a no-op).
+        let (mode, version) = retry_busy(busy_timeout, || {
+            let mode: String = conn
+                .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
+                .map_err(|e| ("cannot enable WAL", e))?;
+            Ok((mode, init_schema(&mut conn)?))
         })
-        .map_err(|e| ctx(&explain(&e, busy_timeout, "cannot enable WAL"), &e))?;
+        .map_err(|f| failure(&path, busy_timeout, f))?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(ctx(
                 "cannot enable WAL",
@@ -78,79 +82,24 @@ impl SqliteStore {
         }
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(|e| ctx("cannot set synchronous = FULL", &e))?;
-        let mut store = SqliteStore {
+        if version != SCHEMA_VERSION {
+            return Err(ctx(
+                &format!("schema version {version} is not {SCHEMA_VERSION}"),
+                &"a newer gait-run's file, or not an approval store",
+            ));
+        }
+        Ok(SqliteStore {
             conn: Mutex::new(conn),
             path,
             busy_timeout,
-        };
-        let started = std::time::Instant::now();
-        loop {
-            match store.init_schema() {
-                Err(Busy::Yes(_)) if started.elapsed() < busy_timeout => {
-                    std::thread::sleep(Duration::from_millis(2));
-                }
-                Err(Busy::Yes(e) | Busy::No(e)) => return Err(e),
-                Ok(()) => return Ok(store),
-            }
-        }
-    }
-
-    /// Creates the schema in a fresh file (or checks its version); a
-    /// [`Busy::Yes`] error may be retried.
-    fn init_schema(&mut self) -> Result<(), Busy> {
-        let describe = self.describe();
-        let busy_timeout = self.busy_timeout;
-        let ctx = |what: &str, e: &rusqlite::Error| {
-            let err = StoreError(format!(
-                "approval store {describe}: {}: {e}",
-                explain(e, busy_timeout, what)
-            ));
-            if is_busy(e) {
-                Busy::Yes(err)
-            } else {
-                Busy::No(err)
-            }
-        };
-        let conn = self
-            .conn
-            .get_mut()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| ctx("cannot start the schema transaction", &e))?;
-        let version: i64 = tx
-            .pragma_query_value(None, "user_version", |row| row.get(0))
-            .map_err(|e| ctx("cannot read the schema version", &e))?;
-        match version {
-            0 => {
-                tx.execute_batch(
-                    "CREATE TABLE IF NOT EXISTS used_tokens (
-                         token_id TEXT PRIMARY KEY NOT NULL,
-                         expires_at INTEGER NOT NULL
-                     ) WITHOUT ROWID;
-                     CREATE INDEX IF NOT EXISTS used_tokens_expiry ON used_tokens (expires_at);
-                     PRAGMA user_version = 1;",
-                )
-                .map_err(|e| ctx("cannot create the schema", &e))?;
-                tx.commit()
-                    .map_err(|e| ctx("cannot commit the schema", &e))?;
-            }
-            SCHEMA_VERSION => {}
-            other => {
-                return Err(Busy::No(StoreError(format!(
-                    "approval store {describe}: schema version {other} is not {SCHEMA_VERSION} \
-                     (a newer gait-run's file, or not an approval store)"
-                ))))
-            }
-        }
-        Ok(())
+        })
     }
 
     fn consume_locked(
         conn: &mut Connection,
         ids: &[TokenUse<'_>],
         now: i64,
-    ) -> Result<Consumed, (&'static str, rusqlite::Error)> {
+    ) -> Result<Consumed, Failure> {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| ("cannot take the write lock", e))?;
@@ -202,14 +151,8 @@ impl ReplayStore for SqliteStore {
             .conn
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let busy_timeout = self.busy_timeout;
-        Self::consume_locked(&mut conn, ids, gait_run::time::now().0).map_err(|(what, e)| {
-            StoreError(format!(
-                "approval store {}: {}: {e}",
-                self.describe(),
-                explain(&e, busy_timeout, what)
-            ))
-        })
+        Self::consume_locked(&mut conn, ids, gait_run::time::now().0)
+            .map_err(|f| failure(&self.path, self.busy_timeout, f))
     }
 
     fn describe(&self) -> String {
@@ -217,29 +160,47 @@ impl ReplayStore for SqliteStore {
     }
 }
 
-/// `what`, with the cause spelled out for the errors an operator can act on.
-/// An error that may go away when retried (the file is locked) or not.
-enum Busy {
-    Yes(StoreError),
-    No(StoreError),
-}
+/// A failed step: what was being done, and SQLite's answer.
+type Failure = (&'static str, rusqlite::Error);
 
-fn is_busy(e: &rusqlite::Error) -> bool {
-    matches!(
-        e.sqlite_error_code(),
-        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
+/// Creates the schema in a fresh file (in one `BEGIN IMMEDIATE`
+/// transaction, so that two processes creating it at once take turns);
+/// answers the file's schema version.
+fn init_schema(conn: &mut Connection) -> Result<i64, Failure> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(|e| ("cannot start the schema transaction", e))?;
+    let version: i64 = tx
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .map_err(|e| ("cannot read the schema version", e))?;
+    if version != 0 {
+        return Ok(version);
+    }
+    tx.execute_batch(
+        "CREATE TABLE IF NOT EXISTS used_tokens (
+             token_id TEXT PRIMARY KEY NOT NULL,
+             expires_at INTEGER NOT NULL
+         ) WITHOUT ROWID;
+         CREATE INDEX IF NOT EXISTS used_tokens_expiry ON used_tokens (expires_at);
+         PRAGMA user_version = 1;",
     )
+    .map_err(|e| ("cannot create the schema", e))?;
+    tx.commit().map_err(|e| ("cannot commit the schema", e))?;
+    Ok(SCHEMA_VERSION)
 }
 
-/// Runs `f` again while it answers SQLITE_BUSY, for up to `wait`.
-fn retry_busy<T>(
-    wait: Duration,
-    mut f: impl FnMut() -> rusqlite::Result<T>,
-) -> rusqlite::Result<T> {
+/// Runs `f` again while it answers SQLITE_BUSY (or LOCKED), for up to
+/// `wait`: the one retry of the steps SQLite's busy handler does not cover.
+fn retry_busy<T>(wait: Duration, mut f: impl FnMut() -> Result<T, Failure>) -> Result<T, Failure> {
     let started = std::time::Instant::now();
     loop {
         match f() {
-            Err(e) if is_busy(&e) && started.elapsed() < wait => {
+            Err((_, e))
+                if matches!(
+                    e.sqlite_error_code(),
+                    Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
+                ) && started.elapsed() < wait =>
+            {
                 std::thread::sleep(Duration::from_millis(2));
             }
             other => return other,
@@ -247,6 +208,16 @@ fn retry_busy<T>(
     }
 }
 
+/// The store's error for a failed step.
+fn failure(path: &Path, busy_timeout: Duration, (what, e): Failure) -> StoreError {
+    StoreError(format!(
+        "approval store file:{}: {}: {e}",
+        path.display(),
+        explain(&e, busy_timeout, what)
+    ))
+}
+
+/// `what`, with the cause spelled out for the errors an operator can act on.
 fn explain(e: &rusqlite::Error, busy_timeout: Duration, what: &str) -> String {
     match e.sqlite_error_code() {
         Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => format!(
