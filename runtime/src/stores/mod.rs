@@ -27,6 +27,8 @@
 //!   grant, which fails closed.
 
 pub mod redis;
+#[cfg(test)]
+mod redis_server;
 pub mod sqlite;
 
 use gait_run::approval::{ReplayStore, StoreError, TokenUse};

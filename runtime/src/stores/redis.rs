@@ -196,9 +196,8 @@ impl ReplayStore for RedisStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stores::redis_server::{server_or_skip, Server};
     use std::net::TcpListener;
-    use std::path::PathBuf;
-    use std::process::{Child, Command, Stdio};
     use std::sync::{Arc, Barrier};
     use std::time::Instant;
 
@@ -211,118 +210,20 @@ mod tests {
         }
     }
 
-    /// `$GAIT_REDIS_SERVER`, else what `scripts/setup_redis.sh` installs
-    /// (`<target>/adapters/redis/bin/redis-server`, the target folder being
-    /// this test binary's), else `redis-server` on PATH.
-    fn find_server() -> Option<PathBuf> {
-        if let Some(p) = std::env::var_os("GAIT_REDIS_SERVER").filter(|p| !p.is_empty()) {
-            return Some(PathBuf::from(p));
-        }
-        let exe = std::env::current_exe().ok()?;
-        // <target>/<profile>/deps/<test binary>
-        if let Some(target) = exe.ancestors().nth(3) {
-            let local = target.join("adapters/redis/bin/redis-server");
-            if local.is_file() {
-                return Some(local);
-            }
-        }
-        std::env::var_os("PATH").and_then(|paths| {
-            std::env::split_paths(&paths)
-                .map(|d| d.join("redis-server"))
-                .find(|p| p.is_file())
-        })
+    /// A password-protected server on a free port (or `port`).
+    fn start(bin: &std::path::Path, port: Option<u16>) -> Server {
+        Server::start(bin, port, Some(PASSWORD))
     }
 
-    /// The server, or `None` (skip) when there is none and CI is not set.
-    fn server_or_skip(test: &str) -> Option<PathBuf> {
-        if let Some(p) = find_server() {
-            return Some(p);
-        }
-        let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
-        let msg = "no redis-server: run scripts/setup_redis.sh (or set GAIT_REDIS_SERVER)";
-        assert!(!ci, "{test}: {msg} (CI is set: this test must run)");
-        // Straight to the process's stderr: libtest does not capture it, so
-        // the skip shows even when the test passes.
-        use std::io::Write;
-        let _ = writeln!(std::io::stderr(), "\n!!!!! SKIPPED {test}: {msg} !!!!!");
-        None
+    fn url(server: &Server, db: u8) -> String {
+        format!("redis://:{PASSWORD}@127.0.0.1:{}/{db}", server.port)
     }
 
-    /// A redis-server on a free loopback port, killed on drop.
-    struct Server {
-        child: Child,
-        port: u16,
-        _dir: tempfile::TempDir,
-    }
-
-    impl Server {
-        fn start(bin: &std::path::Path) -> Server {
-            Self::start_on(bin, None)
-        }
-
-        fn start_on(bin: &std::path::Path, port: Option<u16>) -> Server {
-            for _attempt in 0..5 {
-                let port = port.unwrap_or_else(|| {
-                    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-                    l.local_addr().unwrap().port()
-                });
-                let dir = tempfile::tempdir().unwrap();
-                let mut child = Command::new(bin)
-                    .args(["--bind", "127.0.0.1", "--port"])
-                    .arg(port.to_string())
-                    .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
-                    .args(["--requirepass", PASSWORD, "--loglevel", "warning"])
-                    .arg("--dir")
-                    .arg(dir.path())
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null())
-                    .spawn()
-                    .unwrap();
-                let deadline = Instant::now() + Duration::from_secs(10);
-                while Instant::now() < deadline {
-                    if child.try_wait().unwrap().is_some() {
-                        break; // the port was taken meanwhile: another one
-                    }
-                    let url = format!("redis://:{PASSWORD}@127.0.0.1:{port}/0");
-                    let ping = redis::Client::open(url.as_str())
-                        .and_then(|c| c.get_connection_with_timeout(Duration::from_millis(200)))
-                        .and_then(|mut c| redis::cmd("PING").query::<String>(&mut c));
-                    if ping.is_ok() {
-                        return Server {
-                            child,
-                            port,
-                            _dir: dir,
-                        };
-                    }
-                    std::thread::sleep(Duration::from_millis(20));
-                }
-                let _ = child.kill();
-                let _ = child.wait();
-            }
-            panic!("redis-server {} did not start", bin.display());
-        }
-
-        fn url(&self, db: u8) -> String {
-            format!("redis://:{PASSWORD}@127.0.0.1:{}/{db}", self.port)
-        }
-
-        fn raw(&self, db: u8) -> redis::Connection {
-            redis::Client::open(self.url(db).as_str())
-                .unwrap()
-                .get_connection()
-                .unwrap()
-        }
-
-        fn kill(&mut self) {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-
-    impl Drop for Server {
-        fn drop(&mut self) {
-            self.kill();
-        }
+    fn raw_conn(server: &Server, db: u8) -> redis::Connection {
+        redis::Client::open(url(server, db).as_str())
+            .unwrap()
+            .get_connection()
+            .unwrap()
     }
 
     #[test]
@@ -369,8 +270,8 @@ mod tests {
         let Some(bin) = server_or_skip("redis_record_replay_all_or_nothing_and_expiry") else {
             return;
         };
-        let server = Server::start(&bin);
-        let store = super::super::open(&server.url(3)).unwrap();
+        let server = start(&bin, None);
+        let store = super::super::open(&url(&server, 3)).unwrap();
         assert_eq!(
             store.describe(),
             format!("redis://127.0.0.1:{}/3", server.port)
@@ -393,7 +294,7 @@ mod tests {
         assert_eq!(store.consume(&[id("t5")]), Ok(Consumed::Recorded));
 
         // The keys, in database 3, expire at not_after + margin.
-        let mut raw = server.raw(3);
+        let mut raw = raw_conn(&server, 3);
         let not_after = gait_run::time::now().0 + 600;
         let t6 = TokenUse {
             token_id: "t6",
@@ -408,7 +309,7 @@ mod tests {
         assert!((want - 3..=want).contains(&ttl), "ttl {ttl}, want ~{want}");
         let in_db0: bool = redis::cmd("EXISTS")
             .arg("gait:approval:t6")
-            .query(&mut server.raw(0))
+            .query(&mut raw_conn(&server, 0))
             .unwrap();
         assert!(!in_db0, "written in the URL's database only");
         // Once Redis let a key expire, the id may be used again.
@@ -426,10 +327,10 @@ mod tests {
         let Some(bin) = server_or_skip("redis_racers_on_separate_connections_record_once") else {
             return;
         };
-        let server = Server::start(&bin);
+        let server = start(&bin, None);
         let n = 4;
         let stores: Vec<Arc<RedisStore>> = (0..n)
-            .map(|_| Arc::new(RedisStore::open(&server.url(0)).unwrap()))
+            .map(|_| Arc::new(RedisStore::open(&url(&server, 0)).unwrap()))
             .collect();
         for round in 0..100 {
             let barrier = Arc::new(Barrier::new(n));
@@ -466,9 +367,9 @@ mod tests {
         let Some(bin) = server_or_skip("redis_stopped_is_an_error_fast_and_reconnects") else {
             return;
         };
-        let mut server = Server::start(&bin);
+        let mut server = start(&bin, None);
         let port = server.port;
-        let store = RedisStore::open(&server.url(0)).unwrap();
+        let store = RedisStore::open(&url(&server, 0)).unwrap();
         assert_eq!(store.consume(&[id("k1")]), Ok(Consumed::Recorded));
         server.kill();
         for attempt in 0..3 {
@@ -485,7 +386,7 @@ mod tests {
             assert!(took < TIMEOUT * 3, "attempt {attempt} took {took:?}");
         }
         // A wrong password is an error, not a grant.
-        let restarted = Server::start_on(&bin, Some(port));
+        let restarted = start(&bin, Some(port));
         let wrong = RedisStore::open(&format!("redis://:wrong@127.0.0.1:{port}/0")).unwrap();
         let err = wrong.consume(&[id("k3")]).unwrap_err();
         assert!(!err.0.contains("wrong@"), "{err}");
