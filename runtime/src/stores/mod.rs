@@ -156,8 +156,9 @@ fn expires_at(id: &TokenUse<'_>, now: i64) -> i64 {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
+    use gait_run::approval::Consumed;
 
     fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<OsString> {
         let pairs: Vec<(String, OsString)> = pairs
@@ -169,6 +170,86 @@ mod tests {
                 .iter()
                 .find(|(k, _)| k == name)
                 .map(|(_, v)| v.clone())
+        }
+    }
+
+    fn id(token_id: &str) -> TokenUse<'_> {
+        TokenUse {
+            token_id,
+            not_after: gait_run::time::now().0 + 900,
+        }
+    }
+
+    /// What every store answers, on a fresh `store` (the same body for
+    /// both): all or nothing, replays named by index, ids repeated in one
+    /// call, ids that are patterns or hold the key's separator to Redis.
+    pub(super) fn record_then_replay_all_or_nothing(store: &dyn ReplayStore) {
+        assert_eq!(store.consume(&[]), Ok(Consumed::Recorded));
+        assert_eq!(store.consume(&[id("t1"), id("t2")]), Ok(Consumed::Recorded));
+        assert_eq!(store.consume(&[id("t1")]), Ok(Consumed::Replayed(vec![0])));
+        // One used id among new ones: which one is said, and the new ones
+        // are not recorded.
+        assert_eq!(
+            store.consume(&[id("t3"), id("t2"), id("t4")]),
+            Ok(Consumed::Replayed(vec![1]))
+        );
+        assert_eq!(store.consume(&[id("t3"), id("t4")]), Ok(Consumed::Recorded));
+        // The same id twice in one call: its second use is a replay, nothing
+        // is recorded, and a stored one is still named.
+        assert_eq!(
+            store.consume(&[id("t5"), id("t5")]),
+            Ok(Consumed::Replayed(vec![1]))
+        );
+        assert_eq!(
+            store.consume(&[id("t5"), id("t1"), id("t5")]),
+            Ok(Consumed::Replayed(vec![1, 2]))
+        );
+        assert_eq!(store.consume(&[id("t5")]), Ok(Consumed::Recorded));
+        // Ids are compared as they are: a glob pattern matches nothing but
+        // itself, a colon is no separator.
+        let odd = [
+            "g*", "g?", "g[ab]", "ga", "g:x", "g", "x:g", "g\\*", "g x\n",
+        ];
+        for o in odd {
+            assert_eq!(store.consume(&[id(o)]), Ok(Consumed::Recorded), "{o:?}");
+        }
+        let all: Vec<TokenUse<'_>> = odd.iter().map(|o| id(o)).collect();
+        assert_eq!(
+            store.consume(&all),
+            Ok(Consumed::Replayed((0..odd.len()).collect()))
+        );
+    }
+
+    /// Each of `stores` (one thread each) consumes, at the same moment, a
+    /// batch holding the round's id `a` (and `b`, and one of its own): in
+    /// every round exactly one batch is recorded.
+    pub(super) fn racers_record_once(stores: &[&dyn ReplayStore], rounds: usize) {
+        for round in 0..rounds {
+            let barrier = std::sync::Barrier::new(stores.len());
+            let results: Vec<Consumed> = std::thread::scope(|s| {
+                let racers: Vec<_> = stores
+                    .iter()
+                    .enumerate()
+                    .map(|(t, store)| {
+                        let barrier = &barrier;
+                        s.spawn(move || {
+                            let a = format!("r{round}-a");
+                            let b = format!("r{round}-b");
+                            let own = format!("r{round}-own{t}");
+                            let batch = if t % 2 == 0 {
+                                vec![id(&own), id(&a)]
+                            } else {
+                                vec![id(&b), id(&own), id(&a)]
+                            };
+                            barrier.wait();
+                            store.consume(&batch).unwrap()
+                        })
+                    })
+                    .collect();
+                racers.into_iter().map(|h| h.join().unwrap()).collect()
+            });
+            let recorded = results.iter().filter(|r| **r == Consumed::Recorded).count();
+            assert_eq!(recorded, 1, "round {round}: {results:?}");
         }
     }
 

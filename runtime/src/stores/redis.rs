@@ -198,7 +198,6 @@ mod tests {
     use super::*;
     use crate::stores::redis_server::{server_or_skip, Server};
     use std::net::TcpListener;
-    use std::sync::{Arc, Barrier};
     use std::time::Instant;
 
     const PASSWORD: &str = "s3cret-test-only";
@@ -276,22 +275,7 @@ mod tests {
             store.describe(),
             format!("redis://127.0.0.1:{}/3", server.port)
         );
-        assert_eq!(store.consume(&[]), Ok(Consumed::Recorded));
-        assert_eq!(store.consume(&[id("t1"), id("t2")]), Ok(Consumed::Recorded));
-        assert_eq!(store.consume(&[id("t1")]), Ok(Consumed::Replayed(vec![0])));
-        assert_eq!(
-            store.consume(&[id("t3"), id("t2"), id("t4")]),
-            Ok(Consumed::Replayed(vec![1]))
-        );
-        // Nothing of the refused batch was recorded.
-        assert_eq!(store.consume(&[id("t3"), id("t4")]), Ok(Consumed::Recorded));
-        // Repeated within one call: a replay, nothing recorded, and the
-        // stored ones are still named.
-        assert_eq!(
-            store.consume(&[id("t5"), id("t1"), id("t5")]),
-            Ok(Consumed::Replayed(vec![1, 2]))
-        );
-        assert_eq!(store.consume(&[id("t5")]), Ok(Consumed::Recorded));
+        super::super::tests::record_then_replay_all_or_nothing(&*store);
 
         // The keys, in database 3, expire at not_after + margin.
         let mut raw = raw_conn(&server, 3);
@@ -328,38 +312,11 @@ mod tests {
             return;
         };
         let server = start(&bin, None);
-        let n = 4;
-        let stores: Vec<Arc<RedisStore>> = (0..n)
-            .map(|_| Arc::new(RedisStore::open(&url(&server, 0)).unwrap()))
+        let stores: Vec<RedisStore> = (0..4)
+            .map(|_| RedisStore::open(&url(&server, 0)).unwrap())
             .collect();
-        for round in 0..100 {
-            let barrier = Arc::new(Barrier::new(n));
-            let handles: Vec<_> = stores
-                .iter()
-                .enumerate()
-                .map(|(t, store)| {
-                    let store = Arc::clone(store);
-                    let barrier = Arc::clone(&barrier);
-                    std::thread::spawn(move || {
-                        let a = format!("r{round}-a");
-                        let b = format!("r{round}-b");
-                        let own = format!("r{round}-own{t}");
-                        // Overlapping batches: each holds `a` or `b`, and
-                        // the `b` ones also `a`.
-                        let batch = if t % 2 == 0 {
-                            vec![id(&own), id(&a)]
-                        } else {
-                            vec![id(&b), id(&own), id(&a)]
-                        };
-                        barrier.wait();
-                        store.consume(&batch).unwrap()
-                    })
-                })
-                .collect();
-            let results: Vec<Consumed> = handles.into_iter().map(|h| h.join().unwrap()).collect();
-            let recorded = results.iter().filter(|r| **r == Consumed::Recorded).count();
-            assert_eq!(recorded, 1, "round {round}: {results:?}");
-        }
+        let stores: Vec<&dyn ReplayStore> = stores.iter().map(|s| s as &dyn ReplayStore).collect();
+        super::super::tests::racers_record_once(&stores, 100);
     }
 
     #[test]

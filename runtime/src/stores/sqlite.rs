@@ -258,7 +258,6 @@ fn create_file(path: &Path) -> std::io::Result<()> {
 mod tests {
     use super::*;
     use std::collections::BTreeSet;
-    use std::sync::{Arc, Barrier};
 
     fn id(token_id: &str) -> TokenUse<'_> {
         TokenUse {
@@ -282,22 +281,7 @@ mod tests {
             format!("file:{}", path.display()),
             "describe names the file"
         );
-        assert_eq!(store.consume(&[]), Ok(Consumed::Recorded));
-        assert_eq!(store.consume(&[id("t1"), id("t2")]), Ok(Consumed::Recorded));
-        assert_eq!(store.consume(&[id("t1")]), Ok(Consumed::Replayed(vec![0])));
-        // One used id among new ones: which one is said, and the new ones are
-        // not recorded.
-        assert_eq!(
-            store.consume(&[id("t3"), id("t2"), id("t4")]),
-            Ok(Consumed::Replayed(vec![1]))
-        );
-        assert_eq!(store.consume(&[id("t3"), id("t4")]), Ok(Consumed::Recorded));
-        // The same id twice in one call: its second use is a replay.
-        assert_eq!(
-            store.consume(&[id("t5"), id("t5")]),
-            Ok(Consumed::Replayed(vec![1]))
-        );
-        assert_eq!(store.consume(&[id("t5")]), Ok(Consumed::Recorded));
+        super::super::tests::record_then_replay_all_or_nothing(&store);
         drop(store);
         // Kept across processes' lifetimes: a new open sees them.
         let again = SqliteStore::open(&path).unwrap();
@@ -385,41 +369,15 @@ mod tests {
     #[test]
     fn threads_racing_the_same_ids_record_once() {
         let (_dir, path) = fresh();
-        let shared = Arc::new(SqliteStore::open(&path).unwrap());
-        for round in 0..20 {
-            let n = 8;
-            let barrier = Arc::new(Barrier::new(n));
-            let handles: Vec<_> = (0..n)
-                .map(|t| {
-                    let barrier = Arc::clone(&barrier);
-                    let shared = Arc::clone(&shared);
-                    let path = path.clone();
-                    std::thread::spawn(move || {
-                        // Half share one store (its mutex), half have their
-                        // own connection (SQLite's lock).
-                        let own = (t % 2 == 1).then(|| SqliteStore::open(&path).unwrap());
-                        let store: &dyn ReplayStore = match &own {
-                            Some(s) => s,
-                            None => &*shared,
-                        };
-                        let a = format!("r{round}-a");
-                        let b = format!("r{round}-b");
-                        let c = format!("r{round}-c{t}");
-                        // Overlapping batches: every one holds `a` or `b`.
-                        let batch = if t % 3 == 0 {
-                            vec![id(&a), id(&c)]
-                        } else {
-                            vec![id(&c), id(&b), id(&a)]
-                        };
-                        barrier.wait();
-                        store.consume(&batch).unwrap()
-                    })
-                })
-                .collect();
-            let results: Vec<Consumed> = handles.into_iter().map(|h| h.join().unwrap()).collect();
-            let recorded = results.iter().filter(|r| **r == Consumed::Recorded).count();
-            assert_eq!(recorded, 1, "round {round}: {results:?}");
-        }
+        let shared = SqliteStore::open(&path).unwrap();
+        // Half share one store (its mutex), half have their own connection
+        // (SQLite's lock).
+        let own: Vec<SqliteStore> = (0..4).map(|_| SqliteStore::open(&path).unwrap()).collect();
+        let stores: Vec<&dyn ReplayStore> = own
+            .iter()
+            .flat_map(|o| [&shared as &dyn ReplayStore, o])
+            .collect();
+        super::super::tests::racers_record_once(&stores, 20);
     }
 
     /// Env var that turns [`child_racer`] on, with the database path.
