@@ -31,7 +31,7 @@ pub mod redis;
 mod redis_server;
 pub mod sqlite;
 
-use gait_run::approval::{ReplayStore, StoreError, TokenUse};
+use gait_run::approval::{Consumed, ReplayStore, StoreError, TokenUse};
 use std::ffi::OsString;
 use std::path::PathBuf;
 
@@ -145,6 +145,19 @@ fn duplicates(ids: &[TokenUse<'_>]) -> Vec<usize> {
         .collect()
 }
 
+/// The answer of a `consume` whose ids at indices `used` are stored and at
+/// `repeated` repeat an earlier one of the call: `Recorded` when there are
+/// none (the store then recorded them).
+fn outcome(mut used: Vec<usize>, repeated: Vec<usize>) -> Consumed {
+    if used.is_empty() && repeated.is_empty() {
+        return Consumed::Recorded;
+    }
+    used.extend(repeated);
+    used.sort_unstable();
+    used.dedup();
+    Consumed::Replayed(used)
+}
+
 /// When a record of `id` may be forgotten (unix seconds), given the time now.
 fn expires_at(id: &TokenUse<'_>, now: i64) -> i64 {
     id.not_after
@@ -158,7 +171,6 @@ fn expires_at(id: &TokenUse<'_>, now: i64) -> i64 {
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
-    use gait_run::approval::Consumed;
 
     fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<OsString> {
         let pairs: Vec<(String, OsString)> = pairs

@@ -14,7 +14,7 @@
 //!   script's keys across slots, and an asynchronous replica promoted after a
 //!   failover may have lost the latest ids.
 
-use super::{duplicates, expires_at};
+use super::{duplicates, expires_at, outcome};
 use gait_run::approval::{Consumed, ReplayStore, StoreError, TokenUse};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -25,7 +25,7 @@ pub const TIMEOUT: Duration = Duration::from_millis(500);
 /// The prefix of every key this store writes.
 pub const KEY_PREFIX: &str = "gait:approval:";
 
-/// KEYS: the ids' keys (distinct). ARGV[1]: `record` or `check` (only say
+/// KEYS: the ids' keys, in order (distinct in `record` mode). ARGV[1]: `record` or `check` (only say
 /// which are used); ARGV[1 + i]: KEYS[i]'s expiry, unix seconds. Answers the
 /// 0-based indices of the used keys: none means recorded (in `record` mode).
 const SCRIPT: &str = r"
@@ -132,26 +132,15 @@ impl ReplayStore for RedisStore {
             return Ok(Consumed::Recorded);
         }
         let now = gait_run::time::now().0;
-        // Distinct keys; a repeated id is a replay of itself (see the module).
+        // A repeated id is a replay of itself (see the module): the script
+        // then only says which ids are stored. Recording, the keys are
+        // distinct.
         let repeated = duplicates(ids);
-        let mut keys: Vec<String> = Vec::with_capacity(ids.len());
-        let mut expiries: Vec<i64> = Vec::with_capacity(ids.len());
-        let mut key_of: Vec<usize> = Vec::with_capacity(ids.len());
-        for id in ids {
-            let key = format!("{KEY_PREFIX}{}", id.token_id);
-            let at = match keys.iter().position(|k| *k == key) {
-                Some(at) => {
-                    expiries[at] = expiries[at].max(expires_at(id, now));
-                    at
-                }
-                None => {
-                    keys.push(key);
-                    expiries.push(expires_at(id, now));
-                    keys.len() - 1
-                }
-            };
-            key_of.push(at);
-        }
+        let keys: Vec<String> = ids
+            .iter()
+            .map(|id| format!("{KEY_PREFIX}{}", id.token_id))
+            .collect();
+        let expiries: Vec<i64> = ids.iter().map(|id| expires_at(id, now)).collect();
         let mut slot = self
             .conn
             .lock()
@@ -172,20 +161,7 @@ impl ReplayStore for RedisStore {
                 )));
             }
         };
-        drop(slot);
-        let mut replayed: Vec<usize> = key_of
-            .iter()
-            .enumerate()
-            .filter(|(_, k)| used.contains(k))
-            .map(|(i, _)| i)
-            .chain(repeated)
-            .collect();
-        if replayed.is_empty() {
-            return Ok(Consumed::Recorded);
-        }
-        replayed.sort_unstable();
-        replayed.dedup();
-        Ok(Consumed::Replayed(replayed))
+        Ok(outcome(used, repeated))
     }
 
     fn describe(&self) -> String {

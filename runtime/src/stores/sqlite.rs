@@ -15,7 +15,7 @@
 //! Schema (`PRAGMA user_version = 1`): `used_tokens(token_id TEXT PRIMARY
 //! KEY, expires_at INTEGER)`, indexed on `expires_at`.
 
-use super::{duplicates, expires_at};
+use super::{duplicates, expires_at, outcome};
 use gait_run::approval::{Consumed, ReplayStore, StoreError, TokenUse};
 use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
 use std::path::{Path, PathBuf};
@@ -105,7 +105,7 @@ impl SqliteStore {
             .map_err(|e| ("cannot take the write lock", e))?;
         tx.execute("DELETE FROM used_tokens WHERE expires_at < ?1", [now])
             .map_err(|e| ("cannot purge expired ids", e))?;
-        let mut replayed = duplicates(ids);
+        let mut used = Vec::new();
         {
             let mut lookup = tx
                 .prepare("SELECT 1 FROM used_tokens WHERE token_id = ?1")
@@ -115,15 +115,14 @@ impl SqliteStore {
                     .exists([id.token_id])
                     .map_err(|e| ("cannot look ids up", e))?
                 {
-                    replayed.push(i);
+                    used.push(i);
                 }
             }
         }
-        if !replayed.is_empty() {
-            replayed.sort_unstable();
-            replayed.dedup();
+        let replayed = outcome(used, duplicates(ids));
+        if replayed != Consumed::Recorded {
             // Dropping the transaction rolls it back: nothing recorded.
-            return Ok(Consumed::Replayed(replayed));
+            return Ok(replayed);
         }
         {
             let mut insert = tx
