@@ -313,6 +313,11 @@ pub(super) mod tests {
             classify("rel/a.db"),
             Ok(Spec::File(PathBuf::from("rel/a.db")))
         );
+        // A path that holds "://" but starts with no scheme is a path.
+        assert_eq!(
+            classify("./redis://x"),
+            Ok(Spec::File(PathBuf::from("./redis://x")))
+        );
         for (bad, says) in [
             ("", "empty"),
             ("  ", "empty"),

@@ -70,10 +70,18 @@ impl RedisStore {
             ))
         })?;
         let info = client.get_connection_info();
+        let db = info.redis_settings().db();
+        if db < 0 {
+            return Err(StoreError(format!(
+                "approval store: not a redis://HOST:PORT[/DB] URL (database {db} is negative)"
+            )));
+        }
         let describe = match info.addr() {
-            redis::ConnectionAddr::Tcp(host, port) => {
-                format!("redis://{host}:{port}/{}", info.redis_settings().db())
+            // The crate gives an IPv6 address without its brackets.
+            redis::ConnectionAddr::Tcp(host, port) if host.contains(':') => {
+                format!("redis://[{host}]:{port}/{db}")
             }
+            redis::ConnectionAddr::Tcp(host, port) => format!("redis://{host}:{port}/{db}"),
             _ => {
                 return Err(StoreError(
                     "approval store: only redis://HOST:PORT[/DB] (plain TCP) is supported"
@@ -220,6 +228,17 @@ mod tests {
             .err()
             .unwrap();
         assert!(!err.0.contains("topsecret"), "{err}");
+        // IPv6, with and without a port; user and password never shown.
+        let store = RedisStore::open("redis://[::1]:7000/1").unwrap();
+        assert_eq!(store.describe(), "redis://[::1]:7000/1");
+        let store = RedisStore::open("redis://u:topsecret@[::1]").unwrap();
+        assert_eq!(store.describe(), "redis://[::1]:6379/0");
+        // A negative database is refused now, not at the first decision.
+        let err = RedisStore::open("redis://:topsecret@h:1/-1").err().unwrap();
+        assert!(err.0.contains("database -1 is negative"), "{err}");
+        assert!(!err.0.contains("topsecret"), "{err}");
+        // The crate takes valkey:// too; the store's entry point does not.
+        assert!(super::super::open("valkey://h:1").is_err());
     }
 
     #[test]
@@ -252,6 +271,18 @@ mod tests {
             format!("redis://127.0.0.1:{}/3", server.port)
         );
         super::super::tests::record_then_replay_all_or_nothing(&*store);
+
+        // A database the server does not have: an error at the first use,
+        // never a grant.
+        let beyond = RedisStore::open(&url(&server, 16)).unwrap();
+        let err = beyond.consume(&[id("d16")]).unwrap_err();
+        assert!(
+            err.0.starts_with(&format!(
+                "approval store redis://127.0.0.1:{}/16: ",
+                server.port
+            )) && !err.0.contains(PASSWORD),
+            "{err}"
+        );
 
         // The keys, in database 3, expire at not_after + margin.
         let mut raw = raw_conn(&server, 3);
