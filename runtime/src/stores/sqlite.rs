@@ -234,7 +234,8 @@ fn explain(e: &rusqlite::Error, busy_timeout: Duration, what: &str) -> String {
 }
 
 /// Creates the missing parent folders (0700) and the file (0600), keeping an
-/// existing file as it is.
+/// existing file as it is; anything but a regular file (after symlinks) is
+/// refused.
 fn create_file(path: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -243,14 +244,18 @@ fn create_file(path: &Path) -> std::io::Result<()> {
             .mode(0o700)
             .create(parent)?;
     }
-    std::fs::OpenOptions::new()
+    let file = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
         .create(true)
         .truncate(false)
         .mode(0o600)
-        .open(path)
-        .map(drop)
+        .open(path)?;
+    // A FIFO or a device (/dev/null) opens, and would lose every id.
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -499,6 +504,37 @@ mod tests {
         assert!(err.0.contains("cannot create the file"), "{err}");
         // Through the module's entry point too.
         assert!(super::super::open(&file.join("x").to_string_lossy()).is_err());
+    }
+
+    #[test]
+    fn not_a_regular_file_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo.db");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let err = SqliteStore::open(&fifo).err().unwrap();
+        assert!(err.0.contains("not a regular file"), "{err}");
+        let err = SqliteStore::open(Path::new("/dev/null")).err().unwrap();
+        assert!(err.0.contains("not a regular file"), "{err}");
+    }
+
+    #[test]
+    fn a_symlinked_path_is_the_file_it_names() {
+        let (_dir, path) = fresh();
+        let real = SqliteStore::open(&path).unwrap();
+        real.consume(&[id("s1")]).unwrap();
+        let link = path.with_file_name("link.db");
+        std::os::unix::fs::symlink(&path, &link).unwrap();
+        let linked = SqliteStore::open(&link).unwrap();
+        assert_eq!(linked.consume(&[id("s1")]), Ok(Consumed::Replayed(vec![0])));
+        assert_eq!(linked.consume(&[id("s2")]), Ok(Consumed::Recorded));
+        assert_eq!(real.consume(&[id("s2")]), Ok(Consumed::Replayed(vec![0])));
+        // One WAL, beside the file itself.
+        assert!(path.with_file_name("approvals.db-wal").exists());
+        assert!(!path.with_file_name("link.db-wal").exists());
     }
 
     #[test]
