@@ -4,8 +4,10 @@
 //! - WAL journal, `synchronous = FULL`: a consumed id survives a crash or a
 //!   power loss once `consume` answered (a forgotten id could be replayed).
 //! - Each `consume` is one `BEGIN IMMEDIATE` transaction (the write lock is
-//!   taken before anything is read): purge the expired rows, look every id
-//!   up, insert all or none. Two processes given the same ids serialize on
+//!   taken before anything is read): look every id up (an expired row counts
+//!   as absent), insert all or none. Expired rows are deleted in the same
+//!   transaction at most once per [`PURGE_INTERVAL_SECS`] per process, not
+//!   on every call. Two processes given the same ids serialize on
 //!   the lock; exactly one records them.
 //! - A busy lock is waited for up to [`BUSY_TIMEOUT`], then answered as a
 //!   [`StoreError`] (never as `Recorded`).
@@ -27,10 +29,13 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(2);
 
 const SCHEMA_VERSION: i64 = 1;
 
+/// How often (seconds) a process deletes the expired rows.
+pub const PURGE_INTERVAL_SECS: i64 = 60;
+
 /// The file store. One connection, behind a mutex (threads of one process
 /// take turns; processes take turns on SQLite's lock).
 pub struct SqliteStore {
-    conn: Mutex<Connection>,
+    conn: Mutex<Open>,
     path: PathBuf,
     busy_timeout: Duration,
 }
@@ -89,30 +94,37 @@ impl SqliteStore {
             ));
         }
         Ok(SqliteStore {
-            conn: Mutex::new(conn),
+            conn: Mutex::new(Open {
+                conn,
+                next_purge: 0,
+            }),
             path,
             busy_timeout,
         })
     }
 
     fn consume_locked(
-        conn: &mut Connection,
+        open: &mut Open,
         ids: &[TokenUse<'_>],
         now: i64,
     ) -> Result<Consumed, Failure> {
-        let tx = conn
+        let tx = open
+            .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| ("cannot take the write lock", e))?;
-        tx.execute("DELETE FROM used_tokens WHERE expires_at < ?1", [now])
-            .map_err(|e| ("cannot purge expired ids", e))?;
+        let purge = now >= open.next_purge;
+        if purge {
+            tx.execute("DELETE FROM used_tokens WHERE expires_at < ?1", [now])
+                .map_err(|e| ("cannot purge expired ids", e))?;
+        }
         let mut used = Vec::new();
         {
             let mut lookup = tx
-                .prepare("SELECT 1 FROM used_tokens WHERE token_id = ?1")
+                .prepare("SELECT 1 FROM used_tokens WHERE token_id = ?1 AND expires_at >= ?2")
                 .map_err(|e| ("cannot look ids up", e))?;
             for (i, id) in ids.iter().enumerate() {
                 if lookup
-                    .exists([id.token_id])
+                    .exists(rusqlite::params![id.token_id, now])
                     .map_err(|e| ("cannot look ids up", e))?
                 {
                     used.push(i);
@@ -121,12 +133,17 @@ impl SqliteStore {
         }
         let replayed = outcome(used, duplicates(ids));
         if replayed != Consumed::Recorded {
-            // Dropping the transaction rolls it back: nothing recorded.
+            // Dropping the transaction rolls it back: nothing recorded (the
+            // purge neither: the next call does it).
             return Ok(replayed);
         }
         {
             let mut insert = tx
-                .prepare("INSERT INTO used_tokens (token_id, expires_at) VALUES (?1, ?2)")
+                // An expired row not purged yet is replaced.
+                .prepare(
+                    "INSERT INTO used_tokens (token_id, expires_at) VALUES (?1, ?2) \
+                     ON CONFLICT (token_id) DO UPDATE SET expires_at = excluded.expires_at",
+                )
                 .map_err(|e| ("cannot record ids", e))?;
             for id in ids {
                 insert
@@ -135,6 +152,9 @@ impl SqliteStore {
             }
         }
         tx.commit().map_err(|e| ("cannot commit", e))?;
+        if purge {
+            open.next_purge = now.saturating_add(PURGE_INTERVAL_SECS);
+        }
         Ok(Consumed::Recorded)
     }
 }
@@ -157,6 +177,12 @@ impl ReplayStore for SqliteStore {
     fn describe(&self) -> String {
         format!("file:{}", self.path.display())
     }
+}
+
+/// The connection, and when (unix seconds) its next `consume` purges.
+struct Open {
+    conn: Connection,
+    next_purge: i64,
 }
 
 /// A failed step: what was being done, and SQLite's answer.
@@ -328,23 +354,19 @@ mod tests {
         );
         // …which is in the future for both: still replays.
         assert_eq!(store.consume(&[long_gone]), Ok(Consumed::Replayed(vec![0])));
-        // A row whose time has passed is purged by the next consume.
-        {
-            let conn = store.conn.lock().unwrap();
-            conn.execute(
-                "UPDATE used_tokens SET expires_at = ?1 WHERE token_id = 'old'",
-                [now - 1],
-            )
-            .unwrap();
-        }
-        assert_eq!(
-            store.consume(&[id("other")]),
-            Ok(Consumed::Recorded),
-            "purges"
-        );
-        let left: Vec<String> = {
-            let conn = store.conn.lock().unwrap();
-            let mut st = conn
+        let expire_old = |store: &SqliteStore| {
+            let open = store.conn.lock().unwrap();
+            open.conn
+                .execute(
+                    "UPDATE used_tokens SET expires_at = ?1 WHERE token_id = 'old'",
+                    [now - 1],
+                )
+                .unwrap();
+        };
+        let rows = |store: &SqliteStore| -> Vec<String> {
+            let open = store.conn.lock().unwrap();
+            let mut st = open
+                .conn
                 .prepare("SELECT token_id FROM used_tokens ORDER BY token_id")
                 .unwrap();
             st.query_map([], |r| r.get(0))
@@ -352,7 +374,27 @@ mod tests {
                 .map(Result::unwrap)
                 .collect()
         };
-        assert_eq!(left, ["other", "recent"]);
+        // A row whose time has passed stays until a purge is due…
+        expire_old(&store);
+        assert_eq!(
+            store.consume(&[id("other")]),
+            Ok(Consumed::Recorded),
+            "no purge due"
+        );
+        assert_eq!(rows(&store), ["old", "other", "recent"]);
+        // …but is no replay meanwhile: the id is recorded anew.
+        assert_eq!(store.consume(&[long_gone]), Ok(Consumed::Recorded));
+        assert_eq!(store.consume(&[long_gone]), Ok(Consumed::Replayed(vec![0])));
+        // The first consume once a purge is due deletes it.
+        expire_old(&store);
+        store.conn.lock().unwrap().next_purge = 0;
+        assert_eq!(
+            store.consume(&[id("other2")]),
+            Ok(Consumed::Recorded),
+            "purges"
+        );
+        assert_eq!(rows(&store), ["other", "other2", "recent"]);
+        assert!(store.conn.lock().unwrap().next_purge >= now + PURGE_INTERVAL_SECS);
         assert_eq!(store.consume(&[long_gone]), Ok(Consumed::Recorded));
         // The expiry written is not_after + margin for a future not_after.
         let future = id("future");
@@ -361,6 +403,7 @@ mod tests {
             .conn
             .lock()
             .unwrap()
+            .conn
             .query_row(
                 "SELECT expires_at FROM used_tokens WHERE token_id = 'future'",
                 [],
