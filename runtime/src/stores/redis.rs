@@ -303,6 +303,20 @@ mod tests {
             .query(&mut raw_conn(&server, 0))
             .unwrap();
         assert!(!in_db0, "written in the URL's database only");
+        // A not_after long past by this clock (the gate that accepted the
+        // token lags): kept for the margin from now, so its replay is caught.
+        let past = TokenUse {
+            token_id: "t7",
+            not_after: gait_run::time::now().0 - super::super::RETENTION_MARGIN_SECS - 10,
+        };
+        assert_eq!(store.consume(&[past]), Ok(Consumed::Recorded));
+        assert_eq!(store.consume(&[past]), Ok(Consumed::Replayed(vec![0])));
+        let ttl: i64 = redis::cmd("TTL")
+            .arg("gait:approval:t7")
+            .query(&mut raw)
+            .unwrap();
+        let want = super::super::RETENTION_MARGIN_SECS;
+        assert!((want - 3..=want).contains(&ttl), "ttl {ttl}, want ~{want}");
         // Once Redis let a key expire, the id may be used again.
         let _: () = redis::cmd("PEXPIRE")
             .arg("gait:approval:t6")
