@@ -104,6 +104,13 @@ fn classify(spec: &str) -> Result<Spec, StoreError> {
                 .to_string(),
         ));
     }
+    if spec.trim() != spec {
+        // " redis://h:1" would otherwise be a file path: each gate of a
+        // fleet on a file of its own, no replay seen across them.
+        return Err(StoreError(format!(
+            "approval store: '{spec}': leading or trailing white space"
+        )));
+    }
     if let Some((scheme, _)) = spec.split_once("://") {
         let is_scheme = scheme
             .chars()
@@ -326,6 +333,9 @@ pub(super) mod tests {
             ("http://h/", "'http://'"),
             ("file:///tmp/a.db", "'file://'"),
             ("file:/tmp/a.db", "without 'file:'"),
+            (" redis://h:1", "white space"),
+            ("redis://h:1\n", "white space"),
+            ("/var/lib/gait/a.db ", "white space"),
         ] {
             let err = classify(bad).unwrap_err();
             assert!(err.0.contains(says), "{bad}: {err}");

@@ -214,6 +214,10 @@ mod tests {
         let store = super::super::open("redis://user:pw@127.0.0.1:7000/2").unwrap();
         assert_eq!(store.describe(), "redis://127.0.0.1:7000/2");
         assert!(!store.describe().contains("pw"));
+        // The scheme in capitals: the store's entry point and the crate
+        // both take it.
+        let store = super::super::open("REDIS://h:1/2").unwrap();
+        assert_eq!(store.describe(), "redis://h:1/2");
         let store = RedisStore::open("redis://localhost").unwrap();
         assert_eq!(store.describe(), "redis://localhost:6379/0");
         for bad in ["redis://", "redis://h:notaport", "redis://h:1/notadb"] {
