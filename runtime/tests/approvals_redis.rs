@@ -37,6 +37,9 @@ use support::http::{parse_metrics, Conn};
 /// Rounds of the race, each with a fresh intent and a fresh token pair.
 const ROUNDS: usize = 20;
 
+/// The server's password: in the sidecars' store URL, never in their logs.
+const PASSWORD: &str = "s3cret-fleet-only";
+
 /// A `gait-run serve` on a free loopback port, in `dir`; killed on drop.
 struct Sidecar {
     child: Child,
@@ -239,8 +242,8 @@ fn two_sidecars_on_one_redis_grant_each_pair_once_and_never_allow_without_it() {
     };
     let tmp = setup();
     let dir = tmp.path();
-    let mut redis = Server::start(&bin, None, None);
-    let store = format!("redis://127.0.0.1:{}", redis.port);
+    let mut redis = Server::start(&bin, None, Some(PASSWORD));
+    let store = format!("redis://:{PASSWORD}@127.0.0.1:{}", redis.port);
     let mut sidecars = [
         Sidecar::start(dir, &store, "a.log"),
         Sidecar::start(dir, &store, "b.log"),
@@ -325,11 +328,18 @@ fn two_sidecars_on_one_redis_grant_each_pair_once_and_never_allow_without_it() {
 
     // Redis back (empty: no persistence) on the same port: the sidecars
     // reconnect, and the pair, never recorded, grants once.
-    let _redis = Server::start(&bin, Some(port), None);
+    let _redis = Server::start(&bin, Some(port), Some(PASSWORD));
     let r = conns[1].eval(&body);
     assert_eq!(r.status, 200);
     assert_granted(&r.json());
     let r = conns[0].eval(&body);
     assert_eq!(r.status, 200);
     assert_replayed(&r.json());
+    // The decision logs, with the store's failures, never hold its password.
+    drop(sidecars);
+    for log in ["a.log", "b.log"] {
+        let text = std::fs::read_to_string(dir.join(log)).unwrap();
+        assert!(text.contains("approval_store_unavailable"), "{log}: {text}");
+        assert!(!text.contains(PASSWORD), "{log} holds the password");
+    }
 }
