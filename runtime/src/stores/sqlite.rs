@@ -427,6 +427,39 @@ mod tests {
         super::super::tests::racers_record_once(&stores, 20);
     }
 
+    #[test]
+    fn threads_opening_a_fresh_file_at_once_all_succeed() {
+        // The WAL switch and the schema creation race (retry_busy): every
+        // open succeeds, and the stores share one record.
+        for round in 0..30 {
+            let (_dir, path) = fresh();
+            let n = 8;
+            let barrier = std::sync::Barrier::new(n);
+            let stores: Vec<SqliteStore> = std::thread::scope(|s| {
+                let openers: Vec<_> = (0..n)
+                    .map(|_| {
+                        s.spawn(|| {
+                            barrier.wait();
+                            SqliteStore::open(&path)
+                        })
+                    })
+                    .collect();
+                openers
+                    .into_iter()
+                    .map(|h| {
+                        h.join()
+                            .unwrap()
+                            .unwrap_or_else(|e| panic!("round {round}: {e}"))
+                    })
+                    .collect()
+            });
+            assert_eq!(stores[0].consume(&[id("o")]), Ok(Consumed::Recorded));
+            for store in &stores {
+                assert_eq!(store.consume(&[id("o")]), Ok(Consumed::Replayed(vec![0])));
+            }
+        }
+    }
+
     /// Env var that turns [`child_racer`] on, with the database path.
     const CHILD_DB: &str = "GAIT_TEST_STORE_CHILD_DB";
     const CHILD_SIDE: &str = "GAIT_TEST_STORE_CHILD_SIDE";
