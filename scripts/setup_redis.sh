@@ -59,7 +59,11 @@ command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null \
   || { say "apt-get and dpkg-deb are needed (redis-server comes from Debian's packages)"; exit 1; }
 
 debs="$(mktemp -d)"
-trap 'rm -rf "$debs" "$DIR.tmp"' EXIT
+# A folder of this run's own: two runs on one target folder (several
+# checkouts sharing CARGO_TARGET_DIR) must not unpack into each other's.
+mkdir -p "$(dirname "$DIR")"
+new="$(mktemp -d "$DIR.tmp.XXXXXX")"
+trap 'rm -rf "$debs" "$new"' EXIT
 chmod 755 "$debs" # apt-get download drops privileges to _apt when root
 if ! (cd "$debs" && apt-get download -qq "${PINS[@]}" >/dev/null 2>&1); then
   # The package lists may be missing or stale on a fresh machine.
@@ -72,29 +76,36 @@ if ! (cd "$debs" && apt-get download -qq "${PINS[@]}" >/dev/null 2>&1); then
   fi
 fi
 
-rm -rf "$DIR.tmp" && mkdir -p "$DIR.tmp/bin"
-for deb in "$debs"/*.deb; do dpkg-deb -x "$deb" "$DIR.tmp"; done
+mkdir -p "$new/bin"
+for deb in "$debs"/*.deb; do dpkg-deb -x "$deb" "$new"; done
 for tool in redis-server redis-cli; do
-  cat > "$DIR.tmp/bin/$tool" <<WRAP
+  cat > "$new/bin/$tool" <<WRAP
 #!/bin/sh
 # Debian's $tool with its libraries from this folder (scripts/setup_redis.sh).
 d="\$(cd "\$(dirname "\$0")/.." && pwd)"
 LD_LIBRARY_PATH="\$d/$LIBDIR\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}" exec "\$d/usr/bin/$tool" "\$@"
 WRAP
-  chmod 755 "$DIR.tmp/bin/$tool"
+  chmod 755 "$new/bin/$tool"
 done
 
 # Every library the server links must be found: the base system's or ours.
-missing="$(LD_LIBRARY_PATH="$DIR.tmp/$LIBDIR" ldd "$DIR.tmp/usr/bin/redis-check-rdb" | grep 'not found' || true)"
+missing="$(LD_LIBRARY_PATH="$new/$LIBDIR" ldd "$new/usr/bin/redis-check-rdb" | grep 'not found' || true)"
 if [ -n "$missing" ]; then
   say "redis-server needs libraries this system lacks (add their packages to PINS):"
   echo "$missing" >&2
   exit 1
 fi
-runs "$DIR.tmp" || { say "the unpacked redis-server does not run"; "$DIR.tmp/bin/redis-server" --version >&2 || true; exit 1; }
+runs "$new" || { say "the unpacked redis-server does not run"; "$new/bin/redis-server" --version >&2 || true; exit 1; }
 
 [ "${GAIT_REDIS_UNPINNED:-}" = "1" ] && say "WARNING: GAIT_REDIS_UNPINNED=1: installed the versions apt offered, not the pins"
-echo "$want" > "$DIR.tmp/.gait-stamp"
-rm -rf "$DIR" && mv "$DIR.tmp" "$DIR"
+echo "$want" > "$new/.gait-stamp"
+chmod 755 "$new"
+# Replace the old install; when another run put its own in place meanwhile
+# (mv -T refuses a non-empty folder), keep that one if it is as wanted.
+rm -rf "$DIR"
+if ! mv -T "$new" "$DIR" 2>/dev/null; then
+  [ "$(cat "$DIR/.gait-stamp" 2>/dev/null)" = "$want" ] && runs "$DIR" ||
+    { say "cannot install into $DIR (another run is writing it?)"; exit 1; }
+fi
 say "installed $("$DIR/bin/redis-server" --version) into $DIR"
 echo "$DIR/bin/redis-server"

@@ -16,130 +16,29 @@
 //!   (`require_approval`, never `allow`) on both sidecars, which stay up;
 //!   Redis back on the same port: the same pair, never recorded, grants once.
 //!
-//! The server is `$GAIT_REDIS_SERVER`, else what `scripts/setup_redis.sh`
-//! installs (`<target>/adapters/redis/bin/redis-server`), else
-//! `redis-server` on PATH. Without one the test is skipped, loudly — and
-//! fails when `CI` is set (the convention of runtime/src/stores/redis.rs).
+//! The server is found and started by runtime/src/stores/redis_server.rs
+//! (shared with the store's unit tests): `$GAIT_REDIS_SERVER`, else what
+//! `scripts/setup_redis.sh` installs, else `redis-server` on PATH. Without
+//! one the test is skipped, loudly — and fails when `CI` is set.
 
+#[path = "../src/stores/redis_server.rs"]
+mod redis_server;
 mod support;
 
+use redis_server::{server_or_skip, Server};
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Barrier;
-use std::time::{Duration, Instant};
 use support::approvals::{bundle_bytes, key};
 use support::http::{parse_metrics, Conn};
 
 /// Rounds of the race, each with a fresh intent and a fresh token pair.
 const ROUNDS: usize = 20;
 
-/// `$GAIT_REDIS_SERVER`, else `scripts/setup_redis.sh`'s install
-/// (`<target>/adapters/redis/bin/redis-server`, the target folder being this
-/// test binary's), else `redis-server` on PATH.
-fn find_server() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("GAIT_REDIS_SERVER").filter(|p| !p.is_empty()) {
-        return Some(PathBuf::from(p));
-    }
-    let exe = std::env::current_exe().ok()?;
-    // <target>/<profile>/deps/<test binary>
-    if let Some(target) = exe.ancestors().nth(3) {
-        let local = target.join("adapters/redis/bin/redis-server");
-        if local.is_file() {
-            return Some(local);
-        }
-    }
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|d| d.join("redis-server"))
-            .find(|p| p.is_file())
-    })
-}
-
-/// The server, or `None` (skip) when there is none and CI is not set.
-fn server_or_skip(test: &str) -> Option<PathBuf> {
-    if let Some(p) = find_server() {
-        return Some(p);
-    }
-    let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
-    let msg = "no redis-server: run scripts/setup_redis.sh (or set GAIT_REDIS_SERVER)";
-    assert!(!ci, "{test}: {msg} (CI is set: this test must run)");
-    // Straight to the process's stderr: libtest does not capture it, so the
-    // skip shows even when the test passes.
-    let _ = writeln!(std::io::stderr(), "\n!!!!! SKIPPED {test}: {msg} !!!!!");
-    None
-}
-
-/// True when a Redis server answers `PING` on the port.
-fn pings(port: u16) -> bool {
-    let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_millis(200)) else {
-        return false;
-    };
-    let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
-    let mut reply = [0u8; 7];
-    s.write_all(b"PING\r\n").is_ok() && s.read_exact(&mut reply).is_ok() && &reply == b"+PONG\r\n"
-}
-
-/// A redis-server on a loopback port (a free one, or the one given),
-/// without persistence; killed on drop.
-struct Redis {
-    child: Child,
-    port: u16,
-    _dir: tempfile::TempDir,
-}
-
-impl Redis {
-    fn start(bin: &Path, port: Option<u16>) -> Redis {
-        for _attempt in 0..5 {
-            let port = port.unwrap_or_else(|| {
-                let l = TcpListener::bind("127.0.0.1:0").unwrap();
-                l.local_addr().unwrap().port()
-            });
-            let dir = tempfile::tempdir().unwrap();
-            let mut child = Command::new(bin)
-                .args(["--bind", "127.0.0.1", "--port"])
-                .arg(port.to_string())
-                .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
-                .args(["--loglevel", "warning", "--dir"])
-                .arg(dir.path())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap();
-            let deadline = Instant::now() + Duration::from_secs(30);
-            while Instant::now() < deadline {
-                if child.try_wait().unwrap().is_some() {
-                    break; // the port was taken meanwhile: try again
-                }
-                if pings(port) {
-                    return Redis {
-                        child,
-                        port,
-                        _dir: dir,
-                    };
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        panic!("redis-server {} did not start", bin.display());
-    }
-
-    fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
+/// The server's password: in the sidecars' store URL, never in their logs.
+const PASSWORD: &str = "s3cret-fleet-only";
 
 /// A `gait-run serve` on a free loopback port, in `dir`; killed on drop.
 struct Sidecar {
@@ -343,8 +242,8 @@ fn two_sidecars_on_one_redis_grant_each_pair_once_and_never_allow_without_it() {
     };
     let tmp = setup();
     let dir = tmp.path();
-    let mut redis = Redis::start(&bin, None);
-    let store = format!("redis://127.0.0.1:{}", redis.port);
+    let mut redis = Server::start(&bin, None, Some(PASSWORD));
+    let store = format!("redis://:{PASSWORD}@127.0.0.1:{}", redis.port);
     let mut sidecars = [
         Sidecar::start(dir, &store, "a.log"),
         Sidecar::start(dir, &store, "b.log"),
@@ -429,11 +328,18 @@ fn two_sidecars_on_one_redis_grant_each_pair_once_and_never_allow_without_it() {
 
     // Redis back (empty: no persistence) on the same port: the sidecars
     // reconnect, and the pair, never recorded, grants once.
-    let _redis = Redis::start(&bin, Some(port));
+    let _redis = Server::start(&bin, Some(port), Some(PASSWORD));
     let r = conns[1].eval(&body);
     assert_eq!(r.status, 200);
     assert_granted(&r.json());
     let r = conns[0].eval(&body);
     assert_eq!(r.status, 200);
     assert_replayed(&r.json());
+    // The decision logs, with the store's failures, never hold its password.
+    drop(sidecars);
+    for log in ["a.log", "b.log"] {
+        let text = std::fs::read_to_string(dir.join(log)).unwrap();
+        assert!(text.contains("approval_store_unavailable"), "{log}: {text}");
+        assert!(!text.contains(PASSWORD), "{log} holds the password");
+    }
 }

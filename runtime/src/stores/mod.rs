@@ -27,9 +27,11 @@
 //!   grant, which fails closed.
 
 pub mod redis;
+#[cfg(test)]
+mod redis_server;
 pub mod sqlite;
 
-use gait_run::approval::{ReplayStore, StoreError, TokenUse};
+use gait_run::approval::{Consumed, ReplayStore, StoreError, TokenUse};
 use std::ffi::OsString;
 use std::path::PathBuf;
 
@@ -102,6 +104,13 @@ fn classify(spec: &str) -> Result<Spec, StoreError> {
                 .to_string(),
         ));
     }
+    if spec.trim() != spec {
+        // " redis://h:1" would otherwise be a file path: each gate of a
+        // fleet on a file of its own, no replay seen across them.
+        return Err(StoreError(format!(
+            "approval store: '{spec}': leading or trailing white space"
+        )));
+    }
     if let Some((scheme, _)) = spec.split_once("://") {
         let is_scheme = scheme
             .chars()
@@ -143,6 +152,19 @@ fn duplicates(ids: &[TokenUse<'_>]) -> Vec<usize> {
         .collect()
 }
 
+/// The answer of a `consume` whose ids at indices `used` are stored and at
+/// `repeated` repeat an earlier one of the call: `Recorded` when there are
+/// none (the store then recorded them).
+fn outcome(mut used: Vec<usize>, repeated: Vec<usize>) -> Consumed {
+    if used.is_empty() && repeated.is_empty() {
+        return Consumed::Recorded;
+    }
+    used.extend(repeated);
+    used.sort_unstable();
+    used.dedup();
+    Consumed::Replayed(used)
+}
+
 /// When a record of `id` may be forgotten (unix seconds), given the time now.
 fn expires_at(id: &TokenUse<'_>, now: i64) -> i64 {
     id.not_after
@@ -153,15 +175,8 @@ fn expires_at(id: &TokenUse<'_>, now: i64) -> i64 {
         .min(253_402_300_799)
 }
 
-/// The host's clock in unix seconds (a clock before 1970 answers 0).
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-}
-
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<OsString> {
@@ -174,6 +189,86 @@ mod tests {
                 .iter()
                 .find(|(k, _)| k == name)
                 .map(|(_, v)| v.clone())
+        }
+    }
+
+    fn id(token_id: &str) -> TokenUse<'_> {
+        TokenUse {
+            token_id,
+            not_after: gait_run::time::now().0 + 900,
+        }
+    }
+
+    /// What every store answers, on a fresh `store` (the same body for
+    /// both): all or nothing, replays named by index, ids repeated in one
+    /// call, ids that are patterns or hold the key's separator to Redis.
+    pub(super) fn record_then_replay_all_or_nothing(store: &dyn ReplayStore) {
+        assert_eq!(store.consume(&[]), Ok(Consumed::Recorded));
+        assert_eq!(store.consume(&[id("t1"), id("t2")]), Ok(Consumed::Recorded));
+        assert_eq!(store.consume(&[id("t1")]), Ok(Consumed::Replayed(vec![0])));
+        // One used id among new ones: which one is said, and the new ones
+        // are not recorded.
+        assert_eq!(
+            store.consume(&[id("t3"), id("t2"), id("t4")]),
+            Ok(Consumed::Replayed(vec![1]))
+        );
+        assert_eq!(store.consume(&[id("t3"), id("t4")]), Ok(Consumed::Recorded));
+        // The same id twice in one call: its second use is a replay, nothing
+        // is recorded, and a stored one is still named.
+        assert_eq!(
+            store.consume(&[id("t5"), id("t5")]),
+            Ok(Consumed::Replayed(vec![1]))
+        );
+        assert_eq!(
+            store.consume(&[id("t5"), id("t1"), id("t5")]),
+            Ok(Consumed::Replayed(vec![1, 2]))
+        );
+        assert_eq!(store.consume(&[id("t5")]), Ok(Consumed::Recorded));
+        // Ids are compared as they are: a glob pattern matches nothing but
+        // itself, a colon is no separator.
+        let odd = [
+            "g*", "g?", "g[ab]", "ga", "g:x", "g", "x:g", "g\\*", "g x\n",
+        ];
+        for o in odd {
+            assert_eq!(store.consume(&[id(o)]), Ok(Consumed::Recorded), "{o:?}");
+        }
+        let all: Vec<TokenUse<'_>> = odd.iter().map(|o| id(o)).collect();
+        assert_eq!(
+            store.consume(&all),
+            Ok(Consumed::Replayed((0..odd.len()).collect()))
+        );
+    }
+
+    /// Each of `stores` (one thread each) consumes, at the same moment, a
+    /// batch holding the round's id `a` (and `b`, and one of its own): in
+    /// every round exactly one batch is recorded.
+    pub(super) fn racers_record_once(stores: &[&dyn ReplayStore], rounds: usize) {
+        for round in 0..rounds {
+            let barrier = std::sync::Barrier::new(stores.len());
+            let results: Vec<Consumed> = std::thread::scope(|s| {
+                let racers: Vec<_> = stores
+                    .iter()
+                    .enumerate()
+                    .map(|(t, store)| {
+                        let barrier = &barrier;
+                        s.spawn(move || {
+                            let a = format!("r{round}-a");
+                            let b = format!("r{round}-b");
+                            let own = format!("r{round}-own{t}");
+                            let batch = if t % 2 == 0 {
+                                vec![id(&own), id(&a)]
+                            } else {
+                                vec![id(&b), id(&own), id(&a)]
+                            };
+                            barrier.wait();
+                            store.consume(&batch).unwrap()
+                        })
+                    })
+                    .collect();
+                racers.into_iter().map(|h| h.join().unwrap()).collect()
+            });
+            let recorded = results.iter().filter(|r| **r == Consumed::Recorded).count();
+            assert_eq!(recorded, 1, "round {round}: {results:?}");
         }
     }
 
@@ -207,9 +302,12 @@ mod tests {
 
     #[test]
     fn default_path_reads_the_environment() {
-        // Whatever this environment is, the answer ends in the file name.
-        if let Ok(path) = default_path() {
-            assert!(path.ends_with(DEFAULT_FILE_NAME));
+        // With HOME set (as in any test run) there is always an answer, and
+        // it ends in the file name (an error fails the test, not skips it).
+        let got = default_path();
+        let home_set = std::env::var_os("HOME").is_some_and(|h| !h.is_empty());
+        if home_set {
+            assert!(got.unwrap().ends_with(DEFAULT_FILE_NAME));
         }
     }
 
@@ -225,6 +323,11 @@ mod tests {
             classify("rel/a.db"),
             Ok(Spec::File(PathBuf::from("rel/a.db")))
         );
+        // A path that holds "://" but starts with no scheme is a path.
+        assert_eq!(
+            classify("./redis://x"),
+            Ok(Spec::File(PathBuf::from("./redis://x")))
+        );
         for (bad, says) in [
             ("", "empty"),
             ("  ", "empty"),
@@ -233,6 +336,9 @@ mod tests {
             ("http://h/", "'http://'"),
             ("file:///tmp/a.db", "'file://'"),
             ("file:/tmp/a.db", "without 'file:'"),
+            (" redis://h:1", "white space"),
+            ("redis://h:1\n", "white space"),
+            ("/var/lib/gait/a.db ", "white space"),
         ] {
             let err = classify(bad).unwrap_err();
             assert!(err.0.contains(says), "{bad}: {err}");

@@ -14,7 +14,7 @@
 //!   script's keys across slots, and an asynchronous replica promoted after a
 //!   failover may have lost the latest ids.
 
-use super::{duplicates, expires_at, unix_now};
+use super::{duplicates, expires_at, outcome};
 use gait_run::approval::{Consumed, ReplayStore, StoreError, TokenUse};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -25,7 +25,7 @@ pub const TIMEOUT: Duration = Duration::from_millis(500);
 /// The prefix of every key this store writes.
 pub const KEY_PREFIX: &str = "gait:approval:";
 
-/// KEYS: the ids' keys (distinct). ARGV[1]: `record` or `check` (only say
+/// KEYS: the ids' keys, in order (distinct in `record` mode). ARGV[1]: `record` or `check` (only say
 /// which are used); ARGV[1 + i]: KEYS[i]'s expiry, unix seconds. Answers the
 /// 0-based indices of the used keys: none means recorded (in `record` mode).
 const SCRIPT: &str = r"
@@ -70,10 +70,18 @@ impl RedisStore {
             ))
         })?;
         let info = client.get_connection_info();
+        let db = info.redis_settings().db();
+        if db < 0 {
+            return Err(StoreError(format!(
+                "approval store: not a redis://HOST:PORT[/DB] URL (database {db} is negative)"
+            )));
+        }
         let describe = match info.addr() {
-            redis::ConnectionAddr::Tcp(host, port) => {
-                format!("redis://{host}:{port}/{}", info.redis_settings().db())
+            // The crate gives an IPv6 address without its brackets.
+            redis::ConnectionAddr::Tcp(host, port) if host.contains(':') => {
+                format!("redis://[{host}]:{port}/{db}")
             }
+            redis::ConnectionAddr::Tcp(host, port) => format!("redis://{host}:{port}/{db}"),
             _ => {
                 return Err(StoreError(
                     "approval store: only redis://HOST:PORT[/DB] (plain TCP) is supported"
@@ -131,27 +139,16 @@ impl ReplayStore for RedisStore {
         if ids.is_empty() {
             return Ok(Consumed::Recorded);
         }
-        let now = unix_now();
-        // Distinct keys; a repeated id is a replay of itself (see the module).
+        let now = gait_run::time::now().0;
+        // A repeated id is a replay of itself (see the module): the script
+        // then only says which ids are stored. Recording, the keys are
+        // distinct.
         let repeated = duplicates(ids);
-        let mut keys: Vec<String> = Vec::with_capacity(ids.len());
-        let mut expiries: Vec<i64> = Vec::with_capacity(ids.len());
-        let mut key_of: Vec<usize> = Vec::with_capacity(ids.len());
-        for id in ids {
-            let key = format!("{KEY_PREFIX}{}", id.token_id);
-            let at = match keys.iter().position(|k| *k == key) {
-                Some(at) => {
-                    expiries[at] = expiries[at].max(expires_at(id, now));
-                    at
-                }
-                None => {
-                    keys.push(key);
-                    expiries.push(expires_at(id, now));
-                    keys.len() - 1
-                }
-            };
-            key_of.push(at);
-        }
+        let keys: Vec<String> = ids
+            .iter()
+            .map(|id| format!("{KEY_PREFIX}{}", id.token_id))
+            .collect();
+        let expiries: Vec<i64> = ids.iter().map(|id| expires_at(id, now)).collect();
         let mut slot = self
             .conn
             .lock()
@@ -172,20 +169,7 @@ impl ReplayStore for RedisStore {
                 )));
             }
         };
-        drop(slot);
-        let mut replayed: Vec<usize> = key_of
-            .iter()
-            .enumerate()
-            .filter(|(_, k)| used.contains(k))
-            .map(|(i, _)| i)
-            .chain(repeated)
-            .collect();
-        if replayed.is_empty() {
-            return Ok(Consumed::Recorded);
-        }
-        replayed.sort_unstable();
-        replayed.dedup();
-        Ok(Consumed::Replayed(replayed))
+        Ok(outcome(used, repeated))
     }
 
     fn describe(&self) -> String {
@@ -196,10 +180,8 @@ impl ReplayStore for RedisStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stores::redis_server::{server_or_skip, Server};
     use std::net::TcpListener;
-    use std::path::PathBuf;
-    use std::process::{Child, Command, Stdio};
-    use std::sync::{Arc, Barrier};
     use std::time::Instant;
 
     const PASSWORD: &str = "s3cret-test-only";
@@ -207,122 +189,24 @@ mod tests {
     fn id(token_id: &str) -> TokenUse<'_> {
         TokenUse {
             token_id,
-            not_after: unix_now() + 900,
+            not_after: gait_run::time::now().0 + 900,
         }
     }
 
-    /// `$GAIT_REDIS_SERVER`, else what `scripts/setup_redis.sh` installs
-    /// (`<target>/adapters/redis/bin/redis-server`, the target folder being
-    /// this test binary's), else `redis-server` on PATH.
-    fn find_server() -> Option<PathBuf> {
-        if let Some(p) = std::env::var_os("GAIT_REDIS_SERVER").filter(|p| !p.is_empty()) {
-            return Some(PathBuf::from(p));
-        }
-        let exe = std::env::current_exe().ok()?;
-        // <target>/<profile>/deps/<test binary>
-        if let Some(target) = exe.ancestors().nth(3) {
-            let local = target.join("adapters/redis/bin/redis-server");
-            if local.is_file() {
-                return Some(local);
-            }
-        }
-        std::env::var_os("PATH").and_then(|paths| {
-            std::env::split_paths(&paths)
-                .map(|d| d.join("redis-server"))
-                .find(|p| p.is_file())
-        })
+    /// A password-protected server on a free port (or `port`).
+    fn start(bin: &std::path::Path, port: Option<u16>) -> Server {
+        Server::start(bin, port, Some(PASSWORD))
     }
 
-    /// The server, or `None` (skip) when there is none and CI is not set.
-    fn server_or_skip(test: &str) -> Option<PathBuf> {
-        if let Some(p) = find_server() {
-            return Some(p);
-        }
-        let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
-        let msg = "no redis-server: run scripts/setup_redis.sh (or set GAIT_REDIS_SERVER)";
-        assert!(!ci, "{test}: {msg} (CI is set: this test must run)");
-        // Straight to the process's stderr: libtest does not capture it, so
-        // the skip shows even when the test passes.
-        use std::io::Write;
-        let _ = writeln!(std::io::stderr(), "\n!!!!! SKIPPED {test}: {msg} !!!!!");
-        None
+    fn url(server: &Server, db: u8) -> String {
+        format!("redis://:{PASSWORD}@127.0.0.1:{}/{db}", server.port)
     }
 
-    /// A redis-server on a free loopback port, killed on drop.
-    struct Server {
-        child: Child,
-        port: u16,
-        _dir: tempfile::TempDir,
-    }
-
-    impl Server {
-        fn start(bin: &std::path::Path) -> Server {
-            Self::start_on(bin, None)
-        }
-
-        fn start_on(bin: &std::path::Path, port: Option<u16>) -> Server {
-            for _attempt in 0..5 {
-                let port = port.unwrap_or_else(|| {
-                    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-                    l.local_addr().unwrap().port()
-                });
-                let dir = tempfile::tempdir().unwrap();
-                let mut child = Command::new(bin)
-                    .args(["--bind", "127.0.0.1", "--port"])
-                    .arg(port.to_string())
-                    .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
-                    .args(["--requirepass", PASSWORD, "--loglevel", "warning"])
-                    .arg("--dir")
-                    .arg(dir.path())
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null())
-                    .spawn()
-                    .unwrap();
-                let deadline = Instant::now() + Duration::from_secs(10);
-                while Instant::now() < deadline {
-                    if child.try_wait().unwrap().is_some() {
-                        break; // the port was taken meanwhile: another one
-                    }
-                    let url = format!("redis://:{PASSWORD}@127.0.0.1:{port}/0");
-                    let ping = redis::Client::open(url.as_str())
-                        .and_then(|c| c.get_connection_with_timeout(Duration::from_millis(200)))
-                        .and_then(|mut c| redis::cmd("PING").query::<String>(&mut c));
-                    if ping.is_ok() {
-                        return Server {
-                            child,
-                            port,
-                            _dir: dir,
-                        };
-                    }
-                    std::thread::sleep(Duration::from_millis(20));
-                }
-                let _ = child.kill();
-                let _ = child.wait();
-            }
-            panic!("redis-server {} did not start", bin.display());
-        }
-
-        fn url(&self, db: u8) -> String {
-            format!("redis://:{PASSWORD}@127.0.0.1:{}/{db}", self.port)
-        }
-
-        fn raw(&self, db: u8) -> redis::Connection {
-            redis::Client::open(self.url(db).as_str())
-                .unwrap()
-                .get_connection()
-                .unwrap()
-        }
-
-        fn kill(&mut self) {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-
-    impl Drop for Server {
-        fn drop(&mut self) {
-            self.kill();
-        }
+    fn raw_conn(server: &Server, db: u8) -> redis::Connection {
+        redis::Client::open(url(server, db).as_str())
+            .unwrap()
+            .get_connection()
+            .unwrap()
     }
 
     #[test]
@@ -330,6 +214,10 @@ mod tests {
         let store = super::super::open("redis://user:pw@127.0.0.1:7000/2").unwrap();
         assert_eq!(store.describe(), "redis://127.0.0.1:7000/2");
         assert!(!store.describe().contains("pw"));
+        // The scheme in capitals: the store's entry point and the crate
+        // both take it.
+        let store = super::super::open("REDIS://h:1/2").unwrap();
+        assert_eq!(store.describe(), "redis://h:1/2");
         let store = RedisStore::open("redis://localhost").unwrap();
         assert_eq!(store.describe(), "redis://localhost:6379/0");
         for bad in ["redis://", "redis://h:notaport", "redis://h:1/notadb"] {
@@ -344,6 +232,17 @@ mod tests {
             .err()
             .unwrap();
         assert!(!err.0.contains("topsecret"), "{err}");
+        // IPv6, with and without a port; user and password never shown.
+        let store = RedisStore::open("redis://[::1]:7000/1").unwrap();
+        assert_eq!(store.describe(), "redis://[::1]:7000/1");
+        let store = RedisStore::open("redis://u:topsecret@[::1]").unwrap();
+        assert_eq!(store.describe(), "redis://[::1]:6379/0");
+        // A negative database is refused now, not at the first decision.
+        let err = RedisStore::open("redis://:topsecret@h:1/-1").err().unwrap();
+        assert!(err.0.contains("database -1 is negative"), "{err}");
+        assert!(!err.0.contains("topsecret"), "{err}");
+        // The crate takes valkey:// too; the store's entry point does not.
+        assert!(super::super::open("valkey://h:1").is_err());
     }
 
     #[test]
@@ -369,32 +268,29 @@ mod tests {
         let Some(bin) = server_or_skip("redis_record_replay_all_or_nothing_and_expiry") else {
             return;
         };
-        let server = Server::start(&bin);
-        let store = super::super::open(&server.url(3)).unwrap();
+        let server = start(&bin, None);
+        let store = super::super::open(&url(&server, 3)).unwrap();
         assert_eq!(
             store.describe(),
             format!("redis://127.0.0.1:{}/3", server.port)
         );
-        assert_eq!(store.consume(&[]), Ok(Consumed::Recorded));
-        assert_eq!(store.consume(&[id("t1"), id("t2")]), Ok(Consumed::Recorded));
-        assert_eq!(store.consume(&[id("t1")]), Ok(Consumed::Replayed(vec![0])));
-        assert_eq!(
-            store.consume(&[id("t3"), id("t2"), id("t4")]),
-            Ok(Consumed::Replayed(vec![1]))
+        super::super::tests::record_then_replay_all_or_nothing(&*store);
+
+        // A database the server does not have: an error at the first use,
+        // never a grant.
+        let beyond = RedisStore::open(&url(&server, 16)).unwrap();
+        let err = beyond.consume(&[id("d16")]).unwrap_err();
+        assert!(
+            err.0.starts_with(&format!(
+                "approval store redis://127.0.0.1:{}/16: ",
+                server.port
+            )) && !err.0.contains(PASSWORD),
+            "{err}"
         );
-        // Nothing of the refused batch was recorded.
-        assert_eq!(store.consume(&[id("t3"), id("t4")]), Ok(Consumed::Recorded));
-        // Repeated within one call: a replay, nothing recorded, and the
-        // stored ones are still named.
-        assert_eq!(
-            store.consume(&[id("t5"), id("t1"), id("t5")]),
-            Ok(Consumed::Replayed(vec![1, 2]))
-        );
-        assert_eq!(store.consume(&[id("t5")]), Ok(Consumed::Recorded));
 
         // The keys, in database 3, expire at not_after + margin.
-        let mut raw = server.raw(3);
-        let not_after = unix_now() + 600;
+        let mut raw = raw_conn(&server, 3);
+        let not_after = gait_run::time::now().0 + 600;
         let t6 = TokenUse {
             token_id: "t6",
             not_after,
@@ -404,13 +300,27 @@ mod tests {
             .arg("gait:approval:t6")
             .query(&mut raw)
             .unwrap();
-        let want = not_after + super::super::RETENTION_MARGIN_SECS - unix_now();
+        let want = not_after + super::super::RETENTION_MARGIN_SECS - gait_run::time::now().0;
         assert!((want - 3..=want).contains(&ttl), "ttl {ttl}, want ~{want}");
         let in_db0: bool = redis::cmd("EXISTS")
             .arg("gait:approval:t6")
-            .query(&mut server.raw(0))
+            .query(&mut raw_conn(&server, 0))
             .unwrap();
         assert!(!in_db0, "written in the URL's database only");
+        // A not_after long past by this clock (the gate that accepted the
+        // token lags): kept for the margin from now, so its replay is caught.
+        let past = TokenUse {
+            token_id: "t7",
+            not_after: gait_run::time::now().0 - super::super::RETENTION_MARGIN_SECS - 10,
+        };
+        assert_eq!(store.consume(&[past]), Ok(Consumed::Recorded));
+        assert_eq!(store.consume(&[past]), Ok(Consumed::Replayed(vec![0])));
+        let ttl: i64 = redis::cmd("TTL")
+            .arg("gait:approval:t7")
+            .query(&mut raw)
+            .unwrap();
+        let want = super::super::RETENTION_MARGIN_SECS;
+        assert!((want - 3..=want).contains(&ttl), "ttl {ttl}, want ~{want}");
         // Once Redis let a key expire, the id may be used again.
         let _: () = redis::cmd("PEXPIRE")
             .arg("gait:approval:t6")
@@ -426,39 +336,12 @@ mod tests {
         let Some(bin) = server_or_skip("redis_racers_on_separate_connections_record_once") else {
             return;
         };
-        let server = Server::start(&bin);
-        let n = 4;
-        let stores: Vec<Arc<RedisStore>> = (0..n)
-            .map(|_| Arc::new(RedisStore::open(&server.url(0)).unwrap()))
+        let server = start(&bin, None);
+        let stores: Vec<RedisStore> = (0..4)
+            .map(|_| RedisStore::open(&url(&server, 0)).unwrap())
             .collect();
-        for round in 0..100 {
-            let barrier = Arc::new(Barrier::new(n));
-            let handles: Vec<_> = stores
-                .iter()
-                .enumerate()
-                .map(|(t, store)| {
-                    let store = Arc::clone(store);
-                    let barrier = Arc::clone(&barrier);
-                    std::thread::spawn(move || {
-                        let a = format!("r{round}-a");
-                        let b = format!("r{round}-b");
-                        let own = format!("r{round}-own{t}");
-                        // Overlapping batches: each holds `a` or `b`, and
-                        // the `b` ones also `a`.
-                        let batch = if t % 2 == 0 {
-                            vec![id(&own), id(&a)]
-                        } else {
-                            vec![id(&b), id(&own), id(&a)]
-                        };
-                        barrier.wait();
-                        store.consume(&batch).unwrap()
-                    })
-                })
-                .collect();
-            let results: Vec<Consumed> = handles.into_iter().map(|h| h.join().unwrap()).collect();
-            let recorded = results.iter().filter(|r| **r == Consumed::Recorded).count();
-            assert_eq!(recorded, 1, "round {round}: {results:?}");
-        }
+        let stores: Vec<&dyn ReplayStore> = stores.iter().map(|s| s as &dyn ReplayStore).collect();
+        super::super::tests::racers_record_once(&stores, 100);
     }
 
     #[test]
@@ -466,9 +349,9 @@ mod tests {
         let Some(bin) = server_or_skip("redis_stopped_is_an_error_fast_and_reconnects") else {
             return;
         };
-        let mut server = Server::start(&bin);
+        let mut server = start(&bin, None);
         let port = server.port;
-        let store = RedisStore::open(&server.url(0)).unwrap();
+        let store = RedisStore::open(&url(&server, 0)).unwrap();
         assert_eq!(store.consume(&[id("k1")]), Ok(Consumed::Recorded));
         server.kill();
         for attempt in 0..3 {
@@ -485,7 +368,7 @@ mod tests {
             assert!(took < TIMEOUT * 3, "attempt {attempt} took {took:?}");
         }
         // A wrong password is an error, not a grant.
-        let restarted = Server::start_on(&bin, Some(port));
+        let restarted = start(&bin, Some(port));
         let wrong = RedisStore::open(&format!("redis://:wrong@127.0.0.1:{port}/0")).unwrap();
         let err = wrong.consume(&[id("k3")]).unwrap_err();
         assert!(!err.0.contains("wrong@"), "{err}");

@@ -4,8 +4,10 @@
 //! - WAL journal, `synchronous = FULL`: a consumed id survives a crash or a
 //!   power loss once `consume` answered (a forgotten id could be replayed).
 //! - Each `consume` is one `BEGIN IMMEDIATE` transaction (the write lock is
-//!   taken before anything is read): purge the expired rows, look every id
-//!   up, insert all or none. Two processes given the same ids serialize on
+//!   taken before anything is read): look every id up (an expired row counts
+//!   as absent), insert all or none. Expired rows are deleted in the same
+//!   transaction at most once per [`PURGE_INTERVAL_SECS`] per process, not
+//!   on every call. Two processes given the same ids serialize on
 //!   the lock; exactly one records them.
 //! - A busy lock is waited for up to [`BUSY_TIMEOUT`], then answered as a
 //!   [`StoreError`] (never as `Recorded`).
@@ -15,7 +17,7 @@
 //! Schema (`PRAGMA user_version = 1`): `used_tokens(token_id TEXT PRIMARY
 //! KEY, expires_at INTEGER)`, indexed on `expires_at`.
 
-use super::{duplicates, expires_at, unix_now};
+use super::{duplicates, expires_at, outcome};
 use gait_run::approval::{Consumed, ReplayStore, StoreError, TokenUse};
 use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
 use std::path::{Path, PathBuf};
@@ -27,10 +29,13 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(2);
 
 const SCHEMA_VERSION: i64 = 1;
 
+/// How often (seconds) a process deletes the expired rows.
+pub const PURGE_INTERVAL_SECS: i64 = 60;
+
 /// The file store. One connection, behind a mutex (threads of one process
 /// take turns; processes take turns on SQLite's lock).
 pub struct SqliteStore {
-    conn: Mutex<Connection>,
+    conn: Mutex<Open>,
     path: PathBuf,
     busy_timeout: Duration,
 }
@@ -56,20 +61,24 @@ impl SqliteStore {
             ))
         };
         create_file(&path).map_err(|e| ctx("cannot create the file", &e))?;
-        let conn = Connection::open_with_flags(
+        let mut conn = Connection::open_with_flags(
             &path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(|e| ctx("cannot open", &e))?;
         conn.busy_timeout(busy_timeout)
             .map_err(|e| ctx("cannot set the lock timeout", &e))?;
-        // Switching a fresh file to WAL while another process opens it too
-        // answers SQLITE_BUSY at once (SQLite skips the busy handler there
-        // to avoid a deadlock): retry within the lock wait.
-        let mode: String = retry_busy(busy_timeout, || {
-            conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
+        // Switching a fresh file to WAL, or creating its schema, while another
+        // process opens it too may answer SQLITE_BUSY at once (SQLite skips
+        // the busy handler there to avoid a deadlock): both steps are retried
+        // together, within the lock wait (switching to WAL again is a no-op).
+        let (mode, version) = retry_busy(busy_timeout, || {
+            let mode: String = conn
+                .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
+                .map_err(|e| ("cannot enable WAL", e))?;
+            Ok((mode, init_schema(&mut conn)?))
         })
-        .map_err(|e| ctx(&explain(&e, busy_timeout, "cannot enable WAL"), &e))?;
+        .map_err(|f| failure(&path, busy_timeout, f))?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(ctx(
                 "cannot enable WAL",
@@ -78,107 +87,63 @@ impl SqliteStore {
         }
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(|e| ctx("cannot set synchronous = FULL", &e))?;
-        let mut store = SqliteStore {
-            conn: Mutex::new(conn),
+        if version != SCHEMA_VERSION {
+            return Err(ctx(
+                &format!("schema version {version} is not {SCHEMA_VERSION}"),
+                &"a newer gait-run's file, or not an approval store",
+            ));
+        }
+        Ok(SqliteStore {
+            conn: Mutex::new(Open {
+                conn,
+                next_purge: 0,
+            }),
             path,
             busy_timeout,
-        };
-        let started = std::time::Instant::now();
-        loop {
-            match store.init_schema() {
-                Err(Busy::Yes(_)) if started.elapsed() < busy_timeout => {
-                    std::thread::sleep(Duration::from_millis(2));
-                }
-                Err(Busy::Yes(e) | Busy::No(e)) => return Err(e),
-                Ok(()) => return Ok(store),
-            }
-        }
-    }
-
-    /// Creates the schema in a fresh file (or checks its version); a
-    /// [`Busy::Yes`] error may be retried.
-    fn init_schema(&mut self) -> Result<(), Busy> {
-        let describe = self.describe();
-        let busy_timeout = self.busy_timeout;
-        let ctx = |what: &str, e: &rusqlite::Error| {
-            let err = StoreError(format!(
-                "approval store {describe}: {}: {e}",
-                explain(e, busy_timeout, what)
-            ));
-            if is_busy(e) {
-                Busy::Yes(err)
-            } else {
-                Busy::No(err)
-            }
-        };
-        let conn = self
-            .conn
-            .get_mut()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| ctx("cannot start the schema transaction", &e))?;
-        let version: i64 = tx
-            .pragma_query_value(None, "user_version", |row| row.get(0))
-            .map_err(|e| ctx("cannot read the schema version", &e))?;
-        match version {
-            0 => {
-                tx.execute_batch(
-                    "CREATE TABLE IF NOT EXISTS used_tokens (
-                         token_id TEXT PRIMARY KEY NOT NULL,
-                         expires_at INTEGER NOT NULL
-                     ) WITHOUT ROWID;
-                     CREATE INDEX IF NOT EXISTS used_tokens_expiry ON used_tokens (expires_at);
-                     PRAGMA user_version = 1;",
-                )
-                .map_err(|e| ctx("cannot create the schema", &e))?;
-                tx.commit()
-                    .map_err(|e| ctx("cannot commit the schema", &e))?;
-            }
-            SCHEMA_VERSION => {}
-            other => {
-                return Err(Busy::No(StoreError(format!(
-                    "approval store {describe}: schema version {other} is not {SCHEMA_VERSION} \
-                     (a newer gait-run's file, or not an approval store)"
-                ))))
-            }
-        }
-        Ok(())
+        })
     }
 
     fn consume_locked(
-        conn: &mut Connection,
+        open: &mut Open,
         ids: &[TokenUse<'_>],
         now: i64,
-    ) -> Result<Consumed, (&'static str, rusqlite::Error)> {
-        let tx = conn
+    ) -> Result<Consumed, Failure> {
+        let tx = open
+            .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| ("cannot take the write lock", e))?;
-        tx.execute("DELETE FROM used_tokens WHERE expires_at < ?1", [now])
-            .map_err(|e| ("cannot purge expired ids", e))?;
-        let mut replayed = duplicates(ids);
+        let purge = now >= open.next_purge;
+        if purge {
+            tx.execute("DELETE FROM used_tokens WHERE expires_at < ?1", [now])
+                .map_err(|e| ("cannot purge expired ids", e))?;
+        }
+        let mut used = Vec::new();
         {
             let mut lookup = tx
-                .prepare("SELECT 1 FROM used_tokens WHERE token_id = ?1")
+                .prepare("SELECT 1 FROM used_tokens WHERE token_id = ?1 AND expires_at >= ?2")
                 .map_err(|e| ("cannot look ids up", e))?;
             for (i, id) in ids.iter().enumerate() {
                 if lookup
-                    .exists([id.token_id])
+                    .exists(rusqlite::params![id.token_id, now])
                     .map_err(|e| ("cannot look ids up", e))?
                 {
-                    replayed.push(i);
+                    used.push(i);
                 }
             }
         }
-        if !replayed.is_empty() {
-            replayed.sort_unstable();
-            replayed.dedup();
-            // Dropping the transaction rolls it back: nothing recorded.
-            return Ok(Consumed::Replayed(replayed));
+        let replayed = outcome(used, duplicates(ids));
+        if replayed != Consumed::Recorded {
+            // Dropping the transaction rolls it back: nothing recorded (the
+            // purge neither: the next call does it).
+            return Ok(replayed);
         }
         {
             let mut insert = tx
-                .prepare("INSERT INTO used_tokens (token_id, expires_at) VALUES (?1, ?2)")
+                // An expired row not purged yet is replaced.
+                .prepare(
+                    "INSERT INTO used_tokens (token_id, expires_at) VALUES (?1, ?2) \
+                     ON CONFLICT (token_id) DO UPDATE SET expires_at = excluded.expires_at",
+                )
                 .map_err(|e| ("cannot record ids", e))?;
             for id in ids {
                 insert
@@ -187,6 +152,9 @@ impl SqliteStore {
             }
         }
         tx.commit().map_err(|e| ("cannot commit", e))?;
+        if purge {
+            open.next_purge = now.saturating_add(PURGE_INTERVAL_SECS);
+        }
         Ok(Consumed::Recorded)
     }
 }
@@ -202,14 +170,8 @@ impl ReplayStore for SqliteStore {
             .conn
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let busy_timeout = self.busy_timeout;
-        Self::consume_locked(&mut conn, ids, unix_now()).map_err(|(what, e)| {
-            StoreError(format!(
-                "approval store {}: {}: {e}",
-                self.describe(),
-                explain(&e, busy_timeout, what)
-            ))
-        })
+        Self::consume_locked(&mut conn, ids, gait_run::time::now().0)
+            .map_err(|f| failure(&self.path, self.busy_timeout, f))
     }
 
     fn describe(&self) -> String {
@@ -217,29 +179,53 @@ impl ReplayStore for SqliteStore {
     }
 }
 
-/// `what`, with the cause spelled out for the errors an operator can act on.
-/// An error that may go away when retried (the file is locked) or not.
-enum Busy {
-    Yes(StoreError),
-    No(StoreError),
+/// The connection, and when (unix seconds) its next `consume` purges.
+struct Open {
+    conn: Connection,
+    next_purge: i64,
 }
 
-fn is_busy(e: &rusqlite::Error) -> bool {
-    matches!(
-        e.sqlite_error_code(),
-        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
+/// A failed step: what was being done, and SQLite's answer.
+type Failure = (&'static str, rusqlite::Error);
+
+/// Creates the schema in a fresh file (in one `BEGIN IMMEDIATE`
+/// transaction, so that two processes creating it at once take turns);
+/// answers the file's schema version.
+fn init_schema(conn: &mut Connection) -> Result<i64, Failure> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(|e| ("cannot start the schema transaction", e))?;
+    let version: i64 = tx
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .map_err(|e| ("cannot read the schema version", e))?;
+    if version != 0 {
+        return Ok(version);
+    }
+    tx.execute_batch(
+        "CREATE TABLE IF NOT EXISTS used_tokens (
+             token_id TEXT PRIMARY KEY NOT NULL,
+             expires_at INTEGER NOT NULL
+         ) WITHOUT ROWID;
+         CREATE INDEX IF NOT EXISTS used_tokens_expiry ON used_tokens (expires_at);
+         PRAGMA user_version = 1;",
     )
+    .map_err(|e| ("cannot create the schema", e))?;
+    tx.commit().map_err(|e| ("cannot commit the schema", e))?;
+    Ok(SCHEMA_VERSION)
 }
 
-/// Runs `f` again while it answers SQLITE_BUSY, for up to `wait`.
-fn retry_busy<T>(
-    wait: Duration,
-    mut f: impl FnMut() -> rusqlite::Result<T>,
-) -> rusqlite::Result<T> {
+/// Runs `f` again while it answers SQLITE_BUSY (or LOCKED), for up to
+/// `wait`: the one retry of the steps SQLite's busy handler does not cover.
+fn retry_busy<T>(wait: Duration, mut f: impl FnMut() -> Result<T, Failure>) -> Result<T, Failure> {
     let started = std::time::Instant::now();
     loop {
         match f() {
-            Err(e) if is_busy(&e) && started.elapsed() < wait => {
+            Err((_, e))
+                if matches!(
+                    e.sqlite_error_code(),
+                    Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
+                ) && started.elapsed() < wait =>
+            {
                 std::thread::sleep(Duration::from_millis(2));
             }
             other => return other,
@@ -247,6 +233,16 @@ fn retry_busy<T>(
     }
 }
 
+/// The store's error for a failed step.
+fn failure(path: &Path, busy_timeout: Duration, (what, e): Failure) -> StoreError {
+    StoreError(format!(
+        "approval store file:{}: {}: {e}",
+        path.display(),
+        explain(&e, busy_timeout, what)
+    ))
+}
+
+/// `what`, with the cause spelled out for the errors an operator can act on.
 fn explain(e: &rusqlite::Error, busy_timeout: Duration, what: &str) -> String {
     match e.sqlite_error_code() {
         Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => format!(
@@ -264,7 +260,8 @@ fn explain(e: &rusqlite::Error, busy_timeout: Duration, what: &str) -> String {
 }
 
 /// Creates the missing parent folders (0700) and the file (0600), keeping an
-/// existing file as it is.
+/// existing file as it is; anything but a regular file (after symlinks) is
+/// refused.
 fn create_file(path: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -273,26 +270,29 @@ fn create_file(path: &Path) -> std::io::Result<()> {
             .mode(0o700)
             .create(parent)?;
     }
-    std::fs::OpenOptions::new()
+    let file = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
         .create(true)
         .truncate(false)
         .mode(0o600)
-        .open(path)
-        .map(drop)
+        .open(path)?;
+    // A FIFO or a device (/dev/null) opens, and would lose every id.
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::collections::BTreeSet;
-    use std::sync::{Arc, Barrier};
 
     fn id(token_id: &str) -> TokenUse<'_> {
         TokenUse {
             token_id,
-            not_after: unix_now() + 900,
+            not_after: gait_run::time::now().0 + 900,
         }
     }
 
@@ -311,22 +311,7 @@ mod tests {
             format!("file:{}", path.display()),
             "describe names the file"
         );
-        assert_eq!(store.consume(&[]), Ok(Consumed::Recorded));
-        assert_eq!(store.consume(&[id("t1"), id("t2")]), Ok(Consumed::Recorded));
-        assert_eq!(store.consume(&[id("t1")]), Ok(Consumed::Replayed(vec![0])));
-        // One used id among new ones: which one is said, and the new ones are
-        // not recorded.
-        assert_eq!(
-            store.consume(&[id("t3"), id("t2"), id("t4")]),
-            Ok(Consumed::Replayed(vec![1]))
-        );
-        assert_eq!(store.consume(&[id("t3"), id("t4")]), Ok(Consumed::Recorded));
-        // The same id twice in one call: its second use is a replay.
-        assert_eq!(
-            store.consume(&[id("t5"), id("t5")]),
-            Ok(Consumed::Replayed(vec![1]))
-        );
-        assert_eq!(store.consume(&[id("t5")]), Ok(Consumed::Recorded));
+        super::super::tests::record_then_replay_all_or_nothing(&store);
         drop(store);
         // Kept across processes' lifetimes: a new open sees them.
         let again = SqliteStore::open(&path).unwrap();
@@ -353,7 +338,7 @@ mod tests {
     fn expired_ids_may_be_forgotten() {
         let (_dir, path) = fresh();
         let store = SqliteStore::open(&path).unwrap();
-        let now = unix_now();
+        let now = gait_run::time::now().0;
         let long_gone = TokenUse {
             token_id: "old",
             not_after: now - super::super::RETENTION_MARGIN_SECS - 10,
@@ -369,23 +354,19 @@ mod tests {
         );
         // …which is in the future for both: still replays.
         assert_eq!(store.consume(&[long_gone]), Ok(Consumed::Replayed(vec![0])));
-        // A row whose time has passed is purged by the next consume.
-        {
-            let conn = store.conn.lock().unwrap();
-            conn.execute(
-                "UPDATE used_tokens SET expires_at = ?1 WHERE token_id = 'old'",
-                [now - 1],
-            )
-            .unwrap();
-        }
-        assert_eq!(
-            store.consume(&[id("other")]),
-            Ok(Consumed::Recorded),
-            "purges"
-        );
-        let left: Vec<String> = {
-            let conn = store.conn.lock().unwrap();
-            let mut st = conn
+        let expire_old = |store: &SqliteStore| {
+            let open = store.conn.lock().unwrap();
+            open.conn
+                .execute(
+                    "UPDATE used_tokens SET expires_at = ?1 WHERE token_id = 'old'",
+                    [now - 1],
+                )
+                .unwrap();
+        };
+        let rows = |store: &SqliteStore| -> Vec<String> {
+            let open = store.conn.lock().unwrap();
+            let mut st = open
+                .conn
                 .prepare("SELECT token_id FROM used_tokens ORDER BY token_id")
                 .unwrap();
             st.query_map([], |r| r.get(0))
@@ -393,7 +374,27 @@ mod tests {
                 .map(Result::unwrap)
                 .collect()
         };
-        assert_eq!(left, ["other", "recent"]);
+        // A row whose time has passed stays until a purge is due…
+        expire_old(&store);
+        assert_eq!(
+            store.consume(&[id("other")]),
+            Ok(Consumed::Recorded),
+            "no purge due"
+        );
+        assert_eq!(rows(&store), ["old", "other", "recent"]);
+        // …but is no replay meanwhile: the id is recorded anew.
+        assert_eq!(store.consume(&[long_gone]), Ok(Consumed::Recorded));
+        assert_eq!(store.consume(&[long_gone]), Ok(Consumed::Replayed(vec![0])));
+        // The first consume once a purge is due deletes it.
+        expire_old(&store);
+        store.conn.lock().unwrap().next_purge = 0;
+        assert_eq!(
+            store.consume(&[id("other2")]),
+            Ok(Consumed::Recorded),
+            "purges"
+        );
+        assert_eq!(rows(&store), ["other", "other2", "recent"]);
+        assert!(store.conn.lock().unwrap().next_purge >= now + PURGE_INTERVAL_SECS);
         assert_eq!(store.consume(&[long_gone]), Ok(Consumed::Recorded));
         // The expiry written is not_after + margin for a future not_after.
         let future = id("future");
@@ -402,6 +403,7 @@ mod tests {
             .conn
             .lock()
             .unwrap()
+            .conn
             .query_row(
                 "SELECT expires_at FROM used_tokens WHERE token_id = 'future'",
                 [],
@@ -414,40 +416,47 @@ mod tests {
     #[test]
     fn threads_racing_the_same_ids_record_once() {
         let (_dir, path) = fresh();
-        let shared = Arc::new(SqliteStore::open(&path).unwrap());
-        for round in 0..20 {
+        let shared = SqliteStore::open(&path).unwrap();
+        // Half share one store (its mutex), half have their own connection
+        // (SQLite's lock).
+        let own: Vec<SqliteStore> = (0..4).map(|_| SqliteStore::open(&path).unwrap()).collect();
+        let stores: Vec<&dyn ReplayStore> = own
+            .iter()
+            .flat_map(|o| [&shared as &dyn ReplayStore, o])
+            .collect();
+        super::super::tests::racers_record_once(&stores, 20);
+    }
+
+    #[test]
+    fn threads_opening_a_fresh_file_at_once_all_succeed() {
+        // The WAL switch and the schema creation race (retry_busy): every
+        // open succeeds, and the stores share one record.
+        for round in 0..30 {
+            let (_dir, path) = fresh();
             let n = 8;
-            let barrier = Arc::new(Barrier::new(n));
-            let handles: Vec<_> = (0..n)
-                .map(|t| {
-                    let barrier = Arc::clone(&barrier);
-                    let shared = Arc::clone(&shared);
-                    let path = path.clone();
-                    std::thread::spawn(move || {
-                        // Half share one store (its mutex), half have their
-                        // own connection (SQLite's lock).
-                        let own = (t % 2 == 1).then(|| SqliteStore::open(&path).unwrap());
-                        let store: &dyn ReplayStore = match &own {
-                            Some(s) => s,
-                            None => &*shared,
-                        };
-                        let a = format!("r{round}-a");
-                        let b = format!("r{round}-b");
-                        let c = format!("r{round}-c{t}");
-                        // Overlapping batches: every one holds `a` or `b`.
-                        let batch = if t % 3 == 0 {
-                            vec![id(&a), id(&c)]
-                        } else {
-                            vec![id(&c), id(&b), id(&a)]
-                        };
-                        barrier.wait();
-                        store.consume(&batch).unwrap()
+            let barrier = std::sync::Barrier::new(n);
+            let stores: Vec<SqliteStore> = std::thread::scope(|s| {
+                let openers: Vec<_> = (0..n)
+                    .map(|_| {
+                        s.spawn(|| {
+                            barrier.wait();
+                            SqliteStore::open(&path)
+                        })
                     })
-                })
-                .collect();
-            let results: Vec<Consumed> = handles.into_iter().map(|h| h.join().unwrap()).collect();
-            let recorded = results.iter().filter(|r| **r == Consumed::Recorded).count();
-            assert_eq!(recorded, 1, "round {round}: {results:?}");
+                    .collect();
+                openers
+                    .into_iter()
+                    .map(|h| {
+                        h.join()
+                            .unwrap()
+                            .unwrap_or_else(|e| panic!("round {round}: {e}"))
+                    })
+                    .collect()
+            });
+            assert_eq!(stores[0].consume(&[id("o")]), Ok(Consumed::Recorded));
+            for store in &stores {
+                assert_eq!(store.consume(&[id("o")]), Ok(Consumed::Replayed(vec![0])));
+            }
         }
     }
 
@@ -571,6 +580,37 @@ mod tests {
         assert!(err.0.contains("cannot create the file"), "{err}");
         // Through the module's entry point too.
         assert!(super::super::open(&file.join("x").to_string_lossy()).is_err());
+    }
+
+    #[test]
+    fn not_a_regular_file_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo.db");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let err = SqliteStore::open(&fifo).err().unwrap();
+        assert!(err.0.contains("not a regular file"), "{err}");
+        let err = SqliteStore::open(Path::new("/dev/null")).err().unwrap();
+        assert!(err.0.contains("not a regular file"), "{err}");
+    }
+
+    #[test]
+    fn a_symlinked_path_is_the_file_it_names() {
+        let (_dir, path) = fresh();
+        let real = SqliteStore::open(&path).unwrap();
+        real.consume(&[id("s1")]).unwrap();
+        let link = path.with_file_name("link.db");
+        std::os::unix::fs::symlink(&path, &link).unwrap();
+        let linked = SqliteStore::open(&link).unwrap();
+        assert_eq!(linked.consume(&[id("s1")]), Ok(Consumed::Replayed(vec![0])));
+        assert_eq!(linked.consume(&[id("s2")]), Ok(Consumed::Recorded));
+        assert_eq!(real.consume(&[id("s2")]), Ok(Consumed::Replayed(vec![0])));
+        // One WAL, beside the file itself.
+        assert!(path.with_file_name("approvals.db-wal").exists());
+        assert!(!path.with_file_name("link.db-wal").exists());
     }
 
     #[test]
