@@ -323,11 +323,11 @@ fn eval(args: EvalArgs) -> i32 {
     let store = if tokens.is_empty() {
         None
     } else {
-        let spec = match approval_store {
-            Some(s) => Ok(s),
-            None => stores::default_path().map(|p| p.display().to_string()),
+        let opened = match approval_store {
+            Some(spec) => stores::open(&spec),
+            None => stores::open_default(),
         };
-        match spec.and_then(|s| stores::open(&s)) {
+        match opened {
             Ok(s) => Some(s),
             Err(e) => {
                 eprintln!("warning: the approval store cannot be opened ({e}): no token can be used (approval_store_unavailable)");

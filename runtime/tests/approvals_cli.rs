@@ -425,3 +425,32 @@ fn help_teaches_the_approval_path() {
     assert!(eval.contains("--approval-token") && eval.contains("--approval-store"));
     assert!(help("serve").contains("approval_tokens"));
 }
+
+/// A store spec the sidecar cannot open stops it (exit 6) without printing
+/// the Redis password the spec holds — neither for a malformed spec nor for
+/// one the store refuses.
+#[test]
+fn serve_never_prints_the_store_password() {
+    let e = Env::new(1);
+    for spec in [
+        " redis://:hunter2@127.0.0.1:1 ",
+        "redis://:hunter2@127.0.0.1:1/-1",
+        "rediss://user:hunter2@127.0.0.1:1",
+    ] {
+        let o = e.run(&[
+            "serve",
+            "--bundle",
+            "p.gaitb",
+            "--trust",
+            "release.pub",
+            "--listen",
+            "127.0.0.1:0",
+            "--approval-store",
+            spec,
+        ]);
+        assert_eq!(o.status.code(), Some(6), "{spec}: {}", stderr(&o));
+        let all = format!("{}{}", stderr(&o), String::from_utf8_lossy(&o.stdout));
+        assert!(all.contains("approval store"), "{spec}: {all}");
+        assert!(!all.contains("hunter2"), "{spec}: {all}");
+    }
+}

@@ -114,18 +114,14 @@ struct StoreSlot {
 impl StoreSlot {
     fn get(&self, log: &Logger) -> Option<&dyn ReplayStore> {
         self.store
-            .get_or_init(|| {
-                let opened = crate::stores::default_path()
-                    .and_then(|p| crate::stores::open(&p.display().to_string()));
-                match opened {
-                    Ok(s) => Some(Arc::from(s)),
-                    Err(e) => {
-                        log.event(
-                            "approval_store",
-                            fields(json!({"result": "failure", "error": e.to_string()})),
-                        );
-                        None
-                    }
+            .get_or_init(|| match crate::stores::open_default() {
+                Ok(s) => Some(Arc::from(s)),
+                Err(e) => {
+                    log.event(
+                        "approval_store",
+                        fields(json!({"result": "failure", "error": e.to_string()})),
+                    );
+                    None
                 }
             })
             .as_deref()
@@ -226,7 +222,7 @@ pub fn run(args: ServeArgs) -> i32 {
             Err(e) => {
                 return startup_error(
                     "approval_store_unavailable",
-                    &format!("--approval-store {spec}: {e}"),
+                    &format!("--approval-store: {e}"),
                     exit::INVALID,
                 )
             }

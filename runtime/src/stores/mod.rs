@@ -59,6 +59,12 @@ pub fn open(spec: &str) -> Result<Box<dyn ReplayStore>, StoreError> {
     }
 }
 
+/// The embedded store at [`default_path`], opened as a file (never read as
+/// a spec: a state folder named like `redis://…` is still a folder).
+pub fn open_default() -> Result<Box<dyn ReplayStore>, StoreError> {
+    Ok(Box::new(sqlite::SqliteStore::open(&default_path()?)?))
+}
+
 /// Where the embedded store lives when no `--approval-store` is given:
 /// `$GAIT_STATE_DIR/approvals.db` when `GAIT_STATE_DIR` is set, else
 /// `$XDG_STATE_HOME/gait/approvals.db` (when `XDG_STATE_HOME` is an absolute
@@ -107,9 +113,10 @@ fn classify(spec: &str) -> Result<Spec, StoreError> {
     if spec.trim() != spec {
         // " redis://h:1" would otherwise be a file path: each gate of a
         // fleet on a file of its own, no replay seen across them.
-        return Err(StoreError(format!(
-            "approval store: '{spec}': leading or trailing white space"
-        )));
+        // Not echoed: the spec may hold a Redis password.
+        return Err(StoreError(
+            "approval store: the spec has leading or trailing white space".to_string(),
+        ));
     }
     if let Some((scheme, _)) = spec.split_once("://") {
         let is_scheme = scheme
