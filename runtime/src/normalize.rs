@@ -181,6 +181,20 @@ pub fn normalize(raw: &Value, tables: Option<&Tables>) -> Result<Normalized, Int
 /// path holding `\` is read both ways ([`PathReading`]): the POSIX reading is
 /// the intent, the other is kept in [`Normalized::backslash_reading`].
 pub fn normalize_json(raw: &Json<'_>, tables: Option<&Tables>) -> Result<Normalized, IntentError> {
+    if let Json::Obj(obj) = raw {
+        // The members of an approval envelope (`POST /v1/eval`): an intent
+        // carrying one reads as two requests — the intent decided here, and
+        // the one a reader of `intent` would act on. Keys are compared
+        // decoded, so an escaped spelling is caught too.
+        for key in ["intent", "approval_tokens"] {
+            if member(obj, key).is_some() {
+                return Err(invalid(
+                    key,
+                    "an intent must not carry an approval envelope's member (it would read as two requests)",
+                ));
+            }
+        }
+    }
     let mut n = normalize_as(raw, tables, PathReading::Posix)?;
     let backslash = n
         .intent

@@ -10,7 +10,10 @@
 //! act on another intent than the one decided. Any other body is a bare
 //! intent, as before (an intent needs `tool_name`, so an envelope with an
 //! escaped first key is refused as an invalid intent, its tokens never
-//! judged). A bare intent costs one look at its first key, no second parse.
+//! judged), and the intent reader refuses any intent that carries an
+//! `intent` or `approval_tokens` member, however its key is spelled
+//! (`normalize::normalize_json`). A bare intent costs one look at its first
+//! key here, no second parse.
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
