@@ -15,6 +15,22 @@ fn main() {
         .expect("builds")
         .0;
     println!("bundle bytes: {}", bytes.len());
+    let parsed = gait_run::bundle::parse(&bytes).expect("parses");
+    let d = gait_run::tables::TableData::decode(parsed.payload).expect("decodes");
+    let words = |v: &Vec<u32>| v.len() * 4;
+    println!(
+        "payload sections (bytes): strings {} ({} strings), lists {}, rules {}, nodes {}, atoms {}, valuesets {}, postings {}, matchers {} (automata {})",
+        d.strings.iter().map(|s| s.len() + 4).sum::<usize>(),
+        d.strings.len(),
+        words(&d.lists),
+        words(&d.rules),
+        words(&d.nodes),
+        words(&d.atoms),
+        words(&d.valuesets),
+        words(&d.enum_postings) + words(&d.flag_postings) + words(&d.unanchored),
+        d.matchers.iter().map(|m| (m.sources.len() + m.postings.len() + m.exact.slots.len() + m.exact.entries.len() + m.prefix.slots.len() + m.prefix.entries.len() + m.suffix.slots.len() + m.suffix.entries.len()) * 4).sum::<usize>(),
+        d.matchers.iter().flat_map(|m| &m.dfas).map(|x| x.bytes.len()).sum::<usize>(),
+    );
     for _ in 0..3 {
         let t = Instant::now();
         let parsed = gait_run::bundle::parse(&bytes).expect("parses");

@@ -207,7 +207,12 @@ pub fn inspect(path: &Path, json_out: bool, out: &mut dyn Write, err: &mut dyn W
                                "dfa_bytes": m.dfas.iter().map(|d| d.bytes.len()).sum::<usize>()})
         })
         .collect();
-    let s = |i: u32| data.strings.get(i as usize).cloned().unwrap_or_default();
+    let s = |i: u32| {
+        data.strings
+            .get(i as usize)
+            .map(str::to_owned)
+            .unwrap_or_default()
+    };
     // Approval terms by rule name: the allowed approvers (`None`: any
     // declared approver) and whether interactive approval is allowed.
     let approval_terms: std::collections::HashMap<String, serde_json::Value> = data

@@ -625,7 +625,7 @@ pub fn lower(policy: &Policy) -> Result<TableData, LowerError> {
         default_verdict: policy.default.index() as u32,
         fail_closed_risk,
         fail_closed_require,
-        strings: b.strings,
+        strings: b.strings.into_iter().collect(),
         lists: b.lists,
         rules,
         nodes: b.nodes,

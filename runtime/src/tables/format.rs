@@ -59,17 +59,7 @@ impl TableData {
                 self.approval_ttl_secs,
             ]),
         );
-        let mut offsets = Vec::with_capacity(self.strings.len() + 1);
-        let mut blob = Vec::new();
-        offsets.push(0u32);
-        for s in &self.strings {
-            blob.extend_from_slice(s.as_bytes());
-            offsets.push(blob.len() as u32);
-        }
-        let mut strings = u32_bytes(&[self.strings.len() as u32]);
-        strings.extend(u32_bytes(&offsets));
-        strings.extend(blob);
-        put_section(&mut out, tag::STRINGS, &strings);
+        put_section(&mut out, tag::STRINGS, &self.strings.encode());
         for (t, v) in [
             (tag::LISTS, &self.lists),
             (tag::RULES, &self.rules),
@@ -162,7 +152,7 @@ impl TableData {
                         data.approval_ttl_secs,
                     ) = (*d, *r, *q, *ttl);
                 }
-                tag::STRINGS => data.strings = decode_strings(body)?,
+                tag::STRINGS => data.strings = Strings::decode(body)?,
                 tag::LISTS => data.lists = words()?,
                 tag::RULES => data.rules = words()?,
                 tag::NODES => data.nodes = words()?,
@@ -237,29 +227,4 @@ impl TableData {
         }
         Ok(data)
     }
-}
-
-fn decode_strings(body: &[u8]) -> Result<Vec<String>, TableError> {
-    let word = |i: usize| -> Result<usize, TableError> {
-        let b = body
-            .get(i * 4..i * 4 + 4)
-            .ok_or_else(|| bad("truncated string table"))?;
-        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
-    };
-    let count = word(0)?;
-    let blob_start = (count + 2)
-        .checked_mul(4)
-        .ok_or_else(|| bad("string table too large"))?;
-    let blob = body
-        .get(blob_start..)
-        .ok_or_else(|| bad("truncated string table"))?;
-    let mut out = Vec::with_capacity(count.min(body.len()));
-    for i in 0..count {
-        let (a, b) = (word(1 + i)?, word(2 + i)?);
-        let bytes = blob
-            .get(a..b)
-            .ok_or_else(|| bad("string offset out of range"))?;
-        out.push(String::from_utf8(bytes.to_vec()).map_err(|_| bad("string is not UTF-8"))?);
-    }
-    Ok(out)
 }

@@ -24,7 +24,7 @@ impl Tables {
         if data.matchers.len() != matcher::COUNT {
             return Err(bad("wrong number of matchers"));
         }
-        let string_lens: Vec<usize> = data.strings.iter().map(String::len).collect();
+        let string_lens: Vec<usize> = data.strings.iter().map(str::len).collect();
         let mut data = data;
         let matchers = std::mem::take(&mut data.matchers)
             .into_iter()

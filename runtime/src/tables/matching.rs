@@ -192,7 +192,7 @@ impl Matcher {
     }
 
     /// Appends the pattern ids of every entry of `table` whose key is `key`.
-    fn lookup(table: &HashTable, strings: &[String], key: &str, out: &mut Vec<u32>) {
+    fn lookup(table: &HashTable, strings: &Strings, key: &str, out: &mut Vec<u32>) {
         if table.slots.is_empty() {
             return;
         }
@@ -214,7 +214,7 @@ impl Matcher {
     }
 
     /// Appends, sorted and unique, the ids of every pattern `value` matches.
-    pub(super) fn matches(&self, value: &str, strings: &[String], out: &mut Vec<u32>) {
+    pub(super) fn matches(&self, value: &str, strings: &Strings, out: &mut Vec<u32>) {
         let first = out.len();
         let hay = value.as_bytes();
         Self::lookup(&self.exact, strings, value, out);

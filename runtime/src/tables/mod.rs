@@ -31,9 +31,11 @@ mod explain;
 mod format;
 mod load;
 mod matching;
+mod strings;
 
 pub use decide::path_key;
 pub use explain::ExplainedRule;
+pub use strings::Strings;
 
 use crate::decision::SkillFacts;
 use crate::intent::Intent;
@@ -158,7 +160,8 @@ pub struct TableData {
     pub fail_closed_risk: u32,
     /// Fail-closed required fields (bit per `vocab::FAIL_CLOSED_FIELDS` index).
     pub fail_closed_require: u32,
-    pub strings: Vec<String>,
+    /// Every string the other tables name by id.
+    pub strings: Strings,
     /// Shared pool of `u32` lists referenced by `(start, len)`.
     pub lists: Vec<u32>,
     /// Rules in evaluation order (priority, then source order).
@@ -204,7 +207,7 @@ impl Default for TableData {
             default_verdict: 0,
             fail_closed_risk: 0,
             fail_closed_require: 0,
-            strings: Vec::new(),
+            strings: Strings::default(),
             lists: Vec::new(),
             rules: Vec::new(),
             nodes: Vec::new(),
@@ -432,11 +435,7 @@ impl Tables {
     }
 
     fn s(&self, id: u32) -> &str {
-        self.data
-            .strings
-            .get(id as usize)
-            .map(String::as_str)
-            .unwrap_or("")
+        self.data.strings.get(id as usize).unwrap_or("")
     }
 
     fn list(&self, start: u32, len: u32) -> &[u32] {

@@ -21,7 +21,7 @@ pub fn bundle_bytes(n: u32) -> Vec<u8> {
     let u = bundle::parse(&bytes).unwrap();
     let mut d = TableData::decode(u.payload).unwrap();
     let string = |d: &mut TableData, s: &str| -> u32 {
-        d.strings.push(s.to_owned());
+        d.strings.push(s);
         (d.strings.len() - 1) as u32
     };
     for (name, seed) in [("alice", 1), ("bob", 3)] {
