@@ -174,6 +174,7 @@ impl Session {
         }
         Some(model::Rule {
             name: r.name.node.clone(),
+            name_span: r.name.span,
             priority: priority?,
             verdict: verdict?,
             reasons,
@@ -184,7 +185,6 @@ impl Session {
             interactive,
             cond,
             origin: Origin { file, span: r.span },
-            name_span: r.name.span,
         })
     }
 
