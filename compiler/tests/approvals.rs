@@ -182,20 +182,29 @@ fn codes_in(s: &gaitc::check::Session) -> Vec<(String, String)> {
         .collect()
 }
 
-#[test]
-fn an_approver_declared_in_a_policy_and_in_its_module_is_a_duplicate() {
+/// Checks `policy.gaitpol` in `dir`, which must be refused with exactly one
+/// diagnostic, `code`, reported in the file named `file`.
+fn refused(dir: &std::path::Path, code: &str, file: &str) -> gaitc::check::Session {
+    let (s, _, checked) = check(dir);
+    assert!(checked.is_none());
+    assert_eq!(codes_in(&s), [(code.to_owned(), file.to_owned())]);
+    s
+}
+
+/// A policy declaring approver `bob` with Alice's key, importing `team` as the
+/// module `team.gaitpol`: refused with one E0081 in the policy.
+fn bob_refused_beside(team: &str) -> gaitc::check::Session {
     let policy = format!(
         "policy \"p\" version \"1.0.0\"\n\ndefault block\n\nimport \"team.gaitpol\" as team\n\n\
          trust approver \"bob\" key \"ed25519:{ALICE}\"\n\nrule r {{\n  then require_approval\n}}\n"
     );
-    let team = format!("trust approver \"bob\" key \"ed25519:{BOB}\"\n");
-    let dir = dir_with(&[("policy.gaitpol", &policy), ("team.gaitpol", &team)]);
-    let (s, _, checked) = check(dir.path());
-    assert!(checked.is_none());
-    assert_eq!(
-        codes_in(&s),
-        [("E0081".to_owned(), "policy.gaitpol".to_owned())]
-    );
+    let dir = dir_with(&[("policy.gaitpol", &policy), ("team.gaitpol", team)]);
+    refused(dir.path(), "E0081", "policy.gaitpol")
+}
+
+#[test]
+fn an_approver_declared_in_a_policy_and_in_its_module_is_a_duplicate() {
+    let s = bob_refused_beside(&format!("trust approver \"bob\" key \"ed25519:{BOB}\"\n"));
     let d = &s.diagnostics()[0];
     let first = d.secondary[0]
         .file
@@ -214,12 +223,7 @@ fn a_module_names_only_the_approvers_it_can_see() {
     );
     let team = "let oncall: approvers = [\"alice\"]\n";
     let dir = dir_with(&[("policy.gaitpol", &policy), ("team.gaitpol", team)]);
-    let (s, _, checked) = check(dir.path());
-    assert!(checked.is_none());
-    assert_eq!(
-        codes_in(&s),
-        [("E0080".to_owned(), "team.gaitpol".to_owned())]
-    );
+    refused(dir.path(), "E0080", "team.gaitpol");
 }
 
 #[test]
@@ -249,12 +253,7 @@ fn one_key_under_two_approver_names_is_refused() {
          rule r {{\n  then require_approval\n  approvals 2\n}}\n"
     );
     let dir = dir_with(&[("policy.gaitpol", &one_file)]);
-    let (s, _, checked) = check(dir.path());
-    assert!(checked.is_none());
-    assert_eq!(
-        codes_in(&s),
-        [("E0081".to_owned(), "policy.gaitpol".to_owned())]
-    );
+    let s = refused(dir.path(), "E0081", "policy.gaitpol");
     let d = &s.diagnostics()[0];
     assert_eq!(
         d.message,
@@ -264,18 +263,9 @@ fn one_key_under_two_approver_names_is_refused() {
     );
     assert_eq!(d.secondary[0].message, "the key's holder, declared here");
 
-    let policy = format!(
-        "policy \"p\" version \"1.0.0\"\n\ndefault block\n\nimport \"team.gaitpol\" as team\n\n\
-         trust approver \"bob\" key \"ed25519:{ALICE}\"\n\nrule r {{\n  then require_approval\n}}\n"
-    );
-    let team = format!("trust approver \"alice\" key \"ed25519:{ALICE}\"\n");
-    let dir = dir_with(&[("policy.gaitpol", &policy), ("team.gaitpol", &team)]);
-    let (s, _, checked) = check(dir.path());
-    assert!(checked.is_none());
-    assert_eq!(
-        codes_in(&s),
-        [("E0081".to_owned(), "policy.gaitpol".to_owned())]
-    );
+    let s = bob_refused_beside(&format!(
+        "trust approver \"alice\" key \"ed25519:{ALICE}\"\n"
+    ));
     let first = s.diagnostics()[0].secondary[0]
         .file
         .expect("the holder is in another file");

@@ -226,6 +226,7 @@ fn rule(i: usize) -> impl Strategy<Value = model::Rule> {
         .prop_map(
             move |(priority, verdict, reasons, violations, cond, approvals)| model::Rule {
                 name: format!("rule_{i}"),
+                name_span: Default::default(),
                 priority,
                 verdict,
                 reasons,
@@ -237,7 +238,6 @@ fn rule(i: usize) -> impl Strategy<Value = model::Rule> {
                 interactive: false,
                 cond,
                 origin: model::Origin::default(),
-                name_span: Default::default(),
             },
         )
 }

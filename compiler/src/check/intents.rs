@@ -77,13 +77,13 @@ impl Session {
             self.report(file, d);
             ok = false;
         }
-        if !ok {
+        let (true, Some(intent), Some(expect)) = (ok, intent, expect) else {
             return None;
-        }
+        };
         Some(model::TestCase {
             name: t.name.node.clone(),
-            intent: intent?,
-            expect: expect?,
+            intent,
+            expect,
             origin: Origin { file, span: t.span },
         })
     }

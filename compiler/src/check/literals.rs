@@ -524,6 +524,24 @@ pub fn approver_name(s: &str) -> Result<String, LitError> {
     )
 }
 
+/// A non-negative 32-bit integer as written (a `revision`, a `priority`, an
+/// `approvals` count): decimal digits without leading zeros. `what` names it
+/// in the message.
+pub fn integer(s: &str, what: &str) -> Result<u32, LitError> {
+    let leading_zero = s.len() > 1 && s.starts_with('0');
+    let reason = match s.parse::<u32>() {
+        Ok(v) if !leading_zero => return Ok(v),
+        _ if s.starts_with('-') => "must not be negative",
+        _ if s.contains(['.', 'e', 'E']) => "must be a whole number",
+        _ if leading_zero => "must not have leading zeros",
+        _ => "is larger than 4294967295",
+    };
+    Err(err(
+        format!("{what} {reason}: `{s}`"),
+        format!("{what} is a non-negative whole number that fits in 32 bits"),
+    ))
+}
+
 /// A duration as written: decimal digits and a unit, `s`, `m` or `h`
 /// (`90s`, `15m`, `2h`). The value in seconds (no range check).
 pub fn duration(s: &str) -> Result<u64, LitError> {

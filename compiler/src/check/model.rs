@@ -143,6 +143,9 @@ pub struct Origin {
 #[derive(Debug, Clone, Serialize)]
 pub struct Rule {
     pub name: String,
+    /// Where the name is written (what rule diagnostics point at).
+    #[serde(skip)]
+    pub name_span: Span,
     pub priority: u32,
     pub verdict: Verdict,
     pub reasons: Vec<String>,
@@ -159,8 +162,6 @@ pub struct Rule {
     pub cond: Option<Cond>,
     #[serde(skip)]
     pub origin: Origin,
-    #[serde(skip)]
-    pub name_span: Span,
 }
 
 /// A typed condition.

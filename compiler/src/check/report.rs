@@ -2,7 +2,7 @@
 //! clause, a bad integer or an unknown enum word becomes a diagnostic.
 
 use super::attrs::EnumKind;
-use super::literals::LitError;
+use super::literals::{self, LitError};
 use super::Session;
 use crate::diag::{codes, Diagnostic};
 use crate::span::{FileId, Span};
@@ -36,27 +36,8 @@ impl Session {
 
     /// A non-negative 32-bit integer as written, or `None` after reporting (E0006).
     pub(super) fn integer(&mut self, file: FileId, n: &Spanned<String>, what: &str) -> Option<u32> {
-        if let Ok(v) = n.node.parse::<u32>() {
-            if !(n.node.len() > 1 && n.node.starts_with('0')) {
-                return Some(v);
-            }
-        }
-        let reason = if n.node.starts_with('-') {
-            "must not be negative"
-        } else if n.node.contains(['.', 'e', 'E']) {
-            "must be a whole number"
-        } else if n.node.len() > 1 && n.node.starts_with('0') {
-            "must not have leading zeros"
-        } else {
-            "is larger than 4294967295"
-        };
-        let d = Diagnostic::error(codes::E0006, format!("{what} {reason}: `{}`", n.node))
-            .with_primary(n.span, "invalid integer")
-            .with_help(format!(
-                "{what} is a non-negative whole number that fits in 32 bits"
-            ));
-        self.report(file, d);
-        None
+        let checked = literals::integer(&n.node, what);
+        self.literal(file, checked, codes::E0006, n.span, "invalid integer")
     }
 
     /// Whether clause `kw` at `span` is the first of its kind (`seen` holds

@@ -2,7 +2,7 @@
 //! verdict, approvals, reason and violation codes, and conditions typed
 //! against the attribute table — quantifiers, operators, values.
 
-use super::attrs::{self, AttrType, SetType};
+use super::attrs::{self, AttrInfo, AttrType, SetType};
 use super::lints;
 use super::literals;
 use super::model::{self, Origin, Values};
@@ -174,6 +174,7 @@ impl Session {
         }
         Some(model::Rule {
             name: r.name.node.clone(),
+            name_span: r.name.span,
             priority: priority?,
             verdict: verdict?,
             reasons,
@@ -184,7 +185,6 @@ impl Session {
             interactive,
             cond,
             origin: Origin { file, span: r.span },
-            name_span: r.name.span,
         })
     }
 
@@ -234,22 +234,10 @@ impl Session {
                 if let Some(f) = attrs::flag(&name.node) {
                     return Some(model::Atom::Flag(f));
                 }
-                if let Some(info) = attrs::attr_info(&name.node) {
-                    let example = if info.multi {
-                        format!("any {} in SET", info.name)
-                    } else {
-                        format!("{} in SET", info.name)
-                    };
-                    let d = Diagnostic::error(
-                        codes::E0036,
-                        format!("`{}` is an attribute and needs a comparison", info.name),
-                    )
-                    .with_primary(name.span, "attribute used as a flag")
-                    .with_help(format!("compare it with a set or value, e.g. `{example}`"));
-                    self.report(file, d);
-                    return None;
+                match attrs::attr_info(&name.node) {
+                    Some(info) => self.attribute_as_flag(file, name.span, info),
+                    None => self.unknown_attribute(file, name),
                 }
-                self.unknown_attribute(file, name);
                 None
             }
             ast::AtomKind::ArgsContain(set) => {
@@ -266,21 +254,7 @@ impl Session {
             } => {
                 let Some(info) = attrs::attr_info(&attr.node) else {
                     if attrs::flag(&attr.node).is_some() {
-                        let d = Diagnostic::error(
-                            codes::E0036,
-                            format!("`{}` is a flag and cannot be compared", attr.node),
-                        )
-                        .with_primary(op.span, "comparison on a flag")
-                        .with_help(format!(
-                            "test the flag alone: `{0}` or `not {0}`",
-                            attr.node
-                        ))
-                        .with_fix(
-                            attr.span.to(rhs.span()),
-                            attr.node.clone(),
-                            "test the flag alone",
-                        );
-                        self.report(file, d);
+                        self.compared_flag(file, attr, op.span, attr.span.to(rhs.span()));
                     } else {
                         self.unknown_attribute(file, attr);
                     }
@@ -405,6 +379,37 @@ impl Session {
         }
     }
 
+    /// An attribute written alone, where a flag would be (E0036).
+    fn attribute_as_flag(&mut self, file: FileId, span: Span, info: &AttrInfo) {
+        let example = if info.multi {
+            format!("any {} in SET", info.name)
+        } else {
+            format!("{} in SET", info.name)
+        };
+        let d = Diagnostic::error(
+            codes::E0036,
+            format!("`{}` is an attribute and needs a comparison", info.name),
+        )
+        .with_primary(span, "attribute used as a flag")
+        .with_help(format!("compare it with a set or value, e.g. `{example}`"));
+        self.report(file, d);
+    }
+
+    /// A flag compared with a value (E0036): labelled at the operator `op`,
+    /// with a fix-it replacing the whole comparison `test` by the flag alone.
+    fn compared_flag(&mut self, file: FileId, flag: &Spanned<String>, op: Span, test: Span) {
+        let name = &flag.node;
+        let d = Diagnostic::error(
+            codes::E0036,
+            format!("`{name}` is a flag and cannot be compared"),
+        )
+        .with_primary(op, "comparison on a flag")
+        .with_help(format!("test the flag alone: `{name}` or `not {name}`"))
+        .with_fix(test, name.clone(), "test the flag alone");
+        self.report(file, d);
+    }
+
+    /// A name that is neither an attribute nor a flag (E0033).
     fn unknown_attribute(&mut self, file: FileId, name: &Spanned<String>) {
         let words = attrs::condition_words();
         let mut d = Diagnostic::error(codes::E0033, format!("unknown attribute `{}`", name.node))
