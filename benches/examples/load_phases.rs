@@ -31,7 +31,8 @@ fn main() {
         d.matchers.iter().map(|m| (m.sources.len() + m.postings.len() + m.exact.slots.len() + m.exact.entries.len() + m.prefix.slots.len() + m.prefix.entries.len() + m.suffix.slots.len() + m.suffix.entries.len()) * 4).sum::<usize>(),
         d.matchers.iter().flat_map(|m| &m.dfas).map(|x| x.bytes.len()).sum::<usize>(),
     );
-    for _ in 0..3 {
+    let mut totals = Vec::new();
+    for _ in 0..10 {
         let t = Instant::now();
         let parsed = gait_run::bundle::parse(&bytes).expect("parses");
         let t1 = t.elapsed();
@@ -44,5 +45,14 @@ fn main() {
         let tables = gait_run::tables::Tables::load(data).expect("loads");
         let t4 = t.elapsed();
         println!("parse+digest {:?}  signature {:?}  decode {:?}  load+validate {:?}  total {:?}  ({} rules)", t1, t2 - t1, t3 - t2, t4 - t3, t4, tables.rule_count());
+        totals.push(t4);
     }
+    totals.sort();
+    println!(
+        "total over {} loads: min {:?}, median {:?}, max {:?}",
+        totals.len(),
+        totals[0],
+        totals[totals.len() / 2],
+        totals[totals.len() - 1]
+    );
 }

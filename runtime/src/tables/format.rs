@@ -1,6 +1,6 @@
-//! The payload's bytes (`gait.tables/N`): sections of little-endian `u32`
-//! arrays, a string blob and serialized automata; encoding and structural
-//! decoding (indices are validated by [`Tables::load`]).
+//! The payload's bytes (`gait.tables/N`): sections of packed `u32` arrays
+//! (see [`pack`]), a string blob and serialized automata; encoding and
+//! structural decoding (indices are validated by [`Tables::load`]).
 
 use super::*;
 
@@ -43,6 +43,131 @@ fn u32_bytes(v: &[u32]) -> Vec<u8> {
     v.iter().flat_map(|x| x.to_le_bytes()).collect()
 }
 
+/// The value that stands for [`NONE`] in a column `width` bytes wide: all
+/// ones.
+fn all_ones(width: usize) -> u32 {
+    u32::MAX >> (32 - 8 * width)
+}
+
+/// Packs a `u32` array whose words form records of `stride` words (its
+/// columns): `[u32 count][u8 stride][stride × u8 width]`, then each column's
+/// words in turn (column `c` holds the words at `c`, `c + stride`, …), each
+/// in its column's width of little-endian bytes — the fewest bytes (1–4)
+/// that hold the column's largest value with all ones left free to stand
+/// for [`NONE`]. Most words are ids far below 2³², so a payload packs to
+/// about half of its plain `u32` size (less to hash on load); a column
+/// stored on its own decodes in one tight loop.
+fn pack(v: &[u32], stride: usize) -> Vec<u8> {
+    let stride = stride.clamp(1, usize::from(u8::MAX));
+    let widths: Vec<usize> = (0..stride)
+        .map(|c| {
+            let largest = v
+                .iter()
+                .skip(c)
+                .step_by(stride)
+                .filter(|&&x| x != NONE)
+                .max()
+                .copied()
+                .unwrap_or(0);
+            (1..4).find(|&w| largest < all_ones(w)).unwrap_or(4)
+        })
+        .collect();
+    let mut out = Vec::with_capacity(5 + stride + v.len() * 4);
+    out.extend_from_slice(&(v.len() as u32).to_le_bytes());
+    out.push(stride as u8);
+    out.extend(widths.iter().map(|&w| w as u8));
+    for (c, &w) in widths.iter().enumerate() {
+        for &x in v.iter().skip(c).step_by(stride) {
+            let x = if x == NONE { all_ones(w) } else { x };
+            out.extend_from_slice(&x.to_le_bytes()[..w]);
+        }
+    }
+    out
+}
+
+/// A matcher section's words, read front to back.
+struct Words<'a>(&'a [u32]);
+
+impl<'a> Words<'a> {
+    /// The next `n` words.
+    fn take(&mut self, n: usize) -> Result<&'a [u32], TableError> {
+        if n > self.0.len() {
+            return Err(bad("truncated matcher section"));
+        }
+        let (head, tail) = self.0.split_at(n);
+        self.0 = tail;
+        Ok(head)
+    }
+
+    fn next(&mut self) -> Result<u32, TableError> {
+        Ok(self.take(1)?[0])
+    }
+}
+
+/// Fills every `stride`-th word of `column` from `bytes`, `W` bytes a word
+/// (a width known at compile time: one tight loop per width).
+fn unpack_column<const W: usize>(column: &mut [u32], stride: usize, bytes: &[u8]) {
+    let ones = all_ones(W);
+    let read = |b: &[u8]| {
+        let mut le = [0u8; 4];
+        le[..W].copy_from_slice(b);
+        let x = u32::from_le_bytes(le);
+        if x == ones {
+            NONE
+        } else {
+            x
+        }
+    };
+    if stride == 1 {
+        for (slot, b) in column.iter_mut().zip(bytes.chunks_exact(W)) {
+            *slot = read(b);
+        }
+    } else {
+        for (row, b) in column.chunks_mut(stride).zip(bytes.chunks_exact(W)) {
+            if let Some(slot) = row.first_mut() {
+                *slot = read(b);
+            }
+        }
+    }
+}
+
+/// Reads a section written by [`pack`]: exactly `count` words, every width
+/// 1–4, no byte left over.
+fn unpack(body: &[u8]) -> Result<Vec<u32>, TableError> {
+    let truncated = || bad("truncated packed section");
+    let head = body.get(..5).ok_or_else(truncated)?;
+    let count = u32::from_le_bytes([head[0], head[1], head[2], head[3]]) as usize;
+    let stride = usize::from(head[4]);
+    let widths = body.get(5..5 + stride).ok_or_else(truncated)?;
+    if stride == 0 || widths.iter().any(|w| !(1..=4).contains(w)) {
+        return Err(bad("bad packed section header"));
+    }
+    let mut data = &body[5 + stride..];
+    // Every word takes a byte at least: a count past the data is refused
+    // before anything is allocated for it.
+    if count > data.len() {
+        return Err(truncated());
+    }
+    let mut out = vec![0u32; count];
+    for (c, &w) in widths.iter().enumerate() {
+        let w = usize::from(w);
+        let column = out.get_mut(c..).unwrap_or_default();
+        let n = column.len().div_ceil(stride);
+        let bytes = data.get(..n * w).ok_or_else(truncated)?;
+        data = &data[n * w..];
+        match w {
+            1 => unpack_column::<1>(column, stride, bytes),
+            2 => unpack_column::<2>(column, stride, bytes),
+            3 => unpack_column::<3>(column, stride, bytes),
+            _ => unpack_column::<4>(column, stride, bytes),
+        }
+    }
+    if !data.is_empty() {
+        return Err(bad("packed section has bytes after its words"));
+    }
+    Ok(out)
+}
+
 impl TableData {
     /// Encodes the payload. Deterministic: the same data gives the same bytes.
     pub fn encode(&self) -> Vec<u8> {
@@ -60,23 +185,23 @@ impl TableData {
             ]),
         );
         put_section(&mut out, tag::STRINGS, &self.strings.encode());
-        for (t, v) in [
-            (tag::LISTS, &self.lists),
-            (tag::RULES, &self.rules),
-            (tag::NODES, &self.nodes),
-            (tag::ATOMS, &self.atoms),
-            (tag::VALUESETS, &self.valuesets),
-            (tag::ENUM_POSTINGS, &self.enum_postings),
-            (tag::FLAG_POSTINGS, &self.flag_postings),
-            (tag::UNANCHORED, &self.unanchored),
-            (tag::MAPPINGS, &self.mappings),
-            (tag::MAPPING_ENTRIES, &self.mapping_entries),
-            (tag::TRUST, &self.trust),
-            (tag::PINS, &self.pins),
-            (tag::APPROVERS, &self.approvers),
-            (tag::APPROVAL_RULES, &self.approval_rules),
+        for (t, v, stride) in [
+            (tag::LISTS, &self.lists, 1),
+            (tag::RULES, &self.rules, RULE_STRIDE),
+            (tag::NODES, &self.nodes, node::STRIDE),
+            (tag::ATOMS, &self.atoms, atom::STRIDE),
+            (tag::VALUESETS, &self.valuesets, 2),
+            (tag::ENUM_POSTINGS, &self.enum_postings, 2),
+            (tag::FLAG_POSTINGS, &self.flag_postings, 2),
+            (tag::UNANCHORED, &self.unanchored, 1),
+            (tag::MAPPINGS, &self.mappings, 2),
+            (tag::MAPPING_ENTRIES, &self.mapping_entries, 4),
+            (tag::TRUST, &self.trust, 3),
+            (tag::PINS, &self.pins, 3),
+            (tag::APPROVERS, &self.approvers, 3),
+            (tag::APPROVAL_RULES, &self.approval_rules, 4),
         ] {
-            put_section(&mut out, t, &u32_bytes(v));
+            put_section(&mut out, t, &pack(v, stride));
         }
         for (i, m) in self.matchers.iter().enumerate() {
             let mut head = vec![m.patterns, m.dfas.len() as u32];
@@ -90,7 +215,7 @@ impl TableData {
             }
             head.extend(&m.sources);
             head.extend(&m.postings);
-            put_section(&mut out, tag::MATCHER + i as u32, &u32_bytes(&head));
+            put_section(&mut out, tag::MATCHER + i as u32, &pack(&head, 1));
             for (k, d) in m.dfas.iter().enumerate() {
                 put_section(
                     &mut out,
@@ -153,40 +278,37 @@ impl TableData {
                     ) = (*d, *r, *q, *ttl);
                 }
                 tag::STRINGS => data.strings = Strings::decode(body)?,
-                tag::LISTS => data.lists = words()?,
-                tag::RULES => data.rules = words()?,
-                tag::NODES => data.nodes = words()?,
-                tag::ATOMS => data.atoms = words()?,
-                tag::VALUESETS => data.valuesets = words()?,
-                tag::ENUM_POSTINGS => data.enum_postings = words()?,
-                tag::FLAG_POSTINGS => data.flag_postings = words()?,
-                tag::UNANCHORED => data.unanchored = words()?,
-                tag::MAPPINGS => data.mappings = words()?,
-                tag::MAPPING_ENTRIES => data.mapping_entries = words()?,
-                tag::TRUST => data.trust = words()?,
-                tag::PINS => data.pins = words()?,
-                tag::APPROVERS => data.approvers = words()?,
-                tag::APPROVAL_RULES => data.approval_rules = words()?,
+                tag::LISTS => data.lists = unpack(body)?,
+                tag::RULES => data.rules = unpack(body)?,
+                tag::NODES => data.nodes = unpack(body)?,
+                tag::ATOMS => data.atoms = unpack(body)?,
+                tag::VALUESETS => data.valuesets = unpack(body)?,
+                tag::ENUM_POSTINGS => data.enum_postings = unpack(body)?,
+                tag::FLAG_POSTINGS => data.flag_postings = unpack(body)?,
+                tag::UNANCHORED => data.unanchored = unpack(body)?,
+                tag::MAPPINGS => data.mappings = unpack(body)?,
+                tag::MAPPING_ENTRIES => data.mapping_entries = unpack(body)?,
+                tag::TRUST => data.trust = unpack(body)?,
+                tag::PINS => data.pins = unpack(body)?,
+                tag::APPROVERS => data.approvers = unpack(body)?,
+                tag::APPROVAL_RULES => data.approval_rules = unpack(body)?,
                 t if (tag::MATCHER..tag::MATCHER + matcher::COUNT as u32).contains(&t) => {
-                    let w = words()?;
+                    let w = unpack(body)?;
                     let m = &mut data.matchers[(t - tag::MATCHER) as usize];
-                    let mut it = w.iter().copied();
-                    let mut next = || it.next().ok_or_else(|| bad("truncated matcher section"));
-                    m.patterns = next()?;
-                    let n_dfas = next()?;
+                    let mut rest = Words(w.as_slice());
+                    m.patterns = rest.next()?;
+                    let n_dfas = rest.next()?;
                     if n_dfas > tag::DFAS_PER_MATCHER {
                         return Err(bad("too many automata in a matcher"));
                     }
                     for _ in 0..n_dfas {
-                        let flags = next()?;
+                        let flags = rest.next()?;
                         let segments = (flags >> 8) & 0xff;
                         if flags & !0xff03 != 0 || (segments > 0 && flags & 1 == 0) {
                             return Err(bad("unknown automaton flags"));
                         }
-                        let n = next()? as usize;
-                        let ids = (0..n.min(w.len()))
-                            .map(|_| next())
-                            .collect::<Result<Vec<_>, _>>()?;
+                        let n = rest.next()? as usize;
+                        let ids = rest.take(n)?.to_vec();
                         m.dfas.push(DfaData {
                             anchored: flags & 1 != 0,
                             sparse: flags & 2 != 0,
@@ -196,19 +318,13 @@ impl TableData {
                         });
                     }
                     for t in [&mut m.exact, &mut m.prefix, &mut m.suffix] {
-                        let n = next()? as usize;
-                        t.slots = (0..n.min(w.len()))
-                            .map(|_| next())
-                            .collect::<Result<Vec<_>, _>>()?;
-                        let n = next()? as usize;
-                        t.entries = (0..(2 * n).min(w.len()))
-                            .map(|_| next())
-                            .collect::<Result<Vec<_>, _>>()?;
+                        let n = rest.next()? as usize;
+                        t.slots = rest.take(n)?.to_vec();
+                        let n = rest.next()? as usize;
+                        t.entries = rest.take(n.saturating_mul(2))?.to_vec();
                     }
-                    m.sources = (0..m.patterns.min(w.len() as u32))
-                        .map(|_| next())
-                        .collect::<Result<Vec<_>, _>>()?;
-                    m.postings = it.collect();
+                    m.sources = rest.take(m.patterns as usize)?.to_vec();
+                    m.postings = rest.0.to_vec();
                 }
                 t if (tag::MATCHER_DFA
                     ..tag::MATCHER_DFA + matcher::COUNT as u32 * tag::DFAS_PER_MATCHER)
@@ -226,5 +342,63 @@ impl TableData {
             }
         }
         Ok(data)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packed_columns_take_the_bytes_their_values_need() {
+        // Records of three words: ids below 2⁸ - 1, a column with NONE and
+        // values up to 2¹⁶ - 2, and one needing all four bytes.
+        let v = [7, NONE, 70_000, 254, 65_534, 1, 0, 0, u32::MAX - 1, 3];
+        let bytes = pack(&v, 3);
+        // count, stride, widths; then 4 + 3 + 3 words of 1, 2 and 4 bytes.
+        assert_eq!(&bytes[..8], &[10, 0, 0, 0, 3, 1, 2, 4]);
+        assert_eq!(bytes.len(), 8 + 4 + 3 * 2 + 3 * 4);
+        // The first column: 7, 254, 0, 3 (254 = 2⁸ - 2 still fits a byte).
+        assert_eq!(&bytes[8..12], &[7, 254, 0, 3]);
+        // NONE in a two-byte column is 0xffff.
+        assert_eq!(&bytes[12..14], &[0xff, 0xff]);
+        assert_eq!(unpack(&bytes).unwrap(), v);
+        // 255 no longer fits a byte: it would read as NONE.
+        assert_eq!(&pack(&[255], 1)[..6], &[1, 0, 0, 0, 1, 2]);
+        for (v, stride) in [
+            (vec![], 1),
+            (vec![NONE; 5], 2),
+            (vec![0, 1, 2], 4),
+            ((0..1000).map(|i| i * 97).collect(), 7),
+        ] {
+            assert_eq!(unpack(&pack(&v, stride)).unwrap(), v, "stride {stride}");
+        }
+    }
+
+    #[test]
+    fn hostile_packed_sections_are_refused() {
+        let good = pack(&[1, 2, 3, 4], 2);
+        let mut cases: Vec<(&str, Vec<u8>)> = vec![
+            ("empty", Vec::new()),
+            ("no widths", good[..5].to_vec()),
+            ("one word short", good[..good.len() - 1].to_vec()),
+            ("a byte over", [good.as_slice(), &[0]].concat()),
+            // A count no data could hold is refused, not allocated.
+            (
+                "huge count",
+                [&u32::MAX.to_le_bytes()[..], &[1, 1, 9]].concat(),
+            ),
+        ];
+        let mut zero_stride = good.clone();
+        zero_stride[4] = 0;
+        cases.push(("stride 0", zero_stride));
+        for bad_width in [0, 5] {
+            let mut b = good.clone();
+            b[5] = bad_width;
+            cases.push(("width out of 1-4", b));
+        }
+        for (what, body) in cases {
+            assert!(unpack(&body).is_err(), "{what}");
+        }
     }
 }

@@ -18,11 +18,12 @@
 //! postings of what actually matched (plus the few rules without anchors),
 //! evaluates only those, in tier order, and stops after the deciding tier.
 //!
-//! # Format (`gait.tables/4`)
+//! # Format (`gait.tables/5`)
 //!
 //! `"GTBL"`, `u32` version, then sections `[u32 tag][u32 length][bytes]`, each
-//! 8-byte aligned. Numbers are little-endian `u32` arrays; strings are a blob
-//! with offsets; DFAs are `regex-automata`'s little-endian serialization,
+//! 8-byte aligned. Numbers are `u32` arrays packed column by column, each
+//! column in the fewest little-endian bytes its values need; strings are a
+//! blob with offsets; DFAs are `regex-automata`'s little-endian serialization,
 //! dense for small automata and sparse for large ones (a flag per DFA).
 //! Every index is validated on load, so evaluation never reads out of bounds.
 
@@ -42,7 +43,7 @@ use crate::intent::Intent;
 use crate::vocab::{EndpointClass, Risk, TargetKind, Verdict};
 use matching::Matcher;
 
-pub const FORMAT: &str = "gait.tables/4";
+pub const FORMAT: &str = "gait.tables/5";
 const MAGIC: &[u8; 4] = b"GTBL";
 const VERSION: u32 = 1;
 
