@@ -17,6 +17,16 @@ fn main() {
     println!("bundle bytes: {}", bytes.len());
     let parsed = gait_run::bundle::parse(&bytes).expect("parses");
     let d = gait_run::tables::TableData::decode(parsed.payload).expect("decodes");
+    // The payload's sections as stored: `[u32 tag][u32 length]`, 8-aligned.
+    let payload = parsed.payload;
+    let (mut at, mut stored) = (8, Vec::new());
+    while at + 8 <= payload.len() {
+        let word = |i: usize| u32::from_le_bytes(payload[i..i + 4].try_into().unwrap());
+        let (tag, len) = (word(at), word(at + 4) as usize);
+        stored.push(format!("{tag}: {len}"));
+        at = (at + 8 + len).div_ceil(8) * 8;
+    }
+    println!("stored sections (tag: bytes): {}", stored.join(", "));
     let words = |v: &Vec<u32>| v.len() * 4;
     println!(
         "payload sections (bytes): strings {} ({} strings), lists {}, rules {}, nodes {}, atoms {}, valuesets {}, postings {}, matchers {} (automata {})",

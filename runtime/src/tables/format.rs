@@ -57,7 +57,7 @@ fn all_ones(width: usize) -> u32 {
 /// for [`NONE`]. Most words are ids far below 2³², so a payload packs to
 /// about half of its plain `u32` size (less to hash on load); a column
 /// stored on its own decodes in one tight loop.
-fn pack(v: &[u32], stride: usize) -> Vec<u8> {
+pub(super) fn pack(v: &[u32], stride: usize) -> Vec<u8> {
     let stride = stride.clamp(1, usize::from(u8::MAX));
     let widths: Vec<usize> = (0..stride)
         .map(|c| {
@@ -134,6 +134,16 @@ fn unpack_column<const W: usize>(column: &mut [u32], stride: usize, bytes: &[u8]
 /// Reads a section written by [`pack`]: exactly `count` words, every width
 /// 1–4, no byte left over.
 fn unpack(body: &[u8]) -> Result<Vec<u32>, TableError> {
+    let (words, rest) = unpack_prefix(body)?;
+    if !rest.is_empty() {
+        return Err(bad("packed section has bytes after its words"));
+    }
+    Ok(words)
+}
+
+/// Reads one array written by [`pack`] from the front of `body`; returns
+/// it and the bytes after it.
+pub(super) fn unpack_prefix(body: &[u8]) -> Result<(Vec<u32>, &[u8]), TableError> {
     let truncated = || bad("truncated packed section");
     let head = body.get(..5).ok_or_else(truncated)?;
     let count = u32::from_le_bytes([head[0], head[1], head[2], head[3]]) as usize;
@@ -162,10 +172,7 @@ fn unpack(body: &[u8]) -> Result<Vec<u32>, TableError> {
             _ => unpack_column::<4>(column, stride, bytes),
         }
     }
-    if !data.is_empty() {
-        return Err(bad("packed section has bytes after its words"));
-    }
-    Ok(out)
+    Ok((out, data))
 }
 
 impl TableData {
@@ -204,18 +211,26 @@ impl TableData {
             put_section(&mut out, t, &pack(v, stride));
         }
         for (i, m) in self.matchers.iter().enumerate() {
+            if *m == MatcherData::default() {
+                // An attribute no rule tests: no section (decoded as empty).
+                continue;
+            }
             let mut head = vec![m.patterns, m.dfas.len() as u32];
             for d in &m.dfas {
                 head.push(u32::from(d.anchored) | u32::from(d.sparse) << 1 | d.segments << 8);
                 head.push(d.ids.len() as u32);
                 head.extend(&d.ids);
             }
+            // Then its arrays, each packed on its own (ids, slots and
+            // `(start, len)` postings need different widths).
+            let mut body = pack(&head, 1);
             for t in [&m.exact, &m.prefix, &m.suffix] {
-                t.encode(&mut head);
+                body.extend(pack(&t.slots, 1));
+                body.extend(pack(&t.entries, 2));
             }
-            head.extend(&m.sources);
-            head.extend(&m.postings);
-            put_section(&mut out, tag::MATCHER + i as u32, &pack(&head, 1));
+            body.extend(pack(&m.sources, 1));
+            body.extend(pack(&m.postings, 2));
+            put_section(&mut out, tag::MATCHER + i as u32, &body);
             for (k, d) in m.dfas.iter().enumerate() {
                 put_section(
                     &mut out,
@@ -293,9 +308,9 @@ impl TableData {
                 tag::APPROVERS => data.approvers = unpack(body)?,
                 tag::APPROVAL_RULES => data.approval_rules = unpack(body)?,
                 t if (tag::MATCHER..tag::MATCHER + matcher::COUNT as u32).contains(&t) => {
-                    let w = unpack(body)?;
+                    let (head, arrays) = unpack_prefix(body)?;
                     let m = &mut data.matchers[(t - tag::MATCHER) as usize];
-                    let mut rest = Words(w.as_slice());
+                    let mut rest = Words(head.as_slice());
                     m.patterns = rest.next()?;
                     let n_dfas = rest.next()?;
                     if n_dfas > tag::DFAS_PER_MATCHER {
@@ -317,14 +332,27 @@ impl TableData {
                             bytes: Vec::new(),
                         });
                     }
-                    for t in [&mut m.exact, &mut m.prefix, &mut m.suffix] {
-                        let n = rest.next()? as usize;
-                        t.slots = rest.take(n)?.to_vec();
-                        let n = rest.next()? as usize;
-                        t.entries = rest.take(n.saturating_mul(2))?.to_vec();
+                    if !rest.0.is_empty() {
+                        return Err(bad("matcher head has words after its automata"));
                     }
-                    m.sources = rest.take(m.patterns as usize)?.to_vec();
-                    m.postings = rest.0.to_vec();
+                    let mut arrays = arrays;
+                    let mut array = || -> Result<Vec<u32>, TableError> {
+                        let (words, after) = unpack_prefix(arrays)?;
+                        arrays = after;
+                        Ok(words)
+                    };
+                    for t in [&mut m.exact, &mut m.prefix, &mut m.suffix] {
+                        t.slots = array()?;
+                        t.entries = array()?;
+                        if t.entries.len() % 2 != 0 {
+                            return Err(bad("hash table entries are not pairs"));
+                        }
+                    }
+                    m.sources = array()?;
+                    m.postings = array()?;
+                    if !arrays.is_empty() {
+                        return Err(bad("matcher section has bytes after its arrays"));
+                    }
                 }
                 t if (tag::MATCHER_DFA
                     ..tag::MATCHER_DFA + matcher::COUNT as u32 * tag::DFAS_PER_MATCHER)

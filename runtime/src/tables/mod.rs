@@ -300,13 +300,6 @@ impl HashTable {
             entries: flat,
         }
     }
-
-    fn encode(&self, out: &mut Vec<u32>) {
-        out.push(self.slots.len() as u32);
-        out.extend(&self.slots);
-        out.push((self.entries.len() / 2) as u32);
-        out.extend(&self.entries);
-    }
 }
 
 /// One DFA of a matcher. A value matches pattern `ids[k]` exactly when the

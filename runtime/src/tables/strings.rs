@@ -44,52 +44,39 @@ impl Strings {
         (0..self.len()).map(|i| self.get(i).unwrap_or(""))
     }
 
-    /// The section's bytes: `u32` count, `count + 1` `u32` offsets (the
-    /// first 0), the blob.
+    /// The section's bytes: each string's length in bytes, packed
+    /// ([`super::format::pack`]: most fit one byte), then the blob.
     pub(super) fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(4 * (self.ends.len() + 2) + self.blob.len());
-        out.extend_from_slice(&(self.ends.len() as u32).to_le_bytes());
-        out.extend_from_slice(&0u32.to_le_bytes());
-        for e in &self.ends {
-            out.extend_from_slice(&e.to_le_bytes());
-        }
+        let mut start = 0;
+        let lens: Vec<u32> = self
+            .ends
+            .iter()
+            .map(|&end| {
+                let len = end - start;
+                start = end;
+                len
+            })
+            .collect();
+        let mut out = super::format::pack(&lens, 1);
         out.extend_from_slice(self.blob.as_bytes());
         out
     }
 
-    /// Reads a section written by [`Strings::encode`]: the offsets must
-    /// start at 0, never decrease, end at the blob's end and fall on
-    /// character boundaries, and the blob must be UTF-8, so every string is.
+    /// Reads a section written by [`Strings::encode`]: the lengths must add
+    /// up to the blob's length and every string end on a character
+    /// boundary, and the blob must be UTF-8, so every string is.
     pub(super) fn decode(body: &[u8]) -> Result<Strings, TableError> {
-        let word = |i: usize| -> Result<u32, TableError> {
-            let b = i
-                .checked_mul(4)
-                .and_then(|at| body.get(at..at.checked_add(4)?))
-                .ok_or_else(|| bad("truncated string table"))?;
-            Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        };
-        let count = word(0)? as usize;
-        let blob_start = count
-            .checked_add(2)
-            .and_then(|n| n.checked_mul(4))
-            .filter(|&n| n <= body.len())
-            .ok_or_else(|| bad("truncated string table"))?;
-        let blob = std::str::from_utf8(&body[blob_start..])
-            .map_err(|_| bad("string table is not UTF-8"))?;
-        if word(1)? != 0 {
-            return Err(bad("string table does not start at 0"));
+        let (mut ends, blob) = super::format::unpack_prefix(body)?;
+        let blob = std::str::from_utf8(blob).map_err(|_| bad("string table is not UTF-8"))?;
+        let mut end = 0u32;
+        for e in &mut ends {
+            end = end
+                .checked_add(*e)
+                .filter(|&x| blob.is_char_boundary(x as usize))
+                .ok_or_else(|| bad("string length out of range"))?;
+            *e = end;
         }
-        let mut ends = Vec::with_capacity(count);
-        let mut previous = 0;
-        for i in 0..count {
-            let end = word(2 + i)?;
-            if end < previous || !blob.is_char_boundary(end as usize) {
-                return Err(bad("string offset out of range"));
-            }
-            ends.push(end);
-            previous = end;
-        }
-        if previous as usize != blob.len() {
+        if end as usize != blob.len() {
             return Err(bad("string table has bytes after its last string"));
         }
         Ok(Strings {
@@ -128,34 +115,33 @@ mod tests {
         assert!(empty.is_empty());
     }
 
-    /// A section with `count`, the offsets and the blob as given.
-    fn section(offsets: &[u32], blob: &[u8]) -> Vec<u8> {
-        let mut out = ((offsets.len() - 1) as u32).to_le_bytes().to_vec();
-        for o in offsets {
-            out.extend_from_slice(&o.to_le_bytes());
-        }
+    /// A section with the lengths (packed) and the blob as given.
+    fn section(lens: &[u32], blob: &[u8]) -> Vec<u8> {
+        let mut out = super::super::format::pack(lens, 1);
         out.extend_from_slice(blob);
         out
     }
 
     #[test]
     fn hostile_string_tables_are_refused() {
-        let cases: [(&str, Vec<u8>); 7] = [
+        let cases: [(&str, Vec<u8>); 6] = [
             ("empty", Vec::new()),
-            ("count past the end", u32::MAX.to_le_bytes().to_vec()),
-            ("first offset not 0", section(&[1, 2], b"ab")),
-            ("decreasing", section(&[0, 2, 1, 2], b"ab")),
-            ("past the blob", section(&[0, 3], b"ab")),
-            ("short of the blob", section(&[0, 1], b"ab")),
-            // "é" is two bytes: an offset of 1 splits it.
-            ("inside a character", section(&[0, 1, 2], "é".as_bytes())),
+            (
+                "count past the end",
+                [&u32::MAX.to_le_bytes()[..], &[1, 1]].concat(),
+            ),
+            ("past the blob", section(&[3], b"ab")),
+            ("short of the blob", section(&[1], b"ab")),
+            ("lengths overflow", section(&[0xffff_fff0, 0x20], b"ab")),
+            // "é" is two bytes: a length of 1 splits it.
+            ("inside a character", section(&[1, 1], "é".as_bytes())),
         ];
         for (what, body) in cases {
             assert!(Strings::decode(&body).is_err(), "{what}");
         }
-        assert!(Strings::decode(&section(&[0, 2], b"\xff\xfe")).is_err());
+        assert!(Strings::decode(&section(&[2], b"\xff\xfe")).is_err());
         assert_eq!(
-            Strings::decode(&section(&[0, 2, 2], "é".as_bytes()))
+            Strings::decode(&section(&[2, 0], "é".as_bytes()))
                 .unwrap()
                 .iter()
                 .collect::<Vec<_>>(),
