@@ -8,6 +8,7 @@ mod stores;
 
 use clap::{Args, Parser, Subcommand};
 use cli_args::{options, read_verified, DeadlineArgs, TrustArgs};
+use gait_run::approval::ReplayStore;
 use gait_run::exit;
 use gait_run::gate::{self, Refusal};
 use gait_run::keys::{KeyPair, PublicKey};
@@ -328,10 +329,11 @@ fn eval(args: EvalArgs) -> i32 {
             None => stores::open_default(),
         };
         match opened {
-            Ok(s) => Some(s),
+            Ok(s) => Some((s, true)),
             Err(e) => {
                 eprintln!("warning: the approval store cannot be opened ({e}): no token can be used (approval_store_unavailable)");
-                None
+                // The decision's `approval.store_error` says why.
+                Some((Box::new(stores::Unopened(e)) as Box<dyn ReplayStore>, false))
             }
         }
     };
@@ -357,7 +359,7 @@ fn eval(args: EvalArgs) -> i32 {
                 decision_timeout: deadline.limit(),
                 approvals: gait_run::approval::Approvals {
                     tokens: &tokens,
-                    store: store.as_deref(),
+                    store: store.as_ref().map(|(s, _)| &**s),
                     interactive: None,
                     now: None,
                 },
@@ -379,6 +381,18 @@ fn eval(args: EvalArgs) -> i32 {
             gate::refuse(&mut out, Refusal::Invalid(&err), Some(&verified))
         }
     };
+    // A store that was opened but failed to answer: say what it said (the
+    // result's `approval.store_error`; never the spec, which may hold a
+    // password).
+    if let (Some((_, true)), Some(e)) = (
+        &store,
+        summary
+            .approval
+            .as_ref()
+            .and_then(|a| a.store_error.as_ref()),
+    ) {
+        eprintln!("warning: the approval store failed ({e}): no token was used (approval_store_unavailable)");
+    }
     answer(summary, &out)
 }
 

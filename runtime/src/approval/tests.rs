@@ -574,7 +574,10 @@ fn a_token_id_reused_by_another_approver_is_a_replay() {
 fn no_store_or_a_failing_store_never_allows() {
     let b = fixture(None, 1, false, false);
     let a = intent("/workspace/a");
-    for store in [None, Some(&Broken as &dyn ReplayStore)] {
+    for (store, says) in [
+        (None, "no replay store"),
+        (Some(&Broken as &dyn ReplayStore), "connection refused"),
+    ] {
         let (s, r) = run(&b, &a, &[tok(&b, "alice")], store, None);
         assert_eq!((s.verdict, s.exit), (Verdict::RequireApproval, 4));
         assert_eq!(codes(&r), ["approval_token_valid"]);
@@ -582,7 +585,25 @@ fn no_store_or_a_failing_store_never_allows() {
             r["reason_codes"],
             json!(["approval_store_unavailable", "skill_unverified"])
         );
+        // What the store said is carried, in the result and the outcome
+        // (the trace and the sidecar's log line serialize the outcome).
+        assert_eq!(r["approval"]["store_error"], says, "{r}");
+        let outcome = s.approval.as_deref().unwrap();
+        assert_eq!(outcome.store_error.as_deref(), Some(says));
+        assert_eq!(serde_json::to_value(outcome).unwrap()["store_error"], says);
     }
+    // A store that answers has nothing to say: no `store_error`.
+    let (s, r) = run(
+        &b,
+        &a,
+        &[tok(&b, "alice")],
+        Some(&MemStore::default()),
+        None,
+    );
+    assert_eq!(s.verdict, Verdict::Allow, "{r}");
+    assert!(r["approval"].get("store_error").is_none(), "{r}");
+    let (_, r) = run(&b, &a, &[], Some(&Broken), None);
+    assert!(r.get("approval").is_none(), "{r}");
 }
 
 #[test]
