@@ -69,9 +69,17 @@ enum Command {
     /// Refuses (exit 6) a result whose verdict is not require_approval, an
     /// approver not allowed by the request, and a --ttl over the policy's.
     ///
+    /// Give the intent and the bundle (--intent FILE --bundle FILE, with the
+    /// bundle's --trust as for eval): approve then reads the intent as the
+    /// gate does, refuses a request whose intent digest or policy digest is
+    /// not the intent's and the bundle's, and shows what the intent says
+    /// (tool, endpoint classes, targets, skill provenance). Without them, what
+    /// is shown comes from the result file, unverified: a warning says so.
+    ///
     /// Example:
     ///   gait-run eval --bundle p.gaitb --trust release.pub --intent i.json > result.json   # exit 4
-    ///   gait-run approve --request result.json --key alice.key --approver alice --ttl 10m -o alice.token.json
+    ///   gait-run approve --request result.json --intent i.json --bundle p.gaitb --trust release.pub \
+    ///       --key alice.key --approver alice --ttl 10m -o alice.token.json
     ///   gait-run eval --bundle p.gaitb --trust release.pub --intent i.json --approval-token alice.token.json
     #[command(verbatim_doc_comment)]
     Approve(approve::ApproveArgs),
