@@ -104,9 +104,10 @@ fn bench(c: &mut Criterion) {
             .sign(&key(*seed))
         })
         .collect();
+    let token_slices: Vec<&[u8]> = tokens.iter().map(Vec::as_slice).collect();
     let with_tokens = EvalOptions {
         approvals: Approvals {
-            tokens: &tokens,
+            tokens: &token_slices,
             store: Some(&Forgetful),
             interactive: None,
             now: None,

@@ -366,7 +366,7 @@ fn eval(args: EvalArgs) -> i32 {
                 trace,
                 decision_timeout: deadline.limit(),
                 approvals: gait_run::approval::Approvals {
-                    tokens: &tokens,
+                    tokens: &tokens.iter().map(Vec::as_slice).collect::<Vec<_>>(),
                     store: store.as_ref().map(|(s, _)| &**s),
                     interactive: None,
                     now: None,

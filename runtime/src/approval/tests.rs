@@ -124,9 +124,10 @@ pub(crate) fn run(
     store: Option<&dyn ReplayStore>,
     interactive: Option<&str>,
 ) -> (Summary, Value) {
+    let tokens: Vec<&[u8]> = tokens.iter().map(Vec::as_slice).collect();
     let opts = EvalOptions {
         approvals: Approvals {
-            tokens,
+            tokens: &tokens,
             store,
             interactive,
             now: Some(NOW),
@@ -577,7 +578,7 @@ fn a_block_is_never_turned() {
     let opts = EvalOptions {
         simulate: true,
         approvals: Approvals {
-            tokens: &tokens[..1],
+            tokens: &[tokens[0].as_slice()],
             store: None,
             interactive: None,
             now: Some(NOW),
@@ -670,7 +671,7 @@ fn the_trace_records_the_approval() {
     let opts = EvalOptions {
         trace: Some((dir.path().to_path_buf(), KeyPair::from_seed(&[6; 32]))),
         approvals: Approvals {
-            tokens: std::slice::from_ref(&t),
+            tokens: &[t.as_slice()],
             store: Some(&store),
             interactive: None,
             now: Some(NOW),
