@@ -7,10 +7,13 @@
 //! intent text in and result out, without tokens and with two valid tokens
 //! from two approvers (N = 2: two Ed25519 verifications, one store call
 //! into a store that records nothing, so every iteration grants); and an
-//! `allow` decision, which must not be slower than before. Run:
+//! `allow` decision, which must not be slower than before; the approval
+//! check alone, and its crypto floor (one strict Ed25519 verification).
+//! Run:
 //! `cargo bench -p gait-benches --bench approval`.
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use gait_run::approval::check::{check, Binding, Request};
 use gait_run::approval::token::Claims;
 use gait_run::approval::{Approvals, Consumed, ReplayStore, StoreError, TokenUse};
 use gait_run::bundle::{self, Verified, VerifyOptions};
@@ -104,9 +107,10 @@ fn bench(c: &mut Criterion) {
             .sign(&key(*seed))
         })
         .collect();
+    let token_slices: Vec<&[u8]> = tokens.iter().map(Vec::as_slice).collect();
     let with_tokens = EvalOptions {
         approvals: Approvals {
-            tokens: &tokens,
+            tokens: &token_slices,
             store: Some(&Forgetful),
             interactive: None,
             now: None,
@@ -148,6 +152,40 @@ fn bench(c: &mut Criterion) {
     });
     c.bench_function("approval/public_key_parse", |bn| {
         bn.iter(|| black_box(gait_run::keys::PublicKey::parse(black_box(&b64))))
+    });
+    // The approval check alone (`approval::check::check`, outside the
+    // decision): two tokens read, their approvers' keys looked up, two
+    // strict Ed25519 verifications, the bindings, the store call, the
+    // outcome. And its crypto floor: one strict verification of the signed
+    // text, computed beforehand (`PublicKey::verify`, nothing else). The
+    // check's non-crypto part is the first less twice the second.
+    let binding = Binding {
+        intent_digest: req["intent_digest"].as_str().unwrap(),
+        policy_digest: &b.policy_digest,
+        policy_revision: b.info.revision,
+    };
+    let request = Request {
+        rules: vec!["unverified_skill"],
+        allowed: Some(vec!["alice", "bob"]),
+        required: 2,
+        interactive: false,
+    };
+    let outcome = check(&b.tables, &binding, &request, &with_tokens.approvals).unwrap();
+    assert!(outcome.granted, "{outcome:?}");
+    c.bench_function("approval/check_two_valid_tokens", |bn| {
+        bn.iter(|| {
+            black_box(check(
+                &b.tables,
+                black_box(&binding),
+                &request,
+                &with_tokens.approvals,
+            ))
+        })
+    });
+    let signed = token.claims.signed_bytes();
+    assert!(pk.verify(&signed, &token.sig));
+    c.bench_function("approval/ed25519_verify_strict_raw", |bn| {
+        bn.iter(|| black_box(pk.verify(black_box(&signed), black_box(&token.sig))))
     });
 }
 

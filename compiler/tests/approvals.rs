@@ -10,7 +10,8 @@
 
 mod support;
 
-use gait_run::tables::Tables;
+use gait_run::tables::{ApprovalTerms, ApproverRecord, RuleRecord, TableData, Tables};
+use gait_run::vocab::Verdict;
 use support::{dir_with, key};
 
 // Example-only keys (`gaitc keygen`), with their key ids (hex SHA-256).
@@ -37,20 +38,40 @@ fn check(
     (s, id, policy)
 }
 
-/// Builds, signs, verifies and loads the bundle of `policy.gaitpol` in `dir`.
-fn tables(dir: &std::path::Path) -> Tables {
+/// Builds and signs (with `key(7)`) the bundle of `policy.gaitpol` in `dir`.
+fn bundle(dir: &std::path::Path) -> Vec<u8> {
     let (s, id, policy) = check(dir);
     let policy = policy.unwrap_or_else(|| panic!("{:?}", s.diagnostics()));
-    let k = key(7);
-    let bytes = gaitc::bundle::build(&s, id, &policy, &[&k], None)
+    gaitc::bundle::build(&s, id, &policy, &[&key(7)], None)
         .unwrap()
-        .0;
+        .0
+}
+
+/// Builds, signs, verifies and loads the bundle of `policy.gaitpol` in `dir`.
+fn tables(dir: &std::path::Path) -> Tables {
     let opts = gait_run::bundle::VerifyOptions {
-        trust: vec![k.public().clone()],
+        trust: vec![key(7).public().clone()],
         now: gait_run::time::now().0,
         ..gait_run::bundle::VerifyOptions::default()
     };
-    gait_run::bundle::verify(&bytes, &opts).unwrap().tables
+    gait_run::bundle::verify(&bundle(dir), &opts)
+        .unwrap()
+        .tables
+}
+
+/// The payload of the bundle of `policy.gaitpol` in `dir`, decoded, not
+/// loaded (what `gaitc inspect` reads).
+fn table_data(dir: &std::path::Path) -> TableData {
+    let bytes = bundle(dir);
+    TableData::decode(gait_run::bundle::parse(&bytes).unwrap().payload).unwrap()
+}
+
+/// The keys of one approver, from the loaded tables.
+fn keys_of<'t>(t: &'t Tables, name: &str) -> Vec<(&'t str, &'t str)> {
+    t.approver_keys()
+        .filter(|(a, _, _)| *a == name)
+        .map(|(_, id, k)| (id, k))
+        .collect()
 }
 
 #[test]
@@ -102,7 +123,6 @@ rule reads priority 30 {{
     let t = tables(dir.path());
 
     assert_eq!(t.approval_ttl_secs(), 7200);
-    assert!(t.has_approvers());
     // Sorted by approver, then key id; the module's approver included.
     assert_eq!(
         t.approver_keys().collect::<Vec<_>>(),
@@ -114,14 +134,63 @@ rule reads priority 30 {{
         ]
     );
     assert_eq!(
-        t.keys_of_approver("carol").collect::<Vec<_>>(),
+        keys_of(&t, "carol"),
         vec![(CAROL_NEW_ID, CAROL_NEW), (CAROL_OLD_ID, CAROL_OLD)]
     );
+    assert_eq!(keys_of(&t, "bob"), vec![(BOB_ID, BOB)]);
+    assert!(keys_of(&t, "mallory").is_empty());
+    // Each key verifies tokens as the key it was declared as.
+    for (name, id, _) in t.approver_keys() {
+        let k = t.approver_public_key(name, id).expect("a declared key");
+        assert_eq!(k.id(), id);
+    }
+    assert!(t.approver_public_key("bob", CAROL_NEW_ID).is_none());
+
+    // The payload's records, typed, as `gaitc inspect` shows them.
+    let d = table_data(dir.path());
     assert_eq!(
-        t.keys_of_approver("bob").collect::<Vec<_>>(),
-        vec![(BOB_ID, BOB)]
+        d.approver_records().collect::<Vec<_>>(),
+        t.approver_keys()
+            .map(|(name, key_id, public_key)| ApproverRecord {
+                name,
+                key_id,
+                public_key
+            })
+            .collect::<Vec<_>>()
     );
-    assert_eq!(t.keys_of_approver("mallory").count(), 0);
+    assert_eq!(
+        d.approval_terms().collect::<Vec<_>>(),
+        vec![
+            ApprovalTerms {
+                rule: "deletes",
+                approvers: Some(vec!["carol"]),
+                interactive: false
+            },
+            ApprovalTerms {
+                rule: "deploys",
+                approvers: Some(vec!["alice", "bob", "carol"]),
+                interactive: true
+            },
+            ApprovalTerms {
+                rule: "writes",
+                approvers: None,
+                interactive: false
+            },
+        ]
+    );
+    let rule =
+        |name: &str| -> RuleRecord<'_> { d.rule_records().find(|r| r.name == name).expect(name) };
+    let deploys = rule("deploys");
+    assert_eq!(
+        (
+            deploys.priority,
+            deploys.verdict,
+            deploys.approvals_required()
+        ),
+        (10, Some(Verdict::RequireApproval), 2)
+    );
+    assert_eq!(rule("writes").approvals_required(), 3);
+    assert_eq!(rule("reads").verdict, Some(Verdict::Allow));
 
     // A union of a module's set, a local set and a list: sorted, each once.
     let deploys = t
@@ -159,8 +228,20 @@ fn without_approval_items_the_defaults_apply() {
     )]);
     let t = tables(dir.path());
     assert_eq!(t.approval_ttl_secs(), 15 * 60);
-    assert!(!t.has_approvers());
     assert_eq!(t.approver_keys().count(), 0);
+    let d = table_data(dir.path());
+    assert_eq!(d.approver_records().count(), 0);
+    let r = d.rule_records().next().unwrap();
+    // No `approvals` clause: 0 in the record, one approval required.
+    assert_eq!((r.name, r.approvals, r.approvals_required()), ("r", 0, 1));
+    assert_eq!(
+        d.approval_terms().collect::<Vec<_>>(),
+        vec![ApprovalTerms {
+            rule: "r",
+            approvers: None,
+            interactive: false
+        }]
+    );
     let r = t.approval_rule("r").expect("r requires approval");
     assert!(r.approvers.is_none() && !r.interactive);
 }

@@ -1,12 +1,27 @@
 //! `gait-run approve`: an approver signs an approval token for the
 //! `approval_request` of a `require_approval` result.
+//!
+//! A token signs the request's intent digest, not the result file's
+//! `tool_name` or `skill_provenance`: a changed result file could show a
+//! harmless tool beside another intent's digest. With `--intent FILE
+//! --bundle FILE` (and the bundle's trust flags, as `eval` takes them),
+//! `approve` reads the intent as the gate does, recomputes its digest and
+//! the bundle's policy digest, refuses a request that differs, and shows
+//! the approver the intent itself; without them it warns that what it
+//! shows is the result file's unverified copy.
 
+use crate::cli_args::{options, read_verified, TrustArgs};
 use clap::Args;
 use gait_run::approval::token::Claims;
+use gait_run::bundle::Verified;
 use gait_run::exit;
+use gait_run::gate::{self, EvalOptions};
 use gait_run::keys::KeyPair;
+use gait_run::normalize::{self, Normalized};
+use gait_run::tables::Scratch;
+use gait_run::vocab::Verdict;
 use serde_json::Value;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Arguments of `gait-run approve`.
 #[derive(Args, Debug)]
@@ -32,6 +47,21 @@ pub struct ApproveArgs {
     /// Write the token here (mode 0600) instead of standard output.
     #[arg(short = 'o', long = "out", value_name = "TOKEN.json")]
     out: Option<PathBuf>,
+    /// The intent the request is for (recommended, with --bundle): read and
+    /// normalized as the gate reads it; its intent digest must be the
+    /// request's, and what is shown is what the intent says (tool, endpoint
+    /// classes, targets, skill provenance). Without it, what is shown comes
+    /// from the result file, unverified.
+    #[arg(long, value_name = "FILE", requires = "bundle")]
+    intent: Option<PathBuf>,
+    /// The bundle the request was decided with (with --intent), verified as
+    /// `eval` verifies it (--trust, --pin, --min-revision): its policy
+    /// digest and revision must be the request's, and it must decide the
+    /// intent require_approval with the request's rules.
+    #[arg(long, value_name = "BUNDLE", requires = "intent")]
+    bundle: Option<PathBuf>,
+    #[command(flatten)]
+    trust: TrustArgs,
 }
 
 /// `--ttl`: read as a policy's `approval_ttl` is ([`gait_run::time::parse_duration`]).
@@ -59,6 +89,154 @@ pub fn run(args: ApproveArgs) -> i32 {
     }
 }
 
+/// What the intent says, read as the gate reads it (`--intent`), and the
+/// request the bundle makes for it.
+struct Checked {
+    /// The gate's `approval_request` for the intent under the bundle.
+    request: Value,
+    /// One line for the approver: tool, endpoint classes, targets, skill.
+    shown: String,
+}
+
+/// A string as a JSON string literal (quoted, control characters escaped):
+/// what is shown to the approver cannot move their terminal's cursor.
+fn quoted(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| "\"?\"".to_owned())
+}
+
+fn read_limited(path: &Path, limit: usize) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let mut buf = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(limit as u64 + 1).read_to_end(&mut buf))
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if buf.len() > limit {
+        return Err(format!("{} is larger than {limit} bytes", path.display()));
+    }
+    Ok(buf)
+}
+
+/// What the normalized intent says, for the approver.
+fn describe(n: &Normalized, classes: &Value) -> String {
+    let i = &n.intent;
+    let classes: Vec<&str> = classes
+        .as_array()
+        .map(|v| v.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let targets: Vec<String> = i
+        .targets
+        .iter()
+        .map(|t| {
+            format!(
+                "{} {} {}{}",
+                t.class.as_str(),
+                t.kind.as_str(),
+                quoted(&t.value),
+                if t.destructive { " (destructive)" } else { "" }
+            )
+        })
+        .collect();
+    let skill = i.skill.as_ref().map_or_else(
+        || "none".to_owned(),
+        |k| {
+            format!(
+                "{} version {} (publisher {}, source {}, digest {}, signed by {})",
+                quoted(&k.name),
+                k.version
+                    .as_deref()
+                    .map_or_else(|| "none".to_owned(), quoted),
+                quoted(&k.publisher),
+                quoted(&k.source),
+                k.digest.as_deref().unwrap_or("none"),
+                k.key_id.as_deref().unwrap_or("none"),
+            )
+        },
+    );
+    format!(
+        "tool {}, endpoint classes [{}], targets [{}], skill {}",
+        quoted(&i.tool),
+        classes.join(", "),
+        targets.join("; "),
+        skill
+    )
+}
+
+/// `--intent` and `--bundle`: the bundle verified as `eval` verifies it,
+/// the intent read and normalized by the gate's reader, their digests
+/// compared with the request's, and the request the gate makes for the
+/// intent (which must be the file's: same rules).
+fn check_intent(
+    args: &ApproveArgs,
+    intent: &Path,
+    bundle: &Path,
+    req: &Value,
+) -> Result<Checked, String> {
+    let opts = options(&args.trust)?;
+    let verified: Verified = read_verified(bundle, &opts)
+        .map_err(|rej| format!("--bundle {}: {rej}", bundle.display()))?;
+    let text =
+        read_limited(intent, normalize::MAX_INTENT_BYTES).map_err(|e| format!("--intent: {e}"))?;
+    let n = normalize::parse_json(&text)
+        .and_then(|raw| normalize::normalize_json(&raw, Some(&verified.tables)))
+        .map_err(|e| format!("--intent {}: not a valid intent: {e}", intent.display()))?;
+    let asked = str_of(req, "intent_digest")?;
+    if n.digest != asked {
+        return Err(format!(
+            "the request is for intent {asked}, but --intent {} is {}: the result file is not this \
+             intent's decision (changed, or another intent's); nothing signed",
+            intent.display(),
+            n.digest
+        ));
+    }
+    let policy = str_of(req, "policy_digest")?;
+    let revision = req.get("policy_revision").and_then(Value::as_u64);
+    if verified.policy_digest != policy || revision != Some(u64::from(verified.info.revision)) {
+        return Err(format!(
+            "the request was decided under policy {policy} (revision {}), but --bundle {} is {} \
+             (revision {}): approve against the bundle the gate runs; nothing signed",
+            revision.map_or_else(|| "?".to_owned(), |r| r.to_string()),
+            bundle.display(),
+            verified.policy_digest,
+            verified.info.revision
+        ));
+    }
+    // The gate's own decision of the intent: the request it makes.
+    let mut out = Vec::with_capacity(2048);
+    let eval = EvalOptions {
+        // A decision for a person, not a hot path: no deadline to speak of.
+        decision_timeout: Some(std::time::Duration::from_secs(60)),
+        ..EvalOptions::default()
+    };
+    let summary = gate::evaluate(&verified, &text, &eval, &mut Scratch::default(), &mut out);
+    let result: Value = serde_json::from_slice(&out)
+        .map_err(|e| format!("the gate's result does not read back: {e}"))?;
+    if summary.verdict != Verdict::RequireApproval {
+        return Err(format!(
+            "--bundle decides --intent `{}`, not `require_approval`: there is nothing to approve",
+            summary.verdict.as_str()
+        ));
+    }
+    let request = result
+        .get("approval_request")
+        .filter(|r| r.is_object())
+        .cloned()
+        .ok_or("the gate's require_approval result has no approval_request")?;
+    if request.get("intent_digest") != req.get("intent_digest")
+        || request.get("rules") != req.get("rules")
+    {
+        return Err(format!(
+            "the request's rules {} are not the ones --bundle asks approval for with --intent ({}): \
+             nothing signed",
+            req.get("rules").unwrap_or(&Value::Null),
+            request.get("rules").unwrap_or(&Value::Null)
+        ));
+    }
+    Ok(Checked {
+        shown: describe(&n, result.get("endpoint_classes").unwrap_or(&Value::Null)),
+        request,
+    })
+}
+
 fn approve(args: &ApproveArgs) -> Result<i32, String> {
     let text = std::fs::read(&args.request)
         .map_err(|e| format!("cannot read {}: {e}", args.request.display()))?;
@@ -74,6 +252,32 @@ fn approve(args: &ApproveArgs) -> Result<i32, String> {
         .get("approval_request")
         .filter(|r| r.is_object())
         .ok_or("the result has no approval_request object (was it written by this gait-run?)")?;
+    let checked = match (&args.intent, &args.bundle) {
+        (Some(intent), Some(bundle)) => Some(check_intent(args, intent, bundle, req)?),
+        _ => {
+            let t = &args.trust;
+            if !t.trust.is_empty()
+                || t.pin.is_some()
+                || t.min_revision.is_some()
+                || t.insecure_skip_verify
+            {
+                return Err(
+                    "--trust, --pin, --min-revision and --insecure-skip-verify verify --bundle: give --intent FILE --bundle FILE"
+                        .to_owned(),
+                );
+            }
+            eprintln!(
+                "warning: approve: without --intent and --bundle, what is shown (tool, skill) comes from the \
+                 unverified result file {}, not from the intent the token is bound to: a changed file can show \
+                 one tool and carry another intent's digest. Give --intent FILE --bundle FILE to check it.",
+                args.request.display()
+            );
+            None
+        }
+    };
+    // Verified: the gate's request for the intent (the same digests and
+    // rules as the file's, checked above).
+    let req = checked.as_ref().map_or(req, |c| &c.request);
     let approvers: Vec<&str> = req
         .get("approvers")
         .and_then(Value::as_array)
@@ -136,16 +340,22 @@ fn approve(args: &ApproveArgs) -> Result<i32, String> {
         issued_at_secs: now,
         not_after_secs: now + ttl,
     };
+    let what = match &checked {
+        Some(c) => format!("{} (read from the intent)", c.shown),
+        None => format!(
+            "tool {}, skill {} (from the result file, unverified)",
+            quoted(req.get("tool_name").and_then(Value::as_str).unwrap_or("?")),
+            req.get("skill_provenance")
+                .filter(|s| !s.is_null())
+                .map_or_else(|| "none".to_owned(), Value::to_string),
+        ),
+    };
     let summary = format!(
-        "approved by {} (key {}): tool {}, intent {}, rules [{}], skill {}, token {} valid until {}",
+        "approved by {} (key {}): {what}; intent {}, rules [{}], token {} valid until {}",
         claims.approver,
-        &claims.key_id[..16],
-        req.get("tool_name").and_then(Value::as_str).unwrap_or("?"),
+        claims.key_id.get(..16).unwrap_or(&claims.key_id),
         claims.intent_digest,
         claims.rules.join(", "),
-        req.get("skill_provenance")
-            .filter(|s| !s.is_null())
-            .map_or_else(|| "none".to_owned(), Value::to_string),
         claims.token_id,
         claims.not_after,
     );

@@ -8,6 +8,7 @@ mod stores;
 
 use clap::{Args, Parser, Subcommand};
 use cli_args::{options, read_verified, DeadlineArgs, TrustArgs};
+use gait_run::approval::ReplayStore;
 use gait_run::exit;
 use gait_run::gate::{self, Refusal};
 use gait_run::keys::{KeyPair, PublicKey};
@@ -68,9 +69,17 @@ enum Command {
     /// Refuses (exit 6) a result whose verdict is not require_approval, an
     /// approver not allowed by the request, and a --ttl over the policy's.
     ///
+    /// Give the intent and the bundle (--intent FILE --bundle FILE, with the
+    /// bundle's --trust as for eval): approve then reads the intent as the
+    /// gate does, refuses a request whose intent digest or policy digest is
+    /// not the intent's and the bundle's, and shows what the intent says
+    /// (tool, endpoint classes, targets, skill provenance). Without them, what
+    /// is shown comes from the result file, unverified: a warning says so.
+    ///
     /// Example:
     ///   gait-run eval --bundle p.gaitb --trust release.pub --intent i.json > result.json   # exit 4
-    ///   gait-run approve --request result.json --key alice.key --approver alice --ttl 10m -o alice.token.json
+    ///   gait-run approve --request result.json --intent i.json --bundle p.gaitb --trust release.pub \
+    ///       --key alice.key --approver alice --ttl 10m -o alice.token.json
     ///   gait-run eval --bundle p.gaitb --trust release.pub --intent i.json --approval-token alice.token.json
     #[command(verbatim_doc_comment)]
     Approve(approve::ApproveArgs),
@@ -328,10 +337,11 @@ fn eval(args: EvalArgs) -> i32 {
             None => stores::open_default(),
         };
         match opened {
-            Ok(s) => Some(s),
+            Ok(s) => Some((s, true)),
             Err(e) => {
                 eprintln!("warning: the approval store cannot be opened ({e}): no token can be used (approval_store_unavailable)");
-                None
+                // The decision's `approval.store_error` says why.
+                Some((Box::new(stores::Unopened(e)) as Box<dyn ReplayStore>, false))
             }
         }
     };
@@ -356,8 +366,8 @@ fn eval(args: EvalArgs) -> i32 {
                 trace,
                 decision_timeout: deadline.limit(),
                 approvals: gait_run::approval::Approvals {
-                    tokens: &tokens,
-                    store: store.as_deref(),
+                    tokens: &tokens.iter().map(Vec::as_slice).collect::<Vec<_>>(),
+                    store: store.as_ref().map(|(s, _)| &**s),
                     interactive: None,
                     now: None,
                 },
@@ -379,6 +389,18 @@ fn eval(args: EvalArgs) -> i32 {
             gate::refuse(&mut out, Refusal::Invalid(&err), Some(&verified))
         }
     };
+    // A store that was opened but failed to answer: say what it said (the
+    // result's `approval.store_error`; never the spec, which may hold a
+    // password).
+    if let (Some((_, true)), Some(e)) = (
+        &store,
+        summary
+            .approval
+            .as_ref()
+            .and_then(|a| a.store_error.as_ref()),
+    ) {
+        eprintln!("warning: the approval store failed ({e}): no token was used (approval_store_unavailable)");
+    }
     answer(summary, &out)
 }
 

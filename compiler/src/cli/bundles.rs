@@ -207,53 +207,35 @@ pub fn inspect(path: &Path, json_out: bool, out: &mut dyn Write, err: &mut dyn W
                                "dfa_bytes": m.dfas.iter().map(|d| d.bytes.len()).sum::<usize>()})
         })
         .collect();
-    let s = |i: u32| {
-        data.strings
-            .get(i as usize)
-            .map(str::to_owned)
-            .unwrap_or_default()
-    };
     // Approval terms by rule name: the allowed approvers (`None`: any
     // declared approver) and whether interactive approval is allowed.
-    let approval_terms: std::collections::HashMap<String, serde_json::Value> = data
-        .approval_rules
-        .chunks_exact(4)
+    let approval_terms: std::collections::HashMap<&str, serde_json::Value> = data
+        .approval_terms()
         .map(|a| {
-            let approvers = (a[1] != gait_run::tables::NONE).then(|| {
-                let start = a[1] as usize;
-                let ids = data
-                    .lists
-                    .get(start..start.saturating_add(a[2] as usize))
-                    .unwrap_or_default();
-                ids.iter().map(|&i| s(i)).collect::<Vec<_>>()
-            });
-            let interactive = a[3] & gait_run::tables::approval_flag::INTERACTIVE != 0;
-            let terms = serde_json::json!({"approvers": approvers, "interactive": interactive});
-            (s(a[0]), terms)
+            let terms = serde_json::json!({"approvers": a.approvers, "interactive": a.interactive});
+            (a.rule, terms)
         })
         .collect();
     let rules: Vec<serde_json::Value> = data
-        .rules
-        .chunks_exact(gait_run::tables::RULE_STRIDE)
+        .rule_records()
         .map(|r| {
             let mut rule = serde_json::json!({
-                "name": s(r[3]),
-                "priority": r[0],
-                "verdict": gait_run::vocab::Verdict::ALL.get(r[1] as usize).map(|v| v.as_str()),
+                "name": r.name,
+                "priority": r.priority,
+                "verdict": r.verdict.map(|v| v.as_str()),
             });
-            if let Some(terms) = approval_terms.get(&s(r[3])) {
+            if let Some(terms) = approval_terms.get(r.name) {
                 let mut terms = terms.clone();
                 // 0 in the rule record: no `approvals` clause, one approval.
-                terms["required"] = r[2].max(1).into();
+                terms["required"] = r.approvals_required().into();
                 rule["approval"] = terms;
             }
             rule
         })
         .collect();
     let approvers: Vec<serde_json::Value> = data
-        .approvers
-        .chunks_exact(3)
-        .map(|a| serde_json::json!({"name": s(a[0]), "key_id": s(a[1])}))
+        .approver_records()
+        .map(|a| serde_json::json!({"name": a.name, "key_id": a.key_id}))
         .collect();
     let report = serde_json::json!({
         "ok": true,

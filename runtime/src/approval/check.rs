@@ -188,6 +188,11 @@ pub struct Outcome {
     pub approvers: Vec<String>,
     /// Every token given, in order.
     pub tokens: Vec<TokenResult>,
+    /// With `approval_store_unavailable`: what the replay store said (its
+    /// [`super::StoreError`] text: the stores name themselves without
+    /// credentials), for the result, the trace and the decision log.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub store_error: Option<String>,
 }
 
 impl Outcome {
@@ -327,6 +332,7 @@ pub fn check(
     let required = req.required as usize;
     let have = counted.len() + usize::from(interactive.is_some());
     let mut approvers: Vec<String> = interactive.map(str::to_owned).into_iter().collect();
+    let mut store_error = None;
     let code = if have >= required {
         let uses: Vec<TokenUse<'_>> = counted
             .iter()
@@ -355,6 +361,7 @@ pub fn check(
                     code: code::GRANTED,
                     approvers,
                     tokens: results,
+                    store_error: None,
                 });
             }
             Ok(Consumed::Replayed(used)) if !used.is_empty() => {
@@ -366,7 +373,14 @@ pub fn check(
                 code::INSUFFICIENT
             }
             // A store that answers "replayed" naming nothing is not answering.
-            Ok(Consumed::Replayed(_)) | Err(_) => code::STORE_UNAVAILABLE,
+            Ok(Consumed::Replayed(_)) => {
+                store_error = Some("the store answered `replayed` naming no token id".into());
+                code::STORE_UNAVAILABLE
+            }
+            Err(e) => {
+                store_error = Some(e.0);
+                code::STORE_UNAVAILABLE
+            }
         }
     } else if have + duplicates >= required {
         code::DISTINCT_REQUIRED
@@ -385,5 +399,6 @@ pub fn check(
         code,
         approvers,
         tokens: results,
+        store_error,
     })
 }

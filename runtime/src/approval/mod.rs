@@ -17,8 +17,9 @@ pub const TOKEN_SCHEMA_ID: &str = "gait.approval_token";
 /// What a decision may use to turn `require_approval` into `allow`.
 #[derive(Clone, Copy, Default)]
 pub struct Approvals<'a> {
-    /// Each token's bytes (a token file's JSON text), as given.
-    pub tokens: &'a [Vec<u8>],
+    /// Each token's bytes (a token file's JSON text), as given (borrowed:
+    /// the sidecar lends slices of the request body).
+    pub tokens: &'a [&'a [u8]],
     /// Where granted token ids are consumed. `None` while tokens are given:
     /// nothing can be granted (`approval_store_unavailable`).
     pub store: Option<&'a dyn ReplayStore>,

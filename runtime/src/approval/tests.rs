@@ -13,7 +13,7 @@ use super::{Approvals, Consumed, ReplayStore, StoreError, TokenUse};
 use crate::bundle::{self, Verified, VerifyOptions};
 use crate::gate::{self, EvalOptions, Summary};
 use crate::keys::KeyPair;
-use crate::tables::{Scratch, TableData, Tables, NONE, RULE_STRIDE};
+use crate::tables::{Scratch, TableData, Tables};
 use crate::vocab::Verdict;
 use serde_json::{json, Value};
 use std::collections::HashSet;
@@ -53,15 +53,26 @@ impl ReplayStore for Broken {
     }
 }
 
-pub(crate) fn key(name: &str) -> KeyPair {
-    let seed = match name {
+/// The bundle builder shared with the integration tests
+/// (tests/support/approval_bundle.rs).
+mod shared {
+    use crate as gait_run;
+    include!("../../tests/support/approval_bundle.rs");
+}
+
+/// The seed of each approver key of [`fixture`].
+fn seed(name: &str) -> u8 {
+    match name {
         "alice" => 1,
         "alice2" => 2,
         "bob" => 3,
         "carol" => 4,
         _ => 5,
-    };
-    KeyPair::from_seed(&[seed; 32])
+    }
+}
+
+pub(crate) fn key(name: &str) -> KeyPair {
+    shared::seed_key(seed(name))
 }
 
 /// The fail-closed matrix fixture (rule `unverified_skill` requires
@@ -74,82 +85,20 @@ pub(crate) fn fixture(
     interactive: bool,
     default_ra: bool,
 ) -> Verified {
-    let bytes = include_bytes!("../../tests/fixtures/matrix.gaitb");
-    let u = bundle::parse(bytes).unwrap();
-    let mut d = TableData::decode(u.payload).unwrap();
-    let string = |d: &mut TableData, s: &str| -> u32 {
-        d.strings.push(s);
-        (d.strings.len() - 1) as u32
-    };
-    let mut recs: Vec<(String, String, String)> = [
-        ("alice", "alice"),
-        ("alice", "alice2"),
-        ("bob", "bob"),
-        ("carol", "carol"),
-    ]
-    .iter()
-    .map(|(a, k)| {
-        let p = key(k).public().clone();
-        ((*a).to_owned(), p.id().to_owned(), p.to_base64())
-    })
-    .collect();
-    recs.sort();
-    for (a, id, b64) in recs {
-        let r = [
-            string(&mut d, &a),
-            string(&mut d, &id),
-            string(&mut d, &b64),
-        ];
-        d.approvers.extend(r);
-    }
-    let rule = d
-        .strings
-        .iter()
-        .position(|s| s == "unverified_skill")
-        .unwrap() as u32;
-    let at = d
-        .approval_rules
-        .chunks(4)
-        .position(|r| r[0] == rule)
-        .unwrap()
-        * 4;
-    if let Some(set) = set {
-        let start = d.lists.len() as u32;
-        let ids: Vec<u32> = set.iter().map(|s| string(&mut d, s)).collect();
-        d.lists.extend(ids);
-        d.approval_rules[at + 1] = start;
-        d.approval_rules[at + 2] = set.len() as u32;
-    } else {
-        d.approval_rules[at + 1] = NONE;
-    }
-    d.approval_rules[at + 3] = u32::from(interactive);
-    let r = d
-        .rules
-        .chunks(RULE_STRIDE)
-        .position(|r| r[3] == rule)
-        .unwrap();
-    d.rules[r * RULE_STRIDE + 2] = n;
-    if default_ra {
-        d.default_verdict = Verdict::RequireApproval.index() as u32;
-    }
-    let payload = d.encode();
-    let sources = [("matrix.gaitpol".to_owned(), "00".repeat(32))];
-    let manifest = bundle::manifest(
-        &bundle::ManifestSpec {
-            name: &u.info.name,
-            version: &u.info.version,
-            revision: u.info.revision,
-            compiler_version: "test",
-            sources: &sources,
-            rules: u.info.rules as usize,
-            not_after: None,
-        },
-        &payload,
-    );
-    let signer = KeyPair::from_seed(&[9; 32]);
-    let bytes = bundle::assemble(&manifest, &payload, &[&signer]);
+    let bytes = shared::approval_bundle(&shared::ApprovalSpec {
+        approvers: &[
+            ("alice", seed("alice")),
+            ("alice", seed("alice2")),
+            ("bob", seed("bob")),
+            ("carol", seed("carol")),
+        ],
+        set,
+        n,
+        interactive,
+        default_ra,
+    });
     let opts = VerifyOptions {
-        trust: vec![signer.public().clone()],
+        trust: vec![shared::seed_key(shared::SIGNER_SEED).public().clone()],
         now: NOW,
         ..VerifyOptions::default()
     };
@@ -175,9 +124,10 @@ pub(crate) fn run(
     store: Option<&dyn ReplayStore>,
     interactive: Option<&str>,
 ) -> (Summary, Value) {
+    let tokens: Vec<&[u8]> = tokens.iter().map(Vec::as_slice).collect();
     let opts = EvalOptions {
         approvals: Approvals {
-            tokens,
+            tokens: &tokens,
             store,
             interactive,
             now: Some(NOW),
@@ -574,7 +524,10 @@ fn a_token_id_reused_by_another_approver_is_a_replay() {
 fn no_store_or_a_failing_store_never_allows() {
     let b = fixture(None, 1, false, false);
     let a = intent("/workspace/a");
-    for store in [None, Some(&Broken as &dyn ReplayStore)] {
+    for (store, says) in [
+        (None, "no replay store"),
+        (Some(&Broken as &dyn ReplayStore), "connection refused"),
+    ] {
         let (s, r) = run(&b, &a, &[tok(&b, "alice")], store, None);
         assert_eq!((s.verdict, s.exit), (Verdict::RequireApproval, 4));
         assert_eq!(codes(&r), ["approval_token_valid"]);
@@ -582,7 +535,25 @@ fn no_store_or_a_failing_store_never_allows() {
             r["reason_codes"],
             json!(["approval_store_unavailable", "skill_unverified"])
         );
+        // What the store said is carried, in the result and the outcome
+        // (the trace and the sidecar's log line serialize the outcome).
+        assert_eq!(r["approval"]["store_error"], says, "{r}");
+        let outcome = s.approval.as_deref().unwrap();
+        assert_eq!(outcome.store_error.as_deref(), Some(says));
+        assert_eq!(serde_json::to_value(outcome).unwrap()["store_error"], says);
     }
+    // A store that answers has nothing to say: no `store_error`.
+    let (s, r) = run(
+        &b,
+        &a,
+        &[tok(&b, "alice")],
+        Some(&MemStore::default()),
+        None,
+    );
+    assert_eq!(s.verdict, Verdict::Allow, "{r}");
+    assert!(r["approval"].get("store_error").is_none(), "{r}");
+    let (_, r) = run(&b, &a, &[], Some(&Broken), None);
+    assert!(r.get("approval").is_none(), "{r}");
 }
 
 #[test]
@@ -607,7 +578,7 @@ fn a_block_is_never_turned() {
     let opts = EvalOptions {
         simulate: true,
         approvals: Approvals {
-            tokens: &tokens[..1],
+            tokens: &[tokens[0].as_slice()],
             store: None,
             interactive: None,
             now: Some(NOW),
@@ -700,7 +671,7 @@ fn the_trace_records_the_approval() {
     let opts = EvalOptions {
         trace: Some((dir.path().to_path_buf(), KeyPair::from_seed(&[6; 32]))),
         approvals: Approvals {
-            tokens: std::slice::from_ref(&t),
+            tokens: &[t.as_slice()],
             store: Some(&store),
             interactive: None,
             now: Some(NOW),
@@ -824,7 +795,7 @@ fn a_bundle_with_a_bad_approver_key_does_not_load() {
     let with = |name: &str, id: &str, b64: &str| {
         let mut d = base.clone();
         for s in [name, id, b64] {
-            d.strings.push(s);
+            d.strings.push(s.to_owned());
             d.approvers.push((d.strings.len() - 1) as u32);
         }
         Tables::load(d)
@@ -843,7 +814,7 @@ fn a_bundle_with_a_bad_approver_key_does_not_load() {
     let mut d = base.clone();
     for name in ["alice", "alice2"] {
         for s in [name, alice.id(), &alice.to_base64()] {
-            d.strings.push(s);
+            d.strings.push(s.to_owned());
             d.approvers.push((d.strings.len() - 1) as u32);
         }
     }

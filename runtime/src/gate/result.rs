@@ -250,7 +250,12 @@ pub(super) fn write_outcome(out: &mut Vec<u8>, a: &Outcome) {
         write_str(out, t.code);
         out.push(b'}');
     }
-    out.extend_from_slice(b"]}");
+    out.push(b']');
+    if let Some(e) = &a.store_error {
+        out.extend_from_slice(br#","store_error":"#);
+        write_str(out, e);
+    }
+    out.push(b'}');
 }
 
 /// Appends the `block` result of a refusal and returns its summary.

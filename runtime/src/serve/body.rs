@@ -37,9 +37,9 @@ pub fn looks_like_envelope(body: &[u8]) -> bool {
     rest.starts_with(b"\"intent\"") || rest.starts_with(b"\"approval_tokens\"")
 }
 
-/// The intent's bytes and the tokens' bytes of a body; `Err` (why) for an
-/// envelope that is not well-formed.
-pub fn split(body: &[u8]) -> Result<(&[u8], Vec<Vec<u8>>), String> {
+/// The intent's bytes and the tokens' bytes of a body (slices of it, not
+/// copies); `Err` (why) for an envelope that is not well-formed.
+pub fn split(body: &[u8]) -> Result<(&[u8], Vec<&[u8]>), String> {
     if !looks_like_envelope(body) {
         return Ok((body, Vec::new()));
     }
@@ -50,7 +50,7 @@ pub fn split(body: &[u8]) -> Result<(&[u8], Vec<Vec<u8>>), String> {
         e.intent.get().as_bytes(),
         e.approval_tokens
             .iter()
-            .map(|t| t.get().as_bytes().to_vec())
+            .map(|t| t.get().as_bytes())
             .collect(),
     ))
 }
@@ -66,7 +66,9 @@ mod tests {
         let env = br#" { "intent" : {"tool_name":"x"}, "approval_tokens": [{"a":1}, {"b":2}] }"#;
         let (i, t) = split(env).unwrap();
         assert_eq!(i, br#"{"tool_name":"x"}"#);
-        assert_eq!(t, vec![br#"{"a":1}"#.to_vec(), br#"{"b":2}"#.to_vec()]);
+        assert_eq!(t, vec![&br#"{"a":1}"#[..], &br#"{"b":2}"#[..]]);
+        // Borrowed from the body, not copied.
+        assert!(t.iter().all(|s| env.as_ptr_range().contains(&s.as_ptr())));
         let (i, t) = split(br#"{"intent":{"tool_name":"x"}}"#).unwrap();
         assert_eq!((i, t.len()), (&br#"{"tool_name":"x"}"#[..], 0));
         let (i, t) = split(br#"{"approval_tokens":[],"intent":{"tool_name":"y"}}"#).unwrap();

@@ -11,6 +11,7 @@
 mod body;
 pub mod log;
 mod metrics;
+mod store_slot;
 
 use crate::cli_args::{options, read_verified, DeadlineArgs, TrustArgs};
 use arc_swap::ArcSwap;
@@ -38,6 +39,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use store_slot::StoreSlot;
 use subtle::ConstantTimeEq;
 use tokio::signal::unix::{signal, SignalKind};
 
@@ -103,29 +105,6 @@ pub struct ServeArgs {
     /// opened at the first request carrying tokens.
     #[arg(long, value_name = "SPEC")]
     approval_store: Option<String>,
-}
-
-/// The replay store: opened once, shared by every request.
-struct StoreSlot {
-    /// Opened at start (`--approval-store`), or at first use (the default).
-    store: std::sync::OnceLock<Option<Arc<dyn ReplayStore>>>,
-}
-
-impl StoreSlot {
-    fn get(&self, log: &Logger) -> Option<&dyn ReplayStore> {
-        self.store
-            .get_or_init(|| match crate::stores::open_default() {
-                Ok(s) => Some(Arc::from(s)),
-                Err(e) => {
-                    log.event(
-                        "approval_store",
-                        fields(json!({"result": "failure", "error": e.to_string()})),
-                    );
-                    None
-                }
-            })
-            .as_deref()
-    }
 }
 
 struct State {
@@ -211,13 +190,11 @@ pub fn run(args: ServeArgs) -> i32 {
         Ok(v) => v,
         Err(rej) => return startup_error(rej.code.as_str(), &rej.message, exit::VERIFY),
     };
-    let store = StoreSlot {
-        store: std::sync::OnceLock::new(),
-    };
+    let store = StoreSlot::new();
     if let Some(spec) = &args.approval_store {
         match crate::stores::open(spec) {
             Ok(s) => {
-                let _ = store.store.set(Some(Arc::from(s)));
+                let _ = store.store.set(Arc::from(s));
             }
             Err(e) => {
                 return startup_error(
@@ -639,11 +616,19 @@ fn decide(st: &State, bundle: &Verified, text: &[u8], out: &mut Vec<u8>) -> Summ
         Ok(parts) => parts,
         Err(why) => return refused(out, bundle, "body", why),
     };
+    // Without a store, a grant answers approval_store_unavailable with why.
+    let unopened;
     let approvals = Approvals {
         store: if tokens.is_empty() {
             None
         } else {
-            st.store.get(&st.log)
+            match st.store.get(&st.log) {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    unopened = crate::stores::Unopened(e);
+                    Some(&unopened as &dyn ReplayStore)
+                }
+            }
         },
         tokens: &tokens,
         ..st.eval.approvals

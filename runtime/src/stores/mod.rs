@@ -59,6 +59,22 @@ pub fn open(spec: &str) -> Result<Box<dyn ReplayStore>, StoreError> {
     }
 }
 
+/// A store that could not be opened: every [`ReplayStore::consume`]
+/// answers the opening's error, so that a decision it would have granted
+/// answers `approval_store_unavailable` with that error as its
+/// `store_error` (never `allow`).
+pub struct Unopened(pub StoreError);
+
+impl ReplayStore for Unopened {
+    fn consume(&self, _: &[TokenUse<'_>]) -> Result<Consumed, StoreError> {
+        Err(self.0.clone())
+    }
+
+    fn describe(&self) -> String {
+        "unopened".to_string()
+    }
+}
+
 /// The embedded store at [`default_path`], opened as a file (never read as
 /// a spec: a state folder named like `redis://…` is still a folder).
 pub fn open_default() -> Result<Box<dyn ReplayStore>, StoreError> {

@@ -378,4 +378,60 @@ mod tests {
         assert_eq!(store.consume(&[id("k2")]), Ok(Consumed::Replayed(vec![0])));
         drop(restarted);
     }
+
+    /// The store's error text is carried into the decision
+    /// (`approval.store_error`, the decision log, eval's stderr): it names
+    /// the store without credentials, and the redis crate's own error text
+    /// (the server's answer to a refused AUTH, a refused connection) does
+    /// not repeat the password either.
+    #[test]
+    fn redis_errors_never_carry_the_password() {
+        let secret = "Pw-only-in-the-url-7f3a";
+        // No server: a closed port.
+        let closed = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = closed.local_addr().unwrap().port();
+        drop(closed);
+        let store = RedisStore::open(&format!("redis://user:{secret}@127.0.0.1:{port}/3")).unwrap();
+        let err = store.consume(&[id("p1")]).unwrap_err();
+        assert!(
+            err.0.starts_with(&format!(
+                "approval store redis://127.0.0.1:{port}/3: unreachable: "
+            )),
+            "{err}"
+        );
+        assert!(!err.0.contains(secret) && !err.0.contains("user"), "{err}");
+        let Some(bin) = server_or_skip("redis_errors_never_carry_the_password") else {
+            return;
+        };
+        // A server with another password; a user the server does not
+        // have; a server without any password given one.
+        let guarded = start(&bin, None);
+        let open = Server::start(&bin, None, None);
+        for (url, server) in [
+            (
+                format!("redis://:{secret}@127.0.0.1:{}/0", guarded.port),
+                &guarded,
+            ),
+            (
+                format!("redis://mallory:{secret}@127.0.0.1:{}/0", guarded.port),
+                &guarded,
+            ),
+            (
+                format!("redis://:{secret}@127.0.0.1:{}/0", open.port),
+                &open,
+            ),
+        ] {
+            let store = RedisStore::open(&url).unwrap();
+            let err = store.consume(&[id("p2")]).unwrap_err();
+            assert!(
+                err.0.starts_with(&format!(
+                    "approval store redis://127.0.0.1:{}/0: ",
+                    server.port
+                )),
+                "{err}"
+            );
+            assert!(!err.0.contains(secret), "{url}: {err}");
+            assert!(!err.0.contains("mallory"), "{url}: {err}");
+        }
+    }
 }

@@ -32,10 +32,12 @@ mod explain;
 mod format;
 mod load;
 mod matching;
+mod records;
 mod strings;
 
 pub use decide::path_key;
 pub use explain::ExplainedRule;
+pub use records::{ApprovalTerms, ApproverRecord, RuleRecord};
 pub use strings::Strings;
 
 use crate::decision::SkillFacts;
@@ -429,14 +431,11 @@ impl Tables {
     }
 
     fn s(&self, id: u32) -> &str {
-        self.data.strings.get(id as usize).unwrap_or("")
+        self.data.text(id)
     }
 
     fn list(&self, start: u32, len: u32) -> &[u32] {
-        self.data
-            .lists
-            .get(start as usize..start as usize + len as usize)
-            .unwrap_or(&[])
+        self.data.list(start, len)
     }
 
     fn rule(&self, id: u32) -> &[u32] {
@@ -474,26 +473,11 @@ impl Tables {
     }
 
     /// The approver table: `(approver, key id, public key base64)`, sorted
-    /// by approver, then key id.
+    /// by approver, then key id ([`TableData::approver_records`]).
     pub fn approver_keys(&self) -> impl Iterator<Item = (&str, &str, &str)> {
         self.data
-            .approvers
-            .chunks_exact(3)
-            .map(|a| (self.s(a[0]), self.s(a[1]), self.s(a[2])))
-    }
-
-    /// The keys of one declared approver: `(key id, public key base64)`
-    /// (none when the name is not a declared approver).
-    pub fn keys_of_approver<'a>(
-        &'a self,
-        name: &'a str,
-    ) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
-        let recs = &self.data.approvers;
-        let n = recs.len() / 3;
-        let first = partition_point(n, |i| self.s(recs[i * 3]) < name);
-        (first..n)
-            .take_while(move |&i| self.s(recs[i * 3]) == name)
-            .map(move |i| (self.s(recs[i * 3 + 1]), self.s(recs[i * 3 + 2])))
+            .approver_records()
+            .map(|a| (a.name, a.key_id, a.public_key))
     }
 
     /// The decoded public key `key_id` of approver `name`, if the policy
@@ -508,11 +492,6 @@ impl Tables {
         (self.s(r[0]) == name && self.s(r[1]) == key_id)
             .then(|| self.approver_public_keys.get(i))
             .flatten()
-    }
-
-    /// Whether any approver is declared.
-    pub fn has_approvers(&self) -> bool {
-        !self.data.approvers.is_empty()
     }
 
     /// The approval terms of a `require_approval` rule, by name: `None` for
