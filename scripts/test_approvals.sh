@@ -81,10 +81,14 @@ eval_to() {
   echo "$code"
 }
 
-# approve REQUEST KEY APPROVER OUT: a token, or the test fails.
+# approve REQUEST INTENT KEY APPROVER OUT: a token, or the test fails. As the
+# runbook says to: with the intent and the (verified) bundle, so approve
+# checks the request against them and shows what the intent says.
 approve() {
-  "$gaitrun" approve --request "$1" --key "$2" --approver "$3" -o "$4" 2>"$work/approve.err" ||
-    die "approve $1 as $3: $(cat "$work/approve.err")"
+  "$gaitrun" approve --request "$1" --intent "$2" --bundle "$bundle" --trust "$work/release.pub" \
+    --key "$3" --approver "$4" -o "$5" 2>"$work/approve.err" ||
+    die "approve $1 as $4: $(cat "$work/approve.err")"
+  ! grep -qi "unverified" "$work/approve.err" || die "approve $1 with --intent still warns: $(cat "$work/approve.err")"
 }
 
 # ---------------------------------------------------------------- 1. the policy
@@ -117,7 +121,7 @@ expect "A: approval_request.intent_digest is the result's" \
 expect "A: approval_request.approval_ttl_seconds (approval_ttl 30m)" \
   "$(field "$work/ra.json" 'r["approval_request"]["approval_ttl_seconds"]')" 1800
 
-approve "$work/ra.json" "$ex/alice.key" alice "$work/a.tok"
+approve "$work/ra.json" "$A" "$ex/alice.key" alice "$work/a.tok"
 expect "token: schema" "$(field "$work/a.tok" 'r["schema_id"]')" gait.approval_token
 expect "token: approver" "$(field "$work/a.tok" 'r["approver"]')" alice
 expect "token: bound to A" "$(field "$work/a.tok" 'r["intent_digest"]')" "$(field "$work/ra.json" 'r["intent_digest"]')"
@@ -172,9 +176,9 @@ bundle=$work/two.gaitb
 DEPLOY=$ex/intents/deploy.json
 expect "deploy: exit" "$(eval_to "$work/rd.json" "$DEPLOY")" 4
 expect "deploy: approvals_required" "$(field "$work/rd.json" 'r["approval_request"]["approvals_required"]')" 2
-approve "$work/rd.json" "$ex/alice.key" alice "$work/d-alice1.tok"
-approve "$work/rd.json" "$ex/alice.key" alice "$work/d-alice2.tok"
-approve "$work/rd.json" "$work/bob.key" bob "$work/d-bob.tok"
+approve "$work/rd.json" "$DEPLOY" "$ex/alice.key" alice "$work/d-alice1.tok"
+approve "$work/rd.json" "$DEPLOY" "$ex/alice.key" alice "$work/d-alice2.tok"
+approve "$work/rd.json" "$DEPLOY" "$work/bob.key" bob "$work/d-bob.tok"
 store2=$work/two.db
 expect "deploy + alice: exit" "$(eval_to "$work/d1.json" "$DEPLOY" --approval-token "$work/d-alice1.tok" --approval-store "$store2")" 4
 expect "deploy + alice: decision code" "$(field "$work/d1.json" 'r["approval"]["code"]')" approval_insufficient
@@ -193,7 +197,7 @@ bundle=$work/p.gaitb
 race_store=$work/race.db
 rounds=5
 for round in $(seq 1 "$rounds"); do
-  approve "$work/ra.json" "$ex/alice.key" alice "$work/race.tok"
+  approve "$work/ra.json" "$A" "$ex/alice.key" alice "$work/race.tok"
   codes=()
   pids=()
   for p in 1 2; do

@@ -795,7 +795,7 @@ fn a_bundle_with_a_bad_approver_key_does_not_load() {
     let with = |name: &str, id: &str, b64: &str| {
         let mut d = base.clone();
         for s in [name, id, b64] {
-            d.strings.push(s.to_owned());
+            d.strings.push(s);
             d.approvers.push((d.strings.len() - 1) as u32);
         }
         Tables::load(d)
@@ -814,7 +814,7 @@ fn a_bundle_with_a_bad_approver_key_does_not_load() {
     let mut d = base.clone();
     for name in ["alice", "alice2"] {
         for s in [name, alice.id(), &alice.to_base64()] {
-            d.strings.push(s.to_owned());
+            d.strings.push(s);
             d.approvers.push((d.strings.len() - 1) as u32);
         }
     }
