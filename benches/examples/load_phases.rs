@@ -57,6 +57,27 @@ fn main() {
         println!("parse+digest {:?}  signature {:?}  decode {:?}  load+validate {:?}  total {:?}  ({} rules)", t1, t2 - t1, t3 - t2, t4 - t3, t4, tables.rule_count());
         totals.push(t4);
     }
+    // The whole of `bundle::verify` (what `gait-run` and the benchmarks call):
+    // the phases above and the manifest's checks, end to end.
+    let opts = gait_run::bundle::VerifyOptions {
+        trust: vec![key.public().clone()],
+        ..Default::default()
+    };
+    let mut whole = Vec::new();
+    for _ in 0..10 {
+        let t = Instant::now();
+        let verified = gait_run::bundle::verify(&bytes, &opts).expect("verifies");
+        whole.push(t.elapsed());
+        drop(verified);
+    }
+    whole.sort();
+    println!(
+        "bundle::verify over {} loads: min {:?}, median {:?}, max {:?}",
+        whole.len(),
+        whole[0],
+        whole[whole.len() / 2],
+        whole[whole.len() - 1]
+    );
     totals.sort();
     println!(
         "total over {} loads: min {:?}, median {:?}, max {:?}",
