@@ -11,7 +11,7 @@ mod support;
 use serde_json::{json, Value};
 use std::process::{Command, Stdio};
 use support::approvals::{stderr, Env};
-use support::http::{assert_valid, parse_metrics, schema, spawn_serve, Conn};
+use support::http::{assert_valid, parse_metrics, schema, spawn_serve, stop_and_read_log, Conn};
 
 /// Validates a document against schemas/v1/NAME.
 fn assert_schema(name: &str, doc: &Value) {
@@ -283,19 +283,7 @@ fn the_sidecar_takes_tokens_beside_the_intent() {
             "{metrics:?}"
         );
     }
-    let _ = Command::new("sh")
-        .args(["-c", &format!("kill -TERM {}", child.id())])
-        .status();
-    assert_eq!(child.wait().unwrap().code(), Some(0));
-    let log = std::fs::read_to_string(e.dir.join("serve.log")).unwrap();
-    let log_schema = schema("serve_log.schema.json");
-    let lines: Vec<Value> = log
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    for l in &lines {
-        assert_valid(&log_schema, l);
-    }
+    let lines = stop_and_read_log(&mut child, &e.dir.join("serve.log"));
     let granted = lines
         .iter()
         .find(|l| l["approval"]["granted"] == true)

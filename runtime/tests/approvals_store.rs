@@ -14,7 +14,7 @@ mod support;
 use serde_json::{json, Value};
 use std::process::{Command, Stdio};
 use support::approvals::{stderr, Env};
-use support::http::{assert_valid, schema, spawn_serve, Conn};
+use support::http::{assert_valid, schema, spawn_serve, stop_and_read_log, Conn};
 
 const PASSWORD: &str = "hunter2-in-the-url-only";
 
@@ -122,21 +122,9 @@ fn the_sidecar_opens_its_default_store_again_after_a_failure() {
         r["approval"]["tokens"][0]["code"],
         "approval_token_replayed"
     );
-    let _ = Command::new("sh")
-        .args(["-c", &format!("kill -TERM {}", child.id())])
-        .status();
-    assert_eq!(child.wait().unwrap().code(), Some(0));
     // The log: the failure once (the same error twice), then the opening;
     // the decisions carry the store's error.
-    let log = std::fs::read_to_string(e.dir.join("serve.log")).unwrap();
-    let log_schema = schema("serve_log.schema.json");
-    let lines: Vec<Value> = log
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    for l in &lines {
-        assert_valid(&log_schema, l);
-    }
+    let lines = stop_and_read_log(&mut child, &e.dir.join("serve.log"));
     let events: Vec<&Value> = lines
         .iter()
         .filter(|l| l["event"] == "approval_store")

@@ -162,3 +162,22 @@ impl Conn {
         matches!(self.reader.read(&mut b), Ok(0) | Err(_))
     }
 }
+
+/// Stops a `gait-run serve` child with SIGTERM (it must exit 0) and reads
+/// its decision log: every line, each valid against `serve_log.schema.json`.
+pub fn stop_and_read_log(child: &mut Child, log: &Path) -> Vec<Value> {
+    let _ = Command::new("sh")
+        .args(["-c", &format!("kill -TERM {}", child.id())])
+        .status();
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    let text = std::fs::read_to_string(log).unwrap();
+    let log_schema = schema("serve_log.schema.json");
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    for l in &lines {
+        assert_valid(&log_schema, l);
+    }
+    lines
+}
