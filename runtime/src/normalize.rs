@@ -916,10 +916,10 @@ pub fn normalize_path_as(
 /// is ambiguous (`url_ambiguous`). Returns the canonical URL and the
 /// normalized host with its class.
 pub fn normalize_url(raw: &str) -> Result<(String, (String, HostClass)), String> {
-    let text = if raw.contains("://") || has_special_scheme(raw) {
-        raw.to_owned()
+    let text: std::borrow::Cow<'_, str> = if raw.contains("://") || has_special_scheme(raw) {
+        raw.into()
     } else {
-        format!("https://{raw}")
+        format!("https://{raw}").into()
     };
     let rfc = rfc3986_authority(raw, &text)?;
     let url = url::Url::parse(&text).map_err(|e| format!("`{raw}` is not a valid URL ({e})"))?;
@@ -929,7 +929,14 @@ pub fn normalize_url(raw: &str) -> Result<(String, (String, HostClass)), String>
         .ok_or_else(|| format!("`{raw}` has no host"))?;
     // Re-parse the host with the special-scheme host parser: lower-case,
     // IDNA to punycode, every IPv4 notation to dotted decimal.
-    let host = url::Host::parse(host_str.trim_start_matches('[').trim_end_matches(']'))
+    let unbracketed = host_str.trim_start_matches('[').trim_end_matches(']');
+    let first = url::Host::parse(unbracketed);
+    // The RFC 3986 reading's host is parsed below. When its text is this
+    // very text (the common case), the same parser gives the same answer:
+    // it is reused, not computed again (a host of 400 KB costs about 3 ms
+    // per parse here; the adversarial-latency check has one).
+    let rfc_parsed = (rfc.host == unbracketed).then(|| first.clone());
+    let host = first
         .or_else(|_| url::Host::parse(host_str))
         .map_err(|e| format!("`{raw}` has an invalid host ({e})"))?;
     // The RFC 3986 reading's host, canonicalized the same way (IPv4
@@ -942,7 +949,8 @@ pub fn normalize_url(raw: &str) -> Result<(String, (String, HostClass)), String>
             "has a non-ASCII host under a scheme without a host grammar",
         ));
     }
-    let rfc_host = url::Host::parse(&rfc.host)
+    let rfc_host = rfc_parsed
+        .unwrap_or_else(|| url::Host::parse(&rfc.host))
         .map_err(|_| ambiguous(raw, "has a host only one reading accepts"))?;
     if rfc.scheme != url.scheme()
         || rfc_host != host
