@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Adversarial decision latency (issue 14): builds the adversarial generator
 # in release and decides each hostile intent through the real gate entry.
-# Exit 0 when every intent the gate accepts is decided within the budget (median of 5 runs)
+# Exit 0 when every intent the gate accepts is decided within the budget (slowest of 5 runs)
 # (10 ms, or $1 ms) and none times out; 5 otherwise (the slow ones named).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -113,9 +113,9 @@ fn main() {
     let eval = EvalOptions::default();
     let mut scratch = Scratch::default();
     let mut failures = Vec::new();
-    // Each intent is decided 5 times; its cost is the median (what the
-    // input costs: an algorithmic blow-up shows in every run), the slowest
-    // is printed beside it (one run can lose the CPU on a shared 2-core VM).
+    // Each intent is decided 5 times and judged by the slowest run (issue
+    // 14: no accepted intent takes over the budget); the median is printed
+    // beside it, to tell a blow-up (every run) from a run that lost the CPU.
     println!(
         "{:<26} {:>9} {:>11} {:>11}  outcome",
         "generator", "bytes", "median", "slowest"
@@ -143,8 +143,10 @@ fn main() {
         let accepted = s.exit != exit::INVALID;
         if s.reason_codes.iter().any(|r| r == "decision_timeout") {
             failures.push(format!("{name}: timed out"));
-        } else if accepted && median > budget {
-            failures.push(format!("{name}: {median:?} (median of 5) > {budget:?}"));
+        } else if accepted && slowest > budget {
+            failures.push(format!(
+                "{name}: {slowest:?} (slowest of 5; median {median:?}) > {budget:?}"
+            ));
         }
     }
     if failures.is_empty() {
