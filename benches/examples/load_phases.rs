@@ -70,20 +70,18 @@ fn main() {
         whole.push(t.elapsed());
         drop(verified);
     }
-    whole.sort();
+    summary("bundle::verify", whole);
+    summary("total", totals);
+}
+
+/// Prints the min, median and max of a set of load times.
+fn summary(what: &str, mut times: Vec<std::time::Duration>) {
+    times.sort();
     println!(
-        "bundle::verify over {} loads: min {:?}, median {:?}, max {:?}",
-        whole.len(),
-        whole[0],
-        whole[whole.len() / 2],
-        whole[whole.len() - 1]
-    );
-    totals.sort();
-    println!(
-        "total over {} loads: min {:?}, median {:?}, max {:?}",
-        totals.len(),
-        totals[0],
-        totals[totals.len() / 2],
-        totals[totals.len() - 1]
+        "{what} over {} loads: min {:?}, median {:?}, max {:?}",
+        times.len(),
+        times[0],
+        times[times.len() / 2],
+        times[times.len() - 1]
     );
 }

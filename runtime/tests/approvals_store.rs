@@ -31,21 +31,10 @@ fn eval_says_why_the_store_failed_without_the_password() {
     e.token("alice", "alice.key");
     let port = closed_port();
     let spec = format!("redis://gate:{PASSWORD}@127.0.0.1:{port}/2");
-    let o = e.run(&[
-        "eval",
-        "--bundle",
-        "p.gaitb",
-        "--trust",
-        "release.pub",
-        "--intent",
+    let o = e.eval_output(
         "a.json",
-        "--decision-timeout-ms",
-        "60000",
-        "--approval-token",
-        "alice.tok",
-        "--approval-store",
-        &spec,
-    ]);
+        &["--approval-token", "alice.tok", "--approval-store", &spec],
+    );
     assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
     let r: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_valid(&schema("result.schema.json"), &r);

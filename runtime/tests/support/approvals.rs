@@ -76,8 +76,8 @@ impl Env {
             .unwrap()
     }
 
-    /// `eval` of an intent file, with extra arguments; (exit, result).
-    pub fn eval(&self, intent: &str, extra: &[&str]) -> (i32, Value) {
+    /// `eval` of an intent file, with extra arguments: the process's output.
+    pub fn eval_output(&self, intent: &str, extra: &[&str]) -> Output {
         let mut args = vec![
             "eval",
             "--bundle",
@@ -91,7 +91,12 @@ impl Env {
             "60000",
         ];
         args.extend_from_slice(extra);
-        let o = self.run(&args);
+        self.run(&args)
+    }
+
+    /// `eval` of an intent file, with extra arguments; (exit, result).
+    pub fn eval(&self, intent: &str, extra: &[&str]) -> (i32, Value) {
+        let o = self.eval_output(intent, extra);
         let v = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
             panic!("{e}: {}", String::from_utf8_lossy(&o.stderr));
         });
