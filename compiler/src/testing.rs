@@ -39,8 +39,7 @@ pub fn load_fixture(path: &Path) -> Result<Fixture, String> {
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     // The runtime's strict reader: a key repeated anywhere (in the intent
     // above all) is an error here as it is at the gate, never last-one-wins.
-    let v: Value = gait_run::json::Json::parse(text.as_bytes())
-        .map(|j| j.to_value())
+    let v: Value = gait_run::json::Json::parse_value(text.as_bytes())
         .map_err(|e| format!("{}: not JSON: {e}", path.display()))?;
     let field = |k: &str| {
         v.get(k)

@@ -2,43 +2,64 @@
 //! by the canonical (RFC 8785) and the result serializations.
 //!
 //! Intents are parsed by serde_json into [`Json`], whose strings borrow from
-//! the input text unless they contain escapes: one decision allocates only
-//! the object and array vectors, not a string per value. Objects keep their
-//! keys in input order; a key repeated in one object is an error (parsers
-//! disagree on which copy wins, so an adapter that checked one copy must not
-//! have the gate decide the other).
+//! the input text unless they contain escapes, and whose arrays, objects and
+//! unescaped strings live in an arena ([`bumpalo::Bump`]) that the caller
+//! resets between decisions: a warm gate reads an intent without a heap
+//! allocation. Objects keep their keys in input order; a key repeated in one
+//! object is an error (parsers disagree on which copy wins, so an adapter
+//! that checked one copy must not have the gate decide the other).
 
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use bumpalo::collections::Vec as ArenaVec;
+/// The arena type [`Json::parse_in`] reads into (re-exported, so that
+/// callers need not name the `bumpalo` crate).
+pub use bumpalo::Bump;
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
-use std::borrow::Cow;
 use std::fmt;
 
-/// A JSON value whose strings borrow from the parsed text where they can.
-#[derive(Debug, Clone, PartialEq)]
+/// A JSON value: strings borrowed from the parsed text (or decoded into the
+/// arena), arrays and objects in the arena.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Json<'a> {
     Null,
     Bool(bool),
     U64(u64),
     I64(i64),
     F64(f64),
-    Str(Cow<'a, str>),
-    Arr(Vec<Json<'a>>),
+    Str(&'a str),
+    Arr(&'a [Json<'a>]),
     /// Members in input order; keys are unique.
-    Obj(Vec<(Cow<'a, str>, Json<'a>)>),
+    Obj(&'a [(&'a str, Json<'a>)]),
 }
 
 /// Objects up to this many members are checked for repeated keys pairwise;
 /// larger ones by sorting (so a hostile object costs `n log n`, not `n²`).
 const PAIRWISE_LIMIT: usize = 16;
 
+/// Objects up to this many members are put in canonical key order on the
+/// stack; larger ones in a vector.
+const SMALL_OBJECT: usize = 32;
+
 impl<'a> Json<'a> {
-    /// Parses JSON text. Repeated keys in any object are rejected.
-    pub fn parse(text: &'a [u8]) -> Result<Json<'a>, serde_json::Error> {
-        serde_json::from_slice(text)
+    /// Parses JSON text (the whole of it: trailing characters are an
+    /// error) into `arena`. Repeated keys in any object are rejected.
+    pub fn parse_in(text: &'a [u8], arena: &'a Bump) -> Result<Json<'a>, serde_json::Error> {
+        let mut de = serde_json::Deserializer::from_slice(text);
+        let v = Seed(arena).deserialize(&mut de)?;
+        de.end()?;
+        Ok(v)
     }
 
-    /// A view of a `serde_json::Value` (strings borrowed from it).
-    pub fn from_value(v: &'a Value) -> Json<'a> {
+    /// Parses JSON text with [`Json::parse_in`]'s checks into an owned
+    /// `serde_json::Value` (keys in input order).
+    pub fn parse_value(text: &[u8]) -> Result<Value, serde_json::Error> {
+        let arena = Bump::new();
+        Json::parse_in(text, &arena).map(|j| j.to_value())
+    }
+
+    /// A view of a `serde_json::Value` (strings borrowed from it, arrays
+    /// and objects in `arena`).
+    pub fn from_value(v: &'a Value, arena: &'a Bump) -> Json<'a> {
         match v {
             Value::Null => Json::Null,
             Value::Bool(b) => Json::Bool(*b),
@@ -51,48 +72,48 @@ impl<'a> Json<'a> {
                     Json::F64(n.as_f64().unwrap_or(0.0))
                 }
             }
-            Value::String(s) => Json::Str(Cow::Borrowed(s)),
-            Value::Array(items) => Json::Arr(items.iter().map(Json::from_value).collect()),
+            Value::String(s) => Json::Str(s),
+            Value::Array(items) => Json::Arr(
+                arena.alloc_slice_fill_iter(items.iter().map(|i| Json::from_value(i, arena))),
+            ),
             Value::Object(m) => Json::Obj(
-                m.iter()
-                    .map(|(k, v)| (Cow::Borrowed(k.as_str()), Json::from_value(v)))
-                    .collect(),
+                arena.alloc_slice_fill_iter(
+                    m.iter()
+                        .map(|(k, v)| (k.as_str(), Json::from_value(v, arena))),
+                ),
             ),
         }
     }
 
     /// An owned `serde_json::Value` with the same content and key order.
     pub fn to_value(&self) -> Value {
-        match self {
+        match *self {
             Json::Null => Value::Null,
-            Json::Bool(b) => Value::Bool(*b),
-            Json::U64(u) => Value::from(*u),
-            Json::I64(i) => Value::from(*i),
-            Json::F64(f) => serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number),
-            Json::Str(s) => Value::String(s.as_ref().to_owned()),
+            Json::Bool(b) => Value::Bool(b),
+            Json::U64(u) => Value::from(u),
+            Json::I64(i) => Value::from(i),
+            Json::F64(f) => serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number),
+            Json::Str(s) => Value::String(s.to_owned()),
             Json::Arr(items) => Value::Array(items.iter().map(Json::to_value).collect()),
             Json::Obj(members) => Value::Object(
                 members
                     .iter()
-                    .map(|(k, v)| (k.as_ref().to_owned(), v.to_value()))
+                    .map(|(k, v)| ((*k).to_owned(), v.to_value()))
                     .collect(),
             ),
         }
     }
 
     /// The member `key` of an object (`None` for other values).
-    pub fn get(&self, key: &str) -> Option<&Json<'a>> {
-        match self {
-            Json::Obj(members) => members
-                .iter()
-                .find(|(k, _)| k.as_ref() == key)
-                .map(|(_, v)| v),
+    pub fn get(&self, key: &str) -> Option<&'a Json<'a>> {
+        match *self {
+            Json::Obj(members) => members.iter().find(|(k, _)| *k == key).map(|(_, v)| v),
             _ => None,
         }
     }
 
-    pub fn as_str(&self) -> Option<&str> {
-        match self {
+    pub fn as_str(&self) -> Option<&'a str> {
+        match *self {
             Json::Str(s) => Some(s),
             _ => None,
         }
@@ -105,17 +126,17 @@ impl<'a> Json<'a> {
     /// Appends the RFC 8785 canonical text: keys sorted by UTF-16 code
     /// units, no whitespace, minimal escapes, ECMAScript numbers.
     pub fn write_canonical(&self, out: &mut Vec<u8>) {
-        match self {
+        match *self {
             Json::Null => out.extend_from_slice(b"null"),
-            Json::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
-            Json::U64(u) => write_u64(out, *u),
+            Json::Bool(b) => out.extend_from_slice(if b { b"true" } else { b"false" }),
+            Json::U64(u) => write_u64(out, u),
             Json::I64(i) => {
-                if *i < 0 {
+                if i < 0 {
                     out.push(b'-');
                 }
                 write_u64(out, i.unsigned_abs());
             }
-            Json::F64(f) => out.extend_from_slice(es_number(*f).as_bytes()),
+            Json::F64(f) => out.extend_from_slice(es_number(f).as_bytes()),
             Json::Str(s) => write_str(out, s),
             Json::Arr(items) => {
                 out.push(b'[');
@@ -128,16 +149,33 @@ impl<'a> Json<'a> {
                 out.push(b']');
             }
             Json::Obj(members) => {
-                let mut order: Vec<&(Cow<'a, str>, Json<'a>)> = members.iter().collect();
-                if !order.iter().all(|(k, _)| k.is_ascii()) {
-                    order.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
+                // The members' indices in canonical key order: on the stack
+                // for the usual small object.
+                let mut small = [0usize; SMALL_OBJECT];
+                let mut large = Vec::new();
+                let order: &mut [usize] = match small.get_mut(..members.len()) {
+                    Some(order) => order,
+                    None => {
+                        large.resize(members.len(), 0);
+                        &mut large
+                    }
+                };
+                for (i, slot) in order.iter_mut().enumerate() {
+                    *slot = i;
+                }
+                let key = |i: &usize| members.get(*i).map_or("", |m| m.0);
+                if !members.iter().all(|(k, _)| k.is_ascii()) {
+                    order.sort_by(|a, b| key(a).encode_utf16().cmp(key(b).encode_utf16()));
                 } else {
                     // For ASCII, byte order is UTF-16 code-unit order.
-                    order.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+                    order.sort_by(|a, b| key(a).as_bytes().cmp(key(b).as_bytes()));
                 }
                 out.push(b'{');
-                for (i, (k, v)) in order.into_iter().enumerate() {
-                    if i > 0 {
+                for (n, &i) in order.iter().enumerate() {
+                    let Some((k, v)) = members.get(i) else {
+                        continue;
+                    };
+                    if n > 0 {
                         out.push(b',');
                     }
                     write_str(out, k);
@@ -288,72 +326,74 @@ pub fn write_u64(out: &mut Vec<u8>, mut n: u64) {
     out.extend_from_slice(&buf[i..]);
 }
 
-impl<'de> Deserialize<'de> for Json<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Json<'de>, D::Error> {
-        d.deserialize_any(JsonVisitor)
+/// Reads one JSON value into the arena.
+#[derive(Clone, Copy)]
+struct Seed<'a>(&'a Bump);
+
+impl<'de: 'a, 'a> DeserializeSeed<'de> for Seed<'a> {
+    type Value = Json<'a>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Json<'a>, D::Error> {
+        d.deserialize_any(self)
     }
 }
 
-struct JsonVisitor;
-
-impl<'de> Visitor<'de> for JsonVisitor {
-    type Value = Json<'de>;
+impl<'de: 'a, 'a> Visitor<'de> for Seed<'a> {
+    type Value = Json<'a>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON value")
     }
-    fn visit_bool<E>(self, v: bool) -> Result<Json<'de>, E> {
+    fn visit_bool<E>(self, v: bool) -> Result<Json<'a>, E> {
         Ok(Json::Bool(v))
     }
-    fn visit_i64<E>(self, v: i64) -> Result<Json<'de>, E> {
+    fn visit_i64<E>(self, v: i64) -> Result<Json<'a>, E> {
         Ok(if v >= 0 {
             Json::U64(v.unsigned_abs())
         } else {
             Json::I64(v)
         })
     }
-    fn visit_u64<E>(self, v: u64) -> Result<Json<'de>, E> {
+    fn visit_u64<E>(self, v: u64) -> Result<Json<'a>, E> {
         Ok(Json::U64(v))
     }
-    fn visit_f64<E>(self, v: f64) -> Result<Json<'de>, E> {
+    fn visit_f64<E>(self, v: f64) -> Result<Json<'a>, E> {
         Ok(Json::F64(v))
     }
-    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Json<'de>, E> {
-        Ok(Json::Str(Cow::Borrowed(v)))
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Json<'a>, E> {
+        Ok(Json::Str(v))
     }
-    fn visit_str<E>(self, v: &str) -> Result<Json<'de>, E> {
-        Ok(Json::Str(Cow::Owned(v.to_owned())))
+    fn visit_str<E>(self, v: &str) -> Result<Json<'a>, E> {
+        Ok(Json::Str(self.0.alloc_str(v)))
     }
-    fn visit_string<E>(self, v: String) -> Result<Json<'de>, E> {
-        Ok(Json::Str(Cow::Owned(v)))
-    }
-    fn visit_unit<E>(self) -> Result<Json<'de>, E> {
+    fn visit_unit<E>(self) -> Result<Json<'a>, E> {
         Ok(Json::Null)
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json<'de>, A::Error> {
-        let mut out = Vec::new();
-        while let Some(v) = seq.next_element()? {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json<'a>, A::Error> {
+        let mut out = ArenaVec::new_in(self.0);
+        while let Some(v) = seq.next_element_seed(self)? {
             out.push(v);
         }
-        Ok(Json::Arr(out))
+        Ok(Json::Arr(out.into_bump_slice()))
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json<'de>, A::Error> {
-        let mut out: Vec<(Cow<'de, str>, Json<'de>)> = Vec::new();
-        while let Some(Key(key)) = map.next_key()? {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json<'a>, A::Error> {
+        let mut out: ArenaVec<'a, (&'a str, Json<'a>)> = ArenaVec::new_in(self.0);
+        while let Some(key) = map.next_key_seed(KeySeed(self.0))? {
             if out.len() < PAIRWISE_LIMIT && out.iter().any(|(k, _)| *k == key) {
-                return Err(repeated::<A::Error>(&key));
+                return Err(repeated::<A::Error>(key));
             }
-            let v = map.next_value()?;
+            let v = map.next_value_seed(self)?;
             out.push((key, v));
         }
         if out.len() > PAIRWISE_LIMIT {
-            let mut keys: Vec<&str> = out.iter().map(|(k, _)| k.as_ref()).collect();
+            let mut keys: ArenaVec<'a, &str> = ArenaVec::with_capacity_in(out.len(), self.0);
+            keys.extend(out.iter().map(|(k, _)| *k));
             keys.sort_unstable();
             if let Some(w) = keys.windows(2).find(|w| w[0] == w[1]) {
                 return Err(repeated::<A::Error>(w[0]));
             }
         }
-        Ok(Json::Obj(out))
+        Ok(Json::Obj(out.into_bump_slice()))
     }
 }
 
@@ -361,28 +401,30 @@ fn repeated<E: de::Error>(key: &str) -> E {
     E::custom(format_args!("the key `{key}` appears twice in one object"))
 }
 
-/// An object key, borrowed when it has no escapes.
-struct Key<'a>(Cow<'a, str>);
+/// Reads an object key: borrowed when it has no escapes, else decoded into
+/// the arena.
+#[derive(Clone, Copy)]
+struct KeySeed<'a>(&'a Bump);
 
-impl<'de> Deserialize<'de> for Key<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Key<'de>, D::Error> {
-        struct KeyVisitor;
-        impl<'de> Visitor<'de> for KeyVisitor {
-            type Value = Key<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an object key")
-            }
-            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Borrowed(v)))
-            }
-            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Owned(v.to_owned())))
-            }
-            fn visit_string<E>(self, v: String) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Owned(v)))
-            }
-        }
-        d.deserialize_str(KeyVisitor)
+impl<'de: 'a, 'a> DeserializeSeed<'de> for KeySeed<'a> {
+    type Value = &'a str;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<&'a str, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de: 'a, 'a> Visitor<'de> for KeySeed<'a> {
+    type Value = &'a str;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object key")
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<&'a str, E> {
+        Ok(v)
+    }
+    fn visit_str<E>(self, v: &str) -> Result<&'a str, E> {
+        Ok(self.0.alloc_str(v))
     }
 }
 
@@ -392,7 +434,8 @@ mod tests {
 
     fn canonical(text: &str) -> String {
         let mut out = Vec::new();
-        Json::parse(text.as_bytes())
+        let arena = Bump::new();
+        Json::parse_in(text.as_bytes(), &arena)
             .unwrap()
             .write_canonical(&mut out);
         String::from_utf8(out).unwrap()
@@ -419,37 +462,68 @@ mod tests {
             assert_eq!(canonical(text), want, "{text}");
             let v: Value = serde_json::from_str(text).unwrap();
             let mut from_value = Vec::new();
-            Json::from_value(&v).write_canonical(&mut from_value);
+            let arena = Bump::new();
+            Json::from_value(&v, &arena).write_canonical(&mut from_value);
             assert_eq!(String::from_utf8(from_value).unwrap(), want, "{text}");
         }
     }
 
     #[test]
     fn strings_borrow_unless_escaped() {
-        let j = Json::parse(br#"{"a": "plain", "b": "esc\"aped"}"#).unwrap();
-        assert!(matches!(
-            j.get("a"),
-            Some(Json::Str(Cow::Borrowed("plain")))
-        ));
-        assert!(matches!(j.get("b"), Some(Json::Str(Cow::Owned(s))) if s == "esc\"aped"));
+        let text = br#"{"a": "plain", "b": "esc\"aped", "c\u0064": 1}"#;
+        let arena = Bump::new();
+        let j = Json::parse_in(text, &arena).unwrap();
+        let in_text = |s: &str| text.as_ptr_range().contains(&s.as_ptr());
+        let a = j.get("a").and_then(Json::as_str).unwrap();
+        assert_eq!(a, "plain");
+        assert!(in_text(a), "an unescaped string is borrowed from the text");
+        let b = j.get("b").and_then(Json::as_str).unwrap();
+        assert_eq!(b, "esc\"aped");
+        assert!(!in_text(b), "an escaped string is decoded into the arena");
+        assert_eq!(j.get("cd"), Some(&Json::U64(1)), "escaped key, decoded");
+    }
+
+    #[test]
+    fn objects_larger_than_the_stack_order_are_canonical_too() {
+        // Past SMALL_OBJECT members the canonical order is sorted in a
+        // vector: the same text as serde_json's sorted map.
+        for n in [SMALL_OBJECT - 1, SMALL_OBJECT, SMALL_OBJECT + 1, 100] {
+            let members: Vec<String> = (0..n).rev().map(|i| format!("\"k{i:03}\": {i}")).collect();
+            let text = format!("{{{}}}", members.join(","));
+            let sorted: std::collections::BTreeMap<String, u64> =
+                serde_json::from_str(&text).unwrap();
+            assert_eq!(
+                canonical(&text),
+                serde_json::to_string(&sorted).unwrap(),
+                "{n}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_whole_text_is_read() {
+        for bad in [&b"{} x"[..], b"{}{}", b"[1] ]", b""] {
+            assert!(Json::parse_value(bad).is_err(), "{bad:?}");
+        }
+        assert!(Json::parse_value(b" {} \n").is_ok());
     }
 
     #[test]
     fn repeated_keys_are_rejected_in_small_and_large_objects() {
-        assert!(Json::parse(br#"{"a": 1, "b": {"c": 1, "c": 2}}"#).is_err());
+        assert!(Json::parse_value(br#"{"a": 1, "b": {"c": 1, "c": 2}}"#).is_err());
         assert!(
-            Json::parse(br#"[{"x": {"m": 1, "m": 1}}]"#).is_err(),
+            Json::parse_value(br#"[{"x": {"m": 1, "m": 1}}]"#).is_err(),
             "inside a list"
         );
         assert!(
-            Json::parse(br#"{"a": 1, "\u0061": 2}"#).is_err(),
+            Json::parse_value(br#"{"a": 1, "\u0061": 2}"#).is_err(),
             "escaped spelling"
         );
         let many: Vec<String> = (0..40).map(|i| format!("\"k{i}\": {i}")).collect();
         let ok = format!("{{{}}}", many.join(","));
-        assert!(Json::parse(ok.as_bytes()).is_ok());
+        assert!(Json::parse_value(ok.as_bytes()).is_ok());
         let dup = format!("{{{}, \"k3\": 0}}", many.join(","));
-        let err = Json::parse(dup.as_bytes()).unwrap_err().to_string();
+        let err = Json::parse_value(dup.as_bytes()).unwrap_err().to_string();
         assert!(err.contains("`k3` appears twice"), "{err}");
     }
 

@@ -11,6 +11,7 @@ use crate::intent::{Intent, Skill, Target};
 use crate::json::{write_opt_str, write_str, Json};
 use crate::tables::{Steps, Tables};
 use crate::vocab::{EndpointClass, HostClass, ProvenanceSource, Risk, TargetKind};
+use bumpalo::Bump;
 use serde_json::Value;
 use std::borrow::Cow;
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -108,9 +109,10 @@ fn check_size(bytes: &[u8]) -> Result<(), IntentError> {
 /// in any object makes the intent invalid: parsers disagree on which copy
 /// wins (first or last), and an adapter that checked one copy must not have
 /// the gate decide the other.
-pub fn parse_json(bytes: &[u8]) -> Result<Json<'_>, IntentError> {
+pub fn parse_json<'a>(bytes: &'a [u8], arena: &'a Bump) -> Result<Json<'a>, IntentError> {
     check_size(bytes)?;
-    let v = Json::parse(bytes).map_err(|e| invalid("intent", format!("not valid JSON: {e}")))?;
+    let v = Json::parse_in(bytes, arena)
+        .map_err(|e| invalid("intent", format!("not valid JSON: {e}")))?;
     if !matches!(v, Json::Obj(_)) {
         return Err(invalid("intent", "not a JSON object"));
     }
@@ -119,7 +121,7 @@ pub fn parse_json(bytes: &[u8]) -> Result<Json<'_>, IntentError> {
 
 /// [`parse_json`], as an owned `serde_json::Value` (same checks).
 pub fn parse(bytes: &[u8]) -> Result<Value, IntentError> {
-    parse_json(bytes).map(|j| j.to_value())
+    parse_json(bytes, &Bump::new()).map(|j| j.to_value())
 }
 
 const READ_OPS: &[&str] = &[
@@ -138,7 +140,7 @@ const EXEC_OPS: &[&str] = &["exec", "spawn", "run", "shell", "command"];
 fn object<'j, 'a>(
     v: Option<&'j Json<'a>>,
     field: impl FnOnce() -> String,
-) -> Result<&'j [(Cow<'a, str>, Json<'a>)], IntentError> {
+) -> Result<&'j [(&'a str, Json<'a>)], IntentError> {
     match v {
         None | Some(Json::Null) => Ok(&[]),
         Some(Json::Obj(m)) => Ok(m),
@@ -146,12 +148,12 @@ fn object<'j, 'a>(
     }
 }
 
-fn member<'j, 'a>(obj: &'j [(Cow<'a, str>, Json<'a>)], key: &str) -> Option<&'j Json<'a>> {
-    obj.iter().find(|(k, _)| k.as_ref() == key).map(|(_, v)| v)
+fn member<'j, 'a>(obj: &'j [(&'a str, Json<'a>)], key: &str) -> Option<&'j Json<'a>> {
+    obj.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
 }
 
 fn str_field<'j>(
-    obj: &'j [(Cow<'_, str>, Json<'_>)],
+    obj: &'j [(&str, Json<'_>)],
     key: &str,
     field: impl FnOnce() -> String,
 ) -> Result<Option<&'j str>, IntentError> {
@@ -174,7 +176,7 @@ fn lower(s: &str) -> Cow<'_, str> {
 
 /// Normalizes an intent given as a `serde_json::Value`.
 pub fn normalize(raw: &Value, tables: Option<&Tables>) -> Result<Normalized, IntentError> {
-    normalize_json(&Json::from_value(raw), tables)
+    normalize_json(&Json::from_value(raw, &Bump::new()), tables)
 }
 
 /// Normalizes an intent. `tables` supplies the bundle's tool mappings. A
@@ -218,7 +220,7 @@ fn normalize_as(
         return Err(invalid("intent", "not a JSON object"));
     };
     let tool = tool_name(obj)?;
-    let empty_args = Json::Obj(Vec::new());
+    let empty_args = Json::Obj(&[]);
     let args = match member(obj, "args") {
         None | Some(Json::Null) => &empty_args,
         Some(v @ Json::Obj(_)) => v,
@@ -232,26 +234,34 @@ fn normalize_as(
     }
     let ctx = context(obj, reading)?;
     let ws = (ctx.workspace.as_deref(), reading);
-    let (mut targets, mut explicit_json) = explicit_targets(obj, &tool, ws)?;
+    // The canonical texts of the explicit targets and of the provenance
+    // entries, in reused buffers (sorted and deduplicated below).
+    let mut parts = CANONICAL_PARTS
+        .try_with(std::cell::Cell::take)
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    parts.targets.clear();
+    parts.provenance.clear();
+    let mut targets = explicit_targets(obj, &tool, ws, &mut parts.targets)?;
     if let Some(tables) = tables {
         mapped_targets(tables, args, &tool, ws, &mut targets)?;
     }
     targets.sort();
     targets.dedup();
-    let (provenance, mut provenance_json) = arg_provenance(obj)?;
+    let provenance = arg_provenance(obj, &mut parts.provenance)?;
     let (skill, skill_raw) = skill_provenance(obj)?;
-    explicit_json.sort_unstable();
-    explicit_json.dedup();
-    provenance_json.sort_unstable();
-    provenance_json.dedup();
+    parts.targets.sort_dedup();
+    parts.provenance.sort_dedup();
     let canonical = canonical_text(
         &tool,
         args,
         &ctx,
         skill.as_ref(),
-        &explicit_json,
-        &provenance_json,
+        &parts.targets,
+        &parts.provenance,
     );
+    let _ = CANONICAL_PARTS.try_with(|p| p.set(Some(parts)));
     Ok(Normalized {
         digest: digest_of(&canonical),
         intent: Intent {
@@ -281,7 +291,7 @@ pub fn digest_of(canonical: &[u8]) -> String {
 }
 
 /// `tool_name`: trimmed, lower-cased, not empty, no control characters.
-fn tool_name(obj: &[(Cow<'_, str>, Json<'_>)]) -> Result<String, IntentError> {
+fn tool_name(obj: &[(&str, Json<'_>)]) -> Result<String, IntentError> {
     let tool = lower(
         str_field(obj, "tool_name", || "tool_name".into())?
             .unwrap_or_default()
@@ -310,7 +320,7 @@ struct Context {
     warnings: Vec<&'static str>,
 }
 
-fn context(obj: &[(Cow<'_, str>, Json<'_>)], reading: PathReading) -> Result<Context, IntentError> {
+fn context(obj: &[(&str, Json<'_>)], reading: PathReading) -> Result<Context, IntentError> {
     let mut warnings = Vec::new();
     let context = object(member(obj, "context"), || "context".into())?;
     let identity = str_field(context, "identity", || "context.identity".into())?
@@ -346,14 +356,14 @@ fn context(obj: &[(Cow<'_, str>, Json<'_>)], reading: PathReading) -> Result<Con
 /// The explicit `targets`, and their canonical texts (the digest covers
 /// them; mapped targets are derived from `args`, which it covers already).
 fn explicit_targets(
-    obj: &[(Cow<'_, str>, Json<'_>)],
+    obj: &[(&str, Json<'_>)],
     tool: &str,
     ws: (Option<&str>, PathReading),
-) -> Result<(Vec<Target>, Vec<Vec<u8>>), IntentError> {
+    explicit_json: &mut Texts,
+) -> Result<Vec<Target>, IntentError> {
     let mut targets = Vec::new();
-    let mut explicit_json: Vec<Vec<u8>> = Vec::new();
     let items = match member(obj, "targets") {
-        None | Some(Json::Null) => return Ok((targets, explicit_json)),
+        None | Some(Json::Null) => return Ok(targets),
         Some(Json::Arr(items)) => items,
         Some(_) => return Err(invalid("targets", "must be a list")),
     };
@@ -400,10 +410,10 @@ fn explicit_targets(
         let class = explicit_class.as_deref().and_then(EndpointClass::parse);
         let target = build_target(kind, value, operation, class, destructive, tool, ws)
             .map_err(|m| invalid(field(".value"), m))?;
-        explicit_json.push(target_json(&target));
+        explicit_json.push_with(|j| target_json(j, &target));
         targets.push(target);
     }
-    Ok((targets, explicit_json))
+    Ok(targets)
 }
 
 /// Mapped targets: derived from `args` by the bundle's tool mappings, kept
@@ -462,12 +472,12 @@ thread_local! {
 
 /// `arg_provenance`: the sources, and each entry's canonical text.
 fn arg_provenance(
-    obj: &[(Cow<'_, str>, Json<'_>)],
-) -> Result<(Vec<ProvenanceSource>, Vec<Vec<u8>>), IntentError> {
+    obj: &[(&str, Json<'_>)],
+    provenance_json: &mut Texts,
+) -> Result<Vec<ProvenanceSource>, IntentError> {
     let mut provenance = Vec::new();
-    let mut provenance_json: Vec<Vec<u8>> = Vec::new();
     let items = match member(obj, "arg_provenance") {
-        None | Some(Json::Null) => return Ok((provenance, provenance_json)),
+        None | Some(Json::Null) => return Ok(provenance),
         Some(Json::Arr(items)) => items,
         Some(_) => return Err(invalid("arg_provenance", "must be a list")),
     };
@@ -491,20 +501,20 @@ fn arg_provenance(
             .map(str::trim)
             .unwrap_or("");
         provenance.push(source);
-        let mut j = Vec::with_capacity(arg_path.len() + 40);
-        j.extend_from_slice(b"{\"arg_path\":");
-        write_str(&mut j, arg_path);
-        j.extend_from_slice(b",\"source\":");
-        write_str(&mut j, source.as_str());
-        j.push(b'}');
-        provenance_json.push(j);
+        provenance_json.push_with(|j| {
+            j.extend_from_slice(b"{\"arg_path\":");
+            write_str(j, arg_path);
+            j.extend_from_slice(b",\"source\":");
+            write_str(j, source.as_str());
+            j.push(b'}');
+        });
     }
-    Ok((provenance, provenance_json))
+    Ok(provenance)
 }
 
 /// `skill_provenance`, normalized, and as given (copied into traces).
 fn skill_provenance(
-    obj: &[(Cow<'_, str>, Json<'_>)],
+    obj: &[(&str, Json<'_>)],
 ) -> Result<(Option<Skill>, Option<Value>), IntentError> {
     let (raw, s) = match member(obj, "skill_provenance") {
         None | Some(Json::Null) => return Ok((None, None)),
@@ -569,12 +579,12 @@ fn canonical_text(
     args: &Json<'_>,
     ctx: &Context,
     skill: Option<&Skill>,
-    explicit_json: &[Vec<u8>],
-    provenance_json: &[Vec<u8>],
+    explicit_json: &Texts,
+    provenance_json: &Texts,
 ) -> Vec<u8> {
     let mut c = Vec::with_capacity(256);
     c.extend_from_slice(b"{\"arg_provenance\":");
-    write_joined(&mut c, provenance_json);
+    provenance_json.write_joined(&mut c);
     c.extend_from_slice(b",\"args\":");
     args.write_canonical(&mut c);
     c.extend_from_slice(b",\"context\":{\"identity\":");
@@ -603,32 +613,81 @@ fn canonical_text(
         }
     }
     c.extend_from_slice(b",\"targets\":");
-    write_joined(&mut c, explicit_json);
+    explicit_json.write_joined(&mut c);
     c.extend_from_slice(b",\"tool_name\":");
     write_str(&mut c, tool);
     c.push(b'}');
     c
 }
 
-/// Appends `[a,b,…]` from already-canonical item texts.
-fn write_joined(out: &mut Vec<u8>, items: &[Vec<u8>]) {
-    out.push(b'[');
-    for (i, item) in items.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        out.extend_from_slice(item);
+/// Canonical item texts, one after another in one buffer.
+#[derive(Default)]
+struct Texts {
+    bytes: Vec<u8>,
+    /// Each item's `start..end` in `bytes`.
+    items: Vec<(usize, usize)>,
+}
+
+impl Texts {
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.items.clear();
     }
-    out.push(b']');
+
+    /// Appends the item `write` writes.
+    fn push_with(&mut self, write: impl FnOnce(&mut Vec<u8>)) {
+        let start = self.bytes.len();
+        write(&mut self.bytes);
+        self.items.push((start, self.bytes.len()));
+    }
+
+    fn item(&self, (start, end): (usize, usize)) -> &[u8] {
+        self.bytes.get(start..end).unwrap_or_default()
+    }
+
+    /// Items in byte order, each once.
+    fn sort_dedup(&mut self) {
+        let mut items = std::mem::take(&mut self.items);
+        items.sort_unstable_by(|a, b| self.item(*a).cmp(self.item(*b)));
+        items.dedup_by(|a, b| self.item(*a) == self.item(*b));
+        self.items = items;
+    }
+
+    /// Appends `[a,b,…]`.
+    fn write_joined(&self, out: &mut Vec<u8>) {
+        out.push(b'[');
+        for (i, &item) in self.items.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(self.item(item));
+        }
+        out.push(b']');
+    }
+}
+
+/// The buffers of [`normalize_as`]'s canonical parts: the explicit
+/// targets' and the provenance entries' texts.
+#[derive(Default)]
+struct CanonicalParts {
+    targets: Texts,
+    provenance: Texts,
+}
+
+thread_local! {
+    /// [`CanonicalParts`], reused from one decision to the next on a thread
+    /// (taken while in use: a nested use gets fresh buffers).
+    static CANONICAL_PARTS: std::cell::Cell<Option<CanonicalParts>> =
+        const { std::cell::Cell::new(None) };
 }
 
 fn collect_strings(v: &Json<'_>, out: &mut Vec<String>) {
-    match v {
-        Json::Str(s) => out.push(s.as_ref().to_owned()),
+    match *v {
+        Json::Str(s) => out.push(s.to_owned()),
         Json::Arr(items) => items.iter().for_each(|i| collect_strings(i, out)),
         Json::Obj(m) => {
             for (k, v) in m {
-                out.push(k.as_ref().to_owned());
+                out.push((*k).to_owned());
                 collect_strings(v, out);
             }
         }
@@ -694,23 +753,21 @@ fn select<'j>(
 }
 
 /// The canonical text of an explicit target (keys in RFC 8785 order).
-fn target_json(t: &Target) -> Vec<u8> {
-    let mut j = Vec::with_capacity(t.value.len() + 96);
+fn target_json(j: &mut Vec<u8>, t: &Target) {
     j.extend_from_slice(if t.destructive {
         b"{\"destructive\":true"
     } else {
         b"{\"destructive\":false"
     });
     j.extend_from_slice(b",\"endpoint_class\":");
-    write_str(&mut j, t.class.as_str());
+    write_str(j, t.class.as_str());
     j.extend_from_slice(b",\"kind\":");
-    write_str(&mut j, t.kind.as_str());
+    write_str(j, t.kind.as_str());
     j.extend_from_slice(b",\"operation\":");
-    write_opt_str(&mut j, t.operation.as_deref());
+    write_opt_str(j, t.operation.as_deref());
     j.extend_from_slice(b",\"value\":");
-    write_str(&mut j, &t.value);
+    write_str(j, &t.value);
     j.push(b'}');
-    j
 }
 
 /// Infers an endpoint class from a list of words (an operation, or the tool

@@ -127,7 +127,8 @@ fn known_intent_digests() {
 fn canonical_text_is_rfc8785() {
     let b = bundle();
     for (_, text) in gait_run::bench::builtin_intents() {
-        let raw = gait_run::normalize::parse_json(&text).unwrap();
+        let arena = gait_run::json::Bump::new();
+        let raw = gait_run::normalize::parse_json(&text, &arena).unwrap();
         let n = gait_run::normalize::normalize_json(&raw, Some(&b.tables)).unwrap();
         let v = n.canonical_value();
         assert!(v.is_object());

@@ -164,9 +164,13 @@ fn decide(
     scratch: &mut Scratch,
     out: &mut Vec<u8>,
 ) -> Summary {
-    let n = match normalize::parse_json(text)
-        .and_then(|raw| normalize::normalize_json(&raw, Some(&bundle.tables)))
-    {
+    // The intent's JSON tree lives in the scratch's arena only while it is
+    // normalized: what is decided from here on owns its values.
+    let arena = scratch.take_arena();
+    let normalized = normalize::parse_json(text, &arena)
+        .and_then(|raw| normalize::normalize_json(&raw, Some(&bundle.tables)));
+    scratch.return_arena(arena);
+    let n = match normalized {
         Ok(n) => n,
         Err(e) => return refuse(out, Refusal::Invalid(&e), Some(bundle)),
     };
@@ -264,12 +268,15 @@ pub fn stage_times(
     out: &mut Vec<u8>,
 ) -> Option<[u64; 5]> {
     let ns = |t: std::time::Instant| u64::try_from(t.elapsed().as_nanos()).unwrap_or(u64::MAX);
+    let arena = scratch.take_arena();
     let t = std::time::Instant::now();
-    let raw = normalize::parse_json(intent).ok()?;
+    let raw = normalize::parse_json(intent, &arena).ok();
     let read = ns(t);
     let t = std::time::Instant::now();
-    let n = normalize::normalize_json(&raw, Some(&bundle.tables)).ok()?;
+    let n = raw.and_then(|raw| normalize::normalize_json(&raw, Some(&bundle.tables)).ok());
     let normalize_all = ns(t);
+    scratch.return_arena(arena);
+    let n = n?;
     let t = std::time::Instant::now();
     std::hint::black_box(normalize::digest_of(std::hint::black_box(&n.canonical)));
     let digest = ns(t);

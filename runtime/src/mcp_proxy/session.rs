@@ -226,8 +226,8 @@ impl<D: Decide> Session<D> {
         }
         // One strict parse: a repeated key in any object is a parse error
         // (the server and the gate might read different copies).
-        let msg: Value = match gait_run::json::Json::parse(text) {
-            Ok(v) => v.to_value(),
+        let msg: Value = match gait_run::json::Json::parse_value(text) {
+            Ok(v) => v,
             Err(e) => return vec![Out::Client(parse_error(&format!("not JSON: {e}")))],
         };
         let oversize = text.len() > gait_run::normalize::MAX_INTENT_BYTES;

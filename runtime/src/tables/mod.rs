@@ -407,6 +407,32 @@ pub struct Scratch {
     spans: Vec<Vec<(u32, u32)>>,
     markers: Vec<u32>,
     cands: Vec<u32>,
+    /// The arena the gate reads an intent's JSON into; reset after each
+    /// decision ([`Scratch::take_arena`], [`Scratch::return_arena`]).
+    arena: bumpalo::Bump,
+}
+
+/// An arena that grew past this (a large intent) is dropped after its
+/// decision rather than kept: a long-lived evaluator holds at most this
+/// much for intent text between decisions.
+const ARENA_KEEP_BYTES: usize = 256 * 1024;
+
+impl Scratch {
+    /// The intent arena, taken out for one decision (the scratch is lent to
+    /// the tables while the intent tree borrows the arena). A scratch
+    /// without one gets an empty arena, which allocates nothing until used.
+    pub fn take_arena(&mut self) -> bumpalo::Bump {
+        std::mem::take(&mut self.arena)
+    }
+
+    /// Gives the arena back, emptied; kept for the next decision unless it
+    /// grew past [`ARENA_KEEP_BYTES`].
+    pub fn return_arena(&mut self, mut arena: bumpalo::Bump) {
+        arena.reset();
+        if arena.allocated_bytes() <= ARENA_KEEP_BYTES {
+            self.arena = arena;
+        }
+    }
 }
 
 struct Ctx<'a> {

@@ -1,0 +1,220 @@
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test setup fails loudly"
+)]
+//! Allocations on the decision path (issue 15), counted by a global counting
+//! allocator:
+//! - reading an intent's JSON into a warm arena allocates nothing, for every
+//!   intent of the conformance corpus, the SLO intents and the built-in
+//!   bench intents (and a crafted one with a large object); an intent with
+//!   escapes costs serde_json's own decode buffer, once per intent;
+//! - a large intent's arena is not kept by the scratch after its decision
+//!   (a long-lived evaluator does not hold a hostile intent's tree);
+//! - a warm decision allocates the same count every time (printed: what
+//!   remains is the normalized intent, the decision and the summary).
+//!
+//! "The runtime never allocates per rule" is `compiler/tests/allocations.rs`.
+
+use gait_run::bundle::{verify, VerifyOptions};
+use gait_run::gate::{evaluate, EvalOptions};
+use gait_run::json::Bump;
+use gait_run::tables::Scratch;
+use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
+use std::alloc::System;
+use std::path::{Path, PathBuf};
+
+#[global_allocator]
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Every intent of the corpus, as JSON text.
+fn corpus() -> Vec<(String, Vec<u8>)> {
+    let mut out: Vec<(String, Vec<u8>)> = gait_run::bench::builtin_intents();
+    for e in std::fs::read_dir(repo().join("perf/slo_intents")).unwrap() {
+        let p = e.unwrap().path();
+        out.push((p.display().to_string(), std::fs::read(&p).unwrap()));
+    }
+    let mut suites: Vec<PathBuf> = std::fs::read_dir(repo().join("tests/conformance"))
+        .unwrap()
+        .map(|e| e.unwrap().path().join("cases.json"))
+        .filter(|p| p.exists())
+        .collect();
+    suites.sort();
+    for suite in suites {
+        let cases: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&suite).unwrap()).unwrap();
+        for case in cases.as_array().unwrap() {
+            if let Some(intent) = case.get("intent") {
+                let name = format!("{}: {}", suite.display(), case["name"]);
+                // Compact and pretty, as adapters send either.
+                out.push((name.clone(), serde_json::to_vec(intent).unwrap()));
+                out.push((name, serde_json::to_vec_pretty(intent).unwrap()));
+            }
+        }
+    }
+    // Escaped strings and keys (decoded into the arena), an object past the
+    // pairwise repeated-key check (its keys sorted in the arena), nesting.
+    let wide: Vec<String> = (0..40)
+        .map(|i| format!("\"k{i}\": [{i}, {{\"n\": null}}]"))
+        .collect();
+    out.push((
+        "crafted".into(),
+        format!(
+            r#"{{"tool_name": "read\u005ffile", "args": {{"p\u0061th": "/workspace/a\"b\\c\u00e9", {}}}, "context": {{"workspace": "/workspace", "risk_class": "low"}}}}"#,
+            wide.join(", ")
+        )
+        .into_bytes(),
+    ));
+    out
+}
+
+/// One test: the counter is global, so the checks run one after another on
+/// one thread (parallel tests would count each other's allocations).
+#[test]
+fn allocations_on_the_decision_path() {
+    reading_an_intent_allocates_nothing_on_a_warm_arena();
+    a_large_intents_arena_is_not_kept();
+    warm_decisions_allocate_the_same_each_time();
+}
+
+fn reading_an_intent_allocates_nothing_on_a_warm_arena() {
+    let corpus = corpus();
+    assert!(corpus.len() > 100, "the corpus is there: {}", corpus.len());
+    let mut arena = Bump::new();
+    let (mut read, mut escaped) = (0, 0);
+    for (name, text) in &corpus {
+        // Warm: a reset keeps the arena's last (largest) chunk, which grows
+        // until one chunk holds this intent's tree (chunks double: a few
+        // rounds at most).
+        let mut ok = false;
+        for _ in 0..4 {
+            ok = gait_run::normalize::parse_json(text, &arena).is_ok();
+            arena.reset();
+        }
+        if !ok {
+            // Refused intents (the invalid-intent suites) build an error
+            // message: that path is not the decision path.
+            continue;
+        }
+        let region = Region::new(GLOBAL);
+        let raw = gait_run::normalize::parse_json(text, &arena).unwrap();
+        let stats = region.change();
+        assert!(matches!(raw, gait_run::json::Json::Obj(_)), "{name}");
+        arena.reset();
+        if text.contains(&b'\\') {
+            // serde_json decodes escapes through a buffer of its own, one
+            // per parse (its reader takes none from the caller): that
+            // buffer, grown to the longest escaped string, and nothing else.
+            assert!(
+                stats.allocations <= 1,
+                "{name}: reading an intent with escapes allocated {stats:?}"
+            );
+            escaped += 1;
+        } else {
+            assert_eq!(
+                (stats.allocations, stats.reallocations),
+                (0, 0),
+                "{name}: reading the intent allocated"
+            );
+            read += 1;
+        }
+    }
+    assert!(read > 100, "{read} intents read without an allocation");
+    assert!(escaped > 10, "{escaped} intents with escapes read");
+}
+
+fn bundle() -> gait_run::bundle::Verified {
+    let bytes = std::fs::read(repo().join("runtime/tests/fixtures/matrix.gaitb")).unwrap();
+    verify(
+        &bytes,
+        &VerifyOptions {
+            insecure_skip_verify: true,
+            ..Default::default()
+        },
+    )
+    .unwrap()
+}
+
+fn a_large_intents_arena_is_not_kept() {
+    let bundle = bundle();
+    let zeros = vec!["0"; 300_000].join(",");
+    let big = format!(
+        r#"{{"tool_name": "read_file", "args": {{"path": "/workspace/a", "pad": [{zeros}]}}, "context": {{"workspace": "/workspace", "risk_class": "low"}}}}"#
+    );
+    assert!(big.len() < gait_run::normalize::MAX_INTENT_BYTES);
+    let small = gait_run::bench::builtin_intents().remove(0).1;
+    let mut scratch = Scratch::default();
+    let mut out = Vec::with_capacity(1 << 16);
+    let opts = EvalOptions::default();
+    for _ in 0..4 {
+        out.clear();
+        evaluate(&bundle, &small, &opts, &mut scratch, &mut out);
+    }
+    out.clear();
+    let region = Region::new(GLOBAL);
+    evaluate(&bundle, &small, &opts, &mut scratch, &mut out);
+    let warm_before = region.change().allocations;
+    out.clear();
+    let region = Region::new(GLOBAL);
+    let summary = evaluate(&bundle, big.as_bytes(), &opts, &mut scratch, &mut out);
+    let stats = region.change();
+    drop(summary);
+    // stats_alloc counts a reallocation's growth in bytes_allocated.
+    let held = stats.bytes_allocated as i64 - stats.bytes_deallocated as i64;
+    // The tree of 300,000 numbers takes megabytes while it is read.
+    assert!(
+        stats.bytes_allocated > 4_000_000,
+        "the big intent was read: {stats:?}"
+    );
+    assert!(
+        held < 512 * 1024,
+        "after the decision the scratch still holds {held} bytes: {stats:?}"
+    );
+    // And the scratch still works: warm again after a few small decisions
+    // (its arena grows back to a small intent's chunk), it allocates what
+    // it did before the large intent.
+    for _ in 0..4 {
+        out.clear();
+        evaluate(&bundle, &small, &opts, &mut scratch, &mut out);
+    }
+    out.clear();
+    let region = Region::new(GLOBAL);
+    evaluate(&bundle, &small, &opts, &mut scratch, &mut out);
+    assert_eq!(region.change().allocations, warm_before);
+}
+
+fn warm_decisions_allocate_the_same_each_time() {
+    // A warm scratch reaches a steady state: the same intent allocates the
+    // same count on every decision (nothing accumulates, nothing is lazily
+    // grown late). The counts are printed: what a decision still allocates
+    // is the normalized intent, the decision and the summary (issue 15).
+    let bundle = bundle();
+    let opts = EvalOptions::default();
+    let mut out = Vec::with_capacity(1 << 16);
+    let mut report = Vec::new();
+    for (name, text) in gait_run::bench::builtin_intents() {
+        let mut scratch = Scratch::default();
+        for _ in 0..4 {
+            out.clear();
+            evaluate(&bundle, &text, &opts, &mut scratch, &mut out);
+        }
+        let counts: Vec<usize> = (0..5)
+            .map(|_| {
+                out.clear();
+                let region = Region::new(GLOBAL);
+                evaluate(&bundle, &text, &opts, &mut scratch, &mut out);
+                region.change().allocations
+            })
+            .collect();
+        assert!(
+            counts.windows(2).all(|w| w[0] == w[1]),
+            "{name}: {counts:?}"
+        );
+        report.push(format!("{name} {}", counts[0]));
+    }
+    eprintln!("allocations per warm decision (normalized intent, decision, summary): {report:?}");
+}
