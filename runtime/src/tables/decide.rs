@@ -86,13 +86,16 @@ impl Tables {
         let facts = self.skill_facts(intent);
         self.match_values(intent, scratch);
         self.collect_candidates(intent, facts, scratch);
+        // The matching rules, in a reused buffer (lent out while the
+        // scratch is borrowed by the evaluation context).
+        let mut matched = std::mem::take(&mut scratch.matched);
+        matched.clear();
         let ctx = Ctx {
             intent,
             facts,
             scratch,
         };
         let mut tier: Option<u32> = None;
-        let mut matched: Vec<u32> = Vec::new();
         for &rid in &scratch.cands {
             let r = self.rule(rid);
             if tier.is_some_and(|p| r[0] != p) {
@@ -114,6 +117,7 @@ impl Tables {
                 approvals: (r[2] != 0).then_some(r[2]),
             }
         }));
+        scratch.matched = matched;
         decision.unwrap_or_else(|| default_decision(self.default_verdict))
     }
 

@@ -407,6 +407,8 @@ pub struct Scratch {
     spans: Vec<Vec<(u32, u32)>>,
     markers: Vec<u32>,
     cands: Vec<u32>,
+    /// The rules that matched, in tier order.
+    matched: Vec<u32>,
     /// The arena the gate reads an intent's JSON into; reset after each
     /// decision ([`Scratch::take_arena`], [`Scratch::return_arena`]).
     arena: bumpalo::Bump,
