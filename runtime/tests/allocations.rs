@@ -12,7 +12,10 @@
 //! - a large intent's arena is not kept by the scratch after its decision
 //!   (a long-lived evaluator does not hold a hostile intent's tree);
 //! - a warm decision allocates the same count every time (printed: what
-//!   remains is the normalized intent, the decision and the summary).
+//!   remains is the normalized intent, the decision and the summary);
+//! - reusing the scratch changes nothing: every corpus intent, decided in
+//!   turn with one scratch (its arena reset, grown, dropped), gives the
+//!   bytes a fresh scratch gives.
 //!
 //! "The runtime never allocates per rule" is `compiler/tests/allocations.rs`.
 
@@ -79,6 +82,7 @@ fn allocations_on_the_decision_path() {
     reading_an_intent_allocates_nothing_on_a_warm_arena();
     a_large_intents_arena_is_not_kept();
     warm_decisions_allocate_the_same_each_time();
+    a_reused_scratch_decides_as_a_fresh_one();
 }
 
 fn reading_an_intent_allocates_nothing_on_a_warm_arena() {
@@ -217,4 +221,40 @@ fn warm_decisions_allocate_the_same_each_time() {
         report.push(format!("{name} {}", counts[0]));
     }
     eprintln!("allocations per warm decision (normalized intent, decision, summary): {report:?}");
+}
+
+fn a_reused_scratch_decides_as_a_fresh_one() {
+    let bundle = bundle();
+    // A debug build on a busy machine: the deadline must never be what
+    // differs.
+    let opts = EvalOptions {
+        decision_timeout: Some(std::time::Duration::from_secs(60)),
+        ..Default::default()
+    };
+    let mut corpus = corpus();
+    // A large intent in the middle (its arena is dropped after it), an
+    // invalid one, and the corpus again after them.
+    let zeros = vec!["0"; 100_000].join(",");
+    corpus.push((
+        "large".into(),
+        format!(
+            r#"{{"tool_name": "read_file", "args": {{"path": "/workspace/a", "pad": [{zeros}]}}}}"#
+        )
+        .into_bytes(),
+    ));
+    corpus.push(("not JSON".into(), b"{\"tool_name\": ".to_vec()));
+    corpus.extend(corpus.clone());
+    let mut scratch = Scratch::default();
+    let (mut reused, mut fresh) = (Vec::new(), Vec::new());
+    for (name, text) in &corpus {
+        reused.clear();
+        fresh.clear();
+        evaluate(&bundle, text, &opts, &mut scratch, &mut reused);
+        evaluate(&bundle, text, &opts, &mut Scratch::default(), &mut fresh);
+        assert_eq!(
+            String::from_utf8_lossy(&reused),
+            String::from_utf8_lossy(&fresh),
+            "{name}"
+        );
+    }
 }
