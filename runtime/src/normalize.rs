@@ -844,26 +844,16 @@ fn build_target(
         || delete_op
         || matches!(class, EndpointClass::FsDelete | EndpointClass::ProcExec);
 
-    let mut t = Target {
-        kind,
-        value: raw.to_owned(),
-        operation,
-        class,
-        destructive,
-        path: None,
-        host: None,
-        programs: Vec::new(),
-    };
-    match kind {
+    // The normalized value, and what it is read as: one string each, the
+    // raw text copied only for kinds that keep it.
+    let (value, path, host) = match kind {
         TargetKind::Path => {
             let p = normalize_path_as(raw, workspace, reading)?;
-            t.value = p.clone();
-            t.path = Some(p);
+            (p.clone(), Some(p), None)
         }
         TargetKind::Url => {
             let (canonical, host) = normalize_url(raw)?;
-            t.value = canonical;
-            t.host = Some(host);
+            (canonical, None, Some(host))
         }
         TargetKind::Host => {
             let (_, host) = normalize_url(&format!("http://{raw}")).map_err(|e| {
@@ -873,11 +863,20 @@ fn build_target(
                     format!("`{raw}` is not a valid host")
                 }
             })?;
-            t.value = host.0.clone();
-            t.host = Some(host);
+            (host.0.clone(), None, Some(host))
         }
-        _ => {}
-    }
+        _ => (raw.to_owned(), None, None),
+    };
+    let mut t = Target {
+        kind,
+        value,
+        operation,
+        class,
+        destructive,
+        path,
+        host,
+        programs: Vec::new(),
+    };
     if kind == TargetKind::Command || class == EndpointClass::ProcExec {
         if raw.contains('\0') {
             return Err("a command must not contain NUL".to_owned());
