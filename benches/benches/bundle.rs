@@ -21,25 +21,25 @@ fn build(n: usize, key: &KeyPair) -> Vec<u8> {
 }
 
 /// An intent that hits rule `i` of the standard workload (path and url target).
-fn hit(n: usize, i: usize) -> Intent {
+fn hit(n: usize, i: usize) -> Intent<'static> {
     let rule = &gait_benches::rules(n, 4, 42)[i];
     Intent {
-        tool: rule.tool.clone(),
+        tool: rule.tool.clone().into(),
         risk: Risk::Low,
         targets: vec![
             Target {
                 kind: TargetKind::Path,
-                value: format!("{}/file.txt", rule.prefix),
+                value: format!("{}/file.txt", rule.prefix).into(),
                 operation: None,
                 class: EndpointClass::FsRead,
                 destructive: false,
-                path: Some(format!("{}/file.txt", rule.prefix)),
+                path: Some(format!("{}/file.txt", rule.prefix).into()),
                 host: None,
                 programs: Vec::new(),
             },
             Target {
                 kind: TargetKind::Url,
-                value: format!("https://{}/x", rule.domains[0]),
+                value: format!("https://{}/x", rule.domains[0]).into(),
                 operation: None,
                 class: EndpointClass::NetHttp,
                 destructive: false,

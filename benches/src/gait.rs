@@ -71,12 +71,12 @@ impl Gait {
 
     /// Parses and normalizes intent JSON text with this bundle's tool
     /// mappings: the prepared input of [`Gait::decide`].
-    pub fn prepare(&self, intent_json: &str) -> Result<Intent> {
+    pub fn prepare(&self, intent_json: &str) -> Result<Intent<'static>> {
         let arena = gait_run::json::Bump::new();
         let raw = gait_run::normalize::parse_json(intent_json.as_bytes(), &arena)
             .map_err(|e| format!("intent: {e:?}"))?;
         gait_run::normalize::normalize_json(&raw, Some(&self.bundle.tables))
-            .map(|n| n.intent)
+            .map(|n| n.intent.into_owned())
             .map_err(|e| format!("intent: {e:?}"))
     }
 

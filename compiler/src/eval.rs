@@ -98,10 +98,10 @@ fn eval_atom(a: &Atom, intent: &Intent, facts: SkillFacts) -> bool {
             values,
         } => {
             let value: Option<String> = match attr {
-                Attr::Tool => Some(intent.tool.clone()),
+                Attr::Tool => Some(intent.tool.to_string()),
                 Attr::Risk => Some(intent.risk.as_str().to_owned()),
-                Attr::Identity => intent.identity.clone(),
-                Attr::Workspace => intent.workspace.clone(),
+                Attr::Identity => intent.identity.as_deref().map(str::to_owned),
+                Attr::Workspace => intent.workspace.as_deref().map(str::to_owned),
                 Attr::SkillName => intent.skill.as_ref().map(|s| s.name.clone()),
                 Attr::SkillPublisher => intent.skill.as_ref().map(|s| s.publisher.clone()),
                 Attr::SkillSource => intent.skill.as_ref().map(|s| s.source.clone()),

@@ -176,7 +176,12 @@ pub fn run_case(
     };
     let decision = n.decide(|i| tables.decide(i, scratch));
     let reference = n.decide(|i| crate::eval::evaluate(policy, i));
-    let mut outcome = compare(name, expect, decision.clone(), Some(n.intent.tool.clone()));
+    let mut outcome = compare(
+        name,
+        expect,
+        decision.clone(),
+        Some(n.intent.tool.to_string()),
+    );
     if reference != decision {
         outcome.passed = false;
         outcome.failures.push(format!("internal: tables decided {decision:?} but the reference evaluator decided {reference:?}"));

@@ -281,7 +281,7 @@ fn policy() -> impl Strategy<Value = Policy> {
         })
 }
 
-fn target() -> impl Strategy<Value = Target> {
+fn target() -> impl Strategy<Value = Target<'static>> {
     (
         prop::sample::select(TargetKind::ALL.to_vec()),
         prop::sample::select(EndpointClass::ALL.to_vec()),
@@ -292,11 +292,11 @@ fn target() -> impl Strategy<Value = Target> {
     )
         .prop_map(|(kind, class, destructive, path, host, programs)| Target {
             kind,
-            value: String::new(),
+            value: "".into(),
             operation: None,
             class,
             destructive,
-            path,
+            path: path.map(Into::into),
             host,
             programs,
         })
@@ -325,7 +325,7 @@ fn skill() -> impl Strategy<Value = Skill> {
         })
 }
 
-fn intent() -> impl Strategy<Value = Intent> {
+fn intent() -> impl Strategy<Value = Intent<'static>> {
     (
         pick(TOOLS),
         prop::sample::select(Risk::ALL.to_vec()),
@@ -338,10 +338,10 @@ fn intent() -> impl Strategy<Value = Intent> {
     )
         .prop_map(
             |(tool, risk, identity, workspace, targets, provenance, skill, arg_strings)| Intent {
-                tool,
+                tool: tool.into(),
                 risk,
-                identity,
-                workspace,
+                identity: identity.map(Into::into),
+                workspace: workspace.map(Into::into),
                 targets,
                 provenance,
                 skill,
@@ -464,17 +464,17 @@ fn very_long_values_match_like_the_reference() {
             targets: vec![
                 Target {
                     kind: TargetKind::Path,
-                    value: path.clone(),
+                    value: path.clone().into(),
                     operation: None,
                     class: EndpointClass::FsRead,
                     destructive: false,
-                    path: Some(path),
+                    path: Some(path.into()),
                     host: None,
                     programs: vec![],
                 },
                 Target {
                     kind: TargetKind::Host,
-                    value: host.clone(),
+                    value: host.clone().into(),
                     operation: None,
                     class: EndpointClass::NetHttp,
                     destructive: false,
@@ -627,11 +627,11 @@ fn compact_matchers_decide_like_the_reference() {
             risk: Risk::Low,
             targets: vec![Target {
                 kind: TargetKind::Path,
-                value: p.clone(),
+                value: p.clone().into(),
                 operation: None,
                 class: EndpointClass::FsRead,
                 destructive: false,
-                path: Some(p.clone()),
+                path: Some(p.clone().into()),
                 host: None,
                 programs: vec![],
             }],

@@ -176,7 +176,8 @@ fn check_intent(
         .map_err(|rej| format!("--bundle {}: {rej}", bundle.display()))?;
     let text =
         read_limited(intent, normalize::MAX_INTENT_BYTES).map_err(|e| format!("--intent: {e}"))?;
-    let n = normalize::parse_json(&text, &bumpalo::Bump::new())
+    let arena = normalize::Bump::new();
+    let n = normalize::parse_json(&text, &arena)
         .and_then(|raw| normalize::normalize_json(&raw, Some(&verified.tables)))
         .map_err(|e| format!("--intent {}: not a valid intent: {e}", intent.display()))?;
     let asked = str_of(req, "intent_digest")?;

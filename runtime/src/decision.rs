@@ -285,7 +285,7 @@ mod tests {
         );
     }
 
-    fn target(class: EndpointClass) -> Target {
+    fn target(class: EndpointClass) -> Target<'static> {
         Target {
             kind: TargetKind::Other,
             value: "x".into(),
@@ -395,7 +395,7 @@ mod tests {
         );
         // An empty identity is missing.
         let empty_identity = Intent {
-            identity: Some(String::new()),
+            identity: Some("".into()),
             ..complete
         };
         assert_eq!(

@@ -1,19 +1,26 @@
 //! The normalized intent: what evaluation sees. Every value here is already
 //! normalized (runtime.md §3); evaluation compares nothing raw.
 
+//!
+//! Values borrow from the intent's text (or the arena its JSON was read
+//! into) when normalizing leaves them as they were — the usual case — and
+//! are owned when it changes them: `'a` is the text's lifetime
+//! ([`Intent::into_owned`] detaches one).
+
 use crate::vocab::{EndpointClass, HostClass, ProvenanceSource, Risk, TargetKind};
+use std::borrow::Cow;
 
 /// One target after normalization.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Target {
+pub struct Target<'a> {
     pub kind: TargetKind,
     /// The normalized value (absolute path, canonical URL, command line, ...).
-    pub value: String,
-    pub operation: Option<String>,
+    pub value: Cow<'a, str>,
+    pub operation: Option<Cow<'a, str>>,
     pub class: EndpointClass,
     pub destructive: bool,
     /// For `path` targets: the normalized absolute path.
-    pub path: Option<String>,
+    pub path: Option<Cow<'a, str>>,
     /// For `url`/`host` targets: the normalized host and its class.
     pub host: Option<(String, HostClass)>,
     /// For `command` and `proc.exec` targets: every program the command line runs.
@@ -38,15 +45,15 @@ pub struct Skill {
 
 /// A normalized intent.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Intent {
+pub struct Intent<'a> {
     /// Trimmed, lower-cased.
-    pub tool: String,
+    pub tool: Cow<'a, str>,
     /// The risk class (missing or unknown is `critical`).
     pub risk: Risk,
-    pub identity: Option<String>,
+    pub identity: Option<Cow<'a, str>>,
     /// Normalized absolute workspace path.
-    pub workspace: Option<String>,
-    pub targets: Vec<Target>,
+    pub workspace: Option<Cow<'a, str>>,
+    pub targets: Vec<Target<'a>>,
     pub provenance: Vec<ProvenanceSource>,
     pub skill: Option<Skill>,
     /// Every string in `args` (values and object keys), for `args contain`
@@ -54,11 +61,11 @@ pub struct Intent {
     pub arg_strings: Vec<String>,
 }
 
-impl Default for Intent {
+impl Default for Intent<'_> {
     /// An empty intent; its risk is `critical`, as for a missing risk class.
-    fn default() -> Intent {
+    fn default() -> Self {
         Intent {
-            tool: String::new(),
+            tool: Cow::Borrowed(""),
             risk: Risk::Critical,
             identity: None,
             workspace: None,
@@ -70,7 +77,41 @@ impl Default for Intent {
     }
 }
 
-impl Intent {
+fn owned(c: Cow<'_, str>) -> Cow<'static, str> {
+    Cow::Owned(c.into_owned())
+}
+
+impl Target<'_> {
+    /// The same target, owning its values.
+    pub fn into_owned(self) -> Target<'static> {
+        Target {
+            kind: self.kind,
+            value: owned(self.value),
+            operation: self.operation.map(owned),
+            class: self.class,
+            destructive: self.destructive,
+            path: self.path.map(owned),
+            host: self.host,
+            programs: self.programs,
+        }
+    }
+}
+
+impl Intent<'_> {
+    /// The same intent, owning its values (detached from the text).
+    pub fn into_owned(self) -> Intent<'static> {
+        Intent {
+            tool: owned(self.tool),
+            risk: self.risk,
+            identity: self.identity.map(owned),
+            workspace: self.workspace.map(owned),
+            targets: self.targets.into_iter().map(Target::into_owned).collect(),
+            provenance: self.provenance,
+            skill: self.skill,
+            arg_strings: self.arg_strings,
+        }
+    }
+
     /// Values of the `path` attribute.
     pub fn paths(&self) -> impl Iterator<Item = &str> {
         self.targets.iter().filter_map(|t| t.path.as_deref())

@@ -8,10 +8,10 @@
 
 use crate::decision::Decision;
 use crate::intent::{Intent, Skill, Target};
+pub use crate::json::Bump;
 use crate::json::{write_opt_str, write_str, Json};
 use crate::tables::{Steps, Tables};
 use crate::vocab::{EndpointClass, HostClass, ProvenanceSource, Risk, TargetKind};
-use bumpalo::Bump;
 use serde_json::Value;
 use std::borrow::Cow;
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -63,8 +63,8 @@ fn ambiguous(raw: &str, why: &str) -> String {
 
 /// A normalized intent with its digest and the warnings normalization raised.
 #[derive(Debug, Clone)]
-pub struct Normalized {
-    pub intent: Intent,
+pub struct Normalized<'a> {
+    pub intent: Intent<'a>,
     /// `sha256:` + hex SHA-256 of [`Normalized::canonical`].
     pub digest: String,
     /// The RFC 8785 canonical JSON text of the normalized intent (what the
@@ -75,17 +75,29 @@ pub struct Normalized {
     /// The raw skill provenance (copied into traces).
     pub skill_provenance: Option<Value>,
     /// The intent with `\` in paths read as `/`, when a path holds `\`.
-    pub backslash_reading: Option<Intent>,
+    pub backslash_reading: Option<Intent<'a>>,
 }
 
-impl Normalized {
+impl Normalized<'_> {
     /// Decides every reading of the intent with `decide` and keeps the most
     /// restrictive verdict (on a tie, the POSIX reading's decision).
-    pub fn decide(&self, mut decide: impl FnMut(&Intent) -> Decision) -> Decision {
+    pub fn decide(&self, mut decide: impl FnMut(&Intent<'_>) -> Decision) -> Decision {
         let posix = decide(&self.intent);
         match &self.backslash_reading {
             Some(other) => crate::decision::most_restrictive(posix, decide(other)),
             None => posix,
+        }
+    }
+
+    /// The same, owning its values (detached from the intent's text).
+    pub fn into_owned(self) -> Normalized<'static> {
+        Normalized {
+            intent: self.intent.into_owned(),
+            digest: self.digest,
+            canonical: self.canonical,
+            warnings: self.warnings,
+            skill_provenance: self.skill_provenance,
+            backslash_reading: self.backslash_reading.map(Intent::into_owned),
         }
     }
 
@@ -137,29 +149,29 @@ const DNS_OPS: &[&str] = &["dns", "resolve", "lookup"];
 const EXEC_OPS: &[&str] = &["exec", "spawn", "run", "shell", "command"];
 
 /// Members of a JSON object (`None` for null or missing; an error otherwise).
-fn object<'j, 'a>(
-    v: Option<&'j Json<'a>>,
+fn object<'a>(
+    v: Option<&Json<'a>>,
     field: impl FnOnce() -> String,
-) -> Result<&'j [(&'a str, Json<'a>)], IntentError> {
+) -> Result<&'a [(&'a str, Json<'a>)], IntentError> {
     match v {
         None | Some(Json::Null) => Ok(&[]),
-        Some(Json::Obj(m)) => Ok(m),
+        Some(Json::Obj(m)) => Ok(*m),
         Some(_) => Err(invalid(field(), "must be a JSON object")),
     }
 }
 
-fn member<'j, 'a>(obj: &'j [(&'a str, Json<'a>)], key: &str) -> Option<&'j Json<'a>> {
+fn member<'a>(obj: &'a [(&'a str, Json<'a>)], key: &str) -> Option<&'a Json<'a>> {
     obj.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
 }
 
-fn str_field<'j>(
-    obj: &'j [(&str, Json<'_>)],
+fn str_field<'a>(
+    obj: &'a [(&'a str, Json<'a>)],
     key: &str,
     field: impl FnOnce() -> String,
-) -> Result<Option<&'j str>, IntentError> {
+) -> Result<Option<&'a str>, IntentError> {
     match member(obj, key) {
         None | Some(Json::Null) => Ok(None),
-        Some(Json::Str(s)) => Ok(Some(s)),
+        Some(Json::Str(s)) => Ok(Some(*s)),
         Some(_) => Err(invalid(field(), "must be a string")),
     }
 }
@@ -175,15 +187,18 @@ fn lower(s: &str) -> Cow<'_, str> {
 }
 
 /// Normalizes an intent given as a `serde_json::Value`.
-pub fn normalize(raw: &Value, tables: Option<&Tables>) -> Result<Normalized, IntentError> {
-    normalize_json(&Json::from_value(raw, &Bump::new()), tables)
+pub fn normalize(raw: &Value, tables: Option<&Tables>) -> Result<Normalized<'static>, IntentError> {
+    normalize_json(&Json::from_value(raw, &Bump::new()), tables).map(Normalized::into_owned)
 }
 
 /// Normalizes an intent. `tables` supplies the bundle's tool mappings. A
 /// path holding `\` is read both ways ([`PathReading`]): the POSIX reading is
 /// the intent, the other is kept in [`Normalized::backslash_reading`].
-pub fn normalize_json(raw: &Json<'_>, tables: Option<&Tables>) -> Result<Normalized, IntentError> {
-    if let Json::Obj(obj) = raw {
+pub fn normalize_json<'a>(
+    raw: &Json<'a>,
+    tables: Option<&Tables>,
+) -> Result<Normalized<'a>, IntentError> {
+    if let Json::Obj(obj) = *raw {
         // The members of an approval envelope (`POST /v1/eval`): an intent
         // carrying one reads as two requests — the intent decided here, and
         // the one a reader of `intent` would act on. Keys are compared
@@ -211,12 +226,12 @@ pub fn normalize_json(raw: &Json<'_>, tables: Option<&Tables>) -> Result<Normali
     Ok(n)
 }
 
-fn normalize_as(
-    raw: &Json<'_>,
+fn normalize_as<'a>(
+    raw: &Json<'a>,
     tables: Option<&Tables>,
     reading: PathReading,
-) -> Result<Normalized, IntentError> {
-    let Json::Obj(obj) = raw else {
+) -> Result<Normalized<'a>, IntentError> {
+    let Json::Obj(obj) = *raw else {
         return Err(invalid("intent", "not a JSON object"));
     };
     let tool = tool_name(obj)?;
@@ -291,13 +306,12 @@ pub fn digest_of(canonical: &[u8]) -> String {
 }
 
 /// `tool_name`: trimmed, lower-cased, not empty, no control characters.
-fn tool_name(obj: &[(&str, Json<'_>)]) -> Result<String, IntentError> {
+fn tool_name<'a>(obj: &'a [(&'a str, Json<'a>)]) -> Result<Cow<'a, str>, IntentError> {
     let tool = lower(
         str_field(obj, "tool_name", || "tool_name".into())?
             .unwrap_or_default()
             .trim(),
-    )
-    .into_owned();
+    );
     if tool.is_empty() {
         return Err(invalid("tool_name", "is required and must not be empty"));
     }
@@ -313,28 +327,31 @@ fn tool_name(obj: &[(&str, Json<'_>)]) -> Result<String, IntentError> {
 }
 
 /// The intent's `context`, normalized.
-struct Context {
-    identity: Option<String>,
-    workspace: Option<String>,
+struct Context<'a> {
+    identity: Option<Cow<'a, str>>,
+    workspace: Option<Cow<'a, str>>,
     risk: Risk,
     warnings: Vec<&'static str>,
 }
 
-fn context(obj: &[(&str, Json<'_>)], reading: PathReading) -> Result<Context, IntentError> {
+fn context<'a>(
+    obj: &'a [(&'a str, Json<'a>)],
+    reading: PathReading,
+) -> Result<Context<'a>, IntentError> {
     let mut warnings = Vec::new();
     let context = object(member(obj, "context"), || "context".into())?;
     let identity = str_field(context, "identity", || "context.identity".into())?
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .map(str::to_owned);
+        .map(Cow::Borrowed);
     let workspace = match str_field(context, "workspace", || "context.workspace".into())?
         .map(str::trim)
         .filter(|s| !s.is_empty())
     {
         None => None,
-        Some(w) => {
-            Some(normalize_path_as(w, None, reading).map_err(|m| invalid("context.workspace", m))?)
-        }
+        Some(w) => Some(
+            normalize_path_cow(w, None, reading).map_err(|m| invalid("context.workspace", m))?,
+        ),
     };
     let risk_text =
         str_field(context, "risk_class", || "context.risk_class".into())?.map(|s| lower(s.trim()));
@@ -355,12 +372,12 @@ fn context(obj: &[(&str, Json<'_>)], reading: PathReading) -> Result<Context, In
 
 /// The explicit `targets`, and their canonical texts (the digest covers
 /// them; mapped targets are derived from `args`, which it covers already).
-fn explicit_targets(
-    obj: &[(&str, Json<'_>)],
+fn explicit_targets<'a>(
+    obj: &'a [(&'a str, Json<'a>)],
     tool: &str,
     ws: (Option<&str>, PathReading),
     explicit_json: &mut Texts,
-) -> Result<Vec<Target>, IntentError> {
+) -> Result<Vec<Target<'a>>, IntentError> {
     let mut targets = Vec::new();
     let items = match member(obj, "targets") {
         None | Some(Json::Null) => return Ok(targets),
@@ -395,7 +412,7 @@ fn explicit_targets(
             ));
         }
         let operation = str_field(t, "operation", || field(".operation"))?
-            .map(|s| lower(s.trim()).into_owned())
+            .map(|s| lower(s.trim()))
             .filter(|s| !s.is_empty());
         let explicit_class =
             str_field(t, "endpoint_class", || field(".endpoint_class"))?.map(|s| lower(s.trim()));
@@ -418,12 +435,12 @@ fn explicit_targets(
 
 /// Mapped targets: derived from `args` by the bundle's tool mappings, kept
 /// together with the explicit ones (an adapter cannot hide a mapped target).
-fn mapped_targets(
+fn mapped_targets<'a>(
     tables: &Tables,
-    args: &Json<'_>,
+    args: &Json<'a>,
     tool: &str,
     ws: (Option<&str>, PathReading),
-    targets: &mut Vec<Target>,
+    targets: &mut Vec<Target<'a>>,
 ) -> Result<(), IntentError> {
     MAPPING_IDS.with(|buf| {
         let mut fresh = Vec::new();
@@ -715,14 +732,14 @@ fn arg_path_text(steps: Steps<'_>) -> String {
 /// The strings an argument path selects. A missing field selects nothing; a
 /// present value of the wrong shape makes the intent invalid. `all` is the
 /// whole path (named in the error).
-fn select<'j>(
-    v: &'j Json<'_>,
+fn select<'a>(
+    v: &Json<'a>,
     steps: Steps<'_>,
     all: Steps<'_>,
-    f: &mut impl FnMut(&'j str) -> Result<(), IntentError>,
+    f: &mut impl FnMut(&'a str) -> Result<(), IntentError>,
 ) -> Result<(), IntentError> {
     match steps.split_first() {
-        None => match v {
+        None => match *v {
             Json::Str(s) => f(s),
             Json::Null => Ok(()),
             _ => Err(invalid(
@@ -730,7 +747,7 @@ fn select<'j>(
                 "a mapped argument must be a string",
             )),
         },
-        Some((Some(key), rest)) => match v {
+        Some((Some(key), rest)) => match *v {
             Json::Obj(m) => match member(m, key) {
                 Some(inner) => select(inner, rest, all, f),
                 None => Ok(()),
@@ -741,7 +758,7 @@ fn select<'j>(
                 "the argument does not have the mapped shape (expected an object)",
             )),
         },
-        Some((None, rest)) => match v {
+        Some((None, rest)) => match *v {
             Json::Arr(items) => items.iter().try_for_each(|i| select(i, rest, all, f)),
             Json::Null => Ok(()),
             _ => Err(invalid(
@@ -809,15 +826,15 @@ fn tool_words(tool: &str) -> impl Iterator<Item = &[u8]> + Clone {
 }
 
 /// Normalizes one target and infers its class, destructiveness, path, host and programs.
-fn build_target(
+fn build_target<'a>(
     kind: TargetKind,
-    raw: &str,
-    operation: Option<String>,
+    raw: &'a str,
+    operation: Option<Cow<'a, str>>,
     explicit_class: Option<EndpointClass>,
     destructive_flag: bool,
     tool: &str,
     base: (Option<&str>, PathReading),
-) -> Result<Target, String> {
+) -> Result<Target<'a>, String> {
     let (workspace, reading) = base;
     if raw.is_empty() {
         return Err("must not be empty".to_owned());
@@ -848,12 +865,12 @@ fn build_target(
     // raw text copied only for kinds that keep it.
     let (value, path, host) = match kind {
         TargetKind::Path => {
-            let p = normalize_path_as(raw, workspace, reading)?;
+            let p = normalize_path_cow(raw, workspace, reading)?;
             (p.clone(), Some(p), None)
         }
         TargetKind::Url => {
             let (canonical, host) = normalize_url(raw)?;
-            (canonical, None, Some(host))
+            (Cow::Owned(canonical), None, Some(host))
         }
         TargetKind::Host => {
             let (_, host) = normalize_url(&format!("http://{raw}")).map_err(|e| {
@@ -863,9 +880,9 @@ fn build_target(
                     format!("`{raw}` is not a valid host")
                 }
             })?;
-            (host.0.clone(), None, Some(host))
+            (Cow::Owned(host.0.clone()), None, Some(host))
         }
-        _ => (raw.to_owned(), None, None),
+        _ => (Cow::Borrowed(raw), None, None),
     };
     let mut t = Target {
         kind,
@@ -912,6 +929,30 @@ pub fn normalize_path_as(
     workspace: Option<&str>,
     reading: PathReading,
 ) -> Result<String, String> {
+    normalize_path_cow(raw, workspace, reading).map(Cow::into_owned)
+}
+
+/// Whether an absolute path is already in normal form: every segment
+/// non-empty and neither `.` nor `..` (no `//`, no trailing `/` but the
+/// root's), and under the backslash reading no `\`. Normalizing it gives
+/// the same text.
+fn already_normal(raw: &str, reading: PathReading) -> bool {
+    let Some(rest) = raw.strip_prefix('/') else {
+        return false;
+    };
+    if reading == PathReading::Backslash && raw.contains('\\') {
+        return false;
+    }
+    rest.is_empty() || rest.split('/').all(|seg| !matches!(seg, "" | "." | ".."))
+}
+
+/// [`normalize_path_as`], borrowing `raw` when it is already normal (no
+/// allocation for the usual absolute path).
+fn normalize_path_cow<'a>(
+    raw: &'a str,
+    workspace: Option<&str>,
+    reading: PathReading,
+) -> Result<Cow<'a, str>, String> {
     if raw.chars().any(|c| c.is_control()) {
         return Err("a path must not contain NUL or control characters".to_owned());
     }
@@ -928,6 +969,9 @@ pub fn normalize_path_as(
             "a path must not be longer than {PATH_MAX} bytes (the kernel's PATH_MAX)"
         ));
     }
+    if already_normal(raw, reading) {
+        return Ok(Cow::Borrowed(raw));
+    }
     let separators: &[char] = match reading {
         PathReading::Posix => &['/'],
         PathReading::Backslash => &['/', '\\'],
@@ -941,8 +985,13 @@ pub fn normalize_path_as(
             _ => return Err(format!("relative path `{raw}` with no absolute workspace")),
         }
     };
-    // One pass over the segments of `base` then `raw`, writing into the
-    // output; `..` truncates it to the previous `/`.
+    Ok(Cow::Owned(join_segments(base, raw, separators)))
+}
+
+/// The normal form of `raw` under `base`: one pass over the segments of
+/// `base` then `raw`, writing into the output; `..` truncates it to the
+/// previous `/`.
+fn join_segments(base: &str, raw: &str, separators: &[char]) -> String {
     let mut out = String::with_capacity(base.len() + raw.len() + 1);
     for seg in base.split('/').chain(raw.split(separators)) {
         match seg {
@@ -960,7 +1009,7 @@ pub fn normalize_path_as(
     if out.is_empty() {
         out.push('/');
     }
-    Ok(out)
+    out
 }
 
 /// URLs are read twice — as WHATWG URLs (the `url` crate) and as RFC 3986
@@ -1205,6 +1254,27 @@ pub fn ipv6_class(ip: Ipv6Addr) -> HostClass {
 
 #[cfg(test)]
 mod tests {
+
+    proptest::proptest! {
+        /// A path [`already_normal`] accepts is exactly what normalizing it
+        /// gives (the borrowed fast path never changes a reading).
+        #[test]
+        fn an_already_normal_path_is_its_own_normal_form(
+            raw in "[/a.\\\\]{0,12}",
+            backslash in proptest::bool::ANY,
+        ) {
+            let reading = if backslash { PathReading::Backslash } else { PathReading::Posix };
+            let separators: &[char] = if backslash { &['/', '\\'] } else { &['/'] };
+            let base = if raw.starts_with(separators) { "" } else { "/ws" };
+            let slow = join_segments(base, &raw, separators);
+            if already_normal(&raw, reading) {
+                proptest::prop_assert_eq!(&slow, &raw);
+            }
+            let fast = normalize_path_cow(&raw, Some("/ws"), reading);
+            proptest::prop_assert_eq!(fast.map(Cow::into_owned), Ok(slow));
+        }
+    }
+
     use super::*;
 
     #[test]

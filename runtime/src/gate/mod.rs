@@ -164,12 +164,27 @@ fn decide(
     scratch: &mut Scratch,
     out: &mut Vec<u8>,
 ) -> Summary {
-    // The intent's JSON tree lives in the scratch's arena only while it is
-    // normalized: what is decided from here on owns its values.
+    // The intent's JSON tree lives in the scratch's arena, and the
+    // normalized intent borrows from it and from the text: the arena is
+    // lent out for the whole decision (the scratch itself goes to the
+    // tables) and given back, reset, after it.
     let arena = scratch.take_arena();
-    let normalized = normalize::parse_json(text, &arena)
-        .and_then(|raw| normalize::normalize_json(&raw, Some(&bundle.tables)));
+    let summary = decide_in(bundle, text, opts, approvals, scratch, out, &arena);
     scratch.return_arena(arena);
+    summary
+}
+
+fn decide_in(
+    bundle: &Verified,
+    text: &[u8],
+    opts: &EvalOptions,
+    approvals: &Approvals<'_>,
+    scratch: &mut Scratch,
+    out: &mut Vec<u8>,
+    arena: &normalize::Bump,
+) -> Summary {
+    let normalized = normalize::parse_json(text, arena)
+        .and_then(|raw| normalize::normalize_json(&raw, Some(&bundle.tables)));
     let n = match normalized {
         Ok(n) => n,
         Err(e) => return refuse(out, Refusal::Invalid(&e), Some(bundle)),
@@ -267,16 +282,26 @@ pub fn stage_times(
     scratch: &mut Scratch,
     out: &mut Vec<u8>,
 ) -> Option<[u64; 5]> {
-    let ns = |t: std::time::Instant| u64::try_from(t.elapsed().as_nanos()).unwrap_or(u64::MAX);
     let arena = scratch.take_arena();
+    let times = stage_times_in(bundle, intent, scratch, out, &arena);
+    scratch.return_arena(arena);
+    times
+}
+
+fn stage_times_in(
+    bundle: &Verified,
+    intent: &[u8],
+    scratch: &mut Scratch,
+    out: &mut Vec<u8>,
+    arena: &normalize::Bump,
+) -> Option<[u64; 5]> {
+    let ns = |t: std::time::Instant| u64::try_from(t.elapsed().as_nanos()).unwrap_or(u64::MAX);
     let t = std::time::Instant::now();
-    let raw = normalize::parse_json(intent, &arena).ok();
+    let raw = normalize::parse_json(intent, arena).ok()?;
     let read = ns(t);
     let t = std::time::Instant::now();
-    let n = raw.and_then(|raw| normalize::normalize_json(&raw, Some(&bundle.tables)).ok());
+    let n = normalize::normalize_json(&raw, Some(&bundle.tables)).ok()?;
     let normalize_all = ns(t);
-    scratch.return_arena(arena);
-    let n = n?;
     let t = std::time::Instant::now();
     std::hint::black_box(normalize::digest_of(std::hint::black_box(&n.canonical)));
     let digest = ns(t);

@@ -438,7 +438,7 @@ impl Scratch {
 }
 
 struct Ctx<'a> {
-    intent: &'a Intent,
+    intent: &'a Intent<'a>,
     facts: SkillFacts,
     scratch: &'a Scratch,
 }
