@@ -154,14 +154,7 @@ fn a_large_intents_arena_is_not_kept() {
     let mut scratch = Scratch::default();
     let mut out = Vec::with_capacity(1 << 16);
     let opts = EvalOptions::default();
-    for _ in 0..4 {
-        out.clear();
-        evaluate(&bundle, &small, &opts, &mut scratch, &mut out);
-    }
-    out.clear();
-    let region = Region::new(GLOBAL);
-    evaluate(&bundle, &small, &opts, &mut scratch, &mut out);
-    let warm_before = region.change().allocations;
+    let warm_before = warm_count(&bundle, &small, &opts, &mut scratch, &mut out);
     out.clear();
     let region = Region::new(GLOBAL);
     let summary = evaluate(&bundle, big.as_bytes(), &opts, &mut scratch, &mut out);
@@ -181,14 +174,28 @@ fn a_large_intents_arena_is_not_kept() {
     // And the scratch still works: warm again after a few small decisions
     // (its arena grows back to a small intent's chunk), it allocates what
     // it did before the large intent.
+    assert_eq!(
+        warm_count(&bundle, &small, &opts, &mut scratch, &mut out),
+        warm_before
+    );
+}
+
+/// Allocations of one decision of `text` after four that warm the scratch.
+fn warm_count(
+    bundle: &gait_run::bundle::Verified,
+    text: &[u8],
+    opts: &EvalOptions,
+    scratch: &mut Scratch,
+    out: &mut Vec<u8>,
+) -> usize {
     for _ in 0..4 {
         out.clear();
-        evaluate(&bundle, &small, &opts, &mut scratch, &mut out);
+        evaluate(bundle, text, opts, scratch, out);
     }
     out.clear();
     let region = Region::new(GLOBAL);
-    evaluate(&bundle, &small, &opts, &mut scratch, &mut out);
-    assert_eq!(region.change().allocations, warm_before);
+    evaluate(bundle, text, opts, scratch, out);
+    region.change().allocations
 }
 
 fn warm_decisions_allocate_the_same_each_time() {
@@ -202,17 +209,8 @@ fn warm_decisions_allocate_the_same_each_time() {
     let mut report = Vec::new();
     for (name, text) in gait_run::bench::builtin_intents() {
         let mut scratch = Scratch::default();
-        for _ in 0..4 {
-            out.clear();
-            evaluate(&bundle, &text, &opts, &mut scratch, &mut out);
-        }
         let counts: Vec<usize> = (0..5)
-            .map(|_| {
-                out.clear();
-                let region = Region::new(GLOBAL);
-                evaluate(&bundle, &text, &opts, &mut scratch, &mut out);
-                region.change().allocations
-            })
+            .map(|_| warm_count(&bundle, &text, &opts, &mut scratch, &mut out))
             .collect();
         assert!(
             counts.windows(2).all(|w| w[0] == w[1]),

@@ -127,12 +127,18 @@ pub fn evaluate_with(
 ) -> Summary {
     let start = out.len();
     let limit = opts.deadline();
+    // The intent's JSON tree lives in the scratch's arena, and the
+    // normalized intent borrows from it and from the text: the arena is
+    // lent out for the whole decision (the scratch itself goes to the
+    // tables) and given back, reset, after it — after a panic too.
+    let arena = scratch.take_arena();
     let (decided, late) = crate::deadline::run_with(Some(limit), || {
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            decide(bundle, intent, opts, approvals, scratch, out)
+            decide(bundle, intent, opts, approvals, scratch, out, &arena)
         }));
         (r, crate::deadline::expired())
     });
+    scratch.return_arena(arena);
     match decided {
         Ok(summary) if !late => summary,
         Ok(_) => {
@@ -157,24 +163,6 @@ pub fn refuse(out: &mut Vec<u8>, why: Refusal<'_>, bundle: Option<&Verified>) ->
 }
 
 fn decide(
-    bundle: &Verified,
-    text: &[u8],
-    opts: &EvalOptions,
-    approvals: &Approvals<'_>,
-    scratch: &mut Scratch,
-    out: &mut Vec<u8>,
-) -> Summary {
-    // The intent's JSON tree lives in the scratch's arena, and the
-    // normalized intent borrows from it and from the text: the arena is
-    // lent out for the whole decision (the scratch itself goes to the
-    // tables) and given back, reset, after it.
-    let arena = scratch.take_arena();
-    let summary = decide_in(bundle, text, opts, approvals, scratch, out, &arena);
-    scratch.return_arena(arena);
-    summary
-}
-
-fn decide_in(
     bundle: &Verified,
     text: &[u8],
     opts: &EvalOptions,
