@@ -69,7 +69,8 @@ pub struct Normalized<'a> {
     pub digest: String,
     /// The RFC 8785 canonical JSON text of the normalized intent (what the
     /// digest covers): tool, args, explicit targets and provenance sorted and
-    /// deduplicated, skill provenance, context.
+    /// deduplicated, skill provenance, context. Empty when normalized by
+    /// [`normalize_json_with`] without `keep_canonical`.
     pub canonical: Vec<u8>,
     pub warnings: Vec<&'static str>,
     /// The raw skill provenance (copied into traces).
@@ -198,6 +199,17 @@ pub fn normalize_json<'a>(
     raw: &Json<'a>,
     tables: Option<&Tables>,
 ) -> Result<Normalized<'a>, IntentError> {
+    normalize_json_with(raw, tables, true)
+}
+
+/// [`normalize_json`]; with `keep_canonical` false the canonical text is
+/// hashed into the digest and not kept ([`Normalized::canonical`] is
+/// empty): the gate keeps it only for a signed trace.
+pub fn normalize_json_with<'a>(
+    raw: &Json<'a>,
+    tables: Option<&Tables>,
+    keep_canonical: bool,
+) -> Result<Normalized<'a>, IntentError> {
     if let Json::Obj(obj) = *raw {
         // The members of an approval envelope (`POST /v1/eval`): an intent
         // carrying one reads as two requests — the intent decided here, and
@@ -212,7 +224,7 @@ pub fn normalize_json<'a>(
             }
         }
     }
-    let mut n = normalize_as(raw, tables, PathReading::Posix)?;
+    let mut n = normalize_as(raw, tables, PathReading::Posix, keep_canonical)?;
     let backslash = n
         .intent
         .targets
@@ -221,7 +233,8 @@ pub fn normalize_json<'a>(
         .chain(n.intent.workspace.as_deref())
         .any(|p| p.contains('\\'));
     if backslash {
-        n.backslash_reading = Some(normalize_as(raw, tables, PathReading::Backslash)?.intent);
+        n.backslash_reading =
+            Some(normalize_as(raw, tables, PathReading::Backslash, false)?.intent);
     }
     Ok(n)
 }
@@ -230,6 +243,7 @@ fn normalize_as<'a>(
     raw: &Json<'a>,
     tables: Option<&Tables>,
     reading: PathReading,
+    keep_canonical: bool,
 ) -> Result<Normalized<'a>, IntentError> {
     let Json::Obj(obj) = *raw else {
         return Err(invalid("intent", "not a JSON object"));
@@ -268,7 +282,9 @@ fn normalize_as<'a>(
     let (skill, skill_raw) = skill_provenance(obj)?;
     parts.targets.sort_dedup();
     parts.provenance.sort_dedup();
-    let canonical = canonical_text(
+    parts.text.clear();
+    canonical_text(
+        &mut parts.text,
         &tool,
         args,
         &ctx,
@@ -276,9 +292,17 @@ fn normalize_as<'a>(
         &parts.targets,
         &parts.provenance,
     );
-    let _ = CANONICAL_PARTS.try_with(|p| p.set(Some(parts)));
+    let digest = digest_of(&parts.text);
+    let canonical = if keep_canonical {
+        parts.text.clone()
+    } else {
+        Vec::new()
+    };
+    if parts.capacity() <= CANONICAL_PARTS_KEEP_BYTES {
+        let _ = CANONICAL_PARTS.try_with(|p| p.set(Some(parts)));
+    }
     Ok(Normalized {
-        digest: digest_of(&canonical),
+        digest,
         intent: Intent {
             tool,
             risk: ctx.risk,
@@ -592,49 +616,48 @@ fn skill_provenance(
 /// in key order: tool, args, explicit targets and provenance (sorted and
 /// deduplicated), skill provenance, context.
 fn canonical_text(
+    c: &mut Vec<u8>,
     tool: &str,
     args: &Json<'_>,
     ctx: &Context,
     skill: Option<&Skill>,
     explicit_json: &Texts,
     provenance_json: &Texts,
-) -> Vec<u8> {
-    let mut c = Vec::with_capacity(256);
+) {
     c.extend_from_slice(b"{\"arg_provenance\":");
-    provenance_json.write_joined(&mut c);
+    provenance_json.write_joined(c);
     c.extend_from_slice(b",\"args\":");
-    args.write_canonical(&mut c);
+    args.write_canonical(c);
     c.extend_from_slice(b",\"context\":{\"identity\":");
-    write_opt_str(&mut c, ctx.identity.as_deref());
+    write_opt_str(c, ctx.identity.as_deref());
     c.extend_from_slice(b",\"risk_class\":");
-    write_str(&mut c, ctx.risk.as_str());
+    write_str(c, ctx.risk.as_str());
     c.extend_from_slice(b",\"workspace\":");
-    write_opt_str(&mut c, ctx.workspace.as_deref());
+    write_opt_str(c, ctx.workspace.as_deref());
     c.extend_from_slice(b"},\"skill_provenance\":");
     match skill {
         None => c.extend_from_slice(b"null"),
         Some(s) => {
             c.extend_from_slice(b"{\"digest\":");
-            write_opt_str(&mut c, s.digest.as_deref());
+            write_opt_str(c, s.digest.as_deref());
             c.extend_from_slice(b",\"publisher\":");
-            write_str(&mut c, &s.publisher);
+            write_str(c, &s.publisher);
             c.extend_from_slice(b",\"signature_key_id\":");
-            write_opt_str(&mut c, s.key_id.as_deref());
+            write_opt_str(c, s.key_id.as_deref());
             c.extend_from_slice(b",\"skill_name\":");
-            write_str(&mut c, &s.name);
+            write_str(c, &s.name);
             c.extend_from_slice(b",\"skill_version\":");
-            write_opt_str(&mut c, s.version.as_deref());
+            write_opt_str(c, s.version.as_deref());
             c.extend_from_slice(b",\"source\":");
-            write_str(&mut c, &s.source);
+            write_str(c, &s.source);
             c.push(b'}');
         }
     }
     c.extend_from_slice(b",\"targets\":");
-    explicit_json.write_joined(&mut c);
+    explicit_json.write_joined(c);
     c.extend_from_slice(b",\"tool_name\":");
-    write_str(&mut c, tool);
+    write_str(c, tool);
     c.push(b'}');
-    c
 }
 
 /// Canonical item texts, one after another in one buffer.
@@ -683,13 +706,30 @@ impl Texts {
     }
 }
 
-/// The buffers of [`normalize_as`]'s canonical parts: the explicit
-/// targets' and the provenance entries' texts.
+/// The buffers of [`normalize_as`]'s canonical text: the explicit
+/// targets' and the provenance entries' texts, and the whole.
 #[derive(Default)]
 struct CanonicalParts {
     targets: Texts,
     provenance: Texts,
+    /// The intent's canonical text, hashed into its digest.
+    text: Vec<u8>,
 }
+
+impl CanonicalParts {
+    /// Bytes the buffers hold, used or not.
+    fn capacity(&self) -> usize {
+        self.text.capacity()
+            + [&self.targets, &self.provenance]
+                .iter()
+                .map(|t| t.bytes.capacity() + t.items.capacity() * 16)
+                .sum::<usize>()
+    }
+}
+
+/// Buffers that grew past this (a large intent) are dropped after use, not
+/// kept for the thread's next decision.
+const CANONICAL_PARTS_KEEP_BYTES: usize = 64 * 1024;
 
 thread_local! {
     /// [`CanonicalParts`], reused from one decision to the next on a thread

@@ -171,8 +171,11 @@ fn decide(
     out: &mut Vec<u8>,
     arena: &normalize::Bump,
 ) -> Summary {
+    // The canonical text is kept only for a signed trace (the digest is
+    // all a result shows of it).
+    let keep_canonical = opts.trace.is_some();
     let normalized = normalize::parse_json(text, arena)
-        .and_then(|raw| normalize::normalize_json(&raw, Some(&bundle.tables)));
+        .and_then(|raw| normalize::normalize_json_with(&raw, Some(&bundle.tables), keep_canonical));
     let n = match normalized {
         Ok(n) => n,
         Err(e) => return refuse(out, Refusal::Invalid(&e), Some(bundle)),
