@@ -24,7 +24,7 @@ pub fn evaluate(policy: &Policy, intent: &Intent) -> Decision {
     }
     let facts = skill_facts(policy, intent);
     let mut tier: Option<u32> = None;
-    let mut matched = Vec::new();
+    let mut matched: Vec<Matched> = Vec::new();
     let mut order: Vec<&crate::check::model::Rule> = policy.rules.iter().collect();
     order.sort_by_key(|r| r.priority);
     for rule in order {

@@ -145,30 +145,40 @@ pub fn most_restrictive(first: Decision, second: Decision) -> Decision {
 }
 
 /// One matching rule of the deciding tier, as the tier reduction sees it.
-pub struct Matched<'a> {
+/// Its reasons and violations are any cloneable sequence of strings (a
+/// vector, or the tables' string ids read in place).
+#[derive(Clone)]
+pub struct Matched<'a, S = Vec<&'a str>> {
     pub name: &'a str,
     pub verdict: Verdict,
-    pub reasons: Vec<&'a str>,
-    pub violations: Vec<&'a str>,
+    pub reasons: S,
+    pub violations: S,
     pub approvals: Option<u32>,
 }
 
 /// Reduces the matching rules of the deciding tier to a decision
 /// (language.md §6.2–3): most restrictive verdict; reasons and violations of
-/// the rules with that verdict; every matching rule listed.
-pub fn reduce_tier<'a>(matched: impl IntoIterator<Item = Matched<'a>>) -> Option<Decision> {
-    let matched: Vec<Matched<'a>> = matched.into_iter().collect();
-    let verdict = matched.iter().map(|m| m.verdict).max()?;
+/// the rules with that verdict; every matching rule listed. The rules are
+/// walked three times (a cloneable iterator: the tables pass one that
+/// reads their rows in place, without collecting them).
+pub fn reduce_tier<'a, S, I>(matched: I) -> Option<Decision>
+where
+    S: IntoIterator<Item = &'a str> + Clone,
+    I: IntoIterator<Item = Matched<'a, S>>,
+    I::IntoIter: Clone,
+{
+    let matched = matched.into_iter();
+    let verdict = matched.clone().map(|m| m.verdict).max()?;
     let mut reasons = Vec::new();
     let mut violations = Vec::new();
     let mut approvals = 0u32;
-    for m in matched.iter().filter(|m| m.verdict == verdict) {
-        if m.reasons.is_empty() {
+    for m in matched.clone().filter(|m| m.verdict == verdict) {
+        let start = reasons.len();
+        reasons.extend(m.reasons.into_iter().map(str::to_owned));
+        if reasons.len() == start {
             reasons.push(format!("matched_rule_{}", m.name));
-        } else {
-            reasons.extend(m.reasons.iter().map(|s| (*s).to_owned()));
         }
-        violations.extend(m.violations.iter().map(|s| (*s).to_owned()));
+        violations.extend(m.violations.into_iter().map(str::to_owned));
         if verdict == Verdict::RequireApproval {
             approvals = approvals.max(m.approvals.unwrap_or(1));
         }
@@ -177,7 +187,7 @@ pub fn reduce_tier<'a>(matched: impl IntoIterator<Item = Matched<'a>>) -> Option
     reasons.dedup();
     violations.sort();
     violations.dedup();
-    let mut names: Vec<String> = matched.iter().map(|m| m.name.to_owned()).collect();
+    let mut names: Vec<String> = matched.map(|m| m.name.to_owned()).collect();
     names.sort();
     names.dedup();
     Some(Decision {
@@ -257,7 +267,7 @@ mod tests {
         assert_eq!(d.matched_rules, ["a", "b", "b2", "d", "r"]);
         assert_eq!(d.required_approvals, 0);
         assert_eq!(d.kind, DecisionKind::Rule);
-        assert_eq!(reduce_tier(Vec::new()), None);
+        assert_eq!(reduce_tier(Vec::<Matched>::new()), None);
     }
 
     #[test]

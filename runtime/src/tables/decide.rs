@@ -107,13 +107,15 @@ impl Tables {
                 matched.push(rid);
             }
         }
+        // The matched rows are read in place: no per-rule vectors.
+        let strings = |start: u32, len: u32| self.list(start, len).iter().map(|&s| self.s(s));
         let decision = reduce_tier(matched.iter().map(|&rid| {
             let r = self.rule(rid);
             Matched {
                 name: self.s(r[3]),
                 verdict: Verdict::ALL[r[1] as usize],
-                reasons: self.list(r[4], r[5]).iter().map(|&s| self.s(s)).collect(),
-                violations: self.list(r[6], r[7]).iter().map(|&s| self.s(s)).collect(),
+                reasons: strings(r[4], r[5]),
+                violations: strings(r[6], r[7]),
                 approvals: (r[2] != 0).then_some(r[2]),
             }
         }));
