@@ -176,7 +176,7 @@ fn check_intent(
         .map_err(|rej| format!("--bundle {}: {rej}", bundle.display()))?;
     let text =
         read_limited(intent, normalize::MAX_INTENT_BYTES).map_err(|e| format!("--intent: {e}"))?;
-    let arena = normalize::Bump::new();
+    let arena = gait_run::json::Bump::new();
     let n = normalize::parse_json(&text, &arena)
         .and_then(|raw| normalize::normalize_json(&raw, Some(&verified.tables)))
         .map_err(|e| format!("--intent {}: not a valid intent: {e}", intent.display()))?;

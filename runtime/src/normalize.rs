@@ -8,7 +8,7 @@
 
 use crate::decision::Decision;
 use crate::intent::{Intent, Skill, Target};
-pub use crate::json::Bump;
+use crate::json::Bump;
 use crate::json::{write_opt_str, write_str, Json};
 use crate::tables::{Steps, Tables};
 use crate::vocab::{EndpointClass, HostClass, ProvenanceSource, Risk, TargetKind};
@@ -224,7 +224,12 @@ pub fn normalize_json_with<'a>(
             }
         }
     }
-    let mut n = normalize_as(raw, tables, PathReading::Posix, keep_canonical)?;
+    let text = if keep_canonical {
+        Canonical::Keep
+    } else {
+        Canonical::DigestOnly
+    };
+    let mut n = normalize_as(raw, tables, PathReading::Posix, text)?;
     let backslash = n
         .intent
         .targets
@@ -234,16 +239,28 @@ pub fn normalize_json_with<'a>(
         .any(|p| p.contains('\\'));
     if backslash {
         n.backslash_reading =
-            Some(normalize_as(raw, tables, PathReading::Backslash, false)?.intent);
+            Some(normalize_as(raw, tables, PathReading::Backslash, Canonical::Skip)?.intent);
     }
     Ok(n)
+}
+
+/// What [`normalize_as`] makes of the canonical text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Canonical {
+    /// Hashed into the digest and kept ([`Normalized::canonical`]).
+    Keep,
+    /// Hashed into the digest only.
+    DigestOnly,
+    /// Neither: the backslash reading, whose intent alone is used (the
+    /// digest is the POSIX reading's).
+    Skip,
 }
 
 fn normalize_as<'a>(
     raw: &Json<'a>,
     tables: Option<&Tables>,
     reading: PathReading,
-    keep_canonical: bool,
+    text: Canonical,
 ) -> Result<Normalized<'a>, IntentError> {
     let Json::Obj(obj) = *raw else {
         return Err(invalid("intent", "not a JSON object"));
@@ -280,23 +297,28 @@ fn normalize_as<'a>(
     targets.dedup();
     let provenance = arg_provenance(obj, &mut parts.provenance)?;
     let (skill, skill_raw) = skill_provenance(obj)?;
-    parts.targets.sort_dedup();
-    parts.provenance.sort_dedup();
-    parts.text.clear();
-    canonical_text(
-        &mut parts.text,
-        &tool,
-        args,
-        &ctx,
-        skill.as_ref(),
-        &parts.targets,
-        &parts.provenance,
-    );
-    let digest = digest_of(&parts.text);
-    let canonical = if keep_canonical {
-        parts.text.clone()
-    } else {
-        Vec::new()
+    let (digest, canonical) = match text {
+        Canonical::Skip => (String::new(), Vec::new()),
+        Canonical::Keep | Canonical::DigestOnly => {
+            parts.targets.sort_dedup();
+            parts.provenance.sort_dedup();
+            parts.text.clear();
+            canonical_text(
+                &mut parts.text,
+                &tool,
+                args,
+                &ctx,
+                skill.as_ref(),
+                &parts.targets,
+                &parts.provenance,
+            );
+            let kept = if text == Canonical::Keep {
+                parts.text.clone()
+            } else {
+                Vec::new()
+            };
+            (digest_of(&parts.text), kept)
+        }
     };
     if parts.capacity() <= CANONICAL_PARTS_KEEP_BYTES {
         let _ = CANONICAL_PARTS.try_with(|p| p.set(Some(parts)));

@@ -169,7 +169,7 @@ fn decide(
     approvals: &Approvals<'_>,
     scratch: &mut Scratch,
     out: &mut Vec<u8>,
-    arena: &normalize::Bump,
+    arena: &crate::json::Bump,
 ) -> Summary {
     // The canonical text is kept only for a signed trace (the digest is
     // all a result shows of it).
@@ -284,7 +284,7 @@ fn stage_times_in(
     intent: &[u8],
     scratch: &mut Scratch,
     out: &mut Vec<u8>,
-    arena: &normalize::Bump,
+    arena: &crate::json::Bump,
 ) -> Option<[u64; 5]> {
     let ns = |t: std::time::Instant| u64::try_from(t.elapsed().as_nanos()).unwrap_or(u64::MAX);
     let t = std::time::Instant::now();
