@@ -165,8 +165,8 @@ fn bench(c: &mut Criterion) {
         policy_revision: b.info.revision,
     };
     let request = Request {
-        rules: vec!["unverified_skill"],
-        allowed: Some(vec!["alice", "bob"]),
+        rules: ["unverified_skill"].into_iter().collect(),
+        allowed: Some(["alice", "bob"].into_iter().collect()),
         required: 2,
         interactive: false,
     };

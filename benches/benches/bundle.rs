@@ -47,7 +47,8 @@ fn hit(n: usize, i: usize) -> Intent<'static> {
                 host: Some((rule.domains[0].clone(), HostClass::Public)),
                 programs: Vec::new(),
             },
-        ],
+        ]
+        .into(),
         ..Intent::default()
     }
 }

@@ -12,7 +12,7 @@ use gait_run::decision::{
 use gait_run::intent::Intent;
 
 /// Evaluates one normalized intent against a checked policy.
-pub fn evaluate(policy: &Policy, intent: &Intent) -> Decision {
+pub fn evaluate<'p>(policy: &'p Policy, intent: &Intent) -> Decision<'p> {
     let require: Vec<&str> = policy
         .fail_closed
         .require
@@ -102,9 +102,9 @@ fn eval_atom(a: &Atom, intent: &Intent, facts: SkillFacts) -> bool {
                 Attr::Risk => Some(intent.risk.as_str().to_owned()),
                 Attr::Identity => intent.identity.as_deref().map(str::to_owned),
                 Attr::Workspace => intent.workspace.as_deref().map(str::to_owned),
-                Attr::SkillName => intent.skill.as_ref().map(|s| s.name.clone()),
-                Attr::SkillPublisher => intent.skill.as_ref().map(|s| s.publisher.clone()),
-                Attr::SkillSource => intent.skill.as_ref().map(|s| s.source.clone()),
+                Attr::SkillName => intent.skill.as_ref().map(|s| s.name.to_string()),
+                Attr::SkillPublisher => intent.skill.as_ref().map(|s| s.publisher.to_string()),
+                Attr::SkillSource => intent.skill.as_ref().map(|s| s.source.to_string()),
                 _ => None,
             };
             match value {

@@ -17,7 +17,7 @@ pub struct TestOutcome {
     pub passed: bool,
     /// What went wrong, one line each (empty when passed).
     pub failures: Vec<String>,
-    pub decision: Option<Decision>,
+    pub decision: Option<Decision<'static>>,
     /// The normalized tool name (for mapping coverage).
     pub tool: Option<String>,
 }
@@ -212,7 +212,7 @@ pub fn run_case(
     outcome
 }
 
-fn compare(name: &str, e: &Expectation, d: Decision, tool: Option<String>) -> TestOutcome {
+fn compare(name: &str, e: &Expectation, d: Decision<'_>, tool: Option<String>) -> TestOutcome {
     let mut failures = Vec::new();
     if d.verdict != e.verdict {
         failures.push(format!("expected verdict {}, got {}", e.verdict, d.verdict));
@@ -222,12 +222,12 @@ fn compare(name: &str, e: &Expectation, d: Decision, tool: Option<String>) -> Te
         ("reasons", &e.reasons, &d.reason_codes),
         ("violations", &e.violations, &d.violations),
     ] {
-        if expected.iter().any(|c| !got.contains(c)) {
+        if expected.iter().any(|c| !got.iter().any(|g| g == c)) {
             failures.push(format!("expected {what} {expected:?}, got {got:?}"));
         }
     }
     if let Some(rule) = &e.rule {
-        if !d.matched_rules.contains(rule) {
+        if !d.matched_rules.iter().any(|m| m == rule) {
             failures.push(format!(
                 "expected rule {rule} to match, matched {:?}",
                 d.matched_rules
@@ -238,7 +238,7 @@ fn compare(name: &str, e: &Expectation, d: Decision, tool: Option<String>) -> Te
         name: name.to_owned(),
         passed: failures.is_empty(),
         failures,
-        decision: Some(d),
+        decision: Some(d.into_owned()),
         tool,
     }
 }
@@ -263,7 +263,7 @@ pub fn coverage(policy: &Policy, outcomes: &[TestOutcome]) -> Coverage {
         if outcomes.iter().any(|o| {
             o.decision
                 .as_ref()
-                .is_some_and(|d| d.matched_rules.contains(&r.name))
+                .is_some_and(|d| d.matched_rules.iter().any(|m| *m == r.name))
         }) {
             c.rules_covered += 1;
         } else {

@@ -302,7 +302,7 @@ fn target() -> impl Strategy<Value = Target<'static>> {
         })
 }
 
-fn skill() -> impl Strategy<Value = Skill> {
+fn skill() -> impl Strategy<Value = Skill<'static>> {
     (
         pick(SKILLS),
         pick(PUBLISHERS),
@@ -312,15 +312,15 @@ fn skill() -> impl Strategy<Value = Skill> {
         any::<u8>(),
     )
         .prop_map(|(name, publisher, source, version, digest, k)| Skill {
-            name,
-            publisher,
-            source,
-            version,
-            digest,
+            name: name.into(),
+            publisher: publisher.into(),
+            source: source.into(),
+            version: version.map(Into::into),
+            digest: digest.map(Into::into),
             key_id: match k % 3 {
                 0 => None,
-                1 => Some(key_id()),
-                _ => Some("ab".repeat(32)),
+                1 => Some(key_id().into()),
+                _ => Some("ab".repeat(32).into()),
             },
         })
 }
@@ -342,8 +342,8 @@ fn intent() -> impl Strategy<Value = Intent<'static>> {
                 risk,
                 identity: identity.map(Into::into),
                 workspace: workspace.map(Into::into),
-                targets,
-                provenance,
+                targets: targets.into(),
+                provenance: provenance.into(),
                 skill,
                 arg_strings,
             },
@@ -461,7 +461,7 @@ fn very_long_values_match_like_the_reference() {
         let intent = Intent {
             tool: "t".into(),
             risk: Risk::Low,
-            targets: vec![
+            targets: smallvec_of(vec![
                 Target {
                     kind: TargetKind::Path,
                     value: path.clone().into(),
@@ -482,7 +482,7 @@ fn very_long_values_match_like_the_reference() {
                     host: Some((host, HostClass::Public)),
                     programs: vec![],
                 },
-            ],
+            ]),
             ..Intent::default()
         };
         let got = tables.decide(&intent, &mut scratch);
@@ -625,7 +625,7 @@ fn compact_matchers_decide_like_the_reference() {
         let intent = Intent {
             tool: "t".into(),
             risk: Risk::Low,
-            targets: vec![Target {
+            targets: smallvec_of(vec![Target {
                 kind: TargetKind::Path,
                 value: p.clone().into(),
                 operation: None,
@@ -634,7 +634,7 @@ fn compact_matchers_decide_like_the_reference() {
                 path: Some(p.clone().into()),
                 host: None,
                 programs: vec![],
-            }],
+            }]),
             ..Intent::default()
         };
         let want = gaitc::eval::evaluate(&policy, &intent);
@@ -667,7 +667,7 @@ fn compact_matchers_decide_like_the_reference() {
         let intent = Intent {
             tool: "t".into(),
             risk: Risk::Low,
-            targets: vec![Target {
+            targets: smallvec_of(vec![Target {
                 kind: TargetKind::Command,
                 value: c.into(),
                 operation: None,
@@ -676,7 +676,7 @@ fn compact_matchers_decide_like_the_reference() {
                 path: None,
                 host: None,
                 programs: vec![c.into()],
-            }],
+            }]),
             ..Intent::default()
         };
         assert_eq!(
@@ -685,4 +685,8 @@ fn compact_matchers_decide_like_the_reference() {
             "{c}"
         );
     }
+}
+
+fn smallvec_of(v: Vec<Target<'_>>) -> gait_run::intent::Targets<'_> {
+    v.into()
 }

@@ -1,6 +1,18 @@
 //! The outcome of evaluating one intent (language.md §6).
 
 use crate::vocab::Verdict;
+use smallvec::SmallVec;
+use std::borrow::Cow;
+
+/// The reason codes, violations or rule names of a decision, sorted and
+/// unique: borrowed from the bundle's string table (or the policy, or the
+/// runtime's own codes), kept inline up to four — a decision on the common
+/// path allocates nothing for them.
+pub type Codes<'b> = SmallVec<[Cow<'b, str>; 4]>;
+
+fn owned_codes<'x>(c: Codes<'_>) -> Codes<'x> {
+    c.into_iter().map(|c| Cow::Owned(c.into_owned())).collect()
+}
 
 /// How the verdict was reached (IAM-style explicit vs implicit).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,18 +35,34 @@ impl DecisionKind {
     }
 }
 
+/// A decision; `'b` is the lifetime of the bundle (or policy) its codes
+/// borrow from ([`Decision::into_owned`] detaches one).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Decision {
+pub struct Decision<'b> {
     pub verdict: Verdict,
     /// Sorted, unique.
-    pub reason_codes: Vec<String>,
+    pub reason_codes: Codes<'b>,
     /// Sorted, unique.
-    pub violations: Vec<String>,
+    pub violations: Codes<'b>,
     /// Every matching rule of the deciding tier, sorted.
-    pub matched_rules: Vec<String>,
+    pub matched_rules: Codes<'b>,
     pub kind: DecisionKind,
     /// Approvals required (0 unless the verdict is `require_approval`).
     pub required_approvals: u32,
+}
+
+impl Decision<'_> {
+    /// The same decision, owning its codes (of any lifetime).
+    pub fn into_owned<'x>(self) -> Decision<'x> {
+        Decision {
+            verdict: self.verdict,
+            reason_codes: owned_codes(self.reason_codes),
+            violations: owned_codes(self.violations),
+            matched_rules: owned_codes(self.matched_rules),
+            kind: self.kind,
+            required_approvals: self.required_approvals,
+        }
+    }
 }
 
 /// Skill facts derived from the policy's trust and pin tables.
@@ -55,13 +83,13 @@ impl SkillFacts {
 /// when the intent must be blocked before any rule runs: at the policy's
 /// fail-closed risk classes for missing fields, and at every risk class for a
 /// dynamic command line (`command_dynamic`).
-pub fn fail_closed(
+pub fn fail_closed<'b>(
     intent: &crate::intent::Intent,
     risk_classes: &[crate::vocab::Risk],
     require: &[&str],
-) -> Option<Decision> {
-    let mut reasons = Vec::new();
-    let mut violations = Vec::new();
+) -> Option<Decision<'b>> {
+    let mut reasons = Codes::new();
+    let mut violations = Codes::new();
     // A command line whose programs runtime data can choose cannot be
     // judged at any risk class (issue 14): no rule sees it.
     let dynamic = intent
@@ -69,8 +97,8 @@ pub fn fail_closed(
         .iter()
         .any(|t| t.programs.iter().any(|p| p == crate::command::DYNAMIC));
     if dynamic {
-        reasons.push("command_dynamic".to_owned());
-        violations.push("command_dynamic".to_owned());
+        reasons.push(Cow::Borrowed("command_dynamic"));
+        violations.push(Cow::Borrowed("command_dynamic"));
     }
     if risk_classes.contains(&intent.risk) {
         missing_fields(intent, require, &mut reasons, &mut violations);
@@ -78,15 +106,15 @@ pub fn fail_closed(
     if reasons.is_empty() {
         return None;
     }
-    reasons.sort();
+    reasons.sort_unstable();
     reasons.dedup();
-    violations.sort();
+    violations.sort_unstable();
     violations.dedup();
     Some(Decision {
         verdict: Verdict::Block,
         reason_codes: reasons,
         violations,
-        matched_rules: Vec::new(),
+        matched_rules: Codes::new(),
         kind: DecisionKind::FailClosed,
         required_approvals: 0,
     })
@@ -97,8 +125,8 @@ pub fn fail_closed(
 fn missing_fields(
     intent: &crate::intent::Intent,
     require: &[&str],
-    reasons: &mut Vec<String>,
-    violations: &mut Vec<String>,
+    reasons: &mut Codes<'_>,
+    violations: &mut Codes<'_>,
 ) {
     use crate::vocab::EndpointClass;
     let some_other = intent
@@ -106,29 +134,46 @@ fn missing_fields(
         .iter()
         .any(|t| t.class == EndpointClass::Other);
     for field in require {
+        // (the field's reason code, its violation), when missing
         let missing = match *field {
-            "targets" => intent.targets.is_empty(),
-            "arg_provenance" => intent.provenance.is_empty(),
-            "endpoint_class" => some_other,
-            "skill_provenance" => intent.skill.is_none(),
-            "identity" => intent.identity.as_deref().is_none_or(str::is_empty),
-            _ => false,
+            "targets" => intent
+                .targets
+                .is_empty()
+                .then_some(("fail_closed_missing_targets", "missing_targets")),
+            "arg_provenance" => intent.provenance.is_empty().then_some((
+                "fail_closed_missing_arg_provenance",
+                "missing_arg_provenance",
+            )),
+            "endpoint_class" => some_other.then_some((
+                "fail_closed_missing_endpoint_class",
+                "missing_endpoint_class",
+            )),
+            "skill_provenance" => intent.skill.is_none().then_some((
+                "fail_closed_missing_skill_provenance",
+                "missing_skill_provenance",
+            )),
+            "identity" => intent
+                .identity
+                .as_deref()
+                .is_none_or(str::is_empty)
+                .then_some(("fail_closed_missing_identity", "missing_identity")),
+            _ => None,
         };
-        if missing {
-            reasons.push(format!("fail_closed_missing_{field}"));
-            violations.push(format!("missing_{field}"));
+        if let Some((reason, violation)) = missing {
+            reasons.push(Cow::Borrowed(reason));
+            violations.push(Cow::Borrowed(violation));
         }
     }
     if some_other || intent.targets.is_empty() {
-        reasons.push("fail_closed_endpoint_class_unknown".to_owned());
-        violations.push("endpoint_class_unknown".to_owned());
+        reasons.push(Cow::Borrowed("fail_closed_endpoint_class_unknown"));
+        violations.push(Cow::Borrowed("endpoint_class_unknown"));
     }
 }
 
 /// Of two decisions on readings of one intent, the most restrictive
 /// (`allow < dry_run < require_approval < block`); on a tie, the more
 /// explicit (fail-closed, then a rule, then the default), then the first.
-pub fn most_restrictive(first: Decision, second: Decision) -> Decision {
+pub fn most_restrictive<'b>(first: Decision<'b>, second: Decision<'b>) -> Decision<'b> {
     let rank = |d: &Decision| {
         let kind = match d.kind {
             DecisionKind::Default => 0,
@@ -161,7 +206,7 @@ pub struct Matched<'a, S = Vec<&'a str>> {
 /// the rules with that verdict; every matching rule listed. The rules are
 /// walked three times (a cloneable iterator: the tables pass one that
 /// reads their rows in place, without collecting them).
-pub fn reduce_tier<'a, S, I>(matched: I) -> Option<Decision>
+pub fn reduce_tier<'a, S, I>(matched: I) -> Option<Decision<'a>>
 where
     S: IntoIterator<Item = &'a str> + Clone,
     I: IntoIterator<Item = Matched<'a, S>>,
@@ -169,26 +214,26 @@ where
 {
     let matched = matched.into_iter();
     let verdict = matched.clone().map(|m| m.verdict).max()?;
-    let mut reasons = Vec::new();
-    let mut violations = Vec::new();
+    let mut reasons = Codes::new();
+    let mut violations = Codes::new();
     let mut approvals = 0u32;
     for m in matched.clone().filter(|m| m.verdict == verdict) {
         let start = reasons.len();
-        reasons.extend(m.reasons.into_iter().map(str::to_owned));
+        reasons.extend(m.reasons.into_iter().map(Cow::Borrowed));
         if reasons.len() == start {
-            reasons.push(format!("matched_rule_{}", m.name));
+            reasons.push(Cow::Owned(format!("matched_rule_{}", m.name)));
         }
-        violations.extend(m.violations.into_iter().map(str::to_owned));
+        violations.extend(m.violations.into_iter().map(Cow::Borrowed));
         if verdict == Verdict::RequireApproval {
             approvals = approvals.max(m.approvals.unwrap_or(1));
         }
     }
-    reasons.sort();
+    reasons.sort_unstable();
     reasons.dedup();
-    violations.sort();
+    violations.sort_unstable();
     violations.dedup();
-    let mut names: Vec<String> = matched.map(|m| m.name.to_owned()).collect();
-    names.sort();
+    let mut names: Codes<'a> = matched.map(|m| Cow::Borrowed(m.name)).collect();
+    names.sort_unstable();
     names.dedup();
     Some(Decision {
         verdict,
@@ -201,24 +246,30 @@ where
 }
 
 /// The decision for an intent that cannot be normalized: never evaluated, blocked.
-pub fn intent_invalid() -> Decision {
+pub fn intent_invalid<'b>() -> Decision<'b> {
     Decision {
         verdict: Verdict::Block,
-        reason_codes: vec!["intent_invalid".to_owned()],
-        violations: vec!["intent_invalid".to_owned()],
-        matched_rules: Vec::new(),
+        reason_codes: Codes::from_iter([Cow::Borrowed("intent_invalid")]),
+        violations: Codes::from_iter([Cow::Borrowed("intent_invalid")]),
+        matched_rules: Codes::new(),
         kind: DecisionKind::FailClosed,
         required_approvals: 0,
     }
 }
 
 /// The decision when no rule matched.
-pub fn default_decision(verdict: Verdict) -> Decision {
+pub fn default_decision<'b>(verdict: Verdict) -> Decision<'b> {
+    let code = match verdict {
+        Verdict::Allow => "default_allow",
+        Verdict::Block => "default_block",
+        Verdict::RequireApproval => "default_require_approval",
+        Verdict::DryRun => "default_dry_run",
+    };
     Decision {
         verdict,
-        reason_codes: vec![format!("default_{verdict}")],
-        violations: Vec::new(),
-        matched_rules: Vec::new(),
+        reason_codes: Codes::from_iter([Cow::Borrowed(code)]),
+        violations: Codes::new(),
+        matched_rules: Codes::new(),
         kind: DecisionKind::Default,
         required_approvals: u32::from(verdict == Verdict::RequireApproval),
     }
@@ -261,10 +312,13 @@ mod tests {
         assert_eq!(d.verdict, Verdict::Block);
         // Reasons and violations of the block rules only; a rule without a
         // reason contributes `matched_rule_NAME`.
-        assert_eq!(d.reason_codes, ["matched_rule_b2", "never", "no"]);
-        assert_eq!(d.violations, ["b", "b2", "v"]);
+        assert_eq!(
+            d.reason_codes.as_slice(),
+            ["matched_rule_b2", "never", "no"]
+        );
+        assert_eq!(d.violations.as_slice(), ["b", "b2", "v"]);
         // Every matching rule of the tier, sorted.
-        assert_eq!(d.matched_rules, ["a", "b", "b2", "d", "r"]);
+        assert_eq!(d.matched_rules.as_slice(), ["a", "b", "b2", "d", "r"]);
         assert_eq!(d.required_approvals, 0);
         assert_eq!(d.kind, DecisionKind::Rule);
         assert_eq!(reduce_tier(Vec::<Matched>::new()), None);
@@ -281,7 +335,7 @@ mod tests {
         .unwrap();
         assert_eq!(d.verdict, Verdict::RequireApproval);
         assert_eq!(d.required_approvals, 3);
-        assert_eq!(d.reason_codes, ["x", "y"]);
+        assert_eq!(d.reason_codes.as_slice(), ["x", "y"]);
         let one = reduce_tier([m("r", Verdict::RequireApproval, &["x"], None)]).unwrap();
         assert_eq!(one.required_approvals, 1);
         assert_eq!(
@@ -290,7 +344,8 @@ mod tests {
                 m("a", Verdict::Allow, &[], None)
             ])
             .unwrap()
-            .reason_codes,
+            .reason_codes
+            .as_slice(),
             ["matched_rule_d"]
         );
     }
@@ -315,31 +370,31 @@ mod tests {
         for risk in [Risk::Low, Risk::Medium, Risk::High, Risk::Critical] {
             let intent = Intent {
                 risk,
-                targets: vec![exec.clone()],
+                targets: smallvec::smallvec![exec.clone()],
                 ..Intent::default()
             };
             let d = fail_closed(&intent, &[Risk::High, Risk::Critical], &[]).unwrap();
             assert_eq!(d.verdict, Verdict::Block);
             assert_eq!(d.kind, DecisionKind::FailClosed);
-            assert_eq!(d.reason_codes, ["command_dynamic"]);
-            assert_eq!(d.violations, ["command_dynamic"]);
+            assert_eq!(d.reason_codes.as_slice(), ["command_dynamic"]);
+            assert_eq!(d.violations.as_slice(), ["command_dynamic"]);
         }
         // Reported together with the fields missing at a listed risk.
         let high = Intent {
             risk: Risk::High,
-            targets: vec![exec.clone()],
+            targets: smallvec::smallvec![exec.clone()],
             ..Intent::default()
         };
         let d = fail_closed(&high, &[Risk::High], &["arg_provenance"]).unwrap();
         assert_eq!(
-            d.reason_codes,
+            d.reason_codes.as_slice(),
             ["command_dynamic", "fail_closed_missing_arg_provenance"]
         );
         // A command whose programs are known is left to the rules.
         exec.programs = vec!["echo".to_owned()];
         let low = Intent {
             risk: Risk::Low,
-            targets: vec![exec],
+            targets: smallvec::smallvec![exec],
             ..Intent::default()
         };
         assert_eq!(fail_closed(&low, &[Risk::High], &[]), None);
@@ -362,7 +417,7 @@ mod tests {
         assert_eq!(d.verdict, Verdict::Block);
         assert_eq!(d.kind, DecisionKind::FailClosed);
         assert_eq!(
-            d.reason_codes,
+            d.reason_codes.as_slice(),
             [
                 "fail_closed_endpoint_class_unknown",
                 "fail_closed_missing_arg_provenance",
@@ -381,23 +436,29 @@ mod tests {
         let complete = Intent {
             risk: Risk::High,
             identity: Some("bot".into()),
-            targets: vec![target(EndpointClass::FsRead)],
-            provenance: vec![ProvenanceSource::User],
+            targets: smallvec::smallvec![target(EndpointClass::FsRead)],
+            provenance: smallvec::smallvec![ProvenanceSource::User],
             skill: Some(Default::default()),
             ..Intent::default()
         };
         assert_eq!(fail_closed(&complete, &[Risk::High], &all), None);
         // One target of class `other` is an unknown endpoint class, required or not.
         let other = Intent {
-            targets: vec![target(EndpointClass::FsRead), target(EndpointClass::Other)],
+            targets: smallvec::smallvec![
+                target(EndpointClass::FsRead),
+                target(EndpointClass::Other)
+            ],
             ..complete.clone()
         };
         let d = fail_closed(&other, &[Risk::High], &["targets"]).unwrap();
-        assert_eq!(d.reason_codes, ["fail_closed_endpoint_class_unknown"]);
-        assert_eq!(d.violations, ["endpoint_class_unknown"]);
+        assert_eq!(
+            d.reason_codes.as_slice(),
+            ["fail_closed_endpoint_class_unknown"]
+        );
+        assert_eq!(d.violations.as_slice(), ["endpoint_class_unknown"]);
         let d = fail_closed(&other, &[Risk::High], &["endpoint_class"]).unwrap();
         assert_eq!(
-            d.reason_codes,
+            d.reason_codes.as_slice(),
             [
                 "fail_closed_endpoint_class_unknown",
                 "fail_closed_missing_endpoint_class"
@@ -411,7 +472,8 @@ mod tests {
         assert_eq!(
             fail_closed(&empty_identity, &[Risk::High], &["identity"])
                 .unwrap()
-                .reason_codes,
+                .reason_codes
+                .as_slice(),
             ["fail_closed_missing_identity"]
         );
     }
@@ -419,14 +481,14 @@ mod tests {
     #[test]
     fn defaults_and_invalid_intents() {
         let d = default_decision(Verdict::Block);
-        assert_eq!(d.reason_codes, ["default_block"]);
+        assert_eq!(d.reason_codes.as_slice(), ["default_block"]);
         assert_eq!((d.kind, d.required_approvals), (DecisionKind::Default, 0));
         assert_eq!(
             default_decision(Verdict::RequireApproval).required_approvals,
             1
         );
         assert_eq!(
-            default_decision(Verdict::Allow).reason_codes,
+            default_decision(Verdict::Allow).reason_codes.as_slice(),
             ["default_allow"]
         );
         let i = intent_invalid();
@@ -434,6 +496,13 @@ mod tests {
             (i.verdict, i.kind),
             (Verdict::Block, DecisionKind::FailClosed)
         );
-        assert_eq!(i.reason_codes, ["intent_invalid"]);
+        assert_eq!(i.reason_codes.as_slice(), ["intent_invalid"]);
+        // The default's code is `default_<verdict>` for every verdict.
+        for v in Verdict::ALL {
+            assert_eq!(
+                default_decision(*v).reason_codes.as_slice(),
+                [format!("default_{v}")]
+            );
+        }
     }
 }

@@ -8,7 +8,14 @@
 //! ([`Intent::into_owned`] detaches one).
 
 use crate::vocab::{EndpointClass, HostClass, ProvenanceSource, Risk, TargetKind};
+use smallvec::SmallVec;
 use std::borrow::Cow;
+
+/// An intent's targets, inline up to two (the common intent has one).
+pub type Targets<'a> = SmallVec<[Target<'a>; 2]>;
+
+/// An intent's argument provenance sources, inline up to eight.
+pub type Provenance = SmallVec<[ProvenanceSource; 8]>;
 
 /// One target after normalization.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -28,19 +35,35 @@ pub struct Target<'a> {
 }
 
 /// Skill provenance after normalization (names compared case-insensitively).
+/// Values borrow from the intent's text when normalizing leaves them as they
+/// were.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Skill {
+pub struct Skill<'a> {
     /// Lower-cased.
-    pub name: String,
-    pub version: Option<String>,
+    pub name: Cow<'a, str>,
+    pub version: Option<Cow<'a, str>>,
     /// Lower-cased.
-    pub publisher: String,
+    pub publisher: Cow<'a, str>,
     /// Lower-cased.
-    pub source: String,
+    pub source: Cow<'a, str>,
     /// 64 lowercase hex digits (no `sha256:` prefix).
-    pub digest: Option<String>,
+    pub digest: Option<Cow<'a, str>>,
     /// Lowercase hex key id of the signing key.
-    pub key_id: Option<String>,
+    pub key_id: Option<Cow<'a, str>>,
+}
+
+impl Skill<'_> {
+    /// The same skill, owning its values.
+    pub fn into_owned(self) -> Skill<'static> {
+        Skill {
+            name: owned(self.name),
+            version: self.version.map(owned),
+            publisher: owned(self.publisher),
+            source: owned(self.source),
+            digest: self.digest.map(owned),
+            key_id: self.key_id.map(owned),
+        }
+    }
 }
 
 /// A normalized intent.
@@ -53,9 +76,9 @@ pub struct Intent<'a> {
     pub identity: Option<Cow<'a, str>>,
     /// Normalized absolute workspace path.
     pub workspace: Option<Cow<'a, str>>,
-    pub targets: Vec<Target<'a>>,
-    pub provenance: Vec<ProvenanceSource>,
-    pub skill: Option<Skill>,
+    pub targets: Targets<'a>,
+    pub provenance: Provenance,
+    pub skill: Option<Skill<'a>>,
     /// Every string in `args` (values and object keys), for `args contain`
     /// (empty when normalized for tables whose rules never test it).
     pub arg_strings: Vec<String>,
@@ -69,8 +92,8 @@ impl Default for Intent<'_> {
             risk: Risk::Critical,
             identity: None,
             workspace: None,
-            targets: Vec::new(),
-            provenance: Vec::new(),
+            targets: Targets::new(),
+            provenance: Provenance::new(),
             skill: None,
             arg_strings: Vec::new(),
         }
@@ -107,7 +130,7 @@ impl Intent<'_> {
             workspace: self.workspace.map(owned),
             targets: self.targets.into_iter().map(Target::into_owned).collect(),
             provenance: self.provenance,
-            skill: self.skill,
+            skill: self.skill.map(Skill::into_owned),
             arg_strings: self.arg_strings,
         }
     }

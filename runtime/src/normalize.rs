@@ -7,7 +7,7 @@
 //! invalid: it is never evaluated.
 
 use crate::decision::Decision;
-use crate::intent::{Intent, Skill, Target};
+use crate::intent::{Intent, Provenance, Skill, Target, Targets};
 use crate::json::Bump;
 use crate::json::{write_opt_str, write_str, Json};
 use crate::tables::{Steps, Tables};
@@ -61,19 +61,23 @@ fn ambiguous(raw: &str, why: &str) -> String {
     format!("{URL_AMBIGUOUS}: `{raw}` {why}: HTTP clients (curl, urllib, Go) and the WHATWG reading would not agree on its host")
 }
 
+/// The warnings normalization raised (inline: there are few).
+pub type Warnings = smallvec::SmallVec<[&'static str; 2]>;
+
 /// A normalized intent with its digest and the warnings normalization raised.
 #[derive(Debug, Clone)]
 pub struct Normalized<'a> {
     pub intent: Intent<'a>,
     /// `sha256:` + hex SHA-256 of [`Normalized::canonical`].
-    pub digest: String,
+    pub digest: Digest,
     /// The RFC 8785 canonical JSON text of the normalized intent (what the
     /// digest covers): tool, args, explicit targets and provenance sorted and
     /// deduplicated, skill provenance, context. Empty when normalized by
     /// [`normalize_json_with`] without `keep_canonical`.
     pub canonical: Vec<u8>,
-    pub warnings: Vec<&'static str>,
-    /// The raw skill provenance (copied into traces).
+    pub warnings: Warnings,
+    /// The raw skill provenance (copied into traces), kept with the
+    /// canonical text only ([`Normalized::canonical`]).
     pub skill_provenance: Option<Value>,
     /// The intent with `\` in paths read as `/`, when a path holds `\`.
     pub backslash_reading: Option<Intent<'a>>,
@@ -82,7 +86,7 @@ pub struct Normalized<'a> {
 impl Normalized<'_> {
     /// Decides every reading of the intent with `decide` and keeps the most
     /// restrictive verdict (on a tie, the POSIX reading's decision).
-    pub fn decide(&self, mut decide: impl FnMut(&Intent<'_>) -> Decision) -> Decision {
+    pub fn decide<'b>(&self, mut decide: impl FnMut(&Intent<'_>) -> Decision<'b>) -> Decision<'b> {
         let posix = decide(&self.intent);
         match &self.backslash_reading {
             Some(other) => crate::decision::most_restrictive(posix, decide(other)),
@@ -179,6 +183,24 @@ fn str_field<'a>(
 
 /// Lower-cases, borrowing when the text is already lower-case ASCII (the
 /// usual case: kinds, risks, sources are only compared, never stored).
+/// A word of a vocabulary (`all`, spelled by `name`) compared
+/// case-insensitively, as [`lower`] reads it: without a copy when the text
+/// is ASCII (a non-ASCII text is lower-cased and looked up in full).
+fn parse_lower<T: Copy>(
+    s: &str,
+    all: &[T],
+    name: fn(T) -> &'static str,
+    parse: fn(&str) -> Option<T>,
+) -> Option<T> {
+    if s.is_ascii() {
+        all.iter()
+            .copied()
+            .find(|v| name(*v).eq_ignore_ascii_case(s))
+    } else {
+        parse(&lower(s))
+    }
+}
+
 fn lower(s: &str) -> Cow<'_, str> {
     if s.bytes().any(|b| b.is_ascii_uppercase()) || !s.is_ascii() {
         Cow::Owned(s.to_lowercase())
@@ -296,9 +318,9 @@ fn normalize_as<'a>(
     targets.sort();
     targets.dedup();
     let provenance = arg_provenance(obj, &mut parts.provenance)?;
-    let (skill, skill_raw) = skill_provenance(obj)?;
+    let (skill, skill_raw) = skill_provenance(obj, text == Canonical::Keep)?;
     let (digest, canonical) = match text {
-        Canonical::Skip => (String::new(), Vec::new()),
+        Canonical::Skip => (Digest::EMPTY, Vec::new()),
         Canonical::Keep | Canonical::DigestOnly => {
             parts.targets.sort_dedup();
             parts.provenance.sort_dedup();
@@ -344,11 +366,96 @@ fn normalize_as<'a>(
 
 /// `sha256:` + the hex SHA-256 of an intent's canonical text: the intent
 /// digest.
-pub fn digest_of(canonical: &[u8]) -> String {
-    let mut digest = String::with_capacity(71);
-    digest.push_str("sha256:");
-    crate::push_hex(&mut digest, &crate::sha256(canonical));
-    digest
+pub fn digest_of(canonical: &[u8]) -> Digest {
+    Digest::of(&crate::sha256(canonical))
+}
+
+/// An intent digest, `sha256:` + 64 lowercase hex digits, held inline (a
+/// decision does not allocate for it). It reads as a `&str`; the digest of
+/// a reading whose canonical text was skipped is empty.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Digest {
+    text: [u8; DIGEST_LEN],
+    len: u8,
+}
+
+const DIGEST_LEN: usize = 71;
+
+impl Digest {
+    /// The empty digest (a reading normalized without its canonical text).
+    pub const EMPTY: Digest = Digest {
+        text: [0; DIGEST_LEN],
+        len: 0,
+    };
+
+    /// `sha256:` + the lowercase hex of a SHA-256.
+    pub fn of(sha256: &[u8; 32]) -> Digest {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut text = [0u8; DIGEST_LEN];
+        text[..7].copy_from_slice(b"sha256:");
+        for (i, b) in sha256.iter().enumerate() {
+            text[7 + 2 * i] = DIGITS[usize::from(b >> 4)];
+            text[8 + 2 * i] = DIGITS[usize::from(b & 15)];
+        }
+        Digest {
+            text,
+            len: DIGEST_LEN as u8,
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Only ASCII is ever written (`of`), so this never fails.
+        std::str::from_utf8(&self.text[..usize::from(self.len)]).unwrap_or_default()
+    }
+}
+
+impl std::ops::Deref for Digest {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for Digest {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl std::fmt::Display for Digest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::fmt::Debug for Digest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl PartialEq<str> for Digest {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Digest {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq<String> for Digest {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl serde::Serialize for Digest {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
 }
 
 /// `tool_name`: trimmed, lower-cased, not empty, no control characters.
@@ -377,14 +484,14 @@ struct Context<'a> {
     identity: Option<Cow<'a, str>>,
     workspace: Option<Cow<'a, str>>,
     risk: Risk,
-    warnings: Vec<&'static str>,
+    warnings: Warnings,
 }
 
 fn context<'a>(
     obj: &'a [(&'a str, Json<'a>)],
     reading: PathReading,
 ) -> Result<Context<'a>, IntentError> {
-    let mut warnings = Vec::new();
+    let mut warnings = Warnings::new();
     let context = object(member(obj, "context"), || "context".into())?;
     let identity = str_field(context, "identity", || "context.identity".into())?
         .map(str::trim)
@@ -399,15 +506,15 @@ fn context<'a>(
             normalize_path_cow(w, None, reading).map_err(|m| invalid("context.workspace", m))?,
         ),
     };
-    let risk_text =
-        str_field(context, "risk_class", || "context.risk_class".into())?.map(|s| lower(s.trim()));
-    let risk = match risk_text.as_deref().and_then(Risk::parse) {
-        Some(r) => r,
-        None => {
-            warnings.push("risk_class_unknown");
-            Risk::Critical
-        }
-    };
+    let risk_text = str_field(context, "risk_class", || "context.risk_class".into())?;
+    let risk =
+        match risk_text.and_then(|s| parse_lower(s.trim(), Risk::ALL, Risk::as_str, Risk::parse)) {
+            Some(r) => r,
+            None => {
+                warnings.push("risk_class_unknown");
+                Risk::Critical
+            }
+        };
     Ok(Context {
         identity,
         workspace,
@@ -423,8 +530,8 @@ fn explicit_targets<'a>(
     tool: &str,
     ws: (Option<&str>, PathReading),
     explicit_json: &mut Texts,
-) -> Result<Vec<Target<'a>>, IntentError> {
-    let mut targets = Vec::new();
+) -> Result<Targets<'a>, IntentError> {
+    let mut targets = Targets::new();
     let items = match member(obj, "targets") {
         None | Some(Json::Null) => return Ok(targets),
         Some(Json::Arr(items)) => items,
@@ -486,7 +593,7 @@ fn mapped_targets<'a>(
     args: &Json<'a>,
     tool: &str,
     ws: (Option<&str>, PathReading),
-    targets: &mut Vec<Target<'a>>,
+    targets: &mut Targets<'a>,
 ) -> Result<(), IntentError> {
     MAPPING_IDS.with(|buf| {
         let mut fresh = Vec::new();
@@ -537,8 +644,8 @@ thread_local! {
 fn arg_provenance(
     obj: &[(&str, Json<'_>)],
     provenance_json: &mut Texts,
-) -> Result<Vec<ProvenanceSource>, IntentError> {
-    let mut provenance = Vec::new();
+) -> Result<Provenance, IntentError> {
+    let mut provenance = Provenance::new();
     let items = match member(obj, "arg_provenance") {
         None | Some(Json::Null) => return Ok(provenance),
         Some(Json::Arr(items)) => items,
@@ -549,15 +656,19 @@ fn arg_provenance(
         let Json::Obj(p) = p else {
             return Err(invalid(field(""), "must be a JSON object"));
         };
-        let source_text = lower(
-            str_field(p, "source", || field(".source"))?
-                .unwrap_or_default()
-                .trim(),
-        );
-        let source = ProvenanceSource::parse(&source_text).ok_or_else(|| {
+        let source_text = str_field(p, "source", || field(".source"))?
+            .unwrap_or_default()
+            .trim();
+        let source = parse_lower(
+            source_text,
+            ProvenanceSource::ALL,
+            ProvenanceSource::as_str,
+            ProvenanceSource::parse,
+        )
+        .ok_or_else(|| {
             invalid(
                 field(".source"),
-                format!("unknown provenance source `{source_text}`"),
+                format!("unknown provenance source `{}`", lower(source_text)),
             )
         })?;
         let arg_path = str_field(p, "arg_path", || field(".arg_path"))?
@@ -576,15 +687,16 @@ fn arg_provenance(
 }
 
 /// `skill_provenance`, normalized, and as given (copied into traces).
-fn skill_provenance(
-    obj: &[(&str, Json<'_>)],
-) -> Result<(Option<Skill>, Option<Value>), IntentError> {
+fn skill_provenance<'a>(
+    obj: &'a [(&'a str, Json<'a>)],
+    keep_raw: bool,
+) -> Result<(Option<Skill<'a>>, Option<Value>), IntentError> {
     let (raw, s) = match member(obj, "skill_provenance") {
         None | Some(Json::Null) => return Ok((None, None)),
         Some(raw @ Json::Obj(s)) => (raw, s),
         Some(_) => return Err(invalid("skill_provenance", "must be a JSON object")),
     };
-    let req = |key: &str| -> Result<&str, IntentError> {
+    let req = |key: &str| -> Result<&'a str, IntentError> {
         let v = str_field(s, key, || format!("skill_provenance.{key}"))?
             .map(str::trim)
             .unwrap_or("");
@@ -593,22 +705,25 @@ fn skill_provenance(
         }
         Ok(v)
     };
-    let name = lower(req("skill_name")?).into_owned();
-    let publisher = lower(req("publisher")?).into_owned();
-    let source = lower(req("source")?).into_owned();
+    let name = lower(req("skill_name")?);
+    let publisher = lower(req("publisher")?);
+    let source = lower(req("source")?);
     let version = str_field(s, "skill_version", || {
         "skill_provenance.skill_version".into()
     })?
     .map(str::trim)
     .filter(|v| !v.is_empty())
-    .map(str::to_owned);
+    .map(Cow::Borrowed);
     let digest = match str_field(s, "digest", || "skill_provenance.digest".into())?
         .map(|d| lower(d.trim()))
     {
         None => None,
         Some(d) if d.is_empty() => None,
         Some(d) => {
-            let hex = d.strip_prefix("sha256:").unwrap_or(&d).to_owned();
+            let hex = match d {
+                Cow::Borrowed(d) => Cow::Borrowed(d.strip_prefix("sha256:").unwrap_or(d)),
+                Cow::Owned(d) => Cow::Owned(d.strip_prefix("sha256:").unwrap_or(&d).to_owned()),
+            };
             if hex.len() != 64 || !hex.bytes().all(|c| c.is_ascii_hexdigit()) {
                 return Err(invalid(
                     "skill_provenance.digest",
@@ -621,7 +736,7 @@ fn skill_provenance(
     let key_id = str_field(s, "signature_key_id", || {
         "skill_provenance.signature_key_id".into()
     })?
-    .map(|k| lower(k.trim()).into_owned())
+    .map(|k| lower(k.trim()))
     .filter(|k| !k.is_empty());
     let skill = Skill {
         name,
@@ -631,7 +746,7 @@ fn skill_provenance(
         digest,
         key_id,
     };
-    Ok((Some(skill), Some(raw.to_value())))
+    Ok((Some(skill), keep_raw.then(|| raw.to_value())))
 }
 
 /// The canonical text (RFC 8785) of the normalized intent, written directly
@@ -1316,6 +1431,47 @@ pub fn ipv6_class(ip: Ipv6Addr) -> HostClass {
 
 #[cfg(test)]
 mod tests {
+
+    proptest::proptest! {
+        /// Vocabulary words read without a copy compare exactly as the
+        /// lower-cased text would (`K` is the Kelvin sign, whose lower case
+        /// is an ASCII `k`; `İ` lower-cases to two characters).
+        #[test]
+        fn vocabulary_words_compare_as_lower_cased(
+            s in "[lowLOWmedIUMhgHGcrtaCRTAsyeSYEuUxK\\u{212a}\\u{130}]{0,9}",
+        ) {
+            let word = |w: &str| lower(w).into_owned();
+            proptest::prop_assert_eq!(
+                parse_lower(&s, Risk::ALL, Risk::as_str, Risk::parse),
+                Risk::parse(&word(&s))
+            );
+            proptest::prop_assert_eq!(
+                parse_lower(&s, ProvenanceSource::ALL, ProvenanceSource::as_str, ProvenanceSource::parse),
+                ProvenanceSource::parse(&word(&s))
+            );
+        }
+    }
+
+    #[test]
+    fn vocabulary_words_in_any_case() {
+        for r in Risk::ALL {
+            let upper = r.as_str().to_uppercase();
+            assert_eq!(
+                parse_lower(&upper, Risk::ALL, Risk::as_str, Risk::parse),
+                Some(*r)
+            );
+        }
+        for p in ProvenanceSource::ALL {
+            let upper = p.as_str().to_uppercase();
+            let got = parse_lower(
+                &upper,
+                ProvenanceSource::ALL,
+                ProvenanceSource::as_str,
+                ProvenanceSource::parse,
+            );
+            assert_eq!(got, Some(*p));
+        }
+    }
 
     proptest::proptest! {
         /// A path [`already_normal`] accepts is exactly what normalizing it

@@ -13,6 +13,10 @@
 //!   (a long-lived evaluator does not hold a hostile intent's tree);
 //! - a warm decision allocates the same count every time (printed: what
 //!   remains is the normalized intent, the decision and the summary);
+//! - a warm decision on the common path allocates nothing at all: every
+//!   corpus intent whose values normalization leaves as they were, with
+//!   file-system targets (URLs and command lines are read by libraries that
+//!   allocate inside: counted, not asserted);
 //! - reusing the scratch changes nothing: every corpus intent, decided in
 //!   turn with one scratch (its arena reset, grown, dropped), gives the
 //!   bytes a fresh scratch gives.
@@ -83,6 +87,88 @@ fn allocations_on_the_decision_path() {
     a_large_intents_arena_is_not_kept();
     warm_decisions_allocate_the_same_each_time();
     a_reused_scratch_decides_as_a_fresh_one();
+    common_path_decisions_allocate_nothing();
+}
+
+/// Whether normalizing `text` left every value as it was and every list
+/// within its inline capacity (outside any counted region): the common
+/// path, as adapters and the SLO intents send intents. Such an intent's
+/// decision must not allocate. The rest is counted, not asserted: a value
+/// normalization rewrites (a relative or dotted path, an upper-case name)
+/// is a new string; serde_json decodes escapes through a buffer of its own.
+fn common_path(bundle: &gait_run::bundle::Verified, text: &[u8]) -> bool {
+    use gait_run::intent::Target;
+    use std::borrow::Cow;
+    let borrowed = |c: &Cow<'_, str>| matches!(c, Cow::Borrowed(_));
+    let opt = |c: &Option<Cow<'_, str>>| c.as_ref().is_none_or(borrowed);
+    let fs_target = |t: &Target<'_>| {
+        t.class.as_str().starts_with("fs.")
+            && borrowed(&t.value)
+            && opt(&t.operation)
+            && opt(&t.path)
+            && t.host.is_none()
+            && t.programs.is_empty()
+    };
+    let arena = Bump::new();
+    let Ok(raw) = gait_run::normalize::parse_json(text, &arena) else {
+        return false;
+    };
+    let Ok(n) = gait_run::normalize::normalize_json_with(&raw, Some(&bundle.tables), false) else {
+        return false;
+    };
+    let i = &n.intent;
+    !text.contains(&b'\\')
+        && !i.targets.is_empty()
+        && !i.targets.spilled()
+        && i.targets.iter().all(fs_target)
+        && !i.provenance.spilled()
+        && i.arg_strings.is_empty()
+        && n.warnings.is_empty()
+        && n.backslash_reading.is_none()
+        && borrowed(&i.tool)
+        && opt(&i.identity)
+        && opt(&i.workspace)
+        && i.skill.as_ref().is_none_or(|k| {
+            borrowed(&k.name)
+                && borrowed(&k.publisher)
+                && borrowed(&k.source)
+                && opt(&k.version)
+                && opt(&k.digest)
+                && opt(&k.key_id)
+        })
+}
+
+fn common_path_decisions_allocate_nothing() {
+    // Issue 15: no heap allocation per decision on the common path — the
+    // intent read into the arena, normalized into borrowed values, decided
+    // into inline codes, the result written into a reused buffer and the
+    // summary returned. Every corpus intent of the common path is checked,
+    // whatever its verdict (allow, block, require_approval, fail-closed).
+    let bundle = bundle();
+    let opts = EvalOptions::default();
+    let mut out = Vec::with_capacity(1 << 16);
+    let mut scratch = Scratch::default();
+    let (mut checked, mut verdicts) = (0, std::collections::BTreeSet::new());
+    for (name, text) in corpus() {
+        if !common_path(&bundle, &text) {
+            continue;
+        }
+        let n = warm_count(&bundle, &text, &opts, &mut scratch, &mut out);
+        let s = evaluate(&bundle, &text, &opts, &mut scratch, &mut Vec::new());
+        // Fewer than five codes: more spill the inline list (counted, not
+        // asserted: a policy whose rules give many reasons at once).
+        if s.reason_codes.spilled() {
+            continue;
+        }
+        assert_eq!(n, 0, "{name}: {s:?}");
+        checked += 1;
+        verdicts.insert(s.verdict);
+    }
+    assert!(checked >= 100, "{checked} common-path intents decided");
+    assert!(
+        verdicts.len() >= 3,
+        "allow, block and require_approval are among them: {verdicts:?}"
+    );
 }
 
 fn reading_an_intent_allocates_nothing_on_a_warm_arena() {

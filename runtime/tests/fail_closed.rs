@@ -457,10 +457,10 @@ fn a_pinned_digest_with_another_publishers_key_is_not_signed() {
     let skill = |publisher: &str| gait_run::intent::Skill {
         name: "web-search".into(),
         version: Some("1.2.0".into()),
-        publisher: publisher.into(),
+        publisher: publisher.to_owned().into(),
         source: "registry".into(),
         digest: Some("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08".into()),
-        key_id: Some(trusted_key_id()),
+        key_id: Some(trusted_key_id().into()),
     };
     let facts = |s| {
         tables.skill_facts(&gait_run::intent::Intent {
@@ -537,7 +537,7 @@ fn a_decision_past_its_deadline_blocks_and_leaves_no_trace() {
         &mut out,
     );
     assert_eq!(summary.exit, 1);
-    assert_eq!(summary.reason_codes, ["decision_timeout"]);
+    assert_eq!(summary.reason_codes.as_slice(), ["decision_timeout"]);
     let written: Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(written["verdict"], "block");
     // The default deadline lets the same intent through.

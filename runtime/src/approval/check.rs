@@ -81,14 +81,17 @@ pub mod code {
     pub const STORE_UNAVAILABLE: &str = "approval_store_unavailable";
 }
 
+/// Names of rules or approvers, inline up to four.
+pub type Names<'t> = smallvec::SmallVec<[&'t str; 4]>;
+
 /// What a `require_approval` decision asks of its approvers (its texts are
 /// the bundle's: it outlives changes to the decision).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request<'t> {
-    /// The contributing rules, sorted.
-    pub rules: Vec<&'t str>,
+    /// The contributing rules, sorted (inline up to four).
+    pub rules: Names<'t>,
     /// The allowed approvers, sorted; `None`: any declared approver.
-    pub allowed: Option<Vec<&'t str>>,
+    pub allowed: Option<Names<'t>>,
     /// Distinct approvers required (at least 1).
     pub required: u32,
     /// Every contributing rule allows interactive approval (and there is one).
@@ -102,8 +105,8 @@ impl<'t> Request<'t> {
         if d.verdict != Verdict::RequireApproval {
             return None;
         }
-        let mut rules = Vec::new();
-        let mut allowed: Option<Vec<&'t str>> = None;
+        let mut rules = Names::new();
+        let mut allowed: Option<Names<'t>> = None;
         let mut interactive = true;
         for r in &d.matched_rules {
             let Some(term) = tables.approval_rule(r) else {

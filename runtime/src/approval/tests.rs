@@ -117,13 +117,13 @@ pub(crate) fn intent(path: &str) -> Vec<u8> {
 /// An intent the policy blocks (a delete, no skill).
 pub(crate) const BLOCKED: &[u8] = br#"{"tool_name":"delete_file","targets":[{"kind":"path","value":"/workspace/x","operation":"delete"}],"context":{"risk_class":"low"}}"#;
 
-pub(crate) fn run(
-    b: &Verified,
+pub(crate) fn run<'b>(
+    b: &'b Verified,
     intent: &[u8],
     tokens: &[Vec<u8>],
     store: Option<&dyn ReplayStore>,
     interactive: Option<&str>,
-) -> (Summary, Value) {
+) -> (Summary<'b>, Value) {
     let tokens: Vec<&[u8]> = tokens.iter().map(Vec::as_slice).collect();
     let opts = EvalOptions {
         approvals: Approvals {

@@ -12,11 +12,13 @@ mod trace;
 use crate::approval::check::{check, code, Binding, Outcome, Request};
 use crate::approval::Approvals;
 use crate::bundle::{Rejection, Verified};
+use crate::decision::Codes;
 use crate::exit;
 use crate::keys::KeyPair;
-use crate::normalize::{self, IntentError};
+use crate::normalize::{self, Digest, IntentError};
 use crate::tables::Scratch;
 use crate::vocab::Verdict;
+use std::borrow::Cow;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -51,20 +53,23 @@ impl EvalOptions<'_> {
 }
 
 /// What a caller needs to know about a result it holds as bytes (its exit
-/// code, status, metrics, log line), without reading the bytes back.
+/// code, status, metrics, log line), without reading the bytes back. `'b`
+/// is the bundle's lifetime: the reason codes borrow from its string table
+/// ([`Summary::into_owned`] detaches a summary from it). A summary of the
+/// common path holds everything inline: it costs no heap allocation.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Summary {
+pub struct Summary<'b> {
     /// The process exit code the result implies ([`crate::exit`]).
     pub exit: i32,
     /// The verdict the result shows.
     pub verdict: Verdict,
     /// The result's `reason_codes`.
-    pub reason_codes: Vec<String>,
+    pub reason_codes: Codes<'b>,
     /// The result's `endpoint_classes` (sorted, unique).
-    pub endpoint_classes: Vec<&'static str>,
+    pub endpoint_classes: EndpointClasses,
     /// `None` when the intent was never normalized (invalid intent, rejected
     /// bundle).
-    pub intent_digest: Option<String>,
+    pub intent_digest: Option<Digest>,
     /// The result's `required_approvals`.
     pub required_approvals: u32,
     /// The verdict is `require_approval`, one approval is enough and every
@@ -78,11 +83,35 @@ pub struct Summary {
     pub error: Option<String>,
 }
 
-impl Summary {
+/// The endpoint classes of a result, sorted and unique (inline: there are
+/// seven classes).
+pub type EndpointClasses = smallvec::SmallVec<[&'static str; 7]>;
+
+impl Summary<'_> {
     /// Whether the call may run: the verdict shown is `allow` (`dry_run` is
     /// not: the call is not executed).
     pub fn allowed(&self) -> bool {
         self.verdict == Verdict::Allow
+    }
+
+    /// The same summary, owning its reason codes (detached from the
+    /// bundle: of any lifetime).
+    pub fn into_owned<'x>(self) -> Summary<'x> {
+        Summary {
+            exit: self.exit,
+            verdict: self.verdict,
+            reason_codes: self
+                .reason_codes
+                .into_iter()
+                .map(|c| Cow::Owned(c.into_owned()))
+                .collect(),
+            endpoint_classes: self.endpoint_classes,
+            intent_digest: self.intent_digest,
+            required_approvals: self.required_approvals,
+            interactive_approval: self.interactive_approval,
+            approval: self.approval,
+            error: self.error,
+        }
     }
 }
 
@@ -105,26 +134,26 @@ pub enum Refusal<'a> {
 /// returned. Every failure — an invalid intent, a panic, the deadline, a
 /// trace that cannot be written — is a `block` result, never a missing or
 /// partial one and never `allow`.
-pub fn evaluate(
-    bundle: &Verified,
+pub fn evaluate<'b>(
+    bundle: &'b Verified,
     intent: &[u8],
     opts: &EvalOptions,
     scratch: &mut Scratch,
     out: &mut Vec<u8>,
-) -> Summary {
+) -> Summary<'b> {
     evaluate_with(bundle, intent, opts, &opts.approvals, scratch, out)
 }
 
 /// [`evaluate`] with the approvals of this one request (the sidecar's
 /// `approval_tokens`) in place of `opts.approvals`.
-pub fn evaluate_with(
-    bundle: &Verified,
+pub fn evaluate_with<'b>(
+    bundle: &'b Verified,
     intent: &[u8],
     opts: &EvalOptions,
     approvals: &Approvals<'_>,
     scratch: &mut Scratch,
     out: &mut Vec<u8>,
-) -> Summary {
+) -> Summary<'b> {
     let start = out.len();
     let limit = opts.deadline();
     // The intent's JSON tree lives in the scratch's arena, and the
@@ -158,19 +187,19 @@ pub fn evaluate_with(
 
 /// Appends the `block` result of a request that never reached a decision
 /// and returns its summary.
-pub fn refuse(out: &mut Vec<u8>, why: Refusal<'_>, bundle: Option<&Verified>) -> Summary {
+pub fn refuse<'b>(out: &mut Vec<u8>, why: Refusal<'_>, bundle: Option<&Verified>) -> Summary<'b> {
     result::write_refusal(out, why, bundle)
 }
 
-fn decide(
-    bundle: &Verified,
+fn decide<'b>(
+    bundle: &'b Verified,
     text: &[u8],
     opts: &EvalOptions,
     approvals: &Approvals<'_>,
     scratch: &mut Scratch,
     out: &mut Vec<u8>,
     arena: &crate::json::Bump,
-) -> Summary {
+) -> Summary<'b> {
     // The canonical text is kept only for a signed trace (the digest is
     // all a result shows of it).
     let keep_canonical = opts.trace.is_some();
@@ -232,7 +261,7 @@ fn decide(
 fn approve(
     bundle: &Verified,
     intent_digest: &str,
-    decision: &mut crate::decision::Decision,
+    decision: &mut crate::decision::Decision<'_>,
     req: &Request<'_>,
     approvals: &Approvals<'_>,
 ) -> Option<Box<Outcome>> {
@@ -244,13 +273,13 @@ fn approve(
     let outcome = check(&bundle.tables, &binding, req, approvals)?;
     if outcome.granted {
         decision.verdict = Verdict::Allow;
-        decision.reason_codes.push(code::GRANTED.to_owned());
+        decision.reason_codes.push(Cow::Borrowed(code::GRANTED));
         decision.violations.clear();
         decision.required_approvals = 0;
     } else {
         decision
             .reason_codes
-            .extend(outcome.failure_codes().into_iter().map(str::to_owned));
+            .extend(outcome.failure_codes().into_iter().map(Cow::Borrowed));
     }
     decision.reason_codes.sort_unstable();
     decision.reason_codes.dedup();

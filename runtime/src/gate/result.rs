@@ -2,10 +2,10 @@
 //! order: for a decision ([`write_decision`]) and for a refusal
 //! ([`write_refusal`]). No JSON value is built.
 
-use super::{exit_for, Refusal, Summary, RESULT_SCHEMA_ID};
+use super::{exit_for, EndpointClasses, Refusal, Summary, RESULT_SCHEMA_ID};
 use crate::approval::check::{Outcome, Request};
 use crate::bundle::Verified;
-use crate::decision::Decision;
+use crate::decision::{Codes, Decision};
 use crate::exit;
 use crate::intent::Intent;
 use crate::json::{write_opt_str, write_str, write_str_list, write_u64};
@@ -19,7 +19,7 @@ use std::borrow::Cow;
 /// `simulated_<verdict>` when it turned a verdict), and shows no violations
 /// or approvals for a verdict it turned.
 pub(super) struct Shown<'t> {
-    pub decision: Decision,
+    pub decision: Decision<'t>,
     /// What the decision asks of approvers, while the verdict shown is
     /// `require_approval` (worked out once, before any approval step).
     pub request: Option<Request<'t>>,
@@ -28,17 +28,17 @@ pub(super) struct Shown<'t> {
     pub turned: bool,
     pub verdict: Verdict,
     /// The reasons `--simulate` shows (else the decision's own).
-    simulated_reasons: Option<Vec<String>>,
+    simulated_reasons: Option<Codes<'t>>,
 }
 
 impl<'t> Shown<'t> {
-    pub fn of(d: Decision, request: Option<Request<'t>>, simulate: bool) -> Shown<'t> {
+    pub fn of(d: Decision<'t>, request: Option<Request<'t>>, simulate: bool) -> Shown<'t> {
         let turned = simulate && matches!(d.verdict, Verdict::Block | Verdict::RequireApproval);
         let simulated_reasons = simulate.then(|| {
             let mut r = d.reason_codes.clone();
-            r.push("simulate_mode_non_enforcing".to_owned());
-            if turned {
-                r.push(format!("simulated_{}", d.verdict));
+            r.push(Cow::Borrowed("simulate_mode_non_enforcing"));
+            if let Some(code) = turned.then(|| simulated_code(d.verdict)).flatten() {
+                r.push(Cow::Borrowed(code));
             }
             r.sort_unstable();
             r.dedup();
@@ -55,13 +55,13 @@ impl<'t> Shown<'t> {
         }
     }
 
-    pub fn reasons(&self) -> &[String] {
+    pub fn reasons(&self) -> &[Cow<'t, str>] {
         self.simulated_reasons
             .as_deref()
             .unwrap_or(&self.decision.reason_codes)
     }
 
-    pub fn violations(&self) -> &[String] {
+    pub fn violations(&self) -> &[Cow<'t, str>] {
         if self.turned {
             &[]
         } else {
@@ -78,9 +78,18 @@ impl<'t> Shown<'t> {
     }
 }
 
+/// `simulated_<verdict>`, for a verdict `--simulate` turns into `allow`.
+pub(super) fn simulated_code(turned: Verdict) -> Option<&'static str> {
+    match turned {
+        Verdict::Block => Some("simulated_block"),
+        Verdict::RequireApproval => Some("simulated_require_approval"),
+        Verdict::Allow | Verdict::DryRun => None,
+    }
+}
+
 /// The endpoint classes of the intent's targets, sorted and unique.
-pub(super) fn endpoint_classes(intent: &Intent) -> Vec<&'static str> {
-    let mut classes: Vec<&'static str> = intent.targets.iter().map(|t| t.class.as_str()).collect();
+pub(super) fn endpoint_classes(intent: &Intent) -> EndpointClasses {
+    let mut classes: EndpointClasses = intent.targets.iter().map(|t| t.class.as_str()).collect();
     classes.sort_unstable();
     classes.dedup();
     classes
@@ -105,15 +114,15 @@ fn write_bool(out: &mut Vec<u8>, b: bool) {
 /// Appends the result of a decision and returns its summary (which takes
 /// the decision's reasons and the digest: nothing is copied). `trace_path`
 /// and `explain` (an object's JSON text) are shown when given.
-pub(super) fn write_decision(
+pub(super) fn write_decision<'b>(
     out: &mut Vec<u8>,
-    bundle: &Verified,
+    bundle: &'b Verified,
     n: Normalized,
-    s: Shown<'_>,
+    s: Shown<'b>,
     trace_path: Option<&str>,
     explain: Option<&[u8]>,
     approval: Option<Box<Outcome>>,
-) -> Summary {
+) -> Summary<'b> {
     let d = &s.decision;
     let classes = endpoint_classes(&n.intent);
     out.extend_from_slice(br#"{"schema_id":""#);
@@ -121,11 +130,11 @@ pub(super) fn write_decision(
     out.extend_from_slice(br#"","schema_version":"1.0.0","ok":true,"verdict":"#);
     write_str(out, s.verdict.as_str());
     out.extend_from_slice(br#","reason_codes":"#);
-    write_str_list(out, s.reasons().iter().map(String::as_str));
+    write_str_list(out, s.reasons().iter().map(|c| c.as_ref()));
     out.extend_from_slice(br#","violations":"#);
-    write_str_list(out, s.violations().iter().map(String::as_str));
+    write_str_list(out, s.violations().iter().map(|c| c.as_ref()));
     out.extend_from_slice(br#","matched_rules":"#);
-    write_str_list(out, d.matched_rules.iter().map(String::as_str));
+    write_str_list(out, d.matched_rules.iter().map(|c| c.as_ref()));
     out.extend_from_slice(br#","decision":"#);
     write_str(out, d.kind.as_str());
     out.extend_from_slice(br#","policy":"#);
@@ -155,7 +164,7 @@ pub(super) fn write_decision(
         out.extend_from_slice(br#","simulated_verdict":"#);
         write_str(out, d.verdict.as_str());
         out.extend_from_slice(br#","simulated_reason_codes":"#);
-        write_str_list(out, d.reason_codes.iter().map(String::as_str));
+        write_str_list(out, d.reason_codes.iter().map(|c| c.as_ref()));
         out.extend_from_slice(br#","would_have_blocked":"#);
         write_bool(
             out,
@@ -187,7 +196,12 @@ pub(super) fn write_decision(
 
 /// `,"approval_request":{…}`: what an approver signs for (`gait-run
 /// approve` reads it back).
-fn write_approval_request(out: &mut Vec<u8>, bundle: &Verified, n: &Normalized, req: &Request) {
+fn write_approval_request<'t>(
+    out: &mut Vec<u8>,
+    bundle: &'t Verified,
+    n: &Normalized,
+    req: &Request<'t>,
+) {
     out.extend_from_slice(br#","approval_request":{"intent_digest":"#);
     write_str(out, &n.digest);
     out.extend_from_slice(br#","tool_name":"#);
@@ -236,7 +250,7 @@ pub(super) fn write_outcome(out: &mut Vec<u8>, a: &Outcome) {
     out.extend_from_slice(br#","code":"#);
     write_str(out, a.code);
     out.extend_from_slice(br#","approvers":"#);
-    write_str_list(out, a.approvers.iter().map(String::as_str));
+    write_str_list(out, a.approvers.iter().map(|c| c.as_ref()));
     out.extend_from_slice(br#","tokens":["#);
     for (i, t) in a.tokens.iter().enumerate() {
         if i > 0 {
@@ -259,14 +273,14 @@ pub(super) fn write_outcome(out: &mut Vec<u8>, a: &Outcome) {
 }
 
 /// Appends the `block` result of a refusal and returns its summary.
-pub(super) fn write_refusal(
+pub(super) fn write_refusal<'b>(
     out: &mut Vec<u8>,
     why: Refusal<'_>,
     bundle: Option<&Verified>,
-) -> Summary {
+) -> Summary<'b> {
     let timed_out;
     let (code, error, exit_code, field, extra): (
-        &str,
+        &'static str,
         Cow<'_, str>,
         i32,
         Option<&str>,
@@ -313,7 +327,7 @@ pub(super) fn write_refusal(
         _ => bundle,
     };
     // The specific code beside `intent_invalid`, sorted.
-    let mut codes = vec![code];
+    let mut codes: smallvec::SmallVec<[&'static str; 2]> = smallvec::smallvec![code];
     if let Some(extra) = extra {
         codes.push(extra);
         codes.sort_unstable();
@@ -343,8 +357,8 @@ pub(super) fn write_refusal(
     Summary {
         exit: exit_code,
         verdict: Verdict::Block,
-        reason_codes: codes.iter().map(|c| (*c).to_owned()).collect(),
-        endpoint_classes: Vec::new(),
+        reason_codes: codes.iter().map(|c| Cow::Borrowed(*c)).collect(),
+        endpoint_classes: EndpointClasses::new(),
         intent_digest: None,
         required_approvals: 0,
         interactive_approval: false,
@@ -385,7 +399,7 @@ pub(super) fn explain(bundle: &Verified, intent: &Intent, scratch: &mut Scratch)
         out.extend_from_slice(br#","host_class":"#);
         write_opt_str(&mut out, t.host.as_ref().map(|h| h.1.as_str()));
         out.extend_from_slice(br#","programs":"#);
-        write_str_list(&mut out, t.programs.iter().map(String::as_str));
+        write_str_list(&mut out, t.programs.iter().map(|c| c.as_ref()));
         out.push(b'}');
     }
     out.extend_from_slice(br#"],"rules":["#);
@@ -429,4 +443,18 @@ pub(super) fn explain(bundle: &Verified, intent: &Intent, scratch: &mut Scratch)
     }
     out.push(b'}');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn simulated_codes_name_the_turned_verdict() {
+        for v in Verdict::ALL {
+            let turned = matches!(v, Verdict::Block | Verdict::RequireApproval);
+            let want = turned.then(|| format!("simulated_{v}"));
+            assert_eq!(simulated_code(*v).map(str::to_owned), want, "{v}");
+        }
+    }
 }

@@ -29,7 +29,7 @@ impl Gate {
         text: &[u8],
         interactive: Option<&str>,
         out: &mut Vec<u8>,
-    ) -> gate::Summary {
+    ) -> gate::Summary<'static> {
         let opts = EvalOptions {
             simulate: self.simulate,
             // Lent to this one evaluation, given back below.
@@ -41,7 +41,9 @@ impl Gate {
             },
             ..EvalOptions::default()
         };
-        let summary = gate::evaluate(&self.bundle, text, &opts, &mut self.scratch, out);
+        // Owned: the session keeps it past this borrow of the bundle.
+        let summary =
+            gate::evaluate(&self.bundle, text, &opts, &mut self.scratch, out).into_owned();
         self.trace = opts.trace;
         summary
     }

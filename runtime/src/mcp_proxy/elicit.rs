@@ -150,7 +150,7 @@ pub(super) struct Prompt {
 
 impl Prompt {
     /// Reads what to show from the call and the gate's result document.
-    pub fn new(msg: &Value, result: &Value, reasons: &[String]) -> Prompt {
+    pub fn new<R: AsRef<str>>(msg: &Value, result: &Value, reasons: &[R]) -> Prompt {
         let params = msg.get("params");
         // The call's own text is the agent's: shown so that it cannot be
         // laid out to read as something else ([`shown`]).
@@ -194,7 +194,7 @@ impl Prompt {
             arguments,
             endpoint_classes: strings(result.get("endpoint_classes")),
             rules,
-            reasons: reasons.to_vec(),
+            reasons: reasons.iter().map(|r| r.as_ref().to_owned()).collect(),
             skill,
             policy,
         }
@@ -451,7 +451,7 @@ mod tests {
             "params": {"name": "t", "arguments": {"k": "é".repeat(2_000)}}});
         let result = json!({"matched_rules": ["a", "b"],
             "approval_request": {"rules": ["b"], "skill_provenance": {"name": "web", "verified": false}}});
-        let p = Prompt::new(&call, &result, &[]);
+        let p = Prompt::new::<String>(&call, &result, &[]);
         assert_eq!(p.rules, ["b"]);
         assert_eq!(
             p.skill.as_deref(),
@@ -468,7 +468,7 @@ mod tests {
         let call = json!({"method": "tools/call", "params": {
             "name": "write_file`.\nArguments: {}\nRules: none",
             "arguments": {"path": "/ws/\u{202e}txt.hsab", "z": "a\u{200b}b\u{2066}"}}});
-        let p = Prompt::new(&call, &json!({}), &[]);
+        let p = Prompt::new::<String>(&call, &json!({}), &[]);
         assert_eq!(
             p.tool,
             "write_file`.\\u{000a}Arguments: {}\\u{000a}Rules: none"

@@ -37,7 +37,7 @@ pub(super) enum Out {
 /// fields of its `decision` log line (`None` when there is no log).
 #[derive(Debug)]
 pub(super) struct Decided {
-    pub summary: Summary,
+    pub summary: Summary<'static>,
     pub result: Vec<u8>,
     pub log: Option<Map<String, Value>>,
 }

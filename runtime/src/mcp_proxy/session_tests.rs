@@ -38,9 +38,11 @@ impl Decide for FakeGate {
             summary: Summary {
                 exit: 0,
                 verdict,
-                reason_codes: vec![reason.to_owned()],
-                endpoint_classes: vec!["fs.write"],
-                intent_digest: Some("sha256:11".into()),
+                reason_codes: [std::borrow::Cow::Owned(reason.to_owned())]
+                    .into_iter()
+                    .collect(),
+                endpoint_classes: ["fs.write"].into_iter().collect(),
+                intent_digest: Some(gait_run::normalize::Digest::of(&[0x11; 32])),
                 required_approvals: required,
                 interactive_approval: interactive_ok,
                 approval: None,

@@ -472,7 +472,7 @@ fn is_json(req: &Request<Incoming>) -> bool {
 
 /// A `block` result for a request that is not a readable intent, written
 /// into `out`.
-fn refused(out: &mut Vec<u8>, bundle: &Verified, field: &str, message: String) -> Summary {
+fn refused<'b>(out: &mut Vec<u8>, bundle: &Verified, field: &str, message: String) -> Summary<'b> {
     let err = IntentError {
         field: field.into(),
         message,
@@ -575,12 +575,12 @@ async fn eval(req: Request<Incoming>, st: &Arc<State>, started: Instant) -> Resp
 
 /// A decision on the heavy lane: queued (without holding a worker) until
 /// the lane is free, then run on a blocking thread.
-async fn decide_heavy(
+async fn decide_heavy<'b>(
     st: &Arc<State>,
     bundle: Arc<Verified>,
     text: Bytes,
     out: &mut Vec<u8>,
-) -> Summary {
+) -> Summary<'b> {
     let Ok(_permit) = st.heavy.acquire().await else {
         return gate::refuse(
             out,
@@ -591,14 +591,17 @@ async fn decide_heavy(
     let (st2, b2) = (Arc::clone(st), Arc::clone(&bundle));
     match tokio::task::spawn_blocking(move || {
         let mut o = Vec::with_capacity(1024);
-        let s = decide(&st2, &b2, &text, &mut o);
+        // The summary leaves this thread and outlives its bundle handle.
+        let s: Summary<'static> = decide(&st2, &b2, &text, &mut o).into_owned();
         (s, o)
     })
     .await
     {
         Ok((summary, bytes)) => {
             out.extend_from_slice(&bytes);
-            summary
+            // Already owned: this moves the codes (`Summary` is invariant
+            // over its lifetime, so it is restated, not coerced).
+            summary.into_owned()
         }
         Err(_) => gate::refuse(
             out,
@@ -611,7 +614,7 @@ async fn decide_heavy(
 /// One decision on the serving path: the result is written as bytes into
 /// `out` (no JSON value is built). A body with approval tokens (see
 /// [`body`]) is judged with the shared replay store.
-fn decide(st: &State, bundle: &Verified, text: &[u8], out: &mut Vec<u8>) -> Summary {
+fn decide<'b>(st: &State, bundle: &'b Verified, text: &[u8], out: &mut Vec<u8>) -> Summary<'b> {
     let (intent, tokens) = match body::split(text) {
         Ok(parts) => parts,
         Err(why) => return refused(out, bundle, "body", why),
@@ -648,7 +651,13 @@ fn decide(st: &State, bundle: &Verified, text: &[u8], out: &mut Vec<u8>) -> Summ
 }
 
 /// Counts a decision and writes its log line.
-fn record(st: &State, bundle: &Verified, summary: &Summary, status: StatusCode, latency: Duration) {
+fn record(
+    st: &State,
+    bundle: &Verified,
+    summary: &Summary<'_>,
+    status: StatusCode,
+    latency: Duration,
+) {
     let verdict = summary.verdict.as_str();
     st.metrics
         .decision(verdict, &summary.endpoint_classes, latency);
@@ -685,7 +694,7 @@ struct DecisionLine<'a> {
     trace_id: Option<String>,
     status: u16,
     verdict: &'a str,
-    reason_codes: &'a [String],
+    reason_codes: &'a [std::borrow::Cow<'a, str>],
     endpoint_classes: &'a [&'a str],
     latency_us: u64,
     policy_digest: &'a str,

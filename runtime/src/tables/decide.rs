@@ -79,7 +79,7 @@ impl Tables {
 
     /// Evaluates one normalized intent. No I/O, no clock; the result depends on
     /// the tables and the intent only.
-    pub fn decide(&self, intent: &Intent, scratch: &mut Scratch) -> Decision {
+    pub fn decide(&self, intent: &Intent, scratch: &mut Scratch) -> Decision<'_> {
         if let Some(d) = fail_closed(intent, &self.fail_closed_risk, &self.fail_closed_require) {
             return d;
         }
@@ -221,7 +221,7 @@ impl Tables {
         sc.cands.dedup();
     }
 
-    pub(super) fn eval_node(&self, id: u32, ctx: &Ctx<'_>) -> bool {
+    pub(super) fn eval_node(&self, id: u32, ctx: &Ctx<'_, '_>) -> bool {
         let i = id as usize * node::STRIDE;
         let Some(n) = self.data.nodes.get(i..i + node::STRIDE) else {
             return false;
@@ -250,7 +250,7 @@ impl Tables {
         pids.iter().any(|p| set.binary_search(p).is_ok())
     }
 
-    pub(super) fn eval_atom(&self, id: u32, ctx: &Ctx<'_>) -> bool {
+    pub(super) fn eval_atom(&self, id: u32, ctx: &Ctx<'_, '_>) -> bool {
         let i = id as usize * atom::STRIDE;
         let Some(a) = self.data.atoms.get(i..i + atom::STRIDE) else {
             return false;

@@ -65,7 +65,7 @@ impl Tables {
         out
     }
 
-    fn atoms_of(&self, id: u32, ctx: &Ctx<'_>, out: &mut Vec<(String, bool)>) {
+    fn atoms_of(&self, id: u32, ctx: &Ctx<'_, '_>, out: &mut Vec<(String, bool)>) {
         let i = id as usize * node::STRIDE;
         let Some(n) = self.data.nodes.get(i..i + node::STRIDE) else {
             return;

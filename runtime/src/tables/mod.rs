@@ -437,8 +437,8 @@ impl Scratch {
     }
 }
 
-struct Ctx<'a> {
-    intent: &'a Intent<'a>,
+struct Ctx<'a, 'i> {
+    intent: &'a Intent<'i>,
     facts: SkillFacts,
     scratch: &'a Scratch,
 }

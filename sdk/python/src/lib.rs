@@ -109,8 +109,8 @@ fn run_gate(input: GateInput<'_>) -> Decided {
         result: out,
         exit: s.exit,
         verdict: s.verdict.as_str(),
-        reason_codes: s.reason_codes,
-        intent_digest: s.intent_digest,
+        reason_codes: s.reason_codes.iter().map(|c| c.to_string()).collect(),
+        intent_digest: s.intent_digest.map(|d| d.to_string()),
     }
 }
 
