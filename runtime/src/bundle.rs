@@ -152,6 +152,33 @@ pub struct Verified {
     /// False only with `insecure_skip_verify`.
     pub signature_verified: bool,
     pub tables: Tables,
+    /// The result's `policy` object (name, version, revision, digest),
+    /// written once at verification: every result shows it.
+    policy_json: Vec<u8>,
+}
+
+impl Verified {
+    /// The JSON text of the result's `policy` object:
+    /// `{"name":…,"version":…,"revision":…,"digest":…}`.
+    pub fn policy_json(&self) -> &[u8] {
+        &self.policy_json
+    }
+}
+
+fn policy_json(info: &ManifestInfo, policy_digest: &str) -> Vec<u8> {
+    use crate::json::{write_str, write_u64};
+    let mut out =
+        Vec::with_capacity(64 + info.name.len() + info.version.len() + policy_digest.len());
+    out.extend_from_slice(br#"{"name":"#);
+    write_str(&mut out, &info.name);
+    out.extend_from_slice(br#","version":"#);
+    write_str(&mut out, &info.version);
+    out.extend_from_slice(br#","revision":"#);
+    write_u64(&mut out, u64::from(info.revision));
+    out.extend_from_slice(br#","digest":"#);
+    write_str(&mut out, policy_digest);
+    out.push(b'}');
+    out
 }
 
 /// Writes a bundle: canonical manifest, signatures by every key (sorted by
@@ -487,6 +514,7 @@ pub fn verify(bytes: &[u8], opts: &VerifyOptions) -> Result<Verified, Rejection>
         ));
     }
     Ok(Verified {
+        policy_json: policy_json(&parsed.info, &parsed.policy_digest),
         info: parsed.info,
         policy_digest: parsed.policy_digest,
         signed_by,

@@ -44,10 +44,23 @@ impl<'a> Json<'a> {
     /// Parses JSON text (the whole of it: trailing characters are an
     /// error) into `arena`. Repeated keys in any object are rejected.
     pub fn parse_in(text: &'a [u8], arena: &'a Bump) -> Result<Json<'a>, serde_json::Error> {
-        let mut de = serde_json::Deserializer::from_slice(text);
-        let v = Seed(arena).deserialize(&mut de)?;
-        de.end()?;
-        Ok(v)
+        // UTF-8 checked once over the whole text (then serde_json reads
+        // strings without checking each again); text that is not UTF-8 is
+        // read byte-wise, for serde_json's own error and position.
+        match std::str::from_utf8(text) {
+            Ok(text) => {
+                let mut de = serde_json::Deserializer::from_str(text);
+                let v = Seed(arena).deserialize(&mut de)?;
+                de.end()?;
+                Ok(v)
+            }
+            Err(_) => {
+                let mut de = serde_json::Deserializer::from_slice(text);
+                let v = Seed(arena).deserialize(&mut de)?;
+                de.end()?;
+                Ok(v)
+            }
+        }
     }
 
     /// Parses JSON text with [`Json::parse_in`]'s checks into an owned

@@ -80,7 +80,7 @@ pub struct Normalized<'a> {
     /// canonical text only ([`Normalized::canonical`]).
     pub skill_provenance: Option<Value>,
     /// The intent with `\` in paths read as `/`, when a path holds `\`.
-    pub backslash_reading: Option<Intent<'a>>,
+    pub backslash_reading: Option<Box<Intent<'a>>>,
 }
 
 impl Normalized<'_> {
@@ -102,7 +102,7 @@ impl Normalized<'_> {
             canonical: self.canonical,
             warnings: self.warnings,
             skill_provenance: self.skill_provenance,
-            backslash_reading: self.backslash_reading.map(Intent::into_owned),
+            backslash_reading: self.backslash_reading.map(|i| Box::new(i.into_owned())),
         }
     }
 
@@ -260,8 +260,9 @@ pub fn normalize_json_with<'a>(
         .chain(n.intent.workspace.as_deref())
         .any(|p| p.contains('\\'));
     if backslash {
-        n.backslash_reading =
-            Some(normalize_as(raw, tables, PathReading::Backslash, Canonical::Skip)?.intent);
+        n.backslash_reading = Some(Box::new(
+            normalize_as(raw, tables, PathReading::Backslash, Canonical::Skip)?.intent,
+        ));
     }
     Ok(n)
 }

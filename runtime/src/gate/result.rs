@@ -96,15 +96,7 @@ pub(super) fn endpoint_classes(intent: &Intent) -> EndpointClasses {
 }
 
 fn write_policy(out: &mut Vec<u8>, bundle: &Verified) {
-    out.extend_from_slice(br#"{"name":"#);
-    write_str(out, &bundle.info.name);
-    out.extend_from_slice(br#","version":"#);
-    write_str(out, &bundle.info.version);
-    out.extend_from_slice(br#","revision":"#);
-    write_u64(out, u64::from(bundle.info.revision));
-    out.extend_from_slice(br#","digest":"#);
-    write_str(out, &bundle.policy_digest);
-    out.push(b'}');
+    out.extend_from_slice(bundle.policy_json());
 }
 
 fn write_bool(out: &mut Vec<u8>, b: bool) {
