@@ -68,6 +68,19 @@ fn corpus() -> Vec<(String, Vec<u8>)> {
     let wide: Vec<String> = (0..40)
         .map(|i| format!("\"k{i}\": [{i}, {{\"n\": null}}]"))
         .collect();
+    // Deep nesting: within serde_json's recursion limit (128) the tree is
+    // read into the arena like any other; past it the intent is refused.
+    for depth in [120, 200] {
+        out.push((
+            format!("nested {depth} deep"),
+            format!(
+                r#"{{"tool_name": "read_file", "args": {{"path": "/workspace/a", "deep": {}1{}}}, "targets": [{{"kind": "path", "value": "/workspace/a", "operation": "read"}}], "context": {{"workspace": "/workspace", "risk_class": "low"}}}}"#,
+                "[".repeat(depth),
+                "]".repeat(depth)
+            )
+            .into_bytes(),
+        ));
+    }
     out.push((
         "crafted".into(),
         format!(
@@ -184,6 +197,13 @@ fn reading_an_intent_allocates_nothing_on_a_warm_arena() {
         for _ in 0..4 {
             ok = gait_run::normalize::parse_json(text, &arena).is_ok();
             arena.reset();
+        }
+        // Within serde_json's recursion limit a deep intent is read; past
+        // it, refused.
+        match name.as_str() {
+            "nested 120 deep" => assert!(ok, "{name}"),
+            "nested 200 deep" => assert!(!ok, "{name}"),
+            _ => {}
         }
         if !ok {
             // Refused intents (the invalid-intent suites) build an error

@@ -17,8 +17,8 @@ use crate::check::attrs::{Attr, EnumKind, Flag};
 use crate::check::model::{Atom, Cond, Pin, Policy, TrustKey, Values};
 use crate::syntax::ast::Quant;
 use gait_run::tables::{
-    approval_flag, atom, enums, flags, matcher, node, DfaData, HashTable, MatcherData, TableData,
-    NONE, RULE_STRIDE,
+    approval_flag, atom, enums, flags, matcher, node, DfaData, HashTable, MatcherData, Strings,
+    TableData, NONE, RULE_STRIDE,
 };
 use gait_run::vocab::{Risk, Verdict, FAIL_CLOSED_FIELDS};
 use patterns::{build_dfa, event_for, table_for, Class, Table, COMPLEX_GROUP};
@@ -625,7 +625,7 @@ pub fn lower(policy: &Policy) -> Result<TableData, LowerError> {
         default_verdict: policy.default.index() as u32,
         fail_closed_risk,
         fail_closed_require,
-        strings: b.strings.into_iter().collect(),
+        strings: Strings::try_from_iter(&b.strings).map_err(|e| LowerError(e.to_string()))?,
         lists: b.lists,
         rules,
         nodes: b.nodes,

@@ -795,8 +795,8 @@ fn a_bundle_with_a_bad_approver_key_does_not_load() {
     let with = |name: &str, id: &str, b64: &str| {
         let mut d = base.clone();
         for s in [name, id, b64] {
-            d.strings.push(s);
-            d.approvers.push((d.strings.len() - 1) as u32);
+            let id = d.strings.push(s).unwrap();
+            d.approvers.push(id);
         }
         Tables::load(d)
     };
@@ -814,8 +814,8 @@ fn a_bundle_with_a_bad_approver_key_does_not_load() {
     let mut d = base.clone();
     for name in ["alice", "alice2"] {
         for s in [name, alice.id(), &alice.to_base64()] {
-            d.strings.push(s);
-            d.approvers.push((d.strings.len() - 1) as u32);
+            let id = d.strings.push(s).unwrap();
+            d.approvers.push(id);
         }
     }
     let err = Tables::load(d).unwrap_err();

@@ -15,10 +15,33 @@ pub struct Strings {
 }
 
 impl Strings {
-    /// Appends a string; its id is the number of strings before it.
-    pub fn push(&mut self, s: impl AsRef<str>) {
-        self.blob.push_str(s.as_ref());
-        self.ends.push(self.blob.len() as u32);
+    /// Appends a string and returns its id (the number of strings before
+    /// it). A table's blob is addressed with 32-bit offsets: a string that
+    /// would end past 4 GiB is refused, and the table is left unchanged.
+    pub fn push(&mut self, s: impl AsRef<str>) -> Result<u32, TableError> {
+        let s = s.as_ref();
+        let end = self
+            .blob
+            .len()
+            .checked_add(s.len())
+            .and_then(|end| u32::try_from(end).ok())
+            .ok_or_else(|| bad("the string table would exceed 4 GiB"))?;
+        let id = u32::try_from(self.ends.len())
+            .map_err(|_| bad("the string table would exceed 2^32 strings"))?;
+        self.blob.push_str(s);
+        self.ends.push(end);
+        Ok(id)
+    }
+
+    /// A table of these strings, in order (see [`Strings::push`]).
+    pub fn try_from_iter<S: AsRef<str>>(
+        iter: impl IntoIterator<Item = S>,
+    ) -> Result<Strings, TableError> {
+        let mut t = Strings::default();
+        for s in iter {
+            t.push(s)?;
+        }
+        Ok(t)
     }
 
     pub fn len(&self) -> usize {
@@ -86,23 +109,13 @@ impl Strings {
     }
 }
 
-impl<S: AsRef<str>> FromIterator<S> for Strings {
-    fn from_iter<I: IntoIterator<Item = S>>(iter: I) -> Strings {
-        let mut t = Strings::default();
-        for s in iter {
-            t.push(s);
-        }
-        t
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn strings_round_trip_by_id() {
-        let t: Strings = ["", "tool", "é/ü", "", "last"].into_iter().collect();
+        let t = Strings::try_from_iter(["", "tool", "é/ü", "", "last"]).unwrap();
         let back = Strings::decode(&t.encode()).unwrap();
         assert_eq!(back, t);
         assert_eq!(

@@ -38,10 +38,7 @@ pub fn approval_bundle(spec: &ApprovalSpec<'_>) -> Vec<u8> {
     let bytes = std::fs::read(fixture).unwrap();
     let u = bundle::parse(&bytes).unwrap();
     let mut d = TableData::decode(u.payload).unwrap();
-    let string = |d: &mut TableData, s: &str| -> u32 {
-        d.strings.push(s);
-        (d.strings.len() - 1) as u32
-    };
+    let string = |d: &mut TableData, s: &str| -> u32 { d.strings.push(s).unwrap() };
     // The approver table is sorted by approver, then key id.
     let mut recs: Vec<(String, String, String)> = spec
         .approvers
