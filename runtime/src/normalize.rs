@@ -1058,7 +1058,13 @@ fn build_target<'a>(
                     format!("`{raw}` is not a valid host")
                 }
             })?;
-            (Cow::Owned(host.0.clone()), None, Some(host))
+            // The host as given, when normalizing left it unchanged.
+            let value = if host.0 == raw {
+                Cow::Borrowed(raw)
+            } else {
+                Cow::Owned(host.0.clone())
+            };
+            (value, None, Some(host))
         }
         _ => (Cow::Borrowed(raw), None, None),
     };
@@ -1218,7 +1224,8 @@ pub fn normalize_url(raw: &str) -> Result<(String, (String, HostClass)), String>
     // very text (the common case), the same parser gives the same answer:
     // it is reused, not computed again (a host of 400 KB costs about 3 ms
     // per parse here; the adversarial-latency check has one).
-    let rfc_parsed = (rfc.host == unbracketed).then(|| first.clone());
+    let same_text = rfc.host == unbracketed;
+    let first_failed = first.is_err();
     let host = first
         .or_else(|_| url::Host::parse(host_str))
         .map_err(|e| format!("`{raw}` has an invalid host ({e})"))?;
@@ -1232,11 +1239,19 @@ pub fn normalize_url(raw: &str) -> Result<(String, (String, HostClass)), String>
             "has a non-ASCII host under a scheme without a host grammar",
         ));
     }
-    let rfc_host = rfc_parsed
-        .unwrap_or_else(|| url::Host::parse(&rfc.host))
-        .map_err(|_| ambiguous(raw, "has a host only one reading accepts"))?;
+    // The same text gives the same host: compared only when it differs.
+    let hosts_agree = if same_text {
+        !first_failed
+    } else {
+        url::Host::parse(&rfc.host)
+            .map_err(|_| ambiguous(raw, "has a host only one reading accepts"))?
+            == host
+    };
+    if same_text && !hosts_agree {
+        return Err(ambiguous(raw, "has a host only one reading accepts"));
+    }
     if rfc.scheme != url.scheme()
-        || rfc_host != host
+        || !hosts_agree
         || rfc.port.or_else(|| default_port(&rfc.scheme)) != url.port_or_known_default()
     {
         return Err(ambiguous(raw, "is read differently by the two readings"));
@@ -1246,7 +1261,10 @@ pub fn normalize_url(raw: &str) -> Result<(String, (String, HostClass)), String>
             // One trailing dot is the root (`example.com.`); an empty label
             // (`localhost..`, `a..b`, `.a`) is a name resolvers refuse and
             // the WHATWG reading accepts.
-            let d = d.strip_suffix('.').unwrap_or(&d).to_owned();
+            let d = match d.strip_suffix('.') {
+                Some(d) => d.to_owned(),
+                None => d,
+            };
             if d.is_empty() {
                 return Err(format!("`{raw}` has no host"));
             }
@@ -1262,13 +1280,13 @@ pub fn normalize_url(raw: &str) -> Result<(String, (String, HostClass)), String>
             None => (v6.to_string(), ipv6_class(v6)),
         },
     };
-    Ok((url.as_str().to_owned(), normalized))
+    Ok((String::from(url), normalized))
 }
 
 /// Scheme, host and port as an RFC 3986 reader finds them.
-struct Rfc3986 {
-    scheme: String,
-    host: String,
+struct Rfc3986<'t> {
+    scheme: Cow<'t, str>,
+    host: Cow<'t, str>,
     port: Option<u16>,
 }
 
@@ -1284,7 +1302,7 @@ fn default_port(scheme: &str) -> Option<u16> {
 /// Reads `text` (the value, with `https://` added when it had no scheme) as
 /// RFC 3986 does, refusing every character on which readers are known to
 /// part ways before the path.
-fn rfc3986_authority(raw: &str, text: &str) -> Result<Rfc3986, String> {
+fn rfc3986_authority<'t>(raw: &str, text: &'t str) -> Result<Rfc3986<'t>, String> {
     let Some((scheme, rest)) = text.split_once(':') else {
         return Err(ambiguous(raw, "has no scheme"));
     };
@@ -1325,11 +1343,11 @@ fn rfc3986_authority(raw: &str, text: &str) -> Result<Rfc3986, String> {
                     .ok_or_else(|| ambiguous(raw, "has text after its IPv6 literal"))?,
             ),
         };
-        (format!("[{inside}]"), port)
+        (Cow::Owned(format!("[{inside}]")), port)
     } else {
         match host_port.rsplit_once(':') {
-            Some((h, p)) => (h.to_owned(), Some(p)),
-            None => (host_port.to_owned(), None),
+            Some((h, p)) => (Cow::Borrowed(h), Some(p)),
+            None => (Cow::Borrowed(host_port), None),
         }
     };
     if host
@@ -1348,11 +1366,12 @@ fn rfc3986_authority(raw: &str, text: &str) -> Result<Rfc3986, String> {
         ),
         Some(_) => return Err(ambiguous(raw, "has a port that is not a number")),
     };
-    Ok(Rfc3986 {
-        scheme: scheme.to_ascii_lowercase(),
-        host,
-        port,
-    })
+    let scheme = if scheme.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(scheme.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(scheme)
+    };
+    Ok(Rfc3986 { scheme, host, port })
 }
 
 /// Whether a value starts with a WHATWG special scheme and `:`.

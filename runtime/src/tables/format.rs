@@ -158,22 +158,46 @@ pub(super) fn unpack_prefix(body: &[u8]) -> Result<(Vec<u32>, &[u8]), TableError
     if count > data.len() {
         return Err(truncated());
     }
-    let mut out = vec![0u32; count];
+    // Each column's bytes (all checked before anything is written).
+    let mut columns = Vec::with_capacity(stride);
     for (c, &w) in widths.iter().enumerate() {
         let w = usize::from(w);
-        let column = out.get_mut(c..).unwrap_or_default();
-        let n = column.len().div_ceil(stride);
+        let n = count.saturating_sub(c).div_ceil(stride);
         let bytes = data.get(..n * w).ok_or_else(truncated)?;
         data = &data[n * w..];
-        match w {
-            1 => unpack_column::<1>(column, stride, bytes),
-            2 => unpack_column::<2>(column, stride, bytes),
-            3 => unpack_column::<3>(column, stride, bytes),
-            _ => unpack_column::<4>(column, stride, bytes),
+        columns.push((w, bytes));
+    }
+    let mut out = vec![0u32; count];
+    // Records are stored column by column and read back row by row: a
+    // transposition, done a block of rows at a time so that every column
+    // writes into rows still in cache (one pass over the array, not one
+    // per column).
+    let rows_per_block = if stride == 1 {
+        count.max(1)
+    } else {
+        BLOCK_ROWS
+    };
+    for (b, block) in out.chunks_mut(rows_per_block * stride).enumerate() {
+        let first_row = b * rows_per_block;
+        for (c, &(w, bytes)) in columns.iter().enumerate() {
+            let column = block.get_mut(c..).unwrap_or_default();
+            let n = column.len().div_ceil(stride);
+            let from = first_row * w;
+            let bytes = bytes.get(from..from + n * w).ok_or_else(truncated)?;
+            match w {
+                1 => unpack_column::<1>(column, stride, bytes),
+                2 => unpack_column::<2>(column, stride, bytes),
+                3 => unpack_column::<3>(column, stride, bytes),
+                _ => unpack_column::<4>(column, stride, bytes),
+            }
         }
     }
     Ok((out, data))
 }
+
+/// Rows of a strided section unpacked together (see [`unpack_prefix`]):
+/// 512 rows of the widest record (10 words) are 20 KiB.
+const BLOCK_ROWS: usize = 512;
 
 impl TableData {
     /// Encodes the payload. Deterministic: the same data gives the same bytes.
@@ -398,6 +422,14 @@ mod tests {
             (vec![NONE; 5], 2),
             (vec![0, 1, 2], 4),
             ((0..1000).map(|i| i * 97).collect(), 7),
+            // Several blocks of rows, the last one partial and ragged.
+            (
+                (0..(BLOCK_ROWS as u32 * 3 * 10 + 7))
+                    .map(|i| i.wrapping_mul(2_654_435_761) >> (i % 29))
+                    .collect(),
+                10,
+            ),
+            ((0..(BLOCK_ROWS as u32 * 2 * 3)).collect(), 3),
         ] {
             assert_eq!(unpack(&pack(&v, stride)).unwrap(), v, "stride {stride}");
         }
