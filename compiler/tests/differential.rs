@@ -345,7 +345,7 @@ fn intent() -> impl Strategy<Value = Intent<'static>> {
                 targets: targets.into(),
                 provenance: provenance.into(),
                 skill,
-                arg_strings,
+                arg_strings: arg_strings.into_iter().map(Into::into).collect(),
             },
         )
 }

@@ -81,7 +81,7 @@ pub struct Intent<'a> {
     pub skill: Option<Skill<'a>>,
     /// Every string in `args` (values and object keys), for `args contain`
     /// (empty when normalized for tables whose rules never test it).
-    pub arg_strings: Vec<String>,
+    pub arg_strings: Vec<Cow<'a, str>>,
 }
 
 impl Default for Intent<'_> {
@@ -131,7 +131,7 @@ impl Intent<'_> {
             targets: self.targets.into_iter().map(Target::into_owned).collect(),
             provenance: self.provenance,
             skill: self.skill.map(Skill::into_owned),
-            arg_strings: self.arg_strings,
+            arg_strings: self.arg_strings.into_iter().map(owned).collect(),
         }
     }
 

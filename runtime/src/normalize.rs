@@ -876,13 +876,15 @@ thread_local! {
         const { std::cell::Cell::new(None) };
 }
 
-fn collect_strings(v: &Json<'_>, out: &mut Vec<String>) {
+/// Every string of `v` (values and keys), borrowed from the text or the
+/// arena.
+fn collect_strings<'a>(v: &Json<'a>, out: &mut Vec<Cow<'a, str>>) {
     match *v {
-        Json::Str(s) => out.push(s.to_owned()),
+        Json::Str(s) => out.push(Cow::Borrowed(s)),
         Json::Arr(items) => items.iter().for_each(|i| collect_strings(i, out)),
         Json::Obj(m) => {
             for (k, v) in m {
-                out.push((*k).to_owned());
+                out.push(Cow::Borrowed(k));
                 collect_strings(v, out);
             }
         }
