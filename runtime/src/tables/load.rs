@@ -24,7 +24,6 @@ impl Tables {
         if data.matchers.len() != matcher::COUNT {
             return Err(bad("wrong number of matchers"));
         }
-        let string_lens: Vec<usize> = data.strings.iter().map(str::len).collect();
         let mut data = data;
         let matchers = std::mem::take(&mut data.matchers)
             .into_iter()
@@ -32,7 +31,7 @@ impl Tables {
             .map(|(i, m)| {
                 Matcher::load(
                     m,
-                    &string_lens,
+                    &data.strings,
                     matches!(i, matcher::PATH | matcher::WORKSPACE),
                 )
             })

@@ -100,10 +100,10 @@ impl Matcher {
     /// `segment_suffixes`: see [`Matcher::segment_suffixes`].
     pub(super) fn load(
         m: MatcherData,
-        string_lens: &[usize],
+        strings: &Strings,
         segment_suffixes: bool,
     ) -> Result<Matcher, TableError> {
-        let strings = string_lens.len();
+        let n_strings = strings.len();
         if m.postings.len() != 2 * m.patterns as usize {
             return Err(bad("matcher postings do not match its pattern count"));
         }
@@ -156,7 +156,7 @@ impl Matcher {
                     Some(c) if !*c => *c = true,
                     _ => return Err(bad("hash table pattern id out of range or repeated")),
                 }
-                if e[0] as usize >= strings {
+                if e[0] as usize >= n_strings {
                     return Err(bad("hash table key out of range"));
                 }
             }
@@ -165,14 +165,14 @@ impl Matcher {
             return Err(bad("a pattern has no automaton"));
         }
         if m.sources.len() != m.patterns as usize
-            || m.sources.iter().any(|&s| s as usize >= strings)
+            || m.sources.iter().any(|&s| s as usize >= n_strings)
         {
             return Err(bad("pattern sources do not match the patterns"));
         }
         let longest = |t: &HashTable| {
             t.entries
                 .chunks_exact(2)
-                .map(|e| string_lens.get(e[0] as usize).copied().unwrap_or(0))
+                .map(|e| strings.len_of(e[0] as usize).unwrap_or(0))
                 .max()
                 .unwrap_or(0)
         };

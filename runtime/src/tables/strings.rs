@@ -52,6 +52,16 @@ impl Strings {
         self.ends.is_empty()
     }
 
+    /// The length in bytes of the string with id `i` (without reading it).
+    pub fn len_of(&self, i: usize) -> Option<usize> {
+        let end = *self.ends.get(i)? as usize;
+        let start = match i.checked_sub(1) {
+            Some(p) => *self.ends.get(p)? as usize,
+            None => 0,
+        };
+        end.checked_sub(start)
+    }
+
     /// The string with id `i`.
     pub fn get(&self, i: usize) -> Option<&str> {
         let end = *self.ends.get(i)? as usize;
@@ -124,6 +134,9 @@ mod tests {
         );
         assert_eq!(back.get(2), Some("é/ü"));
         assert_eq!(back.get(5), None);
+        // Lengths in bytes, read without the strings.
+        let lens: Vec<Option<usize>> = (0..6).map(|i| back.len_of(i)).collect();
+        assert_eq!(lens, [Some(0), Some(4), Some(5), Some(0), Some(4), None]);
         let empty = Strings::decode(&Strings::default().encode()).unwrap();
         assert!(empty.is_empty());
     }
