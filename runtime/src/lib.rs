@@ -9,6 +9,7 @@
 pub mod approval;
 pub mod bench;
 pub mod bundle;
+pub mod canonical;
 pub mod command;
 pub mod deadline;
 pub mod decision;

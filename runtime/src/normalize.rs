@@ -6,6 +6,7 @@
 //! change a decision. Anything that cannot be normalized makes the intent
 //! invalid: it is never evaluated.
 
+use crate::canonical::{NormalizeBuffers, Texts};
 use crate::decision::Decision;
 use crate::intent::{Intent, Provenance, Skill, Target, Targets};
 use crate::json::Bump;
@@ -232,6 +233,34 @@ pub fn normalize_json_with<'a>(
     tables: Option<&Tables>,
     keep_canonical: bool,
 ) -> Result<Normalized<'a>, IntentError> {
+    normalize_json_in(
+        raw,
+        tables,
+        keep_canonical,
+        &mut NormalizeBuffers::default(),
+    )
+}
+
+/// [`normalize_json_with`] with reused buffers (the gate passes its
+/// scratch's): a warm normalization allocates nothing for its texts.
+/// Buffers a large intent grew past 64 KiB are dropped after it.
+pub fn normalize_json_in<'a>(
+    raw: &Json<'a>,
+    tables: Option<&Tables>,
+    keep_canonical: bool,
+    bufs: &mut NormalizeBuffers,
+) -> Result<Normalized<'a>, IntentError> {
+    let n = normalize_readings(raw, tables, keep_canonical, bufs);
+    bufs.trim();
+    n
+}
+
+fn normalize_readings<'a>(
+    raw: &Json<'a>,
+    tables: Option<&Tables>,
+    keep_canonical: bool,
+    bufs: &mut NormalizeBuffers,
+) -> Result<Normalized<'a>, IntentError> {
     if let Json::Obj(obj) = *raw {
         // The members of an approval envelope (`POST /v1/eval`): an intent
         // carrying one reads as two requests — the intent decided here, and
@@ -251,7 +280,7 @@ pub fn normalize_json_with<'a>(
     } else {
         Canonical::DigestOnly
     };
-    let mut n = normalize_as(raw, tables, PathReading::Posix, text)?;
+    let mut n = normalize_as(raw, tables, PathReading::Posix, text, bufs)?;
     let backslash = n
         .intent
         .targets
@@ -261,7 +290,7 @@ pub fn normalize_json_with<'a>(
         .any(|p| p.contains('\\'));
     if backslash {
         n.backslash_reading = Some(Box::new(
-            normalize_as(raw, tables, PathReading::Backslash, Canonical::Skip)?.intent,
+            normalize_as(raw, tables, PathReading::Backslash, Canonical::Skip, bufs)?.intent,
         ));
     }
     Ok(n)
@@ -284,6 +313,7 @@ fn normalize_as<'a>(
     tables: Option<&Tables>,
     reading: PathReading,
     text: Canonical,
+    bufs: &mut NormalizeBuffers,
 ) -> Result<Normalized<'a>, IntentError> {
     let Json::Obj(obj) = *raw else {
         return Err(invalid("intent", "not a JSON object"));
@@ -305,16 +335,19 @@ fn normalize_as<'a>(
     let ws = (ctx.workspace.as_deref(), reading);
     // The canonical texts of the explicit targets and of the provenance
     // entries, in reused buffers (sorted and deduplicated below).
-    let mut parts = CANONICAL_PARTS
-        .try_with(std::cell::Cell::take)
-        .ok()
-        .flatten()
-        .unwrap_or_default();
+    let parts = bufs;
     parts.targets.clear();
     parts.provenance.clear();
     let mut targets = explicit_targets(obj, &tool, ws, &mut parts.targets)?;
     if let Some(tables) = tables {
-        mapped_targets(tables, args, &tool, ws, &mut targets)?;
+        mapped_targets(
+            tables,
+            args,
+            &tool,
+            ws,
+            &mut targets,
+            &mut parts.mapping_ids,
+        )?;
     }
     targets.sort();
     targets.dedup();
@@ -343,9 +376,6 @@ fn normalize_as<'a>(
             (digest_of(&parts.text), kept)
         }
     };
-    if parts.capacity() <= CANONICAL_PARTS_KEEP_BYTES {
-        let _ = CANONICAL_PARTS.try_with(|p| p.set(Some(parts)));
-    }
     Ok(Normalized {
         digest,
         intent: Intent {
@@ -595,50 +625,37 @@ fn mapped_targets<'a>(
     tool: &str,
     ws: (Option<&str>, PathReading),
     targets: &mut Targets<'a>,
+    buf: &mut Vec<u32>,
 ) -> Result<(), IntentError> {
-    MAPPING_IDS.with(|buf| {
-        let mut fresh = Vec::new();
-        let mut borrowed = buf.try_borrow_mut();
-        let buf = match borrowed.as_deref_mut() {
-            Ok(b) => b,
-            Err(_) => &mut fresh,
-        };
-        tables.for_each_mapping_entry(tool, buf, |entry| {
-            // Counted before any is built: a hostile list of mapped values
-            // costs nothing past the limit.
-            let mut count = 0;
-            select(args, entry.steps, entry.steps, &mut |_| {
-                count += 1;
-                Ok(())
-            })?;
-            if targets.len() + count > MAX_TARGETS {
-                return Err(invalid(
-                    "targets",
-                    format!("more than {MAX_TARGETS} targets"),
-                ));
-            }
-            select(args, entry.steps, entry.steps, &mut |v| {
-                let target = build_target(
-                    entry.kind,
-                    v.trim(),
-                    None,
-                    Some(entry.class),
-                    false,
-                    tool,
-                    ws,
-                )
-                .map_err(|m| invalid(arg_path_text(entry.steps), m))?;
-                targets.push(target);
-                Ok(())
-            })
+    tables.for_each_mapping_entry(tool, buf, |entry| {
+        // Counted before any is built: a hostile list of mapped values
+        // costs nothing past the limit.
+        let mut count = 0;
+        select(args, entry.steps, entry.steps, &mut |_| {
+            count += 1;
+            Ok(())
+        })?;
+        if targets.len() + count > MAX_TARGETS {
+            return Err(invalid(
+                "targets",
+                format!("more than {MAX_TARGETS} targets"),
+            ));
+        }
+        select(args, entry.steps, entry.steps, &mut |v| {
+            let target = build_target(
+                entry.kind,
+                v.trim(),
+                None,
+                Some(entry.class),
+                false,
+                tool,
+                ws,
+            )
+            .map_err(|m| invalid(arg_path_text(entry.steps), m))?;
+            targets.push(target);
+            Ok(())
         })
     })
-}
-
-thread_local! {
-    /// Scratch space of the mapping lookup (reused: no allocation per
-    /// decision once warm).
-    static MAPPING_IDS: std::cell::RefCell<Vec<u32>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// `arg_provenance`: the sources, and each entry's canonical text.
@@ -796,84 +813,6 @@ fn canonical_text(
     c.extend_from_slice(b",\"tool_name\":");
     write_str(c, tool);
     c.push(b'}');
-}
-
-/// Canonical item texts, one after another in one buffer.
-#[derive(Default)]
-struct Texts {
-    bytes: Vec<u8>,
-    /// Each item's `start..end` in `bytes`.
-    items: Vec<(usize, usize)>,
-}
-
-impl Texts {
-    fn clear(&mut self) {
-        self.bytes.clear();
-        self.items.clear();
-    }
-
-    /// Appends the item `write` writes.
-    fn push_with(&mut self, write: impl FnOnce(&mut Vec<u8>)) {
-        let start = self.bytes.len();
-        write(&mut self.bytes);
-        self.items.push((start, self.bytes.len()));
-    }
-
-    fn item(&self, (start, end): (usize, usize)) -> &[u8] {
-        self.bytes.get(start..end).unwrap_or_default()
-    }
-
-    /// Items in byte order, each once.
-    fn sort_dedup(&mut self) {
-        let mut items = std::mem::take(&mut self.items);
-        items.sort_unstable_by(|a, b| self.item(*a).cmp(self.item(*b)));
-        items.dedup_by(|a, b| self.item(*a) == self.item(*b));
-        self.items = items;
-    }
-
-    /// Appends `[a,b,…]`.
-    fn write_joined(&self, out: &mut Vec<u8>) {
-        out.push(b'[');
-        for (i, &item) in self.items.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            out.extend_from_slice(self.item(item));
-        }
-        out.push(b']');
-    }
-}
-
-/// The buffers of [`normalize_as`]'s canonical text: the explicit
-/// targets' and the provenance entries' texts, and the whole.
-#[derive(Default)]
-struct CanonicalParts {
-    targets: Texts,
-    provenance: Texts,
-    /// The intent's canonical text, hashed into its digest.
-    text: Vec<u8>,
-}
-
-impl CanonicalParts {
-    /// Bytes the buffers hold, used or not.
-    fn capacity(&self) -> usize {
-        self.text.capacity()
-            + [&self.targets, &self.provenance]
-                .iter()
-                .map(|t| t.bytes.capacity() + t.items.capacity() * 16)
-                .sum::<usize>()
-    }
-}
-
-/// Buffers that grew past this (a large intent) are dropped after use, not
-/// kept for the thread's next decision.
-const CANONICAL_PARTS_KEEP_BYTES: usize = 64 * 1024;
-
-thread_local! {
-    /// [`CanonicalParts`], reused from one decision to the next on a thread
-    /// (taken while in use: a nested use gets fresh buffers).
-    static CANONICAL_PARTS: std::cell::Cell<Option<CanonicalParts>> =
-        const { std::cell::Cell::new(None) };
 }
 
 /// Every string of `v` (values and keys), borrowed from the text or the

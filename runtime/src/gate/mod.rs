@@ -203,8 +203,14 @@ fn decide<'b>(
     // The canonical text is kept only for a signed trace (the digest is
     // all a result shows of it).
     let keep_canonical = opts.trace.is_some();
-    let normalized = normalize::parse_json(text, arena)
-        .and_then(|raw| normalize::normalize_json_with(&raw, Some(&bundle.tables), keep_canonical));
+    let normalized = normalize::parse_json(text, arena).and_then(|raw| {
+        normalize::normalize_json_in(
+            &raw,
+            Some(&bundle.tables),
+            keep_canonical,
+            &mut scratch.normalize,
+        )
+    });
     let n = match normalized {
         Ok(n) => n,
         Err(e) => return refuse(out, Refusal::Invalid(&e), Some(bundle)),
@@ -320,7 +326,8 @@ fn stage_times_in(
     let raw = normalize::parse_json(intent, arena).ok()?;
     let read = ns(t);
     let t = std::time::Instant::now();
-    let n = normalize::normalize_json(&raw, Some(&bundle.tables)).ok()?;
+    let n = normalize::normalize_json_in(&raw, Some(&bundle.tables), true, &mut scratch.normalize)
+        .ok()?;
     let normalize_all = ns(t);
     let t = std::time::Instant::now();
     std::hint::black_box(normalize::digest_of(std::hint::black_box(&n.canonical)));

@@ -412,6 +412,8 @@ pub struct Scratch {
     /// The arena the gate reads an intent's JSON into; reset after each
     /// decision ([`Scratch::take_arena`], [`Scratch::return_arena`]).
     arena: bumpalo::Bump,
+    /// Normalization's buffers (the canonical texts, the mapping ids).
+    pub normalize: crate::canonical::NormalizeBuffers,
 }
 
 /// An arena that grew past this (a large intent) is dropped after its
