@@ -93,7 +93,8 @@ mod tests {
     fn buffers_a_large_intent_grew_are_dropped_small_ones_kept() {
         let mut b = NormalizeBuffers::default();
         b.text.reserve(1024);
-        b.targets.push_with(|j| j.extend_from_slice(b"{\"kind\":\"path\"}"));
+        b.targets
+            .push_with(|j| j.extend_from_slice(b"{\"kind\":\"path\"}"));
         b.trim();
         assert!(b.text.capacity() >= 1024, "a small buffer is kept");
         b.provenance.push_with(|j| j.resize(KEEP_BYTES + 1, b' '));
