@@ -182,8 +182,6 @@ fn str_field<'a>(
     }
 }
 
-/// Lower-cases, borrowing when the text is already lower-case ASCII (the
-/// usual case: kinds, risks, sources are only compared, never stored).
 /// A word of a vocabulary (`all`, spelled by `name`) compared
 /// case-insensitively, as [`lower`] reads it: without a copy when the text
 /// is ASCII (a non-ASCII text is lower-cased and looked up in full).
@@ -202,6 +200,8 @@ fn parse_lower<T: Copy>(
     }
 }
 
+/// Lower-cases, borrowing when the text is already lower-case ASCII (the
+/// usual case: kinds, risks, sources are only compared, never stored).
 fn lower(s: &str) -> Cow<'_, str> {
     if s.bytes().any(|b| b.is_ascii_uppercase()) || !s.is_ascii() {
         Cow::Owned(s.to_lowercase())
@@ -1409,7 +1409,7 @@ mod tests {
         /// is an ASCII `k`; `İ` lower-cases to two characters).
         #[test]
         fn vocabulary_words_compare_as_lower_cased(
-            s in "[lowLOWmedIUMhgHGcrtaCRTAsyeSYEuUxK\\u{212a}\\u{130}]{0,9}",
+            s in "(low|medium|high|critical|user|tool_output|external|system|[lowLOWmedIUMhgHGcrtaCRTAsyeSYEuUxKpPnN_\\u{212a}\\u{130}]{0,11})",
         ) {
             let word = |w: &str| lower(w).into_owned();
             proptest::prop_assert_eq!(

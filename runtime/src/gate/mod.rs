@@ -168,6 +168,8 @@ pub fn evaluate_with<'b>(
         (r, crate::deadline::expired())
     });
     scratch.return_arena(arena);
+    // Normalization trims its buffers itself; after a panic it could not.
+    scratch.normalize.trim();
     match decided {
         Ok(summary) if !late => summary,
         Ok(_) => {

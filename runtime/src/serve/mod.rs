@@ -599,8 +599,9 @@ async fn decide_heavy<'b>(
     {
         Ok((summary, bytes)) => {
             out.extend_from_slice(&bytes);
-            // Already owned: this moves the codes (`Summary` is invariant
-            // over its lifetime, so it is restated, not coerced).
+            // Already owned: the codes are moved into a new inline list
+            // (`Summary` is invariant over its lifetime, so it is restated,
+            // not coerced); the heavy lane is not the allocation-free path.
             summary.into_owned()
         }
         Err(_) => gate::refuse(
