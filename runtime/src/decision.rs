@@ -10,7 +10,8 @@ use std::borrow::Cow;
 /// path allocates nothing for them.
 pub type Codes<'b> = SmallVec<[Cow<'b, str>; 4]>;
 
-fn owned_codes<'x>(c: Codes<'_>) -> Codes<'x> {
+/// The same codes, owned (of any lifetime).
+pub fn owned_codes<'x>(c: Codes<'_>) -> Codes<'x> {
     c.into_iter().map(|c| Cow::Owned(c.into_owned())).collect()
 }
 
@@ -134,32 +135,19 @@ fn missing_fields(
         .iter()
         .any(|t| t.class == EndpointClass::Other);
     for field in require {
-        // (the field's reason code, its violation), when missing
         let missing = match *field {
-            "targets" => intent
-                .targets
-                .is_empty()
-                .then_some(("fail_closed_missing_targets", "missing_targets")),
-            "arg_provenance" => intent.provenance.is_empty().then_some((
-                "fail_closed_missing_arg_provenance",
-                "missing_arg_provenance",
-            )),
-            "endpoint_class" => some_other.then_some((
-                "fail_closed_missing_endpoint_class",
-                "missing_endpoint_class",
-            )),
-            "skill_provenance" => intent.skill.is_none().then_some((
-                "fail_closed_missing_skill_provenance",
-                "missing_skill_provenance",
-            )),
-            "identity" => intent
-                .identity
-                .as_deref()
-                .is_none_or(str::is_empty)
-                .then_some(("fail_closed_missing_identity", "missing_identity")),
-            _ => None,
+            "targets" => intent.targets.is_empty(),
+            "arg_provenance" => intent.provenance.is_empty(),
+            "endpoint_class" => some_other,
+            "skill_provenance" => intent.skill.is_none(),
+            "identity" => intent.identity.as_deref().is_none_or(str::is_empty),
+            _ => false,
         };
-        if let Some((reason, violation)) = missing {
+        let codes = crate::vocab::FAIL_CLOSED_FIELDS
+            .iter()
+            .position(|f| f == field)
+            .and_then(|i| crate::vocab::FAIL_CLOSED_CODES.get(i));
+        if let (true, Some(&(reason, violation))) = (missing, codes) {
             reasons.push(Cow::Borrowed(reason));
             violations.push(Cow::Borrowed(violation));
         }

@@ -48,18 +48,8 @@ impl<'a> Json<'a> {
         // strings without checking each again); text that is not UTF-8 is
         // read byte-wise, for serde_json's own error and position.
         match std::str::from_utf8(text) {
-            Ok(text) => {
-                let mut de = serde_json::Deserializer::from_str(text);
-                let v = Seed(arena).deserialize(&mut de)?;
-                de.end()?;
-                Ok(v)
-            }
-            Err(_) => {
-                let mut de = serde_json::Deserializer::from_slice(text);
-                let v = Seed(arena).deserialize(&mut de)?;
-                de.end()?;
-                Ok(v)
-            }
+            Ok(text) => read_all(serde_json::Deserializer::from_str(text), arena),
+            Err(_) => read_all(serde_json::Deserializer::from_slice(text), arena),
         }
     }
 
@@ -343,6 +333,16 @@ pub fn write_u64(out: &mut Vec<u8>, mut n: u64) {
 #[derive(Clone, Copy)]
 struct Seed<'a>(&'a Bump);
 
+/// The whole text as one value (trailing characters are an error).
+fn read_all<'a, R: serde_json::de::Read<'a>>(
+    mut de: serde_json::Deserializer<R>,
+    arena: &'a Bump,
+) -> Result<Json<'a>, serde_json::Error> {
+    let v = Seed(arena).deserialize(&mut de)?;
+    de.end()?;
+    Ok(v)
+}
+
 impl<'de: 'a, 'a> DeserializeSeed<'de> for Seed<'a> {
     type Value = Json<'a>;
 
@@ -444,6 +444,55 @@ impl<'de: 'a, 'a> Visitor<'de> for KeySeed<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The byte-wise reading, which `parse_in` skips for UTF-8 text.
+    fn read_bytes(text: &[u8]) -> Result<Value, String> {
+        let arena = Bump::new();
+        read_all(serde_json::Deserializer::from_slice(text), &arena)
+            .map(|j| j.to_value())
+            .map_err(|e| e.to_string())
+    }
+
+    fn read(text: &[u8]) -> Result<Value, String> {
+        let arena = Bump::new();
+        Json::parse_in(text, &arena)
+            .map(|j| j.to_value())
+            .map_err(|e| e.to_string())
+    }
+
+    proptest::proptest! {
+        /// Checking UTF-8 once, then reading as text, accepts and refuses
+        /// exactly what reading the bytes does, with the same error and
+        /// position: escapes (lone surrogates too), control characters,
+        /// repeated keys, bytes that are not UTF-8 inside and outside
+        /// strings, a byte-order mark, trailing text.
+        #[test]
+        fn reading_as_text_is_reading_the_bytes(
+            parts in proptest::collection::vec(proptest::sample::select(vec![
+                &b"{"[..], b"}", b"[", b"]", b",", b":", b"\"", b"\"k\"", b"1", b"-0.5e3",
+                b"null", b" ", b"\n", b"\\", b"\\u", b"d800", b"dc00", b"00e9", b"\\n",
+                b"\xc3\xa9", b"\xe2\x80\xae", b"\xff", b"\xc3", b"\xed\xa0\x80",
+                b"\xef\xbb\xbf", b"\x01", b"x",
+            ]), 0..24),
+        ) {
+            let text = parts.concat();
+            proptest::prop_assert_eq!(read(&text), read_bytes(&text));
+        }
+    }
+
+    #[test]
+    fn text_that_is_not_utf8_keeps_the_byte_readers_error() {
+        for text in [
+            &b"{\"k\": \"\xff\"}"[..],
+            b"{\"k\": \"\xed\xa0\x80\"}",
+            b"{\"k\": 1}\xff",
+            b"\xef\xbb\xbf{}",
+        ] {
+            let err = read(text).unwrap_err();
+            assert_eq!(Err(err), read_bytes(text));
+        }
+        assert_eq!(read(b"{\"k\": \"\xc3\xa9\"}").unwrap()["k"], "\u{e9}");
+    }
 
     fn canonical(text: &str) -> String {
         let mut out = Vec::new();

@@ -40,9 +40,13 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// Appends lowercase hex.
 pub fn push_hex(s: &mut String, bytes: &[u8]) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    for b in bytes {
-        s.push(DIGITS[(b >> 4) as usize] as char);
-        s.push(DIGITS[(b & 15) as usize] as char);
+    for &b in bytes {
+        s.extend(hex_pair(b).map(char::from));
     }
+}
+
+/// The two lowercase hex digits of a byte.
+pub fn hex_pair(b: u8) -> [u8; 2] {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    [DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 15)]]
 }

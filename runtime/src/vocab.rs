@@ -29,6 +29,17 @@ macro_rules! vocab_enum {
                 match text { $($text => Some($name::$variant),)+ _ => None }
             }
 
+            /// Parses a spelling after Unicode lower-casing it, as intents
+            /// are read (`HIGH` is `high`): an ASCII text is compared
+            /// without a copy, any other is lower-cased first.
+            pub fn parse_lowercased(text: &str) -> Option<Self> {
+                if text.is_ascii() {
+                    Self::ALL.iter().copied().find(|v| v.as_str().eq_ignore_ascii_case(text))
+                } else {
+                    Self::parse(&text.to_lowercase())
+                }
+            }
+
             /// Position of the value in [`Self::ALL`].
             pub const fn index(self) -> usize { self as usize }
         }
@@ -190,12 +201,89 @@ pub const FAIL_CLOSED_FIELDS: &[&str] = &[
     "identity",
 ];
 
+/// The reason code and the violation of each of [`FAIL_CLOSED_FIELDS`]
+/// when an intent lacks it (`fail_closed_missing_<field>`,
+/// `missing_<field>`), in the same order.
+pub const FAIL_CLOSED_CODES: &[(&str, &str)] = &[
+    ("fail_closed_missing_targets", "missing_targets"),
+    (
+        "fail_closed_missing_arg_provenance",
+        "missing_arg_provenance",
+    ),
+    (
+        "fail_closed_missing_endpoint_class",
+        "missing_endpoint_class",
+    ),
+    (
+        "fail_closed_missing_skill_provenance",
+        "missing_skill_provenance",
+    ),
+    ("fail_closed_missing_identity", "missing_identity"),
+];
+
 /// Risk classes that fail closed when a policy has no `fail_closed` item.
 pub const DEFAULT_FAIL_CLOSED_RISK: &[Risk] = &[Risk::High, Risk::Critical];
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_fail_closed_field_has_its_codes() {
+        assert_eq!(FAIL_CLOSED_CODES.len(), FAIL_CLOSED_FIELDS.len());
+        for (field, (reason, violation)) in FAIL_CLOSED_FIELDS.iter().zip(FAIL_CLOSED_CODES) {
+            assert_eq!(*reason, format!("fail_closed_missing_{field}"));
+            assert_eq!(*violation, format!("missing_{field}"));
+        }
+    }
+
+    /// `parse_lowercased` against its definition: Unicode lower-casing,
+    /// then the exact spelling.
+    fn agrees_with_lowercasing(s: &str) -> Result<(), proptest::test_runner::TestCaseError> {
+        let lower = s.to_lowercase();
+        proptest::prop_assert_eq!(Risk::parse_lowercased(s), Risk::parse(&lower));
+        proptest::prop_assert_eq!(
+            ProvenanceSource::parse_lowercased(s),
+            ProvenanceSource::parse(&lower)
+        );
+        proptest::prop_assert_eq!(TargetKind::parse_lowercased(s), TargetKind::parse(&lower));
+        proptest::prop_assert_eq!(
+            EndpointClass::parse_lowercased(s),
+            EndpointClass::parse(&lower)
+        );
+        Ok(())
+    }
+
+    proptest::proptest! {
+        /// Every spelling in any case, and look-alikes: `K` is the Kelvin
+        /// sign (its lower case is an ASCII `k`), `İ` lower-cases to two
+        /// characters, `ſ` upper-cases to `S`.
+        #[test]
+        fn lowercased_parsing_is_parsing_the_lower_case(
+            word in proptest::sample::select(
+                Risk::ALL.iter().map(|v| v.as_str())
+                    .chain(ProvenanceSource::ALL.iter().map(|v| v.as_str()))
+                    .chain(TargetKind::ALL.iter().map(|v| v.as_str()))
+                    .chain(EndpointClass::ALL.iter().map(|v| v.as_str()))
+                    .collect::<Vec<_>>()
+            ),
+            flips in proptest::collection::vec(proptest::bool::ANY, 24),
+            noise in "[a-zA-Z._\\u{212a}\\u{130}\\u{17f}]{0,3}",
+        ) {
+            let cased: String = word
+                .chars()
+                .zip(flips.iter().chain(std::iter::repeat(&false)))
+                .map(|(c, &up)| if up { c.to_ascii_uppercase() } else { c })
+                .collect();
+            agrees_with_lowercasing(&cased)?;
+            proptest::prop_assert!(Risk::parse_lowercased(&cased).is_some()
+                || ProvenanceSource::parse_lowercased(&cased).is_some()
+                || TargetKind::parse_lowercased(&cased).is_some()
+                || EndpointClass::parse_lowercased(&cased).is_some());
+            agrees_with_lowercasing(&format!("{cased}{noise}"))?;
+            agrees_with_lowercasing(&cased.replace('k', "\u{212a}"))?;
+        }
+    }
 
     #[test]
     fn spellings_round_trip() {

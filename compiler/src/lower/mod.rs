@@ -35,8 +35,11 @@ impl std::fmt::Display for LowerError {
 
 #[derive(Default)]
 struct Builder {
-    strings: Vec<String>,
+    strings: Strings,
     string_ids: HashMap<String, u32>,
+    /// Why a string could not be added (the table's 32-bit offsets): the
+    /// lowering fails with it at the end.
+    strings_full: Option<String>,
     lists: Vec<u32>,
     /// Patterns per matcher, and their ids.
     patterns: Vec<Vec<String>>,
@@ -92,10 +95,16 @@ impl Builder {
         if let Some(&id) = self.string_ids.get(s) {
             return id;
         }
-        let id = self.strings.len() as u32;
-        self.strings.push(s.to_owned());
-        self.string_ids.insert(s.to_owned(), id);
-        id
+        match self.strings.push(s) {
+            Ok(id) => {
+                self.string_ids.insert(s.to_owned(), id);
+                id
+            }
+            Err(e) => {
+                self.strings_full.get_or_insert_with(|| e.to_string());
+                NONE
+            }
+        }
     }
 
     fn list(&mut self, items: &[u32]) -> (u32, u32) {
@@ -625,7 +634,10 @@ pub fn lower(policy: &Policy) -> Result<TableData, LowerError> {
         default_verdict: policy.default.index() as u32,
         fail_closed_risk,
         fail_closed_require,
-        strings: Strings::try_from_iter(&b.strings).map_err(|e| LowerError(e.to_string()))?,
+        strings: match b.strings_full {
+            Some(e) => return Err(LowerError(e)),
+            None => b.strings,
+        },
         lists: b.lists,
         rules,
         nodes: b.nodes,

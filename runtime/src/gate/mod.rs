@@ -100,11 +100,7 @@ impl Summary<'_> {
         Summary {
             exit: self.exit,
             verdict: self.verdict,
-            reason_codes: self
-                .reason_codes
-                .into_iter()
-                .map(|c| Cow::Owned(c.into_owned()))
-                .collect(),
+            reason_codes: crate::decision::owned_codes(self.reason_codes),
             endpoint_classes: self.endpoint_classes,
             intent_digest: self.intent_digest,
             required_approvals: self.required_approvals,
@@ -168,8 +164,6 @@ pub fn evaluate_with<'b>(
         (r, crate::deadline::expired())
     });
     scratch.return_arena(arena);
-    // Normalization trims its buffers itself; after a panic it could not.
-    scratch.normalize.trim();
     match decided {
         Ok(summary) if !late => summary,
         Ok(_) => {

@@ -37,7 +37,7 @@ impl<'t> Shown<'t> {
         let simulated_reasons = simulate.then(|| {
             let mut r = d.reason_codes.clone();
             r.push(Cow::Borrowed("simulate_mode_non_enforcing"));
-            if let Some(code) = turned.then(|| simulated_code(d.verdict)).flatten() {
+            if let Some(code) = simulated_code(d.verdict).filter(|_| turned) {
                 r.push(Cow::Borrowed(code));
             }
             r.sort_unstable();

@@ -413,7 +413,7 @@ pub struct Scratch {
     /// decision ([`Scratch::take_arena`], [`Scratch::return_arena`]).
     arena: bumpalo::Bump,
     /// Normalization's buffers (the canonical texts, the mapping ids).
-    pub normalize: crate::canonical::NormalizeBuffers,
+    pub(crate) normalize: crate::canonical::NormalizeBuffers,
 }
 
 /// An arena that grew past this (a large intent) is dropped after its
@@ -429,13 +429,18 @@ impl Scratch {
         std::mem::take(&mut self.arena)
     }
 
-    /// Gives the arena back, emptied; kept for the next decision unless it
-    /// grew past [`ARENA_KEEP_BYTES`].
+    /// Gives the arena back after the decision (after a panic too),
+    /// emptied; kept for the next decision unless it grew past
+    /// [`ARENA_KEEP_BYTES`]. Normalization's buffers are trimmed the same
+    /// way ([`NormalizeBuffers::trim`]).
+    ///
+    /// [`NormalizeBuffers::trim`]: crate::canonical::NormalizeBuffers::trim
     pub fn return_arena(&mut self, mut arena: bumpalo::Bump) {
         arena.reset();
         if arena.allocated_bytes() <= ARENA_KEEP_BYTES {
             self.arena = arena;
         }
+        self.normalize.trim();
     }
 }
 

@@ -33,17 +33,6 @@ impl Strings {
         Ok(id)
     }
 
-    /// A table of these strings, in order (see [`Strings::push`]).
-    pub fn try_from_iter<S: AsRef<str>>(
-        iter: impl IntoIterator<Item = S>,
-    ) -> Result<Strings, TableError> {
-        let mut t = Strings::default();
-        for s in iter {
-            t.push(s)?;
-        }
-        Ok(t)
-    }
-
     pub fn len(&self) -> usize {
         self.ends.len()
     }
@@ -52,24 +41,24 @@ impl Strings {
         self.ends.is_empty()
     }
 
-    /// The length in bytes of the string with id `i` (without reading it).
-    pub fn len_of(&self, i: usize) -> Option<usize> {
+    /// Where the string with id `i` lies in the blob.
+    fn span(&self, i: usize) -> Option<std::ops::Range<usize>> {
         let end = *self.ends.get(i)? as usize;
         let start = match i.checked_sub(1) {
             Some(p) => *self.ends.get(p)? as usize,
             None => 0,
         };
-        end.checked_sub(start)
+        Some(start..end)
+    }
+
+    /// The length in bytes of the string with id `i` (without reading it).
+    pub fn len_of(&self, i: usize) -> Option<usize> {
+        self.span(i).map(|r| r.len())
     }
 
     /// The string with id `i`.
     pub fn get(&self, i: usize) -> Option<&str> {
-        let end = *self.ends.get(i)? as usize;
-        let start = match i.checked_sub(1) {
-            Some(p) => *self.ends.get(p)? as usize,
-            None => 0,
-        };
-        self.blob.get(start..end)
+        self.blob.get(self.span(i)?)
     }
 
     /// Every string, in id order.
@@ -125,7 +114,10 @@ mod tests {
 
     #[test]
     fn strings_round_trip_by_id() {
-        let t = Strings::try_from_iter(["", "tool", "é/ü", "", "last"]).unwrap();
+        let mut t = Strings::default();
+        for (i, s) in ["", "tool", "é/ü", "", "last"].into_iter().enumerate() {
+            assert_eq!(t.push(s).unwrap() as usize, i, "ids are push order");
+        }
         let back = Strings::decode(&t.encode()).unwrap();
         assert_eq!(back, t);
         assert_eq!(
