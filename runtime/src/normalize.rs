@@ -182,6 +182,20 @@ fn str_field<'a>(
     }
 }
 
+/// The vocabulary word in `obj[key]` (trimmed, any case): missing or
+/// unknown is an error naming `field(".key")` and the word, lower-cased.
+fn word_field<T>(
+    obj: &[(&str, Json<'_>)],
+    key: &str,
+    field: &dyn Fn(&str) -> String,
+    parse: fn(&str) -> Option<T>,
+    what: &str,
+) -> Result<T, IntentError> {
+    let dotted = || field(&format!(".{key}"));
+    let text = str_field(obj, key, dotted)?.unwrap_or_default().trim();
+    parse(text).ok_or_else(|| invalid(dotted(), format!("unknown {what} `{}`", lower(text))))
+}
+
 /// Lower-cases, borrowing when the text is already lower-case ASCII (the
 /// usual case: kinds, risks, sources are only compared, never stored).
 fn lower(s: &str) -> Cow<'_, str> {
@@ -548,15 +562,13 @@ fn explicit_targets<'a>(
         let Json::Obj(t) = t else {
             return Err(invalid(field(""), "must be a JSON object"));
         };
-        let kind_text = str_field(t, "kind", || field(".kind"))?
-            .unwrap_or_default()
-            .trim();
-        let kind = TargetKind::parse_lowercased(kind_text).ok_or_else(|| {
-            invalid(
-                field(".kind"),
-                format!("unknown target kind `{}`", lower(kind_text)),
-            )
-        })?;
+        let kind = word_field(
+            t,
+            "kind",
+            &field,
+            TargetKind::parse_lowercased,
+            TargetKind::WHAT,
+        )?;
         let value = str_field(t, "value", || field(".value"))?
             .map(str::trim)
             .unwrap_or_default();
@@ -645,15 +657,13 @@ fn arg_provenance(
         let Json::Obj(p) = p else {
             return Err(invalid(field(""), "must be a JSON object"));
         };
-        let source_text = str_field(p, "source", || field(".source"))?
-            .unwrap_or_default()
-            .trim();
-        let source = ProvenanceSource::parse_lowercased(source_text).ok_or_else(|| {
-            invalid(
-                field(".source"),
-                format!("unknown provenance source `{}`", lower(source_text)),
-            )
-        })?;
+        let source = word_field(
+            p,
+            "source",
+            &field,
+            ProvenanceSource::parse_lowercased,
+            ProvenanceSource::WHAT,
+        )?;
         let arg_path = str_field(p, "arg_path", || field(".arg_path"))?
             .map(str::trim)
             .unwrap_or("");
