@@ -161,8 +161,8 @@ fn bench(c: &mut Criterion) {
     // check's non-crypto part is the first less twice the second.
     let binding = Binding {
         intent_digest: req["intent_digest"].as_str().unwrap(),
-        policy_digest: &b.policy_digest,
-        policy_revision: b.info.revision,
+        policy_digest: b.policy_digest(),
+        policy_revision: b.info().revision,
     };
     let request = Request {
         rules: ["unverified_skill"].into_iter().collect(),

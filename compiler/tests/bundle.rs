@@ -162,7 +162,7 @@ fn a_good_bundle_verifies_and_loads() {
     assert!(v.signature_verified);
     assert_eq!(v.tables.rule_count(), 3);
     let pin = VerifyOptions {
-        pin: Some(v.policy_digest),
+        pin: Some(v.policy_digest().to_owned()),
         min_revision: Some(5),
         ..opts(&[&k1])
     };

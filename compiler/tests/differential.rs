@@ -491,6 +491,102 @@ fn very_long_values_match_like_the_reference() {
     }
 }
 
+/// The lookups skip a value part whose length no key of the table has
+/// (lengths 63 and over share one mark): keys of every length around that
+/// bound — prefixes, segment suffixes, exact paths, domain suffixes — match
+/// the values of their own length and no value of another length, exactly
+/// as the reference says.
+#[test]
+fn keys_around_the_length_mark_match_like_the_reference() {
+    let seg = |n: usize| "s".repeat(n);
+    // `n` bytes of host labels (a `.` every tenth byte: labels stay short).
+    let labels = |n: usize| -> String {
+        (0..n)
+            .map(|i| if i % 10 == 9 && i + 1 < n { '.' } else { 's' })
+            .collect()
+    };
+    // For each `n`: a prefix key and an exact path of `n` bytes, a segment
+    // suffix of `n + 1`, a domain suffix of `n - 1` (59 to 65 bytes, and
+    // 128 to 130: both sides of the shared mark for 63 and over).
+    let lens = [60usize, 61, 62, 63, 64, 129];
+    let mut globs = Vec::new();
+    for &n in &lens {
+        globs.push(format!("\"/p{}/**\"", seg(n - 2)));
+        globs.push(format!("\"**/q{}\"", seg(n - 1)));
+        globs.push(format!("\"/e{}\"", seg(n - 2)));
+    }
+    let hosts: Vec<String> = lens
+        .iter()
+        .map(|&n| format!("\"*.{}.com\"", labels(n - 5)))
+        .collect();
+    let src = format!(
+        "policy \"p\" version \"1.0.0\"\n\ndefault block\n\nrule r {{\n  when any path in [{}] or any domain in [{}]\n  then allow\n}}\n",
+        globs.join(", "),
+        hosts.join(", ")
+    );
+    let mut s = gaitc::check::Session::new();
+    let id = s.load_source("p.gaitpol", &src, std::path::Path::new("."));
+    let policy = s.check(id).policy.expect("the policy checks");
+    let tables = tables_for(&policy);
+    let mut scratch = Scratch::default();
+    let mut allowed = 0;
+    let mut cases = 0;
+    for &n in &lens {
+        for m in [n - 1, n, n + 1] {
+            let values = [
+                (format!("/p{}", seg(m - 2)), false),
+                (format!("/p{}/x", seg(m - 2)), false),
+                (format!("/a/b/q{}", seg(m - 1)), false),
+                (format!("/e{}", seg(m - 2)), false),
+                (format!("x.{}.com", labels(m - 5)), true),
+            ];
+            for (value, is_host) in values {
+                let target = if is_host {
+                    Target {
+                        kind: TargetKind::Host,
+                        value: value.clone().into(),
+                        operation: None,
+                        class: EndpointClass::NetHttp,
+                        destructive: false,
+                        path: None,
+                        host: Some((value, HostClass::Public)),
+                        programs: vec![],
+                    }
+                } else {
+                    Target {
+                        kind: TargetKind::Path,
+                        value: value.clone().into(),
+                        operation: None,
+                        class: EndpointClass::FsRead,
+                        destructive: false,
+                        path: Some(value.into()),
+                        host: None,
+                        programs: vec![],
+                    }
+                };
+                let intent = Intent {
+                    tool: "t".into(),
+                    risk: Risk::Low,
+                    targets: smallvec_of(vec![target]),
+                    ..Intent::default()
+                };
+                let got = tables.decide(&intent, &mut scratch);
+                assert_eq!(got, gaitc::eval::evaluate(&policy, &intent), "{intent:?}");
+                cases += 1;
+                allowed += usize::from(got.verdict == Verdict::Allow);
+            }
+        }
+    }
+    // Every length in `lens` matches; the lengths beside them only where
+    // they are themselves in `lens` (61..=65 neighbour each other).
+    assert_eq!(cases, lens.len() * 3 * 5);
+    assert!(
+        allowed >= lens.len() * 5,
+        "only {allowed} of {cases} matched"
+    );
+    assert!(allowed < cases, "near misses must be refused");
+}
+
 /// Large pattern sets take the compact storage forms — `**/a/b` globs in
 /// the segment-suffix table, big automata stored sparse beside small dense
 /// ones — and still decide every path and command exactly as the reference

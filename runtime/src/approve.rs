@@ -191,14 +191,14 @@ fn check_intent(
     }
     let policy = str_of(req, "policy_digest")?;
     let revision = req.get("policy_revision").and_then(Value::as_u64);
-    if verified.policy_digest != policy || revision != Some(u64::from(verified.info.revision)) {
+    if verified.policy_digest() != policy || revision != Some(u64::from(verified.info().revision)) {
         return Err(format!(
             "the request was decided under policy {policy} (revision {}), but --bundle {} is {} \
              (revision {}): approve against the bundle the gate runs; nothing signed",
             revision.map_or_else(|| "?".to_owned(), |r| r.to_string()),
             bundle.display(),
-            verified.policy_digest,
-            verified.info.revision
+            verified.policy_digest(),
+            verified.info().revision
         ));
     }
     // The gate's own decision of the intent: the request it makes.

@@ -130,7 +130,7 @@ pub fn run(bundle: &Verified, intents: &[(String, Vec<u8>)], iterations: usize) 
         "schema_version": "1.0.0",
         "iterations": iterations,
         "rules": bundle.tables.rule_count(),
-        "policy_digest": bundle.policy_digest,
+        "policy_digest": bundle.policy_digest(),
         "intents": intents.len(),
         "verdicts": verdicts,
         "classes": classes,

@@ -145,8 +145,10 @@ pub struct VerifyOptions {
 /// A verified, loaded bundle.
 #[derive(Debug)]
 pub struct Verified {
-    pub info: ManifestInfo,
-    pub policy_digest: String,
+    /// Private, with the digest: the result's `policy` object is written
+    /// from them once, at verification ([`Verified::policy_json`]).
+    info: ManifestInfo,
+    policy_digest: String,
     /// Key ids of the trusted keys whose signatures verified.
     pub signed_by: Vec<String>,
     /// False only with `insecure_skip_verify`.
@@ -158,6 +160,16 @@ pub struct Verified {
 }
 
 impl Verified {
+    /// The manifest's policy name, version, revision and validity.
+    pub fn info(&self) -> &ManifestInfo {
+        &self.info
+    }
+
+    /// `sha256:` + hex SHA-256 of the manifest bytes.
+    pub fn policy_digest(&self) -> &str {
+        &self.policy_digest
+    }
+
     /// The JSON text of the result's `policy` object:
     /// `{"name":…,"version":…,"revision":…,"digest":…}`.
     pub fn policy_json(&self) -> &[u8] {

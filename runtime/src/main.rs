@@ -467,10 +467,10 @@ fn verify(path: &std::path::Path, t: &TrustArgs) -> i32 {
                 "{}",
                 json!({
                     "ok": true,
-                    "policy": {"name": v.info.name, "version": v.info.version, "revision": v.info.revision},
-                    "policy_digest": v.policy_digest,
-                    "rules": v.info.rules,
-                    "not_after": v.info.not_after,
+                    "policy": {"name": v.info().name, "version": v.info().version, "revision": v.info().revision},
+                    "policy_digest": v.policy_digest(),
+                    "rules": v.info().rules,
+                    "not_after": v.info().not_after,
                     "signed_by": v.signed_by,
                     "bundle_verified": v.signature_verified,
                 })

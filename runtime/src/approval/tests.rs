@@ -217,7 +217,7 @@ fn a_require_approval_result_carries_its_request() {
     assert!(r.get("approval").is_none());
     assert_eq!(
         r["approval_request"],
-        json!({"intent_digest": r["intent_digest"], "tool_name": "read_file", "policy_digest": b.policy_digest, "policy_revision": 3,
+        json!({"intent_digest": r["intent_digest"], "tool_name": "read_file", "policy_digest": b.policy_digest(), "policy_revision": 3,
                "rules": ["unverified_skill"], "approvals_required": 1, "approvers": ["alice", "bob"],
                "interactive": false, "approval_ttl_seconds": 900,
                "skill_provenance": {"skill_name": "web-search", "skill_version": "9.9.9", "publisher": "acme",

@@ -248,7 +248,7 @@ fn decide<'b>(
     result::write_decision(
         out,
         bundle,
-        n,
+        &n,
         shown,
         trace_path.as_deref(),
         explain.as_deref(),
@@ -269,8 +269,8 @@ fn approve(
 ) -> Option<Box<Outcome>> {
     let binding = Binding {
         intent_digest,
-        policy_digest: &bundle.policy_digest,
-        policy_revision: bundle.info.revision,
+        policy_digest: bundle.policy_digest(),
+        policy_revision: bundle.info().revision,
     };
     let outcome = check(&bundle.tables, &binding, req, approvals)?;
     if outcome.granted {
@@ -334,7 +334,12 @@ fn stage_times_in(
     let t = std::time::Instant::now();
     let request = Request::of(&bundle.tables, &decision);
     let shown = result::Shown::of(decision, request, false);
-    result::write_decision(out, bundle, n, shown, None, None, None);
+    // The summary and the normalized intent are dropped inside the stage,
+    // as in a decision.
+    drop(result::write_decision(
+        out, bundle, &n, shown, None, None, None,
+    ));
+    drop(n);
     let write = ns(t);
     Some([
         read,

@@ -109,7 +109,7 @@ fn write_bool(out: &mut Vec<u8>, b: bool) {
 pub(super) fn write_decision<'b>(
     out: &mut Vec<u8>,
     bundle: &'b Verified,
-    n: Normalized,
+    n: &Normalized,
     s: Shown<'b>,
     trace_path: Option<&str>,
     explain: Option<&[u8]>,
@@ -145,7 +145,7 @@ pub(super) fn write_decision<'b>(
     write_opt_str(out, trace_path);
     // The request: its object, and whether the MCP proxy may ask for it.
     if let Some(req) = &s.request {
-        write_approval_request(out, bundle, &n, req);
+        write_approval_request(out, bundle, n, req);
     }
     let interactive_approval = s.request.as_ref().is_some_and(Request::asks_interactively);
     if let Some(a) = &approval {
@@ -199,9 +199,9 @@ fn write_approval_request<'t>(
     out.extend_from_slice(br#","tool_name":"#);
     write_str(out, &n.intent.tool);
     out.extend_from_slice(br#","policy_digest":"#);
-    write_str(out, &bundle.policy_digest);
+    write_str(out, bundle.policy_digest());
     out.extend_from_slice(br#","policy_revision":"#);
-    write_u64(out, u64::from(bundle.info.revision));
+    write_u64(out, u64::from(bundle.info().revision));
     out.extend_from_slice(br#","rules":"#);
     write_str_list(out, req.rules.iter().copied());
     out.extend_from_slice(br#","approvals_required":"#);

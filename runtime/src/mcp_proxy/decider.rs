@@ -69,7 +69,7 @@ impl Decide for Gate {
         intent.insert("context".into(), Value::Object(self.context.clone()));
         let mut result = Vec::with_capacity(1024);
         // A bundle past its not_after decides nothing more: block.
-        let summary = match self.bundle.info.expired_at(gait_run::time::now().0) {
+        let summary = match self.bundle.info().expired_at(gait_run::time::now().0) {
             Some(rej) => gate::refuse(&mut result, Refusal::Rejected(&rej), Some(&self.bundle)),
             None if oversize => {
                 let err = gait_run::normalize::IntentError {
@@ -96,7 +96,7 @@ impl Decide for Gate {
             let trace_id = summary
                 .intent_digest
                 .as_deref()
-                .map(|d| gate::trace_id(&self.bundle.policy_digest, d, verdict));
+                .map(|d| gate::trace_id(self.bundle.policy_digest(), d, verdict));
             let mut f = Map::new();
             f.insert("trace_id".into(), json!(trace_id));
             f.insert(
@@ -113,7 +113,7 @@ impl Decide for Gate {
                 "latency_us".into(),
                 json!(u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX)),
             );
-            f.insert("policy_digest".into(), json!(self.bundle.policy_digest));
+            f.insert("policy_digest".into(), json!(self.bundle.policy_digest()));
             f.insert("intent_digest".into(), json!(summary.intent_digest));
             // The gate's approval step (an interactive approval after an
             // accept), as in the sidecar's log.

@@ -148,10 +148,10 @@ impl Metrics {
         let _ = writeln!(
             out,
             "gait_bundle_info{{policy_digest=\"{}\",revision=\"{}\",name=\"{}\",version=\"{}\"}} 1",
-            escape(&bundle.policy_digest),
-            bundle.info.revision,
-            escape(&bundle.info.name),
-            escape(&bundle.info.version)
+            escape(bundle.policy_digest()),
+            bundle.info().revision,
+            escape(&bundle.info().name),
+            escape(&bundle.info().version)
         );
         out.push_str("# HELP gait_bundle_reloads_total Bundle reload attempts, by result (a failed one keeps the old bundle serving).\n# TYPE gait_bundle_reloads_total counter\n");
         let _ = writeln!(

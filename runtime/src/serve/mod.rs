@@ -290,7 +290,7 @@ async fn serve(state: Arc<State>, args: &ServeArgs) -> i32 {
         let b = state.bundle.load();
         state.log.event(
             "listening",
-            fields(json!({"addr": local.to_string(), "policy_digest": b.policy_digest, "revision": b.info.revision})),
+            fields(json!({"addr": local.to_string(), "policy_digest": b.policy_digest(), "revision": b.info().revision})),
         );
     }
     println!("{}", json!({"listening": local.to_string()}));
@@ -402,7 +402,7 @@ async fn route(req: Request<Incoming>, st: &Arc<State>, started: Instant) -> Res
             let b = st.bundle.load();
             json_response(
                 StatusCode::OK,
-                &json!({"status": "ok", "policy": {"name": b.info.name, "version": b.info.version, "revision": b.info.revision, "digest": b.policy_digest}}),
+                &json!({"status": "ok", "policy": {"name": b.info().name, "version": b.info().version, "revision": b.info().revision, "digest": b.policy_digest()}}),
             )
         }
         "/metrics" => {
@@ -489,7 +489,7 @@ async fn eval(req: Request<Incoming>, st: &Arc<State>, started: Instant) -> Resp
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
     let mut out = Vec::with_capacity(1024);
-    let (status, summary) = if let Some(rej) = bundle.info.expired_at(gait_run::time::now().0) {
+    let (status, summary) = if let Some(rej) = bundle.info().expired_at(gait_run::time::now().0) {
         // Past its not_after while serving: every decision is a block until a
         // valid bundle is reloaded.
         (
@@ -668,7 +668,7 @@ fn record(
     let trace_id = summary
         .intent_digest
         .as_deref()
-        .map(|d| gate::trace_id(&bundle.policy_digest, d, verdict));
+        .map(|d| gate::trace_id(bundle.policy_digest(), d, verdict));
     st.log.line(&DecisionLine {
         schema_id: log::SCHEMA_ID,
         ts: log::now(),
@@ -679,7 +679,7 @@ fn record(
         reason_codes: &summary.reason_codes,
         endpoint_classes: &summary.endpoint_classes,
         latency_us: u64::try_from(latency.as_micros()).unwrap_or(u64::MAX),
-        policy_digest: &bundle.policy_digest,
+        policy_digest: bundle.policy_digest(),
         intent_digest: summary.intent_digest.as_deref(),
         approval: summary.approval.as_deref(),
     });
@@ -745,16 +745,16 @@ fn reload(st: &State, trigger: &str) {
     let current = st.bundle.load_full();
     let mut opts = st.verify.clone();
     opts.now = gait_run::time::now().0;
-    opts.min_revision = Some(opts.min_revision.unwrap_or(0).max(current.info.revision));
+    opts.min_revision = Some(opts.min_revision.unwrap_or(0).max(current.info().revision));
     match read_verified(&st.bundle_path, &opts) {
         Ok(v) => {
-            let (digest, revision) = (v.policy_digest.clone(), v.info.revision);
+            let (digest, revision) = (v.policy_digest().to_owned(), v.info().revision);
             st.bundle.store(Arc::new(v));
             st.metrics.reload(true);
             st.log.event(
                 "reload",
                 fields(json!({"result": "success", "trigger": trigger, "policy_digest": digest, "revision": revision,
-                              "previous_digest": current.policy_digest, "previous_revision": current.info.revision})),
+                              "previous_digest": current.policy_digest(), "previous_revision": current.info().revision})),
             );
         }
         Err(rej) => {
@@ -762,7 +762,7 @@ fn reload(st: &State, trigger: &str) {
             st.log.event(
                 "reload",
                 fields(json!({"result": "failure", "trigger": trigger, "code": rej.code.as_str(), "error": rej.message,
-                              "policy_digest": current.policy_digest, "revision": current.info.revision})),
+                              "policy_digest": current.policy_digest(), "revision": current.info().revision})),
             );
         }
     }

@@ -76,11 +76,81 @@ fn scan<A: Automaton>(dfa: &A, start: StateID, ids: &[u32], hay: &[u8], out: &mu
     report(dfa.next_eoi_state(s), out);
 }
 
+/// Which key lengths a hash table holds: bit `i` for a key of `i` bytes
+/// (`i < 63`), bit 63 for any key of 63 bytes or more. A value part whose
+/// length no key has is not hashed, let alone looked up.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct KeyLengths(u64);
+
+impl KeyLengths {
+    fn of(table: &HashTable, strings: &Strings) -> KeyLengths {
+        let mut bits = 0u64;
+        for e in table.entries.chunks_exact(2) {
+            // Keys were checked on load to be string ids.
+            let len = strings.len_of(e[0] as usize).unwrap_or(0);
+            bits |= 1 << len.min(63);
+        }
+        KeyLengths(bits)
+    }
+
+    /// Whether some key may be `len` bytes long.
+    fn may_hold(self, len: usize) -> bool {
+        self.0 >> len.min(63) & 1 == 1
+    }
+}
+
+/// A hash table with the lengths of its keys.
+struct Table {
+    table: HashTable,
+    lengths: KeyLengths,
+}
+
+impl Table {
+    fn new(table: HashTable, strings: &Strings) -> Table {
+        let lengths = KeyLengths::of(&table, strings);
+        Table { table, lengths }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.table.slots.is_empty()
+    }
+
+    /// Appends the pattern ids of every entry whose key is `key`.
+    fn lookup(&self, strings: &Strings, key: &str, out: &mut Vec<u32>) {
+        if self.lengths.may_hold(key.len()) {
+            self.lookup_hashed(strings, key, fnv1a(key.as_bytes()), out);
+        }
+    }
+
+    /// [`Table::lookup`] with the key's hash (`fnv1a(key)`) already known.
+    fn lookup_hashed(&self, strings: &Strings, key: &str, hash: u64, out: &mut Vec<u32>) {
+        let table = &self.table;
+        if table.slots.is_empty() {
+            return;
+        }
+        let mask = table.slots.len() - 1;
+        let mut h = hash as usize & mask;
+        // Some slot is always empty (checked on load), so probing ends.
+        while let Some(&slot) = table.slots.get(h) {
+            if slot == NONE {
+                return;
+            }
+            let e = slot as usize * 2;
+            if let (Some(&sid), Some(&pid)) = (table.entries.get(e), table.entries.get(e + 1)) {
+                if strings.get(sid as usize).is_some_and(|s| s == key) {
+                    out.push(pid);
+                }
+            }
+            h = (h + 1) & mask;
+        }
+    }
+}
+
 pub(super) struct Matcher {
     dfas: Vec<Scanner>,
-    exact: HashTable,
-    prefix: HashTable,
-    suffix: HashTable,
+    exact: Table,
+    prefix: Table,
+    suffix: Table,
     /// Longest key of the prefix / suffix table: longer parts of a value
     /// cannot match, so they are never hashed (this keeps a value with many
     /// segments or labels linear to scan, whatever an attacker sends).
@@ -182,63 +252,43 @@ impl Matcher {
             longest_suffix,
             segment_suffixes,
             dfas,
-            exact: m.exact,
-            prefix: m.prefix,
-            suffix: m.suffix,
+            exact: Table::new(m.exact, strings),
+            prefix: Table::new(m.prefix, strings),
+            suffix: Table::new(m.suffix, strings),
             patterns: m.patterns,
             postings: m.postings,
             sources: m.sources,
         })
     }
 
-    /// Appends the pattern ids of every entry of `table` whose key is `key`.
-    fn lookup(table: &HashTable, strings: &Strings, key: &str, out: &mut Vec<u32>) {
-        if table.slots.is_empty() {
-            return;
-        }
-        let mask = table.slots.len() - 1;
-        let mut h = fnv1a(key.as_bytes()) as usize & mask;
-        // Some slot is always empty (checked on load), so probing ends.
-        while let Some(&slot) = table.slots.get(h) {
-            if slot == NONE {
-                return;
-            }
-            let e = slot as usize * 2;
-            if let (Some(&sid), Some(&pid)) = (table.entries.get(e), table.entries.get(e + 1)) {
-                if strings.get(sid as usize).is_some_and(|s| s == key) {
-                    out.push(pid);
-                }
-            }
-            h = (h + 1) & mask;
-        }
-    }
-
     /// Appends, sorted and unique, the ids of every pattern `value` matches.
     pub(super) fn matches(&self, value: &str, strings: &Strings, out: &mut Vec<u32>) {
         let first = out.len();
         let hay = value.as_bytes();
-        Self::lookup(&self.exact, strings, value, out);
-        if !self.prefix.slots.is_empty() {
+        self.exact.lookup(strings, value, out);
+        if !self.prefix.is_empty() {
             // `/a/**` matches `/a` and everything below it: look up every
-            // segment-boundary prefix (the key "" matches every path).
-            Self::lookup(&self.prefix, strings, "", out);
+            // segment-boundary prefix (the key "" matches every path). The
+            // prefixes' hashes are one running FNV-1a over the value.
+            let mut h = fnv1a(b"");
             for (i, &b) in hay.iter().enumerate().take(self.longest_prefix + 1) {
-                if b == b'/' && i > 0 {
-                    Self::lookup(&self.prefix, strings, &value[..i], out);
+                if (b == b'/' || i == 0) && self.prefix.lengths.may_hold(i) {
+                    self.prefix.lookup_hashed(strings, &value[..i], h, out);
                 }
+                h = fnv1a_step(h, b);
             }
-            if !value.is_empty() && value.len() <= self.longest_prefix {
-                Self::lookup(&self.prefix, strings, value, out);
+            if value.is_empty() || value.len() <= self.longest_prefix {
+                self.prefix.lookup_hashed(strings, value, h, out);
             }
         }
-        if !self.suffix.slots.is_empty() {
+        if !self.suffix.is_empty() {
             if self.segment_suffixes {
                 // `**/a/b` matches a path whose last segments are `a/b`: look
                 // up every suffix that starts at a `/` (key `/a/b`).
                 let first = hay.len().saturating_sub(self.longest_suffix);
                 for (i, &b) in hay.iter().enumerate().skip(first) {
                     if b == b'/' {
-                        Self::lookup(&self.suffix, strings, &value[i..], out);
+                        self.suffix.lookup(strings, &value[i..], out);
                     }
                 }
             } else {
@@ -246,7 +296,7 @@ impl Matcher {
                 let first = hay.len().saturating_sub(self.longest_suffix + 1);
                 for (i, &b) in hay.iter().enumerate().skip(first.max(1)) {
                     if b == b'.' {
-                        Self::lookup(&self.suffix, strings, &value[i + 1..], out);
+                        self.suffix.lookup(strings, &value[i + 1..], out);
                     }
                 }
             }

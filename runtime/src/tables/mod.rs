@@ -272,12 +272,15 @@ pub struct HashTable {
 
 /// FNV-1a, 64 bits: the hash of [`HashTable`] keys (part of the format).
 pub fn fnv1a(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
+    bytes
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325, |h, &b| fnv1a_step(h, b))
+}
+
+/// One byte of FNV-1a: `fnv1a(k + [b]) == fnv1a_step(fnv1a(k), b)`, so the
+/// hashes of a value's prefixes are one running hash.
+pub fn fnv1a_step(h: u64, b: u8) -> u64 {
+    (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
 }
 
 impl HashTable {

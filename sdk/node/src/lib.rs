@@ -130,7 +130,7 @@ impl Gate {
     #[napi(getter, catch_unwind)]
     pub fn policy_digest(&self) -> Option<String> {
         match &self.state {
-            State::Ready(v) => Some(v.policy_digest.clone()),
+            State::Ready(v) => Some(v.policy_digest().to_owned()),
             State::Rejected(_) => None,
         }
     }
@@ -146,7 +146,7 @@ impl Gate {
                 gate::refuse(&mut self.out, Refusal::Rejected(rej), None);
             }
             State::Ready(v) => {
-                if let Some(rej) = v.info.expired_at(gait_run::time::now().0) {
+                if let Some(rej) = v.info().expired_at(gait_run::time::now().0) {
                     gate::refuse(&mut self.out, Refusal::Rejected(&rej), Some(v));
                 } else {
                     gate::evaluate(

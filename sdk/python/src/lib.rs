@@ -158,7 +158,7 @@ impl NativeGate {
         let current = self.bundle();
         let mut opts = self.verify.clone();
         opts.now = gait_run::time::now().0;
-        opts.min_revision = Some(opts.min_revision.unwrap_or(0).max(current.info.revision));
+        opts.min_revision = Some(opts.min_revision.unwrap_or(0).max(current.info().revision));
         let loaded =
             Arc::new(bundle::read_verified(&self.path, &opts).map_err(|r| rejected_err(&r))?);
         let mut g = match self.current.write() {
@@ -167,12 +167,13 @@ impl NativeGate {
         };
         // Only reloads write `current` and they hold the reload lock, so
         // this holds; checked again where the swap happens all the same.
-        if loaded.info.revision < g.info.revision {
+        if loaded.info().revision < g.info().revision {
             return Err(BundleRejected::new_err((
                 "bundle_revision_rollback",
                 format!(
                     "revision {} is lower than the deciding revision {}",
-                    loaded.info.revision, g.info.revision
+                    loaded.info().revision,
+                    g.info().revision
                 ),
             )));
         }
@@ -186,7 +187,7 @@ impl NativeGate {
         let decision_timeout = self.decision_timeout;
         py.detach(|| {
             // Past its not_after the bundle decides nothing (as in `serve`).
-            if let Some(rej) = b.info.expired_at(gait_run::time::now().0) {
+            if let Some(rej) = b.info().expired_at(gait_run::time::now().0) {
                 return Err(rej);
             }
             Ok(run_gate(GateInput::Intent {
@@ -282,12 +283,12 @@ impl NativeGate {
 
 fn policy_dict<'py>(py: Python<'py>, b: &Verified) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
-    d.set_item("name", &b.info.name)?;
-    d.set_item("version", &b.info.version)?;
-    d.set_item("revision", b.info.revision)?;
-    d.set_item("digest", &b.policy_digest)?;
+    d.set_item("name", &b.info().name)?;
+    d.set_item("version", &b.info().version)?;
+    d.set_item("revision", b.info().revision)?;
+    d.set_item("digest", b.policy_digest())?;
     d.set_item("signed_by", b.signed_by.clone())?;
-    d.set_item("not_after", b.info.not_after.clone())?;
+    d.set_item("not_after", b.info().not_after.clone())?;
     Ok(d)
 }
 
