@@ -5,8 +5,8 @@
 )]
 //! A typical decision, end to end in process: intent JSON text in, result
 //! JSON out (parse, normalize with the bundle's tool mappings, decide, build
-//! the result) — through the serving path `eval_into` (result bytes) and
-//! through `eval_text` (result value). Run:
+//! the result bytes) — through the runtime's one gate entry,
+//! `gate::evaluate`. Run:
 //! `cargo bench -p gait-benches --bench eval`.
 
 use criterion::{criterion_group, criterion_main, Criterion};
