@@ -83,32 +83,36 @@ fn scan<A: Automaton>(dfa: &A, start: StateID, ids: &[u32], hay: &[u8], out: &mu
 struct KeyLengths(u64);
 
 impl KeyLengths {
-    fn of(table: &HashTable, strings: &Strings) -> KeyLengths {
-        let mut bits = 0u64;
-        for e in table.entries.chunks_exact(2) {
-            // Keys were checked on load to be string ids.
-            let len = strings.len_of(e[0] as usize).unwrap_or(0);
-            bits |= 1 << len.min(63);
-        }
-        KeyLengths(bits)
-    }
-
     /// Whether some key may be `len` bytes long.
     fn may_hold(self, len: usize) -> bool {
         self.0 >> len.min(63) & 1 == 1
     }
 }
 
-/// A hash table with the lengths of its keys.
+/// A hash table with what its keys' lengths tell: which lengths occur, and
+/// the longest (longer parts of a value cannot match, so they are never
+/// hashed: a value with many segments or labels stays linear to scan,
+/// whatever an attacker sends).
 struct Table {
     table: HashTable,
     lengths: KeyLengths,
+    longest: usize,
 }
 
 impl Table {
+    /// `strings`: the table's keys were checked on load to be its ids.
     fn new(table: HashTable, strings: &Strings) -> Table {
-        let lengths = KeyLengths::of(&table, strings);
-        Table { table, lengths }
+        let (mut bits, mut longest) = (0u64, 0);
+        for e in table.entries.chunks_exact(2) {
+            let len = strings.len_of(e[0] as usize).unwrap_or(0);
+            bits |= 1 << len.min(63);
+            longest = longest.max(len);
+        }
+        Table {
+            table,
+            lengths: KeyLengths(bits),
+            longest,
+        }
     }
 
     fn is_empty(&self) -> bool {
@@ -118,12 +122,18 @@ impl Table {
     /// Appends the pattern ids of every entry whose key is `key`.
     fn lookup(&self, strings: &Strings, key: &str, out: &mut Vec<u32>) {
         if self.lengths.may_hold(key.len()) {
-            self.lookup_hashed(strings, key, fnv1a(key.as_bytes()), out);
+            self.probe(strings, key, fnv1a(key.as_bytes()), out);
         }
     }
 
     /// [`Table::lookup`] with the key's hash (`fnv1a(key)`) already known.
     fn lookup_hashed(&self, strings: &Strings, key: &str, hash: u64, out: &mut Vec<u32>) {
+        if self.lengths.may_hold(key.len()) {
+            self.probe(strings, key, hash, out);
+        }
+    }
+
+    fn probe(&self, strings: &Strings, key: &str, hash: u64, out: &mut Vec<u32>) {
         let table = &self.table;
         if table.slots.is_empty() {
             return;
@@ -151,11 +161,6 @@ pub(super) struct Matcher {
     exact: Table,
     prefix: Table,
     suffix: Table,
-    /// Longest key of the prefix / suffix table: longer parts of a value
-    /// cannot match, so they are never hashed (this keeps a value with many
-    /// segments or labels linear to scan, whatever an attacker sends).
-    longest_prefix: usize,
-    longest_suffix: usize,
     /// The suffix table holds path suffixes (`/a/b`, from `**/a/b`) looked
     /// up at `/` boundaries; else domain suffixes looked up after each `.`.
     segment_suffixes: bool,
@@ -239,17 +244,7 @@ impl Matcher {
         {
             return Err(bad("pattern sources do not match the patterns"));
         }
-        let longest = |t: &HashTable| {
-            t.entries
-                .chunks_exact(2)
-                .map(|e| strings.len_of(e[0] as usize).unwrap_or(0))
-                .max()
-                .unwrap_or(0)
-        };
-        let (longest_prefix, longest_suffix) = (longest(&m.prefix), longest(&m.suffix));
         Ok(Matcher {
-            longest_prefix,
-            longest_suffix,
             segment_suffixes,
             dfas,
             exact: Table::new(m.exact, strings),
@@ -270,14 +265,16 @@ impl Matcher {
             // `/a/**` matches `/a` and everything below it: look up every
             // segment-boundary prefix (the key "" matches every path). The
             // prefixes' hashes are one running FNV-1a over the value.
+            let longest = self.prefix.longest;
             let mut h = fnv1a(b"");
-            for (i, &b) in hay.iter().enumerate().take(self.longest_prefix + 1) {
-                if (b == b'/' || i == 0) && self.prefix.lengths.may_hold(i) {
+            self.prefix.lookup_hashed(strings, "", h, out);
+            for (i, &b) in hay.iter().enumerate().take(longest + 1) {
+                if b == b'/' && i > 0 {
                     self.prefix.lookup_hashed(strings, &value[..i], h, out);
                 }
                 h = fnv1a_step(h, b);
             }
-            if value.is_empty() || value.len() <= self.longest_prefix {
+            if !value.is_empty() && value.len() <= longest {
                 self.prefix.lookup_hashed(strings, value, h, out);
             }
         }
@@ -285,7 +282,7 @@ impl Matcher {
             if self.segment_suffixes {
                 // `**/a/b` matches a path whose last segments are `a/b`: look
                 // up every suffix that starts at a `/` (key `/a/b`).
-                let first = hay.len().saturating_sub(self.longest_suffix);
+                let first = hay.len().saturating_sub(self.suffix.longest);
                 for (i, &b) in hay.iter().enumerate().skip(first) {
                     if b == b'/' {
                         self.suffix.lookup(strings, &value[i..], out);
@@ -293,7 +290,7 @@ impl Matcher {
                 }
             } else {
                 // `*.s` matches hosts strictly below `s`.
-                let first = hay.len().saturating_sub(self.longest_suffix + 1);
+                let first = hay.len().saturating_sub(self.suffix.longest + 1);
                 for (i, &b) in hay.iter().enumerate().skip(first.max(1)) {
                     if b == b'.' {
                         self.suffix.lookup(strings, &value[i + 1..], out);
