@@ -575,3 +575,54 @@ fn the_deadline_flag_bounds_a_slow_command_analysis() {
         .unwrap();
     assert_eq!(out.status.code(), Some(6));
 }
+
+/// A bundle valid when it was loaded and past its `not_after` now: the gate
+/// entry itself answers `block`, `bundle_expired`, exit 2, for an intent the
+/// same bundle allows while valid — whoever holds the bundle (the sidecar,
+/// the MCP proxy, a binding) checks nothing of its own.
+#[test]
+fn the_gate_entry_blocks_once_its_bundle_is_past_not_after() {
+    use gait_run::bundle::{self, VerifyOptions};
+    use gait_run::gate::{evaluate, EvalOptions};
+    use gait_run::keys::{KeyPair, PublicKey};
+    let f = fixtures();
+    let parsed_bytes = std::fs::read(f.join("matrix.gaitb")).unwrap();
+    let parsed = bundle::parse(&parsed_bytes).unwrap();
+    let key = KeyPair::read(&f.join("test.key")).unwrap();
+    let intent = json!({"tool_name": "read_file", "args": {"path": "/workspace/a.txt"},
+        "context": {"risk_class": "low"}})
+    .to_string();
+    let decide = |not_after: i64, loaded_at: i64| {
+        let mut manifest = parsed.manifest.clone();
+        manifest["not_after"] = json!(gait_run::time::format_rfc3339(not_after));
+        let bytes = bundle::assemble(&manifest, parsed.payload, &[&key]);
+        let opts = VerifyOptions {
+            trust: vec![PublicKey::read(&f.join("test.pub")).unwrap()],
+            now: loaded_at,
+            ..Default::default()
+        };
+        let verified = bundle::verify(&bytes, &opts).unwrap();
+        let mut out = Vec::new();
+        let s = evaluate(
+            &verified,
+            intent.as_bytes(),
+            &EvalOptions::default(),
+            &mut gait_run::tables::Scratch::default(),
+            &mut out,
+        );
+        let v: Value = serde_json::from_slice(&out).unwrap();
+        (s.exit, v["verdict"].clone(), v["reason_codes"].clone())
+    };
+    let now = gait_run::time::now().0;
+    // Valid for another day: allowed.
+    assert_eq!(
+        decide(now + 86_400, now),
+        (0, json!("allow"), json!(["workspace_read"]))
+    );
+    // Loaded a year before its not_after, which has passed since.
+    let past = now - 86_400;
+    assert_eq!(
+        decide(past, past - 365 * 86_400),
+        (2, json!("block"), json!(["bundle_expired"]))
+    );
+}

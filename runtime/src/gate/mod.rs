@@ -129,7 +129,10 @@ pub enum Refusal<'a> {
 /// JSON (compact, one line, no newline) appended to `out`, its summary
 /// returned. Every failure — an invalid intent, a panic, the deadline, a
 /// trace that cannot be written — is a `block` result, never a missing or
-/// partial one and never `allow`.
+/// partial one and never `allow`. A bundle past its `not_after` decides
+/// nothing more: `block`, `bundle_expired`, exit 2 ([`exit::VERIFY`]), the
+/// only way this entry answers exit 2 (every embedder holding a bundle for
+/// long — the sidecar, the MCP proxy, the bindings — gets the check here).
 pub fn evaluate<'b>(
     bundle: &'b Verified,
     intent: &[u8],
@@ -150,6 +153,9 @@ pub fn evaluate_with<'b>(
     scratch: &mut Scratch,
     out: &mut Vec<u8>,
 ) -> Summary<'b> {
+    if let Some(rej) = bundle.info().expired_now() {
+        return refuse(out, Refusal::Rejected(&rej), Some(bundle));
+    }
     let start = out.len();
     let limit = opts.deadline();
     // The intent's JSON tree lives in the scratch's arena, and the

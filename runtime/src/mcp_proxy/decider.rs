@@ -68,28 +68,27 @@ impl Decide for Gate {
         intent.insert("args".into(), args);
         intent.insert("context".into(), Value::Object(self.context.clone()));
         let mut result = Vec::with_capacity(1024);
-        // A bundle past its not_after decides nothing more: block.
-        let summary = match self.bundle.info().expired_at(gait_run::time::now().0) {
-            Some(rej) => gate::refuse(&mut result, Refusal::Rejected(&rej), Some(&self.bundle)),
-            None if oversize => {
-                let err = gait_run::normalize::IntentError {
-                    field: "intent".into(),
-                    message: format!(
-                        "larger than {} bytes",
-                        gait_run::normalize::MAX_INTENT_BYTES
-                    ),
-                    code: None,
-                };
-                gate::refuse(&mut result, Refusal::Invalid(&err), Some(&self.bundle))
-            }
-            // The intent's text, decided by the one gate entry like any other.
-            None => match serde_json::to_vec(&Value::Object(intent)) {
+        // The intent's text, decided by the one gate entry like any other
+        // (which also answers block, bundle_expired, once the bundle is past
+        // its not_after).
+        let summary = if oversize {
+            let err = gait_run::normalize::IntentError {
+                field: "intent".into(),
+                message: format!(
+                    "larger than {} bytes",
+                    gait_run::normalize::MAX_INTENT_BYTES
+                ),
+                code: None,
+            };
+            gate::refuse(&mut result, Refusal::Invalid(&err), Some(&self.bundle))
+        } else {
+            match serde_json::to_vec(&Value::Object(intent)) {
                 Ok(text) => self.evaluate(&text, interactive, &mut result),
                 Err(e) => {
                     let msg = format!("cannot write the intent: {e}");
                     gate::refuse(&mut result, Refusal::Internal(&msg), Some(&self.bundle))
                 }
-            },
+            }
         };
         let log = self.logging.then(|| {
             let verdict = summary.verdict.as_str();

@@ -489,14 +489,7 @@ async fn eval(req: Request<Incoming>, st: &Arc<State>, started: Instant) -> Resp
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
     let mut out = Vec::with_capacity(1024);
-    let (status, summary) = if let Some(rej) = bundle.info().expired_at(gait_run::time::now().0) {
-        // Past its not_after while serving: every decision is a block until a
-        // valid bundle is reloaded.
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            gate::refuse(&mut out, Refusal::Rejected(&rej), Some(&bundle)),
-        )
-    } else if !is_json(&req) {
+    let (status, summary) = if !is_json(&req) {
         (
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             refused(
@@ -562,6 +555,9 @@ async fn eval(req: Request<Incoming>, st: &Arc<State>, started: Instant) -> Resp
                 let status = match summary.exit {
                     exit::INVALID => StatusCode::BAD_REQUEST,
                     exit::INTERNAL => StatusCode::INTERNAL_SERVER_ERROR,
+                    // The gate's bundle is past its not_after: every decision
+                    // is a block until a valid bundle is reloaded.
+                    exit::VERIFY => StatusCode::SERVICE_UNAVAILABLE,
                     _ => StatusCode::OK,
                 };
                 (status, summary)

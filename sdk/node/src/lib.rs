@@ -146,17 +146,14 @@ impl Gate {
                 gate::refuse(&mut self.out, Refusal::Rejected(rej), None);
             }
             State::Ready(v) => {
-                if let Some(rej) = v.info().expired_at(gait_run::time::now().0) {
-                    gate::refuse(&mut self.out, Refusal::Rejected(&rej), Some(v));
-                } else {
-                    gate::evaluate(
-                        v,
-                        intent.as_bytes(),
-                        &self.opts,
-                        &mut self.scratch,
-                        &mut self.out,
-                    );
-                }
+                // Past its not_after, the gate answers block, bundle_expired.
+                gate::evaluate(
+                    v,
+                    intent.as_bytes(),
+                    &self.opts,
+                    &mut self.scratch,
+                    &mut self.out,
+                );
             }
         }
         match String::from_utf8(std::mem::take(&mut self.out)) {

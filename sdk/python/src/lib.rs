@@ -14,8 +14,9 @@
 //! and size bounded — anything else is an invalid intent, decided by the
 //! runtime's own `invalid_intent`), a bundle held behind a lock so `reload()`
 //! swaps in a completely verified one (reloads serialized: never a lower
-//! revision, even when two overlap), and the expiry check before each
-//! decision that the long-running sidecar does too.
+//! revision, even when two overlap), and raising `BundleRejected` when the
+//! gate answers that its bundle has expired since it was loaded (the gate's
+//! own check, before every decision).
 
 use gait_run::bundle::{self, Rejection, Verified, VerifyOptions};
 use gait_run::normalize::{IntentError, MAX_INTENT_BYTES};
@@ -74,6 +75,8 @@ struct Decided {
     verdict: &'static str,
     reason_codes: Vec<String>,
     intent_digest: Option<String>,
+    /// Why the gate refused to decide (the result's `error`).
+    error: Option<String>,
 }
 
 /// The one place this module calls into `gait_run::gate`. A decision never
@@ -111,6 +114,7 @@ fn run_gate(input: GateInput<'_>) -> Decided {
         verdict: s.verdict.as_str(),
         reason_codes: s.reason_codes.iter().map(|c| c.to_string()).collect(),
         intent_digest: s.intent_digest.map(|d| d.to_string()),
+        error: s.error,
     }
 }
 
@@ -182,19 +186,15 @@ impl NativeGate {
     }
 
     /// One decision on intent text, without the GIL.
-    fn decide(&self, py: Python<'_>, text: &[u8]) -> Result<Decided, Rejection> {
+    fn decide(&self, py: Python<'_>, text: &[u8]) -> Decided {
         let b = self.bundle();
         let decision_timeout = self.decision_timeout;
         py.detach(|| {
-            // Past its not_after the bundle decides nothing (as in `serve`).
-            if let Some(rej) = b.info().expired_at(gait_run::time::now().0) {
-                return Err(rej);
-            }
-            Ok(run_gate(GateInput::Intent {
+            run_gate(GateInput::Intent {
                 bundle: &b,
                 text,
                 decision_timeout,
-            }))
+            })
         })
     }
 }
@@ -274,10 +274,15 @@ impl NativeGate {
                 Err(e) => return Ok(invalid(py, e.message())),
             }
         };
-        match decided {
-            Ok(d) => Ok(answer(py, d)),
-            Err(rej) => Err(rejected_err(&rej)),
+        // Exit 2 from the gate entry: its bundle is past its not_after.
+        if decided.exit == gait_run::exit::VERIFY {
+            let code = decided.reason_codes.first().cloned().unwrap_or_default();
+            return Err(BundleRejected::new_err((
+                code,
+                decided.error.unwrap_or_default(),
+            )));
         }
+        Ok(answer(py, decided))
     }
 }
 

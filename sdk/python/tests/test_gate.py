@@ -238,6 +238,28 @@ def test_every_transport_gives_identical_results_over_the_conformance_corpus(key
 # -- reload ----------------------------------------------------------------
 
 
+def test_a_bundle_that_expires_while_loaded_raises_instead_of_deciding(keys: Tuple[Path, Path], tmp_path: Path) -> None:
+    # The runtime's gate entry checks the bundle's not_after before every
+    # decision; the in-process gate surfaces its refusal as GateUnavailable.
+    not_after = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3))
+    out = tmp_path / "expiring.gaitb"
+    p = run(GAITC, "build", str(FIXTURES / "agent.gaitpol"), "-o", str(out), "--key", str(keys[0]), "--not-after", not_after)
+    assert p.returncode == 0, p.stderr.decode()
+    g = gait.Gate.load(out, [keys[1]])
+    assert g.evaluate(WRITE_OK).verdict == "allow"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            g.evaluate(WRITE_OK)
+        except gait.GateUnavailable as e:
+            assert e.code == "bundle_expired"
+            break
+        assert time.monotonic() < deadline, "the bundle never expired"
+        time.sleep(0.25)
+    code, result = cli_eval(out, keys[1], WRITE_OK)
+    assert (code, result["reason_codes"]) == (2, ["bundle_expired"])
+
+
 def test_reload_swaps_in_a_verified_newer_bundle_and_refuses_a_rollback(keys: Tuple[Path, Path], tmp_path: Path) -> None:
     src = (FIXTURES / "agent.gaitpol").read_text()
     v1 = build_bundle(FIXTURES / "agent.gaitpol", tmp_path / "v1.gaitb", keys[0])
