@@ -14,7 +14,8 @@
 //!
 //! The assertion: every program bash (or a runner) executes is in the gate's
 //! program set. `GAIT_DIFF_LINES` sets the number of generated lines
-//! (default 100,000; `scripts/test.sh` runs the default).
+//! (default 100,000; `scripts/test.sh` runs the default) and
+//! `GAIT_DIFF_SEED` the generator's seed (default 7).
 
 use gait_run::command::{programs, DYNAMIC};
 use proptest::prelude::*;
@@ -282,9 +283,30 @@ fn whole_line() -> impl Strategy<Value = String> {
     })
 }
 
+/// `n` lines: two halves, each from its own fixed seed (bytes all `s` and
+/// all `s + 1`; `s` is `GAIT_DIFF_SEED`, 7 by default, so that an
+/// exploratory run can draw other lines), generated on two threads (the
+/// generator runs unoptimized in test builds).
 fn generate(n: usize) -> Vec<String> {
+    let s: u8 = std::env::var("GAIT_DIFF_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(7);
+    let halves = [(n / 2, [s; 32]), (n - n / 2, [s.wrapping_add(1); 32])];
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = halves
+            .into_iter()
+            .map(|(k, seed)| scope.spawn(move || generate_from(k, seed)))
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|p| p.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
+}
+
+fn generate_from(n: usize, seed: [u8; 32]) -> Vec<String> {
     let config = Config::default();
-    let seed = [7u8; 32];
     let mut runner =
         TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &seed));
     let strategy = whole_line();
@@ -330,10 +352,21 @@ fn bash_never_runs_a_program_the_gate_did_not_report() {
     );
 
     // The gate's reading first; only resolved lines are run.
+    // (On two threads, each reading half of the lines; in line order.)
+    let readings: Vec<_> = std::thread::scope(|s| {
+        let parts: Vec<_> = lines
+            .chunks(lines.len().div_ceil(2).max(1))
+            .map(|part| s.spawn(move || part.iter().map(|l| programs(l)).collect::<Vec<_>>()))
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|p| p.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
     let mut judged = Vec::new();
     let (mut dynamic, mut invalid) = (0usize, 0usize);
-    for line in &lines {
-        match programs(line) {
+    for (line, reading) in lines.iter().zip(readings) {
+        match reading {
             Ok(p) if p.iter().any(|x| x == DYNAMIC) => dynamic += 1,
             Ok(p) => judged.push((line.clone(), p)),
             Err(e) => {

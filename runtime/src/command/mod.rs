@@ -240,6 +240,23 @@ const RESERVED: &[&str] = &[
 /// Also returns how many `(` are left open at the end: brush-parser
 /// backtracks exponentially over unclosed `(` (twenty take 15 ms, and `((`
 /// four times that), which bash refuses anyway.
+/// Whether `text` holds both a `<<` and a `((` that is not `$((`: where
+/// brush-parser's tokenizer and bash part ways. The tokenizer takes such a
+/// `((` for the start of an arithmetic command and, until it meets `))`,
+/// does not read `<<` as a here-document; bash also reads `<((cmd); x)` (a
+/// process substitution holding a subshell), which never meets `))`, and
+/// then runs the command substitutions of the here-document's body that
+/// the tokenizer never saw (`true <((dd); x)` + `cat <<EOF` + `$(sed)` +
+/// `EOF`: bash ran `sed`, the grammar reported `EOF`; found by the bash
+/// differential test). The two cannot be told apart from the text
+/// without a second shell grammar: such a line is judged dynamic.
+fn here_document_after_double_paren(text: &str) -> bool {
+    text.contains("<<")
+        && text
+            .match_indices("((")
+            .any(|(i, _)| i == 0 || text.as_bytes().get(i - 1) != Some(&b'$'))
+}
+
 fn nesting(line: &str) -> (usize, usize) {
     let (mut depth, mut max) = (0usize, 0usize);
     let mut parens = 0usize;
@@ -481,6 +498,9 @@ impl Analyzer {
         }
         if crate::deadline::expired() {
             return Err(CommandError::Timeout.into());
+        }
+        if here_document_after_double_paren(text) {
+            return Err(Stop::Dynamic);
         }
         let opts = &self.opts;
         let program = grammar(text, || {

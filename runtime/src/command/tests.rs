@@ -526,3 +526,23 @@ fn what_the_grammar_misreads_is_read_as_bash_does_or_dynamic() {
     ));
     assert!(dynamic(&format!("echo $(ls {})", "{a,b}".repeat(7))));
 }
+
+#[test]
+fn a_here_document_after_a_double_paren_is_dynamic() {
+    // brush-parser's tokenizer reads no here-document after an unclosed
+    // `((`; bash runs the body's substitutions (`rm`, the grammar reported
+    // `EOF` as a program): judged dynamic, however the `((` is closed.
+    for line in [
+        "true <((dd); x)\ncat <<EOF\n$(rm -rf v)\nEOF\n",
+        "true >(( dd )\nx)\ncat <<EOF\n$(rm -rf v)\nEOF\n",
+        "((dd); x)\ncat <<EOF\n$(rm -rf v)\nEOF\n",
+        "(( i++ )); cat <<EOF\nhi\nEOF",
+        "cat <<EOF; true <(( dd ); x)\n$(rm)\nEOF\n",
+    ] {
+        assert_eq!(p(line), [DYNAMIC], "{line:?}");
+    }
+    // Without a here-document, or with `$((` only, the reading stands.
+    assert_eq!(p("true <((dd); x)"), ["dd", "true", "x"]);
+    assert_eq!(p("cat <<EOF\n$((1+2)) $(rm v)\nEOF\n"), ["cat", "rm"]);
+    assert_eq!(p("echo $(( 2 << 1 ))"), ["echo"]);
+}
