@@ -98,17 +98,17 @@ pub struct ManifestInfo {
 }
 
 impl ManifestInfo {
-    /// The rejection of a bundle past its `not_after` at `now` (Unix
-    /// seconds): checked at load ([`verify`]), and by the gate before every
-    /// decision ([`ManifestInfo::expired_now`]), so a bundle held by a
-    /// long-running sidecar, proxy or binding never keeps deciding past it.
-    /// [`ManifestInfo::expired_at`] the current time; the clock is read
+    /// [`ManifestInfo::expired_at`] the current time. The clock is read
     /// only for a bundle that has a `not_after`.
     pub fn expired_now(&self) -> Option<Rejection> {
         self.not_after_secs?;
         self.expired_at(crate::time::now().0)
     }
 
+    /// The rejection of a bundle past its `not_after` at `now` (Unix
+    /// seconds): checked at load ([`verify`]), and by the gate before every
+    /// decision ([`ManifestInfo::expired_now`]), so a bundle held by a
+    /// long-running sidecar, proxy or binding never keeps deciding past it.
     pub fn expired_at(&self, now: i64) -> Option<Rejection> {
         let limit = self.not_after_secs?;
         (now > limit).then(|| Rejection {

@@ -233,6 +233,25 @@ const RESERVED: &[&str] = &[
     "function", "if", "in", "select", "then", "time", "until", "while",
 ];
 
+/// Whether `text` holds both a `<<` and a `((`: where brush-parser's
+/// tokenizer and bash part ways. The tokenizer takes every `((` (an operator
+/// `(` followed by `(`, and `$((`) for the start of arithmetic and, until it
+/// meets `))` (or, for `$((`, the end of the construct), does not read `<<`
+/// as a here-document. Bash falls back to subshells where the text is not
+/// arithmetic — `<((cmd); x)` is a process substitution holding a subshell,
+/// `$((cmd); …)` a command substitution holding one — and then runs the
+/// command substitutions of a here-document's body the tokenizer never saw
+/// (`true <((dd); x)` + `cat <<EOF` + `$(sed)` + `EOF`: bash ran `sed`, the
+/// grammar reported `EOF`; found by the bash differential test; and
+/// `echo $((true); cat <<EOF` + `#$(rm)` + `EOF` + `)`, where the tokenizer
+/// took the body's line for a comment). Arithmetic and subshells cannot be
+/// told apart from the text without a second shell grammar: such a line is
+/// judged dynamic (`(( i++ ))` or `$(( x << 2 ))` next to a here-document
+/// too: failing closed).
+fn here_document_after_double_paren(text: &str) -> bool {
+    text.contains("<<") && text.contains("((")
+}
+
 /// An upper bound of the nesting of brackets (`(`, `{`, `[`) and compound
 /// commands (`if`…`fi`, `case`…`esac`, `for|while|until|select`…`done`),
 /// quotes ignored — so it can only over-count. It bounds the parser's
@@ -240,23 +259,6 @@ const RESERVED: &[&str] = &[
 /// Also returns how many `(` are left open at the end: brush-parser
 /// backtracks exponentially over unclosed `(` (twenty take 15 ms, and `((`
 /// four times that), which bash refuses anyway.
-/// Whether `text` holds both a `<<` and a `((` that is not `$((`: where
-/// brush-parser's tokenizer and bash part ways. The tokenizer takes such a
-/// `((` for the start of an arithmetic command and, until it meets `))`,
-/// does not read `<<` as a here-document; bash also reads `<((cmd); x)` (a
-/// process substitution holding a subshell), which never meets `))`, and
-/// then runs the command substitutions of the here-document's body that
-/// the tokenizer never saw (`true <((dd); x)` + `cat <<EOF` + `$(sed)` +
-/// `EOF`: bash ran `sed`, the grammar reported `EOF`; found by the bash
-/// differential test). The two cannot be told apart from the text
-/// without a second shell grammar: such a line is judged dynamic.
-fn here_document_after_double_paren(text: &str) -> bool {
-    text.contains("<<")
-        && text
-            .match_indices("((")
-            .any(|(i, _)| i == 0 || text.as_bytes().get(i - 1) != Some(&b'$'))
-}
-
 fn nesting(line: &str) -> (usize, usize) {
     let (mut depth, mut max) = (0usize, 0usize);
     let mut parens = 0usize;

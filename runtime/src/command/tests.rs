@@ -531,7 +531,8 @@ fn what_the_grammar_misreads_is_read_as_bash_does_or_dynamic() {
 fn a_here_document_after_a_double_paren_is_dynamic() {
     // brush-parser's tokenizer reads no here-document after an unclosed
     // `((`; bash runs the body's substitutions (`rm`, the grammar reported
-    // `EOF` as a program): judged dynamic, however the `((` is closed.
+    // `EOF` as a program): judged dynamic, however the `((` is closed (a
+    // here-string's `<<<` counts: failing closed).
     for line in [
         "true <((dd); x)\ncat <<EOF\n$(rm -rf v)\nEOF\n",
         "true >(( dd )\nx)\ncat <<EOF\n$(rm -rf v)\nEOF\n",
@@ -541,8 +542,19 @@ fn a_here_document_after_a_double_paren_is_dynamic() {
     ] {
         assert_eq!(p(line), [DYNAMIC], "{line:?}");
     }
-    // Without a here-document, or with `$((` only, the reading stands.
+    // `$((` too: bash reads `$((true); …)` as a command substitution
+    // holding a subshell, and the tokenizer took the body's line for a
+    // comment (the gate answered allow; found in review).
+    for line in [
+        "echo $((true); cat <<EOF\n#$(rm -rf v)\nEOF\n)",
+        "x=$((true)\ncat <<EOF\n#$(rm -rf v)\nEOF\n)",
+        "cat <<EOF\n$((1+2)) $(rm v)\nEOF\n",
+        "echo $(( 2 << 1 ))",
+    ] {
+        assert_eq!(p(line), [DYNAMIC], "{line:?}");
+    }
+    // Without a here-document the reading stands.
     assert_eq!(p("true <((dd); x)"), ["dd", "true", "x"]);
-    assert_eq!(p("cat <<EOF\n$((1+2)) $(rm v)\nEOF\n"), ["cat", "rm"]);
-    assert_eq!(p("echo $(( 2 << 1 ))"), ["echo"]);
+    assert_eq!(p("echo $(( 2 + 1 )) <<< x"), [DYNAMIC]);
+    assert_eq!(p("echo $(( 2 + 1 ))"), ["echo"]);
 }

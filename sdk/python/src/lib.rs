@@ -274,13 +274,17 @@ impl NativeGate {
                 Err(e) => return Ok(invalid(py, e.message())),
             }
         };
-        // Exit 2 from the gate entry: its bundle is past its not_after.
+        // Exit 2 from the gate entry: its bundle was rejected (past its
+        // not_after). The result's error reads `CODE: message`.
         if decided.exit == gait_run::exit::VERIFY {
             let code = decided.reason_codes.first().cloned().unwrap_or_default();
-            return Err(BundleRejected::new_err((
-                code,
-                decided.error.unwrap_or_default(),
-            )));
+            let error = decided.error.unwrap_or_default();
+            let message = error
+                .strip_prefix(code.as_str())
+                .and_then(|m| m.strip_prefix(": "))
+                .unwrap_or(&error)
+                .to_owned();
+            return Err(BundleRejected::new_err((code, message)));
         }
         Ok(answer(py, decided))
     }

@@ -241,7 +241,8 @@ def test_every_transport_gives_identical_results_over_the_conformance_corpus(key
 def test_a_bundle_that_expires_while_loaded_raises_instead_of_deciding(keys: Tuple[Path, Path], tmp_path: Path) -> None:
     # The runtime's gate entry checks the bundle's not_after before every
     # decision; the in-process gate surfaces its refusal as GateUnavailable.
-    not_after = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3))
+    # Eight seconds to build, load and decide once before it expires.
+    not_after = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 8))
     out = tmp_path / "expiring.gaitb"
     p = run(GAITC, "build", str(FIXTURES / "agent.gaitpol"), "-o", str(out), "--key", str(keys[0]), "--not-after", not_after)
     assert p.returncode == 0, p.stderr.decode()
@@ -253,6 +254,7 @@ def test_a_bundle_that_expires_while_loaded_raises_instead_of_deciding(keys: Tup
             g.evaluate(WRITE_OK)
         except gait.GateUnavailable as e:
             assert e.code == "bundle_expired"
+            assert str(e) == f"gait: gate unavailable (bundle_expired): the bundle expired at {not_after}"
             break
         assert time.monotonic() < deadline, "the bundle never expired"
         time.sleep(0.25)
