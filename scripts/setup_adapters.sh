@@ -16,6 +16,10 @@
 #     gait (the same wheel from target/adapters/wheels)
 #   target/adapters/node, target/adapters/openclaw, target/adapters/bin/{node,openclaw}
 #     Node 24 and OpenClaw for the gait-gate plugin      scripts/setup_openclaw.sh
+#   target/adapters/uv, target/adapters/uv-cache
+#     uv (pinned, from PyPI), which creates the venvs and installs into them:
+#     a fresh install of both took 12 s + ~15 s where pip took 41 s + ~55 s.
+#     The venvs are seeded with pip (other scripts install with it).
 #
 # Idempotent: the requirements are installed again only when the pin files or
 # the Python change, the package is rebuilt only when its sources (sdk/python,
@@ -40,16 +44,32 @@ if ! "$PY" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)'; t
 fi
 installed=()
 
-if [ ! -x "$VENV/bin/python" ]; then
+# uv, pinned, in its own small venv; its cache stays under target/adapters.
+UV_VERSION="0.13.9"
+UV="$BASE/uv/bin/uv"
+export UV_CACHE_DIR="$BASE/uv-cache"
+if ! "$UV" --version 2>/dev/null | grep -q "^uv $UV_VERSION "; then
+  rm -rf "$BASE/uv"
   mkdir -p "$BASE"
-  "$PY" -m venv "$VENV"
+  "$PY" -m venv "$BASE/uv"
+  "$BASE/uv/bin/python" -m pip install --quiet --disable-pip-version-check "uv==$UV_VERSION"
+  installed+=("uv $UV_VERSION")
+fi
+uv_install() { # uv_install VENV ARGS...: pip install into VENV, with uv
+  local venv="$1"
+  shift
+  "$UV" pip install --quiet --python "$venv/bin/python" "$@"
+}
+
+if [ ! -x "$VENV/bin/python" ]; then
+  "$UV" venv --quiet --seed --python "$PY" "$VENV"
   installed+=("venv")
 fi
 
 # 1. The pinned requirements.
 req_stamp="$( (cat "$REQ" "$LOCK"; "$VENV/bin/python" --version) | sha256sum | cut -d' ' -f1)"
 if [ "$(cat "$VENV/.gait-requirements" 2>/dev/null || true)" != "$req_stamp" ]; then
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REQ" -c "$LOCK"
+  uv_install "$VENV" --compile-bytecode -r "$REQ" -c "$LOCK"
   echo "$req_stamp" > "$VENV/.gait-requirements"
   installed+=("requirements ($(grep -cvE '^(#|$)' "$REQ") pinned, $(grep -cvE '^(#|$)' "$LOCK") in the lock)")
 fi
@@ -65,7 +85,7 @@ if [ "$(cat "$VENV/.gait-package" 2>/dev/null || true)" != "$pkg_stamp" ] \
   rm -rf "$WHEELS"
   "$VENV/bin/maturin" build --quiet --release --manifest-path sdk/python/Cargo.toml \
     --interpreter "$VENV/bin/python" --out "$WHEELS" >&2
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps --force-reinstall "$WHEELS"/gait-*.whl
+  uv_install "$VENV" --no-deps --reinstall "$WHEELS"/gait-*.whl
   echo "$pkg_stamp" > "$VENV/.gait-package"
   installed+=("gait (built from sdk/python)")
 fi
@@ -77,18 +97,18 @@ FORGE_LOCK="sdk/python/requirements/forge.lock"
 forge_installed=()
 if [ "${GAIT_SKIP_FORGE:-}" != "1" ]; then
   if [ ! -x "$FORGE_VENV/bin/python" ]; then
-    "$PY" -m venv "$FORGE_VENV"
+    "$UV" venv --quiet --seed --python "$PY" "$FORGE_VENV"
     forge_installed+=("venv")
   fi
   forge_stamp="$( (cat "$FORGE_REQ" "$FORGE_LOCK"; "$FORGE_VENV/bin/python" --version) | sha256sum | cut -d' ' -f1)"
   if [ "$(cat "$FORGE_VENV/.gait-requirements" 2>/dev/null || true)" != "$forge_stamp" ]; then
-    "$FORGE_VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$FORGE_REQ" -c "$FORGE_LOCK"
+    uv_install "$FORGE_VENV" --compile-bytecode -r "$FORGE_REQ" -c "$FORGE_LOCK"
     echo "$forge_stamp" > "$FORGE_VENV/.gait-requirements"
     forge_installed+=("requirements ($(grep -cvE '^(#|$)' "$FORGE_REQ") pinned, $(grep -cvE '^(#|$)' "$FORGE_LOCK") in the lock)")
   fi
   if [ "$(cat "$FORGE_VENV/.gait-package" 2>/dev/null || true)" != "$pkg_stamp" ] \
      || ! "$FORGE_VENV/bin/python" -c 'import gait._native' 2>/dev/null; then
-    "$FORGE_VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps --force-reinstall "$WHEELS"/gait-*.whl
+    uv_install "$FORGE_VENV" --no-deps --reinstall "$WHEELS"/gait-*.whl
     echo "$pkg_stamp" > "$FORGE_VENV/.gait-package"
     forge_installed+=("gait (from $WHEELS)")
   fi
