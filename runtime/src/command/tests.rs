@@ -553,6 +553,16 @@ fn a_here_document_after_a_double_paren_is_dynamic() {
     ] {
         assert_eq!(p(line), [DYNAMIC], "{line:?}");
     }
+    // The `((` spelled so that only a re-parsed string holds it (ANSI-C
+    // `\x28` under `bash -c` and `eval`): the guard reads each string the
+    // grammar is given, not only the line.
+    for line in [
+        "bash -c $'true <\\x28(dd); x)\\ncat <<EOF\\n$(rm v)\\nEOF'",
+        "eval $'true <\\x28(dd); x)\\ncat <<EOF\\n$(rm v)\\nEOF'",
+    ] {
+        assert!(!line.contains("(("), "{line:?}");
+        assert!(dynamic(line), "{line:?}");
+    }
     // Without a here-document the reading stands.
     assert_eq!(p("true <((dd); x)"), ["dd", "true", "x"]);
     assert_eq!(p("echo $(( 2 + 1 )) <<< x"), [DYNAMIC]);
