@@ -611,18 +611,31 @@ fn the_gate_entry_blocks_once_its_bundle_is_past_not_after() {
             &mut out,
         );
         let v: Value = serde_json::from_slice(&out).unwrap();
-        (s.exit, v["verdict"].clone(), v["reason_codes"].clone())
+        // The rejection is in the summary as data too (what the bindings
+        // raise from), and matches the result's text.
+        let rejection = s.rejection.map(|r| {
+            assert_eq!(v["error"], json!(r.to_string()));
+            (r.code.as_str(), r.message)
+        });
+        (
+            (s.exit, v["verdict"].clone(), v["reason_codes"].clone()),
+            rejection,
+        )
     };
     let now = gait_run::time::now().0;
     // Valid for another day: allowed.
     assert_eq!(
         decide(now + 86_400, now),
-        (0, json!("allow"), json!(["workspace_read"]))
+        ((0, json!("allow"), json!(["workspace_read"])), None)
     );
     // Loaded a year before its not_after, which has passed since.
     let past = now - 86_400;
-    assert_eq!(
-        decide(past, past - 365 * 86_400),
-        (2, json!("block"), json!(["bundle_expired"]))
+    let (answer, rejection) = decide(past, past - 365 * 86_400);
+    assert_eq!(answer, (2, json!("block"), json!(["bundle_expired"])));
+    let (code, message) = rejection.unwrap();
+    assert_eq!(code, "bundle_expired");
+    assert!(
+        message.contains(&gait_run::time::format_rfc3339(past)),
+        "{message}"
     );
 }

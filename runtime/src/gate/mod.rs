@@ -81,6 +81,11 @@ pub struct Summary<'b> {
     pub approval: Option<Box<Outcome>>,
     /// The result's `error`: why the gate refused to decide.
     pub error: Option<String>,
+    /// The bundle's rejection, as data, when the gate refused because its
+    /// bundle is no longer valid (exit [`exit::VERIFY`]; today: past its
+    /// `not_after`). Embedders raise their own error from its code and
+    /// message instead of reading the `error` text.
+    pub rejection: Option<Box<Rejection>>,
 }
 
 /// The endpoint classes of a result, sorted and unique (inline: there are
@@ -107,6 +112,7 @@ impl Summary<'_> {
             interactive_approval: self.interactive_approval,
             approval: self.approval,
             error: self.error,
+            rejection: self.rejection,
         }
     }
 }

@@ -183,6 +183,7 @@ pub(super) fn write_decision<'b>(
         interactive_approval,
         approval,
         error: None,
+        rejection: None,
     }
 }
 
@@ -356,6 +357,10 @@ pub(super) fn write_refusal<'b>(
         interactive_approval: false,
         approval: None,
         error: Some(error.into_owned()),
+        rejection: match why {
+            Refusal::Rejected(rej) => Some(Box::new(rej.clone())),
+            _ => None,
+        },
     }
 }
 

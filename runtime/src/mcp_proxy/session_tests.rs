@@ -47,6 +47,7 @@ impl Decide for FakeGate {
                 interactive_approval: interactive_ok,
                 approval: None,
                 error: None,
+                rejection: None,
             },
             result: result.to_string().into_bytes(),
             log: Some(log),

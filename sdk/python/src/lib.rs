@@ -75,8 +75,8 @@ struct Decided {
     verdict: &'static str,
     reason_codes: Vec<String>,
     intent_digest: Option<String>,
-    /// Why the gate refused to decide (the result's `error`).
-    error: Option<String>,
+    /// The gate refused because its bundle is no longer valid.
+    rejection: Option<Box<gait_run::bundle::Rejection>>,
 }
 
 /// The one place this module calls into `gait_run::gate`. A decision never
@@ -114,7 +114,7 @@ fn run_gate(input: GateInput<'_>) -> Decided {
         verdict: s.verdict.as_str(),
         reason_codes: s.reason_codes.iter().map(|c| c.to_string()).collect(),
         intent_digest: s.intent_digest.map(|d| d.to_string()),
-        error: s.error,
+        rejection: s.rejection,
     }
 }
 
@@ -274,17 +274,14 @@ impl NativeGate {
                 Err(e) => return Ok(invalid(py, e.message())),
             }
         };
-        // Exit 2 from the gate entry: its bundle was rejected (past its
-        // not_after). The result's error reads `CODE: message`.
-        if decided.exit == gait_run::exit::VERIFY {
-            let code = decided.reason_codes.first().cloned().unwrap_or_default();
-            let error = decided.error.unwrap_or_default();
-            let message = error
-                .strip_prefix(code.as_str())
-                .and_then(|m| m.strip_prefix(": "))
-                .unwrap_or(&error)
-                .to_owned();
-            return Err(BundleRejected::new_err((code, message)));
+        // The gate entry refused because its bundle is no longer valid
+        // (past its not_after since it was loaded): raised, with the
+        // rejection's own code and message.
+        if let Some(rej) = &decided.rejection {
+            return Err(BundleRejected::new_err((
+                rej.code.as_str().to_owned(),
+                rej.message.clone(),
+            )));
         }
         Ok(answer(py, decided))
     }
