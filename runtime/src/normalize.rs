@@ -967,6 +967,17 @@ fn build_target<'a>(
             (Cow::Owned(canonical), None, Some(host))
         }
         TargetKind::Host => {
+            // A host name alone: what follows `/`, `?` or `#` would be
+            // dropped by the URL reading below, while a resolver given the
+            // value sends all of it (`x.pypi.org/.evil.example` asks
+            // evil.example's servers). (`user@host` reads as `host`, as
+            // before: the resolver's last labels are still `host`'s.)
+            if raw.contains(['/', '?', '#']) {
+                return Err(ambiguous(
+                    raw,
+                    "is not a host name alone (it has a `/`, `?` or `#`, which a resolver would send)",
+                ));
+            }
             let (_, host) = normalize_url(&format!("http://{raw}")).map_err(|e| {
                 if e.starts_with(URL_AMBIGUOUS) {
                     e
@@ -1194,6 +1205,19 @@ pub fn normalize_url(raw: &str) -> Result<(String, (String, HostClass)), String>
             if d.split('.').any(str::is_empty) {
                 return Err(ambiguous(raw, "has an empty label in its host"));
             }
+            // The WHATWG reading keeps `;`, `'`, `"`, `` ` ``, `!`, `$`, … in
+            // a domain; Node's legacy `url.parse` (still used by HTTP
+            // clients) ends the host there (`http://127.0.0.1;/` reaches
+            // 127.0.0.1). A domain name is letters, digits, `-` and `_`.
+            if !d
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+            {
+                return Err(ambiguous(
+                    raw,
+                    "has a character in its host outside letters, digits, `-`, `_` and `.`",
+                ));
+            }
             let class = domain_class(&d);
             (d, class)
         }
@@ -1346,7 +1370,12 @@ fn embedded_ipv4(v6: Ipv6Addr) -> Option<Ipv4Addr> {
 pub fn ipv4_class(ip: Ipv4Addr) -> HostClass {
     let o = ip.octets();
     match o {
-        [169, 254, 169, 254] => HostClass::Metadata,
+        // Cloud instance metadata: AWS, GCP, Azure, OpenStack, Oracle
+        // (169.254.169.254); AWS ECS task metadata (169.254.170.2) and EKS
+        // Pod Identity (169.254.170.23); Scaleway (169.254.42.42).
+        [169, 254, 169, 254] | [169, 254, 170, 2] | [169, 254, 170, 23] | [169, 254, 42, 42] => {
+            HostClass::Metadata
+        }
         // 0.0.0.0/8 reaches the local host on common systems.
         [127, ..] | [0, ..] => HostClass::Loopback,
         [169, 254, ..] => HostClass::LinkLocal,
@@ -1361,7 +1390,14 @@ pub fn ipv6_class(ip: Ipv6Addr) -> HostClass {
     let s = ip.segments();
     if ip.is_loopback() || ip.is_unspecified() {
         HostClass::Loopback
-    } else if s == [0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254] {
+    } else if matches!(
+        s,
+        // AWS IMDS, AWS EKS Pod Identity, GCP, Scaleway.
+        [0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254]
+            | [0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x23]
+            | [0xfd20, 0xce, 0, 0, 0, 0, 0, 0x254]
+            | [0xfd00, 0x42, 0, 0, 0, 0, 0, 0x42]
+    ) {
         HostClass::Metadata
     } else if s[0] & 0xffc0 == 0xfe80 {
         HostClass::LinkLocal
@@ -1515,6 +1551,64 @@ mod tests {
         let c = String::from_utf8_lossy(a).replace("\"x\": 1", "\"x\": 2");
         assert_ne!(d(a), d(c.as_bytes()), "different args, different digest");
         assert!(d(a).starts_with("sha256:") && d(a).len() == 71);
+    }
+
+    /// The second red-team round (2026-12-05): hosts Node's legacy
+    /// `url.parse` cuts short, host targets that carry more than a name,
+    /// and metadata addresses that were classed private or link-local.
+    #[test]
+    fn hosts_readers_cut_short_and_the_other_metadata_addresses() {
+        for u in [
+            "http://127.0.0.1;/latest/meta-data/",
+            "http://169.254.169.254;.githubusercontent.com/x",
+            "http://127.0.0.1'/x",
+            "http://127.0.0.1\"/x",
+            "http://127.0.0.1`/x",
+            "http://a!b.example.com/",
+            "http://a$b.example.com/",
+        ] {
+            let e = normalize_url(u).unwrap_err();
+            assert!(e.starts_with(URL_AMBIGUOUS), "{u}: {e}");
+        }
+        assert_eq!(
+            normalize_url("https://my_host-1.example.com/x")
+                .unwrap()
+                .1
+                 .0,
+            "my_host-1.example.com"
+        );
+        let target = |kind, value: &str| {
+            build_target(
+                kind,
+                value,
+                None,
+                None,
+                false,
+                "dns_lookup",
+                (None, PathReading::Posix),
+            )
+            .map(|_| ())
+        };
+        for v in [
+            "x.pypi.org/.evil.example",
+            "pypi.org?x",
+            "pypi.org#x",
+            "pypi.org\\x",
+        ] {
+            assert!(target(TargetKind::Host, v).is_err(), "{v}");
+        }
+        assert!(target(TargetKind::Host, "pypi.org").is_ok());
+        assert!(target(TargetKind::Host, "pypi.org:443").is_ok());
+        for m in [
+            "http://[fd20:ce::254]/computeMetadata/v1/",
+            "http://[fd00:ec2::23]/",
+            "http://[fd00:42::42]/",
+            "http://169.254.170.2/v2/credentials",
+            "http://169.254.170.23/",
+            "http://169.254.42.42/",
+        ] {
+            assert_eq!(normalize_url(m).unwrap().1 .1, HostClass::Metadata, "{m}");
+        }
     }
 
     #[test]

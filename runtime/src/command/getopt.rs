@@ -420,7 +420,7 @@ pub(super) const SCRIPT: Spec = Spec {
         "output-limit",
     ],
     long_opt_args: &["timing"],
-    permute: false,
+    permute: true,
 };
 
 pub(super) const FLOCK: Spec = Spec {
@@ -615,3 +615,32 @@ pub(super) const SHELL_LONG_FLAGS: &[&str] = &[
     "version",
     "wordexp",
 ];
+
+/// util-linux `setarch ARCH` and its aliases (`linux32`, `linux64`, …):
+/// `+hVv3BFILRSTXZ`, personality flags only.
+pub(super) const SETARCH: Spec = Spec {
+    flags: "hVv3BFILRSTXZ",
+    args: "",
+    opt_args: "",
+    long_flags: &[
+        "help",
+        "version",
+        "verbose",
+        "uname-2.6",
+        "4gb",
+        "32bit",
+        "fdpic-funcptrs",
+        "short-inode",
+        "addr-compat-layout",
+        "addr-no-randomize",
+        "whole-seconds",
+        "sticky-timeouts",
+        "read-implies-exec",
+        "mmap-page-zero",
+        "list",
+        "show",
+    ],
+    long_args: &[],
+    long_opt_args: &[],
+    permute: false,
+};

@@ -3,7 +3,10 @@
 //! take code).
 
 use super::getopt::{self, getopt, Parsed, Spec};
-use super::{basename, dangerous_var, is_identifier, Analyzer, Field, Step, Stop, Val, SHELLS};
+use super::{
+    basename, dangerous_var, is_identifier, subscript_runs_code, Analyzer, Field, Step, Stop, Val,
+    SHELLS,
+};
 
 /// `/dev/stdin` and its aliases: `source`-ing them reads the here-document.
 const STDIN_FILES: &[&str] = &["/dev/stdin", "/dev/fd/0", "/proc/self/fd/0"];
@@ -34,6 +37,12 @@ impl Analyzer {
             Val::Unknown => return Err(Stop::Dynamic),
         };
         let prog = basename(name);
+        if rest
+            .iter()
+            .any(|f| matches!(&f.val, Val::Lit(w) if subscript_runs_code(w)))
+        {
+            return Err(Stop::Dynamic);
+        }
         if first.tilde && !name.contains('/') {
             // `~` or `~user`: the program is a home directory's path.
             return Err(Stop::Dynamic);
@@ -61,17 +70,27 @@ impl Analyzer {
             return self.run(rest, open_tail, stdin, depth);
         }
         match prog {
-            "eval" => self.eval(rest, open_tail, depth),
-            "source" | "." => match rest.first().map(|f| &f.val) {
+            "eval" => self.eval(end_of_options(rest), open_tail, depth),
+            "source" | "." => match end_of_options(rest).first().map(|f| &f.val) {
                 Some(Val::Lit(file)) if STDIN_FILES.contains(&file.as_str()) => {
-                    self.stdin_script(stdin, depth)
+                    match stdin {
+                        // A pipe or the caller's input: code out of sight.
+                        None => Err(Stop::Dynamic),
+                        Some(_) => self.stdin_script(stdin, depth),
+                    }
+                }
+                // Other spellings of a descriptor or a device
+                // (`/dev/./stdin`, `/proc/thread-self/fd/0`): what they
+                // hold is the input's, out of sight.
+                Some(Val::Lit(file)) if file.starts_with("/dev/") || file.starts_with("/proc/") => {
+                    Err(Stop::Dynamic)
                 }
                 Some(Val::Lit(_)) => Ok(()),
                 Some(Val::Unknown) => Err(Stop::Dynamic),
                 None if open_tail => Err(Stop::Dynamic),
                 None => Ok(()),
             },
-            "builtin" => self.run(rest, open_tail, stdin, depth),
+            "builtin" => self.run(end_of_options(rest), open_tail, stdin, depth),
             "command" => self.through(&getopt::COMMAND, rest, open_tail, stdin, depth),
             "exec" => self.through(&getopt::EXEC, rest, open_tail, stdin, depth),
             "time" => self.through(&getopt::TIME, rest, open_tail, stdin, depth),
@@ -112,7 +131,7 @@ impl Analyzer {
                 }
             }
             "declare" | "typeset" | "local" | "export" | "readonly" => {
-                self.declaration(rest, open_tail)
+                self.declaration(rest, open_tail, depth)
             }
             "read" => {
                 let p = getopt(
@@ -185,7 +204,9 @@ impl Analyzer {
             }
             "compgen" | "complete" => {
                 let runs_code = rest.iter().any(|f| match &f.val {
-                    Val::Lit(o) => o.starts_with('-') && o.contains(['C', 'F']),
+                    // `-C`/`-F` run a command or function; `-W` expands
+                    // its word list (`compgen -W '$(rm v)'` runs `rm`).
+                    Val::Lit(o) => o.starts_with('-') && o.contains(['C', 'F', 'W']),
                     Val::Unknown => true,
                 });
                 if runs_code || open_tail {
@@ -303,6 +324,33 @@ impl Analyzer {
                     self.joined_script(&p.operands, open_tail, depth)
                 }
             }
+            "setarch" => {
+                // `setarch ARCH [OPTIONS] [PROGRAM …]`: the architecture
+                // comes first, then the options (without a program it runs
+                // `/bin/sh`).
+                match rest.first().map(|f| &f.val) {
+                    Some(Val::Lit(arch)) if !arch.starts_with('-') => {
+                        let p = getopt(&getopt::SETARCH, &rest[1..])?;
+                        self.skip_then_run(&p.operands, 0, open_tail, stdin, depth)
+                    }
+                    Some(Val::Unknown) => Err(Stop::Dynamic),
+                    _ => {
+                        let p = getopt(&getopt::SETARCH, rest)?;
+                        self.skip_then_run(&p.operands, 1, open_tail, stdin, depth)
+                    }
+                }
+            }
+            "linux32" | "linux64" | "i386" | "x86_64" | "uname26" => {
+                let p = getopt(&getopt::SETARCH, rest)?;
+                self.skip_then_run(&p.operands, 0, open_tail, stdin, depth)
+            }
+            // The dynamic loader run as a program runs the program it is
+            // given (`/lib64/ld-linux-x86-64.so.2 /bin/rm x`), after
+            // options of its own.
+            p if loader(p) => Err(Stop::Dynamic),
+            "git" => git(rest),
+            "make" | "gmake" => make(rest),
+            "tar" | "gtar" | "bsdtar" => tar(rest),
             "xargs" => self.xargs(rest, open_tail, depth),
             "find" => self.find(rest, open_tail, depth),
             "parallel" => self.parallel(rest, open_tail, depth),
@@ -397,7 +445,7 @@ impl Analyzer {
     /// `declare`, `typeset`, `local`, `export`, `readonly`: `-i` makes later
     /// assignments arithmetic, `-n` makes a name reference; names that
     /// change what runs, or carry a subscript (evaluated), are dynamic.
-    fn declaration(&mut self, rest: &[Field], open_tail: bool) -> Step {
+    fn declaration(&mut self, rest: &[Field], open_tail: bool, depth: usize) -> Step {
         if open_tail {
             return Err(Stop::Dynamic);
         }
@@ -425,6 +473,17 @@ impl Analyzer {
                 && (after.is_empty() || after.starts_with('=') || after.starts_with("+="));
             if !well_formed || dangerous_var(name) {
                 return Err(Stop::Dynamic);
+            }
+            if let Some(value) = after.strip_prefix('=').or_else(|| after.strip_prefix("+=")) {
+                // The value as bash expands it, when the word is known.
+                let value = match &f.val {
+                    Val::Lit(w) => w
+                        .split_once('=')
+                        .map_or(Val::Unknown, |(_, v)| Val::Lit(v.to_owned())),
+                    Val::Unknown if value.is_empty() => Val::Lit(String::new()),
+                    Val::Unknown => Val::Unknown,
+                };
+                self.command_var(name, &value, depth)?;
             }
         }
         Ok(())
@@ -511,7 +570,7 @@ impl Analyzer {
         if matches!(operands.first().map(|f| &f.val), Some(Val::Lit(w)) if w == "-") {
             operands = &operands[1..];
         }
-        let at = self.assignments(operands)?;
+        let at = self.assignments(operands, depth)?;
         let cmd = &operands[at..];
         if cmd.is_empty() {
             return if open_tail {
@@ -524,18 +583,24 @@ impl Analyzer {
     }
 
     /// Leading `NAME=value` operands (`env`, `sudo`): how many.
-    fn assignments(&mut self, operands: &[&Field]) -> Result<usize, Stop> {
+    fn assignments(&mut self, operands: &[&Field], depth: usize) -> Result<usize, Stop> {
         let mut n = 0;
         for f in operands {
             match &f.val {
                 Val::Lit(w) => match w.split_once('=') {
-                    Some((name, _)) if !name.is_empty() && !name.contains('/') => {
+                    Some((name, value)) if is_identifier(name) => {
                         if dangerous_var(name) {
                             return Err(Stop::Dynamic);
                         }
+                        self.command_var(name, &Val::Lit(value.to_owned()), depth)?;
                         n += 1;
                     }
-                    _ => break,
+                    // GNU env takes any word with `=` for an assignment
+                    // (`env a/b=c rm v`, `env =x rm v` run `rm`); another
+                    // reader may take it for the program: both cannot be
+                    // judged at once.
+                    Some(_) => return Err(Stop::Dynamic),
+                    None => break,
                 },
                 // May be an assignment or the program.
                 Val::Unknown => return Err(Stop::Dynamic),
@@ -554,7 +619,7 @@ impl Analyzer {
                 Err(Stop::Dynamic)
             };
         }
-        let at = self.assignments(&p.operands)?;
+        let at = self.assignments(&p.operands, depth)?;
         let cmd = &p.operands[at..];
         if cmd.is_empty() {
             return if open_tail {
@@ -709,6 +774,166 @@ impl Analyzer {
 
 /// Words joined with spaces, as `eval` and `sh -c "$*"` join them; a word
 /// of unknown value makes the text unknown (dynamic).
+/// The dynamic loader's names (`ld-linux-x86-64.so.2`, `ld.so`, …).
+pub(super) fn loader(prog: &str) -> bool {
+    prog.starts_with("ld-linux") || prog.starts_with("ld.so") || prog.starts_with("ld64.so")
+}
+
+/// Programs the plain-line reader hands to [`plain_check`] with their
+/// words (they are common in plain lines, so not left to the grammar).
+pub(super) const PLAIN_CHECKED: &[&str] = &["git", "make", "gmake", "tar", "gtar", "bsdtar"];
+
+/// The checks `run` makes of a [`PLAIN_CHECKED`] program's words.
+pub(super) fn plain_check(prog: &str, rest: &[Field]) -> Step {
+    match prog {
+        "git" => git(rest),
+        "make" | "gmake" => make(rest),
+        _ => tar(rest),
+    }
+}
+
+/// `make`: `--eval=TEXT` / `-E TEXT` is makefile text whose recipes run,
+/// and `SHELL=` / `.SHELLFLAGS=` / `MAKEFLAGS=` on the command line choose
+/// what runs the recipes: dynamic (`make --eval=$'x:\n\trm v' x` runs `rm`).
+pub(super) fn make(rest: &[Field]) -> Step {
+    let evals = rest.iter().any(|f| match &f.val {
+        Val::Lit(w) => {
+            w.starts_with("--ev")
+                || (w.starts_with('-') && !w.starts_with("--") && w.contains('E'))
+                || ["SHELL", ".SHELLFLAGS", "MAKEFLAGS"].iter().any(|v| {
+                    w.split_once('=')
+                        .is_some_and(|(n, _)| n.trim_end_matches([':', '+', '?', '!']).trim() == *v)
+                })
+        }
+        Val::Unknown => false,
+    });
+    if evals {
+        return Err(Stop::Dynamic);
+    }
+    Ok(())
+}
+
+/// Configuration keys `git -c` may set on a command line without running
+/// anything (lower case; a trailing `.` is a section prefix). Every other
+/// key may name a command (`alias.x=!rm v`, `core.pager`, `core.sshCommand`,
+/// `diff.external`, hooks, filters, credential helpers, …).
+const GIT_SAFE_CONFIG: &[&str] = &[
+    "user.name",
+    "user.email",
+    "color.",
+    "advice.",
+    "init.defaultbranch",
+    "core.quotepath",
+    "core.autocrlf",
+    "core.safecrlf",
+    "core.filemode",
+    "commit.gpgsign",
+    "tag.gpgsign",
+    "pull.rebase",
+    "pull.ff",
+    "merge.ff",
+    "safe.directory",
+    "log.showsignature",
+    "diff.noprefix",
+    "status.short",
+    "protocol.version",
+    "http.sslverify",
+    "fetch.prune",
+    "push.default",
+    "push.autosetupremote",
+];
+
+/// `git`'s global options (before the subcommand): a `-c KEY=VALUE` whose
+/// key may name a command, `--config-env` (a value from the environment)
+/// or `--exec-path` (where subcommands are found) is dynamic
+/// (`git -c alias.x='!rm v' x` runs `rm`; confirmed in bash).
+pub(super) fn git(rest: &[Field]) -> Step {
+    let mut i = 0;
+    while let Some(f) = rest.get(i) {
+        let Val::Lit(w) = &f.val else {
+            return Err(Stop::Dynamic);
+        };
+        let config = if w == "-c" {
+            i += 1;
+            match rest.get(i).map(|f| &f.val) {
+                Some(Val::Lit(c)) => Some(c.as_str()),
+                Some(Val::Unknown) => return Err(Stop::Dynamic),
+                None => return Ok(()),
+            }
+        } else {
+            w.strip_prefix("-c")
+        };
+        if let Some(c) = config {
+            let key = c.split_once('=').map_or(c, |(k, _)| k).to_ascii_lowercase();
+            let safe = GIT_SAFE_CONFIG.iter().any(|s| {
+                if s.ends_with('.') {
+                    key.starts_with(s)
+                } else {
+                    key == *s
+                }
+            });
+            if !safe {
+                return Err(Stop::Dynamic);
+            }
+        } else if w.starts_with("--config-env") || w.starts_with("--exec-path") {
+            return Err(Stop::Dynamic);
+        } else if matches!(
+            w.as_str(),
+            "-C" | "--git-dir" | "--work-tree" | "--namespace"
+        ) {
+            i += 1;
+        } else if !w.starts_with('-') {
+            break;
+        }
+        i += 1;
+    }
+    Ok(())
+}
+
+/// `tar` options that run a program: `--to-command`, `--checkpoint-action`
+/// (`exec=`), `--use-compress-program` / `-I`, `--info-script` /
+/// `--new-volume-script` / `-F`, `--rsh-command`, `--rmt-command` (any
+/// unambiguous prefix, and in short-option clusters, old-style ones
+/// included): dynamic.
+pub(super) fn tar(rest: &[Field]) -> Step {
+    const RUNS: &[&str] = &[
+        "--to-command",
+        "--checkpoint-action",
+        "--use-compress-program",
+        "--info-script",
+        "--new-volume-script",
+        "--rsh-command",
+        "--rmt-command",
+    ];
+    for (i, f) in rest.iter().enumerate() {
+        let Val::Lit(w) = &f.val else {
+            continue;
+        };
+        let runs = if let Some(long) = w.strip_prefix("--") {
+            let name = long.split_once('=').map_or(long, |(n, _)| n);
+            name.len() >= 2 && RUNS.iter().any(|r| r[2..].starts_with(name))
+        } else if let Some(short) = w.strip_prefix('-') {
+            short.contains(['I', 'F'])
+        } else {
+            // The first word may be an old-style cluster (`tar cIf …`).
+            i == 0 && w.contains(['I', 'F'])
+        };
+        if runs {
+            return Err(Stop::Dynamic);
+        }
+    }
+    Ok(())
+}
+
+/// The words after a leading `--` (`eval`, `source`, `builtin` take no
+/// options but accept the end-of-options mark: `eval -- 'rm v'` runs `rm`).
+fn end_of_options(rest: &[Field]) -> &[Field] {
+    match rest.first().map(|f| &f.val) {
+        Some(Val::Lit(w)) if w == "--" => &rest[1..],
+        _ => rest,
+    }
+}
+
 fn joined<'f>(words: impl Iterator<Item = &'f Field>) -> Result<String, Stop> {
     let mut text = String::new();
     for f in words {

@@ -568,3 +568,61 @@ fn a_here_document_after_a_double_paren_is_dynamic() {
     assert_eq!(p("echo $(( 2 + 1 )) <<< x"), [DYNAMIC]);
     assert_eq!(p("echo $(( 2 + 1 ))"), ["echo"]);
 }
+
+/// The second red-team round's readings (2026-12-05, each confirmed in
+/// bash): the forms that ran `rm` are dynamic or report it, and the
+/// ordinary forms next to them keep their plain reading.
+#[test]
+fn the_second_rounds_forms_are_judged_and_their_neighbours_are_not() {
+    // Reported through `--`, a command variable or a known wrapper.
+    assert_eq!(p("eval -- 'rm e1'"), ["eval", "rm"]);
+    assert_eq!(p("builtin -- eval 'rm v'"), ["builtin", "eval", "rm"]);
+    assert_eq!(p("GIT_PAGER='rm -rf v' git log"), ["git", "rm"]);
+    assert_eq!(p("GIT_SSH_COMMAND='ssh -i k' git fetch"), ["git", "ssh"]);
+    assert_eq!(p("export EDITOR='rm v'"), ["export", "rm"]);
+    assert_eq!(p("env PAGER=less man ls"), ["env", "less", "man"]);
+    assert_eq!(p("setarch x86_64 -R rm v"), ["rm", "setarch"]);
+    assert_eq!(p("script -q /dev/null -c 'rm s1'"), ["rm", "script"]);
+    // Dynamic: code the line does not show.
+    for line in [
+        "cat <<true\ntr\\\nue\nrm v\ntrue\n",
+        "cat <<EOF\n$\\\n(rm h1)\nEOF\n",
+        "env a/b=c rm v",
+        "env =x rm v",
+        "test -v 'a[$(rm u4)]'",
+        "unset 'a[`rm u1`]'",
+        "compgen -W '$(rm w1)' x",
+        "declare -A BASH_CMDS=([ls]=/bin/rm); ls",
+        "BASH_ALIASES=([ls]='rm v'); ls",
+        ". <(echo rm p1)",
+        "echo 'rm p3' | . /dev/stdin",
+        ". /proc/thread-self/fd/0 <<< 'rm p4'",
+        "git -c alias.x='!rm v' x",
+        "git -c core.pager='rm v' log",
+        "git --config-env=core.pager=P log",
+        "make --eval=x x",
+        "make -E x x",
+        "make SHELL=/bin/rm",
+        "tar -cf x.tar d --checkpoint-action=exec='rm v'",
+        "tar --to-com='rm v' -xf x.tar",
+        "tar -cIrm -f x.tar d",
+        "tar cIf rm x.tar d",
+        "/lib64/ld-linux-x86-64.so.2 /bin/rm v",
+        "TAR_OPTIONS=--to-command=rm tar -xf x.tar",
+    ] {
+        assert!(dynamic(line), "{line:?} gave {:?}", p(line));
+    }
+    // Their ordinary neighbours.
+    assert_eq!(p("[ -f Cargo.toml ] && ls"), ["[", "ls"]);
+    assert_eq!(
+        p("git -c user.name=bot -c color.ui=never commit -m x"),
+        ["git"]
+    );
+    assert_eq!(p("git -C repo status && make test"), ["git", "make"]);
+    assert_eq!(p("tar -xzf a.tgz && tar --totals -cf b.tar d"), ["tar"]);
+    assert_eq!(p("make -j4 CC=clang all"), ["make"]);
+    assert_eq!(p("env FOO=1 ls"), ["env", "ls"]);
+    assert_eq!(p(". ./env.sh"), ["."]);
+    assert_eq!(p("diff <(ls a) <(ls b)"), ["diff", "ls"]);
+    assert_eq!(p("grep -r 'a[0-9]' src"), ["grep"]);
+}
