@@ -173,9 +173,6 @@ fn plain_line(line: &str) -> Option<Vec<String>> {
             continue;
         }
         let (len, value) = plain_word(rest)?;
-        if subscript_runs_code(&value) {
-            return None;
-        }
         let raw = &rest[..len];
         words += 1;
         if words > MAX_WORDS {
@@ -244,17 +241,6 @@ fn plain_word(rest: &str) -> Option<(usize, String)> {
     (!rest.is_empty()).then_some((rest.len(), value))
 }
 
-/// Whether an argument, however quoted, is one that bash evaluates as an
-/// array subscript where a builtin reads a name or a number (`unset`,
-/// `test -v`, `test X -eq Y`, `printf %d`, `shift`, `exit`, `kill`,
-/// `ulimit`, …): `'a[$(rm v)]'` runs `rm` (confirmed in bash). A `[` with a
-/// command substitution after it is judged dynamic for any program: which
-/// builtins evaluate which operands is not a list to keep in step.
-fn subscript_runs_code(w: &str) -> bool {
-    w.find('[')
-        .is_some_and(|i| w[i..].contains("$(") || w[i..].contains('`'))
-}
-
 /// Bash's reserved words (recognised where a command starts).
 const RESERVED: &[&str] = &[
     "!", "{", "}", "[[", "]]", "case", "coproc", "do", "done", "elif", "else", "esac", "fi", "for",
@@ -280,15 +266,55 @@ fn here_document_after_double_paren(text: &str) -> bool {
     text.contains("<<") && text.contains("((")
 }
 
-/// Whether a here-document may meet a line continuation (`\` + newline).
-/// Bash joins continued lines before it compares a line with the
-/// here-document's delimiter (`cat <<true` + `tr\` + `ue` ends the body at
-/// `true`, and the lines after it run as commands) and inside an expanding
-/// body (`$\` + newline + `(rm v)` is a command substitution); brush-parser
-/// does neither (it reported `cat` alone for both; found by a red-team
-/// review, confirmed in bash). Such a line is judged dynamic.
+/// Whether a here-document with an unquoted delimiter may meet a line
+/// continuation (`\` + newline). For such a here-document bash joins
+/// continued lines before it compares a line with the delimiter (`cat
+/// <<true` + `tr\` + `ue` ends the body at `true`, and the lines after it
+/// run as commands) and inside the body (`$\` + newline + `(rm v)` is a
+/// command substitution); brush-parser does neither (it reported `cat`
+/// alone for both; found by a red-team review, confirmed in bash). Such a
+/// line is judged dynamic. A quoted delimiter (`<<'EOF'`, `<<"EOF"`,
+/// `<<\EOF`, any quote in it) keeps the body's lines as they are in both
+/// readings: scripts written with `cat > f <<'EOF'` keep their `\` lines.
 fn here_document_with_continuation(text: &str) -> bool {
-    text.contains("<<") && (text.contains("\\\n") || text.contains("\\\r\n"))
+    text.contains("\\\n") && unquoted_here_document(text)
+}
+
+/// Whether some `<<` or `<<-` (not a here-string `<<<`) in `text` is
+/// followed by a delimiter word without quotes or backslashes. Reads the
+/// raw text, so it can only err towards `true` (a `<<` inside quotes).
+fn unquoted_here_document(text: &str) -> bool {
+    let b = text.as_bytes();
+    let mut i = 0;
+    while let Some(at) = text[i..].find("<<") {
+        let mut j = i + at + 2;
+        if b.get(j) == Some(&b'<') {
+            // A here-string: skip all of `<<<`.
+            i = j + 1;
+            continue;
+        }
+        if b.get(j) == Some(&b'-') {
+            j += 1;
+        }
+        while matches!(b.get(j), Some(b' ' | b'\t')) {
+            j += 1;
+        }
+        let word_end = b[j..]
+            .iter()
+            .position(|c| {
+                matches!(
+                    c,
+                    b' ' | b'\t' | b'\n' | b';' | b'&' | b'|' | b'<' | b'>' | b'(' | b')'
+                )
+            })
+            .map_or(b.len(), |k| j + k);
+        let word = &b[j..word_end];
+        if !word.contains(&b'\'') && !word.contains(&b'"') && !word.contains(&b'\\') {
+            return true;
+        }
+        i = word_end.max(i + at + 2);
+    }
+    false
 }
 
 /// An upper bound of the nesting of brackets (`(`, `{`, `[`) and compound
@@ -420,24 +446,69 @@ fn dangerous_var(name: &str) -> bool {
             // names the file `ls` runs.
             | "BASH_CMDS"
             | "BASH_ALIASES"
-            // Programs' options from the environment, some of which run
-            // commands (`TAR_OPTIONS=--to-command=…`, `MAKEFLAGS=--eval=…`,
-            // git's `-c` from its environment).
-            | "TAR_OPTIONS"
-            | "MAKEFLAGS"
-            | "MFLAGS"
-            | "GNUMAKEFLAGS"
+            // git's `-c` from its environment.
             | "GIT_CONFIG_PARAMETERS"
             | "GIT_CONFIG_COUNT"
+            // A configuration file of git's own choosing.
+            | "GIT_CONFIG"
+            | "GIT_CONFIG_GLOBAL"
+            | "GIT_CONFIG_SYSTEM"
             | "LESSOPEN"
             | "LESSCLOSE"
-            | "PERL5OPT"
-            | "NODE_OPTIONS"
-            | "RUBYOPT"
     ) || name.starts_with("BASH_FUNC_")
         || name.starts_with("LD_")
         || name.starts_with("GIT_CONFIG_KEY_")
         || name.starts_with("GIT_CONFIG_VALUE_")
+}
+
+/// Programs' options from the environment ([`option_value_runs`] says
+/// which values run code: `TAR_OPTIONS=--to-command=…`,
+/// `NODE_OPTIONS=--require=…`).
+fn option_var(name: &str) -> bool {
+    matches!(
+        name,
+        "TAR_OPTIONS"
+            | "MAKEFLAGS"
+            | "MFLAGS"
+            | "GNUMAKEFLAGS"
+            | "PERL5OPT"
+            | "NODE_OPTIONS"
+            | "RUBYOPT"
+    )
+}
+
+/// Whether an option variable's value loads or runs code: `tar`'s and
+/// `make`'s own checks over its words, `node --require`/`--import`/
+/// `--loader`, `perl -M`/`-m`/`-d`, `ruby -r`; anything with `$` or a
+/// backtick (make expands it).
+fn option_value_runs(name: &str, value: &str) -> bool {
+    if value.contains(['$', '`']) {
+        return true;
+    }
+    let words: Vec<Field> = value.split_whitespace().map(Field::lit).collect();
+    match name {
+        "TAR_OPTIONS" => run::tar(&words).map_or(true, |cmds| !cmds.is_empty()),
+        "NODE_OPTIONS" => value.split_whitespace().any(|w| {
+            [
+                "-r",
+                "--require",
+                "--import",
+                "--loader",
+                "--experimental-loader",
+                "--env-file",
+            ]
+            .iter()
+            .any(|o| {
+                w == *o || w.starts_with(&format!("{o}=")) || (*o == "-r" && w.starts_with("-r"))
+            })
+        }),
+        "PERL5OPT" => value
+            .split_whitespace()
+            .any(|w| w.starts_with("-M") || w.starts_with("-m") || w.starts_with("-d")),
+        "RUBYOPT" => value.split_whitespace().any(|w| w.starts_with("-r")),
+        // MAKEFLAGS and friends: make's own checks, and no assignment.
+        _ => run::make(&words).is_err() || value.contains('='),
+    }
 }
 
 /// Variables whose value a program runs as a command line (git, man, less,
@@ -450,7 +521,21 @@ fn command_var(name: &str) -> bool {
         || name.ends_with("ASKPASS")
         || matches!(
             name,
-            "VISUAL"
+            // Build tools' program variables (make, autotools, cargo's cc).
+            "CC" | "CXX"
+                | "CPP"
+                | "LD"
+                | "AR"
+                | "AS"
+                | "FC"
+                | "RM"
+                | "MAKE"
+                | "INSTALL"
+                | "LEX"
+                | "YACC"
+                | "STRIP"
+                | "RANLIB"
+                | "VISUAL"
                 | "BROWSER"
                 | "SHELL"
                 | "GIT_SSH"
@@ -522,6 +607,18 @@ const SPECIAL: &[&str] = &[
     "su-exec",
     "fakeroot",
     "command_not_found_handle",
+    // Builtins that evaluate operands as arithmetic or names ([`run`]).
+    "test",
+    "[",
+    "unset",
+    "shift",
+    "exit",
+    "return",
+    "break",
+    "continue",
+    "kill",
+    "wait",
+    "ulimit",
     "setarch",
     "linux32",
     "linux64",
@@ -762,7 +859,7 @@ impl Analyzer {
     /// Arithmetic text (`$((…))`, `((…))`, subscripts, `let`): literal
     /// numbers and operators only. A variable or an expansion can evaluate
     /// code (`x='a[$(cmd)]'; echo $((x))`).
-    fn arithmetic(&mut self, text: &str) -> Step {
+    pub(super) fn arithmetic(&mut self, text: &str) -> Step {
         let bytes = text.as_bytes();
         let mut i = 0;
         while i < bytes.len() {
@@ -844,7 +941,7 @@ impl Analyzer {
                 n
             }
             ast::AssignmentName::ArrayElementName(n, index) => {
-                if dangerous_var(n) {
+                if dangerous_var(n) || option_var(n) {
                     return Err(Stop::Dynamic);
                 }
                 self.arithmetic(index)?;
@@ -872,6 +969,12 @@ impl Analyzer {
     /// variable's value as a command line ([`command_var`]), its programs
     /// are reported (an unknown value is dynamic).
     fn command_var(&mut self, name: &str, value: &Val, depth: usize) -> Step {
+        if option_var(name) {
+            return match value {
+                Val::Lit(v) if !option_value_runs(name, v) => Ok(()),
+                _ => Err(Stop::Dynamic),
+            };
+        }
         if !command_var(name) {
             return Ok(());
         }
@@ -1199,7 +1302,7 @@ impl Analyzer {
                     ..
                 } => {
                     if let word::Parameter::Named(n) = parameter {
-                        if dangerous_var(n) {
+                        if dangerous_var(n) || option_var(n) || command_var(n) {
                             return Err(Stop::Dynamic);
                         }
                     }

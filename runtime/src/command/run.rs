@@ -4,8 +4,7 @@
 
 use super::getopt::{self, getopt, Parsed, Spec};
 use super::{
-    basename, dangerous_var, is_identifier, subscript_runs_code, Analyzer, Field, Step, Stop, Val,
-    SHELLS,
+    basename, command_var, dangerous_var, is_identifier, Analyzer, Field, Step, Stop, Val, SHELLS,
 };
 
 /// `/dev/stdin` and its aliases: `source`-ing them reads the here-document.
@@ -37,12 +36,6 @@ impl Analyzer {
             Val::Unknown => return Err(Stop::Dynamic),
         };
         let prog = basename(name);
-        if rest
-            .iter()
-            .any(|f| matches!(&f.val, Val::Lit(w) if subscript_runs_code(w)))
-        {
-            return Err(Stop::Dynamic);
-        }
         if first.tilde && !name.contains('/') {
             // `~` or `~user`: the program is a home directory's path.
             return Err(Stop::Dynamic);
@@ -61,7 +54,11 @@ impl Analyzer {
             while let Some(f) = rest.first() {
                 match (f.raw.as_str(), assignment_name(&f.raw)) {
                     ("-p" | "--", _) if first.raw == "time" => {}
-                    (_, Some(var)) if dangerous_var(var) => return Err(Stop::Dynamic),
+                    (_, Some(var))
+                        if dangerous_var(var) || super::option_var(var) || command_var(var) =>
+                    {
+                        return Err(Stop::Dynamic)
+                    }
                     (_, Some(_)) => {}
                     _ => break,
                 }
@@ -80,9 +77,14 @@ impl Analyzer {
                     }
                 }
                 // Other spellings of a descriptor or a device
-                // (`/dev/./stdin`, `/proc/thread-self/fd/0`): what they
-                // hold is the input's, out of sight.
-                Some(Val::Lit(file)) if file.starts_with("/dev/") || file.starts_with("/proc/") => {
+                // (`/dev/./stdin`, `//dev/stdin`, `../../dev/stdin`,
+                // `/proc/thread-self/fd/0`, `/dev/fd/3`): what they hold is
+                // the input's, out of sight.
+                Some(Val::Lit(file))
+                    if file
+                        .split('/')
+                        .any(|seg| matches!(seg, "dev" | "proc" | "fd")) =>
+                {
                     Err(Stop::Dynamic)
                 }
                 Some(Val::Lit(_)) => Ok(()),
@@ -172,15 +174,33 @@ impl Analyzer {
                 Ok(())
             }
             "printf" => {
-                if let Some(Val::Lit(o)) = rest.first().map(|f| &f.val) {
+                let mut args = rest;
+                if let Some(Val::Lit(o)) = args.first().map(|f| &f.val) {
                     if o == "-v" {
-                        name_is_safe(rest.get(1).map(|f| &f.val))?;
+                        name_is_safe(args.get(1).map(|f| &f.val))?;
+                        args = args.get(2..).unwrap_or_default();
                     } else if let Some(n) = o.strip_prefix("-v") {
                         name_is_safe(Some(&Val::Lit(n.to_owned())))?;
+                        args = &args[1..];
                     }
                 }
-                if matches!(rest.first().map(|f| &f.val), Some(Val::Unknown)) {
+                let args = end_of_options(args);
+                let Some((format, values)) = args.split_first() else {
+                    return Ok(());
+                };
+                let Val::Lit(format) = &format.val else {
                     return Err(Stop::Dynamic);
+                };
+                // Numeric conversions evaluate their argument as arithmetic
+                // (`printf %d 'a[$(rm v)]'` runs `rm`); the format is reused
+                // while arguments remain.
+                let numeric = printf_numeric(format);
+                if numeric.iter().any(|&n| n) {
+                    for (i, f) in values.iter().enumerate() {
+                        if numeric[i % numeric.len()] {
+                            self.numeric(&f.val)?;
+                        }
+                    }
                 }
                 Ok(())
             }
@@ -199,6 +219,79 @@ impl Analyzer {
                 }
                 if open_tail {
                     return Err(Stop::Dynamic);
+                }
+                Ok(())
+            }
+            // Builtins that evaluate operands as arithmetic, where a
+            // variable or a subscript runs code (`shift 'a[$(rm v)]'`,
+            // `x='a[$(rm v)]'; exit x`; confirmed in bash): literal numbers
+            // and operators only, as in `$((…))`.
+            "shift" | "exit" | "return" | "break" | "continue" => {
+                for f in end_of_options(rest) {
+                    self.numeric(&f.val)?;
+                }
+                Ok(())
+            }
+            "kill" => {
+                // Pids, job specs (`%1`), and `-l`/`-L`/`-n` numbers;
+                // signal names are not evaluated.
+                let mut number_next = false;
+                for f in rest {
+                    match &f.val {
+                        Val::Lit(w) if number_next => {
+                            number_next = false;
+                            self.arithmetic(w)?;
+                        }
+                        Val::Lit(w) if matches!(w.as_str(), "-l" | "-L" | "-n") => {
+                            number_next = true
+                        }
+                        Val::Lit(w) if w == "-s" => {}
+                        Val::Lit(w) if w.starts_with('-') || w.starts_with('%') => {}
+                        v => self.numeric(v)?,
+                    }
+                }
+                Ok(())
+            }
+            "wait" => {
+                let p = getopt(
+                    &Spec {
+                        flags: "fn",
+                        args: "p",
+                        ..Spec::NONE
+                    },
+                    rest,
+                )?;
+                if let Some(v) = p.value(&["p"]) {
+                    name_is_safe(v.as_ref())?;
+                }
+                for f in &p.operands {
+                    match &f.val {
+                        Val::Lit(w) if w.starts_with('%') => {}
+                        v => self.numeric(v)?,
+                    }
+                }
+                Ok(())
+            }
+            "ulimit" => {
+                for f in rest {
+                    match &f.val {
+                        Val::Lit(w)
+                            if w.starts_with('-')
+                                || matches!(w.as_str(), "unlimited" | "hard" | "soft") => {}
+                        v => self.numeric(v)?,
+                    }
+                }
+                Ok(())
+            }
+            "test" | "[" => self.test_operands(rest),
+            "unset" => {
+                // A name's subscript is evaluated (`unset 'a[$(rm v)]'`).
+                for f in rest {
+                    match &f.val {
+                        Val::Lit(w) if w.starts_with('-') => {}
+                        Val::Lit(w) => self.name_with_subscript(w)?,
+                        Val::Unknown => return Err(Stop::Dynamic),
+                    }
                 }
                 Ok(())
             }
@@ -348,14 +441,90 @@ impl Analyzer {
             // given (`/lib64/ld-linux-x86-64.so.2 /bin/rm x`), after
             // options of its own.
             p if loader(p) => Err(Stop::Dynamic),
-            "git" => git(rest),
-            "make" | "gmake" => make(rest),
-            "tar" | "gtar" | "bsdtar" => tar(rest),
+            "git" => {
+                for cmd in git(rest, open_tail)? {
+                    self.string(&cmd, depth + 1)?;
+                }
+                Ok(())
+            }
+            // Words from input may be any option (`xargs tar`).
+            "make" | "gmake" | "tar" | "gtar" | "bsdtar" if open_tail => Err(Stop::Dynamic),
+            "make" | "gmake" => {
+                make(rest)?;
+                // `make CC='rm v;:'`: the value is what the recipes run.
+                let values: Vec<String> =
+                    make_command_vars(rest).map(|(_, v)| v.to_owned()).collect();
+                for v in values {
+                    self.command_var("CC", &Val::Lit(v), depth)?;
+                }
+                Ok(())
+            }
+            "tar" | "gtar" | "bsdtar" => {
+                for cmd in tar(rest)? {
+                    self.string(&cmd, depth + 1)?;
+                }
+                Ok(())
+            }
             "xargs" => self.xargs(rest, open_tail, depth),
             "find" => self.find(rest, open_tail, depth),
             "parallel" => self.parallel(rest, open_tail, depth),
             _ => Ok(()),
         }
+    }
+
+    /// An operand a builtin evaluates as arithmetic: a literal number or
+    /// expression of numbers ([`Analyzer::arithmetic`]); anything else —
+    /// a variable's name, a subscript, an unknown value — is dynamic.
+    fn numeric(&mut self, v: &Val) -> Step {
+        match v {
+            Val::Lit(w) => self.arithmetic(w),
+            Val::Unknown => Err(Stop::Dynamic),
+        }
+    }
+
+    /// A variable name a builtin reads (`unset`, `test -v`): an identifier,
+    /// or one with a subscript of literal numbers.
+    fn name_with_subscript(&mut self, w: &str) -> Step {
+        let (name, subscript) = match w.split_once('[') {
+            Some((name, rest)) => match rest.strip_suffix(']') {
+                Some(sub) => (name, Some(sub)),
+                None => return Err(Stop::Dynamic),
+            },
+            None => (w, None),
+        };
+        if !is_identifier(name) {
+            return Err(Stop::Dynamic);
+        }
+        match subscript {
+            Some(sub) => self.arithmetic(sub),
+            None => Ok(()),
+        }
+    }
+
+    /// `test` / `[`: the operands of `-eq`, `-ne`, `-lt`, `-le`, `-gt`,
+    /// `-ge` are evaluated as arithmetic, and `-v`/`-R` read a name (with
+    /// its subscript): as in `[[ … ]]`.
+    fn test_operands(&mut self, rest: &[Field]) -> Step {
+        const ARITHMETIC: &[&str] = &["-eq", "-ne", "-lt", "-le", "-gt", "-ge"];
+        for (i, f) in rest.iter().enumerate() {
+            let Val::Lit(w) = &f.val else {
+                continue;
+            };
+            if ARITHMETIC.contains(&w.as_str()) {
+                for j in [i.wrapping_sub(1), i + 1] {
+                    if let Some(operand) = rest.get(j) {
+                        self.numeric(&operand.val)?;
+                    }
+                }
+            } else if w == "-v" || w == "-R" {
+                match rest.get(i + 1).map(|f| &f.val) {
+                    Some(Val::Lit(name)) => self.name_with_subscript(name)?,
+                    Some(Val::Unknown) => return Err(Stop::Dynamic),
+                    None => {}
+                }
+            }
+        }
+        Ok(())
     }
 
     fn eval(&mut self, rest: &[Field], open_tail: bool, depth: usize) -> Step {
@@ -449,6 +618,9 @@ impl Analyzer {
         if open_tail {
             return Err(Stop::Dynamic);
         }
+        let associative = rest
+            .iter()
+            .any(|f| matches!(&f.val, Val::Lit(w) if w.starts_with('-') && w.contains('A')));
         for f in rest {
             if let Val::Lit(w) = &f.val {
                 if w.starts_with('-') {
@@ -475,6 +647,28 @@ impl Analyzer {
                 return Err(Stop::Dynamic);
             }
             if let Some(value) = after.strip_prefix('=').or_else(|| after.strip_prefix("+=")) {
+                if value.starts_with('(') {
+                    // `declare -a b=([x]=1)`: each subscript is evaluated
+                    // (arithmetic); an associative array's (`-A`) keys are
+                    // words, expanded: plain ones only.
+                    let mut rest = value;
+                    while let Some(open) = rest.find('[') {
+                        let Some(close) = rest[open..].find(']') else {
+                            return Err(Stop::Dynamic);
+                        };
+                        let sub = &rest[open + 1..open + close];
+                        let plain = |b: u8| {
+                            b.is_ascii_digit()
+                                || (associative
+                                    && (b.is_ascii_alphanumeric()
+                                        || matches!(b, b'_' | b'-' | b'.')))
+                        };
+                        if !sub.bytes().all(plain) {
+                            return Err(Stop::Dynamic);
+                        }
+                        rest = &rest[open + close + 1..];
+                    }
+                }
                 // The value as bash expands it, when the word is known.
                 let value = match &f.val {
                     Val::Lit(w) => w
@@ -774,6 +968,59 @@ impl Analyzer {
 
 /// Words joined with spaces, as `eval` and `sh -c "$*"` join them; a word
 /// of unknown value makes the text unknown (dynamic).
+/// For each conversion of a `printf` format, in order, whether it reads its
+/// argument as a number (`%d %i %o %u %x %X %c`… and `%(…)T`); `%%` takes no
+/// argument. A format with no conversion gives `[false]`.
+fn printf_numeric(format: &str) -> Vec<bool> {
+    let mut out = Vec::new();
+    let b = format.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] != b'%' {
+            i += 1;
+            continue;
+        }
+        i += 1;
+        if b.get(i) == Some(&b'%') {
+            i += 1;
+            continue;
+        }
+        // Flags, width, precision (`*` takes a numeric argument too).
+        while let Some(&c) = b.get(i) {
+            if c == b'*' {
+                out.push(true);
+            } else if !(c.is_ascii_digit() || matches!(c, b'-' | b'+' | b' ' | b'#' | b'0' | b'.'))
+            {
+                break;
+            }
+            i += 1;
+        }
+        match b.get(i) {
+            Some(b'(') => {
+                // `%(fmt)T`: a time in seconds.
+                out.push(true);
+                while b.get(i).is_some_and(|&c| c != b')') {
+                    i += 1;
+                }
+                i += 2;
+            }
+            Some(b's' | b'b' | b'q' | b'Q') => {
+                out.push(false);
+                i += 1;
+            }
+            Some(_) => {
+                out.push(true);
+                i += 1;
+            }
+            None => {}
+        }
+    }
+    if out.is_empty() {
+        out.push(false);
+    }
+    out
+}
+
 /// The dynamic loader's names (`ld-linux-x86-64.so.2`, `ld.so`, …).
 pub(super) fn loader(prog: &str) -> bool {
     prog.starts_with("ld-linux") || prog.starts_with("ld.so") || prog.starts_with("ld64.so")
@@ -786,9 +1033,19 @@ pub(super) const PLAIN_CHECKED: &[&str] = &["git", "make", "gmake", "tar", "gtar
 /// The checks `run` makes of a [`PLAIN_CHECKED`] program's words.
 pub(super) fn plain_check(prog: &str, rest: &[Field]) -> Step {
     match prog {
-        "git" => git(rest),
+        // Commands to read: the grammar's path reads them.
+        "git" => match git(rest, false)?.is_empty() {
+            true => Ok(()),
+            false => Err(Stop::Dynamic),
+        },
+        // Command variables are reported by the grammar's path.
+        "make" | "gmake" if make_command_vars(rest).next().is_some() => Err(Stop::Dynamic),
         "make" | "gmake" => make(rest),
-        _ => tar(rest),
+        // Commands to read: the grammar's path reads them.
+        _ => match tar(rest)?.is_empty() {
+            true => Ok(()),
+            false => Err(Stop::Dynamic),
+        },
     }
 }
 
@@ -800,12 +1057,20 @@ pub(super) fn make(rest: &[Field]) -> Step {
         Val::Lit(w) => {
             w.starts_with("--ev")
                 || (w.starts_with('-') && !w.starts_with("--") && w.contains('E'))
-                || ["SHELL", ".SHELLFLAGS", "MAKEFLAGS"].iter().any(|v| {
-                    w.split_once('=')
-                        .is_some_and(|(n, _)| n.trim_end_matches([':', '+', '?', '!']).trim() == *v)
+                // The makefile from standard input.
+                || w == "-"
+                || w == "--file=-"
+                || w == "--makefile=-"
+                || w == "-f-"
+                || make_assignment(w).is_some_and(|(name, value)| {
+                    // A make function (`$(shell rm v)`) in a value runs when
+                    // the variable is used.
+                    matches!(name, ".SHELLFLAGS" | "MAKEFLAGS" | "MFLAGS" | "GNUMAKEFLAGS")
+                        || value.contains(['$', '`'])
                 })
         }
-        Val::Unknown => false,
+        // An unknown word may be `--eval=…`.
+        Val::Unknown => true,
     });
     if evals {
         return Err(Stop::Dynamic);
@@ -813,13 +1078,37 @@ pub(super) fn make(rest: &[Field]) -> Step {
     Ok(())
 }
 
-/// Configuration keys `git -c` may set on a command line without running
-/// anything (lower case; a trailing `.` is a section prefix). Every other
-/// key may name a command (`alias.x=!rm v`, `core.pager`, `core.sshCommand`,
-/// `diff.external`, hooks, filters, credential helpers, …).
+/// A `NAME=value` word of make's command line (also `NAME:=`, `+=`,
+/// `?=`, `!=`): the name and the value.
+fn make_assignment(w: &str) -> Option<(&str, &str)> {
+    if w.starts_with('-') {
+        return None;
+    }
+    let (name, value) = w.split_once('=')?;
+    Some((name.trim_end_matches([':', '+', '?', '!']).trim(), value))
+}
+
+/// Make's command-line assignments of variables that name programs
+/// ([`command_var`]: `CC`, `RM`, `*_COMMAND`, …), whose values the
+/// recipes run.
+fn make_command_vars(rest: &[Field]) -> impl Iterator<Item = (&str, &str)> {
+    rest.iter().filter_map(|f| match &f.val {
+        Val::Lit(w) => make_assignment(w).filter(|(name, _)| command_var(name)),
+        Val::Unknown => None,
+    })
+}
+
+/// Configuration keys `git -c` (or `git config`, `git clone -c`) may set
+/// without running anything (lower case; a trailing `.` is a section
+/// prefix). Every other key may name a command (`alias.x=!rm v`,
+/// `core.pager`, `core.sshCommand`, `core.fsmonitor`, `diff.external`,
+/// hooks, filters, credential helpers, `include.path`, …) and is dynamic.
 const GIT_SAFE_CONFIG: &[&str] = &[
     "user.name",
     "user.email",
+    "user.signingkey",
+    "author.",
+    "committer.",
     "color.",
     "advice.",
     "init.defaultbranch",
@@ -827,28 +1116,140 @@ const GIT_SAFE_CONFIG: &[&str] = &[
     "core.autocrlf",
     "core.safecrlf",
     "core.filemode",
+    "core.longpaths",
+    "core.ignorecase",
+    "core.symlinks",
+    "core.abbrev",
     "commit.gpgsign",
     "tag.gpgsign",
     "pull.rebase",
     "pull.ff",
     "merge.ff",
+    "merge.conflictstyle",
+    "rebase.autosquash",
+    "rebase.autostash",
+    "rebase.updaterefs",
+    "fetch.prune",
+    "fetch.parallel",
+    "fetch.recursesubmodules",
+    "push.default",
+    "push.autosetupremote",
     "safe.directory",
     "log.showsignature",
     "diff.noprefix",
+    "diff.renames",
     "status.short",
     "protocol.version",
+    "protocol.file.allow",
     "http.sslverify",
-    "fetch.prune",
-    "push.default",
-    "push.autosetupremote",
+    "http.postbuffer",
+    "http.extraheader",
+    "http.version",
+    "submodule.recurse",
+    "checkout.defaultremote",
 ];
 
-/// `git`'s global options (before the subcommand): a `-c KEY=VALUE` whose
-/// key may name a command, `--config-env` (a value from the environment)
-/// or `--exec-path` (where subcommands are found) is dynamic
-/// (`git -c alias.x='!rm v' x` runs `rm`; confirmed in bash).
-pub(super) fn git(rest: &[Field]) -> Step {
+/// Configuration keys whose value is a command line git runs through the
+/// shell: read as one (`git -c core.pager=cat log` runs `cat`).
+const GIT_COMMAND_CONFIG: &[&str] = &[
+    "core.pager",
+    "core.editor",
+    "core.sshcommand",
+    "core.askpass",
+    "sequence.editor",
+    "diff.external",
+    "gpg.program",
+];
+
+/// A `-c` setting's command, when its key is a [`GIT_COMMAND_CONFIG`] one
+/// (`pager.<cmd>` too, unless its value is a boolean).
+fn git_command_setting(setting: &str) -> Option<&str> {
+    let (key, value) = setting.split_once('=')?;
+    let key = key.to_ascii_lowercase();
+    let boolean = matches!(
+        value.to_ascii_lowercase().as_str(),
+        "true" | "false" | "yes" | "no" | "on" | "off" | "1" | "0" | ""
+    );
+    (GIT_COMMAND_CONFIG.contains(&key.as_str()) || (key.starts_with("pager.") && !boolean))
+        .then_some(value)
+}
+
+fn value_is(setting: &str, value: &str) -> bool {
+    setting.split_once('=').is_some_and(|(_, v)| v == value)
+}
+
+fn git_key_is_safe(setting: &str) -> bool {
+    let key = setting
+        .split_once('=')
+        .map_or(setting, |(k, _)| k)
+        .to_ascii_lowercase();
+    // `credential.helper=` (empty) clears the helpers: nothing runs.
+    if key == "credential.helper" && setting.ends_with('=') {
+        return true;
+    }
+    // No hooks at all.
+    if key == "core.hookspath" && value_is(setting, "/dev/null") {
+        return true;
+    }
+    // `pager.<cmd>=false` turns a pager off.
+    let value = setting
+        .split_once('=')
+        .map_or("", |(_, v)| v)
+        .to_ascii_lowercase();
+    if key.starts_with("pager.") && matches!(value.as_str(), "false" | "no" | "off" | "0") {
+        return true;
+    }
+    GIT_SAFE_CONFIG.iter().any(|s| {
+        if s.ends_with('.') {
+            key.starts_with(s)
+        } else {
+            key == *s
+        }
+    })
+}
+
+/// Options of git subcommands whose value is a command git runs (or a
+/// directory of hooks): `rebase -x`, `difftool -x`, `grep -O`,
+/// `--upload-pack`, `--receive-pack`, `push`/`archive --exec`,
+/// `clone`/`init --template`, `send-email --*-cmd`.
+fn git_option_runs(sub: &str, w: &str) -> bool {
+    let long = |names: &[&str]| {
+        w.strip_prefix("--").is_some_and(|o| {
+            let name = o.split_once('=').map_or(o, |(n, _)| n);
+            names.iter().any(|n| n.starts_with(name) && name.len() >= 3)
+        })
+    };
+    let short = |c: char| w.starts_with('-') && !w.starts_with("--") && w[1..].contains(c);
+    match sub {
+        "rebase" => long(&["exec"]) || short('x'),
+        "difftool" => long(&["extcmd"]) || short('x'),
+        "grep" => long(&["open-files-in-pager"]) || short('O'),
+        "clone" => long(&["upload-pack", "template"]) || short('u'),
+        "init" => long(&["template"]),
+        "fetch" | "pull" | "ls-remote" => long(&["upload-pack"]),
+        "push" => long(&["receive-pack", "exec"]),
+        "archive" => long(&["exec"]),
+        "send-email" => {
+            w.starts_with("--") && w.split_once('=').map_or(w, |(n, _)| n).ends_with("cmd")
+        }
+        _ => false,
+    }
+}
+
+/// `git`: global options (before the subcommand) and the subcommand's.
+/// Dynamic: a `-c KEY=VALUE` whose key may name a command, `--config-env`
+/// (a value from the environment), `--exec-path` (where subcommands are
+/// found); subcommands that run a command they are given (`bisect run`,
+/// `submodule foreach`, `filter-branch`), their options that do
+/// ([`git_option_runs`]), `config` writing a key outside the safe list (a
+/// later `git x` runs its alias), `clone -c` likewise; unknown words, and
+/// words from input (`xargs git`) except for subcommands that take only
+/// paths and revisions. (`git -c alias.x='!rm v' x` and `git rebase -x
+/// 'rm v'` run `rm`; confirmed in bash.)
+pub(super) fn git(rest: &[Field], open_tail: bool) -> Result<Vec<String>, Stop> {
+    let mut commands = Vec::new();
     let mut i = 0;
+    let mut sub = None;
     while let Some(f) = rest.get(i) {
         let Val::Lit(w) = &f.val else {
             return Err(Stop::Dynamic);
@@ -858,71 +1259,197 @@ pub(super) fn git(rest: &[Field]) -> Step {
             match rest.get(i).map(|f| &f.val) {
                 Some(Val::Lit(c)) => Some(c.as_str()),
                 Some(Val::Unknown) => return Err(Stop::Dynamic),
-                None => return Ok(()),
+                None => break,
             }
         } else {
             w.strip_prefix("-c")
         };
         if let Some(c) = config {
-            let key = c.split_once('=').map_or(c, |(k, _)| k).to_ascii_lowercase();
-            let safe = GIT_SAFE_CONFIG.iter().any(|s| {
-                if s.ends_with('.') {
-                    key.starts_with(s)
-                } else {
-                    key == *s
-                }
-            });
-            if !safe {
+            if let Some(cmd) = git_command_setting(c) {
+                commands.push(cmd.to_owned());
+            } else if !git_key_is_safe(c) {
                 return Err(Stop::Dynamic);
             }
         } else if w.starts_with("--config-env") || w.starts_with("--exec-path") {
             return Err(Stop::Dynamic);
         } else if matches!(
             w.as_str(),
-            "-C" | "--git-dir" | "--work-tree" | "--namespace"
+            "-C" | "--git-dir" | "--work-tree" | "--namespace" | "--super-prefix" | "--list-cmds"
         ) {
             i += 1;
         } else if !w.starts_with('-') {
+            sub = Some(w.as_str());
+            i += 1;
             break;
         }
         i += 1;
     }
-    Ok(())
-}
-
-/// `tar` options that run a program: `--to-command`, `--checkpoint-action`
-/// (`exec=`), `--use-compress-program` / `-I`, `--info-script` /
-/// `--new-volume-script` / `-F`, `--rsh-command`, `--rmt-command` (any
-/// unambiguous prefix, and in short-option clusters, old-style ones
-/// included): dynamic.
-pub(super) fn tar(rest: &[Field]) -> Step {
-    const RUNS: &[&str] = &[
-        "--to-command",
-        "--checkpoint-action",
-        "--use-compress-program",
-        "--info-script",
-        "--new-volume-script",
-        "--rsh-command",
-        "--rmt-command",
-    ];
-    for (i, f) in rest.iter().enumerate() {
-        let Val::Lit(w) = &f.val else {
-            continue;
-        };
-        let runs = if let Some(long) = w.strip_prefix("--") {
-            let name = long.split_once('=').map_or(long, |(n, _)| n);
-            name.len() >= 2 && RUNS.iter().any(|r| r[2..].starts_with(name))
-        } else if let Some(short) = w.strip_prefix('-') {
-            short.contains(['I', 'F'])
+    let Some(sub) = sub else {
+        return if open_tail {
+            Err(Stop::Dynamic)
         } else {
-            // The first word may be an old-style cluster (`tar cIf …`).
-            i == 0 && w.contains(['I', 'F'])
+            Ok(commands)
         };
-        if runs {
+    };
+    if matches!(
+        sub,
+        "bisect" | "submodule" | "filter-branch" | "filter-repo"
+    ) && rest[i..].iter().any(|f| {
+        matches!(&f.val, Val::Lit(w) if matches!(w.as_str(), "run" | "foreach"))
+            || sub.starts_with("filter")
+    }) {
+        return Err(Stop::Dynamic);
+    }
+    if open_tail
+        && !matches!(
+            sub,
+            "add"
+                | "rm"
+                | "mv"
+                | "restore"
+                | "checkout"
+                | "show"
+                | "log"
+                | "status"
+                | "ls-files"
+                | "blame"
+                | "cat-file"
+                | "rev-parse"
+                | "diff"
+        )
+    {
+        return Err(Stop::Dynamic);
+    }
+    let args = &rest[i..];
+    let mut operands = Vec::new();
+    let mut j = 0;
+    while let Some(f) = args.get(j) {
+        let Val::Lit(w) = &f.val else {
+            // An unknown word may be any option.
+            return Err(Stop::Dynamic);
+        };
+        if w == "--" {
+            break;
+        }
+        if git_option_runs(sub, w) {
+            return Err(Stop::Dynamic);
+        }
+        if sub == "clone" && (w == "-c" || w == "--config") {
+            j += 1;
+            match args.get(j).map(|f| &f.val) {
+                Some(Val::Lit(c)) if git_key_is_safe(c) => {}
+                Some(_) => return Err(Stop::Dynamic),
+                None => {}
+            }
+        } else if sub == "clone"
+            && (w.starts_with("--config=") || (w.starts_with("-c") && w.len() > 2))
+        {
+            let c = w
+                .strip_prefix("--config=")
+                .or_else(|| w.strip_prefix("-c"))
+                .unwrap_or_default();
+            if !git_key_is_safe(c) {
+                return Err(Stop::Dynamic);
+            }
+        } else if !w.starts_with('-') {
+            operands.push(w.as_str());
+        }
+        j += 1;
+    }
+    if sub == "config" {
+        // `git config [set] KEY VALUE`, `--add`/`--replace-all KEY VALUE`,
+        // `-e` (runs the editor): writing a key outside the safe list is
+        // dynamic (`git config alias.x '!rm v'; git x` runs `rm`).
+        let edits = args
+            .iter()
+            .any(|f| matches!(&f.val, Val::Lit(w) if w == "-e" || w == "--edit" || w == "edit"));
+        let ops = match operands.first() {
+            Some(&"set") => &operands[1..],
+            _ => &operands[..],
+        };
+        let reading = matches!(operands.first(), Some(&("get" | "list" | "unset")));
+        if edits || (!reading && ops.len() >= 2 && !git_key_is_safe(ops[0])) {
             return Err(Stop::Dynamic);
         }
     }
-    Ok(())
+    Ok(commands)
+}
+
+/// `tar`'s options whose value is a command it runs: `--to-command`,
+/// `--checkpoint-action=exec=…`, `--use-compress-program` / `-I`,
+/// `--info-script` / `--new-volume-script` / `-F`, `--rsh-command`,
+/// `--rmt-command` (any unambiguous prefix; short options clustered or
+/// not). Returns those commands, to be read as command lines; an unknown
+/// word (`"$(…)"`, a glob) or an old-style cluster naming one (`tar cIf …`)
+/// is dynamic.
+pub(super) fn tar(rest: &[Field]) -> Result<Vec<String>, Stop> {
+    const RUNS: &[&str] = &[
+        "to-command",
+        "checkpoint-action",
+        "use-compress-program",
+        "info-script",
+        "new-volume-script",
+        "rsh-command",
+        "rmt-command",
+    ];
+    let mut commands = Vec::new();
+    let mut i = 0;
+    let next = |i: usize| match rest.get(i + 1).map(|f| &f.val) {
+        Some(Val::Lit(v)) => Ok(v.clone()),
+        _ => Err(Stop::Dynamic),
+    };
+    while let Some(f) = rest.get(i) {
+        let Val::Lit(w) = &f.val else {
+            return Err(Stop::Dynamic);
+        };
+        if w == "--" {
+            break;
+        }
+        if let Some(long) = w.strip_prefix("--") {
+            let (name, attached) = match long.split_once('=') {
+                Some((n, v)) => (n, Some(v.to_owned())),
+                None => (long, None),
+            };
+            // `--checkpoint[=N]` is an option of its own.
+            let option = (name.len() >= 2 && name != "checkpoint")
+                .then(|| RUNS.iter().find(|r| r.starts_with(name)))
+                .flatten();
+            if let Some(option) = option {
+                let value = match attached {
+                    Some(v) => v,
+                    None => {
+                        i += 1;
+                        next(i - 1)?
+                    }
+                };
+                if *option == "checkpoint-action" {
+                    if let Some(cmd) = value.strip_prefix("exec=") {
+                        commands.push(cmd.to_owned());
+                    }
+                } else {
+                    commands.push(value);
+                }
+            }
+        } else if let Some(short) = w.strip_prefix('-') {
+            if let Some(k) = short.find(['I', 'F']) {
+                // The option's value: the rest of the cluster, or the next
+                // word.
+                let attached = &short[k + 1..];
+                if attached.is_empty() {
+                    commands.push(next(i)?);
+                    i += 1;
+                } else {
+                    commands.push(attached.to_owned());
+                }
+            }
+        } else if i == 0 && w.contains(['I', 'F']) {
+            // An old-style cluster (`tar cIf zstd x.tar`): its values come
+            // in order after it.
+            return Err(Stop::Dynamic);
+        }
+        i += 1;
+    }
+    Ok(commands)
 }
 
 /// The words after a leading `--` (`eval`, `source`, `builtin` take no
@@ -969,7 +1496,14 @@ fn owned(fields: &[&Field]) -> Vec<Field> {
 /// names change what runs.
 fn name_is_safe(v: Option<&Val>) -> Step {
     match v {
-        Some(Val::Lit(n)) if is_identifier(n) && !dangerous_var(n) => Ok(()),
+        Some(Val::Lit(n))
+            if is_identifier(n)
+                && !dangerous_var(n)
+                && !command_var(n)
+                && !super::option_var(n) =>
+        {
+            Ok(())
+        }
         None => Ok(()),
         _ => Err(Stop::Dynamic),
     }

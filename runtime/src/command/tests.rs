@@ -583,6 +583,30 @@ fn the_second_rounds_forms_are_judged_and_their_neighbours_are_not() {
     assert_eq!(p("env PAGER=less man ls"), ["env", "less", "man"]);
     assert_eq!(p("setarch x86_64 -R rm v"), ["rm", "setarch"]);
     assert_eq!(p("script -q /dev/null -c 'rm s1'"), ["rm", "script"]);
+    assert_eq!(p("git -c core.pager='rm v' log"), ["git", "rm"]);
+    assert_eq!(p("git -c core.sshCommand='ssh -i k' push"), ["git", "ssh"]);
+    assert_eq!(p("git -c pager.log=false log"), ["git"]);
+    assert_eq!(p("tar -I zstd -cf a.tar.zst d"), ["tar", "zstd"]);
+    assert_eq!(
+        p("tar --use-compress-prog=pigz -cf a.tgz d"),
+        ["pigz", "tar"]
+    );
+    assert_eq!(p("tar -xf a.tar --to-command='rm v'"), ["rm", "tar"]);
+    assert_eq!(
+        p("tar -cf a.tar d --checkpoint=10 --checkpoint-action=dot"),
+        ["tar"]
+    );
+    assert_eq!(
+        p("tar -cf a.tar d --checkpoint-action=exec='rm v'"),
+        ["rm", "tar"]
+    );
+    assert_eq!(p("make SHELL=/bin/bash test"), ["bash", "make"]);
+    assert_eq!(
+        p("env NODE_OPTIONS=--max-old-space-size=4096 npm run build"),
+        ["env", "npm"]
+    );
+    assert_eq!(p("TAR_OPTIONS=--no-same-owner tar xf a.tar"), ["tar"]);
+    assert_eq!(p("MAKEFLAGS=-j8 make"), ["make"]);
     // Dynamic: code the line does not show.
     for line in [
         "cat <<true\ntr\\\nue\nrm v\ntrue\n",
@@ -598,17 +622,53 @@ fn the_second_rounds_forms_are_judged_and_their_neighbours_are_not() {
         "echo 'rm p3' | . /dev/stdin",
         ". /proc/thread-self/fd/0 <<< 'rm p4'",
         "git -c alias.x='!rm v' x",
-        "git -c core.pager='rm v' log",
         "git --config-env=core.pager=P log",
         "make --eval=x x",
         "make -E x x",
-        "make SHELL=/bin/rm",
-        "tar -cf x.tar d --checkpoint-action=exec='rm v'",
-        "tar --to-com='rm v' -xf x.tar",
-        "tar -cIrm -f x.tar d",
         "tar cIf rm x.tar d",
         "/lib64/ld-linux-x86-64.so.2 /bin/rm v",
         "TAR_OPTIONS=--to-command=rm tar -xf x.tar",
+        "NODE_OPTIONS='--require ./x.js' node app.js",
+        "env NODE_OPTIONS=-r./x node app.js",
+        "PERL5OPT=-Mx perl a.pl",
+        "MAKEFLAGS=--eval=x make",
+        "export MAKEFLAGS='CC=rm'",
+        // The review of the fixes (each confirmed in bash).
+        "git rebase -x 'rm v' HEAD~1",
+        "git config alias.x '!rm v'; git x",
+        "git config set core.pager 'rm v'",
+        "GIT_CONFIG_GLOBAL=c git x",
+        "git --super-prefix x/ -c core.fsmonitor='rm v;:' submodule--helper status",
+        "git ls-remote --upload-pack='rm v;:' .",
+        "git difftool -y -x 'rm v' HEAD~1",
+        "git bisect run rm v",
+        "git grep -O'rm v' b",
+        "git clone -c core.fsmonitor='rm v' url d",
+        "git clone --template=t url d",
+        "echo x | xargs git",
+        "make -f - x <<'E'\nx:\n\trm v\nE\n",
+        "make \"$(cat <<<'--eval=x:;rm v')\" x",
+        "make --ev* x",
+        "make 'CFLAGS=$(shell rm v)'",
+        "tar -xf a.tar \"$(cat <<<'--to-command=rm v')\"",
+        "tar -xf a.tar --to-c*",
+        "echo x | xargs tar",
+        ". //dev/stdin <<< 'rm v'",
+        ". /./dev/stdin <<< 'rm v'",
+        "source ../../../dev/stdin <<< 'rm v'",
+        "cd / && . dev/stdin <<< 'rm v'",
+        "exec 3<<<'rm v'; . //dev/fd/3",
+        "x='a[$(rm v)]'; test -v 'b[x]'",
+        "x='a[$(rm v)]'; [ -v 'b[x]' ]",
+        "x='a[$(rm v)]'; b=(1); unset 'b[x]'",
+        "x='a[$(rm v)]'; declare -a b=([x]=1)",
+        "x='a[$(rm v)]'; exit x",
+        "f() { exit \"$1\"; }; f 'a[$(rm v)]'",
+        "kill -l 'a[$(rm v)]'",
+        "ulimit -n 'a[$(rm v)]'",
+        "printf '%s %d' a 'a[$(rm v)]'",
+        "printf -v GIT_EXTERNAL_DIFF 'rm v;:'",
+        "read -r GIT_EXTERNAL_DIFF <<< 'rm v;:'",
     ] {
         assert!(dynamic(line), "{line:?} gave {:?}", p(line));
     }
@@ -620,9 +680,47 @@ fn the_second_rounds_forms_are_judged_and_their_neighbours_are_not() {
     );
     assert_eq!(p("git -C repo status && make test"), ["git", "make"]);
     assert_eq!(p("tar -xzf a.tgz && tar --totals -cf b.tar d"), ["tar"]);
-    assert_eq!(p("make -j4 CC=clang all"), ["make"]);
+    assert_eq!(p("make -j4 CC=clang all"), ["clang", "make"]);
+    assert_eq!(p("make CFLAGS=-O2 all"), ["make"]);
     assert_eq!(p("env FOO=1 ls"), ["env", "ls"]);
     assert_eq!(p(". ./env.sh"), ["."]);
     assert_eq!(p("diff <(ls a) <(ls b)"), ["diff", "ls"]);
     assert_eq!(p("grep -r 'a[0-9]' src"), ["grep"]);
+    // Operands of external programs are theirs: no subscript is evaluated.
+    assert_eq!(p("awk '{sum[$(NF-1)] += $NF}' data.txt"), ["awk"]);
+    assert_eq!(p("sed -i 's/\\[$(VERSION)\\]/[1.2]/' README.md"), ["sed"]);
+    assert_eq!(p("git commit -m 'fix a[$(i)] indexing'"), ["git"]);
+    // A quoted here-document keeps its `\` lines.
+    assert_eq!(
+        p("cat > run.sh <<'EOF'\necho start \\\n  && make\nEOF\n"),
+        ["cat"]
+    );
+    assert_eq!(
+        p("python3 - <<\"EOF\"\nx = 1 + \\\n  2\nEOF\n"),
+        ["python3"]
+    );
+    // Numbers and names builtins read, as literals.
+    assert_eq!(p("exit 0"), ["exit"]);
+    assert_eq!(p("test 3 -gt 2 && kill -9 1234 %1"), ["kill", "test"]);
+    assert_eq!(p("unset a 'b[1]' && test -v c"), ["test", "unset"]);
+    assert_eq!(p("printf '%s: %d\\n' \"$name\" 5"), ["printf"]);
+    assert_eq!(p("ulimit -n 4096 && ulimit -c unlimited"), ["ulimit"]);
+    assert!(dynamic("[ \"$n\" -gt 5 ]"), "as in [[ … ]]");
+    // git settings and subcommands that run nothing.
+    assert_eq!(p("git -c credential.helper= push"), ["git"]);
+    assert_eq!(p("git -c merge.conflictStyle=diff3 merge main"), ["git"]);
+    assert_eq!(
+        p("git config user.email a@b.c && git config --get core.pager"),
+        ["git"]
+    );
+    assert_eq!(p("git rebase -i --autosquash main"), ["git"]);
+    assert_eq!(p("git ls-files -z | xargs -0 git add"), ["git", "xargs"]);
+    assert_eq!(p(". ../venv/bin/activate"), ["."]);
+    assert_eq!(
+        p("declare -A m=([a]=1 [b-2]=2) && declare -a n=([0]=x)"),
+        ["declare"]
+    );
+    assert!(dynamic("declare -A m=([$(rm v)]=1)"));
+    assert_eq!(p("git -c core.hooksPath=/dev/null commit -m x"), ["git"]);
+    assert!(dynamic("git -c core.hooksPath=.hooks commit -m x"));
 }
