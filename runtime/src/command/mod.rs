@@ -241,6 +241,20 @@ fn plain_word(rest: &str) -> Option<(usize, String)> {
     (!rest.is_empty()).then_some((rest.len(), value))
 }
 
+/// A word that is one of bash's numeric special parameters (`$?`, `$#`,
+/// `$$`, `$!`, quoted or not, braced or not): it always expands to digits,
+/// so arithmetic on it evaluates nothing else.
+fn numeric_parameter(raw: &str) -> bool {
+    let r = raw
+        .strip_prefix('"')
+        .and_then(|r| r.strip_suffix('"'))
+        .unwrap_or(raw);
+    matches!(
+        r,
+        "$?" | "$#" | "$$" | "$!" | "${?}" | "${#}" | "${$}" | "${!}"
+    )
+}
+
 /// Bash's reserved words (recognised where a command starts).
 const RESERVED: &[&str] = &[
     "!", "{", "}", "[[", "]]", "case", "coproc", "do", "done", "elif", "else", "esac", "fi", "for",
@@ -309,6 +323,11 @@ fn unquoted_here_document(text: &str) -> bool {
             })
             .map_or(b.len(), |k| j + k);
         let word = &b[j..word_end];
+        // `<<\` + newline + `EOF`: bash removes the continuation first, and
+        // the delimiter is unquoted.
+        if word.ends_with(b"\\") && b.get(word_end) == Some(&b'\n') {
+            return true;
+        }
         if !word.contains(&b'\'') && !word.contains(&b'"') && !word.contains(&b'\\') {
             return true;
         }
@@ -482,7 +501,9 @@ fn option_var(name: &str) -> bool {
 /// `--loader`, `perl -M`/`-m`/`-d`, `ruby -r`; anything with `$` or a
 /// backtick (make expands it).
 fn option_value_runs(name: &str, value: &str) -> bool {
-    if value.contains(['$', '`']) {
+    // make expands `$`; tar reads TAR_OPTIONS with quote removal
+    // (`'"--to-command=rm v"'` is one option).
+    if value.contains(['$', '`', '\'', '"', '\\']) {
         return true;
     }
     let words: Vec<Field> = value.split_whitespace().map(Field::lit).collect();
@@ -607,6 +628,7 @@ const SPECIAL: &[&str] = &[
     "su-exec",
     "fakeroot",
     "command_not_found_handle",
+    "fc",
     // Builtins that evaluate operands as arithmetic or names ([`run`]).
     "test",
     "[",
@@ -759,8 +781,18 @@ impl Analyzer {
             C::BraceGroup(b) => self.list(&b.list, depth),
             C::Subshell(s) => self.list(&s.list, depth),
             C::ForClause(f) => {
+                // The loop assigns each word to its variable: the same
+                // checks as `NAME=word` (`for GIT_EDITOR in 'rm v'; do …`).
+                let name = f.variable_name.as_str();
+                if dangerous_var(name)
+                    || (f.values.is_none() && (option_var(name) || command_var(name)))
+                {
+                    return Err(Stop::Dynamic);
+                }
                 for w in f.values.iter().flatten() {
-                    self.word(&w.value, depth)?;
+                    for field in self.word(&w.value, depth)? {
+                        self.command_var(name, &field.val, depth)?;
+                    }
                 }
                 self.list(&f.body.list, depth)
             }
@@ -843,10 +875,12 @@ impl Analyzer {
                 );
                 if arithmetic {
                     // Operands are evaluated as arithmetic: a variable's
-                    // value can hold `a[$(cmd)]`.
+                    // value can hold `a[$(cmd)]` (`$?` and the other numeric
+                    // parameters are digits).
                     for f in [fa, fb] {
                         match f.val {
                             Val::Lit(v) => self.arithmetic(&v)?,
+                            Val::Unknown if numeric_parameter(&f.raw) => {}
                             Val::Unknown => return Err(Stop::Dynamic),
                         }
                     }

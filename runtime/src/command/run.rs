@@ -198,7 +198,7 @@ impl Analyzer {
                 if numeric.iter().any(|&n| n) {
                     for (i, f) in values.iter().enumerate() {
                         if numeric[i % numeric.len()] {
-                            self.numeric(&f.val)?;
+                            self.numeric(f)?;
                         }
                     }
                 }
@@ -228,16 +228,18 @@ impl Analyzer {
             // and operators only, as in `$((…))`.
             "shift" | "exit" | "return" | "break" | "continue" => {
                 for f in end_of_options(rest) {
-                    self.numeric(&f.val)?;
+                    self.numeric(f)?;
                 }
                 Ok(())
             }
             "kill" => {
                 // Pids, job specs (`%1`), and `-l`/`-L`/`-n` numbers;
-                // signal names are not evaluated.
+                // signal names (`-s NAME`, `-NAME`) are not evaluated.
                 let mut number_next = false;
+                let mut signal_next = false;
                 for f in rest {
                     match &f.val {
+                        _ if signal_next => signal_next = false,
                         Val::Lit(w) if number_next => {
                             number_next = false;
                             self.arithmetic(w)?;
@@ -245,9 +247,9 @@ impl Analyzer {
                         Val::Lit(w) if matches!(w.as_str(), "-l" | "-L" | "-n") => {
                             number_next = true
                         }
-                        Val::Lit(w) if w == "-s" => {}
+                        Val::Lit(w) if w == "-s" => signal_next = true,
                         Val::Lit(w) if w.starts_with('-') || w.starts_with('%') => {}
-                        v => self.numeric(v)?,
+                        _ => self.numeric(f)?,
                     }
                 }
                 Ok(())
@@ -267,7 +269,7 @@ impl Analyzer {
                 for f in &p.operands {
                     match &f.val {
                         Val::Lit(w) if w.starts_with('%') => {}
-                        v => self.numeric(v)?,
+                        _ => self.numeric(f)?,
                     }
                 }
                 Ok(())
@@ -278,7 +280,7 @@ impl Analyzer {
                         Val::Lit(w)
                             if w.starts_with('-')
                                 || matches!(w.as_str(), "unlimited" | "hard" | "soft") => {}
-                        v => self.numeric(v)?,
+                        _ => self.numeric(f)?,
                     }
                 }
                 Ok(())
@@ -295,6 +297,16 @@ impl Analyzer {
                 }
                 Ok(())
             }
+            // `fc` re-runs history entries (`-s`) or runs an editor
+            // (`-e`, `FCEDIT`) on them: only listing (`-l`) runs nothing.
+            "fc" => match rest.first().map(|f| &f.val) {
+                Some(Val::Lit(o))
+                    if o.starts_with('-') && o.contains('l') && !o.contains(['e', 's']) =>
+                {
+                    Ok(())
+                }
+                _ => Err(Stop::Dynamic),
+            },
             "compgen" | "complete" => {
                 let runs_code = rest.iter().any(|f| match &f.val {
                     // `-C`/`-F` run a command or function; `-W` expands
@@ -475,9 +487,10 @@ impl Analyzer {
     /// An operand a builtin evaluates as arithmetic: a literal number or
     /// expression of numbers ([`Analyzer::arithmetic`]); anything else —
     /// a variable's name, a subscript, an unknown value — is dynamic.
-    fn numeric(&mut self, v: &Val) -> Step {
-        match v {
+    fn numeric(&mut self, f: &Field) -> Step {
+        match &f.val {
             Val::Lit(w) => self.arithmetic(w),
+            Val::Unknown if super::numeric_parameter(&f.raw) => Ok(()),
             Val::Unknown => Err(Stop::Dynamic),
         }
     }
@@ -508,12 +521,24 @@ impl Analyzer {
         const ARITHMETIC: &[&str] = &["-eq", "-ne", "-lt", "-le", "-gt", "-ge"];
         for (i, f) in rest.iter().enumerate() {
             let Val::Lit(w) = &f.val else {
+                // An unknown word may be an operator (`o=-v; [ "$o" x ]`):
+                // its neighbours must then be words no operator evaluates
+                // into code — neither unknown nor holding a `[`.
+                for j in [i.wrapping_sub(1), i + 1] {
+                    match rest.get(j).map(|f| &f.val) {
+                        Some(Val::Unknown) => return Err(Stop::Dynamic),
+                        Some(Val::Lit(n)) if n.contains('[') && n != "[" => {
+                            return Err(Stop::Dynamic)
+                        }
+                        _ => {}
+                    }
+                }
                 continue;
             };
             if ARITHMETIC.contains(&w.as_str()) {
                 for j in [i.wrapping_sub(1), i + 1] {
                     if let Some(operand) = rest.get(j) {
-                        self.numeric(&operand.val)?;
+                        self.numeric(operand)?;
                     }
                 }
             } else if w == "-v" || w == "-R" {
@@ -618,9 +643,15 @@ impl Analyzer {
         if open_tail {
             return Err(Stop::Dynamic);
         }
+        // `-A` counts before the first name only (after it, bash takes it
+        // for a name).
         let associative = rest
             .iter()
-            .any(|f| matches!(&f.val, Val::Lit(w) if w.starts_with('-') && w.contains('A')));
+            .map_while(|f| match &f.val {
+                Val::Lit(w) if w.starts_with('-') || w.starts_with('+') => Some(w),
+                _ => None,
+            })
+            .any(|w| w.starts_with('-') && w.contains('A'));
         for f in rest {
             if let Val::Lit(w) = &f.val {
                 if w.starts_with('-') {
@@ -1216,7 +1247,8 @@ fn git_option_runs(sub: &str, w: &str) -> bool {
     let long = |names: &[&str]| {
         w.strip_prefix("--").is_some_and(|o| {
             let name = o.split_once('=').map_or(o, |(n, _)| n);
-            names.iter().any(|n| n.starts_with(name) && name.len() >= 3)
+            // git takes any unambiguous prefix (`--ex`, `--up=`, `--e=`).
+            !name.is_empty() && names.iter().any(|n| n.starts_with(name))
         })
     };
     let short = |c: char| w.starts_with('-') && !w.starts_with("--") && w[1..].contains(c);
@@ -1226,8 +1258,8 @@ fn git_option_runs(sub: &str, w: &str) -> bool {
         "grep" => long(&["open-files-in-pager"]) || short('O'),
         "clone" => long(&["upload-pack", "template"]) || short('u'),
         "init" => long(&["template"]),
-        "fetch" | "pull" | "ls-remote" => long(&["upload-pack"]),
-        "push" => long(&["receive-pack", "exec"]),
+        "fetch" | "pull" | "ls-remote" | "fetch-pack" => long(&["upload-pack", "exec"]),
+        "push" | "send-pack" => long(&["receive-pack", "exec"]),
         "archive" => long(&["exec"]),
         "send-email" => {
             w.starts_with("--") && w.split_once('=').map_or(w, |(n, _)| n).ends_with("cmd")
@@ -1334,7 +1366,11 @@ pub(super) fn git(rest: &[Field], open_tail: bool) -> Result<Vec<String>, Stop> 
         if git_option_runs(sub, w) {
             return Err(Stop::Dynamic);
         }
-        if sub == "clone" && (w == "-c" || w == "--config") {
+        // `--config`, or any prefix of it (`--conf`), with its value next.
+        let config_option = w
+            .strip_prefix("--")
+            .is_some_and(|o| !o.is_empty() && !o.contains('=') && "config".starts_with(o));
+        if sub == "clone" && (w == "-c" || config_option) {
             j += 1;
             match args.get(j).map(|f| &f.val) {
                 Some(Val::Lit(c)) if git_key_is_safe(c) => {}
@@ -1342,15 +1378,26 @@ pub(super) fn git(rest: &[Field], open_tail: bool) -> Result<Vec<String>, Stop> 
                 None => {}
             }
         } else if sub == "clone"
-            && (w.starts_with("--config=") || (w.starts_with("-c") && w.len() > 2))
+            && (w.strip_prefix("--").is_some_and(|o| {
+                o.split_once('=')
+                    .is_some_and(|(n, _)| !n.is_empty() && "config".starts_with(n))
+            }) || (w.starts_with("-c") && w.len() > 2))
         {
-            let c = w
-                .strip_prefix("--config=")
-                .or_else(|| w.strip_prefix("-c"))
-                .unwrap_or_default();
+            let c = match w.strip_prefix("--") {
+                Some(o) => o.split_once('=').map_or("", |(_, v)| v),
+                None => w.strip_prefix("-c").unwrap_or_default(),
+            };
             if !git_key_is_safe(c) {
                 return Err(Stop::Dynamic);
             }
+        } else if sub == "config"
+            && matches!(
+                w.as_str(),
+                "-f" | "--file" | "--blob" | "--type" | "--default" | "--comment" | "--value"
+            )
+        {
+            // An option's value is not the key (`--file color./x alias.q …`).
+            j += 1;
         } else if !w.starts_with('-') {
             operands.push(w.as_str());
         }

@@ -669,6 +669,27 @@ fn the_second_rounds_forms_are_judged_and_their_neighbours_are_not() {
         "printf '%s %d' a 'a[$(rm v)]'",
         "printf -v GIT_EXTERNAL_DIFF 'rm v;:'",
         "read -r GIT_EXTERNAL_DIFF <<< 'rm v;:'",
+        // The second review (each confirmed in bash).
+        "o=-v; [ \"$o\" 'a[$(rm v)]' ]",
+        "test $(echo -v) 'a[$(rm v)]'",
+        "[ \"$o\" \"$p\" ]",
+        "i='x[$(rm v)]'; declare -a b=([i]=1) -A",
+        "cat <<\\\nEOF\n$\\\n(rm v)\nEOF\n",
+        "cat <<E\\\nOF\n$\\\n(rm v)\nEOF\n",
+        "git rebase --ex 'rm v' HEAD~1",
+        "git clone -q --up='rm v;:' --no-local . ../x",
+        "git push --e='rm v;:' . HEAD:refs/heads/x",
+        "git ls-remote --exec='rm v;:' .",
+        "git fetch-pack --upload-pack='rm v' . HEAD",
+        "git send-pack --receive-pack='rm v;:' . HEAD",
+        "git clone -q --conf=protocol.ext.allow=always 'ext::sh -c rm% v' x",
+        "git clone --conf protocol.ext.allow=always 'ext::sh -c rm% v' x",
+        "git config --file color./../.git/config alias.q '!rm v'; git q",
+        "TAR_OPTIONS='\"--to-command=rm v\"' tar xf a.tar",
+        "for TAR_OPTIONS in --to-command=rm; do export TAR_OPTIONS; tar xf a.tar; done",
+        "for PATH in /tmp; do ls; done",
+        "set -o history; history -s x; fc -s x='rm v'",
+        "fc -e rm",
     ] {
         assert!(dynamic(line), "{line:?} gave {:?}", p(line));
     }
@@ -706,6 +727,25 @@ fn the_second_rounds_forms_are_judged_and_their_neighbours_are_not() {
     assert_eq!(p("printf '%s: %d\\n' \"$name\" 5"), ["printf"]);
     assert_eq!(p("ulimit -n 4096 && ulimit -c unlimited"), ["ulimit"]);
     assert!(dynamic("[ \"$n\" -gt 5 ]"), "as in [[ … ]]");
+    assert_eq!(
+        p("make test; [ $? -eq 0 ] && [[ \"$#\" -gt 1 ]] && exit \"$?\""),
+        ["[", "exit", "make"]
+    );
+    assert_eq!(p("kill -s TERM 1234 && kill -TERM %1"), ["kill"]);
+    assert_eq!(
+        p("[ \"$a\" = \"$b\" ] && [ -n \"$x\" ] && [ -f \"$f\" -a -d \"$d\" ]"),
+        ["["]
+    );
+    assert_eq!(
+        p("for GIT_EDITOR in 'rm v'; do export GIT_EDITOR; done"),
+        ["export", "rm"]
+    );
+    assert_eq!(p("for f in *.txt; do wc -l \"$f\"; done"), ["wc"]);
+    assert_eq!(p("fc -l"), ["fc"]);
+    assert_eq!(
+        p("git config --file ../other/.git/config user.name bot"),
+        ["git"]
+    );
     // git settings and subcommands that run nothing.
     assert_eq!(p("git -c credential.helper= push"), ["git"]);
     assert_eq!(p("git -c merge.conflictStyle=diff3 merge main"), ["git"]);
