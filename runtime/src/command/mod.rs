@@ -629,6 +629,8 @@ const SPECIAL: &[&str] = &[
     "fakeroot",
     "command_not_found_handle",
     "fc",
+    "set",
+    "shopt",
     // Builtins that evaluate operands as arithmetic or names ([`run`]).
     "test",
     "[",
@@ -1092,6 +1094,12 @@ impl Analyzer {
                     };
                     let mut fields = Vec::with_capacity(expanded.len());
                     for w in expanded {
+                        // Bash drops a word that brace expansion leaves
+                        // empty (`{,rm} v` runs `rm v`); a quoted empty
+                        // word (`{,""}`) stays.
+                        if w.is_empty() {
+                            continue;
+                        }
                         fields.push(self.single(&w, depth)?);
                     }
                     return Ok(fields);

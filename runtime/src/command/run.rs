@@ -36,6 +36,14 @@ impl Analyzer {
             Val::Unknown => return Err(Stop::Dynamic),
         };
         let prog = basename(name);
+        if named_descriptor(&first.raw) {
+            // `{fd}>file cmd`: bash takes `{fd}` before a redirection for a
+            // descriptor variable, and runs what follows (the grammar left
+            // it as the command word). Both readings are judged: the word
+            // as a program, and the rest as the command.
+            self.push(name);
+            return self.run(rest, open_tail, stdin, depth);
+        }
         if first.tilde && !name.contains('/') {
             // `~` or `~user`: the program is a home directory's path.
             return Err(Stop::Dynamic);
@@ -297,6 +305,40 @@ impl Analyzer {
                 }
                 Ok(())
             }
+            // Keyword mode: `NAME=value` anywhere in a later command line
+            // is an assignment to that command's environment, out of the
+            // assignment checks (`set -k; git commit GIT_EDITOR='rm v'`).
+            "set" => {
+                let keyword = rest.iter().enumerate().any(|(i, f)| match &f.val {
+                    Val::Lit(w)
+                        if w.starts_with('-') && !w.starts_with("--") && w.contains('k') =>
+                    {
+                        true
+                    }
+                    Val::Lit(w) if w == "-o" => {
+                        matches!(
+                            rest.get(i + 1).map(|f| &f.val),
+                            Some(Val::Lit(o)) if o == "keyword"
+                        ) || rest.get(i + 1).is_none()
+                    }
+                    Val::Lit(_) => false,
+                    Val::Unknown => true,
+                });
+                if keyword {
+                    return Err(Stop::Dynamic);
+                }
+                Ok(())
+            }
+            "shopt" => {
+                let sets_option = rest.iter().any(|f| match &f.val {
+                    Val::Lit(w) => w == "keyword" || w == "extdebug",
+                    Val::Unknown => true,
+                });
+                if sets_option {
+                    return Err(Stop::Dynamic);
+                }
+                Ok(())
+            }
             // `fc` re-runs history entries (`-s`) or runs an editor
             // (`-e`, `FCEDIT`) on them: only listing (`-l`) runs nothing.
             "fc" => match rest.first().map(|f| &f.val) {
@@ -520,6 +562,14 @@ impl Analyzer {
     fn test_operands(&mut self, rest: &[Field]) -> Step {
         const ARITHMETIC: &[&str] = &["-eq", "-ne", "-lt", "-le", "-gt", "-ge"];
         for (i, f) in rest.iter().enumerate() {
+            if matches!(f.val, Val::Unknown)
+                && !quoted_whole(&f.raw)
+                && !super::numeric_parameter(&f.raw)
+            {
+                // An unquoted expansion splits into words of its own
+                // (`x='-v a[$(rm v)]'; [ $x ]`).
+                return Err(Stop::Dynamic);
+            }
             let Val::Lit(w) = &f.val else {
                 // An unknown word may be an operator (`o=-v; [ "$o" x ]`):
                 // its neighbours must then be words no operator evaluates
@@ -1050,6 +1100,26 @@ fn printf_numeric(format: &str) -> Vec<bool> {
         out.push(false);
     }
     out
+}
+
+/// `{name}` (or `{name[…]}`): a descriptor variable when a redirection
+/// follows it.
+fn named_descriptor(raw: &str) -> bool {
+    raw.strip_prefix('{')
+        .and_then(|r| r.strip_suffix('}'))
+        .is_some_and(|inner| {
+            let name = inner.split_once('[').map_or(inner, |(n, _)| n);
+            is_identifier(name)
+        })
+}
+
+/// A word quoted whole with double quotes (`"$x"`): one field, whatever
+/// its value.
+fn quoted_whole(raw: &str) -> bool {
+    raw.len() >= 2
+        && raw.starts_with('"')
+        && raw.ends_with('"')
+        && !raw[1..raw.len() - 1].contains('"')
 }
 
 /// The dynamic loader's names (`ld-linux-x86-64.so.2`, `ld.so`, …).

@@ -690,6 +690,14 @@ fn the_second_rounds_forms_are_judged_and_their_neighbours_are_not() {
         "for PATH in /tmp; do ls; done",
         "set -o history; history -s x; fc -s x='rm v'",
         "fc -e rm",
+        // The third review (each confirmed in bash).
+        "set -k; git commit -q --allow-empty GIT_EDITOR='rm v'",
+        "set -ek; tar -xf a.tar TAR_OPTIONS=--to-command=rm",
+        "set -o keyword; ls",
+        "shopt -so keyword",
+        "x='-v a[$(rm${IFS}v)]'; [ $x ]",
+        "test $x",
+        "[ $(cat f) ]",
     ] {
         assert!(dynamic(line), "{line:?} gave {:?}", p(line));
     }
@@ -742,6 +750,14 @@ fn the_second_rounds_forms_are_judged_and_their_neighbours_are_not() {
     );
     assert_eq!(p("for f in *.txt; do wc -l \"$f\"; done"), ["wc"]);
     assert_eq!(p("fc -l"), ["fc"]);
+    // `{fd}` before a redirection is a descriptor: the command follows.
+    assert_eq!(p("{fd}>x rm v"), ["rm", "{fd}"]);
+    assert_eq!(p("exec {fd}>x rm v"), ["exec", "rm", "{fd}"]);
+    // An empty word from brace expansion is dropped.
+    assert_eq!(p("{,rm} v"), ["rm"]);
+    assert_eq!(p("env {,,rm} v"), ["env", "rm"]);
+    assert_eq!(p("set -euo pipefail; make"), ["make", "set"]);
+    assert_eq!(p("[ -z \"$1\" ] && [ $# -gt 0 ]"), ["["]);
     assert_eq!(
         p("git config --file ../other/.git/config user.name bot"),
         ["git"]
