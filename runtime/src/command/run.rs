@@ -309,17 +309,23 @@ impl Analyzer {
             // is an assignment to that command's environment, out of the
             // assignment checks (`set -k; git commit GIT_EDITOR='rm v'`).
             "set" => {
-                let keyword = rest.iter().enumerate().any(|(i, f)| match &f.val {
+                // Options end at `--` (what follows are positional
+                // parameters).
+                let options = rest
+                    .iter()
+                    .position(|f| matches!(&f.val, Val::Lit(w) if w == "--"))
+                    .map_or(rest, |end| &rest[..end]);
+                let keyword = options.iter().enumerate().any(|(i, f)| match &f.val {
                     Val::Lit(w)
                         if w.starts_with('-') && !w.starts_with("--") && w.contains('k') =>
                     {
                         true
                     }
                     Val::Lit(w) if w == "-o" => {
-                        matches!(
-                            rest.get(i + 1).map(|f| &f.val),
-                            Some(Val::Lit(o)) if o == "keyword"
-                        ) || rest.get(i + 1).is_none()
+                        !matches!(
+                            options.get(i + 1).map(|f| &f.val),
+                            Some(Val::Lit(o)) if o != "keyword"
+                        ) && options.get(i + 1).is_some()
                     }
                     Val::Lit(_) => false,
                     Val::Unknown => true,

@@ -757,6 +757,7 @@ fn the_second_rounds_forms_are_judged_and_their_neighbours_are_not() {
     assert_eq!(p("{,rm} v"), ["rm"]);
     assert_eq!(p("env {,,rm} v"), ["env", "rm"]);
     assert_eq!(p("set -euo pipefail; make"), ["make", "set"]);
+    assert_eq!(p("set -o; set -- \"$@\" -k"), ["set"]);
     assert_eq!(p("[ -z \"$1\" ] && [ $# -gt 0 ]"), ["["]);
     assert_eq!(
         p("git config --file ../other/.git/config user.name bot"),
