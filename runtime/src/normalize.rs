@@ -1205,6 +1205,13 @@ pub fn normalize_url(raw: &str) -> Result<(String, (String, HostClass)), String>
             if d.split('.').any(str::is_empty) {
                 return Err(ambiguous(raw, "has an empty label in its host"));
             }
+            // A name over 253 characters is no DNS name; and Node's legacy
+            // `url.parse` empties a host over 255 characters of *raw* text
+            // (then connects to localhost), where IDNA may have dropped code
+            // points (soft hyphens, zero-width spaces) to give a short `d`.
+            if d.len() > 253 || rfc.host.len() > 253 {
+                return Err(ambiguous(raw, "has a host longer than 253 characters"));
+            }
             // The WHATWG reading keeps `;`, `'`, `"`, `` ` ``, `!`, `$`, … in
             // a domain; Node's legacy `url.parse` (still used by HTTP
             // clients) ends the host there (`http://127.0.0.1;/` reaches
@@ -1570,6 +1577,23 @@ mod tests {
             let e = normalize_url(u).unwrap_err();
             assert!(e.starts_with(URL_AMBIGUOUS), "{u}: {e}");
         }
+        // Hosts Node's legacy reader empties (it then connects to
+        // localhost): too long, or long in raw text that IDNA shortens.
+        for u in [
+            format!(
+                "http://{}.githubusercontent.com/x",
+                vec!["a".repeat(60); 4].join(".")
+            ),
+            format!("http://api.github.com{}/x", "\u{ad}".repeat(250)),
+        ] {
+            let e = normalize_url(&u).unwrap_err();
+            assert!(e.starts_with(URL_AMBIGUOUS), "{u}: {e}");
+        }
+        assert!(normalize_url(&format!(
+            "http://{}.example.com/",
+            vec!["a".repeat(60); 3].join(".")
+        ))
+        .is_ok());
         assert_eq!(
             normalize_url("https://my_host-1.example.com/x")
                 .unwrap()

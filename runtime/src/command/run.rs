@@ -192,23 +192,9 @@ impl Analyzer {
                         args = &args[1..];
                     }
                 }
-                let args = end_of_options(args);
-                let Some((format, values)) = args.split_first() else {
-                    return Ok(());
-                };
-                let Val::Lit(format) = &format.val else {
+                // An unknown first word may be `-v` (`printf "$o" 'a[$(…)]' x`).
+                if matches!(args.first().map(|f| &f.val), Some(Val::Unknown)) {
                     return Err(Stop::Dynamic);
-                };
-                // Numeric conversions evaluate their argument as arithmetic
-                // (`printf %d 'a[$(rm v)]'` runs `rm`); the format is reused
-                // while arguments remain.
-                let numeric = printf_numeric(format);
-                if numeric.iter().any(|&n| n) {
-                    for (i, f) in values.iter().enumerate() {
-                        if numeric[i % numeric.len()] {
-                            self.numeric(f)?;
-                        }
-                    }
                 }
                 Ok(())
             }
@@ -230,65 +216,26 @@ impl Analyzer {
                 }
                 Ok(())
             }
-            // Builtins that evaluate operands as arithmetic, where a
-            // variable or a subscript runs code (`shift 'a[$(rm v)]'`,
-            // `x='a[$(rm v)]'; exit x`; confirmed in bash): literal numbers
-            // and operators only, as in `$((…))`.
-            "shift" | "exit" | "return" | "break" | "continue" => {
-                for f in end_of_options(rest) {
-                    self.numeric(f)?;
-                }
-                Ok(())
-            }
-            "kill" => {
-                // Pids, job specs (`%1`), and `-l`/`-L`/`-n` numbers;
-                // signal names (`-s NAME`, `-NAME`) are not evaluated.
-                let mut number_next = false;
-                let mut signal_next = false;
-                for f in rest {
-                    match &f.val {
-                        _ if signal_next => signal_next = false,
-                        Val::Lit(w) if number_next => {
-                            number_next = false;
-                            self.arithmetic(w)?;
-                        }
-                        Val::Lit(w) if matches!(w.as_str(), "-l" | "-L" | "-n") => {
-                            number_next = true
-                        }
-                        Val::Lit(w) if w == "-s" => signal_next = true,
-                        Val::Lit(w) if w.starts_with('-') || w.starts_with('%') => {}
-                        _ => self.numeric(f)?,
-                    }
-                }
-                Ok(())
-            }
+            // `wait -p NAME` assigns NAME (a subscript is evaluated); an
+            // unknown word may be `-pa[$(…)]` (confirmed in bash 5.2).
             "wait" => {
-                let p = getopt(
-                    &Spec {
-                        flags: "fn",
-                        args: "p",
-                        ..Spec::NONE
-                    },
-                    rest,
-                )?;
-                if let Some(v) = p.value(&["p"]) {
-                    name_is_safe(v.as_ref())?;
-                }
-                for f in &p.operands {
-                    match &f.val {
-                        Val::Lit(w) if w.starts_with('%') => {}
-                        _ => self.numeric(f)?,
-                    }
-                }
-                Ok(())
-            }
-            "ulimit" => {
+                let mut name_next = false;
                 for f in rest {
                     match &f.val {
-                        Val::Lit(w)
-                            if w.starts_with('-')
-                                || matches!(w.as_str(), "unlimited" | "hard" | "soft") => {}
-                        _ => self.numeric(f)?,
+                        Val::Lit(_) if name_next => {
+                            name_next = false;
+                            name_is_safe(Some(&f.val))?;
+                        }
+                        Val::Lit(w) if w == "-p" => name_next = true,
+                        Val::Lit(w) if w.starts_with("-p") => {
+                            name_is_safe(Some(&Val::Lit(w[2..].to_owned())))?
+                        }
+                        Val::Lit(w) if w.starts_with('-') && w.contains('p') => {
+                            return Err(Stop::Dynamic)
+                        }
+                        Val::Lit(_) => {}
+                        Val::Unknown if super::numeric_parameter(&f.raw) => {}
+                        Val::Unknown => return Err(Stop::Dynamic),
                     }
                 }
                 Ok(())
@@ -532,17 +479,6 @@ impl Analyzer {
         }
     }
 
-    /// An operand a builtin evaluates as arithmetic: a literal number or
-    /// expression of numbers ([`Analyzer::arithmetic`]); anything else —
-    /// a variable's name, a subscript, an unknown value — is dynamic.
-    fn numeric(&mut self, f: &Field) -> Step {
-        match &f.val {
-            Val::Lit(w) => self.arithmetic(w),
-            Val::Unknown if super::numeric_parameter(&f.raw) => Ok(()),
-            Val::Unknown => Err(Stop::Dynamic),
-        }
-    }
-
     /// A variable name a builtin reads (`unset`, `test -v`): an identifier,
     /// or one with a subscript of literal numbers.
     fn name_with_subscript(&mut self, w: &str) -> Step {
@@ -566,7 +502,6 @@ impl Analyzer {
     /// `-ge` are evaluated as arithmetic, and `-v`/`-R` read a name (with
     /// its subscript): as in `[[ … ]]`.
     fn test_operands(&mut self, rest: &[Field]) -> Step {
-        const ARITHMETIC: &[&str] = &["-eq", "-ne", "-lt", "-le", "-gt", "-ge"];
         for (i, f) in rest.iter().enumerate() {
             if matches!(f.val, Val::Unknown)
                 && !quoted_whole(&f.raw)
@@ -591,13 +526,7 @@ impl Analyzer {
                 }
                 continue;
             };
-            if ARITHMETIC.contains(&w.as_str()) {
-                for j in [i.wrapping_sub(1), i + 1] {
-                    if let Some(operand) = rest.get(j) {
-                        self.numeric(operand)?;
-                    }
-                }
-            } else if w == "-v" || w == "-R" {
+            if w == "-v" || w == "-R" {
                 match rest.get(i + 1).map(|f| &f.val) {
                     Some(Val::Lit(name)) => self.name_with_subscript(name)?,
                     Some(Val::Unknown) => return Err(Stop::Dynamic),
@@ -1055,59 +984,6 @@ impl Analyzer {
 
 /// Words joined with spaces, as `eval` and `sh -c "$*"` join them; a word
 /// of unknown value makes the text unknown (dynamic).
-/// For each conversion of a `printf` format, in order, whether it reads its
-/// argument as a number (`%d %i %o %u %x %X %c`… and `%(…)T`); `%%` takes no
-/// argument. A format with no conversion gives `[false]`.
-fn printf_numeric(format: &str) -> Vec<bool> {
-    let mut out = Vec::new();
-    let b = format.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] != b'%' {
-            i += 1;
-            continue;
-        }
-        i += 1;
-        if b.get(i) == Some(&b'%') {
-            i += 1;
-            continue;
-        }
-        // Flags, width, precision (`*` takes a numeric argument too).
-        while let Some(&c) = b.get(i) {
-            if c == b'*' {
-                out.push(true);
-            } else if !(c.is_ascii_digit() || matches!(c, b'-' | b'+' | b' ' | b'#' | b'0' | b'.'))
-            {
-                break;
-            }
-            i += 1;
-        }
-        match b.get(i) {
-            Some(b'(') => {
-                // `%(fmt)T`: a time in seconds.
-                out.push(true);
-                while b.get(i).is_some_and(|&c| c != b')') {
-                    i += 1;
-                }
-                i += 2;
-            }
-            Some(b's' | b'b' | b'q' | b'Q') => {
-                out.push(false);
-                i += 1;
-            }
-            Some(_) => {
-                out.push(true);
-                i += 1;
-            }
-            None => {}
-        }
-    }
-    if out.is_empty() {
-        out.push(false);
-    }
-    out
-}
-
 /// `{name}` (or `{name[…]}`): a descriptor variable when a redirection
 /// follows it.
 fn named_descriptor(raw: &str) -> bool {
@@ -1160,7 +1036,26 @@ pub(super) fn plain_check(prog: &str, rest: &[Field]) -> Step {
 /// and `SHELL=` / `.SHELLFLAGS=` / `MAKEFLAGS=` on the command line choose
 /// what runs the recipes: dynamic (`make --eval=$'x:\n\trm v' x` runs `rm`).
 pub(super) fn make(rest: &[Field]) -> Step {
-    let evals = rest.iter().any(|f| match &f.val {
+    // Options whose value is the next word (a directory, a number, a file
+    // make only reads): an unknown value there is not an option.
+    const TAKE: &[&str] = &[
+        "-C",
+        "-I",
+        "-j",
+        "-l",
+        "-o",
+        "-W",
+        "--directory",
+        "--include-dir",
+        "--jobs",
+        "--load-average",
+        "--old-file",
+        "--assume-old",
+        "--what-if",
+        "--new-file",
+        "--assume-new",
+    ];
+    let evals = rest.iter().enumerate().any(|(i, f)| match &f.val {
         Val::Lit(w) => {
             w.starts_with("--ev")
                 || (w.starts_with('-') && !w.starts_with("--") && w.contains('E'))
@@ -1176,8 +1071,15 @@ pub(super) fn make(rest: &[Field]) -> Step {
                         || value.contains(['$', '`'])
                 })
         }
-        // An unknown word may be `--eval=…`.
-        Val::Unknown => true,
+        // An unknown word may be `--eval=…` or `-`, unless it cannot
+        // start with `-` or is attached to options other than `E`/`f`.
+        Val::Unknown => {
+            let value = i
+                .checked_sub(1)
+                .and_then(|p| rest.get(p))
+                .is_some_and(|p| matches!(&p.val, Val::Lit(w) if TAKE.contains(&w.as_str())));
+            !(value || cannot_be_option(&f.raw) || attached_value(&f.raw, &['E', 'f']))
+        }
     });
     if evals {
         return Err(Stop::Dynamic);
@@ -1344,6 +1246,57 @@ fn git_option_runs(sub: &str, w: &str) -> bool {
     }
 }
 
+/// git subcommands with options that run a command ([`git_option_runs`])
+/// or that run one themselves: an unknown word there may be such an option.
+const GIT_RISKY: &[&str] = &[
+    "rebase",
+    "difftool",
+    "grep",
+    "clone",
+    "init",
+    "fetch",
+    "pull",
+    "ls-remote",
+    "fetch-pack",
+    "push",
+    "send-pack",
+    "archive",
+    "send-email",
+    "config",
+    "bisect",
+    "submodule",
+    "filter-branch",
+    "filter-repo",
+];
+
+/// Whether a word's value cannot start with `-` whatever its expansions
+/// give: it starts with a literal character other than `-` (`backup-$(date
+/// +%F).tar`, `"feature/$T"`, `v$VERSION`).
+fn cannot_be_option(raw: &str) -> bool {
+    let r = raw.trim_start_matches('"');
+    r.chars().next().is_some_and(|c| {
+        c.is_ascii_alphanumeric()
+            || matches!(c, '/' | '.' | '_' | ':' | '@' | '+' | ',' | '%' | '=')
+    })
+}
+
+/// Whether an unknown word is the attached value of short options
+/// (`-j"$(nproc)"`, `-f"$OUT"`): it starts with `-` and letters, none of
+/// them one of `forbidden`.
+fn attached_value(raw: &str, forbidden: &[char]) -> bool {
+    let Some(r) = raw.strip_prefix('-') else {
+        return false;
+    };
+    if r.starts_with('-') {
+        return false;
+    }
+    let letters: String = r
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .collect();
+    !letters.is_empty() && !letters.contains(forbidden)
+}
+
 /// `git`: global options (before the subcommand) and the subcommand's.
 /// Dynamic: a `-c KEY=VALUE` whose key may name a command, `--config-env`
 /// (a value from the environment), `--exec-path` (where subcommands are
@@ -1408,24 +1361,10 @@ pub(super) fn git(rest: &[Field], open_tail: bool) -> Result<Vec<String>, Stop> 
     }) {
         return Err(Stop::Dynamic);
     }
-    if open_tail
-        && !matches!(
-            sub,
-            "add"
-                | "rm"
-                | "mv"
-                | "restore"
-                | "checkout"
-                | "show"
-                | "log"
-                | "status"
-                | "ls-files"
-                | "blame"
-                | "cat-file"
-                | "rev-parse"
-                | "diff"
-        )
-    {
+    // Words from input, or unknown ones, may be any option: they matter
+    // for the subcommands that have options that run commands.
+    let risky = GIT_RISKY.contains(&sub);
+    if open_tail && risky {
         return Err(Stop::Dynamic);
     }
     let args = &rest[i..];
@@ -1433,8 +1372,12 @@ pub(super) fn git(rest: &[Field], open_tail: bool) -> Result<Vec<String>, Stop> 
     let mut j = 0;
     while let Some(f) = args.get(j) {
         let Val::Lit(w) = &f.val else {
-            // An unknown word may be any option.
-            return Err(Stop::Dynamic);
+            // An unknown word may be any option (`"$x"` = `--upload-pack=…`).
+            if risky && !cannot_be_option(&f.raw) {
+                return Err(Stop::Dynamic);
+            }
+            j += 1;
+            continue;
         };
         if w == "--" {
             break;
@@ -1521,12 +1464,55 @@ pub(super) fn tar(rest: &[Field]) -> Result<Vec<String>, Stop> {
         Some(Val::Lit(v)) => Ok(v.clone()),
         _ => Err(Stop::Dynamic),
     };
+    // The previous word takes the next as its value (`-f "$OUT"`).
+    let mut value_next = false;
     while let Some(f) = rest.get(i) {
         let Val::Lit(w) = &f.val else {
-            return Err(Stop::Dynamic);
+            // An unknown word may be any option, unless it is a value or
+            // cannot start with `-`.
+            let value = std::mem::take(&mut value_next);
+            if !(value || cannot_be_option(&f.raw) || attached_value(&f.raw, &['I', 'F'])) {
+                return Err(Stop::Dynamic);
+            }
+            i += 1;
+            continue;
         };
+        if std::mem::take(&mut value_next) {
+            i += 1;
+            continue;
+        }
         if w == "--" {
             break;
+        }
+        if let Some(short) = w.strip_prefix('-').filter(|s| !s.starts_with('-')) {
+            // A cluster ending in an option that takes a value.
+            value_next = short.ends_with(['f', 'C', 'T', 'X', 'g', 'N', 'V', 'K', 'L', 'b', 'H']);
+        } else if let Some(long) = w
+            .strip_prefix("--")
+            .filter(|l| !l.contains('=') && l.len() >= 2)
+        {
+            const TAKE: &[&str] = &[
+                "file",
+                "directory",
+                "files-from",
+                "exclude",
+                "exclude-from",
+                "listed-incremental",
+                "newer",
+                "after-date",
+                "transform",
+                "xform",
+                "owner",
+                "group",
+                "mode",
+                "mtime",
+                "label",
+                "blocking-factor",
+                "format",
+                "strip-components",
+                "suffix",
+            ];
+            value_next = TAKE.iter().any(|t| t.starts_with(long));
         }
         if let Some(long) = w.strip_prefix("--") {
             let (name, attached) = match long.split_once('=') {

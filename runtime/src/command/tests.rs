@@ -662,11 +662,6 @@ fn the_second_rounds_forms_are_judged_and_their_neighbours_are_not() {
         "x='a[$(rm v)]'; [ -v 'b[x]' ]",
         "x='a[$(rm v)]'; b=(1); unset 'b[x]'",
         "x='a[$(rm v)]'; declare -a b=([x]=1)",
-        "x='a[$(rm v)]'; exit x",
-        "f() { exit \"$1\"; }; f 'a[$(rm v)]'",
-        "kill -l 'a[$(rm v)]'",
-        "ulimit -n 'a[$(rm v)]'",
-        "printf '%s %d' a 'a[$(rm v)]'",
         "printf -v GIT_EXTERNAL_DIFF 'rm v;:'",
         "read -r GIT_EXTERNAL_DIFF <<< 'rm v;:'",
         // The second review (each confirmed in bash).
@@ -728,17 +723,58 @@ fn the_second_rounds_forms_are_judged_and_their_neighbours_are_not() {
         p("python3 - <<\"EOF\"\nx = 1 + \\\n  2\nEOF\n"),
         ["python3"]
     );
-    // Numbers and names builtins read, as literals.
+    // Names builtins read, as literals; numbers are not evaluated by
+    // `test -eq`, `kill`, `exit`, `shift`, `printf %d`, `ulimit` (bash 5.2:
+    // a literal `a[$(touch f)]` there runs nothing, checked).
     assert_eq!(p("exit 0"), ["exit"]);
     assert_eq!(p("test 3 -gt 2 && kill -9 1234 %1"), ["kill", "test"]);
     assert_eq!(p("unset a 'b[1]' && test -v c"), ["test", "unset"]);
-    assert_eq!(p("printf '%s: %d\\n' \"$name\" 5"), ["printf"]);
-    assert_eq!(p("ulimit -n 4096 && ulimit -c unlimited"), ["ulimit"]);
-    assert!(dynamic("[ \"$n\" -gt 5 ]"), "as in [[ … ]]");
+    assert_eq!(p("printf '%s: %d\\n' \"$name\" \"$n\""), ["printf"]);
+    assert_eq!(p("kill \"$PID\"; rc=$?; exit \"$rc\""), ["exit", "kill"]);
+    assert_eq!(
+        p("test \"$status\" -ne 0 && [ \"$n\" -gt 5 ]"),
+        ["[", "test"]
+    );
     assert_eq!(
         p("make test; [ $? -eq 0 ] && [[ \"$#\" -gt 1 ]] && exit \"$?\""),
         ["[", "exit", "make"]
     );
+    assert_eq!(p("sleep 10 & wait $! && wait \"$!\""), ["sleep", "wait"]);
+    assert!(dynamic("wait \"$pid\""), "it may be -pa[$(…)]");
+    assert!(dynamic("wait -p 'a[$(rm v)]'"));
+    assert!(dynamic("[[ $n -gt 5 ]]"), "[[ evaluates arithmetic");
+    // Unknown words where they cannot become a command-running option.
+    assert_eq!(
+        p("git commit -m \"$MSG\" && git checkout -b \"feature/$T\""),
+        ["git"]
+    );
+    assert_eq!(
+        p("git tag \"v$VERSION\" && git show \"$SHA\" && git log -n \"$N\""),
+        ["git"]
+    );
+    assert_eq!(
+        p("git branch --merged | xargs -r git branch -d"),
+        ["git", "xargs"]
+    );
+    assert!(
+        dynamic("git clone \"$REPO_URL\" repo"),
+        "it may be --upload-pack=…"
+    );
+    assert!(dynamic("git push origin \"$(git rev-parse HEAD)\""));
+    assert_eq!(
+        p("tar -czf \"$OUT\" src/ && tar -xf \"$ARCHIVE\" -C \"$DIR\""),
+        ["tar"]
+    );
+    assert_eq!(
+        p("tar -czf \"backup-$(date +%F).tar.gz\" data/"),
+        ["date", "tar"]
+    );
+    assert!(dynamic("tar -xf a.tar \"$OPT\""));
+    assert_eq!(
+        p("make -j\"$(nproc)\" && make -C \"$DIR\" test"),
+        ["make", "nproc"]
+    );
+    assert!(dynamic("make \"$TARGET\""), "it may be --eval=…");
     assert_eq!(p("kill -s TERM 1234 && kill -TERM %1"), ["kill"]);
     assert_eq!(
         p("[ \"$a\" = \"$b\" ] && [ -n \"$x\" ] && [ -f \"$f\" -a -d \"$d\" ]"),
