@@ -262,7 +262,21 @@ impl Analyzer {
                     .iter()
                     .position(|f| matches!(&f.val, Val::Lit(w) if w == "--"))
                     .map_or(rest, |end| &rest[..end]);
+                // `-o NAME` may come in a cluster (`-eo keyword`).
                 let keyword = options.iter().enumerate().any(|(i, f)| match &f.val {
+                    Val::Lit(w)
+                        if (w.starts_with('-') || w.starts_with('+'))
+                            && !w.starts_with("--")
+                            && w.len() > 2
+                            && w.contains('o') =>
+                    {
+                        w.starts_with('-')
+                            && (w.contains('k')
+                                || !matches!(
+                                    options.get(i + 1).map(|f| &f.val),
+                                    Some(Val::Lit(o)) if o != "keyword"
+                                ))
+                    }
                     Val::Lit(w)
                         if w.starts_with('-') && !w.starts_with("--") && w.contains('k') =>
                     {
@@ -734,6 +748,13 @@ impl Analyzer {
                 for c in w[1..].chars() {
                     match c {
                         'c' if w.starts_with('-') => command_mode = true,
+                        // Keyword mode (see `set`).
+                        'k' if w.starts_with('-') => return Err(Stop::Dynamic),
+                        'o' if w.starts_with('-')
+                            && matches!(rest.get(i + 1 + takes).map(|f| &f.val), Some(Val::Lit(o)) if o == "keyword") =>
+                        {
+                            return Err(Stop::Dynamic)
+                        }
                         's' if w.starts_with('-') => stdin_mode = true,
                         'o' | 'O' => takes += 1,
                         c if c.is_ascii_alphabetic() => {}
@@ -1036,53 +1057,104 @@ pub(super) fn plain_check(prog: &str, rest: &[Field]) -> Step {
 /// and `SHELL=` / `.SHELLFLAGS=` / `MAKEFLAGS=` on the command line choose
 /// what runs the recipes: dynamic (`make --eval=$'x:\n\trm v' x` runs `rm`).
 pub(super) fn make(rest: &[Field]) -> Step {
-    // Options whose value is the next word (a directory, a number, a file
-    // make only reads): an unknown value there is not an option.
-    const TAKE: &[&str] = &[
-        "-C",
-        "-I",
-        "-j",
-        "-l",
-        "-o",
-        "-W",
+    // Short options with a required value (`-j`, `-l`, `-O` take theirs
+    // attached only: a separate word stays a word of its own).
+    const VALUE_LETTERS: &[char] = &['C', 'f', 'I', 'o', 'W', 'E'];
+    const VALUE_LONG: &[&str] = &[
         "--directory",
         "--include-dir",
-        "--jobs",
-        "--load-average",
         "--old-file",
         "--assume-old",
         "--what-if",
         "--new-file",
         "--assume-new",
+        "--file",
+        "--makefile",
     ];
-    let evals = rest.iter().enumerate().any(|(i, f)| match &f.val {
-        Val::Lit(w) => {
-            w.starts_with("--ev")
-                || (w.starts_with('-') && !w.starts_with("--") && w.contains('E'))
-                // The makefile from standard input.
-                || w == "-"
-                || w == "--file=-"
-                || w == "--makefile=-"
-                || w == "-f-"
-                || make_assignment(w).is_some_and(|(name, value)| {
-                    // A make function (`$(shell rm v)`) in a value runs when
-                    // the variable is used.
-                    matches!(name, ".SHELLFLAGS" | "MAKEFLAGS" | "MFLAGS" | "GNUMAKEFLAGS")
-                        || value.contains(['$', '`'])
-                })
+    // The option whose value the next word is (`f` for a makefile).
+    let mut value_of: Option<char> = None;
+    for f in rest {
+        let owner = value_of.take();
+        let w = match &f.val {
+            Val::Lit(w) => w,
+            Val::Unknown => {
+                // An unknown word may be `--eval=…` or `-`, unless it is a
+                // value of an option that only reads it, cannot start with
+                // `-`, or is attached to such an option (`-j"$(nproc)"`).
+                let ok = matches!(owner, Some(c) if c != 'f' && c != 'E')
+                    || cannot_be_option(&f.raw)
+                    || attached_value(&f.raw, &['E', 'f'], &['C', 'I', 'o', 'W', 'j', 'l', 'O']);
+                if !ok {
+                    return Err(Stop::Dynamic);
+                }
+                continue;
+            }
+        };
+        if let Some(c) = owner {
+            // A value: the makefile `-` is standard input.
+            if c == 'f' && w == "-" {
+                return Err(Stop::Dynamic);
+            }
+            continue;
         }
-        // An unknown word may be `--eval=…` or `-`, unless it cannot
-        // start with `-` or is attached to options other than `E`/`f`.
-        Val::Unknown => {
-            let value = i
-                .checked_sub(1)
-                .and_then(|p| rest.get(p))
-                .is_some_and(|p| matches!(&p.val, Val::Lit(w) if TAKE.contains(&w.as_str())));
-            !(value || cannot_be_option(&f.raw) || attached_value(&f.raw, &['E', 'f']))
+        if w == "--" {
+            break;
         }
-    });
-    if evals {
-        return Err(Stop::Dynamic);
+        if let Some(long) = w.strip_prefix("--") {
+            let (name, value) = match long.split_once('=') {
+                Some((n, v)) => (n, Some(v)),
+                None => (long, None),
+            };
+            if name.len() >= 2 && "eval".starts_with(name) {
+                return Err(Stop::Dynamic);
+            }
+            if matches!(name, "file" | "makefile") && value == Some("-") {
+                return Err(Stop::Dynamic);
+            }
+            if value.is_none() && VALUE_LONG.contains(&w.as_str()) {
+                value_of = Some(if matches!(name, "file" | "makefile") {
+                    'f'
+                } else {
+                    'C'
+                });
+            }
+            continue;
+        }
+        if let Some(short) = w.strip_prefix('-') {
+            if short.is_empty() {
+                // `-` alone: a makefile name only after `-f`.
+                continue;
+            }
+            for (k, c) in short.char_indices() {
+                if c == 'E' {
+                    return Err(Stop::Dynamic);
+                }
+                if matches!(c, 'j' | 'l' | 'O') {
+                    break;
+                }
+                if VALUE_LETTERS.contains(&c) {
+                    let attached = &short[k + c.len_utf8()..];
+                    if attached.is_empty() {
+                        value_of = Some(c);
+                    } else if c == 'f' && attached == "-" {
+                        return Err(Stop::Dynamic);
+                    }
+                    break;
+                }
+            }
+            continue;
+        }
+        if let Some((name, value)) = make_assignment(w) {
+            // A make function (`$(shell rm v)`) in a value runs when the
+            // variable is used.
+            if matches!(
+                name,
+                ".SHELLFLAGS" | "MAKEFLAGS" | "MFLAGS" | "GNUMAKEFLAGS"
+            ) || value.contains(['$', '`'])
+            {
+                return Err(Stop::Dynamic);
+            }
+        }
     }
     Ok(())
 }
@@ -1270,31 +1342,59 @@ const GIT_RISKY: &[&str] = &[
 ];
 
 /// Whether a word's value cannot start with `-` whatever its expansions
-/// give: it starts with a literal character other than `-` (`backup-$(date
-/// +%F).tar`, `"feature/$T"`, `v$VERSION`).
+/// give: it is quoted whole (one field: no word splitting, no pattern)
+/// and starts with a literal character other than `-` (`"feature/$T"`,
+/// `"v$VERSION"`, `"backup-$(date +%F).tar"`). An unquoted word may split
+/// into more words (`f$y`, `y=' --to-command=rm'`) or match files named
+/// like options (`@(--u*)`).
 fn cannot_be_option(raw: &str) -> bool {
-    let r = raw.trim_start_matches('"');
-    r.chars().next().is_some_and(|c| {
-        c.is_ascii_alphanumeric()
-            || matches!(c, '/' | '.' | '_' | ':' | '@' | '+' | ',' | '%' | '=')
-    })
+    quoted_whole(raw)
+        && raw[1..].chars().next().is_some_and(|c| {
+            c.is_ascii_alphanumeric()
+                || matches!(c, '/' | '.' | '_' | ':' | '@' | '+' | ',' | '%' | '=')
+        })
 }
 
-/// Whether an unknown word is the attached value of short options
-/// (`-j"$(nproc)"`, `-f"$OUT"`): it starts with `-` and letters, none of
-/// them one of `forbidden`.
-fn attached_value(raw: &str, forbidden: &[char]) -> bool {
+/// Whether an unknown word is a cluster of short options whose expansion
+/// is the value of one of them (`-f"$OUT"`, `-j"$(nproc)"`): its literal
+/// letters hold none of `forbidden` and end with (or pass through) a
+/// letter of `takes_value`, whose value is the rest of the word. A cluster
+/// whose expansion comes after letters that take no value would continue
+/// the cluster (`-x"$y"` with `y=Irm`).
+fn attached_value(raw: &str, forbidden: &[char], takes_value: &[char]) -> bool {
     let Some(r) = raw.strip_prefix('-') else {
         return false;
     };
     if r.starts_with('-') {
         return false;
     }
-    let letters: String = r
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric())
-        .collect();
-    !letters.is_empty() && !letters.contains(forbidden)
+    for c in r.chars() {
+        if forbidden.contains(&c) {
+            return false;
+        }
+        if takes_value.contains(&c) {
+            return true;
+        }
+        if !c.is_ascii_alphanumeric() {
+            return false;
+        }
+    }
+    false
+}
+
+/// The value-taking letters of tar's short options (`-I`, `-F` run
+/// commands and are judged apart).
+const TAR_VALUE_LETTERS: &[char] = &[
+    'f', 'C', 'T', 'X', 'g', 'N', 'V', 'K', 'L', 'b', 'H', 'I', 'F',
+];
+
+/// Whether a short cluster (without its `-`) leaves the next word as the
+/// value of its option: its first value-taking letter is its last.
+fn cluster_takes_next(short: &str, takes_value: &[char]) -> bool {
+    match short.find(|c| takes_value.contains(&c)) {
+        Some(k) => k + 1 == short.len(),
+        None => false,
+    }
 }
 
 /// `git`: global options (before the subcommand) and the subcommand's.
@@ -1363,6 +1463,15 @@ pub(super) fn git(rest: &[Field], open_tail: bool) -> Result<Vec<String>, Stop> 
     }
     // Words from input, or unknown ones, may be any option: they matter
     // for the subcommands that have options that run commands.
+    // Subcommands that run a command they are given or read from
+    // configuration: `for-each-repo` runs git with arguments of its own,
+    // `remote-ext` runs its command, `instaweb --httpd`, `web--browse`.
+    if matches!(
+        sub,
+        "for-each-repo" | "remote-ext" | "instaweb" | "web--browse"
+    ) {
+        return Err(Stop::Dynamic);
+    }
     let risky = GIT_RISKY.contains(&sub);
     if open_tail && risky {
         return Err(Stop::Dynamic);
@@ -1373,7 +1482,8 @@ pub(super) fn git(rest: &[Field], open_tail: bool) -> Result<Vec<String>, Stop> 
     while let Some(f) = args.get(j) {
         let Val::Lit(w) = &f.val else {
             // An unknown word may be any option (`"$x"` = `--upload-pack=…`).
-            if risky && !cannot_be_option(&f.raw) {
+            // In `config` it may be the key (`"a$x"` = `alias.q`).
+            if (risky && !cannot_be_option(&f.raw)) || sub == "config" {
                 return Err(Stop::Dynamic);
             }
             j += 1;
@@ -1471,7 +1581,10 @@ pub(super) fn tar(rest: &[Field]) -> Result<Vec<String>, Stop> {
             // An unknown word may be any option, unless it is a value or
             // cannot start with `-`.
             let value = std::mem::take(&mut value_next);
-            if !(value || cannot_be_option(&f.raw) || attached_value(&f.raw, &['I', 'F'])) {
+            if !(value
+                || cannot_be_option(&f.raw)
+                || attached_value(&f.raw, &['I', 'F'], TAR_VALUE_LETTERS))
+            {
                 return Err(Stop::Dynamic);
             }
             i += 1;
@@ -1486,7 +1599,8 @@ pub(super) fn tar(rest: &[Field]) -> Result<Vec<String>, Stop> {
         }
         if let Some(short) = w.strip_prefix('-').filter(|s| !s.starts_with('-')) {
             // A cluster ending in an option that takes a value.
-            value_next = short.ends_with(['f', 'C', 'T', 'X', 'g', 'N', 'V', 'K', 'L', 'b', 'H']);
+            value_next =
+                cluster_takes_next(short, TAR_VALUE_LETTERS) && !short.contains(['I', 'F']);
         } else if let Some(long) = w
             .strip_prefix("--")
             .filter(|l| !l.contains('=') && l.len() >= 2)
@@ -1512,7 +1626,9 @@ pub(super) fn tar(rest: &[Field]) -> Result<Vec<String>, Stop> {
                 "strip-components",
                 "suffix",
             ];
-            value_next = TAKE.iter().any(|t| t.starts_with(long));
+            // Exact names only: an abbreviation may be another option
+            // (`--list` is not `--listed-incremental`).
+            value_next = TAKE.contains(&long);
         }
         if let Some(long) = w.strip_prefix("--") {
             let (name, attached) = match long.split_once('=') {

@@ -693,6 +693,25 @@ fn the_second_rounds_forms_are_judged_and_their_neighbours_are_not() {
         "x='-v a[$(rm${IFS}v)]'; [ $x ]",
         "test $x",
         "[ $(cat f) ]",
+        // The sixth review (each confirmed with a logging stub).
+        "y=$(printf Irm); tar -xf a.tar -x\"$y\"",
+        "y=$(printf -- -Irm); tar --list \"$y\" -f a.tar",
+        "y=$(printf -- -Irm); tar -tf a.tar -Vf \"$y\"",
+        "y=$(printf ' --to-command=rm'); tar -xf a.tar f$y",
+        "x=$(printf -- '--eval=x:;rm v'); make -j \"$x\" x",
+        "make -o -C \"$x\" x",
+        "make -k\"$y\" x",
+        "make x$x",
+        "git fetch .$x",
+        "git fetch ../a @(--u*)",
+        "git config \"a$x\" '!rm v'",
+        "set -eo keyword; git commit GIT_EDITOR='rm v'",
+        "set -ko pipefail",
+        "bash -k -c 'git commit GIT_EDITOR=x'",
+        "bash -o keyword -c 'ls'",
+        "git -c advice.repo=. for-each-repo --config=advice.repo -- -c 'alias.q=!rm v' q",
+        "echo x | git remote-ext x 'rm v'",
+        "git instaweb --httpd='rm m'",
     ] {
         assert!(dynamic(line), "{line:?} gave {:?}", p(line));
     }
@@ -705,6 +724,8 @@ fn the_second_rounds_forms_are_judged_and_their_neighbours_are_not() {
     assert_eq!(p("git -C repo status && make test"), ["git", "make"]);
     assert_eq!(p("tar -xzf a.tgz && tar --totals -cf b.tar d"), ["tar"]);
     assert_eq!(p("make -j4 CC=clang all"), ["clang", "make"]);
+    assert_eq!(p("make -f Makefile.ci -o \"$OLD\" all"), ["make"]);
+    assert_eq!(p("git fetch origin \"refs/heads/$B\""), ["git"]);
     assert_eq!(p("make CFLAGS=-O2 all"), ["make"]);
     assert_eq!(p("env FOO=1 ls"), ["env", "ls"]);
     assert_eq!(p(". ./env.sh"), ["."]);
