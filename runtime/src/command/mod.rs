@@ -280,24 +280,17 @@ fn here_document_after_double_paren(text: &str) -> bool {
     text.contains("<<") && text.contains("((")
 }
 
-/// Whether a here-document with an unquoted delimiter may meet a line
-/// continuation (`\` + newline). For such a here-document bash joins
-/// continued lines before it compares a line with the delimiter (`cat
-/// <<true` + `tr\` + `ue` ends the body at `true`, and the lines after it
-/// run as commands) and inside the body (`$\` + newline + `(rm v)` is a
-/// command substitution); brush-parser does neither (it reported `cat`
-/// alone for both; found by a red-team review, confirmed in bash). Such a
-/// line is judged dynamic. A quoted delimiter (`<<'EOF'`, `<<"EOF"`,
-/// `<<\EOF`, any quote in it) keeps the body's lines as they are in both
-/// readings: scripts written with `cat > f <<'EOF'` keep their `\` lines.
+/// Whether a here-document with an unquoted delimiter meets a line
+/// continuation (`\` + newline) where brush-parser and bash part ways
+/// before the body is read: a delimiter split by one (`<<\` + newline +
+/// `EOF`: bash removes the continuation first, and the delimiter is
+/// unquoted) or an operator line continued onto the next (where the body
+/// starts). Such a line is judged dynamic. Continuations inside the body
+/// are read as bash reads them ([`join_continuations`]).
 fn here_document_with_continuation(text: &str) -> bool {
-    text.contains("\\\n") && unquoted_here_document(text)
-}
-
-/// Whether some `<<` or `<<-` (not a here-string `<<<`) in `text` is
-/// followed by a delimiter word without quotes or backslashes. Reads the
-/// raw text, so it can only err towards `true` (a `<<` inside quotes).
-fn unquoted_here_document(text: &str) -> bool {
+    if !text.contains("\\\n") {
+        return false;
+    }
     let b = text.as_bytes();
     let mut i = 0;
     while let Some(at) = text[i..].find("<<") {
@@ -323,17 +316,45 @@ fn unquoted_here_document(text: &str) -> bool {
             })
             .map_or(b.len(), |k| j + k);
         let word = &b[j..word_end];
-        // `<<\` + newline + `EOF`: bash removes the continuation first, and
-        // the delimiter is unquoted.
         if word.ends_with(b"\\") && b.get(word_end) == Some(&b'\n') {
             return true;
         }
-        if !word.contains(&b'\'') && !word.contains(&b'"') && !word.contains(&b'\\') {
+        let quoted = word.contains(&b'\'') || word.contains(&b'"') || word.contains(&b'\\');
+        let line_end = b[word_end..]
+            .iter()
+            .position(|&c| c == b'\n')
+            .map_or(b.len(), |k| word_end + k);
+        if !quoted && b[..line_end].ends_with(b"\\") {
             return true;
         }
         i = word_end.max(i + at + 2);
     }
     false
+}
+
+/// An expanding here-document's body as bash reads it: each `\` +
+/// newline removed (an escaped backslash, `\\`, stays and ends no line).
+/// Also returns whether the body's last line was continued (bash then
+/// joins the delimiter line to it and reads on).
+fn join_continuations(body: &str) -> (String, bool) {
+    let mut out = String::with_capacity(body.len());
+    let mut chars = body.chars().peekable();
+    let mut trailing = false;
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('\n') => trailing = chars.peek().is_none(),
+            Some(next) => {
+                out.push('\\');
+                out.push(next);
+            }
+            None => out.push('\\'),
+        }
+    }
+    (out, trailing)
 }
 
 /// An upper bound of the nesting of brackets (`(`, `{`, `[`) and compound
@@ -1030,7 +1051,19 @@ impl Analyzer {
                 T::ProcessSubstitution(_, sub) => self.list(&sub.list, depth)?,
             },
             R::HereDocument(fd, doc) => {
-                let val = if doc.requires_expansion {
+                let val = if doc.requires_expansion && doc.doc.value.contains("\\\n") {
+                    // Bash joins continued lines of the body, then looks
+                    // for the delimiter: a joined line equal to it ends the
+                    // body earlier than the grammar read (`tr\` + `ue`), a
+                    // continued last line reads on past it. Either way the
+                    // lines after are read differently: dynamic.
+                    let (joined, trailing) = join_continuations(&doc.doc.value);
+                    let delimiter = doc.here_end.value.as_str();
+                    if trailing || doc.remove_tabs || joined.lines().any(|l| l == delimiter) {
+                        return Err(Stop::Dynamic);
+                    }
+                    self.heredoc(&joined, depth)?
+                } else if doc.requires_expansion {
                     self.heredoc(&doc.doc.value, depth)?
                 } else {
                     Val::Lit(doc.doc.value.clone())

@@ -607,10 +607,30 @@ fn the_second_rounds_forms_are_judged_and_their_neighbours_are_not() {
     );
     assert_eq!(p("TAR_OPTIONS=--no-same-owner tar xf a.tar"), ["tar"]);
     assert_eq!(p("MAKEFLAGS=-j8 make"), ["make"]);
+    // An expanding here-document's continued lines, joined as bash joins
+    // them: `$\` + newline + `(rm h1)` is a command substitution.
+    assert_eq!(p("cat <<EOF\n$\\\n(rm h1)\nEOF\n"), ["cat", "rm"]);
+    assert_eq!(
+        p("cat > run.sh <<EOF\necho $HOME \\\n  && make\nEOF\nbash run.sh"),
+        ["bash", "cat"]
+    );
+    assert_eq!(
+        p("cat <<EOF\na\\\\\nEOF\n"),
+        ["cat"],
+        "an escaped backslash ends no line"
+    );
+    for line in [
+        // The delimiter line joined to a continued last line: bash reads on.
+        "cat <<EOF\nx\\\nEOF\n'$(rm v)'\nEOF\n",
+        // An operator line continued onto the next.
+        "cat <<EOF \\\n&& ls\nx\nEOF\n",
+        "cat <<-EOF\n\tx\\\n\tEOF\n",
+    ] {
+        assert!(dynamic(line), "{line:?} gave {:?}", p(line));
+    }
     // Dynamic: code the line does not show.
     for line in [
         "cat <<true\ntr\\\nue\nrm v\ntrue\n",
-        "cat <<EOF\n$\\\n(rm h1)\nEOF\n",
         "env a/b=c rm v",
         "env =x rm v",
         "test -v 'a[$(rm u4)]'",
