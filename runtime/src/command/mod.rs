@@ -183,7 +183,7 @@ fn plain_line(line: &str) -> Option<Vec<String>> {
                 return None;
             }
             let name = basename(&value);
-            if SPECIAL.contains(&name) || SHELLS.contains(&name) || run::loader(name) {
+            if SPECIAL.contains(&name) || SHELLS.contains(&name) || run::judged_options(name) {
                 return None;
             }
             if !name.is_empty() {
@@ -498,6 +498,11 @@ fn dangerous_var(name: &str) -> bool {
     ) || name.starts_with("BASH_FUNC_")
         || name.starts_with("LD_")
         || name.starts_with("GIT_CONFIG_KEY_")
+        // Where git finds its subcommands and hooks, and its test hooks
+        // (`GIT_TEST_MAINT_SCHEDULER='crontab:rm v'` runs `rm`).
+        || name == "GIT_EXEC_PATH"
+        || name == "GIT_TEMPLATE_DIR"
+        || name.starts_with("GIT_TEST_")
         || name.starts_with("GIT_CONFIG_VALUE_")
 }
 
@@ -985,7 +990,9 @@ impl Analyzer {
     fn assignment(&mut self, a: &ast::Assignment, depth: usize) -> Step {
         let name = match &a.name {
             ast::AssignmentName::VariableName(n) => {
-                if dangerous_var(n) {
+                // `X+=…` builds a value out of sight of this statement
+                // (`GIT_EDITOR=r; GIT_EDITOR+=m git commit` runs `rm`).
+                if dangerous_var(n) || (a.append && (command_var(n) || option_var(n))) {
                     return Err(Stop::Dynamic);
                 }
                 n

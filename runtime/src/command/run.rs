@@ -480,6 +480,40 @@ impl Analyzer {
                 }
                 Ok(())
             }
+            // Programs with an option whose value is a program they run
+            // (each confirmed with a logging stub): dynamic.
+            "install" | "ginstall" if has_long(rest, "strip-program") => Err(Stop::Dynamic),
+            "sort" | "gsort" if has_long(rest, "compress-program") => Err(Stop::Dynamic),
+            "split" | "gsplit" if has_long(rest, "filter") => Err(Stop::Dynamic),
+            "sdiff" | "diff3" if has_long(rest, "diff-program") => Err(Stop::Dynamic),
+            "zip" if rest.iter().any(|f| matches!(&f.val, Val::Lit(w) if w == "-TT" || w.starts_with("--unzip-command"))) => {
+                Err(Stop::Dynamic)
+            }
+            "prove" if rest.iter().any(|f| matches!(&f.val, Val::Lit(w) if w == "-e" || w.starts_with("--exec"))) => {
+                Err(Stop::Dynamic)
+            }
+            p if compiler(p) && rest.iter().any(|f| matches!(&f.val, Val::Lit(w) if w == "-wrapper")) =>
+            {
+                Err(Stop::Dynamic)
+            }
+            // SQLite's shell runs commands (`.shell`, `.system`).
+            "sqlite3" if rest.iter().any(|f| matches!(&f.val, Val::Lit(w) if w.contains(".shell") || w.contains(".system") || w == "-cmd")) => {
+                Err(Stop::Dynamic)
+            }
+            // Programs that run the command their operands name: dynamic
+            // with a command (`ssh-agent rm v`, `logsave F rm v`).
+            "ssh-agent" | "gpg-agent" | "choom" | "logsave" | "dpkg-architecture" | "uclampset" => {
+                let runs = match prog {
+                    "dpkg-architecture" => rest.iter().any(|f| matches!(&f.val, Val::Lit(w) if w == "-c" || w.starts_with("--command")) || matches!(f.val, Val::Unknown)),
+                    "logsave" => rest.iter().filter(|f| !matches!(&f.val, Val::Lit(w) if w.starts_with('-'))).count() > 1,
+                    _ => rest.iter().any(|f| !matches!(&f.val, Val::Lit(w) if w.starts_with('-'))),
+                };
+                if runs {
+                    Err(Stop::Dynamic)
+                } else {
+                    Ok(())
+                }
+            }
             "tar" | "gtar" | "bsdtar" => {
                 for cmd in tar(rest)? {
                     self.string(&cmd, depth + 1)?;
@@ -673,7 +707,10 @@ impl Analyzer {
             let after = &raw[end..];
             let well_formed = is_identifier(name)
                 && (after.is_empty() || after.starts_with('=') || after.starts_with("+="));
-            if !well_formed || dangerous_var(name) {
+            if !well_formed
+                || dangerous_var(name)
+                || (after.starts_with("+=") && (command_var(name) || super::option_var(name)))
+            {
                 return Err(Stop::Dynamic);
             }
             if let Some(value) = after.strip_prefix('=').or_else(|| after.strip_prefix("+=")) {
@@ -1005,6 +1042,19 @@ impl Analyzer {
 
 /// Words joined with spaces, as `eval` and `sh -c "$*"` join them; a word
 /// of unknown value makes the text unknown (dynamic).
+/// Whether a GNU long option `--NAME` (any unambiguous prefix of at least
+/// three letters, `=VALUE` or not) is among the words, or an unknown word
+/// that may be one.
+fn has_long(rest: &[Field], name: &str) -> bool {
+    rest.iter().any(|f| match &f.val {
+        Val::Lit(w) => w.strip_prefix("--").is_some_and(|o| {
+            let n = o.split_once('=').map_or(o, |(n, _)| n);
+            n.len() >= 3 && name.starts_with(n)
+        }),
+        Val::Unknown => !cannot_be_option(&f.raw),
+    })
+}
+
 /// `{name}` (or `{name[…]}`): a descriptor variable when a redirection
 /// follows it.
 fn named_descriptor(raw: &str) -> bool {
@@ -1023,6 +1073,44 @@ fn quoted_whole(raw: &str) -> bool {
         && raw.starts_with('"')
         && raw.ends_with('"')
         && !raw[1..raw.len() - 1].contains('"')
+}
+
+/// C compiler drivers (`-wrapper` runs a program around each pass).
+fn compiler(prog: &str) -> bool {
+    prog.starts_with("gcc")
+        || prog.starts_with("g++")
+        || prog == "cc"
+        || prog == "c++"
+        || prog.starts_with("clang")
+        || prog.ends_with("-gcc")
+        || prog.ends_with("-g++")
+}
+
+/// Programs the plain-line reader leaves to the grammar's path, where
+/// their options are judged ([`Analyzer::run`]).
+pub(super) fn judged_options(prog: &str) -> bool {
+    compiler(prog)
+        || loader(prog)
+        || matches!(
+            prog,
+            "install"
+                | "ginstall"
+                | "sort"
+                | "gsort"
+                | "split"
+                | "gsplit"
+                | "sdiff"
+                | "diff3"
+                | "zip"
+                | "prove"
+                | "sqlite3"
+                | "ssh-agent"
+                | "gpg-agent"
+                | "choom"
+                | "logsave"
+                | "dpkg-architecture"
+                | "uclampset"
+        )
 }
 
 /// The dynamic loader's names (`ld-linux-x86-64.so.2`, `ld.so`, …).

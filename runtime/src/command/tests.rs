@@ -732,6 +732,24 @@ fn the_second_rounds_forms_are_judged_and_their_neighbours_are_not() {
         "git -c advice.repo=. for-each-repo --config=advice.repo -- -c 'alias.q=!rm v' q",
         "echo x | git remote-ext x 'rm v'",
         "git instaweb --httpd='rm m'",
+        // The seventh review (each confirmed with a logging stub).
+        "export GIT_EDITOR=r; GIT_EDITOR+=m git commit --allow-empty -q",
+        "export GIT_EDITOR=r GIT_EDITOR+=m; git commit",
+        "GIT_TEST_MAINT_SCHEDULER='crontab:rm v' git maintenance start --scheduler=crontab",
+        "GIT_EXEC_PATH=/tmp/x git status",
+        "install -s --strip-program=rm a b",
+        "seq 200000 | sort -S 1k -T . --compress-program=rm",
+        "seq 10 | split --filter='rm v'",
+        "sdiff --diff-program=rm a a",
+        "diff3 --diff-program=rm a a a",
+        "choom -n 0 rm v",
+        "ssh-agent rm v",
+        "/usr/sbin/logsave /dev/null rm v",
+        "dpkg-architecture -c rm v",
+        "gcc -wrapper rm,v -E -x c /dev/null -o /dev/null",
+        "sqlite3 :memory: '.shell rm v'",
+        "zip -T -TT 'rm v' z.zip f",
+        "prove -e 'rm v' x.t",
     ] {
         assert!(dynamic(line), "{line:?} gave {:?}", p(line));
     }
@@ -746,6 +764,15 @@ fn the_second_rounds_forms_are_judged_and_their_neighbours_are_not() {
     assert_eq!(p("make -j4 CC=clang all"), ["clang", "make"]);
     assert_eq!(p("make -f Makefile.ci -o \"$OLD\" all"), ["make"]);
     assert_eq!(p("git fetch origin \"refs/heads/$B\""), ["git"]);
+    assert_eq!(
+        p("sort -u a.txt && split -l 100 big.txt && install -m 755 a /usr/local/bin/a"),
+        ["install", "sort", "split"]
+    );
+    assert_eq!(
+        p("gcc -O2 -o app main.c && sqlite3 db.sqlite 'select 1'"),
+        ["gcc", "sqlite3"]
+    );
+    assert_eq!(p("PATHS=a; PATHS+=b; ls"), ["ls"]);
     assert_eq!(p("make CFLAGS=-O2 all"), ["make"]);
     assert_eq!(p("env FOO=1 ls"), ["env", "ls"]);
     assert_eq!(p(". ./env.sh"), ["."]);
