@@ -655,6 +655,7 @@ const SPECIAL: &[&str] = &[
     "fakeroot",
     "command_not_found_handle",
     "fc",
+    "jobs",
     "set",
     "shopt",
     // Builtins that evaluate operands as names ([`run`]).

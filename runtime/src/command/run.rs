@@ -36,6 +36,26 @@ impl Analyzer {
             Val::Unknown => return Err(Stop::Dynamic),
         };
         let prog = basename(name);
+        // `$"…"` is translated through a message catalogue at parse time
+        // (`TEXTDOMAIN`, `TEXTDOMAINDIR`, the locale: set on an earlier
+        // line, `$"ls"` ran `rm`, confirmed): as a program, unknown.
+        if first.raw.contains("$\"") {
+            return Err(Stop::Dynamic);
+        }
+        // `{name}` or `{name[i]}` before a redirection assigns a descriptor
+        // number to the variable, wherever the word stands: the
+        // assignment checks apply (`: {PATH}>x; ls` searched `PATH=11`,
+        // `{BASH_ENV}>x`; a subscript is evaluated).
+        for f in fields {
+            if named_descriptor(&f.raw) {
+                let inner = &f.raw[1..f.raw.len() - 1];
+                let var = inner.split_once('[').map_or(inner, |(n, _)| n);
+                if dangerous_var(var) || command_var(var) || super::option_var(var) {
+                    return Err(Stop::Dynamic);
+                }
+                self.name_with_subscript(inner)?;
+            }
+        }
         if named_descriptor(&first.raw) {
             // `{fd}>file cmd`: bash takes `{fd}` before a redirection for a
             // descriptor variable, and runs what follows (the grammar left
@@ -316,6 +336,12 @@ impl Analyzer {
                 }
                 _ => Err(Stop::Dynamic),
             },
+            // `jobs -x CMD ARGS` runs CMD (job specs in ARGS replaced by
+            // process groups).
+            "jobs" if rest.iter().any(|f| match &f.val {
+                Val::Lit(w) => w.starts_with('-') && w.contains('x'),
+                Val::Unknown => true,
+            }) => Err(Stop::Dynamic),
             "compgen" | "complete" => {
                 let runs_code = rest.iter().any(|f| match &f.val {
                     // `-C`/`-F` run a command or function; `-W` expands
@@ -586,7 +612,8 @@ impl Analyzer {
     }
 
     fn eval(&mut self, rest: &[Field], open_tail: bool, depth: usize) -> Step {
-        if open_tail {
+        // Open input, or a translated `$"…"` (see `run`).
+        if open_tail || rest.iter().any(|f| f.raw.contains("$\"")) {
             return Err(Stop::Dynamic);
         }
         let text = joined(rest.iter())?;
@@ -805,6 +832,10 @@ impl Analyzer {
         }
         let operands = rest.get(i..).unwrap_or(&[]);
         if command_mode {
+            if operands.first().is_some_and(|f| f.raw.contains("$\"")) {
+                // A translated script (see `run`).
+                return Err(Stop::Dynamic);
+            }
             return match operands.first().map(|f| &f.val) {
                 Some(Val::Lit(script)) => self.string(script, depth + 1),
                 Some(Val::Unknown) => Err(Stop::Dynamic),
