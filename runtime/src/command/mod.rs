@@ -546,7 +546,9 @@ fn option_value_runs(name: &str, value: &str) -> bool {
             ]
             .iter()
             .any(|o| {
-                w == *o || w.starts_with(&format!("{o}=")) || (*o == "-r" && w.starts_with("-r"))
+                // `--require`, `--require=x`; `-r` takes its value attached too.
+                w.strip_prefix(*o)
+                    .is_some_and(|r| r.is_empty() || r.starts_with('=') || *o == "-r")
             })
         }),
         "PERL5OPT" => value

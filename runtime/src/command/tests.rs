@@ -653,6 +653,8 @@ fn the_second_rounds_forms_are_judged_and_their_neighbours_are_not() {
         "TAR_OPTIONS=--to-command=rm tar -xf x.tar",
         "NODE_OPTIONS='--require ./x.js' node app.js",
         "env NODE_OPTIONS=-r./x node app.js",
+        "NODE_OPTIONS=--import=./x.mjs node app.js",
+        "NODE_OPTIONS='--max-old-space-size=4096 --loader ./l.mjs' node app.js",
         "PERL5OPT=-Mx perl a.pl",
         "MAKEFLAGS=--eval=x make",
         "export MAKEFLAGS='CC=rm'",
