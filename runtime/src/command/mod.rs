@@ -1038,6 +1038,13 @@ impl Analyzer {
         if !command_var(name) {
             return Ok(());
         }
+        self.command_value(value, depth)
+    }
+
+    /// A value a program runs as a command line (a command variable's,
+    /// git's `core.pager`, make's `CC=`): its programs are reported; an
+    /// unknown value is dynamic.
+    pub(super) fn command_value(&mut self, value: &Val, depth: usize) -> Step {
         match value {
             Val::Lit(v) if v.trim().is_empty() => Ok(()),
             Val::Lit(v) => self.string(v, depth + 1),

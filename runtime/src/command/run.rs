@@ -490,7 +490,7 @@ impl Analyzer {
             p if loader(p) => Err(Stop::Dynamic),
             "git" => {
                 for cmd in git(rest, open_tail)? {
-                    self.string(&cmd, depth + 1)?;
+                    self.command_value(&Val::Lit(cmd), depth)?;
                 }
                 Ok(())
             }
@@ -502,7 +502,7 @@ impl Analyzer {
                 let values: Vec<String> =
                     make_command_vars(rest).map(|(_, v)| v.to_owned()).collect();
                 for v in values {
-                    self.command_var("CC", &Val::Lit(v), depth)?;
+                    self.command_value(&Val::Lit(v), depth)?;
                 }
                 Ok(())
             }
@@ -542,7 +542,7 @@ impl Analyzer {
             }
             "tar" | "gtar" | "bsdtar" => {
                 for cmd in tar(rest)? {
-                    self.string(&cmd, depth + 1)?;
+                    self.command_value(&Val::Lit(cmd), depth)?;
                 }
                 Ok(())
             }
@@ -572,9 +572,10 @@ impl Analyzer {
         }
     }
 
-    /// `test` / `[`: the operands of `-eq`, `-ne`, `-lt`, `-le`, `-gt`,
-    /// `-ge` are evaluated as arithmetic, and `-v`/`-R` read a name (with
-    /// its subscript): as in `[[ … ]]`.
+    /// `test` / `[`: `-v`/`-R` read a name, whose subscript bash evaluates;
+    /// an unknown word may be such an operator, and an unquoted one splits
+    /// into several. (bash 5.2 does not evaluate `-eq`…`-ge` operands here,
+    /// unlike in `[[ … ]]`.)
     fn test_operands(&mut self, rest: &[Field]) -> Step {
         for (i, f) in rest.iter().enumerate() {
             if matches!(f.val, Val::Unknown)
