@@ -36,6 +36,10 @@ pub enum Json<'a> {
 /// larger ones by sorting (so a hostile object costs `n log n`, not `n²`).
 const PAIRWISE_LIMIT: usize = 16;
 
+/// Members an object is given room for before its first: an intent's
+/// top-level object has up to ten.
+const INITIAL_MEMBERS: usize = 10;
+
 /// Objects up to this many members are put in canonical key order on the
 /// stack; larger ones in a vector.
 const SMALL_OBJECT: usize = 32;
@@ -196,18 +200,16 @@ impl<'a> Json<'a> {
 /// `\u00xx`; everything else verbatim.
 pub fn write_str(out: &mut Vec<u8>, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.reserve(s.len() + 2);
-    out.push(b'"');
     let bytes = s.as_bytes();
-    // Most strings need no escape: skip clean 8-byte words at once.
-    let mut clean = 0;
-    while let Some(word) = bytes.get(clean..clean + 8) {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(word);
-        if word_needs_escape(u64::from_le_bytes(w)) {
-            break;
-        }
-        clean += 8;
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
+    // Most strings need no escape: checked a word at a time (the last
+    // partial word padded with a byte that needs none), then copied whole.
+    let clean = clean_prefix(bytes);
+    if clean == bytes.len() {
+        out.extend_from_slice(bytes);
+        out.push(b'"');
+        return;
     }
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate().skip(clean) {
@@ -233,6 +235,29 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
     }
     out.extend_from_slice(&bytes[start..]);
     out.push(b'"');
+}
+
+/// The length of `bytes` when none of it needs an escape; otherwise a
+/// prefix length (a multiple of 8) before the first byte that may.
+fn clean_prefix(bytes: &[u8]) -> usize {
+    let mut words = bytes.chunks_exact(8);
+    let mut clean = 0;
+    for word in words.by_ref() {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(word);
+        if word_needs_escape(u64::from_le_bytes(w)) {
+            return clean;
+        }
+        clean += 8;
+    }
+    let tail = words.remainder();
+    let mut w = [b'a'; 8];
+    w[..tail.len()].copy_from_slice(tail);
+    if word_needs_escape(u64::from_le_bytes(w)) {
+        clean
+    } else {
+        bytes.len()
+    }
 }
 
 /// Whether any byte of the word is a control, `"` or `\` (SWAR: a byte below
@@ -383,14 +408,17 @@ impl<'de: 'a, 'a> Visitor<'de> for Seed<'a> {
         Ok(Json::Null)
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json<'a>, A::Error> {
-        let mut out = ArenaVec::new_in(self.0);
+        let mut out = ArenaVec::with_capacity_in(seq.size_hint().unwrap_or(0).max(4), self.0);
         while let Some(v) = seq.next_element_seed(self)? {
             out.push(v);
         }
         Ok(Json::Arr(out.into_bump_slice()))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json<'a>, A::Error> {
-        let mut out: ArenaVec<'a, (&'a str, Json<'a>)> = ArenaVec::new_in(self.0);
+        // Room for a usual intent object up front: growing an arena vector
+        // copies it (what it leaves behind is reclaimed with the arena).
+        let mut out: ArenaVec<'a, (&'a str, Json<'a>)> =
+            ArenaVec::with_capacity_in(INITIAL_MEMBERS, self.0);
         while let Some(key) = map.next_key_seed(KeySeed(self.0))? {
             if out.len() < PAIRWISE_LIMIT && out.iter().any(|(k, _)| *k == key) {
                 return Err(repeated::<A::Error>(key));
@@ -609,6 +637,8 @@ mod tests {
             for at in 0..18 {
                 let mut t: String = "abcdefghijklmnopq".chars().take(at).collect();
                 t.push(special);
+                // Also as the last byte: in the padded last word.
+                cases.push(t.clone());
                 t.push_str("tail-of-the-string");
                 cases.push(t);
             }
