@@ -946,6 +946,24 @@ impl Analyzer {
         use ast::CommandPrefixOrSuffixItem as Item;
         let mut fields = Vec::new();
         let mut stdin: Option<Val> = None;
+        // A word right before a redirection may name a descriptor variable
+        // (`{name}>x`). The grammar keeps no spacing: a word followed by any
+        // redirection is judged (`echo {PATH} >x` too).
+        let mut seq = cmd
+            .word_or_name
+            .iter()
+            .map(|w| (Some(w.value.as_str()), false))
+            .chain(cmd.suffix.iter().flat_map(|s| s.0.iter()).map(|i| match i {
+                Item::Word(w) => (Some(w.value.as_str()), false),
+                Item::IoRedirect(_) => (None, true),
+                Item::AssignmentWord(..) | Item::ProcessSubstitution(..) => (None, false),
+            }))
+            .peekable();
+        while let Some((word, _)) = seq.next() {
+            if let (Some(raw), Some((_, true))) = (word, seq.peek()) {
+                self.descriptor_word(raw)?;
+            }
+        }
         for item in cmd.prefix.iter().flat_map(|p| p.0.iter()) {
             match item {
                 // `NAME=value cmd`: the assignment is in cmd's environment.

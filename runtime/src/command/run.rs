@@ -42,20 +42,6 @@ impl Analyzer {
         if first.raw.contains("$\"") {
             return Err(Stop::Dynamic);
         }
-        // `{name}` or `{name[i]}` before a redirection assigns a descriptor
-        // number to the variable, wherever the word stands: the
-        // assignment checks apply (`: {PATH}>x; ls` searched `PATH=11`,
-        // `{BASH_ENV}>x`; a subscript is evaluated).
-        for f in fields {
-            if named_descriptor(&f.raw) {
-                let inner = &f.raw[1..f.raw.len() - 1];
-                let var = inner.split_once('[').map_or(inner, |(n, _)| n);
-                if dangerous_var(var) || command_var(var) || super::option_var(var) {
-                    return Err(Stop::Dynamic);
-                }
-                self.name_with_subscript(inner)?;
-            }
-        }
         if named_descriptor(&first.raw) {
             // `{fd}>file cmd`: bash takes `{fd}` before a redirection for a
             // descriptor variable, and runs what follows (the grammar left
@@ -1085,6 +1071,25 @@ fn has_long(rest: &[Field], name: &str) -> bool {
         }),
         Val::Unknown => !cannot_be_option(&f.raw),
     })
+}
+
+impl Analyzer {
+    /// A word right before a redirection: `{name}` or `{name[i]}` there
+    /// assigns a descriptor number to the variable, wherever the word
+    /// stands, so the assignment checks apply (`: {PATH}>x; ls` searched
+    /// `PATH=11`, `{BASH_ENV}>x`; a subscript is evaluated). Any other word
+    /// passes.
+    pub(super) fn descriptor_word(&mut self, raw: &str) -> Step {
+        if !named_descriptor(raw) {
+            return Ok(());
+        }
+        let inner = &raw[1..raw.len() - 1];
+        let var = inner.split_once('[').map_or(inner, |(n, _)| n);
+        if dangerous_var(var) || command_var(var) || super::option_var(var) {
+            return Err(Stop::Dynamic);
+        }
+        self.name_with_subscript(inner)
+    }
 }
 
 /// `{name}` (or `{name[…]}`): a descriptor variable when a redirection

@@ -872,6 +872,18 @@ fn the_second_rounds_forms_are_judged_and_their_neighbours_are_not() {
     // `{fd}` before a redirection is a descriptor: the command follows.
     assert_eq!(p("{fd}>x rm v"), ["rm", "{fd}"]);
     assert_eq!(p("exec {fd}>x rm v"), ["exec", "rm", "{fd}"]);
+    // `{name}` with no redirection after it is a plain word (bash prints
+    // it): no descriptor variable is assigned.
+    assert_eq!(p("echo {PATH} {BASH_ENV} {a[$x]}; ls"), ["echo", "ls"]);
+    assert!(
+        dynamic("printf '%s\\n' {GIT_PAGER} >out"),
+        "a redirection after it, spaced or not"
+    );
+    assert_eq!(
+        p("echo {PATH}2>x; ls"),
+        ["echo", "ls"],
+        "not a name, so not a descriptor"
+    );
     // An empty word from brace expansion is dropped.
     assert_eq!(p("{,rm} v"), ["rm"]);
     assert_eq!(p("env {,,rm} v"), ["env", "rm"]);
