@@ -805,6 +805,13 @@ fn a_bundle_that_expires_while_serving_blocks_every_decision() {
     let key = KeyPair::read(&fixtures().join("test.key")).unwrap();
     let expiring = bundle::assemble(&manifest, parsed.payload, &[&key]);
     let server = Server::start_with(&expiring, &["--watch-interval-ms", "0"], &[]);
+    let not_after = server.metrics()["gait_bundle_not_after_seconds"];
+    assert_eq!(
+        Some(not_after as i64),
+        bundle::parse(&expiring).unwrap().manifest["not_after"]
+            .as_str()
+            .and_then(|t| gait_run::time::parse_rfc3339(t).ok())
+    );
     let first = server.conn().eval(&allow_intent());
     assert_eq!(
         (first.status, first.json()["verdict"].clone()),
@@ -818,6 +825,18 @@ fn a_bundle_that_expires_while_serving_blocks_every_decision() {
     let v = expired.json();
     assert_eq!(v["verdict"], "block");
     assert_eq!(v["reason_codes"], json!(["bundle_expired"]));
+    // Health says so too: the bundle serving decides nothing more.
+    let health = server.conn().get("/healthz");
+    assert_eq!(health.status, 503);
+    let h = health.json();
+    assert_eq!(h["status"], "bundle_expired");
+    assert_eq!(h["policy"]["name"], "fail-closed-matrix");
+    assert!(
+        h["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("expired at")),
+        "{h}"
+    );
 }
 
 #[test]

@@ -153,6 +153,12 @@ impl Metrics {
             escape(&bundle.info().name),
             escape(&bundle.info().version)
         );
+        if let Some(at) = bundle.info().not_after_secs {
+            // For an alert ahead of the expiry (past it, every decision
+            // answers `block`, `bundle_expired`).
+            out.push_str("# HELP gait_bundle_not_after_seconds The serving bundle's not_after, Unix seconds (absent for a bundle without one).\n# TYPE gait_bundle_not_after_seconds gauge\n");
+            let _ = writeln!(out, "gait_bundle_not_after_seconds {at}");
+        }
         out.push_str("# HELP gait_bundle_reloads_total Bundle reload attempts, by result (a failed one keeps the old bundle serving).\n# TYPE gait_bundle_reloads_total counter\n");
         let _ = writeln!(
             out,

@@ -400,10 +400,17 @@ async fn route(req: Request<Incoming>, st: &Arc<State>, started: Instant) -> Res
                 return method_not_allowed("GET, HEAD");
             }
             let b = st.bundle.load();
-            json_response(
-                StatusCode::OK,
-                &json!({"status": "ok", "policy": {"name": b.info().name, "version": b.info().version, "revision": b.info().revision, "digest": b.policy_digest()}}),
-            )
+            let policy = json!({"name": b.info().name, "version": b.info().version, "revision": b.info().revision, "digest": b.policy_digest()});
+            // A bundle past its `not_after` decides nothing more (every
+            // evaluation answers `block`): not healthy until a valid bundle
+            // is reloaded.
+            match b.info().expired_now() {
+                None => json_response(StatusCode::OK, &json!({"status": "ok", "policy": policy})),
+                Some(rej) => json_response(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    &json!({"status": rej.code.as_str(), "error": rej.message, "policy": policy}),
+                ),
+            }
         }
         "/metrics" => {
             if req.method() != Method::GET {
