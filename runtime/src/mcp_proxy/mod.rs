@@ -11,7 +11,8 @@
 //! context from the flags); `allow` forwards the line byte for byte, anything
 //! else answers the client with an `isError: true` tool result naming the
 //! verdict and reasons, and the call never reaches the server. Other messages
-//! pass through byte for byte. A line that is not JSON gets a `-32700` parse
+//! pass through byte for byte (but for line breaks of other readers inside a
+//! line, respelled: `session::one_line`). A line that is not JSON gets a `-32700` parse
 //! error and is not forwarded; so does a message with a repeated key (peers
 //! disagree on which copy wins, so the proxy and the server could read two
 //! different calls). Server → client lines pass through unchanged. The

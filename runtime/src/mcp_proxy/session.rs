@@ -230,6 +230,15 @@ impl<D: Decide> Session<D> {
             Ok(v) => v,
             Err(e) => return vec![Out::Client(parse_error(&format!("not JSON: {e}")))],
         };
+        // What the server reads as one line must be the message judged
+        // here: a server reading text lines may also end a line at a raw
+        // `\r` (Python's text streams, Node's readline) or at U+0085,
+        // U+2028, U+2029 (`str.splitlines`), and would read a message hidden
+        // between them. In a line that parsed, a raw `\r` is whitespace
+        // outside strings and those three characters are inside strings:
+        // forwarded as a space and as `\u` escapes, the message is the same.
+        let respelled = one_line(line);
+        let line = respelled.as_deref().unwrap_or(line);
         let oversize = text.len() > gait_run::normalize::MAX_INTENT_BYTES;
         let forward = || vec![Out::Server(line.to_vec())];
         match &msg {
@@ -525,6 +534,52 @@ pub(super) fn blocked_reply(id: &Value, msg: &Value, d: &Decided) -> Value {
         "isError": true,
         "structuredContent": structured,
     }})
+}
+
+/// `line` with every raw `\r` but a final one (before its `\n`) written as
+/// a space, and U+0085, U+2028, U+2029 as `\u` escapes; `None` when it has
+/// none of them. For a line that parsed as JSON only: the value is the same.
+fn one_line(line: &[u8]) -> Option<Vec<u8>> {
+    let body_len =
+        line.len() - usize::from(line.ends_with(b"\n")) - usize::from(line.ends_with(b"\r\n"));
+    let (body, end) = line.split_at(body_len);
+    let breaks = |b: &[u8]| {
+        b.contains(&b'\r')
+            || b.windows(2).any(|w| w == [0xc2, 0x85])
+            || b.windows(3)
+                .any(|w| w == [0xe2, 0x80, 0xa8] || w == [0xe2, 0x80, 0xa9])
+    };
+    if !breaks(body) {
+        return None;
+    }
+    let mut out = Vec::with_capacity(line.len() + 16);
+    let mut i = 0;
+    while let Some(&b) = body.get(i) {
+        match (b, body.get(i + 1), body.get(i + 2)) {
+            (b'\r', _, _) => {
+                out.push(b' ');
+                i += 1;
+            }
+            (0xc2, Some(0x85), _) => {
+                out.extend_from_slice(b"\\u0085");
+                i += 2;
+            }
+            (0xe2, Some(0x80), Some(0xa8)) => {
+                out.extend_from_slice(b"\\u2028");
+                i += 3;
+            }
+            (0xe2, Some(0x80), Some(0xa9)) => {
+                out.extend_from_slice(b"\\u2029");
+                i += 3;
+            }
+            _ => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    out.extend_from_slice(end);
+    Some(out)
 }
 
 #[cfg(test)]

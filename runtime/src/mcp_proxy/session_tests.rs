@@ -707,3 +707,51 @@ fn an_answer_approves_only_the_call_it_was_asked_about() {
         "writes_need_approval",
     );
 }
+
+/// The lines a server reading text lines would see in `bytes`: split at
+/// `\n`, `\r`, `\r\n` (Python's text streams, Node's readline) and at
+/// U+0085, U+2028, U+2029 as well (`str.splitlines`).
+fn server_lines(bytes: &[u8]) -> Vec<String> {
+    String::from_utf8(bytes.to_vec())
+        .unwrap()
+        .split(['\n', '\r', '\u{85}', '\u{2028}', '\u{2029}'])
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn a_message_hidden_between_line_breaks_of_another_reading_never_reaches_the_server() {
+    let hidden = r#"{"jsonrpc":"2.0","id":77,"method":"tools/call","params":{"name":"delete","arguments":{}}}"#;
+    for (open, close) in [("\r", "\r"), ("\u{2028}", "\u{2029}"), ("\u{85}", "\u{85}")] {
+        // Outside strings only `\r` is JSON whitespace; the others are
+        // read inside a string.
+        let line = if open == "\r" {
+            format!(
+                r#"{{"jsonrpc":"2.0","id":9,"method":"ping","params":{{"x":{open}{hidden}{close}}}}}"#
+            )
+        } else {
+            json!({"jsonrpc": "2.0", "id": 9, "method": "ping",
+                   "params": {"x": format!("{open}{hidden}{close}")}})
+            .to_string()
+        };
+        let mut s = session();
+        let outs = s.handle(format!("{line}\r\n").as_bytes(), Instant::now());
+        let [Out::Server(sent)] = outs.as_slice() else {
+            panic!("{open:?}: {outs:?}")
+        };
+        // Every reading of the forwarded bytes is the one message judged:
+        // the ping, with the same value.
+        let lines = server_lines(sent);
+        assert_eq!(lines.len(), 1, "{open:?}: {lines:?}");
+        let got: Value = serde_json::from_str(&lines[0]).unwrap();
+        let want: Value = serde_json::from_str(&line.replace('\r', " ")).unwrap();
+        assert_eq!(got, want, "{open:?}");
+        assert_eq!(got["method"], "ping");
+        assert!(sent.ends_with(b"\r\n"), "the line's own ending is kept");
+    }
+    // A line without them is forwarded byte for byte.
+    let plain = format!("{hidden}\n").replace("delete", "read");
+    let outs = session().handle(plain.as_bytes(), Instant::now());
+    assert_eq!(outs.first(), Some(&Out::Server(plain.into_bytes())));
+}
