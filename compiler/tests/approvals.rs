@@ -416,3 +416,77 @@ fn an_approver_name_longer_than_a_token_can_carry_is_refused() {
         format!("approver name is {} bytes long, more than {max}", max + 1)
     );
 }
+
+#[test]
+fn a_path_read_two_ways_asks_the_approval_of_both_readings() {
+    // `/tmp\..\etc\shadow` is `/tmp\..\etc\shadow` (one odd name under
+    // /tmp) to a POSIX reader and /etc/shadow to one that reads `\` as
+    // `/`: the approval asked must satisfy the rules of both.
+    let policy = format!(
+        r#"policy "two-readings" version "1.0.0"
+
+default block
+
+trust approver "alice" key "ed25519:{ALICE}"
+trust approver "bob" key "ed25519:{BOB}"
+trust approver "carol" key "ed25519:{CAROL_NEW}"
+
+map tool "write_file" {{ path args.path as fs.write }}
+
+rule etc_writes priority 20 {{
+  when any endpoint in [fs.write] and any path in ["/etc/**"]
+  then require_approval
+  reason "etc_write"
+  approvals 2 from ["alice", "bob"]
+}}
+
+rule outside_writes priority 20 {{
+  when any endpoint in [fs.write] and any path not in ["/workspace/**"]
+  then require_approval
+  reason "outside_write"
+  approvals 1 interactive
+}}
+"#
+    );
+    let dir = dir_with(&[("policy.gaitpol", &policy)]);
+    let opts = gait_run::bundle::VerifyOptions {
+        trust: vec![key(7).public().clone()],
+        now: gait_run::time::now().0,
+        ..gait_run::bundle::VerifyOptions::default()
+    };
+    let verified = gait_run::bundle::verify(&bundle(dir.path()), &opts).unwrap();
+    let request = |path: &str| {
+        let intent = serde_json::json!({"tool_name": "write_file", "args": {"path": path},
+                                        "context": {"risk_class": "low"}});
+        let mut out = Vec::new();
+        let s = gait_run::gate::evaluate(
+            &verified,
+            intent.to_string().as_bytes(),
+            &gait_run::gate::EvalOptions::default(),
+            &mut gait_run::tables::Scratch::default(),
+            &mut out,
+        );
+        assert_eq!(s.verdict, Verdict::RequireApproval, "{path}");
+        let r: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        (
+            r["approval_request"]["approvals_required"].clone(),
+            r["approval_request"]["approvers"].clone(),
+            r["approval_request"]["interactive"].clone(),
+            r["matched_rules"].clone(),
+        )
+    };
+    let both = (
+        serde_json::json!(2),
+        serde_json::json!(["alice", "bob"]),
+        serde_json::json!(false),
+        serde_json::json!(["etc_writes", "outside_writes"]),
+    );
+    assert_eq!(request("/etc/shadow"), both);
+    // Before: the POSIX reading's weaker terms (one approval from anyone,
+    // interactive) won the tie.
+    assert_eq!(request("/tmp\\..\\etc\\shadow"), both);
+    // One reading only: its own terms.
+    let outside = request("/tmp/x");
+    assert_eq!(outside.0, serde_json::json!(1));
+    assert_eq!(outside.2, serde_json::json!(true));
+}

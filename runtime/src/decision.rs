@@ -161,19 +161,46 @@ fn missing_fields(
 /// Of two decisions on readings of one intent, the most restrictive
 /// (`allow < dry_run < require_approval < block`); on a tie, the more
 /// explicit (fail-closed, then a rule, then the default), then the first.
+/// Two `require_approval` decisions are merged instead: the approval asked
+/// must satisfy both readings' rules (every matching rule, so the approvers
+/// allowed by all and interactive only if all are; the larger count), not
+/// the weaker terms of one of them.
 pub fn most_restrictive<'b>(first: Decision<'b>, second: Decision<'b>) -> Decision<'b> {
-    let rank = |d: &Decision| {
-        let kind = match d.kind {
-            DecisionKind::Default => 0,
-            DecisionKind::Rule => 1,
-            DecisionKind::FailClosed => 2,
-        };
-        (d.verdict, kind)
-    };
+    if first.verdict == Verdict::RequireApproval && second.verdict == Verdict::RequireApproval {
+        return merge_approvals(first, second);
+    }
+    let rank = |d: &Decision| (d.verdict, explicitness(d.kind));
     if rank(&second) > rank(&first) {
         second
     } else {
         first
+    }
+}
+
+/// Two `require_approval` decisions as one that asks what both ask.
+fn merge_approvals<'b>(mut first: Decision<'b>, second: Decision<'b>) -> Decision<'b> {
+    let union = |mut a: Codes<'b>, b: Codes<'b>| {
+        a.extend(b);
+        a.sort_unstable();
+        a.dedup();
+        a
+    };
+    first.reason_codes = union(first.reason_codes, second.reason_codes);
+    first.violations = union(first.violations, second.violations);
+    first.matched_rules = union(first.matched_rules, second.matched_rules);
+    first.required_approvals = first.required_approvals.max(second.required_approvals);
+    if explicitness(second.kind) > explicitness(first.kind) {
+        first.kind = second.kind;
+    }
+    first
+}
+
+/// Fail-closed is more explicit than a rule, a rule than the default.
+fn explicitness(k: DecisionKind) -> u8 {
+    match k {
+        DecisionKind::Default => 0,
+        DecisionKind::Rule => 1,
+        DecisionKind::FailClosed => 2,
     }
 }
 
