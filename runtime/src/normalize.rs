@@ -591,7 +591,9 @@ fn explicit_targets<'a>(
             }
         };
         let destructive = flag("destructive")? || flag("destructive_hint")?;
-        let class = explicit_class.flatten();
+        // A class the kind cannot have (a command declared `fs.read`, a path
+        // `net.http`) is not valid: inferred instead, as for an unknown one.
+        let class = explicit_class.flatten().filter(|c| kind.takes(*c));
         let target = build_target(kind, value, operation, class, destructive, tool, ws)
             .map_err(|m| invalid(field(".value"), m))?;
         explicit_json.push_with(|j| target_json(j, &target));
