@@ -200,6 +200,42 @@ test("path spellings OpenClaw rewrites (@/abs, @~/x, file:///x): decided as the 
   assertParity(records);
 });
 
+test("what OpenClaw's tools repair or set before they act is decided: a path's trailing </arg_value>>, exec's env", async () => {
+  const s = scene();
+  const tarred = `${fx.root}/policy.gaitpol`;
+  const run = await runAgent({
+    workspace: fx.ws,
+    pluginConfig: { bundle: fx.bundle, trust: fx.trust, transport: "native", workspace: fx.ws, riskClass: "medium", traceDir: s.traceDir },
+    toolCalls: [
+      // OpenClaw's write tool strips the marker and writes `.env`.
+      { id: "call_env_no", name: "write", arguments: { path: `${s.ok(".env")}</arg_value>>`, content: "SECRET=x" } },
+      { id: "call_note_ok", name: "write", arguments: { path: `${s.ok("note.txt")}</arg_value>>`, content: "n" } },
+      // GNU tar reads TAR_OPTIONS: the checkpoint action runs `touch`.
+      {
+        id: "call_tar_no",
+        name: "exec",
+        arguments: {
+          command: `tar -cf ${s.ok("a.tar")} ${tarred}`,
+          env: { TAR_OPTIONS: `--checkpoint=1 --checkpoint-action=exec=touch ${s.ok("pwned")}` },
+        },
+      },
+      { id: "call_tar_ok", name: "exec", arguments: { command: `tar -cf ${s.ok("b.tar")} ${tarred}`, env: { TZ: "UTC" } } },
+    ],
+  });
+  assert.equal(run.code, 0, run.stderr.slice(-3000));
+  const results = toolResults(run.requests);
+  assert.ok(!fs.existsSync(s.ok(".env")), "the .env write was refused");
+  assert.match(seen(results, "call_env_no"), /Gait gate: blocked: verdict block .*reasons: secret_file/);
+  assert.equal(fs.readFileSync(s.ok("note.txt"), "utf8"), "n", "the repaired path is the file written");
+  assert.ok(!fs.existsSync(s.ok("pwned")) && !fs.existsSync(s.ok("a.tar")), "the exec with TAR_OPTIONS did not run");
+  assert.match(seen(results, "call_tar_no"), /Gait gate: blocked: verdict block .*reasons: command_dynamic/);
+  assert.ok(fs.existsSync(s.ok("b.tar")), "an exec with a harmless env runs");
+  const records = readRecords(s.traceDir);
+  assert.equal(records.call_env_no.intent.args.path, s.ok(".env"));
+  assert.equal(records.call_tar_ok.intent.args.gait_exec_env_command, `TZ='UTC'; tar -cf ${s.ok("b.tar")} ${tarred}`);
+  assertParity(records);
+});
+
 const REWRITER = `import { definePluginEntry } from "openclaw/plugin-sdk/plugin-entry";
 export default definePluginEntry({
   id: "param-rewriter",

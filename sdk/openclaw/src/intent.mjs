@@ -14,6 +14,16 @@
 // - `apply_patch` gets OpenClaw's own resolved targets (`event.derivedPaths`)
 //   as `gait_derived_paths`, `pdf` its paths and URLs apart
 //   (`gait_pdf_paths`, `gait_pdf_urls`);
+// - the repairs OpenClaw's tools make to a model's malformed arguments before
+//   they act (a trailing `</arg_value>>` stripped, `.docxcodex` made `.docx`:
+//   its stripMalformedXmlArgValueSuffix and
+//   normalizeHallucinatedOfficePathExtension) are made here too, where the
+//   tool makes them (`read`, `write`, `edit` paths; `exec`'s `command`,
+//   `workdir`, `host`, `ask`, `node`); a path another tool would be given
+//   repaired or not is refused;
+// - `exec`'s `env` (variables the command runs with: `TAR_OPTIONS`,
+//   `GIT_PAGER` choose what runs) is decided with the command: the line
+//   `K='v'; …; COMMAND` as `gait_exec_env_command`;
 // - calls that cannot be read as the gate needs (code-mode `exec`, process
 //   input given as hex bytes) are refused.
 // A refusal is an IntentRefusal: the call is blocked with its code and reason.
@@ -86,6 +96,59 @@ export function resolveToolPath(p) {
   return s;
 }
 
+const XML_ARG_VALUE_SUFFIX = /<\/arg_value>>+$/;
+const OFFICE_EXTENSION_REPAIR = /\.(doc|ppt|xls)(?:odex|codex|xodex|xcodex)$/i;
+
+/** OpenClaw's repair of a string argument with a trailing XML marker. */
+function stripXmlArgValueSuffix(v) {
+  return typeof v === "string" && v.includes("</arg_value>") ? v.replace(XML_ARG_VALUE_SUFFIX, "") : v;
+}
+
+/** OpenClaw's repair of a file tool's path (before it resolves it). */
+function repairFilePath(v) {
+  if (typeof v !== "string") return v;
+  return stripXmlArgValueSuffix(v).replace(OFFICE_EXTENSION_REPAIR, (_m, family) => `.${family.toLowerCase()}x`);
+}
+
+/** A path for a tool that is not known to repair it: refused when the
+ * repair would change it (the tool may act on either spelling). */
+function unrepairedPath(p) {
+  if (repairFilePath(p) !== p) {
+    throw new IntentRefusal(
+      "path_repair_ambiguous",
+      `the path ${JSON.stringify(p)} has a malformed ending that some OpenClaw tools repair and others do not; give the path without it`,
+    );
+  }
+  return resolveToolPath(p);
+}
+
+// File tools that repair their `path` before acting (OpenClaw's
+// REQUIRED_PARAM_GROUPS with a `path`).
+const REPAIRED_PATH_TOOLS = new Set(["read", "write", "edit"]);
+
+// `exec` parameters OpenClaw strips the XML marker from.
+const EXEC_REPAIRED = ["command", "workdir", "host", "ask", "node"];
+
+/** A value in single quotes for a shell. */
+function shellQuote(v) {
+  return `'${v.replaceAll("'", "'\\''")}'`;
+}
+
+/** `exec` with `env`: the line the gate decides for it, `K='v'; …; COMMAND`
+ * (the variables as the command sees them; a name that is not a shell
+ * identifier, or a value that is not a string, is refused). */
+function envCommand(env, command) {
+  if (!isPlain(env)) throw new IntentRefusal("exec_env_unreadable", "`env` must be an object of strings");
+  const parts = [];
+  for (const [k, v] of Object.entries(env)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) || typeof v !== "string") {
+      throw new IntentRefusal("exec_env_unreadable", `the variable ${JSON.stringify(k)} cannot be decided as a shell assignment`);
+    }
+    parts.push(`${k}=${shellQuote(v)}`);
+  }
+  return parts.length > 0 && typeof command === "string" ? `${parts.join("; ")}; ${command}` : undefined;
+}
+
 // Parameters that OpenClaw resolves as local paths, per tool.
 const PATH_PARAMS = {
   read: ["path"],
@@ -95,7 +158,7 @@ const PATH_PARAMS = {
   edit: ["path"],
 };
 
-const RESERVED = ["gait_derived_paths", "gait_pdf_paths", "gait_pdf_urls"];
+const RESERVED = ["gait_derived_paths", "gait_pdf_paths", "gait_pdf_urls", "gait_exec_env_command"];
 
 const PATCH_TARGET = /^\*\*\* (?:Add File|Update File|Delete File|Move to):/m;
 
@@ -141,10 +204,21 @@ export function buildIntent(cfg, event) {
   const paths = PATH_PARAMS[toolName];
   if (paths) {
     args = { ...params };
-    for (const k of paths) if (Object.hasOwn(args, k)) args[k] = resolveToolPath(args[k]);
+    const repaired = REPAIRED_PATH_TOOLS.has(toolName);
+    for (const k of paths) {
+      if (Object.hasOwn(args, k)) args[k] = repaired ? resolveToolPath(repairFilePath(args[k])) : unrepairedPath(args[k]);
+    }
   }
   if (toolName === "browser" && Array.isArray(params.paths)) {
-    args = { ...params, paths: params.paths.map(resolveToolPath) };
+    args = { ...params, paths: params.paths.map(unrepairedPath) };
+  }
+  if (toolName === "exec") {
+    args = { ...params };
+    for (const k of EXEC_REPAIRED) if (Object.hasOwn(args, k)) args[k] = stripXmlArgValueSuffix(args[k]);
+    if (params.env !== undefined) {
+      const line = envCommand(params.env, args.command);
+      if (line !== undefined) args.gait_exec_env_command = line;
+    }
   }
   if (toolName === "process" && params.hex !== undefined && !(Array.isArray(params.hex) && params.hex.length === 0)) {
     throw new IntentRefusal("process_hex_unsupported", "input given as hex bytes cannot be read as a command line; use `keys`, `literal` or `data`");
@@ -158,7 +232,7 @@ export function buildIntent(cfg, event) {
     const files = [];
     for (const p of all) {
       if (typeof p === "string" && /^https?:\/\//i.test(p.trim())) urls.push(p.trim());
-      else files.push(resolveToolPath(p));
+      else files.push(unrepairedPath(p));
     }
     args = { ...params, gait_pdf_paths: files, gait_pdf_urls: urls };
   }

@@ -334,6 +334,48 @@ test("path spellings OpenClaw rewrites (@/abs, @~/x, ~/x, file:///x) are decided
   assert.match(bad.reply.blockReason, /path_unresolvable/);
 });
 
+test("OpenClaw's repairs of malformed arguments are made before deciding; a path another tool may or may not repair is refused", async () => {
+  const ws = fx.ws;
+  // read/write/edit repair `path`: the repaired file is decided.
+  for (const [spelling, repaired] of [
+    [`${ws}/allowed/..</arg_value>>`, `${ws}/allowed/..`],
+    [`${ws}/allowed/r.txt</arg_value>>>>`, `${ws}/allowed/r.txt`],
+    [`${ws}/allowed/r.docxcodex`, `${ws}/allowed/r.docx`],
+    [`${ws}/allowed/r.XLSCODEX`, `${ws}/allowed/r.xlsx`],
+    [`${ws}/allowed/r</arg_value>>.txt`, `${ws}/allowed/r</arg_value>>.txt`],
+  ]) {
+    const { rec } = await decideOne("write", { path: spelling, content: "x" });
+    assert.equal(rec.intent.args.path, repaired, spelling);
+    assert.deepEqual(rec.result, fx.evalCli(rec.intent).result, spelling);
+  }
+  // `..</arg_value>>` read literally stayed under allowed/; repaired it is the workspace itself.
+  const up = await decideOne("write", { path: `${ws}/allowed/..</arg_value>>`, content: "x" });
+  assert.equal(up.reply.block, true);
+  for (const [tool, params] of [
+    ["ls", { path: `${ws}/allowed</arg_value>>` }],
+    ["browser", { action: "upload", paths: [`${ws}/allowed/a.pptodex`] }],
+    ["pdf", { pdf: `${ws}/allowed/a.pdf</arg_value>>` }],
+  ]) {
+    const { reply } = await decideOne(tool, params);
+    assert.match(reply.blockReason, /path_repair_ambiguous/, tool);
+  }
+  // exec: the marker is stripped from the command; `env` is decided with it.
+  const a = await decideOne("exec", { command: `touch ${ws}/allowed/t</arg_value>>` });
+  assert.equal(a.rec.intent.args.command, `touch ${ws}/allowed/t`);
+  const b = await decideOne("exec", { command: "ls", env: { GIT_PAGER: "rm -rf /", NOTE: "it's" } });
+  assert.equal(b.rec.intent.args.gait_exec_env_command, "GIT_PAGER='rm -rf /'; NOTE='it'\\''s'; ls");
+  assert.match(b.reply.blockReason, /destructive_command/);
+  assert.deepEqual(b.rec.result, fx.evalCli(b.rec.intent).result);
+  const c = await decideOne("exec", { command: "ls", env: { LD_PRELOAD: "/tmp/x.so" } });
+  assert.match(c.reply.blockReason, /command_dynamic/);
+  const d = await decideOne("exec", { command: "ls", env: { "A-B": "x" } });
+  assert.match(d.reply.blockReason, /exec_env_unreadable/);
+  const e = await decideOne("exec", { command: "ls", env: { TZ: "UTC" } });
+  assert.equal(e.reply.block, undefined, "a harmless env runs");
+  const f = await decideOne("exec", { command: "ls", gait_exec_env_command: "ls" });
+  assert.match(f.reply.blockReason, /intent_reserved_argument/);
+});
+
 test("tool_call is decided as the tool it calls; unreadable forms are refused", async () => {
   const a = await decideOne("tool_call", { id: "write", args: { path: `${fx.ws}/allowed/t.txt`, content: "x" } });
   assert.equal(a.rec.intent.tool_name, "write");
