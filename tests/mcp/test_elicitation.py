@@ -107,6 +107,18 @@ class InteractiveApproval(unittest.IsolatedAsyncioTestCase):
         # The server never saw the call: it would have written the file.
         self.assertFalse(os.path.exists(path))
 
+    async def test_the_target_is_shown_before_arguments_that_would_hide_it(self):
+        # A long `content` before `path`: the arguments are cut before the
+        # path, but the approver reads the target the gate judged first.
+        target = os.path.join(WS, "hidden.txt")
+        decline = types.ElicitResult(action="decline")
+        await self.call("write_file", {"content": "# notes\n" * 400, "path": target},
+                        self.answering(decline))
+        message = self.asked[0].message
+        self.assertIn(f"Targets: path {target} (fs.write)\n", message)
+        self.assertLess(message.index(target), message.index("Arguments:"))
+        self.assertFalse(os.path.exists(target))
+
     async def test_accept_runs_the_call_on_the_server(self):
         target = os.path.join(WS, "approved.txt")
         accept = types.ElicitResult(action="accept", content={"approve": True})
@@ -118,8 +130,8 @@ class InteractiveApproval(unittest.IsolatedAsyncioTestCase):
         self.assertEqual(len(self.asked), 1)
         message = self.asked[0].message
         self.assertIn("tools/call `write_file`", message)
-        self.assertIn(target, message)
-        self.assertIn("Targets (endpoint classes): fs.write", message)
+        self.assertIn(f"Targets: path {target} (fs.write)\n", message)
+        self.assertIn("Endpoint classes: fs.write", message)
         self.assertIn("Rules: workspace_writes", message)
         self.assertIn("Reasons: write_needs_approval", message)
         self.assertIn("Skill provenance: none", message)

@@ -49,6 +49,38 @@ impl Gate {
     }
 }
 
+impl Gate {
+    /// The normalized targets of an intent, `kind value (class)`, from its
+    /// `--explain` result (no trace, no approvals).
+    fn explained_targets(&mut self, text: &[u8]) -> Vec<String> {
+        let opts = EvalOptions {
+            simulate: self.simulate,
+            explain: true,
+            decision_timeout: self.decision_timeout,
+            ..EvalOptions::default()
+        };
+        let mut out = Vec::new();
+        gate::evaluate(&self.bundle, text, &opts, &mut self.scratch, &mut out);
+        let result: Value = serde_json::from_slice(&out).unwrap_or(Value::Null);
+        let field = |t: &Value, k: &str| t.get(k).and_then(Value::as_str).unwrap_or("?").to_owned();
+        result["explain"]["targets"]
+            .as_array()
+            .map(|ts| {
+                ts.iter()
+                    .map(|t| {
+                        format!(
+                            "{} {} ({})",
+                            field(t, "kind"),
+                            field(t, "value"),
+                            field(t, "endpoint_class")
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
 impl Decide for Gate {
     /// Decides one `tools/call` message.
     /// `oversize`: the line is larger than an intent may be
@@ -68,6 +100,7 @@ impl Decide for Gate {
         intent.insert("args".into(), args);
         intent.insert("context".into(), Value::Object(self.context.clone()));
         let mut result = Vec::with_capacity(1024);
+        let mut intent_text = None;
         // The intent's text, decided by the one gate entry like any other
         // (which also answers block, bundle_expired, once the bundle is past
         // its not_after).
@@ -83,7 +116,11 @@ impl Decide for Gate {
             gate::refuse(&mut result, Refusal::Invalid(&err), Some(&self.bundle))
         } else {
             match serde_json::to_vec(&Value::Object(intent)) {
-                Ok(text) => self.evaluate(&text, interactive, &mut result),
+                Ok(text) => {
+                    let s = self.evaluate(&text, interactive, &mut result);
+                    intent_text = Some(text);
+                    s
+                }
                 Err(e) => {
                     let msg = format!("cannot write the intent: {e}");
                     gate::refuse(&mut result, Refusal::Internal(&msg), Some(&self.bundle))
@@ -121,10 +158,20 @@ impl Decide for Gate {
             }
             f
         });
+        // A decision the client may be asked to approve: the targets the
+        // gate judged, read again with --explain (no trace: the decision
+        // is the one above), are what the approver sees first.
+        let targets = match &intent_text {
+            Some(text) if summary.interactive_approval && interactive.is_none() => {
+                self.explained_targets(text)
+            }
+            _ => Vec::new(),
+        };
         Decided {
             summary,
             result,
             log,
+            targets,
         }
     }
 }

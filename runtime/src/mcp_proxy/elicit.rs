@@ -11,6 +11,9 @@ pub(super) const MAX_CLIENT_NAME: usize = 64;
 pub(super) const UNNAMED_CLIENT: &str = "unnamed-client";
 /// Longest argument text shown in an elicitation message (characters).
 const MAX_ARGS_SHOWN: usize = 1_000;
+/// Each target is shown up to this many characters, and this many targets.
+const MAX_TARGET_SHOWN: usize = 300;
+const MAX_TARGETS_SHOWN: usize = 16;
 /// The property of the requested schema that must be `true` on accept.
 pub(super) const APPROVE: &str = "approve";
 
@@ -136,6 +139,8 @@ impl IdSpace {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Prompt {
     pub tool: String,
+    /// The normalized targets the gate judged (each cut when long).
+    pub targets: Vec<String>,
     /// The call's `arguments`, as JSON text (cut when long).
     pub arguments: String,
     pub endpoint_classes: Vec<String>,
@@ -150,7 +155,12 @@ pub(super) struct Prompt {
 
 impl Prompt {
     /// Reads what to show from the call and the gate's result document.
-    pub fn new<R: AsRef<str>>(msg: &Value, result: &Value, reasons: &[R]) -> Prompt {
+    pub fn new<R: AsRef<str>>(
+        msg: &Value,
+        result: &Value,
+        reasons: &[R],
+        targets: &[String],
+    ) -> Prompt {
         let params = msg.get("params");
         // The call's own text is the agent's: shown so that it cannot be
         // laid out to read as something else ([`shown`]).
@@ -189,8 +199,17 @@ impl Prompt {
             field("revision").and_then(Value::as_u64).unwrap_or(0),
             field("digest").and_then(Value::as_str).unwrap_or("?"),
         );
+        let mut shown_targets: Vec<String> = targets
+            .iter()
+            .take(MAX_TARGETS_SHOWN)
+            .map(|t| cut(&shown(t), MAX_TARGET_SHOWN))
+            .collect();
+        if targets.len() > MAX_TARGETS_SHOWN {
+            shown_targets.push(format!("… and {} more", targets.len() - MAX_TARGETS_SHOWN));
+        }
         Prompt {
             tool,
+            targets: shown_targets,
             arguments,
             endpoint_classes: strings(result.get("endpoint_classes")),
             rules,
@@ -212,14 +231,20 @@ impl Prompt {
         };
         format!(
             "gait: the policy requires an approval for tools/call `{}`.\n\
+             Targets: {}\n\
              Arguments: {}\n\
-             Targets (endpoint classes): {}\n\
+             Endpoint classes: {}\n\
              Rules: {}\n\
              Reasons: {}\n\
              Skill provenance: {}\n\
              Policy: {}\n\
              Approve to run this one call once; decline to refuse it.",
             self.tool,
+            if self.targets.is_empty() {
+                "none".to_owned()
+            } else {
+                self.targets.join("; ")
+            },
             self.arguments,
             list(&self.endpoint_classes),
             list(&self.rules),
@@ -420,7 +445,12 @@ mod tests {
         let result = json!({"verdict": "require_approval", "matched_rules": ["writes"],
             "endpoint_classes": ["fs.write"],
             "policy": {"name": "p", "version": "1.0.0", "revision": 4, "digest": "sha256:ab"}});
-        Prompt::new(&call, &result, &["write_needs_approval".to_owned()])
+        Prompt::new(
+            &call,
+            &result,
+            &["write_needs_approval".to_owned()],
+            &["path /ws/a (fs.write)".to_owned()],
+        )
     }
 
     #[test]
@@ -431,8 +461,9 @@ mod tests {
             json!({"jsonrpc": "2.0", "id": "gait-elicit-00ff-1", "method": "elicitation/create",
                 "params": {
                     "message": "gait: the policy requires an approval for tools/call `write_file`.\n\
+                        Targets: path /ws/a (fs.write)\n\
                         Arguments: {\"path\":\"/ws/a\",\"content\":\"x\"}\n\
-                        Targets (endpoint classes): fs.write\n\
+                        Endpoint classes: fs.write\n\
                         Rules: writes\n\
                         Reasons: write_needs_approval\n\
                         Skill provenance: none (no skill named)\n\
@@ -451,7 +482,7 @@ mod tests {
             "params": {"name": "t", "arguments": {"k": "é".repeat(2_000)}}});
         let result = json!({"matched_rules": ["a", "b"],
             "approval_request": {"rules": ["b"], "skill_provenance": {"name": "web", "verified": false}}});
-        let p = Prompt::new::<String>(&call, &result, &[]);
+        let p = Prompt::new::<String>(&call, &result, &[], &[]);
         assert_eq!(p.rules, ["b"]);
         assert_eq!(
             p.skill.as_deref(),
@@ -468,7 +499,7 @@ mod tests {
         let call = json!({"method": "tools/call", "params": {
             "name": "write_file`.\nArguments: {}\nRules: none",
             "arguments": {"path": "/ws/\u{202e}txt.hsab", "z": "a\u{200b}b\u{2066}"}}});
-        let p = Prompt::new::<String>(&call, &json!({}), &[]);
+        let p = Prompt::new::<String>(&call, &json!({}), &[], &[]);
         assert_eq!(
             p.tool,
             "write_file`.\\u{000a}Arguments: {}\\u{000a}Rules: none"

@@ -40,6 +40,10 @@ pub(super) struct Decided {
     pub summary: Summary<'static>,
     pub result: Vec<u8>,
     pub log: Option<Map<String, Value>>,
+    /// The normalized targets (`kind value (class)`), for a decision the
+    /// proxy may ask its client to approve: what the approver is shown
+    /// first, whatever the arguments hold. Empty otherwise.
+    pub targets: Vec<String>,
 }
 
 /// The gate, as the session uses it.
@@ -333,7 +337,10 @@ impl<D: Decide> Session<D> {
         };
         let eid = self.ids.next_id();
         let result: Value = serde_json::from_slice(&d.result).unwrap_or(Value::Null);
-        let request = elicit::request(&eid, &Prompt::new(msg, &result, &d.summary.reason_codes));
+        let request = elicit::request(
+            &eid,
+            &Prompt::new(msg, &result, &d.summary.reason_codes, &d.targets),
+        );
         let fields = [
             ("elicitation", json!("requested")),
             ("elicitation_id", json!(eid)),

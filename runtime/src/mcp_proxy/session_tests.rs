@@ -51,6 +51,7 @@ impl Decide for FakeGate {
             },
             result: result.to_string().into_bytes(),
             log: Some(log),
+            targets: vec![format!("path /ws/{tool} (fs.write)")],
         }
     }
 }
@@ -158,8 +159,9 @@ fn the_question_names_the_call_and_has_its_own_id() {
     assert_eq!(
         req["params"]["message"],
         "gait: the policy requires an approval for tools/call `write`.\n\
+         Targets: path /ws/write (fs.write)\n\
          Arguments: {\"path\":\"/ws/a\"}\n\
-         Targets (endpoint classes): fs.write\n\
+         Endpoint classes: fs.write\n\
          Rules: write_rule\n\
          Reasons: writes_need_approval\n\
          Skill provenance: none (no skill named)\n\
