@@ -192,6 +192,29 @@ pub(super) const ENV: Spec = Spec {
     permute: false,
 };
 
+/// OpenSSH's `ssh` (9.x): BSD getopt, no permutation — but `ssh` reads
+/// options again after the destination (`ssh host -oProxyCommand=… cmd`).
+pub(super) const SSH: Spec = Spec {
+    flags: "46AaCfGgKkMNnqsTtVvXxYy",
+    args: "BbcDEeFIiJLlmOoPpQRSWw",
+    opt_args: "",
+    long_flags: &[],
+    long_args: &[],
+    long_opt_args: &[],
+    permute: false,
+};
+
+/// OpenSSH's `scp`.
+pub(super) const SCP: Spec = Spec {
+    flags: "346ABCOpqRrsTv",
+    args: "cDFiJloPSX",
+    opt_args: "",
+    long_flags: &[],
+    long_args: &[],
+    long_opt_args: &[],
+    permute: false,
+};
+
 pub(super) const SUDO: Spec = Spec {
     flags: "ABbEeHiKklNnPSsVv",
     args: "aCcDgpRrTtUu",

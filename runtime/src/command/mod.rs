@@ -495,6 +495,14 @@ fn dangerous_var(name: &str) -> bool {
             | "GIT_CONFIG_SYSTEM"
             | "LESSOPEN"
             | "LESSCLOSE"
+            // Where gcc finds `as`, `cc1`, `collect2`, `ld` (`COMPILER_PATH=/tmp/x
+            // gcc c.c` ran `/tmp/x/as`), clang's extra options, and option
+            // files or variables of ripgrep and man (`--pre`, `-P`).
+            | "COMPILER_PATH"
+            | "GCC_EXEC_PREFIX"
+            | "CCC_OVERRIDE_OPTIONS"
+            | "RIPGREP_CONFIG_PATH"
+            | "MANOPT"
     ) || name.starts_with("BASH_FUNC_")
         || name.starts_with("LD_")
         || name.starts_with("GIT_CONFIG_KEY_")

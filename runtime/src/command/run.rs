@@ -504,10 +504,34 @@ impl Analyzer {
             "prove" if rest.iter().any(|f| matches!(&f.val, Val::Lit(w) if w == "-e" || w.starts_with("--exec"))) => {
                 Err(Stop::Dynamic)
             }
-            p if compiler(p) && rest.iter().any(|f| matches!(&f.val, Val::Lit(w) if w == "-wrapper")) =>
-            {
-                Err(Stop::Dynamic)
+            p if compiler(p) && rest.iter().any(compiler_runs) => Err(Stop::Dynamic),
+            "rustc" | "rustdoc" if rustc_runs(rest) => Err(Stop::Dynamic),
+            // ripgrep's `--pre COMMAND` runs COMMAND on every file searched.
+            "rg" if has_long(rest, "pre") => Err(Stop::Dynamic),
+            // man's pager (`-P`, `--pager`) and HTML browser (`-H`,
+            // `--html`) are programs it runs.
+            "man" if man_runs(rest) => Err(Stop::Dynamic),
+            // rsync runs its remote shell (`-e`, `--rsh`) locally: read as
+            // a command line (`rsync -e 'ssh -p 2222'` reports `ssh`).
+            "rsync" => {
+                for v in rsync_shells(rest)? {
+                    self.command_value(&v, depth)?;
+                }
+                Ok(())
             }
+            // ssh's and scp's `-o ProxyCommand=…`, `LocalCommand`,
+            // `KnownHostsCommand` run locally (read as command lines);
+            // a configuration file (`-F`), a PKCS#11 or security-key
+            // library, scp's `-S` program and `-D` server are unknown code.
+            "ssh" | "slogin" | "scp" => {
+                for v in ssh_commands(prog, rest)? {
+                    self.command_value(&v, depth)?;
+                }
+                Ok(())
+            }
+            // sftp runs `!command` lines locally, from a batch file or its
+            // input.
+            "sftp" => Err(Stop::Dynamic),
             // SQLite's shell runs commands (`.shell`, `.system`).
             "sqlite3" if rest.iter().any(|f| matches!(&f.val, Val::Lit(w) if w.contains(".shell") || w.contains(".system") || w == "-cmd")) => {
                 Err(Stop::Dynamic)
@@ -1112,6 +1136,178 @@ fn quoted_whole(raw: &str) -> bool {
         && !raw[1..raw.len() - 1].contains('"')
 }
 
+/// A C compiler driver's word that makes it run or load a program of the
+/// caller's choosing (each confirmed or from the manual): `-wrapper`, `-B`
+/// (where `as`, `cc1`, `collect2`, `ld` are found: `gcc -B/tmp/x/ c.c`
+/// ran `/tmp/x/as`), plugins (`-fplugin=`, the linker's `-plugin`),
+/// spec files, response files (`@file`, also inside `-Wl,`/`-Xlinker`),
+/// the linker's path (`--ld-path`, `-fuse-ld=` with a `/`), clang's
+/// `-Xclang` (`-load`) and `--config`; a word of unknown value that may be
+/// an option.
+fn compiler_runs(f: &Field) -> bool {
+    let w = match &f.val {
+        Val::Lit(w) => w.as_str(),
+        Val::Unknown => return !cannot_be_option(&f.raw),
+    };
+    w == "-wrapper"
+        || w.starts_with('@')
+        || (w.starts_with('-')
+            && (w.starts_with("-B")
+                || w.contains("plugin")
+                || w.contains("specs")
+                || w.contains(",@")
+                || w.starts_with("--ld-path")
+                || (w.starts_with("-fuse-ld=") && w.contains('/'))
+                || w == "-Xclang"
+                || w.starts_with("--config")))
+}
+
+/// rustc's (and rustdoc's) words that run or load a program of the
+/// caller's choosing: the linker and its arguments (`-C linker=…`,
+/// `-Clink-arg=…`, `--codegen`; `rustc -C linker=/tmp/x x.rs` ran
+/// `/tmp/x`), unstable `-Z` options, response files, and crates given by
+/// path or search path (`--extern`, `-L`: a procedural macro found there
+/// runs inside the compiler); a word of unknown value that may be an
+/// option.
+fn rustc_runs(rest: &[Field]) -> bool {
+    let mut codegen_next = false;
+    rest.iter().any(|f| {
+        let w = match &f.val {
+            Val::Lit(w) => w.as_str(),
+            Val::Unknown => return codegen_next || !cannot_be_option(&f.raw),
+        };
+        if std::mem::take(&mut codegen_next) {
+            return w.contains("link");
+        }
+        if w == "-C" || w == "--codegen" {
+            codegen_next = true;
+            return false;
+        }
+        w.starts_with('@')
+            || w.starts_with("-Z")
+            || w.starts_with("-L")
+            || w.starts_with("--extern")
+            || ((w.starts_with("-C") || w.starts_with("--codegen")) && w.contains("link"))
+    })
+}
+
+/// `man`: a pager (`-P`, `--pager`) or browser (`-H`, `--html`) option, in
+/// a cluster too, or a word of unknown value that may be one.
+fn man_runs(rest: &[Field]) -> bool {
+    has_long(rest, "pager")
+        || has_long(rest, "html")
+        || rest.iter().any(|f| {
+            matches!(&f.val, Val::Lit(w) if w.len() > 1
+                && w.starts_with('-')
+                && !w.starts_with("--")
+                && w.contains(['P', 'H']))
+        })
+}
+
+/// The remote shells rsync is given (`-e X`, `-eX`, in a cluster as
+/// `-avze X`; `--rsh=X`, `--rsh X`), to be read as command lines. A word
+/// of unknown value that may be an option: dynamic.
+fn rsync_shells(rest: &[Field]) -> Result<Vec<Val>, Stop> {
+    // Short options whose value follows (the `e` after one is its value).
+    const VALUE_LETTERS: &[char] = &['B', 'f', 'T', 'M', '@'];
+    let mut shells = Vec::new();
+    let mut i = 0;
+    while let Some(f) = rest.get(i) {
+        i += 1;
+        let w = match &f.val {
+            Val::Lit(w) => w.as_str(),
+            Val::Unknown if cannot_be_option(&f.raw) => continue,
+            Val::Unknown => return Err(Stop::Dynamic),
+        };
+        if w == "--" {
+            break;
+        }
+        if let Some(long) = w.strip_prefix("--") {
+            let (name, value) = match long.split_once('=') {
+                Some((n, v)) => (n, Some(v)),
+                None => (long, None),
+            };
+            if name == "rsh" {
+                match value {
+                    Some(v) => shells.push(Val::Lit(v.to_owned())),
+                    None => {
+                        shells.push(rest.get(i).ok_or(Stop::Dynamic)?.val.clone());
+                        i += 1;
+                    }
+                }
+            }
+            continue;
+        }
+        let Some(cluster) = w.strip_prefix('-') else {
+            continue;
+        };
+        for (k, c) in cluster.char_indices() {
+            if VALUE_LETTERS.contains(&c) {
+                break;
+            }
+            if c == 'e' {
+                let attached = &cluster[k + 1..];
+                if attached.is_empty() {
+                    shells.push(rest.get(i).ok_or(Stop::Dynamic)?.val.clone());
+                    i += 1;
+                } else {
+                    shells.push(Val::Lit(attached.to_owned()));
+                }
+                break;
+            }
+        }
+    }
+    Ok(shells)
+}
+
+/// The command lines `ssh`/`scp` run locally from `-o` options
+/// (`ProxyCommand`, `LocalCommand`, `KnownHostsCommand`, keys in any case,
+/// `=` or spaces before the value). Dynamic: a configuration file (`-F`),
+/// a PKCS#11 library (`-I`, `PKCS11Provider`), a security-key provider,
+/// scp's program (`-S`) and local SFTP server (`-D`), and an option of
+/// unknown value. `ssh` reads its options again after the destination.
+fn ssh_commands(prog: &str, rest: &[Field]) -> Result<Vec<Val>, Stop> {
+    let is_ssh = prog != "scp";
+    let spec = if is_ssh { &getopt::SSH } else { &getopt::SCP };
+    let mut commands = Vec::new();
+    let mut judge = |p: &getopt::Parsed<'_>| -> Step {
+        for (name, value) in &p.opts {
+            match (name.as_str(), value) {
+                ("F" | "I", _) => return Err(Stop::Dynamic),
+                ("S" | "D", _) if !is_ssh => return Err(Stop::Dynamic),
+                ("o", Some(Val::Lit(o))) => {
+                    let o = o.trim_start();
+                    let split = o
+                        .find(|c: char| c == '=' || c.is_whitespace())
+                        .unwrap_or(o.len());
+                    let (key, value) = o.split_at(split);
+                    let value = value
+                        .trim_start()
+                        .strip_prefix('=')
+                        .unwrap_or(value.trim_start());
+                    match key.to_ascii_lowercase().as_str() {
+                        "proxycommand" | "localcommand" | "knownhostscommand" => {
+                            commands.push(Val::Lit(value.to_owned()));
+                        }
+                        "pkcs11provider" | "securitykeyprovider" => return Err(Stop::Dynamic),
+                        _ => {}
+                    }
+                }
+                ("o", _) => return Err(Stop::Dynamic),
+                _ => {}
+            }
+        }
+        Ok(())
+    };
+    let p = getopt(spec, rest)?;
+    judge(&p)?;
+    if is_ssh && p.operands.len() > 1 {
+        let after = owned(&p.operands[1..]);
+        judge(&getopt(spec, &after)?)?;
+    }
+    Ok(commands)
+}
+
 /// C compiler drivers (`-wrapper` runs a program around each pass).
 fn compiler(prog: &str) -> bool {
     prog.starts_with("gcc")
@@ -1130,7 +1326,16 @@ pub(super) fn judged_options(prog: &str) -> bool {
         || loader(prog)
         || matches!(
             prog,
-            "install"
+            "rustc"
+                | "rustdoc"
+                | "rg"
+                | "man"
+                | "rsync"
+                | "ssh"
+                | "slogin"
+                | "scp"
+                | "sftp"
+                | "install"
                 | "ginstall"
                 | "sort"
                 | "gsort"

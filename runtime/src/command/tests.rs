@@ -912,3 +912,111 @@ fn the_second_rounds_forms_are_judged_and_their_neighbours_are_not() {
     assert_eq!(p("git -c core.hooksPath=/dev/null commit -m x"), ["git"]);
     assert!(dynamic("git -c core.hooksPath=.hooks commit -m x"));
 }
+
+/// Programs with an option that runs a program of the caller's choosing,
+/// found by this session's review (each confirmed in a real run where the
+/// program is installed: `rustc -C linker=`, `gcc -B`, `COMPILER_PATH`,
+/// `ssh -o ProxyCommand` before and after the destination, `scp -S`).
+#[test]
+fn options_that_run_a_chosen_program_are_judged() {
+    for line in [
+        "rustc -C linker=/tmp/x x.rs",
+        "rustc -Clinker=rm x.rs",
+        "rustc --codegen link-arg=-wrapper x.rs",
+        "rustc -C link-args=-fuse-ld=/tmp/x x.rs",
+        "rustc -Z unpretty=expanded x.rs",
+        "rustc @args x.rs",
+        "rustc --extern m=libm.so x.rs",
+        "rustc -L . x.rs",
+        "rustc -C \"$FLAG\" x.rs",
+        "gcc -B/tmp/x/ c.c",
+        "gcc -B /tmp/x/ c.c",
+        "cc -fplugin=./p.so c.c",
+        "gcc -Wl,-plugin,/tmp/p.so c.c",
+        "gcc -Xlinker -plugin -Xlinker /tmp/p.so c.c",
+        "gcc -specs=/tmp/s c.c",
+        "gcc @opts c.c",
+        "gcc -Wl,@/tmp/o c.c",
+        "clang --ld-path=/tmp/ld c.c",
+        "clang -fuse-ld=/tmp/ld c.c",
+        "clang -Xclang -load -Xclang ./p.so c.c",
+        "clang --config=/tmp/c.cfg c.c",
+        "gcc $CFLAGS c.c",
+        "COMPILER_PATH=/tmp/x gcc c.c",
+        "GCC_EXEC_PREFIX=/tmp/x/ gcc c.c",
+        "CCC_OVERRIDE_OPTIONS='+-fplugin=x.so' clang c.c",
+        "rg --pre ./x pattern",
+        "rg --pre=rm pattern",
+        "rg -i --pre rm pattern",
+        "RIPGREP_CONFIG_PATH=/tmp/c rg x",
+        "man -P 'rm v' ls",
+        "man --pager=rm ls",
+        "man -aP rm ls",
+        "man -Hfirefox ls",
+        "man --html=rm ls",
+        "MANOPT='-P rm' man ls",
+        "rsync -e \"$SHELL_CMD\" a h:b",
+        "ssh -o ProxyCommand=\"$P\" h",
+        "ssh -F /tmp/cfg h",
+        "ssh -I /tmp/p11.so h",
+        "ssh -o PKCS11Provider=/tmp/p.so h",
+        "ssh -oSecurityKeyProvider=/tmp/p.so h",
+        "scp -S /tmp/x a h:b",
+        "scp -D /tmp/sftp-server a h:b",
+        "scp -F /tmp/cfg a h:b",
+        "sftp h",
+        "sftp -b cmds h",
+    ] {
+        assert!(dynamic(line), "{line:?} gave {:?}", p(line));
+    }
+    // Command lines they run locally are read.
+    for (line, want) in [
+        ("rsync -e 'rm -rf v' a h:b", vec!["rm", "rsync"]),
+        ("rsync -avze 'rm v' a h:b", vec!["rm", "rsync"]),
+        ("rsync -avz -e'rm v' a h:b", vec!["rm", "rsync"]),
+        ("rsync --rsh='rm v' a h:b", vec!["rm", "rsync"]),
+        ("rsync --rsh 'rm v' a h:b", vec!["rm", "rsync"]),
+        ("ssh -o ProxyCommand='rm v' h", vec!["rm", "ssh"]),
+        ("ssh -o 'proxycommand rm v' h", vec!["rm", "ssh"]),
+        ("ssh -vo ProxyCommand=rm h", vec!["rm", "ssh"]),
+        (
+            "ssh -oLocalCommand='rm v' -o PermitLocalCommand=yes h",
+            vec!["rm", "ssh"],
+        ),
+        (
+            "ssh h -o KnownHostsCommand='rm v' uptime",
+            vec!["rm", "ssh"],
+        ),
+        ("scp -o ProxyCommand='rm v' a h:b", vec!["rm", "scp"]),
+    ] {
+        assert_eq!(p(line), want, "{line:?}");
+    }
+    // Their ordinary neighbours keep their reading.
+    for (line, want) in [
+        (
+            "rustc -O -C opt-level=3 --edition 2021 linked_list.rs",
+            vec!["rustc"],
+        ),
+        ("rustc --codegen opt-level=2 x.rs", vec!["rustc"]),
+        ("gcc -O2 -Wall -g -o app main.c -lm", vec!["gcc"]),
+        ("clang -fuse-ld=lld -std=c11 c.c", vec!["clang"]),
+        ("rg -n --pretty --pre-glob '*.gz' TODO src", vec!["rg"]),
+        ("man 3 printf", vec!["man"]),
+        ("man -k socket", vec!["man"]),
+        ("rsync -avz --delete src/ h:dst/", vec!["rsync"]),
+        (
+            "rsync -avz -e 'ssh -p 2222' src/ h:dst/",
+            vec!["rsync", "ssh"],
+        ),
+        ("ssh -p 2222 -i key h uptime", vec!["ssh"]),
+        ("ssh h df -h", vec!["ssh"]),
+        ("ssh -o ProxyCommand='ssh -W %h:%p bastion' h", vec!["ssh"]),
+        (
+            "ssh -J bastion -o StrictHostKeyChecking=no h ls -la",
+            vec!["ssh"],
+        ),
+        ("scp -P 2222 -r dir h:", vec!["scp"]),
+    ] {
+        assert_eq!(p(line), want, "{line:?}");
+    }
+}
