@@ -503,6 +503,9 @@ fn dangerous_var(name: &str) -> bool {
             | "CCC_OVERRIDE_OPTIONS"
             | "RIPGREP_CONFIG_PATH"
             | "MANOPT"
+            // The repository git reads its configuration and hooks from.
+            | "GIT_DIR"
+            | "GIT_COMMON_DIR"
     ) || name.starts_with("BASH_FUNC_")
         || name.starts_with("LD_")
         || name.starts_with("GIT_CONFIG_KEY_")

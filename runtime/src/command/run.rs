@@ -506,8 +506,9 @@ impl Analyzer {
             }
             p if compiler(p) && rest.iter().any(compiler_runs) => Err(Stop::Dynamic),
             "rustc" | "rustdoc" if rustc_runs(rest) => Err(Stop::Dynamic),
-            // ripgrep's `--pre COMMAND` runs COMMAND on every file searched.
-            "rg" if has_long(rest, "pre") => Err(Stop::Dynamic),
+            // ripgrep's `--pre COMMAND` runs COMMAND on every file searched;
+            // `--hostname-bin` runs a program for hyperlinks.
+            "rg" if has_long(rest, "pre") || has_long(rest, "hostname-bin") => Err(Stop::Dynamic),
             // man's pager (`-P`, `--pager`) and HTML browser (`-H`,
             // `--html`) are programs it runs.
             "man" if man_runs(rest) => Err(Stop::Dynamic),
@@ -1153,55 +1154,85 @@ fn compiler_runs(f: &Field) -> bool {
         || w.starts_with('@')
         || (w.starts_with('-')
             && (w.starts_with("-B")
+                // gcc's long spelling of `-B`.
+                || w.starts_with("--prefix")
                 || w.contains("plugin")
                 || w.contains("specs")
-                || w.contains(",@")
+                // A response file handed on (`-Wl,@f`, `--for-linker=@f`).
+                || w.contains('@')
                 || w.starts_with("--ld-path")
                 || (w.starts_with("-fuse-ld=") && w.contains('/'))
-                || w == "-Xclang"
+                || w.starts_with("-Xclang")
+                || w == "-cc1"
+                || w.starts_with("-load")
+                || w.starts_with("--load")
                 || w.starts_with("--config")))
 }
 
 /// rustc's (and rustdoc's) words that run or load a program of the
-/// caller's choosing: the linker and its arguments (`-C linker=…`,
-/// `-Clink-arg=…`, `--codegen`; `rustc -C linker=/tmp/x x.rs` ran
-/// `/tmp/x`), unstable `-Z` options, response files, and crates given by
-/// path or search path (`--extern`, `-L`: a procedural macro found there
-/// runs inside the compiler); a word of unknown value that may be an
-/// option.
+/// caller's choosing: the linker, its arguments and the dlltool (`-C
+/// linker=…`, `-Clink-arg=…`, `--codegen`; `rustc -C linker=/tmp/x x.rs`
+/// ran `/tmp/x`), unstable `-Z` options, response files, crates given by
+/// path, search path or sysroot (`--extern`, `-L`, `--sysroot`: a
+/// procedural macro found there runs inside the compiler; confirmed for
+/// `--sysroot`), a target spec file; rustdoc's doctests (`--test`, which
+/// compile and run the workspace's code) and their runners; a word of
+/// unknown value that may be an option.
 fn rustc_runs(rest: &[Field]) -> bool {
-    let mut codegen_next = false;
+    // The option whose value the next word is (`C` or `target`).
+    let mut value_of: Option<&str> = None;
+    let runs_tool = |v: &str| v.contains("link") || v.contains("dlltool");
+    let target_file = |v: &str| v.contains('/') || v.ends_with(".json");
     rest.iter().any(|f| {
         let w = match &f.val {
             Val::Lit(w) => w.as_str(),
-            Val::Unknown => return codegen_next || !cannot_be_option(&f.raw),
+            Val::Unknown => return value_of.is_some() || !cannot_be_option(&f.raw),
         };
-        if std::mem::take(&mut codegen_next) {
-            return w.contains("link");
+        match value_of.take() {
+            Some("C") => return runs_tool(w),
+            Some(_) => return target_file(w),
+            None => {}
         }
         if w == "-C" || w == "--codegen" {
-            codegen_next = true;
+            value_of = Some("C");
+            return false;
+        }
+        if w == "--target" {
+            value_of = Some("target");
             return false;
         }
         w.starts_with('@')
             || w.starts_with("-Z")
             || w.starts_with("-L")
             || w.starts_with("--extern")
-            || ((w.starts_with("-C") || w.starts_with("--codegen")) && w.contains("link"))
+            || w.starts_with("--sysroot")
+            || w.starts_with("--test")
+            || w.starts_with("--runtool")
+            || w.starts_with("--persist-doctests")
+            || w.strip_prefix("--target=").is_some_and(target_file)
+            || ((w.starts_with("-C") || w.starts_with("--codegen")) && runs_tool(w))
     })
 }
 
-/// `man`: a pager (`-P`, `--pager`) or browser (`-H`, `--html`) option, in
-/// a cluster too, or a word of unknown value that may be one.
+/// `man`: a pager (`-P`, `--pager`), browser (`-H`, `--html`) or
+/// configuration file (`-C`, `--config-file`: its `DEFINE pager` runs;
+/// confirmed) option, in a cluster too, any prefix of the long names (man
+/// reads options with argp: `--ht` is `--html`), or a word of unknown
+/// value that may be one.
 fn man_runs(rest: &[Field]) -> bool {
-    has_long(rest, "pager")
-        || has_long(rest, "html")
-        || rest.iter().any(|f| {
-            matches!(&f.val, Val::Lit(w) if w.len() > 1
-                && w.starts_with('-')
-                && !w.starts_with("--")
-                && w.contains(['P', 'H']))
-        })
+    rest.iter().any(|f| match &f.val {
+        Val::Unknown => !cannot_be_option(&f.raw),
+        Val::Lit(w) => match w.strip_prefix("--") {
+            Some(long) => {
+                let name = long.split_once('=').map_or(long, |(n, _)| n);
+                !name.is_empty()
+                    && ["pager", "html", "config-file"]
+                        .iter()
+                        .any(|full| full.starts_with(name))
+            }
+            None => w.len() > 1 && w.starts_with('-') && w.contains(['P', 'H', 'C']),
+        },
+    })
 }
 
 /// The remote shells rsync is given (`-e X`, `-eX`, in a cluster as
@@ -1219,8 +1250,12 @@ fn rsync_shells(rest: &[Field]) -> Result<Vec<Val>, Stop> {
             Val::Unknown if cannot_be_option(&f.raw) => continue,
             Val::Unknown => return Err(Stop::Dynamic),
         };
+        // popt takes a value-taking option's next word whatever it is,
+        // `--` too (`--exclude -- -e CMD`): `--` ends nothing here, and the
+        // words after it are read as options as well (a file named `-e…`
+        // is over-read, never under-read).
         if w == "--" {
-            break;
+            continue;
         }
         if let Some(long) = w.strip_prefix("--") {
             let (name, value) = match long.split_once('=') {
@@ -1246,7 +1281,9 @@ fn rsync_shells(rest: &[Field]) -> Result<Vec<Val>, Stop> {
                 break;
             }
             if c == 'e' {
+                // popt skips one `=` after the letter (`-e=rm` is `rm`).
                 let attached = &cluster[k + 1..];
+                let attached = attached.strip_prefix('=').unwrap_or(attached);
                 if attached.is_empty() {
                     shells.push(rest.get(i).ok_or(Stop::Dynamic)?.val.clone());
                     i += 1;
@@ -1269,54 +1306,114 @@ fn rsync_shells(rest: &[Field]) -> Result<Vec<Val>, Stop> {
 fn ssh_commands(prog: &str, rest: &[Field]) -> Result<Vec<Val>, Stop> {
     let is_ssh = prog != "scp";
     let spec = if is_ssh { &getopt::SSH } else { &getopt::SCP };
-    let mut commands = Vec::new();
-    let mut judge = |p: &getopt::Parsed<'_>| -> Step {
-        for (name, value) in &p.opts {
-            match (name.as_str(), value) {
-                ("F" | "I", _) => return Err(Stop::Dynamic),
-                ("S" | "D", _) if !is_ssh => return Err(Stop::Dynamic),
-                ("o", Some(Val::Lit(o))) => {
-                    let o = o.trim_start();
-                    let split = o
-                        .find(|c: char| c == '=' || c.is_whitespace())
-                        .unwrap_or(o.len());
-                    let (key, value) = o.split_at(split);
-                    let value = value
-                        .trim_start()
-                        .strip_prefix('=')
-                        .unwrap_or(value.trim_start());
-                    match key.to_ascii_lowercase().as_str() {
-                        "proxycommand" | "localcommand" | "knownhostscommand" => {
-                            commands.push(Val::Lit(value.to_owned()));
-                        }
-                        "pkcs11provider" | "securitykeyprovider" => return Err(Stop::Dynamic),
-                        _ => {}
-                    }
-                }
-                ("o", _) => return Err(Stop::Dynamic),
-                _ => {}
-            }
-        }
-        Ok(())
-    };
     let p = getopt(spec, rest)?;
-    judge(&p)?;
+    let mut opts = p.opts.clone();
     if is_ssh && p.operands.len() > 1 {
         let after = owned(&p.operands[1..]);
-        judge(&getopt(spec, &after)?)?;
+        opts.extend(getopt(spec, &after)?.opts);
+    }
+    // What ssh puts in a command's `%` tokens: the destination's host and
+    // user, the port (scp's come from each operand: not read here).
+    let last = |n: &str| match opts.iter().rev().find(|(o, _)| o == n) {
+        Some((_, Some(Val::Lit(v)))) => Some(v.as_str()),
+        _ => None,
+    };
+    let destination = match p.operands.first().map(|f| &f.val) {
+        Some(Val::Lit(d)) if is_ssh => Some(d.as_str()),
+        _ => None,
+    };
+    let (dest_user, host) = match destination.map(|d| d.rsplit_once('@')) {
+        Some(Some((u, h))) => (Some(u), Some(h)),
+        Some(None) => (None, destination),
+        None => (None, None),
+    };
+    let user = last("l").or(dest_user);
+    let port = last("p").unwrap_or("22");
+    let mut commands = Vec::new();
+    for (name, value) in &opts {
+        match (name.as_str(), value) {
+            ("F" | "I", _) => return Err(Stop::Dynamic),
+            ("S" | "D", _) if !is_ssh => return Err(Stop::Dynamic),
+            ("o", Some(Val::Lit(o))) => match ssh_option(o) {
+                None => return Err(Stop::Dynamic),
+                Some((key, value)) => match key.as_str() {
+                    "proxycommand" | "localcommand" | "knownhostscommand" => {
+                        commands.push(Val::Lit(ssh_tokens(value, host, user, port)?));
+                    }
+                    "pkcs11provider"
+                    | "smartcarddevice"
+                    | "securitykeyprovider"
+                    | "xauthlocation" => return Err(Stop::Dynamic),
+                    _ => {}
+                },
+            },
+            ("o", _) => return Err(Stop::Dynamic),
+            _ => {}
+        }
     }
     Ok(commands)
+}
+
+/// A command of ssh's with its `%` tokens replaced as ssh replaces them
+/// (`%h`, `%n`: the host; `%r`: the user; `%p`: the port; `%%`: `%`): the
+/// host is the program in `ProxyCommand=%h x` (`ssh -o … touch` ran
+/// `touch`). Any other token, or one whose value is not known: dynamic.
+fn ssh_tokens(
+    value: &str,
+    host: Option<&str>,
+    user: Option<&str>,
+    port: &str,
+) -> Result<String, Stop> {
+    let mut out = String::with_capacity(value.len());
+    let mut chars = value.chars();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            out.push(c);
+            continue;
+        }
+        let with = match chars.next() {
+            Some('%') => "%",
+            Some('h' | 'n') => host.ok_or(Stop::Dynamic)?,
+            Some('r') => user.ok_or(Stop::Dynamic)?,
+            Some('p') => port,
+            _ => return Err(Stop::Dynamic),
+        };
+        out.push_str(with);
+    }
+    Ok(out)
+}
+
+/// An ssh `-o` option as OpenSSH reads a configuration line: leading
+/// blanks and `=` skipped, the keyword (quoted or not) up to a blank or
+/// `=`, then every blank and `=` before the value. `None` when the keyword
+/// is not a plain word (the reading is not sure).
+fn ssh_option(o: &str) -> Option<(String, &str)> {
+    let blank_or_eq = |c: char| c == '=' || c.is_ascii_whitespace();
+    let o = o.trim_start_matches(blank_or_eq);
+    let (key, rest) = match o.strip_prefix('"') {
+        Some(q) => q.split_once('"')?,
+        None => o.split_at(o.find(blank_or_eq).unwrap_or(o.len())),
+    };
+    if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return None;
+    }
+    Some((
+        key.to_ascii_lowercase(),
+        rest.trim_start_matches(blank_or_eq),
+    ))
 }
 
 /// C compiler drivers (`-wrapper` runs a program around each pass).
 fn compiler(prog: &str) -> bool {
     prog.starts_with("gcc")
         || prog.starts_with("g++")
-        || prog == "cc"
-        || prog == "c++"
-        || prog.starts_with("clang")
-        || prog.ends_with("-gcc")
-        || prog.ends_with("-g++")
+        || prog.starts_with("cpp")
+        || matches!(prog, "cc" | "c++" | "c89" | "c99")
+        || prog.contains("clang")
+        // Cross and versioned drivers: `x86_64-linux-gnu-gcc-12`.
+        || prog.contains("-gcc")
+        || prog.contains("-g++")
+        || prog.contains("-cpp")
 }
 
 /// Programs the plain-line reader leaves to the grammar's path, where

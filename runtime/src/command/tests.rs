@@ -1020,3 +1020,64 @@ fn options_that_run_a_chosen_program_are_judged() {
         assert_eq!(p(line), want, "{line:?}");
     }
 }
+
+/// The review of the runners above (each read as the program reads it:
+/// OpenSSH's configuration-line reading and `%` tokens, popt's `-e=`,
+/// gcc's long spellings; confirmed with OpenSSH 9.2, gcc 12, rustc 1.95).
+#[test]
+fn the_runners_are_read_as_the_programs_read_them() {
+    for (line, want) in [
+        ("ssh -o \"=ProxyCommand=rm v\" h", vec!["rm", "ssh"]),
+        ("ssh -o '\"ProxyCommand\" rm v' h", vec!["rm", "ssh"]),
+        ("ssh -o ' = ProxyCommand rm v' h", vec!["rm", "ssh"]),
+        ("ssh -o \"ProxyCommand==rm v\" h", vec!["rm", "ssh"]),
+        ("ssh -o 'ProxyCommand=%h v' rm", vec!["rm", "ssh"]),
+        ("ssh -o 'ProxyCommand=%h v' u@rm", vec!["rm", "ssh"]),
+        ("ssh -l rm -o 'ProxyCommand=%r v' h", vec!["rm", "ssh"]),
+        (
+            "ssh -o 'ProxyCommand=nc %h %p' -p 2222 h",
+            vec!["nc", "ssh"],
+        ),
+        ("ssh -o 'ProxyCommand=printf %%h' h", vec!["printf", "ssh"]),
+        ("rsync -e=rm a h:b", vec!["rm", "rsync"]),
+        ("rsync -ave=rm a h:b", vec!["rm", "rsync"]),
+        ("rsync --exclude -- -e 'rm v' a h:b", vec!["rm", "rsync"]),
+        (
+            "rustc --target x86_64-unknown-linux-gnu -O x.rs",
+            vec!["rustc"],
+        ),
+        ("man -a printf", vec!["man"]),
+    ] {
+        assert_eq!(p(line), want, "{line:?}");
+    }
+    for line in [
+        "ssh -o 'ProxyCommand=%d x' h",
+        "ssh -o 'ProxyCommand=%r x' h",
+        "ssh -o '\"Proxy Command\" x' h",
+        "ssh -o SmartcardDevice=/tmp/p.so h",
+        "ssh -o XAuthLocation=/tmp/x -X h",
+        "gcc --prefix=/tmp/x/ c.c",
+        "gcc --prefix /tmp/x/ c.c",
+        "gcc --for-linker=@/tmp/o c.c",
+        "gcc --for-assembler=@/tmp/o c.c",
+        "clang -Xclang=-load -Xclang=./p.so c.c",
+        "clang -cc1 -load ./p.so c.c",
+        "x86_64-linux-gnu-gcc-12 -B/tmp/x/ c.c",
+        "c99 -B/tmp/x/ c.c",
+        "cpp -B/tmp/x/ c.c",
+        "rustc --sysroot /tmp/sr x.rs",
+        "rustc --sysroot=/tmp/sr x.rs",
+        "rustc -C dlltool=/tmp/x x.rs",
+        "rustc --target /tmp/t.json x.rs",
+        "rustc --target=./t.json x.rs",
+        "rustdoc --test lib.rs",
+        "rg --hostname-bin=./x --hyperlink-format=default TODO src",
+        "man --ht=rm ls",
+        "man --pa=rm ls",
+        "man -C /tmp/cfg ls",
+        "man --config-file=/tmp/c ls",
+        "GIT_DIR=/tmp/evil git status",
+    ] {
+        assert!(dynamic(line), "{line:?} gave {:?}", p(line));
+    }
+}
