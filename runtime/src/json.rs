@@ -36,8 +36,8 @@ pub enum Json<'a> {
 /// larger ones by sorting (so a hostile object costs `n log n`, not `n²`).
 const PAIRWISE_LIMIT: usize = 16;
 
-/// Members an object is given room for before its first: an intent's
-/// top-level object has up to ten.
+/// Members the whole text's object is given room for before its first: an
+/// intent has up to ten.
 const INITIAL_MEMBERS: usize = 10;
 
 /// Objects up to this many members are put in canonical key order on the
@@ -354,16 +354,17 @@ pub fn write_u64(out: &mut Vec<u8>, mut n: u64) {
     out.extend_from_slice(&buf[i..]);
 }
 
-/// Reads one JSON value into the arena.
+/// Reads one JSON value into the arena; `.1`: it is the whole text's value
+/// (the intent's own object).
 #[derive(Clone, Copy)]
-struct Seed<'a>(&'a Bump);
+struct Seed<'a>(&'a Bump, bool);
 
 /// The whole text as one value (trailing characters are an error).
 fn read_all<'a, R: serde_json::de::Read<'a>>(
     mut de: serde_json::Deserializer<R>,
     arena: &'a Bump,
 ) -> Result<Json<'a>, serde_json::Error> {
-    let v = Seed(arena).deserialize(&mut de)?;
+    let v = Seed(arena, true).deserialize(&mut de)?;
     de.end()?;
     Ok(v)
 }
@@ -408,22 +409,23 @@ impl<'de: 'a, 'a> Visitor<'de> for Seed<'a> {
         Ok(Json::Null)
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json<'a>, A::Error> {
-        let mut out = ArenaVec::with_capacity_in(seq.size_hint().unwrap_or(0).max(4), self.0);
-        while let Some(v) = seq.next_element_seed(self)? {
+        let mut out = ArenaVec::new_in(self.0);
+        while let Some(v) = seq.next_element_seed(Seed(self.0, false))? {
             out.push(v);
         }
         Ok(Json::Arr(out.into_bump_slice()))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json<'a>, A::Error> {
-        // Room for a usual intent object up front: growing an arena vector
-        // copies it (what it leaves behind is reclaimed with the arena).
-        let mut out: ArenaVec<'a, (&'a str, Json<'a>)> =
-            ArenaVec::with_capacity_in(INITIAL_MEMBERS, self.0);
+        // Room for the intent's own members up front (growing an arena
+        // vector copies it). Nested objects grow from empty: a body of many
+        // `{}` must not cost room for ten members each.
+        let room = if self.1 { INITIAL_MEMBERS } else { 0 };
+        let mut out: ArenaVec<'a, (&'a str, Json<'a>)> = ArenaVec::with_capacity_in(room, self.0);
         while let Some(key) = map.next_key_seed(KeySeed(self.0))? {
             if out.len() < PAIRWISE_LIMIT && out.iter().any(|(k, _)| *k == key) {
                 return Err(repeated::<A::Error>(key));
             }
-            let v = map.next_value_seed(self)?;
+            let v = map.next_value_seed(Seed(self.0, false))?;
             out.push((key, v));
         }
         if out.len() > PAIRWISE_LIMIT {
@@ -588,6 +590,21 @@ mod tests {
                 "{n}"
             );
         }
+    }
+
+    #[test]
+    fn many_small_values_cost_little_arena_room() {
+        // Room for the top-level object's members only: 10,000 empty
+        // objects in a list are one list, not 10,000 reservations.
+        let text = format!("{{\"a\": [{}]}}", vec!["{}"; 10_000].join(","));
+        let arena = Bump::new();
+        Json::parse_in(text.as_bytes(), &arena).unwrap();
+        assert!(
+            arena.allocated_bytes() < 40 * text.len(),
+            "{} bytes of arena for {} bytes of text",
+            arena.allocated_bytes(),
+            text.len()
+        );
     }
 
     #[test]
