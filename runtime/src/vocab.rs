@@ -194,13 +194,16 @@ vocab_enum!(
 
 impl TargetKind {
     /// Whether a target of this kind may have `class`: a path is a file
-    /// (`fs.*`), a URL or host the network (`net.*`), a command runs
-    /// (`proc.exec`); the other kinds name neither a file nor a host, so
-    /// not `fs.*` or `net.*` (a path or host rule could never see them).
+    /// (`fs.*`), a URL or host the network (`net.*`), either may also be a
+    /// UI action's (`ui.*`: a page navigated to, a file uploaded); a
+    /// command runs (`proc.exec`); the other kinds name neither a file nor
+    /// a host, so not `fs.*` or `net.*` (a path or host rule could never
+    /// see them).
     pub fn takes(self, class: EndpointClass) -> bool {
+        let ui = class.family() == Some("ui");
         match self {
-            TargetKind::Path => class.family() == Some("fs"),
-            TargetKind::Url | TargetKind::Host => class.family() == Some("net"),
+            TargetKind::Path => ui || class.family() == Some("fs"),
+            TargetKind::Url | TargetKind::Host => ui || class.family() == Some("net"),
             TargetKind::Command => class == EndpointClass::ProcExec,
             _ => !matches!(class.family(), Some("fs" | "net")),
         }
