@@ -51,8 +51,9 @@ impl Gate {
 
 impl Gate {
     /// The normalized targets of an intent, `kind value (class)`, from its
-    /// `--explain` result (no trace, no approvals).
-    fn explained_targets(&mut self, text: &[u8]) -> Vec<String> {
+    /// `--explain` result (no trace, no approvals); `None` when that result
+    /// has none to read (it failed).
+    fn explained_targets(&mut self, text: &[u8]) -> Option<Vec<String>> {
         let opts = EvalOptions {
             simulate: self.simulate,
             explain: true,
@@ -63,21 +64,18 @@ impl Gate {
         gate::evaluate(&self.bundle, text, &opts, &mut self.scratch, &mut out);
         let result: Value = serde_json::from_slice(&out).unwrap_or(Value::Null);
         let field = |t: &Value, k: &str| t.get(k).and_then(Value::as_str).unwrap_or("?").to_owned();
-        result["explain"]["targets"]
-            .as_array()
-            .map(|ts| {
-                ts.iter()
-                    .map(|t| {
-                        format!(
-                            "{} {} ({})",
-                            field(t, "kind"),
-                            field(t, "value"),
-                            field(t, "endpoint_class")
-                        )
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
+        result["explain"]["targets"].as_array().map(|ts| {
+            ts.iter()
+                .map(|t| {
+                    format!(
+                        "{} {} ({})",
+                        field(t, "kind"),
+                        field(t, "value"),
+                        field(t, "endpoint_class")
+                    )
+                })
+                .collect()
+        })
     }
 }
 
@@ -161,9 +159,17 @@ impl Decide for Gate {
         // A decision the client may be asked to approve: the targets the
         // gate judged, read again with --explain (no trace: the decision
         // is the one above), are what the approver sees first.
+        let mut summary = summary;
         let targets = match &intent_text {
             Some(text) if summary.interactive_approval && interactive.is_none() => {
-                self.explained_targets(text)
+                // Not read again (the deadline, say): no question is asked
+                // without them, the call is refused as without an
+                // interactive approval.
+                let read = self.explained_targets(text);
+                if read.is_none() {
+                    summary.interactive_approval = false;
+                }
+                read.unwrap_or_default()
             }
             _ => Vec::new(),
         };

@@ -202,7 +202,7 @@ impl Prompt {
         let mut shown_targets: Vec<String> = targets
             .iter()
             .take(MAX_TARGETS_SHOWN)
-            .map(|t| cut(&shown(t), MAX_TARGET_SHOWN))
+            .map(|t| cut_middle(&shown(t), MAX_TARGET_SHOWN))
             .collect();
         if targets.len() > MAX_TARGETS_SHOWN {
             shown_targets.push(format!("… and {} more", targets.len() - MAX_TARGETS_SHOWN));
@@ -274,6 +274,18 @@ fn shown(s: &str) -> String {
         }
     }
     out
+}
+
+/// `s` cut in the middle to at most `max` characters and the `…` that
+/// marks the cut: a long path keeps its start and its file name.
+fn cut_middle(s: &str, max: usize) -> String {
+    let n = s.chars().count();
+    if n <= max {
+        return s.to_owned();
+    }
+    let head: String = s.chars().take(max / 2).collect();
+    let tail: String = s.chars().skip(n - (max - max / 2)).collect();
+    format!("{head}…{tail}")
 }
 
 /// `s` cut to at most `max` characters (`…` marks a cut).
@@ -451,6 +463,25 @@ mod tests {
             &["write_needs_approval".to_owned()],
             &["path /ws/a (fs.write)".to_owned()],
         )
+    }
+
+    #[test]
+    fn a_long_target_keeps_its_start_and_its_file_name() {
+        let long = format!("path /ws/{}/cron.d/backdoor (fs.write)", "d/".repeat(400));
+        let p = Prompt::new::<String>(&json!({}), &json!({}), &[], &[long]);
+        let [shown] = p.targets.as_slice() else {
+            panic!("{:?}", p.targets)
+        };
+        assert_eq!(shown.chars().count(), MAX_TARGET_SHOWN + 1);
+        assert!(shown.starts_with("path /ws/d/"), "{shown}");
+        assert!(shown.ends_with("/cron.d/backdoor (fs.write)"), "{shown}");
+        assert!(shown.contains('…'));
+        let many: Vec<String> = (0..20)
+            .map(|i| format!("path /ws/{i} (fs.write)"))
+            .collect();
+        let p = Prompt::new::<String>(&json!({}), &json!({}), &[], &many);
+        assert_eq!(p.targets.len(), MAX_TARGETS_SHOWN + 1);
+        assert_eq!(p.targets.last().map(String::as_str), Some("… and 4 more"));
     }
 
     #[test]
