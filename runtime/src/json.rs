@@ -36,9 +36,12 @@ pub enum Json<'a> {
 /// larger ones by sorting (so a hostile object costs `n log n`, not `n²`).
 const PAIRWISE_LIMIT: usize = 16;
 
-/// Members the whole text's object is given room for before its first: an
+/// Members the whole text's object is given room for at its first: an
 /// intent has up to ten.
 const INITIAL_MEMBERS: usize = 10;
+
+/// Room any other non-empty object or list is given at its first member.
+const FIRST_ROOM: usize = 4;
 
 /// Objects up to this many members are put in canonical key order on the
 /// stack; larger ones in a vector.
@@ -411,21 +414,27 @@ impl<'de: 'a, 'a> Visitor<'de> for Seed<'a> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json<'a>, A::Error> {
         let mut out = ArenaVec::new_in(self.0);
         while let Some(v) = seq.next_element_seed(Seed(self.0, false))? {
+            if out.is_empty() {
+                out.reserve(FIRST_ROOM);
+            }
             out.push(v);
         }
         Ok(Json::Arr(out.into_bump_slice()))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json<'a>, A::Error> {
-        // Room for the intent's own members up front (growing an arena
-        // vector copies it). Nested objects grow from empty: a body of many
-        // `{}` must not cost room for ten members each.
-        let room = if self.1 { INITIAL_MEMBERS } else { 0 };
-        let mut out: ArenaVec<'a, (&'a str, Json<'a>)> = ArenaVec::with_capacity_in(room, self.0);
+        // Growing an arena vector copies it: room is made at the first
+        // member, for all of an intent's own members or for a few (an
+        // empty `{}`, of which a body may hold many, takes none).
+        let room = if self.1 { INITIAL_MEMBERS } else { FIRST_ROOM };
+        let mut out: ArenaVec<'a, (&'a str, Json<'a>)> = ArenaVec::new_in(self.0);
         while let Some(key) = map.next_key_seed(KeySeed(self.0))? {
             if out.len() < PAIRWISE_LIMIT && out.iter().any(|(k, _)| *k == key) {
                 return Err(repeated::<A::Error>(key));
             }
             let v = map.next_value_seed(Seed(self.0, false))?;
+            if out.is_empty() {
+                out.reserve(room);
+            }
             out.push((key, v));
         }
         if out.len() > PAIRWISE_LIMIT {
