@@ -506,6 +506,16 @@ impl Analyzer {
             }
             p if compiler(p) && rest.iter().any(compiler_runs) => Err(Stop::Dynamic),
             "rustc" | "rustdoc" if rustc_runs(rest) => Err(Stop::Dynamic),
+            // The linker and binutils load a plugin library (`ld -plugin
+            // x.so`, `nm --plugin x.so`: its constructor ran).
+            p if plugin_loader(p)
+                && rest.iter().any(|f| match &f.val {
+                    Val::Lit(w) => w.contains("plugin") || w.starts_with('@'),
+                    Val::Unknown => may_be_option_or_file(&f.raw),
+                }) =>
+            {
+                Err(Stop::Dynamic)
+            }
             // ripgrep's `--pre COMMAND` runs COMMAND on every file searched;
             // `--hostname-bin` runs a program for hyperlinks.
             "rg" if has_long(rest, "pre") || has_long(rest, "hostname-bin") => Err(Stop::Dynamic),
@@ -515,8 +525,28 @@ impl Analyzer {
             // rsync runs its remote shell (`-e`, `--rsh`) locally: read as
             // a command line (`rsync -e 'ssh -p 2222'` reports `ssh`).
             "rsync" => {
+                // rsync runs the shell command with the remote host and
+                // `rsync --server …` after it (`-e 'bash -c'` runs the host
+                // as a script): judged with them.
+                let hosts: Vec<&str> = rest
+                    .iter()
+                    .filter_map(|f| match &f.val {
+                        Val::Lit(w) if !w.starts_with('-') => w.split_once(':').map(|(h, _)| h),
+                        _ => None,
+                    })
+                    .map(|h| h.rsplit_once('@').map_or(h, |(_, h)| h))
+                    .collect();
                 for v in rsync_shells(rest)? {
-                    self.command_value(&v, depth)?;
+                    let Val::Lit(v) = v else {
+                        return Err(Stop::Dynamic);
+                    };
+                    self.command_value(&Val::Lit(v.clone()), depth)?;
+                    for h in &hosts {
+                        if h.contains('\'') {
+                            return Err(Stop::Dynamic);
+                        }
+                        self.command_value(&Val::Lit(format!("{v} '{h}' rsync --server")), depth)?;
+                    }
                 }
                 Ok(())
             }
@@ -1148,7 +1178,7 @@ fn quoted_whole(raw: &str) -> bool {
 fn compiler_runs(f: &Field) -> bool {
     let w = match &f.val {
         Val::Lit(w) => w.as_str(),
-        Val::Unknown => return !cannot_be_option(&f.raw),
+        Val::Unknown => return may_be_option_or_file(&f.raw),
     };
     w == "-wrapper"
         || w.starts_with('@')
@@ -1186,7 +1216,7 @@ fn rustc_runs(rest: &[Field]) -> bool {
     rest.iter().any(|f| {
         let w = match &f.val {
             Val::Lit(w) => w.as_str(),
-            Val::Unknown => return value_of.is_some() || !cannot_be_option(&f.raw),
+            Val::Unknown => return value_of.is_some() || may_be_option_or_file(&f.raw),
         };
         match value_of.take() {
             Some("C") => return runs_tool(w),
@@ -1200,6 +1230,20 @@ fn rustc_runs(rest: &[Field]) -> bool {
         if w == "--target" {
             value_of = Some("target");
             return false;
+        }
+        // A cluster of short options (`-gC linker=…`, `-OClinker=…`):
+        // `-L`, `-Z` in it, or a `-C` whose value runs a tool.
+        if let Some(cluster) = w.strip_prefix('-').filter(|c| !c.starts_with('-')) {
+            if cluster.contains(['L', 'Z']) {
+                return true;
+            }
+            if let Some((_, value)) = cluster.split_once('C') {
+                if value.is_empty() {
+                    value_of = Some("C");
+                    return false;
+                }
+                return runs_tool(value);
+            }
         }
         w.starts_with('@')
             || w.starts_with("-Z")
@@ -1327,8 +1371,54 @@ fn ssh_commands(prog: &str, rest: &[Field]) -> Result<Vec<Val>, Stop> {
         Some(None) => (None, destination),
         None => (None, None),
     };
-    let user = last("l").or(dest_user);
+    // ssh keeps the first `-l` (and the first value of an option).
+    let first_l = match opts.iter().find(|(o, _)| o == "l") {
+        Some((_, Some(Val::Lit(v)))) => Some(v.as_str()),
+        _ => None,
+    };
+    let user = first_l.or(dest_user);
     let port = last("p").unwrap_or("22");
+    // `-o HostName=`, `User=`, `Port=` change what `%h`, `%r`, `%p` are:
+    // then the tokens are not known.
+    let renamed = opts.iter().any(|(o, v)| {
+        o == "o"
+            && matches!(v, Some(Val::Lit(v)) if ssh_option(v).is_some_and(|(k, _)| matches!(k.as_str(), "hostname" | "user" | "port")))
+    });
+    // ssh writes the host lower-cased; a host or user with characters a
+    // shell reads (ssh's checks let `&`, `$`, `{` through) is not judged.
+    let plain = |v: &str| {
+        v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+    };
+    let host_l = host.map(str::to_ascii_lowercase);
+    let (host, user) = if renamed {
+        (None, None)
+    } else {
+        (
+            host_l.as_deref().filter(|h| plain(h)),
+            user.filter(|u| plain(u)),
+        )
+    };
+    // A jump host is put into a command ssh runs (`ssh -W … JUMP`),
+    // unquoted: only a plain host list is judged.
+    let jump_plain = |v: &str| {
+        v.chars().all(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '@' | ':' | ',' | '[' | ']')
+        })
+    };
+    for (name, value) in &opts {
+        let jump = match (name.as_str(), value) {
+            ("J", Some(Val::Lit(v))) => Some(v.as_str()),
+            ("J", _) => return Err(Stop::Dynamic),
+            ("o", Some(Val::Lit(o))) => ssh_option(o)
+                .filter(|(k, _)| k == "proxyjump")
+                .map(|(_, v)| v),
+            _ => None,
+        };
+        if jump.is_some_and(|j| !jump_plain(j)) {
+            return Err(Stop::Dynamic);
+        }
+    }
     let mut commands = Vec::new();
     for (name, value) in &opts {
         match (name.as_str(), value) {
@@ -1408,7 +1498,7 @@ fn compiler(prog: &str) -> bool {
     prog.starts_with("gcc")
         || prog.starts_with("g++")
         || prog.starts_with("cpp")
-        || matches!(prog, "cc" | "c++" | "c89" | "c99")
+        || matches!(prog, "cc" | "c++" | "c89" | "c99" | "cc1" | "cc1plus" | "cc1obj")
         || prog.contains("clang")
         // Cross and versioned drivers: `x86_64-linux-gnu-gcc-12`.
         || prog.contains("-gcc")
@@ -1418,8 +1508,21 @@ fn compiler(prog: &str) -> bool {
 
 /// Programs the plain-line reader leaves to the grammar's path, where
 /// their options are judged ([`Analyzer::run`]).
+/// The linker and the binutils that load a plugin library (`-plugin`,
+/// `--plugin`).
+fn plugin_loader(p: &str) -> bool {
+    p == "ld"
+        || p.starts_with("ld.")
+        || p.ends_with("-ld")
+        || matches!(
+            p,
+            "nm" | "ar" | "ranlib" | "gcc-nm" | "gcc-ar" | "gcc-ranlib"
+        )
+}
+
 pub(super) fn judged_options(prog: &str) -> bool {
-    compiler(prog)
+    plugin_loader(prog)
+        || compiler(prog)
         || loader(prog)
         || matches!(
             prog,
@@ -1774,6 +1877,12 @@ const GIT_RISKY: &[&str] = &[
 /// `"v$VERSION"`, `"backup-$(date +%F).tar"`). An unquoted word may split
 /// into more words (`f$y`, `y=' --to-command=rm'`) or match files named
 /// like options (`@(--u*)`).
+/// A word of unknown value that may be an option or a response file
+/// (`"@$f"`: compilers read options from it).
+fn may_be_option_or_file(raw: &str) -> bool {
+    !cannot_be_option(raw) || raw.trim_start_matches(['"', '\'']).starts_with('@')
+}
+
 fn cannot_be_option(raw: &str) -> bool {
     quoted_whole(raw)
         && raw[1..].chars().next().is_some_and(|c| {

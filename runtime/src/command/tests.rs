@@ -1081,3 +1081,46 @@ fn the_runners_are_read_as_the_programs_read_them() {
         assert!(dynamic(line), "{line:?} gave {:?}", p(line));
     }
 }
+
+/// The second review of the runners (each confirmed with the real program
+/// making a file: rustc clusters and response files, gcc response files,
+/// ssh's jump hosts, its lower-cased host, `HostName`/`User` options and
+/// first `-l`; ld and nm plugins).
+#[test]
+fn the_runners_second_review() {
+    for line in [
+        "rustc -gClinker=/tmp/x x.rs",
+        "rustc -OC linker=/tmp/x x.rs",
+        "rustc -gL/tmp x.rs",
+        "rustc \"@$(echo /tmp/args)\" x.rs",
+        "gcc \"@$(echo /tmp/resp)\" c.c",
+        "ssh -J 'b&touch${IFS}x' h",
+        "ssh -o 'ProxyJump=b&touch${IFS}x' h",
+        "scp -J 'b&touch${IFS}x' f h:",
+        "ssh -o Hostname=touch -o 'ProxyCommand=%h x' h",
+        "ssh -o User=touch -o 'ProxyCommand=%r x' ls@h",
+        "ssh -o 'ProxyCommand=%h x' 'a&b'",
+        "ld -plugin /tmp/e.so -o o x.o",
+        "/usr/lib/gcc/x86_64-linux-gnu/12/cc1 -quiet -fplugin=/tmp/e.so c.c",
+        "nm --plugin /tmp/e.so x.o",
+        "ar --plugin /tmp/e.so rcs a.a x.o",
+    ] {
+        assert!(dynamic(line), "{line:?} gave {:?}", p(line));
+    }
+    for (line, want) in [
+        ("ssh -o 'ProxyCommand=%h x' TOUCH", vec!["ssh", "touch"]),
+        (
+            "ssh -l touch -l ls -o 'ProxyCommand=%r x' h",
+            vec!["ssh", "touch"],
+        ),
+        (
+            "rsync -e 'bash -c' f 'touch x;:':d",
+            vec!["bash", "rsync", "touch"],
+        ),
+        ("ssh -J bastion h uptime", vec!["ssh"]),
+        ("rustc -g -O x.rs", vec!["rustc"]),
+        ("nm -C x.o", vec!["nm"]),
+    ] {
+        assert_eq!(p(line), want, "{line:?}");
+    }
+}
