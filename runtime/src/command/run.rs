@@ -525,28 +525,8 @@ impl Analyzer {
             // rsync runs its remote shell (`-e`, `--rsh`) locally: read as
             // a command line (`rsync -e 'ssh -p 2222'` reports `ssh`).
             "rsync" => {
-                // rsync runs the shell command with the remote host and
-                // `rsync --server …` after it (`-e 'bash -c'` runs the host
-                // as a script): judged with them.
-                let hosts: Vec<&str> = rest
-                    .iter()
-                    .filter_map(|f| match &f.val {
-                        Val::Lit(w) if !w.starts_with('-') => w.split_once(':').map(|(h, _)| h),
-                        _ => None,
-                    })
-                    .map(|h| h.rsplit_once('@').map_or(h, |(_, h)| h))
-                    .collect();
-                for v in rsync_shells(rest)? {
-                    let Val::Lit(v) = v else {
-                        return Err(Stop::Dynamic);
-                    };
-                    self.command_value(&Val::Lit(v.clone()), depth)?;
-                    for h in &hosts {
-                        if h.contains('\'') {
-                            return Err(Stop::Dynamic);
-                        }
-                        self.command_value(&Val::Lit(format!("{v} '{h}' rsync --server")), depth)?;
-                    }
+                for line in rsync_remote_lines(rest)? {
+                    self.command_value(&Val::Lit(line), depth)?;
                 }
                 Ok(())
             }
@@ -1113,16 +1093,20 @@ impl Analyzer {
     }
 }
 
-/// Words joined with spaces, as `eval` and `sh -c "$*"` join them; a word
-/// of unknown value makes the text unknown (dynamic).
 /// Whether a GNU long option `--NAME` (any unambiguous prefix of at least
 /// three letters, `=VALUE` or not) is among the words, or an unknown word
 /// that may be one.
 fn has_long(rest: &[Field], name: &str) -> bool {
+    has_long_prefix(rest, name, 3)
+}
+
+/// [`has_long`] for a reader that takes a prefix of at least `min` letters
+/// (argp takes any unique one: `man --ht` is `--html`).
+fn has_long_prefix(rest: &[Field], name: &str, min: usize) -> bool {
     rest.iter().any(|f| match &f.val {
         Val::Lit(w) => w.strip_prefix("--").is_some_and(|o| {
             let n = o.split_once('=').map_or(o, |(n, _)| n);
-            n.len() >= 3 && name.starts_with(n)
+            n.len() >= min.max(1) && name.starts_with(n)
         }),
         Val::Unknown => !cannot_be_option(&f.raw),
     })
@@ -1245,16 +1229,15 @@ fn rustc_runs(rest: &[Field]) -> bool {
                 return runs_tool(value);
             }
         }
+        // (Every word with one `-` was read as a cluster above.)
         w.starts_with('@')
-            || w.starts_with("-Z")
-            || w.starts_with("-L")
             || w.starts_with("--extern")
             || w.starts_with("--sysroot")
             || w.starts_with("--test")
             || w.starts_with("--runtool")
             || w.starts_with("--persist-doctests")
             || w.strip_prefix("--target=").is_some_and(target_file)
-            || ((w.starts_with("-C") || w.starts_with("--codegen")) && runs_tool(w))
+            || (w.starts_with("--codegen") && runs_tool(w))
     })
 }
 
@@ -1264,19 +1247,79 @@ fn rustc_runs(rest: &[Field]) -> bool {
 /// reads options with argp: `--ht` is `--html`), or a word of unknown
 /// value that may be one.
 fn man_runs(rest: &[Field]) -> bool {
-    rest.iter().any(|f| match &f.val {
-        Val::Unknown => !cannot_be_option(&f.raw),
-        Val::Lit(w) => match w.strip_prefix("--") {
-            Some(long) => {
-                let name = long.split_once('=').map_or(long, |(n, _)| n);
-                !name.is_empty()
-                    && ["pager", "html", "config-file"]
-                        .iter()
-                        .any(|full| full.starts_with(name))
+    ["pager", "html", "config-file"]
+        .iter()
+        .any(|name| has_long_prefix(rest, name, 1))
+        || rest.iter().any(|f| {
+            matches!(&f.val, Val::Lit(w) if w.len() > 1
+                && w.starts_with('-')
+                && !w.starts_with("--")
+                && w.contains(['P', 'H', 'C']))
+        })
+}
+
+/// The command lines rsync runs for its remote shell: each shell it is
+/// given (`-e`, `--rsh`) as rsync runs it, with `[-l USER] HOST
+/// RSYNC_PATH --server …` after it for every remote operand (`[USER@]HOST:`,
+/// `rsync://[USER@]HOST`) — `-e 'bash -c'` makes the user or host a script,
+/// `-e env` the host a program. Words are put in single quotes (rsync
+/// passes them as arguments, not through a shell).
+fn rsync_remote_lines(rest: &[Field]) -> Result<Vec<String>, Stop> {
+    let quote = |w: &str| format!("'{}'", w.replace('\'', "'\\''"));
+    fn literal(f: &Field) -> Option<&str> {
+        match &f.val {
+            Val::Lit(w) => Some(w.as_str()),
+            Val::Unknown => None,
+        }
+    }
+    // The remote side's program (`--rsync-path`, last one given).
+    let mut rsync_path = Some("rsync");
+    for (i, f) in rest.iter().enumerate() {
+        match literal(f) {
+            Some("--rsync-path") => rsync_path = rest.get(i + 1).and_then(literal),
+            Some(w) => {
+                if let Some(v) = w.strip_prefix("--rsync-path=") {
+                    rsync_path = Some(v);
+                }
             }
-            None => w.len() > 1 && w.starts_with('-') && w.contains(['P', 'H', 'C']),
-        },
-    })
+            None => {}
+        }
+    }
+    // `[USER@]HOST` of each remote operand (the last `@` ends the user).
+    let remotes: Vec<(Option<&str>, &str)> = rest
+        .iter()
+        .filter_map(literal)
+        .filter(|w| !w.starts_with('-'))
+        .filter_map(|w| match w.strip_prefix("rsync://") {
+            Some(url) => Some(url.split(['/', ':']).next().unwrap_or(url)),
+            None => w.split_once(':').map(|(h, _)| h),
+        })
+        .map(|h| match h.rsplit_once('@') {
+            Some((u, h)) => (Some(u), h),
+            None => (None, h),
+        })
+        .collect();
+    let mut lines = Vec::new();
+    for shell in rsync_shells(rest)? {
+        let Val::Lit(shell) = shell else {
+            return Err(Stop::Dynamic);
+        };
+        if remotes.is_empty() {
+            lines.push(shell);
+            continue;
+        }
+        // An unknown `--rsync-path` matters only here.
+        let rsync_path = rsync_path.ok_or(Stop::Dynamic)?;
+        for (user, host) in &remotes {
+            let user = user.map_or(String::new(), |u| format!("-l {} ", quote(u)));
+            lines.push(format!(
+                "{shell} {user}{} {} --server",
+                quote(host),
+                quote(rsync_path)
+            ));
+        }
+    }
+    Ok(lines)
 }
 
 /// The remote shells rsync is given (`-e X`, `-eX`, in a cluster as
@@ -1302,12 +1345,11 @@ fn rsync_shells(rest: &[Field]) -> Result<Vec<Val>, Stop> {
             continue;
         }
         if let Some(long) = w.strip_prefix("--") {
-            let (name, value) = match long.split_once('=') {
-                Some((n, v)) => (n, Some(v)),
-                None => (long, None),
-            };
-            if name == "rsh" {
-                match value {
+            if let Some(value) = long
+                .strip_prefix("rsh")
+                .filter(|v| v.is_empty() || v.starts_with('='))
+            {
+                match value.strip_prefix('=') {
                     Some(v) => shells.push(Val::Lit(v.to_owned())),
                     None => {
                         shells.push(rest.get(i).ok_or(Stop::Dynamic)?.val.clone());
@@ -1406,23 +1448,12 @@ fn ssh_commands(prog: &str, rest: &[Field]) -> Result<Vec<Val>, Stop> {
             c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '@' | ':' | ',' | '[' | ']')
         })
     };
-    for (name, value) in &opts {
-        let jump = match (name.as_str(), value) {
-            ("J", Some(Val::Lit(v))) => Some(v.as_str()),
-            ("J", _) => return Err(Stop::Dynamic),
-            ("o", Some(Val::Lit(o))) => ssh_option(o)
-                .filter(|(k, _)| k == "proxyjump")
-                .map(|(_, v)| v),
-            _ => None,
-        };
-        if jump.is_some_and(|j| !jump_plain(j)) {
-            return Err(Stop::Dynamic);
-        }
-    }
     let mut commands = Vec::new();
     for (name, value) in &opts {
         match (name.as_str(), value) {
             ("F" | "I", _) => return Err(Stop::Dynamic),
+            ("J", Some(Val::Lit(j))) if jump_plain(j) => {}
+            ("J", _) => return Err(Stop::Dynamic),
             ("S" | "D", _) if !is_ssh => return Err(Stop::Dynamic),
             ("o", Some(Val::Lit(o))) => match ssh_option(o) {
                 None => return Err(Stop::Dynamic),
@@ -1430,6 +1461,7 @@ fn ssh_commands(prog: &str, rest: &[Field]) -> Result<Vec<Val>, Stop> {
                     "proxycommand" | "localcommand" | "knownhostscommand" => {
                         commands.push(Val::Lit(ssh_tokens(value, host, user, port)?));
                     }
+                    "proxyjump" if !jump_plain(value) => return Err(Stop::Dynamic),
                     "pkcs11provider"
                     | "smartcarddevice"
                     | "securitykeyprovider"
@@ -1493,6 +1525,12 @@ fn ssh_option(o: &str) -> Option<(String, &str)> {
     ))
 }
 
+/// A word of unknown value that may be an option or a response file
+/// (`"@$f"`: compilers read options from it).
+fn may_be_option_or_file(raw: &str) -> bool {
+    !cannot_be_option(raw) || raw.trim_start_matches(['"', '\'']).starts_with('@')
+}
+
 /// C compiler drivers (`-wrapper` runs a program around each pass).
 fn compiler(prog: &str) -> bool {
     prog.starts_with("gcc")
@@ -1506,8 +1544,6 @@ fn compiler(prog: &str) -> bool {
         || prog.contains("-cpp")
 }
 
-/// Programs the plain-line reader leaves to the grammar's path, where
-/// their options are judged ([`Analyzer::run`]).
 /// The linker and the binutils that load a plugin library (`-plugin`,
 /// `--plugin`).
 fn plugin_loader(p: &str) -> bool {
@@ -1520,6 +1556,8 @@ fn plugin_loader(p: &str) -> bool {
         )
 }
 
+/// Programs the plain-line reader leaves to the grammar's path, where
+/// their options are judged ([`Analyzer::run`]).
 pub(super) fn judged_options(prog: &str) -> bool {
     plugin_loader(prog)
         || compiler(prog)
@@ -1877,12 +1915,6 @@ const GIT_RISKY: &[&str] = &[
 /// `"v$VERSION"`, `"backup-$(date +%F).tar"`). An unquoted word may split
 /// into more words (`f$y`, `y=' --to-command=rm'`) or match files named
 /// like options (`@(--u*)`).
-/// A word of unknown value that may be an option or a response file
-/// (`"@$f"`: compilers read options from it).
-fn may_be_option_or_file(raw: &str) -> bool {
-    !cannot_be_option(raw) || raw.trim_start_matches(['"', '\'']).starts_with('@')
-}
-
 fn cannot_be_option(raw: &str) -> bool {
     quoted_whole(raw)
         && raw[1..].chars().next().is_some_and(|c| {
@@ -2222,6 +2254,8 @@ fn end_of_options(rest: &[Field]) -> &[Field] {
     }
 }
 
+/// Words joined with spaces, as `eval` and `sh -c "$*"` join them; a word
+/// of unknown value makes the text unknown (dynamic).
 fn joined<'f>(words: impl Iterator<Item = &'f Field>) -> Result<String, Stop> {
     let mut text = String::new();
     for f in words {

@@ -15,6 +15,20 @@ fn dynamic(line: &str) -> bool {
     has(line, DYNAMIC)
 }
 
+/// Each line is read exactly as the programs given.
+fn reads_as(cases: &[(&str, &[&str])]) {
+    for (line, want) in cases {
+        assert_eq!(p(line), *want, "{line:?}");
+    }
+}
+
+/// Each line is dynamic.
+fn all_dynamic(lines: &[&str]) {
+    for line in lines {
+        assert!(dynamic(line), "{line:?} gave {:?}", p(line));
+    }
+}
+
 /// Every case of the adversarial round (issue 14) that bash ran `rm` for
 /// (and the runners' option forms around `rm`): each one now reports `rm`
 /// or says dynamic. The same list starts the bash differential test.
@@ -919,7 +933,7 @@ fn the_second_rounds_forms_are_judged_and_their_neighbours_are_not() {
 /// `ssh -o ProxyCommand` before and after the destination, `scp -S`).
 #[test]
 fn options_that_run_a_chosen_program_are_judged() {
-    for line in [
+    all_dynamic(&[
         "rustc -C linker=/tmp/x x.rs",
         "rustc -Clinker=rm x.rs",
         "rustc --codegen link-arg=-wrapper x.rs",
@@ -966,59 +980,47 @@ fn options_that_run_a_chosen_program_are_judged() {
         "scp -F /tmp/cfg a h:b",
         "sftp h",
         "sftp -b cmds h",
-    ] {
-        assert!(dynamic(line), "{line:?} gave {:?}", p(line));
-    }
+    ]);
     // Command lines they run locally are read.
-    for (line, want) in [
-        ("rsync -e 'rm -rf v' a h:b", vec!["rm", "rsync"]),
-        ("rsync -avze 'rm v' a h:b", vec!["rm", "rsync"]),
-        ("rsync -avz -e'rm v' a h:b", vec!["rm", "rsync"]),
-        ("rsync --rsh='rm v' a h:b", vec!["rm", "rsync"]),
-        ("rsync --rsh 'rm v' a h:b", vec!["rm", "rsync"]),
-        ("ssh -o ProxyCommand='rm v' h", vec!["rm", "ssh"]),
-        ("ssh -o 'proxycommand rm v' h", vec!["rm", "ssh"]),
-        ("ssh -vo ProxyCommand=rm h", vec!["rm", "ssh"]),
+    reads_as(&[
+        ("rsync -e 'rm -rf v' a h:b", &["rm", "rsync"]),
+        ("rsync -avze 'rm v' a h:b", &["rm", "rsync"]),
+        ("rsync -avz -e'rm v' a h:b", &["rm", "rsync"]),
+        ("rsync --rsh='rm v' a h:b", &["rm", "rsync"]),
+        ("rsync --rsh 'rm v' a h:b", &["rm", "rsync"]),
+        ("ssh -o ProxyCommand='rm v' h", &["rm", "ssh"]),
+        ("ssh -o 'proxycommand rm v' h", &["rm", "ssh"]),
+        ("ssh -vo ProxyCommand=rm h", &["rm", "ssh"]),
         (
             "ssh -oLocalCommand='rm v' -o PermitLocalCommand=yes h",
-            vec!["rm", "ssh"],
+            &["rm", "ssh"],
         ),
-        (
-            "ssh h -o KnownHostsCommand='rm v' uptime",
-            vec!["rm", "ssh"],
-        ),
-        ("scp -o ProxyCommand='rm v' a h:b", vec!["rm", "scp"]),
-    ] {
-        assert_eq!(p(line), want, "{line:?}");
-    }
+        ("ssh h -o KnownHostsCommand='rm v' uptime", &["rm", "ssh"]),
+        ("scp -o ProxyCommand='rm v' a h:b", &["rm", "scp"]),
+    ]);
     // Their ordinary neighbours keep their reading.
-    for (line, want) in [
+    reads_as(&[
         (
             "rustc -O -C opt-level=3 --edition 2021 linked_list.rs",
-            vec!["rustc"],
+            &["rustc"],
         ),
-        ("rustc --codegen opt-level=2 x.rs", vec!["rustc"]),
-        ("gcc -O2 -Wall -g -o app main.c -lm", vec!["gcc"]),
-        ("clang -fuse-ld=lld -std=c11 c.c", vec!["clang"]),
-        ("rg -n --pretty --pre-glob '*.gz' TODO src", vec!["rg"]),
-        ("man 3 printf", vec!["man"]),
-        ("man -k socket", vec!["man"]),
-        ("rsync -avz --delete src/ h:dst/", vec!["rsync"]),
-        (
-            "rsync -avz -e 'ssh -p 2222' src/ h:dst/",
-            vec!["rsync", "ssh"],
-        ),
-        ("ssh -p 2222 -i key h uptime", vec!["ssh"]),
-        ("ssh h df -h", vec!["ssh"]),
-        ("ssh -o ProxyCommand='ssh -W %h:%p bastion' h", vec!["ssh"]),
+        ("rustc --codegen opt-level=2 x.rs", &["rustc"]),
+        ("gcc -O2 -Wall -g -o app main.c -lm", &["gcc"]),
+        ("clang -fuse-ld=lld -std=c11 c.c", &["clang"]),
+        ("rg -n --pretty --pre-glob '*.gz' TODO src", &["rg"]),
+        ("man 3 printf", &["man"]),
+        ("man -k socket", &["man"]),
+        ("rsync -avz --delete src/ h:dst/", &["rsync"]),
+        ("rsync -avz -e 'ssh -p 2222' src/ h:dst/", &["rsync", "ssh"]),
+        ("ssh -p 2222 -i key h uptime", &["ssh"]),
+        ("ssh h df -h", &["ssh"]),
+        ("ssh -o ProxyCommand='ssh -W %h:%p bastion' h", &["ssh"]),
         (
             "ssh -J bastion -o StrictHostKeyChecking=no h ls -la",
-            vec!["ssh"],
+            &["ssh"],
         ),
-        ("scp -P 2222 -r dir h:", vec!["scp"]),
-    ] {
-        assert_eq!(p(line), want, "{line:?}");
-    }
+        ("scp -P 2222 -r dir h:", &["scp"]),
+    ]);
 }
 
 /// The review of the runners above (each read as the program reads it:
@@ -1026,31 +1028,26 @@ fn options_that_run_a_chosen_program_are_judged() {
 /// gcc's long spellings; confirmed with OpenSSH 9.2, gcc 12, rustc 1.95).
 #[test]
 fn the_runners_are_read_as_the_programs_read_them() {
-    for (line, want) in [
-        ("ssh -o \"=ProxyCommand=rm v\" h", vec!["rm", "ssh"]),
-        ("ssh -o '\"ProxyCommand\" rm v' h", vec!["rm", "ssh"]),
-        ("ssh -o ' = ProxyCommand rm v' h", vec!["rm", "ssh"]),
-        ("ssh -o \"ProxyCommand==rm v\" h", vec!["rm", "ssh"]),
-        ("ssh -o 'ProxyCommand=%h v' rm", vec!["rm", "ssh"]),
-        ("ssh -o 'ProxyCommand=%h v' u@rm", vec!["rm", "ssh"]),
-        ("ssh -l rm -o 'ProxyCommand=%r v' h", vec!["rm", "ssh"]),
-        (
-            "ssh -o 'ProxyCommand=nc %h %p' -p 2222 h",
-            vec!["nc", "ssh"],
-        ),
-        ("ssh -o 'ProxyCommand=printf %%h' h", vec!["printf", "ssh"]),
-        ("rsync -e=rm a h:b", vec!["rm", "rsync"]),
-        ("rsync -ave=rm a h:b", vec!["rm", "rsync"]),
-        ("rsync --exclude -- -e 'rm v' a h:b", vec!["rm", "rsync"]),
+    reads_as(&[
+        ("ssh -o \"=ProxyCommand=rm v\" h", &["rm", "ssh"]),
+        ("ssh -o '\"ProxyCommand\" rm v' h", &["rm", "ssh"]),
+        ("ssh -o ' = ProxyCommand rm v' h", &["rm", "ssh"]),
+        ("ssh -o \"ProxyCommand==rm v\" h", &["rm", "ssh"]),
+        ("ssh -o 'ProxyCommand=%h v' rm", &["rm", "ssh"]),
+        ("ssh -o 'ProxyCommand=%h v' u@rm", &["rm", "ssh"]),
+        ("ssh -l rm -o 'ProxyCommand=%r v' h", &["rm", "ssh"]),
+        ("ssh -o 'ProxyCommand=nc %h %p' -p 2222 h", &["nc", "ssh"]),
+        ("ssh -o 'ProxyCommand=printf %%h' h", &["printf", "ssh"]),
+        ("rsync -e=rm a h:b", &["rm", "rsync"]),
+        ("rsync -ave=rm a h:b", &["rm", "rsync"]),
+        ("rsync --exclude -- -e 'rm v' a h:b", &["rm", "rsync"]),
         (
             "rustc --target x86_64-unknown-linux-gnu -O x.rs",
-            vec!["rustc"],
+            &["rustc"],
         ),
-        ("man -a printf", vec!["man"]),
-    ] {
-        assert_eq!(p(line), want, "{line:?}");
-    }
-    for line in [
+        ("man -a printf", &["man"]),
+    ]);
+    all_dynamic(&[
         "ssh -o 'ProxyCommand=%d x' h",
         "ssh -o 'ProxyCommand=%r x' h",
         "ssh -o '\"Proxy Command\" x' h",
@@ -1077,9 +1074,7 @@ fn the_runners_are_read_as_the_programs_read_them() {
         "man -C /tmp/cfg ls",
         "man --config-file=/tmp/c ls",
         "GIT_DIR=/tmp/evil git status",
-    ] {
-        assert!(dynamic(line), "{line:?} gave {:?}", p(line));
-    }
+    ]);
 }
 
 /// The second review of the runners (each confirmed with the real program
@@ -1088,7 +1083,7 @@ fn the_runners_are_read_as_the_programs_read_them() {
 /// first `-l`; ld and nm plugins).
 #[test]
 fn the_runners_second_review() {
-    for line in [
+    all_dynamic(&[
         "rustc -gClinker=/tmp/x x.rs",
         "rustc -OC linker=/tmp/x x.rs",
         "rustc -gL/tmp x.rs",
@@ -1104,23 +1099,35 @@ fn the_runners_second_review() {
         "/usr/lib/gcc/x86_64-linux-gnu/12/cc1 -quiet -fplugin=/tmp/e.so c.c",
         "nm --plugin /tmp/e.so x.o",
         "ar --plugin /tmp/e.so rcs a.a x.o",
-    ] {
-        assert!(dynamic(line), "{line:?} gave {:?}", p(line));
-    }
-    for (line, want) in [
-        ("ssh -o 'ProxyCommand=%h x' TOUCH", vec!["ssh", "touch"]),
+    ]);
+    reads_as(&[
+        ("ssh -o 'ProxyCommand=%h x' TOUCH", &["ssh", "touch"]),
         (
             "ssh -l touch -l ls -o 'ProxyCommand=%r x' h",
-            vec!["ssh", "touch"],
+            &["ssh", "touch"],
         ),
         (
             "rsync -e 'bash -c' f 'touch x;:':d",
-            vec!["bash", "rsync", "touch"],
+            &["bash", "rsync", "touch"],
         ),
-        ("ssh -J bastion h uptime", vec!["ssh"]),
-        ("rustc -g -O x.rs", vec!["rustc"]),
-        ("nm -C x.o", vec!["nm"]),
-    ] {
-        assert_eq!(p(line), want, "{line:?}");
-    }
+        // rsync's `[-l USER] HOST RSYNC_PATH --server` after the shell:
+        // the user is the script, the host a program, a URL's host too.
+        (
+            "rsync -e 'bash -c' f 'touch x;:@h':d",
+            &["bash", "rsync", "touch"],
+        ),
+        ("rsync -e env a touch:x", &["env", "rsync", "touch"]),
+        (
+            "rsync -e 'bash -c' a 'rsync://touch x;:/m' d",
+            &["bash", "rsync", "touch"],
+        ),
+        ("rsync -e env --rsync-path=rm a h:x", &["env", "h", "rsync"]),
+        (
+            "rsync -avz -e 'ssh -p 2222' src/ u@h:dst/",
+            &["rsync", "ssh"],
+        ),
+        ("ssh -J bastion h uptime", &["ssh"]),
+        ("rustc -g -O x.rs", &["rustc"]),
+        ("nm -C x.o", &["nm"]),
+    ]);
 }
