@@ -550,36 +550,27 @@ fn one_line(line: &[u8]) -> Option<Vec<u8>> {
     let body_len =
         line.len() - usize::from(line.ends_with(b"\n")) - usize::from(line.ends_with(b"\r\n"));
     let (body, end) = line.split_at(body_len);
-    let breaks = |b: &[u8]| {
-        b.contains(&b'\r')
-            || b.windows(2).any(|w| w == [0xc2, 0x85])
-            || b.windows(3)
-                .any(|w| w == [0xe2, 0x80, 0xa8] || w == [0xe2, 0x80, 0xa9])
+    // A break of another reader at `i`: its length, and its spelling here.
+    let break_at = |i: usize| -> Option<(usize, &'static [u8])> {
+        match body.get(i..)? {
+            [b'\r', ..] => Some((1, b" ")),
+            [0xc2, 0x85, ..] => Some((2, b"\\u0085")),
+            [0xe2, 0x80, 0xa8, ..] => Some((3, b"\\u2028")),
+            [0xe2, 0x80, 0xa9, ..] => Some((3, b"\\u2029")),
+            _ => None,
+        }
     };
-    if !breaks(body) {
-        return None;
-    }
+    let first = (0..body.len()).find(|&i| break_at(i).is_some())?;
     let mut out = Vec::with_capacity(line.len() + 16);
-    let mut i = 0;
+    out.extend_from_slice(&body[..first]);
+    let mut i = first;
     while let Some(&b) = body.get(i) {
-        match (b, body.get(i + 1), body.get(i + 2)) {
-            (b'\r', _, _) => {
-                out.push(b' ');
-                i += 1;
+        match break_at(i) {
+            Some((len, with)) => {
+                out.extend_from_slice(with);
+                i += len;
             }
-            (0xc2, Some(0x85), _) => {
-                out.extend_from_slice(b"\\u0085");
-                i += 2;
-            }
-            (0xe2, Some(0x80), Some(0xa8)) => {
-                out.extend_from_slice(b"\\u2028");
-                i += 3;
-            }
-            (0xe2, Some(0x80), Some(0xa9)) => {
-                out.extend_from_slice(b"\\u2029");
-                i += 3;
-            }
-            _ => {
+            None => {
                 out.push(b);
                 i += 1;
             }

@@ -752,8 +752,13 @@ fn a_message_hidden_between_line_breaks_of_another_reading_never_reaches_the_ser
         assert_eq!(got["method"], "ping");
         assert!(sent.ends_with(b"\r\n"), "the line's own ending is kept");
     }
-    // A line without them is forwarded byte for byte.
-    let plain = format!("{hidden}\n").replace("delete", "read");
+    // A line without them is forwarded byte for byte, other non-ASCII
+    // characters (their first bytes are those of U+0085 or U+2028: `©` is
+    // C2 A9, `€` E2 82 AC) included.
+    let plain = format!("{hidden}\n")
+        .replace("delete", "read")
+        .replace("{}}", r#"{"note":"© €  "}}"#);
+    assert!(plain.contains('€'));
     let outs = session().handle(plain.as_bytes(), Instant::now());
     assert_eq!(outs.first(), Some(&Out::Server(plain.into_bytes())));
 }
