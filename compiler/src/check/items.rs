@@ -72,12 +72,10 @@ impl Session {
                 }
             };
             if let (Some(kind), Some(class)) = (kind, class) {
-                let fits = match kind {
-                    TargetKind::Path => class.family() == Some("fs"),
-                    TargetKind::Url | TargetKind::Host => class.family() == Some("net"),
-                    TargetKind::Command => class == gait_run::vocab::EndpointClass::ProcExec,
-                    _ => false,
-                };
+                // The runtime's rule for a target's class (kind only takes
+                // path, url, host and command here), without the UI
+                // classes a mapping never derives.
+                let fits = kind.takes(class) && class.family() != Some("ui");
                 if !fits {
                     let allowed = match kind {
                         TargetKind::Path => "fs.read, fs.write or fs.delete",
