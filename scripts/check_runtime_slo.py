@@ -16,6 +16,8 @@ import argparse
 import json
 import math
 import os
+import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -60,6 +62,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--budgets", default=os.path.join(ROOT, "perf/runtime_slo_budgets.json"))
     ap.add_argument("--report", default=os.path.join(ROOT, "target/slo/runtime_slo_report.json"))
+    ap.add_argument("--skip-instructions", action="store_true",
+                    help="do not count instructions per decision (for a machine without valgrind)")
     ap.add_argument("--bin", default=os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "release"))
     args = ap.parse_args()
 
@@ -91,6 +95,7 @@ def main():
         "policy": budgets["policy"],
         "cpu": cpu_model(),
         "in_process": {},
+        "instructions": {},
         "process": {},
         "errors": {"wrong_decisions": [], "internal_errors": [], "fail_closed_violations": []},
     }
@@ -104,30 +109,53 @@ def main():
         with open(os.path.join(intents_dir, cls + ".json"), "wb") as dst:
             dst.write(data)
     ip = budgets["in_process"]
-    bench_report = os.path.join(work, "bench.json")
-    bench_cmd = [gait_run, "bench", "--bundle", bundle, *trust, "--intents", intents_dir,
-                 "--iterations", str(ip["iterations"]), "--report", bench_report]
-    r = run(bench_cmd)
-    if r.returncode != 0:
-        fail_setup(f"gait-run bench failed ({r.returncode}): {r.stderr.decode(errors='replace')}")
-    with open(bench_report, encoding="utf-8") as f:
-        bench = json.load(f)
     repro_bench = (f"gait-run bench --bundle <{budgets['policy']} built> --trust KEY.pub "
                    f"--intents <the files of perf/slo_intents> --iterations {ip['iterations']}")
+
+    def measure_in_process():
+        bench_report = os.path.join(work, "bench.json")
+        bench_cmd = [gait_run, "bench", "--bundle", bundle, *trust, "--intents", intents_dir,
+                     "--iterations", str(ip["iterations"]), "--report", bench_report]
+        r = run(bench_cmd)
+        if r.returncode != 0:
+            fail_setup(f"gait-run bench failed ({r.returncode}): {r.stderr.decode(errors='replace')}")
+        with open(bench_report, encoding="utf-8") as f:
+            return json.load(f)["classes"]
+
+    def in_process_over(got, budget):
+        return [f"{p} {got[f'{p}_ns'] / 1000:.2f} µs > budget {budget[p] / 1000:.2f} µs "
+                f"(+{(got[f'{p}_ns'] - budget[p]) * 100 / budget[p]:.0f}%)"
+                for p in ("p50", "p95", "p99") if got[f"{p}_ns"] > budget[p]]
+
+    classes = measure_in_process()
+    second = None
+    if any(cls in classes and in_process_over(classes[cls], budget) for cls, budget in ip["budgets_ns"].items()):
+        # As for the process budgets below: one run over budget on a shared
+        # machine can be another job's; the classes are measured once more
+        # and the second run decides. A regression is over budget twice; the
+        # first run's figures stay in the report. The instruction budgets
+        # further down are the noise-free guard.
+        second = measure_in_process()
     for cls, budget in ip["budgets_ns"].items():
-        got = bench["classes"].get(cls)
+        got = (second or classes).get(cls)
         if got is None:
             violations.append(("in_process", f"class {cls}: no samples (is its intent's class still {cls}?)"))
             continue
         entry = {"p50_ns": got["p50_ns"], "p95_ns": got["p95_ns"], "p99_ns": got["p99_ns"],
-                 "max_ns": got["max_ns"], "samples": got["samples"], "budget_ns": budget, "over": []}
-        for p in ("p50", "p95", "p99"):
-            value, limit = got[f"{p}_ns"], budget[p]
-            if value > limit:
-                over = f"{p} {value / 1000:.2f} µs > budget {limit / 1000:.2f} µs (+{(value - limit) * 100 / limit:.0f}%)"
-                entry["over"].append(over)
-                violations.append(("in_process", f"in-process {cls}: {over}; reproduce: {repro_bench}"))
+                 "max_ns": got["max_ns"], "samples": got["samples"], "budget_ns": budget,
+                 "over": in_process_over(got, budget)}
+        if second is not None and cls in classes:
+            first = classes[cls]
+            entry["first_measurement_ns"] = {p: first[f"{p}_ns"] for p in ("p50", "p95", "p99", "max")}
+        for over in entry["over"]:
+            violations.append(("in_process", f"in-process {cls}: {over}; reproduce: {repro_bench}"))
         report["in_process"][cls] = entry
+
+    # ---- instructions per decision (callgrind): the same on every machine
+    if args.skip_instructions:
+        report["instructions"] = {"skipped": "--skip-instructions"}
+    else:
+        report["instructions"] = measure_instructions(gait_run, bundle, trust, intents_dir, budgets, work, violations)
 
     # ---- whole process: spawn `gait-run eval` per intent, time spawn to exit
     pr = budgets["process"]
@@ -207,6 +235,71 @@ def main():
     print("runtime SLO: every budget holds")
 
 
+def measure_instructions(gait_run, bundle, trust, intents_dir, budgets, work, violations):
+    """Instructions per decision, per class, outside SHA-256, under callgrind.
+
+    Wall-clock budgets must leave room for a slower or busier machine (the
+    same binary decides 2x slower on one of this project's CI machines than
+    on another); an instruction count does not move with the machine or its
+    load, so a small budget over it catches a regression of a few percent,
+    such as a command line leaving the plain subset for the grammar.
+    SHA-256 is left out: under valgrind the CPU's SHA extensions are hidden
+    and sha2 runs its software rounds, which natively it does not.
+    """
+    spec = budgets.get("instructions")
+    if spec is None:
+        return {}
+    for tool in ("valgrind", "callgrind_annotate"):
+        if shutil.which(tool) is None:
+            fail_setup(f"{tool} is required to count instructions per decision (apt install valgrind), "
+                       "or pass --skip-instructions")
+    iterations = spec["iterations"]
+    # The counts are exact for one compiler: another rustc inlines and
+    # schedules differently. With the budgets' own rustc a count over budget
+    # fails the check; with another it is reported, not enforced.
+    r = run(["rustc", "--version"])
+    rustc = r.stdout.decode(errors="replace").strip() if r.returncode == 0 else "unknown"
+    enforced = rustc == spec["rustc"]
+    # gait-run bench decides once, warms up with min(1000, N) decisions, then
+    # times N: every one is inside gate::evaluate_with, the function counted.
+    decisions = 1 + min(1000, iterations) + iterations
+    out = {"iterations": iterations, "rustc": rustc, "budgets_rustc": spec["rustc"], "enforced": enforced,
+           "classes": {}}
+    for cls, budget in spec["budgets"].items():
+        one = os.path.join(work, "one-" + cls)
+        os.makedirs(one, exist_ok=True)
+        shutil.copy(os.path.join(intents_dir, cls + ".json"), one)
+        cg = os.path.join(work, cls + ".callgrind")
+        r = run(["valgrind", "--tool=callgrind", f"--toggle-collect={spec['function']}",
+                 f"--callgrind-out-file={cg}", gait_run, "bench", "--bundle", bundle, *trust,
+                 "--intents", one, "--iterations", str(iterations)])
+        err = r.stderr.decode(errors="replace")
+        m = re.search(r"Collected : (\d+)", err)
+        if r.returncode != 0 or m is None:
+            fail_setup(f"callgrind on gait-run bench ({cls}) failed ({r.returncode}): {err[-2000:]}")
+        total = int(m.group(1))
+        a = run(["callgrind_annotate", "--inclusive=yes", cg])
+        sha = 0
+        for line in a.stdout.decode(errors="replace").splitlines():
+            if "sha2::sha256::compress256 [" in line:
+                sha = int(line.split()[0].replace(",", ""))
+                break
+        if total == 0:
+            fail_setup(f"callgrind counted nothing in {spec['function']} ({cls}): was it renamed or inlined?")
+        per = (total - sha) // decisions
+        entry = {"non_sha256": per, "total": total // decisions, "budget": budget, "over": []}
+        if per > budget:
+            over = f"{per:,} instructions per decision outside SHA-256 > budget {budget:,} (+{(per - budget) * 100 / budget:.1f}%)"
+            entry["over"].append(over)
+            if enforced:
+                violations.append(("instructions", f"instructions {cls}: {over}; reproduce: scripts/perf_instructions.sh {iterations}"))
+            else:
+                print(f"note: instructions {cls}: {over}; not enforced: the budgets were measured with "
+                      f"{spec['rustc']}, this is {rustc}", file=sys.stderr)
+        out["classes"][cls] = entry
+    return out
+
+
 def fail_closed_probes(gait_run, bundle, key, work, errors):
     """Runs each probe through the real binary; records what it returned."""
     with open(bundle, "rb") as f:
@@ -273,6 +366,9 @@ def print_table(report):
         print(f"{'in-process':<11} {cls:<10} {e['p50_ns'] / 1000:>8.2f}µs {e['p95_ns'] / 1000:>8.2f}µs "
               f"{e['p99_ns'] / 1000:>8.2f}µs {e['max_ns'] / 1000:>9.1f}µs  "
               f"{b['p50'] / 1000:g}/{b['p95'] / 1000:g}/{b['p99'] / 1000:g} µs  {'OVER' if e['over'] else 'ok'}")
+    for cls, e in report.get("instructions", {}).get("classes", {}).items():
+        print(f"{'instructions':<11} {cls:<10} {e['non_sha256']:>10,} per decision outside SHA-256 "
+              f"({e['total']:,} with it)  budget {e['budget']:,}  {'OVER' if e['over'] else 'ok'}")
     for cls, e in report["process"].items():
         b = e["budget_ms"]
         print(f"{'process':<11} {cls:<10} {e['p50_ms']:>8.2f}ms {e['p95_ms']:>8.2f}ms {e['p99_ms']:>8.2f}ms "

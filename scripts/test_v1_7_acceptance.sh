@@ -110,8 +110,9 @@ step fail-closed-matrix cargo test --quiet -p gait-run --test fail_closed
 step policy-tests "$gaitc" test examples/ --coverage --min-coverage 100 --junit "$out/policy-tests.junit.xml"
 step runtime-slo bash scripts/check_runtime_slo.sh --report "$out/runtime_slo_report.json"
 
-# The checker can fail: with a 1 ns in-process p50 budget for fs.write it must
-# exit 5 and name the class, the percentile and how far over it is.
+# The checker can fail: with a 1 ns in-process p50 budget for fs.write, and a
+# budget of 1 instruction per decision for proc.exec, it must exit 5 and name
+# the class, the percentile or count, and how far over it is.
 slo_checker_fails_on_breach() {
   python3 - "$root/perf/runtime_slo_budgets.json" "$work/tight.json" <<'PY'
 import json, sys
@@ -119,6 +120,8 @@ b = json.load(open(sys.argv[1]))
 b["in_process"]["iterations"] = 2000
 b["process"]["runs"] = 3
 b["in_process"]["budgets_ns"]["fs.write"]["p50"] = 1
+b["instructions"]["iterations"] = 200
+b["instructions"]["budgets"]["proc.exec"] = 1
 # A process budget no process can meet: over budget on the second
 # measurement too (the checker measures a breaching class twice).
 b["process"]["budgets_ms"]["fs.read"]["p50"] = 0.001
@@ -130,7 +133,9 @@ PY
   [[ $code -eq 5 ]] || { echo "want exit 5, got $code"; return 1; }
   grep -q 'in-process fs.write: p50 .* > budget 0.00 µs (+[0-9]*%); reproduce: gait-run bench' "$work/tight.err" ||
     { echo "the message does not name class, percentile and excess"; return 1; }
-  python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["status"]=="fail" and r["in_process"]["fs.write"]["over"], r; p=r["process"]["fs.read"]; assert p["over"] and "first_measurement_over_budget_ms" in p, p' "$work/tight_report.json"
+  grep -q 'instructions proc.exec: [0-9,]* instructions per decision outside SHA-256 > budget 1 (+[0-9.]*%); reproduce: scripts/perf_instructions.sh' "$work/tight.err" ||
+    { echo "the message does not name the class over its instruction budget"; return 1; }
+  python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["status"]=="fail" and r["in_process"]["fs.write"]["over"] and "first_measurement_ns" in r["in_process"]["fs.write"], r; p=r["process"]["fs.read"]; assert p["over"] and "first_measurement_over_budget_ms" in p, p; i=r["instructions"]["classes"]; assert i["proc.exec"]["over"] and not i["fs.read"]["over"], i' "$work/tight_report.json"
 }
 step slo-checker-fails-on-breach slo_checker_fails_on_breach
 

@@ -191,7 +191,26 @@ fn runtime_slo_budgets_match_their_schema_and_name_real_intents() {
             assert!(root.join(file).is_file(), "{class}: {file}");
         }
     }
-    let mut broken = budgets;
+    // The instruction budgets cover the same classes as the wall-clock ones
+    // (a class left out would lose its noise-free guard).
+    let timed: Vec<&String> = budgets["in_process"]["budgets_ns"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    let counted: Vec<&String> = budgets["instructions"]["budgets"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    assert_eq!(timed, counted);
+    let mut broken = budgets.clone();
     broken["in_process"]["budgets_ns"]["fs.read"]["p50"] = serde_json::json!(-1);
+    assert!(!v.is_valid(&broken));
+    let mut broken = budgets.clone();
+    broken["instructions"]["budgets"]["fs.read"] = serde_json::json!(0);
+    assert!(!v.is_valid(&broken));
+    let mut broken = budgets;
+    broken["instructions"]["rustc"] = serde_json::json!("1.95.0");
     assert!(!v.is_valid(&broken));
 }
