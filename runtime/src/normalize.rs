@@ -844,10 +844,15 @@ fn select<'a>(
             )),
         },
         Some((Some(key), rest)) => match *v {
-            Json::Obj(m) => match member(m, key) {
-                Some(inner) => select(inner, rest, all, f),
-                None => Ok(()),
-            },
+            // Every member whose key is `key` as a case-insensitive reader
+            // reads it: Go's encoding/json (and .NET's web defaults) fill a
+            // field from a key that differs in case, the last one winning,
+            // so `{"path": "/ok", "PATH": "/etc/shadow"}` reads `/etc/shadow`
+            // there and `/ok` here. Both are judged.
+            Json::Obj(m) => m
+                .iter()
+                .filter(|(k, _)| same_key_ignoring_case(k, key))
+                .try_for_each(|(_, inner)| select(inner, rest, all, f)),
             Json::Null => Ok(()),
             _ => Err(invalid(
                 arg_path_text(all),
@@ -863,6 +868,38 @@ fn select<'a>(
             )),
         },
     }
+}
+
+/// Whether a case-insensitive JSON reader takes object key `k` for field
+/// `key`: equal but for ASCII case, or, past ASCII, char by char with the
+/// same lower or upper case (an over-reading of Go's simple case folding,
+/// under which `ſ` is `s` and the Kelvin sign `K` is `k`).
+fn same_key_ignoring_case(k: &str, key: &str) -> bool {
+    if k.len() == key.len() && k.eq_ignore_ascii_case(key) {
+        return true;
+    }
+    if k.is_ascii() && key.is_ascii() {
+        return false;
+    }
+    let mut a = k.chars();
+    let mut b = key.chars();
+    loop {
+        match (a.next(), b.next()) {
+            (None, None) => return true,
+            (Some(x), Some(y)) if same_char_ignoring_case(x, y) => {}
+            _ => return false,
+        }
+    }
+}
+
+fn same_char_ignoring_case(x: char, y: char) -> bool {
+    fn single(mut it: impl Iterator<Item = char>) -> Option<char> {
+        let c = it.next()?;
+        it.next().is_none().then_some(c)
+    }
+    x == y
+        || single(x.to_lowercase()).is_some_and(|l| Some(l) == single(y.to_lowercase()))
+        || single(x.to_uppercase()).is_some_and(|u| Some(u) == single(y.to_uppercase()))
 }
 
 /// The canonical text of an explicit target (keys in RFC 8785 order).
@@ -1475,6 +1512,35 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn keys_are_compared_as_a_case_insensitive_reader_compares_them() {
+        // Go's encoding/json: ASCII case, `ſ` (U+017F) for `s` and the
+        // Kelvin sign (U+212A) for `k`; Greek final sigma for sigma.
+        for (k, key) in [
+            ("PATH", "path"),
+            ("pAtH", "path"),
+            ("\u{17f}ource", "source"),
+            ("SOURCE", "\u{17f}ource"),
+            ("\u{212a}ey", "key"),
+            ("ma\u{3c2}", "ma\u{3a3}"),
+            ("\u{c9}t\u{c9}", "\u{e9}t\u{e9}"),
+            ("path", "path"),
+        ] {
+            assert!(same_key_ignoring_case(k, key), "{k:?} {key:?}");
+            assert!(same_key_ignoring_case(key, k), "{key:?} {k:?}");
+        }
+        for (k, key) in [
+            ("paths", "path"),
+            ("pat", "path"),
+            ("path ", "path"),
+            ("p\u{e4}th", "path"),
+            ("\u{130}d", "id"),
+            ("", "path"),
+        ] {
+            assert!(!same_key_ignoring_case(k, key), "{k:?} {key:?}");
+        }
+    }
 
     #[test]
     fn repeated_keys_are_invalid_at_any_depth() {

@@ -36,6 +36,7 @@ use brush_parser::word::{
     self, ParameterExpr, ParameterTransformOp, WordPiece, WordPieceWithSource,
 };
 use brush_parser::{Parser, ParserOptions};
+use std::borrow::Cow;
 
 /// The program value of a dynamic command line: no allow-list contains it
 /// (it is not a program basename), `std.commands.dangerous` lists it, and
@@ -215,12 +216,29 @@ fn plain_line(line: &str) -> Option<Vec<String>> {
 /// value after quote removal. Unquoted characters are those of
 /// [`is_plain`]; `'…'` holds anything but `'`; `"…"` anything but the
 /// characters that still act inside double quotes (`$`, `` ` ``, `\`, `!`).
-fn plain_word(rest: &str) -> Option<(usize, String)> {
+fn plain_word(rest: &str) -> Option<(usize, Cow<'_, str>)> {
+    // A word without quotes is its own value (borrowed: most words).
+    let end = rest
+        .bytes()
+        .position(|b| matches!(b, b' ' | b'\t' | b'&' | b'|' | b';' | b'\'' | b'"'))
+        .unwrap_or(rest.len());
+    if end > 0
+        && matches!(
+            rest.as_bytes().get(end),
+            None | Some(b' ' | b'\t' | b'&' | b'|' | b';')
+        )
+    {
+        let word = &rest[..end];
+        return word
+            .bytes()
+            .all(plain_byte)
+            .then_some((end, Cow::Borrowed(word)));
+    }
     let mut value = String::new();
     let mut chars = rest.char_indices();
     while let Some((i, c)) = chars.next() {
         match c {
-            ' ' | '\t' | '&' | '|' | ';' => return (i > 0).then_some((i, value)),
+            ' ' | '\t' | '&' | '|' | ';' => return (i > 0).then_some((i, Cow::Owned(value))),
             '\'' => loop {
                 match chars.next()? {
                     (_, '\'') => break,
@@ -234,11 +252,11 @@ fn plain_word(rest: &str) -> Option<(usize, String)> {
                     (_, c) => value.push(c),
                 }
             },
-            c if c.is_ascii() && is_plain(c.encode_utf8(&mut [0; 4])) => value.push(c),
+            c if c.is_ascii() && plain_byte(c as u8) => value.push(c),
             _ => return None,
         }
     }
-    (!rest.is_empty()).then_some((rest.len(), value))
+    (!rest.is_empty()).then_some((rest.len(), Cow::Owned(value)))
 }
 
 /// A word that is one of bash's numeric special parameters (`$?`, `$#`,
@@ -506,6 +524,17 @@ fn dangerous_var(name: &str) -> bool {
             // The repository git reads its configuration and hooks from.
             | "GIT_DIR"
             | "GIT_COMMON_DIR"
+            // A library ssh loads for a security key (`-o SecurityKeyProvider`).
+            | "SSH_SK_PROVIDER"
+            // Where rustc finds `--target NAME`'s spec, which names a linker.
+            | "RUST_TARGET_PATH"
+            // The prefix of make's (the kernel's) compiler and binutils.
+            | "CROSS_COMPILE"
+            // Where cargo reads a configuration (`build.rustc-wrapper`), and
+            // which toolchain rustup runs (a path is a toolchain folder).
+            | "CARGO_HOME"
+            | "RUSTUP_HOME"
+            | "RUSTUP_TOOLCHAIN"
     ) || name.starts_with("BASH_FUNC_")
         || name.starts_with("LD_")
         || name.starts_with("GIT_CONFIG_KEY_")
@@ -530,7 +559,29 @@ fn option_var(name: &str) -> bool {
             | "PERL5OPT"
             | "NODE_OPTIONS"
             | "RUBYOPT"
-    )
+    ) || rustc_flags_var(name)
+        || compiler_flags_var(name)
+}
+
+/// rustc's options from cargo's environment: `RUSTFLAGS='-C linker=/tmp/x'
+/// cargo build` runs `/tmp/x` (`CARGO_ENCODED_RUSTFLAGS` parts are split
+/// by 0x1f, the others by whitespace).
+fn rustc_flags_var(name: &str) -> bool {
+    matches!(
+        name,
+        "RUSTFLAGS"
+            | "RUSTDOCFLAGS"
+            | "CARGO_ENCODED_RUSTFLAGS"
+            | "CARGO_ENCODED_RUSTDOCFLAGS"
+            | "CARGO_BUILD_RUSTFLAGS"
+            | "CARGO_BUILD_RUSTDOCFLAGS"
+    ) || (name.starts_with("CARGO_TARGET_") && name.ends_with("_RUSTFLAGS"))
+}
+
+/// A C compiler's options from make's (and the cc crate's) environment:
+/// `CFLAGS=-B/tmp/x make` has gcc run `/tmp/x/as`.
+fn compiler_flags_var(name: &str) -> bool {
+    matches!(name, "CFLAGS" | "CXXFLAGS" | "CPPFLAGS" | "LDFLAGS")
 }
 
 /// Whether an option variable's value loads or runs code: `tar`'s and
@@ -566,6 +617,14 @@ fn option_value_runs(name: &str, value: &str) -> bool {
             .split_whitespace()
             .any(|w| w.starts_with("-M") || w.starts_with("-m") || w.starts_with("-d")),
         "RUBYOPT" => value.split_whitespace().any(|w| w.starts_with("-r")),
+        n if rustc_flags_var(n) => {
+            // Read both ways: as whitespace-split and as 0x1f-split words.
+            let parts: Vec<Field> = value.split('\x1f').map(Field::lit).collect();
+            run::rustc_runs(&words) || run::rustc_runs(&parts)
+        }
+        n if compiler_flags_var(n) => value
+            .split(|c: char| c.is_whitespace() || c == '\x1f')
+            .any(|w| run::compiler_runs(&Field::lit(w))),
         // MAKEFLAGS and friends: make's own checks, and no assignment.
         _ => run::make(&words).is_err() || value.contains('='),
     }
@@ -604,7 +663,30 @@ fn command_var(name: &str) -> bool {
                 | "RSYNC_CONNECT_PROG"
                 | "CVS_RSH"
                 | "FCEDIT"
+                | "HOSTCC"
+                | "HOSTCXX"
+                | "NM"
+                | "OBJCOPY"
+                | "OBJDUMP"
+                | "PKG_CONFIG"
+                // cargo's programs: the compiler, its wrappers, rustdoc, and
+                // cargo itself for its subcommands.
+                | "CARGO"
+                | "RUSTC"
+                | "RUSTC_WRAPPER"
+                | "RUSTC_WORKSPACE_WRAPPER"
+                | "RUSTDOC"
+                | "CARGO_BUILD_RUSTC"
+                | "CARGO_BUILD_RUSTC_WRAPPER"
+                | "CARGO_BUILD_RUSTC_WORKSPACE_WRAPPER"
+                | "CARGO_BUILD_RUSTDOC"
         )
+        // cargo's per-target linker and runner (`CARGO_TARGET_X86_64_…_RUNNER`),
+        // CMake's compiler and linker launchers.
+        || (name.starts_with("CARGO_TARGET_")
+            && (name.ends_with("_LINKER") || name.ends_with("_RUNNER")))
+        || (name.starts_with("CMAKE_")
+            && (name.ends_with("_COMPILER_LAUNCHER") || name.ends_with("_LINKER_LAUNCHER")))
 }
 
 const SHELLS: &[&str] = &[
@@ -699,15 +781,16 @@ fn is_identifier(s: &str) -> bool {
 /// A word made only of characters bash gives no meaning to: its value is
 /// itself (the common case, read without the word parser).
 fn is_plain(w: &str) -> bool {
-    !w.is_empty()
-        && !w.starts_with('~')
-        && w.bytes().all(|b| {
-            b.is_ascii_alphanumeric()
-                || matches!(
-                    b,
-                    b'-' | b'_' | b'.' | b'/' | b'=' | b':' | b',' | b'+' | b'@' | b'%' | b'^'
-                )
-        })
+    !w.is_empty() && !w.starts_with('~') && w.bytes().all(plain_byte)
+}
+
+/// A byte of [`is_plain`]'s words.
+fn plain_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+        || matches!(
+            b,
+            b'-' | b'_' | b'.' | b'/' | b'=' | b':' | b',' | b'+' | b'@' | b'%' | b'^'
+        )
 }
 
 struct Analyzer {

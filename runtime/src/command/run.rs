@@ -1159,7 +1159,7 @@ fn quoted_whole(raw: &str) -> bool {
 /// the linker's path (`--ld-path`, `-fuse-ld=` with a `/`), clang's
 /// `-Xclang` (`-load`) and `--config`; a word of unknown value that may be
 /// an option.
-fn compiler_runs(f: &Field) -> bool {
+pub(super) fn compiler_runs(f: &Field) -> bool {
     let w = match &f.val {
         Val::Lit(w) => w.as_str(),
         Val::Unknown => return may_be_option_or_file(&f.raw),
@@ -1180,7 +1180,14 @@ fn compiler_runs(f: &Field) -> bool {
                 || w == "-cc1"
                 || w.starts_with("-load")
                 || w.starts_with("--load")
-                || w.starts_with("--config")))
+                || w.starts_with("--config")
+                // Where clang finds its installation and a GCC toolchain,
+                // and with them `as` and `ld` (`-ccc-install-dir`,
+                // `-ccc-gcc-name`, `--gcc-toolchain`, `--gcc-install-dir`).
+                || w.starts_with("-ccc-")
+                || w.starts_with("--gcc-t")
+                || w.starts_with("-gcc-t")
+                || w.starts_with("--gcc-i")))
 }
 
 /// rustc's (and rustdoc's) words that run or load a program of the
@@ -1192,7 +1199,7 @@ fn compiler_runs(f: &Field) -> bool {
 /// `--sysroot`), a target spec file; rustdoc's doctests (`--test`, which
 /// compile and run the workspace's code) and their runners; a word of
 /// unknown value that may be an option.
-fn rustc_runs(rest: &[Field]) -> bool {
+pub(super) fn rustc_runs(rest: &[Field]) -> bool {
     // The option whose value the next word is (`C` or `target`).
     let mut value_of: Option<&str> = None;
     let runs_tool = |v: &str| v.contains("link") || v.contains("dlltool");
@@ -1968,7 +1975,7 @@ fn cluster_takes_next(short: &str, takes_value: &[char]) -> bool {
 /// `git`: global options (before the subcommand) and the subcommand's.
 /// Dynamic: a `-c KEY=VALUE` whose key may name a command, `--config-env`
 /// (a value from the environment), `--exec-path` (where subcommands are
-/// found); subcommands that run a command they are given (`bisect run`,
+/// found), `--git-dir` (as `GIT_DIR`); subcommands that run a command they are given (`bisect run`,
 /// `submodule foreach`, `filter-branch`), their options that do
 /// ([`git_option_runs`]), `config` writing a key outside the safe list (a
 /// later `git x` runs its alias), `clone -c` likewise; unknown words, and
@@ -1999,11 +2006,17 @@ pub(super) fn git(rest: &[Field], open_tail: bool) -> Result<Vec<String>, Stop> 
             } else if !git_key_is_safe(c) {
                 return Err(Stop::Dynamic);
             }
-        } else if w.starts_with("--config-env") || w.starts_with("--exec-path") {
+        } else if w.starts_with("--config-env")
+            || w.starts_with("--exec-path")
+            // A repository named outright (as `GIT_DIR` does): its
+            // configuration and hooks are whatever was written there.
+            || w == "--git-dir"
+            || w.starts_with("--git-dir=")
+        {
             return Err(Stop::Dynamic);
         } else if matches!(
             w.as_str(),
-            "-C" | "--git-dir" | "--work-tree" | "--namespace" | "--super-prefix" | "--list-cmds"
+            "-C" | "--work-tree" | "--namespace" | "--super-prefix" | "--list-cmds"
         ) {
             i += 1;
         } else if !w.starts_with('-') {

@@ -980,6 +980,52 @@ fn options_that_run_a_chosen_program_are_judged() {
         "scp -F /tmp/cfg a h:b",
         "sftp h",
         "sftp -b cmds h",
+        // Found by the eleventh session's pass over the leftovers.
+        "SSH_SK_PROVIDER=/tmp/p.so ssh h",
+        "RUST_TARGET_PATH=/tmp/t rustc --target evil x.rs",
+        "CROSS_COMPILE=/tmp/x/ make",
+        "CARGO_HOME=/tmp/c cargo build",
+        "RUSTUP_TOOLCHAIN=/tmp/tc cargo build",
+        "RUSTFLAGS='-C linker=/tmp/x' cargo build",
+        "RUSTFLAGS=-Clinker=/tmp/x cargo build",
+        "CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS='-L /tmp' cargo build",
+        "CARGO_ENCODED_RUSTFLAGS=$'-C\x1flinker=/tmp/x' cargo build",
+        "RUSTDOCFLAGS='--runtool /tmp/x' cargo test --doc",
+        "CFLAGS=-B/tmp/x/ make",
+        "LDFLAGS='-fuse-ld=/tmp/ld' make",
+        "CPPFLAGS=-fplugin=/tmp/p.so make",
+        "clang -ccc-install-dir /tmp/x c.c",
+        "clang --gcc-toolchain=/tmp/gcc c.c",
+        "clang --gcc-install-dir=/tmp/gcc/lib/gcc/x86_64-linux-gnu/12 c.c",
+        "git --git-dir=/tmp/evil status",
+        "git --git-dir /tmp/evil log",
+    ]);
+    // Programs named by cargo's and CMake's variables are read as programs.
+    reads_as(&[
+        ("RUSTC_WRAPPER='rm v' cargo build", &["cargo", "rm"]),
+        ("RUSTC=rm cargo build", &["cargo", "rm"]),
+        (
+            "CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUNNER='rm v' cargo run",
+            &["cargo", "rm"],
+        ),
+        (
+            "CARGO_TARGET_AARCH64_LINKER=rm cargo build",
+            &["cargo", "rm"],
+        ),
+        (
+            "CMAKE_C_COMPILER_LAUNCHER=rm cmake --build b",
+            &["cmake", "rm"],
+        ),
+        ("PKG_CONFIG='rm v' cargo build", &["cargo", "rm"]),
+    ]);
+    // Ordinary flags keep their reading.
+    reads_as(&[
+        ("RUSTFLAGS='-D warnings' cargo build", &["cargo"]),
+        ("RUSTFLAGS='-C target-cpu=native' cargo build", &["cargo"]),
+        ("CFLAGS='-O2 -Wall' LDFLAGS=-lm make", &["make"]),
+        ("RUSTC_WRAPPER=sccache cargo build", &["cargo", "sccache"]),
+        ("git -C repo status", &["git"]),
+        ("git --work-tree=w status", &["git"]),
     ]);
     // Command lines they run locally are read.
     reads_as(&[
