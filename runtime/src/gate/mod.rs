@@ -241,7 +241,7 @@ fn decide<'b>(
     let shown = result::Shown::of(decision, request, opts.simulate);
     let explain = opts
         .explain
-        .then(|| result::explain(bundle, &n.intent, scratch));
+        .then(|| result::explain(bundle, &n.intent, n.backslash_reading.as_deref(), scratch));
     let mut trace_path = None;
     if let Some((dir, key)) = &opts.trace {
         if crate::deadline::expired() {

@@ -367,39 +367,30 @@ pub(super) fn write_refusal<'b>(
 /// The `explain` object of `--explain`: the normalized intent as the rules
 /// see it, and each rule of the first two tiers with each atom of its
 /// condition and whether it held.
-pub(super) fn explain(bundle: &Verified, intent: &Intent, scratch: &mut Scratch) -> Vec<u8> {
+/// The `explain` object: the normalized intent's targets and each rule's
+/// atoms; with `backslash`, the targets of the intent's backslash reading
+/// too (`backslash_reading.targets`: a path holding `\` is judged both
+/// ways, and whoever approves it must see both).
+pub(super) fn explain(
+    bundle: &Verified,
+    intent: &Intent,
+    backslash: Option<&Intent>,
+    scratch: &mut Scratch,
+) -> Vec<u8> {
     let mut out = Vec::with_capacity(1024);
     let rules = bundle.tables.explain(intent, 2, scratch);
     out.extend_from_slice(br#"{"tool":"#);
     write_str(&mut out, &intent.tool);
     out.extend_from_slice(br#","risk":"#);
     write_str(&mut out, intent.risk.as_str());
-    out.extend_from_slice(br#","targets":["#);
-    for (i, t) in intent.targets.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        out.extend_from_slice(br#"{"kind":"#);
-        write_str(&mut out, t.kind.as_str());
-        out.extend_from_slice(br#","value":"#);
-        write_str(&mut out, &t.value);
-        out.extend_from_slice(br#","operation":"#);
-        write_opt_str(&mut out, t.operation.as_deref());
-        out.extend_from_slice(br#","endpoint_class":"#);
-        write_str(&mut out, t.class.as_str());
-        out.extend_from_slice(br#","destructive":"#);
-        write_bool(&mut out, t.destructive);
-        out.extend_from_slice(br#","path":"#);
-        write_opt_str(&mut out, t.path.as_deref());
-        out.extend_from_slice(br#","domain":"#);
-        write_opt_str(&mut out, t.host.as_ref().map(|h| h.0.as_str()));
-        out.extend_from_slice(br#","host_class":"#);
-        write_opt_str(&mut out, t.host.as_ref().map(|h| h.1.as_str()));
-        out.extend_from_slice(br#","programs":"#);
-        write_str_list(&mut out, t.programs.iter().map(|c| c.as_ref()));
+    out.extend_from_slice(br#","targets":"#);
+    write_targets(&mut out, intent);
+    if let Some(b) = backslash {
+        out.extend_from_slice(br#","backslash_reading":{"targets":"#);
+        write_targets(&mut out, b);
         out.push(b'}');
     }
-    out.extend_from_slice(br#"],"rules":["#);
+    out.extend_from_slice(br#","rules":["#);
     for (i, r) in rules.iter().enumerate() {
         if i > 0 {
             out.push(b',');
@@ -440,6 +431,36 @@ pub(super) fn explain(bundle: &Verified, intent: &Intent, scratch: &mut Scratch)
     }
     out.push(b'}');
     out
+}
+
+/// `[{"kind": …, "value": …, …}, …]`: the targets of `intent`.
+fn write_targets(out: &mut Vec<u8>, intent: &Intent) {
+    out.push(b'[');
+    for (i, t) in intent.targets.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(br#"{"kind":"#);
+        write_str(out, t.kind.as_str());
+        out.extend_from_slice(br#","value":"#);
+        write_str(out, &t.value);
+        out.extend_from_slice(br#","operation":"#);
+        write_opt_str(out, t.operation.as_deref());
+        out.extend_from_slice(br#","endpoint_class":"#);
+        write_str(out, t.class.as_str());
+        out.extend_from_slice(br#","destructive":"#);
+        write_bool(out, t.destructive);
+        out.extend_from_slice(br#","path":"#);
+        write_opt_str(out, t.path.as_deref());
+        out.extend_from_slice(br#","domain":"#);
+        write_opt_str(out, t.host.as_ref().map(|h| h.0.as_str()));
+        out.extend_from_slice(br#","host_class":"#);
+        write_opt_str(out, t.host.as_ref().map(|h| h.1.as_str()));
+        out.extend_from_slice(br#","programs":"#);
+        write_str_list(out, t.programs.iter().map(|c| c.as_ref()));
+        out.push(b'}');
+    }
+    out.push(b']');
 }
 
 #[cfg(test)]

@@ -64,18 +64,32 @@ impl Gate {
         gate::evaluate(&self.bundle, text, &opts, &mut self.scratch, &mut out);
         let result: Value = serde_json::from_slice(&out).unwrap_or(Value::Null);
         let field = |t: &Value, k: &str| t.get(k).and_then(Value::as_str).unwrap_or("?").to_owned();
-        result["explain"]["targets"].as_array().map(|ts| {
-            ts.iter()
-                .map(|t| {
-                    format!(
-                        "{} {} ({})",
-                        field(t, "kind"),
-                        field(t, "value"),
-                        field(t, "endpoint_class")
-                    )
-                })
-                .collect()
-        })
+        let line = |t: &Value, note: &str| {
+            format!(
+                "{} {} ({}){note}",
+                field(t, "kind"),
+                field(t, "value"),
+                field(t, "endpoint_class")
+            )
+        };
+        let explain = &result["explain"];
+        let mut targets: Vec<String> = explain["targets"]
+            .as_array()?
+            .iter()
+            .map(|t| line(t, ""))
+            .collect();
+        // A path holding `\` is judged both ways: the approver sees what a
+        // server that reads `\` as a separator would touch, too.
+        if let Some(alt) = explain.get("backslash_reading") {
+            let other: Vec<String> = alt["targets"]
+                .as_array()?
+                .iter()
+                .filter(|t| !targets.contains(&line(t, "")))
+                .map(|t| line(t, " [if \\ is read as a separator]"))
+                .collect();
+            targets.extend(other);
+        }
+        Some(targets)
     }
 }
 
@@ -179,5 +193,70 @@ impl Decide for Gate {
             log,
             targets,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gait_run::bundle::{verify, VerifyOptions};
+
+    fn gate() -> Gate {
+        let bytes = include_bytes!("../../tests/fixtures/matrix.gaitb");
+        let opts = VerifyOptions {
+            insecure_skip_verify: true,
+            ..Default::default()
+        };
+        Gate {
+            bundle: verify(bytes, &opts).unwrap(),
+            context: Map::new(),
+            simulate: false,
+            trace: None,
+            decision_timeout: None,
+            scratch: Scratch::default(),
+            logging: false,
+        }
+    }
+
+    fn intent(path: &str) -> Vec<u8> {
+        serde_json::to_vec(&json!({
+            "tool_name": "read_file",
+            "args": {"path": path},
+            "context": {"workspace": "/workspace", "risk_class": "low"}
+        }))
+        .unwrap()
+    }
+
+    /// A path holding `\` is judged under both readings; the approver is
+    /// shown what each would touch (the reading a Windows-style server
+    /// takes is the one that reaches `/etc/shadow`).
+    #[test]
+    fn the_question_shows_both_readings_of_a_backslash_path() {
+        let mut g = gate();
+        let got = g
+            .explained_targets(&intent("/tmp\\..\\etc\\shadow"))
+            .unwrap();
+        assert_eq!(
+            got,
+            [
+                "path /tmp\\..\\etc\\shadow (fs.read)",
+                "path /etc/shadow (fs.read) [if \\ is read as a separator]",
+            ]
+        );
+        // One reading only: nothing added.
+        let got = g.explained_targets(&intent("/workspace/a.txt")).unwrap();
+        assert_eq!(got, ["path /workspace/a.txt (fs.read)"]);
+    }
+
+    /// An intent the gate cannot read has no targets to show: `None`, and
+    /// the caller asks no question.
+    #[test]
+    fn an_unreadable_intent_has_no_targets_to_show() {
+        let mut g = gate();
+        assert_eq!(g.explained_targets(b"{not json"), None);
+        assert_eq!(
+            g.explained_targets(br#"{"tool_name": "read_file", "args": {"path": 1}}"#),
+            None
+        );
     }
 }

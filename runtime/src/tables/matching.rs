@@ -54,26 +54,36 @@ fn load_dfa<A: Automaton>(dfa: &A, d: &DfaData) -> Result<StateID, TableError> {
 }
 
 /// Appends the ids of every pattern the DFA reports over `hay` (one pass,
-/// stopping at a dead state).
+/// stopping at a dead state). Most bytes lead to a state that is neither
+/// dead nor matching: one comparison (`is_special_state`) tells, and only a
+/// special state is looked at further.
 fn scan<A: Automaton>(dfa: &A, start: StateID, ids: &[u32], hay: &[u8], out: &mut Vec<u32>) {
-    let report = |s: StateID, out: &mut Vec<u32>| {
-        if dfa.is_match_state(s) {
-            for i in 0..dfa.match_len(s) {
-                if let Some(&id) = ids.get(dfa.match_pattern(s, i).as_usize()) {
-                    out.push(id);
-                }
-            }
-        }
-    };
     let mut s = start;
     for &b in hay {
         s = dfa.next_state(s, b);
-        if dfa.is_dead_state(s) {
-            return;
+        if dfa.is_special_state(s) {
+            if dfa.is_dead_state(s) {
+                return;
+            }
+            if dfa.is_match_state(s) {
+                report(dfa, s, ids, out);
+            }
         }
-        report(s, out);
     }
-    report(dfa.next_eoi_state(s), out);
+    let s = dfa.next_eoi_state(s);
+    if dfa.is_match_state(s) {
+        report(dfa, s, ids, out);
+    }
+}
+
+/// Appends the ids of the patterns match state `s` reports.
+#[inline(never)]
+fn report<A: Automaton>(dfa: &A, s: StateID, ids: &[u32], out: &mut Vec<u32>) {
+    for i in 0..dfa.match_len(s) {
+        if let Some(&id) = ids.get(dfa.match_pattern(s, i).as_usize()) {
+            out.push(id);
+        }
+    }
 }
 
 /// Which key lengths a hash table holds: bit `i` for a key of `i` bytes
