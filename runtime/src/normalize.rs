@@ -872,8 +872,9 @@ fn select<'a>(
 
 /// Whether a case-insensitive JSON reader takes object key `k` for field
 /// `key`: equal but for ASCII case, or, past ASCII, char by char with the
-/// same lower or upper case (an over-reading of Go's simple case folding,
-/// under which `ſ` is `s` and the Kelvin sign `K` is `k`).
+/// same lower or upper case or the same upper case of the lower case (an
+/// over-reading of Go's folding, under which `ſ` is `s`, the Kelvin sign
+/// `K` is `k` and `İ` is `i`).
 fn same_key_ignoring_case(k: &str, key: &str) -> bool {
     if k.len() == key.len() && k.eq_ignore_ascii_case(key) {
         return true;
@@ -897,9 +898,17 @@ fn same_char_ignoring_case(x: char, y: char) -> bool {
         let c = it.next()?;
         it.next().is_none().then_some(c)
     }
+    // Go folds a character as upper(lower(c)) with Unicode's simple
+    // mappings (`İ` is `I`, `ſ` is `S`); the first character of Rust's full
+    // mappings is the simple mapping or reads more as equal (`ß` as `S`).
+    fn fold(c: char) -> char {
+        let l = c.to_lowercase().next().unwrap_or(c);
+        l.to_uppercase().next().unwrap_or(l)
+    }
     x == y
         || single(x.to_lowercase()).is_some_and(|l| Some(l) == single(y.to_lowercase()))
         || single(x.to_uppercase()).is_some_and(|u| Some(u) == single(y.to_uppercase()))
+        || fold(x) == fold(y)
 }
 
 /// The canonical text of an explicit target (keys in RFC 8785 order).
@@ -1526,6 +1535,10 @@ mod tests {
             ("ma\u{3c2}", "ma\u{3a3}"),
             ("\u{c9}t\u{c9}", "\u{e9}t\u{e9}"),
             ("path", "path"),
+            // Go: upper(lower('İ')) = 'I', with the simple mappings.
+            ("f\u{130}le_path", "file_path"),
+            ("\u{130}d", "id"),
+            ("\u{131}d", "id"),
         ] {
             assert!(same_key_ignoring_case(k, key), "{k:?} {key:?}");
             assert!(same_key_ignoring_case(key, k), "{key:?} {k:?}");
@@ -1535,7 +1548,7 @@ mod tests {
             ("pat", "path"),
             ("path ", "path"),
             ("p\u{e4}th", "path"),
-            ("\u{130}d", "id"),
+            ("\u{131}e", "id"),
             ("", "path"),
         ] {
             assert!(!same_key_ignoring_case(k, key), "{k:?} {key:?}");

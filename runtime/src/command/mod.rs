@@ -531,10 +531,11 @@ fn dangerous_var(name: &str) -> bool {
             // The prefix of make's (the kernel's) compiler and binutils.
             | "CROSS_COMPILE"
             // Where cargo reads a configuration (`build.rustc-wrapper`), and
-            // which toolchain rustup runs (a path is a toolchain folder).
+            // where rustup finds its toolchains.
             | "CARGO_HOME"
             | "RUSTUP_HOME"
-            | "RUSTUP_TOOLCHAIN"
+            // A script CMake runs.
+            | "CMAKE_TOOLCHAIN_FILE"
     ) || name.starts_with("BASH_FUNC_")
         || name.starts_with("LD_")
         || name.starts_with("GIT_CONFIG_KEY_")
@@ -549,7 +550,7 @@ fn dangerous_var(name: &str) -> bool {
 /// Programs' options from the environment ([`option_value_runs`] says
 /// which values run code: `TAR_OPTIONS=--to-command=…`,
 /// `NODE_OPTIONS=--require=…`).
-fn option_var(name: &str) -> bool {
+pub(super) fn option_var(name: &str) -> bool {
     matches!(
         name,
         "TAR_OPTIONS"
@@ -559,6 +560,9 @@ fn option_var(name: &str) -> bool {
             | "PERL5OPT"
             | "NODE_OPTIONS"
             | "RUBYOPT"
+            // A toolchain folder or a target spec file when a path.
+            | "RUSTUP_TOOLCHAIN"
+            | "CARGO_BUILD_TARGET"
     ) || rustc_flags_var(name)
         || compiler_flags_var(name)
 }
@@ -578,17 +582,34 @@ fn rustc_flags_var(name: &str) -> bool {
     ) || (name.starts_with("CARGO_TARGET_") && name.ends_with("_RUSTFLAGS"))
 }
 
-/// A C compiler's options from make's (and the cc crate's) environment:
-/// `CFLAGS=-B/tmp/x make` has gcc run `/tmp/x/as`.
+/// A C compiler's (or archiver's) options from make's and the cc crate's
+/// environment: `CFLAGS=-B/tmp/x make` has gcc run `/tmp/x/as`.
 fn compiler_flags_var(name: &str) -> bool {
-    matches!(name, "CFLAGS" | "CXXFLAGS" | "CPPFLAGS" | "LDFLAGS")
+    matches!(
+        name,
+        "CFLAGS"
+            | "CXXFLAGS"
+            | "CPPFLAGS"
+            | "LDFLAGS"
+            | "OBJCFLAGS"
+            | "FFLAGS"
+            | "ASFLAGS"
+            | "ASMFLAGS"
+            | "ARFLAGS"
+            // The cc crate's per-target and host/target flags.
+            | "TARGET_CFLAGS"
+            | "HOST_CFLAGS"
+            | "TARGET_CXXFLAGS"
+            | "HOST_CXXFLAGS"
+    ) || name.starts_with("CFLAGS_")
+        || name.starts_with("CXXFLAGS_")
 }
 
 /// Whether an option variable's value loads or runs code: `tar`'s and
 /// `make`'s own checks over its words, `node --require`/`--import`/
 /// `--loader`, `perl -M`/`-m`/`-d`, `ruby -r`; anything with `$` or a
 /// backtick (make expands it).
-fn option_value_runs(name: &str, value: &str) -> bool {
+pub(super) fn option_value_runs(name: &str, value: &str) -> bool {
     // make expands `$`; tar reads TAR_OPTIONS with quote removal
     // (`'"--to-command=rm v"'` is one option).
     if value.contains(['$', '`', '\'', '"', '\\']) {
@@ -617,13 +638,18 @@ fn option_value_runs(name: &str, value: &str) -> bool {
             .split_whitespace()
             .any(|w| w.starts_with("-M") || w.starts_with("-m") || w.starts_with("-d")),
         "RUBYOPT" => value.split_whitespace().any(|w| w.starts_with("-r")),
-        n if rustc_flags_var(n) => {
-            // Read both ways: as whitespace-split and as 0x1f-split words.
+        // rustup reads a name with a path separator as a toolchain folder.
+        "RUSTUP_TOOLCHAIN" => value.contains('/') || value.starts_with('.'),
+        "CARGO_BUILD_TARGET" => value.contains('/') || value.ends_with(".json"),
+        // cargo splits the encoded variables at 0x1f only, the others at
+        // whitespace.
+        n if n.starts_with("CARGO_ENCODED_") => {
             let parts: Vec<Field> = value.split('\x1f').map(Field::lit).collect();
-            run::rustc_runs(&words) || run::rustc_runs(&parts)
+            run::rustc_runs(&parts)
         }
+        n if rustc_flags_var(n) => run::rustc_runs(&words),
         n if compiler_flags_var(n) => value
-            .split(|c: char| c.is_whitespace() || c == '\x1f')
+            .split_whitespace()
             .any(|w| run::compiler_runs(&Field::lit(w))),
         // MAKEFLAGS and friends: make's own checks, and no assignment.
         _ => run::make(&words).is_err() || value.contains('='),
@@ -682,11 +708,44 @@ fn command_var(name: &str) -> bool {
                 | "CARGO_BUILD_RUSTDOC"
         )
         // cargo's per-target linker and runner (`CARGO_TARGET_X86_64_…_RUNNER`),
-        // CMake's compiler and linker launchers.
+        // its credential providers and documentation browser; CMake's
+        // compiler and linker launchers and emulator; the cc crate's
+        // per-target and host/target compilers and archivers (`CC_x86_64…`,
+        // `TARGET_CC`).
         || (name.starts_with("CARGO_TARGET_")
             && (name.ends_with("_LINKER") || name.ends_with("_RUNNER")))
+        || (name.starts_with("CARGO_REGISTR") && name.ends_with("CREDENTIAL_PROVIDER"))
+        || name == "CARGO_DOC_BROWSER"
         || (name.starts_with("CMAKE_")
-            && (name.ends_with("_COMPILER_LAUNCHER") || name.ends_with("_LINKER_LAUNCHER")))
+            && (name.ends_with("_COMPILER_LAUNCHER")
+                || name.ends_with("_LINKER_LAUNCHER")
+                || name.ends_with("_EMULATOR")))
+        || name.starts_with("CC_")
+        || name.starts_with("CXX_")
+        || name.starts_with("AR_")
+        || matches!(
+            name,
+            "TARGET_CC" | "HOST_CC" | "TARGET_CXX" | "HOST_CXX" | "TARGET_AR" | "HOST_AR"
+        )
+}
+
+/// Command variables whose value the program takes as one path, not split
+/// into words (cargo's compiler, wrappers, rustdoc and linker, the
+/// pkg-config crate's program).
+fn program_path_var(name: &str) -> bool {
+    matches!(
+        name,
+        "CARGO"
+            | "RUSTC"
+            | "RUSTC_WRAPPER"
+            | "RUSTC_WORKSPACE_WRAPPER"
+            | "RUSTDOC"
+            | "CARGO_BUILD_RUSTC"
+            | "CARGO_BUILD_RUSTC_WRAPPER"
+            | "CARGO_BUILD_RUSTC_WORKSPACE_WRAPPER"
+            | "CARGO_BUILD_RUSTDOC"
+            | "PKG_CONFIG"
+    ) || (name.starts_with("CARGO_TARGET_") && name.ends_with("_LINKER"))
 }
 
 const SHELLS: &[&str] = &[
@@ -1149,6 +1208,15 @@ impl Analyzer {
         }
         if !command_var(name) {
             return Ok(());
+        }
+        if program_path_var(name) {
+            // One path, not a command line: `RUSTC_WRAPPER='ls x/y'` runs
+            // the file `ls x/y`. A value that is not a plain word is
+            // dynamic; a plain one is read (as its basename).
+            match value {
+                Val::Lit(v) if v.is_empty() || v.bytes().all(plain_byte) => {}
+                _ => return Err(Stop::Dynamic),
+            }
         }
         self.command_value(value, depth)
     }

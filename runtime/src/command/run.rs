@@ -4,7 +4,8 @@
 
 use super::getopt::{self, getopt, Parsed, Spec};
 use super::{
-    basename, command_var, dangerous_var, is_identifier, Analyzer, Field, Step, Stop, Val, SHELLS,
+    basename, command_var, dangerous_var, is_identifier, option_value_runs, option_var, Analyzer,
+    Field, Step, Stop, Val, SHELLS,
 };
 
 /// `/dev/stdin` and its aliases: `source`-ing them reads the here-document.
@@ -506,6 +507,7 @@ impl Analyzer {
             }
             p if compiler(p) && rest.iter().any(compiler_runs) => Err(Stop::Dynamic),
             "rustc" | "rustdoc" if rustc_runs(rest) => Err(Stop::Dynamic),
+            "cargo" if cargo_runs(rest) => Err(Stop::Dynamic),
             // The linker and binutils load a plugin library (`ld -plugin
             // x.so`, `nm --plugin x.so`: its constructor ran).
             p if plugin_loader(p)
@@ -1563,6 +1565,54 @@ fn plugin_loader(p: &str) -> bool {
         )
 }
 
+/// cargo's words that choose a program it runs: `--config` (a key such as
+/// `build.rustc-wrapper`, or a file of them), unstable `-Z` flags, a target
+/// spec file (`--target x.json`: it names the linker), a toolchain folder
+/// (`+/tmp/tc`), and `cargo rustc`/`cargo rustdoc`'s words after `--`,
+/// which go to rustc as they are ([`rustc_runs`]); a word of unknown value
+/// that may be one of these options.
+pub(super) fn cargo_runs(rest: &[Field]) -> bool {
+    let mut target_next = false;
+    for (i, f) in rest.iter().enumerate() {
+        let w = match &f.val {
+            Val::Lit(w) => w.as_str(),
+            Val::Unknown => {
+                if target_next || may_be_option_or_file(&f.raw) {
+                    return true;
+                }
+                continue;
+            }
+        };
+        if std::mem::take(&mut target_next) {
+            if w.contains('/') || w.ends_with(".json") {
+                return true;
+            }
+            continue;
+        }
+        if w == "--" {
+            // Whatever the words before (a global option's value may look
+            // like a subcommand), `rustc`/`rustdoc` among them hand the
+            // rest to the compiler.
+            let compiler = rest[..i]
+                .iter()
+                .any(|f| matches!(&f.val, Val::Lit(w) if w == "rustc" || w == "rustdoc"));
+            return compiler && rustc_runs(&rest[i + 1..]);
+        }
+        if w.starts_with("--config")
+            // `-Z` alone or in a cluster of short options (`-vZflag`).
+            || (w.starts_with('-') && !w.starts_with("--") && w.contains('Z'))
+            || (w.starts_with('+') && w.contains('/'))
+            || w
+                .strip_prefix("--target=")
+                .is_some_and(|t| t.contains('/') || t.ends_with(".json"))
+        {
+            return true;
+        }
+        target_next = w == "--target";
+    }
+    false
+}
+
 /// Programs the plain-line reader leaves to the grammar's path, where
 /// their options are judged ([`Analyzer::run`]).
 pub(super) fn judged_options(prog: &str) -> bool {
@@ -1573,6 +1623,7 @@ pub(super) fn judged_options(prog: &str) -> bool {
             prog,
             "rustc"
                 | "rustdoc"
+                | "cargo"
                 | "rg"
                 | "man"
                 | "rsync"
@@ -1722,10 +1773,16 @@ pub(super) fn make(rest: &[Field]) -> Step {
         if let Some((name, value)) = make_assignment(w) {
             // A make function (`$(shell rm v)`) in a value runs when the
             // variable is used.
+            // make exports its command line's variables to the recipes:
+            // `make PATH=/tmp/x:/usr/bin test`, `make CROSS_COMPILE=/tmp/x/`
+            // and `make CFLAGS=-B/tmp/x/` choose what they run, as the same
+            // assignments before `make` do.
             if matches!(
                 name,
                 ".SHELLFLAGS" | "MAKEFLAGS" | "MFLAGS" | "GNUMAKEFLAGS"
             ) || value.contains(['$', '`'])
+                || dangerous_var(name)
+                || (option_var(name) && option_value_runs(name, value))
             {
                 return Err(Stop::Dynamic);
             }

@@ -999,10 +999,58 @@ fn options_that_run_a_chosen_program_are_judged() {
         "clang --gcc-install-dir=/tmp/gcc/lib/gcc/x86_64-linux-gnu/12 c.c",
         "git --git-dir=/tmp/evil status",
         "git --git-dir /tmp/evil log",
+        // The review of the above: make's own command line exports its
+        // variables to the recipes; cargo's own options; the cc crate's
+        // and CMake's variables; a toolchain or target named by path.
+        "make CROSS_COMPILE=/tmp/x/",
+        "make CFLAGS=-B/tmp/x/",
+        "make RUSTFLAGS=-Clinker=/tmp/x",
+        "make LD_PRELOAD=/tmp/x.so",
+        "make PATH=/tmp/evil:/usr/bin:/bin test",
+        "cargo build --config build.rustc-wrapper=/tmp/x",
+        "cargo --config /tmp/c.toml build",
+        "cargo --config=/tmp/c.toml build",
+        "cargo rustc -- -C linker=/tmp/x",
+        "cargo --color always rustc -- -Clinker=/tmp/x",
+        "cargo rustdoc -- --runtool /tmp/x",
+        "cargo build --target /tmp/x.json",
+        "cargo build --target=spec.json",
+        "cargo -Zunstable-options build",
+        "cargo -vZ build-std build",
+        "cargo +/tmp/tc build",
+        "CARGO_BUILD_TARGET=/tmp/x.json cargo build",
+        "RUSTUP_TOOLCHAIN=/tmp/tc cargo build",
+        "RUSTUP_TOOLCHAIN=./tc cargo build",
+        "RUSTC_WRAPPER='ls x/y' cargo build",
+        "RUSTC_WRAPPER='rm v' cargo build",
+        "CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_LINKER='/tmp/a b' cargo build",
+        "TARGET_CFLAGS=-B/tmp/x cargo build",
+        "CFLAGS_x86_64_unknown_linux_gnu=-fplugin=/tmp/p.so cargo build",
+        "ARFLAGS='--plugin /tmp/p.so' make",
+        "CMAKE_TOOLCHAIN_FILE=/tmp/t.cmake cmake -B b",
+    ]);
+    reads_as(&[
+        ("TARGET_CC=rm cargo build", &["cargo", "rm"]),
+        (
+            "CC_x86_64_unknown_linux_gnu='rm v' cargo build",
+            &["cargo", "rm"],
+        ),
+        ("HOST_CXX=rm cargo build", &["cargo", "rm"]),
+        (
+            "CARGO_REGISTRY_CREDENTIAL_PROVIDER='rm v' cargo publish",
+            &["cargo", "rm"],
+        ),
+        (
+            "CMAKE_CROSSCOMPILING_EMULATOR=rm cmake -B b",
+            &["cmake", "rm"],
+        ),
+        (
+            "RUSTC_WRAPPER=/usr/bin/sccache cargo build",
+            &["cargo", "sccache"],
+        ),
     ]);
     // Programs named by cargo's and CMake's variables are read as programs.
     reads_as(&[
-        ("RUSTC_WRAPPER='rm v' cargo build", &["cargo", "rm"]),
         ("RUSTC=rm cargo build", &["cargo", "rm"]),
         (
             "CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUNNER='rm v' cargo run",
@@ -1016,7 +1064,7 @@ fn options_that_run_a_chosen_program_are_judged() {
             "CMAKE_C_COMPILER_LAUNCHER=rm cmake --build b",
             &["cmake", "rm"],
         ),
-        ("PKG_CONFIG='rm v' cargo build", &["cargo", "rm"]),
+        ("PKG_CONFIG=rm cargo build", &["cargo", "rm"]),
     ]);
     // Ordinary flags keep their reading.
     reads_as(&[
@@ -1026,6 +1074,23 @@ fn options_that_run_a_chosen_program_are_judged() {
         ("RUSTC_WRAPPER=sccache cargo build", &["cargo", "sccache"]),
         ("git -C repo status", &["git"]),
         ("git --work-tree=w status", &["git"]),
+        ("RUSTUP_TOOLCHAIN=nightly cargo build", &["cargo"]),
+        ("RUSTUP_TOOLCHAIN=1.95.0 cargo test", &["cargo"]),
+        (
+            "RUSTFLAGS='-D warnings -A clippy::Large_enum_variant' cargo build",
+            &["cargo"],
+        ),
+        ("make CFLAGS=-O2 LDFLAGS=-lm", &["make"]),
+        (
+            "cargo build --release --target x86_64-unknown-linux-musl",
+            &["cargo"],
+        ),
+        ("cargo +nightly test -p gait-run -- --nocapture", &["cargo"]),
+        ("cargo rustc --release -- -C opt-level=3", &["cargo"]),
+        (
+            "cargo clippy --workspace --all-targets -- -D warnings",
+            &["cargo"],
+        ),
     ]);
     // Command lines they run locally are read.
     reads_as(&[

@@ -73,22 +73,25 @@ impl Gate {
             )
         };
         let explain = &result["explain"];
-        let mut targets: Vec<String> = explain["targets"]
+        // A path holding `\` is judged both ways: the approver sees what a
+        // server that reads `\` as a separator would touch, first (the
+        // question shows 16 lines and counts the rest: many targets must not
+        // push the other reading out of sight; targets are sorted, so the
+        // two readings' lists do not pair up by position).
+        let first: Vec<String> = explain["targets"]
             .as_array()?
             .iter()
             .map(|t| line(t, ""))
             .collect();
-        // A path holding `\` is judged both ways: the approver sees what a
-        // server that reads `\` as a separator would touch, too.
+        let mut targets = Vec::with_capacity(first.len());
         if let Some(alt) = explain.get("backslash_reading") {
-            let other: Vec<String> = alt["targets"]
-                .as_array()?
-                .iter()
-                .filter(|t| !targets.contains(&line(t, "")))
-                .map(|t| line(t, " [if \\ is read as a separator]"))
-                .collect();
-            targets.extend(other);
+            for t in alt["targets"].as_array()? {
+                if !first.contains(&line(t, "")) {
+                    targets.push(line(t, " [if \\ is read as a separator]"));
+                }
+            }
         }
+        targets.extend(first);
         Some(targets)
     }
 }
@@ -239,8 +242,28 @@ mod tests {
         assert_eq!(
             got,
             [
-                "path /tmp\\..\\etc\\shadow (fs.read)",
                 "path /etc/shadow (fs.read) [if \\ is read as a separator]",
+                "path /tmp\\..\\etc\\shadow (fs.read)",
+            ]
+        );
+        // The other reading's own targets first, then the first reading's.
+        let many = serde_json::to_vec(&json!({
+            "tool_name": "read_file",
+            "targets": [
+                {"kind": "path", "value": "/workspace/a", "endpoint_class": "fs.read"},
+                {"kind": "path", "value": "/tmp\\..\\etc\\shadow", "endpoint_class": "fs.read"},
+                {"kind": "path", "value": "/workspace/b", "endpoint_class": "fs.read"}
+            ],
+            "context": {"workspace": "/workspace", "risk_class": "low"}
+        }))
+        .unwrap();
+        assert_eq!(
+            g.explained_targets(&many).unwrap(),
+            [
+                "path /etc/shadow (fs.read) [if \\ is read as a separator]",
+                "path /tmp\\..\\etc\\shadow (fs.read)",
+                "path /workspace/a (fs.read)",
+                "path /workspace/b (fs.read)",
             ]
         );
         // One reading only: nothing added.
