@@ -268,6 +268,12 @@ impl Matcher {
 
     /// Appends, sorted and unique, the ids of every pattern `value` matches.
     pub(super) fn matches(&self, value: &str, strings: &Strings, out: &mut Vec<u32>) {
+        if self.patterns == 0 {
+            // No pattern of this attribute in the policy (checked on load:
+            // every pattern has a table entry or an automaton, so none is
+            // left out here).
+            return;
+        }
         let first = out.len();
         let hay = value.as_bytes();
         self.exact.lookup(strings, value, out);
