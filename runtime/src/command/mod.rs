@@ -694,26 +694,16 @@ fn command_var(name: &str) -> bool {
                 | "NM"
                 | "OBJCOPY"
                 | "OBJDUMP"
-                | "PKG_CONFIG"
-                // cargo's programs: the compiler, its wrappers, rustdoc, and
-                // cargo itself for its subcommands.
-                | "CARGO"
-                | "RUSTC"
-                | "RUSTC_WRAPPER"
-                | "RUSTC_WORKSPACE_WRAPPER"
-                | "RUSTDOC"
-                | "CARGO_BUILD_RUSTC"
-                | "CARGO_BUILD_RUSTC_WRAPPER"
-                | "CARGO_BUILD_RUSTC_WORKSPACE_WRAPPER"
-                | "CARGO_BUILD_RUSTDOC"
         )
-        // cargo's per-target linker and runner (`CARGO_TARGET_X86_64_…_RUNNER`),
-        // its credential providers and documentation browser; CMake's
-        // compiler and linker launchers and emulator; the cc crate's
-        // per-target and host/target compilers and archivers (`CC_x86_64…`,
-        // `TARGET_CC`).
-        || (name.starts_with("CARGO_TARGET_")
-            && (name.ends_with("_LINKER") || name.ends_with("_RUNNER")))
+        // cargo's programs (its compiler, wrappers, rustdoc, linkers, cargo
+        // itself for its subcommands) and the pkg-config crate's, taken as
+        // one path each; cargo's per-target runner
+        // (`CARGO_TARGET_X86_64_…_RUNNER`), its credential providers and
+        // documentation browser; CMake's compiler and linker launchers and
+        // emulator; the cc crate's per-target and host/target compilers and
+        // archivers (`CC_x86_64…`, `TARGET_CC`).
+        || program_path_var(name)
+        || (name.starts_with("CARGO_TARGET_") && name.ends_with("_RUNNER"))
         || (name.starts_with("CARGO_REGISTR") && name.ends_with("CREDENTIAL_PROVIDER"))
         || name == "CARGO_DOC_BROWSER"
         || (name.starts_with("CMAKE_")
