@@ -1187,6 +1187,14 @@ pub fn normalize_url(raw: &str) -> Result<(String, (String, HostClass)), String>
     };
     let rfc = rfc3986_authority(raw, &text)?;
     let url = url::Url::parse(&text).map_err(|e| format!("`{raw}` is not a valid URL ({e})"))?;
+    // A `file:` URL names a local file whatever its host: Python's urllib
+    // and curl read `file://127.0.0.1/etc/shadow` from this machine's disk.
+    // It is no network endpoint, and its host says nothing of where it goes.
+    if url.scheme() == "file" {
+        return Err(format!(
+            "`{raw}` is a file: URL: it names a local file, not a network endpoint"
+        ));
+    }
     let host_str = url
         .host_str()
         .filter(|h| !h.is_empty())

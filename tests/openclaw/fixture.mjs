@@ -47,10 +47,10 @@ export function makeFixture() {
   // The intent goes in a file: with a rejected bundle gait-run answers
   // without reading its input.
   let k = 0;
-  function evalCli(intent, bundlePath = bundle) {
+  function evalCli(intent, bundlePath = bundle, extra = []) {
     const file = path.join(root, `intent-${(k += 1)}.json`);
     fs.writeFileSync(file, JSON.stringify(intent));
-    const r = run(GAIT_RUN, ["eval", "--bundle", bundlePath, "--trust", trust, "--intent", file]);
+    const r = run(GAIT_RUN, ["eval", "--bundle", bundlePath, "--trust", trust, "--intent", file, ...extra]);
     fs.rmSync(file);
     return { code: r.status, result: JSON.parse(r.stdout) };
   }

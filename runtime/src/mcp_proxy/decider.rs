@@ -20,6 +20,9 @@ pub(super) struct Gate {
     pub scratch: Scratch,
     /// Whether decisions are logged (`--log`): their log fields are made.
     pub logging: bool,
+    /// The client declared roots ([`Decide::client_has_roots`]): a call
+    /// with a relative path is refused.
+    pub unrooted_relative_paths: bool,
 }
 
 impl Gate {
@@ -96,7 +99,41 @@ impl Gate {
     }
 }
 
+impl Gate {
+    /// With client roots, a server may resolve a relative path against a
+    /// root the client chose (the reference filesystem server resolves it
+    /// against its first root) rather than in its working directory: the
+    /// intent is decided once without a workspace, and when that reading
+    /// finds it invalid (a relative path has no base then), that refusal
+    /// is the answer. `None`: nothing relative, decide as usual.
+    fn without_workspace(
+        &mut self,
+        intent: &Map<String, Value>,
+        out: &mut Vec<u8>,
+    ) -> Option<gate::Summary<'static>> {
+        let mut unrooted = intent.clone();
+        if let Some(Value::Object(ctx)) = unrooted.get_mut("context") {
+            ctx.remove("workspace");
+        }
+        let text = serde_json::to_vec(&Value::Object(unrooted)).ok()?;
+        let opts = EvalOptions {
+            decision_timeout: self.decision_timeout,
+            ..EvalOptions::default()
+        };
+        let mut probe = Vec::new();
+        let summary = gate::evaluate(&self.bundle, &text, &opts, &mut self.scratch, &mut probe);
+        (summary.exit == gait_run::exit::INVALID).then(|| {
+            out.extend_from_slice(&probe);
+            summary.into_owned()
+        })
+    }
+}
+
 impl Decide for Gate {
+    fn client_has_roots(&mut self) {
+        self.unrooted_relative_paths = true;
+    }
+
     /// Decides one `tools/call` message.
     /// `oversize`: the line is larger than an intent may be
     /// (`normalize::MAX_INTENT_BYTES`); its calls are invalid intents, as at
@@ -130,13 +167,20 @@ impl Decide for Gate {
             };
             gate::refuse(&mut result, Refusal::Invalid(&err), Some(&self.bundle))
         } else {
-            match serde_json::to_vec(&Value::Object(intent)) {
-                Ok(text) => {
+            let unrooted = self
+                .unrooted_relative_paths
+                .then(|| self.without_workspace(&intent, &mut result))
+                .flatten();
+            match unrooted.map(Ok).unwrap_or_else(|| {
+                serde_json::to_vec(&Value::Object(intent)).map(|text| {
                     let s = self.evaluate(&text, interactive, &mut result);
                     intent_text = Some(text);
                     s
-                }
+                })
+            }) {
+                Ok(s) => s,
                 Err(e) => {
+                    result.clear();
                     let msg = format!("cannot write the intent: {e}");
                     gate::refuse(&mut result, Refusal::Internal(&msg), Some(&self.bundle))
                 }
@@ -218,6 +262,7 @@ mod tests {
             decision_timeout: None,
             scratch: Scratch::default(),
             logging: false,
+            unrooted_relative_paths: false,
         }
     }
 
@@ -269,6 +314,41 @@ mod tests {
         // One reading only: nothing added.
         let got = g.explained_targets(&intent("/workspace/a.txt")).unwrap();
         assert_eq!(got, ["path /workspace/a.txt (fs.read)"]);
+    }
+
+    fn call(path: &str) -> Value {
+        json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+               "params": {"name": "read_file", "arguments": {"path": path}}})
+    }
+
+    /// A client with roots may have the server resolve a relative path
+    /// against one of them: such a call is refused (the gate's own
+    /// invalid-intent answer, without a workspace); absolute paths are
+    /// decided as before.
+    #[test]
+    fn with_client_roots_a_relative_path_is_refused() {
+        let mut g = gate();
+        g.context.insert("workspace".into(), json!("/workspace"));
+        g.context.insert("risk_class".into(), json!("low"));
+        // Without roots: joined to the workspace.
+        let d = g.decide(&call("a.txt"), false, None);
+        assert_eq!(d.summary.verdict.as_str(), "allow", "{:?}", d.summary);
+        g.client_has_roots();
+        let d = g.decide(&call("a.txt"), false, None);
+        assert_eq!(d.summary.exit, gait_run::exit::INVALID);
+        assert_eq!(d.summary.reason_codes.as_slice(), ["intent_invalid"]);
+        let result: Value = serde_json::from_slice(&d.result).unwrap();
+        assert_eq!(result["verdict"], "block");
+        assert!(
+            result["error"].as_str().unwrap().contains("a.txt"),
+            "{result}"
+        );
+        // Absolute paths: as before, the workspace still in the intent.
+        let d = g.decide(&call("/workspace/a.txt"), false, None);
+        assert_eq!(d.summary.verdict.as_str(), "allow");
+        let d = g.decide(&call("/etc/shadow"), false, None);
+        assert_eq!(d.summary.verdict.as_str(), "block");
+        assert_ne!(d.summary.exit, gait_run::exit::INVALID);
     }
 
     /// An intent the gate cannot read has no targets to show: `None`, and

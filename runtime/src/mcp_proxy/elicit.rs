@@ -24,6 +24,9 @@ pub(super) struct ClientInfo {
     pub name: String,
     /// The client can answer form-mode `elicitation/create`.
     pub elicitation: bool,
+    /// The client declared `capabilities.roots`: it may hand the server
+    /// roots, against which a server may resolve relative paths.
+    pub roots: bool,
 }
 
 impl ClientInfo {
@@ -38,9 +41,14 @@ impl ClientInfo {
         let elicitation = params
             .and_then(|p| p.get("capabilities"))
             .and_then(|c| c.get("elicitation"));
+        let roots = params
+            .and_then(|p| p.get("capabilities"))
+            .and_then(|c| c.get("roots"))
+            .is_some_and(|r| !r.is_null());
         ClientInfo {
             name: sanitize_client_name(name),
             elicitation: supports_form(elicitation),
+            roots,
         }
     }
 
@@ -393,9 +401,14 @@ mod tests {
             init(json!({"elicitation": {}}), named.clone()),
             ClientInfo {
                 name: "desk".into(),
-                elicitation: true
+                elicitation: true,
+                roots: false,
             }
         );
+        // Roots declared (any object, `listChanged` or not).
+        assert!(init(json!({"roots": {"listChanged": true}}), named.clone()).roots);
+        assert!(init(json!({"roots": {}}), named.clone()).roots);
+        assert!(!init(json!({"roots": null}), named.clone()).roots);
         assert!(
             init(
                 json!({"elicitation": {"form": {}, "url": {}}}),

@@ -182,6 +182,7 @@ pub fn run(args: McpProxyArgs) -> i32 {
         decision_timeout: args.deadline.limit(),
         scratch: Scratch::default(),
         logging: log.is_some(),
+        unrooted_relative_paths: false,
     };
     let ids = match elicit::IdSpace::new() {
         Ok(ids) => ids,

@@ -52,6 +52,10 @@ pub(super) trait Decide {
     /// than an intent may be. `interactive`: an approval given
     /// interactively by this approver (`interactive:<client name>`).
     fn decide(&mut self, msg: &Value, oversize: bool, interactive: Option<&str>) -> Decided;
+
+    /// The client declared `capabilities.roots`: relative paths no longer
+    /// have one base the proxy knows.
+    fn client_has_roots(&mut self) {}
 }
 
 /// A call held while its approver is asked.
@@ -256,7 +260,11 @@ impl<D: Decide> Session<D> {
             },
             Value::Object(_) if is_tools_call(&msg) => self.call(&msg, line, oversize, now),
             Value::Object(_) if msg.get("method").and_then(Value::as_str) == Some("initialize") => {
-                self.client = Some(ClientInfo::from_initialize(&msg));
+                let client = ClientInfo::from_initialize(&msg);
+                if client.roots {
+                    self.decider.client_has_roots();
+                }
+                self.client = Some(client);
                 forward()
             }
             Value::Object(_)

@@ -14,9 +14,15 @@ use gait_run::vocab::Verdict;
 struct FakeGate {
     /// The `interactive` argument of every decision, in order.
     seen: Vec<Option<String>>,
+    /// Told that the client declared roots.
+    roots: bool,
 }
 
 impl Decide for FakeGate {
+    fn client_has_roots(&mut self) {
+        self.roots = true;
+    }
+
     fn decide(&mut self, msg: &Value, _oversize: bool, interactive: Option<&str>) -> Decided {
         self.seen.push(interactive.map(str::to_owned));
         let tool = msg["params"]["name"].as_str().unwrap_or("");
@@ -79,6 +85,21 @@ fn asking() -> (Session<FakeGate>, Instant) {
         [Out::Server(line.into_bytes())]
     );
     (s, now)
+}
+
+/// The gate learns of the client's roots from `initialize` (the message
+/// itself goes on unchanged); a client without them leaves it as it was.
+#[test]
+fn a_client_declaring_roots_is_told_to_the_gate() {
+    let mut s = session();
+    let line = init("desk", json!({"roots": {"listChanged": true}}));
+    assert_eq!(
+        s.handle(line.as_bytes(), Instant::now()),
+        [Out::Server(line.into_bytes())]
+    );
+    assert!(s.decider.roots);
+    let (s, _) = asking();
+    assert!(!s.decider.roots);
 }
 
 fn call(id: Value, tool: &str) -> String {

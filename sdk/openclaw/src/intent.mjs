@@ -129,6 +129,35 @@ const REPAIRED_PATH_TOOLS = new Set(["read", "write", "edit"]);
 // `exec` parameters OpenClaw strips the XML marker from.
 const EXEC_REPAIRED = ["command", "workdir", "host", "ask", "node"];
 
+/** A `pdf`/`pdfs` value as OpenClaw's pdf tool reads it (2026.9.6:
+ * `resolvePdfInputs`, then `normalizeMediaReferenceSource` and
+ * `classifyMediaReferenceSource`): JavaScript's trim (which also removes
+ * U+FEFF), a `MEDIA:` prefix dropped (unless `media://`), `file:` URLs in
+ * any letter case (`FILE:///x`, `file:/x`), http(s) URLs. A media-store
+ * reference or another scheme is refused: the first names a file this
+ * plugin cannot locate, the second the tool refuses anyway. Non-strings are
+ * returned as paths (the gate refuses them). */
+export function pdfReference(p) {
+  if (typeof p !== "string") return { path: p };
+  let s = p.trim();
+  if (!/^media:\/\//i.test(s)) s = s.replace(/^\s*MEDIA\s*:\s*/i, "").trim();
+  if (/^https?:\/\//i.test(s)) return { url: s };
+  if (/^file:/i.test(s)) {
+    try {
+      return { path: fileURLToPath(s) };
+    } catch (e) {
+      throw new IntentRefusal("path_unresolvable", `the file URL ${JSON.stringify(p)} cannot be resolved (${e.message})`);
+    }
+  }
+  if (/^[a-z][a-z0-9+.-]*:/i.test(s) && !/^[a-zA-Z]:[\\/]/.test(s)) {
+    throw new IntentRefusal(
+      "pdf_reference_unsupported",
+      `the PDF reference ${JSON.stringify(p)} is neither a path, a file: URL nor an http(s) URL`,
+    );
+  }
+  return { path: s };
+}
+
 /** A value in single quotes for a shell. */
 function shellQuote(v) {
   return `'${v.replaceAll("'", "'\\''")}'`;
@@ -159,6 +188,29 @@ const PATH_PARAMS = {
 };
 
 const RESERVED = ["gait_derived_paths", "gait_pdf_paths", "gait_pdf_urls", "gait_exec_env_command"];
+
+// Path parameters whose ends a tool may trim as JavaScript does: every
+// mapped path of std.openclaw.
+const EDGE_CHECKED = {
+  ...PATH_PARAMS,
+  file_fetch: ["path"],
+  dir_fetch: ["path"],
+  dir_list: ["path"],
+  file_write: ["path"],
+};
+
+/** JavaScript's `trim()` removes U+FEFF (a byte-order mark) from a value's
+ * ends and the gate's reading does not: `"\uFEFF/etc/shadow"` would be a
+ * relative name inside the workspace to the gate and `/etc/shadow` to a
+ * tool that trims it. Such a path is refused. */
+function refuseEdgeByteOrderMark(v) {
+  if (typeof v === "string" && /^\s*\uFEFF|\uFEFF\s*$/u.test(v)) {
+    throw new IntentRefusal(
+      "path_trim_ambiguous",
+      `the path ${JSON.stringify(v)} starts or ends with U+FEFF, which some tools trim and others keep; give the path without it`,
+    );
+  }
+}
 
 const PATCH_TARGET = /^\*\*\* (?:Add File|Update File|Delete File|Move to):/m;
 
@@ -201,6 +253,7 @@ export function buildIntent(cfg, event) {
     if (Object.hasOwn(params, k)) throw new IntentRefusal("intent_reserved_argument", `the argument \`${k}\` is reserved for the gate`);
   }
   let args = params;
+  for (const k of EDGE_CHECKED[toolName] ?? []) refuseEdgeByteOrderMark(params[k]);
   const paths = PATH_PARAMS[toolName];
   if (paths) {
     args = { ...params };
@@ -231,8 +284,9 @@ export function buildIntent(cfg, event) {
     const urls = [];
     const files = [];
     for (const p of all) {
-      if (typeof p === "string" && /^https?:\/\//i.test(p.trim())) urls.push(p.trim());
-      else files.push(unrepairedPath(p));
+      const ref = pdfReference(p);
+      if (ref.url !== undefined) urls.push(ref.url);
+      else files.push(unrepairedPath(ref.path));
     }
     args = { ...params, gait_pdf_paths: files, gait_pdf_urls: urls };
   }

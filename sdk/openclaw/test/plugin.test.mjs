@@ -376,6 +376,41 @@ test("OpenClaw's repairs of malformed arguments are made before deciding; a path
   assert.match(f.reply.blockReason, /intent_reserved_argument/);
 });
 
+test("pdf references are read as OpenClaw's pdf tool reads them; byte-order marks at a path's ends and other schemes are refused", async () => {
+  const ws = fx.ws;
+  // `MEDIA:` prefixes, `file:` URLs in any case and JavaScript's trim
+  // (U+FEFF too) are undone before deciding.
+  for (const [spelling, resolved] of [
+    [`MEDIA:${ws}/allowed/a.pdf`, `${ws}/allowed/a.pdf`],
+    ["MEDIA: /etc/ssl/private/x.pdf", "/etc/ssl/private/x.pdf"],
+    ["FILE:///etc/x.pdf", "/etc/x.pdf"],
+    ["file:/etc/x.pdf", "/etc/x.pdf"],
+    ["\ufeff/etc/x.pdf", "/etc/x.pdf"],
+  ]) {
+    const { reply, rec } = await decideOne("pdf", { pdf: spelling });
+    assert.deepEqual(rec.intent.args.gait_pdf_paths, [resolved], spelling);
+    assert.equal(reply.block === true, !resolved.startsWith(`${ws}/allowed/`), `${spelling}: ${reply.blockReason}`);
+  }
+  const url = await decideOne("pdf", { pdf: " HTTPS://example.com/a.pdf " });
+  assert.deepEqual(url.rec.intent.args.gait_pdf_urls, ["HTTPS://example.com/a.pdf"]);
+  for (const spelling of ["media://inbound/a.pdf", "javascript:alert(1)"]) {
+    const { reply } = await decideOne("pdf", { pdf: spelling });
+    assert.match(reply.blockReason, /pdf_reference_unsupported/, spelling);
+  }
+  for (const [tool, params] of [
+    ["file_fetch", { node: "n1", path: "\ufeff/etc/shadow" }],
+    ["read", { path: `${ws}/allowed/a.txt\ufeff` }],
+  ]) {
+    const { reply } = await decideOne(tool, params);
+    assert.match(reply.blockReason, /path_trim_ambiguous/, tool);
+  }
+  // browser: OpenClaw falls back from `targetUrl` to `target_url`; both are decided.
+  const b = await decideOne("browser", { action: "open", url: "https://example.com", target_url: "http://169.254.169.254/latest/meta-data/" });
+  assert.equal(b.reply.block, true);
+  const domains = fx.evalCli(b.rec.intent, undefined, ["--explain"]).result.explain.targets.map((t) => t.domain);
+  assert.deepEqual(domains.sort(), ["169.254.169.254", "example.com"]);
+});
+
 test("tool_call is decided as the tool it calls; unreadable forms are refused", async () => {
   const a = await decideOne("tool_call", { id: "write", args: { path: `${fx.ws}/allowed/t.txt`, content: "x" } });
   assert.equal(a.rec.intent.tool_name, "write");
