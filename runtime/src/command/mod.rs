@@ -536,6 +536,48 @@ fn dangerous_var(name: &str) -> bool {
             | "RUSTUP_HOME"
             // A script CMake runs.
             | "CMAKE_TOOLCHAIN_FILE"
+            // zip's options from the environment (`-TT CMD` runs CMD).
+            | "ZIPOPT"
+            | "ZIP"
+            // groff's options from man (`-U` runs `.sy` requests) and where
+            // groff finds troff and its drivers.
+            | "MANROFFOPT"
+            | "GROFF_BIN_PATH"
+            | "GROFF_COMMAND_PREFIX"
+            // less's key files, whose `#env` section sets LESSOPEN.
+            | "LESSKEY"
+            | "LESSKEYIN"
+            | "LESSKEY_CONTENT"
+            | "LESSKEY_SYSTEM"
+            | "LESSKEYIN_SYSTEM"
+            // A configuration that runs programs (wgetrc's `use_askpass`,
+            // gpg.conf's agent programs).
+            | "WGETRC"
+            | "GNUPGHOME"
+            // A library or module a program loads: OpenSSL's configuration
+            // (an engine's `dynamic_path`), engines and providers; glibc's
+            // character set converters (`iconv`, `git log --encoding`); gcc's
+            // `-fcompare-debug` options; the module paths of Perl, Python,
+            // Ruby and Node (`PYTHONPATH=DIR yq` runs DIR/sitecustomize.py,
+            // `PERL5LIB=DIR shasum` a module from DIR).
+            | "OPENSSL_CONF"
+            | "OPENSSL_ENGINES"
+            | "OPENSSL_MODULES"
+            | "GCONV_PATH"
+            | "GCC_COMPARE_DEBUG"
+            | "PERL5LIB"
+            | "PERLLIB"
+            | "PYTHONPATH"
+            | "PYTHONHOME"
+            | "PYTHONSTARTUP"
+            | "PYTHONUSERBASE"
+            | "RUBYLIB"
+            | "NODE_PATH"
+            // Where git (`~/.gitconfig`, `$XDG_CONFIG_HOME/git/config`:
+            // `core.fsmonitor`, aliases), less (`~/.lesskey`) and others read
+            // a configuration of their user's.
+            | "HOME"
+            | "XDG_CONFIG_HOME"
     ) || name.starts_with("BASH_FUNC_")
         || name.starts_with("LD_")
         || name.starts_with("GIT_CONFIG_KEY_")
@@ -563,6 +605,8 @@ pub(super) fn option_var(name: &str) -> bool {
             // A toolchain folder or a target spec file when a path.
             | "RUSTUP_TOOLCHAIN"
             | "CARGO_BUILD_TARGET"
+            // less's options: a lesskey file among them.
+            | "LESS"
     ) || rustc_flags_var(name)
         || compiler_flags_var(name)
 }
@@ -641,6 +685,14 @@ pub(super) fn option_value_runs(name: &str, value: &str) -> bool {
         // rustup reads a name with a path separator as a toolchain folder.
         "RUSTUP_TOOLCHAIN" => value.contains('/') || value.starts_with('.'),
         "CARGO_BUILD_TARGET" => value.contains('/') || value.ends_with(".json"),
+        // less reads its options from LESS with or without a `-`
+        // (`LESS=FRX`): `k` in a short word is the lesskey file option.
+        "LESS" => {
+            value.contains("lesskey")
+                || value
+                    .split_whitespace()
+                    .any(|w| !w.starts_with("--") && w.contains('k'))
+        }
         // cargo splits the encoded variables at 0x1f only, the others at
         // whitespace.
         n if n.starts_with("CARGO_ENCODED_") => {

@@ -262,6 +262,9 @@ impl Analyzer {
             // Keyword mode: `NAME=value` anywhere in a later command line
             // is an assignment to that command's environment, out of the
             // assignment checks (`set -k; git commit GIT_EDITOR='rm v'`).
+            // History expansion (`set -H` with `set -o history`): bash
+            // rewrites a later line before parsing it (`ls "!!:1"` pastes
+            // the previous line's words, `;` and all). Either is dynamic.
             "set" => {
                 // Options end at `--` (what follows are positional
                 // parameters).
@@ -270,6 +273,9 @@ impl Analyzer {
                     .position(|f| matches!(&f.val, Val::Lit(w) if w == "--"))
                     .map_or(rest, |end| &rest[..end]);
                 // `-o NAME` may come in a cluster (`-eo keyword`).
+                let safe_name = |f: Option<&Field>| {
+                    matches!(f.map(|f| &f.val), Some(Val::Lit(o)) if !REWRITING_OPTIONS.contains(&o.as_str()))
+                };
                 let keyword = options.iter().enumerate().any(|(i, f)| match &f.val {
                     Val::Lit(w)
                         if (w.starts_with('-') || w.starts_with('+'))
@@ -278,22 +284,15 @@ impl Analyzer {
                             && w.contains('o') =>
                     {
                         w.starts_with('-')
-                            && (w.contains('k')
-                                || !matches!(
-                                    options.get(i + 1).map(|f| &f.val),
-                                    Some(Val::Lit(o)) if o != "keyword"
-                                ))
+                            && (w.contains(['k', 'H']) || !safe_name(options.get(i + 1)))
                     }
                     Val::Lit(w)
-                        if w.starts_with('-') && !w.starts_with("--") && w.contains('k') =>
+                        if w.starts_with('-') && !w.starts_with("--") && w.contains(['k', 'H']) =>
                     {
                         true
                     }
                     Val::Lit(w) if w == "-o" => {
-                        !matches!(
-                            options.get(i + 1).map(|f| &f.val),
-                            Some(Val::Lit(o)) if o != "keyword"
-                        ) && options.get(i + 1).is_some()
+                        !safe_name(options.get(i + 1)) && options.get(i + 1).is_some()
                     }
                     Val::Lit(_) => false,
                     Val::Unknown => true,
@@ -305,7 +304,7 @@ impl Analyzer {
             }
             "shopt" => {
                 let sets_option = rest.iter().any(|f| match &f.val {
-                    Val::Lit(w) => w == "keyword" || w == "extdebug",
+                    Val::Lit(w) => w == "extdebug" || REWRITING_OPTIONS.contains(&w.as_str()),
                     Val::Unknown => true,
                 });
                 if sets_option {
@@ -481,6 +480,16 @@ impl Analyzer {
                 }
                 Ok(())
             }
+            // git's dashed built-ins (`/usr/lib/git-core/git-rebase -x CMD`)
+            // are `git rebase …`.
+            p if p.len() > 4 && p.starts_with("git-") => {
+                let mut words = vec![Field::lit(&p[4..])];
+                words.extend_from_slice(rest);
+                for cmd in git(&words, open_tail)? {
+                    self.command_value(&Val::Lit(cmd), depth)?;
+                }
+                Ok(())
+            }
             // Words from input may be any option (`xargs tar`).
             "make" | "gmake" | "tar" | "gtar" | "bsdtar" if open_tail => Err(Stop::Dynamic),
             "make" | "gmake" => {
@@ -499,10 +508,61 @@ impl Analyzer {
             "sort" | "gsort" if has_long(rest, "compress-program") => Err(Stop::Dynamic),
             "split" | "gsplit" if has_long(rest, "filter") => Err(Stop::Dynamic),
             "sdiff" | "diff3" if has_long(rest, "diff-program") => Err(Stop::Dynamic),
-            "zip" if rest.iter().any(|f| matches!(&f.val, Val::Lit(w) if w == "-TT" || w.starts_with("--unzip-command"))) => {
+            // zip's test command: `-TT CMD` alone, in a cluster (`-qTT`),
+            // with its value attached (`-TTCMD`, `-TT=CMD`), or any prefix
+            // of `--unzip-command`.
+            "zip" if has_long(rest, "unzip-command") || short_cluster_has(rest, "TT") => {
                 Err(Stop::Dynamic)
             }
-            "prove" if rest.iter().any(|f| matches!(&f.val, Val::Lit(w) if w == "-e" || w.starts_with("--exec"))) => {
+            // prove's interpreter: `-e` in a cluster or with its value
+            // attached (`-ve`, `-e'CMD'`), any prefix of `--exec`.
+            "prove" if has_long(rest, "exec") || short_cluster_has(rest, "e") => {
+                Err(Stop::Dynamic)
+            }
+            // wget runs an askpass program (`--use-askpass=PROG`) and wgetrc
+            // commands (`-e`, `--execute`, `--config`: `use_askpass = PROG`).
+            "wget" if has_long(rest, "use-askpass")
+                || has_long(rest, "execute")
+                || has_long(rest, "config")
+                || short_cluster_has(rest, "e") =>
+            {
+                Err(Stop::Dynamic)
+            }
+            // gpg starts its agent and dirmngr, and a photo viewer, from
+            // programs it may be given; a home folder holds gpg.conf.
+            "gpg" | "gpg2" | "gpgsm" | "gpgconf" | "gpg-connect-agent"
+                if rest.iter().any(|f| match &f.val {
+                    Val::Lit(w) => {
+                        w.starts_with("--") && (w.contains("program") || w.contains("photo-viewer") || w.contains("exec-path") || w.starts_with("--homedir"))
+                    }
+                    Val::Unknown => !cannot_be_option(&f.raw),
+                }) =>
+            {
+                Err(Stop::Dynamic)
+            }
+            // OpenSSL loads an engine or provider library (`-engine ./x.so`,
+            // `engine dynamic -pre SO_PATH:…`, `-provider-path`).
+            "openssl" if rest.iter().any(|f| match &f.val {
+                Val::Lit(w) => w.contains("engine") || w.contains("provider") || w.contains("SO_PATH"),
+                Val::Unknown => !cannot_be_option(&f.raw),
+            }) =>
+            {
+                Err(Stop::Dynamic)
+            }
+            // ssh-keygen loads a PKCS#11 library (`-D`) or a security-key
+            // provider (`-w`).
+            "ssh-keygen" if short_cluster_has(rest, "D") || short_cluster_has(rest, "w") => {
+                Err(Stop::Dynamic)
+            }
+            // groff and its front ends in unsafe mode run `.sy` requests.
+            "groff" | "nroff" | "troff" | "grog" if short_cluster_has(rest, "U") => Err(Stop::Dynamic),
+            // less reads a lesskey file, whose `#env` section can set
+            // LESSOPEN (`--lesskey-src=F`, `--lesskey-file`, `-k F`).
+            "less" if has_long(rest, "lesskey-src")
+                || has_long(rest, "lesskey-file")
+                || has_long(rest, "lesskey-content")
+                || short_cluster_has(rest, "k") =>
+            {
                 Err(Stop::Dynamic)
             }
             p if compiler(p) && rest.iter().any(compiler_runs) => Err(Stop::Dynamic),
@@ -511,10 +571,11 @@ impl Analyzer {
             // The linker and binutils load a plugin library (`ld -plugin
             // x.so`, `nm --plugin x.so`: its constructor ran).
             p if plugin_loader(p)
-                && rest.iter().any(|f| match &f.val {
-                    Val::Lit(w) => w.contains("plugin") || w.starts_with('@'),
-                    Val::Unknown => may_be_option_or_file(&f.raw),
-                }) =>
+                && (has_long_prefix(rest, "plugin", 2)
+                    || rest.iter().any(|f| match &f.val {
+                        Val::Lit(w) => w.contains("plugin") || w.starts_with('@'),
+                        Val::Unknown => may_be_option_or_file(&f.raw),
+                    })) =>
             {
                 Err(Stop::Dynamic)
             }
@@ -836,10 +897,10 @@ impl Analyzer {
                 for c in w[1..].chars() {
                     match c {
                         'c' if w.starts_with('-') => command_mode = true,
-                        // Keyword mode (see `set`).
-                        'k' if w.starts_with('-') => return Err(Stop::Dynamic),
+                        // Keyword mode and history expansion (see `set`).
+                        'k' | 'H' if w.starts_with('-') => return Err(Stop::Dynamic),
                         'o' if w.starts_with('-')
-                            && matches!(rest.get(i + 1 + takes).map(|f| &f.val), Some(Val::Lit(o)) if o == "keyword") =>
+                            && matches!(rest.get(i + 1 + takes).map(|f| &f.val), Some(Val::Lit(o)) if REWRITING_OPTIONS.contains(&o.as_str())) =>
                         {
                             return Err(Stop::Dynamic)
                         }
@@ -1044,6 +1105,9 @@ impl Analyzer {
             }
             let mut cmd = Vec::new();
             let mut closed = false;
+            // The last word's value is `{}` (quoted or not: find sees the
+            // value, `'{}' +` ends the command as `{} +` does).
+            let mut last_braces = false;
             while i < rest.len() {
                 let f = &rest[i];
                 i += 1;
@@ -1052,19 +1116,20 @@ impl Analyzer {
                         closed = true;
                         break;
                     }
-                    Val::Lit(t)
-                        if t == "+" && cmd.last().is_some_and(|c: &Field| c.raw == "{}") =>
-                    {
+                    Val::Lit(t) if t == "+" && last_braces => {
                         closed = true;
                         break;
                     }
                     Val::Lit(t) if t.contains("{}") => {
+                        last_braces = t == "{}";
                         let mut f = f.clone();
                         f.val = Val::Unknown;
                         cmd.push(f);
+                        continue;
                     }
                     _ => cmd.push(f.clone()),
                 }
+                last_braces = false;
             }
             if !closed {
                 // find refuses it and runs nothing; an analysis that
@@ -1099,7 +1164,27 @@ impl Analyzer {
 /// three letters, `=VALUE` or not) is among the words, or an unknown word
 /// that may be one.
 fn has_long(rest: &[Field], name: &str) -> bool {
-    has_long_prefix(rest, name, 3)
+    // getopt_long takes any unique prefix, of one letter too (`split --f`
+    // is `--filter` when nothing else starts with `f`); an ambiguous one is
+    // refused and runs nothing, so every prefix is read as the option.
+    has_long_prefix(rest, name, 1)
+}
+
+/// `set -o` names under which bash rewrites what a later line says:
+/// keyword mode, and history expansion (which needs history on).
+const REWRITING_OPTIONS: &[&str] = &["keyword", "histexpand", "history"];
+
+/// Whether a word of short options (`-x`, a cluster `-vx`, a value
+/// attached after it `-xVALUE`) holds `letters` at some point: an
+/// over-reading (a value letter after an option that takes one counts too),
+/// for options that run a program. An unknown word may be one.
+fn short_cluster_has(rest: &[Field], letters: &str) -> bool {
+    rest.iter().any(|f| match &f.val {
+        Val::Lit(w) => w
+            .strip_prefix('-')
+            .is_some_and(|c| !c.starts_with('-') && c.contains(letters)),
+        Val::Unknown => !cannot_be_option(&f.raw),
+    })
 }
 
 /// [`has_long`] for a reader that takes a prefix of at least `min` letters
@@ -1616,7 +1701,8 @@ pub(super) fn cargo_runs(rest: &[Field]) -> bool {
 /// Programs the plain-line reader leaves to the grammar's path, where
 /// their options are judged ([`Analyzer::run`]).
 pub(super) fn judged_options(prog: &str) -> bool {
-    plugin_loader(prog)
+    prog.starts_with("git-")
+        || plugin_loader(prog)
         || compiler(prog)
         || loader(prog)
         || matches!(
@@ -1624,6 +1710,19 @@ pub(super) fn judged_options(prog: &str) -> bool {
             "rustc"
                 | "rustdoc"
                 | "cargo"
+                | "wget"
+                | "gpg"
+                | "gpg2"
+                | "gpgsm"
+                | "gpgconf"
+                | "gpg-connect-agent"
+                | "openssl"
+                | "ssh-keygen"
+                | "groff"
+                | "nroff"
+                | "troff"
+                | "grog"
+                | "less"
                 | "rg"
                 | "man"
                 | "rsync"
@@ -2104,9 +2203,18 @@ pub(super) fn git(rest: &[Field], open_tail: bool) -> Result<Vec<String>, Stop> 
     // Subcommands that run a command they are given or read from
     // configuration: `for-each-repo` runs git with arguments of its own,
     // `remote-ext` runs its command, `instaweb --httpd`, `web--browse`.
+    // `daemon` runs its `--access-hook`; `submodule--helper foreach` its
+    // command; `maintenance start` installs scheduled jobs (crontab,
+    // systemd timers) that run git with the repository's configuration.
     if matches!(
         sub,
-        "for-each-repo" | "remote-ext" | "instaweb" | "web--browse"
+        "for-each-repo"
+            | "remote-ext"
+            | "instaweb"
+            | "web--browse"
+            | "daemon"
+            | "submodule--helper"
+            | "maintenance"
     ) {
         return Err(Stop::Dynamic);
     }

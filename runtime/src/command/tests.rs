@@ -1242,3 +1242,98 @@ fn the_runners_second_review() {
         ("nm -C x.o", &["nm"]),
     ]);
 }
+
+/// The eleventh session's red team (each confirmed with bash and the real
+/// program on this machine: a stub or a library whose load-time code wrote
+/// a file).
+#[test]
+fn the_eleventh_red_team_round_is_judged() {
+    all_dynamic(&[
+        // History expansion rewrites a later line before it is parsed.
+        "set -o history -H\ntrue '\" ; rm -rf v ; \"'\nls \"!!:1\"",
+        "set -H; ls",
+        "set -o histexpand; ls",
+        "shopt -os history histexpand; ls",
+        "bash -H -o history -c 'ls'",
+        // One-letter prefixes of long options.
+        "split --f='rm -rf v' f",
+        "sort --co=PROG -S 100K f",
+        "sdiff --d=PROG a b",
+        "diff3 --d=PROG a b c",
+        // zip's test command.
+        "zip -T -qTT 'touch P' a.zip f",
+        "zip --unzip-c CMD a.zip f",
+        "zip -TT=PROG a.zip f",
+        "zip -TTPROG a.zip f",
+        "ZIPOPT='-T -TT \"touch P\"' zip a.zip f",
+        // git.
+        "git daemon --detach --access-hook='touch x; true' /tmp/r",
+        "git submodule--helper foreach 'touch x'",
+        "/usr/lib/git-core/git-rebase -x 'touch x' HEAD~1",
+        "git maintenance start --scheduler=crontab",
+        "HOME=/tmp/h git status",
+        "XDG_CONFIG_HOME=/tmp/c git st",
+        // groff through man.
+        "echo '.sy touch x' | MANROFFOPT=-U man -l -",
+        "GROFF_BIN_PATH=/tmp/d man -l x.1",
+        "groff -U -Tutf8 x.ms",
+        // less's key files.
+        "less --lesskey-src=k f.txt",
+        "less --lesskey-s=k f.txt",
+        "LESSKEYIN=k less f.txt",
+        "LESS=--lesskey-src=k less f.txt",
+        "LESS=FRXk less f.txt",
+        // prove's interpreter.
+        "prove --exe='touch x' t/a.t",
+        "prove -ve 'touch x' t/a.t",
+        "prove -e'touch x' t/a.t",
+        // Programs named by options.
+        "wget --use-askpass=PROG https://example.com/",
+        "wget -e use_askpass=PROG https://example.com/",
+        "WGETRC=/tmp/w wget https://example.com/",
+        "gpg --agent-program PROG --card-status",
+        "gpg --dirmngr-program PROG --recv-keys 0x1",
+        // Libraries loaded.
+        "OPENSSL_CONF=o.cnf curl -s file:///dev/null",
+        "openssl req -engine ./evil.so -new",
+        "openssl engine dynamic -pre SO_PATH:./evil.so -pre LOAD",
+        "ssh-keygen -D ./evil.so",
+        "GCONV_PATH=/tmp/d iconv -f EVIL -t UTF-8 /dev/null",
+        "GCC_COMPARE_DEBUG='-fplugin=./evil.so' gcc -c c.c",
+        "nm --pl ./evil.so o.o",
+        "ar --plu ./evil.so rc l.a o.o",
+        "PERL5LIB=/tmp/d shasum f",
+        "PYTHONPATH=/tmp/d yq . f.yaml",
+    ]);
+    // find ends `-exec … {} +` at a quoted `{}` too: the next `-exec` is
+    // read.
+    reads_as(&[
+        (
+            "find . -maxdepth 0 -exec true '{}' + -exec rm -rf v \\;",
+            &["find", "rm", "true"],
+        ),
+        (
+            "find . -exec true \"{}\" + -exec rm v \\;",
+            &["find", "rm", "true"],
+        ),
+    ]);
+    // Their ordinary neighbours keep their reading.
+    reads_as(&[
+        ("set -euo pipefail; ls", &["ls", "set"]),
+        ("set -o pipefail -e; ls", &["ls", "set"]),
+        ("find . -name '*.rs' -exec wc -l {} +", &["find", "wc"]),
+        ("find . -exec echo '{}' \\;", &["echo", "find"]),
+        ("sort -S 100K --parallel=2 f", &["sort"]),
+        ("split -l 100 f part-", &["split"]),
+        ("zip -r a.zip dir", &["zip"]),
+        ("prove -lr t/", &["prove"]),
+        ("wget -q -O out https://example.com/", &["wget"]),
+        ("gpg --verify a.sig a", &["gpg"]),
+        ("openssl x509 -in c.pem -noout -text", &["openssl"]),
+        ("ssh-keygen -t ed25519 -f k -N x", &["ssh-keygen"]),
+        ("less -R f.txt", &["less"]),
+        ("LESS=FRX git log", &["git"]),
+        ("git log --oneline -5", &["git"]),
+        ("groff -Tutf8 -ms x.ms", &["groff"]),
+    ]);
+}
