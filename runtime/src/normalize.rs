@@ -1439,6 +1439,9 @@ pub fn ipv4_class(ip: Ipv4Addr) -> HostClass {
         [169, 254, 169, 254] | [169, 254, 170, 2] | [169, 254, 170, 23] | [169, 254, 42, 42] => {
             HostClass::Metadata
         }
+        // Azure's WireServer (host agent and a metadata source), Alibaba
+        // Cloud's metadata service, Oracle Cloud's legacy one.
+        [168, 63, 129, 16] | [100, 100, 100, 200] | [192, 0, 0, 192] => HostClass::Metadata,
         // 0.0.0.0/8 reaches the local host on common systems.
         [127, ..] | [0, ..] => HostClass::Loopback,
         [169, 254, ..] => HostClass::LinkLocal,
@@ -1451,8 +1454,26 @@ pub fn ipv4_class(ip: Ipv4Addr) -> HostClass {
 
 pub fn ipv6_class(ip: Ipv6Addr) -> HostClass {
     let s = ip.segments();
+    let o = ip.octets();
+    let last32 = Ipv4Addr::new(o[12], o[13], o[14], o[15]);
     if ip.is_loopback() || ip.is_unspecified() {
         HostClass::Loopback
+    } else if s[..6] == [0; 6] || s[..6] == [0, 0, 0, 0, 0xffff, 0] {
+        // IPv4-compatible `::a.b.c.d` (deprecated; some stacks still
+        // route it as IPv4) and SIIT's IPv4-translated `::ffff:0:a.b.c.d`:
+        // the class of the IPv4 address inside.
+        ipv4_class(last32)
+    } else if s[..3] == [0x64, 0xff9b, 1] {
+        // NAT64's local-use prefix (RFC 8215): a translator of this network
+        // reaches the IPv4 address inside, and the prefix itself is local.
+        match ipv4_class(last32) {
+            HostClass::Public => HostClass::Private,
+            c => c,
+        }
+    } else if s[0] == 0x2002 {
+        // 6to4: the IPv4 address in bits 16–47, reached through a relay.
+        let v4 = Ipv4Addr::new(o[2], o[3], o[4], o[5]);
+        ipv4_class(v4)
     } else if matches!(
         s,
         // AWS IMDS, AWS EKS Pod Identity, GCP, Scaleway.
