@@ -12,8 +12,9 @@
 //   cannot be resolved is refused;
 // - `tool_call` (Tool Search) is decided as the tool it calls;
 // - `apply_patch` gets OpenClaw's own resolved targets (`event.derivedPaths`)
-//   as `gait_derived_paths`, `pdf` its paths and URLs apart
-//   (`gait_pdf_paths`, `gait_pdf_urls`);
+//   as `gait_derived_paths`, `pdf` and `view_image` their paths and URLs
+//   apart, each read as the tool reads it (`gait_pdf_paths`,
+//   `gait_pdf_urls`, `gait_image_paths`, `gait_image_urls`);
 // - the repairs OpenClaw's tools make to a model's malformed arguments before
 //   they act (a trailing `</arg_value>>` stripped, `.docxcodex` made `.docx`:
 //   its stripMalformedXmlArgValueSuffix and
@@ -138,10 +139,19 @@ const EXEC_REPAIRED = ["command", "workdir", "host", "ask", "node"];
  * plugin cannot locate, the second the tool refuses anyway. Non-strings are
  * returned as paths (the gate refuses them). */
 export function pdfReference(p) {
+  return mediaReference(p, { at: false, data: false });
+}
+
+/** A media reference as OpenClaw's media tools read it (`pdfReference`);
+ * `at`: a leading `@` is dropped first (view_image); `data`: a `data:` URL
+ * is accepted, and names no file (`{}`). */
+function mediaReference(p, { at, data }) {
   if (typeof p !== "string") return { path: p };
   let s = p.trim();
+  if (at && s.startsWith("@")) s = s.slice(1).trim();
   if (!/^media:\/\//i.test(s)) s = s.replace(/^\s*MEDIA\s*:\s*/i, "").trim();
   if (/^https?:\/\//i.test(s)) return { url: s };
+  if (data && /^data:/i.test(s)) return {};
   if (/^file:/i.test(s)) {
     try {
       return { path: fileURLToPath(s) };
@@ -187,7 +197,14 @@ const PATH_PARAMS = {
   edit: ["path"],
 };
 
-const RESERVED = ["gait_derived_paths", "gait_pdf_paths", "gait_pdf_urls", "gait_exec_env_command"];
+const RESERVED = [
+  "gait_derived_paths",
+  "gait_pdf_paths",
+  "gait_pdf_urls",
+  "gait_image_paths",
+  "gait_image_urls",
+  "gait_exec_env_command",
+];
 
 // Path parameters whose ends a tool may trim as JavaScript does: every
 // mapped path of std.openclaw.
@@ -289,6 +306,22 @@ export function buildIntent(cfg, event) {
       else files.push(unrepairedPath(ref.path));
     }
     args = { ...params, gait_pdf_paths: files, gait_pdf_urls: urls };
+  }
+  if (toolName === "view_image") {
+    // `path` and `paths`, each read as the tool reads it (a leading `@`
+    // dropped, data: URLs accepted).
+    const all = [];
+    if (params.path !== undefined) all.push(params.path);
+    if (Array.isArray(params.paths)) all.push(...params.paths);
+    else if (params.paths !== undefined) all.push(params.paths);
+    const urls = [];
+    const files = [];
+    for (const p of all) {
+      const ref = mediaReference(p, { at: true, data: true });
+      if (ref.url !== undefined) urls.push(ref.url);
+      else if (ref.path !== undefined) files.push(unrepairedPath(ref.path));
+    }
+    args = { ...params, gait_image_paths: files, gait_image_urls: urls };
   }
   if (toolName === "apply_patch") {
     const derived = Array.isArray(event.derivedPaths) ? [...event.derivedPaths] : [];

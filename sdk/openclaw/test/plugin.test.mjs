@@ -404,6 +404,13 @@ test("pdf references are read as OpenClaw's pdf tool reads them; byte-order mark
     const { reply } = await decideOne(tool, params);
     assert.match(reply.blockReason, /path_trim_ambiguous/, tool);
   }
+  // view_image: the same reading, after a leading `@`; data: URLs name no file.
+  const img = await decideOne("view_image", { path: "@ MEDIA:/etc/x.png", paths: ["https://example.com/c.png", "data:image/png;base64,AA", `${ws}/allowed/i.png`] });
+  assert.deepEqual(img.rec.intent.args.gait_image_paths, ["/etc/x.png", `${ws}/allowed/i.png`]);
+  assert.deepEqual(img.rec.intent.args.gait_image_urls, ["https://example.com/c.png"]);
+  assert.equal(img.reply.block, true);
+  const ok = await decideOne("view_image", { path: `${ws}/allowed/i.png` });
+  assert.equal(ok.reply.block, undefined, ok.reply.blockReason);
   // browser: OpenClaw falls back from `targetUrl` to `target_url`; both are decided.
   const b = await decideOne("browser", { action: "open", url: "https://example.com", target_url: "http://169.254.169.254/latest/meta-data/" });
   assert.equal(b.reply.block, true);
