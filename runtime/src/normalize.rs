@@ -569,10 +569,9 @@ fn explicit_targets<'a>(
             TargetKind::parse_lowercased,
             TargetKind::WHAT,
         )?;
-        let value = str_field(t, "value", || field(".value"))?
-            .map(str::trim)
-            .unwrap_or_default();
-        if value.is_empty() {
+        // Trimmed by build_target (a path is not: see there).
+        let value = str_field(t, "value", || field(".value"))?.unwrap_or_default();
+        if value.trim().is_empty() {
             return Err(invalid(
                 field(".value"),
                 "is required and must not be empty",
@@ -627,16 +626,8 @@ fn mapped_targets<'a>(
             ));
         }
         select(args, entry.steps, entry.steps, &mut |v| {
-            let target = build_target(
-                entry.kind,
-                v.trim(),
-                None,
-                Some(entry.class),
-                false,
-                tool,
-                ws,
-            )
-            .map_err(|m| invalid(arg_path_text(entry.steps), m))?;
+            let target = build_target(entry.kind, v, None, Some(entry.class), false, tool, ws)
+                .map_err(|m| invalid(arg_path_text(entry.steps), m))?;
             targets.push(target);
             Ok(())
         })
@@ -978,9 +969,22 @@ fn build_target<'a>(
     base: (Option<&str>, PathReading),
 ) -> Result<Target<'a>, String> {
     let (workspace, reading) = base;
-    if raw.is_empty() {
+    let trimmed = raw.trim();
+    if trimmed.is_empty() {
         return Err("must not be empty".to_owned());
     }
+    // A path with whitespace at its ends is two paths: `" /../x"` is
+    // absolute to a program that trims it (JavaScript's `trim`, Python's
+    // `strip`) and a relative name, resolved in its working directory, to
+    // one that does not (`open`, `fs.readFile`). Neither reading is sure:
+    // it is refused. Other kinds are read trimmed (URL parsers and
+    // resolvers trim or refuse the blanks; a shell skips them).
+    if kind == TargetKind::Path && trimmed.len() != raw.len() {
+        return Err(format!(
+            "`{raw}` has whitespace at its ends: programs that trim it and programs that do not read two different paths"
+        ));
+    }
+    let raw = trimmed;
     let class = explicit_class
         .or_else(|| {
             // The operation decides when it is recognised; else the tool's words.
@@ -1466,10 +1470,33 @@ pub fn ipv6_class(ip: Ipv6Addr) -> HostClass {
     } else if s[..3] == [0x64, 0xff9b, 1] {
         // NAT64's local-use prefix (RFC 8215): a translator of this network
         // reaches the IPv4 address inside, and the prefix itself is local.
-        match ipv4_class(last32) {
-            HostClass::Public => HostClass::Private,
-            c => c,
-        }
+        // Where the address sits depends on the translator's prefix length
+        // (RFC 6052: /48, /56, /64, /96, skipping bits 64–71): the most
+        // severe class of the four readings, at least `private`.
+        // (A reading in 0.0.0.0/8 names no host a translator forwards to:
+        // only the /96 one, the common layout, counts then.)
+        let readings = [
+            [o[6], o[7], o[9], o[10]],
+            [o[7], o[9], o[10], o[11]],
+            [o[9], o[10], o[11], o[12]],
+            [o[12], o[13], o[14], o[15]],
+        ]
+        .map(|b| ipv4_class(Ipv4Addr::from(b)));
+        let readings = [
+            (o[6] != 0).then_some(readings[0]),
+            (o[7] != 0).then_some(readings[1]),
+            (o[9] != 0).then_some(readings[2]),
+            Some(readings[3]),
+        ];
+        let readings = readings.map(|r| r.unwrap_or(HostClass::Public));
+        [
+            HostClass::Metadata,
+            HostClass::Loopback,
+            HostClass::LinkLocal,
+        ]
+        .into_iter()
+        .find(|c| readings.contains(c))
+        .unwrap_or(HostClass::Private)
     } else if s[0] == 0x2002 {
         // 6to4: the IPv4 address in bits 16–47, reached through a relay.
         let v4 = Ipv4Addr::new(o[2], o[3], o[4], o[5]);

@@ -553,7 +553,14 @@ fn dangerous_var(name: &str) -> bool {
             // A configuration that runs programs (wgetrc's `use_askpass`,
             // gpg.conf's agent programs).
             | "WGETRC"
+            | "SYSTEM_WGETRC"
             | "GNUPGHOME"
+            // zsh's startup files' folder; the JVM's options (`-agentpath:`
+            // loads a library, `-javaagent:` a jar).
+            | "ZDOTDIR"
+            | "JAVA_TOOL_OPTIONS"
+            | "_JAVA_OPTIONS"
+            | "JDK_JAVA_OPTIONS"
             // A library or module a program loads: OpenSSL's configuration
             // (an engine's `dynamic_path`), engines and providers; glibc's
             // character set converters (`iconv`, `git log --encoding`); gcc's
@@ -579,6 +586,11 @@ fn dangerous_var(name: &str) -> bool {
             | "HOME"
             | "XDG_CONFIG_HOME"
     ) || name.starts_with("BASH_FUNC_")
+        // npm's settings, read whatever the case (`npm_config_script_shell`
+        // runs the package's scripts, `…_node_options`, `…_editor`).
+        || name
+            .get(..11)
+            .is_some_and(|p| p.eq_ignore_ascii_case("npm_config_"))
         || name.starts_with("LD_")
         || name.starts_with("GIT_CONFIG_KEY_")
         // Where git finds its subcommands and hooks, and its test hooks

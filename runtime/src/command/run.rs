@@ -504,7 +504,9 @@ impl Analyzer {
             }
             // Programs with an option whose value is a program they run
             // (each confirmed with a logging stub): dynamic.
-            "install" | "ginstall" if has_long(rest, "strip-program") => Err(Stop::Dynamic),
+            // (`--strip` is an option of its own: `--strip-` is the shortest
+            // prefix getopt takes for `--strip-program`.)
+            "install" | "ginstall" if has_long_prefix(rest, "strip-program", 6) => Err(Stop::Dynamic),
             "sort" | "gsort" if has_long(rest, "compress-program") => Err(Stop::Dynamic),
             "split" | "gsplit" if has_long(rest, "filter") => Err(Stop::Dynamic),
             "sdiff" | "diff3" if has_long(rest, "diff-program") => Err(Stop::Dynamic),
@@ -516,52 +518,60 @@ impl Analyzer {
             }
             // prove's interpreter: `-e` in a cluster or with its value
             // attached (`-ve`, `-e'CMD'`), any prefix of `--exec`.
-            "prove" if has_long(rest, "exec") || short_cluster_has(rest, "e") => {
+            "prove" if has_long_lit(rest, "exec") || short_options_have(rest, &['e'], "IPMje") => {
                 Err(Stop::Dynamic)
             }
             // wget runs an askpass program (`--use-askpass=PROG`) and wgetrc
             // commands (`-e`, `--execute`, `--config`: `use_askpass = PROG`).
-            "wget" if has_long(rest, "use-askpass")
-                || has_long(rest, "execute")
-                || has_long(rest, "config")
-                || short_cluster_has(rest, "e") =>
+            "wget" if has_long_lit(rest, "use-askpass")
+                || has_long_lit(rest, "execute")
+                || has_long_lit(rest, "config")
+                || short_options_have(rest, &['e'], "OoaiBtTwQPUDXIARle") =>
             {
                 Err(Stop::Dynamic)
             }
             // gpg starts its agent and dirmngr, and a photo viewer, from
             // programs it may be given; a home folder holds gpg.conf.
             "gpg" | "gpg2" | "gpgsm" | "gpgconf" | "gpg-connect-agent"
-                if rest.iter().any(|f| match &f.val {
-                    Val::Lit(w) => {
-                        w.starts_with("--") && (w.contains("program") || w.contains("photo-viewer") || w.contains("exec-path") || w.starts_with("--homedir"))
-                    }
-                    Val::Unknown => !cannot_be_option(&f.raw),
-                }) =>
+                if [
+                    "agent-program",
+                    "dirmngr-program",
+                    "keyboxd-program",
+                    "pinentry-program",
+                    "photo-viewer",
+                    "exec-path",
+                    "homedir",
+                    "options",
+                ]
+                .iter()
+                // gpg takes any unambiguous prefix of a long option.
+                .any(|o| has_long(rest, o)) =>
             {
                 Err(Stop::Dynamic)
             }
             // OpenSSL loads an engine or provider library (`-engine ./x.so`,
             // `engine dynamic -pre SO_PATH:…`, `-provider-path`).
-            "openssl" if rest.iter().any(|f| match &f.val {
-                Val::Lit(w) => w.contains("engine") || w.contains("provider") || w.contains("SO_PATH"),
-                Val::Unknown => !cannot_be_option(&f.raw),
-            }) =>
+            "openssl" if openssl_loads(rest) =>
             {
                 Err(Stop::Dynamic)
             }
             // ssh-keygen loads a PKCS#11 library (`-D`) or a security-key
             // provider (`-w`).
-            "ssh-keygen" if short_cluster_has(rest, "D") || short_cluster_has(rest, "w") => {
+            "ssh-keygen" if short_options_have(rest, &['D', 'w'], "abCDEfFGIJjKmMNnOPrstVwYzZ") => {
                 Err(Stop::Dynamic)
             }
             // groff and its front ends in unsafe mode run `.sy` requests.
-            "groff" | "nroff" | "troff" | "grog" if short_cluster_has(rest, "U") => Err(Stop::Dynamic),
+            "groff" | "nroff" | "troff" | "grog"
+                if short_options_have(rest, &['U'], "dfFIKLmMnoPrTwW") =>
+            {
+                Err(Stop::Dynamic)
+            }
             // less reads a lesskey file, whose `#env` section can set
             // LESSOPEN (`--lesskey-src=F`, `--lesskey-file`, `-k F`).
-            "less" if has_long(rest, "lesskey-src")
-                || has_long(rest, "lesskey-file")
-                || has_long(rest, "lesskey-content")
-                || short_cluster_has(rest, "k") =>
+            "less" if has_long_lit(rest, "lesskey-src")
+                || has_long_lit(rest, "lesskey-file")
+                || has_long_lit(rest, "lesskey-content")
+                || short_options_have(rest, &['k'], "bhjkoOpPtTxyz#") =>
             {
                 Err(Stop::Dynamic)
             }
@@ -897,8 +907,10 @@ impl Analyzer {
                 for c in w[1..].chars() {
                     match c {
                         'c' if w.starts_with('-') => command_mode = true,
-                        // Keyword mode and history expansion (see `set`).
-                        'k' | 'H' if w.starts_with('-') => return Err(Stop::Dynamic),
+                        // Keyword mode and history expansion (see `set`); an
+                        // interactive shell has history expansion on and
+                        // reads its startup files.
+                        'k' | 'H' | 'i' if w.starts_with('-') => return Err(Stop::Dynamic),
                         'o' if w.starts_with('-')
                             && matches!(rest.get(i + 1 + takes).map(|f| &f.val), Some(Val::Lit(o)) if REWRITING_OPTIONS.contains(&o.as_str())) =>
                         {
@@ -1103,6 +1115,8 @@ impl Analyzer {
             if !matches!(w.as_str(), "-exec" | "-execdir" | "-ok" | "-okdir") {
                 continue;
             }
+            // `{} +` ends `-exec` and `-execdir` only; `-ok` runs to `;`.
+            let plus_ends = w.starts_with("-exec");
             let mut cmd = Vec::new();
             let mut closed = false;
             // The last word's value is `{}` (quoted or not: find sees the
@@ -1116,7 +1130,7 @@ impl Analyzer {
                         closed = true;
                         break;
                     }
-                    Val::Lit(t) if t == "+" && last_braces => {
+                    Val::Lit(t) if t == "+" && last_braces && plus_ends => {
                         closed = true;
                         break;
                     }
@@ -1166,8 +1180,68 @@ impl Analyzer {
 fn has_long(rest: &[Field], name: &str) -> bool {
     // getopt_long takes any unique prefix, of one letter too (`split --f`
     // is `--filter` when nothing else starts with `f`); an ambiguous one is
-    // refused and runs nothing, so every prefix is read as the option.
+    // refused and runs nothing, so every prefix is read as the option (an
+    // exact name of another option that is a prefix needs
+    // `has_long_prefix` with its length + 1, as `install --strip`).
     has_long_prefix(rest, name, 1)
+}
+
+/// Whether short options read as getopt reads them hold one of `bad`: in
+/// a cluster, letters up to the first that takes a value (`value_letters`;
+/// the rest of the word, or the next word, is its value: `prove -Ilib/e`
+/// has no `-e`). A word of unknown value may be an option unless it is the
+/// value of the option before it.
+fn short_options_have(rest: &[Field], bad: &[char], value_letters: &str) -> bool {
+    let mut value_next = false;
+    rest.iter().any(|f| {
+        if std::mem::take(&mut value_next) {
+            return false;
+        }
+        match &f.val {
+            Val::Lit(w) => {
+                let Some(cluster) = w.strip_prefix('-').filter(|c| !c.starts_with('-')) else {
+                    return false;
+                };
+                for (k, c) in cluster.char_indices() {
+                    if bad.contains(&c) {
+                        return true;
+                    }
+                    if value_letters.contains(c) {
+                        value_next = k + c.len_utf8() == cluster.len();
+                        return false;
+                    }
+                }
+                false
+            }
+            Val::Unknown => !cannot_be_option(&f.raw),
+        }
+    })
+}
+
+/// OpenSSL words that load a library: an engine (`-engine`, `engine`,
+/// `SO_PATH:`), a configuration (`-config`, `-conf`: its `providers` and
+/// `engines` sections), a provider other than the built-in ones, a
+/// provider path; a word of unknown value that may be one.
+fn openssl_loads(rest: &[Field]) -> bool {
+    const BUILT_IN: &[&str] = &["default", "legacy", "fips", "base", "null"];
+    let mut provider_next = false;
+    rest.iter().any(|f| {
+        let w = match &f.val {
+            Val::Lit(w) => w.as_str(),
+            Val::Unknown => return provider_next || !cannot_be_option(&f.raw),
+        };
+        if std::mem::take(&mut provider_next) {
+            return !BUILT_IN.contains(&w);
+        }
+        if w == "-provider" {
+            provider_next = true;
+            return false;
+        }
+        w.contains("engine")
+            || w.contains("SO_PATH")
+            || w.starts_with("-provider-path")
+            || w.starts_with("-conf")
+    })
 }
 
 /// `set -o` names under which bash rewrites what a later line says:
@@ -1184,6 +1258,16 @@ fn short_cluster_has(rest: &[Field], letters: &str) -> bool {
             .strip_prefix('-')
             .is_some_and(|c| !c.starts_with('-') && c.contains(letters)),
         Val::Unknown => !cannot_be_option(&f.raw),
+    })
+}
+
+/// [`has_long`] over literal words only: for a program whose words of
+/// unknown value [`short_options_have`] judges (it knows which of them are
+/// an option's value: `wget -O "$out"`).
+fn has_long_lit(rest: &[Field], name: &str) -> bool {
+    rest.iter().any(|f| match &f.val {
+        Val::Lit(_) => has_long(std::slice::from_ref(f), name),
+        Val::Unknown => false,
     })
 }
 

@@ -1304,6 +1304,25 @@ fn the_eleventh_red_team_round_is_judged() {
         "ar --plu ./evil.so rc l.a o.o",
         "PERL5LIB=/tmp/d shasum f",
         "PYTHONPATH=/tmp/d yq . f.yaml",
+        // The review of the above.
+        "bash -i <<'EOF'\ntrue '\" ; touch P ; \"'\nls \"!!:1\"\nEOF",
+        "bash -i -s <<< 'ls'",
+        "gpg --agent-prog STUB --card-status",
+        "gpg --opt F --card-status",
+        "gpg --photo-v x --list-keys",
+        "gpg --home /tmp/g --list-keys",
+        "openssl req -config o.cnf -new",
+        "openssl ts -query -conf o.cnf",
+        "openssl req -provider ./p -new",
+        "SYSTEM_WGETRC=/tmp/w wget --user=x https://example.com/",
+        "ZDOTDIR=/tmp/z zsh -c ls",
+        "JAVA_TOOL_OPTIONS=-agentpath:/tmp/a.so java -version",
+        "npm_config_script_shell=/tmp/sh npm test",
+        "NPM_CONFIG_SCRIPT_SHELL=/tmp/sh npm test",
+        "prove -ve x t",
+        "wget -qe use_askpass=x https://example.com/",
+        "less -k keys f",
+        "groff -U x",
     ]);
     // find ends `-exec … {} +` at a quoted `{}` too: the next `-exec` is
     // read.
@@ -1335,5 +1354,16 @@ fn the_eleventh_red_team_round_is_judged() {
         ("LESS=FRX git log", &["git"]),
         ("git log --oneline -5", &["git"]),
         ("groff -Tutf8 -ms x.ms", &["groff"]),
+        ("groff -mandoc -Tutf8 x.1", &["groff"]),
+        ("prove -Ilocal/lib/perl5 -r t", &["prove"]),
+        ("prove -PPrettyTime t", &["prove"]),
+        ("wget -Ofile.tar https://example.com/f", &["wget"]),
+        ("wget -O \"$out\" https://example.com/f", &["wget"]),
+        ("less -P prompt-k f", &["less"]),
+        ("ssh-keygen -f \"$K\" -N x", &["ssh-keygen"]),
+        ("openssl list -providers", &["openssl"]),
+        ("openssl enc -provider legacy -d -in f", &["openssl"]),
+        ("install --strip a /usr/local/bin/a", &["install"]),
+        ("find . -ok rm {} + \\;", &["find", "rm"]),
     ]);
 }

@@ -249,6 +249,17 @@ impl<D: Decide> Session<D> {
         let line = respelled.as_deref().unwrap_or(line);
         let oversize = text.len() > gait_run::normalize::MAX_INTENT_BYTES;
         let forward = || vec![Out::Server(line.to_vec())];
+        // An `initialize` inside a batch (which MCP does not allow, and a
+        // server may still read) declares roots as well as one alone does.
+        if let Value::Array(items) = &msg {
+            let declares_roots = |m: &Value| {
+                m.get("method").and_then(Value::as_str) == Some("initialize")
+                    && ClientInfo::from_initialize(m).roots
+            };
+            if items.iter().any(declares_roots) {
+                self.decider.client_has_roots();
+            }
+        }
         match &msg {
             // The answer to the proxy's own question: never the server's.
             Value::Object(_) if self.is_answer(&msg) => self.answered(&msg, now),

@@ -100,6 +100,15 @@ fn a_client_declaring_roots_is_told_to_the_gate() {
     assert!(s.decider.roots);
     let (s, _) = asking();
     assert!(!s.decider.roots);
+    // Inside a batch too.
+    let mut s = session();
+    let batch = format!(
+        "[{}, {}]",
+        init("desk", json!({"roots": {}})),
+        call(json!(1), "read")
+    );
+    s.handle(batch.as_bytes(), Instant::now());
+    assert!(s.decider.roots);
 }
 
 fn call(id: Value, tool: &str) -> String {
