@@ -168,6 +168,23 @@ function mediaReference(p, { at, data }) {
   return { path: s };
 }
 
+/** A media tool's one reference and list of them (`pdf`/`pdfs`,
+ * `path`/`paths`), each read by `mediaReference`: {files, urls}. */
+function mediaReferences(one, many, opts) {
+  const all = [];
+  if (one !== undefined) all.push(one);
+  if (Array.isArray(many)) all.push(...many);
+  else if (many !== undefined) all.push(many);
+  const files = [];
+  const urls = [];
+  for (const p of all) {
+    const ref = mediaReference(p, opts);
+    if (ref.url !== undefined) urls.push(ref.url);
+    else if (ref.path !== undefined) files.push(unrepairedPath(ref.path));
+  }
+  return { files, urls };
+}
+
 /** A value in single quotes for a shell. */
 function shellQuote(v) {
   return `'${v.replaceAll("'", "'\\''")}'`;
@@ -294,33 +311,12 @@ export function buildIntent(cfg, event) {
     throw new IntentRefusal("process_hex_unsupported", "input given as hex bytes cannot be read as a command line; use `keys`, `literal` or `data`");
   }
   if (toolName === "pdf") {
-    const all = [];
-    if (params.pdf !== undefined) all.push(params.pdf);
-    if (Array.isArray(params.pdfs)) all.push(...params.pdfs);
-    else if (params.pdfs !== undefined) all.push(params.pdfs);
-    const urls = [];
-    const files = [];
-    for (const p of all) {
-      const ref = pdfReference(p);
-      if (ref.url !== undefined) urls.push(ref.url);
-      else files.push(unrepairedPath(ref.path));
-    }
+    const { files, urls } = mediaReferences(params.pdf, params.pdfs, { at: false, data: false });
     args = { ...params, gait_pdf_paths: files, gait_pdf_urls: urls };
   }
   if (toolName === "view_image") {
-    // `path` and `paths`, each read as the tool reads it (a leading `@`
-    // dropped, data: URLs accepted).
-    const all = [];
-    if (params.path !== undefined) all.push(params.path);
-    if (Array.isArray(params.paths)) all.push(...params.paths);
-    else if (params.paths !== undefined) all.push(params.paths);
-    const urls = [];
-    const files = [];
-    for (const p of all) {
-      const ref = mediaReference(p, { at: true, data: true });
-      if (ref.url !== undefined) urls.push(ref.url);
-      else if (ref.path !== undefined) files.push(unrepairedPath(ref.path));
-    }
+    // A leading `@` dropped, data: URLs accepted, as the tool does.
+    const { files, urls } = mediaReferences(params.path, params.paths, { at: true, data: true });
     args = { ...params, gait_image_paths: files, gait_image_urls: urls };
   }
   if (toolName === "apply_patch") {
