@@ -973,15 +973,19 @@ fn build_target<'a>(
     if trimmed.is_empty() {
         return Err("must not be empty".to_owned());
     }
-    // A path with whitespace at its ends is two paths: `" /../x"` is
+    // A path with whitespace (or U+FEFF) at its ends is two paths: `" /../x"` is
     // absolute to a program that trims it (JavaScript's `trim`, Python's
     // `strip`) and a relative name, resolved in its working directory, to
     // one that does not (`open`, `fs.readFile`). Neither reading is sure:
     // it is refused. Other kinds are read trimmed (URL parsers and
     // resolvers trim or refuse the blanks; a shell skips them).
-    if kind == TargetKind::Path && trimmed.len() != raw.len() {
+    // JavaScript's `trim` also removes U+FEFF, which is not whitespace to
+    // Rust: a path with it at an end is two paths in the same way.
+    let trimmed_js = trimmed.trim_matches('\u{feff}');
+    if kind == TargetKind::Path && (trimmed.len() != raw.len() || trimmed_js.len() != trimmed.len())
+    {
         return Err(format!(
-            "`{raw}` has whitespace at its ends: programs that trim it and programs that do not read two different paths"
+            "`{raw}` has whitespace or U+FEFF at its ends: programs that trim it and programs that do not read two different paths"
         ));
     }
     let raw = trimmed;

@@ -223,28 +223,6 @@ const RESERVED = [
   "gait_exec_env_command",
 ];
 
-// Path parameters whose ends a tool may trim as JavaScript does: every
-// mapped path of std.openclaw.
-const EDGE_CHECKED = {
-  ...PATH_PARAMS,
-  file_fetch: ["path"],
-  dir_fetch: ["path"],
-  dir_list: ["path"],
-  file_write: ["path"],
-};
-
-/** JavaScript's `trim()` removes U+FEFF (a byte-order mark) from a value's
- * ends and the gate's reading does not: `"\uFEFF/etc/shadow"` would be a
- * relative name inside the workspace to the gate and `/etc/shadow` to a
- * tool that trims it. Such a path is refused. */
-function refuseEdgeByteOrderMark(v) {
-  if (typeof v === "string" && /^\s*\uFEFF|\uFEFF\s*$/u.test(v)) {
-    throw new IntentRefusal(
-      "path_trim_ambiguous",
-      `the path ${JSON.stringify(v)} starts or ends with U+FEFF, which some tools trim and others keep; give the path without it`,
-    );
-  }
-}
 
 const PATCH_TARGET = /^\*\*\* (?:Add File|Update File|Delete File|Move to):/m;
 
@@ -287,7 +265,6 @@ export function buildIntent(cfg, event) {
     if (Object.hasOwn(params, k)) throw new IntentRefusal("intent_reserved_argument", `the argument \`${k}\` is reserved for the gate`);
   }
   let args = params;
-  for (const k of EDGE_CHECKED[toolName] ?? []) refuseEdgeByteOrderMark(params[k]);
   const paths = PATH_PARAMS[toolName];
   if (paths) {
     args = { ...params };

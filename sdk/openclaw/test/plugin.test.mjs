@@ -376,7 +376,7 @@ test("OpenClaw's repairs of malformed arguments are made before deciding; a path
   assert.match(f.reply.blockReason, /intent_reserved_argument/);
 });
 
-test("pdf references are read as OpenClaw's pdf tool reads them; byte-order marks at a path's ends and other schemes are refused", async () => {
+test("pdf references are read as OpenClaw's pdf tool reads them; byte-order marks at a path's ends (refused by the gate) and other schemes are refused", async () => {
   const ws = fx.ws;
   // `MEDIA:` prefixes, `file:` URLs in any case and JavaScript's trim
   // (U+FEFF too) are undone before deciding.
@@ -401,8 +401,11 @@ test("pdf references are read as OpenClaw's pdf tool reads them; byte-order mark
     ["file_fetch", { node: "n1", path: "\ufeff/etc/shadow" }],
     ["read", { path: `${ws}/allowed/a.txt\ufeff` }],
   ]) {
-    const { reply } = await decideOne(tool, params);
-    assert.match(reply.blockReason, /path_trim_ambiguous/, tool);
+    // The gate refuses it (JavaScript's trim removes U+FEFF, Rust's does not).
+    const { reply, rec } = await decideOne(tool, params);
+    assert.equal(reply.block, true, tool);
+    assert.deepEqual(rec.result.reason_codes, ["intent_invalid"], tool);
+    assert.match(rec.result.error, /has whitespace or U\+FEFF at its ends/, tool);
   }
   // view_image: the same reading, after a leading `@`; data: URLs name no file.
   const img = await decideOne("view_image", { path: "@ MEDIA:/etc/x.png", paths: ["https://example.com/c.png", "data:image/png;base64,AA", `${ws}/allowed/i.png`] });
