@@ -13,8 +13,18 @@
 // - `tool_call` (Tool Search) is decided as the tool it calls;
 // - `apply_patch` gets OpenClaw's own resolved targets (`event.derivedPaths`)
 //   as `gait_derived_paths`, `pdf` and `view_image` their paths and URLs
-//   apart, each read as the tool reads it (`gait_pdf_paths`,
-//   `gait_pdf_urls`, `gait_image_paths`, `gait_image_urls`);
+//   apart, each read and resolved as the media tools read and resolve it,
+//   not as the file tools (`gait_pdf_paths`, `gait_pdf_urls`,
+//   `gait_image_paths`, `gait_image_urls`);
+// - `message` gets the local files and URLs it may send as attachments
+//   (`media`, `mediaUrl`, `path`, `filePath`, `fileUrl`, `image`, each of
+//   `mediaUrls` and of every `attachments` entry's keys, with their
+//   snake_case spellings), read as OpenClaw's media loading reads them
+//   (`gait_message_paths`, `gait_message_urls`);
+// - `browser` gets the files an `upload` reads and the file a `download` or
+//   `waitfordownload` writes, resolved in OpenClaw's uploads, inbound media
+//   and downloads folders as it resolves them (`gait_browser_upload_paths`,
+//   `gait_browser_download_paths`);
 // - the repairs OpenClaw's tools make to a model's malformed arguments before
 //   they act (a trailing `</arg_value>>` stripped, `.docxcodex` made `.docx`:
 //   its stripMalformedXmlArgValueSuffix and
@@ -26,8 +36,11 @@
 //   `GIT_PAGER` choose what runs) is decided with the command: the line
 //   `K='v'; …; COMMAND` as `gait_exec_env_command`;
 // - calls that cannot be read as the gate needs (code-mode `exec`, process
-//   input given as hex bytes) are refused.
+//   input given as hex bytes, media or browser paths that are not strings or
+//   whose file OpenClaw picks at run time or reads from a folder of its own)
+//   are refused.
 // A refusal is an IntentRefusal: the call is blocked with its code and reason.
+import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -111,16 +124,98 @@ function repairFilePath(v) {
   return stripXmlArgValueSuffix(v).replace(OFFICE_EXTENSION_REPAIR, (_m, family) => `.${family.toLowerCase()}x`);
 }
 
-/** A path for a tool that is not known to repair it: refused when the
- * repair would change it (the tool may act on either spelling). */
-function unrepairedPath(p) {
+/** A path given to a tool that is not known to repair it, unchanged:
+ * refused when the repair would change it (the tool may act on either
+ * spelling). */
+function assertUnrepaired(p) {
   if (repairFilePath(p) !== p) {
     throw new IntentRefusal(
       "path_repair_ambiguous",
       `the path ${JSON.stringify(p)} has a malformed ending that some OpenClaw tools repair and others do not; give the path without it`,
     );
   }
-  return resolveToolPath(p);
+  return p;
+}
+
+/** A path for a tool that is not known to repair it, resolved as the file
+ * tools resolve it (`resolveToolPath`). */
+function unrepairedPath(p) {
+  return resolveToolPath(assertUnrepaired(p));
+}
+
+/** The home OpenClaw's `resolveUserPath` expands `~` with (its
+ * resolveRequiredHomeDir: OPENCLAW_HOME, itself `~`-expanded, else HOME,
+ * USERPROFILE, Termux's home, os.homedir(); else the working folder). */
+function openclawHome() {
+  const env = process.env;
+  let own;
+  try {
+    own = os.homedir();
+  } catch {}
+  const prefix = normalizeHome(env.PREFIX);
+  const termux =
+    prefix && normalizeHome(env.ANDROID_DATA) && /(?:^|\/)com\.termux\/files\/usr\/?$/u.test(prefix.replace(/\\/gu, "/"))
+      ? path.resolve(prefix, "..", "home")
+      : undefined;
+  const osHome = normalizeHome(env.HOME) ?? normalizeHome(env.USERPROFILE) ?? termux ?? normalizeHome(own);
+  const explicit = normalizeHome(env.OPENCLAW_HOME);
+  let h = osHome;
+  if (explicit !== undefined) {
+    const tilde = explicit === "~" || explicit.startsWith("~/") || explicit.startsWith("~\\");
+    h = !tilde ? explicit : osHome && explicit.replace(/^~(?=$|[\\/])/, () => osHome);
+  }
+  if (!h) {
+    try {
+      h = process.cwd();
+    } catch {}
+  }
+  if (!h) throw new IntentRefusal("path_unresolvable", "OpenClaw's home folder cannot be determined");
+  return path.resolve(h);
+}
+
+/** A path as OpenClaw's `resolveUserPath` resolves it (media loading, its
+ * state folder): trimmed; `~` followed by the end, `/` or `\` replaced by
+ * its home; then resolved against the working folder (so `~user` and any
+ * relative path name a file under OpenClaw's working folder). */
+function openclawUserPath(p) {
+  const t = p.trim();
+  if (!t) return t;
+  if (t.startsWith("~")) return path.resolve(t.replace(/^~(?=$|[\\/])/, () => openclawHome()));
+  return path.resolve(t);
+}
+
+/** OpenClaw's state folder (its resolveConfigDir: OPENCLAW_STATE_DIR, else
+ * the folder of OPENCLAW_CONFIG_PATH, else `~/.openclaw`). */
+function openclawStateDir() {
+  const override = process.env.OPENCLAW_STATE_DIR?.trim();
+  if (override) return openclawUserPath(override);
+  const config = process.env.OPENCLAW_CONFIG_PATH?.trim();
+  if (config) return path.dirname(openclawUserPath(config));
+  return path.join(openclawHome(), ".openclaw");
+}
+
+const OPENCLAW_TMP_DIR = "/tmp/openclaw";
+
+/** OpenClaw's temporary folder, which holds the browser's `uploads` and
+ * `downloads` (its resolvePreferredOpenClawTmpDir): `/tmp/openclaw` when it
+ * is missing (OpenClaw creates it) or a folder of this user that others
+ * cannot write to. Otherwise OpenClaw picks a fallback at run time (after
+ * trying to repair the folder's permissions), which is refused here. */
+export function openclawTmpDir() {
+  const uid = typeof process.getuid === "function" ? process.getuid() : undefined;
+  if (process.platform !== "win32" && uid !== undefined) {
+    let st;
+    try {
+      st = fs.lstatSync(OPENCLAW_TMP_DIR);
+    } catch (e) {
+      if (e?.code === "ENOENT") return OPENCLAW_TMP_DIR;
+    }
+    if (st && st.isDirectory() && !st.isSymbolicLink() && st.uid === uid && (st.mode & 0o022) === 0) return OPENCLAW_TMP_DIR;
+  }
+  throw new IntentRefusal(
+    "browser_folder_unknown",
+    `${OPENCLAW_TMP_DIR} is not a folder of this user that others cannot write to, so OpenClaw keeps the browser's files in a fallback folder it chooses at run time; give an absolute path`,
+  );
 }
 
 // File tools that repair their `path` before acting (OpenClaw's
@@ -129,6 +224,9 @@ const REPAIRED_PATH_TOOLS = new Set(["read", "write", "edit"]);
 
 // `exec` parameters OpenClaw strips the XML marker from.
 const EXEC_REPAIRED = ["command", "workdir", "host", "ask", "node"];
+
+const CANVAS_DOCUMENTS_PATH = "/__openclaw__/canvas/documents/";
+const WINDOWS_DRIVE_PATH = /^[a-zA-Z]:[\\/]/;
 
 /** A `pdf`/`pdfs` value as OpenClaw's pdf tool reads it (2026.9.6:
  * `resolvePdfInputs`, then `normalizeMediaReferenceSource` and
@@ -143,13 +241,25 @@ export function pdfReference(p) {
 }
 
 /** A media reference as OpenClaw's media tools read it (`pdfReference`);
- * `at`: a leading `@` is dropped first (view_image); `data`: a `data:` URL
- * is accepted, and names no file (`{}`). */
-function mediaReference(p, { at, data }) {
+ * `at`: a leading `@` is dropped first (view_image); a value empty after
+ * that names nothing (`{}`: the tools skip it); `data`: a `data:` URL
+ * is accepted, and names no file (`{}`); `exact`: the value is read
+ * untrimmed by one reader and trimmed by another, so one with whitespace at
+ * its ends is refused (`CODE_ambiguous`); `code`, `what`: the refusals'
+ * code prefix and the name of the value (`pdf_reference`, "PDF reference"). */
+function mediaReference(p, { at, data, exact = false, code = "pdf_reference", what = "PDF reference" }) {
   if (typeof p !== "string") return { path: p };
+  if (exact && p.trim() !== p) {
+    throw new IntentRefusal(
+      `${code}_ambiguous`,
+      `the ${what} ${JSON.stringify(p)} has whitespace at its ends, which OpenClaw keeps in one reading and drops in another; give it without`,
+    );
+  }
   let s = p.trim();
   if (at && s.startsWith("@")) s = s.slice(1).trim();
+  if (!s) return {};
   if (!/^media:\/\//i.test(s)) s = s.replace(/^\s*MEDIA\s*:\s*/i, "").trim();
+  if (!s) throw new IntentRefusal(`${code}_unreadable`, `the ${what} ${JSON.stringify(p)} names no file`);
   if (/^https?:\/\//i.test(s)) return { url: s };
   if (data && /^data:/i.test(s)) return {};
   if (/^file:/i.test(s)) {
@@ -159,30 +269,199 @@ function mediaReference(p, { at, data }) {
       throw new IntentRefusal("path_unresolvable", `the file URL ${JSON.stringify(p)} cannot be resolved (${e.message})`);
     }
   }
-  if (/^[a-z][a-z0-9+.-]*:/i.test(s) && !/^[a-zA-Z]:[\\/]/.test(s)) {
+  if (/^[a-z][a-z0-9+.-]*:/i.test(s) && !WINDOWS_DRIVE_PATH.test(s)) {
     throw new IntentRefusal(
-      "pdf_reference_unsupported",
-      `the PDF reference ${JSON.stringify(p)} is neither a path, a file: URL nor an http(s) URL`,
+      `${code}_unsupported`,
+      `the ${what} ${JSON.stringify(p)} is neither a path, a file: URL nor an http(s) URL`,
     );
   }
   return { path: s };
 }
 
 /** A media tool's one reference and list of them (`pdf`/`pdfs`,
- * `path`/`paths`), each read by `mediaReference`: {files, urls}. */
+ * `path`/`paths`), each read by `mediaReference`: {files, urls}. A file's
+ * path is then resolved by `opts.localPath` (`mediaToolPath`,
+ * for `message` too). */
 function mediaReferences(one, many, opts) {
   const all = [];
   if (one !== undefined) all.push(one);
   if (Array.isArray(many)) all.push(...many);
   else if (many !== undefined) all.push(many);
+  const { localPath } = opts;
   const files = [];
   const urls = [];
   for (const p of all) {
     const ref = mediaReference(p, opts);
     if (ref.url !== undefined) urls.push(ref.url);
-    else if (ref.path !== undefined) files.push(unrepairedPath(ref.path));
+    else if (ref.path !== undefined) files.push(localPath(ref.path));
   }
   return { files, urls };
+}
+
+/** A `pdf`, `view_image` or `message` media reference's local file (after `mediaReference`),
+ * as OpenClaw's media tools resolve it (openclaw-tools
+ * resolveMediaToolReferenceAccess, then web-media loadWebMedia, 2026.9.6):
+ * a path starting with `~` through its `resolveUserPath`
+ * (`openclawUserPath`: OPENCLAW_HOME first, unlike the file tools); any
+ * other relative path, `@` included, in the tools' working folder, the
+ * file tools' (joined to the workspace by the gate). Refused: a Windows
+ * drive path (read from OpenClaw's own working folder) and a path that
+ * resolves to a Canvas document (`/__openclaw__/canvas/documents/…`, mapped
+ * by OpenClaw to a file of its state folder), `CODE_unsupported`; a
+ * relative path when the workspace is the file system's root, which
+ * OpenClaw does not resolve against (`path_unresolvable`). Non-strings are
+ * returned unchanged (the gate refuses them). */
+function mediaToolPath(workspace, code, what) {
+  return (p) => {
+    if (typeof p !== "string") return p;
+    assertUnrepaired(p);
+    const refuse = (why) => {
+      throw new IntentRefusal(
+        `${code}_unsupported`,
+        `the ${what} ${JSON.stringify(p)} is read by OpenClaw from a folder of its own (${why}); give the file's absolute path`,
+      );
+    };
+    if (WINDOWS_DRIVE_PATH.test(p)) refuse("a Windows drive path from its working folder");
+    let out = p;
+    let resolved;
+    if (p.startsWith("~")) resolved = out = openclawUserPath(p);
+    else if (path.isAbsolute(p)) resolved = path.resolve(p);
+    else if (typeof workspace === "string" && path.isAbsolute(workspace)) {
+      if (path.resolve(workspace) === path.parse(path.resolve(workspace)).root) {
+        throw new IntentRefusal(
+          "path_unresolvable",
+          `the relative path ${JSON.stringify(p)} is not read in the workspace \`${workspace}\` (the file system's root); give an absolute path`,
+        );
+      }
+      resolved = path.resolve(workspace, p);
+    }
+    if (resolved !== undefined && resolved.trim().startsWith(CANVAS_DOCUMENTS_PATH)) refuse("a Canvas document from its state folder");
+    return out;
+  };
+}
+
+// `message` parameters that name a media source: one value each (with
+// their snake_case spellings, which OpenClaw reads when the camelCase one is
+// absent), lists of them, and the keys of each `attachments` entry
+// (message-action-params: BASE_ACTION_MEDIA_SOURCE_PARAM_KEYS,
+// `mediaUrls`, STRUCTURED_ATTACHMENT_MEDIA_SOURCE_PARAM_KEYS).
+const MESSAGE_MEDIA_KEYS = ["media", "mediaUrl", "media_url", "path", "filePath", "file_path", "fileUrl", "file_url", "image"];
+const MESSAGE_MEDIA_LIST_KEYS = ["mediaUrls", "media_urls"];
+const MESSAGE_ATTACHMENT_KEYS = ["media", "mediaUrl", "media_url", "path", "filePath", "file_path", "fileUrl", "file_url", "url"];
+// Actions whose media OpenClaw trims before loading (buildMessagePayload);
+// the others (sendAttachment, reply, upload-file, setGroupIcon: its
+// hydrateAttachmentParamsForAction) load a value untrimmed, and channel
+// plugins read it trimmed.
+const MESSAGE_TRIMMED_ACTIONS = new Set(["send", "broadcast"]);
+
+/** The media a `message` call names, every value OpenClaw or a channel
+ * plugin may load (a superset of what one action loads: `send` takes the
+ * first of the single keys, each of `mediaUrls` and every attachment key;
+ * Telegram's send all of them): {files, urls}. A value that is not a string,
+ * `mediaUrls` that are neither a string nor a list of them, `attachments`
+ * that are not a list of objects are refused; `buffer` (base64 or a data:
+ * URL) names no file. */
+function messageMedia(params, workspace) {
+  const values = [];
+  const take = (v, where) => {
+    if (v === undefined || v === null || v === "") return;
+    if (typeof v !== "string") {
+      throw new IntentRefusal("message_media_unreadable", `\`${where}\` must be a string: a path or an http(s) URL`);
+    }
+    values.push(v);
+  };
+  const own = (o, k) => (Object.hasOwn(o, k) ? o[k] : undefined);
+  for (const k of MESSAGE_MEDIA_KEYS) take(own(params, k), k);
+  for (const k of MESSAGE_MEDIA_LIST_KEYS) {
+    const v = own(params, k);
+    if (Array.isArray(v)) v.forEach((x, i) => take(x, `${k}[${i}]`));
+    else take(v, k);
+  }
+  const attachments = own(params, "attachments");
+  if (attachments !== undefined && attachments !== null) {
+    if (!Array.isArray(attachments)) throw new IntentRefusal("message_media_unreadable", "`attachments` must be a list of objects");
+    attachments.forEach((a, i) => {
+      if (!isPlain(a)) throw new IntentRefusal("message_media_unreadable", `\`attachments[${i}]\` must be an object`);
+      for (const k of MESSAGE_ATTACHMENT_KEYS) take(own(a, k), `attachments[${i}].${k}`);
+    });
+  }
+  const action = typeof params.action === "string" ? params.action.trim() : "";
+  const trimmed = MESSAGE_TRIMMED_ACTIONS.has(action);
+  return mediaReferences(
+    undefined,
+    trimmed ? values.filter((v) => v.trim() !== "") : values,
+    {
+      at: false,
+      data: false,
+      exact: !trimmed,
+      code: "message_media",
+      what: "media reference",
+      // Media loading resolves a local file as the media tools do.
+      localPath: mediaToolPath(workspace, "message_media", "media reference"),
+    },
+  );
+}
+
+/** A browser path parameter's value: a string, or refused. */
+function browserPath(v, where) {
+  if (typeof v !== "string") throw new IntentRefusal("browser_path_unreadable", `\`${where}\` must be a string`);
+  return assertUnrepaired(v);
+}
+
+/** The files a browser `upload` reads, as OpenClaw resolves `paths`
+ * (extensions/browser paths.ts `resolveExistingUploadPaths`): each value
+ * trimmed; `media://inbound/ID` is the file ID of OpenClaw's inbound media
+ * folder (`<state>/media/inbound`); a relative path is resolved in its
+ * uploads folder (`<tmp>/uploads`), and where that fails in the inbound
+ * media folder (both are decided; `media/inbound/ID` likewise); an
+ * absolute path is read as it is (OpenClaw accepts it only inside one of
+ * the two). No `~`, `@` or `file:` spelling is expanded. */
+function browserUploadPaths(paths) {
+  if (paths === undefined || paths === null) return [];
+  if (!Array.isArray(paths)) throw new IntentRefusal("browser_path_unreadable", "`paths` must be a list of strings");
+  const out = [];
+  paths.forEach((v, i) => {
+    const raw = browserPath(v, `paths[${i}]`).trim();
+    if (!raw) return;
+    const inbound = () => path.join(openclawStateDir(), "media", "inbound");
+    const ref = /^media:\/\//i.test(raw) ? raw : raw.replace(/^\s*MEDIA\s*:\s*/i, "").trim();
+    const id = (encoded) => {
+      let decoded;
+      try {
+        decoded = decodeURIComponent(encoded);
+      } catch {}
+      if (!decoded || decoded === "." || decoded === ".." || /[/\\\0]/.test(decoded)) {
+        throw new IntentRefusal("browser_path_unreadable", `the media reference ${JSON.stringify(v)} names no inbound media file`);
+      }
+      return decoded;
+    };
+    if (/^media:\/\//i.test(ref)) {
+      const m = /^media:\/\/inbound\/([^/?#\\]+)$/i.exec(ref);
+      if (!m) throw new IntentRefusal("browser_path_unreadable", `the media reference ${JSON.stringify(v)} names no inbound media file`);
+      out.push(path.join(inbound(), id(m[1])));
+      return;
+    }
+    if (path.isAbsolute(raw)) {
+      out.push(raw);
+      return;
+    }
+    const uploads = path.join(openclawTmpDir(), "uploads");
+    const relativeRef = /^(?:\.\/)?media\/inbound\/([^/\\]+)$/u.exec(ref);
+    out.push(path.resolve(uploads, raw), relativeRef ? path.join(inbound(), id(relativeRef[1])) : path.resolve(inbound(), raw));
+  });
+  return out;
+}
+
+/** The file a browser `download` (`path` required) or `waitfordownload`
+ * (`path` optional; without it the file gets the site's name) writes, as
+ * OpenClaw's browser server resolves it (routes `/download`,
+ * `/wait/download`: the trimmed value resolved in its downloads folder,
+ * `<tmp>/downloads`, which it must stay inside). */
+function browserDownloadPaths(p) {
+  if (p === undefined || p === null) return [];
+  const raw = browserPath(p, "path").trim();
+  if (!raw) return [];
+  return [path.isAbsolute(raw) ? raw : path.resolve(openclawTmpDir(), "downloads", raw)];
 }
 
 /** A value in single quotes for a shell. */
@@ -220,6 +499,10 @@ const RESERVED = [
   "gait_pdf_urls",
   "gait_image_paths",
   "gait_image_urls",
+  "gait_message_paths",
+  "gait_message_urls",
+  "gait_browser_upload_paths",
+  "gait_browser_download_paths",
   "gait_exec_env_command",
 ];
 
@@ -273,8 +556,19 @@ export function buildIntent(cfg, event) {
       if (Object.hasOwn(args, k)) args[k] = repaired ? resolveToolPath(repairFilePath(args[k])) : unrepairedPath(args[k]);
     }
   }
-  if (toolName === "browser" && Array.isArray(params.paths)) {
-    args = { ...params, paths: params.paths.map(unrepairedPath) };
+  if (toolName === "browser") {
+    // Only `upload` reads `paths`, only `download` and `waitfordownload`
+    // write `path` (OpenClaw reads `action` trimmed).
+    const action = typeof params.action === "string" ? params.action.trim() : "";
+    args = {
+      ...params,
+      gait_browser_upload_paths: action === "upload" ? browserUploadPaths(params.paths) : [],
+      gait_browser_download_paths: action === "download" || action === "waitfordownload" ? browserDownloadPaths(params.path) : [],
+    };
+  }
+  if (toolName === "message") {
+    const { files, urls } = messageMedia(params, cfg.workspace);
+    args = { ...params, gait_message_paths: files, gait_message_urls: urls };
   }
   if (toolName === "exec") {
     args = { ...params };
@@ -288,12 +582,25 @@ export function buildIntent(cfg, event) {
     throw new IntentRefusal("process_hex_unsupported", "input given as hex bytes cannot be read as a command line; use `keys`, `literal` or `data`");
   }
   if (toolName === "pdf") {
-    const { files, urls } = mediaReferences(params.pdf, params.pdfs, { at: false, data: false });
+    // `@` kept (a relative path), no data: URLs, as the tool does.
+    const { files, urls } = mediaReferences(params.pdf, params.pdfs, {
+      at: false,
+      data: false,
+      localPath: mediaToolPath(cfg.workspace, "pdf_reference", "PDF reference"),
+    });
     args = { ...params, gait_pdf_paths: files, gait_pdf_urls: urls };
   }
   if (toolName === "view_image") {
     // A leading `@` dropped, data: URLs accepted, as the tool does.
-    const { files, urls } = mediaReferences(params.path, params.paths, { at: true, data: true });
+    const code = "image_reference";
+    const what = "image reference";
+    const { files, urls } = mediaReferences(params.path, params.paths, {
+      at: true,
+      data: true,
+      code,
+      what,
+      localPath: mediaToolPath(cfg.workspace, code, what),
+    });
     args = { ...params, gait_image_paths: files, gait_image_urls: urls };
   }
   if (toolName === "apply_patch") {

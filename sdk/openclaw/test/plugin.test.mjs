@@ -9,6 +9,7 @@ import path from "node:path";
 import { createHash } from "node:crypto";
 import { createHook, answer } from "../src/hook.mjs";
 import { recordName } from "../src/trace.mjs";
+import { openclawTmpDir } from "../src/intent.mjs";
 import { makeFixture, readRecords, startSidecar, closedPort, GAIT_RUN } from "../../../tests/openclaw/fixture.mjs";
 
 let fx;
@@ -283,6 +284,11 @@ test("std.openclaw: each built-in tool's parameters give the documented endpoint
     ["browser", { action: "act", actions: [{ kind: "navigate", url: "https://example.com" }] }, ["net.http"]],
     ["pdf", { pdf: `${ws}/a.pdf` }, ["fs.read"]],
     ["pdf", { pdfs: ["https://example.com/a.pdf", `${ws}/b.pdf`] }, ["fs.read", "net.http"]],
+    ["message", { action: "send", target: "c", message: "hi" }, []],
+    ["message", { action: "send", target: "c", media: `${ws}/a.png` }, ["fs.read"]],
+    ["message", { action: "send", target: "c", mediaUrls: ["https://example.com/a.png"] }, ["net.http"]],
+    ["browser", { action: "download", ref: "e1", path: `${ws}/r.pdf` }, ["fs.write"]],
+    ["browser", { action: "waitfordownload" }, []],
   ];
   let i = 0;
   for (const [toolName, params, , extra] of table) await hook({ toolName, params, toolCallId: `m${i++}`, ...extra }, {});
@@ -393,9 +399,23 @@ test("pdf references are read as OpenClaw's pdf tool reads them; byte-order mark
   }
   const url = await decideOne("pdf", { pdf: " HTTPS://example.com/a.pdf " });
   assert.deepEqual(url.rec.intent.args.gait_pdf_urls, ["HTTPS://example.com/a.pdf"]);
-  for (const spelling of ["media://inbound/a.pdf", "javascript:alert(1)"]) {
+  for (const spelling of ["media://inbound/a.pdf", "javascript:alert(1)", "data:application/pdf;base64,AA"]) {
     const { reply } = await decideOne("pdf", { pdf: spelling });
     assert.match(reply.blockReason, /pdf_reference_unsupported/, spelling);
+  }
+  for (const spelling of ["media://inbound/a.png", "javascript:alert(1)"]) {
+    const { reply } = await decideOne("view_image", { path: spelling });
+    assert.match(reply.blockReason, /^Gait gate: blocked: image_reference_unsupported: /, spelling);
+  }
+  // A reference that names no file once `MEDIA:` is dropped.
+  for (const [tool, params, code] of [
+    ["pdf", { pdf: "MEDIA:" }, "pdf_reference_unreadable"],
+    ["pdf", { pdfs: [" media : "] }, "pdf_reference_unreadable"],
+    ["view_image", { path: "@MEDIA:" }, "image_reference_unreadable"],
+  ]) {
+    const { reply, rec } = await decideOne(tool, params);
+    assert.match(reply.blockReason, new RegExp(`^Gait gate: blocked: ${code}: `), JSON.stringify(params));
+    assert.equal(rec.result, null);
   }
   for (const [tool, params] of [
     ["file_fetch", { node: "n1", path: "\ufeff/etc/shadow" }],
@@ -419,6 +439,284 @@ test("pdf references are read as OpenClaw's pdf tool reads them; byte-order mark
   assert.equal(b.reply.block, true);
   const domains = fx.evalCli(b.rec.intent, undefined, ["--explain"]).result.explain.targets.map((t) => t.domain);
   assert.deepEqual(domains.sort(), ["169.254.169.254", "example.com"]);
+});
+
+// With environment variables set for one call (the plugin reads them as
+// OpenClaw does, in OpenClaw's process).
+async function withEnv(vars, fn) {
+  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+  for (const [k, v] of Object.entries(vars)) {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+  try {
+    return await fn();
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+}
+
+test("pdf and view_image files are resolved as OpenClaw's media tools resolve them, not as the file tools", async () => {
+  const ws = fx.ws;
+  // The paths the gate decides (relative ones joined to the workspace).
+  const decided = (rec) =>
+    fx.evalCli(rec.intent, undefined, ["--explain"]).result.explain.targets.filter((t) => t.kind === "path").map((t) => t.path);
+  // `~` is OpenClaw's home (OPENCLAW_HOME first), a file tool's the OS home:
+  // with OPENCLAW_HOME set, `~/a.pdf` is the file under it that the tool reads.
+  await withEnv({ OPENCLAW_HOME: `${ws}/allowed` }, async () => {
+    for (const [tool, params, key] of [
+      ["pdf", { pdf: "~/a.pdf" }, "gait_pdf_paths"],
+      ["pdf", { pdfs: [" MEDIA:~/a.pdf"] }, "gait_pdf_paths"],
+      ["view_image", { path: "~/i.png" }, "gait_image_paths"],
+      ["view_image", { paths: ["@ ~/i.png"] }, "gait_image_paths"],
+    ]) {
+      const { reply, rec } = await decideOne(tool, params);
+      const file = `${ws}/allowed/${tool === "pdf" ? "a.pdf" : "i.png"}`;
+      assert.deepEqual(rec.intent.args[key], [file], JSON.stringify(params));
+      assert.deepEqual(rec.result, fx.evalCli(rec.intent).result);
+      assert.equal(reply.block, undefined, reply.blockReason);
+    }
+    const r = await decideOne("read", { path: "~/a.pdf" });
+    assert.equal(r.rec.intent.args.path, `${process.env.HOME}/a.pdf`);
+  });
+  await withEnv({ OPENCLAW_HOME: "/srv/oc-home" }, async () => {
+    const { reply, rec } = await decideOne("pdf", { pdf: "~/a.pdf", pdfs: ["~"] });
+    assert.deepEqual(rec.intent.args.gait_pdf_paths, ["/srv/oc-home/a.pdf", "/srv/oc-home"]);
+    assert.equal(reply.block, true);
+    // `~user` is no home: a name in OpenClaw's working folder.
+    const u = await decideOne("view_image", { path: "~root/i.png" });
+    assert.deepEqual(u.rec.intent.args.gait_image_paths, [path.resolve("~root/i.png")]);
+  });
+  // `@`: pdf keeps it (a relative path in the workspace), view_image drops
+  // one leading `@`; neither is refused as the file tools' `@name` is.
+  for (const [tool, value, file, allowed] of [
+    ["pdf", "@allowed/a.pdf", `${ws}/@allowed/a.pdf`, false],
+    ["pdf", "@/etc/x.pdf", `${ws}/@/etc/x.pdf`, false],
+    ["pdf", `@${ws}/allowed/a.pdf`, `${ws}/@${ws}/allowed/a.pdf`, false],
+    ["pdf", "@~/a.pdf", `${ws}/@~/a.pdf`, false],
+    ["view_image", "@allowed/i.png", `${ws}/allowed/i.png`, true],
+    ["view_image", "@/etc/x.png", "/etc/x.png", false],
+    ["view_image", "@@allowed/i.png", `${ws}/@allowed/i.png`, false],
+  ]) {
+    const { reply, rec } = await decideOne(tool, tool === "pdf" ? { pdf: value } : { path: value });
+    assert.deepEqual(decided(rec), [file], `${tool} ${value}`);
+    assert.equal(reply.block === true, !allowed, `${tool} ${value}: ${reply.blockReason}`);
+  }
+  // Relative paths: in the workspace, as the file tools' (OpenClaw's runtime root).
+  for (const [tool, params] of [
+    ["pdf", { pdfs: ["allowed/a.pdf", "./allowed/b.pdf", " "] }],
+    ["view_image", { paths: ["allowed/i.png", "@", "MEDIA:allowed/j.png"] }],
+  ]) {
+    const { reply, rec } = await decideOne(tool, params);
+    const names = tool === "pdf" ? ["a.pdf", "b.pdf"] : ["i.png", "j.png"];
+    assert.deepEqual(decided(rec), names.map((n) => `${ws}/allowed/${n}`), tool);
+    assert.equal(reply.block, undefined, `${tool}: ${reply.blockReason}`);
+  }
+  // Read by OpenClaw from folders of its own: refused.
+  const canvas = "/__openclaw__/canvas/documents/cv_1/a.pdf";
+  for (const value of [
+    "C:\\secrets\\a.pdf",
+    "d:/a.pdf",
+    canvas,
+    `MEDIA:${canvas}`,
+    `file://${canvas}`,
+    `/${canvas}`,
+    `${"../".repeat(64)}${canvas.slice(1)}`,
+  ]) {
+    for (const [tool, params, code] of [
+      ["pdf", { pdf: value }, "pdf_reference_unsupported"],
+      ["view_image", { path: value }, "image_reference_unsupported"],
+      ["view_image", { paths: [`@${value}`] }, "image_reference_unsupported"],
+    ]) {
+      const { reply, rec } = await decideOne(tool, params);
+      assert.match(reply.blockReason, new RegExp(`^Gait gate: blocked: ${code}: `), `${tool} ${JSON.stringify(params)}`);
+      assert.equal(rec.result, null);
+    }
+  }
+  // A workspace at the root is not where OpenClaw resolves relative paths.
+  const root = await decideOne("pdf", { pdf: "a.pdf" }, {}, { workspace: "/" });
+  assert.match(root.reply.blockReason, /^Gait gate: blocked: path_unresolvable: /);
+});
+
+test("message: every file and URL it may send is decided, each key read as OpenClaw reads it", async () => {
+  const ws = fx.ws;
+  const send = { action: "send", target: "channel:c1" };
+  // Each single key, its snake_case spelling, `mediaUrls` (a list or one
+  // string), every key of each `attachments` entry: all decided (OpenClaw's
+  // send takes the first single key, channel plugins such as Telegram's all).
+  const { rec } = await decideOne("message", {
+    ...send,
+    media: "/m/media",
+    mediaUrl: "/m/mediaUrl",
+    media_url: "/m/media_url",
+    path: "/m/path",
+    filePath: "/m/filePath",
+    file_path: "/m/file_path",
+    fileUrl: "file:///m/fileUrl",
+    file_url: "/m/file_url",
+    image: "/m/image",
+    mediaUrls: ["/m/mediaUrls0", "https://example.com/u1"],
+    media_urls: "/m/media_urls",
+    attachments: [
+      { type: "image", media: "/a/media", name: "x.png" },
+      { mediaUrl: "/a/mediaUrl", media_url: "/a/media_url", path: "/a/path" },
+      { filePath: "/a/filePath", file_path: "/a/file_path", fileUrl: "FILE:///a/fileUrl", file_url: "/a/file_url" },
+      { url: "HTTPS://example.com/u2" },
+      { buffer: "AAAA", mimeType: "image/png" },
+    ],
+    buffer: "data:image/png;base64,AAAA",
+  });
+  assert.deepEqual(rec.intent.args.gait_message_paths, [
+    ...["media", "mediaUrl", "media_url", "path", "filePath", "file_path", "fileUrl", "file_url", "image", "mediaUrls0", "media_urls"].map((k) => `/m/${k}`),
+    ...["media", "mediaUrl", "media_url", "path", "filePath", "file_path", "fileUrl", "file_url"].map((k) => `/a/${k}`),
+  ]);
+  assert.deepEqual(rec.intent.args.gait_message_urls, ["https://example.com/u1", "HTTPS://example.com/u2"]);
+  assert.deepEqual(rec.result, fx.evalCli(rec.intent).result);
+  assert.deepEqual(rec.result.endpoint_classes, ["fs.read", "net.http"]);
+  // Spellings: `MEDIA:` prefixes, `file:` URLs, `~` with OpenClaw's home
+  // (OPENCLAW_HOME first), `@` kept (a relative path), JavaScript's trim for
+  // `send`; null and "" name nothing.
+  await withEnv({ OPENCLAW_HOME: "/srv/oc-home" }, async () => {
+    const { rec } = await decideOne("message", {
+      ...send,
+      media: "MEDIA: /etc/a",
+      mediaUrls: ["file:/etc/b", "~/c", "~", "@/etc/d", " allowed/e.png\ufeff", "MEDIA:https://example.com/f", "", "  "],
+      path: null,
+      attachments: [{ path: "MEDIA:file:///etc/g", url: null }],
+    });
+    assert.deepEqual(rec.intent.args.gait_message_paths, ["/etc/a", "/etc/b", "/srv/oc-home/c", "/srv/oc-home", "@/etc/d", "allowed/e.png", "/etc/g"]);
+    assert.deepEqual(rec.intent.args.gait_message_urls, ["https://example.com/f"]);
+    // A file tool's `~` is the OS home (path-utils), a message's OpenClaw's.
+    const w = await decideOne("write", { path: "~/c", content: "" });
+    assert.equal(w.rec.intent.args.path, `${process.env.HOME}/c`);
+  });
+  // Actions other than `send` load a value untrimmed (channel plugins trim
+  // it): whitespace at its ends is refused; without, it is read the same.
+  const exact = await decideOne("message", { action: "sendAttachment", target: "channel:c1", filePath: `${ws}/allowed/r.pdf` });
+  assert.deepEqual(exact.rec.intent.args.gait_message_paths, [`${ws}/allowed/r.pdf`]);
+  assert.equal(exact.reply.block, undefined, exact.reply.blockReason);
+  for (const action of ["sendAttachment", "upload-file", "reply", "setGroupIcon"]) {
+    const { reply, rec } = await decideOne("message", { action, target: "channel:c1", path: " /etc/passwd" });
+    assert.match(reply.blockReason, /^Gait gate: blocked: message_media_ambiguous: /, action);
+    assert.equal(rec.result, null);
+  }
+});
+
+test("message: media that cannot be read as OpenClaw reads it is refused", async () => {
+  const send = { action: "send", target: "channel:c1" };
+  for (const [params, code] of [
+    [{ media: 7 }, "message_media_unreadable"],
+    [{ mediaUrl: { path: "/etc/passwd" } }, "message_media_unreadable"],
+    [{ mediaUrls: ["/ok", 3] }, "message_media_unreadable"],
+    [{ media_urls: { a: "/etc/passwd" } }, "message_media_unreadable"],
+    [{ attachments: { path: "/etc/passwd" } }, "message_media_unreadable"],
+    [{ attachments: ["/etc/passwd"] }, "message_media_unreadable"],
+    [{ attachments: [{ filePath: ["/etc/passwd"] }] }, "message_media_unreadable"],
+    [{ media: "MEDIA:" }, "message_media_unreadable"],
+    [{ media: "data:text/plain;base64,AA" }, "message_media_unsupported"],
+    [{ media: "media://inbound/a.png" }, "message_media_unsupported"],
+    [{ attachments: [{ url: "ftp://example.com/a" }] }, "message_media_unsupported"],
+    [{ path: "C:\\secrets\\a.txt" }, "message_media_unsupported"],
+    [{ path: "/__openclaw__/canvas/documents/d1/index.html" }, "message_media_unsupported"],
+    [{ fileUrl: "file://remote-host/etc/passwd" }, "path_unresolvable"],
+    [{ path: "/etc/a.docxcodex" }, "path_repair_ambiguous"],
+    [{ gait_message_paths: [] }, "intent_reserved_argument"],
+    [{ gait_message_urls: [] }, "intent_reserved_argument"],
+  ]) {
+    const { reply, rec } = await decideOne("message", { ...send, ...params });
+    assert.match(reply.blockReason, new RegExp(`^Gait gate: blocked: ${code}: `), JSON.stringify(params));
+    assert.equal(rec.result, null, JSON.stringify(params));
+    assert.equal(rec.executed, false);
+  }
+});
+
+test("message: a file sent outside the workspace is blocked by a policy that allows reads only there", async () => {
+  const ws = fx.ws;
+  const send = { action: "send", target: "channel:c1", message: "here you go" };
+  // Allowed: the files read are the workspace's (the fixture's workspace_io).
+  for (const params of [
+    { media: `${ws}/allowed/report.pdf` },
+    { filePath: "allowed/report.pdf" },
+    { attachments: [{ path: `file://${ws}/allowed/a.png` }, { media: `MEDIA:${ws}/allowed/b.png` }] },
+  ]) {
+    const { reply, rec } = await decideOne("message", { ...send, ...params });
+    assert.deepEqual(reply, { params: { ...send, ...params } }, JSON.stringify(params));
+    assert.deepEqual(rec.result.reason_codes, ["workspace_io"]);
+    assert.deepEqual(rec.result, fx.evalCli(rec.intent).result);
+  }
+  // Blocked: /etc/passwd, however it is spelled, and wherever it is put.
+  for (const params of [
+    { media: "/etc/passwd" },
+    { mediaUrl: "file:///etc/passwd" },
+    { file_path: "MEDIA:/etc/passwd" },
+    { mediaUrls: [`${ws}/allowed/a.png`, "/etc/passwd"] },
+    { attachments: [{ path: `${ws}/allowed/a.png` }, { file_url: "FILE:///etc/passwd" }] },
+    { path: `${ws}/allowed/${"../".repeat(32)}etc/passwd` },
+  ]) {
+    const { reply, rec } = await decideOne("message", { ...send, ...params });
+    assert.equal(reply.block, true, JSON.stringify(params));
+    assert.match(reply.blockReason, /verdict block .*reasons: default_block/, JSON.stringify(params));
+    assert.deepEqual(rec.result, fx.evalCli(rec.intent).result, JSON.stringify(params));
+    const targets = fx.evalCli(rec.intent, undefined, ["--explain"]).result.explain.targets.map((t) => t.path);
+    assert.ok(targets.includes("/etc/passwd"), `${JSON.stringify(params)}: ${JSON.stringify(targets)}`);
+  }
+});
+
+test("browser: upload and download paths are resolved in OpenClaw's folders, as its browser resolves them", async () => {
+  const ws = fx.ws;
+  let tmp;
+  try {
+    tmp = openclawTmpDir();
+  } catch {}
+  const state = path.join(fx.root, "oc-state");
+  await withEnv({ OPENCLAW_STATE_DIR: state }, async () => {
+    // Absolute paths as they are; `media://inbound/ID` in the inbound media folder.
+    const a = await decideOne("browser", { action: "upload", paths: [`${ws}/allowed/a.pdf`, "media://inbound/b%20c.png", "MEDIA:media://inbound/d.png"] });
+    assert.deepEqual(a.rec.intent.args.gait_browser_upload_paths, [`${ws}/allowed/a.pdf`, `${state}/media/inbound/b c.png`, `${state}/media/inbound/d.png`]);
+    assert.deepEqual(a.rec.intent.args.gait_browser_download_paths, []);
+    assert.deepEqual(a.rec.result, fx.evalCli(a.rec.intent).result);
+    assert.equal(a.reply.block, true, "files of OpenClaw's inbound media folder are not the workspace's");
+    const ok = await decideOne("browser", { action: "upload", paths: [`${ws}/allowed/a.pdf`] });
+    assert.equal(ok.reply.block, undefined, ok.reply.blockReason);
+    // Relative paths: the uploads folder, else the inbound media folder (both
+    // decided); `~`, `@` and `file:` are not expanded by the browser.
+    const rel = await decideOne("browser", { action: "upload", paths: ["a.pdf", "~/b", "media/inbound/c.png"] });
+    const dl = await decideOne("browser", { action: "download", ref: "e12", path: " report.pdf " });
+    if (tmp) {
+      assert.deepEqual(rel.rec.intent.args.gait_browser_upload_paths, [
+        `${tmp}/uploads/a.pdf`, `${state}/media/inbound/a.pdf`,
+        `${tmp}/uploads/~/b`, `${state}/media/inbound/~/b`,
+        `${tmp}/uploads/media/inbound/c.png`, `${state}/media/inbound/c.png`,
+      ]);
+      assert.deepEqual(dl.rec.intent.args.gait_browser_download_paths, [`${tmp}/downloads/report.pdf`]);
+      assert.deepEqual(dl.rec.result.endpoint_classes, ["fs.write"]);
+      assert.equal(dl.reply.block, true, "a download is written in OpenClaw's downloads folder");
+    } else {
+      for (const r of [rel, dl]) assert.match(r.reply.blockReason, /browser_folder_unknown/);
+    }
+  });
+  // Only `upload` reads `paths`, only `download`/`waitfordownload` write `path`.
+  const other = await decideOne("browser", { action: "snapshot", paths: ["/etc/passwd"], path: "/etc/x" });
+  assert.deepEqual(other.rec.intent.args.gait_browser_upload_paths, []);
+  assert.deepEqual(other.rec.intent.args.gait_browser_download_paths, []);
+  const wait = await decideOne("browser", { action: "waitfordownload", path: "/etc/cron.d/x" });
+  assert.deepEqual(wait.rec.intent.args.gait_browser_download_paths, ["/etc/cron.d/x"]);
+  assert.equal(wait.reply.block, true);
+  for (const [params, code] of [
+    [{ action: "upload", paths: "/etc/passwd" }, "browser_path_unreadable"],
+    [{ action: "upload", paths: [7] }, "browser_path_unreadable"],
+    [{ action: "upload", paths: ["media://outbound/a.png"] }, "browser_path_unreadable"],
+    [{ action: "upload", paths: ["media://inbound/a%2Fb"] }, "browser_path_unreadable"],
+    [{ action: "download", ref: "e1", path: 3 }, "browser_path_unreadable"],
+    [{ action: "upload", paths: [], gait_browser_upload_paths: [] }, "intent_reserved_argument"],
+    [{ action: "download", path: "/x", gait_browser_download_paths: [] }, "intent_reserved_argument"],
+  ]) {
+    const { reply } = await decideOne("browser", params);
+    assert.match(reply.blockReason, new RegExp(`^Gait gate: blocked: ${code}: `), JSON.stringify(params));
+  }
 });
 
 test("tool_call is decided as the tool it calls; unreadable forms are refused", async () => {
