@@ -9,7 +9,7 @@ block with its exact code), writes a report with percentile breakdowns, and
 exits 0 when every budget holds, 5 when one is exceeded (each named with the
 command to reproduce it and how far over it is), 1 when it cannot measure.
 
-Usage: scripts/check_runtime_slo.sh [--budgets FILE] [--report FILE] [--bin DIR]
+Usage: scripts/check_runtime_slo.sh [--budgets FILE] [--report FILE] [--bin DIR] [--gaitc PATH]
 """
 
 import argparse
@@ -64,16 +64,20 @@ def main():
     ap.add_argument("--report", default=os.path.join(ROOT, "target/slo/runtime_slo_report.json"))
     ap.add_argument("--skip-instructions", action="store_true",
                     help="do not count instructions per decision (for a machine without valgrind)")
-    ap.add_argument("--bin", default=os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "release"))
+    ap.add_argument("--bin", default=os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "release"),
+                    help="the folder of the gait-run binary measured (a release build)")
+    ap.add_argument("--gaitc", default=None,
+                    help="the gaitc that builds the measured bundle and keys (default: gaitc beside gait-run; "
+                         "any build: its bundles are byte-identical)")
     args = ap.parse_args()
 
     with open(args.budgets, encoding="utf-8") as f:
         budgets = json.load(f)
-    gaitc = os.path.join(args.bin, "gaitc")
+    gaitc = args.gaitc or os.path.join(args.bin, "gaitc")
     gait_run = os.path.join(args.bin, "gait-run")
-    for exe in (gaitc, gait_run):
+    for exe, build in ((gaitc, "cargo build -p gaitc"), (gait_run, "cargo build --release -p gait-run")):
         if not os.access(exe, os.X_OK):
-            fail_setup(f"{exe} is missing: build with `cargo build --release -p gaitc -p gait-run`")
+            fail_setup(f"{exe} is missing: build with `{build}`")
 
     work = tempfile.mkdtemp(prefix="gait-slo-")
     key = os.path.join(work, "slo")
@@ -208,7 +212,7 @@ def main():
         report["process"][cls] = entry
 
     # ---- fail-closed probes (error budget 0): each must block with its code
-    report["fail_closed"] = fail_closed_probes(gait_run, bundle, key, work, report["errors"])
+    report["fail_closed"] = fail_closed_probes(gait_run, gaitc, bundle, key, work, report["errors"])
 
     for kind in ("wrong_decisions", "internal_errors", "fail_closed_violations"):
         n = len(report["errors"][kind])
@@ -317,7 +321,7 @@ def built_by(binary):
     return "rustc " + m.group(1).decode(errors="replace") if m else "unknown"
 
 
-def fail_closed_probes(gait_run, bundle, key, work, errors):
+def fail_closed_probes(gait_run, gaitc, bundle, key, work, errors):
     """Runs each probe through the real binary; records what it returned."""
     with open(bundle, "rb") as f:
         good = f.read()
@@ -325,7 +329,7 @@ def fail_closed_probes(gait_run, bundle, key, work, errors):
     with open(tampered, "wb") as f:
         f.write(good[:-1] + bytes([good[-1] ^ 0x01]))
     other = os.path.join(work, "other")
-    run([os.path.join(os.path.dirname(gait_run), "gaitc"), "keygen", "--out", other])
+    run([gaitc, "keygen", "--out", other])
     trust = ["--trust", key + ".pub"]
     high = '"context": {"identity": "slo", "workspace": "/workspace", "risk_class": "high"}'
     probes = [

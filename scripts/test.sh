@@ -34,7 +34,23 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-step() { echo; echo "== $*"; }
+# Each step's wall time, printed as a table at the end (where CI's minutes
+# go).
+timings=()
+step_name=""
+step_started=$SECONDS
+end_step() {
+  if [[ -n "$step_name" ]]; then
+    timings+=("$(printf '%5d s  %s' $((SECONDS - step_started)) "${step_name:0:90}")")
+  fi
+}
+step() {
+  end_step
+  step_name="$*"
+  step_started=$SECONDS
+  echo
+  echo "== $*"
+}
 
 step "redis-server for the approval replay store tests (scripts/setup_redis.sh: Debian's package, pinned, under target/adapters/redis)"
 GAIT_REDIS_SERVER="$(bash scripts/setup_redis.sh | tail -n 1)"
@@ -72,5 +88,7 @@ step "benchmark peers: clippy and agreement tests (cedar-policy, regorus)"
 cargo clippy --quiet -p gait-benches --all-targets --features peers -- -D warnings
 cargo test -p gait-benches --features peers
 
+end_step
 echo
-echo "test.sh: every step passed"
+echo "test.sh: every step passed in $((SECONDS / 60)) min $((SECONDS % 60)) s:"
+printf '%s\n' "${timings[@]}"

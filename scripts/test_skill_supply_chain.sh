@@ -11,9 +11,11 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-# Always build: a no-op when up to date, and never a stale binary.
-cargo build --release --quiet -p gaitc -p gait-run
-bin="${CARGO_TARGET_DIR:-$root/target}/release"
+# Always build: a no-op when up to date, and never a stale binary. The debug
+# binaries: what is checked here is behaviour, not speed (and the test suite
+# has built them already).
+cargo build --quiet -p gaitc -p gait-run
+bin="${CARGO_TARGET_DIR:-$root/target}/debug"
 gaitc="$bin/gaitc"
 gaitrun="$bin/gait-run"
 command -v python3 >/dev/null || { echo "python3 is required" >&2; exit 1; }
