@@ -5,7 +5,7 @@
 // policy allows runs (its file exists), a call it refuses does not (no file)
 // and the model receives the refusal, every decision equals `gait-run eval`
 // on the same intent, and a gate that is unavailable blocks.
-import { test, before, after } from "node:test";
+import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
@@ -84,24 +84,6 @@ async function allowAndBlock(gateConfig) {
   return { run, records };
 }
 
-test("in process (Node binding): allowed write and exec run; blocked ones leave nothing; the model gets the refusal", async () => {
-  await allowAndBlock({ bundle: fx.bundle, trust: fx.trust, transport: "native" });
-});
-
-test("sidecar (gait-run serve at sidecarUrl): the same decisions", async () => {
-  const sidecar = await startSidecar(fx.bundle, fx.trust);
-  try {
-    await allowAndBlock({ sidecarUrl: sidecar.url });
-  } finally {
-    await sidecar.stop();
-  }
-});
-
-test("spawned sidecar (transport sidecar): the plugin starts gait-run serve itself", async () => {
-  await allowAndBlock({ bundle: fx.bundle, trust: fx.trust, transport: "sidecar", gaitRun: GAIT_RUN });
-});
-
-// One allowed-by-policy write under a gate that cannot decide: nothing runs.
 async function unavailable(gateConfig) {
   const s = scene();
   const run = await runAgent({
@@ -111,130 +93,6 @@ async function unavailable(gateConfig) {
   });
   return { s, run, said: seen(toolResults(run.requests), "call_write"), written: fs.existsSync(s.ok("w.txt")), records: readRecords(s.traceDir) };
 }
-
-test("control: without the plugin the same write runs (so the blocks below are the gate's doing)", async () => {
-  const { run, written } = await unavailable(undefined);
-  assert.equal(run.code, 0, run.stderr.slice(-2000));
-  assert.equal(written, true);
-});
-
-test("tampered bundle (in process): blocked with the bundle's rejection code, as gait-run eval answers", async () => {
-  const { run, said, written, records } = await unavailable({ bundle: fx.tampered, trust: fx.trust, transport: "native" });
-  assert.equal(run.code, 0, run.stderr.slice(-2000));
-  assert.equal(written, false);
-  assert.match(said, /Gait gate: blocked: gate unavailable \(bundle_payload_digest_mismatch\).*the tool call was not run/);
-  assert.equal(records.call_write.executed, false);
-  assert.equal(records.call_write.result, null);
-  const cli = fx.evalCli(records.call_write.intent, fx.tampered);
-  assert.equal(cli.code, 2);
-  assert.deepEqual(cli.result.reason_codes, ["bundle_payload_digest_mismatch"]);
-});
-
-test("tampered bundle (spawned sidecar): blocked, bundle_payload_digest_mismatch", async () => {
-  const { said, written, records } = await unavailable({ bundle: fx.tampered, trust: fx.trust, transport: "sidecar", gaitRun: GAIT_RUN });
-  assert.equal(written, false);
-  assert.match(said, /Gait gate: blocked: gate unavailable \(bundle_payload_digest_mismatch\)/);
-  assert.equal(records.call_write.executed, false);
-});
-
-test("sidecar down: blocked, sidecar_unreachable", async () => {
-  const port = await closedPort();
-  const { said, written, records } = await unavailable({ sidecarUrl: `http://127.0.0.1:${port}` });
-  assert.equal(written, false);
-  assert.match(said, /Gait gate: blocked: gate unavailable \(sidecar_unreachable\)/);
-  assert.equal(records.call_write.executed, false);
-  assert.equal(records.call_write.result, null);
-});
-
-test("bad plugin configuration: every call blocked, config_invalid", async () => {
-  const { said, written } = await unavailable({ bundle: fx.bundle });
-  assert.equal(written, false);
-  assert.match(said, /Gait gate: blocked: config_invalid: .*needs `trust`/);
-});
-
-test("a plugin that fails to load: OpenClaw refuses to run the agent at all", async () => {
-  const s = scene();
-  const broken = path.join(fx.root, "broken-plugin");
-  fs.cpSync(path.resolve(import.meta.dirname, "../../sdk/openclaw"), broken, { recursive: true, filter: (p) => !p.endsWith(".node") });
-  fs.writeFileSync(path.join(broken, "index.mjs"), 'throw new Error("the entry cannot load");\n' + fs.readFileSync(path.join(broken, "index.mjs"), "utf8"));
-  const run = await runAgent({
-    workspace: fx.ws,
-    pluginDir: broken,
-    pluginConfig: { bundle: fx.bundle, trust: fx.trust, workspace: fx.ws },
-    toolCalls: [{ id: "call_write", name: "write", arguments: { path: s.ok("w.txt"), content: "x" } }],
-  });
-  assert.notEqual(run.code, 0);
-  assert.match(run.stdout + run.stderr, /plugin load failed: gait-gate/);
-  assert.equal(run.requests.length, 0, "the model was never called");
-  assert.equal(fs.existsSync(s.ok("w.txt")), false);
-});
-
-test("path spellings OpenClaw rewrites (@/abs, @~/x, file:///x): decided as the file OpenClaw writes", async () => {
-  const s = scene();
-  const home = fs.mkdtempSync(path.join(fx.root, "home-"));
-  const run = await runAgent({
-    workspace: fx.ws,
-    home,
-    pluginConfig: { bundle: fx.bundle, trust: fx.trust, transport: "native", workspace: fx.ws, riskClass: "medium", traceDir: s.traceDir },
-    toolCalls: [
-      { id: "call_at_ok", name: "write", arguments: { path: `@${s.ok("at.txt")}`, content: "a" } },
-      { id: "call_url_ok", name: "write", arguments: { path: `file://${s.ok("url.txt")}`, content: "u" } },
-      { id: "call_at_no", name: "write", arguments: { path: `@${s.no("at.txt")}`, content: "x" } },
-      { id: "call_url_no", name: "write", arguments: { path: `file://${s.no("url.txt")}`, content: "x" } },
-      { id: "call_home_no", name: "write", arguments: { path: "@~/evil.txt", content: "x" } },
-    ],
-  });
-  assert.equal(run.code, 0, run.stderr.slice(-3000));
-  const results = toolResults(run.requests);
-  // Allowed: OpenClaw wrote exactly the file the gate judged.
-  assert.equal(fs.readFileSync(s.ok("at.txt"), "utf8"), "a");
-  assert.equal(fs.readFileSync(s.ok("url.txt"), "utf8"), "u");
-  // Refused: nothing written, anywhere OpenClaw would have put it.
-  assert.ok(!fs.existsSync(s.no("at.txt")));
-  assert.ok(!fs.existsSync(s.no("url.txt")));
-  assert.ok(!fs.existsSync(path.join(home, "evil.txt")));
-  for (const id of ["call_at_no", "call_url_no", "call_home_no"]) assert.match(seen(results, id), /Gait gate: blocked: verdict block .*default_block/, id);
-  const records = readRecords(s.traceDir);
-  assert.equal(records.call_at_no.intent.args.path, s.no("at.txt"));
-  assert.equal(records.call_home_no.intent.args.path, path.join(home, "evil.txt"));
-  assertParity(records);
-});
-
-test("what OpenClaw's tools repair or set before they act is decided: a path's trailing </arg_value>>, exec's env", async () => {
-  const s = scene();
-  const tarred = `${fx.root}/policy.gaitpol`;
-  const run = await runAgent({
-    workspace: fx.ws,
-    pluginConfig: { bundle: fx.bundle, trust: fx.trust, transport: "native", workspace: fx.ws, riskClass: "medium", traceDir: s.traceDir },
-    toolCalls: [
-      // OpenClaw's write tool strips the marker and writes `.env`.
-      { id: "call_env_no", name: "write", arguments: { path: `${s.ok(".env")}</arg_value>>`, content: "SECRET=x" } },
-      { id: "call_note_ok", name: "write", arguments: { path: `${s.ok("note.txt")}</arg_value>>`, content: "n" } },
-      // GNU tar reads TAR_OPTIONS: the checkpoint action runs `touch`.
-      {
-        id: "call_tar_no",
-        name: "exec",
-        arguments: {
-          command: `tar -cf ${s.ok("a.tar")} ${tarred}`,
-          env: { TAR_OPTIONS: `--checkpoint=1 --checkpoint-action=exec=touch ${s.ok("pwned")}` },
-        },
-      },
-      { id: "call_tar_ok", name: "exec", arguments: { command: `tar -cf ${s.ok("b.tar")} ${tarred}`, env: { TZ: "UTC" } } },
-    ],
-  });
-  assert.equal(run.code, 0, run.stderr.slice(-3000));
-  const results = toolResults(run.requests);
-  assert.ok(!fs.existsSync(s.ok(".env")), "the .env write was refused");
-  assert.match(seen(results, "call_env_no"), /Gait gate: blocked: verdict block .*reasons: secret_file/);
-  assert.equal(fs.readFileSync(s.ok("note.txt"), "utf8"), "n", "the repaired path is the file written");
-  assert.ok(!fs.existsSync(s.ok("pwned")) && !fs.existsSync(s.ok("a.tar")), "the exec with TAR_OPTIONS did not run");
-  assert.match(seen(results, "call_tar_no"), /Gait gate: blocked: verdict block .*reasons: command_dynamic/);
-  assert.ok(fs.existsSync(s.ok("b.tar")), "an exec with a harmless env runs");
-  const records = readRecords(s.traceDir);
-  assert.equal(records.call_env_no.intent.args.path, s.ok(".env"));
-  assert.equal(records.call_tar_ok.intent.args.gait_exec_env_command, `TZ='UTC'; tar -cf ${s.ok("b.tar")} ${tarred}`);
-  assertParity(records);
-});
 
 const REWRITER = `import { definePluginEntry } from "openclaw/plugin-sdk/plugin-entry";
 export default definePluginEntry({
@@ -264,67 +122,216 @@ function rewriterPlugin() {
   return dir;
 }
 
-test("another plugin's parameter rewrite never runs undecided: the gate runs last and returns what it decided", async () => {
-  const dir = rewriterPlugin();
-  // Control: alone, the rewriter moves the write to the denied folder.
-  const c = scene();
-  const control = await runAgent({
-    workspace: fx.ws,
-    extraPlugins: [{ dir, id: "param-rewriter", config: { to: c.no("moved.txt") } }],
-    toolCalls: [{ id: "call_w", name: "write", arguments: { path: c.ok("w.txt"), content: "x" } }],
-  });
-  assert.equal(control.code, 0, control.stderr.slice(-3000));
-  assert.ok(fs.existsSync(c.no("moved.txt")), "the rewriter is active");
-  // With the gate: the call runs as decided (the allowed path), the rewrite does not.
-  const s = scene();
-  const run = await runAgent({
-    workspace: fx.ws,
-    pluginConfig: { bundle: fx.bundle, trust: fx.trust, transport: "native", workspace: fx.ws, riskClass: "medium", traceDir: s.traceDir },
-    extraPlugins: [{ dir, id: "param-rewriter", config: { to: s.no("moved.txt") } }],
-    toolCalls: [{ id: "call_w", name: "write", arguments: { path: s.ok("w.txt"), content: "x" } }],
-  });
-  assert.equal(run.code, 0, run.stderr.slice(-3000));
-  assert.ok(!fs.existsSync(s.no("moved.txt")), "the undecided rewrite did not run");
-  assert.equal(fs.readFileSync(s.ok("w.txt"), "utf8"), "x");
-  assert.equal(readRecords(s.traceDir).call_w.executed, true);
+test("in process (Node binding): allowed write and exec run; blocked ones leave nothing; the model gets the refusal", async () => {
+  await allowAndBlock({ bundle: fx.bundle, trust: fx.trust, transport: "native" });
 });
 
-test("tool_call (Tool Search) is decided as the tool it calls", async () => {
-  const s = scene();
-  const run = await runAgent({
-    workspace: fx.ws,
-    extraConfig: { tools: { toolSearch: { mode: "tools" } } },
-    pluginConfig: { bundle: fx.bundle, trust: fx.trust, transport: "native", workspace: fx.ws, riskClass: "medium", traceDir: s.traceDir },
-    toolCalls: [
-      { id: "call_tc_ok", name: "tool_call", arguments: { id: "write", args: { path: s.ok("tc.txt"), content: "t" } } },
-      { id: "call_tc_no", name: "tool_call", arguments: { id: "write", args: { path: s.no("tc.txt"), content: "x" } } },
-    ],
+// The other runs go two at a time: an `openclaw agent --local` run takes
+// seconds, mostly on one core, and each has its own HOME (OpenClaw's state),
+// mock model, scene folders and trace folder. The run above goes alone
+// first, so that OpenClaw writes its bootstrap files into the shared
+// workspace before two runs could race to.
+describe("openclaw agent --local runs, two at a time", { concurrency: 2 }, () => {
+  test("sidecar (gait-run serve at sidecarUrl): the same decisions", async () => {
+    const sidecar = await startSidecar(fx.bundle, fx.trust);
+    try {
+      await allowAndBlock({ sidecarUrl: sidecar.url });
+    } finally {
+      await sidecar.stop();
+    }
   });
-  assert.equal(run.code, 0, run.stderr.slice(-3000));
-  const results = toolResults(run.requests);
-  assert.ok(!fs.existsSync(s.no("tc.txt")), "the refused tool_call wrote nothing");
-  assert.match(seen(results, "call_tc_no"), /Gait gate: blocked: verdict block .*default_block/);
-  const records = readRecords(s.traceDir);
-  assert.equal(records.call_tc_no.intent.tool_name, "write");
-  assert.equal(records.call_tc_no.executed, false);
-  assert.equal(records.call_tc_ok.intent.tool_name, "write");
-  assert.equal(records.call_tc_ok.executed, true);
-  assert.equal(fs.readFileSync(s.ok("tc.txt"), "utf8"), "t");
-  assertParity(records);
-});
 
-test("the plugin's gate code fails to load: every call blocked, plugin_load_failed", async () => {
-  const s = scene();
-  const broken = path.join(fx.root, "broken-gate");
-  fs.cpSync(path.resolve(import.meta.dirname, "../../sdk/openclaw"), broken, { recursive: true, filter: (p) => !p.endsWith(".node") });
-  fs.writeFileSync(path.join(broken, "src/hook.mjs"), 'throw new Error("the gate code cannot load");\n');
-  const run = await runAgent({
-    workspace: fx.ws,
-    pluginDir: broken,
-    pluginConfig: { bundle: fx.bundle, trust: fx.trust, workspace: fx.ws },
-    toolCalls: [{ id: "call_write", name: "write", arguments: { path: s.ok("w.txt"), content: "x" } }],
+  test("spawned sidecar (transport sidecar): the plugin starts gait-run serve itself", async () => {
+    await allowAndBlock({ bundle: fx.bundle, trust: fx.trust, transport: "sidecar", gaitRun: GAIT_RUN });
   });
-  assert.equal(run.code, 0, run.stderr.slice(-3000));
-  assert.equal(fs.existsSync(s.ok("w.txt")), false);
-  assert.match(seen(toolResults(run.requests), "call_write"), /Gait gate: blocked: plugin_load_failed: .*the gate code cannot load/);
+
+  // One allowed-by-policy write under a gate that cannot decide: nothing runs.
+  test("control: without the plugin the same write runs (so the blocks below are the gate's doing)", async () => {
+    const { run, written } = await unavailable(undefined);
+    assert.equal(run.code, 0, run.stderr.slice(-2000));
+    assert.equal(written, true);
+  });
+
+  test("tampered bundle (in process): blocked with the bundle's rejection code, as gait-run eval answers", async () => {
+    const { run, said, written, records } = await unavailable({ bundle: fx.tampered, trust: fx.trust, transport: "native" });
+    assert.equal(run.code, 0, run.stderr.slice(-2000));
+    assert.equal(written, false);
+    assert.match(said, /Gait gate: blocked: gate unavailable \(bundle_payload_digest_mismatch\).*the tool call was not run/);
+    assert.equal(records.call_write.executed, false);
+    assert.equal(records.call_write.result, null);
+    const cli = fx.evalCli(records.call_write.intent, fx.tampered);
+    assert.equal(cli.code, 2);
+    assert.deepEqual(cli.result.reason_codes, ["bundle_payload_digest_mismatch"]);
+  });
+
+  test("tampered bundle (spawned sidecar): blocked, bundle_payload_digest_mismatch", async () => {
+    const { said, written, records } = await unavailable({ bundle: fx.tampered, trust: fx.trust, transport: "sidecar", gaitRun: GAIT_RUN });
+    assert.equal(written, false);
+    assert.match(said, /Gait gate: blocked: gate unavailable \(bundle_payload_digest_mismatch\)/);
+    assert.equal(records.call_write.executed, false);
+  });
+
+  test("sidecar down: blocked, sidecar_unreachable", async () => {
+    const port = await closedPort();
+    const { said, written, records } = await unavailable({ sidecarUrl: `http://127.0.0.1:${port}` });
+    assert.equal(written, false);
+    assert.match(said, /Gait gate: blocked: gate unavailable \(sidecar_unreachable\)/);
+    assert.equal(records.call_write.executed, false);
+    assert.equal(records.call_write.result, null);
+  });
+
+  test("bad plugin configuration: every call blocked, config_invalid", async () => {
+    const { said, written } = await unavailable({ bundle: fx.bundle });
+    assert.equal(written, false);
+    assert.match(said, /Gait gate: blocked: config_invalid: .*needs `trust`/);
+  });
+
+  test("a plugin that fails to load: OpenClaw refuses to run the agent at all", async () => {
+    const s = scene();
+    const broken = path.join(fx.root, "broken-plugin");
+    fs.cpSync(path.resolve(import.meta.dirname, "../../sdk/openclaw"), broken, { recursive: true, filter: (p) => !p.endsWith(".node") });
+    fs.writeFileSync(path.join(broken, "index.mjs"), 'throw new Error("the entry cannot load");\n' + fs.readFileSync(path.join(broken, "index.mjs"), "utf8"));
+    const run = await runAgent({
+      workspace: fx.ws,
+      pluginDir: broken,
+      pluginConfig: { bundle: fx.bundle, trust: fx.trust, workspace: fx.ws },
+      toolCalls: [{ id: "call_write", name: "write", arguments: { path: s.ok("w.txt"), content: "x" } }],
+    });
+    assert.notEqual(run.code, 0);
+    assert.match(run.stdout + run.stderr, /plugin load failed: gait-gate/);
+    assert.equal(run.requests.length, 0, "the model was never called");
+    assert.equal(fs.existsSync(s.ok("w.txt")), false);
+  });
+
+  test("path spellings OpenClaw rewrites (@/abs, @~/x, file:///x): decided as the file OpenClaw writes", async () => {
+    const s = scene();
+    const home = fs.mkdtempSync(path.join(fx.root, "home-"));
+    const run = await runAgent({
+      workspace: fx.ws,
+      home,
+      pluginConfig: { bundle: fx.bundle, trust: fx.trust, transport: "native", workspace: fx.ws, riskClass: "medium", traceDir: s.traceDir },
+      toolCalls: [
+        { id: "call_at_ok", name: "write", arguments: { path: `@${s.ok("at.txt")}`, content: "a" } },
+        { id: "call_url_ok", name: "write", arguments: { path: `file://${s.ok("url.txt")}`, content: "u" } },
+        { id: "call_at_no", name: "write", arguments: { path: `@${s.no("at.txt")}`, content: "x" } },
+        { id: "call_url_no", name: "write", arguments: { path: `file://${s.no("url.txt")}`, content: "x" } },
+        { id: "call_home_no", name: "write", arguments: { path: "@~/evil.txt", content: "x" } },
+      ],
+    });
+    assert.equal(run.code, 0, run.stderr.slice(-3000));
+    const results = toolResults(run.requests);
+    // Allowed: OpenClaw wrote exactly the file the gate judged.
+    assert.equal(fs.readFileSync(s.ok("at.txt"), "utf8"), "a");
+    assert.equal(fs.readFileSync(s.ok("url.txt"), "utf8"), "u");
+    // Refused: nothing written, anywhere OpenClaw would have put it.
+    assert.ok(!fs.existsSync(s.no("at.txt")));
+    assert.ok(!fs.existsSync(s.no("url.txt")));
+    assert.ok(!fs.existsSync(path.join(home, "evil.txt")));
+    for (const id of ["call_at_no", "call_url_no", "call_home_no"]) assert.match(seen(results, id), /Gait gate: blocked: verdict block .*default_block/, id);
+    const records = readRecords(s.traceDir);
+    assert.equal(records.call_at_no.intent.args.path, s.no("at.txt"));
+    assert.equal(records.call_home_no.intent.args.path, path.join(home, "evil.txt"));
+    assertParity(records);
+  });
+
+  test("what OpenClaw's tools repair or set before they act is decided: a path's trailing </arg_value>>, exec's env", async () => {
+    const s = scene();
+    const tarred = `${fx.root}/policy.gaitpol`;
+    const run = await runAgent({
+      workspace: fx.ws,
+      pluginConfig: { bundle: fx.bundle, trust: fx.trust, transport: "native", workspace: fx.ws, riskClass: "medium", traceDir: s.traceDir },
+      toolCalls: [
+        // OpenClaw's write tool strips the marker and writes `.env`.
+        { id: "call_env_no", name: "write", arguments: { path: `${s.ok(".env")}</arg_value>>`, content: "SECRET=x" } },
+        { id: "call_note_ok", name: "write", arguments: { path: `${s.ok("note.txt")}</arg_value>>`, content: "n" } },
+        // GNU tar reads TAR_OPTIONS: the checkpoint action runs `touch`.
+        {
+          id: "call_tar_no",
+          name: "exec",
+          arguments: {
+            command: `tar -cf ${s.ok("a.tar")} ${tarred}`,
+            env: { TAR_OPTIONS: `--checkpoint=1 --checkpoint-action=exec=touch ${s.ok("pwned")}` },
+          },
+        },
+        { id: "call_tar_ok", name: "exec", arguments: { command: `tar -cf ${s.ok("b.tar")} ${tarred}`, env: { TZ: "UTC" } } },
+      ],
+    });
+    assert.equal(run.code, 0, run.stderr.slice(-3000));
+    const results = toolResults(run.requests);
+    assert.ok(!fs.existsSync(s.ok(".env")), "the .env write was refused");
+    assert.match(seen(results, "call_env_no"), /Gait gate: blocked: verdict block .*reasons: secret_file/);
+    assert.equal(fs.readFileSync(s.ok("note.txt"), "utf8"), "n", "the repaired path is the file written");
+    assert.ok(!fs.existsSync(s.ok("pwned")) && !fs.existsSync(s.ok("a.tar")), "the exec with TAR_OPTIONS did not run");
+    assert.match(seen(results, "call_tar_no"), /Gait gate: blocked: verdict block .*reasons: command_dynamic/);
+    assert.ok(fs.existsSync(s.ok("b.tar")), "an exec with a harmless env runs");
+    const records = readRecords(s.traceDir);
+    assert.equal(records.call_env_no.intent.args.path, s.ok(".env"));
+    assert.equal(records.call_tar_ok.intent.args.gait_exec_env_command, `TZ='UTC'; tar -cf ${s.ok("b.tar")} ${tarred}`);
+    assertParity(records);
+  });
+
+  test("another plugin's parameter rewrite never runs undecided: the gate runs last and returns what it decided", async () => {
+    const dir = rewriterPlugin();
+    // Control: alone, the rewriter moves the write to the denied folder.
+    const c = scene();
+    const control = await runAgent({
+      workspace: fx.ws,
+      extraPlugins: [{ dir, id: "param-rewriter", config: { to: c.no("moved.txt") } }],
+      toolCalls: [{ id: "call_w", name: "write", arguments: { path: c.ok("w.txt"), content: "x" } }],
+    });
+    assert.equal(control.code, 0, control.stderr.slice(-3000));
+    assert.ok(fs.existsSync(c.no("moved.txt")), "the rewriter is active");
+    // With the gate: the call runs as decided (the allowed path), the rewrite does not.
+    const s = scene();
+    const run = await runAgent({
+      workspace: fx.ws,
+      pluginConfig: { bundle: fx.bundle, trust: fx.trust, transport: "native", workspace: fx.ws, riskClass: "medium", traceDir: s.traceDir },
+      extraPlugins: [{ dir, id: "param-rewriter", config: { to: s.no("moved.txt") } }],
+      toolCalls: [{ id: "call_w", name: "write", arguments: { path: s.ok("w.txt"), content: "x" } }],
+    });
+    assert.equal(run.code, 0, run.stderr.slice(-3000));
+    assert.ok(!fs.existsSync(s.no("moved.txt")), "the undecided rewrite did not run");
+    assert.equal(fs.readFileSync(s.ok("w.txt"), "utf8"), "x");
+    assert.equal(readRecords(s.traceDir).call_w.executed, true);
+  });
+
+  test("tool_call (Tool Search) is decided as the tool it calls", async () => {
+    const s = scene();
+    const run = await runAgent({
+      workspace: fx.ws,
+      extraConfig: { tools: { toolSearch: { mode: "tools" } } },
+      pluginConfig: { bundle: fx.bundle, trust: fx.trust, transport: "native", workspace: fx.ws, riskClass: "medium", traceDir: s.traceDir },
+      toolCalls: [
+        { id: "call_tc_ok", name: "tool_call", arguments: { id: "write", args: { path: s.ok("tc.txt"), content: "t" } } },
+        { id: "call_tc_no", name: "tool_call", arguments: { id: "write", args: { path: s.no("tc.txt"), content: "x" } } },
+      ],
+    });
+    assert.equal(run.code, 0, run.stderr.slice(-3000));
+    const results = toolResults(run.requests);
+    assert.ok(!fs.existsSync(s.no("tc.txt")), "the refused tool_call wrote nothing");
+    assert.match(seen(results, "call_tc_no"), /Gait gate: blocked: verdict block .*default_block/);
+    const records = readRecords(s.traceDir);
+    assert.equal(records.call_tc_no.intent.tool_name, "write");
+    assert.equal(records.call_tc_no.executed, false);
+    assert.equal(records.call_tc_ok.intent.tool_name, "write");
+    assert.equal(records.call_tc_ok.executed, true);
+    assert.equal(fs.readFileSync(s.ok("tc.txt"), "utf8"), "t");
+    assertParity(records);
+  });
+
+  test("the plugin's gate code fails to load: every call blocked, plugin_load_failed", async () => {
+    const s = scene();
+    const broken = path.join(fx.root, "broken-gate");
+    fs.cpSync(path.resolve(import.meta.dirname, "../../sdk/openclaw"), broken, { recursive: true, filter: (p) => !p.endsWith(".node") });
+    fs.writeFileSync(path.join(broken, "src/hook.mjs"), 'throw new Error("the gate code cannot load");\n');
+    const run = await runAgent({
+      workspace: fx.ws,
+      pluginDir: broken,
+      pluginConfig: { bundle: fx.bundle, trust: fx.trust, workspace: fx.ws },
+      toolCalls: [{ id: "call_write", name: "write", arguments: { path: s.ok("w.txt"), content: "x" } }],
+    });
+    assert.equal(run.code, 0, run.stderr.slice(-3000));
+    assert.equal(fs.existsSync(s.ok("w.txt")), false);
+    assert.match(seen(toolResults(run.requests), "call_write"), /Gait gate: blocked: plugin_load_failed: .*the gate code cannot load/);
+  });
 });
