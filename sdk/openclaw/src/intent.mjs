@@ -61,15 +61,21 @@ function normalizeHome(v) {
   return t === "" || t === "undefined" || t === "null" ? undefined : t;
 }
 
+/** `os.homedir()`, or undefined where it throws (no home for the user). */
+function osHomedir() {
+  try {
+    return os.homedir();
+  } catch {
+    return undefined;
+  }
+}
+
 /** The home OpenClaw expands `~` with; refused when its two resolutions
  * (path-utils: HOME, USERPROFILE, os.homedir(); sandbox paths:
  * os.homedir()) disagree or neither is known. */
 function home() {
   const env = process.env;
-  let own;
-  try {
-    own = os.homedir();
-  } catch {}
+  const own = osHomedir();
   const a = normalizeHome(env.HOME) ?? normalizeHome(env.USERPROFILE) ?? normalizeHome(own);
   const b = normalizeHome(own);
   if (!a || !b || path.resolve(a) !== path.resolve(b)) {
@@ -148,10 +154,7 @@ function unrepairedPath(p) {
  * USERPROFILE, Termux's home, os.homedir(); else the working folder). */
 function openclawHome() {
   const env = process.env;
-  let own;
-  try {
-    own = os.homedir();
-  } catch {}
+  const own = osHomedir();
   const prefix = normalizeHome(env.PREFIX);
   const termux =
     prefix && normalizeHome(env.ANDROID_DATA) && /(?:^|\/)com\.termux\/files\/usr\/?$/u.test(prefix.replace(/\\/gu, "/"))
