@@ -21,6 +21,9 @@
 //   `mediaUrls` and of every `attachments` entry's keys, with their
 //   snake_case spellings), read as OpenClaw's media loading reads them
 //   (`gait_message_paths`, `gait_message_urls`);
+// - `read` gets a media-store reference (`media://inbound/ID`) as the
+//   inbound media file it names, and the other spellings of a file name it
+//   opens when the file is missing (`gait_read_variants`);
 // - `browser` gets the files an `upload` reads and the file a `download` or
 //   `waitfordownload` writes, resolved in OpenClaw's uploads, inbound media
 //   and downloads folders as it resolves them (`gait_browser_upload_paths`,
@@ -312,9 +315,11 @@ function mediaReferences(one, many, opts) {
  * resolves to a Canvas document (`/__openclaw__/canvas/documents/…`, mapped
  * by OpenClaw to a file of its state folder), `CODE_unsupported`; a
  * relative path when the workspace is the file system's root, which
- * OpenClaw does not resolve against (`path_unresolvable`). Non-strings are
- * returned unchanged (the gate refuses them). */
-function mediaToolPath(workspace, code, what) {
+ * OpenClaw does not resolve against (`path_unresolvable`). `atDropped`
+ * (`message`): a path whose workspace-relative form starts with `@` is
+ * refused (`CODE_ambiguous`). Non-strings are returned unchanged (the gate
+ * refuses them). */
+function mediaToolPath(workspace, code, what, { atDropped = false } = {}) {
   return (p) => {
     if (typeof p !== "string") return p;
     assertUnrepaired(p);
@@ -325,6 +330,11 @@ function mediaToolPath(workspace, code, what) {
       );
     };
     if (WINDOWS_DRIVE_PATH.test(p)) refuse("a Windows drive path from its working folder");
+    // OpenClaw maps a Canvas document path to its state folder from the raw
+    // value (dropping a `?` or `#` part first, so `…/x?/../../a` is not the
+    // path it looks like): any value naming OpenClaw's own URL space is
+    // refused, however it is spelled.
+    if (/__openclaw__/i.test(p)) refuse("a Canvas document from its state folder");
     let out = p;
     let resolved;
     if (p.startsWith("~")) resolved = out = openclawUserPath(p);
@@ -339,6 +349,19 @@ function mediaToolPath(workspace, code, what) {
       resolved = path.resolve(workspace, p);
     }
     if (resolved !== undefined && resolved.trim().startsWith(CANVAS_DOCUMENTS_PATH)) refuse("a Canvas document from its state folder");
+    if (atDropped && resolved !== undefined && typeof workspace === "string" && path.isAbsolute(workspace)) {
+      // A reply's media path (`message` send from a Control UI chat) has a
+      // leading `@` of its workspace-relative form dropped by OpenClaw
+      // (reply-media-paths, sandbox-paths normalizeFileReferencePrefix),
+      // kept by the other senders: two files, refused.
+      const rel = path.relative(path.resolve(workspace), resolved);
+      if (rel.startsWith("@")) {
+        throw new IntentRefusal(
+          `${code}_ambiguous`,
+          `the ${what} ${JSON.stringify(p)} is \`${rel}\` in the workspace, whose leading \`@\` one OpenClaw sender drops and another keeps; give the path without it`,
+        );
+      }
+    }
     return out;
   };
 }
@@ -400,7 +423,7 @@ function messageMedia(params, workspace) {
       code: "message_media",
       what: "media reference",
       // Media loading resolves a local file as the media tools do.
-      localPath: mediaToolPath(workspace, "message_media", "media reference"),
+      localPath: mediaToolPath(workspace, "message_media", "media reference", { atDropped: true }),
     },
   );
 }
@@ -467,6 +490,57 @@ function browserDownloadPaths(p) {
   return [path.isAbsolute(raw) ? raw : path.resolve(openclawTmpDir(), "downloads", raw)];
 }
 
+/** A value OpenClaw's `read` takes as a media-store reference
+ * (tools resolveLocalReadPath: `media://…`, after a `MEDIA:` prefix is
+ * dropped and the value trimmed) as the file of its inbound media folder it
+ * names (media-reference parseInboundMediaUri: host `inbound`, no user,
+ * query or fragment, one percent-decoded name); `undefined` for any other
+ * value; refused when OpenClaw would refuse it. */
+function inboundMediaFile(v) {
+  if (typeof v !== "string") return undefined;
+  const t = v.trim();
+  const source = /^media:\/\//i.test(t) ? t : t.replace(/^\s*MEDIA\s*:\s*/i, "").trim();
+  if (!/^media:\/\//i.test(source)) return undefined;
+  const bad = () => new IntentRefusal("path_unresolvable", `the media reference ${JSON.stringify(v)} names no file of OpenClaw's inbound media`);
+  let url;
+  try {
+    url = new URL(source);
+  } catch {
+    throw bad();
+  }
+  if (url.hostname !== "inbound" || url.username || url.password || url.search || url.hash) throw bad();
+  let id;
+  try {
+    id = decodeURIComponent(url.pathname.replace(/^\/+/, ""));
+  } catch {
+    throw bad();
+  }
+  if (!id || id === "." || id === ".." || /[/\\\0]/.test(id)) throw bad();
+  return path.join(openclawStateDir(), "media", "inbound", id);
+}
+
+const UNICODE_SPACES = /[\u00A0\u2000-\u200A\u202F\u205F\u3000]/g;
+
+/** The other spellings of a file name OpenClaw's `read` opens when the
+ * file itself is missing (path-utils collectReadPathVariants, with the NFD
+ * forms of every platform but macOS, all kept here): Unicode spaces as
+ * spaces, a space before AM/PM as a narrow no-break space, quotes straight
+ * or curly, NFC and NFD. */
+function readPathVariants(p) {
+  const name = path.basename(p);
+  const parent = p.slice(0, p.length - name.length);
+  const variants = new Set();
+  const ascii = name.replace(UNICODE_SPACES, " ");
+  for (const spaced of [ascii, ascii.replace(/ (?=(?:AM|PM)(?:\b|\.))/gi, "\u202f")]) {
+    for (const quoted of [spaced.replace(/[\u2018\u2019]/g, "'"), spaced.replace(/['\u2018]/g, "\u2019")]) {
+      variants.add(`${parent}${quoted.normalize("NFC")}`);
+      variants.add(`${parent}${quoted.normalize("NFD")}`);
+    }
+  }
+  variants.delete(p);
+  return [...variants];
+}
+
 /** A value in single quotes for a shell. */
 function shellQuote(v) {
   return `'${v.replaceAll("'", "'\\''")}'`;
@@ -497,6 +571,7 @@ const PATH_PARAMS = {
 };
 
 const RESERVED = [
+  "gait_read_variants",
   "gait_derived_paths",
   "gait_pdf_paths",
   "gait_pdf_urls",
@@ -556,7 +631,15 @@ export function buildIntent(cfg, event) {
     args = { ...params };
     const repaired = REPAIRED_PATH_TOOLS.has(toolName);
     for (const k of paths) {
-      if (Object.hasOwn(args, k)) args[k] = repaired ? resolveToolPath(repairFilePath(args[k])) : unrepairedPath(args[k]);
+      if (!Object.hasOwn(args, k)) continue;
+      const given = repaired ? repairFilePath(args[k]) : args[k];
+      const inbound = toolName === "read" ? inboundMediaFile(given) : undefined;
+      args[k] = inbound ?? (repaired ? resolveToolPath(given) : unrepairedPath(given));
+    }
+    if (toolName === "read" && typeof args.path === "string") {
+      // When the file is missing, `read` opens another spelling of its name
+      // that exists (path-utils getReadPathVariants): each is decided too.
+      args.gait_read_variants = readPathVariants(args.path);
     }
   }
   if (toolName === "browser") {

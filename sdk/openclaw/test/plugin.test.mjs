@@ -273,6 +273,7 @@ test("std.openclaw: each built-in tool's parameters give the documented endpoint
     ["browser", { action: "open", targetUrl: "https://example.com" }, ["net.http"]],
     ["browser", { action: "upload", paths: [`${ws}/a`, `${ws}/b`] }, ["fs.read"]],
     ["canvas", { action: "navigate", url: "https://example.com" }, ["net.http"]],
+    ["canvas", { action: "present", target: "https://example.com" }, ["net.http"]],
     ["file_fetch", { node: "n1", path: "/etc/hosts" }, ["fs.read"]],
     ["dir_list", { node: "n1", path: "/srv" }, ["fs.read"]],
     ["file_write", { node: "n1", path: "/srv/x", contentBase64: "" }, ["fs.write"]],
@@ -577,17 +578,17 @@ test("message: every file and URL it may send is decided, each key read as OpenC
   assert.deepEqual(rec.result, fx.evalCli(rec.intent).result);
   assert.deepEqual(rec.result.endpoint_classes, ["fs.read", "net.http"]);
   // Spellings: `MEDIA:` prefixes, `file:` URLs, `~` with OpenClaw's home
-  // (OPENCLAW_HOME first), `@` kept (a relative path), JavaScript's trim for
-  // `send`; null and "" name nothing.
+  // (OPENCLAW_HOME first), JavaScript's trim for `send`; null and "" name
+  // nothing.
   await withEnv({ OPENCLAW_HOME: "/srv/oc-home" }, async () => {
     const { rec } = await decideOne("message", {
       ...send,
       media: "MEDIA: /etc/a",
-      mediaUrls: ["file:/etc/b", "~/c", "~", "@/etc/d", " allowed/e.png\ufeff", "MEDIA:https://example.com/f", "", "  "],
+      mediaUrls: ["file:/etc/b", "~/c", "~", " allowed/e.png\ufeff", "MEDIA:https://example.com/f", "", "  "],
       path: null,
       attachments: [{ path: "MEDIA:file:///etc/g", url: null }],
     });
-    assert.deepEqual(rec.intent.args.gait_message_paths, ["/etc/a", "/etc/b", "/srv/oc-home/c", "/srv/oc-home", "@/etc/d", "allowed/e.png", "/etc/g"]);
+    assert.deepEqual(rec.intent.args.gait_message_paths, ["/etc/a", "/etc/b", "/srv/oc-home/c", "/srv/oc-home", "allowed/e.png", "/etc/g"]);
     assert.deepEqual(rec.intent.args.gait_message_urls, ["https://example.com/f"]);
     // A file tool's `~` is the OS home (path-utils), a message's OpenClaw's.
     const w = await decideOne("write", { path: "~/c", content: "" });
@@ -606,6 +607,7 @@ test("message: every file and URL it may send is decided, each key read as OpenC
 });
 
 test("message: media that cannot be read as OpenClaw reads it is refused", async () => {
+  const ws = fx.ws;
   const send = { action: "send", target: "channel:c1" };
   for (const [params, code] of [
     [{ media: 7 }, "message_media_unreadable"],
@@ -621,6 +623,17 @@ test("message: media that cannot be read as OpenClaw reads it is refused", async
     [{ attachments: [{ url: "ftp://example.com/a" }] }, "message_media_unsupported"],
     [{ path: "C:\\secrets\\a.txt" }, "message_media_unsupported"],
     [{ path: "/__openclaw__/canvas/documents/d1/index.html" }, "message_media_unsupported"],
+    // OpenClaw drops a `?` or `#` part before mapping a Canvas path: not the
+    // workspace file the `..` seem to reach.
+    [{ media: `/__openclaw__/canvas/documents/d1/x.txt?/../../../../..${ws}/allowed/a.txt` }, "message_media_unsupported"],
+    [{ media: `/__OpenClaw__/canvas/documents/d1/x.txt#/../../../../..${ws}/allowed/a.txt` }, "message_media_unsupported"],
+    // A reply's media path loses a leading `@` of its workspace-relative
+    // form in one sender and keeps it in another.
+    [{ media: "@secrets/key.txt" }, "message_media_ambiguous"],
+    [{ media: "./@secrets/key.txt" }, "message_media_ambiguous"],
+    [{ media: "x/../@secrets/key.txt" }, "message_media_ambiguous"],
+    [{ media: `${ws}/@secrets/key.txt` }, "message_media_ambiguous"],
+    [{ media: "@/etc/d" }, "message_media_ambiguous"],
     [{ fileUrl: "file://remote-host/etc/passwd" }, "path_unresolvable"],
     [{ path: "/etc/a.docxcodex" }, "path_repair_ambiguous"],
     [{ gait_message_paths: [] }, "intent_reserved_argument"],
@@ -631,6 +644,35 @@ test("message: media that cannot be read as OpenClaw reads it is refused", async
     assert.equal(rec.result, null, JSON.stringify(params));
     assert.equal(rec.executed, false);
   }
+});
+
+test("read: a media-store reference is the inbound media file it names; other spellings of a missing file's name are decided too", async () => {
+  const ws = fx.ws;
+  await withEnv({ OPENCLAW_STATE_DIR: "/srv/oc-state" }, async () => {
+    for (const value of ["media://inbound/a%20b.png", " MEDIA: media://inbound/a%20b.png", "MEDIA:MEDIA://inbound/a%20b.png"]) {
+      const { reply, rec } = await decideOne("read", { path: value });
+      assert.equal(rec.intent.args.path, "/srv/oc-state/media/inbound/a b.png", value);
+      assert.equal(reply.block, true, `${value}: outside the workspace`);
+    }
+    // (A `media:` URL's host keeps its case: `INBOUND` is not OpenClaw's.)
+    for (const value of ["media://INBOUND/a.png", "media://outbound/a.png", "media://inbound/a/b", "media://inbound/..", "media://inbound/a?x", "media://u@inbound/a", "media://inbound/%E0"]) {
+      const { reply, rec } = await decideOne("read", { path: value });
+      assert.match(reply.blockReason, /^Gait gate: blocked: path_unresolvable: /, value);
+      assert.equal(rec.result, null);
+    }
+  });
+  // OpenClaw's fallback spellings (path-utils getReadPathVariants): a
+  // missing `it's 9 AM.txt` opens `it’s 9\u202fAM.txt`; each is decided.
+  const { rec } = await decideOne("read", { path: `${ws}/allowed/it's 9 AM.txt` });
+  const variants = rec.intent.args.gait_read_variants;
+  assert.ok(variants.includes(`${ws}/allowed/it\u2019s 9\u202fAM.txt`), JSON.stringify(variants));
+  assert.ok(!variants.includes(`${ws}/allowed/it's 9 AM.txt`), "the path itself is not a variant");
+  const nbsp = await decideOne("read", { path: "/etc/pass\u00a0wd" });
+  assert.deepEqual(nbsp.rec.intent.args.gait_read_variants, ["/etc/pass wd"]);
+  const blocked = await decideOne("read", { path: `${ws}/allowed/caf\u00e9.txt` });
+  assert.deepEqual(blocked.rec.intent.args.gait_read_variants, [`${ws}/allowed/cafe\u0301.txt`]);
+  assert.deepEqual(blocked.rec.result, fx.evalCli(blocked.rec.intent).result);
+  assert.deepEqual(fx.evalCli(nbsp.rec.intent, undefined, ["--explain"]).result.explain.targets.map((t) => t.value).sort(), ["/etc/pass wd", "/etc/pass\u00a0wd"]);
 });
 
 test("message: a file sent outside the workspace is blocked by a policy that allows reads only there", async () => {
