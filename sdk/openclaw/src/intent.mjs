@@ -238,10 +238,10 @@ const WINDOWS_DRIVE_PATH = /^[a-zA-Z]:[\\/]/;
  * `resolvePdfInputs`, then `normalizeMediaReferenceSource` and
  * `classifyMediaReferenceSource`): JavaScript's trim (which also removes
  * U+FEFF), a `MEDIA:` prefix dropped (unless `media://`), `file:` URLs in
- * any letter case (`FILE:///x`, `file:/x`), http(s) URLs. A media-store
- * reference or another scheme is refused: the first names a file this
- * plugin cannot locate, the second the tool refuses anyway. Non-strings are
- * returned as paths (the gate refuses them). */
+ * any letter case (`FILE:///x`, `file:/x`), http(s) URLs, a media-store
+ * reference (`media://inbound/ID`: the file of OpenClaw's inbound media it
+ * names, `inboundMediaFile`). Another scheme is refused (the tool refuses it
+ * anyway). Non-strings are returned as paths (the gate refuses them). */
 export function pdfReference(p) {
   return mediaReference(p, { at: false, data: false });
 }
@@ -266,6 +266,9 @@ function mediaReference(p, { at, data, exact = false, code = "pdf_reference", wh
   if (!s) return {};
   if (!/^media:\/\//i.test(s)) s = s.replace(/^\s*MEDIA\s*:\s*/i, "").trim();
   if (!s) throw new IntentRefusal(`${code}_unreadable`, `the ${what} ${JSON.stringify(p)} names no file`);
+  // A media-store reference: the file of OpenClaw's inbound media it names
+  // (web-media loadWebMediaInternal looks it up there).
+  if (/^media:\/\//i.test(s)) return { path: inboundMediaFile(s) };
   if (/^https?:\/\//i.test(s)) return { url: s };
   if (data && /^data:/i.test(s)) return {};
   if (/^file:/i.test(s)) {

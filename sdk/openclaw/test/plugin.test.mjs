@@ -400,11 +400,25 @@ test("pdf references are read as OpenClaw's pdf tool reads them; byte-order mark
   }
   const url = await decideOne("pdf", { pdf: " HTTPS://example.com/a.pdf " });
   assert.deepEqual(url.rec.intent.args.gait_pdf_urls, ["HTTPS://example.com/a.pdf"]);
-  for (const spelling of ["media://inbound/a.pdf", "javascript:alert(1)", "data:application/pdf;base64,AA"]) {
+  // A media-store reference is the inbound media file it names.
+  await withEnv({ OPENCLAW_STATE_DIR: "/srv/oc-state" }, async () => {
+    for (const [tool, params, key] of [
+      ["pdf", { pdf: "media://inbound/a.pdf" }, "gait_pdf_paths"],
+      ["view_image", { path: "@MEDIA:media://inbound/a.png" }, "gait_image_paths"],
+      ["message", { action: "send", target: "channel:c1", media: "media://inbound/a.png" }, "gait_message_paths"],
+    ]) {
+      const { reply, rec } = await decideOne(tool, params);
+      assert.deepEqual(rec.intent.args[key], [`/srv/oc-state/media/inbound/a.${tool === "pdf" ? "pdf" : "png"}`], tool);
+      assert.equal(reply.block, true, `${tool}: outside the workspace`);
+    }
+    const bad = await decideOne("pdf", { pdf: "media://outbound/a.pdf" });
+    assert.match(bad.reply.blockReason, /^Gait gate: blocked: path_unresolvable: /);
+  });
+  for (const spelling of ["javascript:alert(1)", "data:application/pdf;base64,AA"]) {
     const { reply } = await decideOne("pdf", { pdf: spelling });
     assert.match(reply.blockReason, /pdf_reference_unsupported/, spelling);
   }
-  for (const spelling of ["media://inbound/a.png", "javascript:alert(1)"]) {
+  for (const spelling of ["javascript:alert(1)", "ftp://example.com/a.png"]) {
     const { reply } = await decideOne("view_image", { path: spelling });
     assert.match(reply.blockReason, /^Gait gate: blocked: image_reference_unsupported: /, spelling);
   }
@@ -619,7 +633,7 @@ test("message: media that cannot be read as OpenClaw reads it is refused", async
     [{ attachments: [{ filePath: ["/etc/passwd"] }] }, "message_media_unreadable"],
     [{ media: "MEDIA:" }, "message_media_unreadable"],
     [{ media: "data:text/plain;base64,AA" }, "message_media_unsupported"],
-    [{ media: "media://inbound/a.png" }, "message_media_unsupported"],
+    [{ media: "media://outbound/a.png" }, "path_unresolvable"],
     [{ attachments: [{ url: "ftp://example.com/a" }] }, "message_media_unsupported"],
     [{ path: "C:\\secrets\\a.txt" }, "message_media_unsupported"],
     [{ path: "/__openclaw__/canvas/documents/d1/index.html" }, "message_media_unsupported"],
