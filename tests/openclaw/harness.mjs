@@ -99,7 +99,7 @@ export async function runAgent({ toolCalls, pluginConfig, workspace, home, extra
     ...(extraConfig ?? {}),
   };
   if (pluginConfig !== undefined || extraPlugins.length > 0) {
-    config.plugins = { ...(memory ? {} : { slots: { memory: "none" } }), load: { paths: [] }, entries: {} };
+    config.plugins = { ...config.plugins, load: { paths: [] }, entries: {} };
     if (pluginConfig !== undefined) {
       config.plugins.load.paths.push(pluginDir);
       config.plugins.entries["gait-gate"] = { enabled: true, config: pluginConfig };
