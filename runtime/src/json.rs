@@ -209,7 +209,7 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
     out.reserve(bytes.len() + 2);
     out.push(b'"');
     // Most strings need no escape: checked a word at a time (the last
-    // partial word padded with a byte that needs none), then copied whole.
+    // partial word a byte at a time), then copied whole.
     let clean = clean_prefix(bytes);
     if clean == bytes.len() {
         out.extend_from_slice(bytes);
@@ -255,10 +255,10 @@ fn clean_prefix(bytes: &[u8]) -> usize {
         }
         clean += 8;
     }
-    let tail = words.remainder();
-    let mut w = [b'a'; 8];
-    w[..tail.len()].copy_from_slice(tail);
-    if word_needs_escape(u64::from_le_bytes(w)) {
+    // The last partial word byte by byte: copying it into a padded word
+    // (a variable-length copy, then an 8-byte load of what it stored) stalls
+    // on the store and cost more than the rest of the string.
+    if words.remainder().iter().any(|&b| NEEDS_ESCAPE[usize::from(b)]) {
         clean
     } else {
         bytes.len()
