@@ -15,7 +15,10 @@
 //   as `gait_derived_paths`, `pdf` and `view_image` their paths and URLs
 //   apart, each read and resolved as the media tools read and resolve it,
 //   not as the file tools (`gait_pdf_paths`, `gait_pdf_urls`,
-//   `gait_image_paths`, `gait_image_urls`);
+//   `gait_image_paths`, `gait_image_urls`), and `image_generate`,
+//   `music_generate` and `video_generate` the reference media they upload to
+//   their provider, read as `view_image` reads them (`gait_media_paths`,
+//   `gait_media_urls`);
 // - `message` gets the local files and URLs it may send as attachments
 //   (`media`, `mediaUrl`, `path`, `filePath`, `fileUrl`, `image`, each of
 //   `mediaUrls` and of every `attachments` entry's keys, with their
@@ -585,8 +588,13 @@ const RESERVED = [
   "gait_browser_upload_paths",
   "gait_browser_download_paths",
   "gait_exec_env_command",
+  "gait_media_paths",
+  "gait_media_urls",
 ];
 
+
+// The media generation tools that take reference media (`tts` takes none).
+const GENERATION_TOOLS = new Set(["image_generate", "music_generate", "video_generate"]);
 
 const PATCH_TARGET = /^\*\*\* (?:Add File|Update File|Delete File|Move to):/m;
 
@@ -691,6 +699,32 @@ export function buildIntent(cfg, event) {
       localPath: mediaToolPath(cfg.workspace, code, what),
     });
     args = { ...params, gait_image_paths: files, gait_image_urls: urls };
+  }
+  if (GENERATION_TOOLS.has(toolName)) {
+    // Reference media the generation tools load and send to their provider
+    // (image edits, image-to-video, …), read as `view_image` reads them
+    // (openclaw-tools normalizeMediaReferenceInputs, then
+    // resolveMediaToolReferenceAccess and web-media loadWebMedia, 2026.9.6):
+    // a leading `@` dropped, `MEDIA:` dropped, data: URLs accepted for
+    // images only. A list key given one string is that one entry; both
+    // spellings of `video_generate`'s audio keys are decided (OpenClaw reads
+    // the snake_case one when the camelCase key is absent).
+    const files = [];
+    const urls = [];
+    const take = (one, many, kind, data) => {
+      const code = `${kind}_reference`;
+      const what = `${kind} reference`;
+      const r = mediaReferences(one, many, { at: true, data, code, what, localPath: mediaToolPath(cfg.workspace, code, what) });
+      files.push(...r.files);
+      urls.push(...r.urls);
+    };
+    take(params.image, params.images, "image", true);
+    if (toolName === "video_generate") {
+      take(params.video, params.videos, "video", false);
+      take(params.audioRef, params.audioRefs, "audio", false);
+      take(params.audio_ref, params.audio_refs, "audio", false);
+    }
+    args = { ...params, gait_media_paths: files, gait_media_urls: urls };
   }
   if (toolName === "apply_patch") {
     const derived = Array.isArray(event.derivedPaths) ? [...event.derivedPaths] : [];

@@ -556,6 +556,83 @@ test("pdf and view_image files are resolved as OpenClaw's media tools resolve th
   assert.match(root.reply.blockReason, /^Gait gate: blocked: path_unresolvable: /);
 });
 
+test("image_generate, music_generate and video_generate: the reference media they upload are decided, read as view_image reads them", async () => {
+  const ws = fx.ws;
+  // What the gate decides: each target's class and path or domain.
+  const decided = (rec) =>
+    fx
+      .evalCli(rec.intent, undefined, ["--explain"])
+      .result.explain.targets.map((t) => `${t.endpoint_class} ${t.kind === "path" ? t.path : t.domain}`)
+      .sort();
+  // A local image only, in the allowed folder: allowed as a read (a list
+  // key given one string is that one entry, as OpenClaw reads it).
+  for (const tool of ["image_generate", "music_generate", "video_generate"]) {
+    for (const params of [{ image: "@ MEDIA:allowed/i.png" }, { images: "allowed/i.png" }, { images: [`file://${ws}/allowed/i.png`, " ", "@"] }]) {
+      const { reply, rec } = await decideOne(tool, { prompt: "a cat", ...params });
+      assert.equal(rec.intent.args.gait_media_paths.length, 1, `${tool} ${JSON.stringify(params)}`);
+      assert.deepEqual(rec.intent.args.gait_media_urls, []);
+      assert.deepEqual(decided(rec), [`fs.read ${ws}/allowed/i.png`], `${tool} ${JSON.stringify(params)}`);
+      assert.deepEqual(rec.result, fx.evalCli(rec.intent).result);
+      assert.equal(reply.block, undefined, `${tool}: ${reply.blockReason}`);
+    }
+    // A file outside it is a read the policy does not allow; a URL is fetched.
+    const out = await decideOne(tool, { prompt: "a cat", image: "/etc/passwd", images: ["https://example.com/a.png", "data:image/png;base64,AA"] });
+    assert.deepEqual(decided(out.rec), ["fs.read /etc/passwd", "net.http example.com"], tool);
+    assert.equal(out.reply.block, true, tool);
+    // `~` is OpenClaw's home (OPENCLAW_HOME first), as for view_image.
+    await withEnv({ OPENCLAW_HOME: "/srv/oc-home" }, async () => {
+      const h = await decideOne(tool, { image: "~/i.png" });
+      assert.deepEqual(h.rec.intent.args.gait_media_paths, ["/srv/oc-home/i.png"], tool);
+    });
+  }
+  // video_generate: its videos and audio references (both spellings of the
+  // audio keys) and a provider's callback URL.
+  const v = await decideOne("video_generate", {
+    prompt: "a cat",
+    video: "allowed/v.mp4",
+    videos: ["https://videos.example.com/v.mp4"],
+    audioRef: "/etc/a.mp3",
+    audio_ref: "allowed/a.mp3",
+    audio_refs: ["allowed/b.mp3"],
+    providerOptions: { callback_url: "http://169.254.169.254/latest/" },
+  });
+  assert.deepEqual(decided(v.rec), [
+    "fs.read /etc/a.mp3",
+    `fs.read ${ws}/allowed/a.mp3`,
+    `fs.read ${ws}/allowed/b.mp3`,
+    `fs.read ${ws}/allowed/v.mp4`,
+    "net.http 169.254.169.254",
+    "net.http videos.example.com",
+  ]);
+  assert.equal(v.reply.block, true);
+  // image_generate and music_generate take no video or audio: not read.
+  const m = await decideOne("music_generate", { prompt: "x", video: "/etc/v.mp4", audioRef: "/etc/a.mp3" });
+  assert.deepEqual(m.rec.intent.args.gait_media_paths, []);
+  // Refused: what OpenClaw reads from folders of its own, schemes it does
+  // not load, data: URLs for video and audio (the tool refuses them), a
+  // reference naming nothing once `MEDIA:` is dropped, the plugin's own keys.
+  for (const [tool, params, code] of [
+    ["image_generate", { image: "/__openclaw__/canvas/documents/cv_1/a.png" }, "image_reference_unsupported"],
+    ["music_generate", { images: ["C:\\a.png"] }, "image_reference_unsupported"],
+    ["image_generate", { images: ["ftp://example.com/a.png"] }, "image_reference_unsupported"],
+    ["image_generate", { image: "MEDIA:" }, "image_reference_unreadable"],
+    ["video_generate", { video: "data:video/mp4;base64,AA" }, "video_reference_unsupported"],
+    ["video_generate", { audioRefs: ["data:audio/mpeg;base64,AA"] }, "audio_reference_unsupported"],
+    ["video_generate", { audio_refs: ["javascript:alert(1)"] }, "audio_reference_unsupported"],
+    ["image_generate", { gait_media_paths: [] }, "intent_reserved_argument"],
+    ["video_generate", { gait_media_urls: [] }, "intent_reserved_argument"],
+  ]) {
+    const { reply, rec } = await decideOne(tool, params);
+    assert.match(reply.blockReason, new RegExp(`^Gait gate: blocked: ${code}: `), `${tool} ${JSON.stringify(params)}`);
+    assert.equal(rec.result, null);
+  }
+  // A reference that is not a string (OpenClaw skips it): the gate refuses
+  // the call rather than guess.
+  const n = await decideOne("image_generate", { images: [7] });
+  assert.equal(n.reply.block, true);
+  assert.deepEqual(n.rec.result.reason_codes, ["intent_invalid"]);
+});
+
 test("message: every file and URL it may send is decided, each key read as OpenClaw reads it", async () => {
   const ws = fx.ws;
   const send = { action: "send", target: "channel:c1" };
