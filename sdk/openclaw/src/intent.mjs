@@ -30,7 +30,9 @@
 // - `browser` gets the files an `upload` reads and the file a `download` or
 //   `waitfordownload` writes, resolved in OpenClaw's uploads, inbound media
 //   and downloads folders as it resolves them (`gait_browser_upload_paths`,
-//   `gait_browser_download_paths`);
+//   `gait_browser_download_paths`), and the page script it runs and the
+//   dashboard URL it opens as explicit targets of kind `other` (the gate
+//   cannot tell where they reach);
 // - the repairs OpenClaw's tools make to a model's malformed arguments before
 //   they act (a trailing `</arg_value>>` stripped, `.docxcodex` made `.docx`:
 //   its stripMalformedXmlArgValueSuffix and
@@ -484,6 +486,45 @@ function browserUploadPaths(paths) {
   return out;
 }
 
+// How deep `browser` batches may nest before the plugin stops reading
+// (OpenClaw refuses more than 6 levels).
+const BROWSER_BATCH_DEPTH = 16;
+
+/** What a `browser` call makes the page run or open that no argument names
+ * as a URL, as explicit targets of kind `other` (endpoint class `other`):
+ * script the model wrote — an `act` of kind `evaluate`, or any action with
+ * a `fn` (`wait` with a predicate) — at the top level, in `request`, or in
+ * any batch `actions` at any depth (OpenClaw's readActRequestParam merges
+ * the top level into `request`, its normalizeActRequest trims `kind` and
+ * `fn` and stringifies numbers, its batches nest); and a `dashboard`
+ * widget's saved URL (the dashboard tool stored it earlier; the call does
+ * not say it). The gate cannot tell where such a script reaches: an `other`
+ * target fails closed at high and critical risk
+ * (`fail_closed_endpoint_class_unknown`) and is allowed at lower risk only
+ * by a rule that allows it (an `all endpoint in [net.http]` rule does not).
+ * Read wider than OpenClaw reads it (any action, kinds in any case), so no
+ * spelling OpenClaw runs is missed. */
+function browserPageTargets(params) {
+  const text = (v) => (typeof v === "string" || typeof v === "number" || typeof v === "boolean" ? String(v).trim() : "");
+  const targets = [];
+  const walk = (o, depth) => {
+    if (o === null || typeof o !== "object" || Array.isArray(o)) return;
+    if (depth > BROWSER_BATCH_DEPTH) {
+      throw new IntentRefusal("browser_request_unreadable", `\`browser\` batch actions nest more than ${BROWSER_BATCH_DEPTH} levels deep`);
+    }
+    const fn = text(o.fn);
+    if (fn !== "" || text(o.kind).toLowerCase() === "evaluate") {
+      targets.push({ kind: "other", value: fn === "" ? "page script (evaluate without fn)" : fn, operation: "page_script" });
+    }
+    if (Array.isArray(o.actions)) for (const a of o.actions) walk(a, depth + 1);
+  };
+  walk(params, 0);
+  if (params.request !== null && typeof params.request === "object" && !Array.isArray(params.request)) walk(params.request, 0);
+  const dashboard = text(params.dashboard);
+  if (dashboard !== "") targets.push({ kind: "other", value: `dashboard widget ${dashboard}`, operation: "open_saved_url" });
+  return targets;
+}
+
 /** The file a browser `download` (`path` required) or `waitfordownload`
  * (`path` optional; without it the file gets the site's name) writes, as
  * OpenClaw's browser server resolves it (routes `/download`,
@@ -637,6 +678,9 @@ export function buildIntent(cfg, event) {
     if (Object.hasOwn(params, k)) throw new IntentRefusal("intent_reserved_argument", `the argument \`${k}\` is reserved for the gate`);
   }
   let args = params;
+  // Explicit targets the plugin adds: what a call acts on that no argument
+  // names (kept by the gate beside the mapped ones).
+  const targets = [];
   const paths = PATH_PARAMS[toolName];
   if (paths) {
     args = { ...params };
@@ -662,6 +706,7 @@ export function buildIntent(cfg, event) {
       gait_browser_upload_paths: action === "upload" ? browserUploadPaths(params.paths) : [],
       gait_browser_download_paths: action === "download" || action === "waitfordownload" ? browserDownloadPaths(params.path) : [],
     };
+    targets.push(...browserPageTargets(params));
   }
   if (toolName === "message") {
     const { files, urls } = messageMedia(params, cfg.workspace);
@@ -735,6 +780,7 @@ export function buildIntent(cfg, event) {
     args = { ...params, gait_derived_paths: derived };
   }
   const intent = { tool_name: toolName, args };
+  if (targets.length > 0) intent.targets = targets;
   const context = {};
   if (cfg.identity !== undefined) context.identity = cfg.identity;
   if (cfg.workspace !== undefined) context.workspace = cfg.workspace;
