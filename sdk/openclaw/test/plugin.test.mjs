@@ -786,12 +786,21 @@ test("read: a media-store reference is the inbound media file it names; other sp
       assert.equal(reply.block, true, `${value}: outside the workspace`);
     }
     // (A `media:` URL's host keeps its case: `INBOUND` is not OpenClaw's.)
-    for (const value of ["media://INBOUND/a.png", "media://outbound/a.png", "media://inbound/a/b", "media://inbound/..", "media://inbound/a?x", "media://u@inbound/a", "media://inbound/%E0"]) {
+    for (const value of ["media://INBOUND/a.png", "media://outbound/a.png", "media://inbound/a/b", "media://inbound/..", "media://inbound/a?x", "media://u@inbound/a", "media://inbound/%E0", "media://inbound/a%2Fb", "media://inbound/..%2F..%2Fetc%2Fpasswd", "media://inbound/a%5Cb"]) {
       const { reply, rec } = await decideOne("read", { path: value });
       assert.match(reply.blockReason, /^Gait gate: blocked: path_unresolvable: /, value);
       assert.equal(rec.result, null);
     }
   });
+  // A `MEDIA:` prefix on anything but a media-store reference is kept:
+  // OpenClaw's resolveLocalReadPath reads the value as given, a relative
+  // path in the workspace (so `MEDIA: /etc/passwd` is not /etc/passwd).
+  for (const value of ["MEDIA:allowed/notes.md", "MEDIA: /etc/passwd"]) {
+    const { rec } = await decideOne("read", { path: value });
+    assert.equal(rec.intent.args.path, value);
+    const decided = fx.evalCli(rec.intent, undefined, ["--explain"]).result.explain.targets.map((t) => t.path);
+    assert.ok(decided.includes(`${ws}/${value}`), `${value}: ${decided}`);
+  }
   // OpenClaw's fallback spellings (path-utils getReadPathVariants): a
   // missing `it's 9 AM.txt` opens `it’s 9\u202fAM.txt`; each is decided.
   const { rec } = await decideOne("read", { path: `${ws}/allowed/it's 9 AM.txt` });
