@@ -498,7 +498,10 @@ const BROWSER_BATCH_DEPTH = 16;
  * the top level into `request`, its normalizeActRequest trims `kind` and
  * `fn` and stringifies numbers, its batches nest); and a `dashboard`
  * widget's saved URL (the dashboard tool stored it earlier; the call does
- * not say it). The gate cannot tell where such a script reaches: an `other`
+ * not say it); and `importprofile`, which copies the host's own browser
+ * cookies (decrypted from the system browser's profile) into a managed
+ * profile, whatever URL the call also names. The gate cannot tell where
+ * such a script reaches or judge those cookies as a file: an `other`
  * target fails closed at high and critical risk
  * (`fail_closed_endpoint_class_unknown`) and is allowed at lower risk only
  * by a rule that allows it (an `all endpoint in [net.http]` rule does not).
@@ -520,6 +523,10 @@ function browserPageTargets(params) {
   };
   walk(params, 0);
   if (params.request !== null && typeof params.request === "object" && !Array.isArray(params.request)) walk(params.request, 0);
+  if (text(params.action).toLowerCase() === "importprofile") {
+    const profile = text(params.systemProfile ?? params.system_profile);
+    targets.push({ kind: "other", value: `system browser profile ${profile || "(default)"} cookies`, operation: "import_profile" });
+  }
   const dashboard = text(params.dashboard);
   if (dashboard !== "") targets.push({ kind: "other", value: `dashboard widget ${dashboard}`, operation: "open_saved_url" });
   return targets;

@@ -605,6 +605,10 @@ test("image_generate, music_generate and video_generate: the reference media the
     "net.http videos.example.com",
   ]);
   assert.equal(v.reply.block, true);
+  // OpenClaw reads `provider_options` when `providerOptions` is absent.
+  const snake = await decideOne("video_generate", { prompt: "x", image: "allowed/i.png", provider_options: { callback_url: "https://evil.example.com/cb" } });
+  assert.deepEqual(decided(snake.rec), [`fs.read ${ws}/allowed/i.png`, "net.http evil.example.com"]);
+  assert.equal(snake.reply.block, true);
   // image_generate and music_generate take no video or audio: not read.
   const m = await decideOne("music_generate", { prompt: "x", video: "/etc/v.mp4", audioRef: "/etc/a.mp3" });
   assert.deepEqual(m.rec.intent.args.gait_media_paths, []);
@@ -633,7 +637,7 @@ test("image_generate, music_generate and video_generate: the reference media the
   assert.deepEqual(n.rec.result.reason_codes, ["intent_invalid"]);
 });
 
-test("browser: page script (evaluate, a wait predicate, in a request or a batch at any depth) and a dashboard's saved URL are targets of class other, which no net.http rule allows", async () => {
+test("browser: page script (evaluate, a wait predicate, in a request or a batch at any depth), a dashboard's saved URL and a cookie import are targets of class other, which no net.http rule allows", async () => {
   const page = { action: "open", targetUrl: "https://pages.example.org/a" };
   const open = await decideOne("browser", page);
   assert.equal(open.reply.block, undefined, open.reply.blockReason);
@@ -648,6 +652,9 @@ test("browser: page script (evaluate, a wait predicate, in a request or a batch 
     { action: "act", request: { kind: "batch", actions: [{ kind: "click", ref: "e1" }, { kind: "batch", actions: [{ kind: "batch", actions: [{ kind: "wait", fn }] }] }] } },
     { action: "act", kind: "batch", actions: [{ kind: "evaluate", fn }] },
     { action: "open", dashboard: "weather" },
+    // Imports the host browser's cookies; the URL beside it is a decoy.
+    { action: "importprofile", systemProfile: "Default", url: "https://pages.example.org/" },
+    { action: " importprofile " },
   ]) {
     const { reply, rec } = await decideOne("browser", { ...page, ...params });
     const label = JSON.stringify(params);
