@@ -641,6 +641,27 @@ const RESERVED = [
 ];
 
 
+/** A sub-agent spawned with `cwd` (sessions_spawn: OpenClaw's
+ * resolveUserPath, trimmed, `~` with its home, a relative value in its
+ * working folder) resolves its tools' relative paths there, while the gate
+ * joins them to the configured workspace: refused unless it is that
+ * workspace (`sessions_spawn_cwd_unsupported`). Without a workspace the gate
+ * refuses relative paths anyway. */
+function assertSpawnCwd(cwd, workspace) {
+  if (cwd === undefined || cwd === null) return;
+  if (typeof cwd !== "string") {
+    throw new IntentRefusal("sessions_spawn_cwd_unsupported", "`cwd` must be a string");
+  }
+  if (cwd.trim() === "" || typeof workspace !== "string" || !path.isAbsolute(workspace)) return;
+  const resolved = openclawUserPath(cwd);
+  if (resolved !== path.resolve(workspace)) {
+    throw new IntentRefusal(
+      "sessions_spawn_cwd_unsupported",
+      `a sub-agent spawned in ${JSON.stringify(resolved)} would resolve its relative paths there, while the gate resolves them in the workspace \`${workspace}\`; spawn it without \`cwd\``,
+    );
+  }
+}
+
 // The media generation tools that take reference media (`tts` takes none).
 const GENERATION_TOOLS = new Set(["image_generate", "music_generate", "video_generate"]);
 
@@ -778,6 +799,7 @@ export function buildIntent(cfg, event) {
     }
     args = { ...params, gait_media_paths: files, gait_media_urls: urls };
   }
+  if (toolName === "sessions_spawn") assertSpawnCwd(params.cwd, cfg.workspace);
   if (toolName === "apply_patch") {
     const derived = Array.isArray(event.derivedPaths) ? [...event.derivedPaths] : [];
     const text = typeof params.input === "string" ? params.input : "";

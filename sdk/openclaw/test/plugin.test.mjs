@@ -680,6 +680,25 @@ test("browser: page script (evaluate, a wait predicate, in a request or a batch 
   assert.equal(d.rec.result, null);
 });
 
+test("sessions_spawn: a sub-agent's cwd other than the workspace is refused (its relative paths would be judged in the wrong folder)", async () => {
+  const ws = fx.ws;
+  for (const cwd of ["/etc", " /tmp ", "..", "~", `${ws}/allowed`, 7]) {
+    const { reply, rec } = await decideOne("sessions_spawn", { task: "x", cwd });
+    assert.match(reply.blockReason, /^Gait gate: blocked: sessions_spawn_cwd_unsupported: /, JSON.stringify(cwd));
+    assert.equal(rec.result, null);
+  }
+  // The workspace itself, in any spelling OpenClaw resolves to it, and no cwd.
+  for (const params of [{ task: "x" }, { task: "x", cwd: ` ${ws}/ ` }, { task: "x", cwd: `${ws}/allowed/..` }, { task: "x", cwd: "" }]) {
+    const { rec } = await decideOne("sessions_spawn", params);
+    assert.notEqual(rec.result, null, JSON.stringify(params));
+    assert.deepEqual(rec.result.reason_codes, ["default_block"], "decided by the policy (no rule names it)");
+  }
+  await withEnv({ OPENCLAW_HOME: fx.ws }, async () => {
+    const { rec } = await decideOne("sessions_spawn", { task: "x", cwd: "~" });
+    assert.notEqual(rec.result, null, "~ is OpenClaw's home, here the workspace");
+  });
+});
+
 test("message: every file and URL it may send is decided, each key read as OpenClaw reads it", async () => {
   const ws = fx.ws;
   const send = { action: "send", target: "channel:c1" };
