@@ -258,7 +258,11 @@ fn clean_prefix(bytes: &[u8]) -> usize {
     // The last partial word byte by byte: copying it into a padded word
     // (a variable-length copy, then an 8-byte load of what it stored) stalls
     // on the store and cost more than the rest of the string.
-    if words.remainder().iter().any(|&b| NEEDS_ESCAPE[usize::from(b)]) {
+    if words
+        .remainder()
+        .iter()
+        .any(|&b| NEEDS_ESCAPE[usize::from(b)])
+    {
         clean
     } else {
         bytes.len()
