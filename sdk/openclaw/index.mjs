@@ -39,8 +39,17 @@ export default definePluginEntry({
     const config = api.pluginConfig;
     const timeoutMs =
       Number.isInteger(config?.timeoutMs) && config.timeoutMs > 0 ? config.timeoutMs : DEFAULT_TIMEOUT_MS;
-    const ready = import("./src/hook.mjs")
-      .then((m) => m.createHook(config, { logger: api.logger }))
+    // `workspace: "agent"`: each call is decided in its agent's workspace,
+    // as OpenClaw resolves it from its configuration (loaded only then, and
+    // here, so that a failure blocks every call like any other).
+    const agentRuntime = config?.workspace === "agent" ? import("openclaw/plugin-sdk/agent-runtime") : Promise.resolve(undefined);
+    const ready = Promise.all([import("./src/hook.mjs"), agentRuntime])
+      .then(([m, rt]) =>
+        m.createHook(config, {
+          logger: api.logger,
+          openclaw: rt && { config: api.config, resolveAgentWorkspaceDir: rt.resolveAgentWorkspaceDir, resolveDefaultAgentId: rt.resolveDefaultAgentId },
+        }),
+      )
       .catch((e) => {
         api.logger?.error?.(`${ID}: the gate could not be loaded; blocking every tool call: ${e?.stack ?? e}`);
         return blockAll(`plugin_load_failed: the gate could not be loaded (${e?.message ?? e})`);

@@ -295,6 +295,27 @@ describe("openclaw agent --local runs, two at a time", { concurrency: 2 }, () =>
     assert.equal(readRecords(s.traceDir).call_w.executed, true);
   });
 
+  test('workspace "agent": relative paths are decided in the agent\'s workspace as OpenClaw resolves it from its configuration', async () => {
+    const s = scene();
+    const rel = (p) => path.relative(fx.ws, p);
+    const run = await runAgent({
+      workspace: fx.ws,
+      pluginConfig: { bundle: fx.bundle, trust: fx.trust, transport: "native", workspace: "agent", riskClass: "medium", traceDir: s.traceDir },
+      toolCalls: [
+        { id: "call_rel_ok", name: "write", arguments: { path: rel(s.ok("r.txt")), content: "allowed" } },
+        { id: "call_rel_no", name: "write", arguments: { path: rel(s.no("r.txt")), content: "refused" } },
+      ],
+    });
+    assert.equal(run.code, 0, run.stderr.slice(-3000));
+    assert.equal(fs.readFileSync(s.ok("r.txt"), "utf8"), "allowed");
+    assert.ok(!fs.existsSync(s.no("r.txt")), "the blocked write left no file");
+    const records = readRecords(s.traceDir);
+    for (const rec of Object.values(records)) assert.equal(rec.intent.context.workspace, fx.ws, rec.tool_call_id);
+    assert.equal(records.call_rel_ok.executed, true);
+    assert.equal(records.call_rel_no.executed, false);
+    assertParity(records);
+  });
+
   test("tool_call (Tool Search) is decided as the tool it calls", async () => {
     const s = scene();
     const run = await runAgent({

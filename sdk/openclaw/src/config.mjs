@@ -3,6 +3,12 @@
 // the plugin then blocks every tool call with that report as the reason.
 import path from "node:path";
 
+/** `workspace: "agent"`: each call's workspace is the calling agent's, as
+ * OpenClaw resolves it from its configuration (`agents.list[].workspace`,
+ * `agents.defaults.workspace`, its default folder), instead of one folder
+ * for every agent of the gateway. */
+export const AGENT_WORKSPACE = "agent";
+
 export class ConfigError extends Error {
   constructor(problems) {
     super(problems.join("; "));
@@ -147,8 +153,8 @@ export function parseConfig(raw) {
     if (!token) problems.push(`\`sidecarTokenEnv\`: the environment variable ${cfg.sidecarTokenEnv} is unset or empty`);
     else cfg.sidecarToken = token;
   }
-  if (cfg.workspace !== undefined && !path.isAbsolute(cfg.workspace)) {
-    problems.push("`workspace` must be an absolute path");
+  if (cfg.workspace !== undefined && cfg.workspace !== AGENT_WORKSPACE && !path.isAbsolute(cfg.workspace)) {
+    problems.push(`\`workspace\` must be an absolute path, or "${AGENT_WORKSPACE}" (each calling agent's own workspace, as OpenClaw resolves it)`);
   }
   if (raw.skills !== undefined) {
     if (!isObject(raw.skills)) {

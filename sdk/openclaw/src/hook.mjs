@@ -1,7 +1,8 @@
 // The `before_tool_call` handler: intent → gate → OpenClaw's answer, and a
 // decision record when `traceDir` is set.
 import { randomUUID } from "node:crypto";
-import { ConfigError, parseConfig } from "./config.mjs";
+import path from "node:path";
+import { AGENT_WORKSPACE, ConfigError, parseConfig } from "./config.mjs";
 import { GateError, openGate } from "./gate.mjs";
 import { buildIntent, IntentRefusal } from "./intent.mjs";
 import { writeRecord } from "./trace.mjs";
@@ -11,6 +12,37 @@ import { writeRecord } from "./trace.mjs";
 // then it is blocked. To prompt instead, set this to true (nothing else
 // changes: `answer()` already builds OpenClaw's `requireApproval` request).
 export const PROMPT_FOR_APPROVAL = false;
+
+/** The calling agent's workspace (`workspace: "agent"`), as OpenClaw
+ * resolves it (resolveAgentWorkspaceDir over its configuration; the
+ * default agent when the call names none): an absolute path, or the call is
+ * refused (`workspace_unknown`) rather than decided against another
+ * agent's folder. OpenClaw resolves relative paths in a run folder instead
+ * when one is configured (`agents.defaults.cwd`, an agent's `cwd`): then
+ * every call is refused, since which folder a run uses is not in the call. */
+function workspaceOf(openclaw, ctx) {
+  const agentId = typeof ctx?.agentId === "string" && ctx.agentId.trim() !== "" ? ctx.agentId : undefined;
+  const who = agentId ?? "(default)";
+  const config = openclaw?.config;
+  const agents = config?.agents;
+  const runFolders = [agents?.defaults?.cwd, ...(Array.isArray(agents?.list) ? agents.list.map((a) => a?.cwd) : [])];
+  if (runFolders.some((c) => typeof c === "string" && c.trim() !== "")) {
+    throw new IntentRefusal(
+      "workspace_unknown",
+      "OpenClaw's configuration sets a run folder (`cwd`), where relative paths are resolved instead of the workspace; set the plugin's `workspace` to that folder",
+    );
+  }
+  let ws;
+  try {
+    ws = openclaw.resolveAgentWorkspaceDir(config, agentId ?? openclaw.resolveDefaultAgentId(config));
+  } catch (e) {
+    throw new IntentRefusal("workspace_unknown", `the workspace of agent ${who} cannot be resolved (${e?.message ?? e})`);
+  }
+  if (typeof ws !== "string" || !path.isAbsolute(ws)) {
+    throw new IntentRefusal("workspace_unknown", `OpenClaw gave no absolute workspace for agent ${who}`);
+  }
+  return path.resolve(ws);
+}
 
 const PREFIX = "Gait gate";
 const DEADLINE_MARGIN_MS = 250;
@@ -84,7 +116,10 @@ function blockingHook(reason) {
 /** Builds the handler for a raw plugin configuration. Never throws: a
  * configuration or gate that cannot be used gives a handler that blocks
  * every call, saying why. */
-export function createHook(rawConfig, { logger } = {}) {
+/** `openclaw`: OpenClaw's configuration and its resolveAgentWorkspaceDir and
+ * resolveDefaultAgentId (plugin-sdk/agent-runtime), passed by the plugin
+ * entry; needed only with `workspace: "agent"`. */
+export function createHook(rawConfig, { logger, openclaw } = {}) {
   let cfg;
   try {
     cfg = parseConfig(rawConfig);
@@ -109,7 +144,7 @@ export function createHook(rawConfig, { logger } = {}) {
     let result = null;
     let error = null;
     try {
-      intent = buildIntent(cfg, event);
+      intent = buildIntent(cfg.workspace === AGENT_WORKSPACE ? { ...cfg, workspace: workspaceOf(openclaw, ctx) } : cfg, event);
       // A backstop: the sidecar transport bounds each request by timeoutMs
       // itself (sidecar_unreachable); this deadline, a little later, catches
       // anything else that hangs (gate_timeout).

@@ -699,6 +699,48 @@ test("sessions_spawn: a sub-agent's cwd other than the workspace is refused (its
   });
 });
 
+test('workspace "agent": each call is decided in its agent\'s workspace, as OpenClaw\'s own resolveAgentWorkspaceDir gives it', async () => {
+  // OpenClaw's real resolver (plugin-sdk/agent-runtime), as the plugin entry passes it.
+  const { ADAPTERS } = await import("../../../tests/openclaw/harness.mjs");
+  const rt = await import(path.join(ADAPTERS, "openclaw/node_modules/openclaw/dist/plugin-sdk/agent-runtime.js"));
+  const other = fs.mkdtempSync(path.join(fx.root, "agent-b-"));
+  const config = { agents: { defaults: { workspace: fx.ws }, list: [{ id: "main", default: true }, { id: "b", workspace: other }] } };
+  const openclaw = { config, resolveAgentWorkspaceDir: rt.resolveAgentWorkspaceDir, resolveDefaultAgentId: rt.resolveDefaultAgentId };
+  const traceDir = fs.mkdtempSync(path.join(fx.root, "trace-agent-"));
+  const hook = createHook({ bundle: fx.bundle, trust: fx.trust, workspace: "agent", riskClass: "low", traceDir, transport: "native" }, { openclaw });
+  const call = async (id, agentId, params) => {
+    const reply = await hook({ toolName: "read", params, toolCallId: id }, agentId === undefined ? {} : { agentId });
+    return { reply, rec: readRecords(traceDir)[id] };
+  };
+  // The default agent's workspace is the test's: its allowed file is allowed.
+  for (const [id, agentId] of [["main", "main"], ["none", undefined]]) {
+    const { reply, rec } = await call(id, agentId, { path: "allowed/notes.md" });
+    assert.equal(rec.intent.context.workspace, fx.ws, id);
+    assert.equal(reply.block, undefined, `${id}: ${reply.blockReason}`);
+    assert.deepEqual(rec.result, fx.evalCli(rec.intent).result);
+  }
+  // Agent b's relative path is in b's workspace, which the policy does not allow.
+  const b = await call("b", "b", { path: "allowed/notes.md" });
+  assert.equal(b.rec.intent.context.workspace, other);
+  assert.equal(b.reply.block, true);
+  assert.deepEqual(b.rec.result.reason_codes, ["default_block"]);
+  // A run folder (cwd) in OpenClaw's configuration: relative paths go there, refused.
+  const cwdHook = createHook(
+    { bundle: fx.bundle, trust: fx.trust, workspace: "agent", riskClass: "low", transport: "native" },
+    { openclaw: { ...openclaw, config: { agents: { defaults: { workspace: fx.ws, cwd: "/srv/tasks" } } } } },
+  );
+  const c = await cwdHook({ toolName: "read", params: { path: "allowed/notes.md" }, toolCallId: "cwd" }, { agentId: "main" });
+  assert.match(c.blockReason, /^Gait gate: blocked: workspace_unknown: /);
+  // No resolver (the plugin entry did not pass OpenClaw's): refused, not decided elsewhere.
+  const bare = createHook({ bundle: fx.bundle, trust: fx.trust, workspace: "agent", riskClass: "low", transport: "native" });
+  const r = await bare({ toolName: "read", params: { path: "allowed/notes.md" }, toolCallId: "bare" }, { agentId: "main" });
+  assert.match(r.blockReason, /^Gait gate: blocked: workspace_unknown: /);
+  // Anything else that is not an absolute path is a configuration error.
+  const badCfg = createHook({ bundle: fx.bundle, trust: fx.trust, workspace: "agents", transport: "native" });
+  const bad = await badCfg({ toolName: "read", params: { path: "/x" }, toolCallId: "bad" }, {});
+  assert.match(bad.blockReason, /config_invalid: .*`workspace` must be an absolute path, or "agent"/);
+});
+
 test("message: every file and URL it may send is decided, each key read as OpenClaw reads it", async () => {
   const ws = fx.ws;
   const send = { action: "send", target: "channel:c1" };
