@@ -25,7 +25,11 @@ function workspaceOf(openclaw, ctx) {
   const who = agentId ?? "(default)";
   const config = openclaw?.config;
   const agents = config?.agents;
-  const runFolders = [agents?.defaults?.cwd, ...(Array.isArray(agents?.list) ? agents.list.map((a) => a?.cwd) : [])];
+  // Agents are listed in `agents.list` in the file, in `agents.entries`
+  // once OpenClaw has loaded it: both are read.
+  const entries = agents?.entries !== null && typeof agents?.entries === "object" ? Object.values(agents.entries) : [];
+  const listed = [...(Array.isArray(agents?.list) ? agents.list : []), ...entries];
+  const runFolders = [agents?.defaults?.cwd, ...listed.map((a) => a?.cwd)];
   if (runFolders.some((c) => typeof c === "string" && c.trim() !== "")) {
     throw new IntentRefusal(
       "workspace_unknown",
@@ -40,6 +44,11 @@ function workspaceOf(openclaw, ctx) {
   }
   if (typeof ws !== "string" || !path.isAbsolute(ws)) {
     throw new IntentRefusal("workspace_unknown", `OpenClaw gave no absolute workspace for agent ${who}`);
+  }
+  // A workspace at the root is not where OpenClaw resolves relative paths
+  // (its resolveWorkspaceRoot falls back to its working folder).
+  if (path.resolve(ws) === path.parse(path.resolve(ws)).root) {
+    throw new IntentRefusal("workspace_unknown", `agent ${who}'s workspace is the file system's root, where OpenClaw does not resolve relative paths`);
   }
   return path.resolve(ws);
 }

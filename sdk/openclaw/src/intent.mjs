@@ -616,10 +616,11 @@ function envCommand(env, command) {
 }
 
 // Parameters that OpenClaw resolves as local paths, per tool.
+// (`memory_get` is not here: OpenClaw's memory reader takes its `path`
+// literally — no `@`, `~` or `file://` — see `memoryGet`.)
 const PATH_PARAMS = {
   read: ["path"],
   ls: ["path"],
-  memory_get: ["path"],
   write: ["path"],
   edit: ["path"],
 };
@@ -641,13 +642,39 @@ const RESERVED = [
 ];
 
 
-/** A sub-agent spawned with `cwd` (sessions_spawn: OpenClaw's
- * resolveUserPath, trimmed, `~` with its home, a relative value in its
- * working folder) resolves its tools' relative paths there, while the gate
- * joins them to the configured workspace: refused unless it is that
- * workspace (`sessions_spawn_cwd_unsupported`). Without a workspace the gate
- * refuses relative paths anyway. */
-function assertSpawnCwd(cwd, workspace) {
+/** `memory_get` reads its `path` as given (OpenClaw's memory reader,
+ * readMemoryFile: trimmed, no `@`, `~` or `file://` expansion, relative to
+ * the agent's workspace) — the gate judges it so — but with `corpus`
+ * `wiki` or `all` it looks the value up in the memory wiki's vault by path,
+ * name or id, a file the path does not name: refused
+ * (`memory_corpus_unsupported`). */
+function assertMemoryCorpus(corpus) {
+  if (corpus === undefined || corpus === null) return;
+  if (typeof corpus === "string" && ["", "memory"].includes(corpus.trim().toLowerCase())) return;
+  throw new IntentRefusal(
+    "memory_corpus_unsupported",
+    `\`memory_get\` with corpus ${JSON.stringify(corpus)} reads the memory wiki by name or id, not the file its path names; only the memory corpus is decided`,
+  );
+}
+
+/** A sub-agent spawned in a folder of its own resolves its tools' relative
+ * paths there, while the gate joins them to the workspace: a `cwd`
+ * (sessions_spawn: OpenClaw's resolveUserPath, trimmed, `~` with its home, a
+ * relative value in its working folder) other than the workspace, or a
+ * managed worktree or project checkout (`worktree`, `projectId`,
+ * `projectGitUrl`, which give the session a folder of OpenClaw's choosing)
+ * is refused (`sessions_spawn_cwd_unsupported`). Without a workspace the
+ * gate refuses relative paths anyway. */
+function assertSpawnFolder(params, workspace) {
+  for (const k of ["worktree", "projectId", "project_id", "projectGitUrl", "project_git_url"]) {
+    const v = params[k];
+    if (v === undefined || v === null || v === false || (typeof v === "string" && v.trim() === "")) continue;
+    throw new IntentRefusal(
+      "sessions_spawn_cwd_unsupported",
+      `a sub-agent spawned with \`${k}\` works in a folder OpenClaw chooses, where its relative paths would be resolved, not in the workspace the gate resolves them in`,
+    );
+  }
+  const cwd = params.cwd;
   if (cwd === undefined || cwd === null) return;
   if (typeof cwd !== "string") {
     throw new IntentRefusal("sessions_spawn_cwd_unsupported", "`cwd` must be a string");
@@ -799,7 +826,8 @@ export function buildIntent(cfg, event) {
     }
     args = { ...params, gait_media_paths: files, gait_media_urls: urls };
   }
-  if (toolName === "sessions_spawn") assertSpawnCwd(params.cwd, cfg.workspace);
+  if (toolName === "sessions_spawn") assertSpawnFolder(params, cfg.workspace);
+  if (toolName === "memory_get") assertMemoryCorpus(params.corpus);
   if (toolName === "apply_patch") {
     const derived = Array.isArray(event.derivedPaths) ? [...event.derivedPaths] : [];
     const text = typeof params.input === "string" ? params.input : "";

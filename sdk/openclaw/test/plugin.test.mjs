@@ -687,6 +687,11 @@ test("sessions_spawn: a sub-agent's cwd other than the workspace is refused (its
     assert.match(reply.blockReason, /^Gait gate: blocked: sessions_spawn_cwd_unsupported: /, JSON.stringify(cwd));
     assert.equal(rec.result, null);
   }
+  // A managed worktree or project checkout is a folder OpenClaw chooses.
+  for (const extra of [{ worktree: true }, { projectId: "p1" }, { project_git_url: "https://github.com/a/b" }]) {
+    const { reply } = await decideOne("sessions_spawn", { task: "x", visible: true, ...extra });
+    assert.match(reply.blockReason, /^Gait gate: blocked: sessions_spawn_cwd_unsupported: /, JSON.stringify(extra));
+  }
   // The workspace itself, in any spelling OpenClaw resolves to it, and no cwd.
   for (const params of [{ task: "x" }, { task: "x", cwd: ` ${ws}/ ` }, { task: "x", cwd: `${ws}/allowed/..` }, { task: "x", cwd: "" }]) {
     const { rec } = await decideOne("sessions_spawn", params);
@@ -731,6 +736,17 @@ test('workspace "agent": each call is decided in its agent\'s workspace, as Open
   );
   const c = await cwdHook({ toolName: "read", params: { path: "allowed/notes.md" }, toolCallId: "cwd" }, { agentId: "main" });
   assert.match(c.blockReason, /^Gait gate: blocked: workspace_unknown: /);
+  // One agent's own `cwd`, in the form OpenClaw holds its loaded configuration
+  // in (`agents.entries`), refuses too; so does a workspace at the root.
+  for (const agents of [
+    { defaults: { workspace: fx.ws }, entries: { main: { id: "main" }, b: { id: "b", cwd: "/etc" } } },
+    { defaults: { workspace: fx.ws }, list: [{ id: "main", default: true }, { id: "b", cwd: "/etc" }] },
+    { defaults: { workspace: "/" } },
+  ]) {
+    const h = createHook({ bundle: fx.bundle, trust: fx.trust, workspace: "agent", riskClass: "low", transport: "native" }, { openclaw: { ...openclaw, config: { agents } } });
+    const r = await h({ toolName: "read", params: { path: "allowed/notes.md" }, toolCallId: "e" }, { agentId: "main" });
+    assert.match(r.blockReason, /^Gait gate: blocked: workspace_unknown: /, JSON.stringify(agents));
+  }
   // No resolver (the plugin entry did not pass OpenClaw's): refused, not decided elsewhere.
   const bare = createHook({ bundle: fx.bundle, trust: fx.trust, workspace: "agent", riskClass: "low", transport: "native" });
   const r = await bare({ toolName: "read", params: { path: "allowed/notes.md" }, toolCallId: "bare" }, { agentId: "main" });
@@ -739,6 +755,30 @@ test('workspace "agent": each call is decided in its agent\'s workspace, as Open
   const badCfg = createHook({ bundle: fx.bundle, trust: fx.trust, workspace: "agents", transport: "native" });
   const bad = await badCfg({ toolName: "read", params: { path: "/x" }, toolCallId: "bad" }, {});
   assert.match(bad.blockReason, /config_invalid: .*`workspace` must be an absolute path, or "agent"/);
+});
+
+test("memory_get: the path as OpenClaw's memory reader takes it (no @, ~ or file:// expansion); a wiki corpus is refused", async () => {
+  const ws = fx.ws;
+  const decided = (rec) => fx.evalCli(rec.intent, undefined, ["--explain"]).result.explain.targets.map((t) => t.path);
+  for (const [p, file] of [
+    ["allowed/memory/x.md", `${ws}/allowed/memory/x.md`],
+    ["@allowed/x.md", `${ws}/@allowed/x.md`],
+    ["file:///etc/x.md", `${ws}/file:/etc/x.md`],
+  ]) {
+    const { rec } = await decideOne("memory_get", { path: p });
+    assert.equal(rec.intent.args.path, p);
+    assert.deepEqual(decided(rec), [file], p);
+  }
+  // `~` is no home here (OpenClaw reads `<workspace>/~/x.md`): the gate refuses a path starting with it.
+  const t = await decideOne("memory_get", { path: "~/x.md" });
+  assert.deepEqual(t.rec.result.reason_codes, ["intent_invalid"]);
+  for (const corpus of ["wiki", "all", " WIKI ", 3]) {
+    const { reply, rec } = await decideOne("memory_get", { path: "allowed/memory/x.md", corpus });
+    assert.match(reply.blockReason, /^Gait gate: blocked: memory_corpus_unsupported: /, JSON.stringify(corpus));
+    assert.equal(rec.result, null);
+  }
+  const m = await decideOne("memory_get", { path: "allowed/memory/x.md", corpus: " memory " });
+  assert.equal(m.reply.block, undefined, m.reply.blockReason);
 });
 
 test("message: every file and URL it may send is decided, each key read as OpenClaw reads it", async () => {
