@@ -14,43 +14,48 @@ import { writeRecord } from "./trace.mjs";
 export const PROMPT_FOR_APPROVAL = false;
 
 /** The calling agent's workspace (`workspace: "agent"`), as OpenClaw
- * resolves it (resolveAgentWorkspaceDir over its configuration; the
- * default agent when the call names none): an absolute path, or the call is
- * refused (`workspace_unknown`) rather than decided against another
- * agent's folder. OpenClaw resolves relative paths in a run folder instead
- * when one is configured (`agents.defaults.cwd`, an agent's `cwd`): then
- * every call is refused, since which folder a run uses is not in the call. */
-function workspaceOf(openclaw, ctx) {
-  const agentId = typeof ctx?.agentId === "string" && ctx.agentId.trim() !== "" ? ctx.agentId : undefined;
-  const who = agentId ?? "(default)";
+ * resolves it: a function of the hook's context, made once at start-up from
+ * the configuration OpenClaw loaded the plugin with (resolveAgentWorkspaceDir
+ * over it; the default agent when the call names none). It returns an
+ * absolute path or refuses the call (`workspace_unknown`) rather than decide
+ * it against another agent's folder. OpenClaw resolves relative paths in a
+ * run folder instead when one is configured (`agents.defaults.cwd`, an
+ * agent's `cwd`): then every call is refused, since which folder a run uses
+ * is not in the call. */
+function agentWorkspaces(openclaw) {
   const config = openclaw?.config;
   const agents = config?.agents;
   // Agents are listed in `agents.list` in the file, in `agents.entries`
   // once OpenClaw has loaded it: both are read.
   const entries = agents?.entries !== null && typeof agents?.entries === "object" ? Object.values(agents.entries) : [];
   const listed = [...(Array.isArray(agents?.list) ? agents.list : []), ...entries];
-  const runFolders = [agents?.defaults?.cwd, ...listed.map((a) => a?.cwd)];
-  if (runFolders.some((c) => typeof c === "string" && c.trim() !== "")) {
-    throw new IntentRefusal(
-      "workspace_unknown",
-      "OpenClaw's configuration sets a run folder (`cwd`), where relative paths are resolved instead of the workspace; set the plugin's `workspace` to that folder",
-    );
-  }
-  let ws;
-  try {
-    ws = openclaw.resolveAgentWorkspaceDir(config, agentId ?? openclaw.resolveDefaultAgentId(config));
-  } catch (e) {
-    throw new IntentRefusal("workspace_unknown", `the workspace of agent ${who} cannot be resolved (${e?.message ?? e})`);
-  }
-  if (typeof ws !== "string" || !path.isAbsolute(ws)) {
-    throw new IntentRefusal("workspace_unknown", `OpenClaw gave no absolute workspace for agent ${who}`);
-  }
-  // A workspace at the root is not where OpenClaw resolves relative paths
-  // (its resolveWorkspaceRoot falls back to its working folder).
-  if (path.resolve(ws) === path.parse(path.resolve(ws)).root) {
-    throw new IntentRefusal("workspace_unknown", `agent ${who}'s workspace is the file system's root, where OpenClaw does not resolve relative paths`);
-  }
-  return path.resolve(ws);
+  const runFolder = [agents?.defaults?.cwd, ...listed.map((a) => a?.cwd)].some((c) => typeof c === "string" && c.trim() !== "");
+  return (ctx) => {
+    if (runFolder) {
+      throw new IntentRefusal(
+        "workspace_unknown",
+        "OpenClaw's configuration sets a run folder (`cwd`), where relative paths are resolved instead of the workspace; set the plugin's `workspace` to that folder",
+      );
+    }
+    const agentId = typeof ctx?.agentId === "string" && ctx.agentId.trim() !== "" ? ctx.agentId : undefined;
+    const who = agentId ?? "(default)";
+    let ws;
+    try {
+      ws = openclaw.resolveAgentWorkspaceDir(config, agentId ?? openclaw.resolveDefaultAgentId(config));
+    } catch (e) {
+      throw new IntentRefusal("workspace_unknown", `the workspace of agent ${who} cannot be resolved (${e?.message ?? e})`);
+    }
+    if (typeof ws !== "string" || !path.isAbsolute(ws)) {
+      throw new IntentRefusal("workspace_unknown", `OpenClaw gave no absolute workspace for agent ${who}`);
+    }
+    // A workspace at the root is not where OpenClaw resolves relative paths
+    // (its resolveWorkspaceRoot falls back to its working folder).
+    const resolved = path.resolve(ws);
+    if (resolved === path.parse(resolved).root) {
+      throw new IntentRefusal("workspace_unknown", `agent ${who}'s workspace is the file system's root, where OpenClaw does not resolve relative paths`);
+    }
+    return resolved;
+  };
 }
 
 const PREFIX = "Gait gate";
@@ -145,6 +150,7 @@ export function createHook(rawConfig, { logger, openclaw } = {}) {
     logger?.error?.(`gait-gate: ${why}; every tool call is blocked`);
     return blockingHook(why);
   }
+  const workspaceOf = cfg.workspace === AGENT_WORKSPACE ? agentWorkspaces(openclaw) : undefined;
   if (!gate.ok) logger?.error?.(`gait-gate: the bundle was rejected (${gate.rejection}); every tool call is blocked`);
 
   const handler = async (event, ctx) => {
@@ -153,7 +159,7 @@ export function createHook(rawConfig, { logger, openclaw } = {}) {
     let result = null;
     let error = null;
     try {
-      intent = buildIntent(cfg.workspace === AGENT_WORKSPACE ? { ...cfg, workspace: workspaceOf(openclaw, ctx) } : cfg, event);
+      intent = buildIntent(workspaceOf ? { ...cfg, workspace: workspaceOf(ctx) } : cfg, event);
       // A backstop: the sidecar transport bounds each request by timeoutMs
       // itself (sidecar_unreachable); this deadline, a little later, catches
       // anything else that hangs (gate_timeout).

@@ -293,15 +293,16 @@ function mediaReference(p, { at, data, exact = false, code = "pdf_reference", wh
 }
 
 /** A media tool's one reference and list of them (`pdf`/`pdfs`,
- * `path`/`paths`), each read by `mediaReference`: {files, urls}. A file's
- * path is then resolved by `opts.localPath` (`mediaToolPath`,
- * for `message` too). */
-function mediaReferences(one, many, opts) {
+ * `path`/`paths`, `image`/`images`), each read by `mediaReference` with
+ * `opts`: {files, urls}. A file's path is then resolved as the media tools
+ * resolve it (`mediaToolPath` in `workspace` with `opts.code`, `opts.what`
+ * and `opts.atDropped`; for `message` too). */
+function mediaReferences(one, many, workspace, opts) {
   const all = [];
   if (one !== undefined) all.push(one);
   if (Array.isArray(many)) all.push(...many);
   else if (many !== undefined) all.push(many);
-  const { localPath } = opts;
+  const localPath = mediaToolPath(workspace, opts.code, opts.what, { atDropped: opts.atDropped });
   const files = [];
   const urls = [];
   for (const p of all) {
@@ -312,7 +313,8 @@ function mediaReferences(one, many, opts) {
   return { files, urls };
 }
 
-/** A `pdf`, `view_image` or `message` media reference's local file (after `mediaReference`),
+/** A `pdf`, `view_image`, generation tool or `message` media reference's
+ * local file (after `mediaReference`),
  * as OpenClaw's media tools resolve it (openclaw-tools
  * resolveMediaToolReferenceAccess, then web-media loadWebMedia, 2026.9.6):
  * a path starting with `~` through its `resolveUserPath`
@@ -421,19 +423,15 @@ function messageMedia(params, workspace) {
   }
   const action = typeof params.action === "string" ? params.action.trim() : "";
   const trimmed = MESSAGE_TRIMMED_ACTIONS.has(action);
-  return mediaReferences(
-    undefined,
-    trimmed ? values.filter((v) => v.trim() !== "") : values,
-    {
-      at: false,
-      data: false,
-      exact: !trimmed,
-      code: "message_media",
-      what: "media reference",
-      // Media loading resolves a local file as the media tools do.
-      localPath: mediaToolPath(workspace, "message_media", "media reference", { atDropped: true }),
-    },
-  );
+  // Media loading resolves a local file as the media tools do.
+  return mediaReferences(undefined, trimmed ? values.filter((v) => v.trim() !== "") : values, workspace, {
+    at: false,
+    data: false,
+    exact: !trimmed,
+    code: "message_media",
+    what: "media reference",
+    atDropped: true,
+  });
 }
 
 /** A browser path parameter's value: a string, or refused. */
@@ -617,7 +615,7 @@ function envCommand(env, command) {
 
 // Parameters that OpenClaw resolves as local paths, per tool.
 // (`memory_get` is not here: OpenClaw's memory reader takes its `path`
-// literally — no `@`, `~` or `file://` — see `memoryGet`.)
+// literally — no `@`, `~` or `file://` — see `assertMemoryCorpus`.)
 const PATH_PARAMS = {
   read: ["path"],
   ls: ["path"],
@@ -650,7 +648,8 @@ const RESERVED = [
  * (`memory_corpus_unsupported`). */
 function assertMemoryCorpus(corpus) {
   if (corpus === undefined || corpus === null) return;
-  if (typeof corpus === "string" && ["", "memory"].includes(corpus.trim().toLowerCase())) return;
+  // OpenClaw's readCorpusParam: trimmed, then exactly one of its words.
+  if (typeof corpus === "string" && ["", "memory"].includes(corpus.trim())) return;
   throw new IntentRefusal(
     "memory_corpus_unsupported",
     `\`memory_get\` with corpus ${JSON.stringify(corpus)} reads the memory wiki by name or id, not the file its path names; only the memory corpus is decided`,
@@ -780,23 +779,21 @@ export function buildIntent(cfg, event) {
   }
   if (toolName === "pdf") {
     // `@` kept (a relative path), no data: URLs, as the tool does.
-    const { files, urls } = mediaReferences(params.pdf, params.pdfs, {
+    const { files, urls } = mediaReferences(params.pdf, params.pdfs, cfg.workspace, {
       at: false,
       data: false,
-      localPath: mediaToolPath(cfg.workspace, "pdf_reference", "PDF reference"),
+      code: "pdf_reference",
+      what: "PDF reference",
     });
     args = { ...params, gait_pdf_paths: files, gait_pdf_urls: urls };
   }
   if (toolName === "view_image") {
     // A leading `@` dropped, data: URLs accepted, as the tool does.
-    const code = "image_reference";
-    const what = "image reference";
-    const { files, urls } = mediaReferences(params.path, params.paths, {
+    const { files, urls } = mediaReferences(params.path, params.paths, cfg.workspace, {
       at: true,
       data: true,
-      code,
-      what,
-      localPath: mediaToolPath(cfg.workspace, code, what),
+      code: "image_reference",
+      what: "image reference",
     });
     args = { ...params, gait_image_paths: files, gait_image_urls: urls };
   }
@@ -809,22 +806,18 @@ export function buildIntent(cfg, event) {
     // images only. A list key given one string is that one entry; both
     // spellings of `video_generate`'s audio keys are decided (OpenClaw reads
     // the snake_case one when the camelCase key is absent).
-    const files = [];
-    const urls = [];
-    const take = (one, many, kind, data) => {
-      const code = `${kind}_reference`;
-      const what = `${kind} reference`;
-      const r = mediaReferences(one, many, { at: true, data, code, what, localPath: mediaToolPath(cfg.workspace, code, what) });
-      files.push(...r.files);
-      urls.push(...r.urls);
-    };
-    take(params.image, params.images, "image", true);
+    const sources = [[params.image, params.images, "image", true]];
     if (toolName === "video_generate") {
-      take(params.video, params.videos, "video", false);
-      take(params.audioRef, params.audioRefs, "audio", false);
-      take(params.audio_ref, params.audio_refs, "audio", false);
+      sources.push(
+        [params.video, params.videos, "video", false],
+        [params.audioRef, params.audioRefs, "audio", false],
+        [params.audio_ref, params.audio_refs, "audio", false],
+      );
     }
-    args = { ...params, gait_media_paths: files, gait_media_urls: urls };
+    const read = sources.map(([one, many, kind, data]) =>
+      mediaReferences(one, many, cfg.workspace, { at: true, data, code: `${kind}_reference`, what: `${kind} reference` }),
+    );
+    args = { ...params, gait_media_paths: read.flatMap((r) => r.files), gait_media_urls: read.flatMap((r) => r.urls) };
   }
   if (toolName === "sessions_spawn") assertSpawnFolder(params, cfg.workspace);
   if (toolName === "memory_get") assertMemoryCorpus(params.corpus);

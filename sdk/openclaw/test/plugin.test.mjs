@@ -729,6 +729,16 @@ test('workspace "agent": each call is decided in its agent\'s workspace, as Open
   assert.equal(b.rec.intent.context.workspace, other);
   assert.equal(b.reply.block, true);
   assert.deepEqual(b.rec.result.reason_codes, ["default_block"]);
+  // The same in the form OpenClaw holds its loaded configuration in (`agents.entries`).
+  const entriesTrace = fs.mkdtempSync(path.join(fx.root, "trace-agent-entries-"));
+  const entriesHook = createHook(
+    { bundle: fx.bundle, trust: fx.trust, workspace: "agent", riskClass: "low", traceDir: entriesTrace, transport: "native" },
+    { openclaw: { ...openclaw, config: { agents: { defaults: { workspace: fx.ws }, entries: { main: { id: "main", default: true }, b: { id: "b", workspace: other } } } } } },
+  );
+  for (const [agentId, ws] of [["main", fx.ws], ["b", other]]) {
+    await entriesHook({ toolName: "read", params: { path: "allowed/notes.md" }, toolCallId: agentId }, { agentId });
+    assert.equal(readRecords(entriesTrace)[agentId].intent.context.workspace, ws, agentId);
+  }
   // A run folder (cwd) in OpenClaw's configuration: relative paths go there, refused.
   const cwdHook = createHook(
     { bundle: fx.bundle, trust: fx.trust, workspace: "agent", riskClass: "low", transport: "native" },
@@ -772,7 +782,8 @@ test("memory_get: the path as OpenClaw's memory reader takes it (no @, ~ or file
   // `~` is no home here (OpenClaw reads `<workspace>/~/x.md`): the gate refuses a path starting with it.
   const t = await decideOne("memory_get", { path: "~/x.md" });
   assert.deepEqual(t.rec.result.reason_codes, ["intent_invalid"]);
-  for (const corpus of ["wiki", "all", " WIKI ", 3]) {
+  // OpenClaw reads the corpus trimmed and exactly (`MEMORY` is none of its words).
+  for (const corpus of ["wiki", "all", " wiki ", "MEMORY", 3]) {
     const { reply, rec } = await decideOne("memory_get", { path: "allowed/memory/x.md", corpus });
     assert.match(reply.blockReason, /^Gait gate: blocked: memory_corpus_unsupported: /, JSON.stringify(corpus));
     assert.equal(rec.result, null);
