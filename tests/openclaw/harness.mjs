@@ -38,7 +38,7 @@ const RUN_ENV = {
   NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE || path.join(os.tmpdir(), "node-compile-cache"),
   OPENCLAW_PACKAGED_COMPILE_CACHE_RESPAWNED: "1",
 };
-// - plugins.slots.memory "none" (in runAgent, unless `memory`): no memory
+// - plugins.slots.memory "none": no memory
 //   plugin (memory-core: indexing and search workers, its prompt section,
 //   memory_search/memory_get tools; its hooks are before_prompt_build and
 //   before_agent_reply, none on a tool call). The tests' tools (write, exec,
@@ -62,10 +62,9 @@ const RUN_CONFIG = {
  * @param {string} [o.home]  HOME for the run (default: a fresh temporary folder, removed afterwards)
  * @param {object} [o.extraConfig]  merged into openclaw.json at the top level
  * @param {Array<{dir,id,config}>} [o.extraPlugins]  other plugins loaded beside gait-gate
- * @param {boolean} [o.memory]  keep OpenClaw's memory plugin (default: off, see RUN_CONFIG)
  * @returns {Promise<{code, stdout, stderr, json, requests, home}>}
  */
-export async function runAgent({ toolCalls, pluginConfig, workspace, home, extraConfig, extraPlugins = [], pluginDir = PLUGIN_DIR, message = "go", timeoutMs = 240000, memory = false }) {
+export async function runAgent({ toolCalls, pluginConfig, workspace, home, extraConfig, extraPlugins = [], pluginDir = PLUGIN_DIR, message = "go", timeoutMs = 240000 }) {
   const ownHome = home === undefined;
   home ??= fs.mkdtempSync(path.join(os.tmpdir(), "gait-openclaw-home-"));
   fs.mkdirSync(path.join(home, ".openclaw"), { recursive: true });
@@ -95,7 +94,7 @@ export async function runAgent({ toolCalls, pluginConfig, workspace, home, extra
     },
     agents: { defaults: { model: { primary: "mock/m1" }, workspace } },
     ...RUN_CONFIG,
-    plugins: memory ? {} : { slots: { memory: "none" } },
+    plugins: { slots: { memory: "none" } },
     ...(extraConfig ?? {}),
   };
   if (pluginConfig !== undefined || extraPlugins.length > 0) {

@@ -24,6 +24,15 @@ fn exec(command: &str) -> Vec<u8> {
     .into_bytes()
 }
 
+/// An intent of `tool` with one explicit target of `kind` (no workspace,
+/// risk low).
+fn one_target(tool: &str, kind: &str, value: String) -> Vec<u8> {
+    json!({"tool_name": tool, "targets": [{"kind": kind, "value": value}],
+           "context": {"risk_class": "low"}})
+    .to_string()
+    .into_bytes()
+}
+
 fn generators() -> Vec<(&'static str, Vec<u8>)> {
     let max = MAX_COMMAND_BYTES;
     let nested = |open: &str, close: &str, n: usize| {
@@ -68,32 +77,17 @@ fn generators() -> Vec<(&'static str, Vec<u8>)> {
         ),
         (
             "long path of .. (PATH_MAX)",
-            json!({"tool_name": "read_file", "targets": [{"kind": "path", "value": format!("/workspace/{}x", "a\\..\\../".repeat(400))}],
-                   "context": {"risk_class": "low"}})
-            .to_string()
-            .into_bytes(),
+            one_target("read_file", "path", format!("/workspace/{}x", "a\\..\\../".repeat(400))),
         ),
         (
             "long path of ..",
-            json!({"tool_name": "read_file", "targets": [{"kind": "path", "value": format!("/workspace/{}x", "a\\..\\../".repeat(80_000))}],
-                   "context": {"risk_class": "low"}})
-            .to_string()
-            .into_bytes(),
+            one_target("read_file", "path", format!("/workspace/{}x", "a\\..\\../".repeat(80_000))),
         ),
         (
             "long url",
-            json!({"tool_name": "fetch", "targets": [{"kind": "url", "value": format!("https://{}example.com/{}", "a.".repeat(100), "x/".repeat(200_000))}],
-                   "context": {"risk_class": "low"}})
-            .to_string()
-            .into_bytes(),
+            one_target("fetch", "url", format!("https://{}example.com/{}", "a.".repeat(100), "x/".repeat(200_000))),
         ),
-        (
-            "long host",
-            json!({"tool_name": "fetch", "targets": [{"kind": "url", "value": format!("https://{}com/", "a.".repeat(200_000))}],
-                   "context": {"risk_class": "low"}})
-            .to_string()
-            .into_bytes(),
-        ),
+        ("long host", one_target("fetch", "url", format!("https://{}com/", "a.".repeat(200_000)))),
     ]
 }
 
