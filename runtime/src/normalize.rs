@@ -1184,8 +1184,8 @@ fn join_segments(base: &str, raw: &str, separators: &[char]) -> String {
 /// readings agree on scheme, host and port (issue 14): a value without a
 /// scheme gets `https://`; a backslash, `{`, `}`, whitespace or a control
 /// character anywhere before the path, `[`/`]` outside an IPv6 literal, more
-/// than one `@`, a `%` in the host, or a special scheme not followed by `//`
-/// is ambiguous (`url_ambiguous`). Returns the canonical URL and the
+/// than one `@`, a `%` in the host, a `.` in the scheme, or a special scheme
+/// not followed by `//` is ambiguous (`url_ambiguous`). Returns the canonical URL and the
 /// normalized host with its class.
 pub fn normalize_url(raw: &str) -> Result<(String, (String, HostClass)), String> {
     let text: std::borrow::Cow<'_, str> = if raw.contains("://") || has_special_scheme(raw) {
@@ -1332,6 +1332,15 @@ fn rfc3986_authority<'t>(raw: &str, text: &'t str) -> Result<Rfc3986<'t>, String
         return Err(ambiguous(
             raw,
             "has a scheme with characters outside RFC 3986",
+        ));
+    }
+    // RFC 3986 allows `.` in a scheme, urllib3 does not: it reads
+    // `evil.com://x.stripe.com/` as host `evil.com` with the path
+    // `//x.stripe.com/` (confirmed, urllib3 2.7).
+    if scheme.contains('.') {
+        return Err(ambiguous(
+            raw,
+            "has a `.` in its scheme, which some clients read as a host",
         ));
     }
     let Some(after) = rest.strip_prefix("//") else {
@@ -1845,6 +1854,11 @@ mod tests {
             "https://example.com:80x/",
             "example.com\\@evil.com/x",
             "https://evil.com\u{7f}/",
+            // urllib3 takes a scheme of letters, digits, `+` and `-` only:
+            // `evil.com:` is its host and empty port.
+            "evil.com://x.stripe.com/v1/charges",
+            "evil.com.://x.stripe.com/",
+            "attacker.example://api.github.com/repos",
         ] {
             let e = host(ambiguous).unwrap_err();
             assert!(e.starts_with("url_ambiguous: "), "{ambiguous:?}: {e}");

@@ -47,6 +47,7 @@ const FIXED: &[&str] = &[
     "example.com/x",
     "http://exa mple.com/",
     "http://example.com:/",
+    "evil.com://x.stripe.com/v1/charges",
 ];
 
 /// URL pieces the generator combines.

@@ -597,6 +597,13 @@ fn dangerous_var(name: &str) -> bool {
         // (`GIT_TEST_MAINT_SCHEDULER='crontab:rm v'` runs `rm`).
         || name == "GIT_EXEC_PATH"
         || name == "GIT_TEMPLATE_DIR"
+        // Transports git may use: `GIT_ALLOW_PROTOCOL=ext git ls-remote
+        // 'ext::CMD'` runs CMD (confirmed).
+        || name == "GIT_ALLOW_PROTOCOL"
+        || name == "GIT_PROTOCOL_FROM_USER"
+        // Makefiles make reads before the command line's (`MAKEFILES=/dev/stdin
+        // make <<< '$(shell rm v)'` runs `rm`, confirmed).
+        || name == "MAKEFILES"
         || name.starts_with("GIT_TEST_")
         || name.starts_with("GIT_CONFIG_VALUE_")
 }
@@ -657,6 +664,21 @@ fn compiler_flags_var(name: &str) -> bool {
             | "HOST_CFLAGS"
             | "TARGET_CXXFLAGS"
             | "HOST_CXXFLAGS"
+            // The other variables make's built-in rules put into recipes
+            // (`make f LDLIBS=';rm v'` runs `rm`).
+            | "LDLIBS"
+            | "LOADLIBES"
+            | "TARGET_ARCH"
+            | "TARGET_MACH"
+            | "OUTPUT_OPTION"
+            | "LFLAGS"
+            | "YFLAGS"
+            | "PFLAGS"
+            | "RFLAGS"
+            | "COFLAGS"
+            | "GFLAGS"
+            | "LINTFLAGS"
+            | "LDFLAGS_MODULE"
     ) || name.starts_with("CFLAGS_")
         || name.starts_with("CXXFLAGS_")
 }
@@ -712,13 +734,22 @@ pub(super) fn option_value_runs(name: &str, value: &str) -> bool {
             run::rustc_runs(&parts)
         }
         n if rustc_flags_var(n) => run::rustc_runs(&words),
-        n if compiler_flags_var(n) => value
-            .split_whitespace()
-            .any(|w| run::compiler_runs(&Field::lit(w))),
+        // make puts them into recipes that `sh -c` runs: an operator ends
+        // the compiler's command (`CFLAGS=';rm v' make f` runs `rm`).
+        n if compiler_flags_var(n) => {
+            value.contains(SHELL_OPERATORS)
+                || value
+                    .split_whitespace()
+                    .any(|w| run::compiler_runs(&Field::lit(w)))
+        }
         // MAKEFLAGS and friends: make's own checks, and no assignment.
         _ => run::make(&words).is_err() || value.contains('='),
     }
 }
+
+/// Characters that end or redirect a command in `sh -c`'s reading of a
+/// recipe line.
+pub(super) const SHELL_OPERATORS: &[char] = &[';', '&', '|', '<', '>', '(', ')', '\n', '`', '$'];
 
 /// Variables whose value a program runs as a command line (git, man, less,
 /// ssh, sudo, editors): `GIT_PAGER='rm v' git log` runs `rm`. Their value is
@@ -758,7 +789,27 @@ fn command_var(name: &str) -> bool {
                 | "NM"
                 | "OBJCOPY"
                 | "OBJDUMP"
+                // The programs of make's built-in rules (`echo > f.tex &&
+                // make f.dvi TEX=rm` runs `rm f.tex`, confirmed).
+                | "TEX"
+                | "PC"
+                | "CO"
+                | "GET"
+                | "MAKEINFO"
+                | "TEXI2DVI"
+                | "CTANGLE"
+                | "CWEAVE"
+                | "TANGLE"
+                | "WEAVE"
+                | "M2C"
+                | "LINT"
+                | "F77"
+                | "CHECKOUT,v"
         )
+        // Their commands as a whole (`make f LINK.c=rm`).
+        || ["COMPILE.", "LINK.", "PREPROCESS.", "LEX.", "YACC.", "LINT."]
+            .iter()
+            .any(|p| name.starts_with(p))
         // cargo's programs (its compiler, wrappers, rustdoc, linkers, cargo
         // itself for its subcommands) and the pkg-config crate's, taken as
         // one path each; cargo's per-target runner

@@ -1079,6 +1079,11 @@ impl Analyzer {
 
     fn xargs(&mut self, rest: &[Field], open_tail: bool, depth: usize) -> Step {
         let p = getopt(&getopt::XARGS, rest)?;
+        // The variable each command gets its slot number in
+        // (`--process-slot-var=GIT_CONFIG_GLOBAL git y` reads `./0`).
+        if let Some(name) = p.value(&["process-slot-var"]) {
+            name_is_safe(name.as_ref())?;
+        }
         let replace = match p.value(&["I", "i", "replace"]) {
             Some(Some(Val::Lit(r))) => Some(r.clone()),
             Some(Some(Val::Unknown)) => return Err(Stop::Dynamic),
@@ -1869,19 +1874,11 @@ pub(super) fn make(rest: &[Field]) -> Step {
     // Short options with a required value (`-j`, `-l`, `-O` take theirs
     // attached only: a separate word stays a word of its own).
     const VALUE_LETTERS: &[char] = &['C', 'f', 'I', 'o', 'W', 'E'];
-    const VALUE_LONG: &[&str] = &[
-        "--directory",
-        "--include-dir",
-        "--old-file",
-        "--assume-old",
-        "--what-if",
-        "--new-file",
-        "--assume-new",
-        "--file",
-        "--makefile",
-    ];
     // The option whose value the next word is (`f` for a makefile).
     let mut value_of: Option<char> = None;
+    // After `--` every word is a target or an assignment (GNU make still
+    // reads `NAME=value` there: `make -- 'X:=$(shell rm v)'` runs `rm`).
+    let mut operands_only = false;
     for f in rest {
         let owner = value_of.take();
         let w = match &f.val {
@@ -1890,9 +1887,15 @@ pub(super) fn make(rest: &[Field]) -> Step {
                 // An unknown word may be `--eval=…` or `-`, unless it is a
                 // value of an option that only reads it, cannot start with
                 // `-`, or is attached to such an option (`-j"$(nproc)"`).
+                // After `--` it may still be an assignment.
                 let ok = matches!(owner, Some(c) if c != 'f' && c != 'E')
-                    || cannot_be_option(&f.raw)
-                    || attached_value(&f.raw, &['E', 'f'], &['C', 'I', 'o', 'W', 'j', 'l', 'O']);
+                    || (!operands_only
+                        && (cannot_be_option(&f.raw)
+                            || attached_value(
+                                &f.raw,
+                                &['E', 'f'],
+                                &['C', 'I', 'o', 'W', 'j', 'l', 'O'],
+                            )));
                 if !ok {
                     return Err(Stop::Dynamic);
                 }
@@ -1900,32 +1903,35 @@ pub(super) fn make(rest: &[Field]) -> Step {
             }
         };
         if let Some(c) = owner {
-            // A value: the makefile `-` is standard input.
-            if c == 'f' && w == "-" {
+            if c == 'f' && makefile_from_input(w) {
                 return Err(Stop::Dynamic);
             }
             continue;
         }
-        if w == "--" {
-            break;
+        if !operands_only && w == "--" {
+            operands_only = true;
+            continue;
+        }
+        if operands_only {
+            make_operand(w)?;
+            continue;
         }
         if let Some(long) = w.strip_prefix("--") {
-            let (name, value) = match long.split_once('=') {
+            let (given, value) = match long.split_once('=') {
                 Some((n, v)) => (n, Some(v)),
                 None => (long, None),
             };
-            if name.len() >= 2 && "eval".starts_with(name) {
-                return Err(Stop::Dynamic);
-            }
-            if matches!(name, "file" | "makefile") && value == Some("-") {
-                return Err(Stop::Dynamic);
-            }
-            if value.is_none() && VALUE_LONG.contains(&w.as_str()) {
-                value_of = Some(if matches!(name, "file" | "makefile") {
-                    'f'
-                } else {
-                    'C'
-                });
+            // getopt_long takes any unambiguous prefix (`--fil -`, `--ev=`).
+            let (_, kind) = make_long_option(given)?;
+            match (kind, value) {
+                (MakeLong::Eval, _) => return Err(Stop::Dynamic),
+                (MakeLong::Makefile, Some(v)) if makefile_from_input(v) => {
+                    return Err(Stop::Dynamic)
+                }
+                (MakeLong::Makefile, None) => value_of = Some('f'),
+                (MakeLong::Value, None) => value_of = Some('C'),
+                (MakeLong::Flag, Some(_)) => return Err(Stop::Dynamic),
+                _ => {}
             }
             continue;
         }
@@ -1945,7 +1951,7 @@ pub(super) fn make(rest: &[Field]) -> Step {
                     let attached = &short[k + c.len_utf8()..];
                     if attached.is_empty() {
                         value_of = Some(c);
-                    } else if c == 'f' && attached == "-" {
+                    } else if c == 'f' && makefile_from_input(attached) {
                         return Err(Stop::Dynamic);
                     }
                     break;
@@ -1953,25 +1959,128 @@ pub(super) fn make(rest: &[Field]) -> Step {
             }
             continue;
         }
-        if let Some((name, value)) = make_assignment(w) {
-            // A make function (`$(shell rm v)`) in a value runs when the
-            // variable is used.
-            // make exports its command line's variables to the recipes:
-            // `make PATH=/tmp/x:/usr/bin test`, `make CROSS_COMPILE=/tmp/x/`
-            // and `make CFLAGS=-B/tmp/x/` choose what they run, as the same
-            // assignments before `make` do.
-            if matches!(
-                name,
-                ".SHELLFLAGS" | "MAKEFLAGS" | "MFLAGS" | "GNUMAKEFLAGS"
-            ) || value.contains(['$', '`'])
-                || dangerous_var(name)
-                || (option_var(name) && option_value_runs(name, value))
-            {
-                return Err(Stop::Dynamic);
-            }
-        }
+        make_operand(w)?;
     }
     Ok(())
+}
+
+/// A target or a `NAME=value` assignment on make's command line.
+fn make_operand(w: &str) -> Step {
+    let Some((name, value)) = make_assignment(w) else {
+        return Ok(());
+    };
+    // A make function (`$(shell rm v)`) in a value runs when the
+    // variable is used; an operator ends the command of a recipe that
+    // uses it (`make f MSG=';rm v'`).
+    // make exports its command line's variables to the recipes:
+    // `make PATH=/tmp/x:/usr/bin test`, `make CROSS_COMPILE=/tmp/x/`
+    // and `make CFLAGS=-B/tmp/x/` choose what they run, as the same
+    // assignments before `make` do.
+    if matches!(
+        name,
+        ".SHELLFLAGS" | "MAKEFLAGS" | "MFLAGS" | "GNUMAKEFLAGS"
+    ) || value.contains(super::SHELL_OPERATORS)
+        || dangerous_var(name)
+        || (option_var(name) && option_value_runs(name, value))
+    {
+        return Err(Stop::Dynamic);
+    }
+    Ok(())
+}
+
+/// What a long option of GNU make (4.3/4.4) takes.
+#[derive(Clone, Copy)]
+enum MakeLong {
+    Flag,
+    /// A value that only names a file or folder it reads for names.
+    Value,
+    /// An optional value, attached only (`--jobs=4`).
+    Optional,
+    /// A makefile to read.
+    Makefile,
+    /// Makefile text.
+    Eval,
+}
+
+/// GNU make's long option named by `given` (the whole name or an
+/// unambiguous prefix, as getopt_long reads it); unknown or ambiguous is
+/// dynamic.
+fn make_long_option(given: &str) -> Result<(&'static str, MakeLong), Stop> {
+    use MakeLong::*;
+    const LONG: &[(&str, MakeLong)] = &[
+        ("always-make", Flag),
+        ("directory", Value),
+        ("debug", Optional),
+        ("environment-overrides", Flag),
+        ("eval", Eval),
+        ("file", Makefile),
+        ("makefile", Makefile),
+        ("help", Flag),
+        ("ignore-errors", Flag),
+        ("include-dir", Value),
+        ("jobs", Optional),
+        ("jobserver-auth", Value),
+        ("jobserver-fds", Value),
+        ("jobserver-style", Value),
+        ("keep-going", Flag),
+        ("load-average", Optional),
+        ("max-load", Optional),
+        ("check-symlink-times", Flag),
+        ("just-print", Flag),
+        ("dry-run", Flag),
+        ("recon", Flag),
+        ("old-file", Value),
+        ("assume-old", Value),
+        ("output-sync", Optional),
+        ("print-data-base", Flag),
+        ("question", Flag),
+        ("no-builtin-rules", Flag),
+        ("no-builtin-variables", Flag),
+        ("shuffle", Optional),
+        ("silent", Flag),
+        ("quiet", Flag),
+        ("no-silent", Flag),
+        ("no-keep-going", Flag),
+        ("stop", Flag),
+        ("touch", Flag),
+        ("trace", Flag),
+        ("version", Flag),
+        ("print-directory", Flag),
+        ("no-print-directory", Flag),
+        ("what-if", Value),
+        ("new-file", Value),
+        ("assume-new", Value),
+        ("warn-undefined-variables", Flag),
+        // make 4.4 reads a makefile from standard input through it.
+        ("temp-stdin", Makefile),
+    ];
+    if let Some(&(name, kind)) = LONG.iter().find(|(n, _)| *n == given) {
+        return Ok((name, kind));
+    }
+    let mut found = LONG
+        .iter()
+        .filter(|(n, _)| !given.is_empty() && n.starts_with(given));
+    match (found.next(), found.next()) {
+        (Some(&(name, kind)), None) => Ok((name, kind)),
+        _ => Err(Stop::Dynamic),
+    }
+}
+
+/// Whether a makefile name may be standard input or another descriptor:
+/// `-`, or a path through `/dev` or `/proc` (`/dev/stdin`, `/dev/fd/0`,
+/// `/proc/self/fd/0`), or one that is such a file from those folders
+/// (`stdin`, `fd/0`, `0`). A here-document or a pipe on the same line is
+/// then makefile text (`make -f /dev/stdin <<< '$(shell rm v)'` runs `rm`,
+/// confirmed).
+fn makefile_from_input(v: &str) -> bool {
+    v == "-"
+        || v.bytes().all(|b| b.is_ascii_digit())
+        || v.split('/').any(|c| {
+            matches!(
+                c,
+                "dev" | "proc" | "fd" | "stdin" | "self" | "stderr" | "stdout" | "tty"
+            )
+        })
 }
 
 /// A `NAME=value` word of make's command line (also `NAME:=`, `+=`,
@@ -2197,11 +2306,23 @@ fn attached_value(raw: &str, forbidden: &[char], takes_value: &[char]) -> bool {
     false
 }
 
-/// The value-taking letters of tar's short options (`-I`, `-F` run
+/// The value-taking letters of GNU tar's short options (`-I`, `-F` run
 /// commands and are judged apart).
 const TAR_VALUE_LETTERS: &[char] = &[
     'f', 'C', 'T', 'X', 'g', 'N', 'V', 'K', 'L', 'b', 'H', 'I', 'F',
 ];
+
+/// The value-taking letters of bsdtar's (libarchive's) short options. Its
+/// `-H`, `-L` take no value (`tar -cf x -H --use-compress-program=rm .`
+/// runs `rm` in bsdtar, confirmed), its `-s` takes one: a word is taken as
+/// an option's value only when both readings take it so.
+const BSDTAR_VALUE_LETTERS: &[char] = &['b', 'C', 'f', 'I', 's', 'T', 'X'];
+
+/// Whether a short cluster leaves the next word as its option's value in
+/// GNU tar's reading and in bsdtar's.
+fn tar_cluster_takes_next(short: &str) -> bool {
+    cluster_takes_next(short, TAR_VALUE_LETTERS) && cluster_takes_next(short, BSDTAR_VALUE_LETTERS)
+}
 
 /// Whether a short cluster (without its `-`) leaves the next word as the
 /// value of its option: its first value-taking letter is its last.
@@ -2256,13 +2377,22 @@ pub(super) fn git(rest: &[Field], open_tail: bool) -> Result<Vec<String>, Stop> 
             return Err(Stop::Dynamic);
         } else if matches!(
             w.as_str(),
-            "-C" | "--work-tree" | "--namespace" | "--super-prefix" | "--list-cmds"
+            "-C" | "--work-tree"
+                | "--namespace"
+                | "--super-prefix"
+                | "--list-cmds"
+                | "--attr-source"
         ) {
             i += 1;
         } else if !w.starts_with('-') {
             sub = Some(w.as_str());
             i += 1;
             break;
+        } else if !git_global_flag(w) {
+            // An option git does not take is an error; one this list lacks
+            // may take the next word, which then is not the subcommand
+            // (`git --attr-source status -c alias.y='!rm v' y`).
+            return Err(Stop::Dynamic);
         }
         i += 1;
     }
@@ -2307,6 +2437,15 @@ pub(super) fn git(rest: &[Field], open_tail: bool) -> Result<Vec<String>, Stop> 
         return Err(Stop::Dynamic);
     }
     let args = &rest[i..];
+    // A `<transport>::<address>` URL runs `git-remote-<transport>`
+    // (`ext::CMD` runs CMD when the protocol is allowed), before or
+    // after `--`.
+    if args
+        .iter()
+        .any(|f| matches!(&f.val, Val::Lit(w) if w.contains("::")))
+    {
+        return Err(Stop::Dynamic);
+    }
     let mut operands = Vec::new();
     let mut j = 0;
     while let Some(f) = args.get(j) {
@@ -2320,6 +2459,15 @@ pub(super) fn git(rest: &[Field], open_tail: bool) -> Result<Vec<String>, Stop> 
             continue;
         };
         if w == "--" {
+            // `git config -- KEY VALUE` still writes the key.
+            if sub == "config" {
+                for f in &args[j + 1..] {
+                    match &f.val {
+                        Val::Lit(w) => operands.push(w.as_str()),
+                        Val::Unknown => return Err(Stop::Dynamic),
+                    }
+                }
+            }
             break;
         }
         if git_option_runs(sub, w) {
@@ -2366,9 +2514,14 @@ pub(super) fn git(rest: &[Field], open_tail: bool) -> Result<Vec<String>, Stop> 
         // `git config [set] KEY VALUE`, `--add`/`--replace-all KEY VALUE`,
         // `-e` (runs the editor): writing a key outside the safe list is
         // dynamic (`git config alias.x '!rm v'; git x` runs `rm`).
-        let edits = args
-            .iter()
-            .any(|f| matches!(&f.val, Val::Lit(w) if w == "-e" || w == "--edit" || w == "edit"));
+        // Renaming a section moves its keys under any name (`color.x.y`
+        // renamed to `alias`: `alias.y`).
+        let edits = args.iter().any(|f| {
+            matches!(&f.val, Val::Lit(w) if matches!(
+                w.as_str(),
+                "-e" | "--edit" | "edit" | "--rename-section" | "rename-section"
+            ))
+        });
         let ops = match operands.first() {
             Some(&"set") => &operands[1..],
             _ => &operands[..],
@@ -2379,6 +2532,38 @@ pub(super) fn git(rest: &[Field], open_tail: bool) -> Result<Vec<String>, Stop> 
         }
     }
     Ok(commands)
+}
+
+/// git's global options that take no value (git reads them by their
+/// whole names), and the value-taking ones given as `--name=value`.
+fn git_global_flag(w: &str) -> bool {
+    matches!(
+        w,
+        "-p" | "--paginate"
+            | "-P"
+            | "--no-pager"
+            | "--no-replace-objects"
+            | "--no-lazy-fetch"
+            | "--no-optional-locks"
+            | "--no-advice"
+            | "--bare"
+            | "--literal-pathspecs"
+            | "--glob-pathspecs"
+            | "--noglob-pathspecs"
+            | "--icase-pathspecs"
+            | "--html-path"
+            | "--man-path"
+            | "--info-path"
+            | "-v"
+            | "--version"
+            | "-h"
+            | "--help"
+    ) || w.split_once('=').is_some_and(|(name, _)| {
+        matches!(
+            name,
+            "--work-tree" | "--namespace" | "--super-prefix" | "--list-cmds" | "--attr-source"
+        )
+    })
 }
 
 /// `tar`'s options whose value is a command it runs: `--to-command`,
@@ -2413,7 +2598,8 @@ pub(super) fn tar(rest: &[Field]) -> Result<Vec<String>, Stop> {
             let value = std::mem::take(&mut value_next);
             if !(value
                 || cannot_be_option(&f.raw)
-                || attached_value(&f.raw, &['I', 'F'], TAR_VALUE_LETTERS))
+                || (attached_value(&f.raw, &['I', 'F', 'W'], TAR_VALUE_LETTERS)
+                    && attached_value(&f.raw, &['I', 'F', 'W'], BSDTAR_VALUE_LETTERS)))
             {
                 return Err(Stop::Dynamic);
             }
@@ -2428,9 +2614,13 @@ pub(super) fn tar(rest: &[Field]) -> Result<Vec<String>, Stop> {
             break;
         }
         if let Some(short) = w.strip_prefix('-').filter(|s| !s.starts_with('-')) {
+            // bsdtar's `-W name=value` is `--name=value`
+            // (`-W use-compress-program=rm`).
+            if short.contains('W') {
+                return Err(Stop::Dynamic);
+            }
             // A cluster ending in an option that takes a value.
-            value_next =
-                cluster_takes_next(short, TAR_VALUE_LETTERS) && !short.contains(['I', 'F']);
+            value_next = tar_cluster_takes_next(short) && !short.contains(['I', 'F']);
         } else if let Some(long) = w
             .strip_prefix("--")
             .filter(|l| !l.contains('=') && l.len() >= 2)
@@ -2497,7 +2687,7 @@ pub(super) fn tar(rest: &[Field]) -> Result<Vec<String>, Stop> {
                     commands.push(attached.to_owned());
                 }
             }
-        } else if i == 0 && w.contains(['I', 'F']) {
+        } else if i == 0 && w.contains(['I', 'F', 'W']) {
             // An old-style cluster (`tar cIf zstd x.tar`): its values come
             // in order after it.
             return Err(Stop::Dynamic);

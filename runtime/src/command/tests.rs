@@ -45,6 +45,30 @@ fn the_reported_bypasses_are_closed() {
     }
 }
 
+/// The second red team's round (git global options, `config --` and
+/// `--rename-section`, transports, xargs' slot variable, make's makefiles
+/// from input, long-option prefixes, `--`, built-in rule variables, bsdtar's
+/// reading): the everyday forms around them stay resolved.
+#[test]
+fn the_forms_around_the_second_rounds_cases_stay_resolved() {
+    assert_eq!(p("git --no-pager log --oneline"), ["git"]);
+    assert_eq!(p("git -C r --work-tree=w status"), ["git"]);
+    assert_eq!(p("git --attr-source=HEAD diff"), ["git"]);
+    assert_eq!(p("git config -- user.name a"), ["git"]);
+    assert!(dynamic("git --frobnicate status"));
+    assert_eq!(p("xargs --process-slot-var=SLOT rm"), ["rm", "xargs"]);
+    assert_eq!(p("make -j4 -C src test V=1"), ["make"]);
+    assert_eq!(p("make --fil=Makefile --jobs=4 all"), ["make"]);
+    assert_eq!(p("make -f build.mk -- test"), ["make"]);
+    assert!(dynamic("make --no all"), "an ambiguous prefix");
+    assert!(dynamic("make -- 'MSG=a;b'"));
+    assert_eq!(p("make f.dvi TEX=tex"), ["make", "tex"]);
+    assert_eq!(p("make CFLAGS='-O2 -g' all"), ["make"]);
+    assert_eq!(p("tar -czf x.tgz -C src ."), ["tar"]);
+    assert_eq!(p("tar -cf x.tar -H ustar ."), ["tar"]);
+    assert_eq!(p("tar -cf x.tar -H --to-command='rm v' ."), ["rm", "tar"]);
+}
+
 #[test]
 fn the_exact_readings_of_the_reported_cases() {
     assert_eq!(p("ls >`rm -rf v`"), ["ls", "rm"]);
