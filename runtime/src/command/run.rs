@@ -109,7 +109,11 @@ impl Analyzer {
             },
             "builtin" => self.run(end_of_options(rest), open_tail, stdin, depth),
             "command" => self.through(&getopt::COMMAND, rest, open_tail, stdin, depth),
-            "exec" => self.through(&getopt::EXEC, rest, open_tail, stdin, depth),
+            "exec" => {
+                let p = getopt(&getopt::EXEC, rest)?;
+                same_argv0(&p, &p.operands)?;
+                self.operands_run(&p, open_tail, stdin, depth)
+            }
             "time" => self.through(&getopt::TIME, rest, open_tail, stdin, depth),
             "busybox" => match rest.first().map(|f| &f.val) {
                 Some(Val::Lit(applet)) if applet.starts_with('-') => Ok(()),
@@ -968,6 +972,7 @@ impl Analyzer {
         }
         let at = self.assignments(operands, depth)?;
         let cmd = &operands[at..];
+        same_argv0(&p, cmd)?;
         if cmd.is_empty() {
             return if open_tail {
                 Err(Stop::Dynamic)
@@ -2277,6 +2282,20 @@ fn cannot_be_option(raw: &str) -> bool {
             c.is_ascii_alphanumeric()
                 || matches!(c, '/' | '.' | '_' | ':' | '@' | '+' | ',' | '%' | '=')
         })
+}
+
+/// `exec -a NAME` / `env -a NAME` (`--argv0`) run the program with NAME as
+/// its `argv[0]`, on which multi-call programs choose what they do (`exec -a
+/// git-rebase git -x CMD HEAD~1` is `git rebase -x CMD`, confirmed; busybox
+/// runs the applet NAME): dynamic unless NAME is the program's own name.
+fn same_argv0(p: &Parsed<'_>, cmd: &[&Field]) -> Step {
+    let Some(name) = p.value(&["a", "argv0"]) else {
+        return Ok(());
+    };
+    match (name, cmd.first().map(|f| &f.val)) {
+        (Some(Val::Lit(n)), Some(Val::Lit(prog))) if basename(n) == basename(prog) => Ok(()),
+        _ => Err(Stop::Dynamic),
+    }
 }
 
 /// Whether an unknown word is a cluster of short options whose expansion

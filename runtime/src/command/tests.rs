@@ -65,6 +65,11 @@ fn the_forms_around_the_second_rounds_cases_stay_resolved() {
     assert_eq!(p("make f.dvi TEX=tex"), ["make", "tex"]);
     assert_eq!(p("make CFLAGS='-O2 -g' all"), ["make"]);
     assert_eq!(p("tar -czf x.tgz -C src ."), ["tar"]);
+    assert!(dynamic("exec -a git-rebase git -x 'rm v' HEAD~1"));
+    assert!(dynamic("env -a git-rebase git -x 'rm v' HEAD~1"));
+    assert!(dynamic("env --argv0=rm busybox x"));
+    assert_eq!(p("exec -a ls /bin/ls -l"), ["exec", "ls"]);
+    assert_eq!(p("env -a sh bash -c 'rm v'"), [DYNAMIC, "env"]);
     assert_eq!(p("tar -cf x.tar -H ustar ."), ["tar"]);
     assert_eq!(p("tar -cf x.tar -H --to-command='rm v' ."), ["rm", "tar"]);
 }
@@ -103,7 +108,9 @@ fn wrappers_are_reported_with_what_they_run() {
     assert_eq!(p("env -S'rm -rf /'"), ["env", "rm"]);
     assert_eq!(p("env -iS 'rm x'"), ["env", "rm"]);
     assert_eq!(p("env --split-string='rm x'"), ["env", "rm"]);
-    assert_eq!(p("env --argv0 x rm"), ["env", "rm"]);
+    // A multi-call program chooses by its argv[0]: another name is dynamic.
+    assert_eq!(p("env --argv0 x rm"), [DYNAMIC, "env"]);
+    assert_eq!(p("env --argv0 rm /bin/rm"), ["env", "rm"]);
     assert_eq!(p("nice -n 10 rm x"), ["nice", "rm"]);
     assert_eq!(p("nice -10 rm x"), ["nice", "rm"]);
     assert_eq!(p("ionice -c 3 rm x"), ["ionice", "rm"]);
@@ -130,7 +137,9 @@ fn wrappers_are_reported_with_what_they_run() {
     assert_eq!(p("busybox rm -rf /"), ["busybox", "rm"]);
     assert_eq!(p("busybox sh -c 'rm x'"), ["busybox", "rm", "sh"]);
     assert_eq!(p("command -p rm x"), ["command", "rm"]);
-    assert_eq!(p("exec -a worker rm -rf /"), ["exec", "rm"]);
+    // Another argv[0] is dynamic (multi-call programs choose by it).
+    assert_eq!(p("exec -a worker rm -rf /"), [DYNAMIC, "exec"]);
+    assert_eq!(p("exec -a rm rm -rf /"), ["exec", "rm"]);
     // bash reads `time` as its keyword: `time -f …` runs `-f`.
     assert_eq!(p("time -f %e rm x"), ["-f"]);
     assert_eq!(p("/usr/bin/time -f %e rm x"), ["rm", "time"]);
