@@ -1240,6 +1240,17 @@ pub fn normalize_url(raw: &str) -> Result<(String, (String, HostClass)), String>
             "has a non-ASCII host under a scheme without a host grammar",
         ));
     }
+    // IDNA (UTS 46) drops default-ignorable code points (U+00AD, U+115F,
+    // U+3164, variation selectors, …): the WHATWG reading removes them,
+    // while Python's IDNA 2003 codec (urllib, `socket.getaddrinfo`) keeps
+    // them and clients behind a proxy send the raw text: another name
+    // (`x.stri\u{115f}pe.com` is `x.xn--stripe-6xy.com` to urllib).
+    if !rfc.host.is_ascii() && rfc.host.chars().any(idna_ignores) {
+        return Err(ambiguous(
+            raw,
+            "has a character in its host that IDNA ignores and other readers keep",
+        ));
+    }
     // The same text gives the same host: parsed and compared only when it
     // differs.
     let only_one_accepts = || ambiguous(raw, "has a host only one reading accepts");
@@ -1315,6 +1326,17 @@ fn default_port(scheme: &str) -> Option<u16> {
         "ftp" => Some(21),
         _ => None,
     }
+}
+
+/// Whether IDNA's mapping (UTS 46) removes `c` from a host: alone, it
+/// leaves an empty host.
+fn idna_ignores(c: char) -> bool {
+    let mut buf = [0u8; 4];
+    !c.is_ascii()
+        && matches!(
+            url::Host::parse(c.encode_utf8(&mut buf)),
+            Err(url::ParseError::EmptyHost)
+        )
 }
 
 /// Reads `text` (the value, with `https://` added when it had no scheme) as
@@ -1833,6 +1855,11 @@ mod tests {
             HostClass::Metadata
         );
         assert_eq!(host("https://bücher.de/").unwrap().0, "xn--bcher-kva.de");
+        // Ideographic and fullwidth dots are separators, not ignored.
+        assert_eq!(
+            host("https://api\u{ff0e}github\u{3002}com/").unwrap().0,
+            "api.github.com"
+        );
         assert!(host("http://").is_err());
         // One reading or none: each of these is read with another host by
         // curl, urllib or Go than by the WHATWG parser.
@@ -1859,6 +1886,11 @@ mod tests {
             "evil.com://x.stripe.com/v1/charges",
             "evil.com.://x.stripe.com/",
             "attacker.example://api.github.com/repos",
+            // Characters IDNA drops and Python's IDNA 2003 codec keeps.
+            "https://x.stri\u{115f}pe.com/",
+            "https://x.stri\u{ad}pe.com/",
+            "https://x.stripe\u{fe0f}.com/",
+            "https://x.str\u{3164}ipe.com/",
         ] {
             let e = host(ambiguous).unwrap_err();
             assert!(e.starts_with("url_ambiguous: "), "{ambiguous:?}: {e}");
