@@ -679,6 +679,13 @@ fn compiler_flags_var(name: &str) -> bool {
             | "GFLAGS"
             | "LINTFLAGS"
             | "LDFLAGS_MODULE"
+            | "DEFFLAGS"
+            | "M2FLAGS"
+            | "MODFLAGS"
+            | "MAKEINFO_FLAGS"
+            | "TEXI2DVI_FLAGS"
+            | "SCCS_OUTPUT_OPTION"
+            | "F77FLAGS"
     ) || name.starts_with("CFLAGS_")
         || name.starts_with("CXXFLAGS_")
 }
@@ -792,6 +799,7 @@ fn command_var(name: &str) -> bool {
                 // The programs of make's built-in rules (`echo > f.tex &&
                 // make f.dvi TEX=rm` runs `rm f.tex`, confirmed).
                 | "TEX"
+                | "OBJC"
                 | "PC"
                 | "CO"
                 | "GET"

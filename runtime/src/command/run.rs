@@ -1892,15 +1892,16 @@ pub(super) fn make(rest: &[Field]) -> Step {
                 // An unknown word may be `--eval=…` or `-`, unless it is a
                 // value of an option that only reads it, cannot start with
                 // `-`, or is attached to such an option (`-j"$(nproc)"`).
-                // After `--` it may still be an assignment.
+                // Where an operand may stand it may be an assignment
+                // (`"CC=rm$u"`, `"$T"` holding `CC=rm`), before `--` or
+                // after: make reads `NAME=value` words as assignments.
                 let ok = matches!(owner, Some(c) if c != 'f' && c != 'E')
                     || (!operands_only
-                        && (cannot_be_option(&f.raw)
-                            || attached_value(
-                                &f.raw,
-                                &['E', 'f'],
-                                &['C', 'I', 'o', 'W', 'j', 'l', 'O'],
-                            )));
+                        && attached_value(
+                            &f.raw,
+                            &['E', 'f'],
+                            &['C', 'I', 'o', 'W', 'j', 'l', 'O'],
+                        ));
                 if !ok {
                     return Err(Stop::Dynamic);
                 }
@@ -1971,6 +1972,13 @@ pub(super) fn make(rest: &[Field]) -> Step {
 
 /// A target or a `NAME=value` assignment on make's command line.
 fn make_operand(w: &str) -> Step {
+    // `NAME != CMD` runs CMD in the shell as it is read, and a name is
+    // expanded (`'$(shell rm v)X=1'`, `'CC$()=rm'` is `CC=rm`).
+    if w.split_once('=')
+        .is_some_and(|(name, _)| name.trim_end().ends_with('!') || name.contains(['$', '`']))
+    {
+        return Err(Stop::Dynamic);
+    }
     let Some((name, value)) = make_assignment(w) else {
         return Ok(());
     };
@@ -2072,20 +2080,29 @@ fn make_long_option(given: &str) -> Result<(&'static str, MakeLong), Stop> {
 }
 
 /// Whether a makefile name may be standard input or another descriptor:
-/// `-`, or a path through `/dev` or `/proc` (`/dev/stdin`, `/dev/fd/0`,
-/// `/proc/self/fd/0`), or one that is such a file from those folders
-/// (`stdin`, `fd/0`, `0`). A here-document or a pipe on the same line is
-/// then makefile text (`make -f /dev/stdin <<< '$(shell rm v)'` runs `rm`,
+/// `-`, a number (in `/dev/fd`), a path into `/dev` (other than
+/// `/dev/null`) or `/proc`, a relative one starting in a folder of theirs
+/// (`stdin`, `fd/0` from `/dev`, `self/fd/0` from `/proc`), or one that
+/// climbs (`..`). A here-document or a pipe on the same line is then
+/// makefile text (`make -f /dev/stdin <<< '$(shell rm v)'` runs `rm`,
 /// confirmed).
 fn makefile_from_input(v: &str) -> bool {
-    v == "-"
-        || v.bytes().all(|b| b.is_ascii_digit())
-        || v.split('/').any(|c| {
-            matches!(
-                c,
-                "dev" | "proc" | "fd" | "stdin" | "self" | "stderr" | "stdout" | "tty"
-            )
-        })
+    let mut parts = v.split('/').filter(|c| !c.is_empty() && *c != ".");
+    let first = parts.clone().next().unwrap_or("");
+    if v == "-" || v.bytes().all(|b| b.is_ascii_digit()) || parts.any(|c| c == "..") {
+        return true;
+    }
+    if v.starts_with('/') {
+        let normal: Vec<&str> = v
+            .split('/')
+            .filter(|c| !c.is_empty() && *c != ".")
+            .collect();
+        return matches!(first, "dev" | "proc") && normal != ["dev", "null"];
+    }
+    matches!(
+        first,
+        "dev" | "proc" | "fd" | "self" | "thread-self" | "stdin" | "stdout" | "stderr" | "tty"
+    )
 }
 
 /// A `NAME=value` word of make's command line (also `NAME:=`, `+=`,
@@ -2458,10 +2475,12 @@ pub(super) fn git(rest: &[Field], open_tail: bool) -> Result<Vec<String>, Stop> 
     let args = &rest[i..];
     // A `<transport>::<address>` URL runs `git-remote-<transport>`
     // (`ext::CMD` runs CMD when the protocol is allowed), before or
-    // after `--`.
-    if args
-        .iter()
-        .any(|f| matches!(&f.val, Val::Lit(w) if w.contains("::")))
+    // after `--`; the subcommands that never take a remote read `::` as
+    // text (`git grep 'std::vec'`, `git commit -m 'fix a::b'`).
+    if !GIT_NO_REMOTE.contains(&sub)
+        && args
+            .iter()
+            .any(|f| matches!(&f.val, Val::Lit(w) if w.contains("::")))
     {
         return Err(Stop::Dynamic);
     }
@@ -2535,11 +2554,14 @@ pub(super) fn git(rest: &[Field], open_tail: bool) -> Result<Vec<String>, Stop> 
         // dynamic (`git config alias.x '!rm v'; git x` runs `rm`).
         // Renaming a section moves its keys under any name (`color.x.y`
         // renamed to `alias`: `alias.y`).
+        // git takes any unambiguous prefix of a long option (`--rename-sec`,
+        // `--ed`); an ambiguous one is an error.
         let edits = args.iter().any(|f| {
-            matches!(&f.val, Val::Lit(w) if matches!(
-                w.as_str(),
-                "-e" | "--edit" | "edit" | "--rename-section" | "rename-section"
-            ))
+            matches!(&f.val, Val::Lit(w) if matches!(w.as_str(), "-e" | "edit" | "rename-section")
+            || w.strip_prefix("--").is_some_and(|o| {
+                let o = o.split_once('=').map_or(o, |(n, _)| n);
+                !o.is_empty() && ("edit".starts_with(o) || "rename-section".starts_with(o))
+            }))
         });
         let ops = match operands.first() {
             Some(&"set") => &operands[1..],
@@ -2552,6 +2574,36 @@ pub(super) fn git(rest: &[Field], open_tail: bool) -> Result<Vec<String>, Stop> 
     }
     Ok(commands)
 }
+
+/// git subcommands that never take a remote or URL among their words.
+const GIT_NO_REMOTE: &[&str] = &[
+    "grep",
+    "log",
+    "show",
+    "diff",
+    "blame",
+    "annotate",
+    "shortlog",
+    "rev-list",
+    "rev-parse",
+    "whatchanged",
+    "ls-files",
+    "ls-tree",
+    "diff-tree",
+    "diff-files",
+    "diff-index",
+    "status",
+    "commit",
+    "tag",
+    "notes",
+    "stash",
+    "add",
+    "rm",
+    "mv",
+    "restore",
+    "switch",
+    "branch",
+];
 
 /// git's global options that take no value (git reads them by their
 /// whole names), and the value-taking ones given as `--name=value`.
@@ -2612,6 +2664,11 @@ pub(super) fn tar(rest: &[Field]) -> Result<Vec<String>, Stop> {
     let mut value_next = false;
     while let Some(f) = rest.get(i) {
         let Val::Lit(w) = &f.val else {
+            // The first word may be an old-style cluster without `-`
+            // (`"cIf$u" CMD x.tar`).
+            if i == 0 {
+                return Err(Stop::Dynamic);
+            }
             // An unknown word may be any option, unless it is a value or
             // cannot start with `-`.
             let value = std::mem::take(&mut value_next);

@@ -65,6 +65,14 @@ fn the_forms_around_the_second_rounds_cases_stay_resolved() {
     assert_eq!(p("make f.dvi TEX=tex"), ["make", "tex"]);
     assert_eq!(p("make CFLAGS='-O2 -g' all"), ["make"]);
     assert_eq!(p("tar -czf x.tgz -C src ."), ["tar"]);
+    assert_eq!(p("git grep -n 'Foo::bar' -- src"), ["git"]);
+    assert_eq!(p("git commit -m 'fix parser::lex'"), ["git"]);
+    assert_eq!(p("git log -S 'crate::util'"), ["git"]);
+    assert!(dynamic("git fetch 'ext::rm v'"));
+    assert_eq!(p("make -p -f /dev/null"), ["make"]);
+    assert_eq!(p("make -f src/fd/Makefile"), ["make"]);
+    assert!(dynamic("make \"$TARGET\""), "an unknown operand may be an assignment");
+    assert_eq!(p("make -C \"$dir\" all"), ["make"]);
     assert!(dynamic("exec -a git-rebase git -x 'rm v' HEAD~1"));
     assert!(dynamic("env -a git-rebase git -x 'rm v' HEAD~1"));
     assert!(dynamic("env --argv0=rm busybox x"));
