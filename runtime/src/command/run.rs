@@ -1928,7 +1928,7 @@ pub(super) fn make(rest: &[Field]) -> Step {
                 None => (long, None),
             };
             // getopt_long takes any unambiguous prefix (`--fil -`, `--ev=`).
-            let (_, kind) = make_long_option(given)?;
+            let kind = make_long_option(given)?;
             match (kind, value) {
                 (MakeLong::Eval, _) => return Err(Stop::Dynamic),
                 (MakeLong::Makefile, Some(v)) if makefile_from_input(v) => {
@@ -2015,10 +2015,10 @@ enum MakeLong {
     Eval,
 }
 
-/// GNU make's long option named by `given` (the whole name or an
-/// unambiguous prefix, as getopt_long reads it); unknown or ambiguous is
+/// What GNU make's long option named by `given` takes (the whole name or
+/// an unambiguous prefix, as getopt_long reads it); unknown or ambiguous is
 /// dynamic.
-fn make_long_option(given: &str) -> Result<(&'static str, MakeLong), Stop> {
+fn make_long_option(given: &str) -> Result<MakeLong, Stop> {
     use MakeLong::*;
     const LONG: &[(&str, MakeLong)] = &[
         ("always-make", Flag),
@@ -2067,14 +2067,14 @@ fn make_long_option(given: &str) -> Result<(&'static str, MakeLong), Stop> {
         // make 4.4 reads a makefile from standard input through it.
         ("temp-stdin", Makefile),
     ];
-    if let Some(&(name, kind)) = LONG.iter().find(|(n, _)| *n == given) {
-        return Ok((name, kind));
+    if let Some(&(_, kind)) = LONG.iter().find(|(n, _)| *n == given) {
+        return Ok(kind);
     }
     let mut found = LONG
         .iter()
         .filter(|(n, _)| !given.is_empty() && n.starts_with(given));
     match (found.next(), found.next()) {
-        (Some(&(name, kind)), None) => Ok((name, kind)),
+        (Some(&(_, kind)), None) => Ok(kind),
         _ => Err(Stop::Dynamic),
     }
 }

@@ -71,7 +71,10 @@ fn the_forms_around_the_second_rounds_cases_stay_resolved() {
     assert!(dynamic("git fetch 'ext::rm v'"));
     assert_eq!(p("make -p -f /dev/null"), ["make"]);
     assert_eq!(p("make -f src/fd/Makefile"), ["make"]);
-    assert!(dynamic("make \"$TARGET\""), "an unknown operand may be an assignment");
+    assert!(
+        dynamic("make \"$TARGET\""),
+        "an unknown operand may be an assignment"
+    );
     assert_eq!(p("make -C \"$dir\" all"), ["make"]);
     assert!(dynamic("exec -a git-rebase git -x 'rm v' HEAD~1"));
     assert!(dynamic("env -a git-rebase git -x 'rm v' HEAD~1"));
