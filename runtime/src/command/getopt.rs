@@ -58,13 +58,13 @@ impl Parsed<'_> {
     }
 }
 
-enum Kind {
+pub(super) enum Kind {
     Flag,
     Arg,
     OptArg,
 }
 
-fn long_kind(spec: &Spec, given: &str) -> Result<(&'static str, Kind), Stop> {
+pub(super) fn long_kind(spec: &Spec, given: &str) -> Result<(&'static str, Kind), Stop> {
     let all = spec
         .long_flags
         .iter()
@@ -505,6 +505,67 @@ pub(super) const XARGS: Spec = Spec {
     ],
     long_opt_args: &["eof", "replace", "max-lines"],
     permute: false,
+};
+
+/// GNU make (4.3/4.4). Its words are read by `run::make` (it keeps going
+/// past unknown words that are option values); this table names its long
+/// options for [`long_kind`]. `temp-stdin` (4.4) reads a makefile from
+/// standard input.
+pub(super) const MAKE: Spec = Spec {
+    flags: "",
+    args: "",
+    opt_args: "",
+    long_flags: &[
+        "always-make",
+        "environment-overrides",
+        "help",
+        "ignore-errors",
+        "keep-going",
+        "check-symlink-times",
+        "just-print",
+        "dry-run",
+        "recon",
+        "print-data-base",
+        "question",
+        "no-builtin-rules",
+        "no-builtin-variables",
+        "silent",
+        "quiet",
+        "no-silent",
+        "no-keep-going",
+        "stop",
+        "touch",
+        "trace",
+        "version",
+        "print-directory",
+        "no-print-directory",
+        "warn-undefined-variables",
+    ],
+    long_args: &[
+        "directory",
+        "eval",
+        "file",
+        "makefile",
+        "temp-stdin",
+        "include-dir",
+        "jobserver-auth",
+        "jobserver-fds",
+        "jobserver-style",
+        "old-file",
+        "assume-old",
+        "what-if",
+        "new-file",
+        "assume-new",
+    ],
+    long_opt_args: &[
+        "debug",
+        "jobs",
+        "load-average",
+        "max-load",
+        "output-sync",
+        "shuffle",
+    ],
+    permute: true,
 };
 
 /// GNU `time` (the program, not bash's keyword).

@@ -1928,15 +1928,15 @@ pub(super) fn make(rest: &[Field]) -> Step {
                 None => (long, None),
             };
             // getopt_long takes any unambiguous prefix (`--fil -`, `--ev=`).
-            let kind = make_long_option(given)?;
-            match (kind, value) {
-                (MakeLong::Eval, _) => return Err(Stop::Dynamic),
-                (MakeLong::Makefile, Some(v)) if makefile_from_input(v) => {
+            let (name, kind) = getopt::long_kind(&getopt::MAKE, given)?;
+            match (name, kind, value) {
+                ("eval", ..) => return Err(Stop::Dynamic),
+                ("file" | "makefile" | "temp-stdin", _, Some(v)) if makefile_from_input(v) => {
                     return Err(Stop::Dynamic)
                 }
-                (MakeLong::Makefile, None) => value_of = Some('f'),
-                (MakeLong::Value, None) => value_of = Some('C'),
-                (MakeLong::Flag, Some(_)) => return Err(Stop::Dynamic),
+                ("file" | "makefile" | "temp-stdin", _, None) => value_of = Some('f'),
+                (_, getopt::Kind::Arg, None) => value_of = Some('C'),
+                (_, getopt::Kind::Flag, Some(_)) => return Err(Stop::Dynamic),
                 _ => {}
             }
             continue;
@@ -1999,84 +1999,6 @@ fn make_operand(w: &str) -> Step {
         return Err(Stop::Dynamic);
     }
     Ok(())
-}
-
-/// What a long option of GNU make (4.3/4.4) takes.
-#[derive(Clone, Copy)]
-enum MakeLong {
-    Flag,
-    /// A value that only names a file or folder it reads for names.
-    Value,
-    /// An optional value, attached only (`--jobs=4`).
-    Optional,
-    /// A makefile to read.
-    Makefile,
-    /// Makefile text.
-    Eval,
-}
-
-/// What GNU make's long option named by `given` takes (the whole name or
-/// an unambiguous prefix, as getopt_long reads it); unknown or ambiguous is
-/// dynamic.
-fn make_long_option(given: &str) -> Result<MakeLong, Stop> {
-    use MakeLong::*;
-    const LONG: &[(&str, MakeLong)] = &[
-        ("always-make", Flag),
-        ("directory", Value),
-        ("debug", Optional),
-        ("environment-overrides", Flag),
-        ("eval", Eval),
-        ("file", Makefile),
-        ("makefile", Makefile),
-        ("help", Flag),
-        ("ignore-errors", Flag),
-        ("include-dir", Value),
-        ("jobs", Optional),
-        ("jobserver-auth", Value),
-        ("jobserver-fds", Value),
-        ("jobserver-style", Value),
-        ("keep-going", Flag),
-        ("load-average", Optional),
-        ("max-load", Optional),
-        ("check-symlink-times", Flag),
-        ("just-print", Flag),
-        ("dry-run", Flag),
-        ("recon", Flag),
-        ("old-file", Value),
-        ("assume-old", Value),
-        ("output-sync", Optional),
-        ("print-data-base", Flag),
-        ("question", Flag),
-        ("no-builtin-rules", Flag),
-        ("no-builtin-variables", Flag),
-        ("shuffle", Optional),
-        ("silent", Flag),
-        ("quiet", Flag),
-        ("no-silent", Flag),
-        ("no-keep-going", Flag),
-        ("stop", Flag),
-        ("touch", Flag),
-        ("trace", Flag),
-        ("version", Flag),
-        ("print-directory", Flag),
-        ("no-print-directory", Flag),
-        ("what-if", Value),
-        ("new-file", Value),
-        ("assume-new", Value),
-        ("warn-undefined-variables", Flag),
-        // make 4.4 reads a makefile from standard input through it.
-        ("temp-stdin", Makefile),
-    ];
-    if let Some(&(_, kind)) = LONG.iter().find(|(n, _)| *n == given) {
-        return Ok(kind);
-    }
-    let mut found = LONG
-        .iter()
-        .filter(|(n, _)| !given.is_empty() && n.starts_with(given));
-    match (found.next(), found.next()) {
-        (Some(&(_, kind)), None) => Ok(kind),
-        _ => Err(Stop::Dynamic),
-    }
 }
 
 /// Whether a makefile name may be standard input or another descriptor:
@@ -2411,14 +2333,7 @@ pub(super) fn git(rest: &[Field], open_tail: bool) -> Result<Vec<String>, Stop> 
             || w.starts_with("--git-dir=")
         {
             return Err(Stop::Dynamic);
-        } else if matches!(
-            w.as_str(),
-            "-C" | "--work-tree"
-                | "--namespace"
-                | "--super-prefix"
-                | "--list-cmds"
-                | "--attr-source"
-        ) {
+        } else if w == "-C" || GIT_GLOBAL_VALUE.contains(&w.as_str()) {
             i += 1;
         } else if !w.starts_with('-') {
             sub = Some(w.as_str());
@@ -2629,13 +2544,20 @@ fn git_global_flag(w: &str) -> bool {
             | "--version"
             | "-h"
             | "--help"
-    ) || w.split_once('=').is_some_and(|(name, _)| {
-        matches!(
-            name,
-            "--work-tree" | "--namespace" | "--super-prefix" | "--list-cmds" | "--attr-source"
-        )
-    })
+    ) || w
+        .split_once('=')
+        .is_some_and(|(name, _)| GIT_GLOBAL_VALUE.contains(&name))
 }
+
+/// git's global long options that take a value (the next word, or
+/// `=value`); `-C` takes the next word.
+const GIT_GLOBAL_VALUE: &[&str] = &[
+    "--work-tree",
+    "--namespace",
+    "--super-prefix",
+    "--list-cmds",
+    "--attr-source",
+];
 
 /// `tar`'s options whose value is a command it runs: `--to-command`,
 /// `--checkpoint-action=exec=…`, `--use-compress-program` / `-I`,
