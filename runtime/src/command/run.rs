@@ -83,27 +83,8 @@ impl Analyzer {
         }
         match prog {
             "eval" => self.eval(end_of_options(rest), open_tail, depth),
-            "source" | "." => match end_of_options(rest).first().map(|f| &f.val) {
-                Some(Val::Lit(file)) if STDIN_FILES.contains(&file.as_str()) => {
-                    match stdin {
-                        // A pipe or the caller's input: code out of sight.
-                        None => Err(Stop::Dynamic),
-                        Some(_) => self.stdin_script(stdin, depth),
-                    }
-                }
-                // Other spellings of a descriptor or a device
-                // (`/dev/./stdin`, `//dev/stdin`, `../../dev/stdin`,
-                // `/proc/thread-self/fd/0`, `/dev/fd/3`): what they hold is
-                // the input's, out of sight.
-                Some(Val::Lit(file))
-                    if file
-                        .split('/')
-                        .any(|seg| matches!(seg, "dev" | "proc" | "fd")) =>
-                {
-                    Err(Stop::Dynamic)
-                }
-                Some(Val::Lit(_)) => Ok(()),
-                Some(Val::Unknown) => Err(Stop::Dynamic),
+            "source" | "." => match end_of_options(rest).first() {
+                Some(file) => self.script_file(&file.val, stdin, depth),
                 None if open_tail => Err(Stop::Dynamic),
                 None => Ok(()),
             },
@@ -945,11 +926,32 @@ impl Analyzer {
                 None => Ok(()),
             };
         }
-        if operands.is_empty() || stdin_mode {
-            return self.stdin_script(stdin, depth);
+        match operands.first() {
+            // The input's words come first: they may be options (`xargs
+            // bash <<< "-c 'rm v'"` runs `rm`, confirmed) or the script.
+            None if open_tail => Err(Stop::Dynamic),
+            None => self.stdin_script(stdin, depth),
+            Some(_) if stdin_mode => self.stdin_script(stdin, depth),
+            Some(file) => self.script_file(&file.val, stdin, depth),
         }
-        // A script file: what it runs is out of sight (threat model).
-        Ok(())
+    }
+
+    /// A script file a shell or `source` reads: standard input's here-document
+    /// when the file is `/dev/stdin` or an alias of it; out of sight when it
+    /// may be another descriptor ([`may_be_descriptor`]: `bash /dev/fd/3
+    /// 3<<< 'rm v'`, `cd /dev && . stdin`) or a name runtime data chooses.
+    /// A file's own contents are out of sight (threat model).
+    fn script_file(&mut self, file: &Val, stdin: Option<&Val>, depth: usize) -> Step {
+        match file {
+            Val::Lit(file) if STDIN_FILES.contains(&file.as_str()) => match stdin {
+                // A pipe or the caller's input: code out of sight.
+                None => Err(Stop::Dynamic),
+                Some(_) => self.stdin_script(stdin, depth),
+            },
+            Val::Lit(file) if may_be_descriptor(file) => Err(Stop::Dynamic),
+            Val::Lit(_) => Ok(()),
+            Val::Unknown => Err(Stop::Dynamic),
+        }
     }
 
     fn env(&mut self, rest: &[Field], open_tail: bool, stdin: Option<&Val>, depth: usize) -> Step {
@@ -1879,6 +1881,8 @@ pub(super) fn make(rest: &[Field]) -> Step {
     // Short options with a required value (`-j`, `-l`, `-O` take theirs
     // attached only: a separate word stays a word of its own).
     const VALUE_LETTERS: &[char] = &['C', 'f', 'I', 'o', 'W', 'E'];
+    // Every short option of GNU make 4.4.
+    const GNU_LETTERS: &str = "bBCdeEfhiIjklLmnoOpqrRsStvwW";
     // The option whose value the next word is (`f` for a makefile).
     let mut value_of: Option<char> = None;
     // After `--` every word is a target or an assignment (GNU make still
@@ -1887,6 +1891,12 @@ pub(super) fn make(rest: &[Field]) -> Step {
     for f in rest {
         let owner = value_of.take();
         let w = match &f.val {
+            // BSD make expands `$` in option values GNU make has no such
+            // option for (`-V '${:!rm v!}'` runs `rm`), and takes no value
+            // for `-W`, reading the next word as its own option.
+            Val::Lit(w) if w.contains('$') || (owner == Some('W') && w.starts_with('-')) => {
+                return Err(Stop::Dynamic)
+            }
             Val::Lit(w) => w,
             Val::Unknown => {
                 // An unknown word may be `--eval=…` or `-`, unless it is a
@@ -1947,7 +1957,9 @@ pub(super) fn make(rest: &[Field]) -> Step {
                 continue;
             }
             for (k, c) in short.char_indices() {
-                if c == 'E' {
+                // GNU make's letters only: another make may read any
+                // other one (BSD make's `-V`, `-D`, `-T`) differently.
+                if c == 'E' || !GNU_LETTERS.contains(c) {
                     return Err(Stop::Dynamic);
                 }
                 if matches!(c, 'j' | 'l' | 'O') {
@@ -2002,29 +2014,42 @@ fn make_operand(w: &str) -> Step {
 }
 
 /// Whether a makefile name may be standard input or another descriptor:
-/// `-`, a number (in `/dev/fd`), a path into `/dev` (other than
-/// `/dev/null`) or `/proc`, a relative one starting in a folder of theirs
-/// (`stdin`, `fd/0` from `/dev`, `self/fd/0` from `/proc`), or one that
-/// climbs (`..`). A here-document or a pipe on the same line is then
-/// makefile text (`make -f /dev/stdin <<< '$(shell rm v)'` runs `rm`,
-/// confirmed).
+/// `-` (make reads its standard input), or a path [`may_be_descriptor`]
+/// finds. A here-document or a pipe on the same line is then makefile
+/// text (`make -f /dev/stdin <<< '$(shell rm v)'` runs `rm`, confirmed).
 fn makefile_from_input(v: &str) -> bool {
-    let mut parts = v.split('/').filter(|c| !c.is_empty() && *c != ".");
+    v == "-" || may_be_descriptor(v)
+}
+
+/// Whether a file name a program opens may be one of its descriptors (its
+/// standard input: a here-document or a pipe on the line, or the caller's
+/// input) rather than a file: a path into `/dev` (other than `/dev/null`)
+/// or `/proc`, or an absolute path that climbs (`/x/../dev/stdin`; the
+/// kernel resolves `..` after symlinks). A relative path depends on where
+/// the line's `cd` went: one that starts in a descriptor's folder (`fd/0`
+/// from `/dev`, `self/fd/0` from `/proc`, a number from `/dev/fd` or
+/// `/proc`) or ends in a descriptor's name (`stdin`, `root/dev/stdin` from
+/// `/proc/self`, `../stdin`, a number). `bash /dev/stdin <<< 'rm v'`, `cd
+/// /dev && . stdin <<< 'rm v'` and `make -f fd/0` read the line's input as
+/// code (confirmed).
+fn may_be_descriptor(path: &str) -> bool {
+    const FOLDERS: &[&str] = &["dev", "proc", "fd", "self", "thread-self", "pts"];
+    const FILES: &[&str] = &["stdin", "stdout", "stderr", "tty", "console", "environ"];
+    let number = |c: &str| !c.is_empty() && c.bytes().all(|b| b.is_ascii_digit());
+    let mut parts = path.split('/').filter(|c| !c.is_empty() && *c != ".");
     let first = parts.clone().next().unwrap_or("");
-    if v == "-" || v.bytes().all(|b| b.is_ascii_digit()) || parts.any(|c| c == "..") {
-        return true;
+    if path.starts_with('/') {
+        if parts.clone().any(|c| c == "..") {
+            return true;
+        }
+        return match first {
+            "dev" => !matches!((parts.nth(1), parts.next()), (Some("null"), None)),
+            "proc" => true,
+            _ => false,
+        };
     }
-    if v.starts_with('/') {
-        let normal: Vec<&str> = v
-            .split('/')
-            .filter(|c| !c.is_empty() && *c != ".")
-            .collect();
-        return matches!(first, "dev" | "proc") && normal != ["dev", "null"];
-    }
-    matches!(
-        first,
-        "dev" | "proc" | "fd" | "self" | "thread-self" | "stdin" | "stdout" | "stderr" | "tty"
-    )
+    let last = parts.next_back().unwrap_or("");
+    FOLDERS.contains(&first) || number(first) || FILES.contains(&last) || number(last)
 }
 
 /// A `NAME=value` word of make's command line (also `NAME:=`, `+=`,

@@ -85,6 +85,59 @@ fn the_forms_around_the_second_rounds_cases_stay_resolved() {
     assert_eq!(p("tar -cf x.tar -H --to-command='rm v' ."), ["rm", "tar"]);
 }
 
+/// The fifteenth session's round: a shell's script file or `source`'s file
+/// that may be a descriptor reads the line's input (`bash /dev/stdin <<<`,
+/// `cd /dev && . stdin <<<`), a shell whose first words come from input may
+/// be given `-c`, and BSD make reads some of GNU make's words differently.
+#[test]
+fn script_files_that_may_be_descriptors_and_other_makes() {
+    // The exact spellings of standard input read the here-document.
+    assert_eq!(p("bash /dev/stdin <<< 'rm v'"), ["bash", "rm"]);
+    assert_eq!(p("sh -x /dev/fd/0 <<< 'ls'"), ["ls", "sh"]);
+    assert_eq!(p(". /proc/self/fd/0 <<< 'rm v'"), [".", "rm"]);
+    // With a pipe or the caller's input there is nothing to read.
+    assert!(dynamic("echo 'rm v' | bash /dev/stdin"));
+    assert!(dynamic("bash /dev/stdin"));
+    // Other spellings of a descriptor, from anywhere `cd` may have gone.
+    all_dynamic(&[
+        "cd /dev && bash stdin <<< 'rm v'",
+        "cd /dev && . ./stdin <<< 'rm v'",
+        "cd /dev/fd && source 0 <<< 'rm v'",
+        "cd /proc && . 1/fd/0 <<< 'rm v'",
+        "cd /proc/self && . root/dev/stdin <<< 'rm v'",
+        "bash /dev/fd/3 3<<< 'rm v'",
+        "bash //dev/./stdin <<< 'rm v'",
+        "bash /usr/../dev/stdin <<< 'rm v'",
+        "bash /proc/thread-self/fd/0 <<< 'rm v'",
+        "bash \"$F\" <<< 'rm v'",
+        "cd /dev/fd && make -f ../stdin",
+    ]);
+    // Scripts in files stay out of sight (threat model), as does /dev/null.
+    assert_eq!(p("bash ./build.sh"), ["bash"]);
+    assert_eq!(p(". ../venv/bin/activate"), ["."]);
+    assert_eq!(p("source scripts/env.sh"), ["source"]);
+    assert_eq!(p("bash /dev/null"), ["bash"]);
+    assert_eq!(p("make -C build -f ../Makefile all"), ["make"]);
+    // A shell whose first words are the input's: `-c CMD` may be among them.
+    all_dynamic(&[
+        "xargs bash <<< \"-c 'rm v'\"",
+        "xargs sh -x",
+        "find . -exec bash {} \\;",
+    ]);
+    assert_eq!(p("xargs bash build.sh"), ["bash", "xargs"]);
+    // BSD make: `-V`/`-v`/`-D` values are expanded (`${:!CMD!}` runs CMD),
+    // `-W` takes no value; GNU make has no such letters or reads them apart.
+    all_dynamic(&[
+        "make -V '${:!rm v!}'",
+        "make -v '${:!rm v!}'",
+        "make -D X all",
+        "make -W -f /dev/stdin <<< 'all:; rm v'",
+        "make '${:!rm v!}'",
+    ]);
+    assert_eq!(p("make -W main.c -k all"), ["make"]);
+    assert_eq!(p("make -sj4 -Otarget check"), ["make"]);
+}
+
 #[test]
 fn the_exact_readings_of_the_reported_cases() {
     assert_eq!(p("ls >`rm -rf v`"), ["ls", "rm"]);
