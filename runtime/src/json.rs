@@ -481,7 +481,12 @@ impl<'de: 'a, 'a> Visitor<'de> for KeySeed<'a> {
     fn visit_borrowed_str<E>(self, v: &'de str) -> Result<&'a str, E> {
         Ok(v)
     }
-    fn visit_str<E>(self, v: &str) -> Result<&'a str, E> {
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<&'a str, E> {
+        // Only an escaped key can hold NUL (`"path\u0000"`): a reader that
+        // stops at NUL (C strings) would read it as another key (`path`).
+        if v.contains('\0') {
+            return Err(E::custom("an object key must not contain NUL (`\\u0000`): a reader of C strings reads it as another key"));
+        }
         Ok(self.0.alloc_str(v))
     }
 }
@@ -588,6 +593,15 @@ mod tests {
         assert_eq!(b, "esc\"aped");
         assert!(!in_text(b), "an escaped string is decoded into the arena");
         assert_eq!(j.get("cd"), Some(&Json::U64(1)), "escaped key, decoded");
+        let arena = Bump::new();
+        assert!(
+            Json::parse_in(
+                br#"{"a":{"path":"/w/a","path\u0000":"/etc/shadow"}}"#,
+                &arena
+            )
+            .is_err(),
+            "a NUL in a key reads as another key to a C-string reader"
+        );
     }
 
     #[test]

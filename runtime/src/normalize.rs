@@ -473,25 +473,75 @@ impl serde::Serialize for Digest {
     }
 }
 
-/// `tool_name`: trimmed, lower-cased, not empty, no control characters.
+/// `tool_name`: trimmed, lower-cased, not empty, no control or invisible
+/// characters, none that a dispatcher reads as an ASCII letter
+/// ([`tool_name_reads_as_ascii`]).
 fn tool_name<'a>(obj: &'a [(&'a str, Json<'a>)]) -> Result<Cow<'a, str>, IntentError> {
-    let tool = lower(
-        str_field(obj, "tool_name", || "tool_name".into())?
-            .unwrap_or_default()
-            .trim(),
-    );
+    let given = str_field(obj, "tool_name", || "tool_name".into())?
+        .unwrap_or_default()
+        .trim();
+    // Before lower-casing, which turns `İ` into `i` and a combining dot.
+    if let Some((c, ascii)) = tool_name_reads_as_ascii(given) {
+        return Err(invalid(
+            "tool_name",
+            format!("holds `{c}`, which a case-insensitive dispatcher reads as `{ascii}`: the name may be another tool's"),
+        ));
+    }
+    let tool = lower(given);
     if tool.is_empty() {
         return Err(invalid("tool_name", "is required and must not be empty"));
     }
-    if tool.chars().any(char::is_control) {
+    if tool.chars().any(|c| c.is_control() || invisible(c)) {
         // As for paths and commands: a NUL or control character makes the
-        // name read differently by whoever dispatches the call.
+        // name read differently by whoever dispatches the call, and so does
+        // a character that is not seen (`read_file` + U+200B), which a
+        // dispatcher may strip.
         return Err(invalid(
             "tool_name",
-            "must not contain NUL or control characters",
+            "must not contain NUL, control or invisible (format) characters",
         ));
     }
     Ok(tool)
+}
+
+/// Invisible format characters: zero-width spaces and joiners, direction
+/// marks and overrides, word joiners, the byte-order mark, soft hyphen.
+fn invisible(c: char) -> bool {
+    matches!(c, '\u{ad}' | '\u{180e}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206f}' | '\u{feff}')
+}
+
+/// The first character of a tool name that a case-insensitive dispatcher
+/// reads as ASCII letters, and what it reads: `ſ` (`S`), dotless `ı` and
+/// dotted `İ` (`I`, `i`: Java's `equalsIgnoreCase`, Go's `EqualFold`,
+/// Python's `upper()`), the Kelvin sign (`k`), the Latin ligatures (`ﬁ` is
+/// `fi` to Python's `casefold()` and NFKC) and the full-width forms of ASCII
+/// (NFKC). `liſt_dir` is `list_dir` to such a dispatcher and another tool to
+/// an exact one: the two readings differ, so the intent fails closed, and
+/// `gaitc` refuses such a name in a policy.
+pub fn tool_name_reads_as_ascii(name: &str) -> Option<(char, &'static str)> {
+    const FULL_WIDTH: &str = "!\"#$%&'()*+,-./0123456789:;<=>?@abcdefghijklmnopqrstuvwxyz[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~";
+    if name.is_ascii() {
+        return None;
+    }
+    name.chars().find_map(|c| {
+        let ascii = match c {
+            '\u{17f}' => "s",
+            '\u{130}' | '\u{131}' => "i",
+            '\u{212a}' => "k",
+            '\u{fb00}' => "ff",
+            '\u{fb01}' => "fi",
+            '\u{fb02}' => "fl",
+            '\u{fb03}' => "ffi",
+            '\u{fb04}' => "ffl",
+            '\u{fb05}' | '\u{fb06}' => "st",
+            '\u{ff01}'..='\u{ff5e}' => {
+                let k = (u32::from(c) - 0xff01) as usize;
+                FULL_WIDTH.get(k..k + 1)?
+            }
+            _ => return None,
+        };
+        Some((c, ascii))
+    })
 }
 
 /// The intent's `context`, normalized.
@@ -1136,9 +1186,79 @@ fn normalize_path_cow<'a>(
             "a path must not be longer than {PATH_MAX} bytes (the kernel's PATH_MAX)"
         ));
     }
-    if already_normal(raw, reading) {
-        return Ok(Cow::Borrowed(raw));
+    if let Some(why) = read_otherwise(raw) {
+        return Err(why.to_owned());
     }
+    let normal = if already_normal(raw, reading) {
+        Cow::Borrowed(raw)
+    } else {
+        normal_form(raw, workspace, reading)?
+    };
+    match opaque(&normal) {
+        Some(why) => Err(format!("a path must not name {why}: the file it reaches is the opening process's, out of sight")),
+        None => Ok(normal),
+    }
+}
+
+/// Why a tool may read `raw` as something else than a path, as it reads
+/// `~` (which is refused before): a variable its tool may expand
+/// (`$HOME/../etc/shadow`: `os.path.expandvars`, a shell), or a `file:` URL
+/// (`file:///etc/shadow`: `urlopen`, `curl`, Node's `fileURLToPath`, with
+/// percent-escapes decoded), which the path reading would join to the
+/// workspace as a relative name.
+fn read_otherwise(raw: &str) -> Option<&'static str> {
+    let b = raw.as_bytes();
+    let variable = b.windows(2).any(|w| {
+        w[0] == b'$' && (w[1].is_ascii_alphabetic() || matches!(w[1], b'_' | b'{' | b'('))
+    });
+    if variable {
+        return Some("a path must not hold `$NAME`, `${…}` or `$(…)` (a tool or shell may expand it; the runtime does not)");
+    }
+    if b.len() >= 5 && b[..5].eq_ignore_ascii_case(b"file:") {
+        return Some("a path must not be a `file:` URL (a tool that reads URLs opens the URL's path, percent-escapes decoded): give the path itself");
+    }
+    None
+}
+
+/// What a normalized absolute path names when the file it reaches depends on
+/// the process that opens it: a descriptor (`/dev/fd/N`, `/dev/stdin`,
+/// `/proc/self/fd/N`), or a process's root, working directory or mapped
+/// files (`/proc/self/root/etc/shadow` is `/etc/shadow`, past every pattern
+/// anchored at `/`). A kernel link the gate cannot follow: fail closed.
+fn opaque(path: &str) -> Option<&'static str> {
+    let mut segs = path.split('/').filter(|s| !s.is_empty());
+    match segs.next()? {
+        "dev" => match segs.next()? {
+            "fd" | "stdin" | "stdout" | "stderr" => Some("a descriptor (`/dev/fd`, `/dev/stdin`)"),
+            _ => None,
+        },
+        "proc" => {
+            let number = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+            let pid = segs.next()?;
+            if !(matches!(pid, "self" | "thread-self") || number(pid)) {
+                return None;
+            }
+            let mut next = segs.next()?;
+            if next == "task" {
+                if !number(segs.next()?) {
+                    return None;
+                }
+                next = segs.next()?;
+            }
+            matches!(next, "root" | "cwd" | "fd" | "map_files").then_some(
+                "a process's root, working directory, descriptors or mapped files under `/proc`",
+            )
+        }
+        _ => None,
+    }
+}
+
+/// The normal form of a path that is not already normal.
+fn normal_form<'a>(
+    raw: &'a str,
+    workspace: Option<&str>,
+    reading: PathReading,
+) -> Result<Cow<'a, str>, String> {
     let separators: &[char] = match reading {
         PathReading::Posix => &['/'],
         PathReading::Backslash => &['/', '\\'],
@@ -1709,10 +1829,85 @@ mod tests {
         );
         assert_eq!(normalize_path("/", None).unwrap(), "/");
         assert!(normalize_path("~/.ssh/id_rsa", Some("/ws")).is_err());
+        // What a tool may read otherwise: a variable it expands, a file: URL.
+        for p in [
+            "$HOME/../etc/shadow",
+            "/w/${HOME}/x",
+            "a/$(id)/b",
+            "file:///etc/shadow",
+            "FILE:/etc/shadow",
+            "file://localhost/root/%2essh/id_rsa",
+        ] {
+            assert!(normalize_path(p, Some("/ws")).is_err(), "{p}");
+        }
+        assert_eq!(
+            normalize_path("/w/price$5/a$", None).unwrap(),
+            "/w/price$5/a$"
+        );
+        assert_eq!(normalize_path("/w/file:x", None).unwrap(), "/w/file:x");
+        // Kernel links to a file the opening process chooses.
+        for p in [
+            "/proc/self/root/etc/shadow",
+            "/proc/thread-self/root",
+            "/proc/1/cwd/x",
+            "/proc/self/task/7/fd/0",
+            "/proc/self/map_files/x",
+            "/proc/self/x/../root/etc/shadow",
+            "/dev/fd/3/etc",
+            "/dev/stdin",
+            "/dev//./stdout",
+        ] {
+            assert!(normalize_path(p, None).is_err(), "{p}");
+        }
+        for p in [
+            "/proc/self/status",
+            "/proc/cpuinfo",
+            "/dev/null",
+            "/proc/sys/root",
+            "/dev/fdx",
+        ] {
+            assert_eq!(normalize_path(p, None).unwrap(), p);
+        }
         assert!(normalize_path("/a\0b", None).is_err());
         assert!(normalize_path("rel", None).is_err());
         assert!(normalize_path(&format!("/{}", "a".repeat(PATH_MAX)), None).is_err());
         assert!(normalize_path(&format!("/{}", "a".repeat(PATH_MAX - 1)), None).is_ok());
+    }
+
+    #[test]
+    fn tool_names_a_dispatcher_reads_as_other_ascii_names_fail_closed() {
+        for (given, c, ascii) in [
+            ("READ_F\u{130}LE", '\u{130}', "i"),
+            ("delete_f\u{131}le", '\u{131}', "i"),
+            ("li\u{17f}t_dir", '\u{17f}', "s"),
+            ("read_\u{fb01}le", '\u{fb01}', "fi"),
+            ("\u{212a}ill", '\u{212a}', "k"),
+            ("\u{ff52}ead", '\u{ff52}', "r"),
+            ("a\u{ff3f}b", '\u{ff3f}', "_"),
+            ("a\u{ff3c}b", '\u{ff3c}', "\\"),
+            ("a\u{ff5e}", '\u{ff5e}', "~"),
+        ] {
+            assert_eq!(tool_name_reads_as_ascii(given), Some((c, ascii)), "{given}");
+            let intent = serde_json::json!({ "tool_name": given });
+            let e = normalize(&intent, None).err().map(|e| e.to_string());
+            assert!(
+                e.as_deref().is_some_and(|e| e.contains("dispatcher")),
+                "{given}: {e:?}"
+            );
+        }
+        for fine in ["read_file", "\u{e9}crire", "\u{5199}\u{5165}"] {
+            assert_eq!(tool_name_reads_as_ascii(fine), None, "{fine}");
+            assert!(normalize(&serde_json::json!({ "tool_name": fine }), None).is_ok());
+        }
+        for name in [
+            "read_file\u{200b}",
+            "read\u{feff}_file",
+            "\u{202e}elif_daer",
+            "read\u{ad}file",
+        ] {
+            let intent = serde_json::json!({ "tool_name": name });
+            assert!(normalize(&intent, None).is_err(), "{name:?}");
+        }
     }
 
     #[test]

@@ -304,6 +304,14 @@ pub fn tool_glob(s: &str) -> Result<String, LitError> {
             "tool globs support only `*`, matching any run of characters",
         ));
     }
+    if let Some((c, ascii)) = gait_run::normalize::tool_name_reads_as_ascii(s) {
+        // The runtime refuses such an intent: the name is two tools.
+        return Err(err_fix(
+            format!("tool name holds `{c}`, which a case-insensitive dispatcher reads as `{ascii}`"),
+            "the runtime refuses a tool name that reads as another name (intent_invalid): write it in ASCII",
+            s.replace(c, ascii).to_lowercase(),
+        ));
+    }
     Ok(s.to_lowercase())
 }
 
@@ -719,6 +727,10 @@ mod tests {
             assert_eq!(fix(command_pattern(written)).as_deref(), Some("rm"));
         }
         assert_eq!(tool_glob("Read_File").unwrap(), "read_file");
+        // Refused as the runtime refuses an intent's tool name.
+        assert!(tool_glob("li\u{17f}t_DIR").is_err());
+        assert!(tool_glob("mcp__\u{ff52}*").is_err());
+        assert_eq!(tool_glob("\u{c9}crire").unwrap(), "\u{e9}crire");
         assert!(tool_glob("read?").is_err());
         assert!(star_match("mcp__*", "mcp__fs_read"));
         assert!(star_match("*", ""));

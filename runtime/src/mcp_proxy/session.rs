@@ -170,8 +170,13 @@ pub(super) struct Session<D> {
     timeout: Duration,
 }
 
+/// A `tools/call` request, in any case and with surrounding white space:
+/// MCP's method names are exact, but a server that matches them another
+/// way would run a `Tools/Call` the proxy forwarded unjudged.
 fn is_tools_call(v: &Value) -> bool {
-    v.get("method").and_then(Value::as_str) == Some("tools/call")
+    v.get("method")
+        .and_then(Value::as_str)
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case("tools/call"))
 }
 
 /// A JSON-RPC response: an id and no method.

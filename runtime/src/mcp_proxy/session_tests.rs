@@ -792,3 +792,21 @@ fn a_message_hidden_between_line_breaks_of_another_reading_never_reaches_the_ser
     let outs = session().handle(plain.as_bytes(), Instant::now());
     assert_eq!(outs.first(), Some(&Out::Server(plain.into_bytes())));
 }
+
+/// A method that a server matching names loosely reads as `tools/call` is
+/// judged as one, not forwarded unjudged.
+#[test]
+fn a_tools_call_in_another_case_is_judged() {
+    for method in ["Tools/Call", "TOOLS/CALL", " tools/call", "tools/call\\t"] {
+        let (mut s, now) = asking();
+        let line = call(json!(3), "delete").replace("tools/call", method);
+        let outs = s.handle(line.as_bytes(), now);
+        let sent = to_client(&outs);
+        assert_eq!(sent.len(), 1, "{method:?}: {outs:?}");
+        assert_refused(&sent[0], json!(3), "delete", "deletes_need_approval");
+        assert!(
+            !outs.iter().any(|o| matches!(o, Out::Server(_))),
+            "{method:?}: nothing reaches the server"
+        );
+    }
+}

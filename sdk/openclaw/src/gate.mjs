@@ -161,9 +161,14 @@ export function sidecarGate(base, { token, timeoutMs, child, pin } = {}) {
     ok: true,
     rejection: null,
     ready: Promise.resolve(),
+    /** The sidecar's address, and the spawned `gait-run serve` if this gate spawned it. */
+    base,
+    child: child ?? null,
     async decide(text) {
-      if (child && child.exitCode !== null) {
-        throw new GateError("gate_unavailable", `the spawned sidecar exited (code ${child.exitCode})`);
+      // A sidecar killed by a signal has no exit code, only a signal code:
+      // either way its port is free for any other process to answer on.
+      if (child && (child.exitCode !== null || child.signalCode !== null)) {
+        throw new GateError("gate_unavailable", `the spawned sidecar exited (${child.exitCode !== null ? `code ${child.exitCode}` : `signal ${child.signalCode}`})`);
       }
       const { status, result } = await post(text);
       const why = untrusted(status, result, pin);
@@ -172,7 +177,7 @@ export function sidecarGate(base, { token, timeoutMs, child, pin } = {}) {
     },
     close() {
       agent.destroy();
-      if (child && child.exitCode === null) child.kill();
+      if (child && child.exitCode === null && child.signalCode === null) child.kill();
     },
   };
 }
@@ -199,7 +204,7 @@ export function spawnSidecar(cfg, logger) {
     let err = "";
     let settled = false;
     const kill = () => {
-      if (child.exitCode === null) child.kill();
+      if (child.exitCode === null && child.signalCode === null) child.kill();
     };
     process.once("exit", kill);
     child.on("error", (e) => {

@@ -8,6 +8,7 @@ import http from "node:http";
 import path from "node:path";
 import { createHash } from "node:crypto";
 import { createHook, answer } from "../src/hook.mjs";
+import { spawnSidecar } from "../src/gate.mjs";
 import { recordName } from "../src/trace.mjs";
 import { openclawTmpDir } from "../src/intent.mjs";
 import { makeFixture, readRecords, startSidecar, closedPort, GAIT_RUN } from "../../../tests/openclaw/fixture.mjs";
@@ -128,6 +129,36 @@ test("a tampered bundle (spawned sidecar): every call blocked with the rejection
   assert.equal(rec.executed, false);
   assert.equal(rec.result, null);
   assert.match(rec.error, /^gate unavailable \(bundle_payload_digest_mismatch\): /);
+});
+
+test("a spawned sidecar killed by a signal: every call refused from then on, whatever answers on its port", async () => {
+  // The intent the plugin builds for an allowed read.
+  const traceDir = fs.mkdtempSync(path.join(fx.root, "trace-killed-"));
+  const native = createHook({ bundle: fx.bundle, trust: fx.trust, workspace: fx.ws, transport: "native", traceDir });
+  await native({ toolName: "read", params: { path: `${fx.ws}/allowed/k.txt` }, toolCallId: "k1" }, {});
+  const text = JSON.stringify(readRecords(traceDir).k1.intent);
+  const g = await spawnSidecar({ gaitRun: GAIT_RUN, bundle: fx.bundle, trust: [fx.trust], timeoutMs: 5000 });
+  const squatter = http.createServer((_req, res) =>
+    res.end(JSON.stringify({ schema_id: "gait.gate.result", ok: true, verdict: "allow", bundle_verified: true, reason_codes: ["forged"], policy: {} })),
+  );
+  try {
+    assert.equal((await g.decide(text)).result.verdict, "allow");
+    const exited = new Promise((r) => g.child.once("exit", r));
+    g.child.kill("SIGKILL");
+    await exited;
+    // No exit code, only a signal: what the check used to miss.
+    assert.equal(g.child.exitCode, null);
+    // Another process takes the freed port and answers allow to anything.
+    const port = Number(new URL(g.base).port);
+    await new Promise((resolve, reject) => {
+      squatter.once("error", reject);
+      squatter.listen(port, "127.0.0.1", resolve);
+    });
+    await assert.rejects(g.decide(text), (e) => e.code === "gate_unavailable" && /signal SIGKILL/.test(e.message));
+  } finally {
+    squatter.close();
+    g.close();
+  }
 });
 
 test("the sidecar is down: blocked, sidecar_unreachable", async () => {
@@ -767,21 +798,24 @@ test('workspace "agent": each call is decided in its agent\'s workspace, as Open
   assert.match(bad.blockReason, /config_invalid: .*`workspace` must be an absolute path, or "agent"/);
 });
 
-test("memory_get: the path as OpenClaw's memory reader takes it (no @, ~ or file:// expansion); a wiki corpus is refused", async () => {
+test("memory_get: the path as OpenClaw's memory reader takes it (no @, ~ or file:// expansion: the last two refused); a wiki corpus is refused", async () => {
   const ws = fx.ws;
   const decided = (rec) => fx.evalCli(rec.intent, undefined, ["--explain"]).result.explain.targets.map((t) => t.path);
   for (const [p, file] of [
     ["allowed/memory/x.md", `${ws}/allowed/memory/x.md`],
     ["@allowed/x.md", `${ws}/@allowed/x.md`],
-    ["file:///etc/x.md", `${ws}/file:/etc/x.md`],
   ]) {
     const { rec } = await decideOne("memory_get", { path: p });
     assert.equal(rec.intent.args.path, p);
     assert.deepEqual(decided(rec), [file], p);
   }
-  // `~` is no home here (OpenClaw reads `<workspace>/~/x.md`): the gate refuses a path starting with it.
-  const t = await decideOne("memory_get", { path: "~/x.md" });
-  assert.deepEqual(t.rec.result.reason_codes, ["intent_invalid"]);
+  // `~` is no home here (OpenClaw reads `<workspace>/~/x.md`), nor is a `file:` URL a URL
+  // (`<workspace>/file:/etc/x.md`); other tools read both otherwise, so the gate refuses them.
+  for (const p of ["~/x.md", "file:///etc/x.md"]) {
+    const t = await decideOne("memory_get", { path: p });
+    assert.equal(t.rec.intent.args.path, p);
+    assert.deepEqual(t.rec.result.reason_codes, ["intent_invalid"], p);
+  }
   // OpenClaw reads the corpus trimmed and exactly (`MEMORY` is none of its words).
   for (const corpus of ["wiki", "all", " wiki ", "MEMORY", 3]) {
     const { reply, rec } = await decideOne("memory_get", { path: "allowed/memory/x.md", corpus });

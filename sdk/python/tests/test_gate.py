@@ -600,6 +600,10 @@ def test_sidecar_hostile_answers_are_never_an_allow(gate: gait.Gate) -> None:
         ("approval without a number of approvals", http_response("200 OK", _with_result(gate, DELETE, required_approvals=_DROP)), "bad_output"),
         ("approval with zero approvals", http_response("200 OK", _with_result(gate, DELETE, required_approvals=0)), "bad_output"),
         ("an unknown verdict", http_response("200 OK", _with_result(gate, WRITE_OK, verdict="maybe")), "bad_output"),
+        # An allow the answer itself says nobody verified (`--insecure-skip-verify`, or a forgery).
+        ("an allow from an unverified bundle", http_response("200 OK", _with_result(gate, WRITE_OK, bundle_verified=False)), "answer_untrusted"),
+        ("an allow without bundle_verified", http_response("200 OK", _with_result(gate, WRITE_OK, bundle_verified=_DROP)), "answer_untrusted"),
+        ("an allow with ok false", http_response("200 OK", _with_result(gate, WRITE_OK, ok=False)), "answer_untrusted"),
     ]
     for name, response, code in cases:
         server = Scripted(lambda response=response: response)
@@ -612,10 +616,22 @@ def test_sidecar_hostile_answers_are_never_an_allow(gate: gait.Gate) -> None:
                 asyncio.run(g.aevaluate(WRITE_OK))
         finally:
             server.close()
-    # The same server with a true answer is believed.
+    # The same server with a true answer is believed; with a pin, only for that policy.
     server = Scripted(lambda: http_response("200 OK", allow))
     try:
         assert gait.Gate.sidecar(server.url).evaluate(WRITE_OK).verdict == "allow"
+        digest = json.loads(allow)["policy"]["digest"]
+        assert gait.Gate.sidecar(server.url, pin=digest).evaluate(WRITE_OK).verdict == "allow"
+        with pytest.raises(gait.GateUnavailable) as e:
+            gait.Gate.sidecar(server.url, pin="sha256:" + "0" * 64).evaluate(WRITE_OK)
+        assert e.value.code == "answer_untrusted"
+    finally:
+        server.close()
+    # A block needs no vouching: it refuses the call whoever says it.
+    block = _with_result(gate, WRITE_OK, verdict="block", reason_codes=["default_block"], bundle_verified=False)
+    server = Scripted(lambda: http_response("200 OK", block))
+    try:
+        assert gait.Gate.sidecar(server.url).evaluate(WRITE_OK).verdict == "block"
     finally:
         server.close()
 

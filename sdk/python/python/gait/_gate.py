@@ -98,13 +98,20 @@ class Gate:
         return _InProcessGate(bundle, trust, pin, min_revision, decision_timeout_ms)
 
     @staticmethod
-    def sidecar(url: str, token: Optional[str] = None, timeout: float = 5.0) -> "Gate":
+    def sidecar(url: str, token: Optional[str] = None, timeout: float = 5.0, pin: Optional[str] = None) -> "Gate":
         """A gate that asks ``gait-run serve`` at ``url`` (``http://host:port``)
         over keep-alive HTTP, with a bearer ``token`` if the sidecar wants
         one. ``timeout`` (seconds) bounds each whole request — connecting,
         sending, and the entire answer —, and at most 1 MiB of an answer is
-        read (``GateUnavailable``: ``timeout``, ``response_too_large``)."""
-        return _SidecarGate(url, token, timeout)
+        read (``GateUnavailable``: ``timeout``, ``response_too_large``).
+
+        An ``allow`` is trusted only as a ``gait.gate.result`` with ``ok:
+        true`` and ``bundle_verified: true`` (a sidecar started with
+        ``--insecure-skip-verify``, or another server on that address, cannot
+        vouch for it) and, with ``pin`` (``sha256:...``), that policy digest;
+        otherwise ``GateUnavailable`` (``answer_untrusted``): the call must
+        not run."""
+        return _SidecarGate(url, token, timeout, pin)
 
     @staticmethod
     def subprocess(
@@ -455,8 +462,9 @@ class _DeadlineResponse(http.client.HTTPResponse):
 class _SidecarGate(Gate):
     transport = "sidecar"
 
-    def __init__(self, url: str, token: Optional[str], timeout: float) -> None:
+    def __init__(self, url: str, token: Optional[str], timeout: float, pin: Optional[str] = None) -> None:
         parts = urllib.parse.urlsplit(url)
+        self._pin = pin
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise GateUnavailable(f"not an http(s) URL: {url!r}", "invalid_input")
         self._https = parts.scheme == "https"
@@ -557,6 +565,10 @@ class _SidecarGate(Gate):
                 raise GateUnavailable(str(e), "bad_output") from None
             if decision.verdict == "allow" and status != 200:
                 raise GateUnavailable(f"HTTP {status} with verdict allow", "bad_output")
+            if decision.verdict == "allow":
+                why = self._untrusted(result)
+                if why:
+                    raise GateUnavailable(f"an allow the gate cannot vouch for ({why})", "answer_untrusted")
             return decision
         if status >= 400 and isinstance(result, dict):
             # The sidecar's error answer (401 without the token, ...).
@@ -565,6 +577,18 @@ class _SidecarGate(Gate):
             message = result.get("error") or f"HTTP {status}"
             raise GateUnavailable(str(message), code)
         raise GateUnavailable(f"HTTP {status}: not a gate result", "bad_output")
+
+    def _untrusted(self, result: "dict[str, Any]") -> str:
+        """Why an allow answer must not let a call run ('' when it may)."""
+        why = []
+        if result.get("ok") is not True:
+            why.append("ok is not true")
+        if result.get("bundle_verified") is not True:
+            why.append("bundle_verified is not true")
+        policy = result.get("policy")
+        if self._pin is not None and (not isinstance(policy, dict) or policy.get("digest") != self._pin):
+            why.append(f"policy digest is not the pinned {self._pin}")
+        return ", ".join(why)
 
     def evaluate(self, intent: Intent) -> Decision:
         encoded = _encode(intent)
