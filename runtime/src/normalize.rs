@@ -491,7 +491,12 @@ fn tool_name<'a>(obj: &'a [(&'a str, Json<'a>)]) -> Result<Cow<'a, str>, IntentE
     if tool.is_empty() {
         return Err(invalid("tool_name", "is required and must not be empty"));
     }
-    if tool.chars().any(|c| c.is_control() || invisible(c)) {
+    let unseen = if tool.is_ascii() {
+        tool.bytes().any(|b| b.is_ascii_control())
+    } else {
+        tool.chars().any(|c| c.is_control() || invisible(c))
+    };
+    if unseen {
         // As for paths and commands: a NUL or control character makes the
         // name read differently by whoever dispatches the call, and so does
         // a character that is not seen (`read_file` + U+200B), which a
@@ -1208,9 +1213,11 @@ fn normalize_path_cow<'a>(
 /// workspace as a relative name.
 fn read_otherwise(raw: &str) -> Option<&'static str> {
     let b = raw.as_bytes();
-    let variable = b.windows(2).any(|w| {
-        w[0] == b'$' && (w[1].is_ascii_alphabetic() || matches!(w[1], b'_' | b'{' | b'('))
-    });
+    // `$` is rare: found with memchr, then the byte after each is read.
+    let variable = raw.contains('$')
+        && b.windows(2).any(|w| {
+            w[0] == b'$' && (w[1].is_ascii_alphabetic() || matches!(w[1], b'_' | b'{' | b'('))
+        });
     if variable {
         return Some("a path must not hold `$NAME`, `${…}` or `$(…)` (a tool or shell may expand it; the runtime does not)");
     }
@@ -1226,6 +1233,10 @@ fn read_otherwise(raw: &str) -> Option<&'static str> {
 /// files (`/proc/self/root/etc/shadow` is `/etc/shadow`, past every pattern
 /// anchored at `/`). A kernel link the gate cannot follow: fail closed.
 fn opaque(path: &str) -> Option<&'static str> {
+    // A normal path starts with `/` and has no empty segment.
+    if !(path.starts_with("/dev/") || path.starts_with("/proc/")) {
+        return None;
+    }
     let mut segs = path.split('/').filter(|s| !s.is_empty());
     match segs.next()? {
         "dev" => match segs.next()? {
@@ -1272,7 +1283,31 @@ fn normal_form<'a>(
             _ => return Err(format!("relative path `{raw}` with no absolute workspace")),
         }
     };
+    if climbs_out_of_kernel_link(base, raw, separators) {
+        return Err(format!("`{raw}` climbs with `..` out of a folder under /dev or /proc, which may be a link to a process's own folder (`/dev/fd/../root` is the process's root, `/proc/net/../environ` its environment): the kernel resolves `..` after the link"));
+    }
     Ok(Cow::Owned(join_segments(base, raw, separators)))
+}
+
+/// Whether a `..` of the path follows a folder under `/dev` or `/proc`:
+/// there links lead into the opening process's folder (`/dev/fd` is
+/// `/proc/self/fd`, `/proc/net` is `self/net`), and the kernel climbs from
+/// the link's target, not textually.
+fn climbs_out_of_kernel_link(base: &str, raw: &str, separators: &[char]) -> bool {
+    let mut stack: Vec<&str> = Vec::new();
+    for seg in base.split('/').chain(raw.split(separators)) {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                if stack.len() >= 2 && matches!(stack[0], "dev" | "proc") {
+                    return true;
+                }
+                stack.pop();
+            }
+            s => stack.push(s),
+        }
+    }
+    false
 }
 
 /// The normal form of `raw` under `base`: one pass over the segments of
@@ -1311,6 +1346,21 @@ pub fn normalize_url(raw: &str) -> Result<(String, (String, HostClass)), String>
     let text: std::borrow::Cow<'_, str> = if raw.contains("://") || has_special_scheme(raw) {
         raw.into()
     } else {
+        // Without a scheme, other readers part ways before the host: wget
+        // reads `HOST:PATH` (anything but digits after the colon) as
+        // `ftp://HOST/PATH` and git, scp and rsync as a remote `HOST`
+        // (`localhost:80@api.github.com` reaches localhost:21 with wget,
+        // confirmed), where `https://` makes `HOST:…` userinfo.
+        let authority = raw.split(['/', '?', '#']).next().unwrap_or("");
+        let port_only = authority
+            .split_once(':')
+            .is_none_or(|(_, port)| port.bytes().all(|b| b.is_ascii_digit()));
+        if !port_only {
+            return Err(ambiguous(
+                raw,
+                "has no scheme and a `:` not followed by a port (wget, git and scp read `HOST:PATH`)",
+            ));
+        }
         format!("https://{raw}").into()
     };
     let rfc = rfc3986_authority(raw, &text)?;
@@ -1369,6 +1419,23 @@ pub fn normalize_url(raw: &str) -> Result<(String, (String, HostClass)), String>
         return Err(ambiguous(
             raw,
             "has a character in its host that IDNA ignores and other readers keep",
+        ));
+    }
+    // UTS 46's deviation characters: nontransitional processing (WHATWG,
+    // requests, Node) keeps `ß`, `ς`, ZWJ and ZWNJ, transitional processing
+    // and IDNA 2003 (Python's urllib and socket layer, curl's fallback) map
+    // them (`straße.de` is `strasse.de` to urllib): two names.
+    if !rfc.host.is_ascii()
+        && rfc.host.chars().any(|c| {
+            matches!(
+                c,
+                '\u{df}' | '\u{1e9e}' | '\u{3c2}' | '\u{3a3}' | '\u{200c}' | '\u{200d}'
+            )
+        })
+    {
+        return Err(ambiguous(
+            raw,
+            "has a character in its host (`ß`, `ς`, a zero-width joiner) that IDNA's two processings map differently",
         ));
     }
     // The same text gives the same host: parsed and compared only when it
@@ -1563,12 +1630,58 @@ fn has_special_scheme(raw: &str) -> bool {
 /// `*.localhost` loopback, the metadata servers' names metadata, and any
 /// other single-label name internal — it resolves through `/etc/hosts` or a
 /// search domain (`http://metadata/` is GCE's metadata server).
+///
+/// Beyond the brief's names: the loopback names of common hosts files and
+/// of systemd's nss-myhostname (`localhost.localdomain` and its subdomains,
+/// `localhost4`, `localhost6`, `*.localdomain4/6`, Debian's
+/// `ip6-localhost`/`ip6-loopback`), AWS's metadata aliases
+/// (`instance-data`, `instance-data.ec2.internal`), and as internal the
+/// names under suffixes that are never public (`.internal`, `.local`,
+/// `.localdomain`, `.home.arpa`, `.lan`, `.home`, `.corp`, `.intranet`,
+/// and Kubernetes' `.svc`, `kubernetes.default`).
 fn domain_class(d: &str) -> HostClass {
-    if d == "localhost" || d.ends_with(".localhost") {
+    let under = |suffix: &str| {
+        d.strip_suffix(suffix)
+            .is_some_and(|rest| rest.is_empty() || rest.ends_with('.'))
+    };
+    if d == "localhost"
+        || d.ends_with(".localhost")
+        || under("localhost.localdomain")
+        || matches!(
+            d,
+            "localhost4"
+                | "localhost6"
+                | "localhost4.localdomain4"
+                | "localhost6.localdomain6"
+                | "ip6-localhost"
+                | "ip6-loopback"
+        )
+    {
         HostClass::Loopback
-    } else if d == "metadata.google.internal" || d == "metadata.goog" {
+    } else if matches!(
+        d,
+        "metadata.google.internal"
+            | "metadata.goog"
+            | "instance-data"
+            | "instance-data.ec2.internal"
+    ) {
         HostClass::Metadata
-    } else if !d.contains('.') {
+    } else if !d.contains('.')
+        || [
+            ".internal",
+            ".local",
+            ".localdomain",
+            ".home.arpa",
+            ".lan",
+            ".home",
+            ".corp",
+            ".intranet",
+            ".svc",
+        ]
+        .iter()
+        .any(|s| d.ends_with(s))
+        || matches!(d, "kubernetes.default" | "home.arpa")
+    {
         HostClass::Internal
     } else {
         HostClass::Public
@@ -1868,6 +1981,34 @@ mod tests {
         ] {
             assert_eq!(normalize_path(p, None).unwrap(), p);
         }
+        // `..` out of a folder under /dev or /proc: the folder may be a link
+        // into the process's own (`/dev/fd` is `/proc/self/fd`).
+        for p in [
+            "/dev/fd/../root/etc/shadow",
+            "/proc/net/../environ",
+            "/proc/self/fd/../root",
+            "/dev/shm/x/../../fd/0",
+        ] {
+            assert!(normalize_path(p, None).is_err(), "{p}");
+        }
+        assert!(normalize_path_as(
+            "/dev/fd\\..\\root\\etc\\shadow",
+            None,
+            PathReading::Backslash
+        )
+        .is_err());
+        assert!(
+            normalize_path("fd/../root", Some("/dev")).is_err(),
+            "through the workspace too"
+        );
+        assert_eq!(
+            normalize_path("/dev/../etc/hosts", None).unwrap(),
+            "/etc/hosts"
+        );
+        assert_eq!(
+            normalize_path("/workspace/a/../b", None).unwrap(),
+            "/workspace/b"
+        );
         assert!(normalize_path("/a\0b", None).is_err());
         assert!(normalize_path("rel", None).is_err());
         assert!(normalize_path(&format!("/{}", "a".repeat(PATH_MAX)), None).is_err());
@@ -2117,6 +2258,50 @@ mod tests {
             host("http://localhost./").unwrap(),
             ("localhost".into(), HostClass::Loopback)
         );
+        // Loopback names of hosts files and nss-myhostname, metadata
+        // aliases, suffixes that are never public.
+        for (url, class) in [
+            ("http://localhost.localdomain/", HostClass::Loopback),
+            ("http://a.localhost.localdomain/", HostClass::Loopback),
+            ("http://localhost6.localdomain6/", HostClass::Loopback),
+            ("http://ip6-localhost/", HostClass::Loopback),
+            ("http://instance-data/", HostClass::Metadata),
+            ("http://instance-data.ec2.internal/", HostClass::Metadata),
+            ("http://ip-10-0-0-1.ec2.internal/", HostClass::Internal),
+            ("http://printer.local/", HostClass::Internal),
+            ("http://nas.home.arpa/", HostClass::Internal),
+            ("http://kubernetes.default/", HostClass::Internal),
+            ("http://api.payments.svc/", HostClass::Internal),
+            (
+                "http://api.payments.svc.cluster.local/",
+                HostClass::Internal,
+            ),
+            (
+                "http://notlocalhost.localdomain.example.com/",
+                HostClass::Public,
+            ),
+            ("http://local.example.com/", HostClass::Public),
+            ("http://svc.example.com/", HostClass::Public),
+        ] {
+            assert_eq!(host(url).unwrap().1, class, "{url}");
+        }
+        // A scheme-less value other readers take as `HOST:PATH`, and IDNA's
+        // deviation characters, are ambiguous; a port is fine.
+        for url in [
+            "localhost:80@api.github.com",
+            "127.0.0.1:x@api.github.com/repos",
+            "api.github.com:repos",
+            "http://stra\u{df}e.de/",
+            "http://\u{3c2}.example/",
+        ] {
+            let e = host(url).unwrap_err();
+            assert!(e.starts_with(URL_AMBIGUOUS), "{url}: {e}");
+        }
+        assert!(host("http://a\u{200d}b.example/").is_err());
+        assert_eq!(host("api.github.com:443/x").unwrap().0, "api.github.com");
+        assert_eq!(host("api.github.com/x@y").unwrap().0, "api.github.com");
+        // Without a colon every reader takes `@` for userinfo.
+        assert_eq!(host("api.github.com@evil.io").unwrap().0, "evil.io");
         for empty_label in [
             "http://localhost../",
             "http://a.localhost.../",

@@ -574,6 +574,12 @@ fn dangerous_var(name: &str) -> bool {
             | "GCC_COMPARE_DEBUG"
             | "PERL5LIB"
             | "PERLLIB"
+            // git's Perl subcommands' module folder (`GITPERLLIB=. git
+            // send-email x` loads ./Git/LoadCPAN/Error.pm, confirmed), and the
+            // difftool its helper sources (`GIT_DIFF_TOOL=../../x`).
+            | "GITPERLLIB"
+            | "GIT_DIFF_TOOL"
+            | "GIT_MERGE_TOOL"
             | "PYTHONPATH"
             | "PYTHONHOME"
             | "PYTHONSTARTUP"
@@ -790,6 +796,12 @@ fn command_var(name: &str) -> bool {
                 | "RSYNC_RSH"
                 | "RSYNC_CONNECT_PROG"
                 | "CVS_RSH"
+                // `git cvsimport` starts CVS_SERVER, `git archimport` runs
+                // ARCH_CLIENT in a shell string, `git difftool`'s helper
+                // evals GIT_DIFFTOOL_EXTCMD (each confirmed).
+                | "CVS_SERVER"
+                | "ARCH_CLIENT"
+                | "GIT_DIFFTOOL_EXTCMD"
                 | "FCEDIT"
                 | "HOSTCC"
                 | "HOSTCXX"

@@ -887,6 +887,13 @@ impl Analyzer {
                 }
                 continue;
             }
+            if w.strip_prefix('-').is_some_and(|long| {
+                getopt::SHELL_LONG_ARGS.contains(&long) || getopt::SHELL_LONG_FLAGS.contains(&long)
+            }) {
+                // bash reads its long options after one dash too (`bash
+                // -verbose -c 'rm v'`); dash reads a cluster: two readings.
+                return Err(Stop::Dynamic);
+            }
             if w.len() > 1 && (w.starts_with('-') || w.starts_with('+')) {
                 let mut takes = 0;
                 for c in w[1..].chars() {
@@ -1091,10 +1098,20 @@ impl Analyzer {
         if let Some(name) = p.value(&["process-slot-var"]) {
             name_is_safe(name.as_ref())?;
         }
-        let replace = match p.value(&["I", "i", "replace"]) {
-            Some(Some(Val::Lit(r))) => Some(r.clone()),
-            Some(Some(Val::Unknown)) => return Err(Stop::Dynamic),
-            Some(None) => Some("{}".to_owned()),
+        // `-I` and `-L`/`-l`/`-n` exclude each other: GNU xargs keeps the
+        // last given (`xargs -I{} -L1 env <<< 'rm v'` appends the input to
+        // `env`, confirmed).
+        let appends = |n: &str| matches!(n, "L" | "l" | "n" | "max-lines" | "max-args");
+        let replace = match p
+            .opts
+            .iter()
+            .rev()
+            .find(|(n, _)| matches!(n.as_str(), "I" | "i" | "replace") || appends(n))
+        {
+            Some((n, _)) if appends(n) => None,
+            Some((_, Some(Val::Lit(r)))) => Some(r.clone()),
+            Some((_, Some(Val::Unknown))) => return Err(Stop::Dynamic),
+            Some((_, None)) => Some("{}".to_owned()),
             None => None,
         };
         let mut cmd = owned(&p.operands);
@@ -1603,12 +1620,17 @@ fn ssh_commands(prog: &str, rest: &[Field]) -> Result<Vec<Val>, Stop> {
         Some(None) => (None, destination),
         None => (None, None),
     };
-    // ssh keeps the first `-l` (and the first value of an option).
-    let first_l = match opts.iter().find(|(o, _)| o == "l") {
-        Some((_, Some(Val::Lit(v)))) => Some(v.as_str()),
+    // ssh keeps the first user it reads, in the order of its words: a `-l`
+    // before the destination, else the destination's `user@`, else a `-l`
+    // after it (`ssh rm@x -l ls` is user `rm`).
+    let first_l = |opts: &[(String, Option<Val>)]| match opts.iter().find(|(o, _)| o == "l") {
+        Some((_, Some(Val::Lit(v)))) => Some(v.clone()),
         _ => None,
     };
-    let user = first_l.or(dest_user);
+    let user = first_l(&p.opts)
+        .or(dest_user.map(str::to_owned))
+        .or_else(|| first_l(&opts));
+    let user = user.as_deref();
     let port = last("p").unwrap_or("22");
     // `-o HostName=`, `User=`, `Port=` change what `%h`, `%r`, `%p` are:
     // then the tokens are not known.
@@ -1992,6 +2014,12 @@ fn make_operand(w: &str) -> Step {
         return Err(Stop::Dynamic);
     }
     let Some((name, value)) = make_assignment(w) else {
+        // A target: built-in rules put it in their recipes (`echo >
+        // 'a;rm v;.sh'; make 'a;rm v;'` runs `cat a;rm v;.sh >a;rm v;`,
+        // confirmed).
+        if w.contains(super::SHELL_OPERATORS) {
+            return Err(Stop::Dynamic);
+        }
         return Ok(());
     };
     // A make function (`$(shell rm v)`) in a value runs when the
@@ -2017,8 +2045,11 @@ fn make_operand(w: &str) -> Step {
 /// `-` (make reads its standard input), or a path [`may_be_descriptor`]
 /// finds. A here-document or a pipe on the same line is then makefile
 /// text (`make -f /dev/stdin <<< '$(shell rm v)'` runs `rm`, confirmed).
+/// A makefile name with a shell operator is dynamic too: make tries to
+/// remake its makefiles, and a built-in rule's recipe holds the name
+/// (`%: %.sh` runs `cat NAME.sh >NAME`).
 fn makefile_from_input(v: &str) -> bool {
-    v == "-" || may_be_descriptor(v)
+    v == "-" || may_be_descriptor(v) || v.contains(super::SHELL_OPERATORS)
 }
 
 /// Whether a file name a program opens may be one of its descriptors (its
@@ -2197,7 +2228,9 @@ fn git_option_runs(sub: &str, w: &str) -> bool {
     let short = |c: char| w.starts_with('-') && !w.starts_with("--") && w[1..].contains(c);
     match sub {
         "rebase" => long(&["exec"]) || short('x'),
-        "difftool" => long(&["extcmd"]) || short('x'),
+        // `--tool`/`-t` names the file its helper sources (`../../x`).
+        "difftool" => long(&["extcmd", "tool"]) || short('x') || short('t'),
+        "mergetool" => long(&["tool"]) || short('t'),
         "grep" => long(&["open-files-in-pager"]) || short('O'),
         "clone" => long(&["upload-pack", "template"]) || short('u'),
         "init" => long(&["template"]),
@@ -2216,6 +2249,7 @@ fn git_option_runs(sub: &str, w: &str) -> bool {
 const GIT_RISKY: &[&str] = &[
     "rebase",
     "difftool",
+    "mergetool",
     "grep",
     "clone",
     "init",
@@ -2396,6 +2430,12 @@ pub(super) fn git(rest: &[Field], open_tail: bool) -> Result<Vec<String>, Stop> 
     // `daemon` runs its `--access-hook`; `submodule--helper foreach` its
     // command; `maintenance start` installs scheduled jobs (crontab,
     // systemd timers) that run git with the repository's configuration.
+    // git's script subcommands in Perl and Python read options with
+    // Getopt::Long's abbreviations and put values into shell strings or
+    // exec them (`send-email --sendmail-c='rm v;:'`, `--smtp-server=/bin/sh
+    // --smtp-server-option=-c …`, `archimport 'a;rm v;#'`, `svn
+    // --authors-prog`), and `merge-index PROGRAM` runs its operand (each
+    // confirmed but svn and p4, whose modules are missing here).
     if matches!(
         sub,
         "for-each-repo"
@@ -2405,6 +2445,16 @@ pub(super) fn git(rest: &[Field], open_tail: bool) -> Result<Vec<String>, Stop> 
             | "daemon"
             | "submodule--helper"
             | "maintenance"
+            | "send-email"
+            | "svn"
+            | "p4"
+            | "archimport"
+            | "cvsimport"
+            | "cvsexportcommit"
+            | "cvsserver"
+            | "quiltimport"
+            | "merge-index"
+            | "merge-one-file"
     ) {
         return Err(Stop::Dynamic);
     }
@@ -2635,6 +2685,38 @@ pub(super) fn tar(rest: &[Field]) -> Result<Vec<String>, Stop> {
         }
         if w == "--" {
             break;
+        }
+        // GNU tar's multi-volume mode (`-M`, and `-L N`, which implies it)
+        // asks for the next volume on standard input, where `!` starts an
+        // interactive `$SHELL` (`printf '!\n…rm v\n' | tar -M -L 10 -cf
+        // a.tar big` runs `rm`, confirmed); bsdtar's `-L` follows symlinks:
+        // two readings.
+        let multi_volume = |letters: &str| {
+            letters
+                .chars()
+                .take_while(|c| !TAR_VALUE_LETTERS.contains(c))
+                .any(|c| matches!(c, 'M' | 'L'))
+                || letters
+                    .chars()
+                    .find(|c| TAR_VALUE_LETTERS.contains(c))
+                    .is_some_and(|c| matches!(c, 'M' | 'L'))
+        };
+        let long_multi_volume = |name: &str| {
+            name.len() >= 2
+                && ["multi-volume", "tape-length"]
+                    .iter()
+                    .any(|o| o.starts_with(name))
+        };
+        match w.strip_prefix("--") {
+            Some(long) if long_multi_volume(long.split_once('=').map_or(long, |(n, _)| n)) => {
+                return Err(Stop::Dynamic)
+            }
+            None if (i == 0 && !w.starts_with('-') && w.contains(['M', 'L']))
+                || w.strip_prefix('-').is_some_and(multi_volume) =>
+            {
+                return Err(Stop::Dynamic)
+            }
+            _ => {}
         }
         if let Some(short) = w.strip_prefix('-').filter(|s| !s.starts_with('-')) {
             // bsdtar's `-W name=value` is `--name=value`

@@ -138,6 +138,49 @@ fn script_files_that_may_be_descriptors_and_other_makes() {
     assert_eq!(p("make -sj4 -Otarget check"), ["make"]);
 }
 
+/// The fifteenth session's second command round: the everyday forms around
+/// its cases stay resolved.
+#[test]
+fn the_forms_around_the_fourth_rounds_cases_stay_resolved() {
+    // bash's long options after one dash; clusters stay clusters.
+    assert!(dynamic("bash -verbose -c 'rm v'"));
+    assert!(dynamic("bash -norc"));
+    assert_eq!(p("bash -euo pipefail -c 'ls'"), ["bash", "ls"]);
+    // tar's multi-volume mode (its prompt runs a shell on `!`).
+    all_dynamic(&[
+        "tar -M -cf a.tar x",
+        "tar -cML 10 -f a.tar x",
+        "tar --tape-length=10 -cf a.tar x",
+        "tar --multi -cf a.tar x",
+        "tar cMf a.tar x",
+    ]);
+    assert_eq!(p("tar -cf Makefile.tar -C src ."), ["tar"]);
+    // xargs keeps the last of -I and -L/-n.
+    assert!(dynamic("xargs -I{} -L1 env"));
+    assert_eq!(p("xargs -L1 -I{} echo {}"), ["echo", "xargs"]);
+    // make's targets and makefiles go into built-in rules' recipes.
+    all_dynamic(&["make 'a;rm v;'", "make 'a|b'", "make -f 'x;rm v'"]);
+    assert_eq!(p("make clean all"), ["make"]);
+    // git's script subcommands, merge-index, difftool's tool file.
+    all_dynamic(&[
+        "git send-email p",
+        "git svn clone u",
+        "git merge-index rm -a",
+        "git difftool -t ../x",
+        "git mergetool --tool=../x",
+    ]);
+    assert_eq!(p("git difftool -y HEAD~1"), ["git"]);
+    assert_eq!(
+        p("CVS_SERVER=rm git cvsimport x")
+            .first()
+            .map(String::as_str),
+        Some(DYNAMIC)
+    );
+    // ssh's user is the first it reads.
+    assert_eq!(p("ssh -o ProxyCommand='%r v' rm@x -l ls"), ["rm", "ssh"]);
+    assert_eq!(p("ssh -l ls -o ProxyCommand='%r v' rm@x"), ["ls", "ssh"]);
+}
+
 #[test]
 fn the_exact_readings_of_the_reported_cases() {
     assert_eq!(p("ls >`rm -rf v`"), ["ls", "rm"]);
