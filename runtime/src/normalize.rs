@@ -1769,6 +1769,15 @@ pub fn ipv6_class(ip: Ipv6Addr) -> HostClass {
         // 6to4: the IPv4 address in bits 16–47, reached through a relay.
         let v4 = Ipv4Addr::new(o[2], o[3], o[4], o[5]);
         ipv4_class(v4)
+    } else if s[..2] == [0x2001, 0] {
+        // Teredo (RFC 4380): the client's IPv4 address, inverted, in the
+        // last 32 bits, where a relay delivers (`2001:0:…:80ff:fffe` hides
+        // 127.0.0.1).
+        let v4 = Ipv4Addr::new(!o[12], !o[13], !o[14], !o[15]);
+        ipv4_class(v4)
+    } else if s[0] & 0xffc0 == 0xfec0 {
+        // Site-local (RFC 3879 deprecated it; stacks still route it inside).
+        HostClass::Private
     } else if matches!(
         s,
         // AWS IMDS, AWS EKS Pod Identity, GCP, Scaleway.
@@ -2298,6 +2307,20 @@ mod tests {
             assert!(e.starts_with(URL_AMBIGUOUS), "{url}: {e}");
         }
         assert!(host("http://a\u{200d}b.example/").is_err());
+        assert_eq!(
+            host("http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/")
+                .unwrap()
+                .1,
+            HostClass::Loopback,
+            "Teredo: the client's address is inverted"
+        );
+        assert_eq!(
+            host("http://[2001:0:4136:e378:8000:63bf:f7f7:f7f7]/")
+                .unwrap()
+                .1,
+            HostClass::Public
+        );
+        assert_eq!(host("http://[fec0::1]/").unwrap().1, HostClass::Private);
         assert_eq!(host("api.github.com:443/x").unwrap().0, "api.github.com");
         assert_eq!(host("api.github.com/x@y").unwrap().0, "api.github.com");
         // Without a colon every reader takes `@` for userinfo.
