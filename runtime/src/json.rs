@@ -478,7 +478,8 @@ impl<'de: 'a, 'a> Visitor<'de> for KeySeed<'a> {
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an object key")
     }
-    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<&'a str, E> {
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<&'a str, E> {
+        proto_key(v)?;
         Ok(v)
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<&'a str, E> {
@@ -487,8 +488,23 @@ impl<'de: 'a, 'a> Visitor<'de> for KeySeed<'a> {
         if v.contains('\0') {
             return Err(E::custom("an object key must not contain NUL (`\\u0000`): a reader of C strings reads it as another key"));
         }
+        proto_key(v)?;
         Ok(self.0.alloc_str(v))
     }
+}
+
+/// `__proto__` is an own key to `JSON.parse` but the prototype to every
+/// JavaScript copy of the object (`Object.assign({}, args)`, `for…in`,
+/// spreads): `{"source": "/ws/a", "__proto__": {"destination":
+/// "/etc/cron.d/evil"}}` hands the copy a destination no reader of the
+/// JSON sees. Refused wherever it stands.
+fn proto_key<E: de::Error>(k: &str) -> Result<(), E> {
+    if k.len() == 9 && k == "__proto__" {
+        return Err(E::custom(
+            "an object key must not be `__proto__` (JavaScript copies read it as the object's prototype)",
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -602,6 +618,13 @@ mod tests {
             .is_err(),
             "a NUL in a key reads as another key to a C-string reader"
         );
+        for text in [
+            &br#"{"a":{"__proto__":{"destination":"/etc/cron.d/evil"}}}"#[..],
+            br#"{"__pro\u0074o__":1}"#,
+        ] {
+            assert!(Json::parse_in(text, &arena).is_err(), "{text:?}");
+        }
+        assert!(Json::parse_in(br#"{"__proto":1,"proto__":2}"#, &arena).is_ok());
     }
 
     #[test]

@@ -921,15 +921,19 @@ fn select<'a>(
 /// same lower or upper case or the same upper case of the lower case (an
 /// over-reading of Go's folding, under which `ſ` is `s`, the Kelvin sign
 /// `K` is `k` and `İ` is `i`).
+///
+/// `_` and `-` are skipped on both sides: frameworks convert between
+/// spellings (pydantic's `alias_generator=to_camel` with
+/// `populate_by_name` fills `dest_path` from `destPath` and from
+/// `dest_path`; kebab-case CLI-style keys), so `{"sourcePath": …,
+/// "dest_path": "/etc/cron.d/evil"}` is judged under `args.destPath` too.
 fn same_key_ignoring_case(k: &str, key: &str) -> bool {
     if k.len() == key.len() && k.eq_ignore_ascii_case(key) {
         return true;
     }
-    if k.is_ascii() && key.is_ascii() {
-        return false;
-    }
-    let mut a = k.chars();
-    let mut b = key.chars();
+    let separator = |c: &char| matches!(c, '_' | '-');
+    let mut a = k.chars().filter(|c| !separator(c));
+    let mut b = key.chars().filter(|c| !separator(c));
     loop {
         match (a.next(), b.next()) {
             (None, None) => return true,
@@ -1220,6 +1224,15 @@ fn read_otherwise(raw: &str) -> Option<&'static str> {
         });
     if variable {
         return Some("a path must not hold `$NAME`, `${…}` or `$(…)` (a tool or shell may expand it; the runtime does not)");
+    }
+    // A JSON list or object in a string: the Python MCP SDK parses a string
+    // argument whose type is not exactly `str` (`str | list[str]`), so
+    // `["/etc/shadow"]` reaches the tool as a list holding `/etc/shadow`,
+    // where the path reading joins it to the workspace as a name.
+    if matches!(raw.trim_start().as_bytes().first(), Some(b'[' | b'{'))
+        && serde_json::from_str::<serde::de::IgnoredAny>(raw).is_ok()
+    {
+        return Some("a path must not be a JSON list or object (an SDK that parses such strings hands the tool what is inside)");
     }
     if b.len() >= 5 && b[..5].eq_ignore_ascii_case(b"file:") {
         return Some("a path must not be a `file:` URL (a tool that reads URLs opens the URL's path, percent-escapes decoded): give the path itself");
@@ -1872,6 +1885,11 @@ mod tests {
             ("f\u{130}le_path", "file_path"),
             ("\u{130}d", "id"),
             ("\u{131}d", "id"),
+            // Spellings frameworks convert between.
+            ("destPath", "dest_path"),
+            ("dest-path", "destPath"),
+            ("DEST_PATH", "destpath"),
+            ("file__path", "filePath"),
         ] {
             assert!(same_key_ignoring_case(k, key), "{k:?} {key:?}");
             assert!(same_key_ignoring_case(key, k), "{key:?} {k:?}");
@@ -1967,6 +1985,14 @@ mod tests {
             "/w/price$5/a$"
         );
         assert_eq!(normalize_path("/w/file:x", None).unwrap(), "/w/file:x");
+        // A JSON list or object an SDK parses before the tool sees it.
+        for p in [r#"["/etc/shadow"]"#, r#" {"p": "/etc/shadow"}"#, "[]"] {
+            assert!(normalize_path(p, Some("/ws")).is_err(), "{p}");
+        }
+        assert_eq!(
+            normalize_path("[draft] notes.md", Some("/ws")).unwrap(),
+            "/ws/[draft] notes.md"
+        );
         // Kernel links to a file the opening process chooses.
         for p in [
             "/proc/self/root/etc/shadow",

@@ -121,6 +121,7 @@ pub fn programs(line: &str) -> Result<Vec<String>, CommandError> {
         programs: Vec::new(),
         words: 0,
         opts: ParserOptions::default(),
+        nested: 0,
     };
     match a.string(line, 0) {
         Ok(()) => {}
@@ -481,6 +482,14 @@ impl Field {
 }
 
 /// Variables whose assignment changes what a later word runs.
+/// bash's special variables that evaluate what is assigned to them as
+/// arithmetic (a subscript's `$(…)` runs: `OPTIND='a[$(rm v)]'`, `printf -v
+/// RANDOM …`, `for SRANDOM in …`, each confirmed): only a plain number is
+/// read as one.
+pub(super) fn arithmetic_var(name: &str) -> bool {
+    matches!(name, "RANDOM" | "SRANDOM" | "OPTIND" | "HISTCMD")
+}
+
 fn dangerous_var(name: &str) -> bool {
     matches!(
         name,
@@ -981,6 +990,11 @@ struct Analyzer {
     programs: Vec<String>,
     words: usize,
     opts: ParserOptions,
+    /// How many compound commands and function bodies enclose the command
+    /// being read: their standard input is the enclosing one's, which a
+    /// redirection of the compound or of the function's call may give
+    /// (`{ bash; } <<< 'rm v'`, `f <<< 'rm v'`).
+    nested: usize,
 }
 
 impl Analyzer {
@@ -1048,7 +1062,10 @@ impl Analyzer {
         match c {
             ast::Command::Simple(s) => self.simple(s, depth),
             ast::Command::Compound(c, redirects) => {
-                self.compound(c, depth)?;
+                self.nested += 1;
+                let r = self.compound(c, depth);
+                self.nested -= 1;
+                r?;
                 self.redirects(redirects.as_ref(), depth)
             }
             ast::Command::Function(f) => self.function(f, depth),
@@ -1087,7 +1104,8 @@ impl Analyzer {
                 // checks as `NAME=word` (`for GIT_EDITOR in 'rm v'; do …`).
                 let name = f.variable_name.as_str();
                 if dangerous_var(name)
-                    || (f.values.is_none() && (option_var(name) || command_var(name)))
+                    || (f.values.is_none()
+                        && (option_var(name) || command_var(name) || arithmetic_var(name)))
                 {
                     return Err(Stop::Dynamic);
                 }
@@ -1140,7 +1158,10 @@ impl Analyzer {
             Val::Lit(_) => {}
             Val::Unknown => return Err(Stop::Dynamic),
         }
-        self.compound(&f.body.0, depth)?;
+        self.nested += 1;
+        let r = self.compound(&f.body.0, depth);
+        self.nested -= 1;
+        r?;
         self.redirects(f.body.1.as_ref(), depth)
     }
 
@@ -1325,6 +1346,12 @@ impl Analyzer {
     /// variable's value as a command line ([`command_var`]), its programs
     /// are reported (an unknown value is dynamic).
     fn command_var(&mut self, name: &str, value: &Val, depth: usize) -> Step {
+        if arithmetic_var(name) {
+            return match value {
+                Val::Lit(v) if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) => Ok(()),
+                _ => Err(Stop::Dynamic),
+            };
+        }
         if option_var(name) {
             return match value {
                 Val::Lit(v) if !option_value_runs(name, v) => Ok(()),
@@ -1362,16 +1389,26 @@ impl Analyzer {
         use ast::IoRedirect as R;
         let is_stdin = |fd: &Option<ast::IoFd>| fd.is_none_or(|fd| fd == 0);
         match r {
-            R::File(fd, kind, target) => match target {
-                T::Filename(w) | T::Duplicate(w) => {
-                    self.single(&w.value, depth)?;
-                    if is_stdin(fd) && matches!(kind, ast::IoFileRedirectKind::Read) {
-                        *stdin = Some(Val::Unknown);
+            R::File(fd, kind, target) => {
+                match target {
+                    T::Filename(w) | T::Duplicate(w) => {
+                        self.single(&w.value, depth)?;
                     }
+                    T::Fd(_) => {}
+                    T::ProcessSubstitution(_, sub) => self.list(&sub.list, depth)?,
                 }
-                T::Fd(_) => {}
-                T::ProcessSubstitution(_, sub) => self.list(&sub.list, depth)?,
-            },
+                // Standard input from a file, another descriptor (`<&3`,
+                // `0>&3`) or a process substitution (`< <(echo rm v)`): what
+                // it holds is out of sight.
+                use ast::IoFileRedirectKind as K;
+                let replaces_stdin = match kind {
+                    K::Read | K::ReadAndWrite | K::DuplicateInput => is_stdin(fd),
+                    _ => *fd == Some(0),
+                };
+                if replaces_stdin {
+                    *stdin = Some(Val::Unknown);
+                }
+            }
             R::HereDocument(fd, doc) => {
                 let val = if doc.requires_expansion && doc.doc.value.contains("\\\n") {
                     // Bash joins continued lines of the body, then looks
@@ -1692,7 +1729,8 @@ impl Analyzer {
                     ..
                 } => {
                     if let word::Parameter::Named(n) = parameter {
-                        if dangerous_var(n) || option_var(n) || command_var(n) {
+                        if dangerous_var(n) || option_var(n) || command_var(n) || arithmetic_var(n)
+                        {
                             return Err(Stop::Dynamic);
                         }
                     }
@@ -1844,14 +1882,31 @@ fn brace_expand(parts: &[word::BraceExpressionOrText]) -> Result<Vec<String>, St
                                 };
                             }
                         }
-                        M::CharSequence { start, end, .. } => {
-                            let (a, b) = (*start as u32, *end as u32);
-                            let (lo, hi) = (a.min(b), a.max(b));
-                            if hi - lo >= MAX_BRACE_FIELDS as u32 {
+                        M::CharSequence {
+                            start,
+                            end,
+                            increment,
+                        } => {
+                            // bash takes letters only, in the written order,
+                            // every `increment`-th (`{r..c}{m..d}` starts with
+                            // `rm`, `{a..z..2}` skips).
+                            if !(start.is_ascii_alphabetic() && end.is_ascii_alphabetic()) {
                                 return Err(Stop::Dynamic);
                             }
-                            alternatives
-                                .extend((lo..=hi).filter_map(char::from_u32).map(String::from));
+                            let (a, b) = (u32::from(*start), u32::from(*end));
+                            let step = usize::try_from(increment.unsigned_abs().max(1))
+                                .map_err(|_| Stop::Dynamic)?;
+                            let codes: Vec<u32> = if a <= b {
+                                (a..=b).step_by(step).collect()
+                            } else {
+                                (b..=a).rev().step_by(step).collect()
+                            };
+                            alternatives.extend(
+                                codes
+                                    .into_iter()
+                                    .filter_map(char::from_u32)
+                                    .map(String::from),
+                            );
                         }
                     }
                     if alternatives.len() > MAX_BRACE_FIELDS {
@@ -1932,8 +1987,19 @@ fn decode_ansi_c(t: &str) -> Option<String> {
                 out.push(char::from_u32(v)?);
             }
             'c' => {
-                let c = chars.next()?;
-                out.push(char::from_u32((c.to_ascii_uppercase() as u32) ^ 0x40)?);
+                // bash's TOCTRL: `?` is DEL, any other character its upper
+                // case's low five bits (`\c*` is a newline); `\c\\`
+                // consumes both backslashes.
+                let c = chars.next().filter(char::is_ascii)?;
+                if c == '\\' && chars.peek() == Some(&'\\') {
+                    chars.next();
+                }
+                let v = if c == '?' {
+                    0x7f
+                } else {
+                    u32::from(c.to_ascii_uppercase()) & 0x1f
+                };
+                out.push(char::from_u32(v)?);
             }
             other => {
                 out.push('\\');

@@ -705,6 +705,10 @@ impl Analyzer {
         match stdin {
             Some(Val::Lit(script)) => self.string(script, depth + 1),
             Some(Val::Unknown) => Err(Stop::Dynamic),
+            // Inside a compound command or a function body the input is the
+            // enclosing one's, which a redirection elsewhere on the line may
+            // give (`{ bash; } <<< 'rm v'`, `f() { bash; }; f <<< 'rm v'`).
+            None if self.nested > 0 => Err(Stop::Dynamic),
             // A pipe or the caller's input: the shell is reported as
             // itself (`std.commands.shells`).
             None => Ok(()),
@@ -898,7 +902,8 @@ impl Analyzer {
                 let mut takes = 0;
                 for c in w[1..].chars() {
                     match c {
-                        'c' if w.starts_with('-') => command_mode = true,
+                        // `+c` and `+s` are `-c` and `-s` to bash and dash.
+                        'c' => command_mode = true,
                         // Keyword mode and history expansion (see `set`); an
                         // interactive shell has history expansion on and
                         // reads its startup files.
@@ -908,7 +913,7 @@ impl Analyzer {
                         {
                             return Err(Stop::Dynamic)
                         }
-                        's' if w.starts_with('-') => stdin_mode = true,
+                        's' => stdin_mode = true,
                         'o' | 'O' => takes += 1,
                         c if c.is_ascii_alphabetic() => {}
                         _ => return Err(Stop::Dynamic),
@@ -963,6 +968,16 @@ impl Analyzer {
 
     fn env(&mut self, rest: &[Field], open_tail: bool, stdin: Option<&Val>, depth: usize) -> Step {
         let p = getopt(&getopt::ENV, rest)?;
+        // GNU env acts on the first `-S` and reads the words after it as
+        // options again (`env -S'rm v --' -S'echo'` runs `rm`): one only.
+        if p.opts
+            .iter()
+            .filter(|(n, _)| matches!(n.as_str(), "S" | "split-string"))
+            .count()
+            > 1
+        {
+            return Err(Stop::Dynamic);
+        }
         if let Some(split) = p.value(&["S", "split-string"]) {
             // `-S STRING` splits STRING into arguments processed in place.
             let Some(Val::Lit(s)) = split else {
@@ -2852,7 +2867,8 @@ fn name_is_safe(v: Option<&Val>) -> Step {
             if is_identifier(n)
                 && !dangerous_var(n)
                 && !command_var(n)
-                && !super::option_var(n) =>
+                && !super::option_var(n)
+                && !super::arithmetic_var(n) =>
         {
             Ok(())
         }

@@ -181,6 +181,40 @@ fn the_forms_around_the_fourth_rounds_cases_stay_resolved() {
     assert_eq!(p("ssh -l ls -o ProxyCommand='%r v' rm@x"), ["ls", "ssh"]);
 }
 
+/// The fifth command round: brace ranges in their written order, `$'\\c…'`
+/// as bash decodes it, one `env -S`, `+c`/`+s`, arithmetic special
+/// variables, standard input given to compound commands and functions or
+/// from other descriptors.
+#[test]
+fn the_forms_around_the_fifth_rounds_cases_stay_resolved() {
+    assert_eq!(p("{r..c}{m..d} v").first().map(String::as_str), Some("rm"));
+    assert_eq!(p("echo {e..a..2}"), ["echo"]);
+    assert_eq!(p("bash -c $'echo x\\c*rm v'"), ["bash", "echo", "rm"]);
+    assert!(dynamic("env -S'rm v --' -S'echo'"));
+    assert_eq!(p("env -S'ls -l'"), ["env", "ls"]);
+    assert_eq!(p("bash +c 'rm v'"), ["bash", "rm"]);
+    assert_eq!(p("sh -x +s x <<< 'rm v'"), ["rm", "sh"]);
+    all_dynamic(&[
+        "printf -v RANDOM x",
+        "OPTIND='a[$(rm v)]'; ls",
+        "for SRANDOM in 'a[1]'; do ls; done",
+        "HISTCMD=x",
+        "read OPTIND",
+    ]);
+    assert_eq!(p("OPTIND=1; ls"), ["ls"]);
+    all_dynamic(&[
+        "{ bash; } <<< 'rm v'",
+        "f() { bash; }; f <<< 'rm v'",
+        "while true; do sh; done",
+        "bash 3<<< 'rm v' <&3",
+        "bash 0>&3",
+        "sh < <(echo rm v)",
+    ]);
+    assert_eq!(p("{ ls; cat; } < x"), ["cat", "ls"]);
+    assert_eq!(p("for f in *.txt; do cat \"$f\"; done"), ["cat"]);
+    assert_eq!(p("{ bash -c 'ls'; } <<< x"), ["bash", "ls"]);
+}
+
 #[test]
 fn the_exact_readings_of_the_reported_cases() {
     assert_eq!(p("ls >`rm -rf v`"), ["ls", "rm"]);
@@ -527,7 +561,7 @@ proptest::proptest! {
     #[test]
     fn the_plain_subset_agrees_with_the_grammar(line in "((ls|rm|/bin/rm|x/|-la|a=b|a-b=c|sudo|env|if|time|then|fi|true|\\.|\\.\\.|&&|\\|\\||\\||;|&| |\\t|x:y|%|\\^|@|,|\\+|'|\"|'a b'|\"c d\"|'i''f'|\"\\$x\"|\"a\\\\b\"|'\\$x'|\"é;|&*\"|'\\n'|'if'|\"sudo\"|\\*|#|é){0,12})") {
         if let Some(fast) = super::plain_line(&line) {
-            let mut a = super::Analyzer { programs: Vec::new(), words: 0, opts: brush_parser::ParserOptions::default() };
+            let mut a = super::Analyzer { programs: Vec::new(), words: 0, opts: brush_parser::ParserOptions::default(), nested: 0 };
             let full = a.string(&line, 0).map(|()| { a.programs.sort(); a.programs.dedup(); a.programs });
             proptest::prop_assert!(matches!(&full, Ok(v) if *v == fast), "{line:?}: fast {fast:?}, grammar {full:?}");
         }
