@@ -499,7 +499,7 @@ impl<'de: 'a, 'a> Visitor<'de> for KeySeed<'a> {
 /// "/etc/cron.d/evil"}}` hands the copy a destination no reader of the
 /// JSON sees. Refused wherever it stands.
 fn proto_key<E: de::Error>(k: &str) -> Result<(), E> {
-    if k.len() == 9 && k == "__proto__" {
+    if k == "__proto__" {
         return Err(E::custom(
             "an object key must not be `__proto__` (JavaScript copies read it as the object's prototype)",
         ));

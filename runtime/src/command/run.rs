@@ -2706,15 +2706,13 @@ pub(super) fn tar(rest: &[Field]) -> Result<Vec<String>, Stop> {
         // interactive `$SHELL` (`printf '!\n…rm v\n' | tar -M -L 10 -cf
         // a.tar big` runs `rm`, confirmed); bsdtar's `-L` follows symlinks:
         // two readings.
+        // The first letter that is `M` or takes a value (`L` does): a value
+        // letter's value may hold an `M` (`-fM.tar`).
         let multi_volume = |letters: &str| {
             letters
                 .chars()
-                .take_while(|c| !TAR_VALUE_LETTERS.contains(c))
-                .any(|c| matches!(c, 'M' | 'L'))
-                || letters
-                    .chars()
-                    .find(|c| TAR_VALUE_LETTERS.contains(c))
-                    .is_some_and(|c| matches!(c, 'M' | 'L'))
+                .find(|c| *c == 'M' || TAR_VALUE_LETTERS.contains(c))
+                .is_some_and(|c| matches!(c, 'M' | 'L'))
         };
         let long_multi_volume = |name: &str| {
             name.len() >= 2

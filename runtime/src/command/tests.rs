@@ -155,6 +155,8 @@ fn the_forms_around_the_fourth_rounds_cases_stay_resolved() {
         "tar cMf a.tar x",
     ]);
     assert_eq!(p("tar -cf Makefile.tar -C src ."), ["tar"]);
+    assert_eq!(p("tar -cfM.tar -C src ."), ["tar"]);
+    assert_eq!(p("tar -cvfLOG.tar x"), ["tar"]);
     // xargs keeps the last of -I and -L/-n.
     assert!(dynamic("xargs -I{} -L1 env"));
     assert_eq!(p("xargs -L1 -I{} echo {}"), ["echo", "xargs"]);
@@ -170,12 +172,19 @@ fn the_forms_around_the_fourth_rounds_cases_stay_resolved() {
         "git mergetool --tool=../x",
     ]);
     assert_eq!(p("git difftool -y HEAD~1"), ["git"]);
+    // The variables on their own (under a subcommand that is not dynamic by
+    // itself): their values are read as commands, or they are dynamic.
+    assert_eq!(p("CVS_SERVER=rm git status"), ["git", "rm"]);
+    assert_eq!(p("ARCH_CLIENT='rm v' git status"), ["git", "rm"]);
     assert_eq!(
-        p("CVS_SERVER=rm git cvsimport x")
-            .first()
-            .map(String::as_str),
-        Some(DYNAMIC)
+        p("GIT_DIFFTOOL_EXTCMD='rm v;:' git status"),
+        [":", "git", "rm"]
     );
+    all_dynamic(&[
+        "GITPERLLIB=. git status",
+        "GIT_DIFF_TOOL=../x git status",
+        "GIT_MERGE_TOOL=x git status",
+    ]);
     // ssh's user is the first it reads.
     assert_eq!(p("ssh -o ProxyCommand='%r v' rm@x -l ls"), ["rm", "ssh"]);
     assert_eq!(p("ssh -l ls -o ProxyCommand='%r v' rm@x"), ["ls", "ssh"]);
