@@ -82,17 +82,23 @@ pub struct Normalized<'a> {
     pub skill_provenance: Option<Value>,
     /// The intent with `\` in paths read as `/`, when a path holds `\`.
     pub backslash_reading: Option<Box<Intent<'a>>>,
+    /// The intent with paths read as a shell reads a word (quotes and
+    /// escapes removed, each bracket expression one of its characters),
+    /// when a path holds `\`, `'`, `"` or `[…]`: one intent per choice of
+    /// the bracket expressions' characters ([`PathReading::Shell`]).
+    pub shell_readings: Vec<Intent<'a>>,
 }
 
 impl Normalized<'_> {
     /// Decides every reading of the intent with `decide` and keeps the most
     /// restrictive verdict (on a tie, the POSIX reading's decision).
     pub fn decide<'b>(&self, mut decide: impl FnMut(&Intent<'_>) -> Decision<'b>) -> Decision<'b> {
-        let posix = decide(&self.intent);
-        match &self.backslash_reading {
-            Some(other) => crate::decision::most_restrictive(posix, decide(other)),
-            None => posix,
+        let mut decision = decide(&self.intent);
+        let others = self.backslash_reading.as_deref().into_iter();
+        for other in others.chain(&self.shell_readings) {
+            decision = crate::decision::most_restrictive(decision, decide(other));
         }
+        decision
     }
 
     /// The same, owning its values (detached from the intent's text).
@@ -104,6 +110,11 @@ impl Normalized<'_> {
             warnings: self.warnings,
             skill_provenance: self.skill_provenance,
             backslash_reading: self.backslash_reading.map(|i| Box::new(i.into_owned())),
+            shell_readings: self
+                .shell_readings
+                .into_iter()
+                .map(Intent::into_owned)
+                .collect(),
         }
     }
 
@@ -267,17 +278,24 @@ pub fn normalize_json_in<'a>(
         Canonical::DigestOnly
     };
     let mut n = normalize_as(raw, tables, PathReading::Posix, text, bufs)?;
-    let backslash = n
-        .intent
-        .targets
-        .iter()
-        .filter_map(|t| t.path.as_deref())
-        .chain(n.intent.workspace.as_deref())
-        .any(|p| p.contains('\\'));
+    // One pass over each path for the bytes other readings read otherwise.
+    let (mut backslash, mut shell) = (false, 0);
+    let paths = n.intent.targets.iter().filter_map(|t| t.path.as_deref());
+    for p in paths.chain(n.intent.workspace.as_deref()) {
+        if path_bytes(p) & OTHER_READING != 0 {
+            backslash |= p.contains('\\');
+            shell = shell.max(shell_choices(p));
+        }
+    }
     if backslash {
         n.backslash_reading = Some(Box::new(
             normalize_as(raw, tables, PathReading::Backslash, Canonical::Skip, bufs)?.intent,
         ));
+    }
+    for choice in 0..shell {
+        let reading = PathReading::Shell(choice);
+        let intent = normalize_as(raw, tables, reading, Canonical::Skip, bufs)?.intent;
+        n.shell_readings.push(intent);
     }
     Ok(n)
 }
@@ -289,8 +307,8 @@ enum Canonical {
     Keep,
     /// Hashed into the digest only.
     DigestOnly,
-    /// Neither: the backslash reading, whose intent alone is used (the
-    /// digest is the POSIX reading's).
+    /// Neither: the backslash or shell reading, whose intent alone is used
+    /// (the digest is the POSIX reading's).
     Skip,
 }
 
@@ -378,6 +396,7 @@ fn normalize_as<'a>(
         warnings: ctx.warnings,
         skill_provenance: skill_raw,
         backslash_reading: None,
+        shell_readings: Vec::new(),
     })
 }
 
@@ -1124,21 +1143,162 @@ fn build_target<'a>(
         if raw.contains('\0') {
             return Err("a command must not contain NUL".to_owned());
         }
+        // `["curl", "http://…"]` is one odd word to bash and a list to the
+        // Python MCP SDK, which hands it to a `str | list[str]` tool as the
+        // argv it runs (confirmed): two readings.
+        if json_list_or_object(raw) {
+            return Err("a command must not be a JSON list or object (an SDK that parses such strings hands the tool the list, which it runs as a program and its arguments)".to_owned());
+        }
         t.programs = crate::command::programs(raw).map_err(|e| e.to_string())?;
     }
     Ok(t)
 }
 
-/// How a `\` in a path is read. Linux reads it as an ordinary byte of a
-/// name (POSIX); a Windows-minded tool, a server or a later normalization
-/// may read it as `/`. A path holding `\` is judged under both readings and
-/// the most restrictive verdict wins ([`Normalized::decide`]).
+/// How a path's `\`, quotes and brackets are read. Linux reads them as
+/// ordinary bytes of a name (POSIX); a Windows-minded tool, a server or a
+/// later normalization may read `\` as `/`; a tool that puts the path on a
+/// shell line (`subprocess.run(f"cat {path}", shell=True)`) or globs it
+/// has quotes and escapes removed first and bracket expressions matched
+/// (`/ws/".."/secret` is `/ws/../secret`, and `.e''nv` and `.en[v]` are
+/// `.env`, to bash). A path holding `\` is judged under the backslash
+/// reading too, one holding `\`, `'`, `"` or `[…]` under every shell
+/// reading too, and the most restrictive verdict wins
+/// ([`Normalized::decide`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PathReading {
-    /// `\` is part of a name, as the kernel reads it.
+    /// `\`, quotes and brackets are part of a name, as the kernel reads them.
     Posix,
     /// `\` separates segments, like `/`.
     Backslash,
+    /// Quote removal as bash does it for an unquoted word (`'…'`, `"…"`,
+    /// `\X`), each unquoted bracket expression read as one of its
+    /// characters (choice `n`: the first expression's character `n mod
+    /// size`, the next one's from the quotient, and so on; every
+    /// combination for `n` below [`shell_choices`]), then the POSIX
+    /// reading. (A glob matches files that exist, the literal name when
+    /// none does: the POSIX reading and these cover every file it can
+    /// reach.)
+    Shell(usize),
+}
+
+/// Most shell readings of one path (the product of its bracket
+/// expressions' sizes): a path with more is refused.
+const MAX_SHELL_CHOICES: usize = 8;
+
+/// A bracket expression's characters when it is a plain set (`[h]`,
+/// `[slug]`, `[...slug]`): given the text after its `[`, the set and the
+/// bytes up to and with its `]`. `None` when no `]` follows (a literal `[`;
+/// nor does any later `[` open one, then).
+fn bracket_set(after_open: &str) -> Option<(Vec<char>, usize)> {
+    // A `]` right after `[` is a member, not the end.
+    let end = after_open
+        .char_indices()
+        .skip(1)
+        .find(|&(_, c)| c == ']')
+        .map(|(i, _)| i)?;
+    let mut chars: Vec<char> = after_open[..end].chars().collect();
+    chars.sort_unstable();
+    chars.dedup();
+    Some((chars, end + 1))
+}
+
+/// Whether a bracket expression's set is one the shell readings can list:
+/// no negation (`[!x]`, `[^x]`), range (`[a-z]`), class (`[[:alpha:]]`),
+/// escape or quote, and at most [`MAX_SHELL_CHOICES`] characters.
+fn listable(set: &[char], text: &str) -> bool {
+    // A `-` first or last is itself; between two characters, a range.
+    let inner = text.chars().skip(1).collect::<Vec<_>>();
+    let range = inner.len() > 1 && inner[..inner.len() - 1].contains(&'-');
+    !(text.starts_with(['!', '^'])
+        || text.contains("[:")
+        || text.contains("[=")
+        || text.contains("[.")
+        || range
+        || text.contains(['\\', '\'', '"'])
+        || set.len() > MAX_SHELL_CHOICES)
+}
+
+/// How many shell readings `raw` has: 0 when it holds no `\`, `'`, `"` or
+/// `[` (its shell reading is its POSIX reading), else the product of its
+/// unquoted bracket expressions' sizes (1 without any).
+fn shell_choices(raw: &str) -> usize {
+    if path_bytes(raw) & OTHER_READING == 0 {
+        return 0;
+    }
+    let mut choices = 1usize;
+    shell_word(raw, |set| {
+        choices = choices.saturating_mul(set.len());
+        0
+    });
+    choices
+}
+
+/// `raw` after bash's quote removal and pathname expansion, read as one
+/// unquoted word: `'…'` is literal, `"…"` literal but for `\` before `$`,
+/// `` ` ``, `"`, `\`; `\X` outside quotes is `X`; an unquoted bracket
+/// expression is the character `pick` chooses from its set. `None` when a
+/// quote is not closed (a shell refuses the line). (`$'…'`, `$"…"`,
+/// expansions, `*`, `?` and sets that cannot be listed never get here:
+/// [`read_otherwise`] refuses them first.)
+fn shell_word(raw: &str, mut pick: impl FnMut(&[char]) -> usize) -> Option<String> {
+    let mut out = String::with_capacity(raw.len());
+    let mut rest = raw;
+    let mut closable = true;
+    while let Some(c) = rest.chars().next() {
+        rest = &rest[c.len_utf8()..];
+        match c {
+            '\\' => {
+                let next = rest.chars().next()?;
+                rest = &rest[next.len_utf8()..];
+                out.push(next);
+            }
+            '\'' => {
+                let end = rest.find('\'')?;
+                out.push_str(&rest[..end]);
+                rest = &rest[end + 1..];
+            }
+            '"' => loop {
+                let c = rest.chars().next()?;
+                rest = &rest[c.len_utf8()..];
+                match c {
+                    '"' => break,
+                    '\\' => {
+                        let next = rest.chars().next()?;
+                        rest = &rest[next.len_utf8()..];
+                        if !matches!(next, '$' | '`' | '"' | '\\') {
+                            out.push('\\');
+                        }
+                        out.push(next);
+                    }
+                    c => out.push(c),
+                }
+            },
+            '[' => match bracket_set(rest).filter(|_| closable) {
+                Some((set, len)) => {
+                    out.push(set[pick(&set) % set.len()]);
+                    rest = &rest[len..];
+                }
+                None => {
+                    // No `]` after this `[`: none after a later one either
+                    // (one scan, not one per `[`).
+                    closable = false;
+                    out.push('[');
+                }
+            },
+            c => out.push(c),
+        }
+    }
+    Some(out)
+}
+
+/// The shell reading `choice` of `raw` ([`PathReading::Shell`]).
+fn shell_reading(raw: &str, choice: usize) -> Option<String> {
+    let mut left = choice;
+    shell_word(raw, |set| {
+        let k = left % set.len();
+        left /= set.len();
+        k
+    })
 }
 
 /// Paths under the POSIX reading ([`normalize_path_as`]).
@@ -1179,7 +1339,8 @@ fn normalize_path_cow<'a>(
     workspace: Option<&str>,
     reading: PathReading,
 ) -> Result<Cow<'a, str>, String> {
-    if raw.chars().any(|c| c.is_control()) {
+    let bytes = path_bytes(raw);
+    if bytes & CONTROL != 0 || (bytes & MAY_BE_C1 != 0 && raw.chars().any(|c| c.is_control())) {
         return Err("a path must not contain NUL or control characters".to_owned());
     }
     if raw.starts_with('~') {
@@ -1195,8 +1356,22 @@ fn normalize_path_cow<'a>(
             "a path must not be longer than {PATH_MAX} bytes (the kernel's PATH_MAX)"
         ));
     }
-    if let Some(why) = read_otherwise(raw) {
-        return Err(why.to_owned());
+    let file_url = raw.len() >= 5 && raw.as_bytes()[..5].eq_ignore_ascii_case(b"file:");
+    if bytes & EXPANDS != 0 || file_url {
+        if let Some(why) = read_otherwise(raw) {
+            return Err(why.to_owned());
+        }
+    }
+    if let PathReading::Shell(choice) = reading {
+        if shell_choices(raw) > 0 {
+            // A quote a shell would not close: the shell refuses the line,
+            // and the path is only what the kernel reads.
+            return match shell_reading(raw, choice) {
+                Some(word) => normalize_path_cow(&word, workspace, PathReading::Posix)
+                    .map(|p| Cow::Owned(p.into_owned())),
+                None => normalize_path_cow(raw, workspace, PathReading::Posix),
+            };
+        }
     }
     let normal = if already_normal(raw, reading) {
         Cow::Borrowed(raw)
@@ -1209,6 +1384,48 @@ fn normalize_path_cow<'a>(
     }
 }
 
+/// [`path_bytes`]: a C0 control character or DEL.
+const CONTROL: u8 = 1;
+/// [`path_bytes`]: `$`, a backquote, `*`, `?`, `[` or `{`, which a shell or
+/// a globbing tool may expand, or which may open a JSON list or object
+/// ([`read_otherwise`] says).
+const EXPANDS: u8 = 2;
+/// [`path_bytes`]: `\`, `'`, `"` or `[`, which another reading of the path
+/// reads otherwise ([`PathReading`]).
+const OTHER_READING: u8 = 4;
+/// [`path_bytes`]: the byte 0xC2, which starts U+0080–U+00BF (the C1
+/// controls among them).
+const MAY_BE_C1: u8 = 8;
+
+/// What each byte may be in a path: one table lookup per byte, so that a
+/// plain path is read once (the checks above are rare).
+static PATH_BYTE: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        t[b] = CONTROL;
+        b += 1;
+    }
+    t[0x7f] = CONTROL;
+    t[b'$' as usize] = EXPANDS;
+    t[b'`' as usize] = EXPANDS;
+    t[b'*' as usize] = EXPANDS;
+    t[b'?' as usize] = EXPANDS;
+    t[b'{' as usize] = EXPANDS;
+    t[b'[' as usize] = EXPANDS | OTHER_READING;
+    t[b'\\' as usize] = OTHER_READING;
+    t[b'\'' as usize] = OTHER_READING;
+    t[b'"' as usize] = OTHER_READING;
+    t[0xc2] = MAY_BE_C1;
+    t
+};
+
+/// The [`PATH_BYTE`] classes of `raw`'s bytes, together.
+fn path_bytes(raw: &str) -> u8 {
+    raw.bytes()
+        .fold(0, |seen, b| seen | PATH_BYTE[usize::from(b)])
+}
+
 /// Why a tool may read `raw` as something else than a path, as it reads
 /// `~` (which is refused before): a variable its tool may expand
 /// (`$HOME/../etc/shadow`: `os.path.expandvars`, a shell), or a `file:` URL
@@ -1218,26 +1435,138 @@ fn normalize_path_cow<'a>(
 fn read_otherwise(raw: &str) -> Option<&'static str> {
     let b = raw.as_bytes();
     // `$` is rare: found with memchr, then the byte after each is read.
+    // Bash expands `$NAME`, `${…}`, `$(…)`, `$[…]`, the special parameters
+    // (`$1`, `$@`, `$*`, `$#`, `$?`, `$-`, `$$`, `$!`: `/ws/.$1./x` is
+    // `/ws/../x`) and decodes `$'…'` and `$"…"`.
     let variable = raw.contains('$')
         && b.windows(2).any(|w| {
-            w[0] == b'$' && (w[1].is_ascii_alphabetic() || matches!(w[1], b'_' | b'{' | b'('))
+            w[0] == b'$'
+                && (w[1].is_ascii_alphanumeric()
+                    || matches!(
+                        w[1],
+                        b'_' | b'{'
+                            | b'('
+                            | b'['
+                            | b'@'
+                            | b'*'
+                            | b'#'
+                            | b'?'
+                            | b'-'
+                            | b'$'
+                            | b'!'
+                            | b'\''
+                            | b'"'
+                    ))
         });
     if variable {
-        return Some("a path must not hold `$NAME`, `${…}` or `$(…)` (a tool or shell may expand it; the runtime does not)");
+        return Some("a path must not hold `$NAME`, `${…}`, `$(…)`, `$1`, `$'…'` or another expansion (a tool or shell may expand it; the runtime does not)");
+    }
+    if raw.contains('`') {
+        return Some(
+            "a path must not hold a backquote (a shell runs what is between two as a command)",
+        );
+    }
+    // Pathname expansion and brace expansion: a shell (or a globbing tool:
+    // Python's `glob`, fast-glob) reads `.en[v]`, `.e*v` or `{.env,x}` as
+    // the files they match, which the gate cannot list.
+    if raw.contains(['*', '?']) || brace_expansion(raw) {
+        return Some("a path must not hold `*`, `?` or `{a,b}` (a shell or a globbing tool reads it as the files it matches, which the runtime cannot know)");
+    }
+    if raw.contains('[') && !brackets_listable(raw) {
+        return Some("a path must not hold a bracket expression with a range, a negation, a class or more than 8 characters (`[a-z]`, `[!x]`), or more than 8 combinations of them (a shell or a globbing tool reads it as the files it matches; plain sets such as `[slug]` are judged as each of their characters)");
     }
     // A JSON list or object in a string: the Python MCP SDK parses a string
     // argument whose type is not exactly `str` (`str | list[str]`), so
     // `["/etc/shadow"]` reaches the tool as a list holding `/etc/shadow`,
     // where the path reading joins it to the workspace as a name.
-    if matches!(raw.trim_start().as_bytes().first(), Some(b'[' | b'{'))
-        && serde_json::from_str::<serde::de::IgnoredAny>(raw).is_ok()
-    {
+    if json_list_or_object(raw) {
         return Some("a path must not be a JSON list or object (an SDK that parses such strings hands the tool what is inside)");
     }
     if b.len() >= 5 && b[..5].eq_ignore_ascii_case(b"file:") {
         return Some("a path must not be a `file:` URL (a tool that reads URLs opens the URL's path, percent-escapes decoded): give the path itself");
     }
     None
+}
+
+/// Whether `raw` is a JSON list or object as Python's `json.loads` reads
+/// it (the Python MCP SDK's pre-parsing): also with `NaN`, `Infinity` and
+/// `-Infinity`, which strict JSON refuses (`{"p": "/etc/shadow", "x": NaN}`
+/// reached a `str | FileRef` tool as `FileRef("/etc/shadow")`, confirmed).
+pub(crate) fn json_list_or_object(raw: &str) -> bool {
+    let text = raw.trim_matches([' ', '\t', '\n', '\r']);
+    if !matches!(text.as_bytes().first(), Some(b'[' | b'{')) {
+        return false;
+    }
+    if serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok() {
+        return true;
+    }
+    if !(text.contains("NaN") || text.contains("Infinity")) {
+        return false;
+    }
+    // The same text with each `NaN` and `Infinity` outside strings as `0`.
+    let mut strict = String::with_capacity(text.len());
+    let mut in_string = false;
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        if in_string {
+            match c {
+                '\\' => {
+                    let n = rest.chars().nth(1).map_or(0, char::len_utf8);
+                    strict.push_str(&rest[..1 + n]);
+                    rest = &rest[1 + n..];
+                    continue;
+                }
+                '"' => in_string = false,
+                _ => {}
+            }
+        } else if c == '"' {
+            in_string = true;
+        } else if let Some(after) = rest
+            .strip_prefix("NaN")
+            .or_else(|| rest.strip_prefix("Infinity"))
+        {
+            strict.push('0');
+            rest = after;
+            continue;
+        }
+        strict.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    serde_json::from_str::<serde::de::IgnoredAny>(&strict).is_ok()
+}
+
+/// Whether every bracket expression of `raw` is a plain set and their
+/// combinations are at most [`MAX_SHELL_CHOICES`]. (Read without quotes:
+/// a quoted `[a-z]` is refused too.)
+fn brackets_listable(raw: &str) -> bool {
+    let mut combinations = 1usize;
+    let mut at = 0;
+    while let Some(i) = raw[at..].find('[') {
+        let after = at + i + 1;
+        // No `]` after this `[`: none after a later one either.
+        let Some((set, len)) = bracket_set(&raw[after..]) else {
+            break;
+        };
+        if !listable(&set, &raw[after..after + len - 1]) {
+            return false;
+        }
+        combinations = combinations.saturating_mul(set.len());
+        at = after + len;
+    }
+    combinations <= MAX_SHELL_CHOICES
+}
+
+/// Whether `raw` holds a `{` with `,` or `..` before a later `}` (bash's
+/// brace expansion: `{.env,x}`, `{a..c}`, `{a,{b}}`). Read from the first
+/// `{` to the last `}`: a path that only looks like one is refused too.
+fn brace_expansion(raw: &str) -> bool {
+    match (raw.find('{'), raw.rfind('}')) {
+        (Some(open), Some(close)) if open < close => {
+            let inner = &raw[open + 1..close];
+            inner.contains(',') || inner.contains("..")
+        }
+        _ => false,
+    }
 }
 
 /// What a normalized absolute path names when the file it reaches depends on
@@ -1284,7 +1613,7 @@ fn normal_form<'a>(
     reading: PathReading,
 ) -> Result<Cow<'a, str>, String> {
     let separators: &[char] = match reading {
-        PathReading::Posix => &['/'],
+        PathReading::Posix | PathReading::Shell(_) => &['/'],
         PathReading::Backslash => &['/', '\\'],
     };
     let absolute = raw.starts_with(separators);
@@ -1435,6 +1764,28 @@ pub fn normalize_url(raw: &str) -> Result<(String, (String, HostClass)), String>
             "has a character in its host (`ß`, `ς`, a zero-width joiner) that IDNA's two processings map differently",
         ));
     }
+    // IDNA 2003 (nameprep, RFC 3454 table B.1) maps a few characters to
+    // nothing that UTS 46 keeps as valid: `169.254.169.25\u{1806}4` is an
+    // `xn--` label here and 169.254.169.254 to Python's `socket` layer
+    // (`getaddrinfo`, `http.client`), confirmed.
+    if !rfc.host.is_ascii() && rfc.host.chars().any(nameprep_drops) {
+        return Err(ambiguous(
+            raw,
+            "has a character in its host that IDNA 2003 (Python's socket layer) removes and UTS 46 keeps",
+        ));
+    }
+    // A character UTS 46 maps (`ᵢ` to `i`, `ℍ` to `h`) may be one Python's
+    // IDNA 2003 codec does not know (it stops at Unicode 3.2) and keeps as
+    // is: another name (`pypᵢ.org` is pypi.org here and `xn--pyp-efy.org`
+    // to Python, confirmed). A non-ASCII host must be what UTS 46 maps it
+    // to, or map only characters of the blocks both read alike (see
+    // [`mapped_alike`]).
+    if !rfc.host.is_ascii() && !idna_readers_agree(&rfc.host) {
+        return Err(ambiguous(
+            raw,
+            "has a character in its host that IDNA maps and readers of older Unicode (Python's IDNA 2003 codec) may not: write the host as IDNA writes it (lower case, no compatibility forms)",
+        ));
+    }
     // The same text gives the same host: parsed and compared only when it
     // differs.
     let only_one_accepts = || ambiguous(raw, "has a host only one reading accepts");
@@ -1521,6 +1872,67 @@ fn idna_ignores(c: char) -> bool {
             url::Host::parse(c.encode_utf8(&mut buf)),
             Err(url::ParseError::EmptyHost)
         )
+}
+
+/// Whether UTS 46 and Python's IDNA 2003 codec read the non-ASCII `host`
+/// alike: UTS 46 leaves it as it is (but ASCII case and the ideographic
+/// and full-width full stops, separators to both), or each character it
+/// maps is left as it is alone or [`mapped_alike`].
+fn idna_readers_agree(host: &str) -> bool {
+    let as_written = host
+        .replace(['\u{3002}', '\u{ff0e}', '\u{ff61}'], ".")
+        .to_ascii_lowercase();
+    if url::quirks::domain_to_unicode(host) == as_written {
+        return true;
+    }
+    host.chars().filter(|c| !c.is_ascii()).all(|c| {
+        mapped_alike(c) || {
+            let alone = format!("a{c}b");
+            url::quirks::domain_to_unicode(&alone) == alone
+        }
+    })
+}
+
+/// Characters UTS 46 maps that Python's IDNA 2003 codec maps to the same
+/// text: the Latin, Greek and Cyrillic blocks of Unicode 1.1 (capitals to
+/// small letters, compatibility forms), the Latin Extended Additional
+/// block, the full-width forms of ASCII and the ideographic full stops. A
+/// sweep of every code point from U+0080 to U+2FFFF through this `url`/
+/// `idna` version and Python 3.11's codec found no difference in them but
+/// `ß`, `ẞ`, `ς`, `Σ` (refused before: deviation characters). Elsewhere
+/// UTS 46's mappings include characters added after Unicode 3.2, which
+/// the codec keeps (about 830 of them: modifier letters, Cherokee small
+/// letters, enclosed forms, …), and new ones are added with each Unicode
+/// version: such hosts are refused rather than listed.
+fn mapped_alike(c: char) -> bool {
+    matches!(
+        c,
+        '\u{a0}'..='\u{24f}'
+            | '\u{370}'..='\u{3ff}'
+            | '\u{400}'..='\u{4ff}'
+            | '\u{1e00}'..='\u{1eff}'
+            | '\u{3002}'
+            | '\u{ff01}'..='\u{ff5e}'
+            | '\u{ff61}'
+    )
+}
+
+/// Whether IDNA 2003's nameprep maps `c` to nothing (RFC 3454, table B.1):
+/// soft hyphen, combining grapheme joiner, Mongolian todo soft hyphen and
+/// free variation selectors, zero-width space and joiners, word joiner,
+/// variation selectors, zero-width no-break space.
+fn nameprep_drops(c: char) -> bool {
+    matches!(
+        c,
+        '\u{ad}'
+            | '\u{34f}'
+            | '\u{1806}'
+            | '\u{180b}'..='\u{180d}'
+            | '\u{200b}'..='\u{200d}'
+            | '\u{2060}'
+            | '\u{fe00}'..='\u{fe0f}'
+            | '\u{feff}'
+    )
 }
 
 /// Reads `text` (the value, with `https://` added when it had no scheme) as
@@ -1961,18 +2373,50 @@ mod tests {
             "file:///etc/shadow",
             "FILE:/etc/shadow",
             "file://localhost/root/%2essh/id_rsa",
+            // What bash expands or runs on a shell line: special
+            // parameters (`$5` is empty: `/ws/.$5./x` is `/ws/../x`),
+            // `$'…'`, `$"…"`, backquotes, globs and braces.
+            "/w/price$5/a",
+            "/ws/.$@./secret",
+            "/ws/$'\\x2e\\x2e'/secret",
+            "/ws/$\"..\"/secret",
+            "/ws/`printf ..`/secret",
+            "/ws/`id>/tmp/pwned`x",
+            "/ws/.e*v",
+            "/ws/.en?",
+            "/ws/{.env,x}",
+            "/ws/{a..c}",
+            "/ws/{a,{b}}",
+            "/ws/.ss[!x]/id_rsa",
+            "/ws/.ss[^x]/id_rsa",
+            "/ws/.ss[g-i]/id_rsa",
+            "/ws/.ss[[:alpha:]]/id_rsa",
+            "/ws/[abcdefghi]",
+            "/ws/[abc][abc]",
         ] {
             assert!(normalize_path(p, Some("/ws")).is_err(), "{p}");
         }
-        assert_eq!(
-            normalize_path("/w/price$5/a$", None).unwrap(),
-            "/w/price$5/a$"
-        );
+        // A `$` bash keeps as it is, a lone `[`, a brace without a list.
+        for p in ["/w/a$/b$", "/w/a$.b", "/w/[x", "/w/{x}", "/w/a]b"] {
+            assert_eq!(normalize_path(p, None).unwrap(), p);
+        }
         assert_eq!(normalize_path("/w/file:x", None).unwrap(), "/w/file:x");
         // A JSON list or object an SDK parses before the tool sees it.
-        for p in [r#"["/etc/shadow"]"#, r#" {"p": "/etc/shadow"}"#, "[]"] {
+        for p in [
+            r#"["/etc/shadow"]"#,
+            r#" {"p": "/etc/shadow"}"#,
+            "[]",
+            // Python's `json.loads` takes NaN and Infinity.
+            r#"{"path": "/etc/shadow", "x": NaN}"#,
+            r#"["/etc/shadow", -Infinity]"#,
+            r#"{"path": "/etc/shadow", "x": [Infinity]}"#,
+        ] {
             assert!(normalize_path(p, Some("/ws")).is_err(), "{p}");
         }
+        // Strings holding the words are strings.
+        assert!(!json_list_or_object(r#"["NaN"]x"#));
+        assert!(json_list_or_object(r#"["NaN \" Infinity", NaN]"#));
+        assert!(!json_list_or_object("[NaN"));
         assert_eq!(
             normalize_path("[draft] notes.md", Some("/ws")).unwrap(),
             "/ws/[draft] notes.md"
@@ -2346,5 +2790,121 @@ mod tests {
             assert!(e.starts_with("url_ambiguous: "), "{empty_label}: {e}");
         }
         assert!(host("https://exa mple.com/").is_err());
+    }
+
+    proptest::proptest! {
+        /// Any text of the characters the readings treat specially goes
+        /// through every reading without a panic, and a path the POSIX
+        /// reading accepts has at most [`MAX_SHELL_CHOICES`] shell readings.
+        #[test]
+        fn every_reading_reads_any_path(raw in "[/a.'\"\\\\\\[\\]{},*?$`~ é-]{0,40}") {
+            let posix = normalize_path_as(&raw, Some("/ws"), PathReading::Posix);
+            let _ = normalize_path_as(&raw, Some("/ws"), PathReading::Backslash);
+            let choices = shell_choices(&raw);
+            if posix.is_ok() {
+                proptest::prop_assert!(choices <= MAX_SHELL_CHOICES, "{raw:?}: {choices}");
+            }
+            for k in 0..choices.clamp(1, MAX_SHELL_CHOICES) {
+                let _ = normalize_path_as(&raw, Some("/ws"), PathReading::Shell(k));
+            }
+        }
+    }
+
+    /// The shell readings of a path are what bash makes of it as one
+    /// word: quote removal (globbing off) gives the same text, and with
+    /// every file the bracket expressions could name present, each file
+    /// bash's glob matches is one of the readings.
+    #[test]
+    fn shell_readings_are_bashs() {
+        let bash = |dir: &std::path::Path, opts: &str, word: &str| {
+            let out = std::process::Command::new("/usr/bin/bash")
+                .arg("-c")
+                .arg(format!("{opts}; printf '%s\\n' {word}"))
+                .current_dir(dir)
+                .env_clear()
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{word}: {out:?}");
+            String::from_utf8(out.stdout).unwrap()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        for word in [
+            r#"a".."b"#,
+            "a'..'b",
+            r"a\.\.b",
+            r#"a"\$x\y\"z"b"#,
+            r"a\\b",
+            "a'\"'b",
+            r#"x"'"y"#,
+            "plain",
+        ] {
+            // (0: no byte a shell reads otherwise, the POSIX reading only.)
+            assert_eq!(shell_choices(word), usize::from(word != "plain"), "{word}");
+            let ours = shell_reading(word, 0).unwrap();
+            assert_eq!(
+                bash(dir.path(), "set -f", word),
+                format!("{ours}\n"),
+                "{word}"
+            );
+        }
+        for word in [".ss[h]", "[slug]", "[...slug]", "a[bc]d[ef]", "x[]]"] {
+            let choices = shell_choices(word);
+            let ours: Vec<String> = (0..choices)
+                .map(|k| shell_reading(word, k).unwrap())
+                .collect();
+            // Every name a reading gives exists (but `.`, which globs
+            // never match): bash's matches must all be among them.
+            let files = tempfile::tempdir().unwrap();
+            for name in ours.iter().filter(|n| *n != ".") {
+                std::fs::write(files.path().join(name), "").unwrap();
+            }
+            let matched = bash(files.path(), "shopt -s nullglob", word);
+            assert!(!matched.is_empty(), "{word}: bash matched nothing");
+            for m in matched.lines() {
+                assert!(
+                    ours.iter().any(|o| o == m),
+                    "{word}: bash matched {m:?}, ours {ours:?}"
+                );
+            }
+        }
+        // An unclosed quote: no shell reading (the shell refuses it).
+        assert_eq!(shell_reading("John's notes", 0), None);
+    }
+
+    /// Hosts Python's IDNA 2003 codec (its `socket` layer, `http.client`)
+    /// reads as another name than UTS 46 does (each confirmed with Python
+    /// 3.11's `str.encode("idna")`): ambiguous. Hosts already in IDNA's
+    /// form, and capitals and full-width forms both map alike, are not.
+    #[test]
+    fn hosts_idna_2003_reads_otherwise_are_ambiguous() {
+        let host = |u: &str| normalize_url(u).map(|x| x.1);
+        for url in [
+            // U+1806: removed by nameprep, kept by UTS 46.
+            "http://169.254.169.25\u{1806}4/",
+            "http://metadata.google.interna\u{1806}l/",
+            "https://pasteb\u{1806}in.com/",
+            "127.0.0.\u{1806}1",
+            // Mapped by UTS 46, unknown to Unicode 3.2: `xn--pyp-efy.org`
+            // to Python.
+            "https://pyp\u{1d62}.org/simple/",
+            "api.gi\u{1d57}hub.com",
+            // Mapped by UTS 46, unknown to Unicode 3.2 (Cherokee small
+            // letters, enclosed forms): refused, not listed.
+            "https://a\u{13f8}.example/",
+            "https://\u{1f110}.example/",
+        ] {
+            let e = host(url).unwrap_err();
+            assert!(e.starts_with(URL_AMBIGUOUS), "{url}: {e}");
+        }
+        for (url, want) in [
+            ("https://m\u{fc}nchen.de/", "xn--mnchen-3ya.de"),
+            ("https://M\u{fc}nchen.DE/", "xn--mnchen-3ya.de"),
+            ("https://\u{4f8b}\u{3048}.jp/", "xn--r8jz45g.jp"),
+            ("https://M\u{dc}NCHEN.de/", "xn--mnchen-3ya.de"),
+            ("http://\u{ff11}\u{ff12}\u{ff17}.0.0.1/", "127.0.0.1"),
+            ("https://\u{ff45}\u{ff56}\u{ff49}\u{ff4c}.io/", "evil.io"),
+        ] {
+            assert_eq!(host(url).unwrap().0, want, "{url}");
+        }
     }
 }

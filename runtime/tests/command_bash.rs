@@ -318,16 +318,19 @@ fn generate_from(n: usize, seed: [u8; 32]) -> Vec<String> {
         .collect()
 }
 
+/// The stubs log their name to `$GAIT_LOG`, or, when a line cleared it but
+/// the stubs are still found (`env -i PATH=… x`, `env -u GAIT_LOG x`), to
+/// the log the file `current` beside them names (the driver writes it before each line; each worker has its
+/// own stubs, so it names the line running). Read with dash's `read`: a
+/// `cat` here would be the `cat` stub.
 fn write_stubs(bin: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(bin)?;
+    const LOG: &str = "#!/bin/dash\nlog=$GAIT_LOG\n[ -n \"$log\" ] || read -r log < \"${0%/*}/current\"\nprintf '%s\\n' \"${0##*/}\" >> \"$log\"\n";
     for leaf in LEAVES {
-        let body = "#!/bin/dash\nprintf '%s\\n' \"${0##*/}\" >> \"$GAIT_LOG\"\n".to_string();
-        write_exec(&bin.join(leaf), &body)?;
+        write_exec(&bin.join(leaf), LOG)?;
     }
     for (name, real) in RUNNERS {
-        let body = format!(
-            "#!/bin/dash\nprintf '%s\\n' \"${{0##*/}}\" >> \"$GAIT_LOG\"\nexec {real} \"$@\"\n"
-        );
+        let body = format!("{LOG}exec {real} \"$@\"\n");
         write_exec(&bin.join(name), &body)?;
     }
     Ok(())
@@ -391,8 +394,11 @@ fn bash_never_runs_a_program_the_gate_did_not_report() {
 
     let dir = tempfile::tempdir().unwrap();
     let scratch = dir.path().join("scratch");
-    let bin = scratch.join("bin");
-    write_stubs(&bin).unwrap();
+    // One set of stubs per worker (see `write_stubs`).
+    let bins = [scratch.join("bin0"), scratch.join("bin1")];
+    for bin in &bins {
+        write_stubs(bin).unwrap();
+    }
     let prelude = dir.path().join("prelude.sh");
     std::fs::write(
         &prelude,
@@ -416,23 +422,27 @@ fn bash_never_runs_a_program_the_gate_did_not_report() {
         // Each chunk in its own directory (lock files, redirections).
         let cwd = dir.path().join(format!("cwd{k}"));
         std::fs::create_dir_all(&cwd).unwrap();
-        std::os::unix::fs::symlink(&bin, cwd.join("bin")).unwrap();
+        // Chunk k runs on worker k % 2 (see below), with its stubs.
+        let bin = &bins[k % 2];
+        std::os::unix::fs::symlink(bin, cwd.join("bin")).unwrap();
         let logdir = logs.join(k.to_string());
         std::fs::create_dir_all(&logdir).unwrap();
         let driver = format!(
-            "source {prelude}\ncd {scratch}\ni=0\nwhile IFS= read -r -d '' line; do\n  export GAIT_LOG={logdir}/$i\n  : > \"$GAIT_LOG\"\n  ( ulimit -t 5; eval \"$line\" ) </dev/null >/dev/null 2>&1\n  i=$((i+1))\ndone < {file}\nwait\n",
+            "source {prelude}\ncd {scratch}\ni=0\nwhile IFS= read -r -d '' line; do\n  export GAIT_LOG={logdir}/$i\n  : > \"$GAIT_LOG\"\n  printf '%s\\n' \"$GAIT_LOG\" > {bin}/current\n  ( ulimit -t 5; eval \"$line\" ) </dev/null >/dev/null 2>&1\n  i=$((i+1))\ndone < {file}\nwait\n",
+            bin = bin.display(),
             prelude = prelude.display(),
             scratch = cwd.display(),
             logdir = logdir.display(),
             file = file.display(),
         );
-        let status = Command::new("timeout")
+        // (By its path: given the stubs' PATH, `timeout` would be the stub.)
+        let status = Command::new("/usr/bin/timeout")
             .arg("600")
             .arg("/usr/bin/bash")
             .arg("-c")
             .arg(driver)
             .env_clear()
-            .env("PATH", &bin)
+            .env("PATH", bin)
             .env("BASH_ENV", &prelude)
             .env("HOME", &scratch)
             .env("LC_ALL", "C")

@@ -299,6 +299,33 @@ fn here_document_after_double_paren(text: &str) -> bool {
     text.contains("<<") && text.contains("((")
 }
 
+/// Whether a `$'…'` holds a `\` + newline: the tokenizer removes it as a
+/// line continuation, bash keeps both characters (`bash -c $'#\` +
+/// newline + `rm v'` is a comment, then `rm v`, to bash: confirmed). Such a
+/// line is judged dynamic. (A `$'` inside other quotes is scanned too: at
+/// worst a line is dynamic for nothing.)
+fn ansi_c_quote_with_continuation(text: &str) -> bool {
+    if !text.contains("\\\n") {
+        return false;
+    }
+    let b = text.as_bytes();
+    let mut from = 0;
+    while let Some(at) = text[from..].find("$'") {
+        let mut i = from + at + 2;
+        loop {
+            match b.get(i) {
+                None => return false,
+                Some(b'\\') if b.get(i + 1) == Some(&b'\n') => return true,
+                Some(b'\\') => i += 2,
+                Some(b'\'') => break,
+                Some(_) => i += 1,
+            }
+        }
+        from = i + 1;
+    }
+    false
+}
+
 /// Whether a here-document with an unquoted delimiter meets a line
 /// continuation (`\` + newline) where brush-parser and bash part ways
 /// before the body is read: a delimiter split by one (`<<\` + newline +
@@ -513,6 +540,12 @@ fn dangerous_var(name: &str) -> bool {
             // names the file `ls` runs.
             | "BASH_CMDS"
             | "BASH_ALIASES"
+            // Debian's bash (SSH_SOURCE_BASHRC) reads ~/.bashrc under `-c`
+            // too when these say it runs for sshd and SHLVL is low
+            // (`SHLVL=0 SSH_CLIENT=x bash -c true` ran ~/.bashrc's `rm v`).
+            | "SSH_CLIENT"
+            | "SSH2_CLIENT"
+            | "SHLVL"
             // git's `-c` from its environment.
             | "GIT_CONFIG_PARAMETERS"
             | "GIT_CONFIG_COUNT"
@@ -971,6 +1004,24 @@ fn is_identifier(s: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
+/// Whether a command word starts a subscript it does not close (`a[/ls`,
+/// `x[1`): where an assignment may stand, bash reads `NAME[` up to the
+/// matching `]` as one word, blanks, `#`, `;` and `<<` included, while the
+/// grammar ends the word at the first of them (`a[/ls #];rm v` is the
+/// program `a[/ls #]`, then `rm v`, to bash; `ls` and a comment to the
+/// grammar).
+fn open_subscript(raw: &str) -> bool {
+    let name_end = raw
+        .bytes()
+        .position(|b| !(b.is_ascii_alphanumeric() || b == b'_'))
+        .unwrap_or(raw.len());
+    let starts_name = raw
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_');
+    starts_name && raw[name_end..].starts_with('[') && !raw[name_end + 1..].contains(']')
+}
+
 /// A word made only of characters bash gives no meaning to: its value is
 /// itself (the common case, read without the word parser).
 fn is_plain(w: &str) -> bool {
@@ -1024,7 +1075,10 @@ impl Analyzer {
         if crate::deadline::expired() {
             return Err(CommandError::Timeout.into());
         }
-        if here_document_after_double_paren(text) || here_document_with_continuation(text) {
+        if here_document_after_double_paren(text)
+            || here_document_with_continuation(text)
+            || ansi_c_quote_with_continuation(text)
+        {
             return Err(Stop::Dynamic);
         }
         let opts = &self.opts;
@@ -1271,6 +1325,9 @@ impl Analyzer {
             }
         }
         if let Some(w) = &cmd.word_or_name {
+            if open_subscript(&w.value) {
+                return Err(Stop::Dynamic);
+            }
             fields.extend(self.word(&w.value, depth)?);
         }
         for item in cmd.suffix.iter().flat_map(|s| s.0.iter()) {
@@ -1570,6 +1627,8 @@ impl Analyzer {
                         *alt = lit.clone();
                     }
                     add(alt, &format!("${t}"));
+                    // (A backslash-newline inside: the line is dynamic,
+                    // see `ansi_c_quote_with_continuation`.)
                     match decode_ansi_c(t) {
                         Some(d) => add(lit, &d),
                         None => *lit = None,
@@ -1584,6 +1643,10 @@ impl Analyzer {
                     }
                     add(alt, "$");
                     self.pieces(src, inner, lit, alt, true, depth)?;
+                    // bash translates `$"…"` with the message catalogue
+                    // `TEXTDOMAIN`/`TEXTDOMAINDIR` and the locale name
+                    // (a line can write one): its value is not known.
+                    *lit = None;
                 }
                 WordPiece::TildeExpansion(t) => match t {
                     word::TildeExpr::Home => {

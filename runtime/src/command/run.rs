@@ -882,6 +882,13 @@ impl Analyzer {
                 break;
             }
             if let Some(long) = w.strip_prefix("--") {
+                if long == "debugger" {
+                    // Loads bashdb's script before the command. (A login
+                    // shell, `--login`/`-l`, reads /etc/profile and
+                    // ~/.profile: script files, out of sight like `bash
+                    // FILE`; docs/security/threat_model.md.)
+                    return Err(Stop::Dynamic);
+                }
                 if getopt::SHELL_LONG_ARGS.contains(&long) {
                     i += 2;
                 } else if getopt::SHELL_LONG_FLAGS.contains(&long) {
@@ -908,6 +915,10 @@ impl Analyzer {
                         // interactive shell has history expansion on and
                         // reads its startup files.
                         'k' | 'H' | 'i' if w.starts_with('-') => return Err(Stop::Dynamic),
+                        // `-O extdebug` at start loads the debugger's script.
+                        'O' if matches!(rest.get(i + 1 + takes).map(|f| &f.val), Some(Val::Lit(o)) if o == "extdebug") => {
+                            return Err(Stop::Dynamic)
+                        }
                         'o' if w.starts_with('-')
                             && matches!(rest.get(i + 1 + takes).map(|f| &f.val), Some(Val::Lit(o)) if REWRITING_OPTIONS.contains(&o.as_str())) =>
                         {

@@ -1550,3 +1550,40 @@ fn the_eleventh_red_team_round_is_judged() {
         ("find . -ok rm {} + \\;", &["find", "rm"]),
     ]);
 }
+
+/// The sixth red team's round (a command word opening a subscript bash
+/// reads to its `]`, `$'…'` continued over a line, `$"…"` translated,
+/// the debugger's shells, the ssh variables that make bash read
+/// ~/.bashrc): the everyday forms around them stay resolved.
+#[test]
+fn the_forms_around_the_sixth_rounds_cases_stay_resolved() {
+    reads_as(&[
+        ("a[1]=x; ls", &["ls"]),
+        ("x=1 ls", &["ls"]),
+        ("ls a[b", &["ls"]),
+        ("bash -c $'ls\\nwc -l f'", &["bash", "ls", "wc"]),
+        ("bash -c 'ls \\\nx'", &["bash", "ls"]),
+        ("echo $'a\\tb' \\\n c", &["echo"]),
+        ("bash -e -c ls", &["bash", "ls"]),
+        ("bash -x -o pipefail -c ls", &["bash", "ls"]),
+        ("bash --norc --noprofile -c ls", &["bash", "ls"]),
+        ("bash -O globstar -c ls", &["bash", "ls"]),
+        ("SSH_AUTH_SOCK=x ssh h ls", &["ssh"]),
+        ("exec ls", &["exec", "ls"]),
+        ("echo $\"hi\"", &["echo"]),
+        // A login shell reads profiles: script files, out of sight like
+        // `bash FILE` (docs/security/threat_model.md).
+        ("bash -lc ls", &["bash", "ls"]),
+    ]);
+    all_dynamic(&[
+        "a[/ls #];rm v",
+        "ls; b[x y]=1",
+        "ssh -o $\"ProxyCommand=ls\" h",
+        "git -c $\"core.pager=ls\" log",
+        "bash -c $\"ls\"",
+        "bash --debugger -c ls",
+        "bash -O extdebug -c ls",
+        "SHLVL=1 bash -c ls",
+        "export SSH_CLIENT=x; bash -c ls",
+    ]);
+}

@@ -239,9 +239,10 @@ fn decide<'b>(
         _ => None,
     };
     let shown = result::Shown::of(decision, request, opts.simulate);
-    let explain = opts
-        .explain
-        .then(|| result::explain(bundle, &n.intent, n.backslash_reading.as_deref(), scratch));
+    let explain = opts.explain.then(|| {
+        let backslash = n.backslash_reading.as_deref();
+        result::explain(bundle, &n.intent, backslash, &n.shell_readings, scratch)
+    });
     let mut trace_path = None;
     if let Some((dir, key)) = &opts.trace {
         if crate::deadline::expired() {

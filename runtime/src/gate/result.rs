@@ -370,11 +370,14 @@ pub(super) fn write_refusal<'b>(
 /// The `explain` object: the normalized intent's targets and each rule's
 /// atoms; with `backslash`, the targets of the intent's backslash reading
 /// too (`backslash_reading.targets`: a path holding `\` is judged both
-/// ways, and whoever approves it must see both).
+/// ways, and whoever approves it must see both), and with `shell`, those of
+/// each shell reading (`shell_readings[].targets`: quotes removed, each
+/// bracket expression one of its characters).
 pub(super) fn explain(
     bundle: &Verified,
     intent: &Intent,
     backslash: Option<&Intent>,
+    shell: &[Intent],
     scratch: &mut Scratch,
 ) -> Vec<u8> {
     let mut out = Vec::with_capacity(1024);
@@ -389,6 +392,18 @@ pub(super) fn explain(
         out.extend_from_slice(br#","backslash_reading":{"targets":"#);
         write_targets(&mut out, b);
         out.push(b'}');
+    }
+    if !shell.is_empty() {
+        out.extend_from_slice(br#","shell_readings":["#);
+        for (i, reading) in shell.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(br#"{"targets":"#);
+            write_targets(&mut out, reading);
+            out.push(b'}');
+        }
+        out.push(b']');
     }
     out.extend_from_slice(br#","rules":["#);
     for (i, r) in rules.iter().enumerate() {

@@ -76,8 +76,10 @@ impl Gate {
             )
         };
         let explain = &result["explain"];
-        // A path holding `\` is judged both ways: the approver sees what a
-        // server that reads `\` as a separator would touch, first (the
+        // A path holding `\` is judged both ways, one holding quotes or
+        // brackets as a shell reads it too: the approver sees what a
+        // server that reads `\` as a separator, or a shell, would touch,
+        // first (the
         // question shows 16 lines and counts the rest: many targets must not
         // push the other reading out of sight; targets are sorted, so the
         // two readings' lists do not pair up by position).
@@ -91,6 +93,19 @@ impl Gate {
             for t in alt["targets"].as_array()? {
                 if !first.contains(&line(t, "")) {
                     targets.push(line(t, " [if \\ is read as a separator]"));
+                }
+            }
+        }
+        for alt in explain
+            .get("shell_readings")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            for t in alt["targets"].as_array()? {
+                let shown = line(t, " [as a shell reads it]");
+                if !first.contains(&line(t, "")) && !targets.contains(&shown) {
+                    targets.push(shown);
                 }
             }
         }
@@ -288,10 +303,11 @@ mod tests {
             got,
             [
                 "path /etc/shadow (fs.read) [if \\ is read as a separator]",
+                "path /tmp..etcshadow (fs.read) [as a shell reads it]",
                 "path /tmp\\..\\etc\\shadow (fs.read)",
             ]
         );
-        // The other reading's own targets first, then the first reading's.
+        // The other readings' own targets first, then the first reading's.
         let many = serde_json::to_vec(&json!({
             "tool_name": "read_file",
             "targets": [
@@ -306,6 +322,7 @@ mod tests {
             g.explained_targets(&many).unwrap(),
             [
                 "path /etc/shadow (fs.read) [if \\ is read as a separator]",
+                "path /tmp..etcshadow (fs.read) [as a shell reads it]",
                 "path /tmp\\..\\etc\\shadow (fs.read)",
                 "path /workspace/a (fs.read)",
                 "path /workspace/b (fs.read)",
@@ -314,6 +331,24 @@ mod tests {
         // One reading only: nothing added.
         let got = g.explained_targets(&intent("/workspace/a.txt")).unwrap();
         assert_eq!(got, ["path /workspace/a.txt (fs.read)"]);
+    }
+
+    /// A path a shell reads otherwise (quotes, a bracket expression): the
+    /// approver sees each file it may reach, once.
+    #[test]
+    fn the_question_shows_the_shell_readings_of_a_path() {
+        let mut g = gate();
+        let got = g
+            .explained_targets(&intent("/workspace/\"..\"/etc/pass[wd]"))
+            .unwrap();
+        assert_eq!(
+            got,
+            [
+                "path /etc/passd (fs.read) [as a shell reads it]",
+                "path /etc/passw (fs.read) [as a shell reads it]",
+                "path /workspace/\"..\"/etc/pass[wd] (fs.read)",
+            ]
+        );
     }
 
     fn call(path: &str) -> Value {

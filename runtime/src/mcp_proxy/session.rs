@@ -170,13 +170,25 @@ pub(super) struct Session<D> {
     timeout: Duration,
 }
 
-/// A `tools/call` request, in any case and with surrounding white space:
-/// MCP's method names are exact, but a server that matches them another
-/// way would run a `Tools/Call` the proxy forwarded unjudged.
+/// A `tools/call` request, in any case and with white space or control
+/// characters anywhere: MCP's method names are exact, but a server that
+/// matches them another way would run a `Tools/Call` (or `tools/call\0` to
+/// a C string) the proxy forwarded unjudged. A method with any non-ASCII
+/// character is judged as one too: no MCP method has one, and a server
+/// folding Unicode case reads `toolſ/call` (U+017F) or `tools/call` with a
+/// zero-width space as `tools/call`.
 fn is_tools_call(v: &Value) -> bool {
-    v.get("method")
-        .and_then(Value::as_str)
-        .is_some_and(|m| m.trim().eq_ignore_ascii_case("tools/call"))
+    v.get("method").and_then(Value::as_str).is_some_and(|m| {
+        !m.is_ascii() || {
+            let mut core = m
+                .bytes()
+                .filter(|b| !b.is_ascii_whitespace() && !b.is_ascii_control());
+            b"tools/call"
+                .iter()
+                .all(|want| core.next().is_some_and(|b| b.eq_ignore_ascii_case(want)))
+                && core.next().is_none()
+        }
+    })
 }
 
 /// A JSON-RPC response: an id and no method.
@@ -319,7 +331,10 @@ impl<D: Decide> Session<D> {
                     .flat_map(|m| self.answered(m, now))
                     .collect();
                 if !rest.is_empty() {
-                    let text = json!(rest).to_string();
+                    // A line of its own, ended as every forwarded line is
+                    // (without the `\n`, the server would read it glued to
+                    // the next message).
+                    let text = json!(rest).to_string() + "\n";
                     outs.extend(self.handle(text.as_bytes(), now));
                 }
                 outs

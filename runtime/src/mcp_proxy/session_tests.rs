@@ -552,10 +552,13 @@ fn answers_inside_a_batch_are_taken_out_and_the_rest_forwarded() {
         "write",
         "writes_need_approval",
     );
-    // Only the server's answer reaches it; the proxy's id never does.
+    // Only the server's answer reaches it, as a line of its own; the
+    // proxy's id never does.
     assert_eq!(
         outs.last(),
-        Some(&Out::Server(json!([theirs]).to_string().into_bytes()))
+        Some(&Out::Server(
+            (json!([theirs]).to_string() + "\n").into_bytes()
+        ))
     );
     assert!(!outs.iter().any(
         |o| matches!(o, Out::Server(b) if String::from_utf8_lossy(b).contains("gait-elicit"))
@@ -797,7 +800,16 @@ fn a_message_hidden_between_line_breaks_of_another_reading_never_reaches_the_ser
 /// judged as one, not forwarded unjudged.
 #[test]
 fn a_tools_call_in_another_case_is_judged() {
-    for method in ["Tools/Call", "TOOLS/CALL", " tools/call", "tools/call\\t"] {
+    for method in [
+        "Tools/Call",
+        "TOOLS/CALL",
+        " tools/call",
+        "tools/call\\t",
+        "tools/call\\u0000",
+        "tools/ call",
+        "tool\u{17f}/call",
+        "tools/call\u{200b}",
+    ] {
         let (mut s, now) = asking();
         let line = call(json!(3), "delete").replace("tools/call", method);
         let outs = s.handle(line.as_bytes(), now);

@@ -25,17 +25,52 @@ pub const TIMEOUT: Duration = Duration::from_millis(500);
 /// The prefix of every key this store writes.
 pub const KEY_PREFIX: &str = "gait:approval:";
 
+/// The first element of every answer of [`SCRIPT`].
+const REPLY_MARK: &[u8] = b"gait-replay/1";
+
+/// The used keys' indices in the script's answer: the mark, then distinct
+/// integers below `keys`. Anything else (nil, an empty list, a status, an
+/// index out of range) is an error: a store that cannot be read is never
+/// taken to say "not used".
+fn used_indices(reply: &redis::Value, keys: usize) -> Result<Vec<usize>, String> {
+    let redis::Value::Array(items) = reply else {
+        return Err(format!("the answer is not the script's list: {reply:?}"));
+    };
+    match items.first() {
+        Some(redis::Value::BulkString(mark)) if mark.as_slice() == REPLY_MARK => {}
+        _ => return Err("the answer does not start with the script's mark".to_string()),
+    }
+    let mut used = Vec::with_capacity(items.len() - 1);
+    for item in &items[1..] {
+        match item {
+            redis::Value::Int(i) if usize::try_from(*i).is_ok_and(|i| i < keys) => {
+                let i = *i as usize;
+                if used.contains(&i) {
+                    return Err(format!("the answer names key {i} twice"));
+                }
+                used.push(i);
+            }
+            other => return Err(format!("the answer holds {other:?}, not a key's index")),
+        }
+    }
+    Ok(used)
+}
+
 /// KEYS: the ids' keys, in order (distinct in `record` mode). ARGV[1]: `record` or `check` (only say
-/// which are used); ARGV[1 + i]: KEYS[i]'s expiry, unix seconds. Answers the
-/// 0-based indices of the used keys: none means recorded (in `record` mode).
+/// which are used); ARGV[1 + i]: KEYS[i]'s expiry, unix seconds. Answers
+/// [`REPLY_MARK`] then the 0-based indices of the used keys: none means
+/// recorded (in `record` mode). The mark is how an answer is known to come
+/// from this script: a proxy or a stand-in server that answers nil or an
+/// empty list to everything would otherwise read as "nothing was used
+/// before", and one token would approve again and again.
 const SCRIPT: &str = r"
-local used = {}
+local used = {'gait-replay/1'}
 for i, key in ipairs(KEYS) do
   if redis.call('EXISTS', key) == 1 then
     used[#used + 1] = i - 1
   end
 end
-if #used > 0 or ARGV[1] ~= 'record' then
+if #used > 1 or ARGV[1] ~= 'record' then
   return used
 end
 for i, key in ipairs(KEYS) do
@@ -113,7 +148,7 @@ impl RedisStore {
         keys: &[String],
         record: bool,
         expiries: &[i64],
-    ) -> redis::RedisResult<Vec<usize>> {
+    ) -> redis::RedisResult<redis::Value> {
         let mut conn = match slot.take() {
             Some(conn) => conn,
             None => self.connect()?,
@@ -128,9 +163,9 @@ impl RedisStore {
         }
         // After an error the connection may be broken or hold an unread
         // reply: it is dropped, the next call connects anew.
-        let used = call.invoke(&mut conn)?;
+        let reply = call.invoke(&mut conn)?;
         *slot = Some(conn);
-        Ok(used)
+        Ok(reply)
     }
 }
 
@@ -154,7 +189,17 @@ impl ReplayStore for RedisStore {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let used = match self.run(&mut slot, &keys, repeated.is_empty(), &expiries) {
-            Ok(used) => used,
+            Ok(reply) => match used_indices(&reply, keys.len()) {
+                Ok(used) => used,
+                Err(e) => {
+                    // Not the script's answer: the connection is not kept.
+                    *slot = None;
+                    return Err(StoreError(format!(
+                        "approval store {}: not an answer of the replay script ({e})",
+                        self.describe
+                    )));
+                }
+            },
             Err(e) => {
                 return Err(StoreError(format!(
                     "approval store {}: {}: {e}",
@@ -432,6 +477,108 @@ mod tests {
             );
             assert!(!err.0.contains(secret), "{url}: {err}");
             assert!(!err.0.contains("mallory"), "{url}: {err}");
+        }
+    }
+
+    /// Reads one command (an array of bulk strings) of the RESP protocol;
+    /// `None` at the end of the stream.
+    fn read_command(r: &mut impl std::io::BufRead) -> Option<Vec<Vec<u8>>> {
+        let mut line = String::new();
+        let header = |r: &mut dyn std::io::BufRead, line: &mut String, tag: char| {
+            line.clear();
+            r.read_line(line).ok().filter(|n| *n > 0)?;
+            line.trim_end().strip_prefix(tag)?.parse::<usize>().ok()
+        };
+        let n = header(r, &mut line, '*')?;
+        let mut words = Vec::new();
+        for _ in 0..n {
+            let len = header(r, &mut line, '$')?;
+            let mut word = vec![0; len + 2];
+            r.read_exact(&mut word).ok()?;
+            word.truncate(len);
+            words.push(word);
+        }
+        Some(words)
+    }
+
+    /// A stand-in "Redis" on a free port that answers every command with
+    /// `reply` (raw RESP); the commands it was sent come back on the channel.
+    fn stand_in(reply: &'static str) -> (u16, std::sync::mpsc::Receiver<String>) {
+        use std::io::Write;
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { return };
+                let mut out = stream.try_clone().unwrap();
+                let mut r = std::io::BufReader::new(stream);
+                while let Some(words) = read_command(&mut r) {
+                    let name = String::from_utf8_lossy(&words[0]).to_ascii_uppercase();
+                    if tx.send(name).is_err() || out.write_all(reply.as_bytes()).is_err() {
+                        return;
+                    }
+                }
+            }
+        });
+        (port, rx)
+    }
+
+    /// Anything but the script's own answer is a store error, never "not
+    /// used": a server, proxy or squatter on the port that answers nil (or
+    /// an empty list, or a list without the script's mark) to every command
+    /// would otherwise let one token approve again and again.
+    #[test]
+    fn an_answer_that_is_not_the_scripts_is_an_error() {
+        for reply in [
+            "$-1\r\n",
+            "*-1\r\n",
+            "*0\r\n",
+            "*1\r\n:0\r\n",
+            "+OK\r\n",
+            ":0\r\n",
+        ] {
+            let (port, seen) = stand_in(reply);
+            let store = RedisStore::open(&format!("redis://127.0.0.1:{port}/0")).unwrap();
+            for _ in 0..3 {
+                let err = store
+                    .consume(&[id("t1")])
+                    .expect_err("an answer that is not the script's is never Recorded");
+                assert!(
+                    err.0.starts_with(&format!(
+                        "approval store redis://127.0.0.1:{port}/0: not an answer of the replay script"
+                    )),
+                    "{reply:?}: {err}"
+                );
+            }
+            // The store did ask the script (so the answer above is the
+            // script's call being refused, not a failed connection).
+            let asked: Vec<String> = seen.try_iter().collect();
+            assert!(asked.iter().any(|c| c == "EVALSHA"), "{reply:?}: {asked:?}");
+        }
+    }
+
+    #[test]
+    fn used_indices_take_only_the_marked_list_of_distinct_keys() {
+        use redis::Value::{Array, BulkString, Int, Nil};
+        let mark = || BulkString(REPLY_MARK.to_vec());
+        assert_eq!(used_indices(&Array(vec![mark()]), 2), Ok(vec![]));
+        assert_eq!(
+            used_indices(&Array(vec![mark(), Int(1), Int(0)]), 2),
+            Ok(vec![1, 0])
+        );
+        for bad in [
+            Nil,
+            Array(vec![]),
+            Array(vec![Int(0)]),
+            Array(vec![BulkString(b"gait-replay/2".to_vec())]),
+            Array(vec![mark(), Int(2)]),
+            Array(vec![mark(), Int(-1)]),
+            Array(vec![mark(), Int(0), Int(0)]),
+            Array(vec![mark(), Nil]),
+            Array(vec![mark(), BulkString(b"0".to_vec())]),
+        ] {
+            assert!(used_indices(&bad, 2).is_err(), "{bad:?}");
         }
     }
 }
