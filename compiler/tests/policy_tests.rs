@@ -154,6 +154,9 @@ fn an_incident_trace_becomes_a_regression_fixture() {
     let intent = br#"{"tool_name": "read_file", "args": {"path": "/home/dev/.ssh/id_rsa"}, "context": {"risk_class": "low"}}"#;
     let opts = gait_run::gate::EvalOptions {
         trace: Some((dir.path().join("traces"), support::key(4))),
+        // Not a test of speed: a loaded machine running a debug build may
+        // pass the 50 ms default, and a decision past it writes no trace.
+        decision_timeout: Some(std::time::Duration::from_secs(30)),
         ..Default::default()
     };
     let mut out = Vec::new();

@@ -1386,9 +1386,9 @@ fn normalize_path_cow<'a>(
 
 /// [`path_bytes`]: a C0 control character or DEL.
 const CONTROL: u8 = 1;
-/// [`path_bytes`]: `$`, a backquote, `*`, `?`, `[` or `{`, which a shell or
-/// a globbing tool may expand, or which may open a JSON list or object
-/// ([`read_otherwise`] says).
+/// [`path_bytes`]: `$`, a backquote, `*`, `?`, `[`, `{` or `(`, which a
+/// shell or a globbing tool may expand, or which may open a JSON list or
+/// object ([`read_otherwise`] says).
 const EXPANDS: u8 = 2;
 /// [`path_bytes`]: `\`, `'`, `"` or `[`, which another reading of the path
 /// reads otherwise ([`PathReading`]).
@@ -1412,6 +1412,7 @@ static PATH_BYTE: [u8; 256] = {
     t[b'*' as usize] = EXPANDS;
     t[b'?' as usize] = EXPANDS;
     t[b'{' as usize] = EXPANDS;
+    t[b'(' as usize] = EXPANDS;
     t[b'[' as usize] = EXPANDS | OTHER_READING;
     t[b'\\' as usize] = OTHER_READING;
     t[b'\'' as usize] = OTHER_READING;
@@ -1469,8 +1470,11 @@ fn read_otherwise(raw: &str) -> Option<&'static str> {
     // Pathname expansion and brace expansion: a shell (or a globbing tool:
     // Python's `glob`, fast-glob) reads `.en[v]`, `.e*v` or `{.env,x}` as
     // the files they match, which the gate cannot list.
-    if raw.contains(['*', '?']) || brace_expansion(raw) {
-        return Some("a path must not hold `*`, `?` or `{a,b}` (a shell or a globbing tool reads it as the files it matches, which the runtime cannot know)");
+    // (bash's extended patterns, `@(…)`, `+(…)`, `!(…)`, with `extglob`
+    // on: `.@(env)` is `.env`; `*(…)` and `?(…)` hold `*` and `?`.)
+    let extglob = raw.contains('(') && ["@(", "+(", "!("].iter().any(|p| raw.contains(p));
+    if raw.contains(['*', '?']) || extglob || brace_expansion(raw) {
+        return Some("a path must not hold `*`, `?`, `@(…)`, `+(…)`, `!(…)` or `{a,b}` (a shell or a globbing tool reads it as the files it matches, which the runtime cannot know)");
     }
     if raw.contains('[') && !brackets_listable(raw) {
         return Some("a path must not hold a bracket expression with a range, a negation, a class or more than 8 characters (`[a-z]`, `[!x]`), or more than 8 combinations of them (a shell or a globbing tool reads it as the files it matches; plain sets such as `[slug]` are judged as each of their characters)");
@@ -2387,6 +2391,9 @@ mod tests {
             "/ws/{.env,x}",
             "/ws/{a..c}",
             "/ws/{a,{b}}",
+            "/ws/.@(env)",
+            "/ws/.+(env)",
+            "/ws/!(x)",
             "/ws/.ss[!x]/id_rsa",
             "/ws/.ss[^x]/id_rsa",
             "/ws/.ss[g-i]/id_rsa",
@@ -2397,7 +2404,14 @@ mod tests {
             assert!(normalize_path(p, Some("/ws")).is_err(), "{p}");
         }
         // A `$` bash keeps as it is, a lone `[`, a brace without a list.
-        for p in ["/w/a$/b$", "/w/a$.b", "/w/[x", "/w/{x}", "/w/a]b"] {
+        for p in [
+            "/w/a$/b$",
+            "/w/a$.b",
+            "/w/[x",
+            "/w/{x}",
+            "/w/a]b",
+            "/w/file (1).txt",
+        ] {
             assert_eq!(normalize_path(p, None).unwrap(), p);
         }
         assert_eq!(normalize_path("/w/file:x", None).unwrap(), "/w/file:x");
