@@ -44,17 +44,8 @@ pub fn fail(err: &mut dyn std::io::Write, message: impl std::fmt::Display, code:
 
 /// Writes a file atomically (temporary file in the same directory, then rename).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "out".to_owned());
-    let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
-    })
+    // A new temporary file beside it, created exclusively (a link planted at
+    // a guessable name is never written through), then renamed; the mode
+    // is what `std::fs::write` gives (0666 less the umask).
+    gait_run::files::write_atomic(path, bytes, 0o666)
 }

@@ -76,13 +76,28 @@ fn walk(
         let path = entry.path();
         let meta =
             std::fs::symlink_metadata(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let rel = path
+        let parts = path
             .strip_prefix(root)
             .map_err(|_| format!("{} is outside the skill directory", path.display()))?
             .components()
-            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .map(|c| c.as_os_str().to_str().map(str::to_owned).ok_or(c))
+            .collect::<Vec<_>>();
+        let rel = parts
+            .iter()
+            .map(|p| match p {
+                Ok(s) => s.clone(),
+                Err(c) => c.as_os_str().to_string_lossy().into_owned(),
+            })
             .collect::<Vec<_>>()
             .join("/");
+        if parts.iter().any(Result::is_err) {
+            // Read lossily, `tool\xff.py` and `tool\xfe.py` would be one
+            // listed name: a file could be swapped under a valid signature.
+            refused.push(format!(
+                "{rel} has a name that is not UTF-8: skills may contain only UTF-8 names"
+            ));
+            continue;
+        }
         if meta.file_type().is_symlink() {
             refused.push(format!("{rel} is a symbolic link: skills may contain only regular files inside their directory"));
             continue;
@@ -305,9 +320,11 @@ pub fn verify(dir: &Path, trust: &TrustStore) -> Report {
         key_id: None,
         failure_codes: Vec::new(),
     };
+    // The strict reader: a repeated key (`"publisher"` twice) is no
+    // manifest, not one whose last copy counts.
     let manifest: Option<Value> = std::fs::read(dir.join(MANIFEST))
         .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok());
+        .and_then(|b| gait_run::json::Json::parse_value(&b).ok());
     let fields = manifest.as_ref().and_then(manifest_fields);
     let digest = manifest
         .as_ref()
@@ -327,11 +344,14 @@ pub fn verify(dir: &Path, trust: &TrustStore) -> Report {
                         codes_found.push(codes::FILE_DIGEST_MISMATCH);
                     }
                 }
-                // A symlink or special file can never be listed.
+                // A symlink, special file or non-UTF-8 name can never be
+                // listed; and no two files may answer to one listed name
+                // (`actual` is sorted by path).
                 if !refused.is_empty()
                     || actual
                         .iter()
                         .any(|a| !listed.iter().any(|l| l.path == a.path))
+                    || actual.windows(2).any(|w| w[0].path == w[1].path)
                 {
                     codes_found.push(codes::FILE_UNLISTED);
                 }
@@ -347,7 +367,7 @@ pub fn verify(dir: &Path, trust: &TrustStore) -> Report {
             codes_found.push(codes::UNSIGNED);
             None
         }
-        Ok(bytes) => match serde_json::from_slice::<Value>(&bytes) {
+        Ok(bytes) => match gait_run::json::Json::parse_value(&bytes) {
             Ok(v) if v.get("key_id").and_then(Value::as_str).is_some() => Some(v),
             _ => {
                 codes_found.push(codes::SIGNATURE_INVALID);

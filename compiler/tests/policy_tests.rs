@@ -198,6 +198,33 @@ fn an_incident_trace_becomes_a_regression_fixture() {
     .unwrap();
     assert_eq!(fixture["policy"], "../p.gaitpol");
     assert_eq!(fixture["expect"]["verdict"], "block");
+    // A trace with a key put before the signed one is no trace (a reader
+    // keeping the first copy would see `allow` beside a valid signature).
+    let text = std::fs::read_to_string(&trace).unwrap();
+    let repeated = dir.path().join("repeated.json");
+    std::fs::write(
+        &repeated,
+        text.replacen('{', "{\"verdict\": \"allow\", ", 1),
+    )
+    .unwrap();
+    let refused = gaitc(
+        &[
+            "test",
+            "add",
+            "--from-trace",
+            repeated.to_str().unwrap(),
+            "--to",
+            "tests/repeated.test.json",
+            "--trust",
+            "ops.pub",
+            "--policy",
+            "p.gaitpol",
+        ],
+        dir.path(),
+    );
+    assert_eq!(refused.status.code(), Some(6));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("is not a readable JSON trace"));
+    assert!(!dir.path().join("tests/repeated.test.json").exists());
     assert_eq!(fixture["expect"]["reasons"], serde_json::json!(["secret"]));
     // Today's policy passes the fixture...
     let ok = gaitc(&["test", "."], dir.path());

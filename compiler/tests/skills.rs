@@ -183,6 +183,33 @@ fn each_tampering_case_has_its_codes() {
             }),
             vec!["skill_manifest_invalid"],
         ),
+        (
+            // A key put before the signed one: a reader keeping the first
+            // copy would see another publisher.
+            "manifest with a repeated key",
+            Box::new(|d: &Path| {
+                let digest = signed(d, &publisher(), "acme");
+                let m = std::fs::read_to_string(d.join(skill::MANIFEST))
+                    .unwrap()
+                    .replacen('{', "{\"publisher\": \"globex\", ", 1);
+                std::fs::write(d.join(skill::MANIFEST), m).unwrap();
+                store(&digest)
+            }),
+            vec!["skill_manifest_invalid"],
+        ),
+        (
+            // Read lossily, `tool\xfe.py` was the signed `tool\xff.py`'s
+            // name: the signed file could be swapped (found by the red team).
+            "a file whose name is not UTF-8",
+            Box::new(|d: &Path| {
+                use std::os::unix::ffi::OsStrExt;
+                let digest = signed(d, &publisher(), "acme");
+                let name = std::ffi::OsStr::from_bytes(b"scripts/search\xfe.py");
+                std::fs::write(d.join(name), "import os\n").unwrap();
+                store(&digest)
+            }),
+            vec!["skill_file_unlisted"],
+        ),
     ];
     for (name, setup, want) in cases {
         let dir = tempfile::tempdir().unwrap();
@@ -311,4 +338,25 @@ fn a_policy_that_does_not_check_is_invalid_input_whatever_its_name() {
         assert!(err.contains("does not check cleanly"), "{name}: {err}");
         assert!(!err.contains("rejected"), "{name}: {err}");
     }
+}
+
+/// A skill with a file whose name is not UTF-8 cannot be signed: its
+/// listed name would stand for other names too.
+#[test]
+fn a_name_that_is_not_utf8_cannot_be_signed() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    make_skill(dir.path());
+    let name = std::ffi::OsStr::from_bytes(b"scripts/tool\xff.py");
+    std::fs::write(dir.path().join(name), "print('benign')\n").unwrap();
+    let err = skill::sign(
+        dir.path(),
+        &publisher(),
+        "acme",
+        "registry",
+        Some("web-search"),
+        Some("1.2.0"),
+    )
+    .unwrap_err();
+    assert!(err.contains("not UTF-8"), "{err}");
 }

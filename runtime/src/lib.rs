@@ -14,6 +14,7 @@ pub mod command;
 pub mod deadline;
 pub mod decision;
 pub mod exit;
+pub mod files;
 pub mod gate;
 pub mod intent;
 pub mod jcs;

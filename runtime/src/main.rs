@@ -434,7 +434,10 @@ fn trace_verify(file: &PathBuf, trust_files: &[PathBuf]) -> i32 {
             )
         }
     };
-    let trace: serde_json::Value = match serde_json::from_slice(&text) {
+    // The strict reader: a repeated key (a `verdict` put before the signed
+    // one) is a malformed trace, not one whose last copy is verified while
+    // another reader keeps the first.
+    let trace: serde_json::Value = match gait_run::json::Json::parse_value(&text) {
         Ok(v) => v,
         Err(e) => return fail("trace_malformed", &format!("not JSON: {e}"), exit::VERIFY),
     };

@@ -277,16 +277,22 @@ pub fn normalize_json_in<'a>(
     } else {
         Canonical::DigestOnly
     };
-    let mut n = normalize_as(raw, tables, PathReading::Posix, text, bufs)?;
-    // One pass over each path for the bytes other readings read otherwise.
-    let (mut backslash, mut shell) = (false, 0);
-    let paths = n.intent.targets.iter().filter_map(|t| t.path.as_deref());
-    for p in paths.chain(n.intent.workspace.as_deref()) {
-        if path_bytes(p) & OTHER_READING != 0 {
-            backslash |= p.contains('\\');
-            shell = shell.max(shell_choices(p));
-        }
+    // The POSIX reading notes, from each path as given (before `..` is
+    // resolved: `sub/'..'/../x` loses its quotes to the `..`, not to
+    // bash), which other readings the intent needs.
+    OTHER_READINGS.with(|o| *o.borrow_mut() = Some(OtherReadings::default()));
+    let posix = normalize_as(raw, tables, PathReading::Posix, text, bufs);
+    let needs = OTHER_READINGS
+        .with(|o| o.borrow_mut().take())
+        .unwrap_or_default();
+    let mut n = posix?;
+    if needs.two_bracketed {
+        return Err(invalid(
+            "path",
+            "two different paths hold bracket sets: the shell readings judge each path's characters, not every pair of two paths' (give one such path per intent)",
+        ));
     }
+    let (backslash, shell) = (needs.backslash, needs.shell);
     if backslash {
         n.backslash_reading = Some(Box::new(
             normalize_as(raw, tables, PathReading::Backslash, Canonical::Skip, bufs)?.intent,
@@ -1247,11 +1253,14 @@ fn shell_word(raw: &str, mut pick: impl FnMut(&[char]) -> usize) -> Option<Strin
     while let Some(c) = rest.chars().next() {
         rest = &rest[c.len_utf8()..];
         match c {
-            '\\' => {
-                let next = rest.chars().next()?;
-                rest = &rest[next.len_utf8()..];
-                out.push(next);
-            }
+            '\\' => match rest.chars().next() {
+                Some(next) => {
+                    rest = &rest[next.len_utf8()..];
+                    out.push(next);
+                }
+                // A `\` that ends the word is itself to bash and dash.
+                None => out.push('\\'),
+            },
             '\'' => {
                 let end = rest.find('\'')?;
                 out.push_str(&rest[..end]);
@@ -1340,6 +1349,13 @@ fn normalize_path_cow<'a>(
     reading: PathReading,
 ) -> Result<Cow<'a, str>, String> {
     let bytes = path_bytes(raw);
+    if reading == PathReading::Posix && bytes & OTHER_READING != 0 {
+        OTHER_READINGS.with(|o| {
+            if let Some(needs) = o.borrow_mut().as_mut() {
+                needs.note(raw);
+            }
+        });
+    }
     if bytes & CONTROL != 0 || (bytes & MAY_BE_C1 != 0 && raw.chars().any(|c| c.is_control())) {
         return Err("a path must not contain NUL or control characters".to_owned());
     }
@@ -1382,6 +1398,43 @@ fn normalize_path_cow<'a>(
         Some(why) => Err(format!("a path must not name {why}: the file it reaches is the opening process's, out of sight")),
         None => Ok(normal),
     }
+}
+
+/// Which readings beside the POSIX one an intent's paths need, noted by
+/// the POSIX reading from each path as given ([`normalize_json_in`]).
+#[derive(Debug, Default)]
+struct OtherReadings {
+    /// A path holds `\`: the backslash reading.
+    backslash: bool,
+    /// The most shell readings one path has ([`shell_choices`]).
+    shell: usize,
+    /// The first path with more than one shell reading.
+    bracketed: Option<String>,
+    /// Another path with more than one: the readings would not cover
+    /// every pair, so the intent is refused.
+    two_bracketed: bool,
+}
+
+impl OtherReadings {
+    fn note(&mut self, raw: &str) {
+        self.backslash |= raw.contains('\\');
+        let choices = shell_choices(raw);
+        self.shell = self.shell.max(choices);
+        if choices > 1 {
+            match &self.bracketed {
+                None => self.bracketed = Some(raw.to_owned()),
+                Some(first) if first != raw => self.two_bracketed = true,
+                Some(_) => {}
+            }
+        }
+    }
+}
+
+thread_local! {
+    /// Set while [`normalize_json_in`] reads an intent under the POSIX
+    /// reading (one decision at a time per thread).
+    static OTHER_READINGS: std::cell::RefCell<Option<OtherReadings>> =
+        const { std::cell::RefCell::new(None) };
 }
 
 /// [`path_bytes`]: a C0 control character or DEL.
@@ -1475,6 +1528,9 @@ fn read_otherwise(raw: &str) -> Option<&'static str> {
     let extglob = raw.contains('(') && ["@(", "+(", "!("].iter().any(|p| raw.contains(p));
     if raw.contains(['*', '?']) || extglob || brace_expansion(raw) {
         return Some("a path must not hold `*`, `?`, `@(…)`, `+(…)`, `!(…)` or `{a,b}` (a shell or a globbing tool reads it as the files it matches, which the runtime cannot know)");
+    }
+    if raw.contains('[') && raw.contains('\\') {
+        return Some("a path must not hold both `\\` and `[` (a shell reads `\\[` as a bracket, Python's `glob` as a backslash before a bracket expression)");
     }
     if raw.contains('[') && !brackets_listable(raw) {
         return Some("a path must not hold a bracket expression with a range, a negation, a class or more than 8 characters (`[a-z]`, `[!x]`), or more than 8 combinations of them (a shell or a globbing tool reads it as the files it matches; plain sets such as `[slug]` are judged as each of their characters)");
@@ -2850,6 +2906,8 @@ mod tests {
             r"a\\b",
             "a'\"'b",
             r#"x"'"y"#,
+            // A `\` that ends the word stays.
+            "a'b'\\",
             "plain",
         ] {
             // (0: no byte a shell reads otherwise, the POSIX reading only.)

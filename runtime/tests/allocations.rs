@@ -138,6 +138,9 @@ fn common_path(bundle: &gait_run::bundle::Verified, text: &[u8]) -> bool {
         && i.arg_strings.is_empty()
         && n.warnings.is_empty()
         && n.backslash_reading.is_none()
+        // (Quotes or bracket sets in a path: the shell readings build
+        // intents of their own, a path's rare case.)
+        && n.shell_readings.is_empty()
         && borrowed(&i.tool)
         && opt(&i.identity)
         && opt(&i.workspace)

@@ -440,6 +440,13 @@ fn traces_are_signed_and_verifiable() {
     let tp = dir.path().join("tampered.json");
     std::fs::write(&tp, tampered.to_string()).unwrap();
     assert_eq!(verify(&tp, &fixtures().join("test.pub")), Some(2));
+    // A `verdict` put before the signed one: a reader keeping the first
+    // copy of a key would see `allow` beside a valid signature.
+    let text = std::fs::read_to_string(&path).unwrap();
+    let repeated = text.replacen('{', "{\"verdict\": \"allow\", ", 1);
+    let rp = dir.path().join("repeated.json");
+    std::fs::write(&rp, repeated).unwrap();
+    assert_eq!(verify(&rp, &fixtures().join("test.pub")), Some(2));
     let other = dir.path().join("other.pub");
     std::fs::write(
         &other,

@@ -95,20 +95,9 @@ pub(super) fn write(
     let id = trace["trace_id"].as_str().unwrap_or("unknown").to_owned();
     let path = dir.join(format!("trace_{id}.json"));
     let text = serde_json::to_string_pretty(&trace).map_err(std::io::Error::other)? + "\n";
-    let tmp = dir.join(format!(".trace_{id}.{}.tmp", std::process::id()));
-    {
-        use std::io::Write;
-        use std::os::unix::fs::OpenOptionsExt;
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-    }
-    std::fs::rename(&tmp, &path)?;
+    // Through a new temporary file (never one planted at a name others can
+    // guess: the trace id and the pid are), then renamed.
+    crate::files::write_atomic(&path, text.as_bytes(), 0o600)?;
     Ok(path)
 }
 
