@@ -68,14 +68,16 @@ step "cargo test (the bash differential beside the builds of gait-run and gaitc 
 # failed. (--exact: the skip filter is the whole test name.)
 cargo test -- --exact --skip bash_never_runs_a_program_the_gate_did_not_report
 bash_diff_log="$(mktemp)"
-cargo test --quiet --test command_bash >"$bash_diff_log" 2>&1 &
+trap 'rm -f "$bash_diff_log"' EXIT
+# In its own process group (setsid), so that a failed build stops the test
+# binary and its bash workers too, not only cargo.
+setsid -w cargo test --quiet --test command_bash >"$bash_diff_log" 2>&1 &
 bash_diff_pid=$!
 # (And the debug gaitc and gait-run the later scripts run: `cargo test`'s
 # own units of the two crates are not the ones `cargo build` makes.)
 if ! cargo build --release --quiet -p gait-run || ! cargo build --quiet -p gaitc -p gait-run; then
-  kill "$bash_diff_pid" 2>/dev/null || true
+  kill -- -"$bash_diff_pid" 2>/dev/null || true
   wait "$bash_diff_pid" 2>/dev/null || true
-  rm -f "$bash_diff_log"
   exit 1
 fi
 bash_diff_rc=0
@@ -84,6 +86,7 @@ echo
 echo "-- the bash differential (cargo test --test command_bash), run beside the builds:"
 cat "$bash_diff_log"
 rm -f "$bash_diff_log"
+trap - EXIT
 if [[ $bash_diff_rc -ne 0 ]]; then
   echo "the bash differential failed (exit $bash_diff_rc)" >&2
   exit 1

@@ -1,6 +1,7 @@
 //! Writing a file whole, in a folder others may write to: through a new
 //! temporary file beside it (created exclusively: never one planted there,
-//! never through a symlink), then renamed over the target.
+//! never through a symlink — its name, pid, counter and time, is not secret:
+//! `O_EXCL` is what protects), then renamed over the target.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;

@@ -1372,6 +1372,12 @@ fn normalize_path_cow<'a>(
             "a path must not be longer than {PATH_MAX} bytes (the kernel's PATH_MAX)"
         ));
     }
+    // A `\` beside a quote: a tool that reads `\` as `/` after a shell
+    // removed the quotes (`sub/'..\..\'etc`) reaches what neither the
+    // backslash nor the shell reading alone gives.
+    if bytes & OTHER_READING != 0 && raw.contains('\\') && raw.contains(['\'', '"']) {
+        return Err("a path must not hold both `\\` and a quote (a shell removes the quotes, and a tool that then reads `\\` as `/` reaches another path than either reading)".to_owned());
+    }
     let file_url = raw.len() >= 5 && raw.as_bytes()[..5].eq_ignore_ascii_case(b"file:");
     if bytes & EXPANDS != 0 || file_url {
         if let Some(why) = read_otherwise(raw) {
@@ -1557,8 +1563,11 @@ pub(crate) fn json_list_or_object(raw: &str) -> bool {
     if !matches!(text.as_bytes().first(), Some(b'[' | b'{')) {
         return false;
     }
-    if serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok() {
-        return true;
+    match serde_json::from_str::<serde::de::IgnoredAny>(text) {
+        Ok(_) => return true,
+        // Deeper than serde_json's 128 levels: Python reads about 1,000.
+        Err(e) if e.to_string().starts_with("recursion limit exceeded") => return true,
+        Err(_) => {}
     }
     if !(text.contains("NaN") || text.contains("Infinity")) {
         return false;
@@ -2456,6 +2465,8 @@ mod tests {
             "/ws/.ss[[:alpha:]]/id_rsa",
             "/ws/[abcdefghi]",
             "/ws/[abc][abc]",
+            "/ws/sub/'..\\..\\'etc/shadow",
+            "/ws/\"a\\b\"",
         ] {
             assert!(normalize_path(p, Some("/ws")).is_err(), "{p}");
         }
@@ -2483,6 +2494,10 @@ mod tests {
         ] {
             assert!(normalize_path(p, Some("/ws")).is_err(), "{p}");
         }
+        // Deeper than serde_json reads, not deeper than Python does (a
+        // command, which no bracket rule refuses first).
+        let deep = format!("{}\"curl\"{}", "[".repeat(200), "]".repeat(200));
+        assert!(json_list_or_object(&deep));
         // Strings holding the words are strings.
         assert!(!json_list_or_object(r#"["NaN"]x"#));
         assert!(json_list_or_object(r#"["NaN \" Infinity", NaN]"#));

@@ -525,9 +525,11 @@ mod tests {
     }
 
     /// Anything but the script's own answer is a store error, never "not
-    /// used": a server, proxy or squatter on the port that answers nil (or
-    /// an empty list, or a list without the script's mark) to every command
-    /// would otherwise let one token approve again and again.
+    /// used": a server or proxy that answers nil (or an empty list, or a
+    /// list without the script's mark) to every command would otherwise let
+    /// one token approve again and again. (The mark is a constant: a server
+    /// that speaks the script's protocol can send it. Against an impostor
+    /// on the port, a password and a private network are what protect.)
     #[test]
     fn an_answer_that_is_not_the_scripts_is_an_error() {
         for reply in [
