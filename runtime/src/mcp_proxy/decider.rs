@@ -89,21 +89,19 @@ impl Gate {
             .map(|t| line(t, ""))
             .collect();
         let mut targets = Vec::with_capacity(first.len());
-        if let Some(alt) = explain.get("backslash_reading") {
-            for t in alt["targets"].as_array()? {
-                if !first.contains(&line(t, "")) {
-                    targets.push(line(t, " [if \\ is read as a separator]"));
-                }
-            }
-        }
-        for alt in explain
+        // Each other reading with the note that says how it reads the path.
+        let backslash = explain
+            .get("backslash_reading")
+            .map(|r| (r, " [if \\ is read as a separator]"));
+        let shell = explain
             .get("shell_readings")
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
-        {
-            for t in alt["targets"].as_array()? {
-                let shown = line(t, " [as a shell reads it]");
+            .map(|r| (r, " [as a shell reads it]"));
+        for (reading, note) in backslash.into_iter().chain(shell) {
+            for t in reading["targets"].as_array()? {
+                let shown = line(t, note);
                 if !first.contains(&line(t, "")) && !targets.contains(&shown) {
                     targets.push(shown);
                 }
