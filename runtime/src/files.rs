@@ -17,11 +17,21 @@ const ATTEMPTS: u32 = 16;
 /// is never opened, whoever planted it, and another name is tried).
 pub fn create_temp(dir: &Path, stem: &str, mode: u32) -> std::io::Result<(File, PathBuf)> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let mut last = None;
-    for _ in 0..ATTEMPTS {
+    let names = std::iter::repeat_with(|| {
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
         let (_, nanos) = crate::time::now();
-        let path = dir.join(format!(".{stem}.{}.{n}.{nanos}.tmp", std::process::id()));
+        dir.join(format!(".{stem}.{}.{n}.{nanos}.tmp", std::process::id()))
+    });
+    create_first_free(names.take(ATTEMPTS as usize), mode)
+}
+
+/// Creates the first of `names` that does not exist yet, exclusively.
+fn create_first_free(
+    names: impl Iterator<Item = PathBuf>,
+    mode: u32,
+) -> std::io::Result<(File, PathBuf)> {
+    let mut last = None;
+    for path in names {
         match OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -105,5 +115,26 @@ mod tests {
         assert_ne!(first, second);
         let mode = std::fs::metadata(&first).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
+    }
+
+    /// A link (or a file) already at a name the writer tries is never
+    /// opened: the next name is taken, the link's target stays as it was;
+    /// every name taken is an error, not a write through a link.
+    #[test]
+    fn a_planted_name_is_never_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim.txt");
+        std::fs::write(&victim, "precious").unwrap();
+        let planted = dir.path().join(".t.planted.tmp");
+        std::os::unix::fs::symlink(&victim, &planted).unwrap();
+        let free = dir.path().join(".t.free.tmp");
+        let (mut f, got) =
+            create_first_free([planted.clone(), free.clone()].into_iter(), 0o600).unwrap();
+        f.write_all(b"trace").unwrap();
+        assert_eq!(got, free);
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+        let err = create_first_free(std::iter::once(planted), 0o600).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::AlreadyExists);
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
     }
 }
