@@ -400,6 +400,11 @@ fn traces_are_signed_and_verifiable() {
         traces.display().to_string(),
         "--trace-key".into(),
         fixtures().join("test.key").display().to_string(),
+        // Not a test of speed: a debug build beside this binary's other
+        // tests may pass the 50 ms default, and a decision past it writes
+        // no trace.
+        "--decision-timeout-ms".into(),
+        "30000".into(),
     ]);
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
     let mut intent = read("/workspace/a.txt", "low");
