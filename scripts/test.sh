@@ -6,7 +6,8 @@
 #
 #   0. scripts/setup_redis.sh             Debian's redis-server (pinned) under target/adapters/redis,
 #                                         for the approval replay store's tests in cargo test
-#   1. cargo test                         unit, snapshot, conformance, differential,
+#   1. cargo test                         unit, snapshot, conformance, differential
+#                                         (the bash one in the background: see below),
 #                                         bundle, CLI, fail-closed, sidecar (real HTTP),
 #                                         mcp-proxy (stand-in servers), LSP (stdio)
 #   2. v1.7 acceptance                    endpoint fixtures, skill supply chain,
@@ -29,7 +30,7 @@
 #                                         no allow for a bad request, no crash
 #   5. editors                            VS Code grammar tests, headless Neovim e2e
 #   6. benchmark peers                    Cedar and regorus agree with Gait on the
-#                                         shared corpus
+#                                         shared corpus (in the background: see below)
 # Stops at the first failing step.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -56,47 +57,81 @@ step "redis-server for the approval replay store tests (scripts/setup_redis.sh: 
 GAIT_REDIS_SERVER="$(bash scripts/setup_redis.sh | tail -n 1)"
 export GAIT_REDIS_SERVER
 
-step "cargo test (the bash differential beside the builds of gait-run and gaitc the later steps run)"
-# The bash differential (runtime/tests/command_bash.rs: 100,000 lines, each
-# run in a real bash) forks a process or more per line and keeps about 1.3 of
-# the 2 cores busy for ~3 minutes; alone, it was the longest step of CI. The
-# other tests run first, alone (some decide under the default 50 ms
-# deadline: a machine that busy can pass it). Then the differential runs in
-# the background while the release gait-run (which v1.7 acceptance needs
-# next) builds: cargo takes its build lock only while it compiles, so both
-# proceed. Everything it prints comes out here, after; the step fails if it
-# failed. (--exact: the skip filter is the whole test name.)
+# Two jobs run in the background, at the lowest CPU priority (nice 19), from
+# the release build on: the bash differential (runtime/tests/command_bash.rs:
+# 100,000 lines, each run in a real bash: a process or more per line, ~340
+# CPU-seconds) and the benchmark peers' agreement tests (Cedar and regorus,
+# ~110 s of compiling on 2 cores; in their own target folder,
+# target/bench-peers, so that they never hold the build lock the later
+# steps' cargo builds need). The steps between them are often one process
+# waiting on another (Python, Node, an MCP server), and a niced job runs in
+# the gaps they leave without taking time from them; the last step waits
+# for both and prints what they printed. Steps that measure time (the
+# runtime SLO, the adversarial latency check) stop both while they run
+# (SIGSTOP/SIGCONT to every process of their sessions: GAIT_PAUSE_SIDS, read
+# by scripts/test_v1_7_acceptance.sh too. By session, not process group:
+# GNU timeout, which the differential runs its bash drivers under, puts
+# them in groups of their own.)
+bg_pids=()
+bg_logs=()
+bg_names=()
+bg_signal() { # SIGNAL: to every process of every background session
+  local sid
+  # Twice: a process forked while the first pass ran is caught by the second.
+  for sid in "${bg_pids[@]}" "${bg_pids[@]}"; do
+    pkill "-$1" -s "$sid" 2>/dev/null || true
+  done
+}
+bg_cleanup() {
+  bg_signal CONT
+  bg_signal KILL
+  rm -f "${bg_logs[@]}"
+}
+trap bg_cleanup EXIT
+start_bg() { # NAME COMMAND...: in a session of its own (setsid: its pid is the session's id), niced
+  local name=$1 log
+  shift
+  log="$(mktemp)"
+  setsid -w nice -n 19 "$@" >"$log" 2>&1 &
+  bg_pids+=($!)
+  bg_logs+=("$log")
+  bg_names+=("$name")
+  echo "started in the background: $name"
+}
+paused() { # COMMAND...: runs it with the background jobs stopped
+  local rc=0
+  bg_signal STOP
+  "$@" || rc=$?
+  bg_signal CONT
+  return $rc
+}
+
+step "cargo test (all but the bash differential, which runs in the background from here on)"
+# (--exact: the skip filter is the whole test name. The differential's own
+# check of its harness, the_harness_sees_every_way_a_program_runs, runs
+# here.)
 cargo test -- --exact --skip bash_never_runs_a_program_the_gate_did_not_report
-bash_diff_log="$(mktemp)"
-trap 'rm -f "$bash_diff_log"' EXIT
-# In its own process group (setsid), so that a failed build stops the test
-# binary and its bash workers too, not only cargo.
-setsid -w cargo test --quiet --test command_bash >"$bash_diff_log" 2>&1 &
-bash_diff_pid=$!
-# (And the debug gaitc and gait-run the later scripts run: `cargo test`'s
-# own units of the two crates are not the ones `cargo build` makes.)
-if ! cargo build --release --quiet -p gait-run || ! cargo build --quiet -p gaitc -p gait-run; then
-  kill -- -"$bash_diff_pid" 2>/dev/null || true
-  wait "$bash_diff_pid" 2>/dev/null || true
-  exit 1
-fi
-bash_diff_rc=0
-wait "$bash_diff_pid" || bash_diff_rc=$?
-echo
-echo "-- the bash differential (cargo test --test command_bash), run beside the builds:"
-cat "$bash_diff_log"
-rm -f "$bash_diff_log"
-trap - EXIT
-if [[ $bash_diff_rc -ne 0 ]]; then
-  echo "the bash differential failed (exit $bash_diff_rc)" >&2
-  exit 1
-fi
+# Built already: the background job only runs it (cargo takes its build
+# lock only while it compiles).
+cargo test --quiet --test command_bash --no-run
+start_bg "the bash differential (cargo test --test command_bash)" \
+  cargo test --quiet --test command_bash -- --exact bash_never_runs_a_program_the_gate_did_not_report
+start_bg "the benchmark peers' agreement tests (cargo test -p gait-benches --features peers)" \
+  env CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}/bench-peers" cargo test -p gait-benches --features peers
+GAIT_PAUSE_SIDS="${bg_pids[*]}"
+export GAIT_PAUSE_SIDS
+
+step "builds: gait-run in release (v1.7 acceptance), gaitc and gait-run in debug (the later scripts)"
+# (`cargo test`'s own units of the two crates are not the ones `cargo build`
+# makes.)
+cargo build --release --quiet -p gait-run
+cargo build --quiet -p gaitc -p gait-run
 
 step "v1.7 acceptance (endpoint fixtures, skill suite, fail-closed matrix, policy tests, runtime SLO)"
 bash scripts/test_v1_7_acceptance.sh
 
 step "adversarial decision latency (hostile intents through the gate: accepted ones within 10 ms, none timing out)"
-bash scripts/check_adversarial.sh
+paused bash scripts/check_adversarial.sh
 
 step "mcp-proxy against the real MCP filesystem server (npm), driven by the mcp Python SDK (PyPI)"
 bash scripts/test_mcp_proxy.sh
@@ -117,13 +152,26 @@ echo "load_sidecar: no bad request allowed, every request answered, the sidecar 
 step "editors: VS Code grammar tests, Neovim end to end with gaitc lsp"
 bash scripts/test_editors.sh
 
-step "benchmark peers: agreement tests (cedar-policy, regorus)"
-# (Not linted here with the feature: checking Cedar and regorus once more
-# took 75-90 s of CI's 20 minutes, for code only the benchmark report runs;
-# `.ci/run`'s clippy checks benches/ without it. Changing the peers' code:
-# `cargo clippy -p gait-benches --all-targets --features peers -- -D warnings`;
-# .github/workflows runs it.)
-cargo test -p gait-benches --features peers
+step "the background jobs: the bash differential, the benchmark peers' agreement tests"
+# (The peers' code is not linted here with the feature: checking Cedar and
+# regorus once more took 75-90 s of CI's 20 minutes, for code only the
+# benchmark report runs; `.ci/run`'s clippy checks benches/ without it.
+# Changing the peers' code: `cargo clippy -p gait-benches --all-targets
+# --features peers -- -D warnings`; .github/workflows runs it.)
+bg_signal CONT
+bg_failed=0
+for i in "${!bg_pids[@]}"; do
+  rc=0
+  wait "${bg_pids[$i]}" || rc=$?
+  echo
+  echo "-- ${bg_names[$i]}, run in the background (exit $rc):"
+  cat "${bg_logs[$i]}"
+  if [[ $rc -ne 0 ]]; then
+    echo "failed: ${bg_names[$i]} (exit $rc)" >&2
+    bg_failed=1
+  fi
+done
+[[ $bg_failed -eq 0 ]]
 
 end_step
 echo

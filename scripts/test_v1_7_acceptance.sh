@@ -114,7 +114,20 @@ step skill-supply-chain bash scripts/test_skill_supply_chain.sh
 # feature set.)
 step fail-closed-matrix cargo test --quiet --test fail_closed
 step policy-tests "$gaitc" test examples/ --coverage --min-coverage 100 --junit "$out/policy-tests.junit.xml"
-step runtime-slo bash scripts/check_runtime_slo.sh --report "$out/runtime_slo_report.json"
+# Measured on a quiet machine: jobs that scripts/test.sh runs in the
+# background (GAIT_PAUSE_SIDS: their sessions) are stopped meanwhile.
+pause_background() { # SIGNAL
+  local sid
+  for sid in ${GAIT_PAUSE_SIDS:-} ${GAIT_PAUSE_SIDS:-}; do pkill "-$1" -s "$sid" 2>/dev/null || true; done
+}
+quiet() {
+  local rc=0
+  pause_background STOP
+  "$@" || rc=$?
+  pause_background CONT
+  return $rc
+}
+step runtime-slo quiet bash scripts/check_runtime_slo.sh --report "$out/runtime_slo_report.json"
 
 # The checker can fail: with a 1 ns in-process p50 budget for fs.write, and a
 # budget of 1 instruction per decision for proc.exec, it must exit 5 and name

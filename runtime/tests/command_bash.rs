@@ -318,14 +318,16 @@ fn generate_from(n: usize, seed: [u8; 32]) -> Vec<String> {
         .collect()
 }
 
-/// The stubs log their name to `$GAIT_LOG`, or, when a line cleared it but
-/// the stubs are still found (`env -i PATH=… x`, `env -u GAIT_LOG x`), to
-/// the log the file `current` beside them names (the driver writes it before each line; each worker has its
-/// own stubs, so it names the line running). Read with dash's `read`: a
-/// `cat` here would be the `cat` stub.
+/// The stubs append `LINE NAME` to `$GAIT_LOG`, the chunk's one log
+/// (`$GAIT_LINE` is the line's index in the chunk: one log per chunk, not a
+/// file per line, which cost as much as running the line). When a line
+/// cleared either variable but the stubs are still found (`env -i PATH=… x`,
+/// `env -u GAIT_LOG x`), the name goes to the file `orphans` beside them
+/// instead, and the driver files it under the line that just ran (each
+/// worker has its own stubs, so the file is the running line's).
 fn write_stubs(bin: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(bin)?;
-    const LOG: &str = "#!/bin/dash\nlog=$GAIT_LOG\n[ -n \"$log\" ] || read -r log < \"${0%/*}/current\"\nprintf '%s\\n' \"${0##*/}\" >> \"$log\"\n";
+    const LOG: &str = "#!/bin/dash\nif [ -n \"$GAIT_LOG\" ] && [ -n \"$GAIT_LINE\" ]; then\n  printf '%s %s\\n' \"$GAIT_LINE\" \"${0##*/}\" >> \"$GAIT_LOG\"\nelse\n  printf '%s\\n' \"${0##*/}\" >> \"${0%/*}/orphans\"\nfi\n";
     for leaf in LEAVES {
         write_exec(&bin.join(leaf), LOG)?;
     }
@@ -392,107 +394,7 @@ fn bash_never_runs_a_program_the_gate_did_not_report() {
         lines.len()
     );
 
-    let dir = tempfile::tempdir().unwrap();
-    let scratch = dir.path().join("scratch");
-    // One set of stubs per worker (see `write_stubs`).
-    let bins = [scratch.join("bin0"), scratch.join("bin1")];
-    for bin in &bins {
-        write_stubs(bin).unwrap();
-    }
-    let prelude = dir.path().join("prelude.sh");
-    std::fs::write(
-        &prelude,
-        "command_not_found_handle() { printf '%s\\n' \"${1##*/}\" >> \"$GAIT_LOG\"; return 127; }\n",
-    )
-    .unwrap();
-
-    // Cases in chunks, one bash driver per chunk, two at a time.
-    let chunk = 2_000;
-    let chunks: Vec<&[(String, Vec<String>)]> = judged.chunks(chunk).collect();
-    let logs = dir.path().join("logs");
-    std::fs::create_dir_all(&logs).unwrap();
-    let run_chunk = |k: usize, cases: &[(String, Vec<String>)]| {
-        let file = dir.path().join(format!("cases{k}"));
-        let mut bytes = Vec::new();
-        for (line, _) in cases {
-            bytes.extend_from_slice(line.as_bytes());
-            bytes.push(0);
-        }
-        std::fs::write(&file, bytes).unwrap();
-        // Each chunk in its own directory (lock files, redirections).
-        let cwd = dir.path().join(format!("cwd{k}"));
-        std::fs::create_dir_all(&cwd).unwrap();
-        // Chunk k runs on worker k % 2 (see below), with its stubs.
-        let bin = &bins[k % 2];
-        std::os::unix::fs::symlink(bin, cwd.join("bin")).unwrap();
-        let logdir = logs.join(k.to_string());
-        std::fs::create_dir_all(&logdir).unwrap();
-        let driver = format!(
-            "source {prelude}\ncd {scratch}\ni=0\nwhile IFS= read -r -d '' line; do\n  export GAIT_LOG={logdir}/$i\n  : > \"$GAIT_LOG\"\n  printf '%s\\n' \"$GAIT_LOG\" > {bin}/current\n  ( ulimit -t 5; eval \"$line\" ) </dev/null >/dev/null 2>&1\n  i=$((i+1))\ndone < {file}\nwait\n",
-            bin = bin.display(),
-            prelude = prelude.display(),
-            scratch = cwd.display(),
-            logdir = logdir.display(),
-            file = file.display(),
-        );
-        // (By its path: given the stubs' PATH, `timeout` would be the stub.)
-        let status = Command::new("/usr/bin/timeout")
-            .arg("600")
-            .arg("/usr/bin/bash")
-            .arg("-c")
-            .arg(driver)
-            .env_clear()
-            .env("PATH", bin)
-            .env("BASH_ENV", &prelude)
-            .env("HOME", &scratch)
-            .env("LC_ALL", "C")
-            .status()
-            .unwrap();
-        assert!(status.code() != Some(124), "chunk {k} timed out");
-        logdir
-    };
-    let mut dirs = vec![None; chunks.len()];
-    std::thread::scope(|s| {
-        let run_chunk = &run_chunk;
-        let chunks = &chunks;
-        let workers: Vec<_> = (0..2)
-            .map(|t| {
-                s.spawn(move || {
-                    (t..chunks.len())
-                        .step_by(2)
-                        .map(|k| (k, run_chunk(k, chunks[k])))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        for w in workers {
-            for (k, d) in w.join().unwrap() {
-                dirs[k] = Some(d);
-            }
-        }
-    });
-
-    let mut disagreements = Vec::new();
-    let mut ran = 0usize;
-    for (k, cases) in chunks.iter().enumerate() {
-        let logdir = dirs[k].as_ref().unwrap();
-        for (i, (line, gate)) in cases.iter().enumerate() {
-            let log = std::fs::read_to_string(logdir.join(i.to_string())).unwrap_or_default();
-            let executed: BTreeSet<&str> = log.lines().filter(|l| !l.is_empty()).collect();
-            if !executed.is_empty() {
-                ran += 1;
-            }
-            let missing: Vec<&&str> = executed
-                .iter()
-                .filter(|e| !gate.iter().any(|g| g == **e))
-                .collect();
-            if !missing.is_empty() {
-                disagreements.push(format!(
-                    "{line:?}: bash ran {missing:?}, the gate said {gate:?}"
-                ));
-            }
-        }
-    }
+    let (ran, disagreements) = run_in_bash(&judged).unwrap();
     println!(
         "{} lines: {} resolved and run in bash ({} ran a program), {dynamic} dynamic, {invalid} invalid; {} disagreements",
         lines.len(),
@@ -516,4 +418,176 @@ fn bash_never_runs_a_program_the_gate_did_not_report() {
             .collect::<Vec<_>>()
             .join("\n")
     );
+}
+
+/// Runs each line in bash (see the module's doc) and compares what ran with
+/// the gate's program set given beside it: how many lines ran a program,
+/// and every disagreement.
+fn run_in_bash(judged: &[(String, Vec<String>)]) -> std::io::Result<(usize, Vec<String>)> {
+    let dir = tempfile::tempdir()?;
+    let scratch = dir.path().join("scratch");
+    // Bash drivers at a time: one per core (`GAIT_DIFF_WORKERS` overrides;
+    // measured: a third and a fourth driver on 2 cores gain nothing, each
+    // line's forks and execs are what the time goes to).
+    let workers: usize = std::env::var("GAIT_DIFF_WORKERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    // One set of stubs per worker (see `write_stubs`).
+    let bins: Vec<_> = (0..workers)
+        .map(|w| scratch.join(format!("bin{w}")))
+        .collect();
+    for bin in &bins {
+        write_stubs(bin)?;
+    }
+    let prelude = dir.path().join("prelude.sh");
+    std::fs::write(
+        &prelude,
+        "command_not_found_handle() { printf '%s %s\\n' \"$GAIT_LINE\" \"${1##*/}\" >> \"$GAIT_LOG\"; return 127; }\n",
+    )?;
+
+    // Cases in chunks, one bash driver per chunk, `workers` at a time.
+    let chunk = 1_000;
+    let chunks: Vec<&[(String, Vec<String>)]> = judged.chunks(chunk).collect();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir_all(&logs)?;
+    let run_chunk = |k: usize, cases: &[(String, Vec<String>)]| {
+        let file = dir.path().join(format!("cases{k}"));
+        let mut bytes = Vec::new();
+        for (line, _) in cases {
+            bytes.extend_from_slice(line.as_bytes());
+            bytes.push(0);
+        }
+        std::fs::write(&file, bytes)?;
+        // Each chunk in its own directory (lock files, redirections).
+        let cwd = dir.path().join(format!("cwd{k}"));
+        std::fs::create_dir_all(&cwd)?;
+        // Chunk k runs on worker k % workers (see below), with its stubs.
+        let bin = &bins[k % workers];
+        std::os::unix::fs::symlink(bin, cwd.join("bin"))?;
+        let log = logs.join(k.to_string());
+        // The line's index in GAIT_LINE, the chunk's log in GAIT_LOG; after
+        // each line, what the stubs could not log (see `write_stubs`) is
+        // filed under it. (`[`, `read`, `printf`: bash's builtins.)
+        let driver = format!(
+            "source {prelude}\ncd {scratch}\nexport GAIT_LOG={log}\n: > \"$GAIT_LOG\"\n: > {bin}/orphans\ni=0\nwhile IFS= read -r -d '' line; do\n  export GAIT_LINE=$i\n  ( ulimit -t 5; eval \"$line\" ) </dev/null >/dev/null 2>&1\n  if [ -s {bin}/orphans ]; then\n    while IFS= read -r name; do printf '%s %s\\n' \"$i\" \"$name\"; done < {bin}/orphans >> \"$GAIT_LOG\"\n    : > {bin}/orphans\n  fi\n  i=$((i+1))\ndone < {file}\nwait\n",
+            bin = bin.display(),
+            prelude = prelude.display(),
+            scratch = cwd.display(),
+            log = log.display(),
+            file = file.display(),
+        );
+        // (By its path: given the stubs' PATH, `timeout` would be the stub.
+        // A chunk takes seconds alone; the limit is wall time, and CI runs
+        // this test at the lowest priority beside other work, stopped while
+        // timing checks run: it only guards against a hang.)
+        let status = Command::new("/usr/bin/timeout")
+            .arg("1800")
+            .arg("/usr/bin/bash")
+            .arg("-c")
+            .arg(driver)
+            .env_clear()
+            .env("PATH", bin)
+            .env("BASH_ENV", &prelude)
+            .env("HOME", &scratch)
+            .env("LC_ALL", "C")
+            .status()?;
+        if status.code() == Some(124) {
+            return Err(std::io::Error::other(format!("chunk {k} timed out")));
+        }
+        Ok(())
+    };
+    std::thread::scope(|s| {
+        let run_chunk = &run_chunk;
+        let chunks = &chunks;
+        let threads: Vec<_> = (0..workers)
+            .map(|t| {
+                s.spawn(move || {
+                    (t..chunks.len())
+                        .step_by(workers)
+                        .try_for_each(|k| run_chunk(k, chunks[k]))
+                })
+            })
+            .collect();
+        threads
+            .into_iter()
+            .try_for_each(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+    })?;
+
+    let mut disagreements = Vec::new();
+    let mut ran = 0usize;
+    for (k, cases) in chunks.iter().enumerate() {
+        let log = logs.join(k.to_string());
+        // Each log line is `INDEX NAME`: the programs each line ran.
+        let mut executed: Vec<BTreeSet<String>> = vec![BTreeSet::new(); cases.len()];
+        for entry in std::fs::read_to_string(&log)?.lines() {
+            match entry
+                .split_once(' ')
+                .and_then(|(i, name)| Some((i.parse::<usize>().ok()?, name)))
+                .filter(|(i, name)| *i < cases.len() && !name.is_empty())
+            {
+                Some((i, name)) => {
+                    executed[i].insert(name.to_owned());
+                }
+                // (A line that cleared GAIT_LINE but not GAIT_LOG: its
+                // program is nobody's, so nothing may hide it.)
+                None => disagreements.push(format!(
+                    "chunk {k}: a program ran that no line can be charged with: {entry:?}"
+                )),
+            }
+        }
+        for ((line, gate), executed) in cases.iter().zip(&executed) {
+            if !executed.is_empty() {
+                ran += 1;
+            }
+            let missing: Vec<&String> = executed
+                .iter()
+                .filter(|e| !gate.iter().any(|g| g == *e))
+                .collect();
+            if !missing.is_empty() {
+                disagreements.push(format!(
+                    "{line:?}: bash ran {missing:?}, the gate said {gate:?}"
+                ));
+            }
+        }
+    }
+    Ok((ran, disagreements))
+}
+
+#[test]
+fn the_harness_sees_every_way_a_program_runs() {
+    // A gate that reported nothing: each of these lines must come back as a
+    // disagreement, whichever way its program's name reached the log (the
+    // environment, the stubs' `orphans` file, bash's
+    // command_not_found_handle), and in a later chunk too.
+    // (line, what the gate said, the program only bash saw)
+    let lines: [(&str, &[&str], &str); 6] = [
+        ("ls", &[], "ls"),
+        ("env -i PATH=./bin ls", &["env"], "ls"),
+        ("env -u GAIT_LOG ./bin/cat", &["env"], "cat"),
+        ("env -u GAIT_LINE ./bin/rm", &["env"], "rm"),
+        ("no_such_program_x", &[], "no_such_program_x"),
+        ("true | ./bin/grep a", &[], "grep"),
+    ];
+    let mut judged: Vec<(String, Vec<String>)> = Vec::new();
+    // Padding, so that the lines run in a second chunk as well.
+    for i in 0..1_000 + lines.len() {
+        judged.push((format!(": {i}"), Vec::new()));
+    }
+    for (l, gate, _) in lines {
+        let case = (l.to_owned(), gate.iter().map(|g| g.to_string()).collect());
+        judged.insert(0, case.clone());
+        judged.push(case);
+    }
+    let (ran, disagreements) = run_in_bash(&judged).unwrap();
+    assert_eq!(ran, 2 * lines.len(), "{disagreements:#?}");
+    for (l, _, unseen) in lines {
+        let seen = disagreements
+            .iter()
+            .filter(|d| d.starts_with(&format!("{l:?}: bash ran [{unseen:?}]")))
+            .count();
+        assert_eq!(seen, 2, "{l:?} ran {unseen} unseen: {disagreements:#?}");
+    }
+    assert_eq!(disagreements.len(), 2 * lines.len(), "{disagreements:#?}");
 }
