@@ -286,22 +286,30 @@ pub fn normalize_json_in<'a>(
         .with(|o| o.borrow_mut().take())
         .unwrap_or_default();
     let mut n = posix?;
-    if needs.two_bracketed {
+    let Some(shell) = needs.shell_readings() else {
         return Err(invalid(
             "path",
-            "two different paths hold bracket sets: the shell readings judge each path's characters, not every pair of two paths' (give one such path per intent)",
+            "the intent's paths hold more than 8 combinations of bracket set characters (each combination is a reading the gate judges: give fewer such paths or smaller sets)",
         ));
-    }
-    let (backslash, shell) = (needs.backslash, needs.shell);
-    if backslash {
+    };
+    if needs.backslash {
         n.backslash_reading = Some(Box::new(
             normalize_as(raw, tables, PathReading::Backslash, Canonical::Skip, bufs)?.intent,
         ));
     }
-    for choice in 0..shell {
-        let reading = PathReading::Shell(choice);
-        let intent = normalize_as(raw, tables, reading, Canonical::Skip, bufs)?.intent;
-        n.shell_readings.push(intent);
+    if shell > 0 {
+        // Reading k picks, in each bracketed path, the k-th combination in
+        // mixed radix over the paths ([`path_choice`]): every combination
+        // of every path's characters is one reading.
+        SHELL_RADIX.with(|r| *r.borrow_mut() = needs.radix());
+        let readings = (0..shell).try_for_each(|choice| {
+            let reading = PathReading::Shell(choice);
+            let intent = normalize_as(raw, tables, reading, Canonical::Skip, bufs)?.intent;
+            n.shell_readings.push(intent);
+            Ok(())
+        });
+        SHELL_RADIX.with(|r| r.borrow_mut().clear());
+        readings?;
     }
     Ok(n)
 }
@@ -1187,8 +1195,8 @@ pub enum PathReading {
     Shell(usize),
 }
 
-/// Most shell readings of one path (the product of its bracket
-/// expressions' sizes): a path with more is refused.
+/// Most shell readings of one path, or of one intent (the product of its
+/// paths' bracket expressions' sizes): more are refused.
 const MAX_SHELL_CHOICES: usize = 8;
 
 /// A bracket expression's characters when it is a plain set (`[h]`,
@@ -1388,7 +1396,7 @@ fn normalize_path_cow<'a>(
         if shell_choices(raw) > 0 {
             // A quote a shell would not close: the shell refuses the line,
             // and the path is only what the kernel reads.
-            return match shell_reading(raw, choice) {
+            return match shell_reading(raw, path_choice(raw, choice)) {
                 Some(word) => normalize_path_cow(&word, workspace, PathReading::Posix)
                     .map(|p| Cow::Owned(p.into_owned())),
                 None => normalize_path_cow(raw, workspace, PathReading::Posix),
@@ -1412,31 +1420,69 @@ fn normalize_path_cow<'a>(
 struct OtherReadings {
     /// A path holds `\`: the backslash reading.
     backslash: bool,
-    /// The most shell readings one path has ([`shell_choices`]).
-    shell: usize,
-    /// The first path with more than one shell reading.
-    bracketed: Option<String>,
-    /// Another path with more than one: the readings would not cover
-    /// every pair, so the intent is refused.
-    two_bracketed: bool,
+    /// A path has a shell reading ([`shell_choices`] above 0).
+    shell: bool,
+    /// Each different path with more than one shell reading, and how many
+    /// it has, in the order first met.
+    bracketed: Vec<(String, usize)>,
 }
 
 impl OtherReadings {
     fn note(&mut self, raw: &str) {
         self.backslash |= raw.contains('\\');
         let choices = shell_choices(raw);
-        self.shell = self.shell.max(choices);
-        if choices > 1 {
-            match &self.bracketed {
-                None => self.bracketed = Some(raw.to_owned()),
-                Some(first) if first != raw => self.two_bracketed = true,
-                Some(_) => {}
-            }
+        self.shell |= choices > 0;
+        if choices > 1 && !self.bracketed.iter().any(|(p, _)| p == raw) {
+            self.bracketed.push((raw.to_owned(), choices));
         }
+    }
+
+    /// How many shell readings the intent has: every combination of its
+    /// bracketed paths' choices (1 without any, 0 when no path has a shell
+    /// reading); `None` above [`MAX_SHELL_CHOICES`].
+    fn shell_readings(&self) -> Option<usize> {
+        if !self.shell {
+            return Some(0);
+        }
+        self.bracketed
+            .iter()
+            .try_fold(1usize, |n, (_, c)| n.checked_mul(*c))
+            .filter(|&n| n <= MAX_SHELL_CHOICES)
+    }
+
+    /// Each bracketed path with its place value in the mixed-radix count
+    /// of the readings ([`path_choice`]).
+    fn radix(&self) -> Vec<(String, usize, usize)> {
+        let mut place = 1;
+        self.bracketed
+            .iter()
+            .map(|(p, c)| {
+                let digit = (p.clone(), place, *c);
+                place *= c;
+                digit
+            })
+            .collect()
     }
 }
 
+/// Which combination of `raw`'s bracket sets shell reading `choice` of the
+/// intent takes: its digit in the mixed-radix count over the intent's
+/// bracketed paths ([`OtherReadings::radix`]); `choice` itself for a path
+/// read alone.
+fn path_choice(raw: &str, choice: usize) -> usize {
+    SHELL_RADIX.with(|r| {
+        r.borrow()
+            .iter()
+            .find(|(p, _, _)| p == raw)
+            .map_or(choice, |(_, place, n)| choice / place % n)
+    })
+}
+
 thread_local! {
+    /// Set while [`normalize_json_in`] takes an intent's shell readings:
+    /// each bracketed path, its place value and its number of choices.
+    static SHELL_RADIX: std::cell::RefCell<Vec<(String, usize, usize)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
     /// Set while [`normalize_json_in`] reads an intent under the POSIX
     /// reading (one decision at a time per thread).
     static OTHER_READINGS: std::cell::RefCell<Option<OtherReadings>> =
@@ -2892,6 +2938,63 @@ mod tests {
             for k in 0..choices.clamp(1, MAX_SHELL_CHOICES) {
                 let _ = normalize_path_as(&raw, Some("/ws"), PathReading::Shell(k));
             }
+        }
+    }
+
+    /// Two bracketed paths in one intent: the shell readings are every
+    /// combination of the two paths' characters (a policy may judge
+    /// targets together), and more than 8 combinations are refused.
+    #[test]
+    fn shell_readings_combine_every_bracketed_path() {
+        let intent = |a: &str, b: &str, c: &str| {
+            serde_json::json!({
+                "tool_name": "write_file",
+                "context": {"workspace": "/ws"},
+                "targets": [
+                    {"kind": "path", "value": a, "endpoint_class": "fs.write"},
+                    {"kind": "path", "value": b, "endpoint_class": "fs.write"},
+                    {"kind": "path", "value": c, "endpoint_class": "fs.write"},
+                ],
+            })
+        };
+        let n = normalize(&intent("/ws/[ab]", "/ws/[cd]", "/ws/'q'"), None).unwrap();
+        let mut seen: Vec<Vec<&str>> = n
+            .shell_readings
+            .iter()
+            .map(|r| {
+                let mut p: Vec<&str> = r.paths().collect();
+                p.sort_unstable();
+                p.dedup();
+                p
+            })
+            .collect();
+        seen.sort();
+        let want: Vec<Vec<&str>> = [
+            ["/ws/a", "/ws/c"],
+            ["/ws/a", "/ws/d"],
+            ["/ws/b", "/ws/c"],
+            ["/ws/b", "/ws/d"],
+        ]
+        .iter()
+        .map(|p| {
+            let mut p = p.to_vec();
+            p.push("/ws/q");
+            p.sort_unstable();
+            p
+        })
+        .collect();
+        assert_eq!(seen, want);
+        // The same bracketed path twice is one path's choices.
+        let n = normalize(&intent("/ws/[ab]", "/ws/[ab]", "/ws/x"), None).unwrap();
+        assert_eq!(n.shell_readings.len(), 2);
+        // 2 x 2 x 2 is the most; 3 x 3 is refused, and so is 2 x 2 x 3.
+        assert!(normalize(&intent("/ws/[ab]", "/ws/[cd]", "/ws/[ef]"), None).is_ok());
+        for (a, b, c) in [
+            ("/ws/[abc]", "/ws/[def]", "/ws/x"),
+            ("/ws/[ab]", "/ws/[cd]", "/ws/[efg]"),
+        ] {
+            let e = normalize(&intent(a, b, c), None).unwrap_err();
+            assert!(e.to_string().contains("more than 8 combinations"), "{e}");
         }
     }
 
