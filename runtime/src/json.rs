@@ -386,6 +386,12 @@ impl<'de: 'a, 'a> DeserializeSeed<'de> for Seed<'a> {
     }
 }
 
+/// 2^64 and -2^63: a double at or past either is refused when integral
+/// ([`Seed::visit_f64`]: `i64::MIN` itself is read as an `i64`, never as a
+/// double; -2^63 - 1 rounds to it).
+const BEYOND_U64: f64 = 18_446_744_073_709_551_616.0;
+const BELOW_I64: f64 = -9_223_372_036_854_775_808.0;
+
 impl<'de: 'a, 'a> Visitor<'de> for Seed<'a> {
     type Value = Json<'a>;
 
@@ -405,7 +411,18 @@ impl<'de: 'a, 'a> Visitor<'de> for Seed<'a> {
     fn visit_u64<E>(self, v: u64) -> Result<Json<'a>, E> {
         Ok(Json::U64(v))
     }
-    fn visit_f64<E>(self, v: f64) -> Result<Json<'a>, E> {
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Json<'a>, E> {
+        // An integer past the 64-bit range reaches here rounded to a
+        // double: 18446744073709551616 and …617 would be one number to the
+        // digest (an approval for one amount would cover the other), and
+        // two to a reader with big integers (Python's `json`). The text is
+        // not seen here, and past 2^64 every double is integral: any
+        // number that large is refused.
+        if v.fract() == 0.0 && (v >= BEYOND_U64 || v <= BELOW_I64) {
+            return Err(E::custom(
+                "a number outside -2^63..2^64 is not read as the same number by every reader (a double rounds an integer there; Python's json keeps it exact): write it as a string",
+            ));
+        }
         Ok(Json::F64(v))
     }
     fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Json<'a>, E> {
@@ -526,6 +543,38 @@ mod tests {
             .map_err(|e| e.to_string())
     }
 
+    /// Integers past `u64` and `i64` would reach the digest rounded to a
+    /// double (…616 and …617 one number): refused, however written; the
+    /// extremes of both types and fractions stay.
+    #[test]
+    fn integers_past_64_bits_are_refused() {
+        for text in [
+            "18446744073709551616",
+            "18446744073709551617",
+            "-9223372036854775809",
+            "1e20",
+            "-1.8446744073709552e19",
+            "[1, {\"a\": 99999999999999999999999}]",
+        ] {
+            let e = read(text.as_bytes()).unwrap_err();
+            assert!(e.contains("outside -2^63..2^64"), "{text}: {e}");
+        }
+        // Past 2^64 every double is integral: so all are refused.
+        for text in ["1.5e300", "-1e100"] {
+            assert!(read(text.as_bytes()).is_err(), "{text}");
+        }
+        for text in [
+            "18446744073709551615",
+            "-9223372036854775808",
+            "1.5",
+            "-0.0",
+            "1e19",
+            "0.5e-300",
+        ] {
+            assert!(read(text.as_bytes()).is_ok(), "{text}");
+        }
+    }
+
     proptest::proptest! {
         /// Checking UTF-8 once, then reading as text, accepts and refuses
         /// exactly what reading the bytes does, with the same error and
@@ -583,8 +632,10 @@ mod tests {
                 "{\"k\\\"q\":\"a\\\"b\\\\c\\n\\u0001\u{7f}\u{e9}\",\"\u{1F600}\":1,\"\u{E000}\":2}",
             ),
             (
-                r#"[1.5, 1e21, 1e20, 0.000001, 1e-7, -2.5e-10, 18446744073709551615, -9223372036854775808, 0, -0.0]"#,
-                "[1.5,1e+21,100000000000000000000,0.000001,1e-7,-2.5e-10,18446744073709551615,-9223372036854775808,0,0]",
+                // (Numbers past 64 bits, 1e20 or 1e21, are refused
+                // before: `integers_past_64_bits_are_refused`.)
+                r#"[1.5, 1e19, 4.5e15, 0.000001, 1e-7, -2.5e-10, 18446744073709551615, -9223372036854775808, 0, -0.0]"#,
+                "[1.5,10000000000000000000,4500000000000000,0.000001,1e-7,-2.5e-10,18446744073709551615,-9223372036854775808,0,0]",
             ),
         ] {
             assert_eq!(canonical(text), want, "{text}");

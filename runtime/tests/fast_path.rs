@@ -97,12 +97,12 @@ fn known_intent_digests() {
     let opts = EvalOptions::default();
     let cases: [(&str, &str, &str); 3] = [
         (
-            r#"{"tool_name": "Write_File", "args": {"path": "/w/a", "content": {"x": 1.5, "y": [1, -2, 1e21], "\u00e9": "q\"\n", "\ue000": null, "\ud83d\ude00": true}},
+            r#"{"tool_name": "Write_File", "args": {"path": "/w/a", "content": {"x": 1.5, "y": [1, -2, 1e19], "\u00e9": "q\"\n", "\ue000": null, "\ud83d\ude00": true}},
                 "targets": [{"kind": "path", "value": "/w/a", "operation": "write"}, {"kind": "url", "value": "https://API.example.com/x", "destructive": true}],
                 "arg_provenance": [{"arg_path": "$.path", "source": "user"}, {"arg_path": "$.content", "source": "EXTERNAL"}],
                 "skill_provenance": {"skill_name": "Web-Search", "skill_version": "1.2.0", "source": "Registry", "publisher": "ACME", "digest": "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "signature_key_id": "ABC"},
                 "context": {"identity": "bot", "workspace": "/w/", "risk_class": "HIGH"}}"#,
-            "sha256:56da817e2873ea4b8d2fa4cf46b2037ce9ec0b2f05080cf2d27e47c6e524a11d",
+            "sha256:3171c9433a84ec4ccefb1f70e39f114a91cd87fdee2860a25015c991309fa015",
             "require_approval",
         ),
         (

@@ -185,7 +185,11 @@ fn plain_line(line: &str) -> Option<Vec<String>> {
                 return None;
             }
             let name = basename(&value);
-            if SPECIAL.contains(&name) || SHELLS.contains(&name) || run::judged_options(name) {
+            if SPECIAL.contains(&name)
+                || SHELLS.contains(&name)
+                || run::judged_options(name)
+                || fold_case(name).is_some()
+            {
                 return None;
             }
             if !name.is_empty() {
@@ -994,6 +998,23 @@ const SPECIAL: &[&str] = &[
 
 fn basename(name: &str) -> &str {
     name.rsplit('/').next().unwrap_or(name)
+}
+
+/// A program name as a case-insensitive file system finds it (macOS's
+/// APFS, a Windows drive under WSL: `SUDO` and `/BIN/RM` run `sudo` and
+/// `/bin/rm`, `ſudo` may too): its case-folded spelling (upper then lower
+/// case, which folds `ſ` to `s` and `K` (Kelvin) to `k`), when it differs.
+/// The analysis matches the programs it interprets by that spelling and
+/// reports it beside the name as written.
+fn fold_case(name: &str) -> Option<String> {
+    if !name
+        .bytes()
+        .any(|b| b.is_ascii_uppercase() || !b.is_ascii())
+    {
+        return None;
+    }
+    let folded = name.to_uppercase().to_lowercase();
+    (folded != name).then_some(folded)
 }
 
 fn is_identifier(s: &str) -> bool {

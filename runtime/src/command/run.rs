@@ -4,8 +4,8 @@
 
 use super::getopt::{self, getopt, Parsed, Spec};
 use super::{
-    basename, command_var, dangerous_var, is_identifier, option_value_runs, option_var, Analyzer,
-    Field, Step, Stop, Val, SHELLS,
+    basename, command_var, dangerous_var, fold_case, is_identifier, option_value_runs, option_var,
+    Analyzer, Field, Step, Stop, Val, SHELLS,
 };
 
 /// `/dev/stdin` and its aliases: `source`-ing them reads the here-document.
@@ -36,7 +36,10 @@ impl Analyzer {
             Val::Lit(n) => n.as_str(),
             Val::Unknown => return Err(Stop::Dynamic),
         };
-        let prog = basename(name);
+        // (Matched by its case-folded spelling, reported in both:
+        // [`fold_case`].)
+        let folded = fold_case(name);
+        let prog = basename(folded.as_deref().unwrap_or(name));
         // `$"…"` is translated through a message catalogue at parse time
         // (`TEXTDOMAIN`, `TEXTDOMAINDIR`, the locale: set on an earlier
         // line, `$"ls"` ran `rm`, confirmed): as a program, unknown.
@@ -49,6 +52,9 @@ impl Analyzer {
             // it as the command word). Both readings are judged: the word
             // as a program, and the rest as the command.
             self.push(name);
+            if let Some(f) = &folded {
+                self.push(f);
+            }
             return self.run(rest, open_tail, stdin, depth);
         }
         if first.tilde && !name.contains('/') {
@@ -56,6 +62,9 @@ impl Analyzer {
             return Err(Stop::Dynamic);
         }
         self.push(name);
+        if let Some(f) = &folded {
+            self.push(f);
+        }
         if let Some(alt) = &first.alt {
             self.push(alt);
         }
@@ -96,7 +105,7 @@ impl Analyzer {
                 self.operands_run(&p, open_tail, stdin, depth)
             }
             "time" => self.through(&getopt::TIME, rest, open_tail, stdin, depth),
-            "busybox" => match rest.first().map(|f| &f.val) {
+            "busybox" | "toybox" => match rest.first().map(|f| &f.val) {
                 Some(Val::Lit(applet)) if applet.starts_with('-') => Ok(()),
                 Some(_) => self.run(rest, open_tail, stdin, depth),
                 None if open_tail => Err(Stop::Dynamic),
@@ -1088,7 +1097,13 @@ impl Analyzer {
         let shell = match p.value(&["s", "shell"]) {
             Some(Some(Val::Lit(s))) => {
                 self.push(s);
-                basename(s).to_owned()
+                match fold_case(s) {
+                    Some(f) => {
+                        self.push(&f);
+                        basename(&f).to_owned()
+                    }
+                    None => basename(s).to_owned(),
+                }
             }
             Some(_) => return Err(Stop::Dynamic),
             None => "sh".to_owned(),
