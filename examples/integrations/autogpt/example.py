@@ -3,7 +3,7 @@
 
 Forge's agent loop (`execute_step`) is a placeholder that calls no ability,
 so this example takes the steps an AutoGPT model would emit — command
-payloads `{"command": {"name", "args"}, "skill_provenance": …}` — and runs
+payloads `{"command": {"name", "args"}}` — and runs
 them through the agent's register, as an agent loop does: forge's own
 `write_file` and `read_file` abilities, in a task created by
 forge (SQLite `AgentDB`, `LocalWorkspace` in a temporary folder).
@@ -23,7 +23,7 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # forge imports litellm: no download
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -37,14 +37,18 @@ from gait.autogpt import GatedActionRegister  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 
-# What the model asked for, step by step (AutoGPT's command payload shape).
-STEPS: List[Dict[str, Any]] = [
-    {"command": {"name": "write_file", "args": {"file_path": "report.md", "data": "weekly report"}}},
-    {"command": {"name": "write_file", "args": {"file_path": ".ssh/authorized_keys", "data": "ssh-ed25519 AAAA"}}},
-    {"command": {"name": "write_file", "args": {"file_path": "deploy/release.sh", "data": "#!/bin/sh\n"}}},
-    {"command": {"name": "read_file", "args": {"file_path": "report.md"}},
-     "skill_provenance": {"name": "summarizer", "version": "0.3.0", "source": "registry", "publisher": "globex"}},
-    {"command": {"name": "read_file", "args": {"file_path": "report.md"}}},
+# What the model asked for, step by step (AutoGPT's command payload shape),
+# and which skill the operator runs the step under (None: the agent itself).
+# The skill comes from the operator, never from the payload: a payload is
+# model-controlled, and its own "skill_provenance" is ignored (the register
+# takes it only with trust_payload_skill=True, and never over the context's).
+SUMMARIZER = gait.Skill(name="summarizer", version="0.3.0", source="registry", publisher="globex")
+STEPS: List[Tuple[Optional[gait.Skill], Dict[str, Any]]] = [
+    (None, {"command": {"name": "write_file", "args": {"file_path": "report.md", "data": "weekly report"}}}),
+    (None, {"command": {"name": "write_file", "args": {"file_path": ".ssh/authorized_keys", "data": "ssh-ed25519 AAAA"}}}),
+    (None, {"command": {"name": "write_file", "args": {"file_path": "deploy/release.sh", "data": "#!/bin/sh\n"}}}),
+    (SUMMARIZER, {"command": {"name": "read_file", "args": {"file_path": "report.md"}}}),
+    (None, {"command": {"name": "read_file", "args": {"file_path": "report.md"}}}),
 ]
 
 
@@ -56,12 +60,15 @@ async def main() -> None:
         agent = ForgeAgent(AgentDB(f"sqlite:///{top / 'forge.db'}"), LocalWorkspace(str(top / "autogpt-example-ws")))
         ctx = gait.Context(identity="autogpt-example", risk_class="high")
         agent.abilities = GatedActionRegister(agent, gate, context=ctx, trace_dir="gait-out")
+        # The same abilities, gated with the summarizer skill in the context.
+        skilled = GatedActionRegister(agent, gate, context=ctx.merged(skill=SUMMARIZER), trace_dir="gait-out")
         task = await agent.create_task(TaskRequestBody(input="write the weekly report"))
-        for n, step in enumerate(STEPS, start=1):
+        for n, (skill, step) in enumerate(STEPS, start=1):
             command = step["command"]
+            register = skilled if skill is SUMMARIZER else agent.abilities
             outcome: Optional[str]
             try:
-                result = await agent.abilities.run_command(task.task_id, step)
+                result = await register.run_command(task.task_id, step, tool_call_id=f"{task.task_id}-{n}")
                 outcome = f"ran: {result!r}" if command["name"] != "write_file" else "ran"
             except gait.NotAllowed as e:
                 outcome = f"not run: verdict={e.decision.verdict} reasons={', '.join(e.decision.reason_codes)}"

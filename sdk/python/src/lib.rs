@@ -333,6 +333,41 @@ fn encode_intent<'py>(
     }
 }
 
+/// The intent digest (`sha256:` + 64 hex digits) the runtime gives the
+/// intent text `text` in its result's `intent_digest`, or None when the
+/// runtime would not normalize it (an invalid intent has no digest). The
+/// digest covers the canonical intent (tool, args, context, skill
+/// provenance, explicit targets and provenance), never the bundle's
+/// mappings, so no bundle is needed: the sidecar client compares it with
+/// the digest an `allow` answer claims. An approval envelope (`{"intent":
+/// {…}, "approval_tokens": […]}`, which `gait-run serve` takes) gives the
+/// digest of its `intent`.
+#[pyfunction]
+fn intent_digest(text: &[u8]) -> Option<String> {
+    use gait_run::normalize::{normalize, parse};
+    let inner;
+    let intent_text = if looks_like_envelope(text) {
+        let envelope: serde_json::Value = serde_json::from_slice(text).ok()?;
+        inner = serde_json::to_vec(envelope.get("intent")?).ok()?;
+        &inner[..]
+    } else {
+        text
+    };
+    let value = parse(intent_text).ok()?;
+    normalize(&value, None).ok().map(|n| n.digest.to_string())
+}
+
+/// Whether a request body is an approval envelope, as `gait-run serve`
+/// tells one (its first member is `intent` or `approval_tokens`).
+fn looks_like_envelope(body: &[u8]) -> bool {
+    let rest = body.trim_ascii_start();
+    let Some(r) = rest.strip_prefix(b"{") else {
+        return false;
+    };
+    let r = r.trim_ascii_start();
+    r.starts_with(b"\"intent\"") || r.starts_with(b"\"approval_tokens\"")
+}
+
 /// Why a value cannot be an intent's JSON text.
 enum EncodeError {
     /// A type JSON cannot hold (`TypeError`).
@@ -476,6 +511,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<NativeGate>()?;
     m.add_function(wrap_pyfunction!(encode_intent, m)?)?;
     m.add_function(wrap_pyfunction!(invalid_intent, m)?)?;
+    m.add_function(wrap_pyfunction!(intent_digest, m)?)?;
     m.add("BundleRejected", m.py().get_type::<BundleRejected>())?;
     m.add("MAX_INTENT_BYTES", MAX_INTENT_BYTES)?;
     m.add("RUNTIME_VERSION", env!("CARGO_PKG_VERSION"))?;

@@ -91,9 +91,9 @@ def free_port() -> int:
 class Sidecar:
     """A `gait-run serve` on a loopback port, stopped at the end."""
 
-    def __init__(self, bundle: Path, trust: Path, token: str | None = None, port: int = 0) -> None:
+    def __init__(self, bundle: Path, trust: Path, token: str | None = None, port: int = 0, extra: Tuple[str, ...] = ()) -> None:
         env = dict(os.environ)
-        cmd = [GAIT_RUN, "serve", "--bundle", str(bundle), "--trust", str(trust), "--listen", f"127.0.0.1:{port}"]
+        cmd = [GAIT_RUN, "serve", "--bundle", str(bundle), "--trust", str(trust), "--listen", f"127.0.0.1:{port}", *extra]
         if token:
             env["GAIT_TEST_TOKEN"] = token
             cmd += ["--auth-token-env", "GAIT_TEST_TOKEN"]

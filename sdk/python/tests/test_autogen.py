@@ -254,3 +254,34 @@ def test_workbench_records_are_written_before_the_tool_runs(gate: gait.Gate, eff
         asyncio.run(after())
     assert effects.count("write_file") == 1
     assert any("could not be updated" in w for w in record_warnings(caplog))
+
+
+def test_arguments_are_judged_with_the_tools_defaults(gate: gait.Gate, effects: SideEffects, tmp_path: Path) -> None:
+    """A call that leaves out a mapped argument is judged with the default
+    the tool's args model fills in, and the tool runs with exactly the
+    values judged: a default in /etc is blocked, one in the workspace runs."""
+
+    async def write_file(content: str, path: str = "/workspace/default.txt") -> str:
+        effects.ran("write_file", {"path": path, "content": content})
+        return f"wrote {path}"
+
+    async def delete_file(content: str, path: str = "/etc/gait-default.txt") -> str:
+        effects.ran("delete_file", {"path": path, "content": content})
+        return f"deleted {path}"
+
+    bench = GatedWorkbench(
+        [FunctionTool(write_file, description="Write."), FunctionTool(delete_file, description="Delete.")], gate, context=LOW, trace_dir=tmp_path
+    )
+
+    async def main() -> List[ToolResult]:
+        return [
+            await bench.call_tool("write_file", {"content": "x"}, call_id="c_write"),
+            await bench.call_tool("delete_file", {"content": "x"}, call_id="c_delete"),
+        ]
+
+    written, deleted = asyncio.run(main())
+    assert not written.is_error and effects.calls == [("write_file", {"path": "/workspace/default.txt", "content": "x"})]
+    assert deleted.is_error and "secret_path_access" in deleted.result[0].content
+    records = {r["tool_call_id"]: r for r in read_records(tmp_path, "autogen")}
+    assert records["c_write"]["intent"]["args"] == {"content": "x", "path": "/workspace/default.txt"}
+    assert records["c_delete"]["intent"]["args"] == {"content": "x", "path": "/etc/gait-default.txt"}

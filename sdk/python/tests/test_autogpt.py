@@ -78,7 +78,7 @@ def test_intent_from_command_takes_autogpts_payload() -> None:
         "skill_provenance": {"name": "files", "version": "1.0.0", "source": "registry", "publisher": "acme",
                              "digest": FILES_DIGEST, "signature_key_id": ACME_KEY_ID},
     }
-    intent = intent_from_command(payload, CTX, workspace="/srv/ws/task-1")
+    intent = intent_from_command(payload, CTX, workspace="/srv/ws/task-1", trust_payload_skill=True)
     assert intent == {
         "tool_name": "write_file",
         "args": {"file_path": "/report.txt", "data": "ok"},
@@ -89,10 +89,16 @@ def test_intent_from_command_takes_autogpts_payload() -> None:
     # forge roots its file abilities' paths in the task's workspace.
     rooted = intent_from_command(payload, CTX, workspace="/srv/ws/task-1", workspace_args=FORGE_WORKSPACE_ARGS)
     assert rooted["args"]["file_path"] == "report.txt"
-    # The intent form of skill provenance is taken as it is, over the context's skill.
-    ctx = CTX.merged(skill=gait.Skill(name="other", publisher="globex", source="git"))
-    as_is = intent_from_command({"command": {"name": "read_file", "args": {}}, "skill_provenance": {"skill_name": "x", "publisher": "p", "source": "s"}}, ctx)
+    # The intent form of skill provenance is taken as it is (with the opt-in).
+    claimed = {"command": {"name": "read_file", "args": {}}, "skill_provenance": {"skill_name": "x", "publisher": "p", "source": "s"}}
+    as_is = intent_from_command(claimed, CTX, trust_payload_skill=True)
     assert as_is["skill_provenance"] == {"skill_name": "x", "publisher": "p", "source": "s"}
+    # The payload is model-controlled: without the opt-in its skill is
+    # ignored, and the context's skill always wins over it.
+    assert "skill_provenance" not in intent_from_command(payload, CTX)
+    ctx = CTX.merged(skill=gait.Skill(name="other", publisher="globex", source="git"))
+    for trust in (False, True):
+        assert intent_from_command(claimed, ctx, trust_payload_skill=trust)["skill_provenance"]["skill_name"] == "other"
     assert intent_from_command({"command": {"name": "read_file"}}, ctx)["skill_provenance"]["skill_name"] == "other"
 
 
@@ -117,7 +123,7 @@ MALFORMED: List[Any] = [
 def test_a_payload_of_another_shape_is_an_invalid_intent(forge_gate: gait.Gate, forge_bundle: Path, trust: Path, payload: Any) -> None:
     """Nothing is guessed: the runtime refuses the intent (block,
     intent_invalid, exit 6), the same as `gait-run eval`."""
-    intent = intent_from_command(payload, CTX, workspace="/srv/gait-parity-ws/task-1")
+    intent = intent_from_command(payload, CTX, workspace="/srv/gait-parity-ws/task-1", trust_payload_skill=True)
     decision = forge_gate.evaluate(intent)
     assert (decision.verdict, decision.reason_codes, decision.exit_code) == ("block", ["intent_invalid"], 6), decision.result
     try:
@@ -290,7 +296,7 @@ def test_a_rejected_bundle_leaves_no_gated_register(keys: Tuple[Path, Path], for
 @needs_forge
 def test_run_command_takes_the_payload_with_its_skill(forge_gate: gait.Gate, forge_bundle: Path, trust: Path, tmp_path: Path) -> None:
     f = Forge(tmp_path)
-    register = f.gated(forge_gate, tmp_path / "trace")
+    register = f.gated(forge_gate, tmp_path / "trace", trust_payload_skill=True)
     verified = {"name": "files", "version": "1.0.0", "source": "registry", "publisher": "acme", "digest": FILES_DIGEST, "signature_key_id": ACME_KEY_ID}
     ok = {"command": {"name": "write_file", "args": {"file_path": "skill.txt", "data": "s"}}, "skill_provenance": verified}
     untrusted = {"command": {"name": "write_file", "args": {"file_path": "evil.txt", "data": "e"}}, "skill_provenance": {**verified, "publisher": "globex"}}
@@ -427,3 +433,92 @@ def test_forge_writes_exactly_what_the_gate_allowed(forge_gate: gait.Gate, tmp_p
     judged = os.path.normpath(f.base / "task-p" / (path[1:] if path.startswith("/") else path))
     assert [str(p) for p in written] in ([judged], [])
     assert len(f.writes) == 1
+
+
+@needs_forge
+def test_a_payloads_skill_never_replaces_the_operators(forge_gate: gait.Gate, tmp_path: Path) -> None:
+    """The payload is what the model emits: its skill_provenance cannot
+    replace the operator's Context(skill=...) (a step claiming the trusted
+    publisher is judged as the operator's untrusted skill), and without
+    trust_payload_skill it is not taken at all."""
+    f = Forge(tmp_path)
+    globex = CTX.merged(skill=gait.Skill(name="summarizer", publisher="globex", source="registry", version="0.3.0"))
+    claim = {"name": "files", "version": "1.0.0", "source": "registry", "publisher": "acme", "digest": FILES_DIGEST, "signature_key_id": ACME_KEY_ID}
+    spoofed = {"command": {"name": "write_file", "args": {"file_path": "b.txt", "data": "x"}}, "skill_provenance": claim}
+
+    async def main() -> List[Any]:
+        out: List[Any] = []
+        for trust in (False, True):
+            register = f.gated(forge_gate, tmp_path / "trace", context=globex, trust_payload_skill=trust)
+            with pytest.raises(gait.Blocked) as e:
+                await register.run_command("task-s", spoofed)
+            out.append(e.value.decision.reason_codes)
+        # No context skill, no opt-in: the claim is ignored (judged with no skill).
+        register = f.gated(forge_gate, tmp_path / "trace")
+        out.append(register._intent("task-s", "write_file", {"file_path": "b.txt"}, claim).get("skill_provenance"))
+        return out
+
+    out = asyncio.run(main())
+    assert out == [["skill_publisher_untrusted"], ["skill_publisher_untrusted"], None]
+    assert f.writes == []
+
+
+@needs_forge
+def test_a_record_that_cannot_be_written_before_the_run_refuses_the_ability(forge_gate: gait.Gate, tmp_path: Path) -> None:
+    """The record of an allowed call is written (executed: false) before
+    the ability runs; if it cannot be, the ability never runs
+    (GateUnavailable, record_write_failed)."""
+    from conftest import break_trace_dir
+
+    f = Forge(tmp_path)
+    trace = tmp_path / "trace"
+    trace.mkdir()
+    break_trace_dir(trace, "autogpt")
+    register = f.gated(forge_gate, trace)
+    step = {"command": {"name": "write_file", "args": {"file_path": "out.txt", "data": "x"}}}
+    for attempt in range(2):
+        with pytest.raises(gait.GateUnavailable) as e:
+            asyncio.run(register.run_command("task-r", step))
+        assert e.value.code == "record_write_failed"
+    assert f.writes == [] and not (f.base / "task-r" / "out.txt").exists()
+
+
+@needs_forge
+def test_the_record_is_written_before_the_ability_runs(forge_gate: gait.Gate, tmp_path: Path) -> None:
+    """While the ability runs its record already exists, with executed:
+    false; once it has run, executed: true."""
+    f = Forge(tmp_path)
+    trace = tmp_path / "trace"
+    register = f.gated(forge_gate, trace)
+    seen: List[Any] = []
+    write = f.agent.workspace.write
+
+    def spying(task_id: str, path: str, data: bytes) -> None:
+        seen.append([r["executed"] for r in read_records(trace, "autogpt")])
+        write(task_id, path, data)
+
+    f.agent.workspace.write = spying
+    asyncio.run(register.run_action("task-w", "write_file", file_path="out.txt", data="x"))
+    assert seen == [[False]]
+    assert [r["executed"] for r in read_records(trace, "autogpt")] == [True]
+
+
+@needs_forge
+def test_a_kwargs_key_named_like_a_positional_only_parameter_is_invalid(forge_gate: gait.Gate, tmp_path: Path) -> None:
+    """An ability with a positional-only parameter and **kwargs: a keyword
+    of the same name would be judged in place of the positional value the
+    ability receives; the intent is invalid and the ability never runs."""
+    from forge.actions.registry import Action
+
+    f = Forge(tmp_path)
+    register = f.gated(forge_gate, tmp_path / "trace")
+    ran: List[Any] = []
+
+    async def write_file(agent: Any, task_id: str, file_path: str, /, data: bytes = b"", **extra: Any) -> None:
+        ran.append(file_path)
+
+    register.abilities["write_file"] = Action(name="write_file", description="d", method=write_file, parameters=[], output_type="None")
+    with pytest.raises(gait.Blocked) as e:
+        asyncio.run(register.run_action("task-k", "write_file", "../../etc/passwd", data="x", file_path="ok.txt"))
+    assert e.value.decision.reason_codes == ["intent_invalid"]
+    assert ran == []

@@ -636,6 +636,64 @@ def test_sidecar_hostile_answers_are_never_an_allow(gate: gait.Gate) -> None:
         server.close()
 
 
+def test_sidecar_allow_must_be_about_the_intent_sent(gate: gait.Gate) -> None:
+    """An allow whose intent_digest is not the digest the client computes
+    for the intent it sent (an answer about another intent, replayed, or
+    made up) is refused; the digest the client computes is the one the
+    runtime gives, in every spelling of the same intent."""
+    other = {**WRITE_OK, "args": {"path": "/workspace/b.txt", "content": "y"}}
+    cases = [
+        ("an allow about another intent", gate.evaluate(other).raw),
+        ("an allow without intent_digest", _with_result(gate, WRITE_OK, intent_digest=_DROP)),
+        ("an allow with intent_digest null", _with_result(gate, WRITE_OK, intent_digest=None)),
+        ("an allow with a made-up intent_digest", _with_result(gate, WRITE_OK, intent_digest="sha256:" + "0" * 64)),
+    ]
+    for name, body in cases:
+        server = Scripted(lambda body=body: http_response("200 OK", body))
+        try:
+            g = gait.Gate.sidecar(server.url, timeout=5)
+            with pytest.raises(gait.GateUnavailable) as e:
+                g.evaluate(WRITE_OK)
+            assert e.value.code == "answer_untrusted" and "intent_digest" in str(e.value), (name, e.value)
+            with pytest.raises(gait.GateUnavailable):
+                asyncio.run(g.aevaluate(WRITE_OK))
+        finally:
+            server.close()
+    for intent in (WRITE_OK, json.dumps(WRITE_OK, indent=3), DELETE, EXEC, {**WRITE_OK, "context": {"risk_class": "LOW", "workspace": "/workspace/"}}):
+        text = intent.encode() if isinstance(intent, str) else json.dumps(intent).encode()
+        assert gait._native.intent_digest(text) == gate.evaluate(intent).intent_digest, intent
+    envelope = json.dumps({"intent": WRITE_OK, "approval_tokens": []}).encode()
+    assert gait._native.intent_digest(envelope) == gate.evaluate(WRITE_OK).intent_digest
+    assert gait._native.intent_digest(b"[]") is None and gait._native.intent_digest(b"not json") is None
+
+
+def test_a_simulating_sidecar_is_refused_unless_accepted(bundle: Path, trust: Path) -> None:
+    """`gait-run serve --simulate` answers allow to calls the policy blocks
+    (marked simulated_verdict / would_have_blocked): the client refuses
+    such an answer unless it opts in with accept_simulated=True."""
+    s = Sidecar(bundle, trust, extra=("--simulate",))
+    try:
+        g = gait.Gate.sidecar(s.url)
+        for intent in (WRITE_ETC, WRITE_OK):
+            with pytest.raises(gait.GateUnavailable) as e:
+                g.evaluate(intent)
+            assert e.value.code == "answer_untrusted" and "simulate" in str(e.value)
+        calls: List[Any] = []
+
+        @g.guard("write_file", context=gait.Context(risk_class="low"))
+        def write_file(path: str) -> None:
+            calls.append(path)
+
+        with pytest.raises(gait.GateUnavailable):
+            write_file("/workspace/../etc/passwd")
+        assert calls == []
+        accepting = gait.Gate.sidecar(s.url, accept_simulated=True)
+        d = accepting.evaluate(WRITE_ETC)
+        assert d.verdict == "allow" and d.result["would_have_blocked"] is True
+    finally:
+        s.stop()
+
+
 def _bounded(fn: Any, limit: float) -> Tuple[float, Any]:
     """Runs fn on a thread; (seconds taken, what it raised or returned)."""
     out: List[Any] = []

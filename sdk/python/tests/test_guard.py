@@ -490,3 +490,165 @@ def test_the_record_schema_accepts_real_records_and_rejects_wrong_ones(gate: gai
     for rec in wrong:
         assert not RECORD_SCHEMA.is_valid(rec), rec
     assert RECORD_SCHEMA.is_valid({**blocked, "result": None, "error": "gate unavailable"})
+
+
+# -- F1: a **kwargs key never hides a positional-only or *args value ---------
+
+
+def test_a_kwargs_key_named_like_a_positional_only_or_star_args_parameter_is_invalid(gate: gait.Gate, tmp_path: Path) -> None:
+    """Python lets a ``**kwargs`` key have the name of a positional-only
+    parameter or of the ``*args`` parameter; merged into ``args`` it would
+    be judged in place of the value that parameter really receives. Such a
+    call is an invalid intent: blocked, never run."""
+    calls: List[Any] = []
+
+    @gate.guard("write_file", context=LOW, trace_dir=tmp_path)
+    def write_file(path: str, /, content: str = "", **opts: Any) -> None:
+        calls.append(("write_file", path, opts))
+
+    @gate.guard("run_command", context=LOW)
+    def run_command(*command: str, **kw: Any) -> None:
+        calls.append(("run_command", command, kw))
+
+    @gate.guard("write_file", context=LOW)
+    async def awrite_file(path: str, /, content: str = "", **opts: Any) -> None:
+        calls.append(("awrite_file", path, opts))
+
+    for call in (
+        lambda: write_file("/etc/passwd", content="x", path="/workspace/ok.txt"),
+        lambda: run_command("rm", "-rf", "/", command="ls"),
+        lambda: asyncio.run(awrite_file("/etc/passwd", content="x", path="/workspace/ok.txt")),
+    ):
+        with pytest.raises(gait.Blocked) as e:
+            call()
+        assert e.value.decision.reason_codes == ["intent_invalid"]
+        assert "is also the name of the parameter" in e.value.decision.result["error"]
+    assert calls == []
+    # Other **kwargs keys are still merged and judged.
+    write_file("/workspace/ok.txt", content="x", mode="w")
+    assert calls == [("write_file", "/workspace/ok.txt", {"mode": "w"})]
+    records = read_records(tmp_path, "wrapper")
+    assert sorted(json.dumps(r["intent"]["args"], sort_keys=True) for r in records) == sorted(
+        [
+            json.dumps({"path": "/etc/passwd", "content": "x"}, sort_keys=True),
+            json.dumps({"path": "/workspace/ok.txt", "content": "x", "mode": "w"}, sort_keys=True),
+        ]
+    )
+
+
+class _MutatingGate(gait.Gate):
+    """A gate that runs ``during`` once it has decided and before guard
+    gets the answer: a change another thread or task makes while the
+    decision is awaited."""
+
+    def __init__(self, inner: gait.Gate, during: Any) -> None:
+        self.inner = inner
+        self.during = during
+
+    def evaluate(self, intent: Any) -> gait.Decision:
+        decision = self.inner.evaluate(intent)
+        self.during()
+        return decision
+
+    async def aevaluate(self, intent: Any) -> gait.Decision:
+        decision = await self.inner.aevaluate(intent)
+        await asyncio.sleep(0)
+        self.during()
+        return decision
+
+
+def test_the_function_runs_with_a_snapshot_of_the_judged_values(gate: gait.Gate) -> None:
+    """A change made to the caller's argument objects while the gate
+    decides never reaches the function: it runs with copies of the values
+    that were judged (sync and async)."""
+    shared: Dict[str, Any] = {"path": "/workspace/a.txt"}
+    nested: List[Any] = [{"path": "/workspace/b.txt"}]
+
+    def change() -> None:
+        shared["path"] = "/etc/passwd"
+        nested[0]["path"] = "/etc/shadow"
+
+    seen: List[Any] = []
+    mutating = _MutatingGate(gate, change)
+
+    @mutating.guard("write_file", context=LOW)
+    def write_opts(opts: Dict[str, Any], more: List[Any], path: str = "/workspace/x") -> None:
+        seen.append((dict(opts), json.dumps(more)))
+
+    @mutating.guard("write_file", context=LOW)
+    async def awrite_opts(opts: Dict[str, Any], more: List[Any], path: str = "/workspace/x") -> None:
+        seen.append((dict(opts), json.dumps(more)))
+
+    for call in (lambda: write_opts(shared, nested), lambda: asyncio.run(awrite_opts(shared, more=nested))):
+        shared["path"], nested[0]["path"] = "/workspace/a.txt", "/workspace/b.txt"
+        call()
+        assert shared["path"] == "/etc/passwd"  # the caller's object was changed ...
+    # ... but the function saw the values judged.
+    assert seen == [({"path": "/workspace/a.txt"}, json.dumps([{"path": "/workspace/b.txt"}]))] * 2
+
+
+# The property over signatures with positional-only and *args parameters:
+# the function runs only on allow, and then with exactly the values judged.
+
+
+def _posonly(gate: gait.Gate, tool: str, context: gait.Context, seen: List[Any]) -> Any:
+    @gate.guard(tool, context=context)
+    def fn(path: Any, /, extra: Any = None, **kw: Any) -> str:
+        seen.append({"path": path, "extra": extra, **kw})
+        return "ran"
+
+    return fn
+
+
+def _star_args(gate: gait.Gate, tool: str, context: gait.Context, seen: List[Any]) -> Any:
+    @gate.guard(tool, context=context)
+    def fn(*path: Any, extra: Any = None, **kw: Any) -> str:
+        seen.append({"path": list(path), "extra": extra, **kw})
+        return "ran"
+
+    return fn
+
+
+def _async_posonly(gate: gait.Gate, tool: str, context: gait.Context, seen: List[Any]) -> Any:
+    @gate.guard(tool, context=context)
+    async def fn(path: Any, /, extra: Any = None, **kw: Any) -> str:
+        seen.append({"path": path, "extra": extra, **kw})
+        return "ran"
+
+    return lambda *a, **k: asyncio.run(fn(*a, **k))
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    tool=tools,
+    path=paths,
+    hidden=st.one_of(st.none(), paths),
+    extra=json_leaf,
+    context=contexts,
+    make=st.sampled_from([_posonly, _star_args, _async_posonly]),
+)
+def test_guard_judges_what_positional_only_and_star_args_receive(
+    gate: gait.Gate, tool: str, path: str, hidden: Any, extra: Any, context: gait.Context, make: Any
+) -> None:
+    seen: List[Any] = []
+    fn = make(gate, tool, context, seen)
+    star = make is _star_args
+    received = [path] if star else path
+    kwargs: Dict[str, Any] = {"extra": extra}
+    if hidden is not None:
+        kwargs["path"] = hidden  # a **kwargs key named like the parameter
+    if hidden is not None:
+        expected = gate.evaluate("not an intent")
+    else:
+        intent = gait.intent_for(tool, {"path": received, "extra": extra}, context)
+        expected = gate.evaluate(intent)
+    event(f"verdict {expected.verdict}, hidden {hidden is not None}")
+    try:
+        out = fn(path, **kwargs)
+    except gait.NotAllowed as e:
+        assert seen == []
+        assert e.decision.verdict != "allow"
+        assert (e.decision.verdict, e.decision.reason_codes) == (expected.verdict, expected.reason_codes)
+        return
+    assert expected.verdict == "allow" and hidden is None
+    assert out == "ran" and seen == [{"path": received, "extra": extra}]

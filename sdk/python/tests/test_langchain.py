@@ -6,14 +6,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
-from typing import Any, Iterator, List
+from typing import Annotated, Any, Iterator, List
 
 import pytest
 from conftest import LOW, SideEffects, assert_same_as_cli, break_trace_dir, executed_flags, read_records, record_warnings
-from langchain.agents import create_agent
+from langchain.agents import AgentState, create_agent
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 from langchain_core.tools import tool
+from langgraph.prebuilt import InjectedState
 
 import gait
 from gait.langchain import GaitMiddleware
@@ -184,3 +185,131 @@ def test_a_record_failure_after_the_run_keeps_the_tools_result(
     assert msgs["call_allow"].status == "success" and msgs["call_allow"].content == "wrote /workspace/report.txt"
     assert out["messages"][-1].content == "done"
     assert any("could not be updated" in w for w in record_warnings(caplog))
+
+
+# -- what is judged is what the tool receives --------------------------------
+
+
+class _AfterDecision(gait.Gate):
+    """A gate that runs ``during`` once it has decided (a change made while
+    the decision is awaited)."""
+
+    def __init__(self, inner: gait.Gate, during: Any) -> None:
+        self.inner = inner
+        self.during = during
+
+    def evaluate(self, intent: Any) -> gait.Decision:
+        decision = self.inner.evaluate(intent)
+        self.during()
+        return decision
+
+    async def aevaluate(self, intent: Any) -> gait.Decision:
+        decision = await self.inner.aevaluate(intent)
+        self.during()
+        return decision
+
+
+class InjectedTargetState(AgentState):  # type: ignore[misc]
+    target: str
+
+
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+def test_an_injected_argument_sent_by_the_model_is_refused(gate: gait.Gate, tmp_path: Path, use_async: bool) -> None:
+    """ToolNode fills InjectedState arguments in after the middleware
+    decided: a value the model sends under such a name (a decoy the gate
+    would judge while the tool gets the state's value) makes the call
+    refused, without running the tool."""
+    ran: List[Any] = []
+
+    @tool
+    def write_file(content: str, path: Annotated[str, InjectedState("target")]) -> str:
+        """Write content to the session's target file."""
+        ran.append(path)
+        return f"wrote {path}"
+
+    calls = [{"name": "write_file", "args": {"content": "owned", "path": "/workspace/ok.txt"}, "id": "c_decoy"}]
+    model = ScriptedModel(messages=script(calls))
+    agent = create_agent(model, tools=[write_file], state_schema=InjectedTargetState, middleware=[GaitMiddleware(gate, context=LOW, trace_dir=tmp_path)])
+    request = {"messages": [{"role": "user", "content": "save it"}], "target": "/etc/passwd"}
+    out = asyncio.run(agent.ainvoke(request)) if use_async else agent.invoke(request)
+    assert ran == []
+    msg = tool_messages(out)["c_decoy"]
+    assert msg.status == "error" and "reasons=intent_invalid" in msg.content and "args.path" in msg.content
+    assert "argument_not_in_tool_schema" in msg.content and "injected by the tool node" in msg.content
+    (rec,) = read_records(tmp_path, "langchain")
+    assert rec["result"]["reason_codes"] == ["intent_invalid"] and rec["executed"] is False
+    # An argument the tool does not have at all is refused the same way.
+    with pytest.raises(gait.Blocked) as e:
+        agent2 = create_agent(
+            ScriptedModel(messages=script([{"name": "write_file", "args": {"content": "x", "bogus": 1}, "id": "c_bogus"}])),
+            tools=[write_file], state_schema=InjectedTargetState, middleware=[GaitMiddleware(gate, context=LOW, on_deny="raise")],
+        )
+        agent2.invoke(request)
+    assert e.value.decision.reason_codes == ["intent_invalid"] and ran == []
+
+
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+def test_arguments_are_judged_with_defaults_and_run_as_judged(gate: gait.Gate, tmp_path: Path, use_async: bool) -> None:
+    """The model leaves out an argument with a default: the gate judges it
+    with the default (in /etc: blocked, never run; in the workspace:
+    allowed), and the tool runs with exactly the values judged."""
+    ran: List[Any] = []
+
+    @tool
+    def write_file(content: str, path: str = "/workspace/default.txt") -> str:
+        """Write a file."""
+        ran.append(("write_file", path, content))
+        return f"wrote {path}"
+
+    @tool
+    def read_file(path: str = "/etc/shadow") -> str:
+        """Read a file."""
+        ran.append(("read_file", path))
+        return "secret"
+
+    calls = [
+        {"name": "write_file", "args": {"content": "x"}, "id": "c_write"},
+        {"name": "read_file", "args": {}, "id": "c_read"},
+    ]
+    agent = create_agent(ScriptedModel(messages=script(calls)), tools=[write_file, read_file], middleware=[GaitMiddleware(gate, context=LOW, trace_dir=tmp_path)])
+    request = {"messages": [{"role": "user", "content": "x"}]}
+    out = asyncio.run(agent.ainvoke(request)) if use_async else agent.invoke(request)
+    assert ran == [("write_file", "/workspace/default.txt", "x")]
+    msgs = tool_messages(out)
+    assert msgs["c_write"].status == "success" and "secret_path_access" in msgs["c_read"].content
+    records = {r["tool_call_id"]: r for r in read_records(tmp_path, "langchain")}
+    assert records["c_write"]["intent"]["args"] == {"content": "x", "path": "/workspace/default.txt"}
+    assert records["c_read"]["intent"]["args"] == {"path": "/etc/shadow"}
+
+
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+def test_the_tool_receives_a_copy_of_the_judged_arguments(gate: gait.Gate, use_async: bool) -> None:
+    """A change made to the request's arguments while the gate decides
+    never reaches the tool: the handler is given a copy of the values
+    judged."""
+    from langchain.agents.middleware.types import ToolCallRequest
+
+    @tool
+    def write_file(path: str, content: str) -> str:
+        """Write a file."""
+        return path
+
+    args = {"path": "/workspace/a.txt", "content": "x"}
+    call = {"name": "write_file", "args": args, "id": "c1", "type": "tool_call"}
+    request = ToolCallRequest(tool_call=call, tool=write_file, state={"messages": []}, runtime=None)  # type: ignore[arg-type]
+    seen: List[Any] = []
+
+    def handler(req: Any) -> ToolMessage:
+        seen.append(dict(req.tool_call["args"]))
+        return ToolMessage(content="ok", tool_call_id="c1")
+
+    async def ahandler(req: Any) -> ToolMessage:
+        return handler(req)
+
+    mw = GaitMiddleware(_AfterDecision(gate, lambda: args.update(path="/etc/passwd")), context=LOW)
+    if use_async:
+        asyncio.run(mw.awrap_tool_call(request, ahandler))
+    else:
+        mw.wrap_tool_call(request, handler)
+    assert args["path"] == "/etc/passwd"
+    assert seen == [{"path": "/workspace/a.txt", "content": "x"}]

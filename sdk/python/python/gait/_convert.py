@@ -12,13 +12,14 @@ as ``str(path)``; anything else is refused."""
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime
 import enum
 import os
 import pathlib
 import uuid
-from typing import Any
+from typing import Any, Dict
 
 _MAX_DEPTH = 64
 
@@ -109,3 +110,55 @@ def exact_json(value: Any, _depth: int = 0) -> Any:
         f"an argument of type {t.__module__}.{t.__qualname__}: guard decides only on exact JSON types "
         "(dict, list, tuple, str, int, float, bool, None) and pathlib paths"
     )
+
+
+def exact_copy(value: Any, _depth: int = 0) -> Any:
+    """A deep copy of a value :func:`exact_json` accepts, of the same
+    types (``dict``, ``list``, ``tuple`` rebuilt; scalars and ``pathlib``
+    paths, which are immutable, as they are): what ``guard`` runs the
+    function with, so that nothing changed in the caller's objects after
+    the decision reaches it. Anything else raises :class:`NotExactJSON`."""
+    t = type(value)
+    if t in _SCALARS or t in _PATHS:
+        return value
+    if _depth > _MAX_DEPTH * 2:
+        raise NotExactJSON(f"nested deeper than {_MAX_DEPTH * 2} levels")
+    if t is dict:
+        copied: Dict[str, Any] = {}
+        for k, v in value.items():
+            if type(k) is not str:
+                raise NotExactJSON(f"an object key of type {type(k).__name__} (keys must be exactly str)")
+            copied[k] = exact_copy(v, _depth + 1)
+        return copied
+    if t is list:
+        return [exact_copy(v, _depth + 1) for v in value]
+    if t is tuple:
+        return tuple(exact_copy(v, _depth + 1) for v in value)
+    raise NotExactJSON(
+        f"an argument of type {t.__module__}.{t.__qualname__}: guard decides only on exact JSON types "
+        "(dict, list, tuple, str, int, float, bool, None) and pathlib paths"
+    )
+
+
+def with_schema_defaults(args: Any, schema: Any) -> Any:
+    """``args`` (the model's arguments of a tool call) with the defaults of
+    the tool's JSON schema (``schema``: its object schema, with
+    ``properties``) filled in for the parameters the call leaves out — what
+    the framework's validation gives the tool — so that the gate judges
+    the values the tool runs with. The defaults are copied from the JSON
+    schema (JSON values already). Returns ``args`` itself when it is not
+    an object, the schema has no defaults, or nothing is missing; a
+    default the schema does not show (a ``default_factory``, a value
+    pydantic cannot write as JSON) is not filled in."""
+    if not isinstance(args, dict) or not isinstance(schema, dict):
+        return args
+    props = schema.get("properties")
+    if not isinstance(props, dict):
+        return args
+    out = None
+    for name, prop in props.items():
+        if isinstance(name, str) and name not in args and isinstance(prop, dict) and "default" in prop:
+            if out is None:
+                out = dict(args)
+            out[name] = copy.deepcopy(prop["default"])
+    return args if out is None else out

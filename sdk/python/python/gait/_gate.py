@@ -32,7 +32,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, TypeVar, Union
 
 from . import _native
 from ._context import Context
-from ._convert import NotExactJSON, exact_json
+from ._convert import NotExactJSON, exact_copy, exact_json
 from ._decision import Decision, exit_for_verdict, from_result
 from ._errors import ApprovalRequired, Blocked, GateUnavailable, NotAllowed
 from ._trace import mark_executed, write_record
@@ -98,20 +98,44 @@ class Gate:
         return _InProcessGate(bundle, trust, pin, min_revision, decision_timeout_ms)
 
     @staticmethod
-    def sidecar(url: str, token: Optional[str] = None, timeout: float = 5.0, pin: Optional[str] = None) -> "Gate":
+    def sidecar(
+        url: str,
+        token: Optional[str] = None,
+        timeout: float = 5.0,
+        pin: Optional[str] = None,
+        *,
+        accept_simulated: bool = False,
+    ) -> "Gate":
         """A gate that asks ``gait-run serve`` at ``url`` (``http://host:port``)
         over keep-alive HTTP, with a bearer ``token`` if the sidecar wants
         one. ``timeout`` (seconds) bounds each whole request — connecting,
         sending, and the entire answer —, and at most 1 MiB of an answer is
         read (``GateUnavailable``: ``timeout``, ``response_too_large``).
 
-        An ``allow`` is trusted only as a ``gait.gate.result`` with ``ok:
-        true`` and ``bundle_verified: true`` (a sidecar started with
-        ``--insecure-skip-verify``, or another server on that address, cannot
-        vouch for it) and, with ``pin`` (``sha256:...``), that policy digest;
-        otherwise ``GateUnavailable`` (``answer_untrusted``): the call must
-        not run."""
-        return _SidecarGate(url, token, timeout, pin)
+        **This transport trusts whoever answers on ``url``.** The answers are
+        not signed and the server is not authenticated (the bearer token is
+        sent to whatever server answers, in clear over ``http``): a process
+        that binds the address while the sidecar is down or restarting can
+        answer ``allow`` to any call. Use a loopback address (or a unix
+        socket behind a local proxy) that only the sidecar can bind, the
+        bearer token, ``https`` to a host you trust, or the in-process
+        transport (:meth:`load`), which verifies the bundle itself.
+
+        What the client checks on an ``allow`` (``GateUnavailable``
+        ``answer_untrusted`` otherwise: the call must not run): a
+        ``gait.gate.result`` with ``ok: true`` and ``bundle_verified: true``
+        (a sidecar started with ``--insecure-skip-verify`` says false);
+        with ``pin`` (``sha256:...``), that policy digest in the answer;
+        an ``intent_digest`` equal to the digest this client computes for
+        the intent it sent (so an answer about another intent, or replayed
+        from another call, is refused — it does not prove that a verified
+        bundle decided, since a server can compute the same digest); and
+        no mark of ``gait-run serve --simulate`` (``simulated_verdict``,
+        ``would_have_blocked``, the reason ``simulate_mode_non_enforcing``),
+        whose ``allow`` enforces nothing, unless ``accept_simulated=True``.
+        Every one of these fields is the answering server's own claim: they
+        catch a misconfigured sidecar, not an impostor."""
+        return _SidecarGate(url, token, timeout, pin, accept_simulated)
 
     @staticmethod
     def subprocess(
@@ -247,13 +271,26 @@ class Gate:
                 bound.apply_defaults()
                 return dict(bound.arguments)
 
-            def build(args: Any, kwargs: Any) -> Dict[str, Any]:
+            def build(args: Any, kwargs: Any) -> "tuple[Dict[str, Any], Optional[str]]":
+                """The intent of a call, and why it is invalid (None when it
+                is not): a ``**kwargs`` key that is the name of another
+                parameter (a positional-only one, or the ``*args`` one)
+                would be judged in place of the value that parameter
+                really receives, so it is never merged."""
                 call_args: Dict[str, Any] = {}
+                clash: Optional[str] = None
                 for name, value in bind(args, kwargs).items():
                     if name == skip:
                         continue
                     if name == var_kw:
-                        call_args.update(value)
+                        for key, item in value.items():
+                            if key in names and key != var_kw:
+                                clash = clash or (
+                                    f"args: the **{var_kw} key {key!r} is also the name of the parameter {key!r} "
+                                    "(positional-only or *args), which receives another value"
+                                )
+                            else:
+                                call_args[key] = item
                     else:
                         call_args[name] = value
                 intent: Dict[str, Any] = {"tool_name": tool_name, "args": call_args}
@@ -261,18 +298,38 @@ class Gate:
                     intent["context"] = ctx_json
                 if skill_json is not None:
                     intent["skill_provenance"] = skill_json
-                return intent
+                return intent, clash
 
-            def prepare(args: Any, kwargs: Any) -> "tuple[Dict[str, Any], Union[bytes, Decision]]":
-                """The intent, and what to decide: its JSON text, or — for
-                arguments that are not exact JSON types, or that JSON cannot
-                hold — the runtime's invalid-intent decision."""
-                intent = build(args, kwargs)
+            def snapshot(args: Any, kwargs: Any) -> "tuple[Any, Any]":
+                """Deep copies of the call's arguments (all but ``self`` /
+                ``cls``), of exact JSON types (else :class:`NotExactJSON`):
+                the intent is built from them and the function runs with
+                them, so a change made to the caller's objects while the
+                gate decides never reaches the function."""
+                first = 1 if skip is not None and skip not in kwargs else 0
+                run_args = tuple(v if i < first else exact_copy(v) for i, v in enumerate(args))
+                run_kwargs = {k: (v if k == skip else exact_copy(v)) for k, v in kwargs.items()}
+                return run_args, run_kwargs
+
+            def prepare(args: Any, kwargs: Any) -> "tuple[Dict[str, Any], Union[bytes, Decision], Any, Any]":
+                """The intent, what to decide — its JSON text, or, for
+                arguments that are not exact JSON types, that JSON cannot
+                hold, or that a ``**kwargs`` key would hide, the runtime's
+                invalid-intent decision —, and the arguments to run the
+                function with (copies of the judged values)."""
                 try:
-                    intent["args"] = exact_json(intent["args"])
+                    run_args, run_kwargs = snapshot(args, kwargs)
                 except NotExactJSON as e:
-                    return intent, Decision._native(_native.invalid_intent(f"args: {e}"))
-                return intent, _encode(intent)
+                    intent, _ = build(args, kwargs)
+                    return intent, Decision._native(_native.invalid_intent(f"args: {e}")), args, kwargs
+                intent, clash = build(run_args, run_kwargs)
+                if clash is not None:
+                    return intent, Decision._native(_native.invalid_intent(clash)), run_args, run_kwargs
+                # The judged values, in a copy of their own (paths as
+                # strings): the function changing its arguments never
+                # changes the record of what was decided.
+                intent["args"] = exact_json(exact_copy(intent["args"]))
+                return intent, _encode(intent), run_args, run_kwargs
 
             def refused(intent: Any, decision: Optional[Decision], error: Optional[str] = None) -> None:
                 if trace_dir is not None:
@@ -298,7 +355,7 @@ class Gate:
 
                 @functools.wraps(fn)
                 async def awrapper(*args: Any, **kwargs: Any) -> Any:
-                    intent, payload = prepare(args, kwargs)
+                    intent, payload, run_args, run_kwargs = prepare(args, kwargs)
                     if isinstance(payload, Decision):
                         decision = payload
                     else:
@@ -312,7 +369,7 @@ class Gate:
                         raise refusal(decision, tool_name)
                     pending = before_run(intent, decision)
                     try:
-                        return await fn(*args, **kwargs)
+                        return await fn(*run_args, **run_kwargs)
                     finally:
                         after_run(pending, intent, decision)
 
@@ -320,7 +377,7 @@ class Gate:
 
             @functools.wraps(fn)
             def wrapper(*args: Any, **kwargs: Any) -> Any:
-                intent, payload = prepare(args, kwargs)
+                intent, payload, run_args, run_kwargs = prepare(args, kwargs)
                 if isinstance(payload, Decision):
                     decision = payload
                 else:
@@ -334,7 +391,7 @@ class Gate:
                     raise refusal(decision, tool_name)
                 pending = before_run(intent, decision)
                 try:
-                    return fn(*args, **kwargs)
+                    return fn(*run_args, **run_kwargs)
                 finally:
                     after_run(pending, intent, decision)
 
@@ -462,9 +519,12 @@ class _DeadlineResponse(http.client.HTTPResponse):
 class _SidecarGate(Gate):
     transport = "sidecar"
 
-    def __init__(self, url: str, token: Optional[str], timeout: float, pin: Optional[str] = None) -> None:
+    def __init__(
+        self, url: str, token: Optional[str], timeout: float, pin: Optional[str] = None, accept_simulated: bool = False
+    ) -> None:
         parts = urllib.parse.urlsplit(url)
         self._pin = pin
+        self._accept_simulated = bool(accept_simulated)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise GateUnavailable(f"not an http(s) URL: {url!r}", "invalid_input")
         self._https = parts.scheme == "https"
@@ -546,7 +606,7 @@ class _SidecarGate(Gate):
                 raise
         raise GateUnavailable(f"{type(last).__name__}: {last}", "sidecar_unreachable")
 
-    def _decision(self, status: int, data: bytes) -> Decision:
+    def _decision(self, status: int, data: bytes, sent: bytes) -> Decision:
         try:
             result = json.loads(data)
         except ValueError:
@@ -566,7 +626,7 @@ class _SidecarGate(Gate):
             if decision.verdict == "allow" and status != 200:
                 raise GateUnavailable(f"HTTP {status} with verdict allow", "bad_output")
             if decision.verdict == "allow":
-                why = self._untrusted(result)
+                why = self._untrusted(result, sent)
                 if why:
                     raise GateUnavailable(f"an allow the gate cannot vouch for ({why})", "answer_untrusted")
             return decision
@@ -578,8 +638,11 @@ class _SidecarGate(Gate):
             raise GateUnavailable(str(message), code)
         raise GateUnavailable(f"HTTP {status}: not a gate result", "bad_output")
 
-    def _untrusted(self, result: "dict[str, Any]") -> str:
-        """Why an allow answer must not let a call run ('' when it may)."""
+    def _untrusted(self, result: "dict[str, Any]", sent: bytes) -> str:
+        """Why an allow answer must not let a call run ('' when it may).
+        Every field read here is the answering server's own claim: these
+        checks refuse a misconfigured or non-enforcing sidecar, and an
+        answer about another intent, not a server that lies."""
         why = []
         if result.get("ok") is not True:
             why.append("ok is not true")
@@ -588,6 +651,24 @@ class _SidecarGate(Gate):
         policy = result.get("policy")
         if self._pin is not None and (not isinstance(policy, dict) or policy.get("digest") != self._pin):
             why.append(f"policy digest is not the pinned {self._pin}")
+        try:
+            expected = _native.intent_digest(sent)
+        except (Exception, _Panic) as e:  # a bug: fail closed
+            why.append(f"the intent digest could not be computed ({type(e).__name__}: {e})")
+        else:
+            claimed = result.get("intent_digest")
+            if expected is None:
+                why.append("the intent sent has no digest (not an intent the runtime normalizes)")
+            elif claimed != expected:
+                why.append(f"intent_digest {claimed!r} is not the digest of the intent sent ({expected})")
+        if not self._accept_simulated:
+            codes = result.get("reason_codes")
+            if (
+                "simulated_verdict" in result
+                or "would_have_blocked" in result
+                or (isinstance(codes, list) and "simulate_mode_non_enforcing" in codes)
+            ):
+                why.append("the sidecar runs --simulate (non-enforcing; pass accept_simulated=True to accept it)")
         return ", ".join(why)
 
     def evaluate(self, intent: Intent) -> Decision:
@@ -595,7 +676,7 @@ class _SidecarGate(Gate):
         if isinstance(encoded, Decision):
             return encoded
         status, data = self._request("POST", "/v1/eval", encoded)
-        return self._decision(status, data)
+        return self._decision(status, data, encoded)
 
     async def aevaluate(self, intent: Intent) -> Decision:
         # Blocking HTTP on a worker thread (each thread keeps its own

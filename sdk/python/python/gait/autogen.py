@@ -36,17 +36,18 @@ with ``stop()``.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 from pathlib import Path
-from typing import Any, AsyncGenerator, Dict, List, Mapping, NoReturn, Optional
+from typing import Any, AsyncGenerator, Dict, List, Mapping, NoReturn, Optional, cast
 
 from autogen_core import CancellationToken, DefaultInterventionHandler, DropMessage, FunctionCall
 from autogen_core.models import FunctionExecutionResult
 from autogen_core.tools import BaseTool, StaticStreamWorkbench, TextResultContent, ToolResult
 
 from ._context import Context, intent_for
-from ._convert import jsonable
+from ._convert import jsonable, with_schema_defaults
 from ._decision import Decision
 from ._errors import GateUnavailable
 from ._gate import Gate, PathLike
@@ -61,6 +62,12 @@ _NOT_SERIALIZABLE = (
     "a gait GatedWorkbench cannot be serialized: its gate is not configuration, and a dumped "
     "workbench would load back ungated; build the agent again with a new GatedWorkbench"
 )
+
+
+def _judged_args(intent: Dict[str, Any]) -> Dict[str, Any]:
+    """The arguments the tool runs with: a copy of those judged (the
+    call's, with the tool's defaults filled in)."""
+    return cast(Dict[str, Any], copy.deepcopy(intent["args"]))
 
 
 def _refusal(decision: Optional[Decision], error: Optional[GateUnavailable]) -> str:
@@ -112,7 +119,12 @@ class GatedWorkbench(StaticStreamWorkbench):  # type: ignore[misc,unused-ignore]
         before the tool runs; if it cannot be, the call is refused."""
         # The policy names the real tool, not a display override.
         original = getattr(self, "_override_name_to_original", {}).get(name, name)
-        intent = intent_for(original, jsonable(dict(arguments) if arguments is not None else {}), self.context)
+        args = jsonable(dict(arguments) if arguments is not None else {})
+        # Judged with the tool's defaults, as the tool's args model fills them in.
+        tool = next((t for t in getattr(self, "_tools", ()) if getattr(t, "name", None) == original), None)
+        schema = getattr(tool, "schema", None) if tool is not None else None
+        parameters = schema.get("parameters") if isinstance(schema, Mapping) else None
+        intent = intent_for(original, with_schema_defaults(args, parameters), self.context)
         record_id = call_id or ""
         try:
             decision = await self.gate.aevaluate(intent)
@@ -145,7 +157,7 @@ class GatedWorkbench(StaticStreamWorkbench):  # type: ignore[misc,unused-ignore]
         if refused is not None:
             return refused
         try:
-            return await super().call_tool(name, arguments, cancellation_token, call_id)
+            return await super().call_tool(name, _judged_args(intent), cancellation_token, call_id)
         finally:
             mark_executed(path, "autogen", record_id, intent, decision)
 
@@ -161,7 +173,7 @@ class GatedWorkbench(StaticStreamWorkbench):  # type: ignore[misc,unused-ignore]
             yield refused
             return
         try:
-            async for item in super().call_tool_stream(name, arguments, cancellation_token, call_id):
+            async for item in super().call_tool_stream(name, _judged_args(intent), cancellation_token, call_id):
                 yield item
         finally:
             mark_executed(path, "autogen", record_id, intent, decision)

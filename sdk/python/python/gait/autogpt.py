@@ -32,6 +32,7 @@ forge pins ``openai<2``).
 
 from __future__ import annotations
 
+import copy
 import importlib
 import inspect
 from pathlib import PurePosixPath
@@ -42,7 +43,7 @@ from ._convert import jsonable
 from ._decision import Decision
 from ._errors import GateUnavailable
 from ._gate import Gate, PathLike, refusal
-from ._trace import write_record
+from ._trace import mark_executed, record_before_run, record_refused
 
 # forge is imported by name at run time (it is not installed where mypy and
 # the other adapters run); without it only intent_from_command works.
@@ -107,15 +108,22 @@ def intent_from_command(
     *,
     workspace: Optional[str] = None,
     workspace_args: Optional[Mapping[str, Sequence[str]]] = None,
+    trust_payload_skill: bool = False,
 ) -> Dict[str, Any]:
     """The intent of an AutoGPT command payload ``{"command": {"name": ...,
     "args": {...}}, "skill_provenance": {...}}``: ``tool_name`` is the
     command's name, ``args`` its arguments (the policy's ``map tool``
     mappings give the targets), ``context`` from ``context`` (with
     ``workspace`` in place of its own when given: the folder relative paths
-    are resolved in) and ``skill_provenance`` from the payload (over the
-    context's skill; Gait's ``{name, version, source, publisher, digest,
-    signature_key_id}`` form is mapped to the intent's).
+    are resolved in) and ``skill_provenance`` the context's skill.
+
+    The payload is model-controlled data: its ``skill_provenance`` is what
+    the model claims (a trusted publisher, a pinned digest, a key id — all
+    public values), so it is **ignored** unless ``trust_payload_skill=True``
+    — and even then the context's skill, when it has one, wins. Use the
+    opt-in only when the payload comes from code you trust, never from the
+    model. (Gait's ``{name, version, source, publisher, digest,
+    signature_key_id}`` form is mapped to the intent's.)
 
     ``workspace_args`` names, per command, the arguments the executor roots in
     the workspace whatever their leading ``/`` (forge's file abilities:
@@ -134,7 +142,12 @@ def intent_from_command(
     if workspace is not None:
         ctx = ctx.merged(workspace=workspace)
     intent = intent_for(name if isinstance(name, str) else jsonable(name), args, ctx)
-    if isinstance(payload, Mapping) and payload.get("skill_provenance") is not None:
+    if (
+        trust_payload_skill
+        and ctx.skill is None
+        and isinstance(payload, Mapping)
+        and payload.get("skill_provenance") is not None
+    ):
         intent["skill_provenance"] = _skill(payload["skill_provenance"])
     return intent
 
@@ -164,7 +177,15 @@ class GatedActionRegister(_ActionRegister):  # type: ignore[misc,unused-ignore]
     the register this one replaces (``agent.abilities``) are carried over.
     With ``trace_dir``, one decision record per call is written to
     ``<trace_dir>/autogpt/<task_id>-<n>.json`` (``n`` counts the task's
-    calls through this register from 1)."""
+    calls through this register from 1): written with ``executed: false``
+    before the ability runs — if it cannot be written the ability is not
+    run (:class:`gait.GateUnavailable`, code ``record_write_failed``) — and
+    rewritten with ``executed: true`` once it has run.
+
+    ``trust_payload_skill``: whether :meth:`run_command` may take the skill
+    provenance a payload claims (default False: payloads are
+    model-controlled, and a model can claim any publisher). The context's
+    skill always wins over a payload's."""
 
     def __init__(
         self,
@@ -173,6 +194,7 @@ class GatedActionRegister(_ActionRegister):  # type: ignore[misc,unused-ignore]
         context: Optional[Context] = None,
         trace_dir: Optional[PathLike] = None,
         workspace_args: Optional[Mapping[str, Sequence[str]]] = None,
+        trust_payload_skill: bool = False,
     ) -> None:
         if _FORGE_IMPORT_ERROR is not None:
             raise ImportError(
@@ -191,6 +213,7 @@ class GatedActionRegister(_ActionRegister):  # type: ignore[misc,unused-ignore]
         for name, args in (workspace_args or {}).items():
             paths[name] = tuple(dict.fromkeys((*paths.get(name, ()), *args)))
         self.workspace_args: Mapping[str, Tuple[str, ...]] = paths
+        self.trust_payload_skill = bool(trust_payload_skill)
         self._calls: Dict[str, int] = {}
 
     # -- intents ----------------------------------------------------------
@@ -211,12 +234,18 @@ class GatedActionRegister(_ActionRegister):  # type: ignore[misc,unused-ignore]
             if bound is not None:
                 bound.apply_defaults()
                 params = list(inspect.signature(method).parameters.values())
+                names = {p.name for p in params if p.kind is not inspect.Parameter.VAR_KEYWORD}
                 out: Dict[str, Any] = {}
                 for param in params[2:]:
                     if param.name not in bound.arguments:
                         continue
                     value = bound.arguments[param.name]
                     if param.kind is inspect.Parameter.VAR_KEYWORD:
+                        if any(key in names for key in value):
+                            # A **kwargs key named like a positional-only or
+                            # *args parameter would be judged in place of the
+                            # value that parameter receives: invalid.
+                            return [*args, kwds]
                         out.update(value)
                     elif param.kind is inspect.Parameter.VAR_POSITIONAL:
                         if value:
@@ -245,6 +274,7 @@ class GatedActionRegister(_ActionRegister):  # type: ignore[misc,unused-ignore]
             ctx,
             workspace=_task_workspace(self.agent, task_id),
             workspace_args=self.workspace_args,
+            trust_payload_skill=self.trust_payload_skill,
         )
 
     # -- running ----------------------------------------------------------
@@ -255,41 +285,59 @@ class GatedActionRegister(_ActionRegister):  # type: ignore[misc,unused-ignore]
         self._calls[key] = n
         return f"{key}-{n}"
 
-    def _record(self, call_id: str, intent: Dict[str, Any], decision: Optional[Decision], executed: bool, error: Optional[str] = None) -> None:
-        if self.trace_dir is not None:
-            write_record(self.trace_dir, "autogpt", call_id, intent, decision, executed, error)
+    def _refused(self, call_id: str, intent: Dict[str, Any], decision: Optional[Decision], error: Optional[str] = None) -> None:
+        record_refused(self.trace_dir, "autogpt", call_id, intent, decision, error)
 
     async def _gated(self, task_id: Any, action_name: Any, intent: Dict[str, Any], call_id: str, run: Any) -> Any:
         try:
             decision = await self.gate.aevaluate(intent)
         except GateUnavailable as e:
-            self._record(call_id, intent, None, False, str(e))
+            self._refused(call_id, intent, None, str(e))
             raise
         if decision.verdict != "allow":
-            self._record(call_id, intent, decision, False)
+            self._refused(call_id, intent, decision)
             raise refusal(decision, action_name if isinstance(action_name, str) else None)
+        # The record (executed: false) before the ability runs: never run
+        # unrecorded.
+        try:
+            path = record_before_run(self.trace_dir, "autogpt", call_id, intent, decision)
+        except Exception as e:  # noqa: BLE001 - refuse: never run unrecorded
+            raise GateUnavailable(f"the decision record could not be written: {e}", "record_write_failed") from None
         try:
             return await run()
         finally:
-            self._record(call_id, intent, decision, True)
+            mark_executed(path, "autogpt", call_id, intent, decision)
 
     async def run_action(self, task_id: str, action_name: str, *args: Any, **kwds: Any) -> Any:
         """Asks the gate, then runs forge's ``run_action`` once, only on
         ``allow``; raises :class:`gait.NotAllowed` or
         :class:`gait.GateUnavailable` without running the ability."""
-        intent = self.intent(task_id, action_name, *args, **kwds)
+        # The ability runs with copies of the arguments judged: a change to
+        # the caller's objects while the gate decides never reaches it.
+        run_args, run_kwds = copy.deepcopy((args, kwds))
+        intent = self.intent(task_id, action_name, *run_args, **run_kwds)
         call_id = self._next_id(task_id)
         return await self._gated(
-            task_id, action_name, intent, call_id, lambda: super(GatedActionRegister, self).run_action(task_id, action_name, *args, **kwds)
+            task_id,
+            action_name,
+            intent,
+            call_id,
+            lambda: super(GatedActionRegister, self).run_action(task_id, action_name, *run_args, **run_kwds),
         )
 
     async def run_command(self, task_id: str, payload: Any, tool_call_id: Optional[str] = None) -> Any:
         """Runs an AutoGPT command payload (``{"command": {"name", "args"},
         "skill_provenance": {…}}``) as ``run_action(task_id, name, **args)``
-        would, with the payload's skill provenance over the context's. A
-        payload of another shape is refused as an invalid intent.
-        ``tool_call_id`` names its decision record (default
+        would. The payload is model-controlled: its ``skill_provenance`` is
+        ignored unless the register was built with
+        ``trust_payload_skill=True``, and the context's skill, when set,
+        always wins. A payload of another shape is refused as an invalid
+        intent. ``tool_call_id`` names its decision record (default
         ``<task_id>-<n>``)."""
+        # A copy of the payload: the intent is built from it and the
+        # ability runs with it, whatever happens to the caller's objects
+        # while the gate decides.
+        payload = copy.deepcopy(payload)
         command = payload.get("command") if isinstance(payload, Mapping) else None
         name: Any = command.get("name") if isinstance(command, Mapping) else None
         args: Any = command.get("args", {}) if isinstance(command, Mapping) else None

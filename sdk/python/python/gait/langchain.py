@@ -17,6 +17,23 @@ with ``status="error"`` naming the verdict and reasons; with
 Put it **last** in ``middleware``: middleware compose outermost first, so one
 listed after it could change the call after the gate decided.
 
+What is judged is what the tool is handed: the model's ``args`` with the
+defaults of the tool's schema filled in (``tool_call_schema``; a default the
+JSON schema does not show — a ``default_factory`` — is not judged: make
+mapped arguments required or give them plain defaults), and the tool is
+called with a copy of exactly those values.
+
+Injected arguments (``InjectedState``, ``InjectedStore``, ``ToolRuntime``,
+``InjectedToolCallId``) are **not judged**: LangGraph's ``ToolNode`` fills
+them in after the middleware has decided. A call whose ``args`` hold a key
+that is not in the tool's ``tool_call_schema`` — the name of an injected
+argument (a decoy value the tool would never see), or an unknown one — is
+refused without asking the gate: ``block`` with reason ``intent_invalid``
+(the result's ``error`` names the key and ``argument_not_in_tool_schema``).
+Do not let an injected argument choose what a policy mapping should judge
+(a path or URL from the graph state): pass such values as model-visible
+arguments, or check them in the tool.
+
 The context: the ``context`` given here, with ``identity``, ``workspace``,
 ``risk_class`` and ``session_id`` taken from the run's context
 (``agent.invoke(..., context=...)``, a dict or object) where present, and
@@ -32,6 +49,7 @@ rewrite is logged (logger ``gait``) and never replaces the tool's result.
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, Literal, Optional
 
@@ -39,7 +57,8 @@ from langchain.agents.middleware import AgentMiddleware
 from langchain_core.messages import ToolMessage
 
 from ._context import Context, intent_for
-from ._convert import jsonable
+from . import _native
+from ._convert import jsonable, with_schema_defaults
 from ._decision import Decision
 from ._errors import GateUnavailable
 from ._gate import Gate, PathLike, refusal
@@ -48,6 +67,37 @@ from ._trace import RECORD_FAILED, mark_executed, record_before_run, record_refu
 __all__ = ["GaitMiddleware"]
 
 _CONTEXT_FIELDS = ("identity", "workspace", "risk_class", "session_id")
+
+#: Named in the refusal of a call whose ``args`` hold a key that is not in
+#: the tool's ``tool_call_schema`` (an injected argument, or an unknown one).
+INJECTED_ARGUMENT = "argument_not_in_tool_schema"
+
+
+def _call_schema(tool: Any) -> Optional[Dict[str, Any]]:
+    """The JSON schema of what the model may send the tool (its
+    ``tool_call_schema``: injected arguments left out), or None when the
+    tool is unknown or has none."""
+    if tool is None:
+        return None
+    schema = getattr(tool, "tool_call_schema", None)
+    if isinstance(schema, dict):
+        return schema
+    to_json = getattr(schema, "model_json_schema", None)
+    if not callable(to_json):
+        return None
+    out = to_json()
+    return out if isinstance(out, dict) else None
+
+
+def _injected_names(tool: Any, callable_names: "set[str]") -> "set[str]":
+    """The tool's parameters the model does not send (ToolNode injects
+    them: ``InjectedState``, ``InjectedStore``, ``ToolRuntime``,
+    ``InjectedToolCallId``)."""
+    get_schema = getattr(tool, "get_input_schema", None)
+    schema = get_schema() if callable(get_schema) else None
+    to_json = getattr(schema, "model_json_schema", None)
+    props = to_json().get("properties") if callable(to_json) else None
+    return {k for k in props if k not in callable_names} if isinstance(props, dict) else set()
 
 
 def _field(obj: Any, name: str) -> Any:
@@ -63,7 +113,9 @@ def refusal_text(decision: Optional[Decision], error: Optional[GateUnavailable] 
     if decision is None:
         return f"gait: the tool call was not run: gate unavailable ({error.code if error else 'gate_unavailable'})"
     reasons = ", ".join(decision.reason_codes) or "none"
-    return f"gait: the tool call was not run: verdict={decision.verdict} reasons={reasons}"
+    text = f"gait: the tool call was not run: verdict={decision.verdict} reasons={reasons}"
+    error = decision.result.get("error") if "intent_invalid" in decision.reason_codes else None
+    return f"{text} ({error})" if isinstance(error, str) and error else text
 
 
 class GaitMiddleware(AgentMiddleware):  # type: ignore[misc,unused-ignore]
@@ -95,11 +147,40 @@ class GaitMiddleware(AgentMiddleware):  # type: ignore[misc,unused-ignore]
                 fields["session_id"] = configurable["thread_id"]
         return self.context.merged(**fields)
 
-    def _intent(self, request: Any) -> "tuple[str, str, Dict[str, Any]]":
+    def _intent(self, request: Any) -> "tuple[str, str, Dict[str, Any], Optional[Decision]]":
+        """The call's name, id and intent — its ``args`` with the tool's
+        schema defaults filled in, as the tool will receive them —, and,
+        for a call that must not run whatever the policy says (an argument
+        the tool's model-facing schema does not have: one ToolNode injects
+        after the decision), the invalid-intent decision refusing it."""
         call = request.tool_call
         name = str(call.get("name") or "")
         call_id = str(call.get("id") or "")
-        return name, call_id, intent_for(name, jsonable(call.get("args")), self._context_for(request))
+        args = jsonable(call.get("args"))
+        tool = getattr(request, "tool", None)
+        schema = _call_schema(tool)
+        refused: Optional[Decision] = None
+        if isinstance(args, dict) and schema is not None:
+            props = schema.get("properties")
+            allowed = set(props) if isinstance(props, dict) else set()
+            unknown = sorted(k for k in args if k not in allowed)
+            if unknown:
+                injected = _injected_names(tool, allowed)
+                why = "is injected by the tool node after the gate decides" if unknown[0] in injected else "is not a parameter of the tool's schema"
+                refused = Decision._native(
+                    _native.invalid_intent(
+                        f"args.{unknown[0]}: {why}: the tool would not run with the value judged ({INJECTED_ARGUMENT})"
+                    )
+                )
+            args = with_schema_defaults(args, schema)
+        return name, call_id, intent_for(name, args, self._context_for(request)), refused
+
+    def _judged(self, request: Any, intent: Dict[str, Any]) -> Any:
+        """The request the tool runs with: its ``args`` a copy of the values
+        judged (defaults included), so that nothing changed in the
+        request's own objects after the decision reaches the tool."""
+        call = request.tool_call
+        return request.override(tool_call={**call, "args": copy.deepcopy(intent["args"])})
 
     def _denied(
         self,
@@ -133,7 +214,9 @@ class GaitMiddleware(AgentMiddleware):  # type: ignore[misc,unused-ignore]
             return None, ToolMessage(content=RECORD_FAILED, tool_call_id=call_id, name=name, status="error")
 
     def wrap_tool_call(self, request: Any, handler: Callable[[Any], Any]) -> Any:
-        name, call_id, intent = self._intent(request)
+        name, call_id, intent, invalid = self._intent(request)
+        if invalid is not None:
+            return self._denied(name, call_id, intent, invalid)
         try:
             decision = self.gate.evaluate(intent)
         except GateUnavailable as e:
@@ -144,12 +227,14 @@ class GaitMiddleware(AgentMiddleware):  # type: ignore[misc,unused-ignore]
         if refused is not None:
             return refused
         try:
-            return handler(request)
+            return handler(self._judged(request, intent))
         finally:
             mark_executed(path, "langchain", call_id, intent, decision)
 
     async def awrap_tool_call(self, request: Any, handler: Callable[[Any], Awaitable[Any]]) -> Any:
-        name, call_id, intent = self._intent(request)
+        name, call_id, intent, invalid = self._intent(request)
+        if invalid is not None:
+            return self._denied(name, call_id, intent, invalid)
         try:
             decision = await self.gate.aevaluate(intent)
         except GateUnavailable as e:
@@ -160,6 +245,6 @@ class GaitMiddleware(AgentMiddleware):  # type: ignore[misc,unused-ignore]
         if refused is not None:
             return refused
         try:
-            return await handler(request)
+            return await handler(self._judged(request, intent))
         finally:
             mark_executed(path, "langchain", call_id, intent, decision)

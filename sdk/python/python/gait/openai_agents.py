@@ -21,6 +21,12 @@ shell / computer tools are not function tools: no guardrail sees them.
 :func:`guard_tools` therefore refuses any tool that is not a ``FunctionTool``
 unless ``allow_unguarded=True`` is given (then they are returned unchanged).
 
+What is judged: the model's JSON arguments with the defaults of the tool's
+``params_json_schema`` filled in for the parameters it leaves out (the SDK's
+args model fills them in before the tool runs); a default the JSON schema
+does not show (a ``default_factory``) is not judged — make mapped arguments
+required or give them plain defaults.
+
 The context: the ``context`` given here, with ``identity``, ``workspace``,
 ``risk_class`` and ``session_id`` taken from the run context
 (``Runner.run(..., context=...)``, a dict or object) where present.
@@ -53,6 +59,7 @@ from agents import FunctionTool, ToolGuardrailFunctionOutput, ToolInputGuardrail
 from agents.tool_context import ToolContext
 
 from ._context import Context, intent_for
+from ._convert import with_schema_defaults
 from ._errors import GateUnavailable
 from ._gate import Gate, PathLike
 from ._decision import Decision
@@ -111,8 +118,26 @@ class _Pending:
             return self._records.pop(call_id, None)
 
 
-def _make_guardrail(gate: Gate, context: Optional[Context], trace_dir: Optional[PathLike], pending: Optional[_Pending]) -> ToolInputGuardrail[Any]:
+def _tool_schema(name: str, schemas: Dict[str, Any], agent: Any) -> Any:
+    """The JSON schema of the function tool ``name``: from the tools
+    :func:`guard_tools` was given, else from the agent's own tools."""
+    if name in schemas:
+        return schemas[name]
+    for tool in getattr(agent, "tools", None) or ():
+        if isinstance(tool, FunctionTool) and tool.name == name:
+            return tool.params_json_schema
+    return None
+
+
+def _make_guardrail(
+    gate: Gate,
+    context: Optional[Context],
+    trace_dir: Optional[PathLike],
+    pending: Optional[_Pending],
+    schemas: Optional[Dict[str, Any]] = None,
+) -> ToolInputGuardrail[Any]:
     base = context if context is not None else Context()
+    known: Dict[str, Any] = dict(schemas or {})
 
     async def gait_gate(data: Any) -> ToolGuardrailFunctionOutput:
         tc = data.context
@@ -120,7 +145,11 @@ def _make_guardrail(gate: Gate, context: Optional[Context], trace_dir: Optional[
         call_id = str(getattr(tc, "tool_call_id", "") or "")
         run_ctx = getattr(tc, "context", None)
         ctx = base.merged(**{k: _field(run_ctx, k) for k in _CONTEXT_FIELDS})
-        intent: Dict[str, Any] = intent_for(name, _arguments(getattr(tc, "tool_arguments", None)), ctx)
+        # Judged with the tool's defaults: the SDK's args model fills them in
+        # before the tool runs (the JSON text itself, immutable, is what the
+        # SDK then parses).
+        args = with_schema_defaults(_arguments(getattr(tc, "tool_arguments", None)), _tool_schema(name, known, getattr(data, "agent", None)))
+        intent: Dict[str, Any] = intent_for(name, args, ctx)
         try:
             decision = await gate.aevaluate(intent)
         except GateUnavailable as e:
@@ -224,7 +253,8 @@ def guard_tools(
     ``allow_unguarded`` (then it is returned as it is). The copies have no
     ``__wrapped__`` (the SDK gives it only to its own invokers)."""
     pending = _Pending()
-    guardrail = _make_guardrail(gate, context, trace_dir, pending)
+    schemas = {tool.name: tool.params_json_schema for tool in tools if isinstance(tool, FunctionTool)}
+    guardrail = _make_guardrail(gate, context, trace_dir, pending, schemas)
     out: List[Any] = []
     for tool in tools:
         if isinstance(tool, FunctionTool):
