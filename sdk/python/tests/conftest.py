@@ -6,6 +6,7 @@ target/debug (scripts/test_python.sh builds them first)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -239,3 +240,24 @@ def read_records(trace_dir: Path, framework: str) -> list[dict[str, Any]]:
             assert rec["executed"] is False and isinstance(rec["error"], str)
         records.append(rec)
     return records
+
+
+class AfterDecision(gait.Gate):
+    """A gate that runs ``during`` once it has decided and before the
+    adapter (or guard) gets the answer: a change another thread or task
+    makes while the decision is awaited."""
+
+    def __init__(self, inner: gait.Gate, during: Any) -> None:
+        self.inner = inner
+        self.during = during
+
+    def evaluate(self, intent: Any) -> gait.Decision:
+        decision = self.inner.evaluate(intent)
+        self.during()
+        return decision
+
+    async def aevaluate(self, intent: Any) -> gait.Decision:
+        decision = await self.inner.aevaluate(intent)
+        await asyncio.sleep(0)
+        self.during()
+        return decision

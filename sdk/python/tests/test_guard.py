@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Dict, List
 
 import pytest
-from conftest import LOW, assert_same_as_cli, read_records
+from conftest import LOW, AfterDecision, assert_same_as_cli, read_records
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -536,27 +536,6 @@ def test_a_kwargs_key_named_like_a_positional_only_or_star_args_parameter_is_inv
     )
 
 
-class _MutatingGate(gait.Gate):
-    """A gate that runs ``during`` once it has decided and before guard
-    gets the answer: a change another thread or task makes while the
-    decision is awaited."""
-
-    def __init__(self, inner: gait.Gate, during: Any) -> None:
-        self.inner = inner
-        self.during = during
-
-    def evaluate(self, intent: Any) -> gait.Decision:
-        decision = self.inner.evaluate(intent)
-        self.during()
-        return decision
-
-    async def aevaluate(self, intent: Any) -> gait.Decision:
-        decision = await self.inner.aevaluate(intent)
-        await asyncio.sleep(0)
-        self.during()
-        return decision
-
-
 def test_the_function_runs_with_a_snapshot_of_the_judged_values(gate: gait.Gate) -> None:
     """A change made to the caller's argument objects while the gate
     decides never reaches the function: it runs with copies of the values
@@ -569,7 +548,7 @@ def test_the_function_runs_with_a_snapshot_of_the_judged_values(gate: gait.Gate)
         nested[0]["path"] = "/etc/shadow"
 
     seen: List[Any] = []
-    mutating = _MutatingGate(gate, change)
+    mutating = AfterDecision(gate, change)
 
     @mutating.guard("write_file", context=LOW)
     def write_opts(opts: Dict[str, Any], more: List[Any], path: str = "/workspace/x") -> None:

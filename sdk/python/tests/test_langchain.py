@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any, Iterator, List
 
 import pytest
-from conftest import LOW, SideEffects, assert_same_as_cli, break_trace_dir, executed_flags, read_records, record_warnings
+from conftest import LOW, AfterDecision, SideEffects, assert_same_as_cli, break_trace_dir, executed_flags, read_records, record_warnings
 from langchain.agents import AgentState, create_agent
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
@@ -190,25 +190,6 @@ def test_a_record_failure_after_the_run_keeps_the_tools_result(
 # -- what is judged is what the tool receives --------------------------------
 
 
-class _AfterDecision(gait.Gate):
-    """A gate that runs ``during`` once it has decided (a change made while
-    the decision is awaited)."""
-
-    def __init__(self, inner: gait.Gate, during: Any) -> None:
-        self.inner = inner
-        self.during = during
-
-    def evaluate(self, intent: Any) -> gait.Decision:
-        decision = self.inner.evaluate(intent)
-        self.during()
-        return decision
-
-    async def aevaluate(self, intent: Any) -> gait.Decision:
-        decision = await self.inner.aevaluate(intent)
-        self.during()
-        return decision
-
-
 class InjectedTargetState(AgentState):  # type: ignore[misc]
     target: str
 
@@ -306,7 +287,7 @@ def test_the_tool_receives_a_copy_of_the_judged_arguments(gate: gait.Gate, use_a
     async def ahandler(req: Any) -> ToolMessage:
         return handler(req)
 
-    mw = GaitMiddleware(_AfterDecision(gate, lambda: args.update(path="/etc/passwd")), context=LOW)
+    mw = GaitMiddleware(AfterDecision(gate, lambda: args.update(path="/etc/passwd")), context=LOW)
     if use_async:
         asyncio.run(mw.awrap_tool_call(request, ahandler))
     else:
