@@ -219,36 +219,33 @@ def test_record_failures_before_and_after_the_run(gate: gait.Gate, effects: Side
     assert any("could not be updated" in w for w in record_warnings(caplog))
 
 
-def test_arguments_are_judged_with_the_tools_defaults(gate: gait.Gate, effects: SideEffects, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "default, verdict",
+    [("/workspace/default.txt", "allow"), ("/etc/gait-default.txt", "block")],
+)
+def test_arguments_are_judged_with_the_tools_defaults(
+    gate: gait.Gate, effects: SideEffects, tmp_path: Path, default: str, verdict: str
+) -> None:
     """A call that leaves out a mapped argument is judged with the default
     the SDK's args model gives the tool: a default in /etc is blocked (and
     the tool never runs), one in the workspace is allowed and runs."""
 
     @function_tool
-    def write_file(content: str, path: str = "/workspace/default.txt") -> str:
-        """Write a file (by default in the workspace)."""
+    def write_file(content: str, path: str = default) -> str:
+        """Write a file (by default at the parametrized path)."""
         effects.ran("write_file", {"path": path, "content": content})
         return f"wrote {path}"
 
     tools = guard_tools([write_file], gate, context=LOW, trace_dir=tmp_path)
     model = run(gate, effects, tmp_path, tools=tools, calls=[("c_default", "write_file", {"content": "x"})])
-    assert effects.calls == [("write_file", {"path": "/workspace/default.txt", "content": "x"})]
-    assert outputs_sent(model)["c_default"] == "wrote /workspace/default.txt"
     (rec,) = read_records(tmp_path, "openai_agents")
-    assert rec["intent"]["args"] == {"content": "x", "path": "/workspace/default.txt"}
-    assert rec["result"]["verdict"] == "allow" and rec["executed"] is True
-
-
-def test_a_default_outside_the_policy_is_judged_and_blocked(gate: gait.Gate, effects: SideEffects, tmp_path: Path) -> None:
-    @function_tool
-    def write_file(content: str, path: str = "/etc/gait-default.txt") -> str:
-        """Write a file (by default a secret one)."""
-        effects.ran("write_file", {"path": path, "content": content})
-        return f"wrote {path}"
-
-    tools = guard_tools([write_file], gate, context=LOW, trace_dir=tmp_path)
-    model = run(gate, effects, tmp_path, tools=tools, calls=[("c_default", "write_file", {"content": "x"})])
-    assert effects.calls == []
-    assert "secret_path_access" in outputs_sent(model)["c_default"]
-    (rec,) = read_records(tmp_path, "openai_agents")
-    assert rec["intent"]["args"] == {"content": "x", "path": "/etc/gait-default.txt"}
+    assert rec["intent"]["args"] == {"content": "x", "path": default}
+    assert rec["result"]["verdict"] == verdict
+    if verdict == "allow":
+        assert effects.calls == [("write_file", {"path": default, "content": "x"})]
+        assert outputs_sent(model)["c_default"] == f"wrote {default}"
+        assert rec["executed"] is True
+    else:
+        assert effects.calls == []
+        assert "secret_path_access" in outputs_sent(model)["c_default"]
+        assert rec["executed"] is False
