@@ -290,15 +290,23 @@ fn target() -> impl Strategy<Value = Target<'static>> {
         prop::option::of((pick(DOMAINS), prop::sample::select(HostClass::ALL.to_vec()))),
         subset(COMMANDS),
     )
-        .prop_map(|(kind, class, destructive, path, host, programs)| Target {
-            kind,
-            value: "".into(),
-            operation: None,
-            class,
-            destructive,
-            path: path.map(Into::into),
-            host,
-            programs,
+        .prop_map(|(kind, class, destructive, path, host, programs)| {
+            // A path target's value is its path; a target of another kind
+            // has none.
+            let (kind, value) = match path {
+                Some(p) => (TargetKind::Path, p.into()),
+                None if kind == TargetKind::Path => (TargetKind::Other, "".into()),
+                None => (kind, "".into()),
+            };
+            Target {
+                kind,
+                value,
+                operation: None,
+                class,
+                destructive,
+                host,
+                programs,
+            }
         })
 }
 
@@ -696,7 +704,6 @@ fn compact_matchers_decide_like_the_reference() {
                 operation: None,
                 class: EndpointClass::FsRead,
                 destructive: false,
-                path: Some(p.clone().into()),
                 host: None,
                 programs: vec![],
             }]),
@@ -738,7 +745,6 @@ fn compact_matchers_decide_like_the_reference() {
                 operation: None,
                 class: EndpointClass::ProcExec,
                 destructive: false,
-                path: None,
                 host: None,
                 programs: vec![c.into()],
             }]),
@@ -756,11 +762,10 @@ fn compact_matchers_decide_like_the_reference() {
 fn path_target(p: String) -> Target<'static> {
     Target {
         kind: TargetKind::Path,
-        value: p.clone().into(),
+        value: p.into(),
         operation: None,
         class: EndpointClass::FsRead,
         destructive: false,
-        path: Some(p.into()),
         host: None,
         programs: vec![],
     }
@@ -774,7 +779,6 @@ fn host_target(h: String) -> Target<'static> {
         operation: None,
         class: EndpointClass::NetHttp,
         destructive: false,
-        path: None,
         host: Some((h, HostClass::Public)),
         programs: vec![],
     }

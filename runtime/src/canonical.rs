@@ -18,6 +18,9 @@ pub struct NormalizeBuffers {
     pub(crate) text: Vec<u8>,
     /// The tool mappings that apply to the intent's tool.
     pub(crate) mapping_ids: Vec<u32>,
+    /// Where each target's value lies in the intent's text (the
+    /// normalizer's `Memo`).
+    pub(crate) spans: Vec<(usize, usize)>,
 }
 
 impl NormalizeBuffers {
@@ -25,6 +28,7 @@ impl NormalizeBuffers {
     pub fn capacity(&self) -> usize {
         self.text.capacity()
             + self.mapping_ids.capacity() * 4
+            + self.spans.capacity() * 16
             + [&self.targets, &self.provenance]
                 .iter()
                 .map(|t| t.bytes.capacity() + t.items.capacity() * 16)

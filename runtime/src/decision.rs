@@ -372,7 +372,6 @@ mod tests {
             operation: None,
             class,
             destructive: false,
-            path: None,
             host: None,
             programs: Vec::new(),
         }

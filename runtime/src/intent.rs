@@ -26,8 +26,6 @@ pub struct Target<'a> {
     pub operation: Option<Cow<'a, str>>,
     pub class: EndpointClass,
     pub destructive: bool,
-    /// For `path` targets: the normalized absolute path.
-    pub path: Option<Cow<'a, str>>,
     /// For `url`/`host` targets: the normalized host and its class.
     pub host: Option<(String, HostClass)>,
     /// For `command` and `proc.exec` targets: every program the command line runs.
@@ -105,6 +103,11 @@ fn owned(c: Cow<'_, str>) -> Cow<'static, str> {
 }
 
 impl Target<'_> {
+    /// For `path` targets: the normalized absolute path (the value).
+    pub fn path(&self) -> Option<&str> {
+        (self.kind == TargetKind::Path).then_some(&*self.value)
+    }
+
     /// The same target, owning its values.
     pub fn into_owned(self) -> Target<'static> {
         Target {
@@ -113,7 +116,6 @@ impl Target<'_> {
             operation: self.operation.map(owned),
             class: self.class,
             destructive: self.destructive,
-            path: self.path.map(owned),
             host: self.host,
             programs: self.programs,
         }
@@ -137,7 +139,7 @@ impl Intent<'_> {
 
     /// Values of the `path` attribute.
     pub fn paths(&self) -> impl Iterator<Item = &str> {
-        self.targets.iter().filter_map(|t| t.path.as_deref())
+        self.targets.iter().filter_map(Target::path)
     }
 
     /// Values of the `domain` attribute.

@@ -21,6 +21,12 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 pub const MAX_INTENT_BYTES: usize = 1024 * 1024;
 /// Most targets (explicit and mapped) one intent may carry.
 pub const MAX_TARGETS: usize = 4096;
+/// Most targets times readings in one intent: each reading of an intent
+/// whose paths another program reads otherwise ([`PathReading`]) builds
+/// and decides every target again, so an intent with such paths has room
+/// for fewer targets (4,096 read once, 1,365 read three ways, 409 read ten
+/// ways): a decision's work stays bounded.
+pub const MAX_TARGET_READINGS: usize = 4096;
 
 /// Why an intent is invalid: the field and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -281,7 +287,24 @@ pub fn normalize_json_in<'a>(
     // resolved: `sub/'..'/../x` loses its quotes to the `..`, not to
     // bash), which other readings the intent needs.
     OTHER_READINGS.with(|o| *o.borrow_mut() = Some(OtherReadings::default()));
-    let posix = normalize_as(raw, tables, PathReading::Posix, text, bufs);
+    let mut memo = Memo {
+        built: Vec::new(),
+        next: 0,
+    };
+    other_readings(raw, tables, text, bufs, &mut memo)
+}
+
+/// [`normalize_json_in`]: the POSIX reading, then the others its paths
+/// need. (Inlined: the normalized intent is not moved once more.)
+#[inline(always)]
+fn other_readings<'a>(
+    raw: &Json<'a>,
+    tables: Option<&Tables>,
+    text: Canonical,
+    bufs: &mut NormalizeBuffers,
+    memo: &mut Memo<'a>,
+) -> Result<Normalized<'a>, IntentError> {
+    let posix = normalize_as(raw, tables, PathReading::Posix, text, bufs, memo);
     let needs = OTHER_READINGS
         .with(|o| o.borrow_mut().take())
         .unwrap_or_default();
@@ -292,9 +315,27 @@ pub fn normalize_json_in<'a>(
             "the intent's paths hold more than 8 combinations of bracket set characters (each combination is a reading the gate judges: give fewer such paths or smaller sets)",
         ));
     };
+    let readings = 1 + usize::from(needs.backslash) + shell;
+    let count = bufs.spans.len();
+    if readings > 1 && count.saturating_mul(readings) > MAX_TARGET_READINGS {
+        return Err(invalid(
+            "targets",
+            format!(
+                "{count} targets read {readings} ways each is more than {MAX_TARGET_READINGS} target readings (a path with `\\`, a quote or a bracket set is also judged as a shell or a Windows-minded tool reads it): give fewer targets"
+            ),
+        ));
+    }
     if needs.backslash {
         n.backslash_reading = Some(Box::new(
-            normalize_as(raw, tables, PathReading::Backslash, Canonical::Skip, bufs)?.intent,
+            normalize_as(
+                raw,
+                tables,
+                PathReading::Backslash,
+                Canonical::Skip,
+                bufs,
+                memo,
+            )?
+            .intent,
         ));
     }
     if shell > 0 {
@@ -304,7 +345,7 @@ pub fn normalize_json_in<'a>(
         SHELL_RADIX.with(|r| *r.borrow_mut() = needs.radix());
         let readings = (0..shell).try_for_each(|choice| {
             let reading = PathReading::Shell(choice);
-            let intent = normalize_as(raw, tables, reading, Canonical::Skip, bufs)?.intent;
+            let intent = normalize_as(raw, tables, reading, Canonical::Skip, bufs, memo)?.intent;
             n.shell_readings.push(intent);
             Ok(())
         });
@@ -312,6 +353,56 @@ pub fn normalize_json_in<'a>(
         readings?;
     }
     Ok(n)
+}
+
+/// The POSIX reading's targets in the order it built them, for the other
+/// readings to reuse each one no reading changes: a target that is not a
+/// path (a command line is parsed once, not once per reading), and an
+/// absolute path with no `\`, quote or bracket. Each is matched to the
+/// call that builds it again by the position and length of its value in
+/// the intent's text (the spans, kept in [`NormalizeBuffers`]).
+struct Memo<'a> {
+    /// The POSIX reading's targets, when the intent has other readings.
+    built: Vec<Target<'a>>,
+    /// The next target a later reading builds.
+    next: usize,
+}
+
+impl<'a> Memo<'a> {
+    /// The target built from `value`: the POSIX reading's when `reading`
+    /// reads it the same way, else `build`'s.
+    fn target(
+        &mut self,
+        spans: &mut Vec<(usize, usize)>,
+        reading: PathReading,
+        kind: TargetKind,
+        value: &'a str,
+        build: impl FnOnce() -> Result<Target<'a>, String>,
+    ) -> Result<Target<'a>, String> {
+        let span = (value.as_ptr() as usize, value.len());
+        if reading == PathReading::Posix {
+            spans.push(span);
+            return build();
+        }
+        let i = self.next;
+        self.next += 1;
+        #[cfg(test)]
+        if tests::NO_REUSE.with(std::cell::Cell::get) {
+            return build();
+        }
+        let same = kind != TargetKind::Path || {
+            let bytes = path_bytes(value);
+            value.starts_with('/')
+                && match reading {
+                    PathReading::Backslash => bytes & BACKSLASH == 0,
+                    _ => bytes & OTHER_READING == 0,
+                }
+        };
+        match (spans.get(i), self.built.get(i)) {
+            (Some(&s), Some(t)) if same && s == span => Ok(t.clone()),
+            _ => build(),
+        }
+    }
 }
 
 /// What [`normalize_as`] makes of the canonical text.
@@ -332,7 +423,13 @@ fn normalize_as<'a>(
     reading: PathReading,
     text: Canonical,
     bufs: &mut NormalizeBuffers,
+    memo: &mut Memo<'a>,
 ) -> Result<Normalized<'a>, IntentError> {
+    if reading == PathReading::Posix {
+        bufs.spans.clear();
+        memo.built.clear();
+    }
+    memo.next = 0;
     let Json::Obj(obj) = *raw else {
         return Err(invalid("intent", "not a JSON object"));
     };
@@ -356,7 +453,9 @@ fn normalize_as<'a>(
     let parts = bufs;
     parts.targets.clear();
     parts.provenance.clear();
-    let mut targets = explicit_targets(obj, &tool, ws, &mut parts.targets)?;
+    // The other readings' targets are not part of the canonical text.
+    let explicit_json = (text != Canonical::Skip).then_some(&mut parts.targets);
+    let mut targets = explicit_targets(obj, &tool, ws, explicit_json, (memo, &mut parts.spans))?;
     if let Some(tables) = tables {
         mapped_targets(
             tables,
@@ -365,10 +464,23 @@ fn normalize_as<'a>(
             ws,
             &mut targets,
             &mut parts.mapping_ids,
+            (memo, &mut parts.spans),
         )?;
     }
-    targets.sort();
+    if reading == PathReading::Posix
+        && OTHER_READINGS.with(|o| o.borrow().as_ref().is_some_and(|n| n.backslash || n.shell))
+    {
+        // Kept in the order built, for the other readings ([`Memo`]).
+        memo.built.extend(targets.iter().cloned());
+    }
+    // Equal targets are equal in every field: an unstable sort loses nothing.
+    targets.sort_unstable();
     targets.dedup();
+    if targets.capacity() > 4 * targets.len().max(2) {
+        // Many equal targets (one path spelled 4,000 ways): give back the
+        // room before the next reading takes its own.
+        targets.shrink_to_fit();
+    }
     let provenance = arg_provenance(obj, &mut parts.provenance)?;
     let (skill, skill_raw) = skill_provenance(obj, text == Canonical::Keep)?;
     let (digest, canonical) = match text {
@@ -631,11 +743,11 @@ fn explicit_targets<'a>(
     obj: &'a [(&'a str, Json<'a>)],
     tool: &str,
     ws: (Option<&str>, PathReading),
-    explicit_json: &mut Texts,
+    mut explicit_json: Option<&mut Texts>,
+    (memo, spans): (&mut Memo<'a>, &mut Vec<(usize, usize)>),
 ) -> Result<Targets<'a>, IntentError> {
-    let mut targets = Targets::new();
     let items = match member(obj, "targets") {
-        None | Some(Json::Null) => return Ok(targets),
+        None | Some(Json::Null) => return Ok(Targets::new()),
         Some(Json::Arr(items)) => items,
         Some(_) => return Err(invalid("targets", "must be a list")),
     };
@@ -645,6 +757,7 @@ fn explicit_targets<'a>(
             format!("more than {MAX_TARGETS} targets"),
         ));
     }
+    let mut targets = Targets::with_capacity(items.len());
     for (i, t) in items.iter().enumerate() {
         let field = |key: &str| format!("targets[{i}]{key}");
         let Json::Obj(t) = t else {
@@ -681,9 +794,14 @@ fn explicit_targets<'a>(
         // A class the kind cannot have (a command declared `fs.read`, a path
         // `net.http`) is not valid: inferred instead, as for an unknown one.
         let class = explicit_class.flatten().filter(|c| kind.takes(*c));
-        let target = build_target(kind, value, operation, class, destructive, tool, ws)
+        let target = memo
+            .target(spans, ws.1, kind, value, || {
+                build_target(kind, value, operation, class, destructive, tool, ws)
+            })
             .map_err(|m| invalid(field(".value"), m))?;
-        explicit_json.push_with(|j| target_json(j, &target));
+        if let Some(texts) = explicit_json.as_deref_mut() {
+            texts.push_with(|j| target_json(j, &target));
+        }
         targets.push(target);
     }
     Ok(targets)
@@ -698,6 +816,7 @@ fn mapped_targets<'a>(
     ws: (Option<&str>, PathReading),
     targets: &mut Targets<'a>,
     buf: &mut Vec<u32>,
+    (memo, spans): (&mut Memo<'a>, &mut Vec<(usize, usize)>),
 ) -> Result<(), IntentError> {
     tables.for_each_mapping_entry(tool, buf, |entry| {
         // Counted before any is built: a hostile list of mapped values
@@ -714,7 +833,10 @@ fn mapped_targets<'a>(
             ));
         }
         select(args, entry.steps, entry.steps, &mut |v| {
-            let target = build_target(entry.kind, v, None, Some(entry.class), false, tool, ws)
+            let target = memo
+                .target(spans, ws.1, entry.kind, v, || {
+                    build_target(entry.kind, v, None, Some(entry.class), false, tool, ws)
+                })
                 .map_err(|m| invalid(arg_path_text(entry.steps), m))?;
             targets.push(target);
             Ok(())
@@ -1073,9 +1195,8 @@ fn build_target<'a>(
     // resolvers trim or refuse the blanks; a shell skips them).
     // JavaScript's `trim` also removes U+FEFF, which is not whitespace to
     // Rust: a path with it at an end is two paths in the same way.
-    let trimmed_js = trimmed.trim_matches('\u{feff}');
-    if kind == TargetKind::Path && (trimmed.len() != raw.len() || trimmed_js.len() != trimmed.len())
-    {
+    let bom_at_an_end = trimmed.starts_with('\u{feff}') || trimmed.ends_with('\u{feff}');
+    if kind == TargetKind::Path && (trimmed.len() != raw.len() || bom_at_an_end) {
         return Err(format!(
             "`{raw}` has whitespace or U+FEFF at its ends: programs that trim it and programs that do not read two different paths"
         ));
@@ -1105,14 +1226,11 @@ fn build_target<'a>(
 
     // The normalized value, and what it is read as: one string each, the
     // raw text copied only for kinds that keep it.
-    let (value, path, host) = match kind {
-        TargetKind::Path => {
-            let p = normalize_path_cow(raw, workspace, reading)?;
-            (p.clone(), Some(p), None)
-        }
+    let (value, host) = match kind {
+        TargetKind::Path => (normalize_path_cow(raw, workspace, reading)?, None),
         TargetKind::Url => {
             let (canonical, host) = normalize_url(raw)?;
-            (Cow::Owned(canonical), None, Some(host))
+            (Cow::Owned(canonical), Some(host))
         }
         TargetKind::Host => {
             // A host name alone: what follows `/`, `?` or `#` would be
@@ -1139,9 +1257,9 @@ fn build_target<'a>(
             } else {
                 Cow::Owned(host.0.clone())
             };
-            (value, None, Some(host))
+            (value, Some(host))
         }
-        _ => (Cow::Borrowed(raw), None, None),
+        _ => (Cow::Borrowed(raw), None),
     };
     let mut t = Target {
         kind,
@@ -1149,7 +1267,6 @@ fn build_target<'a>(
         operation,
         class,
         destructive,
-        path,
         host,
         programs: Vec::new(),
     };
@@ -1234,10 +1351,15 @@ fn listable(set: &[char], text: &str) -> bool {
 
 /// How many shell readings `raw` has: 0 when it holds no `\`, `'`, `"` or
 /// `[` (its shell reading is its POSIX reading), else the product of its
-/// unquoted bracket expressions' sizes (1 without any).
-fn shell_choices(raw: &str) -> usize {
-    if path_bytes(raw) & OTHER_READING == 0 {
+/// unquoted bracket expressions' sizes (1 without any). `bytes` is
+/// `raw`'s [`path_bytes`].
+fn shell_choices(raw: &str, bytes: u8) -> usize {
+    if bytes & OTHER_READING == 0 {
         return 0;
+    }
+    if bytes & BRACKET == 0 {
+        // Quotes and escapes alone: one reading.
+        return 1;
     }
     let mut choices = 1usize;
     shell_word(raw, |set| {
@@ -1258,7 +1380,16 @@ fn shell_word(raw: &str, mut pick: impl FnMut(&[char]) -> usize) -> Option<Strin
     let mut out = String::with_capacity(raw.len());
     let mut rest = raw;
     let mut closable = true;
-    while let Some(c) = rest.chars().next() {
+    loop {
+        // The run up to the next character this reading changes is copied
+        // whole.
+        let run = rest
+            .bytes()
+            .position(|b| matches!(b, b'\\' | b'\'' | b'"' | b'['))
+            .unwrap_or(rest.len());
+        out.push_str(&rest[..run]);
+        rest = &rest[run..];
+        let Some(c) = rest.chars().next() else { break };
         rest = &rest[c.len_utf8()..];
         match c {
             '\\' => match rest.chars().next() {
@@ -1339,11 +1470,11 @@ pub fn normalize_path_as(
 /// non-empty and neither `.` nor `..` (no `//`, no trailing `/` but the
 /// root's), and under the backslash reading no `\`. Normalizing it gives
 /// the same text.
-fn already_normal(raw: &str, reading: PathReading) -> bool {
+fn already_normal(raw: &str, bytes: u8, reading: PathReading) -> bool {
     let Some(rest) = raw.strip_prefix('/') else {
         return false;
     };
-    if reading == PathReading::Backslash && raw.contains('\\') {
+    if reading == PathReading::Backslash && bytes & BACKSLASH != 0 {
         return false;
     }
     rest.is_empty() || rest.split('/').all(|seg| !matches!(seg, "" | "." | ".."))
@@ -1360,7 +1491,7 @@ fn normalize_path_cow<'a>(
     if reading == PathReading::Posix && bytes & OTHER_READING != 0 {
         OTHER_READINGS.with(|o| {
             if let Some(needs) = o.borrow_mut().as_mut() {
-                needs.note(raw);
+                needs.note(raw, bytes);
             }
         });
     }
@@ -1383,7 +1514,7 @@ fn normalize_path_cow<'a>(
     // A `\` beside a quote: a tool that reads `\` as `/` after a shell
     // removed the quotes (`sub/'..\..\'etc`) reaches what neither the
     // backslash nor the shell reading alone gives.
-    if bytes & OTHER_READING != 0 && raw.contains('\\') && raw.contains(['\'', '"']) {
+    if bytes & (BACKSLASH | QUOTE) == BACKSLASH | QUOTE {
         return Err("a path must not hold both `\\` and a quote (a shell removes the quotes, and a tool that then reads `\\` as `/` reaches another path than either reading)".to_owned());
     }
     let file_url = raw.len() >= 5 && raw.as_bytes()[..5].eq_ignore_ascii_case(b"file:");
@@ -1393,7 +1524,8 @@ fn normalize_path_cow<'a>(
         }
     }
     if let PathReading::Shell(choice) = reading {
-        if shell_choices(raw) > 0 {
+        // `shell_choices(raw, bytes) > 0`.
+        if bytes & OTHER_READING != 0 {
             // A quote a shell would not close: the shell refuses the line,
             // and the path is only what the kernel reads.
             return match shell_reading(raw, path_choice(raw, choice)) {
@@ -1403,7 +1535,7 @@ fn normalize_path_cow<'a>(
             };
         }
     }
-    let normal = if already_normal(raw, reading) {
+    let normal = if already_normal(raw, bytes, reading) {
         Cow::Borrowed(raw)
     } else {
         normal_form(raw, workspace, reading)?
@@ -1428,9 +1560,9 @@ struct OtherReadings {
 }
 
 impl OtherReadings {
-    fn note(&mut self, raw: &str) {
-        self.backslash |= raw.contains('\\');
-        let choices = shell_choices(raw);
+    fn note(&mut self, raw: &str, bytes: u8) {
+        self.backslash |= bytes & BACKSLASH != 0;
+        let choices = shell_choices(raw, bytes);
         self.shell |= choices > 0;
         if choices > 1 && !self.bracketed.iter().any(|(p, _)| p == raw) {
             self.bracketed.push((raw.to_owned(), choices));
@@ -1501,6 +1633,12 @@ const OTHER_READING: u8 = 4;
 /// [`path_bytes`]: the byte 0xC2, which starts U+0080–U+00BF (the C1
 /// controls among them).
 const MAY_BE_C1: u8 = 8;
+/// [`path_bytes`]: `\\`.
+const BACKSLASH: u8 = 16;
+/// [`path_bytes`]: `'` or `"`.
+const QUOTE: u8 = 32;
+/// [`path_bytes`]: `[`.
+const BRACKET: u8 = 64;
 
 /// What each byte may be in a path: one table lookup per byte, so that a
 /// plain path is read once (the checks above are rare).
@@ -1518,10 +1656,10 @@ static PATH_BYTE: [u8; 256] = {
     t[b'?' as usize] = EXPANDS;
     t[b'{' as usize] = EXPANDS;
     t[b'(' as usize] = EXPANDS;
-    t[b'[' as usize] = EXPANDS | OTHER_READING;
-    t[b'\\' as usize] = OTHER_READING;
-    t[b'\'' as usize] = OTHER_READING;
-    t[b'"' as usize] = OTHER_READING;
+    t[b'[' as usize] = EXPANDS | OTHER_READING | BRACKET;
+    t[b'\\' as usize] = OTHER_READING | BACKSLASH;
+    t[b'\'' as usize] = OTHER_READING | QUOTE;
+    t[b'"' as usize] = OTHER_READING | QUOTE;
     t[0xc2] = MAY_BE_C1;
     t
 };
@@ -1727,11 +1865,8 @@ fn normal_form<'a>(
     workspace: Option<&str>,
     reading: PathReading,
 ) -> Result<Cow<'a, str>, String> {
-    let separators: &[char] = match reading {
-        PathReading::Posix | PathReading::Shell(_) => &['/'],
-        PathReading::Backslash => &['/', '\\'],
-    };
-    let absolute = raw.starts_with(separators);
+    let backslash = reading == PathReading::Backslash;
+    let absolute = raw.starts_with('/') || (backslash && raw.starts_with('\\'));
     let base = if absolute {
         ""
     } else {
@@ -1740,7 +1875,7 @@ fn normal_form<'a>(
             _ => return Err(format!("relative path `{raw}` with no absolute workspace")),
         }
     };
-    join_segments(base, raw, separators).map(Cow::Owned).ok_or_else(|| {
+    join_segments(base, raw, backslash).map(Cow::Owned).ok_or_else(|| {
         format!("`{raw}` climbs with `..` out of a folder under /dev or /proc, which may be a link to a process's own folder (`/dev/fd/../root` is the process's root, `/proc/net/../environ` its environment): the kernel resolves `..` after the link")
     })
 }
@@ -1751,9 +1886,9 @@ fn normal_form<'a>(
 /// `/proc`: there links lead into the opening process's folder (`/dev/fd`
 /// is `/proc/self/fd`, `/proc/net` is `self/net`), and the kernel climbs
 /// from the link's target, not textually.
-fn join_segments(base: &str, raw: &str, separators: &[char]) -> Option<String> {
+fn join_segments(base: &str, raw: &str, backslash: bool) -> Option<String> {
     let mut out = String::with_capacity(base.len() + raw.len() + 1);
-    for seg in base.split('/').chain(raw.split(separators)) {
+    let mut step = |seg: &str| {
         match seg {
             "" | "." => {}
             ".." => {
@@ -1768,7 +1903,19 @@ fn join_segments(base: &str, raw: &str, separators: &[char]) -> Option<String> {
                 out.push_str(s);
             }
         }
+        Some(())
+    };
+    base.split('/').try_for_each(&mut step)?;
+    // `raw` is split byte by byte: its separators are ASCII, so every
+    // segment between two is whole UTF-8.
+    let mut from = 0;
+    for (i, b) in raw.bytes().enumerate() {
+        if b == b'/' || (backslash && b == b'\\') {
+            step(&raw[from..i])?;
+            from = i + 1;
+        }
     }
+    step(&raw[from..])?;
     if out.is_empty() {
         out.push('/');
     }
@@ -2368,8 +2515,8 @@ mod tests {
             let reading = if backslash { PathReading::Backslash } else { PathReading::Posix };
             let separators: &[char] = if backslash { &['/', '\\'] } else { &['/'] };
             let base = if raw.starts_with(separators) { "" } else { "/ws" };
-            let slow = join_segments(base, &raw, separators);
-            if already_normal(&raw, reading) {
+            let slow = join_segments(base, &raw, backslash);
+            if already_normal(&raw, path_bytes(&raw), reading) {
                 proptest::prop_assert_eq!(slow.as_deref(), Some(raw.as_str()));
             }
             let fast = normalize_path_cow(&raw, Some("/ws"), reading);
@@ -2931,7 +3078,7 @@ mod tests {
         fn every_reading_reads_any_path(raw in "[/a.'\"\\\\\\[\\]{},*?$`~ é-]{0,40}") {
             let posix = normalize_path_as(&raw, Some("/ws"), PathReading::Posix);
             let _ = normalize_path_as(&raw, Some("/ws"), PathReading::Backslash);
-            let choices = shell_choices(&raw);
+            let choices = shell_choices(&raw, path_bytes(&raw));
             if posix.is_ok() {
                 proptest::prop_assert!(choices <= MAX_SHELL_CHOICES, "{raw:?}: {choices}");
             }
@@ -2939,6 +3086,129 @@ mod tests {
                 let _ = normalize_path_as(&raw, Some("/ws"), PathReading::Shell(k));
             }
         }
+    }
+
+    thread_local! {
+        /// Set by a test: every reading builds every target ([`Memo`]).
+        pub(super) static NO_REUSE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+
+    /// An intent of `n` targets, the `i`-th `value(i)` of kind `kind(i)`.
+    fn intent_of(
+        workspace: &str,
+        n: usize,
+        kind: impl Fn(usize) -> &'static str,
+        value: impl Fn(usize) -> String,
+    ) -> Value {
+        serde_json::json!({
+            "tool_name": "read_file",
+            "context": {"workspace": workspace},
+            "targets": (0..n).map(|i| serde_json::json!({"kind": kind(i), "value": value(i)})).collect::<Vec<_>>(),
+        })
+    }
+
+    proptest::proptest! {
+        /// The other readings reuse the POSIX reading's targets that no
+        /// reading changes ([`Memo`]): every reading is what building each
+        /// target again gives, whatever the paths, commands and workspace.
+        #[test]
+        fn reusing_targets_changes_no_reading(
+            workspace in "/(w|w\\\\s|w's|w\\[ab\\])",
+            values in proptest::collection::vec(
+                ("(path|command|url|host)", "[/a.'\"\\\\\\[\\] ;-]{1,14}"),
+                1..6,
+            ),
+        ) {
+            let raw = serde_json::json!({
+                "tool_name": "read_file",
+                "context": {"workspace": workspace},
+                "targets": values.iter().map(|(k, v)| serde_json::json!({"kind": k, "value": v})).collect::<Vec<_>>(),
+            });
+            let reused = normalize(&raw, None);
+            NO_REUSE.with(|f| f.set(true));
+            let built = normalize(&raw, None);
+            NO_REUSE.with(|f| f.set(false));
+            match (reused, built) {
+                (Ok(r), Ok(b)) => {
+                    proptest::prop_assert_eq!(&r.intent, &b.intent);
+                    proptest::prop_assert_eq!(&r.backslash_reading, &b.backslash_reading);
+                    proptest::prop_assert_eq!(&r.shell_readings, &b.shell_readings);
+                }
+                (Err(r), Err(b)) => proptest::prop_assert_eq!(r.to_string(), b.to_string()),
+                (r, b) => proptest::prop_assert!(false, "{:?} / {:?}", r.map(|n| n.digest), b.map(|n| n.digest)),
+            }
+        }
+    }
+
+    /// A command line is parsed once for all the readings of its intent,
+    /// and is the same target in each; a path with `\\` is read anew.
+    #[test]
+    fn a_command_is_the_same_target_in_every_reading() {
+        let raw = intent_of(
+            "/ws",
+            3,
+            |i| ["command", "path", "path"][i],
+            |i| ["rm -rf x; ls", "/ws/[ab]", "/ws/a\\..\\b"][i].to_owned(),
+        );
+        let n = normalize(&raw, None).unwrap();
+        fn command(i: &Intent<'static>) -> Target<'static> {
+            i.targets
+                .iter()
+                .find(|t| t.kind == TargetKind::Command)
+                .cloned()
+                .unwrap()
+        }
+        assert_eq!(n.shell_readings.len(), 2);
+        let posix = command(&n.intent);
+        assert_eq!(posix.programs, ["ls", "rm"]);
+        let others = n
+            .backslash_reading
+            .iter()
+            .map(|b| &**b)
+            .chain(&n.shell_readings);
+        let mut paths = Vec::new();
+        for other in others {
+            assert_eq!(command(other), posix);
+            paths.extend(other.paths().map(str::to_owned));
+        }
+        paths.sort();
+        // The backslash reading keeps `[ab]` (the POSIX reading's target) and
+        // reads `a\\..\\b` as `b`; each shell reading picks `a` or `b` and
+        // removes the `\\`s.
+        assert_eq!(
+            paths,
+            ["/ws/[ab]", "/ws/a", "/ws/a..b", "/ws/a..b", "/ws/b", "/ws/b"]
+        );
+    }
+
+    /// Each reading builds every target again: the number of targets
+    /// times the number of readings is bounded, and an intent read once
+    /// keeps room for [`MAX_TARGETS`].
+    #[test]
+    fn targets_times_readings_is_bounded() {
+        let backslash = |i: usize| format!("/ws/{i}/a\\..\\b");
+        let path = |_| "path";
+        // Three readings each.
+        let most = MAX_TARGET_READINGS / 3;
+        assert!(normalize(&intent_of("/ws", most, path, backslash), None).is_ok());
+        let e = normalize(&intent_of("/ws", most + 1, path, backslash), None).unwrap_err();
+        assert_eq!(e.field, "targets");
+        assert!(e.message.contains("read 3 ways"), "{e}");
+        // Ten readings each: one 8-character bracket set.
+        let ten = |i: usize| match i {
+            0 => "/ws/[abcdefgh]".to_owned(),
+            _ => backslash(i),
+        };
+        let most = MAX_TARGET_READINGS / 10;
+        let n = normalize(&intent_of("/ws", most, path, ten), None).unwrap();
+        assert_eq!(n.shell_readings.len(), 8);
+        let e = normalize(&intent_of("/ws", most + 1, path, ten), None).unwrap_err();
+        assert!(e.message.contains("read 10 ways"), "{e}");
+        // Read once: the whole room, a command among them.
+        let plain = |i: usize| format!("{i}/../{i}/x");
+        assert!(normalize(&intent_of("/ws", MAX_TARGETS, path, plain), None).is_ok());
+        let e = normalize(&intent_of("/ws", MAX_TARGETS + 1, path, plain), None).unwrap_err();
+        assert!(e.message.contains("more than 4096 targets"), "{e}");
     }
 
     /// Two bracketed paths in one intent: the shell readings are every
@@ -3029,7 +3299,11 @@ mod tests {
             "plain",
         ] {
             // (0: no byte a shell reads otherwise, the POSIX reading only.)
-            assert_eq!(shell_choices(word), usize::from(word != "plain"), "{word}");
+            assert_eq!(
+                shell_choices(word, path_bytes(word)),
+                usize::from(word != "plain"),
+                "{word}"
+            );
             let ours = shell_reading(word, 0).unwrap();
             assert_eq!(
                 bash(dir.path(), "set -f", word),
@@ -3038,7 +3312,7 @@ mod tests {
             );
         }
         for word in [".ss[h]", "[slug]", "[...slug]", "a[bc]d[ef]", "x[]]"] {
-            let choices = shell_choices(word);
+            let choices = shell_choices(word, path_bytes(word));
             let ours: Vec<String> = (0..choices)
                 .map(|k| shell_reading(word, k).unwrap())
                 .collect();

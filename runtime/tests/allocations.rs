@@ -118,7 +118,6 @@ fn common_path(bundle: &gait_run::bundle::Verified, text: &[u8]) -> bool {
         t.class.as_str().starts_with("fs.")
             && borrowed(&t.value)
             && opt(&t.operation)
-            && opt(&t.path)
             && t.host.is_none()
             && t.programs.is_empty()
     };

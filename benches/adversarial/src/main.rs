@@ -13,6 +13,7 @@
 use gait_run::command::MAX_COMMAND_BYTES;
 use gait_run::exit;
 use gait_run::gate::{evaluate, EvalOptions};
+use gait_run::normalize::{MAX_TARGETS, MAX_TARGET_READINGS};
 use gait_run::tables::Scratch;
 use serde_json::json;
 use std::time::{Duration, Instant};
@@ -29,6 +30,16 @@ fn exec(command: &str) -> Vec<u8> {
 fn one_target(tool: &str, kind: &str, value: String) -> Vec<u8> {
     json!({"tool_name": tool, "targets": [{"kind": kind, "value": value}],
            "context": {"risk_class": "low"}})
+    .to_string()
+    .into_bytes()
+}
+
+/// A `read_file` intent with `n` path targets, the `i`-th `path(i)`
+/// (workspace `/workspace`, risk low).
+fn targets(n: usize, path: impl Fn(usize) -> String) -> Vec<u8> {
+    json!({"tool_name": "read_file",
+           "targets": (0..n).map(|i| json!({"kind": "path", "value": path(i)})).collect::<Vec<_>>(),
+           "context": {"workspace": "/workspace", "risk_class": "low"}})
     .to_string()
     .into_bytes()
 }
@@ -67,11 +78,43 @@ fn generators() -> Vec<(&'static str, Vec<u8>)> {
         ("functions", exec(&"f() { ls; }; ".repeat(max / 13 - 1))),
         ("sudo options", exec(&format!("sudo {}rm x", "-u root ".repeat(max / 9 - 2)))),
         ("xargs long options", exec(&format!("xargs {}rm", "--max-args=1 ".repeat(max / 14 - 1)))),
+        // Targets up to the limits: every reading of an intent builds and
+        // decides each target again, so the number of targets times the
+        // number of readings is bounded (MAX_TARGET_READINGS).
         (
+            "many plain targets",
+            targets(MAX_TARGETS, |i| format!("{i}/../{i}/x")),
+        ),
+        (
+            // One path spelled many ways, each read three ways (`\` as a
+            // byte, as a separator, and removed by a shell).
             "many targets",
-            json!({"tool_name": "read_file",
-                   "targets": (0..4_000).map(|i| json!({"kind": "path", "value": format!("/workspace/{i}/../a\\..\\b")})).collect::<Vec<_>>(),
-                   "context": {"risk_class": "low"}})
+            targets(MAX_TARGET_READINGS / 3, |i| format!("/workspace/{i}/../a\\..\\b")),
+        ),
+        (
+            // The same, each path its own after normalization (nothing
+            // for deduplication to fold).
+            "many distinct targets",
+            targets(MAX_TARGET_READINGS / 3, |i| format!("/workspace/{i}/../{i}/a\\..\\b")),
+        ),
+        (
+            // One more path with an 8-character bracket set: every path is
+            // read ten ways (POSIX, backslash, 8 shell readings).
+            "many targets, 10 readings",
+            targets(MAX_TARGET_READINGS / 10, |i| match i {
+                0 => "/workspace/[abcdefgh]".to_owned(),
+                _ => format!("/workspace/{i}/../{i}/a\\..\\b"),
+            }),
+        ),
+        (
+            // A command line at the limit beside paths read ten ways: the
+            // command is parsed once, not once per reading.
+            "long command, 10 readings",
+            json!({"tool_name": "exec",
+                   "targets": [{"kind": "command", "value": format!("{}rm x", "1>a ".repeat(max / 4 - 2))},
+                               {"kind": "path", "value": "/workspace/[abcdefgh]"},
+                               {"kind": "path", "value": "/workspace/a\\..\\b"}],
+                   "context": {"identity": "adv", "workspace": "/workspace", "risk_class": "low"}})
             .to_string()
             .into_bytes(),
         ),
@@ -114,7 +157,10 @@ fn main() {
         "{:<26} {:>9} {:>11} {:>11}  outcome",
         "generator", "bytes", "median", "slowest"
     );
-    for (name, intent) in generators() {
+    // A second argument keeps the generators whose name contains it (to
+    // profile one: `gait-adversarial 10 'many targets'`).
+    let only = std::env::args().nth(2).unwrap_or_default();
+    for (name, intent) in generators().into_iter().filter(|(n, _)| n.contains(&only)) {
         let mut times = Vec::with_capacity(5);
         let mut last = None;
         // Any run that hit the deadline is a timeout, not only the last.
