@@ -390,6 +390,15 @@ impl<'de: 'a, 'a> DeserializeSeed<'de> for Seed<'a> {
 /// ([`Seed::visit_f64`]: `i64::MIN` itself is read as an `i64`, never as a
 /// double; -2^63 - 1 rounds to it).
 const BEYOND_U64: f64 = 18_446_744_073_709_551_616.0;
+
+/// Why a number [`beyond_64_bits`] is refused.
+pub const BEYOND_64_BITS: &str = "a number outside -2^63..2^64 is not read as the same number by every reader (a double rounds an integer there; Python's json keeps it exact): write it as a string";
+
+/// Whether a double is an integer outside -2^63..2^64, which the JSON
+/// readers refuse (see [`Json::parse_in`]).
+pub fn beyond_64_bits(v: f64) -> bool {
+    v.fract() == 0.0 && (v >= BEYOND_U64 || v <= BELOW_I64)
+}
 const BELOW_I64: f64 = -9_223_372_036_854_775_808.0;
 
 impl<'de: 'a, 'a> Visitor<'de> for Seed<'a> {
@@ -418,10 +427,8 @@ impl<'de: 'a, 'a> Visitor<'de> for Seed<'a> {
         // two to a reader with big integers (Python's `json`). The text is
         // not seen here, and past 2^64 every double is integral: any
         // number that large is refused.
-        if v.fract() == 0.0 && (v >= BEYOND_U64 || v <= BELOW_I64) {
-            return Err(E::custom(
-                "a number outside -2^63..2^64 is not read as the same number by every reader (a double rounds an integer there; Python's json keeps it exact): write it as a string",
-            ));
+        if beyond_64_bits(v) {
+            return Err(E::custom(BEYOND_64_BITS));
         }
         Ok(Json::F64(v))
     }

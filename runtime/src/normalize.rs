@@ -225,7 +225,27 @@ fn lower(s: &str) -> Cow<'_, str> {
 
 /// Normalizes an intent given as a `serde_json::Value`.
 pub fn normalize(raw: &Value, tables: Option<&Tables>) -> Result<Normalized<'static>, IntentError> {
+    // A value built in memory has not been through the text reader's
+    // checks: its numbers are held to the same range here.
+    if holds_a_number_beyond_64_bits(raw) {
+        return Err(invalid("intent", crate::json::BEYOND_64_BITS));
+    }
     normalize_json(&Json::from_value(raw, &Bump::new()), tables).map(Normalized::into_owned)
+}
+
+/// Whether `v` holds an integer the JSON text reader refuses
+/// ([`crate::json::beyond_64_bits`]).
+fn holds_a_number_beyond_64_bits(v: &Value) -> bool {
+    match v {
+        Value::Number(n) => {
+            n.as_u64().is_none()
+                && n.as_i64().is_none()
+                && n.as_f64().is_some_and(crate::json::beyond_64_bits)
+        }
+        Value::Array(items) => items.iter().any(holds_a_number_beyond_64_bits),
+        Value::Object(m) => m.values().any(holds_a_number_beyond_64_bits),
+        _ => false,
+    }
 }
 
 /// Normalizes an intent. `tables` supplies the bundle's tool mappings. A
@@ -3085,6 +3105,30 @@ mod tests {
             for k in 0..choices.clamp(1, MAX_SHELL_CHOICES) {
                 let _ = normalize_path_as(&raw, Some("/ws"), PathReading::Shell(k));
             }
+        }
+    }
+
+    /// An intent given as a value is held to the text reader's number
+    /// range: 2^64 reads as 2^64 + 1 to a double, not to Python's `json`.
+    #[test]
+    fn a_value_with_a_number_beyond_64_bits_is_refused_as_its_text_is() {
+        for n in [
+            18_446_744_073_709_551_616.0,
+            -9_223_372_036_854_775_808.0 * 2.0,
+            1e300,
+        ] {
+            let intent = serde_json::json!({"tool_name": "pay", "args": {"amount": [n]}});
+            let e = normalize(&intent, None).unwrap_err();
+            assert_eq!(e.message, crate::json::BEYOND_64_BITS);
+            assert!(parse(intent.to_string().as_bytes()).is_err(), "{n}");
+        }
+        for n in [
+            serde_json::json!(u64::MAX),
+            serde_json::json!(i64::MIN),
+            serde_json::json!(0.5),
+        ] {
+            let intent = serde_json::json!({"tool_name": "pay", "args": {"amount": n}});
+            assert!(normalize(&intent, None).is_ok(), "{n}");
         }
     }
 
