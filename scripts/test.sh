@@ -58,7 +58,7 @@ GAIT_REDIS_SERVER="$(bash scripts/setup_redis.sh | tail -n 1)"
 export GAIT_REDIS_SERVER
 
 # Two jobs run in the background, at the lowest CPU priority (nice 19), from
-# the release build on: the bash differential (runtime/tests/command_bash.rs:
+# the start of `cargo test` on: the bash differential (runtime/tests/command_bash.rs:
 # 100,000 lines, each run in a real bash: a process or more per line, ~340
 # CPU-seconds) and the benchmark peers' agreement tests (Cedar and regorus,
 # ~110 s of compiling on 2 cores; in their own target folder,
@@ -112,17 +112,27 @@ paused() { # COMMAND...: runs it with the background jobs stopped
 }
 
 step "cargo test (all but the bash differential, which runs in the background from here on)"
+# The differential's test binary is built first and started in the
+# background, run directly (cargo would wait for the build lock the
+# foreground's `cargo test` holds while it compiles), from runtime/ as cargo
+# runs it: it takes the cycles the compile leaves idle (linking, the last
+# crates, the test runs), as the peers' build does.
+diff_bin="$(cargo test --quiet --test command_bash --no-run --message-format=json | python3 -c '
+import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["name"] == "command_bash":
+        print(m["executable"])
+')"
+[[ -x "$diff_bin" ]] || { echo "the bash differential's test binary was not built" >&2; exit 1; }
+start_bg "the bash differential (runtime/tests/command_bash.rs)" \
+  bash -c 'cd runtime && exec "$0" --exact bash_never_runs_a_program_the_gate_did_not_report' "$diff_bin"
+start_bg "the benchmark peers' agreement tests (cargo test -p gait-benches --features peers)" \
+  env CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}/bench-peers" cargo test -p gait-benches --features peers
 # (--exact: the skip filter is the whole test name. The differential's own
 # check of its harness, the_harness_sees_every_way_a_program_runs, runs
 # here.)
 cargo test -- --exact --skip bash_never_runs_a_program_the_gate_did_not_report
-# Built already: the background job only runs it (cargo takes its build
-# lock only while it compiles).
-cargo test --quiet --test command_bash --no-run
-start_bg "the bash differential (cargo test --test command_bash)" \
-  cargo test --quiet --test command_bash -- --exact bash_never_runs_a_program_the_gate_did_not_report
-start_bg "the benchmark peers' agreement tests (cargo test -p gait-benches --features peers)" \
-  env CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}/bench-peers" cargo test -p gait-benches --features peers
 GAIT_PAUSE_SIDS="${bg_pids[*]}"
 export GAIT_PAUSE_SIDS
 
