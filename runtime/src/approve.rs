@@ -99,9 +99,22 @@ struct Checked {
 }
 
 /// A string as a JSON string literal (quoted, control characters escaped):
-/// what is shown to the approver cannot move their terminal's cursor.
+/// what is shown to the approver cannot move their terminal's cursor. The
+/// invisible format characters are escaped too (`\u202e`, still JSON):
+/// a direction override or a zero-width character would show the approver
+/// another text than the one they approve (Trojan Source), as the MCP
+/// proxy's prompt and the policy language already refuse to.
 fn quoted(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_else(|_| "\"?\"".to_owned())
+    let json = serde_json::to_string(s).unwrap_or_else(|_| "\"?\"".to_owned());
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        if normalize::invisible(c) {
+            out.push_str(&format!("\\u{:04x}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn read_limited(path: &Path, limit: usize) -> Result<Vec<u8>, String> {
@@ -387,7 +400,22 @@ fn approve(args: &ApproveArgs) -> Result<i32, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_duration;
+    use super::{parse_duration, quoted};
+
+    #[test]
+    fn what_the_approver_sees_hides_no_character() {
+        for (s, shown) in [
+            ("/ws/a\u{202e}txt.exe", "\"/ws/a\\u202etxt.exe\""),
+            ("rm\u{200b} -rf", "\"rm\\u200b -rf\""),
+            ("\u{61c}\u{2066}x\u{feff}", "\"\\u061c\\u2066x\\ufeff\""),
+            ("a\u{1b}[2Jb", "\"a\\u001b[2Jb\""),
+            ("/ws/café", "\"/ws/café\""),
+        ] {
+            assert_eq!(quoted(s), shown, "{s:?}");
+            // Still a JSON string literal, of the same text.
+            assert_eq!(serde_json::from_str::<String>(&quoted(s)).unwrap(), s);
+        }
+    }
 
     #[test]
     fn durations_read_as_in_a_policy() {

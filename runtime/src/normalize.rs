@@ -675,9 +675,10 @@ fn tool_name<'a>(obj: &'a [(&'a str, Json<'a>)]) -> Result<Cow<'a, str>, IntentE
 }
 
 /// Invisible format characters: zero-width spaces and joiners, direction
-/// marks and overrides, word joiners, the byte-order mark, soft hyphen.
-fn invisible(c: char) -> bool {
-    matches!(c, '\u{ad}' | '\u{180e}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206f}' | '\u{feff}')
+/// marks (the Arabic letter mark too) and overrides, word joiners, the
+/// byte-order mark, soft hyphen.
+pub fn invisible(c: char) -> bool {
+    matches!(c, '\u{ad}' | '\u{61c}' | '\u{180e}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206f}' | '\u{feff}')
 }
 
 /// The first character of a tool name that a case-insensitive dispatcher
