@@ -392,7 +392,11 @@ pub fn verify(dir: &Path, trust: &TrustStore) -> Report {
         if keys.is_empty() {
             codes_found.push(codes::PUBLISHER_UNTRUSTED);
         } else if let Some(key) = keys.iter().find(|k| k.id() == key_id) {
+            // The digest the file names must be the one computed (a tool
+            // that reads the field, not the manifest, would be misled).
+            let named = sig.get("skill_digest").and_then(Value::as_str);
             let valid = sig.get("alg").and_then(Value::as_str) == Some("ed25519")
+                && digest.is_some_and(|d| named == Some(&*format!("sha256:{}", gait_run::hex(&d))))
                 && digest.is_some_and(|d| {
                     sig.get("sig")
                         .and_then(Value::as_str)

@@ -128,6 +128,23 @@ fn each_tampering_case_has_its_codes() {
             vec!["skill_unsigned"],
         ),
         (
+            // The signature is valid over the manifest, but the file names
+            // another digest.
+            "signature naming another digest",
+            Box::new(|d: &Path| {
+                let digest = signed(d, &publisher(), "acme");
+                let path = d.join(skill::SIGNATURE);
+                let text = std::fs::read_to_string(&path).unwrap();
+                let other = format!("sha256:{}", "0".repeat(64));
+                let named = format!("sha256:{}", digest.trim_start_matches("sha256:"));
+                let edited = text.replace(&named, &other);
+                assert_ne!(edited, text, "the signature names the digest");
+                std::fs::write(&path, edited).unwrap();
+                store(&digest)
+            }),
+            vec!["skill_signature_invalid"],
+        ),
+        (
             "other key",
             Box::new(|d: &Path| {
                 let digest = signed(d, &key(99), "acme");

@@ -108,6 +108,19 @@ fn approve_checks_the_request_against_the_intent_and_the_bundle() {
         &with_intent("a.json", &to_file),
         "are not the ones --bundle asks approval for",
     );
+    // Bob's key under alice's name (and carol's, whom the policy does not
+    // declare): the gate would refuse such a token, so none is signed.
+    for key in ["bob.key", "carol.key"] {
+        let o = e.approve("ra.json", key, "alice", &with_intent("a.json", &to_file));
+        assert_eq!(o.status.code(), Some(6), "{key}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("is not one the policy declares for approver `alice`"),
+            "{key}: {}",
+            stderr(&o)
+        );
+        assert!(o.stdout.is_empty());
+        assert!(!e.dir.join("never.tok").exists());
+    }
     // The bundle is verified as eval verifies it.
     std::fs::write(
         e.dir.join("alice.pub"),
