@@ -396,12 +396,13 @@ pub fn verify(dir: &Path, trust: &TrustStore) -> Report {
             // that reads the field, not the manifest, would be misled).
             let named = sig.get("skill_digest").and_then(Value::as_str);
             let valid = sig.get("alg").and_then(Value::as_str) == Some("ed25519")
-                && digest.is_some_and(|d| named == Some(&*format!("sha256:{}", gait_run::hex(&d))))
                 && digest.is_some_and(|d| {
-                    sig.get("sig")
-                        .and_then(Value::as_str)
-                        .and_then(b64_decode)
-                        .is_some_and(|s| key.verify(&d, &s))
+                    named == Some(&*format!("sha256:{}", gait_run::hex(&d)))
+                        && sig
+                            .get("sig")
+                            .and_then(Value::as_str)
+                            .and_then(b64_decode)
+                            .is_some_and(|s| key.verify(&d, &s))
                 });
             if !valid {
                 codes_found.push(codes::SIGNATURE_INVALID);

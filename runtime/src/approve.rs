@@ -96,8 +96,6 @@ struct Checked {
     request: Value,
     /// One line for the approver: tool, endpoint classes, targets, skill.
     shown: String,
-    /// The policy's approver table: (approver, key id).
-    approver_keys: Vec<(String, String)>,
 }
 
 /// A string as a JSON string literal (quoted, control characters escaped):
@@ -185,10 +183,27 @@ fn check_intent(
     intent: &Path,
     bundle: &Path,
     req: &Value,
+    key: &gait_run::keys::PublicKey,
 ) -> Result<Checked, String> {
     let opts = options(&args.trust)?;
     let verified: Verified = read_verified(bundle, &opts)
         .map_err(|rej| format!("--bundle {}: {rej}", bundle.display()))?;
+    // A token signed with a key the policy does not declare for this
+    // approver is refused by the gate (approval_token_untrusted_approver,
+    // by the same lookup): say so now rather than hand out a token that
+    // cannot work.
+    if verified
+        .tables
+        .approver_public_key(&args.approver, key.id())
+        .is_none()
+    {
+        return Err(format!(
+            "--key {}: its key id {} is not one the policy declares for approver `{}`; the gate would refuse the token (approval_token_untrusted_approver)",
+            args.key.display(),
+            key.id(),
+            args.approver,
+        ));
+    }
     let text =
         read_limited(intent, normalize::MAX_INTENT_BYTES).map_err(|e| format!("--intent: {e}"))?;
     let arena = gait_run::json::Bump::new();
@@ -250,11 +265,6 @@ fn check_intent(
     Ok(Checked {
         shown: describe(&n, result.get("endpoint_classes").unwrap_or(&Value::Null)),
         request,
-        approver_keys: verified
-            .tables
-            .approver_keys()
-            .map(|(name, id, _)| (name.to_owned(), id.to_owned()))
-            .collect(),
     })
 }
 
@@ -273,8 +283,11 @@ fn approve(args: &ApproveArgs) -> Result<i32, String> {
         .get("approval_request")
         .filter(|r| r.is_object())
         .ok_or("the result has no approval_request object (was it written by this gait-run?)")?;
+    let key = KeyPair::read(&args.key).map_err(|e| format!("--key: {e}"))?;
     let checked = match (&args.intent, &args.bundle) {
-        (Some(intent), Some(bundle)) => Some(check_intent(args, intent, bundle, req)?),
+        (Some(intent), Some(bundle)) => {
+            Some(check_intent(args, intent, bundle, req, key.public())?)
+        }
         _ => {
             let t = &args.trust;
             if !t.trust.is_empty()
@@ -343,31 +356,6 @@ fn approve(args: &ApproveArgs) -> Result<i32, String> {
         .and_then(Value::as_u64)
         .and_then(|r| u32::try_from(r).ok())
         .ok_or("approval_request.policy_revision is missing")?;
-    let key = KeyPair::read(&args.key).map_err(|e| format!("--key: {e}"))?;
-    if let Some(checked) = &checked {
-        // A token signed with a key the policy does not declare for this
-        // approver is refused by the gate (approval_token_untrusted_approver):
-        // say so now rather than hand out a token that cannot work.
-        let declared: Vec<&str> = checked
-            .approver_keys
-            .iter()
-            .filter(|(name, _)| *name == args.approver)
-            .map(|(_, id)| id.as_str())
-            .collect();
-        if !declared.contains(&key.public().id()) {
-            return Err(format!(
-                "--key {}: its key id {} is not one the policy declares for approver `{}` ({}); the gate would refuse the token (approval_token_untrusted_approver)",
-                args.key.display(),
-                key.public().id(),
-                args.approver,
-                if declared.is_empty() {
-                    "it declares none".to_owned()
-                } else {
-                    format!("declared: {}", declared.join(", "))
-                }
-            ));
-        }
-    }
     let mut id = [0u8; 16];
     getrandom::fill(&mut id).map_err(|e| format!("no random token id: {e}"))?;
     let now = gait_run::time::now().0;

@@ -1550,8 +1550,15 @@ fn normalize_path_cow<'a>(
             // A quote a shell would not close: the shell refuses the line,
             // and the path is only what the kernel reads.
             return match shell_reading(raw, path_choice(raw, choice)) {
-                Some(word) => normalize_path_cow(&word, workspace, PathReading::Posix)
-                    .map(|p| Cow::Owned(p.into_owned())),
+                Some(word) => {
+                    // An already normal word is its own normal form: kept,
+                    // not copied.
+                    let changed = match normalize_path_cow(&word, workspace, PathReading::Posix)? {
+                        Cow::Borrowed(_) => None,
+                        Cow::Owned(p) => Some(p),
+                    };
+                    Ok(Cow::Owned(changed.unwrap_or(word)))
+                }
                 None => normalize_path_cow(raw, workspace, PathReading::Posix),
             };
         }

@@ -269,13 +269,9 @@ impl Prompt {
 /// which reorder what is displayed; zero-width characters) written as
 /// `\u{…}` escapes. JSON text escapes the controls but not the others.
 fn shown(s: &str) -> String {
-    let invisible = |c: char| {
-        matches!(c, '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
-            | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
-    };
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
-        if c.is_control() || invisible(c) {
+        if c.is_control() || gait_run::normalize::invisible(c) {
             out.push_str(&format!("\\u{{{:04x}}}", u32::from(c)));
         } else {
             out.push(c);
