@@ -397,7 +397,9 @@ pub const BEYOND_64_BITS: &str = "a number outside -2^63..2^64 is not read as th
 /// Whether a double is an integer outside -2^63..2^64, which the JSON
 /// readers refuse (see [`Json::parse_in`]).
 pub fn beyond_64_bits(v: f64) -> bool {
-    v.fract() == 0.0 && (v >= BEYOND_U64 || v <= BELOW_I64)
+    // Past 2^53 every finite double is an integer; infinities and NaN
+    // (an in-memory value can hold them) are refused too.
+    !v.is_finite() || v >= BEYOND_U64 || v <= BELOW_I64
 }
 const BELOW_I64: f64 = -9_223_372_036_854_775_808.0;
 

@@ -935,6 +935,7 @@ const SPECIAL: &[&str] = &[
     "exec",
     "time",
     "busybox",
+    "toybox",
     "alias",
     "enable",
     "hash",

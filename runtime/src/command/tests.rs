@@ -286,6 +286,12 @@ fn wrappers_are_reported_with_what_they_run() {
     assert_eq!(p("runuser -u nobody -- rm x"), ["rm", "runuser"]);
     assert_eq!(p("busybox rm -rf /"), ["busybox", "rm"]);
     assert_eq!(p("busybox sh -c 'rm x'"), ["busybox", "rm", "sh"]);
+    // toybox the same, lower-case (the plain fast path must not keep it
+    // as one program) and capitalized.
+    assert_eq!(p("toybox rm -rf /"), ["rm", "toybox"]);
+    assert_eq!(p("toybox sh -c 'rm x'"), ["rm", "sh", "toybox"]);
+    assert!(p("/usr/bin/ToyBox rm x").contains(&"rm".to_owned()));
+    assert!(p("BusyBox rm x").contains(&"rm".to_owned()));
     assert_eq!(p("command -p rm x"), ["command", "rm"]);
     // Another argv[0] is dynamic (multi-call programs choose by it).
     assert_eq!(p("exec -a worker rm -rf /"), [DYNAMIC, "exec"]);
