@@ -3120,6 +3120,10 @@ mod tests {
     /// range: 2^64 reads as 2^64 + 1 to a double, not to Python's `json`.
     #[test]
     fn a_value_with_a_number_beyond_64_bits_is_refused_as_its_text_is() {
+        use crate::json::beyond_64_bits;
+        assert!(beyond_64_bits(f64::INFINITY) && beyond_64_bits(f64::NAN));
+        assert!(beyond_64_bits(-1e19) && beyond_64_bits(18_446_744_073_709_551_616.0));
+        assert!(!beyond_64_bits(18_446_744_073_709_549_568.0) && !beyond_64_bits(0.5));
         for n in [
             18_446_744_073_709_551_616.0,
             -9_223_372_036_854_775_808.0 * 2.0,
