@@ -19,6 +19,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, Tuple
 
+import pydantic
 import pytest
 from hypothesis import settings
 from jsonschema import Draft202012Validator
@@ -261,3 +262,24 @@ class AfterDecision(gait.Gate):
         await asyncio.sleep(0)
         self.during()
         return decision
+
+
+class SaveTarget(pydantic.BaseModel):
+    """The nested argument of the tests' ``save_file`` tool: its defaults
+    are filled by the framework's validation, after the model's call."""
+
+    path: str = "/etc/gait-nested.txt"
+    mode: str = "w"
+
+
+#: ``save_file`` calls: a nested object that leaves its defaulted path out
+#: (judged at the default, in /etc: blocked) and one that gives a path in
+#: the workspace (allowed; judged and run with the defaulted mode).
+NESTED_CALLS = [
+    ("c_nested_default", {"content": "x", "target": {}}),
+    ("c_nested_given", {"content": "x", "target": {"path": "/workspace/s.txt"}}),
+]
+NESTED_JUDGED = {
+    "c_nested_default": {"content": "x", "target": {"path": "/etc/gait-nested.txt", "mode": "w"}},
+    "c_nested_given": {"content": "x", "target": {"path": "/workspace/s.txt", "mode": "w"}},
+}

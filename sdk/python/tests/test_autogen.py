@@ -17,7 +17,7 @@ from autogen_core.models import CreateResult, FunctionExecutionResultMessage, LL
 from autogen_core.tool_agent import ToolAgent
 from autogen_core.tools import FunctionTool, StaticStreamWorkbench, ToolResult, Workbench
 from autogen_ext.models.replay import ReplayChatCompletionClient
-from conftest import LOW, SideEffects, assert_same_as_cli, break_trace_dir, executed_flags, read_records, record_warnings
+from conftest import LOW, NESTED_CALLS, AfterDecision, NESTED_JUDGED, SaveTarget, SideEffects, assert_same_as_cli, break_trace_dir, executed_flags, read_records, record_warnings
 
 import gait
 from gait.autogen import GaitInterventionHandler, GatedWorkbench
@@ -285,3 +285,58 @@ def test_arguments_are_judged_with_the_tools_defaults(gate: gait.Gate, effects: 
     records = {r["tool_call_id"]: r for r in read_records(tmp_path, "autogen")}
     assert records["c_write"]["intent"]["args"] == {"content": "x", "path": "/workspace/default.txt"}
     assert records["c_delete"]["intent"]["args"] == {"content": "x", "path": "/etc/gait-default.txt"}
+
+
+def test_nested_arguments_are_judged_with_their_defaults(gate: gait.Gate, effects: SideEffects, tmp_path: Path) -> None:
+    """A nested model's field left out by the model is filled by the tool's
+    args model: the gate judges the call with it (a defaulted path in /etc
+    is blocked and never written), and the tool runs with the values
+    judged."""
+
+    async def save_file(content: str, target: SaveTarget) -> str:
+        effects.ran("save_file", {"path": target.path, "mode": target.mode})
+        return f"saved {target.path}"
+
+    bench = GatedWorkbench([FunctionTool(save_file, description="Save.")], gate, context=LOW, trace_dir=tmp_path)
+
+    async def main() -> List[ToolResult]:
+        return [await bench.call_tool("save_file", args, call_id=call_id) for call_id, args in NESTED_CALLS]
+
+    refused, saved = asyncio.run(main())
+    assert refused.is_error and "secret_path_access" in refused.result[0].content
+    assert not saved.is_error and effects.calls == [("save_file", {"path": "/workspace/s.txt", "mode": "w"})]
+    records = {r["tool_call_id"]: r for r in read_records(tmp_path, "autogen")}
+    assert {k: r["intent"]["args"] for k, r in records.items()} == NESTED_JUDGED
+
+
+def test_the_tool_runs_with_the_values_judged(gate: gait.Gate, effects: SideEffects, tmp_path: Path) -> None:
+    """A change made to the caller's arguments after the gate decided never
+    reaches the tool (call_tool and call_tool_stream): it runs with a copy
+    of the values judged, and the record holds them."""
+    args: dict[str, Any] = {"path": "/workspace/a.txt", "content": "x"}
+
+    async def write_file(path: str, content: str) -> str:
+        effects.ran("write_file", {"path": path, "content": content})
+        return f"wrote {path}"
+
+    bench = GatedWorkbench(
+        [FunctionTool(write_file, description="Write.")],
+        AfterDecision(gate, lambda: args.update(path="/etc/passwd")),
+        context=LOW,
+        trace_dir=tmp_path,
+    )
+
+    async def main() -> None:
+        args["path"] = "/workspace/a.txt"
+        result = await bench.call_tool("write_file", args, call_id="c_call")
+        assert not result.is_error
+        args["path"] = "/workspace/a.txt"
+        async for _ in bench.call_tool_stream("write_file", args, call_id="c_stream"):
+            pass
+
+    asyncio.run(main())
+    assert args["path"] == "/etc/passwd"  # the caller's object was changed ...
+    judged = {"path": "/workspace/a.txt", "content": "x"}
+    assert effects.calls == [("write_file", judged)] * 2  # ... the tool saw the values judged
+    records = {r["tool_call_id"]: r for r in read_records(tmp_path, "autogen")}
+    assert {k: (r["intent"]["args"], r["executed"]) for k, r in records.items()} == {"c_call": (judged, True), "c_stream": (judged, True)}

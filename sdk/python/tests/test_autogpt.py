@@ -18,7 +18,7 @@ from typing import Any, Dict, List, Tuple
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from conftest import GAIT_RUN, ROOT, assert_same_as_cli, build_bundle, read_records, run
+from conftest import GAIT_RUN, ROOT, AfterDecision, assert_same_as_cli, build_bundle, read_records, run
 
 import gait
 from gait.autogpt import FORGE_WORKSPACE_ARGS, intent_from_command
@@ -522,3 +522,45 @@ def test_a_kwargs_key_named_like_a_positional_only_parameter_is_invalid(forge_ga
         asyncio.run(register.run_action("task-k", "write_file", "../../etc/passwd", data="x", file_path="ok.txt"))
     assert e.value.decision.reason_codes == ["intent_invalid"]
     assert ran == []
+
+
+@needs_forge
+def test_the_ability_runs_with_the_values_judged(forge_gate: gait.Gate, tmp_path: Path) -> None:
+    """A change made to the caller's objects — or to the ability's mutable
+    default — after the gate decided never reaches the ability: it runs with
+    copies of the values judged (run_action and run_command), and the record
+    holds them."""
+    from forge.actions.registry import Action
+
+    f = Forge(tmp_path)
+    options: Dict[str, Any] = {"mode": "append"}
+    default: Dict[str, Any] = {"mode": "append"}
+
+    def change() -> None:
+        options["mode"] = default["mode"] = "truncate"
+
+    register = f.gated(AfterDecision(forge_gate, change), tmp_path / "trace")
+    seen: List[Any] = []
+
+    async def write_file(agent: Any, task_id: str, file_path: str, data: str = "", options: Dict[str, Any] = default) -> None:
+        seen.append((file_path, dict(options)))
+
+    register.abilities["write_file"] = Action(name="write_file", description="d", method=write_file, parameters=[], output_type="None")
+
+    async def main() -> None:
+        for call in (
+            lambda: register.run_action("task-m", "write_file", "a.txt", options=options),
+            lambda: register.run_action("task-m", "write_file", file_path="b.txt"),
+            lambda: register.run_command("task-m", {"command": {"name": "write_file", "args": {"file_path": "c.txt", "options": options}}}),
+        ):
+            options["mode"] = default["mode"] = "append"
+            await call()
+            assert options == default == {"mode": "truncate"}  # changed after the decision ...
+
+    asyncio.run(main())
+    # ... but the ability saw, and the records hold, the values judged.
+    judged = {"mode": "append"}
+    assert seen == [("a.txt", judged), ("b.txt", judged), ("c.txt", judged)]
+    records = read_records(tmp_path / "trace", "autogpt")
+    assert [r["intent"]["args"]["options"] for r in records] == [judged] * 3
+    assert all(r["executed"] for r in records)

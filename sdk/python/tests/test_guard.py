@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import gait
-from gait._convert import NotExactJSON, exact_json
+from gait._convert import NotExactJSON, exact_copy
 from gait._trace import record_name
 
 
@@ -417,7 +417,7 @@ def test_guard_never_calls_the_function_on_a_non_allow(gate: gait.Gate, tool: st
     # invalid intent.
     intent = gait.intent_for(tool, {"path": path, "extra": extra}, context)
     try:
-        intent["args"] = exact_json(intent["args"])
+        intent["args"] = exact_copy(intent["args"], as_json=True)
         expected = gate.evaluate(intent)
     except NotExactJSON:
         expected = gate.evaluate("not an intent")
@@ -631,3 +631,80 @@ def test_guard_judges_what_positional_only_and_star_args_receive(
         return
     assert expected.verdict == "allow" and hidden is None
     assert out == "ran" and seen == [{"path": received, "extra": extra}]
+
+
+def test_a_default_that_is_not_exact_json_is_blocked_as_invalid(gate: gait.Gate, tmp_path: Path) -> None:
+    """A parameter's default is judged like an argument: a default of a
+    type guard does not decide on (an enum) is an invalid intent — a
+    ``Blocked`` refusal, recorded, never an exception of another kind and
+    never a run."""
+    calls: List[Any] = []
+
+    @gate.guard("write_file", context=LOW, trace_dir=tmp_path)
+    def write_file(path: str, where: Any = Where.WORKSPACE) -> None:
+        calls.append(path)
+
+    @gate.guard("write_file", context=LOW)
+    async def awrite_file(path: str, where: Any = Where.WORKSPACE) -> None:
+        calls.append(path)
+
+    for call in (lambda: write_file("/workspace/a"), lambda: asyncio.run(awrite_file("/workspace/a"))):
+        with pytest.raises(gait.Blocked) as e:
+            call()
+        assert e.value.decision.reason_codes == ["intent_invalid"]
+        assert "Where" in str(e.value.decision.result.get("error"))
+    assert calls == []
+    records = read_records(tmp_path, "wrapper")
+    assert [r["result"]["verdict"] for r in records] == ["block"]
+    # Given explicitly as exact JSON, the same function is judged and runs.
+    write_file("/workspace/a", where="/workspace/a")
+    assert calls == ["/workspace/a"]
+
+
+def test_a_mutable_default_runs_as_judged(gate: gait.Gate, tmp_path: Path) -> None:
+    """A mutable default changed while the gate decides (by another thread,
+    or the function's own earlier run) never reaches the function: it runs
+    with a copy of the default that was judged — plain, positional-only
+    and method signatures, sync and async — and the record holds that
+    value."""
+    opts_default: Dict[str, Any] = {"mode": "append"}
+
+    def change() -> None:
+        opts_default["mode"] = "truncate"
+
+    seen: List[Any] = []
+    mutating = AfterDecision(gate, change)
+
+    @mutating.guard("write_file", context=LOW, trace_dir=tmp_path)
+    def plain(path: str, opts: Dict[str, Any] = opts_default) -> None:
+        seen.append(dict(opts))
+
+    @mutating.guard("write_file", context=LOW, trace_dir=tmp_path)
+    def posonly(path: str, /, opts: Dict[str, Any] = opts_default, **kw: Any) -> None:
+        seen.append(dict(opts))
+
+    @mutating.guard("write_file", context=LOW, trace_dir=tmp_path)
+    async def aplain(path: str, opts: Dict[str, Any] = opts_default) -> None:
+        seen.append(dict(opts))
+
+    class Tool:
+        @mutating.guard("write_file", context=LOW, trace_dir=tmp_path)
+        def run(self, path: str, opts: Dict[str, Any] = opts_default) -> None:
+            seen.append((type(self).__name__, dict(opts)))
+
+    calls = [
+        lambda: plain("/workspace/a.txt"),
+        lambda: posonly("/workspace/a.txt"),
+        lambda: asyncio.run(aplain("/workspace/a.txt")),
+        lambda: Tool().run("/workspace/a.txt"),
+    ]
+    for call in calls:
+        opts_default["mode"] = "append"
+        call()
+        assert opts_default == {"mode": "truncate"}  # the default itself was changed ...
+    # ... but every function saw the value judged, which is the value recorded.
+    judged = {"mode": "append"}
+    assert seen == [judged, judged, judged, ("Tool", judged)]
+    records = read_records(tmp_path, "wrapper")
+    assert [r["intent"]["args"] for r in records] == [{"path": "/workspace/a.txt", "opts": judged}] * 4
+    assert all(r["executed"] for r in records)

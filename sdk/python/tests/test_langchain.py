@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Annotated, Any, Iterator, List
 
 import pytest
-from conftest import LOW, AfterDecision, SideEffects, assert_same_as_cli, break_trace_dir, executed_flags, read_records, record_warnings
+from conftest import LOW, NESTED_CALLS, NESTED_JUDGED, AfterDecision, SaveTarget, SideEffects, assert_same_as_cli, break_trace_dir, executed_flags, read_records, record_warnings
 from langchain.agents import AgentState, create_agent
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
+from langchain.tools import ToolRuntime
 from langchain_core.tools import tool
 from langgraph.prebuilt import InjectedState
 
@@ -294,3 +295,48 @@ def test_the_tool_receives_a_copy_of_the_judged_arguments(gate: gait.Gate, use_a
         mw.wrap_tool_call(request, handler)
     assert args["path"] == "/etc/passwd"
     assert seen == [{"path": "/workspace/a.txt", "content": "x"}]
+
+
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+def test_nested_arguments_are_judged_with_their_defaults(gate: gait.Gate, tmp_path: Path, use_async: bool) -> None:
+    """A nested model's field left out by the model is filled by the tool's
+    validation: the gate judges the call with it (a defaulted path in /etc
+    is blocked and never written), and the tool runs with the values
+    judged."""
+    ran: List[Any] = []
+
+    @tool
+    def save_file(content: str, target: SaveTarget) -> str:
+        """Save a file."""
+        ran.append((target.path, target.mode))
+        return f"saved {target.path}"
+
+    calls = [{"name": "save_file", "args": args, "id": call_id} for call_id, args in NESTED_CALLS]
+    agent = create_agent(ScriptedModel(messages=script(calls)), tools=[save_file], middleware=[GaitMiddleware(gate, context=LOW, trace_dir=tmp_path)])
+    request = {"messages": [{"role": "user", "content": "x"}]}
+    out = asyncio.run(agent.ainvoke(request)) if use_async else agent.invoke(request)
+    assert ran == [("/workspace/s.txt", "w")]
+    msgs = tool_messages(out)
+    assert "secret_path_access" in msgs["c_nested_default"].content and msgs["c_nested_given"].status == "success"
+    records = {r["tool_call_id"]: r for r in read_records(tmp_path, "langchain")}
+    assert {k: r["intent"]["args"] for k, r in records.items()} == NESTED_JUDGED
+
+
+def test_an_unknown_key_on_a_tool_with_a_runtime_parameter_is_refused(gate: gait.Gate) -> None:
+    """A tool taking LangGraph's ``ToolRuntime`` has an input schema pydantic
+    cannot write as JSON: a model sending an unknown key gets the refusal,
+    and the run goes on (it does not crash on the schema)."""
+    ran: List[Any] = []
+
+    @tool
+    def write_file(path: str, runtime: ToolRuntime) -> str:
+        """Write a file."""
+        ran.append(path)
+        return "ok"
+
+    calls = [{"name": "write_file", "args": {"path": "/workspace/a.txt", "bogus": 1}, "id": "c_bogus"}]
+    agent = create_agent(ScriptedModel(messages=script(calls)), tools=[write_file], middleware=[GaitMiddleware(gate, context=LOW)])
+    out = agent.invoke({"messages": [{"role": "user", "content": "x"}]})
+    assert ran == []
+    content = tool_messages(out)["c_bogus"].content
+    assert "intent_invalid" in content and "args.bogus" in content

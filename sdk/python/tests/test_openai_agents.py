@@ -23,7 +23,7 @@ from agents import (
 from agents.items import ModelResponse
 from agents.models.interface import Model
 from agents.usage import Usage
-from conftest import LOW, SideEffects, assert_same_as_cli, break_trace_dir, executed_flags, read_records, record_warnings
+from conftest import LOW, NESTED_CALLS, NESTED_JUDGED, SaveTarget, SideEffects, assert_same_as_cli, break_trace_dir, executed_flags, read_records, record_warnings
 from openai.types.responses import ResponseFunctionToolCall, ResponseOutputMessage, ResponseOutputText
 
 import gait
@@ -249,3 +249,24 @@ def test_arguments_are_judged_with_the_tools_defaults(
         assert effects.calls == []
         assert "secret_path_access" in outputs_sent(model)["c_default"]
         assert rec["executed"] is False
+
+
+def test_nested_arguments_are_judged_with_their_defaults(gate: gait.Gate, effects: SideEffects, tmp_path: Path) -> None:
+    """A nested model's field left out by the model is filled by the SDK's
+    args model: the gate judges the call with it (a defaulted path in /etc
+    is blocked and never written), and the tool runs with the values
+    judged."""
+
+    @function_tool
+    def save_file(content: str, target: SaveTarget) -> str:
+        """Save a file."""
+        effects.ran("save_file", {"path": target.path, "mode": target.mode})
+        return f"saved {target.path}"
+
+    tools = guard_tools([save_file], gate, context=LOW, trace_dir=tmp_path)
+    model = run(gate, effects, tmp_path, tools=tools, calls=[(call_id, "save_file", args) for call_id, args in NESTED_CALLS])
+    assert effects.calls == [("save_file", {"path": "/workspace/s.txt", "mode": "w"})]
+    sent = outputs_sent(model)
+    assert "secret_path_access" in sent["c_nested_default"] and sent["c_nested_given"] == "saved /workspace/s.txt"
+    records = {r["tool_call_id"]: r for r in read_records(tmp_path, "openai_agents")}
+    assert {k: r["intent"]["args"] for k, r in records.items()} == NESTED_JUDGED

@@ -6,9 +6,9 @@ dates ISO 8601, enums their value, pydantic models and dataclasses their
 fields. Anything else (a set, bytes, an arbitrary object) is left as it is,
 and the runtime then judges the intent invalid — a block, never a guess.
 
-:func:`exact_json` (``guard``, which runs the function with the very
-objects it decided on): exact JSON types only, and exact ``pathlib`` paths
-as ``str(path)``; anything else is refused."""
+:func:`exact_copy` (``guard``, which runs the function with copies of
+the very values it decided on): exact JSON types only, and exact
+``pathlib`` paths (judged as ``str(path)``); anything else is refused."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ import enum
 import os
 import pathlib
 import uuid
-from typing import Any, Dict
+from typing import Any, Dict, Optional, Tuple
 
 _MAX_DEPTH = 64
 
@@ -54,7 +54,7 @@ def jsonable(value: Any, _depth: int = 0) -> Any:
 
 
 class NotExactJSON(TypeError):
-    """A value ``guard`` does not decide on (see :func:`exact_json`)."""
+    """A value ``guard`` does not decide on (see :func:`exact_copy`)."""
 
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
@@ -70,57 +70,24 @@ _PATHS = frozenset(
 )
 
 
-def exact_json(value: Any, _depth: int = 0) -> Any:
-    """The value ``guard`` decides on, which is the value the function then
-    runs with: only the exact types ``dict`` (``str`` keys), ``list``,
-    ``tuple`` (sent as a JSON array), ``str``, ``int``, ``float``, ``bool``
-    and ``None`` — no subclass, whose methods could make the function see
-    something other than what was decided —, and the exact ``pathlib`` path
-    classes, sent as ``str(path)`` (what ``os.fspath`` gives for them).
-    Anything else raises :class:`NotExactJSON`. Returns the value itself
-    when it holds no path, else a copy with the paths as strings."""
+def exact_copy(value: Any, as_json: bool = False, _depth: int = 0) -> Any:
+    """A deep copy of a value ``guard`` decides on: only the exact types
+    ``dict`` (``str`` keys), ``list``, ``tuple``, ``str``, ``int``,
+    ``float``, ``bool`` and ``None`` — no subclass, whose methods could make
+    the function see something other than what was decided —, and the
+    exact ``pathlib`` path classes. Anything else raises
+    :class:`NotExactJSON`.
+
+    With ``as_json=False`` the copy has the same types (``dict``, ``list``,
+    ``tuple`` rebuilt; scalars and paths, which are immutable, as they
+    are): what the function runs with. With ``as_json=True`` it is the JSON
+    value judged: tuples become lists and paths ``str(path)`` (what
+    ``os.fspath`` gives for them)."""
     t = type(value)
     if t in _SCALARS:
         return value
-    if _depth > _MAX_DEPTH * 2:
-        raise NotExactJSON(f"nested deeper than {_MAX_DEPTH * 2} levels")
-    if t is dict:
-        out: Any = None
-        for k, v in value.items():
-            if type(k) is not str:
-                raise NotExactJSON(f"an object key of type {type(k).__name__} (keys must be exactly str)")
-            c = exact_json(v, _depth + 1)
-            if c is not v and out is None:
-                out = dict(value)
-            if out is not None:
-                out[k] = c
-        return value if out is None else out
-    if t is list or t is tuple:
-        items: Any = None
-        for i, v in enumerate(value):
-            c = exact_json(v, _depth + 1)
-            if c is not v and items is None:
-                items = list(value)
-            if items is not None:
-                items[i] = c
-        return value if items is None else items
     if t in _PATHS:
-        return str(value)
-    raise NotExactJSON(
-        f"an argument of type {t.__module__}.{t.__qualname__}: guard decides only on exact JSON types "
-        "(dict, list, tuple, str, int, float, bool, None) and pathlib paths"
-    )
-
-
-def exact_copy(value: Any, _depth: int = 0) -> Any:
-    """A deep copy of a value :func:`exact_json` accepts, of the same
-    types (``dict``, ``list``, ``tuple`` rebuilt; scalars and ``pathlib``
-    paths, which are immutable, as they are): what ``guard`` runs the
-    function with, so that nothing changed in the caller's objects after
-    the decision reaches it. Anything else raises :class:`NotExactJSON`."""
-    t = type(value)
-    if t in _SCALARS or t in _PATHS:
-        return value
+        return str(value) if as_json else value
     if _depth > _MAX_DEPTH * 2:
         raise NotExactJSON(f"nested deeper than {_MAX_DEPTH * 2} levels")
     if t is dict:
@@ -128,37 +95,185 @@ def exact_copy(value: Any, _depth: int = 0) -> Any:
         for k, v in value.items():
             if type(k) is not str:
                 raise NotExactJSON(f"an object key of type {type(k).__name__} (keys must be exactly str)")
-            copied[k] = exact_copy(v, _depth + 1)
+            copied[k] = exact_copy(v, as_json, _depth + 1)
         return copied
-    if t is list:
-        return [exact_copy(v, _depth + 1) for v in value]
+    if t is list or (t is tuple and as_json):
+        return [exact_copy(v, as_json, _depth + 1) for v in value]
     if t is tuple:
-        return tuple(exact_copy(v, _depth + 1) for v in value)
+        return tuple(exact_copy(v, as_json, _depth + 1) for v in value)
     raise NotExactJSON(
         f"an argument of type {t.__module__}.{t.__qualname__}: guard decides only on exact JSON types "
         "(dict, list, tuple, str, int, float, bool, None) and pathlib paths"
     )
 
 
+class AmbiguousDefaults(ValueError):
+    """The defaults a call's arguments would receive depend on which branch
+    of a union the framework's validation picks (two object schemas of an
+    ``anyOf`` / ``oneOf`` that fill in different defaults): the values the
+    tool runs with cannot be known before it runs, so the call is refused."""
+
+
+_MAX_REF_HOPS = 32
+
+
+def _resolve(schema: Any, root: Any) -> Any:
+    """``schema`` with its local ``$ref`` (``#/...``, a JSON pointer into
+    ``root``) followed; None for a reference that is not local or does not
+    resolve (no defaults are known there)."""
+    for _ in range(_MAX_REF_HOPS):
+        if not isinstance(schema, dict):
+            return None
+        ref = schema.get("$ref")
+        if ref is None:
+            return schema
+        if not isinstance(ref, str) or not ref.startswith("#"):
+            return None
+        target: Any = root
+        for part in ref[1:].split("/")[1:] if ref != "#" else []:
+            part = part.replace("~1", "/").replace("~0", "~")
+            target = target.get(part) if isinstance(target, dict) else None
+        schema = target
+    return None
+
+
+def _branches(schema: Any, root: Any, want: str, depth: int = 0) -> "list[Any]":
+    """The schemas in ``schema`` (through ``$ref``, ``anyOf``, ``oneOf``)
+    that describe a value of the JSON type ``want`` (``object``: they have
+    ``properties`` or ``additionalProperties``; ``array``: ``items``). An
+    ``allOf`` applies all of its parts: it is one branch, merged."""
+    schema = _resolve(schema, root)
+    if schema is None or depth > _MAX_REF_HOPS:
+        return []
+    out: "list[Any]" = []
+    key = ("properties", "additionalProperties") if want == "object" else ("items",)
+    if any(isinstance(schema.get(k), dict) for k in key):
+        out.append(schema)
+    for union in ("anyOf", "oneOf"):
+        for part in schema.get(union) or ():
+            out.extend(_branches(part, root, want, depth + 1))
+    parts = schema.get("allOf")
+    if isinstance(parts, list):
+        merged: Dict[str, Any] = {}
+        for part in parts:
+            for branch in _branches(part, root, want, depth + 1):
+                for k, v in branch.items():
+                    if k == "properties" and isinstance(v, dict):
+                        merged.setdefault("properties", {}).update(v)
+                    elif k not in merged:
+                        merged[k] = v
+        if merged:
+            out.append(merged)
+    return out
+
+
+def _fits(value: Dict[str, Any], branch: Dict[str, Any], root: Any) -> bool:
+    """Whether the object ``value`` can be of the object schema ``branch``:
+    every property it sets to a value the branch fixes (``const`` — a
+    tagged union's tag —, an ``enum``) has an allowed value. (``required``
+    is not read: a strict schema, such as the OpenAI Agents SDK's, lists
+    every property there, defaulted ones too.)"""
+    props = branch.get("properties")
+    if not isinstance(props, dict):
+        return True
+    for name, item in value.items():
+        prop = _resolve(props.get(name), root)
+        if not isinstance(prop, dict):
+            continue
+        if "const" in prop and prop["const"] != item:
+            return False
+        enum_ = prop.get("enum")
+        if isinstance(enum_, list) and item not in enum_:
+            return False
+    return True
+
+
+def _fill(value: Any, schema: Any, root: Any, where: str, depth: int) -> Any:
+    if depth > _MAX_DEPTH or not isinstance(value, (dict, list)):
+        return value
+    want = "object" if isinstance(value, dict) else "array"
+    branches = _branches(schema, root, want)
+    if isinstance(value, dict):
+        branches = [b for b in branches if _fits(value, b, root)]
+    results: "list[Any]" = []
+    for branch in branches:
+        if isinstance(value, dict):
+            filled = _fill_object(value, branch, root, where, depth)
+        else:
+            filled = _fill_array(value, branch, root, where, depth)
+        if not any(filled == r for r in results):
+            results.append(filled)
+    if not results:
+        return value
+    if len(results) > 1:
+        raise AmbiguousDefaults(
+            f"{where}: the defaults filled in depend on which of {len(branches)} schemas of a union the value is read as"
+        )
+    return results[0]
+
+
+def _fill_object(value: Dict[str, Any], schema: Dict[str, Any], root: Any, where: str, depth: int) -> Any:
+    props = schema.get("properties")
+    props = props if isinstance(props, dict) else {}
+    extra = schema.get("additionalProperties")
+    out: Any = None
+    for name, item in value.items():
+        sub = props.get(name, extra if isinstance(extra, dict) else None)
+        if sub is None:
+            continue
+        filled = _fill(item, sub, root, f"{where}.{name}", depth + 1)
+        if filled is not item:
+            out = dict(value) if out is None else out
+            out[name] = filled
+    for name, prop in props.items():
+        if not isinstance(name, str) or name in value:
+            continue
+        if not (isinstance(prop, dict) and "default" in prop):
+            # A default beside a $ref (pydantic writes one there) wins.
+            prop = _resolve(prop, root)
+        if isinstance(prop, dict) and "default" in prop:
+            out = dict(value) if out is None else out
+            # Not filled further: pydantic does not validate a default.
+            out[name] = copy.deepcopy(prop["default"])
+    return value if out is None else out
+
+
+def _fill_array(value: "list[Any]", schema: Dict[str, Any], root: Any, where: str, depth: int) -> Any:
+    items = schema.get("items")
+    out: Any = None
+    for i, item in enumerate(value):
+        filled = _fill(item, items, root, f"{where}[{i}]", depth + 1)
+        if filled is not item:
+            out = list(value) if out is None else out
+            out[i] = filled
+    return value if out is None else out
+
+
 def with_schema_defaults(args: Any, schema: Any) -> Any:
     """``args`` (the model's arguments of a tool call) with the defaults of
     the tool's JSON schema (``schema``: its object schema, with
-    ``properties``) filled in for the parameters the call leaves out — what
-    the framework's validation gives the tool — so that the gate judges
-    the values the tool runs with. The defaults are copied from the JSON
-    schema (JSON values already). Returns ``args`` itself when it is not
-    an object, the schema has no defaults, or nothing is missing; a
-    default the schema does not show (a ``default_factory``, a value
-    pydantic cannot write as JSON) is not filled in."""
+    ``properties``) filled in wherever the call leaves a property out — at
+    the top and inside the objects and arrays it sends (nested models,
+    through local ``$ref``, ``items``, ``additionalProperties``, ``allOf``
+    and the one ``anyOf`` / ``oneOf`` branch the value fits) — what the
+    framework's validation gives the tool, so that the gate judges the
+    values the tool runs with. The defaults are copied from the JSON schema
+    (JSON values already); a default itself is not filled further (pydantic
+    does not validate defaults). Returns ``args`` itself when nothing is
+    missing; a default the schema does not show (a ``default_factory``, a
+    value pydantic cannot write as JSON) is not filled in. Raises
+    :class:`AmbiguousDefaults` when the defaults depend on which branch of
+    a union validation picks."""
     if not isinstance(args, dict) or not isinstance(schema, dict):
         return args
-    props = schema.get("properties")
-    if not isinstance(props, dict):
-        return args
-    out = None
-    for name, prop in props.items():
-        if isinstance(name, str) and name not in args and isinstance(prop, dict) and "default" in prop:
-            if out is None:
-                out = dict(args)
-            out[name] = copy.deepcopy(prop["default"])
-    return args if out is None else out
+    return _fill(args, schema, schema, "args", 0)
+
+
+def schema_args(args: Any, schema: Any) -> "Tuple[Any, Optional[str]]":
+    """The arguments a framework's tool receives (:func:`with_schema_defaults`)
+    and, when they cannot be known before it runs, why (the error of the
+    invalid-intent decision that refuses the call; None otherwise)."""
+    try:
+        return with_schema_defaults(args, schema), None
+    except AmbiguousDefaults as e:
+        return args, str(e)

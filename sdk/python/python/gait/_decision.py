@@ -47,6 +47,15 @@ class Decision:
     def _native(cls, t: Tuple[bytes, int, str, List[str], Optional[str]]) -> "Decision":
         return cls(t[0], t[1], t[2], t[3], t[4])
 
+    @classmethod
+    def _invalid(cls, message: str) -> "Decision":
+        """The runtime's own invalid-intent decision (``block``,
+        ``intent_invalid``, exit 6) with ``message`` as its error: for a
+        call an adapter refuses before any intent text exists."""
+        from . import _native
+
+        return cls._native(_native.invalid_intent(message))
+
     @property
     def allowed(self) -> bool:
         return self.verdict == "allow"

@@ -32,7 +32,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, TypeVar, Union
 
 from . import _native
 from ._context import Context
-from ._convert import NotExactJSON, exact_copy, exact_json
+from ._convert import NotExactJSON, exact_copy
 from ._decision import Decision, exit_for_verdict, from_result
 from ._errors import ApprovalRequired, Blocked, GateUnavailable, NotAllowed
 from ._trace import mark_executed, write_record
@@ -247,7 +247,11 @@ class Gate:
             defaults = [p.default for p in params]
             empty = P.empty
 
-            def bind(args: Any, kwargs: Any) -> Dict[str, Any]:
+            def bind(args: Any, kwargs: Any) -> "tuple[Dict[str, Any], Optional[inspect.BoundArguments]]":
+                """The arguments by parameter name, defaults included, as
+                Python binds them (its ``TypeError`` for a call that does
+                not fit), and the ``BoundArguments`` behind them (None on
+                the fast path, where every argument can be passed by name)."""
                 if plain and len(args) <= positional:
                     out: Dict[str, Any] = {}
                     n = len(args)
@@ -266,12 +270,12 @@ class Gate:
                             break  # missing: let sig.bind raise
                     else:
                         if used == len(kwargs):
-                            return out
+                            return out, None
                 bound = sig.bind(*args, **kwargs)
                 bound.apply_defaults()
-                return dict(bound.arguments)
+                return bound.arguments, bound
 
-            def build(args: Any, kwargs: Any) -> "tuple[Dict[str, Any], Optional[str]]":
+            def build(arguments: Dict[str, Any]) -> "tuple[Dict[str, Any], Optional[str]]":
                 """The intent of a call, and why it is invalid (None when it
                 is not): a ``**kwargs`` key that is the name of another
                 parameter (a positional-only one, or the ``*args`` one)
@@ -279,7 +283,7 @@ class Gate:
                 really receives, so it is never merged."""
                 call_args: Dict[str, Any] = {}
                 clash: Optional[str] = None
-                for name, value in bind(args, kwargs).items():
+                for name, value in arguments.items():
                     if name == skip:
                         continue
                     if name == var_kw:
@@ -300,36 +304,34 @@ class Gate:
                     intent["skill_provenance"] = skill_json
                 return intent, clash
 
-            def snapshot(args: Any, kwargs: Any) -> "tuple[Any, Any]":
-                """Deep copies of the call's arguments (all but ``self`` /
-                ``cls``), of exact JSON types (else :class:`NotExactJSON`):
-                the intent is built from them and the function runs with
-                them, so a change made to the caller's objects while the
-                gate decides never reaches the function."""
-                first = 1 if skip is not None and skip not in kwargs else 0
-                run_args = tuple(v if i < first else exact_copy(v) for i, v in enumerate(args))
-                run_kwargs = {k: (v if k == skip else exact_copy(v)) for k, v in kwargs.items()}
-                return run_args, run_kwargs
-
-            def prepare(args: Any, kwargs: Any) -> "tuple[Dict[str, Any], Union[bytes, Decision], Any, Any]":
+            def prepare(args: Any, kwargs: Any) -> "tuple[Dict[str, Any], Union[bytes, Decision], Callable[[], Any]]":
                 """The intent, what to decide — its JSON text, or, for
                 arguments that are not exact JSON types, that JSON cannot
                 hold, or that a ``**kwargs`` key would hide, the runtime's
-                invalid-intent decision —, and the arguments to run the
-                function with (copies of the judged values)."""
+                invalid-intent decision —, and the call of the function
+                with deep copies of the judged values, defaults included:
+                a change made to the caller's objects (or to a mutable
+                default) while the gate decides never reaches the
+                function."""
+                arguments, bound = bind(args, kwargs)
                 try:
-                    run_args, run_kwargs = snapshot(args, kwargs)
+                    run = {name: (v if name == skip else exact_copy(v)) for name, v in arguments.items()}
                 except NotExactJSON as e:
-                    intent, _ = build(args, kwargs)
-                    return intent, Decision._native(_native.invalid_intent(f"args: {e}")), args, kwargs
-                intent, clash = build(run_args, run_kwargs)
+                    intent, _ = build(arguments)
+                    return intent, Decision._native(_native.invalid_intent(f"args: {e}")), lambda: None
+                if bound is None:
+                    call = functools.partial(fn, **run)
+                else:
+                    bound.arguments.update(run)
+                    call = functools.partial(fn, *bound.args, **bound.kwargs)
+                intent, clash = build(run)
                 if clash is not None:
-                    return intent, Decision._native(_native.invalid_intent(clash)), run_args, run_kwargs
+                    return intent, Decision._native(_native.invalid_intent(clash)), call
                 # The judged values, in a copy of their own (paths as
                 # strings): the function changing its arguments never
                 # changes the record of what was decided.
-                intent["args"] = exact_json(exact_copy(intent["args"]))
-                return intent, _encode(intent), run_args, run_kwargs
+                intent["args"] = exact_copy(intent["args"], as_json=True)
+                return intent, _encode(intent), call
 
             def refused(intent: Any, decision: Optional[Decision], error: Optional[str] = None) -> None:
                 if trace_dir is not None:
@@ -355,7 +357,7 @@ class Gate:
 
                 @functools.wraps(fn)
                 async def awrapper(*args: Any, **kwargs: Any) -> Any:
-                    intent, payload, run_args, run_kwargs = prepare(args, kwargs)
+                    intent, payload, call = prepare(args, kwargs)
                     if isinstance(payload, Decision):
                         decision = payload
                     else:
@@ -369,7 +371,7 @@ class Gate:
                         raise refusal(decision, tool_name)
                     pending = before_run(intent, decision)
                     try:
-                        return await fn(*run_args, **run_kwargs)
+                        return await call()
                     finally:
                         after_run(pending, intent, decision)
 
@@ -377,7 +379,7 @@ class Gate:
 
             @functools.wraps(fn)
             def wrapper(*args: Any, **kwargs: Any) -> Any:
-                intent, payload, run_args, run_kwargs = prepare(args, kwargs)
+                intent, payload, call = prepare(args, kwargs)
                 if isinstance(payload, Decision):
                     decision = payload
                 else:
@@ -391,7 +393,7 @@ class Gate:
                     raise refusal(decision, tool_name)
                 pending = before_run(intent, decision)
                 try:
-                    return fn(*run_args, **run_kwargs)
+                    return call()
                 finally:
                     after_run(pending, intent, decision)
 

@@ -47,7 +47,7 @@ from autogen_core.models import FunctionExecutionResult
 from autogen_core.tools import BaseTool, StaticStreamWorkbench, TextResultContent, ToolResult
 
 from ._context import Context, intent_for
-from ._convert import jsonable, with_schema_defaults
+from ._convert import jsonable, schema_args
 from ._decision import Decision
 from ._errors import GateUnavailable
 from ._gate import Gate, PathLike
@@ -124,10 +124,11 @@ class GatedWorkbench(StaticStreamWorkbench):  # type: ignore[misc,unused-ignore]
         tool = next((t for t in getattr(self, "_tools", ()) if getattr(t, "name", None) == original), None)
         schema = getattr(tool, "schema", None) if tool is not None else None
         parameters = schema.get("parameters") if isinstance(schema, Mapping) else None
-        intent = intent_for(original, with_schema_defaults(args, parameters), self.context)
+        args, invalid = schema_args(args, parameters)
+        intent = intent_for(original, args, self.context)
         record_id = call_id or ""
         try:
-            decision = await self.gate.aevaluate(intent)
+            decision = Decision._invalid(invalid) if invalid is not None else await self.gate.aevaluate(intent)
         except GateUnavailable as e:
             record_refused(self.trace_dir, "autogen", record_id, intent, None, str(e))
             return ToolResult(name=name, result=[TextResultContent(content=_refusal(None, e))], is_error=True), intent, None, record_id, None

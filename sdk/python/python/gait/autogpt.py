@@ -36,7 +36,7 @@ import copy
 import importlib
 import inspect
 from pathlib import PurePosixPath
-from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
+from typing import Any, Awaitable, Callable, Dict, Mapping, Optional, Sequence, Tuple
 
 from ._context import Context, intent_for
 from ._convert import jsonable
@@ -218,49 +218,74 @@ class GatedActionRegister(_ActionRegister):  # type: ignore[misc,unused-ignore]
 
     # -- intents ----------------------------------------------------------
 
-    def _arguments(self, action_name: str, task_id: Any, args: Tuple[Any, ...], kwds: Dict[str, Any]) -> Any:
+    def _bind(self, action_name: Any, task_id: Any, args: Tuple[Any, ...], kwds: Dict[str, Any]) -> Optional[inspect.BoundArguments]:
+        """The call as forge makes it (``method(agent, task_id, *args,
+        **kwds)``) bound to the ability's parameters, defaults applied; None
+        for an unknown ability or a call that does not fit its signature."""
+        ability = self.abilities.get(action_name) if isinstance(action_name, str) else None
+        method = getattr(ability, "method", None)
+        if method is None:
+            return None
+        try:
+            bound = inspect.signature(method).bind(self.agent, task_id, *args, **kwds)
+        except TypeError:
+            return None
+        bound.apply_defaults()
+        return bound
+
+    @staticmethod
+    def _arguments(bound: Optional[inspect.BoundArguments], args: Tuple[Any, ...], kwds: Dict[str, Any]) -> Any:
         """The call's arguments by parameter name (defaults applied, the
         ``agent`` and ``task_id`` forge passes first left out). Positional
         arguments that cannot be named (an unknown ability, a call that does
-        not fit its signature) leave ``args`` a list, which the runtime
-        refuses as an invalid intent."""
-        ability = self.abilities.get(action_name) if isinstance(action_name, str) else None
-        method = getattr(ability, "method", None)
-        if method is not None:
-            try:
-                bound = inspect.signature(method).bind(self.agent, task_id, *args, **kwds)
-            except TypeError:
-                bound = None
-            if bound is not None:
-                bound.apply_defaults()
-                params = list(inspect.signature(method).parameters.values())
-                names = {p.name for p in params if p.kind is not inspect.Parameter.VAR_KEYWORD}
-                out: Dict[str, Any] = {}
-                for param in params[2:]:
-                    if param.name not in bound.arguments:
-                        continue
-                    value = bound.arguments[param.name]
-                    if param.kind is inspect.Parameter.VAR_KEYWORD:
-                        if any(key in names for key in value):
-                            # A **kwargs key named like a positional-only or
-                            # *args parameter would be judged in place of the
-                            # value that parameter receives: invalid.
-                            return [*args, kwds]
-                        out.update(value)
-                    elif param.kind is inspect.Parameter.VAR_POSITIONAL:
-                        if value:
-                            return [*args, kwds]
-                    else:
-                        out[param.name] = value
-                return out
+        not fit its signature: ``bound`` None) leave ``args`` a list, which
+        the runtime refuses as an invalid intent."""
+        if bound is not None:
+            params = list(bound.signature.parameters.values())
+            names = {p.name for p in params if p.kind is not inspect.Parameter.VAR_KEYWORD}
+            out: Dict[str, Any] = {}
+            for param in params[2:]:
+                value = bound.arguments[param.name]
+                if param.kind is inspect.Parameter.VAR_KEYWORD:
+                    if any(key in names for key in value):
+                        # A **kwargs key named like a positional-only or
+                        # *args parameter would be judged in place of the
+                        # value that parameter receives: invalid.
+                        return [*args, kwds]
+                    out.update(value)
+                elif param.kind is inspect.Parameter.VAR_POSITIONAL:
+                    if value:
+                        return [*args, kwds]
+                else:
+                    out[param.name] = value
+            return out
         if args:
             return [*args, kwds]
         return dict(kwds)
 
+    def _prepare(self, task_id: Any, action_name: Any, args: Tuple[Any, ...], kwds: Dict[str, Any]) -> "Tuple[Any, Callable[[], Awaitable[Any]]]":
+        """The arguments to judge, and the run of the ability with deep
+        copies of them, defaults included: a change made to the caller's
+        objects (or to a mutable default) while the gate decides never
+        reaches the ability, nor a change the ability makes the record."""
+        register = super(GatedActionRegister, self)
+        bound = self._bind(action_name, task_id, args, kwds)
+        if bound is None:
+            run_args, run_kwds = copy.deepcopy((args, kwds))
+        else:
+            forge_passes = list(bound.signature.parameters)[:2]  # agent, task_id
+            for name, value in list(bound.arguments.items()):
+                if name not in forge_passes:
+                    bound.arguments[name] = copy.deepcopy(value)
+            run_args, run_kwds = tuple(bound.args[2:]), dict(bound.kwargs)
+        # The record's own copy (the ability may change what it is given).
+        judged = copy.deepcopy(self._arguments(bound, args, kwds))
+        return judged, lambda: register.run_action(task_id, action_name, *run_args, **run_kwds)
+
     def intent(self, task_id: Any, action_name: str, *args: Any, **kwds: Any) -> Dict[str, Any]:
         """The intent ``run_action(task_id, action_name, *args, **kwds)``
         sends to the gate."""
-        return self._intent(task_id, action_name, self._arguments(action_name, task_id, args, kwds), None)
+        return self._intent(task_id, action_name, self._arguments(self._bind(action_name, task_id, args, kwds), args, kwds), None)
 
     def _intent(self, task_id: Any, action_name: Any, call_args: Any, skill: Any) -> Dict[str, Any]:
         payload: Dict[str, Any] = {"command": {"name": action_name, "args": call_args}}
@@ -312,18 +337,9 @@ class GatedActionRegister(_ActionRegister):  # type: ignore[misc,unused-ignore]
         """Asks the gate, then runs forge's ``run_action`` once, only on
         ``allow``; raises :class:`gait.NotAllowed` or
         :class:`gait.GateUnavailable` without running the ability."""
-        # The ability runs with copies of the arguments judged: a change to
-        # the caller's objects while the gate decides never reaches it.
-        run_args, run_kwds = copy.deepcopy((args, kwds))
-        intent = self.intent(task_id, action_name, *run_args, **run_kwds)
-        call_id = self._next_id(task_id)
-        return await self._gated(
-            task_id,
-            action_name,
-            intent,
-            call_id,
-            lambda: super(GatedActionRegister, self).run_action(task_id, action_name, *run_args, **run_kwds),
-        )
+        judged, run = self._prepare(task_id, action_name, args, kwds)
+        intent = self._intent(task_id, action_name, judged, None)
+        return await self._gated(task_id, action_name, intent, self._next_id(task_id), run)
 
     async def run_command(self, task_id: str, payload: Any, tool_call_id: Optional[str] = None) -> Any:
         """Runs an AutoGPT command payload (``{"command": {"name", "args"},
@@ -335,22 +351,17 @@ class GatedActionRegister(_ActionRegister):  # type: ignore[misc,unused-ignore]
         intent. ``tool_call_id`` names its decision record (default
         ``<task_id>-<n>``)."""
         # A copy of the payload: the intent is built from it and the
-        # ability runs with it, whatever happens to the caller's objects
-        # while the gate decides.
+        # ability runs with copies of it, whatever happens to the caller's
+        # objects while the gate decides.
         payload = copy.deepcopy(payload)
         command = payload.get("command") if isinstance(payload, Mapping) else None
         name: Any = command.get("name") if isinstance(command, Mapping) else None
         args: Any = command.get("args", {}) if isinstance(command, Mapping) else None
         skill = payload.get("skill_provenance") if isinstance(payload, Mapping) else None
         call_args: Any = args
+        run: Any = None  # reached only on allow, which needs a valid intent
         if isinstance(name, str) and isinstance(args, Mapping):
-            call_args = self._arguments(name, task_id, (), dict(args))
+            call_args, run = self._prepare(task_id, name, (), dict(args))
         intent = self._intent(task_id, name, call_args, skill)
         call_id = tool_call_id if tool_call_id is not None else self._next_id(task_id)
-
-        async def run() -> Any:
-            # Reached only on allow, which needs a valid intent: a string
-            # name and an object of arguments.
-            return await super(GatedActionRegister, self).run_action(task_id, name, **dict(args))
-
         return await self._gated(task_id, name, intent, call_id, run)

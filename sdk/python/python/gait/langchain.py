@@ -57,8 +57,7 @@ from langchain.agents.middleware import AgentMiddleware
 from langchain_core.messages import ToolMessage
 
 from ._context import Context, intent_for
-from . import _native
-from ._convert import jsonable, with_schema_defaults
+from ._convert import jsonable, schema_args
 from ._decision import Decision
 from ._errors import GateUnavailable
 from ._gate import Gate, PathLike, refusal
@@ -93,10 +92,13 @@ def _injected_names(tool: Any, callable_names: "set[str]") -> "set[str]":
     """The tool's parameters the model does not send (ToolNode injects
     them: ``InjectedState``, ``InjectedStore``, ``ToolRuntime``,
     ``InjectedToolCallId``)."""
-    get_schema = getattr(tool, "get_input_schema", None)
-    schema = get_schema() if callable(get_schema) else None
-    to_json = getattr(schema, "model_json_schema", None)
-    props = to_json().get("properties") if callable(to_json) else None
+    try:
+        get_schema = getattr(tool, "get_input_schema", None)
+        schema = get_schema() if callable(get_schema) else None
+        to_json = getattr(schema, "model_json_schema", None)
+        props = to_json().get("properties") if callable(to_json) else None
+    except Exception:  # noqa: BLE001 - only words the refusal: a schema pydantic cannot write (ToolRuntime, a store)
+        return set()
     return {k for k in props if k not in callable_names} if isinstance(props, dict) else set()
 
 
@@ -167,12 +169,12 @@ class GaitMiddleware(AgentMiddleware):  # type: ignore[misc,unused-ignore]
             if unknown:
                 injected = _injected_names(tool, allowed)
                 why = "is injected by the tool node after the gate decides" if unknown[0] in injected else "is not a parameter of the tool's schema"
-                refused = Decision._native(
-                    _native.invalid_intent(
-                        f"args.{unknown[0]}: {why}: the tool would not run with the value judged ({INJECTED_ARGUMENT})"
-                    )
+                refused = Decision._invalid(
+                    f"args.{unknown[0]}: {why}: the tool would not run with the value judged ({INJECTED_ARGUMENT})"
                 )
-            args = with_schema_defaults(args, schema)
+            args, invalid = schema_args(args, schema)
+            if refused is None and invalid is not None:
+                refused = Decision._invalid(invalid)
         return name, call_id, intent_for(name, args, self._context_for(request)), refused
 
     def _judged(self, request: Any, intent: Dict[str, Any]) -> Any:

@@ -59,7 +59,7 @@ from agents import FunctionTool, ToolGuardrailFunctionOutput, ToolInputGuardrail
 from agents.tool_context import ToolContext
 
 from ._context import Context, intent_for
-from ._convert import with_schema_defaults
+from ._convert import schema_args
 from ._errors import GateUnavailable
 from ._gate import Gate, PathLike
 from ._decision import Decision
@@ -148,10 +148,10 @@ def _make_guardrail(
         # Judged with the tool's defaults: the SDK's args model fills them in
         # before the tool runs (the JSON text itself, immutable, is what the
         # SDK then parses).
-        args = with_schema_defaults(_arguments(getattr(tc, "tool_arguments", None)), _tool_schema(name, known, getattr(data, "agent", None)))
+        args, invalid = schema_args(_arguments(getattr(tc, "tool_arguments", None)), _tool_schema(name, known, getattr(data, "agent", None)))
         intent: Dict[str, Any] = intent_for(name, args, ctx)
         try:
-            decision = await gate.aevaluate(intent)
+            decision = Decision._invalid(invalid) if invalid is not None else await gate.aevaluate(intent)
         except GateUnavailable as e:
             record_refused(trace_dir, "openai_agents", call_id, intent, None, str(e))
             return ToolGuardrailFunctionOutput.reject_content(

@@ -1,0 +1,174 @@
+"""The defaults a framework's validation fills into a tool call's
+arguments (`gait._convert.with_schema_defaults`), checked against pydantic
+itself: the gate must judge the values the tool runs with."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Dict, List, Literal, Optional, Union
+
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+from pydantic import BaseModel, Field
+
+from gait._convert import AmbiguousDefaults, schema_args, with_schema_defaults
+
+
+class Target(BaseModel):
+    path: str = "/etc/passwd"
+    mode: str = "w"
+
+
+class Plain(BaseModel):
+    kind: Literal["plain"] = "plain"
+    size: int = 1
+
+
+class Tagged(BaseModel):
+    kind: Literal["tagged"]
+    tag: str = "t"
+
+
+class Deep(BaseModel):
+    inner: Target
+    more: List[Target] = []
+
+
+class Call(BaseModel):
+    content: str
+    target: Target
+    maybe: Optional[Target] = None
+    many: List[Target] = []
+    by_name: Dict[str, Target] = {}
+    either: Union[Plain, Tagged] = Plain()
+    tagged: Annotated[Union[Plain, Tagged], Field(discriminator="kind")] = Plain()
+    deep: Optional[Deep] = None
+    top: str = "/workspace/top.txt"
+
+
+SCHEMA = Call.model_json_schema()
+
+
+def _model(fields: Dict[str, Any]) -> Any:
+    """A dict holding any subset of the given optional fields."""
+    keys = sorted(fields)
+    return st.fixed_dictionaries({}, optional={k: fields[k] for k in keys})
+
+
+text = st.sampled_from(["/workspace/a", "/etc/shadow", "a"])
+target = _model({"path": text, "mode": st.sampled_from(["r", "w"])})
+plain = st.fixed_dictionaries({}, optional={"kind": st.just("plain"), "size": st.integers(0, 9)})
+tagged = st.fixed_dictionaries({"kind": st.just("tagged")}, optional={"tag": text})
+deep = st.fixed_dictionaries({"inner": target}, optional={"more": st.lists(target, max_size=2)})
+call = st.fixed_dictionaries(
+    {"content": text, "target": target},
+    optional={
+        "maybe": st.one_of(st.none(), target),
+        "many": st.lists(target, max_size=3),
+        "by_name": st.dictionaries(st.sampled_from(["a", "b"]), target, max_size=2),
+        "either": st.one_of(plain, tagged),
+        "tagged": st.one_of(plain.map(lambda d: {**d, "kind": "plain"}), tagged),
+        "deep": st.one_of(st.none(), deep),
+        "top": text,
+    },
+)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(args=call)
+def test_the_defaults_filled_are_the_ones_pydantic_fills(args: Dict[str, Any]) -> None:
+    """For every call pydantic accepts, the arguments with the schema's
+    defaults are exactly what pydantic validates them into — nested models,
+    optional models, lists and maps of models, tagged and untagged unions —
+    or the call is refused as ambiguous (an untagged union whose branches
+    would fill different defaults), never judged with other values."""
+    expected = Call.model_validate(args).model_dump(mode="json")
+    try:
+        filled = with_schema_defaults(args, SCHEMA)
+    except AmbiguousDefaults:
+        event("ambiguous")
+        assert "either" in args  # only the untagged union can be
+        return
+    event("filled")
+    assert filled == expected
+
+
+def test_the_caller_s_arguments_are_not_changed() -> None:
+    args: Dict[str, Any] = {"content": "x", "target": {}, "many": [{"mode": "r"}]}
+    before = repr(args)
+    filled = with_schema_defaults(args, SCHEMA)
+    assert repr(args) == before
+    assert filled["target"] == {"path": "/etc/passwd", "mode": "w"}
+    assert filled["many"] == [{"path": "/etc/passwd", "mode": "r"}]
+    # Nothing missing: the very object.
+    complete = Call.model_validate(args).model_dump(mode="json")
+    assert with_schema_defaults(complete, SCHEMA) is complete
+
+
+def test_an_untagged_union_with_different_defaults_is_refused() -> None:
+    """A value that would be filled differently by two branches of a union
+    cannot be known before validation: refused, with where. A tag settles
+    it."""
+    filled, invalid = schema_args({"content": "x", "target": {}, "either": {"kind": "tagged"}}, SCHEMA)
+    assert invalid is None and filled["either"] == {"kind": "tagged", "tag": "t"}
+    _, invalid = schema_args({"content": "x", "target": {}, "either": {}}, SCHEMA)
+    assert invalid is not None and invalid.startswith("args.either: ")
+
+    class One(BaseModel):
+        path: str = "/workspace/one"
+
+    class Two(BaseModel):
+        path: str = "/etc/two"
+
+    class Ambiguous(BaseModel):
+        dest: Union[One, Two]
+
+    args = {"dest": {}}
+    filled, invalid = schema_args(args, Ambiguous.model_json_schema())
+    assert filled is args
+    assert invalid is not None and invalid.startswith("args.dest: ")
+    with pytest.raises(AmbiguousDefaults):
+        with_schema_defaults(args, Ambiguous.model_json_schema())
+    # Given, the path leaves nothing to choose.
+    assert with_schema_defaults({"dest": {"path": "/x"}}, Ambiguous.model_json_schema()) == {"dest": {"path": "/x"}}
+
+
+def test_references_that_do_not_resolve_fill_nothing() -> None:
+    """A `$ref` outside the schema, or to nothing, or in a cycle of
+    references: no defaults known there (the framework's own validation
+    decides), and no endless walk."""
+    schema: Dict[str, Any] = {
+        "$defs": {"Loop": {"$ref": "#/$defs/Loop"}, "Self": {"properties": {"next": {"$ref": "#/$defs/Self"}, "n": {"default": 1}}}},
+        "properties": {
+            "remote": {"$ref": "https://example.com/schema.json"},
+            "missing": {"$ref": "#/$defs/Nothing"},
+            "loop": {"$ref": "#/$defs/Loop"},
+            "chain": {"$ref": "#/$defs/Self"},
+        },
+    }
+    args = {"remote": {}, "missing": {}, "loop": {}, "chain": {"next": {"next": {}}}}
+    assert with_schema_defaults(args, schema) == {
+        "remote": {},
+        "missing": {},
+        "loop": {},
+        "chain": {"next": {"next": {"n": 1}, "n": 1}, "n": 1},
+    }
+
+
+def test_a_default_is_not_filled_further() -> None:
+    """pydantic does not validate defaults: a defaulted model field receives
+    the default as the schema shows it, nothing added."""
+
+    class Outer(BaseModel):
+        target: Target = Target(path="/workspace/given")
+
+    assert with_schema_defaults({}, Outer.model_json_schema()) == {"target": {"path": "/workspace/given", "mode": "w"}}
+    assert Outer.model_validate({}).model_dump(mode="json") == {"target": {"path": "/workspace/given", "mode": "w"}}
+
+
+def test_a_list_of_deep_models() -> None:
+    class Batch(BaseModel):
+        jobs: List[Deep]
+
+    args = {"jobs": [{"inner": {}}, {"inner": {"path": "/workspace/x"}, "more": [{}]}]}
+    assert with_schema_defaults(args, Batch.model_json_schema()) == Batch.model_validate(args).model_dump(mode="json")
