@@ -133,6 +133,8 @@ start_bg "the benchmark peers' agreement tests (cargo test -p gait-benches --fea
 # check of its harness, the_harness_sees_every_way_a_program_runs, runs
 # here.)
 cargo test -- --exact --skip bash_never_runs_a_program_the_gate_did_not_report
+# The std.secrets conformance cases follow the module's own list.
+python3 scripts/gen_secrets_cases.py --check
 GAIT_PAUSE_SIDS="${bg_pids[*]}"
 export GAIT_PAUSE_SIDS
 

@@ -13,6 +13,7 @@ pub mod canonical;
 pub mod command;
 pub mod deadline;
 pub mod decision;
+pub mod envelope;
 pub mod exit;
 pub mod files;
 pub mod gate;

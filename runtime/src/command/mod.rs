@@ -188,7 +188,7 @@ fn plain_line(line: &str) -> Option<Vec<String>> {
             if SPECIAL.contains(&name)
                 || SHELLS.contains(&name)
                 || run::judged_options(name)
-                || fold_case(name).is_some()
+                || may_fold(name)
             {
                 return None;
             }
@@ -1008,14 +1008,18 @@ fn basename(name: &str) -> &str {
 /// The analysis matches the programs it interprets by that spelling and
 /// reports it beside the name as written.
 fn fold_case(name: &str) -> Option<String> {
-    if !name
-        .bytes()
-        .any(|b| b.is_ascii_uppercase() || !b.is_ascii())
-    {
+    if !may_fold(name) {
         return None;
     }
     let folded = name.to_uppercase().to_lowercase();
     (folded != name).then_some(folded)
+}
+
+/// Whether [`fold_case`] may change `name` (an upper-case ASCII letter or
+/// any non-ASCII character): a test of the bytes, nothing built.
+fn may_fold(name: &str) -> bool {
+    name.bytes()
+        .any(|b| b.is_ascii_uppercase() || !b.is_ascii())
 }
 
 fn is_identifier(s: &str) -> bool {
@@ -1071,11 +1075,19 @@ struct Analyzer {
 }
 
 impl Analyzer {
-    fn push(&mut self, name: &str) {
+    /// Reports the program `name` runs: its basename as written and, when
+    /// a case-insensitive file system finds it by another spelling
+    /// ([`fold_case`]), that one too, which it returns (the spelling the
+    /// analysis matches the programs it interprets by).
+    fn push(&mut self, name: &str) -> Option<String> {
         let base = basename(name);
-        if !base.is_empty() {
-            self.programs.push(base.to_owned());
+        if base.is_empty() {
+            return None;
         }
+        self.programs.push(base.to_owned());
+        let folded = fold_case(base)?;
+        self.programs.push(folded.clone());
+        Some(folded)
     }
 
     fn count_word(&mut self) -> Step {

@@ -4,8 +4,8 @@
 
 use super::getopt::{self, getopt, Parsed, Spec};
 use super::{
-    basename, command_var, dangerous_var, fold_case, is_identifier, option_value_runs, option_var,
-    Analyzer, Field, Step, Stop, Val, SHELLS,
+    basename, command_var, dangerous_var, is_identifier, option_value_runs, option_var, Analyzer,
+    Field, Step, Stop, Val, SHELLS,
 };
 
 /// `/dev/stdin` and its aliases: `source`-ing them reads the here-document.
@@ -36,10 +36,6 @@ impl Analyzer {
             Val::Lit(n) => n.as_str(),
             Val::Unknown => return Err(Stop::Dynamic),
         };
-        // (Matched by its case-folded spelling, reported in both:
-        // [`fold_case`].)
-        let folded = fold_case(name);
-        let prog = basename(folded.as_deref().unwrap_or(name));
         // `$"…"` is translated through a message catalogue at parse time
         // (`TEXTDOMAIN`, `TEXTDOMAINDIR`, the locale: set on an earlier
         // line, `$"ls"` ran `rm`, confirmed): as a program, unknown.
@@ -52,19 +48,15 @@ impl Analyzer {
             // it as the command word). Both readings are judged: the word
             // as a program, and the rest as the command.
             self.push(name);
-            if let Some(f) = &folded {
-                self.push(f);
-            }
             return self.run(rest, open_tail, stdin, depth);
         }
         if first.tilde && !name.contains('/') {
             // `~` or `~user`: the program is a home directory's path.
             return Err(Stop::Dynamic);
         }
-        self.push(name);
-        if let Some(f) = &folded {
-            self.push(f);
-        }
+        // Matched by its case-folded spelling, reported in both.
+        let folded = self.push(name);
+        let prog = folded.as_deref().unwrap_or(basename(name));
         if let Some(alt) = &first.alt {
             self.push(alt);
         }
@@ -1095,16 +1087,7 @@ impl Analyzer {
             return self.operands_run(&p, open_tail, stdin, depth);
         }
         let shell = match p.value(&["s", "shell"]) {
-            Some(Some(Val::Lit(s))) => {
-                self.push(s);
-                match fold_case(s) {
-                    Some(f) => {
-                        self.push(&f);
-                        basename(&f).to_owned()
-                    }
-                    None => basename(s).to_owned(),
-                }
-            }
+            Some(Some(Val::Lit(s))) => self.push(s).unwrap_or_else(|| basename(s).to_owned()),
             Some(_) => return Err(Stop::Dynamic),
             None => "sh".to_owned(),
         };

@@ -8,7 +8,6 @@
 //! from start to end, and a reload swaps in a completely verified bundle, so
 //! no request ever sees a half-loaded one.
 
-mod body;
 pub mod log;
 mod metrics;
 mod store_slot;
@@ -20,6 +19,7 @@ use clap::Args;
 use gait_run::approval::check::Outcome;
 use gait_run::approval::{Approvals, ReplayStore};
 use gait_run::bundle::{Verified, VerifyOptions};
+use gait_run::envelope;
 use gait_run::exit;
 use gait_run::gate::{self, EvalOptions, Refusal, Summary};
 use gait_run::keys::KeyPair;
@@ -552,7 +552,7 @@ async fn eval(req: Request<Incoming>, st: &Arc<State>, started: Instant) -> Resp
                 let text = collected.to_bytes();
                 let summary = if text.len() > HEAVY_BODY_BYTES {
                     decide_heavy(st, Arc::clone(&bundle), text, &mut out).await
-                } else if st.eval.trace.is_some() || body::looks_like_envelope(&text) {
+                } else if st.eval.trace.is_some() || envelope::looks_like_envelope(&text) {
                     // Writing a trace does file I/O (and an fsync); so may
                     // the replay store.
                     tokio::task::block_in_place(|| decide(st, &bundle, &text, &mut out))
@@ -619,7 +619,7 @@ async fn decide_heavy<'b>(
 /// `out` (no JSON value is built). A body with approval tokens (see
 /// [`body`]) is judged with the shared replay store.
 fn decide<'b>(st: &State, bundle: &'b Verified, text: &[u8], out: &mut Vec<u8>) -> Summary<'b> {
-    let (intent, tokens) = match body::split(text) {
+    let (intent, tokens) = match envelope::split(text) {
         Ok(parts) => parts,
         Err(why) => return refused(out, bundle, "body", why),
     };

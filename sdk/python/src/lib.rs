@@ -345,27 +345,11 @@ fn encode_intent<'py>(
 #[pyfunction]
 fn intent_digest(text: &[u8]) -> Option<String> {
     use gait_run::normalize::{normalize, parse};
-    let inner;
-    let intent_text = if looks_like_envelope(text) {
-        let envelope: serde_json::Value = serde_json::from_slice(text).ok()?;
-        inner = serde_json::to_vec(envelope.get("intent")?).ok()?;
-        &inner[..]
-    } else {
-        text
-    };
+    // The envelope read as the sidecar reads it: its `intent` member's own
+    // bytes (not a re-serialized copy), a malformed envelope no digest.
+    let (intent_text, _tokens) = gait_run::envelope::split(text).ok()?;
     let value = parse(intent_text).ok()?;
     normalize(&value, None).ok().map(|n| n.digest.to_string())
-}
-
-/// Whether a request body is an approval envelope, as `gait-run serve`
-/// tells one (its first member is `intent` or `approval_tokens`).
-fn looks_like_envelope(body: &[u8]) -> bool {
-    let rest = body.trim_ascii_start();
-    let Some(r) = rest.strip_prefix(b"{") else {
-        return false;
-    };
-    let r = r.trim_ascii_start();
-    r.starts_with(b"\"intent\"") || r.starts_with(b"\"approval_tokens\"")
 }
 
 /// Why a value cannot be an intent's JSON text.

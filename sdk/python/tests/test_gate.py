@@ -665,6 +665,19 @@ def test_sidecar_allow_must_be_about_the_intent_sent(gate: gait.Gate) -> None:
     envelope = json.dumps({"intent": WRITE_OK, "approval_tokens": []}).encode()
     assert gait._native.intent_digest(envelope) == gate.evaluate(WRITE_OK).intent_digest
     assert gait._native.intent_digest(b"[]") is None and gait._native.intent_digest(b"not json") is None
+    # The envelope read as the sidecar reads it: the intent's own bytes (a
+    # duplicate key inside it is refused, not merged away), and a malformed
+    # envelope (a repeated or unknown member) has no digest.
+    intent_text = json.dumps(WRITE_OK).encode()
+    assert gait._native.intent_digest(b'{"intent": ' + intent_text + b"}") == gate.evaluate(WRITE_OK).intent_digest
+    duplicated = b'{"intent": {"tool_name": "write_file", "tool_name": "read_file", "args": {"path": "/workspace/a"}}}'
+    assert gait._native.intent_digest(duplicated) is None
+    for malformed in (
+        b'{"intent": ' + intent_text + b', "intent": ' + intent_text + b"}",
+        b'{"intent": ' + intent_text + b', "approval_tokens": {}}',
+        b'{"intent": ' + intent_text + b', "extra": 1}',
+    ):
+        assert gait._native.intent_digest(malformed) is None, malformed
 
 
 def test_a_simulating_sidecar_is_refused_unless_accepted(bundle: Path, trust: Path) -> None:

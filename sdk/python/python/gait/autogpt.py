@@ -268,7 +268,6 @@ class GatedActionRegister(_ActionRegister):  # type: ignore[misc,unused-ignore]
         copies of them, defaults included: a change made to the caller's
         objects (or to a mutable default) while the gate decides never
         reaches the ability, nor a change the ability makes the record."""
-        register = super(GatedActionRegister, self)
         bound = self._bind(action_name, task_id, args, kwds)
         if bound is None:
             run_args, run_kwds = copy.deepcopy((args, kwds))
@@ -280,7 +279,7 @@ class GatedActionRegister(_ActionRegister):  # type: ignore[misc,unused-ignore]
             run_args, run_kwds = tuple(bound.args[2:]), dict(bound.kwargs)
         # The record's own copy (the ability may change what it is given).
         judged = copy.deepcopy(self._arguments(bound, args, kwds))
-        return judged, lambda: register.run_action(task_id, action_name, *run_args, **run_kwds)
+        return judged, lambda: super(GatedActionRegister, self).run_action(task_id, action_name, *run_args, **run_kwds)
 
     def intent(self, task_id: Any, action_name: str, *args: Any, **kwds: Any) -> Dict[str, Any]:
         """The intent ``run_action(task_id, action_name, *args, **kwds)``

@@ -1,5 +1,6 @@
-//! The body of `POST /v1/eval`: a bare intent, or an envelope
-//! `{"intent": {…}, "approval_tokens": [ {…token…}, … ]}`.
+//! The body of `POST /v1/eval` (`gait-run serve`), and what the language
+//! bindings digest: a bare intent, or an envelope `{"intent": {…},
+//! "approval_tokens": [ {…token…}, … ]}`.
 //!
 //! A body whose first member's key is written plainly as `"intent"` or
 //! `"approval_tokens"` is an envelope, and must be exactly one: an object
