@@ -266,6 +266,40 @@ pub(super) const DOAS: Spec = Spec {
     permute: false,
 };
 
+/// systemd's `run0` (its sudo mode: `+hVu:g:D:a:` and long options only
+/// in the long form): stops at the first operand, the command.
+pub(super) const RUN0: Spec = Spec {
+    flags: "hV",
+    args: "ugDa",
+    opt_args: "",
+    long_flags: &[
+        "help",
+        "version",
+        "no-ask-password",
+        "slice-inherit",
+        "pty",
+        "pipe",
+    ],
+    long_args: &[
+        "machine",
+        "unit",
+        "property",
+        "description",
+        "slice",
+        "user",
+        "group",
+        "nice",
+        "chdir",
+        "setenv",
+        "background",
+        "shell-prompt-prefix",
+        "lightweight",
+        "area",
+    ],
+    long_opt_args: &[],
+    permute: false,
+};
+
 /// `su` and `runuser` (util-linux): options may follow the user name.
 pub(super) const SU: Spec = Spec {
     flags: "flmpPhV",

@@ -955,6 +955,7 @@ const SPECIAL: &[&str] = &[
     "complete",
     "env",
     "sudo",
+    "run0",
     "doas",
     "su",
     "runuser",

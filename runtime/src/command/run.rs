@@ -329,6 +329,7 @@ impl Analyzer {
             p if SHELLS.contains(&p) => self.shell(rest, open_tail, stdin, depth),
             "env" => self.env(rest, open_tail, stdin, depth),
             "sudo" => self.sudo(rest, open_tail, stdin, depth),
+            "run0" => self.run0(rest, open_tail, stdin, depth),
             "doas" => {
                 let p = getopt(&getopt::DOAS, rest)?;
                 if p.has(&["C"]) {
@@ -1071,6 +1072,41 @@ impl Analyzer {
             self.joined_script(cmd, open_tail, depth)?;
         }
         self.run(&owned(cmd), open_tail, stdin, depth)
+    }
+
+    /// systemd's `run0 [OPTIONS] [COMMAND [ARG…]]`: the command runs in a
+    /// transient service, as another user; with none, the user's login
+    /// shell. `--property=` sets a unit property (`ExecStartPre=` runs
+    /// another command), and `--setenv=` the service's environment: judged
+    /// as `env`'s assignments are (`--setenv=NAME` passes the caller's
+    /// value, unknown here).
+    fn run0(&mut self, rest: &[Field], open_tail: bool, stdin: Option<&Val>, depth: usize) -> Step {
+        let p = getopt(&getopt::RUN0, rest)?;
+        if p.has(&["h", "help", "V", "version"]) {
+            // Prints and exits at the option, before running anything.
+            return Ok(());
+        }
+        if p.has(&["property"]) {
+            return Err(Stop::Dynamic);
+        }
+        for (opt, value) in &p.opts {
+            if opt != "setenv" {
+                continue;
+            }
+            let Some(Val::Lit(assignment)) = value else {
+                return Err(Stop::Dynamic);
+            };
+            let (name, value) = match assignment.split_once('=') {
+                Some((name, value)) => (name, Val::Lit(value.to_owned())),
+                None => (assignment.as_str(), Val::Unknown),
+            };
+            // `SHELL` is the program run without a command.
+            if dangerous_var(name) || (name == "SHELL" && p.operands.is_empty()) {
+                return Err(Stop::Dynamic);
+            }
+            self.command_var(name, &value, depth)?;
+        }
+        self.operands_run(&p, open_tail, stdin, depth)
     }
 
     fn su(

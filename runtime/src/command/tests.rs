@@ -248,6 +248,49 @@ fn the_exact_readings_of_the_reported_cases() {
 }
 
 #[test]
+fn run0_is_looked_through() {
+    // systemd's run0 runs its first operand; options stop at it.
+    assert_eq!(p("run0 rm -rf /"), ["rm", "run0"]);
+    assert_eq!(p("RUN0 rm -rf /"), ["RUN0", "rm", "run0"]);
+    assert_eq!(p("/usr/bin/run0 -u root -D /tmp rm x"), ["rm", "run0"]);
+    assert_eq!(p("run0 --user=root --pty --nice 5 -- rm x"), ["rm", "run0"]);
+    assert_eq!(p("run0 --machine c1 --unit u rm x"), ["rm", "run0"]);
+    assert_eq!(p("run0 ls -u root"), ["ls", "run0"]);
+    assert_eq!(p("run0 sh -c 'rm x'"), ["rm", "run0", "sh"]);
+    // No command: the user's login shell; help and version run nothing.
+    assert_eq!(p("run0"), ["run0"]);
+    assert_eq!(p("run0 -u root"), ["run0"]);
+    assert_eq!(p("run0 --help rm x"), ["run0"]);
+    assert_eq!(p("run0 -V rm"), ["run0"]);
+    // A unit property may add a command (`ExecStartPre=`), an unknown
+    // option cannot be read, and the environment may change what runs.
+    assert_eq!(
+        p("run0 --property='ExecStartPre=/bin/rm -rf /' ls"),
+        [DYNAMIC, "run0"]
+    );
+    assert_eq!(p("run0 --prop ExecStartPre=/bin/rm ls"), [DYNAMIC, "run0"]);
+    assert_eq!(p("run0 --bogus ls"), [DYNAMIC, "run0"]);
+    assert_eq!(
+        p("run0 --setenv=LD_PRELOAD=/tmp/x.so ls"),
+        [DYNAMIC, "run0"]
+    );
+    assert_eq!(p("run0 --setenv PATH=/tmp ls"), [DYNAMIC, "run0"]);
+    assert_eq!(p("run0 --setenv=PAGER man ls"), [DYNAMIC, "run0"]);
+    assert_eq!(p("run0 --setenv=SHELL=/tmp/x"), [DYNAMIC, "run0"]);
+    assert_eq!(
+        p("run0 --setenv=PAGER='rm x' man ls"),
+        ["man", "rm", "run0"]
+    );
+    // (A shell named in the environment is reported: programs run it.)
+    assert_eq!(
+        p("run0 --setenv=LANG=C --setenv=SHELL=/bin/zsh ls"),
+        ["ls", "run0", "zsh"]
+    );
+    // A shell it runs reads the pipeline's input, as under sudo.
+    assert_eq!(p("echo rm x | run0 -u root sh"), ["echo", "run0", "sh"]);
+}
+
+#[test]
 fn wrappers_are_reported_with_what_they_run() {
     assert_eq!(p("sudo cat /etc/shadow"), ["cat", "sudo"]);
     assert_eq!(p("sudo -u root -- rm x"), ["rm", "sudo"]);
