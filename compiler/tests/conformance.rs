@@ -111,3 +111,62 @@ fn conformance_corpus() {
     assert!(total >= 100, "the corpus has only {total} cases");
     support::assert_no_failures(&failures, total);
 }
+
+/// Targets a bundle maps from `args` count toward the bound on targets ×
+/// readings as explicit ones do: `MAX_TARGET_READINGS / 3` paths holding a
+/// `\` (each read three ways) are decided, one more is an invalid intent
+/// (exit 6) on `targets`, never decided on a part of them.
+#[test]
+fn mapped_targets_count_toward_the_readings_bound() {
+    use gait_run::normalize::MAX_TARGET_READINGS;
+    let policy_text = "policy \"p\" version \"1.0.0\"\n\ndefault block\n\n\
+        map tool \"write_files\" { path args.paths[*] as fs.write }\n\n\
+        rule ws {\n  when all path in [\"/ws/**\"]\n  then allow\n  reason \"ws\"\n}\n";
+    let mut s = gaitc::check::Session::new();
+    let id = s.load_source("p.gaitpol", policy_text, std::path::Path::new("."));
+    let policy = s
+        .check(id)
+        .policy
+        .unwrap_or_else(|| panic!("{:?}", s.diagnostics()));
+    let key = support::key(7);
+    let bytes = gaitc::bundle::build(&s, id, &policy, &[&key], None)
+        .unwrap()
+        .0;
+    let opts = VerifyOptions {
+        trust: vec![key.public().clone()],
+        ..Default::default()
+    };
+    let bundle = verify(&bytes, &opts).unwrap();
+    let decide = |n: usize| {
+        let paths: Vec<String> = (0..n).map(|i| format!("/ws/{i}/a\\..\\b")).collect();
+        let text = serde_json::to_vec(&json!({
+            "tool_name": "write_files",
+            "args": {"paths": paths},
+            "context": {"workspace": "/ws", "risk_class": "low"},
+        }))
+        .unwrap();
+        let mut out = Vec::new();
+        let summary = evaluate(
+            &bundle,
+            &text,
+            &EvalOptions {
+                decision_timeout: Some(std::time::Duration::from_secs(60)),
+                ..EvalOptions::default()
+            },
+            &mut Scratch::default(),
+            &mut out,
+        );
+        (summary.exit, serde_json::from_slice::<Value>(&out).unwrap())
+    };
+    let most = MAX_TARGET_READINGS / 3;
+    let (exit, r) = decide(most);
+    assert_eq!((exit, &r["verdict"]), (0, &json!("allow")), "{r}");
+    let (exit, r) = decide(most + 1);
+    assert_eq!(exit, 6, "{r}");
+    assert_eq!(r["reason_codes"], json!(["intent_invalid"]));
+    let error = r["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("targets") && error.contains("read 3 ways"),
+        "{error}"
+    );
+}

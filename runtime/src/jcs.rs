@@ -12,7 +12,7 @@ use serde_json::Value;
 /// [`Json::write_canonical`]: crate::json::Json::write_canonical
 pub fn to_string(v: &Value) -> String {
     let mut out = Vec::new();
-    crate::json::Json::from_value(v, &bumpalo::Bump::new()).write_canonical(&mut out);
+    crate::json::Json::from_own_value(v, &bumpalo::Bump::new()).write_canonical(&mut out);
     // Always valid UTF-8: escapes are ASCII and everything else is copied
     // from `str`s.
     String::from_utf8_lossy(&out).into_owned()

@@ -69,10 +69,24 @@ impl<'a> Json<'a> {
         Json::parse_in(text, &arena).map(|j| j.to_value())
     }
 
-    /// A view of a `serde_json::Value` (strings borrowed from it, arrays
-    /// and objects in `arena`).
-    pub fn from_value(v: &'a Value, arena: &'a Bump) -> Json<'a> {
-        match v {
+    /// A view of an in-memory `serde_json::Value` (strings borrowed from
+    /// it, arrays and objects in `arena`), held to the text reader's number
+    /// range: `Err(`[`BEYOND_64_BITS`]`)` for a number it
+    /// refuses ([`beyond_64_bits`]), found in the same walk.
+    pub fn from_value(v: &'a Value, arena: &'a Bump) -> Result<Json<'a>, &'static str> {
+        Self::walk::<true>(v, arena)
+    }
+
+    /// A view of a value the program itself built (manifests, signature
+    /// blocks, tokens, traces: [`crate::jcs::to_string`]), every number
+    /// kept as it is.
+    pub fn from_own_value(v: &'a Value, arena: &'a Bump) -> Json<'a> {
+        // (Unchecked, the walk refuses nothing: never `Null` here.)
+        Self::walk::<false>(v, arena).unwrap_or(Json::Null)
+    }
+
+    fn walk<const CHECKED: bool>(v: &'a Value, arena: &'a Bump) -> Result<Json<'a>, &'static str> {
+        Ok(match v {
             Value::Null => Json::Null,
             Value::Bool(b) => Json::Bool(*b),
             Value::Number(n) => {
@@ -81,20 +95,29 @@ impl<'a> Json<'a> {
                 } else if let Some(i) = n.as_i64() {
                     Json::I64(i)
                 } else {
-                    Json::F64(n.as_f64().unwrap_or(0.0))
+                    let f = n.as_f64();
+                    if CHECKED && f.is_none_or(beyond_64_bits) {
+                        return Err(BEYOND_64_BITS);
+                    }
+                    Json::F64(f.unwrap_or(0.0))
                 }
             }
             Value::String(s) => Json::Str(s),
-            Value::Array(items) => Json::Arr(
-                arena.alloc_slice_fill_iter(items.iter().map(|i| Json::from_value(i, arena))),
-            ),
-            Value::Object(m) => Json::Obj(
-                arena.alloc_slice_fill_iter(
-                    m.iter()
-                        .map(|(k, v)| (k.as_str(), Json::from_value(v, arena))),
-                ),
-            ),
-        }
+            Value::Array(items) => {
+                let mut out = bumpalo::collections::Vec::with_capacity_in(items.len(), arena);
+                for i in items {
+                    out.push(Self::walk::<CHECKED>(i, arena)?);
+                }
+                Json::Arr(out.into_bump_slice())
+            }
+            Value::Object(m) => {
+                let mut out = bumpalo::collections::Vec::with_capacity_in(m.len(), arena);
+                for (k, v) in m {
+                    out.push((k.as_str(), Self::walk::<CHECKED>(v, arena)?));
+                }
+                Json::Obj(out.into_bump_slice())
+            }
+        })
     }
 
     /// An owned `serde_json::Value` with the same content and key order.
@@ -651,7 +674,9 @@ mod tests {
             let v: Value = serde_json::from_str(text).unwrap();
             let mut from_value = Vec::new();
             let arena = Bump::new();
-            Json::from_value(&v, &arena).write_canonical(&mut from_value);
+            Json::from_value(&v, &arena)
+                .unwrap()
+                .write_canonical(&mut from_value);
             assert_eq!(String::from_utf8(from_value).unwrap(), want, "{text}");
         }
     }

@@ -223,29 +223,13 @@ fn lower(s: &str) -> Cow<'_, str> {
     }
 }
 
-/// Normalizes an intent given as a `serde_json::Value`.
+/// Normalizes an intent given as a `serde_json::Value`. A value built in
+/// memory has not been through the text reader's checks: its numbers are
+/// held to the same range ([`Json::from_value`]).
 pub fn normalize(raw: &Value, tables: Option<&Tables>) -> Result<Normalized<'static>, IntentError> {
-    // A value built in memory has not been through the text reader's
-    // checks: its numbers are held to the same range here.
-    if holds_a_number_beyond_64_bits(raw) {
-        return Err(invalid("intent", crate::json::BEYOND_64_BITS));
-    }
-    normalize_json(&Json::from_value(raw, &Bump::new()), tables).map(Normalized::into_owned)
-}
-
-/// Whether `v` holds an integer the JSON text reader refuses
-/// ([`crate::json::beyond_64_bits`]).
-fn holds_a_number_beyond_64_bits(v: &Value) -> bool {
-    match v {
-        Value::Number(n) => {
-            n.as_u64().is_none()
-                && n.as_i64().is_none()
-                && n.as_f64().is_some_and(crate::json::beyond_64_bits)
-        }
-        Value::Array(items) => items.iter().any(holds_a_number_beyond_64_bits),
-        Value::Object(m) => m.values().any(holds_a_number_beyond_64_bits),
-        _ => false,
-    }
+    let arena = Bump::new();
+    let json = Json::from_value(raw, &arena).map_err(|why| invalid("intent", why))?;
+    normalize_json(&json, tables).map(Normalized::into_owned)
 }
 
 /// Normalizes an intent. `tables` supplies the bundle's tool mappings. A
