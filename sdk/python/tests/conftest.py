@@ -283,3 +283,23 @@ NESTED_JUDGED = {
     "c_nested_default": {"content": "x", "target": {"path": "/etc/gait-nested.txt", "mode": "w"}},
     "c_nested_given": {"content": "x", "target": {"path": "/workspace/s.txt", "mode": "w"}},
 }
+
+
+class FactoryArgs(pydantic.BaseModel):
+    """The arguments of a tool whose ``path`` defaults to a value its JSON
+    schema does not show (a ``default_factory``, in /etc)."""
+
+    content: str
+    path: str = pydantic.Field(default_factory=lambda: "/etc/gait-factory.txt")
+
+
+#: A call leaving the factory's ``path`` out: the adapters refuse it
+#: (``intent_invalid``, naming ``args.path``), and the tool never runs.
+FACTORY_CALL = ("c_factory", {"content": "x"})
+
+
+class FactoryTarget(pydantic.BaseModel):
+    """A nested argument whose ``path`` defaults to a ``default_factory``'s
+    value (in /etc), which the JSON schema does not show."""
+
+    path: str = pydantic.Field(default_factory=lambda: "/etc/gait-factory.txt")

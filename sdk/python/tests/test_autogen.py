@@ -17,7 +17,7 @@ from autogen_core.models import CreateResult, FunctionExecutionResultMessage, LL
 from autogen_core.tool_agent import ToolAgent
 from autogen_core.tools import FunctionTool, StaticStreamWorkbench, ToolResult, Workbench
 from autogen_ext.models.replay import ReplayChatCompletionClient
-from conftest import LOW, NESTED_CALLS, AfterDecision, NESTED_JUDGED, SaveTarget, SideEffects, assert_same_as_cli, break_trace_dir, executed_flags, read_records, record_warnings
+from conftest import LOW, NESTED_CALLS, FactoryTarget, AfterDecision, NESTED_JUDGED, SaveTarget, SideEffects, assert_same_as_cli, break_trace_dir, executed_flags, read_records, record_warnings
 
 import gait
 from gait.autogen import GaitInterventionHandler, GatedWorkbench
@@ -340,3 +340,23 @@ def test_the_tool_runs_with_the_values_judged(gate: gait.Gate, effects: SideEffe
     assert effects.calls == [("write_file", judged)] * 2  # ... the tool saw the values judged
     records = {r["tool_call_id"]: r for r in read_records(tmp_path, "autogen")}
     assert {k: (r["intent"]["args"], r["executed"]) for k, r in records.items()} == {"c_call": (judged, True), "c_stream": (judged, True)}
+
+
+def test_a_default_the_schema_does_not_show_is_refused(gate: gait.Gate, effects: SideEffects, tmp_path: Path) -> None:
+    """A nested model's ``default_factory`` (in /etc) the model leaves out:
+    the gate cannot see the value the tool would get, so the call is
+    refused as an invalid intent naming it, and the tool never runs."""
+
+    async def save_file(content: str, target: FactoryTarget) -> str:
+        effects.ran("save_file", {"path": target.path, "content": content})
+        return f"saved {target.path}"
+
+    bench = GatedWorkbench([FunctionTool(save_file, description="Save.")], gate, context=LOW, trace_dir=tmp_path)
+    result = asyncio.run(bench.call_tool("save_file", {"content": "x", "target": {}}, call_id="c_factory"))
+    assert result.is_error and "intent_invalid" in result.result[0].content
+    assert effects.calls == []
+    (record,) = read_records(tmp_path, "autogen")
+    assert record["result"]["reason_codes"] == ["intent_invalid"] and "args.target.path" in record["result"]["error"]
+    # Given explicitly, the same call is judged on it and runs.
+    given = asyncio.run(bench.call_tool("save_file", {"content": "x", "target": {"path": "/workspace/f.txt"}}, call_id="c_given"))
+    assert not given.is_error and effects.calls == [("save_file", {"path": "/workspace/f.txt", "content": "x"})]

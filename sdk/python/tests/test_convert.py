@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, Field
 
-from gait._convert import AmbiguousDefaults, schema_args, with_schema_defaults
+from gait._convert import AmbiguousDefaults, UnseenDefault, schema_args, with_schema_defaults
 
 
 class Target(BaseModel):
@@ -44,6 +44,7 @@ class Call(BaseModel):
     tagged: Annotated[Union[Plain, Tagged], Field(discriminator="kind")] = Plain()
     deep: Optional[Deep] = None
     top: str = "/workspace/top.txt"
+    labels: List[str] = Field(default_factory=list)
 
 
 SCHEMA = Call.model_json_schema()
@@ -70,6 +71,7 @@ call = st.fixed_dictionaries(
         "tagged": st.one_of(plain.map(lambda d: {**d, "kind": "plain"}), tagged),
         "deep": st.one_of(st.none(), deep),
         "top": text,
+        "labels": st.lists(text, max_size=2),
     },
 )
 
@@ -84,7 +86,11 @@ def test_the_defaults_filled_are_the_ones_pydantic_fills(args: Dict[str, Any]) -
     would fill different defaults), never judged with other values."""
     expected = Call.model_validate(args).model_dump(mode="json")
     try:
-        filled = with_schema_defaults(args, SCHEMA)
+        filled = with_schema_defaults(args, SCHEMA, pydantic=True)
+    except UnseenDefault as e:
+        event("unseen")
+        assert "labels" not in args and str(e).startswith("args.labels: ")  # only the factory is unseen
+        return
     except AmbiguousDefaults:
         event("ambiguous")
         assert "either" in args  # only the untagged union can be
@@ -172,3 +178,45 @@ def test_a_list_of_deep_models() -> None:
 
     args = {"jobs": [{"inner": {}}, {"inner": {"path": "/workspace/x"}, "more": [{}]}]}
     assert with_schema_defaults(args, Batch.model_json_schema()) == Batch.model_validate(args).model_dump(mode="json")
+
+
+def test_a_value_the_schema_does_not_show_is_refused() -> None:
+    """A property left out whose value the schema does not show — a
+    ``default_factory`` (not required, no ``default``), at the top or in a
+    nested model; in a strict schema, which lists every property as
+    required, any property without a ``default`` — cannot be judged: the
+    call is refused, saying where. A required property left out is not
+    (the framework's validation refuses the call itself)."""
+
+    class Inner(BaseModel):
+        path: str = Field(default_factory=lambda: "/etc/factory")
+
+    class Tool(BaseModel):
+        content: str
+        inner: Optional[Inner] = None
+        tags: List[str] = Field(default_factory=list)
+
+    schema = Tool.model_json_schema()
+    for args, where in (
+        ({"content": "x"}, "args.tags: "),
+        ({"content": "x", "tags": [], "inner": {}}, "args.inner.path: "),
+    ):
+        filled, invalid = schema_args(args, schema, pydantic=True)
+        assert filled is args and invalid is not None and invalid.startswith(where), invalid
+        # A schema not validated by pydantic (a hand-written one): an
+        # optional property without a default is simply absent.
+        assert schema_args(args, schema)[1] is None
+    complete = {"content": "x", "tags": [], "inner": {"path": "/workspace/p"}}
+    assert schema_args(complete, schema, pydantic=True) == (complete, None)
+    # A required property left out: not ours to refuse.
+    assert schema_args({"tags": []}, schema, pydantic=True) == ({"tags": [], "inner": None}, None)
+    # A strict schema: every property required, extra ones forbidden.
+    strict = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["content", "mode", "path"],
+        "properties": {"content": {"type": "string"}, "mode": {"type": "string", "default": "w"}, "path": {"type": "string"}},
+    }
+    assert schema_args({"content": "x", "path": "/p"}, strict) == ({"content": "x", "path": "/p", "mode": "w"}, None)
+    _, invalid = schema_args({"content": "x"}, strict)
+    assert invalid is not None and invalid.startswith("args.path: ")

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any, Iterator, List
 
 import pytest
-from conftest import LOW, NESTED_CALLS, NESTED_JUDGED, AfterDecision, SaveTarget, SideEffects, assert_same_as_cli, break_trace_dir, executed_flags, read_records, record_warnings
+from conftest import FACTORY_CALL, LOW, NESTED_CALLS, FactoryArgs, NESTED_JUDGED, AfterDecision, SaveTarget, SideEffects, assert_same_as_cli, break_trace_dir, executed_flags, read_records, record_warnings
 from langchain.agents import AgentState, create_agent
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
@@ -340,3 +340,29 @@ def test_an_unknown_key_on_a_tool_with_a_runtime_parameter_is_refused(gate: gait
     assert ran == []
     content = tool_messages(out)["c_bogus"].content
     assert "intent_invalid" in content and "args.bogus" in content
+
+
+def test_a_default_the_schema_does_not_show_is_refused(gate: gait.Gate, tmp_path: Path) -> None:
+    """A ``default_factory`` (in /etc) the model leaves out: the gate cannot
+    see the value the tool would get, so the call is refused as an invalid
+    intent, and the tool never runs."""
+    ran: List[Any] = []
+
+    @tool(args_schema=FactoryArgs)
+    def write_file(content: str, path: str) -> str:
+        """Write a file."""
+        ran.append(path)
+        return "ok"
+
+    call_id, args = FACTORY_CALL
+    agent = create_agent(
+        ScriptedModel(messages=script([{"name": "write_file", "args": args, "id": call_id}])),
+        tools=[write_file],
+        middleware=[GaitMiddleware(gate, context=LOW, trace_dir=tmp_path)],
+    )
+    out = agent.invoke({"messages": [{"role": "user", "content": "x"}]})
+    assert ran == []
+    content = tool_messages(out)[call_id].content
+    assert "intent_invalid" in content and "args.path" in content and "default_factory" in content
+    (record,) = read_records(tmp_path, "langchain")
+    assert record["result"]["reason_codes"] == ["intent_invalid"] and record["executed"] is False

@@ -23,7 +23,7 @@ from agents import (
 from agents.items import ModelResponse
 from agents.models.interface import Model
 from agents.usage import Usage
-from conftest import LOW, NESTED_CALLS, NESTED_JUDGED, SaveTarget, SideEffects, assert_same_as_cli, break_trace_dir, executed_flags, read_records, record_warnings
+from conftest import FACTORY_CALL, LOW, NESTED_CALLS, NESTED_JUDGED, SaveTarget, SideEffects, assert_same_as_cli, break_trace_dir, executed_flags, read_records, record_warnings
 from openai.types.responses import ResponseFunctionToolCall, ResponseOutputMessage, ResponseOutputText
 
 import gait
@@ -270,3 +270,25 @@ def test_nested_arguments_are_judged_with_their_defaults(gate: gait.Gate, effect
     assert "secret_path_access" in sent["c_nested_default"] and sent["c_nested_given"] == "saved /workspace/s.txt"
     records = {r["tool_call_id"]: r for r in read_records(tmp_path, "openai_agents")}
     assert {k: r["intent"]["args"] for k, r in records.items()} == NESTED_JUDGED
+
+
+def test_a_default_the_schema_does_not_show_is_refused(gate: gait.Gate, effects: SideEffects, tmp_path: Path) -> None:
+    """A ``default_factory`` (in /etc) the model leaves out: the SDK's
+    strict schema lists it as required without a default, so the gate
+    cannot see the value the tool would get: refused as an invalid intent,
+    and the tool never runs."""
+    from pydantic import Field
+
+    @function_tool
+    def write_file(content: str, path: str = Field(default_factory=lambda: "/etc/gait-factory.txt")) -> str:
+        """Write a file."""
+        effects.ran("write_file", {"path": path, "content": content})
+        return f"wrote {path}"
+
+    call_id, args = FACTORY_CALL
+    tools = guard_tools([write_file], gate, context=LOW, trace_dir=tmp_path)
+    model = run(gate, effects, tmp_path, tools=tools, calls=[(call_id, "write_file", args)])
+    assert effects.calls == []
+    assert "intent_invalid" in outputs_sent(model)[call_id]
+    (record,) = read_records(tmp_path, "openai_agents")
+    assert record["result"]["reason_codes"] == ["intent_invalid"] and "args.path" in record["result"]["error"]

@@ -114,6 +114,14 @@ class AmbiguousDefaults(ValueError):
     tool runs with cannot be known before it runs, so the call is refused."""
 
 
+class UnseenDefault(AmbiguousDefaults):
+    """A property the call leaves out gets a value the tool's JSON schema
+    does not show (a pydantic ``default_factory``; in a strict schema, one
+    that lists every property as required, any property without a
+    ``default`` may have one): the value the tool runs with cannot be
+    judged, so the call is refused."""
+
+
 _MAX_REF_HOPS = 32
 
 
@@ -188,7 +196,7 @@ def _fits(value: Dict[str, Any], branch: Dict[str, Any], root: Any) -> bool:
     return True
 
 
-def _fill(value: Any, schema: Any, root: Any, where: str, depth: int) -> Any:
+def _fill(value: Any, schema: Any, root: Any, where: str, depth: int, pydantic: bool) -> Any:
     if depth > _MAX_DEPTH or not isinstance(value, (dict, list)):
         return value
     want = "object" if isinstance(value, dict) else "array"
@@ -198,9 +206,9 @@ def _fill(value: Any, schema: Any, root: Any, where: str, depth: int) -> Any:
     results: "list[Any]" = []
     for branch in branches:
         if isinstance(value, dict):
-            filled = _fill_object(value, branch, root, where, depth)
+            filled = _fill_object(value, branch, root, where, depth, pydantic)
         else:
-            filled = _fill_array(value, branch, root, where, depth)
+            filled = _fill_array(value, branch, root, where, depth, pydantic)
         if not any(filled == r for r in results):
             results.append(filled)
     if not results:
@@ -212,7 +220,7 @@ def _fill(value: Any, schema: Any, root: Any, where: str, depth: int) -> Any:
     return results[0]
 
 
-def _fill_object(value: Dict[str, Any], schema: Dict[str, Any], root: Any, where: str, depth: int) -> Any:
+def _fill_object(value: Dict[str, Any], schema: Dict[str, Any], root: Any, where: str, depth: int, pydantic: bool) -> Any:
     props = schema.get("properties")
     props = props if isinstance(props, dict) else {}
     extra = schema.get("additionalProperties")
@@ -221,10 +229,15 @@ def _fill_object(value: Dict[str, Any], schema: Dict[str, Any], root: Any, where
         sub = props.get(name, extra if isinstance(extra, dict) else None)
         if sub is None:
             continue
-        filled = _fill(item, sub, root, f"{where}.{name}", depth + 1)
+        filled = _fill(item, sub, root, f"{where}.{name}", depth + 1, pydantic)
         if filled is not item:
             out = dict(value) if out is None else out
             out[name] = filled
+    required = schema.get("required")
+    required = set(r for r in required if isinstance(r, str)) if isinstance(required, list) else set()
+    # A strict schema (the OpenAI Agents SDK's) lists every property as
+    # required, defaulted ones too: there `required` says nothing.
+    strict = schema.get("additionalProperties") is False and bool(props) and required >= set(props)
     for name, prop in props.items():
         if not isinstance(name, str) or name in value:
             continue
@@ -235,21 +248,30 @@ def _fill_object(value: Dict[str, Any], schema: Dict[str, Any], root: Any, where
             out = dict(value) if out is None else out
             # Not filled further: pydantic does not validate a default.
             out[name] = copy.deepcopy(prop["default"])
+        elif strict or (pydantic and name not in required):
+            # In a strict schema, nothing tells a default_factory from a
+            # required property; in pydantic's, a property neither
+            # required nor defaulted has one. (A hand-written schema's
+            # optional property without a default is simply absent.)
+            raise UnseenDefault(
+                f"{where}.{name}: left out, and the tool fills it with a value its schema does not show "
+                "(a default_factory): send it explicitly"
+            )
     return value if out is None else out
 
 
-def _fill_array(value: "list[Any]", schema: Dict[str, Any], root: Any, where: str, depth: int) -> Any:
+def _fill_array(value: "list[Any]", schema: Dict[str, Any], root: Any, where: str, depth: int, pydantic: bool) -> Any:
     items = schema.get("items")
     out: Any = None
     for i, item in enumerate(value):
-        filled = _fill(item, items, root, f"{where}[{i}]", depth + 1)
+        filled = _fill(item, items, root, f"{where}[{i}]", depth + 1, pydantic)
         if filled is not item:
             out = list(value) if out is None else out
             out[i] = filled
     return value if out is None else out
 
 
-def with_schema_defaults(args: Any, schema: Any) -> Any:
+def with_schema_defaults(args: Any, schema: Any, pydantic: bool = False) -> Any:
     """``args`` (the model's arguments of a tool call) with the defaults of
     the tool's JSON schema (``schema``: its object schema, with
     ``properties``) filled in wherever the call leaves a property out — at
@@ -261,19 +283,25 @@ def with_schema_defaults(args: Any, schema: Any) -> Any:
     (JSON values already); a default itself is not filled further (pydantic
     does not validate defaults). Returns ``args`` itself when nothing is
     missing; a default the schema does not show (a ``default_factory``, a
-    value pydantic cannot write as JSON) is not filled in. Raises
+    value pydantic cannot write as JSON) cannot be judged: a call leaving
+    such a property out raises :class:`UnseenDefault` when ``pydantic``
+    (the framework validates with the pydantic model the schema was written
+    from, where a property neither required nor defaulted has a
+    ``default_factory``), and always in a strict schema (every property
+    required, no others allowed: the OpenAI Agents SDK's), where such a
+    property may have one. Raises
     :class:`AmbiguousDefaults` when the defaults depend on which branch of
     a union validation picks."""
     if not isinstance(args, dict) or not isinstance(schema, dict):
         return args
-    return _fill(args, schema, schema, "args", 0)
+    return _fill(args, schema, schema, "args", 0, pydantic)
 
 
-def schema_args(args: Any, schema: Any) -> "Tuple[Any, Optional[str]]":
+def schema_args(args: Any, schema: Any, pydantic: bool = False) -> "Tuple[Any, Optional[str]]":
     """The arguments a framework's tool receives (:func:`with_schema_defaults`)
     and, when they cannot be known before it runs, why (the error of the
     invalid-intent decision that refuses the call; None otherwise)."""
     try:
-        return with_schema_defaults(args, schema), None
+        return with_schema_defaults(args, schema, pydantic), None
     except AmbiguousDefaults as e:
         return args, str(e)

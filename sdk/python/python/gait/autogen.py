@@ -124,7 +124,9 @@ class GatedWorkbench(StaticStreamWorkbench):  # type: ignore[misc,unused-ignore]
         tool = next((t for t in getattr(self, "_tools", ()) if getattr(t, "name", None) == original), None)
         schema = getattr(tool, "schema", None) if tool is not None else None
         parameters = schema.get("parameters") if isinstance(schema, Mapping) else None
-        args, invalid = schema_args(args, parameters)
+        # (An AutoGen tool validates its arguments with its pydantic args
+        # type, from which the schema is written.)
+        args, invalid = schema_args(args, parameters, pydantic=True)
         intent = intent_for(original, args, self.context)
         record_id = call_id or ""
         try:

@@ -18,10 +18,11 @@ Put it **last** in ``middleware``: middleware compose outermost first, so one
 listed after it could change the call after the gate decided.
 
 What is judged is what the tool is handed: the model's ``args`` with the
-defaults of the tool's schema filled in (``tool_call_schema``; a default the
-JSON schema does not show — a ``default_factory`` — is not judged: make
-mapped arguments required or give them plain defaults), and the tool is
-called with a copy of exactly those values.
+defaults of the tool's schema filled in (``tool_call_schema``, nested models
+too; a left-out argument whose value the JSON schema does not show — a
+``default_factory`` — cannot be judged, and the call is refused as an
+invalid intent), and the tool is called with a copy of exactly those
+values.
 
 Injected arguments (``InjectedState``, ``InjectedStore``, ``ToolRuntime``,
 ``InjectedToolCallId``) are **not judged**: LangGraph's ``ToolNode`` fills
@@ -72,20 +73,22 @@ _CONTEXT_FIELDS = ("identity", "workspace", "risk_class", "session_id")
 INJECTED_ARGUMENT = "argument_not_in_tool_schema"
 
 
-def _call_schema(tool: Any) -> Optional[Dict[str, Any]]:
+def _call_schema(tool: Any) -> "tuple[Optional[Dict[str, Any]], bool]":
     """The JSON schema of what the model may send the tool (its
     ``tool_call_schema``: injected arguments left out), or None when the
-    tool is unknown or has none."""
+    tool is unknown or has none; and whether it was written from the
+    pydantic model the tool validates its arguments with (not a JSON schema
+    given as a dict, which LangChain does not validate)."""
     if tool is None:
-        return None
+        return None, False
     schema = getattr(tool, "tool_call_schema", None)
     if isinstance(schema, dict):
-        return schema
+        return schema, False
     to_json = getattr(schema, "model_json_schema", None)
     if not callable(to_json):
-        return None
+        return None, False
     out = to_json()
-    return out if isinstance(out, dict) else None
+    return (out, True) if isinstance(out, dict) else (None, False)
 
 
 def _injected_names(tool: Any, callable_names: "set[str]") -> "set[str]":
@@ -160,7 +163,7 @@ class GaitMiddleware(AgentMiddleware):  # type: ignore[misc,unused-ignore]
         call_id = str(call.get("id") or "")
         args = jsonable(call.get("args"))
         tool = getattr(request, "tool", None)
-        schema = _call_schema(tool)
+        schema, validated = _call_schema(tool)
         refused: Optional[Decision] = None
         if isinstance(args, dict) and schema is not None:
             props = schema.get("properties")
@@ -172,7 +175,7 @@ class GaitMiddleware(AgentMiddleware):  # type: ignore[misc,unused-ignore]
                 refused = Decision._invalid(
                     f"args.{unknown[0]}: {why}: the tool would not run with the value judged ({INJECTED_ARGUMENT})"
                 )
-            args, invalid = schema_args(args, schema)
+            args, invalid = schema_args(args, schema, pydantic=validated)
             if refused is None and invalid is not None:
                 refused = Decision._invalid(invalid)
         return name, call_id, intent_for(name, args, self._context_for(request)), refused

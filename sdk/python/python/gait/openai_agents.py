@@ -22,10 +22,13 @@ shell / computer tools are not function tools: no guardrail sees them.
 unless ``allow_unguarded=True`` is given (then they are returned unchanged).
 
 What is judged: the model's JSON arguments with the defaults of the tool's
-``params_json_schema`` filled in for the parameters it leaves out (the SDK's
-args model fills them in before the tool runs); a default the JSON schema
-does not show (a ``default_factory``) is not judged — make mapped arguments
-required or give them plain defaults.
+``params_json_schema`` filled in for the parameters it leaves out, nested
+ones too (the SDK's args model fills them in before the tool runs). In a
+strict schema (the default: every property required) a left-out property
+without a ``default`` may get a ``default_factory``'s value the schema does
+not show: the call is refused as an invalid intent. (A ``strict_mode=False``
+tool's ``default_factory`` is not seen: make mapped arguments required or
+give them plain defaults.)
 
 The context: the ``context`` given here, with ``identity``, ``workspace``,
 ``risk_class`` and ``session_id`` taken from the run context
