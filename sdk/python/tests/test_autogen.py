@@ -360,3 +360,52 @@ def test_a_default_the_schema_does_not_show_is_refused(gate: gait.Gate, effects:
     # Given explicitly, the same call is judged on it and runs.
     given = asyncio.run(bench.call_tool("save_file", {"content": "x", "target": {"path": "/workspace/f.txt"}}, call_id="c_given"))
     assert not given.is_error and effects.calls == [("save_file", {"path": "/workspace/f.txt", "content": "x"})]
+
+
+def test_the_intervention_handler_judges_with_the_tools_defaults(gate: gait.Gate, effects: SideEffects, tmp_path: Path) -> None:
+    """Given the ToolAgent's tools, the handler judges a call with its tool's
+    schema defaults (a defaulted path in /etc: dropped, never run; one in
+    the workspace: let through) and the tool gets exactly the arguments
+    judged; a nested default_factory left out is refused. Without the
+    tools, the arguments are judged as sent."""
+
+    async def write_file(content: str, path: str = "/workspace/default.txt") -> str:
+        effects.ran("write_file", {"path": path, "content": content})
+        return f"wrote {path}"
+
+    async def delete_file(content: str, path: str = "/etc/gait-default.txt") -> str:
+        effects.ran("delete_file", {"path": path, "content": content})
+        return f"deleted {path}"
+
+    async def save_file(content: str, target: FactoryTarget) -> str:
+        effects.ran("save_file", {"path": target.path, "content": content})
+        return "saved"
+
+    tools = [FunctionTool(f, description=f.__name__) for f in (write_file, delete_file, save_file)]
+    handler = GaitInterventionHandler(gate, context=LOW, trace_dir=tmp_path, tools=tools)
+
+    async def main() -> None:
+        runtime = SingleThreadedAgentRuntime(intervention_handlers=[handler])
+        await ToolAgent.register(runtime, "tools", lambda: ToolAgent("file tools", tools))
+        runtime.start()
+        target = AgentId("tools", "default")
+        result = await runtime.send_message(FunctionCall(id="c_write", name="write_file", arguments='{"content": "x"}'), target)
+        assert result.content == "wrote /workspace/default.txt"
+        for call_id, name in (("c_delete", "delete_file"), ("c_save", "save_file")):
+            args = '{"content": "x", "target": {}}' if name == "save_file" else '{"content": "x"}'
+            with pytest.raises(MessageDroppedException):
+                await runtime.send_message(FunctionCall(id=call_id, name=name, arguments=args), target)
+        await runtime.stop()
+
+    asyncio.run(asyncio.wait_for(main(), 30))
+    assert effects.calls == [("write_file", {"path": "/workspace/default.txt", "content": "x"})]
+    decisions = {k: (d.verdict, d.reason_codes) if d is not None else None for k, d in handler.decisions.items()}
+    assert decisions == {
+        "c_write": ("allow", ["workspace_io"]),
+        "c_delete": ("block", ["secret_path_access"]),
+        "c_save": ("block", ["intent_invalid"]),
+    }
+    records = {r["tool_call_id"]: r for r in read_records(tmp_path, "autogen")}
+    assert records["c_write"]["intent"]["args"] == {"content": "x", "path": "/workspace/default.txt"}
+    assert records["c_delete"]["intent"]["args"] == {"content": "x", "path": "/etc/gait-default.txt"}
+    assert "args.target.path" in records["c_save"]["result"]["error"]

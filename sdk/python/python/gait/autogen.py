@@ -40,7 +40,7 @@ import copy
 import json
 import logging
 from pathlib import Path
-from typing import Any, AsyncGenerator, Dict, List, Mapping, NoReturn, Optional, cast
+from typing import Any, AsyncGenerator, Dict, List, Mapping, NoReturn, Optional, Sequence, cast
 
 from autogen_core import CancellationToken, DefaultInterventionHandler, DropMessage, FunctionCall
 from autogen_core.models import FunctionExecutionResult
@@ -192,12 +192,29 @@ class GaitInterventionHandler(DefaultInterventionHandler):  # type: ignore[misc,
     when the ``FunctionExecutionResult`` with its call id comes back
     (``on_response``). A published call has no response, and a tool that
     raises answers none: their records keep ``executed: false`` (the handler
-    cannot see whether the tool ran)."""
+    cannot see whether the tool ran).
 
-    def __init__(self, gate: Gate, context: Optional[Context] = None, trace_dir: Optional[PathLike] = None) -> None:
+    Arguments: the message's JSON. Given the ``tools`` the calls go to (the
+    ``ToolAgent``'s), a call is judged with its tool's schema defaults
+    filled in, as :class:`GatedWorkbench` judges it (a default the schema
+    does not show, an ambiguous union: refused). Either way the message let
+    through carries exactly the arguments judged, as JSON."""
+
+    def __init__(
+        self,
+        gate: Gate,
+        context: Optional[Context] = None,
+        trace_dir: Optional[PathLike] = None,
+        tools: Optional[Sequence[BaseTool[Any, Any]]] = None,
+    ) -> None:
         self.gate = gate
         self.context = context
         self.trace_dir = trace_dir
+        self._schemas: Dict[str, Any] = {}
+        for tool in tools or ():
+            schema = getattr(tool, "schema", None)
+            if isinstance(schema, Mapping) and isinstance(schema.get("name"), str):
+                self._schemas[schema["name"]] = schema.get("parameters")
         self.decisions: Dict[str, Optional[Decision]] = {}
         # call id -> (record path, intent, decision) until its result passes.
         self._pending: Dict[str, "tuple[Path, Dict[str, Any], Decision]"] = {}
@@ -209,9 +226,14 @@ class GaitInterventionHandler(DefaultInterventionHandler):  # type: ignore[misc,
             args: Any = json.loads(message.arguments) if message.arguments.strip() else {}
         except ValueError:
             args = message.arguments  # not JSON: the runtime refuses it
+        invalid: Optional[str] = None
+        if message.name in self._schemas:
+            args, invalid = schema_args(args, self._schemas[message.name], pydantic=True)
         intent = intent_for(message.name, args, self.context)
         try:
-            decision: Optional[Decision] = await self.gate.aevaluate(intent)
+            decision: Optional[Decision] = (
+                Decision._invalid(invalid) if invalid is not None else await self.gate.aevaluate(intent)
+            )
             error: Optional[str] = None
         except GateUnavailable as e:
             decision, error = None, str(e)
@@ -228,7 +250,8 @@ class GaitInterventionHandler(DefaultInterventionHandler):  # type: ignore[misc,
             if len(self._pending) >= _MAX_PENDING:
                 self._pending.pop(next(iter(self._pending)))
             self._pending[message.id] = (path, intent, decision)
-        return message
+        # The tool gets the arguments judged (defaults included), as JSON.
+        return FunctionCall(id=message.id, name=message.name, arguments=json.dumps(intent["args"]))
 
     async def on_send(self, message: Any, *, message_context: Any, recipient: Any) -> Any:
         return await self._check(message)
