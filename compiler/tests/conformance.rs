@@ -11,10 +11,29 @@
 
 mod support;
 
-use gait_run::bundle::{verify, VerifyOptions};
-use gait_run::gate::{evaluate, EvalOptions};
+use gait_run::bundle::{verify, Verified, VerifyOptions};
+use gait_run::gate::{evaluate, EvalOptions, Summary};
 use gait_run::tables::Scratch;
 use serde_json::{json, Value};
+
+/// An intent's text through the one gate entry: its summary and result
+/// bytes.
+fn eval_text<'b>(bundle: &'b Verified, text: &[u8]) -> (Summary<'b>, Vec<u8>) {
+    let mut out = Vec::new();
+    let summary = evaluate(
+        bundle,
+        text,
+        // About the decisions, not the deadline (a debug build on a busy
+        // machine can be descheduled past the default 50 ms).
+        &EvalOptions {
+            decision_timeout: Some(std::time::Duration::from_secs(60)),
+            ..EvalOptions::default()
+        },
+        &mut Scratch::default(),
+        &mut out,
+    );
+    (summary, out)
+}
 
 #[test]
 fn conformance_corpus() {
@@ -50,19 +69,7 @@ fn conformance_corpus() {
             );
             // The intent's text, through the one gate entry.
             let text = serde_json::to_vec(&case["intent"]).unwrap();
-            let mut bytes = Vec::new();
-            let summary = evaluate(
-                &bundle,
-                &text,
-                // About the decisions, not the deadline (a debug build on a
-                // busy machine can be descheduled past the default 50 ms).
-                &EvalOptions {
-                    decision_timeout: Some(std::time::Duration::from_secs(60)),
-                    ..EvalOptions::default()
-                },
-                &mut Scratch::default(),
-                &mut bytes,
-            );
+            let (summary, bytes) = eval_text(&bundle, &text);
             let r: Value = serde_json::from_slice(&bytes).unwrap();
             let mut problems = Vec::new();
             // The summary says what the bytes say.
@@ -145,17 +152,7 @@ fn mapped_targets_count_toward_the_readings_bound() {
             "context": {"workspace": "/ws", "risk_class": "low"},
         }))
         .unwrap();
-        let mut out = Vec::new();
-        let summary = evaluate(
-            &bundle,
-            &text,
-            &EvalOptions {
-                decision_timeout: Some(std::time::Duration::from_secs(60)),
-                ..EvalOptions::default()
-            },
-            &mut Scratch::default(),
-            &mut out,
-        );
+        let (summary, out) = eval_text(&bundle, &text);
         (summary.exit, serde_json::from_slice::<Value>(&out).unwrap())
     };
     let most = MAX_TARGET_READINGS / 3;

@@ -256,10 +256,9 @@ def test_workbench_records_are_written_before_the_tool_runs(gate: gait.Gate, eff
     assert any("could not be updated" in w for w in record_warnings(caplog))
 
 
-def test_arguments_are_judged_with_the_tools_defaults(gate: gait.Gate, effects: SideEffects, tmp_path: Path) -> None:
-    """A call that leaves out a mapped argument is judged with the default
-    the tool's args model fills in, and the tool runs with exactly the
-    values judged: a default in /etc is blocked, one in the workspace runs."""
+def defaulted_tools(effects: SideEffects) -> List[FunctionTool]:
+    """``write_file`` (its path defaults into the workspace) and
+    ``delete_file`` (its path defaults into /etc)."""
 
     async def write_file(content: str, path: str = "/workspace/default.txt") -> str:
         effects.ran("write_file", {"path": path, "content": content})
@@ -269,9 +268,16 @@ def test_arguments_are_judged_with_the_tools_defaults(gate: gait.Gate, effects: 
         effects.ran("delete_file", {"path": path, "content": content})
         return f"deleted {path}"
 
-    bench = GatedWorkbench(
-        [FunctionTool(write_file, description="Write."), FunctionTool(delete_file, description="Delete.")], gate, context=LOW, trace_dir=tmp_path
-    )
+    return [FunctionTool(write_file, description="Write."), FunctionTool(delete_file, description="Delete.")]
+
+
+def test_arguments_are_judged_with_the_tools_defaults(gate: gait.Gate, effects: SideEffects, tmp_path: Path) -> None:
+    """A call that leaves out a mapped argument is judged with the default
+    the tool's args model fills in, and the tool runs with exactly the
+    values judged: a default in /etc is blocked, one in the workspace runs."""
+
+
+    bench = GatedWorkbench(defaulted_tools(effects), gate, context=LOW, trace_dir=tmp_path)
 
     async def main() -> List[ToolResult]:
         return [
@@ -369,19 +375,12 @@ def test_the_intervention_handler_judges_with_the_tools_defaults(gate: gait.Gate
     judged; a nested default_factory left out is refused. Without the
     tools, the arguments are judged as sent."""
 
-    async def write_file(content: str, path: str = "/workspace/default.txt") -> str:
-        effects.ran("write_file", {"path": path, "content": content})
-        return f"wrote {path}"
-
-    async def delete_file(content: str, path: str = "/etc/gait-default.txt") -> str:
-        effects.ran("delete_file", {"path": path, "content": content})
-        return f"deleted {path}"
 
     async def save_file(content: str, target: FactoryTarget) -> str:
         effects.ran("save_file", {"path": target.path, "content": content})
         return "saved"
 
-    tools = [FunctionTool(f, description=f.__name__) for f in (write_file, delete_file, save_file)]
+    tools = [*defaulted_tools(effects), FunctionTool(save_file, description="Save.")]
     handler = GaitInterventionHandler(gate, context=LOW, trace_dir=tmp_path, tools=tools)
 
     async def main() -> None:
