@@ -359,10 +359,10 @@ impl Analyzer {
             "nohup" => self.through(&Spec::NONE, rest, open_tail, stdin, depth),
             "stdbuf" => self.through(&getopt::STDBUF, rest, open_tail, stdin, depth),
             "setsid" => self.through(&getopt::SETSID, rest, open_tail, stdin, depth),
-            "unshare" => self.through(&getopt::UNSHARE, rest, open_tail, stdin, depth),
-            "nsenter" => self.through(&getopt::NSENTER, rest, open_tail, stdin, depth),
-            "fakeroot" => self.through(&getopt::FAKEROOT, rest, open_tail, stdin, depth),
-            "pkexec" => self.through(&getopt::PKEXEC, rest, open_tail, stdin, depth),
+            "unshare" => self.through_or_shell(&getopt::UNSHARE, rest, open_tail, stdin, depth),
+            "nsenter" => self.through_or_shell(&getopt::NSENTER, rest, open_tail, stdin, depth),
+            "fakeroot" => self.through_or_shell(&getopt::FAKEROOT, rest, open_tail, stdin, depth),
+            "pkexec" => self.through_or_shell(&getopt::PKEXEC, rest, open_tail, stdin, depth),
             "ionice" => {
                 let p = getopt(&getopt::IONICE, rest)?;
                 if p.has(&["p", "P", "u", "pid", "pgid", "uid"]) {
@@ -381,6 +381,9 @@ impl Analyzer {
             "chroot" => {
                 let p = getopt(&getopt::CHROOT, rest)?;
                 // Without a command chroot runs `$SHELL -i`.
+                if p.operands.len() <= 1 {
+                    return self.login_shell(open_tail, stdin, depth);
+                }
                 self.skip_then_run(&p.operands, 1, open_tail, stdin, depth)
             }
             "gosu" | "su-exec" => {
@@ -402,7 +405,8 @@ impl Analyzer {
                 match p.value(&["c", "command"]) {
                     Some(Some(Val::Lit(s))) => self.string(s, depth + 1),
                     Some(_) => Err(Stop::Dynamic),
-                    None => Ok(()),
+                    // The shell's terminal is fed from script's input.
+                    None => self.login_shell(open_tail, stdin, depth),
                 }
             }
             "flock" => {
@@ -730,6 +734,35 @@ impl Analyzer {
     ) -> Step {
         let p = getopt(spec, rest)?;
         self.operands_run(&p, open_tail, stdin, depth)
+    }
+
+    /// A runner that starts the user's shell when given no command
+    /// (`unshare`, `nsenter`, `fakeroot`, `pkexec`): [`Self::login_shell`].
+    fn through_or_shell(
+        &mut self,
+        spec: &Spec,
+        rest: &[Field],
+        open_tail: bool,
+        stdin: Option<&Val>,
+        depth: usize,
+    ) -> Step {
+        let p = getopt(spec, rest)?;
+        if p.operands.is_empty() {
+            return self.login_shell(open_tail, stdin, depth);
+        }
+        self.operands_run(&p, open_tail, stdin, depth)
+    }
+
+    /// The user's shell (`$SHELL`) a runner starts when given no command
+    /// (`run0`, `sudo -s`/`-i`, `su`, `pkexec`, `unshare`, `nsenter`,
+    /// `fakeroot`, `chroot`, `script`): it reads standard input as its
+    /// script (`run0 <<< 'rm v'` runs `rm`), as a shell given no operand
+    /// does.
+    fn login_shell(&mut self, open_tail: bool, stdin: Option<&Val>, depth: usize) -> Step {
+        if open_tail {
+            return Err(Stop::Dynamic);
+        }
+        self.stdin_script(stdin, depth)
     }
 
     /// Runs the operands as a command; with none and an open tail the
@@ -1060,7 +1093,9 @@ impl Analyzer {
         let at = self.assignments(&p.operands, depth)?;
         let cmd = &p.operands[at..];
         if cmd.is_empty() {
-            return if open_tail {
+            return if p.has(&["s", "i", "shell", "login"]) {
+                self.login_shell(open_tail, stdin, depth)
+            } else if open_tail {
                 Err(Stop::Dynamic)
             } else {
                 Ok(())
@@ -1106,6 +1141,9 @@ impl Analyzer {
             }
             self.command_var(name, &value, depth)?;
         }
+        if p.operands.is_empty() {
+            return self.login_shell(open_tail, stdin, depth);
+        }
         self.operands_run(&p, open_tail, stdin, depth)
     }
 
@@ -1127,7 +1165,8 @@ impl Analyzer {
             Some(_) => return Err(Stop::Dynamic),
             None => "sh".to_owned(),
         };
-        if let Some(c) = p.value(&["c", "command", "session-command"]) {
+        let command = p.value(&["c", "command", "session-command"]);
+        if let Some(c) = command {
             match c {
                 Some(Val::Lit(s)) => self.string(s, depth + 1)?,
                 _ => return Err(Stop::Dynamic),
@@ -1141,12 +1180,21 @@ impl Analyzer {
         if operands.len() > 1 {
             let args = owned(&operands[1..]);
             if SHELLS.contains(&shell.as_str()) {
-                self.shell(&args, open_tail, None, depth)?;
+                self.shell(&args, open_tail, stdin, depth)?;
             } else {
                 return Err(Stop::Dynamic);
             }
         } else if open_tail {
             return Err(Stop::Dynamic);
+        } else if command.is_none() {
+            // No command: the shell reads standard input; another program
+            // named by `-s` reads it as what it takes for code.
+            if SHELLS.contains(&shell.as_str()) {
+                return self.login_shell(open_tail, stdin, depth);
+            }
+            if stdin.is_some() || self.nested > 0 {
+                return Err(Stop::Dynamic);
+            }
         }
         Ok(())
     }

@@ -291,6 +291,46 @@ fn run0_is_looked_through() {
 }
 
 #[test]
+fn a_runner_without_a_command_runs_a_shell_reading_its_input() {
+    // run0, sudo -s/-i, su, runuser, pkexec, unshare, nsenter, fakeroot,
+    // chroot and script start the user's shell, which reads standard input
+    // as its script.
+    for (line, runner) in [
+        ("run0 <<< 'rm -rf /'", "run0"),
+        ("run0 -u root <<< 'rm -rf /'", "run0"),
+        ("sudo -s <<< 'rm -rf /'", "sudo"),
+        ("sudo -i <<EOF\nrm -rf /\nEOF", "sudo"),
+        ("su <<< 'rm -rf /'", "su"),
+        ("su - root <<< 'rm -rf /'", "su"),
+        ("runuser root <<< 'rm -rf /'", "runuser"),
+        ("pkexec <<< 'rm -rf /'", "pkexec"),
+        ("unshare -r <<< 'rm -rf /'", "unshare"),
+        ("nsenter -t 1 -m <<< 'rm -rf /'", "nsenter"),
+        ("fakeroot <<< 'rm -rf /'", "fakeroot"),
+        ("chroot /srv <<< 'rm -rf /'", "chroot"),
+        ("script -q <<< 'rm -rf /'", "script"),
+    ] {
+        let got = p(line);
+        assert!(
+            got.contains(&"rm".to_owned()) && got.contains(&runner.to_owned()),
+            "{line}: {got:?}"
+        );
+    }
+    // Input from a pipe or the caller: the shell is the runner's own.
+    assert_eq!(p("sudo -s"), ["sudo"]);
+    assert_eq!(p("su"), ["su"]);
+    // Inside a compound command the input may come from elsewhere on the
+    // line: out of sight.
+    assert!(dynamic("{ run0; } <<< 'rm -rf /'"));
+    assert!(dynamic("f() { pkexec; }; f <<< 'rm -rf /'"));
+    // su with another program for its shell: that program reads the input.
+    assert!(dynamic("su -s /usr/bin/python3 <<< 'import os'"));
+    // With a command, the input is the command's, as before.
+    assert_eq!(p("sudo -s ls <<< 'rm -rf /'"), ["ls", "sudo"]);
+    assert_eq!(p("su -c ls <<< 'rm -rf /'"), ["ls", "su"]);
+}
+
+#[test]
 fn wrappers_are_reported_with_what_they_run() {
     assert_eq!(p("sudo cat /etc/shadow"), ["cat", "sudo"]);
     assert_eq!(p("sudo -u root -- rm x"), ["rm", "sudo"]);

@@ -564,3 +564,33 @@ def test_the_ability_runs_with_the_values_judged(forge_gate: gait.Gate, tmp_path
     records = read_records(tmp_path / "trace", "autogpt")
     assert [r["intent"]["args"]["options"] for r in records] == [judged] * 3
     assert all(r["executed"] for r in records)
+
+
+@needs_forge
+def test_abilities_whose_arguments_cannot_be_named_or_copied_are_refused(forge_gate: gait.Gate, tmp_path: Path) -> None:
+    """An ability declared ``(*args, **kwargs)`` (forge's agent and task id
+    are not parameters of their own: no argument can be named) and one
+    whose default cannot be copied are invalid intents — blocked and
+    recorded, never run, never an exception of another kind."""
+    import threading
+
+    from forge.actions.registry import Action
+
+    f = Forge(tmp_path)
+    register = f.gated(forge_gate, tmp_path / "trace")
+    ran: List[Any] = []
+
+    async def anything(*args: Any, **kwargs: Any) -> None:
+        ran.append(kwargs)
+
+    async def locked(agent: Any, task_id: str, file_path: str, lock: Any = threading.Lock()) -> None:  # noqa: B008 - the point
+        ran.append(file_path)
+
+    for name, method in (("anything", anything), ("locked", locked)):
+        register.abilities[name] = Action(name=name, description="d", method=method, parameters=[], output_type="None")
+    for name in ("anything", "locked"):
+        with pytest.raises(gait.Blocked) as e:
+            asyncio.run(register.run_action("task-n", name, file_path="/etc/shadow"))
+        assert e.value.decision.reason_codes == ["intent_invalid"], name
+    assert ran == []
+    assert [r["result"]["reason_codes"] for r in read_records(tmp_path / "trace", "autogpt")] == [["intent_invalid"]] * 2

@@ -220,3 +220,114 @@ def test_a_value_the_schema_does_not_show_is_refused() -> None:
     assert schema_args({"content": "x", "path": "/p"}, strict) == ({"content": "x", "path": "/p", "mode": "w"}, None)
     _, invalid = schema_args({"content": "x"}, strict)
     assert invalid is not None and invalid.startswith("args.path: ")
+
+
+def test_a_coerced_tag_still_gets_the_defaults() -> None:
+    """pydantic reads ``"1"`` as ``Level.ONE`` (lax mode): a value that
+    matches no branch's ``const``/``enum`` exactly is read by every branch,
+    never by none — its defaults are filled."""
+    import enum as _enum
+
+    class Level(_enum.IntEnum):
+        ONE = 1
+
+    class Call(BaseModel):
+        level: Level
+        path: str = "/etc/gait.conf"
+
+    args = {"level": "1"}
+    assert Call.model_validate(args).path == "/etc/gait.conf"
+    assert with_schema_defaults(args, Call.model_json_schema(), pydantic=True) == {"level": "1", "path": "/etc/gait.conf"}
+
+
+def test_tuples_of_models_are_filled() -> None:
+    from typing import Tuple
+
+    class Pair(BaseModel):
+        pair: Tuple[Target, Target]
+
+    args = {"pair": [{}, {"mode": "r"}]}
+    assert with_schema_defaults(args, Pair.model_json_schema(), pydantic=True) == Pair.model_validate(args).model_dump(mode="json")
+
+
+def test_too_deep_or_too_costly_is_refused_not_skipped() -> None:
+    """Nesting past what the runtime reads, and a recursive untagged union
+    nested by the caller (exponential to walk), are refused — quickly —
+    never left unfilled; a union that refers to itself does not hang."""
+    import time
+
+    class Node(BaseModel):
+        path: str = "/etc/deep"
+        next: Optional["Node"] = None
+
+    deep: Dict[str, Any] = {}
+    for _ in range(140):
+        deep = {"next": deep}
+    _, invalid = schema_args(deep, Node.model_json_schema(), pydantic=True)
+    assert invalid is not None and "deeper" in invalid
+
+    class A(BaseModel):
+        a: Optional[Union["A", "B"]] = None
+        x: int = 1
+
+    class B(BaseModel):
+        a: Optional[Union["A", "B"]] = None
+        y: int = 2
+
+    A.model_rebuild()
+    nested: Dict[str, Any] = {}
+    for _ in range(24):
+        nested = {"a": nested}
+    started = time.monotonic()
+    _, invalid = schema_args(nested, A.model_json_schema(), pydantic=True)
+    assert invalid is not None and time.monotonic() - started < 5
+    loop = {"$defs": {"U": {"anyOf": [{"$ref": "#/$defs/U"}, {"$ref": "#/$defs/U"}]}}, "properties": {"u": {"$ref": "#/$defs/U"}}}
+    started = time.monotonic()
+    schema_args({"u": {"v": 1}}, loop)
+    assert time.monotonic() - started < 5
+
+
+def test_a_name_the_schema_does_not_have_beside_a_default_is_refused() -> None:
+    """With ``populate_by_name`` the tool takes a field by its name while the
+    schema shows its alias: a member the schema does not name beside a
+    left-out defaulted property may be that property — refused."""
+    from pydantic import ConfigDict
+
+    class Inner(BaseModel):
+        model_config = ConfigDict(populate_by_name=True)
+        path: str = Field("/tmp/safe", alias="Path")
+
+    class Call(BaseModel):
+        inner: Inner
+
+    args = {"inner": {"path": "/etc/shadow"}}
+    assert Call.model_validate(args).inner.path == "/etc/shadow"
+    _, invalid = schema_args(args, Call.model_json_schema(), pydantic=True)
+    assert invalid is not None and invalid.startswith("args.inner.path: ")
+    # By the schema's own name: filled and judged as the tool gets it.
+    assert schema_args({"inner": {"Path": "/w"}}, Call.model_json_schema(), pydantic=True) == ({"inner": {"Path": "/w"}}, None)
+
+
+def test_a_strict_schema_s_optional_left_out_is_none() -> None:
+    """The OpenAI Agents SDK's strict schema drops a ``None`` default: a
+    nullable property left out is judged as ``None``, as the tool gets it."""
+    strict = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["path", "limit"],
+        "properties": {"path": {"type": "string"}, "limit": {"anyOf": [{"type": "integer"}, {"type": "null"}]}},
+    }
+    assert schema_args({"path": "/w"}, strict) == ({"path": "/w", "limit": None}, None)
+
+
+def test_odd_schemas_neither_crash_nor_resolve_wrongly() -> None:
+    schema: Dict[str, Any] = {
+        "properties": {
+            "a": {"anyOf": 5, "oneOf": "x", "allOf": None},
+            "b": {"$ref": "#anchor"},
+            "c": {"default": 1},
+        },
+        "$anchor": "anchor",
+    }
+    # (`#anchor` is not a JSON pointer: read as the root, `b` would get `c`.)
+    assert with_schema_defaults({"a": {}, "b": {}}, schema) == {"a": {}, "b": {}, "c": 1}

@@ -708,3 +708,45 @@ def test_a_mutable_default_runs_as_judged(gate: gait.Gate, tmp_path: Path) -> No
     records = read_records(tmp_path, "wrapper")
     assert [r["intent"]["args"] for r in records] == [{"path": "/workspace/a.txt", "opts": judged}] * 4
     assert all(r["executed"] for r in records)
+
+
+def test_the_call_keeps_its_shape_for_decorators_under_guard(gate: gait.Gate) -> None:
+    """guard calls the function as it was called — positional arguments
+    positionally, keywords by keyword, an immutable default left implicit —
+    so a decorator under it that reads ``args[0]`` or adds a keyword of its
+    own works as without guard; only a mutable default is passed (its
+    judged copy)."""
+    import functools
+
+    def inject(fn: Any) -> Any:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            return fn(*args, content="injected", **kwargs)
+
+        return wrapper
+
+    def first_positional(fn: Any) -> Any:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            return fn(*args, **kwargs), args[0]
+
+        return wrapper
+
+    @gate.guard("write_file", context=LOW)
+    @inject
+    def write_a(path: str, content: str = "") -> str:
+        return content
+
+    @gate.guard("write_file", context=LOW)
+    @first_positional
+    def write_b(path: str, mode: str = "w") -> str:
+        return mode
+
+    @gate.guard("write_file", context=LOW)
+    @first_positional
+    def write_c(path: str, /, opts: Dict[str, Any] = {"mode": "a"}, *more: Any) -> Any:  # noqa: B006 - the point
+        return opts
+
+    assert write_a("/workspace/a") == "injected"
+    assert write_b("/workspace/b") == ("w", "/workspace/b")
+    assert write_c("/workspace/c") == ({"mode": "a"}, "/workspace/c")

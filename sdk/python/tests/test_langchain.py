@@ -366,3 +366,25 @@ def test_a_default_the_schema_does_not_show_is_refused(gate: gait.Gate, tmp_path
     assert "intent_invalid" in content and "args.path" in content and "default_factory" in content
     (record,) = read_records(tmp_path, "langchain")
     assert record["result"]["reason_codes"] == ["intent_invalid"] and record["executed"] is False
+
+
+def test_the_tool_validates_the_call_s_own_arguments(gate: gait.Gate, tmp_path: Path) -> None:
+    """The gate judges the arguments with the defaults filled in, but the
+    tool gets the call's own arguments (copied when judged): its validation
+    fills the same defaults without validating them as given values — a
+    ``limit: int = None`` left out runs (an explicit ``None`` would fail
+    ``int``)."""
+    ran: List[Any] = []
+
+    @tool
+    def read_file(path: str, limit: int = None) -> str:  # type: ignore[assignment]
+        """Read a file."""
+        ran.append((path, limit))
+        return "text"
+
+    calls = [{"name": "read_file", "args": {"path": "/workspace/a.txt"}, "id": "c_read"}]
+    agent = create_agent(ScriptedModel(messages=script(calls)), tools=[read_file], middleware=[GaitMiddleware(gate, context=LOW, trace_dir=tmp_path)])
+    out = agent.invoke({"messages": [{"role": "user", "content": "x"}]})
+    assert ran == [("/workspace/a.txt", None)] and tool_messages(out)["c_read"].status == "success"
+    (record,) = read_records(tmp_path, "langchain")
+    assert record["intent"]["args"] == {"path": "/workspace/a.txt", "limit": None}

@@ -18,6 +18,7 @@ import datetime
 import enum
 import os
 import pathlib
+import re
 import uuid
 from typing import Any, Dict, Optional, Tuple
 
@@ -123,48 +124,71 @@ class UnseenDefault(AmbiguousDefaults):
 
 
 _MAX_REF_HOPS = 32
+#: Schema nodes one call's defaults may cost (a recursive untagged union
+#: nested by the model would otherwise take exponential time).
+_MAX_WORK = 20_000
+
+
+class _Walk:
+    """One call's walk: the schema's root, whether pydantic validates with
+    the model it was written from, and the work left."""
+
+    __slots__ = ("root", "pydantic", "work")
+
+    def __init__(self, root: Any, pydantic: bool) -> None:
+        self.root = root
+        self.pydantic = pydantic
+        self.work = _MAX_WORK
+
+    def spend(self, where: str) -> None:
+        self.work -= 1
+        if self.work < 0:
+            raise AmbiguousDefaults(f"{where}: the schema's defaults cost too much to work out (a deeply nested union)")
 
 
 def _resolve(schema: Any, root: Any) -> Any:
     """``schema`` with its local ``$ref`` (``#/...``, a JSON pointer into
-    ``root``) followed; None for a reference that is not local or does not
-    resolve (no defaults are known there)."""
+    ``root``) followed; None for a reference that is not a local pointer or
+    does not resolve (no defaults are known there)."""
     for _ in range(_MAX_REF_HOPS):
         if not isinstance(schema, dict):
             return None
         ref = schema.get("$ref")
         if ref is None:
             return schema
-        if not isinstance(ref, str) or not ref.startswith("#"):
+        if not isinstance(ref, str) or not (ref == "#" or ref.startswith("#/")):
             return None
         target: Any = root
-        for part in ref[1:].split("/")[1:] if ref != "#" else []:
+        for part in ref[2:].split("/") if ref != "#" else []:
             part = part.replace("~1", "/").replace("~0", "~")
             target = target.get(part) if isinstance(target, dict) else None
         schema = target
     return None
 
 
-def _branches(schema: Any, root: Any, want: str, depth: int = 0) -> "list[Any]":
+def _branches(schema: Any, walk: _Walk, want: str, where: str, depth: int = 0) -> "list[Any]":
     """The schemas in ``schema`` (through ``$ref``, ``anyOf``, ``oneOf``)
     that describe a value of the JSON type ``want`` (``object``: they have
-    ``properties`` or ``additionalProperties``; ``array``: ``items``). An
-    ``allOf`` applies all of its parts: it is one branch, merged."""
-    schema = _resolve(schema, root)
+    ``properties``, ``additionalProperties`` or ``patternProperties``;
+    ``array``: ``items`` or ``prefixItems``). An ``allOf`` applies all of
+    its parts: it is one branch, merged."""
+    walk.spend(where)
+    schema = _resolve(schema, walk.root)
     if schema is None or depth > _MAX_REF_HOPS:
         return []
     out: "list[Any]" = []
-    key = ("properties", "additionalProperties") if want == "object" else ("items",)
-    if any(isinstance(schema.get(k), dict) for k in key):
+    keys = ("properties", "additionalProperties", "patternProperties") if want == "object" else ("items", "prefixItems")
+    if any(isinstance(schema.get(k), (dict, list)) for k in keys):
         out.append(schema)
     for union in ("anyOf", "oneOf"):
-        for part in schema.get(union) or ():
-            out.extend(_branches(part, root, want, depth + 1))
+        parts = schema.get(union)
+        for part in parts if isinstance(parts, list) else ():
+            out.extend(_branches(part, walk, want, where, depth + 1))
     parts = schema.get("allOf")
     if isinstance(parts, list):
         merged: Dict[str, Any] = {}
         for part in parts:
-            for branch in _branches(part, root, want, depth + 1):
+            for branch in _branches(part, walk, want, where, depth + 1):
                 for k, v in branch.items():
                     if k == "properties" and isinstance(v, dict):
                         merged.setdefault("properties", {}).update(v)
@@ -176,11 +200,10 @@ def _branches(schema: Any, root: Any, want: str, depth: int = 0) -> "list[Any]":
 
 
 def _fits(value: Dict[str, Any], branch: Dict[str, Any], root: Any) -> bool:
-    """Whether the object ``value`` can be of the object schema ``branch``:
-    every property it sets to a value the branch fixes (``const`` — a
-    tagged union's tag —, an ``enum``) has an allowed value. (``required``
-    is not read: a strict schema, such as the OpenAI Agents SDK's, lists
-    every property there, defaulted ones too.)"""
+    """Whether the object ``value`` sets every property the branch fixes
+    (``const`` — a tagged union's tag —, an ``enum``) to exactly an allowed
+    value. Only chooses among branches: pydantic coerces (``"1"`` for an
+    ``IntEnum``), so a value that fits none is read by every branch."""
     props = branch.get("properties")
     if not isinstance(props, dict):
         return True
@@ -188,27 +211,30 @@ def _fits(value: Dict[str, Any], branch: Dict[str, Any], root: Any) -> bool:
         prop = _resolve(props.get(name), root)
         if not isinstance(prop, dict):
             continue
-        if "const" in prop and prop["const"] != item:
+        if "const" in prop and (prop["const"] != item or type(prop["const"]) is not type(item)):
             return False
         enum_ = prop.get("enum")
-        if isinstance(enum_, list) and item not in enum_:
+        if isinstance(enum_, list) and not any(e == item and type(e) is type(item) for e in enum_):
             return False
     return True
 
 
-def _fill(value: Any, schema: Any, root: Any, where: str, depth: int, pydantic: bool) -> Any:
-    if depth > _MAX_DEPTH or not isinstance(value, (dict, list)):
+def _fill(value: Any, schema: Any, walk: _Walk, where: str, depth: int) -> Any:
+    if not isinstance(value, (dict, list)):
         return value
+    if depth > _MAX_DEPTH * 2:
+        raise AmbiguousDefaults(f"{where}: nested deeper than {_MAX_DEPTH * 2} levels")
     want = "object" if isinstance(value, dict) else "array"
-    branches = _branches(schema, root, want)
-    if isinstance(value, dict):
-        branches = [b for b in branches if _fits(value, b, root)]
+    branches = _branches(schema, walk, want, where)
+    if isinstance(value, dict) and len(branches) > 1:
+        fitting = [b for b in branches if _fits(value, b, walk.root)]
+        branches = fitting or branches
     results: "list[Any]" = []
     for branch in branches:
         if isinstance(value, dict):
-            filled = _fill_object(value, branch, root, where, depth, pydantic)
+            filled = _fill_object(value, branch, walk, where, depth)
         else:
-            filled = _fill_array(value, branch, root, where, depth, pydantic)
+            filled = _fill_array(value, branch, walk, where, depth)
         if not any(filled == r for r in results):
             results.append(filled)
     if not results:
@@ -220,16 +246,48 @@ def _fill(value: Any, schema: Any, root: Any, where: str, depth: int, pydantic: 
     return results[0]
 
 
-def _fill_object(value: Dict[str, Any], schema: Dict[str, Any], root: Any, where: str, depth: int, pydantic: bool) -> Any:
+def _nullable(prop: Any, root: Any) -> bool:
+    """Whether a property's schema admits ``null`` (``Optional[X]``)."""
+    prop = _resolve(prop, root)
+    if not isinstance(prop, dict):
+        return False
+    t = prop.get("type")
+    if t == "null" or (isinstance(t, list) and "null" in t):
+        return True
+    parts = prop.get("anyOf")
+    return isinstance(parts, list) and any(_nullable(p, root) for p in parts[:_MAX_REF_HOPS])
+
+
+def _sub_schema(name: str, props: Dict[str, Any], schema: Dict[str, Any], where: str) -> Any:
+    """The schema a member ``name`` of an object is read by: its property,
+    else the first ``patternProperties`` pattern it matches, else
+    ``additionalProperties`` (None: no schema)."""
+    if name in props:
+        return props[name]
+    patterns = schema.get("patternProperties")
+    if isinstance(patterns, dict):
+        for pattern, sub in patterns.items():
+            try:
+                if re.search(pattern, name):
+                    return sub
+            except re.error:
+                raise AmbiguousDefaults(f"{where}.{name}: a property pattern the gate cannot read ({pattern!r})") from None
+    extra = schema.get("additionalProperties")
+    return extra if isinstance(extra, dict) else None
+
+
+def _fill_object(value: Dict[str, Any], schema: Dict[str, Any], walk: _Walk, where: str, depth: int) -> Any:
     props = schema.get("properties")
     props = props if isinstance(props, dict) else {}
-    extra = schema.get("additionalProperties")
     out: Any = None
+    unknown = []
     for name, item in value.items():
-        sub = props.get(name, extra if isinstance(extra, dict) else None)
+        walk.spend(where)
+        sub = _sub_schema(name, props, schema, where)
         if sub is None:
+            unknown.append(name)
             continue
-        filled = _fill(item, sub, root, f"{where}.{name}", depth + 1, pydantic)
+        filled = _fill(item, sub, walk, f"{where}.{name}", depth + 1)
         if filled is not item:
             out = dict(value) if out is None else out
             out[name] = filled
@@ -238,17 +296,19 @@ def _fill_object(value: Dict[str, Any], schema: Dict[str, Any], root: Any, where
     # A strict schema (the OpenAI Agents SDK's) lists every property as
     # required, defaulted ones too: there `required` says nothing.
     strict = schema.get("additionalProperties") is False and bool(props) and required >= set(props)
+    defaulted = []
     for name, prop in props.items():
         if not isinstance(name, str) or name in value:
             continue
         if not (isinstance(prop, dict) and "default" in prop):
             # A default beside a $ref (pydantic writes one there) wins.
-            prop = _resolve(prop, root)
+            prop = _resolve(prop, walk.root)
         if isinstance(prop, dict) and "default" in prop:
-            out = dict(value) if out is None else out
-            # Not filled further: pydantic does not validate a default.
-            out[name] = copy.deepcopy(prop["default"])
-        elif strict or (pydantic and name not in required):
+            default: Any = prop["default"]
+        elif strict and _nullable(prop, walk.root):
+            # The SDK's strict schema drops a `None` default.
+            default = None
+        elif strict or (walk.pydantic and name not in required):
             # In a strict schema, nothing tells a default_factory from a
             # required property; in pydantic's, a property neither
             # required nor defaulted has one. (A hand-written schema's
@@ -257,14 +317,31 @@ def _fill_object(value: Dict[str, Any], schema: Dict[str, Any], root: Any, where
                 f"{where}.{name}: left out, and the tool fills it with a value its schema does not show "
                 "(a default_factory): send it explicitly"
             )
+        else:
+            continue
+        out = dict(value) if out is None else out
+        # Not filled further: pydantic does not validate a default.
+        out[name] = copy.deepcopy(default)
+        defaulted.append(name)
+    if unknown and defaulted:
+        # A member the schema does not name may be the field a defaulted
+        # property's alias stands for (pydantic's populate_by_name): which
+        # value the tool gets cannot be told.
+        raise AmbiguousDefaults(
+            f"{where}.{unknown[0]}: not a property of the tool's schema, beside the left-out {defaulted[0]!r} "
+            "it may stand for: send the schema's names"
+        )
     return value if out is None else out
 
 
-def _fill_array(value: "list[Any]", schema: Dict[str, Any], root: Any, where: str, depth: int, pydantic: bool) -> Any:
+def _fill_array(value: "list[Any]", schema: Dict[str, Any], walk: _Walk, where: str, depth: int) -> Any:
+    prefix = schema.get("prefixItems")
+    prefix = prefix if isinstance(prefix, list) else []
     items = schema.get("items")
     out: Any = None
     for i, item in enumerate(value):
-        filled = _fill(item, items, root, f"{where}[{i}]", depth + 1, pydantic)
+        sub = prefix[i] if i < len(prefix) else items
+        filled = _fill(item, sub, walk, f"{where}[{i}]", depth + 1)
         if filled is not item:
             out = list(value) if out is None else out
             out[i] = filled
@@ -294,7 +371,7 @@ def with_schema_defaults(args: Any, schema: Any, pydantic: bool = False) -> Any:
     a union validation picks."""
     if not isinstance(args, dict) or not isinstance(schema, dict):
         return args
-    return _fill(args, schema, schema, "args", 0, pydantic)
+    return _fill(args, schema, _Walk(schema, pydantic), "args", 0)
 
 
 def schema_args(args: Any, schema: Any, pydantic: bool = False) -> "Tuple[Any, Optional[str]]":

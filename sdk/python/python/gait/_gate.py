@@ -319,11 +319,34 @@ class Gate:
                 except NotExactJSON as e:
                     intent, _ = build(arguments)
                     return intent, Decision._native(_native.invalid_intent(f"args: {e}")), lambda: None
+                # The call keeps its shape (a decorator under guard may read
+                # args[0] or add a keyword): the given arguments' copies where
+                # they were given, and a left-out default only when its copy
+                # is another object (a mutable one: the function must not
+                # see it changed) — an immutable one stays implicit.
                 if bound is None:
-                    call = functools.partial(fn, **run)
+                    n = len(args)
+                    pos = tuple(run[name] for name in names[:n])
+                    kws = {
+                        name: run[name]
+                        for name in names[n:]
+                        if name in kwargs or run[name] is not arguments[name]
+                    }
+                    call = functools.partial(fn, *pos, **kws)
                 else:
-                    bound.arguments.update(run)
-                    call = functools.partial(fn, *bound.args, **bound.kwargs)
+                    rebound = sig.bind(*args, **kwargs)
+                    added = [n for n, v in run.items() if n not in rebound.arguments and v is not arguments[n]]
+                    if added:
+                        # A positional parameter added pulls in the ones
+                        # before it (a gap would pass it by keyword).
+                        last = max(names.index(n) for n in added)
+                        for param in params[:last]:
+                            if param.kind in (P.POSITIONAL_ONLY, P.POSITIONAL_OR_KEYWORD):
+                                added.append(param.name)
+                    for name, value in run.items():
+                        if name in rebound.arguments or name in added:
+                            rebound.arguments[name] = value
+                    call = functools.partial(fn, *rebound.args, **rebound.kwargs)
                 intent, clash = build(run)
                 if clash is not None:
                     return intent, Decision._native(_native.invalid_intent(clash)), call

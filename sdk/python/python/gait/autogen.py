@@ -64,10 +64,17 @@ _NOT_SERIALIZABLE = (
 )
 
 
-def _judged_args(intent: Dict[str, Any]) -> Dict[str, Any]:
-    """The arguments the tool runs with: a copy of those judged (the
-    call's, with the tool's defaults filled in)."""
-    return cast(Dict[str, Any], copy.deepcopy(intent["args"]))
+def _parameters(tool: Any) -> Any:
+    """The JSON schema of a tool's arguments, written from the pydantic
+    args type it validates them with (``schema["parameters"]`` inlines
+    ``$ref``s and drops a default beside one), or None for no tool."""
+    args_type = getattr(tool, "args_type", None)
+    model = args_type() if callable(args_type) else None
+    to_json = getattr(model, "model_json_schema", None)
+    if callable(to_json):
+        return to_json()
+    schema = getattr(tool, "schema", None)
+    return schema.get("parameters") if isinstance(schema, Mapping) else None
 
 
 def _refusal(decision: Optional[Decision], error: Optional[GateUnavailable]) -> str:
@@ -113,27 +120,27 @@ class GatedWorkbench(StaticStreamWorkbench):  # type: ignore[misc,unused-ignore]
 
     async def _decide(
         self, name: str, arguments: Optional[Mapping[str, Any]], call_id: Optional[str]
-    ) -> "tuple[Optional[ToolResult], Dict[str, Any], Optional[Decision], str, Optional[Path]]":
+    ) -> "tuple[Optional[ToolResult], Dict[str, Any], Optional[Decision], str, Optional[Path], Dict[str, Any]]":
         """(the refusal or None, the intent, the decision, the record id, the
         record's path). On allow the record (executed: false) is written
         before the tool runs; if it cannot be, the call is refused."""
         # The policy names the real tool, not a display override.
         original = getattr(self, "_override_name_to_original", {}).get(name, name)
         args = jsonable(dict(arguments) if arguments is not None else {})
+        # What the tool gets on allow: the call's own arguments, copied now
+        # (its args model fills the same defaults the gate judged; filled
+        # in here, pydantic would validate them as given values).
+        sent = cast(Dict[str, Any], copy.deepcopy(args))
         # Judged with the tool's defaults, as the tool's args model fills them in.
         tool = next((t for t in getattr(self, "_tools", ()) if getattr(t, "name", None) == original), None)
-        schema = getattr(tool, "schema", None) if tool is not None else None
-        parameters = schema.get("parameters") if isinstance(schema, Mapping) else None
-        # (An AutoGen tool validates its arguments with its pydantic args
-        # type, from which the schema is written.)
-        args, invalid = schema_args(args, parameters, pydantic=True)
+        args, invalid = schema_args(args, _parameters(tool), pydantic=True)
         intent = intent_for(original, args, self.context)
         record_id = call_id or ""
         try:
             decision = Decision._invalid(invalid) if invalid is not None else await self.gate.aevaluate(intent)
         except GateUnavailable as e:
             record_refused(self.trace_dir, "autogen", record_id, intent, None, str(e))
-            return ToolResult(name=name, result=[TextResultContent(content=_refusal(None, e))], is_error=True), intent, None, record_id, None
+            return ToolResult(name=name, result=[TextResultContent(content=_refusal(None, e))], is_error=True), intent, None, record_id, None, sent
         if decision.verdict != "allow":
             record_refused(self.trace_dir, "autogen", record_id, intent, decision)
             return (
@@ -142,12 +149,13 @@ class GatedWorkbench(StaticStreamWorkbench):  # type: ignore[misc,unused-ignore]
                 decision,
                 record_id,
                 None,
+                sent,
             )
         try:
             path = record_before_run(self.trace_dir, "autogen", record_id, intent, decision)
         except Exception:  # noqa: BLE001 - refuse: never run unrecorded
-            return ToolResult(name=name, result=[TextResultContent(content=RECORD_FAILED)], is_error=True), intent, decision, record_id, None
-        return None, intent, decision, record_id, path
+            return ToolResult(name=name, result=[TextResultContent(content=RECORD_FAILED)], is_error=True), intent, decision, record_id, None, sent
+        return None, intent, decision, record_id, path, sent
 
     async def call_tool(
         self,
@@ -156,11 +164,11 @@ class GatedWorkbench(StaticStreamWorkbench):  # type: ignore[misc,unused-ignore]
         cancellation_token: Optional[CancellationToken] = None,
         call_id: Optional[str] = None,
     ) -> ToolResult:
-        refused, intent, decision, record_id, path = await self._decide(name, arguments, call_id)
+        refused, intent, decision, record_id, path, sent = await self._decide(name, arguments, call_id)
         if refused is not None:
             return refused
         try:
-            return await super().call_tool(name, _judged_args(intent), cancellation_token, call_id)
+            return await super().call_tool(name, sent, cancellation_token, call_id)
         finally:
             mark_executed(path, "autogen", record_id, intent, decision)
 
@@ -171,12 +179,12 @@ class GatedWorkbench(StaticStreamWorkbench):  # type: ignore[misc,unused-ignore]
         cancellation_token: Optional[CancellationToken] = None,
         call_id: Optional[str] = None,
     ) -> AsyncGenerator[Any, None]:
-        refused, intent, decision, record_id, path = await self._decide(name, arguments, call_id)
+        refused, intent, decision, record_id, path, sent = await self._decide(name, arguments, call_id)
         if refused is not None:
             yield refused
             return
         try:
-            async for item in super().call_tool_stream(name, _judged_args(intent), cancellation_token, call_id):
+            async for item in super().call_tool_stream(name, sent, cancellation_token, call_id):
                 yield item
         finally:
             mark_executed(path, "autogen", record_id, intent, decision)
@@ -197,8 +205,7 @@ class GaitInterventionHandler(DefaultInterventionHandler):  # type: ignore[misc,
     Arguments: the message's JSON. Given the ``tools`` the calls go to (the
     ``ToolAgent``'s), a call is judged with its tool's schema defaults
     filled in, as :class:`GatedWorkbench` judges it (a default the schema
-    does not show, an ambiguous union: refused). Either way the message let
-    through carries exactly the arguments judged, as JSON."""
+    does not show, an ambiguous union: refused)."""
 
     def __init__(
         self,
@@ -212,9 +219,8 @@ class GaitInterventionHandler(DefaultInterventionHandler):  # type: ignore[misc,
         self.trace_dir = trace_dir
         self._schemas: Dict[str, Any] = {}
         for tool in tools or ():
-            schema = getattr(tool, "schema", None)
-            if isinstance(schema, Mapping) and isinstance(schema.get("name"), str):
-                self._schemas[schema["name"]] = schema.get("parameters")
+            if isinstance(getattr(tool, "name", None), str):
+                self._schemas[tool.name] = _parameters(tool)
         self.decisions: Dict[str, Optional[Decision]] = {}
         # call id -> (record path, intent, decision) until its result passes.
         self._pending: Dict[str, "tuple[Path, Dict[str, Any], Decision]"] = {}
@@ -250,8 +256,9 @@ class GaitInterventionHandler(DefaultInterventionHandler):  # type: ignore[misc,
             if len(self._pending) >= _MAX_PENDING:
                 self._pending.pop(next(iter(self._pending)))
             self._pending[message.id] = (path, intent, decision)
-        # The tool gets the arguments judged (defaults included), as JSON.
-        return FunctionCall(id=message.id, name=message.name, arguments=json.dumps(intent["args"]))
+        # Its arguments are a string: the tool reads the very text judged,
+        # and its args model fills the defaults judged.
+        return message
 
     async def on_send(self, message: Any, *, message_context: Any, recipient: Any) -> Any:
         return await self._check(message)

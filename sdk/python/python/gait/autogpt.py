@@ -102,6 +102,11 @@ def _rooted(args: Any, names: Sequence[str]) -> Any:
     return out
 
 
+async def _refused_run() -> None:
+    """Never reached: an intent whose arguments are a list is invalid."""
+    raise RuntimeError("gait: an invalid intent was run")
+
+
 def intent_from_command(
     payload: Any,
     context: Optional[Context] = None,
@@ -242,6 +247,11 @@ class GatedActionRegister(_ActionRegister):  # type: ignore[misc,unused-ignore]
         the runtime refuses as an invalid intent."""
         if bound is not None:
             params = list(bound.signature.parameters.values())
+            if len(params) < 2 or any(p.kind not in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD) for p in params[:2]):
+                # Forge's `agent` and `task_id` are not two parameters of
+                # their own (`(*args, **kwargs)`): the arguments cannot be
+                # named.
+                return [*args, kwds]
             names = {p.name for p in params if p.kind is not inspect.Parameter.VAR_KEYWORD}
             out: Dict[str, Any] = {}
             for param in params[2:]:
@@ -269,14 +279,17 @@ class GatedActionRegister(_ActionRegister):  # type: ignore[misc,unused-ignore]
         objects (or to a mutable default) while the gate decides never
         reaches the ability, nor a change the ability makes the record."""
         bound = self._bind(action_name, task_id, args, kwds)
-        if bound is None:
-            run_args, run_kwds = copy.deepcopy((args, kwds))
-        else:
-            forge_passes = list(bound.signature.parameters)[:2]  # agent, task_id
-            for name, value in list(bound.arguments.items()):
-                if name not in forge_passes:
-                    bound.arguments[name] = copy.deepcopy(value)
-            run_args, run_kwds = tuple(bound.args[2:]), dict(bound.kwargs)
+        try:
+            if bound is None:
+                run_args, run_kwds = copy.deepcopy((args, kwds))
+            else:
+                forge_passes = list(bound.signature.parameters)[:2]  # agent, task_id
+                for name, value in list(bound.arguments.items()):
+                    if name not in forge_passes:
+                        bound.arguments[name] = copy.deepcopy(value)
+                run_args, run_kwds = tuple(bound.args[2:]), dict(bound.kwargs)
+        except Exception as e:  # noqa: BLE001 - a value that cannot be copied
+            return [*args, kwds, f"not copyable: {type(e).__name__}"], lambda: _refused_run()
         # The record's own copy (the ability may change what it is given).
         judged = copy.deepcopy(self._arguments(bound, args, kwds))
         return judged, lambda: super(GatedActionRegister, self).run_action(task_id, action_name, *run_args, **run_kwds)

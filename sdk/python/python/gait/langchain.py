@@ -152,7 +152,7 @@ class GaitMiddleware(AgentMiddleware):  # type: ignore[misc,unused-ignore]
                 fields["session_id"] = configurable["thread_id"]
         return self.context.merged(**fields)
 
-    def _intent(self, request: Any) -> "tuple[str, str, Dict[str, Any], Optional[Decision]]":
+    def _intent(self, request: Any) -> "tuple[str, str, Dict[str, Any], Optional[Decision], Any]":
         """The call's name, id and intent — its ``args`` with the tool's
         schema defaults filled in, as the tool will receive them —, and,
         for a call that must not run whatever the policy says (an argument
@@ -162,6 +162,10 @@ class GaitMiddleware(AgentMiddleware):  # type: ignore[misc,unused-ignore]
         name = str(call.get("name") or "")
         call_id = str(call.get("id") or "")
         args = jsonable(call.get("args"))
+        # What the tool gets on allow: the call's own arguments, copied now
+        # (its validation fills the same defaults the gate judged; filled
+        # in here, pydantic would validate them as given values).
+        sent = copy.deepcopy(args)
         tool = getattr(request, "tool", None)
         schema, validated = _call_schema(tool)
         refused: Optional[Decision] = None
@@ -178,14 +182,15 @@ class GaitMiddleware(AgentMiddleware):  # type: ignore[misc,unused-ignore]
             args, invalid = schema_args(args, schema, pydantic=validated)
             if refused is None and invalid is not None:
                 refused = Decision._invalid(invalid)
-        return name, call_id, intent_for(name, args, self._context_for(request)), refused
+        return name, call_id, intent_for(name, args, self._context_for(request)), refused, sent
 
-    def _judged(self, request: Any, intent: Dict[str, Any]) -> Any:
-        """The request the tool runs with: its ``args`` a copy of the values
-        judged (defaults included), so that nothing changed in the
-        request's own objects after the decision reaches the tool."""
+    def _judged(self, request: Any, sent: Any) -> Any:
+        """The request the tool runs with: its ``args`` the copy of the
+        call's arguments taken when they were judged, so that nothing
+        changed in the request's own objects after the decision reaches the
+        tool."""
         call = request.tool_call
-        return request.override(tool_call={**call, "args": copy.deepcopy(intent["args"])})
+        return request.override(tool_call={**call, "args": sent})
 
     def _denied(
         self,
@@ -219,7 +224,7 @@ class GaitMiddleware(AgentMiddleware):  # type: ignore[misc,unused-ignore]
             return None, ToolMessage(content=RECORD_FAILED, tool_call_id=call_id, name=name, status="error")
 
     def wrap_tool_call(self, request: Any, handler: Callable[[Any], Any]) -> Any:
-        name, call_id, intent, invalid = self._intent(request)
+        name, call_id, intent, invalid, sent = self._intent(request)
         if invalid is not None:
             return self._denied(name, call_id, intent, invalid)
         try:
@@ -232,12 +237,12 @@ class GaitMiddleware(AgentMiddleware):  # type: ignore[misc,unused-ignore]
         if refused is not None:
             return refused
         try:
-            return handler(self._judged(request, intent))
+            return handler(self._judged(request, sent))
         finally:
             mark_executed(path, "langchain", call_id, intent, decision)
 
     async def awrap_tool_call(self, request: Any, handler: Callable[[Any], Awaitable[Any]]) -> Any:
-        name, call_id, intent, invalid = self._intent(request)
+        name, call_id, intent, invalid, sent = self._intent(request)
         if invalid is not None:
             return self._denied(name, call_id, intent, invalid)
         try:
@@ -250,6 +255,6 @@ class GaitMiddleware(AgentMiddleware):  # type: ignore[misc,unused-ignore]
         if refused is not None:
             return refused
         try:
-            return await handler(self._judged(request, intent))
+            return await handler(self._judged(request, sent))
         finally:
             mark_executed(path, "langchain", call_id, intent, decision)
