@@ -21,6 +21,35 @@ MODULE = ROOT / "stdlib" / "secrets.gaitpol"
 OUT = ROOT / "tests" / "conformance" / "stdlib_secrets" / "cases.json"
 SETS = ("ssh", "cloud", "dev_tools", "env_files", "keys_and_certs", "system")
 
+# Paths that must stay blocked whatever the module's list becomes (samples
+# from the list itself test the glob engine; these pin the list).
+MUST_BLOCK = [
+    "/home/dev/.ssh/id_rsa",
+    "/home/dev/.ssh/github",
+    "/root/.ssh/authorized_keys",
+    "/srv/backup/id_ed25519",
+    "/home/dev/.aws/credentials",
+    "/home/dev/.kube/config",
+    "/home/dev/.docker/config.json",
+    "/home/dev/.git-credentials",
+    "/home/dev/.netrc",
+    "/home/dev/.npmrc",
+    "/home/dev/.pypirc",
+    "/home/dev/.config/gcloud/application_default_credentials.json",
+    "/srv/app/.env",
+    "/srv/app/.env.production",
+    "/srv/app/.env_local",
+    "/srv/app/.env-staging",
+    "/srv/app/prod.env",
+    "/srv/app/.envrc",
+    "/srv/app/server.pem",
+    "/srv/app/server.key",
+    "/home/dev/.gnupg/private-keys-v1.d/x.key",
+    "/etc/shadow",
+    "/etc/sudoers",
+    "/proc/1/environ",
+]
+
 # Paths no pattern of the module matches: the allowed near misses.
 NEAR_MISSES = [
     "/home/dev/.environment",
@@ -110,6 +139,8 @@ def main() -> None:
                     continue
                 seen.add(path)
                 cases.append(case(f"{set_name}: {glob} matches {path}", path, True))
+    for path in MUST_BLOCK:
+        cases.append(case(f"must block: {path}", path, True))
     for path in NEAR_MISSES:
         cases.append(case(f"near miss: {path}", path, False))
     text = json.dumps(cases, indent=1) + "\n"

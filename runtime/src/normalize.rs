@@ -154,6 +154,18 @@ pub fn parse_json<'a>(bytes: &'a [u8], arena: &'a Bump) -> Result<Json<'a>, Inte
     Ok(v)
 }
 
+/// The intent digest the gate gives an intent's text (its result's
+/// `intent_digest`): read and normalized as [`crate::gate::evaluate`]
+/// reads it, without a bundle (the digest covers the canonical intent,
+/// never a bundle's mappings). `Err` for an intent the gate refuses as
+/// invalid (it has no digest). What the language bindings compare an
+/// answer's claimed digest with.
+pub fn intent_digest(bytes: &[u8]) -> Result<Digest, IntentError> {
+    let arena = Bump::new();
+    let json = parse_json(bytes, &arena)?;
+    normalize_json_with(&json, None, false).map(|n| n.digest)
+}
+
 /// [`parse_json`], as an owned `serde_json::Value` (same checks).
 pub fn parse(bytes: &[u8]) -> Result<Value, IntentError> {
     parse_json(bytes, &Bump::new()).map(|j| j.to_value())
@@ -3097,6 +3109,29 @@ mod tests {
             for k in 0..choices.clamp(1, MAX_SHELL_CHOICES) {
                 let _ = normalize_path_as(&raw, Some("/ws"), PathReading::Shell(k));
             }
+        }
+    }
+
+    /// [`intent_digest`] is the digest normalizing the text gives, and none
+    /// for an intent the reader refuses.
+    #[test]
+    fn intent_digest_of_text() {
+        let text = br#"{"tool_name": "Read_File", "args": {"path": "/w/a"}, "context": {"workspace": "/w"}}"#;
+        let n = normalize(&parse(text).unwrap(), None).unwrap();
+        assert_eq!(intent_digest(text).unwrap(), n.digest);
+        let reordered = br#"{"context": {"workspace": "/w"}, "args": {"path": "/w/a"}, "tool_name": "read_file"}"#;
+        assert_eq!(intent_digest(reordered).unwrap(), n.digest);
+        for bad in [
+            &br#"{"tool_name": "a", "tool_name": "b", "args": {}}"#[..],
+            br#"[]"#,
+            br#"{"args": {}}"#,
+            br#"{"tool_name": "a", "args": {"n": 18446744073709551616}}"#,
+        ] {
+            assert!(
+                intent_digest(bad).is_err(),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
         }
     }
 

@@ -344,12 +344,13 @@ fn encode_intent<'py>(
 /// digest of its `intent`.
 #[pyfunction]
 fn intent_digest(text: &[u8]) -> Option<String> {
-    use gait_run::normalize::{normalize, parse};
     // The envelope read as the sidecar reads it: its `intent` member's own
-    // bytes (not a re-serialized copy), a malformed envelope no digest.
+    // bytes (not a re-serialized copy), a malformed envelope no digest; the
+    // intent read and normalized as the gate reads it.
     let (intent_text, _tokens) = gait_run::envelope::split(text).ok()?;
-    let value = parse(intent_text).ok()?;
-    normalize(&value, None).ok().map(|n| n.digest.to_string())
+    gait_run::normalize::intent_digest(intent_text)
+        .ok()
+        .map(|d| d.to_string())
 }
 
 /// Why a value cannot be an intent's JSON text.

@@ -166,10 +166,11 @@ def test_a_default_is_not_filled_further() -> None:
     the default as the schema shows it, nothing added."""
 
     class Outer(BaseModel):
-        target: Target = Target(path="/workspace/given")
+        target: Target = {"path": "/workspace/given"}  # type: ignore[assignment]
 
-    assert with_schema_defaults({}, Outer.model_json_schema()) == {"target": {"path": "/workspace/given", "mode": "w"}}
-    assert Outer.model_validate({}).model_dump(mode="json") == {"target": {"path": "/workspace/given", "mode": "w"}}
+    # pydantic hands the tool the default as it is: no `mode` added.
+    assert Outer.model_validate({}).target == {"path": "/workspace/given"}
+    assert with_schema_defaults({}, Outer.model_json_schema(), pydantic=True) == {"target": {"path": "/workspace/given"}}
 
 
 def test_a_list_of_deep_models() -> None:
