@@ -722,8 +722,8 @@ impl Analyzer {
     }
 
     /// A runner whose options are `spec` and whose operands are the
-    /// command it runs (with none, it runs nothing the line names, or the
-    /// user's shell: `unshare`, `nsenter`, `pkexec`).
+    /// command it runs (with none, it runs nothing; one that starts the
+    /// user's shell then is [`Self::through_or_shell`]).
     fn through(
         &mut self,
         spec: &Spec,
