@@ -22,6 +22,10 @@ pub(super) struct Spec {
     /// GNU permutation: options may follow operands (until `--`). Most
     /// runners stop at their first operand (`+` in their option string).
     pub permute: bool,
+    /// Given no command, the runner starts the user's shell, which reads
+    /// standard input as its script (`unshare`, `nsenter`, `fakeroot`,
+    /// `pkexec`).
+    pub shell_without_command: bool,
 }
 
 impl Spec {
@@ -33,6 +37,7 @@ impl Spec {
         long_args: &[],
         long_opt_args: &[],
         permute: false,
+        shell_without_command: false,
     };
 }
 
@@ -190,6 +195,7 @@ pub(super) const ENV: Spec = Spec {
     long_args: &["unset", "chdir", "split-string", "argv0"],
     long_opt_args: &["block-signal", "default-signal", "ignore-signal"],
     permute: false,
+    shell_without_command: false,
 };
 
 /// OpenSSH's `ssh` (9.x): BSD getopt, no permutation — but `ssh` reads
@@ -202,6 +208,7 @@ pub(super) const SSH: Spec = Spec {
     long_args: &[],
     long_opt_args: &[],
     permute: false,
+    shell_without_command: false,
 };
 
 /// OpenSSH's `scp`.
@@ -213,6 +220,7 @@ pub(super) const SCP: Spec = Spec {
     long_args: &[],
     long_opt_args: &[],
     permute: false,
+    shell_without_command: false,
 };
 
 pub(super) const SUDO: Spec = Spec {
@@ -254,6 +262,7 @@ pub(super) const SUDO: Spec = Spec {
     ],
     long_opt_args: &["preserve-env"],
     permute: false,
+    shell_without_command: false,
 };
 
 pub(super) const DOAS: Spec = Spec {
@@ -264,6 +273,7 @@ pub(super) const DOAS: Spec = Spec {
     long_args: &[],
     long_opt_args: &[],
     permute: false,
+    shell_without_command: false,
 };
 
 /// systemd's `run0` (its sudo mode: `+hVu:g:D:a:` and long options only
@@ -298,6 +308,7 @@ pub(super) const RUN0: Spec = Spec {
     ],
     long_opt_args: &[],
     permute: false,
+    shell_without_command: false,
 };
 
 /// `su` and `runuser` (util-linux): options may follow the user name.
@@ -324,6 +335,7 @@ pub(super) const SU: Spec = Spec {
     ],
     long_opt_args: &[],
     permute: true,
+    shell_without_command: false,
 };
 
 pub(super) const TIMEOUT: Spec = Spec {
@@ -340,6 +352,7 @@ pub(super) const TIMEOUT: Spec = Spec {
     long_args: &["kill-after", "signal"],
     long_opt_args: &[],
     permute: false,
+    shell_without_command: false,
 };
 
 pub(super) const NICE: Spec = Spec {
@@ -350,6 +363,7 @@ pub(super) const NICE: Spec = Spec {
     long_args: &["adjustment"],
     long_opt_args: &[],
     permute: false,
+    shell_without_command: false,
 };
 
 pub(super) const STDBUF: Spec = Spec {
@@ -360,6 +374,7 @@ pub(super) const STDBUF: Spec = Spec {
     long_args: &["input", "output", "error"],
     long_opt_args: &[],
     permute: false,
+    shell_without_command: false,
 };
 
 pub(super) const IONICE: Spec = Spec {
@@ -370,6 +385,7 @@ pub(super) const IONICE: Spec = Spec {
     long_args: &["class", "classdata", "pid", "pgid", "uid"],
     long_opt_args: &[],
     permute: false,
+    shell_without_command: false,
 };
 
 pub(super) const SETSID: Spec = Spec {
@@ -380,6 +396,7 @@ pub(super) const SETSID: Spec = Spec {
     long_args: &[],
     long_opt_args: &[],
     permute: false,
+    shell_without_command: false,
 };
 
 pub(super) const CHROOT: Spec = Spec {
@@ -390,6 +407,7 @@ pub(super) const CHROOT: Spec = Spec {
     long_args: &["userspec", "groups"],
     long_opt_args: &[],
     permute: false,
+    shell_without_command: false,
 };
 
 pub(super) const UNSHARE: Spec = Spec {
@@ -434,6 +452,7 @@ pub(super) const UNSHARE: Spec = Spec {
         "mount-binfmt",
     ],
     permute: false,
+    shell_without_command: true,
 };
 
 pub(super) const NSENTER: Spec = Spec {
@@ -457,6 +476,7 @@ pub(super) const NSENTER: Spec = Spec {
         "mount", "uts", "ipc", "net", "pid", "cgroup", "user", "time", "root", "wd",
     ],
     permute: false,
+    shell_without_command: true,
 };
 
 pub(super) const SCRIPT: Spec = Spec {
@@ -478,6 +498,7 @@ pub(super) const SCRIPT: Spec = Spec {
     ],
     long_opt_args: &["timing"],
     permute: true,
+    shell_without_command: false,
 };
 
 pub(super) const FLOCK: Spec = Spec {
@@ -499,6 +520,7 @@ pub(super) const FLOCK: Spec = Spec {
     long_args: &["timeout", "wait", "conflict-exit-code"],
     long_opt_args: &[],
     permute: false,
+    shell_without_command: false,
 };
 
 pub(super) const WATCH: Spec = Spec {
@@ -512,6 +534,7 @@ pub(super) const WATCH: Spec = Spec {
     long_args: &["interval", "equexit", "shotsdir"],
     long_opt_args: &["differences"],
     permute: false,
+    shell_without_command: false,
 };
 
 pub(super) const XARGS: Spec = Spec {
@@ -539,6 +562,7 @@ pub(super) const XARGS: Spec = Spec {
     ],
     long_opt_args: &["eof", "replace", "max-lines"],
     permute: false,
+    shell_without_command: false,
 };
 
 /// GNU make (4.3/4.4). Its words are read by `run::make` (it keeps going
@@ -600,6 +624,7 @@ pub(super) const MAKE: Spec = Spec {
         "shuffle",
     ],
     permute: true,
+    shell_without_command: false,
 };
 
 /// GNU `time` (the program, not bash's keyword).
@@ -618,6 +643,7 @@ pub(super) const TIME: Spec = Spec {
     long_args: &["format", "output"],
     long_opt_args: &[],
     permute: false,
+    shell_without_command: false,
 };
 
 /// bash's `command` builtin.
@@ -641,6 +667,7 @@ pub(super) const TASKSET: Spec = Spec {
     long_args: &[],
     long_opt_args: &[],
     permute: false,
+    shell_without_command: false,
 };
 
 pub(super) const PKEXEC: Spec = Spec {
@@ -651,6 +678,7 @@ pub(super) const PKEXEC: Spec = Spec {
     long_args: &["user"],
     long_opt_args: &[],
     permute: false,
+    shell_without_command: true,
 };
 
 pub(super) const FAKEROOT: Spec = Spec {
@@ -661,6 +689,7 @@ pub(super) const FAKEROOT: Spec = Spec {
     long_args: &["lib", "faked"],
     long_opt_args: &[],
     permute: false,
+    shell_without_command: true,
 };
 
 /// GNU parallel's common options (an unknown one makes the line dynamic).
@@ -711,6 +740,7 @@ pub(super) const PARALLEL: Spec = Spec {
     ],
     long_opt_args: &[],
     permute: false,
+    shell_without_command: false,
 };
 
 /// Options of POSIX-family shells that take the next word (`-o OPTION`,
@@ -761,4 +791,5 @@ pub(super) const SETARCH: Spec = Spec {
     long_args: &[],
     long_opt_args: &[],
     permute: false,
+    shell_without_command: false,
 };

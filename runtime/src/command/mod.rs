@@ -957,6 +957,7 @@ const SPECIAL: &[&str] = &[
     "sudo",
     "run0",
     "doas",
+    "newgrp",
     "su",
     "runuser",
     "timeout",

@@ -335,8 +335,14 @@ impl Analyzer {
                 if p.has(&["C"]) {
                     return Ok(());
                 }
+                if p.operands.is_empty() && p.has(&["s"]) {
+                    // `doas -s`: the user's shell.
+                    return self.login_shell(open_tail, stdin, depth);
+                }
                 self.operands_run(&p, open_tail, stdin, depth)
             }
+            // `newgrp [-] [GROUP]` starts the user's shell with the group.
+            "newgrp" => self.login_shell(open_tail, stdin, depth),
             "su" | "runuser" => self.su(prog, rest, open_tail, stdin, depth),
             "timeout" => {
                 let p = getopt(&getopt::TIMEOUT, rest)?;
@@ -359,10 +365,10 @@ impl Analyzer {
             "nohup" => self.through(&Spec::NONE, rest, open_tail, stdin, depth),
             "stdbuf" => self.through(&getopt::STDBUF, rest, open_tail, stdin, depth),
             "setsid" => self.through(&getopt::SETSID, rest, open_tail, stdin, depth),
-            "unshare" => self.through_or_shell(&getopt::UNSHARE, rest, open_tail, stdin, depth),
-            "nsenter" => self.through_or_shell(&getopt::NSENTER, rest, open_tail, stdin, depth),
-            "fakeroot" => self.through_or_shell(&getopt::FAKEROOT, rest, open_tail, stdin, depth),
-            "pkexec" => self.through_or_shell(&getopt::PKEXEC, rest, open_tail, stdin, depth),
+            "unshare" => self.through(&getopt::UNSHARE, rest, open_tail, stdin, depth),
+            "nsenter" => self.through(&getopt::NSENTER, rest, open_tail, stdin, depth),
+            "fakeroot" => self.through(&getopt::FAKEROOT, rest, open_tail, stdin, depth),
+            "pkexec" => self.through(&getopt::PKEXEC, rest, open_tail, stdin, depth),
             "ionice" => {
                 let p = getopt(&getopt::IONICE, rest)?;
                 if p.has(&["p", "P", "u", "pid", "pgid", "uid"]) {
@@ -722,8 +728,8 @@ impl Analyzer {
     }
 
     /// A runner whose options are `spec` and whose operands are the
-    /// command it runs (with none, it runs nothing; one that starts the
-    /// user's shell then is [`Self::through_or_shell`]).
+    /// command it runs (with none, it runs nothing, or the user's shell:
+    /// [`Spec::shell_without_command`]).
     fn through(
         &mut self,
         spec: &Spec,
@@ -733,29 +739,15 @@ impl Analyzer {
         depth: usize,
     ) -> Step {
         let p = getopt(spec, rest)?;
-        self.operands_run(&p, open_tail, stdin, depth)
-    }
-
-    /// A runner that starts the user's shell when given no command
-    /// (`unshare`, `nsenter`, `fakeroot`, `pkexec`): [`Self::login_shell`].
-    fn through_or_shell(
-        &mut self,
-        spec: &Spec,
-        rest: &[Field],
-        open_tail: bool,
-        stdin: Option<&Val>,
-        depth: usize,
-    ) -> Step {
-        let p = getopt(spec, rest)?;
-        if p.operands.is_empty() {
+        if p.operands.is_empty() && spec.shell_without_command {
             return self.login_shell(open_tail, stdin, depth);
         }
         self.operands_run(&p, open_tail, stdin, depth)
     }
 
     /// The user's shell (`$SHELL`) a runner starts when given no command
-    /// (`run0`, `sudo -s`/`-i`, `su`, `pkexec`, `unshare`, `nsenter`,
-    /// `fakeroot`, `chroot`, `script`): it reads standard input as its
+    /// (`run0`, `sudo -s`/`-i`, `doas -s`, `su`, `newgrp`, `pkexec`,
+    /// `unshare`, `nsenter`, `fakeroot`, `chroot`, `script`): it reads standard input as its
     /// script (`run0 <<< 'rm v'` runs `rm`), as a shell given no operand
     /// does.
     fn login_shell(&mut self, open_tail: bool, stdin: Option<&Val>, depth: usize) -> Step {

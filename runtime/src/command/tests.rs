@@ -300,6 +300,9 @@ fn a_runner_without_a_command_runs_a_shell_reading_its_input() {
         ("run0 -u root <<< 'rm -rf /'", "run0"),
         ("sudo -s <<< 'rm -rf /'", "sudo"),
         ("sudo -i <<EOF\nrm -rf /\nEOF", "sudo"),
+        ("sudo su <<< 'rm -rf /'", "su"),
+        ("doas -s <<< 'rm -rf /'", "doas"),
+        ("newgrp docker <<< 'rm -rf /'", "newgrp"),
         ("su <<< 'rm -rf /'", "su"),
         ("su - root <<< 'rm -rf /'", "su"),
         ("runuser root <<< 'rm -rf /'", "runuser"),
@@ -318,6 +321,8 @@ fn a_runner_without_a_command_runs_a_shell_reading_its_input() {
     }
     // Input from a pipe or the caller: the shell is the runner's own.
     assert_eq!(p("sudo -s"), ["sudo"]);
+    assert_eq!(p("newgrp docker"), ["newgrp"]);
+    assert_eq!(p("doas -s ls <<< 'rm -rf /'"), ["doas", "ls"]);
     assert_eq!(p("su"), ["su"]);
     // Inside a compound command the input may come from elsewhere on the
     // line: out of sight.
