@@ -308,6 +308,29 @@ def test_a_name_the_schema_does_not_have_beside_a_default_is_refused() -> None:
     # By the schema's own name: filled and judged as the tool gets it.
     assert schema_args({"inner": {"Path": "/w"}}, Call.model_json_schema(), pydantic=True) == ({"inner": {"Path": "/w"}}, None)
 
+    # A required aliased field (nothing to fill) sent by its field name: the
+    # gate would judge no `Path`, the tool gets `/etc/shadow`.
+    class Required(BaseModel):
+        model_config = ConfigDict(populate_by_name=True)
+        path: str = Field(alias="Path")
+
+    class Top(BaseModel):
+        inner: Required
+
+    args = {"inner": {"path": "/etc/shadow"}}
+    assert Top.model_validate(args).inner.path == "/etc/shadow"
+    _, invalid = schema_args(args, Top.model_json_schema(), pydantic=True)
+    assert invalid is not None and invalid.startswith("args.inner.path: ")
+    # A hand-written schema: an unknown member is the tool's business; a
+    # model that keeps extra members (additionalProperties true) too.
+    assert schema_args(args, Top.model_json_schema()) == (args, None)
+
+    class Extra(BaseModel):
+        model_config = ConfigDict(extra="allow")
+        mode: str = "w"
+
+    assert schema_args({"note": "x"}, Extra.model_json_schema(), pydantic=True) == ({"note": "x", "mode": "w"}, None)
+
 
 def test_a_strict_schema_s_optional_left_out_is_none() -> None:
     """The OpenAI Agents SDK's strict schema drops a ``None`` default: a

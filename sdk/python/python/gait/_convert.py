@@ -296,7 +296,6 @@ def _fill_object(value: Dict[str, Any], schema: Dict[str, Any], walk: _Walk, whe
     # A strict schema (the OpenAI Agents SDK's) lists every property as
     # required, defaulted ones too: there `required` says nothing.
     strict = schema.get("additionalProperties") is False and bool(props) and required >= set(props)
-    defaulted = []
     for name, prop in props.items():
         if not isinstance(name, str) or name in value:
             continue
@@ -322,14 +321,14 @@ def _fill_object(value: Dict[str, Any], schema: Dict[str, Any], walk: _Walk, whe
         out = dict(value) if out is None else out
         # Not filled further: pydantic does not validate a default.
         out[name] = copy.deepcopy(default)
-        defaulted.append(name)
-    if unknown and defaulted:
-        # A member the schema does not name may be the field a defaulted
-        # property's alias stands for (pydantic's populate_by_name): which
-        # value the tool gets cannot be told.
+    if unknown and (walk.pydantic or strict) and schema.get("additionalProperties") is not True:
+        # pydantic drops a member its schema does not name — unless it is
+        # the field name behind a property's alias (`populate_by_name`):
+        # then the tool gets it, where the gate judged the alias (its
+        # default, or nothing). Which, the schema does not tell.
         raise AmbiguousDefaults(
-            f"{where}.{unknown[0]}: not a property of the tool's schema, beside the left-out {defaulted[0]!r} "
-            "it may stand for: send the schema's names"
+            f"{where}.{unknown[0]}: not a property of the tool's schema (the tool may read it under another "
+            "name): send the schema's names"
         )
     return value if out is None else out
 

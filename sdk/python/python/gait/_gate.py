@@ -60,7 +60,7 @@ def _encode(intent: Any) -> Union[bytes, Decision]:
     try:
         return _native.encode_intent(intent)
     except (TypeError, ValueError, UnicodeError) as e:
-        return Decision._native(_native.invalid_intent(str(e)))
+        return Decision._invalid(str(e))
     except (Exception, _Panic) as e:  # a bug: fail closed, loudly
         raise GateUnavailable(f"{type(e).__name__}: {e}", "internal_error") from None
 
@@ -318,7 +318,7 @@ class Gate:
                     run = {name: (v if name == skip else exact_copy(v)) for name, v in arguments.items()}
                 except NotExactJSON as e:
                     intent, _ = build(arguments)
-                    return intent, Decision._native(_native.invalid_intent(f"args: {e}")), lambda: None
+                    return intent, Decision._invalid(f"args: {e}"), lambda: None
                 # The call keeps its shape (a decorator under guard may read
                 # args[0] or add a keyword): the given arguments' copies where
                 # they were given, and a left-out default only when its copy
@@ -349,7 +349,7 @@ class Gate:
                     call = functools.partial(fn, *rebound.args, **rebound.kwargs)
                 intent, clash = build(run)
                 if clash is not None:
-                    return intent, Decision._native(_native.invalid_intent(clash)), call
+                    return intent, Decision._invalid(clash), call
                 # The judged values, in a copy of their own (paths as
                 # strings): the function changing its arguments never
                 # changes the record of what was decided.
