@@ -109,7 +109,10 @@ fn quoted(s: &str) -> String {
     let mut out = String::with_capacity(json.len());
     for c in json.chars() {
         if normalize::invisible(c) {
-            out.push_str(&format!("\\u{:04x}", u32::from(c)));
+            // UTF-16 units: past U+FFFF a JSON escape is a surrogate pair.
+            for unit in c.encode_utf16(&mut [0; 2]) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
         } else {
             out.push(c);
         }
@@ -429,6 +432,9 @@ mod tests {
             ("\u{61c}\u{2066}x\u{feff}", "\"\\u061c\\u2066x\\ufeff\""),
             ("a\u{1b}[2Jb", "\"a\\u001b[2Jb\""),
             ("/ws/café", "\"/ws/café\""),
+            // Tag characters (ASCII no one sees), past U+FFFF: a pair.
+            ("a\u{e0072}\u{e006d}b", "\"a\\udb40\\udc72\\udb40\\udc6db\""),
+            ("x\u{fe0f}\u{3164}", "\"x\\ufe0f\\u3164\""),
         ] {
             assert_eq!(quoted(s), shown, "{s:?}");
             // Still a JSON string literal, of the same text.

@@ -670,11 +670,14 @@ fn tool_name<'a>(obj: &'a [(&'a str, Json<'a>)]) -> Result<Cow<'a, str>, IntentE
     Ok(tool)
 }
 
-/// Invisible format characters: zero-width spaces and joiners, direction
-/// marks (the Arabic letter mark too) and overrides, word joiners, the
-/// byte-order mark, soft hyphen.
+/// Invisible characters: zero-width spaces and joiners, direction marks
+/// (the Arabic letter mark too) and overrides, word joiners, the
+/// byte-order mark, soft hyphen, the combining grapheme joiner, Hangul
+/// fillers, variation selectors, interlinear annotation marks, and the
+/// tag characters (U+E0000–E007F: ASCII text no one sees, "ASCII
+/// smuggling").
 pub fn invisible(c: char) -> bool {
-    matches!(c, '\u{ad}' | '\u{61c}' | '\u{180e}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206f}' | '\u{feff}')
+    matches!(c, '\u{ad}' | '\u{34f}' | '\u{61c}' | '\u{115f}' | '\u{1160}' | '\u{180b}'..='\u{180f}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206f}' | '\u{3164}' | '\u{fe00}'..='\u{fe0f}' | '\u{feff}' | '\u{ffa0}' | '\u{fff9}'..='\u{fffb}' | '\u{e0000}'..='\u{e007f}' | '\u{e0100}'..='\u{e01ef}')
 }
 
 /// The first character of a tool name that a case-insensitive dispatcher
@@ -2810,6 +2813,11 @@ mod tests {
             "read\u{feff}_file",
             "\u{202e}elif_daer",
             "read\u{ad}file",
+            // Tag characters (ASCII no one sees), a variation selector, a
+            // Hangul filler.
+            "read_file\u{e0072}\u{e006d}",
+            "read_file\u{fe0f}",
+            "read\u{3164}file",
         ] {
             let intent = serde_json::json!({ "tool_name": name });
             assert!(normalize(&intent, None).is_err(), "{name:?}");

@@ -557,6 +557,8 @@ mod tests {
             1
         );
         assert!(!message.contains('\u{202e}') && !message.contains('\u{200b}'));
+        // Tag characters (past U+FFFF) are escaped whole.
+        assert_eq!(super::shown("a\u{e0072}b"), "a\\u{e0072}b");
         // Ordinary text, é included, is shown as it is.
         assert_eq!(shown("/ws/café {\"a\":1}"), "/ws/café {\"a\":1}");
     }
