@@ -42,7 +42,7 @@ fn hit(n: usize, i: usize) -> Intent<'static> {
                 operation: None,
                 class: EndpointClass::NetHttp,
                 destructive: false,
-                host: Some((rule.domains[0].clone(), HostClass::Public)),
+                host: Some((rule.domains[0].clone().into(), HostClass::Public)),
                 programs: Vec::new(),
             },
         ]

@@ -304,7 +304,7 @@ fn target() -> impl Strategy<Value = Target<'static>> {
                 operation: None,
                 class,
                 destructive,
-                host,
+                host: host.map(|(h, c)| (h.into(), c)),
                 programs,
             }
         })
@@ -779,7 +779,7 @@ fn host_target(h: String) -> Target<'static> {
         operation: None,
         class: EndpointClass::NetHttp,
         destructive: false,
-        host: Some((h, HostClass::Public)),
+        host: Some((h.into(), HostClass::Public)),
         programs: vec![],
     }
 }

@@ -27,7 +27,7 @@ pub struct Target<'a> {
     pub class: EndpointClass,
     pub destructive: bool,
     /// For `url`/`host` targets: the normalized host and its class.
-    pub host: Option<(String, HostClass)>,
+    pub host: Option<(Cow<'a, str>, HostClass)>,
     /// For `command` and `proc.exec` targets: every program the command line runs.
     pub programs: Vec<String>,
 }
@@ -116,7 +116,7 @@ impl Target<'_> {
             operation: self.operation.map(owned),
             class: self.class,
             destructive: self.destructive,
-            host: self.host,
+            host: self.host.map(|(h, c)| (owned(h), c)),
             programs: self.programs,
         }
     }
@@ -146,7 +146,7 @@ impl Intent<'_> {
     pub fn domains(&self) -> impl Iterator<Item = &str> {
         self.targets
             .iter()
-            .filter_map(|t| t.host.as_ref().map(|h| h.0.as_str()))
+            .filter_map(|t| t.host.as_ref().map(|h| &*h.0))
     }
 
     /// Values of the `host_class` attribute.

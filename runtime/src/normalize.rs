@@ -675,9 +675,19 @@ fn tool_name<'a>(obj: &'a [(&'a str, Json<'a>)]) -> Result<Cow<'a, str>, IntentE
 /// byte-order mark, soft hyphen, the combining grapheme joiner, Hangul
 /// fillers, variation selectors, interlinear annotation marks, and the
 /// tag characters (U+E0000–E007F: ASCII text no one sees, "ASCII
-/// smuggling").
+/// smuggling"). One set for the gate, both approval prompts and the
+/// policy language (`gaitc` refuses them in string literals).
 pub fn invisible(c: char) -> bool {
-    matches!(c, '\u{ad}' | '\u{34f}' | '\u{61c}' | '\u{115f}' | '\u{1160}' | '\u{180b}'..='\u{180f}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206f}' | '\u{3164}' | '\u{fe00}'..='\u{fe0f}' | '\u{feff}' | '\u{ffa0}' | '\u{fff9}'..='\u{fffb}' | '\u{e0000}'..='\u{e007f}' | '\u{e0100}'..='\u{e01ef}')
+    bidi_control(c)
+        || matches!(c, '\u{ad}' | '\u{34f}' | '\u{115f}' | '\u{1160}' | '\u{180b}'..='\u{180f}' | '\u{200b}'..='\u{200d}' | '\u{2060}'..='\u{2064}' | '\u{206a}'..='\u{206f}' | '\u{3164}' | '\u{fe00}'..='\u{fe0f}' | '\u{feff}' | '\u{ffa0}' | '\u{fff9}'..='\u{fffb}' | '\u{e0000}'..='\u{e007f}' | '\u{e0100}'..='\u{e01ef}')
+}
+
+/// The bidirectional controls among [`invisible`] characters: embeddings,
+/// overrides and isolates, the left-to-right, right-to-left and Arabic
+/// letter marks. They reorder how the text around them is displayed
+/// ("Trojan Source"): `gaitc` refuses them in comments too.
+pub fn bidi_control(c: char) -> bool {
+    matches!(c, '\u{61c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// The first character of a tool name that a case-insensitive dispatcher
@@ -1250,7 +1260,7 @@ fn build_target<'a>(
         TargetKind::Path => (normalize_path_cow(raw, workspace, reading)?, None),
         TargetKind::Url => {
             let (canonical, host) = normalize_url(raw)?;
-            (Cow::Owned(canonical), Some(host))
+            (canonical, Some(host))
         }
         TargetKind::Host => {
             // A host name alone: what follows `/`, `?` or `#` would be
@@ -1264,18 +1274,23 @@ fn build_target<'a>(
                     "is not a host name alone (it has a `/`, `?` or `#`, which a resolver would send)",
                 ));
             }
-            let (_, host) = normalize_url(&format!("http://{raw}")).map_err(|e| {
-                if e.starts_with(URL_AMBIGUOUS) {
-                    e
-                } else {
-                    format!("`{raw}` is not a valid host")
-                }
-            })?;
+            let host = if plain_host(raw) {
+                (Cow::Borrowed(raw), domain_class(raw))
+            } else {
+                let (_, (host, class)) = read_url(&format!("http://{raw}")).map_err(|e| {
+                    if e.starts_with(URL_AMBIGUOUS) {
+                        e
+                    } else {
+                        format!("`{raw}` is not a valid host")
+                    }
+                })?;
+                (Cow::Owned(host), class)
+            };
             // The host as given, when normalizing left it unchanged.
             let value = if host.0 == raw {
                 Cow::Borrowed(raw)
             } else {
-                Cow::Owned(host.0.clone())
+                host.0.clone()
             };
             (value, Some(host))
         }
@@ -1957,7 +1972,130 @@ fn join_segments(base: &str, raw: &str, backslash: bool) -> Option<String> {
 /// than one `@`, a `%` in the host, a `.` in the scheme, or a special scheme
 /// not followed by `//` is ambiguous (`url_ambiguous`). Returns the canonical URL and the
 /// normalized host with its class.
-pub fn normalize_url(raw: &str) -> Result<(String, (String, HostClass)), String> {
+///
+/// A plain `http(s)` URL ([`plain_url_host`]: a lower-case ASCII host name,
+/// no user, port, percent sign or dot segment) is its own canonical form
+/// under both readings: it and its host are borrowed without parsing.
+pub fn normalize_url(raw: &str) -> Result<NormalizedUrl<'_>, String> {
+    if let Some(host) = plain_url_host(raw) {
+        return Ok((
+            Cow::Borrowed(raw),
+            (Cow::Borrowed(host), domain_class(host)),
+        ));
+    }
+    let (url, (host, class)) = read_url(raw)?;
+    Ok((Cow::Owned(url), (Cow::Owned(host), class)))
+}
+
+/// A normalized URL: its canonical text, and its host with the host's class.
+pub type NormalizedUrl<'a> = (Cow<'a, str>, (Cow<'a, str>, HostClass));
+
+/// Bytes a plain URL's path, query and fragment may hold: those no part of
+/// the WHATWG URL parser percent-encodes, decodes or reads as a separator
+/// other than `/`, `?` and `#` (no `%`, `\`, `'`, `^`, `|`, quotes,
+/// brackets, braces, blanks or controls).
+const PLAIN_URL_TAIL: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b'-' | b'.'
+                    | b'_'
+                    | b'~'
+                    | b'/'
+                    | b'?'
+                    | b'#'
+                    | b'='
+                    | b'&'
+                    | b':'
+                    | b'@'
+                    | b','
+                    | b'+'
+                    | b';'
+                    | b'!'
+                    | b'$'
+                    | b'*'
+                    | b'('
+                    | b')'
+            );
+        b += 1;
+    }
+    t
+};
+
+/// The host of a plain URL: `http://` or `https://` (lower case), a
+/// [`plain_host`], then a path starting with `/` whose bytes are all
+/// [`PLAIN_URL_TAIL`] and none of whose segments is `.` or `..`. Both
+/// readings of such a URL agree, and the WHATWG serialization is the text
+/// itself (`the_plain_url_fast_path_is_the_full_reading` checks it against
+/// [`read_url`]). `None` for everything else, which is read in full.
+fn plain_url_host(raw: &str) -> Option<&str> {
+    let rest = raw
+        .strip_prefix("https://")
+        .or_else(|| raw.strip_prefix("http://"))?;
+    let (host, tail) = rest.split_at(rest.bytes().position(|b| b == b'/')?);
+    if !plain_host(host) {
+        return None;
+    }
+    let tail = tail.as_bytes();
+    let mut in_path = true;
+    let mut segment = 0;
+    for (i, &b) in tail.iter().enumerate() {
+        if !PLAIN_URL_TAIL[usize::from(b)] {
+            return None;
+        }
+        if in_path && matches!(b, b'/' | b'?' | b'#') {
+            if matches!(&tail[segment..i], b"." | b"..") {
+                return None;
+            }
+            segment = i + 1;
+            in_path = b == b'/';
+        }
+    }
+    if in_path && matches!(&tail[segment..], b"." | b"..") {
+        return None;
+    }
+    Some(host)
+}
+
+/// A host name the URL parser, IDNA and a resolver all leave as it is:
+/// 1 to 253 bytes of lower-case ASCII letters, digits and `-` in non-empty
+/// dot-separated labels, none starting with `xn--` (punycode, which IDNA
+/// decodes and checks), the last starting with a letter (so that it is
+/// never read as an IPv4 number: `0x7f`, `2130706433`).
+fn plain_host(host: &str) -> bool {
+    let b = host.as_bytes();
+    if b.is_empty() || b.len() > 253 {
+        return false;
+    }
+    // One pass: `start` is where the current label begins.
+    let mut start = 0;
+    for i in 0..=b.len() {
+        match b.get(i) {
+            Some(c) if c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-' => {}
+            end @ (Some(b'.') | None) => {
+                let label = &b[start..i];
+                let punycode = label.starts_with(b"xn--");
+                // Empty, punycode, or a last label that could be a number.
+                let number = end.is_none() && !label.first().is_some_and(u8::is_ascii_lowercase);
+                if label.is_empty() || punycode || number {
+                    return false;
+                }
+                start = i + 1;
+            }
+            Some(_) => return false,
+        }
+    }
+    true
+}
+
+/// The full reading of a URL (see [`normalize_url`]), without the plain
+/// URLs' fast path.
+#[doc(hidden)]
+pub fn read_url(raw: &str) -> Result<(String, (String, HostClass)), String> {
     let text: std::borrow::Cow<'_, str> = if raw.contains("://") || has_special_scheme(raw) {
         raw.into()
     } else {
@@ -2522,6 +2660,20 @@ mod tests {
     }
 
     #[test]
+    fn bidi_controls_are_among_the_invisible_characters() {
+        let (mut bidi, mut hidden) = (0, 0);
+        for c in (0..=0x10_ffff).filter_map(char::from_u32) {
+            if bidi_control(c) {
+                assert!(invisible(c), "{c:?}");
+                bidi += 1;
+            }
+            hidden += usize::from(invisible(c));
+        }
+        assert_eq!(bidi, 12);
+        assert!(hidden > 400, "{hidden}");
+    }
+
+    #[test]
     fn a_digest_reads_as_sha256_and_its_hex() {
         for h in [[0u8; 32], [0xff; 32], crate::sha256(b"intent")] {
             let d = Digest::of(&h);
@@ -2916,9 +3068,173 @@ mod tests {
         }
     }
 
+    /// Pieces of URLs and hosts on which the two readings, IDNA, IPv4
+    /// numbers and the WHATWG serialization are known to part ways.
+    const URL_PIECES: &[&str] = &[
+        "a",
+        "b",
+        "z",
+        "Z",
+        "0",
+        "7",
+        "x",
+        "xn--",
+        "0x",
+        "1e",
+        ".",
+        "..",
+        "-",
+        "_",
+        "/",
+        "?",
+        "#",
+        "=",
+        "&",
+        ":",
+        "@",
+        "%",
+        "%2e",
+        "%2E",
+        "\\",
+        " ",
+        "\t",
+        "\n",
+        "[",
+        "]",
+        "'",
+        "`",
+        "^",
+        "|",
+        "~",
+        "\u{e9}",
+        "\u{3002}",
+        "\u{ad}",
+        "localhost",
+        "example",
+        "com",
+        "!",
+        "$",
+        "*",
+        "(",
+        ")",
+        ",",
+        "+",
+        ";",
+        "{",
+        "\"",
+        "<",
+        "80",
+        "443",
+        "/./",
+        "/../",
+        "/.",
+        "/..",
+    ];
+
+    fn url_text() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let piece = proptest::sample::select(URL_PIECES);
+        (
+            proptest::sample::select(vec![
+                "https://", "http://", "HTTP://", "ws://", "https:/", "",
+            ]),
+            proptest::collection::vec(piece.clone(), 1..7),
+            proptest::sample::select(vec!["/", "", "?", "#", "/v1/items", ":8080/"]),
+            proptest::collection::vec(piece, 0..8),
+        )
+            .prop_map(|(scheme, host, sep, tail)| {
+                format!("{scheme}{}{sep}{}", host.concat(), tail.concat())
+            })
+    }
+
+    fn host_text() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        proptest::collection::vec(proptest::sample::select(URL_PIECES), 1..7)
+            .prop_map(|p| p.concat())
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(4096))]
+        /// The plain URLs' fast path gives exactly what the full reading
+        /// gives, for every text (it only borrows; it never decides).
+        #[test]
+        fn the_plain_url_fast_path_is_the_full_reading(text in url_text()) {
+            let fast = normalize_url(&text)
+                .map(|(u, (h, c))| (u.into_owned(), (h.into_owned(), c)));
+            proptest::prop_assert_eq!(fast, read_url(&text), "{:?}", text);
+        }
+
+        /// A plain host alone is what the full reading of `http://` and the
+        /// host finds (the `host` targets' fast path).
+        #[test]
+        fn a_plain_host_is_its_own_reading(
+            host in host_text(),
+        ) {
+            if plain_host(&host) {
+                let full = read_url(&format!("http://{host}")).map(|(_, h)| h);
+                proptest::prop_assert_eq!(full, Ok((host.clone(), domain_class(&host))));
+            }
+        }
+    }
+
+    /// The fast path is taken by the URLs agents send most (the checks above
+    /// would hold vacuously if it never were), and not by near misses.
+    #[test]
+    fn plain_urls_take_the_fast_path_and_near_misses_do_not() {
+        for url in [
+            "https://api.github.com/repos/o/r/issues?state=open&per_page=100",
+            "http://localhost/x",
+            "https://api43.svc1.example.com/v1/items",
+            "https://a-b.example/p/a.b/..c/.d/~e_f#frag?x/../y",
+            "https://metadata.google.internal/computeMetadata/v1/",
+            "https://1.2.3.example/x",
+        ] {
+            assert!(plain_url_host(url).is_some(), "{url}");
+            let fast = normalize_url(url).unwrap();
+            assert!(matches!(fast.0, Cow::Borrowed(_)), "{url}");
+            let full = read_url(url).unwrap();
+            assert_eq!(
+                (fast.0.into_owned(), (fast.1 .0.into_owned(), fast.1 .1)),
+                full
+            );
+        }
+        for url in [
+            "https://api.github.com",
+            "https://api.github.com?x",
+            "HTTPS://api.github.com/",
+            "https://API.github.com/",
+            "https://api.github.com./",
+            "https://api..github.com/",
+            "https://.api.github.com/",
+            "https://api.github.com:443/",
+            "https://u@api.github.com/",
+            "https://xn--pypi-x.org/",
+            "https://a.xn--org/",
+            "http://127.0.0.1/",
+            "http://0x7f/",
+            "http://example.0x7f/",
+            "http://2130706433/",
+            "https://a.com/x/./y",
+            "https://a.com/x/..",
+            "https://a.com/x/../y",
+            "https://a.com/x/%2e%2e/y",
+            "https://a.com/x\\y",
+            "https://a.com/x y",
+            "https://a.com/x'y",
+            "https://a.com/x^y",
+            "https://a_b.com/",
+            "ftp://a.com/",
+            "ws://a.com/",
+        ] {
+            assert!(plain_url_host(url).is_none(), "{url}");
+        }
+        let long = format!("https://{}.com/", "a".repeat(250));
+        assert!(plain_url_host(&long).is_none());
+    }
+
     #[test]
     fn urls_and_hosts() {
-        let host = |u: &str| normalize_url(u).map(|x| x.1);
+        let host = |u: &str| normalize_url(u).map(|x| (x.1 .0.into_owned(), x.1 .1));
         assert_eq!(
             host("https://api.github.com@evil.io/").unwrap(),
             ("evil.io".into(), HostClass::Public)
@@ -3424,7 +3740,7 @@ mod tests {
     /// form, and capitals and full-width forms both map alike, are not.
     #[test]
     fn hosts_idna_2003_reads_otherwise_are_ambiguous() {
-        let host = |u: &str| normalize_url(u).map(|x| x.1);
+        let host = |u: &str| normalize_url(u).map(|x| (x.1 .0.into_owned(), x.1 .1));
         for url in [
             // U+1806: removed by nameprep, kept by UTS 46.
             "http://169.254.169.25\u{1806}4/",

@@ -15,8 +15,9 @@
 //!   remains is the normalized intent, the decision and the summary);
 //! - a warm decision on the common path allocates nothing at all: every
 //!   corpus intent whose values normalization leaves as they were, with
-//!   file-system targets (URLs and command lines are read by libraries that
-//!   allocate inside: counted, not asserted);
+//!   file-system targets or plain URLs and hosts (other URLs and command
+//!   lines are read by libraries that allocate inside: counted, not
+//!   asserted);
 //! - reusing the scratch changes nothing: every corpus intent, decided in
 //!   turn with one scratch (its arena reset, grown, dropped), gives the
 //!   bytes a fresh scratch gives.
@@ -114,12 +115,15 @@ fn common_path(bundle: &gait_run::bundle::Verified, text: &[u8]) -> bool {
     use std::borrow::Cow;
     let borrowed = |c: &Cow<'_, str>| matches!(c, Cow::Borrowed(_));
     let opt = |c: &Option<Cow<'_, str>>| c.as_ref().is_none_or(borrowed);
-    let fs_target = |t: &Target<'_>| {
-        t.class.as_str().starts_with("fs.")
-            && borrowed(&t.value)
-            && opt(&t.operation)
-            && t.host.is_none()
-            && t.programs.is_empty()
+    // File-system targets, and network targets whose URL or host is plain
+    // (borrowed as it is, not read by the `url` crate).
+    let common_target = |t: &Target<'_>| {
+        let class = t.class.as_str();
+        let place = match &t.host {
+            None => class.starts_with("fs."),
+            Some((host, _)) => class.starts_with("net.") && borrowed(host),
+        };
+        place && borrowed(&t.value) && opt(&t.operation) && t.programs.is_empty()
     };
     let arena = Bump::new();
     let Ok(raw) = gait_run::normalize::parse_json(text, &arena) else {
@@ -132,7 +136,7 @@ fn common_path(bundle: &gait_run::bundle::Verified, text: &[u8]) -> bool {
     !text.contains(&b'\\')
         && !i.targets.is_empty()
         && !i.targets.spilled()
-        && i.targets.iter().all(fs_target)
+        && i.targets.iter().all(common_target)
         && !i.provenance.spilled()
         && i.arg_strings.is_empty()
         && n.warnings.is_empty()
@@ -164,7 +168,7 @@ fn common_path_decisions_allocate_nothing() {
     let mut out = Vec::with_capacity(1 << 16);
     let mut scratch = Scratch::default();
     let (mut checked, mut verdicts) = (0, std::collections::BTreeSet::new());
-    let mut fail_closed = 0;
+    let (mut fail_closed, mut network) = (0, 0);
     for (name, text) in corpus() {
         if !common_path(&bundle, &text) {
             continue;
@@ -183,6 +187,9 @@ fn common_path_decisions_allocate_nothing() {
         }
         assert_eq!(n, 0, "{name}: {s:?}");
         checked += 1;
+        if s.endpoint_classes.iter().any(|c| c.starts_with("net.")) {
+            network += 1;
+        }
         verdicts.insert(s.verdict);
     }
     assert!(checked >= 100, "{checked} common-path intents decided");
@@ -191,6 +198,7 @@ fn common_path_decisions_allocate_nothing() {
         "allow, block and require_approval are among them: {verdicts:?}"
     );
     assert!(fail_closed > 0, "fail-closed decisions are among them");
+    assert!(network >= 10, "{network} network intents among them");
 }
 
 fn reading_an_intent_allocates_nothing_on_a_warm_arena() {

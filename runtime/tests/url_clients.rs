@@ -139,7 +139,7 @@ fn generated(n: usize) -> Vec<String> {
 fn canonical(host: &str) -> Option<String> {
     normalize_url(&format!("http://{host}/"))
         .ok()
-        .map(|x| x.1 .0)
+        .map(|x| x.1 .0.into_owned())
 }
 
 /// A loopback HTTP server that reports each request's Host header.
@@ -268,13 +268,13 @@ fn every_url_the_gate_accepts_is_the_host_curl_and_urllib_reach() {
         // the host: compare hosts.
         let host_only = |hp: &str| canonical(hp);
         if let Some(curl) = curl_host(url, port, &rx) {
-            if host_only(&curl).as_deref() != Some(gate.as_str()) {
+            if host_only(&curl).as_deref() != Some(&*gate) {
                 disagreements.push(format!("{url:?}: gate {gate:?}, curl sent Host {curl:?}"));
             }
         }
         // A scheme-less value is a path to urlsplit (urllib cannot fetch it).
         if let Some(py) = py {
-            if host_only(py).as_deref() != Some(gate.as_str()) {
+            if host_only(py).as_deref() != Some(&*gate) {
                 disagreements.push(format!("{url:?}: gate {gate:?}, urllib {py:?}"));
             }
         }

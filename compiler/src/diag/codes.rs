@@ -37,6 +37,7 @@ codes! {
     E0004, Error, "invalid escape sequence";
     E0005, Error, "bidirectional control character";
     E0006, Error, "invalid integer";
+    E0007, Error, "invisible character";
     // File structure.
     E0010, Error, "missing policy header";
     E0011, Error, "duplicate or misplaced policy header";

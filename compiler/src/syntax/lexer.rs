@@ -7,6 +7,7 @@
 
 use crate::diag::{codes, Diagnostic};
 use crate::span::Span;
+use gait_run::normalize::{bidi_control, invisible};
 use logos::Logos;
 
 /// A token of the language. Value-carrying tokens own their (decoded) text.
@@ -188,11 +189,6 @@ pub struct Lexed {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// Unicode bidirectional controls used in "Trojan Source" attacks.
-pub fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
-}
-
 /// Lexes a whole file.
 pub fn lex(src: &str) -> Lexed {
     let mut out = Lexed::default();
@@ -202,7 +198,7 @@ pub fn lex(src: &str) -> Lexed {
         let span = Span::new(range.start, range.end);
         match result {
             Ok(Token::Comment(text)) => {
-                report_bidi(&text, range.start, "comment", &mut out.diagnostics);
+                report_hidden(&text, range.start, "comment", false, &mut out.diagnostics);
                 out.comments.push(Comment {
                     span,
                     text: text[1..].to_owned(),
@@ -229,7 +225,13 @@ pub fn lex(src: &str) -> Lexed {
                 out.tokens.push((range.start, Token::Str(value), range.end));
             }
             Ok(Token::ArgPath(text)) => {
-                report_bidi(&text, range.start, "argument path", &mut out.diagnostics);
+                report_hidden(
+                    &text,
+                    range.start,
+                    "argument path",
+                    true,
+                    &mut out.diagnostics,
+                );
                 out.tokens
                     .push((range.start, Token::ArgPath(text), range.end));
             }
@@ -237,8 +239,10 @@ pub fn lex(src: &str) -> Lexed {
             Err(()) => {
                 let bad = &src[range.clone()];
                 let c = bad.chars().next().unwrap_or('\u{FFFD}');
-                let diag = if is_bidi_control(c) {
+                let diag = if bidi_control(c) {
                     bidi_diag(span, "source text")
+                } else if invisible(c) {
+                    invisible_diag(span, c, "source text")
                 } else {
                     Diagnostic::error(
                         codes::E0002,
@@ -272,28 +276,49 @@ fn bidi_diag(span: Span, place: &str) -> Diagnostic {
         .with_help("remove it: bidi controls can make source display differently from what is compiled (Trojan Source)")
 }
 
-fn report_bidi(text: &str, base: usize, place: &str, diags: &mut Vec<Diagnostic>) {
+/// An invisible character written as it is where it is part of a value: a
+/// reviewer reads `"read_file"` where the policy holds `read\u{200b}_file`.
+fn invisible_diag(span: Span, c: char, place: &str) -> Diagnostic {
+    Diagnostic::error(
+        codes::E0007,
+        format!("invisible character U+{:04X} in {place}", u32::from(c)),
+    )
+    .with_primary(span, "a character no one sees when reading the policy")
+    .with_help(format!(
+        "remove it, or write it as the escape `\\u{{{:x}}}` if it is meant",
+        u32::from(c)
+    ))
+}
+
+/// Reports the bidirectional controls of `text` (a comment, a string, an
+/// argument path) and, where it is part of a value (`value`), every other
+/// invisible character written as it is.
+fn report_hidden(text: &str, base: usize, place: &str, value: bool, diags: &mut Vec<Diagnostic>) {
     for (i, c) in text.char_indices() {
-        if is_bidi_control(c) {
-            diags.push(bidi_diag(
-                Span::new(base + i, base + i + c.len_utf8()),
-                place,
-            ));
+        let span = Span::new(base + i, base + i + c.len_utf8());
+        if bidi_control(c) {
+            diags.push(bidi_diag(span, place));
+        } else if value && invisible(c) {
+            diags.push(invisible_diag(span, c, place));
         }
     }
 }
 
 /// Decodes the escapes of a string body starting at byte `base`.
-/// Reports bad escapes and bidi controls; always returns a best-effort value.
+/// Reports bad escapes, bidi controls and invisible characters written as
+/// they are; always returns a best-effort value.
 fn decode_string(body: &str, base: usize, diags: &mut Vec<Diagnostic>) -> String {
     let mut out = String::with_capacity(body.len());
     let mut chars = body.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
-        if is_bidi_control(c) {
-            diags.push(bidi_diag(
-                Span::new(base + i, base + i + c.len_utf8()),
+        if invisible(c) {
+            report_hidden(
+                &body[i..i + c.len_utf8()],
+                base + i,
                 "string literal",
-            ));
+                true,
+                diags,
+            );
             continue;
         }
         if c != '\\' {
@@ -354,9 +379,7 @@ fn decode_string(body: &str, base: usize, diags: &mut Vec<Diagnostic>) -> String
                     .filter(|_| (1..=6).contains(&digits.len()))
                     .and_then(char::from_u32)
                 {
-                    Some(ch) if is_bidi_control(ch) => {
-                        diags.push(bidi_diag(span, "string literal"))
-                    }
+                    Some(ch) if bidi_control(ch) => diags.push(bidi_diag(span, "string literal")),
                     Some(ch) => out.push(ch),
                     None => diags.push(
                         Diagnostic::error(codes::E0004, "invalid unicode escape")
@@ -668,6 +691,58 @@ mod tests {
         let l = lex("\"\\q\" \"a\u{202E}b\" # \u{2066}");
         let codes: Vec<_> = l.diagnostics.iter().map(|d| d.code.as_str()).collect();
         assert_eq!(codes, vec!["E0004", "E0005", "E0005"]);
+    }
+
+    #[test]
+    fn invisible_characters_in_values_are_refused_written_as_they_are() {
+        let codes = |src: &str| -> Vec<String> {
+            lex(src)
+                .diagnostics
+                .iter()
+                .map(|d| d.code.as_str().to_owned())
+                .collect()
+        };
+        // In a string, an argument path or loose in the text: E0007 (a
+        // bidi control stays E0005 everywhere).
+        for c in [
+            '\u{200b}',
+            '\u{ad}',
+            '\u{feff}',
+            '\u{fe0f}',
+            '\u{e0041}',
+            '\u{3164}',
+        ] {
+            assert_eq!(codes(&format!("\"read{c}_file\"")), ["E0007"], "{c:?}");
+            assert_eq!(codes(&format!("args[\"pa{c}th\"]")), ["E0007"], "{c:?}");
+            assert_eq!(codes(&format!("default {c} block")), ["E0007"], "{c:?}");
+            // A comment holds no value.
+            assert!(
+                codes(&format!("# ok {c}\ndefault block")).is_empty(),
+                "{c:?}"
+            );
+        }
+        assert_eq!(codes("# \u{202e}\ndefault block"), ["E0005"]);
+        // Written as an escape it is seen: kept in the value.
+        let l = lex("\"read\\u{200b}_file\"");
+        assert!(l.diagnostics.is_empty());
+        assert_eq!(l.tokens[0].1, Token::Str("read\u{200b}_file".into()));
+    }
+
+    #[test]
+    fn quoted_strings_show_invisible_characters_and_read_back() {
+        for s in [
+            "read\u{200b}_file",
+            "tag\u{e0041}",
+            "a\u{fe0f}",
+            "plain",
+            "q\"\\",
+        ] {
+            let q = crate::fmt::quote(s);
+            assert!(!q.chars().any(gait_run::normalize::invisible), "{q:?}");
+            let l = lex(&q);
+            assert!(l.diagnostics.is_empty(), "{q:?}");
+            assert_eq!(l.tokens[0].1, Token::Str(s.into()), "{q:?}");
+        }
     }
 
     #[test]

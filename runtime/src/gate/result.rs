@@ -468,7 +468,7 @@ fn write_targets(out: &mut Vec<u8>, intent: &Intent) {
         out.extend_from_slice(br#","path":"#);
         write_opt_str(out, t.path());
         out.extend_from_slice(br#","domain":"#);
-        write_opt_str(out, t.host.as_ref().map(|h| h.0.as_str()));
+        write_opt_str(out, t.host.as_ref().map(|h| &*h.0));
         out.extend_from_slice(br#","host_class":"#);
         write_opt_str(out, t.host.as_ref().map(|h| h.1.as_str()));
         out.extend_from_slice(br#","programs":"#);
