@@ -7,7 +7,7 @@ import asyncio
 import logging
 import json
 from pathlib import Path
-from typing import Any, List
+from typing import Any, List, Optional
 
 import pytest
 from agents import (
@@ -292,3 +292,64 @@ def test_a_default_the_schema_does_not_show_is_refused(gate: gait.Gate, effects:
     assert "intent_invalid" in outputs_sent(model)[call_id]
     (record,) = read_records(tmp_path, "openai_agents")
     assert record["result"]["reason_codes"] == ["intent_invalid"] and "args.path" in record["result"]["error"]
+
+
+def test_a_nullable_argument_with_a_factory_is_refused_not_judged_none(gate: gait.Gate, effects: SideEffects, tmp_path: Path) -> None:
+    """An ``Optional`` argument with a ``default_factory`` (in /etc), left
+    out: the strict schema shows it as a required nullable, as it shows
+    ``= None``; the args model's own schema tells the factory apart. Judged
+    ``None`` before (no path, allowed) while the tool wrote to /etc: now an
+    invalid intent, and the tool never runs."""
+    from pydantic import Field
+
+    @function_tool
+    def write_file(content: str, path: Optional[str] = Field(default_factory=lambda: "/etc/gait-factory.txt")) -> str:
+        """Write a file."""
+        effects.ran("write_file", {"path": path, "content": content})
+        return f"wrote {path}"
+
+    call_id, args = FACTORY_CALL
+    tools = guard_tools([write_file], gate, context=LOW, trace_dir=tmp_path)
+    model = run(gate, effects, tmp_path, tools=tools, calls=[(call_id, "write_file", args)])
+    assert effects.calls == []
+    assert "intent_invalid" in outputs_sent(model)[call_id]
+    (record,) = read_records(tmp_path, "openai_agents")
+    assert record["result"]["reason_codes"] == ["intent_invalid"] and "args.path" in record["result"]["error"]
+
+
+def test_a_factory_is_refused_in_a_tool_without_a_strict_schema(gate: gait.Gate, effects: SideEffects, tmp_path: Path) -> None:
+    """``strict_mode=False``: the schema marks the factory's argument
+    optional, with no default, like any optional argument. Read from the
+    args model it is a factory: refused, and guarded again the same."""
+    from pydantic import Field
+
+    @function_tool(strict_mode=False)
+    def write_file(content: str, path: str = Field(default_factory=lambda: "/etc/gait-factory.txt")) -> str:
+        """Write a file."""
+        effects.ran("write_file", {"path": path, "content": content})
+        return f"wrote {path}"
+
+    call_id, args = FACTORY_CALL
+    tools = guard_tools(guard_tools([write_file], gate, context=LOW, trace_dir=tmp_path), gate, context=LOW, trace_dir=tmp_path)
+    model = run(gate, effects, tmp_path, tools=tools, calls=[(call_id, "write_file", args)])
+    assert effects.calls == []
+    assert "intent_invalid" in outputs_sent(model)[call_id]
+
+
+def test_a_none_default_left_out_is_judged_none(gate: gait.Gate, effects: SideEffects, tmp_path: Path) -> None:
+    """``Optional[str] = None`` left out (the strict schema drops the
+    ``None`` default): judged with ``None``, as the tool runs, and allowed;
+    a plain default beside it is filled too."""
+    @function_tool
+    def write_file(content: str, path: str, note: Optional[str] = None, mode: str = "w") -> str:
+        """Write a file."""
+        effects.ran("write_file", {"path": path, "note": note, "mode": mode})
+        return f"wrote {path}"
+
+    args = {"content": "x", "path": "/workspace/n.txt"}
+    tools = guard_tools([write_file], gate, context=LOW, trace_dir=tmp_path)
+    model = run(gate, effects, tmp_path, tools=tools, calls=[("c_none", "write_file", args)])
+    assert effects.calls == [("write_file", {"path": "/workspace/n.txt", "note": None, "mode": "w"})]
+    assert outputs_sent(model)["c_none"] == "wrote /workspace/n.txt"
+    (record,) = read_records(tmp_path, "openai_agents")
+    assert record["intent"]["args"] == {**args, "note": None, "mode": "w"}

@@ -22,13 +22,18 @@ shell / computer tools are not function tools: no guardrail sees them.
 unless ``allow_unguarded=True`` is given (then they are returned unchanged).
 
 What is judged: the model's JSON arguments with the defaults of the tool's
-``params_json_schema`` filled in for the parameters it leaves out, nested
-ones too (the SDK's args model fills them in before the tool runs). In a
-strict schema (the default: every property required) a left-out property
-without a ``default`` may get a ``default_factory``'s value the schema does
-not show: the call is refused as an invalid intent. (A ``strict_mode=False``
-tool's ``default_factory`` is not seen: make mapped arguments required or
-give them plain defaults.)
+arguments filled in for the parameters it leaves out, nested ones too (the
+SDK's args model fills them in before the tool runs). For a tool made by
+``function_tool`` the defaults are read from its pydantic args model's own
+schema — the one the SDK validates with, rebuilt by the SDK's
+``function_schema`` from the tool's ``__wrapped__`` function and used only
+when its strict form is the tool's ``params_json_schema``: there a plain
+default shows, a ``None`` default too (the strict schema drops it), and a
+left-out argument with a ``default_factory`` (whose value no schema shows)
+is refused as an invalid intent, in strict and ``strict_mode=False`` tools
+alike. For other function tools the ``params_json_schema`` is read: in a
+strict one (every property required) a left-out property without a
+``default`` is judged ``None`` if it is nullable and refused otherwise.
 
 The context: the ``context`` given here, with ``identity``, ``workspace``,
 ``risk_class`` and ``session_id`` taken from the run context
@@ -55,10 +60,11 @@ import threading
 from collections import OrderedDict
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Tuple
 
 import agents.tool as _agents_tool
 from agents import FunctionTool, ToolGuardrailFunctionOutput, ToolInputGuardrail, tool_input_guardrail
+from agents.function_schema import function_schema
 from agents.tool_context import ToolContext
 
 from ._context import Context, intent_for
@@ -121,15 +127,43 @@ class _Pending:
             return self._records.pop(call_id, None)
 
 
-def _tool_schema(name: str, schemas: Dict[str, Any], agent: Any) -> Any:
-    """The JSON schema of the function tool ``name``: from the tools
+Judging = Tuple[Any, bool]
+"""A JSON schema to fill defaults from, and whether it is a pydantic model's
+own (see :func:`gait._convert.schema_args`)."""
+
+
+def _judging_schema(tool: FunctionTool) -> Judging:
+    """The schema ``tool``'s calls are judged with. A tool made by
+    ``function_tool`` validates the model's JSON with a pydantic args model
+    whose schema the SDK makes strict: every property required, ``None``
+    defaults dropped, a ``default_factory`` shown as nothing at all. The
+    model's own schema shows which left-out argument has a default, which
+    ``None`` and which a factory: it is rebuilt with the SDK's
+    ``function_schema`` from the tool's ``__wrapped__`` function and used
+    only when its form is exactly the tool's ``params_json_schema`` (the same
+    model); anything else is judged by the tool's schema as it is."""
+    inner = tool.on_invoke_tool
+    if isinstance(inner, _RecordingInvoker):
+        return inner.judging
+    try:
+        fn = tool.__wrapped__
+        made = function_schema(fn, strict_json_schema=tool.strict_json_schema)
+        if made.params_json_schema == tool.params_json_schema:
+            return made.params_pydantic_model.model_json_schema(), True
+    except Exception:  # noqa: BLE001 - not made by function_tool, or not rebuilt alike
+        pass
+    return tool.params_json_schema, False
+
+
+def _tool_schema(name: str, schemas: Dict[str, Judging], agent: Any) -> Judging:
+    """The schema the function tool ``name`` is judged with: from the tools
     :func:`guard_tools` was given, else from the agent's own tools."""
     if name in schemas:
         return schemas[name]
     for tool in getattr(agent, "tools", None) or ():
         if isinstance(tool, FunctionTool) and tool.name == name:
-            return tool.params_json_schema
-    return None
+            return _judging_schema(tool)
+    return None, False
 
 
 def _make_guardrail(
@@ -137,10 +171,10 @@ def _make_guardrail(
     context: Optional[Context],
     trace_dir: Optional[PathLike],
     pending: Optional[_Pending],
-    schemas: Optional[Dict[str, Any]] = None,
+    schemas: Optional[Dict[str, Judging]] = None,
 ) -> ToolInputGuardrail[Any]:
     base = context if context is not None else Context()
-    known: Dict[str, Any] = dict(schemas or {})
+    known: Dict[str, Judging] = dict(schemas or {})
 
     async def gait_gate(data: Any) -> ToolGuardrailFunctionOutput:
         tc = data.context
@@ -151,7 +185,8 @@ def _make_guardrail(
         # Judged with the tool's defaults: the SDK's args model fills them in
         # before the tool runs (the JSON text itself, immutable, is what the
         # SDK then parses).
-        args, invalid = schema_args(_arguments(getattr(tc, "tool_arguments", None)), _tool_schema(name, known, getattr(data, "agent", None)))
+        schema, pydantic = _tool_schema(name, known, getattr(data, "agent", None))
+        args, invalid = schema_args(_arguments(getattr(tc, "tool_arguments", None)), schema, pydantic)
         intent: Dict[str, Any] = intent_for(name, args, ctx)
         try:
             decision = Decision._invalid(invalid) if invalid is not None else await gate.aevaluate(intent)
@@ -206,9 +241,12 @@ class _RecordingInvoker:
     record of the call (written by the guardrail) marked executed. Never
     raises for the record: a failure is logged."""
 
-    def __init__(self, inner: Callable[..., Awaitable[Any]], pending: _Pending) -> None:
+    def __init__(self, inner: Callable[..., Awaitable[Any]], pending: _Pending, judging: "Judging") -> None:
         self.inner = inner
         self.pending = pending
+        # The schema the tool's calls are judged with (:func:`_judging_schema`),
+        # kept for a tool guarded again (its copy has no ``__wrapped__``).
+        self.judging = judging
         if getattr(inner, _SYNC_MARKER, False):
             setattr(self, _SYNC_MARKER, True)
 
@@ -225,7 +263,7 @@ class _RecordingInvoker:
         # FunctionTool copies bind their invoker to themselves: pass it on.
         bind = getattr(self.inner, "__agents_bind_function_tool__", None)
         inner = bind(function_tool) if callable(bind) else self.inner
-        return self if inner is self.inner else _RecordingInvoker(inner, self.pending)
+        return self if inner is self.inner else _RecordingInvoker(inner, self.pending, self.judging)
 
 
 def _inner_context(inner: Any, ctx: Any) -> Any:
@@ -256,7 +294,7 @@ def guard_tools(
     ``allow_unguarded`` (then it is returned as it is). The copies have no
     ``__wrapped__`` (the SDK gives it only to its own invokers)."""
     pending = _Pending()
-    schemas = {tool.name: tool.params_json_schema for tool in tools if isinstance(tool, FunctionTool)}
+    schemas = {tool.name: _judging_schema(tool) for tool in tools if isinstance(tool, FunctionTool)}
     guardrail = _make_guardrail(gate, context, trace_dir, pending, schemas)
     out: List[Any] = []
     for tool in tools:
@@ -267,7 +305,7 @@ def guard_tools(
             inner = guarded.on_invoke_tool
             while isinstance(inner, _RecordingInvoker):  # guarded before: one wrapper
                 inner = inner.inner
-            guarded.on_invoke_tool = _RecordingInvoker(inner, pending)
+            guarded.on_invoke_tool = _RecordingInvoker(inner, pending, schemas[tool.name])
             out.append(guarded)
         elif not allow_unguarded:
             raise TypeError(
