@@ -464,6 +464,127 @@ fn bearer_token_guards_eval_and_metrics() {
     assert_eq!(c.get("/healthz").status, 200);
 }
 
+/// The MAC a client expects (`serve --answer-key-env`).
+fn answer_mac(key: &[u8], nonce: &str, status: u16, body: &[u8]) -> String {
+    use hmac::{KeyInit, Mac};
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key).unwrap();
+    mac.update(format!("gait.answer.v1\n{nonce}\n{status}\n").as_bytes());
+    mac.update(body);
+    gait_run::hex(&mac.finalize().into_bytes())
+}
+
+#[test]
+fn answers_carry_a_mac_over_the_nonce_status_and_body() {
+    let key = "k".repeat(40);
+    let s = Server::start_with(
+        &std::fs::read(fixtures().join("matrix.gaitb")).unwrap(),
+        &["--answer-key-env", "GAIT_TEST_ANSWER_KEY"],
+        &[("GAIT_TEST_ANSWER_KEY", &key)],
+    );
+    let mut c = s.conn();
+    let ct = ("Content-Type", "application/json");
+    // (method, path, headers, body, status)
+    type Case<'a> = (&'a str, &'a str, Vec<(&'a str, &'a str)>, Vec<u8>, u16);
+    let cases: [Case; 6] = [
+        (
+            "POST",
+            "/v1/eval",
+            vec![ct, ("Gait-Nonce", "n-1")],
+            allow_intent(),
+            200,
+        ),
+        (
+            "POST",
+            "/v1/eval",
+            vec![ct, ("Gait-Nonce", "n.2~_")],
+            block_intent(),
+            200,
+        ),
+        (
+            "POST",
+            "/v1/eval",
+            vec![ct, ("Gait-Nonce", "n3")],
+            b"{".to_vec(),
+            400,
+        ),
+        ("GET", "/healthz", vec![("Gait-Nonce", "n4")], vec![], 200),
+        ("GET", "/nowhere", vec![], vec![], 404),
+        ("POST", "/v1/eval", vec![ct], allow_intent(), 200),
+    ];
+    for (method, path, headers, body, status) in cases {
+        let nonce = headers
+            .iter()
+            .find(|(k, _)| *k == "Gait-Nonce")
+            .map_or("", |(_, v)| *v);
+        let r = c.request(method, path, &headers, &body);
+        assert_eq!(r.status, status, "{method} {path}");
+        let want = answer_mac(key.as_bytes(), nonce, status, &r.body);
+        assert_eq!(r.headers["gait-answer-mac"], want, "{method} {path}");
+        // Another nonce, status, body or key gives another MAC.
+        assert_ne!(answer_mac(key.as_bytes(), "other", status, &r.body), want);
+        assert_ne!(answer_mac(key.as_bytes(), nonce, 201, &r.body), want);
+        assert_ne!(
+            answer_mac(&key.as_bytes()[1..], nonce, status, &r.body),
+            want
+        );
+    }
+    // A nonce that is not a plain token: 400, authenticated over no nonce.
+    for bad in ["", "a b", "é", &"n".repeat(129)] {
+        let r = c.request(
+            "POST",
+            "/v1/eval",
+            &[ct, ("Gait-Nonce", bad)],
+            &allow_intent(),
+        );
+        assert_eq!(r.status, 400, "{bad:?}");
+        assert!(r.text().contains("Gait-Nonce"), "{}", r.text());
+        assert_eq!(
+            r.headers["gait-answer-mac"],
+            answer_mac(key.as_bytes(), "", 400, &r.body)
+        );
+    }
+    // Without the option, no MAC.
+    let plain = Server::start(&[]);
+    let r = plain.conn().request(
+        "POST",
+        "/v1/eval",
+        &[ct, ("Gait-Nonce", "n")],
+        &allow_intent(),
+    );
+    assert_eq!(r.status, 200);
+    assert!(!r.headers.contains_key("gait-answer-mac"));
+}
+
+#[test]
+fn a_short_or_missing_answer_key_is_refused_at_start() {
+    for env in [vec![], vec![("GAIT_TEST_ANSWER_KEY", "short")]] {
+        let out = Command::new(env!("CARGO_BIN_EXE_gait-run"))
+            .arg("serve")
+            .arg("--bundle")
+            .arg(fixtures().join("matrix.gaitb"))
+            .arg("--trust")
+            .arg(fixtures().join("test.pub"))
+            .args([
+                "--listen",
+                "127.0.0.1:0",
+                "--answer-key-env",
+                "GAIT_TEST_ANSWER_KEY",
+            ])
+            .env_remove("GAIT_TEST_ANSWER_KEY")
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(6), "{env:?}");
+        let first: Value =
+            serde_json::from_slice(out.stdout.split(|b| *b == b'\n').next().unwrap()).unwrap();
+        assert_eq!(first["code"], "invalid_input");
+        assert!(first["error"]
+            .as_str()
+            .unwrap()
+            .contains("--answer-key-env"));
+    }
+}
+
 #[test]
 fn non_loopback_listening_requires_a_token() {
     let run = |args: &[&str], env: &[(&str, &str)]| {

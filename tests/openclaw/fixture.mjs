@@ -79,10 +79,13 @@ export function readRecords(traceDir) {
 }
 
 /** Starts `gait-run serve` on a free loopback port: {url, stop}. */
-export async function startSidecar(bundle, trust) {
+export async function startSidecar(bundle, trust, { answerKey } = {}) {
   const { spawn } = await import("node:child_process");
-  const child = spawn(GAIT_RUN, ["serve", "--bundle", bundle, "--trust", trust, "--listen", "127.0.0.1:0", "--log", os.devNull], {
+  const args = ["serve", "--bundle", bundle, "--trust", trust, "--listen", "127.0.0.1:0", "--log", os.devNull];
+  if (answerKey) args.push("--answer-key-env", "GAIT_TEST_ANSWER_KEY");
+  const child = spawn(GAIT_RUN, args, {
     stdio: ["ignore", "pipe", "inherit"],
+    env: answerKey ? { ...process.env, GAIT_TEST_ANSWER_KEY: answerKey } : process.env,
   });
   const addr = await new Promise((resolve, reject) => {
     let out = "";

@@ -62,6 +62,17 @@ pub struct ServeArgs {
     /// loopback address.
     #[arg(long, value_name = "VAR")]
     auth_token_env: Option<String>,
+    /// Environment variable holding a secret (at least 32 bytes) that
+    /// authenticates this sidecar's answers. Every response then carries
+    /// `Gait-Answer-Mac`: the hex HMAC-SHA256, under the secret, of
+    /// `gait.answer.v1`, the request's `Gait-Nonce` header (empty when
+    /// absent), the status code and the body, each followed by a line feed
+    /// but the body. A client given the same secret (and sending a fresh
+    /// nonce) refuses any answer without a valid MAC: a process that takes
+    /// the address while the sidecar is down cannot answer for it. The
+    /// secret never crosses the wire, unlike the bearer token.
+    #[arg(long, value_name = "VAR")]
+    answer_key_env: Option<String>,
     /// Largest request body accepted; larger ones are answered 413.
     #[arg(long, default_value_t = 1024 * 1024, value_name = "BYTES")]
     max_body_bytes: usize,
@@ -115,6 +126,8 @@ struct State {
     store: StoreSlot,
     /// SHA-256 of the bearer token (compared in constant time).
     token_sha256: Option<[u8; 32]>,
+    /// The secret of the answers' MAC (`--answer-key-env`).
+    answer_key: Option<Vec<u8>>,
     max_body: usize,
     request_timeout: Duration,
     metrics: Metrics,
@@ -168,6 +181,19 @@ pub fn run(args: ServeArgs) -> i32 {
                 exit::INVALID,
             )
         }
+        None => None,
+    };
+    let answer_key = match &args.answer_key_env {
+        Some(var) => match std::env::var(var) {
+            Ok(k) if k.len() >= MIN_ANSWER_KEY_BYTES => Some(k.into_bytes()),
+            Ok(_) | Err(_) => {
+                return startup_error(
+                    "invalid_input",
+                    &format!("--answer-key-env {var}: the variable is unset, not UTF-8 or shorter than {MIN_ANSWER_KEY_BYTES} bytes"),
+                    exit::INVALID,
+                )
+            }
+        },
         None => None,
     };
     if args.max_body_bytes == 0 {
@@ -228,6 +254,7 @@ pub fn run(args: ServeArgs) -> i32 {
         },
         store,
         token_sha256,
+        answer_key,
         max_body: args.max_body_bytes,
         request_timeout: Duration::from_millis(args.request_timeout_ms),
         metrics: Metrics::default(),
@@ -378,9 +405,79 @@ fn json_response(status: StatusCode, v: &Value) -> Resp {
 
 async fn handle(req: Request<Incoming>, st: Arc<State>) -> Result<Resp, Infallible> {
     let started = Instant::now();
-    let resp = route(req, &st, started).await;
+    let Some(key) = st.answer_key.as_deref() else {
+        let resp = route(req, &st, started).await;
+        st.metrics.http(resp.status().as_u16());
+        return Ok(resp);
+    };
+    let (nonce, resp) = match answer_nonce(&req) {
+        Ok(nonce) => (nonce, route(req, &st, started).await),
+        Err(e) => (
+            String::new(),
+            json_response(StatusCode::BAD_REQUEST, &json!({"error": e})),
+        ),
+    };
     st.metrics.http(resp.status().as_u16());
-    Ok(resp)
+    Ok(authenticated(resp, key, &nonce).await)
+}
+
+/// The shortest secret `--answer-key-env` accepts (the MAC's security is
+/// the secret's).
+const MIN_ANSWER_KEY_BYTES: usize = 32;
+
+/// The longest `Gait-Nonce` accepted.
+const MAX_NONCE_BYTES: usize = 128;
+
+/// The request's `Gait-Nonce` (empty when absent): 1 to 128 letters,
+/// digits, `-`, `_`, `.` or `~`.
+fn answer_nonce(req: &Request<Incoming>) -> Result<String, String> {
+    let Some(v) = req.headers().get("gait-nonce") else {
+        return Ok(String::new());
+    };
+    let b = v.as_bytes();
+    if b.is_empty()
+        || b.len() > MAX_NONCE_BYTES
+        || !b
+            .iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b'~'))
+    {
+        return Err(format!(
+            "Gait-Nonce must be 1 to {MAX_NONCE_BYTES} letters, digits, `-`, `_`, `.` or `~`"
+        ));
+    }
+    Ok(String::from_utf8_lossy(b).into_owned())
+}
+
+/// The MAC of one answer (see `--answer-key-env`): HMAC-SHA256 of
+/// `gait.answer.v1\n NONCE\n STATUS\n BODY`.
+pub(crate) fn answer_mac(key: &[u8], nonce: &str, status: u16, body: &[u8]) -> [u8; 32] {
+    use hmac::{KeyInit, Mac};
+    // Any key length is valid for HMAC: the error cannot occur.
+    let Ok(mut mac) = hmac::Hmac::<sha2::Sha256>::new_from_slice(key) else {
+        return [0; 32];
+    };
+    mac.update(b"gait.answer.v1\n");
+    mac.update(nonce.as_bytes());
+    mac.update(b"\n");
+    mac.update(status.to_string().as_bytes());
+    mac.update(b"\n");
+    mac.update(body);
+    mac.finalize().into_bytes().into()
+}
+
+/// `resp` with its `Gait-Answer-Mac` header.
+async fn authenticated(resp: Resp, key: &[u8], nonce: &str) -> Resp {
+    use http_body_util::BodyExt;
+    let (mut parts, body) = resp.into_parts();
+    let bytes = match body.collect().await {
+        Ok(c) => c.to_bytes(),
+        Err(never) => match never {},
+    };
+    let mac = answer_mac(key, nonce, parts.status.as_u16(), &bytes);
+    if let Ok(v) = HeaderValue::from_str(&gait_run::hex(&mac)) {
+        parts.headers.insert("gait-answer-mac", v);
+    }
+    Response::from_parts(parts, Full::new(bytes))
 }
 
 fn method_not_allowed(allow: &'static str) -> Resp {

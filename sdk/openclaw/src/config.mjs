@@ -8,6 +8,8 @@ import path from "node:path";
  * `agents.defaults.workspace`, its default folder), instead of one folder
  * for every agent of the gateway. */
 export const AGENT_WORKSPACE = "agent";
+/** The shortest answer key `gait-run serve --answer-key-env` accepts. */
+export const MIN_ANSWER_KEY_BYTES = 32;
 
 export class ConfigError extends Error {
   constructor(problems) {
@@ -23,6 +25,7 @@ const KNOWN = new Set([
   "minRevision",
   "sidecarUrl",
   "sidecarTokenEnv",
+  "sidecarAnswerKeyEnv",
   "transport",
   "gaitRun",
   "nativeAddon",
@@ -94,6 +97,7 @@ export function parseConfig(raw) {
     minRevision: int("minRevision", 0),
     sidecarUrl: str("sidecarUrl"),
     sidecarTokenEnv: str("sidecarTokenEnv"),
+    sidecarAnswerKeyEnv: str("sidecarAnswerKeyEnv"),
     transport: str("transport") ?? "auto",
     gaitRun: str("gaitRun") ?? "gait-run",
     gaitRunExplicit: raw.gaitRun !== undefined,
@@ -152,6 +156,14 @@ export function parseConfig(raw) {
     const token = process.env[cfg.sidecarTokenEnv];
     if (!token) problems.push(`\`sidecarTokenEnv\`: the environment variable ${cfg.sidecarTokenEnv} is unset or empty`);
     else cfg.sidecarToken = token;
+  }
+  if (cfg.sidecarAnswerKeyEnv) {
+    const key = process.env[cfg.sidecarAnswerKeyEnv];
+    if (!key || Buffer.byteLength(key, "utf8") < MIN_ANSWER_KEY_BYTES) {
+      problems.push(
+        `\`sidecarAnswerKeyEnv\`: the environment variable ${cfg.sidecarAnswerKeyEnv} is unset or shorter than ${MIN_ANSWER_KEY_BYTES} bytes`,
+      );
+    } else cfg.sidecarAnswerKey = key;
   }
   if (cfg.workspace !== undefined && cfg.workspace !== AGENT_WORKSPACE && !path.isAbsolute(cfg.workspace)) {
     problems.push(`\`workspace\` must be an absolute path, or "${AGENT_WORKSPACE}" (each calling agent's own workspace, as OpenClaw resolves it)`);

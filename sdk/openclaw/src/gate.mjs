@@ -13,10 +13,12 @@
 // does not answer within `timeoutMs`), gate_unavailable (a spawned sidecar that could
 // not start or exited), gate_timeout, gate_answer_unreadable,
 // gate_answer_untrusted (a sidecar's allow that is not verified, see
-// `untrusted`), native_unavailable, bundle_* (the runtime's rejection codes: a rejected
+// `untrusted`), gate_answer_unauthenticated (an answer without the MAC of
+// the answer key, see `sidecarGate`), native_unavailable, bundle_* (the runtime's rejection codes: a rejected
 // bundle decides nothing), config_invalid.
 import { createRequire } from "node:module";
 import { spawn } from "node:child_process";
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import http from "node:http";
 import https from "node:https";
 import os from "node:os";
@@ -107,20 +109,46 @@ export function nativeGate(cfg) {
   };
 }
 
-/** A `gait-run serve` at `base` (http[s]://host:port), over keep-alive. */
-export function sidecarGate(base, { token, timeoutMs, child, pin } = {}) {
+/** The MAC `gait-run serve --answer-key-env` puts on an answer: hex
+ * HMAC-SHA256 under the key of `gait.answer.v1`, the request's nonce, the
+ * status (each followed by a line feed) and the body. */
+export function answerMac(key, nonce, status, body) {
+  return createHmac("sha256", key).update(`gait.answer.v1\n${nonce}\n${status}\n`).update(body).digest("hex");
+}
+
+/** A `gait-run serve` at `base` (http[s]://host:port), over keep-alive.
+ * With `answerKey` (the secret the sidecar was started with,
+ * `--answer-key-env`), every request carries a fresh `gait-nonce` and an
+ * answer counts only with the `gait-answer-mac` of that nonce, its status
+ * and body under the key (GateError `gate_answer_unauthenticated`
+ * otherwise): a process that takes the sidecar's address cannot answer for
+ * it. */
+export function sidecarGate(base, { token, timeoutMs, child, pin, answerKey } = {}) {
   const url = new URL("/v1/eval", base);
   const mod = url.protocol === "https:" ? https : http;
   const agent = new mod.Agent({ keepAlive: true, maxSockets: 8 });
   const headers = { "content-type": "application/json" };
   if (token) headers.authorization = `Bearer ${token}`;
+  function authenticate(nonce, res, raw) {
+    if (!answerKey) return;
+    const given = res.headers["gait-answer-mac"];
+    const want = Buffer.from(answerMac(answerKey, nonce, res.statusCode, raw), "utf8");
+    const got = Buffer.from(typeof given === "string" ? given.trim().toLowerCase() : "", "utf8");
+    if (got.length !== want.length || !timingSafeEqual(got, want)) {
+      throw new GateError(
+        "gate_answer_unauthenticated",
+        `the answer of ${base} (HTTP ${res.statusCode}) ${given === undefined ? "has no" : "has a wrong"} gait-answer-mac: not the sidecar holding the answer key`,
+      );
+    }
+  }
   function post(text) {
     return new Promise((resolve, reject) => {
       const body = Buffer.from(text, "utf8");
+      const nonce = answerKey ? randomBytes(18).toString("base64url") : "";
       const req = mod.request(url, {
         method: "POST",
         agent,
-        headers: { ...headers, "content-length": body.length },
+        headers: { ...headers, "content-length": body.length, ...(answerKey ? { "gait-nonce": nonce } : {}) },
       });
       // The whole request (connecting, sending, the answer) within timeoutMs.
       const timer = setTimeout(
@@ -143,8 +171,10 @@ export function sidecarGate(base, { token, timeoutMs, child, pin } = {}) {
         });
         res.on("error", (e) => reject(new GateError("gate_unavailable", `the sidecar's answer broke off: ${e.message}`)));
         res.on("end", () => {
-          const text = Buffer.concat(parts).toString("utf8");
+          const raw = Buffer.concat(parts);
+          const text = raw.toString("utf8");
           try {
+            authenticate(nonce, res, raw);
             // Every status other than 200 carries a block result (or, for
             // 401, none: unreadable). Either way only `allow` runs the call.
             resolve({ status: res.statusCode, result: readResult(text, `the sidecar (HTTP ${res.statusCode})`) });
@@ -186,7 +216,10 @@ export function sidecarGate(base, { token, timeoutMs, child, pin } = {}) {
  * to a sidecar gate once it listens, rejects with the bundle's rejection
  * code (or gate_unavailable) when it does not start. */
 export function spawnSidecar(cfg, logger) {
-  const args = ["serve", "--bundle", cfg.bundle];
+  // A key of its own for each spawned sidecar: only it can answer on its
+  // port, even once it has exited and another process binds the port.
+  const answerKey = randomBytes(32).toString("base64url");
+  const args = ["serve", "--bundle", cfg.bundle, "--answer-key-env", "GAIT_ANSWER_KEY"];
   for (const t of cfg.trust) args.push("--trust", t);
   if (cfg.pin) args.push("--pin", cfg.pin);
   if (cfg.minRevision !== undefined) args.push("--min-revision", String(cfg.minRevision));
@@ -195,7 +228,7 @@ export function spawnSidecar(cfg, logger) {
   return new Promise((resolve, reject) => {
     let child;
     try {
-      child = spawn(cfg.gaitRun, args, { stdio: ["ignore", "pipe", "pipe"] });
+      child = spawn(cfg.gaitRun, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, GAIT_ANSWER_KEY: answerKey } });
     } catch (e) {
       reject(new GateError("gate_unavailable", `cannot start ${cfg.gaitRun}: ${e.message}`));
       return;
@@ -230,7 +263,7 @@ export function spawnSidecar(cfg, logger) {
         child.unref();
         child.stdout.unref?.();
         child.stderr.unref?.();
-        resolve(sidecarGate(`http://${addr}`, { timeoutMs: cfg.timeoutMs, child, pin: cfg.pin }));
+        resolve(sidecarGate(`http://${addr}`, { timeoutMs: cfg.timeoutMs, child, pin: cfg.pin, answerKey }));
       } catch {}
     });
     // `close`, not `exit`: only then has everything it printed been read.
@@ -255,7 +288,7 @@ export function spawnSidecar(cfg, logger) {
  * a gate that cannot be had decides every call as an error. */
 export function openGate(cfg, logger) {
   if (cfg.sidecarUrl) {
-    return sidecarGate(cfg.sidecarUrl, { token: cfg.sidecarToken, timeoutMs: cfg.timeoutMs, pin: cfg.pin });
+    return sidecarGate(cfg.sidecarUrl, { token: cfg.sidecarToken, timeoutMs: cfg.timeoutMs, pin: cfg.pin, answerKey: cfg.sidecarAnswerKey });
   }
   if (cfg.transport !== "sidecar") {
     try {

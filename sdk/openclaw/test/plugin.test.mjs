@@ -8,7 +8,7 @@ import http from "node:http";
 import path from "node:path";
 import { createHash } from "node:crypto";
 import { createHook, answer } from "../src/hook.mjs";
-import { spawnSidecar } from "../src/gate.mjs";
+import { spawnSidecar, answerMac } from "../src/gate.mjs";
 import { recordName } from "../src/trace.mjs";
 import { openclawTmpDir } from "../src/intent.mjs";
 import { makeFixture, readRecords, startSidecar, closedPort, GAIT_RUN } from "../../../tests/openclaw/fixture.mjs";
@@ -1117,6 +1117,92 @@ test("a sidecar's allow is trusted only when it is a verified gait.gate.result w
     } finally {
       server.close();
     }
+  }
+});
+
+test("with an answer key only the sidecar holding it is believed: an impostor's true allow or a replayed answer blocks", async () => {
+  const key = "an-answer-key-of-more-than-32-bytes-0123456789";
+  const keyed = await startSidecar(fx.bundle, fx.trust, { answerKey: key });
+  process.env.GAIT_TEST_OC_ANSWER_KEY = key;
+  const call = { toolName: "read", params: { path: `${fx.ws}/allowed/k.txt` }, toolCallId: "k" };
+  let good;
+  let replay;
+  try {
+    const traceDir = fs.mkdtempSync(path.join(fx.root, "trace-keyed-"));
+    const hook = createHook({ sidecarUrl: keyed.url, sidecarAnswerKeyEnv: "GAIT_TEST_OC_ANSWER_KEY", workspace: fx.ws, traceDir });
+    assert.deepEqual(await hook(call, {}), { params: call.params });
+    const intent = JSON.stringify(readRecords(traceDir).k.intent);
+    hook.gate.close();
+    // A real authenticated answer, recorded for one nonce.
+    replay = await new Promise((resolve, reject) => {
+      const req = http.request(`${keyed.url}/v1/eval`, { method: "POST", headers: { "content-type": "application/json", "gait-nonce": "recorded" } }, (res) => {
+        const parts = [];
+        res.on("data", (d) => parts.push(d));
+        res.on("end", () => resolve({ body: Buffer.concat(parts), mac: res.headers["gait-answer-mac"] }));
+      });
+      req.on("error", reject);
+      req.end(intent);
+    });
+    assert.equal(replay.mac, answerMac(key, "recorded", 200, replay.body));
+    good = JSON.parse(replay.body.toString("utf8"));
+    assert.equal(good.verdict, "allow");
+  } finally {
+    await keyed.stop();
+  }
+  const impostors = [
+    ["a true allow without a MAC", {}],
+    ["a true allow with a made-up MAC", { "gait-answer-mac": "0".repeat(64) }],
+    ["a real answer replayed", { "gait-answer-mac": replay.mac }],
+  ];
+  for (const [name, headers] of impostors) {
+    const server = http.createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json", ...headers });
+      res.end(replay.body);
+    });
+    const port = await new Promise((r) => server.listen(0, "127.0.0.1", () => r(server.address().port)));
+    try {
+      // Without the key the impostor is believed: what the key is for.
+      const open = createHook({ sidecarUrl: `http://127.0.0.1:${port}`, workspace: fx.ws });
+      assert.deepEqual(await open(call, {}), { params: call.params }, name);
+      open.gate.close();
+      const hook = createHook({ sidecarUrl: `http://127.0.0.1:${port}`, sidecarAnswerKeyEnv: "GAIT_TEST_OC_ANSWER_KEY", workspace: fx.ws });
+      const reply = await hook(call, {});
+      assert.equal(reply.block, true, name);
+      assert.match(reply.blockReason, /gate unavailable \(gate_answer_unauthenticated\): /, name);
+      hook.gate.close();
+    } finally {
+      server.close();
+    }
+  }
+  // A key that is missing or short is a configuration problem.
+  process.env.GAIT_TEST_OC_ANSWER_KEY = "short";
+  for (const cfg of [{ sidecarAnswerKeyEnv: "GAIT_TEST_OC_ANSWER_KEY" }, { sidecarAnswerKeyEnv: "GAIT_TEST_OC_UNSET" }]) {
+    const hook = createHook({ sidecarUrl: "http://127.0.0.1:1", ...cfg });
+    const reply = await hook(call, {});
+    assert.equal(reply.block, true);
+    assert.match(reply.blockReason, /sidecarAnswerKeyEnv/);
+    hook.gate?.close();
+  }
+  delete process.env.GAIT_TEST_OC_ANSWER_KEY;
+});
+
+test("a spawned sidecar authenticates its answers with a key of its own", async () => {
+  const g = await spawnSidecar({ gaitRun: GAIT_RUN, bundle: fx.bundle, trust: [fx.trust], timeoutMs: 5000 });
+  try {
+    const text = JSON.stringify({ tool_name: "read", args: { path: `${fx.ws}/allowed/s.txt` }, context: { workspace: fx.ws } });
+    assert.equal((await g.decide(text)).result.verdict, "allow");
+    // Its port answers unauthenticated requests with a MAC this client cannot check.
+    const mac = await new Promise((resolve, reject) => {
+      const req = http.request(`${g.base}/v1/eval`, { method: "POST", headers: { "content-type": "application/json" } }, (res) => {
+        res.resume();
+        res.on("end", () => resolve(res.headers["gait-answer-mac"]));
+      });
+      req.on("error", reject);
+      req.end(text);
+    });
+    assert.match(mac, /^[0-9a-f]{64}$/);
+  } finally {
+    g.close();
   }
 });
 

@@ -93,12 +93,17 @@ def free_port() -> int:
 class Sidecar:
     """A `gait-run serve` on a loopback port, stopped at the end."""
 
-    def __init__(self, bundle: Path, trust: Path, token: str | None = None, port: int = 0, extra: Tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, bundle: Path, trust: Path, token: str | None = None, port: int = 0, extra: Tuple[str, ...] = (), answer_key: str | None = None
+    ) -> None:
         env = dict(os.environ)
         cmd = [GAIT_RUN, "serve", "--bundle", str(bundle), "--trust", str(trust), "--listen", f"127.0.0.1:{port}", *extra]
         if token:
             env["GAIT_TEST_TOKEN"] = token
             cmd += ["--auth-token-env", "GAIT_TEST_TOKEN"]
+        if answer_key:
+            env["GAIT_TEST_ANSWER_KEY"] = answer_key
+            cmd += ["--answer-key-env", "GAIT_TEST_ANSWER_KEY"]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()

@@ -636,6 +636,63 @@ def test_sidecar_hostile_answers_are_never_an_allow(gate: gait.Gate) -> None:
         server.close()
 
 
+ANSWER_KEY = "an-answer-key-of-more-than-32-bytes-0123456789"
+
+
+def test_sidecar_answers_are_authenticated_with_the_answer_key(gate: gait.Gate, bundle: Path, trust: Path) -> None:
+    """With ``answer_key`` the client refuses every answer that does not
+    carry the MAC of its own fresh nonce, status and body under the key:
+    an impostor on the sidecar's address — answering a true allow for the
+    very intent, or replaying a real authenticated answer — is refused,
+    while the real sidecar started with the key is believed."""
+    import http.client
+
+    s = Sidecar(bundle, trust, answer_key=ANSWER_KEY)
+    try:
+        g = gait.Gate.sidecar(s.url, answer_key=ANSWER_KEY)
+        assert g.evaluate(WRITE_OK).verdict == "allow"
+        assert g.evaluate(DELETE).verdict == "require_approval"
+        assert asyncio.run(g.aevaluate(WRITE_OK)).verdict == "allow"
+        assert g.policy["digest"] == gate.policy["digest"]
+        for wrong in (ANSWER_KEY + "x", ANSWER_KEY[::-1]):
+            with pytest.raises(gait.GateUnavailable) as e:
+                gait.Gate.sidecar(s.url, answer_key=wrong).evaluate(WRITE_OK)
+            assert e.value.code == "answer_unauthenticated"
+        # A real authenticated answer, recorded for one nonce.
+        host, port = s.url[len("http://") :].rsplit(":", 1)
+        conn = http.client.HTTPConnection(host, int(port), timeout=5)
+        conn.request("POST", "/v1/eval", body=json.dumps(WRITE_OK).encode(), headers={"Content-Type": "application/json", "Gait-Nonce": "recorded"})
+        resp = conn.getresponse()
+        recorded, mac = resp.read(), resp.getheader("Gait-Answer-Mac")
+        conn.close()
+        assert resp.status == 200 and mac and json.loads(recorded)["verdict"] == "allow"
+    finally:
+        s.stop()
+    allow = gate.evaluate(WRITE_OK).raw
+    impostors = [
+        ("a true allow without a MAC", http_response("200 OK", allow)),
+        ("a true allow with a made-up MAC", http_response("200 OK", allow, "Gait-Answer-Mac: " + "0" * 64 + "\r\n")),
+        ("a real answer replayed (another nonce)", http_response("200 OK", recorded, f"Gait-Answer-Mac: {mac}\r\n")),
+    ]
+    for name, response in impostors:
+        server = Scripted(lambda response=response: response)
+        try:
+            # Without the key the impostor's allow is believed: what the key is for.
+            assert gait.Gate.sidecar(server.url).evaluate(WRITE_OK).verdict == "allow", name
+            g = gait.Gate.sidecar(server.url, answer_key=ANSWER_KEY, timeout=5)
+            with pytest.raises(gait.GateUnavailable) as e:
+                g.evaluate(WRITE_OK)
+            assert e.value.code == "answer_unauthenticated", (name, e.value)
+            with pytest.raises(gait.GateUnavailable):
+                _ = g.policy
+        finally:
+            server.close()
+    for short in ("", "short", "x" * 31):
+        with pytest.raises(gait.GateUnavailable) as e:
+            gait.Gate.sidecar(s.url, answer_key=short)
+        assert e.value.code == "invalid_input"
+
+
 def test_sidecar_allow_must_be_about_the_intent_sent(gate: gait.Gate) -> None:
     """An allow whose intent_digest is not the digest the client computes
     for the intent it sent (an answer about another intent, replayed, or

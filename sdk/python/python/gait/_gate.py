@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import hashlib
+import hmac
 import http.client
 import inspect
 import io
@@ -21,6 +23,7 @@ import json
 import logging
 import math
 import os
+import secrets
 import socket
 import subprocess as _subprocess
 import threading
@@ -105,6 +108,7 @@ class Gate:
         pin: Optional[str] = None,
         *,
         accept_simulated: bool = False,
+        answer_key: Optional[str] = None,
     ) -> "Gate":
         """A gate that asks ``gait-run serve`` at ``url`` (``http://host:port``)
         over keep-alive HTTP, with a bearer ``token`` if the sidecar wants
@@ -112,14 +116,20 @@ class Gate:
         sending, and the entire answer —, and at most 1 MiB of an answer is
         read (``GateUnavailable``: ``timeout``, ``response_too_large``).
 
-        **This transport trusts whoever answers on ``url``.** The answers are
-        not signed and the server is not authenticated (the bearer token is
-        sent to whatever server answers, in clear over ``http``): a process
-        that binds the address while the sidecar is down or restarting can
-        answer ``allow`` to any call. Use a loopback address (or a unix
-        socket behind a local proxy) that only the sidecar can bind, the
-        bearer token, ``https`` to a host you trust, or the in-process
-        transport (:meth:`load`), which verifies the bundle itself.
+        **Without ``answer_key`` this transport trusts whoever answers on
+        ``url``.** The server is not authenticated (the bearer token is sent
+        to whatever server answers, in clear over ``http``): a process that
+        binds the address while the sidecar is down or restarting can answer
+        ``allow`` to any call. With ``answer_key`` — the secret (at least 32
+        bytes) the sidecar was started with (``gait-run serve
+        --answer-key-env VAR``) — every request carries a fresh random
+        ``Gait-Nonce`` and every answer must carry the ``Gait-Answer-Mac``
+        that only a holder of the secret can compute over that nonce, the
+        status and the body (``GateUnavailable`` ``answer_unauthenticated``
+        otherwise: the call must not run). The secret itself is never sent.
+        Otherwise use a loopback address that only the sidecar can bind,
+        ``https`` to a host you trust, or the in-process transport
+        (:meth:`load`), which verifies the bundle itself.
 
         What the client checks on an ``allow`` (``GateUnavailable``
         ``answer_untrusted`` otherwise: the call must not run): a
@@ -134,8 +144,8 @@ class Gate:
         ``would_have_blocked``, the reason ``simulate_mode_non_enforcing``),
         whose ``allow`` enforces nothing, unless ``accept_simulated=True``.
         Every one of these fields is the answering server's own claim: they
-        catch a misconfigured sidecar, not an impostor."""
-        return _SidecarGate(url, token, timeout, pin, accept_simulated)
+        catch a misconfigured sidecar; ``answer_key`` catches an impostor."""
+        return _SidecarGate(url, token, timeout, pin, accept_simulated, answer_key)
 
     @staticmethod
     def subprocess(
@@ -501,6 +511,10 @@ class _InProcessGate(Gate):
 _MAX_RESPONSE_BYTES = 1024 * 1024
 
 
+# The shortest answer key `gait-run serve --answer-key-env` accepts.
+_MIN_ANSWER_KEY_BYTES = 32
+
+
 def _timeout_seconds(timeout: Any) -> float:
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not math.isfinite(timeout) or timeout <= 0:
         raise GateUnavailable(f"timeout must be a positive number of seconds, got {timeout!r}", "invalid_input")
@@ -545,13 +559,22 @@ class _SidecarGate(Gate):
     transport = "sidecar"
 
     def __init__(
-        self, url: str, token: Optional[str], timeout: float, pin: Optional[str] = None, accept_simulated: bool = False
+        self,
+        url: str,
+        token: Optional[str],
+        timeout: float,
+        pin: Optional[str] = None,
+        accept_simulated: bool = False,
+        answer_key: Optional[str] = None,
     ) -> None:
         parts = urllib.parse.urlsplit(url)
         self._pin = pin
         self._accept_simulated = bool(accept_simulated)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise GateUnavailable(f"not an http(s) URL: {url!r}", "invalid_input")
+        if answer_key is not None and (not isinstance(answer_key, str) or len(answer_key.encode()) < _MIN_ANSWER_KEY_BYTES):
+            raise GateUnavailable(f"answer_key must be a string of at least {_MIN_ANSWER_KEY_BYTES} bytes", "invalid_input")
+        self._answer_key = answer_key.encode() if answer_key is not None else None
         self._https = parts.scheme == "https"
         self._host = parts.hostname
         self._port = parts.port or (443 if self._https else 80)
@@ -593,7 +616,12 @@ class _SidecarGate(Gate):
             # sendall's timeout bounds the whole send (Python >= 3.5).
             sock.settimeout(remaining())
         conn.response_class = cast(Any, functools.partial(_DeadlineResponse, deadline=deadline))
-        conn.request(method, self._base + path, body=body, headers=self._headers)
+        headers = self._headers
+        nonce = ""
+        if self._answer_key is not None:
+            nonce = secrets.token_urlsafe(18)
+            headers = {**headers, "Gait-Nonce": nonce}
+        conn.request(method, self._base + path, body=body, headers=headers)
         resp = conn.getresponse()
         length = resp.getheader("Content-Length")
         if length is not None and length.strip().isdigit() and int(length) > _MAX_RESPONSE_BYTES:
@@ -606,7 +634,22 @@ class _SidecarGate(Gate):
         if resp.will_close or not resp.isclosed():
             # Not read to its end (or the server closes): not reusable.
             self._drop()
+        if self._answer_key is not None:
+            self._authenticate(self._answer_key, nonce, resp.status, data, resp.getheader("Gait-Answer-Mac"))
         return resp.status, data
+
+    def _authenticate(self, key: bytes, nonce: str, status: int, data: bytes, given: Optional[str]) -> None:
+        """Refuses an answer whose ``Gait-Answer-Mac`` is missing or is not
+        the MAC of this request's nonce, the status and the body under
+        ``answer_key`` (see ``gait-run serve --answer-key-env``)."""
+        message = b"gait.answer.v1\n" + nonce.encode() + b"\n" + str(status).encode() + b"\n" + data
+        want = hmac.new(key, message, hashlib.sha256).hexdigest()
+        if given is None or not hmac.compare_digest(given.strip().lower().encode(), want.encode()):
+            self._drop()
+            what = "has no Gait-Answer-Mac" if given is None else "has a Gait-Answer-Mac that is not the answer key's"
+            raise GateUnavailable(
+                f"the answer (HTTP {status}) {what}: not the sidecar holding the answer key", "answer_unauthenticated"
+            )
 
     def _request(self, method: str, path: str, body: Optional[bytes]) -> "tuple[int, bytes]":
         """The status and body of one request. ``timeout`` bounds all of it:
