@@ -11,7 +11,9 @@
 #   scripts/load_sidecar.sh [DURATION_S] [CONNECTIONS] [WRK_THREADS] [SERVER_WORKERS]
 # Defaults: 10 s, 16 connections, 1 wrk thread, 1 sidecar worker (2 cores:
 # one for the load generator, one for the sidecar).
-# Environment: BUNDLE, TRUST (default: the runtime's test fixture policy).
+# Environment: BUNDLE, TRUST (default: the runtime's test fixture policy);
+# GAIT_ANSWER_KEY (a secret of 32+ bytes): the sidecar authenticates every
+# answer with it (`--answer-key-env`), to measure what that costs.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -34,8 +36,10 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "load_sidecar: FAIL: $*" >&2; exit 1; }
 
+ANSWER_ARGS=()
+[ -z "${GAIT_ANSWER_KEY:-}" ] || ANSWER_ARGS=(--answer-key-env GAIT_ANSWER_KEY)
 "$BIN" serve --bundle "$BUNDLE" --trust "$TRUST" --listen 127.0.0.1:0 --workers "$WORKERS" \
-  --max-body-bytes 16384 --log "$WORK/decisions.log" > "$WORK/stdout" 2> "$WORK/stderr" &
+  --max-body-bytes 16384 --log "$WORK/decisions.log" "${ANSWER_ARGS[@]}" > "$WORK/stdout" 2> "$WORK/stderr" &
 PID=$!
 for _ in $(seq 1 200); do [ -s "$WORK/stdout" ] && break; sleep 0.05; done
 ADDR="$(sed -n 's/.*"listening":"\([^"]*\)".*/\1/p' "$WORK/stdout")"

@@ -272,6 +272,17 @@ def test_nested_arguments_are_judged_with_their_defaults(gate: gait.Gate, effect
     assert {k: r["intent"]["args"] for k, r in records.items()} == NESTED_JUDGED
 
 
+def assert_factory_refused(gate: gait.Gate, effects: SideEffects, tmp_path: Path, tools: Any) -> None:
+    """The model leaves out ``path``, whose ``default_factory`` the gate
+    cannot see: an invalid intent naming it, and the tool never runs."""
+    call_id, args = FACTORY_CALL
+    model = run(gate, effects, tmp_path, tools=tools, calls=[(call_id, "write_file", args)])
+    assert effects.calls == []
+    assert "intent_invalid" in outputs_sent(model)[call_id]
+    (record,) = read_records(tmp_path, "openai_agents")
+    assert record["result"]["reason_codes"] == ["intent_invalid"] and "args.path" in record["result"]["error"]
+
+
 def test_a_default_the_schema_does_not_show_is_refused(gate: gait.Gate, effects: SideEffects, tmp_path: Path) -> None:
     """A ``default_factory`` (in /etc) the model leaves out: the SDK's
     strict schema lists it as required without a default, so the gate
@@ -285,13 +296,7 @@ def test_a_default_the_schema_does_not_show_is_refused(gate: gait.Gate, effects:
         effects.ran("write_file", {"path": path, "content": content})
         return f"wrote {path}"
 
-    call_id, args = FACTORY_CALL
-    tools = guard_tools([write_file], gate, context=LOW, trace_dir=tmp_path)
-    model = run(gate, effects, tmp_path, tools=tools, calls=[(call_id, "write_file", args)])
-    assert effects.calls == []
-    assert "intent_invalid" in outputs_sent(model)[call_id]
-    (record,) = read_records(tmp_path, "openai_agents")
-    assert record["result"]["reason_codes"] == ["intent_invalid"] and "args.path" in record["result"]["error"]
+    assert_factory_refused(gate, effects, tmp_path, guard_tools([write_file], gate, context=LOW, trace_dir=tmp_path))
 
 
 def test_a_nullable_argument_with_a_factory_is_refused_not_judged_none(gate: gait.Gate, effects: SideEffects, tmp_path: Path) -> None:
@@ -308,13 +313,7 @@ def test_a_nullable_argument_with_a_factory_is_refused_not_judged_none(gate: gai
         effects.ran("write_file", {"path": path, "content": content})
         return f"wrote {path}"
 
-    call_id, args = FACTORY_CALL
-    tools = guard_tools([write_file], gate, context=LOW, trace_dir=tmp_path)
-    model = run(gate, effects, tmp_path, tools=tools, calls=[(call_id, "write_file", args)])
-    assert effects.calls == []
-    assert "intent_invalid" in outputs_sent(model)[call_id]
-    (record,) = read_records(tmp_path, "openai_agents")
-    assert record["result"]["reason_codes"] == ["intent_invalid"] and "args.path" in record["result"]["error"]
+    assert_factory_refused(gate, effects, tmp_path, guard_tools([write_file], gate, context=LOW, trace_dir=tmp_path))
 
 
 def test_a_factory_is_refused_in_a_tool_without_a_strict_schema(gate: gait.Gate, effects: SideEffects, tmp_path: Path) -> None:
@@ -329,11 +328,8 @@ def test_a_factory_is_refused_in_a_tool_without_a_strict_schema(gate: gait.Gate,
         effects.ran("write_file", {"path": path, "content": content})
         return f"wrote {path}"
 
-    call_id, args = FACTORY_CALL
-    tools = guard_tools(guard_tools([write_file], gate, context=LOW, trace_dir=tmp_path), gate, context=LOW, trace_dir=tmp_path)
-    model = run(gate, effects, tmp_path, tools=tools, calls=[(call_id, "write_file", args)])
-    assert effects.calls == []
-    assert "intent_invalid" in outputs_sent(model)[call_id]
+    twice = guard_tools(guard_tools([write_file], gate, context=LOW, trace_dir=tmp_path), gate, context=LOW, trace_dir=tmp_path)
+    assert_factory_refused(gate, effects, tmp_path, twice)
 
 
 def test_a_none_default_left_out_is_judged_none(gate: gait.Gate, effects: SideEffects, tmp_path: Path) -> None:
