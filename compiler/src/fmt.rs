@@ -542,16 +542,19 @@ fn json_text(j: &Json) -> String {
 pub fn quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
+    let mut prev = None;
     for c in s.chars() {
+        // Written as an escape where the lexer would refuse it raw.
+        let escape =
+            gait_run::normalize::invisible(c) && !crate::syntax::literal::joins_text(c, prev);
+        prev = Some(c);
         match c {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
-            c if c.is_control() || gait_run::normalize::invisible(c) => {
-                out.push_str(&format!("\\u{{{:x}}}", c as u32))
-            }
+            c if c.is_control() || escape => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
             c => out.push(c),
         }
     }

@@ -2062,9 +2062,9 @@ fn plain_url_host(raw: &str) -> Option<&str> {
 }
 
 /// A host name the URL parser, IDNA and a resolver all leave as it is:
-/// 1 to 253 bytes of lower-case ASCII letters, digits and `-` in non-empty
-/// dot-separated labels, none starting with `xn--` (punycode, which IDNA
-/// decodes and checks), the last starting with a letter (so that it is
+/// 1 to 253 bytes of lower-case ASCII letters, digits and `-` in
+/// dot-separated labels of 1 to 63 bytes, none starting with `xn--`
+/// (punycode, which IDNA decodes and checks), the last starting with a letter (so that it is
 /// never read as an IPv4 number: `0x7f`, `2130706433`).
 fn plain_host(host: &str) -> bool {
     let b = host.as_bytes();
@@ -2079,9 +2079,11 @@ fn plain_host(host: &str) -> bool {
             end @ (Some(b'.') | None) => {
                 let label = &b[start..i];
                 let punycode = label.starts_with(b"xn--");
-                // Empty, punycode, or a last label that could be a number.
+                let too_long = label.len() > 63;
+                // Empty, punycode or too long, or a last label that could
+                // be a number.
                 let number = end.is_none() && !label.first().is_some_and(u8::is_ascii_lowercase);
-                if label.is_empty() || punycode || number {
+                if label.is_empty() || punycode || too_long || number {
                     return false;
                 }
                 start = i + 1;
@@ -2248,6 +2250,12 @@ pub fn read_url(raw: &str) -> Result<(String, (String, HostClass)), String> {
             // points (soft hyphens, zero-width spaces) to give a short `d`.
             if d.len() > 253 || rfc.host.len() > 253 {
                 return Err(ambiguous(raw, "has a host longer than 253 characters"));
+            }
+            // A label over 63 characters is no DNS label; the legacy
+            // `url.js` reader (the npm `url` package) cuts it at 63 and
+            // moves the rest into the path: another host.
+            if d.split('.').any(|l| l.len() > 63) {
+                return Err(ambiguous(raw, "has a label longer than 63 characters"));
             }
             // The WHATWG reading keeps `;`, `'`, `"`, `` ` ``, `!`, `$`, … in
             // a domain; Node's legacy `url.parse` (still used by HTTP
@@ -3072,6 +3080,8 @@ mod tests {
     /// numbers and the WHATWG serialization are known to part ways.
     const URL_PIECES: &[&str] = &[
         "a",
+        // 63 letters: a label at the limit, or over it with one more.
+        "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijk",
         "b",
         "z",
         "Z",
@@ -3230,6 +3240,14 @@ mod tests {
         }
         let long = format!("https://{}.com/", "a".repeat(250));
         assert!(plain_url_host(&long).is_none());
+        // A label over 63 characters: no DNS label, and another host to
+        // the legacy `url.js` reader — refused by the full reading too.
+        for n in [63, 64] {
+            let url = format!("https://{}.github.com/x", "a".repeat(n));
+            assert_eq!(plain_url_host(&url).is_some(), n == 63, "{n}");
+            let full = read_url(&url);
+            assert_eq!(full.is_ok(), n == 63, "{n}: {full:?}");
+        }
     }
 
     #[test]

@@ -201,33 +201,19 @@ fn parse_arg_path(text: &str) -> Result<Vec<model::PathStep>, String> {
         } else if let Some(r) = rest.strip_prefix("[*]") {
             steps.push(model::PathStep::Each);
             rest = r;
-        } else if let Some(r) = rest.strip_prefix("[\"") {
-            let mut key = String::new();
-            let mut chars = r.char_indices();
-            let mut end = None;
-            while let Some((i, c)) = chars.next() {
-                match c {
-                    '\\' => {
-                        if let Some((_, e)) = chars.next() {
-                            key.push(match e {
-                                'n' => '\n',
-                                't' => '\t',
-                                other => other,
-                            });
-                        }
-                    }
-                    '"' => {
-                        end = Some(i);
-                        break;
-                    }
-                    other => key.push(other),
-                }
-            }
-            let end = end.ok_or_else(|| "unterminated key in argument path".to_owned())?;
-            rest = r[end + 1..]
+        } else if rest.starts_with("[\"") {
+            // The key's escapes are a string literal's (the lexer reported
+            // the bad ones).
+            let Some(&(at, body)) = crate::syntax::literal::arg_path_keys(rest).first() else {
+                return Err("unterminated key in argument path".to_owned());
+            };
+            rest = rest
+                .get(at + body.len()..)
+                .and_then(|r| r.strip_prefix('"'))
+                .ok_or_else(|| "unterminated key in argument path".to_owned())?
                 .strip_prefix(']')
                 .ok_or_else(|| "expected `]` after the key".to_owned())?;
-            steps.push(model::PathStep::Key(key));
+            steps.push(model::PathStep::Key(crate::syntax::literal::unescape(body)));
         } else {
             return Err(format!("cannot read argument path step `{rest}`"));
         }
@@ -241,4 +227,28 @@ fn parse_arg_path(text: &str) -> Result<Vec<model::PathStep>, String> {
         return Err("an argument path must name at least one field".to_owned());
     }
     Ok(steps)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn argument_path_keys_are_read_as_string_literals() {
+        let key = |k: &str| model::PathStep::Key(k.to_owned());
+        assert_eq!(
+            parse_arg_path(r#"args["pa\u{200b}th"].x["q\"\\"][*]"#).unwrap(),
+            vec![
+                key("pa\u{200b}th"),
+                key("x"),
+                key("q\"\\"),
+                model::PathStep::Each
+            ]
+        );
+        assert_eq!(
+            parse_arg_path(r#"args["a\tb\r\/"]"#).unwrap(),
+            vec![key("a\tb\r/")]
+        );
+        assert!(parse_arg_path(r#"args["open"#).is_err());
+    }
 }

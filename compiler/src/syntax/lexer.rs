@@ -5,6 +5,9 @@
 //! become diagnostics and the offending bytes are skipped, so the parser still
 //! sees every later token and the checker can report every independent error.
 
+use super::literal::{
+    arg_path_keys, bidi_diag, decode_string, invisible_diag, report_hidden, SOURCE_TEXT,
+};
 use crate::diag::{codes, Diagnostic};
 use crate::span::Span;
 use gait_run::normalize::{bidi_control, invisible};
@@ -169,7 +172,9 @@ pub enum Token {
     #[regex(r#""([^"\\\n]|\\[^\n])*"#, |lex| lex.slice().to_owned())]
     UnterminatedStr(String),
     /// A comment, kept as trivia (never reaches the parser).
-    #[regex(r"#[^\n]*", |lex| lex.slice().to_owned(), allow_greedy = true)]
+    // A lone carriage return ends a comment too: editors show a line break
+    // there, and what follows must not be hidden in the comment.
+    #[regex(r"#[^\n\r]*", |lex| lex.slice().to_owned(), allow_greedy = true)]
     Comment(String),
 }
 
@@ -225,13 +230,11 @@ pub fn lex(src: &str) -> Lexed {
                 out.tokens.push((range.start, Token::Str(value), range.end));
             }
             Ok(Token::ArgPath(text)) => {
-                report_hidden(
-                    &text,
-                    range.start,
-                    "argument path",
-                    true,
-                    &mut out.diagnostics,
-                );
+                // A key (`["…"]`) is read as a string literal is: the same
+                // escapes, and the same refusals.
+                for (at, body) in arg_path_keys(&text) {
+                    decode_string(body, range.start + at, &mut out.diagnostics);
+                }
                 out.tokens
                     .push((range.start, Token::ArgPath(text), range.end));
             }
@@ -239,10 +242,14 @@ pub fn lex(src: &str) -> Lexed {
             Err(()) => {
                 let bad = &src[range.clone()];
                 let c = bad.chars().next().unwrap_or('\u{FFFD}');
+                if range.start == 0 && c == '\u{feff}' {
+                    // The byte-order mark some editors write first.
+                    continue;
+                }
                 let diag = if bidi_control(c) {
-                    bidi_diag(span, "source text")
+                    bidi_diag(span, SOURCE_TEXT)
                 } else if invisible(c) {
-                    invisible_diag(span, c, "source text")
+                    invisible_diag(span, c, SOURCE_TEXT)
                 } else {
                     Diagnostic::error(
                         codes::E0002,
@@ -268,173 +275,6 @@ fn unexpected_char_help(c: char) -> &'static str {
         '!' => "write negation as `not` (and inequality as `!=`)",
         _ => "remove it, or put it inside a string literal",
     }
-}
-
-fn bidi_diag(span: Span, place: &str) -> Diagnostic {
-    Diagnostic::error(codes::E0005, format!("bidirectional control character in {place}"))
-        .with_primary(span, "invisible character that reorders how the text is displayed")
-        .with_help("remove it: bidi controls can make source display differently from what is compiled (Trojan Source)")
-}
-
-/// An invisible character written as it is where it is part of a value: a
-/// reviewer reads `"read_file"` where the policy holds `read\u{200b}_file`.
-fn invisible_diag(span: Span, c: char, place: &str) -> Diagnostic {
-    Diagnostic::error(
-        codes::E0007,
-        format!("invisible character U+{:04X} in {place}", u32::from(c)),
-    )
-    .with_primary(span, "a character no one sees when reading the policy")
-    .with_help(format!(
-        "remove it, or write it as the escape `\\u{{{:x}}}` if it is meant",
-        u32::from(c)
-    ))
-}
-
-/// Reports the bidirectional controls of `text` (a comment, a string, an
-/// argument path) and, where it is part of a value (`value`), every other
-/// invisible character written as it is.
-fn report_hidden(text: &str, base: usize, place: &str, value: bool, diags: &mut Vec<Diagnostic>) {
-    for (i, c) in text.char_indices() {
-        let span = Span::new(base + i, base + i + c.len_utf8());
-        if bidi_control(c) {
-            diags.push(bidi_diag(span, place));
-        } else if value && invisible(c) {
-            diags.push(invisible_diag(span, c, place));
-        }
-    }
-}
-
-/// Decodes the escapes of a string body starting at byte `base`.
-/// Reports bad escapes, bidi controls and invisible characters written as
-/// they are; always returns a best-effort value.
-fn decode_string(body: &str, base: usize, diags: &mut Vec<Diagnostic>) -> String {
-    let mut out = String::with_capacity(body.len());
-    let mut chars = body.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        if invisible(c) {
-            report_hidden(
-                &body[i..i + c.len_utf8()],
-                base + i,
-                "string literal",
-                true,
-                diags,
-            );
-            continue;
-        }
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        let Some((_, esc)) = chars.next() else { break };
-        match esc {
-            '"' => out.push('"'),
-            '\\' => out.push('\\'),
-            'n' => out.push('\n'),
-            't' => out.push('\t'),
-            'r' => out.push('\r'),
-            '/' => out.push('/'),
-            'u' => {
-                let start = i;
-                let mut digits = String::new();
-                let braced = chars.peek().map(|&(_, c)| c) == Some('{');
-                let mut end = i + 2;
-                if braced {
-                    chars.next();
-                    end += 1;
-                    let mut closed = false;
-                    for (j, d) in chars.by_ref() {
-                        end = j + d.len_utf8();
-                        if d == '}' {
-                            closed = true;
-                            break;
-                        }
-                        digits.push(d);
-                    }
-                    if !closed {
-                        digits.push('!');
-                    }
-                } else {
-                    for _ in 0..4 {
-                        match chars.peek() {
-                            Some(&(j, d)) if d.is_ascii_hexdigit() => {
-                                digits.push(d);
-                                end = j + 1;
-                                chars.next();
-                            }
-                            _ => break,
-                        }
-                    }
-                    if digits.len() != 4 {
-                        digits.push('!');
-                    } else if let Some(combined) =
-                        low_surrogate_after(&digits, &mut chars, &mut end)
-                    {
-                        // JSON-style surrogate pair: `\uD83D\uDE00`.
-                        digits = combined;
-                    }
-                }
-                let span = Span::new(base + start, base + end);
-                match u32::from_str_radix(&digits, 16)
-                    .ok()
-                    .filter(|_| (1..=6).contains(&digits.len()))
-                    .and_then(char::from_u32)
-                {
-                    Some(ch) if bidi_control(ch) => diags.push(bidi_diag(span, "string literal")),
-                    Some(ch) => out.push(ch),
-                    None => diags.push(
-                        Diagnostic::error(codes::E0004, "invalid unicode escape")
-                            .with_primary(span, "not a Unicode scalar value")
-                            .with_help("write `\\u{HEX}` with 1 to 6 hex digits, e.g. `\\u{e9}`"),
-                    ),
-                }
-            }
-            other => {
-                let span = Span::new(base + i, base + i + 1 + other.len_utf8());
-                diags.push(
-                    Diagnostic::error(codes::E0004, format!("unknown escape sequence `\\{}`", other.escape_debug()))
-                        .with_primary(span, "not a valid escape")
-                        .with_help("valid escapes are \\\" \\\\ \\n \\t \\r \\/ and \\u{HEX}; write a literal backslash as \\\\"),
-                );
-                out.push(other);
-            }
-        }
-    }
-    out
-}
-
-/// If `high` (4 hex digits) is a high surrogate and the input continues with
-/// `\uXXXX` holding a low surrogate, consumes it and returns the combined
-/// code point in hex.
-fn low_surrogate_after(
-    high: &str,
-    chars: &mut std::iter::Peekable<std::str::CharIndices<'_>>,
-    end: &mut usize,
-) -> Option<String> {
-    let hi = u32::from_str_radix(high, 16)
-        .ok()
-        .filter(|h| (0xD800..0xDC00).contains(h))?;
-    let mut ahead = chars.clone();
-    let (_, backslash) = ahead.next()?;
-    let (_, u) = ahead.next()?;
-    if backslash != '\\' || u != 'u' {
-        return None;
-    }
-    let mut low = String::new();
-    let mut last = 0;
-    for _ in 0..4 {
-        let (j, d) = ahead.next()?;
-        low.push(d);
-        last = j;
-    }
-    let lo = u32::from_str_radix(&low, 16)
-        .ok()
-        .filter(|l| (0xDC00..0xE000).contains(l))?;
-    *chars = ahead;
-    *end = last + 1;
-    Some(format!(
-        "{:x}",
-        0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
-    ))
 }
 
 impl Token {
@@ -722,6 +562,38 @@ mod tests {
             );
         }
         assert_eq!(codes("# \u{202e}\ndefault block"), ["E0005"]);
+        // Joiners and variation selectors that ordinary text needs, after a
+        // character that is not ASCII: kept.
+        for text in [
+            "\u{26a0}\u{fe0f} keys",
+            "\u{1f469}\u{200d}\u{1f4bb}",
+            "\u{645}\u{6cc}\u{200c}\u{62e}",
+        ] {
+            let l = lex(&format!("\"{text}\""));
+            assert!(l.diagnostics.is_empty(), "{text:?}");
+            assert_eq!(l.tokens[0].1, Token::Str(text.into()));
+        }
+        for text in [
+            "read\u{200d}_file",
+            "a\u{fe0f}",
+            "\u{200c}x",
+            "\u{1f469}\u{200b}",
+        ] {
+            assert_eq!(codes(&format!("\"{text}\"")), ["E0007"], "{text:?}");
+        }
+        // One byte-order mark first in the file is skipped; elsewhere it is
+        // E0007.
+        assert!(codes("\u{feff}default block").is_empty());
+        assert_eq!(codes("\u{feff}\u{feff}default block"), ["E0007"]);
+        // A lone carriage return ends a comment: what follows is code.
+        assert_eq!(kinds("# note\rdefault block").len(), 2);
+        assert_eq!(kinds("# note\r\ndefault").len(), 1);
+        // An argument path's key is read as a string literal: escapes are
+        // decoded (and seen), bad and bidi ones refused.
+        assert!(codes("args[\"pa\\u{200b}th\"]").is_empty());
+        assert_eq!(codes("args[\"pa\\qth\"]"), ["E0004"]);
+        assert_eq!(codes("args[\"pa\\u{202e}th\"]"), ["E0005"]);
+        assert_eq!(codes("args.a[\"x\"][\"y\u{200b}\"]"), ["E0007"]);
         // Written as an escape it is seen: kept in the value.
         let l = lex("\"read\\u{200b}_file\"");
         assert!(l.diagnostics.is_empty());
@@ -736,9 +608,12 @@ mod tests {
             "a\u{fe0f}",
             "plain",
             "q\"\\",
+            "\u{1f469}\u{200d}\u{1f4bb}",
         ] {
             let q = crate::fmt::quote(s);
-            assert!(!q.chars().any(gait_run::normalize::invisible), "{q:?}");
+            // An emoji's joiner stays as it is; the rest is escaped.
+            let kept = s.starts_with('\u{1f469}');
+            assert_eq!(q.chars().any(gait_run::normalize::invisible), kept, "{q:?}");
             let l = lex(&q);
             assert!(l.diagnostics.is_empty(), "{q:?}");
             assert_eq!(l.tokens[0].1, Token::Str(s.into()), "{q:?}");

@@ -2,4 +2,5 @@
 
 pub mod ast;
 pub mod lexer;
+pub mod literal;
 pub mod parser;

@@ -7,7 +7,7 @@ import asyncio
 import logging
 import json
 from pathlib import Path
-from typing import Any, List, Optional
+from typing import Annotated, Any, List, Optional
 
 import pytest
 from agents import (
@@ -25,6 +25,7 @@ from agents.models.interface import Model
 from agents.usage import Usage
 from conftest import FACTORY_CALL, LOW, NESTED_CALLS, NESTED_JUDGED, SaveTarget, SideEffects, assert_same_as_cli, break_trace_dir, executed_flags, read_records, record_warnings
 from openai.types.responses import ResponseFunctionToolCall, ResponseOutputMessage, ResponseOutputText
+from pydantic import AfterValidator
 
 import gait
 from gait.openai_agents import GUARDRAIL_NAME, gait_guardrail, guard_tools
@@ -349,3 +350,97 @@ def test_a_none_default_left_out_is_judged_none(gate: gait.Gate, effects: SideEf
     assert outputs_sent(model)["c_none"] == "wrote /workspace/n.txt"
     (record,) = read_records(tmp_path, "openai_agents")
     assert record["intent"]["args"] == {**args, "note": None, "mode": "w"}
+
+
+FACTORY_PATH = "/etc/gait-factory.txt"
+
+
+def _writer_docstring() -> str:
+    return "Write a file.\n\n    Args:\n        content: the text.\n        path: where.\n    "
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"name_override": "write_file"}, {"name_override": "write_file", "use_docstring_info": False}, {"name_override": "write_file", "docstring_style": "numpy"}],
+)
+def test_a_factory_is_refused_whatever_the_tool_options(options: Any, gate: gait.Gate, effects: SideEffects, tmp_path: Path) -> None:
+    """Names and docstring options change the schema's titles and
+    descriptions, not the args model: the factory of an ``Optional``
+    argument is still seen (it was judged ``None`` when those options made
+    the rebuilt schema differ)."""
+    from pydantic import Field
+
+    def writer(content: str, path: Optional[str] = Field(default_factory=lambda: FACTORY_PATH)) -> str:
+        effects.ran("write_file", {"path": path, "content": content})
+        return f"wrote {path}"
+
+    writer.__doc__ = _writer_docstring()
+    assert_factory_refused(gate, effects, tmp_path, guard_tools([function_tool(writer, **options)], gate, context=LOW, trace_dir=tmp_path))
+
+
+def test_a_callable_object_tool_refuses_a_left_out_nullable(gate: gait.Gate, effects: SideEffects, tmp_path: Path) -> None:
+    """A tool made by ``function_tool`` whose args model cannot be rebuilt
+    alike (a callable object): a left-out nullable may have a factory, so it
+    is refused rather than judged ``None``."""
+    from pydantic import Field
+
+    class Writer:
+        def __call__(self, content: str, path: Optional[str] = Field(default_factory=lambda: FACTORY_PATH)) -> str:
+            """Write a file."""
+            effects.ran("write_file", {"path": path, "content": content})
+            return f"wrote {path}"
+
+    assert_factory_refused(gate, effects, tmp_path, guard_tools([function_tool(Writer(), name_override="write_file")], gate, context=LOW, trace_dir=tmp_path))
+
+
+def test_a_default_the_tool_does_not_get_is_refused(gate: gait.Gate, effects: SideEffects, tmp_path: Path) -> None:
+    """A default pydantic validates (``validate_default``: a validator may
+    change it) or one the schema writes otherwise than the field holds
+    (``json_schema_extra``) is not what the tool gets: a call leaving it out
+    is refused."""
+    from pydantic import Field
+
+    @function_tool(name_override="write_file")
+    def validated(content: str, path: Annotated[str, AfterValidator(lambda p: "/etc/" + p)] = Field("a.txt", validate_default=True)) -> str:
+        """Write a file."""
+        effects.ran("write_file", {"path": path, "content": content})
+        return f"wrote {path}"
+
+    assert_factory_refused(gate, effects, tmp_path, guard_tools([validated], gate, context=LOW, trace_dir=tmp_path))
+
+    @function_tool(name_override="write_file")
+    def shown(content: str, path: str = Field(FACTORY_PATH, json_schema_extra={"default": "/workspace/a.txt"})) -> str:
+        """Write a file."""
+        effects.ran("write_file", {"path": path, "content": content})
+        return f"wrote {path}"
+
+    (tmp_path / "shown").mkdir()
+    assert_factory_refused(gate, effects, tmp_path / "shown", guard_tools([shown], gate, context=LOW, trace_dir=tmp_path / "shown"))
+
+
+def test_known_empty_factories_are_filled(gate: gait.Gate, effects: SideEffects, tmp_path: Path) -> None:
+    """``**kwargs`` (the SDK's ``dict`` factory) left out: its value is
+    known, ``{}``; the call is judged with it and runs."""
+
+    @function_tool(strict_mode=False)
+    def write_file(path: str, content: str, **opts: str) -> str:
+        """Write a file."""
+        effects.ran("write_file", {"path": path, "opts": opts})
+        return f"wrote {path}"
+
+    args = {"path": "/workspace/k.txt", "content": "x"}
+    tools = guard_tools([write_file], gate, context=LOW, trace_dir=tmp_path)
+    model = run(gate, effects, tmp_path, tools=tools, calls=[("c_kw", "write_file", args)])
+    assert effects.calls == [("write_file", {"path": "/workspace/k.txt", "opts": {}})]
+    assert outputs_sent(model)["c_kw"] == "wrote /workspace/k.txt"
+    (record,) = read_records(tmp_path, "openai_agents")
+    assert record["intent"]["args"] == {**args, "opts": {}}
+
+
+def test_two_tools_of_one_name_are_refused(gate: gait.Gate, effects: SideEffects) -> None:
+    """The guardrail knows a call by its tool's name: two different tools of
+    one name would be judged with one's defaults."""
+    one, other = make_tools(effects)[0], make_tools(effects)[0]
+    with pytest.raises(ValueError, match="same name"):
+        guard_tools([one, other], gate, context=LOW)
+    assert len(guard_tools([one, one], gate, context=LOW)) == 2

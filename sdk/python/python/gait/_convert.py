@@ -133,11 +133,12 @@ class _Walk:
     """One call's walk: the schema's root, whether pydantic validates with
     the model it was written from, and the work left."""
 
-    __slots__ = ("root", "pydantic", "work")
+    __slots__ = ("root", "pydantic", "nullable_none", "work")
 
-    def __init__(self, root: Any, pydantic: bool) -> None:
+    def __init__(self, root: Any, pydantic: bool, nullable_none: bool = True) -> None:
         self.root = root
         self.pydantic = pydantic
+        self.nullable_none = nullable_none
         self.work = _MAX_WORK
 
     def spend(self, where: str) -> None:
@@ -304,7 +305,7 @@ def _fill_object(value: Dict[str, Any], schema: Dict[str, Any], walk: _Walk, whe
             prop = _resolve(prop, walk.root)
         if isinstance(prop, dict) and "default" in prop:
             default: Any = prop["default"]
-        elif strict and _nullable(prop, walk.root):
+        elif strict and walk.nullable_none and _nullable(prop, walk.root):
             # The SDK's strict schema drops a `None` default.
             default = None
         elif strict or (walk.pydantic and name not in required):
@@ -347,7 +348,7 @@ def _fill_array(value: "list[Any]", schema: Dict[str, Any], walk: _Walk, where: 
     return value if out is None else out
 
 
-def with_schema_defaults(args: Any, schema: Any, pydantic: bool = False) -> Any:
+def with_schema_defaults(args: Any, schema: Any, pydantic: bool = False, nullable_none: bool = True) -> Any:
     """``args`` (the model's arguments of a tool call) with the defaults of
     the tool's JSON schema (``schema``: its object schema, with
     ``properties``) filled in wherever the call leaves a property out — at
@@ -367,17 +368,22 @@ def with_schema_defaults(args: Any, schema: Any, pydantic: bool = False) -> Any:
     required, no others allowed: the OpenAI Agents SDK's), where such a
     property may have one. Raises
     :class:`AmbiguousDefaults` when the defaults depend on which branch of
-    a union validation picks."""
+    a union validation picks. In a strict schema a nullable property left
+    out is judged ``None`` (the OpenAI Agents SDK drops ``None`` defaults
+    from its strict schemas), unless ``nullable_none`` is false: then it is
+    unseen too (it may have a factory)."""
     if not isinstance(args, dict) or not isinstance(schema, dict):
         return args
-    return _fill(args, schema, _Walk(schema, pydantic), "args", 0)
+    return _fill(args, schema, _Walk(schema, pydantic, nullable_none), "args", 0)
 
 
-def schema_args(args: Any, schema: Any, pydantic: bool = False) -> "Tuple[Any, Optional[str]]":
+def schema_args(
+    args: Any, schema: Any, pydantic: bool = False, nullable_none: bool = True
+) -> "Tuple[Any, Optional[str]]":
     """The arguments a framework's tool receives (:func:`with_schema_defaults`)
     and, when they cannot be known before it runs, why (the error of the
     invalid-intent decision that refuses the call; None otherwise)."""
     try:
-        return with_schema_defaults(args, schema, pydantic), None
+        return with_schema_defaults(args, schema, pydantic, nullable_none), None
     except AmbiguousDefaults as e:
         return args, str(e)

@@ -57,15 +57,17 @@ from __future__ import annotations
 import copy
 import json
 import threading
+import weakref
 from collections import OrderedDict
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Awaitable, Callable, Dict, List, NamedTuple, Optional, Sequence
 
 import agents.tool as _agents_tool
 from agents import FunctionTool, ToolGuardrailFunctionOutput, ToolInputGuardrail, tool_input_guardrail
 from agents.function_schema import function_schema
 from agents.tool_context import ToolContext
+from pydantic_core import to_jsonable_python
 
 from ._context import Context, intent_for
 from ._convert import schema_args
@@ -127,43 +129,123 @@ class _Pending:
             return self._records.pop(call_id, None)
 
 
-Judging = Tuple[Any, bool]
-"""A JSON schema to fill defaults from, and whether it is a pydantic model's
-own (see :func:`gait._convert.schema_args`)."""
+class Judging(NamedTuple):
+    """How a tool's calls are judged: the JSON schema its defaults are
+    filled from, whether it is the pydantic args model's own (see
+    :func:`gait._convert.schema_args`), and whether a strict schema's
+    nullable property left out is judged ``None``."""
+
+    schema: Any
+    pydantic: bool
+    nullable_none: bool = True
+
+
+# Keywords of a JSON schema whose values map names (not keywords) to schemas.
+_NAMED = ("properties", "$defs", "definitions", "patternProperties")
+
+# A default_factory whose value is known: the SDK gives `*args` and
+# `**kwargs` these, and models often do.
+_EMPTY_FACTORIES: Dict[Any, Any] = {list: [], dict: {}, set: [], frozenset: [], tuple: []}
+
+
+def _without_text(schema: Any) -> Any:
+    """``schema`` without its ``title`` and ``description`` keywords: what
+    names and docstrings change, and validation does not read."""
+    if isinstance(schema, dict):
+        return {
+            k: ({n: _without_text(x) for n, x in v.items()} if k in _NAMED and isinstance(v, dict) else _without_text(v))
+            for k, v in schema.items()
+            if k not in ("title", "description")
+        }
+    if isinstance(schema, list):
+        return [_without_text(x) for x in schema]
+    return schema
+
+
+def _model_schema(model: Any) -> Any:
+    """The args model's own JSON schema, its top-level defaults checked
+    against the fields: a ``default_factory`` of ``list``, ``dict``, ``set``,
+    ``frozenset`` or ``tuple`` (``*args``, ``**kwargs``) shows its empty
+    value; a default pydantic validates (``validate_default``) or that the
+    schema writes otherwise than the field holds (``json_schema_extra``)
+    is removed — the tool's value cannot be judged, so a call leaving it out
+    is refused."""
+    schema = model.model_json_schema()
+    props = schema.get("properties")
+    if not isinstance(props, dict):
+        return schema
+    validate_all = bool(model.model_config.get("validate_default", False))
+    for name, field in model.model_fields.items():
+        names = [a for a in (field.validation_alias, field.alias, name) if isinstance(a, str)]
+        key = next((n for n in names if n in props), None)
+        prop = props.get(key) if key is not None else None
+        if not isinstance(prop, dict):
+            continue
+        validated = validate_all or bool(field.validate_default)
+        factory = field.default_factory
+        if factory is not None and not validated and factory in _EMPTY_FACTORIES:
+            props[key] = {**prop, "default": copy.deepcopy(_EMPTY_FACTORIES[factory])}
+        elif "default" in prop:
+            try:
+                same = not validated and to_jsonable_python(field.default) == prop["default"]
+            except Exception:  # noqa: BLE001 - a default pydantic cannot write as JSON
+                same = False
+            if not same:
+                props[key] = {k: v for k, v in prop.items() if k != "default"}
+    return schema
+
+
+# Judgings of tools met on an agent (`gait_guardrail` attached by hand),
+# by their invoker: rebuilding an args model costs milliseconds.
+_JUDGED: "weakref.WeakKeyDictionary[Any, Judging]" = weakref.WeakKeyDictionary()
 
 
 def _judging_schema(tool: FunctionTool) -> Judging:
-    """The schema ``tool``'s calls are judged with. A tool made by
-    ``function_tool`` validates the model's JSON with a pydantic args model
-    whose schema the SDK makes strict: every property required, ``None``
-    defaults dropped, a ``default_factory`` shown as nothing at all. The
-    model's own schema shows which left-out argument has a default, which
-    ``None`` and which a factory: it is rebuilt with the SDK's
-    ``function_schema`` from the tool's ``__wrapped__`` function and used
-    only when its form is exactly the tool's ``params_json_schema`` (the same
-    model); anything else is judged by the tool's schema as it is."""
+    """How ``tool``'s calls are judged. A tool made by ``function_tool``
+    validates the model's JSON with a pydantic args model whose schema the
+    SDK makes strict: every property required, ``None`` defaults dropped, a
+    ``default_factory`` shown as nothing at all. The model's own schema shows
+    which left-out argument has a default, which ``None`` and which a
+    factory: the model is rebuilt with the SDK's ``function_schema`` from the
+    tool's ``__wrapped__`` function and used when its schema is the tool's
+    ``params_json_schema`` but for titles and descriptions (which names and
+    docstring options change). A ``function_tool`` whose model cannot be
+    rebuilt alike is judged by its schema, a left-out nullable refused (it
+    may have a factory); any other tool by its schema as it is."""
     inner = tool.on_invoke_tool
     if isinstance(inner, _RecordingInvoker):
         return inner.judging
     try:
         fn = tool.__wrapped__
+    except Exception:  # noqa: BLE001 - not made by function_tool (MCP, hand-made, agent as tool)
+        return Judging(tool.params_json_schema, False)
+    try:
         made = function_schema(fn, strict_json_schema=tool.strict_json_schema)
-        if made.params_json_schema == tool.params_json_schema:
-            return made.params_pydantic_model.model_json_schema(), True
-    except Exception:  # noqa: BLE001 - not made by function_tool, or not rebuilt alike
+        if _without_text(made.params_json_schema) == _without_text(tool.params_json_schema):
+            return Judging(_model_schema(made.params_pydantic_model), True)
+    except Exception:  # noqa: BLE001 - a callable the SDK adapts otherwise, or a model not rebuilt alike
         pass
-    return tool.params_json_schema, False
+    return Judging(tool.params_json_schema, False, nullable_none=False)
 
 
 def _tool_schema(name: str, schemas: Dict[str, Judging], agent: Any) -> Judging:
-    """The schema the function tool ``name`` is judged with: from the tools
+    """How the function tool ``name`` is judged: from the tools
     :func:`guard_tools` was given, else from the agent's own tools."""
     if name in schemas:
         return schemas[name]
     for tool in getattr(agent, "tools", None) or ():
         if isinstance(tool, FunctionTool) and tool.name == name:
-            return _judging_schema(tool)
-    return None, False
+            try:
+                return _JUDGED[tool.on_invoke_tool]
+            except (KeyError, TypeError):
+                pass
+            judging = _judging_schema(tool)
+            try:
+                _JUDGED[tool.on_invoke_tool] = judging
+            except TypeError:  # an invoker that cannot be weakly referenced
+                pass
+            return judging
+    return Judging(None, False)
 
 
 def _make_guardrail(
@@ -185,8 +267,8 @@ def _make_guardrail(
         # Judged with the tool's defaults: the SDK's args model fills them in
         # before the tool runs (the JSON text itself, immutable, is what the
         # SDK then parses).
-        schema, pydantic = _tool_schema(name, known, getattr(data, "agent", None))
-        args, invalid = schema_args(_arguments(getattr(tc, "tool_arguments", None)), schema, pydantic)
+        judging = _tool_schema(name, known, getattr(data, "agent", None))
+        args, invalid = schema_args(_arguments(getattr(tc, "tool_arguments", None)), *judging)
         intent: Dict[str, Any] = intent_for(name, args, ctx)
         try:
             decision = Decision._invalid(invalid) if invalid is not None else await gate.aevaluate(intent)
@@ -294,7 +376,14 @@ def guard_tools(
     ``allow_unguarded`` (then it is returned as it is). The copies have no
     ``__wrapped__`` (the SDK gives it only to its own invokers)."""
     pending = _Pending()
-    schemas = {tool.name: _judging_schema(tool) for tool in tools if isinstance(tool, FunctionTool)}
+    functions = [tool for tool in tools if isinstance(tool, FunctionTool)]
+    names = [tool.name for tool in {id(tool): tool for tool in functions}.values()]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        # The guardrail knows a call by its tool's name only: two tools of
+        # one name would be judged with one tool's defaults.
+        raise ValueError(f"gait cannot tell apart function tools of the same name: {', '.join(map(repr, twice))}")
+    schemas = {tool.name: _judging_schema(tool) for tool in functions}
     guardrail = _make_guardrail(gate, context, trace_dir, pending, schemas)
     out: List[Any] = []
     for tool in tools:

@@ -1,0 +1,231 @@
+//! How the text of a string literal and of an argument path's `["…"]` key
+//! is read: escapes decoded, and the characters a reader of the policy
+//! cannot see refused (bidirectional controls, E0005; other invisible
+//! characters written as they are, E0007), with the diagnostics' wording.
+
+use crate::diag::{codes, Diagnostic};
+use crate::span::Span;
+use gait_run::normalize::{bidi_control, invisible};
+
+pub(super) fn bidi_diag(span: Span, place: &str) -> Diagnostic {
+    Diagnostic::error(codes::E0005, format!("bidirectional control character in {place}"))
+        .with_primary(span, "invisible character that reorders how the text is displayed")
+        .with_help("remove it: bidi controls can make source display differently from what is compiled (Trojan Source)")
+}
+
+/// An invisible character written as it is where it is part of a value: a
+/// reviewer reads `"read_file"` where the policy holds `read\u{200b}_file`.
+pub(super) fn invisible_diag(span: Span, c: char, place: &str) -> Diagnostic {
+    Diagnostic::error(
+        codes::E0007,
+        format!("invisible character U+{:04X} in {place}", u32::from(c)),
+    )
+    .with_primary(span, "a character no one sees when reading the policy")
+    .with_help(if place == SOURCE_TEXT {
+        "remove it: between tokens it means nothing".to_owned()
+    } else {
+        format!(
+            "remove it, or write it as the escape `\\u{{{:x}}}` if it is meant",
+            u32::from(c)
+        )
+    })
+}
+
+/// Where a character outside strings, argument paths and comments stands.
+pub(super) const SOURCE_TEXT: &str = "source text";
+
+/// Reports the bidirectional controls of `text` (a comment, a string, an
+/// argument path) and, where it is part of a value (`value`), every other
+/// invisible character written as it is.
+pub(super) fn report_hidden(
+    text: &str,
+    base: usize,
+    place: &str,
+    value: bool,
+    diags: &mut Vec<Diagnostic>,
+) {
+    for (i, c) in text.char_indices() {
+        let span = Span::new(base + i, base + i + c.len_utf8());
+        if bidi_control(c) {
+            diags.push(bidi_diag(span, place));
+        } else if value && invisible(c) {
+            diags.push(invisible_diag(span, c, place));
+        }
+    }
+}
+
+/// Whether `c`, an invisible character, is one ordinary text needs after
+/// `prev`: the zero-width joiner and non-joiner and the text and emoji
+/// variation selectors after a character that is not ASCII (`⚠️`, `👩‍💻`,
+/// Persian `می‌خواهم`). After ASCII (`read\u{200d}_file`) or anywhere
+/// else they hide a difference, and are refused.
+pub(crate) fn joins_text(c: char, prev: Option<char>) -> bool {
+    matches!(c, '\u{200c}' | '\u{200d}' | '\u{fe0e}' | '\u{fe0f}')
+        && prev.is_some_and(|p| !p.is_ascii())
+}
+
+/// The bodies of an argument path's `["…"]` keys, with the byte offset of
+/// each in `text` (the lexer's pattern guarantees their shape: a `\\`
+/// escapes the next character).
+pub fn arg_path_keys(text: &str) -> Vec<(usize, &str)> {
+    let mut keys = Vec::new();
+    let mut from = 0;
+    while let Some(open) = text[from..].find("[\"") {
+        let start = from + open + 2;
+        let mut escaped = false;
+        let mut end = text.len();
+        for (i, c) in text[start..].char_indices() {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => {
+                    end = start + i;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        keys.push((start, &text[start..end]));
+        from = (end + 1).min(text.len());
+    }
+    keys
+}
+
+/// The value of a string body: its escapes decoded as the lexer decodes them
+/// (what it refuses is reported there, not here).
+pub fn unescape(body: &str) -> String {
+    decode_string(body, 0, &mut Vec::new())
+}
+
+/// Decodes the escapes of a string body starting at byte `base`.
+/// Reports bad escapes, bidi controls and invisible characters written as
+/// they are; always returns a best-effort value.
+pub(super) fn decode_string(body: &str, base: usize, diags: &mut Vec<Diagnostic>) -> String {
+    let mut out = String::with_capacity(body.len());
+    let mut chars = body.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if invisible(c) && !joins_text(c, out.chars().last()) {
+            report_hidden(
+                &body[i..i + c.len_utf8()],
+                base + i,
+                "string literal",
+                true,
+                diags,
+            );
+            continue;
+        }
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        let Some((_, esc)) = chars.next() else { break };
+        match esc {
+            '"' => out.push('"'),
+            '\\' => out.push('\\'),
+            'n' => out.push('\n'),
+            't' => out.push('\t'),
+            'r' => out.push('\r'),
+            '/' => out.push('/'),
+            'u' => {
+                let start = i;
+                let mut digits = String::new();
+                let braced = chars.peek().map(|&(_, c)| c) == Some('{');
+                let mut end = i + 2;
+                if braced {
+                    chars.next();
+                    end += 1;
+                    let mut closed = false;
+                    for (j, d) in chars.by_ref() {
+                        end = j + d.len_utf8();
+                        if d == '}' {
+                            closed = true;
+                            break;
+                        }
+                        digits.push(d);
+                    }
+                    if !closed {
+                        digits.push('!');
+                    }
+                } else {
+                    for _ in 0..4 {
+                        match chars.peek() {
+                            Some(&(j, d)) if d.is_ascii_hexdigit() => {
+                                digits.push(d);
+                                end = j + 1;
+                                chars.next();
+                            }
+                            _ => break,
+                        }
+                    }
+                    if digits.len() != 4 {
+                        digits.push('!');
+                    } else if let Some(combined) =
+                        low_surrogate_after(&digits, &mut chars, &mut end)
+                    {
+                        // JSON-style surrogate pair: `\uD83D\uDE00`.
+                        digits = combined;
+                    }
+                }
+                let span = Span::new(base + start, base + end);
+                match u32::from_str_radix(&digits, 16)
+                    .ok()
+                    .filter(|_| (1..=6).contains(&digits.len()))
+                    .and_then(char::from_u32)
+                {
+                    Some(ch) if bidi_control(ch) => diags.push(bidi_diag(span, "string literal")),
+                    Some(ch) => out.push(ch),
+                    None => diags.push(
+                        Diagnostic::error(codes::E0004, "invalid unicode escape")
+                            .with_primary(span, "not a Unicode scalar value")
+                            .with_help("write `\\u{HEX}` with 1 to 6 hex digits, e.g. `\\u{e9}`"),
+                    ),
+                }
+            }
+            other => {
+                let span = Span::new(base + i, base + i + 1 + other.len_utf8());
+                diags.push(
+                    Diagnostic::error(codes::E0004, format!("unknown escape sequence `\\{}`", other.escape_debug()))
+                        .with_primary(span, "not a valid escape")
+                        .with_help("valid escapes are \\\" \\\\ \\n \\t \\r \\/ and \\u{HEX}; write a literal backslash as \\\\"),
+                );
+                out.push(other);
+            }
+        }
+    }
+    out
+}
+
+/// If `high` (4 hex digits) is a high surrogate and the input continues with
+/// `\uXXXX` holding a low surrogate, consumes it and returns the combined
+/// code point in hex.
+fn low_surrogate_after(
+    high: &str,
+    chars: &mut std::iter::Peekable<std::str::CharIndices<'_>>,
+    end: &mut usize,
+) -> Option<String> {
+    let hi = u32::from_str_radix(high, 16)
+        .ok()
+        .filter(|h| (0xD800..0xDC00).contains(h))?;
+    let mut ahead = chars.clone();
+    let (_, backslash) = ahead.next()?;
+    let (_, u) = ahead.next()?;
+    if backslash != '\\' || u != 'u' {
+        return None;
+    }
+    let mut low = String::new();
+    let mut last = 0;
+    for _ in 0..4 {
+        let (j, d) = ahead.next()?;
+        low.push(d);
+        last = j;
+    }
+    let lo = u32::from_str_radix(&low, 16)
+        .ok()
+        .filter(|l| (0xDC00..0xE000).contains(l))?;
+    *chars = ahead;
+    *end = last + 1;
+    Some(format!(
+        "{:x}",
+        0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
+    ))
+}
