@@ -585,6 +585,15 @@ mod tests {
         // E0007.
         assert!(codes("\u{feff}default block").is_empty());
         assert_eq!(codes("\u{feff}\u{feff}default block"), ["E0007"]);
+        // Raw control characters in a string (a carriage return, ESC) are
+        // E0007; a tab is kept; escapes are seen and kept.
+        for c in ['\r', '\u{1b}', '\u{7f}', '\u{85}', '\0'] {
+            assert_eq!(codes(&format!("\"a{c}b\"")), ["E0007"], "{c:?}");
+        }
+        assert!(codes("\"a\tb\"").is_empty());
+        let l = lex("\"a\\r\\u{1b}b\"");
+        assert!(l.diagnostics.is_empty());
+        assert_eq!(l.tokens[0].1, Token::Str("a\r\u{1b}b".into()));
         // A lone carriage return ends a comment: what follows is code.
         assert_eq!(kinds("# note\rdefault block").len(), 2);
         assert_eq!(kinds("# note\r\ndefault").len(), 1);

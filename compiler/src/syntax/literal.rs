@@ -16,11 +16,23 @@ pub(super) fn bidi_diag(span: Span, place: &str) -> Diagnostic {
 /// An invisible character written as it is where it is part of a value: a
 /// reviewer reads `"read_file"` where the policy holds `read\u{200b}_file`.
 pub(super) fn invisible_diag(span: Span, c: char, place: &str) -> Diagnostic {
+    let what = if c.is_control() {
+        "control character"
+    } else {
+        "invisible character"
+    };
     Diagnostic::error(
         codes::E0007,
-        format!("invisible character U+{:04X} in {place}", u32::from(c)),
+        format!("{what} U+{:04X} in {place}", u32::from(c)),
     )
-    .with_primary(span, "a character no one sees when reading the policy")
+    .with_primary(
+        span,
+        if c.is_control() {
+            "a character that changes how the text around it is shown"
+        } else {
+            "a character no one sees when reading the policy"
+        },
+    )
     .with_help(if place == SOURCE_TEXT {
         "remove it: between tokens it means nothing".to_owned()
     } else {
@@ -112,6 +124,14 @@ pub(super) fn decode_string(body: &str, base: usize, diags: &mut Vec<Diagnostic>
                 true,
                 diags,
             );
+            continue;
+        }
+        if c.is_control() && c != '\t' {
+            // A raw carriage return shows as a line break, an escape
+            // sequence (ESC) rewrites the terminal: written as escapes
+            // they are seen.
+            let span = Span::new(base + i, base + i + c.len_utf8());
+            diags.push(invisible_diag(span, c, "string literal"));
             continue;
         }
         if c != '\\' {
