@@ -464,18 +464,22 @@ fn bearer_token_guards_eval_and_metrics() {
     assert_eq!(c.get("/healthz").status, 200);
 }
 
-/// The MAC a client expects (`serve --answer-key-env`).
-fn answer_mac(key: &[u8], nonce: &str, status: u16, body: &[u8]) -> String {
+/// The MAC a client expects (`serve --answer-key-env`): over the nonce,
+/// method, path, the body the sidecar read, the status and the answer.
+fn answer_mac(key: &[u8], request: [&str; 3], read: &[u8], status: u16, body: &[u8]) -> String {
     use hmac::{KeyInit, Mac};
+    let [nonce, method, path] = request;
     let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key).unwrap();
-    mac.update(format!("gait.answer.v1\n{nonce}\n{status}\n").as_bytes());
+    let read = gait_run::hex(&gait_run::sha256(read));
+    mac.update(format!("gait.answer.v2\n{nonce}\n{method}\n{path}\n{read}\n{status}\n").as_bytes());
     mac.update(body);
     gait_run::hex(&mac.finalize().into_bytes())
 }
 
 #[test]
-fn answers_carry_a_mac_over_the_nonce_status_and_body() {
+fn answers_carry_a_mac_over_the_request_and_the_answer() {
     let key = "k".repeat(40);
+    let k = key.as_bytes();
     let s = Server::start_with(
         &std::fs::read(fixtures().join("matrix.gaitb")).unwrap(),
         &["--answer-key-env", "GAIT_TEST_ANSWER_KEY"],
@@ -483,13 +487,22 @@ fn answers_carry_a_mac_over_the_nonce_status_and_body() {
     );
     let mut c = s.conn();
     let ct = ("Content-Type", "application/json");
-    // (method, path, headers, body, status)
-    type Case<'a> = (&'a str, &'a str, Vec<(&'a str, &'a str)>, Vec<u8>, u16);
-    let cases: [Case; 6] = [
+    let text = ("Content-Type", "text/plain");
+    // (method, path, headers, body sent, body the sidecar reads, status)
+    type Case<'a> = (
+        &'a str,
+        &'a str,
+        Vec<(&'a str, &'a str)>,
+        Vec<u8>,
+        Vec<u8>,
+        u16,
+    );
+    let cases: [Case; 7] = [
         (
             "POST",
             "/v1/eval",
             vec![ct, ("Gait-Nonce", "n-1")],
+            allow_intent(),
             allow_intent(),
             200,
         ),
@@ -498,6 +511,7 @@ fn answers_carry_a_mac_over_the_nonce_status_and_body() {
             "/v1/eval",
             vec![ct, ("Gait-Nonce", "n.2~_")],
             block_intent(),
+            block_intent(),
             200,
         ),
         (
@@ -505,29 +519,81 @@ fn answers_carry_a_mac_over_the_nonce_status_and_body() {
             "/v1/eval",
             vec![ct, ("Gait-Nonce", "n3")],
             b"{".to_vec(),
+            b"{".to_vec(),
             400,
         ),
-        ("GET", "/healthz", vec![("Gait-Nonce", "n4")], vec![], 200),
-        ("GET", "/nowhere", vec![], vec![], 404),
-        ("POST", "/v1/eval", vec![ct], allow_intent(), 200),
+        // Refused by its content type: the body is not read.
+        (
+            "POST",
+            "/v1/eval",
+            vec![text, ("Gait-Nonce", "n5")],
+            allow_intent(),
+            vec![],
+            415,
+        ),
+        (
+            "GET",
+            "/healthz",
+            vec![("Gait-Nonce", "n4")],
+            vec![],
+            vec![],
+            200,
+        ),
+        ("GET", "/nowhere", vec![], vec![], vec![], 404),
+        (
+            "POST",
+            "/v1/eval",
+            vec![ct],
+            allow_intent(),
+            allow_intent(),
+            200,
+        ),
     ];
-    for (method, path, headers, body, status) in cases {
+    for (method, path, headers, sent, read, status) in cases {
         let nonce = headers
             .iter()
             .find(|(k, _)| *k == "Gait-Nonce")
             .map_or("", |(_, v)| *v);
-        let r = c.request(method, path, &headers, &body);
+        let r = c.request(method, path, &headers, &sent);
         assert_eq!(r.status, status, "{method} {path}");
-        let want = answer_mac(key.as_bytes(), nonce, status, &r.body);
+        let want = answer_mac(k, [nonce, method, path], &read, status, &r.body);
         assert_eq!(r.headers["gait-answer-mac"], want, "{method} {path}");
-        // Another nonce, status, body or key gives another MAC.
-        assert_ne!(answer_mac(key.as_bytes(), "other", status, &r.body), want);
-        assert_ne!(answer_mac(key.as_bytes(), nonce, 201, &r.body), want);
-        assert_ne!(
-            answer_mac(&key.as_bytes()[1..], nonce, status, &r.body),
-            want
-        );
+        // The answer to this request is no answer to another: another
+        // nonce, method, path, request body, status, answer or key.
+        for other in [
+            answer_mac(k, ["other", method, path], &read, status, &r.body),
+            answer_mac(k, [nonce, "PUT", path], &read, status, &r.body),
+            answer_mac(k, [nonce, method, "/v2/eval"], &read, status, &r.body),
+            answer_mac(
+                k,
+                [nonce, method, path],
+                b"{\"tool_name\": \"x\"}",
+                status,
+                &r.body,
+            ),
+            answer_mac(k, [nonce, method, path], &read, 201, &r.body),
+            answer_mac(k, [nonce, method, path], &read, status, b"{}"),
+            answer_mac(&k[1..], [nonce, method, path], &read, status, &r.body),
+        ] {
+            assert_ne!(other, want);
+        }
     }
+    // A HEAD answer's body is not sent: its MAC covers none.
+    let mut raw = TcpStream::connect(&s.addr).unwrap();
+    std::io::Write::write_all(
+        &mut raw,
+        b"HEAD /healthz HTTP/1.1\r\nHost: x\r\nGait-Nonce: h\r\nConnection: close\r\n\r\n",
+    )
+    .unwrap();
+    let mut head = String::new();
+    raw.read_to_string(&mut head).unwrap();
+    let want = answer_mac(k, ["h", "HEAD", "/healthz"], b"", 200, b"");
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(
+        head.to_ascii_lowercase()
+            .contains(&format!("gait-answer-mac: {want}")),
+        "{head}"
+    );
     // A nonce that is not a plain token: 400, authenticated over no nonce.
     for bad in ["", "a b", "é", &"n".repeat(129)] {
         let r = c.request(
@@ -538,10 +604,8 @@ fn answers_carry_a_mac_over_the_nonce_status_and_body() {
         );
         assert_eq!(r.status, 400, "{bad:?}");
         assert!(r.text().contains("Gait-Nonce"), "{}", r.text());
-        assert_eq!(
-            r.headers["gait-answer-mac"],
-            answer_mac(key.as_bytes(), "", 400, &r.body)
-        );
+        let want = answer_mac(k, ["", "POST", "/v1/eval"], b"", 400, &r.body);
+        assert_eq!(r.headers["gait-answer-mac"], want);
     }
     // Without the option, no MAC.
     let plain = Server::start(&[]);

@@ -62,12 +62,13 @@ pub struct ServeArgs {
     /// loopback address.
     #[arg(long, value_name = "VAR")]
     auth_token_env: Option<String>,
-    /// Environment variable holding a secret (at least 32 bytes) that
-    /// authenticates this sidecar's answers. Every response then carries
-    /// `Gait-Answer-Mac`: the hex HMAC-SHA256, under the secret, of
-    /// `gait.answer.v1`, the request's `Gait-Nonce` header (empty when
-    /// absent), the status code and the body, each followed by a line feed
-    /// but the body. A client given the same secret (and sending a fresh
+    /// Environment variable holding a secret (at least 32 bytes, random:
+    /// `openssl rand -base64 32`) that authenticates this sidecar's answers.
+    /// Every response then carries `Gait-Answer-Mac`: the hex HMAC-SHA256,
+    /// under the secret, of `gait.answer.v2`, the request's `Gait-Nonce`
+    /// (empty when absent), method, path, the hex SHA-256 of the request
+    /// body read (of nothing when none was) and the status code, each
+    /// followed by a line feed, then the body. A client given the same secret (and sending a fresh
     /// nonce) refuses any answer without a valid MAC: a process that takes
     /// the address while the sidecar is down cannot answer for it. The
     /// secret never crosses the wire, unlike the bearer token.
@@ -410,6 +411,8 @@ async fn handle(req: Request<Incoming>, st: Arc<State>) -> Result<Resp, Infallib
         st.metrics.http(resp.status().as_u16());
         return Ok(resp);
     };
+    let method = req.method().as_str().to_owned();
+    let path = req.uri().path().to_owned();
     let (nonce, resp) = match answer_nonce(&req) {
         Ok(nonce) => (nonce, route(req, &st, started).await),
         Err(e) => (
@@ -418,8 +421,27 @@ async fn handle(req: Request<Incoming>, st: Arc<State>) -> Result<Resp, Infallib
         ),
     };
     st.metrics.http(resp.status().as_u16());
-    Ok(authenticated(resp, key, &nonce).await)
+    let request = AnswerRequest {
+        nonce: &nonce,
+        method: &method,
+        path: &path,
+    };
+    Ok(authenticated(resp, key, &request).await)
 }
+
+/// What an answer's MAC binds it to: the request's nonce, method, path and
+/// (in the response's extensions, [`ReadBody`]) the body the sidecar read.
+pub(crate) struct AnswerRequest<'a> {
+    pub nonce: &'a str,
+    pub method: &'a str,
+    pub path: &'a str,
+}
+
+/// The SHA-256 of the request body `/v1/eval` read, carried from the
+/// handler to the answer's MAC (absent: no body was read, and the MAC
+/// covers the digest of nothing).
+#[derive(Clone, Copy)]
+struct ReadBody([u8; 32]);
 
 /// The shortest secret `--answer-key-env` accepts (the MAC's security is
 /// the secret's).
@@ -449,31 +471,55 @@ fn answer_nonce(req: &Request<Incoming>) -> Result<String, String> {
 }
 
 /// The MAC of one answer (see `--answer-key-env`): HMAC-SHA256 of
-/// `gait.answer.v1\n NONCE\n STATUS\n BODY`.
-pub(crate) fn answer_mac(key: &[u8], nonce: &str, status: u16, body: &[u8]) -> [u8; 32] {
+/// `gait.answer.v2`, the nonce, the method, the path, the hex SHA-256 of
+/// the request body read, and the status, each followed by a line feed,
+/// then the body.
+pub(crate) fn answer_mac(
+    key: &[u8],
+    request: &AnswerRequest<'_>,
+    request_body: &[u8; 32],
+    status: u16,
+    body: &[u8],
+) -> [u8; 32] {
     use hmac::{KeyInit, Mac};
     // Any key length is valid for HMAC: the error cannot occur.
     let Ok(mut mac) = hmac::Hmac::<sha2::Sha256>::new_from_slice(key) else {
         return [0; 32];
     };
-    mac.update(b"gait.answer.v1\n");
-    mac.update(nonce.as_bytes());
-    mac.update(b"\n");
-    mac.update(status.to_string().as_bytes());
-    mac.update(b"\n");
+    for part in [
+        "gait.answer.v2",
+        request.nonce,
+        request.method,
+        request.path,
+        &gait_run::hex(request_body),
+        &status.to_string(),
+    ] {
+        mac.update(part.as_bytes());
+        mac.update(b"\n");
+    }
     mac.update(body);
     mac.finalize().into_bytes().into()
 }
 
 /// `resp` with its `Gait-Answer-Mac` header.
-async fn authenticated(resp: Resp, key: &[u8], nonce: &str) -> Resp {
+async fn authenticated(resp: Resp, key: &[u8], request: &AnswerRequest<'_>) -> Resp {
     use http_body_util::BodyExt;
     let (mut parts, body) = resp.into_parts();
     let bytes = match body.collect().await {
         Ok(c) => c.to_bytes(),
         Err(never) => match never {},
     };
-    let mac = answer_mac(key, nonce, parts.status.as_u16(), &bytes);
+    let read = parts
+        .extensions
+        .get::<ReadBody>()
+        .map_or_else(|| gait_run::sha256(b""), |r| r.0);
+    // A HEAD answer's body is not sent: its MAC covers none.
+    let sent: &[u8] = if request.method == "HEAD" {
+        b""
+    } else {
+        &bytes
+    };
+    let mac = answer_mac(key, request, &read, parts.status.as_u16(), sent);
     if let Ok(v) = HeaderValue::from_str(&gait_run::hex(&mac)) {
         parts.headers.insert("gait-answer-mac", v);
     }
@@ -593,6 +639,7 @@ async fn eval(req: Request<Incoming>, st: &Arc<State>, started: Instant) -> Resp
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
     let mut out = Vec::with_capacity(1024);
+    let mut read_body = None;
     let (status, summary) = if !is_json(&req) {
         (
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -647,6 +694,9 @@ async fn eval(req: Request<Incoming>, st: &Arc<State>, started: Instant) -> Resp
             ),
             Ok(Ok(collected)) => {
                 let text = collected.to_bytes();
+                if st.answer_key.is_some() {
+                    read_body = Some(ReadBody(gait_run::sha256(&text)));
+                }
                 let summary = if text.len() > HEAVY_BODY_BYTES {
                     decide_heavy(st, Arc::clone(&bundle), text, &mut out).await
                 } else if st.eval.trace.is_some() || envelope::looks_like_envelope(&text) {
@@ -670,7 +720,11 @@ async fn eval(req: Request<Incoming>, st: &Arc<State>, started: Instant) -> Resp
     };
     let latency = started.elapsed();
     record(st, &bundle, &summary, status, latency);
-    respond(status, "application/json", out)
+    let mut resp = respond(status, "application/json", out);
+    if let Some(read) = read_body {
+        resp.extensions_mut().insert(read);
+    }
+    resp
 }
 
 /// A decision on the heavy lane: queued (without holding a worker) until

@@ -11,6 +11,23 @@ export const AGENT_WORKSPACE = "agent";
 /** The shortest answer key `gait-run serve --answer-key-env` accepts. */
 export const MIN_ANSWER_KEY_BYTES = 32;
 
+// Answer keys read from the environment, by variable. The variable is
+// removed once read: the processes the gateway starts (an agent's exec
+// tool among them) do not inherit the secret. OpenClaw may register the
+// plugin more than once per process: later reads come from here.
+const answerKeys = new Map();
+
+function answerKeyFrom(variable) {
+  if (!answerKeys.has(variable)) {
+    const key = process.env[variable];
+    if (key) {
+      answerKeys.set(variable, key);
+      delete process.env[variable];
+    }
+  }
+  return answerKeys.get(variable);
+}
+
 export class ConfigError extends Error {
   constructor(problems) {
     super(problems.join("; "));
@@ -158,7 +175,7 @@ export function parseConfig(raw) {
     else cfg.sidecarToken = token;
   }
   if (cfg.sidecarAnswerKeyEnv) {
-    const key = process.env[cfg.sidecarAnswerKeyEnv];
+    const key = answerKeyFrom(cfg.sidecarAnswerKeyEnv);
     if (!key || Buffer.byteLength(key, "utf8") < MIN_ANSWER_KEY_BYTES) {
       problems.push(
         `\`sidecarAnswerKeyEnv\`: the environment variable ${cfg.sidecarAnswerKeyEnv} is unset or shorter than ${MIN_ANSWER_KEY_BYTES} bytes`,

@@ -18,7 +18,7 @@
 // bundle decides nothing), config_invalid.
 import { createRequire } from "node:module";
 import { spawn } from "node:child_process";
-import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import http from "node:http";
 import https from "node:https";
 import os from "node:os";
@@ -110,10 +110,15 @@ export function nativeGate(cfg) {
 }
 
 /** The MAC `gait-run serve --answer-key-env` puts on an answer: hex
- * HMAC-SHA256 under the key of `gait.answer.v1`, the request's nonce, the
- * status (each followed by a line feed) and the body. */
-export function answerMac(key, nonce, status, body) {
-  return createHmac("sha256", key).update(`gait.answer.v1\n${nonce}\n${status}\n`).update(body).digest("hex");
+ * HMAC-SHA256 under the key of `gait.answer.v2`, the request's nonce,
+ * method, endpoint path, the hex SHA-256 of its body and the answer's
+ * status (each followed by a line feed), then the answer's body. */
+export function answerMac(key, { nonce, method, path, body: sent }, status, body) {
+  const read = createHash("sha256").update(sent ?? Buffer.alloc(0)).digest("hex");
+  return createHmac("sha256", key)
+    .update(`gait.answer.v2\n${nonce}\n${method}\n${path}\n${read}\n${status}\n`)
+    .update(body)
+    .digest("hex");
 }
 
 /** A `gait-run serve` at `base` (http[s]://host:port), over keep-alive.
@@ -129,10 +134,10 @@ export function sidecarGate(base, { token, timeoutMs, child, pin, answerKey } = 
   const agent = new mod.Agent({ keepAlive: true, maxSockets: 8 });
   const headers = { "content-type": "application/json" };
   if (token) headers.authorization = `Bearer ${token}`;
-  function authenticate(nonce, res, raw) {
+  function authenticate(request, res, raw) {
     if (!answerKey) return;
     const given = res.headers["gait-answer-mac"];
-    const want = Buffer.from(answerMac(answerKey, nonce, res.statusCode, raw), "utf8");
+    const want = Buffer.from(answerMac(answerKey, request, res.statusCode, raw), "utf8");
     const got = Buffer.from(typeof given === "string" ? given.trim().toLowerCase() : "", "utf8");
     if (got.length !== want.length || !timingSafeEqual(got, want)) {
       throw new GateError(
@@ -174,7 +179,7 @@ export function sidecarGate(base, { token, timeoutMs, child, pin, answerKey } = 
           const raw = Buffer.concat(parts);
           const text = raw.toString("utf8");
           try {
-            authenticate(nonce, res, raw);
+            authenticate({ nonce, method: "POST", path: "/v1/eval", body }, res, raw);
             // Every status other than 200 carries a block result (or, for
             // 401, none: unreadable). Either way only `allow` runs the call.
             resolve({ status: res.statusCode, result: readResult(text, `the sidecar (HTTP ${res.statusCode})`) });

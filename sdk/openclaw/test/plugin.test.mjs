@@ -1143,9 +1143,36 @@ test("with an answer key only the sidecar holding it is believed: an impostor's 
       req.on("error", reject);
       req.end(intent);
     });
-    assert.equal(replay.mac, answerMac(key, "recorded", 200, replay.body));
+    assert.equal(replay.mac, answerMac(key, { nonce: "recorded", method: "POST", path: "/v1/eval", body: Buffer.from(intent) }, 200, replay.body));
     good = JSON.parse(replay.body.toString("utf8"));
     assert.equal(good.verdict, "allow");
+    // A relay passing the client's own nonce on to the real sidecar with an
+    // allowed intent in place of a blocked one gets a real MAC — for
+    // another request.
+    const relay = http.createServer((req, res) => {
+      req.resume();
+      req.on("end", () => {
+        const up = http.request(`${keyed.url}/v1/eval`, { method: "POST", headers: { "content-type": "application/json", "gait-nonce": req.headers["gait-nonce"] ?? "" } }, (r) => {
+          const parts = [];
+          r.on("data", (d) => parts.push(d));
+          r.on("end", () => {
+            res.writeHead(r.statusCode, { "content-type": "application/json", "gait-answer-mac": r.headers["gait-answer-mac"] ?? "" });
+            res.end(Buffer.concat(parts));
+          });
+        });
+        up.end(intent);
+      });
+    });
+    const port = await new Promise((r) => relay.listen(0, "127.0.0.1", () => r(relay.address().port)));
+    try {
+      const hook = createHook({ sidecarUrl: `http://127.0.0.1:${port}`, sidecarAnswerKeyEnv: "GAIT_TEST_OC_ANSWER_KEY", workspace: fx.ws });
+      const reply = await hook({ toolName: "read", params: { path: "/etc/passwd" }, toolCallId: "relayed" }, {});
+      assert.equal(reply.block, true);
+      assert.match(reply.blockReason, /gate_answer_unauthenticated/);
+      hook.gate.close();
+    } finally {
+      relay.close();
+    }
   } finally {
     await keyed.stop();
   }
@@ -1174,16 +1201,19 @@ test("with an answer key only the sidecar holding it is believed: an impostor's 
       server.close();
     }
   }
+  // The variable is removed once read (processes the gateway starts do not
+  // inherit it); the key stays known to later registrations.
+  assert.equal(process.env.GAIT_TEST_OC_ANSWER_KEY, undefined);
   // A key that is missing or short is a configuration problem.
-  process.env.GAIT_TEST_OC_ANSWER_KEY = "short";
-  for (const cfg of [{ sidecarAnswerKeyEnv: "GAIT_TEST_OC_ANSWER_KEY" }, { sidecarAnswerKeyEnv: "GAIT_TEST_OC_UNSET" }]) {
+  process.env.GAIT_TEST_OC_SHORT_KEY = "short";
+  for (const cfg of [{ sidecarAnswerKeyEnv: "GAIT_TEST_OC_SHORT_KEY" }, { sidecarAnswerKeyEnv: "GAIT_TEST_OC_UNSET" }]) {
     const hook = createHook({ sidecarUrl: "http://127.0.0.1:1", ...cfg });
     const reply = await hook(call, {});
     assert.equal(reply.block, true);
     assert.match(reply.blockReason, /sidecarAnswerKeyEnv/);
     hook.gate?.close();
   }
-  delete process.env.GAIT_TEST_OC_ANSWER_KEY;
+  delete process.env.GAIT_TEST_OC_SHORT_KEY;
 });
 
 test("a spawned sidecar authenticates its answers with a key of its own", async () => {

@@ -636,6 +636,51 @@ def test_sidecar_hostile_answers_are_never_an_allow(gate: gait.Gate) -> None:
         server.close()
 
 
+class Relay:
+    """An impostor in front of a real sidecar: it passes each request's
+    ``Gait-Nonce`` on with ``intent`` in place of the body sent, and
+    answers with the sidecar's real answer and MAC."""
+
+    def __init__(self, upstream: str, intent: Any) -> None:
+        import http.client
+        import http.server
+
+        host, port = upstream[len("http://") :].rsplit(":", 1)
+        body = json.dumps(intent).encode()
+        outer = self
+        self.relayed = 0
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                conn = http.client.HTTPConnection(host, int(port), timeout=5)
+                headers = {"Content-Type": "application/json", "Gait-Nonce": self.headers.get("Gait-Nonce", "")}
+                conn.request(self.command, self.path, body=body, headers=headers)
+                resp = conn.getresponse()
+                data = resp.read()
+                conn.close()
+                outer.relayed += 1
+                self.send_response(resp.status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.send_header("Gait-Answer-Mac", resp.getheader("Gait-Answer-Mac") or "")
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()
+
+
 ANSWER_KEY = "an-answer-key-of-more-than-32-bytes-0123456789"
 
 
@@ -666,6 +711,16 @@ def test_sidecar_answers_are_authenticated_with_the_answer_key(gate: gait.Gate, 
         recorded, mac = resp.read(), resp.getheader("Gait-Answer-Mac")
         conn.close()
         assert resp.status == 200 and mac and json.loads(recorded)["verdict"] == "allow"
+        # A relay that passes the client's own nonce on to the real sidecar
+        # with another intent gets a real MAC — for another request.
+        relay = Relay(s.url, WRITE_OK)
+        try:
+            with pytest.raises(gait.GateUnavailable) as e:
+                gait.Gate.sidecar(relay.url, answer_key=ANSWER_KEY).evaluate(DELETE)
+            assert e.value.code == "answer_unauthenticated"
+            assert relay.relayed >= 1
+        finally:
+            relay.close()
     finally:
         s.stop()
     allow = gate.evaluate(WRITE_OK).raw

@@ -515,6 +515,22 @@ _MAX_RESPONSE_BYTES = 1024 * 1024
 _MIN_ANSWER_KEY_BYTES = 32
 
 
+def _answer_key_bytes(answer_key: Any) -> Optional[bytes]:
+    """The answer key's bytes (UTF-8, as the sidecar reads its variable);
+    ``GateUnavailable`` ``invalid_input`` for a key that is not a string of
+    at least 32 bytes or not UTF-8 (a value from ``os.environ`` may hold
+    undecodable bytes)."""
+    if answer_key is None:
+        return None
+    try:
+        key = answer_key.encode() if isinstance(answer_key, str) else None
+    except UnicodeEncodeError:
+        key = None
+    if key is None or len(key) < _MIN_ANSWER_KEY_BYTES:
+        raise GateUnavailable(f"answer_key must be UTF-8 text of at least {_MIN_ANSWER_KEY_BYTES} bytes", "invalid_input")
+    return key
+
+
 def _timeout_seconds(timeout: Any) -> float:
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not math.isfinite(timeout) or timeout <= 0:
         raise GateUnavailable(f"timeout must be a positive number of seconds, got {timeout!r}", "invalid_input")
@@ -572,9 +588,7 @@ class _SidecarGate(Gate):
         self._accept_simulated = bool(accept_simulated)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise GateUnavailable(f"not an http(s) URL: {url!r}", "invalid_input")
-        if answer_key is not None and (not isinstance(answer_key, str) or len(answer_key.encode()) < _MIN_ANSWER_KEY_BYTES):
-            raise GateUnavailable(f"answer_key must be a string of at least {_MIN_ANSWER_KEY_BYTES} bytes", "invalid_input")
-        self._answer_key = answer_key.encode() if answer_key is not None else None
+        self._answer_key = _answer_key_bytes(answer_key)
         self._https = parts.scheme == "https"
         self._host = parts.hostname
         self._port = parts.port or (443 if self._https else 80)
@@ -635,14 +649,21 @@ class _SidecarGate(Gate):
             # Not read to its end (or the server closes): not reusable.
             self._drop()
         if self._answer_key is not None:
-            self._authenticate(self._answer_key, nonce, resp.status, data, resp.getheader("Gait-Answer-Mac"))
+            request = (nonce, method, path, body or b"")
+            self._authenticate(self._answer_key, request, resp.status, data, resp.getheader("Gait-Answer-Mac"))
         return resp.status, data
 
-    def _authenticate(self, key: bytes, nonce: str, status: int, data: bytes, given: Optional[str]) -> None:
+    def _authenticate(
+        self, key: bytes, request: "tuple[str, str, str, bytes]", status: int, data: bytes, given: Optional[str]
+    ) -> None:
         """Refuses an answer whose ``Gait-Answer-Mac`` is missing or is not
-        the MAC of this request's nonce, the status and the body under
-        ``answer_key`` (see ``gait-run serve --answer-key-env``)."""
-        message = b"gait.answer.v1\n" + nonce.encode() + b"\n" + str(status).encode() + b"\n" + data
+        the MAC, under ``answer_key``, of this request (its nonce, method,
+        endpoint path and body) and of the answer's status and body (see
+        ``gait-run serve --answer-key-env``): an impostor can neither make
+        one nor pass on a sidecar's answer to another request."""
+        nonce, method, path, sent = request
+        head = [b"gait.answer.v2", nonce.encode(), method.encode(), path.encode(), hashlib.sha256(sent).hexdigest().encode(), str(status).encode()]
+        message = b"".join(part + b"\n" for part in head) + data
         want = hmac.new(key, message, hashlib.sha256).hexdigest()
         if given is None or not hmac.compare_digest(given.strip().lower().encode(), want.encode()):
             self._drop()
