@@ -542,12 +542,12 @@ fn json_text(j: &Json) -> String {
 pub fn quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
-    let mut prev = None;
     for c in s.chars() {
-        // Written as an escape where the lexer would refuse it raw.
+        // Every invisible character as an escape, and every character that
+        // changes how the text around it is shown: what the author wrote
+        // visibly stays visible.
         let escape =
-            gait_run::normalize::invisible(c) && !crate::syntax::literal::joins_text(c, prev);
-        prev = Some(c);
+            gait_run::normalize::invisible(c) || crate::syntax::literal::shows_otherwise(c);
         match c {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),

@@ -6,7 +6,7 @@
 //! sees every later token and the checker can report every independent error.
 
 use super::literal::{
-    arg_path_keys, bidi_diag, decode_string, invisible_diag, report_hidden, SOURCE_TEXT,
+    arg_path_keys, bidi_diag, decode_string, invisible_diag, report_hidden, COMMENT, SOURCE_TEXT,
 };
 use crate::diag::{codes, Diagnostic};
 use crate::span::Span;
@@ -203,7 +203,7 @@ pub fn lex(src: &str) -> Lexed {
         let span = Span::new(range.start, range.end);
         match result {
             Ok(Token::Comment(text)) => {
-                report_hidden(&text, range.start, "comment", false, &mut out.diagnostics);
+                report_hidden(&text, range.start, COMMENT, false, &mut out.diagnostics);
                 out.comments.push(Comment {
                     span,
                     text: text[1..].to_owned(),
@@ -578,9 +578,34 @@ mod tests {
             "a\u{fe0f}",
             "\u{200c}x",
             "\u{1f469}\u{200b}",
+            // After a Latin letter, at an end, in a chain, beside an escape.
+            "caf\u{e9}\u{200d}",
+            "caf\u{e9}\u{200d}x",
+            "\u{1f469}\u{200d}",
+            "\u{1f469}\u{200d}\u{200d}\u{1f4bb}",
+            "\u{645}\u{200c}x",
+            "\u{26a0}\u{fe0f}\u{fe0f}",
+            "caf\\u{e9}\u{200d}\u{1f4bb}",
+            "\\u{1f469}\u{200d}\u{1f4bb}",
         ] {
-            assert_eq!(codes(&format!("\"{text}\"")), ["E0007"], "{text:?}");
+            let found = codes(&format!("\"{text}\""));
+            assert!(
+                !found.is_empty() && found.iter().all(|c| c == "E0007"),
+                "{text:?}: {found:?}"
+            );
         }
+        // An emoji's variation selector, then a joiner: kept.
+        assert!(codes("\"\u{2764}\u{fe0f}\u{200d}\u{1f525}\"").is_empty());
+        // Characters that change how a comment is shown (ESC, a vertical tab,
+        // a line separator) are E0007 there too; a tab is not.
+        for c in ['\u{1b}', '\u{b}', '\u{c}', '\u{2028}', '\u{85}'] {
+            assert_eq!(
+                codes(&format!("# a{c}b\ndefault block")),
+                ["E0007"],
+                "{c:?}"
+            );
+        }
+        assert!(codes("# a\tb\ndefault block").is_empty());
         // One byte-order mark first in the file is skipped; elsewhere it is
         // E0007.
         assert!(codes("\u{feff}default block").is_empty());
@@ -620,9 +645,9 @@ mod tests {
             "\u{1f469}\u{200d}\u{1f4bb}",
         ] {
             let q = crate::fmt::quote(s);
-            // An emoji's joiner stays as it is; the rest is escaped.
-            let kept = s.starts_with('\u{1f469}');
-            assert_eq!(q.chars().any(gait_run::normalize::invisible), kept, "{q:?}");
+            // Every invisible character is written as an escape, an
+            // emoji's joiner too: what is written visibly stays visible.
+            assert!(!q.chars().any(gait_run::normalize::invisible), "{q:?}");
             let l = lex(&q);
             assert!(l.diagnostics.is_empty(), "{q:?}");
             assert_eq!(l.tokens[0].1, Token::Str(s.into()), "{q:?}");

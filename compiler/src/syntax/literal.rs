@@ -33,8 +33,8 @@ pub(super) fn invisible_diag(span: Span, c: char, place: &str) -> Diagnostic {
             "a character no one sees when reading the policy"
         },
     )
-    .with_help(if place == SOURCE_TEXT {
-        "remove it: between tokens it means nothing".to_owned()
+    .with_help(if place == SOURCE_TEXT || place == COMMENT {
+        format!("remove it: in {place} it means nothing")
     } else {
         format!(
             "remove it, or write it as the escape `\\u{{{:x}}}` if it is meant",
@@ -46,8 +46,13 @@ pub(super) fn invisible_diag(span: Span, c: char, place: &str) -> Diagnostic {
 /// Where a character outside strings, argument paths and comments stands.
 pub(super) const SOURCE_TEXT: &str = "source text";
 
+/// Where a comment's characters stand.
+pub(super) const COMMENT: &str = "a comment";
+
 /// Reports the bidirectional controls of `text` (a comment, a string, an
-/// argument path) and, where it is part of a value (`value`), every other
+/// argument path), the characters that change how the text around them is
+/// shown ([`shows_otherwise`]: in a comment they could make code of it on a
+/// terminal), and, where it is part of a value (`value`), every other
 /// invisible character written as it is.
 pub(super) fn report_hidden(
     text: &str,
@@ -60,20 +65,50 @@ pub(super) fn report_hidden(
         let span = Span::new(base + i, base + i + c.len_utf8());
         if bidi_control(c) {
             diags.push(bidi_diag(span, place));
-        } else if value && invisible(c) {
+        } else if (value && invisible(c)) || shows_otherwise(c) {
             diags.push(invisible_diag(span, c, place));
         }
     }
 }
 
-/// Whether `c`, an invisible character, is one ordinary text needs after
-/// `prev`: the zero-width joiner and non-joiner and the text and emoji
-/// variation selectors after a character that is not ASCII (`⚠️`, `👩‍💻`,
-/// Persian `می‌خواهم`). After ASCII (`read\u{200d}_file`) or anywhere
-/// else they hide a difference, and are refused.
-pub(crate) fn joins_text(c: char, prev: Option<char>) -> bool {
-    matches!(c, '\u{200c}' | '\u{200d}' | '\u{fe0e}' | '\u{fe0f}')
-        && prev.is_some_and(|p| !p.is_ascii())
+/// Whether `c`, an invisible character written raw between `prev` and
+/// `next` (the characters written raw beside it; `None` for an escape, an
+/// end or a quote), is one ordinary text needs:
+/// - a zero-width joiner between two emoji (`👩‍💻`; after an emoji's
+///   variation selector too: `❤️‍🔥`);
+/// - a zero-width non-joiner between two letters of a joining script
+///   (Arabic, Syriac, N'Ko, the Indic scripts, Mongolian: Persian
+///   `می‌خواهم`);
+/// - a text or emoji variation selector right after an emoji (`⚠️`).
+///
+/// Anywhere else (after `é`, after ASCII, in a chain, beside an escape) they
+/// hide a difference, and are refused.
+fn joins_text(c: char, prev: Option<char>, next: Option<char>) -> bool {
+    match c {
+        '\u{200d}' => prev.is_some_and(|p| emoji(p) || p == '\u{fe0f}') && next.is_some_and(emoji),
+        '\u{200c}' => prev.is_some_and(joining_letter) && next.is_some_and(joining_letter),
+        '\u{fe0e}' | '\u{fe0f}' => prev.is_some_and(emoji),
+        _ => false,
+    }
+}
+
+/// Pictographs, symbols and emoji (with their skin-tone modifiers): the
+/// characters emoji sequences join.
+fn emoji(c: char) -> bool {
+    matches!(c, '\u{2100}'..='\u{2bff}' | '\u{3030}' | '\u{303d}' | '\u{3297}' | '\u{3299}' | '\u{1f000}'..='\u{1faff}')
+}
+
+/// Letters of the scripts whose shaping a zero-width non-joiner changes.
+fn joining_letter(c: char) -> bool {
+    c.is_alphabetic()
+        && matches!(c, '\u{600}'..='\u{8ff}' | '\u{900}'..='\u{dff}' | '\u{1800}'..='\u{18af}' | '\u{fb50}'..='\u{fdff}' | '\u{fe70}'..='\u{fefc}')
+}
+
+/// Characters that change how the text around them is shown (a carriage
+/// return or a line separator breaks the line, ESC starts a terminal
+/// escape sequence): every control character but tab, and U+2028/U+2029.
+pub(crate) fn shows_otherwise(c: char) -> bool {
+    (c.is_control() && c != '\t') || matches!(c, '\u{2028}' | '\u{2029}')
 }
 
 /// The bodies of an argument path's `["…"]` keys, with the byte offset of
@@ -115,8 +150,12 @@ pub fn unescape(body: &str) -> String {
 pub(super) fn decode_string(body: &str, base: usize, diags: &mut Vec<Diagnostic>) -> String {
     let mut out = String::with_capacity(body.len());
     let mut chars = body.char_indices().peekable();
+    // The character written raw just before (`None` after an escape).
+    let mut prev_raw = None;
     while let Some((i, c)) = chars.next() {
-        if invisible(c) && !joins_text(c, out.chars().last()) {
+        let next_raw = chars.peek().map(|&(_, n)| n).filter(|&n| n != '\\');
+        let raw_before = prev_raw.replace(c);
+        if invisible(c) && !joins_text(c, raw_before, next_raw) {
             report_hidden(
                 &body[i..i + c.len_utf8()],
                 base + i,
@@ -126,7 +165,7 @@ pub(super) fn decode_string(body: &str, base: usize, diags: &mut Vec<Diagnostic>
             );
             continue;
         }
-        if c.is_control() && c != '\t' {
+        if shows_otherwise(c) {
             // A raw carriage return shows as a line break, an escape
             // sequence (ESC) rewrites the terminal: written as escapes
             // they are seen.
@@ -138,6 +177,7 @@ pub(super) fn decode_string(body: &str, base: usize, diags: &mut Vec<Diagnostic>
             out.push(c);
             continue;
         }
+        prev_raw = None;
         let Some((_, esc)) = chars.next() else { break };
         match esc {
             '"' => out.push('"'),
