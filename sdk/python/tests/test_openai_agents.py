@@ -25,7 +25,7 @@ from agents.models.interface import Model
 from agents.usage import Usage
 from conftest import FACTORY_CALL, LOW, NESTED_CALLS, NESTED_JUDGED, SaveTarget, SideEffects, assert_same_as_cli, break_trace_dir, executed_flags, read_records, record_warnings
 from openai.types.responses import ResponseFunctionToolCall, ResponseOutputMessage, ResponseOutputText
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BaseModel, Field
 
 import gait
 from gait.openai_agents import GUARDRAIL_NAME, gait_guardrail, guard_tools
@@ -444,3 +444,66 @@ def test_two_tools_of_one_name_are_refused(gate: gait.Gate, effects: SideEffects
     with pytest.raises(ValueError, match="same name"):
         guard_tools([one, other], gate, context=LOW)
     assert len(guard_tools([one, one], gate, context=LOW)) == 2
+
+
+class ValidatedTarget(BaseModel):
+    """A nested model whose default pydantic validates: a validator turns
+    it into a path in /etc the schema does not show."""
+
+    path: Annotated[str, AfterValidator(lambda p: "/etc/" + p)] = Field("gait-nested.txt", validate_default=True)
+
+
+def test_a_nested_default_the_tool_does_not_get_is_refused(gate: gait.Gate, effects: SideEffects, tmp_path: Path) -> None:
+    """Inside a nested model too: a ``validate_default`` default left out is
+    not judged as the schema writes it (the tool gets ``/etc/...``)."""
+
+    @function_tool
+    def save_file(content: str, target: ValidatedTarget) -> str:
+        """Save a file."""
+        effects.ran("save_file", {"path": target.path})
+        return f"saved {target.path}"
+
+    tools = guard_tools([save_file], gate, context=LOW, trace_dir=tmp_path)
+    model = run(gate, effects, tmp_path, tools=tools, calls=[("c_nested", "save_file", {"content": "x", "target": {}})])
+    assert effects.calls == []
+    assert "intent_invalid" in outputs_sent(model)["c_nested"]
+    (record,) = read_records(tmp_path, "openai_agents")
+    assert "args.target.path" in record["result"]["error"]
+
+
+def test_a_guardrail_on_an_agent_with_two_tools_of_one_name_refuses(gate: gait.Gate, effects: SideEffects, tmp_path: Path) -> None:
+    """Attached by hand, the guardrail finds the tool by name: with two of
+    one name (the SDK runs the last) which one a call reaches is not known,
+    so the call is refused."""
+    one, other = make_tools(effects)[0], make_tools(effects)[0]
+    for t in (one, other):
+        t.tool_input_guardrails = [gait_guardrail(gate, context=LOW, trace_dir=tmp_path)]
+    model = run(gate, effects, tmp_path, tools=[one, other], calls=[("c_two", "write_file", {"path": "/workspace/t.txt", "content": "x"})])
+    assert effects.calls == []
+    assert "intent_invalid" in outputs_sent(model)["c_two"]
+    (record,) = read_records(tmp_path, "openai_agents")
+    assert "2 function tools named 'write_file'" in record["result"]["error"]
+
+
+def test_tools_sharing_an_invoker_are_judged_each_with_its_own_schema(gate: gait.Gate, effects: SideEffects, tmp_path: Path) -> None:
+    """Hand-made tools that share one invoker (a dispatcher) are judged each
+    with its own schema's defaults, not the first one's."""
+    from agents import FunctionTool
+
+    async def dispatch(ctx: Any, raw: str) -> str:
+        args = json.loads(raw)
+        effects.ran(ctx.tool_name, args)
+        return "done"
+
+    def tool(name: str, default: str) -> Any:
+        schema = {"type": "object", "properties": {"path": {"type": "string", "default": default}}, "additionalProperties": False}
+        return FunctionTool(name=name, description=name, params_json_schema=schema, on_invoke_tool=dispatch, strict_json_schema=False)
+
+    read_file, write_file = tool("read_file", "/workspace/r.txt"), tool("write_file", "/etc/gait-shared.txt")
+    for t in (read_file, write_file):
+        t.tool_input_guardrails = [gait_guardrail(gate, context=LOW, trace_dir=tmp_path)]
+    run(gate, effects, tmp_path, tools=[read_file, write_file], calls=[("c_r", "read_file", {}), ("c_w", "write_file", {})])
+    records = {r["tool_call_id"]: r for r in read_records(tmp_path, "openai_agents")}
+    assert records["c_r"]["intent"]["args"] == {"path": "/workspace/r.txt"}
+    assert records["c_w"]["intent"]["args"] == {"path": "/etc/gait-shared.txt"}
+    assert records["c_w"]["result"]["verdict"] == "block"

@@ -61,12 +61,13 @@ import weakref
 from collections import OrderedDict
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Awaitable, Callable, Dict, List, NamedTuple, Optional, Sequence
+from typing import Any, Awaitable, Callable, Dict, List, NamedTuple, Optional, Sequence, get_args
 
 import agents.tool as _agents_tool
 from agents import FunctionTool, ToolGuardrailFunctionOutput, ToolInputGuardrail, tool_input_guardrail
 from agents.function_schema import function_schema
 from agents.tool_context import ToolContext
+from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
 
 from ._context import Context, intent_for
@@ -138,6 +139,8 @@ class Judging(NamedTuple):
     schema: Any
     pydantic: bool
     nullable_none: bool = True
+    #: Why the tool's calls cannot be judged at all (an invalid intent).
+    refusal: Optional[str] = None
 
 
 # Keywords of a JSON schema whose values map names (not keywords) to schemas.
@@ -163,17 +166,38 @@ def _without_text(schema: Any) -> Any:
 
 
 def _model_schema(model: Any) -> Any:
-    """The args model's own JSON schema, its top-level defaults checked
-    against the fields: a ``default_factory`` of ``list``, ``dict``, ``set``,
-    ``frozenset`` or ``tuple`` (``*args``, ``**kwargs``) shows its empty
-    value; a default pydantic validates (``validate_default``) or that the
-    schema writes otherwise than the field holds (``json_schema_extra``)
-    is removed — the tool's value cannot be judged, so a call leaving it out
-    is refused."""
+    """The args model's own JSON schema, its defaults checked against the
+    fields of the model and of every model nested in it: a
+    ``default_factory`` of ``list``, ``dict``, ``set``, ``frozenset`` or
+    ``tuple`` (``*args``, ``**kwargs``) shows its empty value; a default
+    pydantic validates (``validate_default``) or that the schema writes
+    otherwise than the field holds (``json_schema_extra``) is removed — the
+    tool's value cannot be judged, so a call leaving it out is refused. A
+    nested model whose schema cannot be found has every nested default
+    removed."""
     schema = model.model_json_schema()
-    props = schema.get("properties")
+    _check_fields(model, schema.get("properties"))
+    defs = schema.get("$defs")
+    defs = defs if isinstance(defs, dict) else {}
+    for nested in _nested_models(model):
+        entry = defs.get(nested.__name__)
+        if isinstance(entry, dict) and entry.get("title", nested.__name__) == nested.__name__:
+            _check_fields(nested, entry.get("properties"))
+        else:
+            for other in defs.values():
+                props = other.get("properties") if isinstance(other, dict) else None
+                if isinstance(props, dict):
+                    for key, prop in list(props.items()):
+                        if isinstance(prop, dict) and "default" in prop:
+                            props[key] = {k: v for k, v in prop.items() if k != "default"}
+    return schema
+
+
+def _check_fields(model: Any, props: Any) -> None:
+    """Checks (in place) the schema ``props`` of ``model``'s fields against
+    the fields themselves (see :func:`_model_schema`)."""
     if not isinstance(props, dict):
-        return schema
+        return
     validate_all = bool(model.model_config.get("validate_default", False))
     for name, field in model.model_fields.items():
         names = [a for a in (field.validation_alias, field.alias, name) if isinstance(a, str)]
@@ -192,12 +216,29 @@ def _model_schema(model: Any) -> Any:
                 same = False
             if not same:
                 props[key] = {k: v for k, v in prop.items() if k != "default"}
-    return schema
 
 
-# Judgings of tools met on an agent (`gait_guardrail` attached by hand),
-# by their invoker: rebuilding an args model costs milliseconds.
-_JUDGED: "weakref.WeakKeyDictionary[Any, Judging]" = weakref.WeakKeyDictionary()
+def _nested_models(model: Any) -> List[Any]:
+    """The pydantic models reachable from ``model``'s fields (through
+    ``Optional``, unions, lists, dicts, ``Annotated``), ``model`` itself
+    left out."""
+    seen: List[Any] = []
+    todo = [f.annotation for f in model.model_fields.values()]
+    while todo:
+        t = todo.pop()
+        if isinstance(t, type) and issubclass(t, BaseModel):
+            if t is not model and t not in seen:
+                seen.append(t)
+                todo.extend(f.annotation for f in t.model_fields.values())
+        else:
+            todo.extend(get_args(t))
+    return seen
+
+
+# Judgings of tools met on an agent (`gait_guardrail` attached by hand), by
+# tool object (with the schema they were made from): rebuilding an args
+# model costs milliseconds.
+_JUDGED: Dict[int, "tuple[weakref.ref[Any], str, Judging]"] = {}
 
 
 def _judging_schema(tool: FunctionTool) -> Judging:
@@ -230,22 +271,31 @@ def _judging_schema(tool: FunctionTool) -> Judging:
 
 def _tool_schema(name: str, schemas: Dict[str, Judging], agent: Any) -> Judging:
     """How the function tool ``name`` is judged: from the tools
-    :func:`guard_tools` was given, else from the agent's own tools."""
+    :func:`guard_tools` was given, else from the agent's own tools — refused
+    when the agent has several of that name (the SDK runs the last; which
+    one a call reaches, the name alone does not tell)."""
     if name in schemas:
         return schemas[name]
-    for tool in getattr(agent, "tools", None) or ():
-        if isinstance(tool, FunctionTool) and tool.name == name:
-            try:
-                return _JUDGED[tool.on_invoke_tool]
-            except (KeyError, TypeError):
-                pass
-            judging = _judging_schema(tool)
-            try:
-                _JUDGED[tool.on_invoke_tool] = judging
-            except TypeError:  # an invoker that cannot be weakly referenced
-                pass
-            return judging
-    return Judging(None, False)
+    tools = [t for t in getattr(agent, "tools", None) or () if isinstance(t, FunctionTool) and t.name == name]
+    if len(tools) > 1:
+        return Judging(None, False, refusal=f"the agent has {len(tools)} function tools named {name!r}: which one runs is not known")
+    if not tools:
+        return Judging(None, False)
+    tool = tools[0]
+    try:
+        shape = json.dumps(tool.params_json_schema, sort_keys=True, default=repr)
+    except Exception:  # noqa: BLE001 - an odd schema: never cached
+        return _judging_schema(tool)
+    cached = _JUDGED.get(id(tool))
+    if cached is not None and cached[0]() is tool and cached[1] == shape:
+        return cached[2]
+    judging = _judging_schema(tool)
+    try:
+        _JUDGED[id(tool)] = (weakref.ref(tool), shape, judging)
+        weakref.finalize(tool, _JUDGED.pop, id(tool), None)
+    except TypeError:  # a tool that cannot be weakly referenced: not cached
+        _JUDGED.pop(id(tool), None)
+    return judging
 
 
 def _make_guardrail(
@@ -268,7 +318,9 @@ def _make_guardrail(
         # before the tool runs (the JSON text itself, immutable, is what the
         # SDK then parses).
         judging = _tool_schema(name, known, getattr(data, "agent", None))
-        args, invalid = schema_args(_arguments(getattr(tc, "tool_arguments", None)), *judging)
+        args, invalid = schema_args(_arguments(getattr(tc, "tool_arguments", None)), *judging[:3])
+        if judging.refusal is not None:
+            invalid = judging.refusal
         intent: Dict[str, Any] = intent_for(name, args, ctx)
         try:
             decision = Decision._invalid(invalid) if invalid is not None else await gate.aevaluate(intent)
