@@ -6,7 +6,8 @@
 //! sees every later token and the checker can report every independent error.
 
 use super::literal::{
-    arg_path_keys, bidi_diag, decode_string, invisible_diag, report_hidden, COMMENT, SOURCE_TEXT,
+    arg_path_keys, bidi_diag, decode_string, invisible_diag, report_hidden, shows_otherwise,
+    COMMENT, SOURCE_TEXT,
 };
 use crate::diag::{codes, Diagnostic};
 use crate::span::Span;
@@ -15,7 +16,9 @@ use logos::Logos;
 
 /// A token of the language. Value-carrying tokens own their (decoded) text.
 #[derive(Logos, Debug, Clone, PartialEq, Eq)]
-#[logos(skip r"[ \t\r\n\f]+")]
+// A carriage return only as part of a CRLF line end: alone (or a form
+// feed) it could make a terminal show other text over the code before it.
+#[logos(skip r"([ \t\n]|\r\n)+")]
 pub enum Token {
     // Keywords (reserved words of language.md §2, plus `contain`).
     #[token("policy")]
@@ -248,7 +251,7 @@ pub fn lex(src: &str) -> Lexed {
                 }
                 let diag = if bidi_control(c) {
                     bidi_diag(span, SOURCE_TEXT)
-                } else if invisible(c) {
+                } else if invisible(c) || shows_otherwise(c) {
                     invisible_diag(span, c, SOURCE_TEXT)
                 } else {
                     Diagnostic::error(
@@ -587,6 +590,12 @@ mod tests {
             "\u{26a0}\u{fe0f}\u{fe0f}",
             "caf\\u{e9}\u{200d}\u{1f4bb}",
             "\\u{1f469}\u{200d}\u{1f4bb}",
+            // Symbols that form no sequence; a letter that never joins to
+            // the left; a consonant without a virama.
+            "/data/\u{2192}\u{fe0f}/**",
+            "/x/\u{2200}\u{200d}\u{2203}/**",
+            "/y/\u{62f}\u{200c}\u{627}\u{631}/**",
+            "/z/\u{915}\u{200c}\u{916}/**",
         ] {
             let found = codes(&format!("\"{text}\""));
             assert!(
@@ -594,8 +603,16 @@ mod tests {
                 "{text:?}: {found:?}"
             );
         }
-        // An emoji's variation selector, then a joiner: kept.
-        assert!(codes("\"\u{2764}\u{fe0f}\u{200d}\u{1f525}\"").is_empty());
+        // An emoji's variation selector, then a joiner: kept; so are a
+        // non-joiner after a virama and a variation selector after an
+        // emoji outside the emoji blocks (`↔️`).
+        for text in [
+            "\u{2764}\u{fe0f}\u{200d}\u{1f525}",
+            "\u{915}\u{94d}\u{200c}\u{937}",
+            "\u{2194}\u{fe0f}",
+        ] {
+            assert!(codes(&format!("\"{text}\"")).is_empty(), "{text:?}");
+        }
         // Characters that change how a comment is shown (ESC, a vertical tab,
         // a line separator) are E0007 there too; a tab is not.
         for c in ['\u{1b}', '\u{b}', '\u{c}', '\u{2028}', '\u{85}'] {
@@ -606,6 +623,12 @@ mod tests {
             );
         }
         assert!(codes("# a\tb\ndefault block").is_empty());
+        // Between tokens a carriage return counts only in a CRLF line end:
+        // alone, or a form feed, it is E0007 (a terminal would show the
+        // comment after it over the code before it).
+        assert!(codes("default\r\nblock\r\n").is_empty());
+        assert_eq!(codes("default allow\r# default block"), ["E0007"]);
+        assert_eq!(codes("default\u{c}block"), ["E0007"]);
         // One byte-order mark first in the file is skipped; elsewhere it is
         // E0007.
         assert!(codes("\u{feff}default block").is_empty());

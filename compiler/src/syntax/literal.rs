@@ -76,32 +76,117 @@ pub(super) fn report_hidden(
 /// end or a quote), is one ordinary text needs:
 /// - a zero-width joiner between two emoji (`👩‍💻`; after an emoji's
 ///   variation selector too: `❤️‍🔥`);
-/// - a zero-width non-joiner between two letters of a joining script
-///   (Arabic, Syriac, N'Ko, the Indic scripts, Mongolian: Persian
-///   `می‌خواهم`);
+/// - a zero-width non-joiner after an Indic virama or after an Arabic-script
+///   letter that joins to the left, before a letter (Persian `می‌خواهم`);
 /// - a text or emoji variation selector right after an emoji (`⚠️`).
 ///
-/// Anywhere else (after `é`, after ASCII, in a chain, beside an escape) they
-/// hide a difference, and are refused.
+/// Anywhere else (after `é`, after a letter that never joins, between
+/// symbols that form no sequence, in a chain, beside an escape) it changes
+/// nothing a reader sees and hides a difference: refused.
 fn joins_text(c: char, prev: Option<char>, next: Option<char>) -> bool {
     match c {
         '\u{200d}' => prev.is_some_and(|p| emoji(p) || p == '\u{fe0f}') && next.is_some_and(emoji),
-        '\u{200c}' => prev.is_some_and(joining_letter) && next.is_some_and(joining_letter),
+        '\u{200c}' => match (prev, next) {
+            (Some(p), Some(n)) if virama(p) => {
+                n.is_alphabetic() && matches!(n, '\u{900}'..='\u{dff}')
+            }
+            (Some(p), Some(n)) if joins_left(p) => {
+                n.is_alphabetic() && matches!(n, '\u{600}'..='\u{6ff}' | '\u{750}'..='\u{77f}')
+            }
+            _ => false,
+        },
         '\u{fe0e}' | '\u{fe0f}' => prev.is_some_and(emoji),
         _ => false,
     }
 }
 
-/// Pictographs, symbols and emoji (with their skin-tone modifiers): the
-/// characters emoji sequences join.
+/// Emoji: the pictograph and dingbat blocks with their skin-tone
+/// modifiers, and the emoji outside them that take a variation selector
+/// (`↔️`, `⌚`, `▶️`, `⬆️`, `©️`, …).
 fn emoji(c: char) -> bool {
-    matches!(c, '\u{2100}'..='\u{2bff}' | '\u{3030}' | '\u{303d}' | '\u{3297}' | '\u{3299}' | '\u{1f000}'..='\u{1faff}')
+    matches!(
+        c,
+        '\u{2600}'..='\u{27bf}'
+            | '\u{1f000}'..='\u{1faff}'
+            | '\u{a9}'
+            | '\u{ae}'
+            | '\u{203c}'
+            | '\u{2049}'
+            | '\u{2122}'
+            | '\u{2139}'
+            | '\u{2194}'..='\u{2199}'
+            | '\u{21a9}'
+            | '\u{21aa}'
+            | '\u{231a}'
+            | '\u{231b}'
+            | '\u{2328}'
+            | '\u{23cf}'
+            | '\u{23e9}'..='\u{23f3}'
+            | '\u{23f8}'..='\u{23fa}'
+            | '\u{24c2}'
+            | '\u{25aa}'
+            | '\u{25ab}'
+            | '\u{25b6}'
+            | '\u{25c0}'
+            | '\u{25fb}'..='\u{25fe}'
+            | '\u{2934}'
+            | '\u{2935}'
+            | '\u{2b05}'..='\u{2b07}'
+            | '\u{2b1b}'
+            | '\u{2b1c}'
+            | '\u{2b50}'
+            | '\u{2b55}'
+            | '\u{3030}'
+            | '\u{303d}'
+            | '\u{3297}'
+            | '\u{3299}'
+    )
 }
 
-/// Letters of the scripts whose shaping a zero-width non-joiner changes.
-fn joining_letter(c: char) -> bool {
-    c.is_alphabetic()
-        && matches!(c, '\u{600}'..='\u{8ff}' | '\u{900}'..='\u{dff}' | '\u{1800}'..='\u{18af}' | '\u{fb50}'..='\u{fdff}' | '\u{fe70}'..='\u{fefc}')
+/// The viramas of the Indic scripts (a non-joiner after one keeps the
+/// consonants apart).
+fn virama(c: char) -> bool {
+    matches!(
+        c,
+        '\u{94d}'
+            | '\u{9cd}'
+            | '\u{a4d}'
+            | '\u{acd}'
+            | '\u{b4d}'
+            | '\u{bcd}'
+            | '\u{c4d}'
+            | '\u{ccd}'
+            | '\u{d4d}'
+            | '\u{dca}'
+    )
+}
+
+/// Arabic-script letters that join to the letter after them (dual-joining):
+/// the Arabic block's letters but those that join only to the right
+/// (`ا`, `د`, `ر`, `و`, …).
+fn joins_left(c: char) -> bool {
+    let right_only = matches!(
+        c,
+        '\u{622}'..='\u{625}'
+            | '\u{627}'
+            | '\u{629}'
+            | '\u{62f}'..='\u{632}'
+            | '\u{648}'
+            | '\u{671}'..='\u{673}'
+            | '\u{675}'..='\u{677}'
+            | '\u{688}'..='\u{699}'
+            | '\u{6c0}'
+            | '\u{6c3}'..='\u{6cb}'
+            | '\u{6cd}'
+            | '\u{6cf}'
+            | '\u{6d2}'
+            | '\u{6d3}'
+            | '\u{6d5}'
+            | '\u{6ee}'
+            | '\u{6ef}'
+    );
+    matches!(c, '\u{620}'..='\u{64a}' | '\u{66e}'..='\u{6d3}' | '\u{6fa}'..='\u{6fc}')
+        && !right_only
 }
 
 /// Characters that change how the text around them is shown (a carriage

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import json
 from pathlib import Path
@@ -25,6 +26,7 @@ from agents.models.interface import Model
 from agents.usage import Usage
 from conftest import FACTORY_CALL, LOW, NESTED_CALLS, NESTED_JUDGED, SaveTarget, SideEffects, assert_same_as_cli, break_trace_dir, executed_flags, read_records, record_warnings
 from openai.types.responses import ResponseFunctionToolCall, ResponseOutputMessage, ResponseOutputText
+import pydantic.dataclasses
 from pydantic import AfterValidator, BaseModel, Field
 
 import gait
@@ -507,3 +509,41 @@ def test_tools_sharing_an_invoker_are_judged_each_with_its_own_schema(gate: gait
     assert records["c_r"]["intent"]["args"] == {"path": "/workspace/r.txt"}
     assert records["c_w"]["intent"]["args"] == {"path": "/etc/gait-shared.txt"}
     assert records["c_w"]["result"]["verdict"] == "block"
+
+
+@pydantic.dataclasses.dataclass
+class ValidatedOptions:
+    """A pydantic dataclass with a validated default in /etc."""
+
+    path: Annotated[str, AfterValidator(lambda p: "/etc/" + p)] = Field("gait-dc.txt", validate_default=True)
+
+
+@dataclasses.dataclass
+class Wrapper:
+    """A stdlib dataclass holding a model with a validated default."""
+
+    target: ValidatedTarget = dataclasses.field(default_factory=ValidatedTarget)
+
+
+def test_defaults_behind_dataclasses_are_not_trusted(gate: gait.Gate, effects: SideEffects, tmp_path: Path) -> None:
+    """A default inside a dataclass, or inside a model reached through one,
+    is not checked against its field: leaving it out is refused."""
+
+    @function_tool(name_override="save_file")
+    def with_dataclass(content: str, target: ValidatedOptions) -> str:
+        """Save a file."""
+        effects.ran("save_file", {"path": target.path})
+        return "saved"
+
+    @function_tool(name_override="save_file")
+    def through_dataclass(content: str, target: Wrapper) -> str:
+        """Save a file."""
+        effects.ran("save_file", {"path": target.target.path})
+        return "saved"
+
+    for n, tool, args in [(0, with_dataclass, {"content": "x", "target": {}}), (1, through_dataclass, {"content": "x", "target": {"target": {}}})]:
+        trace = tmp_path / str(n)
+        trace.mkdir()
+        model = run(gate, effects, trace, tools=guard_tools([tool], gate, context=LOW, trace_dir=trace), calls=[(f"c_dc{n}", "save_file", args)])
+        assert effects.calls == [], n
+        assert "intent_invalid" in outputs_sent(model)[f"c_dc{n}"], n

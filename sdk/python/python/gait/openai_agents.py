@@ -179,17 +179,20 @@ def _model_schema(model: Any) -> Any:
     _check_fields(model, schema.get("properties"))
     defs = schema.get("$defs")
     defs = defs if isinstance(defs, dict) else {}
-    for nested in _nested_models(model):
-        entry = defs.get(nested.__name__)
-        if isinstance(entry, dict) and entry.get("title", nested.__name__) == nested.__name__:
+    models = {m.__name__: m for m in _nested_models(model)}
+    for name, entry in defs.items():
+        nested = models.get(name)
+        if nested is not None and isinstance(entry, dict) and entry.get("title", name) == name:
             _check_fields(nested, entry.get("properties"))
-        else:
-            for other in defs.values():
-                props = other.get("properties") if isinstance(other, dict) else None
-                if isinstance(props, dict):
-                    for key, prop in list(props.items()):
-                        if isinstance(prop, dict) and "default" in prop:
-                            props[key] = {k: v for k, v in prop.items() if k != "default"}
+            continue
+        # Not a model found through the fields (a dataclass, a model behind
+        # a dataclass or a type alias, a TypedDict): its defaults are not
+        # checked, so none is trusted — leaving one out is refused.
+        props = entry.get("properties") if isinstance(entry, dict) else None
+        if isinstance(props, dict):
+            for key, prop in list(props.items()):
+                if isinstance(prop, dict) and "default" in prop:
+                    props[key] = {k: v for k, v in prop.items() if k != "default"}
     return schema
 
 
