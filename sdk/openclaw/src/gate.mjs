@@ -198,6 +198,8 @@ export function sidecarGate(base, { token, timeoutMs, child, pin, answerKey } = 
     ready: Promise.resolve(),
     /** The sidecar's address, and the spawned `gait-run serve` if this gate spawned it. */
     base,
+    /** Whether every answer must carry the MAC of its request (`answerKey`). */
+    authenticated: Boolean(answerKey),
     child: child ?? null,
     async decide(text) {
       // A sidecar killed by a signal has no exit code, only a signal code:

@@ -1220,6 +1220,9 @@ test("a spawned sidecar authenticates its answers with a key of its own", async 
   const g = await spawnSidecar({ gaitRun: GAIT_RUN, bundle: fx.bundle, trust: [fx.trust], timeoutMs: 5000 });
   try {
     const text = JSON.stringify({ tool_name: "read", args: { path: `${fx.ws}/allowed/s.txt` }, context: { workspace: fx.ws } });
+    // The gate checks the MAC of every answer (and decides: the key it gave
+    // the sidecar is the one it checks with).
+    assert.equal(g.authenticated, true);
     assert.equal((await g.decide(text)).result.verdict, "allow");
     // Its port answers unauthenticated requests with a MAC this client cannot check.
     const mac = await new Promise((resolve, reject) => {
