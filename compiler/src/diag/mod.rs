@@ -172,5 +172,47 @@ pub fn sort_and_dedup(diags: &mut Vec<Diagnostic>) {
                 &b.message,
             ))
     });
-    diags.dedup();
+    // `Span`'s `==` ignores positions (ASTs compare equal wherever they
+    // stand): a duplicate is the same finding at the same places, so two
+    // alike findings on different lines are both kept.
+    diags.dedup_by(|a, b| a == b && same_places(a, b));
+}
+
+/// Whether two diagnostics' labels stand at the same places.
+fn same_places(a: &Diagnostic, b: &Diagnostic) -> bool {
+    let at = |l: &Label| (l.file, l.span.start, l.span.end);
+    at(&a.primary) == at(&b.primary)
+        && a.secondary.len() == b.secondary.len()
+        && a.secondary
+            .iter()
+            .zip(&b.secondary)
+            .all(|(x, y)| at(x) == at(y))
+        && a.fix.as_ref().map(|f| (f.span.start, f.span.end))
+            == b.fix.as_ref().map(|f| (f.span.start, f.span.end))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Alike findings at different places are all kept; the same finding
+    /// at the same place twice is one (spans compare equal wherever they
+    /// stand, so the places are compared on their own).
+    #[test]
+    fn dedup_keeps_alike_findings_at_other_places() {
+        let at = |start: usize| {
+            Diagnostic::error(codes::E0002, "unexpected character `;`")
+                .with_primary(Span::new(start, start + 1), "not part of any token")
+        };
+        let mut diags = vec![at(9), at(3), at(3), at(20)];
+        sort_and_dedup(&mut diags);
+        let starts: Vec<usize> = diags.iter().map(|d| d.primary.span.start()).collect();
+        assert_eq!(starts, [3, 9, 20]);
+        let mut with_secondary = vec![
+            at(3).with_secondary(Span::new(7, 8), "first here"),
+            at(3).with_secondary(Span::new(12, 13), "first here"),
+        ];
+        sort_and_dedup(&mut with_secondary);
+        assert_eq!(with_secondary.len(), 2);
+    }
 }

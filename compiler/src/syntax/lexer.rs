@@ -201,9 +201,15 @@ pub struct Lexed {
 pub fn lex(src: &str) -> Lexed {
     let mut out = Lexed::default();
     let mut lexer = Token::lexer(src);
+    // The character and end of the run of unexpected characters the last
+    // diagnostic covers, while no token has come after it.
+    let mut run: Option<(char, usize)> = None;
     while let Some(result) = lexer.next() {
         let range = lexer.span();
         let span = Span::new(range.start, range.end);
+        if result.is_ok() {
+            run = None;
+        }
         match result {
             Ok(Token::Comment(text)) => {
                 report_hidden(&text, range.start, COMMENT, false, &mut out.diagnostics);
@@ -249,6 +255,16 @@ pub fn lex(src: &str) -> Lexed {
                     // The byte-order mark some editors write first.
                     continue;
                 }
+                // Logos reports one character at a time: a run of one
+                // character (`;;;`, three carriage returns) is one finding
+                // over the run.
+                if let Some(last) = out.diagnostics.last_mut() {
+                    if run.take() == Some((c, range.start)) {
+                        last.primary.span.end = span.end;
+                        run = Some((c, range.end));
+                        continue;
+                    }
+                }
                 let diag = if bidi_control(c) {
                     bidi_diag(span, SOURCE_TEXT)
                 } else if invisible(c) || shows_otherwise(c) {
@@ -262,6 +278,7 @@ pub fn lex(src: &str) -> Lexed {
                     .with_help(unexpected_char_help(c))
                 };
                 out.diagnostics.push(diag);
+                run = Some((c, range.end));
             }
         }
     }
@@ -629,6 +646,19 @@ mod tests {
         assert!(codes("default\r\nblock\r\n").is_empty());
         assert_eq!(codes("default allow\r# default block"), ["E0007"]);
         assert_eq!(codes("default\u{c}block"), ["E0007"]);
+        // A run of one unexpected character is one finding over the run;
+        // each other character in a run is a finding of its own (a bidi
+        // control after a `;` is E0005, not lost in the `;`'s E0002).
+        let l = lex("default \r\r\r block");
+        assert_eq!(l.diagnostics.len(), 1);
+        assert_eq!(l.diagnostics[0].code, "E0007");
+        let span = l.diagnostics[0].primary.span;
+        assert_eq!((span.start(), span.end()), (8, 11));
+        assert_eq!(
+            codes("default ;;\u{200b}\u{202e}\r\u{200b} block"),
+            ["E0002", "E0007", "E0005", "E0007", "E0007"]
+        );
+        assert_eq!(codes("default \r block \r"), ["E0007", "E0007"]);
         // One byte-order mark first in the file is skipped; elsewhere it is
         // E0007.
         assert!(codes("\u{feff}default block").is_empty());
