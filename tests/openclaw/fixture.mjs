@@ -79,9 +79,9 @@ export function readRecords(traceDir) {
 }
 
 /** Starts `gait-run serve` on a free loopback port: {url, stop}. */
-export async function startSidecar(bundle, trust, { answerKey } = {}) {
+export async function startSidecar(bundle, trust, { answerKey, extra = [] } = {}) {
   const { spawn } = await import("node:child_process");
-  const args = ["serve", "--bundle", bundle, "--trust", trust, "--listen", "127.0.0.1:0", "--log", os.devNull];
+  const args = ["serve", "--bundle", bundle, "--trust", trust, "--listen", "127.0.0.1:0", "--log", os.devNull, ...extra];
   if (answerKey) args.push("--answer-key-env", "GAIT_TEST_ANSWER_KEY");
   const child = spawn(GAIT_RUN, args, {
     stdio: ["ignore", "pipe", "inherit"],

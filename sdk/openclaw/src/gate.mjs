@@ -109,6 +109,11 @@ export function nativeGate(cfg) {
   };
 }
 
+/** The statuses at which `gait-run serve` refuses a request without
+ * reading its body (400 unreadable, 408, 413, 415): their answer MAC covers
+ * the digest of no body. None of them is ever an allow. */
+const UNREAD_BODY_STATUSES = [400, 408, 413, 415];
+
 /** The MAC `gait-run serve --answer-key-env` puts on an answer: hex
  * HMAC-SHA256 under the key of `gait.answer.v2`, the request's nonce,
  * method, endpoint path, the hex SHA-256 of its body and the answer's
@@ -137,9 +142,16 @@ export function sidecarGate(base, { token, timeoutMs, child, pin, answerKey } = 
   function authenticate(request, res, raw) {
     if (!answerKey) return;
     const given = res.headers["gait-answer-mac"];
-    const want = Buffer.from(answerMac(answerKey, request, res.statusCode, raw), "utf8");
     const got = Buffer.from(typeof given === "string" ? given.trim().toLowerCase() : "", "utf8");
-    if (got.length !== want.length || !timingSafeEqual(got, want)) {
+    const matches = (read) => {
+      const want = Buffer.from(answerMac(answerKey, { ...request, body: read }, res.statusCode, raw), "utf8");
+      return got.length === want.length && timingSafeEqual(got, want);
+    };
+    // A refusal of a body the sidecar did not read (over its cap, not
+    // JSON, not received in time) is MAC'd over the digest of no body; it
+    // is never an allow, so it is believed as the refusal it is.
+    const unread = UNREAD_BODY_STATUSES.includes(res.statusCode) && matches(Buffer.alloc(0));
+    if (!matches(request.body) && !unread) {
       throw new GateError(
         "gate_answer_unauthenticated",
         `the answer of ${base} (HTTP ${res.statusCode}) ${given === undefined ? "has no" : "has a wrong"} gait-answer-mac: not the sidecar holding the answer key`,

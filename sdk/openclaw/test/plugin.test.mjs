@@ -1120,6 +1120,58 @@ test("a sidecar's allow is trusted only when it is a verified gait.gate.result w
   }
 });
 
+test("with an answer key a sidecar's refusal of a body it did not read is believed, and no allow is believed that way", async () => {
+  const key = "an-answer-key-of-more-than-32-bytes-0123456789";
+  process.env.GAIT_TEST_OC_UNREAD_KEY = key;
+  const call = { toolName: "read", params: { path: `${fx.ws}/allowed/k.txt` }, toolCallId: "unread" };
+  const small = await startSidecar(fx.bundle, fx.trust, { answerKey: key, extra: ["--max-body-bytes", "64"] });
+  let refusal;
+  try {
+    const hook = createHook({ sidecarUrl: small.url, sidecarAnswerKeyEnv: "GAIT_TEST_OC_UNREAD_KEY", workspace: fx.ws });
+    const reply = await hook(call, {});
+    assert.equal(reply.block, true);
+    assert.doesNotMatch(reply.blockReason, /unauthenticated/);
+    assert.match(reply.blockReason, /larger than 64 bytes/);
+    hook.gate.close();
+    refusal = await new Promise((resolve, reject) => {
+      const req = http.request(`${small.url}/v1/eval`, { method: "POST", headers: { "content-type": "application/json" } }, (res) => {
+        const parts = [];
+        res.on("data", (d) => parts.push(d));
+        res.on("end", () => resolve(Buffer.concat(parts)));
+      });
+      req.on("error", reject);
+      req.end(JSON.stringify({ pad: "x".repeat(100) }));
+    });
+  } finally {
+    await small.stop();
+  }
+  // The digest of no body makes no other status's answer count, though the
+  // rest of the MAC (the client's own nonce) is right.
+  const allow = Buffer.from(JSON.stringify({ ...JSON.parse(refusal.toString("utf8")), verdict: "allow" }));
+  for (const [status, body, believed] of [[413, refusal, true], [200, allow, false], [500, refusal, false]]) {
+    const server = http.createServer((req, res) => {
+      req.resume();
+      req.on("end", () => {
+        const nonce = req.headers["gait-nonce"] ?? "";
+        const mac = answerMac(key, { nonce, method: "POST", path: "/v1/eval", body: Buffer.alloc(0) }, status, body);
+        res.writeHead(status, { "content-type": "application/json", "gait-answer-mac": mac });
+        res.end(body);
+      });
+    });
+    const port = await new Promise((r) => server.listen(0, "127.0.0.1", () => r(server.address().port)));
+    try {
+      const hook = createHook({ sidecarUrl: `http://127.0.0.1:${port}`, sidecarAnswerKeyEnv: "GAIT_TEST_OC_UNREAD_KEY", workspace: fx.ws });
+      const reply = await hook(call, {});
+      assert.equal(reply.block, true, String(status));
+      if (believed) assert.doesNotMatch(reply.blockReason, /unauthenticated/, String(status));
+      else assert.match(reply.blockReason, /gate_answer_unauthenticated/, String(status));
+      hook.gate.close();
+    } finally {
+      server.close();
+    }
+  }
+});
+
 test("with an answer key only the sidecar holding it is believed: an impostor's true allow or a replayed answer blocks", async () => {
   const key = "an-answer-key-of-more-than-32-bytes-0123456789";
   const keyed = await startSidecar(fx.bundle, fx.trust, { answerKey: key });

@@ -5,6 +5,8 @@ and concurrency (threads and asyncio)."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import json
 import math
 import shutil
@@ -518,8 +520,9 @@ class Scripted:
     the generator of bytes) its `respond` gives: what a compromised or
     broken sidecar could send."""
 
-    def __init__(self, respond: Any) -> None:
+    def __init__(self, respond: Any, with_request: bool = False) -> None:
         self.respond = respond
+        self.with_request = with_request
         self.stop = threading.Event()
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -556,7 +559,7 @@ class Scripted:
                         length = int(value)
                 while len(body) < length:
                     body += conn.recv(65536)
-                out = self.respond()
+                out = self.respond(head) if self.with_request else self.respond()
                 for part in [out] if isinstance(out, bytes) else out:
                     if self.stop.is_set():
                         return
@@ -746,6 +749,44 @@ def test_sidecar_answers_are_authenticated_with_the_answer_key(gate: gait.Gate, 
         with pytest.raises(gait.GateUnavailable) as e:
             gait.Gate.sidecar(s.url, answer_key=short)
         assert e.value.code == "invalid_input"
+
+
+def test_an_authenticated_sidecars_refusal_of_an_unread_body_is_believed(bundle: Path, trust: Path) -> None:
+    """A body over the sidecar's cap is refused (413) unread: its answer's
+    MAC covers the digest of no body. The client reports the sidecar's
+    refusal, not an unauthenticated answer; an allow is never believed that
+    way (a 200 always covers the body read)."""
+    s = Sidecar(bundle, trust, answer_key=ANSWER_KEY, extra=("--max-body-bytes", "64"))
+    try:
+        g = gait.Gate.sidecar(s.url, answer_key=ANSWER_KEY)
+        d = g.evaluate(WRITE_OK)
+        assert d.verdict == "block" and d.exit_code == 6, d
+        assert "larger than 64 bytes" in (d.result.get("error") or ""), d.raw
+        with pytest.raises(gait.GateUnavailable) as e:
+            gait.Gate.sidecar(s.url, answer_key=ANSWER_KEY[::-1]).evaluate(WRITE_OK)
+        assert e.value.code == "answer_unauthenticated"
+    finally:
+        s.stop()
+    # The digest of no body makes no other status's answer count, though
+    # the rest of the MAC (the client's own nonce) is right.
+    def unread_mac(head: bytes, status: str, body: bytes) -> str:
+        nonce = next(line.split(b":", 1)[1].strip() for line in head.split(b"\r\n") if line.lower().startswith(b"gait-nonce:"))
+        parts = [b"gait.answer.v2", nonce, b"POST", b"/v1/eval", hashlib.sha256(b"").hexdigest().encode(), status.split()[0].encode()]
+        return hmac.new(ANSWER_KEY.encode(), b"".join(p + b"\n" for p in parts) + body, hashlib.sha256).hexdigest()
+
+    refusal = json.dumps({**json.loads(d.raw), "verdict": "allow"}).encode()
+    for status, body, believed in [("413 Payload Too Large", d.raw, True), ("200 OK", refusal, False), ("500 Internal Server Error", d.raw, False)]:
+        server = Scripted(lambda head, status=status, body=body: http_response(status, body, f"Gait-Answer-Mac: {unread_mac(head, status, body)}\r\n"), with_request=True)
+        try:
+            g = gait.Gate.sidecar(server.url, answer_key=ANSWER_KEY, timeout=5)
+            if believed:
+                assert g.evaluate(WRITE_OK).verdict == "block"
+            else:
+                with pytest.raises(gait.GateUnavailable) as e:
+                    g.evaluate(WRITE_OK)
+                assert e.value.code == "answer_unauthenticated", (status, e.value)
+        finally:
+            server.close()
 
 
 def test_sidecar_allow_must_be_about_the_intent_sent(gate: gait.Gate) -> None:

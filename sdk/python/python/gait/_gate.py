@@ -510,6 +510,11 @@ class _InProcessGate(Gate):
 # larger one is GateUnavailable (`response_too_large`).
 _MAX_RESPONSE_BYTES = 1024 * 1024
 
+# The statuses at which `gait-run serve` refuses a request without reading
+# its body (400 unreadable, 408, 413, 415): their answer MAC covers the
+# digest of no body. None of them is ever an allow.
+_UNREAD_BODY_STATUSES = (400, 408, 413, 415)
+
 
 # The shortest answer key `gait-run serve --answer-key-env` accepts.
 _MIN_ANSWER_KEY_BYTES = 32
@@ -662,10 +667,17 @@ class _SidecarGate(Gate):
         ``gait-run serve --answer-key-env``): an impostor can neither make
         one nor pass on a sidecar's answer to another request."""
         nonce, method, path, sent = request
-        head = [b"gait.answer.v2", nonce.encode(), method.encode(), path.encode(), hashlib.sha256(sent).hexdigest().encode(), str(status).encode()]
-        message = b"".join(part + b"\n" for part in head) + data
-        want = hmac.new(key, message, hashlib.sha256).hexdigest()
-        if given is None or not hmac.compare_digest(given.strip().lower().encode(), want.encode()):
+
+        def mac(read: bytes) -> bytes:
+            head = [b"gait.answer.v2", nonce.encode(), method.encode(), path.encode(), hashlib.sha256(read).hexdigest().encode(), str(status).encode()]
+            return hmac.new(key, b"".join(part + b"\n" for part in head) + data, hashlib.sha256).hexdigest().encode()
+
+        got = (given or "").strip().lower().encode()
+        # A refusal of a body the sidecar did not read (over the cap, not
+        # JSON, not received in time) is MAC'd over the digest of no body;
+        # it is never an allow, so it is believed as the refusal it is.
+        unread = status in _UNREAD_BODY_STATUSES and hmac.compare_digest(got, mac(b""))
+        if given is None or not (hmac.compare_digest(got, mac(sent)) or unread):
             self._drop()
             what = "has no Gait-Answer-Mac" if given is None else "has a Gait-Answer-Mac that is not the answer key's"
             raise GateUnavailable(
