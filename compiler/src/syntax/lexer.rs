@@ -613,6 +613,13 @@ mod tests {
             "/x/\u{2200}\u{200d}\u{2203}/**",
             "/y/\u{62f}\u{200c}\u{627}\u{631}/**",
             "/z/\u{915}\u{200c}\u{916}/**",
+            // A selector after a keycap base written alone (a digit: the
+            // keycap mark is not there); a non-joiner between scripts, or
+            // after a virama before a mark.
+            "file1\u{fe0f}",
+            "#\u{fe0f}",
+            "\u{645}\u{200c}\u{915}",
+            "\u{915}\u{94d}\u{200c}\u{93e}",
         ] {
             let found = codes(&format!("\"{text}\""));
             assert!(
@@ -627,6 +634,16 @@ mod tests {
             "\u{2764}\u{fe0f}\u{200d}\u{1f525}",
             "\u{915}\u{94d}\u{200c}\u{937}",
             "\u{2194}\u{fe0f}",
+            // The scripts the Unicode properties name, not only Arabic and
+            // the Indic blocks: Syriac and Mongolian letters that join to
+            // the left, a Khmer coeng, a Sinhala al-lakuna; the emoji of a
+            // newer Unicode version, a flag's regional indicators.
+            "\u{710}\u{712}\u{200c}\u{715}",
+            "\u{1820}\u{200c}\u{1821}",
+            "\u{1780}\u{17d2}\u{200c}\u{1781}",
+            "\u{d9a}\u{dca}\u{200c}\u{dc2}",
+            "\u{1fae8}\u{fe0f}",
+            "\u{1f3f3}\u{fe0f}\u{200d}\u{1f308}",
         ] {
             assert!(codes(&format!("\"{text}\"")).is_empty(), "{text:?}");
         }

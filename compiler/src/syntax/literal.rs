@@ -6,6 +6,10 @@
 use crate::diag::{codes, Diagnostic};
 use crate::span::Span;
 use gait_run::normalize::{bidi_control, invisible};
+use unicode_joining_type::{get_joining_type, JoiningType};
+use unicode_normalization::char::canonical_combining_class;
+use unicode_properties::{GeneralCategoryGroup, UnicodeEmoji, UnicodeGeneralCategory};
+use unicode_script::UnicodeScript;
 
 pub(super) fn bidi_diag(span: Span, place: &str) -> Diagnostic {
     Diagnostic::error(codes::E0005, format!("bidirectional control character in {place}"))
@@ -76,8 +80,8 @@ pub(super) fn report_hidden(
 /// end or a quote), is one ordinary text needs:
 /// - a zero-width joiner between two emoji (`👩‍💻`; after an emoji's
 ///   variation selector too: `❤️‍🔥`);
-/// - a zero-width non-joiner after an Indic virama or after an Arabic-script
-///   letter that joins to the left, before a letter (Persian `می‌خواهم`);
+/// - a zero-width non-joiner after a virama or after a letter that joins to
+///   the left, before a letter of the same script (Persian `می‌خواهم`);
 /// - a text or emoji variation selector right after an emoji (`⚠️`).
 ///
 /// Anywhere else (after `é`, after a letter that never joins, between
@@ -87,11 +91,9 @@ fn joins_text(c: char, prev: Option<char>, next: Option<char>) -> bool {
     match c {
         '\u{200d}' => prev.is_some_and(|p| emoji(p) || p == '\u{fe0f}') && next.is_some_and(emoji),
         '\u{200c}' => match (prev, next) {
-            (Some(p), Some(n)) if virama(p) => {
-                n.is_alphabetic() && matches!(n, '\u{900}'..='\u{dff}')
-            }
-            (Some(p), Some(n)) if joins_left(p) => {
-                n.is_alphabetic() && matches!(n, '\u{600}'..='\u{6ff}' | '\u{750}'..='\u{77f}')
+            (Some(p), Some(n)) if virama(p) || joins_left(p) => {
+                n.general_category_group() == GeneralCategoryGroup::Letter
+                    && n.script() == p.script()
             }
             _ => false,
         },
@@ -100,93 +102,27 @@ fn joins_text(c: char, prev: Option<char>, next: Option<char>) -> bool {
     }
 }
 
-/// Emoji: the pictograph and dingbat blocks with their skin-tone
-/// modifiers, and the emoji outside them that take a variation selector
-/// (`↔️`, `⌚`, `▶️`, `⬆️`, `©️`, …).
+/// Emoji (Unicode's `Emoji` property), but ASCII: the keycap bases (`#`,
+/// `*`, digits) are emoji only with the keycap mark after the selector, and
+/// a selector after a plain digit would hide in a value.
 fn emoji(c: char) -> bool {
-    matches!(
-        c,
-        '\u{2600}'..='\u{27bf}'
-            | '\u{1f000}'..='\u{1faff}'
-            | '\u{a9}'
-            | '\u{ae}'
-            | '\u{203c}'
-            | '\u{2049}'
-            | '\u{2122}'
-            | '\u{2139}'
-            | '\u{2194}'..='\u{2199}'
-            | '\u{21a9}'
-            | '\u{21aa}'
-            | '\u{231a}'
-            | '\u{231b}'
-            | '\u{2328}'
-            | '\u{23cf}'
-            | '\u{23e9}'..='\u{23f3}'
-            | '\u{23f8}'..='\u{23fa}'
-            | '\u{24c2}'
-            | '\u{25aa}'
-            | '\u{25ab}'
-            | '\u{25b6}'
-            | '\u{25c0}'
-            | '\u{25fb}'..='\u{25fe}'
-            | '\u{2934}'
-            | '\u{2935}'
-            | '\u{2b05}'..='\u{2b07}'
-            | '\u{2b1b}'
-            | '\u{2b1c}'
-            | '\u{2b50}'
-            | '\u{2b55}'
-            | '\u{3030}'
-            | '\u{303d}'
-            | '\u{3297}'
-            | '\u{3299}'
-    )
+    !c.is_ascii() && c.is_emoji_char()
 }
 
-/// The viramas of the Indic scripts (a non-joiner after one keeps the
-/// consonants apart).
+/// A virama (canonical combining class 9): a non-joiner after one keeps the
+/// consonants around it apart.
 fn virama(c: char) -> bool {
-    matches!(
-        c,
-        '\u{94d}'
-            | '\u{9cd}'
-            | '\u{a4d}'
-            | '\u{acd}'
-            | '\u{b4d}'
-            | '\u{bcd}'
-            | '\u{c4d}'
-            | '\u{ccd}'
-            | '\u{d4d}'
-            | '\u{dca}'
-    )
+    canonical_combining_class(c) == 9
 }
 
-/// Arabic-script letters that join to the letter after them (dual-joining):
-/// the Arabic block's letters but those that join only to the right
-/// (`ا`, `د`, `ر`, `و`, …).
+/// A letter that joins to the one after it (Unicode's `Joining_Type` dual-
+/// or left-joining: most Arabic, Syriac, N'Ko, Mongolian letters; not `ا`,
+/// `د`, `ر`, `و`, which join only to the right).
 fn joins_left(c: char) -> bool {
-    let right_only = matches!(
-        c,
-        '\u{622}'..='\u{625}'
-            | '\u{627}'
-            | '\u{629}'
-            | '\u{62f}'..='\u{632}'
-            | '\u{648}'
-            | '\u{671}'..='\u{673}'
-            | '\u{675}'..='\u{677}'
-            | '\u{688}'..='\u{699}'
-            | '\u{6c0}'
-            | '\u{6c3}'..='\u{6cb}'
-            | '\u{6cd}'
-            | '\u{6cf}'
-            | '\u{6d2}'
-            | '\u{6d3}'
-            | '\u{6d5}'
-            | '\u{6ee}'
-            | '\u{6ef}'
-    );
-    matches!(c, '\u{620}'..='\u{64a}' | '\u{66e}'..='\u{6d3}' | '\u{6fa}'..='\u{6fc}')
-        && !right_only
+    matches!(
+        get_joining_type(c),
+        JoiningType::DualJoining | JoiningType::LeftJoining
+    )
 }
 
 /// Characters that change how the text around them is shown (a carriage
