@@ -6,8 +6,7 @@
 //! sees every later token and the checker can report every independent error.
 
 use super::literal::{
-    arg_path_keys, bidi_diag, decode_string, invisible_diag, report_hidden, shows_otherwise,
-    COMMENT, SOURCE_TEXT,
+    arg_path_keys, bidi_diag, decode_string, invisible_diag, report_hidden, shows_otherwise, Place,
 };
 use crate::diag::{codes, Diagnostic};
 use crate::span::Span;
@@ -212,7 +211,7 @@ pub fn lex(src: &str) -> Lexed {
         }
         match result {
             Ok(Token::Comment(text)) => {
-                report_hidden(&text, range.start, COMMENT, false, &mut out.diagnostics);
+                report_hidden(&text, range.start, Place::Comment, &mut out.diagnostics);
                 out.comments.push(Comment {
                     span,
                     text: text[1..].to_owned(),
@@ -266,9 +265,9 @@ pub fn lex(src: &str) -> Lexed {
                     }
                 }
                 let diag = if bidi_control(c) {
-                    bidi_diag(span, SOURCE_TEXT)
+                    bidi_diag(span, Place::SourceText)
                 } else if invisible(c) || shows_otherwise(c) {
-                    invisible_diag(span, c, SOURCE_TEXT)
+                    invisible_diag(span, c, Place::SourceText)
                 } else {
                     Diagnostic::error(
                         codes::E0002,

@@ -11,7 +11,31 @@ use unicode_normalization::char::canonical_combining_class;
 use unicode_properties::{GeneralCategoryGroup, UnicodeEmoji, UnicodeGeneralCategory};
 use unicode_script::UnicodeScript;
 
-pub(super) fn bidi_diag(span: Span, place: &str) -> Diagnostic {
+/// Where a character the reader may not see stands: what a diagnostic
+/// names and what its help offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Place {
+    /// Outside strings, argument paths and comments.
+    SourceText,
+    /// In a comment.
+    Comment,
+    /// In a string literal or an argument path's `["…"]` key: part of a
+    /// value, where an escape can write the character visibly.
+    StringLiteral,
+}
+
+impl Place {
+    fn text(self) -> &'static str {
+        match self {
+            Place::SourceText => "source text",
+            Place::Comment => "a comment",
+            Place::StringLiteral => "string literal",
+        }
+    }
+}
+
+pub(super) fn bidi_diag(span: Span, place: Place) -> Diagnostic {
+    let place = place.text();
     Diagnostic::error(codes::E0005, format!("bidirectional control character in {place}"))
         .with_primary(span, "invisible character that reorders how the text is displayed")
         .with_help("remove it: bidi controls can make source display differently from what is compiled (Trojan Source)")
@@ -19,7 +43,7 @@ pub(super) fn bidi_diag(span: Span, place: &str) -> Diagnostic {
 
 /// An invisible character written as it is where it is part of a value: a
 /// reviewer reads `"read_file"` where the policy holds `read\u{200b}_file`.
-pub(super) fn invisible_diag(span: Span, c: char, place: &str) -> Diagnostic {
+pub(super) fn invisible_diag(span: Span, c: char, place: Place) -> Diagnostic {
     let what = if c.is_control() {
         "control character"
     } else {
@@ -27,7 +51,7 @@ pub(super) fn invisible_diag(span: Span, c: char, place: &str) -> Diagnostic {
     };
     Diagnostic::error(
         codes::E0007,
-        format!("{what} U+{:04X} in {place}", u32::from(c)),
+        format!("{what} U+{:04X} in {}", u32::from(c), place.text()),
     )
     .with_primary(
         span,
@@ -37,34 +61,24 @@ pub(super) fn invisible_diag(span: Span, c: char, place: &str) -> Diagnostic {
             "a character no one sees when reading the policy"
         },
     )
-    .with_help(if place == SOURCE_TEXT || place == COMMENT {
-        format!("remove it: in {place} it means nothing")
-    } else {
-        format!(
+    .with_help(match place {
+        Place::SourceText | Place::Comment => {
+            format!("remove it: in {} it means nothing", place.text())
+        }
+        Place::StringLiteral => format!(
             "remove it, or write it as the escape `\\u{{{:x}}}` if it is meant",
             u32::from(c)
-        )
+        ),
     })
 }
-
-/// Where a character outside strings, argument paths and comments stands.
-pub(super) const SOURCE_TEXT: &str = "source text";
-
-/// Where a comment's characters stand.
-pub(super) const COMMENT: &str = "a comment";
 
 /// Reports the bidirectional controls of `text` (a comment, a string, an
 /// argument path), the characters that change how the text around them is
 /// shown ([`shows_otherwise`]: in a comment they could make code of it on a
-/// terminal), and, where it is part of a value (`value`), every other
+/// terminal), and, in a string literal (part of a value), every other
 /// invisible character written as it is.
-pub(super) fn report_hidden(
-    text: &str,
-    base: usize,
-    place: &str,
-    value: bool,
-    diags: &mut Vec<Diagnostic>,
-) {
+pub(super) fn report_hidden(text: &str, base: usize, place: Place, diags: &mut Vec<Diagnostic>) {
+    let value = place == Place::StringLiteral;
     for (i, c) in text.char_indices() {
         let span = Span::new(base + i, base + i + c.len_utf8());
         if bidi_control(c) {
@@ -180,8 +194,7 @@ pub(super) fn decode_string(body: &str, base: usize, diags: &mut Vec<Diagnostic>
             report_hidden(
                 &body[i..i + c.len_utf8()],
                 base + i,
-                "string literal",
-                true,
+                Place::StringLiteral,
                 diags,
             );
             continue;
@@ -191,7 +204,7 @@ pub(super) fn decode_string(body: &str, base: usize, diags: &mut Vec<Diagnostic>
             // sequence (ESC) rewrites the terminal: written as escapes
             // they are seen.
             let span = Span::new(base + i, base + i + c.len_utf8());
-            diags.push(invisible_diag(span, c, "string literal"));
+            diags.push(invisible_diag(span, c, Place::StringLiteral));
             continue;
         }
         if c != '\\' {
@@ -253,7 +266,9 @@ pub(super) fn decode_string(body: &str, base: usize, diags: &mut Vec<Diagnostic>
                     .filter(|_| (1..=6).contains(&digits.len()))
                     .and_then(char::from_u32)
                 {
-                    Some(ch) if bidi_control(ch) => diags.push(bidi_diag(span, "string literal")),
+                    Some(ch) if bidi_control(ch) => {
+                        diags.push(bidi_diag(span, Place::StringLiteral))
+                    }
                     Some(ch) => out.push(ch),
                     None => diags.push(
                         Diagnostic::error(codes::E0004, "invalid unicode escape")
