@@ -10,8 +10,6 @@ import json
 from pathlib import Path
 from typing import Annotated, Any, List, Optional
 
-from typing_extensions import NotRequired, TypedDict
-
 import pytest
 from agents import (
     Agent,
@@ -354,72 +352,6 @@ def test_a_none_default_left_out_is_judged_none(gate: gait.Gate, effects: SideEf
     assert outputs_sent(model)["c_none"] == "wrote /workspace/n.txt"
     (record,) = read_records(tmp_path, "openai_agents")
     assert record["intent"]["args"] == {**args, "note": None, "mode": "w"}
-
-
-class Header(TypedDict, total=False):
-    """A TypedDict whose keys are all optional: a key left out is absent."""
-
-    name: str
-    value: str
-
-
-class Upload(TypedDict):
-    """A TypedDict with a required key and an optional one (NotRequired)."""
-
-    path: str
-    note: NotRequired[str]
-    header: NotRequired[Header]
-
-
-class Defaulted(TypedDict, total=False):
-    """Optional keys that pydantic fills: a default, a factory (in /etc)."""
-
-    path: Annotated[str, Field(default_factory=lambda: FACTORY_PATH)]
-    mode: Annotated[str, Field(default="w")]
-
-
-@pytest.mark.parametrize("strict", [True, False])
-def test_a_typeddict_key_with_a_pydantic_default_is_not_judged_absent(strict: bool, gate: gait.Gate, effects: SideEffects, tmp_path: Path) -> None:
-    """pydantic honours a ``Field`` default or factory on a TypedDict key:
-    left out, the tool gets its value (a path in /etc), which the schema
-    does not show — refused, and the tool never runs."""
-
-    @function_tool(strict_mode=strict)
-    def save_file(content: str, target: Defaulted) -> str:
-        """Save a file."""
-        effects.ran("save_file", {"target": dict(target)})
-        return "saved"
-
-    tools = guard_tools([save_file], gate, context=LOW, trace_dir=tmp_path)
-    model = run(gate, effects, tmp_path, tools=tools, calls=[("c_def", "save_file", {"content": "x", "target": {}})])
-    assert effects.calls == []
-    assert "intent_invalid" in outputs_sent(model)["c_def"]
-    (record,) = read_records(tmp_path, "openai_agents")
-    assert "args.target.path" in record["result"]["error"] or "args.target.mode" in record["result"]["error"]
-
-
-@pytest.mark.parametrize("strict", [True, False])
-def test_a_typeddict_key_left_out_is_judged_absent(strict: bool, gate: gait.Gate, effects: SideEffects, tmp_path: Path) -> None:
-    """A ``TypedDict``'s optional key left out is absent in what the tool
-    gets — no default, no factory: judged as absent and allowed, in
-    ``strict_mode=False`` tools and strict ones alike (it was refused as a
-    possible factory). A path in a key sent is still judged: /etc blocks."""
-
-    @function_tool(strict_mode=strict)
-    def save_file(content: str, target: Upload) -> str:
-        """Save a file."""
-        effects.ran("save_file", {"target": dict(target)})
-        return f"saved {target['path']}"
-
-    tools = guard_tools([save_file], gate, context=LOW, trace_dir=tmp_path)
-    sent = {"content": "x", "target": {"path": "/workspace/up.txt", "header": {}}}
-    model = run(gate, effects, tmp_path, tools=tools, calls=[("c_td", "save_file", sent), ("c_etc", "save_file", {"content": "x", "target": {"path": "/etc/passwd"}})])
-    assert effects.calls == [("save_file", {"target": {"path": "/workspace/up.txt", "header": {}}})]
-    assert outputs_sent(model)["c_td"] == "saved /workspace/up.txt"
-    # The key sent is judged: a path in /etc is blocked by the policy.
-    assert "secret_path_access" in outputs_sent(model)["c_etc"]
-    judged = {r["tool_call_id"]: r["intent"]["args"] for r in read_records(tmp_path, "openai_agents")}
-    assert judged["c_td"] == sent
 
 
 FACTORY_PATH = "/etc/gait-factory.txt"

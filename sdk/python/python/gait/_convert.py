@@ -277,12 +277,6 @@ def _sub_schema(name: str, props: Dict[str, Any], schema: Dict[str, Any], where:
     return extra if isinstance(extra, dict) else None
 
 
-#: Marks (as a key no JSON schema can hold) a property whose value, left
-#: out, is absent in what the tool gets — a ``TypedDict``'s optional key —
-#: where the schema alone would say it may have a default_factory.
-LEFT_OUT_IS_ABSENT: Any = object()
-
-
 def _fill_object(value: Dict[str, Any], schema: Dict[str, Any], walk: _Walk, where: str, depth: int) -> Any:
     props = schema.get("properties")
     props = props if isinstance(props, dict) else {}
@@ -305,8 +299,6 @@ def _fill_object(value: Dict[str, Any], schema: Dict[str, Any], walk: _Walk, whe
     strict = schema.get("additionalProperties") is False and bool(props) and required >= set(props)
     for name, prop in props.items():
         if not isinstance(name, str) or name in value:
-            continue
-        if isinstance(prop, dict) and prop.get(LEFT_OUT_IS_ABSENT) is True:
             continue
         if not (isinstance(prop, dict) and "default" in prop):
             # A default beside a $ref (pydantic writes one there) wins.

@@ -61,19 +61,17 @@ import weakref
 from collections import OrderedDict
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Awaitable, Callable, Dict, List, NamedTuple, Optional, Sequence, get_args, get_type_hints
+from typing import Any, Awaitable, Callable, Dict, List, NamedTuple, Optional, Sequence, get_args
 
 import agents.tool as _agents_tool
 from agents import FunctionTool, ToolGuardrailFunctionOutput, ToolInputGuardrail, tool_input_guardrail
 from agents.function_schema import function_schema
 from agents.tool_context import ToolContext
 from pydantic import BaseModel
-from pydantic.fields import FieldInfo
-from pydantic_core import PydanticUndefined, to_jsonable_python
-from typing_extensions import is_typeddict
+from pydantic_core import to_jsonable_python
 
 from ._context import Context, intent_for
-from ._convert import LEFT_OUT_IS_ABSENT, schema_args
+from ._convert import schema_args
 from ._errors import GateUnavailable
 from ._gate import Gate, PathLike
 from ._decision import Decision
@@ -175,39 +173,22 @@ def _model_schema(model: Any) -> Any:
     pydantic validates (``validate_default``) or that the schema writes
     otherwise than the field holds (``json_schema_extra``) is removed — the
     tool's value cannot be judged, so a call leaving it out is refused. A
-    ``TypedDict``'s keys pydantic does not require are marked absent when
-    left out (:func:`_absent_keys`). A nested model whose schema cannot be
-    found has every nested default removed."""
+    nested model whose schema cannot be found has every nested default
+    removed."""
     schema = model.model_json_schema()
     _check_fields(model, schema.get("properties"))
     defs = schema.get("$defs")
     defs = defs if isinstance(defs, dict) else {}
-    found, typed_dicts = _nested_models(model)
-    models = {m.__name__: m for m in found}
-    # By name, as pydantic names its $defs: a name two classes share (whose
-    # entries pydantic names otherwise) matches none.
-    names = [t.__name__ for t in typed_dicts]
-    typed = {t.__name__: t for t in typed_dicts if names.count(t.__name__) == 1}
+    models = {m.__name__: m for m in _nested_models(model)}
     for name, entry in defs.items():
         nested = models.get(name)
         if nested is not None and isinstance(entry, dict) and entry.get("title", name) == name:
             _check_fields(nested, entry.get("properties"))
             continue
-        props = entry.get("properties") if isinstance(entry, dict) else None
-        if name in typed and name not in models and entry.get("title", name) == name and isinstance(props, dict):
-            # A TypedDict: a key pydantic does not require, left out, is
-            # absent in what the tool gets — unless a `Field` gives it a
-            # default or a factory (pydantic honours them in a TypedDict).
-            absent = _absent_keys(typed[name], entry)
-            for key, prop in list(props.items()):
-                if isinstance(prop, dict) and key in absent:
-                    props[key] = {**prop, LEFT_OUT_IS_ABSENT: True}
-                elif isinstance(prop, dict) and "default" in prop:
-                    props[key] = {k: v for k, v in prop.items() if k != "default"}
-            continue
-        # Not a model or TypedDict found through the fields (a dataclass, a
-        # model behind a dataclass or a type alias): its defaults are not
+        # Not a model found through the fields (a dataclass, a model behind
+        # a dataclass or a type alias, a TypedDict): its defaults are not
         # checked, so none is trusted — leaving one out is refused.
+        props = entry.get("properties") if isinstance(entry, dict) else None
         if isinstance(props, dict):
             for key, prop in list(props.items()):
                 if isinstance(prop, dict) and "default" in prop:
@@ -240,51 +221,11 @@ def _check_fields(model: Any, props: Any) -> None:
                 props[key] = {k: v for k, v in prop.items() if k != "default"}
 
 
-def _absent_keys(typed_dict: Any, entry: Dict[str, Any]) -> "set[str]":
-    """The keys of ``typed_dict`` (its schema ``entry``) that are absent in
-    what the tool gets when a call leaves them out: those pydantic does not
-    require whose annotation holds no ``Field`` with a default, a factory
-    or an alias. None when the annotations cannot be read, or when a key
-    has an alias (which key a property is, the schema alone does not
-    tell)."""
-    required = entry.get("required")
-    required = set(required) if isinstance(required, list) else set()
-    try:
-        hints = get_type_hints(typed_dict, include_extras=True)
-    except Exception:  # noqa: BLE001 - a forward reference not resolvable: nothing is known
-        return set()
-    fields = {key: _field_infos(hint) for key, hint in hints.items()}
-    if any(f.alias is not None or f.validation_alias is not None for infos in fields.values() for f in infos):
-        return set()
-    props = entry.get("properties")
-    return {
-        key
-        for key in (props if isinstance(props, dict) else {})
-        if key not in required
-        and key in fields
-        and not any(f.default is not PydanticUndefined or f.default_factory is not None for f in fields[key])
-    }
-
-
-def _field_infos(hint: Any) -> List[FieldInfo]:
-    """The pydantic ``Field`` infos anywhere in an annotation (``Annotated``
-    metadata, inside ``NotRequired``, unions, containers)."""
-    found: List[FieldInfo] = []
-    todo = [hint]
-    while todo:
-        t = todo.pop()
-        found.extend(m for m in getattr(t, "__metadata__", ()) if isinstance(m, FieldInfo))
-        todo.extend(get_args(t))
-    return found
-
-
-def _nested_models(model: Any) -> "tuple[List[Any], List[Any]]":
-    """The pydantic models and the ``TypedDict`` classes reachable from
-    ``model``'s fields (through ``Optional``, unions, lists, dicts,
-    ``Annotated``, ``NotRequired``, and the keys of the TypedDicts found),
-    ``model`` itself left out."""
+def _nested_models(model: Any) -> List[Any]:
+    """The pydantic models reachable from ``model``'s fields (through
+    ``Optional``, unions, lists, dicts, ``Annotated``), ``model`` itself
+    left out."""
     seen: List[Any] = []
-    typed_dicts: List[Any] = []
     todo = [f.annotation for f in model.model_fields.values()]
     while todo:
         t = todo.pop()
@@ -292,16 +233,9 @@ def _nested_models(model: Any) -> "tuple[List[Any], List[Any]]":
             if t is not model and t not in seen:
                 seen.append(t)
                 todo.extend(f.annotation for f in t.model_fields.values())
-        elif is_typeddict(t):
-            if t not in typed_dicts:
-                typed_dicts.append(t)
-                try:
-                    todo.extend(get_type_hints(t, include_extras=True).values())
-                except Exception:  # noqa: BLE001 - a forward reference not resolvable: its keys are not walked
-                    pass
         else:
             todo.extend(get_args(t))
-    return seen, typed_dicts
+    return seen
 
 
 # Judgings of tools met on an agent (`gait_guardrail` attached by hand), by
