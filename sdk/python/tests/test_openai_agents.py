@@ -10,6 +10,8 @@ import json
 from pathlib import Path
 from typing import Annotated, Any, List, Optional
 
+from typing_extensions import TypeAliasType, TypedDict
+
 import pytest
 from agents import (
     Agent,
@@ -352,6 +354,38 @@ def test_a_none_default_left_out_is_judged_none(gate: gait.Gate, effects: SideEf
     assert outputs_sent(model)["c_none"] == "wrote /workspace/n.txt"
     (record,) = read_records(tmp_path, "openai_agents")
     assert record["intent"]["args"] == {**args, "note": None, "mode": "w"}
+
+
+DefaultedMode = TypeAliasType("DefaultedMode", Annotated[str, Field(default_factory=lambda: FACTORY_PATH)])
+
+
+class Options(TypedDict, total=False):
+    """A TypedDict whose keys are optional; pydantic still fills `mode`
+    when it is left out (the factory behind the type alias)."""
+
+    path: str
+    mode: DefaultedMode
+
+
+@pytest.mark.parametrize("strict", [True, False])
+def test_a_typeddict_key_left_out_is_refused(strict: bool, gate: gait.Gate, effects: SideEffects, tmp_path: Path) -> None:
+    """A TypedDict key left out may be absent — or filled by pydantic from
+    a default it finds where the schema does not show it (a factory behind
+    a type alias, a `NewType`, a validator on the TypedDict): which, the
+    gate cannot tell, so the call is refused, and the tool never runs."""
+
+    @function_tool(strict_mode=strict)
+    def save_file(content: str, target: Options) -> str:
+        """Save a file."""
+        effects.ran("save_file", {"target": dict(target)})
+        return "saved"
+
+    tools = guard_tools([save_file], gate, context=LOW, trace_dir=tmp_path)
+    model = run(gate, effects, tmp_path, tools=tools, calls=[("c_td", "save_file", {"content": "x", "target": {"path": "/workspace/o.txt"}})])
+    assert effects.calls == []
+    assert "intent_invalid" in outputs_sent(model)["c_td"]
+    (record,) = read_records(tmp_path, "openai_agents")
+    assert "args.target.mode" in record["result"]["error"]
 
 
 FACTORY_PATH = "/etc/gait-factory.txt"
