@@ -109,10 +109,14 @@ export function nativeGate(cfg) {
   };
 }
 
-/** The statuses at which `gait-run serve` refuses a request without
- * reading its body (400 unreadable, 408, 413, 415): their answer MAC covers
- * the digest of no body. None of them is ever an allow. */
-const UNREAD_BODY_STATUSES = [400, 408, 413, 415];
+/** The status at which `gait-run serve` refuses a body the plugin sends
+ * without reading it (413: over its cap), its answer MAC covering the
+ * digest of no body. Never an allow. (Its other unread refusals — 415 not
+ * JSON, 408 not received in time, 400 unreadable — cannot answer a body
+ * the plugin sent whole as JSON: believing them would let a relay that
+ * sent the sidecar another request pass its genuine refusal off as this
+ * one's.) */
+const UNREAD_BODY_STATUSES = [413];
 
 /** The MAC `gait-run serve --answer-key-env` puts on an answer: hex
  * HMAC-SHA256 under the key of `gait.answer.v2`, the request's nonce,
@@ -147,9 +151,9 @@ export function sidecarGate(base, { token, timeoutMs, child, pin, answerKey } = 
       const want = Buffer.from(answerMac(answerKey, { ...request, body: read }, res.statusCode, raw), "utf8");
       return got.length === want.length && timingSafeEqual(got, want);
     };
-    // A refusal of a body the sidecar did not read (over its cap, not
-    // JSON, not received in time) is MAC'd over the digest of no body; it
-    // is never an allow, so it is believed as the refusal it is.
+    // The refusal of a body over the sidecar's cap, unread, is MAC'd over
+    // the digest of no body; it is never an allow, so it is believed as the
+    // refusal it is.
     const unread = UNREAD_BODY_STATUSES.includes(res.statusCode) && matches(Buffer.alloc(0));
     if (!matches(request.body) && !unread) {
       throw new GateError(

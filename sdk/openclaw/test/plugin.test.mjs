@@ -1120,7 +1120,7 @@ test("a sidecar's allow is trusted only when it is a verified gait.gate.result w
   }
 });
 
-test("with an answer key a sidecar's refusal of a body it did not read is believed, and no allow is believed that way", async () => {
+test("with an answer key a sidecar's refusal of a body over its cap is believed, and no other answer is believed that way", async () => {
   const key = "an-answer-key-of-more-than-32-bytes-0123456789";
   process.env.GAIT_TEST_OC_UNREAD_KEY = key;
   const call = { toolName: "read", params: { path: `${fx.ws}/allowed/k.txt` }, toolCallId: "unread" };
@@ -1148,7 +1148,9 @@ test("with an answer key a sidecar's refusal of a body it did not read is believ
   // The digest of no body makes no other status's answer count, though the
   // rest of the MAC (the client's own nonce) is right.
   const allow = Buffer.from(JSON.stringify({ ...JSON.parse(refusal.toString("utf8")), verdict: "allow" }));
-  for (const [status, body, believed] of [[413, refusal, true], [200, allow, false], [500, refusal, false]]) {
+  // A 415 or 408 cannot answer a JSON body the plugin sent whole: a
+  // relay's other request refused unread, not believed.
+  for (const [status, body, believed] of [[413, refusal, true], [200, allow, false], [500, refusal, false], [415, refusal, false], [408, refusal, false]]) {
     const server = http.createServer((req, res) => {
       req.resume();
       req.on("end", () => {

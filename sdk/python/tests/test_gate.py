@@ -754,8 +754,9 @@ def test_sidecar_answers_are_authenticated_with_the_answer_key(gate: gait.Gate, 
 def test_an_authenticated_sidecars_refusal_of_an_unread_body_is_believed(bundle: Path, trust: Path) -> None:
     """A body over the sidecar's cap is refused (413) unread: its answer's
     MAC covers the digest of no body. The client reports the sidecar's
-    refusal, not an unauthenticated answer; an allow is never believed that
-    way (a 200 always covers the body read)."""
+    refusal, not an unauthenticated answer; no other status is believed
+    that way (a 200 always covers the body read; a 415 or 408 cannot answer
+    a JSON body sent whole, but a relay's other request)."""
     s = Sidecar(bundle, trust, answer_key=ANSWER_KEY, extra=("--max-body-bytes", "64"))
     try:
         g = gait.Gate.sidecar(s.url, answer_key=ANSWER_KEY)
@@ -775,7 +776,15 @@ def test_an_authenticated_sidecars_refusal_of_an_unread_body_is_believed(bundle:
         return hmac.new(ANSWER_KEY.encode(), b"".join(p + b"\n" for p in parts) + body, hashlib.sha256).hexdigest()
 
     refusal = json.dumps({**json.loads(d.raw), "verdict": "allow"}).encode()
-    for status, body, believed in [("413 Payload Too Large", d.raw, True), ("200 OK", refusal, False), ("500 Internal Server Error", d.raw, False)]:
+    unread_415 = json.dumps({**json.loads(d.raw), "error": "the request's Content-Type must be application/json"}).encode()
+    for status, body, believed in [
+        ("413 Payload Too Large", d.raw, True),
+        ("200 OK", refusal, False),
+        ("500 Internal Server Error", d.raw, False),
+        # A relay's other request refused unread (not JSON): not this one's.
+        ("415 Unsupported Media Type", unread_415, False),
+        ("408 Request Timeout", d.raw, False),
+    ]:
         server = Scripted(lambda head, status=status, body=body: http_response(status, body, f"Gait-Answer-Mac: {unread_mac(head, status, body)}\r\n"), with_request=True)
         try:
             g = gait.Gate.sidecar(server.url, answer_key=ANSWER_KEY, timeout=5)

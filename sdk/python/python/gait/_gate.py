@@ -510,10 +510,14 @@ class _InProcessGate(Gate):
 # larger one is GateUnavailable (`response_too_large`).
 _MAX_RESPONSE_BYTES = 1024 * 1024
 
-# The statuses at which `gait-run serve` refuses a request without reading
-# its body (400 unreadable, 408, 413, 415): their answer MAC covers the
-# digest of no body. None of them is ever an allow.
-_UNREAD_BODY_STATUSES = (400, 408, 413, 415)
+# The status at which `gait-run serve` refuses a body this client sends
+# without reading it (413: over its cap), its answer MAC covering the
+# digest of no body. Never an allow. (Its other unread refusals — 415 not
+# JSON, 408 not received in time, 400 unreadable — cannot answer a body
+# this client sent whole as JSON: believing them would let a relay that
+# sent the sidecar another request pass its genuine refusal off as this
+# one's.)
+_UNREAD_BODY_STATUSES = (413,)
 
 
 # The shortest answer key `gait-run serve --answer-key-env` accepts.
@@ -673,9 +677,9 @@ class _SidecarGate(Gate):
             return hmac.new(key, b"".join(part + b"\n" for part in head) + data, hashlib.sha256).hexdigest().encode()
 
         got = (given or "").strip().lower().encode()
-        # A refusal of a body the sidecar did not read (over the cap, not
-        # JSON, not received in time) is MAC'd over the digest of no body;
-        # it is never an allow, so it is believed as the refusal it is.
+        # The refusal of a body over the sidecar's cap, unread, is MAC'd
+        # over the digest of no body; it is never an allow, so it is
+        # believed as the refusal it is.
         unread = status in _UNREAD_BODY_STATUSES and hmac.compare_digest(got, mac(b""))
         if given is None or not (hmac.compare_digest(got, mac(sent)) or unread):
             self._drop()
