@@ -156,26 +156,57 @@ impl Diagnostic {
 /// Sorts diagnostics by file, position, then code, and drops exact duplicates,
 /// so output is the same whatever order the phases found them in.
 pub fn sort_and_dedup(diags: &mut Vec<Diagnostic>) {
-    diags.sort_by(|a, b| {
-        (
-            a.file,
-            a.primary.span.start,
-            a.primary.span.end,
-            &a.code,
-            &a.message,
-        )
-            .cmp(&(
-                b.file,
-                b.primary.span.start,
-                b.primary.span.end,
-                &b.code,
-                &b.message,
-            ))
-    });
+    // Everything a diagnostic shows is in the key, places included: equal
+    // findings end up side by side whatever order they were found in.
+    diags.sort_by(|a, b| order_key(a).cmp(&order_key(b)));
     // `Span`'s `==` ignores positions (ASTs compare equal wherever they
     // stand): a duplicate is the same finding at the same places, so two
     // alike findings on different lines are both kept.
     diags.dedup_by(|a, b| a == b && same_places(a, b));
+}
+
+/// A label's file, place and message.
+type LabelKey<'d> = (Option<FileId>, u32, u32, &'d str);
+
+fn label_key(l: &Label) -> LabelKey<'_> {
+    (l.file, l.span.start, l.span.end, l.message.as_str())
+}
+
+/// [`sort_and_dedup`]'s order: file, primary place, code, message, then
+/// the rest of what is shown.
+#[allow(
+    clippy::type_complexity,
+    reason = "a sort key: one tuple read once, in order"
+)]
+fn order_key(
+    d: &Diagnostic,
+) -> (
+    (FileId, u32, u32, &str, &str),
+    LabelKey<'_>,
+    Vec<LabelKey<'_>>,
+    Option<(u32, u32, &str, &str)>,
+    Option<&str>,
+) {
+    (
+        (
+            d.file,
+            d.primary.span.start,
+            d.primary.span.end,
+            d.code.as_str(),
+            d.message.as_str(),
+        ),
+        label_key(&d.primary),
+        d.secondary.iter().map(label_key).collect(),
+        d.fix.as_ref().map(|f| {
+            (
+                f.span.start,
+                f.span.end,
+                f.replacement.as_str(),
+                f.message.as_str(),
+            )
+        }),
+        d.help.as_deref(),
+    )
 }
 
 /// Whether two diagnostics' labels stand at the same places.
@@ -208,11 +239,15 @@ mod tests {
         sort_and_dedup(&mut diags);
         let starts: Vec<usize> = diags.iter().map(|d| d.primary.span.start()).collect();
         assert_eq!(starts, [3, 9, 20]);
-        let mut with_secondary = vec![
-            at(3).with_secondary(Span::new(7, 8), "first here"),
-            at(3).with_secondary(Span::new(12, 13), "first here"),
-        ];
+        // Findings alike but for a secondary place, each found twice and
+        // interleaved: sorted together, each kept once.
+        let second = |start: usize| at(3).with_secondary(Span::new(start, start + 1), "first here");
+        let mut with_secondary = vec![second(12), second(7), second(12), second(7)];
         sort_and_dedup(&mut with_secondary);
-        assert_eq!(with_secondary.len(), 2);
+        let places: Vec<usize> = with_secondary
+            .iter()
+            .map(|d| d.secondary[0].span.start())
+            .collect();
+        assert_eq!(places, [7, 12]);
     }
 }

@@ -614,11 +614,21 @@ mod tests {
             "/z/\u{915}\u{200c}\u{916}/**",
             // A selector after a keycap base written alone (a digit: the
             // keycap mark is not there); a non-joiner between scripts, or
-            // after a virama before a mark.
+            // after a virama before a mark or an independent vowel, or
+            // before a letter that joins to neither side (hamza).
             "file1\u{fe0f}",
             "#\u{fe0f}",
             "\u{645}\u{200c}\u{915}",
             "\u{915}\u{94d}\u{200c}\u{93e}",
+            "\u{915}\u{94d}\u{200c}\u{905}",
+            "\u{628}\u{200c}\u{621}",
+            // After signs that form no conjunct a non-joiner could break:
+            // Thai, Lao, Tibetan and Myanmar killers, Khmer's coeng.
+            "\u{e01}\u{e3a}\u{200c}\u{e02}",
+            "\u{e81}\u{eba}\u{200c}\u{e82}",
+            "\u{f40}\u{f84}\u{200c}\u{f41}",
+            "\u{1000}\u{103a}\u{200c}\u{1001}",
+            "\u{1780}\u{17d2}\u{200c}\u{1781}",
         ] {
             let found = codes(&format!("\"{text}\""));
             assert!(
@@ -634,13 +644,13 @@ mod tests {
             "\u{915}\u{94d}\u{200c}\u{937}",
             "\u{2194}\u{fe0f}",
             // The scripts the Unicode properties name, not only Arabic and
-            // the Indic blocks: Syriac and Mongolian letters that join to
-            // the left, a Khmer coeng, a Sinhala al-lakuna; the emoji of a
-            // newer Unicode version, a flag's regional indicators.
+            // the Indic blocks: Syriac and Mongolian letters that join, a
+            // Sinhala al-lakuna, a Tamil pulli; the emoji of a newer
+            // Unicode version, a flag's regional indicators.
             "\u{710}\u{712}\u{200c}\u{715}",
             "\u{1820}\u{200c}\u{1821}",
-            "\u{1780}\u{17d2}\u{200c}\u{1781}",
             "\u{d9a}\u{dca}\u{200c}\u{dc2}",
+            "\u{b95}\u{bcd}\u{200c}\u{bb7}",
             "\u{1fae8}\u{fe0f}",
             "\u{1f3f3}\u{fe0f}\u{200d}\u{1f308}",
         ] {

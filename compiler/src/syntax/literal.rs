@@ -6,10 +6,8 @@
 use crate::diag::{codes, Diagnostic};
 use crate::span::Span;
 use gait_run::normalize::{bidi_control, invisible};
-use unicode_joining_type::{get_joining_type, JoiningType};
-use unicode_normalization::char::canonical_combining_class;
-use unicode_properties::{GeneralCategoryGroup, UnicodeEmoji, UnicodeGeneralCategory};
-use unicode_script::UnicodeScript;
+use icu_properties::props::{Emoji, IndicSyllabicCategory, JoiningType, Script};
+use icu_properties::{CodePointMapData, CodePointSetData};
 
 /// Where a character the reader may not see stands: what a diagnostic
 /// names and what its help offers.
@@ -94,8 +92,9 @@ pub(super) fn report_hidden(text: &str, base: usize, place: Place, diags: &mut V
 /// end or a quote), is one ordinary text needs:
 /// - a zero-width joiner between two emoji (`👩‍💻`; after an emoji's
 ///   variation selector too: `❤️‍🔥`);
-/// - a zero-width non-joiner after a virama or after a letter that joins to
-///   the left, before a letter of the same script (Persian `می‌خواهم`);
+/// - a zero-width non-joiner between a virama and a consonant, or between a
+///   letter that joins to the left and one that joins to the right, of one
+///   script (Persian `می‌خواهم`, Hindi `क्‌ष`);
 /// - a text or emoji variation selector right after an emoji (`⚠️`).
 ///
 /// Anywhere else (after `é`, after a letter that never joins, between
@@ -105,9 +104,8 @@ fn joins_text(c: char, prev: Option<char>, next: Option<char>) -> bool {
     match c {
         '\u{200d}' => prev.is_some_and(|p| emoji(p) || p == '\u{fe0f}') && next.is_some_and(emoji),
         '\u{200c}' => match (prev, next) {
-            (Some(p), Some(n)) if virama(p) || joins_left(p) => {
-                n.general_category_group() == GeneralCategoryGroup::Letter
-                    && n.script() == p.script()
+            (Some(p), Some(n)) if script(p) == script(n) => {
+                (virama(p) && consonant(n)) || (joins_left(p) && joins_right(n))
             }
             _ => false,
         },
@@ -120,22 +118,44 @@ fn joins_text(c: char, prev: Option<char>, next: Option<char>) -> bool {
 /// `*`, digits) are emoji only with the keycap mark after the selector, and
 /// a selector after a plain digit would hide in a value.
 fn emoji(c: char) -> bool {
-    !c.is_ascii() && c.is_emoji_char()
+    !c.is_ascii() && CodePointSetData::new::<Emoji>().contains(c)
 }
 
-/// A virama (canonical combining class 9): a non-joiner after one keeps the
-/// consonants around it apart.
+fn script(c: char) -> Script {
+    CodePointMapData::<Script>::new().get(c)
+}
+
+/// A visible virama (`Indic_Syllabic_Category=Virama`: Devanagari's `्`,
+/// Tamil's pulli, Sinhala's al-lakuna, …): a non-joiner after one keeps the
+/// consonants around it from forming a conjunct. (Not the pure killers of
+/// Thai, Lao, Tibetan or Myanmar, nor the invisible stackers: no conjunct
+/// a non-joiner could break.)
 fn virama(c: char) -> bool {
-    canonical_combining_class(c) == 9
+    CodePointMapData::<IndicSyllabicCategory>::new().get(c) == IndicSyllabicCategory::Virama
 }
 
-/// A letter that joins to the one after it (Unicode's `Joining_Type` dual-
-/// or left-joining: most Arabic, Syriac, N'Ko, Mongolian letters; not `ا`,
+/// A consonant (`Indic_Syllabic_Category=Consonant`): what a non-joiner
+/// after a virama keeps apart from the consonant before it.
+fn consonant(c: char) -> bool {
+    CodePointMapData::<IndicSyllabicCategory>::new().get(c) == IndicSyllabicCategory::Consonant
+}
+
+/// A letter that joins to the one after it (`Joining_Type` dual- or
+/// left-joining: most Arabic, Syriac, N'Ko, Mongolian letters; not `ا`,
 /// `د`, `ر`, `و`, which join only to the right).
 fn joins_left(c: char) -> bool {
     matches!(
-        get_joining_type(c),
+        CodePointMapData::<JoiningType>::new().get(c),
         JoiningType::DualJoining | JoiningType::LeftJoining
+    )
+}
+
+/// A letter that joins to the one before it (`Joining_Type` dual- or
+/// right-joining; not the hamza, which joins to neither).
+fn joins_right(c: char) -> bool {
+    matches!(
+        CodePointMapData::<JoiningType>::new().get(c),
+        JoiningType::DualJoining | JoiningType::RightJoining
     )
 }
 
