@@ -92,8 +92,8 @@ fn main() {
         .map(|t| {
             let arena = gait_run::json::Bump::new();
             let raw = gait_run::normalize::parse_json(t.as_bytes(), &arena).expect("reads");
-            let n = gait_run::normalize::normalize_json(&raw, None).expect("normalizes");
-            n.canonical.clone()
+            let mut n = gait_run::normalize::normalize_json(&raw, None).expect("normalizes");
+            std::mem::take(&mut n.canonical)
         })
         .collect();
     let sizes = |v: &[usize]| format!("{:?}", v);
