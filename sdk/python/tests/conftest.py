@@ -17,7 +17,7 @@ import subprocess
 import time
 import urllib.request
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, Tuple
+from typing import Annotated, Any, Callable, Dict, Iterator, Tuple
 
 import pydantic
 import pytest
@@ -301,6 +301,15 @@ class FactoryArgs(pydantic.BaseModel):
 #: A call leaving the factory's ``path`` out: the adapters refuse it
 #: (``intent_invalid``, naming ``args.path``), and the tool never runs.
 FACTORY_CALL = ("c_factory", {"content": "x"})
+
+
+class RewrittenArgs(pydantic.BaseModel):
+    """The arguments of a tool whose ``path`` default is written ``passwd``
+    in its JSON schema, but validated (``validate_default``) by a validator
+    that puts it in /etc: the tool gets ``/etc/passwd``."""
+
+    content: str
+    path: Annotated[str, pydantic.AfterValidator(lambda p: "/etc/" + p)] = pydantic.Field("passwd", validate_default=True)
 
 
 class FactoryTarget(pydantic.BaseModel):

@@ -17,7 +17,7 @@ from autogen_core.models import CreateResult, FunctionExecutionResultMessage, LL
 from autogen_core.tool_agent import ToolAgent
 from autogen_core.tools import FunctionTool, StaticStreamWorkbench, ToolResult, Workbench
 from autogen_ext.models.replay import ReplayChatCompletionClient
-from conftest import LOW, NESTED_CALLS, FactoryTarget, AfterDecision, NESTED_JUDGED, SaveTarget, SideEffects, assert_same_as_cli, break_trace_dir, executed_flags, read_records, record_warnings
+from conftest import LOW, NESTED_CALLS, FactoryTarget, RewrittenArgs, AfterDecision, NESTED_JUDGED, SaveTarget, SideEffects, assert_same_as_cli, break_trace_dir, executed_flags, read_records, record_warnings
 
 import gait
 from gait.autogen import GaitInterventionHandler, GatedWorkbench
@@ -366,6 +366,24 @@ def test_a_default_the_schema_does_not_show_is_refused(gate: gait.Gate, effects:
     # Given explicitly, the same call is judged on it and runs.
     given = asyncio.run(bench.call_tool("save_file", {"content": "x", "target": {"path": "/workspace/f.txt"}}, call_id="c_given"))
     assert not given.is_error and effects.calls == [("save_file", {"path": "/workspace/f.txt", "content": "x"})]
+
+
+def test_a_default_a_validator_rewrites_is_refused(gate: gait.Gate, effects: SideEffects, tmp_path: Path) -> None:
+    """A nested default written ``passwd`` in the schema but validated
+    (``validate_default``) into ``/etc/passwd``: judged as written, the
+    tool wrote /etc/passwd. The args type's fields tell: refused as an
+    invalid intent naming it, and the tool never runs."""
+
+    async def save_file(content: str, target: RewrittenArgs) -> str:
+        effects.ran("save_file", {"path": target.path, "content": content})
+        return f"saved {target.path}"
+
+    bench = GatedWorkbench([FunctionTool(save_file, description="Save.")], gate, context=LOW, trace_dir=tmp_path)
+    result = asyncio.run(bench.call_tool("save_file", {"content": "x", "target": {"content": "y"}}, call_id="c_rewritten"))
+    assert result.is_error and "intent_invalid" in result.result[0].content
+    assert effects.calls == []
+    (record,) = read_records(tmp_path, "autogen")
+    assert "args.target.path" in record["result"]["error"]
 
 
 def test_the_intervention_handler_judges_with_the_tools_defaults(gate: gait.Gate, effects: SideEffects, tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any, Iterator, List
 
 import pytest
-from conftest import FACTORY_CALL, LOW, NESTED_CALLS, FactoryArgs, NESTED_JUDGED, AfterDecision, SaveTarget, SideEffects, assert_same_as_cli, break_trace_dir, executed_flags, read_records, record_warnings
+from conftest import FACTORY_CALL, LOW, NESTED_CALLS, FactoryArgs, RewrittenArgs, NESTED_JUDGED, AfterDecision, SaveTarget, SideEffects, assert_same_as_cli, break_trace_dir, executed_flags, read_records, record_warnings
 from langchain.agents import AgentState, create_agent
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
@@ -366,6 +366,33 @@ def test_a_default_the_schema_does_not_show_is_refused(gate: gait.Gate, tmp_path
     assert "intent_invalid" in content and "args.path" in content and "default_factory" in content
     (record,) = read_records(tmp_path, "langchain")
     assert record["result"]["reason_codes"] == ["intent_invalid"] and record["executed"] is False
+
+
+def test_a_default_a_validator_rewrites_is_refused(gate: gait.Gate, tmp_path: Path) -> None:
+    """A default written ``passwd`` in the schema but validated
+    (``validate_default``) into ``/etc/passwd``: judged as written, the
+    call was allowed and the tool read /etc/passwd. The args model's fields
+    tell: refused as an invalid intent naming it, and the tool never
+    runs."""
+    ran: List[Any] = []
+
+    @tool(args_schema=RewrittenArgs)
+    def write_file(content: str, path: str) -> str:
+        """Write a file."""
+        ran.append(path)
+        return "ok"
+
+    agent = create_agent(
+        ScriptedModel(messages=script([{"name": "write_file", "args": {"content": "x"}, "id": "c_rewritten"}])),
+        tools=[write_file],
+        middleware=[GaitMiddleware(gate, context=LOW, trace_dir=tmp_path)],
+    )
+    out = agent.invoke({"messages": [{"role": "user", "content": "x"}]})
+    assert ran == []
+    content = tool_messages(out)["c_rewritten"].content
+    assert "intent_invalid" in content and "args.path" in content
+    # The tool, run directly, gets the rewritten default: what was judged.
+    assert write_file.invoke({"content": "x"}) == "ok" and ran == ["/etc/passwd"]
 
 
 def test_the_tool_validates_the_call_s_own_arguments(gate: gait.Gate, tmp_path: Path) -> None:

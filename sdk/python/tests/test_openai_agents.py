@@ -357,6 +357,8 @@ def test_a_none_default_left_out_is_judged_none(gate: gait.Gate, effects: SideEf
 
 
 DefaultedMode = TypeAliasType("DefaultedMode", Annotated[str, Field(default_factory=lambda: FACTORY_PATH)])
+# A default held by a type alias, validated into /etc.
+RewrittenPath = TypeAliasType("RewrittenPath", Annotated[str, AfterValidator(lambda p: "/etc/" + p), Field(default="passwd", validate_default=True)])
 
 
 class Options(TypedDict, total=False):
@@ -386,6 +388,27 @@ def test_a_typeddict_key_left_out_is_refused(strict: bool, gate: gait.Gate, effe
     assert "intent_invalid" in outputs_sent(model)["c_td"]
     (record,) = read_records(tmp_path, "openai_agents")
     assert "args.target.mode" in record["result"]["error"]
+
+
+@pytest.mark.parametrize("strict", [True, False])
+def test_a_default_behind_a_type_alias_is_refused(strict: bool, gate: gait.Gate, effects: SideEffects, tmp_path: Path) -> None:
+    """A type alias's default sits in its own `$defs` entry, which no
+    field check reads; validated (``validate_default``) it becomes
+    ``/etc/passwd``: judged ``passwd`` before, while the tool read
+    /etc/passwd. Refused now, and the tool never runs."""
+
+    @function_tool(strict_mode=strict)
+    def read_file(content: str, path: RewrittenPath) -> str:
+        """Read a file."""
+        effects.ran("read_file", {"path": path})
+        return "read"
+
+    tools = guard_tools([read_file], gate, context=LOW, trace_dir=tmp_path)
+    model = run(gate, effects, tmp_path, tools=tools, calls=[("c_alias", "read_file", {"content": "x"})])
+    assert effects.calls == []
+    assert "intent_invalid" in outputs_sent(model)["c_alias"]
+    (record,) = read_records(tmp_path, "openai_agents")
+    assert "args.path" in record["result"]["error"]
 
 
 FACTORY_PATH = "/etc/gait-factory.txt"

@@ -45,9 +45,11 @@ from typing import Any, AsyncGenerator, Dict, List, Mapping, NoReturn, Optional,
 from autogen_core import CancellationToken, DefaultInterventionHandler, DropMessage, FunctionCall
 from autogen_core.models import FunctionExecutionResult
 from autogen_core.tools import BaseTool, StaticStreamWorkbench, TextResultContent, ToolResult
+from pydantic import BaseModel
 
 from ._context import Context, intent_for
 from ._convert import jsonable, schema_args
+from ._model_schema import model_schema
 from ._decision import Decision
 from ._errors import GateUnavailable
 from ._gate import Gate, PathLike
@@ -67,12 +69,13 @@ _NOT_SERIALIZABLE = (
 def _parameters(tool: Any) -> Any:
     """The JSON schema of a tool's arguments, written from the pydantic
     args type it validates them with (``schema["parameters"]`` inlines
-    ``$ref``s and drops a default beside one), or None for no tool."""
+    ``$ref``s and drops a default beside one), its defaults checked against
+    the type's fields (:func:`gait._model_schema.model_schema`), or None for
+    no tool."""
     args_type = getattr(tool, "args_type", None)
     model = args_type() if callable(args_type) else None
-    to_json = getattr(model, "model_json_schema", None)
-    if callable(to_json):
-        return to_json()
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return model_schema(model)
     schema = getattr(tool, "schema", None)
     return schema.get("parameters") if isinstance(schema, Mapping) else None
 

@@ -56,9 +56,11 @@ from typing import Any, Awaitable, Callable, Dict, Literal, Optional
 
 from langchain.agents.middleware import AgentMiddleware
 from langchain_core.messages import ToolMessage
+from pydantic import BaseModel
 
 from ._context import Context, intent_for
 from ._convert import jsonable, schema_args
+from ._model_schema import model_schema
 from ._decision import Decision
 from ._errors import GateUnavailable
 from ._gate import Gate, PathLike, refusal
@@ -84,10 +86,15 @@ def _call_schema(tool: Any) -> "tuple[Optional[Dict[str, Any]], bool]":
     schema = getattr(tool, "tool_call_schema", None)
     if isinstance(schema, dict):
         return schema, False
-    to_json = getattr(schema, "model_json_schema", None)
-    if not callable(to_json):
+    if not (isinstance(schema, type) and issubclass(schema, BaseModel)):
         return None, False
-    out = to_json()
+    # The tool validates with its `args_schema` (of which `tool_call_schema`
+    # is a view without the injected arguments): its fields say which
+    # default the tool really gets.
+    validating = getattr(tool, "args_schema", None)
+    if not (isinstance(validating, type) and issubclass(validating, BaseModel)):
+        validating = schema
+    out = model_schema(schema, validating)
     return (out, True) if isinstance(out, dict) else (None, False)
 
 

@@ -61,17 +61,16 @@ import weakref
 from collections import OrderedDict
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Awaitable, Callable, Dict, List, NamedTuple, Optional, Sequence, get_args
+from typing import Any, Awaitable, Callable, Dict, List, NamedTuple, Optional, Sequence
 
 import agents.tool as _agents_tool
 from agents import FunctionTool, ToolGuardrailFunctionOutput, ToolInputGuardrail, tool_input_guardrail
 from agents.function_schema import function_schema
 from agents.tool_context import ToolContext
-from pydantic import BaseModel
-from pydantic_core import to_jsonable_python
 
 from ._context import Context, intent_for
 from ._convert import schema_args
+from ._model_schema import model_schema
 from ._errors import GateUnavailable
 from ._gate import Gate, PathLike
 from ._decision import Decision
@@ -146,11 +145,6 @@ class Judging(NamedTuple):
 # Keywords of a JSON schema whose values map names (not keywords) to schemas.
 _NAMED = ("properties", "$defs", "definitions", "patternProperties")
 
-# A default_factory whose value is known: the SDK gives `*args` and
-# `**kwargs` these, and models often do.
-_EMPTY_FACTORIES: Dict[Any, Any] = {list: [], dict: {}, set: [], frozenset: [], tuple: []}
-
-
 def _without_text(schema: Any) -> Any:
     """``schema`` without its ``title`` and ``description`` keywords: what
     names and docstrings change, and validation does not read."""
@@ -163,79 +157,6 @@ def _without_text(schema: Any) -> Any:
     if isinstance(schema, list):
         return [_without_text(x) for x in schema]
     return schema
-
-
-def _model_schema(model: Any) -> Any:
-    """The args model's own JSON schema, its defaults checked against the
-    fields of the model and of every model nested in it: a
-    ``default_factory`` of ``list``, ``dict``, ``set``, ``frozenset`` or
-    ``tuple`` (``*args``, ``**kwargs``) shows its empty value; a default
-    pydantic validates (``validate_default``) or that the schema writes
-    otherwise than the field holds (``json_schema_extra``) is removed — the
-    tool's value cannot be judged, so a call leaving it out is refused. A
-    nested model whose schema cannot be found has every nested default
-    removed."""
-    schema = model.model_json_schema()
-    _check_fields(model, schema.get("properties"))
-    defs = schema.get("$defs")
-    defs = defs if isinstance(defs, dict) else {}
-    models = {m.__name__: m for m in _nested_models(model)}
-    for name, entry in defs.items():
-        nested = models.get(name)
-        if nested is not None and isinstance(entry, dict) and entry.get("title", name) == name:
-            _check_fields(nested, entry.get("properties"))
-            continue
-        # Not a model found through the fields (a dataclass, a model behind
-        # a dataclass or a type alias, a TypedDict): its defaults are not
-        # checked, so none is trusted — leaving one out is refused.
-        props = entry.get("properties") if isinstance(entry, dict) else None
-        if isinstance(props, dict):
-            for key, prop in list(props.items()):
-                if isinstance(prop, dict) and "default" in prop:
-                    props[key] = {k: v for k, v in prop.items() if k != "default"}
-    return schema
-
-
-def _check_fields(model: Any, props: Any) -> None:
-    """Checks (in place) the schema ``props`` of ``model``'s fields against
-    the fields themselves (see :func:`_model_schema`)."""
-    if not isinstance(props, dict):
-        return
-    validate_all = bool(model.model_config.get("validate_default", False))
-    for name, field in model.model_fields.items():
-        names = [a for a in (field.validation_alias, field.alias, name) if isinstance(a, str)]
-        key = next((n for n in names if n in props), None)
-        prop = props.get(key) if key is not None else None
-        if not isinstance(prop, dict):
-            continue
-        validated = validate_all or bool(field.validate_default)
-        factory = field.default_factory
-        if factory is not None and not validated and factory in _EMPTY_FACTORIES:
-            props[key] = {**prop, "default": copy.deepcopy(_EMPTY_FACTORIES[factory])}
-        elif "default" in prop:
-            try:
-                same = not validated and to_jsonable_python(field.default) == prop["default"]
-            except Exception:  # noqa: BLE001 - a default pydantic cannot write as JSON
-                same = False
-            if not same:
-                props[key] = {k: v for k, v in prop.items() if k != "default"}
-
-
-def _nested_models(model: Any) -> List[Any]:
-    """The pydantic models reachable from ``model``'s fields (through
-    ``Optional``, unions, lists, dicts, ``Annotated``), ``model`` itself
-    left out."""
-    seen: List[Any] = []
-    todo = [f.annotation for f in model.model_fields.values()]
-    while todo:
-        t = todo.pop()
-        if isinstance(t, type) and issubclass(t, BaseModel):
-            if t is not model and t not in seen:
-                seen.append(t)
-                todo.extend(f.annotation for f in t.model_fields.values())
-        else:
-            todo.extend(get_args(t))
-    return seen
 
 
 # Judgings of tools met on an agent (`gait_guardrail` attached by hand), by
@@ -266,7 +187,7 @@ def _judging_schema(tool: FunctionTool) -> Judging:
     try:
         made = function_schema(fn, strict_json_schema=tool.strict_json_schema)
         if _without_text(made.params_json_schema) == _without_text(tool.params_json_schema):
-            return Judging(_model_schema(made.params_pydantic_model), True)
+            return Judging(model_schema(made.params_pydantic_model), True)
     except Exception:  # noqa: BLE001 - a callable the SDK adapts otherwise, or a model not rebuilt alike
         pass
     return Judging(tool.params_json_schema, False, nullable_none=False)
