@@ -512,7 +512,10 @@ pub fn read_verified(path: &std::path::Path, opts: &VerifyOptions) -> Result<Ver
 /// hold, decodes the tables: the result and the order of the rejections are
 /// the same (a payload that does not match its digest is refused as such,
 /// whatever its decoding gave), and tables are never decoded from a bundle
-/// whose signatures, pin, expiry or revision are refused.
+/// whose signatures, pin, expiry or revision are refused, nor from a
+/// payload of another size than the manifest's. (The decoder may so read a
+/// payload of the signed size whose digest then fails: it reads any bytes
+/// safely — the `bundle` fuzz target — and its verdict is dropped.)
 pub fn verify(bytes: &[u8], opts: &VerifyOptions) -> Result<Verified, Rejection> {
     verify_from(bytes, opts, PARALLEL_DIGEST_BYTES)
 }
@@ -535,7 +538,7 @@ fn verify_from(
         let tables = load_tables(parsed)?;
         Ok((signed, tables))
     };
-    let (signed, tables) = if parsed.payload.len() >= parallel_from {
+    let (signed, tables) = if hashed_beside(&parsed, parallel_from) {
         std::thread::scope(|scope| {
             let digest = std::thread::Builder::new()
                 .name("gait-payload-digest".into())
@@ -567,6 +570,15 @@ fn verify_from(
         signature_verified,
         tables,
     })
+}
+
+/// Whether [`verify_from`] hashes `parsed`'s payload beside the decoding:
+/// from `parallel_from` bytes, and only at the size the manifest (signed,
+/// once the checks hold) gives — a payload grown past it is refused by the
+/// digest before anything decodes it.
+fn hashed_beside(parsed: &Unverified<'_>, parallel_from: usize) -> bool {
+    let size = parsed.payload.len();
+    size >= parallel_from && size as u64 == parsed.info.payload_size
 }
 
 /// The checks of [`verify`] after the payload digest: signatures, pin,
@@ -648,9 +660,10 @@ mod tests {
     /// Both ways of [`verify`] — the payload hashed beside the decoding
     /// (from 0 bytes) and after it (never) — give the same result and the
     /// same first rejection on every kind of bundle: valid, a payload
-    /// changed under a valid signature (decodable or not), signed by an
-    /// untrusted key, both at once, a payload re-signed that does not
-    /// decode.
+    /// changed under a valid signature, grown past its size or cut short,
+    /// signed by an untrusted key, both at once, a payload re-signed that
+    /// does not decode — alone, under an untrusted key, under another pin
+    /// (the signature and pin come before the decoding).
     #[test]
     fn hashing_beside_the_decoding_changes_no_outcome() {
         let key = KeyPair::read(
@@ -675,42 +688,81 @@ mod tests {
             assemble(&m, &undecodable, &[&key])
         };
         let by_other = assemble(&manifest, &payload, &[&other]);
+        let undecodable_by_other = {
+            let mut m = manifest.clone();
+            m["payload"]["size"] = json!(undecodable.len());
+            m["payload"]["sha256"] = json!(crate::hex(&crate::sha256(&undecodable)));
+            assemble(&m, &undecodable, &[&other])
+        };
+        let mut grown = resigned_bad.clone();
+        grown.extend_from_slice(&[0; 64]);
         let mut by_other_flipped = by_other.clone();
         let n = by_other_flipped.len();
         by_other_flipped[n - 1] ^= 1;
-        let cases: [(&str, &[u8], Result<(), RejectCode>); 6] = [
-            ("valid", &good, Ok(())),
+        let opts = trusting(&key);
+        let pinned_elsewhere = VerifyOptions {
+            pin: Some(format!("sha256:{}", "0".repeat(64))),
+            ..trusting(&key)
+        };
+        let cases: [(&str, &[u8], &VerifyOptions, Result<(), RejectCode>); 9] = [
+            ("valid", &good, &opts, Ok(())),
             (
                 "payload changed",
                 &flipped,
+                &opts,
                 Err(RejectCode::PayloadDigestMismatch),
             ),
             (
                 "re-signed, does not decode",
                 &resigned_bad,
+                &opts,
                 Err(RejectCode::Malformed),
             ),
-            ("untrusted key", &by_other, Err(RejectCode::KeyUntrusted)),
+            // The signature and the pin are judged before any decoding:
+            // a payload that would not decode is not what is reported.
+            (
+                "untrusted key, does not decode",
+                &undecodable_by_other,
+                &opts,
+                Err(RejectCode::KeyUntrusted),
+            ),
+            (
+                "pinned elsewhere, does not decode",
+                &resigned_bad,
+                &pinned_elsewhere,
+                Err(RejectCode::PinMismatch),
+            ),
+            (
+                "untrusted key",
+                &by_other,
+                &opts,
+                Err(RejectCode::KeyUntrusted),
+            ),
             (
                 "untrusted key, payload changed",
                 &by_other_flipped,
+                &opts,
                 Err(RejectCode::PayloadDigestMismatch),
             ),
             (
                 "truncated",
                 &good[..good.len() - 1],
+                &opts,
+                Err(RejectCode::PayloadDigestMismatch),
+            ),
+            (
+                "grown past its size",
+                &grown,
+                &opts,
                 Err(RejectCode::PayloadDigestMismatch),
             ),
         ];
-        let opts = trusting(&key);
-        for (name, bytes, want) in cases {
-            let beside = outcome(verify_from(bytes, &opts, 0));
-            let after = outcome(verify_from(bytes, &opts, usize::MAX));
+        for (name, bytes, opts, want) in cases {
+            let beside = outcome(verify_from(bytes, opts, 0));
+            let after = outcome(verify_from(bytes, opts, usize::MAX));
             assert_eq!(beside, after, "{name}");
             assert_eq!(beside.as_ref().map(|_| ()).map_err(|c| *c), want, "{name}");
         }
-        // The public entry takes the parallel way from its threshold on.
-        assert!(good.len() < PARALLEL_DIGEST_BYTES);
         assert_eq!(
             outcome(verify(&good, &opts)),
             outcome(verify_from(&good, &opts, 0))

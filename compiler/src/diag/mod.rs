@@ -181,7 +181,7 @@ fn label_key(l: &Label) -> LabelKey<'_> {
 fn order_key(
     d: &Diagnostic,
 ) -> (
-    (FileId, u32, u32, &str, &str),
+    (FileId, u32, u32, &str, &str, Severity),
     LabelKey<'_>,
     Vec<LabelKey<'_>>,
     Option<(u32, u32, &str, &str)>,
@@ -194,6 +194,7 @@ fn order_key(
             d.primary.span.end,
             d.code.as_str(),
             d.message.as_str(),
+            d.severity,
         ),
         label_key(&d.primary),
         d.secondary.iter().map(label_key).collect(),

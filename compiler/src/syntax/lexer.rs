@@ -629,6 +629,12 @@ mod tests {
             "\u{f40}\u{f84}\u{200c}\u{f41}",
             "\u{1000}\u{103a}\u{200c}\u{1001}",
             "\u{1780}\u{17d2}\u{200c}\u{1781}",
+            // Where a virama shows unless a joiner asks for a conjunct
+            // (Sinhala), or no conjunct forms (Tamil but `க்ஷ`): a
+            // non-joiner changes nothing; nor does a joiner in Tamil.
+            "\u{d9a}\u{dca}\u{200c}\u{dc2}",
+            "\u{b95}\u{bcd}\u{200c}\u{b95}",
+            "\u{b95}\u{bcd}\u{200d}\u{b95}",
         ] {
             let found = codes(&format!("\"{text}\""));
             assert!(
@@ -649,8 +655,14 @@ mod tests {
             // Unicode version, a flag's regional indicators.
             "\u{710}\u{712}\u{200c}\u{715}",
             "\u{1820}\u{200c}\u{1821}",
-            "\u{d9a}\u{dca}\u{200c}\u{dc2}",
             "\u{b95}\u{bcd}\u{200c}\u{bb7}",
+            // Joiners in Indic shaping: a half form, a Sinhala conjunct, a
+            // Bengali ya-phala after ra, a Malayalam chillu; a keycap.
+            "\u{915}\u{94d}\u{200d}\u{937}",
+            "\u{dc1}\u{dca}\u{200d}\u{dbb}\u{dd3}",
+            "\u{9b0}\u{200d}\u{9cd}\u{9af}",
+            "\u{d28}\u{d4d}\u{200d}",
+            "1\u{fe0f}\u{20e3}",
             "\u{1fae8}\u{fe0f}",
             "\u{1f3f3}\u{fe0f}\u{200d}\u{1f308}",
         ] {
