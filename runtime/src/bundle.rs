@@ -681,19 +681,15 @@ mod tests {
         // Not a tables payload: its magic changed.
         let mut undecodable = payload.clone();
         undecodable[0] ^= 1;
-        let resigned_bad = {
+        let undecodable_manifest = {
             let mut m = manifest.clone();
             m["payload"]["size"] = json!(undecodable.len());
             m["payload"]["sha256"] = json!(crate::hex(&crate::sha256(&undecodable)));
-            assemble(&m, &undecodable, &[&key])
+            m
         };
+        let resigned_bad = assemble(&undecodable_manifest, &undecodable, &[&key]);
         let by_other = assemble(&manifest, &payload, &[&other]);
-        let undecodable_by_other = {
-            let mut m = manifest.clone();
-            m["payload"]["size"] = json!(undecodable.len());
-            m["payload"]["sha256"] = json!(crate::hex(&crate::sha256(&undecodable)));
-            assemble(&m, &undecodable, &[&other])
-        };
+        let undecodable_by_other = assemble(&undecodable_manifest, &undecodable, &[&other]);
         let mut grown = resigned_bad.clone();
         grown.extend_from_slice(&[0; 64]);
         let mut by_other_flipped = by_other.clone();
@@ -704,7 +700,8 @@ mod tests {
             pin: Some(format!("sha256:{}", "0".repeat(64))),
             ..trusting(&key)
         };
-        let cases: [(&str, &[u8], &VerifyOptions, Result<(), RejectCode>); 9] = [
+        type Case<'c> = (&'c str, &'c [u8], &'c VerifyOptions, Result<(), RejectCode>);
+        let cases: [Case<'_>; 9] = [
             ("valid", &good, &opts, Ok(())),
             (
                 "payload changed",
