@@ -535,7 +535,11 @@ fn verify_from(
     let parsed = split(bytes)?;
     let checked = |parsed: &Unverified<'_>| {
         let signed = checks(parsed, opts)?;
-        let tables = load_tables(parsed)?;
+        // A payload decoded beside its digest may turn out not to be the
+        // signed one: a decoder panic on it is a rejection, not a crash
+        // (its digest's verdict comes first anyway).
+        let tables = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| load_tables(parsed)))
+            .unwrap_or_else(|_| Err(malformed("payload: the tables could not be decoded")))?;
         Ok((signed, tables))
     };
     let (signed, tables) = if hashed_beside(&parsed, parallel_from) {

@@ -158,7 +158,7 @@ impl Diagnostic {
 pub fn sort_and_dedup(diags: &mut Vec<Diagnostic>) {
     // Everything a diagnostic shows is in the key, places included: equal
     // findings end up side by side whatever order they were found in.
-    diags.sort_by(|a, b| order_key(a).cmp(&order_key(b)));
+    diags.sort_by(order);
     // `Span`'s `==` ignores positions (ASTs compare equal wherever they
     // stand): a duplicate is the same finding at the same places, so two
     // alike findings on different lines are both kept.
@@ -172,42 +172,42 @@ fn label_key(l: &Label) -> LabelKey<'_> {
     (l.file, l.span.start, l.span.end, l.message.as_str())
 }
 
-/// [`sort_and_dedup`]'s order: file, primary place, code, message, then
-/// the rest of what is shown.
-#[allow(
-    clippy::type_complexity,
-    reason = "a sort key: one tuple read once, in order"
-)]
-fn order_key(
-    d: &Diagnostic,
-) -> (
-    (FileId, u32, u32, &str, &str, Severity),
-    LabelKey<'_>,
-    Vec<LabelKey<'_>>,
-    Option<(u32, u32, &str, &str)>,
-    Option<&str>,
-) {
+/// [`sort_and_dedup`]'s order: file, primary place, code, message,
+/// severity, then the rest of what is shown.
+fn order(a: &Diagnostic, b: &Diagnostic) -> std::cmp::Ordering {
+    head_key(a)
+        .cmp(&head_key(b))
+        .then_with(|| label_key(&a.primary).cmp(&label_key(&b.primary)))
+        .then_with(|| {
+            a.secondary
+                .iter()
+                .map(label_key)
+                .cmp(b.secondary.iter().map(label_key))
+        })
+        .then_with(|| fix_key(a).cmp(&fix_key(b)))
+        .then_with(|| a.help.cmp(&b.help))
+}
+
+fn head_key(d: &Diagnostic) -> (FileId, u32, u32, &str, &str, Severity) {
     (
-        (
-            d.file,
-            d.primary.span.start,
-            d.primary.span.end,
-            d.code.as_str(),
-            d.message.as_str(),
-            d.severity,
-        ),
-        label_key(&d.primary),
-        d.secondary.iter().map(label_key).collect(),
-        d.fix.as_ref().map(|f| {
-            (
-                f.span.start,
-                f.span.end,
-                f.replacement.as_str(),
-                f.message.as_str(),
-            )
-        }),
-        d.help.as_deref(),
+        d.file,
+        d.primary.span.start,
+        d.primary.span.end,
+        d.code.as_str(),
+        d.message.as_str(),
+        d.severity,
     )
+}
+
+fn fix_key(d: &Diagnostic) -> Option<(u32, u32, &str, &str)> {
+    d.fix.as_ref().map(|f| {
+        (
+            f.span.start,
+            f.span.end,
+            f.replacement.as_str(),
+            f.message.as_str(),
+        )
+    })
 }
 
 /// Whether two diagnostics' labels stand at the same places.

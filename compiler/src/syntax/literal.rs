@@ -92,14 +92,10 @@ pub(super) fn report_hidden(text: &str, base: usize, place: Place, diags: &mut V
 /// end or a quote), is one ordinary text needs:
 /// - a zero-width joiner between two emoji (`👩‍💻`; after an emoji's
 ///   variation selector too: `❤️‍🔥`);
-/// - a zero-width joiner after a virama before a consonant, or between a
-///   consonant and a virama, of an Indic script that shapes with it (half
-///   forms, conjuncts, reph: Hindi `क्‍ष`, Sinhala `ශ්‍රී`, Bengali `র‍্য`),
-///   and after a Malayalam virama (a chillu);
-/// - a zero-width non-joiner between a virama and a consonant where they
-///   would form a conjunct, or between a letter that joins to the left and
-///   one that joins to the right, of one script (Persian `می‌خواهم`, Hindi
-///   `क्‌ष`);
+/// - a zero-width non-joiner between a virama and a consonant in a script
+///   that forms conjuncts by default, or between a letter that joins to the
+///   left and one that joins to the right, of one script (Persian
+///   `می‌خواهم`, Hindi `क्‌ष`);
 /// - a text or emoji variation selector right after an emoji (`⚠️`), and
 ///   the emoji selector of a keycap (`1️⃣`).
 ///
@@ -112,19 +108,13 @@ fn joins_text(c: char, prev: Option<char>, next: Option<char>) -> bool {
     };
     let same_script = |n: char| script(n) == script(p);
     match c {
-        '\u{200d}' => {
-            // An emoji sequence (`👩‍💻`, `❤️‍🔥`).
-            ((emoji(p) || p == '\u{fe0f}') && next.is_some_and(emoji))
-                // A half form or conjunct (`क्‍ष`, Sinhala `ශ්‍රී`), a reph
-                // or ya-phala (`র‍্য`), a Malayalam chillu (`ന്‍`).
-                || (shapes_with_joiners(p)
-                    && ((virama(p) && next.is_some_and(|n| consonant(n) && same_script(n)))
-                        || (consonant(p) && next.is_some_and(|n| virama(n) && same_script(n)))
-                        || (virama(p) && script(p) == Script::Malayalam)))
-        }
+        // An emoji sequence (`👩‍💻`, `❤️‍🔥`). (In Indic text a joiner beside
+        // a virama shows in some pairs and fonts and not in others: no
+        // property tells which, so it is written as the escape `\u{200d}`.)
+        '\u{200d}' => (emoji(p) || p == '\u{fe0f}') && next.is_some_and(emoji),
         '\u{200c}' => next.is_some_and(|n| {
             same_script(n)
-                && ((virama(p) && consonant(n) && breaks_conjuncts(p, n))
+                && ((virama(p) && consonant(n) && breaks_conjuncts(p))
                     || (joins_left(p) && joins_right(n)))
         }),
         // A variation selector after an emoji; the emoji selector in a
@@ -135,35 +125,22 @@ fn joins_text(c: char, prev: Option<char>, next: Option<char>) -> bool {
     }
 }
 
-/// The Indic scripts whose shaping reads a joiner beside a virama (half
-/// forms, conjuncts, reph, chillu); not Tamil, whose few conjuncts a
-/// joiner does not make.
-fn shapes_with_joiners(c: char) -> bool {
+/// Whether a non-joiner after a virama breaks a conjunct: in the scripts
+/// that form conjuncts or half forms by default. (Sinhala and Gurmukhi
+/// show a virama unless a joiner asks for a conjunct, and Tamil forms
+/// almost none: a non-joiner there changes nothing in most pairs, and the
+/// pair alone does not tell which — written as the escape `\u{200c}`.)
+fn breaks_conjuncts(v: char) -> bool {
     [
         Script::Devanagari,
         Script::Bengali,
-        Script::Gurmukhi,
         Script::Gujarati,
         Script::Oriya,
         Script::Telugu,
         Script::Kannada,
         Script::Malayalam,
-        Script::Sinhala,
     ]
-    .contains(&script(c))
-}
-
-/// Whether a non-joiner between the virama `v` and the consonant `n`
-/// breaks a conjunct they would form: in the scripts that form them by
-/// default; in Tamil only before `ஷ` (the `க்ஷ` ligature). (Sinhala and
-/// Gurmukhi show a virama unless a joiner asks for a conjunct: a
-/// non-joiner there changes nothing.)
-fn breaks_conjuncts(v: char, n: char) -> bool {
-    match script(v) {
-        Script::Tamil => n == '\u{bb7}',
-        Script::Sinhala | Script::Gurmukhi => false,
-        _ => shapes_with_joiners(v),
-    }
+    .contains(&script(v))
 }
 
 /// Emoji (Unicode's `Emoji` property), but ASCII: the keycap bases (`#`,

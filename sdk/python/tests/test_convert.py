@@ -364,3 +364,21 @@ def test_odd_schemas_neither_crash_nor_resolve_wrongly() -> None:
     }
     # (`#anchor` is not a JSON pointer: read as the root, `b` would get `c`.)
     assert with_schema_defaults({"a": {}, "b": {}}, schema) == {"a": {}, "b": {}, "c": 1}
+
+
+def test_a_default_the_schema_writes_as_another_json_type_is_not_trusted() -> None:
+    """The schema's default is compared with the field's as JSON: a field
+    holding ``0`` whose schema says ``false`` (``json_schema_extra``) is not
+    the same default for the tool (Python's ``0 == False`` is), so it is
+    dropped and a call leaving it out is refused; the same JSON is kept."""
+    import pydantic
+
+    from gait._model_schema import model_schema
+
+    class Args(pydantic.BaseModel):
+        count: int = pydantic.Field(0, json_schema_extra={"default": False})
+        limit: int = 10
+
+    props = model_schema(Args)["properties"]
+    assert "default" not in props["count"]
+    assert props["limit"]["default"] == 10

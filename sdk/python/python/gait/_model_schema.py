@@ -8,6 +8,7 @@ show)."""
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any, Dict, List, get_args
 
 from pydantic import BaseModel
@@ -75,7 +76,9 @@ def _check_fields(model: Any, props: Any) -> None:
             props[key] = {**prop, "default": copy.deepcopy(_EMPTY_FACTORIES[factory])}
         elif "default" in prop:
             try:
-                same = not validated and to_jsonable_python(field.default) == prop["default"]
+                # As JSON texts: `0 == False` and `1 == 1.0` in Python, not
+                # for the tool.
+                same = not validated and _json(to_jsonable_python(field.default)) == _json(prop["default"])
             except Exception:  # noqa: BLE001 - a default pydantic cannot write as JSON
                 same = False
             if not same:
@@ -97,3 +100,9 @@ def _nested_models(model: Any) -> List[Any]:
         else:
             todo.extend(get_args(t))
     return seen
+
+
+def _json(value: Any) -> str:
+    """``value``'s JSON text, keys sorted (types kept apart: ``false`` is
+    not ``0``)."""
+    return json.dumps(value, sort_keys=True)
