@@ -542,30 +542,28 @@ fn verify_from(
             .unwrap_or_else(|_| Err(malformed("payload: the tables could not be decoded")))?;
         Ok((signed, tables))
     };
-    let (signed, tables) = if hashed_beside(&parsed, parallel_from) {
+    // One after the other: the digest's verdict, then the rest.
+    let in_order = |parsed: &Unverified<'_>| parsed.check_payload().and_then(|()| checked(parsed));
+    let ((signed_by, signature_verified), tables) = if hashed_beside(&parsed, parallel_from) {
         std::thread::scope(|scope| {
             let digest = std::thread::Builder::new()
                 .name("gait-payload-digest".into())
                 .spawn_scoped(scope, || parsed.check_payload());
-            match digest {
-                Ok(digest) => {
-                    let rest = checked(&parsed);
-                    // The digest's verdict comes first, as in the order
-                    // above (a panic in it is a digest not checked).
-                    digest.join().unwrap_or_else(|_| {
-                        Err(malformed("the payload digest could not be computed"))
-                    })?;
-                    rest
-                }
-                // No thread to be had: one after the other.
-                Err(_) => parsed.check_payload().and_then(|()| checked(&parsed)),
-            }
+            let Ok(digest) = digest else {
+                // No thread to be had.
+                return in_order(&parsed);
+            };
+            let rest = checked(&parsed);
+            // The digest's verdict comes first, as in the order above (a
+            // panic in it is a digest not checked).
+            digest
+                .join()
+                .unwrap_or_else(|_| Err(malformed("the payload digest could not be computed")))?;
+            rest
         })?
     } else {
-        parsed.check_payload()?;
-        checked(&parsed)?
+        in_order(&parsed)?
     };
-    let (signed_by, signature_verified) = signed;
     Ok(Verified {
         policy_json: policy_json(&parsed.info, &parsed.policy_digest),
         info: parsed.info,
