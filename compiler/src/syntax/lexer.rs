@@ -257,8 +257,8 @@ pub fn lex(src: &str) -> Lexed {
                 // Logos reports one character at a time: a run of one
                 // character (`;;;`, three carriage returns) is one finding
                 // over the run.
-                if let Some(last) = out.diagnostics.last_mut() {
-                    if run.take() == Some((c, range.start)) {
+                if run == Some((c, range.start)) {
+                    if let Some(last) = out.diagnostics.last_mut() {
                         last.primary.span.end = span.end;
                         run = Some((c, range.end));
                         continue;
