@@ -382,3 +382,24 @@ def test_a_default_the_schema_writes_as_another_json_type_is_not_trusted() -> No
     props = model_schema(Args)["properties"]
     assert "default" not in props["count"]
     assert props["limit"]["default"] == 10
+
+
+def test_a_default_no_field_is_found_behind_is_not_trusted() -> None:
+    """A view of the validating model (LangChain's ``tool_call_schema`` of
+    its ``args_schema``) whose property no field of the validating model
+    stands behind: its default is checked by nothing, so it is dropped; a
+    property a field stands behind keeps its checked default."""
+    import pydantic
+
+    from gait._model_schema import model_schema
+
+    class Validating(pydantic.BaseModel):
+        content: str = "hello"
+
+    class View(pydantic.BaseModel):
+        content: str = "hello"
+        target: str = "/workspace/safe.txt"
+
+    props = model_schema(View, Validating)["properties"]
+    assert "default" not in props["target"]
+    assert props["content"]["default"] == "hello"

@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
-from typing import Annotated, Any, Iterator, List
+from typing import Annotated, Any, Dict, Iterator, List
 
+import pydantic
+import pydantic.v1
 import pytest
 from conftest import FACTORY_CALL, LOW, NESTED_CALLS, FactoryArgs, RewrittenArgs, NESTED_JUDGED, AfterDecision, SaveTarget, SideEffects, assert_same_as_cli, break_trace_dir, executed_flags, read_records, record_warnings
 from langchain.agents import AgentState, create_agent
@@ -393,6 +395,127 @@ def test_a_default_a_validator_rewrites_is_refused(gate: gait.Gate, tmp_path: Pa
     assert "intent_invalid" in content and "args.path" in content
     # The tool, run directly, gets the rewritten default: what was judged.
     assert write_file.invoke({"content": "x"}) == "ok" and ran == ["/etc/passwd"]
+
+
+class AliasedArgs(pydantic.BaseModel):
+    """``path`` read under its alias only: LangChain's ``tool_call_schema``
+    shows it as ``path``, validation ignores that name, and the tool gets
+    the default."""
+
+    content: str
+    path: str = pydantic.Field("/etc/passwd", alias="file_path")
+
+
+class ExcludedArgs(pydantic.BaseModel):
+    """``path`` left out of ``model_dump()``: LangChain never hands it to
+    the tool, which runs with its function's own default."""
+
+    content: str
+    path: str = pydantic.Field("/workspace/safe.txt", exclude=True)
+
+
+class DumpedByAliasArgs(pydantic.BaseModel):
+    """``path`` dumped as ``target``: not a name LangChain hands on."""
+
+    model_config = pydantic.ConfigDict(serialize_by_alias=True)
+    content: str
+    path: str = pydantic.Field("/workspace/safe.txt", serialization_alias="target")
+
+
+class V1Args(pydantic.v1.BaseModel):
+    content: str
+    path: str = "/etc/passwd"
+
+
+@pytest.mark.parametrize(
+    ("args_schema", "sent", "why"),
+    [
+        (AliasedArgs, {"content": "x", "path": "/workspace/notes.txt"}, "under another name"),
+        (AliasedArgs, {"content": "x"}, "under another name"),
+        (ExcludedArgs, {"content": "x", "path": "/workspace/notes.txt"}, "exclude=True"),
+        (DumpedByAliasArgs, {"content": "x", "path": "/workspace/notes.txt"}, "serialize_by_alias"),
+        (V1Args, {"content": "x"}, "pydantic.v1"),
+    ],
+    ids=["alias-sent", "alias-left-out", "exclude", "serialize-by-alias", "pydantic-v1"],
+)
+def test_a_field_the_tool_does_not_get_as_sent_is_refused(gate: gait.Gate, tmp_path: Path, args_schema: Any, sent: Dict[str, Any], why: str) -> None:
+    """An ``args_schema`` with which LangChain hands the tool another value
+    than the call's (or the schema's default) whatever is sent — an alias
+    validation reads instead of the name the model sees, a field
+    ``model_dump()`` leaves out or renames, a ``pydantic.v1`` model whose
+    defaults are not read (a left-out ``path`` was judged absent): judged as
+    sent, the call was allowed and the tool wrote /etc/passwd. Refused as an invalid intent naming why; the tool
+    never runs. (Run directly, the tool shows the value it would have got.)"""
+    ran: List[Any] = []
+
+    def write_file(content: str, path: str = "/etc/passwd") -> str:
+        ran.append(path)
+        return "ok"
+
+    from langchain_core.tools import StructuredTool
+
+    lc_tool = StructuredTool.from_function(write_file, name="write_file", description="Write a file.", args_schema=args_schema)
+    agent = create_agent(
+        ScriptedModel(messages=script([{"name": "write_file", "args": sent, "id": "c_unpassed"}])),
+        tools=[lc_tool],
+        middleware=[GaitMiddleware(gate, context=LOW, trace_dir=tmp_path)],
+    )
+    out = agent.invoke({"messages": [{"role": "user", "content": "x"}]})
+    assert ran == []
+    content = tool_messages(out)["c_unpassed"].content
+    assert "intent_invalid" in content and why in content
+    (record,) = read_records(tmp_path, "langchain")
+    assert record["result"]["reason_codes"] == ["intent_invalid"] and record["executed"] is False
+    assert lc_tool.invoke(dict(sent)) == "ok" and ran == ["/etc/passwd"]
+
+
+def test_an_alias_read_by_name_too_is_judged_as_sent(gate: gait.Gate, tmp_path: Path) -> None:
+    """The same alias with ``validate_by_name``: validation reads the name
+    the model sends, the tool gets it: judged and run as sent."""
+    ran: List[Any] = []
+
+    class Args(AliasedArgs):
+        model_config = pydantic.ConfigDict(validate_by_name=True)
+
+    @tool(args_schema=Args)
+    def write_file(content: str, path: str) -> str:
+        """Write a file."""
+        ran.append(path)
+        return "ok"
+
+    calls = [{"name": "write_file", "args": {"content": "x", "path": "/workspace/notes.txt"}, "id": "c_by_name"}]
+    agent = create_agent(ScriptedModel(messages=script(calls)), tools=[write_file], middleware=[GaitMiddleware(gate, context=LOW, trace_dir=tmp_path)])
+    out = agent.invoke({"messages": [{"role": "user", "content": "x"}]})
+    assert tool_messages(out)["c_by_name"].status == "success" and ran == ["/workspace/notes.txt"]
+    (record,) = read_records(tmp_path, "langchain")
+    assert record["intent"]["args"]["path"] == "/workspace/notes.txt" and record["executed"] is True
+
+
+def test_a_dict_schema_s_default_is_not_filled_in(gate: gait.Gate, tmp_path: Path) -> None:
+    """A JSON schema given as a dict: LangChain hands the tool the call's
+    arguments as they are — a default written in the schema is never
+    filled in (the function's own runs) — so the gate judges the call as
+    sent, not with the schema's default."""
+    ran: List[Any] = []
+    schema = {
+        "type": "object",
+        "properties": {"content": {"type": "string"}, "path": {"type": "string"}, "mode": {"type": "string", "default": "append"}},
+        "required": ["content", "path"],
+    }
+
+    def write_file(content: str, path: str, mode: str = "truncate") -> str:
+        ran.append((path, mode))
+        return "ok"
+
+    from langchain_core.tools import StructuredTool
+
+    lc_tool = StructuredTool.from_function(write_file, name="write_file", description="Write a file.", args_schema=schema)
+    calls = [{"name": "write_file", "args": {"content": "x", "path": "/workspace/notes.txt"}, "id": "c_dict"}]
+    agent = create_agent(ScriptedModel(messages=script(calls)), tools=[lc_tool], middleware=[GaitMiddleware(gate, context=LOW, trace_dir=tmp_path)])
+    agent.invoke({"messages": [{"role": "user", "content": "x"}]})
+    assert ran == [("/workspace/notes.txt", "truncate")]
+    (record,) = read_records(tmp_path, "langchain")
+    assert record["intent"]["args"] == {"content": "x", "path": "/workspace/notes.txt"}
 
 
 def test_the_tool_validates_the_call_s_own_arguments(gate: gait.Gate, tmp_path: Path) -> None:

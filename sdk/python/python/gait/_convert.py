@@ -315,7 +315,7 @@ def _fill_object(value: Dict[str, Any], schema: Dict[str, Any], walk: _Walk, whe
             # optional property without a default is simply absent.)
             raise UnseenDefault(
                 f"{where}.{name}: left out, and the tool fills it with a value its schema does not show "
-                "(a default_factory): send it explicitly"
+                "(a default_factory, or a default the gate cannot check): send it explicitly"
             )
         else:
             continue

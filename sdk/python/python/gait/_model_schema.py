@@ -19,7 +19,6 @@ from pydantic_core import to_jsonable_python
 _EMPTY_FACTORIES: Dict[Any, Any] = {list: [], dict: {}, set: [], frozenset: [], tuple: []}
 
 
-
 def model_schema(model: Any, validating: Any = None) -> Any:
     """The args model's own JSON schema, its defaults checked against the
     fields of the model and of every model nested in it: a
@@ -64,12 +63,14 @@ def _check_fields(model: Any, props: Any) -> None:
     if not isinstance(props, dict):
         return
     validate_all = bool(model.model_config.get("validate_default", False))
+    matched = set()
     for name, field in model.model_fields.items():
         names = [a for a in (field.validation_alias, field.alias, name) if isinstance(a, str)]
         key = next((n for n in names if n in props), None)
         prop = props.get(key) if key is not None else None
         if not isinstance(prop, dict):
             continue
+        matched.add(key)
         validated = validate_all or bool(field.validate_default)
         factory = field.default_factory
         if factory is not None and not validated and factory in _EMPTY_FACTORIES:
@@ -83,6 +84,13 @@ def _check_fields(model: Any, props: Any) -> None:
                 same = False
             if not same:
                 props[key] = {k: v for k, v in prop.items() if k != "default"}
+    # A property no field is found behind (a view of the model that renamed
+    # it — LangChain's `tool_call_schema` drops an alias —, or a field
+    # under an alias choice or path): its default is checked by nothing, so
+    # it is not trusted — leaving it out is refused.
+    for key, prop in list(props.items()):
+        if key not in matched and isinstance(prop, dict) and "default" in prop:
+            props[key] = {k: v for k, v in prop.items() if k != "default"}
 
 
 def _nested_models(model: Any) -> List[Any]:

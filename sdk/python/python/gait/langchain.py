@@ -75,27 +75,85 @@ _CONTEXT_FIELDS = ("identity", "workspace", "risk_class", "session_id")
 INJECTED_ARGUMENT = "argument_not_in_tool_schema"
 
 
-def _call_schema(tool: Any) -> "tuple[Optional[Dict[str, Any]], bool]":
+def _call_schema(tool: Any) -> "tuple[Optional[Dict[str, Any]], bool, Optional[str]]":
     """The JSON schema of what the model may send the tool (its
     ``tool_call_schema``: injected arguments left out), or None when the
-    tool is unknown or has none; and whether it was written from the
-    pydantic model the tool validates its arguments with (not a JSON schema
-    given as a dict, which LangChain does not validate)."""
+    tool is unknown or has none; whether it was written from the pydantic
+    model the tool validates its arguments with (not a JSON schema given as
+    a dict, which LangChain does not validate: the tool gets the call's
+    arguments as they are, no default filled in); and, when the tool would
+    not run with the values judged whatever the call sends, why."""
     if tool is None:
-        return None, False
+        return None, False, None
     schema = getattr(tool, "tool_call_schema", None)
     if isinstance(schema, dict):
-        return schema, False
+        return schema, False, None
+    validating = getattr(tool, "args_schema", None)
+    if _is_v1_model(schema) or _is_v1_model(validating):
+        return None, False, (
+            "the tool's args_schema is a pydantic.v1 model, whose defaults the gate does not read: "
+            "declare it with pydantic v2"
+        )
     if not (isinstance(schema, type) and issubclass(schema, BaseModel)):
-        return None, False
+        return None, False, None
     # The tool validates with its `args_schema` (of which `tool_call_schema`
     # is a view without the injected arguments): its fields say which
     # default the tool really gets.
-    validating = getattr(tool, "args_schema", None)
     if not (isinstance(validating, type) and issubclass(validating, BaseModel)):
         validating = schema
     out = model_schema(schema, validating)
-    return (out, True) if isinstance(out, dict) else (None, False)
+    if not isinstance(out, dict):
+        return None, False, None
+    return out, True, _unpassed_field(validating, out.get("properties"))
+
+
+def _is_v1_model(model: Any) -> bool:
+    try:
+        from pydantic import v1
+    except ImportError:  # pragma: no cover - pydantic 2 ships it
+        return False
+    return isinstance(model, type) and issubclass(model, v1.BaseModel)
+
+
+def _unpassed_field(model: Any, props: Any) -> Optional[str]:
+    """Why the tool would not get the value of a property of its schema
+    (``props``) as the call sends it or the schema's default says, or None.
+    LangChain validates the call's arguments with ``model`` and hands the
+    tool, of ``model_dump()``'s keys, those the call sent or that have a
+    default, each as validated: a property whose name validation does not
+    read (an alias, without ``validate_by_name``) gets the field's default
+    whatever is sent; a field ``model_dump()`` leaves out (``exclude``) or
+    writes under another name (``serialize_by_alias``), or a
+    ``model_serializer``, leaves the tool its function's own default."""
+    if not isinstance(props, dict):
+        return None
+    decorators = getattr(model, "__pydantic_decorators__", None)
+    if getattr(decorators, "model_serializers", None):
+        return "the tool's args_schema has a model_serializer, which decides which arguments the tool gets"
+    config = model.model_config
+    by_name = bool(config.get("validate_by_name") or config.get("populate_by_name"))
+    by_alias = config.get("validate_by_alias", True) is not False
+    dump_by_alias = bool(config.get("serialize_by_alias"))
+    for name, field in model.model_fields.items():
+        aliases = [a for a in (field.validation_alias, field.alias) if a is not None]
+        key = next((k for k in [name, *[a for a in aliases if isinstance(a, str)]] if k in props), None)
+        if key is None:
+            continue
+        read = set()
+        if by_alias and aliases:
+            first = aliases[0]
+            choices = getattr(first, "choices", None)
+            read.update([first] if isinstance(first, str) else [c for c in choices or [] if isinstance(c, str)])
+        if by_name or not aliases or not by_alias:
+            read.add(name)
+        if key not in read:
+            return f"args.{key}: the tool's args_schema reads this field under another name, so the tool gets its default whatever is sent"
+        if field.exclude:
+            return f"args.{key}: excluded from the tool's arguments (exclude=True): the tool gets its function's own default"
+        dumped = field.serialization_alias or field.alias
+        if dump_by_alias and isinstance(dumped, str) and dumped != name:
+            return f"args.{key}: written under another name (serialize_by_alias): the tool gets its function's own default"
+    return None
 
 
 def _injected_names(tool: Any, callable_names: "set[str]") -> "set[str]":
@@ -174,9 +232,11 @@ class GaitMiddleware(AgentMiddleware):  # type: ignore[misc,unused-ignore]
         # in here, pydantic would validate them as given values).
         sent = copy.deepcopy(args)
         tool = getattr(request, "tool", None)
-        schema, validated = _call_schema(tool)
+        schema, validated, unjudgeable = _call_schema(tool)
         refused: Optional[Decision] = None
-        if isinstance(args, dict) and schema is not None:
+        if unjudgeable is not None:
+            refused = Decision._invalid(f"{unjudgeable} (the gate cannot judge the value the tool runs with)")
+        elif isinstance(args, dict) and schema is not None:
             props = schema.get("properties")
             allowed = set(props) if isinstance(props, dict) else set()
             unknown = sorted(k for k in args if k not in allowed)
@@ -186,9 +246,10 @@ class GaitMiddleware(AgentMiddleware):  # type: ignore[misc,unused-ignore]
                 refused = Decision._invalid(
                     f"args.{unknown[0]}: {why}: the tool would not run with the value judged ({INJECTED_ARGUMENT})"
                 )
-            args, invalid = schema_args(args, schema, pydantic=validated)
-            if refused is None and invalid is not None:
-                refused = Decision._invalid(invalid)
+            if validated:
+                args, invalid = schema_args(args, schema, pydantic=True)
+                if refused is None and invalid is not None:
+                    refused = Decision._invalid(invalid)
         return name, call_id, intent_for(name, args, self._context_for(request)), refused, sent
 
     def _judged(self, request: Any, sent: Any) -> Any:
