@@ -22,7 +22,11 @@ defaults of the tool's schema filled in (``tool_call_schema``, nested models
 too; a left-out argument whose value the JSON schema does not show — a
 ``default_factory`` — cannot be judged, and the call is refused as an
 invalid intent), and the tool is called with a copy of exactly those
-values.
+values. Before the gate is asked, LangChain's own reading of the call (the
+tool's ``_parse_input``, on a copy) must give the function those same values
+— else the call is refused as an invalid intent naming the argument
+(``gait._langchain_args``); for a tool whose schema is a dict, that reading
+(the call's arguments and the function's own defaults) is what is judged.
 
 Injected arguments (``InjectedState``, ``InjectedStore``, ``ToolRuntime``,
 ``InjectedToolCallId``) are **not judged**: LangGraph's ``ToolNode`` fills
@@ -60,6 +64,7 @@ from pydantic import BaseModel
 
 from ._context import Context, intent_for
 from ._convert import jsonable, schema_args
+from ._langchain_args import Unseen, first_difference, tool_gets
 from ._model_schema import model_schema
 from ._decision import Decision
 from ._errors import GateUnavailable
@@ -90,10 +95,12 @@ def _call_schema(tool: Any) -> "tuple[Optional[Dict[str, Any]], bool, Optional[s
         return schema, False, None
     validating = getattr(tool, "args_schema", None)
     if _is_v1_model(schema) or _is_v1_model(validating):
-        return None, False, (
-            "the tool's args_schema is a pydantic.v1 model, whose defaults the gate does not read: "
-            "declare it with pydantic v2"
-        )
+        # A pydantic.v1 model: its JSON schema's defaults are filled in,
+        # and LangChain's own reading of the call (`_as_the_tool_gets`) is
+        # what tells whether the tool gets them (no field checks here).
+        view: Any = schema if _is_v1_model(schema) else validating
+        out = view.schema()
+        return (out, True, None) if isinstance(out, dict) else (None, False, "the tool's pydantic.v1 schema cannot be read")
     if not (isinstance(schema, type) and issubclass(schema, BaseModel)):
         return None, False, None
     # The tool validates with its `args_schema` (of which `tool_call_schema`
@@ -105,6 +112,31 @@ def _call_schema(tool: Any) -> "tuple[Optional[Dict[str, Any]], bool, Optional[s
     if not isinstance(out, dict):
         return None, False, None
     return out, True, _unpassed_field(validating, out.get("properties"))
+
+
+def _as_the_tool_gets(
+    tool: Any, judged: Dict[str, Any], sent: Dict[str, Any], call_id: str, injected: "set[str]", validated: bool
+) -> "tuple[Dict[str, Any], Optional[Decision]]":
+    """The arguments to judge, and the refusal of a call the tool would run
+    with other values than those: LangChain's own reading of the call
+    (:func:`gait._langchain_args.tool_gets`) against the judged arguments.
+    For a dict schema (no validation) the tool's reading is what is judged:
+    the call's arguments and its function's own defaults."""
+    try:
+        got = tool_gets(tool, sent, call_id, injected)
+    except Unseen as e:
+        return judged, Decision._invalid(f"args: the tool would run with {e}, which the gate cannot judge as JSON")
+    if got is None:
+        return judged, None
+    if not validated:
+        return got, None
+    diff = first_difference(judged, got)
+    if diff is None:
+        return judged, None
+    return judged, Decision._invalid(
+        f"{diff}: the tool would run with another value than the one judged (its args_schema reads, changes or "
+        "drops it otherwise than its JSON schema shows)"
+    )
 
 
 def _is_v1_model(model: Any) -> bool:
@@ -127,9 +159,6 @@ def _unpassed_field(model: Any, props: Any) -> Optional[str]:
     ``model_serializer``, leaves the tool its function's own default."""
     if not isinstance(props, dict):
         return None
-    decorators = getattr(model, "__pydantic_decorators__", None)
-    if getattr(decorators, "model_serializers", None):
-        return "the tool's args_schema has a model_serializer, which decides which arguments the tool gets"
     config = model.model_config
     by_name = bool(config.get("validate_by_name") or config.get("populate_by_name"))
     by_alias = config.get("validate_by_alias", True) is not False
@@ -232,16 +261,19 @@ class GaitMiddleware(AgentMiddleware):  # type: ignore[misc,unused-ignore]
         # in here, pydantic would validate them as given values).
         sent = copy.deepcopy(args)
         tool = getattr(request, "tool", None)
-        schema, validated, unjudgeable = _call_schema(tool)
+        try:
+            schema, validated, unjudgeable = _call_schema(tool)
+        except Exception as e:  # noqa: BLE001 - a schema pydantic cannot write: refused, never raised out of the agent
+            schema, validated, unjudgeable = None, False, f"the tool's schema cannot be read ({type(e).__name__}: {e})"
         refused: Optional[Decision] = None
         if unjudgeable is not None:
             refused = Decision._invalid(f"{unjudgeable} (the gate cannot judge the value the tool runs with)")
         elif isinstance(args, dict) and schema is not None:
             props = schema.get("properties")
             allowed = set(props) if isinstance(props, dict) else set()
+            injected = _injected_names(tool, allowed) | set(getattr(tool, "_injected_args_keys", None) or ())
             unknown = sorted(k for k in args if k not in allowed)
             if unknown:
-                injected = _injected_names(tool, allowed)
                 why = "is injected by the tool node after the gate decides" if unknown[0] in injected else "is not a parameter of the tool's schema"
                 refused = Decision._invalid(
                     f"args.{unknown[0]}: {why}: the tool would not run with the value judged ({INJECTED_ARGUMENT})"
@@ -250,6 +282,8 @@ class GaitMiddleware(AgentMiddleware):  # type: ignore[misc,unused-ignore]
                 args, invalid = schema_args(args, schema, pydantic=True)
                 if refused is None and invalid is not None:
                     refused = Decision._invalid(invalid)
+            if refused is None:
+                args, refused = _as_the_tool_gets(tool, args, sent, call_id, injected, validated)
         return name, call_id, intent_for(name, args, self._context_for(request)), refused, sent
 
     def _judged(self, request: Any, sent: Any) -> Any:

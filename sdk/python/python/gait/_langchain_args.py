@@ -1,0 +1,177 @@
+"""What a LangChain tool's function is really called with, worked out by
+LangChain itself: the middleware's check that the values the gate judged
+are the ones the tool runs with (:func:`tool_gets`, :func:`first_difference`).
+
+The gate judges a call's arguments with the defaults of the tool's schema
+filled in (``gait._convert``). LangChain then validates the call with the
+tool's ``args_schema`` and hands the function, of ``model_dump()``'s keys,
+those the call sent or that have a default, each as validated — so anything
+that reads, drops or renames a field otherwise than its JSON schema shows
+(an alias path, ``exclude_if``, an overridden ``model_dump``, a validator or
+``str_strip_whitespace`` changing a value, a field named ``args``) makes the
+tool run with a value that was never judged. Running LangChain's own
+``_parse_input`` on a copy of the call and comparing tells, whatever the
+reason."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import inspect
+import json
+from typing import Any, Dict, Iterable, Optional, Tuple
+
+from pydantic import BaseModel, create_model
+
+from ._convert import jsonable
+
+_MAX_DEPTH = 64
+
+#: Parameters LangChain fills itself, never from the call.
+_RUNTIME_PARAMETERS = frozenset({"self", "run_manager", "callbacks", "config"})
+
+
+class Unseen(Exception):
+    """A value the tool would get that the gate cannot write as JSON."""
+
+
+def tool_gets(tool: Any, sent: Dict[str, Any], call_id: str, injected: Iterable[str]) -> Optional[Dict[str, Any]]:
+    """The arguments ``tool``'s function is called with for the call's
+    arguments ``sent``, as JSON values (pydantic models as their fields'
+    values, by the names their JSON schema shows), its own defaults
+    included for parameters LangChain does not pass; injected arguments
+    (``injected``) left out. None when LangChain would not call the
+    function (its validation refuses the call), or the tool has no
+    ``_parse_input``. Raises :class:`Unseen` for a value that is not
+    JSON."""
+    parse = getattr(tool, "_parse_input", None)
+    if not callable(parse):
+        return None
+    injected = set(injected)
+    try:
+        parsed = parse(copy.deepcopy(sent), call_id)
+    except Exception:  # noqa: BLE001 - LangChain refuses the call: see below
+        # A required injected argument (ToolNode fills it in after the
+        # gate) is missing here: validated again with those fields
+        # optional; any other refusal: the function is never called.
+        relaxed = _relaxed(tool, injected)
+        if relaxed is None:
+            return None
+        try:
+            parsed = relaxed._parse_input(copy.deepcopy(sent), call_id)
+        except Exception:  # noqa: BLE001 - the function is never called
+            return None
+    if not isinstance(parsed, dict):
+        return None
+    got = {k: _plain(v, 0) for k, v in parsed.items() if k not in injected}
+    for name, default in _function_defaults(tool):
+        if name not in parsed and name not in injected:
+            got[name] = _plain(default, 0)
+    return got
+
+
+def first_difference(judged: Any, got: Any, where: str = "args") -> Optional[str]:
+    """Where the judged arguments and the tool's differ (a path such as
+    ``args.target.path``), or None. A string judged where the tool gets the
+    number or boolean it spells (pydantic's lax coercion: ``"5"`` → ``5``)
+    is the same value."""
+    if isinstance(judged, dict) and isinstance(got, dict):
+        for key in sorted(set(judged) | set(got), key=str):
+            if key not in judged or key not in got:
+                return f"{where}.{key}"
+            diff = first_difference(judged[key], got[key], f"{where}.{key}")
+            if diff is not None:
+                return diff
+        return None
+    if isinstance(judged, list) and isinstance(got, list):
+        if len(judged) != len(got):
+            return where
+        for i, (j, g) in enumerate(zip(judged, got)):
+            diff = first_difference(j, g, f"{where}[{i}]")
+            if diff is not None:
+                return diff
+        return None
+    if isinstance(judged, str) and isinstance(got, (bool, int, float)) and not isinstance(got, str):
+        return None if json.dumps(got) == judged else where
+    if type(judged) is not type(got) and not (_number(judged) and _number(got)):
+        return where
+    return None if judged == got else where
+
+
+def _number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _plain(value: Any, depth: int) -> Any:
+    """``value`` as the gate reads JSON: a pydantic model as its fields'
+    values (what the function reads on it, whatever ``model_dump`` would
+    write) by the names its JSON schema shows, a dataclass as its fields."""
+    if depth > _MAX_DEPTH:
+        raise Unseen("nested too deep")
+    if isinstance(value, BaseModel):
+        out: Dict[str, Any] = {}
+        for name, field in type(value).model_fields.items():
+            out[_schema_name(name, field)] = _plain(getattr(value, name), depth + 1)
+        for key, extra in (value.model_extra or {}).items():
+            out[key] = _plain(extra, depth + 1)
+        return out
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name), depth + 1) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {k: _plain(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v, depth + 1) for v in value]
+    plain = jsonable(value)
+    if plain is None or isinstance(plain, (str, bool, int, float)):
+        return plain
+    if isinstance(plain, (dict, list)):
+        return _plain(plain, depth + 1)
+    raise Unseen(f"a value of type {type(value).__name__}")
+
+
+def _schema_name(name: str, field: Any) -> str:
+    """The property name pydantic's JSON schema gives a field."""
+    for alias in (field.validation_alias, field.alias):
+        if isinstance(alias, str):
+            return alias
+    return name
+
+
+def _function_defaults(tool: Any) -> Iterable[Tuple[str, Any]]:
+    """The defaults of the tool's function's own parameters (``*args`` and
+    ``**kwargs`` as empty)."""
+    func = getattr(tool, "func", None) or getattr(tool, "coroutine", None) or getattr(tool, "_run", None)
+    if not callable(func):
+        return []
+    try:
+        params = inspect.signature(func).parameters.values()
+    except (TypeError, ValueError):
+        return []
+    out: "list[Tuple[str, Any]]" = []
+    for p in params:
+        if p.name in _RUNTIME_PARAMETERS:
+            continue
+        if p.kind is inspect.Parameter.VAR_POSITIONAL:
+            out.append((p.name, []))
+        elif p.kind is inspect.Parameter.VAR_KEYWORD:
+            out.append((p.name, {}))
+        elif p.default is not inspect.Parameter.empty:
+            out.append((p.name, p.default))
+    return out
+
+
+def _relaxed(tool: Any, injected: "set[str]") -> Any:
+    """A copy of ``tool`` whose ``args_schema`` takes its injected
+    arguments as optional (None), or None when there are none."""
+    schema = getattr(tool, "args_schema", None)
+    if not injected or not (isinstance(schema, type) and issubclass(schema, BaseModel)):
+        return None
+    names = [n for n in schema.model_fields if n in injected]
+    if not names:
+        return None
+    try:
+        fields: Dict[str, Any] = {n: (Any, None) for n in names}
+        relaxed = create_model(schema.__name__, __base__=schema, **fields)
+        return tool.model_copy(update={"args_schema": relaxed})
+    except Exception:  # noqa: BLE001 - no relaxed copy: the check is skipped, as for a refused call
+        return None
