@@ -804,6 +804,40 @@ fn a_here_document_with_an_unterminated_substitution_is_refused() {
 }
 
 #[test]
+fn a_here_document_with_an_empty_delimiter_is_refused() {
+    // brush-parser's tokenizer looped forever, allocating until the process
+    // died, when the text ends inside a here-document whose delimiter reads
+    // as empty (the fuzz target: `""<<\x0c<#`, 15 bytes, took 2 GB in a
+    // second; then the same inside an unterminated `${`).
+    for line in [
+        "cat <<'' #",
+        "cat <<-\"\" # note",
+        "\"\"<<\x0c<#",
+        "cat <<\r<#",
+        "x<<''&#",
+        "cat <<  <#",
+        "88\n${\x1c\n88<<''<\\\n",
+        "bash -c \"cat <<'' #\"",
+        "cat <<\\",
+        "<<\r\t.''/\r\t",
+    ] {
+        assert!(
+            matches!(programs(line), Err(CommandError::Syntax(m)) if m.contains("delimiter is empty")),
+            "{line:?}"
+        );
+    }
+    // Delimiters that are not empty, a shift, here-strings, and `<<` in a
+    // quoted word with something after it.
+    assert_eq!(p("cat <<EOF\nhi\nEOF"), ["cat"]);
+    assert_eq!(p("cat <<'EOF'\nhi\nEOF"), ["cat"]);
+    assert_eq!(p("cat <<\"\"EOF\nhi\nEOF"), ["cat"]);
+    assert_eq!(p("cat <<\\EOF\nhi\nEOF"), ["cat"]);
+    assert!(dynamic("echo $((1<<2))"), "a shift, not a here-document");
+    assert_eq!(p("cat <<<''"), ["cat"]);
+    assert_eq!(p("echo '<<x'"), ["echo"]);
+}
+
+#[test]
 fn what_the_grammar_misreads_is_read_as_bash_does_or_dynamic() {
     // Found by the bash differential test at 100,000 lines.
     assert!(has("! time ! 'id' -", "id"));
