@@ -73,6 +73,11 @@ fn generators() -> Vec<(&'static str, Vec<u8>)> {
         ("eval chain", exec(&format!("{}ls", "eval ".repeat(16)))),
         ("long single quote", exec(&format!("echo '{}'", "a b ".repeat(max / 4 - 3)))),
         ("here-document", exec(&format!("cat <<EOF\n{}\nEOF", "line $x `y`\n".repeat(max / 13 - 2)))),
+        // brush-parser's tokenizer looped forever, allocating, on a
+        // here-document whose delimiter reads as empty (refused first now).
+        ("here-document, empty delimiter", exec("cat <<'' #")),
+        ("here-document, form feed delimiter", exec("\"\"<<\x0c<#")),
+        ("here-document, empty delimiter in ${", exec("88\n${\x1c\n88<<''<\\\n")),
         ("brace expansion", exec(&format!("echo {}", "{a,b}".repeat(max / 5 - 2)))),
         ("assignments", exec(&"a=b ".repeat(max / 4 - 1))),
         ("functions", exec(&"f() { ls; }; ".repeat(max / 13 - 1))),
