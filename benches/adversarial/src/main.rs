@@ -78,6 +78,9 @@ fn generators() -> Vec<(&'static str, Vec<u8>)> {
         ("here-document, empty delimiter", exec("cat <<'' #")),
         ("here-document, form feed delimiter", exec("\"\"<<\x0c<#")),
         ("here-document, empty delimiter in ${", exec("88\n${\x1c\n88<<''<\\\n")),
+        // `(` left open behind quotes: exponential backtracking (minutes).
+        ("( left open behind quotes", exec(&format!("$(()+({}))", "(((')))'".repeat(8)))),
+        ("( left open behind backquotes", exec(&format!("({}))", "((`))`".repeat(16)))),
         ("brace expansion", exec(&format!("echo {}", "{a,b}".repeat(max / 5 - 2)))),
         ("assignments", exec(&"a=b ".repeat(max / 4 - 1))),
         ("functions", exec(&"f() { ls; }; ".repeat(max / 13 - 1))),

@@ -103,6 +103,11 @@ pub fn programs(line: &str) -> Result<Vec<String>, CommandError> {
         return Err(CommandError::TooLong);
     }
     let (depth, unclosed) = nesting(line);
+    // Brackets paired as the text reads too: quotes and escapes can hide a
+    // `)` from the count above, and brush-parser backtracks exponentially
+    // over `(` left open (`$(()+(` then `(((')))'` eight times took over
+    // five minutes, found by the fuzz target).
+    let unclosed = unclosed.max(unclosed_as_quoted(line));
     if depth > MAX_NESTING || unclosed > MAX_UNCLOSED_PARENS {
         return Err(CommandError::TooDeep);
     }
@@ -508,6 +513,170 @@ fn nesting(line: &str) -> (usize, usize) {
         i += 1;
     }
     (max, parens)
+}
+
+/// How many `(` are left open at the end of `line` when brackets pair only
+/// within what bash reads as one piece: code, a backquoted command, a
+/// `${…}` (a `(` left open inside one stays counted); inside double quotes
+/// only a `$(` opens (its `)` closes it); single and ANSI-C quotes and
+/// escapes hide everything. A quote cannot hide a `)` from it as it can
+/// from [`nesting`]'s count, which ignores quotes: the larger is taken.
+fn unclosed_as_quoted(line: &str) -> usize {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Ctx {
+        /// Code, with its own count of open `(`; `nested`: a `$(` inside
+        /// double quotes, closed by a `)` at count 0.
+        Code { open: usize, nested: bool },
+        /// Inside double quotes; `open`: carried from backquotes and `${…}`
+        /// closed there.
+        Double { open: usize },
+        /// Inside backquotes; `open`: the `(` left open there.
+        Back { open: usize },
+        /// Inside `${…}`: `{` depth and the `(` left open there.
+        Brace { depth: usize, open: usize },
+    }
+    /// Carries the `(` seen inside a closed quote-like context over to
+    /// the one it stood in (counted open: over-counting is safe).
+    fn add_open(stack: &mut [Ctx], n: usize) {
+        if let Some(
+            Ctx::Code { open, .. }
+            | Ctx::Back { open }
+            | Ctx::Brace { open, .. }
+            | Ctx::Double { open },
+        ) = stack.last_mut()
+        {
+            *open += n;
+        }
+    }
+    let b = line.as_bytes();
+    // Past a quote that runs to `quote` (a backslash escapes in ANSI-C
+    // quotes only), or to the end.
+    let skip_quoted = |from: usize, quote: u8, escapes: bool| -> usize {
+        let mut j = from;
+        while j < b.len() {
+            if escapes && b[j] == b'\\' {
+                j += 2;
+                continue;
+            }
+            if b[j] == quote {
+                return j;
+            }
+            j += 1;
+        }
+        b.len()
+    };
+    let mut stack = vec![Ctx::Code {
+        open: 0,
+        nested: false,
+    }];
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        let top = stack.len() - 1;
+        match stack[top] {
+            Ctx::Code { open, nested } => match c {
+                b'\\' => i += 1,
+                b'$' if b.get(i + 1) == Some(&b'\'') => i = skip_quoted(i + 2, b'\'', true),
+                b'$' if b.get(i + 1) == Some(&b'{') => {
+                    stack.push(Ctx::Brace { depth: 1, open: 0 });
+                    i += 1;
+                }
+                b'\'' => i = skip_quoted(i + 1, b'\'', false),
+                b'"' => stack.push(Ctx::Double { open: 0 }),
+                b'`' => stack.push(Ctx::Back { open: 0 }),
+                b'(' => {
+                    stack[top] = Ctx::Code {
+                        open: open + 1,
+                        nested,
+                    }
+                }
+                b')' if open > 0 => {
+                    stack[top] = Ctx::Code {
+                        open: open - 1,
+                        nested,
+                    }
+                }
+                b')' if nested => {
+                    stack.pop();
+                }
+                _ => {}
+            },
+            Ctx::Double { open } => match c {
+                b'\\' => i += 1,
+                b'"' => {
+                    stack.pop();
+                    add_open(&mut stack, open);
+                }
+                b'$' if b.get(i + 1) == Some(&b'(') => {
+                    stack.push(Ctx::Code {
+                        open: 0,
+                        nested: true,
+                    });
+                    i += 1;
+                }
+                b'$' if b.get(i + 1) == Some(&b'{') => {
+                    stack.push(Ctx::Brace { depth: 1, open: 0 });
+                    i += 1;
+                }
+                b'`' => stack.push(Ctx::Back { open: 0 }),
+                _ => {}
+            },
+            Ctx::Back { open } => match c {
+                b'\\' => i += 1,
+                b'`' => {
+                    stack.pop();
+                    add_open(&mut stack, open);
+                }
+                b'(' => stack[top] = Ctx::Back { open: open + 1 },
+                b')' => {
+                    stack[top] = Ctx::Back {
+                        open: open.saturating_sub(1),
+                    }
+                }
+                _ => {}
+            },
+            Ctx::Brace { depth, open } => match c {
+                b'\\' => i += 1,
+                b'{' => {
+                    stack[top] = Ctx::Brace {
+                        depth: depth + 1,
+                        open,
+                    }
+                }
+                b'}' if depth > 1 => {
+                    stack[top] = Ctx::Brace {
+                        depth: depth - 1,
+                        open,
+                    }
+                }
+                b'}' => {
+                    stack.pop();
+                    add_open(&mut stack, open);
+                }
+                b'(' => {
+                    stack[top] = Ctx::Brace {
+                        depth,
+                        open: open + 1,
+                    }
+                }
+                b')' => {
+                    stack[top] = Ctx::Brace {
+                        depth,
+                        open: open.saturating_sub(1),
+                    }
+                }
+                _ => {}
+            },
+        }
+        i += 1;
+    }
+    stack
+        .iter()
+        .map(|ctx| match *ctx {
+            Ctx::Code { open, nested } => open + usize::from(nested),
+            Ctx::Back { open } | Ctx::Brace { open, .. } | Ctx::Double { open } => open,
+        })
+        .sum()
 }
 
 /// Why the walk stopped early.

@@ -838,6 +838,33 @@ fn a_here_document_with_an_empty_delimiter_is_refused() {
 }
 
 #[test]
+fn brackets_left_open_behind_quotes_are_counted() {
+    // brush-parser backtracks exponentially over `(` left open; quotes hid
+    // them from the count (the fuzz target: eight of these took over five
+    // minutes in one decision).
+    for quoted in [
+        "(((')))'",
+        "(((\")))\"",
+        "(((\\)\\)\\)",
+        "((`))`",
+        "(${)})(",
+        "(($')\\')'",
+    ] {
+        let line = format!("$(()+({})", quoted.repeat(8));
+        assert_eq!(programs(&line), Err(CommandError::TooDeep), "{line:?}");
+    }
+    assert_eq!(super::unclosed_as_quoted("echo ')' \\) \"(\" ("), 1);
+    assert_eq!(
+        super::unclosed_as_quoted("echo \"$(ls \"$(pwd)\")\" $(("),
+        2
+    );
+    assert_eq!(super::unclosed_as_quoted("echo \"$(ls"), 1);
+    // Substitutions inside double quotes close as bash closes them.
+    let many = "echo \"$(ls)\" ".repeat(12);
+    assert_eq!(p(&many), ["echo", "ls"]);
+}
+
+#[test]
 fn what_the_grammar_misreads_is_read_as_bash_does_or_dynamic() {
     // Found by the bash differential test at 100,000 lines.
     assert!(has("! time ! 'id' -", "id"));
