@@ -81,6 +81,7 @@ fn generators() -> Vec<(&'static str, Vec<u8>)> {
         // `(` left open behind quotes: exponential backtracking (minutes).
         ("( left open behind quotes", exec(&format!("$(()+({}))", "(((')))'".repeat(8)))),
         ("( left open behind backquotes", exec(&format!("({}))", "((`))`".repeat(16)))),
+        ("[ left open in arithmetic", exec(&format!("cat <<E\n{}\nE", "$[x[".repeat(16)))),
         ("brace expansion", exec(&format!("echo {}", "{a,b}".repeat(max / 5 - 2)))),
         ("assignments", exec(&"a=b ".repeat(max / 4 - 1))),
         ("functions", exec(&"f() { ls; }; ".repeat(max / 13 - 1))),

@@ -53,8 +53,8 @@ pub const MAX_DEPTH: usize = 16;
 /// Deepest bracket nesting (`(`, `{`, `[`) accepted before parsing: it bounds
 /// the parser's own recursion.
 pub const MAX_NESTING: usize = 64;
-/// Most `(` left open at the end of a line given to the parser (see
-/// `nesting`).
+/// Most `(`, and most `[`, left open at the end of a line given to the
+/// parser (see `nesting`, `unclosed_as_quoted`).
 pub const MAX_UNCLOSED_PARENS: usize = 8;
 /// Most `{` in one word whose brace expansion is read (see `word`).
 const MAX_WORD_BRACES: usize = 6;
@@ -102,13 +102,16 @@ pub fn programs(line: &str) -> Result<Vec<String>, CommandError> {
     if line.len() > MAX_COMMAND_BYTES {
         return Err(CommandError::TooLong);
     }
-    let (depth, unclosed) = nesting(line);
+    let (depth, unclosed, squares) = nesting(line);
     // Brackets paired as the text reads too: quotes and escapes can hide a
     // `)` from the count above, and brush-parser backtracks exponentially
-    // over `(` left open (`$(()+(` then `(((')))'` eight times took over
-    // five minutes, found by the fuzz target).
-    let unclosed = unclosed.max(unclosed_as_quoted(line));
-    if depth > MAX_NESTING || unclosed > MAX_UNCLOSED_PARENS {
+    // over `(` and `[` left open (`$(()+(` then `(((')))'` eight times took
+    // over five minutes; `$[x[` sixteen times in a here-document, seconds:
+    // found by the fuzz target).
+    let (quoted, quoted_squares) = unclosed_as_quoted(line);
+    let unclosed = unclosed.max(quoted);
+    let squares = squares.max(quoted_squares);
+    if depth > MAX_NESTING || unclosed > MAX_UNCLOSED_PARENS || squares > MAX_UNCLOSED_PARENS {
         return Err(CommandError::TooDeep);
     }
     if unclosed > 0 && line.contains("<<") {
@@ -472,12 +475,13 @@ fn join_continuations(body: &str) -> (String, bool) {
 /// commands (`if`…`fi`, `case`…`esac`, `for|while|until|select`…`done`),
 /// quotes ignored — so it can only over-count. It bounds the parser's
 /// recursion, which would otherwise exhaust the stack on `if if if …`.
-/// Also returns how many `(` are left open at the end: brush-parser
-/// backtracks exponentially over unclosed `(` (twenty take 15 ms, and `((`
-/// four times that), which bash refuses anyway.
-fn nesting(line: &str) -> (usize, usize) {
+/// Also returns how many `(` and `[` are left open at the end:
+/// brush-parser backtracks exponentially over unclosed `(` (twenty take 15
+/// ms, and `((` four times that), which bash refuses anyway, and over `[`
+/// in arithmetic.
+fn nesting(line: &str) -> (usize, usize, usize) {
     let (mut depth, mut max) = (0usize, 0usize);
-    let mut parens = 0usize;
+    let (mut parens, mut squares) = (0usize, 0usize);
     let bytes = line.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
@@ -508,49 +512,65 @@ fn nesting(line: &str) -> (usize, usize) {
         match b {
             b'(' => parens += 1,
             b')' => parens = parens.saturating_sub(1),
+            b'[' => squares += 1,
+            b']' => squares = squares.saturating_sub(1),
             _ => {}
         }
         i += 1;
     }
-    (max, parens)
+    (max, parens, squares)
 }
 
-/// How many `(` are left open at the end of `line` when brackets pair only
-/// within what bash reads as one piece: code, a backquoted command, a
-/// `${…}` (a `(` left open inside one stays counted); inside double quotes
-/// only a `$(` opens (its `)` closes it); single and ANSI-C quotes and
-/// escapes hide everything. A quote cannot hide a `)` from it as it can
-/// from [`nesting`]'s count, which ignores quotes: the larger is taken.
-fn unclosed_as_quoted(line: &str) -> usize {
+/// How many `(` and `[` are left open at the end of `line` when brackets
+/// pair only within what bash reads as one piece: code, double quotes, a
+/// backquoted command, a `${…}` (what is left open inside one stays
+/// counted); inside double quotes a `(` opens only as `$(`, whose `)`
+/// closes it; single and ANSI-C quotes and escapes hide everything. A quote
+/// cannot hide a `)` or `]` from it as it can from [`nesting`]'s count,
+/// which ignores quotes: the larger is taken.
+fn unclosed_as_quoted(line: &str) -> (usize, usize) {
     #[derive(Clone, Copy, PartialEq)]
-    enum Ctx {
-        /// Code, with its own count of open `(`; `nested`: a `$(` inside
-        /// double quotes, closed by a `)` at count 0.
-        Code { open: usize, nested: bool },
-        /// Inside double quotes; `open`: carried from backquotes and `${…}`
-        /// closed there.
-        Double { open: usize },
-        /// Inside backquotes; `open`: the `(` left open there.
-        Back { open: usize },
-        /// Inside `${…}`: `{` depth and the `(` left open there.
-        Brace { depth: usize, open: usize },
+    enum Kind {
+        /// `nested`: a `$(` inside double quotes, closed by a `)` with no
+        /// `(` of its own open.
+        Code {
+            nested: bool,
+        },
+        Double,
+        Back,
+        /// `${…}`, with its `{` depth.
+        Brace {
+            depth: usize,
+        },
     }
-    /// Carries the `(` seen inside a closed quote-like context over to
-    /// the one it stood in (counted open: over-counting is safe).
-    fn add_open(stack: &mut [Ctx], n: usize) {
-        if let Some(
-            Ctx::Code { open, .. }
-            | Ctx::Back { open }
-            | Ctx::Brace { open, .. }
-            | Ctx::Double { open },
-        ) = stack.last_mut()
-        {
-            *open += n;
+    #[derive(Clone, Copy)]
+    struct Frame {
+        kind: Kind,
+        parens: usize,
+        squares: usize,
+    }
+    fn frame(kind: Kind) -> Frame {
+        Frame {
+            kind,
+            parens: 0,
+            squares: 0,
+        }
+    }
+    /// Closes the innermost piece: what it left open is counted in the
+    /// one it stood in (over-counting is safe).
+    fn close(stack: &mut Vec<Frame>) {
+        if stack.len() > 1 {
+            if let Some(done) = stack.pop() {
+                if let Some(outer) = stack.last_mut() {
+                    outer.parens += done.parens;
+                    outer.squares += done.squares;
+                }
+            }
         }
     }
     let b = line.as_bytes();
-    // Past a quote that runs to `quote` (a backslash escapes in ANSI-C
-    // quotes only), or to the end.
+    // Where a quote that runs to `quote` ends (a backslash escapes in
+    // ANSI-C quotes only), or the end.
     let skip_quoted = |from: usize, quote: u8, escapes: bool| -> usize {
         let mut j = from;
         while j < b.len() {
@@ -565,118 +585,50 @@ fn unclosed_as_quoted(line: &str) -> usize {
         }
         b.len()
     };
-    let mut stack = vec![Ctx::Code {
-        open: 0,
-        nested: false,
-    }];
+    let mut stack = vec![frame(Kind::Code { nested: false })];
     let mut i = 0;
     while i < b.len() {
         let c = b[i];
-        let top = stack.len() - 1;
-        match stack[top] {
-            Ctx::Code { open, nested } => match c {
-                b'\\' => i += 1,
-                b'$' if b.get(i + 1) == Some(&b'\'') => i = skip_quoted(i + 2, b'\'', true),
-                b'$' if b.get(i + 1) == Some(&b'{') => {
-                    stack.push(Ctx::Brace { depth: 1, open: 0 });
-                    i += 1;
-                }
-                b'\'' => i = skip_quoted(i + 1, b'\'', false),
-                b'"' => stack.push(Ctx::Double { open: 0 }),
-                b'`' => stack.push(Ctx::Back { open: 0 }),
-                b'(' => {
-                    stack[top] = Ctx::Code {
-                        open: open + 1,
-                        nested,
-                    }
-                }
-                b')' if open > 0 => {
-                    stack[top] = Ctx::Code {
-                        open: open - 1,
-                        nested,
-                    }
-                }
-                b')' if nested => {
-                    stack.pop();
-                }
-                _ => {}
-            },
-            Ctx::Double { open } => match c {
-                b'\\' => i += 1,
-                b'"' => {
-                    stack.pop();
-                    add_open(&mut stack, open);
-                }
-                b'$' if b.get(i + 1) == Some(&b'(') => {
-                    stack.push(Ctx::Code {
-                        open: 0,
-                        nested: true,
-                    });
-                    i += 1;
-                }
-                b'$' if b.get(i + 1) == Some(&b'{') => {
-                    stack.push(Ctx::Brace { depth: 1, open: 0 });
-                    i += 1;
-                }
-                b'`' => stack.push(Ctx::Back { open: 0 }),
-                _ => {}
-            },
-            Ctx::Back { open } => match c {
-                b'\\' => i += 1,
-                b'`' => {
-                    stack.pop();
-                    add_open(&mut stack, open);
-                }
-                b'(' => stack[top] = Ctx::Back { open: open + 1 },
-                b')' => {
-                    stack[top] = Ctx::Back {
-                        open: open.saturating_sub(1),
-                    }
-                }
-                _ => {}
-            },
-            Ctx::Brace { depth, open } => match c {
-                b'\\' => i += 1,
-                b'{' => {
-                    stack[top] = Ctx::Brace {
-                        depth: depth + 1,
-                        open,
-                    }
-                }
-                b'}' if depth > 1 => {
-                    stack[top] = Ctx::Brace {
-                        depth: depth - 1,
-                        open,
-                    }
-                }
-                b'}' => {
-                    stack.pop();
-                    add_open(&mut stack, open);
-                }
-                b'(' => {
-                    stack[top] = Ctx::Brace {
-                        depth,
-                        open: open + 1,
-                    }
-                }
-                b')' => {
-                    stack[top] = Ctx::Brace {
-                        depth,
-                        open: open.saturating_sub(1),
-                    }
-                }
-                _ => {}
-            },
+        let Some(top) = stack.last_mut() else { break };
+        let kind = top.kind;
+        match (kind, c) {
+            (_, b'\\') => i += 1,
+            (Kind::Code { .. }, b'$') if b.get(i + 1) == Some(&b'\'') => {
+                i = skip_quoted(i + 2, b'\'', true);
+            }
+            (Kind::Code { .. }, b'\'') => i = skip_quoted(i + 1, b'\'', false),
+            (Kind::Code { .. } | Kind::Double, b'$') if b.get(i + 1) == Some(&b'{') => {
+                stack.push(frame(Kind::Brace { depth: 1 }));
+                i += 1;
+            }
+            (Kind::Double, b'$') if b.get(i + 1) == Some(&b'(') => {
+                stack.push(frame(Kind::Code { nested: true }));
+                i += 1;
+            }
+            (Kind::Code { .. }, b'"') => stack.push(frame(Kind::Double)),
+            (Kind::Double, b'"') | (Kind::Back, b'`') => close(&mut stack),
+            (Kind::Code { .. } | Kind::Double, b'`') => stack.push(frame(Kind::Back)),
+            (Kind::Brace { depth }, b'{') => top.kind = Kind::Brace { depth: depth + 1 },
+            (Kind::Brace { depth }, b'}') if depth > 1 => {
+                top.kind = Kind::Brace { depth: depth - 1 }
+            }
+            (Kind::Brace { .. }, b'}') => close(&mut stack),
+            (Kind::Double, b'(' | b')') => {}
+            (_, b'(') => top.parens += 1,
+            (_, b')') if top.parens > 0 => top.parens -= 1,
+            (Kind::Code { nested: true }, b')') => close(&mut stack),
+            (_, b'[') => top.squares += 1,
+            (_, b']') => top.squares = top.squares.saturating_sub(1),
+            _ => {}
         }
         i += 1;
     }
-    stack
-        .iter()
-        .map(|ctx| match *ctx {
-            Ctx::Code { open, nested } => open + usize::from(nested),
-            Ctx::Back { open } | Ctx::Brace { open, .. } | Ctx::Double { open } => open,
-        })
-        .sum()
+    stack.iter().fold((0, 0), |(p, q), f| {
+        (
+            p + f.parens + usize::from(f.kind == Kind::Code { nested: true }),
+            q + f.squares,
+        )
+    })
 }
 
 /// Why the walk stopped early.
