@@ -56,6 +56,13 @@ pub const MAX_NESTING: usize = 64;
 /// Most `(`, and most `[`, left open at the end of a line given to the
 /// parser (see `nesting`, `unclosed_as_quoted`).
 pub const MAX_UNCLOSED_PARENS: usize = 8;
+/// Most steps (word pieces tried, tokens read) one parse by the shell
+/// grammar may take (`brush_parser::budget`, vendored with gait's patch):
+/// its PEG parser backtracks exponentially on some inputs, which the checks
+/// before parsing cannot all foresee. The per-decision deadline is polled
+/// within those steps too. (A 16 KiB line of ordinary words takes well
+/// under a tenth of it.)
+pub const MAX_PARSE_STEPS: u64 = 50_000;
 /// Most `{` in one word whose brace expansion is read (see `word`).
 const MAX_WORD_BRACES: usize = 6;
 /// Most words one brace expansion may produce.
@@ -69,6 +76,9 @@ pub enum CommandError {
     TooLong,
     TooManyWords,
     TooDeep,
+    /// The shell grammar's work on it passed [`MAX_PARSE_STEPS`] (in one
+    /// of its parses).
+    TooComplex,
     /// The per-decision deadline passed during analysis.
     Timeout,
 }
@@ -88,6 +98,10 @@ impl std::fmt::Display for CommandError {
             CommandError::TooDeep => {
                 write!(f, "the command is nested too deeply to analyse")
             }
+            CommandError::TooComplex => write!(
+                f,
+                "the command takes the shell grammar more work to read than the gate allows"
+            ),
             CommandError::Timeout => write!(
                 f,
                 "the decision deadline passed while analysing the command"
@@ -109,12 +123,15 @@ pub fn programs(line: &str) -> Result<Vec<String>, CommandError> {
     // over five minutes; `$[x[` sixteen times in a here-document, seconds:
     // found by the fuzz target).
     let (quoted, quoted_squares) = unclosed_as_quoted(line);
+    let plain_unclosed = unclosed;
     let unclosed = unclosed.max(quoted);
     let squares = squares.max(quoted_squares);
     if depth > MAX_NESTING || unclosed > MAX_UNCLOSED_PARENS || squares > MAX_UNCLOSED_PARENS {
         return Err(CommandError::TooDeep);
     }
-    if unclosed > 0 && line.contains("<<") {
+    // (Quotes ignored here: a here-document's body is quoted text whose
+    // apostrophes the quote-aware count would read as quotes.)
+    if plain_unclosed > 0 && line.contains("<<") {
         // A here-document with an unclosed `(` (an unterminated `$(`): bash
         // refuses it, and brush-parser's tokenizer can loop forever on it
         // (`\<<\T<<$( ;&.<TAB>`, found by the fuzz target).
@@ -2099,8 +2116,19 @@ fn grammar<T>(text: &str, parse: impl FnOnce() -> T) -> Result<T, CommandError> 
             return Err(refused());
         }
     }
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(parse))
-        .map_err(|_| CommandError::Syntax("the shell grammar could not read it".to_owned()))
+    let (read, cut) =
+        brush_parser::budget::bounded(MAX_PARSE_STEPS, crate::deadline::expired, || {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(parse))
+        });
+    if cut {
+        // The parse was stopped: whatever it returned is not a reading.
+        return Err(if crate::deadline::expired() {
+            CommandError::Timeout
+        } else {
+            CommandError::TooComplex
+        });
+    }
+    read.map_err(|_| CommandError::Syntax("the shell grammar could not read it".to_owned()))
 }
 
 /// Text that would run code if it stood unquoted: a command or process

@@ -878,6 +878,34 @@ fn brackets_left_open_behind_quotes_are_counted() {
 }
 
 #[test]
+fn the_grammar_s_work_is_bounded_whatever_the_checks_before_it_miss() {
+    // Lines brush-parser took minutes on (or looped forever on), given to
+    // the analysis directly — past the checks `programs` makes first: the
+    // parse's step bound (`MAX_PARSE_STEPS`, the vendored crate's patch)
+    // ends each with an error, never an answer.
+    let lines = [
+        format!("$(()+({}))", "(((')))'".repeat(10)),
+        format!("echo `({}`", "(((')))'".repeat(10)),
+        format!("({}))", "((`))`".repeat(16)),
+        format!("cat <<E\n{}\nE", "$[x[".repeat(16)),
+        format!("cat <<E\n{}\nE\n#{}", "$[x[".repeat(16), "]".repeat(32)),
+        "cat <<'' #".to_owned(),
+        "cat <<\"'\" #".to_owned(),
+        "eval \"cat <<\\\"\\\" #\"".to_owned(),
+    ];
+    for line in &lines {
+        let mut a = super::Analyzer {
+            programs: Vec::new(),
+            words: 0,
+            opts: brush_parser::ParserOptions::default(),
+            nested: 0,
+        };
+        let read = a.string(line, 0);
+        assert!(read.is_err(), "{line:?}: {:?}", a.programs);
+    }
+}
+
+#[test]
 fn what_the_grammar_misreads_is_read_as_bash_does_or_dynamic() {
     // Found by the bash differential test at 100,000 lines.
     assert!(has("! time ! 'id' -", "id"));
