@@ -53,8 +53,8 @@ pub const MAX_DEPTH: usize = 16;
 /// Deepest bracket nesting (`(`, `{`, `[`) accepted before parsing: it bounds
 /// the parser's own recursion.
 pub const MAX_NESTING: usize = 64;
-/// Most `(`, and most `[`, left open at the end of a line given to the
-/// parser (see `nesting`, `unclosed_as_quoted`).
+/// Most `(` left open at the end of a line given to the parser (see
+/// `nesting`, `unclosed_as_quoted`).
 pub const MAX_UNCLOSED_PARENS: usize = 8;
 /// Most steps (word pieces tried, tokens read) one parse by the shell
 /// grammar may take (`brush_parser::budget`, vendored with gait's patch):
@@ -116,17 +116,18 @@ pub fn programs(line: &str) -> Result<Vec<String>, CommandError> {
     if line.len() > MAX_COMMAND_BYTES {
         return Err(CommandError::TooLong);
     }
-    let (depth, unclosed, squares) = nesting(line);
+    let (depth, unclosed) = nesting(line);
     // Brackets paired as the text reads too: quotes and escapes can hide a
     // `)` from the count above, and brush-parser backtracks exponentially
     // over `(` and `[` left open (`$(()+(` then `(((')))'` eight times took
     // over five minutes; `$[x[` sixteen times in a here-document, seconds:
     // found by the fuzz target).
-    let (quoted, quoted_squares) = unclosed_as_quoted(line);
+    let quoted = unclosed_as_quoted(line);
     let plain_unclosed = unclosed;
     let unclosed = unclosed.max(quoted);
-    let squares = squares.max(quoted_squares);
-    if depth > MAX_NESTING || unclosed > MAX_UNCLOSED_PARENS || squares > MAX_UNCLOSED_PARENS {
+    // (`[` left open is not limited: colour codes leave many, and the
+    // parse's step bound ends the arithmetic reading's backtracking.)
+    if depth > MAX_NESTING || unclosed > MAX_UNCLOSED_PARENS {
         return Err(CommandError::TooDeep);
     }
     // (Quotes ignored here: a here-document's body is quoted text whose
@@ -492,13 +493,12 @@ fn join_continuations(body: &str) -> (String, bool) {
 /// commands (`if`…`fi`, `case`…`esac`, `for|while|until|select`…`done`),
 /// quotes ignored — so it can only over-count. It bounds the parser's
 /// recursion, which would otherwise exhaust the stack on `if if if …`.
-/// Also returns how many `(` and `[` are left open at the end:
-/// brush-parser backtracks exponentially over unclosed `(` (twenty take 15
-/// ms, and `((` four times that), which bash refuses anyway, and over `[`
-/// in arithmetic.
-fn nesting(line: &str) -> (usize, usize, usize) {
+/// Also returns how many `(` are left open at the end: brush-parser
+/// backtracks exponentially over unclosed `(` (twenty take 15 ms, and `((`
+/// four times that), which bash refuses anyway.
+fn nesting(line: &str) -> (usize, usize) {
     let (mut depth, mut max) = (0usize, 0usize);
-    let (mut parens, mut squares) = (0usize, 0usize);
+    let mut parens = 0usize;
     let bytes = line.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
@@ -529,23 +529,21 @@ fn nesting(line: &str) -> (usize, usize, usize) {
         match b {
             b'(' => parens += 1,
             b')' => parens = parens.saturating_sub(1),
-            b'[' => squares += 1,
-            b']' => squares = squares.saturating_sub(1),
             _ => {}
         }
         i += 1;
     }
-    (max, parens, squares)
+    (max, parens)
 }
 
-/// How many `(` and `[` are left open at the end of `line` when brackets
+/// How many `(` are left open at the end of `line` when brackets
 /// pair only within what bash reads as one piece: code, double quotes, a
 /// backquoted command, a `${…}` (what is left open inside one stays
 /// counted); inside double quotes a `(` opens only as `$(`, whose `)`
 /// closes it; single and ANSI-C quotes and escapes hide everything. A quote
-/// cannot hide a `)` or `]` from it as it can from [`nesting`]'s count,
+/// cannot hide a `)` from it as it can from [`nesting`]'s count,
 /// which ignores quotes: the larger is taken.
-fn unclosed_as_quoted(line: &str) -> (usize, usize) {
+fn unclosed_as_quoted(line: &str) -> usize {
     #[derive(Clone, Copy, PartialEq)]
     enum Kind {
         /// `nested`: a `$(` inside double quotes, closed by a `)` with no
@@ -564,14 +562,9 @@ fn unclosed_as_quoted(line: &str) -> (usize, usize) {
     struct Frame {
         kind: Kind,
         parens: usize,
-        squares: usize,
     }
     fn frame(kind: Kind) -> Frame {
-        Frame {
-            kind,
-            parens: 0,
-            squares: 0,
-        }
+        Frame { kind, parens: 0 }
     }
     /// Closes the innermost piece: what it left open is counted in the
     /// one it stood in (over-counting is safe).
@@ -580,7 +573,6 @@ fn unclosed_as_quoted(line: &str) -> (usize, usize) {
             if let Some(done) = stack.pop() {
                 if let Some(outer) = stack.last_mut() {
                     outer.parens += done.parens;
-                    outer.squares += done.squares;
                 }
             }
         }
@@ -634,18 +626,14 @@ fn unclosed_as_quoted(line: &str) -> (usize, usize) {
             (_, b'(') => top.parens += 1,
             (_, b')') if top.parens > 0 => top.parens -= 1,
             (Kind::Code { nested: true }, b')') => close(&mut stack),
-            (_, b'[') => top.squares += 1,
-            (_, b']') => top.squares = top.squares.saturating_sub(1),
             _ => {}
         }
         i += 1;
     }
-    stack.iter().fold((0, 0), |(p, q), f| {
-        (
-            p + f.parens + usize::from(f.kind == Kind::Code { nested: true }),
-            q + f.squares,
-        )
-    })
+    stack
+        .iter()
+        .map(|f| f.parens + usize::from(f.kind == Kind::Code { nested: true }))
+        .sum()
 }
 
 /// Why the walk stopped early.
