@@ -140,16 +140,6 @@ pub fn programs(line: &str) -> Result<Vec<String>, CommandError> {
             "a here-document with an unterminated `(` or `$(`".to_owned(),
         ));
     }
-    if here_document_with_empty_tag(line) {
-        // brush-parser's tokenizer loops forever, allocating until the
-        // process dies, when the text ends inside a here-document whose
-        // delimiter reads as empty (`cat <<'' #`, `""<<\x0c<#`: found by
-        // the fuzz target). Bash takes such a delimiter (the body ends at
-        // the first empty line); nobody needs one.
-        return Err(CommandError::Syntax(
-            "a here-document whose delimiter is empty (`<<''`, `<<\"\"`, a form feed)".to_owned(),
-        ));
-    }
     if let Some(simple) = plain_line(line) {
         return Ok(simple);
     }
@@ -362,52 +352,6 @@ fn ansi_c_quote_with_continuation(text: &str) -> bool {
             }
         }
         from = i + 1;
-    }
-    false
-}
-
-/// Whether a `<<` in `text` (quoted or not: failing closed) is followed by
-/// a delimiter brush-parser's tokenizer reads as empty: after `-`, blanks
-/// and the ASCII whitespace it trims from the delimiter's start (form feed,
-/// carriage return), only pairs of quotes (`''`, `""`) or a backslash that
-/// escapes nothing, up to the end of the word.
-fn here_document_with_empty_tag(text: &str) -> bool {
-    let b = text.as_bytes();
-    let mut i = 0;
-    while let Some(at) = text[i..].find("<<") {
-        let mut j = i + at + 2;
-        i = j;
-        if b.get(j) == Some(&b'<') {
-            // A here-string: skip all of `<<<`.
-            i = j + 1;
-            continue;
-        }
-        if b.get(j) == Some(&b'-') {
-            j += 1;
-        }
-        // Blanks before the word; then what the tokenizer trims from the
-        // word's start (a blank after it ends the word).
-        while matches!(b.get(j), Some(b' ' | b'\t')) {
-            j += 1;
-        }
-        while matches!(b.get(j), Some(b'\r' | 0x0c)) {
-            j += 1;
-        }
-        let mut empty = true;
-        while let Some(&c) = b.get(j) {
-            match c {
-                b'\'' | b'"' if b.get(j + 1) == Some(&c) => j += 2,
-                b'\\' if matches!(b.get(j + 1), None | Some(b'\n')) => j += 2,
-                b' ' | b'\t' | b'\n' | b';' | b'&' | b'|' | b'<' | b'>' | b'(' | b')' => break,
-                _ => {
-                    empty = false;
-                    break;
-                }
-            }
-        }
-        if empty {
-            return true;
-        }
     }
     false
 }

@@ -804,12 +804,17 @@ fn a_here_document_with_an_unterminated_substitution_is_refused() {
 }
 
 #[test]
-fn a_here_document_with_an_empty_delimiter_is_refused() {
+fn a_here_document_with_an_empty_delimiter_ends() {
     // brush-parser's tokenizer looped forever, allocating until the process
     // died, when the text ends inside a here-document whose delimiter reads
     // as empty (the fuzz target: `""<<\x0c<#`, 15 bytes, took 2 GB in a
-    // second; then the same inside an unterminated `${`).
+    // second; then the same inside an unterminated `${`, in `eval`, with
+    // mixed quotes). The vendored copy's patch ends it: an unterminated
+    // here-document, a syntax error.
     for line in [
+        "cat <<\"'\" #",
+        "eval \"cat <<\\\"\\\" #\"",
+        "echo \"`cat <<\\\"\\\" #`\"",
         "cat <<'' #",
         "cat <<-\"\" # note",
         "\"\"<<\x0c<#",
@@ -822,7 +827,7 @@ fn a_here_document_with_an_empty_delimiter_is_refused() {
         "<<\r\t.''/\r\t",
     ] {
         assert!(
-            matches!(programs(line), Err(CommandError::Syntax(m)) if m.contains("delimiter is empty")),
+            matches!(programs(line), Err(CommandError::Syntax(_))),
             "{line:?}"
         );
     }
