@@ -122,7 +122,15 @@ pub fn programs(line: &str) -> Result<Vec<String>, CommandError> {
     // over `(` and `[` left open (`$(()+(` then `(((')))'` eight times took
     // over five minutes; `$[x[` sixteen times in a here-document, seconds:
     // found by the fuzz target).
-    let quoted = unclosed_as_quoted(line);
+    // (Without a quote, backquote, backslash or `$`, both counts are one.)
+    let quoted = if line
+        .bytes()
+        .any(|b| matches!(b, b'\'' | b'"' | b'`' | b'\\' | b'$'))
+    {
+        unclosed_as_quoted(line)
+    } else {
+        0
+    };
     let plain_unclosed = unclosed;
     let unclosed = unclosed.max(quoted);
     // (`[` left open is not limited: colour codes leave many, and the
