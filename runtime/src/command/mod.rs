@@ -118,11 +118,10 @@ pub fn programs(line: &str) -> Result<Vec<String>, CommandError> {
     }
     let (depth, unclosed) = nesting(line);
     // Brackets paired as the text reads too: quotes and escapes can hide a
-    // `)` from the count above, and brush-parser backtracks exponentially
-    // over `(` and `[` left open (`$(()+(` then `(((')))'` eight times took
-    // over five minutes; `$[x[` sixteen times in a here-document, seconds:
-    // found by the fuzz target).
-    // (Without a quote, backquote, backslash or `$`, both counts are one.)
+    // `)` from the count above (`$(()+(` then `(((')))'` eight times). The
+    // parse's step bound (`grammar`) is what bounds brush-parser's
+    // backtracking; this refuses such lines before any parse. (Without a
+    // quote, backquote, backslash or `$`, both counts are one.)
     let quoted = if line
         .bytes()
         .any(|b| matches!(b, b'\'' | b'"' | b'`' | b'\\' | b'$'))
