@@ -618,6 +618,52 @@ def test_a_dict_schema_is_judged_with_the_function_s_own_defaults(gate: gait.Gat
     assert records["/etc/passwd"]["executed"] is False
 
 
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+def test_a_tool_whose_two_functions_default_differently_is_refused(gate: gait.Gate, tmp_path: Path, use_async: bool) -> None:
+    """A tool with a ``func`` and a ``coroutine``: an asynchronous run
+    calls the coroutine, with its own defaults. When the two default a
+    left-out argument differently (``/workspace/safe.txt`` and
+    ``/etc/passwd``) the gate cannot tell which value the tool gets: the
+    call is refused as an invalid intent, sync or async, and neither runs.
+    The same argument sent, or defaults that agree, run as judged."""
+    ran: List[Any] = []
+    schema = {"type": "object", "properties": {"content": {"type": "string"}, "path": {"type": "string"}}, "required": ["content"]}
+
+    def write_file(content: str, path: str = "/workspace/safe.txt") -> str:
+        ran.append(("func", path))
+        return "ok"
+
+    async def awrite_file(content: str, path: str = "/etc/passwd") -> str:
+        ran.append(("coroutine", path))
+        return "ok"
+
+    async def awrite_same(content: str, path: str = "/workspace/safe.txt") -> str:
+        ran.append(("coroutine", path))
+        return "ok"
+
+    from langchain_core.tools import StructuredTool
+
+    request = {"messages": [{"role": "user", "content": "x"}]}
+
+    def run(lc_tool: Any, calls: List[Dict[str, Any]]) -> Dict[str, ToolMessage]:
+        agent = create_agent(ScriptedModel(messages=script(calls)), tools=[lc_tool], middleware=[GaitMiddleware(gate, context=LOW, trace_dir=tmp_path)])
+        return tool_messages(asyncio.run(agent.ainvoke(request)) if use_async else agent.invoke(request))
+
+    differ = StructuredTool.from_function(write_file, coroutine=awrite_file, name="write_file", description="Write a file.", args_schema=schema)
+    msgs = run(differ, [
+        {"name": "write_file", "args": {"content": "x"}, "id": "c_left_out"},
+        {"name": "write_file", "args": {"content": "x", "path": "/workspace/notes.txt"}, "id": "c_sent"},
+    ])
+    runner = "coroutine" if use_async else "func"
+    assert ran == [(runner, "/workspace/notes.txt")]
+    assert msgs["c_left_out"].status == "error" and "intent_invalid" in msgs["c_left_out"].content
+    assert "args.path" in msgs["c_left_out"].content and "coroutine" in msgs["c_left_out"].content
+    assert msgs["c_sent"].status == "success"
+    agree = StructuredTool.from_function(write_file, coroutine=awrite_same, name="write_file", description="Write a file.", args_schema=schema)
+    msgs = run(agree, [{"name": "write_file", "args": {"content": "x"}, "id": "c_agree"}])
+    assert msgs["c_agree"].status == "success" and ran[1:] == [(runner, "/workspace/safe.txt")]
+
+
 def test_the_tool_validates_the_call_s_own_arguments(gate: gait.Gate, tmp_path: Path) -> None:
     """The gate judges the arguments with the defaults filled in, but the
     tool gets the call's own arguments (copied when judged): its validation

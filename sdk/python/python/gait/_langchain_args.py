@@ -35,6 +35,11 @@ class Unseen(Exception):
     """A value the tool would get that the gate cannot write as JSON."""
 
 
+class TwoReadings(Exception):
+    """A parameter the tool's synchronous and asynchronous functions
+    default to different values (its name is the message)."""
+
+
 def tool_gets(tool: Any, sent: Dict[str, Any], call_id: str, injected: Iterable[str]) -> Optional[Dict[str, Any]]:
     """The arguments ``tool``'s function is called with for the call's
     arguments ``sent``, as JSON values (pydantic models as their fields'
@@ -43,7 +48,8 @@ def tool_gets(tool: Any, sent: Dict[str, Any], call_id: str, injected: Iterable[
     (``injected``) left out. None when LangChain would not call the
     function (its validation refuses the call), or the tool has no
     ``_parse_input``. Raises :class:`Unseen` for a value that is not
-    JSON."""
+    JSON, :class:`TwoReadings` for a parameter left out of the call that
+    the tool's ``func`` and ``coroutine`` default differently."""
     parse = getattr(tool, "_parse_input", None)
     if not callable(parse):
         return None
@@ -64,9 +70,15 @@ def tool_gets(tool: Any, sent: Dict[str, Any], call_id: str, injected: Iterable[
     if not isinstance(parsed, dict):
         return None
     got = {k: _plain(v, 0) for k, v in parsed.items() if k not in injected}
+    defaulted: Dict[str, Any] = {}
     for name, default in _function_defaults(tool):
-        if name not in parsed and name not in injected:
-            got[name] = _plain(default, 0)
+        if name in parsed or name in injected:
+            continue
+        value = _plain(default, 0)
+        if name in defaulted and _text(defaulted[name]) != _text(value):
+            raise TwoReadings(name)
+        defaulted[name] = value
+    got.update(defaulted)
     return got
 
 
@@ -96,6 +108,12 @@ def first_difference(judged: Any, got: Any, where: str = "args") -> Optional[str
     if type(judged) is not type(got) and not (_number(judged) and _number(got)):
         return where
     return None if judged == got else where
+
+
+def _text(v: Any) -> str:
+    """A JSON value's text, keys sorted: two values the same to the tool
+    (no coercion between them) have the same text."""
+    return json.dumps(v, sort_keys=True)
 
 
 def _number(v: Any) -> bool:
@@ -139,10 +157,18 @@ def _schema_name(name: str, field: Any) -> str:
 
 def _function_defaults(tool: Any) -> Iterable[Tuple[str, Any]]:
     """The defaults of the tool's function's own parameters (``*args`` and
-    ``**kwargs`` as empty)."""
-    func = getattr(tool, "func", None) or getattr(tool, "coroutine", None) or getattr(tool, "_run", None)
-    if not callable(func):
-        return []
+    ``**kwargs`` as empty). A tool may hold two functions, ``func`` for a
+    synchronous run and ``coroutine`` for an asynchronous one (which falls
+    back on ``func``): the defaults of both, one after the other (a
+    parameter both default comes twice)."""
+    funcs = [f for f in (getattr(tool, "func", None), getattr(tool, "coroutine", None)) if callable(f)]
+    if not funcs:
+        run = getattr(tool, "_run", None)
+        funcs = [run] if callable(run) else []
+    return [pair for func in funcs for pair in _own_defaults(func)]
+
+
+def _own_defaults(func: Any) -> Iterable[Tuple[str, Any]]:
     try:
         params = inspect.signature(func).parameters.values()
     except (TypeError, ValueError):

@@ -64,7 +64,7 @@ from pydantic import BaseModel
 
 from ._context import Context, intent_for
 from ._convert import jsonable, schema_args
-from ._langchain_args import Unseen, first_difference, tool_gets
+from ._langchain_args import TwoReadings, Unseen, first_difference, tool_gets
 from ._model_schema import model_schema
 from ._decision import Decision
 from ._errors import GateUnavailable
@@ -126,6 +126,11 @@ def _as_the_tool_gets(
         got = tool_gets(tool, sent, call_id, injected)
     except Unseen as e:
         return judged, Decision._invalid(f"args: the tool would run with {e}, which the gate cannot judge as JSON")
+    except TwoReadings as e:
+        return judged, Decision._invalid(
+            f"args.{e}: the tool's function and coroutine default it to different values; the gate cannot tell "
+            "which one runs, so it cannot judge the value the tool gets"
+        )
     if got is None:
         return judged, None
     if not validated:
