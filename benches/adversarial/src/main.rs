@@ -82,6 +82,13 @@ fn generators() -> Vec<(&'static str, Vec<u8>)> {
         ("( left open behind quotes", exec(&format!("$(()+({}))", "(((')))'".repeat(8)))),
         ("( left open behind backquotes", exec(&format!("({}))", "((`))`".repeat(16)))),
         ("[ left open in arithmetic", exec(&format!("cat <<E\n{}\nE", "$[x[".repeat(16)))),
+        // Each of these here-documents takes the grammar most of the step
+        // bound on its own: the bound is the line's, so many of them are
+        // refused together, not each read up to the bound.
+        (
+            "here-documents each near the step bound",
+            exec(&format!("cat <<E\n{}\nE\n", "$[x[".repeat(8)).repeat(4)),
+        ),
         ("brace expansion", exec(&format!("echo {}", "{a,b}".repeat(max / 5 - 2)))),
         ("assignments", exec(&"a=b ".repeat(max / 4 - 1))),
         ("functions", exec(&"f() { ls; }; ".repeat(max / 13 - 1))),

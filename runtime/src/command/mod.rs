@@ -56,12 +56,14 @@ pub const MAX_NESTING: usize = 64;
 /// Most `(` left open at the end of a line given to the parser (see
 /// `nesting`, `unclosed_as_quoted`).
 pub const MAX_UNCLOSED_PARENS: usize = 8;
-/// Most steps (word pieces tried, tokens read) one parse by the shell
-/// grammar may take (`brush_parser::budget`, vendored with gait's patch):
-/// its PEG parser backtracks exponentially on some inputs, which the checks
-/// before parsing cannot all foresee. The per-decision deadline is polled
-/// within those steps too. (A 16 KiB line of ordinary words takes well
-/// under a tenth of it.)
+/// Most steps (word pieces tried, tokens read) the shell grammar may take
+/// over all the parses of one command line (`brush_parser::budget`,
+/// vendored with gait's patch): its PEG parser backtracks exponentially on
+/// some inputs, which the checks before parsing cannot all foresee, and a
+/// line may hold many such pieces, each parsed on its own (words,
+/// here-documents, nested texts). The count makes the refusal the same on
+/// every machine; the per-decision deadline is polled within those steps
+/// too. (A 16 KiB line of ordinary words takes well under a tenth of it.)
 pub const MAX_PARSE_STEPS: u64 = 50_000;
 /// Most `{` in one word whose brace expansion is read (see `word`).
 const MAX_WORD_BRACES: usize = 6;
@@ -76,8 +78,8 @@ pub enum CommandError {
     TooLong,
     TooManyWords,
     TooDeep,
-    /// The shell grammar's work on it passed [`MAX_PARSE_STEPS`] (in one
-    /// of its parses).
+    /// The shell grammar's work on it passed [`MAX_PARSE_STEPS`] (all its
+    /// parses together).
     TooComplex,
     /// The per-decision deadline passed during analysis.
     Timeout,
@@ -155,6 +157,7 @@ pub fn programs(line: &str) -> Result<Vec<String>, CommandError> {
         words: 0,
         opts: ParserOptions::default(),
         nested: 0,
+        steps: MAX_PARSE_STEPS,
     };
     match a.string(line, 0) {
         Ok(()) => {}
@@ -1207,6 +1210,9 @@ struct Analyzer {
     /// redirection of the compound or of the function's call may give
     /// (`{ bash; } <<< 'rm v'`, `f <<< 'rm v'`).
     nested: usize,
+    /// The shell grammar's steps left for the rest of the line (see
+    /// [`MAX_PARSE_STEPS`]).
+    steps: u64,
 }
 
 impl Analyzer {
@@ -1251,7 +1257,7 @@ impl Analyzer {
             return Err(Stop::Dynamic);
         }
         let opts = &self.opts;
-        let program = grammar(text, || {
+        let program = grammar(&mut self.steps, text, || {
             Parser::new(std::io::Cursor::new(text.as_bytes()), opts).parse_program()
         })?
         .map_err(|e| CommandError::Syntax(e.to_string()))?;
@@ -1675,8 +1681,10 @@ impl Analyzer {
         if !body.contains(['$', '`', '\\']) {
             return Ok(Val::Lit(body.to_owned()));
         }
-        let pieces = grammar(body, || word::parse_heredoc(body, &self.opts))?
-            .map_err(|e| CommandError::Syntax(e.to_string()))?;
+        let pieces = grammar(&mut self.steps, body, || {
+            word::parse_heredoc(body, &self.opts)
+        })?
+        .map_err(|e| CommandError::Syntax(e.to_string()))?;
         let mut lit = Some(String::new());
         let mut alt = None;
         self.pieces(body, &pieces, &mut lit, &mut alt, true, depth)?;
@@ -1693,8 +1701,9 @@ impl Analyzer {
             if raw.matches('{').count() > MAX_WORD_BRACES {
                 return self.unexpanded(raw);
             }
-            if let Ok(Some(parts)) = grammar(raw, || word::parse_brace_expansions(raw, &self.opts))?
-            {
+            if let Ok(Some(parts)) = grammar(&mut self.steps, raw, || {
+                word::parse_brace_expansions(raw, &self.opts)
+            })? {
                 if parts
                     .iter()
                     .any(|p| matches!(p, word::BraceExpressionOrText::Expr(_)))
@@ -1738,7 +1747,7 @@ impl Analyzer {
         if is_plain(raw) {
             return Ok(Field::lit(raw));
         }
-        let pieces = grammar(raw, || word::parse(raw, &self.opts))?
+        let pieces = grammar(&mut self.steps, raw, || word::parse(raw, &self.opts))?
             .map_err(|e| CommandError::Syntax(e.to_string()))?;
         let mut lit = Some(String::new());
         let mut alt = None;
@@ -2013,7 +2022,7 @@ impl Analyzer {
             self.arithmetic(index)?;
         }
         for text in nested.into_iter().flatten() {
-            match grammar(text, || word::parse(text, &self.opts))? {
+            match grammar(&mut self.steps, text, || word::parse(text, &self.opts))? {
                 Ok(pieces) => {
                     let (mut lit, mut alt) = (None, None);
                     self.pieces(text, &pieces, &mut lit, &mut alt, false, depth)?;
@@ -2026,13 +2035,14 @@ impl Analyzer {
     }
 }
 
-/// Runs one of brush-parser's readers on `text`. The parser unwraps a few
+/// Runs one of brush-parser's readers on `text` with the `steps` the line
+/// has left (less those it takes, after). The parser unwraps a few
 /// numbers it reads (a file descriptor before `<`/`>` as `i32`, brace
 /// sequence bounds as `i64`, `~N` as `usize`) and panics when they
 /// overflow: such text is refused before it reaches the parser, and any
 /// other panic inside the parser is caught; both are syntax errors (an
 /// invalid intent), never a crashed decision.
-fn grammar<T>(text: &str, parse: impl FnOnce() -> T) -> Result<T, CommandError> {
+fn grammar<T>(steps: &mut u64, text: &str, parse: impl FnOnce() -> T) -> Result<T, CommandError> {
     let refused = || CommandError::Syntax("a number too large for the shell grammar".to_owned());
     let bytes = text.as_bytes();
     let mut i = 0;
@@ -2055,11 +2065,11 @@ fn grammar<T>(text: &str, parse: impl FnOnce() -> T) -> Result<T, CommandError> 
             return Err(refused());
         }
     }
-    let (read, cut) =
-        brush_parser::budget::bounded(MAX_PARSE_STEPS, crate::deadline::expired, || {
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(parse))
-        });
-    if cut {
+    let read = brush_parser::budget::bounded(*steps, crate::deadline::expired, || {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(parse))
+    });
+    *steps = read.left;
+    if read.cut {
         // The parse was stopped: whatever it returned is not a reading.
         return Err(if crate::deadline::expired() {
             CommandError::Timeout
@@ -2067,7 +2077,8 @@ fn grammar<T>(text: &str, parse: impl FnOnce() -> T) -> Result<T, CommandError> 
             CommandError::TooComplex
         });
     }
-    read.map_err(|_| CommandError::Syntax("the shell grammar could not read it".to_owned()))
+    read.out
+        .map_err(|_| CommandError::Syntax("the shell grammar could not read it".to_owned()))
 }
 
 /// Text that would run code if it stood unquoted: a command or process

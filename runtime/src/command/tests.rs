@@ -664,7 +664,7 @@ proptest::proptest! {
     #[test]
     fn the_plain_subset_agrees_with_the_grammar(line in "((ls|rm|/bin/rm|x/|-la|a=b|a-b=c|sudo|env|if|time|then|fi|true|\\.|\\.\\.|&&|\\|\\||\\||;|&| |\\t|x:y|%|\\^|@|,|\\+|'|\"|'a b'|\"c d\"|'i''f'|\"\\$x\"|\"a\\\\b\"|'\\$x'|\"é;|&*\"|'\\n'|'if'|\"sudo\"|\\*|#|é){0,12})") {
         if let Some(fast) = super::plain_line(&line) {
-            let mut a = super::Analyzer { programs: Vec::new(), words: 0, opts: brush_parser::ParserOptions::default(), nested: 0 };
+            let mut a = super::Analyzer { programs: Vec::new(), words: 0, opts: brush_parser::ParserOptions::default(), nested: 0, steps: super::MAX_PARSE_STEPS };
             let full = a.string(&line, 0).map(|()| { a.programs.sort(); a.programs.dedup(); a.programs });
             proptest::prop_assert!(matches!(&full, Ok(v) if *v == fast), "{line:?}: fast {fast:?}, grammar {full:?}");
         }
@@ -898,6 +898,7 @@ fn the_grammar_s_work_is_bounded_whatever_the_checks_before_it_miss() {
             words: 0,
             opts: brush_parser::ParserOptions::default(),
             nested: 0,
+            steps: super::MAX_PARSE_STEPS,
         };
         a.string(line, 0)
     };
@@ -922,6 +923,23 @@ fn the_grammar_s_work_is_bounded_whatever_the_checks_before_it_miss() {
             "{line:?}: {read:?}"
         );
     }
+}
+
+#[test]
+fn the_grammar_s_work_is_bounded_over_the_whole_line() {
+    // One here-document whose body takes the grammar most of the bound
+    // (backtracking over `$[x[`) is read; several in one line, each parsed
+    // on its own and each within the bound, are refused together: the
+    // bound is the line's, not each parse's, so the refusal does not wait
+    // for the deadline (and is the same on every machine).
+    let doc = format!("cat <<E\n{}\nE\n", "$[x[".repeat(8));
+    assert_eq!(p(&doc), ["cat"]);
+    let docs = doc.repeat(3);
+    assert_eq!(programs(&docs), Err(CommandError::TooComplex), "{docs:?}");
+    // Ordinary lines stay far from it: a long one of quoted words and
+    // substitutions is read whole.
+    let long = "git commit -m \"$(date)\" -- 'a b' \"$HOME/x\"; ".repeat(100);
+    assert_eq!(p(&long), ["date", "git"]);
 }
 
 #[test]

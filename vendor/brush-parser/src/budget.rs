@@ -29,18 +29,30 @@ impl Drop for Saved {
     }
 }
 
+/// What [`bounded`] gives back.
+#[derive(Debug)]
+pub struct Bounded<T> {
+    /// The parse's result (an error, or a partial reading, when `cut`).
+    pub out: T,
+    /// Whether the parse was cut short (its result is not to be used).
+    pub cut: bool,
+    /// The steps it left unused (0 when cut by the count): what a caller
+    /// with a budget over several parses has left for the next.
+    pub left: u64,
+}
+
 /// Runs `parse` with at most `steps` steps and `stop` polled every 256
-/// (true: stop now). Returns its result and whether it was cut short (its
-/// result is then an error, or a partial reading: not to be used).
-pub fn bounded<T>(steps: u64, stop: fn() -> bool, parse: impl FnOnce() -> T) -> (T, bool) {
+/// (true: stop now).
+pub fn bounded<T>(steps: u64, stop: fn() -> bool, parse: impl FnOnce() -> T) -> Bounded<T> {
     let saved = Saved(LEFT.with(Cell::get), STOP.with(Cell::get), CUT.with(Cell::get));
     LEFT.with(|c| c.set(steps));
     STOP.with(|c| c.set(Some(stop)));
     CUT.with(|c| c.set(false));
     let out = parse();
     let cut = CUT.with(Cell::get);
+    let left = LEFT.with(Cell::get);
     drop(saved);
-    (out, cut)
+    Bounded { out, cut, left }
 }
 
 /// One step of the parser's work: false once the bound is reached (and
