@@ -401,7 +401,13 @@ fn approve(args: &ApproveArgs) -> Result<i32, String> {
     gait_run::approval::token::read(&token)
         .map_err(|e| format!("the request does not make a valid token: {e}"))?;
     match &args.out {
-        None => print!("{}", String::from_utf8_lossy(&token)),
+        None => {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            out.write_all(&token)
+                .and_then(|()| out.flush())
+                .map_err(|e| format!("cannot write the token to standard output: {e}"))?;
+        }
         Some(path) => {
             use std::io::Write;
             use std::os::unix::fs::OpenOptionsExt;

@@ -218,7 +218,8 @@ fn main() {
                 };
                 let mut out = Vec::new();
                 gate::refuse(&mut out, Refusal::Invalid(&err), None);
-                print_result(&out);
+                // Not written: the exit code says invalid input anyway.
+                let _ = print_result(&out);
             }
             let _ = e.print();
             std::process::exit(code);
@@ -253,13 +254,31 @@ fn main() {
 /// Prints a result (the gate's compact bytes) indented for people. The
 /// bytes are the gate's own; a result that does not read back (never
 /// expected) is printed as it is.
-fn print_result(result: &[u8]) {
+/// Prints a result, pretty; false when it cannot be written (see [`say`]).
+fn print_result(result: &[u8]) -> bool {
     match serde_json::from_slice::<serde_json::Value>(result)
         .ok()
         .and_then(|v| serde_json::to_string_pretty(&v).ok())
     {
-        Some(text) => println!("{text}"),
-        None => println!("{}", String::from_utf8_lossy(result)),
+        Some(text) => say(text),
+        None => say(String::from_utf8_lossy(result)),
+    }
+}
+
+/// Writes `text` and a newline to standard output. False, with the cause
+/// on standard error, when it cannot be written (a reader that closed the
+/// pipe, `| head -c 100`; a full disk): the command then exits 1
+/// (internal), not with its verdict's code — whoever reads the output did
+/// not get it, and an allow must not be answered without its result.
+pub(crate) fn say(text: impl std::fmt::Display) -> bool {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{text}").and_then(|()| out.flush()) {
+        Ok(()) => true,
+        Err(e) => {
+            eprintln!("error: the output cannot be written to standard output: {e}");
+            false
+        }
     }
 }
 
@@ -282,7 +301,9 @@ fn eval(args: EvalArgs) -> i32 {
         if let Some(err) = &summary.error {
             eprintln!("error: {err}");
         }
-        print_result(out);
+        if !print_result(out) {
+            return exit::INTERNAL;
+        }
         // (Under --simulate the gate already answers allow, and so exit 0.)
         summary.exit
     };
@@ -443,18 +464,20 @@ fn trace_verify(file: &PathBuf, trust_files: &[PathBuf]) -> i32 {
     };
     match gate::verify_trace(&trace, &trust) {
         Ok(key_id) => {
-            println!(
-                "{}",
-                json!({"ok": true, "trace_id": trace["trace_id"], "verdict": trace["verdict"], "key_id": key_id})
-            );
-            exit::OK
+            let report = json!({"ok": true, "trace_id": trace["trace_id"], "verdict": trace["verdict"], "key_id": key_id});
+            if say(report) {
+                exit::OK
+            } else {
+                exit::INTERNAL
+            }
         }
         Err(e) => fail(e.code, &e.message, exit::VERIFY),
     }
 }
 
 fn fail(code: &str, error: &str, exit_code: i32) -> i32 {
-    println!("{}", json!({"ok": false, "code": code, "error": error}));
+    // Not written: the exit code and standard error say it anyway.
+    let _ = say(json!({"ok": false, "code": code, "error": error}));
     eprintln!("error: {code}: {error}");
     exit_code
 }
@@ -466,19 +489,20 @@ fn verify(path: &std::path::Path, t: &TrustArgs) -> i32 {
     };
     match read_verified(path, &opts) {
         Ok(v) => {
-            println!(
-                "{}",
-                json!({
-                    "ok": true,
-                    "policy": {"name": v.info().name, "version": v.info().version, "revision": v.info().revision},
-                    "policy_digest": v.policy_digest(),
-                    "rules": v.info().rules,
-                    "not_after": v.info().not_after,
-                    "signed_by": v.signed_by,
-                    "bundle_verified": v.signature_verified,
-                })
-            );
-            exit::OK
+            let report = json!({
+                "ok": true,
+                "policy": {"name": v.info().name, "version": v.info().version, "revision": v.info().revision},
+                "policy_digest": v.policy_digest(),
+                "rules": v.info().rules,
+                "not_after": v.info().not_after,
+                "signed_by": v.signed_by,
+                "bundle_verified": v.signature_verified,
+            });
+            if say(report) {
+                exit::OK
+            } else {
+                exit::INTERNAL
+            }
         }
         Err(rej) => fail(rej.code.as_str(), &rej.message, exit::VERIFY),
     }
@@ -557,6 +581,9 @@ fn bench(
             );
         }
     }
-    println!("{text}");
-    exit::OK
+    if say(text) {
+        exit::OK
+    } else {
+        exit::INTERNAL
+    }
 }

@@ -375,6 +375,40 @@ fn internal_errors_never_allow() {
 }
 
 #[test]
+fn an_allow_whose_result_cannot_be_written_is_not_an_allow() {
+    // Standard output that refuses every write (/dev/full; a reader that
+    // closed the pipe is the same to the process): the decision is allow,
+    // but whoever reads the result does not get it — exit 1, the cause on
+    // standard error, and no panic.
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gait-run"))
+        .arg("eval")
+        .args(bundle_args())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::from(full))
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let intent = read("/workspace/a.txt", "high").to_string();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(intent.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("cannot be written to standard output") && !stderr.contains("panicked"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn simulate_is_non_enforcing() {
     let mut args = bundle_args();
     args.push("--simulate".into());

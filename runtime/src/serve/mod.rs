@@ -150,7 +150,8 @@ thread_local! {
 }
 
 fn startup_error(code: &str, message: &str, exit: i32) -> i32 {
-    println!("{}", json!({"ok": false, "code": code, "error": message}));
+    // Not written: the exit code and standard error say it anyway.
+    let _ = crate::say(json!({"ok": false, "code": code, "error": message}));
     eprintln!("error: {code}: {message}");
     exit
 }
@@ -321,7 +322,9 @@ async fn serve(state: Arc<State>, args: &ServeArgs) -> i32 {
             fields(json!({"addr": local.to_string(), "policy_digest": b.policy_digest(), "revision": b.info().revision})),
         );
     }
-    println!("{}", json!({"listening": local.to_string()}));
+    // Who started the sidecar may have closed standard output: the address
+    // is in the log too, and serving goes on.
+    let _ = crate::say(json!({"listening": local.to_string()}));
     tokio::spawn(reload_loop(
         state.clone(),
         hup,
