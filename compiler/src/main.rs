@@ -258,7 +258,10 @@ fn main() {
         }
     };
     let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    let mut out = Recorded {
+        inner: stdout.lock(),
+        failed: None,
+    };
     let mut err = std::io::stderr();
     let color = plumbing::use_color(std::io::stdout().is_terminal());
     let code = match cli.command {
@@ -277,8 +280,9 @@ fn main() {
         Command::Fmt { check, paths } => cli::fmt(&paths, check, color, &mut out, &mut err),
         Command::Explain { code } => cli::explain(code.as_deref(), &mut out, &mut err),
         Command::Lsp => {
+            // The server writes standard output itself (its protocol).
             drop(out);
-            cli::lsp(&mut err)
+            std::process::exit(cli::lsp(&mut err));
         }
         Command::Test {
             action:
@@ -374,5 +378,56 @@ fn main() {
             cli::skill_verify(&args, &mut out, &mut err)
         }
     };
-    std::process::exit(code);
+    std::process::exit(out.finish(code, &mut err));
+}
+
+/// Standard output, remembering its first failed write (the commands write
+/// their reports and ignore each line's result): output that was not
+/// written turns a success into exit 1, with the cause on standard error —
+/// `gaitc check --format json` piped into a reader that went away, or onto
+/// a full disk, must not pass CI on a report nobody got.
+struct Recorded<W: std::io::Write> {
+    inner: W,
+    failed: Option<std::io::Error>,
+}
+
+impl<W: std::io::Write> Recorded<W> {
+    /// The exit code: `code`, or 1 in place of 0 when output was lost.
+    fn finish(mut self, code: i32, err: &mut dyn std::io::Write) -> i32 {
+        if let Err(e) = self.inner.flush() {
+            self.failed.get_or_insert(e);
+        }
+        match self.failed {
+            None => code,
+            Some(e) => {
+                let _ = writeln!(
+                    err,
+                    "error: the output cannot be written to standard output: {e}"
+                );
+                if code == exit::OK {
+                    exit::INTERNAL
+                } else {
+                    code
+                }
+            }
+        }
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for Recorded<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.inner.write(buf).inspect_err(|e| {
+            if self.failed.is_none() {
+                self.failed = Some(std::io::Error::new(e.kind(), e.to_string()));
+            }
+        })
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush().inspect_err(|e| {
+            if self.failed.is_none() {
+                self.failed = Some(std::io::Error::new(e.kind(), e.to_string()));
+            }
+        })
+    }
 }

@@ -224,3 +224,38 @@ fn explain_prints_every_code_and_rejects_unknown_ones() {
     let list = String::from_utf8(gaitc(&["explain"], dir.path()).stdout).unwrap();
     assert!(list.contains("W0005"));
 }
+
+#[test]
+fn output_that_cannot_be_written_is_not_a_success() {
+    // Standard output refusing every write (/dev/full; a reader that closed
+    // the pipe is the same to the process): what a command printed is lost,
+    // so it exits 1 with the cause on standard error (`explain` ignored its
+    // writes' results and exited 0); a run that failed keeps its own code.
+    let dir = dir_with(&[("clean.gaitpol", CLEAN)]);
+    let run = |args: &[&str]| {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        std::process::Command::new(env!("CARGO_BIN_EXE_gaitc"))
+            .args(args)
+            .current_dir(dir.path())
+            .stdout(full)
+            .output()
+            .unwrap()
+    };
+    for args in [
+        &["explain", "E0031"][..],
+        &["explain"],
+        &["check", "--format", "json", "clean.gaitpol"],
+    ] {
+        let out = run(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("cannot be written to standard output") && !stderr.contains("panicked"),
+            "{args:?}: {stderr}"
+        );
+    }
+    assert_eq!(run(&["explain", "E9999"]).status.code(), Some(6));
+}
