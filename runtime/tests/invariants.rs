@@ -7,7 +7,9 @@
 //! - evaluation does no I/O (this thread's read and write system calls,
 //!   counted by the kernel, do not move while it decides);
 //! - the runtime library has no parser stack and no serving stack (its
-//!   dependency tree without the `cli` feature, from `cargo tree`).
+//!   dependency tree without the `cli` feature, from `cargo tree`);
+//! - the fuzz targets build with the crates the gate is built with (the
+//!   workspace's `[patch.crates-io]`, repeated in `fuzz/`).
 //!
 //! "The runtime never allocates per rule" is `compiler/tests/allocations.rs`
 //! (it needs bundles of 10 and 10,000 rules, which the compiler builds).
@@ -134,4 +136,32 @@ fn the_runtime_library_has_no_parser_or_serving_stack() {
             "the runtime library depends on {forbidden}"
         );
     }
+}
+
+/// The crates the workspace patches (`[patch.crates-io]` in the root
+/// `Cargo.toml`: brush-parser with the bound on its work) are patched the
+/// same way in `fuzz/`, a workspace of its own that the root's patch does
+/// not reach: the fuzz targets must exercise the parser the gate runs (they
+/// did not even build against the unpatched one).
+#[test]
+fn the_fuzz_workspace_patches_what_the_workspace_patches() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let section = |text: &str| -> Vec<String> {
+        text.lines()
+            .skip_while(|l| l.trim() != "[patch.crates-io]")
+            .skip(1)
+            .take_while(|l| !l.trim_start().starts_with('['))
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(str::to_owned)
+            .collect()
+    };
+    let main = section(&std::fs::read_to_string(root.join("Cargo.toml")).unwrap());
+    let fuzz = section(&std::fs::read_to_string(root.join("fuzz/Cargo.toml")).unwrap());
+    assert!(!main.is_empty(), "the workspace patches brush-parser");
+    let expected: Vec<String> = main
+        .iter()
+        .map(|l| l.replace("path = \"", "path = \"../"))
+        .collect();
+    assert_eq!(fuzz, expected, "fuzz/Cargo.toml's [patch.crates-io]");
 }
