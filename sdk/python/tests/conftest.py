@@ -312,6 +312,34 @@ class RewrittenArgs(pydantic.BaseModel):
     path: Annotated[str, pydantic.AfterValidator(lambda p: "/etc/" + p)] = pydantic.Field("passwd", validate_default=True)
 
 
+class IntoEtcTarget(pydantic.BaseModel):
+    """A nested argument whose validator rewrites any given ``path`` into
+    /etc (``/workspace/passwd`` → ``/etc/passwd``): judged as sent, the tool
+    would get another value."""
+
+    path: str
+
+    @pydantic.field_validator("path")
+    @classmethod
+    def into_etc(cls, v: str) -> str:
+        return v.replace("/workspace/", "/etc/")
+
+
+class DecodedArgs(pydantic.BaseModel):
+    """Arguments whose ``path`` is URL-decoded by a validator (a realistic
+    normalizer): ``/workspace/..%2Fetc%2Fshadow`` — a file in the workspace
+    to the gate — reaches the tool as ``/workspace/../etc/shadow``."""
+
+    path: str
+
+    @pydantic.field_validator("path")
+    @classmethod
+    def decode(cls, v: str) -> str:
+        from urllib.parse import unquote
+
+        return unquote(v)
+
+
 class FactoryTarget(pydantic.BaseModel):
     """A nested argument whose ``path`` defaults to a ``default_factory``'s
     value (in /etc), which the JSON schema does not show."""

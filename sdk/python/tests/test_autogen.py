@@ -10,14 +10,15 @@ from pathlib import Path
 from typing import Any, List, Sequence
 
 import pytest
+from pydantic import BaseModel
 from autogen_agentchat.agents import AssistantAgent
-from autogen_core import AgentId, FunctionCall, SingleThreadedAgentRuntime, TopicId, TypeSubscription
+from autogen_core import AgentId, CancellationToken, FunctionCall, SingleThreadedAgentRuntime, TopicId, TypeSubscription
 from autogen_core.exceptions import MessageDroppedException
 from autogen_core.models import CreateResult, FunctionExecutionResultMessage, LLMMessage, ModelInfo, RequestUsage
 from autogen_core.tool_agent import ToolAgent
-from autogen_core.tools import FunctionTool, StaticStreamWorkbench, ToolResult, Workbench
+from autogen_core.tools import BaseTool, FunctionTool, StaticStreamWorkbench, ToolResult, Workbench
 from autogen_ext.models.replay import ReplayChatCompletionClient
-from conftest import LOW, NESTED_CALLS, FactoryTarget, RewrittenArgs, AfterDecision, NESTED_JUDGED, SaveTarget, SideEffects, assert_same_as_cli, break_trace_dir, executed_flags, read_records, record_warnings
+from conftest import LOW, NESTED_CALLS, DecodedArgs, FactoryTarget, IntoEtcTarget, RewrittenArgs, AfterDecision, NESTED_JUDGED, SaveTarget, SideEffects, assert_same_as_cli, break_trace_dir, executed_flags, read_records, record_warnings
 
 import gait
 from gait.autogen import GaitInterventionHandler, GatedWorkbench
@@ -384,6 +385,91 @@ def test_a_default_a_validator_rewrites_is_refused(gate: gait.Gate, effects: Sid
     assert effects.calls == []
     (record,) = read_records(tmp_path, "autogen")
     assert "args.target.path" in record["result"]["error"]
+
+
+class Done(BaseModel):
+    ok: bool = True
+
+
+class ReadDecoded(BaseTool[DecodedArgs, Done]):
+    """A tool of its own args type (not a FunctionTool), which URL-decodes
+    its path when validated."""
+
+    def __init__(self, effects: SideEffects) -> None:
+        super().__init__(DecodedArgs, Done, "read_file", "Read a file.")
+        self.effects = effects
+
+    async def run(self, args: DecodedArgs, cancellation_token: CancellationToken) -> Done:
+        self.effects.ran("read_file", {"path": args.path})
+        return Done()
+
+
+def test_a_value_the_args_model_changes_is_refused(gate: gait.Gate, effects: SideEffects, tmp_path: Path) -> None:
+    """The tool's args model validates the call after the gate decided: a
+    nested model's validator rewriting ``/workspace/passwd`` into
+    ``/etc/passwd``, a tool type URL-decoding ``..%2Fetc%2Fshadow``. Judged
+    as sent, both were allowed and the tools ran on /etc; the call is now
+    validated on a copy and compared with what was judged: refused as an
+    invalid intent naming the argument, through a real AssistantAgent, and
+    nothing runs. A call the validators leave as it is runs."""
+
+    async def save_file(content: str, target: IntoEtcTarget) -> str:
+        effects.ran("save_file", {"path": target.path, "content": content})
+        return "saved"
+
+    calls = [
+        FunctionCall(id="c_into_etc", name="save_file", arguments=json.dumps({"content": "x", "target": {"path": "/workspace/passwd"}})),
+        FunctionCall(id="c_decoded", name="read_file", arguments=json.dumps({"path": "/workspace/..%2Fetc%2Fshadow"})),
+        FunctionCall(id="c_plain", name="read_file", arguments=json.dumps({"path": "/workspace/notes.txt"})),
+    ]
+    model = RecordingReplay(
+        [CreateResult(finish_reason="function_calls", content=calls, usage=RequestUsage(0, 0), cached=False), "done"], model_info=INFO
+    )
+    tools: List[Any] = [FunctionTool(save_file, description="Save."), ReadDecoded(effects)]
+    agent = AssistantAgent("ops", model_client=model, workbench=GatedWorkbench(tools, gate, context=LOW, trace_dir=tmp_path), reflect_on_tool_use=True)
+    asyncio.run(agent.run(task="go"))
+    assert effects.calls == [("read_file", {"path": "/workspace/notes.txt"})]
+    records = {r["tool_call_id"]: r for r in read_records(tmp_path, "autogen")}
+    assert records["c_into_etc"]["result"]["reason_codes"] == ["intent_invalid"]
+    assert "args.target.path: the tool would run with another value" in records["c_into_etc"]["result"]["error"]
+    assert records["c_decoded"]["result"]["reason_codes"] == ["intent_invalid"] and "args.path: the tool" in records["c_decoded"]["result"]["error"]
+    assert records["c_plain"]["executed"] is True
+    sent = results_sent(model)
+    assert sent["c_into_etc"][1] and "intent_invalid" in sent["c_into_etc"][0]
+
+
+def test_the_intervention_handler_refuses_what_the_args_model_changes_and_passes_on_its_own_copy(
+    gate: gait.Gate, effects: SideEffects, tmp_path: Path
+) -> None:
+    """Behind the handler (given the tools): a call the tool's args model
+    would rewrite is dropped as an invalid intent; an allowed call reaches
+    the ToolAgent as a new message with the text judged, so a change made to
+    the sender's message after the decision never reaches the tool."""
+    tools: List[Any] = [ReadDecoded(effects)]
+    handler = GaitInterventionHandler(
+        AfterDecision(gate, lambda: setattr(held[0], "arguments", '{"path": "/etc/passwd"}') if held else None),
+        context=LOW,
+        trace_dir=tmp_path,
+        tools=tools,
+    )
+    held: List[FunctionCall] = []
+
+    async def main() -> None:
+        runtime = SingleThreadedAgentRuntime(intervention_handlers=[handler])
+        await ToolAgent.register(runtime, "tools", lambda: ToolAgent("file tools", tools))
+        runtime.start()
+        target = AgentId("tools", "default")
+        with pytest.raises(MessageDroppedException):
+            await runtime.send_message(FunctionCall(id="c_decoded", name="read_file", arguments='{"path": "/workspace/..%2Fetc%2Fshadow"}'), target)
+        held.append(FunctionCall(id="c_changed", name="read_file", arguments='{"path": "/workspace/ok.txt"}'))
+        await runtime.send_message(held[0], target)
+        await runtime.stop()
+
+    asyncio.run(asyncio.wait_for(main(), 30))
+    assert held[0].arguments == '{"path": "/etc/passwd"}'  # the sender's message was changed ...
+    assert effects.calls == [("read_file", {"path": "/workspace/ok.txt"})]  # ... the tool got the text judged
+    decision = handler.decisions["c_decoded"]
+    assert decision is not None and decision.reason_codes == ["intent_invalid"]
 
 
 def test_the_intervention_handler_judges_with_the_tools_defaults(gate: gait.Gate, effects: SideEffects, tmp_path: Path) -> None:

@@ -16,23 +16,18 @@ reason."""
 from __future__ import annotations
 
 import copy
-import dataclasses
 import inspect
 import json
 from typing import Any, Dict, Iterable, Optional, Tuple
 
 from pydantic import BaseModel, create_model
 
-from ._convert import jsonable
+from ._as_run import Unseen, first_difference, plain
 
-_MAX_DEPTH = 64
+__all__ = ["TwoReadings", "Unseen", "first_difference", "tool_gets"]
 
 #: Parameters LangChain fills itself, never from the call.
 _RUNTIME_PARAMETERS = frozenset({"self", "run_manager", "callbacks", "config"})
-
-
-class Unseen(Exception):
-    """A value the tool would get that the gate cannot write as JSON."""
 
 
 class TwoReadings(Exception):
@@ -69,12 +64,12 @@ def tool_gets(tool: Any, sent: Dict[str, Any], call_id: str, injected: Iterable[
             return None
     if not isinstance(parsed, dict):
         return None
-    got = {k: _plain(v, 0) for k, v in parsed.items() if k not in injected}
+    got = {k: plain(v, 0) for k, v in parsed.items() if k not in injected}
     defaulted: Dict[str, Any] = {}
     for name, default in _function_defaults(tool):
         if name in parsed or name in injected:
             continue
-        value = _plain(default, 0)
+        value = plain(default, 0)
         if name in defaulted and _text(defaulted[name]) != _text(value):
             raise TwoReadings(name)
         defaulted[name] = value
@@ -82,77 +77,10 @@ def tool_gets(tool: Any, sent: Dict[str, Any], call_id: str, injected: Iterable[
     return got
 
 
-def first_difference(judged: Any, got: Any, where: str = "args") -> Optional[str]:
-    """Where the judged arguments and the tool's differ (a path such as
-    ``args.target.path``), or None. A string judged where the tool gets the
-    number or boolean it spells (pydantic's lax coercion: ``"5"`` → ``5``)
-    is the same value."""
-    if isinstance(judged, dict) and isinstance(got, dict):
-        for key in sorted(set(judged) | set(got), key=str):
-            if key not in judged or key not in got:
-                return f"{where}.{key}"
-            diff = first_difference(judged[key], got[key], f"{where}.{key}")
-            if diff is not None:
-                return diff
-        return None
-    if isinstance(judged, list) and isinstance(got, list):
-        if len(judged) != len(got):
-            return where
-        for i, (j, g) in enumerate(zip(judged, got)):
-            diff = first_difference(j, g, f"{where}[{i}]")
-            if diff is not None:
-                return diff
-        return None
-    if isinstance(judged, str) and isinstance(got, (bool, int, float)) and not isinstance(got, str):
-        return None if json.dumps(got) == judged else where
-    if type(judged) is not type(got) and not (_number(judged) and _number(got)):
-        return where
-    return None if judged == got else where
-
-
 def _text(v: Any) -> str:
     """A JSON value's text, keys sorted: two values the same to the tool
     (no coercion between them) have the same text."""
     return json.dumps(v, sort_keys=True)
-
-
-def _number(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
-def _plain(value: Any, depth: int) -> Any:
-    """``value`` as the gate reads JSON: a pydantic model as its fields'
-    values (what the function reads on it, whatever ``model_dump`` would
-    write) by the names its JSON schema shows, a dataclass as its fields."""
-    if depth > _MAX_DEPTH:
-        raise Unseen("nested too deep")
-    if isinstance(value, BaseModel):
-        out: Dict[str, Any] = {}
-        for name, field in type(value).model_fields.items():
-            out[_schema_name(name, field)] = _plain(getattr(value, name), depth + 1)
-        for key, extra in (value.model_extra or {}).items():
-            out[key] = _plain(extra, depth + 1)
-        return out
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name), depth + 1) for f in dataclasses.fields(value)}
-    if isinstance(value, dict):
-        return {k: _plain(v, depth + 1) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v, depth + 1) for v in value]
-    plain = jsonable(value)
-    if plain is None or isinstance(plain, (str, bool, int, float)):
-        return plain
-    if isinstance(plain, (dict, list)):
-        return _plain(plain, depth + 1)
-    raise Unseen(f"a value of type {type(value).__name__}")
-
-
-def _schema_name(name: str, field: Any) -> str:
-    """The property name pydantic's JSON schema gives a field."""
-    for alias in (field.validation_alias, field.alias):
-        if isinstance(alias, str):
-            return alias
-    return name
 
 
 def _function_defaults(tool: Any) -> Iterable[Tuple[str, Any]]:

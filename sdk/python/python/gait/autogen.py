@@ -47,6 +47,7 @@ from autogen_core.models import FunctionExecutionResult
 from autogen_core.tools import BaseTool, StaticStreamWorkbench, TextResultContent, ToolResult
 from pydantic import BaseModel
 
+from ._as_run import Unseen, first_difference, plain
 from ._context import Context, intent_for
 from ._convert import jsonable, schema_args
 from ._model_schema import model_schema
@@ -78,6 +79,36 @@ def _parameters(tool: Any) -> Any:
         return model_schema(model)
     schema = getattr(tool, "schema", None)
     return schema.get("parameters") if isinstance(schema, Mapping) else None
+
+
+def _as_validated(tool: Any, judged: Any, sent: Any) -> Optional[str]:
+    """Why a call must be refused because the tool would run with other
+    values than those judged, or None. The tool's args model validates a
+    copy of the call's own arguments as ``BaseTool.run_json`` will
+    (``args_type().model_validate``), and its fields, read as the gate reads
+    JSON, are compared with the judged arguments: a validator, a normalizer
+    (URL-decoding a name), an alias or an ignored extra argument makes them
+    differ. Validation that refuses the call: None (the tool never runs).
+    Validators therefore run once more per call."""
+    args_type = getattr(tool, "args_type", None)
+    model = args_type() if callable(args_type) else None
+    if not (isinstance(model, type) and issubclass(model, BaseModel)) or not isinstance(judged, dict):
+        return None
+    try:
+        validated = model.model_validate(copy.deepcopy(sent))
+    except Exception:  # noqa: BLE001 - the tool refuses the call itself: it never runs
+        return None
+    try:
+        got = plain(validated, 0)
+    except Unseen as e:
+        return f"args: the tool would run with {e}, which the gate cannot judge as JSON"
+    diff = first_difference(judged, got)
+    if diff is None:
+        return None
+    return (
+        f"{diff}: the tool would run with another value than the one judged (its args model reads, changes or "
+        "drops it otherwise than its JSON schema shows)"
+    )
 
 
 def _refusal(decision: Optional[Decision], error: Optional[GateUnavailable]) -> str:
@@ -137,6 +168,8 @@ class GatedWorkbench(StaticStreamWorkbench):  # type: ignore[misc,unused-ignore]
         # Judged with the tool's defaults, as the tool's args model fills them in.
         tool = next((t for t in getattr(self, "_tools", ()) if getattr(t, "name", None) == original), None)
         args, invalid = schema_args(args, _parameters(tool), pydantic=True)
+        if invalid is None and tool is not None:
+            invalid = _as_validated(tool, args, sent)
         intent = intent_for(original, args, self.context)
         record_id = call_id or ""
         try:
@@ -221,9 +254,11 @@ class GaitInterventionHandler(DefaultInterventionHandler):  # type: ignore[misc,
         self.context = context
         self.trace_dir = trace_dir
         self._schemas: Dict[str, Any] = {}
+        self._tools: Dict[str, Any] = {}
         for tool in tools or ():
             if isinstance(getattr(tool, "name", None), str):
                 self._schemas[tool.name] = _parameters(tool)
+                self._tools[tool.name] = tool
         self.decisions: Dict[str, Optional[Decision]] = {}
         # call id -> (record path, intent, decision) until its result passes.
         self._pending: Dict[str, "tuple[Path, Dict[str, Any], Decision]"] = {}
@@ -231,14 +266,21 @@ class GaitInterventionHandler(DefaultInterventionHandler):  # type: ignore[misc,
     async def _check(self, message: Any) -> Any:
         if not isinstance(message, FunctionCall):
             return message
+        # Read once: what is judged, and what the message let through
+        # carries (a new message: the judged one may still be changed by
+        # whoever holds it).
+        call_id, name, text = message.id, message.name, message.arguments
         try:
-            args: Any = json.loads(message.arguments) if message.arguments.strip() else {}
+            args: Any = json.loads(text) if text.strip() else {}
         except ValueError:
-            args = message.arguments  # not JSON: the runtime refuses it
+            args = text  # not JSON: the runtime refuses it
+        sent = copy.deepcopy(args)
         invalid: Optional[str] = None
-        if message.name in self._schemas:
-            args, invalid = schema_args(args, self._schemas[message.name], pydantic=True)
-        intent = intent_for(message.name, args, self.context)
+        if name in self._schemas:
+            args, invalid = schema_args(args, self._schemas[name], pydantic=True)
+        if invalid is None and name in self._tools:
+            invalid = _as_validated(self._tools[name], args, sent)
+        intent = intent_for(name, args, self.context)
         try:
             decision: Optional[Decision] = (
                 Decision._invalid(invalid) if invalid is not None else await self.gate.aevaluate(intent)
@@ -246,22 +288,22 @@ class GaitInterventionHandler(DefaultInterventionHandler):  # type: ignore[misc,
             error: Optional[str] = None
         except GateUnavailable as e:
             decision, error = None, str(e)
-        self.decisions[message.id] = decision
+        self.decisions[call_id] = decision
         if decision is None or decision.verdict != "allow":
-            record_refused(self.trace_dir, "autogen", message.id, intent, decision, error)
+            record_refused(self.trace_dir, "autogen", call_id, intent, decision, error)
             return DropMessage
         try:
-            path = record_before_run(self.trace_dir, "autogen", message.id, intent, decision)
+            path = record_before_run(self.trace_dir, "autogen", call_id, intent, decision)
         except Exception as e:  # noqa: BLE001 - refuse: never run unrecorded
-            log.warning("gait: dropped the allowed call %r: its decision record could not be written: %s", message.id, e)
+            log.warning("gait: dropped the allowed call %r: its decision record could not be written: %s", call_id, e)
             return DropMessage
         if path is not None:
             if len(self._pending) >= _MAX_PENDING:
                 self._pending.pop(next(iter(self._pending)))
-            self._pending[message.id] = (path, intent, decision)
-        # Its arguments are a string: the tool reads the very text judged,
-        # and its args model fills the defaults judged.
-        return message
+            self._pending[call_id] = (path, intent, decision)
+        # A new message with the very text judged: the tool's args model
+        # fills the defaults judged (and validates as compared above).
+        return FunctionCall(id=call_id, name=name, arguments=text)
 
     async def on_send(self, message: Any, *, message_context: Any, recipient: Any) -> Any:
         return await self._check(message)
