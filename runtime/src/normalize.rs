@@ -1112,7 +1112,7 @@ fn select<'a>(
 /// `populate_by_name` fills `dest_path` from `destPath` and from
 /// `dest_path`; kebab-case CLI-style keys), so `{"sourcePath": …,
 /// "dest_path": "/etc/cron.d/evil"}` is judged under `args.destPath` too.
-fn same_key_ignoring_case(k: &str, key: &str) -> bool {
+pub fn same_key_ignoring_case(k: &str, key: &str) -> bool {
     if k.len() == key.len() && k.eq_ignore_ascii_case(key) {
         return true;
     }
@@ -1254,6 +1254,15 @@ fn build_target<'a>(
         || delete_op
         || matches!(class, EndpointClass::FsDelete | EndpointClass::ProcExec);
 
+    // `null` (blanks around it or not): the Python MCP SDK parses a
+    // string argument whose type is not exactly `str` and keeps what is
+    // neither a string nor a number, so the tool gets `None` and takes its
+    // own default — a path `null` judged as `<workspace>/null` listed the
+    // server's default directory (confirmed). (`true` and `false` it gives
+    // back as the strings: a bool is an int to its check.)
+    if json_null(raw) {
+        return Err("`null` is JSON's null to an SDK that parses string arguments (the tool would get None and use its own default): give the value itself, or leave the argument out".to_owned());
+    }
     // The normalized value, and what it is read as: one string each, the
     // raw text copied only for kinds that keep it.
     let (value, host) = match kind {
@@ -1778,6 +1787,12 @@ fn read_otherwise(raw: &str) -> Option<&'static str> {
         return Some("a path must not be a `file:` URL (a tool that reads URLs opens the URL's path, percent-escapes decoded): give the path itself");
     }
     None
+}
+
+/// Whether `raw` is JSON's `null` as Python's `json.loads` reads it
+/// (surrounding blanks allowed).
+fn json_null(raw: &str) -> bool {
+    raw.trim_matches([' ', '\t', '\n', '\r']) == "null"
 }
 
 /// Whether `raw` is a JSON list or object as Python's `json.loads` reads
@@ -2873,6 +2888,17 @@ mod tests {
             r#"{"path": "/etc/shadow", "x": [Infinity]}"#,
         ] {
             assert!(normalize_path(p, Some("/ws")).is_err(), "{p}");
+        }
+        // JSON's null is `None` to such an SDK; `true` is the string.
+        for (text, null) in [
+            ("null", true),
+            (" null", true),
+            ("null\t", true),
+            ("Null", false),
+            ("true", false),
+            ("nul", false),
+        ] {
+            assert_eq!(json_null(text), null, "{text:?}");
         }
         // Deeper than serde_json reads, not deeper than Python does (a
         // command, which no bracket rule refuses first).

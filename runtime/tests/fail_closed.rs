@@ -125,6 +125,8 @@ fn invalid_intents_block_with_exit_6() {
         ("unknown provenance", br#"{"tool_name": "x", "arg_provenance": [{"arg_path": "$", "source": "internet"}]}"#),
         ("malformed digest", br#"{"tool_name": "x", "skill_provenance": {"skill_name": "s", "publisher": "p", "source": "r", "digest": "abc"}}"#),
         ("mapped argument not a string", br#"{"tool_name": "read_file", "args": {"path": 5}}"#),
+        ("the string null as a mapped path (the Python MCP SDK hands the tool None)", br#"{"tool_name": "read_file", "args": {"path": "null"}, "context": {"workspace": "/workspace"}}"#),
+        ("the string null as a url", br#"{"tool_name": "x", "targets": [{"kind": "url", "value": " null"}]}"#),
         ("args not an object", br#"{"tool_name": "x", "args": "rm -rf /"}"#),
         ("a repeated key", br#"{"tool_name": "read_file", "args": {"path": "/workspace/a"}, "tool_name": "exec"}"#),
         ("a repeated nested key", br#"{"tool_name": "read_file", "args": {"path": "/workspace/a", "path": "/etc/shadow"}}"#),

@@ -191,6 +191,73 @@ fn is_tools_call(v: &Value) -> bool {
     })
 }
 
+/// The members of an MCP message, by where they stand, that a reader
+/// matching keys another way than byte for byte would also fill from a
+/// key spelled otherwise.
+const ENVELOPE: &[&str] = &["jsonrpc", "id", "method", "params", "result", "error"];
+const PARAMS: &[&str] = &[
+    "name",
+    "arguments",
+    "_meta",
+    "task",
+    "inputResponses",
+    "requestState",
+    "requestId",
+    "protocolVersion",
+    "capabilities",
+    "clientInfo",
+];
+const CAPABILITIES: &[&str] = &["roots", "elicitation", "sampling", "experimental"];
+const META: &[&str] = &[
+    "progressToken",
+    "io.modelcontextprotocol/protocolVersion",
+    "io.modelcontextprotocol/clientCapabilities",
+];
+
+/// A key of a client message spelled otherwise than a member of the
+/// protocol that a case-folding reader takes for it (`METHOD`, `Params`,
+/// `paramſ`, `Name` beside `name`): Go's `encoding/json` matches struct
+/// fields case-insensitively with Unicode folding and lets a later key
+/// win, so a server built on it (mark3labs/mcp-go, older go-sdk) runs a
+/// `tools/call` the proxy reads as something else, or another tool than
+/// the one judged. Checked in the message, its `params`, their `_meta` and
+/// `capabilities` (and the per-request capabilities of `_meta`), by the
+/// gate's own reading of argument keys
+/// ([`gait_run::normalize::same_key_ignoring_case`]).
+fn folded_key(m: &Value) -> Option<String> {
+    fn check(obj: Option<&Value>, names: &[&str]) -> Option<String> {
+        let Some(Value::Object(map)) = obj else {
+            return None;
+        };
+        map.keys()
+            .find(|k| {
+                !names.contains(&k.as_str())
+                    && names
+                        .iter()
+                        .any(|n| gait_run::normalize::same_key_ignoring_case(k, n))
+            })
+            .cloned()
+    }
+    let params = m.get("params");
+    let meta = params.and_then(|p| p.get("_meta"));
+    check(Some(m), ENVELOPE)
+        .or_else(|| check(params, PARAMS))
+        .or_else(|| check(meta, META))
+        .or_else(|| check(params.and_then(|p| p.get("capabilities")), CAPABILITIES))
+        .or_else(|| {
+            check(
+                meta.and_then(|p| p.get("io.modelcontextprotocol/clientCapabilities")),
+                CAPABILITIES,
+            )
+        })
+}
+
+/// The refusal of a message with a [`folded_key`].
+fn folded_key_error(m: &Value, key: &str) -> Value {
+    json!({"jsonrpc": "2.0", "id": m.get("id").cloned().unwrap_or(Value::Null), "error": {"code": -32600,
+        "message": format!("Invalid Request: the key {key:?} is a protocol member spelled otherwise, which a case-insensitive server reads as that member: refused, never forwarded")}})
+}
+
 /// A JSON-RPC response: an id and no method.
 fn is_response(v: &Value) -> bool {
     v.get("method").is_none() && v.get("id").is_some()
@@ -262,6 +329,19 @@ impl<D: Decide> Session<D> {
         // between them. In a line that parsed, a raw `\r` is whitespace
         // outside strings and those three characters are inside strings:
         // forwarded as a space and as `\u` escapes, the message is the same.
+        // A protocol member spelled otherwise: never forwarded (see
+        // `folded_key`), in a batch too.
+        let members = match &msg {
+            Value::Array(items) => items.iter().collect(),
+            other => vec![other],
+        };
+        if let Some((m, key)) = members
+            .into_iter()
+            .find_map(|m| folded_key(m).map(|k| (m, k)))
+        {
+            let refused = if msg.is_array() { &Value::Null } else { m };
+            return vec![Out::Client(folded_key_error(refused, &key))];
+        }
         let respelled = one_line(line);
         let line = respelled.as_deref().unwrap_or(line);
         let oversize = text.len() > gait_run::normalize::MAX_INTENT_BYTES;

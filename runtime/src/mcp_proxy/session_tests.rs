@@ -822,3 +822,39 @@ fn a_tools_call_in_another_case_is_judged() {
         );
     }
 }
+
+#[test]
+fn a_protocol_member_spelled_otherwise_is_refused_never_forwarded() {
+    // Go's encoding/json (mcp-go, older go-sdk servers) takes `METHOD`,
+    // `Params`, `paramſ` (U+017F) or a later `Name` for the member: each of
+    // these runs `exec` on such a server, while the proxy read a response,
+    // a ping, or a call of another tool.
+    let lines = [
+        r#"{"jsonrpc":"2.0","id":2,"METHOD":"tools/call","PARAMS":{"NAME":"exec","ARGUMENTS":{"command":"rm -rf /"}}}"#,
+        r#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"read","arguments":{"path":"/ws/a"},"Name":"exec","Arguments":{"command":"rm -rf /"}}}"#,
+        r#"{"jsonrpc":"2.0","id":4,"method":"ping","Method":"tools/call","Params":{"name":"exec","arguments":{"command":"rm -rf /"}}}"#,
+        r#"{"jsonrpc":"2.0","id":7,"methoD":"tools/call","paramſ":{"name":"exec","arguments":{"command":"id"}}}"#,
+        r#"{"jsonrpc":"2.0","id":8,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{"Roots":{}},"clientInfo":{"name":"c","version":"0"}}}"#,
+        r#"{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"read","arguments":{"path":"/ws/a"},"_meta":{"ProgressToken":1}}}"#,
+        r#"[{"jsonrpc":"2.0","id":10,"method":"ping"},{"jsonrpc":"2.0","id":11,"Method":"tools/call","params":{"name":"exec","arguments":{}}}]"#,
+    ];
+    for line in lines {
+        let mut s = session();
+        let outs = s.handle(format!("{line}\n").as_bytes(), Instant::now());
+        assert!(
+            !outs.iter().any(|o| matches!(o, Out::Server(_))),
+            "{line}: {outs:?}"
+        );
+        let replies = to_client(&outs);
+        assert_eq!(replies.len(), 1, "{line}");
+        assert_eq!(replies[0]["error"]["code"], -32600, "{line}");
+        let id: Value = serde_json::from_str::<Value>(line).unwrap()["id"].clone();
+        assert_eq!(replies[0]["id"], id, "{line}");
+        assert!(s.decider.seen.is_empty() && !s.decider.roots, "{line}");
+    }
+    // The members as spelled, and keys that only look alike, pass.
+    let mut s = session();
+    let line = r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"read","arguments":{"Name":"x","METHOD":"y"},"_meta":{"progressToken":1}}}"#;
+    let outs = s.handle(format!("{line}\n").as_bytes(), Instant::now());
+    assert_eq!(outs[0], Out::Server(format!("{line}\n").into_bytes()));
+}
