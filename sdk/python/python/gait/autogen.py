@@ -240,8 +240,11 @@ class GaitInterventionHandler(DefaultInterventionHandler):  # type: ignore[misc,
 
     Arguments: the message's JSON. Given the ``tools`` the calls go to (the
     ``ToolAgent``'s), a call is judged with its tool's schema defaults
-    filled in, as :class:`GatedWorkbench` judges it (a default the schema
-    does not show, an ambiguous union: refused)."""
+    filled in and its args type's validation compared, as
+    :class:`GatedWorkbench` judges it (a default the schema does not show,
+    an ambiguous union, a value validation changes: refused). An allowed
+    call goes on as a new ``FunctionCall`` with the text judged; register
+    the handler last (a later handler could still replace the message)."""
 
     def __init__(
         self,

@@ -34,6 +34,16 @@ is refused as an invalid intent, in strict and ``strict_mode=False`` tools
 alike. For other function tools the ``params_json_schema`` is read: in a
 strict one (every property required) a left-out property without a
 ``default`` is judged ``None`` if it is nullable and refused otherwise.
+A call is judged as the tool will run it: for a ``function_tool`` the
+SDK's args model validates a copy of the call, and a value it would hand
+the function otherwise than judged (a validator, a normalizer) refuses the
+call as an invalid intent naming the argument (validators run once more
+per call); other function tools' validation is their own and not seen. An
+MCP server's tools (``agent.mcp_servers``) are judged with their
+``inputSchema``'s defaults, which the server fills in; a call of a tool the
+agent does not have is refused. Handoffs are not function tools: their
+``on_handoff`` callbacks run with the model's arguments ungated (gate the
+agent handed off to with its own ``guard_tools``).
 
 The context: the ``context`` given here, with ``identity``, ``workspace``,
 ``risk_class`` and ``session_id`` taken from the run context
@@ -56,6 +66,7 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 import threading
 import weakref
 from collections import OrderedDict
@@ -68,6 +79,7 @@ from agents import FunctionTool, ToolGuardrailFunctionOutput, ToolInputGuardrail
 from agents.function_schema import function_schema
 from agents.tool_context import ToolContext
 
+from ._as_run import Unseen, first_difference, plain
 from ._context import Context, intent_for
 from ._convert import schema_args
 from ._model_schema import model_schema
@@ -79,6 +91,7 @@ from ._trace import RECORD_FAILED, mark_executed, record_before_run, record_refu
 __all__ = ["gait_guardrail", "guard_tools", "GUARDRAIL_NAME"]
 
 GUARDRAIL_NAME = "gait_gate"
+log = logging.getLogger("gait")
 # The SDK's mark of a sync function tool (checked against timeout_seconds).
 _SYNC_MARKER = getattr(_agents_tool, "_SYNC_FUNCTION_TOOL_MARKER", "__agents_sync_function_tool__")
 _MAX_PENDING = 4096
@@ -105,24 +118,34 @@ def _arguments(raw: Any) -> Any:
         return raw
 
 
+class _Allowed(NamedTuple):
+    """An allowed call, from the guardrail's decision until the tool runs:
+    the argument text judged, and its record (None without ``trace_dir``)."""
+
+    text: str
+    path: Optional[Path]
+    intent: Dict[str, Any]
+    decision: Decision
+
+
 class _Pending:
-    """Records of allowed calls, by tool call id, from the guardrail's
-    decision until the tool has run (at most ``_MAX_PENDING``: a call that
-    never runs — rejected by a later guardrail, a run cancelled — is
-    forgotten eventually)."""
+    """Allowed calls, by tool call id, from the guardrail's decision until
+    the tool runs (at most ``_MAX_PENDING``: a call that never runs —
+    rejected by a later guardrail, a run cancelled — is forgotten
+    eventually, and refused if it comes after all)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._records: "OrderedDict[str, tuple[Path, Dict[str, Any], Decision]]" = OrderedDict()
+        self._records: "OrderedDict[str, _Allowed]" = OrderedDict()
 
-    def put(self, call_id: str, path: Path, intent: Dict[str, Any], decision: Decision) -> None:
+    def put(self, call_id: str, allowed: _Allowed) -> None:
         with self._lock:
             self._records.pop(call_id, None)
-            self._records[call_id] = (path, intent, decision)
+            self._records[call_id] = allowed
             while len(self._records) > _MAX_PENDING:
                 self._records.popitem(last=False)
 
-    def pop(self, call_id: Any) -> "Optional[tuple[Path, Dict[str, Any], Decision]]":
+    def pop(self, call_id: Any) -> "Optional[_Allowed]":
         if not isinstance(call_id, str):
             return None
         with self._lock:
@@ -140,6 +163,9 @@ class Judging(NamedTuple):
     nullable_none: bool = True
     #: Why the tool's calls cannot be judged at all (an invalid intent).
     refusal: Optional[str] = None
+    #: The SDK's ``FuncSchema`` of a ``function_tool`` (rebuilt alike): its
+    #: args model validates a copy of each call (:func:`_as_validated`).
+    made: Any = None
 
 
 # Keywords of a JSON schema whose values map names (not keywords) to schemas.
@@ -187,24 +213,33 @@ def _judging_schema(tool: FunctionTool) -> Judging:
     try:
         made = function_schema(fn, strict_json_schema=tool.strict_json_schema)
         if _without_text(made.params_json_schema) == _without_text(tool.params_json_schema):
-            return Judging(model_schema(made.params_pydantic_model), True)
+            return Judging(model_schema(made.params_pydantic_model), True, made=made)
     except Exception:  # noqa: BLE001 - a callable the SDK adapts otherwise, or a model not rebuilt alike
         pass
     return Judging(tool.params_json_schema, False, nullable_none=False)
 
 
-def _tool_schema(name: str, schemas: Dict[str, Judging], agent: Any) -> Judging:
+async def _tool_schema(name: str, schemas: Dict[str, Judging], agent: Any, run_context: Any) -> Judging:
     """How the function tool ``name`` is judged: from the tools
-    :func:`guard_tools` was given, else from the agent's own tools — refused
-    when the agent has several of that name (the SDK runs the last; which
-    one a call reaches, the name alone does not tell)."""
+    :func:`guard_tools` was given, else from the agent's own tools and then
+    its MCP servers' (``agent.get_mcp_tools``: an MCP tool's ``inputSchema``
+    defaults are the server's, which it fills in) — refused when the agent
+    has several of that name (the SDK runs the last; which one a call
+    reaches, the name alone does not tell), or none (nothing tells what the
+    call's defaults are)."""
     if name in schemas:
         return schemas[name]
     tools = [t for t in getattr(agent, "tools", None) or () if isinstance(t, FunctionTool) and t.name == name]
+    if not tools:
+        try:
+            mcp = await agent.get_mcp_tools(run_context) if hasattr(agent, "get_mcp_tools") else []
+        except Exception as e:  # noqa: BLE001 - refuse: the call's tool cannot be known
+            return Judging(None, False, refusal=f"the agent's MCP tools cannot be listed ({type(e).__name__}: {e})")
+        tools = [t for t in mcp if isinstance(t, FunctionTool) and t.name == name]
     if len(tools) > 1:
         return Judging(None, False, refusal=f"the agent has {len(tools)} function tools named {name!r}: which one runs is not known")
     if not tools:
-        return Judging(None, False)
+        return Judging(None, False, refusal=f"the agent has no function tool named {name!r} to judge the call by")
     tool = tools[0]
     try:
         shape = json.dumps(tool.params_json_schema, sort_keys=True, default=repr)
@@ -241,10 +276,14 @@ def _make_guardrail(
         # Judged with the tool's defaults: the SDK's args model fills them in
         # before the tool runs (the JSON text itself, immutable, is what the
         # SDK then parses).
-        judging = _tool_schema(name, known, getattr(data, "agent", None))
-        args, invalid = schema_args(_arguments(getattr(tc, "tool_arguments", None)), *judging[:3])
+        judging = await _tool_schema(name, known, getattr(data, "agent", None), tc)
+        text = getattr(tc, "tool_arguments", None)
+        sent = _arguments(text)
+        args, invalid = schema_args(copy.deepcopy(sent), *judging[:3])
         if judging.refusal is not None:
             invalid = judging.refusal
+        elif invalid is None and judging.made is not None:
+            invalid = _as_validated(judging.made, args, sent)
         intent: Dict[str, Any] = intent_for(name, args, ctx)
         try:
             decision = Decision._invalid(invalid) if invalid is not None else await gate.aevaluate(intent)
@@ -271,11 +310,46 @@ def _make_guardrail(
             path = record_before_run(trace_dir, "openai_agents", call_id, intent, decision)
         except Exception as e:  # noqa: BLE001 - refuse: never run unrecorded
             return ToolGuardrailFunctionOutput.reject_content(RECORD_FAILED, output_info={**info, "error": str(e)})
-        if path is not None and pending is not None:
-            pending.put(call_id, path, intent, decision)
+        if pending is not None:
+            pending.put(call_id, _Allowed(text if isinstance(text, str) else "", path, intent, decision))
         return ToolGuardrailFunctionOutput.allow(output_info=info)
 
     return tool_input_guardrail(name=GUARDRAIL_NAME)(gait_gate)
+
+
+def _as_validated(made: Any, judged: Any, sent: Any) -> Optional[str]:
+    """Why a call must be refused because the tool would run with other
+    values than those judged, or None. The SDK validates the call's JSON
+    with the tool's args model after the guardrails and calls the function
+    with its fields: the same model validates a copy here, and its fields,
+    read as the gate reads JSON, are compared with the judged arguments — a
+    validator or normalizer (``AfterValidator``, a nested model's
+    ``field_validator``, URL-decoding) makes them differ. Validation that
+    refuses the call: None (the SDK never calls the function). Validators
+    therefore run once more per call."""
+    if not isinstance(judged, dict) or not isinstance(sent, dict):
+        return None
+    try:
+        data = copy.deepcopy(sent)
+        parsed = made.params_pydantic_model(**data) if data else made.params_pydantic_model()
+    except Exception:  # noqa: BLE001 - the SDK refuses the call itself: the function never runs
+        return None
+    try:
+        got = plain(parsed, 0)
+    except Unseen as e:
+        return f"args: the tool would run with {e}, which the gate cannot judge as JSON"
+    diff = first_difference(judged, got)
+    if diff is None:
+        return None
+    return (
+        f"{diff}: the tool would run with another value than the one judged (its args model reads, changes or "
+        "drops it otherwise than its JSON schema shows)"
+    )
+
+
+#: What the model reads when a guarded tool is invoked with other
+#: arguments than the guardrail allowed, or without a decision.
+NOT_JUDGED = "gait: the tool call was not run: its arguments are not the ones the gate allowed"
 
 
 def gait_guardrail(
@@ -309,13 +383,20 @@ class _RecordingInvoker:
             setattr(self, _SYNC_MARKER, True)
 
     async def __call__(self, ctx: ToolContext[Any], input: str) -> Any:
+        # Only the call the guardrail allowed, with the very argument text
+        # it judged: a later guardrail or an ``on_tool_start`` hook may
+        # rewrite ``tool_call.arguments``, which is what the SDK invokes
+        # the tool with; a path past the guardrails has no decision here.
         call_id = getattr(ctx, "tool_call_id", None)
+        allowed = self.pending.pop(call_id)
+        if allowed is None or allowed.text != input:
+            log.warning("gait: refused to run tool call %r: %s", call_id, "no decision" if allowed is None else "arguments changed after the decision")
+            return NOT_JUDGED
         try:
             return await self.inner(_inner_context(self.inner, ctx), input)
         finally:
-            entry = self.pending.pop(call_id)
-            if entry is not None:
-                mark_executed(entry[0], "openai_agents", str(call_id), entry[1], entry[2])
+            if allowed.path is not None:
+                mark_executed(allowed.path, "openai_agents", str(call_id), allowed.intent, allowed.decision)
 
     def __agents_bind_function_tool__(self, function_tool: FunctionTool) -> "_RecordingInvoker":
         # FunctionTool copies bind their invoker to themselves: pass it on.
@@ -344,10 +425,14 @@ def guard_tools(
     allow_unguarded: bool = False,
 ) -> List[Any]:
     """Returns guarded **copies** of the tools (the given tool objects are
-    not changed): each ``FunctionTool`` copy has the gait guardrail first in
-    its ``tool_input_guardrails`` (once, even when guarded again) and its
-    ``on_invoke_tool`` wrapped so that the decision record says
-    ``executed: true`` only once the tool has actually run. A tool that is
+    not changed): each ``FunctionTool`` copy has the gait guardrail last in
+    its ``tool_input_guardrails`` (once, even when guarded again: no
+    guardrail of its own runs after the decision) and its ``on_invoke_tool``
+    wrapped: the tool runs only for a call the guardrail allowed and with
+    the very argument text it judged (a hook or guardrail that rewrote
+    ``tool_call.arguments`` after the decision, or a path that skipped the
+    guardrails, gets a refusal, and the tool does not run), and the
+    decision record says ``executed: true`` only once the tool has run. A tool that is
     not a ``FunctionTool`` cannot be gated and raises ``TypeError`` unless
     ``allow_unguarded`` (then it is returned as it is). The copies have no
     ``__wrapped__`` (the SDK gives it only to its own invokers)."""
@@ -366,7 +451,7 @@ def guard_tools(
         if isinstance(tool, FunctionTool):
             guarded = copy.copy(tool)  # FunctionTool.__copy__ rebinds its invoker to the copy
             existing = [g for g in (guarded.tool_input_guardrails or []) if getattr(g, "name", None) != GUARDRAIL_NAME]
-            guarded.tool_input_guardrails = [guardrail, *existing]
+            guarded.tool_input_guardrails = [*existing, guardrail]
             inner = guarded.on_invoke_tool
             while isinstance(inner, _RecordingInvoker):  # guarded before: one wrapper
                 inner = inner.inner
