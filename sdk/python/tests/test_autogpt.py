@@ -594,3 +594,34 @@ def test_abilities_whose_arguments_cannot_be_named_or_copied_are_refused(forge_g
         assert e.value.decision.reason_codes == ["intent_invalid"], name
     assert ran == []
     assert [r["result"]["reason_codes"] for r in read_records(tmp_path / "trace", "autogpt")] == [["intent_invalid"]] * 2
+
+
+@needs_forge
+def test_an_argument_that_is_not_exact_json_is_refused(forge_gate: gait.Gate, tmp_path: Path) -> None:
+    """A ``str`` subclass is judged by its characters (``notes.txt``, in the
+    task's workspace) but forge reads file names with ``str(path)`` — here
+    ``../../outside.txt``: the gate cannot judge what the ability runs with,
+    so the call is an invalid intent and nothing is written. The same name
+    as a plain string runs."""
+    from forge.actions.registry import Action
+
+    class Name(str):
+        def __str__(self) -> str:
+            return "../../outside.txt"
+
+    f = Forge(tmp_path)
+    register = f.gated(forge_gate, tmp_path / "trace")
+    seen: List[str] = []
+
+    async def write_file(agent: Any, task_id: str, file_path: str, data: str = "") -> None:
+        seen.append(str(file_path))
+
+    register.abilities["write_file"] = Action(name="write_file", description="d", method=write_file, parameters=[], output_type="None")
+    with pytest.raises(gait.Blocked) as e:
+        asyncio.run(register.run_action("task-x", "write_file", file_path=Name("notes.txt"), data="x"))
+    assert e.value.decision.reason_codes == ["intent_invalid"] and seen == []
+    with pytest.raises(gait.Blocked):
+        asyncio.run(register.run_command("task-x", {"command": {"name": "write_file", "args": {"file_path": Name("notes.txt")}}}))
+    assert seen == []
+    asyncio.run(register.run_action("task-x", "write_file", file_path="notes.txt", data="x"))
+    assert seen == ["notes.txt"]

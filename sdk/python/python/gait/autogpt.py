@@ -39,7 +39,7 @@ from pathlib import PurePosixPath
 from typing import Any, Awaitable, Callable, Dict, Mapping, Optional, Sequence, Tuple
 
 from ._context import Context, intent_for
-from ._convert import jsonable
+from ._convert import NotExactJSON, exact_copy, jsonable
 from ._decision import Decision
 from ._errors import GateUnavailable
 from ._gate import Gate, PathLike, refusal
@@ -292,6 +292,14 @@ class GatedActionRegister(_ActionRegister):  # type: ignore[misc,unused-ignore]
             return [*args, kwds, f"not copyable: {type(e).__name__}"], lambda: _refused_run()
         # The record's own copy (the ability may change what it is given).
         judged = copy.deepcopy(self._arguments(bound, args, kwds))
+        try:
+            # Only exact JSON types (and exact paths) are judged as what the
+            # ability runs with: a `str` subclass is judged by its
+            # characters but runs as whatever its `__str__` says (forge
+            # roots file names with `str(path)`).
+            exact_copy(judged)
+        except NotExactJSON as e:
+            return [f"not exact JSON: {e}"], lambda: _refused_run()
         return judged, lambda: super(GatedActionRegister, self).run_action(task_id, action_name, *run_args, **run_kwds)
 
     def intent(self, task_id: Any, action_name: str, *args: Any, **kwds: Any) -> Dict[str, Any]:
