@@ -252,6 +252,35 @@ fn folded_key(m: &Value) -> Option<String> {
         })
 }
 
+/// Whether a client request of MCP's per-request era (2026-07-28: no
+/// `initialize`) says the client has roots: its
+/// `params._meta["io.modelcontextprotocol/clientCapabilities"].roots`, or
+/// roots among the answers it re-sends a call with (`params.inputResponses`
+/// holding a `roots/list` result). A server may resolve relative paths
+/// against those roots, as against roots declared at `initialize`.
+fn declares_roots_per_request(m: &Value) -> bool {
+    fn has_roots(v: &Value, depth: usize) -> bool {
+        match v {
+            Value::Object(map) => {
+                map.contains_key("roots")
+                    || (depth < 8 && map.values().any(|x| has_roots(x, depth + 1)))
+            }
+            Value::Array(items) => depth < 8 && items.iter().any(|x| has_roots(x, depth + 1)),
+            _ => false,
+        }
+    }
+    let params = m.get("params");
+    let declared = params
+        .and_then(|p| p.get("_meta"))
+        .and_then(|p| p.get("io.modelcontextprotocol/clientCapabilities"))
+        .and_then(|c| c.get("roots"))
+        .is_some_and(|r| !r.is_null());
+    declared
+        || params
+            .and_then(|p| p.get("inputResponses"))
+            .is_some_and(|r| has_roots(r, 0))
+}
+
 /// The refusal of a message with a [`folded_key`].
 fn folded_key_error(m: &Value, key: &str) -> Value {
     json!({"jsonrpc": "2.0", "id": m.get("id").cloned().unwrap_or(Value::Null), "error": {"code": -32600,
@@ -335,12 +364,12 @@ impl<D: Decide> Session<D> {
             Value::Array(items) => items.iter().collect(),
             other => vec![other],
         };
-        if let Some((m, key)) = members
-            .into_iter()
-            .find_map(|m| folded_key(m).map(|k| (m, k)))
-        {
+        if let Some((m, key)) = members.iter().find_map(|m| folded_key(m).map(|k| (*m, k))) {
             let refused = if msg.is_array() { &Value::Null } else { m };
             return vec![Out::Client(folded_key_error(refused, &key))];
+        }
+        if members.iter().any(|m| declares_roots_per_request(m)) {
+            self.decider.client_has_roots();
         }
         let respelled = one_line(line);
         let line = respelled.as_deref().unwrap_or(line);

@@ -858,3 +858,28 @@ fn a_protocol_member_spelled_otherwise_is_refused_never_forwarded() {
     let outs = s.handle(format!("{line}\n").as_bytes(), Instant::now());
     assert_eq!(outs[0], Out::Server(format!("{line}\n").into_bytes()));
 }
+
+#[test]
+fn roots_declared_per_request_are_told_to_the_gate_before_the_call_is_decided() {
+    // MCP's per-request era has no `initialize`: a call carries the
+    // client's capabilities in `_meta`, or re-sends roots it was asked for
+    // in `inputResponses`. Either tells the gate that a relative path may
+    // be resolved against the client's roots.
+    let meta = r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"read","arguments":{"path":"a.txt"},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{"roots":{}}}}}"#;
+    let answers = r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"read","arguments":{"path":"a.txt"},"inputResponses":{"r1":{"roots":[{"uri":"file:///home/u"}]}}}}"#;
+    for line in [meta, answers] {
+        let mut s = session();
+        let _ = s.handle(format!("{line}\n").as_bytes(), Instant::now());
+        assert!(s.decider.roots, "{line}");
+        assert_eq!(s.decider.seen.len(), 1, "{line}");
+    }
+    // Capabilities without roots, or roots: null, tell nothing.
+    for caps in [r#"{"elicitation":{}}"#, r#"{"roots":null}"#] {
+        let line = format!(
+            r#"{{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{{"name":"read","arguments":{{}},"_meta":{{"io.modelcontextprotocol/clientCapabilities":{caps}}}}}}}"#
+        );
+        let mut s = session();
+        let _ = s.handle(format!("{line}\n").as_bytes(), Instant::now());
+        assert!(!s.decider.roots, "{line}");
+    }
+}
