@@ -462,3 +462,53 @@ fn relative_paths_are_judged_in_the_servers_working_directory() {
     assert_eq!(out.status.code(), Some(6));
     assert!(String::from_utf8_lossy(&out.stderr).contains("differ"));
 }
+
+#[test]
+fn a_call_is_judged_with_the_defaults_the_servers_listing_shows() {
+    // A server that fills a left-out `path` from its tool's inputSchema
+    // default: the call is judged with it. Defaulting to a workspace file,
+    // `read_file` with no path is allowed (with no target it was the
+    // default block) and forwarded as sent; defaulting to /etc/shadow
+    // (a listing answered again), it is blocked and never reaches the
+    // server.
+    let listing = |id: u32, default: &str| {
+        json!({"jsonrpc": "2.0", "id": id, "result": {"tools": [{"name": "read_file",
+            "inputSchema": {"type": "object", "properties": {"path": {"type": "string", "default": default}}}}]}})
+        .to_string()
+    };
+    let script = format!(
+        r#"while IFS= read -r line; do case "$line" in *'"id":2,"method":"tools/list"'*) printf '%s\n' '{}';; *'"id":4,"method":"tools/list"'*) printf '%s\n' '{}';; *) printf '%s\n' "$line";; esac; done"#,
+        listing(2, "/workspace/a.txt"),
+        listing(4, "/etc/shadow")
+    );
+    let mut child = proxy("test.pub", &["sh", "-c", &script]);
+    let mut stdin = child.stdin.take().unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut send = |line: String| {
+        for bytes in [line.as_bytes(), b"\n"] {
+            stdin.write_all(bytes).unwrap();
+        }
+        stdin.flush().unwrap();
+    };
+    let empty_call = |id: u32| {
+        json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
+               "params": {"name": "read_file", "arguments": {}}})
+        .to_string()
+    };
+    // The client waits for the listing before calling, as clients do.
+    send(r#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#.to_owned());
+    assert_eq!(out.next().unwrap().unwrap(), listing(2, "/workspace/a.txt"));
+    send(empty_call(3));
+    // Forwarded as sent (the server echoes it): the default is judged, not
+    // written into the call.
+    assert_eq!(out.next().unwrap().unwrap(), empty_call(3));
+    send(r#"{"jsonrpc":"2.0","id":4,"method":"tools/list"}"#.to_owned());
+    assert_eq!(out.next().unwrap().unwrap(), listing(4, "/etc/shadow"));
+    send(empty_call(5));
+    let reply = parse(&out.next().unwrap().unwrap());
+    assert_eq!(reply["id"], 5);
+    assert_eq!(reply["result"]["structuredContent"]["verdict"], "block");
+    drop(stdin);
+    assert_eq!(wait(&mut child), 0);
+    assert!(out.next().is_none(), "nothing more reached the server");
+}

@@ -1,6 +1,7 @@
 //! The proxy's gate: the bundle, the intent context from the flags, and the
 //! evaluation options; a `tools/call` in, the gate's decision out.
 
+use super::defaults::ToolDefaults;
 use super::session::{Decide, Decided};
 use gait_run::approval::Approvals;
 use gait_run::bundle::Verified;
@@ -23,6 +24,8 @@ pub(super) struct Gate {
     /// The client declared roots ([`Decide::client_has_roots`]): a call
     /// with a relative path is refused.
     pub unrooted_relative_paths: bool,
+    /// The server's listed argument defaults, filled into each call judged.
+    pub defaults: ToolDefaults,
 }
 
 impl Gate {
@@ -147,6 +150,10 @@ impl Decide for Gate {
         self.unrooted_relative_paths = true;
     }
 
+    fn client_sent(&mut self, msg: &Value) {
+        self.defaults.client_sent(msg);
+    }
+
     /// Decides one `tools/call` message.
     /// `oversize`: the line is larger than an intent may be
     /// (`normalize::MAX_INTENT_BYTES`); its calls are invalid intents, as at
@@ -158,10 +165,14 @@ impl Decide for Gate {
         if let Some(name) = params.and_then(|p| p.get("name")) {
             intent.insert("tool_name".into(), name.clone());
         }
-        let args = match params.and_then(|p| p.get("arguments")) {
+        let mut args = match params.and_then(|p| p.get("arguments")) {
             None | Some(Value::Null) => Value::Object(Map::new()),
             Some(a) => a.clone(),
         };
+        // Judged as the server runs it: with the defaults its listing
+        // shows for what the call leaves out.
+        self.defaults
+            .fill(params.and_then(|p| p.get("name")), &mut args);
         intent.insert("args".into(), args);
         intent.insert("context".into(), Value::Object(self.context.clone()));
         let mut result = Vec::with_capacity(1024);
@@ -276,6 +287,7 @@ mod tests {
             scratch: Scratch::default(),
             logging: false,
             unrooted_relative_paths: false,
+            defaults: ToolDefaults::default(),
         }
     }
 

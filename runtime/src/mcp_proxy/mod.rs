@@ -26,6 +26,7 @@
 //! question was not answered in time.
 
 mod decider;
+mod defaults;
 mod elicit;
 mod session;
 
@@ -183,7 +184,9 @@ pub fn run(args: McpProxyArgs) -> i32 {
         scratch: Scratch::default(),
         logging: log.is_some(),
         unrooted_relative_paths: false,
+        defaults: defaults::ToolDefaults::default(),
     };
+    let listed = gate.defaults.clone();
     let ids = match elicit::IdSpace::new() {
         Ok(ids) => ids,
         Err(e) => return fail(e, exit::INTERNAL),
@@ -224,7 +227,13 @@ pub fn run(args: McpProxyArgs) -> i32 {
                 line.clear();
                 match reader.read_until(b'\n', &mut line) {
                     Ok(0) | Err(_) => break,
-                    Ok(_) => write_line(&out, &line),
+                    Ok(_) => {
+                        // Read before the client has it: a call the
+                        // client makes from this listing is judged with
+                        // its defaults.
+                        listed.server_sent(&line);
+                        write_line(&out, &line);
+                    }
                 }
             }
             let code = match child.lock() {

@@ -56,6 +56,10 @@ pub(super) trait Decide {
     /// The client declared `capabilities.roots`: relative paths no longer
     /// have one base the proxy knows.
     fn client_has_roots(&mut self) {}
+
+    /// Every client message (a batch's members one by one), before it is
+    /// handled: the gate notes what it needs (`tools/list` requests).
+    fn client_sent(&mut self, _msg: &Value) {}
 }
 
 /// A call held while its approver is asked.
@@ -370,6 +374,9 @@ impl<D: Decide> Session<D> {
         }
         if members.iter().any(|m| declares_roots_per_request(m)) {
             self.decider.client_has_roots();
+        }
+        for m in &members {
+            self.decider.client_sent(m);
         }
         let respelled = one_line(line);
         let line = respelled.as_deref().unwrap_or(line);
