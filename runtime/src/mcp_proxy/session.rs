@@ -109,7 +109,7 @@ impl Pending {
     fn find_call(&self, call_id: &Value) -> Option<String> {
         let t = self.table.lock().ok()?;
         t.iter()
-            .find(|(_, w)| &w.call_id == call_id)
+            .find(|(_, w)| same_id(&w.call_id, call_id))
             .map(|(k, _)| k.clone())
     }
 
@@ -285,6 +285,13 @@ fn declares_roots_per_request(m: &Value) -> bool {
             .is_some_and(|r| has_roots(r, 0))
 }
 
+/// Whether two JSON-RPC ids are one: equal, or numbers of one value (`1`
+/// and `1.0` are one id to a JavaScript client or server).
+fn same_id(a: &Value, b: &Value) -> bool {
+    a == b
+        || matches!((a, b), (Value::Number(x), Value::Number(y)) if x.as_f64().is_some() && x.as_f64() == y.as_f64())
+}
+
 /// The refusal of a message with a [`folded_key`].
 fn folded_key_error(m: &Value, key: &str) -> Value {
     json!({"jsonrpc": "2.0", "id": m.get("id").cloned().unwrap_or(Value::Null), "error": {"code": -32600,
@@ -411,21 +418,9 @@ impl<D: Decide> Session<D> {
                 self.client = Some(client);
                 forward()
             }
-            Value::Object(_)
-                if msg.get("method").and_then(Value::as_str) == Some("notifications/cancelled") =>
-            {
-                // The client gives up a call the proxy holds: the server
-                // never saw it, so the notice stays here too.
-                let held = msg
-                    .get("params")
-                    .and_then(|p| p.get("requestId"))
-                    .and_then(|id| self.pending.find_call(id))
-                    .and_then(|k| self.pending.take(&k).map(|w| (k, w)));
-                match held {
-                    Some((k, w)) => not_approved(&k, w, Answer::Abandoned, now, true),
-                    None => forward(),
-                }
-            }
+            // The client gives up a call the proxy holds: the server never
+            // saw it, so the notice stays here too.
+            Value::Object(_) if self.cancels_held(&msg) => self.withdraw(&msg, now),
             // JSON-RPC 2.0: a batch is a non-empty list of request objects.
             // Anything else (a nested list above all, which could hide a
             // tools/call from the check below) is refused, not forwarded.
@@ -455,6 +450,21 @@ impl<D: Decide> Session<D> {
                 }
                 outs
             }
+            // Notices giving up held calls inside a batch: withdrawn as one
+            // alone is, and the rest handled as its own batch.
+            Value::Array(items) if items.iter().any(|m| self.cancels_held(m)) => {
+                let (mine, rest): (Vec<&Value>, Vec<&Value>) =
+                    items.iter().partition(|m| self.cancels_held(m));
+                let mut outs: Vec<Out> = mine
+                    .into_iter()
+                    .flat_map(|m| self.withdraw(m, now))
+                    .collect();
+                if !rest.is_empty() {
+                    let text = json!(rest).to_string() + "\n";
+                    outs.extend(self.handle(text.as_bytes(), now));
+                }
+                outs
+            }
             Value::Array(items) if items.iter().any(|m| self.claims_proxy_id(m)) => {
                 vec![Out::Client(proxy_id_error(&Value::Null))]
             }
@@ -462,6 +472,29 @@ impl<D: Decide> Session<D> {
                 self.batch(items, line, oversize)
             }
             _ => forward(),
+        }
+    }
+
+    /// Whether `m` is a `notifications/cancelled` of a call the proxy
+    /// holds.
+    fn cancels_held(&self, m: &Value) -> bool {
+        m.get("method").and_then(Value::as_str) == Some("notifications/cancelled")
+            && m.get("params")
+                .and_then(|p| p.get("requestId"))
+                .and_then(|id| self.pending.find_call(id))
+                .is_some()
+    }
+
+    /// Withdraws the held call a `notifications/cancelled` gives up.
+    fn withdraw(&mut self, m: &Value, now: Instant) -> Vec<Out> {
+        let held = m
+            .get("params")
+            .and_then(|p| p.get("requestId"))
+            .and_then(|id| self.pending.find_call(id))
+            .and_then(|k| self.pending.take(&k).map(|w| (k, w)));
+        match held {
+            Some((k, w)) => not_approved(&k, w, Answer::Abandoned, now, true),
+            None => Vec::new(),
         }
     }
 

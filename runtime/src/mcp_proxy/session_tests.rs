@@ -883,3 +883,31 @@ fn roots_declared_per_request_are_told_to_the_gate_before_the_call_is_decided() 
         assert!(!s.decider.roots, "{line}");
     }
 }
+
+#[test]
+fn a_held_call_cancelled_inside_a_batch_or_by_another_spelling_of_its_id_is_withdrawn() {
+    // In a batch: the notice is the proxy's (the question withdrawn, the
+    // call never approvable), the rest of the batch goes on as its own.
+    let (mut s, now) = asking();
+    let eid = ask(&mut s, now);
+    let ping = json!({"jsonrpc": "2.0", "id": 12, "method": "ping"});
+    let batch = json!([ping, {"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 7}}]);
+    let outs = s.handle(batch.to_string().as_bytes(), now);
+    assert_eq!(log(&outs)[0]["elicitation"], "abandoned");
+    assert!(
+        outs.contains(&Out::Server(format!("{}\n", json!([ping])).into_bytes())),
+        "{outs:?}"
+    );
+    let late = answer(
+        &eid,
+        json!({"action": "accept", "content": {"approve": true}}),
+    );
+    assert_eq!(s.handle(late.as_bytes(), now), []);
+    // `7.0` is the id `7` to a JavaScript client.
+    let (mut s, now) = asking();
+    let _ = ask(&mut s, now);
+    let cancel =
+        r#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":7.0}}"#;
+    let outs = s.handle(cancel.as_bytes(), now);
+    assert_eq!(log(&outs)[0]["elicitation"], "abandoned");
+}
