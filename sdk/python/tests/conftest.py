@@ -7,6 +7,7 @@ target/debug (scripts/test_python.sh builds them first)."""
 from __future__ import annotations
 
 import asyncio
+import enum
 import json
 import logging
 import os
@@ -338,6 +339,32 @@ class DecodedArgs(pydantic.BaseModel):
         from urllib.parse import unquote
 
         return unquote(v)
+
+
+class Shade(str, enum.Enum):
+    """A string enum among the common argument types."""
+
+    LIGHT = "light"
+
+
+#: Arguments of common types beside a mapped ``path``, each as a model sends
+#: it in a spelling pydantic reads into another of the same value (``Z``,
+#: ``./``, upper case, ``1`` for true, ``"5"`` for 5): the tool gets the
+#: value judged, and the call runs.
+COMMON_TYPED_ARGS: dict[str, Any] = {
+    "shade": "light",
+    "when": "2024-01-01T00:00:00Z",
+    "at": "10:00",
+    "every": "PT1H",
+    "where": "./notes",
+    "site": "https://Example.com",
+    "amount": "1.50",
+    "tags": ["a", "b"],
+    "ident": "12345678-1234-5678-1234-567812345678".upper(),
+    "flag": 1,
+    "blob": "abc",
+    "count": "5",
+}
 
 
 class FactoryTarget(pydantic.BaseModel):

@@ -3,6 +3,13 @@ with a `GatedWorkbench`, and `ToolAgent` behind `GaitInterventionHandler`."""
 
 from __future__ import annotations
 
+import datetime
+import decimal
+import uuid
+from typing import Set
+
+from pydantic import HttpUrl
+
 import asyncio
 import json
 import logging
@@ -18,7 +25,7 @@ from autogen_core.models import CreateResult, FunctionExecutionResultMessage, LL
 from autogen_core.tool_agent import ToolAgent
 from autogen_core.tools import BaseTool, FunctionTool, StaticStreamWorkbench, ToolResult, Workbench
 from autogen_ext.models.replay import ReplayChatCompletionClient
-from conftest import LOW, NESTED_CALLS, DecodedArgs, FactoryTarget, IntoEtcTarget, RewrittenArgs, AfterDecision, NESTED_JUDGED, SaveTarget, SideEffects, assert_same_as_cli, break_trace_dir, executed_flags, read_records, record_warnings
+from conftest import COMMON_TYPED_ARGS, LOW, NESTED_CALLS, DecodedArgs, Shade, FactoryTarget, IntoEtcTarget, RewrittenArgs, AfterDecision, NESTED_JUDGED, SaveTarget, SideEffects, assert_same_as_cli, break_trace_dir, executed_flags, read_records, record_warnings
 
 import gait
 from gait.autogen import GaitInterventionHandler, GatedWorkbench
@@ -512,3 +519,22 @@ def test_the_intervention_handler_judges_with_the_tools_defaults(gate: gait.Gate
     assert records["c_write"]["intent"]["args"] == {"content": "x", "path": "/workspace/default.txt"}
     assert records["c_delete"]["intent"]["args"] == {"content": "x", "path": "/etc/gait-default.txt"}
     assert "args.target.path" in records["c_save"]["result"]["error"]
+
+
+def test_arguments_of_common_types_run_as_judged(gate: gait.Gate, effects: SideEffects, tmp_path: Path) -> None:
+    """Values pydantic reads into another spelling of the same value (a
+    string enum, a ``Z`` datetime, ``./`` before a path, an upper-case
+    UUID, ``1`` for true, ``"5"`` for 5, …) are what was judged: the call
+    runs (comparing them as JSON text refused it)."""
+    async def write_file(
+        path: str, content: str, shade: Shade, when: datetime.datetime, at: datetime.time, every: datetime.timedelta,
+        where: Path, site: HttpUrl, amount: decimal.Decimal, tags: Set[str], ident: uuid.UUID, flag: bool, blob: bytes, count: int,
+    ) -> str:
+        effects.ran("write_file", {"path": path, "shade": shade, "where": where, "flag": flag, "count": count})
+        return "ok"
+
+    bench = GatedWorkbench([FunctionTool(write_file, description="Write.")], gate, context=LOW, trace_dir=tmp_path)
+    args = {"path": "/workspace/a.txt", "content": "x", **COMMON_TYPED_ARGS}
+    result = asyncio.run(bench.call_tool("write_file", args, call_id="c_types"))
+    assert not result.is_error, result
+    assert effects.calls == [("write_file", {"path": "/workspace/a.txt", "shade": Shade.LIGHT, "where": Path("notes"), "flag": True, "count": 5})]

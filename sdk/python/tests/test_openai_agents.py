@@ -3,6 +3,13 @@
 
 from __future__ import annotations
 
+import datetime
+import decimal
+import uuid
+from typing import Set
+
+from pydantic import HttpUrl
+
 import asyncio
 import dataclasses
 import logging
@@ -28,7 +35,7 @@ from agents import (
 from agents.items import ModelResponse
 from agents.models.interface import Model
 from agents.usage import Usage
-from conftest import FACTORY_CALL, LOW, IntoEtcTarget, NESTED_CALLS, NESTED_JUDGED, SaveTarget, SideEffects, assert_same_as_cli, break_trace_dir, executed_flags, read_records, record_warnings
+from conftest import COMMON_TYPED_ARGS, FACTORY_CALL, LOW, IntoEtcTarget, Shade, NESTED_CALLS, NESTED_JUDGED, SaveTarget, SideEffects, assert_same_as_cli, break_trace_dir, executed_flags, read_records, record_warnings
 from openai.types.responses import ResponseFunctionToolCall, ResponseOutputMessage, ResponseOutputText
 import pydantic.dataclasses
 from pydantic import AfterValidator, BaseModel, Field
@@ -719,3 +726,111 @@ def test_an_mcp_server_s_tools_are_judged_with_its_defaults(gate: gait.Gate, tmp
     assert records["c_left_out"]["intent"]["args"] == {"src": "/workspace/a.txt", "dst": "/etc/gait-mcp-default.txt"}
     assert records["c_left_out"]["result"]["verdict"] == "block"
     assert "verdict=block" in outputs_sent(model)["c_left_out"]
+
+
+def test_arguments_of_common_types_run_as_judged(gate: gait.Gate, effects: SideEffects, tmp_path: Path) -> None:
+    """Values pydantic reads into another spelling of the same value — a
+    string enum, a ``Z`` datetime, ``HH:MM``, an ISO duration, ``./`` before
+    a path, a URL's host case, a decimal, a set, an upper-case UUID, ``1``
+    for true, bytes, ``"5"`` for 5 — are what was judged: the call runs
+    (comparing them as JSON text refused it)."""
+    @function_tool
+    def write_file(
+        path: str, content: str, shade: Shade, when: datetime.datetime, at: datetime.time, every: datetime.timedelta,
+        where: Path, site: HttpUrl, amount: decimal.Decimal, tags: Set[str], ident: uuid.UUID, flag: bool, blob: bytes, count: int,
+    ) -> str:
+        """Write a file."""
+        effects.ran("write_file", {"path": path, "shade": shade, "where": where, "flag": flag, "count": count})
+        return "ok"
+
+    args = {"path": "/workspace/a.txt", "content": "x", **COMMON_TYPED_ARGS}
+    model = run(gate, effects, tmp_path, tools=guard_tools([write_file], gate, context=LOW, trace_dir=tmp_path), calls=[("c_types", "write_file", args)])
+    assert outputs_sent(model)["c_types"] == "ok"
+    assert effects.calls == [("write_file", {"path": "/workspace/a.txt", "shade": Shade.LIGHT, "where": Path("notes"), "flag": True, "count": 5})]
+
+
+def test_a_callable_object_tool_is_judged_as_it_runs(gate: gait.Gate, effects: SideEffects, tmp_path: Path) -> None:
+    """A ``function_tool`` made from a callable object: its args model is
+    its ``__call__``'s, as the SDK reads it, so a validator rewriting
+    ``/workspace/passwd`` into ``/etc/passwd`` is refused as for a plain
+    function (it ran on /etc/passwd); a call it leaves alone runs."""
+
+    class Writer:
+        def __call__(self, path: Annotated[str, AfterValidator(into_etc)], content: str) -> str:
+            """Write a file."""
+            effects.ran("write_file", {"path": path, "content": content})
+            return "ok"
+
+    tools = guard_tools([function_tool(Writer(), name_override="write_file")], gate, context=LOW, trace_dir=tmp_path)
+    # A relative path (in the workspace) the validator leaves as it is.
+    calls = [("c_rewritten", "write_file", {"path": "/workspace/passwd", "content": "x"}), ("c_kept", "write_file", {"path": "notes.txt", "content": "x"})]
+    model = run(gate, effects, tmp_path, tools=tools, calls=calls)
+    assert effects.calls == [("write_file", {"path": "notes.txt", "content": "x"})]
+    assert "intent_invalid" in outputs_sent(model)["c_rewritten"]
+
+
+def test_two_runs_sharing_guarded_tools_and_call_ids_each_run_their_own_call(gate: gait.Gate, effects: SideEffects, tmp_path: Path) -> None:
+    """Many model servers number calls per response (``call_0``): two runs
+    at once on the same guarded tools, each allowed its own path under the
+    same call id, both run with what their own guardrail judged."""
+    tools = guard_tools(make_tools(effects), gate, context=LOW, trace_dir=tmp_path)
+
+    async def both() -> None:
+        await asyncio.gather(*(
+            Runner.run(Agent(name=f"ops{i}", model=ScriptedModel([("call_0", "write_file", {"path": f"/workspace/{i}.txt", "content": "x"})]), tools=tools), "go")
+            for i in (1, 2)
+        ))
+
+    asyncio.run(both())
+    assert sorted(c[1]["path"] for c in effects.calls) == ["/workspace/1.txt", "/workspace/2.txt"]
+
+
+class TurnModel(Model):
+    """Calls one tool until it has its output, then answers ``done``."""
+
+    def __init__(self, call: Any) -> None:
+        self.call = call
+
+    async def get_response(self, system_instructions: Any, input: Any, *args: Any, **kwargs: Any) -> ModelResponse:
+        answered = any(isinstance(i, dict) and i.get("type") == "function_call_output" for i in (input if isinstance(input, list) else []))
+        if not answered:
+            cid, name, arguments = self.call
+            output: List[Any] = [ResponseFunctionToolCall(type="function_call", call_id=cid, name=name, arguments=json.dumps(arguments), id=f"fc_{cid}", status="completed")]
+        else:
+            output = [ResponseOutputMessage(id="m", type="message", role="assistant", status="completed", content=[ResponseOutputText(type="output_text", text="done", annotations=[])])]
+        return ModelResponse(output=output, usage=Usage(), response_id=None)
+
+    def stream_response(self, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover - not used
+        raise NotImplementedError
+
+
+def test_an_agent_tool_resumed_after_a_nested_approval_runs(gate: gait.Gate, tmp_path: Path) -> None:
+    """An agent used as a tool whose inner agent needs an approval: when the
+    run resumes, the SDK invokes the agent tool again without its
+    guardrails. The call the gate allowed, with the same text, runs on (it
+    was refused as having no decision), and the inner tool runs once
+    approved."""
+    ran: List[str] = []
+
+    @function_tool(needs_approval=True)
+    def write_file(path: str, content: str) -> str:
+        """Write a file."""
+        ran.append(path)
+        return "wrote"
+
+    inner = Agent(name="writer", model=TurnModel(("in1", "write_file", {"path": "/workspace/a.txt", "content": "c"})), tools=[write_file])
+    delegate = inner.as_tool(tool_name="delegate", tool_description="Delegate a write.")
+    outer = Agent(name="boss", model=TurnModel(("out1", "delegate", {"input": "/workspace/a.txt"})), tools=guard_tools([delegate], gate, context=LOW, trace_dir=tmp_path))
+
+    async def main() -> Any:
+        first = await Runner.run(outer, "go")
+        assert [getattr(i, "tool_name", None) for i in first.interruptions] == ["write_file"]
+        state = first.to_state()
+        for item in first.interruptions:
+            state.approve(item)
+        return await Runner.run(outer, state)
+
+    result = asyncio.run(main())
+    assert result.final_output == "done" and ran == ["/workspace/a.txt"]
+    (record,) = read_records(tmp_path, "openai_agents")
+    assert record["result"]["verdict"] == "allow" and record["executed"] is True

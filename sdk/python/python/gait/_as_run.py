@@ -4,8 +4,9 @@ the framework will hand it to the tool (LangChain, OpenAI Agents, AutoGen).
 A framework validates a call with the tool's pydantic model after the gate
 has decided; a validator, a normalizer or an alias can hand the tool
 another value than the one judged. The adapters run the framework's own
-validation on a copy, read the result with :func:`plain` and refuse the
-call when :func:`first_difference` finds one."""
+validation on a copy and refuse the call when :func:`first_difference`
+finds the result differs from what was judged; :func:`plain` writes what a
+tool gets as JSON where that is what is judged."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import dataclasses
 import json
 from typing import Any, Dict, Optional
 
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
 from ._convert import jsonable
 
@@ -24,32 +25,84 @@ class Unseen(Exception):
     """A value the tool would get that the gate cannot write as JSON."""
 
 
-def first_difference(judged: Any, got: Any, where: str = "args") -> Optional[str]:
-    """Where the judged arguments and the tool's differ (a path such as
-    ``args.target.path``), or None. A string judged where the tool gets the
-    number or boolean it spells (pydantic's lax coercion: ``"5"`` → ``5``)
-    is the same value."""
+def first_difference(judged: Any, got: Any, where: str = "args", depth: int = 0) -> Optional[str]:
+    """Where the judged arguments (JSON) and what the tool gets (the values
+    its framework's validation made: models, dataclasses, dates, enums,
+    paths …) differ — a path such as ``args.target.path`` — or None.
+
+    Models are read by their fields under the names their JSON schema
+    shows (what the function reads on them, whatever ``model_dump`` would
+    write) and their extra values; dataclasses by their fields; dicts,
+    lists and tuples item by item. A value of another type is the judged
+    one when pydantic's own reading of the judged JSON as that type — no
+    validator of the tool's — gives an equal value: ``"5"`` as ``5``,
+    ``"2024-01-01T00:00:00Z"`` as that ``datetime``, ``"./a.txt"`` as
+    ``Path("a.txt")``, ``"A"`` as ``Color.A``, ``1`` as ``True``. A
+    validator or normalizer that changed the value (``/workspace/passwd`` →
+    ``/etc/passwd``, ``..%2Fetc`` → ``../etc``) makes them differ, and so
+    does a value of a type pydantic cannot read."""
+    if depth > MAX_DEPTH:
+        return where
+    fields = _fields(got)
+    if fields is not None:
+        got = fields
     if isinstance(judged, dict) and isinstance(got, dict):
         for key in sorted(set(judged) | set(got), key=str):
             if key not in judged or key not in got:
                 return f"{where}.{key}"
-            diff = first_difference(judged[key], got[key], f"{where}.{key}")
+            diff = first_difference(judged[key], got[key], f"{where}.{key}", depth + 1)
             if diff is not None:
                 return diff
         return None
-    if isinstance(judged, list) and isinstance(got, list):
+    if isinstance(judged, list) and isinstance(got, (list, tuple)):
         if len(judged) != len(got):
             return where
         for i, (j, g) in enumerate(zip(judged, got)):
-            diff = first_difference(j, g, f"{where}[{i}]")
+            diff = first_difference(j, g, f"{where}[{i}]", depth + 1)
             if diff is not None:
                 return diff
         return None
-    if isinstance(judged, str) and isinstance(got, (bool, int, float)) and not isinstance(got, str):
-        return None if json.dumps(got) == judged else where
-    if type(judged) is not type(got) and not (_number(judged) and _number(got)):
-        return where
-    return None if judged == got else where
+    return None if _same_value(judged, got) else where
+
+
+def _fields(value: Any) -> Optional[Dict[str, Any]]:
+    """A model's or dataclass's values by name (see :func:`first_difference`),
+    or None for any other value."""
+    if isinstance(value, BaseModel):
+        out: Dict[str, Any] = {}
+        for name, field in type(value).model_fields.items():
+            out[_schema_name(name, field)] = getattr(value, name)
+        out.update(value.model_extra or {})
+        return out
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    return None
+
+
+# pydantic's readers of the types met, by type (building one costs time).
+_READERS: Dict[type, Any] = {}
+_JSON_SCALARS = (str, int, float, bool, type(None))
+
+
+def _same_value(judged: Any, got: Any) -> bool:
+    if type(got) in _JSON_SCALARS and type(judged) in _JSON_SCALARS:
+        if type(judged) is type(got) or (_number(judged) and _number(got)):
+            return bool(judged == got)
+        if isinstance(judged, str) and type(got) is not str:
+            # pydantic's lax coercion: "5" → 5, "true" → True.
+            return json.dumps(got) == judged
+    reader = _READERS.get(type(got))
+    if reader is None:
+        try:
+            reader = TypeAdapter(type(got))
+        except Exception:  # noqa: BLE001 - a type pydantic cannot read: not the judged value
+            return False
+        if len(_READERS) < 256:
+            _READERS[type(got)] = reader
+    try:
+        return bool(reader.validate_python(judged) == got)
+    except Exception:  # noqa: BLE001 - the judged value is not one of that type
+        return False
 
 
 def _number(v: Any) -> bool:

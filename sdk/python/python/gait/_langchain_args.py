@@ -24,7 +24,7 @@ from pydantic import BaseModel, create_model
 
 from ._as_run import Unseen, first_difference, plain
 
-__all__ = ["TwoReadings", "Unseen", "first_difference", "tool_gets"]
+__all__ = ["TwoReadings", "Unseen", "first_difference", "plain", "tool_gets"]
 
 #: Parameters LangChain fills itself, never from the call.
 _RUNTIME_PARAMETERS = frozenset({"self", "run_manager", "callbacks", "config"})
@@ -37,14 +37,14 @@ class TwoReadings(Exception):
 
 def tool_gets(tool: Any, sent: Dict[str, Any], call_id: str, injected: Iterable[str]) -> Optional[Dict[str, Any]]:
     """The arguments ``tool``'s function is called with for the call's
-    arguments ``sent``, as JSON values (pydantic models as their fields'
-    values, by the names their JSON schema shows), its own defaults
-    included for parameters LangChain does not pass; injected arguments
-    (``injected``) left out. None when LangChain would not call the
-    function (its validation refuses the call), or the tool has no
-    ``_parse_input``. Raises :class:`Unseen` for a value that is not
-    JSON, :class:`TwoReadings` for a parameter left out of the call that
-    the tool's ``func`` and ``coroutine`` default differently."""
+    arguments ``sent``, as LangChain's validation makes them (compare them
+    with :func:`first_difference`; :func:`plain` writes them as JSON), its
+    own defaults included for parameters LangChain does not pass; injected
+    arguments (``injected``) left out. None when LangChain would not call
+    the function (its validation refuses the call), or the tool has no
+    ``_parse_input``. Raises :class:`TwoReadings` for a parameter left out
+    of the call that the tool's ``func`` and ``coroutine`` default
+    differently."""
     parse = getattr(tool, "_parse_input", None)
     if not callable(parse):
         return None
@@ -64,17 +64,25 @@ def tool_gets(tool: Any, sent: Dict[str, Any], call_id: str, injected: Iterable[
             return None
     if not isinstance(parsed, dict):
         return None
-    got = {k: plain(v, 0) for k, v in parsed.items() if k not in injected}
+    got = {k: v for k, v in parsed.items() if k not in injected}
     defaulted: Dict[str, Any] = {}
     for name, default in _function_defaults(tool):
         if name in parsed or name in injected:
             continue
-        value = plain(default, 0)
-        if name in defaulted and _text(defaulted[name]) != _text(value):
+        if name in defaulted and not _same_default(defaulted[name], default):
             raise TwoReadings(name)
-        defaulted[name] = value
+        defaulted[name] = default
     got.update(defaulted)
     return got
+
+
+def _same_default(a: Any, b: Any) -> bool:
+    """Whether two defaults are one value to the tool (as JSON texts: no
+    coercion between them; a value JSON cannot write: only itself)."""
+    try:
+        return _text(plain(a, 0)) == _text(plain(b, 0))
+    except Unseen:
+        return a is b
 
 
 def _text(v: Any) -> str:

@@ -47,7 +47,7 @@ from autogen_core.models import FunctionExecutionResult
 from autogen_core.tools import BaseTool, StaticStreamWorkbench, TextResultContent, ToolResult
 from pydantic import BaseModel
 
-from ._as_run import Unseen, first_difference, plain
+from ._as_run import first_difference
 from ._context import Context, intent_for
 from ._convert import jsonable, schema_args
 from ._model_schema import model_schema
@@ -98,11 +98,7 @@ def _as_validated(tool: Any, judged: Any, sent: Any) -> Optional[str]:
         validated = model.model_validate(copy.deepcopy(sent))
     except Exception:  # noqa: BLE001 - the tool refuses the call itself: it never runs
         return None
-    try:
-        got = plain(validated, 0)
-    except Unseen as e:
-        return f"args: the tool would run with {e}, which the gate cannot judge as JSON"
-    diff = first_difference(judged, got)
+    diff = first_difference(judged, validated)
     if diff is None:
         return None
     return (

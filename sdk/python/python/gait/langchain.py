@@ -64,7 +64,7 @@ from pydantic import BaseModel
 
 from ._context import Context, intent_for
 from ._convert import jsonable, schema_args
-from ._langchain_args import TwoReadings, Unseen, first_difference, tool_gets
+from ._langchain_args import TwoReadings, Unseen, first_difference, plain, tool_gets
 from ._model_schema import model_schema
 from ._decision import Decision
 from ._errors import GateUnavailable
@@ -124,6 +124,9 @@ def _as_the_tool_gets(
     the call's arguments and its function's own defaults."""
     try:
         got = tool_gets(tool, sent, call_id, injected)
+        if got is not None and not validated:
+            # Judged as the tool reads it: written as JSON.
+            return plain(got, 0), None
     except Unseen as e:
         return judged, Decision._invalid(f"args: the tool would run with {e}, which the gate cannot judge as JSON")
     except TwoReadings as e:
@@ -133,8 +136,6 @@ def _as_the_tool_gets(
         )
     if got is None:
         return judged, None
-    if not validated:
-        return got, None
     diff = first_difference(judged, got)
     if diff is None:
         return judged, None

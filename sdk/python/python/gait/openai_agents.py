@@ -79,7 +79,7 @@ from agents import FunctionTool, ToolGuardrailFunctionOutput, ToolInputGuardrail
 from agents.function_schema import function_schema
 from agents.tool_context import ToolContext
 
-from ._as_run import Unseen, first_difference, plain
+from ._as_run import first_difference
 from ._context import Context, intent_for
 from ._convert import schema_args
 from ._model_schema import model_schema
@@ -129,27 +129,43 @@ class _Allowed(NamedTuple):
 
 
 class _Pending:
-    """Allowed calls, by tool call id, from the guardrail's decision until
-    the tool runs (at most ``_MAX_PENDING``: a call that never runs —
-    rejected by a later guardrail, a run cancelled — is forgotten
-    eventually, and refused if it comes after all)."""
+    """Allowed calls from the guardrail's decision until the tool runs, by
+    (tool call id, tool name, argument text judged): two runs sharing the
+    guarded tools whose models number calls alike (``call_0``) each find
+    their own. At most ``_MAX_PENDING``: a call that never runs — rejected
+    by a later guardrail, a run cancelled — is forgotten eventually, and
+    refused if it comes after all."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._records: "OrderedDict[str, _Allowed]" = OrderedDict()
+        self._records: "OrderedDict[tuple[str, str, str], List[_Allowed]]" = OrderedDict()
+        self._count = 0
 
-    def put(self, call_id: str, allowed: _Allowed) -> None:
+    def put(self, call_id: str, tool: str, allowed: _Allowed) -> None:
         with self._lock:
-            self._records.pop(call_id, None)
-            self._records[call_id] = allowed
-            while len(self._records) > _MAX_PENDING:
-                self._records.popitem(last=False)
+            self._records.setdefault((call_id, tool, allowed.text), []).append(allowed)
+            self._count += 1
+            while self._count > _MAX_PENDING and self._records:
+                _, dropped = self._records.popitem(last=False)
+                self._count -= len(dropped)
 
-    def pop(self, call_id: Any) -> "Optional[_Allowed]":
-        if not isinstance(call_id, str):
+    def take(self, call_id: Any, tool: Any, text: Any, keep: bool = False) -> "Optional[_Allowed]":
+        """The decision allowing this call with this text, removed unless
+        ``keep`` (an agent tool's call, which the SDK invokes again when
+        the run resumes after a nested approval, without its guardrails)."""
+        if not (isinstance(call_id, str) and isinstance(tool, str) and isinstance(text, str)):
             return None
         with self._lock:
-            return self._records.pop(call_id, None)
+            entries = self._records.get((call_id, tool, text))
+            if not entries:
+                return None
+            if keep:
+                return entries[0]
+            allowed = entries.pop(0)
+            self._count -= 1
+            if not entries:
+                del self._records[(call_id, tool, text)]
+            return allowed
 
 
 class Judging(NamedTuple):
@@ -211,12 +227,26 @@ def _judging_schema(tool: FunctionTool) -> Judging:
     except Exception:  # noqa: BLE001 - not made by function_tool (MCP, hand-made, agent as tool)
         return Judging(tool.params_json_schema, False)
     try:
+        # A callable object is read by its `__call__`, as `function_tool`
+        # reads it (`_normalize_function_tool_callable`).
+        normalize = getattr(_agents_tool, "_normalize_function_tool_callable", None)
+        if callable(normalize):
+            fn, _ = normalize(fn, None, None, True)
         made = function_schema(fn, strict_json_schema=tool.strict_json_schema)
         if _without_text(made.params_json_schema) == _without_text(tool.params_json_schema):
             return Judging(model_schema(made.params_pydantic_model), True, made=made)
     except Exception:  # noqa: BLE001 - a callable the SDK adapts otherwise, or a model not rebuilt alike
         pass
-    return Judging(tool.params_json_schema, False, nullable_none=False)
+    # Made by `function_tool` (its invoker validates with the function's
+    # own args model, validators included) but that model cannot be
+    # rebuilt alike: the value the function gets cannot be compared with
+    # the one judged, so its calls are refused.
+    return Judging(
+        tool.params_json_schema,
+        False,
+        nullable_none=False,
+        refusal=f"the args model of function tool {tool.name!r} cannot be rebuilt to compare what its function would get with what is judged",
+    )
 
 
 async def _tool_schema(name: str, schemas: Dict[str, Judging], agent: Any, run_context: Any) -> Judging:
@@ -310,8 +340,8 @@ def _make_guardrail(
             path = record_before_run(trace_dir, "openai_agents", call_id, intent, decision)
         except Exception as e:  # noqa: BLE001 - refuse: never run unrecorded
             return ToolGuardrailFunctionOutput.reject_content(RECORD_FAILED, output_info={**info, "error": str(e)})
-        if pending is not None:
-            pending.put(call_id, _Allowed(text if isinstance(text, str) else "", path, intent, decision))
+        if pending is not None and isinstance(text, str):
+            pending.put(call_id, name, _Allowed(text, path, intent, decision))
         return ToolGuardrailFunctionOutput.allow(output_info=info)
 
     return tool_input_guardrail(name=GUARDRAIL_NAME)(gait_gate)
@@ -334,11 +364,7 @@ def _as_validated(made: Any, judged: Any, sent: Any) -> Optional[str]:
         parsed = made.params_pydantic_model(**data) if data else made.params_pydantic_model()
     except Exception:  # noqa: BLE001 - the SDK refuses the call itself: the function never runs
         return None
-    try:
-        got = plain(parsed, 0)
-    except Unseen as e:
-        return f"args: the tool would run with {e}, which the gate cannot judge as JSON"
-    diff = first_difference(judged, got)
+    diff = first_difference(judged, parsed)
     if diff is None:
         return None
     return (
@@ -373,9 +399,13 @@ class _RecordingInvoker:
     record of the call (written by the guardrail) marked executed. Never
     raises for the record: a failure is logged."""
 
-    def __init__(self, inner: Callable[..., Awaitable[Any]], pending: _Pending, judging: "Judging") -> None:
+    def __init__(self, inner: Callable[..., Awaitable[Any]], pending: _Pending, judging: "Judging", resumable: bool = False) -> None:
         self.inner = inner
         self.pending = pending
+        # An agent used as a tool: the SDK invokes it again, guardrails
+        # skipped, when the run resumes after its inner agent's approval;
+        # its decision is kept for that (the same call id and text).
+        self.resumable = resumable
         # The schema the tool's calls are judged with (:func:`_judging_schema`),
         # kept for a tool guarded again (its copy has no ``__wrapped__``).
         self.judging = judging
@@ -388,9 +418,9 @@ class _RecordingInvoker:
         # rewrite ``tool_call.arguments``, which is what the SDK invokes
         # the tool with; a path past the guardrails has no decision here.
         call_id = getattr(ctx, "tool_call_id", None)
-        allowed = self.pending.pop(call_id)
-        if allowed is None or allowed.text != input:
-            log.warning("gait: refused to run tool call %r: %s", call_id, "no decision" if allowed is None else "arguments changed after the decision")
+        allowed = self.pending.take(call_id, getattr(ctx, "tool_name", None), input, keep=self.resumable)
+        if allowed is None:
+            log.warning("gait: refused to run tool call %r: no decision allows it with these arguments", call_id)
             return NOT_JUDGED
         try:
             return await self.inner(_inner_context(self.inner, ctx), input)
@@ -402,7 +432,7 @@ class _RecordingInvoker:
         # FunctionTool copies bind their invoker to themselves: pass it on.
         bind = getattr(self.inner, "__agents_bind_function_tool__", None)
         inner = bind(function_tool) if callable(bind) else self.inner
-        return self if inner is self.inner else _RecordingInvoker(inner, self.pending, self.judging)
+        return self if inner is self.inner else _RecordingInvoker(inner, self.pending, self.judging, self.resumable)
 
 
 def _inner_context(inner: Any, ctx: Any) -> Any:
@@ -455,7 +485,8 @@ def guard_tools(
             inner = guarded.on_invoke_tool
             while isinstance(inner, _RecordingInvoker):  # guarded before: one wrapper
                 inner = inner.inner
-            guarded.on_invoke_tool = _RecordingInvoker(inner, pending, schemas[tool.name])
+            resumable = bool(getattr(tool, "_is_agent_tool", False))
+            guarded.on_invoke_tool = _RecordingInvoker(inner, pending, schemas[tool.name], resumable)
             out.append(guarded)
         elif not allow_unguarded:
             raise TypeError(
