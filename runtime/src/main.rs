@@ -266,10 +266,13 @@ fn print_result(result: &[u8]) -> bool {
 }
 
 /// Writes `text` and a newline to standard output. False, with the cause
-/// on standard error, when it cannot be written (a reader that closed the
-/// pipe, `| head -c 100`; a full disk): the command then exits 1
-/// (internal), not with its verdict's code — whoever reads the output did
-/// not get it, and an allow must not be answered without its result.
+/// on standard error, when the write fails (a pipe whose reader is gone, a
+/// full disk): a command that would have exited 0 then exits 1 (internal)
+/// — whoever reads the output did not get it, and an allow is not
+/// answered without its result; a refusal keeps its own code. (A write the
+/// system takes is not seen failing: into a pipe's buffer whose reader
+/// leaves later, or to a closed descriptor, which Rust's standard output
+/// treats as a sink.)
 pub(crate) fn say(text: impl std::fmt::Display) -> bool {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
@@ -301,7 +304,7 @@ fn eval(args: EvalArgs) -> i32 {
         if let Some(err) = &summary.error {
             eprintln!("error: {err}");
         }
-        if !print_result(out) {
+        if !print_result(out) && summary.exit == exit::OK {
             return exit::INTERNAL;
         }
         // (Under --simulate the gate already answers allow, and so exit 0.)

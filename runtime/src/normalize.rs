@@ -1128,6 +1128,17 @@ pub fn same_key_ignoring_case(k: &str, key: &str) -> bool {
     }
 }
 
+/// Whether a case-folding reader (Go's `encoding/json`) takes object key
+/// `k` for field `key`: char by char the same but for case
+/// ([`same_key_ignoring_case`]'s reading of a character), no character
+/// skipped.
+pub fn same_key_folding_case(k: &str, key: &str) -> bool {
+    k.chars().count() == key.chars().count()
+        && k.chars()
+            .zip(key.chars())
+            .all(|(x, y)| same_char_ignoring_case(x, y))
+}
+
 fn same_char_ignoring_case(x: char, y: char) -> bool {
     fn single(mut it: impl Iterator<Item = char>) -> Option<char> {
         let c = it.next()?;

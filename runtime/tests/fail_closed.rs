@@ -382,31 +382,41 @@ fn an_allow_whose_result_cannot_be_written_is_not_an_allow() {
     // closed the pipe is the same to the process): the decision is allow,
     // but whoever reads the result does not get it — exit 1, the cause on
     // standard error, and no panic.
-    let full = std::fs::OpenOptions::new()
-        .write(true)
-        .open("/dev/full")
-        .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gait-run"))
-        .arg("eval")
-        .args(bundle_args())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::from(full))
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let intent = read("/workspace/a.txt", "high").to_string();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(intent.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let run = |intent: Value| {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_gait-run"))
+            .arg("eval")
+            .args(bundle_args())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::from(full))
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(intent.to_string().as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let out = run(read("/workspace/a.txt", "high"));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
         stderr.contains("cannot be written to standard output") && !stderr.contains("panicked"),
         "{stderr}"
+    );
+    // A refusal keeps its own code (still not 0, and still the verdict's).
+    let out = run(read("/etc/passwd", "high"));
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
 }
 

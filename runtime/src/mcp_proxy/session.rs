@@ -225,9 +225,9 @@ const META: &[&str] = &[
 /// win, so a server built on it (mark3labs/mcp-go, older go-sdk) runs a
 /// `tools/call` the proxy reads as something else, or another tool than
 /// the one judged. Checked in the message, its `params`, their `_meta` and
-/// `capabilities` (and the per-request capabilities of `_meta`), by the
-/// gate's own reading of argument keys
-/// ([`gait_run::normalize::same_key_ignoring_case`]).
+/// `capabilities` (and the per-request capabilities of `_meta`), folding
+/// case as Go does ([`gait_run::normalize::same_key_folding_case`]: `_`
+/// and `-` count, unlike in the gate's reading of argument keys).
 fn folded_key(m: &Value) -> Option<String> {
     fn check(obj: Option<&Value>, names: &[&str]) -> Option<String> {
         let Some(Value::Object(map)) = obj else {
@@ -238,7 +238,7 @@ fn folded_key(m: &Value) -> Option<String> {
                 !names.contains(&k.as_str())
                     && names
                         .iter()
-                        .any(|n| gait_run::normalize::same_key_ignoring_case(k, n))
+                        .any(|n| gait_run::normalize::same_key_folding_case(k, n))
             })
             .cloned()
     }
@@ -265,8 +265,10 @@ fn folded_key(m: &Value) -> Option<String> {
 fn declares_roots_per_request(m: &Value) -> bool {
     fn has_roots(v: &Value, depth: usize) -> bool {
         match v {
+            // `Roots` too: a case-folding server reads it as `roots`.
             Value::Object(map) => {
-                map.contains_key("roots")
+                map.keys()
+                    .any(|k| gait_run::normalize::same_key_folding_case(k, "roots"))
                     || (depth < 8 && map.values().any(|x| has_roots(x, depth + 1)))
             }
             Value::Array(items) => depth < 8 && items.iter().any(|x| has_roots(x, depth + 1)),

@@ -852,6 +852,19 @@ fn a_protocol_member_spelled_otherwise_is_refused_never_forwarded() {
         assert_eq!(replies[0]["id"], id, "{line}");
         assert!(s.decider.seen.is_empty() && !s.decider.roots, "{line}");
     }
+    // Keys Go does not fold into a member (`_` and `-` count) are not its.
+    for line in [
+        r#"{"jsonrpc":"2.0","id":5,"method":"ping","params":{"meta":{},"request_id":1,"client_info":{}}}"#,
+        r#"{"jsonrpc":"2.0","id":6,"method":"ping","_id":1}"#,
+    ] {
+        let mut s = session();
+        let outs = s.handle(format!("{line}\n").as_bytes(), Instant::now());
+        assert_eq!(
+            outs,
+            [Out::Server(format!("{line}\n").into_bytes())],
+            "{line}"
+        );
+    }
     // The members as spelled, and keys that only look alike, pass.
     let mut s = session();
     let line = r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"read","arguments":{"Name":"x","METHOD":"y"},"_meta":{"progressToken":1}}}"#;
@@ -867,7 +880,8 @@ fn roots_declared_per_request_are_told_to_the_gate_before_the_call_is_decided() 
     // be resolved against the client's roots.
     let meta = r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"read","arguments":{"path":"a.txt"},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{"roots":{}}}}}"#;
     let answers = r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"read","arguments":{"path":"a.txt"},"inputResponses":{"r1":{"roots":[{"uri":"file:///home/u"}]}}}}"#;
-    for line in [meta, answers] {
+    let folded = r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"read","arguments":{"path":"a.txt"},"inputResponses":{"r1":{"ROOTS":[{"uri":"file:///home/u"}]}}}}"#;
+    for line in [meta, answers, folded] {
         let mut s = session();
         let _ = s.handle(format!("{line}\n").as_bytes(), Instant::now());
         assert!(s.decider.roots, "{line}");
