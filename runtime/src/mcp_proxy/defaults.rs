@@ -13,7 +13,7 @@
 //! never listed is judged with the arguments as sent.
 
 use serde_json::{Map, Value};
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
 /// Most `tools/list` requests awaited at once, and most tools remembered
@@ -23,8 +23,9 @@ const MAX_TOOLS: usize = 16_384;
 
 #[derive(Debug, Default)]
 struct State {
-    /// The canonical text of each `tools/list` request id not yet answered.
-    awaited: HashSet<String>,
+    /// Each `tools/list` request id not yet answered ([`id_key`]), oldest
+    /// first.
+    awaited: VecDeque<String>,
     /// Tool name → its properties' defaults.
     defaults: HashMap<String, Map<String, Value>>,
 }
@@ -45,9 +46,12 @@ impl ToolDefaults {
             return;
         };
         if let Ok(mut s) = self.0.lock() {
-            if s.awaited.len() < MAX_AWAITED {
-                s.awaited.insert(id.to_string());
+            // Listings never answered (a server that drops them) make room
+            // for new ones, oldest first.
+            if s.awaited.len() >= MAX_AWAITED {
+                s.awaited.pop_front();
             }
+            s.awaited.push_back(id_key(id));
         }
     }
 
@@ -70,12 +74,21 @@ impl ToolDefaults {
             return;
         };
         for answer in answers {
+            // A response (a result or an error, no method): a request of
+            // the server's own under the same id number is not the answer.
             let Some(id) = answer.get("id") else {
                 continue;
             };
-            if !s.awaited.remove(&id.to_string()) {
+            if answer.get("method").is_some()
+                || !(answer.get("result").is_some() || answer.get("error").is_some())
+            {
                 continue;
             }
+            let key = id_key(id);
+            let Some(at) = s.awaited.iter().position(|k| *k == key) else {
+                continue;
+            };
+            s.awaited.remove(at);
             let tools = answer
                 .get("result")
                 .and_then(|r| r.get("tools"))
@@ -118,6 +131,15 @@ impl ToolDefaults {
                 }
             }
         }
+    }
+}
+
+/// A request id as JSON-RPC peers compare them: a number by its value (`1`
+/// and `1.0` are one id to a JavaScript peer), anything else by its text.
+fn id_key(id: &Value) -> String {
+    match id.as_f64() {
+        Some(n) if id.is_number() => format!("n:{n}"),
+        _ => format!("t:{id}"),
     }
 }
 
@@ -175,11 +197,44 @@ mod tests {
         let mut args = json!("x");
         d.fill(Some(&json!("copy_file")), &mut args);
         assert_eq!(args, json!("x"));
+        // A request of the server's own under a listing's id is not its
+        // answer; the answer, its id spelled 3.0 for 3, is.
+        d.client_sent(&json!({"jsonrpc": "2.0", "id": 3, "method": "tools/list"}));
+        let request = json!({"jsonrpc": "2.0", "id": 3, "method": "sampling/createMessage", "params": {"tools": [], "result": {}}});
+        d.server_sent(request.to_string().as_bytes());
+        let changed = String::from_utf8(listing(json!(3.0)))
+            .unwrap()
+            .replace("/etc/cron.d/job", "/etc/other");
+        d.server_sent(changed.as_bytes());
+        let mut args = json!({});
+        d.fill(Some(&json!("copy_file")), &mut args);
+        assert_eq!(args["dst"], "/etc/other");
         // The id was answered once: a second answer to it is not read.
-        let changed = String::from_utf8(listing(json!(2)))
+        let again = String::from_utf8(listing(json!(2)))
             .unwrap()
             .replace("/etc/cron.d/job", "/x");
-        d.server_sent(changed.as_bytes());
+        d.server_sent(again.as_bytes());
+        let mut args = json!({});
+        d.fill(Some(&json!("copy_file")), &mut args);
+        assert_eq!(args["dst"], "/etc/other");
+    }
+
+    #[test]
+    fn listings_never_answered_do_not_stop_later_ones_being_read() {
+        let d = ToolDefaults::default();
+        for i in 0..(MAX_AWAITED as u64 + 10) {
+            d.client_sent(&json!({"jsonrpc": "2.0", "id": i, "method": "tools/list"}));
+            // Error answers end a listing too.
+            if i % 2 == 0 {
+                d.server_sent(
+                    json!({"jsonrpc": "2.0", "id": i, "error": {"code": -1, "message": "tools"}})
+                        .to_string()
+                        .as_bytes(),
+                );
+            }
+        }
+        d.client_sent(&json!({"jsonrpc": "2.0", "id": "last", "method": "tools/list"}));
+        d.server_sent(&listing(json!("last")));
         let mut args = json!({});
         d.fill(Some(&json!("copy_file")), &mut args);
         assert_eq!(args["dst"], "/etc/cron.d/job");

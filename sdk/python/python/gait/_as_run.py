@@ -11,10 +11,12 @@ tool gets as JSON where that is what is judged."""
 from __future__ import annotations
 
 import dataclasses
+import enum
 import json
+import math
 from typing import Any, Dict, Optional
 
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel, RootModel, TypeAdapter
 
 from ._convert import jsonable
 
@@ -33,14 +35,17 @@ def first_difference(judged: Any, got: Any, where: str = "args", depth: int = 0)
     Models are read by their fields under the names their JSON schema
     shows (what the function reads on them, whatever ``model_dump`` would
     write) and their extra values; dataclasses by their fields; dicts,
-    lists and tuples item by item. A value of another type is the judged
-    one when pydantic's own reading of the judged JSON as that type — no
-    validator of the tool's — gives an equal value: ``"5"`` as ``5``,
+    lists and tuples item by item; an enum member by its value. A value of
+    a standard type (exactly: dates and times, decimals, UUIDs, paths,
+    URLs, bytes, sets of JSON values, booleans and numbers) is the judged
+    one when pydantic's own reading of the judged JSON as that type gives
+    an equal value written alike: ``"5"`` as ``5``,
     ``"2024-01-01T00:00:00Z"`` as that ``datetime``, ``"./a.txt"`` as
-    ``Path("a.txt")``, ``"A"`` as ``Color.A``, ``1`` as ``True``. A
-    validator or normalizer that changed the value (``/workspace/passwd`` →
-    ``/etc/passwd``, ``..%2Fetc`` → ``../etc``) makes them differ, and so
-    does a value of a type pydantic cannot read."""
+    ``Path("a.txt")``, ``1`` as ``True``. A validator or normalizer that
+    changed the value (``/workspace/passwd`` → ``/etc/passwd``, ``..%2Fetc``
+    → ``../etc``) makes them differ, and so does a value of any other type
+    (a ``str`` subclass, a class of the tool's: its own reading is not
+    pydantic's)."""
     if depth > MAX_DEPTH:
         return where
     fields = _fields(got)
@@ -68,7 +73,7 @@ def first_difference(judged: Any, got: Any, where: str = "args", depth: int = 0)
 def _fields(value: Any) -> Optional[Dict[str, Any]]:
     """A model's or dataclass's values by name (see :func:`first_difference`),
     or None for any other value."""
-    if isinstance(value, BaseModel):
+    if isinstance(value, BaseModel) and not isinstance(value, RootModel):
         out: Dict[str, Any] = {}
         for name, field in type(value).model_fields.items():
             out[_schema_name(name, field)] = getattr(value, name)
@@ -79,30 +84,69 @@ def _fields(value: Any) -> Optional[Dict[str, Any]]:
     return None
 
 
-# pydantic's readers of the types met, by type (building one costs time).
+def _standard_types() -> "frozenset[type]":
+    """The types whose other spellings are read by pydantic's own code (no
+    code of the tool's, whatever the type is called): a value of one of
+    them, exactly (no subclass), is the judged one when pydantic reads the
+    judged JSON as that type into an equal value written alike."""
+    import datetime
+    import decimal
+    import pathlib
+    import uuid
+
+    import pydantic_core
+
+    types: "set[type]" = {
+        bool, int, float, bytes, set, frozenset,
+        datetime.datetime, datetime.date, datetime.time, datetime.timedelta,
+        decimal.Decimal, uuid.UUID,
+        pathlib.PurePath, pathlib.PurePosixPath, pathlib.PureWindowsPath, pathlib.Path, pathlib.PosixPath, pathlib.WindowsPath,
+        pydantic_core.Url, pydantic_core.MultiHostUrl,
+    }
+    try:
+        import pydantic.networks as networks
+
+        for name in ("AnyUrl", "AnyHttpUrl", "HttpUrl", "FileUrl", "WebsocketUrl", "AnyWebsocketUrl", "FtpUrl"):
+            t = getattr(networks, name, None)
+            if isinstance(t, type):
+                types.add(t)
+    except ImportError:  # pragma: no cover - pydantic 2 has them
+        pass
+    return frozenset(types)
+
+
+_STANDARD = _standard_types()
+# pydantic's readers of the standard types met (building one costs time).
 _READERS: Dict[type, Any] = {}
 _JSON_SCALARS = (str, int, float, bool, type(None))
 
 
 def _same_value(judged: Any, got: Any) -> bool:
-    if type(got) in _JSON_SCALARS and type(judged) in _JSON_SCALARS:
-        if type(judged) is type(got) or (_number(judged) and _number(got)):
-            return bool(judged == got)
-        if isinstance(judged, str) and type(got) is not str:
-            # pydantic's lax coercion: "5" → 5, "true" → True.
-            return json.dumps(got) == judged
-    reader = _READERS.get(type(got))
+    t = type(got)
+    if t in _JSON_SCALARS and type(judged) in _JSON_SCALARS:
+        if type(judged) is t or (_number(judged) and _number(got)):
+            # -0.0 is 0.0 to `==`, not to a tool that divides by it.
+            return bool(judged == got) and not (t is float and got == 0 and math.copysign(1.0, got) != math.copysign(1.0, judged))
+    if isinstance(got, enum.Enum):
+        # An enum member by its value: a type's own reading (`_missing_`
+        # mapping one spelling to another member) is not pydantic's.
+        return _same_value(judged, got.value)
+    if isinstance(got, RootModel):
+        return first_difference(judged, got.root) is None
+    if t not in _STANDARD:
+        return False
+    if t in (set, frozenset) and not all(type(x) in _JSON_SCALARS for x in got):
+        return False
+    reader = _READERS.get(t)
     if reader is None:
-        try:
-            reader = TypeAdapter(type(got))
-        except Exception:  # noqa: BLE001 - a type pydantic cannot read: not the judged value
-            return False
-        if len(_READERS) < 256:
-            _READERS[type(got)] = reader
+        reader = _READERS.setdefault(t, TypeAdapter(t))
     try:
-        return bool(reader.validate_python(judged) == got)
+        read = reader.validate_python(judged)
     except Exception:  # noqa: BLE001 - the judged value is not one of that type
         return False
+    # Equal and written alike: a datetime in another zone (another calendar
+    # day), a decimal of another exponent, -0.0 are other values to a tool.
+    return bool(read == got) and (t in (set, frozenset) or repr(read) == repr(got))
 
 
 def _number(v: Any) -> bool:

@@ -143,7 +143,9 @@ class _Pending:
 
     def put(self, call_id: str, tool: str, allowed: _Allowed) -> None:
         with self._lock:
-            self._records.setdefault((call_id, tool, allowed.text), []).append(allowed)
+            key = (call_id, tool, allowed.text)
+            self._records.setdefault(key, []).append(allowed)
+            self._records.move_to_end(key)  # evicted by its latest decision, oldest first
             self._count += 1
             while self._count > _MAX_PENDING and self._records:
                 _, dropped = self._records.popitem(last=False)
