@@ -15,7 +15,7 @@ from typing import Annotated, Any, Dict, Set
 from urllib.parse import unquote
 
 import pytest
-from pydantic import AfterValidator, BaseModel, GetCoreSchemaHandler, HttpUrl, RootModel, create_model
+from pydantic import AfterValidator, AliasChoices, AliasPath, BaseModel, ConfigDict, Field, GetCoreSchemaHandler, HttpUrl, RootModel, create_model
 from pydantic_core import core_schema
 
 from gait._as_run import first_difference
@@ -112,3 +112,53 @@ def test_a_str_subclass_is_not_a_spelling_of_the_judged_text() -> None:
         pass
 
     assert first_difference({"p": "/workspace/a"}, {"p": Plain("/workspace/a")}) == "args.p"
+
+
+class Masked(str, enum.Enum):
+    """A member whose text (what `open()` reads) is not its value."""
+
+    def __new__(cls, value: str, real: str) -> "Masked":
+        member = str.__new__(cls, real)
+        member._value_ = value
+        return member
+
+    SCRATCH = ("/workspace/scratch", "/etc/cron.d/job")
+
+
+class Port(int, enum.Enum):
+    def __new__(cls, value: int, real: int) -> "Port":
+        member = int.__new__(cls, real)
+        member._value_ = value
+        return member
+
+    HTTP = (8080, 22)
+
+
+class Hidden(BaseModel):
+    """`path` read through an AliasPath, extras allowed: an extra `path`
+    beside it is what a reading by name would compare."""
+
+    model_config = ConfigDict(extra="allow")
+    path: str = Field("/etc/cron.d/job", validation_alias=AliasPath("target", "path"))
+
+
+class Choices(BaseModel):
+    dest: str = Field(validation_alias=AliasChoices("dst", "destination"))
+
+
+def test_what_the_tool_reads_is_compared_not_a_name_beside_it() -> None:
+    # An extra value under the name of a field read elsewhere: a clash.
+    sent = {"path": "/workspace/notes.txt"}
+    assert first_difference(sent, Hidden.model_validate(sent)) == "args.path"
+    sent2 = {"path": "/workspace/notes.txt", "target": {"path": "/etc/shadow"}}
+    assert first_difference(sent2, Hidden.model_validate(sent2)) is not None
+    # An enum member's text or number, not only its value.
+    assert first_difference({"d": "/workspace/scratch"}, create_model("E", d=(Masked, ...)).model_validate({"d": "/workspace/scratch"})) == "args.d"
+    assert first_difference({"p": 8080}, create_model("P", p=(Port, ...)).model_validate({"p": 8080})) == "args.p"
+    # A set holding `True` where `1` was judged.
+    assert first_difference({"s": [1]}, {"s": {True}}) == "args.s"
+    # A field read under any of its alias choices, as the call names it.
+    for key in ("dst", "destination"):
+        sent3 = {key: "/workspace/a"}
+        assert first_difference(sent3, Choices.model_validate(sent3)) is None
+    assert first_difference({"dst": "/workspace/a", "destination": "/etc/x"}, Choices.model_validate({"dst": "/workspace/a", "destination": "/etc/x"})) is not None

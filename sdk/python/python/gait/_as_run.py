@@ -14,7 +14,7 @@ import dataclasses
 import enum
 import json
 import math
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, NamedTuple, Optional
 
 from pydantic import BaseModel, RootModel, TypeAdapter
 
@@ -48,7 +48,9 @@ def first_difference(judged: Any, got: Any, where: str = "args", depth: int = 0)
     pydantic's)."""
     if depth > MAX_DEPTH:
         return where
-    fields = _fields(got)
+    fields = _fields(got, judged)
+    if isinstance(fields, _Clash):
+        return f"{where}.{fields.key}"
     if fields is not None:
         got = fields
     if isinstance(judged, dict) and isinstance(got, dict):
@@ -67,17 +69,40 @@ def first_difference(judged: Any, got: Any, where: str = "args", depth: int = 0)
             if diff is not None:
                 return diff
         return None
-    return None if _same_value(judged, got) else where
+    return None if _same_value(judged, got, depth) else where
 
 
-def _fields(value: Any) -> Optional[Dict[str, Any]]:
+class _Clash(NamedTuple):
+    """A key a model's value cannot be read under alone: an extra value
+    beside a field of that name, or a call giving a field under two of its
+    names."""
+
+    key: str
+
+
+def _fields(value: Any, judged: Any) -> "Dict[str, Any] | _Clash | None":
     """A model's or dataclass's values by name (see :func:`first_difference`),
-    or None for any other value."""
+    or None for any other value. A field is named as the judged call names
+    it among the names validation reads it by (its alias choices, its name
+    under ``populate_by_name``), else as the JSON schema shows it. An extra
+    value under a name a field is read by (``extra="allow"`` beside an
+    ``AliasPath``) is a clash: the judged value under that name is not the
+    one the tool reads."""
     if isinstance(value, BaseModel) and not isinstance(value, RootModel):
+        given = judged if isinstance(judged, dict) else {}
         out: Dict[str, Any] = {}
+        taken: "set[str]" = set()
         for name, field in type(value).model_fields.items():
-            out[_schema_name(name, field)] = getattr(value, name)
-        out.update(value.model_extra or {})
+            names = _field_names(name, field)
+            taken.update(names)
+            present = [n for n in names if n in given]
+            if len(present) > 1:
+                return _Clash(present[1])
+            out[present[0] if present else names[0]] = getattr(value, name)
+        for key, extra in (value.model_extra or {}).items():
+            if key in taken or key in out:
+                return _Clash(key)
+            out[key] = extra
         return out
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
@@ -121,7 +146,9 @@ _READERS: Dict[type, Any] = {}
 _JSON_SCALARS = (str, int, float, bool, type(None))
 
 
-def _same_value(judged: Any, got: Any) -> bool:
+def _same_value(judged: Any, got: Any, depth: int = 0) -> bool:
+    if depth > MAX_DEPTH:
+        return False
     t = type(got)
     if t in _JSON_SCALARS and type(judged) in _JSON_SCALARS:
         if type(judged) is t or (_number(judged) and _number(got)):
@@ -129,10 +156,16 @@ def _same_value(judged: Any, got: Any) -> bool:
             return bool(judged == got) and not (t is float and got == 0 and math.copysign(1.0, got) != math.copysign(1.0, judged))
     if isinstance(got, enum.Enum):
         # An enum member by its value: a type's own reading (`_missing_`
-        # mapping one spelling to another member) is not pydantic's.
-        return _same_value(judged, got.value)
+        # mapping one spelling to another member) is not pydantic's. A
+        # `str` or `int` member is that text or number to the tool as
+        # well, which its `__new__` may set otherwise than its value.
+        if isinstance(got, str) and not _same_value(judged, str.__str__(got), depth + 1):
+            return False
+        if isinstance(got, int) and not _same_value(judged, int.__int__(got), depth + 1):
+            return False
+        return _same_value(judged, got.value, depth + 1)
     if isinstance(got, RootModel):
-        return first_difference(judged, got.root) is None
+        return first_difference(judged, got.root, depth=depth + 1) is None
     if t not in _STANDARD:
         return False
     if t in (set, frozenset) and not all(type(x) in _JSON_SCALARS for x in got):
@@ -145,8 +178,11 @@ def _same_value(judged: Any, got: Any) -> bool:
     except Exception:  # noqa: BLE001 - the judged value is not one of that type
         return False
     # Equal and written alike: a datetime in another zone (another calendar
-    # day), a decimal of another exponent, -0.0 are other values to a tool.
-    return bool(read == got) and (t in (set, frozenset) or repr(read) == repr(got))
+    # day), a decimal of another exponent, -0.0 are other values to a tool
+    # (in a set too, `{True}` beside `{1}`).
+    if t in (set, frozenset):
+        return bool(read == got) and sorted(map(repr, read)) == sorted(map(repr, got))
+    return bool(read == got) and repr(read) == repr(got)
 
 
 def _number(v: Any) -> bool:
@@ -182,7 +218,23 @@ def plain(value: Any, depth: int) -> Any:
 
 def _schema_name(name: str, field: Any) -> str:
     """The property name pydantic's JSON schema gives a field."""
+    return _field_names(name, field)[0]
+
+
+def _field_names(name: str, field: Any) -> List[str]:
+    """The top-level names validation may read a field by, the JSON
+    schema's first: its validation alias (each choice of an
+    ``AliasChoices``; an ``AliasPath``'s first step), its alias, its own
+    name (read too under ``populate_by_name``; listed anyway: a call using
+    it is compared under it)."""
+    out: List[str] = []
     for alias in (field.validation_alias, field.alias):
-        if isinstance(alias, str):
-            return alias
-    return name
+        choices = getattr(alias, "choices", None)
+        for a in choices if isinstance(choices, list) else [alias]:
+            path = getattr(a, "path", None)
+            first = path[0] if isinstance(path, list) and path else a
+            if isinstance(first, str) and first not in out:
+                out.append(first)
+    if name not in out:
+        out.append(name)
+    return out
