@@ -14,7 +14,7 @@ import dataclasses
 import enum
 import json
 import math
-from typing import Any, Dict, List, NamedTuple, Optional
+from typing import Any, Callable, Dict, List, NamedTuple, Optional
 
 from pydantic import BaseModel, RootModel, TypeAdapter
 
@@ -70,6 +70,32 @@ def first_difference(judged: Any, got: Any, where: str = "args", depth: int = 0)
                 return diff
         return None
     return None if _same_value(judged, got, depth) else where
+
+
+def not_as_judged(judged: Any, got: Any, reader: str = "its args model") -> Optional[str]:
+    """Why a call must be refused because the tool would run with ``got``
+    where ``judged`` was judged (:func:`first_difference`), or None."""
+    diff = first_difference(judged, got)
+    if diff is None:
+        return None
+    return (
+        f"{diff}: the tool would run with another value than the one judged ({reader} reads, changes or drops it "
+        "otherwise than its JSON schema shows)"
+    )
+
+
+def not_as_judged_after(judged: Any, validate: Callable[[], Any]) -> Optional[str]:
+    """:func:`not_as_judged` for the values ``validate`` — the framework's own
+    validation of a copy of the call, as it will run it after the gate —
+    hands the tool. Validation that refuses the call: None (the tool never
+    runs). Validators therefore run once more per call."""
+    if not isinstance(judged, dict):
+        return None
+    try:
+        got = validate()
+    except Exception:  # noqa: BLE001 - the framework refuses the call itself: the tool never runs
+        return None
+    return not_as_judged(judged, got)
 
 
 class _Clash(NamedTuple):

@@ -1,6 +1,7 @@
 """What a LangChain tool's function is really called with, worked out by
 LangChain itself: the middleware's check that the values the gate judged
-are the ones the tool runs with (:func:`tool_gets`, :func:`first_difference`).
+are the ones the tool runs with (:func:`tool_gets`, then
+:func:`gait._as_run.not_as_judged`).
 
 The gate judges a call's arguments with the defaults of the tool's schema
 filled in (``gait._convert``). LangChain then validates the call with the
@@ -22,9 +23,9 @@ from typing import Any, Dict, Iterable, Optional, Tuple
 
 from pydantic import BaseModel, create_model
 
-from ._as_run import Unseen, first_difference, plain
+from ._as_run import Unseen, plain
 
-__all__ = ["TwoReadings", "Unseen", "first_difference", "plain", "tool_gets"]
+__all__ = ["TwoReadings", "tool_gets"]
 
 #: Parameters LangChain fills itself, never from the call.
 _RUNTIME_PARAMETERS = frozenset({"self", "run_manager", "callbacks", "config"})
@@ -38,7 +39,8 @@ class TwoReadings(Exception):
 def tool_gets(tool: Any, sent: Dict[str, Any], call_id: str, injected: Iterable[str]) -> Optional[Dict[str, Any]]:
     """The arguments ``tool``'s function is called with for the call's
     arguments ``sent``, as LangChain's validation makes them (compare them
-    with :func:`first_difference`; :func:`plain` writes them as JSON), its
+    with :func:`gait._as_run.first_difference`; :func:`gait._as_run.plain`
+    writes them as JSON), its
     own defaults included for parameters LangChain does not pass; injected
     arguments (``injected``) left out. None when LangChain would not call
     the function (its validation refuses the call), or the tool has no

@@ -47,7 +47,7 @@ from autogen_core.models import FunctionExecutionResult
 from autogen_core.tools import BaseTool, StaticStreamWorkbench, TextResultContent, ToolResult
 from pydantic import BaseModel
 
-from ._as_run import first_difference
+from ._as_run import not_as_judged_after
 from ._context import Context, intent_for
 from ._convert import jsonable, schema_args
 from ._model_schema import model_schema
@@ -83,28 +83,15 @@ def _parameters(tool: Any) -> Any:
 
 def _as_validated(tool: Any, judged: Any, sent: Any) -> Optional[str]:
     """Why a call must be refused because the tool would run with other
-    values than those judged, or None. The tool's args model validates a
+    values than those judged, or None: the tool's args model validates a
     copy of the call's own arguments as ``BaseTool.run_json`` will
-    (``args_type().model_validate``), and its fields, read as the gate reads
-    JSON, are compared with the judged arguments: a validator, a normalizer
-    (URL-decoding a name), an alias or an ignored extra argument makes them
-    differ. Validation that refuses the call: None (the tool never runs).
-    Validators therefore run once more per call."""
+    (``args_type().model_validate``) and the result is compared with the
+    judged arguments (:func:`gait._as_run.not_as_judged_after`)."""
     args_type = getattr(tool, "args_type", None)
     model = args_type() if callable(args_type) else None
-    if not (isinstance(model, type) and issubclass(model, BaseModel)) or not isinstance(judged, dict):
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
         return None
-    try:
-        validated = model.model_validate(copy.deepcopy(sent))
-    except Exception:  # noqa: BLE001 - the tool refuses the call itself: it never runs
-        return None
-    diff = first_difference(judged, validated)
-    if diff is None:
-        return None
-    return (
-        f"{diff}: the tool would run with another value than the one judged (its args model reads, changes or "
-        "drops it otherwise than its JSON schema shows)"
-    )
+    return not_as_judged_after(judged, lambda: model.model_validate(copy.deepcopy(sent)))
 
 
 def _refusal(decision: Optional[Decision], error: Optional[GateUnavailable]) -> str:

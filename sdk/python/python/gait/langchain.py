@@ -64,7 +64,8 @@ from pydantic import BaseModel
 
 from ._context import Context, intent_for
 from ._convert import jsonable, schema_args
-from ._langchain_args import TwoReadings, Unseen, first_difference, plain, tool_gets
+from ._as_run import Unseen, not_as_judged, plain
+from ._langchain_args import TwoReadings, tool_gets
 from ._model_schema import model_schema
 from ._decision import Decision
 from ._errors import GateUnavailable
@@ -136,13 +137,8 @@ def _as_the_tool_gets(
         )
     if got is None:
         return judged, None
-    diff = first_difference(judged, got)
-    if diff is None:
-        return judged, None
-    return judged, Decision._invalid(
-        f"{diff}: the tool would run with another value than the one judged (its args_schema reads, changes or "
-        "drops it otherwise than its JSON schema shows)"
-    )
+    why = not_as_judged(judged, got, "its args_schema")
+    return judged, None if why is None else Decision._invalid(why)
 
 
 def _is_v1_model(model: Any) -> bool:

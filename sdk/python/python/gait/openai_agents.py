@@ -79,7 +79,7 @@ from agents import FunctionTool, ToolGuardrailFunctionOutput, ToolInputGuardrail
 from agents.function_schema import function_schema
 from agents.tool_context import ToolContext
 
-from ._as_run import first_difference
+from ._as_run import not_as_judged_after
 from ._context import Context, intent_for
 from ._convert import schema_args
 from ._model_schema import model_schema
@@ -351,28 +351,14 @@ def _make_guardrail(
 
 def _as_validated(made: Any, judged: Any, sent: Any) -> Optional[str]:
     """Why a call must be refused because the tool would run with other
-    values than those judged, or None. The SDK validates the call's JSON
+    values than those judged, or None: the SDK validates the call's JSON
     with the tool's args model after the guardrails and calls the function
-    with its fields: the same model validates a copy here, and its fields,
-    read as the gate reads JSON, are compared with the judged arguments — a
-    validator or normalizer (``AfterValidator``, a nested model's
-    ``field_validator``, URL-decoding) makes them differ. Validation that
-    refuses the call: None (the SDK never calls the function). Validators
-    therefore run once more per call."""
-    if not isinstance(judged, dict) or not isinstance(sent, dict):
+    with its fields; the same model validates a copy here and the result is
+    compared with the judged arguments (:func:`gait._as_run.not_as_judged_after`)."""
+    if not isinstance(sent, dict):
         return None
-    try:
-        data = copy.deepcopy(sent)
-        parsed = made.params_pydantic_model(**data) if data else made.params_pydantic_model()
-    except Exception:  # noqa: BLE001 - the SDK refuses the call itself: the function never runs
-        return None
-    diff = first_difference(judged, parsed)
-    if diff is None:
-        return None
-    return (
-        f"{diff}: the tool would run with another value than the one judged (its args model reads, changes or "
-        "drops it otherwise than its JSON schema shows)"
-    )
+    data = copy.deepcopy(sent)
+    return not_as_judged_after(judged, lambda: made.params_pydantic_model(**data) if data else made.params_pydantic_model())
 
 
 #: What the model reads when a guarded tool is invoked with other
