@@ -12,6 +12,7 @@
 //! property defaults. A later listing replaces a tool's defaults; a tool
 //! never listed is judged with the arguments as sent.
 
+use super::session::id_key;
 use serde_json::{Map, Value};
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -48,10 +49,14 @@ impl ToolDefaults {
         if let Ok(mut s) = self.0.lock() {
             // Listings never answered (a server that drops them) make room
             // for new ones, oldest first.
+            let key = id_key(id);
+            if s.awaited.contains(&key) {
+                return;
+            }
             if s.awaited.len() >= MAX_AWAITED {
                 s.awaited.pop_front();
             }
-            s.awaited.push_back(id_key(id));
+            s.awaited.push_back(key);
         }
     }
 
@@ -131,15 +136,6 @@ impl ToolDefaults {
                 }
             }
         }
-    }
-}
-
-/// A request id as JSON-RPC peers compare them: a number by its value (`1`
-/// and `1.0` are one id to a JavaScript peer), anything else by its text.
-fn id_key(id: &Value) -> String {
-    match id.as_f64() {
-        Some(n) if id.is_number() => format!("n:{n}"),
-        _ => format!("t:{id}"),
     }
 }
 

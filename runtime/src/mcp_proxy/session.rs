@@ -287,11 +287,19 @@ fn declares_roots_per_request(m: &Value) -> bool {
             .is_some_and(|r| has_roots(r, 0))
 }
 
-/// Whether two JSON-RPC ids are one: equal, or numbers of one value (`1`
-/// and `1.0` are one id to a JavaScript client or server).
+/// A JSON-RPC id as the peers compare them: a number by its value (`1` and
+/// `1.0` are one id to a JavaScript client or server), anything else by
+/// its text.
+pub(super) fn id_key(id: &Value) -> String {
+    match id.as_f64() {
+        Some(n) if id.is_number() => format!("n:{n}"),
+        _ => format!("t:{id}"),
+    }
+}
+
+/// Whether two JSON-RPC ids are one ([`id_key`]).
 fn same_id(a: &Value, b: &Value) -> bool {
-    a == b
-        || matches!((a, b), (Value::Number(x), Value::Number(y)) if x.as_f64().is_some() && x.as_f64() == y.as_f64())
+    id_key(a) == id_key(b)
 }
 
 /// The refusal of a message with a [`folded_key`].
@@ -437,35 +445,12 @@ impl<D: Decide> Session<D> {
             // and the rest handled as its own batch. Forwarded, they would
             // show the server the proxy's ids.
             Value::Array(items) if items.iter().any(|m| self.is_answer(m)) => {
-                let (mine, rest): (Vec<&Value>, Vec<&Value>) =
-                    items.iter().partition(|m| self.is_answer(m));
-                let mut outs: Vec<Out> = mine
-                    .into_iter()
-                    .flat_map(|m| self.answered(m, now))
-                    .collect();
-                if !rest.is_empty() {
-                    // A line of its own, ended as every forwarded line is
-                    // (without the `\n`, the server would read it glued to
-                    // the next message).
-                    let text = json!(rest).to_string() + "\n";
-                    outs.extend(self.handle(text.as_bytes(), now));
-                }
-                outs
+                self.take_out(items, now, Self::is_answer, Self::answered)
             }
             // Notices giving up held calls inside a batch: withdrawn as one
             // alone is, and the rest handled as its own batch.
             Value::Array(items) if items.iter().any(|m| self.cancels_held(m)) => {
-                let (mine, rest): (Vec<&Value>, Vec<&Value>) =
-                    items.iter().partition(|m| self.cancels_held(m));
-                let mut outs: Vec<Out> = mine
-                    .into_iter()
-                    .flat_map(|m| self.withdraw(m, now))
-                    .collect();
-                if !rest.is_empty() {
-                    let text = json!(rest).to_string() + "\n";
-                    outs.extend(self.handle(text.as_bytes(), now));
-                }
-                outs
+                self.take_out(items, now, Self::cancels_held, Self::withdraw)
             }
             Value::Array(items) if items.iter().any(|m| self.claims_proxy_id(m)) => {
                 vec![Out::Client(proxy_id_error(&Value::Null))]
@@ -475,6 +460,26 @@ impl<D: Decide> Session<D> {
             }
             _ => forward(),
         }
+    }
+
+    /// A batch some of whose members are the proxy's own (`mine`): those
+    /// handled by `take`, the rest as a batch of its own.
+    fn take_out(
+        &mut self,
+        items: &[Value],
+        now: Instant,
+        mine: fn(&Self, &Value) -> bool,
+        take: fn(&mut Self, &Value, Instant) -> Vec<Out>,
+    ) -> Vec<Out> {
+        let (own, rest): (Vec<&Value>, Vec<&Value>) = items.iter().partition(|m| mine(self, m));
+        let mut outs: Vec<Out> = own.into_iter().flat_map(|m| take(self, m, now)).collect();
+        if !rest.is_empty() {
+            // A line of its own, ended as every forwarded line is (without
+            // the `\n`, the server would read it glued to the next message).
+            let text = json!(rest).to_string() + "\n";
+            outs.extend(self.handle(text.as_bytes(), now));
+        }
+        outs
     }
 
     /// Whether `m` is a `notifications/cancelled` of a call the proxy

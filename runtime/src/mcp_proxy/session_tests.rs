@@ -16,6 +16,8 @@ struct FakeGate {
     seen: Vec<Option<String>>,
     /// Told that the client declared roots.
     roots: bool,
+    /// `roots` when each decision was made.
+    roots_when_deciding: Vec<bool>,
 }
 
 impl Decide for FakeGate {
@@ -25,6 +27,7 @@ impl Decide for FakeGate {
 
     fn decide(&mut self, msg: &Value, _oversize: bool, interactive: Option<&str>) -> Decided {
         self.seen.push(interactive.map(str::to_owned));
+        self.roots_when_deciding.push(self.roots);
         let tool = msg["params"]["name"].as_str().unwrap_or("");
         let (verdict, reason, interactive_ok, required) = match (tool, interactive) {
             ("read", _) => (Verdict::Allow, "reads", false, 0),
@@ -884,8 +887,7 @@ fn roots_declared_per_request_are_told_to_the_gate_before_the_call_is_decided() 
     for line in [meta, answers, folded] {
         let mut s = session();
         let _ = s.handle(format!("{line}\n").as_bytes(), Instant::now());
-        assert!(s.decider.roots, "{line}");
-        assert_eq!(s.decider.seen.len(), 1, "{line}");
+        assert_eq!(s.decider.roots_when_deciding, [true], "{line}");
     }
     // Capabilities without roots, or roots: null, tell nothing.
     for caps in [r#"{"elicitation":{}}"#, r#"{"roots":null}"#] {
